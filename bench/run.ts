@@ -1,0 +1,7 @@
+// `npm run bench`: runs every benchmark in turn; each prints its figure against its floor.
+const benches = ['./validate.js'];
+
+for (const path of benches) {
+  const module = (await import(path)) as { default: () => Promise<void> };
+  await module.default();
+}

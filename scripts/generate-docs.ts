@@ -1,0 +1,115 @@
+// Generates docs/config-reference.md from schemas/: every field of every kind with its type,
+// default, limits and description. `npm run generate:docs` writes it; a test fails when it is stale.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+type Schema = Record<string, unknown>;
+
+const schemasDir = new URL('../schemas/', import.meta.url);
+export const referenceFile = fileURLToPath(new URL('../docs/config-reference.md', import.meta.url));
+
+const kinds: { file: string; example: string }[] = [
+  { file: 'approval-flow.schema.json', example: 'examples/access/flows/github-admin.yaml' },
+  { file: 'group-assignment.schema.json', example: 'examples/access/groups/github-admins.yaml' },
+  { file: 'access-request-settings.schema.json', example: 'examples/access/settings.yaml' },
+  { file: 'webhook-subscription.schema.json', example: 'examples/access/webhooks/siem.yaml' },
+  { file: 'project.schema.json', example: 'examples/access/accessctl.yaml' },
+];
+
+function load(file: string): Schema {
+  return JSON.parse(readFileSync(new URL(file, schemasDir), 'utf8')) as Schema;
+}
+
+/** Follows a $ref (local or into another schema file), keeping the referring node's own description. */
+function resolve(node: Schema, current: string): { schema: Schema; file: string } {
+  const ref = node['$ref'];
+  if (typeof ref !== 'string') return { schema: node, file: current };
+  const [filePart, pointer = ''] = ref.split('#');
+  const file = filePart === '' || filePart === undefined ? current : filePart;
+  let target: unknown = load(file);
+  for (const segment of pointer.split('/').filter(Boolean)) target = (target as Schema)[segment];
+  const resolved = resolve(target as Schema, file);
+  const merged: Schema = { ...resolved.schema };
+  if (typeof node['description'] === 'string') merged['description'] = node['description'];
+  return { schema: merged, file: resolved.file };
+}
+
+function typeOf(schema: Schema, file: string): string {
+  if ('const' in schema) return `\`${JSON.stringify(schema['const'])}\``;
+  if (Array.isArray(schema['enum'])) return (schema['enum'] as unknown[]).map((v) => `\`${String(v)}\``).join(', ');
+  if (Array.isArray(schema['anyOf'])) {
+    return (schema['anyOf'] as Schema[]).map((branch) => typeOf(resolve(branch, file).schema, file)).join(' or ');
+  }
+  const type = schema['type'];
+  if (type === 'array') {
+    const items = resolve((schema['items'] ?? {}) as Schema, file).schema;
+    return `list of ${typeOf(items, file)}`;
+  }
+  if (type === 'object' && schema['additionalProperties'] && typeof schema['additionalProperties'] === 'object') {
+    const values = resolve(schema['additionalProperties'] as Schema, file).schema;
+    return `map of ${typeOf(values, file)}`;
+  }
+  if (type === 'object' && schema['title'] === 'SecretRef') return '`{env: NAME}`';
+  if (type === 'object') return 'mapping';
+  return String(type ?? 'any');
+}
+
+function limits(schema: Schema): string {
+  const parts: string[] = [];
+  if (typeof schema['x-expected'] === 'string' && schema['type'] === 'string') parts.push(String(schema['x-expected']));
+  if (typeof schema['maxLength'] === 'number') parts.push(`at most ${schema['maxLength']} characters`);
+  if (typeof schema['minItems'] === 'number') parts.push(`at least ${schema['minItems']}`);
+  if (typeof schema['maxItems'] === 'number') parts.push(`at most ${schema['maxItems']} items`);
+  if (typeof schema['maxProperties'] === 'number') parts.push(`at most ${schema['maxProperties']} entries`);
+  if (typeof schema['minimum'] === 'number' && typeof schema['maximum'] === 'number') parts.push(`${schema['minimum']} to ${schema['maximum']}`);
+  return parts.join('; ');
+}
+
+function escapeCell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function rows(schema: Schema, file: string, prefix: string, required: Set<string>, out: string[]): void {
+  const properties = (schema['properties'] ?? {}) as Record<string, Schema>;
+  for (const [name, raw] of Object.entries(properties)) {
+    const { schema: field, file: fieldFile } = resolve(raw, file);
+    const path = prefix === '' ? name : `${prefix}.${name}`;
+    const def = 'default' in field ? `\`${JSON.stringify(field['default'])}\`` : required.has(name) ? '**required**' : '';
+    const description = escapeCell(String(field['description'] ?? ''));
+    const limit = limits(field);
+    out.push(`| \`${path}\` | ${escapeCell(typeOf(field, fieldFile))} | ${def} | ${description}${limit ? ` (${escapeCell(limit)})` : ''} |`);
+    if (field['type'] === 'object' && field['properties']) {
+      rows(field, fieldFile, path, new Set((field['required'] ?? []) as string[]), out);
+    } else if (field['type'] === 'array') {
+      const items = resolve((field['items'] ?? {}) as Schema, fieldFile);
+      if (items.schema['type'] === 'object' && items.schema['properties']) {
+        rows(items.schema, items.file, `${path}[]`, new Set((items.schema['required'] ?? []) as string[]), out);
+      }
+    }
+  }
+}
+
+export function generateReference(): string {
+  const out: string[] = [
+    '<!-- Generated from schemas/ by `npm run generate:docs`. Do not edit: change the schemas and regenerate. -->',
+    '# Config reference',
+    '',
+    'Every file is one or more YAML documents with the envelope `apiVersion: accessctl/v1`, `kind`, `metadata` and `spec`.',
+    'Put `# yaml-language-server: $schema=<path to schemas/KIND.schema.json>` on the first line for completion and help in editors.',
+    'Names are compared after Unicode NFC and case-folding; invisible and text-direction characters are refused.',
+    '',
+  ];
+  for (const { file, example } of kinds) {
+    const schema = load(file);
+    out.push(`## ${String(schema['title'])}`, '', String(schema['description']), '', `Schema: [\`schemas/${file}\`](../schemas/${file}). Example: [\`${example}\`](../${example}).`, '');
+    out.push('| field | type | default | description |', '| --- | --- | --- | --- |');
+    rows(schema, file, '', new Set((schema['required'] ?? []) as string[]), out);
+    out.push('');
+  }
+  return `${out.join('\n')}`;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  writeFileSync(referenceFile, generateReference());
+  console.log(`wrote ${referenceFile}`);
+}

@@ -1,0 +1,52 @@
+// The accessctl command line: registers each command and owns the single place where errors
+// become messages and exit codes. Commands themselves stay thin.
+import { Command, CommanderError } from 'commander';
+import { AccessctlError, formatLocation } from '../errors.js';
+import { validateCommand } from './validate.js';
+import { packageVersion } from './version.js';
+
+export function buildProgram(): Command {
+  const program = new Command('accessctl')
+    .description('JumpCloud Access Requests as code: approval flows, groups, settings and webhooks kept in git')
+    .version(packageVersion(), '-V, --version')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  program.addCommand(validateCommand());
+  // addCommand does not pass settings down; subcommands need the same error handling and output.
+  for (const command of program.commands) command.copyInheritedSettings(program);
+  return program;
+}
+
+/** Maps anything thrown by a command to an exit code, printing a message without a stack trace for user errors. */
+export function reportError(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // commander already printed the message, or the help that was asked for (exit 0) or implied (exit 1)
+    return error.exitCode;
+  }
+  if (error instanceof AccessctlError) {
+    if (error.code !== 'config-invalid') {
+      const where = error.location ? `${formatLocation(error.location)}: ` : '';
+      process.stderr.write(`accessctl: ${where}${error.message}\n`);
+    }
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`accessctl: internal error: ${message}\n`);
+  if (process.env['ACCESSCTL_DEBUG'] && error instanceof Error && error.stack) {
+    process.stderr.write(`${error.stack}\n`);
+  } else {
+    process.stderr.write('This is a bug in accessctl; set ACCESSCTL_DEBUG=1 for details and please report it.\n');
+  }
+  return 70;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    const program = buildProgram();
+    await program.parseAsync(argv as string[], { from: 'node' });
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (error) {
+    return reportError(error);
+  }
+}

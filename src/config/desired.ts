@@ -1,0 +1,30 @@
+// The desired state: every schema-valid object declared in the repo, typed by kind, each keeping
+// the document it came from so later stages (plan, apply) can point back at file:line:col.
+import type {
+  AccessRequestSettings,
+  ApprovalFlow,
+  GroupAssignment,
+  Project,
+  WebhookSubscription,
+} from './kinds.generated.js';
+import type { SourceDocument } from './source.js';
+
+export interface Declared<T> {
+  /** metadata.name as written. */
+  name: string;
+  object: T;
+  source: SourceDocument;
+}
+
+export interface DesiredState {
+  flows: Declared<ApprovalFlow>[];
+  groups: Declared<GroupAssignment>[];
+  webhooks: Declared<WebhookSubscription>[];
+  /** At most one per repo; a second one is a validation error and is not kept. */
+  settings: Declared<AccessRequestSettings> | undefined;
+  project: Declared<Project> | undefined;
+}
+
+export function emptyDesiredState(): DesiredState {
+  return { flows: [], groups: [], webhooks: [], settings: undefined, project: undefined };
+}

@@ -1,0 +1,423 @@
+// Generated from schemas/ by `npm run generate:types`. Do not edit: change the schemas and regenerate.
+
+/**
+ * Any document accessctl reads from a config repo.
+ */
+export type AccessctlDocument = ApprovalFlow | GroupAssignment | AccessRequestSettings | WebhookSubscription | Project;
+/**
+ * The config format version. Always accessctl/v1.
+ */
+export type ApiVersion = 'accessctl/v1';
+/**
+ * The object's name on the platform: its identity. Changing it without listing the old name in previousNames deletes and recreates the object.
+ */
+export type Name = string;
+/**
+ * A platform object's name, compared after Unicode NFC and case-folding. 1 to 100 characters, no control characters, no leading or trailing space.
+ */
+export type Name1 = string;
+/**
+ * A platform object's name, compared after Unicode NFC and case-folding. 1 to 100 characters, no control characters, no leading or trailing space.
+ */
+export type Name2 = string;
+/**
+ * The user groups whose members may see and request this flow.
+ *
+ * @maxItems 100
+ */
+export type NameList = Name1[];
+/**
+ * A platform object's name, compared after Unicode NFC and case-folding. 1 to 100 characters, no control characters, no leading or trailing space.
+ */
+export type Name3 = string;
+/**
+ * A fixed duration for every grant.
+ */
+export type Duration = string;
+/**
+ * A positive ISO 8601 duration in weeks, days, hours, minutes or seconds, such as PT8H, P1D or P7D. Years and months are not accepted because their length varies.
+ */
+export type Duration1 = string;
+/**
+ * The environment variable that holds the secret.
+ */
+export type EnvName = string;
+/**
+ * A header's value: literal text, or a secret reference.
+ */
+export type HeaderValue = (string | SecretRef | undefined) | undefined;
+/**
+ * An Access Requests event type. The access_management_workflow_* spellings are older names for access_management_approval_flow_*.
+ */
+export type EventType =
+  | '*'
+  | 'access_management_access_request'
+  | 'access_management_access_request_approval'
+  | 'access_management_association_change'
+  | 'access_management_approval_flow_create'
+  | 'access_management_approval_flow_update'
+  | 'access_management_approval_flow_delete'
+  | 'access_management_access_request_settings_update'
+  | 'access_management_workflow_create'
+  | 'access_management_workflow_update'
+  | 'access_management_workflow_delete';
+/**
+ * A name pattern: * matches any run of characters, a leading ! negates. Matching ignores case.
+ */
+export type Glob = string;
+/**
+ * correct: apply the repo over live changes. report: only report them.
+ */
+export type DriftPolicy = 'correct' | 'report';
+/**
+ * A positive ISO 8601 duration in weeks, days, hours, minutes or seconds, such as PT8H, P1D or P7D. Years and months are not accepted because their length varies.
+ */
+export type Duration2 = string;
+
+/**
+ * An Access Requests approval flow: who may request which access, who approves, and for how long. Maps to /api/v2/approvalflows.
+ */
+export interface ApprovalFlow {
+  apiVersion: ApiVersion;
+  /**
+   * The kind of object this document declares.
+   */
+  kind: 'ApprovalFlow';
+  metadata: Metadata;
+  spec: ApprovalFlowSpec;
+}
+/**
+ * The object's identity on the platform.
+ */
+export interface Metadata {
+  name: Name;
+  /**
+   * Names this object had before. A live object found under one of them is renamed in place instead of deleted and recreated.
+   *
+   * @maxItems 20
+   */
+  previousNames?: Name1[];
+}
+/**
+ * The approval flow's desired state.
+ */
+export interface ApprovalFlowSpec {
+  /**
+   * Shown to requesters in the user portal.
+   */
+  description?: string;
+  /**
+   * Whether users can request this flow (platform status active or inactive).
+   */
+  enabled?: boolean;
+  /**
+   * What the flow grants: access to an application, or device admin rights.
+   */
+  category?: 'application' | 'device-admin';
+  grantGroup: Name2;
+  visibleTo: NameList;
+  approval: Approval;
+  access?: Access;
+  display?: Display;
+}
+/**
+ * How a request is approved.
+ */
+export interface Approval {
+  /**
+   * manual: approvers decide, level by level. automatic: every request is granted at once.
+   */
+  type: 'manual' | 'automatic';
+  /**
+   * Whether approvers who are not administrators may decide requests.
+   */
+  nonAdminApprovers?: boolean;
+  /**
+   * Manual approval only: the levels a request passes, in order. Every level must approve.
+   *
+   * @maxItems 10
+   */
+  levels?: ApprovalLevel[];
+}
+/**
+ * One approval level.
+ */
+export interface ApprovalLevel {
+  /**
+   * any: one of this level's approvers is enough. all: every approver must approve.
+   */
+  require?: 'any' | 'all';
+  /**
+   * Who may approve at this level.
+   *
+   * @maxItems 50
+   */
+  approvers: Approver[];
+}
+/**
+ * One approver: exactly one of manager, user, group or admins.
+ */
+export interface Approver {
+  /**
+   * The requester's manager.
+   */
+  manager?: true;
+  /**
+   * A named user, by email or username.
+   */
+  user?: string;
+  group?: Name3;
+  /**
+   * Any administrator.
+   */
+  admins?: true;
+}
+/**
+ * How long granted access lasts. Omit for permanent access.
+ */
+export interface Access {
+  duration?: Duration;
+  /**
+   * Durations the requester picks from.
+   *
+   * @minItems 1
+   * @maxItems 10
+   */
+  durations?: [Duration1, ...Duration1[]];
+}
+/**
+ * How the flow looks in the user portal.
+ */
+export interface Display {
+  /**
+   * The icon colour as #RRGGBB.
+   */
+  color?: string;
+  /**
+   * An https URL of the icon image.
+   */
+  iconUrl?: string;
+}
+/**
+ * A user group's description and application associations. Membership is never managed: granted access lives there. Maps to /api/v2/usergroups and its associations.
+ */
+export interface GroupAssignment {
+  apiVersion: ApiVersion;
+  /**
+   * The kind of object this document declares.
+   */
+  kind: 'GroupAssignment';
+  metadata: Metadata;
+  spec: GroupAssignmentSpec;
+}
+/**
+ * The user group's desired state.
+ */
+export interface GroupAssignmentSpec {
+  /**
+   * The group's description on the platform.
+   */
+  description?: string;
+  /**
+   * Create the group when it is missing. When false, the group must already exist.
+   */
+  create?: boolean;
+  /**
+   * The applications associated with the group: the complete set, so associations not listed are removed. Omit to leave the group's associations unmanaged.
+   *
+   * @maxItems 500
+   */
+  applications?: Name1[];
+}
+/**
+ * The organisation's Access Requests settings. At most one per repo. Maps to /api/v2/approvalflowsettings.
+ */
+export interface AccessRequestSettings {
+  apiVersion: ApiVersion;
+  /**
+   * The kind of object this document declares.
+   */
+  kind: 'AccessRequestSettings';
+  metadata: Metadata;
+  spec: AccessRequestSettingsSpec;
+}
+/**
+ * The desired settings. A field left out takes its default.
+ */
+export interface AccessRequestSettingsSpec {
+  /**
+   * Whether end users see Requests in their user portal.
+   */
+  resourceRequests?: boolean;
+  /**
+   * Whether requesters can see how far their request has progressed.
+   */
+  exposeApprovalProgress?: boolean;
+  email?: EmailSettings;
+}
+/**
+ * Which email notifications the platform sends.
+ */
+export interface EmailSettings {
+  /**
+   * Tell approvers a request waits for them.
+   */
+  approvers?: boolean;
+  /**
+   * Confirm to the requester that the request was received.
+   */
+  requestReceived?: boolean;
+  /**
+   * Tell the requester the request was approved or denied.
+   */
+  decision?: boolean;
+}
+/**
+ * A webhook channel that receives Access Requests events, and the events it subscribes to. Maps to /api/v2/notifications/webhook/channels and the settings' channelEvents.
+ */
+export interface WebhookSubscription {
+  apiVersion: ApiVersion;
+  /**
+   * The kind of object this document declares.
+   */
+  kind: 'WebhookSubscription';
+  metadata: Metadata;
+  spec: WebhookSubscriptionSpec;
+}
+/**
+ * The webhook channel's desired state.
+ */
+export interface WebhookSubscriptionSpec {
+  /**
+   * Where events are POSTed. https only (http only for loopback hosts, when the project allows it). {{NAME}} placeholders are filled from secrets.
+   */
+  url: string;
+  /**
+   * Whether events are delivered to this channel.
+   */
+  enabled?: boolean;
+  /**
+   * Whether the receiver's TLS certificate is verified.
+   */
+  verifySsl?: boolean;
+  /**
+   * Values for the URL's {{NAME}} placeholders, each read from the environment. Never stored in git.
+   */
+  secrets?: {
+    [k: string]: SecretRef | undefined;
+  };
+  /**
+   * Static HTTP headers sent with every delivery. A value may be a secret reference; headers that carry credentials must be.
+   */
+  headers?: {
+    [k: string]: HeaderValue | undefined;
+  };
+  signingSecret?: SecretRef1;
+  /**
+   * The event types delivered to this channel, or ["*"] for all of them. An empty list keeps the channel but subscribes it to nothing.
+   *
+   * @minItems 0
+   * @maxItems 20
+   */
+  events: EventType[];
+}
+/**
+ * A reference to a secret held outside git. The value is read from the environment when accessctl runs and is never printed.
+ */
+export interface SecretRef {
+  env: EnvName;
+}
+/**
+ * A reference to a secret held outside git. The value is read from the environment when accessctl runs and is never printed.
+ */
+export interface SecretRef1 {
+  env: EnvName;
+}
+/**
+ * Project-wide settings, kept in accessctl.yaml at the config root: the target, prune and deletion guards, drift policy and policy lints. At most one per repo.
+ */
+export interface Project {
+  apiVersion: ApiVersion;
+  /**
+   * The kind of object this document declares.
+   */
+  kind: 'Project';
+  metadata: Metadata;
+  spec?: ProjectSpec;
+}
+/**
+ * The project's settings.
+ */
+export interface ProjectSpec {
+  /**
+   * The platform to manage. The API key only ever comes from the environment (JUMPCLOUD_API_KEY).
+   */
+  target?: {
+    /**
+     * The API base URL. JUMPCLOUD_API_URL and --target override it.
+     */
+    url?: string;
+    /**
+     * The organisation id, for multi-tenant administrators. JUMPCLOUD_ORG_ID overrides it.
+     */
+    orgId?: string;
+  };
+  prune?: KindSwitches;
+  /**
+   * Limits that block a whole apply when it would delete too much.
+   */
+  guards?: {
+    /**
+     * The most objects one apply may delete.
+     */
+    maxDeletions?: number;
+    /**
+     * The largest share of a kind's live objects one apply may delete, in percent.
+     */
+    maxDeletionPercent?: number;
+    /**
+     * Name patterns of objects that are never deleted.
+     *
+     * @maxItems 100
+     */
+    protected?: Glob[];
+  };
+  /**
+   * Per kind: what the reconciler does with live changes made outside git.
+   */
+  drift?: {
+    ApprovalFlow?: DriftPolicy;
+    GroupAssignment?: DriftPolicy;
+    AccessRequestSettings?: DriftPolicy;
+    WebhookSubscription?: DriftPolicy;
+  };
+  /**
+   * Lints that validate enforces on every pull request.
+   */
+  policy?: {
+    /**
+     * Grant group name patterns whose flows must use manual approval, such as *Admin*.
+     *
+     * @maxItems 100
+     */
+    manualApprovalFor?: Glob[];
+    maxAccessDuration?: Duration2;
+    /**
+     * Allow http:// webhook URLs whose host is a loopback address (for local testing against the sandbox).
+     */
+    allowHttpLoopbackWebhooks?: boolean;
+  };
+}
+/**
+ * Per kind: delete live objects that are not in git. Off by default: they are reported as unmanaged.
+ */
+export interface KindSwitches {
+  /**
+   * For approval flows.
+   */
+  ApprovalFlow?: boolean;
+  /**
+   * For webhook channels.
+   */
+  WebhookSubscription?: boolean;
+}

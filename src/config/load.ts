@@ -1,0 +1,137 @@
+// Reads a config directory into the desired state: discover files, parse them with positions,
+// validate each document against its kind's schema, then run the cross-document rules.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { emptyDesiredState, type DesiredState } from './desired.js';
+import { discoverFiles, MAX_FILE_BYTES, MAX_FILES, type DiscoveredFile } from './discover.js';
+import { checkFlows } from './flow-rules.js';
+import { checkIdentity, type ExtraSingleton } from './identity.js';
+import type {
+  AccessRequestSettings,
+  ApprovalFlow,
+  GroupAssignment,
+  Project,
+  WebhookSubscription,
+} from './kinds.generated.js';
+import { parseFile } from './parse.js';
+import { checkPolicy } from './policy.js';
+import { KINDS, validateSchema, type Kind } from './schema.js';
+import { diagnosticAt, diagnosticFor, type SourceDocument, type SourceFile } from './source.js';
+import { checkWebhooks } from './webhook-rules.js';
+
+export interface LoadResult {
+  /** How many config files were read. */
+  files: number;
+  /** How many documents (objects) they held. */
+  objects: number;
+  diagnostics: Diagnostic[];
+  /** Every file read, by display path: the text code frames are cut from (secrets masked). */
+  sources: Map<string, SourceFile>;
+  /** The schema-valid objects. Complete only when `diagnostics` holds no errors. */
+  desired: DesiredState;
+}
+
+const READ_CONCURRENCY = 64;
+
+function fileLevel(display: string, code: string, message: string): Diagnostic {
+  return { file: display, line: 1, column: 1, severity: 'error', code, message, path: '' };
+}
+
+async function readOne(found: DiscoveredFile): Promise<{ bytes?: Uint8Array; diagnostic?: Diagnostic }> {
+  if (found.unreadable !== undefined) {
+    return { diagnostic: fileLevel(found.display, 'unreadable-file', `cannot read the file: ${found.unreadable}`) };
+  }
+  if (found.size > MAX_FILE_BYTES) {
+    return { diagnostic: fileLevel(found.display, 'file-too-large', `the file is ${found.size} bytes; config files may be at most ${MAX_FILE_BYTES} bytes (256 KiB)`) };
+  }
+  try {
+    const bytes = await readFile(found.absolute);
+    // The file may have grown since it was listed.
+    if (bytes.length > MAX_FILE_BYTES) {
+      return { diagnostic: fileLevel(found.display, 'file-too-large', `the file is ${bytes.length} bytes; config files may be at most ${MAX_FILE_BYTES} bytes (256 KiB)`) };
+    }
+    return { bytes };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+    return { diagnostic: fileLevel(found.display, 'unreadable-file', `cannot read the file (${code})`) };
+  }
+}
+
+function kindOf(source: SourceDocument): { kind?: Kind; diagnostic?: Diagnostic } {
+  const raw = source.data['kind'];
+  const expected = KINDS.join(', ');
+  if (raw === undefined) {
+    const range = source.doc.contents?.range ?? source.doc.range;
+    return { diagnostic: diagnosticAt(source.file, { start: range[0], end: range[0] }, 'error', 'missing-field', `missing required field "kind"; expected one of: ${expected}`) };
+  }
+  if (typeof raw === 'string' && (KINDS as readonly string[]).includes(raw)) return { kind: raw as Kind };
+  const shown = typeof raw === 'string' ? `"${raw}"` : 'not a string';
+  return { diagnostic: diagnosticFor(source, ['kind'], 'error', 'unknown-kind', `unknown kind ${shown}; expected one of: ${expected}`) };
+}
+
+/** Sorts one schema-valid document into the desired state. */
+function declare(state: DesiredState, kind: Kind, source: SourceDocument, extras: ExtraSingleton[]): void {
+  const metadata = source.data['metadata'] as { name: string };
+  const entry = { name: metadata.name, source };
+  switch (kind) {
+    case 'ApprovalFlow':
+      state.flows.push({ ...entry, object: source.data as unknown as ApprovalFlow });
+      break;
+    case 'GroupAssignment':
+      state.groups.push({ ...entry, object: source.data as unknown as GroupAssignment });
+      break;
+    case 'WebhookSubscription':
+      state.webhooks.push({ ...entry, object: source.data as unknown as WebhookSubscription });
+      break;
+    case 'AccessRequestSettings':
+      if (state.settings) extras.push({ kind, source });
+      else state.settings = { ...entry, object: source.data as unknown as AccessRequestSettings };
+      break;
+    case 'Project':
+      if (state.project) extras.push({ kind, source });
+      else state.project = { ...entry, object: source.data as unknown as Project };
+      break;
+  }
+}
+
+/** Loads and validates every config file under `dir` (or the single file `dir`). */
+export async function loadConfig(dir: string, cwd: string = process.cwd()): Promise<LoadResult> {
+  const discovery = await discoverFiles(resolve(cwd, dir), cwd);
+  const diagnostics: Diagnostic[] = [];
+  const sources = new Map<string, SourceFile>();
+  const desired = emptyDesiredState();
+  if (discovery.overflow) {
+    diagnostics.push(
+      fileLevel(discovery.overflow.display, 'too-many-files', `more than ${MAX_FILES.toLocaleString('en-US')} YAML files under ${dir}; accessctl reads at most ${MAX_FILES.toLocaleString('en-US')}`),
+    );
+    return { files: discovery.files.length, objects: 0, diagnostics, sources, desired };
+  }
+  const documents: SourceDocument[] = [];
+  for (let i = 0; i < discovery.files.length; i += READ_CONCURRENCY) {
+    const batch = discovery.files.slice(i, i + READ_CONCURRENCY);
+    const reads = await Promise.all(batch.map(readOne));
+    reads.forEach((read, j) => {
+      if (read.diagnostic) diagnostics.push(read.diagnostic);
+      if (!read.bytes) return;
+      const parsed = parseFile(batch[j]!.display, read.bytes);
+      sources.set(parsed.file.path, parsed.file);
+      diagnostics.push(...parsed.diagnostics);
+      documents.push(...parsed.documents);
+    });
+  }
+  const extras: ExtraSingleton[] = [];
+  for (const source of documents) {
+    const { kind, diagnostic } = kindOf(source);
+    if (diagnostic) diagnostics.push(diagnostic);
+    if (!kind) continue;
+    const schemaDiagnostics = validateSchema(source, kind);
+    diagnostics.push(...schemaDiagnostics);
+    if (schemaDiagnostics.length === 0) declare(desired, kind, source, extras);
+  }
+  checkIdentity(desired, extras, diagnostics);
+  checkFlows(desired, diagnostics);
+  checkWebhooks(desired, diagnostics);
+  checkPolicy(desired, diagnostics);
+  return { files: discovery.files.length, objects: documents.length, diagnostics, sources, desired };
+}

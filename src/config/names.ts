@@ -1,0 +1,34 @@
+// How names are compared and which names are refused: identity is Unicode NFC plus case-folding,
+// and invisible or direction-changing characters are never allowed in a name.
+import { isMatch } from 'matcher';
+
+/** The identity of a name: NFC, then case-folded (upper then lower folds ß to ss and similar). */
+export function nameKey(name: string): string {
+  return name.normalize('NFC').toUpperCase().toLowerCase();
+}
+
+// Format characters (bidi controls, zero-width joiners and spaces, BOM, soft hyphen) and line/paragraph separators.
+const INVISIBLE = /[\p{Cf}\p{Zl}\p{Zp}]/u;
+
+export interface InvisibleCharacter {
+  /** Index in UTF-16 code units within the name. */
+  index: number;
+  codePoint: string;
+}
+
+export function findInvisible(name: string): InvisibleCharacter | undefined {
+  const match = INVISIBLE.exec(name);
+  if (!match) return undefined;
+  const code = match[0].codePointAt(0)!;
+  return { index: match.index, codePoint: `U+${code.toString(16).toUpperCase().padStart(4, '0')}` };
+}
+
+/**
+ * The first positive pattern that matches `name`, when the pattern list as a whole matches it
+ * (a leading `!` negates). Case is ignored. A list of only negations matches everything else, as
+ * if it began with `*`, so that is the pattern returned.
+ */
+export function matchingPattern(name: string, patterns: readonly string[]): string | undefined {
+  if (patterns.length === 0 || !isMatch(name, [...patterns])) return undefined;
+  return patterns.find((pattern) => !pattern.startsWith('!') && isMatch(name, pattern)) ?? '*';
+}

@@ -1,0 +1,245 @@
+// Turns one file's bytes into YAML documents with positions, refusing everything a config file has
+// no business containing: bad UTF-8, directives, anchors, aliases, merge keys, tags, deep nesting,
+// prototype keys and roots that are not mappings. Each refusal is a located diagnostic.
+import { CST, Composer, isAlias, isMap, isNode, isScalar, LineCounter, Parser, visit, type Document } from 'yaml';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { diagnosticAt, type SourceDocument, type SourceFile } from './source.js';
+import { maskSecretTokens, maskSecretValues } from './secrets.js';
+
+export const MAX_DEPTH = 32;
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+export interface ParsedFile {
+  file: SourceFile;
+  documents: SourceDocument[];
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * Offset of the first byte of the first sequence that is not valid UTF-8 (a stray byte, an overlong
+ * form, a surrogate, a truncated sequence), or -1 when the whole buffer is valid.
+ */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return -1;
+  } catch {
+    // Find where, with the ranges of RFC 3629 section 4: the sequence's start, not where decoding noticed.
+    for (let i = 0; i < bytes.length; ) {
+      const lead = bytes[i]!;
+      if (lead < 0x80) {
+        i++;
+        continue;
+      }
+      const [length, low, high] =
+        lead >= 0xc2 && lead <= 0xdf ? [2, 0x80, 0xbf]
+        : lead === 0xe0 ? [3, 0xa0, 0xbf]
+        : lead === 0xed ? [3, 0x80, 0x9f]
+        : lead >= 0xe1 && lead <= 0xef ? [3, 0x80, 0xbf]
+        : lead === 0xf0 ? [4, 0x90, 0xbf]
+        : lead >= 0xf1 && lead <= 0xf3 ? [4, 0x80, 0xbf]
+        : lead === 0xf4 ? [4, 0x80, 0x8f]
+        : [0, 0, 0];
+      if (length === 0) return i;
+      for (let k = 1; k < length; k++) {
+        const next = bytes[i + k];
+        if (next === undefined || next < (k === 1 ? low : 0x80) || next > (k === 1 ? high : 0xbf)) return i;
+      }
+      i += length;
+    }
+    return bytes.length;
+  }
+}
+
+// Characters YAML 1.2 does not allow in a stream (outside c-printable): C0 controls other than tab,
+// LF and CR, DEL, C1 controls other than NEL, and the noncharacters U+FFFE and U+FFFF. The `yaml`
+// package accepts them; a quoted escape such as "\u0007" is still allowed (the schema rules then decide).
+const NON_PRINTABLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u0084\u0086-\u009F\uFFFE\uFFFF]/;
+
+function lineCounterFor(text: string): LineCounter {
+  const counter = new LineCounter();
+  counter.addNewLine(0);
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) counter.addNewLine(i + 1);
+  return counter;
+}
+
+/** Walks the concrete syntax tree without recursion, so hostile nesting cannot exhaust the stack. */
+function findTooDeep(tokens: readonly CST.Token[]): CST.Token | undefined {
+  const stack: { token: CST.Token; depth: number }[] = tokens.map((token) => ({ token, depth: 0 }));
+  while (stack.length > 0) {
+    const { token, depth } = stack.pop()!;
+    if (token.type === 'document') {
+      if (token.value) stack.push({ token: token.value, depth });
+      continue;
+    }
+    if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      const inner = depth + 1;
+      if (inner > MAX_DEPTH) return token;
+      for (const item of token.items) {
+        if ('key' in item && item.key) stack.push({ token: item.key, depth: inner });
+        if (item.value) stack.push({ token: item.value, depth: inner });
+      }
+    }
+  }
+  return undefined;
+}
+
+type Span = readonly [number, number];
+
+/** Where each anchor (&a) and tag (!t) is written, in source order; walked without recursion like findTooDeep. */
+function propertySpans(tokens: readonly CST.Token[]): { anchor: Span[]; tag: Span[] } {
+  const found: { anchor: Span[]; tag: Span[] } = { anchor: [], tag: [] };
+  const stack: CST.Token[] = [...tokens];
+  const push = (more: readonly (CST.Token | null | undefined)[] | undefined): void => {
+    for (const token of more ?? []) if (token) stack.push(token);
+  };
+  while (stack.length > 0) {
+    const token = stack.pop()!;
+    if (token.type === 'anchor' || token.type === 'tag') {
+      found[token.type].push([token.offset, token.offset + token.source.length]);
+    } else if (token.type === 'document') {
+      push(token.start);
+      push([token.value]);
+    } else if (token.type === 'block-scalar') {
+      push(token.props);
+    } else if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      for (const item of token.items) {
+        push(item.start);
+        if ('key' in item) push([item.key]);
+        push(item.sep);
+        push([item.value]);
+      }
+    }
+  }
+  found.anchor.sort((a, b) => a[0] - b[0]);
+  found.tag.sort((a, b) => a[0] - b[0]);
+  return found;
+}
+
+/** A node's own property is the last one written before the node's content starts. */
+function propertyBefore(spans: readonly Span[], start: number): Span | undefined {
+  let low = 0;
+  let high = spans.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (spans[mid]![0] < start) low = mid + 1;
+    else high = mid;
+  }
+  return low > 0 ? spans[low - 1] : undefined;
+}
+
+function structuralDiagnostics(file: SourceFile, doc: Document.Parsed, props: { anchor: Span[]; tag: Span[] }): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  const at = (range: readonly number[] | null | undefined, code: string, message: string): void => {
+    const start = range?.[0] ?? 0;
+    found.push(diagnosticAt(file, { start, end: range?.[1] ?? start }, 'error', code, message));
+  };
+  visit(doc, {
+    Alias(_key, node) {
+      at(node.range, 'yaml-alias', `aliases (*${node.source}) are not allowed: write the value out in full`);
+    },
+    Node(_key, node) {
+      if (isAlias(node)) return;
+      const start = node.range?.[0] ?? 0;
+      if (node.anchor) at(propertyBefore(props.anchor, start) ?? node.range, 'yaml-anchor', `anchors (&${node.anchor}) are not allowed: write each value out in full`);
+      if (node.tag) at(propertyBefore(props.tag, start) ?? node.range, 'yaml-tag', `explicit tags (${node.tag}) are not allowed`);
+    },
+    Pair(_key, pair) {
+      const key = pair.key;
+      if (key === null || (isScalar(key) && key.value === null)) {
+        const range = isNode(pair.value) ? pair.value.range : undefined;
+        at(isScalar(key) ? key.range : range, 'yaml-empty-key', 'a mapping key is empty');
+        return;
+      }
+      if (!isScalar(key)) {
+        at(isNode(key) ? key.range : undefined, 'yaml-complex-key', 'mapping keys must be plain strings');
+        return;
+      }
+      const name = String(key.value);
+      if (name === '<<' && key.type === 'PLAIN') {
+        at(key.range, 'yaml-merge-key', 'merge keys (<<) are not allowed: write the fields out in full');
+      } else if (FORBIDDEN_KEYS.has(name)) {
+        at(key.range, 'forbidden-key', `the key "${name}" is not allowed`);
+      }
+    },
+  });
+  if (doc.contents !== null && !isMap(doc.contents)) {
+    at(doc.contents.range, 'root-not-mapping', 'a document must be a mapping with apiVersion, kind, metadata and spec');
+  }
+  return found;
+}
+
+export function parseFile(path: string, bytes: Uint8Array): ParsedFile {
+  const invalidAt = firstInvalidUtf8(bytes);
+  if (invalidAt !== -1) {
+    const prefix = new TextDecoder('utf-8').decode(bytes.subarray(0, invalidAt));
+    // The prefix cannot be composed safely (it may be too deep), so mask from its syntax tree.
+    const displayText = maskSecretTokens(prefix, [...new Parser().parse(prefix)]);
+    const file: SourceFile = { path, displayText, lineCounter: lineCounterFor(prefix) };
+    const hex = bytes[invalidAt]!.toString(16).padStart(2, '0');
+    return {
+      file,
+      documents: [],
+      diagnostics: [
+        diagnosticAt(file, { start: prefix.length, end: prefix.length }, 'error', 'encoding', `byte 0x${hex} is not valid UTF-8: config files must be UTF-8`),
+      ],
+    };
+  }
+  const text = new TextDecoder('utf-8').decode(bytes);
+  const lineCounter = lineCounterFor(text);
+  const file: SourceFile = { path, displayText: text, lineCounter };
+  const diagnostics: Diagnostic[] = [];
+  const tokens = [...new Parser().parse(text)];
+
+  const nonPrintable = NON_PRINTABLE.exec(text);
+  if (nonPrintable) {
+    const codePoint = `U+${nonPrintable[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+    diagnostics.push(
+      diagnosticAt(file, { start: nonPrintable.index, end: nonPrintable.index + 1 }, 'error', 'control-character', `the control character ${codePoint} is not allowed in YAML; write it as an escape in a double-quoted string if it is meant`),
+    );
+  }
+  for (const token of tokens) {
+    if (token.type === 'directive') {
+      diagnostics.push(
+        diagnosticAt(file, { start: token.offset, end: token.offset + token.source.length }, 'error', 'yaml-directive', `directives (${token.source.split(/\s/)[0]}) are not allowed`),
+      );
+    }
+  }
+  const deep = findTooDeep(tokens);
+  if (deep) {
+    // Composing would recurse once per level; stop here.
+    const offset = 'offset' in deep ? deep.offset : 0;
+    diagnostics.push(diagnosticAt(file, { start: offset, end: offset }, 'error', 'too-deep', `nesting is deeper than ${MAX_DEPTH} levels`));
+    file.displayText = maskSecretTokens(text, tokens);
+    return { file, documents: [], diagnostics };
+  }
+
+  const composer = new Composer({
+    version: '1.2',
+    schema: 'core',
+    uniqueKeys: true,
+    merge: false,
+    strict: true,
+    prettyErrors: false,
+    stringKeys: false,
+  });
+  const docs = [...composer.compose(tokens, true, text.length)];
+  const props = propertySpans(tokens);
+  const documents: SourceDocument[] = [];
+  docs.forEach((doc, index) => {
+    const found: Diagnostic[] = [];
+    for (const problem of [...doc.errors, ...doc.warnings]) {
+      const [start, end] = problem.pos;
+      const message = problem.message.split('\n')[0]!;
+      found.push(diagnosticAt(file, { start, end }, 'error', problem.name === 'YAMLWarning' ? 'yaml-warning' : 'yaml-syntax', message));
+    }
+    found.push(...structuralDiagnostics(file, doc, props));
+    diagnostics.push(...found);
+    if (found.length === 0 && doc.contents !== null) {
+      const data = doc.toJS({ maxAliasCount: 0 }) as Record<string, unknown>;
+      documents.push({ file, index, doc, data });
+    }
+  });
+  file.displayText = maskSecretValues(text, docs);
+  return { file, documents, diagnostics };
+}

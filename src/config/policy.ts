@@ -1,0 +1,44 @@
+// The project's policy lints: grant groups that must be approved by hand, and the longest access a
+// flow may grant. They run on every pull request through validate.
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { formatLocation } from '../errors.js';
+import type { DesiredState } from './desired.js';
+import { durationSeconds } from './duration.js';
+import { matchingPattern } from './names.js';
+import { diagnosticFor, locate, type DocPath } from './source.js';
+
+export function checkPolicy(state: DesiredState, diagnostics: Diagnostic[]): void {
+  const project = state.project;
+  const policy = project?.object.spec?.policy;
+  if (!project || !policy) return;
+  const manualFor = policy.manualApprovalFor ?? [];
+  const max = policy.maxAccessDuration;
+  const maxSeconds = max === undefined ? undefined : durationSeconds(max);
+  for (const { object, source } of state.flows) {
+    const { spec } = object;
+    const pattern = matchingPattern(spec.grantGroup, manualFor);
+    if (pattern !== undefined && spec.approval.type !== 'manual') {
+      const where = formatLocation(locate(project.source, ['spec', 'policy', 'manualApprovalFor']));
+      diagnostics.push(
+        diagnosticFor(source, ['spec', 'approval', 'type'], 'error', 'policy-manual-approval', `grant group "${spec.grantGroup}" matches the policy pattern "${pattern}" (${where}), so approval.type must be manual`),
+      );
+    }
+    if (maxSeconds === undefined) continue;
+    const where = formatLocation(locate(project.source, ['spec', 'policy', 'maxAccessDuration']));
+    if (!spec.access) {
+      diagnostics.push(
+        diagnosticFor(source, ['spec'], 'error', 'policy-max-duration', `this flow grants permanent access, but the project allows at most ${max} (${where}); set access.duration or access.durations`, 'key'),
+      );
+      continue;
+    }
+    const durations: { value: string; path: DocPath }[] = [];
+    if (spec.access.duration !== undefined) durations.push({ value: spec.access.duration, path: ['spec', 'access', 'duration'] });
+    (spec.access.durations ?? []).forEach((value, i) => durations.push({ value, path: ['spec', 'access', 'durations', i] }));
+    for (const { value, path } of durations) {
+      const seconds = durationSeconds(value);
+      if (seconds !== undefined && seconds > maxSeconds) {
+        diagnostics.push(diagnosticFor(source, path, 'error', 'policy-max-duration', `${value} is longer than the project's maximum access duration ${max} (${where})`));
+      }
+    }
+  }
+}

@@ -1,0 +1,112 @@
+// Semantic rules for webhook subscriptions: a safe URL whose placeholders are all declared,
+// credentials only ever as secret references, and event names in their current spelling.
+import { isIP } from 'node:net';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { DesiredState } from './desired.js';
+import { isCredentialHeader, urlPasswordSpan } from './secrets.js';
+import { diagnosticFor } from './source.js';
+
+export const LEGACY_EVENT_NAMES: Readonly<Record<string, string>> = {
+  access_management_workflow_create: 'access_management_approval_flow_create',
+  access_management_workflow_update: 'access_management_approval_flow_update',
+  access_management_workflow_delete: 'access_management_approval_flow_delete',
+};
+
+// Set by the delivering platform itself; a static header must not override them.
+const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
+const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
+export function placeholdersIn(url: string): string[] {
+  return [...url.matchAll(PLACEHOLDER)].map((m) => m[1]!);
+}
+
+export function checkWebhooks(state: DesiredState, diagnostics: Diagnostic[]): void {
+  const allowLoopbackHttp = state.project?.object.spec?.policy?.allowHttpLoopbackWebhooks === true;
+  for (const { object, source } of state.webhooks) {
+    const { spec } = object;
+    const urlPath = ['spec', 'url'];
+    const secrets = spec.secrets ?? {};
+    const used = new Set<string>();
+    for (const name of placeholdersIn(spec.url)) {
+      used.add(name);
+      if (!(name in secrets)) {
+        diagnostics.push(diagnosticFor(source, urlPath, 'error', 'undeclared-placeholder', `the URL uses {{${name}}} but spec.secrets does not declare ${name}`));
+      }
+    }
+    for (const name of Object.keys(secrets)) {
+      if (!used.has(name)) {
+        diagnostics.push(diagnosticFor(source, ['spec', 'secrets', name], 'warning', 'unused-secret', `secret ${name} is not used as {{${name}}} in the URL`, 'key'));
+      }
+    }
+    const password = urlPasswordSpan(spec.url);
+    if (password && placeholdersIn(spec.url.slice(password[0], password[1])).length === 0) {
+      diagnostics.push(
+        diagnosticFor(source, urlPath, 'error', 'literal-secret', 'the URL holds a literal password; use a placeholder such as https://user:{{PASSWORD}}@host/ with spec.secrets'),
+      );
+    }
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(spec.url.replace(PLACEHOLDER, 'placeholder'));
+    } catch {
+      diagnostics.push(diagnosticFor(source, urlPath, 'error', 'invalid-url', 'the URL is not a valid absolute URL'));
+    }
+    if (parsed && parsed.protocol !== 'https:') {
+      const loopback = parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname);
+      if (!loopback) {
+        diagnostics.push(diagnosticFor(source, urlPath, 'error', 'insecure-url', 'webhook URLs must use https:// (http:// is allowed only for loopback hosts)'));
+      } else if (!allowLoopbackHttp) {
+        diagnostics.push(
+          diagnosticFor(source, urlPath, 'error', 'insecure-url', 'http:// to a loopback host needs spec.policy.allowHttpLoopbackWebhooks: true in the Project'),
+        );
+      }
+    }
+    if (spec.verifySsl === false) {
+      diagnostics.push(diagnosticFor(source, ['spec', 'verifySsl'], 'warning', 'tls-unverified', "deliveries will not check the receiver's TLS certificate"));
+    }
+    const headerNames = new Map<string, string>();
+    for (const [name, value] of Object.entries(spec.headers ?? {})) {
+      const lower = name.toLowerCase();
+      const path = ['spec', 'headers', name];
+      const earlier = headerNames.get(lower);
+      if (earlier !== undefined) {
+        diagnostics.push(diagnosticFor(source, path, 'error', 'duplicate-header', `header ${name} repeats ${earlier}: header names ignore case`, 'key'));
+      }
+      headerNames.set(lower, name);
+      if (RESERVED_HEADERS.has(lower)) {
+        diagnostics.push(diagnosticFor(source, path, 'error', 'reserved-header', `header ${name} is set by the platform on every delivery and cannot be overridden`, 'key'));
+      }
+      if (typeof value === 'string' && isCredentialHeader(name)) {
+        diagnostics.push(
+          diagnosticFor(source, path, 'error', 'literal-secret', `header ${name} carries a credential, so its value must be a secret reference such as {env: ${name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}}, never a literal`),
+        );
+      }
+    }
+    const events = spec.events;
+    const current = new Map<string, number>();
+    events.forEach((event, i) => {
+      const path = ['spec', 'events', i];
+      const renamed = LEGACY_EVENT_NAMES[event];
+      if (renamed) {
+        diagnostics.push(diagnosticFor(source, path, 'warning', 'legacy-event', `${event} is the older name of ${renamed}; it is accepted and written as ${renamed}`));
+      }
+      const name = renamed ?? event;
+      // Identical entries are refused by the schema; here only an old and a new spelling can meet.
+      const earlier = current.get(name);
+      if (earlier !== undefined) {
+        diagnostics.push(diagnosticFor(source, path, 'warning', 'duplicate-event', `${event} repeats ${events[earlier]} (item ${earlier})`));
+      } else {
+        current.set(name, i);
+      }
+    });
+    if (events.includes('*') && events.length > 1) {
+      diagnostics.push(diagnosticFor(source, ['spec', 'events'], 'warning', 'redundant-events', '"*" already subscribes to every event; the other entries add nothing', 'key'));
+    }
+  }
+}
