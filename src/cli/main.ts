@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { AccessctlError, formatLocation } from '../errors.js';
 import { validateCommand } from './validate.js';
 import { packageVersion } from './version.js';
+import { sandboxCommand } from './sandbox.js';
 
 export function buildProgram(): Command {
   const program = new Command('accessctl')
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   program.addCommand(validateCommand());
+  program.addCommand(sandboxCommand());
   // addCommand does not pass settings down; subcommands need the same error handling and output.
   for (const command of program.commands) command.copyInheritedSettings(program);
   return program;

@@ -1,0 +1,38 @@
+// `accessctl sandbox`: runs the embedded platform until SIGINT or SIGTERM. Thin: parses flags,
+// starts src/sandbox, prints the URL and an admin key.
+import { Command, InvalidArgumentError } from 'commander';
+import { loadSeed } from '../sandbox/seed.js';
+import { startSandbox } from '../sandbox/server.js';
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('a port is a whole number from 0 to 65535');
+  return port;
+}
+
+export function sandboxCommand(): Command {
+  return new Command('sandbox')
+    .description('run the local Access Requests platform (JumpCloud API subset) on 127.0.0.1')
+    .option('--port <port>', 'port to listen on; 0 picks a free one', parsePort, 8080)
+    .option('--db <path>', 'SQLite database file (created when missing)', '.accessctl/sandbox.db')
+    .option('--seed <file>', 'directory seed (YAML) applied to an empty database')
+    .option('--enable-test-hooks', 'serve /sandbox/v1/* (clock, faults, rate limit, request counts)', false)
+    .action(async (options: { port: number; db: string; seed?: string; enableTestHooks: boolean }) => {
+      const seed = options.seed === undefined ? undefined : loadSeed(options.seed);
+      const sandbox = await startSandbox({ dbPath: options.db, port: options.port, seed, enableTestHooks: options.enableTestHooks });
+      process.stdout.write(`accessctl sandbox listening on ${sandbox.url}\n`);
+      process.stdout.write(`database: ${options.db}${sandbox.seeded ? ` (seeded from ${options.seed})` : ''}\n`);
+      process.stdout.write(`admin key: ${sandbox.adminKey}${sandbox.adminKeyMinted ? ' (new for this run; shown once)' : ''}\n`);
+      process.stdout.write(`try: curl -H "x-api-key: ${sandbox.adminKey}" ${sandbox.url}/api/v2/approvalflows\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          process.stdout.write(`received ${signal}, stopping\n`);
+          void sandbox.close().then(resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}

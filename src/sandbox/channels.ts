@@ -1,0 +1,273 @@
+// Webhook channels (/api/v2/notifications/webhook/channels), a shape the sandbox defines: URL
+// placeholders, static headers and a signing secret. Secret values are write-only: reads show a
+// mask and a salted secretsFingerprint (an HMAC a client can recompute), never the values.
+import { createHmac } from 'node:crypto';
+import { conflict, notFound } from './api-error.js';
+import { diffFields, recordEvent } from './insights.js';
+import { parseListQuery, project, selectPage, type FieldSpec } from './lists.js';
+import { BodyReader, isObject, type JsonObject } from './request-body.js';
+import { channelsInUse } from './settings.js';
+import { parseDoc, type Actor, type SandboxStore } from './store.js';
+
+/** What a read shows in place of a secret, and what a PUT may send back to keep one unchanged. */
+export const secretMask = '********';
+
+export interface ChannelHeader {
+  name: string;
+  value: string;
+  sensitive: boolean;
+}
+
+/** The read shape. */
+export interface WebhookChannel {
+  id: string;
+  name: string;
+  url: string;
+  enabled: boolean;
+  verifySsl: boolean;
+  sensitiveValues: Record<string, string>;
+  headers: ChannelHeader[];
+  signingSecret?: string;
+  secretsFingerprint: string;
+  createdBy: string;
+  updatedBy: string;
+}
+
+interface ChannelSecrets {
+  sensitiveValues: Record<string, string>;
+  /** Sensitive header values by lower-cased header name. */
+  headers: Record<string, string>;
+  signingSecret?: string;
+}
+
+export const channelFields: FieldSpec = {
+  name: 'string',
+  url: 'string',
+  enabled: 'boolean',
+  verifySsl: 'boolean',
+  secretsFingerprint: 'string',
+};
+
+const placeholderPattern = /\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}/g;
+const headerNamePattern = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const reservedHeaders = ['content-type', 'content-length', 'host', 'webhook-id', 'webhook-timestamp', 'webhook-signature'];
+const signingSecretPattern = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
+
+function readChannelBody(
+  body: unknown,
+  previous: ChannelSecrets | undefined,
+): { doc: Omit<WebhookChannel, 'id' | 'createdBy' | 'updatedBy' | 'secretsFingerprint'>; secrets: ChannelSecrets; reader: BodyReader } {
+  const reader = new BodyReader(body, ['name', 'url', 'enabled', 'verifySsl', 'sensitiveValues', 'headers', 'signingSecret']);
+  const name = reader.string('name', { required: true, minLength: 1, maxLength: 100 }) ?? '';
+  const url = reader.string('url', { required: true, minLength: 1, maxLength: 2048 }) ?? '';
+  const enabled = reader.boolean('enabled') ?? true;
+  const verifySsl = reader.boolean('verifySsl') ?? true;
+
+  const sensitiveValues: Record<string, string> = {};
+  const rawValues = reader.object('sensitiveValues') ?? {};
+  for (const [key, value] of Object.entries(rawValues)) {
+    if (typeof value !== 'string' || value === '') {
+      reader.fail(`sensitiveValues.${key}`, 'must be a non-empty string');
+    } else if (value === secretMask) {
+      const kept = previous?.sensitiveValues[key];
+      if (kept === undefined) reader.fail(`sensitiveValues.${key}`, 'has no stored value to keep; send the value');
+      else sensitiveValues[key] = kept;
+    } else {
+      sensitiveValues[key] = value;
+    }
+  }
+  checkUrl(reader, url, sensitiveValues);
+
+  const headers: ChannelHeader[] = [];
+  const headerSecrets: Record<string, string> = {};
+  const seen = new Set<string>();
+  (reader.array('headers', { maxItems: 20 }) ?? []).forEach((item, index) => {
+    const entry = new BodyReader(item, ['name', 'value', 'sensitive'], { prefix: `headers[${index}]`, details: reader.details });
+    if (!isObject(item)) return;
+    const headerName = entry.string('name', {
+      required: true,
+      minLength: 1,
+      maxLength: 256,
+      pattern: headerNamePattern,
+      hint: 'must be an HTTP header name',
+    });
+    const value = entry.string('value', { required: true, maxLength: 4096, pattern: /^[^\r\n]*$/, hint: 'must not contain line breaks' });
+    const sensitive = entry.boolean('sensitive') ?? false;
+    if (headerName === undefined || value === undefined) return;
+    const key = headerName.toLowerCase();
+    if (reservedHeaders.includes(key)) entry.fail('name', 'is set by the sandbox itself');
+    if (seen.has(key)) entry.fail('name', 'repeats a header');
+    seen.add(key);
+    if (!sensitive) {
+      headers.push({ name: headerName, value, sensitive: false });
+      return;
+    }
+    const stored = value === secretMask ? previous?.headers[key] : value;
+    if (stored === undefined) entry.fail('value', 'has no stored value to keep; send the value');
+    else headerSecrets[key] = stored;
+    headers.push({ name: headerName, value: secretMask, sensitive: true });
+  });
+
+  let signingSecret = reader.string('signingSecret');
+  if (signingSecret === secretMask) {
+    signingSecret = previous?.signingSecret;
+    if (signingSecret === undefined) reader.fail('signingSecret', 'has no stored value to keep; send the value');
+  } else if (signingSecret !== undefined) {
+    const bytes = signingSecretPattern.test(signingSecret) ? Buffer.from(signingSecret.slice('whsec_'.length), 'base64').length : 0;
+    if (bytes < 24 || bytes > 64)
+      reader.fail('signingSecret', 'must be a Standard Webhooks secret: whsec_ followed by 24 to 64 base64 bytes');
+  }
+
+  const secrets: ChannelSecrets = { sensitiveValues, headers: headerSecrets, ...(signingSecret === undefined ? {} : { signingSecret }) };
+  const maskedValues = Object.fromEntries(
+    Object.keys(sensitiveValues)
+      .sort()
+      .map((key) => [key, secretMask]),
+  );
+  return {
+    reader,
+    secrets,
+    doc: {
+      name,
+      url,
+      enabled,
+      verifySsl,
+      sensitiveValues: maskedValues,
+      headers,
+      ...(signingSecret === undefined ? {} : { signingSecret: secretMask }),
+    },
+  };
+}
+
+function checkUrl(reader: BodyReader, url: string, values: Record<string, string>): void {
+  if (url === '') return;
+  const placeholders = new Set([...url.matchAll(placeholderPattern)].map((match) => match[1] ?? ''));
+  for (const name of placeholders) {
+    if (values[name] === undefined) reader.fail('sensitiveValues', `has no value for the URL placeholder {{${name}}}`);
+  }
+  for (const key of Object.keys(values)) {
+    if (!placeholders.has(key)) reader.fail(`sensitiveValues.${key}`, `is not a placeholder in the URL (write it as {{${key}}})`);
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url.replace(placeholderPattern, 'placeholder'));
+  } catch {
+    reader.fail('url', 'must be an absolute http or https URL');
+    return;
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') reader.fail('url', 'must use http or https');
+  if (parsed.username !== '' || parsed.password !== '')
+    reader.fail('url', 'must not carry credentials; use a sensitive header or placeholder');
+}
+
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * `hmac-sha256:<salt>:<digest>`: HMAC-SHA256 keyed by a per-channel salt over the canonical JSON
+ * [sorted [placeholder, value] pairs, sorted [lower-case header name, value] pairs, signingSecret
+ * or null]. A client holding the values computes the same digest with the salt; nobody can read
+ * the values back from it. The salt is derived from the database key and the channel id, so it is
+ * stable across writes and differs between channels.
+ */
+function fingerprint(store: SandboxStore, channelId: string, secrets: ChannelSecrets): string {
+  const canonical = JSON.stringify([
+    Object.entries(secrets.sensitiveValues).sort(([a], [b]) => byCodeUnit(a, b)),
+    Object.entries(secrets.headers).sort(([a], [b]) => byCodeUnit(a, b)),
+    secrets.signingSecret ?? null,
+  ]);
+  const salt = createHmac('sha256', store.hmacKey()).update(`channel-salt:${channelId}`).digest('hex').slice(0, 32);
+  return `hmac-sha256:${salt}:${createHmac('sha256', Buffer.from(salt, 'hex')).update(canonical).digest('hex')}`;
+}
+
+function findRow(store: SandboxStore, orgId: string, id: string): { doc: WebhookChannel; secrets: ChannelSecrets } | undefined {
+  const row = store.stmt('SELECT doc, secrets FROM webhook_channels WHERE org_id = ? AND id = ?').get(orgId, id) as
+    { doc: string; secrets: string } | undefined;
+  return row === undefined ? undefined : { doc: parseDoc<WebhookChannel>(row.doc), secrets: parseDoc<ChannelSecrets>(row.secrets) };
+}
+
+function requireRow(store: SandboxStore, orgId: string, id: string): { doc: WebhookChannel; secrets: ChannelSecrets } {
+  const row = findRow(store, orgId, id);
+  if (row === undefined) throw notFound(`webhook channel ${id}`);
+  return row;
+}
+
+function nameTaken(store: SandboxStore, orgId: string, name: string, exceptId?: string): boolean {
+  const row = store.stmt('SELECT id FROM webhook_channels WHERE org_id = ? AND name = ?').get(orgId, name) as { id: string } | undefined;
+  return row !== undefined && row.id !== exceptId;
+}
+
+function channelResource(channel: WebhookChannel): { id: string; type: string; name: string } {
+  return { id: channel.id, type: 'webhook_channel', name: channel.name };
+}
+
+export function listChannels(
+  store: SandboxStore,
+  orgId: string,
+  params: URLSearchParams,
+): { results: Partial<WebhookChannel>[]; totalCount: number } {
+  const query = parseListQuery(params, channelFields);
+  const page = selectPage(store, 'webhook_channels', { sql: 'org_id = ?', params: [orgId] }, query, channelFields);
+  return { results: page.rows.map((row) => project(parseDoc<WebhookChannel>(row.doc), query.fields)), totalCount: page.totalCount };
+}
+
+export function getChannel(store: SandboxStore, orgId: string, id: string): WebhookChannel {
+  return requireRow(store, orgId, id).doc;
+}
+
+export function createChannel(store: SandboxStore, actor: Actor, body: unknown): WebhookChannel {
+  const { doc, secrets, reader } = readChannelBody(body, undefined);
+  reader.finish('invalid webhook channel');
+  return store.transaction(() => {
+    if (nameTaken(store, actor.orgId, doc.name)) throw conflict(`a webhook channel named "${doc.name}" already exists`);
+    const id = store.newId();
+    const channel: WebhookChannel = {
+      id,
+      ...doc,
+      secretsFingerprint: fingerprint(store, id, secrets),
+      createdBy: actor.email,
+      updatedBy: actor.email,
+    };
+    store
+      .stmt('INSERT INTO webhook_channels (id, org_id, name, doc, secrets) VALUES (?, ?, ?, ?, ?)')
+      .run(channel.id, actor.orgId, channel.name, JSON.stringify(channel), JSON.stringify(secrets));
+    recordEvent(store, actor, { eventType: 'webhook_channel_create', resource: channelResource(channel) });
+    return channel;
+  });
+}
+
+export function replaceChannel(store: SandboxStore, actor: Actor, id: string, body: unknown): WebhookChannel {
+  return store.transaction(() => {
+    const before = requireRow(store, actor.orgId, id);
+    const { doc, secrets, reader } = readChannelBody(body, before.secrets);
+    reader.finish('invalid webhook channel');
+    if (nameTaken(store, actor.orgId, doc.name, id)) throw conflict(`a webhook channel named "${doc.name}" already exists`);
+    const after: WebhookChannel = {
+      id,
+      ...doc,
+      secretsFingerprint: fingerprint(store, id, secrets),
+      createdBy: before.doc.createdBy,
+      updatedBy: actor.email,
+    };
+    store
+      .stmt('UPDATE webhook_channels SET name = ?, doc = ?, secrets = ? WHERE id = ?')
+      .run(after.name, JSON.stringify(after), JSON.stringify(secrets), id);
+    // The docs hold masks and the fingerprint only, so the changes can never carry a secret.
+    const changes = diffFields(before.doc as unknown as JsonObject, after as unknown as JsonObject, ['updatedBy']);
+    recordEvent(store, actor, { eventType: 'webhook_channel_update', resource: channelResource(after), changes });
+    return after;
+  });
+}
+
+export function deleteChannel(store: SandboxStore, actor: Actor, id: string): JsonObject {
+  return store.transaction(() => {
+    const { doc } = requireRow(store, actor.orgId, id);
+    if (channelsInUse(store, actor.orgId).has(id)) {
+      throw conflict(`webhook channel "${doc.name}" is named in the settings' channelEvents; remove it there first`);
+    }
+    store.stmt('DELETE FROM webhook_channels WHERE id = ?').run(id);
+    recordEvent(store, actor, { eventType: 'webhook_channel_delete', resource: channelResource(doc) });
+    return {};
+  });
+}

@@ -1,0 +1,101 @@
+// The sandbox's one source of time. Everything that reads "now" or waits (events, rate limits,
+// injected latency) goes through a SandboxClock, so tests can freeze, set and advance time.
+
+export interface ClockState {
+  now: string;
+  frozen: boolean;
+  offsetMs: number;
+}
+
+interface Sleeper {
+  deadline: number;
+  resolve: () => void;
+  timer: NodeJS.Timeout;
+}
+
+export class SandboxClock {
+  #offsetMs = 0;
+  #frozenAt: number | undefined;
+  readonly #source: () => number;
+  readonly #sleepers = new Set<Sleeper>();
+
+  /** `source` is the wall clock to follow; `frozenAt` starts the clock stopped at that instant. */
+  constructor(options: { source?: () => number; frozenAt?: number } = {}) {
+    this.#source = options.source ?? Date.now;
+    this.#frozenAt = options.frozenAt;
+  }
+
+  nowMs(): number {
+    return this.#frozenAt ?? this.#source() + this.#offsetMs;
+  }
+
+  nowIso(): string {
+    return new Date(this.nowMs()).toISOString();
+  }
+
+  advance(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError('advance takes a non-negative number of milliseconds');
+    if (this.#frozenAt !== undefined) this.#frozenAt += ms;
+    else this.#offsetMs += ms;
+    this.#wake();
+  }
+
+  /** Jumps to an instant; time may go backwards, so nothing may assume timestamps are monotonic. */
+  set(ms: number): void {
+    if (this.#frozenAt !== undefined) this.#frozenAt = ms;
+    else this.#offsetMs = ms - this.#source();
+    this.#wake();
+  }
+
+  freeze(): void {
+    this.#frozenAt ??= this.nowMs();
+  }
+
+  unfreeze(): void {
+    if (this.#frozenAt === undefined) return;
+    this.#offsetMs = this.#frozenAt - this.#source();
+    this.#frozenAt = undefined;
+  }
+
+  state(): ClockState {
+    return { now: this.nowIso(), frozen: this.#frozenAt !== undefined, offsetMs: this.nowMs() - this.#source() };
+  }
+
+  /**
+   * Resolves once the clock has moved `ms` forward: by advance()/set() on this clock, or by the wall
+   * clock when it is running. A frozen clock only wakes sleepers through advance()/set().
+   */
+  sleep(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const sleeper: Sleeper = {
+        deadline: this.nowMs() + ms,
+        resolve,
+        timer: setTimeout(() => this.#wake(), ms),
+      };
+      this.#sleepers.add(sleeper);
+    });
+  }
+
+  /** Releases every pending sleep, used when the server shuts down. */
+  releaseAll(): void {
+    for (const sleeper of this.#sleepers) this.#finish(sleeper);
+  }
+
+  #wake(): void {
+    const now = this.nowMs();
+    for (const sleeper of this.#sleepers) {
+      if (sleeper.deadline <= now) this.#finish(sleeper);
+      else if (this.#frozenAt === undefined) {
+        clearTimeout(sleeper.timer);
+        sleeper.timer = setTimeout(() => this.#wake(), sleeper.deadline - now);
+      }
+    }
+  }
+
+  #finish(sleeper: Sleeper): void {
+    clearTimeout(sleeper.timer);
+    this.#sleepers.delete(sleeper);
+    sleeper.resolve();
+  }
+}

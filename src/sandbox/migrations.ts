@@ -1,0 +1,139 @@
+// Versioned schema migrations for the sandbox database. Each runs once, in order, inside a
+// transaction; the applied versions are recorded in schema_migrations. Append, never edit.
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'directory, approval flows, settings, webhook channels, events',
+    sql: `
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE orgs (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL);
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        key_hash TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL CHECK (kind IN ('admin', 'user')),
+        name TEXT NOT NULL,
+        email TEXT,
+        user_id TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE api_key_orgs (
+        key_id TEXT NOT NULL REFERENCES api_keys(id) ON DELETE CASCADE,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        PRIMARY KEY (key_id, org_id)
+      );
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        username TEXT NOT NULL,
+        email TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        UNIQUE (org_id, username),
+        UNIQUE (org_id, email)
+      );
+      CREATE TABLE applications (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        name TEXT NOT NULL,
+        doc TEXT NOT NULL
+      );
+      CREATE TABLE user_groups (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        name TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        UNIQUE (org_id, name)
+      );
+      CREATE TABLE group_members (
+        group_id TEXT NOT NULL REFERENCES user_groups(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        PRIMARY KEY (group_id, user_id)
+      );
+      CREATE TABLE group_applications (
+        group_id TEXT NOT NULL REFERENCES user_groups(id) ON DELETE CASCADE,
+        application_id TEXT NOT NULL REFERENCES applications(id),
+        PRIMARY KEY (group_id, application_id)
+      );
+      CREATE INDEX group_applications_by_app ON group_applications (application_id, group_id);
+      CREATE TABLE approval_flows (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        name TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        UNIQUE (org_id, name)
+      );
+      CREATE TABLE approval_flow_settings (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        org_id TEXT NOT NULL UNIQUE REFERENCES orgs(id),
+        doc TEXT NOT NULL
+      );
+      CREATE TABLE webhook_channels (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        name TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        secrets TEXT NOT NULL,
+        UNIQUE (org_id, name)
+      );
+      CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        org_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        service TEXT NOT NULL,
+        timestamp_ms INTEGER NOT NULL,
+        doc TEXT NOT NULL
+      );
+      CREATE INDEX events_by_time ON events (org_id, timestamp_ms, seq);
+    `,
+  },
+  {
+    version: 2,
+    name: 'org and id indexes, so lists sorted by _id page without sorting',
+    sql: `
+      CREATE INDEX users_by_org ON users (org_id, id);
+      CREATE INDEX applications_by_org ON applications (org_id, id);
+      CREATE INDEX user_groups_by_org ON user_groups (org_id, id);
+      CREATE INDEX approval_flows_by_org ON approval_flows (org_id, id);
+      CREATE INDEX webhook_channels_by_org ON webhook_channels (org_id, id);
+    `,
+  },
+];
+
+/** Applies every migration newer than the database; refuses a database written by a newer sandbox. */
+export function migrate(db: Database.Database, nowIso: string, list: readonly Migration[] = migrations): number[] {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  const applied = new Set(
+    db
+      .prepare('SELECT version FROM schema_migrations')
+      .pluck()
+      .all()
+      .map((v) => Number(v)),
+  );
+  const newest = Math.max(0, ...list.map((m) => m.version));
+  const unknown = [...applied].filter((v) => v > newest);
+  if (unknown.length > 0) {
+    throw new Error(`the database has schema version ${Math.max(...unknown)}, newer than this sandbox knows (${newest})`);
+  }
+  const ran: number[] = [];
+  for (const migration of [...list].sort((a, b) => a.version - b.version)) {
+    if (applied.has(migration.version)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.name,
+        nowIso,
+      );
+    })();
+    ran.push(migration.version);
+  }
+  return ran;
+}

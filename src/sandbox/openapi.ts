@@ -1,0 +1,788 @@
+// The OpenAPI 3.1 description of everything the sandbox serves, written by hand and served at
+// GET /openapi.json. Where JumpCloud publishes no shape (webhook channels, the event query,
+// test hooks) this is the definition.
+import { approvalTypes, approverRequirements, approverTypes, categories, flowStatuses, grantResourceTypes, ttlConfigs } from './flows.js';
+import { eventTypes } from './settings.js';
+
+type Schema = Record<string, unknown>;
+
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const str = (description: string, extra: Schema = {}): Schema => ({ type: 'string', description, ...extra });
+const bool = (description: string): Schema => ({ type: 'boolean', description });
+const int = (description: string, extra: Schema = {}): Schema => ({ type: 'integer', description, ...extra });
+const arr = (items: Schema, description: string): Schema => ({ type: 'array', items, description });
+const obj = (properties: Record<string, Schema>, required: string[] = [], extra: Schema = {}): Schema => ({
+  type: 'object',
+  properties,
+  ...(required.length > 0 ? { required } : {}),
+  ...extra,
+});
+const list = (item: string, description: string): Schema =>
+  obj({ results: arr(ref(item), description), totalCount: int('How many objects match, across all pages.') }, ['results', 'totalCount']);
+
+const schemas: Record<string, Schema> = {
+  Error: obj(
+    {
+      code: str('A stable machine-readable code.', {
+        enum: [
+          'BAD_REQUEST',
+          'UNAUTHORIZED',
+          'FORBIDDEN',
+          'NOT_FOUND',
+          'METHOD_NOT_ALLOWED',
+          'CONFLICT',
+          'PAYLOAD_TOO_LARGE',
+          'UNSUPPORTED_MEDIA_TYPE',
+          'TOO_MANY_REQUESTS',
+          'INTERNAL',
+          'SERVICE_UNAVAILABLE',
+          'BAD_GATEWAY',
+          'GATEWAY_TIMEOUT',
+          'REQUEST_TIMEOUT',
+        ],
+      }),
+      message: str('What went wrong, for people.'),
+      status: int('The HTTP status, repeated.'),
+      details: arr(ref('ErrorDetail'), 'On 400 only: every problem found in the request.'),
+      requestId: str('On 500 only: the id to look up in the sandbox log (also in the x-request-id header).'),
+    },
+    ['code', 'message', 'status'],
+  ),
+  ErrorDetail: obj(
+    { field: str('JSON path of the offending field, e.g. approverResources[1].resourceId.'), message: str('The problem.') },
+    ['field', 'message'],
+  ),
+  SystemUser: obj(
+    {
+      _id: str('Object id.'),
+      username: str('Login name.'),
+      email: str('Email address.'),
+      firstname: str('Given name.'),
+      lastname: str('Family name.'),
+      displayname: str('Full name.'),
+      department: str('Department.'),
+      jobTitle: str('Job title.'),
+      manager: str("The manager's user id; absent for a user without a manager."),
+      state: str('Account state.', { enum: ['STAGED', 'ACTIVATED', 'SUSPENDED'] }),
+      activated: bool('Whether the account is activated.'),
+      suspended: bool('Whether the account is suspended.'),
+      account_locked: bool('Whether the account is locked.'),
+      organization: str('Owning organization id.'),
+      created: str('Creation time (RFC 3339).'),
+    },
+    ['_id', 'username', 'email'],
+  ),
+  SystemUserList: list('SystemUser', 'One page of system users.'),
+  Application: obj(
+    {
+      _id: str('Object id.'),
+      name: str('Catalogue name.'),
+      displayName: str('Display name.'),
+      displayLabel: str('Label users see.'),
+      description: str('Description.'),
+      ssoUrl: str('SSO URL.'),
+      active: bool('Whether the application is active.'),
+      config: obj({}, [], { description: 'SSO configuration (empty in the sandbox).' }),
+      sso: obj({ type: str('SSO protocol.') }),
+      organization: str('Owning organization id.'),
+      created: str('Creation time (RFC 3339).'),
+    },
+    ['_id', 'name', 'config', 'ssoUrl'],
+  ),
+  ApplicationList: list('Application', 'One page of applications.'),
+  UserGroupWrite: obj(
+    {
+      name: str('Group name, unique in the organization (409 otherwise).', { minLength: 1, maxLength: 255 }),
+      description: str('Description.', { maxLength: 1024 }),
+      email: str('Group email.'),
+      attributes: obj({}, [], { description: 'Graph attributes, stored as given.' }),
+      membershipMethod: str('Membership method; STATIC when omitted.', {
+        enum: ['NOTSET', 'STATIC', 'DYNAMIC_REVIEW_REQUIRED', 'DYNAMIC_AUTOMATED'],
+      }),
+      memberQuery: obj({}, [], { description: 'Stored as given.' }),
+      memberQueryExemptions: arr(obj({}), 'Stored as given.'),
+      memberSuggestionsNotify: bool('Stored as given.'),
+    },
+    ['name'],
+    { additionalProperties: false },
+  ),
+  UserGroup: obj(
+    {
+      id: str('Object id.'),
+      type: str('Always user_group.', { const: 'user_group' }),
+      name: str('Group name.'),
+      description: str('Description.'),
+      email: str('Group email.'),
+      attributes: obj({}),
+      membershipMethod: str('Membership method.'),
+      memberQuery: obj({}),
+      memberQueryExemptions: arr(obj({}), 'Exemptions.'),
+      memberSuggestionsNotify: bool('Notify on suggestions.'),
+      organizationObjectId: str('Owning organization id.'),
+    },
+    ['id', 'type', 'name'],
+  ),
+  GraphOperation: obj(
+    {
+      op: str('add, remove, or update (attributes only).', { enum: ['add', 'remove', 'update'] }),
+      type: str("The other object's type. The sandbox keeps user memberships and user group <-> application associations."),
+      id: str("The other object's id."),
+      attributes: obj({}, [], { description: 'Accepted and ignored.' }),
+    },
+    ['op', 'type', 'id'],
+    { additionalProperties: false },
+  ),
+  GraphObject: obj({ id: str('Object id.'), type: str('Object type.') }, ['id', 'type']),
+  GraphConnection: obj({ from: ref('GraphObject'), to: ref('GraphObject') }, ['to']),
+  GraphObjectWithPaths: obj(
+    {
+      id: str('Object id.'),
+      type: str('Object type.'),
+      compiledAttributes: obj({}),
+      paths: arr(arr(ref('GraphConnection'), 'One path.'), 'Paths to the object.'),
+    },
+    ['id', 'type', 'paths'],
+  ),
+  ApproverWrite: obj(
+    {
+      resourceType: str('Who approves.', { enum: [...approverTypes] }),
+      resourceId: str('A user id (user) or user group id (user_group); empty for manager and admin.'),
+      resourceOrder: int('Approval level, 0 first; all levels must pass in order.', { minimum: 0, maximum: 100 }),
+      requireAll: bool('Whether every approver of this level must approve (default false).'),
+      resourceName: str('Ignored on write (read-only), so a read can be sent back.'),
+    },
+    ['resourceType'],
+    { additionalProperties: false },
+  ),
+  ApprovalFlowWrite: obj(
+    {
+      name: str('Unique per organization (409 otherwise).', { minLength: 1, maxLength: 100 }),
+      description: str('Description.', { maxLength: 1024 }),
+      category: str('Create only; cannot change.', { enum: [...categories] }),
+      resourceType: str('What approval grants; create only; cannot change.', { enum: [...grantResourceTypes] }),
+      resourceId: str('The user group joined on approval; must exist.'),
+      visibleTo: arr(str('A user group id; must exist.'), 'User groups that may see and request the flow.'),
+      approvalType: str('manual or automated.', { enum: [...approvalTypes] }),
+      approverRequirement: str("Level 1's requirement; any when omitted.", { enum: [...approverRequirements] }),
+      approverResources: arr(ref('ApproverWrite'), 'Approvers: at least one for manual, none for automated.'),
+      status: str('active when omitted.', { enum: [...flowStatuses] }),
+      timeBasedAccess: bool('Whether access expires; false when omitted.'),
+      ttlConfig: str('Required when timeBasedAccess is true; TTL_CONFIG_UNSPECIFIED otherwise.', { enum: [...ttlConfigs] }),
+      fixedDuration: str('ISO 8601 duration, for TTL_CONFIG_FIXED_DURATION.'),
+      multiSelectDuration: arr(str('ISO 8601 duration.'), 'The durations a requester picks from, for TTL_CONFIG_MULTI_SELECT_DURATIONS.'),
+      nonAdminApproval: bool('Whether non-admins may approve.'),
+      iconColor: str('#RRGGBB.', { pattern: '^#[0-9A-Fa-f]{6}$' }),
+      iconUrl: str('Icon URL.'),
+      slackEnabled: bool('Stored as given.'),
+      slackConfig: arr(obj({ slackResourceId: str('Slack resource id.') }, ['slackResourceId']), 'Stored as given.'),
+      organizationObjectId: str('When given, must be the organization of the request.'),
+    },
+    ['name', 'category', 'resourceType', 'resourceId', 'approvalType'],
+    {
+      additionalProperties: false,
+      description:
+        'Create body. PUT takes the same fields as a full replacement; category and resourceType may be omitted there and, if sent, must equal the stored values.',
+    },
+  ),
+  ApprovalFlow: obj(
+    {
+      id: str('Object id.'),
+      name: str('Name.'),
+      description: str('Description.'),
+      category: str('Category.', { enum: [...categories] }),
+      approvalType: str('manual or automated.'),
+      approverRequirement: str('any or all.'),
+      approverResources: arr(
+        obj({
+          resourceId: str('Id.'),
+          resourceName: str('User display name, group name, Manager or Administrators.'),
+          resourceOrder: int('Level.'),
+          resourceType: str('Type.'),
+          requireAll: bool('All of the level.'),
+        }),
+        'Approvers with names.',
+      ),
+      resources: arr(
+        obj({ resourceId: str('Id.'), resourceName: str('Name.'), resourceType: str('Type.') }),
+        'What approval grants (one entry).',
+      ),
+      visibleTo: arr(obj({ id: str('User group id.'), name: str('User group name.') }), 'Groups that see the flow.'),
+      status: str('active or inactive.'),
+      timeBasedAccess: bool('Whether access expires.'),
+      ttlConfig: str('Duration mode.', { enum: [...ttlConfigs] }),
+      fixedDuration: str('Fixed duration.'),
+      multiSelectDuration: arr(str('Duration.'), 'Selectable durations.'),
+      nonAdminApproval: bool('Non-admin approval.'),
+      iconColor: str('Icon colour.'),
+      iconUrl: str('Icon URL.'),
+      slackEnabled: bool('Slack enabled.'),
+      slackConfig: arr(obj({ slackResourceId: str('Slack resource id.') }), 'Slack config.'),
+      organizationId: str('Owning organization id.'),
+      createdBy: str('Email of the admin who created it.'),
+      updatedBy: str('Email of the admin who last changed it.'),
+    },
+    ['id', 'name', 'category', 'approvalType', 'resources', 'visibleTo', 'status'],
+  ),
+  ApprovalFlowList: list('ApprovalFlow', 'One page of approval flows.'),
+  CreatedId: obj({ id: str('The new object id.') }, ['id']),
+  Empty: obj({}, [], { description: 'An empty object.' }),
+  ChannelEvent: obj(
+    {
+      channelObjectId: str('A webhook channel id; must exist.'),
+      eventTypes: arr(str('Event type.', { enum: [...eventTypes] }), 'Events delivered to the channel.'),
+    },
+    ['channelObjectId', 'eventTypes'],
+    { additionalProperties: false },
+  ),
+  SettingsUpdate: obj(
+    {
+      resourceRequest: bool('End users see Requests in their portal.'),
+      exposeApprovalProgress: bool('Requesters see approval progress.'),
+      adminApprovalEmail: bool('Email approvers.'),
+      userRequestEmail: bool('Email the requester on receipt.'),
+      userApprovalEmail: bool('Email the requester on decision.'),
+      channelEvents: arr(ref('ChannelEvent'), 'Webhook subscriptions; replaces the list when given.'),
+      organizationObjectId: str('When given, must be the organization of the request.'),
+    },
+    [],
+    { additionalProperties: false, description: 'Fields left out keep their value.' },
+  ),
+  Settings: obj(
+    {
+      id: int('Record id.'),
+      resourceRequest: bool('End users see Requests.'),
+      exposeApprovalProgress: bool('Requesters see progress.'),
+      adminApprovalEmail: bool('Email approvers.'),
+      userRequestEmail: bool('Email on receipt.'),
+      userApprovalEmail: bool('Email on decision.'),
+      channelEvents: arr(ref('ChannelEvent'), 'Webhook subscriptions.'),
+      createdBy: str('Creator.'),
+      updatedBy: str('Last editor.'),
+    },
+    ['id', 'channelEvents'],
+  ),
+  WebhookHeader: obj(
+    {
+      name: str('HTTP header name; not Content-Type, Content-Length, Host or webhook-*.'),
+      value: str('Header value; on read, ******** when sensitive.'),
+      sensitive: bool('Write-only value: never returned, folded into secretsFingerprint.'),
+    },
+    ['name', 'value'],
+    { additionalProperties: false },
+  ),
+  WebhookChannelWrite: obj(
+    {
+      name: str('Unique per organization (409 otherwise).', { minLength: 1, maxLength: 100 }),
+      url: str('http(s) URL; may hold placeholders {{NAME}}, each with a value in sensitiveValues. No credentials in the URL.'),
+      enabled: bool('true when omitted.'),
+      verifySsl: bool('true when omitted.'),
+      sensitiveValues: {
+        type: 'object',
+        additionalProperties: { type: 'string' },
+        description: 'Values of the URL placeholders, write-only. On PUT, ******** keeps the stored value.',
+      },
+      headers: arr(
+        ref('WebhookHeader'),
+        'Static headers sent with each delivery (at most 20). On PUT, a sensitive value of ******** keeps the stored value.',
+      ),
+      signingSecret: str(
+        'Standard Webhooks secret (whsec_ + base64 of 24-64 bytes), write-only. On PUT, ******** keeps it; omit to remove.',
+      ),
+    },
+    ['name', 'url'],
+    { additionalProperties: false },
+  ),
+  WebhookChannel: obj(
+    {
+      id: str('Object id.'),
+      name: str('Name.'),
+      url: str('URL with its placeholders, never their values.'),
+      enabled: bool('Enabled.'),
+      verifySsl: bool('Verify TLS certificates.'),
+      sensitiveValues: { type: 'object', additionalProperties: { const: '********' }, description: 'Placeholder names, values masked.' },
+      headers: arr(ref('WebhookHeader'), 'Headers; sensitive values masked.'),
+      signingSecret: str('******** when a signing secret is set; absent otherwise.', { const: '********' }),
+      secretsFingerprint: str(
+        'hmac-sha256:<salt>:<digest>: HMAC-SHA256 keyed by the hex salt (stable per channel) over the canonical JSON [[placeholder, value] pairs sorted by placeholder, [lower-case header name, value] pairs of sensitive headers sorted by name, signingSecret or null]. A client that holds the values recomputes the digest to tell whether they changed; the values cannot be recovered from it.',
+        { pattern: '^hmac-sha256:[0-9a-f]{32}:[0-9a-f]{64}$' },
+      ),
+      createdBy: str('Creator.'),
+      updatedBy: str('Last editor.'),
+    },
+    ['id', 'name', 'url', 'enabled', 'verifySsl', 'sensitiveValues', 'headers', 'secretsFingerprint'],
+  ),
+  WebhookChannelList: list('WebhookChannel', 'One page of webhook channels.'),
+  EventQuery: obj(
+    {
+      service: arr(str('A service name, or all.'), 'Services to include; every sandbox event has service access_management.'),
+      start_time: str('Earliest timestamp, inclusive (RFC 3339).', { format: 'date-time' }),
+      end_time: str('Latest timestamp, exclusive (RFC 3339).', { format: 'date-time' }),
+      limit: int('Page size, 1 to 10000 (default 10000).', { minimum: 1, maximum: 10000 }),
+      skip: int('Events to skip.', { minimum: 0 }),
+      sort: str('By timestamp; ASC when omitted.', { enum: ['ASC', 'DESC'] }),
+      search_after: arr(int('Cursor part.'), 'The X-Search_after header of the previous page: continue after it.'),
+    },
+    ['service', 'start_time'],
+    { additionalProperties: false },
+  ),
+  DirectoryEvent: obj(
+    {
+      id: str('Event id.'),
+      event_type: str('e.g. access_management_approval_flow_update, user_group_create, association_change, webhook_channel_delete.'),
+      service: str('Always access_management.', { const: 'access_management' }),
+      organization: str('Organization id.'),
+      timestamp: str('When (RFC 3339, sandbox clock).'),
+      initiated_by: obj({ id: str('Admin key or user id.'), type: str('admin or user.'), email: str('Email.') }, ['id', 'type']),
+      resource: obj({ id: str('Id.'), type: str('Type.'), name: str('Name.') }, ['id', 'type']),
+      changes: arr(obj({ field: str('Field.'), from: {}, to: {} }, ['field']), 'On updates: the fields that changed.'),
+      association: obj({
+        op: str('add, remove or update.'),
+        connection: obj({
+          from: obj({ object_id: str('Id.'), type: str('Type.'), name: str('Name.') }),
+          to: obj({ object_id: str('Id.'), type: str('Type.'), name: str('Name.') }),
+        }),
+      }),
+      client_ip: str('Client address.'),
+      success: bool('Always true: refused requests record no event.'),
+    },
+    ['id', 'event_type', 'service', 'organization', 'timestamp', 'initiated_by', 'resource', 'success'],
+  ),
+  ClockState: obj(
+    { now: str('Sandbox time (RFC 3339).'), frozen: bool('Whether the clock is stopped.'), offsetMs: int('Offset from the wall clock.') },
+    ['now', 'frozen', 'offsetMs'],
+  ),
+  ClockChange: obj(
+    {
+      advanceMs: int('Move forward this many milliseconds.', { minimum: 0 }),
+      set: str('Jump to this instant.', { format: 'date-time' }),
+      frozen: bool('Stop (true) or restart (false) the clock.'),
+    },
+    [],
+    { additionalProperties: false },
+  ),
+  FaultConfig: obj(
+    {
+      seed: int('Seed of the generator drawn against the rates (default 1).'),
+      rules: arr(
+        obj(
+          {
+            route: str('"METHOD /path" as in the request counts, or "*". The first matching rule applies.'),
+            errorRate: { type: 'number', minimum: 0, maximum: 1, description: 'Share of requests answered with status.' },
+            status: int('408, 429, 500, 502, 503 or 504 (default 503).'),
+            latencyMs: int('Delay on the sandbox clock before handling.', { minimum: 0 }),
+            resetRate: { type: 'number', minimum: 0, maximum: 1, description: 'Share of requests whose connection is destroyed.' },
+            resetAfterRate: { type: 'number', minimum: 0, maximum: 1, description: 'Share of requests that are carried out and committed, then have their connection destroyed before the answer.' },
+          },
+          ['route'],
+          { additionalProperties: false },
+        ),
+        'Rules.',
+      ),
+    },
+    ['rules'],
+  ),
+  RateLimitState: obj(
+    {
+      rateLimit: {
+        oneOf: [
+          { type: 'null' },
+          obj(
+            {
+              capacity: int('Bucket size per API key.'),
+              refillPerSecond: { type: 'number', description: 'Tokens added per second of sandbox time.' },
+            },
+            ['capacity', 'refillPerSecond'],
+          ),
+        ],
+        description: 'The token bucket per API key, or null when off.',
+      },
+    },
+    ['rateLimit'],
+  ),
+  RequestCounts: obj(
+    {
+      counts: {
+        type: 'object',
+        additionalProperties: { type: 'integer' },
+        description: 'Requests per "METHOD /path" since start or the last reset.',
+      },
+    },
+    ['counts'],
+  ),
+};
+
+const errorResponse = { description: 'An error.', content: { 'application/json': { schema: ref('Error') } } };
+const responses = {
+  Error: errorResponse,
+};
+
+const param = (name: string, description: string, schema: Schema, where: 'query' | 'path' = 'query', required = false): Schema => ({
+  name,
+  in: where,
+  description,
+  required: where === 'path' ? true : required,
+  schema,
+});
+
+const listParams = [
+  param('limit', 'Page size, 1 to 100 (default 10).', { type: 'integer', minimum: 1, maximum: 100, default: 10 }),
+  param('skip', 'Objects to skip.', { type: 'integer', minimum: 0, default: 0 }),
+  param(
+    'sort',
+    'Comma- or space-separated fields; -field for descending; _id for creation order (new objects always sort last). Ties break by _id. For paging that also survives deletions, sort=_id with filter=_id:gt:<last id of the previous page> and no skip.',
+    { type: 'string' },
+  ),
+  param('filter', 'field:op:value with op eq, ne, gt, ge, lt, le, in (values split by |) or search (substring); repeat for AND.', {
+    type: 'array',
+    items: { type: 'string' },
+  }),
+  param('fields', 'Comma- or space-separated fields to return (the id always comes).', { type: 'string' }),
+];
+const pagingParams = listParams.slice(0, 2);
+const orgHeader = param('x-org-id', 'For multi-tenant keys: the organization to act on.', { type: 'string', pattern: '^[0-9a-f]{24}$' });
+(orgHeader as { in: string }).in = 'header';
+
+interface OperationSpec {
+  summary: string;
+  params?: Schema[];
+  body?: string;
+  ok: { status: number; schema?: Schema; description?: string; headers?: Record<string, Schema> };
+  errors: number[];
+  hooks?: boolean;
+}
+
+function operation(spec: OperationSpec): Schema {
+  const okResponse: Schema = { description: spec.ok.description ?? 'Success.' };
+  if (spec.ok.schema !== undefined) okResponse['content'] = { 'application/json': { schema: spec.ok.schema } };
+  if (spec.ok.headers !== undefined) okResponse['headers'] = spec.ok.headers;
+  const errorStatuses = spec.hooks ? [...spec.errors, 401, 403] : [...spec.errors, 401, 403, 404, 429, 500];
+  const result: Schema = {
+    summary: spec.summary,
+    parameters: [...(spec.hooks ? [] : [orgHeader]), ...(spec.params ?? [])],
+    responses: {
+      [String(spec.ok.status)]: okResponse,
+      ...Object.fromEntries([...new Set(errorStatuses)].sort().map((status) => [String(status), { $ref: '#/components/responses/Error' }])),
+    },
+  };
+  if (spec.body !== undefined) {
+    result['requestBody'] = { required: true, content: { 'application/json': { schema: ref(spec.body) } } };
+  }
+  return result;
+}
+
+const bodyErrors = [400, 409, 413, 415];
+const id = (name: string, what: string): Schema => param(name, `${what} id.`, { type: 'string' }, 'path');
+
+const paths: Record<string, Record<string, Schema>> = {
+  '/api/systemusers': {
+    get: operation({
+      summary: 'List system users (v1).',
+      params: listParams,
+      ok: { status: 200, schema: ref('SystemUserList') },
+      errors: [400],
+    }),
+  },
+  '/api/systemusers/{id}': {
+    get: operation({
+      summary: 'Get a system user (v1).',
+      params: [id('id', 'User'), listParams[4] as Schema],
+      ok: { status: 200, schema: ref('SystemUser') },
+      errors: [400],
+    }),
+  },
+  '/api/applications': {
+    get: operation({
+      summary: 'List applications (v1); sorted by name by default.',
+      params: listParams,
+      ok: { status: 200, schema: ref('ApplicationList') },
+      errors: [400],
+    }),
+  },
+  '/api/applications/{id}': {
+    get: operation({
+      summary: 'Get an application (v1).',
+      params: [id('id', 'Application')],
+      ok: { status: 200, schema: ref('Application') },
+      errors: [],
+    }),
+  },
+  '/api/v2/usergroups': {
+    get: operation({
+      summary: 'List user groups (a bare array).',
+      params: listParams,
+      ok: { status: 200, schema: arr(ref('UserGroup'), 'Groups.') },
+      errors: [400],
+    }),
+    post: operation({
+      summary: 'Create a user group; records user_group_create.',
+      body: 'UserGroupWrite',
+      ok: { status: 201, schema: ref('UserGroup') },
+      errors: bodyErrors,
+    }),
+  },
+  '/api/v2/usergroups/{id}': {
+    get: operation({
+      summary: 'Get a user group.',
+      params: [id('id', 'User group')],
+      ok: { status: 200, schema: ref('UserGroup') },
+      errors: [],
+    }),
+    put: operation({
+      summary: 'Replace a user group; records user_group_update with changes.',
+      params: [id('id', 'User group')],
+      body: 'UserGroupWrite',
+      ok: { status: 200, schema: ref('UserGroup') },
+      errors: bodyErrors,
+    }),
+    delete: operation({
+      summary: 'Delete a user group (409 while an approval flow names it); records user_group_delete.',
+      params: [id('id', 'User group')],
+      ok: { status: 200, schema: ref('UserGroup') },
+      errors: [409],
+    }),
+  },
+  '/api/v2/usergroups/{group_id}/members': {
+    get: operation({
+      summary: 'List the members of a user group.',
+      params: [id('group_id', 'User group'), ...pagingParams],
+      ok: { status: 200, schema: arr(ref('GraphConnection'), 'Members.') },
+      errors: [400],
+    }),
+    post: operation({
+      summary: 'Add (409 if present) or remove (404 if absent) a member, type user; records association_change.',
+      params: [id('group_id', 'User group')],
+      body: 'GraphOperation',
+      ok: { status: 204, description: 'Done.' },
+      errors: bodyErrors,
+    }),
+  },
+  '/api/v2/usergroups/{group_id}/associations': {
+    get: operation({
+      summary: 'List direct associations of a user group; the sandbox keeps targets=application, other targets are empty.',
+      params: [id('group_id', 'User group'), param('targets', 'Target type.', { type: 'string' }, 'query', true), ...pagingParams],
+      ok: { status: 200, schema: arr(ref('GraphConnection'), 'Associations.') },
+      errors: [400],
+    }),
+    post: operation({
+      summary: 'Associate or dissociate an application (type application); records association_change.',
+      params: [id('group_id', 'User group')],
+      body: 'GraphOperation',
+      ok: { status: 204, description: 'Done.' },
+      errors: bodyErrors,
+    }),
+  },
+  '/api/v2/usergroups/{group_id}/applications': {
+    get: operation({
+      summary: 'List the applications bound to a user group.',
+      params: [id('group_id', 'User group'), ...pagingParams],
+      ok: { status: 200, schema: arr(ref('GraphObjectWithPaths'), 'Applications.') },
+      errors: [400],
+    }),
+  },
+  '/api/v2/applications/{application_id}/associations': {
+    get: operation({
+      summary: 'List direct associations of an application (targets=user_group; targets=user is empty).',
+      params: [
+        id('application_id', 'Application'),
+        param('targets', 'Target type: user or user_group.', { type: 'string', enum: ['user', 'user_group'] }, 'query', true),
+        ...pagingParams,
+      ],
+      ok: { status: 200, schema: arr(ref('GraphConnection'), 'Associations.') },
+      errors: [400],
+    }),
+    post: operation({
+      summary: 'Associate or dissociate a user group (type user_group); records association_change.',
+      params: [id('application_id', 'Application')],
+      body: 'GraphOperation',
+      ok: { status: 204, description: 'Done.' },
+      errors: bodyErrors,
+    }),
+  },
+  '/api/v2/approvalflows': {
+    get: operation({
+      summary: 'List approval flows.',
+      params: listParams,
+      ok: { status: 200, schema: ref('ApprovalFlowList') },
+      errors: [400],
+    }),
+    post: operation({
+      summary: 'Create an approval flow; records access_management_approval_flow_create.',
+      body: 'ApprovalFlowWrite',
+      ok: { status: 200, schema: ref('CreatedId') },
+      errors: bodyErrors,
+    }),
+  },
+  '/api/v2/approvalflows/{approvalFlowId}': {
+    get: operation({
+      summary: 'Get an approval flow (read shape).',
+      params: [id('approvalFlowId', 'Approval flow')],
+      ok: { status: 200, schema: ref('ApprovalFlow') },
+      errors: [],
+    }),
+    put: operation({
+      summary: 'Replace an approval flow; records access_management_approval_flow_update with changes.',
+      params: [id('approvalFlowId', 'Approval flow')],
+      body: 'ApprovalFlowWrite',
+      ok: { status: 200, schema: ref('Empty') },
+      errors: bodyErrors,
+    }),
+    delete: operation({
+      summary: 'Delete an approval flow; records access_management_approval_flow_delete.',
+      params: [id('approvalFlowId', 'Approval flow')],
+      ok: { status: 200, schema: ref('Empty') },
+      errors: [],
+    }),
+  },
+  '/api/v2/approvalflowsettings': {
+    get: operation({
+      summary: "The organization's Access Requests settings (always exists).",
+      ok: { status: 200, schema: ref('Settings') },
+      errors: [],
+    }),
+    put: operation({
+      summary: 'Change settings; records access_management_access_request_settings_update with changes.',
+      body: 'SettingsUpdate',
+      ok: { status: 200, schema: ref('Settings') },
+      errors: [400, 413, 415],
+    }),
+  },
+  '/api/v2/notifications/webhook/channels': {
+    get: operation({
+      summary: 'List webhook channels (secrets masked).',
+      params: listParams,
+      ok: { status: 200, schema: ref('WebhookChannelList') },
+      errors: [400],
+    }),
+    post: operation({
+      summary: 'Create a webhook channel; records webhook_channel_create.',
+      body: 'WebhookChannelWrite',
+      ok: { status: 201, schema: ref('WebhookChannel') },
+      errors: bodyErrors,
+    }),
+  },
+  '/api/v2/notifications/webhook/channels/{id}': {
+    get: operation({
+      summary: 'Get a webhook channel (secrets masked).',
+      params: [id('id', 'Webhook channel')],
+      ok: { status: 200, schema: ref('WebhookChannel') },
+      errors: [],
+    }),
+    put: operation({
+      summary: 'Replace a webhook channel; records webhook_channel_update (secret changes appear only as secretsFingerprint).',
+      params: [id('id', 'Webhook channel')],
+      body: 'WebhookChannelWrite',
+      ok: { status: 200, schema: ref('WebhookChannel') },
+      errors: bodyErrors,
+    }),
+    delete: operation({
+      summary: "Delete a webhook channel (409 while the settings' channelEvents name it).",
+      params: [id('id', 'Webhook channel')],
+      ok: { status: 200, schema: ref('Empty') },
+      errors: [409],
+    }),
+  },
+  '/insights/directory/v1/events': {
+    post: operation({
+      summary: 'Query the event log (Directory Insights).',
+      body: 'EventQuery',
+      ok: {
+        status: 200,
+        schema: arr(ref('DirectoryEvent'), 'Events.'),
+        headers: {
+          'X-Result-Count': { description: 'Events in this page.', schema: { type: 'integer' } },
+          'X-Search_after': {
+            description: 'JSON cursor of the last event: send it as search_after for the next page.',
+            schema: { type: 'string' },
+          },
+        },
+      },
+      errors: [400, 413, 415],
+    }),
+  },
+  '/openapi.json': {
+    get: {
+      summary: 'This description.',
+      security: [],
+      responses: { '200': { description: 'OpenAPI 3.1.', content: { 'application/json': { schema: { type: 'object' } } } } },
+    },
+  },
+  '/sandbox/v1/clock': {
+    get: operation({
+      summary: 'Test hook: read the sandbox clock.',
+      ok: { status: 200, schema: ref('ClockState') },
+      errors: [],
+      hooks: true,
+    }),
+    post: operation({
+      summary: 'Test hook: freeze, set or advance the sandbox clock.',
+      body: 'ClockChange',
+      ok: { status: 200, schema: ref('ClockState') },
+      errors: [400],
+      hooks: true,
+    }),
+  },
+  '/sandbox/v1/faults': {
+    get: operation({ summary: 'Test hook: the fault rules.', ok: { status: 200, schema: ref('FaultConfig') }, errors: [], hooks: true }),
+    put: operation({
+      summary: 'Test hook: replace the fault rules.',
+      body: 'FaultConfig',
+      ok: { status: 200, schema: ref('FaultConfig') },
+      errors: [400],
+      hooks: true,
+    }),
+  },
+  '/sandbox/v1/ratelimit': {
+    get: operation({
+      summary: 'Test hook: the per-key token bucket.',
+      ok: { status: 200, schema: ref('RateLimitState') },
+      errors: [],
+      hooks: true,
+    }),
+    put: operation({
+      summary: 'Test hook: set the per-key token bucket (null turns it off). Over the limit: 429 with Retry-After.',
+      body: 'RateLimitState',
+      ok: { status: 200, schema: ref('RateLimitState') },
+      errors: [400],
+      hooks: true,
+    }),
+  },
+  '/sandbox/v1/requests': {
+    get: operation({
+      summary: 'Test hook: request counts per route.',
+      ok: { status: 200, schema: ref('RequestCounts') },
+      errors: [],
+      hooks: true,
+    }),
+    delete: operation({
+      summary: 'Test hook: reset the request counts.',
+      ok: { status: 204, description: 'Reset.' },
+      errors: [],
+      hooks: true,
+    }),
+  },
+};
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'accessctl sandbox',
+    version: '1',
+    description:
+      "A local, durable implementation of JumpCloud's Access Requests admin API (the paths, bodies and list conventions of JumpCloud's published v1/v2 descriptions), plus the shapes JumpCloud has not published: webhook channels, the Directory Insights query, and test hooks under /sandbox/v1 (served only with --enable-test-hooks). Errors are {code, message, status}; a 400 adds details. Every mutation records an event in the same transaction.",
+  },
+  servers: [{ url: 'http://127.0.0.1:8080' }],
+  security: [{ apiKey: [] }],
+  paths,
+  components: {
+    securitySchemes: {
+      apiKey: {
+        type: 'apiKey',
+        in: 'header',
+        name: 'x-api-key',
+        description: 'An administrator key, scoped to one or more organizations; stored hashed.',
+      },
+    },
+    responses,
+    schemas,
+  },
+} as const;

@@ -1,0 +1,178 @@
+// The table of every route the sandbox serves: method, path (OpenAPI style), who may call it and
+// the module function that answers. The server wraps each with auth, hooks and error handling.
+import {
+  changeApplicationAssociation,
+  changeGroupAssociation,
+  changeMember,
+  createGroup,
+  deleteGroup,
+  getApplication,
+  getGroup,
+  getUser,
+  listApplicationAssociations,
+  listApplications,
+  listGroupApplications,
+  listGroupAssociations,
+  listGroups,
+  listMembers,
+  listUsers,
+  replaceGroup,
+} from './directory.js';
+import { createChannel, deleteChannel, getChannel, listChannels, replaceChannel } from './channels.js';
+import { createFlow, deleteFlow, getFlow, listFlows, replaceFlow } from './flows.js';
+import { queryEvents } from './insights.js';
+import { openApiDocument } from './openapi.js';
+import { getSettings, updateSettings } from './settings.js';
+import type { SandboxClock } from './clock.js';
+import type { TestHooks } from './faults.js';
+import { BodyReader } from './request-body.js';
+import type { Actor, SandboxStore } from './store.js';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RouteContext {
+  store: SandboxStore;
+  clock: SandboxClock;
+  hooks: TestHooks | undefined;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** The parsed JSON body of a POST or PUT. */
+  body: unknown;
+  /** The acting principal in its org; set on org routes. */
+  actor: Actor;
+}
+
+export interface RouteDef {
+  method: Method;
+  /** OpenAPI-style path, e.g. /api/v2/approvalflows/{approvalFlowId}. */
+  path: string;
+  /**
+   * org: an admin key acting in one org (x-org-id rules apply); hooks: an admin key, only with
+   * --enable-test-hooks, no x-org-id; public: no key.
+   */
+  access: 'org' | 'hooks' | 'public';
+  /** Whether the route reads a JSON request body. */
+  body: boolean;
+  handle: (ctx: RouteContext) => Reply;
+}
+
+const ok = (body: unknown): Reply => ({ status: 200, body });
+const noContent: Reply = { status: 204 };
+
+function param(ctx: RouteContext, name: string): string {
+  return ctx.params[name] ?? '';
+}
+
+function org(method: Method, path: string, handle: (ctx: RouteContext) => Reply): RouteDef {
+  return { method, path, access: 'org', body: method === 'POST' || method === 'PUT', handle };
+}
+
+function hook(method: Method, path: string, handle: (ctx: RouteContext, hooks: TestHooks) => Reply): RouteDef {
+  return {
+    method,
+    path,
+    access: 'hooks',
+    body: method === 'POST' || method === 'PUT',
+    handle: (ctx) => {
+      if (ctx.hooks === undefined) throw new Error('test hook route reached without hooks');
+      return handle(ctx, ctx.hooks);
+    },
+  };
+}
+
+function clockBody(ctx: RouteContext): Reply {
+  const reader = new BodyReader(ctx.body, ['advanceMs', 'set', 'frozen']);
+  const advance = reader.integer('advanceMs', { min: 0, max: 10 * 365 * 24 * 3600 * 1000 });
+  const set = reader.string('set');
+  const frozen = reader.boolean('frozen');
+  const setMs = set === undefined ? undefined : Date.parse(set);
+  if (setMs !== undefined && Number.isNaN(setMs)) reader.fail('set', 'must be an ISO 8601 timestamp');
+  if (advance !== undefined && set !== undefined) reader.fail('set', 'give advanceMs or set, not both');
+  reader.finish('invalid clock change');
+  if (frozen === true) ctx.clock.freeze();
+  if (frozen === false) ctx.clock.unfreeze();
+  if (setMs !== undefined) ctx.clock.set(setMs);
+  if (advance !== undefined) ctx.clock.advance(advance);
+  return ok(ctx.clock.state());
+}
+
+export const routes: readonly RouteDef[] = [
+  // v1 directory
+  org('GET', '/api/systemusers', (c) => ok(listUsers(c.store, c.actor.orgId, c.query))),
+  org('GET', '/api/systemusers/{id}', (c) => ok(getUser(c.store, c.actor.orgId, param(c, 'id'), c.query))),
+  org('GET', '/api/applications', (c) => ok(listApplications(c.store, c.actor.orgId, c.query))),
+  org('GET', '/api/applications/{id}', (c) => ok(getApplication(c.store, c.actor.orgId, param(c, 'id')))),
+  // v2 user groups and the graph
+  org('GET', '/api/v2/usergroups', (c) => ok(listGroups(c.store, c.actor.orgId, c.query))),
+  org('POST', '/api/v2/usergroups', (c) => ({ status: 201, body: createGroup(c.store, c.actor, c.body) })),
+  org('GET', '/api/v2/usergroups/{id}', (c) => ok(getGroup(c.store, c.actor.orgId, param(c, 'id')))),
+  org('PUT', '/api/v2/usergroups/{id}', (c) => ok(replaceGroup(c.store, c.actor, param(c, 'id'), c.body))),
+  org('DELETE', '/api/v2/usergroups/{id}', (c) => ok(deleteGroup(c.store, c.actor, param(c, 'id')))),
+  org('GET', '/api/v2/usergroups/{group_id}/members', (c) => ok(listMembers(c.store, c.actor.orgId, param(c, 'group_id'), c.query))),
+  org('POST', '/api/v2/usergroups/{group_id}/members', (c) => {
+    changeMember(c.store, c.actor, param(c, 'group_id'), c.body);
+    return noContent;
+  }),
+  org('GET', '/api/v2/usergroups/{group_id}/associations', (c) =>
+    ok(listGroupAssociations(c.store, c.actor.orgId, param(c, 'group_id'), c.query)),
+  ),
+  org('POST', '/api/v2/usergroups/{group_id}/associations', (c) => {
+    changeGroupAssociation(c.store, c.actor, param(c, 'group_id'), c.body);
+    return noContent;
+  }),
+  org('GET', '/api/v2/usergroups/{group_id}/applications', (c) =>
+    ok(listGroupApplications(c.store, c.actor.orgId, param(c, 'group_id'), c.query)),
+  ),
+  org('GET', '/api/v2/applications/{application_id}/associations', (c) =>
+    ok(listApplicationAssociations(c.store, c.actor.orgId, param(c, 'application_id'), c.query)),
+  ),
+  org('POST', '/api/v2/applications/{application_id}/associations', (c) => {
+    changeApplicationAssociation(c.store, c.actor, param(c, 'application_id'), c.body);
+    return noContent;
+  }),
+  // approval flows and settings
+  org('GET', '/api/v2/approvalflows', (c) => ok(listFlows(c.store, c.actor.orgId, c.query))),
+  org('POST', '/api/v2/approvalflows', (c) => ok(createFlow(c.store, c.actor, c.body))),
+  org('GET', '/api/v2/approvalflows/{approvalFlowId}', (c) => ok(getFlow(c.store, c.actor.orgId, param(c, 'approvalFlowId')))),
+  org('PUT', '/api/v2/approvalflows/{approvalFlowId}', (c) => ok(replaceFlow(c.store, c.actor, param(c, 'approvalFlowId'), c.body))),
+  org('DELETE', '/api/v2/approvalflows/{approvalFlowId}', (c) => ok(deleteFlow(c.store, c.actor, param(c, 'approvalFlowId')))),
+  org('GET', '/api/v2/approvalflowsettings', (c) => ok(getSettings(c.store, c.actor.orgId))),
+  org('PUT', '/api/v2/approvalflowsettings', (c) => ok(updateSettings(c.store, c.actor, c.body))),
+  // webhook channels (a shape the sandbox defines)
+  org('GET', '/api/v2/notifications/webhook/channels', (c) => ok(listChannels(c.store, c.actor.orgId, c.query))),
+  org('POST', '/api/v2/notifications/webhook/channels', (c) => ({ status: 201, body: createChannel(c.store, c.actor, c.body) })),
+  org('GET', '/api/v2/notifications/webhook/channels/{id}', (c) => ok(getChannel(c.store, c.actor.orgId, param(c, 'id')))),
+  org('PUT', '/api/v2/notifications/webhook/channels/{id}', (c) => ok(replaceChannel(c.store, c.actor, param(c, 'id'), c.body))),
+  org('DELETE', '/api/v2/notifications/webhook/channels/{id}', (c) => ok(deleteChannel(c.store, c.actor, param(c, 'id')))),
+  // Directory Insights
+  org('POST', '/insights/directory/v1/events', (c) => {
+    const result = queryEvents(c.store, c.actor.orgId, c.body);
+    const headers: Record<string, string> = { 'X-Result-Count': String(result.events.length) };
+    if (result.searchAfter !== undefined) headers['X-Search_after'] = JSON.stringify(result.searchAfter);
+    return { status: 200, body: result.events, headers };
+  }),
+  { method: 'GET', path: '/openapi.json', access: 'public', body: false, handle: () => ok(openApiDocument) },
+  // test hooks
+  hook('GET', '/sandbox/v1/clock', (c) => ok(c.clock.state())),
+  hook('POST', '/sandbox/v1/clock', (c) => clockBody(c)),
+  hook('GET', '/sandbox/v1/faults', (_c, h) => ok(h.faults())),
+  hook('PUT', '/sandbox/v1/faults', (c, h) => ok(h.setFaults(c.body))),
+  hook('GET', '/sandbox/v1/ratelimit', (_c, h) => ok({ rateLimit: h.rateLimit() })),
+  hook('PUT', '/sandbox/v1/ratelimit', (c, h) => {
+    const reader = new BodyReader(c.body, ['rateLimit']);
+    if (!Object.hasOwn(reader.body, 'rateLimit')) reader.fail('rateLimit', 'is required ({capacity, refillPerSecond} or null)');
+    reader.finish('invalid rate limit');
+    return ok({ rateLimit: h.setRateLimit(reader.body['rateLimit']) });
+  }),
+  hook('GET', '/sandbox/v1/requests', (_c, h) => ok({ counts: h.counts() })),
+  hook('DELETE', '/sandbox/v1/requests', (_c, h) => {
+    h.resetCounts();
+    return noContent;
+  }),
+];

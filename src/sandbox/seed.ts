@@ -1,0 +1,241 @@
+// Seeding: reads a directory seed (YAML, checked against schemas/sandbox-seed.schema.json),
+// applies it to an empty database in one transaction, and bootstraps the key printed at start-up.
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { parseDocument } from 'yaml';
+import { AccessctlError } from '../errors.js';
+import { addApiKey, generateKey, keyExists } from './auth.js';
+import {
+  findUserByLogin,
+  insertApplication,
+  insertGroup,
+  insertGroupApplication,
+  insertMember,
+  insertUser,
+  type UserState,
+} from './directory.js';
+import { ensureSettings } from './settings.js';
+import type { SandboxStore } from './store.js';
+
+export interface SeedUser {
+  username: string;
+  email: string;
+  firstname: string;
+  lastname: string;
+  department?: string;
+  jobTitle?: string;
+  manager?: string;
+  state?: UserState;
+  apiKey?: string;
+}
+
+export interface SeedOrganization {
+  id?: string;
+  name: string;
+  users?: SeedUser[];
+  groups?: { name: string; description?: string; members?: string[] }[];
+  applications?: { name: string; displayLabel: string; description?: string; ssoUrl?: string; groups?: string[] }[];
+}
+
+export interface SeedFile {
+  organizations: SeedOrganization[];
+  adminKeys?: { name: string; email: string; key: string; organizations?: string[] }[];
+}
+
+const schemaUrl = new URL('../../schemas/sandbox-seed.schema.json', import.meta.url);
+
+function seedError(file: string, message: string): AccessctlError {
+  return new AccessctlError('usage', `${file}: ${message}`, { subject: '--seed' });
+}
+
+/** Reads and checks a seed file: YAML syntax, the JSON Schema, then references between entries. */
+export function loadSeed(file: string): SeedFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new AccessctlError('not-found', `cannot read seed file ${file}`, { cause: error, subject: '--seed' });
+  }
+  const document = parseDocument(text, { prettyErrors: true });
+  if (document.errors.length > 0) throw seedError(file, document.errors.map((e) => e.message).join('\n'));
+  const data: unknown = document.toJS();
+  const ajv = new Ajv2020({ allErrors: true, strict: true });
+  addFormats.default(ajv);
+  const validate = ajv.compile(JSON.parse(readFileSync(schemaUrl, 'utf8')) as object);
+  if (!validate(data)) {
+    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
+    throw seedError(file, `does not match the seed schema:\n  ${problems.join('\n  ')}`);
+  }
+  const seed = data as SeedFile;
+  const problems = checkReferences(seed);
+  if (problems.length > 0) throw seedError(file, problems.join('\n  '));
+  return seed;
+}
+
+function checkReferences(seed: SeedFile): string[] {
+  const problems: string[] = [];
+  const orgKeys = new Set<string>();
+  for (const org of seed.organizations) {
+    for (const key of [org.name, org.id]) {
+      if (key === undefined) continue;
+      if (orgKeys.has(key)) problems.push(`organization ${key} appears twice`);
+      orgKeys.add(key);
+    }
+    const logins = new Set<string>();
+    for (const user of org.users ?? []) {
+      for (const login of [user.username, user.email]) {
+        if (logins.has(login)) problems.push(`${org.name}: user ${login} appears twice`);
+        logins.add(login);
+      }
+    }
+    for (const user of org.users ?? []) {
+      if (user.manager !== undefined && !logins.has(user.manager))
+        problems.push(`${org.name}: ${user.username}'s manager ${user.manager} is not a user`);
+      if (user.manager === user.username || user.manager === user.email)
+        problems.push(`${org.name}: ${user.username} cannot manage themself`);
+    }
+    const groups = new Set<string>();
+    for (const group of org.groups ?? []) {
+      if (groups.has(group.name)) problems.push(`${org.name}: group ${group.name} appears twice`);
+      groups.add(group.name);
+      for (const member of group.members ?? []) {
+        if (!logins.has(member)) problems.push(`${org.name}: group ${group.name}'s member ${member} is not a user`);
+      }
+    }
+    for (const app of org.applications ?? []) {
+      for (const group of app.groups ?? []) {
+        if (!groups.has(group)) problems.push(`${org.name}: application ${app.name}'s group ${group} is not a group`);
+      }
+    }
+  }
+  const keys = new Set<string>();
+  const allKeys = [
+    ...(seed.adminKeys ?? []).map((k) => k.key),
+    ...seed.organizations.flatMap((org) => (org.users ?? []).flatMap((u) => (u.apiKey === undefined ? [] : [u.apiKey]))),
+  ];
+  for (const key of allKeys) {
+    // Say that it happened, never which key it is.
+    if (keys.has(key)) problems.push('an API key appears more than once (admin and user keys must all differ)');
+    keys.add(key);
+  }
+  for (const admin of seed.adminKeys ?? []) {
+    for (const org of admin.organizations ?? []) {
+      if (!orgKeys.has(org)) problems.push(`admin key ${admin.name} names organization ${org}, which is not in the seed`);
+    }
+  }
+  return problems;
+}
+
+function hasOrganizations(store: SandboxStore): boolean {
+  return store.stmt('SELECT 1 FROM orgs LIMIT 1').get() !== undefined;
+}
+
+export function createOrganization(store: SandboxStore, name: string, id?: string): string {
+  const orgId = id ?? store.newId();
+  store.stmt('INSERT INTO orgs (id, name, created_at) VALUES (?, ?, ?)').run(orgId, name, store.clock.nowIso());
+  ensureSettings(store, orgId, 'sandbox');
+  return orgId;
+}
+
+/** Applies the seed to an empty database; a database that has any organization is left untouched. */
+export function applySeed(store: SandboxStore, seed: SeedFile): boolean {
+  return store.transaction(() => {
+    if (hasOrganizations(store)) return false;
+    const orgIdByKey = new Map<string, string>();
+    for (const org of seed.organizations) {
+      const orgId = createOrganization(store, org.name, org.id);
+      orgIdByKey.set(org.name, orgId);
+      orgIdByKey.set(orgId, orgId);
+      // Users first without managers, then managers, so a manager may appear after their report.
+      const userIds = new Map<string, string>();
+      for (const user of org.users ?? []) {
+        const created = insertUser(store, orgId, {
+          username: user.username,
+          email: user.email,
+          firstname: user.firstname,
+          lastname: user.lastname,
+          department: user.department,
+          jobTitle: user.jobTitle,
+          state: user.state ?? 'ACTIVATED',
+        });
+        userIds.set(user.username, created._id).set(user.email, created._id);
+        if (user.apiKey !== undefined) {
+          addApiKey(store, {
+            kind: 'user',
+            key: user.apiKey,
+            name: user.username,
+            email: user.email,
+            userId: created._id,
+            orgIds: [orgId],
+          });
+        }
+      }
+      for (const user of org.users ?? []) {
+        if (user.manager === undefined) continue;
+        const record = findUserByLogin(store, orgId, user.username);
+        const managerId = userIds.get(user.manager);
+        if (record === undefined || managerId === undefined) continue;
+        const updated = { ...record, manager: managerId };
+        store.stmt('UPDATE users SET doc = ? WHERE id = ?').run(JSON.stringify(updated), record._id);
+      }
+      const groupIds = new Map<string, string>();
+      for (const group of org.groups ?? []) {
+        const created = insertGroup(store, orgId, {
+          name: group.name,
+          ...(group.description === undefined ? {} : { description: group.description }),
+          membershipMethod: 'STATIC',
+        });
+        groupIds.set(group.name, created.id);
+        for (const member of group.members ?? []) {
+          const userId = userIds.get(member);
+          if (userId !== undefined) insertMember(store, created.id, userId);
+        }
+      }
+      for (const app of org.applications ?? []) {
+        const created = insertApplication(store, orgId, {
+          name: app.name,
+          displayLabel: app.displayLabel,
+          description: app.description,
+          ssoUrl: app.ssoUrl ?? `https://sso.jumpcloud.com/saml2/${encodeURIComponent(app.name)}`,
+        });
+        for (const group of app.groups ?? []) {
+          const groupId = groupIds.get(group);
+          if (groupId !== undefined) insertGroupApplication(store, groupId, created._id);
+        }
+      }
+    }
+    for (const admin of seed.adminKeys ?? []) {
+      const orgIds = (admin.organizations ?? seed.organizations.map((o) => o.name)).map((key) => orgIdByKey.get(key) ?? key);
+      addApiKey(store, { kind: 'admin', key: admin.key, name: admin.name, email: admin.email, orgIds });
+    }
+    return true;
+  });
+}
+
+export interface Bootstrap {
+  /** Whether this start applied the seed (false: the database already had a directory). */
+  seeded: boolean;
+  /** An admin key that works against this database, to print. */
+  adminKey: string;
+  /** Whether adminKey was minted now (printed once; the database keeps only its hash). */
+  minted: boolean;
+}
+
+/**
+ * Makes the database usable: applies the seed when given (to an empty database only), creates an
+ * empty "Sandbox" organization when there is none, and picks the admin key to print: the seed's
+ * first admin key if the database knows it, else a freshly minted one.
+ */
+export function bootstrap(store: SandboxStore, seed: SeedFile | undefined): Bootstrap {
+  const seeded = seed === undefined ? false : applySeed(store, seed);
+  return store.transaction(() => {
+    if (!hasOrganizations(store)) createOrganization(store, 'Sandbox');
+    const seedKey = seed?.adminKeys?.[0]?.key;
+    if (seedKey !== undefined && keyExists(store, seedKey)) return { seeded, adminKey: seedKey, minted: false };
+    const key = generateKey();
+    const orgIds = (store.stmt('SELECT id FROM orgs ORDER BY id').all() as { id: string }[]).map((row) => row.id);
+    addApiKey(store, { kind: 'admin', key, name: 'sandbox session', email: 'admin@sandbox.local', orgIds });
+    return { seeded, adminKey: key, minted: true };
+  });
+}

@@ -1,0 +1,238 @@
+// The sandbox's HTTP server: hono on @hono/node-server, bound to loopback. Wraps every route in
+// one pipeline (count, auth, rate limit, faults, JSON body, handler, errors) and owns start/stop.
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer, type HttpBindings } from '@hono/node-server';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { AccessctlError } from '../errors.js';
+import { ApiError, badRequest } from './api-error.js';
+import { actorFor, authenticate, resolveOrg } from './auth.js';
+import { SandboxClock } from './clock.js';
+import { TestHooks } from './faults.js';
+import { routes, type Reply, type RouteDef } from './routes.js';
+import { bootstrap, type SeedFile } from './seed.js';
+import { SandboxStore, type Actor } from './store.js';
+
+export const maxBodyBytes = 1024 * 1024;
+
+export interface SandboxOptions {
+  /** SQLite file; created with its folder when missing. ":memory:" for a throwaway database. */
+  dbPath: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Loopback unless told otherwise. */
+  host?: string;
+  seed?: SeedFile | undefined;
+  enableTestHooks?: boolean;
+  clock?: SandboxClock;
+  /** Where operational messages go (never a key, a secret or a request body). */
+  log?: (line: string) => void;
+}
+
+export interface RunningSandbox {
+  url: string;
+  port: number;
+  /** An admin key valid against this database. */
+  adminKey: string;
+  /** True when adminKey was minted at this start (the database keeps only its hash). */
+  adminKeyMinted: boolean;
+  seeded: boolean;
+  store: SandboxStore;
+  clock: SandboxClock;
+  hooks: TestHooks | undefined;
+  close(): Promise<void>;
+}
+
+type Env = { Bindings: HttpBindings; Variables: { requestId: string } };
+
+function errorResponse(c: Context<Env>, error: ApiError, headers: Record<string, string> = {}): Response {
+  return c.json(error.body(), error.status as 400, headers);
+}
+
+function isJsonMediaType(contentType: string | undefined): boolean {
+  const media = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  return media === 'application/json' || (media.startsWith('application/') && media.endsWith('+json'));
+}
+
+async function readJsonBody(c: Context<Env>): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === '') throw badRequest('a JSON body is required');
+  if (!isJsonMediaType(c.req.header('content-type'))) {
+    throw new ApiError(415, 'the body must be JSON, sent with content-type: application/json');
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw badRequest('the body is not valid JSON');
+  }
+}
+
+function honoPath(path: string): string {
+  return path.replace(/\{([^}]+)\}/g, ':$1');
+}
+
+/** Builds the hono app over an open store; exported for in-process use (benchmarks, tests). */
+export function createApp(deps: {
+  store: SandboxStore;
+  clock: SandboxClock;
+  hooks: TestHooks | undefined;
+  log: (line: string) => void;
+}): Hono<Env> {
+  const { store, clock, hooks, log } = deps;
+  const app = new Hono<Env>();
+
+  app.use('*', async (c, next) => {
+    c.set('requestId', randomUUID());
+    await next();
+    c.header('x-request-id', c.get('requestId'));
+  });
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      // Connection: close, since the unread rest of the body makes the connection unusable.
+      onError: (c) => c.json(new ApiError(413, `the body is larger than ${maxBodyBytes} bytes`).body(), 413, { Connection: 'close' }),
+    }),
+  );
+
+  const served = routes.filter((route) => route.access !== 'hooks' || hooks !== undefined);
+  for (const route of served) {
+    app.on(route.method, honoPath(route.path), (c) => handle(c, route));
+  }
+  // A known path with a method it does not serve: 405 with Allow.
+  for (const path of [...new Set(served.map((r) => r.path))]) {
+    const allow = served.filter((r) => r.path === path).map((r) => r.method);
+    app.all(honoPath(path), (c) =>
+      errorResponse(c, new ApiError(405, `${c.req.method} is not allowed on ${path}; use ${allow.join(', ')}`), {
+        Allow: allow.join(', '),
+      }),
+    );
+  }
+  app.notFound((c) => errorResponse(c, new ApiError(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return errorResponse(c, error);
+    const requestId = c.get('requestId');
+    log(`request ${requestId} (${c.req.method} ${new URL(c.req.url).pathname}) failed: ${error.name}: ${error.message}`);
+    return c.json({ code: 'INTERNAL', message: `internal error; request id ${requestId}`, status: 500, requestId }, 500);
+  });
+
+  async function handle(c: Context<Env>, route: RouteDef): Promise<Response> {
+    const key = `${route.method} ${route.path}`;
+    hooks?.count(key);
+    const query = new URL(c.req.url).searchParams;
+    // Public and hook routes act in no org; only org routes read the actor.
+    let actor: Actor = { orgId: '', id: '', type: 'admin', email: '' };
+    if (route.access !== 'public') {
+      const principal = authenticate(store, c.req.header('x-api-key'));
+      if (principal.kind !== 'admin') throw new ApiError(403, 'this route needs an administrator key; the key belongs to a user');
+      const orgId = resolveOrg(principal, c.req.header('x-org-id'), {
+        orgScoped: route.access === 'org',
+        organizationObjectId: query.get('organizationObjectId') ?? undefined,
+      });
+      // The hook routes are the controls: they are never limited or faulted themselves.
+      if (hooks !== undefined && route.access === 'org') {
+        const taken = hooks.take(principal.keyId);
+        if (!taken.ok) {
+          return errorResponse(c, new ApiError(429, 'rate limit exceeded for this API key'), {
+            'Retry-After': String(taken.retryAfterSeconds),
+          });
+        }
+      }
+      actor = actorFor(principal, orgId ?? '', c.env.incoming.socket.remoteAddress);
+    }
+    const decision = hooks !== undefined && route.access !== 'hooks' ? hooks.decide(key) : undefined;
+    if (decision !== undefined) {
+      if (decision.latencyMs > 0) await clock.sleep(decision.latencyMs);
+      if (decision.reset) {
+        c.env.incoming.socket.destroy();
+        return new Response(null, { status: 500 });
+      }
+      if (decision.errorStatus !== undefined) {
+        return errorResponse(c, new ApiError(decision.errorStatus, 'injected fault'));
+      }
+    }
+    const body = route.body ? await readJsonBody(c) : undefined;
+    const reply: Reply = route.handle({ store, clock, hooks, params: c.req.param() as Record<string, string>, query, body, actor });
+    if (decision?.resetAfter) {
+      // The write is committed; the client never hears so.
+      c.env.incoming.socket.destroy();
+      return new Response(null, { status: 500 });
+    }
+    if (reply.status === 204) return c.body(null, 204, reply.headers);
+    return c.json(reply.body ?? {}, reply.status as 200, reply.headers);
+  }
+
+  return app;
+}
+
+/** Opens (or creates) the database, applies the seed, and listens on 127.0.0.1. */
+export async function startSandbox(options: SandboxOptions): Promise<RunningSandbox> {
+  const clock = options.clock ?? new SandboxClock();
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  let store: SandboxStore;
+  try {
+    store = new SandboxStore(options.dbPath, clock);
+  } catch (error) {
+    throw new AccessctlError('io', `cannot open the sandbox database ${options.dbPath}: ${(error as Error).message}`, {
+      cause: error,
+      subject: '--db',
+    });
+  }
+  let boot;
+  try {
+    boot = bootstrap(store, options.seed);
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  const hooks = options.enableTestHooks ? new TestHooks(clock) : undefined;
+  const app = createApp({ store, clock, hooks, log });
+  const host = options.host ?? '127.0.0.1';
+  const server = createAdaptorServer({ fetch: app.fetch });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 8080, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    store.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new AccessctlError(
+        'conflict',
+        `port ${options.port ?? 8080} on ${host} is already in use; pick another with --port (0 picks a free one)`,
+        {
+          cause: error,
+          subject: '--port',
+        },
+      );
+    }
+    throw error;
+  }
+  const port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    adminKey: boot.adminKey,
+    adminKeyMinted: boot.minted,
+    seeded: boot.seeded,
+    store,
+    clock,
+    hooks,
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        clock.releaseAll();
+        server.close(() => {
+          store.close();
+          resolve();
+        });
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}

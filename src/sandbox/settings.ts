@@ -1,0 +1,112 @@
+// Access Requests settings (/api/v2/approvalflowsettings): exactly one record per org, created
+// with the org. PUT changes the fields it names; channelEvents must name existing channels.
+import { recordEvent, diffFields } from './insights.js';
+import { BodyReader, type JsonObject } from './request-body.js';
+import { parseDoc, type Actor, type SandboxStore } from './store.js';
+
+export const eventTypes = [
+  'ACCESS_MANAGEMENT_ACCESS_REQUEST',
+  'ACCESS_MANAGEMENT_ACCESS_REQUEST_APPROVAL',
+  'ACCESS_MANAGEMENT_ASSOCIATION_CHANGE',
+  'ACCESS_MANAGEMENT_APPROVAL_FLOW_CREATE',
+  'ACCESS_MANAGEMENT_APPROVAL_FLOW_UPDATE',
+  'ACCESS_MANAGEMENT_APPROVAL_FLOW_DELETE',
+  'ACCESS_MANAGEMENT_ACCESS_REQUEST_SETTINGS_UPDATE',
+] as const;
+
+export interface ChannelEvent {
+  channelObjectId: string;
+  eventTypes: string[];
+}
+
+export interface Settings {
+  id: number;
+  resourceRequest: boolean;
+  exposeApprovalProgress: boolean;
+  adminApprovalEmail: boolean;
+  userRequestEmail: boolean;
+  userApprovalEmail: boolean;
+  channelEvents: ChannelEvent[];
+  createdBy: string;
+  updatedBy: string;
+}
+
+type StoredSettings = Omit<Settings, 'id'>;
+
+const booleanFields = ['resourceRequest', 'exposeApprovalProgress', 'adminApprovalEmail', 'userRequestEmail', 'userApprovalEmail'] as const;
+
+/** Creates the org's settings record if it has none; called when an org is created. */
+export function ensureSettings(store: SandboxStore, orgId: string, createdBy: string): void {
+  const doc: StoredSettings = {
+    resourceRequest: false,
+    exposeApprovalProgress: false,
+    adminApprovalEmail: true,
+    userRequestEmail: true,
+    userApprovalEmail: true,
+    channelEvents: [],
+    createdBy,
+    updatedBy: createdBy,
+  };
+  store.stmt('INSERT OR IGNORE INTO approval_flow_settings (org_id, doc) VALUES (?, ?)').run(orgId, JSON.stringify(doc));
+}
+
+export function getSettings(store: SandboxStore, orgId: string): Settings {
+  ensureSettings(store, orgId, 'sandbox');
+  const row = store.stmt('SELECT id, doc FROM approval_flow_settings WHERE org_id = ?').get(orgId) as { id: number; doc: string };
+  return { id: row.id, ...parseDoc<StoredSettings>(row.doc) };
+}
+
+/** Channel ids named in the org's settings, so a channel in use is not deleted from under them. */
+export function channelsInUse(store: SandboxStore, orgId: string): Set<string> {
+  return new Set(getSettings(store, orgId).channelEvents.map((entry) => entry.channelObjectId));
+}
+
+export function updateSettings(store: SandboxStore, actor: Actor, body: unknown): Settings {
+  const reader = new BodyReader(body, [...booleanFields, 'channelEvents', 'organizationObjectId']);
+  const patch: Partial<StoredSettings> = {};
+  for (const field of booleanFields) {
+    const value = reader.boolean(field);
+    if (value !== undefined) patch[field] = value;
+  }
+  const requestedOrg = reader.string('organizationObjectId');
+  if (requestedOrg !== undefined && requestedOrg !== '' && requestedOrg !== actor.orgId) {
+    reader.fail('organizationObjectId', 'does not match the organization of this request');
+  }
+  const rawEvents = reader.array('channelEvents', { maxItems: 100 });
+  return store.transaction(() => {
+    if (rawEvents !== undefined) patch.channelEvents = readChannelEvents(store, actor.orgId, rawEvents, reader);
+    reader.finish('invalid access request settings');
+    const before = getSettings(store, actor.orgId);
+    const { id, ...beforeDoc } = before;
+    const after: StoredSettings = { ...beforeDoc, ...patch, updatedBy: actor.email };
+    store.stmt('UPDATE approval_flow_settings SET doc = ? WHERE org_id = ?').run(JSON.stringify(after), actor.orgId);
+    recordEvent(store, actor, {
+      eventType: 'access_management_access_request_settings_update',
+      resource: { id: String(id), type: 'access_request_settings', name: 'settings' },
+      changes: diffFields(beforeDoc as unknown as JsonObject, after as unknown as JsonObject, ['updatedBy']),
+    });
+    return { id, ...after };
+  });
+}
+
+function readChannelEvents(store: SandboxStore, orgId: string, raw: unknown[], reader: BodyReader): ChannelEvent[] {
+  const result: ChannelEvent[] = [];
+  const seen = new Set<string>();
+  raw.forEach((item, index) => {
+    const entry = new BodyReader(item, ['channelObjectId', 'eventTypes'], { prefix: `channelEvents[${index}]`, details: reader.details });
+    const channelId = entry.string('channelObjectId', { required: true, minLength: 1 });
+    const types = entry.stringArray('eventTypes', { required: true, unique: true }) ?? [];
+    types.forEach((type, typeIndex) => {
+      if (!(eventTypes as readonly string[]).includes(type)) {
+        entry.fail(`eventTypes[${typeIndex}]`, `must be one of ${eventTypes.join(', ')} (got "${type}")`);
+      }
+    });
+    if (channelId === undefined) return;
+    if (seen.has(channelId)) entry.fail('channelObjectId', 'names a channel already listed');
+    seen.add(channelId);
+    const exists = store.stmt('SELECT 1 FROM webhook_channels WHERE org_id = ? AND id = ?').get(orgId, channelId) !== undefined;
+    if (!exists) entry.fail('channelObjectId', `webhook channel ${channelId} does not exist`);
+    result.push({ channelObjectId: channelId, eventTypes: types });
+  });
+  return result;
+}

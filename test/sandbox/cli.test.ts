@@ -1,0 +1,54 @@
+// The real binary: `accessctl sandbox --port 0` prints a URL and a key, serves the API, and
+// stops cleanly on SIGINT and SIGTERM.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { exampleAdminKey } from './harness.js';
+import { spawnSandbox } from './process.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'accessctl-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('accessctl sandbox', () => {
+  it('prints the URL and the seed key, serves an empty flow list, and stops on SIGTERM', async () => {
+    const sandbox = await spawnSandbox(['--port', '0', '--db', join(dir, 'term.db'), '--seed', 'examples/directory.yaml']);
+    expect(sandbox.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(sandbox.adminKey).toBe(exampleAdminKey);
+    const response = await fetch(`${sandbox.url}/api/v2/approvalflows`, { headers: { 'x-api-key': sandbox.adminKey } });
+    expect(await response.json()).toEqual({ results: [], totalCount: 0 });
+    sandbox.child.kill('SIGTERM');
+    expect(await sandbox.exited).toEqual({ code: 0, signal: null });
+    expect(sandbox.stdout()).toContain('received SIGTERM, stopping');
+  });
+
+  it('mints and prints a key when started without a seed, and stops on SIGINT', async () => {
+    const sandbox = await spawnSandbox(['--port', '0', '--db', join(dir, 'int.db')]);
+    expect(sandbox.stdout()).toContain('(new for this run; shown once)');
+    const response = await fetch(`${sandbox.url}/api/v2/approvalflowsettings`, { headers: { 'x-api-key': sandbox.adminKey } });
+    expect(response.status).toBe(200);
+    sandbox.child.kill('SIGINT');
+    expect(await sandbox.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('exits 1 with a message for an invalid seed file', async () => {
+    await expect(spawnSandbox(['--port', '0', '--db', join(dir, 'bad.db'), '--seed', 'no-such-seed.yaml'])).rejects.toThrow(
+      /exited with 1 [\s\S]*cannot read seed file no-such-seed\.yaml/,
+    );
+  });
+});
+
+describe('accessctl sandbox start-up failures', () => {
+  it('exits 1 naming the port when it is already in use', async () => {
+    const first = await spawnSandbox(['--port', '0', '--db', join(dir, 'busy-1.db')]);
+    try {
+      const port = new URL(first.url).port;
+      await expect(spawnSandbox(['--port', port, '--db', join(dir, 'busy-2.db')])).rejects.toThrow(
+        new RegExp(`exited with 1 [\\s\\S]*port ${port} on 127\\.0\\.0\\.1 is already in use`),
+      );
+    } finally {
+      first.child.kill('SIGTERM');
+      await first.exited;
+    }
+  });
+});

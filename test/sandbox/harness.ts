@@ -1,0 +1,111 @@
+// Starts real sandboxes on 127.0.0.1 (port 0, in-process, in-memory database) for the tests, and
+// offers a small JSON client over global fetch.
+import { fileURLToPath } from 'node:url';
+import { SandboxClock } from '../../src/sandbox/clock.js';
+import { loadSeed, type SeedFile } from '../../src/sandbox/seed.js';
+import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
+
+export const exampleSeedPath = fileURLToPath(new URL('../../examples/directory.yaml', import.meta.url));
+export const exampleSeed: SeedFile = loadSeed(exampleSeedPath);
+export const exampleAdminKey = 'sandbox-demo-admin-key-not-a-secret';
+export const exampleOrgId = '65a000000000000000000001';
+
+export interface Answer<T = unknown> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export interface Harness {
+  sandbox: RunningSandbox;
+  logs: string[];
+  /** JSON request with the admin key; pass headers to override or add. */
+  call<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer<T>>;
+  /** Ids of the seeded groups and users by name and username. */
+  groupId(name: string): Promise<string>;
+  userId(username: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  options: { seed?: SeedFile; hooks?: boolean; clock?: SandboxClock; dbPath?: string } = {},
+): Promise<Harness> {
+  const logs: string[] = [];
+  const sandbox = await startSandbox({
+    dbPath: options.dbPath ?? ':memory:',
+    port: 0,
+    seed: options.seed ?? exampleSeed,
+    enableTestHooks: options.hooks ?? false,
+    clock: options.clock ?? new SandboxClock({ frozenAt: Date.parse('2026-03-01T09:00:00Z') }),
+    log: (line) => logs.push(line),
+  });
+  const call = async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> => {
+    const response = await fetch(`${sandbox.url}${path}`, {
+      method,
+      headers: { 'x-api-key': sandbox.adminKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T, headers: response.headers };
+  };
+  const groupId = async (name: string): Promise<string> => {
+    const answer = await call<{ id: string }[]>('GET', `/api/v2/usergroups?filter=${encodeURIComponent(`name:eq:${name}`)}`);
+    const id = answer.body[0]?.id;
+    if (id === undefined) throw new Error(`no group ${name}`);
+    return id;
+  };
+  const userId = async (username: string): Promise<string> => {
+    const answer = await call<{ results: { _id: string }[] }>('GET', `/api/systemusers?filter=username:eq:${encodeURIComponent(username)}`);
+    const id = answer.body.results[0]?._id;
+    if (id === undefined) throw new Error(`no user ${username}`);
+    return id;
+  };
+  return { sandbox, logs, call, groupId, userId, close: () => sandbox.close() };
+}
+
+/** A valid create body for the engineering example's GitHub Admin flow. */
+export async function githubAdminFlow(h: Harness, overrides: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  return {
+    name: 'GitHub Admin',
+    description: 'Admin access to GitHub for engineering managers',
+    category: 'Application',
+    resourceType: 'user_group',
+    resourceId: await h.groupId('GitHub Admins'),
+    visibleTo: [await h.groupId('Engineering Admin')],
+    approvalType: 'manual',
+    approverRequirement: 'any',
+    approverResources: [
+      { resourceType: 'manager', resourceOrder: 0, requireAll: false },
+      { resourceType: 'user_group', resourceId: await h.groupId('Security Leads'), resourceOrder: 1, requireAll: false },
+    ],
+    status: 'active',
+    timeBasedAccess: true,
+    ttlConfig: 'TTL_CONFIG_FIXED_DURATION',
+    fixedDuration: 'P7D',
+    nonAdminApproval: true,
+    iconColor: '#006CAC',
+    ...overrides,
+  };
+}
+
+export interface DirectoryEventShape {
+  id: string;
+  event_type: string;
+  service: string;
+  organization: string;
+  timestamp: string;
+  initiated_by: { id: string; type: string; email: string };
+  resource: { id: string; type: string; name: string };
+  changes?: { field: string; from: unknown; to: unknown }[];
+  association?: { op: string; connection: { from: { object_id: string; type: string }; to: { object_id: string; type: string } } };
+  success: boolean;
+}
+
+export async function allEvents(h: Harness): Promise<DirectoryEventShape[]> {
+  const answer = await h.call<DirectoryEventShape[]>('POST', '/insights/directory/v1/events', {
+    service: ['all'],
+    start_time: '1970-01-01T00:00:00Z',
+  });
+  if (answer.status !== 200) throw new Error(`event query failed: ${answer.status}`);
+  return answer.body;
+}

@@ -1,0 +1,92 @@
+// The OpenAPI 3.1 description at /openapi.json: it describes exactly the routes served, its
+// schemas compile, and the sandbox-defined shapes (channels, events) match real responses.
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routes } from '../../src/sandbox/routes.js';
+import { allEvents, startHarness, type Harness } from './harness.js';
+
+type Document = { openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, object> } };
+
+describe('GET /openapi.json', () => {
+  let h: Harness;
+  let doc: Document;
+  let ajv: Ajv2020;
+  beforeAll(async () => {
+    h = await startHarness({ hooks: true });
+    const answer = await h.call<Document>('GET', '/openapi.json', undefined, { 'x-api-key': '' });
+    expect(answer.status).toBe(200);
+    doc = answer.body;
+    ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    ajv.addSchema({ $id: 'sandbox', components: doc.components });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  const check = (schema: string, value: unknown): void => {
+    const validate = ajv.getSchema(`sandbox#/components/schemas/${schema}`);
+    expect(validate, schema).toBeDefined();
+    const valid = validate?.(value);
+    expect(valid, `${schema}: ${ajv.errorsText(validate?.errors)}`).toBe(true);
+  };
+
+  it('is OpenAPI 3.1 and needs no key', () => {
+    expect(doc.openapi).toBe('3.1.0');
+  });
+
+  it('describes every route served and no other', () => {
+    const described = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(described.sort()).toEqual(routes.map((r) => `${r.method} ${r.path}`).sort());
+  });
+
+  it('has schemas that all compile', () => {
+    for (const name of Object.keys(doc.components.schemas)) {
+      expect(ajv.getSchema(`sandbox#/components/schemas/${name}`), name).toBeDefined();
+    }
+  });
+
+  it('matches real webhook channel, event, settings and error responses', async () => {
+    const write = {
+      name: 'Doc',
+      url: 'https://x.example.com/{{K}}',
+      sensitiveValues: { K: 'v-123' },
+      headers: [{ name: 'X-T', value: 's', sensitive: true }],
+    };
+    check('WebhookChannelWrite', write);
+    const channel = await h.call('POST', '/api/v2/notifications/webhook/channels', write);
+    check('WebhookChannel', channel.body);
+    check('WebhookChannelList', (await h.call('GET', '/api/v2/notifications/webhook/channels')).body);
+    for (const event of await allEvents(h)) check('DirectoryEvent', event);
+    check('Settings', (await h.call('GET', '/api/v2/approvalflowsettings')).body);
+    check('Error', (await h.call('POST', '/api/v2/usergroups', {})).body);
+    check('Error', (await h.call('GET', '/nope')).body);
+    check('ClockState', (await h.call('GET', '/sandbox/v1/clock')).body);
+    check('FaultConfig', (await h.call('GET', '/sandbox/v1/faults')).body);
+    check('RequestCounts', (await h.call('GET', '/sandbox/v1/requests')).body);
+    check('RateLimitState', (await h.call('GET', '/sandbox/v1/ratelimit')).body);
+  });
+
+  it('matches real approval flow and directory responses', async () => {
+    const groups = await h.call<{ id: string; name: string }[]>('GET', '/api/v2/usergroups?limit=100');
+    for (const group of groups.body) check('UserGroup', group);
+    check('SystemUserList', (await h.call('GET', '/api/systemusers')).body);
+    check('ApplicationList', (await h.call('GET', '/api/applications')).body);
+    const id = (name: string) => groups.body.find((g) => g.name === name)?.id ?? '';
+    const body = {
+      name: 'Doc flow',
+      category: 'Application',
+      resourceType: 'user_group',
+      resourceId: id('GitHub Users'),
+      approvalType: 'automated',
+      visibleTo: [id('Engineering User')],
+    };
+    check('ApprovalFlowWrite', body);
+    const created = await h.call<{ id: string }>('POST', '/api/v2/approvalflows', body);
+    check('CreatedId', created.body);
+    check('ApprovalFlow', (await h.call('GET', `/api/v2/approvalflows/${created.body.id}`)).body);
+  });
+});

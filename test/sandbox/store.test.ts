@@ -1,0 +1,87 @@
+// The store: versioned migrations that run once and refuse a newer database, WAL on disk,
+// and ids that only grow.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SandboxClock } from '../../src/sandbox/clock.js';
+import { migrate, migrations } from '../../src/sandbox/migrations.js';
+import { SandboxStore } from '../../src/sandbox/store.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'accessctl-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('migrations', () => {
+  it('run each version once and record it', () => {
+    const db = new Database(':memory:');
+    expect(migrate(db, '2026-01-01T00:00:00Z')).toEqual(migrations.map((m) => m.version));
+    expect(migrate(db, '2026-01-02T00:00:00Z')).toEqual([]);
+    expect(db.prepare('SELECT version, applied_at FROM schema_migrations').all()).toEqual(
+      migrations.map((m) => ({ version: m.version, applied_at: '2026-01-01T00:00:00Z' })),
+    );
+    db.close();
+  });
+
+  it('apply a new version on top of an existing database', () => {
+    const db = new Database(':memory:');
+    migrate(db, 'then');
+    const next = { version: 99, name: 'test column', sql: 'ALTER TABLE orgs ADD COLUMN note TEXT' };
+    expect(migrate(db, 'now', [...migrations, next])).toEqual([99]);
+    expect(db.prepare("SELECT name FROM pragma_table_info('orgs') WHERE name = 'note'").get()).toEqual({ name: 'note' });
+    db.close();
+  });
+
+  it('refuse a database written by a newer sandbox', () => {
+    const db = new Database(':memory:');
+    migrate(db, 'then', [...migrations, { version: 500, name: 'future', sql: 'SELECT 1' }]);
+    expect(() => migrate(db, 'now')).toThrow(/schema version 500/);
+    db.close();
+  });
+
+  it('roll back a migration that fails, leaving it unrecorded', () => {
+    const db = new Database(':memory:');
+    migrate(db, 'then');
+    const broken = { version: 98, name: 'broken', sql: 'CREATE TABLE half (x INTEGER); SELECT * FROM no_such_table' };
+    expect(() => migrate(db, 'now', [...migrations, broken])).toThrow();
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half'").get()).toBeUndefined();
+    expect(db.prepare('SELECT version FROM schema_migrations WHERE version = 98').get()).toBeUndefined();
+    db.close();
+  });
+});
+
+describe('SandboxStore', () => {
+  it('opens a file database in WAL mode, creating its folder', () => {
+    const store = new SandboxStore(join(dir, 'nested', 'folder', 'sandbox.db'), new SandboxClock());
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    store.close();
+  });
+
+  it('hands out 24-hex ids that keep growing across reopen and a clock set backwards', () => {
+    const path = join(dir, 'ids.db');
+    const clock = new SandboxClock({ frozenAt: Date.parse('2030-01-01T00:00:00Z') });
+    const first = new SandboxStore(path, clock);
+    const a = first.newId();
+    const b = first.newId();
+    first.close();
+    clock.set(Date.parse('2000-01-01T00:00:00Z'));
+    const second = new SandboxStore(path, clock);
+    const c = second.newId();
+    second.close();
+    expect(a).toMatch(/^[0-9a-f]{24}$/);
+    expect([a, b, c]).toEqual([a, b, c].slice().sort());
+    expect(new Set([a, b, c]).size).toBe(3);
+  });
+
+  it('keeps its fingerprint key across reopen', () => {
+    const path = join(dir, 'key.db');
+    const first = new SandboxStore(path, new SandboxClock());
+    const key = first.hmacKey().toString('hex');
+    first.close();
+    const second = new SandboxStore(path, new SandboxClock());
+    expect(second.hmacKey().toString('hex')).toBe(key);
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    second.close();
+  });
+});
