@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { loadConfig } from '../src/config/load.js';
 import { validators } from '../src/config/schema.js';
-import { fastest, printRatio } from './measure.js';
+import { fastestInterleaved, printRatio } from './measure.js';
 
 const FLOWS = 10_000;
 const GROUPS = 20;
@@ -53,21 +53,24 @@ export default async function bench(): Promise<void> {
     await writeFile(join(dir, 'groups.yaml'), groups.join(''));
 
     const validate = validators().get('ApprovalFlow')!;
-    const floor = await fastest(3, async () => {
+    const { floor, task: measured } = await fastestInterleaved(
+      5,
+      async () => {
       let valid = 0;
       for (const file of files) {
         const doc = parseDocument(readFileSync(file, 'utf8'));
         if (validate(doc.toJS())) valid++;
       }
       if (valid !== FLOWS) throw new Error(`floor: only ${valid} of ${FLOWS} flows valid`);
-    });
-    const measured = await fastest(3, async () => {
+      },
+      async () => {
       const result = await loadConfig(dir);
       const errors = result.diagnostics.filter((d) => d.severity === 'error');
       if (errors.length > 0 || result.desired.flows.length !== FLOWS) {
         throw new Error(`validate: ${errors.length} errors, ${result.desired.flows.length} flows`);
       }
-    });
+      },
+    );
     printRatio({
       name: `validate ${FLOWS.toLocaleString('en-US')} flow files`,
       unit: 'files/s',

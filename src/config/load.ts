@@ -1,6 +1,6 @@
 // Reads a config directory into the desired state: discover files, parse them with positions,
 // validate each document against its kind's schema, then run the cross-document rules.
-import { readFile } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { emptyDesiredState, type DesiredState } from './desired.js';
@@ -32,29 +32,37 @@ export interface LoadResult {
   desired: DesiredState;
 }
 
-const READ_CONCURRENCY = 64;
-
 function fileLevel(display: string, code: string, message: string): Diagnostic {
   return { file: display, line: 1, column: 1, severity: 'error', code, message, path: '' };
 }
 
-async function readOne(found: DiscoveredFile): Promise<{ bytes?: Uint8Array; diagnostic?: Diagnostic }> {
+function tooLarge(found: DiscoveredFile, size: number): Diagnostic {
+  return fileLevel(found.display, 'file-too-large', `the file is ${size} bytes; config files may be at most ${MAX_FILE_BYTES} bytes (256 KiB)`);
+}
+
+/**
+ * Reads one file, synchronously: for thousands of small files that is several times faster than
+ * the promise API. O_NONBLOCK keeps a file swapped for a FIFO since discovery from blocking the open.
+ */
+function readOne(found: DiscoveredFile): { bytes?: Uint8Array; diagnostic?: Diagnostic } {
   if (found.unreadable !== undefined) {
     return { diagnostic: fileLevel(found.display, 'unreadable-file', `cannot read the file: ${found.unreadable}`) };
   }
-  if (found.size > MAX_FILE_BYTES) {
-    return { diagnostic: fileLevel(found.display, 'file-too-large', `the file is ${found.size} bytes; config files may be at most ${MAX_FILE_BYTES} bytes (256 KiB)`) };
-  }
+  let fd: number | undefined;
   try {
-    const bytes = await readFile(found.absolute);
-    // The file may have grown since it was listed.
-    if (bytes.length > MAX_FILE_BYTES) {
-      return { diagnostic: fileLevel(found.display, 'file-too-large', `the file is ${bytes.length} bytes; config files may be at most ${MAX_FILE_BYTES} bytes (256 KiB)`) };
-    }
+    fd = openSync(found.absolute, constants.O_RDONLY | constants.O_NONBLOCK);
+    const info = fstatSync(fd);
+    if (!info.isFile()) return { diagnostic: fileLevel(found.display, 'unreadable-file', 'cannot read the file: it is not a regular file') };
+    if (info.size > MAX_FILE_BYTES) return { diagnostic: tooLarge(found, info.size) };
+    const bytes = readFileSync(fd);
+    // The file may have grown since it was measured.
+    if (bytes.length > MAX_FILE_BYTES) return { diagnostic: tooLarge(found, bytes.length) };
     return { bytes };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
     return { diagnostic: fileLevel(found.display, 'unreadable-file', `cannot read the file (${code})`) };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -108,17 +116,14 @@ export async function loadConfig(dir: string, cwd: string = process.cwd()): Prom
     return { files: discovery.files.length, objects: 0, diagnostics, sources, desired };
   }
   const documents: SourceDocument[] = [];
-  for (let i = 0; i < discovery.files.length; i += READ_CONCURRENCY) {
-    const batch = discovery.files.slice(i, i + READ_CONCURRENCY);
-    const reads = await Promise.all(batch.map(readOne));
-    reads.forEach((read, j) => {
-      if (read.diagnostic) diagnostics.push(read.diagnostic);
-      if (!read.bytes) return;
-      const parsed = parseFile(batch[j]!.display, read.bytes);
-      sources.set(parsed.file.path, parsed.file);
-      diagnostics.push(...parsed.diagnostics);
-      documents.push(...parsed.documents);
-    });
+  for (const found of discovery.files) {
+    const read = readOne(found);
+    if (read.diagnostic) diagnostics.push(read.diagnostic);
+    if (!read.bytes) continue;
+    const parsed = parseFile(found.display, read.bytes);
+    sources.set(parsed.file.path, parsed.file);
+    diagnostics.push(...parsed.diagnostics);
+    documents.push(...parsed.documents);
   }
   const extras: ExtraSingleton[] = [];
   for (const source of documents) {

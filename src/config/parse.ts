@@ -1,7 +1,7 @@
 // Turns one file's bytes into YAML documents with positions, refusing everything a config file has
 // no business containing: bad UTF-8, directives, anchors, aliases, merge keys, tags, deep nesting,
 // prototype keys and roots that are not mappings. Each refusal is a located diagnostic.
-import { CST, Composer, isAlias, isMap, isNode, isScalar, LineCounter, Parser, visit, type Document } from 'yaml';
+import { CST, Composer, isAlias, isMap, isNode, isPair, isScalar, isSeq, LineCounter, Parser, type Document } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnosticAt, type SourceDocument, type SourceFile } from './source.js';
 import { maskSecretTokens, maskSecretValues } from './secrets.js';
@@ -15,40 +15,45 @@ export interface ParsedFile {
   diagnostics: Diagnostic[];
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
- * Offset of the first byte of the first sequence that is not valid UTF-8 (a stray byte, an overlong
- * form, a surrogate, a truncated sequence), or -1 when the whole buffer is valid.
+ * The text, or the offset of the first byte of the first sequence that is not valid UTF-8 (a stray
+ * byte, an overlong form, a surrogate, a truncated sequence).
  */
-function firstInvalidUtf8(bytes: Uint8Array): number {
+function decodeUtf8(bytes: Uint8Array): { text: string } | { invalidAt: number } {
   try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return -1;
+    return { text: strictUtf8.decode(bytes) };
   } catch {
-    // Find where, with the ranges of RFC 3629 section 4: the sequence's start, not where decoding noticed.
-    for (let i = 0; i < bytes.length; ) {
-      const lead = bytes[i]!;
-      if (lead < 0x80) {
-        i++;
-        continue;
-      }
-      const [length, low, high] =
-        lead >= 0xc2 && lead <= 0xdf ? [2, 0x80, 0xbf]
-        : lead === 0xe0 ? [3, 0xa0, 0xbf]
-        : lead === 0xed ? [3, 0x80, 0x9f]
-        : lead >= 0xe1 && lead <= 0xef ? [3, 0x80, 0xbf]
-        : lead === 0xf0 ? [4, 0x90, 0xbf]
-        : lead >= 0xf1 && lead <= 0xf3 ? [4, 0x80, 0xbf]
-        : lead === 0xf4 ? [4, 0x80, 0x8f]
-        : [0, 0, 0];
-      if (length === 0) return i;
-      for (let k = 1; k < length; k++) {
-        const next = bytes[i + k];
-        if (next === undefined || next < (k === 1 ? low : 0x80) || next > (k === 1 ? high : 0xbf)) return i;
-      }
-      i += length;
-    }
-    return bytes.length;
+    return { invalidAt: firstInvalidUtf8(bytes) };
   }
+}
+
+/** Where decoding went wrong, by the ranges of RFC 3629 section 4: the sequence's start, not where the decoder noticed. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; ) {
+    const lead = bytes[i]!;
+    if (lead < 0x80) {
+      i++;
+      continue;
+    }
+    const [length, low, high] =
+      lead >= 0xc2 && lead <= 0xdf ? [2, 0x80, 0xbf]
+      : lead === 0xe0 ? [3, 0xa0, 0xbf]
+      : lead === 0xed ? [3, 0x80, 0x9f]
+      : lead >= 0xe1 && lead <= 0xef ? [3, 0x80, 0xbf]
+      : lead === 0xf0 ? [4, 0x90, 0xbf]
+      : lead >= 0xf1 && lead <= 0xf3 ? [4, 0x80, 0xbf]
+      : lead === 0xf4 ? [4, 0x80, 0x8f]
+      : [0, 0, 0];
+    if (length === 0) return i;
+    for (let k = 1; k < length; k++) {
+      const next = bytes[i + k];
+      if (next === undefined || next < (k === 1 ? low : 0x80) || next > (k === 1 ? high : 0xbf)) return i;
+    }
+    i += length;
+  }
+  return bytes.length;
 }
 
 // Characters YAML 1.2 does not allow in a stream (outside c-printable): C0 controls other than tab,
@@ -128,41 +133,47 @@ function propertyBefore(spans: readonly Span[], start: number): Span | undefined
   return low > 0 ? spans[low - 1] : undefined;
 }
 
-function structuralDiagnostics(file: SourceFile, doc: Document.Parsed, props: { anchor: Span[]; tag: Span[] }): Diagnostic[] {
+function structuralDiagnostics(file: SourceFile, doc: Document.Parsed, props: () => { anchor: Span[]; tag: Span[] }): Diagnostic[] {
   const found: Diagnostic[] = [];
   const at = (range: readonly number[] | null | undefined, code: string, message: string): void => {
     const start = range?.[0] ?? 0;
     found.push(diagnosticAt(file, { start, end: range?.[1] ?? start }, 'error', code, message));
   };
-  visit(doc, {
-    Alias(_key, node) {
-      at(node.range, 'yaml-alias', `aliases (*${node.source}) are not allowed: write the value out in full`);
-    },
-    Node(_key, node) {
-      if (isAlias(node)) return;
-      const start = node.range?.[0] ?? 0;
-      if (node.anchor) at(propertyBefore(props.anchor, start) ?? node.range, 'yaml-anchor', `anchors (&${node.anchor}) are not allowed: write each value out in full`);
-      if (node.tag) at(propertyBefore(props.tag, start) ?? node.range, 'yaml-tag', `explicit tags (${node.tag}) are not allowed`);
-    },
-    Pair(_key, pair) {
-      const key = pair.key;
-      if (key === null || (isScalar(key) && key.value === null)) {
-        const range = isNode(pair.value) ? pair.value.range : undefined;
-        at(isScalar(key) ? key.range : range, 'yaml-empty-key', 'a mapping key is empty');
-        return;
-      }
-      if (!isScalar(key)) {
-        at(isNode(key) ? key.range : undefined, 'yaml-complex-key', 'mapping keys must be plain strings');
-        return;
-      }
-      const name = String(key.value);
-      if (name === '<<' && key.type === 'PLAIN') {
-        at(key.range, 'yaml-merge-key', 'merge keys (<<) are not allowed: write the fields out in full');
-      } else if (FORBIDDEN_KEYS.has(name)) {
-        at(key.range, 'forbidden-key', `the key "${name}" is not allowed`);
-      }
-    },
-  });
+  const checkKey = (key: unknown, value: unknown): void => {
+    if (key === null || (isScalar(key) && key.value === null)) {
+      at(isScalar(key) ? key.range : isNode(value) ? value.range : undefined, 'yaml-empty-key', 'a mapping key is empty');
+      return;
+    }
+    if (!isScalar(key)) {
+      at(isNode(key) ? key.range : undefined, 'yaml-complex-key', 'mapping keys must be plain strings');
+      return;
+    }
+    const name = String(key.value);
+    if (name === '<<' && key.type === 'PLAIN') {
+      at(key.range, 'yaml-merge-key', 'merge keys (<<) are not allowed: write the fields out in full');
+    } else if (FORBIDDEN_KEYS.has(name)) {
+      at(key.range, 'forbidden-key', `the key "${name}" is not allowed`);
+    }
+  };
+  // An explicit stack: the depth check above bounds nesting, and this avoids visit()'s per-node path arrays.
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (isPair(item)) {
+      checkKey(item.key, item.value);
+      stack.push(item.value, item.key);
+      continue;
+    }
+    if (!isNode(item)) continue;
+    if (isAlias(item)) {
+      at(item.range, 'yaml-alias', `aliases (*${item.source}) are not allowed: write the value out in full`);
+      continue;
+    }
+    const start = item.range?.[0] ?? 0;
+    if (item.anchor) at(propertyBefore(props().anchor, start) ?? item.range, 'yaml-anchor', `anchors (&${item.anchor}) are not allowed: write each value out in full`);
+    if (item.tag) at(propertyBefore(props().tag, start) ?? item.range, 'yaml-tag', `explicit tags (${item.tag}) are not allowed`);
+    if (isMap(item) || isSeq(item)) for (let i = item.items.length - 1; i >= 0; i--) stack.push(item.items[i]);
+  }
   if (doc.contents !== null && !isMap(doc.contents)) {
     at(doc.contents.range, 'root-not-mapping', 'a document must be a mapping with apiVersion, kind, metadata and spec');
   }
@@ -170,8 +181,9 @@ function structuralDiagnostics(file: SourceFile, doc: Document.Parsed, props: { 
 }
 
 export function parseFile(path: string, bytes: Uint8Array): ParsedFile {
-  const invalidAt = firstInvalidUtf8(bytes);
-  if (invalidAt !== -1) {
+  const decoded = decodeUtf8(bytes);
+  if ('invalidAt' in decoded) {
+    const { invalidAt } = decoded;
     const prefix = new TextDecoder('utf-8').decode(bytes.subarray(0, invalidAt));
     // The prefix cannot be composed safely (it may be too deep), so mask from its syntax tree.
     const displayText = maskSecretTokens(prefix, [...new Parser().parse(prefix)]);
@@ -185,7 +197,7 @@ export function parseFile(path: string, bytes: Uint8Array): ParsedFile {
       ],
     };
   }
-  const text = new TextDecoder('utf-8').decode(bytes);
+  const { text } = decoded;
   const lineCounter = lineCounterFor(text);
   const file: SourceFile = { path, displayText: text, lineCounter };
   const diagnostics: Diagnostic[] = [];
@@ -224,7 +236,9 @@ export function parseFile(path: string, bytes: Uint8Array): ParsedFile {
     stringKeys: false,
   });
   const docs = [...composer.compose(tokens, true, text.length)];
-  const props = propertySpans(tokens);
+  // Only a file with an anchor or a tag needs their positions; most files have neither.
+  let spans: { anchor: Span[]; tag: Span[] } | undefined;
+  const props = (): { anchor: Span[]; tag: Span[] } => (spans ??= propertySpans(tokens));
   const documents: SourceDocument[] = [];
   docs.forEach((doc, index) => {
     const found: Diagnostic[] = [];

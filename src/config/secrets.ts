@@ -10,6 +10,11 @@ export function isCredentialHeader(name: string): boolean {
   return CREDENTIAL_HEADERS.has(name.toLowerCase()) || CREDENTIAL_WORDS.test(name);
 }
 
+/** A cheap test that skips the walk for the many files that cannot hold a secret value. */
+function mayHoldSecrets(text: string): boolean {
+  return text.includes('signingSecret') || text.includes('secrets') || text.includes('headers') || /:\/\/[^\s/@]*@/.test(text);
+}
+
 /** Finds `user:password@` in a URL-like string; returns the password's [start, end) or undefined. */
 export function urlPasswordSpan(url: string): [number, number] | undefined {
   const match = /^[a-z][a-z0-9+.-]*:\/\/([^/?#@\s]*)@/i.exec(url);
@@ -32,6 +37,7 @@ function scalarRange(node: unknown): [number, number] | undefined {
  * credential-bearing `headers`, and passwords inside any `url`.
  */
 export function maskSecretValues(text: string, docs: readonly Document.Parsed[]): string {
+  if (!mayHoldSecrets(text)) return text;
   const spans: [number, number][] = [];
   for (const doc of docs) {
     visit(doc, {
@@ -60,6 +66,7 @@ export function maskSecretValues(text: string, docs: readonly Document.Parsed[])
  * composed into documents (nesting too deep, or the valid prefix of a file that is not UTF-8).
  */
 export function maskSecretTokens(text: string, tokens: readonly CST.Token[]): string {
+  if (!mayHoldSecrets(text)) return text;
   const spans: [number, number][] = [];
   const stack: { token: CST.Token; parentKey: string | undefined }[] = tokens.map((token) => ({ token, parentKey: undefined }));
   while (stack.length > 0) {
