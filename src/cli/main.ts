@@ -2,6 +2,8 @@
 // become messages and exit codes. Commands themselves stay thin.
 import { Command, CommanderError } from 'commander';
 import { AccessctlError, formatLocation } from '../errors.js';
+import { exportCommand } from './export.js';
+import { planCommand } from './plan.js';
 import { validateCommand } from './validate.js';
 import { packageVersion } from './version.js';
 import { sandboxCommand } from './sandbox.js';
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   program.addCommand(validateCommand());
+  program.addCommand(planCommand());
+  program.addCommand(exportCommand());
   program.addCommand(sandboxCommand());
   // addCommand does not pass settings down; subcommands need the same error handling and output.
   for (const command of program.commands) command.copyInheritedSettings(program);

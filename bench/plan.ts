@@ -1,0 +1,167 @@
+// Benchmark: a no-op `plan` against a sandbox holding 1,000 and 10,000 flows: API calls (the
+// budget is ceil(N/100) + 10) and wall time, against the floor of the same list requests sent bare
+// with undici in the same run. Then diff() alone over 10,000 and 100,000 matching objects.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { loadConfig } from '../src/config/load.js';
+import { JumpCloudClient } from '../src/jumpcloud/client.js';
+import type { FlowModel } from '../src/jumpcloud/mapping.js';
+import { makePlan } from '../src/pipeline/make-plan.js';
+import { diff, type DiffInput } from '../src/plan/diff.js';
+import { SandboxClock } from '../src/sandbox/clock.js';
+import { createFlow } from '../src/sandbox/flows.js';
+import { loadSeed } from '../src/sandbox/seed.js';
+import { startSandbox } from '../src/sandbox/server.js';
+import type { Actor } from '../src/sandbox/store.js';
+import { fastest } from './measure.js';
+
+const seedPath = fileURLToPath(new URL('../examples/directory.yaml', import.meta.url));
+
+function flowYaml(i: number): string {
+  return `apiVersion: accessctl/v1
+kind: ApprovalFlow
+metadata:
+  name: Bench flow ${i}
+spec:
+  description: Benchmark flow ${i}
+  grantGroup: GitHub Admins
+  visibleTo: [Engineering Admin]
+  approval:
+    type: manual
+    nonAdminApprovers: true
+    levels:
+      - approvers: [{manager: true}]
+      - approvers: [{group: Security Leads}]
+  access:
+    duration: P7D
+`;
+}
+
+async function noopPlan(flows: number): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'accessctl-bench-plan-'));
+  const sandbox = await startSandbox({ dbPath: join(dir, 'bench.db'), port: 0, seed: loadSeed(seedPath), clock: new SandboxClock(), log: () => {} });
+  try {
+    const { store } = sandbox;
+    const orgId = (store.db.prepare('SELECT id FROM orgs').get() as { id: string }).id;
+    const groupId = (name: string): string => (store.db.prepare('SELECT id FROM user_groups WHERE name = ?').get(name) as { id: string }).id;
+    const actor: Actor = { orgId, id: 'bench', type: 'admin', email: 'bench@example.com' };
+    const config = join(dir, 'config');
+    await mkdir(join(config, 'flows'), { recursive: true });
+    store.transaction(() => {
+      for (let i = 0; i < flows; i++) {
+        createFlow(store, actor, {
+          name: `Bench flow ${i}`,
+          description: `Benchmark flow ${i}`,
+          category: 'Application',
+          resourceType: 'user_group',
+          resourceId: groupId('GitHub Admins'),
+          visibleTo: [groupId('Engineering Admin')],
+          approvalType: 'manual',
+          approverRequirement: 'any',
+          nonAdminApproval: true,
+          status: 'active',
+          approverResources: [
+            { resourceType: 'manager', resourceOrder: 0 },
+            { resourceType: 'user_group', resourceId: groupId('Security Leads'), resourceOrder: 1 },
+          ],
+          timeBasedAccess: true,
+          ttlConfig: 'TTL_CONFIG_FIXED_DURATION',
+          fixedDuration: 'P7D',
+        });
+      }
+    });
+    for (let i = 0; i < flows; i++) await writeFile(join(config, 'flows', `flow-${i}.yaml`), flowYaml(i));
+    // The groups the flows use are declared, as in a real repo (and as in examples/access).
+    const groups = ['GitHub Admins', 'Engineering Admin', 'Security Leads'];
+    await writeFile(join(config, 'groups.yaml'), groups.map((g) => `---\napiVersion: accessctl/v1\nkind: GroupAssignment\nmetadata: {name: ${g}}\nspec: {}\n`).join(''));
+
+    const env = { JUMPCLOUD_API_KEY: sandbox.adminKey, JUMPCLOUD_API_URL: sandbox.url };
+    const unthrottled = { rateLimit: { perSecond: 1e9, burst: 1e9 } };
+    let calls = 0;
+    let changes = -1;
+    const loadSeconds = await fastest(3, async () => void (await loadConfig(config)));
+    const planSeconds = await fastest(3, async () => {
+      const run = await makePlan({ dir: config, env, clientOptions: unthrottled });
+      if (!run.ok) throw new Error('bench config is invalid');
+      calls = run.client.requests.total();
+      changes = run.plan.changes.length;
+      await run.client.close();
+    });
+    if (changes !== 0) throw new Error(`the bench plan is not a no-op: ${changes} changes`);
+    // The floor: the same list requests, bare.
+    const client = new JumpCloudClient({ baseUrl: sandbox.url, apiKey: sandbox.adminKey, ...unthrottled });
+    const lists = ['/api/v2/usergroups', '/api/applications', '/api/v2/approvalflows', '/api/v2/notifications/webhook/channels'];
+    const floorSeconds = await fastest(3, async () => {
+      await Promise.all(
+        lists.map(async (path) => {
+          for (let skip = 0; ; skip += 100) {
+            const response = await request(`${sandbox.url}${path}?limit=100&skip=${skip}&sort=_id`, { headers: { 'x-api-key': sandbox.adminKey } });
+            const body = (await response.body.json()) as unknown[] | { results: unknown[] };
+            const page = Array.isArray(body) ? body : body.results;
+            if (page.length < 100) break;
+          }
+        }),
+      );
+      await (await request(`${sandbox.url}/api/v2/approvalflowsettings`, { headers: { 'x-api-key': sandbox.adminKey } })).body.json();
+    });
+    await client.close();
+    const budget = Math.ceil(flows / 100) + 10;
+    const fmt = (s: number): string => `${(s * 1000).toFixed(0)} ms`;
+    const reading = Math.max(planSeconds - loadSeconds, 1e-9);
+    console.log(
+      `plan (no-op) at ${flows.toLocaleString('en-US')} flows: ${calls} API calls (budget ${budget}: ${calls <= budget ? 'within' : 'OVER'}); ` +
+        `wall ${fmt(planSeconds)} = loading ${flows.toLocaleString('en-US')} files ${fmt(loadSeconds)} + reading live and diffing ${fmt(reading)}; ` +
+        `floor (the same list requests, bare undici) ${fmt(floorSeconds)}; ratio floor/(read + diff) ${(floorSeconds / reading).toFixed(2)}`,
+    );
+  } finally {
+    await sandbox.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function model(i: number): FlowModel {
+  return {
+    name: `Flow ${i}`,
+    spec: {
+      description: `Flow ${i}`,
+      enabled: true,
+      category: 'application',
+      grantGroup: 'GitHub Admins',
+      visibleTo: ['Engineering Admin'],
+      approval: { type: 'manual', nonAdminApprovers: true, levels: [{ require: 'any', approvers: [{ manager: true }] }] },
+      access: { duration: 'P7D' },
+      display: {},
+    },
+  };
+}
+
+async function diffAlone(objects: number): Promise<void> {
+  const source = { file: 'bench.yaml', line: 1, column: 1 };
+  const input: DiffInput = {
+    target: 'bench',
+    groups: { desired: [], live: [], creatable: new Set() },
+    webhooks: { desired: [], live: [] },
+    flows: {
+      desired: Array.from({ length: objects }, (_, i) => ({ name: `Flow ${i}`, previousNames: [], model: model(i), source })),
+      live: Array.from({ length: objects }, (_, i) => ({ id: `id${i}`, name: `Flow ${i}`, model: model(i), fingerprint: `sha256:${i}` })),
+    },
+    settings: { desired: undefined, live: 'unknown' },
+    problems: [],
+    warnings: [],
+  };
+  const seconds = await fastest(3, async () => {
+    const plan = diff(input);
+    if (plan.noop.ApprovalFlow !== objects) throw new Error('diff bench is not a no-op');
+  });
+  console.log(`diff() alone at ${objects.toLocaleString('en-US')} objects: ${(seconds * 1000).toFixed(0)} ms (${Math.round(objects / seconds).toLocaleString('en-US')} objects/s)`);
+}
+
+export default async function bench(): Promise<void> {
+  await noopPlan(1_000);
+  await noopPlan(10_000);
+  await diffAlone(10_000);
+  await diffAlone(100_000);
+}

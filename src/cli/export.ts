@@ -1,0 +1,27 @@
+// `accessctl export --out DIR`: adopt a live org. Writes its flows, the groups they use, webhook
+// channels and settings as a config repo; `accessctl plan DIR` against the same org is then a no-op.
+import { Command } from 'commander';
+import { emptyDesiredState } from '../config/desired.js';
+import { exportLive } from '../pipeline/export-live.js';
+import { makeClient } from '../pipeline/make-plan.js';
+import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
+
+export function exportCommand(): Command {
+  const command = new Command('export')
+    .description('write the live state as YAML config files')
+    .requiredOption('--out <dir>', 'the directory to write (must be empty unless --force)')
+    .option('--force', 'write into a directory that already has files', false);
+  return withTargetOptions(command).action(async (options: { out: string; force: boolean } & TargetFlags) => {
+    const client = makeClient(emptyDesiredState(), { target: options.target, clientOptions: clientOverrides(options) });
+    try {
+      const result = await exportLive(client, options.out, { force: options.force });
+      process.stdout.write(`wrote ${result.files.length} files to ${options.out}\n`);
+      for (const file of result.files) process.stdout.write(`  ${file}\n`);
+      if (result.secrets.length > 0) {
+        process.stdout.write(`Webhook secrets are not exported. Set these before apply: ${result.secrets.join(', ')}\n`);
+      }
+    } finally {
+      await client.close();
+    }
+  });
+}

@@ -1,0 +1,54 @@
+// `accessctl plan [DIR]`: validate, then show what apply would change, as text, JSON or markdown.
+// --out saves the plan with fingerprints; --detailed-exitcode exits 2 when there are changes.
+import { rename, writeFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { renderDiagnostics } from '../diagnostics/render.js';
+import { AccessctlError } from '../errors.js';
+import { makePlan } from '../pipeline/make-plan.js';
+import { renderJson } from '../plan/render-json.js';
+import { renderMarkdown } from '../plan/render-markdown.js';
+import { renderText } from '../plan/render-text.js';
+import { hasChanges } from '../plan/plan.js';
+import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
+
+type PlanFormat = 'text' | 'json' | 'markdown';
+
+export function planCommand(): Command {
+  const command = new Command('plan')
+    .description('show what apply would change on the platform')
+    .argument('[dir]', 'the config directory', '.')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
+    .option('--out <file>', 'also save the plan, with fingerprints of the live objects, for `accessctl apply FILE`')
+    .option('--detailed-exitcode', 'exit 0 with no changes, 2 with changes, 1 on error', false);
+  return withTargetOptions(command).action(
+    async (dir: string, options: { format: PlanFormat; out?: string; detailedExitcode: boolean } & TargetFlags) => {
+      const run = await makePlan({ dir, target: options.target, clientOptions: clientOverrides(options) });
+      if (!run.ok) {
+        const report = { files: run.config.files, objects: run.config.objects, diagnostics: sortDiagnostics(run.config.diagnostics) };
+        process.stdout.write(
+          renderDiagnostics(options.format === 'json' ? 'json' : 'text', report, (file) => run.config.sources.get(file)?.displayText),
+        );
+        throw new AccessctlError('config-invalid', 'the config is invalid', { exitCode: 1 });
+      }
+      try {
+        const { plan } = run;
+        if (options.out) {
+          const temp = `${options.out}.${process.pid}.tmp`;
+          await writeFile(temp, renderJson(plan));
+          await rename(temp, options.out);
+        }
+        const rendered = options.format === 'json' ? renderJson(plan) : options.format === 'markdown' ? renderMarkdown(plan) : renderText(plan);
+        process.stdout.write(rendered);
+        if (plan.problems.length > 0) {
+          throw new AccessctlError('platform', `the plan has ${plan.problems.length} problem${plan.problems.length === 1 ? '' : 's'}; see above`, {
+            exitCode: 1,
+          });
+        }
+        if (options.detailedExitcode && hasChanges(plan)) process.exitCode = 2;
+      } finally {
+        await run.client.close();
+      }
+    },
+  );
+}

@@ -1,0 +1,86 @@
+// Reads the platform's live state with list calls only (pages of 100 sorted by _id). Each list is
+// read independently: one that fails or comes back partial is marked unknown, never empty, and
+// the others are still used.
+import type { JumpCloudClient } from './client.js';
+import { listAll } from './paginate.js';
+import { PlatformError } from './platform-error.js';
+import { routes } from './routes.js';
+import type {
+  WireApplication,
+  WireChannel,
+  WireFlow,
+  WireGraphConnection,
+  WireSettings,
+  WireSystemUser,
+  WireUserGroup,
+} from './wire.js';
+
+export type Known<T> = { status: 'ok'; value: T } | { status: 'unknown'; reason: string };
+
+export interface LiveWire {
+  target: string;
+  groups: Known<WireUserGroup[]>;
+  /** Read only when a flow names a user approver; otherwise an empty list. */
+  users: Known<WireSystemUser[]>;
+  applications: Known<WireApplication[]>;
+  flows: Known<WireFlow[]>;
+  channels: Known<WireChannel[]>;
+  settings: Known<WireSettings>;
+  /** Application ids per group id, for the groups whose associations are managed. */
+  associations: Map<string, Known<string[]>>;
+}
+
+export interface LiveNeeds {
+  /** Group names whose application associations the repo manages. */
+  associationsOf: (groups: readonly WireUserGroup[]) => WireUserGroup[];
+  /** Whether the desired flows name any user approver. */
+  desiredUserApprovers: boolean;
+}
+
+async function known<T>(read: () => Promise<T>): Promise<Known<T>> {
+  try {
+    return { status: 'ok', value: await read() };
+  } catch (error) {
+    // A refused key is not a list that failed: nothing can be read, so say so once and stop.
+    if (error instanceof PlatformError && (error.status === 401 || error.status === 403)) {
+      throw new PlatformError({
+        method: error.method,
+        route: error.route,
+        status: error.status,
+        message: `${error.message.replace(/^.*?: /, '')}; check JUMPCLOUD_API_KEY (and JUMPCLOUD_ORG_ID for a multi-org key)`,
+      });
+    }
+    return { status: 'unknown', reason: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+export async function readLive(client: JumpCloudClient, needs: LiveNeeds): Promise<LiveWire> {
+  const [groups, applications, flows, channels, settings] = await Promise.all([
+    known(() => listAll<WireUserGroup>(client, routes.groups, { style: 'array' })),
+    known(() => listAll<WireApplication>(client, routes.applications, { style: 'results' })),
+    known(() => listAll<WireFlow>(client, routes.flows, { style: 'results' })),
+    known(() => listAll<WireChannel>(client, routes.channels, { style: 'results' })),
+    known(() => client.get<WireSettings>(routes.settings)),
+  ]);
+  const liveUserApprovers = flows.status === 'ok' && flows.value.some((f) => (f.approverResources ?? []).some((r) => r.resourceType === 'user'));
+  const users: Known<WireSystemUser[]> =
+    needs.desiredUserApprovers || liveUserApprovers
+      ? await known(() => listAll<WireSystemUser>(client, routes.users, { style: 'results' }))
+      : { status: 'ok', value: [] };
+  const associations = groups.status === 'ok' ? await readAssociations(client, needs.associationsOf(groups.value)) : new Map<string, Known<string[]>>();
+  return { target: client.target, groups, users, applications, flows, channels, settings, associations };
+}
+
+/** Application ids associated with each group, one list call (or more, past 100) per group. */
+export async function readAssociations(client: JumpCloudClient, groups: readonly WireUserGroup[]): Promise<Map<string, Known<string[]>>> {
+  const associations = new Map<string, Known<string[]>>();
+  await Promise.all(
+    groups.map(async (group) => {
+      const result = await known(() =>
+        listAll<WireGraphConnection>(client, routes.groupAssociations, { style: 'array', params: { group_id: group.id }, query: { targets: 'application' }, sortById: false }),
+      );
+      associations.set(group.id, result.status === 'ok' ? { status: 'ok', value: result.value.filter((c) => c.to.type === 'application').map((c) => c.to.id) } : result);
+    }),
+  );
+  return associations;
+}

@@ -1,0 +1,13 @@
+// Route templates of every platform operation accessctl uses: what the client, counters and errors name.
+export const routes = {
+  users: '/api/systemusers',
+  applications: '/api/applications',
+  groups: '/api/v2/usergroups',
+  group: '/api/v2/usergroups/{id}',
+  groupAssociations: '/api/v2/usergroups/{group_id}/associations',
+  flows: '/api/v2/approvalflows',
+  flow: '/api/v2/approvalflows/{approvalFlowId}',
+  settings: '/api/v2/approvalflowsettings',
+  channels: '/api/v2/notifications/webhook/channels',
+  channel: '/api/v2/notifications/webhook/channels/{id}',
+} as const;

@@ -1,0 +1,139 @@
+// Wire types: the platform's JSON as the published API description (../shared/contracts) and the
+// sandbox's OpenAPI description define it. Only the fields accessctl reads or writes are typed.
+
+export interface WireSystemUser {
+  _id: string;
+  email?: string;
+  username?: string;
+  firstname?: string;
+  lastname?: string;
+  manager?: string;
+  state?: string;
+}
+
+export interface WireApplication {
+  _id: string;
+  name?: string;
+  displayLabel?: string;
+}
+
+export interface WireUserGroup {
+  id: string;
+  name: string;
+  description?: string;
+  type?: 'user_group';
+}
+
+export interface WireGraphObject {
+  id: string;
+  type: string;
+}
+
+export interface WireGraphConnection {
+  to: WireGraphObject;
+  from?: WireGraphObject;
+}
+
+export interface WireAssociationOp {
+  op: 'add' | 'remove';
+  type: string;
+  id: string;
+}
+
+export type WireTtlConfig = 'TTL_CONFIG_UNSPECIFIED' | 'TTL_CONFIG_MULTI_SELECT_DURATIONS' | 'TTL_CONFIG_FIXED_DURATION';
+
+export interface WireApproverResource {
+  resourceId: string;
+  resourceName?: string;
+  resourceOrder: number;
+  resourceType: string;
+  requireAll: boolean;
+}
+
+/** ApprovalFlow_Create / ApprovalFlow_Set request body (CreateAccessWorkflowRequest). */
+export interface WireFlowWrite {
+  name: string;
+  description: string;
+  approvalType: string;
+  approverRequirement: string;
+  approverResources: WireApproverResource[];
+  category: string;
+  nonAdminApproval: boolean;
+  resourceId: string;
+  resourceType: string;
+  status: string;
+  timeBasedAccess: boolean;
+  ttlConfig: WireTtlConfig;
+  fixedDuration?: string;
+  multiSelectDuration?: string[];
+  visibleTo: string[];
+  iconColor?: string;
+  iconUrl?: string;
+}
+
+/** ApprovalFlow_Get / list item (AccessWorkflow). */
+export interface WireFlow {
+  id: string;
+  name: string;
+  description?: string;
+  approvalType?: string;
+  approverRequirement?: string;
+  approverResources?: WireApproverResource[];
+  category?: string;
+  nonAdminApproval?: boolean;
+  resources?: { resourceId: string; resourceName?: string; resourceType: string }[];
+  status?: string;
+  timeBasedAccess?: boolean;
+  ttlConfig?: WireTtlConfig;
+  fixedDuration?: string;
+  multiSelectDuration?: string[];
+  visibleTo?: { id: string; name?: string }[];
+  iconColor?: string;
+  iconUrl?: string;
+}
+
+export interface WireChannelEvent {
+  channelObjectId: string;
+  eventTypes: string[];
+}
+
+export interface WireSettings {
+  resourceRequest?: boolean;
+  exposeApprovalProgress?: boolean;
+  adminApprovalEmail?: boolean;
+  userRequestEmail?: boolean;
+  userApprovalEmail?: boolean;
+  channelEvents?: WireChannelEvent[];
+}
+
+export interface WireChannelHeader {
+  name: string;
+  value: string;
+  sensitive: boolean;
+}
+
+/** The sandbox-defined webhook channel (GET /api/v2/notifications/webhook/channels/{id}). */
+export interface WireChannel {
+  id: string;
+  name: string;
+  url: string;
+  enabled: boolean;
+  verifySsl: boolean;
+  /** URL placeholder values, masked on read. */
+  sensitiveValues: Record<string, string>;
+  headers: WireChannelHeader[];
+  /** Masked on read; absent when the channel is not signed. */
+  signingSecret?: string;
+  /** `hmac-sha256:<salt>:<hex>`: an HMAC of the secret values under a salt, never the values. */
+  secretsFingerprint: string;
+}
+
+export interface WireChannelWrite {
+  name: string;
+  url: string;
+  enabled: boolean;
+  verifySsl: boolean;
+  sensitiveValues: Record<string, string>;
+  headers: WireChannelHeader[];
+  signingSecret?: string;
+}

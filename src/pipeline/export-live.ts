@@ -1,0 +1,98 @@
+// `export`: the live state as a config repo. Flows, the groups they use, webhook channels and the
+// settings are read with the same list calls as plan and mapped back through the one mapping
+// module, so `plan` of an export against the same org is a no-op.
+import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { nameKey } from '../config/names.js';
+import { renderConfigFiles, type ConfigObject } from '../config/write.js';
+import { AccessctlError } from '../errors.js';
+import type { JumpCloudClient } from '../jumpcloud/client.js';
+import { readAssociations, readLive, type Known } from '../jumpcloud/live.js';
+import {
+  DirectoryIndex,
+  flowFromWire,
+  flowSpecForConfig,
+  groupFromWire,
+  groupSpecForConfig,
+  settingsFromWire,
+  settingsSpecForConfig,
+  webhookSpecForConfig,
+  type FlowModel,
+} from '../jumpcloud/mapping.js';
+import { isLoopbackHost } from '../config/webhook-rules.js';
+
+export interface ExportResult {
+  files: string[];
+  /** Environment variables the exported webhooks refer to, which must be set before apply. */
+  secrets: string[];
+}
+
+function known<T>(list: Known<T>, what: string): T {
+  if (list.status === 'unknown') throw new AccessctlError('platform', `could not read the live ${what}: ${list.reason}`);
+  return list.value;
+}
+
+function groupsUsed(flows: readonly FlowModel[]): Set<string> {
+  const used = new Set<string>();
+  for (const { spec } of flows) {
+    used.add(nameKey(spec.grantGroup));
+    for (const name of spec.visibleTo) used.add(nameKey(name));
+    for (const level of spec.approval.levels) for (const a of level.approvers) if ('group' in a) used.add(nameKey(a.group));
+  }
+  return used;
+}
+
+export async function exportLive(client: JumpCloudClient, outDir: string, options: { force: boolean }): Promise<ExportResult> {
+  const out = resolve(outDir);
+  const existing = await readdir(out).catch(() => []);
+  if (existing.length > 0 && !options.force) {
+    throw new AccessctlError('usage', `${outDir} is not empty; choose an empty directory or pass --force to overwrite files in it`, { subject: '--out' });
+  }
+  const live = await readLive(client, { associationsOf: () => [], desiredUserApprovers: false });
+  const index = new DirectoryIndex({ groups: known(live.groups, 'user groups'), users: known(live.users, 'users'), applications: known(live.applications, 'applications') });
+  const flows = known(live.flows, 'approval flows').map((wire) => flowFromWire(wire, index));
+  // Groups are exported when a flow uses them: the rest of the directory is not access config.
+  const wanted = groupsUsed(flows);
+  const groups = known(live.groups, 'user groups').filter((g) => wanted.has(nameKey(g.name)));
+  const associationsByGroup = await readAssociations(client, groups);
+  const settings = known(live.settings, 'settings');
+  const eventsByChannel = new Map((settings.channelEvents ?? []).map((c) => [c.channelObjectId, c.eventTypes]));
+
+  const objects: ConfigObject[] = [];
+  const secrets: string[] = [];
+  let loopbackHttp = false;
+  for (const group of groups) {
+    const associations = associationsByGroup.get(group.id);
+    const ids = associations ? known(associations, `associations of ${group.name}`) : [];
+    const model = groupFromWire(group, ids, index, { description: '', applications: [] });
+    objects.push({ kind: 'GroupAssignment', name: group.name, spec: groupSpecForConfig(model) });
+  }
+  for (const channel of known(live.channels, 'webhook channels')) {
+    const spec = webhookSpecForConfig(channel, eventsByChannel.get(channel.id) ?? []);
+    const refs = [...Object.values(spec.secrets ?? {}), ...Object.values(spec.headers ?? {}), spec.signingSecret].flatMap((v) => (v && typeof v === 'object' ? [v.env] : []));
+    secrets.push(...refs);
+    try {
+      const url = new URL(channel.url.replace(/\{\{[^}]*\}\}/g, 'x'));
+      if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) loopbackHttp = true;
+    } catch {
+      // An unparsable URL is exported as it is; validate will point at it.
+    }
+    const comment = refs.length > 0 ? `Secret values are not exported. Set ${refs.join(', ')} before apply.` : undefined;
+    objects.push({ kind: 'WebhookSubscription', name: channel.name, spec, ...(comment ? { comment } : {}) });
+  }
+  for (const model of flows) objects.push({ kind: 'ApprovalFlow', name: model.name, spec: flowSpecForConfig(model) });
+  objects.push({ kind: 'AccessRequestSettings', name: 'settings', spec: settingsSpecForConfig(settingsFromWire(settings)) });
+  const projectSpec: Record<string, unknown> = { target: { url: client.target } };
+  if (loopbackHttp) projectSpec['policy'] = { allowHttpLoopbackWebhooks: true };
+  objects.push({ kind: 'Project', name: 'exported', spec: projectSpec, comment: `Exported from ${client.target}. The API key comes from JUMPCLOUD_API_KEY.` });
+
+  const files = renderConfigFiles(objects, out);
+  for (const [path, text] of files) {
+    const target = join(out, path);
+    await mkdir(dirname(target), { recursive: true });
+    const temp = `${target}.${process.pid}.tmp`;
+    await writeFile(temp, text);
+    await rename(temp, target);
+  }
+  return { files: [...files.keys()], secrets: [...new Set(secrets)].sort() };
+}

@@ -1,0 +1,116 @@
+// The plan for a pull request comment: destructive changes first, a summary table by kind and
+// action, each change's details folded in <details>, and the whole comment within a character
+// budget: every list is cut with a note rather than letting the comment fail.
+import { formatLocation, type SourceLocation } from '../errors.js';
+import { countByAction, type Change, type ManagedKind, type Plan } from './plan.js';
+import { escapeHtml, printable } from './printable.js';
+import { summaryLine } from './render-text.js';
+import { toYaml, yamlDiffLines } from './yaml-diff.js';
+
+export const MARKDOWN_BUDGET = 60_000;
+
+const kinds: ManagedKind[] = ['GroupAssignment', 'WebhookSubscription', 'ApprovalFlow', 'AccessRequestSettings'];
+const verb = { delete: '🗑️ delete', update: '✏️ update', create: '➕ create' } as const;
+const actionOrder = ['delete', 'update', 'create'];
+
+/** Text inside a fence must not close it. */
+function fence(language: string, body: string): string {
+  const longest = Math.max(2, ...[...body.matchAll(/`+/g)].map((m) => m[0].length));
+  const ticks = '`'.repeat(longest + 1);
+  return `${ticks}${language}\n${body.replace(/\n$/, '')}\n${ticks}`;
+}
+
+/** Markdown-escaped, for text outside HTML blocks. */
+function inline(text: string): string {
+  return printable(text).replace(/([\\`*_{}[\]<>|#])/g, '\\$1');
+}
+
+function where(source: SourceLocation | undefined): string {
+  return source ? `<code>${escapeHtml(formatLocation(source))}</code>` : '';
+}
+
+function details(change: Change): string {
+  const renamed = change.renamedFrom ? ` (renamed from “${escapeHtml(change.renamedFrom)}”)` : '';
+  const location = change.source ? ` — ${where(change.source)}` : '';
+  let body: string;
+  if (change.action === 'update') {
+    const sensitive = change.fields.filter((f) => f.sensitive).map((f) => `~ ${f.path}: (sensitive value changed)`);
+    body = fence('diff', [...yamlDiffLines(change.before, change.after), ...sensitive].join('\n'));
+  } else {
+    const value = change.action === 'create' ? change.after : change.before;
+    const sign = change.action === 'create' ? '+ ' : '- ';
+    body = fence('diff', toYaml(value).replace(/\n$/, '').split('\n').map((line) => sign + line).join('\n'));
+  }
+  // <summary> is HTML: markdown escapes do nothing there, entities do.
+  return `<details><summary>${verb[change.action]} ${change.kind} <b>${escapeHtml(change.name)}</b>${renamed}${location}</summary>\n\n${body}\n\n</details>\n\n`;
+}
+
+/** As many lines as fit in `budget` characters, then a line saying how many were left out. */
+function bounded(lines: readonly string[], budget: number, what: string): string {
+  let out = '';
+  let shown = 0;
+  for (const line of lines) {
+    if (out.length + line.length + 1 > budget) break;
+    out += `${line}\n`;
+    shown++;
+  }
+  if (shown < lines.length) out += `${lines.length - shown} more ${what} not shown.\n`;
+  return out;
+}
+
+function table(plan: Plan): string {
+  const rows = ['| kind | create | update | delete | unchanged | unmanaged |', '| --- | ---: | ---: | ---: | ---: | ---: |'];
+  for (const kind of kinds) {
+    if (plan.unknown.includes(kind)) {
+      rows.push(`| ${kind} | ? | ? | ? | ? | ? |`);
+      continue;
+    }
+    const count = (action: Change['action']): number => plan.changes.filter((c) => c.kind === kind && c.action === action).length;
+    const unmanaged = plan.unmanaged.filter((u) => u.kind === kind).length;
+    rows.push(`| ${kind} | ${count('create')} | ${count('update')} | ${count('delete')} | ${plan.noop[kind]} | ${unmanaged} |`);
+  }
+  return `${rows.join('\n')}\n\n`;
+}
+
+export function renderMarkdown(plan: Plan, budget: number = MARKDOWN_BUDGET): string {
+  const counts = countByAction(plan);
+  const listBudget = Math.floor(budget / 8);
+  let text = `### accessctl plan\n\n**${summaryLine(plan)}** against \`${inline(plan.target)}\`\n\n`;
+  if (plan.problems.length > 0) {
+    const lines = plan.problems.map((p) => `> - ${p.source ? `\`${formatLocation(p.source)}\` ` : ''}${inline(p.message)}`);
+    text += `> [!CAUTION]\n> The plan cannot be applied:\n${bounded(lines, listBudget, 'problems')}\n`;
+  }
+  if (plan.blocked.length > 0) {
+    const lines = plan.blocked.map((b) => `> - ${b.kind} **${inline(b.name)}**: ${inline(b.reason)}`);
+    text += `> [!CAUTION]\n> Blocked by the deletion guards; nothing will be applied:\n${bounded(lines, listBudget, 'blocked deletions')}\n`;
+  }
+  if (counts.delete > 0) {
+    text += `> [!WARNING]\n> This plan **deletes ${counts.delete} object${counts.delete === 1 ? '' : 's'}** from the platform.\n\n`;
+  }
+  if (plan.unknown.length > 0) text += `> [!NOTE]\n> Not planned, because their live lists could not be read: ${plan.unknown.join(', ')}\n\n`;
+  text += table(plan);
+
+  let tail = '';
+  if (plan.unmanaged.length > 0) {
+    const lines = plan.unmanaged.map((u) => `- ${u.kind} **${inline(u.name)}** (\`${inline(u.id)}\`)`);
+    tail += `<details><summary>Unmanaged: live, not in git (prune is off)</summary>\n\n${bounded(lines, listBudget, 'unmanaged objects')}\n</details>\n\n`;
+  }
+  if (plan.warnings.length > 0) {
+    const lines = plan.warnings.map((w) => `- ⚠️ ${w.source ? `\`${formatLocation(w.source)}\` ` : ''}${inline(w.message)}`);
+    tail += bounded(lines, listBudget, 'warnings');
+  }
+
+  const ordered = [...plan.changes].sort((a, b) => actionOrder.indexOf(a.action) - actionOrder.indexOf(b.action));
+  const note = (left: number): string =>
+    `> [!NOTE]\n> ${left} more change${left === 1 ? '' : 's'} not shown: the comment is limited to ${budget.toLocaleString('en-US')} characters. Run \`accessctl plan\` for the full plan.\n\n`;
+  const reserve = tail.length + note(ordered.length).length;
+  let shown = 0;
+  for (const change of ordered) {
+    const block = details(change);
+    if (text.length + block.length + reserve > budget) break;
+    text += block;
+    shown++;
+  }
+  if (shown < ordered.length) text += note(ordered.length - shown);
+  return `${text}${tail}`;
+}

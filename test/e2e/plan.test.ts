@@ -1,0 +1,99 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../sandbox/harness.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const bin = join(root, 'bin', 'accessctl.js');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real binary without blocking the event loop, so the in-process sandbox can answer it. */
+function accessctl(args: string[], env: Record<string, string | undefined>): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd: root, env: { PATH: process.env['PATH'], NO_COLOR: '1', ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('accessctl plan and export, the real binary against a real sandbox', () => {
+  let h: Harness;
+  let dir: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    dir = await mkdtemp(join(tmpdir(), 'accessctl-e2e-plan-'));
+    env = { JUMPCLOUD_API_KEY: h.sandbox.adminKey };
+  });
+  afterAll(async () => {
+    await h.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('shows every object of the example to create and exits 2 with --detailed-exitcode', async () => {
+    const run = await accessctl(['plan', 'examples/access', '--target', h.sandbox.url, '--detailed-exitcode'], env);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain('+ ApprovalFlow "GitHub Admin"');
+    expect(run.stdout).toContain('+ WebhookSubscription "SIEM"');
+    expect(run.stdout).toMatch(/^Plan: 3 to create, 1 to update, 0 to delete; 0 unmanaged$/m);
+  });
+
+  it('prints markdown that reads on its own and JSON that matches schemas/plan.schema.json, and saves the plan', async () => {
+    const markdown = await accessctl(['plan', 'examples/access', '--target', h.sandbox.url, '--format', 'markdown'], env);
+    expect(markdown.code).toBe(0);
+    expect(markdown.stdout).toMatch(/^### accessctl plan/);
+    expect(markdown.stdout).toContain('| ApprovalFlow | 2 | 0 | 0 | 0 | 0 |');
+    const out = join(dir, 'plan.json');
+    const json = await accessctl(['plan', 'examples/access', '--target', h.sandbox.url, '--format', 'json', '--out', out], env);
+    expect(json.code).toBe(0);
+    const schema = JSON.parse(await readFile(join(root, 'schemas', 'plan.schema.json'), 'utf8')) as object;
+    const validate = new Ajv2020({ strict: false }).compile(schema);
+    const printed: unknown = JSON.parse(json.stdout);
+    expect(validate(printed), JSON.stringify(validate.errors)).toBe(true);
+    expect(JSON.parse(await readFile(out, 'utf8'))).toEqual(printed);
+  });
+
+  it('stops on invalid config with the validate output', async () => {
+    const run = await accessctl(['plan', 'test/fixtures/locations/type-sometimes.yaml', '--target', h.sandbox.url], env);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/type-sometimes\.yaml:\d+:\d+ error invalid-value/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('names JUMPCLOUD_API_KEY when it is missing, without a stack trace', async () => {
+    const run = await accessctl(['plan', 'examples/access', '--target', h.sandbox.url], {});
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('JUMPCLOUD_API_KEY is not set');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('says what the platform answered, never the key, when the key is wrong', async () => {
+    const planted = 'PLANTED-wrong-key-7731';
+    const run = await accessctl(['plan', 'examples/access', '--target', h.sandbox.url], { JUMPCLOUD_API_KEY: planted });
+    expect(run.code).toBe(1);
+    expect(`${run.stdout}${run.stderr}`).not.toContain(planted);
+    expect(`${run.stdout}${run.stderr}`).toMatch(/401/);
+  });
+
+  it('exports the org and plans the export as a no-op (exit 0 with --detailed-exitcode)', async () => {
+    const out = join(dir, 'exported');
+    const exported = await accessctl(['export', '--out', out, '--target', h.sandbox.url], env);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout).toContain('wrote ');
+    const run = await accessctl(['plan', out, '--target', h.sandbox.url, '--detailed-exitcode'], env);
+    expect(run.stdout).toContain('No changes');
+    expect(run.code).toBe(0);
+  });
+});

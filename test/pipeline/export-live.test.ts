@@ -1,0 +1,150 @@
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { JumpCloudClient } from '../../src/jumpcloud/client.js';
+import { exportLive } from '../../src/pipeline/export-live.js';
+import { makePlan } from '../../src/pipeline/make-plan.js';
+import { githubAdminFlow, startHarness, type Harness } from '../sandbox/harness.js';
+
+const signingSecret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+
+/** Creates, through the API, flows and channels in every shape the API allows. */
+async function createEveryShape(h: Harness): Promise<void> {
+  const group = (name: string) => h.groupId(name);
+  const bob = await h.userId((await h.call<{ results: { username: string }[] }>('GET', '/api/systemusers?limit=1')).body.results[0]!.username);
+  const flows: Record<string, unknown>[] = [
+    await githubAdminFlow(h, { name: 'Manual two levels, multi-select' , ttlConfig: 'TTL_CONFIG_MULTI_SELECT_DURATIONS', fixedDuration: undefined, multiSelectDuration: ['P7D', 'PT8H', 'PT24H'] }),
+    await githubAdminFlow(h, {
+      name: 'Every approver type, all of them',
+      approverRequirement: 'all',
+      approverResources: [
+        { resourceType: 'manager', resourceOrder: 0, requireAll: true },
+        { resourceType: 'user', resourceId: bob, resourceOrder: 0, requireAll: true },
+        { resourceType: 'user_group', resourceId: await group('Security Leads'), resourceOrder: 0, requireAll: true },
+        { resourceType: 'admin', resourceOrder: 1, requireAll: false },
+      ],
+      visibleTo: [await group('Engineering Admin'), await group('Engineering All')],
+    }),
+    await githubAdminFlow(h, {
+      name: 'Automatic, permanent, inactive',
+      approvalType: 'automated',
+      approverResources: [],
+      timeBasedAccess: false,
+      ttlConfig: 'TTL_CONFIG_UNSPECIFIED',
+      fixedDuration: undefined,
+      status: 'inactive',
+      nonAdminApproval: false,
+      iconColor: undefined,
+      iconUrl: 'https://icons.example.com/github.png',
+      description: '',
+    }),
+    await githubAdminFlow(h, { name: 'Device admin', category: 'DeviceAdmin', fixedDuration: 'PT90M', iconColor: '#abcdef' }),
+  ];
+  for (const flow of flows) {
+    const answer = await h.call('POST', '/api/v2/approvalflows', JSON.parse(JSON.stringify(flow)));
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  }
+  const channels = [
+    {
+      name: 'SIEM',
+      url: 'https://siem.example.com/ingest/{{TOKEN}}',
+      enabled: true,
+      verifySsl: true,
+      sensitiveValues: { TOKEN: 'planted-token-value' },
+      headers: [
+        { name: 'X-Source', value: 'accessctl', sensitive: false },
+        { name: 'Authorization', value: 'Bearer planted-auth-value', sensitive: true },
+      ],
+      signingSecret,
+    },
+    { name: 'Quiet', url: 'https://quiet.example.com/hook', enabled: false, verifySsl: false, sensitiveValues: {}, headers: [] },
+  ];
+  const ids: string[] = [];
+  for (const channel of channels) {
+    const answer = await h.call<{ id: string }>('POST', '/api/v2/notifications/webhook/channels', channel);
+    expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(300);
+    ids.push(answer.body.id);
+  }
+  const settings = await h.call('PUT', '/api/v2/approvalflowsettings', {
+    resourceRequest: true,
+    exposeApprovalProgress: true,
+    adminApprovalEmail: false,
+    userRequestEmail: true,
+    userApprovalEmail: false,
+    channelEvents: [{ channelObjectId: ids[0], eventTypes: ['ACCESS_MANAGEMENT_ACCESS_REQUEST', 'ACCESS_MANAGEMENT_APPROVAL_FLOW_CREATE'] }],
+  });
+  expect(settings.status, JSON.stringify(settings.body)).toBe(200);
+}
+
+describe('export', () => {
+  let h: Harness;
+  let dir: string;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    await createEveryShape(h);
+    dir = await mkdtemp(join(tmpdir(), 'accessctl-export-'));
+  });
+  afterAll(async () => {
+    await h.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes a valid config repo in the layout of examples/access, with no secret values', async () => {
+    const client = new JumpCloudClient({ baseUrl: h.sandbox.url, apiKey: h.sandbox.adminKey });
+    const result = await exportLive(client, join(dir, 'out'), { force: false });
+    await client.close();
+    expect(result.files).toEqual(
+      expect.arrayContaining(['accessctl.yaml', 'settings.yaml', 'flows/device-admin.yaml', 'webhooks/siem.yaml', 'groups/github-admins.yaml']),
+    );
+    expect(result.secrets).toEqual(['SIEM_AUTHORIZATION', 'SIEM_SIGNING_SECRET', 'SIEM_TOKEN']);
+    const config = await loadConfig(join(dir, 'out'));
+    expect(config.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    for (const file of await readdir(join(dir, 'out'), { recursive: true })) {
+      if (!file.endsWith('.yaml')) continue;
+      const text = await readFile(join(dir, 'out', file), 'utf8');
+      expect(text).toMatch(/^# yaml-language-server: \$schema=/);
+      expect(text).not.toMatch(/planted|whsec_/);
+    }
+  });
+
+  it('round-trips: plan of the export against the same org is a no-op', async () => {
+    const run = await makePlan({ dir: join(dir, 'out'), env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey } });
+    expect(run.ok).toBe(true);
+    if (!run.ok) return;
+    await run.client.close();
+    expect(run.plan.changes.map((c) => [c.kind, c.name, c.fields])).toEqual([]);
+    expect(run.plan.problems).toEqual([]);
+    expect(run.plan.unmanaged).toEqual([]);
+    expect(run.plan.noop).toMatchObject({ ApprovalFlow: 4, WebhookSubscription: 2, AccessRequestSettings: 1 });
+  });
+
+  it('compares the exported secrets once their variables are set, and sees a wrong one', async () => {
+    const env = {
+      JUMPCLOUD_API_KEY: h.sandbox.adminKey,
+      SIEM_TOKEN: 'planted-token-value',
+      SIEM_AUTHORIZATION: 'Bearer planted-auth-value',
+      SIEM_SIGNING_SECRET: signingSecret,
+    };
+    const same = await makePlan({ dir: join(dir, 'out'), env });
+    if (!same.ok) throw new Error('invalid export');
+    await same.client.close();
+    expect(same.plan.changes).toEqual([]);
+    expect(same.plan.warnings).toEqual([]);
+    const wrong = await makePlan({ dir: join(dir, 'out'), env: { ...env, SIEM_TOKEN: 'another-value' } });
+    if (!wrong.ok) throw new Error('invalid export');
+    await wrong.client.close();
+    expect(wrong.plan.changes).toHaveLength(1);
+    expect(wrong.plan.changes[0]).toMatchObject({ kind: 'WebhookSubscription', action: 'update', name: 'SIEM', fields: [{ path: 'spec.secrets', sensitive: true }] });
+    expect(JSON.stringify(wrong.plan)).not.toContain('another-value');
+  });
+
+  it('refuses to write into a directory that has files, unless forced', async () => {
+    const client = new JumpCloudClient({ baseUrl: h.sandbox.url, apiKey: h.sandbox.adminKey });
+    await expect(exportLive(client, join(dir, 'out'), { force: false })).rejects.toThrow(/not empty.*--force/);
+    await expect(exportLive(client, join(dir, 'out'), { force: true })).resolves.toMatchObject({ secrets: expect.any(Array) });
+    await client.close();
+  });
+});

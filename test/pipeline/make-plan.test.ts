@@ -1,0 +1,157 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makePlan } from '../../src/pipeline/make-plan.js';
+import type { Plan } from '../../src/plan/plan.js';
+import { renderJson } from '../../src/plan/render-json.js';
+import { renderMarkdown } from '../../src/plan/render-markdown.js';
+import { renderText } from '../../src/plan/render-text.js';
+import { githubAdminFlow, startHarness, type Harness } from '../sandbox/harness.js';
+
+const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));
+const PLANTED = 'PLANTED-FAKE-SECRET-4c1e8a';
+
+describe('plan against a real sandbox', () => {
+  let h: Harness;
+  let dir: string;
+
+  async function plan(configDir: string, env: Record<string, string> = {}): Promise<Plan> {
+    const run = await makePlan({ dir: configDir, env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey, JUMPCLOUD_API_URL: h.sandbox.url, ...env } });
+    if (!run.ok) throw new Error(`invalid config: ${JSON.stringify(run.config.diagnostics)}`);
+    await run.client.close();
+    return run.plan;
+  }
+
+  async function writeFlow(name: string, yaml: string): Promise<void> {
+    await writeFile(join(dir, 'flows', `${name}.yaml`), yaml);
+  }
+
+  beforeAll(async () => {
+    h = await startHarness({ hooks: true });
+    dir = await mkdtemp(join(tmpdir(), 'accessctl-plan-'));
+    await cp(examples, dir, { recursive: true });
+  });
+  afterAll(async () => {
+    await h.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  afterEach(async () => {
+    await h.call('PUT', '/sandbox/v1/faults', { rules: [] });
+  });
+
+  it('shows every object of the example to create against the seeded directory', async () => {
+    const result = await plan(dir);
+    const creates = result.changes.filter((c) => c.action === 'create').map((c) => `${c.kind} ${c.name}`);
+    expect(creates).toEqual(['WebhookSubscription SIEM', 'ApprovalFlow GitHub Admin', 'ApprovalFlow GitHub User']);
+    expect(result.problems).toEqual([]);
+    expect(result.changes.filter((c) => c.action === 'delete')).toEqual([]);
+    // The seed has no SIEM secrets in this environment: a warning, not a failure.
+    expect(result.warnings.map((w) => w.code)).toEqual(['missing-secret', 'missing-secret', 'missing-secret']);
+  });
+
+  it('reads live state with list calls only: at most one call per list and per managed group', async () => {
+    await h.call('DELETE', '/sandbox/v1/requests');
+    await plan(dir);
+    const counts = (await h.call<{ counts: Record<string, number> }>('GET', '/sandbox/v1/requests')).body.counts;
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    // 6 lists (+ users only when a flow names a user) + associations of the 2 groups with applications
+    expect(total).toBeLessThanOrEqual(8);
+    expect(Object.keys(counts).every((route) => route.startsWith('GET '))).toBe(true);
+  });
+
+  it('shows exactly the field changed through the API', async () => {
+    const created = await h.call<{ id: string }>('POST', '/api/v2/approvalflows', await githubAdminFlow(h, { name: 'Drifted', fixedDuration: 'P7D' }));
+    await writeFlow(
+      'drifted',
+      [
+        'apiVersion: accessctl/v1',
+        'kind: ApprovalFlow',
+        'metadata: {name: Drifted}',
+        'spec:',
+        '  description: Admin access to GitHub for engineering managers',
+        '  grantGroup: GitHub Admins',
+        '  visibleTo: [Engineering Admin]',
+        '  approval:',
+        '    type: manual',
+        '    nonAdminApprovers: true',
+        '    levels:',
+        '      - approvers: [{manager: true}]',
+        '      - approvers: [{group: Security Leads}]',
+        '  access: {duration: P7D}',
+        '  display: {color: "#006CAC"}',
+        '',
+      ].join('\n'),
+    );
+    const before = await plan(dir);
+    expect(before.changes.find((c) => c.name === 'Drifted')).toBeUndefined();
+    const flow = (await h.call<Record<string, unknown>>('GET', `/api/v2/approvalflows/${created.body.id}`)).body;
+    const put = await h.call('PUT', `/api/v2/approvalflows/${created.body.id}`, {
+      ...(await githubAdminFlow(h, { name: 'Drifted', fixedDuration: 'P1D' })),
+      category: flow['category'],
+    });
+    expect(put.status).toBe(200);
+    const after = await plan(dir);
+    const change = after.changes.find((c) => c.name === 'Drifted');
+    expect(change).toMatchObject({ action: 'update', id: created.body.id, fields: [{ path: 'spec.access.duration', before: 'P1D', after: 'P7D' }] });
+    await rm(join(dir, 'flows', 'drifted.yaml'));
+    await h.call('DELETE', `/api/v2/approvalflows/${created.body.id}`);
+  });
+
+  it('renames through previousNames instead of deleting and recreating', async () => {
+    const created = await h.call<{ id: string }>('POST', '/api/v2/approvalflows', await githubAdminFlow(h, { name: 'Github Admins (old)' }));
+    const text = await readFile(join(dir, 'flows', 'github-admin.yaml'), 'utf8');
+    await writeFlow('github-admin', text.replace('  name: GitHub Admin\n', '  name: GitHub Admin\n  previousNames: [Github Admins (old)]\n'));
+    const result = await plan(dir);
+    const change = result.changes.find((c) => c.kind === 'ApprovalFlow' && c.name === 'GitHub Admin');
+    expect(change).toMatchObject({ action: 'update', id: created.body.id, renamedFrom: 'Github Admins (old)' });
+    expect(change?.fields[0]).toEqual({ path: 'metadata.name', before: 'Github Admins (old)', after: 'GitHub Admin' });
+    expect(result.changes.some((c) => c.action === 'delete')).toBe(false);
+    await writeFlow('github-admin', text);
+    await h.call('DELETE', `/api/v2/approvalflows/${created.body.id}`);
+  });
+
+  it('treats a list that fails as unknown, never as empty, even with prune on', async () => {
+    const extra = await h.call<{ id: string }>('POST', '/api/v2/approvalflows', await githubAdminFlow(h, { name: 'Not in git' }));
+    // The example prunes approval flows: a readable list plans the deletion.
+    const readable = await plan(dir);
+    expect(readable.changes).toContainEqual(expect.objectContaining({ action: 'delete', name: 'Not in git' }));
+    const faults = await h.call('PUT', '/sandbox/v1/faults', { rules: [{ route: 'GET /api/v2/approvalflows', errorRate: 1, status: 503 }] });
+    expect(faults.status).toBe(200);
+    const run = await makePlan({
+      dir,
+      env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey, JUMPCLOUD_API_URL: h.sandbox.url },
+      clientOptions: { retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1, retryAfterCapMs: 1 } },
+    });
+    if (!run.ok) throw new Error('invalid config');
+    await run.client.close();
+    expect(run.plan.unknown).toEqual(['ApprovalFlow']);
+    expect(run.plan.changes.filter((c) => c.kind === 'ApprovalFlow')).toEqual([]);
+    expect(run.plan.unmanaged.filter((u) => u.kind === 'ApprovalFlow')).toEqual([]);
+    expect(run.plan.problems.map((p) => p.code)).toContain('live-unknown');
+    await h.call('PUT', '/sandbox/v1/faults', { rules: [] });
+    await h.call('DELETE', `/api/v2/approvalflows/${extra.body.id}`);
+  });
+
+  it('names the file:line:col of a reference to a group that does not exist', async () => {
+    const text = await readFile(join(dir, 'flows', 'github-user.yaml'), 'utf8');
+    await writeFlow('github-user', text.replace('visibleTo: [Engineering User]', 'visibleTo: [Engineering Interns]'));
+    const result = await plan(dir);
+    expect(result.problems).toContainEqual(
+      expect.objectContaining({ code: 'unknown-group', message: 'group "Engineering Interns" does not exist on the platform', source: { file: expect.stringMatching(/github-user\.yaml$/), line: 10, column: 15 } }),
+    );
+    await writeFlow('github-user', text);
+  });
+
+  it('never shows a secret value in any rendering, with a planted fake key', async () => {
+    const env = { SIEM_TOKEN: PLANTED, SIEM_AUTH: `Bearer ${PLANTED}`, SIEM_SIGNING_SECRET: `whsec_${Buffer.from(PLANTED.padEnd(32, 'x')).toString('base64')}` };
+    const result = await plan(dir, env);
+    expect(result.changes.some((c) => c.kind === 'WebhookSubscription')).toBe(true);
+    for (const rendered of [renderText(result, false), renderText(result, true), renderJson(result), renderMarkdown(result)]) {
+      expect(rendered).not.toContain(PLANTED);
+      expect(rendered).not.toContain(h.sandbox.adminKey);
+      expect(rendered).not.toContain(env.SIEM_SIGNING_SECRET);
+    }
+  });
+});

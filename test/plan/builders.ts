@@ -1,0 +1,90 @@
+// Hand-built diff inputs for the plan tests: models in config terms, desired and live entries, and
+// an input in which every kind is known and empty unless a test says otherwise.
+import type { FlowModel, GroupModel, SettingsModel, WebhookModel } from '../../src/jumpcloud/mapping.js';
+import type { DeletionPolicy, DesiredEntry, DiffInput, LiveEntry } from '../../src/plan/diff.js';
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+
+export function flow(name: string, spec: DeepPartial<FlowModel['spec']> = {}): FlowModel {
+  return {
+    name,
+    spec: {
+      description: spec.description ?? 'Access to GitHub',
+      enabled: spec.enabled ?? true,
+      category: spec.category ?? 'application',
+      grantGroup: spec.grantGroup ?? 'GitHub Admins',
+      visibleTo: spec.visibleTo ?? ['Engineering Admin'],
+      approval: {
+        type: spec.approval?.type ?? 'manual',
+        nonAdminApprovers: spec.approval?.nonAdminApprovers ?? false,
+        levels: spec.approval?.levels ?? [
+          { require: 'any', approvers: [{ manager: true }] },
+          { require: 'any', approvers: [{ group: 'Security Leads' }] },
+        ],
+      },
+      access: (spec.access as FlowModel['spec']['access'] | undefined) ?? { duration: 'P1D' },
+      display: (spec.display as FlowModel['spec']['display'] | undefined) ?? {},
+    },
+  };
+}
+
+export function group(name: string, spec: GroupModel['spec'] = { description: `${name} group` }): GroupModel {
+  return { name, spec };
+}
+
+export function webhook(name: string, secrets: WebhookModel['secrets'] = 'live', spec: Partial<WebhookModel['spec']> = {}): WebhookModel {
+  return {
+    name,
+    spec: {
+      url: 'https://siem.example.com/ingest/{{TOKEN}}',
+      enabled: true,
+      verifySsl: true,
+      headers: { authorization: { secret: true }, 'x-source': 'accessctl' },
+      placeholders: ['TOKEN'],
+      signed: true,
+      events: ['access_management_access_request'],
+      ...spec,
+    },
+    secrets,
+  };
+}
+
+export function settings(spec: Partial<SettingsModel['spec']> = {}): SettingsModel {
+  return {
+    spec: {
+      resourceRequests: true,
+      exposeApprovalProgress: false,
+      email: { approvers: true, requestReceived: true, decision: true },
+      ...spec,
+    },
+  };
+}
+
+const nameOf = (model: { spec: unknown }): string => ('name' in model && typeof model.name === 'string' ? model.name : 'settings');
+
+let line = 1;
+export function desired<M extends { spec: unknown }>(model: M, previousNames: string[] = [], name = nameOf(model)): DesiredEntry<M> {
+  return { name, previousNames, model, source: { file: `config/${name.replace(/\W+/g, '-').toLowerCase()}.yaml`, line: line++, column: 9 } };
+}
+
+export function live<M extends { spec: unknown }>(model: M, id: string, name = nameOf(model)): LiveEntry<M> {
+  return { id, name, model, fingerprint: `sha256:${id.padEnd(8, '0')}` };
+}
+
+/** Every kind known and empty; the settings live and at their defaults, none declared. */
+export function emptyInput(): DiffInput {
+  return {
+    target: 'https://sandbox.test',
+    groups: { desired: [], live: [], creatable: new Set() },
+    flows: { desired: [], live: [] },
+    webhooks: { desired: [], live: [] },
+    settings: { desired: undefined, live: live(settings(), 'settings') },
+    problems: [],
+    warnings: [],
+  };
+}
+
+/** Prune on for flows and channels, and guards wide open, so one guard at a time can be tested. */
+export function openPolicy(overrides: Partial<DeletionPolicy> = {}): DeletionPolicy {
+  return { prune: { ApprovalFlow: true, WebhookSubscription: true, GroupAssignment: true }, maxDeletions: 1000, maxDeletionPercent: 100, protected: [], ...overrides };
+}

@@ -1,0 +1,435 @@
+// Specifies diff(input, policy) -> Plan: create, update, delete and no-op with field-level paths;
+// renames through previousNames; prune per kind; the deletion guards; unknown live lists; the
+// order apply runs changes in; and that diff is a pure function.
+import { describe, expect, it } from 'vitest';
+import { defaultDeletionPolicy, diff, type DiffInput } from '../../src/plan/diff.js';
+import { isApplicable } from '../../src/plan/plan.js';
+import { desired, emptyInput, flow, group, live, openPolicy, settings, webhook } from './builders.js';
+
+const actions = (input: DiffInput, policy = openPolicy()) => diff(input, policy).changes.map((c) => `${c.action} ${c.kind} ${c.name}`);
+
+describe('changes', () => {
+  it('creates a desired object that is not live, with its fields, spec and source', () => {
+    const input = emptyInput();
+    const entry = desired(flow('GitHub Admin'));
+    input.flows.desired = [entry];
+    const plan = diff(input);
+    expect(plan.changes).toHaveLength(1);
+    const [change] = plan.changes;
+    expect(change).toMatchObject({ kind: 'ApprovalFlow', action: 'create', name: 'GitHub Admin', after: entry.model.spec, source: entry.source });
+    expect(change).not.toHaveProperty('id');
+    expect(change!.fields).toEqual([{ path: 'spec', after: entry.model.spec }]);
+  });
+
+  it('updates a live object that differs, naming the field path spec.approval.levels[0].require', () => {
+    const input = emptyInput();
+    const before = flow('GitHub Admin');
+    const after = flow('GitHub Admin', {
+      approval: {
+        levels: [
+          { require: 'all', approvers: [{ manager: true }] },
+          { require: 'any', approvers: [{ group: 'Security Leads' }] },
+        ],
+      },
+    });
+    input.flows.live = [live(before, 'f1')];
+    input.flows.desired = [desired(after)];
+    const plan = diff(input);
+    expect(plan.changes).toEqual([
+      {
+        kind: 'ApprovalFlow',
+        action: 'update',
+        name: 'GitHub Admin',
+        id: 'f1',
+        fields: [{ path: 'spec.approval.levels[0].require', before: 'any', after: 'all' }],
+        before: before.spec,
+        after: after.spec,
+        source: input.flows.desired[0]!.source,
+        liveFingerprint: input.flows.live[0]!.fingerprint,
+      },
+    ]);
+    expect(plan.noop.ApprovalFlow).toBe(0);
+  });
+
+  it('names each changed field on its own path', () => {
+    const input = emptyInput();
+    input.flows.live = [live(flow('F', { visibleTo: ['A'], display: { color: '#000000' } }), 'f1')];
+    input.flows.desired = [desired(flow('F', { visibleTo: ['A', 'B'], enabled: false, access: { durations: ['PT8H', 'P1D'] } }))];
+    const fields = diff(input).changes[0]!.fields;
+    expect(fields).toEqual([
+      { path: 'spec.access.duration', before: 'P1D' },
+      { path: 'spec.access.durations', after: ['PT8H', 'P1D'] },
+      { path: 'spec.display.color', before: '#000000' },
+      { path: 'spec.enabled', before: true, after: false },
+      { path: 'spec.visibleTo', before: ['A'], after: ['A', 'B'] },
+    ]);
+  });
+
+  it('counts an object that already matches as a no-op, not a change', () => {
+    const input = emptyInput();
+    input.flows.live = [live(flow('F'), 'f1')];
+    input.flows.desired = [desired(flow('F'))];
+    input.groups.live = [live(group('G'), 'g1')];
+    input.groups.desired = [desired(group('G'))];
+    input.webhooks.live = [live(webhook('W'), 'w1')];
+    input.webhooks.desired = [desired(webhook('W', 'live'))];
+    input.settings.desired = desired(settings(), [], 'settings');
+    const plan = diff(input);
+    expect(plan.changes).toEqual([]);
+    expect(plan.noop).toEqual({ GroupAssignment: 1, ApprovalFlow: 1, AccessRequestSettings: 1, WebhookSubscription: 1 });
+  });
+
+  it('matches live objects by NFC and case-folded name', () => {
+    const input = emptyInput();
+    input.flows.live = [live(flow('Caf\u00e9 Access'), 'f1')];
+    input.flows.desired = [desired(flow('Caf\u00e9 Access'), [], 'Cafe\u0301 Access')];
+    const plan = diff(input);
+    expect(plan.changes.filter((c) => c.action !== 'update')).toEqual([]);
+  });
+
+  it('updates settings that differ, under the settings id', () => {
+    const input = emptyInput();
+    input.settings.desired = desired(settings({ exposeApprovalProgress: true }), [], 'settings');
+    const plan = diff(input);
+    expect(plan.changes).toMatchObject([
+      { kind: 'AccessRequestSettings', action: 'update', name: 'settings', id: 'settings', fields: [{ path: 'spec.exposeApprovalProgress', before: false, after: true }] },
+    ]);
+  });
+
+  it('leaves the settings alone when the repo declares none', () => {
+    const input = emptyInput();
+    input.settings.live = live(settings({ resourceRequests: false }), 'settings');
+    const plan = diff(input);
+    expect(plan.changes).toEqual([]);
+    expect(plan.noop.AccessRequestSettings).toBe(0);
+  });
+
+  it('marks changed webhook secrets as a sensitive field without values', () => {
+    const input = emptyInput();
+    input.webhooks.live = [live(webhook('W'), 'w1')];
+    input.webhooks.desired = [desired(webhook('W', 'changed'))];
+    const plan = diff(input);
+    expect(plan.changes).toMatchObject([{ action: 'update', name: 'W', fields: [{ path: 'spec.secrets', sensitive: true, before: '(sensitive)', after: '(sensitive)' }] }]);
+  });
+
+  it('does not plan a secret change it cannot know about', () => {
+    const input = emptyInput();
+    input.webhooks.live = [live(webhook('W'), 'w1')];
+    input.webhooks.desired = [desired(webhook('W', 'unknown'))];
+    const plan = diff(input);
+    expect(plan.changes).toEqual([]);
+    expect(plan.noop.WebhookSubscription).toBe(1);
+  });
+});
+
+describe('renames through previousNames', () => {
+  it('makes a rename through previousNames an update with renamedFrom and a metadata.name field', () => {
+    const input = emptyInput();
+    input.flows.live = [live(flow('Github Admins'), 'f1'), live(flow('Other'), 'f2')];
+    input.flows.desired = [desired(flow('GitHub Admin'), ['Github Admins']), desired(flow('Other'))];
+    const plan = diff(input, openPolicy());
+    expect(plan.changes).toHaveLength(1);
+    expect(plan.changes[0]).toMatchObject({ action: 'update', name: 'GitHub Admin', id: 'f1', renamedFrom: 'Github Admins' });
+    expect(plan.changes[0]!.fields).toEqual([{ path: 'metadata.name', before: 'Github Admins', after: 'GitHub Admin' }]);
+    expect(plan.unmanaged).toEqual([]);
+    expect(plan.blocked).toEqual([]);
+  });
+
+  it('renames and updates fields in one change', () => {
+    const input = emptyInput();
+    input.flows.live = [live(flow('Old', { enabled: true }), 'f1')];
+    input.flows.desired = [desired(flow('New', { enabled: false }), ['Something Else', 'old'])];
+    const plan = diff(input, openPolicy());
+    expect(plan.changes).toMatchObject([{ action: 'update', name: 'New', renamedFrom: 'Old' }]);
+    expect(plan.changes[0]!.fields.map((f) => f.path)).toEqual(['metadata.name', 'spec.enabled']);
+  });
+
+  it('never lets a previous name steal an object another entry is named for', () => {
+    const input = emptyInput();
+    input.flows.live = [live(flow('X'), 'fx')];
+    // The renaming entry comes first, so only matching current names first can keep X for its owner.
+    input.flows.desired = [desired(flow('Y'), ['X']), desired(flow('X'))];
+    const plan = diff(input, openPolicy());
+    expect(plan.changes.map((c) => `${c.action} ${c.name} ${c.renamedFrom ?? ''}`.trim())).toEqual(['create Y']);
+    expect(plan.noop.ApprovalFlow).toBe(1);
+  });
+
+  it('renames webhook channels and groups the same way', () => {
+    const input = emptyInput();
+    input.webhooks.live = [live(webhook('Old SIEM'), 'w1')];
+    input.webhooks.desired = [desired(webhook('SIEM'), ['Old SIEM'])];
+    input.groups.live = [live(group('Old Team'), 'g1')];
+    input.groups.desired = [desired(group('Team', { description: 'Old Team group' }), ['Old Team'])];
+    const plan = diff(input, openPolicy());
+    expect(plan.changes.map((c) => [c.kind, c.action, c.name, c.renamedFrom])).toEqual([
+      ['GroupAssignment', 'update', 'Team', 'Old Team'],
+      ['WebhookSubscription', 'update', 'SIEM', 'Old SIEM'],
+    ]);
+  });
+});
+
+describe('prune', () => {
+  it('reports live objects not in git as unmanaged when prune is off', () => {
+    const input = emptyInput();
+    input.flows.live = [live(flow('Keep'), 'f1'), live(flow('Stray'), 'f2')];
+    input.flows.desired = [desired(flow('Keep'))];
+    input.webhooks.live = [live(webhook('Old Hook'), 'w1')];
+    const plan = diff(input, defaultDeletionPolicy);
+    expect(plan.changes).toEqual([]);
+    expect(plan.unmanaged).toEqual([
+      { kind: 'ApprovalFlow', name: 'Stray', id: 'f2' },
+      { kind: 'WebhookSubscription', name: 'Old Hook', id: 'w1' },
+    ]);
+  });
+
+  it('deletes them when prune is on for their kind, and only for that kind', () => {
+    const input = emptyInput();
+    const stray = live(flow('Stray'), 'f2');
+    input.flows.live = [live(flow('Keep'), 'f1'), stray];
+    input.flows.desired = [desired(flow('Keep'))];
+    input.webhooks.live = [live(webhook('Old Hook'), 'w1'), live(webhook('Hook'), 'w2')];
+    input.webhooks.desired = [desired(webhook('Hook'))];
+    const plan = diff(input, openPolicy({ prune: { ApprovalFlow: true } }));
+    expect(plan.changes).toEqual([
+      { kind: 'ApprovalFlow', action: 'delete', name: 'Stray', id: 'f2', fields: expect.any(Array), before: stray.model.spec, liveFingerprint: stray.fingerprint },
+    ]);
+    expect(plan.changes[0]!.fields).toEqual([{ path: 'spec', before: stray.model.spec }]);
+    expect(plan.unmanaged).toEqual([{ kind: 'WebhookSubscription', name: 'Old Hook', id: 'w1' }]);
+    expect(plan.blocked).toEqual([]);
+  });
+
+  it('never prunes groups, and never lists live groups outside the repo as unmanaged', () => {
+    const input = emptyInput();
+    input.groups.live = [live(group('Managed'), 'g1'), live(group('Directory Only'), 'g2')];
+    input.groups.desired = [desired(group('Managed'))];
+    for (const policy of [defaultDeletionPolicy, openPolicy({ prune: { GroupAssignment: true } })]) {
+      const plan = diff(input, policy);
+      expect(plan.changes).toEqual([]);
+      expect(plan.unmanaged).toEqual([]);
+      expect(plan.blocked).toEqual([]);
+    }
+  });
+});
+
+describe('groups', () => {
+  it("refuses a missing group without create as the problem 'missing-group'", () => {
+    const input = emptyInput();
+    const entry = desired(group('Ghosts'));
+    input.groups.desired = [entry];
+    const plan = diff(input);
+    expect(plan.changes).toEqual([]);
+    expect(plan.problems).toEqual([{ code: 'missing-group', kind: 'GroupAssignment', name: 'Ghosts', source: entry.source, message: expect.stringContaining('spec.create: true') }]);
+    expect(isApplicable(plan)).toBe(false);
+  });
+
+  it('creates a missing group the repo marks create: true', () => {
+    const input = emptyInput();
+    input.groups.desired = [desired(group('New Team'))];
+    input.groups.creatable = new Set(['new team']);
+    const plan = diff(input);
+    expect(plan.problems).toEqual([]);
+    expect(plan.changes).toMatchObject([{ kind: 'GroupAssignment', action: 'create', name: 'New Team' }]);
+  });
+});
+
+describe('deletion guards', () => {
+  /** `count` live flows not in git beside one that is, so no kind is pruned to empty. */
+  function strays(count: number, names = (i: number) => `Stray ${i}`): DiffInput {
+    const input = emptyInput();
+    input.flows.desired = [desired(flow('Keep'))];
+    input.flows.live = [live(flow('Keep'), 'keep'), ...Array.from({ length: count }, (_, i) => live(flow(names(i)), `f${i}`))];
+    return input;
+  }
+
+  it('blocks every deletion when there are more than maxDeletions, saying why', () => {
+    const plan = diff(strays(3), openPolicy({ maxDeletions: 2 }));
+    expect(plan.changes.filter((c) => c.action === 'delete')).toHaveLength(3);
+    expect(plan.blocked).toEqual(
+      [0, 1, 2].map((i) => ({ kind: 'ApprovalFlow', name: `Stray ${i}`, id: `f${i}`, reason: 'the plan deletes 3 objects; guards.maxDeletions allows 2' })),
+    );
+    expect(isApplicable(plan)).toBe(false);
+  });
+
+  it('allows exactly maxDeletions', () => {
+    expect(diff(strays(2), openPolicy({ maxDeletions: 2 })).blocked).toEqual([]);
+  });
+
+  it('counts maxDeletions across kinds', () => {
+    const input = strays(1);
+    input.webhooks.desired = [desired(webhook('Hook'))];
+    input.webhooks.live = [live(webhook('Hook'), 'w0'), live(webhook('Old'), 'w1')];
+    const plan = diff(input, openPolicy({ maxDeletions: 1 }));
+    expect(plan.blocked.map((b) => b.name).sort()).toEqual(['Old', 'Stray 0']);
+  });
+
+  it('blocks every deletion of a kind over maxDeletionPercent, saying why', () => {
+    const plan = diff(strays(2), openPolicy({ maxDeletionPercent: 50 }));
+    expect(plan.blocked).toEqual([
+      { kind: 'ApprovalFlow', name: 'Stray 0', id: 'f0', reason: 'the plan deletes 2 of 3 live ApprovalFlow objects (67%); guards.maxDeletionPercent allows 50%' },
+      { kind: 'ApprovalFlow', name: 'Stray 1', id: 'f1', reason: 'the plan deletes 2 of 3 live ApprovalFlow objects (67%); guards.maxDeletionPercent allows 50%' },
+    ]);
+  });
+
+  it('allows exactly maxDeletionPercent', () => {
+    expect(diff(strays(1), openPolicy({ maxDeletionPercent: 50 })).blocked).toEqual([]);
+  });
+
+  it('blocks a deletion whose name matches a protected glob, ignoring case, and names the pattern', () => {
+    const plan = diff(strays(3, (i) => ['Prod Admin', 'prod readonly', 'Dev'][i]!), openPolicy({ protected: ['Prod*'] }));
+    expect(plan.blocked).toEqual([
+      { kind: 'ApprovalFlow', name: 'Prod Admin', id: 'f0', reason: '"Prod Admin" matches the protected pattern "Prod*"' },
+      { kind: 'ApprovalFlow', name: 'prod readonly', id: 'f1', reason: '"prod readonly" matches the protected pattern "Prod*"' },
+    ]);
+    expect(isApplicable(plan)).toBe(false);
+  });
+
+  it('lists a deletion once, with every guard that stops it', () => {
+    const plan = diff(strays(2, (i) => `Prod ${i}`), openPolicy({ protected: ['Prod*'], maxDeletions: 1 }));
+    expect(plan.blocked.filter((b) => b.name === 'Prod 0').map((b) => b.reason)).toEqual([
+      '"Prod 0" matches the protected pattern "Prod*"; the plan deletes 2 objects; guards.maxDeletions allows 1',
+    ]);
+  });
+
+  it('refuses to prune a kind to empty however wide the limits are', () => {
+    const input = emptyInput();
+    input.flows.live = [live(flow('A'), 'f1'), live(flow('B'), 'f2')];
+    const plan = diff(input, openPolicy());
+    expect(plan.changes.map((c) => c.action)).toEqual(['delete', 'delete']);
+    expect(plan.blocked).toEqual([
+      { kind: 'ApprovalFlow', name: 'A', id: 'f1', reason: 'the repo declares no ApprovalFlow and the plan would delete all 2 live ones; refusing to prune to empty' },
+      { kind: 'ApprovalFlow', name: 'B', id: 'f2', reason: 'the repo declares no ApprovalFlow and the plan would delete all 2 live ones; refusing to prune to empty' },
+    ]);
+  });
+
+  it('applies the default guards: prune off, at most 5 deletions and 25% of a kind', () => {
+    expect(defaultDeletionPolicy).toEqual({ prune: {}, maxDeletions: 5, maxDeletionPercent: 25, protected: [] });
+    const plan = diff(strays(1), { ...defaultDeletionPolicy, prune: { ApprovalFlow: true } });
+    expect(plan.blocked.map((b) => b.reason)).toEqual(['the plan deletes 1 of 2 live ApprovalFlow objects (50%); guards.maxDeletionPercent allows 25%']);
+  });
+});
+
+describe('unknown live lists', () => {
+  it('plans nothing for a kind whose live list is unknown, and says so', () => {
+    const input = emptyInput();
+    input.flows.desired = [desired(flow('New'))];
+    input.flows.live = 'unknown';
+    input.webhooks.live = [live(webhook('Stray'), 'w1')];
+    const plan = diff(input, openPolicy({ prune: {} }));
+    expect(plan.changes).toEqual([]);
+    expect(plan.unmanaged).toEqual([{ kind: 'WebhookSubscription', name: 'Stray', id: 'w1' }]);
+    expect(plan.unknown).toEqual(['ApprovalFlow']);
+    expect(plan.noop.ApprovalFlow).toBe(0);
+    expect(isApplicable(plan)).toBe(false);
+  });
+
+  it('never treats an unknown list as empty: nothing is pruned or created for it', () => {
+    const input = emptyInput();
+    input.webhooks.desired = [desired(webhook('Hook'))];
+    input.webhooks.live = 'unknown';
+    input.groups.desired = [desired(group('Ghosts'))];
+    input.groups.live = 'unknown';
+    input.settings.desired = desired(settings({ resourceRequests: false }), [], 'settings');
+    input.settings.live = 'unknown';
+    const plan = diff(input, openPolicy());
+    expect(plan.changes).toEqual([]);
+    expect(plan.unmanaged).toEqual([]);
+    expect(plan.blocked).toEqual([]);
+    expect(plan.problems).toEqual([]);
+    expect([...plan.unknown].sort()).toEqual(['AccessRequestSettings', 'GroupAssignment', 'WebhookSubscription']);
+  });
+});
+
+describe('ambiguous live names', () => {
+  it('reports two live objects with the same name as a problem naming both ids', () => {
+    const input = emptyInput();
+    const entry = desired(flow('Twin'));
+    input.flows.desired = [entry];
+    input.flows.live = [live(flow('Twin'), 'f1'), live(flow('TWIN'), 'f2')];
+    const plan = diff(input);
+    expect(plan.problems).toEqual([
+      { code: 'ambiguous-live-name', kind: 'ApprovalFlow', name: 'Twin', source: entry.source, message: expect.stringMatching(/2 live ApprovalFlow objects are named "Twin" \(ids f1, f2\)/) },
+    ]);
+    expect(isApplicable(plan)).toBe(false);
+  });
+});
+
+describe('ordering', () => {
+  it('orders groups, channels, flows, settings, then flow deletions, then channel deletions', () => {
+    const input = emptyInput();
+    input.flows.desired = [desired(flow('B Flow')), desired(flow('A Flow', { enabled: false })), desired(flow('Keep'))];
+    input.flows.live = [live(flow('A Flow'), 'f-a'), live(flow('Keep'), 'f-keep'), live(flow('Z Old Flow'), 'f-z')];
+    input.webhooks.desired = [desired(webhook('New Hook')), desired(webhook('Keep Hook'))];
+    input.webhooks.live = [live(webhook('Keep Hook'), 'w-keep'), live(webhook('Old Hook'), 'w-old')];
+    input.groups.desired = [desired(group('New Team')), desired(group('Team', { description: 'changed' }))];
+    input.groups.live = [live(group('Team'), 'g1')];
+    input.groups.creatable = new Set(['new team']);
+    input.settings.desired = desired(settings({ exposeApprovalProgress: true }), [], 'settings');
+    expect(actions(input)).toEqual([
+      'create GroupAssignment New Team',
+      'update GroupAssignment Team',
+      'create WebhookSubscription New Hook',
+      'update ApprovalFlow A Flow',
+      'create ApprovalFlow B Flow',
+      'update AccessRequestSettings settings',
+      'delete ApprovalFlow Z Old Flow',
+      'delete WebhookSubscription Old Hook',
+    ]);
+  });
+
+  it('orders the same way whatever order the input lists things in', () => {
+    const build = (reverse: boolean): DiffInput => {
+      const input = emptyInput();
+      const flows = [desired(flow('C')), desired(flow('a')), desired(flow('B'))];
+      const hooks = [desired(webhook('Y')), desired(webhook('x'))];
+      input.flows.desired = reverse ? flows.reverse() : flows;
+      input.webhooks.desired = reverse ? hooks.reverse() : hooks;
+      return input;
+    };
+    expect(actions(build(false))).toEqual(['create WebhookSubscription x', 'create WebhookSubscription Y', 'create ApprovalFlow a', 'create ApprovalFlow B', 'create ApprovalFlow C']);
+    expect(actions(build(true))).toEqual(actions(build(false)));
+  });
+});
+
+describe('purity', () => {
+  function busyInput(): DiffInput {
+    const input = emptyInput();
+    input.flows.desired = [desired(flow('New', { enabled: false }), ['Old']), desired(flow('Fresh'))];
+    input.flows.live = [live(flow('Old'), 'f1'), live(flow('Stray'), 'f2'), live(flow('Prod'), 'f3')];
+    input.webhooks.desired = [desired(webhook('Hook', 'changed'))];
+    input.webhooks.live = [live(webhook('Hook'), 'w1')];
+    input.groups.desired = [desired(group('Ghosts'))];
+    input.settings.desired = desired(settings({ resourceRequests: false }), [], 'settings');
+    input.problems = [{ code: 'unknown-user', message: 'user "x" does not exist' }];
+    input.warnings = [{ code: 'missing-secret', message: 'environment variable X is not set' }];
+    return input;
+  }
+
+  it('returns deep-equal plans for the same input and does not mutate it', () => {
+    const input = busyInput();
+    const copy = structuredClone(input);
+    const policy = openPolicy({ protected: ['Prod'], maxDeletions: 1 });
+    const policyCopy = structuredClone(policy);
+    const first = diff(input, policy);
+    const second = diff(input, policy);
+    expect(second).toEqual(first);
+    expect(input).toEqual(copy);
+    expect(policy).toEqual(policyCopy);
+    expect(first.problems).not.toBe(input.problems);
+    expect(first.warnings).not.toBe(input.warnings);
+    expect(first.problems).toEqual([...input.problems, expect.objectContaining({ code: 'missing-group' })]);
+    // Mutating the plan must not reach back into the input either.
+    first.warnings.push({ code: 'x', message: 'x' });
+    expect(input.warnings).toHaveLength(1);
+  });
+});
+
+describe('ambiguous live names', () => {
+  it('neither creates a third object nor deletes the two when a live name is ambiguous', () => {
+    const input = emptyInput();
+    input.flows.desired = [desired(flow('Twin')), desired(flow('Other'))];
+    input.flows.live = [live(flow('Twin'), 'f1'), live(flow('TWIN'), 'f2'), live(flow('Other'), 'f3')];
+    const plan = diff(input, openPolicy());
+    expect(plan.problems.map((p) => p.code)).toEqual(['ambiguous-live-name']);
+    expect(plan.changes.map((c) => `${c.action} ${c.name}`)).toEqual([]);
+  });
+});
