@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { loadConfig } from '../src/config/load.js';
-import { JumpCloudClient } from '../src/jumpcloud/client.js';
 import type { FlowModel } from '../src/jumpcloud/mapping.js';
 import { makePlan } from '../src/pipeline/make-plan.js';
 import { diff, type DiffInput } from '../src/plan/diff.js';
@@ -40,44 +39,81 @@ spec:
 `;
 }
 
-async function noopPlan(flows: number): Promise<void> {
+export interface BenchOrg {
+  dir: string;
+  config: string;
+  sandbox: Awaited<ReturnType<typeof startSandbox>>;
+  close(): Promise<void>;
+}
+
+/** A sandbox on disk holding `flows` flows, and a config repo that matches it exactly (a no-op plan). */
+export async function benchOrg(flows: number): Promise<BenchOrg> {
   const dir = await mkdtemp(join(tmpdir(), 'accessctl-bench-plan-'));
   const sandbox = await startSandbox({ dbPath: join(dir, 'bench.db'), port: 0, seed: loadSeed(seedPath), clock: new SandboxClock(), log: () => {} });
-  try {
-    const { store } = sandbox;
-    const orgId = (store.db.prepare('SELECT id FROM orgs').get() as { id: string }).id;
-    const groupId = (name: string): string => (store.db.prepare('SELECT id FROM user_groups WHERE name = ?').get(name) as { id: string }).id;
-    const actor: Actor = { orgId, id: 'bench', type: 'admin', email: 'bench@example.com' };
-    const config = join(dir, 'config');
-    await mkdir(join(config, 'flows'), { recursive: true });
-    store.transaction(() => {
-      for (let i = 0; i < flows; i++) {
-        createFlow(store, actor, {
-          name: `Bench flow ${i}`,
-          description: `Benchmark flow ${i}`,
-          category: 'Application',
-          resourceType: 'user_group',
-          resourceId: groupId('GitHub Admins'),
-          visibleTo: [groupId('Engineering Admin')],
-          approvalType: 'manual',
-          approverRequirement: 'any',
-          nonAdminApproval: true,
-          status: 'active',
-          approverResources: [
-            { resourceType: 'manager', resourceOrder: 0 },
-            { resourceType: 'user_group', resourceId: groupId('Security Leads'), resourceOrder: 1 },
-          ],
-          timeBasedAccess: true,
-          ttlConfig: 'TTL_CONFIG_FIXED_DURATION',
-          fixedDuration: 'P7D',
-        });
-      }
-    });
-    for (let i = 0; i < flows; i++) await writeFile(join(config, 'flows', `flow-${i}.yaml`), flowYaml(i));
-    // The groups the flows use are declared, as in a real repo (and as in examples/access).
-    const groups = ['GitHub Admins', 'Engineering Admin', 'Security Leads'];
-    await writeFile(join(config, 'groups.yaml'), groups.map((g) => `---\napiVersion: accessctl/v1\nkind: GroupAssignment\nmetadata: {name: ${g}}\nspec: {}\n`).join(''));
+  const { store } = sandbox;
+  const orgId = (store.db.prepare('SELECT id FROM orgs').get() as { id: string }).id;
+  const groupId = (name: string): string => (store.db.prepare('SELECT id FROM user_groups WHERE name = ?').get(name) as { id: string }).id;
+  const actor: Actor = { orgId, id: 'bench', type: 'admin', email: 'bench@example.com' };
+  const config = join(dir, 'config');
+  await mkdir(join(config, 'flows'), { recursive: true });
+  store.transaction(() => {
+    for (let i = 0; i < flows; i++) {
+      createFlow(store, actor, {
+        name: `Bench flow ${i}`,
+        description: `Benchmark flow ${i}`,
+        category: 'Application',
+        resourceType: 'user_group',
+        resourceId: groupId('GitHub Admins'),
+        visibleTo: [groupId('Engineering Admin')],
+        approvalType: 'manual',
+        approverRequirement: 'any',
+        nonAdminApproval: true,
+        status: 'active',
+        approverResources: [
+          { resourceType: 'manager', resourceOrder: 0 },
+          { resourceType: 'user_group', resourceId: groupId('Security Leads'), resourceOrder: 1 },
+        ],
+        timeBasedAccess: true,
+        ttlConfig: 'TTL_CONFIG_FIXED_DURATION',
+        fixedDuration: 'P7D',
+      });
+    }
+  });
+  for (let i = 0; i < flows; i++) await writeFile(join(config, 'flows', `flow-${i}.yaml`), flowYaml(i));
+  // The groups the flows use are declared, as in a real repo (and as in examples/access).
+  const groups = ['GitHub Admins', 'Engineering Admin', 'Security Leads'];
+  await writeFile(join(config, 'groups.yaml'), groups.map((g) => `---\napiVersion: accessctl/v1\nkind: GroupAssignment\nmetadata: {name: ${g}}\nspec: {}\n`).join(''));
+  return {
+    dir,
+    config,
+    sandbox,
+    close: async () => {
+      await sandbox.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
 
+/** The list requests a no-op plan needs, sent bare with undici: the floor plan and reconcile are held to. */
+export async function bareListRequests(url: string, apiKey: string): Promise<void> {
+  const lists = ['/api/v2/usergroups', '/api/applications', '/api/v2/approvalflows', '/api/v2/notifications/webhook/channels'];
+  await Promise.all(
+    lists.map(async (path) => {
+      for (let skip = 0; ; skip += 100) {
+        const response = await request(`${url}${path}?limit=100&skip=${skip}&sort=_id`, { headers: { 'x-api-key': apiKey } });
+        const body = (await response.body.json()) as unknown[] | { results: unknown[] };
+        const page = Array.isArray(body) ? body : body.results;
+        if (page.length < 100) break;
+      }
+    }),
+  );
+  await (await request(`${url}/api/v2/approvalflowsettings`, { headers: { 'x-api-key': apiKey } })).body.json();
+}
+
+async function noopPlan(flows: number): Promise<void> {
+  const org = await benchOrg(flows);
+  const { sandbox, config } = org;
+  try {
     const env = { JUMPCLOUD_API_KEY: sandbox.adminKey, JUMPCLOUD_API_URL: sandbox.url };
     const unthrottled = { rateLimit: { perSecond: 1e9, burst: 1e9 } };
     let calls = 0;
@@ -92,22 +128,7 @@ async function noopPlan(flows: number): Promise<void> {
     });
     if (changes !== 0) throw new Error(`the bench plan is not a no-op: ${changes} changes`);
     // The floor: the same list requests, bare.
-    const client = new JumpCloudClient({ baseUrl: sandbox.url, apiKey: sandbox.adminKey, ...unthrottled });
-    const lists = ['/api/v2/usergroups', '/api/applications', '/api/v2/approvalflows', '/api/v2/notifications/webhook/channels'];
-    const floorSeconds = await fastest(3, async () => {
-      await Promise.all(
-        lists.map(async (path) => {
-          for (let skip = 0; ; skip += 100) {
-            const response = await request(`${sandbox.url}${path}?limit=100&skip=${skip}&sort=_id`, { headers: { 'x-api-key': sandbox.adminKey } });
-            const body = (await response.body.json()) as unknown[] | { results: unknown[] };
-            const page = Array.isArray(body) ? body : body.results;
-            if (page.length < 100) break;
-          }
-        }),
-      );
-      await (await request(`${sandbox.url}/api/v2/approvalflowsettings`, { headers: { 'x-api-key': sandbox.adminKey } })).body.json();
-    });
-    await client.close();
+    const floorSeconds = await fastest(3, () => bareListRequests(sandbox.url, sandbox.adminKey));
     const budget = Math.ceil(flows / 100) + 10;
     const fmt = (s: number): string => `${(s * 1000).toFixed(0)} ms`;
     const reading = Math.max(planSeconds - loadSeconds, 1e-9);
@@ -117,8 +138,7 @@ async function noopPlan(flows: number): Promise<void> {
         `floor (the same list requests, bare undici) ${fmt(floorSeconds)}; ratio floor/(read + diff) ${(floorSeconds / reading).toFixed(2)}`,
     );
   } finally {
-    await sandbox.close();
-    await rm(dir, { recursive: true, force: true });
+    await org.close();
   }
 }
 
@@ -151,6 +171,7 @@ async function diffAlone(objects: number): Promise<void> {
     settings: { desired: undefined, live: 'unknown' },
     problems: [],
     warnings: [],
+    references: { groups: {}, users: {}, applications: {} },
   };
   const seconds = await fastest(3, async () => {
     const plan = diff(input);

@@ -2,7 +2,10 @@
 // become messages and exit codes. Commands themselves stay thin.
 import { Command, CommanderError } from 'commander';
 import { AccessctlError, formatLocation } from '../errors.js';
+import { applyCommand } from './apply.js';
 import { exportCommand } from './export.js';
+import { reconcileCommand } from './reconcile.js';
+import { upCommand } from './up.js';
 import { planCommand } from './plan.js';
 import { validateCommand } from './validate.js';
 import { packageVersion } from './version.js';
@@ -17,7 +20,10 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   program.addCommand(validateCommand());
   program.addCommand(planCommand());
+  program.addCommand(applyCommand());
   program.addCommand(exportCommand());
+  program.addCommand(reconcileCommand());
+  program.addCommand(upCommand());
   program.addCommand(sandboxCommand());
   // addCommand does not pass settings down; subcommands need the same error handling and output.
   for (const command of program.commands) command.copyInheritedSettings(program);

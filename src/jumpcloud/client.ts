@@ -106,7 +106,12 @@ export class JumpCloudClient {
     return this.baseUrl;
   }
 
+  private closed = false;
+
+  /** Closes the keep-alive connections; closing twice is harmless. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 

@@ -182,6 +182,12 @@ export interface UnknownReference {
  */
 export class NameResolver {
   readonly unknown: UnknownReference[] = [];
+  /** The live id of every name resolved so far, by the name the model uses. */
+  readonly ids: { groups: Record<string, string>; users: Record<string, string>; applications: Record<string, string> } = {
+    groups: {},
+    users: {},
+    applications: {},
+  };
 
   constructor(
     private readonly index: DirectoryIndex,
@@ -193,7 +199,10 @@ export class NameResolver {
 
   group(name: string, path: ReferencePath): string {
     const live = this.index.group(name);
-    if (live) return live.name;
+    if (live) {
+      this.ids.groups[live.name] = live.id;
+      return live.name;
+    }
     const planned = this.groupsToCreate.get(nameKey(name));
     if (planned !== undefined) return planned;
     this.unknown.push({ what: 'group', name, path });
@@ -202,14 +211,20 @@ export class NameResolver {
 
   user(handle: string, path: ReferencePath): string {
     const live = this.index.user(handle);
-    if (live) return live.name;
+    if (live) {
+      this.ids.users[live.name] = live.id;
+      return live.name;
+    }
     this.unknown.push({ what: 'user', name: handle, path });
     return handle;
   }
 
   application(name: string, path: ReferencePath): string {
     const live = this.index.application(name);
-    if (live) return live.name;
+    if (live) {
+      this.ids.applications[live.name] = live.id;
+      return live.name;
+    }
     this.unknown.push({ what: 'application', name, path });
     return name;
   }

@@ -19,6 +19,8 @@ export interface PlanRunOptions {
   /** Overrides for tests: a prepared client. */
   client?: JumpCloudClient;
   clientOptions?: Partial<ClientOptions>;
+  /** Flag overrides of the project's deletion policy (--prune, --max-deletions). */
+  adjustPolicy?: (policy: DeletionPolicy) => DeletionPolicy;
 }
 
 export type PlanRun =
@@ -63,5 +65,6 @@ export async function makePlan(options: PlanRunOptions): Promise<PlanRun> {
   });
   const env = options.env ?? process.env;
   const input = prepareDiffInput(desired, live, (name) => env[name]);
-  return { ok: true, config, plan: diff(input, deletionPolicy(desired)), client };
+  const policy = options.adjustPolicy ? options.adjustPolicy(deletionPolicy(desired)) : deletionPolicy(desired);
+  return { ok: true, config, plan: diff(input, policy), client };
 }

@@ -5,13 +5,15 @@ import { nameKey, matchingPattern } from '../config/names.js';
 import type { SourceLocation } from '../errors.js';
 import type { FlowModel, GroupModel, SettingsModel, WebhookModel } from '../jumpcloud/mapping.js';
 import { fieldChanges } from './field-diff.js';
-import { PLAN_FORMAT_VERSION, type Blocked, type Change, type ManagedKind, type Plan, type PlanProblem, type Unmanaged } from './plan.js';
+import { PLAN_FORMAT_VERSION, type Blocked, type Change, type ManagedKind, type Plan, type PlanProblem, type References, type Unmanaged } from './plan.js';
 
 export interface DesiredEntry<M> {
   name: string;
   previousNames: readonly string[];
   model: M;
   source: SourceLocation;
+  /** The spec as written, carried into the change when apply needs it (webhooks' secret references). */
+  config?: unknown;
 }
 
 export interface LiveEntry<M> {
@@ -39,6 +41,7 @@ export interface DiffInput {
   /** Problems found while preparing the input (unknown references, missing secrets). */
   problems: PlanProblem[];
   warnings: PlanProblem[];
+  references: References;
 }
 
 export interface DeletionPolicy {
@@ -119,7 +122,15 @@ function diffKind<M extends Model>(
     if (ambiguous.has(desired)) continue;
     const match = matches.get(desired);
     if (!match) {
-      result.changes.push({ kind, action: 'create', name: desired.name, fields: fieldChanges(undefined, desired.model.spec, ['spec']), after: desired.model.spec, source: desired.source });
+      result.changes.push({
+        kind,
+        action: 'create',
+        name: desired.name,
+        fields: fieldChanges(undefined, desired.model.spec, ['spec']),
+        after: desired.model.spec,
+        source: desired.source,
+        ...(desired.config === undefined ? {} : { config: desired.config }),
+      });
       continue;
     }
     const fields = [...fieldChanges(match.live.model.spec, desired.model.spec, ['spec']), ...extraFields(desired.model, match.live.model)];
@@ -139,6 +150,7 @@ function diffKind<M extends Model>(
       after: desired.model.spec,
       source: desired.source,
       liveFingerprint: match.live.fingerprint,
+      ...(desired.config === undefined ? {} : { config: desired.config }),
     };
     if (renamed) change.renamedFrom = match.live.name;
     result.changes.push(change);
@@ -270,6 +282,7 @@ export function diff(input: DiffInput, policy: DeletionPolicy = defaultDeletionP
     unknown,
     problems,
     warnings: [...input.warnings],
+    references: input.references,
   };
 }
 

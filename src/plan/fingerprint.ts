@@ -17,3 +17,13 @@ function stable(value: unknown): unknown {
 export function fingerprintOf(value: unknown): string {
   return `sha256:${createHash('sha256').update(JSON.stringify(stable(value))).digest('hex')}`;
 }
+
+/** The fingerprint of a live user group together with its application associations (when managed). */
+export function groupFingerprint(group: unknown, applicationIds: readonly string[] | undefined): string {
+  return fingerprintOf({ group, applicationIds: applicationIds ? [...applicationIds].sort() : null });
+}
+
+/** The fingerprint of a live webhook channel together with its event subscriptions. */
+export function channelFingerprint(channel: unknown, eventTypes: readonly string[]): string {
+  return fingerprintOf({ channel, events: [...eventTypes].sort() });
+}

@@ -23,7 +23,7 @@ import {
 } from '../jumpcloud/mapping.js';
 import type { WireChannel } from '../jumpcloud/wire.js';
 import type { DesiredEntry, DiffInput, LiveEntry } from './diff.js';
-import { fingerprintOf } from './fingerprint.js';
+import { channelFingerprint, fingerprintOf, groupFingerprint } from './fingerprint.js';
 import type { ManagedKind, PlanProblem } from './plan.js';
 
 /** The settings record has no id of its own; this names it in plans. */
@@ -103,7 +103,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
         id: group.id,
         name: group.name,
         model: groupFromWire(group, applicationIds, index, spec),
-        fingerprint: fingerprintOf({ group, applicationIds: applicationIds ? [...applicationIds].sort() : null }),
+        fingerprint: groupFingerprint(group, applicationIds),
       });
     }
     if (associationsKnown) liveGroups = groups;
@@ -146,7 +146,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
         message: match ? `${report.message}; the channel's secrets were not compared` : `${report.message}; apply needs it to create the channel`,
       });
     }
-    return entry(declared.name, declared.object.metadata.previousNames, prepared.model, declared.source);
+    return { ...entry(declared.name, declared.object.metadata.previousNames, prepared.model, declared.source), config: declared.object.spec };
   });
   const liveWebhooks: LiveEntry<WebhookModel>[] | 'unknown' =
     live.channels.status === 'ok' && live.settings.status === 'ok'
@@ -154,7 +154,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
           id: channel.id,
           name: channel.name,
           model: webhookFromWire(channel, eventsByChannel.get(channel.id) ?? []),
-          fingerprint: fingerprintOf({ channel, events: [...(eventsByChannel.get(channel.id) ?? [])].sort() }),
+          fingerprint: channelFingerprint(channel, eventsByChannel.get(channel.id) ?? []),
         }))
       : 'unknown';
 
@@ -174,5 +174,6 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
     },
     problems,
     warnings,
+    references: names.ids,
   };
 }

@@ -37,6 +37,15 @@ export interface Change {
   source?: SourceLocation;
   /** A digest of the live object as planned; apply refuses to touch it if the digest changed. */
   liveFingerprint?: string;
+  /** For webhooks: the spec as written in git, whose secret references apply reads from the environment. */
+  config?: unknown;
+}
+
+/** Live ids of the names the changes use, so a saved plan applies without resolving names again. */
+export interface References {
+  groups: Record<string, string>;
+  users: Record<string, string>;
+  applications: Record<string, string>;
 }
 
 export interface Unmanaged {
@@ -79,6 +88,7 @@ export interface Plan {
   problems: PlanProblem[];
   /** Things worth knowing that do not stop the plan, such as secrets not compared. */
   warnings: PlanProblem[];
+  references: References;
 }
 
 export function hasChanges(plan: Plan): boolean {

@@ -81,6 +81,7 @@ export function emptyInput(): DiffInput {
     settings: { desired: undefined, live: live(settings(), 'settings') },
     problems: [],
     warnings: [],
+    references: { groups: {}, users: {}, applications: {} },
   };
 }
 

@@ -1,0 +1,118 @@
+// `accessctl apply [DIR | plan.json]`: makes the platform match the config. A directory is planned
+// fresh; a saved plan is applied only if nothing it touches changed since it was made.
+import { stat } from 'node:fs/promises';
+import { Command, InvalidArgumentError } from 'commander';
+import { applyPlan, type ApplyResult } from '../apply/apply.js';
+import { readSavedPlan } from '../apply/saved-plan.js';
+import { findStaleChanges } from '../apply/staleness.js';
+import { sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { renderDiagnostics } from '../diagnostics/render.js';
+import { emptyDesiredState } from '../config/desired.js';
+import { AccessctlError, formatLocation, usageError } from '../errors.js';
+import { JumpCloudClient } from '../jumpcloud/client.js';
+import { makeClient, makePlan } from '../pipeline/make-plan.js';
+import { isApplicable, type Plan } from '../plan/plan.js';
+import { printable } from '../plan/printable.js';
+import { renderText } from '../plan/render-text.js';
+import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
+
+interface ApplyFlags extends TargetFlags {
+  dryRun: boolean;
+  prune: boolean;
+  maxDeletions?: number;
+  concurrency: number;
+}
+
+function count(name: string): (value: string) => number {
+  return (value: string) => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number`);
+    return Number(value);
+  };
+}
+
+function refuseUnapplicable(plan: Plan): void {
+  if (isApplicable(plan)) return;
+  const reasons = [
+    ...plan.problems.map((p) => `${p.source ? `${formatLocation(p.source)}: ` : ''}${p.message}`),
+    ...plan.blocked.map((b) => `${b.kind} "${b.name}": ${b.reason}`),
+    ...plan.unknown.map((kind) => `${kind}: the live list could not be read`),
+  ];
+  throw new AccessctlError('conflict', `nothing was applied:\n  ${reasons.map(printable).join('\n  ')}`);
+}
+
+function report(result: ApplyResult): string {
+  const lines = result.results
+    .filter((r) => r.status !== 'applied')
+    .map((r) => `  ${r.status === 'failed' ? '✗' : '-'} ${r.change.action} ${r.change.kind} "${printable(r.change.name)}": ${printable(r.error?.message ?? r.status)}`);
+  return [`Apply: ${result.applied} applied, ${result.failed} failed, ${result.skipped} skipped.`, ...lines, ''].join('\n');
+}
+
+export function applyCommand(): Command {
+  const command = new Command('apply')
+    .description('make the platform match the config (a directory, or a plan saved with `plan --out`)')
+    .argument('[source]', 'the config directory, or a saved plan.json', '.')
+    .option('--dry-run', 'print the plan and change nothing', false)
+    .option('--prune', 'delete live objects that are not in git, for every kind that can be pruned', false)
+    .option('--max-deletions <n>', 'override guards.maxDeletions for this run', count('--max-deletions'))
+    .option('--concurrency <n>', 'changes in flight at once within a phase', count('--concurrency'), 4);
+  return withTargetOptions(command).action(async (source: string, flags: ApplyFlags) => {
+    if (flags.concurrency < 1) throw usageError('--concurrency must be at least 1', '--concurrency');
+    const isFile = await stat(source).then((s) => s.isFile() && source.endsWith('.json')).catch(() => false);
+    let plan: Plan;
+    let client: JumpCloudClient;
+    if (isFile) {
+      plan = await readSavedPlan(source);
+      if (flags.prune || flags.maxDeletions !== undefined) throw usageError('--prune and --max-deletions apply when planning; plan again with them', '--prune');
+      if (flags.target !== undefined && flags.target.replace(/\/+$/, '') !== plan.target) {
+        throw usageError(`the plan was made against ${plan.target}, not ${flags.target}`, '--target');
+      }
+      client = makeClient(emptyDesiredState(), { target: plan.target, clientOptions: clientOverrides(flags) });
+    } else {
+      const run = await makePlan({
+        dir: source,
+        target: flags.target,
+        clientOptions: clientOverrides(flags),
+        adjustPolicy: (policy) => ({
+          ...policy,
+          prune: flags.prune ? { ApprovalFlow: true, WebhookSubscription: true } : policy.prune,
+          maxDeletions: flags.maxDeletions ?? policy.maxDeletions,
+        }),
+      });
+      if (!run.ok) {
+        const diagnostics = { files: run.config.files, objects: run.config.objects, diagnostics: sortDiagnostics(run.config.diagnostics) };
+        process.stdout.write(renderDiagnostics('text', diagnostics, (file) => run.config.sources.get(file)?.displayText));
+        throw new AccessctlError('config-invalid', 'the config is invalid', { exitCode: 1 });
+      }
+      plan = run.plan;
+      client = run.client;
+    }
+    try {
+      process.stdout.write(renderText(plan));
+      refuseUnapplicable(plan);
+      if (flags.dryRun || plan.changes.length === 0) return;
+      if (isFile) {
+        const stale = await findStaleChanges(plan, client);
+        if (stale.length > 0) {
+          const names = stale.map((s) => `  ${printable(s.reason)}`).join('\n');
+          throw new AccessctlError('conflict', `the saved plan is stale; nothing was applied:\n${names}\nRun \`accessctl plan --out\` again.`);
+        }
+      }
+      const progress = process.stderr.isTTY;
+      const result = await applyPlan(plan, {
+        client,
+        secrets: (name) => process.env[name],
+        concurrency: flags.concurrency,
+        onResult: (_result, done, total) => {
+          if (progress) process.stderr.write(`\r${done}/${total} changes`);
+        },
+      });
+      if (progress) process.stderr.write('\n');
+      process.stdout.write(report(result));
+      if (result.failed > 0 || result.skipped > 0) {
+        throw new AccessctlError('platform', `${result.failed + result.skipped} of ${plan.changes.length} changes did not apply; see above`);
+      }
+    } finally {
+      await client.close();
+    }
+  });
+}

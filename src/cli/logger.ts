@@ -1,0 +1,14 @@
+// The reconciler's log: pino JSON on stderr, human-readable on a terminal, with API keys, tokens
+// and auth headers redacted wherever they appear in a log object.
+import { pino, type Logger } from 'pino';
+
+export function createLogger(level: string = process.env['ACCESSCTL_LOG_LEVEL'] ?? 'info'): Logger {
+  const redact = {
+    paths: ['apiKey', '*.apiKey', 'headers["x-api-key"]', '*.headers["x-api-key"]', 'headers.authorization', '*.headers.authorization', 'token', '*.token', 'secret', '*.secret'],
+    censor: '[redacted]',
+  };
+  if (process.stderr.isTTY) {
+    return pino({ level, redact, transport: { target: 'pino-pretty', options: { destination: 2, colorize: true, ignore: 'pid,hostname' } } });
+  }
+  return pino({ level, redact }, pino.destination(2));
+}

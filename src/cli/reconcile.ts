@@ -1,0 +1,87 @@
+// `accessctl reconcile [DIR | --repo URL]`: keeps the platform matching the config, every interval
+// or --once, from a directory or a git branch, with drift policy, events, a lock and /metrics.
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { emptyDesiredState } from '../config/desired.js';
+import { usageError } from '../errors.js';
+import { makeClient } from '../pipeline/make-plan.js';
+import { GitSource } from '../reconcile/git-source.js';
+import type { ConfigSource } from '../reconcile/loop.js';
+import { runReconciler } from '../reconcile/reconciler.js';
+import { parseInterval } from '../reconcile/schedule.js';
+import { createLogger } from './logger.js';
+import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
+
+interface ReconcileFlags extends TargetFlags {
+  repo?: string;
+  branch: string;
+  path: string;
+  interval: string;
+  once: boolean;
+  listen: string;
+  events: string[];
+  stateDir: string;
+  allowHistoryRewrite: boolean;
+  lock: 'wait' | 'fail';
+}
+
+/** Aborts on the first SIGTERM or SIGINT, so the run in flight can finish and the process exit 0. */
+export function stopSignal(onStop: (signal: string) => void): AbortSignal {
+  const controller = new AbortController();
+  const stop = (signal: NodeJS.Signals): void => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    onStop(signal);
+    controller.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return controller.signal;
+}
+
+export function reconcileCommand(): Command {
+  const command = new Command('reconcile')
+    .description('apply the config on an interval, correcting drift and emitting events')
+    .argument('[dir]', 'the config directory (without --repo)')
+    .option('--repo <url>', 'a git repository to reconcile from (cloned into the state directory)')
+    .option('--branch <name>', 'the branch to follow with --repo', 'main')
+    .option('--path <dir>', 'the config directory inside the repository', '.')
+    .option('--interval <duration>', 'time between runs, with ±10% jitter (30s, 5m, 1h)', '5m')
+    .option('--once', 'run once and exit (for cron and CI)', false)
+    .option('--listen <host:port>', '/healthz, /readyz and /metrics', '127.0.0.1:9464')
+    .option('--events <sink>', 'where events go: - (stdout), file:PATH or webhook:URL; may repeat', (value: string, all: string[]) => [...all, value], [] as string[])
+    .option('--state-dir <dir>', 'the lock, the git cache, the event spool and the last applied commit', '.accessctl/reconcile')
+    .option('--allow-history-rewrite', 'apply a head that does not descend from the last applied commit', false)
+    .addOption(new Option('--lock <mode>', 'when another reconciler holds the state directory').choices(['wait', 'fail']).default('fail'));
+  return withTargetOptions(command).action(async (dir: string | undefined, flags: ReconcileFlags) => {
+    if ((dir === undefined) === (flags.repo === undefined)) throw usageError('give a config directory or --repo URL (one of them)', '--repo');
+    const intervalMs = parseInterval(flags.interval);
+    const log = createLogger();
+    const stateDir = resolve(flags.stateDir);
+    const source: ConfigSource =
+      flags.repo === undefined
+        ? { kind: 'dir', dir: dir! }
+        : { kind: 'git', git: new GitSource({ repo: flags.repo, branch: flags.branch, cacheDir: resolve(stateDir, 'git') }), path: flags.path };
+    const client = makeClient(emptyDesiredState(), { target: flags.target, clientOptions: clientOverrides(flags) });
+    const signal = stopSignal((name) => log.info(`${name}: finishing the change in flight, then stopping`));
+    try {
+      process.exitCode = await runReconciler({
+        source,
+        stateDir,
+        intervalMs,
+        once: flags.once,
+        listen: flags.once ? undefined : flags.listen,
+        eventSpecs: flags.events,
+        env: process.env,
+        client,
+        log,
+        allowHistoryRewrite: flags.allowHistoryRewrite,
+        lockMode: flags.lock,
+        signal,
+        onListening: (url) => log.info(`serving /healthz, /readyz and /metrics on ${url}`),
+      });
+    } finally {
+      await client.close();
+    }
+  });
+}

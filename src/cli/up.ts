@@ -1,0 +1,116 @@
+// `accessctl up [DIR]`: the README's first command. Starts the sandbox in this process (its
+// database under .accessctl/, seeded with the example directory when empty) and reconciles DIR
+// against it every 30 s with drift correction, printing what it does and what to try next.
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { AccessctlError } from '../errors.js';
+import { JumpCloudClient } from '../jumpcloud/client.js';
+import { renderText, summaryLine } from '../plan/render-text.js';
+import { runReconciler } from '../reconcile/reconciler.js';
+import { parseInterval } from '../reconcile/schedule.js';
+import { loadSeed } from '../sandbox/seed.js';
+import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
+import { createLogger } from './logger.js';
+import { stopSignal } from './reconcile.js';
+
+interface UpFlags {
+  port: number;
+  db: string;
+  seed: string;
+  interval: string;
+  listen: string;
+  stateDir: string;
+}
+
+function port(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('a port is a whole number from 0 to 65535');
+  return Number(value);
+}
+
+/** Sandbox-only values for the secrets the config refers to and this shell does not set. */
+async function demoSecrets(dir: string, env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
+  const config = await loadConfig(dir);
+  const filled: Record<string, string> = {};
+  for (const { object } of config.desired.webhooks) {
+    const { spec } = object;
+    const refs = [...Object.values(spec.secrets ?? {}), ...Object.values(spec.headers ?? {})].flatMap((v) => (v && typeof v === 'object' ? [v.env] : []));
+    for (const name of refs) if (!env[name]) filled[name] = `sandbox-demo-${randomBytes(12).toString('hex')}`;
+    if (spec.signingSecret && !env[spec.signingSecret.env]) filled[spec.signingSecret.env] = `whsec_${randomBytes(32).toString('base64')}`;
+  }
+  return filled;
+}
+
+async function startOn(flags: UpFlags): Promise<RunningSandbox> {
+  const options = { dbPath: resolve(flags.db), seed: loadSeed(flags.seed), allowPrivateWebhooks: true, log: () => {} };
+  try {
+    return await startSandbox({ ...options, port: flags.port });
+  } catch (error) {
+    // A busy default port should not stop the first command a new user types.
+    if (error instanceof AccessctlError && error.code === 'conflict' && flags.port !== 0) return startSandbox({ ...options, port: 0 });
+    throw error;
+  }
+}
+
+export function upCommand(): Command {
+  return new Command('up')
+    .description('run the sandbox and reconcile DIR against it: the whole system on one machine')
+    .argument('[dir]', 'the config directory', 'examples/access')
+    .option('--port <port>', 'the sandbox port (a free one if it is taken)', port, 8080)
+    .option('--db <path>', 'the sandbox database', '.accessctl/sandbox.db')
+    .option('--seed <file>', 'the directory seed for an empty database', 'examples/directory.yaml')
+    .option('--interval <duration>', 'time between reconcile runs', '30s')
+    .option('--listen <host:port>', '/healthz, /readyz and /metrics of the reconciler', '127.0.0.1:0')
+    .option('--state-dir <dir>', "the reconciler's lock, spool and last applied state", '.accessctl/up')
+    .action(async (dir: string, flags: UpFlags) => {
+      const intervalMs = parseInterval(flags.interval);
+      const sandbox = await startOn(flags);
+      const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+      const env: NodeJS.ProcessEnv = { ...process.env, JUMPCLOUD_API_KEY: sandbox.adminKey, JUMPCLOUD_API_URL: sandbox.url };
+      const filled = await demoSecrets(dir, env);
+      Object.assign(env, filled);
+      out(`sandbox: ${sandbox.url}  (database ${flags.db}${sandbox.seeded ? `, seeded from ${flags.seed}` : ''})`);
+      out(`admin key: ${sandbox.adminKey}`);
+      if (Object.keys(filled).length > 0) out(`not set in this shell, so sandbox-only values are used: ${Object.keys(filled).join(', ')}`);
+      out(`reconciling ${dir} every ${flags.interval} with drift correction; events below as JSON lines\n`);
+      const log = createLogger(process.env['ACCESSCTL_LOG_LEVEL'] ?? 'warn');
+      const client = new JumpCloudClient({ baseUrl: sandbox.url, apiKey: sandbox.adminKey });
+      const signal = stopSignal((name) => out(`${name}: finishing the change in flight, then stopping`));
+      try {
+        process.exitCode = await runReconciler({
+          source: { kind: 'dir', dir },
+          stateDir: resolve(flags.stateDir),
+          intervalMs,
+          once: false,
+          listen: flags.listen,
+          eventSpecs: ['-'],
+          env,
+          client,
+          log,
+          allowHistoryRewrite: false,
+          lockMode: 'fail',
+          signal,
+          onListening: (url) => out(`reconciler: ${url}/metrics`),
+          onPlan: (plan, run) => {
+            if (run === 1) out(renderText(plan));
+            else if (plan.changes.length > 0) out(`run ${run}: ${summaryLine(plan)}`);
+          },
+          onOutcome: (outcome, run) => {
+            out(`run ${run}: ${outcome.result}: ${outcome.message}`);
+            if (run === 1) {
+              out('\nNext, in another shell:');
+              out(`  export JUMPCLOUD_API_KEY=${sandbox.adminKey} JUMPCLOUD_API_URL=${sandbox.url}`);
+              out('  npx accessctl request submit --as alice@example.com --flow "GitHub User" --reason "onboarding"');
+              out('  npx accessctl events --follow');
+              out(`  edit ${dir}/flows/github-admin.yaml (say, access.durations) and watch the next run apply it`);
+              out(`  curl -X PUT -H "x-api-key: $JUMPCLOUD_API_KEY" ... ${sandbox.url}/api/v2/approvalflows/ID  # drift: reverted next run\n`);
+            }
+          },
+        });
+      } finally {
+        await client.close();
+        await sandbox.close();
+      }
+    });
+}

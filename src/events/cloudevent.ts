@@ -1,0 +1,143 @@
+// The reconciler's events as CloudEvents 1.0 JSON envelopes, and one builder per event type. Every
+// builder stamps the run (id, config commit, target) and redacts secrets before anything leaves.
+import { randomUUID } from 'node:crypto';
+import { AccessctlError } from '../errors.js';
+import type { FieldChange } from '../plan/plan.js';
+import { redactFields, redactValue, type Redactor } from './redaction.js';
+
+export type { FieldChange } from '../plan/plan.js';
+
+export type AccessctlEventType = 'accessctl.change.applied' | 'accessctl.change.failed' | 'accessctl.drift.detected' | 'accessctl.run.completed';
+
+export const EVENT_TYPES: readonly AccessctlEventType[] = [
+  'accessctl.change.applied',
+  'accessctl.change.failed',
+  'accessctl.drift.detected',
+  'accessctl.run.completed',
+];
+
+/** The last commit that touched the object's file, as git tells it. */
+export interface GitAttribution {
+  commit: string;
+  author: { name: string; email: string };
+  /** ISO 8601 / RFC 3339. */
+  date: string;
+}
+
+export interface AccessctlEvent {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: AccessctlEventType;
+  time: string;
+  datacontenttype: 'application/json';
+  subject?: string;
+  data: Record<string, unknown>;
+}
+
+export interface RunContext {
+  runId: string;
+  /** The config commit SHA the run applied, or null when the config is not in git. */
+  configCommit: string | null;
+  /** The CloudEvents source: a URI-reference such as 'accessctl/reconcile' or the repo URL. */
+  source: string;
+  /** The platform API base URL. */
+  target: string;
+  /** Replaces known secret values inside any string of the event; see secretRedactor(). */
+  redact?: Redactor;
+}
+
+export type ChangeAction = 'create' | 'update' | 'delete';
+
+export interface ObjectChange {
+  kind: string;
+  name: string;
+  action: ChangeAction;
+  /** The live object's id, when known. */
+  id?: string;
+  fields: FieldChange[];
+  attribution?: GitAttribution;
+}
+
+export interface ChangeError {
+  code: string;
+  message: string;
+  /** The HTTP status the platform answered, when there was one. */
+  status?: number;
+}
+
+export interface DriftReport {
+  kind: string;
+  name: string;
+  id?: string;
+  fields: FieldChange[];
+  /** `correct` means the reconciler applies the desired state; `report` means it only tells. */
+  policy: 'correct' | 'report';
+  /** What correcting the drift would do; defaults to update. */
+  action?: ChangeAction;
+  attribution?: GitAttribution;
+}
+
+export type RunResult = 'success' | 'partial' | 'failed' | 'no-op' | 'plan-only';
+
+export interface RunSummary {
+  result: RunResult;
+  applied: number;
+  failed: number;
+  drifted: number;
+  durationMs: number;
+  message?: string;
+}
+
+function envelope(ctx: RunContext, type: AccessctlEventType, now: Date, data: Record<string, unknown>, subject?: string): AccessctlEvent {
+  if (ctx.source.length === 0) throw new AccessctlError('internal', 'an event source must not be empty');
+  if (Number.isNaN(now.getTime())) throw new AccessctlError('internal', 'an event time must be a valid date');
+  const redact = ctx.redact ?? ((value: string) => value);
+  const redacted = redactValue({ runId: ctx.runId, configCommit: ctx.configCommit, target: ctx.target, ...data }, redact);
+  return {
+    specversion: '1.0',
+    id: randomUUID(),
+    source: ctx.source,
+    type,
+    time: now.toISOString(),
+    datacontenttype: 'application/json',
+    ...(subject === undefined ? {} : { subject: redact(subject) }),
+    data: redacted as Record<string, unknown>,
+  };
+}
+
+function objectData(ctx: RunContext, object: { kind: string; name: string; id?: string | undefined; fields: readonly FieldChange[]; attribution?: GitAttribution | undefined }, action: ChangeAction) {
+  const data: Record<string, unknown> = { kind: object.kind, name: object.name, action };
+  if (object.id !== undefined) data['id'] = object.id;
+  // Fields are redacted here (paths and sensitivity), then again as strings with the rest of data.
+  data['fields'] = redactFields(object.fields, ctx.redact);
+  data['attribution'] = object.attribution === undefined ? null : { commit: object.attribution.commit, author: { ...object.attribution.author }, date: object.attribution.date };
+  return data;
+}
+
+export function changeApplied(ctx: RunContext, change: ObjectChange, now: Date): AccessctlEvent {
+  return envelope(ctx, 'accessctl.change.applied', now, objectData(ctx, change, change.action), `${change.kind}/${change.name}`);
+}
+
+export function changeFailed(ctx: RunContext, change: ObjectChange & { error: ChangeError }, now: Date): AccessctlEvent {
+  const error: Record<string, unknown> = { code: change.error.code, message: change.error.message };
+  if (change.error.status !== undefined) error['status'] = change.error.status;
+  return envelope(ctx, 'accessctl.change.failed', now, { ...objectData(ctx, change, change.action), error }, `${change.kind}/${change.name}`);
+}
+
+export function driftDetected(ctx: RunContext, drift: DriftReport, now: Date): AccessctlEvent {
+  const data = { ...objectData(ctx, drift, drift.action ?? 'update'), policy: drift.policy };
+  return envelope(ctx, 'accessctl.drift.detected', now, data, `${drift.kind}/${drift.name}`);
+}
+
+export function runCompleted(ctx: RunContext, summary: RunSummary, now: Date): AccessctlEvent {
+  const data: Record<string, unknown> = {
+    result: summary.result,
+    applied: summary.applied,
+    failed: summary.failed,
+    drifted: summary.drifted,
+    durationMs: summary.durationMs,
+  };
+  if (summary.message !== undefined) data['message'] = summary.message;
+  return envelope(ctx, 'accessctl.run.completed', now, data);
+}

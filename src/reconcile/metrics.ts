@@ -1,0 +1,82 @@
+// The reconciler's Prometheus metrics: one prom-client Registry per instance (never the global
+// default), every name prefixed accessctl_. API request counts arrive cumulative from the
+// client's RequestCounter and are turned into counter increases here.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RequestCount } from '../jumpcloud/request-counter.js';
+
+/** Buckets for run durations, in seconds: a no-op run is well under a second, a big apply minutes. */
+export const RUN_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+
+export class ReconcileMetrics {
+  readonly registry: Registry;
+  private readonly runs: Counter<'result'>;
+  private readonly runDuration: Histogram<string>;
+  private readonly changes: Counter<'kind' | 'action'>;
+  private readonly drift: Counter<'kind'>;
+  private readonly apiRequests: Counter<'method' | 'route' | 'status'>;
+  private readonly lastSuccess: Gauge<string>;
+  private readonly seenRequests = new Map<string, number>();
+
+  constructor() {
+    this.registry = new Registry();
+    const registers = [this.registry];
+    this.runs = new Counter({ name: 'accessctl_runs_total', help: 'Reconcile runs by result.', labelNames: ['result'], registers });
+    this.runDuration = new Histogram({
+      name: 'accessctl_run_duration_seconds',
+      help: 'Duration of reconcile runs in seconds.',
+      buckets: RUN_DURATION_BUCKETS,
+      registers,
+    });
+    this.changes = new Counter({ name: 'accessctl_changes_total', help: 'Changes applied, by object kind and action.', labelNames: ['kind', 'action'], registers });
+    this.drift = new Counter({ name: 'accessctl_drift_detected_total', help: 'Drift detected between git and the platform, by object kind.', labelNames: ['kind'], registers });
+    this.apiRequests = new Counter({
+      name: 'accessctl_api_requests_total',
+      help: 'Platform API requests by method, route template and status.',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
+    this.lastSuccess = new Gauge({
+      name: 'accessctl_last_success_timestamp_seconds',
+      help: 'Unix time of the last successful reconcile run.',
+      registers,
+    });
+  }
+
+  /** Counts a run; a result of 'success' also sets the last-success time to `at`. */
+  recordRun(result: string, seconds: number, at: Date): void {
+    this.runs.inc({ result });
+    if (Number.isFinite(seconds) && seconds >= 0) this.runDuration.observe(seconds);
+    if (result === 'success') this.lastSuccess.set(at.getTime() / 1000);
+  }
+
+  recordChange(kind: string, action: string): void {
+    this.changes.inc({ kind, action });
+  }
+
+  recordDrift(kind: string, count = 1): void {
+    this.drift.inc({ kind }, count);
+  }
+
+  /**
+   * Takes the client's cumulative counts and adds only the increase since the last call. A count
+   * lower than last seen means a new client (counting from zero), so all of it is new.
+   */
+  recordApiRequests(entries: readonly RequestCount[]): void {
+    for (const { method, route, status, count } of entries) {
+      const key = `${method}\u0000${route}\u0000${status}`;
+      const seen = this.seenRequests.get(key) ?? 0;
+      const increase = count >= seen ? count - seen : count;
+      this.seenRequests.set(key, count);
+      if (increase > 0) this.apiRequests.inc({ method, route, status }, increase);
+    }
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,114 @@
+// When the reconciler runs: an interval with symmetric jitter, and a runner that never overlaps
+// runs (the next delay starts after a run ends) and stops on abort after the run in flight.
+// Timers are injectable, and the defaults read the global timers late so fake timers work.
+import { AccessctlError } from '../errors.js';
+
+/** Starts a timer and returns its cancel function. */
+export type SetTimer = (callback: () => void, ms: number) => () => void;
+
+export interface ScheduleOptions {
+  intervalMs: number;
+  /** 0.1 = plus or minus 10%. */
+  jitter: number;
+  random?: () => number;
+  setTimer?: SetTimer;
+}
+
+/** The longest delay a Node timer honours (about 24.8 days). */
+export const MAX_INTERVAL_MS = 2 ** 31 - 1;
+
+export class Schedule {
+  readonly intervalMs: number;
+  readonly jitter: number;
+  private readonly random: () => number;
+  private readonly setTimer: SetTimer;
+
+  constructor(options: ScheduleOptions) {
+    if (!Number.isFinite(options.intervalMs) || options.intervalMs <= 0 || options.intervalMs > MAX_INTERVAL_MS) {
+      throw new AccessctlError('usage', `the interval must be more than 0 and at most ${MAX_INTERVAL_MS} ms, got ${options.intervalMs}`, { subject: '--interval' });
+    }
+    if (!Number.isFinite(options.jitter) || options.jitter < 0 || options.jitter >= 1) {
+      throw new AccessctlError('internal', `jitter must be in [0, 1), got ${options.jitter}`);
+    }
+    this.intervalMs = options.intervalMs;
+    this.jitter = options.jitter;
+    this.random = options.random ?? Math.random;
+    this.setTimer =
+      options.setTimer ??
+      ((callback, ms) => {
+        const timer = setTimeout(callback, ms);
+        return () => clearTimeout(timer);
+      });
+  }
+
+  /** The next delay: intervalMs scaled by a uniform factor in [1 - jitter, 1 + jitter]. */
+  nextDelay(): number {
+    const factor = 1 + this.jitter * (2 * this.random() - 1);
+    return Math.min(MAX_INTERVAL_MS, Math.max(0, Math.round(this.intervalMs * factor)));
+  }
+
+  /** Resolves after `ms`, or early (without rejecting) when the signal aborts. */
+  wait(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const onAbort = (): void => {
+        cancel();
+        resolve();
+      };
+      const cancel = this.setTimer(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+export interface RunEveryOptions {
+  /** Run at once (default) or wait one delay first. */
+  immediate?: boolean;
+  /** Called with each delay before waiting it: for a "next run in" log line. */
+  onDelay?: (ms: number) => void;
+}
+
+/**
+ * Runs `task` now and then again one jittered delay after each run finishes, until `signal`
+ * aborts. The task gets the same signal; a run in flight is awaited, never cut off. A task that
+ * rejects stops the loop with that error: catch a run's failure inside the task to keep going.
+ */
+export async function runEvery(
+  task: (signal: AbortSignal) => Promise<void>,
+  schedule: Schedule,
+  signal: AbortSignal,
+  options: RunEveryOptions = {},
+): Promise<void> {
+  let first = true;
+  while (!signal.aborted) {
+    if (!first || options.immediate === false) {
+      const delay = schedule.nextDelay();
+      options.onDelay?.(delay);
+      await schedule.wait(delay, signal);
+      if (signal.aborted) return;
+    }
+    first = false;
+    await task(signal);
+  }
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses '500ms', '30s', '5m', '1h' or a sum such as '1h30m' into milliseconds. */
+export function parseInterval(value: string, subject = '--interval'): number {
+  const text = value.trim();
+  const bad = (why: string): AccessctlError =>
+    new AccessctlError('usage', `${subject} must be a duration such as 30s, 5m, 1h or 1h30m (${why}), got ${JSON.stringify(value)}`, { subject });
+  if (!/^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/.test(text)) throw bad(/^\d+(?:\.\d+)?$/.test(text) ? 'a unit is required' : 'not a duration');
+  let total = 0;
+  for (const part of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
+    total += Number(part[1]) * (UNIT_MS[part[2] ?? ''] ?? Number.NaN);
+  }
+  total = Math.round(total);
+  if (!Number.isFinite(total) || total <= 0) throw bad('it must be more than zero');
+  if (total > MAX_INTERVAL_MS) throw bad('it must be at most 24 days');
+  return total;
+}

@@ -1,0 +1,84 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../sandbox/harness.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const bin = join(root, 'bin', 'accessctl.js');
+const PLANTED = 'PLANTED-apply-secret-55e1';
+
+function accessctl(args: string[], env: Record<string, string | undefined>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd: root, env: { PATH: process.env['PATH'], NO_COLOR: '1', ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('accessctl apply, the real binary against a real sandbox', () => {
+  let h: Harness;
+  let dir: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    dir = await mkdtemp(join(tmpdir(), 'accessctl-e2e-apply-'));
+    env = {
+      JUMPCLOUD_API_KEY: h.sandbox.adminKey,
+      JUMPCLOUD_API_URL: h.sandbox.url,
+      SIEM_TOKEN: PLANTED,
+      SIEM_AUTH: `Bearer ${PLANTED}`,
+      SIEM_SIGNING_SECRET: `whsec_${Buffer.alloc(32, 3).toString('base64')}`,
+    };
+  });
+  afterAll(async () => {
+    await h.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints the plan and changes nothing with --dry-run', async () => {
+    const run = await accessctl(['apply', 'examples/access', '--dry-run'], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Plan: 3 to create, 1 to update');
+    const flows = await h.call<{ totalCount: number }>('GET', '/api/v2/approvalflows');
+    expect(flows.body.totalCount).toBe(0);
+  });
+
+  it('refuses a saved plan whose objects changed since it was made, naming them', async () => {
+    const saved = join(dir, 'stale.json');
+    expect((await accessctl(['plan', 'examples/access', '--out', saved], env)).code).toBe(0);
+    const created = await h.call('POST', '/api/v2/notifications/webhook/channels', { name: 'SIEM', url: 'https://elsewhere.example.com/', sensitiveValues: {}, headers: [] });
+    expect(created.status).toBeLessThan(300);
+    const run = await accessctl(['apply', saved], env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('the saved plan is stale; nothing was applied');
+    expect(run.stderr).toContain('a WebhookSubscription named "SIEM" now exists on the platform');
+    const flows = await h.call<{ totalCount: number }>('GET', '/api/v2/approvalflows');
+    expect(flows.body.totalCount).toBe(0);
+  });
+
+  it('applies a saved plan that is still good, then a fresh plan is a no-op; no secret is printed', async () => {
+    const saved = join(dir, 'good.json');
+    expect((await accessctl(['plan', 'examples/access', '--out', saved], env)).code).toBe(0);
+    const run = await accessctl(['apply', saved], env);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/Apply: \d+ applied, 0 failed, 0 skipped\./);
+    expect(`${run.stdout}${run.stderr}`).not.toContain(PLANTED);
+    const after = await accessctl(['plan', 'examples/access', '--detailed-exitcode'], env);
+    expect(after.code).toBe(0);
+    expect(after.stdout).toContain('No changes');
+  });
+
+  it('refuses a file that is not a saved plan, naming the problem', async () => {
+    const bogus = join(dir, 'bogus.json');
+    await writeFile(bogus, JSON.stringify({ formatVersion: 1, target: h.sandbox.url }));
+    const run = await accessctl(['apply', bogus], env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/is not a valid saved plan/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,156 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SandboxClock } from '../../src/sandbox/clock.js';
+import { startHarness, type Harness } from '../sandbox/harness.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const examples = join(root, 'examples', 'access');
+const secrets = {
+  SIEM_TOKEN: 'e2e-siem-token-value',
+  SIEM_AUTH: 'Bearer e2e-siem-auth-value',
+  SIEM_SIGNING_SECRET: `whsec_${Buffer.alloc(32, 11).toString('base64')}`,
+};
+
+interface Child {
+  child: ChildProcessWithoutNullStreams;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function reconcile(args: string[], env: Record<string, string>): Child {
+  const child = spawn(process.execPath, [join(root, 'bin', 'accessctl.js'), 'reconcile', ...args], { cwd: root, env: { PATH: process.env['PATH'], NO_COLOR: '1', ...env } });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Requests the sandbox has started handling, hook routes left out. */
+async function started(h: Harness): Promise<number> {
+  const counts = (await h.call<{ counts: Record<string, number> }>('GET', '/sandbox/v1/requests')).body.counts;
+  return Object.entries(counts)
+    .filter(([route]) => !route.includes('/sandbox/'))
+    .reduce((sum, [, n]) => sum + n, 0);
+}
+
+/** Waits, yielding to the event loop between looks, until `check` holds or the child exits. */
+async function until(check: () => Promise<boolean>, child: Child): Promise<boolean> {
+  let exited = false;
+  void child.exited.then(() => (exited = true));
+  for (;;) {
+    if (await check()) return true;
+    if (exited) return false;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe('accessctl reconcile, the real binary against a real sandbox', () => {
+  let work: string;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'accessctl-e2e-reconcile-'));
+  });
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('applies once, writes its events to a file, and a second reconciler on the same state is refused', async () => {
+    const h = await startHarness();
+    const state = join(work, 'once');
+    const env = { JUMPCLOUD_API_KEY: h.sandbox.adminKey, JUMPCLOUD_API_URL: h.sandbox.url, ...secrets };
+    const run = reconcile([examples, '--once', '--state-dir', state, '--events', `file:${join(state, 'events.jsonl')}`], env);
+    expect((await run.exited).code).toBe(0);
+    const events = (await readFile(join(state, 'events.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { type: string; data: Record<string, unknown> });
+    expect(events.map((e) => e.type).sort()).toEqual([...Array(4).fill('accessctl.change.applied'), 'accessctl.run.completed'].sort());
+    expect(JSON.stringify(events)).not.toContain(h.sandbox.adminKey);
+    expect(JSON.stringify(events)).not.toContain(secrets.SIEM_TOKEN);
+
+    const holder = reconcile([examples, '--interval', '1h', '--listen', '127.0.0.1:0', '--state-dir', state], env);
+    expect(await until(async () => holder.stderr().includes('"result":"no-op"') || holder.stderr().includes('no-op'), holder)).toBe(true);
+    const second = reconcile([examples, '--once', '--state-dir', state], env);
+    const refused = await second.exited;
+    expect(refused.code).toBe(1);
+    expect(second.stderr()).toMatch(/pid \d+/);
+    expect(second.stderr()).not.toMatch(/\n\s+at /);
+    holder.child.kill('SIGTERM');
+    expect((await holder.exited).code).toBe(0);
+    await h.close();
+  });
+
+  it('finishes the change in flight on SIGTERM, starts no other, and exits 0', async () => {
+    const clock = new SandboxClock({ frozenAt: Date.parse('2026-03-01T09:00:00Z') });
+    const h = await startHarness({ hooks: true, clock });
+    const state = join(work, 'sigterm');
+    // Creating a flow waits on the sandbox clock, which only the test moves.
+    await h.call('PUT', '/sandbox/v1/faults', { rules: [{ route: 'POST /api/v2/approvalflows', latencyMs: 1000 }] });
+    const run = reconcile([examples, '--interval', '1h', '--listen', '127.0.0.1:0', '--state-dir', state, '--events', '-'], {
+      JUMPCLOUD_API_KEY: h.sandbox.adminKey,
+      JUMPCLOUD_API_URL: h.sandbox.url,
+      ...secrets,
+    });
+    const postsStarted = async (): Promise<boolean> => {
+      const counts = (await h.call<{ counts: Record<string, number> }>('GET', '/sandbox/v1/requests')).body.counts;
+      return (counts['POST /api/v2/approvalflows'] ?? 0) >= 2;
+    };
+    expect(await until(postsStarted, run)).toBe(true);
+    run.child.kill('SIGTERM');
+    // Give the signal its turn before the blocked creates are let through.
+    expect(await until(async () => run.stderr().includes('SIGTERM'), run)).toBe(true);
+    clock.advance(1000);
+    const exit = await run.exited;
+    expect(exit.code).toBe(0);
+    const flows = await h.call<{ results: { name: string }[] }>('GET', '/api/v2/approvalflows');
+    expect(flows.body.results.map((f) => f.name).sort()).toEqual(['GitHub Admin', 'GitHub User']);
+    const settings = await h.call<{ exposeApprovalProgress: boolean }>('GET', '/api/v2/approvalflowsettings');
+    expect(settings.body.exposeApprovalProgress).toBe(false);
+    expect(run.stdout()).toContain('"result":"partial"');
+    await h.close();
+  });
+
+  it('converges after kill -9 at 20 seeded points in an apply, with no duplicate objects', async () => {
+    let seed = 20261127;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let point = 0; point < 20; point++) {
+      const clock = new SandboxClock({ frozenAt: Date.parse('2026-03-01T09:00:00Z') });
+      const h = await startHarness({ hooks: true, clock });
+      const state = join(work, `kill-${point}`);
+      await cp(examples, join(state, 'config'), { recursive: true });
+      const env = { JUMPCLOUD_API_KEY: h.sandbox.adminKey, JUMPCLOUD_API_URL: h.sandbox.url, ...secrets };
+      // Every request waits on the sandbox clock: the test lets them through one step at a time.
+      await h.call('PUT', '/sandbox/v1/faults', { rules: [{ route: '*', latencyMs: 10 }] });
+      const killAfter = 1 + Math.floor(random() * 14);
+      const run = reconcile([join(state, 'config'), '--once', '--state-dir', state], env);
+      let released = 0;
+      while (released < killAfter) {
+        const waiting = await until(async () => (await started(h)) > released, run);
+        if (!waiting) break;
+        released = await started(h);
+        clock.advance(10);
+      }
+      run.child.kill('SIGKILL');
+      await run.exited;
+      await h.call('PUT', '/sandbox/v1/faults', { rules: [] });
+      const again = reconcile([join(state, 'config'), '--once', '--state-dir', state], env);
+      const exit = await again.exited;
+      expect(exit.code, `point ${point} (after ${killAfter} requests): ${again.stderr()}`).toBe(0);
+      const flows = await h.call<{ results: { name: string }[] }>('GET', '/api/v2/approvalflows');
+      expect(flows.body.results.map((f) => f.name).sort(), `point ${point}`).toEqual(['GitHub Admin', 'GitHub User']);
+      const channels = await h.call<{ results: { name: string }[] }>('GET', '/api/v2/notifications/webhook/channels');
+      expect(channels.body.results.map((c) => c.name), `point ${point}`).toEqual(['SIEM']);
+      const check = reconcile([join(state, 'config'), '--once', '--state-dir', state, '--events', '-'], env);
+      expect((await check.exited).code).toBe(0);
+      expect(check.stdout(), `point ${point}`).toContain('"result":"no-op"');
+      await h.close();
+    }
+  }, 240_000);
+});

@@ -1,0 +1,56 @@
+// The spool keeps events as one file each in sending order, continues the numbering across runs,
+// ignores and clears the leftovers of a write that a crash interrupted, and sets refused files aside.
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEAD_LETTER_DIR, WebhookSpool } from '../../src/events/webhook-spool.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'accessctl-webhook-spool-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the webhook spool', () => {
+  it('lists nothing for a spool directory that does not exist yet', async () => {
+    expect(await new WebhookSpool(join(dir, 'missing')).files()).toEqual([]);
+  });
+
+  it('stores each event as its own file, numbered after what an earlier run left', async () => {
+    const spool = new WebhookSpool(join(dir, 'spool'));
+    await spool.add([
+      { id: 'a', body: '{"id":"a"}' },
+      { id: 'b', body: '{"id":"b"}' },
+    ]);
+    const nextRun = new WebhookSpool(join(dir, 'spool'));
+    await nextRun.add([{ id: 'c/../../x', body: '{"id":"c/../../x"}' }]);
+    const files = await nextRun.files();
+    expect(files).toEqual(['000000000001-a.json', '000000000002-b.json', '000000000003-c_______x.json']);
+    expect(await nextRun.read(files[2]!)).toEqual({ file: files[2], id: 'c/../../x', body: '{"id":"c/../../x"}' });
+  });
+
+  it('ignores and removes a half-written file left by a crashed process', async () => {
+    const spool = new WebhookSpool(dir);
+    await writeFile(join(dir, '000000000001-a.json.999999999.tmp'), '{"id":"a"');
+    await spool.add([{ id: 'b', body: '{"id":"b"}' }]);
+    expect(await spool.files()).toEqual(['000000000001-b.json']);
+    expect(await readdir(dir)).toEqual(['000000000001-b.json']);
+  });
+
+  it('moves a file to dead-letter/ and removes a delivered one', async () => {
+    const spool = new WebhookSpool(dir);
+    const [first, second] = await spool.add([
+      { id: 'a', body: '{"id":"a"}' },
+      { id: 'b', body: '{"id":"b"}' },
+    ]);
+    const moved = await spool.deadLetter(first!);
+    await spool.remove(second!);
+    expect(await spool.files()).toEqual([]);
+    expect(moved).toBe(join(dir, DEAD_LETTER_DIR, first!));
+    expect(await readFile(moved, 'utf8')).toBe('{"id":"a"}');
+    expect(await spool.read(second!)).toBeUndefined();
+  });
+});

@@ -1,0 +1,269 @@
+// The git source on real repositories: a bare "remote" and a working clone that commits and
+// pushes, both made with `git init` in a temp dir, with no reliance on the machine's git config.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AccessctlError } from '../../src/errors.js';
+import { GitSource } from '../../src/reconcile/git-source.js';
+
+const ALICE = { name: 'Alice Admin', email: 'alice@example.com' };
+const BOB = { name: 'Bob Builder', email: 'bob@example.com' };
+
+let root: string;
+let remote: string;
+let work: string;
+let cacheDir: string;
+
+function git(cwd: string, args: string[], author = ALICE): string {
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      HOME: root,
+      LC_ALL: 'C',
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_AUTHOR_NAME: author.name,
+      GIT_AUTHOR_EMAIL: author.email,
+      GIT_COMMITTER_NAME: author.name,
+      GIT_COMMITTER_EMAIL: author.email,
+    },
+  }).trim();
+}
+
+function commit(file: string, content: string, author = ALICE): string {
+  writeFileSync(path.join(work, file), content);
+  git(work, ['add', '--', file], author);
+  git(work, ['commit', '--quiet', '--no-gpg-sign', '-m', `change ${file}`], author);
+  return git(work, ['rev-parse', 'HEAD']);
+}
+
+function push(force = false): void {
+  git(work, ['push', '--quiet', ...(force ? ['--force'] : []), 'origin', 'main']);
+}
+
+function source(extra: Partial<ConstructorParameters<typeof GitSource>[0]> = {}): GitSource {
+  return new GitSource({ repo: remote, branch: 'main', cacheDir, env: { PATH: process.env.PATH }, ...extra });
+}
+
+beforeEach(() => {
+  root = mkdtempSync(path.join(os.tmpdir(), 'accessctl-git-'));
+  remote = path.join(root, 'remote.git');
+  work = path.join(root, 'work');
+  cacheDir = path.join(root, 'cache');
+  git(root, ['init', '--quiet', '--bare', '-b', 'main', remote]);
+  git(root, ['init', '--quiet', '-b', 'main', work]);
+  git(work, ['remote', 'add', 'origin', remote]);
+});
+
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('GitSource', () => {
+  it('clones the branch into the cache on the first sync', async () => {
+    const first = commit('flows.yaml', 'flows: 1\n');
+    push();
+
+    const checkout = await source().sync();
+
+    expect(checkout).toMatchObject({ commit: first, fetched: true, rewritten: false });
+    expect(checkout.warning).toBeUndefined();
+    expect(checkout.dir.startsWith(cacheDir)).toBe(true);
+    expect(readFileSync(path.join(checkout.dir, 'flows.yaml'), 'utf8')).toBe('flows: 1\n');
+  });
+
+  it('fetches a new commit and fast-forwards to it', async () => {
+    const first = commit('flows.yaml', 'flows: 1\n');
+    push();
+    const git1 = source();
+    await git1.sync();
+    const second = commit('flows.yaml', 'flows: 2\n');
+    push();
+
+    const checkout = await source().sync();
+
+    expect(checkout).toMatchObject({ commit: second, previousCommit: first, fetched: true, rewritten: false });
+    expect(readFileSync(path.join(checkout.dir, 'flows.yaml'), 'utf8')).toBe('flows: 2\n');
+    expect(await git1.isAncestor(first, second)).toBe(true);
+    expect(await git1.isAncestor(second, first)).toBe(false);
+  });
+
+  it('reports nothing new when origin has not moved', async () => {
+    const first = commit('flows.yaml', 'flows: 1\n');
+    push();
+    const git1 = source();
+    await git1.sync();
+
+    expect(await git1.sync()).toMatchObject({ commit: first, previousCommit: first, fetched: true, rewritten: false });
+  });
+
+  it('answers false for ancestry of a commit it does not know', async () => {
+    const first = commit('flows.yaml', 'flows: 1\n');
+    push();
+    const git1 = source();
+    await git1.sync();
+
+    expect(await git1.isAncestor('0123456789abcdef0123456789abcdef01234567', first)).toBe(false);
+    expect(await git1.isAncestor('--all', first)).toBe(false);
+  });
+
+  it('attributes each file to the author of the last commit that touched it', async () => {
+    const byAlice = commit('a.yaml', 'a: 1\n', ALICE);
+    const byBob = commit('b.yaml', 'b: 1\n', BOB);
+    push();
+    const git1 = source();
+    await git1.sync();
+
+    expect(await git1.lastChange('a.yaml')).toMatchObject({ commit: byAlice, author: ALICE });
+    const b = await git1.lastChange('b.yaml');
+    expect(b).toMatchObject({ commit: byBob, author: BOB });
+    expect(Number.isNaN(Date.parse(b?.date ?? ''))).toBe(false);
+    expect(await git1.lastChange('missing.yaml')).toBeUndefined();
+    await expect(git1.lastChange('../outside.yaml')).rejects.toMatchObject({ code: 'internal' });
+  });
+
+  it('attributes many files in one walk, agreeing with lastChange for each', async () => {
+    mkdirSync(path.join(work, 'flows'));
+    commit('flows/with space.yaml', 'x: 1\n', ALICE);
+    commit('a.yaml', 'a: 1\n', ALICE);
+    const latest = commit('a.yaml', 'a: 2\n', BOB);
+    push();
+    const git1 = source();
+    await git1.sync();
+    const files = ['a.yaml', './flows/with space.yaml', 'missing.yaml'];
+
+    const changes = await git1.lastChanges(files);
+
+    expect([...changes.keys()].sort()).toEqual(['./flows/with space.yaml', 'a.yaml']);
+    expect(changes.get('a.yaml')).toMatchObject({ commit: latest, author: BOB });
+    for (const file of files) expect(changes.get(file)).toEqual(await git1.lastChange(file));
+  });
+
+  it('checks out a force-pushed head but reports the history as rewritten', async () => {
+    commit('flows.yaml', 'flows: 1\n');
+    const second = commit('flows.yaml', 'flows: 2\n');
+    push();
+    const git1 = source();
+    await git1.sync();
+    git(work, ['reset', '--quiet', '--hard', 'HEAD~1']);
+    const replacement = commit('flows.yaml', 'flows: rewritten\n');
+    push(true);
+
+    const checkout = await git1.sync();
+
+    expect(checkout).toMatchObject({ commit: replacement, previousCommit: second, fetched: true, rewritten: true });
+    expect(checkout.warning).toMatch(/rewritten/);
+    expect(readFileSync(path.join(checkout.dir, 'flows.yaml'), 'utf8')).toBe('flows: rewritten\n');
+    expect(await git1.isAncestor(second, replacement)).toBe(false);
+  });
+
+  it('falls back to the last good commit with a warning when the remote is unreachable', async () => {
+    const first = commit('flows.yaml', 'flows: 1\n');
+    push();
+    const git1 = source();
+    await git1.sync();
+    renameSync(remote, `${remote}.gone`);
+
+    const checkout = await git1.sync();
+
+    expect(checkout).toMatchObject({ commit: first, fetched: false, rewritten: false });
+    expect(checkout.warning).toMatch(/could not fetch .*remote\.git.*last good commit/);
+    expect(readFileSync(path.join(checkout.dir, 'flows.yaml'), 'utf8')).toBe('flows: 1\n');
+  });
+
+  it('throws an io error naming the repository when there is no checkout to fall back on', async () => {
+    rmSync(remote, { recursive: true, force: true });
+
+    const failure = await source().sync().catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(AccessctlError);
+    expect(failure).toMatchObject({ code: 'io' });
+    expect((failure as Error).message).toContain(remote);
+    // A clone cut short leaves nothing that could pass for a checkout.
+    expect(readdirSync(path.join(cacheDir, 'checkouts'))).toEqual([]);
+  });
+
+  it('does not read the git config of the user running it', async () => {
+    commit('flows.yaml', 'flows: 1\n');
+    push();
+    // A user config that rewrites every URL to a place that does not exist would break the clone.
+    const home = path.join(root, 'user-home');
+    mkdirSync(home);
+    writeFileSync(path.join(home, '.gitconfig'), `[url "${path.join(root, 'nowhere')}"]\n\tinsteadOf = ${remote}\n`);
+
+    const checkout = await source({ env: { PATH: process.env.PATH, HOME: home } }).sync();
+
+    expect(checkout.fetched).toBe(true);
+  });
+
+  describe('with a token', () => {
+    let server: Server;
+    let seen: { url: string; authorization: string | undefined }[];
+
+    beforeEach(async () => {
+      seen = [];
+      server = createServer((request, response) => {
+        seen.push({ url: request.url ?? '', authorization: request.headers.authorization });
+        // Without credentials, ask for them: git must fail rather than prompt.
+        response.statusCode = request.headers.authorization ? 404 : 401;
+        if (!request.headers.authorization) response.setHeader('www-authenticate', 'Basic realm="git"');
+        response.end(request.headers.authorization ? 'no such repository' : 'credentials required');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    });
+
+    afterEach(async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+
+    it('sends the token as an Authorization header and never shows it in a URL or an error', async () => {
+      const token = 'ghs_plantedFakeToken1234567890';
+      const port = (server.address() as AddressInfo).port;
+      const repo = `http://127.0.0.1:${port}/org/config.git`;
+
+      const failure = await source({ repo, env: { PATH: process.env.PATH, ACCESSCTL_GIT_TOKEN: token } })
+        .sync()
+        .catch((error: unknown) => error);
+
+      const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen[0]?.authorization).toBe(`Basic ${basic}`);
+      for (const request of seen) expect(request.url).not.toContain(token);
+      expect(failure).toMatchObject({ code: 'io' });
+      const message = (failure as Error).message;
+      expect(message).toContain(repo);
+      expect(message).not.toContain(token);
+      expect(message).not.toContain(basic);
+    });
+
+    it('fails instead of prompting when the server asks for credentials it was not given', async () => {
+      const port = (server.address() as AddressInfo).port;
+
+      const failure = await source({ repo: `http://127.0.0.1:${port}/org/config.git` })
+        .sync()
+        .catch((error: unknown) => error);
+
+      expect(failure).toMatchObject({ code: 'io' });
+      expect(seen[0]?.authorization).toBeUndefined();
+    });
+
+    it('refuses a repository URL that carries credentials, without echoing them', () => {
+      const attempt = () => source({ repo: 'https://someone:ghs_secretInUrl@example.com/org/config.git' });
+
+      expect(attempt).toThrow(AccessctlError);
+      try {
+        attempt();
+      } catch (error) {
+        expect(error).toMatchObject({ code: 'usage', subject: '--repo' });
+        expect((error as Error).message).not.toContain('ghs_secretInUrl');
+        expect((error as Error).message).toContain('ACCESSCTL_GIT_TOKEN');
+      }
+    });
+  });
+});

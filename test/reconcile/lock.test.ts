@@ -1,0 +1,250 @@
+// The state lock on a real temp directory: one holder at a time, waiting and failing, stale locks
+// taken over (a dead pid on this host, an old heartbeat), and racing takers of one stale lock.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AccessctlError } from '../../src/errors.js';
+import { StateLock, type LockInfo, type StateLockOptions } from '../../src/reconcile/lock.js';
+
+const MINUTE = 60_000;
+const DEAD_PID = 4_000_000;
+const LOCK_MODULE = fileURLToPath(new URL('../../src/reconcile/lock.ts', import.meta.url));
+
+/**
+ * A reconciler process that loads the lock, says "ready", on the first line of input tries to take
+ * it and says how that went, then stays alive (holding what it won) until its input ends.
+ */
+const CONTENDER = `
+const { StateLock } = await import(process.argv[1]);
+const lock = new StateLock({ dir: process.argv[2], staleAfterMs: 60000 });
+process.stdout.write('ready\\n');
+process.stdin.once('data', async () => {
+  try { await lock.acquire('fail'); process.stdout.write('won\\n'); }
+  catch (error) { process.stdout.write('lost ' + error.code + '\\n'); }
+});
+process.stdin.on('end', () => process.exit(0));`;
+
+interface Contender {
+  child: ChildProcess;
+  ready: Promise<void>;
+  outcome: Promise<string>;
+  closed: Promise<void>;
+}
+
+function contender(): Contender {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CONTENDER, LOCK_MODULE, dir], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let output = '';
+  let markReady = (): void => undefined;
+  let report = (_line: string): void => undefined;
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  const outcome = new Promise<string>((resolve) => {
+    report = resolve;
+  });
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    const lines = output.split('\n');
+    if (lines.length > 1) markReady();
+    if (lines.length > 2) report(lines[1] ?? '');
+  });
+  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  child.on('close', () => report(`exited: ${output}`));
+  return { child, ready, outcome, closed };
+}
+
+let dir: string;
+let now: number;
+
+function lock(options: Partial<StateLockOptions> = {}): StateLock {
+  return new StateLock({
+    dir,
+    staleAfterMs: 5 * MINUTE,
+    now: () => now,
+    hostname: 'host-a',
+    isAlive: (pid) => pid !== DEAD_PID,
+    pollMs: 1,
+    ...options,
+  });
+}
+
+function plant(info: Partial<LockInfo>): void {
+  const at = new Date(now).toISOString();
+  const full: LockInfo = { pid: DEAD_PID, host: 'host-a', startedAt: at, heartbeat: at, id: 'planted', ...info };
+  writeFileSync(path.join(dir, 'reconcile.lock'), `${JSON.stringify(full)}\n`);
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'accessctl-lock-'));
+  now = Date.parse('2026-01-01T00:00:00Z');
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('StateLock', () => {
+  it('records pid, host and heartbeat of the holder', async () => {
+    const holder = lock();
+    await holder.acquire('fail');
+
+    expect(await holder.read()).toMatchObject({ pid: process.pid, host: 'host-a', heartbeat: '2026-01-01T00:00:00.000Z' });
+    expect(holder.held).toBe(true);
+  });
+
+  it('fails a second acquire, naming the holder pid and host', async () => {
+    await lock({ hostname: 'host-a' }).acquire('fail');
+
+    const failure = await lock({ hostname: 'host-b' })
+      .acquire('fail')
+      .catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(AccessctlError);
+    expect(failure).toMatchObject({ code: 'conflict' });
+    expect((failure as Error).message).toContain(`pid ${process.pid}`);
+    expect((failure as Error).message).toContain('host-a');
+  });
+
+  it('lets a waiting acquirer in once the holder releases', async () => {
+    const first = lock({ hostname: 'host-a' });
+    await first.acquire('fail');
+    const waiting: LockInfo[] = [];
+    const second = lock({
+      hostname: 'host-b',
+      onWait: (holder) => {
+        waiting.push(holder);
+        void first.release();
+      },
+    });
+
+    await second.acquire('wait');
+
+    expect(waiting.map((holder) => holder.host)).toEqual(['host-a']);
+    expect(await second.read()).toMatchObject({ host: 'host-b' });
+  });
+
+  it('stops waiting when its signal aborts', async () => {
+    await lock({ hostname: 'host-a' }).acquire('fail');
+    const controller = new AbortController();
+    const reason = new Error('shutting down');
+
+    const waiting = lock({ hostname: 'host-b', onWait: () => controller.abort(reason) }).acquire('wait', controller.signal);
+
+    await expect(waiting).rejects.toBe(reason);
+    expect(await lock().read()).toMatchObject({ host: 'host-a' });
+  });
+
+  it('takes over a lock whose pid is dead on this host', async () => {
+    plant({ pid: DEAD_PID, host: 'host-a' });
+    const taker = lock({ hostname: 'host-a' });
+
+    await taker.acquire('fail');
+
+    expect(await taker.read()).toMatchObject({ pid: process.pid, host: 'host-a' });
+  });
+
+  it('does not judge a pid on another host, while its heartbeat is fresh', async () => {
+    plant({ pid: DEAD_PID, host: 'host-elsewhere' });
+
+    await expect(lock({ hostname: 'host-a' }).acquire('fail')).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it('takes over a lock whose heartbeat is older than staleAfterMs', async () => {
+    plant({ pid: 12345, host: 'host-elsewhere', heartbeat: new Date(now - 6 * MINUTE).toISOString() });
+    const taker = lock();
+
+    await taker.acquire('fail');
+
+    expect(await taker.read()).toMatchObject({ pid: process.pid, host: 'host-a' });
+  });
+
+  it('takes over an unreadable lock file', async () => {
+    writeFileSync(path.join(dir, 'reconcile.lock'), '{"pid": 12');
+
+    await lock().acquire('fail');
+
+    expect(await lock().read()).toMatchObject({ pid: process.pid });
+  });
+
+  it('gives a stale lock to exactly one of several racing takers', async () => {
+    for (let round = 0; round < 25; round++) {
+      plant({ pid: 12345, host: 'host-elsewhere', heartbeat: new Date(now - 10 * MINUTE).toISOString(), id: `stale-${round}` });
+      const takers = Array.from({ length: 6 }, (_, index) => lock({ hostname: `taker-${index}` }));
+
+      const outcomes = await Promise.allSettled(takers.map((taker) => taker.acquire('fail')));
+
+      const winners = takers.filter((_, index) => outcomes[index]?.status === 'fulfilled');
+      expect(winners).toHaveLength(1);
+      for (const outcome of outcomes) {
+        if (outcome.status === 'rejected') expect(outcome.reason).toMatchObject({ code: 'conflict' });
+      }
+      const holder = await lock().read();
+      expect(holder?.host).toMatch(/^taker-\d$/);
+      expect(takers.filter((taker) => taker.held)).toEqual(winners);
+      expect(readdirSync(dir)).toEqual(['reconcile.lock']);
+      await winners[0]?.release();
+    }
+  });
+
+  it('gives a stale lock to exactly one of several reconciler processes', async () => {
+    plant({ pid: 12345, host: 'host-elsewhere', heartbeat: new Date(Date.now() - 60 * MINUTE).toISOString() });
+    const contenders = Array.from({ length: 4 }, () => contender());
+    await Promise.all(contenders.map((entry) => entry.ready));
+
+    for (const entry of contenders) entry.child.stdin?.write('go\n');
+    const outcomes = await Promise.all(contenders.map((entry) => entry.outcome));
+    const holder = await lock().read();
+    for (const entry of contenders) entry.child.stdin?.end();
+    await Promise.all(contenders.map((entry) => entry.closed));
+
+    expect(outcomes.filter((outcome) => outcome === 'won')).toHaveLength(1);
+    expect(outcomes.filter((outcome) => outcome === 'lost conflict')).toHaveLength(3);
+    const winner = contenders[outcomes.indexOf('won')]?.child.pid;
+    expect(holder).toMatchObject({ pid: winner, host: os.hostname() });
+  });
+
+  it('moves the heartbeat forward while held', async () => {
+    const holder = lock();
+    await holder.acquire('fail');
+    now += MINUTE;
+
+    await holder.heartbeat();
+
+    expect(await holder.read()).toMatchObject({ heartbeat: '2026-01-01T00:01:00.000Z', startedAt: '2026-01-01T00:00:00.000Z' });
+  });
+
+  it('notices on heartbeat that its lock was taken over', async () => {
+    const slow = lock({ hostname: 'host-a' });
+    await slow.acquire('fail');
+    now += 10 * MINUTE;
+    await lock({ hostname: 'host-b' }).acquire('fail');
+
+    await expect(slow.heartbeat()).rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining('host-b') });
+    expect(slow.held).toBe(false);
+  });
+
+  it('leaves the lock alone on release when someone else holds it now', async () => {
+    const slow = lock({ hostname: 'host-a' });
+    await slow.acquire('fail');
+    now += 10 * MINUTE;
+    await lock({ hostname: 'host-b' }).acquire('fail');
+
+    await slow.release();
+
+    expect(await lock().read()).toMatchObject({ host: 'host-b' });
+  });
+
+  it('frees the lock on release for the next taker', async () => {
+    const first = lock({ hostname: 'host-a' });
+    await first.acquire('fail');
+    await first.release();
+
+    expect(await first.read()).toBeUndefined();
+    await lock({ hostname: 'host-b' }).acquire('fail');
+  });
+});
