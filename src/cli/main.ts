@@ -10,6 +10,7 @@ import { planCommand } from './plan.js';
 import { validateCommand } from './validate.js';
 import { packageVersion } from './version.js';
 import { sandboxCommand } from './sandbox.js';
+import { githubCommand } from './github.js';
 
 export function buildProgram(): Command {
   const program = new Command('accessctl')
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   program.addCommand(reconcileCommand());
   program.addCommand(upCommand());
   program.addCommand(sandboxCommand());
+  program.addCommand(githubCommand());
   // addCommand does not pass settings down; subcommands need the same error handling and output.
   for (const command of program.commands) command.copyInheritedSettings(program);
   return program;

@@ -1,0 +1,113 @@
+// `accessctl github comment|check [DIR]`: validate and plan, then post the sticky PR comment (and
+// destroy label) or a check run with annotations. Exit 1 on invalid config or an unusable plan.
+import { Command, InvalidArgumentError } from 'commander';
+import { renderText } from '../diagnostics/render.js';
+import { AccessctlError } from '../errors.js';
+import { withGithubErrors } from '../github/api-error.js';
+import { checkOutput, DEFAULT_CHECK_NAME, publishCheck } from '../github/check.js';
+import { commentBody, DEFAULT_DESTROY_LABEL, syncLabel, upsertComment } from '../github/comment.js';
+import { readContext, requireHeadSha, requirePullNumber, type ContextFlags, type GithubContext } from '../github/context.js';
+import type { GithubApi } from '../github/octokit.js';
+import { assess, deletes, verdict, type Outcome } from '../github/outcome.js';
+import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
+import { packageVersion } from './version.js';
+
+type GithubFlags = ContextFlags & TargetFlags;
+
+function positiveInteger(value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('a pull request number is a whole number above 0');
+  return Number(value);
+}
+
+function withGithubOptions(command: Command): Command {
+  return withTargetOptions(
+    command
+      .argument('[dir]', 'the config directory', '.')
+      .option('--token <token>', 'GitHub token (default: GITHUB_TOKEN; prefer the variable: flags show in process lists)')
+      .option('--repo <owner/name>', 'the repository (default: GITHUB_REPOSITORY)')
+      .option('--event-path <file>', 'the saved webhook event with the pull request (default: GITHUB_EVENT_PATH)')
+      .option('--api-url <url>', 'the GitHub API, e.g. https://ghe.example.com/api/v3 (default: GITHUB_API_URL, then https://api.github.com)')
+      .option('--pr <number>', 'the pull request number (default: from the event)', positiveInteger)
+      .option('--sha <sha>', 'the commit for the check run (default: the pull request head, then GITHUB_SHA)'),
+  );
+}
+
+/** Validates and plans, printing the validation result for the job log. */
+async function evaluate(dir: string, flags: GithubFlags): Promise<Outcome> {
+  const outcome = await assess({ dir, target: flags.target, clientOptions: clientOverrides(flags) });
+  process.stdout.write(renderText(outcome, () => undefined, false));
+  return outcome;
+}
+
+function finish(outcome: Outcome): void {
+  const result = verdict(outcome);
+  if (result === 'invalid') throw new AccessctlError('config-invalid', 'the config is invalid', { exitCode: 1 });
+  if (result === 'unplannable') {
+    const why = outcome.plan === undefined ? (outcome.planError ?? 'no plan') : 'the plan cannot be applied (problems, blocked deletions or unreadable live state)';
+    throw new AccessctlError('platform', `${why}; see the pull request`, { exitCode: 1 });
+  }
+}
+
+/** Loaded on use: octokit costs every other command's start-up time otherwise. */
+async function client(context: GithubContext): Promise<GithubApi> {
+  const { createGithubClient } = await import('../github/octokit.js');
+  return createGithubClient({ token: context.token, baseUrl: context.apiUrl, userAgent: `accessctl/${packageVersion()}` });
+}
+
+function commentCommand(): Command {
+  const command = new Command('comment')
+    .description('post the validation result and the plan as one sticky pull request comment')
+    .option('--label <name>', 'label added while the plan deletes anything, removed when it no longer does ("" for none)', DEFAULT_DESTROY_LABEL);
+  return withGithubOptions(command).action(async (dir: string, flags: GithubFlags & { label: string }) => {
+    // The GitHub side first: a missing token or pull request fails before any platform call.
+    const context = await readContext(flags, process.env);
+    const pr = { owner: context.owner, repo: context.repo, pullNumber: requirePullNumber(context) };
+    const outcome = await evaluate(dir, flags);
+    await withGithubErrors(context.token, async () => {
+      const api = await client(context);
+      const posted = await upsertComment(api, pr, commentBody(outcome, context.headSha));
+      process.stdout.write(`accessctl: ${posted.action} the plan comment ${posted.url}\n`);
+      const wanted = deletes(outcome);
+      // With no plan, whether it deletes is unknown: the label stays as it is.
+      if (wanted !== undefined && flags.label !== '') {
+        const label = await syncLabel(api, pr, flags.label, wanted);
+        if (label !== 'unchanged') process.stdout.write(`accessctl: ${label} the label ${flags.label}\n`);
+      }
+    });
+    finish(outcome);
+  });
+}
+
+function checkCommand(): Command {
+  const command = new Command('check')
+    .description('create a check run on the pull request head with annotations and the plan')
+    .option('--name <name>', 'the check run name', DEFAULT_CHECK_NAME)
+    .option('--neutral-on-changes', 'conclude neutral (not success) when the plan has changes', false);
+  return withGithubOptions(command).action(async (dir: string, flags: GithubFlags & { name: string; neutralOnChanges: boolean }) => {
+    const context = await readContext(flags, process.env);
+    const commit = { owner: context.owner, repo: context.repo, headSha: requireHeadSha(context) };
+    const outcome = await evaluate(dir, flags);
+    const output = checkOutput(outcome, { name: flags.name, neutralOnChanges: flags.neutralOnChanges, root: process.env['GITHUB_WORKSPACE'] || process.cwd() });
+    await withGithubErrors(context.token, async () => {
+      const check = await publishCheck(await client(context), commit, output);
+      process.stdout.write(`accessctl: check run "${output.name}" concluded ${output.conclusion} with ${output.annotations.length} annotation${output.annotations.length === 1 ? '' : 's'} ${check.url}\n`);
+    });
+    finish(outcome);
+  });
+}
+
+/** A command group whose subcommands take the program's error handling and output, as direct commands do. */
+class CommandGroup extends Command {
+  override copyInheritedSettings(source: Command): this {
+    super.copyInheritedSettings(source);
+    for (const command of this.commands) command.copyInheritedSettings(this);
+    return this;
+  }
+}
+
+export function githubCommand(): Command {
+  return new CommandGroup('github')
+    .description('report validation and the plan on a GitHub pull request: a sticky comment and a check run')
+    .addCommand(commentCommand())
+    .addCommand(checkCommand());
+}

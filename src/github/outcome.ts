@@ -1,0 +1,64 @@
+// What a pull request run found: the validation result and, for a valid config, the plan (or why
+// it could not be made). The comment and the check run are both renderings of this one value.
+import { countDiagnostics, sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { loadConfig } from '../config/load.js';
+import { AccessctlError } from '../errors.js';
+import type { ClientOptions, JumpCloudClient } from '../jumpcloud/client.js';
+import { makePlan } from '../pipeline/make-plan.js';
+import { countByAction, hasChanges, isApplicable, type Plan } from '../plan/plan.js';
+
+export interface Outcome {
+  files: number;
+  objects: number;
+  /** Sorted by file and position. */
+  diagnostics: Diagnostic[];
+  /** Present when the config is valid and the platform answered. */
+  plan?: Plan;
+  /** Why no plan could be made for a valid config (the platform refused or was unreachable). */
+  planError?: string;
+}
+
+export type Verdict = 'invalid' | 'unplannable' | 'changes' | 'no-changes';
+
+export interface AssessOptions {
+  dir: string;
+  target?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  client?: JumpCloudClient;
+  clientOptions?: Partial<ClientOptions>;
+}
+
+/** Validates and plans. Platform errors become `planError` so they can be shown on the PR; other errors propagate. */
+export async function assess(options: AssessOptions): Promise<Outcome> {
+  let run: Awaited<ReturnType<typeof makePlan>>;
+  try {
+    run = await makePlan(options);
+  } catch (error) {
+    if (error instanceof AccessctlError && error.code === 'platform') {
+      // makePlan validated before it touched the platform, so the config is valid here.
+      const config = await loadConfig(options.dir);
+      return { files: config.files, objects: config.objects, diagnostics: sortDiagnostics(config.diagnostics), planError: error.message };
+    }
+    throw error;
+  }
+  const base = { files: run.config.files, objects: run.config.objects, diagnostics: sortDiagnostics(run.config.diagnostics) };
+  if (!run.ok) return base;
+  await run.client.close();
+  return { ...base, plan: run.plan };
+}
+
+/**
+ * invalid: the config has errors; unplannable: valid, but the plan could not be made or cannot be
+ * applied (problems, guards, unknown live state); otherwise whether anything would change.
+ */
+export function verdict(outcome: Outcome): Verdict {
+  if (countDiagnostics(outcome.diagnostics).errors > 0) return 'invalid';
+  if (outcome.plan === undefined || !isApplicable(outcome.plan)) return 'unplannable';
+  return hasChanges(outcome.plan) ? 'changes' : 'no-changes';
+}
+
+/** True when the plan would delete anything: the destroy label's condition. */
+export function deletes(outcome: Outcome): boolean | undefined {
+  if (outcome.plan === undefined) return undefined;
+  return countByAction(outcome.plan).delete > 0 || outcome.plan.blocked.length > 0;
+}

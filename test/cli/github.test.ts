@@ -1,0 +1,202 @@
+// End to end: the real `accessctl github comment|check` binary (build first) against a fake GitHub
+// and a real sandbox, as a pull_request workflow runs it: one sticky comment, annotations on the right lines.
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { githubAdminFlow, startHarness, type Harness } from '../sandbox/harness.js';
+import { startFakeGithub, type FakeGithub } from '../github/fake-github.js';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const bin = join(repo, 'bin', 'accessctl.js');
+const event = join(repo, 'test', 'fixtures', 'github', 'pull_request.json');
+const token = 'ghp_PLANTEDfake123';
+const headSha = '4a5b6c7d8e9f00112233445566778899aabbccdd';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real binary without blocking the event loop, so the in-process fakes can answer it. */
+function accessctl(args: string[], env: Record<string, string>, cwd: string = repo): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd, env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const lines = (...text: string[]): string => `${text.join('\n')}\n`;
+
+let h: Harness;
+let workspace: string;
+
+beforeAll(async () => {
+  expect(existsSync(join(repo, 'dist', 'cli', 'main.js')), 'run `npm run build` before these tests').toBe(true);
+  h = await startHarness();
+  workspace = mkdtempSync(join(tmpdir(), 'accessctl-github-e2e-'));
+  // A config repo checkout: a valid copy of the example and an invalid flow with a known position.
+  cpSync(join(repo, 'examples', 'access'), join(workspace, 'access'), { recursive: true });
+  // Let the copy delete a single unmanaged flow: the example's guard stops deleting more than half.
+  const project = join(workspace, 'access', 'accessctl.yaml');
+  writeFileSync(project, readFileSync(project, 'utf8').replace('maxDeletionPercent: 50', 'maxDeletionPercent: 100'));
+  mkdirSync(join(workspace, 'broken', 'flows'), { recursive: true });
+  writeFileSync(join(workspace, 'broken', 'group.yaml'), lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', 'metadata: {name: G}', 'spec: {}'));
+  writeFileSync(
+    join(workspace, 'broken', 'flows', 'admin.yaml'),
+    lines('apiVersion: accessctl/v1', 'kind: ApprovalFlow', 'metadata:', '  name: Admin', 'spec:', '  grantGroup: G', '  visibleTo: [G]', '  approval:', '    type: sometimes', '  access:', '    duration: forever'),
+  );
+});
+afterAll(async () => {
+  await h.close();
+  rmSync(workspace, { recursive: true, force: true });
+});
+
+/** A fake GitHub of the test's own, and the Actions environment pointing at it and at `sandbox`. */
+async function github(sandbox: Harness = h): Promise<{ fake: FakeGithub; actions: Record<string, string> }> {
+  const fake = await startFakeGithub({ token, owner: 'acme', repo: 'access-config' });
+  onTestFinished(async () => {
+    await fake.close();
+    // Every request must have matched GitHub's OpenAPI description.
+    if (fake.violations.length > 0) throw new Error(`requests broke GitHub's OpenAPI description:\n${fake.violations.join('\n')}`);
+  });
+  const actions = {
+    GITHUB_TOKEN: token,
+    GITHUB_REPOSITORY: 'acme/access-config',
+    GITHUB_EVENT_PATH: event,
+    GITHUB_API_URL: fake.url,
+    GITHUB_WORKSPACE: workspace,
+    JUMPCLOUD_API_KEY: sandbox.sandbox.adminKey,
+  };
+  return { fake, actions };
+}
+
+function expectNoToken(...runs: Run[]): void {
+  for (const run of runs) expect(`${run.stdout}\n${run.stderr}`).not.toContain(token);
+}
+
+describe('accessctl github comment', { timeout: 60_000 }, () => {
+  it('posts one comment with the plan on the pull request from the saved event, and a second run edits it', async () => {
+    const { fake, actions } = await github();
+    const first = await accessctl(['github', 'comment', 'examples/access', '--target', h.sandbox.url], actions);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/accessctl: created the plan comment https:\/\/\S+\/pull\/42#issuecomment-\d+/);
+    expect(fake.comments).toHaveLength(1);
+    expect(fake.comments[0]).toMatchObject({ issue: 42 });
+    expect(fake.comments[0]?.body).toMatch(/^<!-- accessctl:plan -->\n/);
+    expect(fake.comments[0]?.body).toContain('accessctl ran on 4a5b6c7d8e9f');
+    expect(fake.comments[0]?.body).toContain('### accessctl validate: ✅ valid');
+    expect(fake.comments[0]?.body).toContain('| ApprovalFlow | 2 | 0 | 0 | 0 | 0 |');
+
+    const second = await accessctl(['github', 'comment', 'examples/access', '--target', h.sandbox.url], actions);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('accessctl: updated the plan comment');
+    expect(fake.comments).toHaveLength(1);
+    expect(fake.requests.map((r) => r.operationId).filter((op) => op?.includes('comment'))).toEqual([
+      'issues/list-comments',
+      'issues/create-comment',
+      'issues/list-comments',
+      'issues/update-comment',
+    ]);
+    expect(fake.labels.get(42) ?? []).toEqual([]);
+    expectNoToken(first, second);
+  });
+
+  it('shows validation errors with file and line in the comment and exits 1, without touching the platform', async () => {
+    const { fake, actions } = await github();
+    const run = await accessctl(['github', 'comment', 'broken'], { ...actions, JUMPCLOUD_API_KEY: '' }, workspace);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/broken\/flows\/admin\.yaml:9:11 error invalid-value/);
+    expect(fake.comments[0]?.body).toMatch(/<code>broken\/flows\/admin\.yaml:9:11<\/code> \*\*invalid-value\*\*/);
+    expect(fake.comments[0]?.body).toContain('No plan: fix the errors above first.');
+    expectNoToken(run);
+  });
+
+  it('exits non-zero with GitHub’s message when GitHub refuses, and never prints the token', async () => {
+    const { fake, actions } = await github();
+    const run = await accessctl(['github', 'comment', 'examples/access', '--target', h.sandbox.url], { ...actions, GITHUB_TOKEN: `${token}x`, ACCESSCTL_DEBUG: '1' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('accessctl: GitHub GET /repos/acme/access-config/issues/42/comments answered 401: Bad credentials\n');
+    expect(run.stdout + run.stderr).not.toContain(`${token}x`);
+    expectNoToken(run);
+  });
+
+  it('takes every setting from flags, GitHub Enterprise Server included', async () => {
+    const ghes = await startFakeGithub({ token, prefix: '/api/v3', description: 'ghes-3.19' });
+    try {
+      const run = await accessctl(
+        ['github', 'comment', 'examples/access', '--target', h.sandbox.url, '--token', token, '--repo', 'acme/access-config', '--api-url', ghes.url, '--pr', '7', '--sha', headSha],
+        { JUMPCLOUD_API_KEY: h.sandbox.adminKey },
+      );
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(ghes.comments).toEqual([expect.objectContaining({ issue: 7 })]);
+      expect(ghes.violations).toEqual([]);
+      expectNoToken(run);
+    } finally {
+      await ghes.close();
+    }
+  });
+
+  it('adds the destroy label while the plan deletes a flow and removes it when it no longer does', async () => {
+    // Its own sandbox: the flow it adds must not show up in the other tests' plans.
+    const own = await startHarness();
+    onTestFinished(() => own.close());
+    const { fake, actions } = await github(own);
+    const created = await own.call<{ id: string }>('POST', '/api/v2/approvalflows', await githubAdminFlow(own, { name: 'Legacy Flow' }));
+    expect(created.status).toBe(200);
+    const deleting = await accessctl(['github', 'comment', 'access', '--target', own.sandbox.url], actions, workspace);
+    expect(deleting.stderr).toBe('');
+    expect(deleting.code).toBe(0);
+    expect(deleting.stdout).toContain('accessctl: added the label accessctl:destroy');
+    expect(fake.labels.get(42)).toEqual(['accessctl:destroy']);
+    expect(fake.comments[0]?.body).toContain('This plan **deletes 1 object**');
+    expect((await own.call('DELETE', `/api/v2/approvalflows/${created.body.id}`)).status).toBeLessThan(300);
+    const clean = await accessctl(['github', 'comment', 'access', '--target', own.sandbox.url], actions, workspace);
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toContain('accessctl: removed the label accessctl:destroy');
+    expect(fake.labels.get(42)).toEqual([]);
+    expect(fake.comments).toHaveLength(1);
+    expectNoToken(deleting, clean);
+  });
+
+  it('names the missing variable when there is no token', async () => {
+    const { fake, actions } = await github();
+    const run = await accessctl(['github', 'comment', 'examples/access'], { ...actions, GITHUB_TOKEN: '' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('GITHUB_TOKEN is not set');
+    expect(fake.requests).toEqual([]);
+  });
+});
+
+describe('accessctl github check', { timeout: 60_000 }, () => {
+  it('puts annotations on the right lines of an invalid config and concludes failure with exit 1', async () => {
+    const { fake, actions } = await github();
+    const run = await accessctl(['github', 'check', 'broken'], actions, workspace);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('concluded failure with 2 annotations');
+    const check = fake.checkRuns[0];
+    expect(check).toMatchObject({ name: 'accessctl', head_sha: headSha, status: 'completed', conclusion: 'failure' });
+    expect(check?.annotations).toEqual([
+      expect.objectContaining({ path: 'broken/flows/admin.yaml', start_line: 9, end_line: 9, start_column: 11, annotation_level: 'failure' }),
+      expect.objectContaining({ path: 'broken/flows/admin.yaml', start_line: 11, annotation_level: 'failure' }),
+    ]);
+    expect(check?.output.summary).toContain('broken/flows/admin.yaml:9:11');
+    expectNoToken(run);
+  });
+
+  it('concludes neutral on a valid config with pending changes when asked, with the plan as the summary', async () => {
+    const { fake, actions } = await github();
+    const run = await accessctl(['github', 'check', 'examples/access', '--target', h.sandbox.url, '--neutral-on-changes', '--name', 'access plan'], actions);
+    expect(run.code).toBe(0);
+    expect(fake.checkRuns.map((r) => [r.name, r.status, r.conclusion])).toEqual([['access plan', 'completed', 'neutral']]);
+    expect(fake.checkRuns[0]?.output.summary).toContain('### accessctl plan');
+    expect(fake.checkRuns[0]?.output.title).toBe('Plan: 3 to create, 1 to update, 0 to delete; 0 unmanaged');
+    expectNoToken(run);
+  });
+});
