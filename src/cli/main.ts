@@ -3,14 +3,16 @@
 import { Command, CommanderError } from 'commander';
 import { AccessctlError, formatLocation } from '../errors.js';
 import { applyCommand } from './apply.js';
+import { eventsCommand } from './events.js';
 import { exportCommand } from './export.js';
-import { reconcileCommand } from './reconcile.js';
-import { upCommand } from './up.js';
+import { githubCommand } from './github.js';
 import { planCommand } from './plan.js';
+import { reconcileCommand } from './reconcile.js';
+import { requestCommand } from './request.js';
+import { sandboxCommand } from './sandbox.js';
+import { upCommand } from './up.js';
 import { validateCommand } from './validate.js';
 import { packageVersion } from './version.js';
-import { sandboxCommand } from './sandbox.js';
-import { githubCommand } from './github.js';
 
 export function buildProgram(): Command {
   const program = new Command('accessctl')
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   program.addCommand(reconcileCommand());
   program.addCommand(upCommand());
   program.addCommand(sandboxCommand());
+  program.addCommand(requestCommand());
+  program.addCommand(eventsCommand());
   program.addCommand(githubCommand());
   // addCommand does not pass settings down; subcommands need the same error handling and output.
   for (const command of program.commands) command.copyInheritedSettings(program);

@@ -16,10 +16,17 @@ export function sandboxCommand(): Command {
     .option('--port <port>', 'port to listen on; 0 picks a free one', parsePort, 8080)
     .option('--db <path>', 'SQLite database file (created when missing)', '.accessctl/sandbox.db')
     .option('--seed <file>', 'directory seed (YAML) applied to an empty database')
-    .option('--enable-test-hooks', 'serve /sandbox/v1/* (clock, faults, rate limit, request counts)', false)
-    .action(async (options: { port: number; db: string; seed?: string; enableTestHooks: boolean }) => {
+    .option('--enable-test-hooks', 'serve /sandbox/v1/* (clock, faults, rate limit, request counts, mail, deliveries)', false)
+    .option('--allow-private-webhooks', 'deliver webhooks to private, loopback and link-local addresses too (for local receivers)', false)
+    .action(async (options: { port: number; db: string; seed?: string; enableTestHooks: boolean; allowPrivateWebhooks: boolean }) => {
       const seed = options.seed === undefined ? undefined : loadSeed(options.seed);
-      const sandbox = await startSandbox({ dbPath: options.db, port: options.port, seed, enableTestHooks: options.enableTestHooks });
+      const sandbox = await startSandbox({
+        dbPath: options.db,
+        port: options.port,
+        seed,
+        enableTestHooks: options.enableTestHooks,
+        allowPrivateWebhooks: options.allowPrivateWebhooks,
+      });
       process.stdout.write(`accessctl sandbox listening on ${sandbox.url}\n`);
       process.stdout.write(`database: ${options.db}${sandbox.seeded ? ` (seeded from ${options.seed})` : ''}\n`);
       process.stdout.write(`admin key: ${sandbox.adminKey}${sandbox.adminKeyMinted ? ' (new for this run; shown once)' : ''}\n`);

@@ -18,6 +18,7 @@ export class SandboxClock {
   #frozenAt: number | undefined;
   readonly #source: () => number;
   readonly #sleepers = new Set<Sleeper>();
+  readonly #listeners = new Set<() => void>();
 
   /** `source` is the wall clock to follow; `frozenAt` starts the clock stopped at that instant. */
   constructor(options: { source?: () => number; frozenAt?: number } = {}) {
@@ -38,6 +39,7 @@ export class SandboxClock {
     if (this.#frozenAt !== undefined) this.#frozenAt += ms;
     else this.#offsetMs += ms;
     this.#wake();
+    this.#notify();
   }
 
   /** Jumps to an instant; time may go backwards, so nothing may assume timestamps are monotonic. */
@@ -45,6 +47,7 @@ export class SandboxClock {
     if (this.#frozenAt !== undefined) this.#frozenAt = ms;
     else this.#offsetMs = ms - this.#source();
     this.#wake();
+    this.#notify();
   }
 
   freeze(): void {
@@ -55,6 +58,7 @@ export class SandboxClock {
     if (this.#frozenAt === undefined) return;
     this.#offsetMs = this.#frozenAt - this.#source();
     this.#frozenAt = undefined;
+    this.#notify();
   }
 
   state(): ClockState {
@@ -77,9 +81,22 @@ export class SandboxClock {
     });
   }
 
+  /**
+   * Calls `listener` synchronously after every advance() or set(), so whatever keeps timers on this
+   * clock (the scheduler) runs what fell due before advance() returns. Returns an unsubscribe.
+   */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
   /** Releases every pending sleep, used when the server shuts down. */
   releaseAll(): void {
     for (const sleeper of this.#sleepers) this.#finish(sleeper);
+  }
+
+  #notify(): void {
+    for (const listener of [...this.#listeners]) listener();
   }
 
   #wake(): void {

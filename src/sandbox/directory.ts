@@ -365,7 +365,7 @@ export interface GraphObjectWithPaths {
   paths: GraphConnection[][];
 }
 
-interface GraphOperation {
+export interface GraphOperation {
   op: 'add' | 'remove' | 'update';
   type: string;
   id: string;
@@ -423,20 +423,48 @@ export function changeMember(store: SandboxStore, actor: Actor, groupId: string,
     const group = requireGroup(store, actor.orgId, groupId);
     const user = findUser(store, actor.orgId, operation.id);
     if (user === undefined) throw badRequest('no such user', [{ field: 'id', message: `user ${operation.id} does not exist` }]);
-    const isMember = store.stmt('SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?').get(groupId, user._id) !== undefined;
-    if (operation.op === 'add') {
-      if (isMember) throw conflict(`user ${user.username} is already a member of "${group.name}"`);
-      insertMember(store, groupId, user._id);
+    applyMembership(store, actor, group, user, operation.op, 'association_change');
+  });
+}
+
+export function isMember(store: SandboxStore, groupId: string, userId: string): boolean {
+  return store.stmt('SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?').get(groupId, userId) !== undefined;
+}
+
+/**
+ * The one membership write: POST /usergroups/{id}/members and access grants and revocations all
+ * come through here, so both record the same association event (under their own event type).
+ */
+export function applyMembership(
+  store: SandboxStore,
+  actor: Actor,
+  group: UserGroup,
+  user: SystemUser,
+  op: GraphOperation['op'],
+  eventType: 'association_change' | 'access_management_association_change',
+): void {
+  store.transaction(() => {
+    const member = isMember(store, group.id, user._id);
+    if (op === 'add') {
+      if (member) throw conflict(`user ${user.username} is already a member of "${group.name}"`);
+      insertMember(store, group.id, user._id);
     } else {
-      if (!isMember) throw notFound(`membership of user ${user.username} in "${group.name}"`);
-      if (operation.op === 'remove') store.stmt('DELETE FROM group_members WHERE group_id = ? AND user_id = ?').run(groupId, user._id);
+      if (!member) throw notFound(`membership of user ${user.username} in "${group.name}"`);
+      if (op === 'remove') store.stmt('DELETE FROM group_members WHERE group_id = ? AND user_id = ?').run(group.id, user._id);
     }
     recordEvent(store, actor, {
-      eventType: 'association_change',
+      eventType,
       resource: groupResource(group),
-      association: association(operation.op, group, { id: user._id, type: 'user', name: user.username }),
+      association: association(op, group, { id: user._id, type: 'user', name: user.username }),
     });
   });
+}
+
+/** User ids of a group's members. */
+export function memberIds(store: SandboxStore, groupId: string): string[] {
+  return (store.stmt('SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id').all(groupId) as { user_id: string }[]).map(
+    (row) => row.user_id,
+  );
 }
 
 const userGroupTargets = [

@@ -2,6 +2,7 @@
 // with resolved names, and an access_management_approval_flow_* event for every change.
 import { conflict, notFound, type ErrorDetail } from './api-error.js';
 import { findGroup, findUser, groupNames } from './directory.js';
+import { cancelRequestsOfFlow } from './grants.js';
 import { diffFields, recordEvent } from './insights.js';
 import { parseListQuery, project, selectPage, type FieldSpec } from './lists.js';
 import { BodyReader, isObject, type JsonObject } from './request-body.js';
@@ -403,6 +404,8 @@ export function deleteFlow(store: SandboxStore, actor: Actor, id: string): JsonO
   return store.transaction(() => {
     const flow = requireFlow(store, actor.orgId, id);
     store.stmt('DELETE FROM approval_flows WHERE id = ?').run(id);
+    // Open requests are canceled; granted access stays until its own end.
+    cancelRequestsOfFlow(store, actor, id);
     recordEvent(store, actor, { eventType: 'access_management_approval_flow_delete', resource: flowResource(flow) });
     return {};
   });

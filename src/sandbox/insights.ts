@@ -1,6 +1,7 @@
 // Directory Insights: the platform's own event log. Mutations record an event inside their own
 // transaction; POST /insights/directory/v1/events queries it with JumpCloud's body and paging.
 import { badRequest } from './api-error.js';
+import { enqueueDeliveries } from './outbox.js';
 import type { Actor, SandboxStore } from './store.js';
 import { parseDoc } from './store.js';
 
@@ -45,7 +46,10 @@ export interface EventInput {
   association?: Association;
 }
 
-/** Records one event; call inside the mutation's transaction so both commit or neither does. */
+/**
+ * Records one event, and its webhook deliveries (the outbox); call inside the mutation's
+ * transaction so all of them commit or none does.
+ */
 export function recordEvent(store: SandboxStore, actor: Actor, input: EventInput): DirectoryEvent {
   const timestampMs = store.clock.nowMs();
   const event: DirectoryEvent = {
@@ -64,6 +68,7 @@ export function recordEvent(store: SandboxStore, actor: Actor, input: EventInput
   store
     .stmt('INSERT INTO events (id, org_id, event_type, service, timestamp_ms, doc) VALUES (?, ?, ?, ?, ?, ?)')
     .run(event.id, actor.orgId, event.event_type, event.service, timestampMs, JSON.stringify(event));
+  enqueueDeliveries(store, event);
   return event;
 }
 

@@ -105,6 +105,66 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX webhook_channels_by_org ON webhook_channels (org_id, id);
     `,
   },
+  {
+    version: 3,
+    name: 'access requests, timers, mail outbox, webhook deliveries',
+    sql: `
+      CREATE TABLE access_requests (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        flow_id TEXT NOT NULL,
+        requester_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        waiting_on TEXT NOT NULL DEFAULT '[]',
+        doc TEXT NOT NULL
+      );
+      CREATE INDEX access_requests_by_org ON access_requests (org_id, id);
+      CREATE INDEX access_requests_by_flow ON access_requests (flow_id, status);
+      CREATE TABLE timers (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL CHECK (kind IN ('expire', 'revoke')),
+        org_id TEXT NOT NULL,
+        ref_id TEXT NOT NULL,
+        due_ms INTEGER NOT NULL,
+        UNIQUE (kind, ref_id)
+      );
+      CREATE INDEX timers_by_due ON timers (due_ms);
+      CREATE TABLE mail (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL,
+        request_id TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE deliveries (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
+        cycle_attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms INTEGER,
+        leased INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        UNIQUE (event_id, channel_id)
+      );
+      CREATE INDEX deliveries_due ON deliveries (status, next_attempt_ms);
+      CREATE TABLE delivery_attempts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        delivery_id TEXT NOT NULL REFERENCES deliveries(id),
+        at TEXT NOT NULL,
+        status_code INTEGER,
+        result TEXT NOT NULL,
+        error TEXT
+      );
+      CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts (delivery_id, id);
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database; refuses a database written by a newer sandbox. */

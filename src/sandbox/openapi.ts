@@ -2,7 +2,12 @@
 // GET /openapi.json. Where JumpCloud publishes no shape (webhook channels, the event query,
 // test hooks) this is the definition.
 import { approvalTypes, approverRequirements, approverTypes, categories, flowStatuses, grantResourceTypes, ttlConfigs } from './flows.js';
+import { defaultRetrySchedule } from './delivery.js';
+import { maxRemarksLength, requestStatuses } from './requests.js';
 import { eventTypes } from './settings.js';
+
+const statusDescription =
+  'pending (waiting on the current level), missing_data (an approver cannot be resolved, e.g. the requester has no manager; only an administrator may decide), granted (the requester is in the grant group), denied, expired (not decided within 30 days), canceled (the approval flow was deleted), error (the grant failed; an administrator may retry with PUT status approved), revoked (time-bound access ended, or an administrator revoked it).';
 
 type Schema = Record<string, unknown>;
 
@@ -347,6 +352,185 @@ const schemas: Record<string, Schema> = {
     },
     ['id', 'event_type', 'service', 'organization', 'timestamp', 'initiated_by', 'resource', 'success'],
   ),
+  AccessRequestSubmit: obj(
+    {
+      approvalFlowId: str('The approval flow to request; it must be active and visible to one of your groups.'),
+      remarks: str(`Why you need the access: 1 to ${maxRemarksLength} characters.`, { minLength: 1, maxLength: maxRemarksLength }),
+      requestedDuration: str(
+        'ISO 8601 duration: absent for permanent access; the fixed duration (or absent) for a fixed flow; one of multiSelectDuration for a multi-select flow.',
+      ),
+      organizationObjectId: str('When given, must be the organization of the request.'),
+    },
+    ['approvalFlowId', 'remarks'],
+    {
+      additionalProperties: false,
+      description:
+        'Submitted with a per-user key (or an admin key with x-sandbox-act-as). 403 when Access Requests are off (settings resourceRequest), the flow is disabled or not visible to the user; 400 for remarks or a duration the flow does not allow; 409 when the user already has a pending request for the flow.',
+    },
+  ),
+  AccessRequest: obj(
+    {
+      id: str('Request id.'),
+      approvalFlowId: str('The flow requested.'),
+      approvalFlowName: str('Its name when the request was submitted.'),
+      approvalFlowDescription: str('Its description.'),
+      approvalType: str('manual or automated.'),
+      status: str(statusDescription, { enum: [...requestStatuses] }),
+      remarks: str("The requester's reason."),
+      requestedDuration: str('ISO 8601 duration requested; empty for permanent access.'),
+      approvedDuration: str('ISO 8601 duration approved (never longer than requested); empty when not shortened.'),
+      timeBasedAccess: bool('Whether access ends.'),
+      nonAdminApproval: bool('Whether non-admins approve.'),
+      group: str('The grant group name.'),
+      requestor: str('The requester user id.'),
+      userName: str('The requester username.'),
+      department: str('The requester department.'),
+      manager: str('The requester manager username.'),
+      iconColor: str('Icon colour.'),
+      iconUrl: str('Icon URL.'),
+      runId: str('Same as id.'),
+      createdAt: str('Submitted (RFC 3339).'),
+      updatedAt: str('Last change.'),
+      updatedBy: str('Who changed it last.'),
+    },
+    ['id', 'approvalFlowId', 'status'],
+  ),
+  AccessRequestList: list('AccessRequest', 'One page of access requests, newest first.'),
+  Approver: obj({
+    approvalSequence: str('The level, 1 first (a string, as in the contract).'),
+    approvalStatus: str(
+      'approved, denied, pending (current level), waiting (a later level), overridden (an administrator decided) or skipped.',
+    ),
+    approverId: str('Who decided, or the user expected to.'),
+    approverType: str('user or admin.'),
+    createdAt: str('When decided, or when the request was submitted.'),
+    requireAll: bool('Whether the level needs all its approvers.'),
+    resourceId: str('The approver entry id (user or group).'),
+    resourceName: str('Manager, Administrators, a user or a group name.'),
+    resourceType: str('manager, user, user_group or admin.', { enum: [...approverTypes] }),
+  }),
+  AccessRequestDetail: {
+    allOf: [
+      ref('AccessRequest'),
+      obj({
+        approvers: arr(ref('Approver'), 'Every approver entry of the flow snapshot.'),
+        approversRequirement: str('Level 1 requirement: any or all.'),
+        ttlConfig: str('Duration mode of the flow.'),
+        fixedDuration: str('Fixed duration of the flow.'),
+        multiSelectDuration: arr(str('Duration.'), 'Durations offered.'),
+      }),
+    ],
+  },
+  AdminDecision: obj(
+    {
+      status: str(
+        'approved (or granted) grants now, overriding the levels, and retries a request in error; denied; revoked ends granted access.',
+        {
+          enum: ['approved', 'granted', 'denied', 'revoked'],
+        },
+      ),
+      approvedDuration: str('Shortens the requested duration; never longer (400).'),
+      remarks: str('Told to the requester.'),
+      internalNote: str('Kept on the request.'),
+      admin: str('Accepted and ignored.'),
+      organizationObjectId: str('When given, must be the organization of the request.'),
+    },
+    ['status'],
+    { additionalProperties: false },
+  ),
+  ApproverDecision: obj(
+    {
+      id: str('The access request id.'),
+      status: str('approved or denied.', { enum: ['approved', 'denied'] }),
+      remarks: str('Told to the requester.'),
+      approvedDuration: str('Shortens the requested duration; never longer (400).'),
+      organizationObjectId: str('When given, must be the organization of the request.'),
+    },
+    ['id', 'status'],
+    {
+      additionalProperties: false,
+      description:
+        'A user approver of the current level decides (per-user key, or admin key with x-sandbox-act-as). 403 for the requester (no self-approval), for anyone not an approver of the current level, for a missing_data request and when the flow has nonAdminApproval false; 409 when already decided.',
+    },
+  ),
+  ApprovalProgress: obj(
+    {
+      approversRequirement: str('Level 1 requirement.'),
+      approvers: arr(
+        obj({
+          approvalSequence: int('The level, 1 first.'),
+          approvalStatus: str('As in Approver.'),
+          approvedCount: int('Approvals recorded for this entry.'),
+          approverId: str('Who decided, or is expected to.'),
+          approverType: str('user or admin.'),
+          createdAt: str('When.'),
+          overridenApproval: bool('An administrator decided instead.'),
+          requireAll: bool('The level needs all its approvers.'),
+          resourceId: str('Entry id.'),
+          resourceName: str('Entry name.'),
+          resourceType: str('Entry type.'),
+          totalCount: int('People who may approve for this entry.'),
+        }),
+        'Progress per approver entry.',
+      ),
+    },
+    ['approvers'],
+  ),
+  MailList: obj(
+    {
+      totalCount: int('Messages matching.'),
+      results: arr(
+        obj(
+          {
+            id: str('Message id.'),
+            organization: str('Org.'),
+            kind: str('request_received (userRequestEmail), approval_needed (adminApprovalEmail), decision (userApprovalEmail).', {
+              enum: ['request_received', 'approval_needed', 'decision'],
+            }),
+            to: str('Recipient address.'),
+            subject: str('Subject.'),
+            body: str('Text.'),
+            requestId: str('The access request.'),
+            createdAt: str('Queued at (sandbox clock).'),
+          },
+          ['id', 'kind', 'to', 'subject', 'body', 'createdAt'],
+        ),
+        'Messages, oldest first.',
+      ),
+    },
+    ['results', 'totalCount'],
+  ),
+  Delivery: obj(
+    {
+      id: str('The webhook-id header: the same on every attempt and replay.'),
+      organization: str('Org.'),
+      channelId: str('Webhook channel.'),
+      eventId: str('The event delivered.'),
+      eventType: str('Its type.'),
+      status: str(
+        'pending, delivered, or dead (the dead letter: retries used up, a non-retryable answer, a refused address or a disabled channel).',
+        {
+          enum: ['pending', 'delivered', 'dead'],
+        },
+      ),
+      nextAttemptAt: str('When pending: the next attempt (sandbox clock).'),
+      createdAt: str('Queued at.'),
+      attempts: arr(
+        obj(
+          {
+            at: str('When.'),
+            statusCode: int('HTTP status answered.'),
+            result: str('delivered, retry, timeout, failed, gone (410: channel disabled), refused (private address) or skipped.'),
+            error: str('Why, without URLs or secrets.'),
+          },
+          ['at', 'result'],
+        ),
+        'Every attempt.',
+      ),
+    },
+    ['id', 'status', 'attempts'],
+  ),
+  DeliveryList: obj({ totalCount: int('Deliveries matching.'), results: arr(ref('Delivery'), 'Newest first.') }, ['results', 'totalCount']),
   ClockState: obj(
     { now: str('Sandbox time (RFC 3339).'), frozen: bool('Whether the clock is stopped.'), offsetMs: int('Offset from the wall clock.') },
     ['now', 'frozen', 'offsetMs'],
@@ -371,7 +555,12 @@ const schemas: Record<string, Schema> = {
             status: int('408, 429, 500, 502, 503 or 504 (default 503).'),
             latencyMs: int('Delay on the sandbox clock before handling.', { minimum: 0 }),
             resetRate: { type: 'number', minimum: 0, maximum: 1, description: 'Share of requests whose connection is destroyed.' },
-            resetAfterRate: { type: 'number', minimum: 0, maximum: 1, description: 'Share of requests that are carried out and committed, then have their connection destroyed before the answer.' },
+            resetAfterRate: {
+              type: 'number',
+              minimum: 0,
+              maximum: 1,
+              description: 'Share of requests that are carried out and committed, then have their connection destroyed before the answer.',
+            },
           },
           ['route'],
           { additionalProperties: false },
@@ -646,6 +835,58 @@ const paths: Record<string, Record<string, Schema>> = {
       errors: [400, 413, 415],
     }),
   },
+  '/api/v2/approvalflowrequest': {
+    get: operation({
+      summary: `Access requests, newest first. An admin key sees the queue; a user key its own requests and those waiting on it. Filter with filter=status:eq:pending (or ?status=pending), approvalType, approvalFlowId. Status: ${statusDescription}`,
+      params: [
+        ...listParams,
+        param('status', 'Shorthand for filter=status:eq:…', { type: 'string', enum: [...requestStatuses] }),
+        param('approvalType', 'Shorthand filter.', { type: 'string' }),
+        param('approvalFlowId', 'Shorthand filter.', { type: 'string' }),
+      ],
+      ok: { status: 200, schema: ref('AccessRequestList') },
+      errors: [400],
+    }),
+    post: operation({
+      summary:
+        'Submit an access request (a shape the sandbox defines); records access_management_access_request. An automated flow grants at once; a manual flow waits on level 1. Emails the requester and the approvers of the current level.',
+      body: 'AccessRequestSubmit',
+      ok: { status: 201, schema: ref('AccessRequestDetail') },
+      errors: bodyErrors,
+    }),
+  },
+  '/api/v2/approvalflowrequest/{id}': {
+    get: operation({
+      summary: 'One access request with its approvers[]; a user key reads its own and those it approves.',
+      params: [id('id', 'Access request')],
+      ok: { status: 200, schema: ref('AccessRequestDetail') },
+      errors: [],
+    }),
+    put: operation({
+      summary:
+        'An administrator decides (final); records access_management_access_request_approval and, on grant, access_management_association_change.',
+      params: [id('id', 'Access request')],
+      body: 'AdminDecision',
+      ok: { status: 200, schema: ref('AccessRequestDetail') },
+      errors: bodyErrors,
+    }),
+  },
+  '/api/v2/userapprovalrequest': {
+    post: operation({
+      summary: 'An approver who is a user decides the current level; records access_management_access_request_approval.',
+      body: 'ApproverDecision',
+      ok: { status: 200, schema: ref('AccessRequestDetail') },
+      errors: bodyErrors,
+    }),
+  },
+  '/api/v2/approversprogress/{id}': {
+    get: operation({
+      summary: "Approval progress per approver entry; a requester sees it only when the settings' exposeApprovalProgress is on.",
+      params: [id('id', 'Access request')],
+      ok: { status: 200, schema: ref('ApprovalProgress') },
+      errors: [],
+    }),
+  },
   '/api/v2/notifications/webhook/channels': {
     get: operation({
       summary: 'List webhook channels (secrets masked).',
@@ -746,6 +987,31 @@ const paths: Record<string, Record<string, Schema>> = {
       hooks: true,
     }),
   },
+  '/sandbox/v1/mail': {
+    get: operation({
+      summary: 'Test hook: the mail outbox (no SMTP); ?to=, ?kind=, ?requestId=, limit, skip.',
+      ok: { status: 200, schema: ref('MailList') },
+      errors: [400],
+      hooks: true,
+    }),
+  },
+  '/sandbox/v1/deliveries': {
+    get: operation({
+      summary: `Test hook: webhook deliveries with every attempt; ?status=, ?channelId=, ?eventType=, ?eventId=. Each is a JSON POST of the event with the channel's headers, webhook-id, webhook-timestamp and (with a signing secret) a Standard Webhooks v1 webhook-signature. 2xx is success; 5xx, 408, 429, timeouts (${defaultRetrySchedule.timeoutMs} ms) and connection failures are retried ${defaultRetrySchedule.retries} times with exponential backoff from ${defaultRetrySchedule.baseDelayMs} ms and jitter, honouring Retry-After; 410 disables the channel; redirects are not followed; private addresses are refused unless the sandbox runs with --allow-private-webhooks.`,
+      ok: { status: 200, schema: ref('DeliveryList') },
+      errors: [],
+      hooks: true,
+    }),
+  },
+  '/sandbox/v1/deliveries/{id}/replay': {
+    post: operation({
+      summary: 'Test hook: send a delivery again (same webhook-id), from the start of the retry schedule.',
+      params: [id('id', 'Delivery (webhook-id)')],
+      ok: { status: 202, schema: ref('Delivery') },
+      errors: [404],
+      hooks: true,
+    }),
+  },
   '/sandbox/v1/requests': {
     get: operation({
       summary: 'Test hook: request counts per route.',
@@ -767,8 +1033,7 @@ export const openApiDocument = {
   info: {
     title: 'accessctl sandbox',
     version: '1',
-    description:
-      "A local, durable implementation of JumpCloud's Access Requests admin API (the paths, bodies and list conventions of JumpCloud's published v1/v2 descriptions), plus the shapes JumpCloud has not published: webhook channels, the Directory Insights query, and test hooks under /sandbox/v1 (served only with --enable-test-hooks). Errors are {code, message, status}; a 400 adds details. Every mutation records an event in the same transaction.",
+    description: `A local, durable implementation of JumpCloud's Access Requests admin API (the paths, bodies and list conventions of JumpCloud's published v1/v2 descriptions), plus the shapes JumpCloud has not published: submitting access requests, webhook channels, the Directory Insights query, and test hooks under /sandbox/v1 (served only with --enable-test-hooks). Errors are {code, message, status}; a 400 adds details. Every mutation records an event in the same transaction. Access request status values: ${statusDescription} An admin key may act for a user on the end-user routes with the sandbox-only header x-sandbox-act-as: <email or username> (refused for other keys).`,
   },
   servers: [{ url: 'http://127.0.0.1:8080' }],
   security: [{ apiKey: [] }],

@@ -18,13 +18,19 @@ import {
   listUsers,
   replaceGroup,
 } from './directory.js';
+import { adminDecide, approverDecide } from './approvals.js';
 import { createChannel, deleteChannel, getChannel, listChannels, replaceChannel } from './channels.js';
 import { createFlow, deleteFlow, getFlow, listFlows, replaceFlow } from './flows.js';
+import type { DeliveryWorker } from './delivery.js';
+import { grantRequest } from './grants.js';
 import { queryEvents } from './insights.js';
+import { listMail } from './mail.js';
 import { openApiDocument } from './openapi.js';
+import { detailView, listRequests, requestProgress, submitRequest, visibleRequest } from './requests.js';
 import { getSettings, updateSettings } from './settings.js';
 import type { SandboxClock } from './clock.js';
 import type { TestHooks } from './faults.js';
+import { notFound } from './api-error.js';
 import { BodyReader } from './request-body.js';
 import type { Actor, SandboxStore } from './store.js';
 
@@ -40,11 +46,13 @@ export interface RouteContext {
   store: SandboxStore;
   clock: SandboxClock;
   hooks: TestHooks | undefined;
+  /** The webhook delivery worker (absent in an app built without one). */
+  deliveries: DeliveryWorker | undefined;
   params: Record<string, string>;
   query: URLSearchParams;
   /** The parsed JSON body of a POST or PUT. */
   body: unknown;
-  /** The acting principal in its org; set on org routes. */
+  /** The acting principal in its org; set on org and user routes (a user when acting as one). */
   actor: Actor;
 }
 
@@ -53,10 +61,11 @@ export interface RouteDef {
   /** OpenAPI-style path, e.g. /api/v2/approvalflows/{approvalFlowId}. */
   path: string;
   /**
-   * org: an admin key acting in one org (x-org-id rules apply); hooks: an admin key, only with
+   * org: an admin key acting in one org (x-org-id rules apply); user: the same, or a per-user key,
+   * or an admin key acting for a user with x-sandbox-act-as; hooks: an admin key, only with
    * --enable-test-hooks, no x-org-id; public: no key.
    */
-  access: 'org' | 'hooks' | 'public';
+  access: 'org' | 'user' | 'hooks' | 'public';
   /** Whether the route reads a JSON request body. */
   body: boolean;
   handle: (ctx: RouteContext) => Reply;
@@ -71,6 +80,10 @@ function param(ctx: RouteContext, name: string): string {
 
 function org(method: Method, path: string, handle: (ctx: RouteContext) => Reply): RouteDef {
   return { method, path, access: 'org', body: method === 'POST' || method === 'PUT', handle };
+}
+
+function user(method: Method, path: string, handle: (ctx: RouteContext) => Reply): RouteDef {
+  return { method, path, access: 'user', body: method === 'POST' || method === 'PUT', handle };
 }
 
 function hook(method: Method, path: string, handle: (ctx: RouteContext, hooks: TestHooks) => Reply): RouteDef {
@@ -144,6 +157,21 @@ export const routes: readonly RouteDef[] = [
   org('DELETE', '/api/v2/approvalflows/{approvalFlowId}', (c) => ok(deleteFlow(c.store, c.actor, param(c, 'approvalFlowId')))),
   org('GET', '/api/v2/approvalflowsettings', (c) => ok(getSettings(c.store, c.actor.orgId))),
   org('PUT', '/api/v2/approvalflowsettings', (c) => ok(updateSettings(c.store, c.actor, c.body))),
+  // access requests: end users submit and approve; admins keep the queue and decide
+  user('POST', '/api/v2/approvalflowrequest', (c) => ({
+    status: 201,
+    body: detailView(
+      c.store,
+      submitRequest(c.store, c.actor, c.body, (request, actor) =>
+        grantRequest(c.store, actor, request, 'access_management_access_request', c.hooks),
+      ),
+    ),
+  })),
+  user('GET', '/api/v2/approvalflowrequest', (c) => ok(listRequests(c.store, c.actor, c.query))),
+  user('GET', '/api/v2/approvalflowrequest/{id}', (c) => ok(detailView(c.store, visibleRequest(c.store, c.actor, param(c, 'id'))))),
+  org('PUT', '/api/v2/approvalflowrequest/{id}', (c) => ok(adminDecide(c.store, c.actor, param(c, 'id'), c.body, c.hooks))),
+  user('POST', '/api/v2/userapprovalrequest', (c) => ok(approverDecide(c.store, c.actor, c.body, c.hooks))),
+  user('GET', '/api/v2/approversprogress/{id}', (c) => ok(requestProgress(c.store, c.actor, param(c, 'id')))),
   // webhook channels (a shape the sandbox defines)
   org('GET', '/api/v2/notifications/webhook/channels', (c) => ok(listChannels(c.store, c.actor.orgId, c.query))),
   org('POST', '/api/v2/notifications/webhook/channels', (c) => ({ status: 201, body: createChannel(c.store, c.actor, c.body) })),
@@ -170,6 +198,19 @@ export const routes: readonly RouteDef[] = [
     reader.finish('invalid rate limit');
     return ok({ rateLimit: h.setRateLimit(reader.body['rateLimit']) });
   }),
+  hook('GET', '/sandbox/v1/mail', (c) => ok(listMail(c.store, c.query))),
+  hook('GET', '/sandbox/v1/deliveries', (c) => ok(c.deliveries?.list(c.query) ?? { results: [], totalCount: 0 })),
+  {
+    method: 'POST',
+    path: '/sandbox/v1/deliveries/{id}/replay',
+    access: 'hooks',
+    body: false,
+    handle: (c) => {
+      const record = c.deliveries?.replay(param(c, 'id'));
+      if (record === undefined) throw notFound(`webhook delivery ${param(c, 'id')}`);
+      return { status: 202, body: record };
+    },
+  },
   hook('GET', '/sandbox/v1/requests', (_c, h) => ok({ counts: h.counts() })),
   hook('DELETE', '/sandbox/v1/requests', (_c, h) => {
     h.resetCounts();

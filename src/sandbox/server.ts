@@ -9,7 +9,11 @@ import { AccessctlError } from '../errors.js';
 import { ApiError, badRequest } from './api-error.js';
 import { actorFor, authenticate, resolveOrg } from './auth.js';
 import { SandboxClock } from './clock.js';
+import { DeliveryWorker, type RetrySchedule } from './delivery.js';
+import { findUserByLogin } from './directory.js';
 import { TestHooks } from './faults.js';
+import { runTimer } from './grants.js';
+import { Scheduler } from './scheduler.js';
 import { routes, type Reply, type RouteDef } from './routes.js';
 import { bootstrap, type SeedFile } from './seed.js';
 import { SandboxStore, type Actor } from './store.js';
@@ -28,6 +32,12 @@ export interface SandboxOptions {
   clock?: SandboxClock;
   /** Where operational messages go (never a key, a secret or a request body). */
   log?: (line: string) => void;
+  /** Deliver webhooks to private, loopback and link-local addresses too (refused by default). */
+  allowPrivateWebhooks?: boolean;
+  /** The webhook retry schedule; JumpCloud's three retries with backoff by default. */
+  webhookRetry?: Partial<RetrySchedule>;
+  /** Jitter source for webhook retries (tests pin it). */
+  random?: () => number;
 }
 
 export interface RunningSandbox {
@@ -41,8 +51,14 @@ export interface RunningSandbox {
   store: SandboxStore;
   clock: SandboxClock;
   hooks: TestHooks | undefined;
+  /** The webhook delivery worker: emits 'attempt' after each attempt; whenIdle() waits for those in flight. */
+  webhooks: DeliveryWorker;
+  scheduler: Scheduler;
   close(): Promise<void>;
 }
+
+/** The sandbox-only header with which an admin key acts for a user (email or username). */
+export const actAsHeader = 'x-sandbox-act-as';
 
 type Env = { Bindings: HttpBindings; Variables: { requestId: string } };
 
@@ -78,8 +94,11 @@ export function createApp(deps: {
   clock: SandboxClock;
   hooks: TestHooks | undefined;
   log: (line: string) => void;
+  deliveries?: DeliveryWorker;
+  /** Called after every request, so timers and deliveries it made due start at once. */
+  afterRequest?: () => void;
 }): Hono<Env> {
-  const { store, clock, hooks, log } = deps;
+  const { store, clock, hooks, log, deliveries, afterRequest } = deps;
   const app = new Hono<Env>();
 
   app.use('*', async (c, next) => {
@@ -125,13 +144,16 @@ export function createApp(deps: {
     let actor: Actor = { orgId: '', id: '', type: 'admin', email: '' };
     if (route.access !== 'public') {
       const principal = authenticate(store, c.req.header('x-api-key'));
-      if (principal.kind !== 'admin') throw new ApiError(403, 'this route needs an administrator key; the key belongs to a user');
+      const orgRoute = route.access === 'org' || route.access === 'user';
+      if (principal.kind !== 'admin' && route.access !== 'user') {
+        throw new ApiError(403, 'this route needs an administrator key; the key belongs to a user');
+      }
       const orgId = resolveOrg(principal, c.req.header('x-org-id'), {
-        orgScoped: route.access === 'org',
+        orgScoped: orgRoute,
         organizationObjectId: query.get('organizationObjectId') ?? undefined,
       });
       // The hook routes are the controls: they are never limited or faulted themselves.
-      if (hooks !== undefined && route.access === 'org') {
+      if (hooks !== undefined && orgRoute) {
         const taken = hooks.take(principal.keyId);
         if (!taken.ok) {
           return errorResponse(c, new ApiError(429, 'rate limit exceeded for this API key'), {
@@ -140,6 +162,15 @@ export function createApp(deps: {
         }
       }
       actor = actorFor(principal, orgId ?? '', c.env.incoming.socket.remoteAddress);
+      const actAs = c.req.header(actAsHeader);
+      if (actAs !== undefined) {
+        if (route.access !== 'user')
+          throw new ApiError(400, `${actAsHeader} is only accepted on end-user routes (access requests and approvals)`);
+        if (principal.kind !== 'admin') throw new ApiError(403, `${actAsHeader} needs an administrator key`);
+        const user = findUserByLogin(store, actor.orgId, actAs);
+        if (user === undefined) throw new ApiError(404, `${actAsHeader}: no user with the email or username "${actAs}"`);
+        actor = { orgId: actor.orgId, id: user._id, type: 'user', email: user.email, clientIp: actor.clientIp };
+      }
     }
     const decision = hooks !== undefined && route.access !== 'hooks' ? hooks.decide(key) : undefined;
     if (decision !== undefined) {
@@ -153,7 +184,12 @@ export function createApp(deps: {
       }
     }
     const body = route.body ? await readJsonBody(c) : undefined;
-    const reply: Reply = route.handle({ store, clock, hooks, params: c.req.param() as Record<string, string>, query, body, actor });
+    let reply: Reply;
+    try {
+      reply = route.handle({ store, clock, hooks, deliveries, params: c.req.param() as Record<string, string>, query, body, actor });
+    } finally {
+      afterRequest?.();
+    }
     if (decision?.resetAfter) {
       // The write is committed; the client never hears so.
       c.env.incoming.socket.destroy();
@@ -187,7 +223,17 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     throw error;
   }
   const hooks = options.enableTestHooks ? new TestHooks(clock) : undefined;
-  const app = createApp({ store, clock, hooks, log });
+  const webhooks = new DeliveryWorker({
+    store,
+    clock,
+    log,
+    ...(options.webhookRetry === undefined ? {} : { schedule: options.webhookRetry }),
+    allowPrivateWebhooks: options.allowPrivateWebhooks ?? false,
+    ...(options.random === undefined ? {} : { random: options.random }),
+  });
+  const scheduler = new Scheduler({ store, clock, log, run: (timer) => runTimer(store, timer), work: [webhooks] });
+  webhooks.onSettled(() => scheduler.kick());
+  const app = createApp({ store, clock, hooks, log, deliveries: webhooks, afterRequest: () => scheduler.kick() });
   const host = options.host ?? '127.0.0.1';
   const server = createAdaptorServer({ fetch: app.fetch });
   try {
@@ -213,6 +259,8 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     throw error;
   }
   const port = (server.address() as AddressInfo).port;
+  // Catches up on whatever fell due while the sandbox was down, then follows the clock.
+  scheduler.start();
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
@@ -223,12 +271,18 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     store,
     clock,
     hooks,
+    webhooks,
+    scheduler,
     close: () => {
       closing ??= new Promise<void>((resolve) => {
+        scheduler.stop();
+        const stopped = webhooks.stop();
         clock.releaseAll();
         server.close(() => {
-          store.close();
-          resolve();
+          void stopped.then(() => {
+            store.close();
+            resolve();
+          });
         });
         if ('closeAllConnections' in server) server.closeAllConnections();
       });

@@ -11,7 +11,8 @@ export interface Actor {
   orgId: string;
   /** The admin key's or user's id; never the key itself. */
   id: string;
-  type: 'admin' | 'user';
+  /** system: the sandbox itself (timers: expiry, revocation). */
+  type: 'admin' | 'user' | 'system';
   email: string;
   clientIp?: string | undefined;
 }

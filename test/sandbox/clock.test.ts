@@ -60,4 +60,15 @@ describe('SandboxClock', () => {
     clock.releaseAll();
     await expect(sleeping).resolves.toEqual([undefined, undefined]);
   });
+
+  it('tells its listeners synchronously when it is advanced, set or unfrozen, until they unsubscribe', () => {
+    const clock = new SandboxClock({ frozenAt: 0 });
+    const seen: number[] = [];
+    const unsubscribe = clock.onChange(() => seen.push(clock.nowMs()));
+    clock.advance(5);
+    clock.set(100);
+    unsubscribe();
+    clock.advance(1);
+    expect(seen).toEqual([5, 100]);
+  });
 });

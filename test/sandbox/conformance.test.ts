@@ -6,7 +6,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../../src/sandbox/routes.js';
-import { githubAdminFlow, startHarness, type Harness } from './harness.js';
+import { as, exampleFlows, githubAdminFlow, startHarness, submit, type Harness } from './harness.js';
 
 const contractsDir = fileURLToPath(new URL('../../../shared/contracts/', import.meta.url));
 const haveContracts = existsSync(contractsDir);
@@ -207,10 +207,38 @@ describe.skipIf(!haveContracts)('conformance with the JumpCloud contracts', () =
     });
   });
 
+  it('serves access requests, approvals and approval progress in the contract shape', async () => {
+    const flows = await exampleFlows(h);
+    const submitted = await submit(h, 'erin.em', { approvalFlowId: flows.admin });
+    expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
+    const id = submitted.body.id;
+    await conform(h, 'GET', '/api/v2/approvalflowrequest?filter=status:eq:pending', '/api/v2/approvalflowrequest', 200);
+    const read = await conform<Record<string, unknown>>(
+      h,
+      'GET',
+      `/api/v2/approvalflowrequest/${id}`,
+      '/api/v2/approvalflowrequest/{id}',
+      200,
+    );
+    expect(read['approvers']).toHaveLength(2);
+    await conform(h, 'GET', `/api/v2/approversprogress/${id}`, '/api/v2/approversprogress/{id}', 200);
+    const validators = operation('POST', '/api/v2/userapprovalrequest');
+    const decision = { id, status: 'approved', remarks: 'ok' };
+    expectValid(validators.request, decision, 'POST /api/v2/userapprovalrequest request');
+    const approved = await h.call('POST', '/api/v2/userapprovalrequest', decision, as('dana.cto'));
+    expect(approved.status).toBe(200);
+    expectValid(validators.response(200), approved.body, 'POST /api/v2/userapprovalrequest response');
+    await conform(h, 'PUT', `/api/v2/approvalflowrequest/${id}`, '/api/v2/approvalflowrequest/{id}', 200, {
+      status: 'approved',
+      remarks: 'admin',
+    });
+  });
+
   it('covers every JumpCloud operation the sandbox serves', () => {
-    // Webhook channels are the sandbox's own shape (see openapi.test.ts), not JumpCloud's.
+    // Webhook channels and submitting a request are the sandbox's own shapes (see openapi.test.ts), not JumpCloud's.
     const implemented = routes
       .filter((r) => r.path.startsWith('/api/') && !r.path.startsWith('/api/v2/notifications/'))
+      .filter((r) => !(r.method === 'POST' && r.path === '/api/v2/approvalflowrequest'))
       .map((r) => `${r.method} ${r.path}`);
     expect([...covered].sort()).toEqual([...implemented].sort());
   });

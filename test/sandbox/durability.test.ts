@@ -3,16 +3,26 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, describe, expect, it } from 'vitest';
+import { userKeys } from './harness.js';
 import { spawnSandbox, type SandboxProcess } from './process.js';
+import { Receiver } from './receiver.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'accessctl-durability-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function call(sandbox: SandboxProcess, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+async function call(
+  sandbox: SandboxProcess,
+  method: string,
+  path: string,
+  body?: unknown,
+  key: string = sandbox.adminKey,
+): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`${sandbox.url}${path}`, {
     method,
-    headers: { 'x-api-key': sandbox.adminKey, 'content-type': 'application/json' },
+    headers: { 'x-api-key': key, 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: response.status, body: await response.json() };
@@ -96,6 +106,77 @@ describe('durability', () => {
     } finally {
       second.child.kill('SIGTERM');
       await second.exited;
+    }
+  });
+
+  it('delivers a webhook committed before kill -9 after the restart, with the same webhook-id', async () => {
+    const db = join(dir, 'webhooks.db');
+    const args = ['--port', '0', '--db', db, '--seed', 'examples/directory.yaml', '--allow-private-webhooks'];
+    const receiver = new Receiver();
+    await receiver.up();
+    // First life: every delivery hangs unanswered, so none is acknowledged before the kill.
+    let answer = false;
+    receiver.respond = (_request, response) => {
+      if (answer) response.writeHead(204).end();
+    };
+    const secret = `whsec_${randomBytes(32).toString('base64')}`;
+    const first = await spawnSandbox(args);
+    try {
+      const groups = (await call(first, 'GET', '/api/v2/usergroups?limit=100')).body as { id: string; name: string }[];
+      const groupId = (name: string) => groups.find((g) => g.name === name)?.id ?? '';
+      const flow = await call(first, 'POST', '/api/v2/approvalflows', {
+        name: 'GitHub User',
+        category: 'Application',
+        resourceType: 'user_group',
+        resourceId: groupId('GitHub Users'),
+        visibleTo: [groupId('Engineering User')],
+        approvalType: 'automated',
+      });
+      const channel = await call(first, 'POST', '/api/v2/notifications/webhook/channels', {
+        name: 'Local',
+        url: receiver.url(),
+        signingSecret: secret,
+      });
+      const channelId = (channel.body as { id: string }).id;
+      await call(first, 'PUT', '/api/v2/approvalflowsettings', {
+        resourceRequest: true,
+        channelEvents: [
+          { channelObjectId: channelId, eventTypes: ['ACCESS_MANAGEMENT_ACCESS_REQUEST', 'ACCESS_MANAGEMENT_ASSOCIATION_CHANGE'] },
+        ],
+      });
+      const submitted = await call(
+        first,
+        'POST',
+        '/api/v2/approvalflowrequest',
+        { approvalFlowId: (flow.body as { id: string }).id, remarks: 'kill test' },
+        userKeys.alice,
+      );
+      expect(submitted.status).toBe(201);
+      await receiver.until(3);
+    } finally {
+      first.child.kill('SIGKILL');
+    }
+    expect(await first.exited).toMatchObject({ signal: 'SIGKILL' });
+    const firstLife = receiver.received.slice();
+
+    answer = true;
+    const second = await spawnSandbox(args);
+    try {
+      await receiver.until(firstLife.length + 3);
+      const verifier = new Webhook(secret);
+      const idsByEvent = new Map<string, Set<string>>();
+      for (const request of receiver.received) {
+        const event = verifier.verify(request.body, request.headers as Record<string, string>) as { id: string };
+        const ids = idsByEvent.get(event.id) ?? new Set<string>();
+        ids.add(String(request.headers['webhook-id']));
+        idsByEvent.set(event.id, ids);
+      }
+      expect(idsByEvent.size).toBe(3);
+      for (const ids of idsByEvent.values()) expect(ids.size).toBe(1);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+      await receiver.down();
     }
   });
 });

@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { SandboxClock } from '../../src/sandbox/clock.js';
 import { loadSeed, type SeedFile } from '../../src/sandbox/seed.js';
+import type { RetrySchedule } from '../../src/sandbox/delivery.js';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
 
 export const exampleSeedPath = fileURLToPath(new URL('../../examples/directory.yaml', import.meta.url));
@@ -28,7 +29,14 @@ export interface Harness {
 }
 
 export async function startHarness(
-  options: { seed?: SeedFile; hooks?: boolean; clock?: SandboxClock; dbPath?: string } = {},
+  options: {
+    seed?: SeedFile;
+    hooks?: boolean;
+    clock?: SandboxClock;
+    dbPath?: string;
+    allowPrivateWebhooks?: boolean;
+    webhookRetry?: Partial<RetrySchedule>;
+  } = {},
 ): Promise<Harness> {
   const logs: string[] = [];
   const sandbox = await startSandbox({
@@ -38,6 +46,10 @@ export async function startHarness(
     enableTestHooks: options.hooks ?? false,
     clock: options.clock ?? new SandboxClock({ frozenAt: Date.parse('2026-03-01T09:00:00Z') }),
     log: (line) => logs.push(line),
+    allowPrivateWebhooks: options.allowPrivateWebhooks ?? false,
+    // Jitter pinned to its maximum, so advancing by the full backoff always reaches the retry.
+    random: () => 1,
+    ...(options.webhookRetry === undefined ? {} : { webhookRetry: options.webhookRetry }),
   });
   const call = async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> => {
     const response = await fetch(`${sandbox.url}${path}`, {
@@ -108,4 +120,77 @@ export async function allEvents(h: Harness): Promise<DirectoryEventShape[]> {
   });
   if (answer.status !== 200) throw new Error(`event query failed: ${answer.status}`);
   return answer.body;
+}
+
+/** Per-user keys from examples/directory.yaml. */
+export const userKeys = {
+  alice: 'sandbox-demo-user-alice-not-a-secret',
+  erin: 'sandbox-demo-user-erin-not-a-secret',
+  grace: 'sandbox-demo-user-grace-not-a-secret',
+  dana: 'sandbox-demo-user-dana-not-a-secret',
+} as const;
+
+/** Headers acting as a seeded user: their own key when they have one, else the admin key with x-sandbox-act-as. */
+export function as(login: string): Record<string, string> {
+  const key = (userKeys as Record<string, string>)[login];
+  return key === undefined ? { 'x-sandbox-act-as': login } : { 'x-api-key': key };
+}
+
+/** The access request read shape, as far as the tests look at it. */
+export interface RequestShape {
+  id: string;
+  status: string;
+  approvalFlowId: string;
+  approvalFlowName: string;
+  requestedDuration: string;
+  approvedDuration: string;
+  userName: string;
+  approvers: { approvalSequence: string; approvalStatus: string; resourceType: string; approverId: string }[];
+}
+
+/** Turns on Access Requests and creates the example's two flows; returns their ids. */
+export async function exampleFlows(h: Harness, admin: Record<string, unknown> = {}): Promise<{ user: string; admin: string }> {
+  const settings = await h.call('PUT', '/api/v2/approvalflowsettings', { resourceRequest: true, exposeApprovalProgress: true });
+  if (settings.status !== 200) throw new Error(`settings: ${settings.status}`);
+  const user = await h.call<{ id: string }>('POST', '/api/v2/approvalflows', {
+    name: 'GitHub User',
+    category: 'Application',
+    resourceType: 'user_group',
+    resourceId: await h.groupId('GitHub Users'),
+    visibleTo: [await h.groupId('Engineering User')],
+    approvalType: 'automated',
+  });
+  const adminFlow = await h.call<{ id: string }>('POST', '/api/v2/approvalflows', await githubAdminFlow(h, admin));
+  if (user.status !== 200 || adminFlow.status !== 200) throw new Error(`flows: ${JSON.stringify([user.body, adminFlow.body])}`);
+  return { user: user.body.id, admin: adminFlow.body.id };
+}
+
+export async function submit(
+  h: Harness,
+  login: string,
+  body: Record<string, unknown>,
+): Promise<Answer<RequestShape & { message?: string }>> {
+  return h.call<RequestShape & { message?: string }>(
+    'POST',
+    '/api/v2/approvalflowrequest',
+    { remarks: 'for the on-call rota', ...body },
+    as(login),
+  );
+}
+
+export async function approve(
+  h: Harness,
+  login: string,
+  id: string,
+  status: 'approved' | 'denied' = 'approved',
+  extra: Record<string, unknown> = {},
+): Promise<Answer<RequestShape & { message?: string }>> {
+  return h.call<RequestShape & { message?: string }>('POST', '/api/v2/userapprovalrequest', { id, status, ...extra }, as(login));
+}
+
+export async function memberNames(h: Harness, group: string): Promise<string[]> {
+  const members = await h.call<{ to: { id: string } }[]>('GET', `/api/v2/usergroups/${await h.groupId(group)}/members?limit=100`);
+  const users = await h.call<{ results: { _id: string; username: string }[] }>('GET', '/api/systemusers?limit=100');
+  const names = new Map(users.body.results.map((u) => [u._id, u.username]));
+  return members.body.map((m) => names.get(m.to.id) ?? m.to.id).sort();
 }

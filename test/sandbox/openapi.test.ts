@@ -4,7 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../../src/sandbox/routes.js';
-import { allEvents, startHarness, type Harness } from './harness.js';
+import { allEvents, approve, exampleFlows, startHarness, submit, type Harness } from './harness.js';
 
 type Document = { openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, object> } };
 
@@ -68,6 +68,26 @@ describe('GET /openapi.json', () => {
     check('FaultConfig', (await h.call('GET', '/sandbox/v1/faults')).body);
     check('RequestCounts', (await h.call('GET', '/sandbox/v1/requests')).body);
     check('RateLimitState', (await h.call('GET', '/sandbox/v1/ratelimit')).body);
+  });
+
+  it('matches real access request, progress, mail and delivery responses', async () => {
+    const flows = await exampleFlows(h);
+    const submitted = await submit(h, 'erin.em', { approvalFlowId: flows.admin });
+    check('AccessRequestSubmit', { approvalFlowId: flows.admin, remarks: 'for the on-call rota' });
+    check('AccessRequestDetail', submitted.body);
+    check('AccessRequestList', (await h.call('GET', '/api/v2/approvalflowrequest')).body);
+    check('ApprovalProgress', (await h.call('GET', `/api/v2/approversprogress/${submitted.body.id}`)).body);
+    check('ApproverDecision', { id: submitted.body.id, status: 'approved' });
+    check('AccessRequestDetail', (await approve(h, 'dana.cto', submitted.body.id)).body);
+    check('AdminDecision', { status: 'denied' });
+    check('AccessRequestDetail', (await h.call('PUT', `/api/v2/approvalflowrequest/${submitted.body.id}`, { status: 'denied' })).body);
+    check('MailList', (await h.call('GET', '/sandbox/v1/mail')).body);
+    check('DeliveryList', (await h.call('GET', '/sandbox/v1/deliveries')).body);
+  });
+
+  it('documents every access request status', () => {
+    const status = (doc.components.schemas['AccessRequest'] as { properties: { status: { enum: string[] } } }).properties.status;
+    expect(status.enum).toEqual(['pending', 'granted', 'denied', 'expired', 'canceled', 'error', 'missing_data', 'revoked']);
   });
 
   it('matches real approval flow and directory responses', async () => {

@@ -1,0 +1,394 @@
+// The webhook delivery worker: sends each due outbox row as a signed JSON POST, on the sandbox
+// clock, retrying 5xx/408/429/timeouts/connection failures with exponential backoff and jitter
+// (honouring Retry-After), never following redirects; a 410 disables the channel.
+import { EventEmitter } from 'node:events';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { AddressRefusedError, checkLiteralHost, guardedLookup } from './address-guard.js';
+import type { SandboxClock } from './clock.js';
+import { recordEvent } from './insights.js';
+import type { ClockedWork } from './scheduler.js';
+import { signatureHeader } from './signatures.js';
+import { parseDoc, type SandboxStore } from './store.js';
+
+export interface RetrySchedule {
+  /** Retries after the first attempt (JumpCloud: 3). */
+  retries: number;
+  /** The first retry waits up to this long; each next one twice as long (with jitter), up to maxDelayMs. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** An attempt without an answer by then is a timeout (retried). */
+  timeoutMs: number;
+}
+
+export const defaultRetrySchedule: RetrySchedule = { retries: 3, baseDelayMs: 30_000, maxDelayMs: 3_600_000, timeoutMs: 10_000 };
+
+export type AttemptResult = 'delivered' | 'retry' | 'failed' | 'gone' | 'refused' | 'timeout' | 'skipped';
+
+export interface DeliveryAttempt {
+  at: string;
+  statusCode?: number;
+  result: AttemptResult;
+  error?: string;
+}
+
+export interface DeliveryRecord {
+  /** The webhook-id header: the same on every attempt and replay. */
+  id: string;
+  organization: string;
+  channelId: string;
+  eventId: string;
+  eventType: string;
+  status: 'pending' | 'delivered' | 'dead';
+  nextAttemptAt?: string;
+  createdAt: string;
+  attempts: DeliveryAttempt[];
+}
+
+interface DeliveryRow {
+  id: string;
+  org_id: string;
+  channel_id: string;
+  event_id: string;
+  event_type: string;
+  payload: string;
+  status: 'pending' | 'delivered' | 'dead';
+  cycle_attempts: number;
+  next_attempt_ms: number | null;
+  created_at: string;
+}
+
+interface ChannelRow {
+  doc: { name: string; url: string; enabled: boolean; verifySsl: boolean; headers: { name: string; value: string; sensitive: boolean }[] };
+  secrets: { sensitiveValues: Record<string, string>; headers: Record<string, string>; signingSecret?: string };
+}
+
+interface Outcome {
+  statusCode?: number;
+  retryAfterMs?: number;
+  /** Never holds the URL or a header value: only a code and a short reason. */
+  error?: string;
+  kind: 'answer' | 'timeout' | 'refused' | 'network';
+}
+
+export function webhookId(deliveryId: string): string {
+  return `msg_${deliveryId}`;
+}
+
+function retryAfterMs(header: string | string[] | undefined, nowMs: number): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || value.trim() === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+const retryableStatuses = new Set([408, 429]);
+
+export class DeliveryWorker extends EventEmitter implements ClockedWork {
+  readonly #store: SandboxStore;
+  readonly #clock: SandboxClock;
+  readonly #log: (line: string) => void;
+  readonly #schedule: RetrySchedule;
+  readonly #allowPrivate: boolean;
+  readonly #random: () => number;
+  readonly #inFlight = new Map<string, Promise<void>>();
+  #onSettled: () => void = () => {};
+  #stopped = false;
+
+  constructor(options: {
+    store: SandboxStore;
+    clock: SandboxClock;
+    log: (line: string) => void;
+    schedule?: Partial<RetrySchedule>;
+    allowPrivateWebhooks?: boolean;
+    random?: () => number;
+  }) {
+    super();
+    this.#store = options.store;
+    this.#clock = options.clock;
+    this.#log = options.log;
+    this.#schedule = { ...defaultRetrySchedule, ...options.schedule };
+    this.#allowPrivate = options.allowPrivateWebhooks ?? false;
+    this.#random = options.random ?? Math.random;
+    // Attempts cut short by a crash are due again at once: at-least-once, same webhook-id.
+    this.#store
+      .stmt(`UPDATE deliveries SET leased = 0, next_attempt_ms = ? WHERE status = 'pending' AND leased = 1`)
+      .run(this.#clock.nowMs());
+  }
+
+  get schedule(): RetrySchedule {
+    return this.#schedule;
+  }
+
+  /** Called after each attempt settles (the scheduler re-arms). */
+  onSettled(callback: () => void): void {
+    this.#onSettled = callback;
+  }
+
+  nextDueMs(): number | undefined {
+    if (this.#stopped || !this.#store.db.open) return undefined;
+    const next = this.#store.stmt(`SELECT min(next_attempt_ms) FROM deliveries WHERE status = 'pending' AND leased = 0`).pluck().get() as
+      number | null;
+    return next ?? undefined;
+  }
+
+  pump(): void {
+    if (this.#stopped || !this.#store.db.open) return;
+    const rows = this.#store
+      .stmt(
+        `SELECT * FROM deliveries WHERE status = 'pending' AND leased = 0 AND next_attempt_ms <= ? ORDER BY next_attempt_ms, id LIMIT 50`,
+      )
+      .all(this.#clock.nowMs()) as DeliveryRow[];
+    for (const row of rows) {
+      if (this.#inFlight.has(row.id)) continue;
+      // The lease: a crash mid-attempt leaves the row due again at the next start.
+      this.#store.stmt('UPDATE deliveries SET leased = 1 WHERE id = ?').run(row.id);
+      const attempt = this.#attempt(row)
+        .catch((error: unknown) => this.#log(`delivery ${row.id} failed unexpectedly: ${(error as Error).name}`))
+        .finally(() => {
+          this.#inFlight.delete(row.id);
+          this.emit('attempt', row.id);
+          if (this.#inFlight.size === 0) this.emit('idle');
+          this.#onSettled();
+        });
+      this.#inFlight.set(row.id, attempt);
+    }
+  }
+
+  /** Resolves when no attempt is in flight. */
+  async whenIdle(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight.values()]);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await Promise.allSettled([...this.#inFlight.values()]);
+  }
+
+  #channel(row: DeliveryRow): ChannelRow | undefined {
+    const channel = this.#store
+      .stmt('SELECT doc, secrets FROM webhook_channels WHERE org_id = ? AND id = ?')
+      .get(row.org_id, row.channel_id) as { doc: string; secrets: string } | undefined;
+    return channel === undefined
+      ? undefined
+      : { doc: parseDoc<ChannelRow['doc']>(channel.doc), secrets: parseDoc<ChannelRow['secrets']>(channel.secrets) };
+  }
+
+  async #attempt(row: DeliveryRow): Promise<void> {
+    const channel = this.#channel(row);
+    if (channel === undefined || !channel.doc.enabled) {
+      this.#finish(
+        row,
+        { result: 'skipped', error: channel === undefined ? 'the channel was deleted' : 'the channel is disabled' },
+        'dead',
+      );
+      return;
+    }
+    const url = channel.doc.url.replace(/\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}/g, (_, name: string) =>
+      encodeURIComponent(channel.secrets.sensitiveValues[name] ?? ''),
+    );
+    const timestamp = Math.floor(this.#clock.nowMs() / 1000);
+    const id = webhookId(row.id);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': 'accessctl-sandbox',
+      'webhook-id': id,
+      'webhook-timestamp': String(timestamp),
+    };
+    for (const header of channel.doc.headers) {
+      headers[header.name] = header.sensitive ? (channel.secrets.headers[header.name.toLowerCase()] ?? '') : header.value;
+    }
+    if (channel.secrets.signingSecret !== undefined) {
+      headers['webhook-signature'] = signatureHeader(channel.secrets.signingSecret, id, timestamp, row.payload);
+    }
+    const outcome = await this.#send(url, headers, row.payload, channel.doc.verifySsl);
+    // Stopping cuts attempts short; the lease makes them due again at the next start.
+    if (this.#stopped || !this.#store.db.open) return;
+    const attempt = row.cycle_attempts + 1;
+    const status = outcome.statusCode;
+    if (status !== undefined && status >= 200 && status < 300) {
+      this.#finish(row, { result: 'delivered', statusCode: status }, 'delivered');
+      return;
+    }
+    if (status === 410) {
+      this.#finish(
+        row,
+        { result: 'gone', statusCode: status, error: 'the receiver answered 410 Gone; the channel is now disabled' },
+        'dead',
+      );
+      this.#disableChannel(row);
+      return;
+    }
+    if (outcome.kind === 'refused') {
+      this.#finish(row, { result: 'refused', ...(outcome.error === undefined ? {} : { error: outcome.error }) }, 'dead');
+      return;
+    }
+    const retryable = outcome.kind !== 'answer' || (status !== undefined && (status >= 500 || retryableStatuses.has(status)));
+    const base = {
+      ...(status === undefined ? {} : { statusCode: status }),
+      ...(outcome.error === undefined ? {} : { error: outcome.error }),
+    };
+    if (retryable && attempt <= this.#schedule.retries) {
+      const exponential = Math.min(this.#schedule.maxDelayMs, this.#schedule.baseDelayMs * 2 ** (attempt - 1));
+      // Equal jitter: between half and all of the exponential delay, at least what Retry-After asks.
+      const jittered = exponential / 2 + this.#random() * (exponential / 2);
+      const delay = Math.min(this.#schedule.maxDelayMs, Math.max(jittered, outcome.retryAfterMs ?? 0));
+      this.#finish(
+        row,
+        { result: outcome.kind === 'timeout' ? 'timeout' : 'retry', ...base },
+        'pending',
+        this.#clock.nowMs() + Math.ceil(delay),
+      );
+      return;
+    }
+    this.#finish(row, { result: outcome.kind === 'timeout' ? 'timeout' : 'failed', ...base }, 'dead');
+  }
+
+  #finish(row: DeliveryRow, attempt: Omit<DeliveryAttempt, 'at'>, status: DeliveryRow['status'], nextMs?: number): void {
+    this.#store.transaction(() => {
+      this.#store
+        .stmt('INSERT INTO delivery_attempts (delivery_id, at, status_code, result, error) VALUES (?, ?, ?, ?, ?)')
+        .run(row.id, this.#clock.nowIso(), attempt.statusCode ?? null, attempt.result, attempt.error ?? null);
+      this.#store
+        .stmt('UPDATE deliveries SET status = ?, cycle_attempts = cycle_attempts + 1, next_attempt_ms = ?, leased = 0 WHERE id = ?')
+        .run(status, nextMs ?? null, row.id);
+    });
+    if (status === 'dead') this.#log(`webhook delivery ${webhookId(row.id)} (${row.event_type}) is dead: ${attempt.result}`);
+  }
+
+  #disableChannel(row: DeliveryRow): void {
+    this.#store.transaction(() => {
+      const channel = this.#store.stmt('SELECT doc FROM webhook_channels WHERE id = ?').get(row.channel_id) as { doc: string } | undefined;
+      if (channel === undefined) return;
+      const doc = parseDoc<Record<string, unknown> & { name: string; enabled: boolean }>(channel.doc);
+      if (!doc.enabled) return;
+      doc.enabled = false;
+      this.#store.stmt('UPDATE webhook_channels SET doc = ? WHERE id = ?').run(JSON.stringify(doc), row.channel_id);
+      recordEvent(
+        this.#store,
+        { orgId: row.org_id, id: 'sandbox', type: 'system', email: 'sandbox@accessctl.local' },
+        {
+          eventType: 'webhook_channel_update',
+          resource: { id: row.channel_id, type: 'webhook_channel', name: doc.name },
+          changes: [{ field: 'enabled', from: true, to: false }],
+        },
+      );
+    });
+  }
+
+  /** One POST; resolves with what happened, never rejects. No redirect is ever followed. */
+  #send(url: string, headers: Record<string, string>, body: string, verifySsl: boolean): Promise<Outcome> {
+    return new Promise<Outcome>((resolve) => {
+      let settled = false;
+      const done = (outcome: Outcome): void => {
+        if (settled) return;
+        settled = true;
+        resolve(outcome);
+      };
+      let target: URL;
+      try {
+        target = new URL(url);
+        checkLiteralHost(target.hostname, this.#allowPrivate);
+      } catch (error) {
+        done(
+          error instanceof AddressRefusedError
+            ? { kind: 'refused', error: error.message }
+            : { kind: 'network', error: 'the URL is not valid' },
+        );
+        return;
+      }
+      const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+      const request = send(target, {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        lookup: guardedLookup(this.#allowPrivate),
+        agent: false,
+        rejectUnauthorized: verifySsl,
+      });
+      request.on('response', (response: IncomingMessage) => {
+        response.resume();
+        const outcome: Outcome = { kind: 'answer', ...(response.statusCode === undefined ? {} : { statusCode: response.statusCode }) };
+        const after = retryAfterMs(response.headers['retry-after'], this.#clock.nowMs());
+        if (after !== undefined) outcome.retryAfterMs = after;
+        if (response.statusCode !== undefined && response.statusCode >= 300 && response.statusCode < 400) {
+          outcome.error = `the receiver answered a redirect (${response.statusCode}); redirects are not followed`;
+        }
+        response.on('end', () => done(outcome));
+        response.on('error', () => done(outcome));
+      });
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        if (error instanceof AddressRefusedError) done({ kind: 'refused', error: error.message });
+        else done({ kind: 'network', error: `${error.code ?? error.name}: no answer from the receiver` });
+      });
+      void this.#clock.sleep(this.#schedule.timeoutMs).then(() => {
+        if (settled) return;
+        done({ kind: 'timeout', error: `no answer within ${this.#schedule.timeoutMs} ms` });
+        request.destroy();
+      });
+      request.end(body);
+    });
+  }
+
+  /** Deliveries, newest first, with every attempt. */
+  list(params: URLSearchParams): { results: DeliveryRecord[]; totalCount: number } {
+    const where: string[] = ['1 = 1'];
+    const values: string[] = [];
+    for (const [param, column] of [
+      ['status', 'status'],
+      ['channelId', 'channel_id'],
+      ['eventType', 'event_type'],
+      ['eventId', 'event_id'],
+    ] as const) {
+      const value = params.get(param);
+      if (value !== null && value !== '') {
+        where.push(`${column} = ?`);
+        values.push(value);
+      }
+    }
+    const limit = Math.min(1000, Math.max(1, Number(params.get('limit') ?? 100) || 100));
+    const total = this.#store.stmt(`SELECT count(*) AS n FROM deliveries WHERE ${where.join(' AND ')}`).get(...values) as { n: number };
+    const rows = this.#store
+      .stmt(`SELECT * FROM deliveries WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`)
+      .all(...values, limit) as DeliveryRow[];
+    return { totalCount: total.n, results: rows.map((row) => this.#record(row)) };
+  }
+
+  #record(row: DeliveryRow): DeliveryRecord {
+    const attempts = this.#store
+      .stmt('SELECT at, status_code, result, error FROM delivery_attempts WHERE delivery_id = ? ORDER BY id')
+      .all(row.id) as {
+      at: string;
+      status_code: number | null;
+      result: AttemptResult;
+      error: string | null;
+    }[];
+    return {
+      id: webhookId(row.id),
+      organization: row.org_id,
+      channelId: row.channel_id,
+      eventId: row.event_id,
+      eventType: row.event_type,
+      status: row.status,
+      ...(row.next_attempt_ms === null || row.status !== 'pending' ? {} : { nextAttemptAt: new Date(row.next_attempt_ms).toISOString() }),
+      createdAt: row.created_at,
+      attempts: attempts.map((a) => ({
+        at: a.at,
+        ...(a.status_code === null ? {} : { statusCode: a.status_code }),
+        result: a.result,
+        ...(a.error === null ? {} : { error: a.error }),
+      })),
+    };
+  }
+
+  /** Sends a delivery again from the start of the schedule, with the same webhook-id. */
+  replay(id: string): DeliveryRecord | undefined {
+    const rowId = id.startsWith('msg_') ? id.slice(4) : id;
+    const row = this.#store.stmt('SELECT * FROM deliveries WHERE id = ?').get(rowId) as DeliveryRow | undefined;
+    if (row === undefined) return undefined;
+    this.#store
+      .stmt(`UPDATE deliveries SET status = 'pending', cycle_attempts = 0, next_attempt_ms = ?, leased = 0 WHERE id = ?`)
+      .run(this.#clock.nowMs(), rowId);
+    return this.#record({ ...row, status: 'pending', cycle_attempts: 0, next_attempt_ms: this.#clock.nowMs() });
+  }
+}

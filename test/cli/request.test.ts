@@ -1,0 +1,165 @@
+// The real binary's `accessctl request` and `accessctl events` against an in-process sandbox:
+// the seed's example from the command line, every refusal as the sandbox's message with exit 1
+// and no stack trace, and events --follow printing new steps as they happen.
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleFlows, memberNames, startHarness, userKeys, type Harness } from '../sandbox/harness.js';
+import { repoRoot } from '../sandbox/process.js';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function accessctl(h: Harness, args: string[], key = h.sandbox.adminKey): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/accessctl.js', ...args, '--target', h.sandbox.url], {
+      cwd: repoRoot,
+      env: { ...process.env, JUMPCLOUD_API_KEY: key, NO_COLOR: '1', JUMPCLOUD_API_URL: '', JUMPCLOUD_ORG_ID: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function refused(run: Run, message: string | RegExp): void {
+  expect(run.code).toBe(1);
+  expect(run.stderr).toMatch(message);
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('accessctl request and events', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+    await exampleFlows(h, {
+      ttlConfig: 'TTL_CONFIG_MULTI_SELECT_DURATIONS',
+      fixedDuration: undefined,
+      multiSelectDuration: ['PT8H', 'P1D'],
+    });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('submits for an Engineering User member, who is granted GitHub User at once', async () => {
+    const run = await accessctl(h, ['request', 'submit', '--as', 'alice@example.com', '--flow', 'GitHub User', '--reason', 'repo access']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^request [0-9a-f]{24}: granted \(GitHub User for alice\)/);
+    expect(await memberNames(h, 'GitHub Users')).toEqual(['alice']);
+  });
+
+  it('moves a GitHub Admin request through both levels with request approve', async () => {
+    const submitted = await accessctl(h, [
+      'request',
+      'submit',
+      '--as',
+      'erin.em',
+      '--flow',
+      'GitHub Admin',
+      '--reason',
+      'release week',
+      '--duration',
+      'P1D',
+      '--json',
+    ]);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const id = (JSON.parse(submitted.stdout) as { id: string }).id;
+
+    const [list, self, early] = await Promise.all([
+      accessctl(h, ['request', 'list', '--status', 'pending']),
+      accessctl(h, ['request', 'approve', id, '--as', 'erin.em']),
+      accessctl(h, ['request', 'approve', id, '--as', 'grace.sec']),
+    ]);
+    expect(list.stdout).toMatch(new RegExp(`${id}\\s+pending\\s+GitHub Admin\\s+erin\\.em\\s+P1D`));
+    refused(self, 'accessctl: POST /api/v2/userapprovalrequest answered 403: nobody approves their own request');
+    refused(early, /403: you are not an approver of the current level \(level 1\)/);
+    const first = await accessctl(h, ['request', 'approve', id, '--as', 'dana@example.com']);
+    expect(first.stdout).toContain('level 1: Manager approved');
+    const second = await accessctl(h, ['request', 'approve', id, '--as', 'grace.sec']);
+    expect(second.stdout).toMatch(new RegExp(`request ${id}: granted`));
+    expect(await memberNames(h, 'GitHub Admins')).toEqual(['erin.em']);
+  });
+
+  it('denies as an administrator and prints every refusal with the sandbox message', async () => {
+    const submitted = await accessctl(h, [
+      'request',
+      'submit',
+      '--as',
+      'frank.em',
+      '--flow',
+      'GitHub Admin',
+      '--reason',
+      'audit',
+      '--duration',
+      'PT8H',
+      '--json',
+    ]);
+    const id = (JSON.parse(submitted.stdout) as { id: string }).id;
+    const [duplicate, hidden, unknown, notAdmin] = await Promise.all([
+      accessctl(h, ['request', 'submit', '--as', 'frank.em', '--flow', 'GitHub Admin', '--reason', 'again', '--duration', 'PT8H']),
+      accessctl(h, ['request', 'submit', '--as', 'alice', '--flow', 'GitHub Admin', '--reason', 'x']),
+      accessctl(h, ['request', 'submit', '--as', 'alice', '--flow', 'No Such Flow', '--reason', 'x']),
+      accessctl(h, ['request', 'list', '--as', 'bob'], userKeys.alice),
+    ]);
+    refused(duplicate, /409: frank\.em already has a pending request/);
+    refused(hidden, /403: approval flow "GitHub Admin" is not visible to any group of alice/);
+    refused(unknown, 'accessctl: no approval flow named "No Such Flow"');
+    refused(notAdmin, '403: x-sandbox-act-as needs an administrator key');
+    expect((await accessctl(h, ['request', 'deny', id])).stdout).toMatch(new RegExp(`request ${id}: denied`));
+  });
+
+  it("lists a user's own requests with a per-user key", async () => {
+    const run = await accessctl(h, ['request', 'list', '--json'], userKeys.alice);
+    const page = JSON.parse(run.stdout) as { results: { userName: string }[] };
+    expect(page.results.map((r) => r.userName)).toEqual(['alice']);
+  });
+
+  it('shows every step in accessctl events, and --follow prints new ones as they happen', async () => {
+    const run = await accessctl(h, ['events']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/access_management_access_request\s+GitHub Admin\s+status: null -> "pending"\s+by erin@example\.com/);
+    expect(run.stdout).toMatch(
+      /access_management_access_request_approval\s+GitHub Admin\s+status: "pending" -> "pending"\s+level: 1 -> 2\s+by dana@example\.com/,
+    );
+    expect(run.stdout).toMatch(/access_management_association_change\s+GitHub Admins\s+add erin\.em to GitHub Admins/);
+    expect(run.stdout).toMatch(
+      /access_management_access_request_approval\s+GitHub Admin\s+status: "pending" -> "denied"\s+by admin@example\.com/,
+    );
+
+    const follow = spawn(process.execPath, ['bin/accessctl.js', 'events', '--follow', '--interval', '100', '--target', h.sandbox.url], {
+      cwd: repoRoot,
+      env: { ...process.env, JUMPCLOUD_API_KEY: h.sandbox.adminKey },
+    });
+    let out = '';
+    let err = '';
+    const listeners = new Set<() => void>();
+    follow.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      for (const listener of listeners) listener();
+    });
+    follow.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => follow.on('close', (code) => resolve(code)));
+    const seen = (pattern: RegExp): Promise<void> =>
+      new Promise((resolve, reject) => {
+        void exited.then((code) => reject(new Error(`events --follow exited with ${code}: ${err}`)));
+        const check = (): void => {
+          if (!pattern.test(out)) return;
+          listeners.delete(check);
+          resolve();
+        };
+        listeners.add(check);
+        check();
+      });
+    await seen(/"pending" -> "denied"/);
+    await accessctl(h, ['request', 'submit', '--as', 'bob', '--flow', 'GitHub User', '--reason', 'follow me']);
+    await seen(/add bob to GitHub Users/);
+    follow.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});

@@ -1,0 +1,219 @@
+// Webhook delivery against a receiver on 127.0.0.1: signatures the standardwebhooks package
+// verifies, retries with one webhook-id, Retry-After, dead letters and replay, no redirects, 410,
+// timeouts on the sandbox clock, and private addresses refused without --allow-private-webhooks.
+import { randomBytes } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SandboxClock } from '../../src/sandbox/clock.js';
+import { allEvents, exampleFlows, startHarness, submit, type Harness } from './harness.js';
+import { Receiver } from './receiver.js';
+
+const signingSecret = `whsec_${randomBytes(32).toString('base64')}`;
+const plantedToken = 'planted-url-token-7f3a91';
+const plantedAuth = 'Bearer planted-header-secret-c02e';
+
+interface DeliveryShape {
+  id: string;
+  eventId: string;
+  eventType: string;
+  status: string;
+  attempts: { result: string; statusCode?: number; error?: string }[];
+}
+
+const lifecycleTypes = [
+  'ACCESS_MANAGEMENT_ACCESS_REQUEST',
+  'ACCESS_MANAGEMENT_ACCESS_REQUEST_APPROVAL',
+  'ACCESS_MANAGEMENT_ASSOCIATION_CHANGE',
+];
+
+let h: Harness | undefined;
+let receiver: Receiver | undefined;
+afterEach(async () => {
+  await h?.close();
+  await receiver?.down();
+  h = undefined;
+  receiver = undefined;
+});
+
+async function setUp(
+  options: { allowPrivate?: boolean; url?: (r: Receiver) => string; retries?: number } = {},
+): Promise<{ h: Harness; r: Receiver; flows: { user: string; admin: string }; channelId: string }> {
+  const r = new Receiver();
+  await r.up();
+  // Frozen at the real time, so webhook-timestamp passes the receiver's tolerance check.
+  const harness = await startHarness({
+    hooks: true,
+    clock: new SandboxClock({ frozenAt: Date.now() }),
+    allowPrivateWebhooks: options.allowPrivate ?? true,
+    webhookRetry: { retries: options.retries ?? 3, baseDelayMs: 1000, maxDelayMs: 60_000 },
+  });
+  h = harness;
+  receiver = r;
+  const flows = await exampleFlows(harness);
+  const channel = await harness.call<{ id: string }>('POST', '/api/v2/notifications/webhook/channels', {
+    name: 'SIEM',
+    url: options.url?.(r) ?? `${r.url('/hook')}/{{TOKEN}}`,
+    sensitiveValues: options.url === undefined ? { TOKEN: plantedToken } : {},
+    headers: [
+      { name: 'X-Source', value: 'accessctl' },
+      { name: 'Authorization', value: plantedAuth, sensitive: true },
+    ],
+    signingSecret,
+  });
+  expect(channel.status, JSON.stringify(channel.body)).toBe(201);
+  const settings = await harness.call('PUT', '/api/v2/approvalflowsettings', {
+    channelEvents: [{ channelObjectId: channel.body.id, eventTypes: lifecycleTypes }],
+  });
+  expect(settings.status).toBe(200);
+  return { h: harness, r, flows, channelId: channel.body.id };
+}
+
+async function deliveries(harness: Harness): Promise<DeliveryShape[]> {
+  return (await harness.call<{ results: DeliveryShape[] }>('GET', '/sandbox/v1/deliveries?limit=1000')).body.results.reverse();
+}
+
+describe('webhook delivery', () => {
+  it('POSTs every subscribed event with static headers, filled placeholders and a signature standardwebhooks verifies', async () => {
+    const { h, r, flows } = await setUp();
+    await submit(h, 'alice', { approvalFlowId: flows.user });
+    await h.sandbox.webhooks.whenIdle();
+    await r.until(3);
+    const verifier = new Webhook(signingSecret);
+    const types = r.received.map((request) => {
+      expect(request.path).toBe(`/hook/${plantedToken}`);
+      expect(request.headers['x-source']).toBe('accessctl');
+      expect(request.headers['authorization']).toBe(plantedAuth);
+      expect(request.headers['content-type']).toBe('application/json');
+      const verified = verifier.verify(request.body, request.headers as Record<string, string>) as { event_type: string };
+      return verified.event_type;
+    });
+    // Requested, joined, granted.
+    expect(types).toEqual(['access_management_access_request', 'access_management_association_change', 'access_management_access_request']);
+    const events = await allEvents(h);
+    const records = await deliveries(h);
+    expect(records.map((d) => [d.eventType, d.status])).toEqual([
+      ['access_management_access_request', 'delivered'],
+      ['access_management_association_change', 'delivered'],
+      ['access_management_access_request', 'delivered'],
+    ]);
+    expect(r.received.map((x) => x.headers['webhook-id'])).toEqual(records.map((d) => d.id));
+    // Secrets appear nowhere the sandbox writes.
+    const everything = JSON.stringify([records, events, h.logs, await h.call('GET', '/api/v2/notifications/webhook/channels')]);
+    for (const secret of [plantedToken, plantedAuth, signingSecret]) expect(everything).not.toContain(secret);
+  });
+
+  it('retries a receiver that is down until it is up, with one webhook-id per event across attempts', async () => {
+    const { h, r, flows } = await setUp();
+    await r.down();
+    await submit(h, 'alice', { approvalFlowId: flows.user });
+    await h.sandbox.webhooks.whenIdle();
+    h.sandbox.clock.advance(1000);
+    await h.sandbox.webhooks.whenIdle();
+    expect((await deliveries(h)).map((d) => d.attempts.map((a) => a.result))).toEqual([
+      ['retry', 'retry'],
+      ['retry', 'retry'],
+      ['retry', 'retry'],
+    ]);
+    await r.up();
+    h.sandbox.clock.advance(2000);
+    await h.sandbox.webhooks.whenIdle();
+    await r.until(3);
+    const records = await deliveries(h);
+    expect(records.map((d) => [d.status, d.attempts.length])).toEqual([
+      ['delivered', 3],
+      ['delivered', 3],
+      ['delivered', 3],
+    ]);
+    expect(r.received.map((x) => x.headers['webhook-id']).sort()).toEqual(records.map((d) => d.id).sort());
+    expect(new Set(r.received.map((x) => JSON.parse(x.body).id as string)).size).toBe(3);
+  });
+
+  it('honours Retry-After, dead-letters after the last retry, and replays with the same webhook-id', async () => {
+    const { h, r, flows } = await setUp({ retries: 2 });
+    r.respond = (_request, response) => response.writeHead(503, { 'retry-after': '30' }).end();
+    await submit(h, 'alice', { approvalFlowId: flows.user });
+    await h.sandbox.webhooks.whenIdle();
+    h.sandbox.clock.advance(2000); // the backoff alone would be due; Retry-After says 30 s
+    await h.sandbox.webhooks.whenIdle();
+    expect(r.received).toHaveLength(3);
+    h.sandbox.clock.advance(28_000);
+    await h.sandbox.webhooks.whenIdle();
+    expect(r.received).toHaveLength(6);
+    h.sandbox.clock.advance(30_000);
+    await h.sandbox.webhooks.whenIdle();
+    const dead = await deliveries(h);
+    expect(dead.map((d) => [d.status, d.attempts.map((a) => a.statusCode)])).toEqual([
+      ['dead', [503, 503, 503]],
+      ['dead', [503, 503, 503]],
+      ['dead', [503, 503, 503]],
+    ]);
+    r.respond = (_request, response) => response.writeHead(200).end();
+    const first = dead[0]?.id ?? '';
+    const replay = await h.call<DeliveryShape>('POST', `/sandbox/v1/deliveries/${first}/replay`);
+    expect(replay.status).toBe(202);
+    await h.sandbox.webhooks.whenIdle();
+    expect(r.received.at(-1)?.headers['webhook-id']).toBe(first);
+    expect((await deliveries(h))[0]?.status).toBe('delivered');
+  });
+
+  it('does not follow a redirect', async () => {
+    const { h, r, flows } = await setUp();
+    r.respond = (request, response) => response.writeHead(302, { location: r.url('/elsewhere') }).end();
+    await submit(h, 'alice', { approvalFlowId: flows.user });
+    await h.sandbox.webhooks.whenIdle();
+    expect(r.received.every((x) => x.path.startsWith('/hook/'))).toBe(true);
+    expect(r.received).toHaveLength(3);
+    const records = await deliveries(h);
+    expect(records.map((d) => d.status)).toEqual(['dead', 'dead', 'dead']);
+    expect(records[0]?.attempts[0]).toMatchObject({ statusCode: 302, result: 'failed' });
+  });
+
+  it('disables the channel when the receiver answers 410', async () => {
+    const { h, r, flows, channelId } = await setUp();
+    r.respond = (_request, response) => response.writeHead(410).end();
+    await submit(h, 'alice', { approvalFlowId: flows.user });
+    await h.sandbox.webhooks.whenIdle();
+    const channel = await h.call<{ enabled: boolean }>('GET', `/api/v2/notifications/webhook/channels/${channelId}`);
+    expect(channel.body.enabled).toBe(false);
+    expect((await deliveries(h)).map((d) => d.attempts[0]?.result)).toContain('gone');
+    const before = r.received.length;
+    await submit(h, 'bob', { approvalFlowId: flows.user });
+    await h.sandbox.webhooks.whenIdle();
+    expect(r.received).toHaveLength(before);
+  });
+
+  it('times out an attempt after 10 s on the sandbox clock and retries it', async () => {
+    const { h, r, flows } = await setUp();
+    let hang = true;
+    r.respond = (_request, response) => {
+      if (!hang) response.writeHead(200).end();
+    };
+    await submit(h, 'alice', { approvalFlowId: flows.user });
+    await r.until(3);
+    hang = false;
+    h.sandbox.clock.advance(10_000);
+    await h.sandbox.webhooks.whenIdle();
+    expect((await deliveries(h)).map((d) => d.attempts[0]?.result)).toEqual(['timeout', 'timeout', 'timeout']);
+    h.sandbox.clock.advance(1000);
+    await h.sandbox.webhooks.whenIdle();
+    expect((await deliveries(h)).map((d) => d.status)).toEqual(['delivered', 'delivered', 'delivered']);
+  });
+
+  it('refuses loopback receivers, by address and by name, unless private webhooks are allowed', async () => {
+    for (const url of [(r: Receiver) => r.url('/hook'), (r: Receiver) => `http://localhost:${r.port}/hook`]) {
+      const { h, r, flows } = await setUp({ allowPrivate: false, url });
+      await submit(h, 'alice', { approvalFlowId: flows.user });
+      await h.sandbox.webhooks.whenIdle();
+      expect(r.received).toHaveLength(0);
+      const records = await deliveries(h);
+      expect(records.map((d) => [d.status, d.attempts[0]?.result])).toEqual([
+        ['dead', 'refused'],
+        ['dead', 'refused'],
+        ['dead', 'refused'],
+      ]);
+      expect(records[0]?.attempts[0]?.error).toMatch(/--allow-private-webhooks/);
+      await h.close();
+      await r.down();
+    }
+  });
+});
