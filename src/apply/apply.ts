@@ -36,6 +36,8 @@ export interface ApplyOptions {
   client: JumpCloudClient;
   secrets: SecretSource;
   concurrency?: number;
+  /** Awaited before each change is sent: the reconciler journals its intent here. */
+  beforeChange?: (change: Change) => Promise<void>;
   /** Called after each change settles, for progress ("12/40 changes") and events. */
   onResult?: (result: ChangeResult, done: number, total: number) => void;
   /** Checked between changes: once true, no further change starts (the one in flight finishes). */
@@ -104,6 +106,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
       return;
     }
     try {
+      await options.beforeChange?.(change);
       const id = await work();
       settle({ change, status: 'applied', ...(id === undefined ? {} : { id }) });
     } catch (error) {

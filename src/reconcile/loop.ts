@@ -16,6 +16,7 @@ import { fingerprintOf } from '../plan/fingerprint.js';
 import { isApplicable, type Change, type ManagedKind, type Plan } from '../plan/plan.js';
 import { summaryLine } from '../plan/render-text.js';
 import type { GitSource } from './git-source.js';
+import { IntentJournal } from './journal.js';
 import type { ReconcileMetrics } from './metrics.js';
 
 export type ConfigSource = { kind: 'dir'; dir: string } | { kind: 'git'; git: GitSource; path: string };
@@ -78,6 +79,24 @@ function secretsOf(env: NodeJS.ProcessEnv, webhooks: readonly WebhookSubscriptio
   return [...names].flatMap((name) => (env[name] ? [env[name]] : []));
 }
 
+/**
+ * Settles what a killed run left in the journal: a change the live state no longer needs landed
+ * (its event goes out now); one still planned did not (a failed event; this run applies it).
+ */
+async function settleLeftovers(journal: IntentJournal, plan: Plan, ctx: RunContext, emit: (events: AccessctlEvent[]) => Promise<void>): Promise<void> {
+  for (const { entry, intent } of await journal.leftovers()) {
+    const pending = plan.changes.some((c) => c.kind === intent.kind && c.name === intent.name && c.action === intent.action);
+    const then: RunContext = { ...ctx, runId: intent.runId, configCommit: intent.configCommit };
+    const object = { kind: intent.kind, name: intent.name, action: intent.action, fields: intent.fields, ...(intent.id ? { id: intent.id } : {}) };
+    await emit([
+      pending
+        ? changeFailed(then, { ...object, error: { code: 'interrupted', message: 'the run stopped before this change finished; a later run applies it' } }, new Date())
+        : changeApplied(then, object, new Date()),
+    ]);
+    await journal.strike(entry);
+  }
+}
+
 function driftPolicy(policies: Partial<Record<ManagedKind, DriftPolicy>>, kind: ManagedKind): DriftPolicy {
   return policies[kind] ?? 'correct';
 }
@@ -133,6 +152,8 @@ export async function reconcileOnce(options: ReconcileOptions): Promise<RunOutco
   ctx.redact = secretRedactor(secretsOf(options.env, config.desired.webhooks.map((w) => w.object.spec)));
   try {
     options.onPlan?.(plan);
+    const journal = new IntentJournal(options.stateDir);
+    await settleLeftovers(journal, plan, ctx, emit);
     const desiredDigest = fingerprintOf([...config.sources.keys()].sort().map((file) => config.sources.get(file)?.displayText));
     // Live changes while the desired state stayed put are drift; changes right after a new config are not.
     const isDrift = last !== undefined && last.config === desiredDigest;
@@ -171,13 +192,26 @@ export async function reconcileOnce(options: ReconcileOptions): Promise<RunOutco
       const object = { kind: r.change.kind, name: r.change.name, action: r.change.action, fields: r.change.fields, ...(id ? { id } : {}), ...(attribution ? { attribution } : {}) };
       return r.status === 'applied' ? changeApplied(ctx, object, new Date()) : changeFailed(ctx, { ...object, error: r.error ?? { code: r.status, message: r.status } }, new Date());
     };
+    const entries = new Map<Change, string>();
     const result = await applyPlan(toApply, {
       client,
       secrets: (name) => options.env[name],
       stopping: options.stopping,
+      beforeChange: async (change) => {
+        const sourceFile = source(change);
+        entries.set(
+          change,
+          await journal.record({ runId, configCommit: commit, kind: change.kind, name: change.name, action: change.action, fields: change.fields, ...(change.id ? { id: change.id } : {}), ...(sourceFile ? { sourceFile } : {}) }),
+        );
+      },
       onResult: (outcome) => {
         if (outcome.status === 'applied') metrics.recordChange(outcome.change.kind, outcome.change.action);
-        emitted.push(eventFor(outcome).then((event) => emit([event])));
+        const entry = entries.get(outcome.change);
+        emitted.push(
+          eventFor(outcome)
+            .then((event) => emit([event]))
+            .then(() => (entry ? journal.strike(entry) : undefined)),
+        );
       },
     });
     await Promise.all(emitted);

@@ -114,7 +114,7 @@ describe('accessctl reconcile, the real binary against a real sandbox', () => {
     await h.close();
   });
 
-  it('converges after kill -9 at 20 seeded points in an apply, with no duplicate objects', async () => {
+  it('converges after kill -9 at 20 seeded points in an apply, with no duplicate objects and no lost events', async () => {
     let seed = 20261127;
     const random = (): number => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
@@ -129,7 +129,8 @@ describe('accessctl reconcile, the real binary against a real sandbox', () => {
       // Every request waits on the sandbox clock: the test lets them through one step at a time.
       await h.call('PUT', '/sandbox/v1/faults', { rules: [{ route: '*', latencyMs: 10 }] });
       const killAfter = 1 + Math.floor(random() * 14);
-      const run = reconcile([join(state, 'config'), '--once', '--state-dir', state], env);
+      const events = `file:${join(state, 'events.jsonl')}`;
+      const run = reconcile([join(state, 'config'), '--once', '--state-dir', state, '--events', events], env);
       let released = 0;
       while (released < killAfter) {
         const waiting = await until(async () => (await started(h)) > released, run);
@@ -140,13 +141,17 @@ describe('accessctl reconcile, the real binary against a real sandbox', () => {
       run.child.kill('SIGKILL');
       await run.exited;
       await h.call('PUT', '/sandbox/v1/faults', { rules: [] });
-      const again = reconcile([join(state, 'config'), '--once', '--state-dir', state], env);
+      const again = reconcile([join(state, 'config'), '--once', '--state-dir', state, '--events', events], env);
       const exit = await again.exited;
       expect(exit.code, `point ${point} (after ${killAfter} requests): ${again.stderr()}`).toBe(0);
       const flows = await h.call<{ results: { name: string }[] }>('GET', '/api/v2/approvalflows');
       expect(flows.body.results.map((f) => f.name).sort(), `point ${point}`).toEqual(['GitHub Admin', 'GitHub User']);
       const channels = await h.call<{ results: { name: string }[] }>('GET', '/api/v2/notifications/webhook/channels');
       expect(channels.body.results.map((c) => c.name), `point ${point}`).toEqual(['SIEM']);
+      // Every change has its applied event, from the killed run, the journal or the next run.
+      const emitted = (await readFile(join(state, 'events.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { type: string; subject?: string });
+      const applied = new Set(emitted.filter((e) => e.type === 'accessctl.change.applied').map((e) => e.subject));
+      expect([...applied].sort(), `point ${point}`).toEqual(['AccessRequestSettings/settings', 'ApprovalFlow/GitHub Admin', 'ApprovalFlow/GitHub User', 'WebhookSubscription/SIEM']);
       const check = reconcile([join(state, 'config'), '--once', '--state-dir', state, '--events', '-'], env);
       expect((await check.exited).code).toBe(0);
       expect(check.stdout(), `point ${point}`).toContain('"result":"no-op"');
