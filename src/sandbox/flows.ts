@@ -53,31 +53,12 @@ export interface StoredFlow {
   updatedBy: string;
 }
 
-/** The read shape of the contract's jumpcloud.ingresso.AccessWorkflow. */
-export interface FlowView {
-  id: string;
-  name: string;
-  description: string;
-  category: string;
-  approvalType: string;
-  approverRequirement: string;
+/** The read shape of the contract's jumpcloud.ingresso.AccessWorkflow: references come back with names. */
+export type FlowView = Omit<StoredFlow, 'approverResources' | 'resourceType' | 'resourceId' | 'visibleTo'> & {
   approverResources: { resourceId: string; resourceName: string; resourceOrder: number; resourceType: string; requireAll: boolean }[];
   resources: { resourceId: string; resourceName: string; resourceType: string }[];
   visibleTo: { id: string; name: string }[];
-  status: string;
-  timeBasedAccess: boolean;
-  ttlConfig: string;
-  fixedDuration?: string;
-  multiSelectDuration?: string[];
-  nonAdminApproval: boolean;
-  iconColor?: string;
-  iconUrl?: string;
-  slackEnabled: boolean;
-  slackConfig: { slackResourceId: string }[];
-  organizationId: string;
-  createdBy: string;
-  updatedBy: string;
-}
+};
 
 export const flowFields: FieldSpec = {
   name: 'string',
