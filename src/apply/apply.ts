@@ -16,6 +16,7 @@ import {
   type SettingsModel,
   type WebhookModel,
 } from '../jumpcloud/mapping.js';
+import { findByName } from '../jumpcloud/live.js';
 import { PlatformError } from '../jumpcloud/platform-error.js';
 import { routes } from '../jumpcloud/routes.js';
 import type { WireChannelEvent, WireSettings } from '../jumpcloud/wire.js';
@@ -79,14 +80,6 @@ function errorOf(error: unknown): NonNullable<ChangeResult['error']> {
   return { code: 'internal', message: error instanceof Error ? error.message : String(error) };
 }
 
-/** Finds a live object by exact name through a list call: the re-read before a POST is repeated. */
-async function findByName(client: JumpCloudClient, route: string, name: string, style: 'array' | 'results'): Promise<{ id: string } | undefined> {
-  const body = await client.get<unknown>(route, undefined, { filter: `name:eq:${name}`, limit: 100 });
-  const items = (style === 'array' ? body : (body as { results?: unknown }).results) as { id?: string; name?: string }[] | undefined;
-  const found = (items ?? []).find((item) => item.name === name && typeof item.id === 'string');
-  return found ? { id: found.id! } : undefined;
-}
-
 export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<ApplyResult> {
   const { client } = options;
   const concurrency = options.concurrency ?? 4;
@@ -136,7 +129,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
       const body = groupToWire(model);
       try {
         if (change.action === 'create') {
-          const created = await client.create<{ id: string }>(routes.groups, {}, body, () => findByName(client, routes.groups, change.name, 'array'));
+          const created = await client.create<{ id: string }>(routes.groups, {}, body, () => findByName(client, 'GroupAssignment', change.name));
           groupIds[change.name] = created.id;
           return created.id;
         }
@@ -184,7 +177,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
       const values = readSecretValues(spec, options.secrets);
       const body = webhookToWire(declared as Parameters<typeof webhookToWire>[0], values);
       if (change.action === 'create') {
-        const created = await client.create<{ id: string }>(routes.channels, {}, body, () => findByName(client, routes.channels, change.name, 'results'));
+        const created = await client.create<{ id: string }>(routes.channels, {}, body, () => findByName(client, 'WebhookSubscription', change.name));
         channelIds.set(change.name, created.id);
         return created.id;
       }
@@ -202,7 +195,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
       }
       const body = flowToWire({ name: change.name, spec: change.after as FlowModel['spec'] }, ids);
       if (change.action === 'create') {
-        const created = await client.create<{ id: string }>(routes.flows, {}, body, () => findByName(client, routes.flows, change.name, 'results'));
+        const created = await client.create<{ id: string }>(routes.flows, {}, body, () => findByName(client, 'ApprovalFlow', change.name));
         return created.id;
       }
       await client.put(routes.flow, { approvalFlowId: change.id! }, body);

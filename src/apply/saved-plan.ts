@@ -1,9 +1,8 @@
 // Reads a plan saved by `plan --out`: checks it against schemas/plan.schema.json so a hand-edited
 // or truncated file is refused with the field that is wrong, never half-applied.
 import { readFile } from 'node:fs/promises';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { AccessctlError } from '../errors.js';
-import { readSchema } from '../config/schema.js';
+import { schemaValidator } from '../config/schema.js';
 import { PLAN_FORMAT_VERSION, type Plan } from '../plan/plan.js';
 
 export async function readSavedPlan(path: string): Promise<Plan> {
@@ -18,7 +17,7 @@ export async function readSavedPlan(path: string): Promise<Plan> {
   if (version !== PLAN_FORMAT_VERSION) {
     throw new AccessctlError('usage', `${path} has plan format ${JSON.stringify(version)}; this accessctl applies format ${PLAN_FORMAT_VERSION}: plan again`, { subject: 'plan.json' });
   }
-  const validate = new Ajv2020({ allErrors: false, strict: false }).compile(readSchema('plan.schema.json'));
+  const validate = schemaValidator('plan.schema.json');
   if (!validate(parsed)) {
     const first = validate.errors?.[0];
     throw new AccessctlError('usage', `${path} is not a valid saved plan: ${first?.instancePath || '(root)'} ${first?.message ?? ''}`.trim(), { subject: 'plan.json' });

@@ -1,7 +1,7 @@
 // Before a saved plan is applied, every object it touches is read again and compared with the
 // fingerprint taken when it was planned: a plan made against a world that has since moved is refused.
 import type { JumpCloudClient } from '../jumpcloud/client.js';
-import { readAssociations } from '../jumpcloud/live.js';
+import { findByName, readAssociations } from '../jumpcloud/live.js';
 import { PlatformError } from '../jumpcloud/platform-error.js';
 import { routes } from '../jumpcloud/routes.js';
 import type { WireChannel, WireSettings, WireUserGroup } from '../jumpcloud/wire.js';
@@ -11,12 +11,6 @@ import type { Change, Plan } from '../plan/plan.js';
 export interface StaleChange {
   change: Change;
   reason: string;
-}
-
-async function exists(client: JumpCloudClient, route: string, name: string, style: 'array' | 'results'): Promise<boolean> {
-  const body = await client.get<unknown>(route, undefined, { filter: `name:eq:${name}`, limit: 100 });
-  const items = (style === 'array' ? body : (body as { results?: unknown }).results) as { name?: string }[] | undefined;
-  return (items ?? []).some((item) => item.name === name);
 }
 
 async function currentFingerprint(client: JumpCloudClient, change: Change, settings: () => Promise<WireSettings>): Promise<string | undefined> {
@@ -52,8 +46,7 @@ export async function findStaleChanges(plan: Plan, client: JumpCloudClient): Pro
   const stale: StaleChange[] = [];
   for (const change of plan.changes) {
     if (change.action === 'create') {
-      const route = change.kind === 'GroupAssignment' ? routes.groups : change.kind === 'ApprovalFlow' ? routes.flows : routes.channels;
-      if (await exists(client, route, change.name, change.kind === 'GroupAssignment' ? 'array' : 'results')) {
+      if (change.kind !== 'AccessRequestSettings' && (await findByName(client, change.kind, change.name))) {
         stale.push({ change, reason: `a ${change.kind} named "${change.name}" now exists on the platform` });
       }
       continue;

@@ -26,20 +26,33 @@ export function readSchema(file: string): SchemaObject {
   return JSON.parse(readFileSync(new URL(file, schemasDir), 'utf8')) as SchemaObject;
 }
 
+let schemas: Ajv2020 | undefined;
 let compiled: Map<Kind, ValidateFunction> | undefined;
+
+/** Every schema in schemas/, loaded into one ajv instance once per process. */
+function loadedSchemas(): Ajv2020 {
+  if (schemas) return schemas;
+  schemas = new Ajv2020({ allErrors: true, strict: true, verbose: true, allowUnionTypes: true });
+  // ajv-formats is CommonJS: under NodeNext its function is the module's `default`.
+  addFormats.default(schemas);
+  // `x-expected` is our annotation: the human phrase for what a value must look like.
+  schemas.addVocabulary(['x-expected']);
+  for (const file of readdirSync(schemasDir)) {
+    if (file.endsWith('.schema.json')) schemas.addSchema(readSchema(file), file);
+  }
+  return schemas;
+}
+
+/** The compiled validator of one schema file, such as plan.schema.json. */
+export function schemaValidator(file: string): ValidateFunction {
+  const validate = loadedSchemas().getSchema(file);
+  if (!validate) throw new Error(`schemas/${file} is not a schema accessctl ships`);
+  return validate as ValidateFunction;
+}
 
 /** Compiles every kind's schema once per process. */
 export function validators(): Map<Kind, ValidateFunction> {
-  if (compiled) return compiled;
-  const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true, allowUnionTypes: true });
-  // ajv-formats is CommonJS: under NodeNext its function is the module's `default`.
-  addFormats.default(ajv);
-  // `x-expected` is our annotation: the human phrase for what a value must look like.
-  ajv.addVocabulary(['x-expected']);
-  for (const file of readdirSync(schemasDir)) {
-    if (file.endsWith('.schema.json')) ajv.addSchema(readSchema(file), file);
-  }
-  compiled = new Map(KINDS.map((kind) => [kind, ajv.getSchema(schemaFileByKind[kind])! as ValidateFunction]));
+  compiled ??= new Map(KINDS.map((kind) => [kind, schemaValidator(schemaFileByKind[kind])]));
   return compiled;
 }
 

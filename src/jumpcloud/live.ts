@@ -84,3 +84,22 @@ export async function readAssociations(client: JumpCloudClient, groups: readonly
   );
   return associations;
 }
+
+/** The named collections a create may target, with their list style. */
+const named = {
+  GroupAssignment: { route: routes.groups, style: 'array' },
+  ApprovalFlow: { route: routes.flows, style: 'results' },
+  WebhookSubscription: { route: routes.channels, style: 'results' },
+} as const;
+
+/**
+ * Finds a live object by exact name with one filtered list call: the re-read before a create is
+ * repeated, and the check that a saved plan's create has not been done by someone else meanwhile.
+ */
+export async function findByName(client: JumpCloudClient, kind: keyof typeof named, name: string): Promise<{ id: string } | undefined> {
+  const { route, style } = named[kind];
+  const body = await client.get<unknown>(route, undefined, { filter: `name:eq:${name}`, limit: 100 });
+  const items = (style === 'array' ? body : (body as { results?: unknown }).results) as { id?: unknown; name?: unknown }[] | undefined;
+  const found = (items ?? []).find((item) => item.name === name && typeof item.id === 'string');
+  return found ? { id: found.id as string } : undefined;
+}

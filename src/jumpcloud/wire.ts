@@ -128,12 +128,5 @@ export interface WireChannel {
   secretsFingerprint: string;
 }
 
-export interface WireChannelWrite {
-  name: string;
-  url: string;
-  enabled: boolean;
-  verifySsl: boolean;
-  sensitiveValues: Record<string, string>;
-  headers: WireChannelHeader[];
-  signingSecret?: string;
-}
+/** The channel create/replace body: the read shape without what the platform assigns, secrets in the clear. */
+export type WireChannelWrite = Omit<WireChannel, 'id' | 'secretsFingerprint'>;
