@@ -41,6 +41,17 @@ function checkApprovedDuration(request: StoredRequest, approved: string | undefi
 }
 
 /** PUT /api/v2/approvalflowrequest/{id}: an administrator's decision, overriding the levels. */
+/** A denial, by an admin or an approver: the status, its event and the requester's mail. */
+function deny(store: SandboxStore, actor: Actor, request: StoredRequest, remarks: string | undefined, changes?: Parameters<typeof changeStatus>[5]): void {
+  changeStatus(store, actor, request, 'denied', 'access_management_access_request_approval', changes);
+  mailRequester(
+    store,
+    request,
+    `Request denied: ${request.flow.name}`,
+    `Your request ${request.id} for "${request.flow.name}" was denied${remarks ? `: ${remarks}` : '.'}`,
+  );
+}
+
 export function adminDecide(store: SandboxStore, actor: Actor, id: string, body: unknown, hooks: TestHooks | undefined): RequestDetail {
   const reader = new BodyReader(body, ['status', 'approvedDuration', 'remarks', 'internalNote', 'admin', 'organizationObjectId']);
   const status = reader.string('status', { required: true, oneOf: ['approved', 'granted', 'denied', 'revoked'] });
@@ -78,13 +89,7 @@ export function adminDecide(store: SandboxStore, actor: Actor, id: string, body:
     if (approveWords.includes(status ?? '')) {
       grantRequest(store, actor, request, 'access_management_access_request_approval', hooks);
     } else {
-      changeStatus(store, actor, request, 'denied', 'access_management_access_request_approval');
-      mailRequester(
-        store,
-        request,
-        `Request denied: ${request.flow.name}`,
-        `Your request ${request.id} for "${request.flow.name}" was denied${remarks ? `: ${remarks}` : '.'}`,
-      );
+      deny(store, actor, request, remarks);
     }
     return detailView(store, request);
   });
@@ -143,15 +148,7 @@ export function approverDecide(store: SandboxStore, actor: Actor, body: unknown,
       });
     }
     if (status === 'denied') {
-      changeStatus(store, actor, request, 'denied', 'access_management_access_request_approval', [
-        { field: 'level', from: request.level + 1, to: request.level + 1 },
-      ]);
-      mailRequester(
-        store,
-        request,
-        `Request denied: ${request.flow.name}`,
-        `Your request ${request.id} for "${request.flow.name}" was denied${remarks ? `: ${remarks}` : '.'}`,
-      );
+      deny(store, actor, request, remarks, [{ field: 'level', from: request.level + 1, to: request.level + 1 }]);
       return detailView(store, request);
     }
     if (approved !== undefined && approved !== '') request.approvedDuration = approved;

@@ -268,7 +268,7 @@ function requireFlow(store: SandboxStore, orgId: string, id: string): StoredFlow
   return flow;
 }
 
-type NameLookup = { group: (id: string) => string; user: (id: string) => string };
+export type NameLookup = { group: (id: string) => string; user: (id: string) => string };
 
 function lookups(store: SandboxStore, orgId: string): NameLookup {
   const groups = groupNames(store, orgId);
@@ -278,7 +278,8 @@ function lookups(store: SandboxStore, orgId: string): NameLookup {
   };
 }
 
-function approverName(approver: StoredApprover, names: NameLookup): string {
+/** How an approver is named in read shapes (flows, request progress). */
+export function approverName(approver: StoredApprover, names: NameLookup): string {
   switch (approver.resourceType) {
     case 'manager':
       return 'Manager';

@@ -2,7 +2,7 @@
 // with its flow snapshot, submitting with every refusal, levels and who they wait on, and reads.
 import { ApiError, badRequest, conflict, notFound } from './api-error.js';
 import { findGroup, findUser, memberIds, type SystemUser } from './directory.js';
-import type { StoredApprover, StoredFlow } from './flows.js';
+import { approverName, type StoredApprover, type StoredFlow } from './flows.js';
 import { recordEvent, type Change } from './insights.js';
 import { parseListQuery, project, selectPage, type FieldSpec } from './lists.js';
 import { adminAddresses, queueMail } from './mail.js';
@@ -414,19 +414,6 @@ export function listItem(request: StoredRequest): RequestListItem {
   };
 }
 
-function approverName(store: SandboxStore, orgId: string, approver: StoredApprover): string {
-  switch (approver.resourceType) {
-    case 'manager':
-      return 'Manager';
-    case 'admin':
-      return 'Administrators';
-    case 'user':
-      return findUser(store, orgId, approver.resourceId)?.displayname ?? '';
-    case 'user_group':
-      return findGroup(store, orgId, approver.resourceId)?.name ?? '';
-  }
-}
-
 /** One approver entry's state: approved, denied, pending (the current level), waiting (later) or skipped. */
 function approverStatus(request: StoredRequest, level: number, index: number): { status: string; approval: Approval | undefined } {
   const approval = request.approvals.find((a) => a.level === level && a.resourceIndex === index);
@@ -473,7 +460,10 @@ function progressEntries(store: SandboxStore, request: StoredRequest): ProgressE
         overridenApproval: status === 'overridden',
         requireAll: level.requireAll,
         resourceId: approver.resourceId,
-        resourceName: approverName(store, request.organization, approver),
+        resourceName: approverName(approver, {
+          group: (id) => findGroup(store, request.organization, id)?.name ?? '',
+          user: (id) => findUser(store, request.organization, id)?.displayname ?? '',
+        }),
         resourceType: approver.resourceType,
         totalCount: eligible,
       };
