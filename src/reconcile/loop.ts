@@ -108,23 +108,20 @@ export async function reconcileOnce(options: ReconcileOptions): Promise<RunOutco
   let configDir: string;
   let commit: string | null = null;
   let planOnly: string | undefined;
-  let attribute: (file: string) => Promise<GitAttribution | undefined> = async () => undefined;
+  let checkout: { git: GitSource; dir: string } | undefined;
   const last = await readLastApplied(options.stateDir);
 
   if (options.source.kind === 'git') {
     const { git, path } = options.source;
-    const checkout = await git.sync();
-    if (checkout.warning) log.warn({ runId }, checkout.warning);
-    commit = checkout.commit;
-    configDir = join(checkout.dir, path);
+    const synced = await git.sync();
+    if (synced.warning) log.warn({ runId }, synced.warning);
+    commit = synced.commit;
+    configDir = join(synced.dir, path);
+    checkout = { git, dir: synced.dir };
     if (last?.commit && last.commit !== commit && !(await git.isAncestor(last.commit, commit)) && !options.allowHistoryRewrite) {
       planOnly = `the new head ${commit.slice(0, 12)} does not descend from the last applied commit ${last.commit.slice(0, 12)} (history was rewritten); planning only. Pass --allow-history-rewrite to apply it.`;
       log.warn({ runId }, planOnly);
     }
-    attribute = async (file) => {
-      const change = await git.lastChange(relative(checkout.dir, resolve(file)));
-      return change && { commit: change.commit, author: change.author, date: change.date };
-    };
   } else {
     configDir = options.source.dir;
   }
@@ -152,13 +149,24 @@ export async function reconcileOnce(options: ReconcileOptions): Promise<RunOutco
   ctx.redact = secretRedactor(secretsOf(options.env, config.desired.webhooks.map((w) => w.object.spec)));
   try {
     options.onPlan?.(plan);
+    // Who last changed each planned object's file: one git log for the whole run, not one per change.
+    const source = (change: Change): string | undefined => change.source?.file;
+    const attributions = new Map<string, GitAttribution>();
+    if (checkout) {
+      const files = [...new Set(plan.changes.flatMap((c) => source(c) ?? []))];
+      const found = await checkout.git.lastChanges(files.map((file) => relative(checkout!.dir, resolve(file))));
+      for (const file of files) {
+        const change = found.get(relative(checkout.dir, resolve(file)));
+        if (change) attributions.set(file, { commit: change.commit, author: change.author, date: change.date });
+      }
+    }
+    const attribute = async (file: string): Promise<GitAttribution | undefined> => attributions.get(file);
     const journal = new IntentJournal(options.stateDir);
     await settleLeftovers(journal, plan, ctx, emit);
     const desiredDigest = fingerprintOf([...config.sources.keys()].sort().map((file) => config.sources.get(file)?.displayText));
     // Live changes while the desired state stayed put are drift; changes right after a new config are not.
     const isDrift = last !== undefined && last.config === desiredDigest;
     const policies = config.desired.project?.object.spec?.drift ?? {};
-    const source = (change: Change): string | undefined => change.source?.file;
     const drifted = isDrift ? plan.changes : [];
     const reported = drifted.filter((c) => driftPolicy(policies, c.kind) === 'report');
     if (drifted.length > 0) {
