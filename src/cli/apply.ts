@@ -5,8 +5,6 @@ import { Command, InvalidArgumentError } from 'commander';
 import { applyPlan, type ApplyResult } from '../apply/apply.js';
 import { readSavedPlan } from '../apply/saved-plan.js';
 import { findStaleChanges } from '../apply/staleness.js';
-import { sortDiagnostics } from '../diagnostics/diagnostic.js';
-import { renderDiagnostics } from '../diagnostics/render.js';
 import { emptyDesiredState } from '../config/desired.js';
 import { AccessctlError, formatLocation, usageError } from '../errors.js';
 import { JumpCloudClient } from '../jumpcloud/client.js';
@@ -14,6 +12,7 @@ import { makeClient, makePlan } from '../pipeline/make-plan.js';
 import { isApplicable, type Plan } from '../plan/plan.js';
 import { printable } from '../plan/printable.js';
 import { renderText } from '../plan/render-text.js';
+import { reportConfig } from './config-report.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
 
 interface ApplyFlags extends TargetFlags {
@@ -78,11 +77,7 @@ export function applyCommand(): Command {
           maxDeletions: flags.maxDeletions ?? policy.maxDeletions,
         }),
       });
-      if (!run.ok) {
-        const diagnostics = { files: run.config.files, objects: run.config.objects, diagnostics: sortDiagnostics(run.config.diagnostics) };
-        process.stdout.write(renderDiagnostics('text', diagnostics, (file) => run.config.sources.get(file)?.displayText));
-        throw new AccessctlError('config-invalid', 'the config is invalid', { exitCode: 1 });
-      }
+      if (!run.ok) return reportConfig(run.config, 'text');
       plan = run.plan;
       client = run.client;
     }

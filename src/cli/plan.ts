@@ -2,14 +2,13 @@
 // --out saves the plan with fingerprints; --detailed-exitcode exits 2 when there are changes.
 import { rename, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { sortDiagnostics } from '../diagnostics/diagnostic.js';
-import { renderDiagnostics } from '../diagnostics/render.js';
 import { AccessctlError } from '../errors.js';
 import { makePlan } from '../pipeline/make-plan.js';
 import { renderJson } from '../plan/render-json.js';
 import { renderMarkdown } from '../plan/render-markdown.js';
 import { renderText } from '../plan/render-text.js';
 import { hasChanges } from '../plan/plan.js';
+import { reportConfig } from './config-report.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
 
 type PlanFormat = 'text' | 'json' | 'markdown';
@@ -24,13 +23,7 @@ export function planCommand(): Command {
   return withTargetOptions(command).action(
     async (dir: string, options: { format: PlanFormat; out?: string; detailedExitcode: boolean } & TargetFlags) => {
       const run = await makePlan({ dir, target: options.target, clientOptions: clientOverrides(options) });
-      if (!run.ok) {
-        const report = { files: run.config.files, objects: run.config.objects, diagnostics: sortDiagnostics(run.config.diagnostics) };
-        process.stdout.write(
-          renderDiagnostics(options.format === 'json' ? 'json' : 'text', report, (file) => run.config.sources.get(file)?.displayText),
-        );
-        throw new AccessctlError('config-invalid', 'the config is invalid', { exitCode: 1 });
-      }
+      if (!run.ok) return reportConfig(run.config, options.format === 'json' ? 'json' : 'text');
       try {
         const { plan } = run;
         if (options.out) {
