@@ -1,13 +1,11 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxClock } from '../../src/sandbox/clock.js';
 import { startHarness, type Harness } from '../sandbox/harness.js';
+import { root, start, type Running } from './binary.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const examples = join(root, 'examples', 'access');
 const secrets = {
   SIEM_TOKEN: 'e2e-siem-token-value',
@@ -15,21 +13,8 @@ const secrets = {
   SIEM_SIGNING_SECRET: `whsec_${Buffer.alloc(32, 11).toString('base64')}`,
 };
 
-interface Child {
-  child: ChildProcessWithoutNullStreams;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function reconcile(args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [join(root, 'bin', 'accessctl.js'), 'reconcile', ...args], { cwd: root, env: { PATH: process.env['PATH'], NO_COLOR: '1', ...env } });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return { child, stdout: () => out, stderr: () => err, exited };
+function reconcile(args: string[], env: Record<string, string>): Running {
+  return start(['reconcile', ...args], env);
 }
 
 /** Requests the sandbox has started handling, hook routes left out. */
@@ -41,7 +26,7 @@ async function started(h: Harness): Promise<number> {
 }
 
 /** Waits, yielding to the event loop between looks, until `check` holds or the child exits. */
-async function until(check: () => Promise<boolean>, child: Child): Promise<boolean> {
+async function until(check: () => Promise<boolean>, child: Running): Promise<boolean> {
   let exited = false;
   void child.exited.then(() => (exited = true));
   for (;;) {

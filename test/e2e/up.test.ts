@@ -1,11 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
+import { start } from './binary.js';
 
 describe('accessctl up, the README first command', () => {
   let work: string;
@@ -17,28 +14,21 @@ describe('accessctl up, the README first command', () => {
   });
 
   it('starts the sandbox, applies the example, tells what to try next, and stops cleanly on SIGINT', async () => {
-    const child = spawn(
-      process.execPath,
-      [join(root, 'bin', 'accessctl.js'), 'up', '--port', '0', '--db', join(work, 'sandbox.db'), '--state-dir', join(work, 'state'), '--listen', '127.0.0.1:0'],
-      { cwd: root, env: { PATH: process.env['PATH'], NO_COLOR: '1' } },
-    );
-    let out = '';
-    let err = '';
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const up = start(['up', '--port', '0', '--db', join(work, 'sandbox.db'), '--state-dir', join(work, 'state'), '--listen', '127.0.0.1:0'], {});
+    const { child, exited } = up;
     await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        if (out.includes('Next, in another shell:') && out.includes('drift: reverted next run')) resolve();
+      child.stdout.on('data', () => {
+        if (up.stdout().includes('Next, in another shell:') && up.stdout().includes('drift: reverted next run')) resolve();
       });
-      void exited.then((code) => reject(new Error(`up exited with ${code} before its first run:\n${out}\n${err}`)));
+      void exited.then(({ code }) => reject(new Error(`up exited with ${code} before its first run:\n${up.stdout()}\n${up.stderr()}`)));
     });
+    const out = up.stdout();
     expect(out).toMatch(/sandbox: http:\/\/127\.0\.0\.1:\d+/);
     expect(out).toContain('admin key: sandbox-demo-admin-key-not-a-secret');
     expect(out).toContain('Plan: 3 to create, 1 to update, 0 to delete; 0 unmanaged');
     expect(out).toMatch(/run 1: success/);
     expect(out).toContain('"type":"accessctl.change.applied"');
     child.kill('SIGINT');
-    expect(await exited).toBe(0);
+    expect((await exited).code).toBe(0);
   });
 });
