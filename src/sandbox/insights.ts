@@ -25,10 +25,19 @@ export interface Association {
   };
 }
 
+/**
+ * The Directory Insights service every sandbox event is filed under. JumpCloud files Access
+ * Requests events (access_management_*) under Insights -> Directory, beside the user group and
+ * association changes they cause; the sandbox's webhook channel changes are administrator changes
+ * to the directory's configuration, so they are filed there too. No event is filed under an
+ * "access_management" service: that is an event type prefix, not a service.
+ */
+export const eventService = 'directory';
+
 export interface DirectoryEvent {
   id: string;
   event_type: string;
-  service: 'access_management';
+  service: typeof eventService;
   organization: string;
   timestamp: string;
   initiated_by: { id: string; type: string; email: string };
@@ -55,7 +64,7 @@ export function recordEvent(store: SandboxStore, actor: Actor, input: EventInput
   const event: DirectoryEvent = {
     id: store.newId(),
     event_type: input.eventType,
-    service: 'access_management',
+    service: eventService,
     organization: actor.orgId,
     timestamp: new Date(timestampMs).toISOString(),
     initiated_by: { id: actor.id, type: actor.type, email: actor.email },
@@ -114,7 +123,7 @@ export function queryEvents(store: SandboxStore, orgId: string, body: unknown): 
   const services = input['service'];
   if (!Array.isArray(services) || services.length === 0 || !services.every((s) => typeof s === 'string' && s !== '')) {
     throw badRequest('service must be a non-empty array of service names', [
-      { field: 'service', message: 'e.g. ["access_management"] or ["all"]' },
+      { field: 'service', message: 'e.g. ["directory"] or ["all"]' },
     ]);
   }
   const start = timeParam(input['start_time'], 'start_time', true) ?? 0;

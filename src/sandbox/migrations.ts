@@ -165,6 +165,18 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts (delivery_id, id);
     `,
   },
+  {
+    version: 4,
+    name: 'file every event under Directory Insights service "directory"',
+    // Events were filed under "access_management"; JumpCloud files Access Requests events under
+    // Insights -> Directory. Deliveries not yet sent carry the event as it will be posted, so they
+    // move too; sent ones stay as they were sent.
+    sql: `
+      UPDATE events SET service = 'directory', doc = json_set(doc, '$.service', 'directory') WHERE service != 'directory';
+      UPDATE deliveries SET payload = json_set(payload, '$.service', 'directory')
+        WHERE status = 'pending' AND json_extract(payload, '$.service') != 'directory';
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database; refuses a database written by a newer sandbox. */

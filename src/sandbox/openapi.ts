@@ -3,6 +3,7 @@
 // test hooks) this is the definition.
 import { approvalTypes, approverRequirements, approverTypes, categories, flowStatuses, grantResourceTypes, ttlConfigs } from './flows.js';
 import { defaultRetrySchedule } from './delivery.js';
+import { eventService } from './insights.js';
 import { maxRemarksLength, requestStatuses } from './requests.js';
 import { eventTypes } from './settings.js';
 
@@ -319,7 +320,10 @@ const schemas: Record<string, Schema> = {
   WebhookChannelList: list('WebhookChannel', 'One page of webhook channels.'),
   EventQuery: obj(
     {
-      service: arr(str('A service name, or all.'), 'Services to include; every sandbox event has service access_management.'),
+      service: arr(
+        str('A service name, or all.'),
+        'Services to include; every sandbox event is filed under directory (Access Requests events included, as JumpCloud files them).',
+      ),
       start_time: str('Earliest timestamp, inclusive (RFC 3339).', { format: 'date-time' }),
       end_time: str('Latest timestamp, exclusive (RFC 3339).', { format: 'date-time' }),
       limit: int('Page size, 1 to 10000 (default 10000).', { minimum: 1, maximum: 10000 }),
@@ -334,7 +338,7 @@ const schemas: Record<string, Schema> = {
     {
       id: str('Event id.'),
       event_type: str('e.g. access_management_approval_flow_update, user_group_create, association_change, webhook_channel_delete.'),
-      service: str('Always access_management.', { const: 'access_management' }),
+      service: str('Always directory: JumpCloud files Access Requests events under Insights -> Directory.', { const: eventService }),
       organization: str('Organization id.'),
       timestamp: str('When (RFC 3339, sandbox clock).'),
       initiated_by: obj({ id: str('Admin key or user id.'), type: str('admin or user.'), email: str('Email.') }, ['id', 'type']),

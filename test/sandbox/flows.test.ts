@@ -210,7 +210,7 @@ describe('approval flows', () => {
     ]);
     for (const event of events) {
       expect(event).toMatchObject({
-        service: 'access_management',
+        service: 'directory',
         organization: '65a000000000000000000001',
         initiated_by: { type: 'admin', email: 'admin@example.com' },
         resource: { id, type: 'approval_flow', name: 'Evented' },

@@ -21,14 +21,14 @@ describe('POST /insights/directory/v1/events', () => {
   const names = (events: DirectoryEventShape[]) => events.map((e) => e.resource.name);
 
   it('returns the events in a time window, oldest first, in the envelope', async () => {
-    const answer = await query({ service: ['access_management'], start_time: '2026-03-01T09:01:00Z', end_time: '2026-03-01T09:03:00Z' });
+    const answer = await query({ service: ['directory'], start_time: '2026-03-01T09:01:00Z', end_time: '2026-03-01T09:03:00Z' });
     expect(answer.status).toBe(200);
     expect(names(answer.body)).toEqual(['Timed 1', 'Timed 2']);
     expect(answer.headers.get('x-result-count')).toBe('2');
     expect(answer.body[0]).toEqual({
       id: expect.stringMatching(/^[0-9a-f]{24}$/),
       event_type: 'user_group_create',
-      service: 'access_management',
+      service: 'directory',
       organization: '65a000000000000000000001',
       timestamp: '2026-03-01T09:01:00.000Z',
       initiated_by: { id: expect.any(String), type: 'admin', email: 'admin@example.com' },
@@ -68,7 +68,28 @@ describe('POST /insights/directory/v1/events', () => {
   });
 
   it('filters by service', async () => {
-    expect((await query({ service: ['directory'], start_time: '2026-03-01T00:00:00Z' })).body).toEqual([]);
+    expect((await query({ service: ['sso'], start_time: '2026-03-01T00:00:00Z' })).body).toEqual([]);
+    expect(names((await query({ service: ['sso', 'directory'], start_time: '2026-03-01T00:00:00Z' })).body)).toHaveLength(5);
+  });
+
+  it('files Access Requests events under Directory, as JumpCloud does, never under access_management', async () => {
+    const from = '2026-03-01T09:05:00Z';
+    expect((await h.call('PUT', '/api/v2/approvalflowsettings', { resourceRequest: true })).status).toBe(200);
+    const flow = await h.call('POST', '/api/v2/approvalflows', {
+      name: 'Filed',
+      category: 'Application',
+      resourceType: 'user_group',
+      resourceId: await h.groupId('GitHub Users'),
+      approvalType: 'automated',
+    });
+    expect(flow.status).toBe(200);
+    const directory = (await query({ service: ['directory'], start_time: from })).body;
+    expect(directory.map((e) => [e.event_type, e.service])).toEqual([
+      ['access_management_access_request_settings_update', 'directory'],
+      ['access_management_approval_flow_create', 'directory'],
+    ]);
+    expect((await query({ service: ['all'], start_time: from })).body).toEqual(directory);
+    expect((await query({ service: ['access_management'], start_time: from })).body).toEqual([]);
   });
 
   it.each([

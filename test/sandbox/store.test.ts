@@ -39,6 +39,30 @@ describe('migrations', () => {
     db.close();
   });
 
+  it('move events filed under access_management to Directory Insights service directory (version 4)', () => {
+    const db = new Database(':memory:');
+    migrate(db, 'then', migrations.filter((m) => m.version <= 3));
+    const event = (id: string) => JSON.stringify({ id, event_type: 'access_management_approval_flow_create', service: 'access_management' });
+    db.prepare(
+      `INSERT INTO events (id, org_id, event_type, service, timestamp_ms, doc) VALUES ('e1', 'o', 'access_management_approval_flow_create', 'access_management', 1, ?)`,
+    ).run(event('e1'));
+    const delivery = db.prepare(
+      `INSERT INTO deliveries (id, org_id, channel_id, event_id, event_type, payload, status, created_at) VALUES (?, 'o', 'c', ?, 't', ?, ?, 'then')`,
+    );
+    delivery.run('d-pending', 'e1', event('e1'), 'pending');
+    delivery.run('d-sent', 'e0', event('e0'), 'delivered');
+    expect(migrate(db, 'now')).toEqual([4]);
+    const row = db.prepare('SELECT service, doc FROM events').get() as { service: string; doc: string };
+    expect(row.service).toBe('directory');
+    expect(JSON.parse(row.doc)).toMatchObject({ id: 'e1', service: 'directory' });
+    const payloads = db.prepare('SELECT id, payload FROM deliveries ORDER BY id').all() as { id: string; payload: string }[];
+    expect(payloads.map((p) => [p.id, (JSON.parse(p.payload) as { service: string }).service])).toEqual([
+      ['d-pending', 'directory'],
+      ['d-sent', 'access_management'],
+    ]);
+    db.close();
+  });
+
   it('roll back a migration that fails, leaving it unrecorded', () => {
     const db = new Database(':memory:');
     migrate(db, 'then');
