@@ -2,7 +2,7 @@
 // placeholders, static headers and a signing secret. Secret values are write-only: reads show a
 // mask and a salted secretsFingerprint (an HMAC a client can recompute), never the values.
 import { createHmac } from 'node:crypto';
-import { conflict, notFound } from './api-error.js';
+import { conflict, notFound, type ErrorDetail } from './api-error.js';
 import { diffFields, recordEvent } from './insights.js';
 import { parseListQuery, project, selectPage, type FieldSpec } from './lists.js';
 import { BodyReader, isObject, type JsonObject } from './request-body.js';
@@ -235,6 +235,32 @@ export function createChannel(store: SandboxStore, actor: Actor, body: unknown):
     recordEvent(store, actor, { eventType: 'webhook_channel_create', resource: channelResource(channel) });
     return channel;
   });
+}
+
+/** The problems a channel write body has, without a store: for checking seed files before seeding. */
+export function channelBodyProblems(body: unknown): ErrorDetail[] {
+  return readChannelBody(body, undefined).reader.details;
+}
+
+/**
+ * Inserts a channel as if an administrator had made it in the console: for seeding, so it records
+ * no event. The id is kept when given (config refers to console-made channels by id).
+ */
+export function insertChannel(store: SandboxStore, orgId: string, body: unknown, id?: string): WebhookChannel {
+  const { doc, secrets, reader } = readChannelBody(body, undefined);
+  reader.finish('invalid webhook channel');
+  const channelId = id === undefined ? store.newId() : store.claimId(id);
+  const channel: WebhookChannel = {
+    id: channelId,
+    ...doc,
+    secretsFingerprint: fingerprint(store, channelId, secrets),
+    createdBy: 'sandbox',
+    updatedBy: 'sandbox',
+  };
+  store
+    .stmt('INSERT INTO webhook_channels (id, org_id, name, doc, secrets) VALUES (?, ?, ?, ?, ?)')
+    .run(channel.id, orgId, channel.name, JSON.stringify(channel), JSON.stringify(secrets));
+  return channel;
 }
 
 export function replaceChannel(store: SandboxStore, actor: Actor, id: string, body: unknown): WebhookChannel {

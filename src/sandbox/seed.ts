@@ -15,6 +15,7 @@ import {
   insertUser,
   type UserState,
 } from './directory.js';
+import { channelBodyProblems, insertChannel } from './channels.js';
 import { ensureSettings } from './settings.js';
 import type { SandboxStore } from './store.js';
 
@@ -30,12 +31,28 @@ export interface SeedUser {
   apiKey?: string;
 }
 
+/** A notification channel that exists before any config runs, as if made in the console. */
+export interface SeedChannel {
+  /** Kept as given, so config can refer to the channel by id; generated when omitted. */
+  id?: string;
+  name: string;
+  url: string;
+  enabled?: boolean;
+  verifySsl?: boolean;
+  /** Static (non-sensitive) headers by name. */
+  headers?: Record<string, string>;
+  /** Values of the URL's {{placeholders}}; write-only once seeded. */
+  sensitiveValues?: Record<string, string>;
+  signingSecret?: string;
+}
+
 export interface SeedOrganization {
   id?: string;
   name: string;
   users?: SeedUser[];
   groups?: { name: string; description?: string; members?: string[] }[];
   applications?: { name: string; displayLabel: string; description?: string; ssoUrl?: string; groups?: string[] }[];
+  channels?: SeedChannel[];
 }
 
 export interface SeedFile {
@@ -76,6 +93,7 @@ export function loadSeed(file: string): SeedFile {
 function checkReferences(seed: SeedFile): string[] {
   const problems: string[] = [];
   const orgKeys = new Set<string>();
+  const channelIds = new Set<string>();
   for (const org of seed.organizations) {
     for (const key of [org.name, org.id]) {
       if (key === undefined) continue;
@@ -108,6 +126,19 @@ function checkReferences(seed: SeedFile): string[] {
         if (!groups.has(group)) problems.push(`${org.name}: application ${app.name}'s group ${group} is not a group`);
       }
     }
+    const channelNames = new Set<string>();
+    for (const channel of org.channels ?? []) {
+      if (channelNames.has(channel.name)) problems.push(`${org.name}: channel ${channel.name} appears twice`);
+      channelNames.add(channel.name);
+      if (channel.id !== undefined) {
+        if (channelIds.has(channel.id)) problems.push(`${org.name}: channel id ${channel.id} appears twice`);
+        channelIds.add(channel.id);
+      }
+      // The same checks as the channel API: a seeded channel could have been made with it.
+      for (const detail of channelBodyProblems(channelBody(channel))) {
+        problems.push(`${org.name}: channel ${channel.name}: ${detail.field} ${detail.message}`);
+      }
+    }
   }
   const keys = new Set<string>();
   const allKeys = [
@@ -125,6 +156,19 @@ function checkReferences(seed: SeedFile): string[] {
     }
   }
   return problems;
+}
+
+/** A seed channel as the channel API's write body (headers become non-sensitive header entries). */
+function channelBody(channel: SeedChannel): Record<string, unknown> {
+  return {
+    name: channel.name,
+    url: channel.url,
+    ...(channel.enabled === undefined ? {} : { enabled: channel.enabled }),
+    ...(channel.verifySsl === undefined ? {} : { verifySsl: channel.verifySsl }),
+    headers: Object.entries(channel.headers ?? {}).map(([name, value]) => ({ name, value, sensitive: false })),
+    sensitiveValues: channel.sensitiveValues ?? {},
+    ...(channel.signingSecret === undefined ? {} : { signingSecret: channel.signingSecret }),
+  };
 }
 
 function hasOrganizations(store: SandboxStore): boolean {
@@ -204,6 +248,7 @@ export function applySeed(store: SandboxStore, seed: SeedFile): boolean {
           if (groupId !== undefined) insertGroupApplication(store, groupId, created._id);
         }
       }
+      for (const channel of org.channels ?? []) insertChannel(store, orgId, channelBody(channel), channel.id);
     }
     for (const admin of seed.adminKeys ?? []) {
       const orgIds = (admin.organizations ?? seed.organizations.map((o) => o.name)).map((key) => orgIdByKey.get(key) ?? key);

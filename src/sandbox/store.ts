@@ -68,6 +68,17 @@ export class SandboxStore {
     return next.toString(16).padStart(24, '0');
   }
 
+  /**
+   * Takes a given 24-hex id (a seeded object's) and makes newId() hand out only greater ones, so
+   * a generated id can never collide with it.
+   */
+  claimId(id: string): string {
+    const last = BigInt(`0x${this.getMeta('last_id') ?? '0'}`);
+    const claimed = BigInt(`0x${id}`);
+    if (claimed > last) this.setMeta('last_id', claimed.toString(16));
+    return id;
+  }
+
   getMeta(key: string): string | undefined {
     const value: unknown = this.stmt('SELECT value FROM meta WHERE key = ?').pluck().get(key);
     return typeof value === 'string' ? value : undefined;

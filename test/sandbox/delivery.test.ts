@@ -51,7 +51,7 @@ async function setUp(
   receiver = r;
   const flows = await exampleFlows(harness);
   const channel = await harness.call<{ id: string }>('POST', '/api/v2/notifications/webhook/channels', {
-    name: 'SIEM',
+    name: 'Audit log',
     url: options.url?.(r) ?? `${r.url('/hook')}/{{TOKEN}}`,
     sensitiveValues: options.url === undefined ? { TOKEN: plantedToken } : {},
     headers: [

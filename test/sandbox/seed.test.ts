@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SandboxClock } from '../../src/sandbox/clock.js';
-import { applySeed, bootstrap, loadSeed } from '../../src/sandbox/seed.js';
+import { applySeed, bootstrap, loadSeed, type SeedFile } from '../../src/sandbox/seed.js';
 import { SandboxStore } from '../../src/sandbox/store.js';
-import { exampleAdminKey, exampleSeed, startHarness } from './harness.js';
+import { allEvents, exampleAdminKey, exampleSeed, startHarness } from './harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'accessctl-seed-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -66,6 +66,107 @@ describe('the example directory', () => {
     } finally {
       await h.close();
     }
+  });
+});
+
+describe('seeded notification channels', () => {
+  const siemId = '65a0000000000000000000c1';
+
+  it('seeds the example\'s console-made SIEM channel under the id config names, with no event', async () => {
+    const h = await startHarness();
+    try {
+      const channel = await h.call('GET', `/api/v2/notifications/webhook/channels/${siemId}`);
+      expect(channel.status).toBe(200);
+      expect(channel.body).toEqual({
+        id: siemId,
+        name: 'SIEM',
+        url: 'https://siem.example.com/ingest',
+        enabled: true,
+        verifySsl: true,
+        sensitiveValues: {},
+        headers: [{ name: 'X-Source', value: 'jumpcloud', sensitive: false }],
+        secretsFingerprint: expect.stringMatching(/^hmac-sha256:[0-9a-f]{32}:[0-9a-f]{64}$/),
+        createdBy: 'sandbox',
+        updatedBy: 'sandbox',
+      });
+      const settings = await h.call('PUT', '/api/v2/approvalflowsettings', {
+        channelEvents: [{ channelObjectId: siemId, eventTypes: ['ACCESS_MANAGEMENT_ACCESS_REQUEST'] }],
+      });
+      expect(settings.status).toBe(200);
+      const events = await allEvents(h);
+      expect(events.map((e) => e.event_type)).toEqual(['access_management_access_request_settings_update']);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('keeps seeded secrets write-only and hands out later ids above a seeded one', async () => {
+    const high = 'ffffff000000000000000001';
+    const signingSecret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    const seed: SeedFile = {
+      organizations: [
+        {
+          name: 'Secrets',
+          channels: [
+            {
+              id: high,
+              name: 'Pager',
+              url: 'https://pager.example.com/{{TOKEN}}',
+              enabled: false,
+              verifySsl: false,
+              sensitiveValues: { TOKEN: 'seeded-token-value-1' },
+              signingSecret,
+            },
+            { name: 'Second', url: 'https://second.example.com/' },
+          ],
+        },
+      ],
+    };
+    const h = await startHarness({ seed });
+    try {
+      const list = await h.call<{ results: Record<string, unknown>[] }>('GET', '/api/v2/notifications/webhook/channels');
+      expect(list.body.results.map((c) => [c['name'], c['enabled'], c['verifySsl'], c['sensitiveValues'], c['signingSecret']])).toEqual([
+        ['Pager', false, false, { TOKEN: '********' }, '********'],
+        ['Second', true, true, {}, undefined],
+      ]);
+      expect(JSON.stringify(list.body)).not.toContain('seeded-token-value-1');
+      expect(JSON.stringify(list.body)).not.toContain(signingSecret.slice(6));
+      const second = list.body.results[1]?.['id'] as string;
+      expect(BigInt(`0x${second}`) > BigInt(`0x${high}`)).toBe(true);
+      const group = await h.call<{ id: string }>('POST', '/api/v2/usergroups', { name: 'After seeding' });
+      expect(BigInt(`0x${group.body.id}`) > BigInt(`0x${high}`)).toBe(true);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('refuses seed channels the channel API would refuse, repeated names and repeated ids', () => {
+    const file = writeSeed(
+      'bad-channels.yaml',
+      [
+        'organizations:',
+        '  - name: X',
+        '    channels:',
+        '      - { id: 65a0000000000000000000c1, name: A, url: "https://a.example.com/{{TOKEN}}" }',
+        '      - { id: 65a0000000000000000000c1, name: A, url: "ftp://a.example.com/", headers: { Host: h.example.com } }',
+      ].join('\n'),
+    );
+    expect(() => loadSeed(file)).toThrow(/channel A appears twice/);
+    let message = '';
+    try {
+      loadSeed(file);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('channel id 65a0000000000000000000c1 appears twice');
+    expect(message).toContain('X: channel A: sensitiveValues has no value for the URL placeholder {{TOKEN}}');
+    expect(message).toContain('X: channel A: url must use http or https');
+    expect(message).toContain('X: channel A: headers[0].name is set by the sandbox itself');
+  });
+
+  it('refuses a seed channel that breaks the schema, naming the place', () => {
+    const file = writeSeed('bad-channel-schema.yaml', 'organizations:\n  - name: X\n    channels:\n      - { id: C1, name: A, url: https://a.example.com/, secret: x }\n');
+    expect(() => loadSeed(file)).toThrow(/\/organizations\/0\/channels\/0/);
   });
 });
 
