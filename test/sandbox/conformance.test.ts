@@ -1,16 +1,13 @@
-// Conformance: every JumpCloud operation the sandbox implements, exercised over real HTTP, with
-// each request and response body validated against that operation's schema in ../shared/contracts.
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// Conformance: every JumpCloud operation the sandbox implements, exercised over real HTTP, with each
+// request checked against the vendored contract (contracts/jumpcloud/, closed objects) and each
+// response body validated against that operation's schema there.
+import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../../src/sandbox/routes.js';
+import { contractsDir, jumpcloudContract } from '../contract/contract.js';
 import { as, exampleFlows, githubAdminFlow, startHarness, submit, type Harness } from './harness.js';
-
-const contractsDir = fileURLToPath(new URL('../../../shared/contracts/', import.meta.url));
-const haveContracts = existsSync(contractsDir);
-if (!haveContracts) console.log(`conformance tests skipped: ${contractsDir} is absent (CI always has ../shared/contracts)`);
 
 interface Contract {
   basePath: string;
@@ -69,6 +66,16 @@ async function conform<T = unknown>(
 ): Promise<T> {
   const validators = operation(method, contractPath);
   if (body !== undefined) expectValid(validators.request, body, `${method} ${contractPath} request`);
+  const url = new URL(path, 'http://sandbox.invalid');
+  const verdict = jumpcloudContract().checkRequest({
+    method,
+    path: url.pathname,
+    query: url.searchParams,
+    contentType: 'application/json',
+    body: body === undefined ? '' : JSON.stringify(body),
+  });
+  expect(verdict.operation?.template, `${method} ${path} is addressed as ${contractPath}`).toBe(contractPath);
+  expect(verdict.problems, `${method} ${path} request`).toEqual([]);
   const answer = await h.call<T>(method, path, body);
   expect(answer.status, JSON.stringify(answer.body)).toBe(expected);
   const schema = validators.response(expected);
@@ -77,7 +84,7 @@ async function conform<T = unknown>(
   return answer.body;
 }
 
-describe.skipIf(!haveContracts)('conformance with the JumpCloud contracts', () => {
+describe('conformance with the JumpCloud contracts', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();
@@ -225,6 +232,7 @@ describe.skipIf(!haveContracts)('conformance with the JumpCloud contracts', () =
     const validators = operation('POST', '/api/v2/userapprovalrequest');
     const decision = { id, status: 'approved', remarks: 'ok' };
     expectValid(validators.request, decision, 'POST /api/v2/userapprovalrequest request');
+    expect(jumpcloudContract().checkBody('POST', '/api/v2/userapprovalrequest', decision)).toEqual([]);
     const approved = await h.call('POST', '/api/v2/userapprovalrequest', decision, as('dana.cto'));
     expect(approved.status).toBe(200);
     expectValid(validators.response(200), approved.body, 'POST /api/v2/userapprovalrequest response');
