@@ -1,13 +1,23 @@
 // The only door to the platform: an undici client with keep-alive and timeouts, x-api-key and
-// x-org-id auth, a token-bucket rate limit, bounded retries and a request counter. A POST is
-// retried only after a re-read shows the object was not created.
+// x-org-id auth, a token-bucket rate limit, one back-off shared by all calls after a 429, bounded
+// retries and a request counter. Retries of writes say what they know: a create is re-sent only
+// after a re-read shows it absent, and a delete or relation change confirmed by its retry says so.
 import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { usageError } from '../errors.js';
 import { PlatformError } from './platform-error.js';
-import { defaultRateLimit, TokenBucket, type RateLimit } from './rate-limit.js';
+import { BackoffGate, defaultRateLimit, TokenBucket, type RateLimit } from './rate-limit.js';
 import { RequestCounter } from './request-counter.js';
-import { defaultRetryPolicy, isRetryableError, isRetryableStatus, parseRetryAfter, retryDelayMs, type RetryPolicy } from './retry.js';
+import {
+  DEFAULT_RATE_LIMIT_BUDGET_MS,
+  defaultRetryPolicy,
+  isRetryableError,
+  isRetryableStatus,
+  mayHaveLanded,
+  parseRetryAfter,
+  retryDelayMs,
+  type RetryPolicy,
+} from './retry.js';
 
 export const DEFAULT_API_URL = 'https://console.jumpcloud.com';
 
@@ -39,6 +49,38 @@ interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: unknown;
+}
+
+/** A graph operation on a relation, such as a group's association with an application. */
+export interface RelationChange {
+  op: 'add' | 'remove';
+  type: string;
+  id: string;
+  attributes?: Record<string, unknown>;
+}
+
+/** How a delete or relation change ended: `confirmedByRetry` when a retry found it already done. */
+export interface WriteOutcome {
+  confirmedByRetry: boolean;
+}
+
+interface SendOptions<T> {
+  /** Runs before re-sending after an attempt that may have landed; a value settles the call instead. */
+  beforeRetry?: () => Promise<T | undefined>;
+  /** Statuses that, answered after an earlier attempt may have landed, prove that attempt did. */
+  confirmedBy?: ReadonlySet<number>;
+}
+
+interface Sent<T> {
+  body: T;
+  confirmedByRetry: boolean;
+}
+
+// Headers in which the platform (or a proxy in front of it) describes its rate limit.
+const RATE_LIMIT_HEADER = /^(x-ratelimit-.+|ratelimit(-.+)?|retry-after)$/;
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Reads target settings from flags and the environment; the key only ever comes from the environment. */
@@ -77,7 +119,9 @@ export class JumpCloudClient {
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
   private readonly bucket: TokenBucket;
+  private readonly gate: BackoffGate;
   private readonly retry: RetryPolicy;
+  private readonly rateLimitHeaders = new Map<string, string>();
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
@@ -99,11 +143,17 @@ export class JumpCloudClient {
     this.random = options.random ?? Math.random;
     this.retry = options.retry ?? defaultRetryPolicy;
     this.bucket = new TokenBucket(options.rateLimit ?? defaultRateLimit, this.now, this.sleep);
+    this.gate = new BackoffGate(this.retry, this.now, this.sleep, this.random);
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
   }
 
   get target(): string {
     return this.baseUrl;
+  }
+
+  /** The last value of each rate-limit header the platform sent (x-ratelimit-*, ratelimit-*, retry-after). */
+  rateLimitHeadersSeen(): Record<string, string> {
+    return Object.fromEntries([...this.rateLimitHeaders.entries()].sort(([a], [b]) => a.localeCompare(b)));
   }
 
   private closed = false;
@@ -139,6 +189,11 @@ export class JumpCloudClient {
       const response = await request(this.url(call), { method: call.method, headers, body, dispatcher: this.dispatcher });
       const text = await response.body.text();
       this.requests.record(call.method, call.route, response.statusCode);
+      for (const [name, value] of Object.entries(response.headers)) {
+        if (value !== undefined && RATE_LIMIT_HEADER.test(name.toLowerCase())) {
+          this.rateLimitHeaders.set(name.toLowerCase(), Array.isArray(value) ? value.join(', ') : value);
+        }
+      }
       let parsed: unknown = undefined;
       if (text.length > 0) {
         try {
@@ -166,58 +221,107 @@ export class JumpCloudClient {
   }
 
   /**
-   * Sends a call, retrying what is safe to retry. `beforeRetry` runs before each retry of a
-   * non-idempotent call and may settle it (return a value) instead of sending it again.
+   * Sends a call, retrying what is safe to retry. A 429 holds this call and every other one at the
+   * shared gate and is bounded by the rate-limit budget, not by the attempts; other retryable
+   * failures use up attempts and wait with their own backoff.
    */
-  private async send<T>(call: Call, beforeRetry?: () => Promise<T | undefined>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
+  private async send<T>(call: Call, options: SendOptions<T> = {}): Promise<Sent<T>> {
+    const budgetMs = this.retry.rateLimitBudgetMs ?? DEFAULT_RATE_LIMIT_BUDGET_MS;
+    let heldSince: number | undefined;
+    const withinBudget = (untilMs: number): void => {
+      heldSince ??= this.now();
+      if (untilMs - heldSince > budgetMs) {
+        throw new PlatformError({
+          method: call.method,
+          route: call.route,
+          status: 429,
+          message: `still rate limited after ${Math.round(budgetMs / 1000)}s of waiting; gave up`,
+        });
+      }
+    };
+    let failures = 0;
+    // Sticky: once an attempt may have been carried out, a later "already done" answer is its proof.
+    let earlierMayHaveLanded = false;
+    for (;;) {
+      const pass = await this.gate.pass(withinBudget);
       let answer: Answer | undefined;
-      let failure: PlatformError;
-      let retryAfterMs: number | undefined;
-      let mayRetry: boolean;
+      let error: unknown;
       try {
         answer = await this.exchange(call);
-        if (answer.status >= 200 && answer.status < 300) return answer.body as T;
-        failure = this.failure(call, answer);
-        mayRetry = isRetryableStatus(answer.status);
-        const header = answer.headers['retry-after'];
-        retryAfterMs = parseRetryAfter(Array.isArray(header) ? header[0] : header, this.now());
-      } catch (error) {
-        failure = this.networkFailure(call, error);
-        mayRetry = isRetryableError(error);
+      } catch (caught) {
+        error = caught;
       }
-      if (!mayRetry || attempt >= this.retry.attempts) throw failure;
-      await this.sleep(retryDelayMs(this.retry, attempt, this.random, retryAfterMs));
-      // A 429 was refused before it was processed; anything else may have been applied.
-      if (beforeRetry && answer?.status !== 429) {
-        const settled = await beforeRetry();
-        if (settled !== undefined) return settled;
+      const retryAfterMs = answer === undefined ? undefined : parseRetryAfter(firstHeader(answer.headers['retry-after']), this.now());
+      this.gate.report(pass, answer?.status, retryAfterMs);
+      if (answer !== undefined && answer.status >= 200 && answer.status < 300) return { body: answer.body as T, confirmedByRetry: false };
+      if (answer !== undefined && earlierMayHaveLanded && options.confirmedBy?.has(answer.status)) {
+        return { body: answer.body as T, confirmedByRetry: true };
+      }
+      // Refused before it was processed: the gate holds the retry until the shared pause is over.
+      if (answer?.status === 429) continue;
+      failures++;
+      const failure = answer === undefined ? this.networkFailure(call, error) : this.failure(call, answer);
+      const retryable = answer === undefined ? isRetryableError(error) : isRetryableStatus(answer.status);
+      if (!retryable || failures >= this.retry.attempts) throw failure;
+      const landed = mayHaveLanded(answer === undefined ? { error } : { status: answer.status });
+      earlierMayHaveLanded ||= landed;
+      await this.sleep(retryDelayMs(this.retry, failures, this.random, retryAfterMs));
+      if (options.beforeRetry && landed) {
+        const settled = await options.beforeRetry();
+        if (settled !== undefined) return { body: settled, confirmedByRetry: true };
       }
     }
   }
 
-  get<T>(route: string, params?: Record<string, string>, query?: Call['query']): Promise<T> {
-    return this.send<T>({ method: 'GET', route, ...(params ? { params } : {}), ...(query ? { query } : {}) });
+  async get<T>(route: string, params?: Record<string, string>, query?: Call['query']): Promise<T> {
+    return (await this.send<T>({ method: 'GET', route, ...(params ? { params } : {}), ...(query ? { query } : {}) })).body;
   }
 
-  put<T>(route: string, params: Record<string, string>, body: unknown): Promise<T> {
-    return this.send<T>({ method: 'PUT', route, params, body });
+  async put<T>(route: string, params: Record<string, string>, body: unknown): Promise<T> {
+    return (await this.send<T>({ method: 'PUT', route, params, body })).body;
   }
 
-  delete<T>(route: string, params: Record<string, string>): Promise<T> {
-    return this.send<T>({ method: 'DELETE', route, params });
+  /** A DELETE whose 404 is always an error; apply should call remove(), which tells a done retry apart. */
+  async delete<T>(route: string, params: Record<string, string>): Promise<T> {
+    return (await this.send<T>({ method: 'DELETE', route, params })).body;
+  }
+
+  /**
+   * Deletes an object. A 404 on the first attempt is an error (PlatformError 404); a 404 on a retry
+   * after an attempt that may have landed (a broken connection, a timeout, a gateway 5xx) means that
+   * attempt deleted it, and resolves with `confirmedByRetry: true`.
+   */
+  async remove(route: string, params: Record<string, string>): Promise<WriteOutcome> {
+    const sent = await this.send<unknown>({ method: 'DELETE', route, params }, { confirmedBy: new Set([404]) });
+    return { confirmedByRetry: sent.confirmedByRetry };
+  }
+
+  /**
+   * POSTs a relation change (a graph operation such as an association add or remove). On a retry
+   * after an attempt that may have landed, 409 for an add (already there) or 404 for a remove
+   * (already gone) means that attempt did it: `confirmedByRetry: true`. On the first attempt they
+   * are errors (PlatformError 409 or 404).
+   */
+  async relate(route: string, params: Record<string, string>, body: RelationChange): Promise<WriteOutcome> {
+    const confirmedBy = new Set([body.op === 'add' ? 409 : 404]);
+    const sent = await this.send<unknown>({ method: 'POST', route, params, body }, { confirmedBy });
+    return { confirmedByRetry: sent.confirmedByRetry };
   }
 
   /**
    * POSTs a create. If it fails in a way that may have reached the platform, `findExisting` re-reads;
    * an object found there is the result, and only an absent one is POSTed again.
    */
-  create<T>(route: string, params: Record<string, string>, body: unknown, findExisting: () => Promise<T | undefined>): Promise<T> {
-    return this.send<T>({ method: 'POST', route, params, body }, findExisting);
+  async create<T>(route: string, params: Record<string, string>, body: unknown, findExisting: () => Promise<T | undefined>): Promise<T> {
+    return (await this.send<T>({ method: 'POST', route, params, body }, { beforeRetry: findExisting })).body;
   }
 
-  /** A POST that changes a relation idempotently (such as an association add or remove). */
-  post<T>(route: string, params: Record<string, string>, body: unknown): Promise<T> {
-    return this.send<T>({ method: 'POST', route, params, body });
+  /**
+   * A POST retried like any call, with no check of whether an earlier attempt landed: for POSTs
+   * that only read (such as an events query) or whose repetition the caller accepts. Creates go
+   * through create(), relation changes through relate().
+   */
+  async post<T>(route: string, params: Record<string, string>, body: unknown): Promise<T> {
+    return (await this.send<T>({ method: 'POST', route, params, body })).body;
   }
 }

@@ -1,5 +1,6 @@
 // A token bucket in front of the platform: a steady rate with room for bursts, so a large plan
-// never trips the platform's own limits. Time comes in through `now` and `sleep` for testability.
+// never trips the platform's own limits; and the back-off every call shares once the platform
+// answers 429 anyway. Time comes in through `now`, `sleep` and `random` for testability.
 
 export interface RateLimit {
   perSecond: number;
@@ -40,5 +41,106 @@ export class TokenBucket {
     });
     this.queue = turn.catch(() => undefined);
     return turn;
+  }
+}
+
+/** The back-off of a 429: how long to pause without Retry-After, and the longest Retry-After obeyed. */
+export interface BackoffPolicy {
+  baseDelayMs: number;
+  maxDelayMs: number;
+  retryAfterCapMs: number;
+}
+
+/** A request let through the gate; `probe` is the one request that tests whether the limit has lifted. */
+export interface GatePass {
+  readonly probe: boolean;
+}
+
+/**
+ * One pause for all calls of a client after a 429. Every call waits until the shared "not before"
+ * time plus full jitter; then a single probe goes out while the others wait on its answer. Only
+ * when the probe gets something other than 429 are the others let go (each after its own jitter),
+ * so a sustained limit costs about one 429 per pause, not one per waiting call.
+ */
+export class BackoffGate {
+  private limited = false;
+  private notBefore = 0;
+  /** Pauses in a row that ended in another 429: grows the pause when no Retry-After is given. */
+  private strikes = 0;
+  private spreadMs = 0;
+  private probe: { settled: Promise<void>; settle: () => void } | undefined;
+
+  constructor(
+    private readonly policy: BackoffPolicy,
+    private readonly now: () => number,
+    private readonly sleep: (ms: number) => Promise<void>,
+    private readonly random: () => number,
+  ) {}
+
+  /** Whether a 429 is standing: calls are held until a probe gets through. */
+  get isLimited(): boolean {
+    return this.limited;
+  }
+
+  private jitter(): number {
+    return Math.floor(this.random() * this.spreadMs);
+  }
+
+  /**
+   * Resolves when a request may go out: at once while no 429 stands. `beforeWait` is told when
+   * the wait will end and may throw to give up instead.
+   */
+  async pass(beforeWait: (untilMs: number) => void): Promise<GatePass> {
+    // Compared with notBefore rather than the clock: a later 429 moves it, and only that means another pause.
+    let sleptThrough = Number.NEGATIVE_INFINITY;
+    for (;;) {
+      if (!this.limited) return { probe: false };
+      if (this.notBefore > sleptThrough) {
+        sleptThrough = this.notBefore;
+        const wait = Math.max(0, this.notBefore - this.now()) + this.jitter();
+        beforeWait(this.now() + wait);
+        await this.sleep(wait);
+        continue;
+      }
+      const probe = this.probe;
+      if (probe !== undefined) {
+        await probe.settled;
+        // Let go together, the waiters would all fire at once: each takes its own jitter first.
+        if (!this.limited) {
+          const wait = this.jitter();
+          beforeWait(this.now() + wait);
+          await this.sleep(wait);
+        }
+        continue;
+      }
+      let settle!: () => void;
+      const settled = new Promise<void>((resolve) => (settle = resolve));
+      this.probe = { settled, settle };
+      return { probe: true };
+    }
+  }
+
+  /**
+   * What a request let through got back: its status, or undefined when no answer came (which says
+   * nothing about the limit). `retryAfterMs` is the answer's Retry-After, when it had one.
+   */
+  report(pass: GatePass, status: number | undefined, retryAfterMs?: number): void {
+    if (status === 429) {
+      // Answers to requests sent before the gate closed extend the pause but are not a new strike.
+      if (!this.limited || pass.probe) this.strikes++;
+      this.limited = true;
+      const window = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (this.strikes - 1));
+      this.spreadMs = window;
+      const pause = retryAfterMs === undefined ? window : Math.min(retryAfterMs, this.policy.retryAfterCapMs);
+      this.notBefore = Math.max(this.notBefore, this.now() + pause);
+    } else if (status !== undefined && pass.probe) {
+      this.limited = false;
+      this.strikes = 0;
+    }
+    if (pass.probe && this.probe !== undefined) {
+      const probe = this.probe;
+      this.probe = undefined;
+      probe.settle();
+    }
   }
 }

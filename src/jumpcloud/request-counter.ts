@@ -23,11 +23,12 @@ export class RequestCounter {
     return [...this.counts.values()].map((entry) => ({ ...entry }));
   }
 
-  total(filter: { method?: string; route?: string } = {}): number {
+  total(filter: { method?: string; route?: string; status?: number | 'error' } = {}): number {
     let sum = 0;
     for (const entry of this.counts.values()) {
       if (filter.method && entry.method !== filter.method) continue;
       if (filter.route && entry.route !== filter.route) continue;
+      if (filter.status !== undefined && entry.status !== String(filter.status)) continue;
       sum += entry.count;
     }
     return sum;

@@ -1,20 +1,29 @@
 // When and how long to wait before trying a platform request again: exponential backoff with full
-// jitter, Retry-After honoured (seconds or an HTTP date) up to a cap, and a bounded number of tries.
+// jitter, Retry-After honoured (seconds or an HTTP date) up to a cap, a bounded number of tries, and
+// which failures may have been carried out by the platform before the answer was lost.
 
 export interface RetryPolicy {
-  /** Total tries, the first included. */
+  /** Total tries, the first included. A 429 is not counted: rate limiting has its own budget. */
   attempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
   /** The longest Retry-After that is honoured; a longer one is cut to this. */
   retryAfterCapMs: number;
+  /**
+   * How long one call may be held back by 429s (its own or other calls') before it gives up;
+   * 5 minutes when not set.
+   */
+  rateLimitBudgetMs?: number;
 }
+
+export const DEFAULT_RATE_LIMIT_BUDGET_MS = 300_000;
 
 export const defaultRetryPolicy: RetryPolicy = {
   attempts: 5,
   baseDelayMs: 250,
   maxDelayMs: 10_000,
   retryAfterCapMs: 60_000,
+  rateLimitBudgetMs: DEFAULT_RATE_LIMIT_BUDGET_MS,
 };
 
 const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
@@ -32,19 +41,38 @@ const RETRYABLE_ERRORS = new Set([
   'UND_ERR_BODY_TIMEOUT',
 ]);
 
+// Codes of a connection that was never made: the request cannot have reached the platform.
+const NEVER_SENT_ERRORS = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function errorCodes(error: unknown): string[] {
+  const codes: string[] = [];
+  let current: unknown = error;
+  // undici wraps socket errors; the code may sit on the cause.
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') codes.push(code);
+    current = current.cause;
+  }
+  return codes;
+}
+
 export function isRetryableStatus(status: number): boolean {
   return RETRYABLE_STATUSES.has(status);
 }
 
 export function isRetryableError(error: unknown): boolean {
-  let current: unknown = error;
-  // undici wraps socket errors; the code may sit on the cause.
-  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && RETRYABLE_ERRORS.has(code)) return true;
-    current = current.cause;
-  }
-  return false;
+  return errorCodes(error).some((code) => RETRYABLE_ERRORS.has(code));
+}
+
+/**
+ * Whether a failed attempt may have been carried out although no success came back: a broken
+ * connection or timeout after the request went out, or a gateway 5xx. A 429 and a refused
+ * connection were turned away before anything happened.
+ */
+export function mayHaveLanded(outcome: { status: number } | { error: unknown }): boolean {
+  if ('status' in outcome) return outcome.status !== 429 && isRetryableStatus(outcome.status);
+  const codes = errorCodes(outcome.error);
+  return isRetryableError(outcome.error) && !codes.some((code) => NEVER_SENT_ERRORS.has(code));
 }
 
 /** Milliseconds a Retry-After header asks for, or undefined when absent or unreadable. */

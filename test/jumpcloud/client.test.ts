@@ -7,6 +7,7 @@ import { PlatformError } from '../../src/jumpcloud/platform-error.js';
 import { TokenBucket } from '../../src/jumpcloud/rate-limit.js';
 import { routes } from '../../src/jumpcloud/routes.js';
 import { githubAdminFlow, startHarness, type Harness } from '../sandbox/harness.js';
+import { json, ManualClock, startLocalServer, type LocalServer } from './local-server.js';
 
 /** A client whose waiting is recorded instead of slept, and whose waits move the sandbox clock. */
 function testClient(h: Harness, clock: SandboxClock, overrides: Partial<ConstructorParameters<typeof JumpCloudClient>[0]> = {}) {
@@ -79,7 +80,8 @@ describe('the platform client against a real sandbox', () => {
     await client.get(routes.settings);
     const settings = await client.get<{ resourceRequest?: boolean }>(routes.settings);
     expect(settings).toHaveProperty('resourceRequest');
-    expect(delays).toEqual([4000]);
+    // Retry-After, then full jitter over the first backoff window: 0.5 of 250 ms.
+    expect(delays).toEqual([4000 + 125]);
     expect(client.requests.entries()).toEqual([
       { method: 'GET', route: routes.settings, status: '200', count: 2 },
       { method: 'GET', route: routes.settings, status: '429', count: 1 },
@@ -143,6 +145,85 @@ describe('the platform client against a real sandbox', () => {
     expect(delays).toEqual([]);
     await client.close();
   });
+
+  const quickRetry = { retry: { attempts: 4, baseDelayMs: 1, maxDelayMs: 1, retryAfterCapMs: 1 } };
+
+  async function newFlowId(name: string): Promise<string> {
+    const answer = await h.call<{ id: string }>('POST', '/api/v2/approvalflows', await githubAdminFlow(h, { name }));
+    expect(answer.status).toBe(200);
+    return answer.body.id;
+  }
+
+  // Seed 7 draws 0.01 then 0.06: against a rate of 0.05 the first request is carried out and its
+  // connection cut before the answer, and the second is answered.
+  const cutFirstAnswer = (route: string) => ({ seed: 7, rules: [{ route, resetAfterRate: 0.05 }] });
+
+  it('remove() resolves confirmedByRetry when the retry of a DELETE that landed answers 404', async () => {
+    const id = await newFlowId('Removed across a cut connection');
+    expect((await h.call('PUT', '/sandbox/v1/faults', cutFirstAnswer(`DELETE ${routes.flow}`))).status).toBe(200);
+    const { client } = testClient(h, clock, quickRetry);
+    await expect(client.remove(routes.flow, { approvalFlowId: id })).resolves.toEqual({ confirmedByRetry: true });
+    expect(client.requests.total({ method: 'DELETE', status: 'error' })).toBe(1);
+    expect(client.requests.total({ method: 'DELETE', status: 404 })).toBe(1);
+    expect((await h.call('GET', `/api/v2/approvalflows/${id}`)).status).toBe(404);
+    await client.close();
+  });
+
+  it('remove() of an object that is absent on the first attempt is a 404 error, and a plain delete is not confirmedByRetry', async () => {
+    const { client } = testClient(h, clock, quickRetry);
+    const failure = await client.remove(routes.flow, { approvalFlowId: '000000000000000000000000' }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(PlatformError);
+    expect((failure as PlatformError).status).toBe(404);
+    const id = await newFlowId('Removed at once');
+    await expect(client.remove(routes.flow, { approvalFlowId: id })).resolves.toEqual({ confirmedByRetry: false });
+    expect(client.requests.total({ method: 'DELETE' })).toBe(2);
+    await client.close();
+  });
+
+  async function groupWithoutApps(name: string): Promise<{ groupId: string; appId: string; associated: () => Promise<string[]> }> {
+    const group = await h.call<{ id: string }>('POST', '/api/v2/usergroups', { name });
+    expect(group.status).toBe(201);
+    const apps = await h.call<{ results: { _id: string }[] }>('GET', '/api/applications');
+    const appId = apps.body.results[0]?._id;
+    if (appId === undefined) throw new Error('the seed has no application');
+    const associated = async () =>
+      (await h.call<{ to: { id: string } }[]>('GET', `/api/v2/usergroups/${group.body.id}/associations?targets=application`)).body.map((c) => c.to.id);
+    return { groupId: group.body.id, appId, associated };
+  }
+
+  it('relate() resolves confirmedByRetry when a retry answers 409 to an add or 404 to a remove that landed', async () => {
+    const { groupId, appId, associated } = await groupWithoutApps('Related across cut connections');
+    const { client } = testClient(h, clock, quickRetry);
+    const params = { group_id: groupId };
+    expect((await h.call('PUT', '/sandbox/v1/faults', cutFirstAnswer(`POST ${routes.groupAssociations}`))).status).toBe(200);
+    await expect(client.relate(routes.groupAssociations, params, { op: 'add', type: 'application', id: appId })).resolves.toEqual({ confirmedByRetry: true });
+    expect(await associated()).toEqual([appId]);
+    expect((await h.call('PUT', '/sandbox/v1/faults', cutFirstAnswer(`POST ${routes.groupAssociations}`))).status).toBe(200);
+    await expect(client.relate(routes.groupAssociations, params, { op: 'remove', type: 'application', id: appId })).resolves.toEqual({ confirmedByRetry: true });
+    expect(await associated()).toEqual([]);
+    expect(client.requests.entries()).toEqual(
+      expect.arrayContaining([
+        { method: 'POST', route: routes.groupAssociations, status: 'error', count: 2 },
+        { method: 'POST', route: routes.groupAssociations, status: '409', count: 1 },
+        { method: 'POST', route: routes.groupAssociations, status: '404', count: 1 },
+      ]),
+    );
+    await client.close();
+  });
+
+  it('relate() on the first attempt: a 409 to an add and a 404 to a remove are errors', async () => {
+    const { groupId, appId } = await groupWithoutApps('Related twice');
+    const { client } = testClient(h, clock, quickRetry);
+    const params = { group_id: groupId };
+    const add = { op: 'add', type: 'application', id: appId } as const;
+    await expect(client.relate(routes.groupAssociations, params, add)).resolves.toEqual({ confirmedByRetry: false });
+    await expect(client.relate(routes.groupAssociations, params, add)).rejects.toMatchObject({ name: 'PlatformError', status: 409 });
+    const remove = { op: 'remove', type: 'application', id: appId } as const;
+    await expect(client.relate(routes.groupAssociations, params, remove)).resolves.toEqual({ confirmedByRetry: false });
+    await expect(client.relate(routes.groupAssociations, params, remove)).rejects.toMatchObject({ name: 'PlatformError', status: 404 });
+    expect(client.requests.total({ method: 'POST' })).toBe(4);
+    await client.close();
+  });
 });
 
 describe('the platform client with answers the sandbox cannot give', () => {
@@ -161,6 +242,8 @@ describe('the platform client with answers the sandbox cannot give', () => {
       dispatcher: agent,
       now: () => now,
       sleep: async (ms) => void delays.push(ms),
+      // No jitter on top of the 429's shared pause, so the delays are Retry-After's alone.
+      random: () => 0,
       retry: { attempts: 5, baseDelayMs: 100, maxDelayMs: 1000, retryAfterCapMs: 30_000 },
     });
     await expect(client.get(routes.settings)).resolves.toEqual({ resourceRequest: true });
@@ -184,6 +267,125 @@ describe('the platform client with answers the sandbox cannot give', () => {
     expect(() => clientOptionsFromEnv({})).toThrow(/JUMPCLOUD_API_KEY/);
     expect(() => clientOptionsFromEnv({ JUMPCLOUD_API_KEY: 'k' }, 'ftp://x')).toThrow(/--target/);
     expect(clientOptionsFromEnv({ JUMPCLOUD_API_KEY: 'k', JUMPCLOUD_ORG_ID: 'o' })).toEqual({ baseUrl: 'https://console.jumpcloud.com', apiKey: 'k', orgId: 'o' });
+  });
+});
+
+describe('the platform client under 429s and retried deletes, against a local server', () => {
+  let server: LocalServer | undefined;
+  let client: JumpCloudClient | undefined;
+  afterEach(async () => {
+    await client?.close();
+    await server?.close();
+    client = undefined;
+    server = undefined;
+  });
+
+  function clientOf(url: string, clock: ManualClock, retry?: ConstructorParameters<typeof JumpCloudClient>[0]['retry']): JumpCloudClient {
+    client = new JumpCloudClient({ baseUrl: url, apiKey: 'k', now: clock.now, sleep: clock.sleep, random: () => 0.5, ...(retry ? { retry } : {}) });
+    return client;
+  }
+
+  const statusesSeen = (s: LocalServer, at: number[]) => s.seen.map((request, i) => `${request.method} ${at[i]}`);
+
+  it('holds calls that never sent at the shared pause of another call\'s 429, without using up their attempts', async () => {
+    const clock = new ManualClock();
+    const sentAt: number[] = [];
+    server = await startLocalServer((_request, response) => {
+      sentAt.push(clock.now());
+      if (clock.now() < 2000) json(response, 429, { message: 'slow down' }, { 'retry-after': '2' });
+      else json(response, 200, { ok: true });
+    });
+    // One attempt only: a 429 must not count as a failed try.
+    const c = clientOf(server.url, clock, { attempts: 1, baseDelayMs: 250, maxDelayMs: 10_000, retryAfterCapMs: 60_000 });
+    const first = c.get(routes.settings);
+    // Fails at once, not by timing out, when the 429 ends the call instead of holding it.
+    await Promise.race([clock.untilAsleep(1), first]);
+    const others = [c.get(routes.settings), c.get(routes.settings)];
+    await clock.untilAsleep(3);
+    // Both later calls are waiting at the gate and have sent nothing.
+    expect(server.seen).toHaveLength(1);
+    const answers = await clock.drive(Promise.all([first, ...others]));
+    expect(answers).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
+    expect(c.requests.total({ status: 429 })).toBe(1);
+    expect(c.requests.total()).toBe(4);
+    // Retry-After of 2 s plus jitter (0.5 of 250 ms) for all; the two let go after the probe take their own jitter.
+    expect(sentAt).toEqual([0, 2125, 2250, 2250]);
+  });
+
+  it('20 concurrent GETs under a sustained 429 all succeed, with about one 429 per pause after the first burst', async () => {
+    const clock = new ManualClock();
+    server = await startLocalServer((_request, response) => {
+      if (clock.now() < 10_000) json(response, 429, { message: 'slow down' }, { 'retry-after': '1' });
+      else json(response, 200, { ok: true });
+    });
+    const c = clientOf(server.url, clock);
+    const all = Promise.all(Array.from({ length: 20 }, () => c.get<{ ok: boolean }>(routes.settings)));
+    // Time stands still until all 20 first requests are in: they are all answered 429.
+    await server.untilSeen(20);
+    const answers = await clock.drive(all);
+    expect(answers.every((answer) => answer.ok)).toBe(true);
+    const limited = c.requests.total({ status: 429 });
+    // The first 20 all go out before any answer; after that one probe per pause of at least 1 s
+    // until 10 s, and no more: without the single probe every waiter would go out each pause.
+    expect(limited).toBeGreaterThanOrEqual(20);
+    expect(limited).toBeLessThanOrEqual(20 + 10);
+    expect(c.requests.total({ status: 200 })).toBe(20);
+    expect(server.seen).toHaveLength(limited + 20);
+    expect(clock.now()).toBeGreaterThanOrEqual(10_000);
+  });
+
+  it('gives up with a 429 PlatformError once a call has been held back longer than the rate-limit budget', async () => {
+    const clock = new ManualClock();
+    server = await startLocalServer((_request, response) => json(response, 429, { message: 'slow down' }, { 'retry-after': '60' }));
+    const c = clientOf(server.url, clock, { attempts: 5, baseDelayMs: 250, maxDelayMs: 10_000, retryAfterCapMs: 60_000, rateLimitBudgetMs: 150_000 });
+    const failure = await clock.drive(c.get(routes.settings)).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(PlatformError);
+    expect((failure as PlatformError).status).toBe(429);
+    expect((failure as PlatformError).message).toMatch(/still rate limited after 150s/);
+    // Waits of 60 s (+ jitter): the third 429 would have meant waiting past 150 s.
+    expect(server.seen).toHaveLength(3);
+    expect(clock.delays).toEqual([60_125, 60_250]);
+  });
+
+  it('a 404 to a DELETE retried after a 429 is an error (nothing was carried out), after a 503 it confirms the delete', async () => {
+    const clock = new ManualClock();
+    const script: number[] = [429, 404, 503, 404];
+    server = await startLocalServer((_request, response) => {
+      const status = script.shift() ?? 500;
+      json(response, status, { message: `scripted ${status}` }, status === 429 ? { 'retry-after': '1' } : {});
+    });
+    const c = clientOf(server.url, clock);
+    const afterLimit = await clock.drive(c.remove(routes.flow, { approvalFlowId: 'a' })).catch((error: unknown) => error);
+    expect(afterLimit).toBeInstanceOf(PlatformError);
+    expect((afterLimit as PlatformError).status).toBe(404);
+    await expect(clock.drive(c.remove(routes.flow, { approvalFlowId: 'b' }))).resolves.toEqual({ confirmedByRetry: true });
+    expect(statusesSeen(server, [1, 2, 3, 4])).toEqual(['DELETE 1', 'DELETE 2', 'DELETE 3', 'DELETE 4']);
+    expect(server.seen.map((r) => r.url)).toEqual(['/api/v2/approvalflows/a', '/api/v2/approvalflows/a', '/api/v2/approvalflows/b', '/api/v2/approvalflows/b']);
+  });
+
+  it('keeps the last value of each rate-limit header it saw, and only those', async () => {
+    const clock = new ManualClock();
+    let remaining = 100;
+    server = await startLocalServer((_request, response) => {
+      remaining--;
+      const headers = { 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': String(remaining), 'x-request-id': `r${remaining}` };
+      if (remaining === 99) json(response, 429, { message: 'slow down' }, { ...headers, 'retry-after': '1', 'ratelimit-policy': '100;w=60' });
+      else json(response, 200, { ok: true }, { ...headers, 'ratelimit-reset': '30' });
+    });
+    const c = clientOf(server.url, clock);
+    expect(c.rateLimitHeadersSeen()).toEqual({});
+    await clock.drive(c.get(routes.settings));
+    await c.get(routes.settings);
+    const seen = c.rateLimitHeadersSeen();
+    expect(seen).toEqual({
+      'ratelimit-policy': '100;w=60',
+      'ratelimit-reset': '30',
+      'retry-after': '1',
+      'x-ratelimit-limit': '100',
+      'x-ratelimit-remaining': '97',
+    });
+    seen['x-ratelimit-limit'] = 'changed';
+    expect(c.rateLimitHeadersSeen()['x-ratelimit-limit']).toBe('100');
   });
 });
 
