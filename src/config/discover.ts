@@ -1,8 +1,8 @@
 // Finds the config files under a directory: every .yaml/.yml at any depth, skipping dot-folders and
-// node_modules, never following directory links (so a link cycle cannot hang the walk).
-import { readdirSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+// node_modules, never following directory links (so a link cycle cannot hang the walk), and never
+// letting a file link, or a linked config root, lead outside the config directory.
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { AccessctlError } from '../errors.js';
 
 export const MAX_FILES = 20_000;
@@ -17,15 +17,29 @@ export interface DiscoveredFile {
    * leads nowhere): reported rather than skipped, so an object never silently drops out of the config.
    */
   unreadable?: string;
+  /**
+   * Set when the file is a link whose real path lies outside the config root (or inside a folder the
+   * walk skips, such as .git): refused without being opened, so no file elsewhere can be shown.
+   */
+  outsideRoot?: true;
+  /** For a link inside the root: the real path it was checked at, which is what gets opened. */
+  target?: string;
 }
 
 export interface Discovery {
   files: DiscoveredFile[];
   /** Set when there are more than MAX_FILES files: the first one past the limit. */
   overflow: DiscoveredFile | undefined;
+  /** Set when the root itself is refused (it is a link, or lies behind one): why. Nothing was read. */
+  rootRefused?: string;
 }
 
 const YAML_FILE = /\.ya?ml$/i;
+
+/** Folders the walk never enters; a link into one of them is refused like a link outside the root. */
+function skippedFolder(name: string): boolean {
+  return name.startsWith('.') || name === 'node_modules';
+}
 
 export function displayPath(absolute: string, cwd: string = process.cwd()): string {
   const rel = relative(cwd, absolute);
@@ -33,20 +47,103 @@ export function displayPath(absolute: string, cwd: string = process.cwd()): stri
   return sep === '/' ? shown : shown.split(sep).join('/');
 }
 
+/** True when `inner` is `outer` or lies below it (both absolute and normalised). */
+function isWithin(outer: string, inner: string): boolean {
+  const rel = relative(outer, inner);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+/**
+ * The first path component from `base` (exclusive) down to `target` (inclusive) that is a symbolic
+ * link, or undefined when there is none. Components that do not exist end the check: the caller
+ * reports a missing root in its own words.
+ */
+function linkOnTheWay(base: string, target: string): string | undefined {
+  const rel = relative(base, target);
+  if (rel === '') return undefined;
+  let current = base;
+  for (const part of rel.split(sep)) {
+    current = join(current, part);
+    const info = lstatSync(current, { throwIfNoEntry: false });
+    if (info === undefined) return undefined;
+    if (info.isSymbolicLink()) return current;
+  }
+  return undefined;
+}
+
+/**
+ * Why `root` may not be a config root, or undefined when it may. A link as the root, or as any folder
+ * between the working directory and the root, could send the walk anywhere on the machine (a pull
+ * request can commit `config -> /`). Above the working directory, the operator chose the path.
+ */
+function rootRefusal(root: string, cwd: string): string | undefined {
+  const base = isWithin(cwd, root) ? cwd : join(root, '..');
+  const link = linkOnTheWay(base, root);
+  if (link === undefined) return undefined;
+  const shown = displayPath(link, cwd);
+  return link === root
+    ? `the config root ${shown} is a symbolic link; accessctl reads config only from a real directory or file`
+    : `the config root lies behind the symbolic link ${shown}; accessctl reads config only from a real directory or file`;
+}
+
+/**
+ * The config directory `configPath` inside the git work tree `workTree`, for `reconcile --repo`: it
+ * must stay inside the work tree, and no folder on the way may be a link, so a commit cannot turn the
+ * config folder into a link to somewhere else on the reconciler's machine.
+ */
+export function configRootIn(workTree: string, configPath: string): string {
+  const tree = normalize(workTree);
+  const root = join(tree, configPath);
+  if (isAbsolute(configPath) || !isWithin(tree, root)) {
+    throw new AccessctlError('usage', `the config path ${JSON.stringify(configPath)} leads outside the repository`, { subject: '--path' });
+  }
+  const link = linkOnTheWay(tree, root);
+  if (link !== undefined) {
+    const shown = relative(tree, link).split(sep).join('/');
+    throw new AccessctlError('usage', `the config path ${JSON.stringify(configPath)} goes through the symbolic link ${shown} in the repository; accessctl reads config only from real folders inside the work tree`, {
+      subject: '--path',
+    });
+  }
+  return root;
+}
+
+/**
+ * Decides a link found by the walk: skipped (a link to a directory is never followed), refused
+ * (outside the root), unreadable (broken, a loop, not a regular file) or readable at its real path.
+ */
+function judgeLink(found: DiscoveredFile, realRoot: string): 'skip' | DiscoveredFile {
+  let real: string;
+  try {
+    real = realpathSync(found.absolute);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+    return { ...found, unreadable: `it is a link that leads nowhere (${code})` };
+  }
+  const inside = isWithin(realRoot, real) && !relative(realRoot, real).split(sep).slice(0, -1).some(skippedFolder);
+  // Only the type is asked for here: nothing outside the root is ever opened.
+  const info = statSync(real, { throwIfNoEntry: false });
+  if (info?.isDirectory()) return 'skip';
+  if (!inside) return { ...found, outsideRoot: true };
+  if (info === undefined) return { ...found, unreadable: 'it is a link that leads nowhere (ENOENT)' };
+  if (!info.isFile()) return { ...found, unreadable: 'it is not a regular file' };
+  return { ...found, target: real };
+}
+
 /** Lists config files under `root` (a directory, or a single file) in a stable order. */
 export async function discoverFiles(root: string, cwd: string = process.cwd()): Promise<Discovery> {
-  let rootStat;
-  try {
-    rootStat = await stat(root);
-  } catch {
+  const rootInfo = lstatSync(root, { throwIfNoEntry: false });
+  if (rootInfo === undefined) {
     throw new AccessctlError('not-found', `${displayPath(root, cwd)}: no such file or directory`, { subject: 'DIR' });
   }
-  if (rootStat.isFile()) {
+  const refused = rootRefusal(root, cwd);
+  if (refused !== undefined) return { files: [], overflow: undefined, rootRefused: refused };
+  if (rootInfo.isFile()) {
     return { files: [{ absolute: root, display: displayPath(root, cwd) }], overflow: undefined };
   }
-  if (!rootStat.isDirectory()) {
+  if (!rootInfo.isDirectory()) {
     throw new AccessctlError('usage', `${displayPath(root, cwd)}: not a directory or a regular file`, { subject: 'DIR' });
   }
+  const realRoot = realpathSync(root);
   const files: DiscoveredFile[] = [];
   const pending = [root];
   while (pending.length > 0) {
@@ -58,20 +155,19 @@ export async function discoverFiles(root: string, cwd: string = process.cwd()): 
     for (const entry of entries) {
       const absolute = join(dir, entry.name);
       if (entry.isDirectory()) {
-        if (!entry.name.startsWith('.') && entry.name !== 'node_modules') subdirs.push(absolute);
+        if (!skippedFolder(entry.name)) subdirs.push(absolute);
         continue;
       }
       if (!YAML_FILE.test(entry.name)) continue;
-      // A link to a file is read and a link to a directory is not followed; a FIFO, a socket, a
-      // device or a broken link is never opened (opening a FIFO would block) but is reported.
-      const found: DiscoveredFile = { absolute, display: displayPath(absolute, cwd) };
+      // A FIFO, a socket, a device or a broken link is never opened (opening a FIFO would block)
+      // but is reported; a link is judged by where it really leads.
+      let found: DiscoveredFile = { absolute, display: displayPath(absolute, cwd) };
       if (entry.isFile()) {
         // Its size is checked when it is opened: a stat per file here would double the I/O.
       } else if (entry.isSymbolicLink()) {
-        const info = await stat(absolute).catch((error: NodeJS.ErrnoException) => error.code ?? 'EIO');
-        if (typeof info !== 'string' && info.isDirectory()) continue;
-        if (typeof info === 'string') found.unreadable = entry.isSymbolicLink() ? `it is a link that leads nowhere (${info})` : info;
-        else if (!info.isFile()) found.unreadable = 'it is not a regular file';
+        const judged = judgeLink(found, realRoot);
+        if (judged === 'skip') continue;
+        found = judged;
       } else {
         found.unreadable = 'it is not a regular file';
       }

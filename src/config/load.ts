@@ -4,7 +4,7 @@ import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs
 import { resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { emptyDesiredState, type DesiredState } from './desired.js';
-import { discoverFiles, MAX_FILE_BYTES, MAX_FILES, type DiscoveredFile } from './discover.js';
+import { discoverFiles, displayPath, MAX_FILE_BYTES, MAX_FILES, type DiscoveredFile } from './discover.js';
 import { checkFlows } from './flow-rules.js';
 import { checkIdentity, type ExtraSingleton } from './identity.js';
 import type {
@@ -32,6 +32,9 @@ export interface LoadResult {
   desired: DesiredState;
 }
 
+// O_NOFOLLOW does not exist on Windows, where links need privileges to create.
+const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
+
 function fileLevel(display: string, code: string, message: string): Diagnostic {
   return { file: display, line: 1, column: 1, severity: 'error', code, message, path: '' };
 }
@@ -45,12 +48,17 @@ function tooLarge(found: DiscoveredFile, size: number): Diagnostic {
  * the promise API. O_NONBLOCK keeps a file swapped for a FIFO since discovery from blocking the open.
  */
 function readOne(found: DiscoveredFile): { bytes?: Uint8Array; diagnostic?: Diagnostic } {
+  if (found.outsideRoot) {
+    return { diagnostic: fileLevel(found.display, 'outside-root', 'the file is a link to a place outside the config directory; accessctl does not read it') };
+  }
   if (found.unreadable !== undefined) {
     return { diagnostic: fileLevel(found.display, 'unreadable-file', `cannot read the file: ${found.unreadable}`) };
   }
   let fd: number | undefined;
   try {
-    fd = openSync(found.absolute, constants.O_RDONLY | constants.O_NONBLOCK);
+    // A link is opened at the real path discovery checked, and nothing is followed on the way: a
+    // file swapped for a link since then fails to open (ELOOP) instead of reading elsewhere.
+    fd = openSync(found.target ?? found.absolute, constants.O_RDONLY | constants.O_NONBLOCK | NO_FOLLOW);
     const info = fstatSync(fd);
     if (!info.isFile()) return { diagnostic: fileLevel(found.display, 'unreadable-file', 'cannot read the file: it is not a regular file') };
     if (info.size > MAX_FILE_BYTES) return { diagnostic: tooLarge(found, info.size) };
@@ -114,6 +122,10 @@ export async function loadConfig(dir: string, cwd: string = process.cwd()): Prom
       fileLevel(discovery.overflow.display, 'too-many-files', `more than ${MAX_FILES.toLocaleString('en-US')} YAML files under ${dir}; accessctl reads at most ${MAX_FILES.toLocaleString('en-US')}`),
     );
     return { files: discovery.files.length, objects: 0, diagnostics, sources, desired };
+  }
+  if (discovery.rootRefused !== undefined) {
+    diagnostics.push(fileLevel(displayPath(resolve(cwd, dir), cwd), 'root-is-link', discovery.rootRefused));
+    return { files: 0, objects: 0, diagnostics, sources, desired };
   }
   const documents: SourceDocument[] = [];
   for (const found of discovery.files) {

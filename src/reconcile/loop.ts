@@ -6,6 +6,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { applyPlan, type ChangeResult } from '../apply/apply.js';
+import { configRootIn } from '../config/discover.js';
 import type { DriftPolicy, WebhookSubscription } from '../config/kinds.generated.js';
 import { changeApplied, changeFailed, driftDetected, runCompleted, type AccessctlEvent, type GitAttribution, type RunContext, type RunResult } from '../events/cloudevent.js';
 import type { EventFanout } from '../events/fanout.js';
@@ -116,7 +117,7 @@ export async function reconcileOnce(options: ReconcileOptions): Promise<RunOutco
     const synced = await git.sync();
     if (synced.warning) log.warn({ runId }, synced.warning);
     commit = synced.commit;
-    configDir = join(synced.dir, path);
+    configDir = configRootIn(synced.dir, path);
     checkout = { git, dir: synced.dir };
     if (last?.commit && last.commit !== commit && !(await git.isAncestor(last.commit, commit)) && !options.allowHistoryRewrite) {
       planOnly = `the new head ${commit.slice(0, 12)} does not descend from the last applied commit ${last.commit.slice(0, 12)} (history was rewritten); planning only. Pass --allow-history-rewrite to apply it.`;

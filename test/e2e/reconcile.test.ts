@@ -1,4 +1,5 @@
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,16 @@ const secrets = {
 
 function reconcile(args: string[], env: Record<string, string>): Running {
   return start(['reconcile', ...args], env);
+}
+
+/** git in `cwd`, with no reliance on the machine's git config. */
+function git(cwd: string, args: string[]): string {
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env['PATH'], HOME: cwd, LC_ALL: 'C', GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@example.com', GIT_COMMITTER_NAME: 'A', GIT_COMMITTER_EMAIL: 'a@example.com' },
+  }).trim();
 }
 
 /** Requests the sandbox has started handling, hook routes left out. */
@@ -96,6 +107,39 @@ describe('accessctl reconcile, the real binary against a real sandbox', () => {
     const settings = await h.call<{ exposeApprovalProgress: boolean }>('GET', '/api/v2/approvalflowsettings');
     expect(settings.body.exposeApprovalProgress).toBe(false);
     expect(run.stdout()).toContain('"result":"partial"');
+    await h.close();
+  });
+
+  it('refuses a commit that turns the config folder into a link to a folder outside the repository', async () => {
+    const h = await startHarness();
+    const base = join(work, 'linked-config');
+    const repo = join(base, 'repo');
+    const outside = join(base, 'outside');
+    // Outside the repository: the example config with one more flow, which must never be applied.
+    await cp(examples, join(outside, 'access'), { recursive: true });
+    const extra = (await readFile(join(examples, 'flows', 'github-admin.yaml'), 'utf8')).replace('name: GitHub Admin', 'name: Outside Flow');
+    await writeFile(join(outside, 'access', 'flows', 'outside.yaml'), extra);
+    await mkdir(repo, { recursive: true });
+    git(repo, ['init', '--quiet', '-b', 'main']);
+    await cp(examples, join(repo, 'config', 'access'), { recursive: true });
+    git(repo, ['add', '--all']);
+    git(repo, ['commit', '--quiet', '--no-gpg-sign', '-m', 'the config']);
+    const env = { JUMPCLOUD_API_KEY: h.sandbox.adminKey, JUMPCLOUD_API_URL: h.sandbox.url, ...secrets };
+    // The folder that turns into a link is above the config folder itself.
+    const args = ['--repo', repo, '--path', 'config/access', '--once', '--state-dir', join(base, 'state')];
+    const first = reconcile(args, env);
+    expect((await first.exited).code, first.stderr()).toBe(0);
+
+    await rm(join(repo, 'config'), { recursive: true });
+    await symlink(outside, join(repo, 'config'), 'dir');
+    git(repo, ['add', '--all']);
+    git(repo, ['commit', '--quiet', '--no-gpg-sign', '-m', 'config is now a link']);
+    const linked = reconcile(args, env);
+    expect((await linked.exited).code).toBe(1);
+    expect(linked.stderr()).toContain('symbolic link');
+    expect(linked.stderr()).not.toMatch(/\n\s+at /);
+    const flows = await h.call<{ results: { name: string }[] }>('GET', '/api/v2/approvalflows');
+    expect(flows.body.results.map((f) => f.name).sort()).toEqual(['GitHub Admin', 'GitHub User']);
     await h.close();
   });
 
