@@ -1,6 +1,6 @@
 // Reads a config directory into the desired state: discover files, parse them with positions,
 // validate each document against its kind's schema, then run the cross-document rules.
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { emptyDesiredState, type DesiredState } from './desired.js';
@@ -39,13 +39,47 @@ function fileLevel(display: string, code: string, message: string): Diagnostic {
   return { file: display, line: 1, column: 1, severity: 'error', code, message, path: '' };
 }
 
-function tooLarge(found: DiscoveredFile, size: number): Diagnostic {
-  return fileLevel(found.display, 'file-too-large', `the file is ${size} bytes; config files may be at most ${MAX_FILE_BYTES} bytes (256 KiB)`);
+function tooLarge(found: DiscoveredFile, size: number | undefined): Diagnostic {
+  const what = size === undefined ? `more than ${MAX_FILE_BYTES} bytes` : `${size} bytes`;
+  return fileLevel(found.display, 'file-too-large', `the file is ${what}; config files may be at most ${MAX_FILE_BYTES} bytes (256 KiB)`);
+}
+
+/** One file read within a bound: its bytes, or why it was refused before more than the bound was read. */
+export type BoundedRead = { bytes: Uint8Array } | { refused: 'not-a-regular-file' } | { refused: 'too-large'; size: number | undefined };
+
+// One buffer for every read of a load: a file's bytes are copied out at their real length.
+let scratch: Buffer | undefined;
+
+/**
+ * Reads at most `cap` + 1 bytes of the file at `path`, so a file that never ends (a procfs file,
+ * which fstat says is 0 bytes long) costs no more than the cap. Anything that is not a regular file
+ * is refused without a read, and O_NONBLOCK keeps a FIFO from blocking the open. Throws the
+ * file system's error (ENOENT, EACCES, ELOOP for a link) for the caller to report.
+ */
+export function readBounded(path: string, cap: number = MAX_FILE_BYTES): BoundedRead {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | NO_FOLLOW);
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) return { refused: 'not-a-regular-file' };
+    // A size above the cap is believed; a size below it is not (procfs, a file still growing).
+    if (info.size > cap) return { refused: 'too-large', size: info.size };
+    const buffer = cap === MAX_FILE_BYTES ? (scratch ??= Buffer.allocUnsafe(cap + 1)) : Buffer.allocUnsafe(cap + 1);
+    let length = 0;
+    while (length < cap + 1) {
+      const read = readSync(fd, buffer, length, cap + 1 - length, null);
+      if (read === 0) break;
+      length += read;
+    }
+    if (length > cap) return { refused: 'too-large', size: undefined };
+    return { bytes: new Uint8Array(buffer.subarray(0, length)) };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
  * Reads one file, synchronously: for thousands of small files that is several times faster than
- * the promise API. O_NONBLOCK keeps a file swapped for a FIFO since discovery from blocking the open.
+ * the promise API.
  */
 function readOne(found: DiscoveredFile): { bytes?: Uint8Array; diagnostic?: Diagnostic } {
   if (found.outsideRoot) {
@@ -54,23 +88,16 @@ function readOne(found: DiscoveredFile): { bytes?: Uint8Array; diagnostic?: Diag
   if (found.unreadable !== undefined) {
     return { diagnostic: fileLevel(found.display, 'unreadable-file', `cannot read the file: ${found.unreadable}`) };
   }
-  let fd: number | undefined;
   try {
     // A link is opened at the real path discovery checked, and nothing is followed on the way: a
     // file swapped for a link since then fails to open (ELOOP) instead of reading elsewhere.
-    fd = openSync(found.target ?? found.absolute, constants.O_RDONLY | constants.O_NONBLOCK | NO_FOLLOW);
-    const info = fstatSync(fd);
-    if (!info.isFile()) return { diagnostic: fileLevel(found.display, 'unreadable-file', 'cannot read the file: it is not a regular file') };
-    if (info.size > MAX_FILE_BYTES) return { diagnostic: tooLarge(found, info.size) };
-    const bytes = readFileSync(fd);
-    // The file may have grown since it was measured.
-    if (bytes.length > MAX_FILE_BYTES) return { diagnostic: tooLarge(found, bytes.length) };
-    return { bytes };
+    const read = readBounded(found.target ?? found.absolute);
+    if ('bytes' in read) return { bytes: read.bytes };
+    if (read.refused === 'too-large') return { diagnostic: tooLarge(found, read.size) };
+    return { diagnostic: fileLevel(found.display, 'unreadable-file', 'cannot read the file: it is not a regular file') };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
     return { diagnostic: fileLevel(found.display, 'unreadable-file', `cannot read the file (${code})`) };
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 
