@@ -18,6 +18,7 @@ import {
   type RequestDetail,
   type StoredRequest,
 } from './requests.js';
+import { checkOrganizationObjectId, type Profile } from './profile.js';
 import { BodyReader } from './request-body.js';
 import type { Actor, SandboxStore } from './store.js';
 
@@ -40,9 +41,14 @@ function checkApprovedDuration(request: StoredRequest, approved: string | undefi
     reader.fail('approvedDuration', `may shorten the requested ${request.requestedDuration}, never lengthen it (got ${approved})`);
 }
 
-/** PUT /api/v2/approvalflowrequest/{id}: an administrator's decision, overriding the levels. */
 /** A denial, by an admin or an approver: the status, its event and the requester's mail. */
-function deny(store: SandboxStore, actor: Actor, request: StoredRequest, remarks: string | undefined, changes?: Parameters<typeof changeStatus>[5]): void {
+function deny(
+  store: SandboxStore,
+  actor: Actor,
+  request: StoredRequest,
+  remarks: string | undefined,
+  changes?: Parameters<typeof changeStatus>[5],
+): void {
   changeStatus(store, actor, request, 'denied', 'access_management_access_request_approval', changes);
   mailRequester(
     store,
@@ -52,17 +58,22 @@ function deny(store: SandboxStore, actor: Actor, request: StoredRequest, remarks
   );
 }
 
-export function adminDecide(store: SandboxStore, actor: Actor, id: string, body: unknown, hooks: TestHooks | undefined): RequestDetail {
+/** PUT /api/v2/approvalflowrequest/{id}: an administrator's decision, overriding the levels. */
+export function adminDecide(
+  store: SandboxStore,
+  actor: Actor,
+  id: string,
+  body: unknown,
+  hooks: TestHooks | undefined,
+  profile: Profile = 'default',
+): RequestDetail {
   const reader = new BodyReader(body, ['status', 'approvedDuration', 'remarks', 'internalNote', 'admin', 'organizationObjectId']);
   const status = reader.string('status', { required: true, oneOf: ['approved', 'granted', 'denied', 'revoked'] });
   const approved = reader.string('approvedDuration');
   const remarks = reader.string('remarks', { maxLength: maxRemarksLength });
   const note = reader.string('internalNote', { maxLength: maxRemarksLength });
   reader.string('admin');
-  const requestedOrg = reader.string('organizationObjectId');
-  if (requestedOrg !== undefined && requestedOrg !== '' && requestedOrg !== actor.orgId) {
-    reader.fail('organizationObjectId', 'does not match the organization of this request');
-  }
+  checkOrganizationObjectId(reader, actor.orgId, profile);
   return store.transaction(() => {
     const request = requireRequest(store, actor.orgId, id);
     checkApprovedDuration(request, approved, reader);
@@ -96,7 +107,13 @@ export function adminDecide(store: SandboxStore, actor: Actor, id: string, body:
 }
 
 /** POST /api/v2/userapprovalrequest {id, status, remarks, approvedDuration}: a non-admin approver decides. */
-export function approverDecide(store: SandboxStore, actor: Actor, body: unknown, hooks: TestHooks | undefined): RequestDetail {
+export function approverDecide(
+  store: SandboxStore,
+  actor: Actor,
+  body: unknown,
+  hooks: TestHooks | undefined,
+  profile: Profile = 'default',
+): RequestDetail {
   if (actor.type !== 'user') {
     throw new ApiError(403, 'administrators decide with PUT /api/v2/approvalflowrequest/{id}; this route is for approvers who are users');
   }
@@ -105,10 +122,7 @@ export function approverDecide(store: SandboxStore, actor: Actor, body: unknown,
   const status = reader.string('status', { required: true, oneOf: ['approved', 'denied'] });
   const remarks = reader.string('remarks', { maxLength: maxRemarksLength });
   const approved = reader.string('approvedDuration');
-  const requestedOrg = reader.string('organizationObjectId');
-  if (requestedOrg !== undefined && requestedOrg !== '' && requestedOrg !== actor.orgId) {
-    reader.fail('organizationObjectId', 'does not match the organization of this request');
-  }
+  checkOrganizationObjectId(reader, actor.orgId, profile);
   reader.finish('invalid decision');
   return store.transaction(() => {
     const request = requireRequest(store, actor.orgId, id ?? '');

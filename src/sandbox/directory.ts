@@ -3,6 +3,7 @@
 import { badRequest, conflict, notFound } from './api-error.js';
 import { diffFields, recordEvent, type Association } from './insights.js';
 import { parseListQuery, project, selectPage, type FieldSpec, type ListQuery } from './lists.js';
+import type { Profile } from './profile.js';
 import { BodyReader, type JsonObject } from './request-body.js';
 import { parseDoc, type Actor, type SandboxStore } from './store.js';
 
@@ -191,7 +192,8 @@ export interface UserGroup {
   description?: string;
   email?: string;
   attributes?: JsonObject;
-  membershipMethod: string;
+  /** Absent only after a strict PUT left it out (which clears it). */
+  membershipMethod?: string;
   memberQuery?: JsonObject;
   memberQueryExemptions?: JsonObject[];
   memberSuggestionsNotify?: boolean;
@@ -218,7 +220,11 @@ const groupWritable = [
 ] as const;
 const membershipMethods = ['NOTSET', 'STATIC', 'DYNAMIC_REVIEW_REQUIRED', 'DYNAMIC_AUTOMATED'] as const;
 
-function readGroupBody(body: unknown): Omit<UserGroup, 'id' | 'type' | 'organizationObjectId'> {
+/**
+ * Reads a group write. The PUT is a full update: every field it leaves out is cleared, except that
+ * the default profile keeps a missing membershipMethod at STATIC, as a create does.
+ */
+function readGroupBody(body: unknown, defaultMethod: string | undefined): Omit<UserGroup, 'id' | 'type' | 'organizationObjectId'> {
   const reader = new BodyReader(body, groupWritable);
   const name = reader.string('name', { required: true, minLength: 1, maxLength: 255 });
   const description = reader.string('description', { maxLength: 1024 });
@@ -238,7 +244,7 @@ function readGroupBody(body: unknown): Omit<UserGroup, 'id' | 'type' | 'organiza
     ...(description === undefined ? {} : { description }),
     ...(email === undefined ? {} : { email }),
     ...(attributes === undefined ? {} : { attributes }),
-    membershipMethod: method ?? 'STATIC',
+    ...(method === undefined && defaultMethod === undefined ? {} : { membershipMethod: method ?? defaultMethod }),
     ...(memberQuery === undefined ? {} : { memberQuery }),
     ...(exemptions === undefined ? {} : { memberQueryExemptions: exemptions as JsonObject[] }),
     ...(notify === undefined ? {} : { memberSuggestionsNotify: notify }),
@@ -298,7 +304,7 @@ function groupResource(group: UserGroup): { id: string; type: string; name: stri
 }
 
 export function createGroup(store: SandboxStore, actor: Actor, body: unknown): UserGroup {
-  const fields = readGroupBody(body);
+  const fields = readGroupBody(body, 'STATIC');
   return store.transaction(() => {
     if (nameTaken(store, actor.orgId, fields.name)) throw conflict(`a user group named "${fields.name}" already exists`);
     const group = insertGroup(store, actor.orgId, fields);
@@ -307,8 +313,8 @@ export function createGroup(store: SandboxStore, actor: Actor, body: unknown): U
   });
 }
 
-export function replaceGroup(store: SandboxStore, actor: Actor, id: string, body: unknown): UserGroup {
-  const fields = readGroupBody(body);
+export function replaceGroup(store: SandboxStore, actor: Actor, id: string, body: unknown, profile: Profile = 'default'): UserGroup {
+  const fields = readGroupBody(body, profile === 'strict' ? undefined : 'STATIC');
   return store.transaction(() => {
     const before = requireGroup(store, actor.orgId, id);
     if (nameTaken(store, actor.orgId, fields.name, id)) throw conflict(`a user group named "${fields.name}" already exists`);

@@ -1,10 +1,12 @@
 // Approval flows (/api/v2/approvalflows): validation of the write shape, storage, the read shape
-// with resolved names, and an access_management_approval_flow_* event for every change.
+// with resolved names, and an access_management_approval_flow_* event for every change. A PUT
+// replaces the flow; under strict a field it leaves out takes its zero value, not a default.
 import { conflict, notFound, type ErrorDetail } from './api-error.js';
 import { findGroup, findUser, groupNames } from './directory.js';
 import { cancelRequestsOfFlow } from './grants.js';
 import { diffFields, recordEvent } from './insights.js';
 import { parseListQuery, project, selectPage, type FieldSpec } from './lists.js';
+import { checkOrganizationObjectId, type Profile } from './profile.js';
 import { BodyReader, isObject, type JsonObject } from './request-body.js';
 import { parseDoc, type Actor, type SandboxStore } from './store.js';
 
@@ -168,11 +170,25 @@ function readTtl(reader: BodyReader): Pick<FlowFields, 'timeBasedAccess' | 'ttlC
   return { timeBasedAccess: true, ttlConfig };
 }
 
+/**
+ * How a write is read. zeroMissing (strict PUT): a protobuf request cannot tell a field left out
+ * from its zero value, so status and approverRequirement become "" where a create defaults them.
+ */
+interface ReadMode {
+  profile: Profile;
+  zeroMissing: boolean;
+}
+
+function emptyAsAbsent(value: string | undefined, mode: ReadMode): string | undefined {
+  return mode.zeroMissing && value === '' ? undefined : value;
+}
+
 function readFlowBody(
   body: unknown,
   allowed: readonly string[],
   fixed: { category?: string; resourceType?: string },
   orgId: string,
+  mode: ReadMode,
 ): { fields: FlowFields; reader: BodyReader } {
   const reader = new BodyReader(body, allowed);
   const name = reader.string('name', { required: true, minLength: 1, maxLength: 100 });
@@ -191,14 +207,23 @@ function readFlowBody(
   }
   const resourceId = reader.string('resourceId', { required: true, minLength: 1 });
   const approvalType = reader.string('approvalType', { required: true, oneOf: approvalTypes });
-  const approverRequirement = reader.string('approverRequirement', { oneOf: approverRequirements }) ?? 'any';
+  const zero = mode.zeroMissing ? [''] : [];
+  const approverRequirement =
+    reader.string('approverRequirement', { oneOf: [...zero, ...approverRequirements] }) ?? (mode.zeroMissing ? '' : 'any');
   const approverResources = readApprovers(reader, approvalType);
   const visibleTo = reader.stringArray('visibleTo', { maxItems: 100, unique: true }) ?? [];
-  const status = reader.string('status', { oneOf: flowStatuses }) ?? 'active';
+  const status = reader.string('status', { oneOf: [...zero, ...flowStatuses] }) ?? (mode.zeroMissing ? '' : 'active');
   const ttl = readTtl(reader);
   const nonAdminApproval = reader.boolean('nonAdminApproval') ?? false;
-  const iconColor = reader.string('iconColor', { pattern: /^#[0-9A-Fa-f]{6}$/, hint: 'must be a colour like #006CAC' });
-  const iconUrl = reader.string('iconUrl', { maxLength: 2048 });
+  // Under zeroMissing, "" is the same as leaving the field out: it clears the icon.
+  const iconColor = emptyAsAbsent(
+    reader.string('iconColor', {
+      pattern: mode.zeroMissing ? /^(#[0-9A-Fa-f]{6})?$/ : /^#[0-9A-Fa-f]{6}$/,
+      hint: 'must be a colour like #006CAC',
+    }),
+    mode,
+  );
+  const iconUrl = emptyAsAbsent(reader.string('iconUrl', { maxLength: 2048 }), mode);
   const slackEnabled = reader.boolean('slackEnabled') ?? false;
   const slackConfig: { slackResourceId: string }[] = [];
   (reader.array('slackConfig', { maxItems: 20 }) ?? []).forEach((item, index) => {
@@ -206,10 +231,7 @@ function readFlowBody(
     const id = entry.string('slackResourceId', { required: true, minLength: 1 });
     if (id !== undefined) slackConfig.push({ slackResourceId: id });
   });
-  const requestedOrg = reader.string('organizationObjectId');
-  if (requestedOrg !== undefined && requestedOrg !== '' && requestedOrg !== orgId) {
-    reader.fail('organizationObjectId', 'does not match the organization of this request');
-  }
+  checkOrganizationObjectId(reader, orgId, mode.profile);
   return {
     reader,
     fields: {
@@ -347,8 +369,8 @@ function flowResource(flow: StoredFlow): { id: string; type: string; name: strin
   return { id: flow.id, type: 'approval_flow', name: flow.name };
 }
 
-export function createFlow(store: SandboxStore, actor: Actor, body: unknown): { id: string } {
-  const { fields, reader } = readFlowBody(body, createFields, {}, actor.orgId);
+export function createFlow(store: SandboxStore, actor: Actor, body: unknown, profile: Profile = 'default'): { id: string } {
+  const { fields, reader } = readFlowBody(body, createFields, {}, actor.orgId, { profile, zeroMissing: false });
   return store.transaction(() => {
     checkReferences(store, actor.orgId, fields, reader.details);
     reader.finish('invalid approval flow');
@@ -362,14 +384,17 @@ export function createFlow(store: SandboxStore, actor: Actor, body: unknown): { 
   });
 }
 
-export function replaceFlow(store: SandboxStore, actor: Actor, id: string, body: unknown): JsonObject {
+export function replaceFlow(store: SandboxStore, actor: Actor, id: string, body: unknown, profile: Profile = 'default'): JsonObject {
   return store.transaction(() => {
     const before = requireFlow(store, actor.orgId, id);
+    // The published PUT has no category or resourceType (the server refuses them under strict);
+    // the default profile accepts them when they do not change.
     const { fields, reader } = readFlowBody(
       body,
       createFields,
       { category: before.category, resourceType: before.resourceType },
       actor.orgId,
+      { profile, zeroMissing: profile === 'strict' },
     );
     checkReferences(store, actor.orgId, fields, reader.details);
     reader.finish('invalid approval flow');

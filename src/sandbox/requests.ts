@@ -6,6 +6,7 @@ import { approverName, type StoredApprover, type StoredFlow } from './flows.js';
 import { recordEvent, type Change } from './insights.js';
 import { parseListQuery, project, selectPage, type FieldSpec } from './lists.js';
 import { adminAddresses, queueMail } from './mail.js';
+import { checkOrganizationObjectId, type Profile } from './profile.js';
 import { BodyReader } from './request-body.js';
 import { setTimer } from './scheduler.js';
 import { getSettings } from './settings.js';
@@ -241,6 +242,7 @@ export function submitRequest(
   store: SandboxStore,
   actor: Actor,
   body: unknown,
+  profile: Profile,
   grant: (request: StoredRequest, actor: Actor) => void,
 ): StoredRequest {
   const user = requesterOf(store, actor);
@@ -249,10 +251,7 @@ export function submitRequest(
   const remarks = reader.string('remarks', { required: true, maxLength: maxRemarksLength });
   if (remarks !== undefined && remarks.trim() === '') reader.fail('remarks', 'must not be empty: say why you need the access');
   const requested = reader.string('requestedDuration');
-  const requestedOrg = reader.string('organizationObjectId');
-  if (requestedOrg !== undefined && requestedOrg !== '' && requestedOrg !== actor.orgId) {
-    reader.fail('organizationObjectId', 'does not match the organization of this request');
-  }
+  checkOrganizationObjectId(reader, actor.orgId, profile);
   return store.transaction(() => {
     if (!getSettings(store, actor.orgId).resourceRequest) {
       throw new ApiError(403, "access requests are turned off for this organization (the settings' resourceRequest is false)");

@@ -1,5 +1,6 @@
-// The table of every route the sandbox serves: method, path (OpenAPI style), who may call it and
-// the module function that answers. The server wraps each with auth, hooks and error handling.
+// The table of every route the sandbox serves: method, path (OpenAPI style), who may call it,
+// whether JumpCloud publishes it (and its body), and the module function that answers. The server
+// wraps each with auth, hooks, the profile's rules and error handling.
 import {
   changeApplicationAssociation,
   changeGroupAssociation,
@@ -31,6 +32,8 @@ import { getSettings, updateSettings } from './settings.js';
 import type { SandboxClock } from './clock.js';
 import type { TestHooks } from './faults.js';
 import { notFound } from './api-error.js';
+import type { BodyShape, Profile } from './profile.js';
+import { publishedBodies } from './published-bodies.js';
 import { BodyReader } from './request-body.js';
 import type { Actor, SandboxStore } from './store.js';
 
@@ -54,6 +57,8 @@ export interface RouteContext {
   body: unknown;
   /** The acting principal in its org; set on org and user routes (a user when acting as one). */
   actor: Actor;
+  /** How strictly the sandbox reads JumpCloud's published API. */
+  profile: Profile;
 }
 
 export interface RouteDef {
@@ -68,8 +73,27 @@ export interface RouteDef {
   access: 'org' | 'user' | 'hooks' | 'public';
   /** Whether the route reads a JSON request body. */
   body: boolean;
+  /**
+   * published: JumpCloud publishes the operation (the v1/v2 contract files, or Directory Insights'
+   * own description); extension: the sandbox's own (not served by --profile strict); hook and
+   * meta: test hooks and /openapi.json, served by every profile.
+   */
+  origin: 'published' | 'extension' | 'hook' | 'meta';
+  /** Served by a protobuf ("ingresso") service: strict answers as protojson (zero values left out, byte ids in base64). */
+  protobuf: boolean;
+  /** The published request body's shape; strict refuses a field it does not define. */
+  requestBody?: BodyShape;
   handle: (ctx: RouteContext) => Reply;
 }
+
+/** What JumpCloud publishes of a route: nothing (a sandbox extension), or the operation and its body. */
+type Api = Pick<RouteDef, 'origin' | 'protobuf' | 'requestBody'>;
+
+const extension: Api = { origin: 'extension', protobuf: false };
+/** A published JSON operation (v1, v2 directory, Directory Insights). */
+const published = (requestBody?: BodyShape): Api => ({ origin: 'published', protobuf: false, ...(requestBody ? { requestBody } : {}) });
+/** A published operation of the protobuf Access Requests service (jumpcloud.ingresso). */
+const ingresso = (requestBody?: BodyShape): Api => ({ origin: 'published', protobuf: true, ...(requestBody ? { requestBody } : {}) });
 
 const ok = (body: unknown): Reply => ({ status: 200, body });
 const noContent: Reply = { status: 204 };
@@ -78,12 +102,12 @@ function param(ctx: RouteContext, name: string): string {
   return ctx.params[name] ?? '';
 }
 
-function org(method: Method, path: string, handle: (ctx: RouteContext) => Reply): RouteDef {
-  return { method, path, access: 'org', body: method === 'POST' || method === 'PUT', handle };
+function org(method: Method, path: string, api: Api, handle: (ctx: RouteContext) => Reply): RouteDef {
+  return { method, path, access: 'org', body: method === 'POST' || method === 'PUT', ...api, handle };
 }
 
-function user(method: Method, path: string, handle: (ctx: RouteContext) => Reply): RouteDef {
-  return { method, path, access: 'user', body: method === 'POST' || method === 'PUT', handle };
+function user(method: Method, path: string, api: Api, handle: (ctx: RouteContext) => Reply): RouteDef {
+  return { method, path, access: 'user', body: method === 'POST' || method === 'PUT', ...api, handle };
 }
 
 function hook(method: Method, path: string, handle: (ctx: RouteContext, hooks: TestHooks) => Reply): RouteDef {
@@ -92,6 +116,8 @@ function hook(method: Method, path: string, handle: (ctx: RouteContext, hooks: T
     path,
     access: 'hooks',
     body: method === 'POST' || method === 'PUT',
+    origin: 'hook',
+    protobuf: false,
     handle: (ctx) => {
       if (ctx.hooks === undefined) throw new Error('test hook route reached without hooks');
       return handle(ctx, ctx.hooks);
@@ -117,75 +143,102 @@ function clockBody(ctx: RouteContext): Reply {
 
 export const routes: readonly RouteDef[] = [
   // v1 directory
-  org('GET', '/api/systemusers', (c) => ok(listUsers(c.store, c.actor.orgId, c.query))),
-  org('GET', '/api/systemusers/{id}', (c) => ok(getUser(c.store, c.actor.orgId, param(c, 'id'), c.query))),
-  org('GET', '/api/applications', (c) => ok(listApplications(c.store, c.actor.orgId, c.query))),
-  org('GET', '/api/applications/{id}', (c) => ok(getApplication(c.store, c.actor.orgId, param(c, 'id')))),
+  org('GET', '/api/systemusers', published(), (c) => ok(listUsers(c.store, c.actor.orgId, c.query))),
+  org('GET', '/api/systemusers/{id}', published(), (c) => ok(getUser(c.store, c.actor.orgId, param(c, 'id'), c.query))),
+  org('GET', '/api/applications', published(), (c) => ok(listApplications(c.store, c.actor.orgId, c.query))),
+  org('GET', '/api/applications/{id}', published(), (c) => ok(getApplication(c.store, c.actor.orgId, param(c, 'id')))),
   // v2 user groups and the graph
-  org('GET', '/api/v2/usergroups', (c) => ok(listGroups(c.store, c.actor.orgId, c.query))),
-  org('POST', '/api/v2/usergroups', (c) => ({ status: 201, body: createGroup(c.store, c.actor, c.body) })),
-  org('GET', '/api/v2/usergroups/{id}', (c) => ok(getGroup(c.store, c.actor.orgId, param(c, 'id')))),
-  org('PUT', '/api/v2/usergroups/{id}', (c) => ok(replaceGroup(c.store, c.actor, param(c, 'id'), c.body))),
-  org('DELETE', '/api/v2/usergroups/{id}', (c) => ok(deleteGroup(c.store, c.actor, param(c, 'id')))),
-  org('GET', '/api/v2/usergroups/{group_id}/members', (c) => ok(listMembers(c.store, c.actor.orgId, param(c, 'group_id'), c.query))),
-  org('POST', '/api/v2/usergroups/{group_id}/members', (c) => {
+  org('GET', '/api/v2/usergroups', published(), (c) => ok(listGroups(c.store, c.actor.orgId, c.query))),
+  org('POST', '/api/v2/usergroups', published(publishedBodies.userGroupCreate), (c) => ({
+    status: 201,
+    body: createGroup(c.store, c.actor, c.body),
+  })),
+  org('GET', '/api/v2/usergroups/{id}', published(), (c) => ok(getGroup(c.store, c.actor.orgId, param(c, 'id')))),
+  org('PUT', '/api/v2/usergroups/{id}', published(publishedBodies.userGroupSet), (c) =>
+    ok(replaceGroup(c.store, c.actor, param(c, 'id'), c.body, c.profile)),
+  ),
+  org('DELETE', '/api/v2/usergroups/{id}', published(), (c) => ok(deleteGroup(c.store, c.actor, param(c, 'id')))),
+  org('GET', '/api/v2/usergroups/{group_id}/members', published(), (c) =>
+    ok(listMembers(c.store, c.actor.orgId, param(c, 'group_id'), c.query)),
+  ),
+  org('POST', '/api/v2/usergroups/{group_id}/members', published(publishedBodies.graphOperation), (c) => {
     changeMember(c.store, c.actor, param(c, 'group_id'), c.body);
     return noContent;
   }),
-  org('GET', '/api/v2/usergroups/{group_id}/associations', (c) =>
+  org('GET', '/api/v2/usergroups/{group_id}/associations', published(), (c) =>
     ok(listGroupAssociations(c.store, c.actor.orgId, param(c, 'group_id'), c.query)),
   ),
-  org('POST', '/api/v2/usergroups/{group_id}/associations', (c) => {
+  org('POST', '/api/v2/usergroups/{group_id}/associations', published(publishedBodies.graphOperation), (c) => {
     changeGroupAssociation(c.store, c.actor, param(c, 'group_id'), c.body);
     return noContent;
   }),
-  org('GET', '/api/v2/usergroups/{group_id}/applications', (c) =>
+  org('GET', '/api/v2/usergroups/{group_id}/applications', published(), (c) =>
     ok(listGroupApplications(c.store, c.actor.orgId, param(c, 'group_id'), c.query)),
   ),
-  org('GET', '/api/v2/applications/{application_id}/associations', (c) =>
+  org('GET', '/api/v2/applications/{application_id}/associations', published(), (c) =>
     ok(listApplicationAssociations(c.store, c.actor.orgId, param(c, 'application_id'), c.query)),
   ),
-  org('POST', '/api/v2/applications/{application_id}/associations', (c) => {
+  org('POST', '/api/v2/applications/{application_id}/associations', published(publishedBodies.graphOperation), (c) => {
     changeApplicationAssociation(c.store, c.actor, param(c, 'application_id'), c.body);
     return noContent;
   }),
   // approval flows and settings
-  org('GET', '/api/v2/approvalflows', (c) => ok(listFlows(c.store, c.actor.orgId, c.query))),
-  org('POST', '/api/v2/approvalflows', (c) => ok(createFlow(c.store, c.actor, c.body))),
-  org('GET', '/api/v2/approvalflows/{approvalFlowId}', (c) => ok(getFlow(c.store, c.actor.orgId, param(c, 'approvalFlowId')))),
-  org('PUT', '/api/v2/approvalflows/{approvalFlowId}', (c) => ok(replaceFlow(c.store, c.actor, param(c, 'approvalFlowId'), c.body))),
-  org('DELETE', '/api/v2/approvalflows/{approvalFlowId}', (c) => ok(deleteFlow(c.store, c.actor, param(c, 'approvalFlowId')))),
-  org('GET', '/api/v2/approvalflowsettings', (c) => ok(getSettings(c.store, c.actor.orgId))),
-  org('PUT', '/api/v2/approvalflowsettings', (c) => ok(updateSettings(c.store, c.actor, c.body))),
+  org('GET', '/api/v2/approvalflows', ingresso(), (c) => ok(listFlows(c.store, c.actor.orgId, c.query))),
+  org('POST', '/api/v2/approvalflows', ingresso(publishedBodies.approvalFlowCreate), (c) =>
+    ok(createFlow(c.store, c.actor, c.body, c.profile)),
+  ),
+  org('GET', '/api/v2/approvalflows/{approvalFlowId}', ingresso(), (c) => ok(getFlow(c.store, c.actor.orgId, param(c, 'approvalFlowId')))),
+  org('PUT', '/api/v2/approvalflows/{approvalFlowId}', ingresso(publishedBodies.approvalFlowSet), (c) =>
+    ok(replaceFlow(c.store, c.actor, param(c, 'approvalFlowId'), c.body, c.profile)),
+  ),
+  org('DELETE', '/api/v2/approvalflows/{approvalFlowId}', ingresso(), (c) => ok(deleteFlow(c.store, c.actor, param(c, 'approvalFlowId')))),
+  org('GET', '/api/v2/approvalflowsettings', ingresso(), (c) => ok(getSettings(c.store, c.actor.orgId))),
+  org('PUT', '/api/v2/approvalflowsettings', ingresso(publishedBodies.approvalFlowSettingsSet), (c) =>
+    ok(updateSettings(c.store, c.actor, c.body, c.profile)),
+  ),
   // access requests: end users submit and approve; admins keep the queue and decide
-  user('POST', '/api/v2/approvalflowrequest', (c) => ({
+  user('POST', '/api/v2/approvalflowrequest', extension, (c) => ({
     status: 201,
     body: detailView(
       c.store,
-      submitRequest(c.store, c.actor, c.body, (request, actor) =>
+      submitRequest(c.store, c.actor, c.body, c.profile, (request, actor) =>
         grantRequest(c.store, actor, request, 'access_management_access_request', c.hooks),
       ),
     ),
   })),
-  user('GET', '/api/v2/approvalflowrequest', (c) => ok(listRequests(c.store, c.actor, c.query))),
-  user('GET', '/api/v2/approvalflowrequest/{id}', (c) => ok(detailView(c.store, visibleRequest(c.store, c.actor, param(c, 'id'))))),
-  org('PUT', '/api/v2/approvalflowrequest/{id}', (c) => ok(adminDecide(c.store, c.actor, param(c, 'id'), c.body, c.hooks))),
-  user('POST', '/api/v2/userapprovalrequest', (c) => ok(approverDecide(c.store, c.actor, c.body, c.hooks))),
-  user('GET', '/api/v2/approversprogress/{id}', (c) => ok(requestProgress(c.store, c.actor, param(c, 'id')))),
-  // webhook channels (a shape the sandbox defines)
-  org('GET', '/api/v2/notifications/webhook/channels', (c) => ok(listChannels(c.store, c.actor.orgId, c.query))),
-  org('POST', '/api/v2/notifications/webhook/channels', (c) => ({ status: 201, body: createChannel(c.store, c.actor, c.body) })),
-  org('GET', '/api/v2/notifications/webhook/channels/{id}', (c) => ok(getChannel(c.store, c.actor.orgId, param(c, 'id')))),
-  org('PUT', '/api/v2/notifications/webhook/channels/{id}', (c) => ok(replaceChannel(c.store, c.actor, param(c, 'id'), c.body))),
-  org('DELETE', '/api/v2/notifications/webhook/channels/{id}', (c) => ok(deleteChannel(c.store, c.actor, param(c, 'id')))),
-  // Directory Insights
-  org('POST', '/insights/directory/v1/events', (c) => {
+  user('GET', '/api/v2/approvalflowrequest', ingresso(), (c) => ok(listRequests(c.store, c.actor, c.query))),
+  user('GET', '/api/v2/approvalflowrequest/{id}', ingresso(), (c) =>
+    ok(detailView(c.store, visibleRequest(c.store, c.actor, param(c, 'id')))),
+  ),
+  org('PUT', '/api/v2/approvalflowrequest/{id}', ingresso(publishedBodies.accessRequestSet), (c) =>
+    ok(adminDecide(c.store, c.actor, param(c, 'id'), c.body, c.hooks, c.profile)),
+  ),
+  user('POST', '/api/v2/userapprovalrequest', ingresso(publishedBodies.accessRequestApprovalSet), (c) =>
+    ok(approverDecide(c.store, c.actor, c.body, c.hooks, c.profile)),
+  ),
+  user('GET', '/api/v2/approversprogress/{id}', ingresso(), (c) => ok(requestProgress(c.store, c.actor, param(c, 'id')))),
+  // webhook channels: a shape the sandbox defines (JumpCloud publishes no channel API)
+  org('GET', '/api/v2/notifications/webhook/channels', extension, (c) => ok(listChannels(c.store, c.actor.orgId, c.query))),
+  org('POST', '/api/v2/notifications/webhook/channels', extension, (c) => ({ status: 201, body: createChannel(c.store, c.actor, c.body) })),
+  org('GET', '/api/v2/notifications/webhook/channels/{id}', extension, (c) => ok(getChannel(c.store, c.actor.orgId, param(c, 'id')))),
+  org('PUT', '/api/v2/notifications/webhook/channels/{id}', extension, (c) => ok(replaceChannel(c.store, c.actor, param(c, 'id'), c.body))),
+  org('DELETE', '/api/v2/notifications/webhook/channels/{id}', extension, (c) => ok(deleteChannel(c.store, c.actor, param(c, 'id')))),
+  // Directory Insights (published apart from the v1/v2 descriptions)
+  org('POST', '/insights/directory/v1/events', published(), (c) => {
     const result = queryEvents(c.store, c.actor.orgId, c.body);
     const headers: Record<string, string> = { 'X-Result-Count': String(result.events.length) };
     if (result.searchAfter !== undefined) headers['X-Search_after'] = JSON.stringify(result.searchAfter);
     return { status: 200, body: result.events, headers };
   }),
-  { method: 'GET', path: '/openapi.json', access: 'public', body: false, handle: () => ok(openApiDocument) },
+  {
+    method: 'GET',
+    path: '/openapi.json',
+    access: 'public',
+    body: false,
+    origin: 'meta',
+    protobuf: false,
+    handle: () => ok(openApiDocument),
+  },
   // test hooks
   hook('GET', '/sandbox/v1/clock', (c) => ok(c.clock.state())),
   hook('POST', '/sandbox/v1/clock', (c) => clockBody(c)),
@@ -205,6 +258,8 @@ export const routes: readonly RouteDef[] = [
     path: '/sandbox/v1/deliveries/{id}/replay',
     access: 'hooks',
     body: false,
+    origin: 'hook',
+    protobuf: false,
     handle: (c) => {
       const record = c.deliveries?.replay(param(c, 'id'));
       if (record === undefined) throw notFound(`webhook delivery ${param(c, 'id')}`);

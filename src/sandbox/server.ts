@@ -1,5 +1,6 @@
 // The sandbox's HTTP server: hono on @hono/node-server, bound to loopback. Wraps every route in
-// one pipeline (count, auth, rate limit, faults, JSON body, handler, errors) and owns start/stop.
+// one pipeline (count, auth, rate limit, faults, JSON body, the profile's rules, handler, errors)
+// and owns start/stop.
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer, type HttpBindings } from '@hono/node-server';
@@ -13,6 +14,7 @@ import { DeliveryWorker, type RetrySchedule } from './delivery.js';
 import { findUserByLogin } from './directory.js';
 import { TestHooks } from './faults.js';
 import { runTimer } from './grants.js';
+import { objectIdHint, protojsonView, readObjectId, unknownFields, type Profile } from './profile.js';
 import { Scheduler } from './scheduler.js';
 import { routes, type Reply, type RouteDef } from './routes.js';
 import { bootstrap, type SeedFile } from './seed.js';
@@ -38,6 +40,12 @@ export interface SandboxOptions {
   webhookRetry?: Partial<RetrySchedule>;
   /** Jitter source for webhook retries (tests pin it). */
   random?: () => number;
+  /**
+   * default: today's answers, sandbox extensions included. strict: the pessimistic reading of
+   * JumpCloud's published API (published routes only, PUT replaces, closed bodies, protojson
+   * responses, byte ids in base64). Test hooks and /openapi.json are served by both.
+   */
+  profile?: Profile;
 }
 
 export interface RunningSandbox {
@@ -48,6 +56,8 @@ export interface RunningSandbox {
   /** True when adminKey was minted at this start (the database keeps only its hash). */
   adminKeyMinted: boolean;
   seeded: boolean;
+  /** The profile the sandbox answers with. */
+  profile: Profile;
   store: SandboxStore;
   clock: SandboxClock;
   hooks: TestHooks | undefined;
@@ -97,8 +107,10 @@ export function createApp(deps: {
   deliveries?: DeliveryWorker;
   /** Called after every request, so timers and deliveries it made due start at once. */
   afterRequest?: () => void;
+  profile?: Profile;
 }): Hono<Env> {
   const { store, clock, hooks, log, deliveries, afterRequest } = deps;
+  const profile = deps.profile ?? 'default';
   const app = new Hono<Env>();
 
   app.use('*', async (c, next) => {
@@ -115,20 +127,27 @@ export function createApp(deps: {
     }),
   );
 
-  const served = routes.filter((route) => route.access !== 'hooks' || hooks !== undefined);
+  const served = routes.filter(
+    (route) => (route.access !== 'hooks' || hooks !== undefined) && (profile !== 'strict' || route.origin !== 'extension'),
+  );
+  const noRoute = (c: Context<Env>): Response =>
+    errorResponse(c, new ApiError(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
   for (const route of served) {
     app.on(route.method, honoPath(route.path), (c) => handle(c, route));
   }
-  // A known path with a method it does not serve: 405 with Allow.
+  // A known path with a method it does not serve: 405 with Allow; an extension the profile does
+  // not serve is unknown, as it is to JumpCloud.
   for (const path of [...new Set(served.map((r) => r.path))]) {
     const allow = served.filter((r) => r.path === path).map((r) => r.method);
     app.all(honoPath(path), (c) =>
-      errorResponse(c, new ApiError(405, `${c.req.method} is not allowed on ${path}; use ${allow.join(', ')}`), {
-        Allow: allow.join(', '),
-      }),
+      routes.some((r) => r.path === path && r.method === c.req.method)
+        ? noRoute(c)
+        : errorResponse(c, new ApiError(405, `${c.req.method} is not allowed on ${path}; use ${allow.join(', ')}`), {
+            Allow: allow.join(', '),
+          }),
     );
   }
-  app.notFound((c) => errorResponse(c, new ApiError(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  app.notFound(noRoute);
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);
     const requestId = c.get('requestId');
@@ -148,10 +167,14 @@ export function createApp(deps: {
       if (principal.kind !== 'admin' && route.access !== 'user') {
         throw new ApiError(403, 'this route needs an administrator key; the key belongs to a user');
       }
-      const orgId = resolveOrg(principal, c.req.header('x-org-id'), {
-        orgScoped: orgRoute,
-        organizationObjectId: query.get('organizationObjectId') ?? undefined,
-      });
+      const actAs = c.req.header(actAsHeader);
+      if (profile === 'strict' && actAs !== undefined && route.access !== 'hooks') {
+        throw new ApiError(400, `${actAsHeader} is a sandbox extension, refused by --profile strict; use the user's own API key`);
+      }
+      // A byte field on the protobuf services: base64 ObjectId bytes in strict, hex accepted too by default.
+      const queryOrg = query.get('organizationObjectId') ?? '';
+      const requestedOrg = queryOrg === '' ? undefined : readQueryOrg(queryOrg, route.protobuf ? profile : 'default');
+      const orgId = resolveOrg(principal, c.req.header('x-org-id'), { orgScoped: orgRoute, organizationObjectId: requestedOrg });
       // The hook routes are the controls: they are never limited or faulted themselves.
       if (hooks !== undefined && orgRoute) {
         const taken = hooks.take(principal.keyId);
@@ -162,7 +185,6 @@ export function createApp(deps: {
         }
       }
       actor = actorFor(principal, orgId ?? '', c.env.incoming.socket.remoteAddress);
-      const actAs = c.req.header(actAsHeader);
       if (actAs !== undefined) {
         if (route.access !== 'user')
           throw new ApiError(400, `${actAsHeader} is only accepted on end-user routes (access requests and approvals)`);
@@ -184,9 +206,24 @@ export function createApp(deps: {
       }
     }
     const body = route.body ? await readJsonBody(c) : undefined;
+    if (profile === 'strict' && route.requestBody !== undefined) {
+      // protojson (and a pessimistic JSON reader) refuses a field the message does not define.
+      const unknown = unknownFields(body, route.requestBody);
+      if (unknown.length > 0) throw badRequest('the body has fields the published request does not define', unknown);
+    }
     let reply: Reply;
     try {
-      reply = route.handle({ store, clock, hooks, deliveries, params: c.req.param() as Record<string, string>, query, body, actor });
+      reply = route.handle({
+        store,
+        clock,
+        hooks,
+        deliveries,
+        params: c.req.param() as Record<string, string>,
+        query,
+        body,
+        actor,
+        profile,
+      });
     } finally {
       afterRequest?.();
     }
@@ -196,10 +233,20 @@ export function createApp(deps: {
       return new Response(null, { status: 500 });
     }
     if (reply.status === 204) return c.body(null, 204, reply.headers);
-    return c.json(reply.body ?? {}, reply.status as 200, reply.headers);
+    const replyBody = profile === 'strict' && route.protobuf ? protojsonView(reply.body ?? {}) : (reply.body ?? {});
+    return c.json(replyBody, reply.status as 200, reply.headers);
   }
 
   return app;
+}
+
+/** The organizationObjectId query parameter as a hex id; a value that is no id is passed on, to be refused as not matching. */
+function readQueryOrg(value: string, profile: Profile): string {
+  const hex = readObjectId(value, profile);
+  if (hex !== undefined) return hex;
+  if (profile === 'strict')
+    throw badRequest('invalid organizationObjectId', [{ field: 'organizationObjectId', message: objectIdHint(profile) }]);
+  return value;
 }
 
 /** Opens (or creates) the database, applies the seed, and listens on 127.0.0.1. */
@@ -233,7 +280,8 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   });
   const scheduler = new Scheduler({ store, clock, log, run: (timer) => runTimer(store, timer), work: [webhooks] });
   webhooks.onSettled(() => scheduler.kick());
-  const app = createApp({ store, clock, hooks, log, deliveries: webhooks, afterRequest: () => scheduler.kick() });
+  const profile = options.profile ?? 'default';
+  const app = createApp({ store, clock, hooks, log, deliveries: webhooks, afterRequest: () => scheduler.kick(), profile });
   const host = options.host ?? '127.0.0.1';
   const server = createAdaptorServer({ fetch: app.fetch });
   try {
@@ -268,6 +316,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     adminKey: boot.adminKey,
     adminKeyMinted: boot.minted,
     seeded: boot.seeded,
+    profile,
     store,
     clock,
     hooks,

@@ -1,6 +1,8 @@
 // Access Requests settings (/api/v2/approvalflowsettings): exactly one record per org, created
-// with the org. PUT changes the fields it names; channelEvents must name existing channels.
+// with the org. PUT changes the fields it names (strict: replaces the record, a missing field
+// becoming its zero value); channelEvents must name existing channels.
 import { recordEvent, diffFields } from './insights.js';
+import { checkOrganizationObjectId, objectIdHint, readObjectId, type Profile } from './profile.js';
 import { BodyReader, type JsonObject } from './request-body.js';
 import { parseDoc, type Actor, type SandboxStore } from './store.js';
 
@@ -61,20 +63,19 @@ export function channelsInUse(store: SandboxStore, orgId: string): Set<string> {
   return new Set(getSettings(store, orgId).channelEvents.map((entry) => entry.channelObjectId));
 }
 
-export function updateSettings(store: SandboxStore, actor: Actor, body: unknown): Settings {
+export function updateSettings(store: SandboxStore, actor: Actor, body: unknown, profile: Profile = 'default'): Settings {
   const reader = new BodyReader(body, [...booleanFields, 'channelEvents', 'organizationObjectId']);
-  const patch: Partial<StoredSettings> = {};
+  // A protobuf PUT replaces the message: under strict, a field left out is its zero value.
+  const replace = profile === 'strict';
+  const patch: Partial<StoredSettings> = replace ? { channelEvents: [] } : {};
   for (const field of booleanFields) {
-    const value = reader.boolean(field);
+    const value = reader.boolean(field) ?? (replace ? false : undefined);
     if (value !== undefined) patch[field] = value;
   }
-  const requestedOrg = reader.string('organizationObjectId');
-  if (requestedOrg !== undefined && requestedOrg !== '' && requestedOrg !== actor.orgId) {
-    reader.fail('organizationObjectId', 'does not match the organization of this request');
-  }
+  checkOrganizationObjectId(reader, actor.orgId, profile);
   const rawEvents = reader.array('channelEvents', { maxItems: 100 });
   return store.transaction(() => {
-    if (rawEvents !== undefined) patch.channelEvents = readChannelEvents(store, actor.orgId, rawEvents, reader);
+    if (rawEvents !== undefined) patch.channelEvents = readChannelEvents(store, actor.orgId, rawEvents, reader, profile);
     reader.finish('invalid access request settings');
     const before = getSettings(store, actor.orgId);
     const { id, ...beforeDoc } = before;
@@ -89,12 +90,15 @@ export function updateSettings(store: SandboxStore, actor: Actor, body: unknown)
   });
 }
 
-function readChannelEvents(store: SandboxStore, orgId: string, raw: unknown[], reader: BodyReader): ChannelEvent[] {
+function readChannelEvents(store: SandboxStore, orgId: string, raw: unknown[], reader: BodyReader, profile: Profile): ChannelEvent[] {
   const result: ChannelEvent[] = [];
   const seen = new Set<string>();
   raw.forEach((item, index) => {
     const entry = new BodyReader(item, ['channelObjectId', 'eventTypes'], { prefix: `channelEvents[${index}]`, details: reader.details });
-    const channelId = entry.string('channelObjectId', { required: true, minLength: 1 });
+    const sent = entry.string('channelObjectId', { required: true, minLength: 1 });
+    // Stored as the hex id (the channel's own id); strict reads only the contract's base64 bytes.
+    const channelId = sent === undefined ? undefined : readObjectId(sent, profile);
+    if (sent !== undefined && channelId === undefined) entry.fail('channelObjectId', objectIdHint(profile));
     const types = entry.stringArray('eventTypes', { required: true, unique: true }) ?? [];
     types.forEach((type, typeIndex) => {
       if (!(eventTypes as readonly string[]).includes(type)) {
@@ -105,7 +109,7 @@ function readChannelEvents(store: SandboxStore, orgId: string, raw: unknown[], r
     if (seen.has(channelId)) entry.fail('channelObjectId', 'names a channel already listed');
     seen.add(channelId);
     const exists = store.stmt('SELECT 1 FROM webhook_channels WHERE org_id = ? AND id = ?').get(orgId, channelId) !== undefined;
-    if (!exists) entry.fail('channelObjectId', `webhook channel ${channelId} does not exist`);
+    if (!exists) entry.fail('channelObjectId', `webhook channel ${sent ?? channelId} does not exist`);
     result.push({ channelObjectId: channelId, eventTypes: types });
   });
   return result;

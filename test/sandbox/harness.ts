@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { SandboxClock } from '../../src/sandbox/clock.js';
 import { loadSeed, type SeedFile } from '../../src/sandbox/seed.js';
 import type { RetrySchedule } from '../../src/sandbox/delivery.js';
+import type { Profile } from '../../src/sandbox/profile.js';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
 
 export const exampleSeedPath = fileURLToPath(new URL('../../examples/directory.yaml', import.meta.url));
@@ -28,16 +29,18 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(
-  options: {
-    seed?: SeedFile;
-    hooks?: boolean;
-    clock?: SandboxClock;
-    dbPath?: string;
-    allowPrivateWebhooks?: boolean;
-    webhookRetry?: Partial<RetrySchedule>;
-  } = {},
-): Promise<Harness> {
+export interface HarnessOptions {
+  seed?: SeedFile;
+  hooks?: boolean;
+  clock?: SandboxClock;
+  dbPath?: string;
+  allowPrivateWebhooks?: boolean;
+  webhookRetry?: Partial<RetrySchedule>;
+  /** The sandbox's profile; default unless given. */
+  profile?: Profile;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const logs: string[] = [];
   const sandbox = await startSandbox({
     dbPath: options.dbPath ?? ':memory:',
@@ -50,6 +53,7 @@ export async function startHarness(
     // Jitter pinned to its maximum, so advancing by the full backoff always reaches the retry.
     random: () => 1,
     ...(options.webhookRetry === undefined ? {} : { webhookRetry: options.webhookRetry }),
+    ...(options.profile === undefined ? {} : { profile: options.profile }),
   });
   const call = async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> => {
     const response = await fetch(`${sandbox.url}${path}`, {
@@ -73,6 +77,11 @@ export async function startHarness(
     return id;
   };
   return { sandbox, logs, call, groupId, userId, close: () => sandbox.close() };
+}
+
+/** A sandbox answering as the pessimistic reading of JumpCloud's published API (--profile strict). */
+export function startStrictHarness(options: Omit<HarnessOptions, 'profile'> = {}): Promise<Harness> {
+  return startHarness({ ...options, profile: 'strict' });
 }
 
 /** A valid create body for the engineering example's GitHub Admin flow. */
