@@ -2,6 +2,7 @@
 // become messages and exit codes. Commands themselves stay thin.
 import { Command, CommanderError } from 'commander';
 import { AccessctlError, formatLocation } from '../errors.js';
+import { PlatformError } from '../jumpcloud/platform-error.js';
 import { applyCommand } from './apply.js';
 import { eventsCommand } from './events.js';
 import { exportCommand } from './export.js';
@@ -45,7 +46,9 @@ export function reportError(error: unknown): number {
   if (error instanceof AccessctlError) {
     if (error.code !== 'config-invalid') {
       const where = error.location ? `${formatLocation(error.location)}: ` : '';
-      process.stderr.write(`accessctl: ${where}${error.message}\n`);
+      // A platform refusal carries its reasons field by field; they are the part the user can act on.
+      const text = error instanceof PlatformError ? error.report : error.message;
+      process.stderr.write(`accessctl: ${where}${text}\n`);
     }
     return error.exitCode;
   }

@@ -1,5 +1,6 @@
 // `accessctl request submit|list|approve|deny`: end-user and approver actions on access requests.
-// Thin: --as acts for a user through the sandbox's x-sandbox-act-as header (admin keys only).
+// Thin: --as acts for a user through the sandbox's act-as header (admin keys only); refusals are
+// printed in the CLI's terms (--as, the concrete request path), details included.
 import { Command } from 'commander';
 import { Agent, type Dispatcher } from 'undici';
 import { usageError } from '../errors.js';
@@ -28,6 +29,15 @@ function actingDispatcher(login: string): Dispatcher {
   });
 }
 
+/**
+ * A refusal in the CLI's words: the sandbox names its wire header (x-sandbox-act-as) where the
+ * user typed --as, so "x-sandbox-act-as needs an administrator key" becomes "--as needs an administrator key".
+ */
+function inFlagTerms(error: PlatformError): PlatformError {
+  if (!error.reason.toLowerCase().includes(actAsHeader)) return error;
+  return error.with({ message: error.reason.replace(new RegExp(actAsHeader, 'gi'), '--as') });
+}
+
 /** Runs `work` with a platform client, acting for `as` when given, and closes it after. */
 async function withClient<T>(flags: TargetFlags, as: string | undefined, work: (client: JumpCloudClient) => Promise<T>): Promise<T> {
   const options = { ...clientOptionsFromEnv(process.env, flags.target), ...clientOverrides(flags) };
@@ -35,6 +45,8 @@ async function withClient<T>(flags: TargetFlags, as: string | undefined, work: (
   const client = new JumpCloudClient({ ...options, ...(dispatcher === undefined ? {} : { dispatcher }) });
   try {
     return await work(client);
+  } catch (error) {
+    throw error instanceof PlatformError ? inFlagTerms(error) : error;
   } finally {
     await client.close();
     await dispatcher?.close();
@@ -152,11 +164,15 @@ export function requestCommand(): Command {
         ...(options.reason === undefined ? {} : { remarks: options.reason }),
         ...(options.duration === undefined ? {} : { approvedDuration: options.duration }),
       };
-      const request = await withClient(options, options.as, (client) =>
-        options.as === undefined
-          ? client.put<RequestView>('/api/v2/approvalflowrequest/{id}', { id }, { status, ...extra })
-          : client.post<RequestView>('/api/v2/userapprovalrequest', {}, { id, status, ...extra }),
-      );
+      const request = await withClient(options, options.as, async (client) => {
+        if (options.as !== undefined) return client.post<RequestView>('/api/v2/userapprovalrequest', {}, { id, status, ...extra });
+        try {
+          return await client.put<RequestView>('/api/v2/approvalflowrequest/{id}', { id }, { status, ...extra });
+        } catch (error) {
+          // Name the request that was refused, not the route template the client counts by.
+          throw error instanceof PlatformError ? error.at(`/api/v2/approvalflowrequest/${encodeURIComponent(id)}`) : error;
+        }
+      });
       print(request, describe(request), options);
     });
   }
