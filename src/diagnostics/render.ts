@@ -24,27 +24,102 @@ export function summaryLine(report: ValidationReport): string {
   return `${plural(report.files, 'file')}, ${plural(report.objects, 'object')}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}`;
 }
 
-function codeFrame(diagnostic: Diagnostic, text: string): string {
+/** How many diagnostics of one file the text and GitHub formats print; JSON always holds them all. */
+export const MAX_PRINTED_PER_FILE = 50;
+
+// The line breaks @babel/code-frame splits on, so an excerpt is numbered exactly as the whole file would be.
+const LINE_BREAK = /\r\n|[\n\r\u2028\u2029]/g;
+
+/** Where each line of a text starts and ends: built once per file, so a frame costs its own lines only. */
+class LineIndex {
+  private readonly starts: number[] = [0];
+  private readonly ends: number[] = [];
+
+  constructor(readonly text: string) {
+    for (const match of text.matchAll(LINE_BREAK)) {
+      this.ends.push(match.index);
+      this.starts.push(match.index + match[0].length);
+    }
+    this.ends.push(text.length);
+  }
+
+  get lineCount(): number {
+    return this.starts.length;
+  }
+
+  /** Lines `first` to `last` (1-based, inclusive) with their breaks between them. */
+  slice(first: number, last: number): string {
+    return this.text.slice(this.starts[first - 1], this.ends[last - 1]);
+  }
+}
+
+// code-frame reads an excerpt that begins at line `startLine` (locations stay the file's own); its
+// type definitions omit the option.
+type FrameOptions = NonNullable<Parameters<typeof codeFrameColumns>[2]> & { startLine?: number };
+
+function codeFrame(diagnostic: Diagnostic, lines: LineIndex): string {
   const end =
     diagnostic.endLine === diagnostic.line && diagnostic.endColumn !== undefined && diagnostic.endColumn > diagnostic.column
       ? { line: diagnostic.line, column: diagnostic.endColumn }
       : undefined;
+  const options = { highlightCode: false, linesAbove: 1, linesBelow: 1 };
+  if (diagnostic.line < 1 || diagnostic.line > lines.lineCount) {
+    // Past the end of the text: let code-frame decide what to show, as it always has.
+    return codeFrameColumns(lines.text, { start: { line: diagnostic.line, column: diagnostic.column }, ...(end ? { end } : {}) }, options);
+  }
+  // Only the lines the frame shows (one above, one below) go to code-frame.
+  const first = Math.max(diagnostic.line - options.linesAbove, 1);
+  const last = Math.min(diagnostic.line + options.linesBelow, lines.lineCount);
   return codeFrameColumns(
-    text,
+    lines.slice(first, last),
     { start: { line: diagnostic.line, column: diagnostic.column }, ...(end ? { end } : {}) },
-    { highlightCode: false, linesAbove: 1, linesBelow: 1 },
+    { ...options, startLine: first } as FrameOptions,
   );
+}
+
+/**
+ * Calls `print` for the first MAX_PRINTED_PER_FILE diagnostics of each file, and `more` right after
+ * a file's last printed one when some of its diagnostics were left out.
+ */
+function eachPrinted(diagnostics: readonly Diagnostic[], print: (d: Diagnostic) => void, more: (file: string, left: number) => void): void {
+  const totals = new Map<string, number>();
+  for (const d of diagnostics) totals.set(d.file, (totals.get(d.file) ?? 0) + 1);
+  const printed = new Map<string, number>();
+  for (const d of diagnostics) {
+    const count = (printed.get(d.file) ?? 0) + 1;
+    printed.set(d.file, count);
+    if (count > MAX_PRINTED_PER_FILE) continue;
+    print(d);
+    const total = totals.get(d.file) ?? 0;
+    if (count === MAX_PRINTED_PER_FILE && total > count) more(d.file, total - count);
+  }
+}
+
+function leftOut(file: string, left: number): string {
+  return `... and ${plural(left, 'more diagnostic')} in ${file} not shown (--format json lists them all)`;
 }
 
 export function renderText(report: ValidationReport, sourceText: SourceText, color: boolean = pc.isColorSupported): string {
   const c = pc.createColors(color);
   const out: string[] = [];
-  for (const d of report.diagnostics) {
-    const severity = d.severity === 'error' ? c.red(c.bold('error')) : c.yellow(c.bold('warning'));
-    out.push(`${c.bold(`${d.file}:${d.line}:${d.column}`)} ${severity} ${c.dim(d.code)} ${d.message}`);
-    const text = sourceText(d.file);
-    if (text !== undefined && text.length > 0) out.push(codeFrame(d, text), '');
-  }
+  const indexes = new Map<string, LineIndex | undefined>();
+  const linesOf = (file: string): LineIndex | undefined => {
+    if (!indexes.has(file)) {
+      const text = sourceText(file);
+      indexes.set(file, text !== undefined && text.length > 0 ? new LineIndex(text) : undefined);
+    }
+    return indexes.get(file);
+  };
+  eachPrinted(
+    report.diagnostics,
+    (d) => {
+      const severity = d.severity === 'error' ? c.red(c.bold('error')) : c.yellow(c.bold('warning'));
+      out.push(`${c.bold(`${d.file}:${d.line}:${d.column}`)} ${severity} ${c.dim(d.code)} ${d.message}`);
+      const lines = linesOf(d.file);
+      if (lines !== undefined) out.push(codeFrame(d, lines), '');
+    },
+    (file, left) => out.push(c.dim(leftOut(file, left)), ''),
+  );
   const { errors } = countDiagnostics(report.diagnostics);
   const summary = summaryLine(report);
   out.push(errors > 0 ? c.red(summary) : c.green(summary));
@@ -80,13 +155,19 @@ function escapeProperty(text: string): string {
 }
 
 export function renderGithub(report: ValidationReport): string {
-  const lines = report.diagnostics.map((d) => {
-    const props = [`file=${escapeProperty(d.file)}`, `line=${d.line}`, `col=${d.column}`];
-    if (d.endLine !== undefined) props.push(`endLine=${d.endLine}`);
-    if (d.endColumn !== undefined && d.endLine === d.line) props.push(`endColumn=${d.endColumn}`);
-    props.push(`title=${escapeProperty(`accessctl ${d.code}`)}`);
-    return `::${d.severity} ${props.join(',')}::${escapeData(d.message)}`;
-  });
+  const lines: string[] = [];
+  eachPrinted(
+    report.diagnostics,
+    (d) => {
+      const props = [`file=${escapeProperty(d.file)}`, `line=${d.line}`, `col=${d.column}`];
+      if (d.endLine !== undefined) props.push(`endLine=${d.endLine}`);
+      if (d.endColumn !== undefined && d.endLine === d.line) props.push(`endColumn=${d.endColumn}`);
+      props.push(`title=${escapeProperty(`accessctl ${d.code}`)}`);
+      lines.push(`::${d.severity} ${props.join(',')}::${escapeData(d.message)}`);
+    },
+    // A plain log line: GitHub shows only the first few annotations of a step anyway.
+    (file, left) => lines.push(leftOut(file, left)),
+  );
   lines.push(summaryLine(report));
   return `${lines.join('\n')}\n`;
 }
