@@ -1,6 +1,8 @@
 // `accessctl sandbox`: runs the embedded platform until SIGINT or SIGTERM. Thin: parses flags,
 // starts src/sandbox, prints the URL and an admin key.
 import { Command, InvalidArgumentError } from 'commander';
+import type { Profile } from '../sandbox/profile.js';
+import { profileOption } from './profile-option.js';
 import { loadSeed } from '../sandbox/seed.js';
 import { startSandbox } from '../sandbox/server.js';
 
@@ -8,6 +10,15 @@ function parsePort(value: string): number {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('a port is a whole number from 0 to 65535');
   return port;
+}
+
+interface SandboxFlags {
+  port: number;
+  db: string;
+  seed?: string;
+  enableTestHooks: boolean;
+  allowPrivateWebhooks: boolean;
+  profile: Profile;
 }
 
 export function sandboxCommand(): Command {
@@ -18,7 +29,13 @@ export function sandboxCommand(): Command {
     .option('--seed <file>', 'directory seed (YAML) applied to an empty database')
     .option('--enable-test-hooks', 'serve /sandbox/v1/* (clock, faults, rate limit, request counts, mail, deliveries)', false)
     .option('--allow-private-webhooks', 'deliver webhooks to private, loopback and link-local addresses too (for local receivers)', false)
-    .action(async (options: { port: number; db: string; seed?: string; enableTestHooks: boolean; allowPrivateWebhooks: boolean }) => {
+    .option(
+      '--profile <profile>',
+      "default, or strict: answer as the pessimistic reading of JumpCloud's published API (published routes only, PUT replaces, closed bodies, protojson responses, base64 byte ids)",
+      profileOption,
+      'default' as Profile,
+    )
+    .action(async (options: SandboxFlags) => {
       const seed = options.seed === undefined ? undefined : loadSeed(options.seed);
       const sandbox = await startSandbox({
         dbPath: options.db,
@@ -26,8 +43,10 @@ export function sandboxCommand(): Command {
         seed,
         enableTestHooks: options.enableTestHooks,
         allowPrivateWebhooks: options.allowPrivateWebhooks,
+        profile: options.profile,
       });
       process.stdout.write(`accessctl sandbox listening on ${sandbox.url}\n`);
+      if (sandbox.profile === 'strict') process.stdout.write("profile: strict (JumpCloud's published API, read pessimistically)\n");
       process.stdout.write(`database: ${options.db}${sandbox.seeded ? ` (seeded from ${options.seed})` : ''}\n`);
       process.stdout.write(`admin key: ${sandbox.adminKey}${sandbox.adminKeyMinted ? ' (new for this run; shown once)' : ''}\n`);
       process.stdout.write(`try: curl -H "x-api-key: ${sandbox.adminKey}" ${sandbox.url}/api/v2/approvalflows\n`);

@@ -1,6 +1,6 @@
 // The OpenAPI 3.1 description of everything the sandbox serves, written by hand and served at
 // GET /openapi.json. Where JumpCloud publishes no shape (webhook channels, the event query,
-// test hooks) this is the definition.
+// test hooks) this is the definition. It marks the sandbox's extensions and states the profiles.
 import { approvalTypes, approverRequirements, approverTypes, categories, flowStatuses, grantResourceTypes, ttlConfigs } from './flows.js';
 import { defaultRetrySchedule } from './delivery.js';
 import { eventService } from './insights.js';
@@ -181,13 +181,15 @@ const schemas: Record<string, Schema> = {
       iconUrl: str('Icon URL.'),
       slackEnabled: bool('Stored as given.'),
       slackConfig: arr(obj({ slackResourceId: str('Slack resource id.') }, ['slackResourceId']), 'Stored as given.'),
-      organizationObjectId: str('When given, must be the organization of the request.'),
+      organizationObjectId: str(
+        'When given, must be the organization of the request (format: byte: hex or base64 of its 12 bytes; base64 only under --profile strict).',
+      ),
     },
     ['name', 'category', 'resourceType', 'resourceId', 'approvalType'],
     {
       additionalProperties: false,
       description:
-        'Create body. PUT takes the same fields as a full replacement; category and resourceType may be omitted there and, if sent, must equal the stored values.',
+        'Create body. PUT takes the same fields as a full replacement; category and resourceType may be omitted there and, if sent, must equal the stored values. Under --profile strict a PUT refuses category and resourceType (ApprovalFlow_Set has neither) and a field it leaves out takes its zero value (status and approverRequirement become empty, not active and any).',
     },
   ),
   ApprovalFlow: obj(
@@ -223,7 +225,7 @@ const schemas: Record<string, Schema> = {
       iconUrl: str('Icon URL.'),
       slackEnabled: bool('Slack enabled.'),
       slackConfig: arr(obj({ slackResourceId: str('Slack resource id.') }), 'Slack config.'),
-      organizationId: str('Owning organization id.'),
+      organizationId: str('Owning organization id (format: byte: hex by default, base64 of its 12 bytes under --profile strict).'),
       createdBy: str('Email of the admin who created it.'),
       updatedBy: str('Email of the admin who last changed it.'),
     },
@@ -234,7 +236,9 @@ const schemas: Record<string, Schema> = {
   Empty: obj({}, [], { description: 'An empty object.' }),
   ChannelEvent: obj(
     {
-      channelObjectId: str('A webhook channel id; must exist.'),
+      channelObjectId: str(
+        'A webhook channel id; must exist. format: byte: hex or base64 of its 12 bytes by default (answered hex); base64 only under --profile strict (answered base64).',
+      ),
       eventTypes: arr(str('Event type.', { enum: [...eventTypes] }), 'Events delivered to the channel.'),
     },
     ['channelObjectId', 'eventTypes'],
@@ -248,10 +252,15 @@ const schemas: Record<string, Schema> = {
       userRequestEmail: bool('Email the requester on receipt.'),
       userApprovalEmail: bool('Email the requester on decision.'),
       channelEvents: arr(ref('ChannelEvent'), 'Webhook subscriptions; replaces the list when given.'),
-      organizationObjectId: str('When given, must be the organization of the request.'),
+      organizationObjectId: str(
+        'When given, must be the organization of the request (format: byte: hex or base64 of its 12 bytes; base64 only under --profile strict).',
+      ),
     },
     [],
-    { additionalProperties: false, description: 'Fields left out keep their value.' },
+    {
+      additionalProperties: false,
+      description: 'Fields left out keep their value; under --profile strict they take their zero value (false, no channelEvents).',
+    },
   ),
   Settings: obj(
     {
@@ -363,7 +372,9 @@ const schemas: Record<string, Schema> = {
       requestedDuration: str(
         'ISO 8601 duration: absent for permanent access; the fixed duration (or absent) for a fixed flow; one of multiSelectDuration for a multi-select flow.',
       ),
-      organizationObjectId: str('When given, must be the organization of the request.'),
+      organizationObjectId: str(
+        'When given, must be the organization of the request (format: byte: hex or base64 of its 12 bytes; base64 only under --profile strict).',
+      ),
     },
     ['approvalFlowId', 'remarks'],
     {
@@ -437,7 +448,9 @@ const schemas: Record<string, Schema> = {
       remarks: str('Told to the requester.'),
       internalNote: str('Kept on the request.'),
       admin: str('Accepted and ignored.'),
-      organizationObjectId: str('When given, must be the organization of the request.'),
+      organizationObjectId: str(
+        'When given, must be the organization of the request (format: byte: hex or base64 of its 12 bytes; base64 only under --profile strict).',
+      ),
     },
     ['status'],
     { additionalProperties: false },
@@ -448,7 +461,9 @@ const schemas: Record<string, Schema> = {
       status: str('approved or denied.', { enum: ['approved', 'denied'] }),
       remarks: str('Told to the requester.'),
       approvedDuration: str('Shortens the requested duration; never longer (400).'),
-      organizationObjectId: str('When given, must be the organization of the request.'),
+      organizationObjectId: str(
+        'When given, must be the organization of the request (format: byte: hex or base64 of its 12 bytes; base64 only under --profile strict).',
+      ),
     },
     ['id', 'status'],
     {
@@ -1032,16 +1047,43 @@ const paths: Record<string, Record<string, Schema>> = {
   },
 };
 
-export const openApiDocument = {
+const profilesDescription =
+  'Profiles. default (the above). --profile strict answers as the pessimistic reading of the published API: only the operations JumpCloud publishes are served (those marked x-sandbox-extension answer 404, as does any other path; test hooks and this description stay), and x-sandbox-act-as is refused with 400; a PUT replaces the whole record (settings, approval flows, user groups: a field left out takes its zero value or is cleared); a request body field the published request does not define is a 400 naming it (so category and resourceType on a flow PUT); the protobuf (jumpcloud.ingresso) operations (approvalflows, approvalflowsettings, approvalflowrequest, userapprovalrequest, approversprogress) leave false, 0, "", enum zero values (TTL_CONFIG_UNSPECIFIED), [] and {} out of their responses at every depth (an empty flow list is {}), as protojson does; and ObjectIds in format: byte fields (organizationId, organizationObjectId, channelEvents[].channelObjectId) are the base64 of their 12 bytes, a hex id there being refused. v1 system users and applications and v2 user groups keep every field.';
+
+/** The description with each operation the sandbox adds to JumpCloud's API marked x-sandbox-extension. */
+function markExtensions(extensions: readonly { method: string; path: string }[]): typeof paths {
+  const marked: typeof paths = {};
+  for (const [path, operations] of Object.entries(paths)) {
+    marked[path] = Object.fromEntries(
+      Object.entries(operations).map(([method, op]) => {
+        const extension = extensions.some((route) => route.path === path && route.method.toLowerCase() === method);
+        return [
+          method,
+          extension
+            ? {
+                ...op,
+                summary: `Sandbox extension (not served by --profile strict). ${String(op['summary'])}`,
+                'x-sandbox-extension': true,
+              }
+            : op,
+        ];
+      }),
+    );
+  }
+  return marked;
+}
+
+/** The whole description; extensions are the routes JumpCloud does not publish (routes.ts says which). */
+export const openApiDocument = (extensions: readonly { method: string; path: string }[]) => ({
   openapi: '3.1.0',
   info: {
     title: 'accessctl sandbox',
     version: '1',
-    description: `A local, durable implementation of JumpCloud's Access Requests admin API (the paths, bodies and list conventions of JumpCloud's published v1/v2 descriptions), plus the shapes JumpCloud has not published: submitting access requests, webhook channels, the Directory Insights query, and test hooks under /sandbox/v1 (served only with --enable-test-hooks). Errors are {code, message, status}; a 400 adds details. Every mutation records an event in the same transaction. Access request status values: ${statusDescription} An admin key may act for a user on the end-user routes with the sandbox-only header x-sandbox-act-as: <email or username> (refused for other keys).`,
+    description: `A local, durable implementation of JumpCloud's Access Requests admin API (the paths, bodies and list conventions of JumpCloud's published v1/v2 descriptions), plus the shapes JumpCloud has not published: submitting access requests, webhook channels, the Directory Insights query, and test hooks under /sandbox/v1 (served only with --enable-test-hooks). Errors are {code, message, status}; a 400 adds details. Every mutation records an event in the same transaction. Access request status values: ${statusDescription} An admin key may act for a user on the end-user routes with the sandbox-only header x-sandbox-act-as: <email or username> (refused for other keys). ${profilesDescription}`,
   },
   servers: [{ url: 'http://127.0.0.1:8080' }],
   security: [{ apiKey: [] }],
-  paths,
+  paths: markExtensions(extensions),
   components: {
     securitySchemes: {
       apiKey: {
@@ -1054,4 +1096,4 @@ export const openApiDocument = {
     responses,
     schemas,
   },
-} as const;
+});

@@ -31,6 +31,35 @@ describe('accessctl sandbox', () => {
     expect(await sandbox.exited).toEqual({ code: 0, signal: null });
   });
 
+  it('serves only the published API with --profile strict', async () => {
+    const sandbox = await spawnSandbox([
+      '--port',
+      '0',
+      '--db',
+      join(dir, 'strict.db'),
+      '--seed',
+      'examples/directory.yaml',
+      '--profile',
+      'strict',
+    ]);
+    try {
+      expect(sandbox.stdout()).toContain('profile: strict');
+      const headers = { 'x-api-key': sandbox.adminKey };
+      expect(await (await fetch(`${sandbox.url}/api/v2/approvalflows`, { headers })).json()).toEqual({});
+      const channels = await fetch(`${sandbox.url}/api/v2/notifications/webhook/channels`, { headers });
+      expect(channels.status).toBe(404);
+    } finally {
+      sandbox.child.kill('SIGTERM');
+      await sandbox.exited;
+    }
+  });
+
+  it('exits 1 naming --profile for a profile it does not know', async () => {
+    await expect(spawnSandbox(['--port', '0', '--db', join(dir, 'lax.db'), '--profile', 'lax'])).rejects.toThrow(
+      /exited with 1 [\s\S]*--profile <profile>' argument 'lax' is invalid\. a profile is one of default, strict/,
+    );
+  });
+
   it('exits 1 with a message for an invalid seed file', async () => {
     await expect(spawnSandbox(['--port', '0', '--db', join(dir, 'bad.db'), '--seed', 'no-such-seed.yaml'])).rejects.toThrow(
       /exited with 1 [\s\S]*cannot read seed file no-such-seed\.yaml/,

@@ -43,6 +43,31 @@ describe('GET /openapi.json', () => {
     expect(described.sort()).toEqual(routes.map((r) => `${r.method} ${r.path}`).sort());
   });
 
+  it('marks the sandbox extensions, which --profile strict does not serve, and states what strict changes', () => {
+    const marked = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => (op as Record<string, unknown>)['x-sandbox-extension'] === true)
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(marked.sort()).toEqual(
+      routes
+        .filter((r) => r.origin === 'extension')
+        .map((r) => `${r.method} ${r.path}`)
+        .sort(),
+    );
+    const submit = doc.paths['/api/v2/approvalflowrequest']?.['post'] as { summary: string };
+    expect(submit.summary).toMatch(/^Sandbox extension \(not served by --profile strict\)\. /);
+    const description = (doc as unknown as { info: { description: string } }).info.description;
+    for (const part of [
+      '--profile strict',
+      'x-sandbox-extension answer 404',
+      'PUT replaces the whole record',
+      'base64 of their 12 bytes',
+    ]) {
+      expect(description).toContain(part);
+    }
+  });
+
   it('has schemas that all compile', () => {
     for (const name of Object.keys(doc.components.schemas)) {
       expect(ajv.getSchema(`sandbox#/components/schemas/${name}`), name).toBeDefined();
