@@ -11,7 +11,7 @@ const kindFiles = [
   'approval-flow.schema.json',
   'group-assignment.schema.json',
   'access-request-settings.schema.json',
-  'webhook-subscription.schema.json',
+  'webhook-channel.schema.json',
   'project.schema.json',
 ];
 

@@ -1,27 +1,20 @@
-// Executes a Plan: in DESIGN section 3's order (groups, associations, channels, flows, settings,
-// flow deletions, channel deletions), each phase with bounded concurrency. A failed change never
-// stops the independent ones; a change whose prerequisite failed is skipped and says which.
-import type { WebhookSubscription } from '../config/kinds.generated.js';
+// Executes a Plan: groups, their application associations, channels, flows, settings, then flow
+// deletions, each phase with bounded concurrency. Every update is read-modify-write. A failed change
+// never stops the independent ones; one whose prerequisite failed is skipped; each settles once.
 import { AccessctlError } from '../errors.js';
+import { readChannelSecrets, channelWriteBody, type SecretSource } from '../jumpcloud/channel-mapping.js';
 import type { JumpCloudClient } from '../jumpcloud/client.js';
-import {
-  eventsToWire,
-  flowToWire,
-  groupToWire,
-  settingsToWire,
-  webhookToWire,
-  type FlowModel,
-  type GroupModel,
-  type SecretSource,
-  type SettingsModel,
-  type WebhookModel,
-} from '../jumpcloud/mapping.js';
+import { flowCreateBody, flowSetBody, immutableFlowFields, type IdLookup } from '../jumpcloud/flow-mapping.js';
+import { groupCreateBody, groupPutBody } from '../jumpcloud/group-mapping.js';
 import { findByName } from '../jumpcloud/live.js';
+import { mapBounded } from '../jumpcloud/map-bounded.js';
 import { PlatformError } from '../jumpcloud/platform-error.js';
+import { objectIdHex } from '../jumpcloud/protobuf-json.js';
 import { routes } from '../jumpcloud/routes.js';
-import type { WireChannelEvent, WireSettings } from '../jumpcloud/wire.js';
-import type { Change, ManagedKind, Plan } from '../plan/plan.js';
-import { readSecretValues } from './secret-values.js';
+import { channelIdForWrite, settingsPutBody } from '../jumpcloud/settings-mapping.js';
+import type { WireFlow, WireSettings, WireUserGroup } from '../jumpcloud/wire.js';
+import { channelIdOfLabel } from '../model/settings.js';
+import type { Change, ChannelChange, FlowChange, GroupChange, Plan, SettingsChange } from '../plan/plan.js';
 
 export type ChangeStatus = 'applied' | 'failed' | 'skipped';
 
@@ -30,6 +23,8 @@ export interface ChangeResult {
   status: ChangeStatus;
   /** The live id after the change (a created object's new id). */
   id?: string;
+  /** Set when a retried request found its first attempt had already succeeded. */
+  confirmedByRetry?: boolean;
   error?: { code: string; message: string; status?: number };
 }
 
@@ -39,7 +34,7 @@ export interface ApplyOptions {
   concurrency?: number;
   /** Awaited before each change is sent: the reconciler journals its intent here. */
   beforeChange?: (change: Change) => Promise<void>;
-  /** Called after each change settles, for progress ("12/40 changes") and events. */
+  /** Called once per change when it settles, for progress ("12/40 changes") and events. */
   onResult?: (result: ChangeResult, done: number, total: number) => void;
   /** Checked between changes: once true, no further change starts (the one in flight finishes). */
   stopping?: () => boolean;
@@ -61,22 +56,16 @@ class ApplyFailure extends Error {
   }
 }
 
-/** Runs tasks with at most `limit` in flight. */
-async function inParallel<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await task(item);
-    }
-  });
-  await Promise.all(workers);
+/** What a change's work reports when it succeeds. */
+interface Done {
+  id?: string;
+  confirmedByRetry?: boolean;
 }
 
 function errorOf(error: unknown): NonNullable<ChangeResult['error']> {
   if (error instanceof PlatformError) return { code: 'platform', message: error.message, ...(error.status === undefined ? {} : { status: error.status }) };
   if (error instanceof ApplyFailure) return { code: error.code, message: error.message };
-  if (error instanceof AccessctlError) return { code: error.code, message: error.message };
+  if (error instanceof AccessctlError) return { code: error.code === 'usage' ? 'missing-secret' : error.code, message: error.message };
   return { code: 'internal', message: error instanceof Error ? error.message : String(error) };
 }
 
@@ -86,166 +75,160 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
   const results = new Map<Change, ChangeResult>();
   const total = plan.changes.length;
   const groupIds: Record<string, string> = { ...plan.references.groups };
-  const channelIds = new Map<string, string>();
+  const channelIds: Record<string, string> = { ...plan.references.channels };
   const failedGroups = new Set<string>();
+  const failedChannels = new Set<string>();
 
+  /** Settles a change exactly once: a second settlement of the same change is a bug, not an event. */
   const settle = (result: ChangeResult): void => {
+    if (results.has(result.change)) throw new Error(`change ${result.change.kind} "${result.change.name}" settled twice`);
     results.set(result.change, result);
     options.onResult?.(result, results.size, total);
   };
-  const run = async (change: Change, work: () => Promise<string | undefined>): Promise<void> => {
+  const run = async (change: Change, work: () => Promise<Done>): Promise<void> => {
     if (options.stopping?.()) {
       settle({ change, status: 'skipped', error: { code: 'stopping', message: 'not started: accessctl is shutting down' } });
       return;
     }
     try {
       await options.beforeChange?.(change);
-      const id = await work();
-      settle({ change, status: 'applied', ...(id === undefined ? {} : { id }) });
+      const done = await work();
+      settle({ change, status: 'applied', ...(done.id === undefined ? {} : { id: done.id }), ...(done.confirmedByRetry ? { confirmedByRetry: true } : {}) });
     } catch (error) {
       settle({ change, status: 'failed', error: errorOf(error) });
     }
   };
-  const groupId = (name: string): string => {
-    if (failedGroups.has(name)) throw new ApplyFailure(`user group "${name}" was not created (its change failed)`, 'dependency-failed');
-    const id = groupIds[name];
-    if (id === undefined) throw new ApplyFailure(`user group "${name}" has no known id`, 'unknown-reference');
-    return id;
+  const inParallel = async <C extends Change>(changes: readonly C[], work: (change: C) => Promise<Done>): Promise<void> => {
+    await mapBounded(changes, concurrency, (change) => run(change, () => work(change)));
   };
-  const ids = {
-    group: groupId,
-    user: (name: string): string => {
+  const ids: IdLookup = {
+    group: (name) => {
+      if (failedGroups.has(name)) throw new ApplyFailure(`user group "${name}" was not created (its change failed)`, 'dependency-failed');
+      const id = groupIds[name];
+      if (id === undefined) throw new ApplyFailure(`user group "${name}" has no known id`, 'unknown-reference');
+      return id;
+    },
+    user: (name) => {
       const id = plan.references.users[name];
       if (id === undefined) throw new ApplyFailure(`user "${name}" has no known id`, 'unknown-reference');
       return id;
     },
   };
-  const of = (kind: ManagedKind, action: Change['action']): Change[] => plan.changes.filter((c) => c.kind === kind && c.action === action);
 
-  // 1. groups (create, rename, description)
-  await inParallel([...of('GroupAssignment', 'create'), ...of('GroupAssignment', 'update')], concurrency, (change) =>
-    run(change, async () => {
-      const model: GroupModel = { name: change.name, spec: change.after as GroupModel['spec'] };
-      const body = groupToWire(model);
-      try {
-        if (change.action === 'create') {
-          const created = await client.create<{ id: string }>(routes.groups, {}, body, () => findByName(client, 'GroupAssignment', change.name));
-          groupIds[change.name] = created.id;
-          return created.id;
-        }
+  const groups = plan.changes.filter((c): c is GroupChange => c.kind === 'GroupAssignment');
+  const channels = plan.changes.filter((c): c is ChannelChange => c.kind === 'WebhookChannel');
+  const flows = plan.changes.filter((c): c is FlowChange => c.kind === 'ApprovalFlow');
+  const settings = plan.changes.find((c): c is SettingsChange => c.kind === 'AccessRequestSettings');
+
+  // 1. groups, with their application associations: one change, settled once both are written
+  await inParallel(groups, async (change) => {
+    try {
+      let id: string;
+      if (change.action === 'create') {
+        const created = await client.create<{ id: string }>(routes.groups, {}, groupCreateBody({ name: change.name, spec: change.after }), () =>
+          findByName(client, 'GroupAssignment', change.name),
+        );
+        id = created.id;
+      } else {
+        id = change.id;
         if (change.renamedFrom !== undefined || change.fields.some((f) => f.path === 'spec.description')) {
-          await client.put(routes.group, { id: change.id! }, body);
+          const live = await client.get<WireUserGroup>(routes.group, { id });
+          await client.put(routes.group, { id }, groupPutBody(live, { name: change.name, spec: change.after }));
         }
-        groupIds[change.name] = change.id!;
-        return change.id;
-      } catch (error) {
-        failedGroups.add(change.name);
-        throw error;
       }
-    }),
-  );
+      groupIds[change.name] = id;
+      const confirmed = await writeAssociations(change, id);
+      return { id, confirmedByRetry: confirmed };
+    } catch (error) {
+      failedGroups.add(change.name);
+      throw error;
+    }
+  });
 
-  // 2. application associations of those groups
-  const withAssociations = [...of('GroupAssignment', 'create'), ...of('GroupAssignment', 'update')].filter(
-    (c) => results.get(c)?.status === 'applied' && (c.after as GroupModel['spec']).applications !== undefined,
-  );
-  await inParallel(withAssociations, concurrency, async (change) => {
-    const before = new Set((change.before as GroupModel['spec'] | undefined)?.applications ?? []);
-    const after = new Set((change.after as GroupModel['spec']).applications ?? []);
+  /** Adds and removes the group's application associations; true when a retry confirmed one. */
+  async function writeAssociations(change: GroupChange, groupId: string): Promise<boolean> {
+    const wanted = change.after.applications;
+    if (wanted === undefined) return false;
+    const before = new Set(change.action === 'update' ? (change.before.applications ?? []) : []);
+    const after = new Set(wanted);
     const ops = [
       ...[...after].filter((a) => !before.has(a)).map((name) => ({ op: 'add' as const, name })),
       ...[...before].filter((a) => !after.has(a)).map((name) => ({ op: 'remove' as const, name })),
     ];
+    let confirmed = false;
+    for (const { op, name } of ops) {
+      const id = plan.references.applications[name];
+      if (id === undefined) throw new ApplyFailure(`application "${name}" has no known id`, 'unknown-reference');
+      const outcome = await client.relate(routes.groupAssociations, { group_id: groupId }, { op, type: 'application', id });
+      confirmed ||= outcome.confirmedByRetry;
+    }
+    return confirmed;
+  }
+
+  // 2. notification channels (a sandbox extension)
+  await inParallel(channels, async (change) => {
     try {
-      for (const { op, name } of ops) {
-        const id = plan.references.applications[name];
-        if (id === undefined) throw new ApplyFailure(`application "${name}" has no known id`, 'unknown-reference');
-        await client.post(routes.groupAssociations, { group_id: groupIds[change.name]! }, { op, type: 'application', id });
+      const { values, missing } = readChannelSecrets(change.config, options.secrets);
+      if (missing.length > 0) {
+        const names = missing.map((m) => m.env).join(', ');
+        throw new ApplyFailure(`environment variable${missing.length === 1 ? '' : 's'} ${names} ${missing.length === 1 ? 'is' : 'are'} not set`, 'missing-secret');
       }
+      const body = channelWriteBody(change.name, change.config, values);
+      if (change.action === 'create') {
+        const created = await client.create<{ id: string }>(routes.channels, {}, body, () => findByName(client, 'WebhookChannel', change.name));
+        channelIds[change.name] = channelIdForWrite(objectIdHex(created.id) ?? created.id, plan.references.channelIdEncoding);
+        return { id: created.id };
+      }
+      await client.put(routes.channel, { id: change.id }, body);
+      return { id: change.id };
     } catch (error) {
-      // The group itself was written; its associations were not.
-      settle({ change, status: 'failed', error: errorOf(error) });
+      failedChannels.add(change.name);
+      throw error;
     }
   });
 
-  // 3. webhook channels (create, update)
-  await inParallel([...of('WebhookSubscription', 'create'), ...of('WebhookSubscription', 'update')], concurrency, (change) =>
-    run(change, async () => {
-      const spec = change.config as WebhookSubscription['spec'] | undefined;
-      if (!spec) throw new ApplyFailure('the plan does not carry this webhook\'s config; plan again', 'stale-plan');
-      const declared = { name: change.name, object: { apiVersion: 'accessctl/v1' as const, kind: 'WebhookSubscription' as const, metadata: { name: change.name }, spec } };
-      const values = readSecretValues(spec, options.secrets);
-      const body = webhookToWire(declared as Parameters<typeof webhookToWire>[0], values);
-      if (change.action === 'create') {
-        const created = await client.create<{ id: string }>(routes.channels, {}, body, () => findByName(client, 'WebhookSubscription', change.name));
-        channelIds.set(change.name, created.id);
-        return created.id;
+  // 3. approval flows
+  await inParallel(
+    flows.filter((c) => c.action !== 'delete'),
+    async (change) => {
+      if (change.action === 'update' && change.fields.some((f) => (immutableFlowFields as readonly string[]).includes(f.path))) {
+        throw new ApplyFailure("a flow's category cannot change in place on the platform; give the flow a new name to replace it", 'immutable-field');
       }
-      await client.put(routes.channel, { id: change.id! }, body);
-      channelIds.set(change.name, change.id!);
-      return change.id;
-    }),
+      const model = { name: change.name, spec: change.after };
+      if (change.action === 'create') {
+        const created = await client.create<{ id: string }>(routes.flows, {}, flowCreateBody(model, ids), () => findByName(client, 'ApprovalFlow', change.name));
+        return { id: created.id };
+      }
+      const live = await client.get<WireFlow>(routes.flow, { approvalFlowId: change.id });
+      await client.put(routes.flow, { approvalFlowId: change.id }, flowSetBody(live, model, ids));
+      return { id: change.id };
+    },
   );
 
-  // 4. approval flows (create, update)
-  await inParallel([...of('ApprovalFlow', 'create'), ...of('ApprovalFlow', 'update')], concurrency, (change) =>
-    run(change, async () => {
-      if (change.fields.some((f) => f.path === 'spec.category')) {
-        throw new ApplyFailure('a flow\'s category cannot change in place on the platform; give the flow a new name to replace it', 'immutable-field');
-      }
-      const body = flowToWire({ name: change.name, spec: change.after as FlowModel['spec'] }, ids);
-      if (change.action === 'create') {
-        const created = await client.create<{ id: string }>(routes.flows, {}, body, () => findByName(client, 'ApprovalFlow', change.name));
-        return created.id;
-      }
-      await client.put(routes.flow, { approvalFlowId: change.id! }, body);
-      return change.id;
-    }),
-  );
-
-  // 5. settings, with every channel's event subscriptions
-  const settingsChange = of('AccessRequestSettings', 'update')[0];
-  const webhookWrites = plan.changes.filter(
-    (c) =>
-      c.kind === 'WebhookSubscription' &&
-      (c.action === 'delete' || (results.get(c)?.status === 'applied' && (c.action === 'create' || c.fields.some((f) => f.path.startsWith('spec.events'))))),
-  );
-  if (settingsChange || webhookWrites.length > 0) {
-    const write = async (): Promise<string | undefined> => {
+  // 4. settings, with the channel subscriptions, from the record as it is now
+  if (settings) {
+    await run(settings, async () => {
+      const channelId = (label: string): string => {
+        if (failedChannels.has(label)) throw new ApplyFailure(`notification channel "${label}" was not created (its change failed)`, 'dependency-failed');
+        const id = channelIds[label];
+        if (id !== undefined) return id;
+        const hex = channelIdOfLabel(label);
+        if (hex !== undefined) return channelIdForWrite(hex, plan.references.channelIdEncoding);
+        throw new ApplyFailure(`notification channel "${label}" has no known id`, 'unknown-reference');
+      };
       const live = await client.get<WireSettings>(routes.settings);
-      const events = new Map<string, string[]>((live.channelEvents ?? []).map((c) => [c.channelObjectId, c.eventTypes]));
-      for (const change of webhookWrites) {
-        if (change.action === 'delete') events.delete(change.id!);
-        else events.set(channelIds.get(change.name)!, eventsToWire((change.after as WebhookModel['spec']).events));
-      }
-      const channelEvents: WireChannelEvent[] = [...events.entries()].filter(([, types]) => types.length > 0).map(([channelObjectId, eventTypes]) => ({ channelObjectId, eventTypes }));
-      const body = settingsChange ? settingsToWire({ spec: settingsChange.after as SettingsModel['spec'] }, channelEvents) : { channelEvents };
-      await client.put(routes.settings, {}, body);
-      return undefined;
-    };
-    if (settingsChange) await run(settingsChange, write);
-    else {
-      // Only the event subscriptions changed: they belong to the webhook changes already counted.
-      try {
-        await write();
-      } catch (error) {
-        for (const change of webhookWrites) if (change.action !== 'delete') settle({ change, status: 'failed', error: errorOf(error) });
-      }
-    }
+      await client.put(routes.settings, {}, settingsPutBody(live, { spec: settings.after }, channelId));
+      return {};
+    });
   }
 
-  // 6. deletions: flows, then channels (a channel named in the settings cannot be deleted first)
-  await inParallel(of('ApprovalFlow', 'delete'), concurrency, (change) =>
-    run(change, async () => {
-      await client.delete(routes.flow, { approvalFlowId: change.id! });
-      return undefined;
-    }),
-  );
-  await inParallel(of('WebhookSubscription', 'delete'), concurrency, (change) =>
-    run(change, async () => {
-      await client.delete(routes.channel, { id: change.id! });
-      return undefined;
-    }),
+  // 5. deletions of flows (channels and groups are never deleted)
+  await inParallel(
+    flows.filter((c) => c.action === 'delete'),
+    async (change) => {
+      const outcome = await client.remove(routes.flow, { approvalFlowId: change.id });
+      return { confirmedByRetry: outcome.confirmedByRetry };
+    },
   );
 
   const ordered = plan.changes.map((change) => results.get(change) ?? { change, status: 'skipped' as const, error: { code: 'not-run', message: 'not run' } });

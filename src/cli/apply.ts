@@ -9,7 +9,9 @@ import { emptyDesiredState } from '../config/desired.js';
 import { AccessctlError, formatLocation, usageError } from '../errors.js';
 import { JumpCloudClient } from '../jumpcloud/client.js';
 import { makeClient, makePlan } from '../pipeline/make-plan.js';
+import { checkGuards } from '../plan/diff.js';
 import { isApplicable, type Plan } from '../plan/plan.js';
+import { resolveTarget } from '../jumpcloud/target.js';
 import { printable } from '../plan/printable.js';
 import { renderText } from '../plan/render-text.js';
 import { reportConfig } from './config-report.js';
@@ -62,10 +64,20 @@ export function applyCommand(): Command {
     if (isFile) {
       plan = await readSavedPlan(source);
       if (flags.prune || flags.maxDeletions !== undefined) throw usageError('--prune and --max-deletions apply when planning; plan again with them', '--prune');
-      if (flags.target !== undefined && flags.target.replace(/\/+$/, '') !== plan.target) {
-        throw usageError(`the plan was made against ${plan.target}, not ${flags.target}`, '--target');
+      // The key goes only to a target this run was told about, never to one named only by the file.
+      const configured = resolveTarget(flags.target, process.env, undefined);
+      if (configured.from === 'default' && plan.target !== configured.url) {
+        throw usageError(`the plan was made against ${printable(plan.target)}; say where to apply it with --target or JUMPCLOUD_API_URL`, '--target');
       }
-      client = makeClient(emptyDesiredState(), { target: plan.target, clientOptions: clientOverrides(flags) });
+      if (configured.url !== plan.target) {
+        throw usageError(`the plan was made against ${printable(plan.target)}, but ${configured.from} is ${configured.url}; plan again against the target you mean`, configured.from);
+      }
+      const blocked = checkGuards(plan);
+      if (blocked.length > 0 || plan.blocked.length > 0) {
+        const reasons = (blocked.length > 0 ? blocked : plan.blocked).map((b) => `  ${b.kind} "${printable(b.name)}": ${printable(b.reason)}`);
+        throw new AccessctlError('conflict', `the saved plan is blocked by the deletion guards; nothing was applied:\n${reasons.join('\n')}`);
+      }
+      client = makeClient(emptyDesiredState(), { target: configured.url, clientOptions: clientOverrides(flags) });
     } else {
       const run = await makePlan({
         dir: source,
@@ -73,7 +85,7 @@ export function applyCommand(): Command {
         clientOptions: clientOverrides(flags),
         adjustPolicy: (policy) => ({
           ...policy,
-          prune: flags.prune ? { ApprovalFlow: true, WebhookSubscription: true } : policy.prune,
+          prune: flags.prune ? { ApprovalFlow: true } : policy.prune,
           maxDeletions: flags.maxDeletions ?? policy.maxDeletions,
         }),
       });

@@ -1,7 +1,9 @@
-// `accessctl export --out DIR`: adopt a live org. Writes its flows, the groups they use, webhook
+// `accessctl export --out DIR`: adopt a live org. Writes its flows, the groups they use, notification
 // channels and settings as a config repo; `accessctl plan DIR` against the same org is then a no-op.
 import { Command } from 'commander';
 import { emptyDesiredState } from '../config/desired.js';
+import { AccessctlError } from '../errors.js';
+import { printable } from '../plan/printable.js';
 import { exportLive } from '../pipeline/export-live.js';
 import { makeClient } from '../pipeline/make-plan.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
@@ -18,7 +20,14 @@ export function exportCommand(): Command {
       process.stdout.write(`wrote ${result.files.length} files to ${options.out}\n`);
       for (const file of result.files) process.stdout.write(`  ${file}\n`);
       if (result.secrets.length > 0) {
-        process.stdout.write(`Webhook secrets are not exported. Set these before apply: ${result.secrets.join(', ')}\n`);
+        process.stdout.write(`Channel secrets are not exported. Set these before apply: ${result.secrets.join(', ')}\n`);
+      }
+      if (result.skipped.length > 0) {
+        const lines = result.skipped.map((s) => `  ${s.kind} "${printable(s.name)}": ${printable(s.reasons.join('; '))}`);
+        throw new AccessctlError(
+          'platform',
+          `${result.skipped.length} live object${result.skipped.length === 1 ? '' : 's'} hold values accessctl does not know and were not exported:\n${lines.join('\n')}`,
+        );
       }
     } finally {
       await client.close();

@@ -4,6 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import type { Profile } from '../sandbox/profile.js';
+import { profileOption } from './profile-option.js';
+import { channelSecretRefs } from '../config/channel-secrets.js';
 import { loadConfig } from '../config/load.js';
 import { AccessctlError } from '../errors.js';
 import { JumpCloudClient } from '../jumpcloud/client.js';
@@ -22,6 +25,7 @@ interface UpFlags {
   interval: string;
   listen: string;
   stateDir: string;
+  profile: Profile;
 }
 
 function port(value: string): number {
@@ -33,17 +37,17 @@ function port(value: string): number {
 async function demoSecrets(dir: string, env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
   const config = await loadConfig(dir);
   const filled: Record<string, string> = {};
-  for (const { object } of config.desired.webhooks) {
-    const { spec } = object;
-    const refs = [...Object.values(spec.secrets ?? {}), ...Object.values(spec.headers ?? {})].flatMap((v) => (v && typeof v === 'object' ? [v.env] : []));
-    for (const name of refs) if (!env[name]) filled[name] = `sandbox-demo-${randomBytes(12).toString('hex')}`;
-    if (spec.signingSecret && !env[spec.signingSecret.env]) filled[spec.signingSecret.env] = `whsec_${randomBytes(32).toString('base64')}`;
+  for (const { object } of config.desired.channels) {
+    for (const ref of channelSecretRefs(object.spec)) {
+      if (env[ref.env]) continue;
+      filled[ref.env] = ref.slot.in === 'signingSecret' ? `whsec_${randomBytes(32).toString('base64')}` : `sandbox-demo-${randomBytes(12).toString('hex')}`;
+    }
   }
   return filled;
 }
 
 async function startOn(flags: UpFlags): Promise<RunningSandbox> {
-  const options = { dbPath: resolve(flags.db), seed: loadSeed(flags.seed), allowPrivateWebhooks: true, log: () => {} };
+  const options = { dbPath: resolve(flags.db), seed: loadSeed(flags.seed), allowPrivateWebhooks: true, log: () => {}, profile: flags.profile };
   try {
     return await startSandbox({ ...options, port: flags.port });
   } catch (error) {
@@ -60,6 +64,7 @@ export function upCommand(): Command {
     .option('--port <port>', 'the sandbox port (a free one if it is taken)', port, 8080)
     .option('--db <path>', 'the sandbox database', '.accessctl/sandbox.db')
     .option('--seed <file>', 'the directory seed for an empty database', 'examples/directory.yaml')
+    .option('--profile <profile>', "the sandbox's profile: default, or strict (JumpCloud's published API, read pessimistically)", profileOption, 'default')
     .option('--interval <duration>', 'time between reconcile runs', '30s')
     .option('--listen <host:port>', '/healthz, /readyz and /metrics of the reconciler', '127.0.0.1:0')
     .option('--state-dir <dir>', "the reconciler's lock, spool and last applied state", '.accessctl/up')
@@ -72,6 +77,7 @@ export function upCommand(): Command {
       Object.assign(env, filled);
       out(`sandbox: ${sandbox.url}  (database ${flags.db}${sandbox.seeded ? `, seeded from ${flags.seed}` : ''})`);
       out(`admin key: ${sandbox.adminKey}`);
+      if (sandbox.profile === 'strict') out("profile: strict (JumpCloud's published API, read pessimistically: no channel API, whole-record PUTs)");
       if (Object.keys(filled).length > 0) out(`not set in this shell, so sandbox-only values are used: ${Object.keys(filled).join(', ')}`);
       out(`reconciling ${dir} every ${flags.interval} with drift correction; events below as JSON lines\n`);
       const log = createLogger(process.env['ACCESSCTL_LOG_LEVEL'] ?? 'warn');
@@ -100,8 +106,8 @@ export function upCommand(): Command {
             out(`run ${run}: ${outcome.result}: ${outcome.message}`);
             if (run === 1) {
               out('\nNext, in another shell:');
-              out(`  export JUMPCLOUD_API_KEY=${sandbox.adminKey} JUMPCLOUD_API_URL=${sandbox.url}`);
-              out('  npx accessctl request submit --as alice@example.com --flow "GitHub User" --reason "onboarding"');
+              out(`  export JUMPCLOUD_API_KEY=${sandbox.adminKey} JUMPCLOUD_API_URL=${sandbox.url} JUMPCLOUD_INSIGHTS_URL=${sandbox.url}`);
+              if (sandbox.profile !== 'strict') out('  npx accessctl request submit --as alice@example.com --flow "GitHub User" --reason "onboarding"');
               out('  npx accessctl events --follow');
               out(`  edit ${dir}/flows/github-admin.yaml (say, access.durations) and watch the next run apply it`);
               out(`  curl -X PUT -H "x-api-key: $JUMPCLOUD_API_KEY" ... ${sandbox.url}/api/v2/approvalflows/ID  # drift: reverted next run\n`);

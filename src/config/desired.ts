@@ -5,7 +5,7 @@ import type {
   ApprovalFlow,
   GroupAssignment,
   Project,
-  WebhookSubscription,
+  WebhookChannel,
 } from './kinds.generated.js';
 import type { SourceDocument } from './source.js';
 
@@ -19,12 +19,13 @@ export interface Declared<T> {
 export interface DesiredState {
   flows: Declared<ApprovalFlow>[];
   groups: Declared<GroupAssignment>[];
-  webhooks: Declared<WebhookSubscription>[];
+  /** Channels the repo keeps itself (targets with a channel API only). */
+  channels: Declared<WebhookChannel>[];
   /** At most one per repo; a second one is a validation error and is not kept. */
   settings: Declared<AccessRequestSettings> | undefined;
   project: Declared<Project> | undefined;
 }
 
 export function emptyDesiredState(): DesiredState {
-  return { flows: [], groups: [], webhooks: [], settings: undefined, project: undefined };
+  return { flows: [], groups: [], channels: [], settings: undefined, project: undefined };
 }

@@ -88,7 +88,7 @@ export interface ExtraSingleton {
 export function checkIdentity(state: DesiredState, extraSingletons: readonly ExtraSingleton[], diagnostics: Diagnostic[]): void {
   checkKind('ApprovalFlow', state.flows, diagnostics);
   checkKind('GroupAssignment', state.groups, diagnostics);
-  checkKind('WebhookSubscription', state.webhooks, diagnostics);
+  checkKind('WebhookChannel', state.channels, diagnostics);
   if (state.settings) checkKind('AccessRequestSettings', [state.settings], diagnostics);
   if (state.project) checkKind('Project', [state.project], diagnostics);
   for (const extra of extraSingletons) {

@@ -3,7 +3,7 @@
 /**
  * Any document accessctl reads from a config repo.
  */
-export type AccessctlDocument = ApprovalFlow | GroupAssignment | AccessRequestSettings | WebhookSubscription | Project;
+export type AccessctlDocument = ApprovalFlow | GroupAssignment | AccessRequestSettings | WebhookChannel | Project;
 /**
  * The config format version. Always accessctl/v1.
  */
@@ -39,14 +39,6 @@ export type Duration = string;
  */
 export type Duration1 = string;
 /**
- * The environment variable that holds the secret.
- */
-export type EnvName = string;
-/**
- * A header's value: literal text, or a secret reference.
- */
-export type HeaderValue = (string | SecretRef | undefined) | undefined;
-/**
  * An Access Requests event type. The access_management_workflow_* spellings are older names for access_management_approval_flow_*.
  */
 export type EventType =
@@ -61,6 +53,14 @@ export type EventType =
   | 'access_management_workflow_create'
   | 'access_management_workflow_update'
   | 'access_management_workflow_delete';
+/**
+ * The environment variable that holds the secret.
+ */
+export type EnvName = string;
+/**
+ * A header's value: literal text, or a secret reference.
+ */
+export type HeaderValue = (string | SecretRef | undefined) | undefined;
 /**
  * A name pattern: * matches any run of characters, a leading ! negates. Matching ignores case.
  */
@@ -230,7 +230,7 @@ export interface GroupAssignmentSpec {
   applications?: Name1[];
 }
 /**
- * The organisation's Access Requests settings. At most one per repo. Maps to /api/v2/approvalflowsettings.
+ * The organisation's Access Requests settings, and which notification channels receive which events. At most one per repo. Maps to /api/v2/approvalflowsettings.
  */
 export interface AccessRequestSettings {
   apiVersion: ApiVersion;
@@ -254,6 +254,12 @@ export interface AccessRequestSettingsSpec {
    */
   exposeApprovalProgress?: boolean;
   email?: EmailSettings;
+  /**
+   * The notification channels that receive Access Requests events, each with its events. Channels are made in the console (Settings > Notification Channels) or, on the sandbox, with a WebhookChannel. Left out: the subscriptions are not managed and stay as they are. [] unsubscribes every channel.
+   *
+   * @maxItems 100
+   */
+  webhooks?: WebhookSubscription[];
 }
 /**
  * Which email notifications the platform sends.
@@ -273,21 +279,42 @@ export interface EmailSettings {
   decision?: boolean;
 }
 /**
- * A webhook channel that receives Access Requests events, and the events it subscribes to. Maps to /api/v2/notifications/webhook/channels and the settings' channelEvents.
+ * One channel and the events it receives.
  */
 export interface WebhookSubscription {
+  /**
+   * The channel: its name (on targets that can list channels, such as the sandbox), or {id: ...} with the id shown in the console (24 hex characters, or the API's base64 form), which works on every target.
+   */
+  channel: string | ChannelId;
+  /**
+   * The event types this channel receives, or ["*"] for all of them. [] keeps the entry but subscribes it to nothing.
+   *
+   * @maxItems 20
+   */
+  events: EventType[];
+}
+export interface ChannelId {
+  /**
+   * The channel id: 24 hex characters, or 16 base64 characters.
+   */
+  id: string;
+}
+/**
+ * A notification channel (webhook) that accessctl creates and keeps. Only for targets with a channel API (the sandbox): JumpCloud publishes none, so there channels are made in the console (Settings > Notification Channels) and AccessRequestSettings.spec.webhooks subscribes them by id. Maps to /api/v2/notifications/webhook/channels.
+ */
+export interface WebhookChannel {
   apiVersion: ApiVersion;
   /**
    * The kind of object this document declares.
    */
-  kind: 'WebhookSubscription';
+  kind: 'WebhookChannel';
   metadata: Metadata;
-  spec: WebhookSubscriptionSpec;
+  spec: WebhookChannelSpec;
 }
 /**
- * The webhook channel's desired state.
+ * The channel's desired state. Which events it receives is set in AccessRequestSettings.spec.webhooks.
  */
-export interface WebhookSubscriptionSpec {
+export interface WebhookChannelSpec {
   /**
    * Where events are POSTed. https only (http only for loopback hosts, when the project allows it). {{NAME}} placeholders are filled from secrets.
    */
@@ -313,13 +340,6 @@ export interface WebhookSubscriptionSpec {
     [k: string]: HeaderValue | undefined;
   };
   signingSecret?: SecretRef1;
-  /**
-   * The event types delivered to this channel, or ["*"] for all of them. An empty list keeps the channel but subscribes it to nothing.
-   *
-   * @minItems 0
-   * @maxItems 20
-   */
-  events: EventType[];
 }
 /**
  * A reference to a secret held outside git. The value is read from the environment when accessctl runs and is never printed.
@@ -389,7 +409,7 @@ export interface ProjectSpec {
     ApprovalFlow?: DriftPolicy;
     GroupAssignment?: DriftPolicy;
     AccessRequestSettings?: DriftPolicy;
-    WebhookSubscription?: DriftPolicy;
+    WebhookChannel?: DriftPolicy;
   };
   /**
    * Lints that validate enforces on every pull request.
@@ -416,8 +436,4 @@ export interface KindSwitches {
    * For approval flows.
    */
   ApprovalFlow?: boolean;
-  /**
-   * For webhook channels.
-   */
-  WebhookSubscription?: boolean;
 }

@@ -12,7 +12,7 @@ import type {
   ApprovalFlow,
   GroupAssignment,
   Project,
-  WebhookSubscription,
+  WebhookChannel,
 } from './kinds.generated.js';
 import { parseFile } from './parse.js';
 import { checkPolicy } from './policy.js';
@@ -109,6 +109,17 @@ function kindOf(source: SourceDocument): { kind?: Kind; diagnostic?: Diagnostic 
     return { diagnostic: diagnosticAt(source.file, { start: range[0], end: range[0] }, 'error', 'missing-field', `missing required field "kind"; expected one of: ${expected}`) };
   }
   if (typeof raw === 'string' && (KINDS as readonly string[]).includes(raw)) return { kind: raw as Kind };
+  if (raw === 'WebhookSubscription') {
+    return {
+      diagnostic: diagnosticFor(
+        source,
+        ['kind'],
+        'error',
+        'replaced-kind',
+        'kind WebhookSubscription was split in two: subscribe a channel with AccessRequestSettings.spec.webhooks [{channel, events}], and (on targets with a channel API, such as the sandbox) keep the channel itself as kind WebhookChannel',
+      ),
+    };
+  }
   const shown = typeof raw === 'string' ? `"${raw}"` : 'not a string';
   return { diagnostic: diagnosticFor(source, ['kind'], 'error', 'unknown-kind', `unknown kind ${shown}; expected one of: ${expected}`) };
 }
@@ -124,8 +135,8 @@ function declare(state: DesiredState, kind: Kind, source: SourceDocument, extras
     case 'GroupAssignment':
       state.groups.push({ ...entry, object: source.data as unknown as GroupAssignment });
       break;
-    case 'WebhookSubscription':
-      state.webhooks.push({ ...entry, object: source.data as unknown as WebhookSubscription });
+    case 'WebhookChannel':
+      state.channels.push({ ...entry, object: source.data as unknown as WebhookChannel });
       break;
     case 'AccessRequestSettings':
       if (state.settings) extras.push({ kind, source });

@@ -7,14 +7,14 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { formatPath, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnosticFor, type DocPath, type SourceDocument } from './source.js';
 
-export const KINDS = ['ApprovalFlow', 'GroupAssignment', 'AccessRequestSettings', 'WebhookSubscription', 'Project'] as const;
+export const KINDS = ['ApprovalFlow', 'GroupAssignment', 'AccessRequestSettings', 'WebhookChannel', 'Project'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export const schemaFileByKind: Record<Kind, string> = {
   ApprovalFlow: 'approval-flow.schema.json',
   GroupAssignment: 'group-assignment.schema.json',
   AccessRequestSettings: 'access-request-settings.schema.json',
-  WebhookSubscription: 'webhook-subscription.schema.json',
+  WebhookChannel: 'webhook-channel.schema.json',
   Project: 'project.schema.json',
 };
 

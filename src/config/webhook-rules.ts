@@ -1,10 +1,11 @@
-// Semantic rules for webhook subscriptions: a safe URL whose placeholders are all declared,
-// credentials only ever as secret references, and event names in their current spelling.
+// Semantic rules for webhooks: a channel has a safe URL whose placeholders are all declared and
+// credentials only as secret references; a subscription names each channel once, with current event names.
 import { isIP } from 'node:net';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { DesiredState } from './desired.js';
 import { isCredentialHeader, urlPasswordSpan } from './secrets.js';
-import { diagnosticFor } from './source.js';
+import { nameKey } from './names.js';
+import { diagnosticFor, type DocPath, type SourceDocument } from './source.js';
 
 export const LEGACY_EVENT_NAMES: Readonly<Record<string, string>> = {
   access_management_workflow_create: 'access_management_approval_flow_create',
@@ -12,8 +13,26 @@ export const LEGACY_EVENT_NAMES: Readonly<Record<string, string>> = {
   access_management_workflow_delete: 'access_management_approval_flow_delete',
 };
 
-// Set by the delivering platform itself; a static header must not override them.
-const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
+// Set by the delivering platform itself, or hop-by-hop: a static header must not override them.
+const RESERVED_HEADERS = new Set([
+  'content-type',
+  'content-length',
+  'host',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+// An HTTP header value is visible Latin-1 text, spaces and tabs (RFC 9110 field-value).
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 
 export function isLoopbackHost(hostname: string): boolean {
@@ -28,8 +47,13 @@ export function placeholdersIn(url: string): string[] {
 }
 
 export function checkWebhooks(state: DesiredState, diagnostics: Diagnostic[]): void {
+  checkChannels(state, diagnostics);
+  checkSubscriptions(state, diagnostics);
+}
+
+function checkChannels(state: DesiredState, diagnostics: Diagnostic[]): void {
   const allowLoopbackHttp = state.project?.object.spec?.policy?.allowHttpLoopbackWebhooks === true;
-  for (const { object, source } of state.webhooks) {
+  for (const { object, source } of state.channels) {
     const { spec } = object;
     const urlPath = ['spec', 'url'];
     const secrets = spec.secrets ?? {};
@@ -87,26 +111,53 @@ export function checkWebhooks(state: DesiredState, diagnostics: Diagnostic[]): v
           diagnosticFor(source, path, 'error', 'literal-secret', `header ${name} carries a credential, so its value must be a secret reference such as {env: ${name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}}, never a literal`),
         );
       }
-    }
-    const events = spec.events;
-    const current = new Map<string, number>();
-    events.forEach((event, i) => {
-      const path = ['spec', 'events', i];
-      const renamed = LEGACY_EVENT_NAMES[event];
-      if (renamed) {
-        diagnostics.push(diagnosticFor(source, path, 'warning', 'legacy-event', `${event} is the older name of ${renamed}; it is accepted and written as ${renamed}`));
+      if (typeof value === 'string' && !HEADER_VALUE.test(value)) {
+        diagnostics.push(
+          diagnosticFor(source, path, 'error', 'invalid-header-value', `header ${name} must be Latin-1 text without control characters; such a value can never be sent`),
+        );
       }
-      const name = renamed ?? event;
-      // Identical entries are refused by the schema; here only an old and a new spelling can meet.
-      const earlier = current.get(name);
-      if (earlier !== undefined) {
-        diagnostics.push(diagnosticFor(source, path, 'warning', 'duplicate-event', `${event} repeats ${events[earlier]} (item ${earlier})`));
-      } else {
-        current.set(name, i);
-      }
-    });
-    if (events.includes('*') && events.length > 1) {
-      diagnostics.push(diagnosticFor(source, ['spec', 'events'], 'warning', 'redundant-events', '"*" already subscribes to every event; the other entries add nothing', 'key'));
     }
+  }
+}
+
+/** Channels named once each, by name or id; event names current and not repeated. */
+function checkSubscriptions(state: DesiredState, diagnostics: Diagnostic[]): void {
+  const settings = state.settings;
+  const webhooks = settings?.object.spec.webhooks;
+  if (!settings || !webhooks) return;
+  const source = settings.source;
+  const seen = new Map<string, number>();
+  webhooks.forEach((subscription, index) => {
+    const base = ['spec', 'webhooks', index];
+    const key = typeof subscription.channel === 'string' ? `name:${nameKey(subscription.channel)}` : `id:${subscription.channel.id.toLowerCase()}`;
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      diagnostics.push(diagnosticFor(source, [...base, 'channel'], 'error', 'duplicate-channel', `this channel is already subscribed at spec.webhooks[${earlier}]; list each channel once`));
+    } else {
+      seen.set(key, index);
+    }
+    checkEvents(source, [...base, 'events'], subscription.events, diagnostics);
+  });
+}
+
+function checkEvents(source: SourceDocument, eventsPath: DocPath, events: readonly string[], diagnostics: Diagnostic[]): void {
+  const current = new Map<string, number>();
+  events.forEach((event, i) => {
+    const path = [...eventsPath, i];
+    const renamed = LEGACY_EVENT_NAMES[event];
+    if (renamed) {
+      diagnostics.push(diagnosticFor(source, path, 'warning', 'legacy-event', `${event} is the older name of ${renamed}; it is accepted and written as ${renamed}`));
+    }
+    const name = renamed ?? event;
+    // Identical entries are refused by the schema; here only an old and a new spelling can meet.
+    const earlier = current.get(name);
+    if (earlier !== undefined) {
+      diagnostics.push(diagnosticFor(source, path, 'warning', 'duplicate-event', `${event} repeats ${events[earlier]} (item ${earlier})`));
+    } else {
+      current.set(name, i);
+    }
+  });
+  if (events.includes('*') && events.length > 1) {
+    diagnostics.push(diagnosticFor(source, eventsPath, 'warning', 'redundant-events', '"*" already subscribes to every event; the other entries add nothing', 'key'));
   }
 }

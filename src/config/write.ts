@@ -16,7 +16,7 @@ export interface ConfigObject {
 const folderByKind: Record<Kind, string> = {
   ApprovalFlow: 'flows',
   GroupAssignment: 'groups',
-  WebhookSubscription: 'webhooks',
+  WebhookChannel: 'channels',
   AccessRequestSettings: '',
   Project: '',
 };

@@ -6,6 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { usageError } from '../errors.js';
 import { PlatformError } from './platform-error.js';
+import { resolveTarget } from './target.js';
 import { BackoffGate, defaultRateLimit, TokenBucket, type RateLimit } from './rate-limit.js';
 import { RequestCounter } from './request-counter.js';
 import {
@@ -19,7 +20,7 @@ import {
   type RetryPolicy,
 } from './retry.js';
 
-export const DEFAULT_API_URL = 'https://console.jumpcloud.com';
+export { DEFAULT_API_URL } from './target.js';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -84,17 +85,11 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
 }
 
 /** Reads target settings from flags and the environment; the key only ever comes from the environment. */
-export function clientOptionsFromEnv(env: NodeJS.ProcessEnv, target?: string): ClientOptions {
+export function clientOptionsFromEnv(env: NodeJS.ProcessEnv, target?: string, project?: { url?: string | undefined; orgId?: string | undefined }): ClientOptions {
   const apiKey = env['JUMPCLOUD_API_KEY'];
   if (!apiKey) throw usageError('JUMPCLOUD_API_KEY is not set: export the API key of the organisation to manage', 'JUMPCLOUD_API_KEY');
-  const baseUrl = target ?? env['JUMPCLOUD_API_URL'] ?? DEFAULT_API_URL;
-  try {
-    const url = new URL(baseUrl);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('protocol');
-  } catch {
-    throw usageError(`--target ${baseUrl} is not an http(s) URL`, target === undefined ? 'JUMPCLOUD_API_URL' : '--target');
-  }
-  return { baseUrl, apiKey, orgId: env['JUMPCLOUD_ORG_ID'] || undefined };
+  const { url } = resolveTarget(target, env, project?.url);
+  return { baseUrl: url, apiKey, orgId: env['JUMPCLOUD_ORG_ID'] || project?.orgId || undefined };
 }
 
 function expandRoute(route: string, params: Record<string, string> = {}): string {

@@ -1,10 +1,11 @@
 // Reads the platform's live state with list calls only (pages of 100 sorted by _id). Each list is
-// read independently: one that fails or comes back partial is marked unknown, never empty, and
-// the others are still used.
+// read independently: one that fails or comes back partial is unknown, never empty; an extension
+// endpoint the target does not have (404 or 405) is unsupported, and blocks nothing else.
 import type { JumpCloudClient } from './client.js';
 import { listAll } from './paginate.js';
 import { PlatformError } from './platform-error.js';
-import { routes } from './routes.js';
+import { isPublished, routes } from './routes.js';
+import { mapBounded } from './map-bounded.js';
 import type {
   WireApplication,
   WireChannel,
@@ -15,7 +16,7 @@ import type {
   WireUserGroup,
 } from './wire.js';
 
-export type Known<T> = { status: 'ok'; value: T } | { status: 'unknown'; reason: string };
+export type Known<T> = { status: 'ok'; value: T } | { status: 'unknown'; reason: string } | { status: 'unsupported'; reason: string };
 
 export interface LiveWire {
   target: string;
@@ -37,7 +38,12 @@ export interface LiveNeeds {
   desiredUserApprovers: boolean;
 }
 
-async function known<T>(read: () => Promise<T>): Promise<Known<T>> {
+/** Whether an answer to a sandbox extension says the target does not have it. */
+export function meansUnsupported(route: string, error: unknown): boolean {
+  return !isPublished(route) && error instanceof PlatformError && (error.status === 404 || error.status === 405);
+}
+
+async function known<T>(read: () => Promise<T>, route?: string): Promise<Known<T>> {
   try {
     return { status: 'ok', value: await read() };
   } catch (error) {
@@ -50,6 +56,9 @@ async function known<T>(read: () => Promise<T>): Promise<Known<T>> {
         message: `${error.message.replace(/^.*?: /, '')}; check JUMPCLOUD_API_KEY (and JUMPCLOUD_ORG_ID for a multi-org key)`,
       });
     }
+    if (route !== undefined && meansUnsupported(route, error)) {
+      return { status: 'unsupported', reason: `the target has no ${route} (it answered ${(error as PlatformError).status}); JumpCloud publishes no such API` };
+    }
     return { status: 'unknown', reason: error instanceof Error ? error.message : String(error) };
   }
 }
@@ -59,7 +68,7 @@ export async function readLive(client: JumpCloudClient, needs: LiveNeeds): Promi
     known(() => listAll<WireUserGroup>(client, routes.groups, { style: 'array' })),
     known(() => listAll<WireApplication>(client, routes.applications, { style: 'results' })),
     known(() => listAll<WireFlow>(client, routes.flows, { style: 'results' })),
-    known(() => listAll<WireChannel>(client, routes.channels, { style: 'results' })),
+    known(() => listAll<WireChannel>(client, routes.channels, { style: 'results' }), routes.channels),
     known(() => client.get<WireSettings>(routes.settings)),
   ]);
   const liveUserApprovers = flows.status === 'ok' && flows.value.some((f) => (f.approverResources ?? []).some((r) => r.resourceType === 'user'));
@@ -71,17 +80,18 @@ export async function readLive(client: JumpCloudClient, needs: LiveNeeds): Promi
   return { target: client.target, groups, users, applications, flows, channels, settings, associations };
 }
 
+const ASSOCIATION_READS_IN_FLIGHT = 4;
+
 /** Application ids associated with each group, one list call (or more, past 100) per group. */
 export async function readAssociations(client: JumpCloudClient, groups: readonly WireUserGroup[]): Promise<Map<string, Known<string[]>>> {
   const associations = new Map<string, Known<string[]>>();
-  await Promise.all(
-    groups.map(async (group) => {
-      const result = await known(() =>
-        listAll<WireGraphConnection>(client, routes.groupAssociations, { style: 'array', params: { group_id: group.id }, query: { targets: 'application' }, sortById: false }),
-      );
-      associations.set(group.id, result.status === 'ok' ? { status: 'ok', value: result.value.filter((c) => c.to.type === 'application').map((c) => c.to.id) } : result);
-    }),
-  );
+  // A few at a time: hundreds of groups read at once would stampede a rate-limited platform.
+  await mapBounded(groups, ASSOCIATION_READS_IN_FLIGHT, async (group) => {
+    const result = await known(() =>
+      listAll<WireGraphConnection>(client, routes.groupAssociations, { style: 'array', params: { group_id: group.id }, query: { targets: 'application' }, sortById: false }),
+    );
+    associations.set(group.id, result.status === 'ok' ? { status: 'ok', value: result.value.filter((c) => c.to.type === 'application').map((c) => c.to.id) } : result);
+  });
   return associations;
 }
 
@@ -89,7 +99,7 @@ export async function readAssociations(client: JumpCloudClient, groups: readonly
 const named = {
   GroupAssignment: { route: routes.groups, style: 'array' },
   ApprovalFlow: { route: routes.flows, style: 'results' },
-  WebhookSubscription: { route: routes.channels, style: 'results' },
+  WebhookChannel: { route: routes.channels, style: 'results' },
 } as const;
 
 /**

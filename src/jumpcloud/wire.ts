@@ -1,5 +1,5 @@
-// Wire types: the platform's JSON as the published API description (../shared/contracts) and the
-// sandbox's OpenAPI description define it. Only the fields accessctl reads or writes are typed.
+// Wire types: the platform's JSON as the published API description (contracts/jumpcloud) and the
+// sandbox's OpenAPI description define it. Protobuf JSON may omit zero values, so most are optional.
 
 export interface WireSystemUser {
   _id: string;
@@ -22,7 +22,19 @@ export interface WireUserGroup {
   name: string;
   description?: string;
   type?: 'user_group';
+  email?: string;
+  attributes?: Record<string, unknown>;
+  memberQuery?: Record<string, unknown>;
+  memberQueryExemptions?: Record<string, unknown>[];
+  memberSuggestionsNotify?: boolean;
+  membershipMethod?: string;
 }
+
+/** UserGroupPut: the whole group, as a PUT replaces it. */
+export type WireUserGroupPut = Pick<
+  WireUserGroup,
+  'name' | 'description' | 'email' | 'attributes' | 'memberQuery' | 'memberQueryExemptions' | 'memberSuggestionsNotify' | 'membershipMethod'
+>;
 
 export interface WireGraphObject {
   id: string;
@@ -43,24 +55,26 @@ export interface WireAssociationOp {
 export type WireTtlConfig = 'TTL_CONFIG_UNSPECIFIED' | 'TTL_CONFIG_MULTI_SELECT_DURATIONS' | 'TTL_CONFIG_FIXED_DURATION';
 
 export interface WireApproverResource {
-  resourceId: string;
+  resourceId?: string;
   resourceName?: string;
-  resourceOrder: number;
-  resourceType: string;
-  requireAll: boolean;
+  resourceOrder?: number;
+  resourceType?: string;
+  requireAll?: boolean;
 }
 
-/** ApprovalFlow_Create / ApprovalFlow_Set request body (CreateAccessWorkflowRequest). */
-export interface WireFlowWrite {
+export interface WireSlackConfig {
+  slackResourceId?: string;
+}
+
+/** ApprovalFlow_Set: the PUT body, which replaces the whole flow. It has no category and no resourceType. */
+export interface WireFlowSet {
   name: string;
   description: string;
   approvalType: string;
   approverRequirement: string;
   approverResources: WireApproverResource[];
-  category: string;
   nonAdminApproval: boolean;
   resourceId: string;
-  resourceType: string;
   status: string;
   timeBasedAccess: boolean;
   ttlConfig: WireTtlConfig;
@@ -69,6 +83,14 @@ export interface WireFlowWrite {
   visibleTo: string[];
   iconColor?: string;
   iconUrl?: string;
+  slackEnabled?: boolean;
+  slackConfig?: WireSlackConfig[];
+}
+
+/** ApprovalFlow_Create request body (CreateAccessWorkflowRequest). */
+export interface WireFlowCreate extends WireFlowSet {
+  category: string;
+  resourceType: string;
 }
 
 /** ApprovalFlow_Get / list item (AccessWorkflow). */
@@ -81,23 +103,38 @@ export interface WireFlow {
   approverResources?: WireApproverResource[];
   category?: string;
   nonAdminApproval?: boolean;
-  resources?: { resourceId: string; resourceName?: string; resourceType: string }[];
+  resources?: { resourceId?: string; resourceName?: string; resourceType?: string }[];
   status?: string;
   timeBasedAccess?: boolean;
   ttlConfig?: WireTtlConfig;
   fixedDuration?: string;
   multiSelectDuration?: string[];
-  visibleTo?: { id: string; name?: string }[];
+  visibleTo?: { id?: string; name?: string }[];
   iconColor?: string;
   iconUrl?: string;
+  slackEnabled?: boolean;
+  slackConfig?: WireSlackConfig[];
+  organizationId?: string;
 }
 
 export interface WireChannelEvent {
-  channelObjectId: string;
-  eventTypes: string[];
+  /** format: byte in the contract: base64, or hex on targets that write it so. */
+  channelObjectId?: string;
+  eventTypes?: string[];
+}
+
+/** UpdateAccessWorkflowSettingsRequest: the PUT body, which may replace the whole record. */
+export interface WireSettingsPut {
+  resourceRequest: boolean;
+  exposeApprovalProgress: boolean;
+  adminApprovalEmail: boolean;
+  userRequestEmail: boolean;
+  userApprovalEmail: boolean;
+  channelEvents: WireChannelEvent[];
 }
 
 export interface WireSettings {
+  id?: number;
   resourceRequest?: boolean;
   exposeApprovalProgress?: boolean;
   adminApprovalEmail?: boolean;

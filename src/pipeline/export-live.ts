@@ -1,6 +1,6 @@
-// `export`: the live state as a config repo. Flows, the groups they use, webhook channels and the
-// settings are read with the same list calls as plan and mapped back through the one mapping
-// module, so `plan` of an export against the same org is a no-op.
+// `export`: the live state as a config repo. Flows, the groups they use, notification channels
+// (where the target has a channel API) and the settings are read with the same list calls as plan
+// and mapped back through the same per-kind mappings, so `plan` of an export is a no-op.
 import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { nameKey } from '../config/names.js';
@@ -8,27 +8,26 @@ import { renderConfigFiles, type ConfigObject } from '../config/write.js';
 import { AccessctlError } from '../errors.js';
 import type { JumpCloudClient } from '../jumpcloud/client.js';
 import { readAssociations, readLive, type Known } from '../jumpcloud/live.js';
-import {
-  DirectoryIndex,
-  flowFromWire,
-  flowSpecForConfig,
-  groupFromWire,
-  groupSpecForConfig,
-  settingsFromWire,
-  settingsSpecForConfig,
-  webhookSpecForConfig,
-  type FlowModel,
-} from '../jumpcloud/mapping.js';
+import { channelSecretRefs } from '../config/channel-secrets.js';
 import { isLoopbackHost } from '../config/webhook-rules.js';
+import { channelSpecForConfig } from '../jumpcloud/channel-mapping.js';
+import { DirectoryIndex } from '../jumpcloud/directory-index.js';
+import { flowFromWire, flowSpecForConfig } from '../jumpcloud/flow-mapping.js';
+import { groupFromWire, groupSpecForConfig } from '../jumpcloud/group-mapping.js';
+import { ChannelNames, settingsFromWire, settingsSpecForConfig } from '../jumpcloud/settings-mapping.js';
+import type { FlowModel } from '../model/flow.js';
+import type { ManagedKind } from '../plan/plan.js';
 
 export interface ExportResult {
   files: string[];
-  /** Environment variables the exported webhooks refer to, which must be set before apply. */
+  /** Environment variables the exported channels refer to, which must be set before apply. */
   secrets: string[];
+  /** Live objects the config cannot express (values the mapping does not know): not written. */
+  skipped: { kind: ManagedKind; name: string; reasons: string[] }[];
 }
 
 function known<T>(list: Known<T>, what: string): T {
-  if (list.status === 'unknown') throw new AccessctlError('platform', `could not read the live ${what}: ${list.reason}`);
+  if (list.status !== 'ok') throw new AccessctlError('platform', `could not read the live ${what}: ${list.reason}`);
   return list.value;
 }
 
@@ -50,13 +49,21 @@ export async function exportLive(client: JumpCloudClient, outDir: string, option
   }
   const live = await readLive(client, { associationsOf: () => [], desiredUserApprovers: false });
   const index = new DirectoryIndex({ groups: known(live.groups, 'user groups'), users: known(live.users, 'users'), applications: known(live.applications, 'applications') });
-  const flows = known(live.flows, 'approval flows').map((wire) => flowFromWire(wire, index));
+  const skipped: ExportResult['skipped'] = [];
+  const flows: FlowModel[] = [];
+  for (const wire of known(live.flows, 'approval flows')) {
+    // The icon is exported as it is: the repo then manages it, and the round trip compares it.
+    const read = flowFromWire(wire, index, true);
+    if (read.ok) flows.push(read.model);
+    else skipped.push({ kind: 'ApprovalFlow', name: wire.name, reasons: read.reasons });
+  }
   // Groups are exported when a flow uses them: the rest of the directory is not access config.
   const wanted = groupsUsed(flows);
   const groups = known(live.groups, 'user groups').filter((g) => wanted.has(nameKey(g.name)));
   const associationsByGroup = await readAssociations(client, groups);
   const settings = known(live.settings, 'settings');
-  const eventsByChannel = new Map((settings.channelEvents ?? []).map((c) => [c.channelObjectId, c.eventTypes]));
+  const channels = live.channels.status === 'unsupported' ? [] : known(live.channels, 'notification channels');
+  const channelNames = new ChannelNames(live.channels.status === 'ok', channels, []);
 
   const objects: ConfigObject[] = [];
   const secrets: string[] = [];
@@ -67,9 +74,9 @@ export async function exportLive(client: JumpCloudClient, outDir: string, option
     const model = groupFromWire(group, ids, index, { description: '', applications: [] });
     objects.push({ kind: 'GroupAssignment', name: group.name, spec: groupSpecForConfig(model) });
   }
-  for (const channel of known(live.channels, 'webhook channels')) {
-    const spec = webhookSpecForConfig(channel, eventsByChannel.get(channel.id) ?? []);
-    const refs = [...Object.values(spec.secrets ?? {}), ...Object.values(spec.headers ?? {}), spec.signingSecret].flatMap((v) => (v && typeof v === 'object' ? [v.env] : []));
+  for (const channel of channels) {
+    const spec = channelSpecForConfig(channel);
+    const refs = channelSecretRefs(spec).map((ref) => ref.env);
     secrets.push(...refs);
     try {
       const url = new URL(channel.url.replace(/\{\{[^}]*\}\}/g, 'x'));
@@ -78,10 +85,12 @@ export async function exportLive(client: JumpCloudClient, outDir: string, option
       // An unparsable URL is exported as it is; validate will point at it.
     }
     const comment = refs.length > 0 ? `Secret values are not exported. Set ${refs.join(', ')} before apply.` : undefined;
-    objects.push({ kind: 'WebhookSubscription', name: channel.name, spec, ...(comment ? { comment } : {}) });
+    objects.push({ kind: 'WebhookChannel', name: channel.name, spec, ...(comment ? { comment } : {}) });
   }
   for (const model of flows) objects.push({ kind: 'ApprovalFlow', name: model.name, spec: flowSpecForConfig(model) });
-  objects.push({ kind: 'AccessRequestSettings', name: 'settings', spec: settingsSpecForConfig(settingsFromWire(settings)) });
+  const settingsRead = settingsFromWire(settings, channelNames, true);
+  if (settingsRead.ok) objects.push({ kind: 'AccessRequestSettings', name: 'settings', spec: settingsSpecForConfig(settingsRead.model, channelNames) });
+  else skipped.push({ kind: 'AccessRequestSettings', name: 'settings', reasons: settingsRead.reasons });
   const projectSpec: Record<string, unknown> = { target: { url: client.target } };
   if (loopbackHttp) projectSpec['policy'] = { allowHttpLoopbackWebhooks: true };
   objects.push({ kind: 'Project', name: 'exported', spec: projectSpec, comment: `Exported from ${client.target}. The API key comes from JUMPCLOUD_API_KEY.` });
@@ -94,5 +103,5 @@ export async function exportLive(client: JumpCloudClient, outDir: string, option
     await writeFile(temp, text);
     await rename(temp, target);
   }
-  return { files: [...files.keys()], secrets: [...new Set(secrets)].sort() };
+  return { files: [...files.keys()], secrets: [...new Set(secrets)].sort(), skipped };
 }

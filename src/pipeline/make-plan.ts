@@ -9,7 +9,7 @@ import { clientOptionsFromEnv, JumpCloudClient, type ClientOptions } from '../ju
 import { readLive } from '../jumpcloud/live.js';
 import { nameKey } from '../config/names.js';
 import { defaultDeletionPolicy, diff, type DeletionPolicy } from '../plan/diff.js';
-import { prepareDiffInput } from '../plan/inputs.js';
+import { prepareDiffInput } from '../jumpcloud/diff-input.js';
 import type { Plan } from '../plan/plan.js';
 
 export interface PlanRunOptions {
@@ -40,8 +40,7 @@ export function deletionPolicy(desired: DesiredState): DeletionPolicy {
 export function makeClient(desired: DesiredState, options: Pick<PlanRunOptions, 'target' | 'env' | 'clientOptions'>): JumpCloudClient {
   const env = options.env ?? process.env;
   const project = desired.project?.object.spec?.target;
-  const fromEnv = clientOptionsFromEnv(env, options.target ?? env['JUMPCLOUD_API_URL'] ?? project?.url);
-  return new JumpCloudClient({ ...fromEnv, orgId: fromEnv.orgId ?? project?.orgId, ...options.clientOptions });
+  return new JumpCloudClient({ ...clientOptionsFromEnv(env, options.target, project), ...options.clientOptions });
 }
 
 export function configErrors(config: LoadResult): Diagnostic[] {

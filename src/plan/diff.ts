@@ -1,19 +1,35 @@
 // diff(desired, live, policy) -> Plan: a pure function. It matches objects by name (or a previous
 // name, which makes a rename an update), compares their models field by field, applies the prune
 // and deletion guards, and orders the changes the way apply must run them.
+import type { WebhookChannelSpec } from '../config/kinds.generated.js';
 import { nameKey, matchingPattern } from '../config/names.js';
 import type { SourceLocation } from '../errors.js';
-import type { FlowModel, GroupModel, SettingsModel, WebhookModel } from '../jumpcloud/mapping.js';
+import type { ChannelModel } from '../model/channel.js';
+import type { FlowModel } from '../model/flow.js';
+import type { GroupModel } from '../model/group.js';
+import type { SettingsModel } from '../model/settings.js';
 import { fieldChanges } from './field-diff.js';
-import { PLAN_FORMAT_VERSION, type Blocked, type Change, type ManagedKind, type Plan, type PlanProblem, type References, type Unmanaged } from './plan.js';
+import {
+  PLAN_FORMAT_VERSION,
+  type Blocked,
+  type Change,
+  type ChangeOf,
+  type FieldChange,
+  type Guards,
+  type ManagedKind,
+  type Plan,
+  type PlanProblem,
+  type References,
+  type Unmanageable,
+  type Unmanaged,
+  type UnsupportedKind,
+} from './plan.js';
 
 export interface DesiredEntry<M> {
   name: string;
   previousNames: readonly string[];
   model: M;
   source: SourceLocation;
-  /** The spec as written, carried into the change when apply needs it (webhooks' secret references). */
-  config?: unknown;
 }
 
 export interface LiveEntry<M> {
@@ -23,10 +39,18 @@ export interface LiveEntry<M> {
   fingerprint: string;
 }
 
+/** A live object the mapping could not represent: it is matched by name, never changed. */
+export interface UnmanageableEntry {
+  id: string;
+  name: string;
+  reasons: string[];
+}
+
 export interface KindInput<M> {
   desired: DesiredEntry<M>[];
-  /** 'unknown' when the live list failed or came back partial. */
-  live: LiveEntry<M>[] | 'unknown';
+  /** 'unknown' when the live list failed or came back partial; 'unsupported' when the target has no such API. */
+  live: LiveEntry<M>[] | 'unknown' | 'unsupported';
+  unmanageable: UnmanageableEntry[];
 }
 
 export interface DiffInput {
@@ -36,84 +60,89 @@ export interface DiffInput {
     creatable: ReadonlySet<string>;
   };
   flows: KindInput<FlowModel>;
-  webhooks: KindInput<WebhookModel>;
-  settings: { desired: DesiredEntry<SettingsModel> | undefined; live: LiveEntry<SettingsModel> | 'unknown' };
+  channels: KindInput<ChannelModel> & {
+    /** The spec as written in git, by channel name: apply reads its secret references from the environment. */
+    configs: ReadonlyMap<string, WebhookChannelSpec>;
+  };
+  settings: {
+    desired: DesiredEntry<SettingsModel> | undefined;
+    live: LiveEntry<SettingsModel> | 'unknown' | UnmanageableEntry[];
+  };
+  /** Why each unsupported kind is unsupported. */
+  unsupported: UnsupportedKind[];
   /** Problems found while preparing the input (unknown references, missing secrets). */
   problems: PlanProblem[];
   warnings: PlanProblem[];
   references: References;
 }
 
-export interface DeletionPolicy {
-  prune: Partial<Record<ManagedKind, boolean>>;
-  maxDeletions: number;
-  maxDeletionPercent: number;
-  protected: readonly string[];
-}
+export type DeletionPolicy = Guards;
 
 export const defaultDeletionPolicy: DeletionPolicy = { prune: {}, maxDeletions: 5, maxDeletionPercent: 25, protected: [] };
 
-interface Model {
-  spec: unknown;
-}
-
-interface KindResult {
-  changes: Change[];
+interface KindResult<K extends ManagedKind, S> {
+  changes: ChangeOf<K, S>[];
   unmanaged: Unmanaged[];
+  unmanageable: Unmanageable[];
   noop: number;
 }
 
-function diffKind<M extends Model>(
-  kind: ManagedKind,
+function diffKind<K extends ManagedKind, M extends { spec: S }, S>(
+  kind: K,
   input: KindInput<M>,
-  policy: DeletionPolicy,
+  live: LiveEntry<M>[],
+  prune: boolean,
   problems: PlanProblem[],
-  extraFields: (desired: M, live: M) => Change['fields'] = () => [],
-): KindResult {
-  const result: KindResult = { changes: [], unmanaged: [], noop: 0 };
-  if (input.live === 'unknown') return result;
-  const liveByKey = new Map<string, LiveEntry<M>[]>();
-  for (const entry of input.live) {
-    const key = nameKey(entry.name);
-    liveByKey.set(key, [...(liveByKey.get(key) ?? []), entry]);
-  }
-  const claimed = new Set<LiveEntry<M>>();
+  warnings: PlanProblem[],
+  extraFields: (desired: M, live: M) => FieldChange[] = () => [],
+): KindResult<K, S> {
+  const result: KindResult<K, S> = { changes: [], unmanaged: [], unmanageable: [], noop: 0 };
+  type Candidate = { entry: LiveEntry<M> } | { unmanageable: UnmanageableEntry };
+  const liveByKey = new Map<string, Candidate[]>();
+  const add = (name: string, candidate: Candidate): void => {
+    const key = nameKey(name);
+    liveByKey.set(key, [...(liveByKey.get(key) ?? []), candidate]);
+  };
+  for (const entry of live) add(entry.name, { entry });
+  for (const unmanageable of input.unmanageable) add(unmanageable.name, { unmanageable });
+  const claimed = new Set<Candidate>();
   // A desired entry whose name matches several live objects is neither created nor matched, and
   // those live objects are neither deleted nor listed: the problem says what to do.
   const ambiguous = new Set<DesiredEntry<M>>();
-  const take = (name: string, desired: DesiredEntry<M>): LiveEntry<M> | undefined => {
+  const idOf = (c: Candidate): string => ('entry' in c ? c.entry.id : c.unmanageable.id);
+  const take = (name: string, desired: DesiredEntry<M>): Candidate | undefined => {
     const found = liveByKey.get(nameKey(name)) ?? [];
     if (found.length > 1) {
       ambiguous.add(desired);
-      for (const entry of found) claimed.add(entry);
+      for (const candidate of found) claimed.add(candidate);
       problems.push({
         code: 'ambiguous-live-name',
         kind,
         name: desired.name,
         source: desired.source,
-        message: `${found.length} live ${kind} objects are named "${name}" (ids ${found.map((f) => f.id).join(', ')}); rename or delete all but one on the platform`,
+        message: `${found.length} live ${kind} objects are named "${name}" (ids ${found.map(idOf).join(', ')}); rename or delete all but one on the platform`,
       });
       return undefined;
     }
-    const entry = found[0];
-    return entry && !claimed.has(entry) ? entry : undefined;
+    const candidate = found[0];
+    return candidate && !claimed.has(candidate) ? candidate : undefined;
   };
   // Current names first, so a previous name never steals an object another entry is named for.
-  const matches = new Map<DesiredEntry<M>, { live: LiveEntry<M>; renamedFrom?: string }>();
+  const matches = new Map<DesiredEntry<M>, Candidate>();
   for (const desired of input.desired) {
-    const live = take(desired.name, desired);
-    if (live) {
-      claimed.add(live);
-      matches.set(desired, { live });
+    const candidate = take(desired.name, desired);
+    if (candidate) {
+      claimed.add(candidate);
+      matches.set(desired, candidate);
     }
   }
   for (const desired of input.desired) {
     if (matches.has(desired) || ambiguous.has(desired)) continue;
     for (const previous of desired.previousNames) {
-      const live = take(previous, desired);
-      if (live) {
-        claimed.add(live);
-        matches.set(desired, { live, renamedFrom: live.name });
+      const candidate = take(previous, desired);
+      if (candidate) {
+        claimed.add(candidate);
+        matches.set(desired, candidate);
         break;
       }
     }
@@ -129,38 +158,55 @@ function diffKind<M extends Model>(
         fields: fieldChanges(undefined, desired.model.spec, ['spec']),
         after: desired.model.spec,
         source: desired.source,
-        ...(desired.config === undefined ? {} : { config: desired.config }),
       });
       continue;
     }
-    const fields = [...fieldChanges(match.live.model.spec, desired.model.spec, ['spec']), ...extraFields(desired.model, match.live.model)];
-    const renamed = match.live.name !== desired.name;
-    if (renamed) fields.unshift({ path: 'metadata.name', before: match.live.name, after: desired.name });
+    if ('unmanageable' in match) {
+      result.unmanageable.push({ kind, name: match.unmanageable.name, id: match.unmanageable.id, reasons: match.unmanageable.reasons, source: desired.source });
+      warnings.push({
+        code: 'unmanageable',
+        kind,
+        name: desired.name,
+        source: desired.source,
+        message: `the live ${kind} "${match.unmanageable.name}" holds ${match.unmanageable.reasons.join('; ')}, which accessctl does not know; it is left as it is`,
+      });
+      continue;
+    }
+    const liveEntry = match.entry;
+    const fields = [...fieldChanges(liveEntry.model.spec, desired.model.spec, ['spec']), ...extraFields(desired.model, liveEntry.model)];
+    const renamed = liveEntry.name !== desired.name;
+    if (renamed) fields.unshift({ path: 'metadata.name', before: liveEntry.name, after: desired.name });
     if (fields.length === 0) {
       result.noop++;
       continue;
     }
-    const change: Change = {
+    result.changes.push({
       kind,
       action: 'update',
       name: desired.name,
-      id: match.live.id,
+      id: liveEntry.id,
       fields,
-      before: match.live.model.spec,
+      before: liveEntry.model.spec,
       after: desired.model.spec,
       source: desired.source,
-      liveFingerprint: match.live.fingerprint,
-      ...(desired.config === undefined ? {} : { config: desired.config }),
-    };
-    if (renamed) change.renamedFrom = match.live.name;
-    result.changes.push(change);
+      liveFingerprint: liveEntry.fingerprint,
+      ...(renamed ? { renamedFrom: liveEntry.name } : {}),
+    });
   }
-  for (const live of input.live) {
-    if (claimed.has(live)) continue;
-    if (policy.prune[kind]) {
-      result.changes.push({ kind, action: 'delete', name: live.name, id: live.id, fields: fieldChanges(live.model.spec, undefined, ['spec']), before: live.model.spec, liveFingerprint: live.fingerprint });
+  for (const candidate of [...live.map((entry) => ({ entry })), ...input.unmanageable.map((unmanageable) => ({ unmanageable }))]) {
+    // Candidates are compared by identity above; find the stored one for this live object.
+    const stored = (liveByKey.get(nameKey('entry' in candidate ? candidate.entry.name : candidate.unmanageable.name)) ?? []).find((c) => idOf(c) === idOf(candidate));
+    if (stored && claimed.has(stored)) continue;
+    if ('unmanageable' in candidate) {
+      const { id, name, reasons } = candidate.unmanageable;
+      result.unmanageable.push({ kind, name, id, reasons });
+      continue;
+    }
+    const entry = candidate.entry;
+    if (prune) {
+      result.changes.push({ kind, action: 'delete', name: entry.name, id: entry.id, fields: fieldChanges(entry.model.spec, undefined, ['spec']), before: entry.model.spec, liveFingerprint: entry.fingerprint });
     } else {
-      result.unmanaged.push({ kind, name: live.name, id: live.id });
+      result.unmanaged.push({ kind, name: entry.name, id: entry.id });
     }
   }
   return result;
@@ -171,10 +217,10 @@ function guardDeletions(changes: readonly Change[], liveCounts: Map<ManagedKind,
   const deletions = changes.filter((c) => c.action === 'delete');
   const blocked = new Map<Change, Blocked>();
   // One entry per deletion; a deletion stopped by several guards lists every reason.
-  const block = (change: Change, reason: string): void => {
+  const block = (change: (typeof deletions)[number], reason: string): void => {
     const existing = blocked.get(change);
     if (existing) existing.reason = `${existing.reason}; ${reason}`;
-    else blocked.set(change, { kind: change.kind, name: change.name, ...(change.id ? { id: change.id } : {}), reason });
+    else blocked.set(change, { kind: change.kind, name: change.name, id: change.id, reason });
   };
   for (const change of deletions) {
     const pattern = matchingPattern(change.name, policy.protected);
@@ -196,62 +242,117 @@ function guardDeletions(changes: readonly Change[], liveCounts: Map<ManagedKind,
   return [...blocked.values()];
 }
 
-const createOrder: ManagedKind[] = ['GroupAssignment', 'WebhookSubscription', 'ApprovalFlow', 'AccessRequestSettings'];
-const deleteOrder: ManagedKind[] = ['ApprovalFlow', 'WebhookSubscription', 'GroupAssignment', 'AccessRequestSettings'];
+/** Guards checked on a plan as saved: apply runs them again, so an edited plan file cannot slip past. */
+export function checkGuards(plan: Plan, policy: DeletionPolicy = plan.guards): Blocked[] {
+  const liveCounts = new Map<ManagedKind, number>();
+  const desiredCounts = new Map<ManagedKind, number>();
+  for (const kind of ['ApprovalFlow', 'WebhookChannel', 'GroupAssignment'] as const) {
+    const changes = plan.changes.filter((c) => c.kind === kind);
+    const unchanged = plan.noop[kind] ?? 0;
+    const unmanaged = plan.unmanaged.filter((u) => u.kind === kind).length;
+    liveCounts.set(kind, unchanged + unmanaged + changes.filter((c) => c.action !== 'create').length);
+    desiredCounts.set(kind, unchanged + changes.filter((c) => c.action !== 'delete').length);
+  }
+  return guardDeletions(plan.changes, liveCounts, desiredCounts, policy);
+}
 
-/** DESIGN section 3: groups, channels, flows, settings; then deletions of flows, then of channels. */
+const createOrder: ManagedKind[] = ['GroupAssignment', 'WebhookChannel', 'ApprovalFlow', 'AccessRequestSettings'];
+const deleteOrder: ManagedKind[] = ['ApprovalFlow', 'WebhookChannel', 'GroupAssignment', 'AccessRequestSettings'];
+
+/** Groups, channels, flows, settings; then deletions of flows (see docs/architecture.md). */
 export function orderChanges(changes: readonly Change[]): Change[] {
-  const rank = (change: Change): number =>
-    change.action === 'delete' ? 100 + deleteOrder.indexOf(change.kind) : createOrder.indexOf(change.kind);
+  const rank = (change: Change): number => (change.action === 'delete' ? 100 + deleteOrder.indexOf(change.kind) : createOrder.indexOf(change.kind));
   return [...changes].sort((a, b) => rank(a) - rank(b) || (nameKey(a.name) < nameKey(b.name) ? -1 : nameKey(a.name) > nameKey(b.name) ? 1 : 0));
 }
 
 export function diff(input: DiffInput, policy: DeletionPolicy = defaultDeletionPolicy): Plan {
   const problems: PlanProblem[] = [...input.problems];
+  const warnings: PlanProblem[] = [...input.warnings];
   const unknown: ManagedKind[] = [];
-  const noop: Record<ManagedKind, number> = { GroupAssignment: 0, ApprovalFlow: 0, AccessRequestSettings: 0, WebhookSubscription: 0 };
+  const noop: Record<ManagedKind, number> = { GroupAssignment: 0, ApprovalFlow: 0, AccessRequestSettings: 0, WebhookChannel: 0 };
   const changes: Change[] = [];
   const unmanaged: Unmanaged[] = [];
+  const unmanageable: Unmanageable[] = [];
   const liveCounts = new Map<ManagedKind, number>();
   const desiredCounts = new Map<ManagedKind, number>();
+  const unsupported = [...input.unsupported];
 
-  // Groups are never pruned: deleting one would revoke every access granted through it.
-  const groupPolicy: DeletionPolicy = { ...policy, prune: { ...policy.prune, GroupAssignment: false } };
-  const kinds: [ManagedKind, KindInput<Model>, DeletionPolicy, ((d: Model, l: Model) => Change['fields'])?][] = [
-    ['GroupAssignment', input.groups, groupPolicy],
-    ['WebhookSubscription', input.webhooks as KindInput<Model>, policy, (d, l) => secretFields(d as WebhookModel, l as WebhookModel)],
-    ['ApprovalFlow', input.flows, policy],
-  ];
-  for (const [kind, kindInput, kindPolicy, extra] of kinds) {
+  /** The live side of a kind, or undefined after saying why there is none. */
+  const liveOf = <M>(kind: ManagedKind, kindInput: KindInput<M>): LiveEntry<M>[] | undefined => {
     if (kindInput.live === 'unknown') {
       unknown.push(kind);
-      continue;
+      return undefined;
+    }
+    if (kindInput.live === 'unsupported') {
+      const reason = unsupported.find((u) => u.kind === kind)?.reason ?? 'this target does not serve it';
+      for (const desired of kindInput.desired) {
+        problems.push({ code: 'unsupported-kind', kind, name: desired.name, source: desired.source, message: `${kind} is not supported by this target: ${reason}` });
+      }
+      return undefined;
     }
     liveCounts.set(kind, kindInput.live.length);
     desiredCounts.set(kind, kindInput.desired.length);
-    const result = diffKind(kind, kindInput, kindPolicy, problems, extra);
+    return kindInput.live;
+  };
+  const collect = <K extends ManagedKind, S>(kind: K, result: KindResult<K, S>, keep: (change: ChangeOf<K, S>) => boolean): void => {
     noop[kind] = result.noop;
-    for (const change of result.changes) {
-      if (kind === 'GroupAssignment' && change.action === 'create' && !input.groups.creatable.has(nameKey(change.name))) {
-        problems.push({
-          code: 'missing-group',
-          kind,
-          name: change.name,
-          ...(change.source ? { source: change.source } : {}),
-          message: `user group "${change.name}" does not exist on the platform; create it there or set spec.create: true`,
-        });
-      } else {
-        changes.push(change);
-      }
-    }
+    for (const change of result.changes) if (keep(change)) changes.push(change as Change);
+    unmanageable.push(...result.unmanageable);
+  };
+
+  const liveGroups = liveOf('GroupAssignment', input.groups);
+  if (liveGroups) {
+    // Groups are never pruned: deleting one would revoke every access granted through it.
+    const result = diffKind<'GroupAssignment', GroupModel, GroupModel['spec']>('GroupAssignment', input.groups, liveGroups, false, problems, warnings);
+    collect('GroupAssignment', result, (change) => {
+      if (change.action !== 'create' || input.groups.creatable.has(nameKey(change.name))) return true;
+      problems.push({
+        code: 'missing-group',
+        kind: 'GroupAssignment',
+        name: change.name,
+        source: change.source,
+        message: `user group "${change.name}" does not exist on the platform; create it there or set spec.create: true`,
+      });
+      return false;
+    });
     // Live groups outside the repo are the directory's business, not unmanaged config.
-    if (kind !== 'GroupAssignment') unmanaged.push(...result.unmanaged);
+  }
+
+  const liveChannels = liveOf('WebhookChannel', input.channels);
+  if (liveChannels) {
+    // Channels are never pruned: the repo cannot tell its own channels from those made in the console.
+    const result = diffKind<'WebhookChannel', ChannelModel, ChannelModel['spec']>('WebhookChannel', input.channels, liveChannels, false, problems, warnings, secretFields);
+    noop.WebhookChannel = result.noop;
+    unmanageable.push(...result.unmanageable);
+    unmanaged.push(...result.unmanaged);
+    for (const change of result.changes) {
+      if (change.action === 'delete') continue;
+      const config = input.channels.configs.get(change.name);
+      if (config === undefined) throw new Error(`no config for channel "${change.name}"`);
+      changes.push({ ...change, config });
+    }
+  }
+
+  const liveFlows = liveOf('ApprovalFlow', input.flows);
+  if (liveFlows) {
+    const result = diffKind<'ApprovalFlow', FlowModel, FlowModel['spec']>('ApprovalFlow', input.flows, liveFlows, policy.prune.ApprovalFlow === true, problems, warnings);
+    collect('ApprovalFlow', result, () => true);
+    unmanaged.push(...result.unmanaged);
   }
 
   const { desired: desiredSettings, live: liveSettings } = input.settings;
   if (desiredSettings) {
     if (liveSettings === 'unknown') {
       unknown.push('AccessRequestSettings');
+    } else if (Array.isArray(liveSettings)) {
+      for (const entry of liveSettings) unmanageable.push({ kind: 'AccessRequestSettings', name: entry.name, id: entry.id, reasons: entry.reasons, source: desiredSettings.source });
+      warnings.push({
+        code: 'unmanageable',
+        kind: 'AccessRequestSettings',
+        name: desiredSettings.name,
+        source: desiredSettings.source,
+        message: `the live settings hold ${liveSettings.flatMap((e) => e.reasons).join('; ')}, which accessctl does not know; they are left as they are`,
+      });
     } else {
       const fields = fieldChanges(liveSettings.model.spec, desiredSettings.model.spec, ['spec']);
       if (fields.length === 0) noop.AccessRequestSettings = 1;
@@ -272,20 +373,25 @@ export function diff(input: DiffInput, policy: DeletionPolicy = defaultDeletionP
   }
 
   const ordered = orderChanges(changes);
+  const byKindThenName = (a: { kind: string; name: string }, b: { kind: string; name: string }): number =>
+    a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : nameKey(a.name) < nameKey(b.name) ? -1 : nameKey(a.name) > nameKey(b.name) ? 1 : 0;
   return {
     formatVersion: PLAN_FORMAT_VERSION,
     target: input.target,
     changes: ordered,
-    unmanaged: unmanaged.sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : nameKey(a.name) < nameKey(b.name) ? -1 : 1)),
+    unmanaged: unmanaged.sort(byKindThenName),
+    unmanageable: unmanageable.sort(byKindThenName),
+    unsupported,
     blocked: guardDeletions(ordered, liveCounts, desiredCounts, policy),
     noop,
     unknown,
     problems,
-    warnings: [...input.warnings],
+    warnings,
     references: input.references,
+    guards: { prune: { ...policy.prune }, maxDeletions: policy.maxDeletions, maxDeletionPercent: policy.maxDeletionPercent, protected: [...policy.protected] },
   };
 }
 
-function secretFields(desired: WebhookModel, _live: WebhookModel): Change['fields'] {
+function secretFields(desired: ChannelModel, _live: ChannelModel): FieldChange[] {
   return desired.secrets === 'changed' ? [{ path: 'spec.secrets', sensitive: true, before: '(sensitive)', after: '(sensitive)' }] : [];
 }

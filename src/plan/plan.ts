@@ -1,11 +1,16 @@
 // The plan as a value: what would change on the platform, field by field, plus what is unmanaged,
 // what a guard blocked and what could not be known. Computed by diff(), rendered, saved and applied
 // by separate code. Its JSON form is described by schemas/plan.schema.json.
+import type { WebhookChannelSpec } from '../config/kinds.generated.js';
+import type { ChannelSpecModel } from '../model/channel.js';
+import type { FlowSpecModel } from '../model/flow.js';
+import type { GroupSpecModel } from '../model/group.js';
+import type { SettingsSpecModel } from '../model/settings.js';
 import type { SourceLocation } from '../errors.js';
 
-export const PLAN_FORMAT_VERSION = 1;
+export const PLAN_FORMAT_VERSION = 2;
 
-export type ManagedKind = 'GroupAssignment' | 'ApprovalFlow' | 'AccessRequestSettings' | 'WebhookSubscription';
+export type ManagedKind = 'GroupAssignment' | 'ApprovalFlow' | 'AccessRequestSettings' | 'WebhookChannel';
 
 export type ChangeAction = 'create' | 'update' | 'delete';
 
@@ -19,39 +24,90 @@ export interface FieldChange {
   sensitive?: boolean;
 }
 
-export interface Change {
-  kind: ManagedKind;
-  action: ChangeAction;
+interface ChangeBase {
   /** The name in git (for create/update) or on the platform (for delete). */
   name: string;
-  /** The live object's id, for update and delete. */
-  id?: string;
+  fields: FieldChange[];
+}
+
+export interface CreateChange<K extends ManagedKind, S> extends ChangeBase {
+  kind: K;
+  action: 'create';
+  /** The desired object (secrets as references). */
+  after: S;
+  /** Where the object is declared. */
+  source: SourceLocation;
+}
+
+export interface UpdateChange<K extends ManagedKind, S> extends ChangeBase {
+  kind: K;
+  action: 'update';
+  /** The live object's id. */
+  id: string;
+  /** The live object in config terms (secrets masked). */
+  before: S;
+  after: S;
+  source: SourceLocation;
+  /** A digest of the live object as planned; apply refuses to touch it if the digest changed. */
+  liveFingerprint: string;
   /** Set when an update renames the live object through metadata.previousNames. */
   renamedFrom?: string;
-  fields: FieldChange[];
-  /** The desired object (secrets as references), for create and update. */
-  after?: unknown;
-  /** The live object in config terms (secrets masked), for update and delete. */
-  before?: unknown;
-  /** Where the object is declared, for create and update. */
-  source?: SourceLocation;
-  /** A digest of the live object as planned; apply refuses to touch it if the digest changed. */
-  liveFingerprint?: string;
-  /** For webhooks: the spec as written in git, whose secret references apply reads from the environment. */
-  config?: unknown;
 }
+
+export interface DeleteChange<K extends ManagedKind, S> extends ChangeBase {
+  kind: K;
+  action: 'delete';
+  id: string;
+  before: S;
+  liveFingerprint: string;
+}
+
+export type ChangeOf<K extends ManagedKind, S> = CreateChange<K, S> | UpdateChange<K, S> | DeleteChange<K, S>;
+
+export type FlowChange = ChangeOf<'ApprovalFlow', FlowSpecModel>;
+/** Groups are never deleted: that would revoke every access granted through them. */
+export type GroupChange = CreateChange<'GroupAssignment', GroupSpecModel> | UpdateChange<'GroupAssignment', GroupSpecModel>;
+/** Channels carry their spec as written, whose secret references apply reads from the environment. Never deleted. */
+export type ChannelChange =
+  | (CreateChange<'WebhookChannel', ChannelSpecModel> & { config: WebhookChannelSpec })
+  | (UpdateChange<'WebhookChannel', ChannelSpecModel> & { config: WebhookChannelSpec });
+/** The settings record always exists: it is only ever updated. */
+export type SettingsChange = UpdateChange<'AccessRequestSettings', SettingsSpecModel>;
+
+export type Change = FlowChange | GroupChange | ChannelChange | SettingsChange;
 
 /** Live ids of the names the changes use, so a saved plan applies without resolving names again. */
 export interface References {
   groups: Record<string, string>;
   users: Record<string, string>;
   applications: Record<string, string>;
+  /** Notification channels, by the name (or id: label) the settings use -> the id as the platform writes it. */
+  channels: Record<string, string>;
+  /** How the platform writes channel ids, for channels created during apply. */
+  channelIdEncoding: 'hex' | 'base64';
 }
 
 export interface Unmanaged {
   kind: ManagedKind;
   name: string;
   id: string;
+}
+
+/** A live object holding a value the mapping does not know: shown, never changed. */
+export interface Unmanageable {
+  kind: ManagedKind;
+  name: string;
+  id: string;
+  /** Each unknown value and where it is, such as `status "archived"`. */
+  reasons: string[];
+  /** Where the repo declares the object, when it does. */
+  source?: SourceLocation;
+}
+
+/** A kind the target does not serve (a sandbox extension JumpCloud does not publish). */
+export interface UnsupportedKind {
+  kind: ManagedKind;
+  reason: string;
 }
 
 export interface Blocked {
@@ -78,6 +134,10 @@ export interface Plan {
   /** Ordered as apply must run them: groups, associations, channels, flows, settings, then deletions. */
   changes: Change[];
   unmanaged: Unmanaged[];
+  /** Live objects the mapping cannot represent faithfully: never changed, never deleted. */
+  unmanageable: Unmanageable[];
+  /** Kinds this target does not serve; they block nothing else. */
+  unsupported: UnsupportedKind[];
   /** When a guard blocks, the whole plan is blocked: nothing may be applied. */
   blocked: Blocked[];
   /** How many objects per kind already match. */
@@ -89,6 +149,15 @@ export interface Plan {
   /** Things worth knowing that do not stop the plan, such as secrets not compared. */
   warnings: PlanProblem[];
   references: References;
+  /** The deletion policy the plan was made under: apply checks a saved plan against it again. */
+  guards: Guards;
+}
+
+export interface Guards {
+  prune: Partial<Record<ManagedKind, boolean>>;
+  maxDeletions: number;
+  maxDeletionPercent: number;
+  protected: string[];
 }
 
 export function hasChanges(plan: Plan): boolean {

@@ -9,7 +9,7 @@ import { toYaml, yamlDiffLines } from './yaml-diff.js';
 
 export const MARKDOWN_BUDGET = 60_000;
 
-const kinds: ManagedKind[] = ['GroupAssignment', 'WebhookSubscription', 'ApprovalFlow', 'AccessRequestSettings'];
+const kinds: ManagedKind[] = ['GroupAssignment', 'WebhookChannel', 'ApprovalFlow', 'AccessRequestSettings'];
 const verb = { delete: '🗑️ delete', update: '✏️ update', create: '➕ create' } as const;
 const actionOrder = ['delete', 'update', 'create'];
 
@@ -30,8 +30,8 @@ function where(source: SourceLocation | undefined): string {
 }
 
 function details(change: Change): string {
-  const renamed = change.renamedFrom ? ` (renamed from “${escapeHtml(change.renamedFrom)}”)` : '';
-  const location = change.source ? ` — ${where(change.source)}` : '';
+  const renamed = change.action === 'update' && change.renamedFrom ? ` (renamed from “${escapeHtml(change.renamedFrom)}”)` : '';
+  const location = change.action !== 'delete' ? ` — ${where(change.source)}` : '';
   let body: string;
   if (change.action === 'update') {
     const sensitive = change.fields.filter((f) => f.sensitive).map((f) => `~ ${f.path}: (sensitive value changed)`);
@@ -65,6 +65,10 @@ function table(plan: Plan): string {
       rows.push(`| ${kind} | ? | ? | ? | ? | ? |`);
       continue;
     }
+    if (plan.unsupported.some((u) => u.kind === kind)) {
+      rows.push(`| ${kind} | – | – | – | – | – |`);
+      continue;
+    }
     const count = (action: Change['action']): number => plan.changes.filter((c) => c.kind === kind && c.action === action).length;
     const unmanaged = plan.unmanaged.filter((u) => u.kind === kind).length;
     rows.push(`| ${kind} | ${count('create')} | ${count('update')} | ${count('delete')} | ${plan.noop[kind]} | ${unmanaged} |`);
@@ -88,6 +92,13 @@ export function renderMarkdown(plan: Plan, budget: number = MARKDOWN_BUDGET): st
     text += `> [!WARNING]\n> This plan **deletes ${counts.delete} object${counts.delete === 1 ? '' : 's'}** from the platform.\n\n`;
   }
   if (plan.unknown.length > 0) text += `> [!NOTE]\n> Not planned, because their live lists could not be read: ${plan.unknown.join(', ')}\n\n`;
+  if (plan.unsupported.length > 0) {
+    text += `> [!NOTE]\n> Not supported by this target: ${plan.unsupported.map((u) => `${u.kind} (${inline(u.reason)})`).join(', ')}\n\n`;
+  }
+  if (plan.unmanageable.length > 0) {
+    const lines = plan.unmanageable.map((u) => `> - ${u.kind} **${inline(u.name)}** (\`${inline(u.id)}\`): ${inline(u.reasons.join('; '))}`);
+    text += `> [!WARNING]\n> Live values accessctl does not know; these objects are never changed:\n${bounded(lines, listBudget, 'unmanageable objects')}\n`;
+  }
   text += table(plan);
 
   let tail = '';

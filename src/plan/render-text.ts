@@ -29,8 +29,8 @@ function describeProblem(problem: PlanProblem): string {
 
 function renderChange(change: Change, c: Colors): string[] {
   const paint = change.action === 'create' ? c.green : change.action === 'delete' ? c.red : c.yellow;
-  const where = change.source ? c.dim(`  (${formatLocation(change.source)})`) : '';
-  const renamed = change.renamedFrom ? ` ${c.dim(`renamed from "${printable(change.renamedFrom)}"`)}` : '';
+  const where = change.action !== 'delete' ? c.dim(`  (${formatLocation(change.source)})`) : '';
+  const renamed = change.action === 'update' && change.renamedFrom ? ` ${c.dim(`renamed from "${printable(change.renamedFrom)}"`)}` : '';
   const lines = [`  ${paint(symbol[change.action])} ${change.kind} ${c.bold(`"${printable(change.name)}"`)}${renamed}${where}`];
   if (change.action === 'create') {
     lines.push(...indent(toYaml(change.after), `      ${c.green('+')} `));
@@ -72,6 +72,19 @@ export function renderText(plan: Plan, color: boolean = pc.isColorSupported): st
   }
   if (plan.unknown.length > 0) {
     out.push(c.yellow(`Unknown (the live list failed; not planned): ${plan.unknown.join(', ')}`), '');
+  }
+  if (plan.unsupported.length > 0) {
+    out.push(c.yellow('Not supported by this target (not planned; nothing else is blocked):'));
+    for (const item of plan.unsupported) out.push(c.yellow(`  ${item.kind}: ${printable(item.reason)}`));
+    out.push('');
+  }
+  if (plan.unmanageable.length > 0) {
+    out.push(c.yellow('Unmanageable (live values accessctl does not know; never changed):'));
+    for (const item of plan.unmanageable) {
+      const where = item.source ? c.dim(`  (${formatLocation(item.source)})`) : '';
+      out.push(c.yellow(`  ! ${item.kind} "${printable(item.name)}" (id ${printable(item.id)}): ${printable(item.reasons.join('; '))}`) + where);
+    }
+    out.push('');
   }
   if (plan.unmanaged.length > 0) {
     out.push(c.dim('Unmanaged (live, not in git; prune is off for their kind):'));

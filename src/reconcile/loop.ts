@@ -7,13 +7,14 @@ import { join, relative, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { applyPlan, type ChangeResult } from '../apply/apply.js';
 import { configRootIn } from '../config/discover.js';
-import type { DriftPolicy, WebhookSubscription } from '../config/kinds.generated.js';
+import { channelSecretRefs } from '../config/channel-secrets.js';
+import type { DriftPolicy, WebhookChannel } from '../config/kinds.generated.js';
 import { changeApplied, changeFailed, driftDetected, runCompleted, type AccessctlEvent, type GitAttribution, type RunContext, type RunResult } from '../events/cloudevent.js';
 import type { EventFanout } from '../events/fanout.js';
 import { secretRedactor } from '../events/redaction.js';
 import type { JumpCloudClient } from '../jumpcloud/client.js';
 import { makePlan } from '../pipeline/make-plan.js';
-import { fingerprintOf } from '../plan/fingerprint.js';
+import { fingerprintOf } from '../jumpcloud/fingerprint.js';
 import { isApplicable, type Change, type ManagedKind, type Plan } from '../plan/plan.js';
 import { summaryLine } from '../plan/render-text.js';
 import type { GitSource } from './git-source.js';
@@ -69,14 +70,10 @@ async function writeLastApplied(stateDir: string, value: LastApplied): Promise<v
 
 const SECRET_VARIABLES = ['JUMPCLOUD_API_KEY', 'ACCESSCTL_GIT_TOKEN', 'ACCESSCTL_EVENTS_WEBHOOK_SECRET'];
 
-/** The values no event may carry: the keys accessctl runs with and every webhook secret. */
-function secretsOf(env: NodeJS.ProcessEnv, webhooks: readonly WebhookSubscription['spec'][]): string[] {
+/** The values no event may carry: the keys accessctl runs with and every channel secret. */
+function secretsOf(env: NodeJS.ProcessEnv, channels: readonly WebhookChannel['spec'][]): string[] {
   const names = new Set(SECRET_VARIABLES);
-  for (const spec of webhooks) {
-    for (const ref of [...Object.values(spec.secrets ?? {}), ...Object.values(spec.headers ?? {}), spec.signingSecret]) {
-      if (ref && typeof ref === 'object') names.add(ref.env);
-    }
-  }
+  for (const spec of channels) for (const ref of channelSecretRefs(spec)) names.add(ref.env);
   return [...names].flatMap((name) => (env[name] ? [env[name]] : []));
 }
 
@@ -146,12 +143,13 @@ export async function reconcileOnce(options: ReconcileOptions): Promise<RunOutco
     return finish({ result: 'failed', applied: 0, failed: 0, drifted: 0, message });
   }
   const { plan, client, config } = run;
-  // Now the config is known, so are the variables its webhooks read secrets from.
-  ctx.redact = secretRedactor(secretsOf(options.env, config.desired.webhooks.map((w) => w.object.spec)));
+  // Now the config is known, so are the variables its channels read secrets from.
+  ctx.redact = secretRedactor(secretsOf(options.env, config.desired.channels.map((c) => c.object.spec)));
   try {
     options.onPlan?.(plan);
     // Who last changed each planned object's file: one git log for the whole run, not one per change.
-    const source = (change: Change): string | undefined => change.source?.file;
+    const source = (change: Change): string | undefined => (change.action === 'delete' ? undefined : change.source.file);
+    const idOf = (change: Change): string | undefined => (change.action === 'create' ? undefined : change.id);
     const attributions = new Map<string, GitAttribution>();
     if (checkout) {
       const files = [...new Set(plan.changes.flatMap((c) => source(c) ?? []))];
@@ -177,7 +175,7 @@ export async function reconcileOnce(options: ReconcileOptions): Promise<RunOutco
           drifted.map(async (change) => {
             const file = source(change);
             const attribution = file ? await attribute(file) : undefined;
-            return driftDetected(ctx, { kind: change.kind, name: change.name, ...(change.id ? { id: change.id } : {}), fields: change.fields, policy: driftPolicy(policies, change.kind), action: change.action, ...(attribution ? { attribution } : {}) }, new Date());
+            return driftDetected(ctx, { kind: change.kind, name: change.name, ...(idOf(change) ? { id: idOf(change) } : {}), fields: change.fields, policy: driftPolicy(policies, change.kind), action: change.action, ...(attribution ? { attribution } : {}) }, new Date());
           }),
         ),
       );
@@ -197,7 +195,7 @@ export async function reconcileOnce(options: ReconcileOptions): Promise<RunOutco
     const eventFor = async (r: ChangeResult): Promise<AccessctlEvent> => {
       const file = source(r.change);
       const attribution = file ? await attribute(file) : undefined;
-      const id = r.id ?? r.change.id;
+      const id = r.id ?? idOf(r.change);
       const object = { kind: r.change.kind, name: r.change.name, action: r.change.action, fields: r.change.fields, ...(id ? { id } : {}), ...(attribution ? { attribution } : {}) };
       return r.status === 'applied' ? changeApplied(ctx, object, new Date()) : changeFailed(ctx, { ...object, error: r.error ?? { code: r.status, message: r.status } }, new Date());
     };
@@ -210,7 +208,7 @@ export async function reconcileOnce(options: ReconcileOptions): Promise<RunOutco
         const sourceFile = source(change);
         entries.set(
           change,
-          await journal.record({ runId, configCommit: commit, kind: change.kind, name: change.name, action: change.action, fields: change.fields, ...(change.id ? { id: change.id } : {}), ...(sourceFile ? { sourceFile } : {}) }),
+          await journal.record({ runId, configCommit: commit, kind: change.kind, name: change.name, action: change.action, fields: change.fields, ...(idOf(change) ? { id: idOf(change) } : {}), ...(sourceFile ? { sourceFile } : {}) }),
         );
       },
       onResult: (outcome) => {

@@ -23,7 +23,7 @@ export function groupFingerprint(group: unknown, applicationIds: readonly string
   return fingerprintOf({ group, applicationIds: applicationIds ? [...applicationIds].sort() : null });
 }
 
-/** The fingerprint of a live webhook channel together with its event subscriptions. */
-export function channelFingerprint(channel: unknown, eventTypes: readonly string[]): string {
-  return fingerprintOf({ channel, events: [...eventTypes].sort() });
+/** The fingerprint of a live notification channel (its subscriptions belong to the settings). */
+export function channelFingerprint(channel: unknown): string {
+  return fingerprintOf({ channel });
 }

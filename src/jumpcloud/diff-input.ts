@@ -1,0 +1,189 @@
+// Puts both sides into the model the diff compares: desired objects through the per-kind mappings
+// (names resolved against the live directory, secrets read through a SecretSource), live wire
+// objects through the same mappings. Pure: the live state and the secrets come in as values.
+import type { DesiredState } from '../config/desired.js';
+import type { WebhookChannelSpec } from '../config/kinds.generated.js';
+import { nameKey } from '../config/names.js';
+import { locate, type SourceDocument } from '../config/source.js';
+import type { ChannelModel } from '../model/channel.js';
+import type { FlowModel } from '../model/flow.js';
+import type { GroupModel } from '../model/group.js';
+import type { DesiredEntry, DiffInput, KindInput, LiveEntry, UnmanageableEntry } from '../plan/diff.js';
+import type { ManagedKind, PlanProblem, UnsupportedKind } from '../plan/plan.js';
+import { channelFromDesired, channelFromWire, type SecretSource } from './channel-mapping.js';
+import { DirectoryIndex, NameResolver } from './directory-index.js';
+import { channelFingerprint, fingerprintOf, groupFingerprint } from './fingerprint.js';
+import { flowFromDesired, flowFromWire } from './flow-mapping.js';
+import { groupFromDesired, groupFromWire } from './group-mapping.js';
+import type { LiveWire } from './live.js';
+import type { IdEncoding } from './protobuf-json.js';
+import { ChannelNames, channelIdForWrite, settingsFromDesired, settingsFromWire } from './settings-mapping.js';
+import type { WireChannel } from './wire.js';
+
+/** The settings record has no id of its own; this names it in plans. */
+export const SETTINGS_ID = 'settings';
+
+function entry<M>(name: string, previousNames: readonly string[] | undefined, model: M, source: SourceDocument): DesiredEntry<M> {
+  return { name, previousNames: previousNames ?? [], model, source: locate(source, ['metadata', 'name']) };
+}
+
+function unknownReferences(kind: ManagedKind, name: string, source: SourceDocument, names: NameResolver, from: number, problems: PlanProblem[]): void {
+  // Against a directory that could not be read every name is unknown; that is said once, elsewhere.
+  if (!names.directoryKnown) return;
+  for (const ref of names.unknown.slice(from)) {
+    problems.push({ code: `unknown-${ref.what}`, kind, name, source: locate(source, ref.path), message: `${ref.what} "${ref.name}" does not exist on the platform` });
+  }
+}
+
+/** Name keys (current and previous) of the desired objects for which `test` holds. */
+function namesWhere<T extends { name: string; object: { metadata: { previousNames?: string[] } } }>(declared: readonly T[], test: (item: T) => boolean): Set<string> {
+  const keys = new Set<string>();
+  for (const item of declared) if (test(item)) for (const name of [item.name, ...(item.object.metadata.previousNames ?? [])]) keys.add(nameKey(name));
+  return keys;
+}
+
+export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets: SecretSource): DiffInput {
+  const problems: PlanProblem[] = [];
+  const warnings: PlanProblem[] = [];
+  const unsupported: UnsupportedKind[] = [];
+  const directoryKnown = live.groups.status === 'ok' && live.users.status === 'ok' && live.applications.status === 'ok';
+  for (const [what, list] of [
+    ['user groups', live.groups],
+    ['users', live.users],
+    ['applications', live.applications],
+    ['approval flows', live.flows],
+    ['notification channels', live.channels],
+    ['settings', live.settings],
+  ] as const) {
+    if (list.status === 'unknown') problems.push({ code: 'live-unknown', message: `could not read the live ${what}: ${list.reason}` });
+  }
+  if (live.channels.status === 'unsupported') unsupported.push({ kind: 'WebhookChannel', reason: live.channels.reason });
+  const index = new DirectoryIndex({
+    groups: live.groups.status === 'ok' ? live.groups.value : [],
+    users: live.users.status === 'ok' ? live.users.value : [],
+    applications: live.applications.status === 'ok' ? live.applications.value : [],
+  });
+  const groupsToCreate = new Map<string, string>();
+  const creatable = new Set<string>();
+  for (const group of desired.groups) {
+    if (group.object.spec.create) {
+      creatable.add(nameKey(group.name));
+      if (!index.group(group.name)) groupsToCreate.set(nameKey(group.name), group.name);
+    }
+  }
+  const names = new NameResolver(index, groupsToCreate, directoryKnown);
+
+  // ---- groups
+  const desiredGroups = desired.groups.map((declared) => {
+    const before = names.unknown.length;
+    const model = groupFromDesired(declared, names);
+    unknownReferences('GroupAssignment', declared.name, declared.source, names, before, problems);
+    return entry(declared.name, declared.object.metadata.previousNames, model, declared.source);
+  });
+  let liveGroups: KindInput<GroupModel>['live'] = 'unknown';
+  if (directoryKnown && live.groups.status === 'ok') {
+    const managed = new Map<string, GroupModel['spec']>();
+    for (const d of desiredGroups) for (const name of [d.name, ...d.previousNames]) managed.set(nameKey(name), d.model.spec);
+    const groups: LiveEntry<GroupModel>[] = [];
+    let associationsKnown = true;
+    for (const group of live.groups.value) {
+      const spec = managed.get(nameKey(group.name));
+      // Only groups the repo declares are compared; the rest of the directory is not config.
+      if (!spec) continue;
+      const associations = live.associations.get(group.id);
+      if (spec.applications !== undefined && associations?.status !== 'ok') associationsKnown = false;
+      const applicationIds = associations?.status === 'ok' ? associations.value : undefined;
+      groups.push({ id: group.id, name: group.name, model: groupFromWire(group, applicationIds, index, spec), fingerprint: groupFingerprint(group, applicationIds) });
+    }
+    if (associationsKnown) liveGroups = groups;
+    else problems.push({ code: 'live-unknown', kind: 'GroupAssignment', message: 'could not read the application associations of every managed group' });
+  }
+
+  // ---- flows
+  const desiredFlows: DesiredEntry<FlowModel>[] = desired.flows.map((declared) => {
+    const before = names.unknown.length;
+    const model = flowFromDesired(declared, names);
+    unknownReferences('ApprovalFlow', declared.name, declared.source, names, before, problems);
+    return entry(declared.name, declared.object.metadata.previousNames, model, declared.source);
+  });
+  const flowsWithDisplay = namesWhere(desired.flows, (f) => f.object.spec.display !== undefined);
+  const unmanageableFlows: UnmanageableEntry[] = [];
+  let liveFlows: KindInput<FlowModel>['live'] = 'unknown';
+  if (directoryKnown && live.flows.status === 'ok') {
+    const flows: LiveEntry<FlowModel>[] = [];
+    for (const wire of live.flows.value) {
+      const read = flowFromWire(wire, index, flowsWithDisplay.has(nameKey(wire.name)));
+      if (read.ok) flows.push({ id: wire.id, name: wire.name, model: read.model, fingerprint: fingerprintOf(wire) });
+      else unmanageableFlows.push({ id: wire.id, name: wire.name, reasons: read.reasons });
+    }
+    liveFlows = flows;
+  }
+
+  // ---- channels (a sandbox extension)
+  const liveChannelsByKey = new Map<string, WireChannel>();
+  if (live.channels.status === 'ok') for (const channel of live.channels.value) liveChannelsByKey.set(nameKey(channel.name), channel);
+  const configs = new Map<string, WebhookChannelSpec>();
+  const desiredChannels: DesiredEntry<ChannelModel>[] = desired.channels.map((declared) => {
+    const match = [declared.name, ...(declared.object.metadata.previousNames ?? [])].map((n) => liveChannelsByKey.get(nameKey(n))).find(Boolean);
+    const prepared = channelFromDesired(declared, secrets, match);
+    for (const missing of prepared.missing) {
+      // A plan is a preview (pull requests often run without secrets); apply needs the values.
+      warnings.push({
+        code: 'missing-secret',
+        kind: 'WebhookChannel',
+        name: declared.name,
+        source: locate(declared.source, missing.path),
+        message: `environment variable ${missing.env} is not set; ${match ? "the channel's secrets were not compared" : 'apply needs it to create the channel'}`,
+      });
+    }
+    configs.set(declared.name, declared.object.spec);
+    return entry(declared.name, declared.object.metadata.previousNames, prepared.model, declared.source);
+  });
+  const channelList = live.channels.status === 'ok' ? live.channels.value : [];
+  const liveChannels: KindInput<ChannelModel>['live'] =
+    live.channels.status === 'ok'
+      ? channelList.map((channel) => ({ id: channel.id, name: channel.name, model: channelFromWire(channel), fingerprint: channelFingerprint(channel) }))
+      : live.channels.status;
+
+  // ---- settings, with their channel subscriptions
+  const channelNames = new ChannelNames(
+    live.channels.status === 'ok',
+    channelList,
+    desired.channels.map((c) => c.name),
+  );
+  const declaredSettings = desired.settings;
+  const channels: Record<string, string> = {};
+  let settingsLive: DiffInput['settings']['live'] = 'unknown';
+  let encoding: IdEncoding | undefined;
+  if (live.settings.status === 'ok') {
+    const read = settingsFromWire(live.settings.value, channelNames, declaredSettings?.object.spec.webhooks !== undefined);
+    if (read.ok) {
+      settingsLive = { id: SETTINGS_ID, name: declaredSettings?.name ?? 'settings', model: read.model, fingerprint: fingerprintOf(live.settings.value) };
+      for (const [label, raw] of read.rawIds) channels[label] = raw;
+      encoding = read.encoding;
+    } else {
+      settingsLive = [{ id: SETTINGS_ID, name: declaredSettings?.name ?? 'settings', reasons: read.reasons }];
+    }
+  }
+  let desiredSettings: DesiredEntry<ReturnType<typeof settingsFromDesired>['model']> | undefined;
+  if (declaredSettings) {
+    const prepared = settingsFromDesired(declaredSettings, channelNames);
+    for (const problem of prepared.problems) {
+      problems.push({ code: problem.code, kind: 'AccessRequestSettings', name: declaredSettings.name, source: locate(declaredSettings.source, problem.path), message: problem.message });
+    }
+    for (const [label, hex] of prepared.ids) channels[label] ??= channelIdForWrite(hex, encoding);
+    desiredSettings = entry(declaredSettings.name, [], prepared.model, declaredSettings.source);
+  }
+
+  return {
+    target: live.target,
+    groups: { desired: desiredGroups, live: liveGroups, unmanageable: [], creatable },
+    flows: { desired: desiredFlows, live: liveFlows, unmanageable: unmanageableFlows },
+    channels: { desired: desiredChannels, live: liveChannels, unmanageable: [], configs },
+    settings: { desired: desiredSettings, live: settingsLive },
+    unsupported,
+    problems,
+    warnings,
+    references: { ...names.ids, channels, channelIdEncoding: encoding ?? 'base64' },
+  };
+}

@@ -1,0 +1,127 @@
+// Names <-> ids over the live directory: user groups, users (by email or username) and applications
+// (by label), compared after NFC and case-folding. Unknown names are collected, never thrown.
+import { nameKey } from '../config/names.js';
+import type { WireApplication, WireSystemUser, WireUserGroup } from './wire.js';
+
+
+export interface Directory {
+  groups: readonly WireUserGroup[];
+  users: readonly WireSystemUser[];
+  applications: readonly WireApplication[];
+}
+
+export interface ResolvedName {
+  id: string;
+  name: string;
+}
+
+/** Name <-> id lookups over the live directory, by NFC + case-folded name. */
+export class DirectoryIndex {
+  private readonly groupsByKey = new Map<string, ResolvedName>();
+  private readonly groupsById = new Map<string, ResolvedName>();
+  private readonly usersByKey = new Map<string, ResolvedName>();
+  private readonly usersById = new Map<string, ResolvedName>();
+  private readonly appsByKey = new Map<string, ResolvedName>();
+  private readonly appsById = new Map<string, ResolvedName>();
+
+  constructor(directory: Directory) {
+    for (const group of directory.groups) {
+      const entry = { id: group.id, name: group.name };
+      this.groupsByKey.set(nameKey(group.name), entry);
+      this.groupsById.set(group.id, entry);
+    }
+    for (const user of directory.users) {
+      // A user is named by email where there is one: it is what the config most often says.
+      const entry = { id: user._id, name: user.email ?? user.username ?? user._id };
+      for (const handle of [user.email, user.username]) if (handle) this.usersByKey.set(handle.toLowerCase(), entry);
+      this.usersById.set(user._id, entry);
+    }
+    for (const app of directory.applications) {
+      const entry = { id: app._id, name: app.displayLabel ?? app.name ?? app._id };
+      for (const label of [app.displayLabel, app.name]) if (label && !this.appsByKey.has(nameKey(label))) this.appsByKey.set(nameKey(label), entry);
+      this.appsById.set(app._id, entry);
+    }
+  }
+
+  group(name: string): ResolvedName | undefined {
+    return this.groupsByKey.get(nameKey(name));
+  }
+  groupById(id: string): ResolvedName | undefined {
+    return this.groupsById.get(id);
+  }
+  user(handle: string): ResolvedName | undefined {
+    return this.usersByKey.get(handle.toLowerCase());
+  }
+  userById(id: string): ResolvedName | undefined {
+    return this.usersById.get(id);
+  }
+  application(name: string): ResolvedName | undefined {
+    return this.appsByKey.get(nameKey(name));
+  }
+  applicationById(id: string): ResolvedName | undefined {
+    return this.appsById.get(id);
+  }
+}
+
+/** Where a name in the config was written, so an unknown reference can say so. */
+export type ReferencePath = readonly (string | number)[];
+
+export interface UnknownReference {
+  what: 'group' | 'user' | 'application';
+  name: string;
+  path: ReferencePath;
+}
+
+/**
+ * Resolves the names desired objects use: live groups (or groups the repo will create), users by
+ * email or username, applications by label. Unknown names are collected, not thrown.
+ */
+export class NameResolver {
+  readonly unknown: UnknownReference[] = [];
+  /** The live id of every name resolved so far, by the name the model uses. */
+  readonly ids: { groups: Record<string, string>; users: Record<string, string>; applications: Record<string, string> } = {
+    groups: {},
+    users: {},
+    applications: {},
+  };
+
+  constructor(
+    private readonly index: DirectoryIndex,
+    /** Groups the repo declares with create: true, by name key -> name as written. */
+    private readonly groupsToCreate: ReadonlyMap<string, string>,
+    /** False when the directory lists could not be read: then every name looks unknown. */
+    readonly directoryKnown: boolean = true,
+  ) {}
+
+  group(name: string, path: ReferencePath): string {
+    const live = this.index.group(name);
+    if (live) {
+      this.ids.groups[live.name] = live.id;
+      return live.name;
+    }
+    const planned = this.groupsToCreate.get(nameKey(name));
+    if (planned !== undefined) return planned;
+    this.unknown.push({ what: 'group', name, path });
+    return name;
+  }
+
+  user(handle: string, path: ReferencePath): string {
+    const live = this.index.user(handle);
+    if (live) {
+      this.ids.users[live.name] = live.id;
+      return live.name;
+    }
+    this.unknown.push({ what: 'user', name: handle, path });
+    return handle;
+  }
+
+  application(name: string, path: ReferencePath): string {
+    const live = this.index.application(name);
+    if (live) {
+      this.ids.applications[live.name] = live.id;
+      return live.name;
+    }
+    this.unknown.push({ what: 'application', name, path });
+    return name;
+  }
+}

@@ -1,0 +1,260 @@
+// ApprovalFlow <-> the platform's AccessWorkflow. Reads are strict about enums: a value this mapping
+// does not know makes the flow unmanageable instead of being read as a default. Writes are
+// read-modify-write: an update starts from the flow as last read and keeps what the repo does not manage.
+import type { Declared } from '../config/desired.js';
+import type { ApprovalFlow } from '../config/kinds.generated.js';
+import type { ApproverModel, FlowModel, FlowSpecModel } from '../model/flow.js';
+import type { DirectoryIndex, NameResolver } from './directory-index.js';
+import { byNameKey, canonicalDuration, sortDurations } from './model-order.js';
+import { bool, list, num, text } from './protobuf-json.js';
+import type { WireApproverResource, WireFlow, WireFlowCreate, WireFlowSet, WireTtlConfig } from './wire.js';
+
+// The values JumpCloud writes; it has not published all of them (docs/architecture.md, "wire mapping").
+const categoryToWire = { application: 'Application', 'device-admin': 'DeviceAdmin' } as const;
+const approvalTypeToWire = { manual: 'manual', automatic: 'automated' } as const;
+const statusToWire = { enabled: 'active', disabled: 'inactive' } as const;
+const approverTypes = { manager: 'manager', admins: 'admin', user: 'user', group: 'user_group' } as const;
+const GRANT_RESOURCE_TYPE = 'user_group';
+const ttlConfigs: readonly WireTtlConfig[] = ['TTL_CONFIG_UNSPECIFIED', 'TTL_CONFIG_MULTI_SELECT_DURATIONS', 'TTL_CONFIG_FIXED_DURATION'];
+
+function invert<K extends string, V extends string>(record: Record<K, V>): Map<string, K> {
+  return new Map(Object.entries(record).map(([k, v]) => [v as string, k as K]));
+}
+const categoryFromWire = invert(categoryToWire);
+const approvalTypeFromWire = invert(approvalTypeToWire);
+const approverFromWireType = invert(approverTypes);
+
+/** Every enum value the mapping knows, by wire field: what `doctor` checks live flows against. */
+export const knownFlowValues = {
+  status: Object.values(statusToWire),
+  approvalType: Object.values(approvalTypeToWire),
+  category: Object.values(categoryToWire),
+  ttlConfig: ttlConfigs,
+  approverRequirement: ['any', 'all'],
+  'approverResources[].resourceType': Object.values(approverTypes),
+  'resources[].resourceType': [GRANT_RESOURCE_TYPE],
+} as const;
+
+function sortApprovers(approvers: ApproverModel[]): ApproverModel[] {
+  const key = (approver: ApproverModel): string =>
+    'manager' in approver ? '0' : 'admins' in approver ? '1' : 'user' in approver ? `2${approver.user.toLowerCase()}` : `3${approver.group.toLowerCase()}`;
+  return [...approvers].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+function displayOf(color: string | undefined, iconUrl: string | undefined): NonNullable<FlowSpecModel['display']> {
+  const out: NonNullable<FlowSpecModel['display']> = {};
+  if (color !== undefined && color !== '') out.color = color.toUpperCase();
+  if (iconUrl !== undefined && iconUrl !== '') out.iconUrl = iconUrl;
+  return out;
+}
+
+export function flowFromDesired(declared: Declared<ApprovalFlow>, names: NameResolver): FlowModel {
+  const spec = declared.object.spec;
+  const approval = spec.approval;
+  const levels =
+    approval.type === 'manual'
+      ? (approval.levels ?? []).map((level, li) => ({
+          require: level.require ?? 'any',
+          approvers: sortApprovers(
+            level.approvers.map((approver, ai): ApproverModel => {
+              const path = ['spec', 'approval', 'levels', li, 'approvers', ai];
+              if (approver.manager) return { manager: true };
+              if (approver.admins) return { admins: true };
+              if (approver.user !== undefined) return { user: names.user(approver.user, [...path, 'user']) };
+              return { group: names.group(approver.group ?? '', [...path, 'group']) };
+            }),
+          ),
+        }))
+      : [];
+  let access: FlowSpecModel['access'] = null;
+  if (spec.access?.duration !== undefined) access = { duration: canonicalDuration(spec.access.duration) };
+  else if (spec.access?.durations !== undefined) access = { durations: sortDurations(spec.access.durations) };
+  const model: FlowModel = {
+    name: declared.object.metadata.name,
+    spec: {
+      description: spec.description ?? '',
+      enabled: spec.enabled ?? true,
+      category: spec.category ?? 'application',
+      grantGroup: names.group(spec.grantGroup, ['spec', 'grantGroup']),
+      visibleTo: spec.visibleTo.map((name, i) => names.group(name, ['spec', 'visibleTo', i])).sort(byNameKey),
+      approval: { type: approval.type, nonAdminApprovers: approval.nonAdminApprovers ?? false, levels },
+      access,
+    },
+  };
+  if (spec.display !== undefined) model.spec.display = displayOf(spec.display.color, spec.display.iconUrl);
+  return model;
+}
+
+export type FlowRead = { ok: true; model: FlowModel } | { ok: false; reasons: string[] };
+
+/**
+ * The live flow in the model's terms. `managesDisplay`: whether the repo sets this flow's icon;
+ * when it does not, the live icon is not compared (and a write keeps it).
+ */
+export function flowFromWire(wire: WireFlow, index: DirectoryIndex, managesDisplay: boolean): FlowRead {
+  const reasons: string[] = [];
+  const unknown = (field: string, value: string | undefined): void => {
+    reasons.push(`${field} ${JSON.stringify(value ?? '')}`);
+  };
+  const status = text(wire.status);
+  if (status !== statusToWire.enabled && status !== statusToWire.disabled) unknown('status', status);
+  const type = approvalTypeFromWire.get(text(wire.approvalType));
+  if (type === undefined) unknown('approvalType', wire.approvalType);
+  const category = categoryFromWire.get(text(wire.category));
+  if (category === undefined) unknown('category', wire.category);
+  // An enum at its zero value is left out of protobuf JSON.
+  const ttlConfig = wire.ttlConfig ?? 'TTL_CONFIG_UNSPECIFIED';
+  if (!ttlConfigs.includes(ttlConfig)) unknown('ttlConfig', ttlConfig);
+  const requirement = text(wire.approverRequirement);
+  if (requirement !== '' && requirement !== 'any' && requirement !== 'all') unknown('approverRequirement', requirement);
+
+  const byLevel = new Map<number, ApproverModel[]>();
+  const requireAll = new Map<number, boolean>();
+  for (const [i, resource] of list(wire.approverResources).entries()) {
+    const approver = approverFromWire(resource, index);
+    if (approver === undefined) {
+      unknown(`approverResources[${i}].resourceType`, resource.resourceType);
+      continue;
+    }
+    const order = num(resource.resourceOrder);
+    byLevel.set(order, [...(byLevel.get(order) ?? []), approver]);
+    requireAll.set(order, (requireAll.get(order) ?? false) || bool(resource.requireAll));
+  }
+  const grants = list(wire.resources);
+  const grant = grants[0];
+  if (grants.length !== 1 || grant === undefined) reasons.push(`${grants.length} granted resources (accessctl manages flows that grant one user group)`);
+  else if (text(grant.resourceType) !== GRANT_RESOURCE_TYPE) unknown('resources[0].resourceType', grant.resourceType);
+
+  const timeBased = bool(wire.timeBasedAccess);
+  let access: FlowSpecModel['access'] = null;
+  if (timeBased && ttlConfig === 'TTL_CONFIG_FIXED_DURATION' && text(wire.fixedDuration) !== '') access = { duration: canonicalDuration(text(wire.fixedDuration)) };
+  else if (timeBased && ttlConfig === 'TTL_CONFIG_MULTI_SELECT_DURATIONS' && list(wire.multiSelectDuration).length > 0) access = { durations: sortDurations(list(wire.multiSelectDuration)) };
+  else if (timeBased) reasons.push(`timeBasedAccess with ttlConfig ${JSON.stringify(ttlConfig)} and no duration`);
+
+  if (reasons.length > 0 || type === undefined || category === undefined || grant === undefined) return { ok: false, reasons };
+  const grantId = text(grant.resourceId);
+  const model: FlowModel = {
+    name: wire.name,
+    spec: {
+      description: text(wire.description),
+      enabled: status === statusToWire.enabled,
+      category,
+      grantGroup: index.groupById(grantId)?.name ?? grant.resourceName ?? grantId,
+      visibleTo: list(wire.visibleTo)
+        .map((v) => index.groupById(text(v.id))?.name ?? v.name ?? text(v.id))
+        .sort(byNameKey),
+      approval: {
+        type,
+        nonAdminApprovers: bool(wire.nonAdminApproval),
+        levels:
+          type === 'manual'
+            ? [...byLevel.entries()]
+                .sort(([a], [b]) => a - b)
+                .map(([order, approvers]) => ({ require: requireAll.get(order) ? ('all' as const) : ('any' as const), approvers: sortApprovers(approvers) }))
+            : [],
+      },
+      access,
+    },
+  };
+  if (managesDisplay) model.spec.display = displayOf(wire.iconColor, wire.iconUrl);
+  return { ok: true, model };
+}
+
+function approverFromWire(resource: WireApproverResource, index: DirectoryIndex): ApproverModel | undefined {
+  const id = text(resource.resourceId);
+  switch (approverFromWireType.get(text(resource.resourceType))) {
+    case 'manager':
+      return { manager: true };
+    case 'admins':
+      return { admins: true };
+    case 'user':
+      return { user: index.userById(id)?.name ?? resource.resourceName ?? id };
+    case 'group':
+      return { group: index.groupById(id)?.name ?? resource.resourceName ?? id };
+    default:
+      return undefined;
+  }
+}
+
+/** Ids for the names a flow uses; apply fills this after creating any groups it needs. */
+export interface IdLookup {
+  group(name: string): string;
+  user(name: string): string;
+}
+
+/** The fields the repo manages, in wire terms. */
+function managedFields(model: FlowModel, ids: IdLookup): WireFlowSet {
+  const { spec } = model;
+  const approverResources: WireApproverResource[] = spec.approval.levels.flatMap((level, order) =>
+    level.approvers.map((approver): WireApproverResource => {
+      const requireAll = level.require === 'all';
+      if ('manager' in approver) return { resourceType: approverTypes.manager, resourceId: '', resourceOrder: order, requireAll };
+      if ('admins' in approver) return { resourceType: approverTypes.admins, resourceId: '', resourceOrder: order, requireAll };
+      if ('user' in approver) return { resourceType: approverTypes.user, resourceId: ids.user(approver.user), resourceName: approver.user, resourceOrder: order, requireAll };
+      return { resourceType: approverTypes.group, resourceId: ids.group(approver.group), resourceName: approver.group, resourceOrder: order, requireAll };
+    }),
+  );
+  const access = spec.access;
+  const body: WireFlowSet = {
+    name: model.name,
+    description: spec.description,
+    approvalType: approvalTypeToWire[spec.approval.type],
+    approverRequirement: spec.approval.levels[0]?.require ?? 'any',
+    approverResources,
+    nonAdminApproval: spec.approval.nonAdminApprovers,
+    resourceId: ids.group(spec.grantGroup),
+    status: spec.enabled ? statusToWire.enabled : statusToWire.disabled,
+    timeBasedAccess: access !== null,
+    ttlConfig: access === null ? 'TTL_CONFIG_UNSPECIFIED' : 'duration' in access ? 'TTL_CONFIG_FIXED_DURATION' : 'TTL_CONFIG_MULTI_SELECT_DURATIONS',
+    visibleTo: spec.visibleTo.map((name) => ids.group(name)),
+  };
+  if (access && 'duration' in access) body.fixedDuration = access.duration;
+  if (access && 'durations' in access) body.multiSelectDuration = access.durations;
+  if (spec.display?.color !== undefined) body.iconColor = spec.display.color;
+  if (spec.display?.iconUrl !== undefined) body.iconUrl = spec.display.iconUrl;
+  return body;
+}
+
+export function flowCreateBody(model: FlowModel, ids: IdLookup): WireFlowCreate {
+  return { ...managedFields(model, ids), category: categoryToWire[model.spec.category], resourceType: GRANT_RESOURCE_TYPE };
+}
+
+/**
+ * The PUT body (ApprovalFlow_Set, which replaces the whole flow): the managed fields over the flow
+ * as last read, so Slack settings and, unless the repo sets it, the icon survive.
+ */
+export function flowSetBody(live: WireFlow, model: FlowModel, ids: IdLookup): WireFlowSet {
+  const body = managedFields(model, ids);
+  if (model.spec.display === undefined) {
+    if (live.iconColor !== undefined) body.iconColor = live.iconColor;
+    if (live.iconUrl !== undefined) body.iconUrl = live.iconUrl;
+  }
+  if (live.slackEnabled !== undefined) body.slackEnabled = live.slackEnabled;
+  if (live.slackConfig !== undefined) body.slackConfig = live.slackConfig.map((c) => ({ ...c }));
+  return body;
+}
+
+/** Whether a change can be made in place: ApprovalFlow_Set has no category. */
+export const immutableFlowFields = ['spec.category'] as const;
+
+export function flowSpecForConfig(model: FlowModel): ApprovalFlow['spec'] {
+  const { spec } = model;
+  const out: ApprovalFlow['spec'] = {
+    description: spec.description,
+    enabled: spec.enabled,
+    category: spec.category,
+    grantGroup: spec.grantGroup,
+    visibleTo: [...spec.visibleTo],
+    approval:
+      spec.approval.type === 'automatic'
+        ? { type: 'automatic', nonAdminApprovers: spec.approval.nonAdminApprovers }
+        : {
+            type: 'manual',
+            nonAdminApprovers: spec.approval.nonAdminApprovers,
+            levels: spec.approval.levels.map((level) => ({ require: level.require, approvers: level.approvers.map((a) => ({ ...a })) })),
+          },
+  };
+  if (spec.access) out.access = 'duration' in spec.access ? { duration: spec.access.duration } : { durations: [...spec.access.durations] as [string, ...string[]] };
+  if (spec.display !== undefined && (spec.display.color !== undefined || spec.display.iconUrl !== undefined)) out.display = { ...spec.display };
+  return out;
+}

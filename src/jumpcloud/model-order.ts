@@ -1,0 +1,33 @@
+// The canonical order and spelling both sides of a diff are put in: names by NFC + case-folded key,
+// durations by length in their shortest ISO 8601 spelling, so PT24H and P1D compare equal.
+import { durationSeconds } from '../config/duration.js';
+import { nameKey } from '../config/names.js';
+
+export function byNameKey(a: string, b: string): number {
+  const ka = nameKey(a);
+  const kb = nameKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+export function canonicalDuration(text: string): string {
+  const seconds = durationSeconds(text);
+  if (seconds === undefined) return text;
+  let rest = seconds;
+  const days = Math.floor(rest / 86_400);
+  rest -= days * 86_400;
+  const hours = Math.floor(rest / 3600);
+  rest -= hours * 3600;
+  const minutes = Math.floor(rest / 60);
+  rest -= minutes * 60;
+  const date = days > 0 ? `${days}D` : '';
+  const time = `${hours > 0 ? `${hours}H` : ''}${minutes > 0 ? `${minutes}M` : ''}${rest > 0 ? `${rest}S` : ''}`;
+  return `P${date}${time ? `T${time}` : ''}`;
+}
+
+export function sortDurations(durations: readonly string[]): string[] {
+  return [...new Set(durations.map(canonicalDuration))].sort((a, b) => (durationSeconds(a) ?? 0) - (durationSeconds(b) ?? 0));
+}
+
+export function sortRecord<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
