@@ -143,7 +143,9 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
   const liveChannels: KindInput<ChannelModel>['live'] =
     live.channels.status === 'ok'
       ? channelList.map((channel) => ({ id: channel.id, name: channel.name, model: channelFromWire(channel), fingerprint: channelFingerprint(channel) }))
-      : live.channels.status;
+      : live.channels.status === 'not-read'
+        ? []
+        : live.channels.status;
 
   // ---- settings, with their channel subscriptions
   const channelNames = new ChannelNames(

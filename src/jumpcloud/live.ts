@@ -25,7 +25,8 @@ export interface LiveWire {
   users: Known<WireSystemUser[]>;
   applications: Known<WireApplication[]>;
   flows: Known<WireFlow[]>;
-  channels: Known<WireChannel[]>;
+  /** `not-read` when nothing in the repo needs the channel API (an extension): it is not even probed. */
+  channels: Known<WireChannel[]> | { status: 'not-read' };
   settings: Known<WireSettings>;
   /** Application ids per group id, for the groups whose associations are managed. */
   associations: Map<string, Known<string[]>>;
@@ -36,6 +37,8 @@ export interface LiveNeeds {
   associationsOf: (groups: readonly WireUserGroup[]) => WireUserGroup[];
   /** Whether the desired flows name any user approver. */
   desiredUserApprovers: boolean;
+  /** Whether the repo needs the channel API (WebhookChannel objects, or a channel named by name). */
+  channels: boolean;
 }
 
 /** Whether an answer to a sandbox extension says the target does not have it. */
@@ -68,7 +71,7 @@ export async function readLive(client: JumpCloudClient, needs: LiveNeeds): Promi
     known(() => listAll<WireUserGroup>(client, routes.groups, { style: 'array' })),
     known(() => listAll<WireApplication>(client, routes.applications, { style: 'results' })),
     known(() => listAll<WireFlow>(client, routes.flows, { style: 'results' })),
-    known(() => listAll<WireChannel>(client, routes.channels, { style: 'results' }), routes.channels),
+    needs.channels ? known(() => listAll<WireChannel>(client, routes.channels, { style: 'results' }), routes.channels) : ({ status: 'not-read' } as const),
     known(() => client.get<WireSettings>(routes.settings)),
   ]);
   const liveUserApprovers = flows.status === 'ok' && flows.value.some((f) => (f.approverResources ?? []).some((r) => r.resourceType === 'user'));

@@ -47,7 +47,8 @@ export async function exportLive(client: JumpCloudClient, outDir: string, option
   if (existing.length > 0 && !options.force) {
     throw new AccessctlError('usage', `${outDir} is not empty; choose an empty directory or pass --force to overwrite files in it`, { subject: '--out' });
   }
-  const live = await readLive(client, { associationsOf: () => [], desiredUserApprovers: false });
+  // Export probes the channel API once: on a target that has one, channels are config too.
+  const live = await readLive(client, { associationsOf: () => [], desiredUserApprovers: false, channels: true });
   const index = new DirectoryIndex({ groups: known(live.groups, 'user groups'), users: known(live.users, 'users'), applications: known(live.applications, 'applications') });
   const skipped: ExportResult['skipped'] = [];
   const flows: FlowModel[] = [];
@@ -62,7 +63,7 @@ export async function exportLive(client: JumpCloudClient, outDir: string, option
   const groups = known(live.groups, 'user groups').filter((g) => wanted.has(nameKey(g.name)));
   const associationsByGroup = await readAssociations(client, groups);
   const settings = known(live.settings, 'settings');
-  const channels = live.channels.status === 'unsupported' ? [] : known(live.channels, 'notification channels');
+  const channels = live.channels.status === 'unsupported' || live.channels.status === 'not-read' ? [] : known(live.channels, 'notification channels');
   const channelNames = new ChannelNames(live.channels.status === 'ok', channels, []);
 
   const objects: ConfigObject[] = [];

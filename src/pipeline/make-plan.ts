@@ -47,6 +47,11 @@ export function configErrors(config: LoadResult): Diagnostic[] {
   return config.diagnostics.filter((d) => d.severity === 'error');
 }
 
+/** The channel API is a sandbox extension: it is read only when the repo keeps channels or names one. */
+export function needsChannelApi(desired: DesiredState): boolean {
+  return desired.channels.length > 0 || (desired.settings?.object.spec.webhooks ?? []).some((w) => typeof w.channel === 'string');
+}
+
 /** Validates, then plans. An invalid config stops before any request is sent. */
 export async function makePlan(options: PlanRunOptions): Promise<PlanRun> {
   const config = await loadConfig(options.dir);
@@ -61,6 +66,7 @@ export async function makePlan(options: PlanRunOptions): Promise<PlanRun> {
   const live = await readLive(client, {
     associationsOf: (groups) => groups.filter((g) => managedGroups.has(nameKey(g.name))),
     desiredUserApprovers: desired.flows.some((f) => (f.object.spec.approval.levels ?? []).some((l) => l.approvers.some((a) => a.user !== undefined))),
+    channels: needsChannelApi(desired),
   });
   const env = options.env ?? process.env;
   const input = prepareDiffInput(desired, live, (name) => env[name]);
