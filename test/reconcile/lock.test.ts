@@ -1,13 +1,15 @@
 // The state lock on a real temp directory: one holder at a time, waiting and failing, stale locks
-// taken over (a dead pid on this host, an old heartbeat), and racing takers of one stale lock.
+// taken over (a dead pid on this host, an old heartbeat elsewhere, by the holder's own window), a
+// heartbeat the holder keeps fresh on a timer the tests drive by hand, and racing takers.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AccessctlError } from '../../src/errors.js';
-import { StateLock, type LockInfo, type StateLockOptions } from '../../src/reconcile/lock.js';
+import { StateLock, type HeartbeatTimer, type LockInfo, type StateLockOptions } from '../../src/reconcile/lock.js';
 
 const MINUTE = 60_000;
 const DEAD_PID = 4_000_000;
@@ -69,8 +71,39 @@ function lock(options: Partial<StateLockOptions> = {}): StateLock {
     hostname: 'host-a',
     isAlive: (pid) => pid !== DEAD_PID,
     pollMs: 1,
+    heartbeatTimer: manualTimer().timer,
     ...options,
   });
+}
+
+/** A heartbeat timer the test ticks by hand: no real time passes, nothing sleeps. */
+interface ManualTimer {
+  timer: HeartbeatTimer;
+  /** The interval the lock asked for, while its timer runs. */
+  everyMs: () => number | undefined;
+  running: () => boolean;
+  tick: () => Promise<void>;
+}
+
+function manualTimer(): ManualTimer {
+  let tick: (() => Promise<void>) | undefined;
+  let every: number | undefined;
+  return {
+    timer: (ms, run) => {
+      tick = run;
+      every = ms;
+      return () => {
+        tick = undefined;
+        every = undefined;
+      };
+    },
+    everyMs: () => every,
+    running: () => tick !== undefined,
+    tick: async () => {
+      if (tick === undefined) throw new Error('the heartbeat timer is not running');
+      await tick();
+    },
+  };
 }
 
 function plant(info: Partial<LockInfo>): void {
@@ -237,6 +270,90 @@ describe('StateLock', () => {
     await slow.release();
 
     expect(await lock().read()).toMatchObject({ host: 'host-b' });
+  });
+
+  it('records its own staleness window in the lock file', async () => {
+    await lock({ staleAfterMs: 7 * MINUTE }).acquire('fail');
+
+    expect(await lock().read()).toMatchObject({ staleAfterMs: 7 * MINUTE });
+  });
+
+  it('never takes a lock from a live process on this host, however old its heartbeat', async () => {
+    plant({ pid: 12345, host: 'host-a', heartbeat: new Date(now - 60 * MINUTE).toISOString(), staleAfterMs: MINUTE });
+
+    const failure = await lock({ hostname: 'host-a' })
+      .acquire('fail')
+      .catch((error: unknown) => error);
+
+    expect(failure).toMatchObject({ code: 'conflict', message: expect.stringContaining('pid 12345') });
+    expect(await lock().read()).toMatchObject({ id: 'planted' });
+  });
+
+  it("judges another host's heartbeat by the window the holder recorded, not the taker's", async () => {
+    plant({ pid: 12345, host: 'host-elsewhere', heartbeat: new Date(now - 20 * MINUTE).toISOString(), staleAfterMs: 30 * MINUTE });
+    await expect(lock({ staleAfterMs: 5 * MINUTE }).acquire('fail')).rejects.toMatchObject({ code: 'conflict' });
+
+    now += 11 * MINUTE;
+    const taker = lock({ staleAfterMs: 5 * MINUTE });
+    await taker.acquire('fail');
+    expect(await taker.read()).toMatchObject({ pid: process.pid, host: 'host-a' });
+  });
+
+  it('keeps its heartbeat fresh through a run much longer than its window, so no other host takes it', async () => {
+    const clock = manualTimer();
+    const holder = lock({ hostname: 'host-a', staleAfterMs: 5 * MINUTE, heartbeatTimer: clock.timer });
+    await holder.acquire('fail');
+    expect(clock.everyMs()).toBe(Math.floor((5 * MINUTE) / 3));
+
+    // A slow run: an hour passes, the timer firing at its interval.
+    for (let elapsed = 0; elapsed < 60 * MINUTE; elapsed += clock.everyMs()!) {
+      now += clock.everyMs()!;
+      await clock.tick();
+    }
+    await expect(lock({ hostname: 'host-b', staleAfterMs: 5 * MINUTE }).acquire('fail')).rejects.toMatchObject({ code: 'conflict' });
+    expect(await holder.read()).toMatchObject({ host: 'host-a', heartbeat: new Date(now).toISOString() });
+    expect(holder.held).toBe(true);
+  });
+
+  it('stops its heartbeat timer on release', async () => {
+    const clock = manualTimer();
+    const holder = lock({ heartbeatTimer: clock.timer });
+    await holder.acquire('fail');
+    expect(clock.running()).toBe(true);
+
+    await holder.release();
+
+    expect(clock.running()).toBe(false);
+    expect(await holder.read()).toBeUndefined();
+  });
+
+  it('reports a lock lost to a taker from the timer, and stops the timer', async () => {
+    const clock = manualTimer();
+    const errors: [string, boolean][] = [];
+    const holder = lock({ hostname: 'host-a', heartbeatTimer: clock.timer, onHeartbeatError: (error, lost) => errors.push([error.code, lost]) });
+    await holder.acquire('fail');
+    // Frozen (a suspended VM): the heartbeat stops, and another host takes over after the window.
+    now += 10 * MINUTE;
+    await lock({ hostname: 'host-b' }).acquire('fail');
+
+    await clock.tick();
+
+    expect(errors).toEqual([['conflict', true]]);
+    expect(holder.held).toBe(false);
+    expect(clock.running()).toBe(false);
+    expect(await lock().read()).toMatchObject({ host: 'host-b' });
+  });
+
+  it('loses to a taker that holds the takeover guard for its content, instead of overwriting it', async () => {
+    const holder = lock({ hostname: 'host-a' });
+    await holder.acquire('fail');
+    const content = readFileSync(path.join(dir, 'reconcile.lock'), 'utf8');
+    const guard = `${path.join(dir, 'reconcile.lock')}.takeover-${createHash('sha256').update(content).digest('hex').slice(0, 16)}`;
+    const at = new Date(now).toISOString();
+    writeFileSync(guard, JSON.stringify({ pid: 777, host: 'host-b', startedAt: at, heartbeat: at, id: 'taker' }));
+
+    await expect(holder.heartbeat()).rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining('host-b') });
+    expect(readFileSync(path.join(dir, 'reconcile.lock'), 'utf8')).toBe(content);
   });
 
   it('frees the lock on release for the next taker', async () => {
