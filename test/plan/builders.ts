@@ -1,7 +1,11 @@
 // Hand-built diff inputs for the plan tests: models in config terms, desired and live entries, and
 // an input in which every kind is known and empty unless a test says otherwise.
-import type { FlowModel, GroupModel, SettingsModel, WebhookModel } from '../../src/jumpcloud/mapping.js';
-import type { DeletionPolicy, DesiredEntry, DiffInput, LiveEntry } from '../../src/plan/diff.js';
+import type { WebhookChannelSpec } from '../../src/config/kinds.generated.js';
+import type { ChannelModel } from '../../src/model/channel.js';
+import type { FlowModel } from '../../src/model/flow.js';
+import type { GroupModel } from '../../src/model/group.js';
+import type { SettingsModel } from '../../src/model/settings.js';
+import type { DeletionPolicy, DesiredEntry, DiffInput, LiveEntry, UnmanageableEntry } from '../../src/plan/diff.js';
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
 
@@ -32,7 +36,8 @@ export function group(name: string, spec: GroupModel['spec'] = { description: `$
   return { name, spec };
 }
 
-export function webhook(name: string, secrets: WebhookModel['secrets'] = 'live', spec: Partial<WebhookModel['spec']> = {}): WebhookModel {
+/** A notification channel (the WebhookChannel kind), with a secret header and a URL placeholder. */
+export function channel(name: string, secrets: ChannelModel['secrets'] = 'live', spec: Partial<ChannelModel['spec']> = {}): ChannelModel {
   return {
     name,
     spec: {
@@ -42,11 +47,15 @@ export function webhook(name: string, secrets: WebhookModel['secrets'] = 'live',
       headers: { authorization: { secret: true }, 'x-source': 'accessctl' },
       placeholders: ['TOKEN'],
       signed: true,
-      events: ['access_management_access_request'],
       ...spec,
     },
     secrets,
   };
+}
+
+/** The channel's spec as written in git, which apply reads its secret references from. */
+export function channelConfig(url = 'https://siem.example.com/ingest/{{TOKEN}}'): WebhookChannelSpec {
+  return { url, secrets: { TOKEN: { env: 'SIEM_TOKEN' } }, headers: { 'X-Source': 'accessctl', Authorization: { env: 'SIEM_AUTH' } } };
 }
 
 export function settings(spec: Partial<SettingsModel['spec']> = {}): SettingsModel {
@@ -71,21 +80,32 @@ export function live<M extends { spec: unknown }>(model: M, id: string, name = n
   return { id, name, model, fingerprint: `sha256:${id.padEnd(8, '0')}` };
 }
 
+export function unmanageable(name: string, id: string, reasons: string[] = ['status "archived"']): UnmanageableEntry {
+  return { id, name, reasons };
+}
+
 /** Every kind known and empty; the settings live and at their defaults, none declared. */
 export function emptyInput(): DiffInput {
   return {
     target: 'https://sandbox.test',
-    groups: { desired: [], live: [], creatable: new Set() },
-    flows: { desired: [], live: [] },
-    webhooks: { desired: [], live: [] },
+    groups: { desired: [], live: [], unmanageable: [], creatable: new Set() },
+    flows: { desired: [], live: [], unmanageable: [] },
+    channels: { desired: [], live: [], unmanageable: [], configs: new Map() },
     settings: { desired: undefined, live: live(settings(), 'settings') },
+    unsupported: [],
     problems: [],
     warnings: [],
-    references: { groups: {}, users: {}, applications: {} },
+    references: { groups: {}, users: {}, applications: {}, channels: {}, channelIdEncoding: 'hex' },
   };
 }
 
-/** Prune on for flows and channels, and guards wide open, so one guard at a time can be tested. */
+/** Desired channels, with the configs apply would read their secrets from. */
+export function desiredChannels(input: DiffInput, entries: DesiredEntry<ChannelModel>[]): void {
+  input.channels.desired = entries;
+  input.channels.configs = new Map(entries.map((e) => [e.name, channelConfig()]));
+}
+
+/** Prune on for every kind that has it, and guards wide open, so one guard at a time can be tested. */
 export function openPolicy(overrides: Partial<DeletionPolicy> = {}): DeletionPolicy {
-  return { prune: { ApprovalFlow: true, WebhookSubscription: true, GroupAssignment: true }, maxDeletions: 1000, maxDeletionPercent: 100, protected: [], ...overrides };
+  return { prune: { ApprovalFlow: true, WebhookChannel: true, GroupAssignment: true }, maxDeletions: 1000, maxDeletionPercent: 100, protected: [], ...overrides };
 }

@@ -1,12 +1,14 @@
 // Specifies diff(input, policy) -> Plan: create, update, delete and no-op with field-level paths;
-// renames through previousNames; prune per kind; the deletion guards; unknown live lists; the
-// order apply runs changes in; and that diff is a pure function.
+// renames through previousNames; prune per kind; the deletion guards (and checkGuards on a saved
+// plan); unknown, unsupported and unmanageable live objects; the order apply runs changes in; and
+// that diff is a pure function.
 import { describe, expect, it } from 'vitest';
-import { defaultDeletionPolicy, diff, type DiffInput } from '../../src/plan/diff.js';
-import { isApplicable } from '../../src/plan/plan.js';
-import { desired, emptyInput, flow, group, live, openPolicy, settings, webhook } from './builders.js';
+import { checkGuards, defaultDeletionPolicy, diff, type DiffInput } from '../../src/plan/diff.js';
+import { isApplicable, type Change } from '../../src/plan/plan.js';
+import { channel, desired, desiredChannels, emptyInput, flow, group, live, openPolicy, settings, unmanageable } from './builders.js';
 
 const actions = (input: DiffInput, policy = openPolicy()) => diff(input, policy).changes.map((c) => `${c.action} ${c.kind} ${c.name}`);
+const renamedFrom = (change: Change | undefined): string | undefined => (change?.action === 'update' ? change.renamedFrom : undefined);
 
 describe('changes', () => {
   it('creates a desired object that is not live, with its fields, spec and source', () => {
@@ -71,12 +73,12 @@ describe('changes', () => {
     input.flows.desired = [desired(flow('F'))];
     input.groups.live = [live(group('G'), 'g1')];
     input.groups.desired = [desired(group('G'))];
-    input.webhooks.live = [live(webhook('W'), 'w1')];
-    input.webhooks.desired = [desired(webhook('W', 'live'))];
+    input.channels.live = [live(channel('W'), 'w1')];
+    desiredChannels(input, [desired(channel('W', 'live'))]);
     input.settings.desired = desired(settings(), [], 'settings');
     const plan = diff(input);
     expect(plan.changes).toEqual([]);
-    expect(plan.noop).toEqual({ GroupAssignment: 1, ApprovalFlow: 1, AccessRequestSettings: 1, WebhookSubscription: 1 });
+    expect(plan.noop).toEqual({ GroupAssignment: 1, ApprovalFlow: 1, AccessRequestSettings: 1, WebhookChannel: 1 });
   });
 
   it('matches live objects by NFC and case-folded name', () => {
@@ -104,21 +106,21 @@ describe('changes', () => {
     expect(plan.noop.AccessRequestSettings).toBe(0);
   });
 
-  it('marks changed webhook secrets as a sensitive field without values', () => {
+  it('marks changed channel secrets as a sensitive field without values', () => {
     const input = emptyInput();
-    input.webhooks.live = [live(webhook('W'), 'w1')];
-    input.webhooks.desired = [desired(webhook('W', 'changed'))];
+    input.channels.live = [live(channel('W'), 'w1')];
+    desiredChannels(input, [desired(channel('W', 'changed'))]);
     const plan = diff(input);
     expect(plan.changes).toMatchObject([{ action: 'update', name: 'W', fields: [{ path: 'spec.secrets', sensitive: true, before: '(sensitive)', after: '(sensitive)' }] }]);
   });
 
   it('does not plan a secret change it cannot know about', () => {
     const input = emptyInput();
-    input.webhooks.live = [live(webhook('W'), 'w1')];
-    input.webhooks.desired = [desired(webhook('W', 'unknown'))];
+    input.channels.live = [live(channel('W'), 'w1')];
+    desiredChannels(input, [desired(channel('W', 'unknown'))]);
     const plan = diff(input);
     expect(plan.changes).toEqual([]);
-    expect(plan.noop.WebhookSubscription).toBe(1);
+    expect(plan.noop.WebhookChannel).toBe(1);
   });
 });
 
@@ -150,20 +152,20 @@ describe('renames through previousNames', () => {
     // The renaming entry comes first, so only matching current names first can keep X for its owner.
     input.flows.desired = [desired(flow('Y'), ['X']), desired(flow('X'))];
     const plan = diff(input, openPolicy());
-    expect(plan.changes.map((c) => `${c.action} ${c.name} ${c.renamedFrom ?? ''}`.trim())).toEqual(['create Y']);
+    expect(plan.changes.map((c) => `${c.action} ${c.name} ${renamedFrom(c) ?? ''}`.trim())).toEqual(['create Y']);
     expect(plan.noop.ApprovalFlow).toBe(1);
   });
 
-  it('renames webhook channels and groups the same way', () => {
+  it('renames notification channels and groups the same way', () => {
     const input = emptyInput();
-    input.webhooks.live = [live(webhook('Old SIEM'), 'w1')];
-    input.webhooks.desired = [desired(webhook('SIEM'), ['Old SIEM'])];
+    input.channels.live = [live(channel('Old SIEM'), 'w1')];
+    desiredChannels(input, [desired(channel('SIEM'), ['Old SIEM'])]);
     input.groups.live = [live(group('Old Team'), 'g1')];
     input.groups.desired = [desired(group('Team', { description: 'Old Team group' }), ['Old Team'])];
     const plan = diff(input, openPolicy());
-    expect(plan.changes.map((c) => [c.kind, c.action, c.name, c.renamedFrom])).toEqual([
+    expect(plan.changes.map((c) => [c.kind, c.action, c.name, renamedFrom(c)])).toEqual([
       ['GroupAssignment', 'update', 'Team', 'Old Team'],
-      ['WebhookSubscription', 'update', 'SIEM', 'Old SIEM'],
+      ['WebhookChannel', 'update', 'SIEM', 'Old SIEM'],
     ]);
   });
 });
@@ -173,12 +175,12 @@ describe('prune', () => {
     const input = emptyInput();
     input.flows.live = [live(flow('Keep'), 'f1'), live(flow('Stray'), 'f2')];
     input.flows.desired = [desired(flow('Keep'))];
-    input.webhooks.live = [live(webhook('Old Hook'), 'w1')];
+    input.channels.live = [live(channel('Old Hook'), 'w1')];
     const plan = diff(input, defaultDeletionPolicy);
     expect(plan.changes).toEqual([]);
     expect(plan.unmanaged).toEqual([
       { kind: 'ApprovalFlow', name: 'Stray', id: 'f2' },
-      { kind: 'WebhookSubscription', name: 'Old Hook', id: 'w1' },
+      { kind: 'WebhookChannel', name: 'Old Hook', id: 'w1' },
     ]);
   });
 
@@ -187,14 +189,24 @@ describe('prune', () => {
     const stray = live(flow('Stray'), 'f2');
     input.flows.live = [live(flow('Keep'), 'f1'), stray];
     input.flows.desired = [desired(flow('Keep'))];
-    input.webhooks.live = [live(webhook('Old Hook'), 'w1'), live(webhook('Hook'), 'w2')];
-    input.webhooks.desired = [desired(webhook('Hook'))];
+    input.channels.live = [live(channel('Old Hook'), 'w1'), live(channel('Hook'), 'w2')];
+    desiredChannels(input, [desired(channel('Hook'))]);
     const plan = diff(input, openPolicy({ prune: { ApprovalFlow: true } }));
     expect(plan.changes).toEqual([
       { kind: 'ApprovalFlow', action: 'delete', name: 'Stray', id: 'f2', fields: expect.any(Array), before: stray.model.spec, liveFingerprint: stray.fingerprint },
     ]);
     expect(plan.changes[0]!.fields).toEqual([{ path: 'spec', before: stray.model.spec }]);
-    expect(plan.unmanaged).toEqual([{ kind: 'WebhookSubscription', name: 'Old Hook', id: 'w1' }]);
+    expect(plan.unmanaged).toEqual([{ kind: 'WebhookChannel', name: 'Old Hook', id: 'w1' }]);
+    expect(plan.blocked).toEqual([]);
+  });
+
+  it('never prunes notification channels, even with prune on for them: the repo cannot tell its own from the console\'s', () => {
+    const input = emptyInput();
+    input.channels.live = [live(channel('Made In Console'), 'w1'), live(channel('Hook'), 'w2')];
+    desiredChannels(input, [desired(channel('Hook'))]);
+    const plan = diff(input, openPolicy());
+    expect(plan.changes).toEqual([]);
+    expect(plan.unmanaged).toEqual([{ kind: 'WebhookChannel', name: 'Made In Console', id: 'w1' }]);
     expect(plan.blocked).toEqual([]);
   });
 
@@ -254,12 +266,14 @@ describe('deletion guards', () => {
     expect(diff(strays(2), openPolicy({ maxDeletions: 2 })).blocked).toEqual([]);
   });
 
-  it('counts maxDeletions across kinds', () => {
+  it('counts only deletions toward maxDeletions: a channel left out of git is never one', () => {
     const input = strays(1);
-    input.webhooks.desired = [desired(webhook('Hook'))];
-    input.webhooks.live = [live(webhook('Hook'), 'w0'), live(webhook('Old'), 'w1')];
+    desiredChannels(input, [desired(channel('Hook'))]);
+    input.channels.live = [live(channel('Hook'), 'w0'), live(channel('Old'), 'w1')];
     const plan = diff(input, openPolicy({ maxDeletions: 1 }));
-    expect(plan.blocked.map((b) => b.name).sort()).toEqual(['Old', 'Stray 0']);
+    expect(plan.changes.map((c) => `${c.action} ${c.name}`)).toEqual(['delete Stray 0']);
+    expect(plan.blocked).toEqual([]);
+    expect(diff(strays(2), openPolicy({ maxDeletions: 1 })).blocked.map((b) => b.name)).toEqual(['Stray 0', 'Stray 1']);
   });
 
   it('blocks every deletion of a kind over maxDeletionPercent, saying why', () => {
@@ -313,10 +327,10 @@ describe('unknown live lists', () => {
     const input = emptyInput();
     input.flows.desired = [desired(flow('New'))];
     input.flows.live = 'unknown';
-    input.webhooks.live = [live(webhook('Stray'), 'w1')];
+    input.channels.live = [live(channel('Stray'), 'w1')];
     const plan = diff(input, openPolicy({ prune: {} }));
     expect(plan.changes).toEqual([]);
-    expect(plan.unmanaged).toEqual([{ kind: 'WebhookSubscription', name: 'Stray', id: 'w1' }]);
+    expect(plan.unmanaged).toEqual([{ kind: 'WebhookChannel', name: 'Stray', id: 'w1' }]);
     expect(plan.unknown).toEqual(['ApprovalFlow']);
     expect(plan.noop.ApprovalFlow).toBe(0);
     expect(isApplicable(plan)).toBe(false);
@@ -324,8 +338,8 @@ describe('unknown live lists', () => {
 
   it('never treats an unknown list as empty: nothing is pruned or created for it', () => {
     const input = emptyInput();
-    input.webhooks.desired = [desired(webhook('Hook'))];
-    input.webhooks.live = 'unknown';
+    desiredChannels(input, [desired(channel('Hook'))]);
+    input.channels.live = 'unknown';
     input.groups.desired = [desired(group('Ghosts'))];
     input.groups.live = 'unknown';
     input.settings.desired = desired(settings({ resourceRequests: false }), [], 'settings');
@@ -335,7 +349,169 @@ describe('unknown live lists', () => {
     expect(plan.unmanaged).toEqual([]);
     expect(plan.blocked).toEqual([]);
     expect(plan.problems).toEqual([]);
-    expect([...plan.unknown].sort()).toEqual(['AccessRequestSettings', 'GroupAssignment', 'WebhookSubscription']);
+    expect([...plan.unknown].sort()).toEqual(['AccessRequestSettings', 'GroupAssignment', 'WebhookChannel']);
+  });
+});
+
+describe('unmanageable live objects', () => {
+  it('lists an unmanageable live flow and never deletes it, even with prune on and wide-open guards', () => {
+    const input = emptyInput();
+    input.flows.desired = [desired(flow('Keep'))];
+    input.flows.live = [live(flow('Keep'), 'f1')];
+    input.flows.unmanageable = [unmanageable('Archived Flow', 'f2', ['status "archived"'])];
+    const plan = diff(input, openPolicy());
+    expect(plan.changes).toEqual([]);
+    expect(plan.unmanageable).toEqual([{ kind: 'ApprovalFlow', name: 'Archived Flow', id: 'f2', reasons: ['status "archived"'] }]);
+    expect(plan.unmanaged).toEqual([]);
+    expect(plan.blocked).toEqual([]);
+    expect(plan.warnings).toEqual([]);
+    expect(isApplicable(plan)).toBe(true);
+  });
+
+  it('neither creates over nor updates a desired flow whose live namesake is unmanageable, and warns with its source', () => {
+    const input = emptyInput();
+    const entry = desired(flow('GitHub Admin', { enabled: false }));
+    input.flows.desired = [entry];
+    input.flows.unmanageable = [unmanageable('github admin', 'f9', ['approver type "okta_group" in level 1'])];
+    const plan = diff(input, openPolicy());
+    expect(plan.changes).toEqual([]);
+    expect(plan.unmanageable).toEqual([{ kind: 'ApprovalFlow', name: 'github admin', id: 'f9', reasons: ['approver type "okta_group" in level 1'], source: entry.source }]);
+    expect(plan.warnings).toEqual([
+      {
+        code: 'unmanageable',
+        kind: 'ApprovalFlow',
+        name: 'GitHub Admin',
+        source: entry.source,
+        message: 'the live ApprovalFlow "github admin" holds approver type "okta_group" in level 1, which accessctl does not know; it is left as it is',
+      },
+    ]);
+    expect(plan.noop.ApprovalFlow).toBe(0);
+  });
+
+  it('does not rename an unmanageable flow through previousNames either', () => {
+    const input = emptyInput();
+    const entry = desired(flow('New Name'), ['Old Name']);
+    input.flows.desired = [entry];
+    input.flows.unmanageable = [unmanageable('Old Name', 'f3')];
+    const plan = diff(input, openPolicy());
+    expect(plan.changes).toEqual([]);
+    expect(plan.unmanageable).toEqual([expect.objectContaining({ id: 'f3', source: entry.source })]);
+    expect(plan.warnings.map((w) => w.code)).toEqual(['unmanageable']);
+  });
+
+  it('leaves settings holding an unknown value as they are, with a warning at the settings file', () => {
+    const input = emptyInput();
+    const entry = desired(settings({ resourceRequests: false }), [], 'settings');
+    input.settings.desired = entry;
+    input.settings.live = [unmanageable('settings', 'settings', ['event type "ACCESS_MANAGEMENT_SOMETHING_NEW"'])];
+    const plan = diff(input);
+    expect(plan.changes).toEqual([]);
+    expect(plan.unmanageable).toEqual([
+      { kind: 'AccessRequestSettings', name: 'settings', id: 'settings', reasons: ['event type "ACCESS_MANAGEMENT_SOMETHING_NEW"'], source: entry.source },
+    ]);
+    expect(plan.warnings).toEqual([expect.objectContaining({ code: 'unmanageable', kind: 'AccessRequestSettings', source: entry.source })]);
+  });
+});
+
+describe('kinds the target does not support', () => {
+  const reason = 'the target has no /api/v2/notifications/webhook/channels (it answered 404); JumpCloud publishes no such API';
+
+  it('gives one unsupported-kind problem per declared entry, each with its source', () => {
+    const input = emptyInput();
+    const siem = desired(channel('SIEM'));
+    const pager = desired(channel('Pager'));
+    desiredChannels(input, [siem, pager]);
+    input.channels.live = 'unsupported';
+    input.unsupported = [{ kind: 'WebhookChannel', reason }];
+    const plan = diff(input);
+    expect(plan.problems).toEqual([
+      { code: 'unsupported-kind', kind: 'WebhookChannel', name: 'SIEM', source: siem.source, message: `WebhookChannel is not supported by this target: ${reason}` },
+      { code: 'unsupported-kind', kind: 'WebhookChannel', name: 'Pager', source: pager.source, message: `WebhookChannel is not supported by this target: ${reason}` },
+    ]);
+    expect(plan.unsupported).toEqual([{ kind: 'WebhookChannel', reason }]);
+    expect(plan.unknown).toEqual([]);
+    expect(plan.changes).toEqual([]);
+  });
+
+  it('blocks nothing else: with no channel declared the plan applies, and the other kinds are planned', () => {
+    const input = emptyInput();
+    input.channels.live = 'unsupported';
+    input.unsupported = [{ kind: 'WebhookChannel', reason }];
+    input.flows.desired = [desired(flow('GitHub Admin'))];
+    input.settings.desired = desired(settings({ exposeApprovalProgress: true }), [], 'settings');
+    const plan = diff(input);
+    expect(plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual(['create ApprovalFlow GitHub Admin', 'update AccessRequestSettings settings']);
+    expect(plan.problems).toEqual([]);
+    expect(plan.unknown).toEqual([]);
+    expect(plan.unsupported).toEqual([{ kind: 'WebhookChannel', reason }]);
+    expect(isApplicable(plan)).toBe(true);
+  });
+
+  it('still plans the other kinds when channels are declared, so the plan shows them beside the problem', () => {
+    const input = emptyInput();
+    desiredChannels(input, [desired(channel('SIEM'))]);
+    input.channels.live = 'unsupported';
+    input.unsupported = [{ kind: 'WebhookChannel', reason }];
+    input.flows.desired = [desired(flow('GitHub Admin'))];
+    const plan = diff(input);
+    expect(plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual(['create ApprovalFlow GitHub Admin']);
+    expect(plan.problems.map((p) => p.code)).toEqual(['unsupported-kind']);
+    expect(isApplicable(plan)).toBe(false);
+  });
+});
+
+describe('checkGuards on a saved plan', () => {
+  function blockedPlan() {
+    const input = emptyInput();
+    input.flows.desired = [desired(flow('Keep'))];
+    input.flows.live = [live(flow('Keep'), 'keep'), live(flow('Prod Admin'), 'f0'), live(flow('Stray'), 'f1'), live(flow('Other'), 'f2')];
+    return diff(input, openPolicy({ maxDeletions: 2, protected: ['Prod*'] }));
+  }
+
+  it('finds the same blocks diff found', () => {
+    const plan = blockedPlan();
+    expect(plan.blocked).toHaveLength(3);
+    expect(checkGuards(plan)).toEqual(plan.blocked);
+  });
+
+  it('still blocks a plan whose blocked list was emptied by hand', () => {
+    const edited = structuredClone(blockedPlan());
+    edited.blocked = [];
+    expect(isApplicable(edited)).toBe(true);
+    expect(checkGuards(edited).map((b) => `${b.name}: ${b.reason}`)).toEqual([
+      'Prod Admin: "Prod Admin" matches the protected pattern "Prod*"; the plan deletes 3 objects; guards.maxDeletions allows 2',
+      'Other: the plan deletes 3 objects; guards.maxDeletions allows 2',
+      'Stray: the plan deletes 3 objects; guards.maxDeletions allows 2',
+    ]);
+  });
+
+  it('still refuses to prune a kind to empty when the blocked list was emptied', () => {
+    const input = emptyInput();
+    input.flows.live = [live(flow('A'), 'f1'), live(flow('B'), 'f2')];
+    const edited = diff(input, openPolicy());
+    expect(edited.blocked).toHaveLength(2);
+    edited.blocked = [];
+    expect(checkGuards(edited).map((b) => b.reason)).toEqual([
+      'the repo declares no ApprovalFlow and the plan would delete all 2 live ones; refusing to prune to empty',
+      'the repo declares no ApprovalFlow and the plan would delete all 2 live ones; refusing to prune to empty',
+    ]);
+  });
+
+  it('passes a plan whose deletions are within the guards', () => {
+    const input = emptyInput();
+    input.flows.desired = [desired(flow('Keep'))];
+    input.flows.live = [live(flow('Keep'), 'keep'), live(flow('Stray'), 'f1')];
+    const plan = diff(input, openPolicy({ maxDeletions: 1 }));
+    expect(plan.changes.map((c) => c.action)).toEqual(['delete']);
+    expect(checkGuards(plan)).toEqual([]);
+  });
+
+  it('checks against a policy given at apply time rather than the one in the file', () => {
+    const input = emptyInput();
+    input.flows.desired = [desired(flow('Keep'))];
+    input.flows.live = [live(flow('Keep'), 'keep'), live(flow('Stray'), 'f1')];
+    const plan = diff(input, openPolicy());
+    expect(checkGuards(plan, openPolicy({ protected: ['stray'] })).map((b) => b.name)).toEqual(['Stray']);
   });
 });
 
@@ -354,12 +530,12 @@ describe('ambiguous live names', () => {
 });
 
 describe('ordering', () => {
-  it('orders groups, channels, flows, settings, then flow deletions, then channel deletions', () => {
+  it('orders groups, channels, flows, settings, then flow deletions', () => {
     const input = emptyInput();
     input.flows.desired = [desired(flow('B Flow')), desired(flow('A Flow', { enabled: false })), desired(flow('Keep'))];
     input.flows.live = [live(flow('A Flow'), 'f-a'), live(flow('Keep'), 'f-keep'), live(flow('Z Old Flow'), 'f-z')];
-    input.webhooks.desired = [desired(webhook('New Hook')), desired(webhook('Keep Hook'))];
-    input.webhooks.live = [live(webhook('Keep Hook'), 'w-keep'), live(webhook('Old Hook'), 'w-old')];
+    desiredChannels(input, [desired(channel('New Hook')), desired(channel('Keep Hook'))]);
+    input.channels.live = [live(channel('Keep Hook'), 'w-keep'), live(channel('Old Hook'), 'w-old')];
     input.groups.desired = [desired(group('New Team')), desired(group('Team', { description: 'changed' }))];
     input.groups.live = [live(group('Team'), 'g1')];
     input.groups.creatable = new Set(['new team']);
@@ -367,12 +543,11 @@ describe('ordering', () => {
     expect(actions(input)).toEqual([
       'create GroupAssignment New Team',
       'update GroupAssignment Team',
-      'create WebhookSubscription New Hook',
+      'create WebhookChannel New Hook',
       'update ApprovalFlow A Flow',
       'create ApprovalFlow B Flow',
       'update AccessRequestSettings settings',
       'delete ApprovalFlow Z Old Flow',
-      'delete WebhookSubscription Old Hook',
     ]);
   });
 
@@ -380,12 +555,12 @@ describe('ordering', () => {
     const build = (reverse: boolean): DiffInput => {
       const input = emptyInput();
       const flows = [desired(flow('C')), desired(flow('a')), desired(flow('B'))];
-      const hooks = [desired(webhook('Y')), desired(webhook('x'))];
+      const hooks = [desired(channel('Y')), desired(channel('x'))];
       input.flows.desired = reverse ? flows.reverse() : flows;
-      input.webhooks.desired = reverse ? hooks.reverse() : hooks;
+      desiredChannels(input, reverse ? hooks.reverse() : hooks);
       return input;
     };
-    expect(actions(build(false))).toEqual(['create WebhookSubscription x', 'create WebhookSubscription Y', 'create ApprovalFlow a', 'create ApprovalFlow B', 'create ApprovalFlow C']);
+    expect(actions(build(false))).toEqual(['create WebhookChannel x', 'create WebhookChannel Y', 'create ApprovalFlow a', 'create ApprovalFlow B', 'create ApprovalFlow C']);
     expect(actions(build(true))).toEqual(actions(build(false)));
   });
 });
@@ -395,8 +570,8 @@ describe('purity', () => {
     const input = emptyInput();
     input.flows.desired = [desired(flow('New', { enabled: false }), ['Old']), desired(flow('Fresh'))];
     input.flows.live = [live(flow('Old'), 'f1'), live(flow('Stray'), 'f2'), live(flow('Prod'), 'f3')];
-    input.webhooks.desired = [desired(webhook('Hook', 'changed'))];
-    input.webhooks.live = [live(webhook('Hook'), 'w1')];
+    desiredChannels(input, [desired(channel('Hook', 'changed'))]);
+    input.channels.live = [live(channel('Hook'), 'w1')];
     input.groups.desired = [desired(group('Ghosts'))];
     input.settings.desired = desired(settings({ resourceRequests: false }), [], 'settings');
     input.problems = [{ code: 'unknown-user', message: 'user "x" does not exist' }];

@@ -1,6 +1,6 @@
 // Specifies the three renderers: text in Terraform's manner, JSON that validates against
-// schemas/plan.schema.json, markdown for pull requests within its character budget; and that no
-// renderer ever prints a secret value.
+// schemas/plan.schema.json, markdown for pull requests within its character budget; what is
+// unmanageable or unsupported; and that no renderer ever prints a secret value.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,15 +10,15 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { LiveWire } from '../../src/jumpcloud/live.js';
-import { webhookFromWire } from '../../src/jumpcloud/mapping.js';
+import { channelFromWire } from '../../src/jumpcloud/channel-mapping.js';
+import { prepareDiffInput } from '../../src/jumpcloud/diff-input.js';
 import type { WireChannel } from '../../src/jumpcloud/wire.js';
 import { diff, type DiffInput } from '../../src/plan/diff.js';
-import { prepareDiffInput } from '../../src/plan/inputs.js';
 import type { Change, Plan } from '../../src/plan/plan.js';
 import { renderJson, toPlanDocument } from '../../src/plan/render-json.js';
 import { MARKDOWN_BUDGET, renderMarkdown } from '../../src/plan/render-markdown.js';
 import { renderText, summaryLine } from '../../src/plan/render-text.js';
-import { desired, emptyInput, flow, group, live, openPolicy, settings, webhook } from './builders.js';
+import { channel, desired, desiredChannels, emptyInput, flow, group, live, openPolicy, settings, unmanageable } from './builders.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ANSI = /\u001b\[/;
@@ -31,21 +31,22 @@ function smallPlan(): Plan {
     desired(flow('GitHub User')),
   ];
   input.flows.live = [live(flow('GitHub Admin', { approval: { levels: [{ require: 'any', approvers: [{ manager: true }] }] } }), 'f1'), live(flow('Stray'), 'f9')];
-  input.webhooks.desired = [desired(webhook('SIEM'))];
+  desiredChannels(input, [desired(channel('SIEM'))]);
   return diff(input);
 }
 
-/** Every part of a plan at once: creates, updates, a rename, deletions, blocks, unknowns, problems, warnings. */
+/** Every part of a plan at once: creates, updates, a rename, deletions, blocks, unmanaged and unmanageable objects, problems, warnings. */
 function fullPlan(): Plan {
   const input: DiffInput = emptyInput();
   input.groups.desired = [desired(group('New Team')), desired(group('Ghosts'))];
   input.groups.creatable = new Set(['new team']);
   input.flows.desired = [desired(flow('Renamed', { enabled: false }), ['Old Name']), desired(flow('Keep'))];
-  input.flows.live = [live(flow('Old Name'), 'f1'), live(flow('Keep'), 'f2'), live(flow('Prod Stray'), 'f3')];
-  input.webhooks.desired = [desired(webhook('SIEM', 'changed'))];
-  input.webhooks.live = [live(webhook('SIEM'), 'w1'), live(webhook('Old Hook'), 'w2'), live(webhook('Other'), 'w3')];
+  input.flows.live = [live(flow('Old Name'), 'f1'), live(flow('Keep'), 'f2'), live(flow('Prod Stray'), 'f3'), live(flow('Old Flow'), 'f4'), live(flow('Other Flow'), 'f5')];
+  input.flows.unmanageable = [unmanageable('Archived', 'f6', ['status "archived"'])];
+  desiredChannels(input, [desired(channel('SIEM', 'changed'))]);
+  input.channels.live = [live(channel('SIEM'), 'w1'), live(channel('Console Hook'), 'w2')];
   input.settings.desired = desired(settings({ exposeApprovalProgress: true }), [], 'settings');
-  input.warnings = [{ code: 'missing-secret', kind: 'WebhookSubscription', name: 'SIEM', source: { file: 'webhooks/siem.yaml', line: 9, column: 12 }, message: 'environment variable SIEM_TOKEN is not set' }];
+  input.warnings = [{ code: 'missing-secret', kind: 'WebhookChannel', name: 'SIEM', source: { file: 'channels/siem.yaml', line: 9, column: 12 }, message: 'environment variable SIEM_TOKEN is not set' }];
   return diff(input, openPolicy({ protected: ['Prod*'] }));
 }
 
@@ -61,7 +62,7 @@ describe('text', () => {
     expect(text).toContain('  + GroupAssignment "New Team"');
     expect(text).toContain('  ~ ApprovalFlow "Renamed" renamed from "Old Name"');
     expect(text).toContain('  - ApprovalFlow "Prod Stray"');
-    expect(text).toContain('  - WebhookSubscription "Old Hook"');
+    expect(text).toContain('  - ApprovalFlow "Old Flow"');
     expect(text).toMatch(/^ {6}\+ description: New Team group$/m);
     expect(text).toMatch(/^ {6}- grantGroup: GitHub Admins$/m);
   });
@@ -83,18 +84,38 @@ describe('text', () => {
     expect(text).toContain('ApprovalFlow "Prod Stray": "Prod Stray" matches the protected pattern "Prod*"');
     expect(text).toContain('The plan cannot be applied:');
     expect(text).toContain('user group "Ghosts" does not exist on the platform');
-    expect(text).toContain('warning: webhooks/siem.yaml:9:12: environment variable SIEM_TOKEN is not set');
+    expect(text).toContain('warning: channels/siem.yaml:9:12: environment variable SIEM_TOKEN is not set');
   });
 
   it('lists unknown kinds and unmanaged objects', () => {
     const input = emptyInput();
     input.flows.live = 'unknown';
-    input.webhooks.live = [live(webhook('Stray Hook'), 'w9')];
+    input.channels.live = [live(channel('Stray Hook'), 'w9')];
     const text = renderText(diff(input), false);
     expect(text).toContain('Unknown (the live list failed; not planned): ApprovalFlow');
-    expect(text).toContain('? WebhookSubscription "Stray Hook" (id w9)');
+    expect(text).toContain('? WebhookChannel "Stray Hook" (id w9)');
     expect(text).toContain('No changes for the kinds that could be read on https://sandbox.test.');
     expect(text).not.toContain('matches the config');
+  });
+
+  it('shows unmanageable objects with their values and source, and kinds the target does not support', () => {
+    const input = emptyInput();
+    const entry = desired(flow('GitHub Admin'));
+    input.flows.desired = [entry];
+    input.flows.unmanageable = [unmanageable('GitHub Admin', 'f1', ['status "archived"']), unmanageable('Okta Flow', 'f2', ['approver type "okta_group"'])];
+    input.channels.live = 'unsupported';
+    input.unsupported = [{ kind: 'WebhookChannel', reason: 'the target has no /api/v2/notifications/webhook/channels (it answered 404)' }];
+    const plan = diff(input);
+    const text = renderText(plan, false);
+    expect(text).toContain('Unmanageable (live values accessctl does not know; never changed):');
+    expect(text).toContain(`  ! ApprovalFlow "GitHub Admin" (id f1): status "archived"  (${entry.source.file}:${entry.source.line}:9)`);
+    expect(text).toContain('  ! ApprovalFlow "Okta Flow" (id f2): approver type "okta_group"');
+    expect(text).toContain('Not supported by this target (not planned; nothing else is blocked):');
+    expect(text).toContain('  WebhookChannel: the target has no /api/v2/notifications/webhook/channels (it answered 404)');
+    const md = renderMarkdown(plan);
+    expect(md).toContain('> - ApprovalFlow **Okta Flow** (`f2`): approver type "okta\\_group"');
+    expect(md).toContain('> Not supported by this target: WebhookChannel (');
+    expect(md).toContain('| WebhookChannel | – | – | – | – | – |');
   });
 
   it('prints no ANSI escapes with colour off, and colours with it on', () => {
@@ -108,7 +129,7 @@ describe('text', () => {
   it('follows NO_COLOR and FORCE_COLOR when no colour choice is passed', () => {
     const script = [
       `const { renderText } = await import(${JSON.stringify(new URL('../../src/plan/render-text.ts', import.meta.url).href)});`,
-      `const plan = { formatVersion: 1, target: 't', changes: [], unmanaged: [], blocked: [], noop: {}, unknown: [], problems: [], warnings: [] };`,
+      `const plan = { formatVersion: 2, target: 't', changes: [], unmanaged: [], unmanageable: [], unsupported: [], blocked: [], noop: {}, unknown: [], problems: [], warnings: [] };`,
       `process.stdout.write(renderText(plan));`,
     ].join('\n');
     const run = (env: Record<string, string>): string => {
@@ -138,9 +159,11 @@ describe('json', () => {
     const plan = fullPlan();
     const document = JSON.parse(renderJson(plan)) as ReturnType<typeof toPlanDocument>;
     expect(document).toEqual(JSON.parse(JSON.stringify(toPlanDocument(plan))));
-    expect(document.formatVersion).toBe(1);
-    expect(document.summary).toEqual({ create: 1, update: 3, delete: 3, unmanaged: 0, blocked: 1, applicable: false });
-    expect(document.changes.find((c) => c.renamedFrom)).toMatchObject({ name: 'Renamed', renamedFrom: 'Old Name', id: 'f1', liveFingerprint: expect.stringMatching(/^sha256:/) });
+    expect(document.formatVersion).toBe(2);
+    expect(document.summary).toEqual({ create: 1, update: 3, delete: 3, unmanaged: 1, blocked: 1, applicable: false });
+    expect(document.unmanageable).toEqual([{ kind: 'ApprovalFlow', name: 'Archived', id: 'f6', reasons: ['status "archived"'] }]);
+    expect(document.guards).toEqual({ prune: { ApprovalFlow: true, WebhookChannel: true, GroupAssignment: true }, maxDeletions: 1000, maxDeletionPercent: 100, protected: ['Prod*'] });
+    expect(document.changes.find((c) => 'renamedFrom' in c && c.renamedFrom)).toMatchObject({ name: 'Renamed', renamedFrom: 'Old Name', id: 'f1', liveFingerprint: expect.stringMatching(/^sha256:/) });
   });
 
   it('rejects a document that breaks the schema, so the validation above can fail', () => {
@@ -163,8 +186,8 @@ describe('markdown', () => {
     const md = renderMarkdown(fullPlan());
     expect(md).toContain('| kind | create | update | delete | unchanged | unmanaged |');
     expect(md).toContain('| GroupAssignment | 1 | 0 | 0 | 0 | 0 |');
-    expect(md).toContain('| WebhookSubscription | 0 | 1 | 2 | 0 | 0 |');
-    expect(md).toContain('| ApprovalFlow | 0 | 1 | 1 | 1 | 0 |');
+    expect(md).toContain('| WebhookChannel | 0 | 1 | 0 | 0 | 1 |');
+    expect(md).toContain('| ApprovalFlow | 0 | 1 | 3 | 1 | 0 |');
     expect(md).toContain('| AccessRequestSettings | 0 | 1 | 0 | 0 | 0 |');
     const input = emptyInput();
     input.flows.live = 'unknown';
@@ -182,9 +205,9 @@ describe('markdown', () => {
 
   it('escapes markdown in names outside HTML', () => {
     const input = emptyInput();
-    input.webhooks.live = [live(webhook('*bold* | pipe'), 'w1')];
+    input.channels.live = [live(channel('*bold* | pipe'), 'w1')];
     const md = renderMarkdown(diff(input));
-    expect(md).toContain('- WebhookSubscription **\\*bold\\* \\| pipe** (`w1`)');
+    expect(md).toContain('- WebhookChannel **\\*bold\\* \\| pipe** (`w1`)');
   });
 
   it('truncates a plan with thousands of changes under the 60,000-character budget, with a note', () => {
@@ -229,7 +252,7 @@ describe('secrets', () => {
   const hook = (name: string, url: string): string =>
     [
       'apiVersion: accessctl/v1',
-      'kind: WebhookSubscription',
+      'kind: WebhookChannel',
       `metadata: {name: ${name}}`,
       'spec:',
       `  url: ${url}`,
@@ -239,14 +262,13 @@ describe('secrets', () => {
       '    Authorization: {env: HOOK_AUTH}',
       '    X-Api-Key: {env: HOOK_KEY}',
       '  signingSecret: {env: HOOK_SIGNING}',
-      '  events: ["*"]',
       '',
     ].join('\n');
 
   it('never prints a planted secret value in text, json or markdown', async () => {
     const files = {
-      'webhooks/siem.yaml': hook('SIEM', 'https://siem.example.com/ingest/{{TOKEN}}'),
-      'webhooks/new.yaml': hook('New Hook', 'https://new.example.com/{{TOKEN}}/in'),
+      'channels/siem.yaml': hook('SIEM', 'https://siem.example.com/ingest/{{TOKEN}}'),
+      'channels/new.yaml': hook('New Hook', 'https://new.example.com/{{TOKEN}}/in'),
     };
     for (const [name, text] of Object.entries(files)) {
       mkdirSync(dirname(join(root, name)), { recursive: true });
@@ -255,8 +277,8 @@ describe('secrets', () => {
     const { desired: state, diagnostics } = await loadConfig('.', root);
     expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     const secrets = (name: string): string => `${PLANTED}-${name}`;
-    const channel: WireChannel = {
-      id: 'ch-1',
+    const siem: WireChannel = {
+      id: '65a0000000000000000000c1',
       name: 'SIEM',
       url: 'https://siem.example.com/ingest/{{TOKEN}}',
       enabled: true,
@@ -277,8 +299,8 @@ describe('secrets', () => {
       users: { status: 'ok', value: [] },
       applications: { status: 'ok', value: [] },
       flows: { status: 'ok', value: [] },
-      channels: { status: 'ok', value: [channel] },
-      settings: { status: 'ok', value: { channelEvents: [{ channelObjectId: 'ch-1', eventTypes: ['ACCESS_MANAGEMENT_ACCESS_REQUEST'] }] } },
+      channels: { status: 'ok', value: [siem] },
+      settings: { status: 'ok', value: { channelEvents: [{ channelObjectId: '65a0000000000000000000c1', eventTypes: ['ACCESS_MANAGEMENT_ACCESS_REQUEST'] }] } },
       associations: new Map(),
     };
     const plan = diff(prepareDiffInput(state, liveWire, secrets));
@@ -319,7 +341,7 @@ describe('markdown within its budget and HTML-safe', () => {
 
 describe('untrusted live text', () => {
   it('never prints the value of a credential header the platform holds unmasked', () => {
-    const channel: WireChannel = {
+    const wire: WireChannel = {
       id: 'w1',
       name: 'SIEM',
       url: 'https://x.example.com/',
@@ -330,8 +352,8 @@ describe('untrusted live text', () => {
       secretsFingerprint: 'hmac-sha256:00',
     };
     const input = emptyInput();
-    input.webhooks.live = [live(webhookFromWire(channel, []), 'w1')];
-    input.webhooks.desired = [desired(webhook('SIEM', 'changed', { url: 'https://x.example.com/', headers: { authorization: { secret: true } }, placeholders: [], signed: false, events: [] }))];
+    input.channels.live = [live(channelFromWire(wire), 'w1')];
+    desiredChannels(input, [desired(channel('SIEM', 'changed', { url: 'https://x.example.com/', headers: { authorization: { secret: true } }, placeholders: [], signed: false }))]);
     const plan = diff(input);
     for (const output of [renderText(plan, false), renderJson(plan), renderMarkdown(plan)]) expect(output).not.toContain(PLANTED);
   });
