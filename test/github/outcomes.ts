@@ -2,7 +2,8 @@
 // many located errors, and a plan far larger than any comment may be.
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
 import type { Outcome } from '../../src/github/outcome.js';
-import { PLAN_FORMAT_VERSION, type Change, type Plan } from '../../src/plan/plan.js';
+import type { FlowSpecModel } from '../../src/model/flow.js';
+import { PLAN_FORMAT_VERSION, type Change, type FlowChange, type Plan } from '../../src/plan/plan.js';
 
 export function plan(changes: Change[] = []): Plan {
   return {
@@ -10,28 +11,44 @@ export function plan(changes: Change[] = []): Plan {
     target: 'http://127.0.0.1:8080',
     changes,
     unmanaged: [],
+    unmanageable: [],
+    unsupported: [],
     blocked: [],
-    noop: { GroupAssignment: 1, ApprovalFlow: 0, AccessRequestSettings: 1, WebhookSubscription: 0 },
+    noop: { GroupAssignment: 1, ApprovalFlow: 0, AccessRequestSettings: 1, WebhookChannel: 0 },
     unknown: [],
     problems: [],
     warnings: [],
-    references: { groups: {}, users: {}, applications: {} },
+    references: { groups: {}, users: {}, applications: {}, channels: {}, channelIdEncoding: 'base64' },
+    guards: { prune: {}, maxDeletions: 5, maxDeletionPercent: 25, protected: [] },
   };
 }
 
-export function createFlow(name: string): Change {
+/** A flow's spec in config terms, with the given description. */
+function flowSpec(description: string): FlowSpecModel {
+  return {
+    description,
+    enabled: true,
+    category: 'application',
+    grantGroup: 'GitHub Admins',
+    visibleTo: ['Engineering Admin'],
+    approval: { type: 'manual', nonAdminApprovers: false, levels: [{ require: 'any', approvers: [{ manager: true }] }] },
+    access: { duration: 'P1D' },
+  };
+}
+
+export function createFlow(name: string, description = `Access for ${name}`): FlowChange {
   return {
     kind: 'ApprovalFlow',
     action: 'create',
     name,
     fields: [],
-    after: { name, spec: { description: `Access for ${name}`, approval: { type: 'manual' } } },
+    after: flowSpec(description),
     source: { file: 'access/flows/x.yaml', line: 4, column: 3 },
   };
 }
 
 export function deleteFlow(name: string): Change {
-  return { kind: 'ApprovalFlow', action: 'delete', name, id: `id-${name}`, fields: [], before: { name, spec: { description: 'old' } } };
+  return { kind: 'ApprovalFlow', action: 'delete', name, id: `id-${name}`, fields: [], before: flowSpec('old'), liveFingerprint: `sha256:${name}` };
 }
 
 export function valid(p: Plan): Outcome {
@@ -49,10 +66,5 @@ export function invalid(count: number): Outcome {
 
 /** A plan whose every change carries a long description: thousands of characters each. */
 export function hugePlan(changes: number): Plan {
-  return plan(
-    Array.from({ length: changes }, (_, i) => ({
-      ...createFlow(`Flow ${i}`),
-      after: { name: `Flow ${i}`, spec: { description: 'x'.repeat(2000) } },
-    })),
-  );
+  return plan(Array.from({ length: changes }, (_, i) => createFlow(`Flow ${i}`, 'x'.repeat(2000))));
 }
