@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { loadConfig } from '../src/config/load.js';
-import type { FlowModel } from '../src/jumpcloud/mapping.js';
+import type { FlowModel } from '../src/model/flow.js';
 import { makePlan } from '../src/pipeline/make-plan.js';
 import { diff, type DiffInput } from '../src/plan/diff.js';
 import { SandboxClock } from '../src/sandbox/clock.js';
@@ -162,16 +162,18 @@ async function diffAlone(objects: number): Promise<void> {
   const source = { file: 'bench.yaml', line: 1, column: 1 };
   const input: DiffInput = {
     target: 'bench',
-    groups: { desired: [], live: [], creatable: new Set() },
-    webhooks: { desired: [], live: [] },
+    groups: { desired: [], live: [], unmanageable: [], creatable: new Set() },
+    channels: { desired: [], live: [], unmanageable: [], configs: new Map() },
     flows: {
       desired: Array.from({ length: objects }, (_, i) => ({ name: `Flow ${i}`, previousNames: [], model: model(i), source })),
       live: Array.from({ length: objects }, (_, i) => ({ id: `id${i}`, name: `Flow ${i}`, model: model(i), fingerprint: `sha256:${i}` })),
+      unmanageable: [],
     },
     settings: { desired: undefined, live: 'unknown' },
+    unsupported: [],
     problems: [],
     warnings: [],
-    references: { groups: {}, users: {}, applications: {} },
+    references: { groups: {}, users: {}, applications: {}, channels: {}, channelIdEncoding: 'base64' },
   };
   const seconds = await fastest(3, async () => {
     const plan = diff(input);
