@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { AccessctlError, formatLocation } from '../errors.js';
 import { PlatformError } from '../jumpcloud/platform-error.js';
 import { applyCommand } from './apply.js';
+import { doctorCommand } from './doctor.js';
 import { eventsCommand } from './events.js';
 import { exportCommand } from './export.js';
 import { githubCommand } from './github.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   program.addCommand(planCommand());
   program.addCommand(applyCommand());
   program.addCommand(exportCommand());
+  program.addCommand(doctorCommand());
   program.addCommand(reconcileCommand());
   program.addCommand(upCommand());
   program.addCommand(sandboxCommand());

@@ -57,10 +57,10 @@ export function renderText(plan: Plan, color: boolean = pc.isColorSupported): st
     for (const problem of plan.problems) out.push(`  ${c.red('✗')} ${describeProblem(problem)}`);
     out.push('');
   }
-  if (plan.changes.length === 0 && plan.unknown.length === 0) {
+  if (plan.changes.length === 0 && plan.unknown.length === 0 && plan.problems.length === 0) {
     out.push(`No changes: ${plan.target} matches the config.`, '');
   } else if (plan.changes.length === 0) {
-    out.push(`No changes for the kinds that could be read on ${plan.target}.`, '');
+    out.push(`No changes for the objects that could be planned on ${plan.target}.`, '');
   } else {
     out.push(`accessctl will make these changes on ${plan.target}:`, '');
     for (const change of plan.changes) out.push(...renderChange(change, c));

@@ -1,0 +1,39 @@
+// `accessctl doctor [DIR]`: probes a target read-only before the first apply against a real org, and
+// says what accessctl can manage there. Exit 0 when every kind the repo uses can be managed, 1 if not.
+import { Command, Option } from 'commander';
+import { countDiagnostics } from '../diagnostics/diagnostic.js';
+import { emptyDesiredState, type DesiredState } from '../config/desired.js';
+import { loadConfig } from '../config/load.js';
+import { renderDoctorJson, renderDoctorText } from '../doctor/render.js';
+import { runDoctor } from '../doctor/probe.js';
+import { AccessctlError } from '../errors.js';
+import { makeClient } from '../pipeline/make-plan.js';
+import { reportConfig } from './config-report.js';
+import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
+
+interface DoctorFlags extends TargetFlags {
+  format: 'text' | 'json';
+}
+
+export function doctorCommand(): Command {
+  const command = new Command('doctor')
+    .description('probe a target read-only: the key, each published endpoint, the extensions, live enum values, and what accessctl can manage there')
+    .argument('[dir]', 'a config directory: also check that every kind it uses can be managed there')
+    .addOption(new Option('--format <format>', 'text or json').choices(['text', 'json']).default('text'));
+  return withTargetOptions(command).action(async (dir: string | undefined, flags: DoctorFlags) => {
+    let desired: DesiredState | undefined;
+    if (dir !== undefined) {
+      const config = await loadConfig(dir);
+      if (countDiagnostics(config.diagnostics).errors > 0) return reportConfig(config, 'text');
+      desired = config.desired;
+    }
+    const client = makeClient(desired ?? emptyDesiredState(), { target: flags.target, clientOptions: clientOverrides(flags) });
+    try {
+      const report = await runDoctor(client, desired, Boolean(process.env['JUMPCLOUD_ORG_ID'] || desired?.project?.object.spec?.target?.orgId));
+      process.stdout.write(flags.format === 'json' ? renderDoctorJson(report) : renderDoctorText(report));
+      if (!report.ok) throw new AccessctlError('platform', 'the target is not ready for this repo; see above', { exitCode: 1 });
+    } finally {
+      await client.close();
+    }
+  });
+}
