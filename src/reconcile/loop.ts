@@ -2,7 +2,6 @@
 // state afresh, plan, correct what the drift policy allows, emit an event for everything done, and
 // record the result. Nothing is remembered between runs except what is on disk in the state dir.
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { applyPlan, type ChangeResult } from '../apply/apply.js';
@@ -19,6 +18,7 @@ import { isApplicable, type Change, type ManagedKind, type Plan } from '../plan/
 import { summaryLine } from '../plan/render-text.js';
 import type { GitSource } from './git-source.js';
 import { IntentJournal } from './journal.js';
+import { readLastApplied, writeLastApplied } from './last-applied.js';
 import type { ReconcileMetrics } from './metrics.js';
 
 export type ConfigSource = { kind: 'dir'; dir: string } | { kind: 'git'; git: GitSource; path: string };
@@ -45,27 +45,6 @@ export interface RunOutcome {
   failed: number;
   drifted: number;
   message: string;
-}
-
-interface LastApplied {
-  commit: string | null;
-  /** A digest of the desired state that was last applied in full: drift is live change since. */
-  config: string;
-}
-
-async function readLastApplied(stateDir: string): Promise<LastApplied | undefined> {
-  try {
-    return JSON.parse(await readFile(join(stateDir, 'last-applied.json'), 'utf8')) as LastApplied;
-  } catch {
-    return undefined;
-  }
-}
-
-async function writeLastApplied(stateDir: string, value: LastApplied): Promise<void> {
-  await mkdir(stateDir, { recursive: true });
-  const path = join(stateDir, 'last-applied.json');
-  await writeFile(`${path}.tmp`, JSON.stringify(value));
-  await rename(`${path}.tmp`, path);
 }
 
 const SECRET_VARIABLES = ['JUMPCLOUD_API_KEY', 'ACCESSCTL_GIT_TOKEN', 'ACCESSCTL_EVENTS_WEBHOOK_SECRET'];

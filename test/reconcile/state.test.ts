@@ -1,0 +1,84 @@
+// The reconciler's last applied state is read strictly: only a missing file means "no state"; a file
+// that cannot be read, is not JSON or does not match schemas/state-last-applied.schema.json is an
+// AccessctlError naming the file, so drift is never mistaken for a config change.
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AccessctlError } from '../../src/errors.js';
+import { LAST_APPLIED_FILE, readLastApplied, writeLastApplied, type LastApplied } from '../../src/reconcile/last-applied.js';
+
+const DIGEST = `sha256:${'ab'.repeat(32)}`;
+const COMMIT = 'c0ffee'.padEnd(40, '0');
+
+let stateDir: string;
+let file: string;
+
+beforeEach(() => {
+  stateDir = mkdtempSync(path.join(os.tmpdir(), 'accessctl-state-'));
+  file = path.join(stateDir, LAST_APPLIED_FILE);
+});
+afterEach(() => {
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+async function failure(): Promise<AccessctlError> {
+  const error = await readLastApplied(stateDir).then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(error).toBeInstanceOf(AccessctlError);
+  return error as AccessctlError;
+}
+
+describe('readLastApplied', () => {
+  it('means "no state" only when the file does not exist', async () => {
+    expect(await readLastApplied(stateDir)).toBeUndefined();
+    expect(await readLastApplied(path.join(stateDir, 'never-created'))).toBeUndefined();
+  });
+
+  it('reads back what writeLastApplied wrote, for a directory and for a commit', async () => {
+    for (const value of [{ commit: null, config: DIGEST }, { commit: COMMIT, config: DIGEST }] satisfies LastApplied[]) {
+      await writeLastApplied(stateDir, value);
+      expect(await readLastApplied(stateDir)).toEqual(value);
+    }
+  });
+
+  it('refuses a file that is not JSON, naming it', async () => {
+    writeFileSync(file, '{"commit": null, "config": "sha256:');
+    const error = await failure();
+    expect(error.message).toContain(file);
+    expect(error.message).toContain('not valid JSON');
+  });
+
+  it.each([
+    ['a number for the commit', { commit: 5, config: DIGEST }, 'commit'],
+    ['a config that is not a digest', { commit: null, config: 'whatever' }, 'config'],
+    ['a missing digest', { commit: COMMIT }, 'config'],
+    ['an unknown field', { commit: null, config: DIGEST, extra: true }, 'additional'],
+    ['an array', [], 'object'],
+    ['null', null, 'object'],
+  ])('refuses a state with %s as not matching the schema, naming the file', async (_name, value, mentioned) => {
+    writeFileSync(file, JSON.stringify(value));
+    const error = await failure();
+    expect(error.message).toContain(file);
+    expect(error.message).toContain('state-last-applied.schema.json');
+    expect(error.message).toContain(mentioned);
+  });
+
+  it('refuses a state path that is a folder, or a link, instead of treating it as missing', async () => {
+    mkdirSync(file);
+    expect((await failure()).message).toContain(file);
+    rmSync(file, { recursive: true });
+    writeFileSync(path.join(stateDir, 'elsewhere.json'), JSON.stringify({ commit: null, config: DIGEST }));
+    symlinkSync('elsewhere.json', file);
+    expect((await failure()).message).toMatch(/ELOOP/);
+  });
+
+  // Root reads any file whatever its mode, so a permission error can only be staged for another user.
+  it.runIf(process.getuid?.() !== 0)('refuses a state file it may not read (EACCES)', async () => {
+    writeFileSync(file, JSON.stringify({ commit: null, config: DIGEST }));
+    chmodSync(file, 0o000);
+    expect((await failure()).message).toMatch(/EACCES/);
+  });
+});
