@@ -2,6 +2,7 @@
 // credentials only as secret references; a subscription names each channel once, with current event names.
 import { isIP } from 'node:net';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { objectIdHex } from '../jumpcloud/protobuf-json.js';
 import type { DesiredState } from './desired.js';
 import { isCredentialHeader, urlPasswordSpan } from './secrets.js';
 import { nameKey } from './names.js';
@@ -129,7 +130,9 @@ function checkSubscriptions(state: DesiredState, diagnostics: Diagnostic[]): voi
   const seen = new Map<string, number>();
   webhooks.forEach((subscription, index) => {
     const base = ['spec', 'webhooks', index];
-    const key = typeof subscription.channel === 'string' ? `name:${nameKey(subscription.channel)}` : `id:${subscription.channel.id.toLowerCase()}`;
+    // An id is one channel whether written as hex or base64; base64 is case-sensitive, so never case-fold it.
+    const channel = subscription.channel;
+    const key = typeof channel === 'string' ? `name:${nameKey(channel)}` : `id:${objectIdHex(channel.id) ?? channel.id}`;
     const earlier = seen.get(key);
     if (earlier !== undefined) {
       diagnostics.push(diagnosticFor(source, [...base, 'channel'], 'error', 'duplicate-channel', `this channel is already subscribed at spec.webhooks[${earlier}]; list each channel once`));
