@@ -115,8 +115,11 @@ function objectData(ctx: RunContext, object: { kind: string; name: string; id?: 
   return data;
 }
 
-export function changeApplied(ctx: RunContext, change: ObjectChange, now: Date): AccessctlEvent {
-  return envelope(ctx, 'accessctl.change.applied', now, objectData(ctx, change, change.action), `${change.kind}/${change.name}`);
+/** `confirmedByRetry`: a retried request found that its first attempt had already landed. */
+export function changeApplied(ctx: RunContext, change: ObjectChange & { confirmedByRetry?: boolean }, now: Date): AccessctlEvent {
+  const data = objectData(ctx, change, change.action);
+  if (change.confirmedByRetry) data['confirmedByRetry'] = true;
+  return envelope(ctx, 'accessctl.change.applied', now, data, `${change.kind}/${change.name}`);
 }
 
 export function changeFailed(ctx: RunContext, change: ObjectChange & { error: ChangeError }, now: Date): AccessctlEvent {

@@ -176,7 +176,7 @@ export async function reconcileOnce(options: ReconcileOptions): Promise<RunOutco
       const attribution = file ? await attribute(file) : undefined;
       const id = r.id ?? idOf(r.change);
       const object = { kind: r.change.kind, name: r.change.name, action: r.change.action, fields: r.change.fields, ...(id ? { id } : {}), ...(attribution ? { attribution } : {}) };
-      return r.status === 'applied' ? changeApplied(ctx, object, new Date()) : changeFailed(ctx, { ...object, error: r.error ?? { code: r.status, message: r.status } }, new Date());
+      return r.status === 'applied' ? changeApplied(ctx, { ...object, ...(r.confirmedByRetry ? { confirmedByRetry: true } : {}) }, new Date()) : changeFailed(ctx, { ...object, error: r.error ?? { code: r.status, message: r.status } }, new Date());
     };
     const entries = new Map<Change, string>();
     const result = await applyPlan(toApply, {
