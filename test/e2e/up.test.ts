@@ -13,8 +13,8 @@ describe('accessctl up, the README first command', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  it('starts the sandbox, applies the example, tells what to try next, and stops cleanly on SIGINT', async () => {
-    const up = start(['up', '--port', '0', '--db', join(work, 'sandbox.db'), '--state-dir', join(work, 'state'), '--listen', '127.0.0.1:0'], {});
+  it.each(['default', 'strict'])('starts the %s sandbox, applies the example, tells what to try next, and stops cleanly on SIGINT', async (profile) => {
+    const up = start(['up', '--port', '0', '--profile', profile, '--db', join(work, `${profile}.db`), '--state-dir', join(work, `state-${profile}`), '--listen', '127.0.0.1:0'], {});
     const { child, exited } = up;
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', () => {
@@ -25,7 +25,10 @@ describe('accessctl up, the README first command', () => {
     const out = up.stdout();
     expect(out).toMatch(/sandbox: http:\/\/127\.0\.0\.1:\d+/);
     expect(out).toContain('admin key: sandbox-demo-admin-key-not-a-secret');
-    expect(out).toContain('Plan: 3 to create, 1 to update, 0 to delete; 0 unmanaged');
+    expect(out).toContain('Plan: 2 to create, 1 to update, 0 to delete; 0 unmanaged');
+    if (profile === 'strict') expect(out).toContain('profile: strict');
+    // The events hint must point at the sandbox's Insights, never at JumpCloud's with the sandbox key.
+    expect(out).toMatch(/JUMPCLOUD_INSIGHTS_URL=http:\/\/127\.0\.0\.1:\d+/);
     expect(out).toMatch(/run 1: success/);
     expect(out).toContain('"type":"accessctl.change.applied"');
     child.kill('SIGINT');
