@@ -1,3 +1,6 @@
+// Specifies export against a real sandbox: every shape the API allows comes out as a valid config
+// repo with no secret values, channels as WebhookChannel and their subscriptions in the settings,
+// and a plan of the export against the same org is a no-op.
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,10 +49,11 @@ async function createEveryShape(h: Harness): Promise<void> {
     const answer = await h.call('POST', '/api/v2/approvalflows', JSON.parse(JSON.stringify(flow)));
     expect(answer.status, JSON.stringify(answer.body)).toBe(200);
   }
+  // The seed already holds a channel named SIEM, made in the console.
   const channels = [
     {
-      name: 'SIEM',
-      url: 'https://siem.example.com/ingest/{{TOKEN}}',
+      name: 'Splunk',
+      url: 'https://splunk.example.com/ingest/{{TOKEN}}',
       enabled: true,
       verifySsl: true,
       sensitiveValues: { TOKEN: 'planted-token-value' },
@@ -97,9 +101,11 @@ describe('export', () => {
     const result = await exportLive(client, join(dir, 'out'), { force: false });
     await client.close();
     expect(result.files).toEqual(
-      expect.arrayContaining(['accessctl.yaml', 'settings.yaml', 'flows/device-admin.yaml', 'webhooks/siem.yaml', 'groups/github-admins.yaml']),
+      expect.arrayContaining(['accessctl.yaml', 'settings.yaml', 'flows/device-admin.yaml', 'channels/splunk.yaml', 'channels/siem.yaml', 'channels/quiet.yaml', 'groups/github-admins.yaml']),
     );
-    expect(result.secrets).toEqual(['SIEM_AUTHORIZATION', 'SIEM_SIGNING_SECRET', 'SIEM_TOKEN']);
+    expect(result.secrets).toEqual(['SPLUNK_AUTHORIZATION', 'SPLUNK_SIGNING_SECRET', 'SPLUNK_TOKEN']);
+    const settings = await readFile(join(dir, 'out', 'settings.yaml'), 'utf8');
+    expect(settings).toMatch(/webhooks:\n\s+- channel: Splunk\n\s+events:/);
     const config = await loadConfig(join(dir, 'out'));
     expect(config.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     for (const file of await readdir(join(dir, 'out'), { recursive: true })) {
@@ -118,26 +124,26 @@ describe('export', () => {
     expect(run.plan.changes.map((c) => [c.kind, c.name, c.fields])).toEqual([]);
     expect(run.plan.problems).toEqual([]);
     expect(run.plan.unmanaged).toEqual([]);
-    expect(run.plan.noop).toMatchObject({ ApprovalFlow: 4, WebhookSubscription: 2, AccessRequestSettings: 1 });
+    expect(run.plan.noop).toMatchObject({ ApprovalFlow: 4, WebhookChannel: 3, AccessRequestSettings: 1 });
   });
 
   it('compares the exported secrets once their variables are set, and sees a wrong one', async () => {
     const env = {
       JUMPCLOUD_API_KEY: h.sandbox.adminKey,
-      SIEM_TOKEN: 'planted-token-value',
-      SIEM_AUTHORIZATION: 'Bearer planted-auth-value',
-      SIEM_SIGNING_SECRET: signingSecret,
+      SPLUNK_TOKEN: 'planted-token-value',
+      SPLUNK_AUTHORIZATION: 'Bearer planted-auth-value',
+      SPLUNK_SIGNING_SECRET: signingSecret,
     };
     const same = await makePlan({ dir: join(dir, 'out'), env });
     if (!same.ok) throw new Error('invalid export');
     await same.client.close();
     expect(same.plan.changes).toEqual([]);
     expect(same.plan.warnings).toEqual([]);
-    const wrong = await makePlan({ dir: join(dir, 'out'), env: { ...env, SIEM_TOKEN: 'another-value' } });
+    const wrong = await makePlan({ dir: join(dir, 'out'), env: { ...env, SPLUNK_TOKEN: 'another-value' } });
     if (!wrong.ok) throw new Error('invalid export');
     await wrong.client.close();
     expect(wrong.plan.changes).toHaveLength(1);
-    expect(wrong.plan.changes[0]).toMatchObject({ kind: 'WebhookSubscription', action: 'update', name: 'SIEM', fields: [{ path: 'spec.secrets', sensitive: true }] });
+    expect(wrong.plan.changes[0]).toMatchObject({ kind: 'WebhookChannel', action: 'update', name: 'Splunk', fields: [{ path: 'spec.secrets', sensitive: true }] });
     expect(JSON.stringify(wrong.plan)).not.toContain('another-value');
   });
 

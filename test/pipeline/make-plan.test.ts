@@ -1,14 +1,17 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+// Specifies a plan run against a real sandbox: what the example creates, list calls only, drift and
+// renames, unknown lists, located problems, no secret in any rendering; and, against the strict
+// profile, kinds the target does not serve and live flows holding values the mapping does not know.
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makePlan } from '../../src/pipeline/make-plan.js';
-import type { Plan } from '../../src/plan/plan.js';
+import { isApplicable, type Plan } from '../../src/plan/plan.js';
 import { renderJson } from '../../src/plan/render-json.js';
 import { renderMarkdown } from '../../src/plan/render-markdown.js';
 import { renderText } from '../../src/plan/render-text.js';
-import { githubAdminFlow, startHarness, type Harness } from '../sandbox/harness.js';
+import { githubAdminFlow, startHarness, startStrictHarness, type Harness } from '../sandbox/harness.js';
 
 const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));
 const PLANTED = 'PLANTED-FAKE-SECRET-4c1e8a';
@@ -41,14 +44,20 @@ describe('plan against a real sandbox', () => {
     await h.call('PUT', '/sandbox/v1/faults', { rules: [] });
   });
 
-  it('shows every object of the example to create against the seeded directory', async () => {
+  it('shows every object of the example to create against the seeded directory, subscribing the console-made channel by id', async () => {
     const result = await plan(dir);
     const creates = result.changes.filter((c) => c.action === 'create').map((c) => `${c.kind} ${c.name}`);
-    expect(creates).toEqual(['WebhookSubscription SIEM', 'ApprovalFlow GitHub Admin', 'ApprovalFlow GitHub User']);
+    expect(creates).toEqual(['ApprovalFlow GitHub Admin', 'ApprovalFlow GitHub User']);
     expect(result.problems).toEqual([]);
     expect(result.changes.filter((c) => c.action === 'delete')).toEqual([]);
-    // The seed has no SIEM secrets in this environment: a warning, not a failure.
-    expect(result.warnings.map((w) => w.code)).toEqual(['missing-secret', 'missing-secret', 'missing-secret']);
+    // Subscribing an existing channel needs no channel secret in the environment.
+    expect(result.warnings).toEqual([]);
+    const settings = result.changes.find((c) => c.kind === 'AccessRequestSettings');
+    expect(settings?.fields).toContainEqual({
+      path: 'spec.webhooks',
+      before: [],
+      after: [{ channel: 'id:65a0000000000000000000c1', events: ['access_management_access_request', 'access_management_access_request_approval'] }],
+    });
   });
 
   it('reads live state with list calls only: at most one call per list and per managed group', async () => {
@@ -145,13 +154,114 @@ describe('plan against a real sandbox', () => {
   });
 
   it('never shows a secret value in any rendering, with a planted fake key', async () => {
+    await mkdir(join(dir, 'channels'), { recursive: true });
+    await writeFile(
+      join(dir, 'channels', 'pager.yaml'),
+      [
+        'apiVersion: accessctl/v1',
+        'kind: WebhookChannel',
+        'metadata: {name: Pager}',
+        'spec:',
+        '  url: https://pager.example.com/in/{{TOKEN}}',
+        '  secrets: {TOKEN: {env: SIEM_TOKEN}}',
+        '  headers: {Authorization: {env: SIEM_AUTH}}',
+        '  signingSecret: {env: SIEM_SIGNING_SECRET}',
+        '',
+      ].join('\n'),
+    );
     const env = { SIEM_TOKEN: PLANTED, SIEM_AUTH: `Bearer ${PLANTED}`, SIEM_SIGNING_SECRET: `whsec_${Buffer.from(PLANTED.padEnd(32, 'x')).toString('base64')}` };
     const result = await plan(dir, env);
-    expect(result.changes.some((c) => c.kind === 'WebhookSubscription')).toBe(true);
+    await rm(join(dir, 'channels'), { recursive: true });
+    expect(result.changes.some((c) => c.kind === 'WebhookChannel' && c.name === 'Pager')).toBe(true);
     for (const rendered of [renderText(result, false), renderText(result, true), renderJson(result), renderMarkdown(result)]) {
       expect(rendered).not.toContain(PLANTED);
       expect(rendered).not.toContain(h.sandbox.adminKey);
       expect(rendered).not.toContain(env.SIEM_SIGNING_SECRET);
     }
+  });
+});
+
+describe('plan against the strict profile (only what JumpCloud publishes)', () => {
+  let h: Harness;
+  let dir: string;
+
+  async function plan(): Promise<Plan> {
+    const run = await makePlan({ dir, env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey, JUMPCLOUD_API_URL: h.sandbox.url } });
+    if (!run.ok) throw new Error(`invalid config: ${JSON.stringify(run.config.diagnostics)}`);
+    await run.client.close();
+    return run.plan;
+  }
+
+  beforeAll(async () => {
+    h = await startStrictHarness();
+    dir = await mkdtemp(join(tmpdir(), 'accessctl-plan-strict-'));
+    await cp(examples, dir, { recursive: true });
+  });
+  afterAll(async () => {
+    await h.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('plans the example with nothing unsupported: it needs no extension endpoint', async () => {
+    const result = await plan();
+    expect(result.unsupported).toEqual([]);
+    expect(result.problems).toEqual([]);
+    expect(isApplicable(result)).toBe(true);
+    expect(result.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
+      'create ApprovalFlow GitHub Admin',
+      'create ApprovalFlow GitHub User',
+      'update AccessRequestSettings settings',
+    ]);
+  });
+
+  it('reports a declared WebhookChannel as not supported by this target at its file:line:col, and still plans the other kinds', async () => {
+    await mkdir(join(dir, 'channels'), { recursive: true });
+    await writeFile(
+      join(dir, 'channels', 'pager.yaml'),
+      ['apiVersion: accessctl/v1', 'kind: WebhookChannel', 'metadata:', '  name: Pager', 'spec:', '  url: https://pager.example.com/in', ''].join('\n'),
+    );
+    const result = await plan();
+    await rm(join(dir, 'channels'), { recursive: true });
+    expect(result.unsupported).toEqual([{ kind: 'WebhookChannel', reason: expect.stringContaining('answered 404') }]);
+    expect(result.problems).toEqual([
+      {
+        code: 'unsupported-kind',
+        kind: 'WebhookChannel',
+        name: 'Pager',
+        source: { file: expect.stringMatching(/channels\/pager\.yaml$/), line: 4, column: 9 },
+        message: expect.stringContaining('WebhookChannel is not supported by this target'),
+      },
+    ]);
+    expect(result.unknown).toEqual([]);
+    expect(result.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
+      'create ApprovalFlow GitHub Admin',
+      'create ApprovalFlow GitHub User',
+      'update AccessRequestSettings settings',
+    ]);
+  });
+
+  it('shows a live flow holding a value it does not know as unmanageable, and never changes or deletes it', async () => {
+    // A strict PUT that leaves status out sets it to "" (the protobuf zero), which no mapping knows.
+    const ids: string[] = [];
+    for (const name of ['GitHub Admin', 'Made In Console']) {
+      const created = await h.call<{ id: string }>('POST', '/api/v2/approvalflows', await githubAdminFlow(h, { name }));
+      expect(created.status, JSON.stringify(created.body)).toBe(200);
+      const { category: _c, resourceType: _r, status: _s, ...set } = await githubAdminFlow(h, { name, description: 'set by hand' });
+      const put = await h.call('PUT', `/api/v2/approvalflows/${created.body.id}`, set);
+      expect(put.status, JSON.stringify(put.body)).toBe(200);
+      ids.push(created.body.id);
+    }
+    const before = await Promise.all(ids.map(async (id) => (await h.call('GET', `/api/v2/approvalflows/${id}`)).body));
+    // The example prunes ApprovalFlow: "Made In Console" would be deleted if it were managed.
+    const result = await plan();
+    expect(result.unmanageable).toEqual([
+      { kind: 'ApprovalFlow', name: 'GitHub Admin', id: ids[0], reasons: ['status ""'], source: { file: expect.stringMatching(/github-admin\.yaml$/), line: 5, column: 9 } },
+      { kind: 'ApprovalFlow', name: 'Made In Console', id: ids[1], reasons: ['status ""'] },
+    ]);
+    expect(result.warnings).toContainEqual(expect.objectContaining({ code: 'unmanageable', kind: 'ApprovalFlow', name: 'GitHub Admin', message: expect.stringContaining('status ""') }));
+    expect(result.changes.filter((c) => c.kind === 'ApprovalFlow').map((c) => `${c.action} ${c.name}`)).toEqual(['create GitHub User']);
+    expect(result.unmanaged).toEqual([]);
+    const after = await Promise.all(ids.map(async (id) => (await h.call('GET', `/api/v2/approvalflows/${id}`)).body));
+    expect(after).toEqual(before);
   });
 });
