@@ -7,7 +7,7 @@ import { AccessctlError, usageError } from '../errors.js';
 import { EventFeed } from '../insights/feed.js';
 import { insightsOptionsFromEnv, InsightsReader, maxPageSize, type InsightsEvent } from '../insights/reader.js';
 import { PlatformError, printableText } from '../jumpcloud/platform-error.js';
-import { defaultRetryPolicy, isRetryableError, isRetryableStatus, retryDelayMs } from '../jumpcloud/retry.js';
+import { defaultRetryPolicy, isRetryableError, isRetryableStatus, retryDelayMs } from '../retry/policy.js';
 import { parseInterval } from '../reconcile/schedule.js';
 
 // JumpCloud files the access_management_* events, like the rest of the directory's, under Directory.

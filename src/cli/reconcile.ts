@@ -1,6 +1,7 @@
 // `accessctl reconcile [DIR | --repo URL]`: keeps the platform matching the config, every interval
 // or --once, from a directory or a git branch, with drift policy, events, a lock and /metrics.
 import { resolve } from 'node:path';
+import { stopSignal } from './stop-signal.js';
 import { Command, Option } from 'commander';
 import { emptyDesiredState } from '../config/desired.js';
 import { usageError } from '../errors.js';
@@ -23,20 +24,6 @@ interface ReconcileFlags extends TargetFlags {
   stateDir: string;
   allowHistoryRewrite: boolean;
   lock: 'wait' | 'fail';
-}
-
-/** Aborts on the first SIGTERM or SIGINT, so the run in flight can finish and the process exit 0. */
-export function stopSignal(onStop: (signal: string) => void): AbortSignal {
-  const controller = new AbortController();
-  const stop = (signal: NodeJS.Signals): void => {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    onStop(signal);
-    controller.abort();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  return controller.signal;
 }
 
 export function reconcileCommand(): Command {

@@ -16,7 +16,7 @@ import { parseInterval } from '../reconcile/schedule.js';
 import { loadSeed } from '../sandbox/seed.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { createLogger } from './logger.js';
-import { stopSignal } from './reconcile.js';
+import { stopSignal } from './stop-signal.js';
 
 interface UpFlags {
   port: number;

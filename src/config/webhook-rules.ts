@@ -2,7 +2,7 @@
 // credentials only as secret references; a subscription names each channel once, with current event names.
 import { isIP } from 'node:net';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { objectIdHex } from '../jumpcloud/protobuf-json.js';
+import { objectIdHex } from '../model/object-id.js';
 import type { DesiredState } from './desired.js';
 import { isCredentialHeader, urlPasswordSpan } from './secrets.js';
 import { nameKey } from './names.js';

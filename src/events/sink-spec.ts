@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { AccessctlError } from '../errors.js';
-import type { RetryPolicy } from '../jumpcloud/retry.js';
+import type { RetryPolicy } from '../retry/policy.js';
 import { FileSink } from './file-sink.js';
 import type { EventSink, SinkNoticeHandler } from './sink.js';
 import { StdoutSink } from './stdout-sink.js';

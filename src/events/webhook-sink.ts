@@ -4,7 +4,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { AccessctlError } from '../errors.js';
-import { parseRetryAfter, retryDelayMs, type RetryPolicy } from '../jumpcloud/retry.js';
+import { parseRetryAfter, retryDelayMs, type RetryPolicy } from '../retry/policy.js';
 import type { AccessctlEvent } from './cloudevent.js';
 import { SerialQueue } from './serial-queue.js';
 import type { EventSink, SinkNoticeHandler } from './sink.js';

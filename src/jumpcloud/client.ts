@@ -18,7 +18,7 @@ import {
   parseRetryAfter,
   retryDelayMs,
   type RetryPolicy,
-} from './retry.js';
+} from '../retry/policy.js';
 
 export { DEFAULT_API_URL } from './target.js';
 

@@ -10,7 +10,7 @@ import { checkOrganizationObjectId, type Profile } from './profile.js';
 import { BodyReader, isObject, type JsonObject } from './request-body.js';
 import { parseDoc, type Actor, type SandboxStore } from './store.js';
 
-// The values DESIGN section 1 fixes where JumpCloud has published none.
+// The values the console writes where JumpCloud has published none (docs/architecture.md, the wire mapping).
 export const approvalTypes = ['manual', 'automated'] as const;
 export const approverRequirements = ['any', 'all'] as const;
 export const approverTypes = ['manager', 'user', 'user_group', 'admin'] as const;
