@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type LoadResult } from '../../src/config/load.js';
 import { schemaFileByKind, type Kind } from '../../src/config/schema.js';
+import { loadSeed } from '../../src/sandbox/seed.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 let result: LoadResult;
@@ -19,8 +20,8 @@ const names = <T extends { name: string }>(declared: readonly T[]) => declared.m
 describe('examples/access', () => {
   it('validates with zero errors and zero warnings', () => {
     expect(result.diagnostics).toEqual([]);
-    expect(result.files).toBe(11);
-    expect(result.objects).toBe(11);
+    expect(result.files).toBe(10);
+    expect(result.objects).toBe(10);
   });
 
   it('declares the Engineering user groups and the GitHub grant groups', () => {
@@ -58,17 +59,29 @@ describe('examples/access', () => {
     expect(flow.access).toEqual({ durations: ['PT8H', 'P1D', 'P7D'] });
   });
 
-  it('has settings, one webhook subscription and a Project', () => {
+  it('has settings subscribing the console-made SIEM channel by id, no channel of its own, and a Project', () => {
     expect(result.desired.settings?.name).toBe('settings');
-    expect(result.desired.webhooks).toHaveLength(1);
-    expect(result.desired.webhooks[0]!.object.spec.url).toMatch(/^https:\/\//);
+    // By id, so the example works on JumpCloud itself, which publishes no channel API.
+    expect(result.desired.settings!.object.spec.webhooks).toEqual([
+      { channel: { id: '65a0000000000000000000c1' }, events: ['access_management_access_request', 'access_management_access_request_approval'] },
+    ]);
+    expect(result.desired.channels).toEqual([]);
     expect(result.desired.project).toBeDefined();
     expect(result.desired.project!.source.file.path).toBe('examples/access/accessctl.yaml');
   });
 
+  it('subscribes only channels that the example directory seeds, as if made in the console', () => {
+    const seeded = loadSeed(fileURLToPath(new URL('../../examples/directory.yaml', import.meta.url))).organizations.flatMap((org) => org.channels ?? []);
+    for (const { channel } of result.desired.settings!.object.spec.webhooks ?? []) {
+      const id = typeof channel === 'string' ? undefined : channel.id;
+      expect(id, 'the example names channels by id').toBeDefined();
+      expect(seeded.map((c) => c.id)).toContain(id);
+    }
+  });
+
   it("points each file's yaml-language-server modeline at the existing schema of its kind", () => {
     const sources = [...result.sources.values()];
-    expect(sources).toHaveLength(11);
+    expect(sources).toHaveLength(10);
     for (const source of sources) {
       const absolute = join(repo, source.path);
       const firstLine = readFileSync(absolute, 'utf8').split('\n')[0]!;

@@ -72,11 +72,18 @@ describe('duplicate names', () => {
     expect(diagnostics[0]!.message).toContain('conflicts with "Ops" at a.yaml:4:9');
   });
 
+  it('refuses two WebhookChannels whose names differ only by case', async () => {
+    const channel = (name: string) => lines('apiVersion: accessctl/v1', 'kind: WebhookChannel', `metadata: {name: ${name}}`, 'spec:', '  url: https://x.example.com/');
+    const diagnostics = await validate({ 'a.yaml': channel('SIEM'), 'b.yaml': channel('siem') });
+    expect(located(diagnostics)).toEqual(['b.yaml:3:18 error duplicate-name']);
+    expect(diagnostics[0]!.message).toContain('conflicts with "SIEM" at a.yaml:3:18');
+  });
+
   it('accepts the same name in two different kinds', async () => {
     const diagnostics = await validate({
       'f.yaml': lines('apiVersion: accessctl/v1', 'kind: ApprovalFlow', 'metadata: {name: Ops}', 'spec:', '  grantGroup: Ops', '  visibleTo: [Ops]', '  approval: {type: automatic}'),
       'g.yaml': group('Ops'),
-      'w.yaml': lines('apiVersion: accessctl/v1', 'kind: WebhookSubscription', 'metadata: {name: Ops}', 'spec:', '  url: https://x.example.com/', '  events: ["*"]'),
+      'w.yaml': lines('apiVersion: accessctl/v1', 'kind: WebhookChannel', 'metadata: {name: Ops}', 'spec:', '  url: https://x.example.com/'),
     });
     expect(diagnostics).toEqual([]);
   });
@@ -113,7 +120,7 @@ describe('previous names', () => {
   it('accepts the same previous name on objects of different kinds', async () => {
     const diagnostics = await validate({
       'g.yaml': group('Ops', '  previousNames: [Old]'),
-      'w.yaml': lines('apiVersion: accessctl/v1', 'kind: WebhookSubscription', 'metadata: {name: Hook, previousNames: [Old]}', 'spec:', '  url: https://x.example.com/', '  events: ["*"]'),
+      'w.yaml': lines('apiVersion: accessctl/v1', 'kind: WebhookChannel', 'metadata: {name: Hook, previousNames: [Old]}', 'spec:', '  url: https://x.example.com/'),
     });
     expect(diagnostics).toEqual([]);
   });

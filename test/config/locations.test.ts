@@ -25,19 +25,23 @@ const expected: Record<string, string[]> = {
   ],
   // Keys in single and double quotes: an unknown key points at its opening quote.
   'quoted-keys.yaml': ['quoted-keys.yaml:10:5 error unknown-field'],
-  // CRLF line endings do not shift lines or columns.
-  'crlf.yaml': ['crlf.yaml:7:14 error wrong-type', 'crlf.yaml:10:7 error invalid-value'],
+  // CRLF line endings do not shift lines or columns, and a CR is never part of a header value.
+  'crlf.yaml': ['crlf.yaml:7:14 error wrong-type', 'crlf.yaml:10:14 error invalid-value'],
   // Errors inside spec.approval.levels[1].approvers[0] and [1].
   'deep-approver.yaml': ['deep-approver.yaml:17:13 error unknown-field', 'deep-approver.yaml:18:19 error out-of-range'],
   // A literal block scalar before the error, and non-ASCII text counted in characters, not bytes.
   'block-scalar.yaml': ['block-scalar.yaml:12:13 error invalid-value'],
   // Sequences at the same indentation as their key; a semantic error in the second level.
   'compact-sequences.yaml': ['compact-sequences.yaml:18:9 error duplicate-approver'],
-  // Semantic webhook findings: a key (unused secret), a value (literal credential), a list item.
+  // Semantic webhook findings in a channel and, in the second document, its subscriptions: a key
+  // (unused secret), values (a literal credential, a header value that cannot be sent), an item
+  // in a flow sequence, and a channel id repeated in its base64 form.
   'secret-header.yaml': [
     'secret-header.yaml:7:39 warning unused-secret',
     'secret-header.yaml:10:20 error literal-secret',
-    'secret-header.yaml:11:12 warning legacy-event',
+    'secret-header.yaml:11:13 error invalid-header-value',
+    'secret-header.yaml:19:50 warning legacy-event',
+    'secret-header.yaml:22:16 error duplicate-channel',
   ],
   // A UTF-8 byte order mark does not count as a column on line 1.
   'bom.yaml': ['bom.yaml:1:13 error invalid-value', 'bom.yaml:3:23 error unknown-field'],
@@ -81,8 +85,12 @@ describe('diagnostic locations', () => {
     const { diagnostics } = await validateFixture('type-sometimes.yaml');
     expect(diagnostics[0]).toMatchObject({ line: 12, column: 11, endLine: 12, endColumn: 20, path: 'spec.approval.type' });
     const crlf = await validateFixture('crlf.yaml');
-    // "no" in quotes: the span covers the quotes and stops before the CR.
+    // "no" in quotes: the span covers the quotes and stops before the CR; so does a flow sequence.
     expect(crlf.diagnostics[0]).toMatchObject({ line: 7, column: 14, endLine: 7, endColumn: 18 });
+    expect(crlf.diagnostics[1]).toMatchObject({ line: 10, column: 14, endLine: 10, endColumn: 20 });
+    // A value beyond ASCII is measured in characters: "Zürich €" with its quotes is 10 wide.
+    const header = await validateFixture('secret-header.yaml');
+    expect(header.diagnostics.find((d) => d.code === 'invalid-header-value')).toMatchObject({ line: 11, column: 13, endLine: 11, endColumn: 23 });
   });
 
   it('spans an approver written as a flow mapping up to its closing brace', async () => {

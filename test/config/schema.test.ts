@@ -39,7 +39,7 @@ const schemaFiles = [
   'defs.schema.json',
   'group-assignment.schema.json',
   'project.schema.json',
-  'webhook-subscription.schema.json',
+  'webhook-channel.schema.json',
 ];
 const schemas = new Map<string, Node>(schemaFiles.map((f) => [f, JSON.parse(readFileSync(new URL(f, schemasDir), 'utf8')) as Node]));
 
@@ -99,8 +99,8 @@ describe('the schema files', () => {
       maps.push(at);
     }
     expect(maps).toEqual([
-      'webhook-subscription.schema.json/$defs/spec/properties/secrets',
-      'webhook-subscription.schema.json/$defs/spec/properties/headers',
+      'webhook-channel.schema.json/$defs/spec/properties/secrets',
+      'webhook-channel.schema.json/$defs/spec/properties/headers',
     ]);
   });
 
@@ -172,7 +172,10 @@ const flowHead = (name = 'F') => [
   '  visibleTo: [G]', // 7
 ];
 const groupG = lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', 'metadata: {name: G}', 'spec: {}');
-const webhookHead = ['apiVersion: accessctl/v1', 'kind: WebhookSubscription', 'metadata:', '  name: W', 'spec:'];
+const webhookHead = ['apiVersion: accessctl/v1', 'kind: WebhookChannel', 'metadata:', '  name: W', 'spec:'];
+/** Settings whose spec.webhooks items start on line 6. */
+const settingsWithWebhooks = (...items: string[]) =>
+  lines('apiVersion: accessctl/v1', 'kind: AccessRequestSettings', 'metadata: {name: settings}', 'spec:', '  webhooks:', ...items);
 
 describe('a minimal valid document', () => {
   it('passes for an ApprovalFlow', async () => {
@@ -187,8 +190,15 @@ describe('a minimal valid document', () => {
     expect(await validate({ 's.yaml': lines('apiVersion: accessctl/v1', 'kind: AccessRequestSettings', 'metadata: {name: settings}', 'spec: {}') })).toEqual([]);
   });
 
-  it('passes for a WebhookSubscription', async () => {
-    expect(await validate({ 'w.yaml': lines(...webhookHead, '  url: https://siem.example.com/ingest', '  events: ["*"]') })).toEqual([]);
+  it('passes for a WebhookChannel', async () => {
+    expect(await validate({ 'w.yaml': lines(...webhookHead, '  url: https://siem.example.com/ingest') })).toEqual([]);
+  });
+
+  it('passes for an AccessRequestSettings subscribing channels by name and by id', async () => {
+    const diagnostics = await validate({
+      's.yaml': settingsWithWebhooks('    - {channel: SIEM, events: ["*"]}', '    - {channel: {id: 65a0000000000000000000c1}, events: []}', '    - {channel: {id: ZaAAAAAAAAAAAADC}, events: []}'),
+    });
+    expect(diagnostics).toEqual([]);
   });
 
   it('passes for a Project without a spec', async () => {
@@ -307,14 +317,14 @@ describe('schema errors', () => {
   it('refuse an unknown kind, listing the kinds', async () => {
     const diagnostics = await validate({ 'x.yaml': lines('apiVersion: accessctl/v1', 'kind: Flow', 'metadata: {name: x}') });
     expect(located(diagnostics)).toEqual(['x.yaml:2:7 error unknown-kind']);
-    expect(diagnostics[0]!.message).toBe('unknown kind "Flow"; expected one of: ApprovalFlow, GroupAssignment, AccessRequestSettings, WebhookSubscription, Project');
+    expect(diagnostics[0]!.message).toBe('unknown kind "Flow"; expected one of: ApprovalFlow, GroupAssignment, AccessRequestSettings, WebhookChannel, Project');
   });
 
   it('refuse a document without a kind at its start, listing the kinds', async () => {
     const diagnostics = await validate({ 'x.yaml': lines('# no kind', 'apiVersion: accessctl/v1', 'metadata: {name: x}', 'spec: {}') });
     expect(located(diagnostics)).toEqual(['x.yaml:2:1 error missing-field']);
     expect(diagnostics[0]!.message).toBe(
-      'missing required field "kind"; expected one of: ApprovalFlow, GroupAssignment, AccessRequestSettings, WebhookSubscription, Project',
+      'missing required field "kind"; expected one of: ApprovalFlow, GroupAssignment, AccessRequestSettings, WebhookChannel, Project',
     );
   });
 
@@ -384,30 +394,30 @@ describe('approvers', () => {
   });
 });
 
-describe('webhook secrets, headers and events', () => {
+describe('webhook channels and subscriptions', () => {
   it('refuse a literal URL secret, saying it must be a secret reference', async () => {
     const diagnostics = await validate({
-      'w.yaml': lines(...webhookHead, '  url: https://x.example.com/{{TOKEN}}', '  secrets:', '    TOKEN: abc123', '  events: ["*"]'),
+      'w.yaml': lines(...webhookHead, '  url: https://x.example.com/{{TOKEN}}', '  secrets:', '    TOKEN: abc123'),
     });
     expect(located(diagnostics)).toEqual(['w.yaml:8:12 error wrong-type']);
     expect(diagnostics[0]!.message).toBe('spec.secrets.TOKEN must be a secret reference such as {env: SIEM_TOKEN}, never a literal value');
   });
 
   it('refuse a literal signing secret, saying it must be a secret reference', async () => {
-    const diagnostics = await validate({ 'w.yaml': lines(...webhookHead, '  url: https://x.example.com/', '  signingSecret: whsec_abc', '  events: ["*"]') });
+    const diagnostics = await validate({ 'w.yaml': lines(...webhookHead, '  url: https://x.example.com/', '  signingSecret: whsec_abc') });
     expect(located(diagnostics)).toEqual(['w.yaml:7:18 error wrong-type']);
     expect(diagnostics[0]!.message).toContain('secret reference');
   });
 
   it('refuse a secret reference to an invalid environment variable name', async () => {
-    const diagnostics = await validate({ 'w.yaml': lines(...webhookHead, '  url: https://x.example.com/', '  signingSecret: {env: 1BAD}', '  events: ["*"]') });
+    const diagnostics = await validate({ 'w.yaml': lines(...webhookHead, '  url: https://x.example.com/', '  signingSecret: {env: 1BAD}') });
     expect(located(diagnostics)).toEqual(['w.yaml:7:24 error invalid-format']);
     expect(diagnostics[0]!.message).toBe('spec.signingSecret.env must be an environment variable name such as SIEM_TOKEN');
   });
 
   it('refuse a header value that is neither text nor a secret reference', async () => {
     const diagnostics = await validate({
-      'w.yaml': lines(...webhookHead, '  url: https://x.example.com/', '  headers:', '    X-Source: {value: accessctl}', '  events: ["*"]'),
+      'w.yaml': lines(...webhookHead, '  url: https://x.example.com/', '  headers:', '    X-Source: {value: accessctl}'),
     });
     expect(located(diagnostics)).toEqual(['w.yaml:8:15 error invalid-value']);
     expect(diagnostics[0]!.message).toBe('spec.headers.X-Source must be a header value (one line of text) or a secret reference such as {env: SIEM_AUTH}');
@@ -415,7 +425,7 @@ describe('webhook secrets, headers and events', () => {
 
   it('refuse a header name with a space, at the key', async () => {
     const diagnostics = await validate({
-      'w.yaml': lines(...webhookHead, '  url: https://x.example.com/', '  headers:', '    X Source: accessctl', '  events: ["*"]'),
+      'w.yaml': lines(...webhookHead, '  url: https://x.example.com/', '  headers:', '    X Source: accessctl'),
     });
     expect(located(diagnostics)).toEqual(['w.yaml:8:5 error invalid-key']);
     expect(diagnostics[0]!.message).toContain('"X Source" is not a valid name here');
@@ -424,31 +434,48 @@ describe('webhook secrets, headers and events', () => {
 
   it('refuse a secret name that cannot be a placeholder, at the key', async () => {
     const diagnostics = await validate({
-      'w.yaml': lines(...webhookHead, '  url: https://x.example.com/', '  secrets:', '    my-token: {env: T}', '  events: ["*"]'),
+      'w.yaml': lines(...webhookHead, '  url: https://x.example.com/', '  secrets:', '    my-token: {env: T}'),
     });
     expect(located(diagnostics)).toEqual(['w.yaml:8:5 error invalid-key']);
   });
 
-  it('refuse an event name outside the enum, listing the expected values', async () => {
+  it('refuse an event name outside the enum, at the item, listing the expected values', async () => {
     const diagnostics = await validate({
-      'w.yaml': lines(...webhookHead, '  url: https://x.example.com/', '  events:', '    - access_management_access_request', '    - access_management_everything'),
+      's.yaml': settingsWithWebhooks('    - channel: SIEM', '      events:', '        - access_management_access_request', '        - access_management_everything'),
     });
-    expect(located(diagnostics)).toEqual(['w.yaml:9:7 error invalid-value']);
+    expect(located(diagnostics)).toEqual(['s.yaml:9:11 error invalid-value']);
     expect(diagnostics[0]!.message).toBe(
-      'spec.events[1] must be one of: *, access_management_access_request, access_management_access_request_approval, ' +
+      'spec.webhooks[0].events[1] must be one of: *, access_management_access_request, access_management_access_request_approval, ' +
         'access_management_association_change, access_management_approval_flow_create, access_management_approval_flow_update, ' +
         'access_management_approval_flow_delete, access_management_access_request_settings_update, access_management_workflow_create, ' +
         'access_management_workflow_update, access_management_workflow_delete (got "access_management_everything")',
     );
   });
 
-  it('accept an empty events list: the channel is kept but subscribed to nothing', async () => {
-    const diagnostics = await validate({ 'w.yaml': lines(...webhookHead, '  url: https://x.example.com/', '  events: []') });
+  it('accept an empty events list: the channel stays listed but subscribed to nothing', async () => {
+    const diagnostics = await validate({ 's.yaml': settingsWithWebhooks('    - {channel: SIEM, events: []}') });
     expect(located(diagnostics)).toEqual([]);
   });
 
+  it('accept an empty webhooks list: it unsubscribes every channel', async () => {
+    const diagnostics = await validate({ 's.yaml': lines('apiVersion: accessctl/v1', 'kind: AccessRequestSettings', 'metadata: {name: settings}', 'spec:', '  webhooks: []') });
+    expect(located(diagnostics)).toEqual([]);
+  });
+
+  it('refuse a subscription without events, at the item', async () => {
+    const diagnostics = await validate({ 's.yaml': settingsWithWebhooks('    - channel: SIEM') });
+    expect(located(diagnostics)).toEqual(['s.yaml:6:7 error missing-field']);
+    expect(diagnostics[0]!.path).toBe('spec.webhooks[0]');
+  });
+
+  it('refuse events on a WebhookChannel: they belong to its subscription in AccessRequestSettings', async () => {
+    const diagnostics = await validate({ 'w.yaml': lines(...webhookHead, '  url: https://x.example.com/', '  events: ["*"]') });
+    expect(located(diagnostics)).toEqual(['w.yaml:7:3 error unknown-field']);
+    expect(diagnostics[0]!.message).toBe('unknown field "events"; expected one of: url, enabled, verifySsl, secrets, headers, signingSecret');
+  });
+
   it('refuse a URL that is not http(s)', async () => {
-    const diagnostics = await validate({ 'w.yaml': lines(...webhookHead, '  url: ftp://x.example.com/', '  events: ["*"]') });
+    const diagnostics = await validate({ 'w.yaml': lines(...webhookHead, '  url: ftp://x.example.com/') });
     expect(located(diagnostics)).toEqual(['w.yaml:6:8 error invalid-format']);
     expect(diagnostics[0]!.message).toBe('spec.url must be an https:// URL');
   });

@@ -1,4 +1,4 @@
-// Literal secrets planted in a webhook subscription must never reach the output: not in text code
+// Literal secrets planted in a notification channel must never reach the output: not in text code
 // frames, JSON or GitHub annotations, whether the document is otherwise valid or broken in a way
 // that stops it being parsed (a syntax error, nesting too deep, bytes that are not UTF-8).
 import { spawn } from 'node:child_process';
@@ -21,13 +21,13 @@ const PLANTED = /PLANTED/;
 const lines = (...text: string[]): string => `${text.join('\n')}\n`;
 
 /**
- * A webhook whose only faults are its planted literal secrets; `extra` lines go right after the
+ * A channel whose only faults are its planted literal secrets; `extra` lines go right after the
  * signing secret, so the code frame of an error they cause shows that (masked) line above it.
  */
 const planted = (...extra: string[]): string =>
   lines(
     'apiVersion: accessctl/v1',
-    'kind: WebhookSubscription',
+    'kind: WebhookChannel',
     'metadata:',
     '  name: SIEM',
     'spec:',
@@ -40,13 +40,12 @@ const planted = (...extra: string[]): string =>
     '    X-Api-Key: "PLANTEDAPIKEY"',
     '  signingSecret: whsec_PLANTEDSIGNING0123456789',
     ...extra,
-    '  events: [access_management_access_request]',
   );
 
 /** Secrets that are references, so the schema passes and the semantic rules judge the literals left. */
 const semantic = lines(
   'apiVersion: accessctl/v1',
-  'kind: WebhookSubscription',
+  'kind: WebhookChannel',
   'metadata:',
   '  name: Semantic',
   'spec:',
@@ -55,7 +54,6 @@ const semantic = lines(
   '  headers:',
   '    Authorization: Bearer PLANTEDBEARER0123456789',
   '  signingSecret: {env: SIEM_SIGNING}',
-  '  events: [access_management_access_request]',
 );
 
 const [beforeBadByte, afterBadByte] = planted('  description: caf@@').split('@@') as [string, string];
@@ -70,9 +68,21 @@ const CASES: Record<string, string | Buffer> = {
   'alias.yaml': planted('  enabled: *on'),
   'too-deep.yaml': planted(`  extra: ${'['.repeat(40)}`),
   'not-utf8.yaml': Buffer.concat([Buffer.from(beforeBadByte), Buffer.from([0xe9]), Buffer.from(afterBadByte)]),
+  // The replaced kind is refused at its kind, written last here so that its frame shows a secret above it.
+  'replaced-kind.yaml': lines(
+    'apiVersion: accessctl/v1',
+    'metadata: {name: Old}',
+    'spec:',
+    '  url: https://u:PLANTEDOLDPW@siem.example.com/{{TOKEN}}',
+    '  secrets: {TOKEN: PLANTEDOLDTOKEN}',
+    '  headers: {Authorization: Bearer PLANTEDOLDBEARER}',
+    '  events: ["*"]',
+    '  signingSecret: whsec_PLANTEDOLDSIGNING',
+    'kind: WebhookSubscription',
+  ),
   'block-scalar.yaml': lines(
     'apiVersion: accessctl/v1',
-    'kind: WebhookSubscription',
+    'kind: WebhookChannel',
     'metadata: {name: Block}',
     'spec:',
     '  url: https://siem.example.com/',
@@ -81,7 +91,6 @@ const CASES: Record<string, string | Buffer> = {
     '    whsec_PLANTEDBLOCK1',
     '    whsec_PLANTEDBLOCK2',
     `  deep: ${'{a: '.repeat(40)}`,
-    '  events: ["*"]',
   ),
 };
 
