@@ -8,12 +8,41 @@ type Schema = Record<string, unknown>;
 const schemasDir = new URL('../schemas/', import.meta.url);
 export const referenceFile = fileURLToPath(new URL('../docs/config-reference.md', import.meta.url));
 
-const kinds: { file: string; example: string }[] = [
-  { file: 'approval-flow.schema.json', example: 'examples/access/flows/github-admin.yaml' },
-  { file: 'group-assignment.schema.json', example: 'examples/access/groups/github-admins.yaml' },
-  { file: 'access-request-settings.schema.json', example: 'examples/access/settings.yaml' },
-  { file: 'webhook-subscription.schema.json', example: 'examples/access/webhooks/siem.yaml' },
-  { file: 'project.schema.json', example: 'examples/access/accessctl.yaml' },
+/** A kind's example: a file of examples/access, or (for a kind the worked example does not use) YAML shown inline. */
+type Example = { file: string } | { inline: string; note: string };
+
+/**
+ * A WebhookChannel, shown inline: examples/access subscribes a console-made channel by id so that
+ * it runs on JumpCloud itself, which has no channel API. A test validates this text as config.
+ */
+export const channelExample = `apiVersion: accessctl/v1
+kind: WebhookChannel
+metadata:
+  name: Audit
+spec:
+  url: https://audit.example.com/ingest/{{TOKEN}}
+  secrets:
+    TOKEN: { env: AUDIT_TOKEN }
+  headers:
+    X-Source: accessctl
+    Authorization: { env: AUDIT_AUTH }
+  signingSecret: { env: AUDIT_SIGNING_SECRET }
+`;
+/** How the docs subscribe that channel: one line of AccessRequestSettings.spec, validated by the same test. */
+export const subscriptionExample = 'webhooks: [{channel: Audit, events: [access_management_access_request]}]';
+
+const kinds: { file: string; example: Example }[] = [
+  { file: 'approval-flow.schema.json', example: { file: 'examples/access/flows/github-admin.yaml' } },
+  { file: 'group-assignment.schema.json', example: { file: 'examples/access/groups/github-admins.yaml' } },
+  { file: 'access-request-settings.schema.json', example: { file: 'examples/access/settings.yaml' } },
+  {
+    file: 'webhook-channel.schema.json',
+    example: {
+      inline: channelExample,
+      note: `Subscribe it to events in the settings: \`${subscriptionExample}\` in \`AccessRequestSettings.spec\`.`,
+    },
+  },
+  { file: 'project.schema.json', example: { file: 'examples/access/accessctl.yaml' } },
 ];
 
 function load(file: string): Schema {
@@ -80,6 +109,14 @@ function rows(schema: Schema, file: string, prefix: string, required: Set<string
     out.push(`| \`${path}\` | ${escapeCell(typeOf(field, fieldFile))} | ${def} | ${description}${limit ? ` (${escapeCell(limit)})` : ''} |`);
     if (field['type'] === 'object' && field['properties']) {
       rows(field, fieldFile, path, new Set((field['required'] ?? []) as string[]), out);
+    } else if (Array.isArray(field['anyOf'])) {
+      // A field that is text or a mapping (a channel by name or {id}): the mapping's fields too.
+      for (const branch of field['anyOf'] as Schema[]) {
+        const { schema: option, file: optionFile } = resolve(branch, fieldFile);
+        if (option['type'] === 'object' && option['properties'] && option['title'] !== 'SecretRef') {
+          rows(option, optionFile, path, new Set((option['required'] ?? []) as string[]), out);
+        }
+      }
     } else if (field['type'] === 'array') {
       const items = resolve((field['items'] ?? {}) as Schema, fieldFile);
       if (items.schema['type'] === 'object' && items.schema['properties']) {
@@ -101,7 +138,13 @@ export function generateReference(): string {
   ];
   for (const { file, example } of kinds) {
     const schema = load(file);
-    out.push(`## ${String(schema['title'])}`, '', String(schema['description']), '', `Schema: [\`schemas/${file}\`](../schemas/${file}). Example: [\`${example}\`](../${example}).`, '');
+    const schemaLink = `Schema: [\`schemas/${file}\`](../schemas/${file}).`;
+    out.push(`## ${String(schema['title'])}`, '', String(schema['description']), '');
+    if ('file' in example) {
+      out.push(`${schemaLink} Example: [\`${example.file}\`](../${example.file}).`, '');
+    } else {
+      out.push(`${schemaLink} Example:`, '', '```yaml', example.inline.trimEnd(), '```', '', example.note, '');
+    }
     out.push('| field | type | default | description |', '| --- | --- | --- | --- |');
     rows(schema, file, '', new Set((schema['required'] ?? []) as string[]), out);
     out.push('');
