@@ -62,7 +62,7 @@ describe('accessctl validate, text format', () => {
   it('exits 0 on the examples with the summary line', async () => {
     const { code, stdout, stderr } = await run(['validate', examples]);
     expect(code).toBe(0);
-    expect(stdout.trim().split('\n').at(-1)).toBe('11 files, 11 objects: 0 errors, 0 warnings');
+    expect(stdout.trim().split('\n').at(-1)).toBe('10 files, 10 objects: 0 errors, 0 warnings');
     expect(stderr).toBe('');
   });
 
@@ -80,6 +80,24 @@ describe('accessctl validate, text format', () => {
     expect(out.filter((l) => l !== '').at(-1)).toBe('2 files, 2 objects: 1 error, 0 warnings');
     // No colour escapes when NO_COLOR is set and stdout is not a terminal.
     expect(stdout).not.toContain('\u001b[');
+  });
+});
+
+describe('accessctl validate on a repo from before kind WebhookChannel', () => {
+  it('exits 1 at the kind of a WebhookSubscription, saying where its channel and events now go, without a stack trace', async () => {
+    const old = join(root, 'old');
+    mkdirSync(join(old, 'webhooks'), { recursive: true });
+    writeFileSync(
+      join(old, 'webhooks', 'siem.yaml'),
+      lines('apiVersion: accessctl/v1', 'kind: WebhookSubscription', 'metadata: {name: SIEM}', 'spec:', '  url: https://siem.example.com/ingest', '  events: ["*"]'),
+    );
+    const { code, stdout, stderr } = await run(['validate', 'old']);
+    expect(code).toBe(1);
+    expect(stdout.split('\n')[0]).toBe(
+      'old/webhooks/siem.yaml:2:7 error replaced-kind kind WebhookSubscription was split in two: subscribe a channel with AccessRequestSettings.spec.webhooks [{channel, events}], and (on targets with a channel API, such as the sandbox) keep the channel itself as kind WebhookChannel',
+    );
+    expect(stdout.trim().split('\n').at(-1)).toBe('1 file, 1 object: 1 error, 0 warnings');
+    expect(stdout + stderr).not.toMatch(stackFrame);
   });
 });
 
