@@ -51,7 +51,7 @@ describe('CloudEvents envelopes', () => {
 
   it('names the object as the subject, kind/name, and leaves it off the run summary', () => {
     const [applied, failed, drift, run] = sampleEvents() as [AccessctlEvent, AccessctlEvent, AccessctlEvent, AccessctlEvent];
-    expect(applied.subject).toBe('WebhookSubscription/Slack');
+    expect(applied.subject).toBe('WebhookChannel/Slack');
     expect(failed.subject).toBe('ApprovalFlow/GitHub Admins');
     expect(drift.subject).toBe('ApprovalFlow/Prod DB');
     expect(run).not.toHaveProperty('subject');
@@ -150,7 +150,7 @@ describe('secrets in events', () => {
     const event = changeApplied(
       runContext(),
       {
-        kind: 'WebhookSubscription',
+        kind: 'WebhookChannel',
         name: 'Slack',
         action: 'update',
         fields: [
@@ -178,7 +178,7 @@ describe('secrets in events', () => {
     const event = changeApplied(
       runContext({ redact: undefined }),
       {
-        kind: 'WebhookSubscription',
+        kind: 'WebhookChannel',
         name: 'Slack',
         action: 'create',
         fields: [{ path: 'spec', after: { url: 'https://a.example', signingSecret: 'whsec_abc', headers: { Authorization: 'Bearer xyz' }, secrets: { token: 't' } } }],

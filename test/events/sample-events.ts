@@ -29,7 +29,7 @@ export function sampleEvents(ctx: RunContext = runContext()): AccessctlEvent[] {
     changeApplied(
       ctx,
       {
-        kind: 'WebhookSubscription',
+        kind: 'WebhookChannel',
         name: 'Slack',
         action: 'update',
         id: 'ch-1',
