@@ -154,10 +154,13 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
     desired.channels.map((c) => c.name),
   );
   const declaredSettings = desired.settings;
+  // A channel name cannot be resolved against a channel list that failed: such settings are unknown,
+  // not a config error (the list's failure is reported once, above).
+  const channelNamesUnknown = live.channels.status === 'unknown' && (declaredSettings?.object.spec.webhooks ?? []).some((w) => typeof w.channel === 'string');
   const channels: Record<string, string> = {};
   let settingsLive: DiffInput['settings']['live'] = 'unknown';
   let encoding: IdEncoding | undefined;
-  if (live.settings.status === 'ok') {
+  if (live.settings.status === 'ok' && !channelNamesUnknown) {
     const read = settingsFromWire(live.settings.value, channelNames, declaredSettings?.object.spec.webhooks !== undefined);
     if (read.ok) {
       settingsLive = { id: SETTINGS_ID, name: declaredSettings?.name ?? 'settings', model: read.model, fingerprint: fingerprintOf(live.settings.value) };
@@ -171,6 +174,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
   if (declaredSettings) {
     const prepared = settingsFromDesired(declaredSettings, channelNames);
     for (const problem of prepared.problems) {
+      if (channelNamesUnknown && problem.code === 'channel-by-name-unsupported') continue;
       problems.push({ code: problem.code, kind: 'AccessRequestSettings', name: declaredSettings.name, source: locate(declaredSettings.source, problem.path), message: problem.message });
     }
     for (const [label, hex] of prepared.ids) channels[label] ??= channelIdForWrite(hex, encoding);
