@@ -4,20 +4,13 @@ import { ApiError, conflict } from './api-error.js';
 import { durationMs } from './durations.js';
 import type { TestHooks } from './faults.js';
 import { grantRequest, revokeRequest } from './grants.js';
-import {
-  changeStatus,
-  detailView,
-  eligibleUsers,
-  isSatisfied,
-  levelsOf,
-  mailRequester,
-  maxRemarksLength,
-  notifyApprovers,
-  requireRequest,
-  saveRequest,
-  type RequestDetail,
-  type StoredRequest,
-} from './requests.js';
+import { eligibleUsers, isSatisfied } from './approvers.js';
+import { levelsOf } from './flow-model.js';
+import { mailRequester, notifyApprovers } from './request-mail.js';
+import { maxRemarksLength, type StoredRequest } from './request-model.js';
+import { changeStatus } from './request-status.js';
+import { requireRequest, saveRequest } from './request-store.js';
+import { detailView, type RequestDetail } from './request-views.js';
 import { checkOrganizationObjectId, type Profile } from './profile.js';
 import { BodyReader } from './request-body.js';
 import type { Actor, SandboxStore } from './store.js';

@@ -1,59 +1,30 @@
 // Approval flows (/api/v2/approvalflows): validation of the write shape, storage, the read shape
 // with resolved names, and an access_management_approval_flow_* event for every change. A PUT
 // replaces the flow; under strict a field it leaves out takes its zero value, not a default.
+// Effects on other aggregates (cancelling a deleted flow's requests) are the route's to make.
 import { conflict, notFound, type ErrorDetail } from './api-error.js';
-import { findGroup, findUser, groupNames } from './directory.js';
-import { cancelRequestsOfFlow } from './grants.js';
+import {
+  approvalTypes,
+  approverName,
+  approverRequirements,
+  approverTypes,
+  categories,
+  flowStatuses,
+  grantResourceTypes,
+  ttlConfigs,
+  type NameLookup,
+  type StoredApprover,
+  type StoredFlow,
+} from './flow-model.js';
 import { diffFields, recordEvent } from './insights.js';
 import { parseListQuery, project, selectPage, type FieldSpec } from './lists.js';
 import { checkOrganizationObjectId, type Profile } from './profile.js';
 import { BodyReader, isObject, type JsonObject } from './request-body.js';
 import { parseDoc, type Actor, type SandboxStore } from './store.js';
-
-// The values the console writes where JumpCloud has published none (docs/architecture.md, the wire mapping).
-export const approvalTypes = ['manual', 'automated'] as const;
-export const approverRequirements = ['any', 'all'] as const;
-export const approverTypes = ['manager', 'user', 'user_group', 'admin'] as const;
-export const flowStatuses = ['active', 'inactive'] as const;
-export const categories = ['Application', 'DeviceAdmin'] as const;
-export const grantResourceTypes = ['user_group'] as const;
-export const ttlConfigs = ['TTL_CONFIG_UNSPECIFIED', 'TTL_CONFIG_MULTI_SELECT_DURATIONS', 'TTL_CONFIG_FIXED_DURATION'] as const;
+import { findGroup, groupNames } from './user-groups.js';
+import { findUser } from './users.js';
 
 const isoDuration = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/;
-
-export interface StoredApprover {
-  resourceType: (typeof approverTypes)[number];
-  resourceId: string;
-  resourceOrder: number;
-  requireAll: boolean;
-}
-
-/** A flow as stored: the write shape, normalised, with ids for every reference. */
-export interface StoredFlow {
-  id: string;
-  name: string;
-  description: string;
-  category: string;
-  approvalType: string;
-  approverRequirement: string;
-  approverResources: StoredApprover[];
-  resourceType: string;
-  resourceId: string;
-  visibleTo: string[];
-  status: string;
-  timeBasedAccess: boolean;
-  ttlConfig: string;
-  fixedDuration?: string;
-  multiSelectDuration?: string[];
-  nonAdminApproval: boolean;
-  iconColor?: string;
-  iconUrl?: string;
-  slackEnabled: boolean;
-  slackConfig: { slackResourceId: string }[];
-  organizationId: string;
-  createdBy: string;
-  updatedBy: string;
-}
 
 /** The read shape of the contract's jumpcloud.ingresso.AccessWorkflow: references come back with names. */
 export type FlowView = Omit<StoredFlow, 'approverResources' | 'resourceType' | 'resourceId' | 'visibleTo'> & {
@@ -290,28 +261,12 @@ function requireFlow(store: SandboxStore, orgId: string, id: string): StoredFlow
   return flow;
 }
 
-export type NameLookup = { group: (id: string) => string; user: (id: string) => string };
-
 function lookups(store: SandboxStore, orgId: string): NameLookup {
   const groups = groupNames(store, orgId);
   return {
     group: (id) => groups.get(id) ?? '',
     user: (id) => findUser(store, orgId, id)?.displayname ?? '',
   };
-}
-
-/** How an approver is named in read shapes (flows, request progress). */
-export function approverName(approver: StoredApprover, names: NameLookup): string {
-  switch (approver.resourceType) {
-    case 'manager':
-      return 'Manager';
-    case 'admin':
-      return 'Administrators';
-    case 'user':
-      return names.user(approver.resourceId);
-    case 'user_group':
-      return names.group(approver.resourceId);
-  }
 }
 
 export function flowView(flow: StoredFlow, names: NameLookup): FlowView {
@@ -411,8 +366,6 @@ export function deleteFlow(store: SandboxStore, actor: Actor, id: string): JsonO
   return store.transaction(() => {
     const flow = requireFlow(store, actor.orgId, id);
     store.stmt('DELETE FROM approval_flows WHERE id = ?').run(id);
-    // Open requests are canceled; granted access stays until its own end.
-    cancelRequestsOfFlow(store, actor, id);
     recordEvent(store, actor, { eventType: 'access_management_approval_flow_delete', resource: flowResource(flow) });
     return {};
   });

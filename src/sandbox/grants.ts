@@ -2,12 +2,17 @@
 // members API's own membership code; time-bound access is revoked by a timer. Also expiry of
 // stale requests, cancelling when a flow is deleted, and the handler the scheduler calls.
 import { ApiError } from './api-error.js';
-import { applyMembership, findGroup, findUser, isMember } from './directory.js';
 import { durationMs } from './durations.js';
 import type { TestHooks } from './faults.js';
-import { changeStatus, mailRequester, openStatuses, type StoredRequest } from './requests.js';
+import { applyMembership, isMember } from './group-members.js';
+import { mailRequester } from './request-mail.js';
+import { openStatuses, type StoredRequest } from './request-model.js';
+import { changeStatus } from './request-status.js';
+import { findRequest, openRequestsOfFlow } from './request-store.js';
 import { clearTimer, setTimer, type DueTimer } from './scheduler.js';
 import type { Actor, SandboxStore } from './store.js';
+import { findGroup } from './user-groups.js';
+import { findUser } from './users.js';
 
 /** The route whose injected faults also fail grants, since grants go through the same code. */
 export const membershipRoute = 'POST /api/v2/usergroups/{group_id}/members';
@@ -95,14 +100,9 @@ export function revokeRequest(store: SandboxStore, actor: Actor, request: Stored
   });
 }
 
-function loadRequest(store: SandboxStore, orgId: string, id: string): StoredRequest | undefined {
-  const row = store.stmt('SELECT doc FROM access_requests WHERE org_id = ? AND id = ?').get(orgId, id) as { doc: string } | undefined;
-  return row === undefined ? undefined : (JSON.parse(row.doc) as StoredRequest);
-}
-
 /** What the scheduler runs when a timer falls due. */
 export function runTimer(store: SandboxStore, timer: DueTimer): void {
-  const request = loadRequest(store, timer.orgId, timer.refId);
+  const request = findRequest(store, timer.orgId, timer.refId);
   if (request === undefined) return;
   const actor = systemActor(timer.orgId);
   if (timer.kind === 'revoke' && request.status === 'granted') revokeRequest(store, actor, request);
@@ -119,11 +119,7 @@ export function runTimer(store: SandboxStore, timer: DueTimer): void {
 
 /** Deleting a flow cancels its open requests; granted access stays until its own end. */
 export function cancelRequestsOfFlow(store: SandboxStore, actor: Actor, flowId: string): void {
-  const rows = store
-    .stmt(`SELECT doc FROM access_requests WHERE org_id = ? AND flow_id = ? AND status IN ('pending', 'missing_data') ORDER BY id`)
-    .all(actor.orgId, flowId) as { doc: string }[];
-  for (const row of rows) {
-    const request = JSON.parse(row.doc) as StoredRequest;
+  for (const request of openRequestsOfFlow(store, actor.orgId, flowId)) {
     clearTimer(store, 'expire', request.id);
     changeStatus(store, actor, request, 'canceled', 'access_management_access_request', [
       { field: 'reason', from: null, to: 'approval flow deleted' },

@@ -1,52 +1,10 @@
 // Directory Insights: the platform's own event log. Mutations record an event inside their own
 // transaction; POST /insights/directory/v1/events queries it with JumpCloud's body and paging.
 import { badRequest } from './api-error.js';
+import { eventService, type Association, type Change, type DirectoryEvent, type EventObject } from './event-model.js';
 import { enqueueDeliveries } from './outbox.js';
 import type { Actor, SandboxStore } from './store.js';
 import { parseDoc } from './store.js';
-
-export interface Change {
-  field: string;
-  from: unknown;
-  to: unknown;
-}
-
-export interface EventObject {
-  id: string;
-  type: string;
-  name: string;
-}
-
-export interface Association {
-  op: 'add' | 'remove' | 'update';
-  connection: {
-    from: { object_id: string; type: string; name: string };
-    to: { object_id: string; type: string; name: string };
-  };
-}
-
-/**
- * The Directory Insights service every sandbox event is filed under. JumpCloud files Access
- * Requests events (access_management_*) under Insights -> Directory, beside the user group and
- * association changes they cause; the sandbox's webhook channel changes are administrator changes
- * to the directory's configuration, so they are filed there too. No event is filed under an
- * "access_management" service: that is an event type prefix, not a service.
- */
-export const eventService = 'directory';
-
-export interface DirectoryEvent {
-  id: string;
-  event_type: string;
-  service: typeof eventService;
-  organization: string;
-  timestamp: string;
-  initiated_by: { id: string; type: string; email: string };
-  resource: EventObject;
-  changes?: Change[];
-  association?: Association;
-  client_ip?: string;
-  success: boolean;
-}
 
 export interface EventInput {
   eventType: string;

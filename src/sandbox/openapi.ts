@@ -1,10 +1,10 @@
 // The OpenAPI 3.1 description of everything the sandbox serves, written by hand and served at
 // GET /openapi.json. Where JumpCloud publishes no shape (webhook channels, the event query,
 // test hooks) this is the definition. It marks the sandbox's extensions and states the profiles.
-import { approvalTypes, approverRequirements, approverTypes, categories, flowStatuses, grantResourceTypes, ttlConfigs } from './flows.js';
+import { approvalTypes, approverRequirements, approverTypes, categories, flowStatuses, grantResourceTypes, ttlConfigs } from './flow-model.js';
 import { defaultRetrySchedule } from './delivery.js';
-import { eventService } from './insights.js';
-import { maxRemarksLength, requestStatuses } from './requests.js';
+import { eventService } from './event-model.js';
+import { maxRemarksLength, requestStatuses } from './request-model.js';
 import { eventTypes } from './settings.js';
 
 const statusDescription =

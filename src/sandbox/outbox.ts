@@ -1,6 +1,6 @@
 // The webhook outbox: when an event is recorded, one delivery row per enabled channel subscribed
 // to its type is written in the same transaction, so a committed event is always delivered.
-import type { DirectoryEvent } from './insights.js';
+import type { DirectoryEvent } from './event-model.js';
 import { parseDoc, type SandboxStore } from './store.js';
 
 interface SubscribedChannel {

@@ -1,33 +1,25 @@
 // The table of every route the sandbox serves: method, path (OpenAPI style), who may call it,
 // whether JumpCloud publishes it (and its body), and the module function that answers. The server
 // wraps each with auth, hooks, the profile's rules and error handling.
+import { getApplication, listApplications } from './applications.js';
+import { adminDecide, approverDecide } from './approvals.js';
 import {
   changeApplicationAssociation,
   changeGroupAssociation,
-  changeMember,
-  createGroup,
-  deleteGroup,
-  getApplication,
-  getGroup,
-  getUser,
   listApplicationAssociations,
-  listApplications,
   listGroupApplications,
   listGroupAssociations,
-  listGroups,
-  listMembers,
-  listUsers,
-  replaceGroup,
-} from './directory.js';
-import { adminDecide, approverDecide } from './approvals.js';
+} from './associations.js';
 import { createChannel, deleteChannel, getChannel, listChannels, replaceChannel } from './channels.js';
 import { createFlow, deleteFlow, getFlow, listFlows, replaceFlow } from './flows.js';
 import type { DeliveryWorker } from './delivery.js';
-import { grantRequest } from './grants.js';
+import { cancelRequestsOfFlow } from './grants.js';
+import { changeMember, listMembers } from './group-members.js';
 import { queryEvents } from './insights.js';
 import { listMail } from './mail.js';
 import { openApiDocument } from './openapi.js';
-import { detailView, listRequests, requestProgress, submitRequest, visibleRequest } from './requests.js';
+import { submitRequest } from './request-submit.js';
+import { detailView, listRequests, requestProgress, visibleRequest } from './request-views.js';
 import { getSettings, updateSettings } from './settings.js';
 import type { SandboxClock } from './clock.js';
 import type { TestHooks } from './faults.js';
@@ -36,6 +28,8 @@ import type { BodyShape, Profile } from './profile.js';
 import { publishedBodies } from './published-bodies.js';
 import { BodyReader } from './request-body.js';
 import type { Actor, SandboxStore } from './store.js';
+import { createGroup, deleteGroup, getGroup, listGroups, replaceGroup } from './user-groups.js';
+import { getUser, listUsers } from './users.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -198,7 +192,16 @@ export const routes: readonly RouteDef[] = [
   org('PUT', '/api/v2/approvalflows/{approvalFlowId}', ingresso(publishedBodies.approvalFlowSet), (c) =>
     ok(replaceFlow(c.store, c.actor, param(c, 'approvalFlowId'), c.body, c.profile)),
   ),
-  org('DELETE', '/api/v2/approvalflows/{approvalFlowId}', ingresso(), (c) => ok(deleteFlow(c.store, c.actor, param(c, 'approvalFlowId')))),
+  org('DELETE', '/api/v2/approvalflows/{approvalFlowId}', ingresso(), (c) =>
+    // One transaction: the flow goes, and its open requests are canceled (granted access stays).
+    ok(
+      c.store.transaction(() => {
+        const deleted = deleteFlow(c.store, c.actor, param(c, 'approvalFlowId'));
+        cancelRequestsOfFlow(c.store, c.actor, param(c, 'approvalFlowId'));
+        return deleted;
+      }),
+    ),
+  ),
   org('GET', '/api/v2/approvalflowsettings', ingresso(), (c) => ok(getSettings(c.store, c.actor.orgId))),
   org('PUT', '/api/v2/approvalflowsettings', ingresso(publishedBodies.approvalFlowSettingsSet), (c) =>
     ok(updateSettings(c.store, c.actor, c.body, c.profile)),
@@ -206,12 +209,7 @@ export const routes: readonly RouteDef[] = [
   // access requests: end users submit and approve; admins keep the queue and decide
   user('POST', '/api/v2/approvalflowrequest', extension, (c) => ({
     status: 201,
-    body: detailView(
-      c.store,
-      submitRequest(c.store, c.actor, c.body, c.profile, (request, actor) =>
-        grantRequest(c.store, actor, request, 'access_management_access_request', c.hooks),
-      ),
-    ),
+    body: detailView(c.store, submitRequest(c.store, c.actor, c.body, c.profile, c.hooks)),
   })),
   user('GET', '/api/v2/approvalflowrequest', ingresso(), (c) => ok(listRequests(c.store, c.actor, c.query))),
   user('GET', '/api/v2/approvalflowrequest/{id}', ingresso(), (c) =>

@@ -6,16 +6,12 @@ import addFormats from 'ajv-formats';
 import { parseDocument } from 'yaml';
 import { AccessctlError } from '../errors.js';
 import { addApiKey, generateKey, keyExists } from './auth.js';
-import {
-  findUserByLogin,
-  insertApplication,
-  insertGroup,
-  insertGroupApplication,
-  insertMember,
-  insertUser,
-  type UserState,
-} from './directory.js';
+import { insertApplication } from './applications.js';
+import { insertGroupApplication } from './associations.js';
 import { channelBodyProblems, insertChannel } from './channels.js';
+import { insertMember } from './group-members.js';
+import { insertGroup } from './user-groups.js';
+import { findUserByLogin, insertUser, type UserState } from './users.js';
 import { ensureSettings } from './settings.js';
 import type { SandboxStore } from './store.js';
 

@@ -11,7 +11,6 @@ import { ApiError, badRequest } from './api-error.js';
 import { actorFor, authenticate, resolveOrg } from './auth.js';
 import { SandboxClock } from './clock.js';
 import { DeliveryWorker, type RetrySchedule } from './delivery.js';
-import { findUserByLogin } from './directory.js';
 import { TestHooks } from './faults.js';
 import { runTimer } from './grants.js';
 import { objectIdHint, protojsonView, readObjectId, unknownFields, type Profile } from './profile.js';
@@ -19,6 +18,7 @@ import { Scheduler } from './scheduler.js';
 import { routes, type Reply, type RouteDef } from './routes.js';
 import { bootstrap, type SeedFile } from './seed.js';
 import { SandboxStore, type Actor } from './store.js';
+import { findUserByLogin } from './users.js';
 
 export const maxBodyBytes = 1024 * 1024;
 

@@ -1,0 +1,45 @@
+// The Directory Insights event envelope the sandbox records, queries and delivers. Pure, so the
+// recorder, the query and the webhook outbox share it without importing each other.
+
+export interface Change {
+  field: string;
+  from: unknown;
+  to: unknown;
+}
+
+export interface EventObject {
+  id: string;
+  type: string;
+  name: string;
+}
+
+export interface Association {
+  op: 'add' | 'remove' | 'update';
+  connection: {
+    from: { object_id: string; type: string; name: string };
+    to: { object_id: string; type: string; name: string };
+  };
+}
+
+/**
+ * The Directory Insights service every sandbox event is filed under. JumpCloud files Access
+ * Requests events (access_management_*) under Insights -> Directory, beside the user group and
+ * association changes they cause; the sandbox's webhook channel changes are administrator changes
+ * to the directory's configuration, so they are filed there too. No event is filed under an
+ * "access_management" service: that is an event type prefix, not a service.
+ */
+export const eventService = 'directory';
+
+export interface DirectoryEvent {
+  id: string;
+  event_type: string;
+  service: typeof eventService;
+  organization: string;
+  timestamp: string;
+  initiated_by: { id: string; type: string; email: string };
+  resource: EventObject;
+  changes?: Change[];
+  association?: Association;
+  client_ip?: string;
+  success: boolean;
+}

@@ -1,0 +1,133 @@
+// Submitting an access request (POST /api/v2/approvalflowrequest, a sandbox extension): every
+// refusal of a submission, the flow snapshot, and the first step of the lifecycle.
+import { ApiError, badRequest, conflict, notFound } from './api-error.js';
+import type { StoredFlow } from './flow-model.js';
+import { grantRequest } from './grants.js';
+import { groupIdsOf } from './group-members.js';
+import { recordEvent } from './insights.js';
+import { checkOrganizationObjectId, type Profile } from './profile.js';
+import { mailReceived, notifyApprovers } from './request-mail.js';
+import { maxRemarksLength, pendingLifetimeMs, requestResource, type StoredRequest } from './request-model.js';
+import { BodyReader } from './request-body.js';
+import { changeStatus } from './request-status.js';
+import { saveRequest } from './request-store.js';
+import { setTimer } from './scheduler.js';
+import { getSettings } from './settings.js';
+import { parseDoc, type Actor, type SandboxStore } from './store.js';
+import { findGroup } from './user-groups.js';
+import { findUser, type SystemUser } from './users.js';
+import type { TestHooks } from './faults.js';
+
+function findFlowRow(store: SandboxStore, orgId: string, id: string): StoredFlow | undefined {
+  const row = store.stmt('SELECT doc FROM approval_flows WHERE org_id = ? AND id = ?').get(orgId, id) as { doc: string } | undefined;
+  return row === undefined ? undefined : parseDoc<StoredFlow>(row.doc);
+}
+
+/** The duration a request asks for, or a 400 naming what the flow allows. */
+function checkDuration(flow: StoredFlow, requested: string | undefined, reader: BodyReader): string {
+  const given = requested ?? '';
+  if (!flow.timeBasedAccess) {
+    if (given !== '') reader.fail('requestedDuration', `approval flow "${flow.name}" grants permanent access; send no requestedDuration`);
+    return '';
+  }
+  if (flow.ttlConfig === 'TTL_CONFIG_FIXED_DURATION') {
+    const fixed = flow.fixedDuration ?? '';
+    if (given !== '' && given !== fixed)
+      reader.fail('requestedDuration', `approval flow "${flow.name}" grants a fixed ${fixed}; send ${fixed} or nothing`);
+    return fixed;
+  }
+  const choices = flow.multiSelectDuration ?? [];
+  if (given === '') reader.fail('requestedDuration', `is required: approval flow "${flow.name}" offers ${choices.join(', ')}`);
+  else if (!choices.includes(given)) reader.fail('requestedDuration', `must be one of ${choices.join(', ')} (got "${given}")`);
+  return given;
+}
+
+function requesterOf(store: SandboxStore, actor: Actor): SystemUser {
+  if (actor.type !== 'user') {
+    throw new ApiError(403, 'submitting a request needs a user: use a per-user key, or an administrator key with x-sandbox-act-as');
+  }
+  const user = findUser(store, actor.orgId, actor.id);
+  if (user === undefined) throw new ApiError(403, 'the key belongs to a user who no longer exists');
+  return user;
+}
+
+/**
+ * POST /api/v2/approvalflowrequest {approvalFlowId, remarks, requestedDuration}: an end user asks
+ * for access. An automated flow is decided at once.
+ */
+export function submitRequest(store: SandboxStore, actor: Actor, body: unknown, profile: Profile, hooks: TestHooks | undefined): StoredRequest {
+  const user = requesterOf(store, actor);
+  const reader = new BodyReader(body, ['approvalFlowId', 'remarks', 'requestedDuration', 'organizationObjectId']);
+  const flowId = reader.string('approvalFlowId', { required: true, minLength: 1 });
+  const remarks = reader.string('remarks', { required: true, maxLength: maxRemarksLength });
+  if (remarks !== undefined && remarks.trim() === '') reader.fail('remarks', 'must not be empty: say why you need the access');
+  const requested = reader.string('requestedDuration');
+  checkOrganizationObjectId(reader, actor.orgId, profile);
+  return store.transaction(() => {
+    if (!getSettings(store, actor.orgId).resourceRequest) {
+      throw new ApiError(403, "access requests are turned off for this organization (the settings' resourceRequest is false)");
+    }
+    const flow = flowId === undefined ? undefined : findFlowRow(store, actor.orgId, flowId);
+    if (flowId !== undefined && flow === undefined) throw notFound(`approval flow ${flowId}`);
+    if (flow !== undefined) {
+      if (flow.status !== 'active') throw new ApiError(403, `approval flow "${flow.name}" is disabled`);
+      const groups = groupIdsOf(store, user._id);
+      if (!flow.visibleTo.some((id) => groups.has(id))) {
+        throw new ApiError(403, `approval flow "${flow.name}" is not visible to any group of ${user.username}`);
+      }
+    }
+    const duration = flow === undefined ? '' : checkDuration(flow, requested === '' ? undefined : requested, reader);
+    reader.finish('invalid access request');
+    if (flow === undefined) throw badRequest('invalid access request');
+    const open = store
+      .stmt(
+        `SELECT id FROM access_requests WHERE org_id = ? AND flow_id = ? AND requester_id = ? AND status IN ('pending', 'missing_data')`,
+      )
+      .get(actor.orgId, flow.id, user._id) as { id: string } | undefined;
+    if (open !== undefined) throw conflict(`${user.username} already has a pending request ${open.id} for "${flow.name}"`);
+
+    const manager = user.manager === undefined ? undefined : findUser(store, actor.orgId, user.manager);
+    const now = store.clock.nowIso();
+    const request: StoredRequest = {
+      id: store.newId(),
+      organization: actor.orgId,
+      approvalFlowId: flow.id,
+      approvalType: flow.approvalType,
+      status: 'pending',
+      flow,
+      groupName: findGroup(store, actor.orgId, flow.resourceId)?.name ?? '',
+      requester: {
+        id: user._id,
+        username: user.username,
+        email: user.email,
+        ...(user.department === undefined ? {} : { department: user.department }),
+        ...(manager === undefined ? {} : { managerId: manager._id, managerName: manager.username }),
+      },
+      remarks: remarks ?? '',
+      requestedDuration: duration,
+      level: 0,
+      approvals: [],
+      createdAt: now,
+      updatedAt: now,
+      updatedBy: user.email,
+    };
+    saveRequest(store, request);
+    recordEvent(store, actor, {
+      eventType: 'access_management_access_request',
+      resource: requestResource(request),
+      changes: [{ field: 'status', from: null, to: 'pending' }],
+    });
+    mailReceived(store, request);
+    if (flow.approvalType === 'automated') {
+      grantRequest(store, actor, request, 'access_management_access_request', hooks);
+      return request;
+    }
+    const needsManager = flow.approverResources.some((a) => a.resourceType === 'manager');
+    if (needsManager && manager === undefined) {
+      changeStatus(store, actor, request, 'missing_data', 'access_management_access_request', [{ field: 'missing', from: null, to: 'manager' }]);
+    }
+    notifyApprovers(store, request);
+    setTimer(store, 'expire', actor.orgId, request.id, store.clock.nowMs() + pendingLifetimeMs);
+    return request;
+  });
+}
