@@ -22,5 +22,21 @@ export async function readSavedPlan(path: string): Promise<Plan> {
     const first = validate.errors?.[0];
     throw new AccessctlError('usage', `${path} is not a valid saved plan: ${first?.instancePath || '(root)'} ${first?.message ?? ''}`.trim(), { subject: 'plan.json' });
   }
-  return parsed as Plan;
+  const plan = parsed as Plan;
+  // plan --out never writes credentials into the target: one that holds them was edited by hand.
+  // The URL is not echoed, since it holds the password being refused.
+  if (targetHoldsCredentials(plan.target)) {
+    throw new AccessctlError('usage', `${path} is not a valid saved plan: /target holds credentials (user:password@); plan again`, { subject: 'plan.json' });
+  }
+  return plan;
+}
+
+function targetHoldsCredentials(target: string): boolean {
+  try {
+    const url = new URL(target);
+    return url.username !== '' || url.password !== '';
+  } catch {
+    // Not a URL at all: it matches no configured target, and the target check refuses it.
+    return target.includes('@');
+  }
 }
