@@ -1,0 +1,38 @@
+// `npm start` hands signals to accessctl itself: the script execs node, so npm's forwarded SIGTERM
+// or SIGINT reaches `up`, which finishes the run in flight and exits; nothing is left behind.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { root } from './binary.js';
+
+describe('npm start', () => {
+  let work: string;
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'accessctl-npm-start-'));
+  });
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('stops accessctl up when npm gets %s, leaving no process behind', async (signal) => {
+    const npm = spawn('npm', ['start', '--', '--port', '0', '--db', join(work, `${signal}.db`), '--state-dir', join(work, `state-${signal}`), '--listen', '127.0.0.1:0'], {
+      cwd: root,
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], NO_COLOR: '1' },
+    });
+    let out = '';
+    // The pipe closes only when every process holding it has exited: npm, and the node it started.
+    const closed = new Promise<void>((resolve) => npm.stdout.on('close', () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      npm.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('Next, in another shell:')) resolve();
+      });
+      npm.on('exit', (code) => reject(new Error(`npm start exited with ${code} before its first run:\n${out}`)));
+    });
+    npm.kill(signal);
+    await closed;
+    expect(out).toMatch(/SIG(TERM|INT): finishing the change in flight, then stopping/);
+  });
+});
