@@ -10,7 +10,7 @@ import { AccessctlError, formatLocation, usageError } from '../errors.js';
 import { JumpCloudClient } from '../jumpcloud/client.js';
 import { makeClient, makePlan } from '../pipeline/make-plan.js';
 import { checkGuards } from '../plan/diff.js';
-import { isApplicable, type Plan } from '../plan/plan.js';
+import { whyNotApplicable, type Plan } from '../plan/plan.js';
 import { resolveTarget } from '../jumpcloud/target.js';
 import { printable } from '../plan/printable.js';
 import { renderText } from '../plan/render-text.js';
@@ -32,12 +32,8 @@ function count(name: string): (value: string) => number {
 }
 
 function refuseUnapplicable(plan: Plan): void {
-  if (isApplicable(plan)) return;
-  const reasons = [
-    ...plan.problems.map((p) => `${p.source ? `${formatLocation(p.source)}: ` : ''}${p.message}`),
-    ...plan.blocked.map((b) => `${b.kind} "${b.name}": ${b.reason}`),
-    ...plan.unknown.map((kind) => `${kind}: the live list could not be read`),
-  ];
+  const reasons = whyNotApplicable(plan);
+  if (reasons.length === 0) return;
   throw new AccessctlError('conflict', `nothing was applied:\n  ${reasons.map(printable).join('\n  ')}`);
 }
 

@@ -7,7 +7,8 @@ import { makePlan } from '../pipeline/make-plan.js';
 import { renderJson } from '../plan/render-json.js';
 import { renderMarkdown } from '../plan/render-markdown.js';
 import { renderText } from '../plan/render-text.js';
-import { hasChanges } from '../plan/plan.js';
+import { hasChanges, whyNotApplicable } from '../plan/plan.js';
+import { printable } from '../plan/printable.js';
 import { reportConfig } from './config-report.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
 
@@ -33,10 +34,12 @@ export function planCommand(): Command {
         }
         const rendered = options.format === 'json' ? renderJson(plan) : options.format === 'markdown' ? renderMarkdown(plan) : renderText(plan);
         process.stdout.write(rendered);
-        if (plan.problems.length > 0) {
-          throw new AccessctlError('platform', `the plan has ${plan.problems.length} problem${plan.problems.length === 1 ? '' : 's'}; see above`, {
-            exitCode: 1,
-          });
+        // A plan apply would refuse fails here too, so a pull request's plan gate catches it.
+        const reasons = whyNotApplicable(plan);
+        if (reasons.length > 0) {
+          const lines = reasons.slice(0, 20).map((r) => `  ${printable(r)}`);
+          if (reasons.length > 20) lines.push(`  and ${reasons.length - 20} more`);
+          throw new AccessctlError('conflict', `apply would refuse this plan:\n${lines.join('\n')}`, { exitCode: 1 });
         }
         if (options.detailedExitcode && hasChanges(plan)) process.exitCode = 2;
       } finally {

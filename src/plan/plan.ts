@@ -2,6 +2,7 @@
 // what a guard blocked and what could not be known. Computed by diff(), rendered, saved and applied
 // by separate code. Its JSON form is described by schemas/plan.schema.json.
 import type { WebhookChannelSpec } from '../config/kinds.generated.js';
+import type { AccessImpact } from '../impact/impact.js';
 import type { ChannelSpecModel } from '../model/channel.js';
 import type { FlowSpecModel } from '../model/flow.js';
 import type { GroupSpecModel } from '../model/group.js';
@@ -151,6 +152,11 @@ export interface Plan {
   references: References;
   /** The deletion policy the plan was made under: apply checks a saved plan against it again. */
   guards: Guards;
+  /**
+   * What the flow changes do to who can get access, in people. Absent from plans made by diff()
+   * alone; the plan pipeline adds it (reading the directory only when a flow changes).
+   */
+  impact?: AccessImpact;
 }
 
 export interface Guards {
@@ -166,6 +172,16 @@ export function hasChanges(plan: Plan): boolean {
 
 export function isApplicable(plan: Plan): boolean {
   return plan.blocked.length === 0 && plan.problems.length === 0 && plan.unknown.length === 0;
+}
+
+/** Why a plan cannot be applied, one line each (empty when it can): what plan, apply, reconcile and GitHub all say. */
+export function whyNotApplicable(plan: Plan): string[] {
+  const where = (source: SourceLocation | undefined): string => (source ? `${source.file}:${source.line}:${source.column}: ` : '');
+  return [
+    ...plan.problems.map((p) => `${where(p.source)}${p.message}`),
+    ...plan.blocked.map((b) => `${b.kind} "${b.name}": ${b.reason}`),
+    ...plan.unknown.map((kind) => `${kind}: the live list could not be read`),
+  ];
 }
 
 export function countByAction(plan: Plan): Record<ChangeAction, number> {

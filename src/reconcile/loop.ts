@@ -14,7 +14,7 @@ import { secretRedactor } from '../events/redaction.js';
 import type { JumpCloudClient } from '../jumpcloud/client.js';
 import { makePlan } from '../pipeline/make-plan.js';
 import { fingerprintOf } from '../jumpcloud/fingerprint.js';
-import { isApplicable, type Change, type ManagedKind, type Plan } from '../plan/plan.js';
+import { isApplicable, whyNotApplicable, type Change, type ManagedKind, type Plan } from '../plan/plan.js';
 import { summaryLine } from '../plan/render-text.js';
 import type { GitSource } from './git-source.js';
 import { IntentJournal } from './journal.js';
@@ -160,7 +160,7 @@ export async function reconcileOnce(options: ReconcileOptions): Promise<RunOutco
       );
     }
     if (!isApplicable(plan)) {
-      const reasons = [...plan.problems.map((p) => p.message), ...plan.blocked.map((b) => `${b.kind} "${b.name}": ${b.reason}`), ...plan.unknown.map((k) => `${k}: unknown`)];
+      const reasons = whyNotApplicable(plan);
       return await finish({ result: 'failed', applied: 0, failed: 0, drifted: drifted.length, message: `nothing applied: ${reasons.join('; ')}` });
     }
     if (planOnly) return await finish({ result: 'plan-only', applied: 0, failed: 0, drifted: drifted.length, message: planOnly });
