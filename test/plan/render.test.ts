@@ -94,7 +94,7 @@ describe('text', () => {
     const text = renderText(diff(input), false);
     expect(text).toContain('Unknown (the live list failed; not planned): ApprovalFlow');
     expect(text).toContain('? WebhookChannel "Stray Hook" (id w9)');
-    expect(text).toContain('No changes for the kinds that could be read on https://sandbox.test.');
+    expect(text).toContain('No changes for the objects that could be planned on https://sandbox.test.');
     expect(text).not.toContain('matches the config');
   });
 
