@@ -1,9 +1,8 @@
 // Writes config objects as YAML files in the layout of examples/access: one object per file in a
-// folder per kind, stable key order, a schema modeline, names instead of ids. Pure: returns text.
-import { posix, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// folder per kind, stable key order, a schema modeline, names instead of ids. Returns text; writes nothing.
+import { posix } from 'node:path';
 import { stringify } from 'yaml';
-import { schemaFileByKind, schemasDir, type Kind } from './schema.js';
+import { readSchema, schemaFileByKind, type Kind } from './schema.js';
 
 export interface ConfigObject {
   kind: Kind;
@@ -19,6 +18,7 @@ const folderByKind: Record<Kind, string> = {
   WebhookChannel: 'channels',
   AccessRequestSettings: '',
   Project: '',
+  AccessTest: 'tests',
 };
 
 export function slug(name: string): string {
@@ -37,19 +37,28 @@ function fileName(object: ConfigObject): string {
   return posix.join(folderByKind[object.kind], `${slug(object.name)}.yaml`);
 }
 
-/** File path (relative to `outDir`, with /) -> YAML text. Clashing slugs get -2, -3, … */
-export function renderConfigFiles(objects: readonly ConfigObject[], outDir: string): Map<string, string> {
+/** Where an exported repo keeps the schemas its modelines point at: a path the repo owns. */
+export const EXPORTED_SCHEMAS_DIR = 'schemas';
+
+/**
+ * File path (relative to `outDir`, with /) -> text. Clashing slugs get -2, -3, … The JSON Schemas
+ * the modelines name are written beside the config, so an exported repo does not depend on where
+ * accessctl happens to be installed.
+ */
+export function renderConfigFiles(objects: readonly ConfigObject[]): Map<string, string> {
   const files = new Map<string, string>();
-  const schemaRoot = fileURLToPath(schemasDir);
+  const schemas = new Set<string>(['defs.schema.json']);
   for (const object of objects) {
     let path = fileName(object);
     for (let n = 2; files.has(path); n++) path = path.replace(/(-\d+)?\.yaml$/, `-${n}.yaml`);
-    const fileDir = posix.dirname(path) === '.' ? outDir : `${outDir}${sep}${posix.dirname(path)}`;
-    const schema = relative(fileDir, `${schemaRoot}${schemaFileByKind[object.kind]}`).split(sep).join('/');
+    const schemaFile = schemaFileByKind[object.kind];
+    schemas.add(schemaFile);
+    const schema = posix.relative(posix.dirname(path), posix.join(EXPORTED_SCHEMAS_DIR, schemaFile));
     const header = [`# yaml-language-server: $schema=${schema}`];
     if (object.comment) header.push(...object.comment.split('\n').map((line) => `# ${line}`));
     const document = { apiVersion: 'accessctl/v1', kind: object.kind, metadata: { name: object.name }, spec: object.spec };
     files.set(path, `${header.join('\n')}\n${stringify(document, { lineWidth: 0, aliasDuplicateObjects: false })}`);
   }
+  for (const schema of [...schemas].sort()) files.set(posix.join(EXPORTED_SCHEMAS_DIR, schema), `${JSON.stringify(readSchema(schema), null, 2)}\n`);
   return files;
 }

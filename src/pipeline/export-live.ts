@@ -96,7 +96,7 @@ export async function exportLive(client: JumpCloudClient, outDir: string, option
   if (loopbackHttp) projectSpec['policy'] = { allowHttpLoopbackWebhooks: true };
   objects.push({ kind: 'Project', name: 'exported', spec: projectSpec, comment: `Exported from ${client.target}. The API key comes from JUMPCLOUD_API_KEY.` });
 
-  const files = renderConfigFiles(objects, out);
+  const files = renderConfigFiles(objects);
   for (const [path, text] of files) {
     const target = join(out, path);
     await mkdir(dirname(target), { recursive: true });

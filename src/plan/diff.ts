@@ -227,7 +227,7 @@ function guardDeletions(changes: readonly Change[], liveCounts: Map<ManagedKind,
     if (pattern !== undefined) block(change, `"${change.name}" matches the protected pattern "${pattern}"`);
   }
   if (deletions.length > policy.maxDeletions) {
-    for (const change of deletions) block(change, `the plan deletes ${deletions.length} objects; guards.maxDeletions allows ${policy.maxDeletions}`);
+    for (const change of deletions) block(change, `the plan deletes ${deletions.length} object${deletions.length === 1 ? '' : 's'}; guards.maxDeletions allows ${policy.maxDeletions}`);
   }
   for (const [kind, live] of liveCounts) {
     const ofKind = deletions.filter((c) => c.kind === kind);
@@ -236,7 +236,7 @@ function guardDeletions(changes: readonly Change[], liveCounts: Map<ManagedKind,
     if (ofKind.length === live && (desiredCounts.get(kind) ?? 0) === 0) {
       for (const change of ofKind) block(change, `the repo declares no ${kind} and the plan would delete all ${live} live ones; refusing to prune to empty`);
     } else if (percent > policy.maxDeletionPercent) {
-      for (const change of ofKind) block(change, `the plan deletes ${ofKind.length} of ${live} live ${kind} objects (${percent.toFixed(0)}%); guards.maxDeletionPercent allows ${policy.maxDeletionPercent}%`);
+      for (const change of ofKind) block(change, `the plan deletes ${ofKind.length} of ${live} live ${kind} object${live === 1 ? '' : 's'} (${percent.toFixed(0)}%); guards.maxDeletionPercent allows ${policy.maxDeletionPercent}%`);
     }
   }
   return [...blocked.values()];

@@ -18,9 +18,6 @@ describe('accessctl apply, the real binary against a real sandbox', () => {
     env = {
       JUMPCLOUD_API_KEY: h.sandbox.adminKey,
       JUMPCLOUD_API_URL: h.sandbox.url,
-      SIEM_TOKEN: PLANTED,
-      SIEM_AUTH: `Bearer ${PLANTED}`,
-      SIEM_SIGNING_SECRET: `whsec_${Buffer.alloc(32, 3).toString('base64')}`,
     };
   });
   afterAll(async () => {
@@ -31,7 +28,7 @@ describe('accessctl apply, the real binary against a real sandbox', () => {
   it('prints the plan and changes nothing with --dry-run', async () => {
     const run = await accessctl(['apply', 'examples/access', '--dry-run'], env);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('Plan: 3 to create, 1 to update');
+    expect(run.stdout).toContain('Plan: 2 to create, 1 to update');
     const flows = await h.call<{ totalCount: number }>('GET', '/api/v2/approvalflows');
     expect(flows.body.totalCount).toBe(0);
   });
@@ -39,14 +36,24 @@ describe('accessctl apply, the real binary against a real sandbox', () => {
   it('refuses a saved plan whose objects changed since it was made, naming them', async () => {
     const saved = join(dir, 'stale.json');
     expect((await accessctl(['plan', 'examples/access', '--out', saved], env)).code).toBe(0);
-    const created = await h.call('POST', '/api/v2/notifications/webhook/channels', { name: 'SIEM', url: 'https://elsewhere.example.com/', sensitiveValues: {}, headers: [] });
+    const grant = (await h.call<{ id: string; name: string }[]>('GET', '/api/v2/usergroups?limit=100')).body.find((g) => g.name === 'GitHub Users')?.id;
+    const created = await h.call('POST', '/api/v2/approvalflows', {
+      name: 'GitHub User',
+      approvalType: 'automated',
+      category: 'Application',
+      resourceId: grant,
+      resourceType: 'user_group',
+      visibleTo: [grant],
+      status: 'active',
+    });
     expect(created.status).toBeLessThan(300);
     const run = await accessctl(['apply', saved], env);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('the saved plan is stale; nothing was applied');
-    expect(run.stderr).toContain('a WebhookSubscription named "SIEM" now exists on the platform');
-    const flows = await h.call<{ totalCount: number }>('GET', '/api/v2/approvalflows');
-    expect(flows.body.totalCount).toBe(0);
+    expect(run.stderr).toContain('an ApprovalFlow named "GitHub User" now exists on the platform');
+    const flows = await h.call<{ totalCount: number; results: { id: string }[] }>('GET', '/api/v2/approvalflows');
+    expect(flows.body.totalCount).toBe(1);
+    expect((await h.call('DELETE', `/api/v2/approvalflows/${flows.body.results[0]?.id}`)).status).toBe(200);
   });
 
   it('applies a saved plan that is still good, then a fresh plan is a no-op; no secret is printed', async () => {
@@ -64,7 +71,7 @@ describe('accessctl apply, the real binary against a real sandbox', () => {
 
   it('refuses a file that is not a saved plan, naming the problem', async () => {
     const bogus = join(dir, 'bogus.json');
-    await writeFile(bogus, JSON.stringify({ formatVersion: 1, target: h.sandbox.url }));
+    await writeFile(bogus, JSON.stringify({ formatVersion: 2, target: h.sandbox.url }));
     const run = await accessctl(['apply', bogus], env);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/is not a valid saved plan/);

@@ -27,8 +27,29 @@ describe('accessctl plan and export, the real binary against a real sandbox', ()
     expect(run.stderr).toBe('');
     expect(run.code).toBe(2);
     expect(run.stdout).toContain('+ ApprovalFlow "GitHub Admin"');
-    expect(run.stdout).toContain('+ WebhookSubscription "SIEM"');
-    expect(run.stdout).toMatch(/^Plan: 3 to create, 1 to update, 0 to delete; 0 unmanaged$/m);
+    expect(run.stdout).toContain('+  - channel: id:65a0000000000000000000c1');
+    expect(run.stdout).toMatch(/^Plan: 2 to create, 1 to update, 0 to delete; 0 unmanaged$/m);
+  });
+
+  it('fails, with the guard\'s reason, when apply would refuse the plan', async () => {
+    const live = (await h.call<{ id: string; name: string }[]>('GET', '/api/v2/usergroups?limit=100')).body;
+    const grant = live.find((g) => g.name === 'GitHub Admins')?.id;
+    const created = await h.call('POST', '/api/v2/approvalflows', {
+      name: 'GitHub Admin Legacy',
+      approvalType: 'automated',
+      category: 'Application',
+      resourceId: grant,
+      resourceType: 'user_group',
+      visibleTo: [grant],
+      status: 'active',
+    });
+    expect(created.status, JSON.stringify(created.body)).toBeLessThan(300);
+    const run = await accessctl(['plan', 'examples/access', '--target', h.sandbox.url, '--detailed-exitcode'], env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('apply would refuse this plan');
+    expect(run.stderr).toContain('ApprovalFlow "GitHub Admin Legacy": "GitHub Admin Legacy" matches the protected pattern "GitHub Admin*"');
+    const id = (await h.call<{ results: { id: string; name: string }[] }>('GET', '/api/v2/approvalflows')).body.results.find((f) => f.name === 'GitHub Admin Legacy')?.id;
+    expect((await h.call('DELETE', `/api/v2/approvalflows/${id}`)).status).toBe(200);
   });
 
   it('prints markdown that reads on its own and JSON that matches schemas/plan.schema.json, and saves the plan', async () => {
