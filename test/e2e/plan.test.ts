@@ -94,6 +94,12 @@ describe('accessctl plan and export, the real binary against a real sandbox', ()
     const exported = await accessctl(['export', '--out', out, '--target', h.sandbox.url], env);
     expect(exported.code).toBe(0);
     expect(exported.stdout).toContain('wrote ');
+    // Modelines point into the export itself, at schemas it wrote: nothing outside the repo.
+    const settings = await readFile(join(out, 'settings.yaml'), 'utf8');
+    expect(settings.split('\n')[0]).toBe('# yaml-language-server: $schema=schemas/access-request-settings.schema.json');
+    const schema = JSON.parse(await readFile(join(out, 'schemas', 'access-request-settings.schema.json'), 'utf8')) as { $id: string };
+    expect(schema.$id).toBe('access-request-settings.schema.json');
+    await readFile(join(out, 'schemas', 'defs.schema.json'), 'utf8');
     const run = await accessctl(['plan', out, '--target', h.sandbox.url, '--detailed-exitcode'], env);
     expect(run.stdout).toContain('No changes');
     expect(run.code).toBe(0);
