@@ -43,11 +43,13 @@ describe('accessctl apply plan.json, the real binary', () => {
   const output = (run: Finished): string => `${run.stdout}${run.stderr}`;
 
   /** Saves a plan of the config in `dir` against the sandbox, and returns its path and its JSON. */
-  async function savedPlan(name: string): Promise<{ path: string; json: Record<string, unknown> }> {
+  async function savedPlan(name: string, refused = false): Promise<{ path: string; json: Record<string, unknown> }> {
     const path = join(dir, name);
     const run = await accessctl(['plan', join(dir, 'config'), '--out', path], env);
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
+    // A plan apply would refuse is still saved, and plan says why it fails.
+    if (refused) expect(run.stderr).toContain('apply would refuse this plan');
+    else expect(run.stderr).toBe('');
+    expect(run.code).toBe(refused ? 1 : 0);
     return { path, json: JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown> };
   }
 
@@ -150,7 +152,7 @@ describe('accessctl apply plan.json, the real binary', () => {
     expect(apply.code, output(apply)).toBe(0);
     // Both flows left git: pruning to empty is blocked, and GitHub Admin is protected.
     await rm(join(dir, 'config', 'flows'), { recursive: true });
-    const { path, json } = await savedPlan('blocked.json');
+    const { path, json } = await savedPlan('blocked.json', true);
     expect((json['blocked'] as unknown[]).length).toBe(2);
     const run = await accessctl(['apply', path], env);
     expect(run.code).toBe(1);
