@@ -43,6 +43,7 @@ const kinds: { file: string; example: Example }[] = [
     },
   },
   { file: 'project.schema.json', example: { file: 'examples/access/accessctl.yaml' } },
+  { file: 'access-test.schema.json', example: { file: 'examples/access/tests/github.yaml' } },
 ];
 
 function load(file: string): Schema {
@@ -119,8 +120,15 @@ function rows(schema: Schema, file: string, prefix: string, required: Set<string
       }
     } else if (field['type'] === 'array') {
       const items = resolve((field['items'] ?? {}) as Schema, fieldFile);
-      if (items.schema['type'] === 'object' && items.schema['properties']) {
-        rows(items.schema, items.file, `${path}[]`, new Set((items.schema['required'] ?? []) as string[]), out);
+      // Items of several shapes (an AccessTest's cases): each shape's fields, under the same path.
+      const shapes = Array.isArray(items.schema['anyOf']) ? (items.schema['anyOf'] as Schema[]).map((branch) => resolve(branch, items.file)) : [items];
+      for (const shape of shapes) {
+        if (shape.schema['type'] === 'object' && shape.schema['properties']) {
+          const lines: string[] = [];
+          rows(shape.schema, shape.file, `${path}[]`, new Set((shape.schema['required'] ?? []) as string[]), lines);
+          // A field several shapes share, said the same way, is listed once.
+          out.push(...lines.filter((line) => !out.includes(line)));
+        }
       }
     }
   }

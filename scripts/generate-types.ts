@@ -13,6 +13,7 @@ const kindFiles = [
   'access-request-settings.schema.json',
   'webhook-channel.schema.json',
   'project.schema.json',
+  'access-test.schema.json',
 ];
 
 export async function generateTypes(): Promise<string> {

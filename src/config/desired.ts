@@ -2,6 +2,7 @@
 // the document it came from so later stages (plan, apply) can point back at file:line:col.
 import type {
   AccessRequestSettings,
+  AccessTest,
   ApprovalFlow,
   GroupAssignment,
   Project,
@@ -24,8 +25,10 @@ export interface DesiredState {
   /** At most one per repo; a second one is a validation error and is not kept. */
   settings: Declared<AccessRequestSettings> | undefined;
   project: Declared<Project> | undefined;
+  /** Access tests: checked by `accessctl test`, never sent to the platform. */
+  tests: Declared<AccessTest>[];
 }
 
 export function emptyDesiredState(): DesiredState {
-  return { flows: [], groups: [], channels: [], settings: undefined, project: undefined };
+  return { flows: [], groups: [], channels: [], settings: undefined, project: undefined, tests: [] };
 }

@@ -89,6 +89,7 @@ export function checkIdentity(state: DesiredState, extraSingletons: readonly Ext
   checkKind('ApprovalFlow', state.flows, diagnostics);
   checkKind('GroupAssignment', state.groups, diagnostics);
   checkKind('WebhookChannel', state.channels, diagnostics);
+  checkKind('AccessTest', state.tests, diagnostics);
   if (state.settings) checkKind('AccessRequestSettings', [state.settings], diagnostics);
   if (state.project) checkKind('Project', [state.project], diagnostics);
   for (const extra of extraSingletons) {

@@ -3,7 +3,8 @@
 /**
  * Any document accessctl reads from a config repo.
  */
-export type AccessctlDocument = ApprovalFlow | GroupAssignment | AccessRequestSettings | WebhookChannel | Project;
+export type AccessctlDocument =
+  ApprovalFlow | GroupAssignment | AccessRequestSettings | WebhookChannel | Project | AccessTest;
 /**
  * The config format version. Always accessctl/v1.
  */
@@ -73,6 +74,54 @@ export type DriftPolicy = 'correct' | 'report';
  * A positive ISO 8601 duration in weeks, days, hours, minutes or seconds, such as PT8H, P1D or P7D. Years and months are not accepted because their length varies.
  */
 export type Duration2 = string;
+/**
+ * One case: {user, canRequest}, {user, cannotRequest} or {nobodyGets, longerThan}.
+ */
+export type AccessTestCase = CanRequestCase | CannotRequestCase | DurationLimitCase;
+/**
+ * What the case says, in words; shown when it runs. Defaults to a sentence made from the case.
+ */
+export type CaseName = string;
+/**
+ * The user the case is about.
+ */
+export type UserHandle = string;
+/**
+ * A platform object's name, compared after Unicode NFC and case-folding. 1 to 100 characters, no control characters, no leading or trailing space.
+ */
+export type Name4 = string;
+/**
+ * A platform object's name, compared after Unicode NFC and case-folding. 1 to 100 characters, no control characters, no leading or trailing space.
+ */
+export type Name5 = string;
+/**
+ * A user's email or username, as the directory has it (case is ignored).
+ */
+export type UserHandle1 = string;
+/**
+ * A platform object's name, compared after Unicode NFC and case-folding. 1 to 100 characters, no control characters, no leading or trailing space.
+ */
+export type Name6 = string;
+/**
+ * A positive ISO 8601 duration in weeks, days, hours, minutes or seconds, such as PT8H, P1D or P7D. Years and months are not accepted because their length varies.
+ */
+export type Duration3 = string;
+/**
+ * A user's email or username, as the directory has it (case is ignored).
+ */
+export type UserHandle2 = string;
+/**
+ * A platform object's name, compared after Unicode NFC and case-folding. 1 to 100 characters, no control characters, no leading or trailing space.
+ */
+export type Name7 = string;
+/**
+ * A platform object's name, compared after Unicode NFC and case-folding. 1 to 100 characters, no control characters, no leading or trailing space.
+ */
+export type Name8 = string;
+/**
+ * A positive ISO 8601 duration in weeks, days, hours, minutes or seconds, such as PT8H, P1D or P7D. Years and months are not accepted because their length varies.
+ */
+export type Duration4 = string;
 
 /**
  * An Access Requests approval flow: who may request which access, who approves, and for how long. Maps to /api/v2/approvalflows.
@@ -401,6 +450,10 @@ export interface ProjectSpec {
      * @maxItems 100
      */
     protected?: Glob[];
+    /**
+     * The most pending access requests one apply may cancel by deleting their flows. Unset: no limit. A plan whose pending requests cannot be read is blocked when this is set.
+     */
+    maxCancelledRequests?: number;
   };
   /**
    * Per kind: what the reconciler does with live changes made outside git.
@@ -427,6 +480,13 @@ export interface ProjectSpec {
      */
     allowHttpLoopbackWebhooks?: boolean;
   };
+  /**
+   * What a plan may do to who can get access, checked on every plan against the directory (see the plan's access impact).
+   */
+  accessPolicy?: {
+    widening?: AccessRule;
+    automaticApproval?: AccessRule1;
+  };
 }
 /**
  * Per kind: delete live objects that are not in git. Off by default: they are reported as unmanaged.
@@ -436,4 +496,113 @@ export interface KindSwitches {
    * For approval flows.
    */
   ApprovalFlow?: boolean;
+}
+/**
+ * Plans that widen access to a matching grant group: more people can request it, fewer or looser approvals, automatic approval, longer access, or a flow that now grants the group.
+ */
+export interface AccessRule {
+  /**
+   * Grant group patterns that get a warning, shown on the line that caused it.
+   *
+   * @maxItems 100
+   */
+  warn?: Glob[];
+  /**
+   * Grant group patterns that block the plan: nothing is applied.
+   *
+   * @maxItems 100
+   */
+  block?: Glob[];
+}
+/**
+ * Plans that make a flow grant a matching group with automatic approval (a new flow, a flow switched to automatic, or an automatic flow switched to the group).
+ */
+export interface AccessRule1 {
+  /**
+   * Grant group patterns that get a warning, shown on the line that caused it.
+   *
+   * @maxItems 100
+   */
+  warn?: Glob[];
+  /**
+   * Grant group patterns that block the plan: nothing is applied.
+   *
+   * @maxItems 100
+   */
+  block?: Glob[];
+}
+/**
+ * Cases about who can get access, written so a reviewer can read them. `accessctl test` checks them against the repo's approval flows and a directory (the target's, or a snapshot file in the sandbox seed format); nothing here is sent to the platform.
+ */
+export interface AccessTest {
+  apiVersion: ApiVersion;
+  /**
+   * The kind of object this document declares.
+   */
+  kind: 'AccessTest';
+  metadata: Metadata;
+  spec: AccessTestSpec;
+}
+/**
+ * The test's cases.
+ */
+export interface AccessTestSpec {
+  /**
+   * Each case is checked on its own; a failure names the case's file:line:col and the actual answer.
+   *
+   * @minItems 1
+   * @maxItems 1000
+   */
+  cases: [AccessTestCase, ...AccessTestCase[]];
+}
+/**
+ * The user can request the flow; optionally through which group, how it is approved and for how long at most.
+ */
+export interface CanRequestCase {
+  name?: CaseName;
+  user: UserHandle;
+  canRequest: Name4;
+  via?: Name5;
+  /**
+   * `automatic`: granted at once. A list: who may approve each level of this user's request, in order.
+   */
+  approval?: 'automatic' | [ExpectedLevel, ...ExpectedLevel[]];
+  maxDuration?: Duration3;
+}
+/**
+ * Who may approve one level of the user's request, in people: the users named plus the members of the group, never the requester. Exactly these people must be the ones who can approve.
+ */
+export interface ExpectedLevel {
+  /**
+   * Users (email or username) who may approve this level.
+   *
+   * @minItems 1
+   * @maxItems 100
+   */
+  users?: [UserHandle1, ...UserHandle1[]];
+  group?: Name6;
+  /**
+   * Whether administrators are among this level's approvers.
+   */
+  admins?: boolean;
+  /**
+   * Whether any one of the level's approvers or all of them must approve.
+   */
+  require?: 'any' | 'all';
+}
+/**
+ * The user cannot request the flow.
+ */
+export interface CannotRequestCase {
+  name?: CaseName;
+  user: UserHandle2;
+  cannotRequest: Name7;
+}
+/**
+ * No enabled flow grants the group for longer than the limit, or permanently.
+ */
+export interface DurationLimitCase {
+  name?: CaseName;
+  nobodyGets: Name8;
+  longerThan: Duration4;
 }

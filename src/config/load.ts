@@ -9,6 +9,7 @@ import { checkFlows } from './flow-rules.js';
 import { checkIdentity, type ExtraSingleton } from './identity.js';
 import type {
   AccessRequestSettings,
+  AccessTest,
   ApprovalFlow,
   GroupAssignment,
   Project,
@@ -145,6 +146,9 @@ function declare(state: DesiredState, kind: Kind, source: SourceDocument, extras
     case 'Project':
       if (state.project) extras.push({ kind, source });
       else state.project = { ...entry, object: source.data as unknown as Project };
+      break;
+    case 'AccessTest':
+      state.tests.push({ ...entry, object: source.data as unknown as AccessTest });
       break;
   }
 }

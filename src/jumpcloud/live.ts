@@ -46,7 +46,7 @@ export function meansUnsupported(route: string, error: unknown): boolean {
   return !isPublished(route) && error instanceof PlatformError && (error.status === 404 || error.status === 405);
 }
 
-async function known<T>(read: () => Promise<T>, route?: string): Promise<Known<T>> {
+export async function known<T>(read: () => Promise<T>, route?: string): Promise<Known<T>> {
   try {
     return { status: 'ok', value: await read() };
   } catch (error) {
@@ -115,4 +115,41 @@ export async function findByName(client: JumpCloudClient, kind: keyof typeof nam
   const items = (style === 'array' ? body : (body as { results?: unknown }).results) as { id?: unknown; name?: unknown }[] | undefined;
   const found = (items ?? []).find((item) => item.name === name && typeof item.id === 'string');
   return found ? { id: found.id as string } : undefined;
+}
+
+/** A request's list item as far as counting goes (jumpcloud.ingresso.WorkflowAccessRequest). */
+interface WirePendingRequest {
+  approvalFlowId?: string;
+  status?: string;
+}
+
+/** Statuses of requests still waiting for a decision: deleting their flow cancels them. */
+export const PENDING_REQUEST_STATUSES = ['pending', 'missing_data'] as const;
+
+/**
+ * Pending access requests per flow id, read with the published GET /api/v2/approvalflowrequest:
+ * one paged list per waiting status, only the two fields counting needs. Unknown when a list fails.
+ */
+export async function readPendingRequests(client: JumpCloudClient): Promise<Known<Map<string, number>>> {
+  return known(async () => {
+    const counts = new Map<string, number>();
+    for (const status of PENDING_REQUEST_STATUSES) {
+      const requests = await listAll<WirePendingRequest>(client, routes.accessRequests, {
+        style: 'results',
+        query: { filter: `status:eq:${status}`, fields: ['approvalFlowId', 'status'] },
+      });
+      for (const request of requests) {
+        // A filter the platform ignored must not count decided requests as pending.
+        if (request.status !== undefined && request.status !== status) continue;
+        const id = request.approvalFlowId;
+        if (id !== undefined && id !== '') counts.set(id, (counts.get(id) ?? 0) + 1);
+      }
+    }
+    return counts;
+  });
+}
+
+/** Every system user, with only what effective access needs (the id comes with every record). */
+export function readUsers(client: JumpCloudClient): Promise<WireSystemUser[]> {
+  return listAll<WireSystemUser>(client, routes.users, { style: 'results', query: { fields: 'email username manager state suspended' } });
 }

@@ -6,9 +6,11 @@ export const routes = {
   groups: '/api/v2/usergroups',
   group: '/api/v2/usergroups/{id}',
   groupAssociations: '/api/v2/usergroups/{group_id}/associations',
+  groupMembers: '/api/v2/usergroups/{group_id}/members',
   flows: '/api/v2/approvalflows',
   flow: '/api/v2/approvalflows/{approvalFlowId}',
   settings: '/api/v2/approvalflowsettings',
+  accessRequests: '/api/v2/approvalflowrequest',
   channels: '/api/v2/notifications/webhook/channels',
   channel: '/api/v2/notifications/webhook/channels/{id}',
 } as const;
