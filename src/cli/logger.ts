@@ -8,7 +8,9 @@ export function createLogger(level: string = process.env['ACCESSCTL_LOG_LEVEL'] 
     censor: '[redacted]',
   };
   if (process.stderr.isTTY) {
-    return pino({ level, redact, transport: { target: 'pino-pretty', options: { destination: 2, colorize: true, ignore: 'pid,hostname' } } });
+    // https://no-color.org: a set, non-empty NO_COLOR turns colour off.
+    const colorize = !process.env['NO_COLOR'];
+    return pino({ level, redact, transport: { target: 'pino-pretty', options: { destination: 2, colorize, ignore: 'pid,hostname' } } });
   }
   return pino({ level, redact }, pino.destination(2));
 }

@@ -2,8 +2,15 @@
 // annotations. Exit 0 when valid (warnings allowed unless --strict), 1 when not.
 import { Command, Option } from 'commander';
 import type { DiagnosticFormat } from '../diagnostics/render.js';
-import { loadConfig } from '../config/load.js';
+import { emptyDesiredState } from '../config/desired.js';
+import { loadConfig, type LoadResult } from '../config/load.js';
+import { AccessctlError } from '../errors.js';
 import { reportConfig } from './config-report.js';
+
+/** A config root that cannot be read is one error at the path, in every format, so scripts see it too. */
+function unreadable(dir: string, code: string, message: string): LoadResult {
+  return { files: 0, objects: 0, diagnostics: [{ file: dir, line: 1, column: 1, severity: 'error', code, message, path: '' }], sources: new Map(), desired: emptyDesiredState() };
+}
 
 export function validateCommand(): Command {
   return new Command('validate')
@@ -11,7 +18,19 @@ export function validateCommand(): Command {
     .argument('[dir]', 'the config directory (or one file)', '.')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
     .option('--strict', 'treat warnings as errors', false)
-    .action(async (dir: string, options: { format: DiagnosticFormat; strict: boolean }) => {
-      reportConfig(await loadConfig(dir), options.format, { strict: options.strict });
+    .option('--allow-empty', 'pass when DIR holds no config files', false)
+    .action(async (dir: string, options: { format: DiagnosticFormat; strict: boolean; allowEmpty: boolean }) => {
+      let config: LoadResult;
+      try {
+        config = await loadConfig(dir);
+      } catch (error) {
+        if (!(error instanceof AccessctlError) || error.code !== 'not-found') throw error;
+        config = unreadable(dir, 'not-found', error.message);
+      }
+      if (config.files === 0 && config.diagnostics.length === 0 && !options.allowEmpty) {
+        // An empty folder is most often a wrong path in a workflow: passing it would hide that.
+        config = unreadable(dir, 'no-config', `no .yaml or .yml files under ${dir}; pass --allow-empty if that is expected`);
+      }
+      reportConfig(config, options.format, { strict: options.strict });
     });
 }
