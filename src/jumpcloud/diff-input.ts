@@ -31,7 +31,8 @@ function unknownReferences(kind: ManagedKind, name: string, source: SourceDocume
   // Against a directory that could not be read every name is unknown; that is said once, elsewhere.
   if (!names.directoryKnown) return;
   for (const ref of names.unknown.slice(from)) {
-    problems.push({ code: `unknown-${ref.what}`, kind, name, source: locate(source, ref.path), message: `${ref.what} "${ref.name}" does not exist on the platform` });
+    const hint = ref.suggestion === undefined ? '' : `; did you mean "${ref.suggestion}"?`;
+    problems.push({ code: `unknown-${ref.what}`, kind, name, source: locate(source, ref.path), message: `${ref.what} "${ref.name}" does not exist on the platform${hint}` });
   }
 }
 
@@ -104,6 +105,15 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
     const before = names.unknown.length;
     const model = flowFromDesired(declared, names);
     unknownReferences('ApprovalFlow', declared.name, declared.source, names, before, problems);
+    for (const user of names.suspended.splice(0)) {
+      warnings.push({
+        code: 'suspended-approver',
+        kind: 'ApprovalFlow',
+        name: declared.name,
+        source: locate(declared.source, user.path),
+        message: `approver ${user.name} is suspended in the directory and can approve nothing`,
+      });
+    }
     return entry(declared.name, declared.object.metadata.previousNames, model, declared.source);
   });
   const flowsWithDisplay = namesWhere(desired.flows, (f) => f.object.spec.display !== undefined);

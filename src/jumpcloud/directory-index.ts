@@ -1,8 +1,8 @@
 // Names <-> ids over the live directory: user groups, users (by email or username) and applications
 // (by label), compared after NFC and case-folding. Unknown names are collected, never thrown.
+import leven from 'leven';
 import { nameKey } from '../config/names.js';
 import type { WireApplication, WireSystemUser, WireUserGroup } from './wire.js';
-
 
 export interface Directory {
   groups: readonly WireUserGroup[];
@@ -13,6 +13,21 @@ export interface Directory {
 export interface ResolvedName {
   id: string;
   name: string;
+  /** Set for a user the directory marks suspended: such a user can approve nothing. */
+  suspended?: true;
+}
+
+/** The closest of `candidates` to `name`, when one is close enough to be a likely typo. */
+export function closestName(name: string, candidates: Iterable<string>): string | undefined {
+  const key = nameKey(name);
+  // A typo is a few characters; a longer name tolerates a little more.
+  const limit = Math.max(2, Math.floor(key.length / 5));
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = leven(key, nameKey(candidate));
+    if (distance <= limit && (best === undefined || distance < best.distance)) best = { name: candidate, distance };
+  }
+  return best?.name;
 }
 
 /** Name <-> id lookups over the live directory, by NFC + case-folded name. */
@@ -32,7 +47,8 @@ export class DirectoryIndex {
     }
     for (const user of directory.users) {
       // A user is named by email where there is one: it is what the config most often says.
-      const entry = { id: user._id, name: user.email ?? user.username ?? user._id };
+      const entry: ResolvedName = { id: user._id, name: user.email ?? user.username ?? user._id };
+      if (user.state === 'SUSPENDED') entry.suspended = true;
       for (const handle of [user.email, user.username]) if (handle) this.usersByKey.set(handle.toLowerCase(), entry);
       this.usersById.set(user._id, entry);
     }
@@ -61,6 +77,11 @@ export class DirectoryIndex {
   applicationById(id: string): ResolvedName | undefined {
     return this.appsById.get(id);
   }
+  /** A likely intended name for one that does not exist: a group name, a user's email or username, an application label. */
+  suggest(what: UnknownReference['what'], name: string): string | undefined {
+    const names = what === 'group' ? this.groupsByKey.values() : what === 'user' ? this.usersByKey.keys() : this.appsByKey.values();
+    return closestName(name, [...names].map((n) => (typeof n === 'string' ? n : n.name)));
+  }
 }
 
 /** Where a name in the config was written, so an unknown reference can say so. */
@@ -70,6 +91,8 @@ export interface UnknownReference {
   what: 'group' | 'user' | 'application';
   name: string;
   path: ReferencePath;
+  /** A close name that does exist, for "did you mean". */
+  suggestion?: string;
 }
 
 /**
@@ -78,6 +101,8 @@ export interface UnknownReference {
  */
 export class NameResolver {
   readonly unknown: UnknownReference[] = [];
+  /** Approvers named in the config whom the directory marks suspended, with where they are written. */
+  readonly suspended: { name: string; path: ReferencePath }[] = [];
   /** The live id of every name resolved so far, by the name the model uses. */
   readonly ids: { groups: Record<string, string>; users: Record<string, string>; applications: Record<string, string> } = {
     groups: {},
@@ -101,7 +126,7 @@ export class NameResolver {
     }
     const planned = this.groupsToCreate.get(nameKey(name));
     if (planned !== undefined) return planned;
-    this.unknown.push({ what: 'group', name, path });
+    this.miss('group', name, path);
     return name;
   }
 
@@ -109,9 +134,10 @@ export class NameResolver {
     const live = this.index.user(handle);
     if (live) {
       this.ids.users[live.name] = live.id;
+      if (live.suspended) this.suspended.push({ name: live.name, path });
       return live.name;
     }
-    this.unknown.push({ what: 'user', name: handle, path });
+    this.miss('user', handle, path);
     return handle;
   }
 
@@ -121,7 +147,12 @@ export class NameResolver {
       this.ids.applications[live.name] = live.id;
       return live.name;
     }
-    this.unknown.push({ what: 'application', name, path });
+    this.miss('application', name, path);
     return name;
+  }
+
+  private miss(what: UnknownReference['what'], name: string, path: ReferencePath): void {
+    const suggestion = this.index.suggest(what, name);
+    this.unknown.push({ what, name, path, ...(suggestion === undefined ? {} : { suggestion }) });
   }
 }

@@ -199,6 +199,51 @@ describe('unknown references', () => {
     expect(diff(input).problems.filter((p) => p.code.startsWith('unknown-'))).toHaveLength(5);
   });
 
+  it('suggests the existing name a typo was meant to be, and nothing for a name far from any', async () => {
+    const flow = lines(
+      'apiVersion: accessctl/v1',
+      'kind: ApprovalFlow',
+      'metadata: { name: Typos }',
+      'spec:',
+      '  grantGroup: GitHub Admin',
+      '  visibleTo: [Engineering Admins, Totally Different]',
+      '  approval:',
+      '    type: manual',
+      '    nonAdminApprovers: true',
+      '    levels:',
+      '      - approvers: [{ user: alice@exampel.com }]',
+    );
+    const input = prepareDiffInput(await load({ 'flows/typos.yaml': flow }), liveWire(), noSecrets);
+    expect(input.problems.map((p) => p.message).sort()).toEqual([
+      'group "Engineering Admins" does not exist on the platform; did you mean "Engineering Admin"?',
+      'group "GitHub Admin" does not exist on the platform; did you mean "GitHub Admins"?',
+      'group "Totally Different" does not exist on the platform',
+      'user "alice@exampel.com" does not exist on the platform; did you mean "alice@example.com"?',
+    ]);
+  });
+
+  it('warns, at the line that names them, about an approver the directory marks suspended', async () => {
+    const flow = lines(
+      'apiVersion: accessctl/v1',
+      'kind: ApprovalFlow',
+      'metadata: { name: Suspended }',
+      'spec:',
+      '  grantGroup: GitHub Admins',
+      '  visibleTo: [Engineering Admin]',
+      '  approval:',
+      '    type: manual',
+      '    nonAdminApprovers: true',
+      '    levels:',
+      '      - approvers: [{ user: oscar }]',
+    );
+    const withOscar = [...users, { _id: 'u-oscar', email: 'oscar@example.com', username: 'oscar', state: 'SUSPENDED' }];
+    const input = prepareDiffInput(await load({ 'flows/suspended.yaml': flow }), liveWire({ users: ok(withOscar) }), noSecrets);
+    expect(input.problems).toEqual([]);
+    expect(input.warnings.map((w) => `${at(w)} ${w.code} ${w.message}`)).toEqual([
+      'flows/suspended.yaml:11:29 suspended-approver approver oscar@example.com is suspended in the directory and can approve nothing',
+    ]);
+  });
+
   it('accepts a group that another file creates, even though it is not live yet', async () => {
     const desired = await load({
       'flows/admin.yaml': flowFile.replace('Ghost Group', 'New Team').replace('Phantoms', 'New Team').replace('group: Nobody', 'group: new team').replace('user: mallory', 'user: alice@example.com'),
