@@ -41,8 +41,11 @@ export function githubError(error: unknown, token: string): AccessctlError {
   if (failure) {
     const path = failure.url === undefined ? '' : ` ${new URL(failure.url).pathname}`;
     const what = failure.method === undefined ? 'the GitHub API' : `GitHub ${failure.method}${path}`;
-    const message = failure.status >= 500 && /fetch failed|ECONNREFUSED|ENOTFOUND/i.test(failure.message) ? `cannot reach GitHub: ${failure.message}` : failure.message;
-    return new AccessctlError('platform', redactToken(`${what} answered ${failure.status}: ${message}`, token));
+    // octokit reports a request that never got an answer as status 500: say what happened instead.
+    if (failure.status >= 500 && /fetch failed|ECONNREFUSED|ENOTFOUND|ECONNRESET|ETIMEDOUT|EAI_AGAIN/i.test(failure.message)) {
+      return new AccessctlError('platform', redactToken(`cannot reach GitHub for ${what.replace(/^GitHub /, '')}: no answer (${failure.message})`, token));
+    }
+    return new AccessctlError('platform', redactToken(`${what} answered ${failure.status}: ${failure.message}`, token));
   }
   const message = error instanceof Error ? error.message : String(error);
   return new AccessctlError('platform', redactToken(`the GitHub API call failed: ${message}`, token));
