@@ -7,18 +7,18 @@ import { grantRequest, revokeRequest } from './grants.js';
 import { eligibleUsers, isSatisfied } from './approvers.js';
 import { levelsOf } from './flow-model.js';
 import { mailRequester, notifyApprovers } from './request-mail.js';
-import { maxRemarksLength, type StoredRequest } from './request-model.js';
+import type { StoredRequest } from './request-model.js';
 import { changeStatus } from './request-status.js';
 import { requireRequest, saveRequest } from './request-store.js';
 import { detailView, type RequestDetail } from './request-views.js';
 import { checkOrganizationObjectId, type Profile } from './profile.js';
-import { BodyReader } from './request-body.js';
+import { Problems } from './request-body.js';
 import type { Actor, SandboxStore } from './store.js';
 
 const approveWords = ['approved', 'granted'];
 
 /** approvedDuration may shorten the requested duration, never lengthen it. */
-function checkApprovedDuration(request: StoredRequest, approved: string | undefined, reader: BodyReader): void {
+function checkApprovedDuration(request: StoredRequest, approved: string | undefined, reader: Problems): void {
   if (approved === undefined || approved === '') return;
   if (!request.flow.timeBasedAccess) {
     reader.fail('approvedDuration', 'this request is for permanent access; send no approvedDuration');
@@ -51,22 +51,37 @@ function deny(
   );
 }
 
+/** The body an administrator's decision takes, as the AdminDecision schema accepted it. */
+export interface AdminDecision {
+  status: 'approved' | 'granted' | 'denied' | 'revoked';
+  approvedDuration?: string;
+  remarks?: string;
+  internalNote?: string;
+  admin?: string;
+  organizationObjectId?: string;
+}
+
+/** The body an approver's decision takes, as the ApproverDecision schema accepted it. */
+export interface ApproverDecision {
+  id: string;
+  status: 'approved' | 'denied';
+  remarks?: string;
+  approvedDuration?: string;
+  organizationObjectId?: string;
+}
+
 /** PUT /api/v2/approvalflowrequest/{id}: an administrator's decision, overriding the levels. */
 export function adminDecide(
   store: SandboxStore,
   actor: Actor,
   id: string,
-  body: unknown,
+  body: AdminDecision,
   hooks: TestHooks | undefined,
   profile: Profile = 'default',
 ): RequestDetail {
-  const reader = new BodyReader(body, ['status', 'approvedDuration', 'remarks', 'internalNote', 'admin', 'organizationObjectId']);
-  const status = reader.string('status', { required: true, oneOf: ['approved', 'granted', 'denied', 'revoked'] });
-  const approved = reader.string('approvedDuration');
-  const remarks = reader.string('remarks', { maxLength: maxRemarksLength });
-  const note = reader.string('internalNote', { maxLength: maxRemarksLength });
-  reader.string('admin');
-  checkOrganizationObjectId(reader, actor.orgId, profile);
+  const reader = new Problems();
+  const { status, approvedDuration: approved, remarks, internalNote: note } = body;
+  checkOrganizationObjectId(reader, body.organizationObjectId, actor.orgId, profile);
   return store.transaction(() => {
     const request = requireRequest(store, actor.orgId, id);
     checkApprovedDuration(request, approved, reader);
@@ -75,7 +90,7 @@ export function adminDecide(
     const decision = {
       id: actor.id,
       email: actor.email,
-      status: status ?? '',
+      status,
       at: store.clock.nowIso(),
       ...(remarks === undefined ? {} : { remarks }),
     };
@@ -85,12 +100,12 @@ export function adminDecide(
       return detailView(store, request);
     }
     const open = request.status === 'pending' || request.status === 'missing_data';
-    if (!open && !(request.status === 'error' && approveWords.includes(status ?? ''))) {
+    if (!open && !(request.status === 'error' && approveWords.includes(status))) {
       throw conflict(`access request ${id} is ${request.status}; it can no longer be decided`);
     }
     request.adminDecision = decision;
     if (approved !== undefined && approved !== '') request.approvedDuration = approved;
-    if (approveWords.includes(status ?? '')) {
+    if (approveWords.includes(status)) {
       grantRequest(store, actor, request, 'access_management_access_request_approval', hooks);
     } else {
       deny(store, actor, request, remarks);
@@ -103,22 +118,19 @@ export function adminDecide(
 export function approverDecide(
   store: SandboxStore,
   actor: Actor,
-  body: unknown,
+  body: ApproverDecision,
   hooks: TestHooks | undefined,
   profile: Profile = 'default',
 ): RequestDetail {
   if (actor.type !== 'user') {
     throw new ApiError(403, 'administrators decide with PUT /api/v2/approvalflowrequest/{id}; this route is for approvers who are users');
   }
-  const reader = new BodyReader(body, ['id', 'status', 'remarks', 'approvedDuration', 'organizationObjectId']);
-  const id = reader.string('id', { required: true, minLength: 1 });
-  const status = reader.string('status', { required: true, oneOf: ['approved', 'denied'] });
-  const remarks = reader.string('remarks', { maxLength: maxRemarksLength });
-  const approved = reader.string('approvedDuration');
-  checkOrganizationObjectId(reader, actor.orgId, profile);
+  const reader = new Problems();
+  const { id, status, remarks, approvedDuration: approved } = body;
+  checkOrganizationObjectId(reader, body.organizationObjectId, actor.orgId, profile);
   reader.finish('invalid decision');
   return store.transaction(() => {
-    const request = requireRequest(store, actor.orgId, id ?? '');
+    const request = requireRequest(store, actor.orgId, id);
     if (request.requester.id === actor.id) throw new ApiError(403, 'nobody approves their own request');
     if (request.status === 'missing_data') {
       throw new ApiError(

@@ -2,23 +2,25 @@
 // /applications and /api/v2/applications/{id}/associations): the only association kind the sandbox keeps.
 import { badRequest, conflict, notFound } from './api-error.js';
 import { findApplication, type Application } from './applications.js';
-import { association, graphPaging, readGraphOperation, type GraphConnection, type GraphObjectWithPaths, type GraphOperation } from './graph.js';
+import {
+  association,
+  userGroupTargets,
+  type GraphConnection,
+  type GraphObjectWithPaths,
+  type GraphOperation,
+} from './graph.js';
 import { recordEvent } from './insights.js';
+import { pagingOnly } from './lists.js';
+import { Problems } from './request-body.js';
 import type { Actor, SandboxStore } from './store.js';
 import { findGroup, groupResource, requireGroup, type UserGroup } from './user-groups.js';
 
-const userGroupTargets = [
-  'active_directory',
-  'application',
-  'g_suite',
-  'idp_routing_policy',
-  'ldap_server',
-  'office_365',
-  'password_manager_item',
-  'radius_server',
-  'system',
-  'system_group',
-] as const;
+/** The sandbox keeps one kind of association: a 400 says so for the other types the schema allows. */
+function onlyKept(operation: GraphOperation, kept: string): void {
+  const problems = new Problems();
+  if (operation.type !== kept) problems.fail('type', `the sandbox only keeps ${kept} associations here`);
+  problems.finish('invalid graph operation');
+}
 
 function requireTargets(params: URLSearchParams, allowed: readonly string[]): string {
   const targets = params.get('targets');
@@ -33,7 +35,7 @@ function requireTargets(params: URLSearchParams, allowed: readonly string[]): st
 export function listGroupAssociations(store: SandboxStore, orgId: string, groupId: string, params: URLSearchParams): GraphConnection[] {
   requireGroup(store, orgId, groupId);
   const targets = requireTargets(params, userGroupTargets);
-  const paging = graphPaging(params);
+  const paging = pagingOnly(params);
   // The sandbox keeps application associations only; every other target type is empty.
   if (targets !== 'application') return [];
   const rows = store
@@ -64,8 +66,8 @@ function changeGroupApplication(store: SandboxStore, actor: Actor, group: UserGr
   });
 }
 
-export function changeGroupAssociation(store: SandboxStore, actor: Actor, groupId: string, body: unknown): void {
-  const operation = readGraphOperation(body, userGroupTargets, ['application']);
+export function changeGroupAssociation(store: SandboxStore, actor: Actor, groupId: string, operation: GraphOperation): void {
+  onlyKept(operation, 'application');
   store.transaction(() => {
     const group = requireGroup(store, actor.orgId, groupId);
     const app = findApplication(store, actor.orgId, operation.id);
@@ -82,7 +84,7 @@ export function listGroupApplications(
   params: URLSearchParams,
 ): GraphObjectWithPaths[] {
   requireGroup(store, orgId, groupId);
-  const paging = graphPaging(params);
+  const paging = pagingOnly(params);
   const rows = store
     .stmt('SELECT application_id FROM group_applications WHERE group_id = ? ORDER BY application_id LIMIT ? OFFSET ?')
     .all(groupId, paging.limit, paging.skip) as { application_id: string }[];
@@ -97,7 +99,7 @@ export function listGroupApplications(
 export function listApplicationAssociations(store: SandboxStore, orgId: string, appId: string, params: URLSearchParams): GraphConnection[] {
   if (findApplication(store, orgId, appId) === undefined) throw notFound(`application ${appId}`);
   const targets = requireTargets(params, ['user', 'user_group']);
-  const paging = graphPaging(params);
+  const paging = pagingOnly(params);
   // Direct user-to-application associations are not kept by the sandbox.
   if (targets === 'user') return [];
   const rows = store
@@ -106,8 +108,8 @@ export function listApplicationAssociations(store: SandboxStore, orgId: string, 
   return rows.map((row) => ({ from: { id: appId, type: 'application' }, to: { id: row.group_id, type: 'user_group' } }));
 }
 
-export function changeApplicationAssociation(store: SandboxStore, actor: Actor, appId: string, body: unknown): void {
-  const operation = readGraphOperation(body, ['user', 'user_group'], ['user_group']);
+export function changeApplicationAssociation(store: SandboxStore, actor: Actor, appId: string, operation: GraphOperation): void {
+  onlyKept(operation, 'user_group');
   store.transaction(() => {
     const app = findApplication(store, actor.orgId, appId);
     if (app === undefined) throw notFound(`application ${appId}`);

@@ -5,7 +5,8 @@ import { createHmac } from 'node:crypto';
 import { conflict, notFound, type ErrorDetail } from './api-error.js';
 import { diffFields, recordEvent } from './insights.js';
 import { parseListQuery, project, selectPage, type FieldSpec } from './lists.js';
-import { BodyReader, isObject, type JsonObject } from './request-body.js';
+import { bodyProblems, validateBody } from './body-validation.js';
+import { Problems, type JsonObject } from './request-body.js';
 import { channelsInUse } from './settings.js';
 import { parseDoc, type Actor, type SandboxStore } from './store.js';
 
@@ -49,73 +50,65 @@ export const channelFields: FieldSpec = {
 };
 
 const placeholderPattern = /\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}/g;
-const headerNamePattern = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const reservedHeaders = ['content-type', 'content-length', 'host', 'webhook-id', 'webhook-timestamp', 'webhook-signature'];
-const signingSecretPattern = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
 
+/** The body POST and PUT take, as the WebhookChannelWrite schema accepted it. */
+export interface ChannelWrite {
+  name: string;
+  url: string;
+  enabled?: boolean;
+  verifySsl?: boolean;
+  sensitiveValues?: Record<string, string>;
+  headers?: { name: string; value: string; sensitive?: boolean }[];
+  signingSecret?: string;
+}
+
+/**
+ * The stored channel and its secrets, with every semantic problem in `problems`: placeholders and
+ * their values agree, masks keep only values that are stored, headers are not the sandbox's own.
+ */
 function readChannelBody(
-  body: unknown,
+  body: ChannelWrite,
   previous: ChannelSecrets | undefined,
-): { doc: Omit<WebhookChannel, 'id' | 'createdBy' | 'updatedBy' | 'secretsFingerprint'>; secrets: ChannelSecrets; reader: BodyReader } {
-  const reader = new BodyReader(body, ['name', 'url', 'enabled', 'verifySsl', 'sensitiveValues', 'headers', 'signingSecret']);
-  const name = reader.string('name', { required: true, minLength: 1, maxLength: 100 }) ?? '';
-  const url = reader.string('url', { required: true, minLength: 1, maxLength: 2048 }) ?? '';
-  const enabled = reader.boolean('enabled') ?? true;
-  const verifySsl = reader.boolean('verifySsl') ?? true;
-
+): { doc: Omit<WebhookChannel, 'id' | 'createdBy' | 'updatedBy' | 'secretsFingerprint'>; secrets: ChannelSecrets; problems: Problems } {
+  const problems = new Problems();
   const sensitiveValues: Record<string, string> = {};
-  const rawValues = reader.object('sensitiveValues') ?? {};
-  for (const [key, value] of Object.entries(rawValues)) {
-    if (typeof value !== 'string' || value === '') {
-      reader.fail(`sensitiveValues.${key}`, 'must be a non-empty string');
-    } else if (value === secretMask) {
+  for (const [key, value] of Object.entries(body.sensitiveValues ?? {})) {
+    if (value !== secretMask) sensitiveValues[key] = value;
+    else {
       const kept = previous?.sensitiveValues[key];
-      if (kept === undefined) reader.fail(`sensitiveValues.${key}`, 'has no stored value to keep; send the value');
+      if (kept === undefined) problems.fail(`sensitiveValues.${key}`, 'has no stored value to keep; send the value');
       else sensitiveValues[key] = kept;
-    } else {
-      sensitiveValues[key] = value;
     }
   }
-  checkUrl(reader, url, sensitiveValues);
+  checkUrl(problems, body.url, sensitiveValues);
 
   const headers: ChannelHeader[] = [];
   const headerSecrets: Record<string, string> = {};
   const seen = new Set<string>();
-  (reader.array('headers', { maxItems: 20 }) ?? []).forEach((item, index) => {
-    const entry = new BodyReader(item, ['name', 'value', 'sensitive'], { prefix: `headers[${index}]`, details: reader.details });
-    if (!isObject(item)) return;
-    const headerName = entry.string('name', {
-      required: true,
-      minLength: 1,
-      maxLength: 256,
-      pattern: headerNamePattern,
-      hint: 'must be an HTTP header name',
-    });
-    const value = entry.string('value', { required: true, maxLength: 4096, pattern: /^[^\r\n]*$/, hint: 'must not contain line breaks' });
-    const sensitive = entry.boolean('sensitive') ?? false;
-    if (headerName === undefined || value === undefined) return;
-    const key = headerName.toLowerCase();
+  (body.headers ?? []).forEach((header, index) => {
+    const entry = problems.at(`headers[${index}]`);
+    const key = header.name.toLowerCase();
     if (reservedHeaders.includes(key)) entry.fail('name', 'is set by the sandbox itself');
     if (seen.has(key)) entry.fail('name', 'repeats a header');
     seen.add(key);
-    if (!sensitive) {
-      headers.push({ name: headerName, value, sensitive: false });
+    if (header.sensitive !== true) {
+      headers.push({ name: header.name, value: header.value, sensitive: false });
       return;
     }
-    const stored = value === secretMask ? previous?.headers[key] : value;
+    const stored = header.value === secretMask ? previous?.headers[key] : header.value;
     if (stored === undefined) entry.fail('value', 'has no stored value to keep; send the value');
     else headerSecrets[key] = stored;
-    headers.push({ name: headerName, value: secretMask, sensitive: true });
+    headers.push({ name: header.name, value: secretMask, sensitive: true });
   });
 
-  let signingSecret = reader.string('signingSecret');
+  let signingSecret = body.signingSecret;
   if (signingSecret === secretMask) {
     signingSecret = previous?.signingSecret;
-    if (signingSecret === undefined) reader.fail('signingSecret', 'has no stored value to keep; send the value');
+    if (signingSecret === undefined) problems.fail('signingSecret', 'has no stored value to keep; send the value');
   } else if (signingSecret !== undefined) {
-    const bytes = signingSecretPattern.test(signingSecret) ? Buffer.from(signingSecret.slice('whsec_'.length), 'base64').length : 0;
-    if (bytes < 24 || bytes > 64)
-      reader.fail('signingSecret', 'must be a Standard Webhooks secret: whsec_ followed by 24 to 64 base64 bytes');
+    const bytes = Buffer.from(signingSecret.slice('whsec_'.length), 'base64').length;
+    if (bytes < 24 || bytes > 64) problems.fail('signingSecret', 'must be a Standard Webhooks secret: whsec_ followed by 24 to 64 base64 bytes');
   }
 
   const secrets: ChannelSecrets = { sensitiveValues, headers: headerSecrets, ...(signingSecret === undefined ? {} : { signingSecret }) };
@@ -125,13 +118,13 @@ function readChannelBody(
       .map((key) => [key, secretMask]),
   );
   return {
-    reader,
+    problems,
     secrets,
     doc: {
-      name,
-      url,
-      enabled,
-      verifySsl,
+      name: body.name,
+      url: body.url,
+      enabled: body.enabled ?? true,
+      verifySsl: body.verifySsl ?? true,
       sensitiveValues: maskedValues,
       headers,
       ...(signingSecret === undefined ? {} : { signingSecret: secretMask }),
@@ -139,25 +132,24 @@ function readChannelBody(
   };
 }
 
-function checkUrl(reader: BodyReader, url: string, values: Record<string, string>): void {
-  if (url === '') return;
+function checkUrl(problems: Problems, url: string, values: Record<string, string>): void {
   const placeholders = new Set([...url.matchAll(placeholderPattern)].map((match) => match[1] ?? ''));
   for (const name of placeholders) {
-    if (values[name] === undefined) reader.fail('sensitiveValues', `has no value for the URL placeholder {{${name}}}`);
+    if (values[name] === undefined) problems.fail('sensitiveValues', `has no value for the URL placeholder {{${name}}}`);
   }
   for (const key of Object.keys(values)) {
-    if (!placeholders.has(key)) reader.fail(`sensitiveValues.${key}`, `is not a placeholder in the URL (write it as {{${key}}})`);
+    if (!placeholders.has(key)) problems.fail(`sensitiveValues.${key}`, `is not a placeholder in the URL (write it as {{${key}}})`);
   }
   let parsed: URL;
   try {
     parsed = new URL(url.replace(placeholderPattern, 'placeholder'));
   } catch {
-    reader.fail('url', 'must be an absolute http or https URL');
+    problems.fail('url', 'must be an absolute http or https URL');
     return;
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') reader.fail('url', 'must use http or https');
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') problems.fail('url', 'must use http or https');
   if (parsed.username !== '' || parsed.password !== '')
-    reader.fail('url', 'must not carry credentials; use a sensitive header or placeholder');
+    problems.fail('url', 'must not carry credentials; use a sensitive header or placeholder');
 }
 
 function byCodeUnit(a: string, b: string): number {
@@ -216,9 +208,10 @@ export function getChannel(store: SandboxStore, orgId: string, id: string): Webh
   return requireRow(store, orgId, id).doc;
 }
 
-export function createChannel(store: SandboxStore, actor: Actor, body: unknown): WebhookChannel {
-  const { doc, secrets, reader } = readChannelBody(body, undefined);
-  reader.finish('invalid webhook channel');
+/** POST /api/v2/notifications/webhook/channels, with a body the WebhookChannelWrite schema accepted. */
+export function createChannel(store: SandboxStore, actor: Actor, body: ChannelWrite): WebhookChannel {
+  const { doc, secrets, problems } = readChannelBody(body, undefined);
+  problems.finish('invalid webhook channel');
   return store.transaction(() => {
     if (nameTaken(store, actor.orgId, doc.name)) throw conflict(`a webhook channel named "${doc.name}" already exists`);
     const id = store.newId();
@@ -239,7 +232,8 @@ export function createChannel(store: SandboxStore, actor: Actor, body: unknown):
 
 /** The problems a channel write body has, without a store: for checking seed files before seeding. */
 export function channelBodyProblems(body: unknown): ErrorDetail[] {
-  return readChannelBody(body, undefined).reader.details;
+  const structural = bodyProblems('WebhookChannelWrite', body);
+  return structural.length > 0 ? structural : readChannelBody(body as ChannelWrite, undefined).problems.details;
 }
 
 /**
@@ -247,8 +241,8 @@ export function channelBodyProblems(body: unknown): ErrorDetail[] {
  * no event. The id is kept when given (config refers to console-made channels by id).
  */
 export function insertChannel(store: SandboxStore, orgId: string, body: unknown, id?: string): WebhookChannel {
-  const { doc, secrets, reader } = readChannelBody(body, undefined);
-  reader.finish('invalid webhook channel');
+  const { doc, secrets, problems } = readChannelBody(validateBody<ChannelWrite>('WebhookChannelWrite', body), undefined);
+  problems.finish('invalid webhook channel');
   const channelId = id === undefined ? store.newId() : store.claimId(id);
   const channel: WebhookChannel = {
     id: channelId,
@@ -263,11 +257,12 @@ export function insertChannel(store: SandboxStore, orgId: string, body: unknown,
   return channel;
 }
 
-export function replaceChannel(store: SandboxStore, actor: Actor, id: string, body: unknown): WebhookChannel {
+/** PUT /api/v2/notifications/webhook/channels/{id}, with a body the WebhookChannelWrite schema accepted. */
+export function replaceChannel(store: SandboxStore, actor: Actor, id: string, body: ChannelWrite): WebhookChannel {
   return store.transaction(() => {
     const before = requireRow(store, actor.orgId, id);
-    const { doc, secrets, reader } = readChannelBody(body, before.secrets);
-    reader.finish('invalid webhook channel');
+    const { doc, secrets, problems } = readChannelBody(body, before.secrets);
+    problems.finish('invalid webhook channel');
     if (nameTaken(store, actor.orgId, doc.name, id)) throw conflict(`a webhook channel named "${doc.name}" already exists`);
     const after: WebhookChannel = {
       id,

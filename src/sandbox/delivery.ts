@@ -7,21 +7,10 @@ import { request as httpsRequest } from 'node:https';
 import { AddressRefusedError, checkLiteralHost, guardedLookup } from './address-guard.js';
 import type { SandboxClock } from './clock.js';
 import { recordEvent } from './insights.js';
+import { defaultRetrySchedule, type RetrySchedule } from './retry-schedule.js';
 import type { ClockedWork } from './scheduler.js';
 import { signatureHeader } from './signatures.js';
 import { parseDoc, type SandboxStore } from './store.js';
-
-export interface RetrySchedule {
-  /** Retries after the first attempt (JumpCloud: 3). */
-  retries: number;
-  /** The first retry waits up to this long; each next one twice as long (with jitter), up to maxDelayMs. */
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** An attempt without an answer by then is a timeout (retried). */
-  timeoutMs: number;
-}
-
-export const defaultRetrySchedule: RetrySchedule = { retries: 3, baseDelayMs: 30_000, maxDelayMs: 3_600_000, timeoutMs: 10_000 };
 
 export type AttemptResult = 'delivered' | 'retry' | 'failed' | 'gone' | 'refused' | 'timeout' | 'skipped';
 

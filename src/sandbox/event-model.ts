@@ -43,3 +43,17 @@ export interface DirectoryEvent {
   client_ip?: string;
   success: boolean;
 }
+
+/**
+ * The Access Requests event types a channel can be subscribed to in the settings' channelEvents
+ * (the contract's jumpcloud.ingresso.EventType, less its zero value).
+ */
+export const accessRequestEventTypes = [
+  'ACCESS_MANAGEMENT_ACCESS_REQUEST',
+  'ACCESS_MANAGEMENT_ACCESS_REQUEST_APPROVAL',
+  'ACCESS_MANAGEMENT_ASSOCIATION_CHANGE',
+  'ACCESS_MANAGEMENT_APPROVAL_FLOW_CREATE',
+  'ACCESS_MANAGEMENT_APPROVAL_FLOW_UPDATE',
+  'ACCESS_MANAGEMENT_APPROVAL_FLOW_DELETE',
+  'ACCESS_MANAGEMENT_ACCESS_REQUEST_SETTINGS_UPDATE',
+] as const;

@@ -1,6 +1,5 @@
 // Test hooks, only with --enable-test-hooks: a token-bucket rate limit per API key, injected
 // faults per route (error rate, latency, connection resets) and a request counter per route.
-import { BodyReader } from './request-body.js';
 import type { SandboxClock } from './clock.js';
 
 export interface FaultRule {
@@ -18,6 +17,12 @@ export interface FaultRule {
    * destroyed before the answer: the client cannot tell whether its write happened.
    */
   resetAfterRate: number;
+}
+
+/** A PUT /sandbox/v1/faults body, as the FaultConfig schema accepted it. */
+export interface FaultConfigWrite {
+  seed?: number;
+  rules: (Pick<FaultRule, 'route'> & Partial<Omit<FaultRule, 'route'>>)[];
 }
 
 export interface FaultConfig {
@@ -39,7 +44,7 @@ export interface FaultDecision {
   errorStatus: number | undefined;
 }
 
-const faultStatuses = [408, 429, 500, 502, 503, 504];
+export const faultStatuses = [408, 429, 500, 502, 503, 504] as const;
 
 /** mulberry32: small, fast and deterministic for a given seed. */
 function generator(seed: number): () => number {
@@ -81,30 +86,17 @@ export class TestHooks {
     return this.#faults;
   }
 
-  /** Replaces the fault rules; throws a 400 listing every problem. */
-  setFaults(body: unknown): FaultConfig {
-    const reader = new BodyReader(body, ['rules', 'seed']);
-    const seed = reader.integer('seed', { min: 0, max: 2 ** 32 - 1 }) ?? 1;
-    const rules: FaultRule[] = [];
-    (reader.array('rules', { required: true, maxItems: 100 }) ?? []).forEach((item, index) => {
-      const entry = new BodyReader(item, ['route', 'errorRate', 'status', 'latencyMs', 'resetRate', 'resetAfterRate'], {
-        prefix: `rules[${index}]`,
-        details: reader.details,
-      });
-      const route = entry.string('route', {
-        required: true,
-        pattern: /^(\*|(GET|POST|PUT|DELETE) \/\S*)$/,
-        hint: 'must be "*" or "METHOD /path"',
-      });
-      const errorRate = rate(entry, 'errorRate');
-      const resetRate = rate(entry, 'resetRate');
-      const resetAfterRate = rate(entry, 'resetAfterRate');
-      const status = entry.integer('status', { min: 400, max: 599 }) ?? 503;
-      if (!faultStatuses.includes(status)) entry.fail('status', `must be one of ${faultStatuses.join(', ')}`);
-      const latencyMs = entry.integer('latencyMs', { min: 0, max: 600_000 }) ?? 0;
-      if (route !== undefined) rules.push({ route, errorRate, status, latencyMs, resetRate, resetAfterRate });
-    });
-    reader.finish('invalid fault configuration');
+  /** Replaces the fault rules with a body the FaultConfig schema accepted; rates and the rest default to 0, status to 503. */
+  setFaults(body: FaultConfigWrite): FaultConfig {
+    const seed = body.seed ?? 1;
+    const rules: FaultRule[] = body.rules.map((rule) => ({
+      route: rule.route,
+      errorRate: rule.errorRate ?? 0,
+      status: rule.status ?? 503,
+      latencyMs: rule.latencyMs ?? 0,
+      resetRate: rule.resetRate ?? 0,
+      resetAfterRate: rule.resetAfterRate ?? 0,
+    }));
     this.#faults = { rules, seed };
     this.#random = generator(seed);
     return this.#faults;
@@ -124,20 +116,10 @@ export class TestHooks {
     return this.#rateLimit ?? null;
   }
 
-  /** Sets the rate limit; a body of {"capacity": 0} or null turns it off. */
-  setRateLimit(body: unknown): RateLimitConfig | null {
-    if (body === null) {
-      this.#rateLimit = undefined;
-      this.#buckets.clear();
-      return null;
-    }
-    const reader = new BodyReader(body, ['capacity', 'refillPerSecond']);
-    const capacity = reader.integer('capacity', { required: true, min: 0, max: 1_000_000 });
-    const refill = reader.body['refillPerSecond'];
-    if (typeof refill !== 'number' || !(refill > 0) || refill > 1_000_000) reader.fail('refillPerSecond', 'must be a number above 0');
-    reader.finish('invalid rate limit');
+  /** Sets the rate limit from a RateLimitState the schema accepted; null or a capacity of 0 turns it off. */
+  setRateLimit(limit: RateLimitConfig | null): RateLimitConfig | null {
     this.#buckets.clear();
-    this.#rateLimit = capacity === 0 || capacity === undefined ? undefined : { capacity, refillPerSecond: refill as number };
+    this.#rateLimit = limit === null || limit.capacity === 0 ? undefined : { ...limit };
     return this.#rateLimit ?? null;
   }
 
@@ -157,14 +139,4 @@ export class TestHooks {
     }
     return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / limit.refillPerSecond)) };
   }
-}
-
-function rate(reader: BodyReader, field: string): number {
-  const value = reader.body[field];
-  if (value === undefined) return 0;
-  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
-    reader.fail(field, 'must be a number from 0 to 1');
-    return 0;
-  }
-  return value;
 }

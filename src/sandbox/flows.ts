@@ -7,7 +7,6 @@ import {
   approvalTypes,
   approverName,
   approverRequirements,
-  approverTypes,
   categories,
   flowStatuses,
   grantResourceTypes,
@@ -19,12 +18,10 @@ import {
 import { diffFields, recordEvent } from './insights.js';
 import { parseListQuery, project, selectPage, type FieldSpec } from './lists.js';
 import { checkOrganizationObjectId, type Profile } from './profile.js';
-import { BodyReader, isObject, type JsonObject } from './request-body.js';
+import { Problems, type JsonObject } from './request-body.js';
 import { parseDoc, type Actor, type SandboxStore } from './store.js';
 import { findGroup, groupNames } from './user-groups.js';
 import { findUser } from './users.js';
-
-const isoDuration = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/;
 
 /** The read shape of the contract's jumpcloud.ingresso.AccessWorkflow: references come back with names. */
 export type FlowView = Omit<StoredFlow, 'approverResources' | 'resourceType' | 'resourceId' | 'visibleTo'> & {
@@ -51,91 +48,89 @@ export const flowFields: FieldSpec = {
   slackEnabled: 'boolean',
 };
 
-const updateFields = [
-  'approvalType',
-  'approverRequirement',
-  'approverResources',
-  'description',
-  'fixedDuration',
-  'iconColor',
-  'iconUrl',
-  'multiSelectDuration',
-  'name',
-  'nonAdminApproval',
-  'organizationObjectId',
-  'resourceId',
-  'slackConfig',
-  'slackEnabled',
-  'status',
-  'timeBasedAccess',
-  'ttlConfig',
-  'visibleTo',
-] as const;
-const createFields = [...updateFields, 'category', 'resourceType'] as const;
+/** An approver entry as the ApproverWrite schema accepted it. */
+export interface ApproverWrite {
+  resourceType: StoredApprover['resourceType'];
+  resourceId?: string;
+  resourceOrder?: number;
+  requireAll?: boolean;
+  resourceName?: string;
+}
+
+/** A flow body as the ApprovalFlowWrite (PUT) or ApprovalFlowCreate (POST) schema accepted it. */
+export interface FlowWrite {
+  name: string;
+  description?: string;
+  category?: (typeof categories)[number];
+  resourceType?: (typeof grantResourceTypes)[number];
+  resourceId: string;
+  visibleTo?: string[];
+  approvalType: (typeof approvalTypes)[number];
+  approverRequirement?: (typeof approverRequirements)[number];
+  approverResources?: ApproverWrite[];
+  status?: (typeof flowStatuses)[number];
+  timeBasedAccess?: boolean;
+  ttlConfig?: (typeof ttlConfigs)[number];
+  fixedDuration?: string;
+  multiSelectDuration?: string[];
+  nonAdminApproval?: boolean;
+  iconColor?: string;
+  iconUrl?: string;
+  slackEnabled?: boolean;
+  slackConfig?: { slackResourceId: string }[];
+  organizationObjectId?: string;
+}
 
 type FlowFields = Omit<StoredFlow, 'id' | 'organizationId' | 'createdBy' | 'updatedBy'>;
 
-function readApprovers(reader: BodyReader, approvalType: string | undefined): StoredApprover[] {
-  const raw = reader.array('approverResources', { maxItems: 50 }) ?? [];
-  const approvers: StoredApprover[] = [];
-  raw.forEach((item, index) => {
-    const entry = new BodyReader(item, ['resourceType', 'resourceId', 'resourceOrder', 'requireAll', 'resourceName'], {
-      prefix: `approverResources[${index}]`,
-      details: reader.details,
-    });
-    if (!isObject(item)) return;
-    const type = entry.string('resourceType', { required: true, oneOf: approverTypes });
-    const id = entry.string('resourceId');
-    const order = entry.integer('resourceOrder', { min: 0, max: 100 }) ?? 0;
-    const requireAll = entry.boolean('requireAll') ?? false;
-    entry.string('resourceName');
-    if (type === 'user' || type === 'user_group') {
-      if (id === undefined || id === '') entry.fail('resourceId', `is required for a ${type} approver`);
-    } else if (type !== undefined && id !== undefined && id !== '') {
-      entry.fail('resourceId', `must be empty for a ${type} approver`);
+/** Approvers that fit their type and the flow's approval type, each once per level. */
+function readApprovers(problems: Problems, approvalType: string, raw: readonly ApproverWrite[]): StoredApprover[] {
+  const approvers = raw.map((entry, index): StoredApprover => {
+    const at = problems.at(`approverResources[${index}]`);
+    const id = entry.resourceId ?? '';
+    if (entry.resourceType === 'user' || entry.resourceType === 'user_group') {
+      if (id === '') at.fail('resourceId', `is required for a ${entry.resourceType} approver`);
+    } else if (id !== '') {
+      at.fail('resourceId', `must be empty for a ${entry.resourceType} approver`);
     }
-    if (type !== undefined)
-      approvers.push({ resourceType: type as StoredApprover['resourceType'], resourceId: id ?? '', resourceOrder: order, requireAll });
+    return { resourceType: entry.resourceType, resourceId: id, resourceOrder: entry.resourceOrder ?? 0, requireAll: entry.requireAll ?? false };
   });
   const seen = new Set<string>();
   approvers.forEach((approver, index) => {
     const key = `${approver.resourceOrder}/${approver.resourceType}/${approver.resourceId}`;
-    if (seen.has(key)) reader.fail(`approverResources[${index}]`, 'repeats an approver of the same level');
+    if (seen.has(key)) problems.fail(`approverResources[${index}]`, 'repeats an approver of the same level');
     seen.add(key);
   });
-  if (approvalType === 'manual' && raw.length === 0) reader.fail('approverResources', 'a manual flow needs at least one approver');
-  if (approvalType === 'automated' && raw.length > 0) reader.fail('approverResources', 'an automated flow takes no approvers');
+  if (approvalType === 'manual' && raw.length === 0) problems.fail('approverResources', 'a manual flow needs at least one approver');
+  if (approvalType === 'automated' && raw.length > 0) problems.fail('approverResources', 'an automated flow takes no approvers');
   return approvers;
 }
 
-function readTtl(reader: BodyReader): Pick<FlowFields, 'timeBasedAccess' | 'ttlConfig' | 'fixedDuration' | 'multiSelectDuration'> {
-  const timeBased = reader.boolean('timeBasedAccess') ?? false;
-  const ttlConfig = reader.string('ttlConfig', { oneOf: ttlConfigs }) ?? 'TTL_CONFIG_UNSPECIFIED';
-  const fixed = reader.string('fixedDuration');
-  const multi = reader.stringArray('multiSelectDuration', { maxItems: 20, unique: true });
-  const hasFixed = fixed !== undefined && fixed !== '';
-  const hasMulti = multi !== undefined && multi.length > 0;
+/** timeBasedAccess, ttlConfig and the durations must agree. */
+function readTtl(problems: Problems, body: FlowWrite): Pick<FlowFields, 'timeBasedAccess' | 'ttlConfig' | 'fixedDuration' | 'multiSelectDuration'> {
+  const timeBased = body.timeBasedAccess ?? false;
+  const ttlConfig = body.ttlConfig ?? 'TTL_CONFIG_UNSPECIFIED';
+  const fixed = body.fixedDuration ?? '';
+  const multi = body.multiSelectDuration ?? [];
+  const hasFixed = fixed !== '';
+  const hasMulti = multi.length > 0;
   if (!timeBased) {
-    if (ttlConfig !== 'TTL_CONFIG_UNSPECIFIED') reader.fail('ttlConfig', 'must be TTL_CONFIG_UNSPECIFIED when timeBasedAccess is false');
-    if (hasFixed) reader.fail('fixedDuration', 'is only allowed when timeBasedAccess is true');
-    if (hasMulti) reader.fail('multiSelectDuration', 'is only allowed when timeBasedAccess is true');
+    if (ttlConfig !== 'TTL_CONFIG_UNSPECIFIED') problems.fail('ttlConfig', 'must be TTL_CONFIG_UNSPECIFIED when timeBasedAccess is false');
+    if (hasFixed) problems.fail('fixedDuration', 'is only allowed when timeBasedAccess is true');
+    if (hasMulti) problems.fail('multiSelectDuration', 'is only allowed when timeBasedAccess is true');
     return { timeBasedAccess: false, ttlConfig: 'TTL_CONFIG_UNSPECIFIED' };
   }
   if (ttlConfig === 'TTL_CONFIG_UNSPECIFIED') {
-    reader.fail('ttlConfig', 'must be TTL_CONFIG_FIXED_DURATION or TTL_CONFIG_MULTI_SELECT_DURATIONS when timeBasedAccess is true');
+    problems.fail('ttlConfig', 'must be TTL_CONFIG_FIXED_DURATION or TTL_CONFIG_MULTI_SELECT_DURATIONS when timeBasedAccess is true');
   }
   if (ttlConfig === 'TTL_CONFIG_FIXED_DURATION') {
-    if (!hasFixed) reader.fail('fixedDuration', 'is required for TTL_CONFIG_FIXED_DURATION');
-    else if (!isoDuration.test(fixed)) reader.fail('fixedDuration', 'must be an ISO 8601 duration such as P7D or PT8H');
-    if (hasMulti) reader.fail('multiSelectDuration', 'is only allowed with TTL_CONFIG_MULTI_SELECT_DURATIONS');
+    if (!hasFixed) problems.fail('fixedDuration', 'is required for TTL_CONFIG_FIXED_DURATION');
+    if (hasMulti) problems.fail('multiSelectDuration', 'is only allowed with TTL_CONFIG_MULTI_SELECT_DURATIONS');
     return { timeBasedAccess: true, ttlConfig, ...(hasFixed ? { fixedDuration: fixed } : {}) };
   }
   if (ttlConfig === 'TTL_CONFIG_MULTI_SELECT_DURATIONS') {
-    if (!hasMulti) reader.fail('multiSelectDuration', 'is required for TTL_CONFIG_MULTI_SELECT_DURATIONS');
-    multi?.forEach((value, index) => {
-      if (!isoDuration.test(value)) reader.fail(`multiSelectDuration[${index}]`, 'must be an ISO 8601 duration such as P7D or PT8H');
-    });
-    if (hasFixed) reader.fail('fixedDuration', 'is only allowed with TTL_CONFIG_FIXED_DURATION');
+    if (!hasMulti) problems.fail('multiSelectDuration', 'is required for TTL_CONFIG_MULTI_SELECT_DURATIONS');
+    if (hasFixed) problems.fail('fixedDuration', 'is only allowed with TTL_CONFIG_FIXED_DURATION');
     return { timeBasedAccess: true, ttlConfig, ...(hasMulti ? { multiSelectDuration: multi } : {}) };
   }
   return { timeBasedAccess: true, ttlConfig };
@@ -143,85 +138,50 @@ function readTtl(reader: BodyReader): Pick<FlowFields, 'timeBasedAccess' | 'ttlC
 
 /**
  * How a write is read. zeroMissing (strict PUT): a protobuf request cannot tell a field left out
- * from its zero value, so status and approverRequirement become "" where a create defaults them.
+ * from its zero value (the server has already dropped zero values), so status and
+ * approverRequirement become "" where a create defaults them.
  */
 interface ReadMode {
   profile: Profile;
   zeroMissing: boolean;
 }
 
-function emptyAsAbsent(value: string | undefined, mode: ReadMode): string | undefined {
-  return mode.zeroMissing && value === '' ? undefined : value;
-}
-
+/** The stored fields of a flow write, with every semantic problem collected in `problems`. */
 function readFlowBody(
-  body: unknown,
-  allowed: readonly string[],
+  body: FlowWrite,
   fixed: { category?: string; resourceType?: string },
   orgId: string,
   mode: ReadMode,
-): { fields: FlowFields; reader: BodyReader } {
-  const reader = new BodyReader(body, allowed);
-  const name = reader.string('name', { required: true, minLength: 1, maxLength: 100 });
-  const description = reader.string('description', { maxLength: 1024 }) ?? '';
-  const category =
-    fixed.category === undefined ? reader.string('category', { required: true, oneOf: categories }) : reader.string('category');
-  if (fixed.category !== undefined && category !== undefined && category !== fixed.category) {
-    reader.fail('category', `cannot change (it is "${fixed.category}"); delete and recreate the flow instead`);
+): { fields: FlowFields; problems: Problems } {
+  const problems = new Problems();
+  if (fixed.category !== undefined && body.category !== undefined && body.category !== fixed.category) {
+    problems.fail('category', `cannot change (it is "${fixed.category}"); delete and recreate the flow instead`);
   }
-  const resourceType =
-    fixed.resourceType === undefined
-      ? reader.string('resourceType', { required: true, oneOf: grantResourceTypes })
-      : reader.string('resourceType');
-  if (fixed.resourceType !== undefined && resourceType !== undefined && resourceType !== fixed.resourceType) {
-    reader.fail('resourceType', `cannot change (it is "${fixed.resourceType}"); delete and recreate the flow instead`);
+  if (fixed.resourceType !== undefined && body.resourceType !== undefined && body.resourceType !== fixed.resourceType) {
+    problems.fail('resourceType', `cannot change (it is "${fixed.resourceType}"); delete and recreate the flow instead`);
   }
-  const resourceId = reader.string('resourceId', { required: true, minLength: 1 });
-  const approvalType = reader.string('approvalType', { required: true, oneOf: approvalTypes });
-  const zero = mode.zeroMissing ? [''] : [];
-  const approverRequirement =
-    reader.string('approverRequirement', { oneOf: [...zero, ...approverRequirements] }) ?? (mode.zeroMissing ? '' : 'any');
-  const approverResources = readApprovers(reader, approvalType);
-  const visibleTo = reader.stringArray('visibleTo', { maxItems: 100, unique: true }) ?? [];
-  const status = reader.string('status', { oneOf: [...zero, ...flowStatuses] }) ?? (mode.zeroMissing ? '' : 'active');
-  const ttl = readTtl(reader);
-  const nonAdminApproval = reader.boolean('nonAdminApproval') ?? false;
-  // Under zeroMissing, "" is the same as leaving the field out: it clears the icon.
-  const iconColor = emptyAsAbsent(
-    reader.string('iconColor', {
-      pattern: mode.zeroMissing ? /^(#[0-9A-Fa-f]{6})?$/ : /^#[0-9A-Fa-f]{6}$/,
-      hint: 'must be a colour like #006CAC',
-    }),
-    mode,
-  );
-  const iconUrl = emptyAsAbsent(reader.string('iconUrl', { maxLength: 2048 }), mode);
-  const slackEnabled = reader.boolean('slackEnabled') ?? false;
-  const slackConfig: { slackResourceId: string }[] = [];
-  (reader.array('slackConfig', { maxItems: 20 }) ?? []).forEach((item, index) => {
-    const entry = new BodyReader(item, ['slackResourceId'], { prefix: `slackConfig[${index}]`, details: reader.details });
-    const id = entry.string('slackResourceId', { required: true, minLength: 1 });
-    if (id !== undefined) slackConfig.push({ slackResourceId: id });
-  });
-  checkOrganizationObjectId(reader, orgId, mode.profile);
+  const approverResources = readApprovers(problems, body.approvalType, body.approverResources ?? []);
+  const ttl = readTtl(problems, body);
+  checkOrganizationObjectId(problems, body.organizationObjectId, orgId, mode.profile);
   return {
-    reader,
+    problems,
     fields: {
-      name: name ?? '',
-      description,
-      category: fixed.category ?? category ?? '',
-      approvalType: approvalType ?? '',
-      approverRequirement,
+      name: body.name,
+      description: body.description ?? '',
+      category: fixed.category ?? body.category ?? '',
+      approvalType: body.approvalType,
+      approverRequirement: body.approverRequirement ?? (mode.zeroMissing ? '' : 'any'),
       approverResources,
-      resourceType: fixed.resourceType ?? resourceType ?? '',
-      resourceId: resourceId ?? '',
-      visibleTo,
-      status,
+      resourceType: fixed.resourceType ?? body.resourceType ?? '',
+      resourceId: body.resourceId,
+      visibleTo: body.visibleTo ?? [],
+      status: body.status ?? (mode.zeroMissing ? '' : 'active'),
       ...ttl,
-      nonAdminApproval,
-      ...(iconColor === undefined ? {} : { iconColor }),
-      ...(iconUrl === undefined ? {} : { iconUrl }),
-      slackEnabled,
-      slackConfig,
+      nonAdminApproval: body.nonAdminApproval ?? false,
+      ...(body.iconColor === undefined ? {} : { iconColor: body.iconColor }),
+      ...(body.iconUrl === undefined ? {} : { iconUrl: body.iconUrl }),
+      slackEnabled: body.slackEnabled ?? false,
+      slackConfig: (body.slackConfig ?? []).map((entry) => ({ slackResourceId: entry.slackResourceId })),
     },
   };
 }
@@ -324,11 +284,12 @@ function flowResource(flow: StoredFlow): { id: string; type: string; name: strin
   return { id: flow.id, type: 'approval_flow', name: flow.name };
 }
 
-export function createFlow(store: SandboxStore, actor: Actor, body: unknown, profile: Profile = 'default'): { id: string } {
-  const { fields, reader } = readFlowBody(body, createFields, {}, actor.orgId, { profile, zeroMissing: false });
+/** POST /api/v2/approvalflows, with a body the ApprovalFlowCreate schema accepted. */
+export function createFlow(store: SandboxStore, actor: Actor, body: FlowWrite, profile: Profile = 'default'): { id: string } {
+  const { fields, problems } = readFlowBody(body, {}, actor.orgId, { profile, zeroMissing: false });
   return store.transaction(() => {
-    checkReferences(store, actor.orgId, fields, reader.details);
-    reader.finish('invalid approval flow');
+    checkReferences(store, actor.orgId, fields, problems.details);
+    problems.finish('invalid approval flow');
     if (nameTaken(store, actor.orgId, fields.name)) throw conflict(`an approval flow named "${fields.name}" already exists`);
     const flow: StoredFlow = { id: store.newId(), ...fields, organizationId: actor.orgId, createdBy: actor.email, updatedBy: actor.email };
     store
@@ -339,20 +300,18 @@ export function createFlow(store: SandboxStore, actor: Actor, body: unknown, pro
   });
 }
 
-export function replaceFlow(store: SandboxStore, actor: Actor, id: string, body: unknown, profile: Profile = 'default'): JsonObject {
+/** PUT /api/v2/approvalflows/{id}, with a body the ApprovalFlowWrite schema accepted. */
+export function replaceFlow(store: SandboxStore, actor: Actor, id: string, body: FlowWrite, profile: Profile = 'default'): JsonObject {
   return store.transaction(() => {
     const before = requireFlow(store, actor.orgId, id);
     // The published PUT has no category or resourceType (the server refuses them under strict);
     // the default profile accepts them when they do not change.
-    const { fields, reader } = readFlowBody(
-      body,
-      createFields,
-      { category: before.category, resourceType: before.resourceType },
-      actor.orgId,
-      { profile, zeroMissing: profile === 'strict' },
-    );
-    checkReferences(store, actor.orgId, fields, reader.details);
-    reader.finish('invalid approval flow');
+    const { fields, problems } = readFlowBody(body, { category: before.category, resourceType: before.resourceType }, actor.orgId, {
+      profile,
+      zeroMissing: profile === 'strict',
+    });
+    checkReferences(store, actor.orgId, fields, problems.details);
+    problems.finish('invalid approval flow');
     if (nameTaken(store, actor.orgId, fields.name, id)) throw conflict(`an approval flow named "${fields.name}" already exists`);
     const after: StoredFlow = { id, ...fields, organizationId: actor.orgId, createdBy: before.createdBy, updatedBy: actor.email };
     const changes = diffFields(before as unknown as JsonObject, after as unknown as JsonObject, ['updatedBy']);

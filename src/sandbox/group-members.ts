@@ -1,15 +1,16 @@
 // Group membership (/api/v2/usergroups/{id}/members): the one membership write, which the members
 // API and access grants share, so both record the same association event.
 import { badRequest, conflict, notFound } from './api-error.js';
-import { association, graphPaging, readGraphOperation, type GraphConnection, type GraphOperation } from './graph.js';
+import { association, type GraphConnection, type GraphOperation } from './graph.js';
 import { recordEvent } from './insights.js';
+import { pagingOnly } from './lists.js';
 import type { Actor, SandboxStore } from './store.js';
 import { findUser, type SystemUser } from './users.js';
 import { groupResource, requireGroup, type UserGroup } from './user-groups.js';
 
 export function listMembers(store: SandboxStore, orgId: string, groupId: string, params: URLSearchParams): GraphConnection[] {
   requireGroup(store, orgId, groupId);
-  const paging = graphPaging(params);
+  const paging = pagingOnly(params);
   const rows = store
     .stmt('SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id LIMIT ? OFFSET ?')
     .all(groupId, paging.limit, paging.skip) as { user_id: string }[];
@@ -21,8 +22,8 @@ export function insertMember(store: SandboxStore, groupId: string, userId: strin
   store.stmt('INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?, ?)').run(groupId, userId);
 }
 
-export function changeMember(store: SandboxStore, actor: Actor, groupId: string, body: unknown): void {
-  const operation = readGraphOperation(body, ['user'], ['user']);
+/** POST /api/v2/usergroups/{id}/members, with a body the MemberOperation schema accepted. */
+export function changeMember(store: SandboxStore, actor: Actor, groupId: string, operation: GraphOperation): void {
   store.transaction(() => {
     const group = requireGroup(store, actor.orgId, groupId);
     const user = findUser(store, actor.orgId, operation.id);

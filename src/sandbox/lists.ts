@@ -160,6 +160,16 @@ export function selectPage(
   return { rows, totalCount: countRow.n };
 }
 
+/** Paging only (limit and skip), for lists kept in one fixed order, such as the graph's. */
+export function pagingOnly(params: URLSearchParams): ListQuery {
+  const allowed = new URLSearchParams();
+  for (const key of ['limit', 'skip']) {
+    const value = params.get(key);
+    if (value !== null) allowed.set(key, value);
+  }
+  return parseListQuery(allowed, {});
+}
+
 /** Applies a `fields` projection, always keeping the object's id. */
 export function project<T extends object>(item: T, fields: string[] | undefined): Partial<T> {
   if (fields === undefined) return item;

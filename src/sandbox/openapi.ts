@@ -1,22 +1,49 @@
-// The OpenAPI 3.1 description of everything the sandbox serves, written by hand and served at
-// GET /openapi.json. Where JumpCloud publishes no shape (webhook channels, the event query,
-// test hooks) this is the definition. It marks the sandbox's extensions and states the profiles.
+// The OpenAPI 3.1 description of everything the sandbox serves (GET /openapi.json): the one source of
+// body structure (body-validation.ts checks bodies against it), the definition where JumpCloud
+// publishes no shape, the extensions marked and the profiles stated.
 import { approvalTypes, approverRequirements, approverTypes, categories, flowStatuses, grantResourceTypes, ttlConfigs } from './flow-model.js';
-import { defaultRetrySchedule } from './delivery.js';
-import { eventService } from './event-model.js';
+import { defaultRetrySchedule } from './retry-schedule.js';
+import { accessRequestEventTypes as eventTypes, eventService } from './event-model.js';
+import { faultStatuses } from './faults.js';
+import { userGroupTargets } from './graph.js';
 import { maxRemarksLength, requestStatuses } from './request-model.js';
-import { eventTypes } from './settings.js';
+
 
 const statusDescription =
   'pending (waiting on the current level), missing_data (an approver cannot be resolved, e.g. the requester has no manager; only an administrator may decide), granted (the requester is in the grant group), denied, expired (not decided within 30 days), canceled (the approval flow was deleted), error (the grant failed; an administrator may retry with PUT status approved), revoked (time-bound access ended, or an administrator revoked it).';
 
 type Schema = Record<string, unknown>;
 
+/** The longest id a body may name. */
+export const maxIdLength = 64;
+/** ISO 8601 durations as flows use them (P7D, PT8H, P1DT12H). */
+const isoDurationPattern = '^P(?!$)(\\d+Y)?(\\d+M)?(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$';
+
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
 const str = (description: string, extra: Schema = {}): Schema => ({ type: 'string', description, ...extra });
 const bool = (description: string): Schema => ({ type: 'boolean', description });
 const int = (description: string, extra: Schema = {}): Schema => ({ type: 'integer', description, ...extra });
-const arr = (items: Schema, description: string): Schema => ({ type: 'array', items, description });
+const arr = (items: Schema, description: string, extra: Schema = {}): Schema => ({ type: 'array', items, description, ...extra });
+/** A closed write body: every field it may carry is listed, and no other is accepted. */
+const body = (properties: Record<string, Schema>, required: string[] = [], extra: Schema = {}): Schema =>
+  obj(properties, required, { additionalProperties: false, ...extra });
+/** An id the body refers to (24-hex ObjectIds in practice; anything longer is no id). */
+const idRef = (description: string, extra: Schema = {}): Schema => str(description, { maxLength: maxIdLength, ...extra });
+const organizationObjectId = idRef(
+  'When given, must be the organization of the request (format: byte: hex or base64 of its 12 bytes; base64 only under --profile strict).',
+);
+const graphOperation = (types: readonly string[], description: string): Schema =>
+  body(
+    {
+      op: str('add, remove, or update (attributes only).', { enum: ['add', 'remove', 'update'] }),
+      type: str(description, { enum: [...types] }),
+      id: idRef("The other object's id.", { minLength: 1 }),
+      attributes: obj({}, [], { description: 'Accepted and ignored.' }),
+    },
+    ['op', 'type', 'id'],
+  );
+const durationText = (description: string, extra: Schema = {}): Schema =>
+  str(description, { maxLength: 32, pattern: isoDurationPattern, 'x-hint': 'must be an ISO 8601 duration such as P7D or PT8H', ...extra });
 const obj = (properties: Record<string, Schema>, required: string[] = [], extra: Schema = {}): Schema => ({
   type: 'object',
   properties,
@@ -96,21 +123,20 @@ const schemas: Record<string, Schema> = {
     ['_id', 'name', 'config', 'ssoUrl'],
   ),
   ApplicationList: list('Application', 'One page of applications.'),
-  UserGroupWrite: obj(
+  UserGroupWrite: body(
     {
       name: str('Group name, unique in the organization (409 otherwise).', { minLength: 1, maxLength: 255 }),
       description: str('Description.', { maxLength: 1024 }),
-      email: str('Group email.'),
+      email: str('Group email.', { maxLength: 1024 }),
       attributes: obj({}, [], { description: 'Graph attributes, stored as given.' }),
       membershipMethod: str('Membership method; STATIC when omitted.', {
         enum: ['NOTSET', 'STATIC', 'DYNAMIC_REVIEW_REQUIRED', 'DYNAMIC_AUTOMATED'],
       }),
       memberQuery: obj({}, [], { description: 'Stored as given.' }),
-      memberQueryExemptions: arr(obj({}), 'Stored as given.'),
+      memberQueryExemptions: arr(obj({}), 'Stored as given.', { maxItems: 100 }),
       memberSuggestionsNotify: bool('Stored as given.'),
     },
     ['name'],
-    { additionalProperties: false },
   ),
   UserGroup: obj(
     {
@@ -128,15 +154,14 @@ const schemas: Record<string, Schema> = {
     },
     ['id', 'type', 'name'],
   ),
-  GraphOperation: obj(
-    {
-      op: str('add, remove, or update (attributes only).', { enum: ['add', 'remove', 'update'] }),
-      type: str("The other object's type. The sandbox keeps user memberships and user group <-> application associations."),
-      id: str("The other object's id."),
-      attributes: obj({}, [], { description: 'Accepted and ignored.' }),
-    },
-    ['op', 'type', 'id'],
-    { additionalProperties: false },
+  MemberOperation: graphOperation(['user'], 'A user, added to or removed from the group.'),
+  GroupAssociationOperation: graphOperation(
+    userGroupTargets,
+    'The object on the other side of the association; the sandbox keeps application associations only (400 for the other types).',
+  ),
+  ApplicationAssociationOperation: graphOperation(
+    ['user', 'user_group'],
+    'The object on the other side of the association; the sandbox keeps user_group associations only (400 for user).',
   ),
   GraphObject: obj({ id: str('Object id.'), type: str('Object type.') }, ['id', 'type']),
   GraphConnection: obj({ from: ref('GraphObject'), to: ref('GraphObject') }, ['to']),
@@ -149,49 +174,64 @@ const schemas: Record<string, Schema> = {
     },
     ['id', 'type', 'paths'],
   ),
-  ApproverWrite: obj(
+  ApproverWrite: body(
     {
       resourceType: str('Who approves.', { enum: [...approverTypes] }),
-      resourceId: str('A user id (user) or user group id (user_group); empty for manager and admin.'),
-      resourceOrder: int('Approval level, 0 first; all levels must pass in order.', { minimum: 0, maximum: 100 }),
-      requireAll: bool('Whether every approver of this level must approve (default false).'),
-      resourceName: str('Ignored on write (read-only), so a read can be sent back.'),
+      resourceId: idRef('A user id (user) or user group id (user_group); empty for manager and admin.'),
+      resourceOrder: int('Approval level, 0 first; all levels must pass in order (0 when omitted).', { minimum: 0, maximum: 100 }),
+      requireAll: bool('Whether every approver of this level must approve (default false); a group entry then needs every member.'),
+      resourceName: str('Ignored on write (read-only), so a read can be sent back.', { maxLength: 1024 }),
     },
     ['resourceType'],
-    { additionalProperties: false },
   ),
-  ApprovalFlowWrite: obj(
+  ApprovalFlowWrite: body(
     {
       name: str('Unique per organization (409 otherwise).', { minLength: 1, maxLength: 100 }),
       description: str('Description.', { maxLength: 1024 }),
       category: str('Create only; cannot change.', { enum: [...categories] }),
       resourceType: str('What approval grants; create only; cannot change.', { enum: [...grantResourceTypes] }),
-      resourceId: str('The user group joined on approval; must exist.'),
-      visibleTo: arr(str('A user group id; must exist.'), 'User groups that may see and request the flow.'),
+      resourceId: idRef('The user group joined on approval; must exist.', { minLength: 1 }),
+      visibleTo: arr(idRef('A user group id; must exist.', { minLength: 1 }), 'User groups that may see and request the flow.', {
+        maxItems: 100,
+        uniqueItems: true,
+      }),
       approvalType: str('manual or automated.', { enum: [...approvalTypes] }),
       approverRequirement: str("Level 1's requirement; any when omitted.", { enum: [...approverRequirements] }),
-      approverResources: arr(ref('ApproverWrite'), 'Approvers: at least one for manual, none for automated.'),
+      approverResources: arr(ref('ApproverWrite'), 'Approvers: at least one for manual, none for automated.', { maxItems: 50 }),
       status: str('active when omitted.', { enum: [...flowStatuses] }),
       timeBasedAccess: bool('Whether access expires; false when omitted.'),
       ttlConfig: str('Required when timeBasedAccess is true; TTL_CONFIG_UNSPECIFIED otherwise.', { enum: [...ttlConfigs] }),
-      fixedDuration: str('ISO 8601 duration, for TTL_CONFIG_FIXED_DURATION.'),
-      multiSelectDuration: arr(str('ISO 8601 duration.'), 'The durations a requester picks from, for TTL_CONFIG_MULTI_SELECT_DURATIONS.'),
-      nonAdminApproval: bool('Whether non-admins may approve.'),
-      iconColor: str('#RRGGBB.', { pattern: '^#[0-9A-Fa-f]{6}$' }),
-      iconUrl: str('Icon URL.'),
-      slackEnabled: bool('Stored as given.'),
-      slackConfig: arr(obj({ slackResourceId: str('Slack resource id.') }, ['slackResourceId']), 'Stored as given.'),
-      organizationObjectId: str(
-        'When given, must be the organization of the request (format: byte: hex or base64 of its 12 bytes; base64 only under --profile strict).',
+      fixedDuration: str('ISO 8601 duration, for TTL_CONFIG_FIXED_DURATION; empty means none.', {
+        maxLength: 32,
+        pattern: `^$|${isoDurationPattern}`,
+        'x-hint': 'must be an ISO 8601 duration such as P7D or PT8H',
+      }),
+      multiSelectDuration: arr(
+        durationText('ISO 8601 duration.'),
+        'The durations a requester picks from, for TTL_CONFIG_MULTI_SELECT_DURATIONS.',
+        { maxItems: 20, uniqueItems: true },
       ),
+      nonAdminApproval: bool('Whether non-admins may approve.'),
+      iconColor: str('#RRGGBB.', { pattern: '^#[0-9A-Fa-f]{6}$', 'x-hint': 'must be a colour like #006CAC' }),
+      iconUrl: str('Icon URL.', { maxLength: 2048 }),
+      slackEnabled: bool('Stored as given.'),
+      slackConfig: arr(body({ slackResourceId: str('Slack resource id.', { minLength: 1, maxLength: 255 }) }, ['slackResourceId']), 'Stored as given.', {
+        maxItems: 20,
+      }),
+      organizationObjectId,
     },
-    ['name', 'category', 'resourceType', 'resourceId', 'approvalType'],
+    ['name', 'resourceId', 'approvalType'],
     {
-      additionalProperties: false,
       description:
-        'Create body. PUT takes the same fields as a full replacement; category and resourceType may be omitted there and, if sent, must equal the stored values. Under --profile strict a PUT refuses category and resourceType (ApprovalFlow_Set has neither) and a field it leaves out takes its zero value (status and approverRequirement become empty, not active and any).',
+        'PUT body: a full replacement. category and resourceType may be omitted and, if sent, must equal the stored values. Under --profile strict a PUT refuses category and resourceType (ApprovalFlow_Set has neither) and a field it leaves out takes its zero value (status and approverRequirement become empty, not active and any).',
     },
   ),
+  ApprovalFlowCreate: {
+    type: 'object',
+    $ref: '#/components/schemas/ApprovalFlowWrite',
+    required: ['name', 'category', 'resourceType', 'resourceId', 'approvalType'],
+    description: 'Create body: the fields of ApprovalFlowWrite, with category and resourceType required.',
+  },
   ApprovalFlow: obj(
     {
       id: str('Object id.'),
@@ -234,33 +274,28 @@ const schemas: Record<string, Schema> = {
   ApprovalFlowList: list('ApprovalFlow', 'One page of approval flows.'),
   CreatedId: obj({ id: str('The new object id.') }, ['id']),
   Empty: obj({}, [], { description: 'An empty object.' }),
-  ChannelEvent: obj(
+  ChannelEvent: body(
     {
-      channelObjectId: str(
+      channelObjectId: idRef(
         'A webhook channel id; must exist. format: byte: hex or base64 of its 12 bytes by default (answered hex); base64 only under --profile strict (answered base64).',
+        { minLength: 1 },
       ),
-      eventTypes: arr(str('Event type.', { enum: [...eventTypes] }), 'Events delivered to the channel.'),
+      eventTypes: arr(str('Event type.', { enum: [...eventTypes] }), 'Events delivered to the channel.', { uniqueItems: true }),
     },
     ['channelObjectId', 'eventTypes'],
-    { additionalProperties: false },
   ),
-  SettingsUpdate: obj(
+  SettingsUpdate: body(
     {
       resourceRequest: bool('End users see Requests in their portal.'),
       exposeApprovalProgress: bool('Requesters see approval progress.'),
       adminApprovalEmail: bool('Email approvers.'),
       userRequestEmail: bool('Email the requester on receipt.'),
       userApprovalEmail: bool('Email the requester on decision.'),
-      channelEvents: arr(ref('ChannelEvent'), 'Webhook subscriptions; replaces the list when given.'),
-      organizationObjectId: str(
-        'When given, must be the organization of the request (format: byte: hex or base64 of its 12 bytes; base64 only under --profile strict).',
-      ),
+      channelEvents: arr(ref('ChannelEvent'), 'Webhook subscriptions; replaces the list when given.', { maxItems: 100 }),
+      organizationObjectId,
     },
     [],
-    {
-      additionalProperties: false,
-      description: 'Fields left out keep their value; under --profile strict they take their zero value (false, no channelEvents).',
-    },
+    { description: 'Fields left out keep their value; under --profile strict they take their zero value (false, no channelEvents).' },
   ),
   Settings: obj(
     {
@@ -276,36 +311,49 @@ const schemas: Record<string, Schema> = {
     },
     ['id', 'channelEvents'],
   ),
-  WebhookHeader: obj(
+  WebhookHeader: body(
     {
-      name: str('HTTP header name; not Content-Type, Content-Length, Host or webhook-*.'),
-      value: str('Header value; on read, ******** when sensitive.'),
+      name: str('HTTP header name; not Content-Type, Content-Length, Host or webhook-*.', {
+        minLength: 1,
+        maxLength: 256,
+        pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
+        'x-hint': 'must be an HTTP header name',
+      }),
+      value: str('Header value; on read, ******** when sensitive.', { maxLength: 4096, pattern: '^[^\\r\\n]*$', 'x-hint': 'must not contain line breaks' }),
       sensitive: bool('Write-only value: never returned, folded into secretsFingerprint.'),
     },
     ['name', 'value'],
-    { additionalProperties: false },
   ),
-  WebhookChannelWrite: obj(
+  WebhookChannelWrite: body(
     {
       name: str('Unique per organization (409 otherwise).', { minLength: 1, maxLength: 100 }),
-      url: str('http(s) URL; may hold placeholders {{NAME}}, each with a value in sensitiveValues. No credentials in the URL.'),
+      url: str('http(s) URL; may hold placeholders {{NAME}}, each with a value in sensitiveValues. No credentials in the URL.', {
+        minLength: 1,
+        maxLength: 2048,
+      }),
       enabled: bool('true when omitted.'),
       verifySsl: bool('true when omitted.'),
       sensitiveValues: {
         type: 'object',
-        additionalProperties: { type: 'string' },
+        additionalProperties: { type: 'string', minLength: 1, maxLength: 4096 },
+        maxProperties: 20,
         description: 'Values of the URL placeholders, write-only. On PUT, ******** keeps the stored value.',
       },
       headers: arr(
         ref('WebhookHeader'),
         'Static headers sent with each delivery (at most 20). On PUT, a sensitive value of ******** keeps the stored value.',
+        { maxItems: 20 },
       ),
       signingSecret: str(
         'Standard Webhooks secret (whsec_ + base64 of 24-64 bytes), write-only. On PUT, ******** keeps it; omit to remove.',
+        {
+          pattern: '^(\\*{8}|whsec_[A-Za-z0-9+/]+={0,2})$',
+          maxLength: 128,
+          'x-hint': 'must be a Standard Webhooks secret: whsec_ followed by 24 to 64 base64 bytes',
+        },
       ),
     },
     ['name', 'url'],
-    { additionalProperties: false },
   ),
   WebhookChannel: obj(
     {
@@ -327,21 +375,30 @@ const schemas: Record<string, Schema> = {
     ['id', 'name', 'url', 'enabled', 'verifySsl', 'sensitiveValues', 'headers', 'secretsFingerprint'],
   ),
   WebhookChannelList: list('WebhookChannel', 'One page of webhook channels.'),
-  EventQuery: obj(
+  EventQuery: body(
     {
       service: arr(
-        str('A service name, or all.'),
+        str('A service name, or all.', { minLength: 1 }),
         'Services to include; every sandbox event is filed under directory (Access Requests events included, as JumpCloud files them).',
+        { minItems: 1 },
       ),
-      start_time: str('Earliest timestamp, inclusive (RFC 3339).', { format: 'date-time' }),
-      end_time: str('Latest timestamp, exclusive (RFC 3339).', { format: 'date-time' }),
+      start_time: str('Earliest timestamp, inclusive (RFC 3339).', {
+        pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$',
+        'x-hint': 'must be an RFC 3339 timestamp, e.g. 2026-01-01T00:00:00Z',
+      }),
+      end_time: str('Latest timestamp, exclusive (RFC 3339).', {
+        pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$',
+        'x-hint': 'must be an RFC 3339 timestamp, e.g. 2026-01-01T00:00:00Z',
+      }),
       limit: int('Page size, 1 to 10000 (default 10000).', { minimum: 1, maximum: 10000 }),
       skip: int('Events to skip.', { minimum: 0 }),
       sort: str('By timestamp; ASC when omitted.', { enum: ['ASC', 'DESC'] }),
-      search_after: arr(int('Cursor part.'), 'The X-Search_after header of the previous page: continue after it.'),
+      search_after: arr(int('Cursor part.'), 'The X-Search_after header of the previous page: continue after it.', {
+        minItems: 2,
+        maxItems: 2,
+      }),
     },
     ['service', 'start_time'],
-    { additionalProperties: false },
   ),
   DirectoryEvent: obj(
     {
@@ -365,20 +422,21 @@ const schemas: Record<string, Schema> = {
     },
     ['id', 'event_type', 'service', 'organization', 'timestamp', 'initiated_by', 'resource', 'success'],
   ),
-  AccessRequestSubmit: obj(
+  AccessRequestSubmit: body(
     {
-      approvalFlowId: str('The approval flow to request; it must be active and visible to one of your groups.'),
-      remarks: str(`Why you need the access: 1 to ${maxRemarksLength} characters.`, { minLength: 1, maxLength: maxRemarksLength }),
+      approvalFlowId: idRef('The approval flow to request; it must be active and visible to one of your groups.', { minLength: 1 }),
+      remarks: str(`Why you need the access: 1 to ${maxRemarksLength} characters, not only spaces.`, {
+        minLength: 1,
+        maxLength: maxRemarksLength,
+      }),
       requestedDuration: str(
         'ISO 8601 duration: absent for permanent access; the fixed duration (or absent) for a fixed flow; one of multiSelectDuration for a multi-select flow.',
+        { maxLength: 32 },
       ),
-      organizationObjectId: str(
-        'When given, must be the organization of the request (format: byte: hex or base64 of its 12 bytes; base64 only under --profile strict).',
-      ),
+      organizationObjectId,
     },
     ['approvalFlowId', 'remarks'],
     {
-      additionalProperties: false,
       description:
         'Submitted with a per-user key (or an admin key with x-sandbox-act-as). 403 when Access Requests are off (settings resourceRequest), the flow is disabled or not visible to the user; 400 for remarks or a duration the flow does not allow; 409 when the user already has a pending request for the flow.',
     },
@@ -436,38 +494,30 @@ const schemas: Record<string, Schema> = {
       }),
     ],
   },
-  AdminDecision: obj(
+  AdminDecision: body(
     {
       status: str(
         'approved (or granted) grants now, overriding the levels, and retries a request in error; denied; revoked ends granted access.',
-        {
-          enum: ['approved', 'granted', 'denied', 'revoked'],
-        },
+        { enum: ['approved', 'granted', 'denied', 'revoked'] },
       ),
-      approvedDuration: str('Shortens the requested duration; never longer (400).'),
-      remarks: str('Told to the requester.'),
-      internalNote: str('Kept on the request.'),
-      admin: str('Accepted and ignored.'),
-      organizationObjectId: str(
-        'When given, must be the organization of the request (format: byte: hex or base64 of its 12 bytes; base64 only under --profile strict).',
-      ),
+      approvedDuration: str('Shortens the requested duration; never longer (400).', { maxLength: 32 }),
+      remarks: str('Told to the requester.', { maxLength: maxRemarksLength }),
+      internalNote: str('Kept on the request.', { maxLength: maxRemarksLength }),
+      admin: str('Accepted and ignored.', { maxLength: 1024 }),
+      organizationObjectId,
     },
     ['status'],
-    { additionalProperties: false },
   ),
-  ApproverDecision: obj(
+  ApproverDecision: body(
     {
-      id: str('The access request id.'),
+      id: idRef('The access request id.', { minLength: 1 }),
       status: str('approved or denied.', { enum: ['approved', 'denied'] }),
-      remarks: str('Told to the requester.'),
-      approvedDuration: str('Shortens the requested duration; never longer (400).'),
-      organizationObjectId: str(
-        'When given, must be the organization of the request (format: byte: hex or base64 of its 12 bytes; base64 only under --profile strict).',
-      ),
+      remarks: str('Told to the requester.', { maxLength: maxRemarksLength }),
+      approvedDuration: str('Shortens the requested duration; never longer (400).', { maxLength: 32 }),
+      organizationObjectId,
     },
     ['id', 'status'],
     {
-      additionalProperties: false,
       description:
         'A user approver of the current level decides (per-user key, or admin key with x-sandbox-act-as). 403 for the requester (no self-approval), for anyone not an approver of the current level, for a missing_data request and when the flow has nonAdminApproval false; 409 when already decided.',
     },
@@ -554,25 +604,25 @@ const schemas: Record<string, Schema> = {
     { now: str('Sandbox time (RFC 3339).'), frozen: bool('Whether the clock is stopped.'), offsetMs: int('Offset from the wall clock.') },
     ['now', 'frozen', 'offsetMs'],
   ),
-  ClockChange: obj(
+  ClockChange: body({
+    advanceMs: int('Move forward this many milliseconds (at most ten years).', { minimum: 0, maximum: 10 * 365 * 24 * 3600 * 1000 }),
+    set: str('Jump to this instant (ISO 8601); not with advanceMs.', { maxLength: 64 }),
+    frozen: bool('Stop (true) or restart (false) the clock.'),
+  }),
+  FaultConfig: body(
     {
-      advanceMs: int('Move forward this many milliseconds.', { minimum: 0 }),
-      set: str('Jump to this instant.', { format: 'date-time' }),
-      frozen: bool('Stop (true) or restart (false) the clock.'),
-    },
-    [],
-    { additionalProperties: false },
-  ),
-  FaultConfig: obj(
-    {
-      seed: int('Seed of the generator drawn against the rates (default 1).'),
+      seed: int('Seed of the generator drawn against the rates (default 1).', { minimum: 0, maximum: 2 ** 32 - 1 }),
       rules: arr(
-        obj(
+        body(
           {
-            route: str('"METHOD /path" as in the request counts, or "*". The first matching rule applies.'),
+            route: str('"METHOD /path" as in the request counts, or "*". The first matching rule applies.', {
+              maxLength: 512,
+              pattern: '^(\\*|(GET|POST|PUT|DELETE) /\\S*)$',
+              'x-hint': 'must be "*" or "METHOD /path"',
+            }),
             errorRate: { type: 'number', minimum: 0, maximum: 1, description: 'Share of requests answered with status.' },
-            status: int('408, 429, 500, 502, 503 or 504 (default 503).'),
-            latencyMs: int('Delay on the sandbox clock before handling.', { minimum: 0 }),
+            status: int('The status injected errors answer (default 503).', { enum: [...faultStatuses] }),
+            latencyMs: int('Delay on the sandbox clock before handling.', { minimum: 0, maximum: 600_000 }),
             resetRate: { type: 'number', minimum: 0, maximum: 1, description: 'Share of requests whose connection is destroyed.' },
             resetAfterRate: {
               type: 'number',
@@ -582,26 +632,23 @@ const schemas: Record<string, Schema> = {
             },
           },
           ['route'],
-          { additionalProperties: false },
         ),
         'Rules.',
+        { maxItems: 100 },
       ),
     },
     ['rules'],
   ),
-  RateLimitState: obj(
+  RateLimitState: body(
     {
       rateLimit: {
-        oneOf: [
-          { type: 'null' },
-          obj(
-            {
-              capacity: int('Bucket size per API key.'),
-              refillPerSecond: { type: 'number', description: 'Tokens added per second of sandbox time.' },
-            },
-            ['capacity', 'refillPerSecond'],
-          ),
-        ],
+        type: ['object', 'null'],
+        properties: {
+          capacity: int('Bucket size per API key; 0 turns the limit off.', { minimum: 0, maximum: 1_000_000 }),
+          refillPerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000, description: 'Tokens added per second of sandbox time.' },
+        },
+        required: ['capacity', 'refillPerSecond'],
+        additionalProperties: false,
         description: 'The token bucket per API key, or null when off.',
       },
     },
@@ -759,7 +806,7 @@ const paths: Record<string, Record<string, Schema>> = {
     post: operation({
       summary: 'Add (409 if present) or remove (404 if absent) a member, type user; records association_change.',
       params: [id('group_id', 'User group')],
-      body: 'GraphOperation',
+      body: 'MemberOperation',
       ok: { status: 204, description: 'Done.' },
       errors: bodyErrors,
     }),
@@ -774,7 +821,7 @@ const paths: Record<string, Record<string, Schema>> = {
     post: operation({
       summary: 'Associate or dissociate an application (type application); records association_change.',
       params: [id('group_id', 'User group')],
-      body: 'GraphOperation',
+      body: 'GroupAssociationOperation',
       ok: { status: 204, description: 'Done.' },
       errors: bodyErrors,
     }),
@@ -801,7 +848,7 @@ const paths: Record<string, Record<string, Schema>> = {
     post: operation({
       summary: 'Associate or dissociate a user group (type user_group); records association_change.',
       params: [id('application_id', 'Application')],
-      body: 'GraphOperation',
+      body: 'ApplicationAssociationOperation',
       ok: { status: 204, description: 'Done.' },
       errors: bodyErrors,
     }),
@@ -815,7 +862,7 @@ const paths: Record<string, Record<string, Schema>> = {
     }),
     post: operation({
       summary: 'Create an approval flow; records access_management_approval_flow_create.',
-      body: 'ApprovalFlowWrite',
+      body: 'ApprovalFlowCreate',
       ok: { status: 200, schema: ref('CreatedId') },
       errors: bodyErrors,
     }),
@@ -1073,6 +1120,42 @@ function markExtensions(extensions: readonly { method: string; path: string }[])
   return marked;
 }
 
+/** The request body schemas routes may name; the server validates each body against its schema. */
+export const bodySchemaNames = [
+  'UserGroupWrite',
+  'MemberOperation',
+  'GroupAssociationOperation',
+  'ApplicationAssociationOperation',
+  'ApprovalFlowCreate',
+  'ApprovalFlowWrite',
+  'SettingsUpdate',
+  'WebhookChannelWrite',
+  'EventQuery',
+  'AccessRequestSubmit',
+  'AdminDecision',
+  'ApproverDecision',
+  'ClockChange',
+  'FaultConfig',
+  'RateLimitState',
+] as const;
+export type BodySchemaName = (typeof bodySchemaNames)[number];
+
+/** The description's components: the schemas bodies are validated against, and the shared responses. */
+export function openApiComponents(): { securitySchemes: Schema; responses: typeof responses; schemas: Record<string, Schema> } {
+  return {
+    securitySchemes: {
+      apiKey: {
+        type: 'apiKey',
+        in: 'header',
+        name: 'x-api-key',
+        description: 'An administrator key, scoped to one or more organizations; stored hashed.',
+      },
+    },
+    responses,
+    schemas,
+  };
+}
+
 /** The whole description; extensions are the routes JumpCloud does not publish (routes.ts says which). */
 export const openApiDocument = (extensions: readonly { method: string; path: string }[]) => ({
   openapi: '3.1.0',
@@ -1084,16 +1167,5 @@ export const openApiDocument = (extensions: readonly { method: string; path: str
   servers: [{ url: 'http://127.0.0.1:8080' }],
   security: [{ apiKey: [] }],
   paths: markExtensions(extensions),
-  components: {
-    securitySchemes: {
-      apiKey: {
-        type: 'apiKey',
-        in: 'header',
-        name: 'x-api-key',
-        description: 'An administrator key, scoped to one or more organizations; stored hashed.',
-      },
-    },
-    responses,
-    schemas,
-  },
+  components: openApiComponents(),
 });

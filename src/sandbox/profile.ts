@@ -1,7 +1,7 @@
 // The sandbox's profiles and what the strict one changes on the wire: closed request bodies, ids
 // declared `format: byte` as base64 ObjectId bytes, and protojson's omission of zero values.
 import type { ErrorDetail } from './api-error.js';
-import { isObject, type BodyReader } from './request-body.js';
+import { isObject, type Problems } from './request-body.js';
 
 /**
  * default: today's lenient answers (extensions served, hex ids, every field in responses).
@@ -69,12 +69,34 @@ export function objectIdHint(profile: Profile): string {
  * The organizationObjectId a body may carry (a `format: byte` field): it must name the org the
  * request acts on. Shared by every Access Requests write.
  */
-export function checkOrganizationObjectId(reader: BodyReader, orgId: string, profile: Profile): void {
-  const requested = reader.string('organizationObjectId');
+export function checkOrganizationObjectId(problems: Problems, requested: string | undefined, orgId: string, profile: Profile): void {
   if (requested === undefined || requested === '') return;
   const hex = readObjectId(requested, profile);
-  if (hex === undefined) reader.fail('organizationObjectId', objectIdHint(profile));
-  else if (hex !== orgId) reader.fail('organizationObjectId', 'does not match the organization of this request');
+  if (hex === undefined) problems.fail('organizationObjectId', objectIdHint(profile));
+  else if (hex !== orgId) problems.fail('organizationObjectId', 'does not match the organization of this request');
+}
+
+/**
+ * A body as protojson reads it: a field holding its zero value ("", 0, false, null, an empty list,
+ * an enum's zero) is the same as a field left out, at every depth. The strict profile reads the
+ * bodies of protobuf operations so before checking them.
+ */
+export function withoutZeroValues(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((item) => withoutZeroValues(item));
+  if (!isObject(value)) return value;
+  const result: Record<string, unknown> = {};
+  for (const [field, raw] of Object.entries(value)) {
+    const kept = withoutZeroValues(raw);
+    const zero =
+      kept === '' ||
+      kept === 0 ||
+      kept === false ||
+      kept === null ||
+      (Array.isArray(kept) && kept.length === 0) ||
+      (enumZeroValues as readonly unknown[]).includes(kept);
+    if (!zero) result[field] = kept;
+  }
+  return result;
 }
 
 /**

@@ -1,14 +1,14 @@
 // Submitting an access request (POST /api/v2/approvalflowrequest, a sandbox extension): every
 // refusal of a submission, the flow snapshot, and the first step of the lifecycle.
-import { ApiError, badRequest, conflict, notFound } from './api-error.js';
+import { ApiError, conflict, notFound } from './api-error.js';
 import type { StoredFlow } from './flow-model.js';
 import { grantRequest } from './grants.js';
 import { groupIdsOf } from './group-members.js';
 import { recordEvent } from './insights.js';
 import { checkOrganizationObjectId, type Profile } from './profile.js';
 import { mailReceived, notifyApprovers } from './request-mail.js';
-import { maxRemarksLength, pendingLifetimeMs, requestResource, type StoredRequest } from './request-model.js';
-import { BodyReader } from './request-body.js';
+import { pendingLifetimeMs, requestResource, type StoredRequest } from './request-model.js';
+import { Problems } from './request-body.js';
 import { changeStatus } from './request-status.js';
 import { saveRequest } from './request-store.js';
 import { setTimer } from './scheduler.js';
@@ -24,7 +24,7 @@ function findFlowRow(store: SandboxStore, orgId: string, id: string): StoredFlow
 }
 
 /** The duration a request asks for, or a 400 naming what the flow allows. */
-function checkDuration(flow: StoredFlow, requested: string | undefined, reader: BodyReader): string {
+function checkDuration(flow: StoredFlow, requested: string | undefined, reader: Problems): string {
   const given = requested ?? '';
   if (!flow.timeBasedAccess) {
     if (given !== '') reader.fail('requestedDuration', `approval flow "${flow.name}" grants permanent access; send no requestedDuration`);
@@ -55,30 +55,39 @@ function requesterOf(store: SandboxStore, actor: Actor): SystemUser {
  * POST /api/v2/approvalflowrequest {approvalFlowId, remarks, requestedDuration}: an end user asks
  * for access. An automated flow is decided at once.
  */
-export function submitRequest(store: SandboxStore, actor: Actor, body: unknown, profile: Profile, hooks: TestHooks | undefined): StoredRequest {
+/** The body a submission takes, as the AccessRequestSubmit schema accepted it. */
+export interface AccessRequestSubmit {
+  approvalFlowId: string;
+  remarks: string;
+  requestedDuration?: string;
+  organizationObjectId?: string;
+}
+
+export function submitRequest(
+  store: SandboxStore,
+  actor: Actor,
+  body: AccessRequestSubmit,
+  profile: Profile,
+  hooks: TestHooks | undefined,
+): StoredRequest {
   const user = requesterOf(store, actor);
-  const reader = new BodyReader(body, ['approvalFlowId', 'remarks', 'requestedDuration', 'organizationObjectId']);
-  const flowId = reader.string('approvalFlowId', { required: true, minLength: 1 });
-  const remarks = reader.string('remarks', { required: true, maxLength: maxRemarksLength });
-  if (remarks !== undefined && remarks.trim() === '') reader.fail('remarks', 'must not be empty: say why you need the access');
-  const requested = reader.string('requestedDuration');
-  checkOrganizationObjectId(reader, actor.orgId, profile);
+  const reader = new Problems();
+  const { approvalFlowId: flowId, remarks, requestedDuration: requested } = body;
+  if (remarks.trim() === '') reader.fail('remarks', 'must not be empty: say why you need the access');
+  checkOrganizationObjectId(reader, body.organizationObjectId, actor.orgId, profile);
   return store.transaction(() => {
     if (!getSettings(store, actor.orgId).resourceRequest) {
       throw new ApiError(403, "access requests are turned off for this organization (the settings' resourceRequest is false)");
     }
-    const flow = flowId === undefined ? undefined : findFlowRow(store, actor.orgId, flowId);
-    if (flowId !== undefined && flow === undefined) throw notFound(`approval flow ${flowId}`);
-    if (flow !== undefined) {
-      if (flow.status !== 'active') throw new ApiError(403, `approval flow "${flow.name}" is disabled`);
-      const groups = groupIdsOf(store, user._id);
-      if (!flow.visibleTo.some((id) => groups.has(id))) {
-        throw new ApiError(403, `approval flow "${flow.name}" is not visible to any group of ${user.username}`);
-      }
+    const flow = findFlowRow(store, actor.orgId, flowId);
+    if (flow === undefined) throw notFound(`approval flow ${flowId}`);
+    if (flow.status !== 'active') throw new ApiError(403, `approval flow "${flow.name}" is disabled`);
+    const groups = groupIdsOf(store, user._id);
+    if (!flow.visibleTo.some((id) => groups.has(id))) {
+      throw new ApiError(403, `approval flow "${flow.name}" is not visible to any group of ${user.username}`);
     }
-    const duration = flow === undefined ? '' : checkDuration(flow, requested === '' ? undefined : requested, reader);
+    const duration = checkDuration(flow, requested === '' ? undefined : requested, reader);
     reader.finish('invalid access request');
-    if (flow === undefined) throw badRequest('invalid access request');
     const open = store
       .stmt(
         `SELECT id FROM access_requests WHERE org_id = ? AND flow_id = ? AND requester_id = ? AND status IN ('pending', 'missing_data')`,
@@ -103,7 +112,7 @@ export function submitRequest(store: SandboxStore, actor: Actor, body: unknown, 
         ...(user.department === undefined ? {} : { department: user.department }),
         ...(manager === undefined ? {} : { managerId: manager._id, managerName: manager.username }),
       },
-      remarks: remarks ?? '',
+      remarks,
       requestedDuration: duration,
       level: 0,
       approvals: [],

@@ -2,7 +2,7 @@
 // whether JumpCloud publishes it (and its body), and the module function that answers. The server
 // wraps each with auth, hooks, the profile's rules and error handling.
 import { getApplication, listApplications } from './applications.js';
-import { adminDecide, approverDecide } from './approvals.js';
+import { adminDecide, approverDecide, type AdminDecision, type ApproverDecision } from './approvals.js';
 import {
   changeApplicationAssociation,
   changeGroupAssociation,
@@ -10,25 +10,27 @@ import {
   listGroupApplications,
   listGroupAssociations,
 } from './associations.js';
-import { createChannel, deleteChannel, getChannel, listChannels, replaceChannel } from './channels.js';
-import { createFlow, deleteFlow, getFlow, listFlows, replaceFlow } from './flows.js';
+import { createChannel, deleteChannel, getChannel, listChannels, replaceChannel, type ChannelWrite } from './channels.js';
+import { createFlow, deleteFlow, getFlow, listFlows, replaceFlow, type FlowWrite } from './flows.js';
 import type { DeliveryWorker } from './delivery.js';
 import { cancelRequestsOfFlow } from './grants.js';
 import { changeMember, listMembers } from './group-members.js';
-import { queryEvents } from './insights.js';
+import type { GraphOperation } from './graph.js';
+import { queryEvents, type EventQuery } from './insights.js';
 import { listMail } from './mail.js';
 import { openApiDocument } from './openapi.js';
-import { submitRequest } from './request-submit.js';
+import { submitRequest, type AccessRequestSubmit } from './request-submit.js';
 import { detailView, listRequests, requestProgress, visibleRequest } from './request-views.js';
-import { getSettings, updateSettings } from './settings.js';
+import { getSettings, updateSettings, type SettingsUpdate } from './settings.js';
 import type { SandboxClock } from './clock.js';
-import type { TestHooks } from './faults.js';
+import type { FaultConfigWrite, RateLimitConfig, TestHooks } from './faults.js';
 import { notFound } from './api-error.js';
 import type { BodyShape, Profile } from './profile.js';
 import { publishedBodies } from './published-bodies.js';
-import { BodyReader } from './request-body.js';
+import { Problems } from './request-body.js';
+import type { BodySchemaName } from './openapi.js';
 import type { Actor, SandboxStore } from './store.js';
-import { createGroup, deleteGroup, getGroup, listGroups, replaceGroup } from './user-groups.js';
+import { createGroup, deleteGroup, getGroup, listGroups, replaceGroup, type UserGroupWrite } from './user-groups.js';
 import { getUser, listUsers } from './users.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -67,6 +69,8 @@ export interface RouteDef {
   access: 'org' | 'user' | 'hooks' | 'public';
   /** Whether the route reads a JSON request body. */
   body: boolean;
+  /** The schema of the sandbox's own description that a body must match (checked before handle). */
+  bodySchema?: BodySchemaName;
   /**
    * published: JumpCloud publishes the operation (the v1/v2 contract files, or Directory Insights'
    * own description); extension: the sandbox's own (not served by --profile strict); hook and
@@ -80,14 +84,28 @@ export interface RouteDef {
   handle: (ctx: RouteContext) => Reply;
 }
 
-/** What JumpCloud publishes of a route: nothing (a sandbox extension), or the operation and its body. */
-type Api = Pick<RouteDef, 'origin' | 'protobuf' | 'requestBody'>;
+/**
+ * What JumpCloud publishes of a route (nothing for a sandbox extension, or the operation and its
+ * body's shape), and the schema of the sandbox's description its body is checked against.
+ */
+type Api = Pick<RouteDef, 'origin' | 'protobuf' | 'requestBody' | 'bodySchema'>;
 
-const extension: Api = { origin: 'extension', protobuf: false };
+const schemaOf = (bodySchema: BodySchemaName | undefined): Pick<RouteDef, 'bodySchema'> => (bodySchema === undefined ? {} : { bodySchema });
+const extension = (bodySchema?: BodySchemaName): Api => ({ origin: 'extension', protobuf: false, ...schemaOf(bodySchema) });
 /** A published JSON operation (v1, v2 directory, Directory Insights). */
-const published = (requestBody?: BodyShape): Api => ({ origin: 'published', protobuf: false, ...(requestBody ? { requestBody } : {}) });
+const published = (requestBody?: BodyShape, bodySchema?: BodySchemaName): Api => ({
+  origin: 'published',
+  protobuf: false,
+  ...(requestBody ? { requestBody } : {}),
+  ...schemaOf(bodySchema),
+});
 /** A published operation of the protobuf Access Requests service (jumpcloud.ingresso). */
-const ingresso = (requestBody?: BodyShape): Api => ({ origin: 'published', protobuf: true, ...(requestBody ? { requestBody } : {}) });
+const ingresso = (requestBody?: BodyShape, bodySchema?: BodySchemaName): Api => ({
+  origin: 'published',
+  protobuf: true,
+  ...(requestBody ? { requestBody } : {}),
+  ...schemaOf(bodySchema),
+});
 
 const ok = (body: unknown): Reply => ({ status: 200, body });
 const noContent: Reply = { status: 204 };
@@ -104,7 +122,12 @@ function user(method: Method, path: string, api: Api, handle: (ctx: RouteContext
   return { method, path, access: 'user', body: method === 'POST' || method === 'PUT', ...api, handle };
 }
 
-function hook(method: Method, path: string, handle: (ctx: RouteContext, hooks: TestHooks) => Reply): RouteDef {
+function hook(
+  method: Method,
+  path: string,
+  handle: (ctx: RouteContext, hooks: TestHooks) => Reply,
+  bodySchema?: BodySchemaName,
+): RouteDef {
   return {
     method,
     path,
@@ -112,6 +135,7 @@ function hook(method: Method, path: string, handle: (ctx: RouteContext, hooks: T
     body: method === 'POST' || method === 'PUT',
     origin: 'hook',
     protobuf: false,
+    ...schemaOf(bodySchema),
     handle: (ctx) => {
       if (ctx.hooks === undefined) throw new Error('test hook route reached without hooks');
       return handle(ctx, ctx.hooks);
@@ -119,15 +143,14 @@ function hook(method: Method, path: string, handle: (ctx: RouteContext, hooks: T
   };
 }
 
+/** POST /sandbox/v1/clock, with a body the ClockChange schema accepted. */
 function clockBody(ctx: RouteContext): Reply {
-  const reader = new BodyReader(ctx.body, ['advanceMs', 'set', 'frozen']);
-  const advance = reader.integer('advanceMs', { min: 0, max: 10 * 365 * 24 * 3600 * 1000 });
-  const set = reader.string('set');
-  const frozen = reader.boolean('frozen');
+  const { advanceMs: advance, set, frozen } = ctx.body as { advanceMs?: number; set?: string; frozen?: boolean };
+  const problems = new Problems();
   const setMs = set === undefined ? undefined : Date.parse(set);
-  if (setMs !== undefined && Number.isNaN(setMs)) reader.fail('set', 'must be an ISO 8601 timestamp');
-  if (advance !== undefined && set !== undefined) reader.fail('set', 'give advanceMs or set, not both');
-  reader.finish('invalid clock change');
+  if (setMs !== undefined && Number.isNaN(setMs)) problems.fail('set', 'must be an ISO 8601 timestamp');
+  if (advance !== undefined && set !== undefined) problems.fail('set', 'give advanceMs or set, not both');
+  problems.finish('invalid clock change');
   if (frozen === true) ctx.clock.freeze();
   if (frozen === false) ctx.clock.unfreeze();
   if (setMs !== undefined) ctx.clock.set(setMs);
@@ -150,27 +173,27 @@ export const routes: readonly RouteDef[] = [
   org('GET', '/api/applications/{id}', published(), (c) => ok(getApplication(c.store, c.actor.orgId, param(c, 'id')))),
   // v2 user groups and the graph
   org('GET', '/api/v2/usergroups', published(), (c) => ok(listGroups(c.store, c.actor.orgId, c.query))),
-  org('POST', '/api/v2/usergroups', published(publishedBodies.userGroupCreate), (c) => ({
+  org('POST', '/api/v2/usergroups', published(publishedBodies.userGroupCreate, 'UserGroupWrite'), (c) => ({
     status: 201,
-    body: createGroup(c.store, c.actor, c.body),
+    body: createGroup(c.store, c.actor, c.body as UserGroupWrite),
   })),
   org('GET', '/api/v2/usergroups/{id}', published(), (c) => ok(getGroup(c.store, c.actor.orgId, param(c, 'id')))),
-  org('PUT', '/api/v2/usergroups/{id}', published(publishedBodies.userGroupSet), (c) =>
-    ok(replaceGroup(c.store, c.actor, param(c, 'id'), c.body, c.profile)),
+  org('PUT', '/api/v2/usergroups/{id}', published(publishedBodies.userGroupSet, 'UserGroupWrite'), (c) =>
+    ok(replaceGroup(c.store, c.actor, param(c, 'id'), c.body as UserGroupWrite, c.profile)),
   ),
   org('DELETE', '/api/v2/usergroups/{id}', published(), (c) => ok(deleteGroup(c.store, c.actor, param(c, 'id')))),
   org('GET', '/api/v2/usergroups/{group_id}/members', published(), (c) =>
     ok(listMembers(c.store, c.actor.orgId, param(c, 'group_id'), c.query)),
   ),
-  org('POST', '/api/v2/usergroups/{group_id}/members', published(publishedBodies.graphOperation), (c) => {
-    changeMember(c.store, c.actor, param(c, 'group_id'), c.body);
+  org('POST', '/api/v2/usergroups/{group_id}/members', published(publishedBodies.graphOperation, 'MemberOperation'), (c) => {
+    changeMember(c.store, c.actor, param(c, 'group_id'), c.body as GraphOperation);
     return noContent;
   }),
   org('GET', '/api/v2/usergroups/{group_id}/associations', published(), (c) =>
     ok(listGroupAssociations(c.store, c.actor.orgId, param(c, 'group_id'), c.query)),
   ),
-  org('POST', '/api/v2/usergroups/{group_id}/associations', published(publishedBodies.graphOperation), (c) => {
-    changeGroupAssociation(c.store, c.actor, param(c, 'group_id'), c.body);
+  org('POST', '/api/v2/usergroups/{group_id}/associations', published(publishedBodies.graphOperation, 'GroupAssociationOperation'), (c) => {
+    changeGroupAssociation(c.store, c.actor, param(c, 'group_id'), c.body as GraphOperation);
     return noContent;
   }),
   org('GET', '/api/v2/usergroups/{group_id}/applications', published(), (c) =>
@@ -179,18 +202,18 @@ export const routes: readonly RouteDef[] = [
   org('GET', '/api/v2/applications/{application_id}/associations', published(), (c) =>
     ok(listApplicationAssociations(c.store, c.actor.orgId, param(c, 'application_id'), c.query)),
   ),
-  org('POST', '/api/v2/applications/{application_id}/associations', published(publishedBodies.graphOperation), (c) => {
-    changeApplicationAssociation(c.store, c.actor, param(c, 'application_id'), c.body);
+  org('POST', '/api/v2/applications/{application_id}/associations', published(publishedBodies.graphOperation, 'ApplicationAssociationOperation'), (c) => {
+    changeApplicationAssociation(c.store, c.actor, param(c, 'application_id'), c.body as GraphOperation);
     return noContent;
   }),
   // approval flows and settings
   org('GET', '/api/v2/approvalflows', ingresso(), (c) => ok(listFlows(c.store, c.actor.orgId, c.query))),
-  org('POST', '/api/v2/approvalflows', ingresso(publishedBodies.approvalFlowCreate), (c) =>
-    ok(createFlow(c.store, c.actor, c.body, c.profile)),
+  org('POST', '/api/v2/approvalflows', ingresso(publishedBodies.approvalFlowCreate, 'ApprovalFlowCreate'), (c) =>
+    ok(createFlow(c.store, c.actor, c.body as FlowWrite, c.profile)),
   ),
   org('GET', '/api/v2/approvalflows/{approvalFlowId}', ingresso(), (c) => ok(getFlow(c.store, c.actor.orgId, param(c, 'approvalFlowId')))),
-  org('PUT', '/api/v2/approvalflows/{approvalFlowId}', ingresso(publishedBodies.approvalFlowSet), (c) =>
-    ok(replaceFlow(c.store, c.actor, param(c, 'approvalFlowId'), c.body, c.profile)),
+  org('PUT', '/api/v2/approvalflows/{approvalFlowId}', ingresso(publishedBodies.approvalFlowSet, 'ApprovalFlowWrite'), (c) =>
+    ok(replaceFlow(c.store, c.actor, param(c, 'approvalFlowId'), c.body as FlowWrite, c.profile)),
   ),
   org('DELETE', '/api/v2/approvalflows/{approvalFlowId}', ingresso(), (c) =>
     // One transaction: the flow goes, and its open requests are canceled (granted access stays).
@@ -203,34 +226,39 @@ export const routes: readonly RouteDef[] = [
     ),
   ),
   org('GET', '/api/v2/approvalflowsettings', ingresso(), (c) => ok(getSettings(c.store, c.actor.orgId))),
-  org('PUT', '/api/v2/approvalflowsettings', ingresso(publishedBodies.approvalFlowSettingsSet), (c) =>
-    ok(updateSettings(c.store, c.actor, c.body, c.profile)),
+  org('PUT', '/api/v2/approvalflowsettings', ingresso(publishedBodies.approvalFlowSettingsSet, 'SettingsUpdate'), (c) =>
+    ok(updateSettings(c.store, c.actor, c.body as SettingsUpdate, c.profile)),
   ),
   // access requests: end users submit and approve; admins keep the queue and decide
-  user('POST', '/api/v2/approvalflowrequest', extension, (c) => ({
+  user('POST', '/api/v2/approvalflowrequest', extension('AccessRequestSubmit'), (c) => ({
     status: 201,
-    body: detailView(c.store, submitRequest(c.store, c.actor, c.body, c.profile, c.hooks)),
+    body: detailView(c.store, submitRequest(c.store, c.actor, c.body as AccessRequestSubmit, c.profile, c.hooks)),
   })),
   user('GET', '/api/v2/approvalflowrequest', ingresso(), (c) => ok(listRequests(c.store, c.actor, c.query))),
   user('GET', '/api/v2/approvalflowrequest/{id}', ingresso(), (c) =>
     ok(detailView(c.store, visibleRequest(c.store, c.actor, param(c, 'id')))),
   ),
-  org('PUT', '/api/v2/approvalflowrequest/{id}', ingresso(publishedBodies.accessRequestSet), (c) =>
-    ok(adminDecide(c.store, c.actor, param(c, 'id'), c.body, c.hooks, c.profile)),
+  org('PUT', '/api/v2/approvalflowrequest/{id}', ingresso(publishedBodies.accessRequestSet, 'AdminDecision'), (c) =>
+    ok(adminDecide(c.store, c.actor, param(c, 'id'), c.body as AdminDecision, c.hooks, c.profile)),
   ),
-  user('POST', '/api/v2/userapprovalrequest', ingresso(publishedBodies.accessRequestApprovalSet), (c) =>
-    ok(approverDecide(c.store, c.actor, c.body, c.hooks, c.profile)),
+  user('POST', '/api/v2/userapprovalrequest', ingresso(publishedBodies.accessRequestApprovalSet, 'ApproverDecision'), (c) =>
+    ok(approverDecide(c.store, c.actor, c.body as ApproverDecision, c.hooks, c.profile)),
   ),
   user('GET', '/api/v2/approversprogress/{id}', ingresso(), (c) => ok(requestProgress(c.store, c.actor, param(c, 'id')))),
   // webhook channels: a shape the sandbox defines (JumpCloud publishes no channel API)
-  org('GET', '/api/v2/notifications/webhook/channels', extension, (c) => ok(listChannels(c.store, c.actor.orgId, c.query))),
-  org('POST', '/api/v2/notifications/webhook/channels', extension, (c) => ({ status: 201, body: createChannel(c.store, c.actor, c.body) })),
-  org('GET', '/api/v2/notifications/webhook/channels/{id}', extension, (c) => ok(getChannel(c.store, c.actor.orgId, param(c, 'id')))),
-  org('PUT', '/api/v2/notifications/webhook/channels/{id}', extension, (c) => ok(replaceChannel(c.store, c.actor, param(c, 'id'), c.body))),
-  org('DELETE', '/api/v2/notifications/webhook/channels/{id}', extension, (c) => ok(deleteChannel(c.store, c.actor, param(c, 'id')))),
+  org('GET', '/api/v2/notifications/webhook/channels', extension(), (c) => ok(listChannels(c.store, c.actor.orgId, c.query))),
+  org('POST', '/api/v2/notifications/webhook/channels', extension('WebhookChannelWrite'), (c) => ({
+    status: 201,
+    body: createChannel(c.store, c.actor, c.body as ChannelWrite),
+  })),
+  org('GET', '/api/v2/notifications/webhook/channels/{id}', extension(), (c) => ok(getChannel(c.store, c.actor.orgId, param(c, 'id')))),
+  org('PUT', '/api/v2/notifications/webhook/channels/{id}', extension('WebhookChannelWrite'), (c) =>
+    ok(replaceChannel(c.store, c.actor, param(c, 'id'), c.body as ChannelWrite)),
+  ),
+  org('DELETE', '/api/v2/notifications/webhook/channels/{id}', extension(), (c) => ok(deleteChannel(c.store, c.actor, param(c, 'id')))),
   // Directory Insights (published apart from the v1/v2 descriptions)
-  org('POST', '/insights/directory/v1/events', published(), (c) => {
-    const result = queryEvents(c.store, c.actor.orgId, c.body);
+  org('POST', '/insights/directory/v1/events', published(undefined, 'EventQuery'), (c) => {
+    const result = queryEvents(c.store, c.actor.orgId, c.body as EventQuery);
     const headers: Record<string, string> = { 'X-Result-Count': String(result.events.length) };
     if (result.searchAfter !== undefined) headers['X-Search_after'] = JSON.stringify(result.searchAfter);
     return { status: 200, body: result.events, headers };
@@ -246,16 +274,16 @@ export const routes: readonly RouteDef[] = [
   },
   // test hooks
   hook('GET', '/sandbox/v1/clock', (c) => ok(c.clock.state())),
-  hook('POST', '/sandbox/v1/clock', (c) => clockBody(c)),
+  hook('POST', '/sandbox/v1/clock', (c) => clockBody(c), 'ClockChange'),
   hook('GET', '/sandbox/v1/faults', (_c, h) => ok(h.faults())),
-  hook('PUT', '/sandbox/v1/faults', (c, h) => ok(h.setFaults(c.body))),
+  hook('PUT', '/sandbox/v1/faults', (c, h) => ok(h.setFaults(c.body as FaultConfigWrite)), 'FaultConfig'),
   hook('GET', '/sandbox/v1/ratelimit', (_c, h) => ok({ rateLimit: h.rateLimit() })),
-  hook('PUT', '/sandbox/v1/ratelimit', (c, h) => {
-    const reader = new BodyReader(c.body, ['rateLimit']);
-    if (!Object.hasOwn(reader.body, 'rateLimit')) reader.fail('rateLimit', 'is required ({capacity, refillPerSecond} or null)');
-    reader.finish('invalid rate limit');
-    return ok({ rateLimit: h.setRateLimit(reader.body['rateLimit']) });
-  }),
+  hook(
+    'PUT',
+    '/sandbox/v1/ratelimit',
+    (c, h) => ok({ rateLimit: h.setRateLimit((c.body as { rateLimit: RateLimitConfig | null }).rateLimit) }),
+    'RateLimitState',
+  ),
   hook('GET', '/sandbox/v1/mail', (c) => ok(listMail(c.store, c.query))),
   hook('GET', '/sandbox/v1/deliveries', (c) => ok(c.deliveries?.list(c.query) ?? { results: [], totalCount: 0 })),
   {

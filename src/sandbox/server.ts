@@ -9,11 +9,13 @@ import { bodyLimit } from 'hono/body-limit';
 import { AccessctlError } from '../errors.js';
 import { ApiError, badRequest } from './api-error.js';
 import { actorFor, authenticate, resolveOrg } from './auth.js';
+import { validateBody } from './body-validation.js';
 import { SandboxClock } from './clock.js';
-import { DeliveryWorker, type RetrySchedule } from './delivery.js';
+import { DeliveryWorker } from './delivery.js';
 import { TestHooks } from './faults.js';
 import { runTimer } from './grants.js';
-import { objectIdHint, protojsonView, readObjectId, unknownFields, type Profile } from './profile.js';
+import { objectIdHint, protojsonView, readObjectId, unknownFields, withoutZeroValues, type Profile } from './profile.js';
+import type { RetrySchedule } from './retry-schedule.js';
 import { Scheduler } from './scheduler.js';
 import { routes, type Reply, type RouteDef } from './routes.js';
 import { bootstrap, type SeedFile } from './seed.js';
@@ -205,12 +207,16 @@ export function createApp(deps: {
         return errorResponse(c, new ApiError(decision.errorStatus, 'injected fault'));
       }
     }
-    const body = route.body ? await readJsonBody(c) : undefined;
+    let body = route.body ? await readJsonBody(c) : undefined;
     if (profile === 'strict' && route.requestBody !== undefined) {
       // protojson (and a pessimistic JSON reader) refuses a field the message does not define.
       const unknown = unknownFields(body, route.requestBody);
       if (unknown.length > 0) throw badRequest('the body has fields the published request does not define', unknown);
     }
+    // protojson cannot tell a zero value from a field left out: strict reads them alike.
+    if (profile === 'strict' && route.protobuf) body = withoutZeroValues(body);
+    // The description is the one source of structure; handlers check only what it cannot say.
+    if (route.bodySchema !== undefined) body = validateBody(route.bodySchema, body);
     let reply: Reply;
     try {
       reply = route.handle({

@@ -3,18 +3,8 @@
 // becoming its zero value); channelEvents must name existing channels.
 import { recordEvent, diffFields } from './insights.js';
 import { checkOrganizationObjectId, objectIdHint, readObjectId, type Profile } from './profile.js';
-import { BodyReader, type JsonObject } from './request-body.js';
+import { Problems, type JsonObject } from './request-body.js';
 import { parseDoc, type Actor, type SandboxStore } from './store.js';
-
-export const eventTypes = [
-  'ACCESS_MANAGEMENT_ACCESS_REQUEST',
-  'ACCESS_MANAGEMENT_ACCESS_REQUEST_APPROVAL',
-  'ACCESS_MANAGEMENT_ASSOCIATION_CHANGE',
-  'ACCESS_MANAGEMENT_APPROVAL_FLOW_CREATE',
-  'ACCESS_MANAGEMENT_APPROVAL_FLOW_UPDATE',
-  'ACCESS_MANAGEMENT_APPROVAL_FLOW_DELETE',
-  'ACCESS_MANAGEMENT_ACCESS_REQUEST_SETTINGS_UPDATE',
-] as const;
 
 export interface ChannelEvent {
   channelObjectId: string;
@@ -63,20 +53,30 @@ export function channelsInUse(store: SandboxStore, orgId: string): Set<string> {
   return new Set(getSettings(store, orgId).channelEvents.map((entry) => entry.channelObjectId));
 }
 
-export function updateSettings(store: SandboxStore, actor: Actor, body: unknown, profile: Profile = 'default'): Settings {
-  const reader = new BodyReader(body, [...booleanFields, 'channelEvents', 'organizationObjectId']);
+/** The body PUT takes, as the SettingsUpdate schema accepted it. */
+export interface SettingsUpdate {
+  resourceRequest?: boolean;
+  exposeApprovalProgress?: boolean;
+  adminApprovalEmail?: boolean;
+  userRequestEmail?: boolean;
+  userApprovalEmail?: boolean;
+  channelEvents?: { channelObjectId: string; eventTypes: string[] }[];
+  organizationObjectId?: string;
+}
+
+export function updateSettings(store: SandboxStore, actor: Actor, body: SettingsUpdate, profile: Profile = 'default'): Settings {
+  const problems = new Problems();
   // A protobuf PUT replaces the message: under strict, a field left out is its zero value.
   const replace = profile === 'strict';
   const patch: Partial<StoredSettings> = replace ? { channelEvents: [] } : {};
   for (const field of booleanFields) {
-    const value = reader.boolean(field) ?? (replace ? false : undefined);
+    const value = body[field] ?? (replace ? false : undefined);
     if (value !== undefined) patch[field] = value;
   }
-  checkOrganizationObjectId(reader, actor.orgId, profile);
-  const rawEvents = reader.array('channelEvents', { maxItems: 100 });
+  checkOrganizationObjectId(problems, body.organizationObjectId, actor.orgId, profile);
   return store.transaction(() => {
-    if (rawEvents !== undefined) patch.channelEvents = readChannelEvents(store, actor.orgId, rawEvents, reader, profile);
-    reader.finish('invalid access request settings');
+    if (body.channelEvents !== undefined) patch.channelEvents = readChannelEvents(store, actor.orgId, body.channelEvents, problems, profile);
+    problems.finish('invalid access request settings');
     const before = getSettings(store, actor.orgId);
     const { id, ...beforeDoc } = before;
     const after: StoredSettings = { ...beforeDoc, ...patch, updatedBy: actor.email };
@@ -90,27 +90,30 @@ export function updateSettings(store: SandboxStore, actor: Actor, body: unknown,
   });
 }
 
-function readChannelEvents(store: SandboxStore, orgId: string, raw: unknown[], reader: BodyReader, profile: Profile): ChannelEvent[] {
+/** Each entry names an existing channel of the org, once; ids are read as the profile reads format: byte. */
+function readChannelEvents(
+  store: SandboxStore,
+  orgId: string,
+  raw: NonNullable<SettingsUpdate['channelEvents']>,
+  problems: Problems,
+  profile: Profile,
+): ChannelEvent[] {
   const result: ChannelEvent[] = [];
   const seen = new Set<string>();
   raw.forEach((item, index) => {
-    const entry = new BodyReader(item, ['channelObjectId', 'eventTypes'], { prefix: `channelEvents[${index}]`, details: reader.details });
-    const sent = entry.string('channelObjectId', { required: true, minLength: 1 });
+    const entry = problems.at(`channelEvents[${index}]`);
+    const sent = item.channelObjectId;
     // Stored as the hex id (the channel's own id); strict reads only the contract's base64 bytes.
-    const channelId = sent === undefined ? undefined : readObjectId(sent, profile);
-    if (sent !== undefined && channelId === undefined) entry.fail('channelObjectId', objectIdHint(profile));
-    const types = entry.stringArray('eventTypes', { required: true, unique: true }) ?? [];
-    types.forEach((type, typeIndex) => {
-      if (!(eventTypes as readonly string[]).includes(type)) {
-        entry.fail(`eventTypes[${typeIndex}]`, `must be one of ${eventTypes.join(', ')} (got "${type}")`);
-      }
-    });
-    if (channelId === undefined) return;
+    const channelId = readObjectId(sent, profile);
+    if (channelId === undefined) {
+      entry.fail('channelObjectId', objectIdHint(profile));
+      return;
+    }
     if (seen.has(channelId)) entry.fail('channelObjectId', 'names a channel already listed');
     seen.add(channelId);
     const exists = store.stmt('SELECT 1 FROM webhook_channels WHERE org_id = ? AND id = ?').get(orgId, channelId) !== undefined;
-    if (!exists) entry.fail('channelObjectId', `webhook channel ${sent ?? channelId} does not exist`);
-    result.push({ channelObjectId: channelId, eventTypes: types });
+    if (!exists) entry.fail('channelObjectId', `webhook channel ${sent} does not exist`);
+    result.push({ channelObjectId: channelId, eventTypes: item.eventTypes });
   });
   return result;
 }

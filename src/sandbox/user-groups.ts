@@ -4,7 +4,7 @@ import { conflict, notFound } from './api-error.js';
 import { diffFields, recordEvent } from './insights.js';
 import { parseListQuery, project, selectPage, type FieldSpec } from './lists.js';
 import type { Profile } from './profile.js';
-import { BodyReader, type JsonObject } from './request-body.js';
+import type { JsonObject } from './request-body.js';
 import { parseDoc, type Actor, type SandboxStore } from './store.js';
 
 export interface UserGroup {
@@ -30,46 +30,33 @@ export const groupFields: FieldSpec = {
   membershipMethod: 'string',
 };
 
-const groupWritable = [
-  'name',
-  'description',
-  'email',
-  'attributes',
-  'memberQuery',
-  'memberQueryExemptions',
-  'memberSuggestionsNotify',
-  'membershipMethod',
-] as const;
-const membershipMethods = ['NOTSET', 'STATIC', 'DYNAMIC_REVIEW_REQUIRED', 'DYNAMIC_AUTOMATED'] as const;
+/** The body POST and PUT take, as the UserGroupWrite schema accepted it. */
+export interface UserGroupWrite {
+  name: string;
+  description?: string;
+  email?: string;
+  attributes?: JsonObject;
+  membershipMethod?: string;
+  memberQuery?: JsonObject;
+  memberQueryExemptions?: JsonObject[];
+  memberSuggestionsNotify?: boolean;
+}
 
 /**
- * Reads a group write. The PUT is a full update: every field it leaves out is cleared, except that
- * the default profile keeps a missing membershipMethod at STATIC, as a create does.
+ * The stored fields of a group write. The PUT is a full update: every field it leaves out is
+ * cleared, except that the default profile keeps a missing membershipMethod at STATIC, as a create does.
  */
-function readGroupBody(body: unknown, defaultMethod: string | undefined): Omit<UserGroup, 'id' | 'type' | 'organizationObjectId'> {
-  const reader = new BodyReader(body, groupWritable);
-  const name = reader.string('name', { required: true, minLength: 1, maxLength: 255 });
-  const description = reader.string('description', { maxLength: 1024 });
-  const email = reader.string('email', { maxLength: 1024 });
-  const attributes = reader.object('attributes');
-  const memberQuery = reader.object('memberQuery');
-  const exemptions = reader.array('memberQueryExemptions');
-  exemptions?.forEach((item, index) => {
-    if (typeof item !== 'object' || item === null || Array.isArray(item))
-      reader.fail(`memberQueryExemptions[${index}]`, 'must be an object');
-  });
-  const notify = reader.boolean('memberSuggestionsNotify');
-  const method = reader.string('membershipMethod', { oneOf: membershipMethods });
-  reader.finish('invalid user group');
+function groupFieldsOf(body: UserGroupWrite, defaultMethod: string | undefined): Omit<UserGroup, 'id' | 'type' | 'organizationObjectId'> {
+  const method = body.membershipMethod ?? defaultMethod;
   return {
-    name: name ?? '',
-    ...(description === undefined ? {} : { description }),
-    ...(email === undefined ? {} : { email }),
-    ...(attributes === undefined ? {} : { attributes }),
-    ...(method === undefined && defaultMethod === undefined ? {} : { membershipMethod: method ?? defaultMethod }),
-    ...(memberQuery === undefined ? {} : { memberQuery }),
-    ...(exemptions === undefined ? {} : { memberQueryExemptions: exemptions as JsonObject[] }),
-    ...(notify === undefined ? {} : { memberSuggestionsNotify: notify }),
+    name: body.name,
+    ...(body.description === undefined ? {} : { description: body.description }),
+    ...(body.email === undefined ? {} : { email: body.email }),
+    ...(body.attributes === undefined ? {} : { attributes: body.attributes }),
+    ...(method === undefined ? {} : { membershipMethod: method }),
+    ...(body.memberQuery === undefined ? {} : { memberQuery: body.memberQuery }),
+    ...(body.memberQueryExemptions === undefined ? {} : { memberQueryExemptions: body.memberQueryExemptions }),
+    ...(body.memberSuggestionsNotify === undefined ? {} : { memberSuggestionsNotify: body.memberSuggestionsNotify }),
   };
 }
 
@@ -125,8 +112,8 @@ export function groupResource(group: UserGroup): { id: string; type: string; nam
   return { id: group.id, type: 'user_group', name: group.name };
 }
 
-export function createGroup(store: SandboxStore, actor: Actor, body: unknown): UserGroup {
-  const fields = readGroupBody(body, 'STATIC');
+export function createGroup(store: SandboxStore, actor: Actor, body: UserGroupWrite): UserGroup {
+  const fields = groupFieldsOf(body, 'STATIC');
   return store.transaction(() => {
     if (nameTaken(store, actor.orgId, fields.name)) throw conflict(`a user group named "${fields.name}" already exists`);
     const group = insertGroup(store, actor.orgId, fields);
@@ -135,8 +122,8 @@ export function createGroup(store: SandboxStore, actor: Actor, body: unknown): U
   });
 }
 
-export function replaceGroup(store: SandboxStore, actor: Actor, id: string, body: unknown, profile: Profile = 'default'): UserGroup {
-  const fields = readGroupBody(body, profile === 'strict' ? undefined : 'STATIC');
+export function replaceGroup(store: SandboxStore, actor: Actor, id: string, body: UserGroupWrite, profile: Profile = 'default'): UserGroup {
+  const fields = groupFieldsOf(body, profile === 'strict' ? undefined : 'STATIC');
   return store.transaction(() => {
     const before = requireGroup(store, actor.orgId, id);
     if (nameTaken(store, actor.orgId, fields.name, id)) throw conflict(`a user group named "${fields.name}" already exists`);

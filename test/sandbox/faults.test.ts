@@ -108,7 +108,7 @@ describe('test hooks', () => {
     expect((await h.call('PUT', '/sandbox/v1/ratelimit', {})).status).toBe(400);
     const answer = await h.call('PUT', '/sandbox/v1/ratelimit', { rateLimit: { capacity: -1, refillPerSecond: 0 } });
     expect(answer.status).toBe(400);
-    expect(answer.body).toMatchObject({ details: [{ field: 'capacity' }, { field: 'refillPerSecond' }] });
+    expect(answer.body).toMatchObject({ details: [{ field: 'rateLimit.capacity' }, { field: 'rateLimit.refillPerSecond' }] });
   });
 
   it('counts requests per route and resets the counts', async () => {

@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { SandboxClock } from '../../src/sandbox/clock.js';
 import { loadSeed, type SeedFile } from '../../src/sandbox/seed.js';
-import type { RetrySchedule } from '../../src/sandbox/delivery.js';
+import type { RetrySchedule } from '../../src/sandbox/retry-schedule.js';
 import type { Profile } from '../../src/sandbox/profile.js';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
 

@@ -64,7 +64,7 @@ describe('POST /insights/directory/v1/events', () => {
   it('refuses a query that is not a JSON object', async () => {
     const answer = await h.call('POST', '/insights/directory/v1/events', '["all"]');
     expect(answer.status).toBe(400);
-    expect(answer.body).toMatchObject({ message: 'the query must be a JSON object' });
+    expect(answer.body).toMatchObject({ message: 'the body must be a JSON object', details: [{ field: '', message: 'must be a JSON object' }] });
   });
 
   it('filters by service', async () => {
