@@ -7,6 +7,20 @@ import Database from 'better-sqlite3';
 import type { SandboxClock } from './clock.js';
 import { migrate } from './migrations.js';
 
+/** Ids are 24 hex digits: 96 bits, the first 32 the clock's seconds. */
+const idSpace = 1n << 96n;
+const maxIdSeconds = 0xffffffff;
+
+/**
+ * The last id handed out, brought back inside the 24-hex space: a sandbox before this one let a
+ * clock past 2106 hand out 25-hex ids. New ids continue from the greatest 24-hex prefix, keeping
+ * the count, so they stay 24 hex and sort after every 24-hex id.
+ */
+function lastIdWithin(last: bigint): bigint {
+  if (last < idSpace) return last;
+  return (BigInt(maxIdSeconds) << 64n) | (last & ((1n << 64n) - 1n));
+}
+
 export interface Actor {
   orgId: string;
   /** The admin key's or user's id; never the key itself. */
@@ -56,14 +70,18 @@ export class SandboxStore {
   /**
    * A new 24-hex object id, strictly greater than every id this database has handed out: the
    * first 8 digits follow the clock's seconds, the rest count. So a list sorted by _id only ever
-   * grows at its end, and paging by _id stays stable while others create objects.
+   * grows at its end, and paging by _id stays stable while others create objects. The seconds stop
+   * at ffffffff (2106-02-07): a clock set later, or set back, only makes the count go on, so an id
+   * never grows a 25th digit and never sorts before an older one.
    */
   newId(): string {
     // Read back from the database each time, inside the caller's transaction, so two processes
     // sharing one file cannot hand out the same id.
-    const last = BigInt(`0x${this.getMeta('last_id') ?? '0'}`);
-    const fromClock = BigInt(Math.max(0, Math.floor(this.clock.nowMs() / 1000))) << 64n;
+    const last = lastIdWithin(BigInt(`0x${this.getMeta('last_id') ?? '0'}`));
+    const seconds = Math.min(maxIdSeconds, Math.max(0, Math.floor(this.clock.nowMs() / 1000)));
+    const fromClock = BigInt(seconds) << 64n;
     const next = fromClock > last ? fromClock : last + 1n;
+    if (next >= idSpace) throw new Error('the 24-hex id space is used up');
     this.setMeta('last_id', next.toString(16));
     return next.toString(16).padStart(24, '0');
   }

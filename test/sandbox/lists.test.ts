@@ -191,4 +191,33 @@ describe('lists', () => {
     expect(newest?.name).toBe('From The Past');
     expect((newest?.id ?? '') > last).toBe(true);
   });
+
+  it('keeps ids 24 hex and increasing when the clock goes past 2106 and back', async () => {
+    const ids: string[] = [(await list('?limit=1&sort=-_id')).body.results[0]?.id ?? ''];
+    const create = async (name: string): Promise<void> => {
+      const answer = await h.call<{ id: string }>('POST', '/api/v2/approvalflows', await githubAdminFlow(h, { name }));
+      expect(answer.status).toBe(200);
+      ids.push(answer.body.id);
+    };
+    await h.call('POST', '/sandbox/v1/clock', { set: '2107-03-01T00:00:00Z' });
+    await create('After 2106 a');
+    await create('After 2106 b');
+    await h.call('POST', '/sandbox/v1/clock', { set: '2026-03-02T00:00:00Z' });
+    await create('Back in 2026');
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{24}$/);
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Paging by _id meets them in creation order, at the end.
+    const newest = (await list('?limit=3&sort=-_id')).body.results.map((r) => r.name);
+    expect(newest).toEqual(['Back in 2026', 'After 2106 b', 'After 2106 a']);
+  });
+
+  it('hands out 24-hex ids again after an older sandbox left a 25-hex one behind', async () => {
+    h.sandbox.store.setMeta('last_id', '1000000000000000000000005');
+    const answer = await h.call<{ id: string }>('POST', '/api/v2/approvalflows', await githubAdminFlow(h, { name: 'After The Overflow' }));
+    expect(answer.body.id).toBe('ffffffff0000000000000006');
+    const newest = (await list('?limit=1&sort=-_id')).body.results[0];
+    expect(newest?.name).toBe('After The Overflow');
+  });
 });
+
