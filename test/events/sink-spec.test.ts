@@ -69,8 +69,8 @@ describe('--events values', () => {
     expect(error.message).toMatch(/ACCESSCTL_EVENTS_WEBHOOK_SECRET is not set/);
   });
 
-  it('needs no secret for stdout and file sinks', () => {
-    expect(() => sinkFromSpec('-', { ...options, env: {} })).not.toThrow();
-    expect(() => sinkFromSpec('file:x.jsonl', { ...options, env: {} })).not.toThrow();
+  it('needs no secret for stdout and file sinks, and builds the sink each names', () => {
+    expect(sinkFromSpec('-', { ...options, env: {} })).toBeInstanceOf(StdoutSink);
+    expect(sinkFromSpec('file:x.jsonl', { ...options, env: {} })).toBeInstanceOf(FileSink);
   });
 });

@@ -30,7 +30,11 @@ describe('the shared markdown', () => {
     expect(text).toContain('The plan could not be made: GET /api/v2/approvalflows answered 401: invalid key');
   });
 
-  it('renders a plan with no changes', () => {
-    expect(renderOutcome(valid(plan()), 65_000, 'comment')).toContain('### accessctl plan');
+  it('renders a plan with no changes: the validation, the plan heading, the no-change line and zero counts', () => {
+    const text = renderOutcome(valid(plan()), 65_000, 'comment');
+    expect(text).toContain('### accessctl validate: ✅ valid');
+    expect(text).toContain('### accessctl plan');
+    expect(text).toContain('Plan: 0 to create, 0 to update, 0 to delete; 0 unmanaged');
+    expect(text).not.toMatch(/➕|✏️|🗑️/);
   });
 });

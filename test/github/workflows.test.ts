@@ -14,14 +14,6 @@ const dir = join(repo, 'examples', 'github');
 const files = readdirSync(dir).filter((f) => f.endsWith('.yml')).sort();
 const actionFile = join(repo, '.github', 'actions', 'accessctl', 'action.yml');
 
-// Commands named in the design (DESIGN.md §5) that other engineers are building in parallel. An entry
-// is used only while `accessctl --help` does not list the command; once it does, flags are checked
-// against the real command instead, and the entry can go.
-const coming: Record<string, string[]> = {
-  apply: ['--dry-run', '--prune', '--max-deletions'],
-  reconcile: ['--once', '--interval', '--listen', '--repo', '--branch'],
-};
-
 interface Step {
   name?: string;
   uses?: string;
@@ -107,21 +99,17 @@ describe('the example workflows', () => {
     for (const step of steps(workflow(file))) expect(step.run ?? '').not.toContain('${{');
   });
 
-  it.each(files)('%s names only accessctl commands and flags that exist or are documented as coming', (file) => {
+  it.each(files)('%s names only accessctl commands and flags that exist', (file) => {
     const lines = commandLines(workflow(file));
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) {
       const words = line.split(/\s+/).filter((w) => w !== '');
       const name = words[0] ?? '';
       const flags = words.filter((w) => w.startsWith('-'));
-      if (topLevel.includes(name)) {
-        const path = name === 'github' ? ['github', words[1] ?? ''] : [name];
-        if (name === 'github') expect(githubSubcommands, line).toContain(words[1]);
-        for (const flag of flags) expect(optionsOf(path), `${line}: ${flag}`).toContain(flag);
-      } else {
-        expect(Object.keys(coming), `${line}: not an accessctl command`).toContain(name);
-        for (const flag of flags) expect(coming[name], `${line}: ${flag}`).toContain(flag);
-      }
+      expect(topLevel, `${line}: not an accessctl command`).toContain(name);
+      const path = name === 'github' ? ['github', words[1] ?? ''] : [name];
+      if (name === 'github') expect(githubSubcommands, line).toContain(words[1]);
+      for (const flag of flags) expect(optionsOf(path), `${line}: ${flag}`).toContain(flag);
     }
   });
 
