@@ -28,6 +28,23 @@ export interface ListQuery {
 
 export const defaultLimit = 10;
 export const maxLimit = 100;
+/** Caps on what a query may ask for, each a 400 past it: they bound the SQL a list builds. */
+export const listCaps = {
+  /** filter parameters (ANDed). */
+  filters: 20,
+  /** Values of one in filter (a|b|c). */
+  inValues: 100,
+  /** Characters of one filter's value. */
+  filterValue: 1024,
+  /** Fields of sort. */
+  sortFields: 10,
+  /** Fields of fields. */
+  fields: 50,
+} as const;
+
+function capped(count: number, cap: number, param: string, what: string): void {
+  if (count > cap) throw badRequest(`${param} takes at most ${cap} ${what}`, [{ field: param, message: `got ${count}` }]);
+}
 
 function integerParam(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (raw === undefined || raw === '') return fallback;
@@ -59,6 +76,8 @@ export function parseListQuery(query: URLSearchParams, spec: FieldSpec, defaultS
   const limit = integerParam(query.get('limit') ?? undefined, 'limit', defaultLimit, 1, maxLimit);
   const skip = integerParam(query.get('skip') ?? undefined, 'skip', 0, 0, Number.MAX_SAFE_INTEGER);
   const sortEntries = splitList(query.getAll('sort'));
+  capped(sortEntries.length, listCaps.sortFields, 'sort', 'fields');
+  capped(query.getAll('filter').length, listCaps.filters, 'filter', 'filters');
   const sort = (sortEntries.length > 0 ? sortEntries : defaultSort).map((entry) => {
     const desc = entry.startsWith('-');
     const field = desc ? entry.slice(1) : entry;
@@ -67,6 +86,7 @@ export function parseListQuery(query: URLSearchParams, spec: FieldSpec, defaultS
   });
   const filters = query.getAll('filter').map((raw) => parseFilter(raw, spec));
   const fieldEntries = splitList(query.getAll('fields'));
+  capped(fieldEntries.length, listCaps.fields, 'fields', 'fields');
   for (const field of fieldEntries) checkField(field, spec, 'fields');
   return { limit, skip, sort, filters, fields: fieldEntries.length > 0 ? fieldEntries : undefined };
 }
@@ -81,6 +101,10 @@ function parseFilter(raw: string, spec: FieldSpec): Filter {
   // v1 spells operators with a dollar sign ($eq); v2 without.
   const op = raw.slice(first + 1, second).replace(/^\$/, '');
   const value = raw.slice(second + 1);
+  if (op === 'in') capped(value.split('|').length, listCaps.inValues, 'filter', `values in one in filter (${field})`);
+  if (value.length > listCaps.filterValue) {
+    throw badRequest(`a filter value has at most ${listCaps.filterValue} characters`, [{ field: 'filter', message: `got ${value.length}` }]);
+  }
   checkField(field, spec, 'filter');
   if (!(filterOps as readonly string[]).includes(op)) {
     throw badRequest(`unknown filter operator "${op}"`, [{ field: 'filter', message: `supported: ${filterOps.join(', ')}` }]);

@@ -5,6 +5,7 @@ import { approvalTypes, approverRequirements, approverTypes, categories, flowSta
 import { defaultRetrySchedule } from './retry-schedule.js';
 import { accessRequestEventTypes as eventTypes, eventService } from './event-model.js';
 import { faultStatuses } from './faults.js';
+import { listCaps } from './lists.js';
 import { userGroupTargets } from './graph.js';
 import { maxRemarksLength, requestStatuses } from './request-model.js';
 
@@ -14,6 +15,8 @@ const statusDescription =
 
 type Schema = Record<string, unknown>;
 
+/** The most services one Insights query may name (JumpCloud has fewer than this many). */
+export const maxEventServices = 20;
 /** The longest id a body may name. */
 export const maxIdLength = 64;
 /** ISO 8601 durations as flows use them (P7D, PT8H, P1DT12H). */
@@ -378,25 +381,26 @@ const schemas: Record<string, Schema> = {
   EventQuery: body(
     {
       service: arr(
-        str('A service name, or all.', { minLength: 1 }),
-        'Services to include; every sandbox event is filed under directory (Access Requests events included, as JumpCloud files them).',
-        { minItems: 1 },
+        str('A service name, or all.', { minLength: 1, maxLength: 64 }),
+        `Services to include (at most ${maxEventServices}); every sandbox event is filed under directory (Access Requests events included, as JumpCloud files them).`,
+        { minItems: 1, maxItems: maxEventServices },
       ),
       start_time: str('Earliest timestamp, inclusive (RFC 3339).', {
-        pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$',
+        format: 'date-time',
         'x-hint': 'must be an RFC 3339 timestamp, e.g. 2026-01-01T00:00:00Z',
       }),
       end_time: str('Latest timestamp, exclusive (RFC 3339).', {
-        pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$',
+        format: 'date-time',
         'x-hint': 'must be an RFC 3339 timestamp, e.g. 2026-01-01T00:00:00Z',
       }),
       limit: int('Page size, 1 to 10000 (default 10000).', { minimum: 1, maximum: 10000 }),
-      skip: int('Events to skip.', { minimum: 0 }),
+      skip: int('Events to skip.', { minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
       sort: str('By timestamp; ASC when omitted.', { enum: ['ASC', 'DESC'] }),
-      search_after: arr(int('Cursor part.'), 'The X-Search_after header of the previous page: continue after it.', {
-        minItems: 2,
-        maxItems: 2,
-      }),
+      search_after: arr(
+        int('Cursor part.', { minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }),
+        'The X-Search_after header of the previous page: continue after it.',
+        { minItems: 2, maxItems: 2 },
+      ),
     },
     ['service', 'start_time'],
   ),
@@ -684,14 +688,15 @@ const listParams = [
   param('skip', 'Objects to skip.', { type: 'integer', minimum: 0, default: 0 }),
   param(
     'sort',
-    'Comma- or space-separated fields; -field for descending; _id for creation order (new objects always sort last). Ties break by _id. For paging that also survives deletions, sort=_id with filter=_id:gt:<last id of the previous page> and no skip.',
+    `Comma- or space-separated fields (at most ${listCaps.sortFields}); -field for descending; _id for creation order (new objects always sort last). Ties break by _id. For paging that also survives deletions, sort=_id with filter=_id:gt:<last id of the previous page> and no skip.`,
     { type: 'string' },
   ),
-  param('filter', 'field:op:value with op eq, ne, gt, ge, lt, le, in (values split by |) or search (substring); repeat for AND.', {
-    type: 'array',
-    items: { type: 'string' },
-  }),
-  param('fields', 'Comma- or space-separated fields to return (the id always comes).', { type: 'string' }),
+  param(
+    'filter',
+    `field:op:value with op eq, ne, gt, ge, lt, le, in (values split by |, at most ${listCaps.inValues}) or search (substring); repeat for AND, at most ${listCaps.filters} times; a value has at most ${listCaps.filterValue} characters. Past any cap: 400.`,
+    { type: 'array', items: { type: 'string' }, maxItems: listCaps.filters },
+  ),
+  param('fields', `Comma- or space-separated fields to return (at most ${listCaps.fields}; the id always comes).`, { type: 'string' }),
 ];
 const pagingParams = listParams.slice(0, 2);
 const orgHeader = param('x-org-id', 'For multi-tenant keys: the organization to act on.', { type: 'string', pattern: '^[0-9a-f]{24}$' });

@@ -198,11 +198,13 @@ export function listRequests(
   actor: Actor,
   params: URLSearchParams,
 ): { results: Partial<RequestListItem>[]; totalCount: number } {
-  const query = parseListQuery(params, requestFields, ['-_id']);
+  // ?status=a|b is shorthand for filter=status:in:a|b, read (and capped) as one.
+  const withShorthand = new URLSearchParams(params);
   for (const field of ['status', 'approvalType', 'approvalFlowId'] as const) {
     const value = params.get(field);
-    if (value !== null && value !== '') query.filters.push({ field, op: value.includes('|') ? 'in' : 'eq', value });
+    if (value !== null && value !== '') withShorthand.append('filter', `${field}:${value.includes('|') ? 'in' : 'eq'}:${value}`);
   }
+  const query = parseListQuery(withShorthand, requestFields, ['-_id']);
   const scope =
     actor.type === 'user'
       ? {

@@ -7,6 +7,9 @@ import Database from 'better-sqlite3';
 import type { SandboxClock } from './clock.js';
 import { migrate } from './migrations.js';
 
+/** The most prepared statements kept: every fixed statement fits, with room for recent list shapes. */
+export const statementCacheSize = 256;
+
 /** Ids are 24 hex digits: 96 bits, the first 32 the clock's seconds. */
 const idSpace = 1n << 96n;
 const maxIdSeconds = 0xffffffff;
@@ -35,6 +38,7 @@ export class SandboxStore {
   readonly db: Database.Database;
   readonly clock: SandboxClock;
   readonly path: string;
+  /** Prepared statements by SQL, least recently used first; never more than statementCacheSize. */
   readonly #statements = new Map<string, Database.Statement>();
 
   constructor(path: string, clock: SandboxClock) {
@@ -51,14 +55,29 @@ export class SandboxStore {
     if (this.getMeta('hmac_key') === undefined) this.setMeta('hmac_key', randomBytes(32).toString('hex'));
   }
 
-  /** A cached prepared statement. */
+  /**
+   * A prepared statement, from a least-recently-used cache of at most statementCacheSize. Lists and
+   * Insights build SQL from the query (filters, IN lists), so the cache must forget: better-sqlite3
+   * keeps no cache of its own, and an unbounded one grows with every new query shape a client sends.
+   */
   stmt(sql: string): Database.Statement {
     let statement = this.#statements.get(sql);
     if (statement === undefined) {
       statement = this.db.prepare(sql);
-      this.#statements.set(sql, statement);
+      if (this.#statements.size >= statementCacheSize) {
+        const oldest = this.#statements.keys().next();
+        if (oldest.done !== true) this.#statements.delete(oldest.value);
+      }
+    } else {
+      this.#statements.delete(sql);
     }
+    this.#statements.set(sql, statement);
     return statement;
+  }
+
+  /** How many prepared statements the cache holds now. */
+  get cachedStatements(): number {
+    return this.#statements.size;
   }
 
   /** Runs fn in one IMMEDIATE transaction: its writes and the events it records commit together. */
