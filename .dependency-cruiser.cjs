@@ -11,6 +11,13 @@ module.exports = {
       to: { circular: true },
     },
     {
+      name: 'protocols-are-leaves',
+      comment: 'src/protocols implements published protocols (Standard Webhooks) for every module that speaks them; it imports nothing of the project.',
+      severity: 'error',
+      from: { path: '^src/protocols' },
+      to: { path: '^src/', pathNot: '^src/protocols' },
+    },
+    {
       name: 'model-is-a-leaf',
       comment: 'src/model holds the comparable model types: it imports nothing of the project.',
       severity: 'error',
@@ -36,7 +43,7 @@ module.exports = {
       comment: 'The sandbox speaks the wire format of the contract: sharing the client or the mapping would let a client bug hide behind shared code.',
       severity: 'error',
       from: { path: '^src/sandbox' },
-      to: { path: '^src/', pathNot: '^src/(sandbox/|errors\\.ts$)' },
+      to: { path: '^src/', pathNot: '^src/(sandbox/|protocols/|errors\\.ts$)' },
     },
     {
       name: 'only-the-cli-starts-the-sandbox',

@@ -2,7 +2,7 @@
 // builder stamps the run (id, config commit, target) and redacts secrets before anything leaves.
 import { randomUUID } from 'node:crypto';
 import { AccessctlError } from '../errors.js';
-import type { FieldChange } from '../plan/plan.js';
+import type { ChangeAction, FieldChange } from '../plan/plan.js';
 import { redactFields, redactValue, type Redactor } from './redaction.js';
 
 export type { FieldChange } from '../plan/plan.js';
@@ -47,7 +47,7 @@ export interface RunContext {
   redact?: Redactor;
 }
 
-export type ChangeAction = 'create' | 'update' | 'delete';
+export type { ChangeAction };
 
 export interface ObjectChange {
   kind: string;

@@ -1,6 +1,6 @@
 // Standard Webhooks v1 signing for the webhook sink: the whsec_ secret read from the environment
 // (refused, by name only, when missing or malformed) and the v1 HMAC-SHA256 signature header.
-import { createHmac } from 'node:crypto';
+import { sign } from '../protocols/standard-webhooks.js';
 import { AccessctlError } from '../errors.js';
 
 export const WEBHOOK_SECRET_ENV = 'ACCESSCTL_EVENTS_WEBHOOK_SECRET';
@@ -33,5 +33,5 @@ export function webhookSignerFromEnv(env: NodeJS.ProcessEnv): WebhookSigner {
 
 export function webhookSigner(key: Uint8Array): WebhookSigner {
   const copy = Buffer.from(key);
-  return (id, timestampSeconds, body) => `v1,${createHmac('sha256', copy).update(`${id}.${timestampSeconds}.${body}`).digest('base64')}`;
+  return (id, timestampSeconds, body) => sign(copy, id, timestampSeconds, body);
 }
