@@ -3,6 +3,7 @@
 // mask and a salted secretsFingerprint (an HMAC a client can recompute), never the values.
 import { createHmac } from 'node:crypto';
 import { conflict, notFound, type ErrorDetail } from './api-error.js';
+import { reservedHeaderReason } from './header-rules.js';
 import { diffFields, recordEvent } from './insights.js';
 import { parseListQuery, project, selectPage, type FieldSpec } from './lists.js';
 import { bodyProblems, validateBody } from './body-validation.js';
@@ -50,7 +51,6 @@ export const channelFields: FieldSpec = {
 };
 
 const placeholderPattern = /\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}/g;
-const reservedHeaders = ['content-type', 'content-length', 'host', 'webhook-id', 'webhook-timestamp', 'webhook-signature'];
 
 /** The body POST and PUT take, as the WebhookChannelWrite schema accepted it. */
 export interface ChannelWrite {
@@ -89,7 +89,8 @@ function readChannelBody(
   (body.headers ?? []).forEach((header, index) => {
     const entry = problems.at(`headers[${index}]`);
     const key = header.name.toLowerCase();
-    if (reservedHeaders.includes(key)) entry.fail('name', 'is set by the sandbox itself');
+    const reserved = reservedHeaderReason(header.name);
+    if (reserved !== undefined) entry.fail('name', reserved);
     if (seen.has(key)) entry.fail('name', 'repeats a header');
     seen.add(key);
     if (header.sensitive !== true) {

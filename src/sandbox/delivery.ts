@@ -57,7 +57,13 @@ interface Outcome {
   retryAfterMs?: number;
   /** Never holds the URL or a header value: only a code and a short reason. */
   error?: string;
-  kind: 'answer' | 'timeout' | 'refused' | 'network';
+  kind: 'answer' | 'timeout' | 'refused' | 'network' | 'unsendable';
+}
+
+/** What an attempt that could not be sent says: the error's code only, never a header or URL value. */
+function unsendable(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? (error as Error | undefined)?.name ?? 'Error';
+  return `the request could not be sent (${code}); the channel holds a value HTTP cannot carry`;
 }
 
 export function webhookId(deliveryId: string): string {
@@ -134,7 +140,12 @@ export class DeliveryWorker extends EventEmitter implements ClockedWork {
       // The lease: a crash mid-attempt leaves the row due again at the next start.
       this.#store.stmt('UPDATE deliveries SET leased = 1 WHERE id = ?').run(row.id);
       const attempt = this.#attempt(row)
-        .catch((error: unknown) => this.#log(`delivery ${row.id} failed unexpectedly: ${(error as Error).name}`))
+        .catch((error: unknown) => {
+          // Whatever went wrong is one failed attempt, retried and dead-lettered on the schedule:
+          // a row never stays leased and pending with no attempt on record.
+          this.#log(`delivery ${row.id} failed unexpectedly: ${(error as Error).name}`);
+          if (!this.#stopped && this.#store.db.open) this.#settle(row, { kind: 'unsendable', error: unsendable(error) });
+        })
         .finally(() => {
           this.#inFlight.delete(row.id);
           this.emit('attempt', row.id);
@@ -174,26 +185,38 @@ export class DeliveryWorker extends EventEmitter implements ClockedWork {
       );
       return;
     }
-    const url = channel.doc.url.replace(/\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}/g, (_, name: string) =>
-      encodeURIComponent(channel.secrets.sensitiveValues[name] ?? ''),
-    );
-    const timestamp = Math.floor(this.#clock.nowMs() / 1000);
-    const id = webhookId(row.id);
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      'user-agent': 'accessctl-sandbox',
-      'webhook-id': id,
-      'webhook-timestamp': String(timestamp),
-    };
-    for (const header of channel.doc.headers) {
-      headers[header.name] = header.sensitive ? (channel.secrets.headers[header.name.toLowerCase()] ?? '') : header.value;
+    let outcome: Outcome;
+    try {
+      const url = channel.doc.url.replace(/\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}/g, (_, name: string) =>
+        encodeURIComponent(channel.secrets.sensitiveValues[name] ?? ''),
+      );
+      const timestamp = Math.floor(this.#clock.nowMs() / 1000);
+      const id = webhookId(row.id);
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        'user-agent': 'accessctl-sandbox',
+        'webhook-id': id,
+        'webhook-timestamp': String(timestamp),
+      };
+      for (const header of channel.doc.headers) {
+        headers[header.name] = header.sensitive ? (channel.secrets.headers[header.name.toLowerCase()] ?? '') : header.value;
+      }
+      if (channel.secrets.signingSecret !== undefined) {
+        headers['webhook-signature'] = signatureHeader(channel.secrets.signingSecret, id, timestamp, row.payload);
+      }
+      outcome = await this.#send(url, headers, row.payload, channel.doc.verifySsl);
+    } catch (error) {
+      // A request that cannot even be built (a header or URL value HTTP cannot carry, written
+      // before the channel API refused such values): a failed attempt like any other.
+      outcome = { kind: 'unsendable', error: unsendable(error) };
     }
-    if (channel.secrets.signingSecret !== undefined) {
-      headers['webhook-signature'] = signatureHeader(channel.secrets.signingSecret, id, timestamp, row.payload);
-    }
-    const outcome = await this.#send(url, headers, row.payload, channel.doc.verifySsl);
     // Stopping cuts attempts short; the lease makes them due again at the next start.
     if (this.#stopped || !this.#store.db.open) return;
+    this.#settle(row, outcome);
+  }
+
+  /** Records one attempt's outcome: delivered, retried on the schedule, or dead-lettered. */
+  #settle(row: DeliveryRow, outcome: Outcome): void {
     const attempt = row.cycle_attempts + 1;
     const status = outcome.statusCode;
     if (status !== undefined && status >= 200 && status < 300) {
@@ -225,7 +248,7 @@ export class DeliveryWorker extends EventEmitter implements ClockedWork {
       const delay = Math.min(this.#schedule.maxDelayMs, Math.max(jittered, outcome.retryAfterMs ?? 0));
       this.#finish(
         row,
-        { result: outcome.kind === 'timeout' ? 'timeout' : 'retry', ...base },
+        { result: outcome.kind === 'timeout' ? 'timeout' : outcome.kind === 'unsendable' ? 'failed' : 'retry', ...base },
         'pending',
         this.#clock.nowMs() + Math.ceil(delay),
       );

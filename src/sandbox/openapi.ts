@@ -7,6 +7,7 @@ import { accessRequestEventTypes as eventTypes, eventService } from './event-mod
 import { faultStatuses } from './faults.js';
 import { listCaps } from './lists.js';
 import { userGroupTargets } from './graph.js';
+import { reservedHeaderNames } from './header-rules.js';
 import { maxRemarksLength, requestStatuses } from './request-model.js';
 
 
@@ -316,13 +317,20 @@ const schemas: Record<string, Schema> = {
   ),
   WebhookHeader: body(
     {
-      name: str('HTTP header name; not Content-Type, Content-Length, Host or webhook-*.', {
+      name: str(
+        `HTTP header name; not one the sandbox sets (${reservedHeaderNames.set.join(', ')}) nor a hop-by-hop one (${reservedHeaderNames.hopByHop.join(', ')}).`,
+        {
         minLength: 1,
         maxLength: 256,
-        pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
-        'x-hint': 'must be an HTTP header name',
+          pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
+          'x-hint': 'must be an HTTP header name',
+        },
+      ),
+      value: str('Header value: Latin-1 text without control characters (tabs allowed), as HTTP sends it; on read, ******** when sensitive.', {
+        maxLength: 4096,
+        pattern: '^[\\t\\x20-\\x7e\\x80-\\xff]*$',
+        'x-hint': 'must be Latin-1 text without control characters; such a value could never be sent',
       }),
-      value: str('Header value; on read, ******** when sensitive.', { maxLength: 4096, pattern: '^[^\\r\\n]*$', 'x-hint': 'must not contain line breaks' }),
       sensitive: bool('Write-only value: never returned, folded into secretsFingerprint.'),
     },
     ['name', 'value'],
@@ -593,7 +601,9 @@ const schemas: Record<string, Schema> = {
           {
             at: str('When.'),
             statusCode: int('HTTP status answered.'),
-            result: str('delivered, retry, timeout, failed, gone (410: channel disabled), refused (private address) or skipped.'),
+            result: str(
+              'delivered, retry, timeout, failed (an answer not retried, the last retry, or a request that could not be sent: each such attempt is one, retried on the schedule), gone (410: channel disabled), refused (private address) or skipped.',
+            ),
             error: str('Why, without URLs or secrets.'),
           },
           ['at', 'result'],

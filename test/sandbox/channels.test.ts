@@ -140,6 +140,12 @@ describe('webhook channels', () => {
       'headers[1].name',
     ],
     ['a header the sandbox sets', { headers: [{ name: 'webhook-signature', value: 'x' }] }, 'headers[0].name'],
+    ['a header value outside Latin-1', { headers: [{ name: 'X-Site', value: 'Zürich €' }] }, 'headers[0].value'],
+    ['a header value with a control character', { headers: [{ name: 'X-Site', value: 'a\u0001b' }] }, 'headers[0].value'],
+    ['a sensitive header value with a line break', { headers: [{ name: 'X-Key', value: 'a\r\nX-Evil: 1', sensitive: true }] }, 'headers[0].value'],
+    ...['Transfer-Encoding', 'Connection', 'Upgrade', 'keep-alive', 'TE', 'Trailer', 'Proxy-Authorization'].map(
+      (name): [string, Record<string, unknown>, string] => [`the hop-by-hop header ${name}`, { headers: [{ name, value: 'x' }] }, 'headers[0].name'],
+    ),
     ['a signing secret in the wrong format', { signingSecret: 'not-a-whsec' }, 'signingSecret'],
     ['a mask with nothing stored behind it', { signingSecret: '********' }, 'signingSecret'],
   ])('refuses %s with 400 without echoing secrets', async (_what, overrides, field) => {
@@ -150,6 +156,21 @@ describe('webhook channels', () => {
     );
     expect(answer.status).toBe(400);
     expect(answer.body.details.map((d) => d.field)).toContain(field);
+  });
+
+  it('accepts a Latin-1 header value with a tab', async () => {
+    const answer = await call<Channel>('POST', '/api/v2/notifications/webhook/channels', siem({ name: 'Latin-1', headers: [{ name: 'X-Site', value: 'Zürich\tBüro' }] }));
+    expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+    expect(answer.body.headers).toEqual([{ name: 'X-Site', value: 'Zürich\tBüro', sensitive: false }]);
+  });
+
+  it('names why a hop-by-hop header is refused', async () => {
+    const answer = await call<{ details: { field: string; message: string }[] }>(
+      'POST',
+      '/api/v2/notifications/webhook/channels',
+      siem({ name: 'Hop', headers: [{ name: 'Transfer-Encoding', value: 'chunked' }] }),
+    );
+    expect(answer.body.details).toEqual([{ field: 'headers[0].name', message: 'is a hop-by-hop header, reserved' }]);
   });
 
   it('refuses to delete a channel the settings name, then deletes it once they do not', async () => {

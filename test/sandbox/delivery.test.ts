@@ -216,4 +216,29 @@ describe('webhook delivery', () => {
       await r.down();
     }
   });
+
+  it('records a delivery that cannot be sent as failed attempts and dead-letters it after the schedule', async () => {
+    const { h, r, flows, channelId } = await setUp({ retries: 2 });
+    // A channel an older sandbox accepted: header values HTTP cannot carry (now refused on write).
+    for (const value of ['Zürich €', 'a\u0001b']) {
+      const row = h.sandbox.store.db.prepare('SELECT doc FROM webhook_channels WHERE id = ?').get(channelId) as { doc: string };
+      const doc = JSON.parse(row.doc) as { headers: { name: string; value: string; sensitive: boolean }[] };
+      doc.headers = [{ name: 'X-Site', value, sensitive: false }];
+      h.sandbox.store.db.prepare('UPDATE webhook_channels SET doc = ? WHERE id = ?').run(JSON.stringify(doc), channelId);
+      const before = (await deliveries(h)).length;
+      await submit(h, value === 'Zürich €' ? 'alice' : 'bob', { approvalFlowId: flows.user });
+      await h.sandbox.webhooks.whenIdle();
+      const fresh = (await deliveries(h)).slice(before);
+      expect(fresh.map((d) => [d.status, d.attempts.map((a) => a.result)])).toEqual(fresh.map(() => ['pending', ['failed']]));
+      expect(fresh[0]?.attempts[0]?.error).toBe('the request could not be sent (ERR_INVALID_CHAR); the channel holds a value HTTP cannot carry');
+      for (let retry = 0; retry < 2; retry += 1) {
+        h.sandbox.clock.advance(60_000);
+        await h.sandbox.webhooks.whenIdle();
+      }
+      const settled = (await deliveries(h)).slice(before);
+      expect(settled.map((d) => [d.status, d.attempts.map((a) => a.result)])).toEqual(settled.map(() => ['dead', ['failed', 'failed', 'failed']]));
+    }
+    expect(r.received).toHaveLength(0);
+    expect(JSON.stringify(await deliveries(h))).not.toContain('Zürich');
+  });
 });
