@@ -1,29 +1,8 @@
-// Specifies the approval-flow rules JSON Schema cannot express: levels that fit the approval type,
-// approvers that fit nonAdminApprovers, durations that exclude each other, and group references.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
-import { loadConfig } from '../../src/config/load.js';
 
-const root = mkdtempSync(join(tmpdir(), 'accessctl-flow-rules-test-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let cases = 0;
+import { describe, expect, it } from 'vitest';
+import { configWorkspace, lines, located } from './config-workspace.js';
 
-async function validate(files: Record<string, string>): Promise<Diagnostic[]> {
-  const dir = join(root, String(cases++));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, name)), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  const { diagnostics } = await loadConfig('.', dir);
-  return [...diagnostics].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
-}
-
-const lines = (...text: string[]): string => `${text.join('\n')}\n`;
-const located = (diagnostics: readonly Diagnostic[]): string[] =>
-  diagnostics.map((d) => `${d.file}:${d.line}:${d.column} ${d.severity} ${d.code}`);
+const { validate } = configWorkspace('flow-rules');
 
 /** Declares the groups G and V, which the flows below grant and are visible to. */
 const groups = lines(

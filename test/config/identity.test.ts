@@ -1,29 +1,8 @@
-// Specifies the identity rules: one object per name and kind after NFC and case-folding, previous
-// names that cannot be confused with current ones, single singletons, and visible names only.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
-import { loadConfig } from '../../src/config/load.js';
 
-const root = mkdtempSync(join(tmpdir(), 'accessctl-identity-test-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let cases = 0;
+import { describe, expect, it } from 'vitest';
+import { configWorkspace, lines, located } from './config-workspace.js';
 
-async function validate(files: Record<string, string>): Promise<Diagnostic[]> {
-  const dir = join(root, String(cases++));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, name)), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  const { diagnostics } = await loadConfig('.', dir);
-  return [...diagnostics].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
-}
-
-const lines = (...text: string[]): string => `${text.join('\n')}\n`;
-const located = (diagnostics: readonly Diagnostic[]): string[] =>
-  diagnostics.map((d) => `${d.file}:${d.line}:${d.column} ${d.severity} ${d.code}`);
+const { validate } = configWorkspace('identity');
 
 /** A GroupAssignment whose name is on line 4, column 9. */
 const group = (name: string, ...metadata: string[]) =>

@@ -1,30 +1,8 @@
-// Specifies the Project's policy lints: grant groups matching manualApprovalFor globs (ignoring case,
-// with ! negation) must be approved by hand, and no flow may grant access longer than
-// maxAccessDuration, or permanently when a maximum is set.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
-import { loadConfig } from '../../src/config/load.js';
 
-const root = mkdtempSync(join(tmpdir(), 'accessctl-policy-test-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let cases = 0;
+import { describe, expect, it } from 'vitest';
+import { configWorkspace, lines, located } from './config-workspace.js';
 
-async function validate(files: Record<string, string>): Promise<Diagnostic[]> {
-  const dir = join(root, String(cases++));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, name)), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  const { diagnostics } = await loadConfig('.', dir);
-  return [...diagnostics].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
-}
-
-const lines = (...text: string[]): string => `${text.join('\n')}\n`;
-const located = (diagnostics: readonly Diagnostic[]): string[] =>
-  diagnostics.map((d) => `${d.file}:${d.line}:${d.column} ${d.severity} ${d.code}`);
+const { validate } = configWorkspace('policy');
 
 /** The project's policy; the lists sit on lines 6 and 7, their values at column 24. */
 const project = (manualApprovalFor: string, maxAccessDuration?: string) =>

@@ -1,30 +1,11 @@
 // Specifies the JSON Schemas: their shape (closed objects, capped strings and lists, a description on
 // every property, closed enums) and what validation says, and where, when a document breaks them.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
-import { loadConfig } from '../../src/config/load.js';
+import { describe, expect, it } from 'vitest';
+import { configWorkspace, lines, located } from './config-workspace.js';
 
-const root = mkdtempSync(join(tmpdir(), 'accessctl-schema-test-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let cases = 0;
-
-async function validate(files: Record<string, string>): Promise<Diagnostic[]> {
-  const dir = join(root, String(cases++));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, name)), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  const { diagnostics } = await loadConfig('.', dir);
-  return [...diagnostics].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
-}
-
-const lines = (...text: string[]): string => `${text.join('\n')}\n`;
-const located = (diagnostics: readonly Diagnostic[]): string[] =>
-  diagnostics.map((d) => `${d.file}:${d.line}:${d.column} ${d.severity} ${d.code}`);
+const { validate } = configWorkspace('schema');
 
 // ---------------------------------------------------------------------------------------------
 // The schema files themselves

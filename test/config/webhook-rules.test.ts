@@ -1,31 +1,8 @@
-// Specifies the webhook rules. A WebhookChannel: https only (http only for loopback, when the project
-// allows it), declared and used placeholders, credentials only as secret references, no reserved or
-// hop-by-hop headers, sendable header values. A subscription in AccessRequestSettings.spec.webhooks:
-// each channel once, event names in their current spelling. And the old kind is refused by name.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
-import { loadConfig } from '../../src/config/load.js';
 
-const root = mkdtempSync(join(tmpdir(), 'accessctl-webhook-rules-test-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let cases = 0;
+import { describe, expect, it } from 'vitest';
+import { configWorkspace, lines, located } from './config-workspace.js';
 
-async function validate(files: Record<string, string>): Promise<Diagnostic[]> {
-  const dir = join(root, String(cases++));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, name)), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  const { diagnostics } = await loadConfig('.', dir);
-  return [...diagnostics].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
-}
-
-const lines = (...text: string[]): string => `${text.join('\n')}\n`;
-const located = (diagnostics: readonly Diagnostic[]): string[] =>
-  diagnostics.map((d) => `${d.file}:${d.line}:${d.column} ${d.severity} ${d.code}`);
+const { validate } = configWorkspace('webhook-rules');
 
 /** A channel whose url is on line 6 (the value at column 8); `rest` starts on line 7. */
 const webhook = (url: string, ...rest: string[]) =>
