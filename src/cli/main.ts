@@ -6,12 +6,14 @@ import { PlatformError } from '../jumpcloud/platform-error.js';
 import { applyCommand } from './apply.js';
 import { doctorCommand } from './doctor.js';
 import { eventsCommand } from './events.js';
+import { explainCommand } from './explain.js';
 import { exportCommand } from './export.js';
 import { githubCommand } from './github.js';
 import { planCommand } from './plan.js';
 import { reconcileCommand } from './reconcile.js';
 import { requestCommand } from './request.js';
 import { sandboxCommand } from './sandbox.js';
+import { testCommand } from './test.js';
 import { upCommand } from './up.js';
 import { validateCommand } from './validate.js';
 import { packageVersion } from './version.js';
@@ -34,6 +36,8 @@ export function buildProgram(): Command {
   program.addCommand(requestCommand());
   program.addCommand(eventsCommand());
   program.addCommand(githubCommand());
+  program.addCommand(testCommand());
+  program.addCommand(explainCommand());
   // addCommand does not pass settings down; subcommands need the same error handling and output.
   for (const command of program.commands) command.copyInheritedSettings(program);
   return program;

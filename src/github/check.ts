@@ -1,7 +1,11 @@
 // The check run on the pull request's head commit: a conclusion from the outcome, one annotation per
-// diagnostic (sent 50 per request, as GitHub requires) and the plan as the summary, within 65,535 chars.
+// diagnostic, access-policy warning and failing access test (sent 50 per request, as GitHub requires)
+// and the tests and the plan as the summary, within 65,535 chars.
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { countDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { formatLocation } from '../errors.js';
+import type { TestRun } from '../impact/access-test.js';
+import { escapeHtml, printable } from '../plan/printable.js';
 import { summaryLine as planSummary } from '../plan/render-text.js';
 import { renderOutcome } from './markdown.js';
 import type { GithubApi } from './octokit.js';
@@ -89,7 +93,48 @@ export function annotationsFor(outcome: Outcome, root: string): Annotation[] {
   return located.map((d) => toAnnotation(d, root));
 }
 
-export function conclusionFor(outcome: Outcome, options: { neutralOnChanges: boolean }): Conclusion {
+function testsFailed(tests: TestRun | undefined): boolean {
+  return tests !== undefined && ('error' in tests || tests.report.failed + tests.report.errors > 0);
+}
+
+/** One annotation per failing case, on the case's own line, with the expected and actual answers. */
+export function testAnnotations(tests: TestRun | undefined, root: string): Annotation[] {
+  if (tests === undefined || 'error' in tests) return [];
+  return tests.report.results
+    .filter((r) => r.status !== 'pass')
+    .map((r) => ({
+      path: repoPath(r.source.file, root),
+      start_line: r.source.line,
+      end_line: r.source.line,
+      start_column: r.source.column,
+      end_column: r.source.column,
+      annotation_level: 'failure' as const,
+      message: clip(r.status === 'fail' ? `expected: ${r.expected}\nactual: ${r.actual}` : r.actual, MESSAGE_LIMIT),
+      title: clip(`accessctl access test ${r.status === 'fail' ? 'failed' : 'error'}: ${r.test}/${r.case}`, TITLE_LIMIT),
+    }));
+}
+
+/** The access tests for the summary: counts, then each failing case with its answer. */
+export function renderTestsMarkdown(tests: TestRun | undefined, budget: number): string {
+  if (tests === undefined) return '';
+  if ('error' in tests) return `### accessctl test: ❌ not run\n\nThe directory could not be read: ${escapeHtml(tests.error)}\n\n`;
+  const { passed, failed, errors } = tests.report;
+  const total = tests.report.results.length;
+  let text = `### accessctl test: ${failed + errors === 0 ? '✅' : '❌'} ${passed}/${total} passed\n\n`;
+  const notPassing = tests.report.results.filter((r) => r.status !== 'pass');
+  let shown = 0;
+  for (const r of notPassing) {
+    const line = `- ${r.status === 'fail' ? 'FAIL' : 'ERROR'} <code>${escapeHtml(formatLocation(r.source))}</code> ${escapeHtml(`${r.test}/${r.case}`)}<br>${r.status === 'fail' ? `expected: ${escapeHtml(r.expected)}<br>actual: ` : ''}${escapeHtml(r.actual)}\n`;
+    if (text.length + line.length > budget) break;
+    text += line;
+    shown++;
+  }
+  if (shown < notPassing.length) text += `\n${notPassing.length - shown} more failing cases not shown; run \`accessctl test\`.\n`;
+  return `${text}\n`;
+}
+
+export function conclusionFor(outcome: Outcome, options: { neutralOnChanges: boolean; tests?: TestRun | undefined }): Conclusion {
+  if (testsFailed(options.tests)) return 'failure';
   switch (verdict(outcome)) {
     case 'invalid':
     case 'unplannable':
@@ -101,9 +146,14 @@ export function conclusionFor(outcome: Outcome, options: { neutralOnChanges: boo
   }
 }
 
-export function checkTitle(outcome: Outcome): string {
+export function checkTitle(outcome: Outcome, tests?: TestRun): string {
   const { errors, warnings } = countDiagnostics(outcome.diagnostics);
   if (errors > 0) return `Invalid config: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
+  if (tests !== undefined && 'error' in tests) return 'Access tests not run: the directory could not be read';
+  if (tests !== undefined && testsFailed(tests)) {
+    const failing = tests.report.failed + tests.report.errors;
+    return `Access tests failed: ${failing} of ${tests.report.results.length} case${tests.report.results.length === 1 ? '' : 's'}`;
+  }
   if (outcome.plan === undefined) return 'No plan: the platform could not be read';
   const problems = outcome.plan.problems.length;
   if (problems > 0) return `The plan cannot be applied: ${problems} problem${problems === 1 ? '' : 's'}`;
@@ -111,13 +161,15 @@ export function checkTitle(outcome: Outcome): string {
   return planSummary(outcome.plan);
 }
 
-export function checkOutput(outcome: Outcome, options: { name: string; neutralOnChanges: boolean; root: string }): CheckOutput {
+export function checkOutput(outcome: Outcome, options: { name: string; neutralOnChanges: boolean; root: string; tests?: TestRun | undefined }): CheckOutput {
+  // The tests' section comes first: it is short, and a failing case is what the reviewer must see.
+  const tests = renderTestsMarkdown(options.tests, Math.floor(SUMMARY_LIMIT / 4));
   return {
     name: options.name,
     conclusion: conclusionFor(outcome, options),
-    title: clip(checkTitle(outcome), TITLE_LIMIT),
-    summary: renderOutcome(outcome, SUMMARY_LIMIT, 'check summary'),
-    annotations: annotationsFor(outcome, options.root),
+    title: clip(checkTitle(outcome, options.tests), TITLE_LIMIT),
+    summary: `${tests}${renderOutcome(outcome, SUMMARY_LIMIT - tests.length, 'check summary')}`,
+    annotations: [...annotationsFor(outcome, options.root), ...testAnnotations(options.tests, options.root)],
   };
 }
 

@@ -168,6 +168,9 @@ export interface TestReport {
   skipped: number;
 }
 
+/** The repo's tests run against a directory: a report, or why they could not run (the directory could not be read). */
+export type TestRun = { report: TestReport } | { error: string };
+
 /** Runs every case of every test (those whose "test/case" matches `only`, when given). */
 export function runAccessTests(tests: readonly Declared<AccessTest>[], flows: FlowTable, view: DirectoryView, only?: RegExp): TestReport {
   const report: TestReport = { results: [], passed: 0, failed: 0, errors: 0, skipped: 0 };

@@ -203,30 +203,56 @@ export interface AdminOnlyRequesters {
 export function adminOnlyRequesters(flow: EffectiveFlow, view: DirectoryView): AdminOnlyRequesters {
   const none = { missingManager: new Int32Array(0), noEligibleApprover: new Int32Array(0) };
   if (flow.approval.type !== 'manual' || !flow.approval.nonAdminApprovers) return none;
-  const levels = flow.approval.levels;
   const missing: number[] = [];
   const stuck: number[] = [];
-  for (const r of flow.requesters) {
-    const manager = view.manager(r);
-    if (flow.usesManager && manager === undefined) {
+  // Each approver entry, classified once: most can always be satisfied by someone else whoever
+  // asks (administrators, a group of two or more), so only a few need a look per requester.
+  type Check = 'always' | 'never' | 'manager' | { notSelf: number };
+  const classify = (a: EffectiveApprover): Check => {
+    switch (a.kind) {
+      case 'admins':
+        return 'always';
+      case 'manager':
+        return 'manager';
+      case 'user':
+        return a.user === undefined || !view.isActive(a.user) ? 'never' : { notSelf: a.user };
+      case 'group':
+        return a.members.length === 0 ? 'never' : a.members.length === 1 ? { notSelf: a.members[0]! } : 'always';
+    }
+  };
+  const ok = (check: Check, r: number): boolean =>
+    check === 'always' ? true : check === 'never' ? false : check === 'manager' ? view.managerCanApprove(r) : check.notSelf !== r;
+  let stuckForAll = false;
+  const perRequester: { require: 'any' | 'all'; checks: Check[] }[] = [];
+  for (const level of flow.approval.levels) {
+    const checks = level.approvers.map(classify);
+    if (level.require === 'any') {
+      if (checks.includes('always')) continue;
+      if (checks.every((c) => c === 'never')) stuckForAll = true;
+    } else {
+      if (checks.includes('never')) stuckForAll = true;
+      if (checks.every((c) => c === 'always')) continue;
+    }
+    perRequester.push({ require: level.require, checks });
+  }
+  const requesters = flow.requesters;
+  for (let k = 0; k < requesters.length; k++) {
+    const r = requesters[k]!;
+    if (flow.usesManager && view.manager(r) === undefined) {
       missing.push(r);
       continue;
     }
-    const levelStuck = levels.some((level) => {
-      const ok = level.approvers.map((a) => {
-        switch (a.kind) {
-          case 'admins':
-            return true;
-          case 'manager':
-            return manager !== undefined && manager !== r && view.isActive(manager);
-          case 'user':
-            return a.user !== undefined && a.user !== r && view.isActive(a.user);
-          case 'group':
-            return a.members.length > 1 || (a.members.length === 1 && a.members[0] !== r);
-        }
-      });
-      return level.require === 'all' ? ok.some((s) => !s) : !ok.some((s) => s);
-    });
+    let levelStuck = stuckForAll;
+    for (let i = 0; i < perRequester.length && !levelStuck; i++) {
+      const { require, checks } = perRequester[i]!;
+      if (require === 'all') {
+        for (let j = 0; j < checks.length && !levelStuck; j++) if (!ok(checks[j]!, r)) levelStuck = true;
+      } else {
+        let any = false;
+        for (let j = 0; j < checks.length && !any; j++) if (ok(checks[j]!, r)) any = true;
+        levelStuck = !any;
+      }
+    }
     if (levelStuck) stuck.push(r);
   }
   return { missingManager: Int32Array.from(missing), noEligibleApprover: Int32Array.from(stuck) };

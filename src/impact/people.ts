@@ -18,20 +18,21 @@ export function clipName(name: string): string {
 }
 
 export function peopleList(view: DirectoryView, users: Iterable<number>, shown: number = PEOPLE_SHOWN): PeopleList {
-  // The first `shown` labels in order, kept while counting: no sort of thousands of emails.
-  const first: string[] = [];
+  // The first `shown` people in label order, kept while counting: no sort of thousands of emails.
+  const order = view.labelOrder();
+  const first: number[] = [];
   let count = 0;
   for (const user of users) {
     count++;
     if (shown === 0) continue;
-    const label = view.label(user);
-    if (first.length === shown && label >= first[shown - 1]!) continue;
+    const place = order[user]!;
+    if (first.length === shown && place >= order[first[shown - 1]!]!) continue;
     let at = first.length;
-    while (at > 0 && first[at - 1]! > label) at--;
-    first.splice(at, 0, label);
+    while (at > 0 && order[first[at - 1]!]! > place) at--;
+    first.splice(at, 0, user);
     if (first.length > shown) first.pop();
   }
-  return { count, emails: first.map(clipName) };
+  return { count, emails: first.map((user) => clipName(view.label(user))) };
 }
 
 /** "a, b and 3 more", or "nobody". */

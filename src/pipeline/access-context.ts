@@ -7,15 +7,16 @@ import { loadConfig, type LoadResult } from '../config/load.js';
 import { nameKey } from '../config/names.js';
 import { locate } from '../config/source.js';
 import { AccessctlError, type SourceLocation } from '../errors.js';
+import { FlowTable, runAccessTests, type TestRun } from '../impact/access-test.js';
 import { DirectoryView, type AccessDirectory } from '../impact/directory.js';
 import { effectiveAccess, type EffectiveFlow } from '../impact/effective.js';
 import { readDirectorySnapshot } from '../impact/snapshot.js';
 import { readAccessDirectory } from '../jumpcloud/access-directory.js';
-import type { ClientOptions, JumpCloudClient } from '../jumpcloud/client.js';
+import type { ClientOptions } from '../jumpcloud/client.js';
 import { DirectoryIndex, NameResolver } from '../jumpcloud/directory-index.js';
 import { flowFromDesired } from '../jumpcloud/flow-mapping.js';
 import type { FlowModel } from '../model/flow.js';
-import { makeClient } from './make-plan.js';
+import { makeClient, type ClientFor } from './make-plan.js';
 
 export interface AccessContextOptions {
   dir: string;
@@ -26,7 +27,10 @@ export interface AccessContextOptions {
   target?: string | undefined;
   env?: NodeJS.ProcessEnv;
   clientOptions?: Partial<ClientOptions>;
-  client?: JumpCloudClient;
+  /** The client to read the target through, owned by the caller; without it one is made and closed here. */
+  client?: ClientFor;
+  /** The config, when the caller has loaded it already. */
+  config?: LoadResult;
 }
 
 /** A name the config uses that the directory does not have: its members are taken as none. */
@@ -89,7 +93,7 @@ export function desiredFlowModels(desired: DesiredState, directory: AccessDirect
 }
 
 export async function loadAccessContext(options: AccessContextOptions): Promise<AccessContext> {
-  const config = await loadConfig(options.dir);
+  const config = options.config ?? (await loadConfig(options.dir));
   if (countDiagnostics(config.diagnostics).errors > 0) return { ok: false, config };
   const { desired } = config;
   let directory: AccessDirectory;
@@ -98,7 +102,8 @@ export async function loadAccessContext(options: AccessContextOptions): Promise<
     directory = readDirectorySnapshot(options.directory, options.org);
     from = options.directory;
   } else {
-    const client = options.client ?? makeClient(desired, options);
+    const given = options.client;
+    const client = given === undefined ? makeClient(desired, options) : typeof given === 'function' ? given(desired) : given;
     try {
       const wanted = groupsNamed(desired);
       const read = await readAccessDirectory(client, { membersOf: (groups) => groups.filter((g) => wanted.has(nameKey(g.name))) });
@@ -112,4 +117,21 @@ export async function loadAccessContext(options: AccessContextOptions): Promise<
   const view = new DirectoryView(directory);
   const { flows, unknown } = desiredFlowModels(desired, directory);
   return { ok: true, config, view, flows: effectiveAccess(flows, view), unknown, from };
+}
+
+/**
+ * Runs the repo's access tests for a pull request check: undefined when the config is invalid or
+ * declares no AccessTest; an error (never a throw) when the directory cannot be read.
+ */
+export async function runRepoAccessTests(options: AccessContextOptions): Promise<TestRun | undefined> {
+  const config = await loadConfig(options.dir);
+  if (countDiagnostics(config.diagnostics).errors > 0 || config.desired.tests.length === 0) return undefined;
+  try {
+    const context = await loadAccessContext({ ...options, config });
+    if (!context.ok) return undefined;
+    return { report: runAccessTests(context.config.desired.tests, new FlowTable(context.flows), context.view) };
+  } catch (error) {
+    if (error instanceof AccessctlError) return { error: error.message };
+    throw error;
+  }
 }

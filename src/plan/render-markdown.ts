@@ -2,6 +2,7 @@
 // action, each change's details folded in <details>, and the whole comment within a character
 // budget: every list is cut with a note rather than letting the comment fail.
 import { formatLocation, type SourceLocation } from '../errors.js';
+import type { AccessImpact, ImpactItem } from '../impact/impact.js';
 import { countByAction, type Change, type ManagedKind, type Plan } from './plan.js';
 import { escapeHtml, printable } from './printable.js';
 import { summaryLine } from './render-text.js';
@@ -76,6 +77,38 @@ function table(plan: Plan): string {
   return `${rows.join('\n')}\n\n`;
 }
 
+const impactHeadings = [
+  { direction: 'widening', title: '⬆️ Widening' },
+  { direction: 'narrowing', title: '⬇️ Narrowing' },
+  { direction: 'neutral', title: '➖ Neutral' },
+] as const;
+
+function impactLine(item: ImpactItem): string {
+  const where = item.source ? ` <code>${escapeHtml(formatLocation(item.source))}</code>` : '';
+  let people = '';
+  if (item.people && item.people.count > 0) {
+    const more = item.people.count - item.people.emails.length;
+    people = `<br>${item.people.emails.map(inline).join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+  }
+  return `- ${inline(item.message)}${where}${people}`;
+}
+
+/** Who gains and loses access, above the field diff: what a reviewer needs to judge the change. */
+export function renderImpactMarkdown(impact: AccessImpact | undefined, budget: number): string {
+  if (impact === undefined) return '';
+  if (impact.status === 'unknown') return `#### Access impact\n\n> [!NOTE]\n> The access impact could not be computed: ${inline(impact.reason ?? 'the directory could not be read')}\n\n`;
+  if (impact.flows.length === 0) return '';
+  const { widening, narrowing, neutral } = impact.summary;
+  let text = `#### Access impact\n\n${widening} widening, ${narrowing} narrowing, ${neutral} neutral.\n\n`;
+  const share = Math.floor(budget / impactHeadings.length);
+  for (const { direction, title } of impactHeadings) {
+    const lines = impact.flows.flatMap((f) => f.items.filter((i) => i.direction === direction)).map(impactLine);
+    if (lines.length === 0) continue;
+    text += `**${title}**\n\n${bounded(lines, share, `${direction} lines`)}\n`;
+  }
+  return text;
+}
+
 export function renderMarkdown(plan: Plan, budget: number = MARKDOWN_BUDGET): string {
   const counts = countByAction(plan);
   const listBudget = Math.floor(budget / 8);
@@ -100,6 +133,7 @@ export function renderMarkdown(plan: Plan, budget: number = MARKDOWN_BUDGET): st
     text += `> [!WARNING]\n> Live values accessctl does not know; these objects are never changed:\n${bounded(lines, listBudget, 'unmanageable objects')}\n`;
   }
   text += table(plan);
+  text += renderImpactMarkdown(plan.impact, Math.floor(budget / 4));
 
   let tail = '';
   if (plan.unmanaged.length > 0) {

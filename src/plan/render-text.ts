@@ -2,6 +2,7 @@
 // diff for each update, then what is unmanaged, blocked or unknown, and one summary line.
 import pc from 'picocolors';
 import { formatLocation } from '../errors.js';
+import type { AccessImpact, ImpactDirection, ImpactItem } from '../impact/impact.js';
 import { countByAction, type Change, type Plan, type PlanProblem } from './plan.js';
 import { printable } from './printable.js';
 import { toYaml, yamlDiffLines } from './yaml-diff.js';
@@ -49,6 +50,44 @@ function renderChange(change: Change, c: Colors): string[] {
   return [...lines, ''];
 }
 
+const directions: { direction: ImpactDirection; title: string; mark: string }[] = [
+  { direction: 'widening', title: 'Widening', mark: '▲' },
+  { direction: 'narrowing', title: 'Narrowing', mark: '▼' },
+  { direction: 'neutral', title: 'Neutral', mark: '•' },
+];
+
+/** At most this many impact lines per direction in a terminal; `--format json` has them all. */
+const IMPACT_LINES = 200;
+
+function impactLine(item: ImpactItem, c: Colors, mark: string): string[] {
+  const where = item.source ? c.dim(`  (${formatLocation(item.source)})`) : '';
+  const lines = [`    ${mark} ${printable(item.message)}${where}`];
+  if (item.people && item.people.count > 0) {
+    const more = item.people.count - item.people.emails.length;
+    lines.push(c.dim(`        ${printable(item.people.emails.join(', '))}${more > 0 ? ` and ${more} more` : ''}`));
+  }
+  return lines;
+}
+
+/** The access impact: who gains and loses access, grouped as widening, narrowing and neutral. */
+export function renderImpactText(impact: AccessImpact | undefined, c: Colors = pc.createColors(false)): string[] {
+  if (impact === undefined) return [];
+  if (impact.status === 'unknown') return [c.yellow(`Access impact unknown: ${printable(impact.reason ?? 'the directory could not be read')}`), ''];
+  if (impact.flows.length === 0) return [];
+  const { widening, narrowing, neutral } = impact.summary;
+  const out = [c.bold(`Access impact: ${widening} widening, ${narrowing} narrowing, ${neutral} neutral`)];
+  for (const { direction, title, mark } of directions) {
+    const items = impact.flows.flatMap((f) => f.items.filter((i) => i.direction === direction));
+    if (items.length === 0) continue;
+    const paint = direction === 'widening' ? c.yellow : direction === 'narrowing' ? c.cyan : (s: string) => s;
+    out.push(`  ${title}:`);
+    for (const item of items.slice(0, IMPACT_LINES)) out.push(...impactLine(item, c, paint(mark)));
+    if (items.length > IMPACT_LINES) out.push(`    … and ${items.length - IMPACT_LINES} more (see --format json)`);
+  }
+  out.push('');
+  return out;
+}
+
 export function renderText(plan: Plan, color: boolean = pc.isColorSupported): string {
   const c = pc.createColors(color);
   const out: string[] = [];
@@ -57,6 +96,7 @@ export function renderText(plan: Plan, color: boolean = pc.isColorSupported): st
     for (const problem of plan.problems) out.push(`  ${c.red('✗')} ${describeProblem(problem)}`);
     out.push('');
   }
+  out.push(...renderImpactText(plan.impact, c));
   if (plan.changes.length === 0 && plan.unknown.length === 0 && plan.problems.length === 0) {
     out.push(`No changes: ${plan.target} matches the config.`, '');
   } else if (plan.changes.length === 0) {
