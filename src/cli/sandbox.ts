@@ -27,7 +27,11 @@ export function sandboxCommand(): Command {
     .option('--port <port>', 'port to listen on; 0 picks a free one', parsePort, 8080)
     .option('--db <path>', 'SQLite database file (created when missing)', '.accessctl/sandbox.db')
     .option('--seed <file>', 'directory seed (YAML) applied to an empty database')
-    .option('--enable-test-hooks', 'serve /sandbox/v1/* (clock, faults, rate limit, request counts, mail, deliveries)', false)
+    .option(
+      '--enable-test-hooks',
+      'serve /sandbox/v1/*: clock, faults, rate limit and request counts with the operator key printed at start; mail and deliveries with an admin key (its org) too',
+      false,
+    )
     .option('--allow-private-webhooks', 'deliver webhooks to private, loopback and link-local addresses too (for local receivers)', false)
     .option(
       '--profile <profile>',
@@ -48,6 +52,7 @@ export function sandboxCommand(): Command {
       process.stdout.write(`accessctl sandbox listening on ${sandbox.url}\n`);
       if (sandbox.profile === 'strict') process.stdout.write("profile: strict (JumpCloud's published API, read pessimistically)\n");
       process.stdout.write(`database: ${options.db}${sandbox.seeded ? ` (seeded from ${options.seed})` : ''}\n`);
+      if (sandbox.operatorKey !== undefined) process.stdout.write(`operator key: ${sandbox.operatorKey} (test hooks; new for this run)\n`);
       process.stdout.write(`admin key: ${sandbox.adminKey}${sandbox.adminKeyMinted ? ' (new for this run; shown once)' : ''}\n`);
       process.stdout.write(`try: curl -H "x-api-key: ${sandbox.adminKey}" ${sandbox.url}/api/v2/approvalflows\n`);
       await new Promise<void>((resolve) => {

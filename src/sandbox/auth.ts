@@ -20,9 +20,9 @@ export function hashKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
-/** A fresh random admin key, shown once to whoever asked for it. */
-export function generateKey(): string {
-  return `sandbox_${randomBytes(24).toString('base64url')}`;
+/** A fresh random key (an admin key, or the operator key), shown once to whoever asked for it. */
+export function generateKey(kind?: 'operator'): string {
+  return `sandbox_${kind === undefined ? '' : `${kind}_`}${randomBytes(24).toString('base64url')}`;
 }
 
 export interface NewKey {

@@ -342,10 +342,14 @@ export class DeliveryWorker extends EventEmitter implements ClockedWork {
     });
   }
 
-  /** Deliveries, newest first, with every attempt. */
-  list(params: URLSearchParams): { results: DeliveryRecord[]; totalCount: number } {
+  /** Deliveries, newest first, with every attempt: one org's (`orgId`), or every org's (undefined). */
+  list(params: URLSearchParams, orgId: string | undefined): { results: DeliveryRecord[]; totalCount: number } {
     const where: string[] = ['1 = 1'];
     const values: string[] = [];
+    if (orgId !== undefined) {
+      where.push('org_id = ?');
+      values.push(orgId);
+    }
     for (const [param, column] of [
       ['status', 'status'],
       ['channelId', 'channel_id'],
@@ -393,11 +397,14 @@ export class DeliveryWorker extends EventEmitter implements ClockedWork {
     };
   }
 
-  /** Sends a delivery again from the start of the schedule, with the same webhook-id. */
-  replay(id: string): DeliveryRecord | undefined {
+  /**
+   * Sends a delivery again from the start of the schedule, with the same webhook-id; undefined when
+   * there is no such delivery in `orgId` (any org when undefined).
+   */
+  replay(id: string, orgId: string | undefined): DeliveryRecord | undefined {
     const rowId = id.startsWith('msg_') ? id.slice(4) : id;
     const row = this.#store.stmt('SELECT * FROM deliveries WHERE id = ?').get(rowId) as DeliveryRow | undefined;
-    if (row === undefined) return undefined;
+    if (row === undefined || (orgId !== undefined && row.org_id !== orgId)) return undefined;
     this.#store
       .stmt(`UPDATE deliveries SET status = 'pending', cycle_attempts = 0, next_attempt_ms = ?, leased = 0 WHERE id = ?`)
       .run(this.#clock.nowMs(), rowId);

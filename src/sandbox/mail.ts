@@ -1,6 +1,6 @@
 // The mail outbox: the messages the Access Requests lifecycle would email (no SMTP), written in
 // the lifecycle's transaction when the settings' email switches allow, and listed for tests.
-import { parseListQuery } from './lists.js';
+import { pagingOnly } from './lists.js';
 import { getSettings } from './settings.js';
 import type { SandboxStore } from './store.js';
 
@@ -49,11 +49,18 @@ export function adminAddresses(store: SandboxStore, orgId: string): string[] {
   return rows.map((row) => row.email);
 }
 
-/** The outbox, oldest first; ?to=, ?kind= and ?requestId= narrow it; limit and skip page it. */
-export function listMail(store: SandboxStore, params: URLSearchParams): { results: MailMessage[]; totalCount: number } {
-  const paging = parseListQuery(new URLSearchParams([...params].filter(([key]) => key === 'limit' || key === 'skip')), {});
+/**
+ * The outbox, oldest first; ?to=, ?kind= and ?requestId= narrow it; limit and skip page it. `orgId`
+ * keeps it to one org's mail (an admin key's); undefined lists every org's (the operator key's).
+ */
+export function listMail(store: SandboxStore, params: URLSearchParams, orgId: string | undefined): { results: MailMessage[]; totalCount: number } {
+  const paging = pagingOnly(params);
   const where: string[] = ['1 = 1'];
   const values: string[] = [];
+  if (orgId !== undefined) {
+    where.push('org_id = ?');
+    values.push(orgId);
+  }
   for (const [param, column] of [
     ['to', 'recipient'],
     ['kind', 'kind'],

@@ -718,7 +718,8 @@ interface OperationSpec {
   body?: string;
   ok: { status: number; schema?: Schema; description?: string; headers?: Record<string, Schema> };
   errors: number[];
-  hooks?: boolean;
+  /** A test hook: for the operator key alone, or for an org's admin key (its org) and the operator key (every org). */
+  hooks?: 'operator' | 'org';
 }
 
 function operation(spec: OperationSpec): Schema {
@@ -728,7 +729,8 @@ function operation(spec: OperationSpec): Schema {
   const errorStatuses = spec.hooks ? [...spec.errors, 401, 403] : [...spec.errors, 401, 403, 404, 429, 500];
   const result: Schema = {
     summary: spec.summary,
-    parameters: [...(spec.hooks ? [] : [orgHeader]), ...(spec.params ?? [])],
+    ...(spec.hooks === undefined ? {} : { security: spec.hooks === 'operator' ? [{ operatorKey: [] }] : [{ apiKey: [] }, { operatorKey: [] }] }),
+    parameters: [...(spec.hooks !== 'org' ? [] : [orgHeader]), ...(spec.hooks === undefined ? [orgHeader] : []), ...(spec.params ?? [])],
     responses: {
       [String(spec.ok.status)]: okResponse,
       ...Object.fromEntries([...new Set(errorStatuses)].sort().map((status) => [String(status), { $ref: '#/components/responses/Error' }])),
@@ -1033,24 +1035,24 @@ const paths: Record<string, Record<string, Schema>> = {
       summary: 'Test hook: read the sandbox clock.',
       ok: { status: 200, schema: ref('ClockState') },
       errors: [],
-      hooks: true,
+      hooks: 'operator',
     }),
     post: operation({
       summary: 'Test hook: freeze, set or advance the sandbox clock.',
       body: 'ClockChange',
       ok: { status: 200, schema: ref('ClockState') },
       errors: [400],
-      hooks: true,
+      hooks: 'operator',
     }),
   },
   '/sandbox/v1/faults': {
-    get: operation({ summary: 'Test hook: the fault rules.', ok: { status: 200, schema: ref('FaultConfig') }, errors: [], hooks: true }),
+    get: operation({ summary: 'Test hook: the fault rules.', ok: { status: 200, schema: ref('FaultConfig') }, errors: [], hooks: 'operator' }),
     put: operation({
       summary: 'Test hook: replace the fault rules.',
       body: 'FaultConfig',
       ok: { status: 200, schema: ref('FaultConfig') },
       errors: [400],
-      hooks: true,
+      hooks: 'operator',
     }),
   },
   '/sandbox/v1/ratelimit': {
@@ -1058,39 +1060,39 @@ const paths: Record<string, Record<string, Schema>> = {
       summary: 'Test hook: the per-key token bucket.',
       ok: { status: 200, schema: ref('RateLimitState') },
       errors: [],
-      hooks: true,
+      hooks: 'operator',
     }),
     put: operation({
       summary: 'Test hook: set the per-key token bucket (null turns it off). Over the limit: 429 with Retry-After.',
       body: 'RateLimitState',
       ok: { status: 200, schema: ref('RateLimitState') },
       errors: [400],
-      hooks: true,
+      hooks: 'operator',
     }),
   },
   '/sandbox/v1/mail': {
     get: operation({
-      summary: 'Test hook: the mail outbox (no SMTP); ?to=, ?kind=, ?requestId=, limit, skip.',
+      summary: 'Test hook: the mail outbox (no SMTP) of the admin key\'s organization (every organization for the operator key); ?to=, ?kind=, ?requestId=, limit, skip.',
       ok: { status: 200, schema: ref('MailList') },
       errors: [400],
-      hooks: true,
+      hooks: 'org',
     }),
   },
   '/sandbox/v1/deliveries': {
     get: operation({
-      summary: `Test hook: webhook deliveries with every attempt; ?status=, ?channelId=, ?eventType=, ?eventId=. Each is a JSON POST of the event with the channel's headers, webhook-id, webhook-timestamp and (with a signing secret) a Standard Webhooks v1 webhook-signature. 2xx is success; 5xx, 408, 429, timeouts (${defaultRetrySchedule.timeoutMs} ms) and connection failures are retried ${defaultRetrySchedule.retries} times with exponential backoff from ${defaultRetrySchedule.baseDelayMs} ms and jitter, honouring Retry-After; 410 disables the channel; redirects are not followed; private addresses are refused unless the sandbox runs with --allow-private-webhooks.`,
+      summary: `Test hook: webhook deliveries of the admin key's organization (every organization for the operator key), with every attempt; ?status=, ?channelId=, ?eventType=, ?eventId=. Each is a JSON POST of the event with the channel's headers, webhook-id, webhook-timestamp and (with a signing secret) a Standard Webhooks v1 webhook-signature. 2xx is success; 5xx, 408, 429, timeouts (${defaultRetrySchedule.timeoutMs} ms) and connection failures are retried ${defaultRetrySchedule.retries} times with exponential backoff from ${defaultRetrySchedule.baseDelayMs} ms and jitter, honouring Retry-After; 410 disables the channel; redirects are not followed; private addresses are refused unless the sandbox runs with --allow-private-webhooks.`,
       ok: { status: 200, schema: ref('DeliveryList') },
       errors: [],
-      hooks: true,
+      hooks: 'org',
     }),
   },
   '/sandbox/v1/deliveries/{id}/replay': {
     post: operation({
-      summary: 'Test hook: send a delivery again (same webhook-id), from the start of the retry schedule.',
+      summary: "Test hook: send a delivery again (same webhook-id), from the start of the retry schedule; another organization's delivery is 404 for an admin key.",
       params: [id('id', 'Delivery (webhook-id)')],
       ok: { status: 202, schema: ref('Delivery') },
       errors: [404],
-      hooks: true,
+      hooks: 'org',
     }),
   },
   '/sandbox/v1/requests': {
@@ -1098,13 +1100,13 @@ const paths: Record<string, Record<string, Schema>> = {
       summary: 'Test hook: request counts per route.',
       ok: { status: 200, schema: ref('RequestCounts') },
       errors: [],
-      hooks: true,
+      hooks: 'operator',
     }),
     delete: operation({
       summary: 'Test hook: reset the request counts.',
       ok: { status: 204, description: 'Reset.' },
       errors: [],
-      hooks: true,
+      hooks: 'operator',
     }),
   },
 };
@@ -1164,6 +1166,13 @@ export function openApiComponents(): { securitySchemes: Schema; responses: typeo
         in: 'header',
         name: 'x-api-key',
         description: 'An administrator key, scoped to one or more organizations; stored hashed.',
+      },
+      operatorKey: {
+        type: 'apiKey',
+        in: 'header',
+        name: 'x-api-key',
+        description:
+          "The sandbox's operator key, minted and printed at start with --enable-test-hooks (or given to startSandbox), never stored: it alone opens the global test hooks (clock, faults, rate limit, request counts), and reads every organization's mail and deliveries. An organization's admin key reads only that organization's mail and deliveries.",
       },
     },
     responses,

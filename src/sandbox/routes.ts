@@ -53,6 +53,8 @@ export interface RouteContext {
   body: unknown;
   /** The acting principal in its org; set on org and user routes (a user when acting as one). */
   actor: Actor;
+  /** Whether the sandbox's operator key made the request: on org-hook routes it sees every org. */
+  operator: boolean;
   /** How strictly the sandbox reads JumpCloud's published API. */
   profile: Profile;
 }
@@ -63,10 +65,13 @@ export interface RouteDef {
   path: string;
   /**
    * org: an admin key acting in one org (x-org-id rules apply); user: the same, or a per-user key,
-   * or an admin key acting for a user with x-sandbox-act-as; hooks: an admin key, only with
-   * --enable-test-hooks, no x-org-id; public: no key.
+   * or an admin key acting for a user with x-sandbox-act-as; operator: the sandbox's operator key
+   * only (the global test hooks: clock, faults, rate limit, request counts), no x-org-id;
+   * org-hook: a test hook that reads one org's data (mail, deliveries), for an admin key of that
+   * org (x-org-id rules apply) or the operator key (every org); public: no key. operator and
+   * org-hook routes are served only with --enable-test-hooks.
    */
-  access: 'org' | 'user' | 'hooks' | 'public';
+  access: 'org' | 'user' | 'operator' | 'org-hook' | 'public';
   /** Whether the route reads a JSON request body. */
   body: boolean;
   /** The schema of the sandbox's own description that a body must match (checked before handle). */
@@ -110,6 +115,11 @@ const ingresso = (requestBody?: BodyShape, bodySchema?: BodySchemaName): Api => 
 const ok = (body: unknown): Reply => ({ status: 200, body });
 const noContent: Reply = { status: 204 };
 
+/** The org an org-hook route reads: the admin key's, or every org (undefined) for the operator key. */
+function orgScope(ctx: RouteContext): string | undefined {
+  return ctx.operator ? undefined : ctx.actor.orgId;
+}
+
 function param(ctx: RouteContext, name: string): string {
   return ctx.params[name] ?? '';
 }
@@ -127,11 +137,12 @@ function hook(
   path: string,
   handle: (ctx: RouteContext, hooks: TestHooks) => Reply,
   bodySchema?: BodySchemaName,
+  access: 'operator' | 'org-hook' = 'operator',
 ): RouteDef {
   return {
     method,
     path,
-    access: 'hooks',
+    access,
     body: method === 'POST' || method === 'PUT',
     origin: 'hook',
     protobuf: false,
@@ -272,7 +283,7 @@ export const routes: readonly RouteDef[] = [
     protobuf: false,
     handle: () => ok(describeApi()),
   },
-  // test hooks
+  // test hooks; these need the operator key
   hook('GET', '/sandbox/v1/clock', (c) => ok(c.clock.state())),
   hook('POST', '/sandbox/v1/clock', (c) => clockBody(c), 'ClockChange'),
   hook('GET', '/sandbox/v1/faults', (_c, h) => ok(h.faults())),
@@ -284,17 +295,24 @@ export const routes: readonly RouteDef[] = [
     (c, h) => ok({ rateLimit: h.setRateLimit((c.body as { rateLimit: RateLimitConfig | null }).rateLimit) }),
     'RateLimitState',
   ),
-  hook('GET', '/sandbox/v1/mail', (c) => ok(listMail(c.store, c.query))),
-  hook('GET', '/sandbox/v1/deliveries', (c) => ok(c.deliveries?.list(c.query) ?? { results: [], totalCount: 0 })),
+  // org hooks: an admin key sees its own org only; the operator key sees them all
+  hook('GET', '/sandbox/v1/mail', (c) => ok(listMail(c.store, c.query, orgScope(c))), undefined, 'org-hook'),
+  hook(
+    'GET',
+    '/sandbox/v1/deliveries',
+    (c) => ok(c.deliveries?.list(c.query, orgScope(c)) ?? { results: [], totalCount: 0 }),
+    undefined,
+    'org-hook',
+  ),
   {
     method: 'POST',
     path: '/sandbox/v1/deliveries/{id}/replay',
-    access: 'hooks',
+    access: 'org-hook',
     body: false,
     origin: 'hook',
     protobuf: false,
     handle: (c) => {
-      const record = c.deliveries?.replay(param(c, 'id'));
+      const record = c.deliveries?.replay(param(c, 'id'), orgScope(c));
       if (record === undefined) throw notFound(`webhook delivery ${param(c, 'id')}`);
       return { status: 202, body: record };
     },

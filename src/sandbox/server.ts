@@ -1,14 +1,14 @@
 // The sandbox's HTTP server: hono on @hono/node-server, bound to loopback. Wraps every route in
 // one pipeline (count, auth, rate limit, faults, JSON body, the profile's rules, handler, errors)
 // and owns start/stop.
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer, type HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { AccessctlError } from '../errors.js';
 import { ApiError, badRequest } from './api-error.js';
-import { actorFor, authenticate, resolveOrg } from './auth.js';
+import { actorFor, authenticate, generateKey, hashKey, resolveOrg } from './auth.js';
 import { validateBody } from './body-validation.js';
 import { SandboxClock } from './clock.js';
 import { DeliveryWorker } from './delivery.js';
@@ -43,6 +43,11 @@ export interface SandboxOptions {
   /** Jitter source for webhook retries (tests pin it). */
   random?: () => number;
   /**
+   * The operator key for the global test hooks; minted at start when test hooks are on and none is
+   * given. It is never stored: it opens this process's hooks only.
+   */
+  operatorKey?: string;
+  /**
    * default: today's answers, sandbox extensions included. strict: the pessimistic reading of
    * JumpCloud's published API (published routes only, PUT replaces, closed bodies, protojson
    * responses, byte ids in base64). Test hooks and /openapi.json are served by both.
@@ -57,6 +62,8 @@ export interface RunningSandbox {
   adminKey: string;
   /** True when adminKey was minted at this start (the database keeps only its hash). */
   adminKeyMinted: boolean;
+  /** With test hooks: the key the clock, faults, rate limit and request count hooks need. */
+  operatorKey: string | undefined;
   seeded: boolean;
   /** The profile the sandbox answers with. */
   profile: Profile;
@@ -67,6 +74,14 @@ export interface RunningSandbox {
   webhooks: DeliveryWorker;
   scheduler: Scheduler;
   close(): Promise<void>;
+}
+
+const operatorOnly =
+  "this test hook needs the sandbox's operator key (printed at start with --enable-test-hooks), not an organization's API key";
+
+/** Compares two keys in constant time (by their SHA-256, so lengths may differ). */
+function sameKey(given: string, expected: string): boolean {
+  return timingSafeEqual(Buffer.from(hashKey(given), 'hex'), Buffer.from(hashKey(expected), 'hex'));
 }
 
 /** The sandbox-only header with which an admin key acts for a user (email or username). */
@@ -110,8 +125,10 @@ export function createApp(deps: {
   /** Called after every request, so timers and deliveries it made due start at once. */
   afterRequest?: () => void;
   profile?: Profile;
+  /** The key that opens the global test hooks (clock, faults, rate limit, request counts). */
+  operatorKey?: string;
 }): Hono<Env> {
-  const { store, clock, hooks, log, deliveries, afterRequest } = deps;
+  const { store, clock, hooks, log, deliveries, afterRequest, operatorKey } = deps;
   const profile = deps.profile ?? 'default';
   const app = new Hono<Env>();
 
@@ -130,7 +147,9 @@ export function createApp(deps: {
   );
 
   const served = routes.filter(
-    (route) => (route.access !== 'hooks' || hooks !== undefined) && (profile !== 'strict' || route.origin !== 'extension'),
+    (route) =>
+      ((route.access !== 'operator' && route.access !== 'org-hook') || hooks !== undefined) &&
+      (profile !== 'strict' || route.origin !== 'extension'),
   );
   const noRoute = (c: Context<Env>): Response =>
     errorResponse(c, new ApiError(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
@@ -161,16 +180,29 @@ export function createApp(deps: {
     const key = `${route.method} ${route.path}`;
     hooks?.count(key);
     const query = new URL(c.req.url).searchParams;
-    // Public and hook routes act in no org; only org routes read the actor.
+    // Public and operator routes act in no org; org, user and org-hook routes read the actor.
     let actor: Actor = { orgId: '', id: '', type: 'admin', email: '' };
-    if (route.access !== 'public') {
-      const principal = authenticate(store, c.req.header('x-api-key'));
-      const orgRoute = route.access === 'org' || route.access === 'user';
+    const apiKey = c.req.header('x-api-key');
+    const operator = operatorKey !== undefined && apiKey !== undefined && sameKey(apiKey, operatorKey);
+    const hookRoute = route.access === 'operator' || route.access === 'org-hook';
+    if (route.access === 'operator') {
+      if (!operator) {
+        if (apiKey === undefined || apiKey === '') throw new ApiError(401, 'missing x-api-key header');
+        authenticate(store, apiKey);
+        throw new ApiError(403, operatorOnly);
+      }
+      if (c.req.header('x-org-id') !== undefined) throw new ApiError(403, 'ID included on unsupported route: this route takes no x-org-id');
+    } else if (route.access !== 'public' && operator) {
+      if (route.access !== 'org-hook') throw new ApiError(403, 'the operator key opens only the test hooks under /sandbox/v1; use an API key');
+      if (c.req.header('x-org-id') !== undefined) throw new ApiError(403, 'the operator key reads every organization: send no x-org-id');
+    } else if (route.access !== 'public') {
+      const principal = authenticate(store, apiKey);
+      const orgRoute = route.access === 'org' || route.access === 'user' || route.access === 'org-hook';
       if (principal.kind !== 'admin' && route.access !== 'user') {
         throw new ApiError(403, 'this route needs an administrator key; the key belongs to a user');
       }
       const actAs = c.req.header(actAsHeader);
-      if (profile === 'strict' && actAs !== undefined && route.access !== 'hooks') {
+      if (profile === 'strict' && actAs !== undefined && !hookRoute) {
         throw new ApiError(400, `${actAsHeader} is a sandbox extension, refused by --profile strict; use the user's own API key`);
       }
       // A byte field on the protobuf services: base64 ObjectId bytes in strict, hex accepted too by default.
@@ -178,7 +210,7 @@ export function createApp(deps: {
       const requestedOrg = queryOrg === '' ? undefined : readQueryOrg(queryOrg, route.protobuf ? profile : 'default');
       const orgId = resolveOrg(principal, c.req.header('x-org-id'), { orgScoped: orgRoute, organizationObjectId: requestedOrg });
       // The hook routes are the controls: they are never limited or faulted themselves.
-      if (hooks !== undefined && orgRoute) {
+      if (hooks !== undefined && orgRoute && !hookRoute) {
         const taken = hooks.take(principal.keyId);
         if (!taken.ok) {
           return errorResponse(c, new ApiError(429, 'rate limit exceeded for this API key'), {
@@ -196,7 +228,7 @@ export function createApp(deps: {
         actor = { orgId: actor.orgId, id: user._id, type: 'user', email: user.email, clientIp: actor.clientIp };
       }
     }
-    const decision = hooks !== undefined && route.access !== 'hooks' ? hooks.decide(key) : undefined;
+    const decision = hooks !== undefined && !hookRoute ? hooks.decide(key) : undefined;
     if (decision !== undefined) {
       if (decision.latencyMs > 0) await clock.sleep(decision.latencyMs);
       if (decision.reset) {
@@ -228,6 +260,7 @@ export function createApp(deps: {
         query,
         body,
         actor,
+        operator,
         profile,
       });
     } finally {
@@ -276,6 +309,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     throw error;
   }
   const hooks = options.enableTestHooks ? new TestHooks(clock) : undefined;
+  const operatorKey = hooks === undefined ? undefined : (options.operatorKey ?? generateKey('operator'));
   const webhooks = new DeliveryWorker({
     store,
     clock,
@@ -287,7 +321,16 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   const scheduler = new Scheduler({ store, clock, log, run: (timer) => runTimer(store, timer), work: [webhooks] });
   webhooks.onSettled(() => scheduler.kick());
   const profile = options.profile ?? 'default';
-  const app = createApp({ store, clock, hooks, log, deliveries: webhooks, afterRequest: () => scheduler.kick(), profile });
+  const app = createApp({
+    store,
+    clock,
+    hooks,
+    log,
+    deliveries: webhooks,
+    afterRequest: () => scheduler.kick(),
+    profile,
+    ...(operatorKey === undefined ? {} : { operatorKey }),
+  });
   const host = options.host ?? '127.0.0.1';
   const server = createAdaptorServer({ fetch: app.fetch });
   try {
@@ -321,6 +364,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     port,
     adminKey: boot.adminKey,
     adminKeyMinted: boot.minted,
+    operatorKey,
     seeded: boot.seeded,
     profile,
     store,

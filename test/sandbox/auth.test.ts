@@ -80,7 +80,7 @@ describe('authentication and organizations', () => {
   });
 
   it('answers 403 to x-org-id on a route that takes none', async () => {
-    const answer = await h.call('GET', '/sandbox/v1/clock', undefined, { 'x-api-key': multiKey, 'x-org-id': orgA });
+    const answer = await h.hook('GET', '/sandbox/v1/clock', undefined, { 'x-org-id': orgA });
     expect(answer.status).toBe(403);
     expect(answer.body).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('unsupported route') });
   });

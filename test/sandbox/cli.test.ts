@@ -31,6 +31,28 @@ describe('accessctl sandbox', () => {
     expect(await sandbox.exited).toEqual({ code: 0, signal: null });
   });
 
+  it('prints an operator key with --enable-test-hooks, which alone opens the clock; an admin key is refused', async () => {
+    const sandbox = await spawnSandbox(['--port', '0', '--db', join(dir, 'hooks.db'), '--seed', 'examples/directory.yaml', '--enable-test-hooks']);
+    try {
+      expect(sandbox.operatorKey).toMatch(/^sandbox_operator_\S+$/);
+      expect(sandbox.stdout()).toContain(`operator key: ${sandbox.operatorKey ?? ''} (test hooks; new for this run)`);
+      const clock = (key: string) => fetch(`${sandbox.url}/sandbox/v1/clock`, { headers: { 'x-api-key': key } });
+      expect((await clock(sandbox.adminKey)).status).toBe(403);
+      expect((await clock(sandbox.operatorKey ?? '')).status).toBe(200);
+      const mail = await fetch(`${sandbox.url}/sandbox/v1/mail`, { headers: { 'x-api-key': sandbox.adminKey } });
+      expect(mail.status).toBe(200);
+    } finally {
+      sandbox.child.kill('SIGTERM');
+      await sandbox.exited;
+    }
+    // Without test hooks there is no operator key to print.
+    const plain = await spawnSandbox(['--port', '0', '--db', join(dir, 'plain.db')]);
+    plain.child.kill('SIGTERM');
+    await plain.exited;
+    expect(plain.operatorKey).toBeUndefined();
+    expect(plain.stdout()).not.toContain('operator key');
+  });
+
   it('serves only the published API with --profile strict', async () => {
     const sandbox = await spawnSandbox([
       '--port',

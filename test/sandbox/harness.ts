@@ -12,6 +12,9 @@ export const exampleSeed: SeedFile = loadSeed(exampleSeedPath);
 export const exampleAdminKey = 'sandbox-demo-admin-key-not-a-secret';
 export const exampleOrgId = '65a000000000000000000001';
 
+/** The test hooks only the operator key opens. */
+const operatorHook = /^\/sandbox\/v1\/(clock|faults|ratelimit|requests)(\?|$)/;
+
 export interface Answer<T = unknown> {
   status: number;
   body: T;
@@ -21,8 +24,13 @@ export interface Answer<T = unknown> {
 export interface Harness {
   sandbox: RunningSandbox;
   logs: string[];
-  /** JSON request with the admin key; pass headers to override or add. */
+  /**
+   * JSON request with the admin key, or with the operator key on the global test hooks (clock,
+   * faults, rate limit, request counts); pass headers to override or add.
+   */
   call<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer<T>>;
+  /** JSON request with the sandbox's operator key (every test hook, every org's mail and deliveries). */
+  hook<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer<T>>;
   /** Ids of the seeded groups and users by name and username. */
   groupId(name: string): Promise<string>;
   userId(username: string): Promise<string>;
@@ -55,15 +63,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.webhookRetry === undefined ? {} : { webhookRetry: options.webhookRetry }),
     ...(options.profile === undefined ? {} : { profile: options.profile }),
   });
-  const call = async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> => {
+  const send = async <T>(key: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> => {
     const response = await fetch(`${sandbox.url}${path}`, {
       method,
-      headers: { 'x-api-key': sandbox.adminKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
     const text = await response.text();
     return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T, headers: response.headers };
   };
+  const operatorKey = sandbox.operatorKey ?? '';
+  const call = <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> =>
+    send<T>(operatorHook.test(path) ? operatorKey : sandbox.adminKey, method, path, body, headers);
+  const hook = <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> =>
+    send<T>(operatorKey, method, path, body, headers);
   const groupId = async (name: string): Promise<string> => {
     const answer = await call<{ id: string }[]>('GET', `/api/v2/usergroups?filter=${encodeURIComponent(`name:eq:${name}`)}`);
     const id = answer.body[0]?.id;
@@ -76,7 +89,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     if (id === undefined) throw new Error(`no user ${username}`);
     return id;
   };
-  return { sandbox, logs, call, groupId, userId, close: () => sandbox.close() };
+  return { sandbox, logs, call, hook, groupId, userId, close: () => sandbox.close() };
 }
 
 /** A sandbox answering as the pessimistic reading of JumpCloud's published API (--profile strict). */

@@ -9,6 +9,8 @@ export interface SandboxProcess {
   child: ChildProcessWithoutNullStreams;
   url: string;
   adminKey: string;
+  /** With --enable-test-hooks: the operator key the sandbox printed (before the admin key). */
+  operatorKey: string | undefined;
   stdout: () => string;
   stderr: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -27,12 +29,12 @@ export async function spawnSandbox(args: string[]): Promise<SandboxProcess> {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('exit', (code, signal) => resolve({ code, signal }));
   });
-  const ready = await new Promise<{ url: string; adminKey: string }>((resolve, reject) => {
+  const ready = await new Promise<{ url: string; adminKey: string; operatorKey: string | undefined }>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
       const key = /admin key: (\S+)/.exec(out)?.[1];
-      if (url !== undefined && key !== undefined) resolve({ url, adminKey: key });
+      if (url !== undefined && key !== undefined) resolve({ url, adminKey: key, operatorKey: /operator key: (\S+)/.exec(out)?.[1] });
     });
     void exited.then(({ code }) => reject(new Error(`sandbox exited with ${code} before it was ready:\n${out}\n${err}`)));
   });
