@@ -9,6 +9,8 @@ import { commentBody, DEFAULT_DESTROY_LABEL, syncLabel, upsertComment } from '..
 import { readContext, requireHeadSha, requirePullNumber, type ContextFlags, type GithubContext } from '../github/context.js';
 import type { GithubApi } from '../github/octokit.js';
 import { assess, deletes, verdict, type Outcome } from '../github/outcome.js';
+import { renderTestReport } from '../impact/render.js';
+import { runRepoAccessTests } from '../pipeline/access-context.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
 import { packageVersion } from './version.js';
 
@@ -87,12 +89,17 @@ function checkCommand(): Command {
     const context = await readContext(flags, process.env);
     const commit = { owner: context.owner, repo: context.repo, headSha: requireHeadSha(context) };
     const outcome = await evaluate(dir, flags);
-    const output = checkOutput(outcome, { name: flags.name, neutralOnChanges: flags.neutralOnChanges, root: process.env['GITHUB_WORKSPACE'] || process.cwd() });
+    // The repo's access tests, against the target's directory: a failing case fails the check on its line.
+    const tests = verdict(outcome) === 'invalid' ? undefined : await runRepoAccessTests({ dir, target: flags.target, clientOptions: clientOverrides(flags) });
+    if (tests !== undefined) process.stdout.write('error' in tests ? `accessctl: access tests not run: ${tests.error}\n` : renderTestReport(tests.report, false));
+    const output = checkOutput(outcome, { name: flags.name, neutralOnChanges: flags.neutralOnChanges, root: process.env['GITHUB_WORKSPACE'] || process.cwd(), tests });
     await withGithubErrors(context.token, async () => {
       const check = await publishCheck(await client(context), commit, output);
       process.stdout.write(`accessctl: check run "${output.name}" concluded ${output.conclusion} with ${output.annotations.length} annotation${output.annotations.length === 1 ? '' : 's'} ${check.url}\n`);
     });
     finish(outcome);
+    // The report above says which cases; this sets the exit code.
+    if (tests !== undefined && ('error' in tests || tests.report.failed + tests.report.errors > 0)) throw new AccessctlError('config-invalid', 'access tests failed', { exitCode: 1 });
   });
 }
 
