@@ -9,6 +9,8 @@ import { parseListQuery, project, selectPage, type FieldSpec } from './lists.js'
 import { bodyProblems, validateBody } from './body-validation.js';
 import { Problems, type JsonObject } from './request-body.js';
 import { channelsInUse } from './settings.js';
+import { assertNameFree } from './name-index.js';
+import { nameKey } from './names.js';
 import { parseDoc, type Actor, type SandboxStore } from './store.js';
 
 /** What a read shows in place of a secret, and what a PUT may send back to keep one unchanged. */
@@ -186,11 +188,6 @@ function requireRow(store: SandboxStore, orgId: string, id: string): { doc: Webh
   return row;
 }
 
-function nameTaken(store: SandboxStore, orgId: string, name: string, exceptId?: string): boolean {
-  const row = store.stmt('SELECT id FROM webhook_channels WHERE org_id = ? AND name = ?').get(orgId, name) as { id: string } | undefined;
-  return row !== undefined && row.id !== exceptId;
-}
-
 function channelResource(channel: WebhookChannel): { id: string; type: string; name: string } {
   return { id: channel.id, type: 'webhook_channel', name: channel.name };
 }
@@ -214,7 +211,7 @@ export function createChannel(store: SandboxStore, actor: Actor, body: ChannelWr
   const { doc, secrets, problems } = readChannelBody(body, undefined);
   problems.finish('invalid webhook channel');
   return store.transaction(() => {
-    if (nameTaken(store, actor.orgId, doc.name)) throw conflict(`a webhook channel named "${doc.name}" already exists`);
+    assertNameFree(store, 'webhook_channels', 'a webhook channel', actor.orgId, doc.name);
     const id = store.newId();
     const channel: WebhookChannel = {
       id,
@@ -224,8 +221,8 @@ export function createChannel(store: SandboxStore, actor: Actor, body: ChannelWr
       updatedBy: actor.email,
     };
     store
-      .stmt('INSERT INTO webhook_channels (id, org_id, name, doc, secrets) VALUES (?, ?, ?, ?, ?)')
-      .run(channel.id, actor.orgId, channel.name, JSON.stringify(channel), JSON.stringify(secrets));
+      .stmt('INSERT INTO webhook_channels (id, org_id, name, name_key, doc, secrets) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(channel.id, actor.orgId, channel.name, nameKey(channel.name), JSON.stringify(channel), JSON.stringify(secrets));
     recordEvent(store, actor, { eventType: 'webhook_channel_create', resource: channelResource(channel) });
     return channel;
   });
@@ -253,8 +250,8 @@ export function insertChannel(store: SandboxStore, orgId: string, body: unknown,
     updatedBy: 'sandbox',
   };
   store
-    .stmt('INSERT INTO webhook_channels (id, org_id, name, doc, secrets) VALUES (?, ?, ?, ?, ?)')
-    .run(channel.id, orgId, channel.name, JSON.stringify(channel), JSON.stringify(secrets));
+    .stmt('INSERT INTO webhook_channels (id, org_id, name, name_key, doc, secrets) VALUES (?, ?, ?, ?, ?, ?)')
+    .run(channel.id, orgId, channel.name, nameKey(channel.name), JSON.stringify(channel), JSON.stringify(secrets));
   return channel;
 }
 
@@ -264,7 +261,7 @@ export function replaceChannel(store: SandboxStore, actor: Actor, id: string, bo
     const before = requireRow(store, actor.orgId, id);
     const { doc, secrets, problems } = readChannelBody(body, before.secrets);
     problems.finish('invalid webhook channel');
-    if (nameTaken(store, actor.orgId, doc.name, id)) throw conflict(`a webhook channel named "${doc.name}" already exists`);
+    assertNameFree(store, 'webhook_channels', 'a webhook channel', actor.orgId, doc.name, id);
     const after: WebhookChannel = {
       id,
       ...doc,
@@ -273,8 +270,8 @@ export function replaceChannel(store: SandboxStore, actor: Actor, id: string, bo
       updatedBy: actor.email,
     };
     store
-      .stmt('UPDATE webhook_channels SET name = ?, doc = ?, secrets = ? WHERE id = ?')
-      .run(after.name, JSON.stringify(after), JSON.stringify(secrets), id);
+      .stmt('UPDATE webhook_channels SET name = ?, name_key = ?, doc = ?, secrets = ? WHERE id = ?')
+      .run(after.name, nameKey(after.name), JSON.stringify(after), JSON.stringify(secrets), id);
     // The docs hold masks and the fingerprint only, so the changes can never carry a secret.
     const changes = diffFields(before.doc as unknown as JsonObject, after as unknown as JsonObject, ['updatedBy']);
     recordEvent(store, actor, { eventType: 'webhook_channel_update', resource: channelResource(after), changes });

@@ -2,7 +2,7 @@
 // with resolved names, and an access_management_approval_flow_* event for every change. A PUT
 // replaces the flow; under strict a field it leaves out takes its zero value, not a default.
 // Effects on other aggregates (cancelling a deleted flow's requests) are the route's to make.
-import { conflict, notFound, type ErrorDetail } from './api-error.js';
+import { notFound, type ErrorDetail } from './api-error.js';
 import {
   approvalTypes,
   approverName,
@@ -19,6 +19,8 @@ import { diffFields, recordEvent } from './insights.js';
 import { parseListQuery, project, selectPage, type FieldSpec } from './lists.js';
 import { checkOrganizationObjectId, type Profile } from './profile.js';
 import { Problems, type JsonObject } from './request-body.js';
+import { assertNameFree } from './name-index.js';
+import { nameKey } from './names.js';
 import { parseDoc, type Actor, type SandboxStore } from './store.js';
 import { findGroup, groupNames } from './user-groups.js';
 import { findUser } from './users.js';
@@ -205,11 +207,6 @@ function checkReferences(store: SandboxStore, orgId: string, fields: FlowFields,
   });
 }
 
-function nameTaken(store: SandboxStore, orgId: string, name: string, exceptId?: string): boolean {
-  const row = store.stmt('SELECT id FROM approval_flows WHERE org_id = ? AND name = ?').get(orgId, name) as { id: string } | undefined;
-  return row !== undefined && row.id !== exceptId;
-}
-
 function findFlow(store: SandboxStore, orgId: string, id: string): StoredFlow | undefined {
   const row = store.stmt('SELECT doc FROM approval_flows WHERE org_id = ? AND id = ?').get(orgId, id) as { doc: string } | undefined;
   return row === undefined ? undefined : parseDoc<StoredFlow>(row.doc);
@@ -290,11 +287,11 @@ export function createFlow(store: SandboxStore, actor: Actor, body: FlowWrite, p
   return store.transaction(() => {
     checkReferences(store, actor.orgId, fields, problems.details);
     problems.finish('invalid approval flow');
-    if (nameTaken(store, actor.orgId, fields.name)) throw conflict(`an approval flow named "${fields.name}" already exists`);
+    assertNameFree(store, 'approval_flows', 'an approval flow', actor.orgId, fields.name);
     const flow: StoredFlow = { id: store.newId(), ...fields, organizationId: actor.orgId, createdBy: actor.email, updatedBy: actor.email };
     store
-      .stmt('INSERT INTO approval_flows (id, org_id, name, doc) VALUES (?, ?, ?, ?)')
-      .run(flow.id, actor.orgId, flow.name, JSON.stringify(flow));
+      .stmt('INSERT INTO approval_flows (id, org_id, name, name_key, doc) VALUES (?, ?, ?, ?, ?)')
+      .run(flow.id, actor.orgId, flow.name, nameKey(flow.name), JSON.stringify(flow));
     recordEvent(store, actor, { eventType: 'access_management_approval_flow_create', resource: flowResource(flow) });
     return { id: flow.id };
   });
@@ -312,10 +309,10 @@ export function replaceFlow(store: SandboxStore, actor: Actor, id: string, body:
     });
     checkReferences(store, actor.orgId, fields, problems.details);
     problems.finish('invalid approval flow');
-    if (nameTaken(store, actor.orgId, fields.name, id)) throw conflict(`an approval flow named "${fields.name}" already exists`);
+    assertNameFree(store, 'approval_flows', 'an approval flow', actor.orgId, fields.name, id);
     const after: StoredFlow = { id, ...fields, organizationId: actor.orgId, createdBy: before.createdBy, updatedBy: actor.email };
     const changes = diffFields(before as unknown as JsonObject, after as unknown as JsonObject, ['updatedBy']);
-    store.stmt('UPDATE approval_flows SET name = ?, doc = ? WHERE id = ?').run(after.name, JSON.stringify(after), id);
+    store.stmt('UPDATE approval_flows SET name = ?, name_key = ?, doc = ? WHERE id = ?').run(after.name, nameKey(after.name), JSON.stringify(after), id);
     recordEvent(store, actor, { eventType: 'access_management_approval_flow_update', resource: flowResource(after), changes });
     return {};
   });

@@ -1,11 +1,14 @@
 // Versioned schema migrations for the sandbox database. Each runs once, in order, inside a
 // transaction; the applied versions are recorded in schema_migrations. Append, never edit.
 import type Database from 'better-sqlite3';
+import { nameKey } from './names.js';
 
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Work SQLite cannot do (Unicode normalisation), run after sql in the same transaction. */
+  run?: (db: Database.Database) => void;
 }
 
 export const migrations: readonly Migration[] = [
@@ -177,6 +180,27 @@ export const migrations: readonly Migration[] = [
         WHERE status = 'pending' AND json_extract(payload, '$.service') != 'directory';
     `,
   },
+  {
+    version: 5,
+    name: 'name keys: flows, user groups and channels compared after Unicode NFC and case-folding',
+    sql: `
+      ALTER TABLE approval_flows ADD COLUMN name_key TEXT;
+      ALTER TABLE user_groups ADD COLUMN name_key TEXT;
+      ALTER TABLE webhook_channels ADD COLUMN name_key TEXT;
+      CREATE INDEX approval_flows_by_name_key ON approval_flows (org_id, name_key);
+      CREATE INDEX user_groups_by_name_key ON user_groups (org_id, name_key);
+      CREATE INDEX webhook_channels_by_name_key ON webhook_channels (org_id, name_key);
+    `,
+    // Names already stored keep their rows even when two share a key; new writes are checked.
+    run: (db) => {
+      for (const table of ['approval_flows', 'user_groups', 'webhook_channels']) {
+        const update = db.prepare(`UPDATE ${table} SET name_key = ? WHERE id = ?`);
+        for (const row of db.prepare(`SELECT id, name FROM ${table}`).all() as { id: string; name: string }[]) {
+          update.run(nameKey(row.name), row.id);
+        }
+      }
+    },
+  },
 ];
 
 /** Applies every migration newer than the database; refuses a database written by a newer sandbox. */
@@ -199,6 +223,7 @@ export function migrate(db: Database.Database, nowIso: string, list: readonly Mi
     if (applied.has(migration.version)) continue;
     db.transaction(() => {
       db.exec(migration.sql);
+      migration.run?.(db);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
         migration.version,
         migration.name,

@@ -8,6 +8,7 @@ import { faultStatuses } from './faults.js';
 import { listCaps } from './lists.js';
 import { userGroupTargets } from './graph.js';
 import { reservedHeaderNames } from './header-rules.js';
+import { nameHint, namePattern } from './names.js';
 import { maxRemarksLength, requestStatuses } from './request-model.js';
 
 
@@ -18,6 +19,8 @@ type Schema = Record<string, unknown>;
 
 /** The most services one Insights query may name (JumpCloud has fewer than this many). */
 export const maxEventServices = 20;
+/** What every name of a flow, user group or channel must be. */
+const nameRule = 'no control, zero-width or text-direction characters, no leading or trailing space';
 /** The longest id a body may name. */
 export const maxIdLength = 64;
 /** ISO 8601 durations as flows use them (P7D, PT8H, P1DT12H). */
@@ -129,7 +132,12 @@ const schemas: Record<string, Schema> = {
   ApplicationList: list('Application', 'One page of applications.'),
   UserGroupWrite: body(
     {
-      name: str('Group name, unique in the organization (409 otherwise).', { minLength: 1, maxLength: 255 }),
+      name: str(`Group name, unique in the organization after Unicode NFC and case-folding (409 otherwise); ${nameRule}.`, {
+        minLength: 1,
+        maxLength: 255,
+        pattern: namePattern,
+        'x-hint': nameHint,
+      }),
       description: str('Description.', { maxLength: 1024 }),
       email: str('Group email.', { maxLength: 1024 }),
       attributes: obj({}, [], { description: 'Graph attributes, stored as given.' }),
@@ -190,7 +198,12 @@ const schemas: Record<string, Schema> = {
   ),
   ApprovalFlowWrite: body(
     {
-      name: str('Unique per organization (409 otherwise).', { minLength: 1, maxLength: 100 }),
+      name: str(`Unique per organization after Unicode NFC and case-folding (409 otherwise); ${nameRule}.`, {
+        minLength: 1,
+        maxLength: 100,
+        pattern: namePattern,
+        'x-hint': nameHint,
+      }),
       description: str('Description.', { maxLength: 1024 }),
       category: str('Create only; cannot change.', { enum: [...categories] }),
       resourceType: str('What approval grants; create only; cannot change.', { enum: [...grantResourceTypes] }),
@@ -337,7 +350,12 @@ const schemas: Record<string, Schema> = {
   ),
   WebhookChannelWrite: body(
     {
-      name: str('Unique per organization (409 otherwise).', { minLength: 1, maxLength: 100 }),
+      name: str(`Unique per organization after Unicode NFC and case-folding (409 otherwise); ${nameRule}.`, {
+        minLength: 1,
+        maxLength: 100,
+        pattern: namePattern,
+        'x-hint': nameHint,
+      }),
       url: str('http(s) URL; may hold placeholders {{NAME}}, each with a value in sensitiveValues. No credentials in the URL.', {
         minLength: 1,
         maxLength: 2048,

@@ -5,6 +5,8 @@ import { diffFields, recordEvent } from './insights.js';
 import { parseListQuery, project, selectPage, type FieldSpec } from './lists.js';
 import type { Profile } from './profile.js';
 import type { JsonObject } from './request-body.js';
+import { assertNameFree } from './name-index.js';
+import { nameKey } from './names.js';
 import { parseDoc, type Actor, type SandboxStore } from './store.js';
 
 export interface UserGroup {
@@ -82,11 +84,6 @@ export function groupNames(store: SandboxStore, orgId: string): Map<string, stri
   return new Map(rows.map((row) => [row.id, row.name]));
 }
 
-function nameTaken(store: SandboxStore, orgId: string, name: string, exceptId?: string): boolean {
-  const row = store.stmt('SELECT id FROM user_groups WHERE org_id = ? AND name = ?').get(orgId, name) as { id: string } | undefined;
-  return row !== undefined && row.id !== exceptId;
-}
-
 export function listGroups(store: SandboxStore, orgId: string, params: URLSearchParams): Partial<UserGroup>[] {
   const query = parseListQuery(params, groupFields);
   const page = selectPage(store, 'user_groups', { sql: 'org_id = ?', params: [orgId] }, query, groupFields);
@@ -104,7 +101,9 @@ export function insertGroup(
   fields: Omit<UserGroup, 'id' | 'type' | 'organizationObjectId'>,
 ): UserGroup {
   const group: UserGroup = { id: store.newId(), type: 'user_group', ...fields, organizationObjectId: orgId };
-  store.stmt('INSERT INTO user_groups (id, org_id, name, doc) VALUES (?, ?, ?, ?)').run(group.id, orgId, group.name, JSON.stringify(group));
+  store
+    .stmt('INSERT INTO user_groups (id, org_id, name, name_key, doc) VALUES (?, ?, ?, ?, ?)')
+    .run(group.id, orgId, group.name, nameKey(group.name), JSON.stringify(group));
   return group;
 }
 
@@ -115,7 +114,7 @@ export function groupResource(group: UserGroup): { id: string; type: string; nam
 export function createGroup(store: SandboxStore, actor: Actor, body: UserGroupWrite): UserGroup {
   const fields = groupFieldsOf(body, 'STATIC');
   return store.transaction(() => {
-    if (nameTaken(store, actor.orgId, fields.name)) throw conflict(`a user group named "${fields.name}" already exists`);
+    assertNameFree(store, 'user_groups', 'a user group', actor.orgId, fields.name);
     const group = insertGroup(store, actor.orgId, fields);
     recordEvent(store, actor, { eventType: 'user_group_create', resource: groupResource(group) });
     return group;
@@ -126,9 +125,9 @@ export function replaceGroup(store: SandboxStore, actor: Actor, id: string, body
   const fields = groupFieldsOf(body, profile === 'strict' ? undefined : 'STATIC');
   return store.transaction(() => {
     const before = requireGroup(store, actor.orgId, id);
-    if (nameTaken(store, actor.orgId, fields.name, id)) throw conflict(`a user group named "${fields.name}" already exists`);
+    assertNameFree(store, 'user_groups', 'a user group', actor.orgId, fields.name, id);
     const after: UserGroup = { id, type: 'user_group', ...fields, organizationObjectId: actor.orgId };
-    store.stmt('UPDATE user_groups SET name = ?, doc = ? WHERE id = ?').run(after.name, JSON.stringify(after), id);
+    store.stmt('UPDATE user_groups SET name = ?, name_key = ?, doc = ? WHERE id = ?').run(after.name, nameKey(after.name), JSON.stringify(after), id);
     const changes = diffFields(before as unknown as JsonObject, after as unknown as JsonObject);
     recordEvent(store, actor, { eventType: 'user_group_update', resource: groupResource(after), changes });
     return after;
