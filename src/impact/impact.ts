@@ -34,7 +34,8 @@ export type ImpactCode =
   | 'missing-manager'
   | 'no-eligible-approver'
   | 'pending-cancelled'
-  | 'pending-kept';
+  | 'pending-kept'
+  | 'more-lines';
 
 /** The part of the flow's config an item comes from; the plan turns it into a file:line:col. */
 export interface ImpactCause {
@@ -169,15 +170,26 @@ function alignLevels(before: readonly string[], after: readonly string[]): [numb
   return pairs;
 }
 
+/** A line is at most this long, and a flow has at most this many lines: a live flow can hold anything. */
+export const MESSAGE_LIMIT = 1000;
+export const ITEMS_PER_FLOW = 500;
+
 class FlowDiff {
   readonly items: ImpactItem[] = [];
+  /** Lines past ITEMS_PER_FLOW, counted. */
+  dropped = 0;
   constructor(
     private readonly name: string,
     private readonly view: DirectoryView,
   ) {}
 
   add(direction: ImpactDirection, code: ImpactCode, message: string, cause: ImpactCause, people?: Int32Array | number[]): void {
-    this.items.push({ direction, code, message, cause, ...(people === undefined ? {} : { people: peopleList(this.view, people) }) });
+    if (this.items.length >= ITEMS_PER_FLOW) {
+      this.dropped++;
+      return;
+    }
+    const text = message.length <= MESSAGE_LIMIT ? message : `${message.slice(0, MESSAGE_LIMIT - 1)}…`;
+    this.items.push({ direction, code, message: text, cause, ...(people === undefined ? {} : { people: peopleList(this.view, people) }) });
   }
 
   get flow(): string {
@@ -364,6 +376,10 @@ export function flowImpact(pair: FlowPair, view: DirectoryView): FlowImpact {
       pendingRequests = { count: pair.pending, effect: 'kept' };
       d.add('neutral', 'pending-kept', `${requests} for ${d.flow} ${pair.pending === 1 ? 'keeps' : 'keep'} the flow as it was when submitted; the change applies to new requests`, { field: 'flow' });
     }
+  }
+  if (d.dropped > 0) {
+    // Kept as the last line whatever the cap: the reader must know the list is cut.
+    d.items.push({ direction: 'neutral', code: 'more-lines', message: `${d.flow}: ${d.dropped} more lines not shown`, cause: { field: 'flow' } });
   }
   const grantGroup = (after ?? before)?.grantGroup ?? '';
   return {

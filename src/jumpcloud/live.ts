@@ -2,7 +2,7 @@
 // read independently: one that fails or comes back partial is unknown, never empty; an extension
 // endpoint the target does not have (404 or 405) is unsupported, and blocks nothing else.
 import type { JumpCloudClient } from './client.js';
-import { listAll } from './paginate.js';
+import { listAll, PAGE_SIZE } from './paginate.js';
 import { PlatformError } from './platform-error.js';
 import { isPublished, routes } from './routes.js';
 import { mapBounded } from './map-bounded.js';
@@ -126,23 +126,47 @@ interface WirePendingRequest {
 /** Statuses of requests still waiting for a decision: deleting their flow cancels them. */
 export const PENDING_REQUEST_STATUSES = ['pending', 'missing_data'] as const;
 
+/** Past this many pending requests the count is unknown: a list that never ends must not hang a plan. */
+export const MAX_PENDING_REQUESTS = 100_000;
+
 /**
  * Pending access requests per flow id, read with the published GET /api/v2/approvalflowrequest:
- * one paged list per waiting status, only the two fields counting needs. Unknown when a list fails.
+ * one paged list per waiting status (pages of 100 sorted by _id), only the two fields counting
+ * needs, at most MAX_PENDING_REQUESTS. Unknown when a list fails, comes back short or is too long.
  */
 export async function readPendingRequests(client: JumpCloudClient): Promise<Known<Map<string, number>>> {
   return known(async () => {
     const counts = new Map<string, number>();
+    let read = 0;
     for (const status of PENDING_REQUEST_STATUSES) {
-      const requests = await listAll<WirePendingRequest>(client, routes.accessRequests, {
-        style: 'results',
-        query: { filter: `status:eq:${status}`, fields: ['approvalFlowId', 'status'] },
-      });
-      for (const request of requests) {
-        // A filter the platform ignored must not count decided requests as pending.
-        if (request.status !== undefined && request.status !== status) continue;
-        const id = request.approvalFlowId;
-        if (id !== undefined && id !== '') counts.set(id, (counts.get(id) ?? 0) + 1);
+      let total: number | undefined;
+      for (let skip = 0; ; ) {
+        const body = await client.get<{ results?: WirePendingRequest[]; totalCount?: number }>(routes.accessRequests, undefined, {
+          filter: `status:eq:${status}`,
+          fields: ['approvalFlowId', 'status'],
+          limit: PAGE_SIZE,
+          skip,
+          sort: '_id',
+        });
+        if (typeof body !== 'object' || body === null || Array.isArray(body) || (body.results !== undefined && !Array.isArray(body.results))) {
+          throw new PlatformError({ method: 'GET', route: routes.accessRequests, status: 200, message: 'expected {results, totalCount}' });
+        }
+        // Protobuf JSON leaves an empty list out: no results is none.
+        const page = body.results ?? [];
+        total = typeof body?.totalCount === 'number' ? body.totalCount : total;
+        for (const request of page) {
+          // A filter the platform ignored must not count decided requests as pending.
+          if (request.status !== undefined && request.status !== status) continue;
+          const id = request.approvalFlowId;
+          if (id !== undefined && id !== '') counts.set(id, (counts.get(id) ?? 0) + 1);
+        }
+        skip += page.length;
+        read += page.length;
+        if (read > MAX_PENDING_REQUESTS) throw new PlatformError({ method: 'GET', route: routes.accessRequests, status: 200, message: `more than ${MAX_PENDING_REQUESTS} pending requests` });
+        if (total === undefined ? page.length < PAGE_SIZE : skip >= total || page.length === 0) {
+          if (total !== undefined && skip < total) throw new PlatformError({ method: 'GET', route: routes.accessRequests, status: 200, message: `the list ended after ${skip} of ${total} items` });
+          break;
+        }
       }
     }
     return counts;

@@ -3,7 +3,7 @@
 // change that leaves access as it was says nothing.
 import { describe, expect, it } from 'vitest';
 import { DirectoryView } from '../../src/impact/directory.js';
-import { accessImpact, flowImpact, type FlowPair, type ImpactItem } from '../../src/impact/impact.js';
+import { accessImpact, flowImpact, ITEMS_PER_FLOW, MESSAGE_LIMIT, type FlowPair, type ImpactItem } from '../../src/impact/impact.js';
 import { PEOPLE_SHOWN } from '../../src/impact/people.js';
 import type { FlowModel } from '../../src/model/flow.js';
 import { automatic, directory, exampleDirectory, flow, level, manager } from './fixtures.js';
@@ -183,6 +183,17 @@ describe('whole flows', () => {
     );
     expect(impact.flows.map((f) => f.flow)).toEqual(['GitHub Admin']);
     expect(impact.summary).toEqual({ widening: 1, narrowing: 0, neutral: 1 });
+  });
+
+  it('keeps at most ITEMS_PER_FLOW lines of MESSAGE_LIMIT characters for a live flow that holds anything', () => {
+    const levels = Array.from({ length: ITEMS_PER_FLOW + 100 }, (_, i) => level([{ group: `Group ${i}` }]));
+    const items = update(flow('F', { approval: { levels } }), flow('F', { approval: { levels: [] } }));
+    expect(items).toHaveLength(ITEMS_PER_FLOW + 1);
+    expect(items.at(-1)).toMatchObject({ code: 'more-lines', message: 'F: 100 more lines not shown' });
+    const durations = Array.from({ length: 3000 }, (_, i) => `PT${i + 1}S`);
+    const [long] = update(flow('F', { access: { durations: [...durations, 'P1D'] } }), flow('F', { access: { durations: ['P1D'] } }));
+    expect(long?.code).toBe('durations');
+    expect(long?.message.length).toBe(MESSAGE_LIMIT);
   });
 
   it('clips a platform name that would make a line unbounded', () => {
