@@ -11,6 +11,7 @@ import { nameKey } from '../config/names.js';
 import { defaultDeletionPolicy, diff, type DeletionPolicy } from '../plan/diff.js';
 import { prepareDiffInput } from '../jumpcloud/diff-input.js';
 import type { Plan } from '../plan/plan.js';
+import { withAccessImpact } from './plan-impact.js';
 
 export interface PlanRunOptions {
   dir: string;
@@ -71,5 +72,5 @@ export async function makePlan(options: PlanRunOptions): Promise<PlanRun> {
   const env = options.env ?? process.env;
   const input = prepareDiffInput(desired, live, (name) => env[name]);
   const policy = options.adjustPolicy ? options.adjustPolicy(deletionPolicy(desired)) : deletionPolicy(desired);
-  return { ok: true, config, plan: diff(input, policy), client };
+  return { ok: true, config, plan: await withAccessImpact(diff(input, policy), desired, live, client), client };
 }
