@@ -18,6 +18,10 @@ export type Name = string;
  */
 export type Name1 = string;
 /**
+ * Break-glass for this object: until this time the reconciler reports its drift (a live change while its config stays the same) but does not correct it. A change to its config is still applied. An RFC 3339 time with its offset, such as 2026-12-01T00:00:00Z.
+ */
+export type Instant = string;
+/**
  * A platform object's name, compared after Unicode NFC and case-folding. 1 to 100 characters, no control characters, no leading or trailing space.
  */
 export type Name2 = string;
@@ -74,6 +78,10 @@ export type DriftPolicy = 'correct' | 'report';
  * A positive ISO 8601 duration in weeks, days, hours, minutes or seconds, such as PT8H, P1D or P7D. Years and months are not accepted because their length varies.
  */
 export type Duration2 = string;
+/**
+ * When the reconciler resumes applying: an RFC 3339 time with its offset, such as 2026-12-01T00:00:00Z.
+ */
+export type Instant1 = string;
 /**
  * One case: {user, canRequest}, {user, cannotRequest} or {nobodyGets, longerThan}.
  */
@@ -146,6 +154,12 @@ export interface Metadata {
    * @maxItems 20
    */
   previousNames?: Name1[];
+  /**
+   * Notes on how accessctl treats this object, not part of it: changing them is not a change to the object, so they never make a live difference look like a config change.
+   */
+  annotations?: {
+    'accessctl.io/pause-drift-until'?: Instant;
+  };
 }
 /**
  * The approval flow's desired state.
@@ -487,6 +501,23 @@ export interface ProjectSpec {
     widening?: AccessRule;
     automaticApproval?: AccessRule1;
   };
+  /**
+   * Break-glass: until this time the reconciler plans and reports (drift events, one accessctl.change.skipped event per change), but applies nothing. `accessctl apply` run by hand is not affected. Remove it, or let the time pass, to resume.
+   */
+  suspend?: {
+    until: Instant1;
+    /**
+     * Why, for the run summary and the events (an incident number, say).
+     */
+    reason?: string;
+  };
+  /**
+   * When the reconciler may apply. Outside every window it plans and reports (one accessctl.change.skipped event per change), but applies nothing. Unset: any time. `accessctl apply` run by hand is not affected.
+   *
+   * @minItems 1
+   * @maxItems 50
+   */
+  syncWindows?: [SyncWindow, ...SyncWindow[]];
 }
 /**
  * Per kind: delete live objects that are not in git. Off by default: they are reported as unmanaged.
@@ -530,6 +561,33 @@ export interface AccessRule1 {
    * @maxItems 100
    */
   block?: Glob[];
+}
+/**
+ * A weekly window in an explicit time zone: it opens on each of its days at start and closes at end. An end earlier than the start closes on the next day (22:00 to 02:00 runs through midnight); start and end differ.
+ */
+export interface SyncWindow {
+  /**
+   * The days the window opens, in its time zone.
+   *
+   * @minItems 1
+   * @maxItems 7
+   */
+  days: [
+    'Mon' | 'Tue' | 'Wed' | 'Thu' | 'Fri' | 'Sat' | 'Sun',
+    ...('Mon' | 'Tue' | 'Wed' | 'Thu' | 'Fri' | 'Sat' | 'Sun')[]
+  ];
+  /**
+   * When it opens, as HH:MM on a 24-hour clock in its time zone.
+   */
+  start: string;
+  /**
+   * When it closes, as HH:MM (24:00 for the end of the day).
+   */
+  end: string;
+  /**
+   * The IANA time zone the days and times are in, such as Europe/Berlin, America/New_York or UTC. Required: a window never depends on the machine's zone.
+   */
+  timeZone: string;
 }
 /**
  * Cases about who can get access, written so a reviewer can read them. `accessctl test` checks them against the repo's approval flows and a directory (the target's, or a snapshot file in the sandbox seed format); nothing here is sent to the platform.

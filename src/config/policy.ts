@@ -6,8 +6,11 @@ import type { DesiredState } from './desired.js';
 import { durationSeconds } from './duration.js';
 import { matchingPattern } from './names.js';
 import { diagnosticFor, locate, type DocPath } from './source.js';
+import { checkSyncWindows } from './sync-window-rules.js';
 
 export function checkPolicy(state: DesiredState, diagnostics: Diagnostic[]): void {
+  // The project's reconcile schedule is checked with its lints: both are project rules validate runs.
+  checkSyncWindows(state, diagnostics);
   const project = state.project;
   const policy = project?.object.spec?.policy;
   if (!project || !policy) return;
