@@ -7,13 +7,19 @@ import { redactFields, redactValue, type Redactor } from './redaction.js';
 
 export type { FieldChange } from '../plan/plan.js';
 
-export type AccessctlEventType = 'accessctl.change.applied' | 'accessctl.change.failed' | 'accessctl.drift.detected' | 'accessctl.run.completed';
+export type AccessctlEventType =
+  | 'accessctl.change.applied'
+  | 'accessctl.change.failed'
+  | 'accessctl.drift.detected'
+  | 'accessctl.run.completed'
+  | 'accessctl.change.skipped';
 
 export const EVENT_TYPES: readonly AccessctlEventType[] = [
   'accessctl.change.applied',
   'accessctl.change.failed',
   'accessctl.drift.detected',
   'accessctl.run.completed',
+  'accessctl.change.skipped',
 ];
 
 /** The last commit that touched the object's file, as git tells it. */
@@ -41,8 +47,8 @@ export interface RunContext {
   configCommit: string | null;
   /** The CloudEvents source: a URI-reference such as 'accessctl/reconcile' or the repo URL. */
   source: string;
-  /** The platform API base URL. */
-  target: string;
+  /** The platform API base URL; null before the reconciler has made its client (its first config was invalid). */
+  target: string | null;
   /** Replaces known secret values inside any string of the event; see secretRedactor(). */
   redact?: Redactor;
 }
@@ -73,21 +79,47 @@ export interface DriftReport {
   fields: FieldChange[];
   /** `correct` means the reconciler applies the desired state; `report` means it only tells. */
   policy: 'correct' | 'report';
+  /** Set while the object's drift correction is paused by its annotation: until then it is only reported. */
+  pausedUntil?: string;
   /** What correcting the drift would do; defaults to update. */
   action?: ChangeAction;
   attribution?: GitAttribution;
 }
 
-export type RunResult = 'success' | 'partial' | 'failed' | 'no-op' | 'plan-only';
+/**
+ * suspended and outside-sync-window: the project said not to apply now; the run planned and
+ * reported, and every change it would have made has an accessctl.change.skipped event.
+ */
+export type RunResult = 'success' | 'partial' | 'failed' | 'no-op' | 'plan-only' | 'suspended' | 'outside-sync-window';
+
+/** Why a planned change was not applied although nothing failed. */
+export type SkipReason = 'suspended' | 'outside-sync-window' | 'drift-paused';
+
+/** A change that failed, or was not started, and why. */
+export interface RunFailure {
+  kind: string;
+  name: string;
+  action: ChangeAction;
+  reason: string;
+}
 
 export interface RunSummary {
   result: RunResult;
   applied: number;
   failed: number;
   drifted: number;
+  /** Planned changes not applied because of a skip (suspend, sync window, paused drift). */
+  skipped?: number;
   durationMs: number;
   message?: string;
+  /** The failed changes, each with why (at most MAX_LISTED_FAILURES; `failuresNotListed` counts the rest). */
+  failures?: readonly RunFailure[];
+  /** Set when the repo's Project names another target than the one the reconciler talks to. */
+  targetMismatch?: { project: string; client: string; from: string; overridden: boolean };
 }
+
+/** The run summary event lists this many failures at most; the rest are counted. */
+export const MAX_LISTED_FAILURES = 50;
 
 function envelope(ctx: RunContext, type: AccessctlEventType, now: Date, data: Record<string, unknown>, subject?: string): AccessctlEvent {
   if (ctx.source.length === 0) throw new AccessctlError('internal', 'an event source must not be empty');
@@ -106,12 +138,17 @@ function envelope(ctx: RunContext, type: AccessctlEventType, now: Date, data: Re
   };
 }
 
-function objectData(ctx: RunContext, object: { kind: string; name: string; id?: string | undefined; fields: readonly FieldChange[]; attribution?: GitAttribution | undefined }, action: ChangeAction) {
+function objectData(
+  ctx: RunContext,
+  object: { kind: string; name: string; id?: string | undefined; fields: readonly FieldChange[]; attribution?: GitAttribution | undefined },
+  action: ChangeAction,
+) {
   const data: Record<string, unknown> = { kind: object.kind, name: object.name, action };
   if (object.id !== undefined) data['id'] = object.id;
   // Fields are redacted here (paths and sensitivity), then again as strings with the rest of data.
   data['fields'] = redactFields(object.fields, ctx.redact);
-  data['attribution'] = object.attribution === undefined ? null : { commit: object.attribution.commit, author: { ...object.attribution.author }, date: object.attribution.date };
+  data['attribution'] =
+    object.attribution === undefined ? null : { commit: object.attribution.commit, author: { ...object.attribution.author }, date: object.attribution.date };
   return data;
 }
 
@@ -129,8 +166,19 @@ export function changeFailed(ctx: RunContext, change: ObjectChange & { error: Ch
 }
 
 export function driftDetected(ctx: RunContext, drift: DriftReport, now: Date): AccessctlEvent {
-  const data = { ...objectData(ctx, drift, drift.action ?? 'update'), policy: drift.policy };
+  const data: Record<string, unknown> = { ...objectData(ctx, drift, drift.action ?? 'update'), policy: drift.policy };
+  if (drift.pausedUntil !== undefined) data['pausedUntil'] = drift.pausedUntil;
   return envelope(ctx, 'accessctl.drift.detected', now, data, `${drift.kind}/${drift.name}`);
+}
+
+/**
+ * A planned change the run did not apply, on purpose: `reason` says which break-glass setting held
+ * it back, and `until` when that ends (the suspension, the pause, or the next sync window opening).
+ */
+export function changeSkipped(ctx: RunContext, change: ObjectChange & { reason: SkipReason; until?: string | undefined }, now: Date): AccessctlEvent {
+  const data: Record<string, unknown> = { ...objectData(ctx, change, change.action), reason: change.reason };
+  data['until'] = change.until ?? null;
+  return envelope(ctx, 'accessctl.change.skipped', now, data, `${change.kind}/${change.name}`);
 }
 
 export function runCompleted(ctx: RunContext, summary: RunSummary, now: Date): AccessctlEvent {
@@ -141,6 +189,12 @@ export function runCompleted(ctx: RunContext, summary: RunSummary, now: Date): A
     drifted: summary.drifted,
     durationMs: summary.durationMs,
   };
+  if (summary.skipped !== undefined) data['skipped'] = summary.skipped;
   if (summary.message !== undefined) data['message'] = summary.message;
+  if (summary.failures !== undefined && summary.failures.length > 0) {
+    data['failures'] = summary.failures.slice(0, MAX_LISTED_FAILURES).map((f) => ({ kind: f.kind, name: f.name, action: f.action, reason: f.reason }));
+    if (summary.failures.length > MAX_LISTED_FAILURES) data['failuresNotListed'] = summary.failures.length - MAX_LISTED_FAILURES;
+  }
+  if (summary.targetMismatch !== undefined) data['targetMismatch'] = { ...summary.targetMismatch };
   return envelope(ctx, 'accessctl.run.completed', now, data);
 }

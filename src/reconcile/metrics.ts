@@ -5,6 +5,9 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RequestCount } from '../jumpcloud/request-counter.js';
 
 /** Buckets for run durations, in seconds: a no-op run is well under a second, a big apply minutes. */
+/** The reasons a whole run applies nothing on purpose. */
+export const HOLD_REASONS = ['suspended', 'outside-sync-window'] as const;
+
 export const RUN_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
 export class ReconcileMetrics {
@@ -13,6 +16,9 @@ export class ReconcileMetrics {
   private readonly runDuration: Histogram<string>;
   private readonly changes: Counter<'kind' | 'action'>;
   private readonly drift: Counter<'kind'>;
+  private readonly failedChanges: Counter<'kind' | 'action'>;
+  private readonly skipped: Counter<'kind' | 'reason'>;
+  private readonly held: Gauge<'reason'>;
   private readonly apiRequests: Counter<'method' | 'route' | 'status'>;
   private readonly lastSuccess: Gauge<string>;
   private readonly seenRequests = new Map<string, number>();
@@ -27,8 +33,37 @@ export class ReconcileMetrics {
       buckets: RUN_DURATION_BUCKETS,
       registers,
     });
-    this.changes = new Counter({ name: 'accessctl_changes_total', help: 'Changes applied, by object kind and action.', labelNames: ['kind', 'action'], registers });
-    this.drift = new Counter({ name: 'accessctl_drift_detected_total', help: 'Drift detected between git and the platform, by object kind.', labelNames: ['kind'], registers });
+    this.changes = new Counter({
+      name: 'accessctl_changes_total',
+      help: 'Changes applied, by object kind and action.',
+      labelNames: ['kind', 'action'],
+      registers,
+    });
+    this.drift = new Counter({
+      name: 'accessctl_drift_detected_total',
+      help: 'Drift detected between git and the platform, by object kind.',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.failedChanges = new Counter({
+      name: 'accessctl_changes_failed_total',
+      help: 'Changes that failed or were not started, by object kind and action.',
+      labelNames: ['kind', 'action'],
+      registers,
+    });
+    this.skipped = new Counter({
+      name: 'accessctl_changes_skipped_total',
+      help: 'Planned changes not applied on purpose, by object kind and reason (suspended, outside-sync-window, drift-paused).',
+      labelNames: ['kind', 'reason'],
+      registers,
+    });
+    this.held = new Gauge({
+      name: 'accessctl_apply_held',
+      help: 'Whether the last run applied nothing on purpose, by reason: 1 while the project is suspended or outside its sync windows.',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of HOLD_REASONS) this.held.set({ reason }, 0);
     this.apiRequests = new Counter({
       name: 'accessctl_api_requests_total',
       help: 'Platform API requests by method, route template and status.',
@@ -42,15 +77,29 @@ export class ReconcileMetrics {
     });
   }
 
-  /** Counts a run; a result of 'success' also sets the last-success time to `at`. */
+  /** Counts a run; a run that applied everything, or found nothing to apply, also sets the last-success time to `at`. */
   recordRun(result: string, seconds: number, at: Date): void {
     this.runs.inc({ result });
     if (Number.isFinite(seconds) && seconds >= 0) this.runDuration.observe(seconds);
-    if (result === 'success') this.lastSuccess.set(at.getTime() / 1000);
+    // A reconciler at rest only has no-op runs: they succeed too, or an alert on this gauge would fire.
+    if (result === 'success' || result === 'no-op') this.lastSuccess.set(at.getTime() / 1000);
   }
 
   recordChange(kind: string, action: string): void {
     this.changes.inc({ kind, action });
+  }
+
+  recordFailedChange(kind: string, action: string): void {
+    this.failedChanges.inc({ kind, action });
+  }
+
+  recordSkip(kind: string, reason: string): void {
+    this.skipped.inc({ kind, reason });
+  }
+
+  /** What held the last run back from applying, if anything: the gauge of that reason is 1, the others 0. */
+  recordHold(reason: (typeof HOLD_REASONS)[number] | undefined): void {
+    for (const each of HOLD_REASONS) this.held.set({ reason: each }, each === reason ? 1 : 0);
   }
 
   recordDrift(kind: string, count = 1): void {

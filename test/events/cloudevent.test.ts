@@ -1,9 +1,18 @@
 // The CloudEvents builders: every envelope meets the CloudEvents 1.0 attribute rules, carries the
 // run, the object, the field diff and its git author, and never a secret.
 import { describe, expect, it } from 'vitest';
-import { changeApplied, changeFailed, driftDetected, EVENT_TYPES, runCompleted, type AccessctlEvent } from '../../src/events/cloudevent.js';
+import {
+  changeApplied,
+  changeFailed,
+  changeSkipped,
+  driftDetected,
+  EVENT_TYPES,
+  MAX_LISTED_FAILURES,
+  runCompleted,
+  type AccessctlEvent,
+} from '../../src/events/cloudevent.js';
 import { AccessctlError } from '../../src/errors.js';
-import { attribution, NOW, PLANTED, runContext, sampleEvents } from './sample-events.js';
+import { attribution, NOW, PLANTED, runContext, sampleEvents, skippedEvent } from './sample-events.js';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -20,7 +29,8 @@ function cloudEventProblems(value: unknown): string[] {
     if (!/^[a-z0-9]{1,20}$/.test(name)) problems.push(`attribute name ${name} must be lower-case a-z0-9, at most 20 characters`);
   }
   for (const name of ['datacontenttype', 'dataschema', 'subject', 'time']) {
-    if (name in event && (typeof event[name] !== 'string' || (event[name] as string).length === 0)) problems.push(`${name} must be a non-empty string when present`);
+    if (name in event && (typeof event[name] !== 'string' || (event[name] as string).length === 0))
+      problems.push(`${name} must be a non-empty string when present`);
   }
   if (typeof event['time'] === 'string' && !RFC3339.test(event['time'])) problems.push('time must be RFC 3339');
   if (typeof event['source'] === 'string' && /\s/.test(event['source'])) problems.push('source must be a URI-reference');
@@ -30,7 +40,7 @@ function cloudEventProblems(value: unknown): string[] {
 
 describe('CloudEvents envelopes', () => {
   it('builds every event type as a valid CloudEvents 1.0 structured JSON event', () => {
-    const events = sampleEvents();
+    const events = [...sampleEvents(), skippedEvent()];
     expect(events.map((e) => e.type)).toEqual([...EVENT_TYPES]);
     for (const event of events) {
       const roundTripped: unknown = JSON.parse(JSON.stringify(event));
@@ -58,7 +68,7 @@ describe('CloudEvents envelopes', () => {
   });
 
   it('stamps every event with the run id, the config commit and the target', () => {
-    for (const event of sampleEvents()) {
+    for (const event of [...sampleEvents(), skippedEvent()]) {
       expect(event.data).toMatchObject({
         runId: 'run-7f3a',
         configCommit: 'fedcba9876543210fedcba9876543210fedcba98',
@@ -72,7 +82,14 @@ describe('CloudEvents envelopes', () => {
   it('carries kind, name, action, id, the field diff and the git attribution of an applied change', () => {
     const event = changeApplied(
       runContext(),
-      { kind: 'ApprovalFlow', name: 'GitHub Admins', action: 'update', id: 'af-1', fields: [{ path: 'spec.approval.levels[0].require', before: 1, after: 2 }], attribution },
+      {
+        kind: 'ApprovalFlow',
+        name: 'GitHub Admins',
+        action: 'update',
+        id: 'af-1',
+        fields: [{ path: 'spec.approval.levels[0].require', before: 1, after: 2 }],
+        attribution,
+      },
       NOW,
     );
     expect(event.type).toBe('accessctl.change.applied');
@@ -106,7 +123,11 @@ describe('CloudEvents envelopes', () => {
   });
 
   it('reports drift with its policy, as an update unless told otherwise', () => {
-    const corrected = driftDetected(runContext(), { kind: 'ApprovalFlow', name: 'X', id: 'af-3', policy: 'correct', fields: [{ path: 'spec.enabled', before: false, after: true }] }, NOW);
+    const corrected = driftDetected(
+      runContext(),
+      { kind: 'ApprovalFlow', name: 'X', id: 'af-3', policy: 'correct', fields: [{ path: 'spec.enabled', before: false, after: true }] },
+      NOW,
+    );
     expect(corrected.type).toBe('accessctl.drift.detected');
     expect(corrected.data).toMatchObject({ policy: 'correct', action: 'update', kind: 'ApprovalFlow', name: 'X', id: 'af-3', attribution: null });
     const missing = driftDetected(runContext(), { kind: 'ApprovalFlow', name: 'Y', policy: 'report', action: 'create', fields: [] }, NOW);
@@ -128,6 +149,36 @@ describe('CloudEvents envelopes', () => {
     });
   });
 
+  it('lists the failed changes of a run, each with why, capped and counted beyond the cap', () => {
+    const failure = { kind: 'WebhookChannel', name: 'Hook', action: 'create' as const, reason: 'answered 500' };
+    const event = runCompleted(runContext(), { result: 'partial', applied: 2, failed: 1, drifted: 0, skipped: 0, durationMs: 5, failures: [failure] }, NOW);
+    expect(event.data).toMatchObject({ skipped: 0, failures: [failure] });
+    const many = Array.from({ length: MAX_LISTED_FAILURES + 3 }, (_, i) => ({ ...failure, name: `Hook ${i}` }));
+    const capped = runCompleted(runContext(), { result: 'failed', applied: 0, failed: many.length, drifted: 0, durationMs: 5, failures: many }, NOW);
+    expect(capped.data['failures']).toHaveLength(MAX_LISTED_FAILURES);
+    expect(capped.data['failuresNotListed']).toBe(3);
+  });
+
+  it('says why a change was skipped and until when, and which target a Project named instead', () => {
+    const skipped = changeSkipped(
+      runContext(),
+      { kind: 'ApprovalFlow', name: 'X', action: 'create', fields: [], reason: 'outside-sync-window', until: '2026-03-02T08:00:00.000Z' },
+      NOW,
+    );
+    expect(skipped).toMatchObject({
+      type: 'accessctl.change.skipped',
+      subject: 'ApprovalFlow/X',
+      data: { reason: 'outside-sync-window', until: '2026-03-02T08:00:00.000Z', action: 'create' },
+    });
+    expect(changeSkipped(runContext(), { kind: 'ApprovalFlow', name: 'X', action: 'create', fields: [], reason: 'suspended' }, NOW).data['until']).toBeNull();
+    const paused = driftDetected(runContext(), { kind: 'ApprovalFlow', name: 'X', policy: 'report', pausedUntil: '2026-12-01T00:00:00.000Z', fields: [] }, NOW);
+    expect(paused.data).toMatchObject({ policy: 'report', pausedUntil: '2026-12-01T00:00:00.000Z' });
+    const mismatch = { project: 'https://console.jumpcloud.com', client: 'http://127.0.0.1:8080', from: 'JUMPCLOUD_API_URL', overridden: true };
+    expect(
+      runCompleted(runContext(), { result: 'success', applied: 1, failed: 0, drifted: 0, durationMs: 1, targetMismatch: mismatch }, NOW).data['targetMismatch'],
+    ).toEqual(mismatch);
+  });
+
   it('writes the time in RFC 3339 UTC from the clock it is given', () => {
     const event = runCompleted(runContext(), { result: 'no-op', applied: 0, failed: 0, drifted: 0, durationMs: 0 }, new Date(Date.UTC(2027, 0, 2, 3, 4, 5, 6)));
     expect(event.time).toBe('2027-01-02T03:04:05.006Z');
@@ -143,7 +194,7 @@ describe('CloudEvents envelopes', () => {
 
 describe('secrets in events', () => {
   it('never carries the planted secret anywhere in any event', () => {
-    for (const event of sampleEvents()) expect(JSON.stringify(event)).not.toContain(PLANTED);
+    for (const event of [...sampleEvents(), skippedEvent()]) expect(JSON.stringify(event)).not.toContain(PLANTED);
   });
 
   it('keeps only the path of a sensitive field or a field under signingSecret, secrets or headers', () => {
@@ -181,11 +232,15 @@ describe('secrets in events', () => {
         kind: 'WebhookChannel',
         name: 'Slack',
         action: 'create',
-        fields: [{ path: 'spec', after: { url: 'https://a.example', signingSecret: 'whsec_abc', headers: { Authorization: 'Bearer xyz' }, secrets: { token: 't' } } }],
+        fields: [
+          { path: 'spec', after: { url: 'https://a.example', signingSecret: 'whsec_abc', headers: { Authorization: 'Bearer xyz' }, secrets: { token: 't' } } },
+        ],
       },
       NOW,
     );
-    expect(event.data['fields']).toEqual([{ path: 'spec', after: { url: 'https://a.example', signingSecret: '(sensitive)', headers: '(sensitive)', secrets: '(sensitive)' } }]);
+    expect(event.data['fields']).toEqual([
+      { path: 'spec', after: { url: 'https://a.example', signingSecret: '(sensitive)', headers: '(sensitive)', secrets: '(sensitive)' } },
+    ]);
     expect(JSON.stringify(event)).not.toMatch(/whsec_abc|Bearer xyz/);
   });
 

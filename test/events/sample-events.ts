@@ -1,6 +1,6 @@
-// Events for the sink tests: a run context, and a change, a drift and a run summary built from it,
+// Events for the sink tests: a run context, and a change, a drift and a run summary built from it (and a skip),
 // with the planted secret placed where a careless builder would leak it.
-import { changeApplied, changeFailed, driftDetected, runCompleted, type AccessctlEvent, type RunContext } from '../../src/events/cloudevent.js';
+import { changeApplied, changeFailed, changeSkipped, driftDetected, runCompleted, type AccessctlEvent, type RunContext } from '../../src/events/cloudevent.js';
 import { secretRedactor } from '../../src/events/redaction.js';
 
 export const PLANTED = 'PLANTED-events-secret-42';
@@ -58,6 +58,35 @@ export function sampleEvents(ctx: RunContext = runContext()): AccessctlEvent[] {
       { kind: 'ApprovalFlow', name: 'Prod DB', id: 'af-9', policy: 'report', fields: [{ path: 'spec.approval.levels[0].require', before: 2, after: 1 }] },
       NOW,
     ),
-    runCompleted(ctx, { result: 'partial', applied: 1, failed: 1, drifted: 1, durationMs: 1234, message: `one failure (${PLANTED})` }, NOW),
+    runCompleted(
+      ctx,
+      {
+        result: 'partial',
+        applied: 1,
+        failed: 1,
+        drifted: 1,
+        durationMs: 1234,
+        message: `one failure (${PLANTED})`,
+        failures: [{ kind: 'ApprovalFlow', name: 'GitHub Admins', action: 'create', reason: `400 Bad Request: key ${PLANTED} refused` }],
+      },
+      NOW,
+    ),
   ];
+}
+
+/** A change held back by a suspension, with the planted secret in a field value. */
+export function skippedEvent(ctx: RunContext = runContext()): AccessctlEvent {
+  return changeSkipped(
+    ctx,
+    {
+      kind: 'ApprovalFlow',
+      name: 'Prod DB',
+      action: 'update',
+      id: 'af-9',
+      fields: [{ path: 'spec.description', before: 'a', after: `b ${PLANTED}` }],
+      reason: 'suspended',
+      until: '2026-03-02T00:00:00.000Z',
+    },
+    NOW,
+  );
 }

@@ -56,6 +56,9 @@ describe('ReconcileMetrics', () => {
       accessctl_run_duration_seconds: 'histogram',
       accessctl_changes_total: 'counter',
       accessctl_drift_detected_total: 'counter',
+      accessctl_changes_failed_total: 'counter',
+      accessctl_changes_skipped_total: 'counter',
+      accessctl_apply_held: 'gauge',
       accessctl_api_requests_total: 'counter',
       accessctl_last_success_timestamp_seconds: 'gauge',
     });
@@ -80,23 +83,56 @@ describe('ReconcileMetrics', () => {
     metrics.recordApiRequests([{ ...entry, count: 3 }]);
     metrics.recordApiRequests([{ ...entry, count: 5 }]);
     metrics.recordApiRequests([{ ...entry, count: 5 }]);
-    const afterGrowth = value(parseExposition(await metrics.text()), 'accessctl_api_requests_total', '{method="POST",route="/api/v2/approvalflows",status="201"}');
+    const afterGrowth = value(
+      parseExposition(await metrics.text()),
+      'accessctl_api_requests_total',
+      '{method="POST",route="/api/v2/approvalflows",status="201"}',
+    );
     // A new client counts from zero again: all of its count is new.
     metrics.recordApiRequests([{ ...entry, count: 2 }]);
-    const afterReset = value(parseExposition(await metrics.text()), 'accessctl_api_requests_total', '{method="POST",route="/api/v2/approvalflows",status="201"}');
+    const afterReset = value(
+      parseExposition(await metrics.text()),
+      'accessctl_api_requests_total',
+      '{method="POST",route="/api/v2/approvalflows",status="201"}',
+    );
 
     expect(afterGrowth).toBe(5);
     expect(afterReset).toBe(7);
   });
 
-  it('moves the last-success time only on a successful run', async () => {
+  it('moves the last-success time only on a successful run, a no-op run included', async () => {
     const metrics = new ReconcileMetrics();
     metrics.recordRun('success', 1, new Date('2026-01-01T00:00:00Z'));
     metrics.recordRun('failure', 1, new Date('2026-01-01T01:00:00Z'));
+    expect(value(parseExposition(await metrics.text()), 'accessctl_last_success_timestamp_seconds')).toBe(Date.parse('2026-01-01T00:00:00Z') / 1000);
+    // A reconciler at rest: nothing to apply is a success too.
+    metrics.recordRun('no-op', 1, new Date('2026-01-01T02:00:00Z'));
+    metrics.recordRun('partial', 1, new Date('2026-01-01T03:00:00Z'));
+    expect(value(parseExposition(await metrics.text()), 'accessctl_last_success_timestamp_seconds')).toBe(Date.parse('2026-01-01T02:00:00Z') / 1000);
+  });
 
-    const exposition = parseExposition(await metrics.text());
-
-    expect(value(exposition, 'accessctl_last_success_timestamp_seconds')).toBe(Date.parse('2026-01-01T00:00:00Z') / 1000);
+  it('counts failed and skipped changes by reason, and shows what holds the reconciler back', async () => {
+    const metrics = new ReconcileMetrics();
+    // Before any run, nothing holds it back: both reasons are exposed as 0, so an alert can watch them.
+    let exposition = parseExposition(await metrics.text());
+    expect(value(exposition, 'accessctl_apply_held', '{reason="suspended"}')).toBe(0);
+    expect(value(exposition, 'accessctl_apply_held', '{reason="outside-sync-window"}')).toBe(0);
+    metrics.recordFailedChange('WebhookChannel', 'create');
+    metrics.recordSkip('ApprovalFlow', 'suspended');
+    metrics.recordSkip('ApprovalFlow', 'suspended');
+    metrics.recordSkip('AccessRequestSettings', 'drift-paused');
+    metrics.recordHold('suspended');
+    exposition = parseExposition(await metrics.text());
+    expect(value(exposition, 'accessctl_changes_failed_total', '{kind="WebhookChannel",action="create"}')).toBe(1);
+    expect(value(exposition, 'accessctl_changes_skipped_total', '{kind="ApprovalFlow",reason="suspended"}')).toBe(2);
+    expect(value(exposition, 'accessctl_changes_skipped_total', '{kind="AccessRequestSettings",reason="drift-paused"}')).toBe(1);
+    expect(value(exposition, 'accessctl_apply_held', '{reason="suspended"}')).toBe(1);
+    metrics.recordHold('outside-sync-window');
+    exposition = parseExposition(await metrics.text());
+    expect(value(exposition, 'accessctl_apply_held', '{reason="suspended"}')).toBe(0);
+    expect(value(exposition, 'accessctl_apply_held', '{reason="outside-sync-window"}')).toBe(1);
+    metrics.recordHold(undefined);
+    expect(value(parseExposition(await metrics.text()), 'accessctl_apply_held', '{reason="outside-sync-window"}')).toBe(0);
   });
 
   it('keeps each instance in its own registry', async () => {
