@@ -22,13 +22,36 @@ export function checkTargetUrl(raw: string, from: TargetSource): string {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw usageError(`${from} must be an http(s) URL (got ${url.protocol})`, from);
   // The URL itself is never echoed here: it holds the credentials being refused.
-  if (url.username !== '' || url.password !== '') throw usageError(`${from} holds credentials (user:password@); remove them: the API key comes only from JUMPCLOUD_API_KEY`, from);
+  if (url.username !== '' || url.password !== '')
+    throw usageError(`${from} holds credentials (user:password@); remove them: the API key comes only from JUMPCLOUD_API_KEY`, from);
   return raw.replace(/\/+$/, '');
 }
 
 export function resolveTarget(flag: string | undefined, env: NodeJS.ProcessEnv, project: string | undefined): ResolvedTarget {
   const fromEnv = env['JUMPCLOUD_API_URL'] === '' ? undefined : env['JUMPCLOUD_API_URL'];
   const [raw, from]: [string, TargetSource] =
-    flag !== undefined ? [flag, '--target'] : fromEnv !== undefined ? [fromEnv, 'JUMPCLOUD_API_URL'] : project !== undefined ? [project, 'project file'] : [DEFAULT_API_URL, 'default'];
+    flag !== undefined
+      ? [flag, '--target']
+      : fromEnv !== undefined
+        ? [fromEnv, 'JUMPCLOUD_API_URL']
+        : project !== undefined
+          ? [project, 'project file']
+          : [DEFAULT_API_URL, 'default'];
   return { url: checkTargetUrl(raw, from), from };
+}
+
+/**
+ * How the repo's Project target relates to the target a client was built for. `overridden`: the
+ * client's target came from --target or JUMPCLOUD_API_URL, which take precedence, so the Project's
+ * is ignored on purpose (still worth saying). Otherwise the Project named another target, or none,
+ * when the client was built: the repo has moved since.
+ */
+export type TargetAgreement = { agrees: true } | { agrees: false; overridden: boolean; project: string; client: ResolvedTarget };
+
+export function compareProjectTarget(client: ResolvedTarget, project: string | undefined): TargetAgreement {
+  const overridden = client.from === '--target' || client.from === 'JUMPCLOUD_API_URL';
+  // Without an override, the Project's target (or the default when it names none) is the one meant.
+  const wanted = project === undefined ? (overridden ? undefined : DEFAULT_API_URL) : project.replace(/\/+$/, '');
+  if (wanted === undefined || wanted === client.url) return { agrees: true };
+  return { agrees: false, overridden, project: wanted, client };
 }
