@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { loadConfig } from '../src/config/load.js';
 import type { FlowModel } from '../src/model/flow.js';
-import { makePlan } from '../src/pipeline/make-plan.js';
+import { makePlan, withClientScope } from '../src/pipeline/make-plan.js';
 import { diff, type DiffInput } from '../src/plan/diff.js';
 import { SandboxClock } from '../src/sandbox/clock.js';
 import { createFlow } from '../src/sandbox/flows.js';
@@ -120,11 +120,12 @@ async function noopPlan(flows: number): Promise<void> {
     let changes = -1;
     const loadSeconds = await fastest(3, async () => void (await loadConfig(config)));
     const planSeconds = await fastest(3, async () => {
-      const run = await makePlan({ dir: config, env, clientOptions: unthrottled });
-      if (!run.ok) throw new Error('bench config is invalid');
-      calls = run.client.requests.total();
-      changes = run.plan.changes.length;
-      await run.client.close();
+      await withClientScope({ env, clientOptions: unthrottled }, async (clients) => {
+        const run = await makePlan({ dir: config, env, client: clients.for });
+        if (run.status !== 'planned') throw new Error(`the bench config did not plan: ${run.status}`);
+        calls = clients.client?.requests.total() ?? 0;
+        changes = run.plan.changes.length;
+      });
     });
     if (changes !== 0) throw new Error(`the bench plan is not a no-op: ${changes} changes`);
     // The floor: the same list requests, bare.

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { EventFanout } from '../src/events/fanout.js';
 import { JumpCloudClient } from '../src/jumpcloud/client.js';
-import { reconcileOnce } from '../src/reconcile/loop.js';
 import { ReconcileMetrics } from '../src/reconcile/metrics.js';
+import { reconcileOnce } from '../src/reconcile/run.js';
+import { TargetBinding } from '../src/reconcile/target-binding.js';
 import { fastest } from './measure.js';
 import { bareListRequests, benchOrg } from './plan.js';
 
@@ -16,12 +17,12 @@ async function cycles(flows: number, count: number, onCycle: (cycle: number, sec
     source: { kind: 'dir' as const, dir: org.config },
     stateDir: join(org.dir, 'state'),
     env: { JUMPCLOUD_API_KEY: org.sandbox.adminKey },
-    client,
+    clients: TargetBinding.fixed(client),
     events: new EventFanout([]),
     metrics: new ReconcileMetrics(),
     log: pino({ level: 'silent' }),
     allowHistoryRewrite: false,
-    stopping: () => false,
+    stopping: () => undefined,
   };
   try {
     for (let cycle = 1; cycle <= count; cycle++) {

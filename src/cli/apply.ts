@@ -6,9 +6,8 @@ import { applyPlan, type ApplyResult } from '../apply/apply.js';
 import { readSavedPlan } from '../apply/saved-plan.js';
 import { findStaleChanges } from '../apply/staleness.js';
 import { emptyDesiredState } from '../config/desired.js';
-import { AccessctlError, formatLocation, usageError } from '../errors.js';
-import { JumpCloudClient } from '../jumpcloud/client.js';
-import { makeClient, makePlan } from '../pipeline/make-plan.js';
+import { AccessctlError, usageError } from '../errors.js';
+import { makePlan, withClientScope, type ClientScope } from '../pipeline/make-plan.js';
 import { checkGuards } from '../plan/diff.js';
 import { whyNotApplicable, type Plan } from '../plan/plan.js';
 import { resolveTarget } from '../jumpcloud/target.js';
@@ -40,7 +39,10 @@ function refuseUnapplicable(plan: Plan): void {
 function report(result: ApplyResult): string {
   const lines = result.results
     .filter((r) => r.status !== 'applied')
-    .map((r) => `  ${r.status === 'failed' ? '✗' : '-'} ${r.change.action} ${r.change.kind} "${printable(r.change.name)}": ${printable(r.error?.message ?? r.status)}`);
+    .map(
+      (r) =>
+        `  ${r.status === 'failed' ? '✗' : '-'} ${r.change.action} ${r.change.kind} "${printable(r.change.name)}": ${printable(r.error?.message ?? r.status)}`,
+    );
   return [`Apply: ${result.applied} applied, ${result.failed} failed, ${result.skipped} skipped.`, ...lines, ''].join('\n');
 }
 
@@ -54,42 +56,16 @@ export function applyCommand(): Command {
     .option('--concurrency <n>', 'changes in flight at once within a phase', count('--concurrency'), 4);
   return withTargetOptions(command).action(async (source: string, flags: ApplyFlags) => {
     if (flags.concurrency < 1) throw usageError('--concurrency must be at least 1', '--concurrency');
-    const isFile = await stat(source).then((s) => s.isFile() && source.endsWith('.json')).catch(() => false);
-    let plan: Plan;
-    let client: JumpCloudClient;
-    if (isFile) {
-      plan = await readSavedPlan(source);
-      if (flags.prune || flags.maxDeletions !== undefined) throw usageError('--prune and --max-deletions apply when planning; plan again with them', '--prune');
-      // The key goes only to a target this run was told about, never to one named only by the file.
-      const configured = resolveTarget(flags.target, process.env, undefined);
-      if (configured.from === 'default' && plan.target !== configured.url) {
-        throw usageError(`the plan was made against ${printable(plan.target)}; say where to apply it with --target or JUMPCLOUD_API_URL`, '--target');
-      }
-      if (configured.url !== plan.target) {
-        throw usageError(`the plan was made against ${printable(plan.target)}, but ${configured.from} is ${configured.url}; plan again against the target you mean`, configured.from);
-      }
-      const blocked = checkGuards(plan);
-      if (blocked.length > 0 || plan.blocked.length > 0) {
-        const reasons = (blocked.length > 0 ? blocked : plan.blocked).map((b) => `  ${b.kind} "${printable(b.name)}": ${printable(b.reason)}`);
-        throw new AccessctlError('conflict', `the saved plan is blocked by the deletion guards; nothing was applied:\n${reasons.join('\n')}`);
-      }
-      client = makeClient(emptyDesiredState(), { target: configured.url, clientOptions: clientOverrides(flags) });
-    } else {
-      const run = await makePlan({
-        dir: source,
-        target: flags.target,
-        clientOptions: clientOverrides(flags),
-        adjustPolicy: (policy) => ({
-          ...policy,
-          prune: flags.prune ? { ApprovalFlow: true } : policy.prune,
-          maxDeletions: flags.maxDeletions ?? policy.maxDeletions,
-        }),
-      });
-      if (!run.ok) return reportConfig(run.config, 'text');
-      plan = run.plan;
-      client = run.client;
-    }
-    try {
+    const isFile = await stat(source)
+      .then((s) => s.isFile() && source.endsWith('.json'))
+      .catch(() => false);
+    if (isFile && (flags.prune || flags.maxDeletions !== undefined))
+      throw usageError('--prune and --max-deletions apply when planning; plan again with them', '--prune');
+    await withClientScope({ target: flags.target, clientOptions: clientOverrides(flags) }, async (clients) => {
+      const planned = isFile ? await savedPlan(source, flags, clients) : await freshPlan(source, flags, clients);
+      if (planned === undefined) return;
+      const { plan } = planned;
+      const client = clients.for(emptyDesiredState());
       process.stdout.write(renderText(plan));
       refuseUnapplicable(plan);
       if (flags.dryRun || plan.changes.length === 0) return;
@@ -114,8 +90,49 @@ export function applyCommand(): Command {
       if (result.failed > 0 || result.skipped > 0) {
         throw new AccessctlError('platform', `${result.failed + result.skipped} of ${plan.changes.length} changes did not apply; see above`);
       }
-    } finally {
-      await client.close();
-    }
+    });
   });
+}
+
+/** A saved plan, checked against the target this run is told about; the scope's client is made for that target. */
+async function savedPlan(source: string, flags: ApplyFlags, clients: ClientScope): Promise<{ plan: Plan }> {
+  const plan = await readSavedPlan(source);
+  // The key goes only to a target this run was told about, never to one named only by the file.
+  const configured = resolveTarget(flags.target, process.env, undefined);
+  if (configured.from === 'default' && plan.target !== configured.url) {
+    throw usageError(`the plan was made against ${printable(plan.target)}; say where to apply it with --target or JUMPCLOUD_API_URL`, '--target');
+  }
+  if (configured.url !== plan.target) {
+    throw usageError(
+      `the plan was made against ${printable(plan.target)}, but ${configured.from} is ${configured.url}; plan again against the target you mean`,
+      configured.from,
+    );
+  }
+  const blocked = checkGuards(plan);
+  if (blocked.length > 0 || plan.blocked.length > 0) {
+    const reasons = (blocked.length > 0 ? blocked : plan.blocked).map((b) => `  ${b.kind} "${printable(b.name)}": ${printable(b.reason)}`);
+    throw new AccessctlError('conflict', `the saved plan is blocked by the deletion guards; nothing was applied:\n${reasons.join('\n')}`);
+  }
+  // No project file here: the client is made for the target checked above (flag, environment or default).
+  clients.for(emptyDesiredState());
+  return { plan };
+}
+
+/** A fresh plan of DIR; undefined when the config is invalid (its diagnostics are printed). */
+async function freshPlan(source: string, flags: ApplyFlags, clients: ClientScope): Promise<{ plan: Plan } | undefined> {
+  const run = await makePlan({
+    dir: source,
+    client: clients.for,
+    adjustPolicy: (policy) => ({
+      ...policy,
+      prune: flags.prune ? { ApprovalFlow: true } : policy.prune,
+      maxDeletions: flags.maxDeletions ?? policy.maxDeletions,
+    }),
+  });
+  if (run.status === 'invalid') {
+    reportConfig(run.config, 'text');
+    return undefined;
+  }
+  if (run.status === 'unplannable') throw run.error;
+  return { plan: run.plan };
 }

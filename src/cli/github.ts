@@ -11,6 +11,7 @@ import type { GithubApi } from '../github/octokit.js';
 import { assess, deletes, verdict, type Outcome } from '../github/outcome.js';
 import { renderTestReport } from '../impact/render.js';
 import { runRepoAccessTests } from '../pipeline/access-context.js';
+import { withClientScope } from '../pipeline/make-plan.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
 import { packageVersion } from './version.js';
 
@@ -36,7 +37,7 @@ function withGithubOptions(command: Command): Command {
 
 /** Validates and plans, printing the validation result for the job log. */
 async function evaluate(dir: string, flags: GithubFlags): Promise<Outcome> {
-  const outcome = await assess({ dir, target: flags.target, clientOptions: clientOverrides(flags) });
+  const outcome = await withClientScope({ target: flags.target, clientOptions: clientOverrides(flags) }, (clients) => assess({ dir, client: clients.for }));
   process.stdout.write(renderText(outcome, () => undefined, false));
   return outcome;
 }

@@ -3,7 +3,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { AccessctlError } from '../errors.js';
-import { makePlan } from '../pipeline/make-plan.js';
+import { makePlan, withClientScope } from '../pipeline/make-plan.js';
 import { renderJson } from '../plan/render-json.js';
 import { renderMarkdown } from '../plan/render-markdown.js';
 import { renderText } from '../plan/render-text.js';
@@ -21,30 +21,27 @@ export function planCommand(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
     .option('--out <file>', 'also save the plan, with fingerprints of the live objects, for `accessctl apply FILE`')
     .option('--detailed-exitcode', 'exit 0 with no changes, 2 with changes, 1 on error', false);
-  return withTargetOptions(command).action(
-    async (dir: string, options: { format: PlanFormat; out?: string; detailedExitcode: boolean } & TargetFlags) => {
-      const run = await makePlan({ dir, target: options.target, clientOptions: clientOverrides(options) });
-      if (!run.ok) return reportConfig(run.config, options.format === 'json' ? 'json' : 'text');
-      try {
-        const { plan } = run;
-        if (options.out) {
-          const temp = `${options.out}.${process.pid}.tmp`;
-          await writeFile(temp, renderJson(plan));
-          await rename(temp, options.out);
-        }
-        const rendered = options.format === 'json' ? renderJson(plan) : options.format === 'markdown' ? renderMarkdown(plan) : renderText(plan);
-        process.stdout.write(rendered);
-        // A plan apply would refuse fails here too, so a pull request's plan gate catches it.
-        const reasons = whyNotApplicable(plan);
-        if (reasons.length > 0) {
-          const lines = reasons.slice(0, 20).map((r) => `  ${printable(r)}`);
-          if (reasons.length > 20) lines.push(`  and ${reasons.length - 20} more`);
-          throw new AccessctlError('conflict', `apply would refuse this plan:\n${lines.join('\n')}`, { exitCode: 1 });
-        }
-        if (options.detailedExitcode && hasChanges(plan)) process.exitCode = 2;
-      } finally {
-        await run.client.close();
+  return withTargetOptions(command).action(async (dir: string, options: { format: PlanFormat; out?: string; detailedExitcode: boolean } & TargetFlags) => {
+    await withClientScope({ target: options.target, clientOptions: clientOverrides(options) }, async (clients) => {
+      const run = await makePlan({ dir, client: clients.for });
+      if (run.status === 'invalid') return reportConfig(run.config, options.format === 'json' ? 'json' : 'text');
+      if (run.status === 'unplannable') throw run.error;
+      const { plan } = run;
+      if (options.out) {
+        const temp = `${options.out}.${process.pid}.tmp`;
+        await writeFile(temp, renderJson(plan));
+        await rename(temp, options.out);
       }
-    },
-  );
+      const rendered = options.format === 'json' ? renderJson(plan) : options.format === 'markdown' ? renderMarkdown(plan) : renderText(plan);
+      process.stdout.write(rendered);
+      // A plan apply would refuse fails here too, so a pull request's plan gate catches it.
+      const reasons = whyNotApplicable(plan);
+      if (reasons.length > 0) {
+        const lines = reasons.slice(0, 20).map((r) => `  ${printable(r)}`);
+        if (reasons.length > 20) lines.push(`  and ${reasons.length - 20} more`);
+        throw new AccessctlError('conflict', `apply would refuse this plan:\n${lines.join('\n')}`, { exitCode: 1 });
+      }
+      if (options.detailedExitcode && hasChanges(plan)) process.exitCode = 2;
+    });
+  });
 }

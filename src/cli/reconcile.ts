@@ -3,13 +3,12 @@
 import { resolve } from 'node:path';
 import { stopSignal } from './stop-signal.js';
 import { Command, Option } from 'commander';
-import { emptyDesiredState } from '../config/desired.js';
 import { usageError } from '../errors.js';
-import { makeClient } from '../pipeline/make-plan.js';
 import { GitSource } from '../reconcile/git-source.js';
-import type { ConfigSource } from '../reconcile/loop.js';
-import { runReconciler } from '../reconcile/reconciler.js';
-import { parseInterval } from '../reconcile/schedule.js';
+import { runReconciler } from '../reconcile/loop.js';
+import type { ConfigSource } from '../reconcile/run.js';
+import { MIN_RUN_INTERVAL_MS, parseInterval } from '../reconcile/schedule.js';
+import { TargetBinding } from '../reconcile/target-binding.js';
 import { createLogger } from './logger.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
 
@@ -33,23 +32,29 @@ export function reconcileCommand(): Command {
     .option('--repo <url>', 'a git repository to reconcile from (cloned into the state directory)')
     .option('--branch <name>', 'the branch to follow with --repo', 'main')
     .option('--path <dir>', 'the config directory inside the repository', '.')
-    .option('--interval <duration>', 'time between runs, with ±10% jitter (30s, 5m, 1h)', '5m')
+    .option('--interval <duration>', 'time between runs, with ±10% jitter (30s, 5m, 1h; at least 1s)', '5m')
     .option('--once', 'run once and exit (for cron and CI)', false)
     .option('--listen <host:port>', '/healthz, /readyz and /metrics', '127.0.0.1:9464')
-    .option('--events <sink>', 'where events go: - (stdout), file:PATH or webhook:URL; may repeat', (value: string, all: string[]) => [...all, value], [] as string[])
+    .option(
+      '--events <sink>',
+      'where events go: - (stdout), file:PATH or webhook:URL; may repeat',
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
     .option('--state-dir <dir>', 'the lock, the git cache, the event spool and the last applied commit', '.accessctl/reconcile')
     .option('--allow-history-rewrite', 'apply a head that does not descend from the last applied commit', false)
     .addOption(new Option('--lock <mode>', 'when another reconciler holds the state directory').choices(['wait', 'fail']).default('fail'));
   return withTargetOptions(command).action(async (dir: string | undefined, flags: ReconcileFlags) => {
     if ((dir === undefined) === (flags.repo === undefined)) throw usageError('give a config directory or --repo URL (one of them)', '--repo');
-    const intervalMs = parseInterval(flags.interval);
+    const intervalMs = parseInterval(flags.interval, '--interval', MIN_RUN_INTERVAL_MS);
     const log = createLogger();
     const stateDir = resolve(flags.stateDir);
     const source: ConfigSource =
-      flags.repo === undefined
-        ? { kind: 'dir', dir: dir! }
-        : { kind: 'git', git: new GitSource({ repo: flags.repo, branch: flags.branch, cacheDir: resolve(stateDir, 'git') }), path: flags.path };
-    const client = makeClient(emptyDesiredState(), { target: flags.target, clientOptions: clientOverrides(flags) });
+      dir !== undefined
+        ? { kind: 'dir', dir }
+        : { kind: 'git', git: new GitSource({ repo: flags.repo ?? '', branch: flags.branch, cacheDir: resolve(stateDir, 'git') }), path: flags.path };
+    // The client is made on the first valid config: its Project may name the target (resolveTarget).
+    const clients = TargetBinding.resolving({ target: flags.target, env: process.env, clientOptions: clientOverrides(flags) });
     const signal = stopSignal((name) => log.info(`${name}: finishing the change in flight, then stopping`));
     try {
       process.exitCode = await runReconciler({
@@ -60,7 +65,7 @@ export function reconcileCommand(): Command {
         listen: flags.once ? undefined : flags.listen,
         eventSpecs: flags.events,
         env: process.env,
-        client,
+        clients,
         log,
         allowHistoryRewrite: flags.allowHistoryRewrite,
         lockMode: flags.lock,
@@ -68,7 +73,7 @@ export function reconcileCommand(): Command {
         onListening: (url) => log.info(`serving /healthz, /readyz and /metrics on ${url}`),
       });
     } finally {
-      await client.close();
+      await clients.close();
     }
   });
 }

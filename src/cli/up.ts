@@ -9,10 +9,10 @@ import { profileOption } from './profile-option.js';
 import { channelSecretRefs } from '../config/channel-secrets.js';
 import { loadConfig } from '../config/load.js';
 import { AccessctlError } from '../errors.js';
-import { JumpCloudClient } from '../jumpcloud/client.js';
 import { renderText, summaryLine } from '../plan/render-text.js';
-import { runReconciler } from '../reconcile/reconciler.js';
-import { parseInterval } from '../reconcile/schedule.js';
+import { runReconciler } from '../reconcile/loop.js';
+import { MIN_RUN_INTERVAL_MS, parseInterval } from '../reconcile/schedule.js';
+import { TargetBinding } from '../reconcile/target-binding.js';
 import { loadSeed } from '../sandbox/seed.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { createLogger } from './logger.js';
@@ -65,11 +65,11 @@ export function upCommand(): Command {
     .option('--db <path>', 'the sandbox database', '.accessctl/sandbox.db')
     .option('--seed <file>', 'the directory seed for an empty database', 'examples/directory.yaml')
     .option('--profile <profile>', "the sandbox's profile: default, or strict (JumpCloud's published API, read pessimistically)", profileOption, 'default')
-    .option('--interval <duration>', 'time between reconcile runs', '30s')
+    .option('--interval <duration>', 'time between reconcile runs (at least 1s)', '30s')
     .option('--listen <host:port>', '/healthz, /readyz and /metrics of the reconciler', '127.0.0.1:0')
     .option('--state-dir <dir>', "the reconciler's lock, spool and last applied state", '.accessctl/up')
     .action(async (dir: string, flags: UpFlags) => {
-      const intervalMs = parseInterval(flags.interval);
+      const intervalMs = parseInterval(flags.interval, '--interval', MIN_RUN_INTERVAL_MS);
       const sandbox = await startOn(flags);
       const out = (line: string): boolean => process.stdout.write(`${line}\n`);
       const env: NodeJS.ProcessEnv = { ...process.env, JUMPCLOUD_API_KEY: sandbox.adminKey, JUMPCLOUD_API_URL: sandbox.url };
@@ -81,7 +81,8 @@ export function upCommand(): Command {
       if (Object.keys(filled).length > 0) out(`not set in this shell, so sandbox-only values are used: ${Object.keys(filled).join(', ')}`);
       out(`reconciling ${dir} every ${flags.interval} with drift correction; events below as JSON lines\n`);
       const log = createLogger(process.env['ACCESSCTL_LOG_LEVEL'] ?? 'warn');
-      const client = new JumpCloudClient({ baseUrl: sandbox.url, apiKey: sandbox.adminKey });
+      // JUMPCLOUD_API_URL (the sandbox) takes precedence over a target the repo's Project names, and the reconciler says so.
+      const clients = TargetBinding.resolving({ env });
       const signal = stopSignal((name) => out(`${name}: finishing the change in flight, then stopping`));
       try {
         process.exitCode = await runReconciler({
@@ -92,7 +93,7 @@ export function upCommand(): Command {
           listen: flags.listen,
           eventSpecs: ['-'],
           env,
-          client,
+          clients,
           log,
           allowHistoryRewrite: false,
           lockMode: 'fail',
@@ -115,7 +116,7 @@ export function upCommand(): Command {
           },
         });
       } finally {
-        await client.close();
+        await clients.close();
         await sandbox.close();
       }
     });

@@ -1,10 +1,7 @@
 // What a pull request run found: the validation result and, for a valid config, the plan (or why
 // it could not be made). The comment and the check run are both renderings of this one value.
 import { countDiagnostics, sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { loadConfig } from '../config/load.js';
-import { AccessctlError } from '../errors.js';
-import type { ClientOptions, JumpCloudClient } from '../jumpcloud/client.js';
-import { makePlan } from '../pipeline/make-plan.js';
+import { makePlan, type ClientFor } from '../pipeline/make-plan.js';
 import { countByAction, hasChanges, isApplicable, type Plan } from '../plan/plan.js';
 
 export interface Outcome {
@@ -22,28 +19,20 @@ export type Verdict = 'invalid' | 'unplannable' | 'changes' | 'no-changes';
 
 export interface AssessOptions {
   dir: string;
-  target?: string | undefined;
+  /** What the plan reads the live state through; the caller owns it. */
+  client: ClientFor;
   env?: NodeJS.ProcessEnv;
-  client?: JumpCloudClient;
-  clientOptions?: Partial<ClientOptions>;
 }
 
 /** Validates and plans. Platform errors become `planError` so they can be shown on the PR; other errors propagate. */
 export async function assess(options: AssessOptions): Promise<Outcome> {
-  let run: Awaited<ReturnType<typeof makePlan>>;
-  try {
-    run = await makePlan(options);
-  } catch (error) {
-    if (error instanceof AccessctlError && error.code === 'platform') {
-      // makePlan validated before it touched the platform, so the config is valid here.
-      const config = await loadConfig(options.dir);
-      return { files: config.files, objects: config.objects, diagnostics: sortDiagnostics(config.diagnostics), planError: error.message };
-    }
-    throw error;
-  }
+  const run = await makePlan(options);
   const base = { files: run.config.files, objects: run.config.objects, diagnostics: sortDiagnostics(run.config.diagnostics) };
-  if (!run.ok) return base;
-  await run.client.close();
+  if (run.status === 'invalid') return base;
+  if (run.status === 'unplannable') {
+    if (run.error.code === 'platform') return { ...base, planError: run.error.message };
+    throw run.error;
+  }
   return { ...base, plan: run.plan };
 }
 

@@ -1,10 +1,11 @@
 // Wires the stages into one plan run: load and validate the config, read the live state through
-// the client, map both sides and diff them under the project's deletion policy. The I/O is here;
-// every stage it calls is a function of its inputs.
+// the caller's client, map both sides and diff them under the project's deletion policy. The I/O is
+// here; every stage it calls is a function of its inputs. The caller owns (and closes) the client.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { countDiagnostics } from '../diagnostics/diagnostic.js';
 import type { DesiredState } from '../config/desired.js';
 import { loadConfig, type LoadResult } from '../config/load.js';
+import { AccessctlError } from '../errors.js';
 import { clientOptionsFromEnv, JumpCloudClient, type ClientOptions } from '../jumpcloud/client.js';
 import { readLive } from '../jumpcloud/live.js';
 import { nameKey } from '../config/names.js';
@@ -13,20 +14,34 @@ import { prepareDiffInput } from '../jumpcloud/diff-input.js';
 import type { Plan } from '../plan/plan.js';
 import { withAccessImpact } from './plan-impact.js';
 
+/**
+ * What the live state is read through: a client, or a function that makes one for the valid
+ * config's desired state (its Project may name the target). Either way the caller made it and
+ * closes it; makePlan never hands one back.
+ */
+export type ClientFor = JumpCloudClient | ((desired: DesiredState) => JumpCloudClient);
+
 export interface PlanRunOptions {
+  /** The config directory. */
   dir: string;
-  target?: string | undefined;
+  client: ClientFor;
+  /** Where channel secrets are read from, to compare them (default process.env). */
   env?: NodeJS.ProcessEnv;
-  /** Overrides for tests: a prepared client. */
-  client?: JumpCloudClient;
-  clientOptions?: Partial<ClientOptions>;
   /** Flag overrides of the project's deletion policy (--prune, --max-deletions). */
   adjustPolicy?: (policy: DeletionPolicy) => DeletionPolicy;
+  /** Reads and checks the config (default loadConfig(dir)); a fleet gives each org its resolved config. */
+  load?: (dir: string) => Promise<LoadResult>;
 }
 
+/**
+ * invalid: the config has errors (nothing was sent); unplannable: the config is valid but no plan
+ * could be made (no key, a bad target, the platform refused or was unreachable): `error` says why,
+ * and throwing it gives the CLI's usual message and exit code; planned: the plan.
+ */
 export type PlanRun =
-  | { ok: false; config: LoadResult }
-  | { ok: true; config: LoadResult; plan: Plan; client: JumpCloudClient };
+  | { status: 'invalid'; config: LoadResult }
+  | { status: 'unplannable'; config: LoadResult; error: AccessctlError }
+  | { status: 'planned'; config: LoadResult; plan: Plan };
 
 export function deletionPolicy(desired: DesiredState): DeletionPolicy {
   const spec = desired.project?.object.spec;
@@ -38,10 +53,52 @@ export function deletionPolicy(desired: DesiredState): DeletionPolicy {
   };
 }
 
-export function makeClient(desired: DesiredState, options: Pick<PlanRunOptions, 'target' | 'env' | 'clientOptions'>): JumpCloudClient {
+export interface MakeClientOptions {
+  /** --target, when given. */
+  target?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  clientOptions?: Partial<ClientOptions>;
+}
+
+/** A client for the target resolved from --target, JUMPCLOUD_API_URL, then the desired state's Project. The caller closes it. */
+export function makeClient(desired: DesiredState, options: MakeClientOptions): JumpCloudClient {
   const env = options.env ?? process.env;
   const project = desired.project?.object.spec?.target;
   return new JumpCloudClient({ ...clientOptionsFromEnv(env, options.target, project), ...options.clientOptions });
+}
+
+/**
+ * The client of one command run, made on first use for the config it is asked for, and closed by
+ * the command that created the scope (see withClientScope). A second config gets the same client.
+ */
+export class ClientScope {
+  private made: JumpCloudClient | undefined;
+
+  constructor(private readonly options: MakeClientOptions) {}
+
+  /** The client, made now for `desired` if this scope has none yet. */
+  readonly for = (desired: DesiredState): JumpCloudClient => (this.made ??= makeClient(desired, this.options));
+
+  /** The client made so far, if any. */
+  get client(): JumpCloudClient | undefined {
+    return this.made;
+  }
+
+  async close(): Promise<void> {
+    const made = this.made;
+    this.made = undefined;
+    await made?.close();
+  }
+}
+
+/** Runs `use` with a client scope and closes whatever client it made, however `use` ends. */
+export async function withClientScope<T>(options: MakeClientOptions, use: (scope: ClientScope) => Promise<T>): Promise<T> {
+  const scope = new ClientScope(options);
+  try {
+    return await use(scope);
+  } finally {
+    await scope.close();
+  }
 }
 
 export function configErrors(config: LoadResult): Diagnostic[] {
@@ -53,12 +110,20 @@ export function needsChannelApi(desired: DesiredState): boolean {
   return desired.channels.length > 0 || (desired.settings?.object.spec.webhooks ?? []).some((w) => typeof w.channel === 'string');
 }
 
-/** Validates, then plans. An invalid config stops before any request is sent. */
+/** Validates, then plans. An invalid config stops before any request is sent; nothing here throws an AccessctlError. */
 export async function makePlan(options: PlanRunOptions): Promise<PlanRun> {
-  const config = await loadConfig(options.dir);
-  if (countDiagnostics(config.diagnostics).errors > 0) return { ok: false, config };
-  const { desired } = config;
-  const client = options.client ?? makeClient(desired, options);
+  const config = await (options.load ?? loadConfig)(options.dir);
+  if (countDiagnostics(config.diagnostics).errors > 0) return { status: 'invalid', config };
+  try {
+    return { status: 'planned', config, plan: await planValid(config.desired, options) };
+  } catch (error) {
+    if (error instanceof AccessctlError) return { status: 'unplannable', config, error };
+    throw error;
+  }
+}
+
+async function planValid(desired: DesiredState, options: PlanRunOptions): Promise<Plan> {
+  const client = typeof options.client === 'function' ? options.client(desired) : options.client;
   const managedGroups = new Set<string>();
   for (const group of desired.groups) {
     if (group.object.spec.applications === undefined) continue;
@@ -72,5 +137,5 @@ export async function makePlan(options: PlanRunOptions): Promise<PlanRun> {
   const env = options.env ?? process.env;
   const input = prepareDiffInput(desired, live, (name) => env[name]);
   const policy = options.adjustPolicy ? options.adjustPolicy(deletionPolicy(desired)) : deletionPolicy(desired);
-  return { ok: true, config, plan: await withAccessImpact(diff(input, policy), desired, live, client), client };
+  return withAccessImpact(diff(input, policy), desired, live, client);
 }

@@ -144,27 +144,7 @@ export class GitSource {
    * merge diffs, so a change that came in through a merge is credited to the commit that made it.
    */
   async lastChanges(files: readonly string[]): Promise<Map<string, LastChange>> {
-    const wanted = new Map<string, string[]>();
-    for (const file of files) {
-      const relative = workTreePath(file);
-      wanted.set(relative, [...(wanted.get(relative) ?? []), file]);
-    }
-    const found = new Map<string, LastChange>();
-    if (wanted.size === 0) return found;
-    const output = await this.git(this.checkoutDir).raw(['log', '--format=%x01%H%x00%an%x00%ae%x00%aI', '--name-only', '-z', '--no-renames', 'HEAD']);
-    let remaining = wanted.size;
-    for (const record of output.split('\x01')) {
-      const [commit, name, email, date, ...names] = record.split('\0');
-      if (!commit || name === undefined || email === undefined || date === undefined) continue;
-      for (const entry of names) {
-        const keys = wanted.get(entry.replace(/^\n/, ''));
-        if (keys === undefined || found.has(keys[0] ?? '')) continue;
-        for (const key of keys) found.set(key, { commit, author: { name, email }, date });
-        remaining--;
-      }
-      if (remaining === 0) break;
-    }
-    return found;
+    return lastChangesIn(this.git(this.checkoutDir), files);
   }
 
   private async cloneFresh(): Promise<Checkout> {
@@ -235,6 +215,34 @@ export class GitSource {
   }
 }
 
+/**
+ * The last commit that touched each file (paths relative to the work tree), with one walk of the
+ * history from HEAD. Keys are the paths as given; a file no commit touched is absent.
+ */
+export async function lastChangesIn(git: SimpleGit, files: readonly string[]): Promise<Map<string, LastChange>> {
+  const wanted = new Map<string, string[]>();
+  for (const file of files) {
+    const relative = workTreePath(file);
+    wanted.set(relative, [...(wanted.get(relative) ?? []), file]);
+  }
+  const found = new Map<string, LastChange>();
+  if (wanted.size === 0) return found;
+  const output = await git.raw(['log', '--format=%x01%H%x00%an%x00%ae%x00%aI', '--name-only', '-z', '--no-renames', 'HEAD']);
+  let remaining = wanted.size;
+  for (const record of output.split('\x01')) {
+    const [commit, name, email, date, ...names] = record.split('\0');
+    if (!commit || name === undefined || email === undefined || date === undefined) continue;
+    for (const entry of names) {
+      const keys = wanted.get(entry.replace(/^\n/, ''));
+      if (keys === undefined || found.has(keys[0] ?? '')) continue;
+      for (const key of keys) found.set(key, { commit, author: { name, email }, date });
+      remaining--;
+    }
+    if (remaining === 0) break;
+  }
+  return found;
+}
+
 /** A path relative to the work tree, in git's form; anything that escapes it is a bug. */
 function workTreePath(file: string): string {
   const relative = path.posix.normalize(file.split(path.sep).join('/'));
@@ -257,7 +265,9 @@ function normaliseRepo(repo: string): string {
     if (url.password || (web && url.username)) {
       url.username = '';
       url.password = '';
-      throw new AccessctlError('usage', `the repository URL carries credentials; use ${url.href} and put the token in ACCESSCTL_GIT_TOKEN`, { subject: '--repo' });
+      throw new AccessctlError('usage', `the repository URL carries credentials; use ${url.href} and put the token in ACCESSCTL_GIT_TOKEN`, {
+        subject: '--repo',
+      });
     }
     return repo;
   }

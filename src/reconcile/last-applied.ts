@@ -1,34 +1,50 @@
-// The reconciler's record of the config it last applied in full (STATE_DIR/last-applied.json). Read
-// strictly: a state that silently read as "none" would turn every drift into a config change, and
-// kinds set to `drift: report` would then be corrected instead of reported.
+// The reconciler's record of what it last applied (STATE_DIR/last-applied.json): per object, the
+// digest of its desired state when the platform last matched it. Read strictly: a state that
+// silently read as "none" would turn every drift into a config change, and kinds set to
+// `drift: report` would then be corrected instead of reported.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readBounded } from '../config/load.js';
+import { readBounded, type LoadResult } from '../config/load.js';
 import { schemaValidator } from '../config/schema.js';
 import { AccessctlError } from '../errors.js';
 import { writeFileDurably } from '../events/durable-file.js';
+import { fingerprintOf } from '../jumpcloud/fingerprint.js';
+import type { ObjectDigests } from './drift.js';
 
+/** Format 2, the one written. */
 export interface LastApplied {
+  format: 2;
   commit: string | null;
-  /** A digest of the desired state that was last applied in full: drift is live change since. */
+  objects: ObjectDigests;
+}
+
+/** Format 1, written by earlier versions: one digest of every config file's text. Read, never written. */
+export interface LastAppliedRepo {
+  commit: string | null;
   config: string;
 }
 
+export type StoredLastApplied = LastApplied | LastAppliedRepo;
+
 export const LAST_APPLIED_FILE = 'last-applied.json';
 const SCHEMA = 'state-last-applied.schema.json';
-// A few hundred bytes when well formed; anything far larger is not a state file.
-const MAX_STATE_BYTES = 64 * 1024;
+// About 100 bytes per object; anything far larger than a big org's state is not a state file.
+const MAX_STATE_BYTES = 16 * 1024 * 1024;
 
 function invalid(file: string, why: string): AccessctlError {
-  return new AccessctlError('io', `the reconciler state ${file} ${why}; fix or remove it (without it, the next run treats every live difference as a config change, not drift)`, {
-    subject: file,
-  });
+  return new AccessctlError(
+    'io',
+    `the reconciler state ${file} ${why}; fix or remove it (without it, the next run treats every live difference as a config change, not drift)`,
+    {
+      subject: file,
+    },
+  );
 }
 
-/** The last applied state; undefined only when the file does not exist. Anything else it cannot use is an error. */
-export async function readLastApplied(stateDir: string): Promise<LastApplied | undefined> {
+/** The last applied state, in either format; undefined only when the file does not exist. Anything else it cannot use is an error. */
+export async function readLastApplied(stateDir: string): Promise<StoredLastApplied | undefined> {
   const file = join(stateDir, LAST_APPLIED_FILE);
-  let read;
+  let read: ReturnType<typeof readBounded>;
   try {
     read = readBounded(file, MAX_STATE_BYTES);
   } catch (error) {
@@ -44,17 +60,41 @@ export async function readLastApplied(stateDir: string): Promise<LastApplied | u
   } catch {
     throw invalid(file, 'is not valid JSON');
   }
-  const validate = schemaValidator(SCHEMA);
-  if (!validate(value)) {
+  if (!schemaValidator(SCHEMA)(value)) {
+    // Name the first finding of the format the file claims, not oneOf's "matches neither".
+    const claimed = typeof value === 'object' && value !== null && 'format' in value ? 'perObject' : 'wholeRepo';
+    const validate = schemaValidator(`${SCHEMA}#/$defs/${claimed}`);
+    validate(value);
     const first = validate.errors?.[0];
     const where = first?.instancePath ? `${first.instancePath.slice(1).replace(/\//g, '.')} ` : '';
     throw invalid(file, `does not match schemas/${SCHEMA} (${where}${first?.message ?? 'invalid'})`);
   }
-  return value as unknown as LastApplied;
+  return value as StoredLastApplied;
+}
+
+export function isRepoFormat(state: StoredLastApplied): state is LastAppliedRepo {
+  return !('format' in state);
+}
+
+/** The format-1 digest: every config file's text, in file order. Only to read a format-1 state. */
+export function repoDigest(config: Pick<LoadResult, 'sources'>): string {
+  return fingerprintOf([...config.sources.keys()].sort().map((file) => config.sources.get(file)?.displayText));
+}
+
+/**
+ * The per-object digests a stored state stands for. Format 1 knew only whether the whole repo
+ * changed: unchanged, every object is as last applied; changed, nothing is known (every
+ * difference is a change, as format 1 treated it). No state: nothing is known.
+ */
+export function baselineOf(stored: StoredLastApplied | undefined, current: ObjectDigests, config: Pick<LoadResult, 'sources'>): ObjectDigests | undefined {
+  if (stored === undefined) return undefined;
+  if (!isRepoFormat(stored)) return stored.objects;
+  return stored.config === repoDigest(config) ? current : undefined;
 }
 
 /** Replaces the last applied state atomically and durably: a crash leaves the old record or the new one. */
 export async function writeLastApplied(stateDir: string, value: LastApplied): Promise<void> {
   await mkdir(stateDir, { recursive: true });
-  await writeFileDurably(join(stateDir, LAST_APPLIED_FILE), JSON.stringify(value));
+  const objects = Object.fromEntries(Object.entries(value.objects).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  await writeFileDurably(join(stateDir, LAST_APPLIED_FILE), JSON.stringify({ format: 2, commit: value.commit, objects }));
 }

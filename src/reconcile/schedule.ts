@@ -25,7 +25,9 @@ export class Schedule {
 
   constructor(options: ScheduleOptions) {
     if (!Number.isFinite(options.intervalMs) || options.intervalMs <= 0 || options.intervalMs > MAX_INTERVAL_MS) {
-      throw new AccessctlError('usage', `the interval must be more than 0 and at most ${MAX_INTERVAL_MS} ms, got ${options.intervalMs}`, { subject: '--interval' });
+      throw new AccessctlError('usage', `the interval must be more than 0 and at most ${MAX_INTERVAL_MS} ms, got ${options.intervalMs}`, {
+        subject: '--interval',
+      });
     }
     if (!Number.isFinite(options.jitter) || options.jitter < 0 || options.jitter >= 1) {
       throw new AccessctlError('internal', `jitter must be in [0, 1), got ${options.jitter}`);
@@ -97,8 +99,11 @@ export async function runEvery(
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** Parses '500ms', '30s', '5m', '1h' or a sum such as '1h30m' into milliseconds. */
-export function parseInterval(value: string, subject = '--interval'): number {
+/** The shortest interval between reconcile runs: each run reads the whole org, so less would only hammer the API. */
+export const MIN_RUN_INTERVAL_MS = 1000;
+
+/** Parses '500ms', '30s', '5m', '1h' or a sum such as '1h30m' into milliseconds, refusing less than `minMs`. */
+export function parseInterval(value: string, subject = '--interval', minMs = 1): number {
   const text = value.trim();
   const bad = (why: string): AccessctlError =>
     new AccessctlError('usage', `${subject} must be a duration such as 30s, 5m, 1h or 1h30m (${why}), got ${JSON.stringify(value)}`, { subject });
@@ -109,6 +114,7 @@ export function parseInterval(value: string, subject = '--interval'): number {
   }
   total = Math.round(total);
   if (!Number.isFinite(total) || total <= 0) throw bad('it must be more than zero');
+  if (total < minMs) throw bad(`it must be at least ${minMs % 1000 === 0 ? `${minMs / 1000}s` : `${minMs}ms`}`);
   if (total > MAX_INTERVAL_MS) throw bad('it must be at most 24 days');
   return total;
 }

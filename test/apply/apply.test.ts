@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyPlan, type ChangeResult } from '../../src/apply/apply.js';
 import { findStaleChanges } from '../../src/apply/staleness.js';
 import type { JumpCloudClient } from '../../src/jumpcloud/client.js';
-import { makePlan } from '../../src/pipeline/make-plan.js';
+import { ClientScope, makePlan } from '../../src/pipeline/make-plan.js';
 import type { Change, Plan } from '../../src/plan/plan.js';
 import type { SeedFile } from '../../src/sandbox/seed.js';
 import { assertNoViolations, sandboxExtensions, startContractProxy, type ContractProxy } from '../contract/validating-proxy.js';
@@ -44,17 +44,18 @@ describe.each(['default', 'strict'] as const)('apply against a real sandbox, %s 
   let proxy: ContractProxy;
   let dir: string;
 
-  type Run = Extract<Awaited<ReturnType<typeof makePlan>>, { ok: true }>;
-
+  /** Plans with a client of its own, which the caller closes (through `close`) once done with it. */
   async function plan(configDir = dir): Promise<{ plan: Plan; client: JumpCloudClient; close: () => Promise<void> }> {
-    const run = await makePlan({
-      dir: configDir,
-      env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey, JUMPCLOUD_API_URL: proxy.url },
-      clientOptions: { retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1, retryAfterCapMs: 1 } },
-    });
-    if (!run.ok) throw new Error(`invalid config: ${JSON.stringify(run.config.diagnostics)}`);
-    const ok: Run = run;
-    return { plan: ok.plan, client: ok.client, close: () => ok.client.close() };
+    const env = { JUMPCLOUD_API_KEY: h.sandbox.adminKey, JUMPCLOUD_API_URL: proxy.url };
+    const clients = new ClientScope({ env, clientOptions: { retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1, retryAfterCapMs: 1 } } });
+    const run = await makePlan({ dir: configDir, env, client: clients.for });
+    if (run.status !== 'planned') {
+      await clients.close();
+      throw new Error(`no plan: ${JSON.stringify(run.status === 'invalid' ? run.config.diagnostics : run.error.message)}`);
+    }
+    const client = clients.client;
+    if (client === undefined) throw new Error('planned without a client');
+    return { plan: run.plan, client, close: () => clients.close() };
   }
 
   /** Applies a plan, holding onResult to its promise: every change reported exactly once, counted 1..n. */

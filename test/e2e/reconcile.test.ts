@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxClock } from '../../src/sandbox/clock.js';
 import { startHarness, type Harness } from '../sandbox/harness.js';
-import { root, start, type Running } from './binary.js';
+import { accessctl, root, start, type Running } from './binary.js';
 import { startWriteGate } from './write-gate.js';
 
 const examples = join(root, 'examples', 'access');
@@ -25,7 +25,16 @@ function git(cwd: string, args: string[]): string {
     cwd,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env['PATH'], HOME: cwd, LC_ALL: 'C', GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@example.com', GIT_COMMITTER_NAME: 'A', GIT_COMMITTER_EMAIL: 'a@example.com' },
+    env: {
+      PATH: process.env['PATH'],
+      HOME: cwd,
+      LC_ALL: 'C',
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_AUTHOR_NAME: 'A',
+      GIT_AUTHOR_EMAIL: 'a@example.com',
+      GIT_COMMITTER_NAME: 'A',
+      GIT_COMMITTER_EMAIL: 'a@example.com',
+    },
   }).trim();
 }
 
@@ -56,7 +65,10 @@ describe('accessctl reconcile, the real binary against a real sandbox', () => {
     const env = { JUMPCLOUD_API_KEY: h.sandbox.adminKey, JUMPCLOUD_API_URL: h.sandbox.url, ...secrets };
     const run = reconcile([examples, '--once', '--state-dir', state, '--events', `file:${join(state, 'events.jsonl')}`], env);
     expect((await run.exited).code).toBe(0);
-    const events = (await readFile(join(state, 'events.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { type: string; data: Record<string, unknown> });
+    const events = (await readFile(join(state, 'events.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; data: Record<string, unknown> });
     expect(events.map((e) => e.type).sort()).toEqual([...Array(3).fill('accessctl.change.applied'), 'accessctl.run.completed'].sort());
     expect(JSON.stringify(events)).not.toContain(h.sandbox.adminKey);
     expect(JSON.stringify(events)).not.toContain(secrets.SIEM_TOKEN);
@@ -65,12 +77,56 @@ describe('accessctl reconcile, the real binary against a real sandbox', () => {
     expect(await until(async () => holder.stderr().includes('"result":"no-op"') || holder.stderr().includes('no-op'), holder)).toBe(true);
     const second = reconcile([examples, '--once', '--state-dir', state], env);
     const refused = await second.exited;
-    expect(refused.code).toBe(1);
+    // The README's exit code table: 3 is "another reconciler holds the state directory".
+    expect(refused.code).toBe(3);
     expect(second.stderr()).toMatch(/pid \d+/);
     expect(second.stderr()).not.toMatch(/\n\s+at /);
     holder.child.kill('SIGTERM');
     expect((await holder.exited).code).toBe(0);
     await h.close();
+  });
+
+  it('exits --once as the README table says: 1 with each failure at ERROR and in the summary, 0 while suspended', async () => {
+    const h = await startHarness({ hooks: true });
+    const base = join(work, 'exit-codes');
+    const config = join(base, 'config');
+    await cp(examples, config, { recursive: true });
+    const env = { JUMPCLOUD_API_KEY: h.sandbox.adminKey, JUMPCLOUD_API_URL: h.sandbox.url, ...secrets };
+    const fault = await h.call('PUT', '/sandbox/v1/faults', { rules: [{ route: 'PUT /api/v2/approvalflowsettings', errorRate: 1, status: 500 }] });
+    expect(fault.status).toBe(200);
+    const failing = reconcile([config, '--once', '--state-dir', join(base, 'state')], env);
+    expect((await failing.exited).code, failing.stderr()).toBe(1);
+    const lines = failing
+      .stderr()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: number; msg: string; kind?: string; action?: string; reason?: string; failures?: unknown[] });
+    const failure = lines.find((l) => l.level === 50 && l.kind === 'AccessRequestSettings');
+    expect(failure).toMatchObject({ action: 'update', reason: expect.stringContaining('answered 500') });
+    expect(lines.at(-1)).toMatchObject({ level: 50, failures: [expect.objectContaining({ kind: 'AccessRequestSettings', action: 'update' })] });
+    expect(lines.at(-1)?.msg).toContain('failed: update AccessRequestSettings "settings"');
+
+    // Suspended: the changes are held back on purpose, which is no failure.
+    await h.call('PUT', '/sandbox/v1/faults', { rules: [] });
+    const project = join(config, 'accessctl.yaml');
+    await writeFile(project, (await readFile(project, 'utf8')).replace(/^spec:$/m, 'spec:\n  suspend: {until: "2999-01-01T00:00:00Z", reason: e2e}'));
+    const suspended = reconcile([config, '--once', '--state-dir', join(base, 'state'), '--events', '-'], env);
+    expect((await suspended.exited).code, suspended.stderr()).toBe(0);
+    expect(suspended.stdout()).toContain('"type":"accessctl.change.skipped"');
+    expect(suspended.stdout()).toContain('"result":"suspended"');
+    await h.close();
+  });
+
+  it('refuses an --interval under 1s as a usage error naming the flag, for reconcile and up', async () => {
+    for (const command of [
+      ['reconcile', examples],
+      ['up', examples],
+    ]) {
+      const refused = await accessctl([...command, '--interval', '1ms', '--state-dir', join(work, 'interval')], { JUMPCLOUD_API_KEY: 'not-used' });
+      expect(refused.code, refused.stderr).toBe(1);
+      expect(refused.stderr).toMatch(/--interval must be .*at least 1s.*got "1ms"/);
+      expect(refused.stderr).not.toMatch(/\n\s+at /);
+    }
   });
 
   it('finishes the change in flight on SIGTERM, starts no other, and exits 0', async () => {
@@ -148,7 +204,10 @@ describe('accessctl reconcile, the real binary against a real sandbox', () => {
     const eventsIn = async (state: string): Promise<{ type: string; subject?: string }[]> => {
       const text = await readFile(join(state, 'events.jsonl'), 'utf8').catch(() => '');
       // A line still being appended is not an event yet.
-      return text.split('\n').slice(0, -1).map((line) => JSON.parse(line) as { type: string; subject?: string });
+      return text
+        .split('\n')
+        .slice(0, -1)
+        .map((line) => JSON.parse(line) as { type: string; subject?: string });
     };
     const appliedIn = async (state: string): Promise<string[]> =>
       [...new Set((await eventsIn(state)).filter((e) => e.type === 'accessctl.change.applied').map((e) => e.subject ?? ''))].sort();
@@ -160,11 +219,14 @@ describe('accessctl reconcile, the real binary against a real sandbox', () => {
     const gate = await startWriteGate(calibration.sandbox.url);
     gate.open();
     const calibrationDir = join(work, 'kill-calibration');
-    const whole = reconcile([await configFor(calibrationDir), '--once', '--state-dir', calibrationDir, '--events', `file:${join(calibrationDir, 'events.jsonl')}`], {
-      JUMPCLOUD_API_KEY: calibration.sandbox.adminKey,
-      JUMPCLOUD_API_URL: gate.url,
-      ...secrets,
-    });
+    const whole = reconcile(
+      [await configFor(calibrationDir), '--once', '--state-dir', calibrationDir, '--events', `file:${join(calibrationDir, 'events.jsonl')}`],
+      {
+        JUMPCLOUD_API_KEY: calibration.sandbox.adminKey,
+        JUMPCLOUD_API_URL: gate.url,
+        ...secrets,
+      },
+    );
     expect((await whole.exited).code, whole.stderr()).toBe(0);
     const writes = gate.arrived().length;
     const expectedFlows = await flowNames(calibration);

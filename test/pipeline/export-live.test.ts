@@ -8,7 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { JumpCloudClient } from '../../src/jumpcloud/client.js';
 import { exportLive } from '../../src/pipeline/export-live.js';
-import { makePlan } from '../../src/pipeline/make-plan.js';
+import { makePlan, withClientScope, type PlanRun } from '../../src/pipeline/make-plan.js';
+
+/** Plans DIR with a client made for its Project target, closed before returning. */
+function planWith(dir: string, env: NodeJS.ProcessEnv): Promise<PlanRun> {
+  return withClientScope({ env }, (clients) => makePlan({ dir, env, client: clients.for }));
+}
 import { githubAdminFlow, startHarness, type Harness } from '../sandbox/harness.js';
 
 const signingSecret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
@@ -117,10 +122,9 @@ describe('export', () => {
   });
 
   it('round-trips: plan of the export against the same org is a no-op', async () => {
-    const run = await makePlan({ dir: join(dir, 'out'), env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey } });
-    expect(run.ok).toBe(true);
-    if (!run.ok) return;
-    await run.client.close();
+    const run = await planWith(join(dir, 'out'), { JUMPCLOUD_API_KEY: h.sandbox.adminKey });
+    expect(run.status).toBe('planned');
+    if (run.status !== 'planned') return;
     expect(run.plan.changes.map((c) => [c.kind, c.name, c.fields])).toEqual([]);
     expect(run.plan.problems).toEqual([]);
     expect(run.plan.unmanaged).toEqual([]);
@@ -134,14 +138,12 @@ describe('export', () => {
       SPLUNK_AUTHORIZATION: 'Bearer planted-auth-value',
       SPLUNK_SIGNING_SECRET: signingSecret,
     };
-    const same = await makePlan({ dir: join(dir, 'out'), env });
-    if (!same.ok) throw new Error('invalid export');
-    await same.client.close();
+    const same = await planWith(join(dir, 'out'), env);
+    if (same.status !== 'planned') throw new Error(`no plan of the export: ${same.status}`);
     expect(same.plan.changes).toEqual([]);
     expect(same.plan.warnings).toEqual([]);
-    const wrong = await makePlan({ dir: join(dir, 'out'), env: { ...env, SPLUNK_TOKEN: 'another-value' } });
-    if (!wrong.ok) throw new Error('invalid export');
-    await wrong.client.close();
+    const wrong = await planWith(join(dir, 'out'), { ...env, SPLUNK_TOKEN: 'another-value' });
+    if (wrong.status !== 'planned') throw new Error(`no plan of the export: ${wrong.status}`);
     expect(wrong.plan.changes).toHaveLength(1);
     expect(wrong.plan.changes[0]).toMatchObject({ kind: 'WebhookChannel', action: 'update', name: 'Splunk', fields: [{ path: 'spec.secrets', sensitive: true }] });
     expect(JSON.stringify(wrong.plan)).not.toContain('another-value');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { makePlan } from '../../src/pipeline/make-plan.js';
+import { makePlan, withClientScope } from '../../src/pipeline/make-plan.js';
 import { isApplicable, type Plan } from '../../src/plan/plan.js';
 import { renderJson } from '../../src/plan/render-json.js';
 import { renderMarkdown } from '../../src/plan/render-markdown.js';
@@ -21,9 +21,9 @@ describe('plan against a real sandbox', () => {
   let dir: string;
 
   async function plan(configDir: string, env: Record<string, string> = {}): Promise<Plan> {
-    const run = await makePlan({ dir: configDir, env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey, JUMPCLOUD_API_URL: h.sandbox.url, ...env } });
-    if (!run.ok) throw new Error(`invalid config: ${JSON.stringify(run.config.diagnostics)}`);
-    await run.client.close();
+    const all = { JUMPCLOUD_API_KEY: h.sandbox.adminKey, JUMPCLOUD_API_URL: h.sandbox.url, ...env };
+    const run = await withClientScope({ env: all }, (clients) => makePlan({ dir: configDir, env: all, client: clients.for }));
+    if (run.status !== 'planned') throw new Error(`no plan: ${JSON.stringify(run.status === 'invalid' ? run.config.diagnostics : run.error.message)}`);
     return run.plan;
   }
 
@@ -58,6 +58,45 @@ describe('plan against a real sandbox', () => {
       before: [],
       after: [{ channel: 'id:65a0000000000000000000c1', events: ['access_management_access_request', 'access_management_access_request_approval'] }],
     });
+  });
+
+  it('returns invalid without making a client, and unplannable instead of throwing, never handing back a client', async () => {
+    let made = 0;
+    const invalid = await makePlan({
+      dir: 'test/fixtures/locations/type-sometimes.yaml',
+      client: () => {
+        made++;
+        throw new Error('no client may be made for an invalid config');
+      },
+    });
+    expect(invalid.status).toBe('invalid');
+    expect(made).toBe(0);
+
+    // A refused key: the plan cannot be made, and the scope that made the client closes it.
+    const env = { JUMPCLOUD_API_KEY: 'wrong-key', JUMPCLOUD_API_URL: h.sandbox.url };
+    let closed = 0;
+    const refused = await withClientScope(
+      { env, clientOptions: { retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1, retryAfterCapMs: 1 } } },
+      async (clients) => {
+        const run = await makePlan({ dir, env, client: clients.for });
+        const client = clients.client!;
+        const close = client.close.bind(client);
+        client.close = async () => {
+          closed++;
+          await close();
+        };
+        return run;
+      },
+    );
+    expect(refused.status).toBe('unplannable');
+    expect(refused).not.toHaveProperty('client');
+    expect(refused.status === 'unplannable' && refused.error.code).toBe('platform');
+    expect(refused.status === 'unplannable' && refused.error.message).toMatch(/401/);
+    expect(closed).toBe(1);
+
+    // No key at all: unplannable with the usage error naming the variable, and no client made.
+    const noKey = await withClientScope({ env: { JUMPCLOUD_API_URL: h.sandbox.url } }, (clients) => makePlan({ dir, client: clients.for }));
+    expect(noKey.status === 'unplannable' && noKey.error).toMatchObject({ code: 'usage', message: expect.stringContaining('JUMPCLOUD_API_KEY') });
   });
 
   it('reads live state with list calls only: at most one call per list and per managed group', async () => {
@@ -129,13 +168,14 @@ describe('plan against a real sandbox', () => {
     expect(readable.changes).toContainEqual(expect.objectContaining({ action: 'delete', name: 'Not in git' }));
     const faults = await h.call('PUT', '/sandbox/v1/faults', { rules: [{ route: 'GET /api/v2/approvalflows', errorRate: 1, status: 503 }] });
     expect(faults.status).toBe(200);
-    const run = await makePlan({
-      dir,
-      env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey, JUMPCLOUD_API_URL: h.sandbox.url },
-      clientOptions: { retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1, retryAfterCapMs: 1 } },
-    });
-    if (!run.ok) throw new Error('invalid config');
-    await run.client.close();
+    const run = await withClientScope(
+      {
+        env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey, JUMPCLOUD_API_URL: h.sandbox.url },
+        clientOptions: { retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1, retryAfterCapMs: 1 } },
+      },
+      (clients) => makePlan({ dir, client: clients.for }),
+    );
+    if (run.status !== 'planned') throw new Error(run.status);
     expect(run.plan.unknown).toEqual(['ApprovalFlow']);
     expect(run.plan.changes.filter((c) => c.kind === 'ApprovalFlow')).toEqual([]);
     expect(run.plan.unmanaged.filter((u) => u.kind === 'ApprovalFlow')).toEqual([]);
@@ -149,7 +189,11 @@ describe('plan against a real sandbox', () => {
     await writeFlow('github-user', text.replace('visibleTo: [Engineering User]', 'visibleTo: [Engineering Interns]'));
     const result = await plan(dir);
     expect(result.problems).toContainEqual(
-      expect.objectContaining({ code: 'unknown-group', message: 'group "Engineering Interns" does not exist on the platform', source: { file: expect.stringMatching(/github-user\.yaml$/), line: 10, column: 15 } }),
+      expect.objectContaining({
+        code: 'unknown-group',
+        message: 'group "Engineering Interns" does not exist on the platform',
+        source: { file: expect.stringMatching(/github-user\.yaml$/), line: 10, column: 15 },
+      }),
     );
     await writeFlow('github-user', text);
   });
@@ -170,7 +214,11 @@ describe('plan against a real sandbox', () => {
         '',
       ].join('\n'),
     );
-    const env = { SIEM_TOKEN: PLANTED, SIEM_AUTH: `Bearer ${PLANTED}`, SIEM_SIGNING_SECRET: `whsec_${Buffer.from(PLANTED.padEnd(32, 'x')).toString('base64')}` };
+    const env = {
+      SIEM_TOKEN: PLANTED,
+      SIEM_AUTH: `Bearer ${PLANTED}`,
+      SIEM_SIGNING_SECRET: `whsec_${Buffer.from(PLANTED.padEnd(32, 'x')).toString('base64')}`,
+    };
     const result = await plan(dir, env);
     await rm(join(dir, 'channels'), { recursive: true });
     expect(result.changes.some((c) => c.kind === 'WebhookChannel' && c.name === 'Pager')).toBe(true);
@@ -187,9 +235,9 @@ describe('plan against the strict profile (only what JumpCloud publishes)', () =
   let dir: string;
 
   async function plan(): Promise<Plan> {
-    const run = await makePlan({ dir, env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey, JUMPCLOUD_API_URL: h.sandbox.url } });
-    if (!run.ok) throw new Error(`invalid config: ${JSON.stringify(run.config.diagnostics)}`);
-    await run.client.close();
+    const env = { JUMPCLOUD_API_KEY: h.sandbox.adminKey, JUMPCLOUD_API_URL: h.sandbox.url };
+    const run = await withClientScope({ env }, (clients) => makePlan({ dir, env, client: clients.for }));
+    if (run.status !== 'planned') throw new Error(`no plan: ${JSON.stringify(run.status === 'invalid' ? run.config.diagnostics : run.error.message)}`);
     return run.plan;
   }
 
@@ -256,10 +304,18 @@ describe('plan against the strict profile (only what JumpCloud publishes)', () =
     // The example prunes ApprovalFlow: "Made In Console" would be deleted if it were managed.
     const result = await plan();
     expect(result.unmanageable).toEqual([
-      { kind: 'ApprovalFlow', name: 'GitHub Admin', id: ids[0], reasons: ['status ""'], source: { file: expect.stringMatching(/github-admin\.yaml$/), line: 5, column: 9 } },
+      {
+        kind: 'ApprovalFlow',
+        name: 'GitHub Admin',
+        id: ids[0],
+        reasons: ['status ""'],
+        source: { file: expect.stringMatching(/github-admin\.yaml$/), line: 5, column: 9 },
+      },
       { kind: 'ApprovalFlow', name: 'Made In Console', id: ids[1], reasons: ['status ""'] },
     ]);
-    expect(result.warnings).toContainEqual(expect.objectContaining({ code: 'unmanageable', kind: 'ApprovalFlow', name: 'GitHub Admin', message: expect.stringContaining('status ""') }));
+    expect(result.warnings).toContainEqual(
+      expect.objectContaining({ code: 'unmanageable', kind: 'ApprovalFlow', name: 'GitHub Admin', message: expect.stringContaining('status ""') }),
+    );
     expect(result.changes.filter((c) => c.kind === 'ApprovalFlow').map((c) => `${c.action} ${c.name}`)).toEqual(['create GitHub User']);
     expect(result.unmanaged).toEqual([]);
     const after = await Promise.all(ids.map(async (id) => (await h.call('GET', `/api/v2/approvalflows/${id}`)).body));

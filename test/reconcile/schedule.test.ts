@@ -2,7 +2,7 @@
 // the run in flight finish and stops the loop, and --interval values parse or fail as usage errors.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AccessctlError } from '../../src/errors.js';
-import { parseInterval, runEvery, Schedule } from '../../src/reconcile/schedule.js';
+import { MIN_RUN_INTERVAL_MS, parseInterval, runEvery, Schedule } from '../../src/reconcile/schedule.js';
 
 interface Gate {
   promise: Promise<void>;
@@ -200,6 +200,15 @@ describe('parseInterval', () => {
       } catch (error) {
         expect(error).toMatchObject({ code: 'usage', subject: '--interval' });
       }
+    }
+  });
+
+  it('refuses an interval under the minimum a reconciler runs at, naming the flag and the minimum', () => {
+    expect(MIN_RUN_INTERVAL_MS).toBe(1000);
+    expect(parseInterval('1s', '--interval', MIN_RUN_INTERVAL_MS)).toBe(1000);
+    for (const value of ['1ms', '999ms', '0.5s']) {
+      expect(() => parseInterval(value, '--interval', MIN_RUN_INTERVAL_MS), value).toThrow(/^--interval must be .*at least 1s/);
+      expect(() => parseInterval(value, '--interval', MIN_RUN_INTERVAL_MS)).toThrow(expect.objectContaining({ code: 'usage', subject: '--interval' }));
     }
   });
 });

@@ -1,15 +1,26 @@
 // The reconciler's last applied state is read strictly: only a missing file means "no state"; a file
 // that cannot be read, is not JSON or does not match schemas/state-last-applied.schema.json is an
-// AccessctlError naming the file, so drift is never mistaken for a config change.
+// AccessctlError naming the file, so drift is never mistaken for a config change. The per-object
+// format is written; the earlier whole-repo format is still read and stands for what it can.
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AccessctlError } from '../../src/errors.js';
-import { LAST_APPLIED_FILE, readLastApplied, writeLastApplied, type LastApplied } from '../../src/reconcile/last-applied.js';
+import {
+  baselineOf,
+  LAST_APPLIED_FILE,
+  readLastApplied,
+  repoDigest,
+  writeLastApplied,
+  type LastApplied,
+  type LastAppliedRepo,
+} from '../../src/reconcile/last-applied.js';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
+const OTHER = `sha256:${'cd'.repeat(32)}`;
 const COMMIT = 'c0ffee'.padEnd(40, '0');
+const OBJECTS = { 'ApprovalFlow/github admin': DIGEST, 'AccessRequestSettings/settings': OTHER };
 
 let stateDir: string;
 let file: string;
@@ -38,10 +49,19 @@ describe('readLastApplied', () => {
   });
 
   it('reads back what writeLastApplied wrote, for a directory and for a commit', async () => {
-    for (const value of [{ commit: null, config: DIGEST }, { commit: COMMIT, config: DIGEST }] satisfies LastApplied[]) {
+    for (const value of [
+      { format: 2, commit: null, objects: OBJECTS },
+      { format: 2, commit: COMMIT, objects: {} },
+    ] satisfies LastApplied[]) {
       await writeLastApplied(stateDir, value);
       expect(await readLastApplied(stateDir)).toEqual(value);
     }
+  });
+
+  it('still reads the whole-repo format of earlier versions, as that format', async () => {
+    const old: LastAppliedRepo = { commit: COMMIT, config: DIGEST };
+    writeFileSync(file, JSON.stringify(old));
+    expect(await readLastApplied(stateDir)).toEqual(old);
   });
 
   it('refuses a file that is not JSON, naming it', async () => {
@@ -58,6 +78,10 @@ describe('readLastApplied', () => {
     ['an unknown field', { commit: null, config: DIGEST, extra: true }, 'additional'],
     ['an array', [], 'object'],
     ['null', null, 'object'],
+    ['an unknown format', { format: 3, commit: null, objects: {} }, 'format'],
+    ['an object digest that is not a digest', { format: 2, commit: null, objects: { 'ApprovalFlow/x': 'whatever' } }, 'objects'],
+    ['an object key of no kind', { format: 2, commit: null, objects: { 'Robot/x': DIGEST } }, 'objects'],
+    ['per-object digests without their format', { commit: null, objects: OBJECTS }, 'config'],
   ])('refuses a state with %s as not matching the schema, naming the file', async (_name, value, mentioned) => {
     writeFileSync(file, JSON.stringify(value));
     const error = await failure();
@@ -70,15 +94,41 @@ describe('readLastApplied', () => {
     mkdirSync(file);
     expect((await failure()).message).toContain(file);
     rmSync(file, { recursive: true });
-    writeFileSync(path.join(stateDir, 'elsewhere.json'), JSON.stringify({ commit: null, config: DIGEST }));
+    writeFileSync(path.join(stateDir, 'elsewhere.json'), JSON.stringify({ format: 2, commit: null, objects: OBJECTS }));
     symlinkSync('elsewhere.json', file);
     expect((await failure()).message).toMatch(/ELOOP/);
   });
 
   // Root reads any file whatever its mode, so a permission error can only be staged for another user.
   it.runIf(process.getuid?.() !== 0)('refuses a state file it may not read (EACCES)', async () => {
-    writeFileSync(file, JSON.stringify({ commit: null, config: DIGEST }));
+    writeFileSync(file, JSON.stringify({ format: 2, commit: null, objects: OBJECTS }));
     chmodSync(file, 0o000);
     expect((await failure()).message).toMatch(/EACCES/);
+  });
+});
+
+describe('baselineOf: what a stored state says about each object', () => {
+  const config = {
+    sources: new Map([
+      ['a.yaml', { displayText: 'a' }],
+      ['b.yaml', { displayText: 'b' }],
+    ]),
+  } as unknown as Parameters<typeof repoDigest>[0];
+  const current = { 'ApprovalFlow/github admin': DIGEST, 'AccessRequestSettings/settings': DIGEST };
+
+  it('knows nothing without a state: every difference is a change', () => {
+    expect(baselineOf(undefined, current, config)).toBeUndefined();
+  });
+
+  it('takes the per-object digests as stored', () => {
+    expect(baselineOf({ format: 2, commit: null, objects: OBJECTS }, current, config)).toEqual(OBJECTS);
+  });
+
+  it('reads a whole-repo state of an unchanged repo as every object last applied as it is now', () => {
+    expect(baselineOf({ commit: null, config: repoDigest(config) }, current, config)).toEqual(current);
+  });
+
+  it('reads a whole-repo state of a repo that changed since as knowing nothing', () => {
+    expect(baselineOf({ commit: null, config: OTHER }, current, config)).toBeUndefined();
   });
 });

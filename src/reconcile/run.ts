@@ -1,0 +1,531 @@
+// One reconcile run, level-triggered, as a short sequence of named steps: sync the source, plan,
+// classify drift (a pure function), hold back what break-glass says, apply with the journal, record
+// the state and finish. Nothing is remembered between runs except what is in the state directory.
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { applyPlan, type ApplyResult, type ChangeResult } from '../apply/apply.js';
+import { channelSecretRefs } from '../config/channel-secrets.js';
+import type { LoadResult } from '../config/load.js';
+import type { WebhookChannel } from '../config/kinds.generated.js';
+import {
+  changeApplied,
+  changeFailed,
+  changeSkipped,
+  driftDetected,
+  runCompleted,
+  type AccessctlEvent,
+  type GitAttribution,
+  type RunContext,
+  type RunFailure,
+  type RunResult,
+  type SkipReason,
+} from '../events/cloudevent.js';
+import type { EventFanout } from '../events/fanout.js';
+import { secretRedactor } from '../events/redaction.js';
+import { AccessctlError } from '../errors.js';
+import type { JumpCloudClient } from '../jumpcloud/client.js';
+import { makePlan, type PlanRun } from '../pipeline/make-plan.js';
+import { isApplicable, whyNotApplicable, type Change, type Plan } from '../plan/plan.js';
+import { summaryLine } from '../plan/render-text.js';
+import { applyGate, pausedDrift, type ApplyGate } from './break-glass.js';
+import { syncSource, type ConfigSource, type SayOnce, type SyncedConfig } from './config-source.js';
+import { classifyChanges, desiredDigests, nextDigests, objectKey, type ClassifiedChange } from './drift.js';
+import { IntentJournal } from './journal.js';
+import { baselineOf, isRepoFormat, readLastApplied, writeLastApplied, type LastApplied, type StoredLastApplied } from './last-applied.js';
+import type { ReconcileMetrics } from './metrics.js';
+import { movedTarget, type TargetBinding, type TargetMismatch } from './target-binding.js';
+
+export type { ConfigSource } from './config-source.js';
+
+/** Why no further change may start. */
+export interface Stop {
+  why: string;
+  /** False once another reconciler may own the state directory (the lock was lost): nothing more is recorded there. */
+  stateIsOurs: boolean;
+}
+
+export interface RunOptions {
+  source: ConfigSource;
+  stateDir: string;
+  env: NodeJS.ProcessEnv;
+  /** The reconciler's client, owned by its caller: made on the first valid config for the target resolveTarget picks. */
+  clients: TargetBinding;
+  events: EventFanout;
+  metrics: ReconcileMetrics;
+  log: Logger;
+  allowHistoryRewrite: boolean;
+  /** Set once no further change may start (a signal, a lost lock); the change in flight finishes. */
+  stopping: () => Stop | undefined;
+  /** Called with each run's plan before anything is applied (up prints the first one). */
+  onPlan?: (plan: Plan) => void;
+  /** The clock, in ms since the epoch: suspend, sync windows, pauses and event times are read from it. */
+  now?: () => number;
+  /** Says a notice once for the reconciler's lifetime; without it, once per run. */
+  sayOnce?: SayOnce;
+  /** Where the last-applied state and the intent journal are kept (default: files in stateDir). A fleet keeps an org's in Postgres. */
+  state?: RunState;
+  /** Reads and checks the config in the synced directory (default loadConfig); a fleet resolves an org's base and overlay. */
+  load?: (configDir: string) => Promise<LoadResult>;
+}
+
+/** What a run reads and writes between runs: the last-applied state and the intent journal. */
+export interface RunState {
+  readLastApplied(): Promise<StoredLastApplied | undefined>;
+  writeLastApplied(value: LastApplied): Promise<void>;
+  readonly journal: Pick<IntentJournal, 'record' | 'strike' | 'leftovers'>;
+}
+
+/** The state as files in a state directory, as `reconcile` keeps it. */
+export function fileRunState(stateDir: string): RunState {
+  return {
+    readLastApplied: () => readLastApplied(stateDir),
+    writeLastApplied: (value) => writeLastApplied(stateDir, value),
+    journal: new IntentJournal(stateDir),
+  };
+}
+
+export interface SkippedChange {
+  kind: Change['kind'];
+  name: string;
+  action: Change['action'];
+  reason: SkipReason;
+  /** When the suspension or pause ends, or the next sync window opens. */
+  until?: string;
+}
+
+export interface RunOutcome {
+  runId: string;
+  result: RunResult;
+  applied: number;
+  /** Changes that failed or were not started. */
+  failed: number;
+  drifted: number;
+  /** Each failed change with why; also logged at ERROR and listed in the run's summary. */
+  failures: RunFailure[];
+  /** Changes planned but held back on purpose (suspended, outside a sync window, drift paused). */
+  skipped: SkippedChange[];
+  /** Set when the repo's Project names another target than the reconciler's client. */
+  targetMismatch?: TargetMismatch;
+  message: string;
+}
+
+const SECRET_VARIABLES = ['JUMPCLOUD_API_KEY', 'ACCESSCTL_GIT_TOKEN', 'ACCESSCTL_EVENTS_WEBHOOK_SECRET'];
+
+/** The values no event may carry: the keys accessctl runs with and every channel secret. */
+function secretsOf(env: NodeJS.ProcessEnv, channels: readonly WebhookChannel['spec'][]): string[] {
+  const names = new Set(SECRET_VARIABLES);
+  for (const spec of channels) for (const ref of channelSecretRefs(spec)) names.add(ref.env);
+  return [...names].flatMap((name) => (env[name] ? [env[name]] : []));
+}
+
+/** The run's identity, its event context and its log: what every step reports through. */
+class RunReport {
+  readonly runId = randomUUID();
+  readonly ctx: RunContext;
+  readonly now: () => number;
+  readonly skipped: SkippedChange[] = [];
+  targetMismatch: TargetMismatch | undefined;
+  private readonly started = performance.now();
+
+  constructor(private readonly options: RunOptions) {
+    this.now = options.now ?? Date.now;
+    this.ctx = {
+      runId: this.runId,
+      configCommit: null,
+      source: 'accessctl/reconcile',
+      target: options.clients.target ?? null,
+      redact: secretRedactor(secretsOf(options.env, [])),
+    };
+  }
+
+  get log(): Logger {
+    return this.options.log;
+  }
+
+  date(): Date {
+    return new Date(this.now());
+  }
+
+  async emit(batch: AccessctlEvent[]): Promise<void> {
+    if (batch.length === 0) return;
+    for (const failure of await this.options.events.emit(batch)) this.log.warn({ runId: this.runId, sink: failure.sink }, failure.message);
+  }
+
+  /** Counts, emits and logs the run's end: at ERROR when anything failed, with every failure listed. */
+  async finish(outcome: Omit<RunOutcome, 'runId' | 'skipped' | 'targetMismatch'>): Promise<RunOutcome> {
+    // The platform may quote a secret back in a reason: the summary, like every event, carries none.
+    const redact = this.ctx.redact ?? ((text: string) => text);
+    const full: RunOutcome = {
+      runId: this.runId,
+      ...outcome,
+      message: redact(outcome.message),
+      failures: outcome.failures.map((f) => ({ ...f, reason: redact(f.reason) })),
+      skipped: this.skipped,
+      ...(this.targetMismatch ? { targetMismatch: this.targetMismatch } : {}),
+    };
+    const seconds = (performance.now() - this.started) / 1000;
+    this.options.metrics.recordRun(full.result, seconds, this.date());
+    const mismatch = full.targetMismatch;
+    await this.emit([
+      runCompleted(
+        this.ctx,
+        {
+          result: full.result,
+          applied: full.applied,
+          failed: full.failed,
+          drifted: full.drifted,
+          skipped: full.skipped.length,
+          durationMs: Math.round(seconds * 1000),
+          message: full.message,
+          failures: full.failures,
+          ...(mismatch ? { targetMismatch: { project: mismatch.project, client: mismatch.client, from: mismatch.from, overridden: mismatch.overridden } } : {}),
+        },
+        this.date(),
+      ),
+    ]);
+    const fields = {
+      runId: this.runId,
+      result: full.result,
+      applied: full.applied,
+      failed: full.failed,
+      drifted: full.drifted,
+      skipped: full.skipped.length,
+      ...(full.failures.length > 0 ? { failures: full.failures } : {}),
+    };
+    const failing = full.failures.length > 0 || full.result === 'failed' || full.result === 'partial' || full.result === 'plan-only';
+    if (failing) this.log.error(fields, full.message);
+    else this.log.info(fields, full.message);
+    return full;
+  }
+
+  /** A run that ends before applying anything, with why. */
+  failed(message: string, drifted = 0): Promise<RunOutcome> {
+    return this.finish({ result: 'failed', applied: 0, failed: 0, drifted, failures: [], message });
+  }
+}
+
+export async function reconcileOnce(options: RunOptions): Promise<RunOutcome> {
+  const run = new RunReport(options);
+  const said = new Set<string>();
+  const sayOnce: SayOnce =
+    options.sayOnce ??
+    ((key, level, message) => {
+      if (said.has(key)) return;
+      said.add(key);
+      options.log[level]({}, message);
+    });
+  const synced = await syncSource(options.source, options.env, sayOnce);
+  run.ctx.configCommit = synced.commit;
+  if (synced.warning) run.log.warn({ runId: run.runId }, synced.warning);
+  const state = options.state ?? fileRunState(options.stateDir);
+  const stored = await state.readLastApplied();
+  const planOnly = await historyRewritten(synced, stored, options.allowHistoryRewrite);
+  if (planOnly) run.log.warn({ runId: run.runId }, planOnly);
+
+  let client: JumpCloudClient | undefined;
+  const planned = await makePlan({
+    dir: synced.configDir,
+    ...(options.load ? { load: options.load } : {}),
+    env: options.env,
+    client: (desired) => {
+      const bound = options.clients.bind(desired);
+      client = bound.client;
+      run.ctx.target = bound.client.target;
+      run.targetMismatch = bound.mismatch;
+      if (bound.mismatch) sayOnce(`target:${bound.mismatch.project}:${bound.mismatch.client}`, 'warn', bound.mismatch.message);
+      if (bound.mismatch && !bound.mismatch.overridden) throw movedTarget(bound.mismatch);
+      return bound.client;
+    },
+  });
+  // Now the config is known, so are the variables its channels read secrets from.
+  run.ctx.redact = secretRedactor(
+    secretsOf(
+      options.env,
+      planned.config.desired.channels.map((c) => c.object.spec),
+    ),
+  );
+  try {
+    if (planned.status !== 'planned') return await run.failed(whyNoPlan(planned));
+    // A plan was made, so the client function was called and set the client.
+    if (client === undefined) throw new AccessctlError('internal', 'a plan was made without a client');
+    return await reconcilePlanned(options, run, { synced, stored, state, planOnly, config: planned.config, plan: planned.plan, client });
+  } finally {
+    if (client) options.metrics.recordApiRequests(client.requests.entries());
+  }
+}
+
+/** With --repo: a head that does not descend from the last applied commit is only planned, unless allowed. */
+async function historyRewritten(synced: SyncedConfig, stored: StoredLastApplied | undefined, allowed: boolean): Promise<string | undefined> {
+  const last = stored?.commit;
+  const commit = synced.commit;
+  if (!synced.branch || !last || commit === null || last === commit || allowed) return undefined;
+  if (await synced.branch.isAncestor(last, commit)) return undefined;
+  return `the new head ${commit.slice(0, 12)} does not descend from the last applied commit ${last.slice(0, 12)} (history was rewritten); planning only. Pass --allow-history-rewrite to apply it.`;
+}
+
+function whyNoPlan(planned: Exclude<PlanRun, { status: 'planned' }>): string {
+  if (planned.status === 'unplannable') return `no plan could be made: ${planned.error.message}`;
+  const errors = planned.config.diagnostics.filter((d) => d.severity === 'error');
+  const first = errors[0];
+  return `the config is invalid (${errors.length} error${errors.length === 1 ? '' : 's'}); first: ${first ? `${first.file}:${first.line}:${first.column} ${first.message}` : ''}`;
+}
+
+interface Planned {
+  synced: SyncedConfig;
+  stored: StoredLastApplied | undefined;
+  state: RunState;
+  planOnly: string | undefined;
+  config: LoadResult;
+  plan: Plan;
+  client: JumpCloudClient;
+}
+
+async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Planned): Promise<RunOutcome> {
+  const { config, plan, synced } = planned;
+  const { desired } = config;
+  if (run.targetMismatch) run.log.warn({ runId: run.runId, targetMismatch: run.targetMismatch }, run.targetMismatch.message);
+  options.onPlan?.(plan);
+  // Who last changed each planned object's file: one git walk for the whole run, not one per change.
+  const attributions = await synced.attribute([...new Set(plan.changes.flatMap((c) => sourceFile(c) ?? []))]);
+  const journal = planned.state.journal;
+  await settleLeftovers(journal, plan, run);
+
+  const now = run.now();
+  const current = desiredDigests(desired);
+  const baseline = baselineOf(planned.stored, current, config);
+  if (planned.stored && isRepoFormat(planned.stored)) {
+    run.log.info(
+      { runId: run.runId },
+      `the state ${options.stateDir} is in the format of an earlier version (one digest for the whole repo); ${baseline ? 'the repo is unchanged since, so every object counts as last applied' : 'the repo changed since, so every difference counts as a change'}; it is rewritten per object after this run`,
+    );
+  }
+  const spec = desired.project?.object.spec;
+  const classified = classifyChanges(plan.changes, { baseline, current, policies: spec?.drift ?? {}, paused: pausedDrift(desired, now) });
+  const drifted = classified.filter((c) => c.drift).length;
+  await reportDrift(classified, attributions, run, options.metrics);
+
+  if (!isApplicable(plan)) {
+    const reasons = whyNotApplicable(plan);
+    for (const reason of reasons) run.log.error({ runId: run.runId, reason }, `the plan cannot be applied: ${reason}`);
+    return run.failed(`nothing applied: ${reasons.join('; ')}`, drifted);
+  }
+  if (planned.planOnly) return run.finish({ result: 'plan-only', applied: 0, failed: 0, drifted, failures: [], message: planned.planOnly });
+
+  const gate = applyGate(spec, now);
+  options.metrics.recordHold(gate.open ? undefined : gate.reason);
+  if (!gate.open) {
+    await holdBack(classified, gate, attributions, run, options.metrics);
+    return run.finish({ result: gate.reason, applied: 0, failed: 0, drifted, failures: [], message: `${summaryLine(plan)}; ${gate.message}` });
+  }
+  await skipPaused(classified, attributions, run, options.metrics);
+
+  const toApply = classified.filter((c) => c.handling === 'apply').map((c) => c.change);
+  const held = heldNote(classified);
+  if (toApply.length === 0) {
+    await recordState(planned, { baseline, current, classified, applied: new Set() });
+    return run.finish({ result: 'no-op', applied: 0, failed: 0, drifted, failures: [], message: `${summaryLine(plan)}; nothing to apply${held}` });
+  }
+  const result = await applyWithJournal({ ...plan, changes: toApply }, planned.client, journal, attributions, options, run);
+  const landed = new Set(result.results.filter((r) => r.status === 'applied').map((r) => r.change));
+  if (options.stopping()?.stateIsOurs !== false) await recordState(planned, { baseline, current, classified, applied: landed });
+  const redact = run.ctx.redact ?? ((text: string) => text);
+  const failures = result.results.filter((r) => r.status !== 'applied').map((r) => failureOf(r, options.stopping(), redact));
+  for (const failure of failures) {
+    options.metrics.recordFailedChange(failure.kind, failure.action);
+    run.log.error(
+      { runId: run.runId, kind: failure.kind, name: failure.name, action: failure.action, reason: failure.reason },
+      `${failure.action} ${failure.kind} "${failure.name}" failed: ${failure.reason}`,
+    );
+  }
+  const notApplied = failures.length;
+  const listed = failures.length === 0 ? '' : `; failed: ${failures.map((f) => `${f.action} ${f.kind} "${f.name}" (${f.reason})`).join('; ')}`;
+  const message = `${summaryLine(plan)}; applied ${result.applied}, failed ${result.failed}, skipped ${result.skipped}${held}${listed}`;
+  return run.finish({
+    result: notApplied === 0 ? 'success' : result.applied > 0 ? 'partial' : 'failed',
+    applied: result.applied,
+    failed: notApplied,
+    drifted,
+    failures,
+    message,
+  });
+}
+
+function sourceFile(change: Change): string | undefined {
+  return change.action === 'delete' ? undefined : change.source.file;
+}
+
+function idOf(change: Change): string | undefined {
+  return change.action === 'create' ? undefined : change.id;
+}
+
+/** The event fields of a change: kind, name, action, fields, id and, when git knows it, who last changed its file. */
+function objectOf(change: Change, attributions: ReadonlyMap<string, GitAttribution>, id = idOf(change)) {
+  const file = sourceFile(change);
+  const attribution = file === undefined ? undefined : attributions.get(file);
+  return { kind: change.kind, name: change.name, action: change.action, fields: change.fields, ...(id ? { id } : {}), ...(attribution ? { attribution } : {}) };
+}
+
+/**
+ * Settles what a killed run left in the journal: a change the live state no longer needs landed
+ * (its event goes out now); one still planned did not (a failed event; this run applies it).
+ */
+async function settleLeftovers(journal: RunState['journal'], plan: Plan, run: RunReport): Promise<void> {
+  for (const { entry, intent } of await journal.leftovers()) {
+    const pending = plan.changes.some((c) => c.kind === intent.kind && c.name === intent.name && c.action === intent.action);
+    const then: RunContext = { ...run.ctx, runId: intent.runId, configCommit: intent.configCommit };
+    const object = { kind: intent.kind, name: intent.name, action: intent.action, fields: intent.fields, ...(intent.id ? { id: intent.id } : {}) };
+    await run.emit([
+      pending
+        ? changeFailed(
+            then,
+            { ...object, error: { code: 'interrupted', message: 'the run stopped before this change finished; a later run applies it' } },
+            run.date(),
+          )
+        : changeApplied(then, object, run.date()),
+    ]);
+    await journal.strike(entry);
+  }
+}
+
+/** One drift event per drifted object, saying what the run does with it: correct, report, or report while paused. */
+async function reportDrift(
+  classified: readonly ClassifiedChange[],
+  attributions: ReadonlyMap<string, GitAttribution>,
+  run: RunReport,
+  metrics: ReconcileMetrics,
+): Promise<void> {
+  const drifted = classified.filter((c) => c.drift);
+  for (const { change } of drifted) metrics.recordDrift(change.kind);
+  await run.emit(
+    drifted.map((c) =>
+      driftDetected(
+        run.ctx,
+        {
+          ...objectOf(c.change, attributions),
+          policy: c.handling === 'apply' ? 'correct' : 'report',
+          ...(c.pausedUntil ? { pausedUntil: c.pausedUntil } : {}),
+        },
+        run.date(),
+      ),
+    ),
+  );
+}
+
+function skip(
+  c: ClassifiedChange,
+  reason: SkipReason,
+  until: string | undefined,
+  attributions: ReadonlyMap<string, GitAttribution>,
+  run: RunReport,
+  metrics: ReconcileMetrics,
+): AccessctlEvent {
+  run.skipped.push({ kind: c.change.kind, name: c.change.name, action: c.change.action, reason, ...(until ? { until } : {}) });
+  metrics.recordSkip(c.change.kind, reason);
+  return changeSkipped(run.ctx, { ...objectOf(c.change, attributions), reason, until }, run.date());
+}
+
+/** Suspended or outside the sync windows: every change the run would have made is skipped, each with an event. */
+async function holdBack(
+  classified: readonly ClassifiedChange[],
+  gate: Exclude<ApplyGate, { open: true }>,
+  attributions: ReadonlyMap<string, GitAttribution>,
+  run: RunReport,
+  metrics: ReconcileMetrics,
+): Promise<void> {
+  const events = classified
+    .filter((c) => c.handling !== 'report')
+    .map((c) =>
+      c.handling === 'paused'
+        ? skip(c, 'drift-paused', c.pausedUntil, attributions, run, metrics)
+        : skip(c, gate.reason, gate.until, attributions, run, metrics),
+    );
+  await run.emit(events);
+  run.log.warn({ runId: run.runId, reason: gate.reason, until: gate.until, skipped: events.length }, gate.message);
+}
+
+/** Drift of objects whose correction is paused by their annotation: skipped, each with an event. */
+async function skipPaused(
+  classified: readonly ClassifiedChange[],
+  attributions: ReadonlyMap<string, GitAttribution>,
+  run: RunReport,
+  metrics: ReconcileMetrics,
+): Promise<void> {
+  const paused = classified.filter((c) => c.handling === 'paused');
+  await run.emit(paused.map((c) => skip(c, 'drift-paused', c.pausedUntil, attributions, run, metrics)));
+  for (const c of paused)
+    run.log.info(
+      { runId: run.runId, kind: c.change.kind, name: c.change.name, until: c.pausedUntil },
+      `drift of ${c.change.kind} "${c.change.name}" reported, not corrected: paused until ${c.pausedUntil}`,
+    );
+}
+
+function heldNote(classified: readonly ClassifiedChange[]): string {
+  const reported = classified.filter((c) => c.handling === 'report').length;
+  const paused = classified.filter((c) => c.handling === 'paused').length;
+  return `${reported > 0 ? `; ${reported} drift reported only` : ''}${paused > 0 ? `; ${paused} drift paused` : ''}`;
+}
+
+/** Applies the changes, each journalled before it is sent and its event emitted as soon as it settles. */
+async function applyWithJournal(
+  plan: Plan,
+  client: JumpCloudClient,
+  journal: RunState['journal'],
+  attributions: ReadonlyMap<string, GitAttribution>,
+  options: RunOptions,
+  run: RunReport,
+): Promise<ApplyResult> {
+  const emitted: Promise<void>[] = [];
+  const entries = new Map<Change, string>();
+  const eventFor = (r: ChangeResult): AccessctlEvent => {
+    const object = objectOf(r.change, attributions, r.id ?? idOf(r.change));
+    if (r.status === 'applied') return changeApplied(run.ctx, { ...object, ...(r.confirmedByRetry ? { confirmedByRetry: true } : {}) }, run.date());
+    const failure = failureOf(r, options.stopping());
+    return changeFailed(run.ctx, { ...object, error: { ...(r.error ?? { code: r.status }), message: failure.reason } }, run.date());
+  };
+  const result = await applyPlan(plan, {
+    client,
+    secrets: (name) => options.env[name],
+    stopping: () => options.stopping() !== undefined,
+    beforeChange: async (change) => {
+      const file = sourceFile(change);
+      const id = idOf(change);
+      const intent = {
+        runId: run.runId,
+        configCommit: run.ctx.configCommit,
+        kind: change.kind,
+        name: change.name,
+        action: change.action,
+        fields: change.fields,
+        ...(id ? { id } : {}),
+        ...(file ? { sourceFile: file } : {}),
+      };
+      entries.set(change, await journal.record(intent));
+    },
+    onResult: (outcome) => {
+      if (outcome.status === 'applied') options.metrics.recordChange(outcome.change.kind, outcome.change.action);
+      const entry = entries.get(outcome.change);
+      emitted.push(run.emit([eventFor(outcome)]).then(() => (entry ? journal.strike(entry) : undefined)));
+    },
+  });
+  await Promise.all(emitted);
+  return result;
+}
+
+/** A change that did not apply, and why in words: the platform's answer, a missing secret, or why it never started. */
+function failureOf(r: ChangeResult, stop: Stop | undefined, redact: (text: string) => string = (text) => text): RunFailure {
+  const notStarted = r.error?.code === 'stopping';
+  const reason = notStarted ? `not started: ${stop?.why ?? 'the reconciler is stopping'}` : (r.error?.message ?? r.status);
+  return { kind: r.change.kind, name: r.change.name, action: r.change.action, reason: redact(reason) };
+}
+
+/** Records, per object, the digest of its desired state where the platform now matches it. */
+async function recordState(
+  planned: Planned,
+  outcome: { baseline: ReturnType<typeof baselineOf>; current: Record<string, string>; classified: readonly ClassifiedChange[]; applied: ReadonlySet<Change> },
+): Promise<void> {
+  const stillLive = new Set<string>(planned.plan.unmanaged.map((u) => objectKey(u.kind, u.name)));
+  for (const c of outcome.classified) if (c.change.action === 'delete' && !outcome.applied.has(c.change)) stillLive.add(c.key);
+  const objects = nextDigests({ baseline: outcome.baseline, current: outcome.current, classified: outcome.classified, applied: outcome.applied, stillLive });
+  await planned.state.writeLastApplied({ format: 2, commit: planned.synced.commit, objects });
+}
