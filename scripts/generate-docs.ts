@@ -44,6 +44,7 @@ const kinds: { file: string; example: Example }[] = [
   },
   { file: 'project.schema.json', example: { file: 'examples/access/accessctl.yaml' } },
   { file: 'access-test.schema.json', example: { file: 'examples/access/tests/github.yaml' } },
+  { file: 'fleet.schema.json', example: { file: 'examples/fleet/fleet.yaml' } },
 ];
 
 function load(file: string): Schema {

@@ -14,6 +14,7 @@ const kindFiles = [
   'webhook-channel.schema.json',
   'project.schema.json',
   'access-test.schema.json',
+  'fleet.schema.json',
 ];
 
 export async function generateTypes(): Promise<string> {

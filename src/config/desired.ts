@@ -4,6 +4,7 @@ import type {
   AccessRequestSettings,
   AccessTest,
   ApprovalFlow,
+  Fleet,
   GroupAssignment,
   Project,
   WebhookChannel,
@@ -27,8 +28,10 @@ export interface DesiredState {
   project: Declared<Project> | undefined;
   /** Access tests: checked by `accessctl test`, never sent to the platform. */
   tests: Declared<AccessTest>[];
+  /** Fleet files found among an org's config: each is an error there (a fleet is read with --fleet), kept to point at. */
+  fleets: Declared<Fleet>[];
 }
 
 export function emptyDesiredState(): DesiredState {
-  return { flows: [], groups: [], channels: [], settings: undefined, project: undefined, tests: [] };
+  return { flows: [], groups: [], channels: [], settings: undefined, project: undefined, tests: [], fleets: [] };
 }

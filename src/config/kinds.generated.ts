@@ -4,7 +4,7 @@
  * Any document accessctl reads from a config repo.
  */
 export type AccessctlDocument =
-  ApprovalFlow | GroupAssignment | AccessRequestSettings | WebhookChannel | Project | AccessTest;
+  ApprovalFlow | GroupAssignment | AccessRequestSettings | WebhookChannel | Project | AccessTest | Fleet;
 /**
  * The config format version. Always accessctl/v1.
  */
@@ -130,6 +130,42 @@ export type Name8 = string;
  * A positive ISO 8601 duration in weeks, days, hours, minutes or seconds, such as PT8H, P1D or P7D. Years and months are not accepted because their length varies.
  */
 export type Duration4 = string;
+/**
+ * A lower-case name of letters, digits and dashes (at most 63): it names the fleet's job queue and state rows.
+ */
+export type FleetName = string;
+/**
+ * The config folder every org gets.
+ */
+export type Folder = string;
+/**
+ * The API base URL (default https://console.jumpcloud.com).
+ */
+export type FleetTarget = string;
+/**
+ * Time between an org's runs (default 5m).
+ */
+export type Interval = string;
+/**
+ * A lower-case name of letters, digits and dashes (at most 63): it names the fleet's job queue and state rows.
+ */
+export type FleetName1 = string;
+/**
+ * The API base URL; defaults.target when unset.
+ */
+export type FleetTarget1 = string;
+/**
+ * A config folder whose objects replace the base's objects of the same kind and name, and add the others.
+ */
+export type Folder1 = string;
+/**
+ * A platform object's name, compared after Unicode NFC and case-folding. 1 to 100 characters, no control characters, no leading or trailing space.
+ */
+export type Name9 = string;
+/**
+ * Time between this org's runs; defaults.interval when unset.
+ */
+export type Interval1 = string;
 
 /**
  * An Access Requests approval flow: who may request which access, who approves, and for how long. Maps to /api/v2/approvalflows.
@@ -663,4 +699,86 @@ export interface DurationLimitCase {
   name?: CaseName;
   nobodyGets: Name8;
   longerThan: Duration4;
+}
+/**
+ * Many JumpCloud orgs reconciled from one repo: which orgs, how each is reached, and which config each gets (a shared base folder, an optional overlay folder per org whose objects replace the base's objects of the same kind and name, and an explicit exclude list). Kept in its own file, such as fleet.yaml, beside the base and overlay folders; validate --fleet, plan --fleet and fleet run read it.
+ */
+export interface Fleet {
+  apiVersion: ApiVersion;
+  /**
+   * The kind of object this document declares.
+   */
+  kind: 'Fleet';
+  metadata: FleetMetadata;
+  spec: FleetSpec;
+}
+/**
+ * The fleet's identity: several fleets may share one database, each under its own name.
+ */
+export interface FleetMetadata {
+  name: FleetName;
+}
+/**
+ * The fleet's orgs and the config they get.
+ */
+export interface FleetSpec {
+  base: Folder;
+  defaults?: FleetDefaults;
+  /**
+   * The orgs, each with a distinct name and org id.
+   *
+   * @minItems 1
+   * @maxItems 10000
+   */
+  orgs: [FleetOrg, ...FleetOrg[]];
+}
+/**
+ * Values for the orgs that do not set their own.
+ */
+export interface FleetDefaults {
+  target?: FleetTarget;
+  apiKey?: SecretRef2;
+  interval?: Interval;
+}
+/**
+ * A reference to a secret held outside git. The value is read from the environment when accessctl runs and is never printed.
+ */
+export interface SecretRef2 {
+  env: EnvName;
+}
+/**
+ * One org of the fleet.
+ */
+export interface FleetOrg {
+  name: FleetName1;
+  /**
+   * The JumpCloud organization id, sent as x-org-id with a multi-tenant (MSP) key.
+   */
+  orgId: string;
+  target?: FleetTarget1;
+  apiKey?: SecretRef3;
+  overlay?: Folder1;
+  /**
+   * Objects of the base or the overlay this org does not get.
+   *
+   * @maxItems 1000
+   */
+  exclude?: Excluded[];
+  interval?: Interval1;
+}
+/**
+ * A reference to a secret held outside git. The value is read from the environment when accessctl runs and is never printed.
+ */
+export interface SecretRef3 {
+  env: EnvName;
+}
+/**
+ * An object of the base (or the overlay) that this org does not get.
+ */
+export interface Excluded {
+  /**
+   * The object's kind.
+   */
+  kind: 'ApprovalFlow' | 'GroupAssignment' | 'AccessRequestSettings' | 'WebhookChannel' | 'AccessTest';
+  name: Name9;
 }

@@ -11,6 +11,7 @@ import type {
   AccessRequestSettings,
   AccessTest,
   ApprovalFlow,
+  Fleet,
   GroupAssignment,
   Project,
   WebhookChannel,
@@ -104,7 +105,8 @@ function readOne(found: DiscoveredFile): { bytes?: Uint8Array; diagnostic?: Diag
 
 function kindOf(source: SourceDocument): { kind?: Kind; diagnostic?: Diagnostic } {
   const raw = source.data['kind'];
-  const expected = KINDS.join(', ');
+  // A Fleet is read with --fleet, never as part of an org's config: not offered here.
+  const expected = KINDS.filter((k) => k !== 'Fleet').join(', ');
   if (raw === undefined) {
     const range = source.doc.contents?.range ?? source.doc.range;
     return { diagnostic: diagnosticAt(source.file, { start: range[0], end: range[0] }, 'error', 'missing-field', `missing required field "kind"; expected one of: ${expected}`) };
@@ -150,24 +152,34 @@ function declare(state: DesiredState, kind: Kind, source: SourceDocument, extras
     case 'AccessTest':
       state.tests.push({ ...entry, object: source.data as unknown as AccessTest });
       break;
+    case 'Fleet':
+      state.fleets.push({ ...entry, object: source.data as unknown as Fleet });
+      break;
   }
 }
 
-/** Loads and validates every config file under `dir` (or the single file `dir`). */
-export async function loadConfig(dir: string, cwd: string = process.cwd()): Promise<LoadResult> {
+/** The config files of one folder, read and parsed but not yet checked. */
+export interface ReadFolder {
+  files: number;
+  documents: SourceDocument[];
+  diagnostics: Diagnostic[];
+  sources: Map<string, SourceFile>;
+}
+
+/** Discovers, reads and parses every config file under `dir` (or the single file `dir`). */
+export async function readFolder(dir: string, cwd: string = process.cwd()): Promise<ReadFolder> {
   const discovery = await discoverFiles(resolve(cwd, dir), cwd);
   const diagnostics: Diagnostic[] = [];
   const sources = new Map<string, SourceFile>();
-  const desired = emptyDesiredState();
   if (discovery.overflow) {
     diagnostics.push(
       fileLevel(discovery.overflow.display, 'too-many-files', `more than ${MAX_FILES.toLocaleString('en-US')} YAML files under ${dir}; accessctl reads at most ${MAX_FILES.toLocaleString('en-US')}`),
     );
-    return { files: discovery.files.length, objects: 0, diagnostics, sources, desired };
+    return { files: discovery.files.length, documents: [], diagnostics, sources };
   }
   if (discovery.rootRefused !== undefined) {
     diagnostics.push(fileLevel(displayPath(resolve(cwd, dir), cwd), 'root-is-link', discovery.rootRefused));
-    return { files: 0, objects: 0, diagnostics, sources, desired };
+    return { files: 0, documents: [], diagnostics, sources };
   }
   const documents: SourceDocument[] = [];
   for (const found of discovery.files) {
@@ -179,6 +191,17 @@ export async function loadConfig(dir: string, cwd: string = process.cwd()): Prom
     diagnostics.push(...parsed.diagnostics);
     documents.push(...parsed.documents);
   }
+  return { files: discovery.files.length, documents, diagnostics, sources };
+}
+
+/**
+ * Checks parsed documents as one org's config: each against its kind's schema, then the rules
+ * across documents. A fleet passes each org's documents, gathered from its base and overlay.
+ */
+export function checkDocuments(read: ReadFolder): LoadResult {
+  const { documents } = read;
+  const diagnostics = [...read.diagnostics];
+  const desired = emptyDesiredState();
   const extras: ExtraSingleton[] = [];
   for (const source of documents) {
     const { kind, diagnostic } = kindOf(source);
@@ -188,9 +211,18 @@ export async function loadConfig(dir: string, cwd: string = process.cwd()): Prom
     diagnostics.push(...schemaDiagnostics);
     if (schemaDiagnostics.length === 0) declare(desired, kind, source, extras);
   }
+  // A fleet names the folders of many orgs; read as one org's config, they would collide.
+  for (const fleet of desired.fleets) {
+    diagnostics.push(diagnosticFor(fleet.source, ['kind'], 'error', 'fleet-in-config', `a Fleet is not part of an org's config: check it with validate --fleet ${fleet.source.file.path} and plan it with plan --fleet`));
+  }
   checkIdentity(desired, extras, diagnostics);
   checkFlows(desired, diagnostics);
   checkWebhooks(desired, diagnostics);
   checkPolicy(desired, diagnostics);
-  return { files: discovery.files.length, objects: documents.length, diagnostics, sources, desired };
+  return { files: read.files, objects: documents.length, diagnostics, sources: read.sources, desired };
+}
+
+/** Loads and validates every config file under `dir` (or the single file `dir`). */
+export async function loadConfig(dir: string, cwd: string = process.cwd()): Promise<LoadResult> {
+  return checkDocuments(await readFolder(dir, cwd));
 }

@@ -7,7 +7,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { formatPath, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnosticFor, type DocPath, type SourceDocument } from './source.js';
 
-export const KINDS = ['ApprovalFlow', 'GroupAssignment', 'AccessRequestSettings', 'WebhookChannel', 'Project', 'AccessTest'] as const;
+export const KINDS = ['ApprovalFlow', 'GroupAssignment', 'AccessRequestSettings', 'WebhookChannel', 'Project', 'AccessTest', 'Fleet'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export const schemaFileByKind: Record<Kind, string> = {
@@ -17,6 +17,7 @@ export const schemaFileByKind: Record<Kind, string> = {
   WebhookChannel: 'webhook-channel.schema.json',
   Project: 'project.schema.json',
   AccessTest: 'access-test.schema.json',
+  Fleet: 'fleet.schema.json',
 };
 
 export const schemasDir = new URL('../../schemas/', import.meta.url);

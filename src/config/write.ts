@@ -19,6 +19,7 @@ const folderByKind: Record<Kind, string> = {
   AccessRequestSettings: '',
   Project: '',
   AccessTest: 'tests',
+  Fleet: '',
 };
 
 export function slug(name: string): string {
