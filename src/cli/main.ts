@@ -8,6 +8,7 @@ import { doctorCommand } from './doctor.js';
 import { eventsCommand } from './events.js';
 import { explainCommand } from './explain.js';
 import { exportCommand } from './export.js';
+import { fleetCommand } from './fleet.js';
 import { githubCommand } from './github.js';
 import { planCommand } from './plan.js';
 import { reconcileCommand } from './reconcile.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   program.addCommand(githubCommand());
   program.addCommand(testCommand());
   program.addCommand(explainCommand());
+  program.addCommand(fleetCommand());
   // addCommand does not pass settings down; subcommands need the same error handling and output.
   for (const command of program.commands) command.copyInheritedSettings(program);
   return program;

@@ -1,0 +1,79 @@
+// What the fleet remembers of each org run, and the status of an org derived from it: the shape
+// `fleet status --format json` prints (one object per org, the field names documented in the
+// README), whether the runs were recorded in Postgres or in the embedded runner's state directory.
+import type { RunFailure } from '../events/cloudevent.js';
+
+/** An object a run found changed on the platform behind git's back. */
+export interface DriftedObject {
+  kind: string;
+  name: string;
+}
+
+/** `error`: the run could not be carried out (no key, the config unreadable, the database gone). */
+export type OrgRunResult = 'success' | 'partial' | 'failed' | 'no-op' | 'plan-only' | 'suspended' | 'outside-sync-window' | 'error';
+
+export interface OrgRunRecord {
+  id: string;
+  org: string;
+  worker: string;
+  /** RFC 3339; in Postgres, the database's clock, so runs by different workers compare. */
+  startedAt: string;
+  /** Null while the run is going on, or when its worker died during it. */
+  finishedAt: string | null;
+  result: OrgRunResult | null;
+  applied: number;
+  failed: number;
+  drifted: number;
+  driftedObjects: DriftedObject[];
+  failures: RunFailure[];
+  message: string | null;
+  nextRunAt: string | null;
+}
+
+/** One org in `fleet status`. */
+export interface OrgStatus {
+  org: string;
+  orgId: string;
+  /** The result of the last finished run, null before the first. */
+  lastResult: OrgRunResult | null;
+  /** When the last finished run ended. */
+  lastRunAt: string | null;
+  /** The worker that ran it. */
+  worker: string | null;
+  applied: number;
+  failed: number;
+  failures: RunFailure[];
+  drifted: number;
+  driftedObjects: DriftedObject[];
+  /** When the org runs next, as its last run scheduled it. */
+  nextRunAt: string | null;
+  /** A run of the org has started and not finished (or its worker died during it). */
+  running: { worker: string; startedAt: string } | null;
+  consecutiveFailures: number;
+  message: string | null;
+}
+
+export const FAILING_RESULTS: ReadonlySet<OrgRunResult> = new Set(['failed', 'partial', 'error', 'plan-only']);
+
+export function statusOf(org: { name: string; orgId: string }, runs: readonly OrgRunRecord[], consecutiveFailures: number): OrgStatus {
+  // Newest first.
+  const last = runs.find((r) => r.finishedAt !== null);
+  const newest = runs[0];
+  const running = newest !== undefined && newest.finishedAt === null ? { worker: newest.worker, startedAt: newest.startedAt } : null;
+  return {
+    org: org.name,
+    orgId: org.orgId,
+    lastResult: last?.result ?? null,
+    lastRunAt: last?.finishedAt ?? null,
+    worker: last?.worker ?? null,
+    applied: last?.applied ?? 0,
+    failed: last?.failed ?? 0,
+    failures: last?.failures ?? [],
+    drifted: last?.drifted ?? 0,
+    driftedObjects: last?.driftedObjects ?? [],
+    nextRunAt: last?.nextRunAt ?? null,
+    running,
+    consecutiveFailures,
+    message: last?.message ?? null,
+  };
+}

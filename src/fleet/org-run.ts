@@ -1,0 +1,178 @@
+// One run of one org of a fleet, the same run `reconcile` makes (plan, drift policy, break-glass,
+// apply with the journal, events), on the org's resolved config, with the org's own client (its
+// target, its key variable, its org id as x-org-id) and its state where the runner keeps it. The
+// run is recorded in the org's history whatever happens, and says when the org should run next.
+import { randomUUID } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type { EventSink } from '../events/sink.js';
+import { JumpCloudClient, type ClientOptions } from '../jumpcloud/client.js';
+import type { SayOnce } from '../reconcile/config-source.js';
+import { reconcileOnce, type Stop } from '../reconcile/run.js';
+import { TargetBinding } from '../reconcile/target-binding.js';
+import { nextDelayMs } from './backoff.js';
+import { readFleet, type FleetDefinition, type FleetMember } from './fleet-file.js';
+import { FAILING_RESULTS, type OrgRunRecord, type OrgRunResult } from './history.js';
+import type { FleetMetrics } from './metrics.js';
+import { orgEvents } from './org-events.js';
+import type { OrgStateStore } from './org-state.js';
+import { FolderCache, resolveOrg } from './resolve.js';
+
+/** The org as the fleet file says now, or why it cannot be run. */
+export type CurrentOrg = { ok: true; fleet: FleetDefinition; org: FleetMember } | { ok: false; removed: boolean; message: string };
+
+/** Re-reads the fleet file, so each run follows its latest overlay, exclusions and interval. */
+export async function currentOrg(fleetFile: string, name: string, cwd?: string): Promise<CurrentOrg> {
+  const read = await readFleet(fleetFile, cwd);
+  const errors = read.diagnostics.filter((d) => d.severity === 'error');
+  if (read.fleet === undefined || errors.length > 0) {
+    const first = errors[0];
+    return {
+      ok: false,
+      removed: false,
+      message: `the fleet file ${fleetFile} is invalid${first ? `: ${first.file}:${first.line}:${first.column} ${first.message}` : ''}`,
+    };
+  }
+  const org = read.fleet.orgs.find((o) => o.name === name);
+  if (org === undefined) return { ok: false, removed: true, message: `org ${name} is no longer in the fleet ${read.fleet.name}` };
+  return { ok: true, fleet: read.fleet, org };
+}
+
+/** Each org's client, kept across its runs: keep-alive, and its own rate limit and back-off, so one org's 429s slow no other org. */
+export class OrgClients {
+  private readonly clients = new Map<string, { key: string; client: JumpCloudClient }>();
+
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly overrides: Partial<ClientOptions> = {},
+  ) {}
+
+  /** The org's client; undefined with why when its key variable is not set. */
+  for(org: FleetMember): { client: JumpCloudClient } | { missing: string } {
+    const apiKey = this.env[org.keyVariable];
+    if (!apiKey) return { missing: `${org.keyVariable} is not set: export the API key for org ${org.name} (a multi-tenant key may serve every org)` };
+    const key = `${org.target}\u0000${org.orgId}\u0000${org.keyVariable}`;
+    const kept = this.clients.get(org.name);
+    if (kept && kept.key === key) return { client: kept.client };
+    if (kept) void kept.client.close();
+    const client = new JumpCloudClient({ baseUrl: org.target, apiKey, orgId: org.orgId, ...this.overrides });
+    this.clients.set(org.name, { key, client });
+    return { client };
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.clients.values()];
+    this.clients.clear();
+    await Promise.all(all.map((c) => c.client.close()));
+  }
+}
+
+export interface OrgRunOptions {
+  fleetFile: string;
+  org: string;
+  state: OrgStateStore;
+  clients: OrgClients;
+  sinks: readonly EventSink[];
+  metrics: FleetMetrics;
+  log: Logger;
+  env: NodeJS.ProcessEnv;
+  worker: string;
+  jobId?: string;
+  /** Set once no further change may start; the change in flight finishes. */
+  stopping: () => Stop | undefined;
+  now?: () => number;
+  random?: () => number;
+  sayOnce?: SayOnce;
+  cwd?: string;
+}
+
+export interface OrgRunDone {
+  record: OrgRunRecord;
+  /** False when the org left the fleet: it is not scheduled again. */
+  keep: boolean;
+}
+
+/** Runs the org once and records the run; throws only when the run could not be recorded (the state store is gone). */
+export async function runOrg(options: OrgRunOptions): Promise<OrgRunDone> {
+  const now = options.now ?? Date.now;
+  const id = randomUUID();
+  const log = options.log.child({ org: options.org });
+  const startedAt = await options.state.startRun({ id, jobId: options.jobId });
+  const before = await options.state.consecutiveFailures();
+  const started = performance.now();
+  let result: OrgRunResult;
+  let applied = 0;
+  let failedCount = 0;
+  let drifted = 0;
+  let failures: OrgRunRecord['failures'] = [];
+  let message: string;
+  let intervalMs: number | undefined;
+  let keep = true;
+  let driftedObjects: OrgRunRecord['driftedObjects'] = [];
+  try {
+    const current = await currentOrg(options.fleetFile, options.org, options.cwd);
+    if (!current.ok) {
+      keep = !current.removed;
+      result = 'error';
+      message = current.message;
+    } else {
+      intervalMs = current.org.intervalMs;
+      const made = options.clients.for(current.org);
+      if ('missing' in made) {
+        result = 'error';
+        message = made.missing;
+      } else {
+        const fleetDir = dirname(resolve(options.cwd ?? process.cwd(), options.fleetFile));
+        const events = orgEvents(options.sinks, current.fleet.name, options.org);
+        const outcome = await reconcileOnce({
+          source: { kind: 'dir', dir: fleetDir },
+          stateDir: `${current.fleet.name}/${options.org}`,
+          state: options.state,
+          load: async () => (await resolveOrg(current.fleet, current.org, new FolderCache(options.cwd))).config,
+          env: options.env,
+          clients: TargetBinding.fixed(made.client, '--target'),
+          events: events.fanout,
+          metrics: options.metrics,
+          log,
+          allowHistoryRewrite: false,
+          stopping: options.stopping,
+          ...(options.now ? { now: options.now } : {}),
+          ...(options.sayOnce ? { sayOnce: options.sayOnce } : {}),
+        });
+        result = outcome.result;
+        applied = outcome.applied;
+        failedCount = outcome.failed;
+        drifted = outcome.drifted;
+        failures = outcome.failures;
+        message = outcome.message;
+        driftedObjects = events.driftedObjects();
+      }
+    }
+  } catch (error) {
+    result = 'error';
+    message = error instanceof Error ? error.message : String(error);
+  }
+  // A run that could not be carried out says why here; one that ran has logged its own result.
+  if (result === 'error') log.error({ runId: id }, `org ${options.org}: the run could not be carried out: ${message}`);
+  const consecutiveFailures = FAILING_RESULTS.has(result) ? before + 1 : 0;
+  const nextRunAt = keep && intervalMs !== undefined ? new Date(now() + nextDelayMs(intervalMs, consecutiveFailures, options.random)).toISOString() : null;
+  const record: OrgRunRecord = {
+    id,
+    org: options.org,
+    worker: options.worker,
+    startedAt,
+    finishedAt: null,
+    result,
+    applied,
+    failed: failedCount,
+    drifted,
+    driftedObjects,
+    failures,
+    message,
+    nextRunAt,
+  };
+  await options.state.finishRun(record, consecutiveFailures);
+  options.metrics.recordOrgRun(options.org, result, (performance.now() - started) / 1000, new Date(now()), { applied, drifted, consecutiveFailures });
+  return { record, keep };
+}

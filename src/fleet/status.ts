@@ -1,0 +1,134 @@
+// `fleet status FILE`: each org's last result and its time, the worker that ran it, the applied and
+// failed changes, the drifted objects and the next run, read from Postgres (--database) or from the
+// embedded runner's state directory; as a table, or as JSON with one object per org.
+import type pg from 'pg';
+import { STATE_SCHEMA } from './database.js';
+import type { FleetDefinition } from './fleet-file.js';
+import { statusOf, type OrgRunRecord, type OrgStatus } from './history.js';
+
+export interface WorkerSeen {
+  worker: string;
+  host: string;
+  pid: number;
+  concurrency: number;
+  startedAt: string;
+  seenAt: string;
+}
+
+export interface FleetStatus {
+  fleet: string;
+  /** One object per org of the fleet file, in its order. */
+  orgs: OrgStatus[];
+  /** Workers that said they were alive (distributed runs only), most recent first. */
+  workers: WorkerSeen[];
+}
+
+interface RunRow {
+  id: string;
+  org: string;
+  worker: string;
+  started_at: Date;
+  finished_at: Date | null;
+  result: OrgRunRecord['result'];
+  applied: number;
+  failed: number;
+  drifted: number;
+  drifted_objects: OrgRunRecord['driftedObjects'];
+  failures: OrgRunRecord['failures'];
+  message: string | null;
+  next_run_at: Date | null;
+}
+
+function recordOf(row: RunRow): OrgRunRecord {
+  return {
+    id: row.id,
+    org: row.org,
+    worker: row.worker,
+    startedAt: row.started_at.toISOString(),
+    finishedAt: row.finished_at?.toISOString() ?? null,
+    result: row.result,
+    applied: row.applied,
+    failed: row.failed,
+    drifted: row.drifted,
+    driftedObjects: row.drifted_objects,
+    failures: row.failures,
+    message: row.message,
+    nextRunAt: row.next_run_at?.toISOString() ?? null,
+  };
+}
+
+/** The newest runs of each org (the last finished one and anything after it), newest first. */
+export async function databaseRuns(db: pg.Pool | pg.Client, fleet: string, orgs: readonly string[], perOrg = 3): Promise<Map<string, OrgRunRecord[]>> {
+  const found = await db.query<RunRow>(
+    `SELECT r.* FROM unnest($2::text[]) AS o(org)
+     CROSS JOIN LATERAL (SELECT * FROM ${STATE_SCHEMA}.run WHERE fleet = $1 AND org = o.org ORDER BY started_at DESC LIMIT $3) AS r`,
+    [fleet, orgs, perOrg],
+  );
+  const byOrg = new Map<string, OrgRunRecord[]>(orgs.map((o) => [o, []]));
+  for (const row of found.rows) byOrg.get(row.org)?.push(recordOf(row));
+  return byOrg;
+}
+
+export async function databaseStatus(db: pg.Pool | pg.Client, fleet: FleetDefinition): Promise<FleetStatus> {
+  const names = fleet.orgs.map((o) => o.name);
+  const runs = await databaseRuns(db, fleet.name, names);
+  const failures = await db.query<{ org: string; n: number }>(`SELECT org, consecutive_failures AS n FROM ${STATE_SCHEMA}.org_state WHERE fleet = $1`, [
+    fleet.name,
+  ]);
+  const failing = new Map(failures.rows.map((r) => [r.org, r.n]));
+  const workers = await db.query<{ worker: string; host: string; pid: number; concurrency: number; started_at: Date; seen_at: Date }>(
+    `SELECT worker, host, pid, concurrency, started_at, seen_at FROM ${STATE_SCHEMA}.worker WHERE fleet = $1 ORDER BY seen_at DESC`,
+    [fleet.name],
+  );
+  return {
+    fleet: fleet.name,
+    orgs: fleet.orgs.map((org) => statusOf(org, runs.get(org.name) ?? [], failing.get(org.name) ?? 0)),
+    workers: workers.rows.map((w) => ({
+      worker: w.worker,
+      host: w.host,
+      pid: w.pid,
+      concurrency: w.concurrency,
+      startedAt: w.started_at.toISOString(),
+      seenAt: w.seen_at.toISOString(),
+    })),
+  };
+}
+
+function ago(iso: string | null, now: number): string {
+  if (iso === null) return '-';
+  const seconds = Math.round((now - Date.parse(iso)) / 1000);
+  const abs = Math.abs(seconds);
+  const text = abs < 90 ? `${abs}s` : abs < 5400 ? `${Math.round(abs / 60)}m` : abs < 172_800 ? `${Math.round(abs / 3600)}h` : `${Math.round(abs / 86_400)}d`;
+  return seconds >= 0 ? `${text} ago` : `in ${text}`;
+}
+
+/** The status as a table: one line per org, then the workers. */
+export function renderStatusText(status: FleetStatus, now: number = Date.now()): string {
+  const header = ['ORG', 'LAST RESULT', 'WHEN', 'WORKER', 'APPLIED', 'FAILED', 'NEXT RUN', 'DRIFTED'];
+  const rows = status.orgs.map((o) => [
+    o.org,
+    o.running ? `${o.lastResult ?? '-'} (running)` : (o.lastResult ?? 'never run'),
+    ago(o.lastRunAt, now),
+    o.worker ?? '-',
+    String(o.applied),
+    String(o.failed),
+    o.nextRunAt === null ? '-' : ago(o.nextRunAt, now),
+    o.driftedObjects.length === 0 ? String(o.drifted) : `${o.drifted}: ${o.driftedObjects.map((d) => `${d.kind} "${d.name}"`).join(', ')}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const out = [`fleet ${status.fleet}: ${status.orgs.length} org${status.orgs.length === 1 ? '' : 's'}`, line(header), ...rows.map(line)];
+  const failing = status.orgs.filter((o) => o.failures.length > 0 || (o.lastResult === 'error' && o.message));
+  for (const o of failing) {
+    out.push(`${o.org}: ${o.lastResult === 'error' ? (o.message ?? '') : o.failures.map((f) => `${f.action} ${f.kind} "${f.name}": ${f.reason}`).join('; ')}`);
+  }
+  if (status.workers.length > 0) {
+    out.push('', 'WORKERS');
+    for (const w of status.workers) out.push(`${w.worker} (${w.host}, pid ${w.pid}, concurrency ${w.concurrency}): seen ${ago(w.seenAt, now)}`);
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,44 @@
+// `validate --fleet FILE`: the fleet file, then every org's resolved config, as one report in the
+// usual formats. Each finding keeps the file:line:col of the file that contributed the object and
+// says which orgs it holds for; a finding shared by every org is reported once.
+import { emptyDesiredState } from '../config/desired.js';
+import type { LoadResult } from '../config/load.js';
+import type { SourceFile } from '../config/source.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { readFleet } from './fleet-file.js';
+import { FolderCache, resolveOrg } from './resolve.js';
+
+function orgsPrefix(orgs: readonly string[], all: number): string {
+  if (orgs.length === all && all > 1) return '[every org] ';
+  return `[org${orgs.length === 1 ? '' : 's'} ${orgs.join(', ')}] `;
+}
+
+/** Checks a fleet and each org's config; the result reads like one config's (files, objects, diagnostics, sources). */
+export async function validateFleet(file: string, cwd: string = process.cwd()): Promise<LoadResult> {
+  const read = await readFleet(file, cwd);
+  const sources = new Map<string, SourceFile>(read.sources);
+  const diagnostics: Diagnostic[] = [...read.diagnostics];
+  const fleet = read.fleet;
+  if (fleet === undefined) return { files: sources.size, objects: 0, diagnostics, sources, desired: emptyDesiredState() };
+  const folders = new FolderCache(cwd);
+  const found = new Map<string, { diagnostic: Diagnostic; orgs: string[] }>();
+  const objects = new Set<string>();
+  for (const org of fleet.orgs) {
+    const { config } = await resolveOrg(fleet, org, folders, diagnostics);
+    for (const [path, source] of config.sources) sources.set(path, source);
+    for (const declared of [...config.desired.flows, ...config.desired.groups, ...config.desired.channels, ...config.desired.tests]) {
+      objects.add(`${declared.source.file.path}\u0000${declared.source.index}`);
+    }
+    for (const single of [config.desired.settings, config.desired.project]) if (single) objects.add(`${single.source.file.path}\u0000${single.source.index}`);
+    for (const diagnostic of config.diagnostics) {
+      const key = [diagnostic.file, diagnostic.line, diagnostic.column, diagnostic.code, diagnostic.message].join('\u0000');
+      const entry = found.get(key);
+      if (entry) entry.orgs.push(org.name);
+      else found.set(key, { diagnostic, orgs: [org.name] });
+    }
+  }
+  for (const { diagnostic, orgs } of found.values()) {
+    diagnostics.push({ ...diagnostic, message: `${orgsPrefix(orgs, fleet.orgs.length)}${diagnostic.message}` });
+  }
+  return { files: sources.size, objects: objects.size + 1, diagnostics, sources, desired: emptyDesiredState() };
+}
