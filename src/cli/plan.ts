@@ -3,6 +3,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { AccessctlError } from '../errors.js';
+import { fleetPlanCommand } from '../fleet/plan-fleet.js';
 import { makePlan, withClientScope } from '../pipeline/make-plan.js';
 import { renderJson } from '../plan/render-json.js';
 import { renderMarkdown } from '../plan/render-markdown.js';
@@ -14,14 +15,26 @@ import { clientOverrides, withTargetOptions, type TargetFlags } from './target-o
 
 type PlanFormat = 'text' | 'json' | 'markdown';
 
+/** plan --fleet FILE [--org NAME]: each org against its own target; the fleet file names them, so --target and --out do not apply. */
+async function planFleet(options: { format: PlanFormat; out?: string; detailedExitcode: boolean; fleet?: string; org: string[] } & TargetFlags): Promise<void> {
+  if (options.fleet === undefined) throw new AccessctlError('usage', '--org needs --fleet FILE', { subject: '--org' });
+  if (options.target !== undefined || options.out !== undefined) throw new AccessctlError('usage', `${options.out !== undefined ? '--out' : '--target'} does not combine with --fleet: each org's target is in the fleet file`, { subject: '--fleet' });
+  const done = await fleetPlanCommand({ file: options.fleet, orgs: options.org, format: options.format, detailedExitcode: options.detailedExitcode, env: process.env, clientOptions: clientOverrides(options) });
+  process.stdout.write(done.output);
+  process.exitCode = done.exitCode;
+}
+
 export function planCommand(): Command {
   const command = new Command('plan')
     .description('show what apply would change on the platform')
     .argument('[dir]', 'the config directory', '.')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
     .option('--out <file>', 'also save the plan, with fingerprints of the live objects, for `accessctl apply FILE`')
-    .option('--detailed-exitcode', 'exit 0 with no changes, 2 with changes, 1 on error', false);
-  return withTargetOptions(command).action(async (dir: string, options: { format: PlanFormat; out?: string; detailedExitcode: boolean } & TargetFlags) => {
+    .option('--detailed-exitcode', 'exit 0 with no changes, 2 with changes, 1 on error', false)
+    .option('--fleet <file>', 'plan each org of a fleet file (kind Fleet) instead of DIR, with a summary table of the orgs')
+    .option('--org <name>', 'with --fleet: only this org; may repeat', (value: string, all: string[]) => [...all, value], [] as string[]);
+  return withTargetOptions(command).action(async (dir: string, options: { format: PlanFormat; out?: string; detailedExitcode: boolean; fleet?: string; org: string[] } & TargetFlags) => {
+    if (options.fleet !== undefined || options.org.length > 0) return planFleet(options);
     await withClientScope({ target: options.target, clientOptions: clientOverrides(options) }, async (clients) => {
       const run = await makePlan({ dir, client: clients.for });
       if (run.status === 'invalid') return reportConfig(run.config, options.format === 'json' ? 'json' : 'text');

@@ -5,6 +5,7 @@ import type { DiagnosticFormat } from '../diagnostics/render.js';
 import { emptyDesiredState } from '../config/desired.js';
 import { loadConfig, type LoadResult } from '../config/load.js';
 import { AccessctlError } from '../errors.js';
+import { validateFleet } from '../fleet/validate-fleet.js';
 import { reportConfig } from './config-report.js';
 
 /** A config root that cannot be read is one error at the path, in every format, so scripts see it too. */
@@ -19,7 +20,10 @@ export function validateCommand(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
     .option('--strict', 'treat warnings as errors', false)
     .option('--allow-empty', 'pass when DIR holds no config files', false)
-    .action(async (dir: string, options: { format: DiagnosticFormat; strict: boolean; allowEmpty: boolean }) => {
+    .option('--fleet <file>', 'check a fleet file (kind Fleet) and each org\'s config made from its base, overlay and exclusions, instead of DIR')
+    .action(async (dir: string, options: { format: DiagnosticFormat; strict: boolean; allowEmpty: boolean; fleet?: string }) => {
+      // Each finding names the file that contributed it and, for an org's config, which orgs it holds for.
+      if (options.fleet !== undefined) return reportConfig(await validateFleet(options.fleet), options.format, { strict: options.strict });
       let config: LoadResult;
       try {
         config = await loadConfig(dir);

@@ -1,6 +1,7 @@
 // `plan --fleet FILE [--org NAME]`: each selected org's resolved config planned against the org
 // (its target, key and x-org-id), a few orgs at once; printed as a summary table with each org's
 // plan, as JSON, or as markdown for a pull request with the orgs that have changes first.
+import pc from 'picocolors';
 import type { LoadResult } from '../config/load.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { ClientOptions } from '../jumpcloud/client.js';
@@ -11,7 +12,7 @@ import { printable } from '../plan/printable.js';
 import { toPlanDocument } from '../plan/render-json.js';
 import { MARKDOWN_BUDGET, renderMarkdown } from '../plan/render-markdown.js';
 import { renderText } from '../plan/render-text.js';
-import type { FleetDefinition, FleetMember } from './fleet-file.js';
+import { loadFleet, selectOrgs, type FleetDefinition, type FleetMember } from './fleet-file.js';
 import { OrgClients } from './org-run.js';
 import { FolderCache, resolveOrg } from './resolve.js';
 
@@ -159,4 +160,29 @@ export function renderFleetMarkdown(fleet: FleetDefinition, plans: readonly OrgP
     text += `${left} more org${left === 1 ? '' : 's'} with changes: run \`accessctl plan --fleet\` to see ${left === 1 ? 'its plan' : 'their plans'}.\n\n`;
   if (quiet > 0) text += `${quiet} org${quiet === 1 ? '' : 's'} without changes.\n`;
   return text;
+}
+
+export interface FleetPlanCommand {
+  file: string;
+  orgs: readonly string[];
+  format: 'text' | 'json' | 'markdown';
+  detailedExitcode: boolean;
+  env: NodeJS.ProcessEnv;
+  clientOptions?: Partial<ClientOptions>;
+  /** Default: when the terminal supports it. */
+  color?: boolean;
+}
+
+/**
+ * `plan --fleet`: the output and the exit code: 1 when an org could not be planned or apply would
+ * refuse its plan, else 2 with --detailed-exitcode when any org has changes, else 0.
+ */
+export async function fleetPlanCommand(command: FleetPlanCommand): Promise<{ output: string; exitCode: number }> {
+  const { fleet } = await loadFleet(command.file);
+  const plans = await planFleet(fleet, selectOrgs(fleet, command.orgs), command.env, command.clientOptions);
+  const output =
+    command.format === 'json' ? renderFleetJson(fleet, plans) : command.format === 'markdown' ? renderFleetMarkdown(fleet, plans) : renderFleetText(fleet, plans, command.color ?? pc.isColorSupported);
+  const failing = plans.some((p) => p.status !== 'planned' || whyNotApplicable(p.plan!).length > 0);
+  const changes = plans.some((p) => p.plan !== undefined && hasChanges(p.plan));
+  return { output, exitCode: failing ? 1 : command.detailedExitcode && changes ? 2 : 0 };
 }
