@@ -284,7 +284,6 @@ interface Planned {
 async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Planned): Promise<RunOutcome> {
   const { config, plan, synced } = planned;
   const { desired } = config;
-  if (run.targetMismatch) run.log.warn({ runId: run.runId, targetMismatch: run.targetMismatch }, run.targetMismatch.message);
   options.onPlan?.(plan);
   // Who last changed each planned object's file: one git walk for the whole run, not one per change.
   const attributions = await synced.attribute([...new Set(plan.changes.flatMap((c) => sourceFile(c) ?? []))]);
