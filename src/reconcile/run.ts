@@ -328,6 +328,17 @@ async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Pl
   const result = await applyWithJournal({ ...plan, changes: toApply }, planned.client, journal, attributions, options, run);
   const landed = new Set(result.results.filter((r) => r.status === 'applied').map((r) => r.change));
   if (options.stopping()?.stateIsOurs !== false) await recordState(planned, { baseline, current, classified, applied: landed });
+  return finishApplied(
+    result,
+    `${summaryLine(plan)}; applied ${result.applied}, failed ${result.failed}, skipped ${result.skipped}${held}`,
+    drifted,
+    options,
+    run,
+  );
+}
+
+/** The end of a run that applied: each change that did not land is counted and logged at ERROR, and listed in the summary. */
+function finishApplied(result: ApplyResult, summary: string, drifted: number, options: RunOptions, run: RunReport): Promise<RunOutcome> {
   const redact = run.ctx.redact ?? ((text: string) => text);
   const failures = result.results.filter((r) => r.status !== 'applied').map((r) => failureOf(r, options.stopping(), redact));
   for (const failure of failures) {
@@ -337,16 +348,14 @@ async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Pl
       `${failure.action} ${failure.kind} "${failure.name}" failed: ${failure.reason}`,
     );
   }
-  const notApplied = failures.length;
   const listed = failures.length === 0 ? '' : `; failed: ${failures.map((f) => `${f.action} ${f.kind} "${f.name}" (${f.reason})`).join('; ')}`;
-  const message = `${summaryLine(plan)}; applied ${result.applied}, failed ${result.failed}, skipped ${result.skipped}${held}${listed}`;
   return run.finish({
-    result: notApplied === 0 ? 'success' : result.applied > 0 ? 'partial' : 'failed',
+    result: failures.length === 0 ? 'success' : result.applied > 0 ? 'partial' : 'failed',
     applied: result.applied,
-    failed: notApplied,
+    failed: failures.length,
     drifted,
     failures,
-    message,
+    message: `${summary}${listed}`,
   });
 }
 
