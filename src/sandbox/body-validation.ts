@@ -133,6 +133,7 @@ export function bodyProblems(name: BodySchemaName, body: unknown): ErrorDetail[]
 
 /** What a refused body is called, by schema. */
 const refusals: Record<BodySchemaName, string> = {
+  SystemUserUpdate: 'invalid system user',
   UserGroupWrite: 'invalid user group',
   MemberOperation: 'invalid graph operation',
   GroupAssociationOperation: 'invalid graph operation',

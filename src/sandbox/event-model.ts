@@ -57,3 +57,19 @@ export const accessRequestEventTypes = [
   'ACCESS_MANAGEMENT_APPROVAL_FLOW_DELETE',
   'ACCESS_MANAGEMENT_ACCESS_REQUEST_SETTINGS_UPDATE',
 ] as const;
+
+/**
+ * The event types of an access request's life. created and decision are JumpCloud's; update is the
+ * sandbox's own (an extension, never delivered to webhook channels, which subscribe to published types).
+ */
+export const requestEventTypes = {
+  /** A request was created (submitted): once per request. */
+  created: 'access_management_access_request',
+  /** A decision: an approver or administrator approved or denied, or the flow approved automatically. */
+  decision: 'access_management_access_request_approval',
+  /** Every other change: Missing Data, resumed, Expired, Canceled, access ended or revoked. */
+  update: 'sandbox_access_request_update',
+} as const;
+
+/** The membership a grant added or its end removed. */
+export const grantAssociationEventType = 'access_management_association_change';

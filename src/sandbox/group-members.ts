@@ -1,5 +1,6 @@
 // Group membership (/api/v2/usergroups/{id}/members): the one membership write, which the members
-// API and access grants share, so both record the same association event.
+// API and access grants share, so both record the same association event; and which memberships a
+// grant added (granted_memberships), since only those may go when access ends.
 import { badRequest, conflict, notFound } from './api-error.js';
 import { association, type GraphConnection, type GraphOperation } from './graph.js';
 import { recordEvent } from './insights.js';
@@ -55,7 +56,11 @@ export function applyMembership(
       insertMember(store, group.id, user._id);
     } else {
       if (!member) throw notFound(`membership of user ${user.username} in "${group.name}"`);
-      if (op === 'remove') store.stmt('DELETE FROM group_members WHERE group_id = ? AND user_id = ?').run(group.id, user._id);
+      if (op === 'remove') {
+        store.stmt('DELETE FROM group_members WHERE group_id = ? AND user_id = ?').run(group.id, user._id);
+        // The membership is gone, and with it whatever added it: a later add is a new one.
+        store.stmt('DELETE FROM granted_memberships WHERE group_id = ? AND user_id = ?').run(group.id, user._id);
+      }
     }
     recordEvent(store, actor, {
       eventType,
@@ -63,6 +68,16 @@ export function applyMembership(
       association: association(op, group, { id: user._id, type: 'user', name: user.username }),
     });
   });
+}
+
+/** Records that an access grant added this membership (so the grant's end may remove it). */
+export function markGranted(store: SandboxStore, groupId: string, userId: string): void {
+  store.stmt('INSERT OR IGNORE INTO granted_memberships (group_id, user_id) VALUES (?, ?)').run(groupId, userId);
+}
+
+/** Whether an access grant added this membership; a member added any other way is static, and stays. */
+export function wasGranted(store: SandboxStore, groupId: string, userId: string): boolean {
+  return store.stmt('SELECT 1 FROM granted_memberships WHERE group_id = ? AND user_id = ?').get(groupId, userId) !== undefined;
 }
 
 /** User ids of a group's members. */

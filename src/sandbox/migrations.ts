@@ -201,6 +201,73 @@ export const migrations: readonly Migration[] = [
       }
     },
   },
+  {
+    version: 6,
+    name: "JumpCloud's request statuses, access held per grant, the Request Queue view, and webhook bodies under di_events",
+    // granted becomes approved with active access, revoked approved with ended access (the
+    // sandbox's extension, kept apart from the status). Each active grant holds its membership; a
+    // membership a grant added (membershipAdded) is marked so, so only it goes when access ends.
+    // Deliveries not yet sent carry the body as it will be posted; sent ones stay as they were sent.
+    sql: `
+      CREATE TABLE access_holds (
+        request_id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        group_id TEXT NOT NULL,
+        user_id TEXT NOT NULL
+      );
+      CREATE INDEX access_holds_by_member ON access_holds (group_id, user_id);
+      CREATE TABLE granted_memberships (group_id TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (group_id, user_id));
+      INSERT OR IGNORE INTO access_holds (request_id, org_id, group_id, user_id)
+        SELECT id, org_id, json_extract(doc, '$.flow.resourceId'), requester_id FROM access_requests WHERE status = 'granted';
+      INSERT OR IGNORE INTO granted_memberships (group_id, user_id)
+        SELECT json_extract(r.doc, '$.flow.resourceId'), r.requester_id FROM access_requests r
+        WHERE r.status = 'granted' AND json_extract(r.doc, '$.membershipAdded') = 1
+          AND EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = json_extract(r.doc, '$.flow.resourceId') AND m.user_id = r.requester_id);
+      UPDATE access_requests SET status = 'approved', doc = json_set(json_remove(doc, '$.membershipAdded', '$.expiresAt'), '$.status', 'approved',
+          '$.access', CASE WHEN json_extract(doc, '$.expiresAt') IS NULL THEN json_object('state', 'active')
+            ELSE json_object('state', 'active', 'endsAt', json_extract(doc, '$.expiresAt')) END)
+        WHERE status = 'granted';
+      UPDATE access_requests SET status = 'approved', doc = json_set(json_remove(doc, '$.membershipAdded', '$.expiresAt'), '$.status', 'approved',
+          '$.access', json_object('state', 'ended', 'endedAt', json_extract(doc, '$.updatedAt')))
+        WHERE status = 'revoked';
+      UPDATE access_requests SET doc = json_set(doc, '$.levelApprovers', json('[]')) WHERE json_extract(doc, '$.levelApprovers') IS NULL;
+      UPDATE deliveries SET payload = json_object('di_events', json_array(json(payload)))
+        WHERE status = 'pending' AND json_extract(payload, '$.di_events') IS NULL;
+      UPDATE access_requests SET doc = json_set(doc, '$.queue',
+          CASE WHEN json_extract(doc, '$.flow.nonAdminApproval') AND status = 'pending' THEN 'others' ELSE 'administrator' END)
+        WHERE json_extract(doc, '$.queue') IS NULL;
+    `,
+    // A pending request's current level gets its approvers fixed as they would be now.
+    run: (db) => {
+      const pending = db.prepare(`SELECT id, doc FROM access_requests WHERE status IN ('pending', 'missing_data')`).all() as { id: string; doc: string }[];
+      const update = db.prepare('UPDATE access_requests SET doc = ? WHERE id = ?');
+      const members = db.prepare('SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id');
+      for (const row of pending) {
+        const doc = JSON.parse(row.doc) as {
+          level: number;
+          requester: { id: string; managerId?: string };
+          flow: { approverResources: { resourceType: string; resourceId: string; resourceOrder: number }[] };
+          levelApprovers: { index: number; users: string[]; admins: boolean }[][];
+        };
+        const orders = [...new Set(doc.flow.approverResources.map((a) => a.resourceOrder))].sort((a, b) => a - b);
+        doc.levelApprovers[doc.level] = doc.flow.approverResources.flatMap((approver, index) => {
+          if (approver.resourceOrder !== orders[doc.level]) return [];
+          const users =
+            approver.resourceType === 'manager'
+              ? doc.requester.managerId === undefined
+                ? []
+                : [doc.requester.managerId]
+              : approver.resourceType === 'user'
+                ? [approver.resourceId]
+                : approver.resourceType === 'user_group'
+                  ? (members.pluck().all(approver.resourceId) as string[])
+                  : [];
+          return [{ index, users: users.filter((id) => id !== doc.requester.id), admins: approver.resourceType === 'admin' }];
+        });
+        update.run(JSON.stringify(doc), row.id);
+      }
+    },
+  },
 ];
 
 /** Applies every migration newer than the database; refuses a database written by a newer sandbox. */

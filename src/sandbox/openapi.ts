@@ -9,11 +9,14 @@ import { listCaps } from './lists.js';
 import { userGroupTargets } from './graph.js';
 import { reservedHeaderNames } from './header-rules.js';
 import { nameHint, namePattern } from './names.js';
-import { maxRemarksLength, requestStatuses } from './request-model.js';
+import { accessStates, maxRemarksLength, missingReasons, queueViews, requestStatuses } from './request-model.js';
 
 
 const statusDescription =
-  'pending (waiting on the current level), missing_data (an approver cannot be resolved, e.g. the requester has no manager; only an administrator may decide), granted (the requester is in the grant group), denied, expired (not decided within 30 days), canceled (the approval flow was deleted), error (the grant failed; an administrator may retry with PUT status approved), revoked (time-bound access ended, or an administrator revoked it).';
+  "JumpCloud's published statuses: pending (Pending: waiting on the current level), approved (Approved: the requester was added to the grant group), denied (Denied), canceled (Canceled: the approval flow was deleted), expired (Expired: not decided within 30 days), error (Error: approving failed to grant access; an administrator may approve again or deny), missing_data (Missing Data: the requester has no manager, or a level has nobody left who may approve; an administrator decides, or setting the manager / adding an approver resumes it). What became of approved access (still active, ended when its duration ran out, revoked by an administrator) is the sandbox's extension, in the sandbox block, never a status.";
+
+const eventTypesDescription =
+  "Access Requests events (JumpCloud's, each deliverable to webhook channels the settings subscribe): access_management_access_request (a request was created; once per request, status null to pending), access_management_access_request_approval (a decision: an approver's approval of a level, which may leave it pending, or the final one; a denial; an administrator's decision; a flow's automatic approval, initiated by the sandbox; its status change says where the decision left the request: pending, approved, denied or error), access_management_association_change (the membership a grant added, or removed when its access ended or was revoked), access_management_approval_flow_create|update|delete and access_management_access_request_settings_update. The sandbox's own, an extension never delivered to channels: sandbox_access_request_update (every other change of a request: to missing_data, back to pending once the data is there, expired, canceled; and access ended or revoked). Directory events that are not Access Requests events, and are never delivered as if they were: user_group_create|update|delete, user_update, association_change (the members and associations APIs), webhook_channel_create|update|delete (the channel API, itself an extension).";
 
 type Schema = Record<string, unknown>;
 
@@ -113,6 +116,20 @@ const schemas: Record<string, Schema> = {
     ['_id', 'username', 'email'],
   ),
   SystemUserList: list('SystemUser', 'One page of system users.'),
+  SystemUserUpdate: body(
+    {
+      firstname: str('Given name.', { maxLength: 1024 }),
+      lastname: str('Family name.', { maxLength: 1024 }),
+      department: str('Department.', { maxLength: 1024 }),
+      jobTitle: str('Job title.', { maxLength: 1024 }),
+      manager: idRef("The manager's user id, another user of the organization; empty clears it."),
+    },
+    [],
+    {
+      description:
+        'The fields of the published systemuserput the sandbox keeps; a PUT changes the fields it names. Setting a manager resumes the Missing Data requests that lacked one. Other published fields are refused (400) rather than dropped.',
+    },
+  ),
   Application: obj(
     {
       _id: str('Object id.'),
@@ -433,7 +450,7 @@ const schemas: Record<string, Schema> = {
   DirectoryEvent: obj(
     {
       id: str('Event id.'),
-      event_type: str('e.g. access_management_approval_flow_update, user_group_create, association_change, webhook_channel_delete.'),
+      event_type: str(eventTypesDescription),
       service: str('Always directory: JumpCloud files Access Requests events under Insights -> Directory.', { const: eventService }),
       organization: str('Organization id.'),
       timestamp: str('When (RFC 3339, sandbox clock).'),
@@ -451,6 +468,19 @@ const schemas: Record<string, Schema> = {
       success: bool('Always true: refused requests record no event.'),
     },
     ['id', 'event_type', 'service', 'organization', 'timestamp', 'initiated_by', 'resource', 'success'],
+  ),
+  WebhookPayload: obj(
+    {
+      di_events: arr(ref('DirectoryEvent'), 'The event, nested under di_events as JumpCloud nests Directory Insights events: one per delivery.', {
+        minItems: 1,
+        maxItems: 1,
+      }),
+    },
+    ['di_events'],
+    {
+      description:
+        "The JSON body of every webhook delivery. Headers: the channel's static headers, content-type application/json, webhook-id (the same on every attempt and replay), webhook-timestamp and, with a signing secret, webhook-signature (Standard Webhooks v1).",
+    },
   ),
   AccessRequestSubmit: body(
     {
@@ -495,8 +525,35 @@ const schemas: Record<string, Schema> = {
       createdAt: str('Submitted (RFC 3339).'),
       updatedAt: str('Last change.'),
       updatedBy: str('Who changed it last.'),
+      sandbox: ref('SandboxRequestExtension'),
     },
     ['id', 'approvalFlowId', 'status'],
+  ),
+  SandboxRequestExtension: obj(
+    {
+      queue: str(
+        "The Request Queue view: administrator (an administrator must act: Missing Data, Error, a flow only administrators decide, or admins on the current level) or others (waiting on assigned approvers). Kept as it was once the request is decided. Also a list filter: filter=queue:eq:others or ?queue=others.",
+        { enum: [...queueViews] },
+      ),
+      missing: str('While missing_data: manager (the requester has none) or approver (a level has nobody left who may approve).', {
+        enum: [...missingReasons],
+      }),
+      access: obj(
+        {
+          state: str('active (the requester holds the access), ended (time-bound access ran out) or revoked (an administrator ended it).', {
+            enum: [...accessStates],
+          }),
+          endsAt: str('When time-bound access ends (RFC 3339).'),
+          endedAt: str('When it ended.'),
+        },
+        ['state'],
+      ),
+    },
+    ['queue'],
+    {
+      'x-sandbox-extension': true,
+      description: 'Sandbox extension, not served by --profile strict: what JumpCloud does not publish about a request, kept apart from its fields.',
+    },
   ),
   AccessRequestList: list('AccessRequest', 'One page of access requests, newest first.'),
   Approver: obj({
@@ -527,8 +584,8 @@ const schemas: Record<string, Schema> = {
   AdminDecision: body(
     {
       status: str(
-        'approved (or granted) grants now, overriding the levels, and retries a request in error; denied; revoked ends granted access.',
-        { enum: ['approved', 'granted', 'denied', 'revoked'] },
+        'approved grants now, overriding the levels (and retries a request in error); denied ends a pending, missing_data or error request; revoked (a sandbox extension, refused by --profile strict) ends the access an approved request holds.',
+        { enum: ['approved', 'denied', 'revoked'] },
       ),
       approvedDuration: str('Shortens the requested duration; never longer (400).', { maxLength: 32 }),
       remarks: str('Told to the requester.', { maxLength: maxRemarksLength }),
@@ -779,6 +836,14 @@ const paths: Record<string, Record<string, Schema>> = {
       ok: { status: 200, schema: ref('SystemUser') },
       errors: [400],
     }),
+    put: operation({
+      summary:
+        'Change a system user (v1): the fields given, of those the sandbox keeps; records user_update. Setting a manager resumes the Missing Data requests it completes.',
+      params: [id('id', 'User')],
+      body: 'SystemUserUpdate',
+      ok: { status: 200, schema: ref('SystemUser') },
+      errors: bodyErrors,
+    }),
   },
   '/api/applications': {
     get: operation({
@@ -938,10 +1003,14 @@ const paths: Record<string, Record<string, Schema>> = {
   },
   '/api/v2/approvalflowrequest': {
     get: operation({
-      summary: `Access requests, newest first. An admin key sees the queue; a user key its own requests and those waiting on it. Filter with filter=status:eq:pending (or ?status=pending), approvalType, approvalFlowId. Status: ${statusDescription}`,
+      summary: `Access requests, newest first. An admin key sees the Request Queue; a user key its own requests and those waiting on it. Filter with filter=status:eq:pending (or ?status=pending), approvalType, approvalFlowId, and queue (administrator or others, the console's two views). Status: ${statusDescription}`,
       params: [
         ...listParams,
-        param('status', 'Shorthand for filter=status:eq:…', { type: 'string', enum: [...requestStatuses] }),
+        param('status', 'Shorthand for filter=status:eq:… (a|b: status:in:a|b)', { type: 'string' }),
+        param('queue', 'Shorthand for filter=queue:eq:…: administrator or others, the Request Queue views (a sandbox extension).', {
+          type: 'string',
+          enum: [...queueViews],
+        }),
         param('approvalType', 'Shorthand filter.', { type: 'string' }),
         param('approvalFlowId', 'Shorthand filter.', { type: 'string' }),
       ],
@@ -1157,6 +1226,7 @@ function markExtensions(extensions: readonly { method: string; path: string }[])
 
 /** The request body schemas routes may name; the server validates each body against its schema. */
 export const bodySchemaNames = [
+  'SystemUserUpdate',
   'UserGroupWrite',
   'MemberOperation',
   'GroupAssociationOperation',
@@ -1209,5 +1279,20 @@ export const openApiDocument = (extensions: readonly { method: string; path: str
   servers: [{ url: 'http://127.0.0.1:8080' }],
   security: [{ apiKey: [] }],
   paths: markExtensions(extensions),
+  webhooks: {
+    accessRequestEvent: {
+      post: {
+        summary:
+          "What the sandbox POSTs to a webhook channel for each Access Requests event the settings' channelEvents subscribe it to: the event nested under di_events.",
+        requestBody: { required: true, content: { 'application/json': { schema: ref('WebhookPayload') } } },
+        responses: {
+          '200': {
+            description:
+              'Any 2xx acknowledges. 5xx, 408, 429, timeouts and connection failures are retried with exponential backoff and jitter (Retry-After honoured), then dead-lettered; 410 disables the channel; redirects are not followed.',
+          },
+        },
+      },
+    },
+  },
   components: openApiComponents(),
 });

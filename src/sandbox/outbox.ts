@@ -1,6 +1,7 @@
-// The webhook outbox: when an event is recorded, one delivery row per enabled channel subscribed
-// to its type is written in the same transaction, so a committed event is always delivered.
-import type { DirectoryEvent } from './event-model.js';
+// The webhook outbox: when an Access Requests event is recorded, one delivery row per enabled channel
+// subscribed to its type is written in the same transaction, so a committed event is always
+// delivered. The body nests the event under di_events, as JumpCloud's Directory Insights webhooks do.
+import { accessRequestEventTypes, type DirectoryEvent } from './event-model.js';
 import { parseDoc, type SandboxStore } from './store.js';
 
 interface SubscribedChannel {
@@ -8,15 +9,24 @@ interface SubscribedChannel {
   eventTypes: string[];
 }
 
-/** Queues the event for every enabled channel whose channelEvents name its type. */
+/** The JSON body a delivery POSTs: the event nested under di_events. */
+export function webhookPayload(event: DirectoryEvent): string {
+  return JSON.stringify({ di_events: [event] });
+}
+
+/**
+ * Queues the event for every enabled channel whose channelEvents name its type. Only Access Requests
+ * events are: user group, association and channel events, and the sandbox's own, never are.
+ */
 export function enqueueDeliveries(store: SandboxStore, event: DirectoryEvent): void {
+  const wanted = event.event_type.toUpperCase();
+  if (!(accessRequestEventTypes as readonly string[]).includes(wanted)) return;
   const settings = store.stmt('SELECT doc FROM approval_flow_settings WHERE org_id = ?').get(event.organization) as
     { doc: string } | undefined;
   if (settings === undefined) return;
   const subscriptions = parseDoc<{ channelEvents?: SubscribedChannel[] }>(settings.doc).channelEvents ?? [];
-  const wanted = event.event_type.toUpperCase();
   for (const subscription of subscriptions) {
-    if (!subscription.eventTypes.includes(wanted) && !subscription.eventTypes.includes('*')) continue;
+    if (!subscription.eventTypes.includes(wanted)) continue;
     const channel = store
       .stmt('SELECT doc FROM webhook_channels WHERE org_id = ? AND id = ?')
       .get(event.organization, subscription.channelObjectId) as { doc: string } | undefined;
@@ -32,7 +42,7 @@ export function enqueueDeliveries(store: SandboxStore, event: DirectoryEvent): v
         subscription.channelObjectId,
         event.id,
         event.event_type,
-        JSON.stringify(event),
+        webhookPayload(event),
         store.clock.nowMs(),
         store.clock.nowIso(),
       );

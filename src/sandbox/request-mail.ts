@@ -1,33 +1,41 @@
-// What the Access Requests lifecycle mails, in its words: the notice to approvers of the current
-// level and each message to the requester. Queued in the caller's transaction (mail.ts).
-import { eligibleUsers } from './approvers.js';
-import { levelsOf } from './flow-model.js';
+// What the Access Requests lifecycle mails, in its words: the notice to the approvers of the current
+// level (never the requester) and each message to the requester. Queued in the caller's transaction.
+import { currentLevel } from './approvers.js';
 import { adminAddresses, queueMail } from './mail.js';
 import type { StoredRequest } from './request-model.js';
 import type { SandboxStore } from './store.js';
 import { findUser } from './users.js';
 
-/** Mails each approver of the current level (admins when the level has admin approvers or data is missing). */
+/** Administrators' addresses for a request: the org's admins, the requester left out. */
+export function adminAddressesFor(store: SandboxStore, request: StoredRequest): string[] {
+  return adminAddresses(store, request.organization).filter((address) => address !== request.requester.email);
+}
+
+/** Mails the approvers of the current level: its fixed users, and administrators when it names them or data is missing. */
 export function notifyApprovers(store: SandboxStore, request: StoredRequest): void {
-  const level = levelsOf(request.flow)[request.level];
   const to: string[] = [];
-  if (request.status === 'missing_data') to.push(...adminAddresses(store, request.organization));
-  else if (level !== undefined) {
-    for (const { approver } of level.approvers) {
-      if (approver.resourceType === 'admin') to.push(...adminAddresses(store, request.organization));
-      else for (const id of eligibleUsers(store, request, approver)) to.push(findUser(store, request.organization, id)?.email ?? '');
+  const current = currentLevel(request);
+  if (request.status === 'missing_data') to.push(...adminAddressesFor(store, request));
+  else if (current !== undefined) {
+    for (const entry of current.entries) {
+      if (entry.admins) to.push(...adminAddressesFor(store, request));
+      for (const id of entry.users) to.push(findUser(store, request.organization, id)?.email ?? '');
     }
   }
+  const missing =
+    request.missing === 'manager'
+      ? ' is missing data (the requester has no manager); an administrator must decide it, or set the manager.'
+      : ` is missing data (level ${request.level + 1} has nobody left who may approve it); an administrator must decide it.`;
   queueMail(store, request.organization, {
     kind: 'approval_needed',
-    to,
+    to: to.filter((address) => address !== request.requester.email),
     subject: `Approval needed: ${request.requester.username} requests ${request.flow.name}`,
-    body: `${request.requester.username} requests "${request.flow.name}"${request.requestedDuration === '' ? '' : ` for ${request.requestedDuration}`}: ${request.remarks}\nRequest ${request.id}${request.status === 'missing_data' ? ' is missing data (the requester has no manager); an administrator must decide it.' : `, level ${request.level + 1}.`}`,
+    body: `${request.requester.username} requests "${request.flow.name}"${request.requestedDuration === '' ? '' : ` for ${request.requestedDuration}`}: ${request.remarks}\nRequest ${request.id}${request.status === 'missing_data' ? missing : `, level ${request.level + 1}.`}`,
     requestId: request.id,
   });
 }
 
-export function mailRequester(store: SandboxStore, request: StoredRequest, subject: string, body: string): void {
+function mailRequester(store: SandboxStore, request: StoredRequest, subject: string, body: string): void {
   queueMail(store, request.organization, { kind: 'decision', to: [request.requester.email], subject, body, requestId: request.id });
 }
 
@@ -40,4 +48,44 @@ export function mailReceived(store: SandboxStore, request: StoredRequest): void 
     body: `Your request ${request.id} for "${request.flow.name}" was received.`,
     requestId: request.id,
   });
+}
+
+export function mailApproved(store: SandboxStore, request: StoredRequest): void {
+  const until = request.access?.endsAt === undefined ? '' : ` until ${request.access.endsAt}`;
+  mailRequester(store, request, `Access granted: ${request.flow.name}`, `Your request ${request.id} for "${request.flow.name}" was granted${until}.`);
+}
+
+export function mailDenied(store: SandboxStore, request: StoredRequest, remarks: string | undefined): void {
+  mailRequester(
+    store,
+    request,
+    `Request denied: ${request.flow.name}`,
+    `Your request ${request.id} for "${request.flow.name}" was denied${remarks ? `: ${remarks}` : '.'}`,
+  );
+}
+
+export function mailError(store: SandboxStore, request: StoredRequest): void {
+  mailRequester(
+    store,
+    request,
+    `Your request for ${request.flow.name} could not be completed`,
+    `Request ${request.id} was approved, but granting access failed; an administrator has been told.`,
+  );
+}
+
+export function mailExpired(store: SandboxStore, request: StoredRequest): void {
+  mailRequester(store, request, `Your request for ${request.flow.name} expired`, `Request ${request.id} was not decided within 30 days and has expired.`);
+}
+
+export function mailCanceled(store: SandboxStore, request: StoredRequest): void {
+  mailRequester(
+    store,
+    request,
+    `Your request for ${request.flow.name} was canceled`,
+    `Request ${request.id} was canceled because its approval flow was deleted.`,
+  );
+}
+
+export function mailAccessEnded(store: SandboxStore, request: StoredRequest): void {
+  mailRequester(store, request, `Access ended: ${request.flow.name}`, `Your access from request ${request.id} to "${request.flow.name}" has ended.`);
 }

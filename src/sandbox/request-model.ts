@@ -1,13 +1,45 @@
-// The access request as the sandbox stores it and the words of its lifecycle. Pure: storage,
-// the state machine, read views and mail wording all build on it.
+// The access request as the sandbox stores it and the words of its lifecycle: JumpCloud's published
+// statuses, and the sandbox's extensions kept apart from them. Pure: storage, the state machine,
+// read views and mail wording all build on it.
 import type { StoredFlow } from './flow-model.js';
 
-/** Every status a request can have; documented in the OpenAPI description. */
-export const requestStatuses = ['pending', 'granted', 'denied', 'expired', 'canceled', 'error', 'missing_data', 'revoked'] as const;
+/**
+ * The statuses JumpCloud publishes for the Request Queue (Pending, Approved, Denied, Canceled,
+ * Expired, Error, Missing Data), as the wire writes them. Nothing else is a status.
+ */
+export const requestStatuses = ['pending', 'approved', 'denied', 'canceled', 'expired', 'error', 'missing_data'] as const;
 export type RequestStatus = (typeof requestStatuses)[number];
 
-/** Statuses still waiting for a decision. */
+/** How the console labels each status. */
+export const statusLabels: Readonly<Record<RequestStatus, string>> = {
+  pending: 'Pending',
+  approved: 'Approved',
+  denied: 'Denied',
+  canceled: 'Canceled',
+  expired: 'Expired',
+  error: 'Error',
+  missing_data: 'Missing Data',
+};
+
+/** Statuses still waiting for a decision (and that expire after 30 days). */
 export const openStatuses: readonly RequestStatus[] = ['pending', 'missing_data'];
+
+/**
+ * Sandbox extension: what became of the access an approved request granted. JumpCloud's status
+ * stays Approved when time-bound access runs out; the sandbox says so apart, here.
+ * active: the requester holds the access; ended: time-bound access ran out; revoked: an
+ * administrator ended it early (PUT status revoked, itself an extension).
+ */
+export const accessStates = ['active', 'ended', 'revoked'] as const;
+export type AccessState = (typeof accessStates)[number];
+
+/** Why a request is Missing Data: the requester has no manager, or a level has nobody who may approve it. */
+export const missingReasons = ['manager', 'approver'] as const;
+export type MissingReason = (typeof missingReasons)[number];
+
+/** The Request Queue's two views: requests an administrator must act on, and those assigned approvers act on. */
+export const queueViews = ['administrator', 'others'] as const;
+export type QueueView = (typeof queueViews)[number];
 
 export const pendingLifetimeMs = 30 * 24 * 3600 * 1000;
 export const maxRemarksLength = 1000;
@@ -22,6 +54,16 @@ export interface Approval {
   decision: 'approved' | 'denied';
   at: string;
   remarks?: string;
+}
+
+/** Who may approve one approver entry of a level, fixed when the level starts. */
+export interface EntryApprovers {
+  /** Index of the entry in the flow snapshot's approverResources. */
+  index: number;
+  /** User ids: never the requester, never someone who approved an earlier level. */
+  users: string[];
+  /** Whether the entry names administrators (who decide with an admin key). */
+  admins: boolean;
 }
 
 export interface StoredRequest {
@@ -39,14 +81,19 @@ export interface StoredRequest {
   approvedDuration?: string;
   /** Index into the flow's levels (distinct resourceOrder values, ascending). */
   level: number;
+  /** The approvers of each level started so far, by level index. */
+  levelApprovers: EntryApprovers[][];
   approvals: Approval[];
   /** Set when an administrator decided (PUT), which overrides the levels. */
   adminDecision?: { id: string; email: string; status: string; at: string; remarks?: string };
   internalNote?: string;
+  /** While Missing Data: what is missing. */
+  missing?: MissingReason;
+  /** The Request Queue view the request belongs to (kept as it was once the request is decided). */
+  queue: QueueView;
   grantedAt?: string;
-  expiresAt?: string;
-  /** Whether the grant added the membership (so revoking removes only what the grant added). */
-  membershipAdded?: boolean;
+  /** Sandbox extension: the access an Approved request granted. */
+  access?: { state: AccessState; endsAt?: string; endedAt?: string };
   error?: string;
   createdAt: string;
   updatedAt: string;

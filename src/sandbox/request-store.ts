@@ -1,7 +1,7 @@
 // Access requests in SQLite: one row per request holding its document, with the columns lists and
 // scopes filter on (status, flow, requester, and the users it waits on).
 import { notFound } from './api-error.js';
-import { waitingOn } from './approvers.js';
+import { queueOf, waitingOn } from './approvers.js';
 import type { StoredRequest } from './request-model.js';
 import { parseDoc, type SandboxStore } from './store.js';
 
@@ -16,8 +16,12 @@ export function requireRequest(store: SandboxStore, orgId: string, id: string): 
   return request;
 }
 
-/** Writes the request back, with the list of users it waits on. */
+/**
+ * Writes the request back, with the users it waits on; an undecided (or Error) request also moves to
+ * the queue view it now belongs in, and a decided one stays in the view it was decided from.
+ */
 export function saveRequest(store: SandboxStore, request: StoredRequest): void {
+  if (request.status === 'pending' || request.status === 'missing_data' || request.status === 'error') request.queue = queueOf(request);
   store
     .stmt(
       `INSERT INTO access_requests (id, org_id, flow_id, requester_id, status, waiting_on, doc) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -29,15 +33,22 @@ export function saveRequest(store: SandboxStore, request: StoredRequest): void {
       request.approvalFlowId,
       request.requester.id,
       request.status,
-      JSON.stringify(waitingOn(store, request)),
+      JSON.stringify(waitingOn(request)),
       JSON.stringify(request),
     );
 }
 
+function requestsWhere(store: SandboxStore, sql: string, ...params: string[]): StoredRequest[] {
+  const rows = store.stmt(`SELECT doc FROM access_requests WHERE ${sql} ORDER BY id`).all(...params) as { doc: string }[];
+  return rows.map((row) => parseDoc<StoredRequest>(row.doc));
+}
+
 /** The open (undecided) requests of a flow, oldest first. */
 export function openRequestsOfFlow(store: SandboxStore, orgId: string, flowId: string): StoredRequest[] {
-  const rows = store
-    .stmt(`SELECT doc FROM access_requests WHERE org_id = ? AND flow_id = ? AND status IN ('pending', 'missing_data') ORDER BY id`)
-    .all(orgId, flowId) as { doc: string }[];
-  return rows.map((row) => parseDoc<StoredRequest>(row.doc));
+  return requestsWhere(store, `org_id = ? AND flow_id = ? AND status IN ('pending', 'missing_data')`, orgId, flowId);
+}
+
+/** The org's Missing Data requests, oldest first: the ones fixing the directory may resume. */
+export function missingDataRequests(store: SandboxStore, orgId: string): StoredRequest[] {
+  return requestsWhere(store, `org_id = ? AND status = 'missing_data'`, orgId);
 }

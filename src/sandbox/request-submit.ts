@@ -1,16 +1,16 @@
 // Submitting an access request (POST /api/v2/approvalflowrequest, a sandbox extension): every
-// refusal of a submission, the flow snapshot, and the first step of the lifecycle.
+// refusal of a submission, the flow snapshot, and the first step of the lifecycle. A user may ask
+// again for a flow whose access they hold (to extend it); not while a request for it is undecided.
 import { ApiError, conflict, notFound } from './api-error.js';
 import type { StoredFlow } from './flow-model.js';
-import { grantRequest } from './grants.js';
+import { approveRequest, systemActor } from './grants.js';
 import { groupIdsOf } from './group-members.js';
-import { recordEvent } from './insights.js';
 import { checkOrganizationObjectId, type Profile } from './profile.js';
-import { mailReceived, notifyApprovers } from './request-mail.js';
-import { pendingLifetimeMs, requestResource, type StoredRequest } from './request-model.js';
+import { startLevel } from './request-levels.js';
+import { mailReceived } from './request-mail.js';
+import { pendingLifetimeMs, type StoredRequest } from './request-model.js';
 import { Problems } from './request-body.js';
-import { changeStatus } from './request-status.js';
-import { saveRequest } from './request-store.js';
+import { recordCreated } from './request-status.js';
 import { setTimer } from './scheduler.js';
 import { getSettings } from './settings.js';
 import { parseDoc, type Actor, type SandboxStore } from './store.js';
@@ -115,28 +115,22 @@ export function submitRequest(
       remarks,
       requestedDuration: duration,
       level: 0,
+      levelApprovers: [],
       approvals: [],
+      queue: 'administrator',
       createdAt: now,
       updatedAt: now,
       updatedBy: user.email,
     };
-    saveRequest(store, request);
-    recordEvent(store, actor, {
-      eventType: 'access_management_access_request',
-      resource: requestResource(request),
-      changes: [{ field: 'status', from: null, to: 'pending' }],
-    });
+    recordCreated(store, actor, request);
     mailReceived(store, request);
     if (flow.approvalType === 'automated') {
-      grantRequest(store, actor, request, 'access_management_access_request', hooks);
+      // The flow approves on its own: the decision is the sandbox's, not the requester's.
+      approveRequest(store, systemActor(actor.orgId), request, hooks, [{ field: 'approval', from: null, to: 'automatic' }]);
       return request;
     }
-    const needsManager = flow.approverResources.some((a) => a.resourceType === 'manager');
-    if (needsManager && manager === undefined) {
-      changeStatus(store, actor, request, 'missing_data', 'access_management_access_request', [{ field: 'missing', from: null, to: 'manager' }]);
-    }
-    notifyApprovers(store, request);
     setTimer(store, 'expire', actor.orgId, request.id, store.clock.nowMs() + pendingLifetimeMs);
+    startLevel(store, actor, request);
     return request;
   });
 }

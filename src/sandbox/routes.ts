@@ -19,6 +19,7 @@ import type { GraphOperation } from './graph.js';
 import { queryEvents, type EventQuery } from './insights.js';
 import { listMail } from './mail.js';
 import { openApiDocument } from './openapi.js';
+import { resumeMissingData } from './request-levels.js';
 import { submitRequest, type AccessRequestSubmit } from './request-submit.js';
 import { detailView, listRequests, requestProgress, visibleRequest } from './request-views.js';
 import { getSettings, updateSettings, type SettingsUpdate } from './settings.js';
@@ -31,7 +32,7 @@ import { Problems } from './request-body.js';
 import type { BodySchemaName } from './openapi.js';
 import type { Actor, SandboxStore } from './store.js';
 import { createGroup, deleteGroup, getGroup, listGroups, replaceGroup, type UserGroupWrite } from './user-groups.js';
-import { getUser, listUsers } from './users.js';
+import { getUser, listUsers, updateUser, type SystemUserUpdate } from './users.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -180,6 +181,16 @@ export const routes: readonly RouteDef[] = [
   // v1 directory
   org('GET', '/api/systemusers', published(), (c) => ok(listUsers(c.store, c.actor.orgId, c.query))),
   org('GET', '/api/systemusers/{id}', published(), (c) => ok(getUser(c.store, c.actor.orgId, param(c, 'id'), c.query))),
+  org('PUT', '/api/systemusers/{id}', published(publishedBodies.systemUserSet, 'SystemUserUpdate'), (c) =>
+    // One transaction: the user changes, and Missing Data requests the change completes resume.
+    ok(
+      c.store.transaction(() => {
+        const user = updateUser(c.store, c.actor, param(c, 'id'), c.body as SystemUserUpdate);
+        resumeMissingData(c.store, c.actor, c.actor.orgId);
+        return user;
+      }),
+    ),
+  ),
   org('GET', '/api/applications', published(), (c) => ok(listApplications(c.store, c.actor.orgId, c.query))),
   org('GET', '/api/applications/{id}', published(), (c) => ok(getApplication(c.store, c.actor.orgId, param(c, 'id')))),
   // v2 user groups and the graph
@@ -197,7 +208,11 @@ export const routes: readonly RouteDef[] = [
     ok(listMembers(c.store, c.actor.orgId, param(c, 'group_id'), c.query)),
   ),
   org('POST', '/api/v2/usergroups/{group_id}/members', published(publishedBodies.graphOperation, 'MemberOperation'), (c) => {
-    changeMember(c.store, c.actor, param(c, 'group_id'), c.body as GraphOperation);
+    // One transaction: a new member may be the approver a Missing Data request lacked.
+    c.store.transaction(() => {
+      changeMember(c.store, c.actor, param(c, 'group_id'), c.body as GraphOperation);
+      resumeMissingData(c.store, c.actor, c.actor.orgId);
+    });
     return noContent;
   }),
   org('GET', '/api/v2/usergroups/{group_id}/associations', published(), (c) =>
@@ -243,11 +258,11 @@ export const routes: readonly RouteDef[] = [
   // access requests: end users submit and approve; admins keep the queue and decide
   user('POST', '/api/v2/approvalflowrequest', extension('AccessRequestSubmit'), (c) => ({
     status: 201,
-    body: detailView(c.store, submitRequest(c.store, c.actor, c.body as AccessRequestSubmit, c.profile, c.hooks)),
+    body: detailView(c.store, submitRequest(c.store, c.actor, c.body as AccessRequestSubmit, c.profile, c.hooks), c.profile),
   })),
-  user('GET', '/api/v2/approvalflowrequest', ingresso(), (c) => ok(listRequests(c.store, c.actor, c.query))),
+  user('GET', '/api/v2/approvalflowrequest', ingresso(), (c) => ok(listRequests(c.store, c.actor, c.query, c.profile))),
   user('GET', '/api/v2/approvalflowrequest/{id}', ingresso(), (c) =>
-    ok(detailView(c.store, visibleRequest(c.store, c.actor, param(c, 'id')))),
+    ok(detailView(c.store, visibleRequest(c.store, c.actor, param(c, 'id')), c.profile)),
   ),
   org('PUT', '/api/v2/approvalflowrequest/{id}', ingresso(publishedBodies.accessRequestSet, 'AdminDecision'), (c) =>
     ok(adminDecide(c.store, c.actor, param(c, 'id'), c.body as AdminDecision, c.hooks, c.profile)),

@@ -142,6 +142,8 @@ export function deleteGroup(store: SandboxStore, actor: Actor, id: string): User
       throw conflict(`user group "${group.name}" is used by approval flow(s) ${flows.map((n) => `"${n}"`).join(', ')}; change them first`);
     }
     store.stmt('DELETE FROM user_groups WHERE id = ?').run(id);
+    // Its memberships went with it (cascade), so nothing is left for a grant's end to remove.
+    store.stmt('DELETE FROM granted_memberships WHERE group_id = ?').run(id);
     recordEvent(store, actor, { eventType: 'user_group_delete', resource: groupResource(group) });
     return group;
   });

@@ -1,8 +1,10 @@
-// v1 system users: read over HTTP, written by seeding; the manager relation the Access Requests
-// lifecycle resolves approvers through.
+// v1 system users: read over HTTP, seeded, and updated (names, department, job title, manager)
+// with PUT; the manager relation the Access Requests lifecycle resolves approvers through.
 import { notFound } from './api-error.js';
+import { diffFields, recordEvent } from './insights.js';
 import { parseListQuery, project, selectPage, type FieldSpec } from './lists.js';
-import { parseDoc, type SandboxStore } from './store.js';
+import { Problems, type JsonObject } from './request-body.js';
+import { parseDoc, type Actor, type SandboxStore } from './store.js';
 
 export type UserState = 'STAGED' | 'ACTIVATED' | 'SUSPENDED';
 
@@ -103,4 +105,51 @@ export function findUserByLogin(store: SandboxStore, orgId: string, login: strin
   const row = store.stmt('SELECT doc FROM users WHERE org_id = ? AND (username = ? OR email = ?)').get(orgId, login, login) as
     { doc: string } | undefined;
   return row === undefined ? undefined : parseDoc<SystemUser>(row.doc);
+}
+
+/**
+ * The fields PUT /api/systemusers/{id} may change, as the SystemUserUpdate schema accepted them.
+ * The sandbox keeps these of the published systemuserput; manager "" clears the manager.
+ */
+export interface SystemUserUpdate {
+  firstname?: string;
+  lastname?: string;
+  department?: string;
+  jobTitle?: string;
+  manager?: string;
+}
+
+/**
+ * PUT /api/systemusers/{id}: changes the fields given (v1 PUTs are partial), records user_update.
+ * The manager must be another user of the org.
+ */
+export function updateUser(store: SandboxStore, actor: Actor, id: string, body: SystemUserUpdate): SystemUser {
+  return store.transaction(() => {
+    const before = findUser(store, actor.orgId, id);
+    if (before === undefined) throw notFound(`system user ${id}`);
+    const problems = new Problems();
+    if (body.manager !== undefined && body.manager !== '') {
+      if (body.manager === id) problems.fail('manager', 'a user cannot manage themself');
+      else if (findUser(store, actor.orgId, body.manager) === undefined) problems.fail('manager', `user ${body.manager} does not exist`);
+    }
+    problems.finish('invalid system user');
+    const { manager: _manager, ...kept } = before;
+    const manager = body.manager === undefined ? before.manager : body.manager === '' ? undefined : body.manager;
+    const after: SystemUser = {
+      ...kept,
+      ...(body.firstname === undefined ? {} : { firstname: body.firstname }),
+      ...(body.lastname === undefined ? {} : { lastname: body.lastname }),
+      ...(body.department === undefined ? {} : { department: body.department }),
+      ...(body.jobTitle === undefined ? {} : { jobTitle: body.jobTitle }),
+      ...(manager === undefined ? {} : { manager }),
+    };
+    after.displayname = `${after.firstname} ${after.lastname}`.trim();
+    store.stmt('UPDATE users SET doc = ? WHERE id = ?').run(JSON.stringify(after), id);
+    recordEvent(store, actor, {
+      eventType: 'user_update',
+      resource: { id, type: 'user', name: after.username },
+      changes: diffFields(before as unknown as JsonObject, after as unknown as JsonObject),
+    });
+    return after;
+  });
 }

@@ -48,11 +48,11 @@ describe('accessctl request and events', () => {
     await h.close();
   });
 
-  it('submits for an Engineering User member, who is granted GitHub User at once', async () => {
+  it('submits for an Engineering User member, whose request for GitHub User is approved at once', async () => {
     const run = await accessctl(h, ['request', 'submit', '--as', 'alice@example.com', '--flow', 'GitHub User', '--reason', 'repo access']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^request [0-9a-f]{24}: granted \(GitHub User for alice\)/);
+    expect(run.stdout).toMatch(/^request [0-9a-f]{24}: approved \(GitHub User for alice\)/);
     expect(await memberNames(h, 'GitHub Users')).toEqual(['alice']);
   });
 
@@ -84,7 +84,7 @@ describe('accessctl request and events', () => {
     const first = await accessctl(h, ['request', 'approve', id, '--as', 'dana@example.com']);
     expect(first.stdout).toContain('level 1: Manager approved');
     const second = await accessctl(h, ['request', 'approve', id, '--as', 'grace.sec']);
-    expect(second.stdout).toMatch(new RegExp(`request ${id}: granted`));
+    expect(second.stdout).toMatch(new RegExp(`request ${id}: approved`));
     expect(await memberNames(h, 'GitHub Admins')).toEqual(['erin.em']);
   });
 

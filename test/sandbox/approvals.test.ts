@@ -53,7 +53,8 @@ describe('deciding access requests', () => {
 
     const second = await approve(h, 'heidi.sec', id);
     expect(second.status, JSON.stringify(second.body)).toBe(200);
-    expect(second.body.status).toBe('granted');
+    expect(second.body.status).toBe('approved');
+    expect(second.body.sandbox).toEqual({ queue: 'others', access: { state: 'active', endsAt: '2026-03-02T09:00:00.000Z' } });
     expect(await memberNames(h, 'GitHub Admins')).toEqual(['erin.em']);
 
     h.sandbox.clock.advance(day - 1);
@@ -61,21 +62,26 @@ describe('deciding access requests', () => {
     h.sandbox.clock.advance(1);
     expect(await memberNames(h, 'GitHub Admins')).toEqual([]);
     const after = await h.call<RequestShape>('GET', `/api/v2/approvalflowrequest/${id}`);
-    expect(after.body.status).toBe('revoked');
+    // Approved stays Approved; that the access ended is the sandbox's extension, apart.
+    expect(after.body.status).toBe('approved');
+    expect(after.body.sandbox?.access).toEqual({ state: 'ended', endsAt: '2026-03-02T09:00:00.000Z', endedAt: '2026-03-02T09:00:00.000Z' });
 
     const lifecycle = [
       'access_management_access_request',
       'access_management_access_request_approval',
       'access_management_association_change',
+      'sandbox_access_request_update',
     ];
     const events = (await allEvents(h)).filter((e) => lifecycle.includes(e.event_type));
-    expect(events.map((e) => [e.event_type, e.changes?.find((c) => c.field === 'status')?.to ?? e.association?.op])).toEqual([
-      ['access_management_access_request', 'pending'],
-      ['access_management_access_request_approval', 'pending'],
-      ['access_management_association_change', 'add'],
-      ['access_management_access_request_approval', 'granted'],
-      ['access_management_association_change', 'remove'],
-      ['access_management_access_request', 'revoked'],
+    expect(
+      events.map((e) => [e.event_type, e.initiated_by.email, e.changes?.find((c) => c.field === 'status' || c.field === 'access')?.to ?? e.association?.op]),
+    ).toEqual([
+      ['access_management_access_request', 'erin@example.com', 'pending'],
+      ['access_management_access_request_approval', 'dana@example.com', 'pending'],
+      ['access_management_association_change', 'heidi@example.com', 'add'],
+      ['access_management_access_request_approval', 'heidi@example.com', 'approved'],
+      ['access_management_association_change', 'sandbox@accessctl.local', 'remove'],
+      ['sandbox_access_request_update', 'sandbox@accessctl.local', 'ended'],
     ]);
     const add = events.find((e) => e.association?.op === 'add');
     expect(add?.association?.connection.to).toMatchObject({ object_id: await h.userId('erin.em'), type: 'user' });
@@ -105,7 +111,7 @@ describe('deciding access requests', () => {
     const self = await approve(h, 'erin.em', body.id);
     expect(self.status).toBe(403);
     expect(self.body.message).toBe('nobody approves their own request');
-    expect((await approve(h, 'frank.em', body.id)).body.status).toBe('granted');
+    expect((await approve(h, 'frank.em', body.id)).body.status).toBe('approved');
   });
 
   it('needs every approver of an all level', async () => {
@@ -125,7 +131,7 @@ describe('deciding access requests', () => {
     expect((await approve(h, 'grace.sec', body.id)).body.status).toBe('pending');
     expect((await approve(h, 'grace.sec', body.id)).status).toBe(409);
     expect(await memberNames(h, 'GitHub Admins')).toEqual([]);
-    expect((await approve(h, 'heidi.sec', body.id)).body.status).toBe('granted');
+    expect((await approve(h, 'heidi.sec', body.id)).body.status).toBe('approved');
     expect(await memberNames(h, 'GitHub Admins')).toEqual(['erin.em']);
   });
 
@@ -136,7 +142,7 @@ describe('deciding access requests', () => {
     expect(longer.status).toBe(400);
     expect(JSON.stringify(longer.body)).toContain('never lengthen');
     const shorter = await approve(h, 'grace.sec', body.id, 'approved', { approvedDuration: 'PT8H' });
-    expect(shorter.body).toMatchObject({ status: 'granted', approvedDuration: 'PT8H' });
+    expect(shorter.body).toMatchObject({ status: 'approved', approvedDuration: 'PT8H' });
     h.sandbox.clock.advance(8 * 3600 * 1000);
     expect(await memberNames(h, 'GitHub Admins')).toEqual([]);
   });
@@ -159,7 +165,7 @@ describe('deciding access requests', () => {
     expect(user.body.message).toMatch(/missing data.*only an administrator/);
     const admin = await h.call<RequestShape>('PUT', `/api/v2/approvalflowrequest/${body.id}`, { status: 'approved' });
     expect(admin.status, JSON.stringify(admin.body)).toBe(200);
-    expect(admin.body.status).toBe('granted');
+    expect(admin.body.status).toBe('approved');
     expect(await memberNames(h, 'GitHub Admins')).toEqual(['dana.cto']);
   });
 
@@ -187,7 +193,7 @@ describe('deciding access requests', () => {
       expect(await memberNames(hooked, 'GitHub Users')).toEqual([]);
       await hooked.call('PUT', '/sandbox/v1/faults', { rules: [] });
       const retried = await hooked.call<RequestShape>('PUT', `/api/v2/approvalflowrequest/${failed.body.id}`, { status: 'approved' });
-      expect(retried.body.status).toBe('granted');
+      expect(retried.body.status).toBe('approved');
       expect(await memberNames(hooked, 'GitHub Users')).toEqual(['alice']);
     } finally {
       await hooked.close();

@@ -16,6 +16,7 @@ const anyId = 'ffffffffffffffffffffffff';
 async function validBodies(h: Harness): Promise<Record<string, Record<string, unknown>>> {
   const flow = await githubAdminFlow(h, { slackConfig: [{ slackResourceId: 'C0123' }] });
   return {
+    SystemUserUpdate: { department: 'Security', manager: anyId },
     UserGroupWrite: { name: 'Schema Group', memberQueryExemptions: [{}] },
     MemberOperation: { op: 'add', type: 'user', id: anyId },
     GroupAssociationOperation: { op: 'add', type: 'application', id: anyId },

@@ -104,6 +104,7 @@ describe('conformance with the JumpCloud contracts', () => {
     expect(users.totalCount).toBeGreaterThanOrEqual(13);
     const withManager = users.results.find((u) => u.manager !== undefined);
     await conform(h, 'GET', `/api/systemusers/${withManager?._id}`, '/api/systemusers/{id}', 200);
+    await conform(h, 'PUT', `/api/systemusers/${withManager?._id}`, '/api/systemusers/{id}', 200, { jobTitle: 'Principal Engineer' });
     const apps = await conform<{ results: { _id: string }[] }>(h, 'GET', '/api/applications', '/api/applications', 200);
     await conform(h, 'GET', `/api/applications/${apps.results[0]?._id}`, '/api/applications/{id}', 200);
   });

@@ -84,17 +84,24 @@ describe('webhook delivery', () => {
       expect(request.headers['x-source']).toBe('accessctl');
       expect(request.headers['authorization']).toBe(plantedAuth);
       expect(request.headers['content-type']).toBe('application/json');
-      const verified = verifier.verify(request.body, request.headers as Record<string, string>) as { event_type: string };
-      return verified.event_type;
+      // The body nests the one event under di_events.
+      const verified = verifier.verify(request.body, request.headers as Record<string, string>) as { di_events: { event_type: string }[] };
+      expect(Object.keys(verified)).toEqual(['di_events']);
+      expect(verified.di_events).toHaveLength(1);
+      return verified.di_events[0]?.event_type;
     });
-    // Requested, joined, granted.
-    expect(types).toEqual(['access_management_access_request', 'access_management_association_change', 'access_management_access_request']);
+    // Created, joined, approved (automatically).
+    expect(types).toEqual([
+      'access_management_access_request',
+      'access_management_association_change',
+      'access_management_access_request_approval',
+    ]);
     const events = await allEvents(h);
     const records = await deliveries(h);
     expect(records.map((d) => [d.eventType, d.status])).toEqual([
       ['access_management_access_request', 'delivered'],
       ['access_management_association_change', 'delivered'],
-      ['access_management_access_request', 'delivered'],
+      ['access_management_access_request_approval', 'delivered'],
     ]);
     expect(r.received.map((x) => x.headers['webhook-id'])).toEqual(records.map((d) => d.id));
     // Secrets appear nowhere the sandbox writes.
@@ -125,7 +132,7 @@ describe('webhook delivery', () => {
       ['delivered', 3],
     ]);
     expect(r.received.map((x) => x.headers['webhook-id']).sort()).toEqual(records.map((d) => d.id).sort());
-    expect(new Set(r.received.map((x) => JSON.parse(x.body).id as string)).size).toBe(3);
+    expect(new Set(r.received.map((x) => (JSON.parse(x.body) as { di_events: { id: string }[] }).di_events[0]?.id)).size).toBe(3);
   });
 
   it('honours Retry-After, dead-letters after the last retry, and replays with the same webhook-id', async () => {

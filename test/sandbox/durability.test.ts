@@ -141,7 +141,10 @@ describe('durability', () => {
       await call(first, 'PUT', '/api/v2/approvalflowsettings', {
         resourceRequest: true,
         channelEvents: [
-          { channelObjectId: channelId, eventTypes: ['ACCESS_MANAGEMENT_ACCESS_REQUEST', 'ACCESS_MANAGEMENT_ASSOCIATION_CHANGE'] },
+          {
+            channelObjectId: channelId,
+            eventTypes: ['ACCESS_MANAGEMENT_ACCESS_REQUEST', 'ACCESS_MANAGEMENT_ACCESS_REQUEST_APPROVAL', 'ACCESS_MANAGEMENT_ASSOCIATION_CHANGE'],
+          },
         ],
       });
       const submitted = await call(
@@ -166,7 +169,8 @@ describe('durability', () => {
       const verifier = new Webhook(secret);
       const idsByEvent = new Map<string, Set<string>>();
       for (const request of receiver.received) {
-        const event = verifier.verify(request.body, request.headers as Record<string, string>) as { id: string };
+        const [event] = (verifier.verify(request.body, request.headers as Record<string, string>) as { di_events: { id: string }[] }).di_events;
+        if (event === undefined) throw new Error('a delivery without an event');
         const ids = idsByEvent.get(event.id) ?? new Set<string>();
         ids.add(String(request.headers['webhook-id']));
         idsByEvent.set(event.id, ids);

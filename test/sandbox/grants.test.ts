@@ -33,8 +33,11 @@ describe('granting and taking back access', () => {
     expect(await status(body.id)).toBe('expired');
     expect((await approve(h, 'dana.cto', body.id)).status).toBe(409);
     const event = (await allEvents(h)).at(-1);
-    expect(event).toMatchObject({ event_type: 'access_management_access_request', initiated_by: { type: 'system' } });
-    expect(event?.changes?.[0]).toEqual({ field: 'status', from: 'pending', to: 'expired' });
+    expect(event).toMatchObject({ event_type: 'sandbox_access_request_update', initiated_by: { type: 'system' } });
+    expect(event?.changes).toEqual([
+      { field: 'status', from: 'pending', to: 'expired' },
+      { field: 'reason', from: null, to: 'not decided within 30 days' },
+    ]);
   });
 
   it('cancels pending requests when their flow is deleted and keeps access already granted', async () => {
@@ -43,18 +46,26 @@ describe('granting and taking back access', () => {
     expect((await h.call('DELETE', `/api/v2/approvalflows/${flows.user}`)).status).toBe(200);
     expect((await h.call('DELETE', `/api/v2/approvalflows/${flows.admin}`)).status).toBe(200);
     expect(await status(pending.body.id)).toBe('canceled');
-    expect(await status(granted.body.id)).toBe('granted');
+    expect(await status(granted.body.id)).toBe('approved');
     expect(await memberNames(h, 'GitHub Users')).toEqual(['alice']);
     // The expiry timer went with the pending request.
     h.sandbox.clock.advance(31 * day);
     expect(await status(pending.body.id)).toBe('canceled');
   });
 
-  it('revokes access an administrator ends early', async () => {
+  it('revokes access an administrator ends early: the request stays Approved, its access revoked', async () => {
     const { body } = await submit(h, 'alice', { approvalFlowId: flows.user });
     const revoked = await h.call<RequestShape>('PUT', `/api/v2/approvalflowrequest/${body.id}`, { status: 'revoked' });
-    expect(revoked.body.status).toBe('revoked');
+    expect(revoked.body.status).toBe('approved');
+    expect(revoked.body.sandbox?.access).toMatchObject({ state: 'revoked' });
     expect(await memberNames(h, 'GitHub Users')).toEqual([]);
+    const again = await h.call<{ message: string }>('PUT', `/api/v2/approvalflowrequest/${body.id}`, { status: 'revoked' });
+    expect(again.status).toBe(409);
+    const events = (await allEvents(h)).slice(-2);
+    expect(events.map((e) => [e.event_type, e.association?.op ?? e.changes?.[0]?.to, e.initiated_by.type])).toEqual([
+      ['access_management_association_change', 'remove', 'admin'],
+      ['sandbox_access_request_update', 'revoked', 'admin'],
+    ]);
   });
 });
 
@@ -74,7 +85,8 @@ describe('timers across a restart', () => {
     const second = await startHarness({ dbPath, clock: new SandboxClock({ frozenAt: start + 8 * day }) });
     try {
       expect(await memberNames(second, 'GitHub Admins')).toEqual([]);
-      expect((await second.call<RequestShape>('GET', `/api/v2/approvalflowrequest/${granted.body.id}`)).body.status).toBe('revoked');
+      const ended = (await second.call<RequestShape>('GET', `/api/v2/approvalflowrequest/${granted.body.id}`)).body;
+      expect([ended.status, ended.sandbox?.access?.state]).toEqual(['approved', 'ended']);
       expect((await second.call<RequestShape>('GET', `/api/v2/approvalflowrequest/${pending.body.id}`)).body.status).toBe('pending');
       second.sandbox.clock.advance(22 * day);
       expect((await second.call<RequestShape>('GET', `/api/v2/approvalflowrequest/${pending.body.id}`)).body.status).toBe('expired');

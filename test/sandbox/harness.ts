@@ -168,6 +168,8 @@ export interface RequestShape {
   approvedDuration: string;
   userName: string;
   approvers: { approvalSequence: string; approvalStatus: string; resourceType: string; approverId: string }[];
+  /** The sandbox's extension block (default profile). */
+  sandbox?: { queue: string; missing?: string; access?: { state: string; endsAt?: string; endedAt?: string } };
 }
 
 /** Turns on Access Requests and creates the example's two flows; returns their ids. */

@@ -110,9 +110,26 @@ describe('GET /openapi.json', () => {
     check('DeliveryList', (await h.call('GET', '/sandbox/v1/deliveries')).body);
   });
 
-  it('documents every access request status', () => {
-    const status = (doc.components.schemas['AccessRequest'] as { properties: { status: { enum: string[] } } }).properties.status;
-    expect(status.enum).toEqual(['pending', 'granted', 'denied', 'expired', 'canceled', 'error', 'missing_data', 'revoked']);
+  it("documents JumpCloud's published statuses as the only statuses, and the sandbox's access states apart", () => {
+    const schemas = doc.components.schemas as Record<string, { properties: Record<string, { enum?: string[]; description?: string }> }>;
+    const status = schemas['AccessRequest']?.properties['status'];
+    expect(status?.enum).toEqual(['pending', 'approved', 'denied', 'canceled', 'expired', 'error', 'missing_data']);
+    for (const label of ['Pending', 'Approved', 'Denied', 'Canceled', 'Expired', 'Error', 'Missing Data']) expect(status?.description).toContain(`(${label}`);
+    const extension = schemas['SandboxRequestExtension'] as unknown as { 'x-sandbox-extension': boolean; properties: Record<string, { properties?: Record<string, { enum?: string[] }> }> };
+    expect(extension['x-sandbox-extension']).toBe(true);
+    expect(extension.properties['access']?.properties?.['state']?.enum).toEqual(['active', 'ended', 'revoked']);
+  });
+
+  it('documents the webhook body, the event nested under di_events, and what each event type means', () => {
+    const webhooks = (doc as unknown as { webhooks: Record<string, { post: { requestBody: { content: Record<string, { schema: unknown }> } } }> }).webhooks;
+    expect(webhooks['accessRequestEvent']?.post.requestBody.content['application/json']?.schema).toEqual({ $ref: '#/components/schemas/WebhookPayload' });
+    const payload = doc.components.schemas['WebhookPayload'] as { required: string[]; properties: Record<string, { items: unknown }> };
+    expect(payload.required).toEqual(['di_events']);
+    expect(payload.properties['di_events']?.items).toEqual({ $ref: '#/components/schemas/DirectoryEvent' });
+    const eventType = (doc.components.schemas['DirectoryEvent'] as { properties: Record<string, { description: string }> }).properties['event_type'];
+    for (const type of ['access_management_access_request (a request was created', 'sandbox_access_request_update', 'never delivered as if they were']) {
+      expect(eventType?.description).toContain(type);
+    }
   });
 
   it('matches real approval flow and directory responses', async () => {

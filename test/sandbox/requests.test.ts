@@ -31,13 +31,20 @@ describe('submitting and reading access requests', () => {
   it('grants a GitHub User request from an Engineering User member at once, through the members code', async () => {
     const answer = await submit(h, 'alice', { approvalFlowId: flows.user });
     expect(answer.status, JSON.stringify(answer.body)).toBe(201);
-    expect(answer.body).toMatchObject({ status: 'granted', approvalFlowName: 'GitHub User', userName: 'alice' });
+    expect(answer.body).toMatchObject({ status: 'approved', approvalFlowName: 'GitHub User', userName: 'alice' });
     expect(await memberNames(h, 'GitHub Users')).toEqual(['alice']);
-    const association = (await allEvents(h)).find((e) => e.event_type === 'access_management_association_change');
-    expect(association).toMatchObject({
-      initiated_by: { type: 'user', email: 'alice@example.com' },
-      association: { op: 'add', connection: { from: { type: 'user_group' }, to: { type: 'user' } } },
-    });
+    // Alice created the request; the flow approved it on its own, so the sandbox made the grant.
+    const events = (await allEvents(h)).filter((e) => e.resource.type === 'access_request' || e.association !== undefined);
+    expect(events.map((e) => [e.event_type, e.initiated_by.type, e.changes?.[0]?.to ?? e.association?.op])).toEqual([
+      ['access_management_access_request', 'user', 'pending'],
+      ['access_management_association_change', 'system', 'add'],
+      ['access_management_access_request_approval', 'system', 'approved'],
+    ]);
+    expect(events[1]).toMatchObject({ association: { op: 'add', connection: { from: { type: 'user_group' }, to: { type: 'user' } } } });
+    expect(events[2]?.changes).toEqual([
+      { field: 'status', from: 'pending', to: 'approved' },
+      { field: 'approval', from: null, to: 'automatic' },
+    ]);
   });
 
   it.each([
@@ -120,7 +127,7 @@ describe('submitting and reading access requests', () => {
     expect(all.body.results.map((r) => r.id)).toEqual([third.body.id, second.body.id, first.body.id]);
     const pending = await h.call<ListShape>('GET', '/api/v2/approvalflowrequest?filter=status:eq:pending');
     expect(pending.body.results.map((r) => r.id)).toEqual([second.body.id, first.body.id]);
-    expect((await h.call<ListShape>('GET', '/api/v2/approvalflowrequest?status=granted')).body.totalCount).toBe(1);
+    expect((await h.call<ListShape>('GET', '/api/v2/approvalflowrequest?status=approved')).body.totalCount).toBe(1);
     expect((await h.call<ListShape>('GET', '/api/v2/approvalflowrequest?filter=approvalType:eq:automated')).body.totalCount).toBe(1);
     expect((await h.call<ListShape>('GET', `/api/v2/approvalflowrequest?filter=approvalFlowId:eq:${flows.admin}`)).body.totalCount).toBe(2);
   });
@@ -158,7 +165,7 @@ describe('submitting and reading access requests', () => {
 
   it('lets an admin key act for a user with x-sandbox-act-as, and refuses the header from a user key', async () => {
     const acted = await submit(h, 'bob@example.com', { approvalFlowId: flows.user });
-    expect(acted.body).toMatchObject({ status: 'granted', userName: 'bob' });
+    expect(acted.body).toMatchObject({ status: 'approved', userName: 'bob' });
     const refused = await h.call<{ message: string }>(
       'POST',
       '/api/v2/approvalflowrequest',
