@@ -1,12 +1,11 @@
 // `accessctl up [DIR]`: the README's first command. Starts the sandbox in this process (its
 // database under .accessctl/, seeded with the example directory when empty) and reconciles DIR
 // against it every 30 s with drift correction, printing what it does and what to try next.
-import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Profile } from '../sandbox/profile.js';
+import { demoSecrets } from './demo-secrets.js';
 import { profileOption } from './profile-option.js';
-import { channelSecretRefs } from '../config/channel-secrets.js';
 import { loadConfig } from '../config/load.js';
 import { AccessctlError } from '../errors.js';
 import { renderText, summaryLine } from '../plan/render-text.js';
@@ -33,26 +32,17 @@ function port(value: string): number {
   return Number(value);
 }
 
-/** Sandbox-only values for the secrets the config refers to and this shell does not set. */
-async function demoSecrets(dir: string, env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
-  const config = await loadConfig(dir);
-  const filled: Record<string, string> = {};
-  for (const { object } of config.desired.channels) {
-    for (const ref of channelSecretRefs(object.spec)) {
-      if (env[ref.env]) continue;
-      filled[ref.env] = ref.slot.in === 'signingSecret' ? `whsec_${randomBytes(32).toString('base64')}` : `sandbox-demo-${randomBytes(12).toString('hex')}`;
-    }
-  }
-  return filled;
-}
-
 async function startOn(flags: UpFlags): Promise<RunningSandbox> {
-  const options = { dbPath: resolve(flags.db), seed: loadSeed(flags.seed), allowPrivateWebhooks: true, log: () => {}, profile: flags.profile };
+  // Test hooks on: the mail outbox and webhook deliveries are part of trying the platform.
+  const options = { dbPath: resolve(flags.db), seed: loadSeed(flags.seed), allowPrivateWebhooks: true, enableTestHooks: true, log: () => {}, profile: flags.profile };
   try {
     return await startSandbox({ ...options, port: flags.port });
   } catch (error) {
-    // A busy default port should not stop the first command a new user types.
-    if (error instanceof AccessctlError && error.code === 'conflict' && flags.port !== 0) return startSandbox({ ...options, port: 0 });
+    // A busy default port should not stop the first command a new user types; every hint below prints the port in use.
+    if (error instanceof AccessctlError && error.code === 'conflict' && flags.port !== 0) {
+      process.stdout.write(`port ${flags.port} is in use, so the sandbox takes a free one; use the URL below, not ${flags.port}\n`);
+      return startSandbox({ ...options, port: 0 });
+    }
     throw error;
   }
 }
@@ -73,10 +63,11 @@ export function upCommand(): Command {
       const sandbox = await startOn(flags);
       const out = (line: string): boolean => process.stdout.write(`${line}\n`);
       const env: NodeJS.ProcessEnv = { ...process.env, JUMPCLOUD_API_KEY: sandbox.adminKey, JUMPCLOUD_API_URL: sandbox.url };
-      const filled = await demoSecrets(dir, env);
+      const filled = await demoSecrets((await loadConfig(dir)).desired, env, resolve(flags.stateDir));
       Object.assign(env, filled);
       out(`sandbox: ${sandbox.url}  (database ${flags.db}${sandbox.seeded ? `, seeded from ${flags.seed}` : ''})`);
       out(`admin key: ${sandbox.adminKey}`);
+      if (sandbox.operatorKey !== undefined) out(`operator key: ${sandbox.operatorKey} (the sandbox's clock and faults; new for this run)`);
       if (sandbox.profile === 'strict') out("profile: strict (JumpCloud's published API, read pessimistically: no channel API, whole-record PUTs)");
       if (Object.keys(filled).length > 0) out(`not set in this shell, so sandbox-only values are used: ${Object.keys(filled).join(', ')}`);
       out(`reconciling ${dir} every ${flags.interval} with drift correction; events below as JSON lines\n`);
@@ -110,6 +101,7 @@ export function upCommand(): Command {
               out(`  export JUMPCLOUD_API_KEY=${sandbox.adminKey} JUMPCLOUD_API_URL=${sandbox.url} JUMPCLOUD_INSIGHTS_URL=${sandbox.url}`);
               if (sandbox.profile !== 'strict') out('  npx accessctl request submit --as alice@example.com --flow "GitHub User" --reason "onboarding"');
               out('  npx accessctl events --follow');
+              out(`  curl -H "x-api-key: $JUMPCLOUD_API_KEY" ${sandbox.url}/sandbox/v1/mail   # the mail the settings' email switches sent`);
               out(`  edit ${dir}/flows/github-admin.yaml (say, access.durations) and watch the next run apply it`);
               out(`  curl -X PUT -H "x-api-key: $JUMPCLOUD_API_KEY" ... ${sandbox.url}/api/v2/approvalflows/ID  # drift: reverted next run\n`);
             }

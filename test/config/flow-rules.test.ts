@@ -1,4 +1,5 @@
-
+// Specifies the approval-flow rules JSON Schema cannot express: levels that fit the approval type,
+// approvers that fit nonAdminApprovers, durations that exclude each other, and group references.
 import { describe, expect, it } from 'vitest';
 import { configWorkspace, lines, located } from './config-workspace.js';
 

@@ -1,4 +1,5 @@
-
+// Specifies the identity rules: one object per name and kind after NFC and case-folding, previous
+// names that cannot be confused with current ones, single singletons, and visible names only.
 import { describe, expect, it } from 'vitest';
 import { configWorkspace, lines, located } from './config-workspace.js';
 

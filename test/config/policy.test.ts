@@ -1,4 +1,6 @@
-
+// Specifies the Project's policy lints: grant groups matching manualApprovalFor globs (ignoring case,
+// with ! negation) must be approved by hand, and no flow may grant access longer than
+// maxAccessDuration, or permanently when a maximum is set.
 import { describe, expect, it } from 'vitest';
 import { configWorkspace, lines, located } from './config-workspace.js';
 

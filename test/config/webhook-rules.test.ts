@@ -1,4 +1,7 @@
-
+// Specifies the webhook rules. A WebhookChannel: https only (http only for loopback, when the project
+// allows it), declared and used placeholders, credentials only as secret references, no reserved or
+// hop-by-hop headers, sendable header values. A subscription in AccessRequestSettings.spec.webhooks:
+// each channel once, event names in their current spelling. And the old kind is refused by name.
 import { describe, expect, it } from 'vitest';
 import { configWorkspace, lines, located } from './config-workspace.js';
 
