@@ -1,6 +1,6 @@
 // `accessctl request submit|list|approve|deny`: end-user and approver actions on access requests.
-// Thin: --as acts for a user through the sandbox's act-as header (admin keys only); refusals are
-// printed in the CLI's terms (--as, the concrete request path), details included.
+// Thin: --as acts for a user through the sandbox's act-as header (admin keys only); list shows the
+// console's Request Queue; refusals are printed in the CLI's terms (--as, the concrete path), details included.
 import { Command } from 'commander';
 import { Agent, type Dispatcher } from 'undici';
 import { usageError } from '../errors.js';
@@ -14,11 +14,43 @@ interface RequestView {
   id: string;
   status: string;
   approvalFlowName: string;
+  approvalType?: string;
+  group?: string;
   userName: string;
   requestedDuration: string;
   approvedDuration: string;
   createdAt: string;
   approvers?: { approvalSequence: string; approvalStatus: string; resourceName: string }[];
+}
+
+/** JumpCloud's request statuses as the wire writes them, with the console's labels. */
+const statusLabels: Readonly<Record<string, string>> = {
+  pending: 'Pending',
+  approved: 'Approved',
+  denied: 'Denied',
+  canceled: 'Canceled',
+  expired: 'Expired',
+  error: 'Error',
+  missing_data: 'Missing Data',
+};
+const approvalTypes = ['manual', 'automated'] as const;
+/** The Request Queue's views: Administrator (requests an administrator must act on) and Others (assigned approvers'). */
+const views = ['administrator', 'others', 'all'] as const;
+/** The list pages by this many, the most the API returns at once. */
+const pageSize = 100;
+
+/** A --status value: a wire status or the console's label, in any case; "any" for every status. */
+function readStatus(value: string): string | undefined {
+  const key = value.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  if (key === 'any') return undefined;
+  if (Object.hasOwn(statusLabels, key)) return key;
+  throw usageError(`--status must be one of ${Object.keys(statusLabels).join(', ')} or any (got "${value}")`, '--status');
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
+  const found = allowed.find((a) => a === value.trim().toLowerCase());
+  if (found === undefined) throw usageError(`${flag} must be one of ${allowed.join(', ')} (got "${value}")`, flag);
+  return found;
 }
 
 /** A dispatcher that sends x-sandbox-act-as on every request. */
@@ -85,8 +117,16 @@ function describe(request: RequestView): string {
 
 function table(requests: RequestView[]): string {
   const rows = [
-    ['ID', 'STATUS', 'FLOW', 'USER', 'DURATION', 'CREATED'],
-    ...requests.map((r) => [r.id, r.status, r.approvalFlowName, r.userName, r.approvedDuration || r.requestedDuration || '-', r.createdAt]),
+    ['ID', 'STATUS', 'REQUESTER', 'RESOURCE', 'FLOW', 'DURATION', 'REQUESTED'],
+    ...requests.map((r) => [
+      r.id,
+      statusLabels[r.status] ?? r.status,
+      r.userName,
+      r.group || '-',
+      r.approvalFlowName,
+      r.approvedDuration || r.requestedDuration || '-',
+      r.createdAt,
+    ]),
   ];
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
   return (
@@ -99,6 +139,52 @@ function table(requests: RequestView[]): string {
       )
       .join('\n') + '\n'
   );
+}
+
+interface ListFlags {
+  status: string;
+  type: string;
+  view?: string;
+  all: boolean;
+  flow?: string;
+  as?: string;
+  json: boolean;
+}
+
+/** The filters of a list: the console's defaults (manual, pending, Administrator view) unless told otherwise. */
+function listFilters(options: ListFlags): { filters: string[]; view: (typeof views)[number]; described: string } {
+  const status = options.all ? undefined : readStatus(options.status);
+  const type = options.all || options.type === 'any' ? undefined : oneOf(options.type, approvalTypes, '--type');
+  // Acting as a user, the list is theirs (their requests and those waiting on them): no view applies.
+  const view = options.all ? 'all' : oneOf(options.view ?? (options.as === undefined ? 'administrator' : 'all'), views, '--view');
+  const filters = [
+    ...(status === undefined ? [] : [`status:eq:${status}`]),
+    ...(type === undefined ? [] : [`approvalType:eq:${type}`]),
+    ...(view === 'all' ? [] : [`queue:eq:${view}`]),
+    ...(options.flow === undefined ? [] : [`approvalFlowId:eq:${options.flow}`]),
+  ];
+  const parts = [
+    view === 'all' ? 'every view' : `${view === 'administrator' ? 'Administrator' : 'Others'} view`,
+    type ?? 'any approval type',
+    status === undefined ? 'any status' : (statusLabels[status] ?? status),
+  ];
+  return { filters, view, described: parts.join(', ') };
+}
+
+/** Every request the filters match, newest first, page after page (each continuing below the last id seen). */
+async function listAll(client: JumpCloudClient, filters: string[]): Promise<RequestView[]> {
+  const requests: RequestView[] = [];
+  for (;;) {
+    const last = requests.at(-1)?.id;
+    const filter = last === undefined ? filters : [...filters, `_id:lt:${last}`];
+    const page = await client.get<{ results: RequestView[]; totalCount: number }>('/api/v2/approvalflowrequest', {}, {
+      limit: pageSize,
+      sort: '-_id',
+      filter,
+    });
+    requests.push(...page.results);
+    if (page.results.length < pageSize) return requests;
+  }
 }
 
 type Output = { json: boolean };
@@ -133,20 +219,21 @@ export function requestCommand(): Command {
   withTargetOptions(
     command
       .command('list')
-      .description('list access requests: the admin queue, or with --as a user, theirs and those waiting on them')
-      .option('--status <status>', 'only requests with this status (pending, granted, denied, ...)')
+      .description(
+        "the Request Queue, as the console shows it: the Administrator view's pending manual requests unless told otherwise; with --as a user, theirs and those waiting on them",
+      )
+      .option('--status <status>', `${Object.keys(statusLabels).join(', ')} (or the console's words, e.g. "Missing Data"), or any`, 'pending')
+      .option('--type <type>', 'approval type: manual, automated or any', 'manual')
+      .option('--view <view>', 'administrator (requests an administrator must act on), others (waiting on assigned approvers) or all; all with --as')
+      .option('--all', 'every request: any status, type and view', false)
       .option('--flow <id>', 'only requests for this approval flow id')
       .option('--as <user>', 'list as this user (sandbox only, needs an admin key)')
-      .option('--json', 'print JSON', false),
-  ).action(async (options: { status?: string; flow?: string; as?: string; json: boolean } & TargetFlags) => {
-    const filter = [
-      ...(options.status === undefined ? [] : [`status:eq:${options.status}`]),
-      ...(options.flow === undefined ? [] : [`approvalFlowId:eq:${options.flow}`]),
-    ];
-    const page = await withClient(options, options.as, (client) =>
-      client.get<{ results: RequestView[]; totalCount: number }>('/api/v2/approvalflowrequest', {}, { limit: 100, filter }),
-    );
-    print(page, page.results.length === 0 ? 'no access requests\n' : table(page.results), options);
+      .option('--json', 'print JSON: {results, totalCount}', false),
+  ).action(async (options: ListFlags & TargetFlags) => {
+    const { filters, described } = listFilters(options);
+    const results = await withClient(options, options.as, (client) => listAll(client, filters));
+    const text = results.length === 0 ? `no access requests (${described})\n` : `${described}: ${results.length}\n${table(results)}`;
+    print({ results, totalCount: results.length }, text, options);
   });
 
   for (const decision of ['approve', 'deny'] as const) {

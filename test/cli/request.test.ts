@@ -3,7 +3,7 @@
 // and no stack trace, and events --follow printing new steps as they happen.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleFlows, memberNames, startHarness, userKeys, type Harness } from '../sandbox/harness.js';
+import { exampleFlows, githubAdminFlow, memberNames, startHarness, userKeys, type Harness } from '../sandbox/harness.js';
 import { repoRoot } from '../sandbox/process.js';
 
 interface Run {
@@ -74,11 +74,11 @@ describe('accessctl request and events', () => {
     const id = (JSON.parse(submitted.stdout) as { id: string }).id;
 
     const [list, self, early] = await Promise.all([
-      accessctl(h, ['request', 'list', '--status', 'pending']),
+      accessctl(h, ['request', 'list', '--view', 'others']),
       accessctl(h, ['request', 'approve', id, '--as', 'erin.em']),
       accessctl(h, ['request', 'approve', id, '--as', 'grace.sec']),
     ]);
-    expect(list.stdout).toMatch(new RegExp(`${id}\\s+pending\\s+GitHub Admin\\s+erin\\.em\\s+P1D`));
+    expect(list.stdout).toMatch(new RegExp(`${id}\\s+Pending\\s+erin\\.em\\s+GitHub Admins\\s+GitHub Admin\\s+P1D`));
     refused(self, 'accessctl: POST /api/v2/userapprovalrequest answered 403: nobody approves their own request');
     refused(early, /403: you are not an approver of the current level \(level 1\)/);
     const first = await accessctl(h, ['request', 'approve', id, '--as', 'dana@example.com']);
@@ -118,9 +118,48 @@ describe('accessctl request and events', () => {
   });
 
   it("lists a user's own requests with a per-user key", async () => {
-    const run = await accessctl(h, ['request', 'list', '--json'], userKeys.alice);
+    const run = await accessctl(h, ['request', 'list', '--all', '--json'], userKeys.alice);
     const page = JSON.parse(run.stdout) as { results: { userName: string }[] };
     expect(page.results.map((r) => r.userName)).toEqual(['alice']);
+  });
+
+  it("shows the console's Request Queue: the Administrator view's pending manual requests by default, and the other views on demand", async () => {
+    const flows = (await h.call<{ results: { id: string; name: string }[] }>('GET', '/api/v2/approvalflows?limit=100')).body.results;
+    const adminOnly = await h.call<{ id: string }>(
+      'POST',
+      '/api/v2/approvalflows',
+      await githubAdminFlow(h, { name: 'Admins Decide', nonAdminApproval: false, visibleTo: [await h.groupId('Engineering User')] }),
+    );
+    const mine = await h.call<{ id: string }>(
+      'POST',
+      '/api/v2/approvalflowrequest',
+      { approvalFlowId: adminOnly.body.id, remarks: 'queue' },
+      { 'x-sandbox-act-as': 'carol' },
+    );
+    const waitingOnManager = await h.call<{ id: string }>(
+      'POST',
+      '/api/v2/approvalflowrequest',
+      { approvalFlowId: flows.find((f) => f.name === 'GitHub Admin')?.id, remarks: 'queue', requestedDuration: 'PT8H' },
+      { 'x-sandbox-act-as': 'erin.em' },
+    );
+    const [byDefault, others, everything, bad] = await Promise.all([
+      accessctl(h, ['request', 'list']),
+      accessctl(h, ['request', 'list', '--view', 'others', '--json']),
+      accessctl(h, ['request', 'list', '--all', '--json']),
+      accessctl(h, ['request', 'list', '--status', 'sometimes']),
+    ]);
+    expect(byDefault.stdout.split('\n')[0]).toBe('Administrator view, manual, Pending: 1');
+    expect(byDefault.stdout).toMatch(new RegExp(`${mine.body.id}\\s+Pending\\s+carol\\s+GitHub Admins\\s+Admins Decide\\s+P7D`));
+    expect(byDefault.stdout).not.toContain(waitingOnManager.body.id);
+    const ids = (run: { stdout: string }) => (JSON.parse(run.stdout) as { results: { id: string }[] }).results.map((r) => r.id);
+    expect(ids(others)).toEqual([waitingOnManager.body.id]);
+    expect(ids(everything)).toEqual(expect.arrayContaining([mine.body.id, waitingOnManager.body.id]));
+    expect(ids(everything).length).toBeGreaterThan(4);
+    refused(bad, 'accessctl: --status must be one of pending, approved, denied, canceled, expired, error, missing_data or any (got "sometimes")');
+    const missing = await accessctl(h, ['request', 'list', '--status', 'Missing Data', '--view', 'all']);
+    expect(missing.stdout).toBe('no access requests (every view, manual, Missing Data)\n');
+    await h.call('PUT', `/api/v2/approvalflowrequest/${mine.body.id}`, { status: 'denied' });
+    await h.call('PUT', `/api/v2/approvalflowrequest/${waitingOnManager.body.id}`, { status: 'denied' });
   });
 
   it('shows every step in accessctl events, and --follow prints new ones as they happen', async () => {
@@ -166,3 +205,34 @@ describe('accessctl request and events', () => {
     expect(await exited).toBe(0);
   });
 });
+
+describe('accessctl request list past one page', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+    await exampleFlows(h);
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('pages through every request, newest first, each once', async () => {
+    // 130 pending requests an administrator decides: 65 flows, each requested by two engineers.
+    const visibleTo = [await h.groupId('Engineering User')];
+    const submitted: string[] = [];
+    for (let i = 0; i < 65; i += 1) {
+      const flow = await h.call<{ id: string }>('POST', '/api/v2/approvalflows', await githubAdminFlow(h, { name: `Paged ${i}`, nonAdminApproval: false, visibleTo }));
+      for (const login of ['alice', 'bob']) {
+        const answer = await h.call<{ id: string }>('POST', '/api/v2/approvalflowrequest', { approvalFlowId: flow.body.id, remarks: 'paging' }, { 'x-sandbox-act-as': login });
+        submitted.push(answer.body.id);
+      }
+    }
+    const run = await accessctl(h, ['request', 'list', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const listed = (JSON.parse(run.stdout) as { results: { id: string }[]; totalCount: number }).results.map((r) => r.id);
+    expect(listed).toEqual([...submitted].reverse());
+    const text = await accessctl(h, ['request', 'list']);
+    expect(text.stdout.split('\n')[0]).toBe('Administrator view, manual, Pending: 130');
+  });
+});
+
