@@ -62,7 +62,7 @@ function runCommand(): Command {
     .option('--worker-id <id>', "this worker's name in run history and status (default HOST-PID)")
     .option('--concurrency <n>', 'org runs carried out at once by this process', '4')
     .option('--listen <host:port>', '/healthz, /readyz and /metrics', '127.0.0.1:9464')
-    .option('--org <name>', 'only this org; may repeat', collect, [] as string[])
+    .option('--org <name>', 'embedded: only this org; may repeat', collect, [] as string[])
     .option('--once', 'run each org once and exit (embedded only: cron, CI matrices)', false)
     .option('--state-dir <dir>', "embedded: each org's state and the lock; with --database: only the event spool", DEFAULT_STATE_DIR)
     .option('--events <sink>', 'where events go: - (stdout), file:PATH or webhook:URL; may repeat', collect, [] as string[])
@@ -84,6 +84,15 @@ function runCommand(): Command {
     const database = databaseUrl(flags.database);
     if (database !== undefined && flags.once)
       throw new AccessctlError('usage', '--once runs the fleet in this process; it does not combine with --database', { subject: '--once' });
+    // Workers take whichever org's job comes next: a worker cannot pick its orgs.
+    if (database !== undefined && flags.org.length > 0)
+      throw new AccessctlError(
+        'usage',
+        '--org selects orgs for the embedded runner; workers sharing a database run every org of the fleet (give them another fleet file instead)',
+        {
+          subject: '--org',
+        },
+      );
     const concurrency = parseConcurrency(flags.concurrency);
     const maxOrgLabels = wholeNumber('--max-org-labels', flags.maxOrgLabels, 0, 100_000);
     const leaseMs = parseInterval(flags.lease, '--lease');

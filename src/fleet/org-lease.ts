@@ -5,6 +5,7 @@
 // session: a write that succeeds proves the lock is still held, and once the session is lost the
 // run is told to stop before it sends another change.
 import type pg from 'pg';
+import { isConnectionError } from './database.js';
 
 export interface LeaseOptions {
   fleet: string;
@@ -69,7 +70,7 @@ export class OrgLease {
       return await this.client.query<R>(text, values);
     } catch (error) {
       // A failed query on a broken connection means the lock went with it.
-      if (!this.lostWith && error instanceof Error && /Connection terminated|not queryable|connection error/i.test(error.message)) this.onError(error);
+      if (!this.lostWith && error instanceof Error && isConnectionError(error)) this.onError(error);
       throw error;
     }
   }

@@ -181,7 +181,11 @@ export async function fleetPlanCommand(command: FleetPlanCommand): Promise<{ out
   const { fleet } = await loadFleet(command.file);
   const plans = await planFleet(fleet, selectOrgs(fleet, command.orgs), command.env, command.clientOptions);
   const output =
-    command.format === 'json' ? renderFleetJson(fleet, plans) : command.format === 'markdown' ? renderFleetMarkdown(fleet, plans) : renderFleetText(fleet, plans, command.color ?? pc.isColorSupported);
+    command.format === 'json'
+      ? renderFleetJson(fleet, plans)
+      : command.format === 'markdown'
+        ? renderFleetMarkdown(fleet, plans)
+        : renderFleetText(fleet, plans, command.color ?? pc.isColorSupported);
   const failing = plans.some((p) => p.status !== 'planned' || whyNotApplicable(p.plan!).length > 0);
   const changes = plans.some((p) => p.plan !== undefined && hasChanges(p.plan));
   return { output, exitCode: failing ? 1 : command.detailedExitcode && changes ? 2 : 0 };

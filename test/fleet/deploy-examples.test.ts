@@ -13,7 +13,11 @@ const dir = join(root, 'examples', 'deploy');
 
 function documents(file: string): Record<string, any>[] {
   const docs = parseAllDocuments(readFileSync(join(dir, file), 'utf8'));
-  for (const doc of docs) expect(doc.errors.map((e) => e.message), file).toEqual([]);
+  for (const doc of docs)
+    expect(
+      doc.errors.map((e) => e.message),
+      file,
+    ).toEqual([]);
   return docs.map((d) => d.toJS() as Record<string, any>);
 }
 

@@ -171,6 +171,18 @@ describe('the embedded runner', () => {
   }, 60_000);
 });
 
+describe('the fleet metrics', () => {
+  it('label at most --max-org-labels orgs by name and sum the rest under org="_other"', async () => {
+    const metrics = new FleetMetrics(2);
+    for (const org of ['a', 'b', 'c', 'd', 'a']) metrics.recordOrgRun(org, 'success', 0.1, new Date(0), { applied: 1, drifted: 0, consecutiveFailures: 0 });
+    const text = await metrics.text();
+    expect(text).toContain('accessctl_fleet_org_runs_total{org="a",result="success"} 2');
+    expect(text).toContain('accessctl_fleet_org_runs_total{org="b",result="success"} 1');
+    expect(text).toContain('accessctl_fleet_org_runs_total{org="_other",result="success"} 2');
+    expect(text).not.toContain('org="c"');
+  });
+});
+
 describe('accessctl fleet run --once (no database)', () => {
   it('reconciles every org once and exits 0; fleet status shows each org from the state directory', async () => {
     const members = orgs.slice(4, 7);

@@ -51,9 +51,15 @@ describe('plan --fleet', () => {
   it('plans one org with --org, as JSON', async () => {
     const run = await accessctl(['plan', '--fleet', file, '--org', 'globex', '--format', 'json'], MSP);
     expect(run.code).toBe(0);
-    const parsed = JSON.parse(run.stdout) as { fleet: string; orgs: { org: string; status: string; plan: { changes: { kind: string; name: string; action: string }[] } }[] };
+    const parsed = JSON.parse(run.stdout) as {
+      fleet: string;
+      orgs: { org: string; status: string; plan: { changes: { kind: string; name: string; action: string }[] } }[];
+    };
     expect(parsed.orgs.map((o) => [o.org, o.status])).toEqual([['globex', 'planned']]);
-    const creates = parsed.orgs[0]?.plan.changes.filter((c) => c.action === 'create').map((c) => c.name).sort();
+    const creates = parsed.orgs[0]?.plan.changes
+      .filter((c) => c.action === 'create')
+      .map((c) => c.name)
+      .sort();
     expect(creates).toEqual(['Helpdesk Admin', 'Payroll Admin', 'VPN User']);
   });
 

@@ -16,7 +16,7 @@ import { eachOrgRan, startWorker, watchRuns, type RunWatch, type WorkerProcess }
 import { startRecordingProxy, type HeldRequest, type RecordingProxy } from './recording-proxy.js';
 
 const FLOWS = 3;
-const orgs = fleetOrgs(16);
+const orgs = fleetOrgs(17);
 const LEASE_S = 3;
 
 let db: TestPostgres;
@@ -232,6 +232,68 @@ describe('a worker killed with SIGKILL mid-run', () => {
   }, 90_000);
 });
 
+describe('a run that outlives its lease', () => {
+  it('is not run a second time: the retried job finds the org locked and is dropped', async () => {
+    const members = orgs.slice(16, 17);
+    const slow = members[0]!;
+    const name = 'outlived';
+    const file = await fleet(name, members);
+    let held: HeldRequest | undefined;
+    let caught: () => void = () => undefined;
+    const heldNow = new Promise<void>((resolve) => (caught = resolve));
+    proxy.holdWhen(
+      (r) => r.org === slow.orgId,
+      (h) => {
+        held = h;
+        proxy.holdWhen(undefined);
+        caught();
+      },
+    );
+    // One slot only: the retried job can only go to the second worker.
+    const first = worker('outlived-w1', file, ['--concurrency', '1']);
+    await heldNow;
+    const second = worker('outlived-w2', file);
+    // The first run is stuck past its lease: pg-boss retries its job, and the second worker gets it.
+    await second.waitFor((l) => l.msg === `org ${slow.name} is being run by another worker; this job is dropped`, 'the retried job dropped', 30_000);
+    await held!.release();
+    await runs.waitFor((all) => all.some((n) => n.fleet === name && n.org === slow.name && n.result === 'success'), 'the slow run finished');
+    await stopAll([first, second]);
+    const rows = await history(name);
+    expect(overlaps(rows)).toEqual([]);
+    expect(rows.filter((r) => r.result === 'success').map((r) => r.worker)).toEqual(['outlived-w1']);
+    expect(proxy.log.filter((r) => r.org === slow.orgId && r.method === 'POST' && r.path === '/api/v2/approvalflows')).toHaveLength(FLOWS);
+  }, 90_000);
+});
+
+describe('the org lease', () => {
+  it('is held by one session at a time, and freed the moment that session ends', async () => {
+    const { OrgLease } = await import('../../src/fleet/org-lease.js');
+    const { openPool } = await import('../../src/fleet/database.js');
+    const pool = openPool({ url: db.url, max: 4, applicationName: 'lease test' });
+    const lost: Error[] = [];
+    const first = await OrgLease.take(pool, { fleet: 'lease', org: 'one', onLost: (e) => lost.push(e) });
+    try {
+      expect(first).toBeDefined();
+      expect(await OrgLease.take(pool, { fleet: 'lease', org: 'one' })).toBeUndefined();
+      const other = await OrgLease.take(pool, { fleet: 'lease', org: 'two' });
+      expect(other).toBeDefined();
+      await other!.release();
+      // The session holding the lock ends (a worker's connection cut): the lock goes with it.
+      const pid = (await first!.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      await listener.query('SELECT pg_terminate_backend($1)', [pid]);
+      await expect(first!.query('SELECT 1')).rejects.toThrow();
+      expect(first!.lost).toBeDefined();
+      expect(lost).toHaveLength(1);
+      const taken = await OrgLease.take(pool, { fleet: 'lease', org: 'one' });
+      expect(taken).toBeDefined();
+      await taken!.release();
+    } finally {
+      await first?.release();
+      await pool.end();
+    }
+  });
+});
+
 describe('the database going away for a while', () => {
   it('workers wait, say so on /readyz, and recover: the drift made meanwhile is corrected', async () => {
     const members = orgs.slice(13, 16);
@@ -250,6 +312,10 @@ describe('the database going away for a while', () => {
     );
     const ready = async (): Promise<number[]> => Promise.all(urls.map(async (url) => (await fetch(`${url}/readyz`)).status));
     expect(await ready()).toEqual([200, 200]);
+    // Each worker's /metrics has series per org for the orgs it ran.
+    const metrics = (await Promise.all(urls.map(async (url) => (await fetch(`${url}/metrics`)).text()))).join('\n');
+    for (const org of members) expect(metrics).toContain(`accessctl_fleet_org_runs_total{org="${org.name}",result="success"}`);
+    expect(metrics).toContain('accessctl_fleet_worker_ready 1');
 
     await db.stop();
     await Promise.all(ws.map((w) => w.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('the database does not answer'), 'noticing the outage')));
@@ -269,6 +335,9 @@ describe('the database going away for a while', () => {
       await Promise.all(ws.map((w) => w.waitFor((l) => l.msg === 'the database answers again: taking work', 'noticing the recovery')));
       expect(await ready()).toEqual([200, 200]);
       await after.waitFor((all) => all.some((n) => n.fleet === name && n.org === target.name && n.result === 'success'), 'the drift corrected');
+      // The run history names what drifted.
+      const drifted = await watch.query(`SELECT drifted_objects FROM ${STATE_SCHEMA}.run WHERE fleet = $1 AND org = $2 AND drifted > 0`, [name, target.name]);
+      expect(drifted.rows.map((r) => r.drifted_objects)).toEqual([[{ kind: 'ApprovalFlow', name: flowName(0) }]]);
     } finally {
       await watch.end();
     }
