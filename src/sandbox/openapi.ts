@@ -350,8 +350,8 @@ const schemas: Record<string, Schema> = {
       name: str(
         `HTTP header name; not one the sandbox sets (${reservedHeaderNames.set.join(', ')}) nor a hop-by-hop one (${reservedHeaderNames.hopByHop.join(', ')}).`,
         {
-        minLength: 1,
-        maxLength: 256,
+          minLength: 1,
+          maxLength: 256,
           pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
           'x-hint': 'must be an HTTP header name',
         },
