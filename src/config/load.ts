@@ -108,8 +108,8 @@ function kindOf(source: SourceDocument): { kind?: Kind; diagnostic?: Diagnostic 
   // A Fleet is read with --fleet, never as part of an org's config: not offered here.
   const expected = KINDS.filter((k) => k !== 'Fleet').join(', ');
   if (raw === undefined) {
-    const range = source.doc.contents?.range ?? source.doc.range;
-    return { diagnostic: diagnosticAt(source.file, { start: range[0], end: range[0] }, 'error', 'missing-field', `missing required field "kind"; expected one of: ${expected}`) };
+    const start = source.doc.start;
+    return { diagnostic: diagnosticAt(source.file, { start, end: start }, 'error', 'missing-field', `missing required field "kind"; expected one of: ${expected}`) };
   }
   if (typeof raw === 'string' && (KINDS as readonly string[]).includes(raw)) return { kind: raw as Kind };
   if (raw === 'WebhookSubscription') {

@@ -3,7 +3,7 @@
 // prototype keys and roots that are not mappings. Each refusal is a located diagnostic.
 import { CST, Composer, isAlias, isMap, isNode, isPair, isScalar, isSeq, LineCounter, Parser, type Document } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { diagnosticAt, type SourceDocument, type SourceFile } from './source.js';
+import { diagnosticAt, DocumentLocations, type SourceDocument, type SourceFile } from './source.js';
 import { maskSecretTokens, maskSecretValues } from './secrets.js';
 
 export const MAX_DEPTH = 32;
@@ -251,7 +251,8 @@ export function parseFile(path: string, bytes: Uint8Array): ParsedFile {
     diagnostics.push(...found);
     if (found.length === 0 && doc.contents !== null) {
       const data = doc.toJS({ maxAliasCount: 0 }) as Record<string, unknown>;
-      documents.push({ file, index, doc, data });
+      // Only the offsets outlive this function: the document and its syntax tree become garbage.
+      documents.push({ file, index, doc: DocumentLocations.of(doc.contents), data });
     }
   });
   file.displayText = maskSecretValues(text, docs);

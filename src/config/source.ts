@@ -1,6 +1,7 @@
 // Parsed YAML documents that remember where every node came from, so any finding about a value
-// (from the schema, a semantic rule or the plan) can name its file:line:col.
-import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair } from 'yaml';
+// (from the schema, a semantic rule or the plan) can name its file:line:col. A document keeps a
+// compact index of its nodes' offsets, not its syntax tree: thousands of kept trees cost the GC dearly.
+import { isMap, isNode, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
 import { formatPath, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
 import type { SourceLocation } from '../errors.js';
 
@@ -18,7 +19,8 @@ export interface SourceDocument {
   file: SourceFile;
   /** 0-based index of the document within its file. */
   index: number;
-  doc: Document.Parsed;
+  /** Where each node of the document lies in its file (the syntax tree itself is not kept). */
+  doc: DocumentLocations;
   /** The document as plain data; only set when the document passed the structural checks. */
   data: Record<string, unknown>;
 }
@@ -28,44 +30,130 @@ export interface Span {
   end: number;
 }
 
-/** Finds the node at `path`; with part 'key', the key of the last segment (for unknown or misplaced fields). */
-export function findSpan(doc: Document.Parsed, path: DocPath, part: 'key' | 'value' = 'value'): Span | undefined {
-  let node: Node | null | undefined = doc.contents;
-  let keyNode: Node | null | undefined;
-  for (const segment of path) {
-    keyNode = undefined;
-    if (isMap(node) && typeof segment === 'string') {
-      const pair: Pair<unknown, unknown> | undefined = node.items.find(
-        (p) => isScalar(p.key) && String(p.key.value) === segment,
-      );
-      if (!pair) return undefined;
-      keyNode = pair.key as Node;
-      node = pair.value as Node | null;
-      // `key:` with no value parses as an empty null scalar just past the colon.
-      if (node === null || (isScalar(node) && node.value === null && node.range?.[0] === node.range?.[1])) {
-        // `key:` with no value: the key is the best place to point at.
-        node = keyNode;
+// One record per node, in breadth-first order so that a collection's children are consecutive.
+const KIND = 0;
+const START = 1;
+const END = 2;
+const KEY_START = 3;
+const KEY_END = 4;
+const FIRST_CHILD = 5;
+const CHILDREN = 6;
+const STRIDE = 7;
+// A node's kind: only maps and sequences can be walked into; an absent item stops a walk.
+const LEAF = 0;
+const MAP = 1;
+const SEQ = 2;
+const ABSENT = 3;
+
+/**
+ * The offsets of every node of one parsed document: for each node its kind and span, for a map
+ * entry its key's span and name. It answers what the syntax tree answered (findSpan) and nothing
+ * else, in a few integers per node.
+ */
+export class DocumentLocations {
+  private constructor(
+    private readonly records: Int32Array,
+    /** The key of each node that is a map entry's value, by node; undefined for the rest. */
+    private readonly keys: readonly (string | undefined)[],
+  ) {}
+
+  /** Indexes a composed document's contents (a document that passed the structural checks). */
+  static of(contents: Node): DocumentLocations {
+    const nodes: unknown[] = [contents];
+    const keys: (string | undefined)[] = [undefined];
+    const records: number[] = [];
+    const push = (node: unknown, key: Node | undefined): void => {
+      const range = isNode(node) ? node.range : undefined;
+      // `key:` with no value parses as an empty null scalar just past the colon (or as no node at
+      // all): the key is the best place to point at, and nothing lies below it.
+      const empty = key !== undefined && (node === null || node === undefined || (isScalar(node) && node.value === null && range?.[0] === range?.[1]));
+      const kind = empty ? LEAF : isMap(node) ? MAP : isSeq(node) ? SEQ : range ? LEAF : ABSENT;
+      const span = empty ? key.range : range;
+      records.push(kind, span?.[0] ?? 0, span?.[1] ?? 0, key?.range?.[0] ?? -1, key?.range?.[1] ?? -1, 0, 0);
+    };
+    push(contents, undefined);
+    for (let at = 0; at < nodes.length; at++) {
+      const node = nodes[at];
+      const record = at * STRIDE;
+      if (records[record + KIND] === MAP && isMap(node)) {
+        records[record + FIRST_CHILD] = nodes.length;
+        records[record + CHILDREN] = node.items.length;
+        for (const pair of node.items) {
+          // The structural checks admit only scalar keys; the rest are kept unnamed, so never found.
+          const key = isScalar(pair.key) ? pair.key : undefined;
+          nodes.push(pair.value);
+          keys.push(key === undefined ? undefined : String(key.value));
+          push(pair.value, key);
+        }
+      } else if (records[record + KIND] === SEQ && isSeq(node)) {
+        records[record + FIRST_CHILD] = nodes.length;
+        records[record + CHILDREN] = node.items.length;
+        for (const item of node.items) {
+          nodes.push(item);
+          keys.push(undefined);
+          push(item, undefined);
+        }
       }
-    } else if (isSeq(node) && typeof segment === 'number') {
-      node = node.items[segment] as Node | undefined;
-    } else {
-      return undefined;
     }
-    if (!node) return undefined;
+    return new DocumentLocations(Int32Array.from(records), keys);
   }
-  const target = part === 'key' && keyNode ? keyNode : node;
-  if (!target?.range) return undefined;
-  return { start: target.range[0], end: target.range[1] };
+
+  /** Where the document's contents start: where a finding about the whole document points. */
+  get start(): number {
+    return this.records[START]!;
+  }
+
+  /** The node at `path`, as an index, or -1 when there is none. */
+  private nodeAt(path: DocPath): number {
+    let node = 0;
+    for (const segment of path) {
+      const record = node * STRIDE;
+      const kind = this.records[record + KIND];
+      const first = this.records[record + FIRST_CHILD]!;
+      const count = this.records[record + CHILDREN]!;
+      if (kind === MAP && typeof segment === 'string') {
+        let found = -1;
+        for (let child = first; child < first + count; child++) {
+          if (this.keys[child] === segment) {
+            found = child;
+            break;
+          }
+        }
+        node = found;
+      } else if (kind === SEQ && typeof segment === 'number') {
+        node = Number.isInteger(segment) && segment >= 0 && segment < count ? first + segment : -1;
+      } else {
+        return -1;
+      }
+      if (node === -1 || this.records[node * STRIDE + KIND] === ABSENT) return -1;
+    }
+    return node;
+  }
+
+  /** The span of the node at `path`; with part 'key', of the key of the last segment when it names a map entry. */
+  span(path: DocPath, part: 'key' | 'value' = 'value'): Span | undefined {
+    const node = this.nodeAt(path);
+    if (node === -1) return undefined;
+    const record = node * STRIDE;
+    if (part === 'key' && this.records[record + KEY_START]! >= 0) {
+      return { start: this.records[record + KEY_START]!, end: this.records[record + KEY_END]! };
+    }
+    return { start: this.records[record + START]!, end: this.records[record + END]! };
+  }
+}
+
+/** Finds the node at `path`; with part 'key', the key of the last segment (for unknown or misplaced fields). */
+export function findSpan(doc: DocumentLocations, path: DocPath, part: 'key' | 'value' = 'value'): Span | undefined {
+  return doc.span(path, part);
 }
 
 /** The deepest existing ancestor's span, so a finding about a missing field still lands near it. */
-export function nearestSpan(doc: Document.Parsed, path: DocPath, part: 'key' | 'value' = 'value'): Span {
+export function nearestSpan(doc: DocumentLocations, path: DocPath, part: 'key' | 'value' = 'value'): Span {
   for (let length = path.length; length > 0; length--) {
     const span = findSpan(doc, path.slice(0, length), length === path.length ? part : 'key');
     if (span) return span;
   }
-  const range = doc.contents?.range ?? doc.range;
-  return { start: range[0], end: range[0] };
+  return { start: doc.start, end: doc.start };
 }
 
 export function locationAt(file: SourceFile, offset: number): SourceLocation {
