@@ -4,6 +4,7 @@
 import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { nameKey } from '../config/names.js';
+import { validators } from '../config/schema.js';
 import { renderConfigFiles, type ConfigObject } from '../config/write.js';
 import { AccessctlError } from '../errors.js';
 import type { JumpCloudClient } from '../jumpcloud/client.js';
@@ -29,6 +30,19 @@ export interface ExportResult {
 function known<T>(list: Known<T>, what: string): T {
   if (list.status !== 'ok') throw new AccessctlError('platform', `could not read the live ${what}: ${list.reason}`);
   return list.value;
+}
+
+/** Why the config cannot express an exported object: its kind's schema, or a name another object of its kind shares. */
+function inexpressible(object: ConfigObject, all: readonly ConfigObject[]): string[] {
+  const validate = validators().get(object.kind);
+  const document = { apiVersion: 'accessctl/v1', kind: object.kind, metadata: { name: object.name }, spec: object.spec };
+  const reasons: string[] = [];
+  if (validate && !validate(document)) {
+    for (const error of (validate.errors ?? []).slice(0, 5)) reasons.push(`${error.instancePath.replace(/^\//, '').replace(/\//g, '.') || 'the object'} ${error.message ?? 'is invalid'} in config`);
+  }
+  const twins = all.filter((other) => other !== object && other.kind === object.kind && nameKey(other.name) === nameKey(object.name));
+  if (twins.length > 0) reasons.push(`its name is the same as "${twins[0]!.name}" once case and Unicode form are ignored, which config cannot tell apart`);
+  return reasons;
 }
 
 function groupsUsed(flows: readonly FlowModel[]): Set<string> {
@@ -96,7 +110,14 @@ export async function exportLive(client: JumpCloudClient, outDir: string, option
   if (loopbackHttp) projectSpec['policy'] = { allowHttpLoopbackWebhooks: true };
   objects.push({ kind: 'Project', name: 'exported', spec: projectSpec, comment: `Exported from ${client.target}. The API key comes from JUMPCLOUD_API_KEY.` });
 
-  const files = renderConfigFiles(objects);
+  // Where the platform allows more than the config can say, the object is named, not written.
+  const expressible = objects.filter((object) => {
+    const reasons = inexpressible(object, objects);
+    if (reasons.length === 0) return true;
+    if (object.kind !== 'Project') skipped.push({ kind: object.kind as ManagedKind, name: object.name, reasons });
+    return false;
+  });
+  const files = renderConfigFiles(expressible);
   for (const [path, text] of files) {
     const target = join(out, path);
     await mkdir(dirname(target), { recursive: true });

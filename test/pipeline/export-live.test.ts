@@ -121,6 +121,26 @@ describe('export', () => {
     }
   });
 
+  it('names a live object the config cannot express, writes the rest, and leaves it out', async () => {
+    const own = await startHarness();
+    try {
+      // The platform accepts a 1,024-character description; the config stops at 1,000.
+      const long = await own.call('POST', '/api/v2/approvalflows', await githubAdminFlow(own, { name: 'Long Story', description: 'x'.repeat(1024) }));
+      expect(long.status, JSON.stringify(long.body)).toBeLessThan(300);
+      const client = new JumpCloudClient({ baseUrl: own.sandbox.url, apiKey: own.sandbox.adminKey });
+      const out = join(dir, 'inexpressible');
+      const result = await exportLive(client, out, { force: false });
+      await client.close();
+      expect(result.skipped.map((s) => `${s.kind} ${s.name}`)).toEqual(['ApprovalFlow Long Story']);
+      expect(result.skipped[0]?.reasons.join(' ')).toMatch(/spec\.description/);
+      expect(result.files.some((f) => f.includes('long-story'))).toBe(false);
+      const config = await loadConfig(out);
+      expect(config.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('round-trips: plan of the export against the same org is a no-op', async () => {
     const run = await planWith(join(dir, 'out'), { JUMPCLOUD_API_KEY: h.sandbox.adminKey });
     expect(run.status).toBe('planned');
