@@ -298,14 +298,14 @@ describe('schema errors', () => {
   it('refuse an unknown kind, listing the kinds', async () => {
     const diagnostics = await validate({ 'x.yaml': lines('apiVersion: accessctl/v1', 'kind: Flow', 'metadata: {name: x}') });
     expect(located(diagnostics)).toEqual(['x.yaml:2:7 error unknown-kind']);
-    expect(diagnostics[0]!.message).toBe('unknown kind "Flow"; expected one of: ApprovalFlow, GroupAssignment, AccessRequestSettings, WebhookChannel, Project');
+    expect(diagnostics[0]!.message).toBe('unknown kind "Flow"; expected one of: ApprovalFlow, GroupAssignment, AccessRequestSettings, WebhookChannel, Project, AccessTest');
   });
 
   it('refuse a document without a kind at its start, listing the kinds', async () => {
     const diagnostics = await validate({ 'x.yaml': lines('# no kind', 'apiVersion: accessctl/v1', 'metadata: {name: x}', 'spec: {}') });
     expect(located(diagnostics)).toEqual(['x.yaml:2:1 error missing-field']);
     expect(diagnostics[0]!.message).toBe(
-      'missing required field "kind"; expected one of: ApprovalFlow, GroupAssignment, AccessRequestSettings, WebhookChannel, Project',
+      'missing required field "kind"; expected one of: ApprovalFlow, GroupAssignment, AccessRequestSettings, WebhookChannel, Project, AccessTest',
     );
   });
 
