@@ -196,7 +196,7 @@ describe('accessctl github check', { timeout: 60_000 }, () => {
     expect(run.code).toBe(0);
     expect(fake.checkRuns.map((r) => [r.name, r.status, r.conclusion])).toEqual([['access plan', 'completed', 'neutral']]);
     expect(fake.checkRuns[0]?.output.summary).toContain('### accessctl plan');
-    expect(fake.checkRuns[0]?.output.title).toBe('Plan: 3 to create, 1 to update, 0 to delete; 0 unmanaged');
+    expect(fake.checkRuns[0]?.output.title).toBe('Plan: 2 to create, 1 to update, 0 to delete; 0 unmanaged');
     expectNoToken(run);
   });
 });
