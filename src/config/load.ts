@@ -17,6 +17,7 @@ import type {
   WebhookChannel,
 } from './kinds.generated.js';
 import { parseFile } from './parse.js';
+import type { DocumentCheck, ParseCache } from './parse-cache.js';
 import { checkPolicy } from './policy.js';
 import { KINDS, validateSchema, type Kind } from './schema.js';
 import { diagnosticAt, diagnosticFor, type SourceDocument, type SourceFile } from './source.js';
@@ -127,6 +128,14 @@ function kindOf(source: SourceDocument): { kind?: Kind; diagnostic?: Diagnostic 
   return { diagnostic: diagnosticFor(source, ['kind'], 'error', 'unknown-kind', `unknown kind ${shown}; expected one of: ${expected}`) };
 }
 
+/** A document on its own: its kind, then its kind's schema. */
+function checkDocument(source: SourceDocument): DocumentCheck {
+  const { kind, diagnostic } = kindOf(source);
+  if (!kind) return { kind, diagnostics: diagnostic ? [diagnostic] : [], valid: false };
+  const schemaDiagnostics = validateSchema(source, kind);
+  return { kind, diagnostics: diagnostic ? [diagnostic, ...schemaDiagnostics] : schemaDiagnostics, valid: schemaDiagnostics.length === 0 };
+}
+
 /** Sorts one schema-valid document into the desired state. */
 function declare(state: DesiredState, kind: Kind, source: SourceDocument, extras: ExtraSingleton[]): void {
   const metadata = source.data['metadata'] as { name: string };
@@ -158,6 +167,14 @@ function declare(state: DesiredState, kind: Kind, source: SourceDocument, extras
   }
 }
 
+export interface LoadOptions {
+  /**
+   * Parses and per-document checks kept from earlier loads, by file content: a long-lived caller
+   * (the reconciler, `up`) passes the same cache to every load, so unchanged files are not parsed again.
+   */
+  cache?: ParseCache;
+}
+
 /** The config files of one folder, read and parsed but not yet checked. */
 export interface ReadFolder {
   files: number;
@@ -167,8 +184,9 @@ export interface ReadFolder {
 }
 
 /** Discovers, reads and parses every config file under `dir` (or the single file `dir`). */
-export async function readFolder(dir: string, cwd: string = process.cwd()): Promise<ReadFolder> {
-  const discovery = await discoverFiles(resolve(cwd, dir), cwd);
+export async function readFolder(dir: string, cwd: string = process.cwd(), options: LoadOptions = {}): Promise<ReadFolder> {
+  const root = resolve(cwd, dir);
+  const discovery = await discoverFiles(root, cwd);
   const diagnostics: Diagnostic[] = [];
   const sources = new Map<string, SourceFile>();
   if (discovery.overflow) {
@@ -182,15 +200,17 @@ export async function readFolder(dir: string, cwd: string = process.cwd()): Prom
     return { files: 0, documents: [], diagnostics, sources };
   }
   const documents: SourceDocument[] = [];
+  const cached = options.cache?.begin(root);
   for (const found of discovery.files) {
     const read = readOne(found);
     if (read.diagnostic) diagnostics.push(read.diagnostic);
     if (!read.bytes) continue;
-    const parsed = parseFile(found.display, read.bytes);
+    const parsed = cached ? cached.parse(found.display, read.bytes) : parseFile(found.display, read.bytes);
     sources.set(parsed.file.path, parsed.file);
     diagnostics.push(...parsed.diagnostics);
     documents.push(...parsed.documents);
   }
+  cached?.finish();
   return { files: discovery.files.length, documents, diagnostics, sources };
 }
 
@@ -198,18 +218,17 @@ export async function readFolder(dir: string, cwd: string = process.cwd()): Prom
  * Checks parsed documents as one org's config: each against its kind's schema, then the rules
  * across documents. A fleet passes each org's documents, gathered from its base and overlay.
  */
-export function checkDocuments(read: ReadFolder): LoadResult {
+export function checkDocuments(read: ReadFolder, options: LoadOptions = {}): LoadResult {
   const { documents } = read;
   const diagnostics = [...read.diagnostics];
   const desired = emptyDesiredState();
   const extras: ExtraSingleton[] = [];
+  const { cache } = options;
   for (const source of documents) {
-    const { kind, diagnostic } = kindOf(source);
-    if (diagnostic) diagnostics.push(diagnostic);
-    if (!kind) continue;
-    const schemaDiagnostics = validateSchema(source, kind);
-    diagnostics.push(...schemaDiagnostics);
-    if (schemaDiagnostics.length === 0) declare(desired, kind, source, extras);
+    // A document's own checks depend on nothing else: a cached document keeps its result.
+    const check = cache ? cache.check(source, checkDocument) : checkDocument(source);
+    diagnostics.push(...check.diagnostics);
+    if (check.kind && check.valid) declare(desired, check.kind, source, extras);
   }
   // A fleet names the folders of many orgs; read as one org's config, they would collide.
   for (const fleet of desired.fleets) {
@@ -223,6 +242,6 @@ export function checkDocuments(read: ReadFolder): LoadResult {
 }
 
 /** Loads and validates every config file under `dir` (or the single file `dir`). */
-export async function loadConfig(dir: string, cwd: string = process.cwd()): Promise<LoadResult> {
-  return checkDocuments(await readFolder(dir, cwd));
+export async function loadConfig(dir: string, cwd: string = process.cwd(), options: LoadOptions = {}): Promise<LoadResult> {
+  return checkDocuments(await readFolder(dir, cwd, options), options);
 }
