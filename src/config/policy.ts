@@ -36,7 +36,7 @@ export function checkPolicy(state: DesiredState, diagnostics: Diagnostic[]): voi
     }
     const durations: { value: string; path: DocPath }[] = [];
     if (spec.access.duration !== undefined) durations.push({ value: spec.access.duration, path: ['spec', 'access', 'duration'] });
-    (spec.access.durations ?? []).forEach((value, i) => durations.push({ value, path: ['spec', 'access', 'durations', i] }));
+    for (const [i, value] of (spec.access.durations ?? []).entries()) durations.push({ value, path: ['spec', 'access', 'durations', i] });
     for (const { value, path } of durations) {
       const seconds = durationSeconds(value);
       if (seconds !== undefined && seconds > maxSeconds) {

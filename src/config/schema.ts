@@ -196,7 +196,7 @@ export function validateSchema(source: SourceDocument, kind: Kind): Diagnostic[]
     if (error.keyword === 'propertyNames') continue; // its inner error carries the property name
     const at = pointerToPath(error.instancePath);
     if (error.keyword !== 'anyOf' && error.keyword !== 'oneOf' && unions.some((u) => isWithin(at, u))) continue;
-    let described;
+    let described: { message: string; path: DocPath; part: 'key' | 'value' };
     if (error.propertyName !== undefined) {
       const what = expected(error);
       described = {

@@ -50,7 +50,7 @@ export interface RunContext {
   /** The platform API base URL; null before the reconciler has made its client (its first config was invalid). */
   target: string | null;
   /** Replaces known secret values inside any string of the event; see secretRedactor(). */
-  redact?: Redactor;
+  redact?: Redactor | undefined;
 }
 
 export type { ChangeAction };

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 
 /** Makes renames, creations and deletions in `dir` durable; a no-op where directories cannot be opened. */
 export async function syncDirectory(dir: string): Promise<void> {
-  let handle;
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(dir, 'r');
   } catch {

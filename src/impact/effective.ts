@@ -2,7 +2,7 @@
 // a given requester) and what it grants for how long. A pure function of flows and a directory.
 import { durationSeconds } from '../config/duration.js';
 import type { ApprovalLevelModel, ApproverModel, FlowModel } from '../model/flow.js';
-import { DirectoryView, sortedHas, unionSorted } from './directory.js';
+import { type DirectoryView, sortedHas, unionSorted } from './directory.js';
 
 export type EffectiveApprover =
   | { kind: 'manager' }

@@ -63,7 +63,7 @@ export function readAccessDirectory(client: JumpCloudClient, needs: DirectoryNee
     const members = new Map<string, readonly string[]>();
     // A few groups at a time: a directory of hundreds of groups read at once would stampede the rate limit.
     const lists = await mapBounded(wanted, MEMBER_READS_IN_FLIGHT, (group) => readMembers(client, group));
-    wanted.forEach((group, i) => members.set(group.id, lists[i]!));
+    for (const [i, group] of wanted.entries()) members.set(group.id, lists[i]!);
     return directoryFromWire(users, groups, members);
   });
 }

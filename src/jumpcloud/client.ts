@@ -181,7 +181,7 @@ export class JumpCloudClient {
       body = JSON.stringify(call.body);
     }
     try {
-      const response = await request(this.url(call), { method: call.method, headers, body, dispatcher: this.dispatcher });
+      const response = await request(this.url(call), { method: call.method, headers, dispatcher: this.dispatcher, ...(body === undefined ? {} : { body }) });
       const text = await response.body.text();
       this.requests.record(call.method, call.route, response.statusCode);
       for (const [name, value] of Object.entries(response.headers)) {
@@ -189,7 +189,7 @@ export class JumpCloudClient {
           this.rateLimitHeaders.set(name.toLowerCase(), Array.isArray(value) ? value.join(', ') : value);
         }
       }
-      let parsed: unknown = undefined;
+      let parsed: unknown ;
       if (text.length > 0) {
         try {
           parsed = JSON.parse(text);

@@ -13,7 +13,7 @@ import type { WireChannel, WireChannelEvent, WireSettings, WireSettingsPut } fro
 export function eventsFromDesired(events: readonly string[]): string[] {
   const names = new Set<string>();
   for (const event of events) {
-    if (event === '*') ACCESS_EVENT_TYPES.forEach((e) => names.add(e));
+    if (event === '*') for (const e of ACCESS_EVENT_TYPES) names.add(e);
     else names.add(LEGACY_EVENT_NAMES[event] ?? event);
   }
   return [...names].sort();

@@ -4,13 +4,13 @@
 // Effects on other aggregates (cancelling a deleted flow's requests) are the route's to make.
 import { notFound, type ErrorDetail } from './api-error.js';
 import {
-  approvalTypes,
+  type approvalTypes,
   approverName,
-  approverRequirements,
-  categories,
-  flowStatuses,
-  grantResourceTypes,
-  ttlConfigs,
+  type approverRequirements,
+  type categories,
+  type flowStatuses,
+  type grantResourceTypes,
+  type ttlConfigs,
   type NameLookup,
   type StoredApprover,
   type StoredFlow,

@@ -31,7 +31,7 @@ export function unknownFields(body: unknown, shape: BodyShape, prefix = ''): Err
     }
     const inner = shape[field];
     if (inner === null || inner === undefined) continue;
-    if (Array.isArray(value)) value.forEach((item, index) => details.push(...unknownFields(item, inner, `${path}[${index}]`)));
+    if (Array.isArray(value)) for (const [index, item] of value.entries()) details.push(...unknownFields(item, inner, `${path}[${index}]`));
     else details.push(...unknownFields(value, inner, path));
   }
   return details;

@@ -301,7 +301,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       subject: '--db',
     });
   }
-  let boot;
+  let boot: ReturnType<typeof bootstrap>;
   try {
     boot = bootstrap(store, options.seed);
   } catch (error) {

@@ -118,7 +118,7 @@ describe('accessctl github comment', { timeout: 60_000 }, () => {
   });
 
   it('exits non-zero with GitHub’s message when GitHub refuses, and never prints the token', async () => {
-    const { fake, actions } = await github();
+    const { actions } = await github();
     const run = await accessctl(['github', 'comment', 'examples/access', '--target', h.sandbox.url], { ...actions, GITHUB_TOKEN: `${token}x`, ACCESSCTL_DEBUG: '1' });
     expect(run.code).toBe(1);
     expect(run.stderr).toBe('accessctl: GitHub GET /repos/acme/access-config/issues/42/comments answered 401: Bad credentials\n');

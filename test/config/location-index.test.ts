@@ -51,7 +51,7 @@ function pathsOf(node: unknown, path: DocPath = [], into: DocPath[] = []): DocPa
     for (const pair of node.items) if (isScalar(pair.key)) pathsOf(pair.value, [...path, String(pair.key.value)], into);
     into.push([...path, 'not-there'], [...path, 0]);
   } else if (isSeq(node)) {
-    node.items.forEach((item, i) => pathsOf(item, [...path, i], into));
+    for (const [i, item] of node.items.entries()) pathsOf(item, [...path, i], into);
     into.push([...path, node.items.length], [...path, -1], [...path, 'name']);
   } else {
     into.push([...path, 'below'], [...path, 0]);

@@ -29,7 +29,7 @@ function walk(): { at: string; node: Node }[] {
   const found: { at: string; node: Node }[] = [];
   const visit = (node: unknown, at: string): void => {
     if (Array.isArray(node)) {
-      node.forEach((item, i) => visit(item, `${at}/${i}`));
+      for (const [i, item] of node.entries()) visit(item, `${at}/${i}`);
       return;
     }
     if (node === null || typeof node !== 'object') return;

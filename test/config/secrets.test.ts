@@ -134,7 +134,7 @@ describe('planted secrets', () => {
     }
     const formats = ['text', 'json', 'github'] as const;
     const results = await Promise.all(formats.map((format) => runValidate(dir, format)));
-    formats.forEach((format, i) => (runs[format] = results[i]!));
+    for (const [i, format] of formats.entries()) runs[format] = results[i]!;
   }, 90_000);
 
   it('never prints a planted value in text, json or github output', () => {

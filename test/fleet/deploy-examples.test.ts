@@ -11,6 +11,7 @@ import { root } from '../e2e/binary.js';
 
 const dir = join(root, 'examples', 'deploy');
 
+// biome-ignore lint/suspicious/noExplicitAny: the example files are YAML of many shapes, read field by field
 function documents(file: string): Record<string, any>[] {
   const docs = parseAllDocuments(readFileSync(join(dir, file), 'utf8'));
   for (const doc of docs)
@@ -18,6 +19,7 @@ function documents(file: string): Record<string, any>[] {
       doc.errors.map((e) => e.message),
       file,
     ).toEqual([]);
+  // biome-ignore lint/suspicious/noExplicitAny: as above
   return docs.map((d) => d.toJS() as Record<string, any>);
 }
 
@@ -64,7 +66,9 @@ describe('examples/deploy', () => {
     const [workflow] = documents('github-fleet.yml');
     const job = workflow!['jobs']['reconcile'];
     expect(job.strategy.matrix.org).toContain('fromJSON(needs.orgs.outputs.orgs)');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a JavaScript template
     expect(job.concurrency.group).toBe('accessctl-fleet-${{ matrix.org }}');
+    // biome-ignore lint/suspicious/noExplicitAny: as above
     const lines = Object.values(workflow!['jobs']).flatMap((j: any) =>
       j.steps.flatMap((s: { with?: { command?: string }; run?: string }) => [
         ...(s.with?.command ? [s.with.command] : []),

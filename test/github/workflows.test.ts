@@ -146,6 +146,7 @@ describe('the composite action', () => {
     expect(action.runs.using).toBe('composite');
     expect(action.runs.steps.some((s) => s.uses?.startsWith('actions/setup-node@'))).toBe(true);
     for (const step of action.runs.steps) expect(step.run ?? '').not.toContain('${{');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell array expansion, not a JavaScript template
     expect(action.runs.steps.map((s) => s.run ?? '').join('\n')).toContain('accessctl "${args[@]}"');
   });
 });

@@ -97,10 +97,10 @@ export class ManualClock {
   /** Wakes sleepers, earliest first, whenever someone sleeps, until `work` settles. */
   async drive<T>(work: Promise<T>): Promise<T> {
     let settled = false;
-    const done = work.then(
-      () => void (settled = true),
-      () => void (settled = true),
-    );
+    const settle = (): void => {
+      settled = true;
+    };
+    const done = work.then(settle, settle);
     while (!settled) {
       await Promise.race([done, this.untilAsleep()]);
       if (!settled && this.sleepers.length > 0) this.wakeNext();

@@ -9,8 +9,14 @@ function gatedCalls() {
   const fn = (item: number) =>
     new Promise<string>((resolve, reject) => {
       running.set(item, {
-        resolve: (value) => (running.delete(item), resolve(value)),
-        reject: (error) => (running.delete(item), reject(error)),
+        resolve: (value) => {
+          running.delete(item);
+          resolve(value);
+        },
+        reject: (error) => {
+          running.delete(item);
+          reject(error);
+        },
       });
       peak = Math.max(peak, running.size);
       onStart?.();

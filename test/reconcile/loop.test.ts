@@ -139,7 +139,14 @@ describe('the reconciler process', () => {
       lockMode: 'fail',
       signal: new AbortController().signal,
       // The heartbeat runs when the test says so.
-      lock: { heartbeatTimer: (_ms, tick) => ((beat = tick), () => (beat = undefined)) },
+      lock: {
+        heartbeatTimer: (_ms, tick) => {
+          beat = tick;
+          return () => {
+            beat = undefined;
+          };
+        },
+      },
       onOutcome: (outcome) => outcomes.push(outcome),
     };
     const running = runReconciler(options);

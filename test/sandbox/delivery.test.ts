@@ -165,7 +165,7 @@ describe('webhook delivery', () => {
 
   it('does not follow a redirect', async () => {
     const { h, r, flows } = await setUp();
-    r.respond = (request, response) => response.writeHead(302, { location: r.url('/elsewhere') }).end();
+    r.respond = (_request, response) => response.writeHead(302, { location: r.url('/elsewhere') }).end();
     await submit(h, 'alice', { approvalFlowId: flows.user });
     await h.sandbox.webhooks.whenIdle();
     expect(r.received.every((x) => x.path.startsWith('/hook/'))).toBe(true);

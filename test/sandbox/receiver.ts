@@ -27,7 +27,11 @@ export class Receiver {
         const received = { path: request.url ?? '', headers: request.headers, body };
         this.received.push(received);
         this.respond(received, response);
-        this.#waiters = this.#waiters.filter((w) => (this.received.length >= w.count ? (w.resolve(), false) : true));
+        this.#waiters = this.#waiters.filter((w) => {
+          if (this.received.length < w.count) return true;
+          w.resolve();
+          return false;
+        });
       });
     });
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
