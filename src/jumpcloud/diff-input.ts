@@ -27,6 +27,23 @@ function entry<M>(name: string, previousNames: readonly string[] | undefined, mo
   return { name, previousNames: previousNames ?? [], model, source: locate(source, ['metadata', 'name']) };
 }
 
+/**
+ * A live entry whose fingerprint is computed the first time it is read: only a change carries one,
+ * and digesting every live object costs a no-op plan more than reading them.
+ */
+function liveEntry<M>(id: string, name: string, model: M, fingerprint: () => string): LiveEntry<M> {
+  let digest: string | undefined;
+  return {
+    id,
+    name,
+    model,
+    get fingerprint(): string {
+      digest ??= fingerprint();
+      return digest;
+    },
+  };
+}
+
 function unknownReferences(kind: ManagedKind, name: string, source: SourceDocument, names: NameResolver, from: number, problems: PlanProblem[]): void {
   // Against a directory that could not be read every name is unknown; that is said once, elsewhere.
   if (!names.directoryKnown) return;
@@ -94,7 +111,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
       const associations = live.associations.get(group.id);
       if (spec.applications !== undefined && associations?.status !== 'ok') associationsKnown = false;
       const applicationIds = associations?.status === 'ok' ? associations.value : undefined;
-      groups.push({ id: group.id, name: group.name, model: groupFromWire(group, applicationIds, index, spec), fingerprint: groupFingerprint(group, applicationIds) });
+      groups.push(liveEntry(group.id, group.name, groupFromWire(group, applicationIds, index, spec), () => groupFingerprint(group, applicationIds)));
     }
     if (associationsKnown) liveGroups = groups;
     else problems.push({ code: 'live-unknown', kind: 'GroupAssignment', message: 'could not read the application associations of every managed group' });
@@ -123,7 +140,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
     const flows: LiveEntry<FlowModel>[] = [];
     for (const wire of live.flows.value) {
       const read = flowFromWire(wire, index, flowsWithDisplay.has(nameKey(wire.name)));
-      if (read.ok) flows.push({ id: wire.id, name: wire.name, model: read.model, fingerprint: fingerprintOf(wire) });
+      if (read.ok) flows.push(liveEntry(wire.id, wire.name, read.model, () => fingerprintOf(wire)));
       else unmanageableFlows.push({ id: wire.id, name: wire.name, reasons: read.reasons });
     }
     liveFlows = flows;
@@ -152,7 +169,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
   const channelList = live.channels.status === 'ok' ? live.channels.value : [];
   const liveChannels: KindInput<ChannelModel>['live'] =
     live.channels.status === 'ok'
-      ? channelList.map((channel) => ({ id: channel.id, name: channel.name, model: channelFromWire(channel), fingerprint: channelFingerprint(channel) }))
+      ? channelList.map((channel) => liveEntry(channel.id, channel.name, channelFromWire(channel), () => channelFingerprint(channel)))
       : live.channels.status === 'not-read'
         ? []
         : live.channels.status;

@@ -36,7 +36,8 @@ export interface LiveEntry<M> {
   id: string;
   name: string;
   model: M;
-  fingerprint: string;
+  /** The digest apply checks the object against; read only for a change, so it may be computed on first read. */
+  readonly fingerprint: string;
 }
 
 /** A live object the mapping could not represent: it is matched by name, never changed. */
@@ -87,6 +88,11 @@ interface KindResult<K extends ManagedKind, S> {
   noop: number;
 }
 
+const SPEC = ['spec'];
+
+// Linear in the number of objects: every name key is computed once, live objects are numbered (the
+// live entries, then the unmanageable ones) and their claims and the matches are kept in typed
+// arrays by number, so matching leaves next to nothing for the collector.
 function diffKind<K extends ManagedKind, M extends { spec: S }, S>(
   kind: K,
   input: KindInput<M>,
@@ -94,27 +100,38 @@ function diffKind<K extends ManagedKind, M extends { spec: S }, S>(
   prune: boolean,
   problems: PlanProblem[],
   warnings: PlanProblem[],
-  extraFields: (desired: M, live: M) => FieldChange[] = () => [],
+  extraFields?: (desired: M, live: M) => FieldChange[],
 ): KindResult<K, S> {
   const result: KindResult<K, S> = { changes: [], unmanaged: [], unmanageable: [], noop: 0 };
-  type Candidate = { entry: LiveEntry<M> } | { unmanageable: UnmanageableEntry };
-  const liveByKey = new Map<string, Candidate[]>();
-  const add = (name: string, candidate: Candidate): void => {
+  const unmanageableList = input.unmanageable;
+  const total = live.length + unmanageableList.length;
+  const idOf = (candidate: number): string => (candidate < live.length ? live[candidate]!.id : unmanageableList[candidate - live.length]!.id);
+  // The first live object of each name key; any more of the same key in `others`, in list order.
+  const byKey = new Map<string, number>();
+  const others = new Map<string, number[]>();
+  const add = (name: string, candidate: number): void => {
     const key = nameKey(name);
-    liveByKey.set(key, [...(liveByKey.get(key) ?? []), candidate]);
+    if (!byKey.has(key)) byKey.set(key, candidate);
+    else others.set(key, [...(others.get(key) ?? []), candidate]);
   };
-  for (const entry of live) add(entry.name, { entry });
-  for (const unmanageable of input.unmanageable) add(unmanageable.name, { unmanageable });
-  const claimed = new Set<Candidate>();
+  for (let i = 0; i < live.length; i++) add(live[i]!.name, i);
+  for (let i = 0; i < unmanageableList.length; i++) add(unmanageableList[i]!.name, live.length + i);
+  const claimed = new Uint8Array(total);
   // A desired entry whose name matches several live objects is neither created nor matched, and
   // those live objects are neither deleted nor listed: the problem says what to do.
-  const ambiguous = new Set<DesiredEntry<M>>();
-  const idOf = (c: Candidate): string => ('entry' in c ? c.entry.id : c.unmanageable.id);
-  const take = (name: string, desired: DesiredEntry<M>): Candidate | undefined => {
-    const found = liveByKey.get(nameKey(name)) ?? [];
-    if (found.length > 1) {
-      ambiguous.add(desired);
-      for (const candidate of found) claimed.add(candidate);
+  const desiredList = input.desired;
+  const ambiguous = new Uint8Array(desiredList.length);
+  const matches = new Int32Array(desiredList.length).fill(-1);
+  const take = (name: string, at: number): number => {
+    const key = nameKey(name);
+    const first = byKey.get(key);
+    if (first === undefined) return -1;
+    const more = others.get(key);
+    if (more !== undefined) {
+      const found = [first, ...more];
+      const desired = desiredList[at]!;
+      ambiguous[at] = 1;
+      for (const candidate of found) claimed[candidate] = 1;
       problems.push({
         code: 'ambiguous-live-name',
         kind,
@@ -122,58 +139,59 @@ function diffKind<K extends ManagedKind, M extends { spec: S }, S>(
         source: desired.source,
         message: `${found.length} live ${kind} objects are named "${name}" (ids ${found.map(idOf).join(', ')}); rename or delete all but one on the platform`,
       });
-      return undefined;
+      return -1;
     }
-    const candidate = found[0];
-    return candidate && !claimed.has(candidate) ? candidate : undefined;
+    return claimed[first] === 1 ? -1 : first;
   };
   // Current names first, so a previous name never steals an object another entry is named for.
-  const matches = new Map<DesiredEntry<M>, Candidate>();
-  for (const desired of input.desired) {
-    const candidate = take(desired.name, desired);
-    if (candidate) {
-      claimed.add(candidate);
-      matches.set(desired, candidate);
+  for (let at = 0; at < desiredList.length; at++) {
+    const candidate = take(desiredList[at]!.name, at);
+    if (candidate !== -1) {
+      claimed[candidate] = 1;
+      matches[at] = candidate;
     }
   }
-  for (const desired of input.desired) {
-    if (matches.has(desired) || ambiguous.has(desired)) continue;
-    for (const previous of desired.previousNames) {
-      const candidate = take(previous, desired);
-      if (candidate) {
-        claimed.add(candidate);
-        matches.set(desired, candidate);
+  for (let at = 0; at < desiredList.length; at++) {
+    if (matches[at] !== -1 || ambiguous[at] === 1) continue;
+    for (const previous of desiredList[at]!.previousNames) {
+      const candidate = take(previous, at);
+      if (candidate !== -1) {
+        claimed[candidate] = 1;
+        matches[at] = candidate;
         break;
       }
     }
   }
-  for (const desired of input.desired) {
-    if (ambiguous.has(desired)) continue;
-    const match = matches.get(desired);
-    if (!match) {
+  for (let at = 0; at < desiredList.length; at++) {
+    if (ambiguous[at] === 1) continue;
+    const desired = desiredList[at]!;
+    const match = matches[at]!;
+    if (match === -1) {
       result.changes.push({
         kind,
         action: 'create',
         name: desired.name,
-        fields: fieldChanges(undefined, desired.model.spec, ['spec']),
+        fields: fieldChanges(undefined, desired.model.spec, SPEC),
         after: desired.model.spec,
         source: desired.source,
       });
       continue;
     }
-    if ('unmanageable' in match) {
-      result.unmanageable.push({ kind, name: match.unmanageable.name, id: match.unmanageable.id, reasons: match.unmanageable.reasons, source: desired.source });
+    if (match >= live.length) {
+      const found = unmanageableList[match - live.length]!;
+      result.unmanageable.push({ kind, name: found.name, id: found.id, reasons: found.reasons, source: desired.source });
       warnings.push({
         code: 'unmanageable',
         kind,
         name: desired.name,
         source: desired.source,
-        message: `the live ${kind} "${match.unmanageable.name}" holds ${match.unmanageable.reasons.join('; ')}, which accessctl does not know; it is left as it is`,
+        message: `the live ${kind} "${found.name}" holds ${found.reasons.join('; ')}, which accessctl does not know; it is left as it is`,
       });
       continue;
     }
-    const liveEntry = match.entry;
-    const fields = [...fieldChanges(liveEntry.model.spec, desired.model.spec, ['spec']), ...extraFields(desired.model, liveEntry.model)];
+    const liveEntry = live[match]!;
+    const fields = fieldChanges(liveEntry.model.spec, desired.model.spec, SPEC);
+    if (extraFields) fields.push(...extraFields(desired.model, liveEntry.model));
     const renamed = liveEntry.name !== desired.name;
     if (renamed) fields.unshift({ path: 'metadata.name', before: liveEntry.name, after: desired.name });
     if (fields.length === 0) {
@@ -193,18 +211,16 @@ function diffKind<K extends ManagedKind, M extends { spec: S }, S>(
       ...(renamed ? { renamedFrom: liveEntry.name } : {}),
     });
   }
-  for (const candidate of [...live.map((entry) => ({ entry })), ...input.unmanageable.map((unmanageable) => ({ unmanageable }))]) {
-    // Candidates are compared by identity above; find the stored one for this live object.
-    const stored = (liveByKey.get(nameKey('entry' in candidate ? candidate.entry.name : candidate.unmanageable.name)) ?? []).find((c) => idOf(c) === idOf(candidate));
-    if (stored && claimed.has(stored)) continue;
-    if ('unmanageable' in candidate) {
-      const { id, name, reasons } = candidate.unmanageable;
+  for (let candidate = 0; candidate < total; candidate++) {
+    if (claimed[candidate] === 1) continue;
+    if (candidate >= live.length) {
+      const { id, name, reasons } = unmanageableList[candidate - live.length]!;
       result.unmanageable.push({ kind, name, id, reasons });
       continue;
     }
-    const entry = candidate.entry;
+    const entry = live[candidate]!;
     if (prune) {
-      result.changes.push({ kind, action: 'delete', name: entry.name, id: entry.id, fields: fieldChanges(entry.model.spec, undefined, ['spec']), before: entry.model.spec, liveFingerprint: entry.fingerprint });
+      result.changes.push({ kind, action: 'delete', name: entry.name, id: entry.id, fields: fieldChanges(entry.model.spec, undefined, SPEC), before: entry.model.spec, liveFingerprint: entry.fingerprint });
     } else {
       result.unmanaged.push({ kind, name: entry.name, id: entry.id });
     }
@@ -256,13 +272,21 @@ export function checkGuards(plan: Plan, policy: DeletionPolicy = plan.guards): B
   return guardDeletions(plan.changes, liveCounts, desiredCounts, policy);
 }
 
+const KINDS_BY_NAME = Object.keys({ AccessRequestSettings: 0, ApprovalFlow: 0, GroupAssignment: 0, WebhookChannel: 0 } satisfies Record<ManagedKind, 0>).sort() as ManagedKind[];
 const createOrder: ManagedKind[] = ['GroupAssignment', 'WebhookChannel', 'ApprovalFlow', 'AccessRequestSettings'];
 const deleteOrder: ManagedKind[] = ['ApprovalFlow', 'WebhookChannel', 'GroupAssignment', 'AccessRequestSettings'];
+
+/** Sorts by a key computed once per item, not once per comparison (a name key normalises Unicode). */
+function sortedBy<T>(items: readonly T[], rank: (item: T) => number, name: (item: T) => string): T[] {
+  const keyed = items.map((item) => ({ item, rank: rank(item), key: nameKey(name(item)) }));
+  keyed.sort((a, b) => a.rank - b.rank || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map((k) => k.item);
+}
 
 /** Groups, channels, flows, settings; then deletions of flows (see docs/architecture.md). */
 export function orderChanges(changes: readonly Change[]): Change[] {
   const rank = (change: Change): number => (change.action === 'delete' ? 100 + deleteOrder.indexOf(change.kind) : createOrder.indexOf(change.kind));
-  return [...changes].sort((a, b) => rank(a) - rank(b) || (nameKey(a.name) < nameKey(b.name) ? -1 : nameKey(a.name) > nameKey(b.name) ? 1 : 0));
+  return sortedBy(changes, rank, (change) => change.name);
 }
 
 export function diff(input: DiffInput, policy: DeletionPolicy = defaultDeletionPolicy): Plan {
@@ -373,14 +397,15 @@ export function diff(input: DiffInput, policy: DeletionPolicy = defaultDeletionP
   }
 
   const ordered = orderChanges(changes);
-  const byKindThenName = (a: { kind: string; name: string }, b: { kind: string; name: string }): number =>
-    a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : nameKey(a.name) < nameKey(b.name) ? -1 : nameKey(a.name) > nameKey(b.name) ? 1 : 0;
+  // By kind, in the alphabetical order of the kinds' names, then by name key.
+  const kindRank = (item: { kind: ManagedKind }): number => KINDS_BY_NAME.indexOf(item.kind);
+  const byName = (item: { name: string }): string => item.name;
   return {
     formatVersion: PLAN_FORMAT_VERSION,
     target: input.target,
     changes: ordered,
-    unmanaged: unmanaged.sort(byKindThenName),
-    unmanageable: unmanageable.sort(byKindThenName),
+    unmanaged: sortedBy(unmanaged, kindRank, byName),
+    unmanageable: sortedBy(unmanageable, kindRank, byName),
     unsupported,
     blocked: guardDeletions(ordered, liveCounts, desiredCounts, policy),
     noop,

@@ -3,7 +3,9 @@
 // plan); unknown, unsupported and unmanageable live objects; the order apply runs changes in; and
 // that diff is a pure function.
 import { describe, expect, it } from 'vitest';
-import { checkGuards, defaultDeletionPolicy, diff, type DiffInput } from '../../src/plan/diff.js';
+import type { FlowModel } from '../../src/model/flow.js';
+import { checkGuards, defaultDeletionPolicy, diff, type DiffInput, type LiveEntry } from '../../src/plan/diff.js';
+import { deepEqual } from '../../src/plan/field-diff.js';
 import { isApplicable, type Change } from '../../src/plan/plan.js';
 import { channel, desired, desiredChannels, emptyInput, flow, group, live, openPolicy, settings, unmanageable } from './builders.js';
 
@@ -598,7 +600,7 @@ describe('purity', () => {
   });
 });
 
-describe('ambiguous live names', () => {
+describe('ambiguous live names, by id', () => {
   it('neither creates a third object nor deletes the two when a live name is ambiguous', () => {
     const input = emptyInput();
     input.flows.desired = [desired(flow('Twin')), desired(flow('Other'))];
@@ -606,5 +608,117 @@ describe('ambiguous live names', () => {
     const plan = diff(input, openPolicy());
     expect(plan.problems.map((p) => p.code)).toEqual(['ambiguous-live-name']);
     expect(plan.changes.map((c) => `${c.action} ${c.name}`)).toEqual([]);
+  });
+});
+
+describe('field comparison', () => {
+  it('treats a field set to undefined as a field left out, and nothing else as equal', () => {
+    expect(deepEqual({ a: 1, b: undefined }, { a: 1 })).toBe(true);
+    expect(deepEqual({ a: 1 }, { a: 1, b: undefined })).toBe(true);
+    expect(deepEqual({ a: [1, { b: 'x' }] }, { a: [1, { b: 'x' }] })).toBe(true);
+    expect(deepEqual({ a: 1 }, { a: 1, b: null })).toBe(false);
+    expect(deepEqual([], {})).toBe(false);
+    expect(deepEqual({ 0: 'x' }, ['x'])).toBe(false);
+    expect(deepEqual([1, 2], [1, 2, undefined])).toBe(false);
+    // A key named like an inherited property is compared as a key, not found on the prototype.
+    expect(deepEqual({}, { toString: 'x' })).toBe(false);
+    expect(deepEqual({ toString: 'x' }, {})).toBe(false);
+  });
+
+  it('plans no change for a live field that is undefined where the repo leaves it out', () => {
+    const input = emptyInput();
+    const withUndefined = flow('F');
+    (withUndefined.spec.display as Record<string, unknown>)['color'] = undefined;
+    input.flows.live = [live(withUndefined, 'f1')];
+    input.flows.desired = [desired(flow('F'))];
+    expect(diff(input).changes).toEqual([]);
+    expect(diff(input).noop.ApprovalFlow).toBe(1);
+  });
+});
+
+describe('many objects', () => {
+  it('lists unmanaged and unmanageable objects by kind, then by name key, whatever order they came in', () => {
+    const input = emptyInput();
+    input.flows.live = [live(flow('beta'), 'f1'), live(flow('Ärzte'), 'f2'), live(flow('Alpha'), 'f3')];
+    input.flows.unmanageable = [unmanageable('zeta', 'f4'), unmanageable('Eta', 'f5')];
+    input.channels.live = [live(channel('Zed'), 'w1'), live(channel('apex'), 'w2')];
+    input.channels.unmanageable = [unmanageable('Mid', 'w3')];
+    const plan = diff(input, defaultDeletionPolicy);
+    expect(plan.unmanaged.map((u) => `${u.kind} ${u.name}`)).toEqual([
+      'ApprovalFlow Alpha',
+      'ApprovalFlow beta',
+      'ApprovalFlow Ärzte',
+      'WebhookChannel apex',
+      'WebhookChannel Zed',
+    ]);
+    expect(plan.unmanageable.map((u) => `${u.kind} ${u.name}`)).toEqual(['ApprovalFlow Eta', 'ApprovalFlow zeta', 'WebhookChannel Mid']);
+  });
+
+  it('matches 3,000 flows by name and previous name, with an ambiguous pair and unmanageable ones among them, as it matches a few', () => {
+    const input = emptyInput();
+    const count = 3_000;
+    const liveFlows: LiveEntry<FlowModel>[] = [];
+    for (let i = 0; i < count; i++) {
+      const name = `Flow ${i}`;
+      if (i % 10 === 1) {
+        // Renamed in git: found under its previous name.
+        input.flows.desired.push(desired(flow(`Renamed ${i}`), [name]));
+        liveFlows.push(live(flow(name), `f${i}`));
+      } else if (i % 10 === 2) {
+        // Changed in git.
+        input.flows.desired.push(desired(flow(name, { enabled: false })));
+        liveFlows.push(live(flow(name), `f${i}`));
+      } else if (i % 10 === 3) {
+        // Only in git: created.
+        input.flows.desired.push(desired(flow(name)));
+      } else if (i % 10 === 4) {
+        // Only live: deleted.
+        liveFlows.push(live(flow(name), `f${i}`));
+      } else if (i % 10 === 5) {
+        // Live but unknown to the mapping: left alone.
+        input.flows.desired.push(desired(flow(name)));
+        input.flows.unmanageable.push(unmanageable(name, `f${i}`));
+      } else {
+        input.flows.desired.push(desired(flow(name)));
+        liveFlows.push(live(flow(name), `f${i}`));
+      }
+    }
+    // Two live flows answer to one desired name.
+    input.flows.desired.push(desired(flow('Twin')));
+    liveFlows.push(live(flow('Twin'), 'twin-1'), live(flow('twin'), 'twin-2'));
+    input.flows.live = liveFlows;
+    const plan = diff(input, openPolicy());
+    const tally = (action: string): number => plan.changes.filter((c) => c.action === action).length;
+    expect(plan.changes.filter((c) => c.action === 'update' && c.renamedFrom !== undefined)).toHaveLength(count / 10);
+    expect(tally('update')).toBe((2 * count) / 10);
+    expect(tally('create')).toBe(count / 10);
+    expect(tally('delete')).toBe(count / 10);
+    expect(plan.unmanageable).toHaveLength(count / 10);
+    expect(plan.noop.ApprovalFlow).toBe((5 * count) / 10);
+    expect(plan.problems.map((p) => `${p.code} ${p.name}`)).toEqual(['ambiguous-live-name Twin']);
+    expect(plan.changes.find((c) => c.name === 'Renamed 11')).toMatchObject({ action: 'update', id: 'f11', renamedFrom: 'Flow 11' });
+    expect(plan.changes.find((c) => c.name === 'Flow 14')).toMatchObject({ action: 'delete', id: 'f14' });
+  });
+
+  it('reads the live fingerprint of the objects it changes, and of no other', () => {
+    const input = emptyInput();
+    const reads = new Map<string, number>();
+    const counted = (entry: LiveEntry<FlowModel>): LiveEntry<FlowModel> => ({
+      id: entry.id,
+      name: entry.name,
+      model: entry.model,
+      get fingerprint() {
+        reads.set(entry.id, (reads.get(entry.id) ?? 0) + 1);
+        return entry.fingerprint;
+      },
+    });
+    input.flows.live = [counted(live(flow('Same'), 'f1')), counted(live(flow('Changed'), 'f2')), counted(live(flow('Gone'), 'f3'))];
+    input.flows.desired = [desired(flow('Same')), desired(flow('Changed', { enabled: false }))];
+    const plan = diff(input, openPolicy());
+    expect(plan.changes.map((c) => `${c.action} ${c.name} ${'liveFingerprint' in c ? c.liveFingerprint : ''}`)).toEqual([
+      'update Changed sha256:f2000000',
+      'delete Gone sha256:f3000000',
+    ]);
+    expect(Object.fromEntries(reads)).toEqual({ f2: 1, f3: 1 });
   });
 });
