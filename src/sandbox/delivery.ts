@@ -9,7 +9,7 @@ import type { SandboxClock } from './clock.js';
 import { recordEvent } from './insights.js';
 import { defaultRetrySchedule, type RetrySchedule } from './retry-schedule.js';
 import type { ClockedWork } from './scheduler.js';
-import { signatureHeader } from './signatures.js';
+import { secretKey, sign } from '../protocols/standard-webhooks.js';
 import { parseDoc, type SandboxStore } from './store.js';
 
 export type AttemptResult = 'delivered' | 'retry' | 'failed' | 'gone' | 'refused' | 'timeout' | 'skipped';
@@ -202,7 +202,7 @@ export class DeliveryWorker extends EventEmitter implements ClockedWork {
         headers[header.name] = header.sensitive ? (channel.secrets.headers[header.name.toLowerCase()] ?? '') : header.value;
       }
       if (channel.secrets.signingSecret !== undefined) {
-        headers['webhook-signature'] = signatureHeader(channel.secrets.signingSecret, id, timestamp, row.payload);
+        headers['webhook-signature'] = sign(secretKey(channel.secrets.signingSecret), id, timestamp, row.payload);
       }
       outcome = await this.#send(url, headers, row.payload, channel.doc.verifySsl);
     } catch (error) {
