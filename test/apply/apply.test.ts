@@ -135,6 +135,16 @@ describe.each(['default', 'strict'] as const)('apply against a real sandbox, %s 
     expect(settings.body.channelEvents[0]?.eventTypes.sort()).toEqual(['ACCESS_MANAGEMENT_ACCESS_REQUEST', 'ACCESS_MANAGEMENT_ACCESS_REQUEST_APPROVAL']);
   });
 
+  it("refuses to change a flow's category in place, and leaves the live flow as it was", async () => {
+    await planAndApply();
+    await edit('flows/github-user.yaml', 'category: application', 'category: device-admin');
+    const { results } = await planAndApply();
+    expect(results.map(line)).toEqual(['failed update ApprovalFlow GitHub User']);
+    expect(results[0]?.error).toMatchObject({ code: 'immutable-field' });
+    expect(results[0]?.error?.message).toMatch(/category cannot change in place/);
+    expect((await flowNamed('GitHub User'))['category']).toBe('Application');
+  });
+
   it('keeps applying the independent changes when one fails, and names the failure', async () => {
     await faults([{ route: 'POST /api/v2/approvalflows', errorRate: 1, status: 500 }]);
     const { results } = await planAndApply();
