@@ -172,7 +172,7 @@ export interface LoadOptions {
    * Parses and per-document checks kept from earlier loads, by file content: a long-lived caller
    * (the reconciler, `up`) passes the same cache to every load, so unchanged files are not parsed again.
    */
-  cache?: ParseCache;
+  cache?: ParseCache | undefined;
 }
 
 /** The config files of one folder, read and parsed but not yet checked. */

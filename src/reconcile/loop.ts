@@ -3,6 +3,7 @@
 // stop on SIGTERM or SIGINT, or when the lock is lost, that lets the change in flight finish.
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { ParseCache } from '../config/parse-cache.js';
 import { AccessctlError } from '../errors.js';
 import { EventFanout } from '../events/fanout.js';
 import { sinkFromSpec } from '../events/sink-spec.js';
@@ -93,6 +94,8 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
   let lastHealthy = 0;
   let server: HealthServer | undefined;
   let failedRuns = 0;
+  // Every run reads the whole config; only the files that changed since the last run are parsed again.
+  const cache = new ParseCache();
   const onAbort = (): void => stopped.abort();
   if (signal.aborted) stopped.abort();
   signal.addEventListener('abort', onAbort, { once: true });
@@ -123,6 +126,7 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
           stopping,
           now,
           sayOnce,
+          cache,
           onPlan: (plan) => options.onPlan?.(plan, run),
         });
         if (HEALTHY.has(outcome.result)) lastHealthy = now();

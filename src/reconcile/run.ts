@@ -6,7 +6,8 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { applyPlan, type ApplyResult, type ChangeResult } from '../apply/apply.js';
 import { channelSecretRefs } from '../config/channel-secrets.js';
-import type { LoadResult } from '../config/load.js';
+import { loadConfig, type LoadResult } from '../config/load.js';
+import type { ParseCache } from '../config/parse-cache.js';
 import type { WebhookChannel } from '../config/kinds.generated.js';
 import {
   changeApplied,
@@ -67,6 +68,8 @@ export interface RunOptions {
   state?: RunState;
   /** Reads and checks the config in the synced directory (default loadConfig); a fleet resolves an org's base and overlay. */
   load?: (configDir: string) => Promise<LoadResult>;
+  /** Parses kept between runs (the loop keeps one for its lifetime), used by the default load: an unchanged file is not parsed again. */
+  cache?: ParseCache;
 }
 
 /** What a run reads and writes between runs: the last-applied state and the intent journal. */
@@ -226,7 +229,7 @@ export async function reconcileOnce(options: RunOptions): Promise<RunOutcome> {
   let client: JumpCloudClient | undefined;
   const planned = await makePlan({
     dir: synced.configDir,
-    ...(options.load ? { load: options.load } : {}),
+    load: options.load ?? ((dir) => loadConfig(dir, process.cwd(), { cache: options.cache })),
     env: options.env,
     client: (desired) => {
       const bound = options.clients.bind(desired);
