@@ -20,6 +20,10 @@ interface Declared {
   object: { metadata: { annotations?: unknown } & Record<string, unknown> } & Record<string, unknown>;
 }
 
+// A config object from the reconciler's parse cache is deep-frozen and comes back every run while
+// its file is unchanged: its digest cannot change, so it is computed once.
+const frozenDigests = new WeakMap<object, string>();
+
 /**
  * The digest of each managed object the repo declares. Annotations are left out: they say how
  * accessctl treats the object (pausing its drift correction, say), not what it should be, so
@@ -28,9 +32,15 @@ interface Declared {
 export function desiredDigests(desired: DesiredState): Record<string, string> {
   const digests: Record<string, string> = {};
   const add = (kind: ManagedKind, declared: Declared): void => {
-    const { metadata, ...rest } = declared.object;
-    const { annotations: _annotations, ...identity } = metadata;
-    digests[objectKey(kind, declared.name)] = fingerprintOf({ ...rest, metadata: identity });
+    const object = declared.object;
+    let digest = frozenDigests.get(object);
+    if (digest === undefined) {
+      const { metadata, ...rest } = object;
+      const { annotations: _annotations, ...identity } = metadata;
+      digest = fingerprintOf({ ...rest, metadata: identity });
+      if (Object.isFrozen(object)) frozenDigests.set(object, digest);
+    }
+    digests[objectKey(kind, declared.name)] = digest;
   };
   for (const flow of desired.flows) add('ApprovalFlow', flow as unknown as Declared);
   for (const group of desired.groups) add('GroupAssignment', group as unknown as Declared);
