@@ -26,8 +26,7 @@ export async function generateTypes(): Promise<string> {
   } as JSONSchema;
   const body = await compile(root, 'AccessctlDocument', {
     cwd: schemasDir,
-    bannerComment:
-      '// Generated from schemas/ by `npm run generate:types`. Do not edit: change the schemas and regenerate.',
+    bannerComment: '// Generated from schemas/ by `npm run generate:types`. Do not edit: change the schemas and regenerate.',
     additionalProperties: false,
     strictIndexSignatures: true,
     unreachableDefinitions: false,

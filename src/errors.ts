@@ -23,11 +23,7 @@ export class AccessctlError extends Error {
   readonly subject: string | undefined;
   readonly exitCode: number;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options: { location?: SourceLocation; subject?: string; exitCode?: number; cause?: unknown } = {},
-  ) {
+  constructor(code: ErrorCode, message: string, options: { location?: SourceLocation; subject?: string; exitCode?: number; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AccessctlError';
     this.code = code;

@@ -171,7 +171,10 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
       const { values, missing } = readChannelSecrets(change.config, options.secrets);
       if (missing.length > 0) {
         const names = missing.map((m) => m.env).join(', ');
-        throw new ApplyFailure(`environment variable${missing.length === 1 ? '' : 's'} ${names} ${missing.length === 1 ? 'is' : 'are'} not set`, 'missing-secret');
+        throw new ApplyFailure(
+          `environment variable${missing.length === 1 ? '' : 's'} ${names} ${missing.length === 1 ? 'is' : 'are'} not set`,
+          'missing-secret',
+        );
       }
       const body = channelWriteBody(change.name, change.config, values);
       if (change.action === 'create') {
@@ -196,7 +199,9 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
       }
       const model = { name: change.name, spec: change.after };
       if (change.action === 'create') {
-        const created = await client.create<{ id: string }>(routes.flows, {}, flowCreateBody(model, ids), () => findByName(client, 'ApprovalFlow', change.name));
+        const created = await client.create<{ id: string }>(routes.flows, {}, flowCreateBody(model, ids), () =>
+          findByName(client, 'ApprovalFlow', change.name),
+        );
         return { id: created.id };
       }
       const live = await client.get<WireFlow>(routes.flow, { approvalFlowId: change.id });

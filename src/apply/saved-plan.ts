@@ -15,12 +15,16 @@ export async function readSavedPlan(path: string): Promise<Plan> {
   }
   const version = (parsed as { formatVersion?: unknown } | null)?.formatVersion;
   if (version !== PLAN_FORMAT_VERSION) {
-    throw new AccessctlError('usage', `${path} has plan format ${JSON.stringify(version)}; this accessctl applies format ${PLAN_FORMAT_VERSION}: plan again`, { subject: 'plan.json' });
+    throw new AccessctlError('usage', `${path} has plan format ${JSON.stringify(version)}; this accessctl applies format ${PLAN_FORMAT_VERSION}: plan again`, {
+      subject: 'plan.json',
+    });
   }
   const validate = schemaValidator('plan.schema.json');
   if (!validate(parsed)) {
     const first = validate.errors?.[0];
-    throw new AccessctlError('usage', `${path} is not a valid saved plan: ${first?.instancePath || '(root)'} ${first?.message ?? ''}`.trim(), { subject: 'plan.json' });
+    throw new AccessctlError('usage', `${path} is not a valid saved plan: ${first?.instancePath || '(root)'} ${first?.message ?? ''}`.trim(), {
+      subject: 'plan.json',
+    });
   }
   const plan = parsed as Plan;
   // plan --out never writes credentials into the target: one that holds them was edited by hand.

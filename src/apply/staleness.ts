@@ -43,12 +43,14 @@ export async function findStaleChanges(plan: Plan, client: JumpCloudClient): Pro
   const stale: StaleChange[] = [];
   for (const change of plan.changes) {
     if (change.action === 'create') {
-      if (await findByName(client, change.kind, change.name)) stale.push({ change, reason: `${/^[AEIOU]/.test(change.kind) ? 'an' : 'a'} ${change.kind} named "${change.name}" now exists on the platform` });
+      if (await findByName(client, change.kind, change.name))
+        stale.push({ change, reason: `${/^[AEIOU]/.test(change.kind) ? 'an' : 'a'} ${change.kind} named "${change.name}" now exists on the platform` });
       continue;
     }
     const now = await currentFingerprint(client, change);
     if (now === undefined) stale.push({ change, reason: `${change.kind} "${change.name}" (id ${change.id}) no longer exists` });
-    else if (now !== change.liveFingerprint) stale.push({ change, reason: `${change.kind} "${change.name}" (id ${change.id}) changed since the plan was made` });
+    else if (now !== change.liveFingerprint)
+      stale.push({ change, reason: `${change.kind} "${change.name}" (id ${change.id}) changed since the plan was made` });
   }
   return stale;
 }

@@ -51,9 +51,7 @@ function line(event: InsightsEvent): string {
   ];
   const changes = event['changes'];
   for (const change of Array.isArray(changes) ? changes : []) {
-    parts.push(
-      `${String(field(change, 'field'))}: ${JSON.stringify(field(change, 'from')) ?? 'null'} -> ${JSON.stringify(field(change, 'to')) ?? 'null'}`,
-    );
+    parts.push(`${String(field(change, 'field'))}: ${JSON.stringify(field(change, 'from')) ?? 'null'} -> ${JSON.stringify(field(change, 'to')) ?? 'null'}`);
   }
   const op = text(field(event, 'association', 'op'));
   if (op !== undefined) {
@@ -145,10 +143,7 @@ export function eventsCommand(): Command {
       .addOption(new Option('--target <url>').hideHelp())
       .action(async (options: EventsFlags) => {
         if (options.target !== undefined) {
-          throw usageError(
-            'events reads Directory Insights, which has its own host: use --insights-url (or JUMPCLOUD_INSIGHTS_URL), not --target',
-            '--target',
-          );
+          throw usageError('events reads Directory Insights, which has its own host: use --insights-url (or JUMPCLOUD_INSIGHTS_URL), not --target', '--target');
         }
         const intervalMs = parseInterval(options.interval, '--interval');
         if (intervalMs < minIntervalMs) {

@@ -34,23 +34,31 @@ export function explainCommand(): Command {
     const { view } = context;
     const user = view.user(flags.user);
     if (user === undefined) {
-      throw new AccessctlError('not-found', `the directory of ${printable(context.from)} has no user ${printable(JSON.stringify(clipName(flags.user)))}`, { subject: '--user' });
+      throw new AccessctlError('not-found', `the directory of ${printable(context.from)} has no user ${printable(JSON.stringify(clipName(flags.user)))}`, {
+        subject: '--user',
+      });
     }
     let flows = context.flows;
     if (flags.flow !== undefined) {
       const flow = new FlowTable(flows).get(flags.flow);
       if (flow === undefined) {
         const names = flows.map((f) => f.name);
-        throw new AccessctlError('not-found', `the repo has no approval flow named ${printable(JSON.stringify(clipName(flags.flow)))}${names.length > 0 ? `; it has ${printable(listNames(names, 10))}` : ''}`, {
-          subject: '--flow',
-        });
+        throw new AccessctlError(
+          'not-found',
+          `the repo has no approval flow named ${printable(JSON.stringify(clipName(flags.flow)))}${names.length > 0 ? `; it has ${printable(listNames(names, 10))}` : ''}`,
+          {
+            subject: '--flow',
+          },
+        );
       }
       flows = [flow];
     }
     const explanations = explainUser(flows, user, view);
     const record = view.users[user]!;
     if (flags.format === 'json') {
-      process.stdout.write(`${JSON.stringify({ user: view.label(user), username: record.username, active: record.active, directory: context.from, flows: explanations }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ user: view.label(user), username: record.username, active: record.active, directory: context.from, flows: explanations }, null, 2)}\n`,
+      );
       return;
     }
     process.stderr.write(renderNameWarnings(context.unknown, context.from));

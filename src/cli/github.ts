@@ -46,7 +46,8 @@ function finish(outcome: Outcome): void {
   const result = verdict(outcome);
   if (result === 'invalid') throw new AccessctlError('config-invalid', 'the config is invalid', { exitCode: 1 });
   if (result === 'unplannable') {
-    const why = outcome.plan === undefined ? (outcome.planError ?? 'no plan') : 'the plan cannot be applied (problems, blocked deletions or unreadable live state)';
+    const why =
+      outcome.plan === undefined ? (outcome.planError ?? 'no plan') : 'the plan cannot be applied (problems, blocked deletions or unreadable live state)';
     throw new AccessctlError('platform', `${why}; see the pull request`, { exitCode: 1 });
   }
 }
@@ -92,15 +93,24 @@ function checkCommand(): Command {
     const outcome = await evaluate(dir, flags);
     // The repo's access tests, against the target's directory: a failing case fails the check on its line.
     const tests = verdict(outcome) === 'invalid' ? undefined : await runRepoAccessTests({ dir, target: flags.target, clientOptions: clientOverrides(flags) });
-    if (tests !== undefined) process.stdout.write('error' in tests ? `accessctl: access tests not run: ${tests.error}\n` : renderTestReport(tests.report, false));
-    const output = checkOutput(outcome, { name: flags.name, neutralOnChanges: flags.neutralOnChanges, root: process.env['GITHUB_WORKSPACE'] || process.cwd(), tests });
+    if (tests !== undefined)
+      process.stdout.write('error' in tests ? `accessctl: access tests not run: ${tests.error}\n` : renderTestReport(tests.report, false));
+    const output = checkOutput(outcome, {
+      name: flags.name,
+      neutralOnChanges: flags.neutralOnChanges,
+      root: process.env['GITHUB_WORKSPACE'] || process.cwd(),
+      tests,
+    });
     await withGithubErrors(context.token, async () => {
       const check = await publishCheck(await client(context), commit, output);
-      process.stdout.write(`accessctl: check run "${output.name}" concluded ${output.conclusion} with ${output.annotations.length} annotation${output.annotations.length === 1 ? '' : 's'} ${check.url}\n`);
+      process.stdout.write(
+        `accessctl: check run "${output.name}" concluded ${output.conclusion} with ${output.annotations.length} annotation${output.annotations.length === 1 ? '' : 's'} ${check.url}\n`,
+      );
     });
     finish(outcome);
     // The report above says which cases; this sets the exit code.
-    if (tests !== undefined && ('error' in tests || tests.report.failed + tests.report.errors > 0)) throw new AccessctlError('config-invalid', 'access tests failed', { exitCode: 1 });
+    if (tests !== undefined && ('error' in tests || tests.report.failed + tests.report.errors > 0))
+      throw new AccessctlError('config-invalid', 'access tests failed', { exitCode: 1 });
   });
 }
 

@@ -4,7 +4,18 @@ import { pino, type Logger } from 'pino';
 
 export function createLogger(level: string = process.env['ACCESSCTL_LOG_LEVEL'] ?? 'info'): Logger {
   const redact = {
-    paths: ['apiKey', '*.apiKey', 'headers["x-api-key"]', '*.headers["x-api-key"]', 'headers.authorization', '*.headers.authorization', 'token', '*.token', 'secret', '*.secret'],
+    paths: [
+      'apiKey',
+      '*.apiKey',
+      'headers["x-api-key"]',
+      '*.headers["x-api-key"]',
+      'headers.authorization',
+      '*.headers.authorization',
+      'token',
+      '*.token',
+      'secret',
+      '*.secret',
+    ],
     censor: '[redacted]',
   };
   if (process.stderr.isTTY) {

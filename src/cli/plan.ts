@@ -18,8 +18,20 @@ type PlanFormat = 'text' | 'json' | 'markdown';
 /** plan --fleet FILE [--org NAME]: each org against its own target; the fleet file names them, so --target and --out do not apply. */
 async function planFleet(options: { format: PlanFormat; out?: string; detailedExitcode: boolean; fleet?: string; org: string[] } & TargetFlags): Promise<void> {
   if (options.fleet === undefined) throw new AccessctlError('usage', '--org needs --fleet FILE', { subject: '--org' });
-  if (options.target !== undefined || options.out !== undefined) throw new AccessctlError('usage', `${options.out !== undefined ? '--out' : '--target'} does not combine with --fleet: each org's target is in the fleet file`, { subject: '--fleet' });
-  const done = await fleetPlanCommand({ file: options.fleet, orgs: options.org, format: options.format, detailedExitcode: options.detailedExitcode, env: process.env, clientOptions: clientOverrides(options) });
+  if (options.target !== undefined || options.out !== undefined)
+    throw new AccessctlError(
+      'usage',
+      `${options.out !== undefined ? '--out' : '--target'} does not combine with --fleet: each org's target is in the fleet file`,
+      { subject: '--fleet' },
+    );
+  const done = await fleetPlanCommand({
+    file: options.fleet,
+    orgs: options.org,
+    format: options.format,
+    detailedExitcode: options.detailedExitcode,
+    env: process.env,
+    clientOptions: clientOverrides(options),
+  });
   process.stdout.write(done.output);
   process.exitCode = done.exitCode;
 }
@@ -33,28 +45,30 @@ export function planCommand(): Command {
     .option('--detailed-exitcode', 'exit 0 with no changes, 2 with changes, 1 on error', false)
     .option('--fleet <file>', 'plan each org of a fleet file (kind Fleet) instead of DIR, with a summary table of the orgs')
     .option('--org <name>', 'with --fleet: only this org; may repeat', (value: string, all: string[]) => [...all, value], [] as string[]);
-  return withTargetOptions(command).action(async (dir: string, options: { format: PlanFormat; out?: string; detailedExitcode: boolean; fleet?: string; org: string[] } & TargetFlags) => {
-    if (options.fleet !== undefined || options.org.length > 0) return planFleet(options);
-    await withClientScope({ target: options.target, clientOptions: clientOverrides(options) }, async (clients) => {
-      const run = await makePlan({ dir, client: clients.for });
-      if (run.status === 'invalid') return reportConfig(run.config, options.format === 'json' ? 'json' : 'text');
-      if (run.status === 'unplannable') throw run.error;
-      const { plan } = run;
-      if (options.out) {
-        const temp = `${options.out}.${process.pid}.tmp`;
-        await writeFile(temp, renderJson(plan));
-        await rename(temp, options.out);
-      }
-      const rendered = options.format === 'json' ? renderJson(plan) : options.format === 'markdown' ? renderMarkdown(plan) : renderText(plan);
-      process.stdout.write(rendered);
-      // A plan apply would refuse fails here too, so a pull request's plan gate catches it.
-      const reasons = whyNotApplicable(plan);
-      if (reasons.length > 0) {
-        const lines = reasons.slice(0, 20).map((r) => `  ${printable(r)}`);
-        if (reasons.length > 20) lines.push(`  and ${reasons.length - 20} more`);
-        throw new AccessctlError('conflict', `apply would refuse this plan:\n${lines.join('\n')}`, { exitCode: 1 });
-      }
-      if (options.detailedExitcode && hasChanges(plan)) process.exitCode = 2;
-    });
-  });
+  return withTargetOptions(command).action(
+    async (dir: string, options: { format: PlanFormat; out?: string; detailedExitcode: boolean; fleet?: string; org: string[] } & TargetFlags) => {
+      if (options.fleet !== undefined || options.org.length > 0) return planFleet(options);
+      await withClientScope({ target: options.target, clientOptions: clientOverrides(options) }, async (clients) => {
+        const run = await makePlan({ dir, client: clients.for });
+        if (run.status === 'invalid') return reportConfig(run.config, options.format === 'json' ? 'json' : 'text');
+        if (run.status === 'unplannable') throw run.error;
+        const { plan } = run;
+        if (options.out) {
+          const temp = `${options.out}.${process.pid}.tmp`;
+          await writeFile(temp, renderJson(plan));
+          await rename(temp, options.out);
+        }
+        const rendered = options.format === 'json' ? renderJson(plan) : options.format === 'markdown' ? renderMarkdown(plan) : renderText(plan);
+        process.stdout.write(rendered);
+        // A plan apply would refuse fails here too, so a pull request's plan gate catches it.
+        const reasons = whyNotApplicable(plan);
+        if (reasons.length > 0) {
+          const lines = reasons.slice(0, 20).map((r) => `  ${printable(r)}`);
+          if (reasons.length > 20) lines.push(`  and ${reasons.length - 20} more`);
+          throw new AccessctlError('conflict', `apply would refuse this plan:\n${lines.join('\n')}`, { exitCode: 1 });
+        }
+        if (options.detailedExitcode && hasChanges(plan)) process.exitCode = 2;
+      });
+    },
+  );
 }

@@ -41,7 +41,10 @@ const pageSize = 100;
 
 /** A --status value: a wire status or the console's label, in any case; "any" for every status. */
 function readStatus(value: string): string | undefined {
-  const key = value.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  const key = value
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
   if (key === 'any') return undefined;
   if (Object.hasOwn(statusLabels, key)) return key;
   throw usageError(`--status must be one of ${Object.keys(statusLabels).join(', ')} or any (got "${value}")`, '--status');
@@ -106,9 +109,7 @@ async function flowId(flags: TargetFlags, flow: string): Promise<string> {
 
 function describe(request: RequestView): string {
   const duration = request.approvedDuration || request.requestedDuration;
-  const lines = [
-    `request ${request.id}: ${request.status} (${request.approvalFlowName} for ${request.userName}${duration ? `, ${duration}` : ''})`,
-  ];
+  const lines = [`request ${request.id}: ${request.status} (${request.approvalFlowName} for ${request.userName}${duration ? `, ${duration}` : ''})`];
   for (const approver of request.approvers ?? []) {
     lines.push(`  level ${approver.approvalSequence}: ${approver.resourceName} ${approver.approvalStatus}`);
   }
@@ -129,7 +130,14 @@ function table(requests: RequestView[]): string {
     ]),
   ];
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  const text = rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
+  const text = rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
   return `${text}\n`;
 }
 
@@ -169,11 +177,15 @@ async function listAll(client: JumpCloudClient, filters: string[]): Promise<Requ
   for (;;) {
     const last = requests.at(-1)?.id;
     const filter = last === undefined ? filters : [...filters, `_id:lt:${last}`];
-    const page = await client.get<{ results: RequestView[]; totalCount: number }>('/api/v2/approvalflowrequest', {}, {
-      limit: pageSize,
-      sort: '-_id',
-      filter,
-    });
+    const page = await client.get<{ results: RequestView[]; totalCount: number }>(
+      '/api/v2/approvalflowrequest',
+      {},
+      {
+        limit: pageSize,
+        sort: '-_id',
+        filter,
+      },
+    );
     requests.push(...page.results);
     if (page.results.length < pageSize) return requests;
   }

@@ -34,7 +34,14 @@ function port(value: string): number {
 
 async function startOn(flags: UpFlags): Promise<RunningSandbox> {
   // Test hooks on: the mail outbox and webhook deliveries are part of trying the platform.
-  const options = { dbPath: resolve(flags.db), seed: loadSeed(flags.seed), allowPrivateWebhooks: true, enableTestHooks: true, log: () => {}, profile: flags.profile };
+  const options = {
+    dbPath: resolve(flags.db),
+    seed: loadSeed(flags.seed),
+    allowPrivateWebhooks: true,
+    enableTestHooks: true,
+    log: () => {},
+    profile: flags.profile,
+  };
   try {
     return await startSandbox({ ...options, port: flags.port });
   } catch (error) {

@@ -10,7 +10,13 @@ import { reportConfig } from './config-report.js';
 
 /** A config root that cannot be read is one error at the path, in every format, so scripts see it too. */
 function unreadable(dir: string, code: string, message: string): LoadResult {
-  return { files: 0, objects: 0, diagnostics: [{ file: dir, line: 1, column: 1, severity: 'error', code, message, path: '' }], sources: new Map(), desired: emptyDesiredState() };
+  return {
+    files: 0,
+    objects: 0,
+    diagnostics: [{ file: dir, line: 1, column: 1, severity: 'error', code, message, path: '' }],
+    sources: new Map(),
+    desired: emptyDesiredState(),
+  };
 }
 
 export function validateCommand(): Command {
@@ -20,7 +26,7 @@ export function validateCommand(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
     .option('--strict', 'treat warnings as errors', false)
     .option('--allow-empty', 'pass when DIR holds no config files', false)
-    .option('--fleet <file>', 'check a fleet file (kind Fleet) and each org\'s config made from its base, overlay and exclusions, instead of DIR')
+    .option('--fleet <file>', "check a fleet file (kind Fleet) and each org's config made from its base, overlay and exclusions, instead of DIR")
     .action(async (dir: string, options: { format: DiagnosticFormat; strict: boolean; allowEmpty: boolean; fleet?: string }) => {
       // Each finding names the file that contributed it and, for an org's config, which orgs it holds for.
       if (options.fleet !== undefined) return reportConfig(await validateFleet(options.fleet), options.format, { strict: options.strict });

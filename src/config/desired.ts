@@ -1,14 +1,6 @@
 // The desired state: every schema-valid object declared in the repo, typed by kind, each keeping
 // the document it came from so later stages (plan, apply) can point back at file:line:col.
-import type {
-  AccessRequestSettings,
-  AccessTest,
-  ApprovalFlow,
-  Fleet,
-  GroupAssignment,
-  Project,
-  WebhookChannel,
-} from './kinds.generated.js';
+import type { AccessRequestSettings, AccessTest, ApprovalFlow, Fleet, GroupAssignment, Project, WebhookChannel } from './kinds.generated.js';
 import type { SourceDocument } from './source.js';
 
 export interface Declared<T> {

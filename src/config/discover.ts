@@ -100,9 +100,13 @@ export function configRootIn(workTree: string, configPath: string): string {
   const link = linkOnTheWay(tree, root);
   if (link !== undefined) {
     const shown = relative(tree, link).split(sep).join('/');
-    throw new AccessctlError('usage', `the config path ${JSON.stringify(configPath)} goes through the symbolic link ${shown} in the repository; accessctl reads config only from real folders inside the work tree`, {
-      subject: '--path',
-    });
+    throw new AccessctlError(
+      'usage',
+      `the config path ${JSON.stringify(configPath)} goes through the symbolic link ${shown} in the repository; accessctl reads config only from real folders inside the work tree`,
+      {
+        subject: '--path',
+      },
+    );
   }
   return root;
 }

@@ -33,12 +33,25 @@ export function checkFlows(state: DesiredState, diagnostics: Diagnostic[]): void
     const levels = approval.levels ?? [];
     if (approval.type === 'manual' && levels.length === 0) {
       diagnostics.push(
-        diagnosticFor(source, ['spec', 'approval', 'type'], 'error', 'manual-without-levels', 'manual approval needs at least one level under approval.levels, each with its approvers'),
+        diagnosticFor(
+          source,
+          ['spec', 'approval', 'type'],
+          'error',
+          'manual-without-levels',
+          'manual approval needs at least one level under approval.levels, each with its approvers',
+        ),
       );
     }
     if (approval.type === 'automatic' && levels.length > 0) {
       diagnostics.push(
-        diagnosticFor(source, ['spec', 'approval', 'levels'], 'error', 'automatic-with-levels', 'automatic approval grants every request at once, so it has no approval levels; remove approval.levels or use type: manual', 'key'),
+        diagnosticFor(
+          source,
+          ['spec', 'approval', 'levels'],
+          'error',
+          'automatic-with-levels',
+          'automatic approval grants every request at once, so it has no approval levels; remove approval.levels or use type: manual',
+          'key',
+        ),
       );
     }
     levels.forEach((level, li) => {
@@ -51,12 +64,20 @@ export function checkFlows(state: DesiredState, diagnostics: Diagnostic[]): void
         const path = [...levelPath, 'approvers', ai];
         const identity = approverIdentity(approver);
         if (seen.has(identity)) {
-          diagnostics.push(diagnosticFor(source, path, 'error', 'duplicate-approver', `${describeApprover(approver)} is listed twice in approval level ${li + 1}`));
+          diagnostics.push(
+            diagnosticFor(source, path, 'error', 'duplicate-approver', `${describeApprover(approver)} is listed twice in approval level ${li + 1}`),
+          );
         }
         seen.add(identity);
         if (!approver.admins && approval.nonAdminApprovers !== true) {
           diagnostics.push(
-            diagnosticFor(source, path, 'error', 'non-admin-approver', `${describeApprover(approver)} may only approve when approval.nonAdminApprovers is true`),
+            diagnosticFor(
+              source,
+              path,
+              'error',
+              'non-admin-approver',
+              `${describeApprover(approver)} may only approve when approval.nonAdminApprovers is true`,
+            ),
           );
         }
         if (approver.group !== undefined) groupRefs.push({ path: [...path, 'group'], name: approver.group });
@@ -64,7 +85,14 @@ export function checkFlows(state: DesiredState, diagnostics: Diagnostic[]): void
     });
     if (spec.access?.duration !== undefined && spec.access.durations !== undefined) {
       diagnostics.push(
-        diagnosticFor(source, ['spec', 'access', 'durations'], 'error', 'duration-conflict', 'access.duration (fixed) and access.durations (requester picks) exclude each other; keep one', 'key'),
+        diagnosticFor(
+          source,
+          ['spec', 'access', 'durations'],
+          'error',
+          'duration-conflict',
+          'access.duration (fixed) and access.durations (requester picks) exclude each other; keep one',
+          'key',
+        ),
       );
     }
     for (const ref of groupRefs) {
@@ -73,7 +101,13 @@ export function checkFlows(state: DesiredState, diagnostics: Diagnostic[]): void
         diagnostics.push(invisible);
       } else if (!declaredGroups.has(nameKey(ref.name))) {
         diagnostics.push(
-          diagnosticFor(source, ref.path, 'warning', 'undeclared-group', `group "${ref.name}" is not declared by a GroupAssignment in this repo; plan will check that it exists on the platform`),
+          diagnosticFor(
+            source,
+            ref.path,
+            'warning',
+            'undeclared-group',
+            `group "${ref.name}" is not declared by a GroupAssignment in this repo; plan will check that it exists on the platform`,
+          ),
         );
       }
     }

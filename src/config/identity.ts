@@ -63,7 +63,13 @@ function checkKind<T extends Named>(kind: string, objects: readonly Declared<T>[
       if (current) {
         const where = formatLocation(locate(current.source, ['metadata', 'name']));
         diagnostics.push(
-          diagnosticFor(source, path, 'error', 'previous-name-conflict', `"${previous}" is the current name of another ${kind} at ${where}; a previous name cannot be in use`),
+          diagnosticFor(
+            source,
+            path,
+            'error',
+            'previous-name-conflict',
+            `"${previous}" is the current name of another ${kind} at ${where}; a previous name cannot be in use`,
+          ),
         );
         return;
       }
@@ -71,7 +77,13 @@ function checkKind<T extends Named>(kind: string, objects: readonly Declared<T>[
       if (claimant && claimant !== declared) {
         const where = formatLocation(locate(claimant.source, ['metadata', 'name']));
         diagnostics.push(
-          diagnosticFor(source, path, 'error', 'previous-name-conflict', `"${previous}" is also a previous name of the ${kind} at ${where}; a rename must have one source`),
+          diagnosticFor(
+            source,
+            path,
+            'error',
+            'previous-name-conflict',
+            `"${previous}" is also a previous name of the ${kind} at ${where}; a rename must have one source`,
+          ),
         );
         return;
       }

@@ -7,15 +7,7 @@ import { emptyDesiredState, type DesiredState } from './desired.js';
 import { discoverFiles, displayPath, MAX_FILE_BYTES, MAX_FILES, type DiscoveredFile } from './discover.js';
 import { checkFlows } from './flow-rules.js';
 import { checkIdentity, type ExtraSingleton } from './identity.js';
-import type {
-  AccessRequestSettings,
-  AccessTest,
-  ApprovalFlow,
-  Fleet,
-  GroupAssignment,
-  Project,
-  WebhookChannel,
-} from './kinds.generated.js';
+import type { AccessRequestSettings, AccessTest, ApprovalFlow, Fleet, GroupAssignment, Project, WebhookChannel } from './kinds.generated.js';
 import { parseFile } from './parse.js';
 import type { DocumentCheck, ParseCache } from './parse-cache.js';
 import { checkPolicy } from './policy.js';
@@ -110,7 +102,9 @@ function kindOf(source: SourceDocument): { kind?: Kind; diagnostic?: Diagnostic 
   const expected = KINDS.filter((k) => k !== 'Fleet').join(', ');
   if (raw === undefined) {
     const start = source.doc.start;
-    return { diagnostic: diagnosticAt(source.file, { start, end: start }, 'error', 'missing-field', `missing required field "kind"; expected one of: ${expected}`) };
+    return {
+      diagnostic: diagnosticAt(source.file, { start, end: start }, 'error', 'missing-field', `missing required field "kind"; expected one of: ${expected}`),
+    };
   }
   if (typeof raw === 'string' && (KINDS as readonly string[]).includes(raw)) return { kind: raw as Kind };
   if (raw === 'WebhookSubscription') {
@@ -191,7 +185,11 @@ export async function readFolder(dir: string, cwd: string = process.cwd(), optio
   const sources = new Map<string, SourceFile>();
   if (discovery.overflow) {
     diagnostics.push(
-      fileLevel(discovery.overflow.display, 'too-many-files', `more than ${MAX_FILES.toLocaleString('en-US')} YAML files under ${dir}; accessctl reads at most ${MAX_FILES.toLocaleString('en-US')}`),
+      fileLevel(
+        discovery.overflow.display,
+        'too-many-files',
+        `more than ${MAX_FILES.toLocaleString('en-US')} YAML files under ${dir}; accessctl reads at most ${MAX_FILES.toLocaleString('en-US')}`,
+      ),
     );
     return { files: discovery.files.length, documents: [], diagnostics, sources };
   }
@@ -232,7 +230,15 @@ export function checkDocuments(read: ReadFolder, options: LoadOptions = {}): Loa
   }
   // A fleet names the folders of many orgs; read as one org's config, they would collide.
   for (const fleet of desired.fleets) {
-    diagnostics.push(diagnosticFor(fleet.source, ['kind'], 'error', 'fleet-in-config', `a Fleet is not part of an org's config: check it with validate --fleet ${fleet.source.file.path} and plan it with plan --fleet`));
+    diagnostics.push(
+      diagnosticFor(
+        fleet.source,
+        ['kind'],
+        'error',
+        'fleet-in-config',
+        `a Fleet is not part of an org's config: check it with validate --fleet ${fleet.source.file.path} and plan it with plan --fleet`,
+      ),
+    );
   }
   checkIdentity(desired, extras, diagnostics);
   checkFlows(desired, diagnostics);

@@ -38,14 +38,21 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
       continue;
     }
     const [length, low, high] =
-      lead >= 0xc2 && lead <= 0xdf ? [2, 0x80, 0xbf]
-      : lead === 0xe0 ? [3, 0xa0, 0xbf]
-      : lead === 0xed ? [3, 0x80, 0x9f]
-      : lead >= 0xe1 && lead <= 0xef ? [3, 0x80, 0xbf]
-      : lead === 0xf0 ? [4, 0x90, 0xbf]
-      : lead >= 0xf1 && lead <= 0xf3 ? [4, 0x80, 0xbf]
-      : lead === 0xf4 ? [4, 0x80, 0x8f]
-      : [0, 0, 0];
+      lead >= 0xc2 && lead <= 0xdf
+        ? [2, 0x80, 0xbf]
+        : lead === 0xe0
+          ? [3, 0xa0, 0xbf]
+          : lead === 0xed
+            ? [3, 0x80, 0x9f]
+            : lead >= 0xe1 && lead <= 0xef
+              ? [3, 0x80, 0xbf]
+              : lead === 0xf0
+                ? [4, 0x90, 0xbf]
+                : lead >= 0xf1 && lead <= 0xf3
+                  ? [4, 0x80, 0xbf]
+                  : lead === 0xf4
+                    ? [4, 0x80, 0x8f]
+                    : [0, 0, 0];
     if (length === 0) return i;
     for (let k = 1; k < length; k++) {
       const next = bytes[i + k];
@@ -170,7 +177,8 @@ function structuralDiagnostics(file: SourceFile, doc: Document.Parsed, props: ()
       continue;
     }
     const start = item.range?.[0] ?? 0;
-    if (item.anchor) at(propertyBefore(props().anchor, start) ?? item.range, 'yaml-anchor', `anchors (&${item.anchor}) are not allowed: write each value out in full`);
+    if (item.anchor)
+      at(propertyBefore(props().anchor, start) ?? item.range, 'yaml-anchor', `anchors (&${item.anchor}) are not allowed: write each value out in full`);
     if (item.tag) at(propertyBefore(props().tag, start) ?? item.range, 'yaml-tag', `explicit tags (${item.tag}) are not allowed`);
     if (isMap(item) || isSeq(item)) for (let i = item.items.length - 1; i >= 0; i--) stack.push(item.items[i]);
   }
@@ -207,13 +215,25 @@ export function parseFile(path: string, bytes: Uint8Array): ParsedFile {
   if (nonPrintable) {
     const codePoint = `U+${nonPrintable[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
     diagnostics.push(
-      diagnosticAt(file, { start: nonPrintable.index, end: nonPrintable.index + 1 }, 'error', 'control-character', `the control character ${codePoint} is not allowed in YAML; write it as an escape in a double-quoted string if it is meant`),
+      diagnosticAt(
+        file,
+        { start: nonPrintable.index, end: nonPrintable.index + 1 },
+        'error',
+        'control-character',
+        `the control character ${codePoint} is not allowed in YAML; write it as an escape in a double-quoted string if it is meant`,
+      ),
     );
   }
   for (const token of tokens) {
     if (token.type === 'directive') {
       diagnostics.push(
-        diagnosticAt(file, { start: token.offset, end: token.offset + token.source.length }, 'error', 'yaml-directive', `directives (${token.source.split(/\s/)[0]}) are not allowed`),
+        diagnosticAt(
+          file,
+          { start: token.offset, end: token.offset + token.source.length },
+          'error',
+          'yaml-directive',
+          `directives (${token.source.split(/\s/)[0]}) are not allowed`,
+        ),
       );
     }
   }

@@ -23,14 +23,27 @@ export function checkPolicy(state: DesiredState, diagnostics: Diagnostic[]): voi
     if (pattern !== undefined && spec.approval.type !== 'manual') {
       const where = formatLocation(locate(project.source, ['spec', 'policy', 'manualApprovalFor']));
       diagnostics.push(
-        diagnosticFor(source, ['spec', 'approval', 'type'], 'error', 'policy-manual-approval', `grant group "${spec.grantGroup}" matches the policy pattern "${pattern}" (${where}), so approval.type must be manual`),
+        diagnosticFor(
+          source,
+          ['spec', 'approval', 'type'],
+          'error',
+          'policy-manual-approval',
+          `grant group "${spec.grantGroup}" matches the policy pattern "${pattern}" (${where}), so approval.type must be manual`,
+        ),
       );
     }
     if (maxSeconds === undefined) continue;
     const where = formatLocation(locate(project.source, ['spec', 'policy', 'maxAccessDuration']));
     if (!spec.access) {
       diagnostics.push(
-        diagnosticFor(source, ['spec'], 'error', 'policy-max-duration', `this flow grants permanent access, but the project allows at most ${max} (${where}); set access.duration or access.durations`, 'key'),
+        diagnosticFor(
+          source,
+          ['spec'],
+          'error',
+          'policy-max-duration',
+          `this flow grants permanent access, but the project allows at most ${max} (${where}); set access.duration or access.durations`,
+          'key',
+        ),
       );
       continue;
     }
@@ -40,7 +53,9 @@ export function checkPolicy(state: DesiredState, diagnostics: Diagnostic[]): voi
     for (const { value, path } of durations) {
       const seconds = durationSeconds(value);
       if (seconds !== undefined && seconds > maxSeconds) {
-        diagnostics.push(diagnosticFor(source, path, 'error', 'policy-max-duration', `${value} is longer than the project's maximum access duration ${max} (${where})`));
+        diagnostics.push(
+          diagnosticFor(source, path, 'error', 'policy-max-duration', `${value} is longer than the project's maximum access duration ${max} (${where})`),
+        );
       }
     }
   }

@@ -187,9 +187,7 @@ export function validateSchema(source: SourceDocument, kind: Kind): Diagnostic[]
   if (validate(source.data)) return [];
   const errors = validate.errors ?? [];
   // A failed anyOf explains itself with its x-expected phrase; the branches' own errors are noise.
-  const unions = errors
-    .filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')
-    .map((e) => pointerToPath(e.instancePath));
+  const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => pointerToPath(e.instancePath));
   const seen = new Set<string>();
   const diagnostics: Diagnostic[] = [];
   for (const error of errors) {
@@ -210,7 +208,16 @@ export function validateSchema(source: SourceDocument, kind: Kind): Diagnostic[]
     const key = `${described.path.join('\u0000')}|${described.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    diagnostics.push(diagnosticFor(source, described.path, 'error', error.propertyName !== undefined ? 'invalid-key' : (codeByKeyword[error.keyword] ?? 'out-of-range'), described.message, described.part));
+    diagnostics.push(
+      diagnosticFor(
+        source,
+        described.path,
+        'error',
+        error.propertyName !== undefined ? 'invalid-key' : (codeByKeyword[error.keyword] ?? 'out-of-range'),
+        described.message,
+        described.part,
+      ),
+    );
   }
   return diagnostics;
 }

@@ -165,14 +165,7 @@ export function locate(source: SourceDocument, path: DocPath, part: 'key' | 'val
   return locationAt(source.file, nearestSpan(source.doc, path, part).start);
 }
 
-export function diagnosticAt(
-  file: SourceFile,
-  span: Span,
-  severity: Severity,
-  code: string,
-  message: string,
-  path: DocPath = [],
-): Diagnostic {
+export function diagnosticAt(file: SourceFile, span: Span, severity: Severity, code: string, message: string, path: DocPath = []): Diagnostic {
   const start = locationAt(file, span.start);
   // Point at the last character, not one past it, so the end stays on the node's own line.
   const end = locationAt(file, Math.max(span.start, span.end - 1));

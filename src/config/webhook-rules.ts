@@ -62,18 +62,28 @@ function checkChannels(state: DesiredState, diagnostics: Diagnostic[]): void {
     for (const name of placeholdersIn(spec.url)) {
       used.add(name);
       if (!(name in secrets)) {
-        diagnostics.push(diagnosticFor(source, urlPath, 'error', 'undeclared-placeholder', `the URL uses {{${name}}} but spec.secrets does not declare ${name}`));
+        diagnostics.push(
+          diagnosticFor(source, urlPath, 'error', 'undeclared-placeholder', `the URL uses {{${name}}} but spec.secrets does not declare ${name}`),
+        );
       }
     }
     for (const name of Object.keys(secrets)) {
       if (!used.has(name)) {
-        diagnostics.push(diagnosticFor(source, ['spec', 'secrets', name], 'warning', 'unused-secret', `secret ${name} is not used as {{${name}}} in the URL`, 'key'));
+        diagnostics.push(
+          diagnosticFor(source, ['spec', 'secrets', name], 'warning', 'unused-secret', `secret ${name} is not used as {{${name}}} in the URL`, 'key'),
+        );
       }
     }
     const password = urlPasswordSpan(spec.url);
     if (password && placeholdersIn(spec.url.slice(password[0], password[1])).length === 0) {
       diagnostics.push(
-        diagnosticFor(source, urlPath, 'error', 'literal-secret', 'the URL holds a literal password; use a placeholder such as https://user:{{PASSWORD}}@host/ with spec.secrets'),
+        diagnosticFor(
+          source,
+          urlPath,
+          'error',
+          'literal-secret',
+          'the URL holds a literal password; use a placeholder such as https://user:{{PASSWORD}}@host/ with spec.secrets',
+        ),
       );
     }
     let parsed: URL | undefined;
@@ -85,10 +95,18 @@ function checkChannels(state: DesiredState, diagnostics: Diagnostic[]): void {
     if (parsed && parsed.protocol !== 'https:') {
       const loopback = parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname);
       if (!loopback) {
-        diagnostics.push(diagnosticFor(source, urlPath, 'error', 'insecure-url', 'webhook URLs must use https:// (http:// is allowed only for loopback hosts)'));
+        diagnostics.push(
+          diagnosticFor(source, urlPath, 'error', 'insecure-url', 'webhook URLs must use https:// (http:// is allowed only for loopback hosts)'),
+        );
       } else if (!allowLoopbackHttp) {
         diagnostics.push(
-          diagnosticFor(source, urlPath, 'error', 'insecure-url', 'http:// to a loopback host needs spec.policy.allowHttpLoopbackWebhooks: true in the Project'),
+          diagnosticFor(
+            source,
+            urlPath,
+            'error',
+            'insecure-url',
+            'http:// to a loopback host needs spec.policy.allowHttpLoopbackWebhooks: true in the Project',
+          ),
         );
       }
     }
@@ -105,16 +123,30 @@ function checkChannels(state: DesiredState, diagnostics: Diagnostic[]): void {
       }
       headerNames.set(lower, name);
       if (RESERVED_HEADERS.has(lower)) {
-        diagnostics.push(diagnosticFor(source, path, 'error', 'reserved-header', `header ${name} is set by the platform on every delivery and cannot be overridden`, 'key'));
+        diagnostics.push(
+          diagnosticFor(source, path, 'error', 'reserved-header', `header ${name} is set by the platform on every delivery and cannot be overridden`, 'key'),
+        );
       }
       if (typeof value === 'string' && isCredentialHeader(name)) {
         diagnostics.push(
-          diagnosticFor(source, path, 'error', 'literal-secret', `header ${name} carries a credential, so its value must be a secret reference such as {env: ${name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}}, never a literal`),
+          diagnosticFor(
+            source,
+            path,
+            'error',
+            'literal-secret',
+            `header ${name} carries a credential, so its value must be a secret reference such as {env: ${name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}}, never a literal`,
+          ),
         );
       }
       if (typeof value === 'string' && !HEADER_VALUE.test(value)) {
         diagnostics.push(
-          diagnosticFor(source, path, 'error', 'invalid-header-value', `header ${name} must be Latin-1 text without control characters; such a value can never be sent`),
+          diagnosticFor(
+            source,
+            path,
+            'error',
+            'invalid-header-value',
+            `header ${name} must be Latin-1 text without control characters; such a value can never be sent`,
+          ),
         );
       }
     }
@@ -135,7 +167,15 @@ function checkSubscriptions(state: DesiredState, diagnostics: Diagnostic[]): voi
     const key = typeof channel === 'string' ? `name:${nameKey(channel)}` : `id:${objectIdHex(channel.id) ?? channel.id}`;
     const earlier = seen.get(key);
     if (earlier !== undefined) {
-      diagnostics.push(diagnosticFor(source, [...base, 'channel'], 'error', 'duplicate-channel', `this channel is already subscribed at spec.webhooks[${earlier}]; list each channel once`));
+      diagnostics.push(
+        diagnosticFor(
+          source,
+          [...base, 'channel'],
+          'error',
+          'duplicate-channel',
+          `this channel is already subscribed at spec.webhooks[${earlier}]; list each channel once`,
+        ),
+      );
     } else {
       seen.set(key, index);
     }
@@ -149,7 +189,9 @@ function checkEvents(source: SourceDocument, eventsPath: DocPath, events: readon
     const path = [...eventsPath, i];
     const renamed = LEGACY_EVENT_NAMES[event];
     if (renamed) {
-      diagnostics.push(diagnosticFor(source, path, 'warning', 'legacy-event', `${event} is the older name of ${renamed}; it is accepted and written as ${renamed}`));
+      diagnostics.push(
+        diagnosticFor(source, path, 'warning', 'legacy-event', `${event} is the older name of ${renamed}; it is accepted and written as ${renamed}`),
+      );
     }
     const name = renamed ?? event;
     // Identical entries are refused by the schema; here only an old and a new spelling can meet.
@@ -161,6 +203,8 @@ function checkEvents(source: SourceDocument, eventsPath: DocPath, events: readon
     }
   });
   if (events.includes('*') && events.length > 1) {
-    diagnostics.push(diagnosticFor(source, eventsPath, 'warning', 'redundant-events', '"*" already subscribes to every event; the other entries add nothing', 'key'));
+    diagnostics.push(
+      diagnosticFor(source, eventsPath, 'warning', 'redundant-events', '"*" already subscribes to every event; the other entries add nothing', 'key'),
+    );
   }
 }

@@ -70,11 +70,10 @@ function codeFrame(diagnostic: Diagnostic, lines: LineIndex): string {
   // Only the lines the frame shows (one above, one below) go to code-frame.
   const first = Math.max(diagnostic.line - options.linesAbove, 1);
   const last = Math.min(diagnostic.line + options.linesBelow, lines.lineCount);
-  return codeFrameColumns(
-    lines.slice(first, last),
-    { start: { line: diagnostic.line, column: diagnostic.column }, ...(end ? { end } : {}) },
-    { ...options, startLine: first } as FrameOptions,
-  );
+  return codeFrameColumns(lines.slice(first, last), { start: { line: diagnostic.line, column: diagnostic.column }, ...(end ? { end } : {}) }, {
+    ...options,
+    startLine: first,
+  } as FrameOptions);
 }
 
 /**

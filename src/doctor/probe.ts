@@ -95,7 +95,11 @@ export async function runDoctor(client: JumpCloudClient, desired: DesiredState |
   // The key first: a refused key makes every other check meaningless.
   const groupsProbe = await probe(client, routes.groups, undefined, { limit: '1' });
   if (!groupsProbe.ok && (groupsProbe.status === 401 || groupsProbe.status === 403)) {
-    checks.push({ id: 'key', status: 'fail', summary: `the API key was refused (${groupsProbe.status}): check JUMPCLOUD_API_KEY${orgIdSet ? ' and JUMPCLOUD_ORG_ID' : ''}` });
+    checks.push({
+      id: 'key',
+      status: 'fail',
+      summary: `the API key was refused (${groupsProbe.status}): check JUMPCLOUD_API_KEY${orgIdSet ? ' and JUMPCLOUD_ORG_ID' : ''}`,
+    });
     return { target: client.target, checks, kinds: [], enums: [], rateLimitHeaders: client.rateLimitHeadersSeen(), ok: false };
   }
   checks.push({ id: 'key', status: 'ok', summary: `the API key is accepted${orgIdSet ? ', with the org id from JUMPCLOUD_ORG_ID' : ''}` });
@@ -149,7 +153,12 @@ export async function runDoctor(client: JumpCloudClient, desired: DesiredState |
   checks.push({
     id: 'rate-limit',
     status: 'info',
-    summary: Object.keys(rateLimitHeaders).length === 0 ? 'no rate-limit headers seen' : `rate-limit headers seen: ${Object.entries(rateLimitHeaders).map(([k, v]) => `${k}: ${v}`).join(', ')}`,
+    summary:
+      Object.keys(rateLimitHeaders).length === 0
+        ? 'no rate-limit headers seen'
+        : `rate-limit headers seen: ${Object.entries(rateLimitHeaders)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(', ')}`,
   });
 
   const declared = (kind: ManagedKind): boolean => {
@@ -161,14 +170,24 @@ export async function runDoctor(client: JumpCloudClient, desired: DesiredState |
   };
   const byName = (desired?.settings?.object.spec.webhooks ?? []).some((w) => typeof w.channel === 'string');
   const kinds: KindSupport[] = [
-    { kind: 'ApprovalFlow', manageable: flows !== undefined, why: flows !== undefined ? 'the published flow API answers' : 'the flow list failed', declared: declared('ApprovalFlow') },
+    {
+      kind: 'ApprovalFlow',
+      manageable: flows !== undefined,
+      why: flows !== undefined ? 'the published flow API answers' : 'the flow list failed',
+      declared: declared('ApprovalFlow'),
+    },
     {
       kind: 'GroupAssignment',
       manageable: groupsProbe.ok && (associations === undefined || associations.ok),
       why: groupsProbe.ok ? 'the published user group API answers' : 'the user group list failed',
       declared: declared('GroupAssignment'),
     },
-    { kind: 'AccessRequestSettings', manageable: settings.ok, why: settings.ok ? 'the published settings API answers (subscriptions by channel id)' : 'the settings read failed', declared: declared('AccessRequestSettings') },
+    {
+      kind: 'AccessRequestSettings',
+      manageable: settings.ok,
+      why: settings.ok ? 'the published settings API answers (subscriptions by channel id)' : 'the settings read failed',
+      declared: declared('AccessRequestSettings'),
+    },
     {
       kind: 'WebhookChannel',
       manageable: hasChannels,

@@ -15,7 +15,13 @@ export function renderDoctorText(report: DoctorReport): string {
   out.push(...table([['', 'check', 'result'], ...report.checks.map((c) => [mark[c.status], c.id, printable(c.summary)])]), '');
   if (report.kinds.length > 0) {
     out.push('What accessctl can manage here:');
-    out.push(...table([['kind', 'manageable', 'in this repo', 'why'], ...report.kinds.map((k) => [k.kind, k.manageable ? 'yes' : 'no', k.declared ? 'yes' : '-', k.why])]), '');
+    out.push(
+      ...table([
+        ['kind', 'manageable', 'in this repo', 'why'],
+        ...report.kinds.map((k) => [k.kind, k.manageable ? 'yes' : 'no', k.declared ? 'yes' : '-', k.why]),
+      ]),
+      '',
+    );
   }
   if (report.enums.length > 0) {
     out.push('Enum values in the live flows and settings:');
@@ -27,7 +33,12 @@ export function renderDoctorText(report: DoctorReport): string {
       '',
     );
   }
-  out.push(report.ok ? 'Result: ok, everything this repo uses can be managed on this target.' : 'Result: NOT ready; see the checks marked ✗ and the kinds marked "no" that the repo uses.', '');
+  out.push(
+    report.ok
+      ? 'Result: ok, everything this repo uses can be managed on this target.'
+      : 'Result: NOT ready; see the checks marked ✗ and the kinds marked "no" that the repo uses.',
+    '',
+  );
   return out.join('\n');
 }
 

@@ -50,10 +50,7 @@ export interface DeliveryReport {
   spooled: number;
 }
 
-type Attempt =
-  | { outcome: 'delivered'; status: number }
-  | { outcome: 'refused'; reason: string }
-  | { outcome: 'unreachable'; reason: string };
+type Attempt = { outcome: 'delivered'; status: number } | { outcome: 'refused'; reason: string } | { outcome: 'unreachable'; reason: string };
 
 function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;

@@ -5,7 +5,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { countDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { formatLocation } from '../errors.js';
 import type { TestRun } from '../impact/access-test.js';
-import { escapeHtml, } from '../plan/printable.js';
+import { escapeHtml } from '../plan/printable.js';
 import { summaryLine as planSummary } from '../plan/render-text.js';
 import { renderOutcome } from './markdown.js';
 import type { GithubApi } from './octokit.js';

@@ -50,7 +50,8 @@ export function renderOutcome(outcome: Outcome, limit: number, what: string): st
   const validation = renderValidation(outcome, Math.floor(limit / 4));
   let plan: string;
   if (countDiagnostics(outcome.diagnostics).errors > 0) plan = 'No plan: fix the errors above first.\n';
-  else if (outcome.plan === undefined) plan = `### accessctl plan\n\n> [!CAUTION]\n> The plan could not be made: ${inline(outcome.planError ?? 'unknown error')}\n`;
+  else if (outcome.plan === undefined)
+    plan = `### accessctl plan\n\n> [!CAUTION]\n> The plan could not be made: ${inline(outcome.planError ?? 'unknown error')}\n`;
   else plan = renderMarkdown(outcome.plan, Math.max(1000, limit - validation.length - 400));
   return fitWithin(`${validation}${plan}`, limit, what);
 }

@@ -124,7 +124,8 @@ function checkCannotRequest(c: CannotRequestCase, flows: FlowTable, view: Direct
   if (flow === undefined) return error(c, `the repo has no approval flow named ${JSON.stringify(clipName(c.cannotRequest))}`);
   const explained = explainFlow(flow, user, view);
   const who = view.label(user);
-  if (!explained.canRequest) return { status: 'pass', expected: expectationInWords(c), actual: `${who} cannot request ${clipName(flow.name)}: ${explained.reason ?? ''}` };
+  if (!explained.canRequest)
+    return { status: 'pass', expected: expectationInWords(c), actual: `${who} cannot request ${clipName(flow.name)}: ${explained.reason ?? ''}` };
   return { status: 'fail', expected: expectationInWords(c), actual: `${who} can request ${clipName(flow.name)} via ${listNames(explained.via)}` };
 }
 
@@ -138,7 +139,12 @@ function checkDurationLimit(c: DurationLimitCase, flows: FlowTable, view: Direct
   const over = enabled.filter((f) => f.maxSeconds > limit);
   const grants = (f: EffectiveFlow): string =>
     `${clipName(f.name)} grants it ${f.maxDuration === null ? 'permanently' : `for up to ${f.maxDuration}`} (${describePeople(peopleList(view, f.requesters, 3))} can request it)`;
-  if (over.length > 0) return { status: 'fail', expected: expectationInWords(c), actual: over.slice(0, 5).map(grants).join('; ') + (over.length > 5 ? `; and ${over.length - 5} more flows` : '') };
+  if (over.length > 0)
+    return {
+      status: 'fail',
+      expected: expectationInWords(c),
+      actual: over.slice(0, 5).map(grants).join('; ') + (over.length > 5 ? `; and ${over.length - 5} more flows` : ''),
+    };
   if (enabled.length === 0) return { status: 'pass', expected: expectationInWords(c), actual: `no enabled flow grants ${clipName(c.nobodyGets)}` };
   const longest = enabled.reduce((a, b) => (b.maxSeconds > a.maxSeconds ? b : a));
   return { status: 'pass', expected: expectationInWords(c), actual: `the longest is ${longest.maxDuration ?? 'permanent'}, through ${clipName(longest.name)}` };

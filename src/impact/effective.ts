@@ -92,7 +92,18 @@ export function effectiveFlow(flow: FlowModel, view: DirectoryView): EffectiveFl
     }
   }
   const usesManager = spec.approval.type === 'manual' && spec.approval.levels.some((l) => l.approvers.some((a) => 'manager' in a));
-  return { name: flow.name, enabled: spec.enabled, grantGroup: spec.grantGroup, visibleTo, requesters, approval, maxSeconds, maxDuration, durations, usesManager };
+  return {
+    name: flow.name,
+    enabled: spec.enabled,
+    grantGroup: spec.grantGroup,
+    visibleTo,
+    requesters,
+    approval,
+    maxSeconds,
+    maxDuration,
+    durations,
+    usesManager,
+  };
 }
 
 export function effectiveAccess(flows: readonly FlowModel[], view: DirectoryView): EffectiveFlow[] {
@@ -126,9 +137,7 @@ export type AdminOnlyReason =
   /** A level has nobody left who may approve (self-approval is never allowed). */
   | 'no-eligible-approver';
 
-export type RequestRoute =
-  | { type: 'automatic' }
-  | { type: 'manual'; levels: LevelRoute[]; adminOnly?: { reason: AdminOnlyReason; level?: number } };
+export type RequestRoute = { type: 'automatic' } | { type: 'manual'; levels: LevelRoute[]; adminOnly?: { reason: AdminOnlyReason; level?: number } };
 
 /** Who would approve `requester`'s request for `flow`, level by level. */
 export function routeFor(flow: EffectiveFlow, requester: number, view: DirectoryView): RequestRoute {

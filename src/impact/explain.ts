@@ -35,8 +35,9 @@ export interface FlowExplanation {
 
 const adminOnlyText: Record<AdminOnlyReason, (level?: number) => string> = {
   'admins-only': () => 'only an administrator decides: the flow does not let other approvers decide (nonAdminApprovers is off)',
-  'missing-manager': () => 'the request is Missing Data: the flow names the requester\'s manager and this user has none, so only an administrator decides',
-  'no-eligible-approver': (level) => `level ${(level ?? 0) + 1} has nobody but the requester to approve it (no one approves their own request), so only an administrator decides`,
+  'missing-manager': () => "the request is Missing Data: the flow names the requester's manager and this user has none, so only an administrator decides",
+  'no-eligible-approver': (level) =>
+    `level ${(level ?? 0) + 1} has nobody but the requester to approve it (no one approves their own request), so only an administrator decides`,
 };
 
 export function adminOnlySentence(route: RequestRoute): string | undefined {
@@ -59,20 +60,28 @@ export function explainFlow(flow: EffectiveFlow, user: number, view: DirectoryVi
   const reason = whyNot(flow, user, view);
   if (reason !== undefined) return { ...base, canRequest: false, via: [], reason };
   const route = routeFor(flow, user, view);
-  if (route.type === 'automatic' || flow.approval.type === 'automatic') return { ...base, canRequest: true, via: requestableVia(flow, user), approval: { type: 'automatic' } };
+  if (route.type === 'automatic' || flow.approval.type === 'automatic')
+    return { ...base, canRequest: true, via: requestableVia(flow, user), approval: { type: 'automatic' } };
   const definitions = flow.approval.levels;
   // Missing Data and admin-only flows wait for an administrator whatever the levels say.
   const onlyAdmins = route.adminOnly?.reason === 'admins-only' || route.adminOnly?.reason === 'missing-manager';
-  const levels = route.levels.map((level, i): LevelExplanation => ({
-    level: i + 1,
-    require: level.require,
-    describes: describeLevel(definitions[i]!, i, view),
-    people: peopleList(view, onlyAdmins ? [] : level.people),
-    admins: level.admins,
-    ...(level.manager === undefined ? {} : { manager: view.label(level.manager) }),
-  }));
+  const levels = route.levels.map(
+    (level, i): LevelExplanation => ({
+      level: i + 1,
+      require: level.require,
+      describes: describeLevel(definitions[i]!, i, view),
+      people: peopleList(view, onlyAdmins ? [] : level.people),
+      admins: level.admins,
+      ...(level.manager === undefined ? {} : { manager: view.label(level.manager) }),
+    }),
+  );
   const adminOnly = adminOnlySentence(route);
-  return { ...base, canRequest: true, via: requestableVia(flow, user), approval: { type: 'manual', levels, ...(adminOnly === undefined ? {} : { adminOnly }) } };
+  return {
+    ...base,
+    canRequest: true,
+    via: requestableVia(flow, user),
+    approval: { type: 'manual', levels, ...(adminOnly === undefined ? {} : { adminOnly }) },
+  };
 }
 
 export function explainUser(flows: readonly EffectiveFlow[], user: number, view: DirectoryView): FlowExplanation[] {
@@ -97,4 +106,3 @@ export function approvalInWords(explanation: FlowExplanation): string {
   const levels = approval.levels.map((l) => `level ${l.level}: ${levelInWords(l)}`).join('; then ');
   return approval.adminOnly === undefined ? levels : `${levels} (${approval.adminOnly})`;
 }
-

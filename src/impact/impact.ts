@@ -200,13 +200,25 @@ class FlowDiff {
     if (added.length === 0) return;
     const via = viaGroups(after, added);
     const cause: ImpactCause = via[0] === undefined ? { field: 'visibleTo' } : { field: 'visibleTo', group: via[0] };
-    this.add('widening', 'requesters-added', `${prefix}${countOf(added.length, 'person', 'people')} can ${prefix === '' ? '' : 'now '}request ${this.flow} (via ${listNames(via)})`, cause, added);
+    this.add(
+      'widening',
+      'requesters-added',
+      `${prefix}${countOf(added.length, 'person', 'people')} can ${prefix === '' ? '' : 'now '}request ${this.flow} (via ${listNames(via)})`,
+      cause,
+      added,
+    );
   }
 
   requestersRemoved(before: EffectiveFlow, removed: Int32Array): void {
     if (removed.length === 0) return;
     const via = viaGroups(before, removed);
-    this.add('narrowing', 'requesters-removed', `-${countOf(removed.length, 'person', 'people')} can no longer request ${this.flow} (they were in ${listNames(via)})`, { field: 'visibleTo' }, removed);
+    this.add(
+      'narrowing',
+      'requesters-removed',
+      `-${countOf(removed.length, 'person', 'people')} can no longer request ${this.flow} (they were in ${listNames(via)})`,
+      { field: 'visibleTo' },
+      removed,
+    );
   }
 
   levels(levels: readonly EffectiveLevel[], nonAdminApprovers: boolean): string {
@@ -219,7 +231,9 @@ class FlowDiff {
     const a = after.approval;
     if (b.type === 'automatic' && a.type === 'automatic') return;
     if (a.type === 'automatic') {
-      this.add('widening', 'approval-automatic', `automatic approval now grants ${clipName(after.grantGroup)} through ${this.flow}: nobody approves`, { field: 'approval.type' });
+      this.add('widening', 'approval-automatic', `automatic approval now grants ${clipName(after.grantGroup)} through ${this.flow}: nobody approves`, {
+        field: 'approval.type',
+      });
       return;
     }
     if (b.type === 'automatic') {
@@ -227,8 +241,14 @@ class FlowDiff {
       return;
     }
     if (b.nonAdminApprovers !== a.nonAdminApprovers) {
-      if (a.nonAdminApprovers) this.add('widening', 'non-admin-approvers', `${this.flow}: approvers other than administrators may now decide`, { field: 'approval.nonAdminApprovers' });
-      else this.add('narrowing', 'non-admin-approvers', `${this.flow}: only administrators decide now (nonAdminApprovers is off)`, { field: 'approval.nonAdminApprovers' });
+      if (a.nonAdminApprovers)
+        this.add('widening', 'non-admin-approvers', `${this.flow}: approvers other than administrators may now decide`, {
+          field: 'approval.nonAdminApprovers',
+        });
+      else
+        this.add('narrowing', 'non-admin-approvers', `${this.flow}: only administrators decide now (nonAdminApprovers is off)`, {
+          field: 'approval.nonAdminApprovers',
+        });
     }
     const beforeKeys = b.levels.map(levelKey);
     const afterKeys = a.levels.map(levelKey);
@@ -248,8 +268,10 @@ class FlowDiff {
         const to = added.shift()!;
         this.levelChanged(b.levels[from]!, a.levels[to]!, to);
       }
-      for (const r of removed) this.add('widening', 'level-removed', `${this.flow}: ${describeLevel(b.levels[r]!, r, this.view)} removed`, { field: 'approval.levels' });
-      for (const x of added) this.add('narrowing', 'level-added', `${this.flow}: ${describeLevel(a.levels[x]!, x, this.view)} added`, { field: 'approval.levels', level: x });
+      for (const r of removed)
+        this.add('widening', 'level-removed', `${this.flow}: ${describeLevel(b.levels[r]!, r, this.view)} removed`, { field: 'approval.levels' });
+      for (const x of added)
+        this.add('narrowing', 'level-added', `${this.flow}: ${describeLevel(a.levels[x]!, x, this.view)} added`, { field: 'approval.levels', level: x });
       bi = bk + 1;
       ai = ak + 1;
     }
@@ -280,21 +302,40 @@ class FlowDiff {
     }
     if (gainedPeople.length > 0 || special(gainedEntries)) {
       const who = gainedEntries.length > 0 ? labels(gainedEntries) : 'more people';
-      this.add('widening', 'approvers-added', `${label} can now also be approved by ${who} (+${countOf(gainedPeople.length, 'person', 'people')})`, cause, gainedPeople);
+      this.add(
+        'widening',
+        'approvers-added',
+        `${label} can now also be approved by ${who} (+${countOf(gainedPeople.length, 'person', 'people')})`,
+        cause,
+        gainedPeople,
+      );
     }
     if (lostPeople.length > 0 || special(lostEntries)) {
       const who = lostEntries.length > 0 ? labels(lostEntries) : 'some people';
-      this.add('narrowing', 'approvers-removed', `${label} is no longer approved by ${who} (-${countOf(lostPeople.length, 'person', 'people')})`, cause, lostPeople);
+      this.add(
+        'narrowing',
+        'approvers-removed',
+        `${label} is no longer approved by ${who} (-${countOf(lostPeople.length, 'person', 'people')})`,
+        cause,
+        lostPeople,
+      );
     }
     if (gainedPeople.length === 0 && lostPeople.length === 0 && !special(gainedEntries) && !special(lostEntries)) {
-      this.add('neutral', 'approvers-renamed', `${label} approvers are now ${labels(after.approvers)} instead of ${labels(before.approvers)}; the same ${countOf(after.people.length, 'person', 'people')} approve`, cause);
+      this.add(
+        'neutral',
+        'approvers-renamed',
+        `${label} approvers are now ${labels(after.approvers)} instead of ${labels(before.approvers)}; the same ${countOf(after.people.length, 'person', 'people')} approve`,
+        cause,
+      );
     }
   }
 
   /** The same approver entries, different people in them (a group's members changed under a rename). */
   private peopleShift(label: string, cause: ImpactCause, gained: Int32Array, lost: Int32Array): void {
-    if (gained.length > 0) this.add('widening', 'approvers-added', `${label} can now be approved by ${countOf(gained.length, 'more person', 'more people')}`, cause, gained);
-    if (lost.length > 0) this.add('narrowing', 'approvers-removed', `${label} can no longer be approved by ${countOf(lost.length, 'person', 'people')}`, cause, lost);
+    if (gained.length > 0)
+      this.add('widening', 'approvers-added', `${label} can now be approved by ${countOf(gained.length, 'more person', 'more people')}`, cause, gained);
+    if (lost.length > 0)
+      this.add('narrowing', 'approvers-removed', `${label} can no longer be approved by ${countOf(lost.length, 'person', 'people')}`, cause, lost);
   }
 
   durationChanges(before: EffectiveFlow, after: EffectiveFlow): void {
@@ -340,27 +381,64 @@ export function flowImpact(pair: FlowPair, view: DirectoryView): FlowImpact {
   const d = new FlowDiff(pair.name, view);
   if (after !== undefined && before === undefined) {
     if (!after.enabled) d.add('neutral', 'flow-disabled', `${d.flow} is created disabled: nobody can request it`, { field: 'enabled' });
-    else if (after.requesters.length === 0) d.add('neutral', 'no-requesters', `nobody can request ${d.flow} yet: its visibleTo groups have no active members`, { field: 'visibleTo' });
+    else if (after.requesters.length === 0)
+      d.add('neutral', 'no-requesters', `nobody can request ${d.flow} yet: its visibleTo groups have no active members`, { field: 'visibleTo' });
     else d.requestersAdded(after, after.requesters, '');
-    if (after.approval.type === 'automatic') d.add('widening', 'approval-automatic', `automatic approval grants ${clipName(after.grantGroup)} through ${d.flow}: nobody approves`, { field: 'approval.type' });
-    else if (!after.approval.nonAdminApprovers) d.add('neutral', 'admins-only', `${d.flow}: only administrators approve (nonAdminApprovers is off)`, { field: 'approval.nonAdminApprovers' });
+    if (after.approval.type === 'automatic')
+      d.add('widening', 'approval-automatic', `automatic approval grants ${clipName(after.grantGroup)} through ${d.flow}: nobody approves`, {
+        field: 'approval.type',
+      });
+    else if (!after.approval.nonAdminApprovers)
+      d.add('neutral', 'admins-only', `${d.flow}: only administrators approve (nonAdminApprovers is off)`, { field: 'approval.nonAdminApprovers' });
     else d.add('neutral', 'approval-levels', `${d.flow} is approved by ${d.levels(after.approval.levels, true)}`, { field: 'approval.levels' });
-    d.add('neutral', 'max-duration', after.maxDuration === null ? `${d.flow} grants ${clipName(after.grantGroup)} permanently` : `${d.flow} grants ${clipName(after.grantGroup)} for at most ${after.maxDuration}`, { field: 'access' });
+    d.add(
+      'neutral',
+      'max-duration',
+      after.maxDuration === null
+        ? `${d.flow} grants ${clipName(after.grantGroup)} permanently`
+        : `${d.flow} grants ${clipName(after.grantGroup)} for at most ${after.maxDuration}`,
+      { field: 'access' },
+    );
     d.adminOnly(undefined, after);
   } else if (before !== undefined && after === undefined) {
-    if (before.enabled) d.add('narrowing', 'flow-deleted', `deleting ${d.flow}: ${countOf(before.requesters.length, 'person', 'people')} can no longer request it`, { field: 'flow' }, before.requesters);
+    if (before.enabled)
+      d.add(
+        'narrowing',
+        'flow-deleted',
+        `deleting ${d.flow}: ${countOf(before.requesters.length, 'person', 'people')} can no longer request it`,
+        { field: 'flow' },
+        before.requesters,
+      );
     else d.add('neutral', 'flow-deleted', `deleting ${d.flow}, which is disabled: nobody could request it`, { field: 'flow' });
   } else if (before !== undefined && after !== undefined) {
     if (before.enabled && !after.enabled) {
-      d.add('narrowing', 'flow-disabled', `${d.flow} is disabled: ${countOf(before.requesters.length, 'person', 'people')} can no longer request it`, { field: 'enabled' }, before.requesters);
+      d.add(
+        'narrowing',
+        'flow-disabled',
+        `${d.flow} is disabled: ${countOf(before.requesters.length, 'person', 'people')} can no longer request it`,
+        { field: 'enabled' },
+        before.requesters,
+      );
     } else if (!before.enabled && after.enabled) {
-      d.add('widening', 'flow-enabled', `${d.flow} is enabled: ${countOf(after.requesters.length, 'person', 'people')} can request it (via ${listNames(viaGroups(after, after.requesters))})`, { field: 'enabled' }, after.requesters);
+      d.add(
+        'widening',
+        'flow-enabled',
+        `${d.flow} is enabled: ${countOf(after.requesters.length, 'person', 'people')} can request it (via ${listNames(viaGroups(after, after.requesters))})`,
+        { field: 'enabled' },
+        after.requesters,
+      );
     } else {
       d.requestersAdded(after, differenceSorted(after.requesters, before.requesters), '+');
       d.requestersRemoved(before, differenceSorted(before.requesters, after.requesters));
     }
     if (nameKey(before.grantGroup) !== nameKey(after.grantGroup)) {
-      d.add('widening', 'grant-group', `${d.flow} now grants ${clipName(after.grantGroup)} instead of ${clipName(before.grantGroup)}`, { field: 'grantGroup' }, after.requesters);
+      d.add(
+        'widening',
+        'grant-group',
+        `${d.flow} now grants ${clipName(after.grantGroup)} instead of ${clipName(before.grantGroup)}`,
+        { field: 'grantGroup' },
+        after.requesters,
+      );
     }
     d.approvalChanges(before, after);
     d.durationChanges(before, after);
@@ -374,7 +452,12 @@ export function flowImpact(pair: FlowPair, view: DirectoryView): FlowImpact {
       d.add('narrowing', 'pending-cancelled', `deleting ${d.flow} cancels ${requests}`, { field: 'flow' });
     } else {
       pendingRequests = { count: pair.pending, effect: 'kept' };
-      d.add('neutral', 'pending-kept', `${requests} for ${d.flow} ${pair.pending === 1 ? 'keeps' : 'keep'} the flow as it was when submitted; the change applies to new requests`, { field: 'flow' });
+      d.add(
+        'neutral',
+        'pending-kept',
+        `${requests} for ${d.flow} ${pair.pending === 1 ? 'keeps' : 'keep'} the flow as it was when submitted; the change applies to new requests`,
+        { field: 'flow' },
+      );
     }
   }
   if (d.dropped > 0) {

@@ -15,7 +15,10 @@ export interface NameWarning {
 
 export function renderNameWarnings(warnings: readonly NameWarning[], from: string): string {
   return warnings
-    .map((w) => `warning: ${formatLocation(w.source)}: ${w.what} ${printable(JSON.stringify(w.name))} is not in the directory of ${printable(from)}; it is taken to have no members\n`)
+    .map(
+      (w) =>
+        `warning: ${formatLocation(w.source)}: ${w.what} ${printable(JSON.stringify(w.name))} is not in the directory of ${printable(from)}; it is taken to have no members\n`,
+    )
     .join('');
 }
 
@@ -48,7 +51,10 @@ export interface ExplainHeader {
 }
 
 function explainedFlow(e: FlowExplanation): string[] {
-  const grant = e.maxDuration === null ? 'permanently' : `for at most ${e.maxDuration}${e.durations !== null && e.durations.length > 1 ? ` (${e.durations.join(', ')})` : ''}`;
+  const grant =
+    e.maxDuration === null
+      ? 'permanently'
+      : `for at most ${e.maxDuration}${e.durations !== null && e.durations.length > 1 ? ` (${e.durations.join(', ')})` : ''}`;
   const lines = [`  ${printable(e.flow)}: grants ${printable(e.grantGroup)} ${grant}`, `    via ${printable(listNames(e.via, 10))}`];
   const approval = e.approval;
   if (approval?.type === 'automatic') lines.push('    approval: granted at once (automatic approval)');

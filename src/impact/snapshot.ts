@@ -43,7 +43,10 @@ export function directoryFromSnapshot(data: SnapshotShape, org: string | undefin
   let index: number;
   if (org === undefined) {
     if (organizations.length !== 1) {
-      const names = organizations.slice(0, 10).map((o) => JSON.stringify(o.name)).join(', ');
+      const names = organizations
+        .slice(0, 10)
+        .map((o) => JSON.stringify(o.name))
+        .join(', ');
       throw snapshotError(`the snapshot holds ${organizations.length} organizations (${names}); choose one with --org`);
     }
     index = 0;
@@ -100,7 +103,13 @@ export function readDirectorySnapshot(file: string, org?: string, cwd: string = 
   const validate = schemaValidator('sandbox-seed.schema.json');
   if (!validate(source.data)) {
     const problems = (validate.errors ?? []).slice(0, 5).map((e) => {
-      const path = e.instancePath === '' ? [] : e.instancePath.slice(1).split('/').map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
+      const path =
+        e.instancePath === ''
+          ? []
+          : e.instancePath
+              .slice(1)
+              .split('/')
+              .map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
       return `${formatLocation(locate(source, path))}: ${e.instancePath === '' ? 'the file' : e.instancePath.slice(1).replace(/\//g, '.')} ${e.message ?? 'is invalid'}`;
     });
     throw snapshotError(`${file} is not a directory snapshot in the seed format (schemas/sandbox-seed.schema.json):\n  ${problems.join('\n  ')}`);

@@ -87,8 +87,7 @@ export interface EventPage {
 function platformMessage(body: unknown, status: number): { message: string; details?: unknown } {
   if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
     const record = body as Record<string, unknown>;
-    const message =
-      typeof record['message'] === 'string' ? record['message'] : typeof record['error'] === 'string' ? record['error'] : undefined;
+    const message = typeof record['message'] === 'string' ? record['message'] : typeof record['error'] === 'string' ? record['error'] : undefined;
     if (message) return { message, details: record['details'] };
   }
   return { message: `HTTP ${status}` };
@@ -100,11 +99,7 @@ function parseCursor(header: string | string[] | undefined): Cursor | undefined 
   if (text.length > maxCursorChars) return 'invalid';
   try {
     const value: unknown = JSON.parse(text);
-    if (
-      Array.isArray(value) &&
-      value.length > 0 &&
-      value.every((v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))
-    ) {
+    if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))) {
       return value as (string | number)[];
     }
   } catch {

@@ -26,7 +26,11 @@ function isActive(user: WireSystemUser & { suspended?: boolean }): boolean {
   return user.suspended !== true && state !== 'SUSPENDED' && state !== 'STAGED';
 }
 
-export function directoryFromWire(users: readonly WireSystemUser[], groups: readonly WireUserGroup[], members: ReadonlyMap<string, readonly string[]>): AccessDirectory {
+export function directoryFromWire(
+  users: readonly WireSystemUser[],
+  groups: readonly WireUserGroup[],
+  members: ReadonlyMap<string, readonly string[]>,
+): AccessDirectory {
   const directoryUsers: DirectoryUser[] = users.map((user) => {
     const manager = text(user.manager);
     return {

@@ -63,7 +63,8 @@ export function channelFromDesired(declared: Declared<WebhookChannel>, secrets: 
 export function channelFromWire(channel: WireChannel): ChannelModel {
   const headers: Record<string, HeaderModel> = {};
   // A credential header is a secret even where the platform stores it in the clear: never shown.
-  for (const header of channel.headers ?? []) headers[header.name.toLowerCase()] = header.sensitive || isCredentialHeader(header.name) ? { secret: true } : header.value;
+  for (const header of channel.headers ?? [])
+    headers[header.name.toLowerCase()] = header.sensitive || isCredentialHeader(header.name) ? { secret: true } : header.value;
   return {
     name: channel.name,
     spec: {
@@ -98,7 +99,10 @@ export function channelWriteBody(name: string, spec: WebhookChannel['spec'], val
 
 /** The environment variable name export proposes for one of a channel's secrets. */
 export function proposedEnvName(channel: string, secret: string): string {
-  const name = `${channel}_${secret}`.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  const name = `${channel}_${secret}`
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
   return /^[A-Z_]/.test(name) ? name : `_${name}`;
 }
 

@@ -85,7 +85,11 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
 }
 
 /** Reads target settings from flags and the environment; the key only ever comes from the environment. */
-export function clientOptionsFromEnv(env: NodeJS.ProcessEnv, target?: string, project?: { url?: string | undefined; orgId?: string | undefined }): ClientOptions {
+export function clientOptionsFromEnv(
+  env: NodeJS.ProcessEnv,
+  target?: string,
+  project?: { url?: string | undefined; orgId?: string | undefined },
+): ClientOptions {
   const apiKey = env['JUMPCLOUD_API_KEY'];
   if (!apiKey) throw usageError('JUMPCLOUD_API_KEY is not set: export the API key of the organisation to manage', 'JUMPCLOUD_API_KEY');
   const { url } = resolveTarget(target, env, project?.url);
@@ -189,7 +193,7 @@ export class JumpCloudClient {
           this.rateLimitHeaders.set(name.toLowerCase(), Array.isArray(value) ? value.join(', ') : value);
         }
       }
-      let parsed: unknown ;
+      let parsed: unknown;
       if (text.length > 0) {
         try {
           parsed = JSON.parse(text);

@@ -5,6 +5,7 @@ import type { DesiredState } from '../config/desired.js';
 import type { WebhookChannelSpec } from '../config/kinds.generated.js';
 import { nameKey } from '../config/names.js';
 import { locate, type SourceDocument } from '../config/source.js';
+import type { SourceLocation } from '../errors.js';
 import type { ChannelModel } from '../model/channel.js';
 import type { FlowModel } from '../model/flow.js';
 import type { GroupModel } from '../model/group.js';
@@ -23,25 +24,49 @@ import type { WireChannel } from './wire.js';
 /** The settings record has no id of its own; this names it in plans. */
 export const SETTINGS_ID = 'settings';
 
+/**
+ * A desired entry that locates its name in its file the first time it is asked: only a change or a
+ * problem carries the location, and a no-op plan of 10,000 flows has neither.
+ */
+class DesiredObject<M> implements DesiredEntry<M> {
+  private located: SourceLocation | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly previousNames: readonly string[],
+    readonly model: M,
+    private readonly document: SourceDocument,
+  ) {}
+
+  get source(): SourceLocation {
+    this.located ??= locate(this.document, ['metadata', 'name']);
+    return this.located;
+  }
+}
+
 function entry<M>(name: string, previousNames: readonly string[] | undefined, model: M, source: SourceDocument): DesiredEntry<M> {
-  return { name, previousNames: previousNames ?? [], model, source: locate(source, ['metadata', 'name']) };
+  return new DesiredObject(name, previousNames ?? [], model, source);
 }
 
 /**
  * A live entry whose fingerprint is computed the first time it is read: only a change carries one,
  * and digesting every live object costs a no-op plan more than reading them.
  */
-function liveEntry<M>(id: string, name: string, model: M, fingerprint: () => string): LiveEntry<M> {
-  let digest: string | undefined;
-  return {
-    id,
-    name,
-    model,
-    get fingerprint(): string {
-      digest ??= fingerprint();
-      return digest;
-    },
-  };
+class LiveObject<M, W> implements LiveEntry<M> {
+  private digest: string | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    readonly model: M,
+    private readonly wire: W,
+    private readonly digestOf: (wire: W) => string,
+  ) {}
+
+  get fingerprint(): string {
+    this.digest ??= this.digestOf(this.wire);
+    return this.digest;
+  }
 }
 
 function unknownReferences(kind: ManagedKind, name: string, source: SourceDocument, names: NameResolver, from: number, problems: PlanProblem[]): void {
@@ -49,12 +74,21 @@ function unknownReferences(kind: ManagedKind, name: string, source: SourceDocume
   if (!names.directoryKnown) return;
   for (const ref of names.unknown.slice(from)) {
     const hint = ref.suggestion === undefined ? '' : `; did you mean "${ref.suggestion}"?`;
-    problems.push({ code: `unknown-${ref.what}`, kind, name, source: locate(source, ref.path), message: `${ref.what} "${ref.name}" does not exist on the platform${hint}` });
+    problems.push({
+      code: `unknown-${ref.what}`,
+      kind,
+      name,
+      source: locate(source, ref.path),
+      message: `${ref.what} "${ref.name}" does not exist on the platform${hint}`,
+    });
   }
 }
 
 /** Name keys (current and previous) of the desired objects for which `test` holds. */
-function namesWhere<T extends { name: string; object: { metadata: { previousNames?: string[] } } }>(declared: readonly T[], test: (item: T) => boolean): Set<string> {
+function namesWhere<T extends { name: string; object: { metadata: { previousNames?: string[] } } }>(
+  declared: readonly T[],
+  test: (item: T) => boolean,
+): Set<string> {
   const keys = new Set<string>();
   for (const item of declared) if (test(item)) for (const name of [item.name, ...(item.object.metadata.previousNames ?? [])]) keys.add(nameKey(name));
   return keys;
@@ -111,7 +145,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
       const associations = live.associations.get(group.id);
       if (spec.applications !== undefined && associations?.status !== 'ok') associationsKnown = false;
       const applicationIds = associations?.status === 'ok' ? associations.value : undefined;
-      groups.push(liveEntry(group.id, group.name, groupFromWire(group, applicationIds, index, spec), () => groupFingerprint(group, applicationIds)));
+      groups.push(new LiveObject(group.id, group.name, groupFromWire(group, applicationIds, index, spec), group, (wire) => groupFingerprint(wire, applicationIds)));
     }
     if (associationsKnown) liveGroups = groups;
     else problems.push({ code: 'live-unknown', kind: 'GroupAssignment', message: 'could not read the application associations of every managed group' });
@@ -140,7 +174,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
     const flows: LiveEntry<FlowModel>[] = [];
     for (const wire of live.flows.value) {
       const read = flowFromWire(wire, index, flowsWithDisplay.has(nameKey(wire.name)));
-      if (read.ok) flows.push(liveEntry(wire.id, wire.name, read.model, () => fingerprintOf(wire)));
+      if (read.ok) flows.push(new LiveObject(wire.id, wire.name, read.model, wire, fingerprintOf));
       else unmanageableFlows.push({ id: wire.id, name: wire.name, reasons: read.reasons });
     }
     liveFlows = flows;
@@ -169,7 +203,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
   const channelList = live.channels.status === 'ok' ? live.channels.value : [];
   const liveChannels: KindInput<ChannelModel>['live'] =
     live.channels.status === 'ok'
-      ? channelList.map((channel) => liveEntry(channel.id, channel.name, channelFromWire(channel), () => channelFingerprint(channel)))
+      ? channelList.map((channel) => new LiveObject(channel.id, channel.name, channelFromWire(channel), channel, channelFingerprint))
       : live.channels.status === 'not-read'
         ? []
         : live.channels.status;
@@ -202,7 +236,13 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
     const prepared = settingsFromDesired(declaredSettings, channelNames);
     for (const problem of prepared.problems) {
       if (channelNamesUnknown && problem.code === 'channel-by-name-unsupported') continue;
-      problems.push({ code: problem.code, kind: 'AccessRequestSettings', name: declaredSettings.name, source: locate(declaredSettings.source, problem.path), message: problem.message });
+      problems.push({
+        code: problem.code,
+        kind: 'AccessRequestSettings',
+        name: declaredSettings.name,
+        source: locate(declaredSettings.source, problem.path),
+        message: problem.message,
+      });
     }
     for (const [label, hex] of prepared.ids) channels[label] ??= channelIdForWrite(hex, encoding);
     desiredSettings = entry(declaredSettings.name, [], prepared.model, declaredSettings.source);

@@ -80,7 +80,10 @@ export class DirectoryIndex {
   /** A likely intended name for one that does not exist: a group name, a user's email or username, an application label. */
   suggest(what: UnknownReference['what'], name: string): string | undefined {
     const names = what === 'group' ? this.groupsByKey.values() : what === 'user' ? this.usersByKey.keys() : this.appsByKey.values();
-    return closestName(name, [...names].map((n) => (typeof n === 'string' ? n : n.name)));
+    return closestName(
+      name,
+      [...names].map((n) => (typeof n === 'string' ? n : n.name)),
+    );
   }
 }
 

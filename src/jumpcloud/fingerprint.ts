@@ -15,7 +15,9 @@ function stable(value: unknown): unknown {
 }
 
 export function fingerprintOf(value: unknown): string {
-  return `sha256:${createHash('sha256').update(JSON.stringify(stable(value))).digest('hex')}`;
+  return `sha256:${createHash('sha256')
+    .update(JSON.stringify(stable(value)))
+    .digest('hex')}`;
 }
 
 /** The fingerprint of a live user group together with its application associations (when managed). */

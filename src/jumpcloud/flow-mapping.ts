@@ -127,8 +127,10 @@ export function flowFromWire(wire: WireFlow, index: DirectoryIndex, managesDispl
 
   const timeBased = bool(wire.timeBasedAccess);
   let access: FlowSpecModel['access'] = null;
-  if (timeBased && ttlConfig === 'TTL_CONFIG_FIXED_DURATION' && text(wire.fixedDuration) !== '') access = { duration: canonicalDuration(text(wire.fixedDuration)) };
-  else if (timeBased && ttlConfig === 'TTL_CONFIG_MULTI_SELECT_DURATIONS' && list(wire.multiSelectDuration).length > 0) access = { durations: sortDurations(list(wire.multiSelectDuration)) };
+  if (timeBased && ttlConfig === 'TTL_CONFIG_FIXED_DURATION' && text(wire.fixedDuration) !== '')
+    access = { duration: canonicalDuration(text(wire.fixedDuration)) };
+  else if (timeBased && ttlConfig === 'TTL_CONFIG_MULTI_SELECT_DURATIONS' && list(wire.multiSelectDuration).length > 0)
+    access = { durations: sortDurations(list(wire.multiSelectDuration)) };
   else if (timeBased) reasons.push(`timeBasedAccess with ttlConfig ${JSON.stringify(ttlConfig)} and no duration`);
 
   if (reasons.length > 0 || type === undefined || category === undefined || grant === undefined) return { ok: false, reasons };
@@ -190,7 +192,8 @@ function managedFields(model: FlowModel, ids: IdLookup): WireFlowSet {
       const requireAll = level.require === 'all';
       if ('manager' in approver) return { resourceType: approverTypes.manager, resourceId: '', resourceOrder: order, requireAll };
       if ('admins' in approver) return { resourceType: approverTypes.admins, resourceId: '', resourceOrder: order, requireAll };
-      if ('user' in approver) return { resourceType: approverTypes.user, resourceId: ids.user(approver.user), resourceName: approver.user, resourceOrder: order, requireAll };
+      if ('user' in approver)
+        return { resourceType: approverTypes.user, resourceId: ids.user(approver.user), resourceName: approver.user, resourceOrder: order, requireAll };
       return { resourceType: approverTypes.group, resourceId: ids.group(approver.group), resourceName: approver.group, resourceOrder: order, requireAll };
     }),
   );
@@ -254,7 +257,8 @@ export function flowSpecForConfig(model: FlowModel): ApprovalFlow['spec'] {
             levels: spec.approval.levels.map((level) => ({ require: level.require, approvers: level.approvers.map((a) => ({ ...a })) })),
           },
   };
-  if (spec.access) out.access = 'duration' in spec.access ? { duration: spec.access.duration } : { durations: [...spec.access.durations] as [string, ...string[]] };
+  if (spec.access)
+    out.access = 'duration' in spec.access ? { duration: spec.access.duration } : { durations: [...spec.access.durations] as [string, ...string[]] };
   if (spec.display !== undefined && (spec.display.color !== undefined || spec.display.iconUrl !== undefined)) out.display = { ...spec.display };
   return out;
 }

@@ -22,7 +22,12 @@ export function groupFromDesired(declared: Declared<GroupAssignment>, names: Nam
  * The live group in the model's terms, limited to what the desired model manages (a field the repo
  * leaves out is not compared). `applicationIds` are the group's application associations.
  */
-export function groupFromWire(group: WireUserGroup, applicationIds: readonly string[] | undefined, index: DirectoryIndex, managed: GroupModel['spec']): GroupModel {
+export function groupFromWire(
+  group: WireUserGroup,
+  applicationIds: readonly string[] | undefined,
+  index: DirectoryIndex,
+  managed: GroupModel['spec'],
+): GroupModel {
   const model: GroupModel = { name: group.name, spec: {} };
   if (managed.description !== undefined) model.spec.description = group.description ?? '';
   if (managed.applications !== undefined && applicationIds !== undefined) {

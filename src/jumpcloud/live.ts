@@ -6,15 +6,7 @@ import { listAll, PAGE_SIZE } from './paginate.js';
 import { PlatformError } from './platform-error.js';
 import { isPublished, routes } from './routes.js';
 import { mapBounded } from './map-bounded.js';
-import type {
-  WireApplication,
-  WireChannel,
-  WireFlow,
-  WireGraphConnection,
-  WireSettings,
-  WireSystemUser,
-  WireUserGroup,
-} from './wire.js';
+import type { WireApplication, WireChannel, WireFlow, WireGraphConnection, WireSettings, WireSystemUser, WireUserGroup } from './wire.js';
 
 export type Known<T> = { status: 'ok'; value: T } | { status: 'unknown'; reason: string } | { status: 'unsupported'; reason: string };
 
@@ -91,9 +83,17 @@ export async function readAssociations(client: JumpCloudClient, groups: readonly
   // A few at a time: hundreds of groups read at once would stampede a rate-limited platform.
   await mapBounded(groups, ASSOCIATION_READS_IN_FLIGHT, async (group) => {
     const result = await known(() =>
-      listAll<WireGraphConnection>(client, routes.groupAssociations, { style: 'array', params: { group_id: group.id }, query: { targets: 'application' }, sortById: false }),
+      listAll<WireGraphConnection>(client, routes.groupAssociations, {
+        style: 'array',
+        params: { group_id: group.id },
+        query: { targets: 'application' },
+        sortById: false,
+      }),
     );
-    associations.set(group.id, result.status === 'ok' ? { status: 'ok', value: result.value.filter((c) => c.to.type === 'application').map((c) => c.to.id) } : result);
+    associations.set(
+      group.id,
+      result.status === 'ok' ? { status: 'ok', value: result.value.filter((c) => c.to.type === 'application').map((c) => c.to.id) } : result,
+    );
   });
   return associations;
 }
@@ -162,9 +162,11 @@ export async function readPendingRequests(client: JumpCloudClient): Promise<Know
         }
         skip += page.length;
         read += page.length;
-        if (read > MAX_PENDING_REQUESTS) throw new PlatformError({ method: 'GET', route: routes.accessRequests, status: 200, message: `more than ${MAX_PENDING_REQUESTS} pending requests` });
+        if (read > MAX_PENDING_REQUESTS)
+          throw new PlatformError({ method: 'GET', route: routes.accessRequests, status: 200, message: `more than ${MAX_PENDING_REQUESTS} pending requests` });
         if (total === undefined ? page.length < PAGE_SIZE : skip >= total || page.length === 0) {
-          if (total !== undefined && skip < total) throw new PlatformError({ method: 'GET', route: routes.accessRequests, status: 200, message: `the list ended after ${skip} of ${total} items` });
+          if (total !== undefined && skip < total)
+            throw new PlatformError({ method: 'GET', route: routes.accessRequests, status: 200, message: `the list ended after ${skip} of ${total} items` });
           break;
         }
       }

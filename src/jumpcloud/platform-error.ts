@@ -78,11 +78,7 @@ export class PlatformError extends AccessctlError {
   }) {
     const what = init.status === undefined ? 'failed' : `answered ${init.status}`;
     const reason = printableText(init.message);
-    super(
-      'platform',
-      `${init.method} ${shownPath(init.route, init.path)} ${what}: ${reason}`,
-      init.cause === undefined ? {} : { cause: init.cause },
-    );
+    super('platform', `${init.method} ${shownPath(init.route, init.path)} ${what}: ${reason}`, init.cause === undefined ? {} : { cause: init.cause });
     this.name = 'PlatformError';
     this.status = init.status;
     this.method = init.method;

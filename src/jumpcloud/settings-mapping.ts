@@ -119,7 +119,11 @@ export function settingsFromDesired(declared: Declared<AccessRequestSettings>, c
         }
         const name = channels.nameFor(subscription.channel);
         if (name === undefined) {
-          problems.push({ code: 'unknown-channel', path, message: `notification channel "${subscription.channel}" does not exist on the platform and the repo declares no WebhookChannel of that name` });
+          problems.push({
+            code: 'unknown-channel',
+            path,
+            message: `notification channel "${subscription.channel}" does not exist on the platform and the repo declares no WebhookChannel of that name`,
+          });
           return;
         }
         label = name;

@@ -107,7 +107,8 @@ export async function loadAccessContext(options: AccessContextOptions): Promise<
     try {
       const wanted = groupsNamed(desired);
       const read = await readAccessDirectory(client, { membersOf: (groups) => groups.filter((g) => wanted.has(nameKey(g.name))) });
-      if (read.status !== 'ok') throw new AccessctlError('platform', `could not read the directory of ${client.target}: ${'reason' in read ? read.reason : 'unknown'}`);
+      if (read.status !== 'ok')
+        throw new AccessctlError('platform', `could not read the directory of ${client.target}: ${'reason' in read ? read.reason : 'unknown'}`);
       directory = read.value;
       from = client.target;
     } finally {

@@ -38,7 +38,8 @@ function inexpressible(object: ConfigObject, all: readonly ConfigObject[]): stri
   const document = { apiVersion: 'accessctl/v1', kind: object.kind, metadata: { name: object.name }, spec: object.spec };
   const reasons: string[] = [];
   if (validate && !validate(document)) {
-    for (const error of (validate.errors ?? []).slice(0, 5)) reasons.push(`${error.instancePath.replace(/^\//, '').replace(/\//g, '.') || 'the object'} ${error.message ?? 'is invalid'} in config`);
+    for (const error of (validate.errors ?? []).slice(0, 5))
+      reasons.push(`${error.instancePath.replace(/^\//, '').replace(/\//g, '.') || 'the object'} ${error.message ?? 'is invalid'} in config`);
   }
   const twins = all.filter((other) => other !== object && other.kind === object.kind && nameKey(other.name) === nameKey(object.name));
   if (twins.length > 0) reasons.push(`its name is the same as "${twins[0]!.name}" once case and Unicode form are ignored, which config cannot tell apart`);
@@ -63,7 +64,11 @@ export async function exportLive(client: JumpCloudClient, outDir: string, option
   }
   // Export probes the channel API once: on a target that has one, channels are config too.
   const live = await readLive(client, { associationsOf: () => [], desiredUserApprovers: false, channels: true });
-  const index = new DirectoryIndex({ groups: known(live.groups, 'user groups'), users: known(live.users, 'users'), applications: known(live.applications, 'applications') });
+  const index = new DirectoryIndex({
+    groups: known(live.groups, 'user groups'),
+    users: known(live.users, 'users'),
+    applications: known(live.applications, 'applications'),
+  });
   const skipped: ExportResult['skipped'] = [];
   const flows: FlowModel[] = [];
   for (const wire of known(live.flows, 'approval flows')) {

@@ -37,7 +37,12 @@ function pairOf(change: FlowChange, pending: Map<string, number> | undefined): F
         ...(pending === undefined ? {} : { pending: pending.get(change.id) ?? 0 }),
       };
     case 'delete':
-      return { name: change.name, action: 'delete', before: { name: change.name, spec: change.before }, ...(pending === undefined ? {} : { pending: pending.get(change.id) ?? 0 }) };
+      return {
+        name: change.name,
+        action: 'delete',
+        before: { name: change.name, spec: change.before },
+        ...(pending === undefined ? {} : { pending: pending.get(change.id) ?? 0 }),
+      };
   }
 }
 
@@ -79,7 +84,8 @@ function locateImpact(impact: AccessImpact, desired: DesiredState): AccessImpact
         items: flow.items.map((item) => {
           const path = pathOf(item.cause, declared);
           // A list or mapping starts on the line after its key: the key is the line that says it.
-          const part = typeof path.at(-1) === 'number' || ['name', 'enabled', 'grantGroup', 'type', 'nonAdminApprovers'].includes(String(path.at(-1))) ? 'value' : 'key';
+          const part =
+            typeof path.at(-1) === 'number' || ['name', 'enabled', 'grantGroup', 'type', 'nonAdminApprovers'].includes(String(path.at(-1))) ? 'value' : 'key';
           return { ...item, source: locate(declared.source, path, part) };
         }),
       };
@@ -146,7 +152,8 @@ function applyPolicy(plan: Plan, impact: AccessImpact, desired: DesiredState, pe
   // Automatic approval, from the flows alone.
   for (const change of flowChanges) {
     if (change.action === 'delete' || change.after.approval.type !== 'automatic') continue;
-    const became = change.action === 'create' || change.before.approval.type !== 'automatic' || nameKey(change.before.grantGroup) !== nameKey(change.after.grantGroup);
+    const became =
+      change.action === 'create' || change.before.approval.type !== 'automatic' || nameKey(change.before.grantGroup) !== nameKey(change.after.grantGroup);
     if (!became) continue;
     const found = verdict(policy?.automaticApproval, change.after.grantGroup);
     if (found === undefined) continue;
@@ -167,10 +174,19 @@ function applyPolicy(plan: Plan, impact: AccessImpact, desired: DesiredState, pe
     const why = 'reason' in pending ? pending.reason : 'not read';
     if (max !== undefined) {
       for (const change of deletions) {
-        findings.blocked.push({ kind: 'ApprovalFlow', name: change.name, id: change.id, reason: `its pending access requests could not be read (${why}); guards.maxCancelledRequests needs them` });
+        findings.blocked.push({
+          kind: 'ApprovalFlow',
+          name: change.name,
+          id: change.id,
+          reason: `its pending access requests could not be read (${why}); guards.maxCancelledRequests needs them`,
+        });
       }
     } else {
-      findings.warnings.push({ code: 'pending-requests-unknown', kind: 'ApprovalFlow', message: `could not read the pending access requests the deletions would cancel: ${why}` });
+      findings.warnings.push({
+        code: 'pending-requests-unknown',
+        kind: 'ApprovalFlow',
+        message: `could not read the pending access requests the deletions would cancel: ${why}`,
+      });
     }
   } else if (deletions.length > 0 && pending?.status === 'ok' && max !== undefined) {
     const cancelled = deletions.map((c) => ({ change: c, count: pending.value.get(c.id) ?? 0 }));
@@ -188,7 +204,11 @@ function applyPolicy(plan: Plan, impact: AccessImpact, desired: DesiredState, pe
     }
   }
   if (impact.status === 'unknown') {
-    findings.warnings.push({ code: 'access-impact-unknown', kind: 'ApprovalFlow', message: `the access impact could not be computed: ${impact.reason ?? 'the directory could not be read'}` });
+    findings.warnings.push({
+      code: 'access-impact-unknown',
+      kind: 'ApprovalFlow',
+      message: `the access impact could not be computed: ${impact.reason ?? 'the directory could not be read'}`,
+    });
   }
   return findings;
 }
@@ -211,14 +231,24 @@ export async function withAccessImpact(plan: Plan, desired: DesiredState, live: 
           ...(live.users.status === 'ok' && live.users.value.length > 0 ? { users: live.users.value } : {}),
           membersOf: (groups) => groups.filter((g) => names.has(nameKey(g.name))),
         })
-      : Promise.resolve({ status: 'unknown' as const, reason: `the user groups could not be read: ${'reason' in live.groups ? live.groups.reason : 'unknown'}` }),
+      : Promise.resolve({
+          status: 'unknown' as const,
+          reason: `the user groups could not be read: ${'reason' in live.groups ? live.groups.reason : 'unknown'}`,
+        }),
     needsPending ? readPendingRequests(client) : Promise.resolve(undefined),
   ]);
   const pendingStatus: AccessImpact['pendingRequests'] = pending === undefined ? 'not-needed' : pending.status === 'ok' ? 'read' : 'unknown';
   const counts = pending?.status === 'ok' ? pending.value : undefined;
   let impact: AccessImpact;
   if (directory.status === 'ok') {
-    impact = locateImpact(accessImpact(flowChanges.map((c) => pairOf(c, counts)), new DirectoryView(directory.value), pendingStatus), desired);
+    impact = locateImpact(
+      accessImpact(
+        flowChanges.map((c) => pairOf(c, counts)),
+        new DirectoryView(directory.value),
+        pendingStatus,
+      ),
+      desired,
+    );
   } else {
     impact = unknownImpact(`the directory could not be read: ${'reason' in directory ? directory.reason : 'unknown'}`, pendingStatus);
   }

@@ -29,7 +29,8 @@ export interface DesiredEntry<M> {
   name: string;
   previousNames: readonly string[];
   model: M;
-  source: SourceLocation;
+  /** Where the repo declares the object; read only for a change or a problem, so it may be found on first read. */
+  readonly source: SourceLocation;
 }
 
 export interface LiveEntry<M> {
@@ -220,7 +221,15 @@ function diffKind<K extends ManagedKind, M extends { spec: S }, S>(
     }
     const entry = live[candidate]!;
     if (prune) {
-      result.changes.push({ kind, action: 'delete', name: entry.name, id: entry.id, fields: fieldChanges(entry.model.spec, undefined, SPEC), before: entry.model.spec, liveFingerprint: entry.fingerprint });
+      result.changes.push({
+        kind,
+        action: 'delete',
+        name: entry.name,
+        id: entry.id,
+        fields: fieldChanges(entry.model.spec, undefined, SPEC),
+        before: entry.model.spec,
+        liveFingerprint: entry.fingerprint,
+      });
     } else {
       result.unmanaged.push({ kind, name: entry.name, id: entry.id });
     }
@@ -229,7 +238,12 @@ function diffKind<K extends ManagedKind, M extends { spec: S }, S>(
 }
 
 /** Deletion guards: any one of them blocks the whole plan, and says why. */
-function guardDeletions(changes: readonly Change[], liveCounts: Map<ManagedKind, number>, desiredCounts: Map<ManagedKind, number>, policy: DeletionPolicy): Blocked[] {
+function guardDeletions(
+  changes: readonly Change[],
+  liveCounts: Map<ManagedKind, number>,
+  desiredCounts: Map<ManagedKind, number>,
+  policy: DeletionPolicy,
+): Blocked[] {
   const deletions = changes.filter((c) => c.action === 'delete');
   const blocked = new Map<Change, Blocked>();
   // One entry per deletion; a deletion stopped by several guards lists every reason.
@@ -243,7 +257,8 @@ function guardDeletions(changes: readonly Change[], liveCounts: Map<ManagedKind,
     if (pattern !== undefined) block(change, `"${change.name}" matches the protected pattern "${pattern}"`);
   }
   if (deletions.length > policy.maxDeletions) {
-    for (const change of deletions) block(change, `the plan deletes ${deletions.length} object${deletions.length === 1 ? '' : 's'}; guards.maxDeletions allows ${policy.maxDeletions}`);
+    for (const change of deletions)
+      block(change, `the plan deletes ${deletions.length} object${deletions.length === 1 ? '' : 's'}; guards.maxDeletions allows ${policy.maxDeletions}`);
   }
   for (const [kind, live] of liveCounts) {
     const ofKind = deletions.filter((c) => c.kind === kind);
@@ -252,7 +267,11 @@ function guardDeletions(changes: readonly Change[], liveCounts: Map<ManagedKind,
     if (ofKind.length === live && (desiredCounts.get(kind) ?? 0) === 0) {
       for (const change of ofKind) block(change, `the repo declares no ${kind} and the plan would delete all ${live} live ones; refusing to prune to empty`);
     } else if (percent > policy.maxDeletionPercent) {
-      for (const change of ofKind) block(change, `the plan deletes ${ofKind.length} of ${live} live ${kind} object${live === 1 ? '' : 's'} (${percent.toFixed(0)}%); guards.maxDeletionPercent allows ${policy.maxDeletionPercent}%`);
+      for (const change of ofKind)
+        block(
+          change,
+          `the plan deletes ${ofKind.length} of ${live} live ${kind} object${live === 1 ? '' : 's'} (${percent.toFixed(0)}%); guards.maxDeletionPercent allows ${policy.maxDeletionPercent}%`,
+        );
     }
   }
   return [...blocked.values()];
@@ -272,7 +291,10 @@ export function checkGuards(plan: Plan, policy: DeletionPolicy = plan.guards): B
   return guardDeletions(plan.changes, liveCounts, desiredCounts, policy);
 }
 
-const KINDS_BY_NAME = Object.keys({ AccessRequestSettings: 0, ApprovalFlow: 0, GroupAssignment: 0, WebhookChannel: 0 } satisfies Record<ManagedKind, 0>).sort() as ManagedKind[];
+const KINDS_BY_NAME = Object.keys({ AccessRequestSettings: 0, ApprovalFlow: 0, GroupAssignment: 0, WebhookChannel: 0 } satisfies Record<
+  ManagedKind,
+  0
+>).sort() as ManagedKind[];
 const createOrder: ManagedKind[] = ['GroupAssignment', 'WebhookChannel', 'ApprovalFlow', 'AccessRequestSettings'];
 const deleteOrder: ManagedKind[] = ['ApprovalFlow', 'WebhookChannel', 'GroupAssignment', 'AccessRequestSettings'];
 
@@ -310,7 +332,13 @@ export function diff(input: DiffInput, policy: DeletionPolicy = defaultDeletionP
     if (kindInput.live === 'unsupported') {
       const reason = unsupported.find((u) => u.kind === kind)?.reason ?? 'this target does not serve it';
       for (const desired of kindInput.desired) {
-        problems.push({ code: 'unsupported-kind', kind, name: desired.name, source: desired.source, message: `${kind} is not supported by this target: ${reason}` });
+        problems.push({
+          code: 'unsupported-kind',
+          kind,
+          name: desired.name,
+          source: desired.source,
+          message: `${kind} is not supported by this target: ${reason}`,
+        });
       }
       return undefined;
     }
@@ -345,7 +373,15 @@ export function diff(input: DiffInput, policy: DeletionPolicy = defaultDeletionP
   const liveChannels = liveOf('WebhookChannel', input.channels);
   if (liveChannels) {
     // Channels are never pruned: the repo cannot tell its own channels from those made in the console.
-    const result = diffKind<'WebhookChannel', ChannelModel, ChannelModel['spec']>('WebhookChannel', input.channels, liveChannels, false, problems, warnings, secretFields);
+    const result = diffKind<'WebhookChannel', ChannelModel, ChannelModel['spec']>(
+      'WebhookChannel',
+      input.channels,
+      liveChannels,
+      false,
+      problems,
+      warnings,
+      secretFields,
+    );
     noop.WebhookChannel = result.noop;
     unmanageable.push(...result.unmanageable);
     unmanaged.push(...result.unmanaged);
@@ -359,7 +395,14 @@ export function diff(input: DiffInput, policy: DeletionPolicy = defaultDeletionP
 
   const liveFlows = liveOf('ApprovalFlow', input.flows);
   if (liveFlows) {
-    const result = diffKind<'ApprovalFlow', FlowModel, FlowModel['spec']>('ApprovalFlow', input.flows, liveFlows, policy.prune.ApprovalFlow === true, problems, warnings);
+    const result = diffKind<'ApprovalFlow', FlowModel, FlowModel['spec']>(
+      'ApprovalFlow',
+      input.flows,
+      liveFlows,
+      policy.prune.ApprovalFlow === true,
+      problems,
+      warnings,
+    );
     collect('ApprovalFlow', result, () => true);
     unmanaged.push(...result.unmanaged);
   }
@@ -369,7 +412,8 @@ export function diff(input: DiffInput, policy: DeletionPolicy = defaultDeletionP
     if (liveSettings === 'unknown') {
       unknown.push('AccessRequestSettings');
     } else if (Array.isArray(liveSettings)) {
-      for (const entry of liveSettings) unmanageable.push({ kind: 'AccessRequestSettings', name: entry.name, id: entry.id, reasons: entry.reasons, source: desiredSettings.source });
+      for (const entry of liveSettings)
+        unmanageable.push({ kind: 'AccessRequestSettings', name: entry.name, id: entry.id, reasons: entry.reasons, source: desiredSettings.source });
       warnings.push({
         code: 'unmanageable',
         kind: 'AccessRequestSettings',

@@ -40,7 +40,14 @@ function details(change: Change): string {
   } else {
     const value = change.action === 'create' ? change.after : change.before;
     const sign = change.action === 'create' ? '+ ' : '- ';
-    body = fence('diff', toYaml(value).replace(/\n$/, '').split('\n').map((line) => sign + line).join('\n'));
+    body = fence(
+      'diff',
+      toYaml(value)
+        .replace(/\n$/, '')
+        .split('\n')
+        .map((line) => sign + line)
+        .join('\n'),
+    );
   }
   // <summary> is HTML: markdown escapes do nothing there, entities do.
   return `<details><summary>${verb[change.action]} ${change.kind} <b>${escapeHtml(change.name)}</b>${renamed}${location}</summary>\n\n${body}\n\n</details>\n\n`;
@@ -96,7 +103,8 @@ function impactLine(item: ImpactItem): string {
 /** Who gains and loses access, above the field diff: what a reviewer needs to judge the change. */
 export function renderImpactMarkdown(impact: AccessImpact | undefined, budget: number): string {
   if (impact === undefined) return '';
-  if (impact.status === 'unknown') return `#### Access impact\n\n> [!NOTE]\n> The access impact could not be computed: ${inline(impact.reason ?? 'the directory could not be read')}\n\n`;
+  if (impact.status === 'unknown')
+    return `#### Access impact\n\n> [!NOTE]\n> The access impact could not be computed: ${inline(impact.reason ?? 'the directory could not be read')}\n\n`;
   if (impact.flows.length === 0) return '';
   const { widening, narrowing, neutral } = impact.summary;
   let text = `#### Access impact\n\n${widening} widening, ${narrowing} narrowing, ${neutral} neutral.\n\n`;

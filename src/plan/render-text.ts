@@ -44,7 +44,8 @@ function renderChange(change: Change, c: Colors): string[] {
     }
     for (const field of change.fields) {
       if (field.sensitive) lines.push(`      ${c.yellow('~')} ${field.path}: (sensitive value changed)`);
-      else if (field.path === 'metadata.name') lines.push(`      ${c.yellow('~')} metadata.name: "${printable(String(field.before))}" -> "${printable(String(field.after))}"`);
+      else if (field.path === 'metadata.name')
+        lines.push(`      ${c.yellow('~')} metadata.name: "${printable(String(field.before))}" -> "${printable(String(field.after))}"`);
     }
   }
   return [...lines, ''];

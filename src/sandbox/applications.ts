@@ -55,11 +55,7 @@ export function insertApplication(store: SandboxStore, orgId: string, input: New
   return app;
 }
 
-export function listApplications(
-  store: SandboxStore,
-  orgId: string,
-  params: URLSearchParams,
-): { results: Partial<Application>[]; totalCount: number } {
+export function listApplications(store: SandboxStore, orgId: string, params: URLSearchParams): { results: Partial<Application>[]; totalCount: number } {
   const query = parseListQuery(params, applicationFields, ['name']);
   const page = selectPage(store, 'applications', { sql: 'org_id = ?', params: [orgId] }, query, applicationFields);
   return { results: page.rows.map((row) => project(parseDoc<Application>(row.doc), query.fields)), totalCount: page.totalCount };

@@ -51,8 +51,7 @@ function checkApprovedDuration(request: StoredRequest, approved: string | undefi
     return;
   }
   const requested = durationMs(request.requestedDuration) ?? 0;
-  if (ms > requested)
-    problems.fail('approvedDuration', `may shorten the requested ${request.requestedDuration}, never lengthen it (got ${approved})`);
+  if (ms > requested) problems.fail('approvedDuration', `may shorten the requested ${request.requestedDuration}, never lengthen it (got ${approved})`);
 }
 
 /** A denial, by an administrator or an approver: the decision event and the requester's mail. */
@@ -87,7 +86,9 @@ export function adminDecide(
     if (note !== undefined) request.internalNote = note;
     if (status === 'revoked') {
       if (request.status !== 'approved' || request.access?.state !== 'active') {
-        throw conflict(`access request ${id} holds no access to revoke (it is ${request.status}${request.access === undefined ? '' : `, access ${request.access.state}`})`);
+        throw conflict(
+          `access request ${id} holds no access to revoke (it is ${request.status}${request.access === undefined ? '' : `, access ${request.access.state}`})`,
+        );
       }
       endAccess(store, actor, request, 'revoked');
       return detailView(store, request, profile);
@@ -123,7 +124,10 @@ export function approverDecide(
     const request = requireRequest(store, actor.orgId, id);
     if (request.requester.id === actor.id) throw new ApiError(403, 'nobody approves their own request');
     if (request.status === 'missing_data') {
-      throw new ApiError(403, `access request ${request.id} is missing data (${request.missing === 'approver' ? 'a level has nobody left who may approve it' : 'the requester has no manager'}); only an administrator may decide it`);
+      throw new ApiError(
+        403,
+        `access request ${request.id} is missing data (${request.missing === 'approver' ? 'a level has nobody left who may approve it' : 'the requester has no manager'}); only an administrator may decide it`,
+      );
     }
     if (request.status !== 'pending') throw conflict(`access request ${request.id} is ${request.status}; it can no longer be decided`);
     if (!request.flow.nonAdminApproval) {

@@ -52,9 +52,7 @@ export function currentLevel(request: StoredRequest): { level: Level; entries: E
 }
 
 function approvedBy(request: StoredRequest, level: number, index: number): Set<string> {
-  return new Set(
-    request.approvals.filter((a) => a.level === level && a.resourceIndex === index && a.decision === 'approved').map((a) => a.approverId),
-  );
+  return new Set(request.approvals.filter((a) => a.level === level && a.resourceIndex === index && a.decision === 'approved').map((a) => a.approverId));
 }
 
 /**

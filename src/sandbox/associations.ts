@@ -2,13 +2,7 @@
 // /applications and /api/v2/applications/{id}/associations): the only association kind the sandbox keeps.
 import { badRequest, conflict, notFound } from './api-error.js';
 import { findApplication, type Application } from './applications.js';
-import {
-  association,
-  userGroupTargets,
-  type GraphConnection,
-  type GraphObjectWithPaths,
-  type GraphOperation,
-} from './graph.js';
+import { association, userGroupTargets, type GraphConnection, type GraphObjectWithPaths, type GraphOperation } from './graph.js';
 import { recordEvent } from './insights.js';
 import { pagingOnly } from './lists.js';
 import { Problems } from './request-body.js';
@@ -27,8 +21,7 @@ function requireTargets(params: URLSearchParams, allowed: readonly string[]): st
   if (targets === null || targets === '') {
     throw badRequest('targets is required', [{ field: 'targets', message: `one of ${allowed.join(', ')}` }]);
   }
-  if (!allowed.includes(targets))
-    throw badRequest(`unknown targets "${targets}"`, [{ field: 'targets', message: `one of ${allowed.join(', ')}` }]);
+  if (!allowed.includes(targets)) throw badRequest(`unknown targets "${targets}"`, [{ field: 'targets', message: `one of ${allowed.join(', ')}` }]);
   return targets;
 }
 
@@ -50,8 +43,7 @@ export function insertGroupApplication(store: SandboxStore, groupId: string, app
 }
 
 function changeGroupApplication(store: SandboxStore, actor: Actor, group: UserGroup, app: Application, op: GraphOperation['op']): void {
-  const linked =
-    store.stmt('SELECT 1 FROM group_applications WHERE group_id = ? AND application_id = ?').get(group.id, app._id) !== undefined;
+  const linked = store.stmt('SELECT 1 FROM group_applications WHERE group_id = ? AND application_id = ?').get(group.id, app._id) !== undefined;
   if (op === 'add') {
     if (linked) throw conflict(`user group "${group.name}" is already associated with application "${app.name}"`);
     insertGroupApplication(store, group.id, app._id);
@@ -71,18 +63,12 @@ export function changeGroupAssociation(store: SandboxStore, actor: Actor, groupI
   store.transaction(() => {
     const group = requireGroup(store, actor.orgId, groupId);
     const app = findApplication(store, actor.orgId, operation.id);
-    if (app === undefined)
-      throw badRequest('no such application', [{ field: 'id', message: `application ${operation.id} does not exist` }]);
+    if (app === undefined) throw badRequest('no such application', [{ field: 'id', message: `application ${operation.id} does not exist` }]);
     changeGroupApplication(store, actor, group, app, operation.op);
   });
 }
 
-export function listGroupApplications(
-  store: SandboxStore,
-  orgId: string,
-  groupId: string,
-  params: URLSearchParams,
-): GraphObjectWithPaths[] {
+export function listGroupApplications(store: SandboxStore, orgId: string, groupId: string, params: URLSearchParams): GraphObjectWithPaths[] {
   requireGroup(store, orgId, groupId);
   const paging = pagingOnly(params);
   const rows = store
@@ -114,8 +100,7 @@ export function changeApplicationAssociation(store: SandboxStore, actor: Actor, 
     const app = findApplication(store, actor.orgId, appId);
     if (app === undefined) throw notFound(`application ${appId}`);
     const group = findGroup(store, actor.orgId, operation.id);
-    if (group === undefined)
-      throw badRequest('no such user group', [{ field: 'id', message: `user group ${operation.id} does not exist` }]);
+    if (group === undefined) throw badRequest('no such user group', [{ field: 'id', message: `user group ${operation.id} does not exist` }]);
     changeGroupApplication(store, actor, group, app, operation.op);
   });
 }

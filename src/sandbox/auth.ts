@@ -55,11 +55,10 @@ export function keyExists(store: SandboxStore, key: string): boolean {
 export function authenticate(store: SandboxStore, apiKey: string | undefined): Principal {
   if (apiKey === undefined || apiKey === '') throw new ApiError(401, 'missing x-api-key header');
   const row = store.stmt('SELECT id, kind, name, email, user_id FROM api_keys WHERE key_hash = ?').get(hashKey(apiKey)) as
-    { id: string; kind: KeyKind; name: string; email: string | null; user_id: string | null } | undefined;
+    | { id: string; kind: KeyKind; name: string; email: string | null; user_id: string | null }
+    | undefined;
   if (row === undefined) throw new ApiError(401, 'invalid x-api-key');
-  const orgIds = (store.stmt('SELECT org_id FROM api_key_orgs WHERE key_id = ? ORDER BY org_id').all(row.id) as { org_id: string }[]).map(
-    (r) => r.org_id,
-  );
+  const orgIds = (store.stmt('SELECT org_id FROM api_key_orgs WHERE key_id = ? ORDER BY org_id').all(row.id) as { org_id: string }[]).map((r) => r.org_id);
   return { keyId: row.id, kind: row.kind, name: row.name, email: row.email ?? '', userId: row.user_id ?? undefined, orgIds };
 }
 

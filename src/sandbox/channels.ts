@@ -151,8 +151,7 @@ function checkUrl(problems: Problems, url: string, values: Record<string, string
     return;
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') problems.fail('url', 'must use http or https');
-  if (parsed.username !== '' || parsed.password !== '')
-    problems.fail('url', 'must not carry credentials; use a sensitive header or placeholder');
+  if (parsed.username !== '' || parsed.password !== '') problems.fail('url', 'must not carry credentials; use a sensitive header or placeholder');
 }
 
 function byCodeUnit(a: string, b: string): number {
@@ -178,7 +177,8 @@ function fingerprint(store: SandboxStore, channelId: string, secrets: ChannelSec
 
 function findRow(store: SandboxStore, orgId: string, id: string): { doc: WebhookChannel; secrets: ChannelSecrets } | undefined {
   const row = store.stmt('SELECT doc, secrets FROM webhook_channels WHERE org_id = ? AND id = ?').get(orgId, id) as
-    { doc: string; secrets: string } | undefined;
+    | { doc: string; secrets: string }
+    | undefined;
   return row === undefined ? undefined : { doc: parseDoc<WebhookChannel>(row.doc), secrets: parseDoc<ChannelSecrets>(row.secrets) };
 }
 
@@ -192,11 +192,7 @@ function channelResource(channel: WebhookChannel): { id: string; type: string; n
   return { id: channel.id, type: 'webhook_channel', name: channel.name };
 }
 
-export function listChannels(
-  store: SandboxStore,
-  orgId: string,
-  params: URLSearchParams,
-): { results: Partial<WebhookChannel>[]; totalCount: number } {
+export function listChannels(store: SandboxStore, orgId: string, params: URLSearchParams): { results: Partial<WebhookChannel>[]; totalCount: number } {
   const query = parseListQuery(params, channelFields);
   const page = selectPage(store, 'webhook_channels', { sql: 'org_id = ?', params: [orgId] }, query, channelFields);
   return { results: page.rows.map((row) => project(parseDoc<WebhookChannel>(row.doc), query.fields)), totalCount: page.totalCount };

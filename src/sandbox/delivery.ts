@@ -107,9 +107,7 @@ export class DeliveryWorker extends EventEmitter implements ClockedWork {
     this.#allowPrivate = options.allowPrivateWebhooks ?? false;
     this.#random = options.random ?? Math.random;
     // Attempts cut short by a crash are due again at once: at-least-once, same webhook-id.
-    this.#store
-      .stmt(`UPDATE deliveries SET leased = 0, next_attempt_ms = ? WHERE status = 'pending' AND leased = 1`)
-      .run(this.#clock.nowMs());
+    this.#store.stmt(`UPDATE deliveries SET leased = 0, next_attempt_ms = ? WHERE status = 'pending' AND leased = 1`).run(this.#clock.nowMs());
   }
 
   get schedule(): RetrySchedule {
@@ -123,17 +121,14 @@ export class DeliveryWorker extends EventEmitter implements ClockedWork {
 
   nextDueMs(): number | undefined {
     if (this.#stopped || !this.#store.db.open) return undefined;
-    const next = this.#store.stmt(`SELECT min(next_attempt_ms) FROM deliveries WHERE status = 'pending' AND leased = 0`).pluck().get() as
-      number | null;
+    const next = this.#store.stmt(`SELECT min(next_attempt_ms) FROM deliveries WHERE status = 'pending' AND leased = 0`).pluck().get() as number | null;
     return next ?? undefined;
   }
 
   pump(): void {
     if (this.#stopped || !this.#store.db.open) return;
     const rows = this.#store
-      .stmt(
-        `SELECT * FROM deliveries WHERE status = 'pending' AND leased = 0 AND next_attempt_ms <= ? ORDER BY next_attempt_ms, id LIMIT 50`,
-      )
+      .stmt(`SELECT * FROM deliveries WHERE status = 'pending' AND leased = 0 AND next_attempt_ms <= ? ORDER BY next_attempt_ms, id LIMIT 50`)
       .all(this.#clock.nowMs()) as DeliveryRow[];
     for (const row of rows) {
       if (this.#inFlight.has(row.id)) continue;
@@ -167,22 +162,16 @@ export class DeliveryWorker extends EventEmitter implements ClockedWork {
   }
 
   #channel(row: DeliveryRow): ChannelRow | undefined {
-    const channel = this.#store
-      .stmt('SELECT doc, secrets FROM webhook_channels WHERE org_id = ? AND id = ?')
-      .get(row.org_id, row.channel_id) as { doc: string; secrets: string } | undefined;
-    return channel === undefined
-      ? undefined
-      : { doc: parseDoc<ChannelRow['doc']>(channel.doc), secrets: parseDoc<ChannelRow['secrets']>(channel.secrets) };
+    const channel = this.#store.stmt('SELECT doc, secrets FROM webhook_channels WHERE org_id = ? AND id = ?').get(row.org_id, row.channel_id) as
+      | { doc: string; secrets: string }
+      | undefined;
+    return channel === undefined ? undefined : { doc: parseDoc<ChannelRow['doc']>(channel.doc), secrets: parseDoc<ChannelRow['secrets']>(channel.secrets) };
   }
 
   async #attempt(row: DeliveryRow): Promise<void> {
     const channel = this.#channel(row);
     if (channel === undefined || !channel.doc.enabled) {
-      this.#finish(
-        row,
-        { result: 'skipped', error: channel === undefined ? 'the channel was deleted' : 'the channel is disabled' },
-        'dead',
-      );
+      this.#finish(row, { result: 'skipped', error: channel === undefined ? 'the channel was deleted' : 'the channel is disabled' }, 'dead');
       return;
     }
     let outcome: Outcome;
@@ -224,11 +213,7 @@ export class DeliveryWorker extends EventEmitter implements ClockedWork {
       return;
     }
     if (status === 410) {
-      this.#finish(
-        row,
-        { result: 'gone', statusCode: status, error: 'the receiver answered 410 Gone; the channel is now disabled' },
-        'dead',
-      );
+      this.#finish(row, { result: 'gone', statusCode: status, error: 'the receiver answered 410 Gone; the channel is now disabled' }, 'dead');
       this.#disableChannel(row);
       return;
     }
@@ -303,11 +288,7 @@ export class DeliveryWorker extends EventEmitter implements ClockedWork {
         target = new URL(url);
         checkLiteralHost(target.hostname, this.#allowPrivate);
       } catch (error) {
-        done(
-          error instanceof AddressRefusedError
-            ? { kind: 'refused', error: error.message }
-            : { kind: 'network', error: 'the URL is not valid' },
-        );
+        done(error instanceof AddressRefusedError ? { kind: 'refused', error: error.message } : { kind: 'network', error: 'the URL is not valid' });
         return;
       }
       const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -364,16 +345,12 @@ export class DeliveryWorker extends EventEmitter implements ClockedWork {
     }
     const limit = Math.min(1000, Math.max(1, Number(params.get('limit') ?? 100) || 100));
     const total = this.#store.stmt(`SELECT count(*) AS n FROM deliveries WHERE ${where.join(' AND ')}`).get(...values) as { n: number };
-    const rows = this.#store
-      .stmt(`SELECT * FROM deliveries WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`)
-      .all(...values, limit) as DeliveryRow[];
+    const rows = this.#store.stmt(`SELECT * FROM deliveries WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`).all(...values, limit) as DeliveryRow[];
     return { totalCount: total.n, results: rows.map((row) => this.#record(row)) };
   }
 
   #record(row: DeliveryRow): DeliveryRecord {
-    const attempts = this.#store
-      .stmt('SELECT at, status_code, result, error FROM delivery_attempts WHERE delivery_id = ? ORDER BY id')
-      .all(row.id) as {
+    const attempts = this.#store.stmt('SELECT at, status_code, result, error FROM delivery_attempts WHERE delivery_id = ? ORDER BY id').all(row.id) as {
       at: string;
       status_code: number | null;
       result: AttemptResult;

@@ -13,13 +13,5 @@ export function durationMs(value: string): number | undefined {
   const match = pattern.exec(value);
   if (match === null) return undefined;
   const [, y, mo, w, d, h, mi, s] = match.map((part) => (part === undefined ? 0 : Number(part)));
-  return (
-    (y ?? 0) * 365 * day +
-    (mo ?? 0) * 30 * day +
-    (w ?? 0) * 7 * day +
-    (d ?? 0) * day +
-    (h ?? 0) * hour +
-    (mi ?? 0) * minute +
-    (s ?? 0) * second
-  );
+  return (y ?? 0) * 365 * day + (mo ?? 0) * 30 * day + (w ?? 0) * 7 * day + (d ?? 0) * day + (h ?? 0) * hour + (mi ?? 0) * minute + (s ?? 0) * second;
 }

@@ -194,8 +194,7 @@ function checkReferences(store: SandboxStore, orgId: string, fields: FlowFields,
     details.push({ field: 'resourceId', message: `user group ${fields.resourceId} does not exist` });
   }
   fields.visibleTo.forEach((id, index) => {
-    if (findGroup(store, orgId, id) === undefined)
-      details.push({ field: `visibleTo[${index}]`, message: `user group ${id} does not exist` });
+    if (findGroup(store, orgId, id) === undefined) details.push({ field: `visibleTo[${index}]`, message: `user group ${id} does not exist` });
   });
   fields.approverResources.forEach((approver, index) => {
     if (approver.resourceType === 'user' && findUser(store, orgId, approver.resourceId) === undefined) {
@@ -259,11 +258,7 @@ export function flowView(flow: StoredFlow, names: NameLookup): FlowView {
   };
 }
 
-export function listFlows(
-  store: SandboxStore,
-  orgId: string,
-  params: URLSearchParams,
-): { results: Partial<FlowView>[]; totalCount: number } {
+export function listFlows(store: SandboxStore, orgId: string, params: URLSearchParams): { results: Partial<FlowView>[]; totalCount: number } {
   const query = parseListQuery(params, flowFields);
   const page = selectPage(store, 'approval_flows', { sql: 'org_id = ?', params: [orgId] }, query, flowFields);
   const names = lookups(store, orgId);

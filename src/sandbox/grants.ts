@@ -42,9 +42,7 @@ function grantAccess(store: SandboxStore, actor: Actor, request: StoredRequest, 
         applyMembership(store, actor, group, user, 'add', grantAssociationEventType);
         markGranted(store, group.id, user._id);
       }
-      store
-        .stmt('INSERT OR REPLACE INTO access_holds (request_id, org_id, group_id, user_id) VALUES (?, ?, ?, ?)')
-        .run(request.id, orgId, group.id, user._id);
+      store.stmt('INSERT OR REPLACE INTO access_holds (request_id, org_id, group_id, user_id) VALUES (?, ?, ?, ?)').run(request.id, orgId, group.id, user._id);
     })();
     return undefined;
   } catch (error) {

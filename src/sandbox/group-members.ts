@@ -12,9 +12,9 @@ import { groupResource, requireGroup, type UserGroup } from './user-groups.js';
 export function listMembers(store: SandboxStore, orgId: string, groupId: string, params: URLSearchParams): GraphConnection[] {
   requireGroup(store, orgId, groupId);
   const paging = pagingOnly(params);
-  const rows = store
-    .stmt('SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id LIMIT ? OFFSET ?')
-    .all(groupId, paging.limit, paging.skip) as { user_id: string }[];
+  const rows = store.stmt('SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id LIMIT ? OFFSET ?').all(groupId, paging.limit, paging.skip) as {
+    user_id: string;
+  }[];
   return rows.map((row) => ({ to: { id: row.user_id, type: 'user' } }));
 }
 
@@ -82,14 +82,10 @@ export function wasGranted(store: SandboxStore, groupId: string, userId: string)
 
 /** User ids of a group's members. */
 export function memberIds(store: SandboxStore, groupId: string): string[] {
-  return (store.stmt('SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id').all(groupId) as { user_id: string }[]).map(
-    (row) => row.user_id,
-  );
+  return (store.stmt('SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id').all(groupId) as { user_id: string }[]).map((row) => row.user_id);
 }
 
 /** The ids of the groups a user belongs to. */
 export function groupIdsOf(store: SandboxStore, userId: string): Set<string> {
-  return new Set(
-    (store.stmt('SELECT group_id FROM group_members WHERE user_id = ?').all(userId) as { group_id: string }[]).map((r) => r.group_id),
-  );
+  return new Set((store.stmt('SELECT group_id FROM group_members WHERE user_id = ?').all(userId) as { group_id: string }[]).map((r) => r.group_id));
 }

@@ -102,9 +102,7 @@ export function queryEvents(store: SandboxStore, orgId: string, input: EventQuer
   }
   const direction = sort === 'ASC' ? 'ASC' : 'DESC';
   const rows = store
-    .stmt(
-      `SELECT seq, timestamp_ms, doc FROM events WHERE ${where.join(' AND ')} ORDER BY timestamp_ms ${direction}, seq ${direction} LIMIT ? OFFSET ?`,
-    )
+    .stmt(`SELECT seq, timestamp_ms, doc FROM events WHERE ${where.join(' AND ')} ORDER BY timestamp_ms ${direction}, seq ${direction} LIMIT ? OFFSET ?`)
     .all(...params, limit, skip) as { seq: number; timestamp_ms: number; doc: string }[];
   const last = rows.at(-1);
   return {

@@ -62,9 +62,7 @@ function isIdField(field: string): boolean {
 
 function checkField(field: string, spec: FieldSpec, param: string): void {
   if (isIdField(field) || Object.hasOwn(spec, field)) return;
-  throw badRequest(`unknown field "${field}" in ${param}`, [
-    { field: param, message: `supported fields: _id, ${Object.keys(spec).join(', ')}` },
-  ]);
+  throw badRequest(`unknown field "${field}" in ${param}`, [{ field: param, message: `supported fields: _id, ${Object.keys(spec).join(', ')}` }]);
 }
 
 function splitList(raw: string[]): string[] {
@@ -165,13 +163,7 @@ export interface Page {
  * One page of `table` (which has id and doc columns) restricted by `scope` (an SQL condition with
  * its parameters), filtered, sorted (always ending with id, so the order is total) and cut.
  */
-export function selectPage(
-  store: SandboxStore,
-  table: string,
-  scope: { sql: string; params: (string | number)[] },
-  query: ListQuery,
-  spec: FieldSpec,
-): Page {
+export function selectPage(store: SandboxStore, table: string, scope: { sql: string; params: (string | number)[] }, query: ListQuery, spec: FieldSpec): Page {
   const params = [...scope.params];
   const conditions = [scope.sql, ...query.filters.map((filter) => filterSql(filter, spec, params))];
   const where = conditions.join(' AND ');

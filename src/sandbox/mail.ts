@@ -73,9 +73,7 @@ export function listMail(store: SandboxStore, params: URLSearchParams, orgId: st
     }
   }
   const total = store.stmt(`SELECT count(*) AS n FROM mail WHERE ${where.join(' AND ')}`).get(...values) as { n: number };
-  const rows = store
-    .stmt(`SELECT * FROM mail WHERE ${where.join(' AND ')} ORDER BY id LIMIT ? OFFSET ?`)
-    .all(...values, paging.limit, paging.skip) as {
+  const rows = store.stmt(`SELECT * FROM mail WHERE ${where.join(' AND ')} ORDER BY id LIMIT ? OFFSET ?`).all(...values, paging.limit, paging.skip) as {
     id: string;
     org_id: string;
     kind: MailKind;

@@ -291,11 +291,7 @@ export function migrate(db: Database.Database, nowIso: string, list: readonly Mi
     db.transaction(() => {
       db.exec(migration.sql);
       migration.run?.(db);
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
-        migration.version,
-        migration.name,
-        nowIso,
-      );
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, nowIso);
     })();
     ran.push(migration.version);
   }

@@ -11,7 +11,6 @@ import { reservedHeaderNames } from './header-rules.js';
 import { nameHint, namePattern } from './names.js';
 import { accessStates, maxRemarksLength, missingReasons, queueViews, requestStatuses } from './request-model.js';
 
-
 const statusDescription =
   "JumpCloud's published statuses: pending (Pending: waiting on the current level), approved (Approved: the requester was added to the grant group), denied (Denied), canceled (Canceled: the approval flow was deleted), expired (Expired: not decided within 30 days), error (Error: approving failed to grant access; an administrator may approve again or deny), missing_data (Missing Data: the requester has no manager, or a level has nobody left who may approve; an administrator decides, or setting the manager / adding an approver resumes it). What became of approved access (still active, ended when its duration ran out, revoked by an administrator) is the sandbox's extension, in the sandbox block, never a status.";
 
@@ -91,10 +90,10 @@ const schemas: Record<string, Schema> = {
     },
     ['code', 'message', 'status'],
   ),
-  ErrorDetail: obj(
-    { field: str('JSON path of the offending field, e.g. approverResources[1].resourceId.'), message: str('The problem.') },
-    ['field', 'message'],
-  ),
+  ErrorDetail: obj({ field: str('JSON path of the offending field, e.g. approverResources[1].resourceId.'), message: str('The problem.') }, [
+    'field',
+    'message',
+  ]),
   SystemUser: obj(
     {
       _id: str('Object id.'),
@@ -240,11 +239,10 @@ const schemas: Record<string, Schema> = {
         pattern: `^$|${isoDurationPattern}`,
         'x-hint': 'must be an ISO 8601 duration such as P7D or PT8H',
       }),
-      multiSelectDuration: arr(
-        durationText('ISO 8601 duration.'),
-        'The durations a requester picks from, for TTL_CONFIG_MULTI_SELECT_DURATIONS.',
-        { maxItems: 20, uniqueItems: true },
-      ),
+      multiSelectDuration: arr(durationText('ISO 8601 duration.'), 'The durations a requester picks from, for TTL_CONFIG_MULTI_SELECT_DURATIONS.', {
+        maxItems: 20,
+        uniqueItems: true,
+      }),
       nonAdminApproval: bool('Whether non-admins may approve.'),
       iconColor: str('#RRGGBB.', { pattern: '^#[0-9A-Fa-f]{6}$', 'x-hint': 'must be a colour like #006CAC' }),
       iconUrl: str('Icon URL.', { maxLength: 2048 }),
@@ -284,10 +282,7 @@ const schemas: Record<string, Schema> = {
         }),
         'Approvers with names.',
       ),
-      resources: arr(
-        obj({ resourceId: str('Id.'), resourceName: str('Name.'), resourceType: str('Type.') }),
-        'What approval grants (one entry).',
-      ),
+      resources: arr(obj({ resourceId: str('Id.'), resourceName: str('Name.'), resourceType: str('Type.') }), 'What approval grants (one entry).'),
       visibleTo: arr(obj({ id: str('User group id.'), name: str('User group name.') }), 'Groups that see the flow.'),
       status: str('active or inactive.'),
       timeBasedAccess: bool('Whether access expires.'),
@@ -385,19 +380,14 @@ const schemas: Record<string, Schema> = {
         maxProperties: 20,
         description: 'Values of the URL placeholders, write-only. On PUT, ******** keeps the stored value.',
       },
-      headers: arr(
-        ref('WebhookHeader'),
-        'Static headers sent with each delivery (at most 20). On PUT, a sensitive value of ******** keeps the stored value.',
-        { maxItems: 20 },
-      ),
-      signingSecret: str(
-        'Standard Webhooks secret (whsec_ + base64 of 24-64 bytes), write-only. On PUT, ******** keeps it; omit to remove.',
-        {
-          pattern: '^(\\*{8}|whsec_[A-Za-z0-9+/]+={0,2})$',
-          maxLength: 128,
-          'x-hint': 'must be a Standard Webhooks secret: whsec_ followed by 24 to 64 base64 bytes',
-        },
-      ),
+      headers: arr(ref('WebhookHeader'), 'Static headers sent with each delivery (at most 20). On PUT, a sensitive value of ******** keeps the stored value.', {
+        maxItems: 20,
+      }),
+      signingSecret: str('Standard Webhooks secret (whsec_ + base64 of 24-64 bytes), write-only. On PUT, ******** keeps it; omit to remove.', {
+        pattern: '^(\\*{8}|whsec_[A-Za-z0-9+/]+={0,2})$',
+        maxLength: 128,
+        'x-hint': 'must be a Standard Webhooks secret: whsec_ followed by 24 to 64 base64 bytes',
+      }),
     },
     ['name', 'url'],
   ),
@@ -532,7 +522,7 @@ const schemas: Record<string, Schema> = {
   SandboxRequestExtension: obj(
     {
       queue: str(
-        "The Request Queue view: administrator (an administrator must act: Missing Data, Error, a flow only administrators decide, or admins on the current level) or others (waiting on assigned approvers). Kept as it was once the request is decided. Also a list filter: filter=queue:eq:others or ?queue=others.",
+        'The Request Queue view: administrator (an administrator must act: Missing Data, Error, a flow only administrators decide, or admins on the current level) or others (waiting on assigned approvers). Kept as it was once the request is decided. Also a list filter: filter=queue:eq:others or ?queue=others.',
         { enum: [...queueViews] },
       ),
       missing: str('While missing_data: manager (the requester has none) or approver (a level has nobody left who may approve).', {
@@ -558,9 +548,7 @@ const schemas: Record<string, Schema> = {
   AccessRequestList: list('AccessRequest', 'One page of access requests, newest first.'),
   Approver: obj({
     approvalSequence: str('The level, 1 first (a string, as in the contract).'),
-    approvalStatus: str(
-      'approved, denied, pending (current level), waiting (a later level), overridden (an administrator decided) or skipped.',
-    ),
+    approvalStatus: str('approved, denied, pending (current level), waiting (a later level), overridden (an administrator decided) or skipped.'),
     approverId: str('Who decided, or the user expected to.'),
     approverType: str('user or admin.'),
     createdAt: str('When decided, or when the request was submitted.'),
@@ -663,12 +651,9 @@ const schemas: Record<string, Schema> = {
       channelId: str('Webhook channel.'),
       eventId: str('The event delivered.'),
       eventType: str('Its type.'),
-      status: str(
-        'pending, delivered, or dead (the dead letter: retries used up, a non-retryable answer, a refused address or a disabled channel).',
-        {
-          enum: ['pending', 'delivered', 'dead'],
-        },
-      ),
+      status: str('pending, delivered, or dead (the dead letter: retries used up, a non-retryable answer, a refused address or a disabled channel).', {
+        enum: ['pending', 'delivered', 'dead'],
+      }),
       nextAttemptAt: str('When pending: the next attempt (sandbox clock).'),
       createdAt: str('Queued at.'),
       attempts: arr(
@@ -689,10 +674,11 @@ const schemas: Record<string, Schema> = {
     ['id', 'status', 'attempts'],
   ),
   DeliveryList: obj({ totalCount: int('Deliveries matching.'), results: arr(ref('Delivery'), 'Newest first.') }, ['results', 'totalCount']),
-  ClockState: obj(
-    { now: str('Sandbox time (RFC 3339).'), frozen: bool('Whether the clock is stopped.'), offsetMs: int('Offset from the wall clock.') },
-    ['now', 'frozen', 'offsetMs'],
-  ),
+  ClockState: obj({ now: str('Sandbox time (RFC 3339).'), frozen: bool('Whether the clock is stopped.'), offsetMs: int('Offset from the wall clock.') }, [
+    'now',
+    'frozen',
+    'offsetMs',
+  ]),
   ClockChange: body({
     advanceMs: int('Move forward this many milliseconds (at most ten years).', { minimum: 0, maximum: 10 * 365 * 24 * 3600 * 1000 }),
     set: str('Jump to this instant (ISO 8601); not with advanceMs.', { maxLength: 64 }),
@@ -1033,8 +1019,7 @@ const paths: Record<string, Record<string, Schema>> = {
       errors: [],
     }),
     put: operation({
-      summary:
-        'An administrator decides (final); records access_management_access_request_approval and, on grant, access_management_association_change.',
+      summary: 'An administrator decides (final); records access_management_access_request_approval and, on grant, access_management_association_change.',
       params: [id('id', 'Access request')],
       body: 'AdminDecision',
       ok: { status: 200, schema: ref('AccessRequestDetail') },
@@ -1159,7 +1144,8 @@ const paths: Record<string, Record<string, Schema>> = {
   },
   '/sandbox/v1/mail': {
     get: operation({
-      summary: 'Test hook: the mail outbox (no SMTP) of the admin key\'s organization (every organization for the operator key); ?to=, ?kind=, ?requestId=, limit, skip.',
+      summary:
+        "Test hook: the mail outbox (no SMTP) of the admin key's organization (every organization for the operator key); ?to=, ?kind=, ?requestId=, limit, skip.",
       ok: { status: 200, schema: ref('MailList') },
       errors: [400],
       hooks: 'org',
@@ -1175,7 +1161,8 @@ const paths: Record<string, Record<string, Schema>> = {
   },
   '/sandbox/v1/deliveries/{id}/replay': {
     post: operation({
-      summary: "Test hook: send a delivery again (same webhook-id), from the start of the retry schedule; another organization's delivery is 404 for an admin key.",
+      summary:
+        "Test hook: send a delivery again (same webhook-id), from the start of the retry schedule; another organization's delivery is 404 for an admin key.",
       params: [id('id', 'Delivery (webhook-id)')],
       ok: { status: 202, schema: ref('Delivery') },
       errors: [404],

@@ -21,15 +21,14 @@ export function webhookPayload(event: DirectoryEvent): string {
 export function enqueueDeliveries(store: SandboxStore, event: DirectoryEvent): void {
   const wanted = event.event_type.toUpperCase();
   if (!(accessRequestEventTypes as readonly string[]).includes(wanted)) return;
-  const settings = store.stmt('SELECT doc FROM approval_flow_settings WHERE org_id = ?').get(event.organization) as
-    { doc: string } | undefined;
+  const settings = store.stmt('SELECT doc FROM approval_flow_settings WHERE org_id = ?').get(event.organization) as { doc: string } | undefined;
   if (settings === undefined) return;
   const subscriptions = parseDoc<{ channelEvents?: SubscribedChannel[] }>(settings.doc).channelEvents ?? [];
   for (const subscription of subscriptions) {
     if (!subscription.eventTypes.includes(wanted)) continue;
-    const channel = store
-      .stmt('SELECT doc FROM webhook_channels WHERE org_id = ? AND id = ?')
-      .get(event.organization, subscription.channelObjectId) as { doc: string } | undefined;
+    const channel = store.stmt('SELECT doc FROM webhook_channels WHERE org_id = ? AND id = ?').get(event.organization, subscription.channelObjectId) as
+      | { doc: string }
+      | undefined;
     if (channel === undefined || !parseDoc<{ enabled: boolean }>(channel.doc).enabled) continue;
     store
       .stmt(

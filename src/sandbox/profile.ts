@@ -125,8 +125,7 @@ export function protojsonView(value: unknown): unknown {
   if (!isObject(value)) return value;
   const result: Record<string, unknown> = {};
   for (const [field, raw] of Object.entries(value)) {
-    const encoded =
-      (byteIdFields as readonly string[]).includes(field) && typeof raw === 'string' && hexObjectId.test(raw) ? objectIdBytes(raw) : raw;
+    const encoded = (byteIdFields as readonly string[]).includes(field) && typeof raw === 'string' && hexObjectId.test(raw) ? objectIdBytes(raw) : raw;
     const view = protojsonView(encoded);
     if (!isZero(view)) result[field] = view;
   }

@@ -32,8 +32,7 @@ function checkDuration(flow: StoredFlow, requested: string | undefined, reader: 
   }
   if (flow.ttlConfig === 'TTL_CONFIG_FIXED_DURATION') {
     const fixed = flow.fixedDuration ?? '';
-    if (given !== '' && given !== fixed)
-      reader.fail('requestedDuration', `approval flow "${flow.name}" grants a fixed ${fixed}; send ${fixed} or nothing`);
+    if (given !== '' && given !== fixed) reader.fail('requestedDuration', `approval flow "${flow.name}" grants a fixed ${fixed}; send ${fixed} or nothing`);
     return fixed;
   }
   const choices = flow.multiSelectDuration ?? [];
@@ -63,13 +62,7 @@ export interface AccessRequestSubmit {
   organizationObjectId?: string;
 }
 
-export function submitRequest(
-  store: SandboxStore,
-  actor: Actor,
-  body: AccessRequestSubmit,
-  profile: Profile,
-  hooks: TestHooks | undefined,
-): StoredRequest {
+export function submitRequest(store: SandboxStore, actor: Actor, body: AccessRequestSubmit, profile: Profile, hooks: TestHooks | undefined): StoredRequest {
   const user = requesterOf(store, actor);
   const reader = new Problems();
   const { approvalFlowId: flowId, remarks, requestedDuration: requested } = body;
@@ -89,9 +82,7 @@ export function submitRequest(
     const duration = checkDuration(flow, requested === '' ? undefined : requested, reader);
     reader.finish('invalid access request');
     const open = store
-      .stmt(
-        `SELECT id FROM access_requests WHERE org_id = ? AND flow_id = ? AND requester_id = ? AND status IN ('pending', 'missing_data')`,
-      )
+      .stmt(`SELECT id FROM access_requests WHERE org_id = ? AND flow_id = ? AND requester_id = ? AND status IN ('pending', 'missing_data')`)
       .get(actor.orgId, flow.id, user._id) as { id: string } | undefined;
     if (open !== undefined) throw conflict(`${user.username} already has a pending request ${open.id} for "${flow.name}"`);
 

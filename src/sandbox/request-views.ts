@@ -174,10 +174,8 @@ function progressEntries(store: SandboxStore, request: StoredRequest): ProgressE
       return {
         approvalSequence: levelIndex + 1,
         approvalStatus: status,
-        approvedCount: request.approvals.filter((a) => a.level === levelIndex && a.resourceIndex === index && a.decision === 'approved')
-          .length,
-        approverId:
-          approval?.approverId ?? (approver.resourceType === 'manager' ? (request.requester.managerId ?? '') : approver.resourceId),
+        approvedCount: request.approvals.filter((a) => a.level === levelIndex && a.resourceIndex === index && a.decision === 'approved').length,
+        approverId: approval?.approverId ?? (approver.resourceType === 'manager' ? (request.requester.managerId ?? '') : approver.resourceId),
         approverType: approval?.approverType ?? (approver.resourceType === 'admin' ? 'admin' : 'user'),
         createdAt: approval?.at ?? request.createdAt,
         overridenApproval: status === 'overridden',
@@ -261,11 +259,7 @@ export function listRequests(
 }
 
 /** GET /api/v2/approversprogress/{id}; a requester sees it only when exposeApprovalProgress is on. */
-export function requestProgress(
-  store: SandboxStore,
-  actor: Actor,
-  id: string,
-): { approvers: ProgressEntry[]; approversRequirement: string } {
+export function requestProgress(store: SandboxStore, actor: Actor, id: string): { approvers: ProgressEntry[]; approversRequirement: string } {
   const request = visibleRequest(store, actor, id);
   const approver = request.approvals.some((a) => a.approverId === actor.id) || waitingOn(request).includes(actor.id);
   if (actor.type === 'user' && !approver && !getSettings(store, actor.orgId).exposeApprovalProgress) {

@@ -204,9 +204,7 @@ export const routes: readonly RouteDef[] = [
     ok(replaceGroup(c.store, c.actor, param(c, 'id'), c.body as UserGroupWrite, c.profile)),
   ),
   org('DELETE', '/api/v2/usergroups/{id}', published(), (c) => ok(deleteGroup(c.store, c.actor, param(c, 'id')))),
-  org('GET', '/api/v2/usergroups/{group_id}/members', published(), (c) =>
-    ok(listMembers(c.store, c.actor.orgId, param(c, 'group_id'), c.query)),
-  ),
+  org('GET', '/api/v2/usergroups/{group_id}/members', published(), (c) => ok(listMembers(c.store, c.actor.orgId, param(c, 'group_id'), c.query))),
   org('POST', '/api/v2/usergroups/{group_id}/members', published(publishedBodies.graphOperation, 'MemberOperation'), (c) => {
     // One transaction: a new member may be the approver a Missing Data request lacked.
     c.store.transaction(() => {
@@ -261,9 +259,7 @@ export const routes: readonly RouteDef[] = [
     body: detailView(c.store, submitRequest(c.store, c.actor, c.body as AccessRequestSubmit, c.profile, c.hooks), c.profile),
   })),
   user('GET', '/api/v2/approvalflowrequest', ingresso(), (c) => ok(listRequests(c.store, c.actor, c.query, c.profile))),
-  user('GET', '/api/v2/approvalflowrequest/{id}', ingresso(), (c) =>
-    ok(detailView(c.store, visibleRequest(c.store, c.actor, param(c, 'id')), c.profile)),
-  ),
+  user('GET', '/api/v2/approvalflowrequest/{id}', ingresso(), (c) => ok(detailView(c.store, visibleRequest(c.store, c.actor, param(c, 'id')), c.profile))),
   org('PUT', '/api/v2/approvalflowrequest/{id}', ingresso(publishedBodies.accessRequestSet, 'AdminDecision'), (c) =>
     ok(adminDecide(c.store, c.actor, param(c, 'id'), c.body as AdminDecision, c.hooks, c.profile)),
   ),
@@ -312,13 +308,7 @@ export const routes: readonly RouteDef[] = [
   ),
   // org hooks: an admin key sees its own org only; the operator key sees them all
   hook('GET', '/sandbox/v1/mail', (c) => ok(listMail(c.store, c.query, orgScope(c))), undefined, 'org-hook'),
-  hook(
-    'GET',
-    '/sandbox/v1/deliveries',
-    (c) => ok(c.deliveries?.list(c.query, orgScope(c)) ?? { results: [], totalCount: 0 }),
-    undefined,
-    'org-hook',
-  ),
+  hook('GET', '/sandbox/v1/deliveries', (c) => ok(c.deliveries?.list(c.query, orgScope(c)) ?? { results: [], totalCount: 0 }), undefined, 'org-hook'),
   {
     method: 'POST',
     path: '/sandbox/v1/deliveries/{id}/replay',

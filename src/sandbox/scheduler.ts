@@ -14,9 +14,7 @@ export interface DueTimer {
 /** Sets (or moves) the one timer of `kind` for `refId`; call inside the caller's transaction. */
 export function setTimer(store: SandboxStore, kind: TimerKind, orgId: string, refId: string, dueMs: number): void {
   store
-    .stmt(
-      'INSERT INTO timers (kind, org_id, ref_id, due_ms) VALUES (?, ?, ?, ?) ON CONFLICT (kind, ref_id) DO UPDATE SET due_ms = excluded.due_ms',
-    )
+    .stmt('INSERT INTO timers (kind, org_id, ref_id, due_ms) VALUES (?, ?, ?, ?) ON CONFLICT (kind, ref_id) DO UPDATE SET due_ms = excluded.due_ms')
     .run(kind, orgId, refId, dueMs);
 }
 
@@ -96,9 +94,12 @@ export class Scheduler {
   #runDueTimers(): void {
     for (;;) {
       const now = this.#clock.nowMs();
-      const rows = this.#store
-        .stmt('SELECT id, kind, org_id, ref_id FROM timers WHERE due_ms <= ? ORDER BY due_ms, id LIMIT 100')
-        .all(now) as { id: number; kind: TimerKind; org_id: string; ref_id: string }[];
+      const rows = this.#store.stmt('SELECT id, kind, org_id, ref_id FROM timers WHERE due_ms <= ? ORDER BY due_ms, id LIMIT 100').all(now) as {
+        id: number;
+        kind: TimerKind;
+        org_id: string;
+        ref_id: string;
+      }[];
       if (rows.length === 0) return;
       for (const row of rows) {
         try {
@@ -120,9 +121,7 @@ export class Scheduler {
     this.#timer = undefined;
     if (this.#stopped || this.#clock.state().frozen) return;
     const nextTimer = this.#store.stmt('SELECT min(due_ms) FROM timers').pluck().get() as number | null;
-    const candidates = [nextTimer ?? undefined, ...this.#work.map((work) => work.nextDueMs())].filter(
-      (value): value is number => value !== undefined,
-    );
+    const candidates = [nextTimer ?? undefined, ...this.#work.map((work) => work.nextDueMs())].filter((value): value is number => value !== undefined);
     if (candidates.length === 0) return;
     const wait = Math.min(maxWaitMs, Math.max(0, Math.min(...candidates) - this.#clock.nowMs()));
     this.#timer = setTimeout(() => this.kick(), wait);

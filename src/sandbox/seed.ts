@@ -104,10 +104,8 @@ function checkReferences(seed: SeedFile): string[] {
       }
     }
     for (const user of org.users ?? []) {
-      if (user.manager !== undefined && !logins.has(user.manager))
-        problems.push(`${org.name}: ${user.username}'s manager ${user.manager} is not a user`);
-      if (user.manager === user.username || user.manager === user.email)
-        problems.push(`${org.name}: ${user.username} cannot manage themself`);
+      if (user.manager !== undefined && !logins.has(user.manager)) problems.push(`${org.name}: ${user.username}'s manager ${user.manager} is not a user`);
+      if (user.manager === user.username || user.manager === user.email) problems.push(`${org.name}: ${user.username} cannot manage themself`);
     }
     const groups = new Set<string>();
     for (const group of org.groups ?? []) {

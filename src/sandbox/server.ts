@@ -76,8 +76,7 @@ export interface RunningSandbox {
   close(): Promise<void>;
 }
 
-const operatorOnly =
-  "this test hook needs the sandbox's operator key (printed at start with --enable-test-hooks), not an organization's API key";
+const operatorOnly = "this test hook needs the sandbox's operator key (printed at start with --enable-test-hooks), not an organization's API key";
 
 /** Compares two keys in constant time (by their SHA-256, so lengths may differ). */
 function sameKey(given: string, expected: string): boolean {
@@ -147,12 +146,9 @@ export function createApp(deps: {
   );
 
   const served = routes.filter(
-    (route) =>
-      ((route.access !== 'operator' && route.access !== 'org-hook') || hooks !== undefined) &&
-      (profile !== 'strict' || route.origin !== 'extension'),
+    (route) => ((route.access !== 'operator' && route.access !== 'org-hook') || hooks !== undefined) && (profile !== 'strict' || route.origin !== 'extension'),
   );
-  const noRoute = (c: Context<Env>): Response =>
-    errorResponse(c, new ApiError(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+  const noRoute = (c: Context<Env>): Response => errorResponse(c, new ApiError(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
   for (const route of served) {
     app.on(route.method, honoPath(route.path), (c) => handle(c, route));
   }
@@ -220,8 +216,7 @@ export function createApp(deps: {
       }
       actor = actorFor(principal, orgId ?? '', c.env.incoming.socket.remoteAddress);
       if (actAs !== undefined) {
-        if (route.access !== 'user')
-          throw new ApiError(400, `${actAsHeader} is only accepted on end-user routes (access requests and approvals)`);
+        if (route.access !== 'user') throw new ApiError(400, `${actAsHeader} is only accepted on end-user routes (access requests and approvals)`);
         if (principal.kind !== 'admin') throw new ApiError(403, `${actAsHeader} needs an administrator key`);
         const user = findUserByLogin(store, actor.orgId, actAs);
         if (user === undefined) throw new ApiError(404, `${actAsHeader}: no user with the email or username "${actAs}"`);
@@ -283,8 +278,7 @@ export function createApp(deps: {
 function readQueryOrg(value: string, profile: Profile): string {
   const hex = readObjectId(value, profile);
   if (hex !== undefined) return hex;
-  if (profile === 'strict')
-    throw badRequest('invalid organizationObjectId', [{ field: 'organizationObjectId', message: objectIdHint(profile) }]);
+  if (profile === 'strict') throw badRequest('invalid organizationObjectId', [{ field: 'organizationObjectId', message: objectIdHint(profile) }]);
   return value;
 }
 
@@ -344,14 +338,10 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   } catch (error) {
     store.close();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new AccessctlError(
-        'conflict',
-        `port ${options.port ?? 8080} on ${host} is already in use; pick another with --port (0 picks a free one)`,
-        {
-          cause: error,
-          subject: '--port',
-        },
-      );
+      throw new AccessctlError('conflict', `port ${options.port ?? 8080} on ${host} is already in use; pick another with --port (0 picks a free one)`, {
+        cause: error,
+        subject: '--port',
+      });
     }
     throw error;
   }

@@ -95,11 +95,7 @@ export function getGroup(store: SandboxStore, orgId: string, id: string): UserGr
 }
 
 /** Inserts a group without an event: for seeding, which is not an admin action. */
-export function insertGroup(
-  store: SandboxStore,
-  orgId: string,
-  fields: Omit<UserGroup, 'id' | 'type' | 'organizationObjectId'>,
-): UserGroup {
+export function insertGroup(store: SandboxStore, orgId: string, fields: Omit<UserGroup, 'id' | 'type' | 'organizationObjectId'>): UserGroup {
   const group: UserGroup = { id: store.newId(), type: 'user_group', ...fields, organizationObjectId: orgId };
   store
     .stmt('INSERT INTO user_groups (id, org_id, name, name_key, doc) VALUES (?, ?, ?, ?, ?)')

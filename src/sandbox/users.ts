@@ -79,11 +79,7 @@ export function insertUser(store: SandboxStore, orgId: string, input: NewUser): 
   return user;
 }
 
-export function listUsers(
-  store: SandboxStore,
-  orgId: string,
-  params: URLSearchParams,
-): { results: Partial<SystemUser>[]; totalCount: number } {
+export function listUsers(store: SandboxStore, orgId: string, params: URLSearchParams): { results: Partial<SystemUser>[]; totalCount: number } {
   const query = parseListQuery(params, userFields);
   const page = selectPage(store, 'users', { sql: 'org_id = ?', params: [orgId] }, query, userFields);
   return { results: page.rows.map((row) => project(parseDoc<SystemUser>(row.doc), query.fields)), totalCount: page.totalCount };
@@ -102,8 +98,7 @@ export function getUser(store: SandboxStore, orgId: string, id: string, params: 
 
 /** A user by username or email, for seeding. */
 export function findUserByLogin(store: SandboxStore, orgId: string, login: string): SystemUser | undefined {
-  const row = store.stmt('SELECT doc FROM users WHERE org_id = ? AND (username = ? OR email = ?)').get(orgId, login, login) as
-    { doc: string } | undefined;
+  const row = store.stmt('SELECT doc FROM users WHERE org_id = ? AND (username = ? OR email = ?)').get(orgId, login, login) as { doc: string } | undefined;
   return row === undefined ? undefined : parseDoc<SystemUser>(row.doc);
 }
 

@@ -37,7 +37,23 @@ interface FlowRead {
 }
 
 /** ApprovalFlow_Set fields a hand-made PUT copies from the flow as read, so a replacing PUT changes only what it means to. */
-const flowSetFields = ['name', 'description', 'approvalType', 'approverRequirement', 'approverResources', 'nonAdminApproval', 'status', 'timeBasedAccess', 'ttlConfig', 'fixedDuration', 'multiSelectDuration', 'iconColor', 'iconUrl', 'slackEnabled', 'slackConfig'];
+const flowSetFields = [
+  'name',
+  'description',
+  'approvalType',
+  'approverRequirement',
+  'approverResources',
+  'nonAdminApproval',
+  'status',
+  'timeBasedAccess',
+  'ttlConfig',
+  'fixedDuration',
+  'multiSelectDuration',
+  'iconColor',
+  'iconUrl',
+  'slackEnabled',
+  'slackConfig',
+];
 
 describe.each(['default', 'strict'] as const)('apply against a real sandbox, %s profile', (profile) => {
   let h: Harness;
@@ -178,7 +194,10 @@ describe.each(['default', 'strict'] as const)('apply against a real sandbox, %s 
     await faults([{ route: 'POST /api/v2/usergroups', errorRate: 1, status: 500 }]);
     const { results } = await planAndApply();
     const admin = results.find((r) => r.change.name === 'GitHub Admin');
-    expect(admin).toMatchObject({ status: 'failed', error: { code: 'dependency-failed', message: 'user group "GitHub Owners" was not created (its change failed)' } });
+    expect(admin).toMatchObject({
+      status: 'failed',
+      error: { code: 'dependency-failed', message: 'user group "GitHub Owners" was not created (its change failed)' },
+    });
     expect(results.find((r) => r.change.name === 'GitHub User')?.status).toBe('applied');
   });
 
@@ -213,7 +232,9 @@ describe.each(['default', 'strict'] as const)('apply against a real sandbox, %s 
     // Every DELETE is carried out, then its connection is cut before the answer: the retry finds it gone.
     await faults([{ route: 'DELETE /api/v2/approvalflows/{approvalFlowId}', resetAfterRate: 1 }]);
     const { results } = await planAndApply();
-    expect(results).toEqual([expect.objectContaining({ status: 'applied', confirmedByRetry: true, change: expect.objectContaining({ action: 'delete', name: 'GitHub User' }) })]);
+    expect(results).toEqual([
+      expect.objectContaining({ status: 'applied', confirmedByRetry: true, change: expect.objectContaining({ action: 'delete', name: 'GitHub User' }) }),
+    ]);
     expect(results[0]).not.toHaveProperty('error');
     await faults([]);
     expect((await h.call('GET', `/api/v2/approvalflows/${user.id}`)).status).toBe(404);
@@ -237,11 +258,18 @@ describe.each(['default', 'strict'] as const)('apply against a real sandbox, %s 
       memberSuggestionsNotify: true,
       membershipMethod: 'DYNAMIC_REVIEW_REQUIRED',
     };
-    const put = await h.call('PUT', `/api/v2/usergroups/${gid}`, { name: 'Engineering Admin', description: 'Engineering managers and above, who may request owner access to GitHub', ...byHand });
+    const put = await h.call('PUT', `/api/v2/usergroups/${gid}`, {
+      name: 'Engineering Admin',
+      description: 'Engineering managers and above, who may request owner access to GitHub',
+      ...byHand,
+    });
     expect(put.status, JSON.stringify(put.body)).toBe(200);
     await edit('groups/engineering-admin.yaml', 'description: Engineering managers and above', 'description: Managers and above');
     const { results } = await planAndApply();
-    expect(results.find((r) => r.change.name === 'Engineering Admin')).toMatchObject({ status: 'applied', change: { action: 'update', fields: [{ path: 'spec.description' }] } });
+    expect(results.find((r) => r.change.name === 'Engineering Admin')).toMatchObject({
+      status: 'applied',
+      change: { action: 'update', fields: [{ path: 'spec.description' }] },
+    });
     const after = await h.call<Record<string, unknown>>('GET', `/api/v2/usergroups/${gid}`);
     expect(after.body).toMatchObject({ name: 'Engineering Admin', description: 'Managers and above, who may request owner access to GitHub', ...byHand });
   });
@@ -269,7 +297,11 @@ describe.each(['default', 'strict'] as const)('apply against a real sandbox, %s 
 
   it("changes only a subscription's events, keeping every other settings field", async () => {
     await planAndApply();
-    await edit('settings.yaml', '        - access_management_access_request_approval\n', '        - access_management_access_request_approval\n        - access_management_approval_flow_create\n');
+    await edit(
+      'settings.yaml',
+      '        - access_management_access_request_approval\n',
+      '        - access_management_access_request_approval\n        - access_management_approval_flow_create\n',
+    );
     const { plan: changed, results } = await planAndApply();
     expect(changed.changes.map((c) => c.fields.map((f) => f.path))).toEqual([['spec.webhooks[0].events']]);
     expect(results.map(line)).toEqual(['applied update AccessRequestSettings settings']);
@@ -297,7 +329,10 @@ describe.each(['default', 'strict'] as const)('apply against a real sandbox, %s 
     await edit('groups/github-users.yaml', 'applications: [GitHub]', 'applications: [Slack]');
     await edit('groups/github-admins.yaml', 'applications: [GitHub]', 'applications: [GitHub, Slack]');
     const { results } = await planAndApply();
-    expect(results.filter((r) => r.change.kind === 'GroupAssignment').map(line)).toEqual(['applied update GroupAssignment GitHub Admins', 'applied update GroupAssignment GitHub Users']);
+    expect(results.filter((r) => r.change.kind === 'GroupAssignment').map(line)).toEqual([
+      'applied update GroupAssignment GitHub Admins',
+      'applied update GroupAssignment GitHub Users',
+    ]);
     expect(await associatedApplications('GitHub Users')).toEqual([slack]);
     expect(await associatedApplications('GitHub Admins')).toEqual([github, slack].sort());
     const again = await plan();

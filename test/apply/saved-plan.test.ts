@@ -164,7 +164,9 @@ describe('accessctl apply plan.json, the real binary', () => {
     expect(edit.code).toBe(1);
     expect(edit.stderr).toContain('the saved plan is blocked by the deletion guards; nothing was applied');
     expect(edit.stderr).toContain('ApprovalFlow "GitHub Admin": "GitHub Admin" matches the protected pattern "GitHub Admin*"');
-    expect(edit.stderr).toContain('ApprovalFlow "GitHub User": the repo declares no ApprovalFlow and the plan would delete all 2 live ones; refusing to prune to empty');
+    expect(edit.stderr).toContain(
+      'ApprovalFlow "GitHub User": the repo declares no ApprovalFlow and the plan would delete all 2 live ones; refusing to prune to empty',
+    );
     expect(await liveFlows()).toEqual(['GitHub Admin', 'GitHub User']);
   });
 });

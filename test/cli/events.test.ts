@@ -113,9 +113,7 @@ describe('accessctl events', () => {
   it('treats an empty JUMPCLOUD_INSIGHTS_URL as unset: JumpCloud’s Insights host, not the API URL', () => {
     const options = insightsOptionsFromEnv({ JUMPCLOUD_API_KEY: 'k', JUMPCLOUD_INSIGHTS_URL: '', JUMPCLOUD_API_URL: 'http://127.0.0.1:9' });
     expect(options.baseUrl).toBe(DEFAULT_INSIGHTS_URL);
-    expect(insightsOptionsFromEnv({ JUMPCLOUD_API_KEY: 'k', JUMPCLOUD_INSIGHTS_URL: 'http://127.0.0.1:9/' }).baseUrl).toBe(
-      'http://127.0.0.1:9',
-    );
+    expect(insightsOptionsFromEnv({ JUMPCLOUD_API_KEY: 'k', JUMPCLOUD_INSIGHTS_URL: 'http://127.0.0.1:9/' }).baseUrl).toBe('http://127.0.0.1:9');
   });
 
   it('refuses bad flags and URLs by name, without echoing a password', async () => {
@@ -132,11 +130,7 @@ describe('accessctl events', () => {
       [['--insights-url', 'ftp://127.0.0.1/'], {}, /^accessctl: --insights-url must be an http\(s\) URL/],
       [['--insights-url', 'not a url'], {}, /^accessctl: --insights-url must be an http\(s\) URL/],
       [['--insights-url', 'https://erin:hunter2@127.0.0.1:1'], {}, /^accessctl: --insights-url must not contain a user name or password/],
-      [
-        [],
-        { JUMPCLOUD_INSIGHTS_URL: 'http://erin:hunter2@127.0.0.1:1' },
-        /^accessctl: JUMPCLOUD_INSIGHTS_URL must not contain a user name or password/,
-      ],
+      [[], { JUMPCLOUD_INSIGHTS_URL: 'http://erin:hunter2@127.0.0.1:1' }, /^accessctl: JUMPCLOUD_INSIGHTS_URL must not contain a user name or password/],
       [[], { JUMPCLOUD_INSIGHTS_URL: 'hunter2://x' }, /^accessctl: JUMPCLOUD_INSIGHTS_URL must be an http\(s\) URL/],
     ];
     const runs = await Promise.all([
@@ -155,10 +149,7 @@ describe('accessctl events', () => {
 
   it('--follow prints every event once when several pages arrive while Insights is failing', async () => {
     const before = (await allEvents(h)).map((e) => e.id);
-    const follower = start(
-      ['events', '--follow', '--json', '--page-size', '3', '--interval', '100ms', '--insights-url', h.sandbox.url],
-      env(),
-    );
+    const follower = start(['events', '--follow', '--json', '--page-size', '3', '--interval', '100ms', '--insights-url', h.sandbox.url], env());
     try {
       await until(follower, () => idsOf(follower.stdout()).length === before.length, 'the existing events');
       h.sandbox.hooks!.setFaults({ rules: [{ route: eventsRoute, errorRate: 1, status: 503 }] });

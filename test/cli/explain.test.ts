@@ -30,7 +30,7 @@ function live(args: string[]): Promise<Run> {
 }
 
 describe('accessctl explain against the sandbox', () => {
-  it("says which flows erin can request, through which group, and who approves each level of her request", async () => {
+  it('says which flows erin can request, through which group, and who approves each level of her request', async () => {
     const run = await live([examples, '--user', 'erin.em']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -69,7 +69,9 @@ describe('accessctl explain against a snapshot file', () => {
   it('says an automatic flow is granted at once, for one flow with --flow', async () => {
     const run = await accessctl(['explain', examples, '--directory', exampleSeedPath, '--user', 'alice@example.com', '--flow', 'GitHub User']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('can request 1 of 1 flow:\n  GitHub User: grants GitHub Users for at most P30D\n    via Engineering User\n    approval: granted at once (automatic approval)\n');
+    expect(run.stdout).toContain(
+      'can request 1 of 1 flow:\n  GitHub User: grants GitHub Users for at most P30D\n    via Engineering User\n    approval: granted at once (automatic approval)\n',
+    );
   });
 
   it('notes Missing Data for a requester without a manager, and says a suspended user cannot sign in', async () => {

@@ -24,9 +24,14 @@ interface Run {
 /** Runs the real binary without blocking the event loop, so the in-process fakes can answer it. */
 function accessctl(args: string[], env: Record<string, string>, cwd: string = repo): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd, env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd, env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -48,7 +53,19 @@ beforeAll(async () => {
   writeFileSync(join(workspace, 'broken', 'group.yaml'), lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', 'metadata: {name: G}', 'spec: {}'));
   writeFileSync(
     join(workspace, 'broken', 'flows', 'admin.yaml'),
-    lines('apiVersion: accessctl/v1', 'kind: ApprovalFlow', 'metadata:', '  name: Admin', 'spec:', '  grantGroup: G', '  visibleTo: [G]', '  approval:', '    type: sometimes', '  access:', '    duration: forever'),
+    lines(
+      'apiVersion: accessctl/v1',
+      'kind: ApprovalFlow',
+      'metadata:',
+      '  name: Admin',
+      'spec:',
+      '  grantGroup: G',
+      '  visibleTo: [G]',
+      '  approval:',
+      '    type: sometimes',
+      '  access:',
+      '    duration: forever',
+    ),
   );
 });
 afterAll(async () => {
@@ -119,7 +136,11 @@ describe('accessctl github comment', { timeout: 60_000 }, () => {
 
   it('exits non-zero with GitHub’s message when GitHub refuses, and never prints the token', async () => {
     const { actions } = await github();
-    const run = await accessctl(['github', 'comment', 'examples/access', '--target', h.sandbox.url], { ...actions, GITHUB_TOKEN: `${token}x`, ACCESSCTL_DEBUG: '1' });
+    const run = await accessctl(['github', 'comment', 'examples/access', '--target', h.sandbox.url], {
+      ...actions,
+      GITHUB_TOKEN: `${token}x`,
+      ACCESSCTL_DEBUG: '1',
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toBe('accessctl: GitHub GET /repos/acme/access-config/issues/42/comments answered 401: Bad credentials\n');
     expect(run.stdout + run.stderr).not.toContain(`${token}x`);
@@ -130,7 +151,23 @@ describe('accessctl github comment', { timeout: 60_000 }, () => {
     const ghes = await startFakeGithub({ token, prefix: '/api/v3', description: 'ghes-3.19' });
     try {
       const run = await accessctl(
-        ['github', 'comment', 'examples/access', '--target', h.sandbox.url, '--token', token, '--repo', 'acme/access-config', '--api-url', ghes.url, '--pr', '7', '--sha', headSha],
+        [
+          'github',
+          'comment',
+          'examples/access',
+          '--target',
+          h.sandbox.url,
+          '--token',
+          token,
+          '--repo',
+          'acme/access-config',
+          '--api-url',
+          ghes.url,
+          '--pr',
+          '7',
+          '--sha',
+          headSha,
+        ],
         { JUMPCLOUD_API_KEY: h.sandbox.adminKey },
       );
       expect(run.stderr).toBe('');

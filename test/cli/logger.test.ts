@@ -9,8 +9,11 @@ function logOnTerminal(env: Record<string, string>): Promise<string> {
   const logger = join(root, 'dist', 'cli', 'logger.js');
   const program = `import(${JSON.stringify(logger)}).then((m) => m.createLogger('info').info('run finished'))`;
   return new Promise((resolve, reject) => {
-    execFile('script', ['-qec', `${process.execPath} -e ${JSON.stringify(program)}`, '/dev/null'], { env: { PATH: process.env['PATH'], ...env }, timeout: 30_000 }, (error, stdout) =>
-      error ? reject(error) : resolve(stdout),
+    execFile(
+      'script',
+      ['-qec', `${process.execPath} -e ${JSON.stringify(program)}`, '/dev/null'],
+      { env: { PATH: process.env['PATH'], ...env }, timeout: 30_000 },
+      (error, stdout) => (error ? reject(error) : resolve(stdout)),
     );
   });
 }

@@ -16,8 +16,7 @@ function refused(run: Finished): void {
 
 describe('refusals through the binary', () => {
   let h: Harness;
-  const run = (args: string[], key = h.sandbox.adminKey): Promise<Finished> =>
-    accessctl([...args, '--target', h.sandbox.url], { JUMPCLOUD_API_KEY: key });
+  const run = (args: string[], key = h.sandbox.adminKey): Promise<Finished> => accessctl([...args, '--target', h.sandbox.url], { JUMPCLOUD_API_KEY: key });
 
   beforeAll(async () => {
     h = await startHarness();
@@ -33,18 +32,7 @@ describe('refusals through the binary', () => {
   });
 
   it('prints the field detail of a duration the flow does not offer, under the message', async () => {
-    const result = await run([
-      'request',
-      'submit',
-      '--as',
-      'erin.em',
-      '--flow',
-      'GitHub Admin',
-      '--reason',
-      'release',
-      '--duration',
-      'P30D',
-    ]);
+    const result = await run(['request', 'submit', '--as', 'erin.em', '--flow', 'GitHub Admin', '--reason', 'release', '--duration', 'P30D']);
     refused(result);
     expect(result.stderr).toBe(
       'accessctl: POST /api/v2/approvalflowrequest answered 400: invalid access request\n' +
@@ -53,19 +41,7 @@ describe('refusals through the binary', () => {
   });
 
   it('names the request an administrator decision was refused for, not the route template', async () => {
-    const submitted = await run([
-      'request',
-      'submit',
-      '--as',
-      'frank.em',
-      '--flow',
-      'GitHub Admin',
-      '--reason',
-      'audit',
-      '--duration',
-      'PT8H',
-      '--json',
-    ]);
+    const submitted = await run(['request', 'submit', '--as', 'frank.em', '--flow', 'GitHub Admin', '--reason', 'audit', '--duration', 'PT8H', '--json']);
     expect(submitted.code, submitted.stderr).toBe(0);
     const id = (JSON.parse(submitted.stdout) as { id: string }).id;
     expect((await run(['request', 'deny', id])).code).toBe(0);

@@ -170,9 +170,7 @@ describe('accessctl request and events', () => {
       /access_management_access_request_approval\s+GitHub Admin\s+status: "pending" -> "pending"\s+level: 1 -> 2\s+by dana@example\.com/,
     );
     expect(run.stdout).toMatch(/access_management_association_change\s+GitHub Admins\s+add erin\.em to GitHub Admins/);
-    expect(run.stdout).toMatch(
-      /access_management_access_request_approval\s+GitHub Admin\s+status: "pending" -> "denied"\s+by admin@example\.com/,
-    );
+    expect(run.stdout).toMatch(/access_management_access_request_approval\s+GitHub Admin\s+status: "pending" -> "denied"\s+by admin@example\.com/);
 
     const follow = spawn(process.execPath, ['bin/accessctl.js', 'events', '--follow', '--interval', '100ms', '--insights-url', h.sandbox.url], {
       cwd: repoRoot,
@@ -221,9 +219,18 @@ describe('accessctl request list past one page', () => {
     const visibleTo = [await h.groupId('Engineering User')];
     const submitted: string[] = [];
     for (let i = 0; i < 65; i += 1) {
-      const flow = await h.call<{ id: string }>('POST', '/api/v2/approvalflows', await githubAdminFlow(h, { name: `Paged ${i}`, nonAdminApproval: false, visibleTo }));
+      const flow = await h.call<{ id: string }>(
+        'POST',
+        '/api/v2/approvalflows',
+        await githubAdminFlow(h, { name: `Paged ${i}`, nonAdminApproval: false, visibleTo }),
+      );
       for (const login of ['alice', 'bob']) {
-        const answer = await h.call<{ id: string }>('POST', '/api/v2/approvalflowrequest', { approvalFlowId: flow.body.id, remarks: 'paging' }, { 'x-sandbox-act-as': login });
+        const answer = await h.call<{ id: string }>(
+          'POST',
+          '/api/v2/approvalflowrequest',
+          { approvalFlowId: flow.body.id, remarks: 'paging' },
+          { 'x-sandbox-act-as': login },
+        );
         submitted.push(answer.body.id);
       }
     }
@@ -235,4 +242,3 @@ describe('accessctl request list past one page', () => {
     expect(text.stdout.split('\n')[0]).toBe('Administrator view, manual, Pending: 130');
   });
 });
-

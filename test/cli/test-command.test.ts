@@ -54,7 +54,9 @@ describe('accessctl test against the sandbox', () => {
       const run = await live([examples]);
       expect(run.code).toBe(1);
       expect(run.stdout).toMatch(/^FAIL .*tests\/github\.yaml:23:7: GitHub access\/bob@example\.com cannot request GitHub Admin\n/);
-      expect(run.stdout).toContain('  expected: bob@example.com cannot request GitHub Admin\n  actual:   bob@example.com can request GitHub Admin via Engineering Admin\n');
+      expect(run.stdout).toContain(
+        '  expected: bob@example.com cannot request GitHub Admin\n  actual:   bob@example.com can request GitHub Admin via Engineering Admin\n',
+      );
       expect(run.stdout).toContain('PASS: 5/6\nFAIL: 1/6\n');
       // The snapshot file still says what the seed says.
       expect((await accessctl(['test', examples, '--directory', exampleSeedPath])).code).toBe(0);
@@ -84,19 +86,27 @@ describe('accessctl test against a snapshot file', () => {
       '29:7: GitHub access/nobody gets GitHub Admins for more than P7D',
       '32:7: GitHub access/nobody gets GitHub Users for more than P30D',
     ]);
-    expect(run.stdout).toContain('  erin@example.com can request GitHub Admin via Engineering Admin, level 1: dana@example.com; then level 2: grace@example.com, heidi@example.com, for at most P7D\n');
+    expect(run.stdout).toContain(
+      '  erin@example.com can request GitHub Admin via Engineering Admin, level 1: dana@example.com; then level 2: grace@example.com, heidi@example.com, for at most P7D\n',
+    );
     expect(run.stdout.endsWith('PASS: 6/6\n')).toBe(true);
   });
 
   it('fails a wrong case with the expected and actual answers, and errs on a name that does not exist', async () => {
     const repo = await withCase(
       'failing',
-      extraTest('    - user: bob@example.com\n      canRequest: GitHub Admin\n    - user: nobody@example.com\n      cannotRequest: GitHub Admin\n    - nobodyGets: GitHub Admins\n      longerThan: P1D\n'),
+      extraTest(
+        '    - user: bob@example.com\n      canRequest: GitHub Admin\n    - user: nobody@example.com\n      cannotRequest: GitHub Admin\n    - nobodyGets: GitHub Admins\n      longerThan: P1D\n',
+      ),
     );
     const run = await accessctl(['test', repo, '--directory', exampleSeedPath]);
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain(`FAIL ${repo}/tests/extra.yaml:7:7: Extra/bob@example.com can request GitHub Admin\n  expected: bob@example.com can request GitHub Admin\n  actual:   bob@example.com cannot request GitHub Admin: bob@example.com is in none of its groups (Engineering Admin)\n`);
-    expect(run.stdout).toContain(`ERROR ${repo}/tests/extra.yaml:9:7: Extra/nobody@example.com cannot request GitHub Admin\n  the directory has no user "nobody@example.com"\n`);
+    expect(run.stdout).toContain(
+      `FAIL ${repo}/tests/extra.yaml:7:7: Extra/bob@example.com can request GitHub Admin\n  expected: bob@example.com can request GitHub Admin\n  actual:   bob@example.com cannot request GitHub Admin: bob@example.com is in none of its groups (Engineering Admin)\n`,
+    );
+    expect(run.stdout).toContain(
+      `ERROR ${repo}/tests/extra.yaml:9:7: Extra/nobody@example.com cannot request GitHub Admin\n  the directory has no user "nobody@example.com"\n`,
+    );
     expect(run.stdout).toContain('actual:   GitHub Admin grants it for up to P7D (erin@example.com, frank@example.com can request it)');
     expect(run.stdout).toContain('PASS: 6/9\nFAIL: 2/9\nERROR: 1/9\n');
   });
@@ -114,9 +124,20 @@ describe('accessctl test against a snapshot file', () => {
     const repo = await withCase('json', extraTest('    - user: frank.em\n      cannotRequest: GitHub Admin\n'));
     const run = await accessctl(['test', repo, '--directory', exampleSeedPath, '--format', 'json']);
     expect(run.code).toBe(1);
-    const report = JSON.parse(run.stdout) as { ok: boolean; passed: number; failed: number; errors: number; directory: string; cases: { status: string; case: string; actual: string; source: { line: number } }[] };
+    const report = JSON.parse(run.stdout) as {
+      ok: boolean;
+      passed: number;
+      failed: number;
+      errors: number;
+      directory: string;
+      cases: { status: string; case: string; actual: string; source: { line: number } }[];
+    };
     expect(report).toMatchObject({ ok: false, passed: 6, failed: 1, errors: 0, directory: exampleSeedPath });
-    expect(report.cases.find((c) => c.status === 'fail')).toMatchObject({ case: 'frank.em cannot request GitHub Admin', actual: 'frank@example.com can request GitHub Admin via Engineering Admin', source: { line: 7 } });
+    expect(report.cases.find((c) => c.status === 'fail')).toMatchObject({
+      case: 'frank.em cannot request GitHub Admin',
+      actual: 'frank@example.com can request GitHub Admin via Engineering Admin',
+      source: { line: 7 },
+    });
   });
 
   it('refuses bad input with a message naming the flag or file, exit 1 and no stack trace', async () => {

@@ -45,13 +45,33 @@ beforeAll(() => {
   mkdirSync(join(invalid, 'flows'), { recursive: true });
   writeFileSync(
     join(invalid, 'flows', 'admin.yaml'),
-    lines('apiVersion: accessctl/v1', 'kind: ApprovalFlow', 'metadata:', '  name: Admin', 'spec:', '  grantGroup: G', '  visibleTo: [G]', '  approval:', '    type: sometimes'),
+    lines(
+      'apiVersion: accessctl/v1',
+      'kind: ApprovalFlow',
+      'metadata:',
+      '  name: Admin',
+      'spec:',
+      '  grantGroup: G',
+      '  visibleTo: [G]',
+      '  approval:',
+      '    type: sometimes',
+    ),
   );
   writeFileSync(join(invalid, 'group.yaml'), group);
   mkdirSync(warnOnly);
   writeFileSync(
     join(warnOnly, 'flow.yaml'),
-    lines('apiVersion: accessctl/v1', 'kind: ApprovalFlow', 'metadata:', '  name: Admin', 'spec:', '  grantGroup: G', '  visibleTo: [Nobody]', '  approval:', '    type: automatic'),
+    lines(
+      'apiVersion: accessctl/v1',
+      'kind: ApprovalFlow',
+      'metadata:',
+      '  name: Admin',
+      'spec:',
+      '  grantGroup: G',
+      '  visibleTo: [Nobody]',
+      '  approval:',
+      '    type: automatic',
+    ),
   );
   writeFileSync(join(warnOnly, 'group.yaml'), group);
 });
@@ -89,7 +109,14 @@ describe('accessctl validate on a repo from before kind WebhookChannel', () => {
     mkdirSync(join(old, 'webhooks'), { recursive: true });
     writeFileSync(
       join(old, 'webhooks', 'siem.yaml'),
-      lines('apiVersion: accessctl/v1', 'kind: WebhookSubscription', 'metadata: {name: SIEM}', 'spec:', '  url: https://siem.example.com/ingest', '  events: ["*"]'),
+      lines(
+        'apiVersion: accessctl/v1',
+        'kind: WebhookSubscription',
+        'metadata: {name: SIEM}',
+        'spec:',
+        '  url: https://siem.example.com/ingest',
+        '  events: ["*"]',
+      ),
     );
     const { code, stdout, stderr } = await run(['validate', 'old']);
     expect(code).toBe(1);

@@ -44,7 +44,9 @@ describe('a procfs file that says it is empty', () => {
     const before = bytesRead();
     const result = await loadConfig(environ, tmp);
     const read = bytesRead() - before;
-    expect(result.diagnostics).toEqual([expect.objectContaining({ code: 'file-too-large', line: 1, column: 1, message: expect.stringContaining(`more than ${MAX_FILE_BYTES} bytes`) })]);
+    expect(result.diagnostics).toEqual([
+      expect.objectContaining({ code: 'file-too-large', line: 1, column: 1, message: expect.stringContaining(`more than ${MAX_FILE_BYTES} bytes`) }),
+    ]);
     // The cap and one byte, plus a little for this process's own bookkeeping; the file is three times that.
     expect(read).toBeGreaterThan(MAX_FILE_BYTES);
     expect(read).toBeLessThan(MAX_FILE_BYTES + 32 * 1024);

@@ -23,7 +23,7 @@ function tree(files: Record<string, string>): string {
 
 describe('discoverFiles', () => {
   it('reads .yaml and .yml files at any depth, and nothing else', async () => {
-    const dir = tree({ 'a.yaml': 'a: 1\n', 'b.yml': 'b: 1\n', 'deep/er/c.YAML': 'c: 1\n', 'notes.md': '#\n', 'd.json': '{}', 'yaml': 'x', 'e.yaml.bak': 'x' });
+    const dir = tree({ 'a.yaml': 'a: 1\n', 'b.yml': 'b: 1\n', 'deep/er/c.YAML': 'c: 1\n', 'notes.md': '#\n', 'd.json': '{}', yaml: 'x', 'e.yaml.bak': 'x' });
     const { files, overflow } = await discoverFiles(dir, dir);
     expect(files.map((f) => f.display)).toEqual(['a.yaml', 'b.yml', 'deep/er/c.YAML']);
     expect(overflow).toBeUndefined();

@@ -25,7 +25,14 @@ describe('examples/access', () => {
   });
 
   it('declares the Engineering user groups and the GitHub grant groups', () => {
-    expect(names(result.desired.groups)).toEqual(['Engineering Admin', 'Engineering All', 'Engineering User', 'GitHub Admins', 'GitHub Users', 'Security Leads']);
+    expect(names(result.desired.groups)).toEqual([
+      'Engineering Admin',
+      'Engineering All',
+      'Engineering User',
+      'GitHub Admins',
+      'GitHub Users',
+      'Security Leads',
+    ]);
   });
 
   it('associates both GitHub grant groups with the GitHub application', () => {

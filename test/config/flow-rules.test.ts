@@ -55,7 +55,14 @@ describe('approval levels', () => {
 
   it('accepts manual approval by administrators at every level', async () => {
     const diagnostics = await validate({
-      'f.yaml': flow('  approval:', '    type: manual', '    levels:', '      - approvers: [admins: true]', '      - require: all', '        approvers: [{admins: true}]'),
+      'f.yaml': flow(
+        '  approval:',
+        '    type: manual',
+        '    levels:',
+        '      - approvers: [admins: true]',
+        '      - require: all',
+        '        approvers: [{admins: true}]',
+      ),
       'groups.yaml': groups,
     });
     expect(diagnostics).toEqual([]);
@@ -77,7 +84,11 @@ describe('approvers', () => {
       ),
       'groups.yaml': groups,
     });
-    expect(located(diagnostics)).toEqual(['f.yaml:13:13 error non-admin-approver', 'f.yaml:14:13 error non-admin-approver', 'f.yaml:15:13 error non-admin-approver']);
+    expect(located(diagnostics)).toEqual([
+      'f.yaml:13:13 error non-admin-approver',
+      'f.yaml:14:13 error non-admin-approver',
+      'f.yaml:15:13 error non-admin-approver',
+    ]);
     expect(diagnostics.map((d) => d.message)).toEqual([
       "the requester's manager may only approve when approval.nonAdminApprovers is true",
       'user alice@example.com may only approve when approval.nonAdminApprovers is true',

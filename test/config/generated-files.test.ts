@@ -28,7 +28,10 @@ describe('the generated config reference', () => {
     const dir = mkdtempSync(join(tmpdir(), 'accessctl-docs-example-'));
     try {
       writeFileSync(join(dir, 'audit.yaml'), channelExample);
-      writeFileSync(join(dir, 'settings.yaml'), ['apiVersion: accessctl/v1', 'kind: AccessRequestSettings', 'metadata: {name: settings}', 'spec:', `  ${subscriptionExample}`, ''].join('\n'));
+      writeFileSync(
+        join(dir, 'settings.yaml'),
+        ['apiVersion: accessctl/v1', 'kind: AccessRequestSettings', 'metadata: {name: settings}', 'spec:', `  ${subscriptionExample}`, ''].join('\n'),
+      );
       const result = await loadConfig('.', dir);
       expect(result.diagnostics).toEqual([]);
       expect(result.desired.channels.map((c) => c.name)).toEqual(['Audit']);

@@ -205,33 +205,41 @@ describe('the committed hostile corpus', () => {
     expect(result.diagnostics.map((d) => [d.code, d.line, d.column, d.endColumn])).toContainEqual(['yaml-tag', 5, 7, 12]);
   });
 
-  it('refuses every case through the real binary, in all three formats, with located lines and no stack trace', async () => {
-    const [text, json, github] = await Promise.all([
-      runValidateAsync('test/fixtures/hostile', 'text'),
-      runValidateAsync('test/fixtures/hostile', 'json'),
-      runValidateAsync('test/fixtures/hostile', 'github'),
-    ]);
-    expectCleanRefusal(text);
-    const lines = textDiagnosticLines(text.stdout);
-    const named = new Set(lines.map((line) => DIAGNOSTIC_LINE.exec(line)![1]));
-    expect([...named].sort()).toEqual(Object.keys(CORPUS).map((name) => `test/fixtures/hostile/${name}`).sort());
-    expect(text.stdout).toMatch(new RegExp(`^${Object.keys(CORPUS).length} files, \\d+ objects: \\d+ errors, \\d+ warnings?$`, 'm'));
+  it(
+    'refuses every case through the real binary, in all three formats, with located lines and no stack trace',
+    async () => {
+      const [text, json, github] = await Promise.all([
+        runValidateAsync('test/fixtures/hostile', 'text'),
+        runValidateAsync('test/fixtures/hostile', 'json'),
+        runValidateAsync('test/fixtures/hostile', 'github'),
+      ]);
+      expectCleanRefusal(text);
+      const lines = textDiagnosticLines(text.stdout);
+      const named = new Set(lines.map((line) => DIAGNOSTIC_LINE.exec(line)![1]));
+      expect([...named].sort()).toEqual(
+        Object.keys(CORPUS)
+          .map((name) => `test/fixtures/hostile/${name}`)
+          .sort(),
+      );
+      expect(text.stdout).toMatch(new RegExp(`^${Object.keys(CORPUS).length} files, \\d+ objects: \\d+ errors, \\d+ warnings?$`, 'm'));
 
-    expectCleanRefusal(json);
-    const report = JSON.parse(json.stdout) as { ok: boolean; files: number; diagnostics: Diagnostic[] };
-    expect(report.ok).toBe(false);
-    expect(report.files).toBe(Object.keys(CORPUS).length);
-    for (const [name, expected] of Object.entries(CORPUS)) {
-      expect(report.diagnostics).toContainEqual(expect.objectContaining({ file: `test/fixtures/hostile/${name}`, ...expected }));
-    }
+      expectCleanRefusal(json);
+      const report = JSON.parse(json.stdout) as { ok: boolean; files: number; diagnostics: Diagnostic[] };
+      expect(report.ok).toBe(false);
+      expect(report.files).toBe(Object.keys(CORPUS).length);
+      for (const [name, expected] of Object.entries(CORPUS)) {
+        expect(report.diagnostics).toContainEqual(expect.objectContaining({ file: `test/fixtures/hostile/${name}`, ...expected }));
+      }
 
-    expectCleanRefusal(github);
-    const annotations = github.stdout.split('\n').filter((line) => line.startsWith('::'));
-    const perFile = new Map<string, number>();
-    for (const d of report.diagnostics) perFile.set(d.file, (perFile.get(d.file) ?? 0) + 1);
-    expect(annotations.length).toBe([...perFile.values()].reduce((sum, n) => sum + Math.min(n, MAX_PRINTED_PER_FILE), 0));
-    for (const line of annotations) expect(line).toMatch(/^::(error|warning) file=[^,]+,line=[1-9]\d*,col=[1-9]\d*[,:]/);
-  }, SLOW_TEST_MS);
+      expectCleanRefusal(github);
+      const annotations = github.stdout.split('\n').filter((line) => line.startsWith('::'));
+      const perFile = new Map<string, number>();
+      for (const d of report.diagnostics) perFile.set(d.file, (perFile.get(d.file) ?? 0) + 1);
+      expect(annotations.length).toBe([...perFile.values()].reduce((sum, n) => sum + Math.min(n, MAX_PRINTED_PER_FILE), 0));
+      for (const line of annotations) expect(line).toMatch(/^::(error|warning) file=[^,]+,line=[1-9]\d*,col=[1-9]\d*[,:]/);
+    },
+    SLOW_TEST_MS,
+  );
 });
 
 describe('generated hostile cases', () => {
@@ -253,21 +261,25 @@ describe('generated hostile cases', () => {
 
   const display = (path: string): string => displayPath(path, ROOT);
 
-  it('refuses a file one byte over 256 KiB at 1:1, in loadConfig and the binary', async () => {
-    const dir = caseDir('too-large');
-    const file = join(dir, 'big.yaml');
-    const line = `# ${'x'.repeat(77)}\n`;
-    const body = line.repeat(Math.ceil(MAX_FILE_BYTES / line.length) + 1).slice(0, MAX_FILE_BYTES + 1);
-    writeFileSync(file, body);
-    expect(Buffer.byteLength(body)).toBe(MAX_FILE_BYTES + 1);
-    const result = await loadConfig(dir, ROOT);
-    expectLocated(result.diagnostics, ROOT);
-    expect(result.diagnostics).toEqual([expect.objectContaining({ file: display(file), code: 'file-too-large', line: 1, column: 1 })]);
+  it(
+    'refuses a file one byte over 256 KiB at 1:1, in loadConfig and the binary',
+    async () => {
+      const dir = caseDir('too-large');
+      const file = join(dir, 'big.yaml');
+      const line = `# ${'x'.repeat(77)}\n`;
+      const body = line.repeat(Math.ceil(MAX_FILE_BYTES / line.length) + 1).slice(0, MAX_FILE_BYTES + 1);
+      writeFileSync(file, body);
+      expect(Buffer.byteLength(body)).toBe(MAX_FILE_BYTES + 1);
+      const result = await loadConfig(dir, ROOT);
+      expectLocated(result.diagnostics, ROOT);
+      expect(result.diagnostics).toEqual([expect.objectContaining({ file: display(file), code: 'file-too-large', line: 1, column: 1 })]);
 
-    const run = runValidate(dir, 'text');
-    expectCleanRefusal(run);
-    expect(textDiagnosticLines(run.stdout)).toEqual([expect.stringMatching(/big\.yaml:1:1 error file-too-large /)]);
-  }, SLOW_TEST_MS);
+      const run = runValidate(dir, 'text');
+      expectCleanRefusal(run);
+      expect(textDiagnosticLines(run.stdout)).toEqual([expect.stringMatching(/big\.yaml:1:1 error file-too-large /)]);
+    },
+    SLOW_TEST_MS,
+  );
 
   it('accepts a file of exactly 256 KiB as far as size goes', async () => {
     const dir = caseDir('at-limit');
@@ -279,61 +291,71 @@ describe('generated hostile cases', () => {
     expect(result.objects).toBe(1);
   });
 
-  it('walks a directory holding a link to itself once, and refuses a loop of file links at 1:1', async () => {
-    const dir = caseDir('symlink-loop');
-    symlinkSync('.', join(dir, 'self'), 'dir');
-    symlinkSync('..', join(dir, 'parent'), 'dir');
-    symlinkSync('b.yaml', join(dir, 'a.yaml'));
-    symlinkSync('a.yaml', join(dir, 'b.yaml'));
-    writeFileSync(join(dir, 'root.yaml'), 'just a scalar\n');
-    const result = await loadConfig(dir, ROOT);
-    expectLocated(result.diagnostics, ROOT);
-    expect(result.files).toBe(3);
-    expect(result.diagnostics.map((d) => [d.file, d.code, d.line, d.column])).toEqual([
-      [display(join(dir, 'a.yaml')), 'unreadable-file', 1, 1],
-      [display(join(dir, 'b.yaml')), 'unreadable-file', 1, 1],
-      [display(join(dir, 'root.yaml')), 'root-not-mapping', 1, 1],
-    ]);
+  it(
+    'walks a directory holding a link to itself once, and refuses a loop of file links at 1:1',
+    async () => {
+      const dir = caseDir('symlink-loop');
+      symlinkSync('.', join(dir, 'self'), 'dir');
+      symlinkSync('..', join(dir, 'parent'), 'dir');
+      symlinkSync('b.yaml', join(dir, 'a.yaml'));
+      symlinkSync('a.yaml', join(dir, 'b.yaml'));
+      writeFileSync(join(dir, 'root.yaml'), 'just a scalar\n');
+      const result = await loadConfig(dir, ROOT);
+      expectLocated(result.diagnostics, ROOT);
+      expect(result.files).toBe(3);
+      expect(result.diagnostics.map((d) => [d.file, d.code, d.line, d.column])).toEqual([
+        [display(join(dir, 'a.yaml')), 'unreadable-file', 1, 1],
+        [display(join(dir, 'b.yaml')), 'unreadable-file', 1, 1],
+        [display(join(dir, 'root.yaml')), 'root-not-mapping', 1, 1],
+      ]);
 
-    const run = runValidate(dir, 'text');
-    expectCleanRefusal(run);
-    expect(textDiagnosticLines(run.stdout)).toHaveLength(3);
-  }, SLOW_TEST_MS);
+      const run = runValidate(dir, 'text');
+      expectCleanRefusal(run);
+      expect(textDiagnosticLines(run.stdout)).toHaveLength(3);
+    },
+    SLOW_TEST_MS,
+  );
 
-  it('refuses a FIFO named x.yaml without opening it (no hang)', async () => {
-    const dir = caseDir('fifo');
-    const made = spawnSync('mkfifo', [join(dir, 'x.yaml')]);
-    expect(made.status).toBe(0);
-    const result = await loadConfig(dir, ROOT);
-    expectLocated(result.diagnostics, ROOT);
-    expect(result.diagnostics).toEqual([
-      expect.objectContaining({ file: display(join(dir, 'x.yaml')), code: 'unreadable-file', line: 1, column: 1 }),
-    ]);
+  it(
+    'refuses a FIFO named x.yaml without opening it (no hang)',
+    async () => {
+      const dir = caseDir('fifo');
+      const made = spawnSync('mkfifo', [join(dir, 'x.yaml')]);
+      expect(made.status).toBe(0);
+      const result = await loadConfig(dir, ROOT);
+      expectLocated(result.diagnostics, ROOT);
+      expect(result.diagnostics).toEqual([expect.objectContaining({ file: display(join(dir, 'x.yaml')), code: 'unreadable-file', line: 1, column: 1 })]);
 
-    const run = runValidate(dir, 'json');
-    expectCleanRefusal(run);
-    expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, diagnostics: [{ code: 'unreadable-file', line: 1, column: 1 }] });
-  }, SLOW_TEST_MS);
+      const run = runValidate(dir, 'json');
+      expectCleanRefusal(run);
+      expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, diagnostics: [{ code: 'unreadable-file', line: 1, column: 1 }] });
+    },
+    SLOW_TEST_MS,
+  );
 
-  it(`refuses more than ${MAX_FILES} files, naming the first file past the limit`, async () => {
-    const dir = caseDir('too-many');
-    // Spread over folders of 1,000 so no one directory listing is huge; names sort in creation order.
-    // Hard links to one tiny file: writing 20,001 files is slow on some file systems.
-    const tiny = join(tmp, 'tiny.source');
-    writeFileSync(tiny, 'x: 1\n');
-    for (let i = 0; i <= MAX_FILES; i++) {
-      const folder = join(dir, `d${String(Math.floor(i / 1000)).padStart(2, '0')}`);
-      if (i % 1000 === 0) mkdirSync(folder);
-      linkSync(tiny, join(folder, `f${String(i).padStart(5, '0')}.yaml`));
-    }
-    const result = await loadConfig(dir, ROOT);
-    expectLocated(result.diagnostics, ROOT);
-    expect(result.diagnostics).toEqual([
-      expect.objectContaining({ file: display(join(dir, 'd20', 'f20000.yaml')), code: 'too-many-files', line: 1, column: 1 }),
-    ]);
+  it(
+    `refuses more than ${MAX_FILES} files, naming the first file past the limit`,
+    async () => {
+      const dir = caseDir('too-many');
+      // Spread over folders of 1,000 so no one directory listing is huge; names sort in creation order.
+      // Hard links to one tiny file: writing 20,001 files is slow on some file systems.
+      const tiny = join(tmp, 'tiny.source');
+      writeFileSync(tiny, 'x: 1\n');
+      for (let i = 0; i <= MAX_FILES; i++) {
+        const folder = join(dir, `d${String(Math.floor(i / 1000)).padStart(2, '0')}`);
+        if (i % 1000 === 0) mkdirSync(folder);
+        linkSync(tiny, join(folder, `f${String(i).padStart(5, '0')}.yaml`));
+      }
+      const result = await loadConfig(dir, ROOT);
+      expectLocated(result.diagnostics, ROOT);
+      expect(result.diagnostics).toEqual([
+        expect.objectContaining({ file: display(join(dir, 'd20', 'f20000.yaml')), code: 'too-many-files', line: 1, column: 1 }),
+      ]);
 
-    const run = runValidate(dir, 'github');
-    expectCleanRefusal(run);
-    expect(run.stdout).toMatch(/^::error file=[^,]*f20000\.yaml,line=1,col=1,.*too-many-files/m);
-  }, SLOW_TEST_MS);
+      const run = runValidate(dir, 'github');
+      expectCleanRefusal(run);
+      expect(run.stdout).toMatch(/^::error file=[^,]*f20000\.yaml,line=1,col=1,.*too-many-files/m);
+    },
+    SLOW_TEST_MS,
+  );
 });

@@ -27,7 +27,16 @@ describe('duplicate names', () => {
 
   it('refuses a flow name that differs only by case', async () => {
     const flow = (name: string) =>
-      lines('apiVersion: accessctl/v1', 'kind: ApprovalFlow', 'metadata:', `  name: ${name}`, 'spec:', '  grantGroup: G', '  visibleTo: []', '  approval: {type: automatic}');
+      lines(
+        'apiVersion: accessctl/v1',
+        'kind: ApprovalFlow',
+        'metadata:',
+        `  name: ${name}`,
+        'spec:',
+        '  grantGroup: G',
+        '  visibleTo: []',
+        '  approval: {type: automatic}',
+      );
     const diagnostics = await validate({ 'a.yaml': flow('GitHub Admin'), 'b.yaml': flow('github ADMIN'), 'g.yaml': group('G') });
     expect(located(diagnostics)).toEqual(['b.yaml:4:9 error duplicate-name']);
     expect(diagnostics[0]!.message).toContain('ApprovalFlow "github ADMIN" conflicts with "GitHub Admin" at a.yaml:4:9');
@@ -53,7 +62,8 @@ describe('duplicate names', () => {
   });
 
   it('refuses two WebhookChannels whose names differ only by case', async () => {
-    const channel = (name: string) => lines('apiVersion: accessctl/v1', 'kind: WebhookChannel', `metadata: {name: ${name}}`, 'spec:', '  url: https://x.example.com/');
+    const channel = (name: string) =>
+      lines('apiVersion: accessctl/v1', 'kind: WebhookChannel', `metadata: {name: ${name}}`, 'spec:', '  url: https://x.example.com/');
     const diagnostics = await validate({ 'a.yaml': channel('SIEM'), 'b.yaml': channel('siem') });
     expect(located(diagnostics)).toEqual(['b.yaml:3:18 error duplicate-name']);
     expect(diagnostics[0]!.message).toContain('conflicts with "SIEM" at a.yaml:3:18');
@@ -61,7 +71,15 @@ describe('duplicate names', () => {
 
   it('accepts the same name in two different kinds', async () => {
     const diagnostics = await validate({
-      'f.yaml': lines('apiVersion: accessctl/v1', 'kind: ApprovalFlow', 'metadata: {name: Ops}', 'spec:', '  grantGroup: Ops', '  visibleTo: [Ops]', '  approval: {type: automatic}'),
+      'f.yaml': lines(
+        'apiVersion: accessctl/v1',
+        'kind: ApprovalFlow',
+        'metadata: {name: Ops}',
+        'spec:',
+        '  grantGroup: Ops',
+        '  visibleTo: [Ops]',
+        '  approval: {type: automatic}',
+      ),
       'g.yaml': group('Ops'),
       'w.yaml': lines('apiVersion: accessctl/v1', 'kind: WebhookChannel', 'metadata: {name: Ops}', 'spec:', '  url: https://x.example.com/'),
     });
@@ -70,7 +88,7 @@ describe('duplicate names', () => {
 });
 
 describe('previous names', () => {
-  it('refuses a previous name that is another object\'s current name, at the entry', async () => {
+  it("refuses a previous name that is another object's current name, at the entry", async () => {
     const diagnostics = await validate({ 'a.yaml': group('New', '  previousNames: [Old, Other]'), 'b.yaml': group('Other') });
     expect(located(diagnostics)).toEqual(['a.yaml:5:24 error previous-name-conflict']);
     expect(diagnostics[0]!.message).toBe('"Other" is the current name of another GroupAssignment at b.yaml:4:9; a previous name cannot be in use');
@@ -94,13 +112,19 @@ describe('previous names', () => {
   it('refuses an object listing its own name as a previous name', async () => {
     const diagnostics = await validate({ 'a.yaml': group('Ops', '  previousNames: [ops]') });
     expect(located(diagnostics)).toEqual(['a.yaml:5:19 error previous-name-conflict']);
-    expect(diagnostics[0]!.message).toBe("previousNames lists this GroupAssignment's own name \"ops\"");
+    expect(diagnostics[0]!.message).toBe('previousNames lists this GroupAssignment\'s own name "ops"');
   });
 
   it('accepts the same previous name on objects of different kinds', async () => {
     const diagnostics = await validate({
       'g.yaml': group('Ops', '  previousNames: [Old]'),
-      'w.yaml': lines('apiVersion: accessctl/v1', 'kind: WebhookChannel', 'metadata: {name: Hook, previousNames: [Old]}', 'spec:', '  url: https://x.example.com/'),
+      'w.yaml': lines(
+        'apiVersion: accessctl/v1',
+        'kind: WebhookChannel',
+        'metadata: {name: Hook, previousNames: [Old]}',
+        'spec:',
+        '  url: https://x.example.com/',
+      ),
     });
     expect(diagnostics).toEqual([]);
   });
@@ -153,13 +177,23 @@ describe('invisible characters in names', () => {
 
   it('refuses a bidi isolate in a group reference of a flow, at the character', async () => {
     const diagnostics = await validate({
-      'f.yaml': lines('apiVersion: accessctl/v1', 'kind: ApprovalFlow', 'metadata: {name: F}', 'spec:', '  grantGroup: Admins\u2066', '  visibleTo: []', '  approval: {type: automatic}'),
+      'f.yaml': lines(
+        'apiVersion: accessctl/v1',
+        'kind: ApprovalFlow',
+        'metadata: {name: F}',
+        'spec:',
+        '  grantGroup: Admins\u2066',
+        '  visibleTo: []',
+        '  approval: {type: automatic}',
+      ),
     });
     expect(located(diagnostics)).toEqual(['f.yaml:5:21 error invisible-character']);
   });
 
   it('refuses an invisible character in an application name', async () => {
-    const diagnostics = await validate({ 'a.yaml': lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', 'metadata: {name: G}', 'spec:', '  applications: [Git\u00ADHub]') });
+    const diagnostics = await validate({
+      'a.yaml': lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', 'metadata: {name: G}', 'spec:', '  applications: [Git\u00ADHub]'),
+    });
     expect(located(diagnostics)).toEqual(['a.yaml:5:21 error invisible-character']);
     expect(diagnostics[0]!.message).toContain('U+00AD');
   });

@@ -73,7 +73,15 @@ function compare(name: string, text: string): number {
   const parsed = parseFile(name, bytes);
   // The same composition parseFile runs, kept whole here for the reference.
   const decoded = new TextDecoder('utf-8').decode(bytes);
-  const docs = parseAllDocuments(decoded, { version: '1.2', schema: 'core', uniqueKeys: true, merge: false, strict: true, prettyErrors: false, stringKeys: false });
+  const docs = parseAllDocuments(decoded, {
+    version: '1.2',
+    schema: 'core',
+    uniqueKeys: true,
+    merge: false,
+    strict: true,
+    prettyErrors: false,
+    stringKeys: false,
+  });
   const trees = Array.isArray(docs) ? docs : [];
   let checked = 0;
   for (const source of parsed.documents) {
@@ -81,7 +89,9 @@ function compare(name: string, text: string): number {
     for (const path of pathsOf(tree.contents)) {
       for (const part of ['key', 'value'] as const) {
         expect(findSpan(source.doc, path, part), `${name} #${source.index} ${JSON.stringify(path)} ${part}`).toEqual(treeSpan(tree, path, part));
-        expect(nearestSpan(source.doc, path, part), `${name} #${source.index} ${JSON.stringify(path)} ${part} (nearest)`).toEqual(treeNearest(tree, path, part));
+        expect(nearestSpan(source.doc, path, part), `${name} #${source.index} ${JSON.stringify(path)} ${part} (nearest)`).toEqual(
+          treeNearest(tree, path, part),
+        );
         checked++;
       }
     }

@@ -18,11 +18,7 @@ const expected: Record<string, string[]> = {
   // (reported at the third document's first key, after its comment).
   'multi-document.yaml': ['multi-document.yaml:10:11 error wrong-type', 'multi-document.yaml:13:1 error missing-field'],
   // Everything in flow style, across continuation lines.
-  'flow-style.yaml': [
-    'flow-style.yaml:3:26 error invalid-value',
-    'flow-style.yaml:3:69 error invalid-value',
-    'flow-style.yaml:4:31 error invalid-format',
-  ],
+  'flow-style.yaml': ['flow-style.yaml:3:26 error invalid-value', 'flow-style.yaml:3:69 error invalid-value', 'flow-style.yaml:4:31 error invalid-format'],
   // Keys in single and double quotes: an unknown key points at its opening quote.
   'quoted-keys.yaml': ['quoted-keys.yaml:10:5 error unknown-field'],
   // CRLF line endings do not shift lines or columns, and a CR is never part of a header value.
@@ -55,7 +51,9 @@ async function validateFixture(name: string) {
 
 describe('diagnostic locations', () => {
   it('has an expectation for every fixture, and at least eight fixtures', () => {
-    const files = readdirSync(fixtures).filter((f) => f.endsWith('.yaml')).sort();
+    const files = readdirSync(fixtures)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort();
     expect(files).toEqual(Object.keys(expected).sort());
     expect(files.length).toBeGreaterThanOrEqual(8);
   });
@@ -74,10 +72,7 @@ describe('diagnostic locations', () => {
 
   it('names the deep approver field by its full path', async () => {
     const { diagnostics } = await validateFixture('deep-approver.yaml');
-    expect(diagnostics.map((d) => d.path)).toEqual([
-      'spec.approval.levels[1].approvers[0].grup',
-      'spec.approval.levels[1].approvers[1].user',
-    ]);
+    expect(diagnostics.map((d) => d.path)).toEqual(['spec.approval.levels[1].approvers[0].grup', 'spec.approval.levels[1].approvers[1].user']);
     expect(diagnostics[0]!.message).toBe('unknown field "grup"; expected one of: manager, user, group, admins');
   });
 

@@ -23,7 +23,16 @@ function folder(files: Record<string, string>): string {
 
 const group = (name: string) => lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', 'metadata:', `  name: ${name}`, 'spec: {}');
 const flow = (name: string, grantGroup: string) =>
-  lines('apiVersion: accessctl/v1', 'kind: ApprovalFlow', 'metadata:', `  name: ${name}`, 'spec:', `  grantGroup: ${grantGroup}`, '  visibleTo: [Engineering]', '  approval: {type: automatic}');
+  lines(
+    'apiVersion: accessctl/v1',
+    'kind: ApprovalFlow',
+    'metadata:',
+    `  name: ${name}`,
+    'spec:',
+    `  grantGroup: ${grantGroup}`,
+    '  visibleTo: [Engineering]',
+    '  approval: {type: automatic}',
+  );
 
 /** What a load says, without the object identities a cache shares between loads. */
 function said(result: LoadResult): unknown {
@@ -73,7 +82,10 @@ describe('a load through a parse cache', () => {
   });
 
   it('reports a broken file again on every load, from the cache', async () => {
-    const dir = folder({ 'bad.yaml': lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', 'metadata:', '  name: X', '  colour: red', 'spec: {}'), 'syntax.yaml': 'a: [\n' });
+    const dir = folder({
+      'bad.yaml': lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', 'metadata:', '  name: X', '  colour: red', 'spec: {}'),
+      'syntax.yaml': 'a: [\n',
+    });
     const cache = new ParseCache();
     const first = await load(dir, cache);
     const second = await load(dir, cache);

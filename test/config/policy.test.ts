@@ -20,7 +20,18 @@ const project = (manualApprovalFor: string, maxAccessDuration?: string) =>
 
 /** An automatic flow granting `grantGroup`; type is at 9:11 and `access` lines start at line 10. */
 const automaticFlow = (grantGroup: string, ...access: string[]) =>
-  lines('apiVersion: accessctl/v1', 'kind: ApprovalFlow', 'metadata:', '  name: F', 'spec:', `  grantGroup: ${grantGroup}`, '  visibleTo: []', '  approval:', '    type: automatic', ...access);
+  lines(
+    'apiVersion: accessctl/v1',
+    'kind: ApprovalFlow',
+    'metadata:',
+    '  name: F',
+    'spec:',
+    `  grantGroup: ${grantGroup}`,
+    '  visibleTo: []',
+    '  approval:',
+    '    type: automatic',
+    ...access,
+  );
 
 /** Declares the group so the flow draws no undeclared-group warning. */
 const groupFile = (name: string) => lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', `metadata: {name: "${name}"}`, 'spec: {}');
@@ -66,7 +77,11 @@ describe('manualApprovalFor', () => {
   });
 
   it('treats a list of only ! patterns as every grant group except those', async () => {
-    const exempt = await validate({ 'accessctl.yaml': project('["!Sandbox*"]'), 'f.yaml': automaticFlow('Sandbox Users'), 'g.yaml': groupFile('Sandbox Users') });
+    const exempt = await validate({
+      'accessctl.yaml': project('["!Sandbox*"]'),
+      'f.yaml': automaticFlow('Sandbox Users'),
+      'g.yaml': groupFile('Sandbox Users'),
+    });
     expect(exempt).toEqual([]);
     const forced = await validate({ 'accessctl.yaml': project('["!Sandbox*"]'), 'f.yaml': automaticFlow('Payroll'), 'g.yaml': groupFile('Payroll') });
     expect(located(forced)).toEqual(['f.yaml:9:11 error policy-manual-approval']);
@@ -74,7 +89,11 @@ describe('manualApprovalFor', () => {
   });
 
   it('leaves grant groups that match no pattern alone', async () => {
-    const diagnostics = await validate({ 'accessctl.yaml': project('["*Admin*"]'), 'f.yaml': automaticFlow('GitHub Users'), 'g.yaml': groupFile('GitHub Users') });
+    const diagnostics = await validate({
+      'accessctl.yaml': project('["*Admin*"]'),
+      'f.yaml': automaticFlow('GitHub Users'),
+      'g.yaml': groupFile('GitHub Users'),
+    });
     expect(diagnostics).toEqual([]);
   });
 

@@ -79,10 +79,7 @@ describe('the schema files', () => {
       expect(node['maxProperties'], at).toEqual(expect.any(Number));
       maps.push(at);
     }
-    expect(maps).toEqual([
-      'webhook-channel.schema.json/$defs/spec/properties/secrets',
-      'webhook-channel.schema.json/$defs/spec/properties/headers',
-    ]);
+    expect(maps).toEqual(['webhook-channel.schema.json/$defs/spec/properties/secrets', 'webhook-channel.schema.json/$defs/spec/properties/headers']);
   });
 
   it('cap the length of every string', () => {
@@ -168,7 +165,9 @@ describe('a minimal valid document', () => {
   });
 
   it('passes for an AccessRequestSettings with an empty spec', async () => {
-    expect(await validate({ 's.yaml': lines('apiVersion: accessctl/v1', 'kind: AccessRequestSettings', 'metadata: {name: settings}', 'spec: {}') })).toEqual([]);
+    expect(await validate({ 's.yaml': lines('apiVersion: accessctl/v1', 'kind: AccessRequestSettings', 'metadata: {name: settings}', 'spec: {}') })).toEqual(
+      [],
+    );
   });
 
   it('passes for a WebhookChannel', async () => {
@@ -177,7 +176,11 @@ describe('a minimal valid document', () => {
 
   it('passes for an AccessRequestSettings subscribing channels by name and by id', async () => {
     const diagnostics = await validate({
-      's.yaml': settingsWithWebhooks('    - {channel: SIEM, events: ["*"]}', '    - {channel: {id: 65a0000000000000000000c1}, events: []}', '    - {channel: {id: ZaAAAAAAAAAAAADC}, events: []}'),
+      's.yaml': settingsWithWebhooks(
+        '    - {channel: SIEM, events: ["*"]}',
+        '    - {channel: {id: 65a0000000000000000000c1}, events: []}',
+        '    - {channel: {id: ZaAAAAAAAAAAAADC}, events: []}',
+      ),
     });
     expect(diagnostics).toEqual([]);
   });
@@ -223,7 +226,9 @@ describe('schema errors', () => {
   });
 
   it('point an unknown top-level field at its key', async () => {
-    const diagnostics = await validate({ 'g.yaml': lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', 'metadata: {name: G}', 'spec: {}', 'status: {}') });
+    const diagnostics = await validate({
+      'g.yaml': lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', 'metadata: {name: G}', 'spec: {}', 'status: {}'),
+    });
     expect(located(diagnostics)).toEqual(['g.yaml:5:1 error unknown-field']);
     expect(diagnostics[0]!.message).toBe('unknown field "status"; expected one of: apiVersion, kind, metadata, spec');
   });
@@ -262,7 +267,9 @@ describe('schema errors', () => {
   });
 
   it('point a missing metadata.name at the metadata key', async () => {
-    const diagnostics = await validate({ 'g.yaml': lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', 'metadata:', '  previousNames: [Old]', 'spec: {}') });
+    const diagnostics = await validate({
+      'g.yaml': lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', 'metadata:', '  previousNames: [Old]', 'spec: {}'),
+    });
     expect(located(diagnostics)).toEqual(['g.yaml:3:1 error missing-field']);
     expect(diagnostics[0]!.message).toBe('missing required field "name"');
   });
@@ -282,7 +289,15 @@ describe('schema errors', () => {
 
   it('refuse a scalar where a list or a mapping belongs', async () => {
     const diagnostics = await validate({
-      'f.yaml': lines('apiVersion: accessctl/v1', 'kind: ApprovalFlow', 'metadata: {name: F}', 'spec:', '  grantGroup: G', '  visibleTo: G', '  approval: automatic'),
+      'f.yaml': lines(
+        'apiVersion: accessctl/v1',
+        'kind: ApprovalFlow',
+        'metadata: {name: F}',
+        'spec:',
+        '  grantGroup: G',
+        '  visibleTo: G',
+        '  approval: automatic',
+      ),
       'g.yaml': groupG,
     });
     expect(located(diagnostics)).toEqual(['f.yaml:6:14 error wrong-type', 'f.yaml:7:13 error wrong-type']);
@@ -298,7 +313,9 @@ describe('schema errors', () => {
   it('refuse an unknown kind, listing the kinds', async () => {
     const diagnostics = await validate({ 'x.yaml': lines('apiVersion: accessctl/v1', 'kind: Flow', 'metadata: {name: x}') });
     expect(located(diagnostics)).toEqual(['x.yaml:2:7 error unknown-kind']);
-    expect(diagnostics[0]!.message).toBe('unknown kind "Flow"; expected one of: ApprovalFlow, GroupAssignment, AccessRequestSettings, WebhookChannel, Project, AccessTest');
+    expect(diagnostics[0]!.message).toBe(
+      'unknown kind "Flow"; expected one of: ApprovalFlow, GroupAssignment, AccessRequestSettings, WebhookChannel, Project, AccessTest',
+    );
   });
 
   it('refuse a document without a kind at its start, listing the kinds', async () => {
@@ -310,7 +327,9 @@ describe('schema errors', () => {
   });
 
   it('refuse a name over 100 characters', async () => {
-    const diagnostics = await validate({ 'g.yaml': lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', `metadata: {name: ${'a'.repeat(101)}}`, 'spec: {}') });
+    const diagnostics = await validate({
+      'g.yaml': lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', `metadata: {name: ${'a'.repeat(101)}}`, 'spec: {}'),
+    });
     expect(located(diagnostics)).toEqual(['g.yaml:3:18 error out-of-range']);
     expect(diagnostics[0]!.message).toBe('metadata.name must be at most 100 characters');
   });
@@ -329,7 +348,15 @@ describe('schema errors', () => {
 
   it('refuse numbers outside their range', async () => {
     const diagnostics = await validate({
-      'accessctl.yaml': lines('apiVersion: accessctl/v1', 'kind: Project', 'metadata: {name: p}', 'spec:', '  guards:', '    maxDeletions: -1', '    maxDeletionPercent: 101'),
+      'accessctl.yaml': lines(
+        'apiVersion: accessctl/v1',
+        'kind: Project',
+        'metadata: {name: p}',
+        'spec:',
+        '  guards:',
+        '    maxDeletions: -1',
+        '    maxDeletionPercent: 101',
+      ),
     });
     expect(located(diagnostics)).toEqual(['accessctl.yaml:6:19 error out-of-range', 'accessctl.yaml:7:25 error out-of-range']);
     expect(diagnostics.map((d) => d.message)).toEqual(['spec.guards.maxDeletions must be >= 0', 'spec.guards.maxDeletionPercent must be <= 100']);
@@ -337,7 +364,15 @@ describe('schema errors', () => {
 
   it('refuse the same group twice in visibleTo, at the repeat', async () => {
     const diagnostics = await validate({
-      'f.yaml': lines('apiVersion: accessctl/v1', 'kind: ApprovalFlow', 'metadata: {name: F}', 'spec:', '  grantGroup: G', '  visibleTo: [G, H, G]', '  approval: {type: automatic}'),
+      'f.yaml': lines(
+        'apiVersion: accessctl/v1',
+        'kind: ApprovalFlow',
+        'metadata: {name: F}',
+        'spec:',
+        '  grantGroup: G',
+        '  visibleTo: [G, H, G]',
+        '  approval: {type: automatic}',
+      ),
       'g.yaml': groupG,
     });
     expect(located(diagnostics)).toEqual(['f.yaml:6:21 error duplicate-item']);
@@ -422,7 +457,12 @@ describe('webhook channels and subscriptions', () => {
 
   it('refuse an event name outside the enum, at the item, listing the expected values', async () => {
     const diagnostics = await validate({
-      's.yaml': settingsWithWebhooks('    - channel: SIEM', '      events:', '        - access_management_access_request', '        - access_management_everything'),
+      's.yaml': settingsWithWebhooks(
+        '    - channel: SIEM',
+        '      events:',
+        '        - access_management_access_request',
+        '        - access_management_everything',
+      ),
     });
     expect(located(diagnostics)).toEqual(['s.yaml:9:11 error invalid-value']);
     expect(diagnostics[0]!.message).toBe(
@@ -439,7 +479,9 @@ describe('webhook channels and subscriptions', () => {
   });
 
   it('accept an empty webhooks list: it unsubscribes every channel', async () => {
-    const diagnostics = await validate({ 's.yaml': lines('apiVersion: accessctl/v1', 'kind: AccessRequestSettings', 'metadata: {name: settings}', 'spec:', '  webhooks: []') });
+    const diagnostics = await validate({
+      's.yaml': lines('apiVersion: accessctl/v1', 'kind: AccessRequestSettings', 'metadata: {name: settings}', 'spec:', '  webhooks: []'),
+    });
     expect(located(diagnostics)).toEqual([]);
   });
 

@@ -18,7 +18,11 @@ const GROUP = 'apiVersion: accessctl/v1\nkind: GroupAssignment\nmetadata:\n  nam
 // What a stolen secret file looks like: valid YAML, so a loader that reads it would show it in a frame.
 const SECRET_FILE = `apiVersion: accessctl/v1\nkind: GroupAssignment\nmetadata:\n  name: Stolen\nspec:\n  token: ${PLANTED}\n`;
 // The non-empty lines of /etc/passwd, none of which may ever be printed.
-const PASSWD_LINES = existsSync('/etc/passwd') ? readFileSync('/etc/passwd', 'utf8').split('\n').filter((line) => line.includes(':x:')) : [];
+const PASSWD_LINES = existsSync('/etc/passwd')
+  ? readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .filter((line) => line.includes(':x:'))
+  : [];
 
 let base: string;
 let cases = 0;

@@ -13,14 +13,7 @@ const webhook = (url: string, ...rest: string[]) =>
 /** Settings whose spec.webhooks items start on line 6. */
 const subscriptions = (...items: string[]) =>
   lines('apiVersion: accessctl/v1', 'kind: AccessRequestSettings', 'metadata: {name: settings}', 'spec:', '  webhooks:', ...items);
-const allowLoopback = lines(
-  'apiVersion: accessctl/v1',
-  'kind: Project',
-  'metadata: {name: p}',
-  'spec:',
-  '  policy:',
-  '    allowHttpLoopbackWebhooks: true',
-);
+const allowLoopback = lines('apiVersion: accessctl/v1', 'kind: Project', 'metadata: {name: p}', 'spec:', '  policy:', '    allowHttpLoopbackWebhooks: true');
 
 describe('webhook URLs', () => {
   it('accepts https', async () => {
@@ -199,9 +192,11 @@ describe('the replaced kind WebhookSubscription', () => {
     );
   });
 
-  it('is refused in any document of a file, at that document\'s kind', async () => {
+  it("is refused in any document of a file, at that document's kind", async () => {
     const channel = webhook('https://siem.example.com/');
-    const diagnostics = await validate({ 'w.yaml': `${channel}---\n${channel.replace('WebhookChannel', 'WebhookSubscription').replace('name: W', 'name: V')}` });
+    const diagnostics = await validate({
+      'w.yaml': `${channel}---\n${channel.replace('WebhookChannel', 'WebhookSubscription').replace('name: W', 'name: V')}`,
+    });
     expect(located(diagnostics)).toEqual(['w.yaml:9:7 error replaced-kind']);
   });
 });
@@ -230,7 +225,11 @@ describe('subscriptions: each channel once', () => {
 
   it('refuses a channel id given twice, in upper and lower case hex, at the second', async () => {
     const diagnostics = await validate({
-      's.yaml': subscriptions(`    - {channel: {id: ${HEX}}, events: ["*"]}`, '    - {channel: SIEM, events: ["*"]}', `    - {channel: {id: ${HEX.toUpperCase()}}, events: []}`),
+      's.yaml': subscriptions(
+        `    - {channel: {id: ${HEX}}, events: ["*"]}`,
+        '    - {channel: SIEM, events: ["*"]}',
+        `    - {channel: {id: ${HEX.toUpperCase()}}, events: []}`,
+      ),
     });
     expect(located(diagnostics)).toEqual(['s.yaml:8:17 error duplicate-channel']);
     expect(diagnostics[0]!.message).toBe('this channel is already subscribed at spec.webhooks[0]; list each channel once');
@@ -238,12 +237,16 @@ describe('subscriptions: each channel once', () => {
 
   it('refuses the same channel id written once as hex and once as base64', async () => {
     expect(BASE64).toBe('ZaAAAAAAAAAAAADB');
-    const diagnostics = await validate({ 's.yaml': subscriptions(`    - {channel: {id: ${BASE64}}, events: ["*"]}`, `    - {channel: {id: ${HEX}}, events: []}`) });
+    const diagnostics = await validate({
+      's.yaml': subscriptions(`    - {channel: {id: ${BASE64}}, events: ["*"]}`, `    - {channel: {id: ${HEX}}, events: []}`),
+    });
     expect(located(diagnostics)).toEqual(['s.yaml:7:17 error duplicate-channel']);
   });
 
   it('tells apart base64 ids that differ only in case: they are different channels', async () => {
-    const diagnostics = await validate({ 's.yaml': subscriptions('    - {channel: {id: ZaAAAAAAAAAAAADB}, events: ["*"]}', '    - {channel: {id: zAaaaaaaaaaaaadb}, events: ["*"]}') });
+    const diagnostics = await validate({
+      's.yaml': subscriptions('    - {channel: {id: ZaAAAAAAAAAAAADB}, events: ["*"]}', '    - {channel: {id: zAaaaaaaaaaaaadb}, events: ["*"]}'),
+    });
     expect(diagnostics).toEqual([]);
   });
 
@@ -284,7 +287,12 @@ describe('subscriptions: events', () => {
 
   it('warns when a legacy spelling repeats its current name', async () => {
     const diagnostics = await validate({
-      's.yaml': subscriptions('    - channel: SIEM', '      events:', '        - access_management_approval_flow_update', '        - access_management_workflow_update'),
+      's.yaml': subscriptions(
+        '    - channel: SIEM',
+        '      events:',
+        '        - access_management_approval_flow_update',
+        '        - access_management_workflow_update',
+      ),
     });
     expect(located(diagnostics)).toEqual(['s.yaml:9:11 warning duplicate-event', 's.yaml:9:11 warning legacy-event']);
     expect(diagnostics[0]!.message).toBe('access_management_workflow_update repeats access_management_approval_flow_update (item 0)');
@@ -292,7 +300,12 @@ describe('subscriptions: events', () => {
 
   it('warns when a current name repeats a legacy spelling listed before it', async () => {
     const diagnostics = await validate({
-      's.yaml': subscriptions('    - channel: SIEM', '      events:', '        - access_management_workflow_update', '        - access_management_approval_flow_update'),
+      's.yaml': subscriptions(
+        '    - channel: SIEM',
+        '      events:',
+        '        - access_management_workflow_update',
+        '        - access_management_approval_flow_update',
+      ),
     });
     expect(located(diagnostics)).toEqual(['s.yaml:8:11 warning legacy-event', 's.yaml:9:11 warning duplicate-event']);
     expect(diagnostics[1]!.message).toBe('access_management_approval_flow_update repeats access_management_workflow_update (item 0)');
@@ -300,7 +313,10 @@ describe('subscriptions: events', () => {
 
   it('compares the events of each subscription on their own', async () => {
     const diagnostics = await validate({
-      's.yaml': subscriptions('    - {channel: SIEM, events: [access_management_approval_flow_update]}', '    - {channel: Audit, events: [access_management_approval_flow_update]}'),
+      's.yaml': subscriptions(
+        '    - {channel: SIEM, events: [access_management_approval_flow_update]}',
+        '    - {channel: Audit, events: [access_management_approval_flow_update]}',
+      ),
     });
     expect(diagnostics).toEqual([]);
   });

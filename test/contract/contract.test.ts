@@ -148,7 +148,10 @@ describe('closeSchema and formats', () => {
   });
 
   it('keeps an explicit additionalProperties and maps x-nullable', () => {
-    expect(closeSchema({ properties: { a: {} }, additionalProperties: true }, { definitions: {} })).toEqual({ properties: { a: {} }, additionalProperties: true });
+    expect(closeSchema({ properties: { a: {} }, additionalProperties: true }, { definitions: {} })).toEqual({
+      properties: { a: {} },
+      additionalProperties: true,
+    });
     expect(closeSchema({ type: 'string', 'x-nullable': true }, { definitions: {} })).toEqual({ type: ['string', 'null'], 'x-nullable': true });
   });
 

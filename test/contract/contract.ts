@@ -332,7 +332,16 @@ export class JumpCloudContract {
           if (operation === undefined) continue;
           const parameters = new Map<string, Parameter>();
           for (const p of [...shared, ...(operation.parameters ?? [])].map((q) => this.parameter(doc, q))) parameters.set(`${p.in}:${p.name}`, p);
-          this.routes.push({ contract: name, method: method.toUpperCase(), template, pattern, names, literals, operation, parameters: [...parameters.values()] });
+          this.routes.push({
+            contract: name,
+            method: method.toUpperCase(),
+            template,
+            pattern,
+            names,
+            literals,
+            operation,
+            parameters: [...parameters.values()],
+          });
         }
       }
     }

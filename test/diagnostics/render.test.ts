@@ -22,7 +22,16 @@ beforeEach(() => {
 });
 
 function diagnostic(file: string, line: number, column: number, end?: { line: number; column: number }): Diagnostic {
-  return { file, line, column, ...(end ? { endLine: end.line, endColumn: end.column } : {}), severity: 'error', code: 'test-code', message: `at ${line}:${column}`, path: '' };
+  return {
+    file,
+    line,
+    column,
+    ...(end ? { endLine: end.line, endColumn: end.column } : {}),
+    severity: 'error',
+    code: 'test-code',
+    message: `at ${line}:${column}`,
+    path: '',
+  };
 }
 
 /** What the renderer printed before it indexed lines: code-frame over the whole text, per diagnostic. */
@@ -46,7 +55,11 @@ describe('code frames cut from indexed lines', () => {
     const count = text.split(/\r\n|[\n\r\u2028\u2029]/).length;
     const diagnostics: Diagnostic[] = [];
     for (let line = 1; line <= count; line++) {
-      diagnostics.push(diagnostic('f.yaml', line, 1), diagnostic('f.yaml', line, 3, { line, column: 6 }), diagnostic('f.yaml', line, 2, { line: line + 1, column: 1 }));
+      diagnostics.push(
+        diagnostic('f.yaml', line, 1),
+        diagnostic('f.yaml', line, 3, { line, column: 6 }),
+        diagnostic('f.yaml', line, 2, { line: line + 1, column: 1 }),
+      );
     }
     for (const d of diagnostics) {
       const rendered = renderText({ files: 1, objects: 0, diagnostics: [d] }, () => text, false);
@@ -94,7 +107,11 @@ describe('a file of 65,536 empty documents', () => {
   });
 
   it('caps each file on its own, wherever its diagnostics sit in the list', () => {
-    const diagnostics = [...Array.from({ length: 60 }, (_, i) => diagnostic('a.yaml', i + 1, 1)), diagnostic('b.yaml', 1, 1), ...Array.from({ length: 3 }, (_, i) => diagnostic('a.yaml', 100 + i, 1))];
+    const diagnostics = [
+      ...Array.from({ length: 60 }, (_, i) => diagnostic('a.yaml', i + 1, 1)),
+      diagnostic('b.yaml', 1, 1),
+      ...Array.from({ length: 3 }, (_, i) => diagnostic('a.yaml', 100 + i, 1)),
+    ];
     const text = renderText({ files: 2, objects: 0, diagnostics }, () => undefined, false);
     expect(text.match(/^a\.yaml:/gm)).toHaveLength(MAX_PRINTED_PER_FILE);
     expect(text).toContain('b.yaml:1:1 error');

@@ -18,7 +18,10 @@ interface Report {
 const channelRepo = async (dir: string): Promise<string> => {
   const repo = join(dir, 'with-channel');
   await cp(join(root, 'examples/access'), repo, { recursive: true });
-  await writeFile(join(repo, 'pager.yaml'), 'apiVersion: accessctl/v1\nkind: WebhookChannel\nmetadata: { name: Pager }\nspec: { url: "https://pager.example.com/hook" }\n');
+  await writeFile(
+    join(repo, 'pager.yaml'),
+    'apiVersion: accessctl/v1\nkind: WebhookChannel\nmetadata: { name: Pager }\nspec: { url: "https://pager.example.com/hook" }\n',
+  );
   return repo;
 };
 
@@ -74,7 +77,10 @@ describe.each(['default', 'strict'] as const)('accessctl doctor against the %s p
   it('names an enum value it does not know, and the flow that uses it', async () => {
     if (profile === 'strict') return; // the strict sandbox checks values the same way; one profile is enough here
     // A value set in the console that neither accessctl nor the sandbox's API knows: written into the store.
-    const row = h.sandbox.store.stmt("SELECT id, doc FROM approval_flows WHERE json_extract(doc, '$.name') = 'GitHub User'").get() as { id: string; doc: string };
+    const row = h.sandbox.store.stmt("SELECT id, doc FROM approval_flows WHERE json_extract(doc, '$.name') = 'GitHub User'").get() as {
+      id: string;
+      doc: string;
+    };
     const doc = JSON.parse(row.doc) as Record<string, unknown>;
     h.sandbox.store.stmt('UPDATE approval_flows SET doc = ? WHERE id = ?').run(JSON.stringify({ ...doc, approverRequirement: 'some' }), row.id);
     const run = await accessctl(['doctor', '--format', 'json'], env);

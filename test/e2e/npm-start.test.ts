@@ -17,10 +17,14 @@ describe('npm start', () => {
   });
 
   it.each(['SIGTERM', 'SIGINT'] as const)('stops accessctl up when npm gets %s, leaving no process behind', async (signal) => {
-    const npm = spawn('npm', ['start', '--', '--port', '0', '--db', join(work, `${signal}.db`), '--state-dir', join(work, `state-${signal}`), '--listen', '127.0.0.1:0'], {
-      cwd: root,
-      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], NO_COLOR: '1' },
-    });
+    const npm = spawn(
+      'npm',
+      ['start', '--', '--port', '0', '--db', join(work, `${signal}.db`), '--state-dir', join(work, `state-${signal}`), '--listen', '127.0.0.1:0'],
+      {
+        cwd: root,
+        env: { PATH: process.env['PATH'], HOME: process.env['HOME'], NO_COLOR: '1' },
+      },
+    );
     let out = '';
     // The pipe closes only when every process holding it has exited: npm, and the node it started.
     const closed = new Promise<void>((resolve) => npm.stdout.on('close', () => resolve()));

@@ -34,7 +34,15 @@ beforeAll(async () => {
   const project = join(access, 'accessctl.yaml');
   writeFileSync(project, readFileSync(project, 'utf8').replace('maxDeletionPercent: 50', 'maxDeletionPercent: 100'));
   const grant = (await h.call<{ id: string; name: string }[]>('GET', '/api/v2/usergroups?limit=100')).body.find((g) => g.name === 'GitHub Users')?.id;
-  const stale = await h.call('POST', '/api/v2/approvalflows', { name: 'Old Flow', approvalType: 'automated', category: 'Application', resourceId: grant, resourceType: 'user_group', visibleTo: [grant], status: 'active' });
+  const stale = await h.call('POST', '/api/v2/approvalflows', {
+    name: 'Old Flow',
+    approvalType: 'automated',
+    category: 'Application',
+    resourceId: grant,
+    resourceType: 'user_group',
+    visibleTo: [grant],
+    status: 'active',
+  });
   expect(stale.status).toBeLessThan(300);
   env = { JUMPCLOUD_API_KEY: h.sandbox.adminKey, JUMPCLOUD_API_URL: proxy.url, PAGER_TOKEN: 'tok' };
 });

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../sandbox/harness.js';
 import { accessctl, root } from './binary.js';
 
-
 describe('accessctl plan and export, the real binary against a real sandbox', () => {
   let h: Harness;
   let dir: string;
@@ -31,7 +30,7 @@ describe('accessctl plan and export, the real binary against a real sandbox', ()
     expect(run.stdout).toMatch(/^Plan: 2 to create, 1 to update, 0 to delete; 0 unmanaged$/m);
   });
 
-  it('fails, with the guard\'s reason, when apply would refuse the plan', async () => {
+  it("fails, with the guard's reason, when apply would refuse the plan", async () => {
     const live = (await h.call<{ id: string; name: string }[]>('GET', '/api/v2/usergroups?limit=100')).body;
     const grant = live.find((g) => g.name === 'GitHub Admins')?.id;
     const created = await h.call('POST', '/api/v2/approvalflows', {
@@ -48,7 +47,9 @@ describe('accessctl plan and export, the real binary against a real sandbox', ()
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('apply would refuse this plan');
     expect(run.stderr).toContain('ApprovalFlow "GitHub Admin Legacy": "GitHub Admin Legacy" matches the protected pattern "GitHub Admin*"');
-    const id = (await h.call<{ results: { id: string; name: string }[] }>('GET', '/api/v2/approvalflows')).body.results.find((f) => f.name === 'GitHub Admin Legacy')?.id;
+    const id = (await h.call<{ results: { id: string; name: string }[] }>('GET', '/api/v2/approvalflows')).body.results.find(
+      (f) => f.name === 'GitHub Admin Legacy',
+    )?.id;
     expect((await h.call('DELETE', `/api/v2/approvalflows/${id}`)).status).toBe(200);
   });
 

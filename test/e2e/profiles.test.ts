@@ -50,7 +50,10 @@ describe.each(['default', 'strict'] as const)('accessctl against the %s profile,
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Apply: 3 applied, 0 failed, 0 skipped.');
-    const settings = await h.call<{ channelEvents?: { channelObjectId?: string; eventTypes?: string[] }[]; resourceRequest?: boolean }>('GET', '/api/v2/approvalflowsettings');
+    const settings = await h.call<{ channelEvents?: { channelObjectId?: string; eventTypes?: string[] }[]; resourceRequest?: boolean }>(
+      'GET',
+      '/api/v2/approvalflowsettings',
+    );
     expect(settings.body.resourceRequest).toBe(true);
     // The contract's format (base64) in strict; the sandbox's own hex otherwise.
     expect(settings.body.channelEvents?.[0]?.channelObjectId).toBe(profile === 'strict' ? 'ZaAAAAAAAAAAAADB' : '65a0000000000000000000c1');
@@ -68,7 +71,20 @@ describe.each(['default', 'strict'] as const)('accessctl against the %s profile,
     const live = await h.call<Record<string, unknown>>('GET', `/api/v2/approvalflows/${id}`);
     const flow = live.body as { resources?: { resourceId?: string }[]; visibleTo?: { id?: string }[] } & Record<string, unknown>;
     const set: Record<string, unknown> = { slackEnabled: true, slackConfig: [{ slackResourceId: 'C0SECOPS' }], description: 'changed in the console' };
-    for (const field of ['name', 'approvalType', 'approverRequirement', 'approverResources', 'nonAdminApproval', 'status', 'timeBasedAccess', 'ttlConfig', 'fixedDuration', 'multiSelectDuration', 'iconColor', 'iconUrl']) {
+    for (const field of [
+      'name',
+      'approvalType',
+      'approverRequirement',
+      'approverResources',
+      'nonAdminApproval',
+      'status',
+      'timeBasedAccess',
+      'ttlConfig',
+      'fixedDuration',
+      'multiSelectDuration',
+      'iconColor',
+      'iconUrl',
+    ]) {
       if (flow[field] !== undefined) set[field] ??= flow[field];
     }
     set['resourceId'] = flow.resources?.[0]?.resourceId;
@@ -102,9 +118,25 @@ describe.each(['default', 'strict'] as const)('accessctl against the %s profile,
     const first = await accessctl(['reconcile', 'examples/access', '--once', '--state-dir', stateDir, '--listen', '127.0.0.1:0'], env);
     expect(first.code).toBe(0);
     const id = await flowId('GitHub User');
-    const live = (await h.call<Record<string, unknown>>('GET', `/api/v2/approvalflows/${id}`)).body as { resources?: { resourceId?: string }[]; visibleTo?: { id?: string }[] } & Record<string, unknown>;
+    const live = (await h.call<Record<string, unknown>>('GET', `/api/v2/approvalflows/${id}`)).body as {
+      resources?: { resourceId?: string }[];
+      visibleTo?: { id?: string }[];
+    } & Record<string, unknown>;
     const set: Record<string, unknown> = { nonAdminApproval: true };
-    for (const field of ['name', 'description', 'approvalType', 'approverRequirement', 'approverResources', 'status', 'timeBasedAccess', 'ttlConfig', 'fixedDuration', 'multiSelectDuration', 'iconColor', 'iconUrl']) {
+    for (const field of [
+      'name',
+      'description',
+      'approvalType',
+      'approverRequirement',
+      'approverResources',
+      'status',
+      'timeBasedAccess',
+      'ttlConfig',
+      'fixedDuration',
+      'multiSelectDuration',
+      'iconColor',
+      'iconUrl',
+    ]) {
       if (live[field] !== undefined) set[field] = live[field];
     }
     set['resourceId'] = live.resources?.[0]?.resourceId;
@@ -138,7 +170,12 @@ describe.each(['default', 'strict'] as const)('accessctl against the %s profile,
       // export probes the channel API once to learn that this target has none; nothing else strays.
       const strays = proxy.violations();
       expect(strays.map((v) => `${v.method} ${v.path}`)).toEqual(['GET /api/v2/notifications/webhook/channels']);
-      expect(proxy.requests().filter((r) => r.path.startsWith('/api/v2/notifications')).map((r) => r.status)).toEqual([404]);
+      expect(
+        proxy
+          .requests()
+          .filter((r) => r.path.startsWith('/api/v2/notifications'))
+          .map((r) => r.status),
+      ).toEqual([404]);
     } else {
       assertNoViolations(proxy);
     }

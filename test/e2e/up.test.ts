@@ -14,7 +14,22 @@ describe('accessctl up, the README first command', () => {
   });
 
   it.each(['default', 'strict'])('starts the %s sandbox, applies the example, tells what to try next, and stops cleanly on SIGINT', async (profile) => {
-    const up = start(['up', '--port', '0', '--profile', profile, '--db', join(work, `${profile}.db`), '--state-dir', join(work, `state-${profile}`), '--listen', '127.0.0.1:0'], {});
+    const up = start(
+      [
+        'up',
+        '--port',
+        '0',
+        '--profile',
+        profile,
+        '--db',
+        join(work, `${profile}.db`),
+        '--state-dir',
+        join(work, `state-${profile}`),
+        '--listen',
+        '127.0.0.1:0',
+      ],
+      {},
+    );
     const { child, exited } = up;
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', () => {

@@ -106,8 +106,7 @@ export async function startWriteGate(upstream: string): Promise<WriteGate> {
   return {
     url: `http://127.0.0.1:${port}`,
     arrived: () => [...arrivedWrites],
-    arrival: (count) =>
-      arrivedWrites.length >= count ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ count, resolve })),
+    arrival: (count) => (arrivedWrites.length >= count ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ count, resolve }))),
     commitNext: async () => {
       const write = queued.shift();
       if (write === undefined) throw new Error('no write is waiting at the gate');

@@ -50,7 +50,10 @@ describe('the event fanout', () => {
     const before = new MemorySink('before');
     const after = new MemorySink('after');
     const reported: SinkFailure[] = [];
-    const fanout = new EventFanout([before, new BrokenSink(), after], { onFailure: (failure) => reported.push(failure), redact: (s) => s.split(PLANTED).join('[redacted]') });
+    const fanout = new EventFanout([before, new BrokenSink(), after], {
+      onFailure: (failure) => reported.push(failure),
+      redact: (s) => s.split(PLANTED).join('[redacted]'),
+    });
     const events = sampleEvents();
     const failures = await fanout.emit(events);
     expect(before.events).toEqual(events);

@@ -224,7 +224,7 @@ describe('the webhook sink', () => {
     expect(acceptedIds(r)).toEqual([event!.id]);
   });
 
-  it('keeps one spool per URL, so two webhook sinks never send each other\'s events', async () => {
+  it("keeps one spool per URL, so two webhook sinks never send each other's events", async () => {
     const a = await receiver([{ status: 503 }, { status: 503 }, { status: 503 }, { status: 503 }, { status: 503 }]);
     const b = await receiver();
     const first = webhook(a.url);

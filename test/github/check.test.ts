@@ -36,7 +36,12 @@ describe('the check run', () => {
     const run = fake.checkRuns[0];
     expect(run).toMatchObject({ head_sha: commit.headSha, status: 'completed', conclusion: 'failure' });
     expect(run?.annotations).toHaveLength(120);
-    expect(run?.annotations[119]).toMatchObject({ path: 'access/flows/f119.yaml', start_line: 120, annotation_level: 'failure', message: 'problem number 119' });
+    expect(run?.annotations[119]).toMatchObject({
+      path: 'access/flows/f119.yaml',
+      start_line: 120,
+      annotation_level: 'failure',
+      message: 'problem number 119',
+    });
   });
 
   it('is created complete in one request when 50 annotations or fewer', async () => {
@@ -50,8 +55,13 @@ describe('the check run', () => {
     expect(conclusionFor(valid(plan([createFlow('A')])), { neutralOnChanges: false })).toBe('success');
     expect(conclusionFor(valid(plan([createFlow('A')])), { neutralOnChanges: true })).toBe('neutral');
     expect(conclusionFor(invalid(1), { neutralOnChanges: true })).toBe('failure');
-    expect(conclusionFor({ files: 1, objects: 1, diagnostics: [], planError: 'GET /api/v2/approvalflows answered 401' }, { neutralOnChanges: false })).toBe('failure');
-    const problem = { ...plan(), problems: [{ code: 'unknown-group', message: 'no group X', source: { file: '/repo/access/flows/a.yaml', line: 6, column: 15 } }] };
+    expect(conclusionFor({ files: 1, objects: 1, diagnostics: [], planError: 'GET /api/v2/approvalflows answered 401' }, { neutralOnChanges: false })).toBe(
+      'failure',
+    );
+    const problem = {
+      ...plan(),
+      problems: [{ code: 'unknown-group', message: 'no group X', source: { file: '/repo/access/flows/a.yaml', line: 6, column: 15 } }],
+    };
     expect(conclusionFor(valid(problem), { neutralOnChanges: false })).toBe('failure');
     expect(annotationsFor(valid(problem), '/repo')).toEqual([
       expect.objectContaining({ path: 'access/flows/a.yaml', start_line: 6, annotation_level: 'failure', title: 'accessctl unknown-group' }),
@@ -60,7 +70,14 @@ describe('the check run', () => {
 
   it('gives columns only for a single-line finding, warnings as warnings, paths relative to the repository', () => {
     expect(toAnnotation(error('/repo/access/a.yaml', 3, 'm'), '/repo')).toEqual({
-      path: 'access/a.yaml', start_line: 3, end_line: 3, start_column: 5, end_column: 12, annotation_level: 'failure', message: 'm', title: 'accessctl invalid-value',
+      path: 'access/a.yaml',
+      start_line: 3,
+      end_line: 3,
+      start_column: 5,
+      end_column: 12,
+      annotation_level: 'failure',
+      message: 'm',
+      title: 'accessctl invalid-value',
     });
     const multi = toAnnotation(error('access/a.yaml', 3, 'm', { endLine: 6, severity: 'warning' }), process.cwd());
     expect(multi).toMatchObject({ path: 'access/a.yaml', start_line: 3, end_line: 6, annotation_level: 'warning' });
@@ -77,7 +94,10 @@ describe('the check run', () => {
   });
 
   it('cuts a summary that would still be too long at a line break, with a truncation note', () => {
-    const noisy = { ...valid(plan()), diagnostics: Array.from({ length: 3000 }, (_, i) => ({ ...error(`a${i}.yaml`, 1, 'w'.repeat(100)), severity: 'warning' as const })) };
+    const noisy = {
+      ...valid(plan()),
+      diagnostics: Array.from({ length: 3000 }, (_, i) => ({ ...error(`a${i}.yaml`, 1, 'w'.repeat(100)), severity: 'warning' as const })),
+    };
     const output = checkOutput(noisy, options);
     expect(output.summary.length).toBeLessThanOrEqual(SUMMARY_LIMIT);
     expect(output.summary).toMatch(/more findings not shown/);

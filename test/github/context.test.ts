@@ -11,7 +11,13 @@ const env = { GITHUB_TOKEN: 'ghp_PLANTEDfake123', GITHUB_REPOSITORY: 'acme/acces
 describe('readContext', () => {
   it('takes the PR number and head SHA from the saved pull_request event and defaults to api.github.com', async () => {
     const context = await readContext({}, env);
-    expect(context).toMatchObject({ owner: 'acme', repo: 'access-config', pullNumber: 42, headSha: '4a5b6c7d8e9f00112233445566778899aabbccdd', apiUrl: 'https://api.github.com' });
+    expect(context).toMatchObject({
+      owner: 'acme',
+      repo: 'access-config',
+      pullNumber: 42,
+      headSha: '4a5b6c7d8e9f00112233445566778899aabbccdd',
+      apiUrl: 'https://api.github.com',
+    });
   });
 
   it('lets every flag override its variable', async () => {

@@ -104,7 +104,15 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
     updated_at: '2026-03-01T09:00:00Z',
     author_association: 'NONE',
   });
-  const labelJson = (name: string): Record<string, unknown> => ({ id: name.length, node_id: `LA_${name}`, url: '', name, color: 'b60205', default: false, description: null });
+  const labelJson = (name: string): Record<string, unknown> => ({
+    id: name.length,
+    node_id: `LA_${name}`,
+    url: '',
+    name,
+    color: 'b60205',
+    default: false,
+    description: null,
+  });
   const checkJson = (run: FakeCheckRun): Record<string, unknown> => ({
     id: run.id,
     head_sha: run.head_sha,
@@ -184,7 +192,10 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
     const name = c.req.param('name');
     const now = labels.get(issue) ?? [];
     if (!now.includes(name)) return c.json({ message: 'Label does not exist' }, 404);
-    labels.set(issue, now.filter((l) => l !== name));
+    labels.set(
+      issue,
+      now.filter((l) => l !== name),
+    );
     return c.json((labels.get(issue) ?? []).map(labelJson));
   });
   api.post('/repos/:owner/:repo/check-runs', async (c) => {

@@ -51,7 +51,13 @@ describe('the GitHub client', () => {
   it('retries a primary rate limit and a 502', async () => {
     fake = await startFakeGithub({ token });
     const reset = String(Math.floor(Date.now() / 1000));
-    fake.fail({ method: 'GET', path: /\/comments$/, status: 403, body: { message: 'API rate limit exceeded for installation.' }, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset } });
+    fake.fail({
+      method: 'GET',
+      path: /\/comments$/,
+      status: 403,
+      body: { message: 'API rate limit exceeded for installation.' },
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset },
+    });
     fake.fail({ method: 'POST', path: /\/comments$/, status: 502, body: { message: 'Server Error' } });
     const api = instantClient({ token, baseUrl: fake.url });
     expect((await upsertComment(api, pr, commentBody(valid(plan())))).action).toBe('created');
@@ -62,7 +68,9 @@ describe('the GitHub client', () => {
     fake = await startFakeGithub({ token });
     fake.fail({ method: 'POST', path: /\/check-runs$/, status: 403, body: secondary, headers: { 'retry-after': '1' }, times: 10 });
     const api = instantClient({ token, baseUrl: fake.url, retries: 2 });
-    const error = await withGithubErrors(token, () => publishCheck(api, { owner: 'acme', repo: 'r', headSha: 'abc' }, checkOutput(invalid(1), { name: 'accessctl', neutralOnChanges: false, root: '/' }))).catch((e: unknown) => e);
+    const error = await withGithubErrors(token, () =>
+      publishCheck(api, { owner: 'acme', repo: 'r', headSha: 'abc' }, checkOutput(invalid(1), { name: 'accessctl', neutralOnChanges: false, root: '/' })),
+    ).catch((e: unknown) => e);
     expect(String((error as Error).message)).toBe(`GitHub POST /repos/acme/r/check-runs answered 403: ${secondary.message}`);
     expect(fake.requests).toHaveLength(3);
   });
@@ -73,7 +81,11 @@ describe('the GitHub client', () => {
     const api = instantClient({ token, baseUrl: fake.url });
     await upsertComment(api, pr, commentBody(valid(plan())));
     await upsertComment(api, pr, commentBody(invalid(2)));
-    await publishCheck(api, { owner: 'acme', repo: 'access-config', headSha: 'abc' }, checkOutput(invalid(60), { name: 'accessctl', neutralOnChanges: false, root: '/' }));
+    await publishCheck(
+      api,
+      { owner: 'acme', repo: 'access-config', headSha: 'abc' },
+      checkOutput(invalid(60), { name: 'accessctl', neutralOnChanges: false, root: '/' }),
+    );
     expect(fake.comments).toHaveLength(1);
     expect(fake.checkRuns[0]?.annotations).toHaveLength(60);
     expect(fake.requests.every((r) => r.operationId !== undefined)).toBe(true);

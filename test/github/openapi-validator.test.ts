@@ -26,7 +26,9 @@ describe('the OpenAPI request checker', () => {
 
   it('catches a body that breaks the schema: a missing field, a bad enum, over 50 annotations', () => {
     expect(check('POST', '/repos/acme/config/issues/42/comments', {}).problems.join()).toMatch(/must have required property 'body'/);
-    expect(check('POST', '/repos/acme/config/check-runs', { name: 'x', head_sha: 'a', conclusion: 'great' }).problems.join()).toMatch(/must be equal to one of the allowed values/);
+    expect(check('POST', '/repos/acme/config/check-runs', { name: 'x', head_sha: 'a', conclusion: 'great' }).problems.join()).toMatch(
+      /must be equal to one of the allowed values/,
+    );
     const annotation = { path: 'a.yaml', start_line: 1, end_line: 1, annotation_level: 'failure', message: 'm' };
     const tooMany = { name: 'x', head_sha: 'a', output: { title: 't', summary: 's', annotations: Array.from({ length: 51 }, () => annotation) } };
     expect(check('POST', '/repos/acme/config/check-runs', tooMany).problems.join()).toMatch(/must NOT have more than 50 items/);

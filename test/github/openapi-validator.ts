@@ -62,7 +62,8 @@ function retarget(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(retarget);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value)) out[key] = key === '$ref' && typeof inner === 'string' && inner.startsWith('#/') ? `${SCHEMA_ID}${inner}` : retarget(inner);
+    for (const [key, inner] of Object.entries(value))
+      out[key] = key === '$ref' && typeof inner === 'string' && inner.startsWith('#/') ? `${SCHEMA_ID}${inner}` : retarget(inner);
     return out;
   }
   return value;
@@ -125,14 +126,13 @@ export class OpenApiValidator {
     const holder = { value };
     const fn = this.validator(key, { type: 'object', properties: { value: schema } }, coerce);
     if (!fn(holder)) {
-      for (const e of fn.errors ?? []) problems.push(`${what}${e.instancePath.replace(/^\/value/, '')} ${e.message ?? 'is invalid'} ${JSON.stringify(e.params)}`);
+      for (const e of fn.errors ?? [])
+        problems.push(`${what}${e.instancePath.replace(/^\/value/, '')} ${e.message ?? 'is invalid'} ${JSON.stringify(e.params)}`);
     }
   }
 
   validate(request: CheckedRequest): Verdict {
-    const candidates = this.routes
-      .filter((r) => r.method === request.method && r.pattern.test(request.path))
-      .sort((a, b) => b.literals - a.literals);
+    const candidates = this.routes.filter((r) => r.method === request.method && r.pattern.test(request.path)).sort((a, b) => b.literals - a.literals);
     const route = candidates[0];
     if (!route) return { operationId: undefined, problems: [`${request.method} ${request.path} is not an operation of ${this.description}`] };
     const { operation } = route;

@@ -17,7 +17,9 @@ afterAll(async () => {
 
 /** assess with a client made for the sandbox and closed afterwards, as the command does. */
 function assessOn(dir: string, env: NodeJS.ProcessEnv, clientOptions?: Partial<ClientOptions>): ReturnType<typeof assess> {
-  return withClientScope({ target: h.sandbox.url, env, ...(clientOptions ? { clientOptions } : {}) }, (clients) => assess({ dir, env, client: clients.for } satisfies AssessOptions));
+  return withClientScope({ target: h.sandbox.url, env, ...(clientOptions ? { clientOptions } : {}) }, (clients) =>
+    assess({ dir, env, client: clients.for } satisfies AssessOptions),
+  );
 }
 
 describe('assess', () => {
@@ -36,7 +38,11 @@ describe('assess', () => {
   });
 
   it('keeps the platform’s refusal as a message for the pull request', async () => {
-    const outcome = await assessOn('examples/access', { JUMPCLOUD_API_KEY: 'wrong-key' }, { retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1, retryAfterCapMs: 1 } });
+    const outcome = await assessOn(
+      'examples/access',
+      { JUMPCLOUD_API_KEY: 'wrong-key' },
+      { retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1, retryAfterCapMs: 1 } },
+    );
     expect(outcome.planError).toMatch(/401/);
     expect(outcome.planError).not.toContain('wrong-key');
     expect(verdict(outcome)).toBe('unplannable');
@@ -51,7 +57,10 @@ describe('verdict and deletes', () => {
   });
 
   it('calls a plan whose deletions a guard blocked destructive too, so the destroy label still warns reviewers', () => {
-    const blocked = { ...plan(), blocked: [{ kind: 'ApprovalFlow' as const, name: 'GitHub Admin', id: 'f-1', reason: 'matches the protected pattern "GitHub Admin*"' }] };
+    const blocked = {
+      ...plan(),
+      blocked: [{ kind: 'ApprovalFlow' as const, name: 'GitHub Admin', id: 'f-1', reason: 'matches the protected pattern "GitHub Admin*"' }],
+    };
     expect(deletes(valid(blocked))).toBe(true);
     expect(verdict(valid(blocked))).toBe('unplannable');
   });

@@ -11,7 +11,9 @@ import { buildProgram } from '../../src/cli/main.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const dir = join(repo, 'examples', 'github');
-const files = readdirSync(dir).filter((f) => f.endsWith('.yml')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.yml'))
+  .sort();
 const actionFile = join(repo, '.github', 'actions', 'accessctl', 'action.yml');
 
 interface Step {
@@ -30,7 +32,10 @@ interface Workflow {
 function load(path: string): { text: string; value: unknown } {
   const text = readFileSync(path, 'utf8');
   const doc = parseDocument(text);
-  expect(doc.errors.map((e) => e.message), path).toEqual([]);
+  expect(
+    doc.errors.map((e) => e.message),
+    path,
+  ).toEqual([]);
   return { text, value: doc.toJS() as unknown };
 }
 const workflow = (file: string): Workflow => load(join(dir, file)).value as Workflow;
@@ -48,8 +53,11 @@ function commandLines(w: Workflow): string[] {
 
 function run(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [join(repo, 'bin', 'accessctl.js'), ...args], { cwd: repo, env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1' } }, (error, stdout) =>
-      error ? reject(error) : resolve(stdout),
+    execFile(
+      process.execPath,
+      [join(repo, 'bin', 'accessctl.js'), ...args],
+      { cwd: repo, env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1' } },
+      (error, stdout) => (error ? reject(error) : resolve(stdout)),
     );
   });
 }
@@ -116,7 +124,12 @@ describe('the example workflows', () => {
   it('pull-request.yml asks for exactly contents read, pull-requests write and checks write, and runs validate, github comment and github check', () => {
     const w = workflow('pull-request.yml');
     expect(w.permissions).toEqual({ contents: 'read', 'pull-requests': 'write', checks: 'write' });
-    const names = commandLines(w).map((line) => line.split(' ').slice(0, line.startsWith('github') ? 2 : 1).join(' '));
+    const names = commandLines(w).map((line) =>
+      line
+        .split(' ')
+        .slice(0, line.startsWith('github') ? 2 : 1)
+        .join(' '),
+    );
     expect(names).toEqual(expect.arrayContaining(['validate', 'github comment', 'github check']));
   });
 

@@ -30,12 +30,19 @@ describe('canRequest', () => {
     const result = run({ user: 'erin.em', canRequest: 'GitHub Admin', approval: [{ users: ['grace.sec'] }, { group: 'Security Leads' }] });
     expect(result.status).toBe('fail');
     expect(result.expected).toBe('erin.em can request GitHub Admin, approved by level 1: grace.sec; then level 2: any member of Security Leads');
-    expect(result.actual).toBe('erin@example.com can request GitHub Admin via Engineering Admin, level 1: dana@example.com; then level 2: grace@example.com, heidi@example.com, for at most P7D');
+    expect(result.actual).toBe(
+      'erin@example.com can request GitHub Admin via Engineering Admin, level 1: dana@example.com; then level 2: grace@example.com, heidi@example.com, for at most P7D',
+    );
   });
 
   it('fails when the user cannot request it, saying why', () => {
-    expect(run({ user: 'bob', canRequest: 'GitHub Admin' })).toMatchObject({ status: 'fail', actual: 'bob@example.com cannot request GitHub Admin: bob@example.com is in none of its groups (Engineering Admin)' });
-    expect(run({ user: 'oscar', canRequest: 'All' }, new FlowTable(effectiveAccess([automatic('All', { visibleTo: ['Engineering All'] })], exampleView)))).toMatchObject({
+    expect(run({ user: 'bob', canRequest: 'GitHub Admin' })).toMatchObject({
+      status: 'fail',
+      actual: 'bob@example.com cannot request GitHub Admin: bob@example.com is in none of its groups (Engineering Admin)',
+    });
+    expect(
+      run({ user: 'oscar', canRequest: 'All' }, new FlowTable(effectiveAccess([automatic('All', { visibleTo: ['Engineering All'] })], exampleView))),
+    ).toMatchObject({
       status: 'fail',
       actual: 'oscar@example.com cannot request All: oscar@example.com is suspended or not yet activated, and cannot sign in',
     });
@@ -47,8 +54,12 @@ describe('canRequest', () => {
     expect(run({ user: 'alice', canRequest: 'GitHub User', approval: [{ users: ['erin.em'] }] }).status).toBe('fail');
     expect(run({ user: 'alice', canRequest: 'GitHub User', maxDuration: 'P7D' }).status).toBe('fail');
     expect(run({ user: 'erin.em', canRequest: 'GitHub Admin', approval: [{ users: ['dana.cto'] }] }).status).toBe('fail');
-    expect(run({ user: 'erin.em', canRequest: 'GitHub Admin', approval: [{ users: ['dana.cto'], require: 'all' }, { group: 'Security Leads' }] }).status).toBe('fail');
-    expect(run({ user: 'erin.em', canRequest: 'GitHub Admin', approval: [{ users: ['dana.cto'], admins: true }, { group: 'Security Leads' }] }).status).toBe('fail');
+    expect(run({ user: 'erin.em', canRequest: 'GitHub Admin', approval: [{ users: ['dana.cto'], require: 'all' }, { group: 'Security Leads' }] }).status).toBe(
+      'fail',
+    );
+    expect(run({ user: 'erin.em', canRequest: 'GitHub Admin', approval: [{ users: ['dana.cto'], admins: true }, { group: 'Security Leads' }] }).status).toBe(
+      'fail',
+    );
   });
 
   it('leaves the requester out of "any member of" a group: a Security Lead is approved by the other one', () => {
@@ -61,7 +72,9 @@ describe('canRequest', () => {
 
   it('says a request without a manager is Missing Data, which only an administrator decides', () => {
     const view = directory({ boss: {}, sec: {} }, { Admins: ['boss'], 'Security Leads': ['sec'] });
-    const flows = new FlowTable(effectiveAccess([flow('F', { visibleTo: ['Admins'], approval: { levels: [level([manager]), level([{ group: 'Security Leads' }])] } })], view));
+    const flows = new FlowTable(
+      effectiveAccess([flow('F', { visibleTo: ['Admins'], approval: { levels: [level([manager]), level([{ group: 'Security Leads' }])] } })], view),
+    );
     const result = run({ user: 'boss', canRequest: 'F', approval: [{ admins: false }, { group: 'Security Leads' }] }, flows, view);
     expect(result.status).toBe('fail');
     expect(result.actual).toContain('the request is Missing Data');
@@ -72,12 +85,18 @@ describe('canRequest', () => {
 describe('cannotRequest', () => {
   it('passes for a user outside every visibleTo group and fails, naming the group, for a member', () => {
     expect(run({ user: 'bob@example.com', cannotRequest: 'GitHub Admin' }).status).toBe('pass');
-    expect(run({ user: 'frank.em', cannotRequest: 'GitHub Admin' })).toMatchObject({ status: 'fail', actual: 'frank@example.com can request GitHub Admin via Engineering Admin' });
+    expect(run({ user: 'frank.em', cannotRequest: 'GitHub Admin' })).toMatchObject({
+      status: 'fail',
+      actual: 'frank@example.com can request GitHub Admin via Engineering Admin',
+    });
   });
 
   it('passes for a disabled flow', () => {
     const flows = new FlowTable(effectiveAccess([flow('GitHub Admin', { enabled: false })], exampleView));
-    expect(run({ user: 'frank.em', cannotRequest: 'GitHub Admin' }, flows)).toMatchObject({ status: 'pass', actual: 'frank@example.com cannot request GitHub Admin: GitHub Admin is disabled' });
+    expect(run({ user: 'frank.em', cannotRequest: 'GitHub Admin' }, flows)).toMatchObject({
+      status: 'pass',
+      actual: 'frank@example.com cannot request GitHub Admin: GitHub Admin is disabled',
+    });
   });
 });
 
@@ -92,7 +111,10 @@ describe('nobodyGets', () => {
 
   it('counts permanent access as longer than any limit, and ignores disabled flows', () => {
     const flows = new FlowTable(effectiveAccess([flow('Forever', { access: null }), flow('Off', { enabled: false, access: null })], exampleView));
-    expect(run({ nobodyGets: 'GitHub Admins', longerThan: 'P30D' }, flows)).toMatchObject({ status: 'fail', actual: expect.stringMatching(/^Forever grants it permanently/) });
+    expect(run({ nobodyGets: 'GitHub Admins', longerThan: 'P30D' }, flows)).toMatchObject({
+      status: 'fail',
+      actual: expect.stringMatching(/^Forever grants it permanently/),
+    });
     const off = new FlowTable(effectiveAccess([flow('Off', { enabled: false, access: null })], exampleView));
     expect(run({ nobodyGets: 'GitHub Admins', longerThan: 'P30D' }, off)).toMatchObject({ status: 'pass', actual: 'no enabled flow grants GitHub Admins' });
   });
@@ -100,7 +122,10 @@ describe('nobodyGets', () => {
 
 describe('a case that names something that does not exist', () => {
   it('errs instead of passing', () => {
-    expect(run({ user: 'nobody@example.com', cannotRequest: 'GitHub Admin' })).toMatchObject({ status: 'error', actual: 'the directory has no user "nobody@example.com"' });
+    expect(run({ user: 'nobody@example.com', cannotRequest: 'GitHub Admin' })).toMatchObject({
+      status: 'error',
+      actual: 'the directory has no user "nobody@example.com"',
+    });
     expect(run({ user: 'bob', cannotRequest: 'GitHub Admn' })).toMatchObject({ status: 'error', actual: 'the repo has no approval flow named "GitHub Admn"' });
     expect(run({ nobodyGets: 'GitHub Admns', longerThan: 'P1D' }).status).toBe('error');
     expect(run({ user: 'erin.em', canRequest: 'GitHub Admin', approval: [{ users: ['dana.cto'] }, { group: 'Security Lead' }] }).status).toBe('error');
@@ -121,7 +146,11 @@ describe('the example repo', () => {
     const report = runAccessTests(config.desired.tests, table, exampleView);
     expect(report.results.map((r) => r.status)).toEqual(report.results.map(() => 'pass'));
     expect(report.passed).toBe(6);
-    const named = new Set(config.desired.tests.flatMap((t) => t.object.spec.cases.flatMap((c) => ('canRequest' in c ? [c.canRequest] : 'cannotRequest' in c ? [c.cannotRequest] : []))));
+    const named = new Set(
+      config.desired.tests.flatMap((t) =>
+        t.object.spec.cases.flatMap((c) => ('canRequest' in c ? [c.canRequest] : 'cannotRequest' in c ? [c.cannotRequest] : [])),
+      ),
+    );
     expect([...named].sort()).toEqual(['GitHub Admin', 'GitHub User']);
     expect(report.results[0]?.source).toEqual({ file: expect.stringMatching(/tests\/github\.yaml$/), line: 10, column: 7 });
   });

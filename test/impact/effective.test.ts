@@ -56,7 +56,7 @@ describe('who can request a flow', () => {
 });
 
 describe('who approves a request', () => {
-  it('goes to the requester\'s manager, then any Security Lead, for erin on the example', () => {
+  it("goes to the requester's manager, then any Security Lead, for erin on the example", () => {
     const f = effectiveFlow(flow('GitHub Admin'), example);
     const route = routeFor(f, must(example.user('erin.em')), example);
     expect(route.type).toBe('manual');
@@ -106,7 +106,10 @@ describe('who approves a request', () => {
     const view = directory({ dana: {}, erin: { manager: 'dana' } }, { Eng: ['erin'], 'Security Leads': [] });
     const stuck = effectiveFlow(flow('F', { visibleTo: ['Eng'] }), view);
     expect(routeFor(stuck, must(view.user('erin')), view)).toMatchObject({ adminOnly: { reason: 'no-eligible-approver', level: 1 } });
-    const withAdmins = effectiveFlow(flow('F', { visibleTo: ['Eng'], approval: { levels: [level([manager]), level([{ group: 'Security Leads' }, { admins: true }])] } }), view);
+    const withAdmins = effectiveFlow(
+      flow('F', { visibleTo: ['Eng'], approval: { levels: [level([manager]), level([{ group: 'Security Leads' }, { admins: true }])] } }),
+      view,
+    );
     const route = routeFor(withAdmins, must(view.user('erin')), view);
     expect(route.type === 'manual' && route.adminOnly).toBeUndefined();
     expect(route.type === 'manual' && route.levels[1]).toMatchObject({ people: [], admins: true, stuck: false });
@@ -129,7 +132,10 @@ describe('who approves a request', () => {
     const view = directory({ boss: { suspended: true }, ann: { manager: 'boss' }, sec: {} }, { Eng: ['ann'], 'Security Leads': ['sec'] });
     const f = effectiveFlow(flow('F', { visibleTo: ['Eng'] }), view);
     expect(view.isActive(must(view.user('boss')))).toBe(false);
-    expect(routeFor(f, must(view.user('ann')), view)).toMatchObject({ adminOnly: { reason: 'no-eligible-approver', level: 0 }, levels: [{ people: [] }, { people: [2] }] });
+    expect(routeFor(f, must(view.user('ann')), view)).toMatchObject({
+      adminOnly: { reason: 'no-eligible-approver', level: 0 },
+      levels: [{ people: [] }, { people: [2] }],
+    });
   });
 });
 

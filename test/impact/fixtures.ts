@@ -62,7 +62,13 @@ export function flow(name: string, spec: Partial<Omit<FlowSpecModel, 'approval'>
 }
 
 export function automatic(name: string, spec: Partial<Omit<FlowSpecModel, 'approval'>> = {}): FlowModel {
-  return flow(name, { grantGroup: 'GitHub Users', visibleTo: ['Engineering User'], access: { duration: 'P30D' }, ...spec, approval: { type: 'automatic', nonAdminApprovers: false, levels: [] } });
+  return flow(name, {
+    grantGroup: 'GitHub Users',
+    visibleTo: ['Engineering User'],
+    access: { duration: 'P30D' },
+    ...spec,
+    approval: { type: 'automatic', nonAdminApprovers: false, levels: [] },
+  });
 }
 
 /** Usernames of user numbers, sorted. */

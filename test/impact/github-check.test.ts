@@ -33,7 +33,14 @@ async function github(): Promise<{ fake: FakeGithub; env: Record<string, string>
     await fake.close();
     if (fake.violations.length > 0) throw new Error(`requests broke GitHub's OpenAPI description:\n${fake.violations.join('\n')}`);
   });
-  const env = { GITHUB_TOKEN: token, GITHUB_REPOSITORY: 'acme/access-config', GITHUB_EVENT_PATH: event, GITHUB_API_URL: fake.url, GITHUB_WORKSPACE: workspace, JUMPCLOUD_API_KEY: h.sandbox.adminKey };
+  const env = {
+    GITHUB_TOKEN: token,
+    GITHUB_REPOSITORY: 'acme/access-config',
+    GITHUB_EVENT_PATH: event,
+    GITHUB_API_URL: fake.url,
+    GITHUB_WORKSPACE: workspace,
+    JUMPCLOUD_API_KEY: h.sandbox.adminKey,
+  };
   return { fake, env };
 }
 
@@ -50,7 +57,10 @@ describe('accessctl github check with access tests', () => {
   it('fails the check on a failing case, annotating its line with the expected and actual answers, and exits 1', async () => {
     const { fake, env } = await github();
     const file = join(workspace, 'access', 'tests', 'extra.yaml');
-    await writeFile(file, 'apiVersion: accessctl/v1\nkind: AccessTest\nmetadata:\n  name: Extra\nspec:\n  cases:\n    - user: frank.em\n      cannotRequest: GitHub Admin\n');
+    await writeFile(
+      file,
+      'apiVersion: accessctl/v1\nkind: AccessTest\nmetadata:\n  name: Extra\nspec:\n  cases:\n    - user: frank.em\n      cannotRequest: GitHub Admin\n',
+    );
     try {
       const run = await accessctl(['github', 'check', join(workspace, 'access'), '--target', h.sandbox.url], env);
       expect(run.code).toBe(1);
@@ -89,7 +99,8 @@ describe('accessctl github check with access tests', () => {
           annotation_level: 'warning',
           title: 'accessctl access-widening',
           // Nothing is applied on this sandbox yet: the flow is new, and four people could request it.
-          message: '4 people can request GitHub Admin (via Engineering Admin and Security Leads): this widens access to GitHub Admins, which matches the accessPolicy.widening.warn pattern "*Admins"',
+          message:
+            '4 people can request GitHub Admin (via Engineering Admin and Security Leads): this widens access to GitHub Admins, which matches the accessPolicy.widening.warn pattern "*Admins"',
         }),
       );
       expect(fake.checkRuns[0]?.output.summary).toContain('#### Access impact');

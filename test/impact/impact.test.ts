@@ -26,7 +26,16 @@ describe('who can request', () => {
     ]);
     expect(items[0]?.people).toEqual({
       count: 8,
-      emails: ['alice@example.com', 'bob@example.com', 'carol@example.com', 'dana@example.com', 'dave@example.com', 'eve@example.com', 'ivan@example.com', 'judy@example.com'],
+      emails: [
+        'alice@example.com',
+        'bob@example.com',
+        'carol@example.com',
+        'dana@example.com',
+        'dave@example.com',
+        'eve@example.com',
+        'ivan@example.com',
+        'judy@example.com',
+      ],
     });
     expect(items[0]?.cause).toEqual({ field: 'visibleTo', group: 'Engineering All' });
   });
@@ -61,7 +70,9 @@ describe('who can request', () => {
   });
 
   it('says a disabled flow takes access from everyone who had it, and enabling gives it back', () => {
-    expect(lines(update(flow('GitHub Admin'), flow('GitHub Admin', { enabled: false })))).toEqual(['narrowing: GitHub Admin is disabled: 2 people can no longer request it']);
+    expect(lines(update(flow('GitHub Admin'), flow('GitHub Admin', { enabled: false })))).toEqual([
+      'narrowing: GitHub Admin is disabled: 2 people can no longer request it',
+    ]);
     expect(lines(update(flow('GitHub Admin', { enabled: false }), flow('GitHub Admin')))).toEqual([
       'widening: GitHub Admin is enabled: 2 people can request it (via Engineering Admin)',
     ]);
@@ -86,13 +97,19 @@ describe('how it is approved', () => {
   });
 
   it('says an added level narrows', () => {
-    const items = update(flow('GitHub Admin'), flow('GitHub Admin', { approval: { levels: [level([manager]), level([{ group: 'Security Leads' }]), level([{ admins: true }])] } }));
+    const items = update(
+      flow('GitHub Admin'),
+      flow('GitHub Admin', { approval: { levels: [level([manager]), level([{ group: 'Security Leads' }]), level([{ admins: true }])] } }),
+    );
     expect(lines(items)).toEqual(['narrowing: GitHub Admin: level 3 (administrators) added']);
     expect(items[0]?.cause).toEqual({ field: 'approval.levels', level: 2 });
   });
 
   it('says who else can approve a level, and who no longer can', () => {
-    const more = update(flow('GitHub Admin'), flow('GitHub Admin', { approval: { levels: [level([manager]), level([{ group: 'Security Leads' }, { group: 'Engineering Admin' }])] } }));
+    const more = update(
+      flow('GitHub Admin'),
+      flow('GitHub Admin', { approval: { levels: [level([manager]), level([{ group: 'Security Leads' }, { group: 'Engineering Admin' }])] } }),
+    );
     expect(lines(more)).toEqual(['widening: GitHub Admin: level 2 can now also be approved by Engineering Admin (+2 people)']);
     expect(more[0]?.people?.emails).toEqual(['erin@example.com', 'frank@example.com']);
     const fewer = update(flow('GitHub Admin'), flow('GitHub Admin', { approval: { levels: [level([manager]), level([{ user: 'grace@example.com' }])] } }));
@@ -103,7 +120,11 @@ describe('how it is approved', () => {
 
   it('calls approvers swapped for the same people neutral', () => {
     const view = directory({ dana: {}, erin: { manager: 'dana' }, sec: {} }, { Eng: ['erin'], 'Security Leads': ['sec'], 'Security Team': ['sec'] });
-    const items = update(flow('F', { visibleTo: ['Eng'] }), flow('F', { visibleTo: ['Eng'], approval: { levels: [level([manager]), level([{ group: 'Security Team' }])] } }), view);
+    const items = update(
+      flow('F', { visibleTo: ['Eng'] }),
+      flow('F', { visibleTo: ['Eng'], approval: { levels: [level([manager]), level([{ group: 'Security Team' }])] } }),
+      view,
+    );
     expect(lines(items)).toEqual(['neutral: F: level 2 approvers are now Security Team instead of Security Leads; the same 1 person approve']);
   });
 
@@ -115,13 +136,21 @@ describe('how it is approved', () => {
   });
 
   it('says when only administrators decide, and when others may again', () => {
-    expect(lines(update(flow('F'), flow('F', { approval: { nonAdminApprovers: false } })))).toEqual(['narrowing: F: only administrators decide now (nonAdminApprovers is off)']);
-    expect(lines(update(flow('F', { approval: { nonAdminApprovers: false } }), flow('F')))).toEqual(['widening: F: approvers other than administrators may now decide']);
+    expect(lines(update(flow('F'), flow('F', { approval: { nonAdminApprovers: false } })))).toEqual([
+      'narrowing: F: only administrators decide now (nonAdminApprovers is off)',
+    ]);
+    expect(lines(update(flow('F', { approval: { nonAdminApprovers: false } }), flow('F')))).toEqual([
+      'widening: F: approvers other than administrators may now decide',
+    ]);
   });
 
   it('notes requesters without a manager (Missing Data) when a manager level appears', () => {
     const view = directory({ boss: {}, erin: { manager: 'boss' }, sec: {} }, { Eng: ['boss', 'erin'], 'Security Leads': ['sec'] });
-    const items = update(flow('F', { visibleTo: ['Eng'], approval: { levels: [level([{ group: 'Security Leads' }])] } }), flow('F', { visibleTo: ['Eng'] }), view);
+    const items = update(
+      flow('F', { visibleTo: ['Eng'], approval: { levels: [level([{ group: 'Security Leads' }])] } }),
+      flow('F', { visibleTo: ['Eng'] }),
+      view,
+    );
     expect(lines(items)).toEqual([
       "narrowing: F: level 1 (the requester's manager) added",
       'neutral: F: 1 person who can request it has no manager; their requests are Missing Data and wait for an administrator',
@@ -132,8 +161,12 @@ describe('how it is approved', () => {
 
 describe('what is granted, for how long', () => {
   it('says a longer maximum widens and a shorter one narrows', () => {
-    expect(lines(update(flow('F', { access: { duration: 'P1D' } }), flow('F', { access: { duration: 'P7D' } })))).toEqual(['widening: F: max duration P1D → P7D']);
-    expect(lines(update(flow('F', { access: { duration: 'P7D' } }), flow('F', { access: { durations: ['PT8H', 'P1D'] } })))).toEqual(['narrowing: F: max duration P7D → P1D']);
+    expect(lines(update(flow('F', { access: { duration: 'P1D' } }), flow('F', { access: { duration: 'P7D' } })))).toEqual([
+      'widening: F: max duration P1D → P7D',
+    ]);
+    expect(lines(update(flow('F', { access: { duration: 'P7D' } }), flow('F', { access: { durations: ['PT8H', 'P1D'] } })))).toEqual([
+      'narrowing: F: max duration P7D → P1D',
+    ]);
     expect(lines(update(flow('F', { access: { duration: 'P7D' } }), flow('F', { access: null })))).toEqual(['widening: F: max duration P7D → permanent']);
   });
 
@@ -162,7 +195,10 @@ describe('whole flows', () => {
 
   it('says who loses a deleted flow and how many pending requests it cancels', () => {
     const impact = flowImpact({ name: 'GitHub Admin', action: 'delete', before: flow('GitHub Admin'), pending: 3 }, example);
-    expect(lines(impact.items)).toEqual(['narrowing: deleting GitHub Admin: 2 people can no longer request it', 'narrowing: deleting GitHub Admin cancels 3 pending requests']);
+    expect(lines(impact.items)).toEqual([
+      'narrowing: deleting GitHub Admin: 2 people can no longer request it',
+      'narrowing: deleting GitHub Admin cancels 3 pending requests',
+    ]);
     expect(impact.pendingRequests).toEqual({ count: 3, effect: 'cancelled' });
     expect(impact.grantGroup).toBe('GitHub Admins');
   });

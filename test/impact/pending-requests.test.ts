@@ -23,7 +23,12 @@ afterEach(async () => {
 
 async function serve(answer: (query: URLSearchParams) => unknown): Promise<JumpCloudClient> {
   server = await startLocalServer((request, response) => json(response, 200, answer(new URL(request.url, 'http://127.0.0.1').searchParams)));
-  client = new JumpCloudClient({ baseUrl: server.url, apiKey: 'k', rateLimit: { perSecond: 1e9, burst: 1e9 }, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1, retryAfterCapMs: 1 } });
+  client = new JumpCloudClient({
+    baseUrl: server.url,
+    apiKey: 'k',
+    rateLimit: { perSecond: 1e9, burst: 1e9 },
+    retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1, retryAfterCapMs: 1 },
+  });
   return client;
 }
 
@@ -49,7 +54,13 @@ describe('readPendingRequests', () => {
       request(202, 'flow-a', 'denied'),
     ];
     const read = await readPendingRequests(await serve(queue(all)));
-    expect(read).toEqual({ status: 'ok', value: new Map([['flow-a', 150], ['flow-b', 1]]) });
+    expect(read).toEqual({
+      status: 'ok',
+      value: new Map([
+        ['flow-a', 150],
+        ['flow-b', 1],
+      ]),
+    });
     const queries = server!.seen.map((r) => new URL(r.url, 'http://127.0.0.1').searchParams);
     expect(queries.map((q) => [q.get('filter'), q.get('skip')])).toEqual([
       ['status:eq:pending', '0'],

@@ -27,7 +27,11 @@ interface Setup {
 
 async function setUp(profile: 'default' | 'strict'): Promise<Setup> {
   const h = profile === 'strict' ? await startStrictHarness({ hooks: true }) : await startHarness({ hooks: true });
-  const proxy = await startContractProxy({ upstream: h.sandbox.url, strict: profile === 'strict', extraPaths: profile === 'strict' ? [] : [...sandboxExtensions] });
+  const proxy = await startContractProxy({
+    upstream: h.sandbox.url,
+    strict: profile === 'strict',
+    extraPaths: profile === 'strict' ? [] : [...sandboxExtensions],
+  });
   const dir = await mkdtemp(join(tmpdir(), `accessctl-impact-${profile}-`));
   await cp(examples, dir, { recursive: true });
   return { h, proxy, dir };
@@ -144,7 +148,8 @@ describe('access impact in plans, default profile', () => {
       kind: 'ApprovalFlow',
       name: 'GitHub Admin',
       source: item?.source,
-      message: '+8 people can now request GitHub Admin (via Engineering All): this widens access to GitHub Admins, which matches the accessPolicy.widening.warn pattern "*Admins"',
+      message:
+        '+8 people can now request GitHub Admin (via Engineering All): this widens access to GitHub Admins, which matches the accessPolicy.widening.warn pattern "*Admins"',
     });
     expect(isApplicable(p)).toBe(true);
   });
@@ -154,7 +159,13 @@ describe('access impact in plans, default profile', () => {
     await edit(s, 'accessctl.yaml', '  policy:\n', '  accessPolicy:\n    widening:\n      warn: ["*"]\n      block: ["GitHub Admin*"]\n  policy:\n');
     const p = await plan(s);
     expect(messages(p)).toEqual(['widening: GitHub Admin: max duration P7D → P14D']);
-    expect(p.problems).toContainEqual(expect.objectContaining({ code: 'access-widening-blocked', name: 'GitHub Admin', source: expect.objectContaining({ line: await lineOf(s, 'flows/github-admin.yaml', 'access:') }) }));
+    expect(p.problems).toContainEqual(
+      expect.objectContaining({
+        code: 'access-widening-blocked',
+        name: 'GitHub Admin',
+        source: expect.objectContaining({ line: await lineOf(s, 'flows/github-admin.yaml', 'access:') }),
+      }),
+    );
     expect(p.warnings.filter((w) => w.code === 'access-widening')).toEqual([]);
     expect(isApplicable(p)).toBe(false);
   });
@@ -168,7 +179,11 @@ describe('access impact in plans, default profile', () => {
     try {
       const p = await plan(s);
       expect(p.warnings).toContainEqual(
-        expect.objectContaining({ code: 'automatic-approval', name: 'GitHub User 2', source: expect.objectContaining({ file: expect.stringMatching(/github-user-2\.yaml$/), line: 9, column: 11 }) }),
+        expect.objectContaining({
+          code: 'automatic-approval',
+          name: 'GitHub User 2',
+          source: expect.objectContaining({ file: expect.stringMatching(/github-user-2\.yaml$/), line: 9, column: 11 }),
+        }),
       );
       // The unchanged automatic flow is not flagged: the policy is about what a plan changes.
       expect(p.warnings.filter((w) => w.code === 'automatic-approval')).toHaveLength(1);
@@ -193,9 +208,17 @@ describe('access impact in plans, default profile', () => {
     await rm(join(s.dir, 'flows', 'github-admin.yaml'));
     await edit(s, 'accessctl.yaml', '    protected: ["GitHub Admin*"]\n', '    protected: []\n    maxCancelledRequests: 1\n');
     const deleting = await plan(s);
-    expect(messages(deleting)).toEqual(['narrowing: deleting GitHub Admin: 2 people can no longer request it', 'narrowing: deleting GitHub Admin cancels 2 pending requests']);
+    expect(messages(deleting)).toEqual([
+      'narrowing: deleting GitHub Admin: 2 people can no longer request it',
+      'narrowing: deleting GitHub Admin cancels 2 pending requests',
+    ]);
     expect(deleting.blocked).toEqual([
-      { kind: 'ApprovalFlow', name: 'GitHub Admin', id: adminId, reason: 'deleting it cancels 2 pending access requests; the plan cancels 2 and guards.maxCancelledRequests allows 1' },
+      {
+        kind: 'ApprovalFlow',
+        name: 'GitHub Admin',
+        id: adminId,
+        reason: 'deleting it cancels 2 pending access requests; the plan cancels 2 and guards.maxCancelledRequests allows 1',
+      },
     ]);
     expect(renderText(deleting, false)).toContain('▼ deleting GitHub Admin cancels 2 pending requests');
     await edit(s, 'accessctl.yaml', 'maxCancelledRequests: 1', 'maxCancelledRequests: 2');
@@ -209,7 +232,12 @@ describe('access impact in plans, default profile', () => {
     const p = await plan(s);
     expect(p.impact).toMatchObject({ status: 'unknown', flows: [], reason: expect.stringMatching(/^the directory could not be read: /) });
     expect(p.warnings).toContainEqual(expect.objectContaining({ code: 'access-impact-unknown' }));
-    expect(p.problems).toContainEqual(expect.objectContaining({ code: 'access-widening-blocked', message: expect.stringMatching(/^cannot tell whether this change widens access to GitHub Admins/) }));
+    expect(p.problems).toContainEqual(
+      expect.objectContaining({
+        code: 'access-widening-blocked',
+        message: expect.stringMatching(/^cannot tell whether this change widens access to GitHub Admins/),
+      }),
+    );
     expect(renderText(p, false)).toContain('Access impact unknown: the directory could not be read');
   });
 });

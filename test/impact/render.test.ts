@@ -20,7 +20,12 @@ function item(direction: ImpactItem['direction'], message: string, extra: Partia
 function impact(items: ImpactItem[]): AccessImpact {
   const summary = { widening: 0, narrowing: 0, neutral: 0 };
   for (const i of items) summary[i.direction]++;
-  return { status: 'computed', pendingRequests: 'not-needed', flows: [{ flow: 'GitHub Admin', action: 'update', grantGroup: 'GitHub Admins', items }], summary };
+  return {
+    status: 'computed',
+    pendingRequests: 'not-needed',
+    flows: [{ flow: 'GitHub Admin', action: 'update', grantGroup: 'GitHub Admins', items }],
+    summary,
+  };
 }
 
 function plan(withImpact: AccessImpact | undefined): Plan {
@@ -34,8 +39,24 @@ function plan(withImpact: AccessImpact | undefined): Plan {
         name: 'GitHub Admin',
         id: '65a000000000000000000aa1',
         fields: [{ path: 'spec.visibleTo', before: ['Engineering Admin'], after: ['Engineering All'] }],
-        before: { description: '', enabled: true, category: 'application', grantGroup: 'GitHub Admins', visibleTo: ['Engineering Admin'], approval: { type: 'automatic', nonAdminApprovers: false, levels: [] }, access: null },
-        after: { description: '', enabled: true, category: 'application', grantGroup: 'GitHub Admins', visibleTo: ['Engineering All'], approval: { type: 'automatic', nonAdminApprovers: false, levels: [] }, access: null },
+        before: {
+          description: '',
+          enabled: true,
+          category: 'application',
+          grantGroup: 'GitHub Admins',
+          visibleTo: ['Engineering Admin'],
+          approval: { type: 'automatic', nonAdminApprovers: false, levels: [] },
+          access: null,
+        },
+        after: {
+          description: '',
+          enabled: true,
+          category: 'application',
+          grantGroup: 'GitHub Admins',
+          visibleTo: ['Engineering All'],
+          approval: { type: 'automatic', nonAdminApprovers: false, levels: [] },
+          access: null,
+        },
         source,
         liveFingerprint: 'sha256:0',
       },
@@ -59,7 +80,9 @@ describe('the impact in text', () => {
     const text = renderImpactText(
       impact([
         item('narrowing', '-1 person can no longer request GitHub Admin (they were in Ops)'),
-        item('widening', '+12 people can now request GitHub Admin (via Engineering All)', { people: { count: 12, emails: ['a@example.com', 'b@example.com'] } }),
+        item('widening', '+12 people can now request GitHub Admin (via Engineering All)', {
+          people: { count: 12, emails: ['a@example.com', 'b@example.com'] },
+        }),
         item('neutral', 'GitHub Admin: durations offered PT8H, P1D → P1D', { code: 'durations' }),
       ]),
     ).join('\n');
@@ -79,14 +102,18 @@ describe('the impact in text', () => {
   });
 
   it('escapes control characters a platform name could carry', () => {
-    const text = renderImpactText(impact([item('widening', '+1 person can now request X (via Evil\u001b[2J)', { people: { count: 1, emails: ['x\u0007@example.com'] } })])).join('\n');
+    const text = renderImpactText(
+      impact([item('widening', '+1 person can now request X (via Evil\u001b[2J)', { people: { count: 1, emails: ['x\u0007@example.com'] } })]),
+    ).join('\n');
     expect(text).not.toMatch(/[\u0007\u001b]/);
     expect(text).toContain('Evil\\u001b[2J');
     expect(text).toContain('x\\u0007@example.com');
   });
 
   it('says so when the impact is unknown, and nothing when no flow changed', () => {
-    expect(renderImpactText({ status: 'unknown', reason: 'members 500', pendingRequests: 'unknown', flows: [], summary: { widening: 0, narrowing: 0, neutral: 0 } })).toEqual(['Access impact unknown: members 500', '']);
+    expect(
+      renderImpactText({ status: 'unknown', reason: 'members 500', pendingRequests: 'unknown', flows: [], summary: { widening: 0, narrowing: 0, neutral: 0 } }),
+    ).toEqual(['Access impact unknown: members 500', '']);
     expect(renderImpactText({ status: 'computed', pendingRequests: 'not-needed', flows: [], summary: { widening: 0, narrowing: 0, neutral: 0 } })).toEqual([]);
     expect(renderImpactText(undefined)).toEqual([]);
   });
@@ -94,11 +121,15 @@ describe('the impact in text', () => {
 
 describe('the impact in markdown', () => {
   it('is a section above the field diff, with markdown in names escaped', () => {
-    const markdown = renderMarkdown(plan(impact([item('widening', '+1 person can now request <b>x</b> | *y* (via `G`)', { people: { count: 1, emails: ['<img>@example.com'] } })])));
+    const markdown = renderMarkdown(
+      plan(impact([item('widening', '+1 person can now request <b>x</b> | *y* (via `G`)', { people: { count: 1, emails: ['<img>@example.com'] } })])),
+    );
     const section = markdown.indexOf('#### Access impact');
     expect(section).toBeGreaterThan(0);
     expect(section).toBeLessThan(markdown.indexOf('<details>'));
-    expect(markdown).toContain('- +1 person can now request \\<b\\>x\\</b\\> \\| \\*y\\* (via \\`G\\`) <code>flows/github-admin.yaml:12:15</code><br>\\<img\\>@example.com');
+    expect(markdown).toContain(
+      '- +1 person can now request \\<b\\>x\\</b\\> \\| \\*y\\* (via \\`G\\`) <code>flows/github-admin.yaml:12:15</code><br>\\<img\\>@example.com',
+    );
   });
 
   it('stays within its budget, saying how many lines it left out', () => {
@@ -112,9 +143,30 @@ describe('the impact in markdown', () => {
 
 const report: TestReport = {
   results: [
-    { test: 'GitHub access', case: 'alice can request GitHub User', source: { file: 'tests/github.yaml', line: 10, column: 7 }, status: 'pass', expected: 'e', actual: 'a' },
-    { test: 'GitHub access', case: 'bob cannot request GitHub Admin', source: { file: 'tests/github.yaml', line: 23, column: 7 }, status: 'fail', expected: 'bob cannot request GitHub Admin', actual: 'bob can request GitHub Admin via Engineering Admin' },
-    { test: 'GitHub access', case: 'nobody@example.com cannot request X', source: { file: 'tests/github.yaml', line: 30, column: 7 }, status: 'error', expected: 'e', actual: 'the directory has no user "nobody@example.com"' },
+    {
+      test: 'GitHub access',
+      case: 'alice can request GitHub User',
+      source: { file: 'tests/github.yaml', line: 10, column: 7 },
+      status: 'pass',
+      expected: 'e',
+      actual: 'a',
+    },
+    {
+      test: 'GitHub access',
+      case: 'bob cannot request GitHub Admin',
+      source: { file: 'tests/github.yaml', line: 23, column: 7 },
+      status: 'fail',
+      expected: 'bob cannot request GitHub Admin',
+      actual: 'bob can request GitHub Admin via Engineering Admin',
+    },
+    {
+      test: 'GitHub access',
+      case: 'nobody@example.com cannot request X',
+      source: { file: 'tests/github.yaml', line: 30, column: 7 },
+      status: 'error',
+      expected: 'e',
+      actual: 'the directory has no user "nobody@example.com"',
+    },
   ],
   passed: 1,
   failed: 1,
@@ -161,7 +213,12 @@ describe('the access tests', () => {
     expect(failing.title).toBe('Access tests failed: 2 of 3 cases');
     expect(failing.summary.startsWith('### accessctl test: ❌ 1/3 passed')).toBe(true);
     expect(failing.annotations.filter((a) => a.title.startsWith('accessctl access test'))).toHaveLength(2);
-    const passing = checkOutput(outcome, { name: 'accessctl', neutralOnChanges: false, root: '/repo', tests: { report: { ...report, results: report.results.slice(0, 1), failed: 0, errors: 0 } } });
+    const passing = checkOutput(outcome, {
+      name: 'accessctl',
+      neutralOnChanges: false,
+      root: '/repo',
+      tests: { report: { ...report, results: report.results.slice(0, 1), failed: 0, errors: 0 } },
+    });
     expect(passing.conclusion).toBe('success');
     const notRun = checkOutput(outcome, { name: 'accessctl', neutralOnChanges: false, root: '/repo', tests: { error: 'GET /api/systemusers answered 503' } });
     expect(notRun.conclusion).toBe('failure');
@@ -170,9 +227,23 @@ describe('the access tests', () => {
 
   it('put access-policy warnings on the line that caused them', () => {
     const warned = plan(undefined);
-    warned.warnings.push({ code: 'access-widening', kind: 'ApprovalFlow', name: 'GitHub Admin', source, message: '+8 people can now request GitHub Admin: this widens access to GitHub Admins' });
+    warned.warnings.push({
+      code: 'access-widening',
+      kind: 'ApprovalFlow',
+      name: 'GitHub Admin',
+      source,
+      message: '+8 people can now request GitHub Admin: this widens access to GitHub Admins',
+    });
     const output = checkOutput({ files: 1, objects: 1, diagnostics: [], plan: warned }, { name: 'accessctl', neutralOnChanges: false, root: '/repo' });
-    expect(output.annotations).toContainEqual(expect.objectContaining({ path: 'flows/github-admin.yaml', start_line: 12, start_column: 15, annotation_level: 'warning', title: 'accessctl access-widening' }));
+    expect(output.annotations).toContainEqual(
+      expect.objectContaining({
+        path: 'flows/github-admin.yaml',
+        start_line: 12,
+        start_column: 15,
+        annotation_level: 'warning',
+        title: 'accessctl access-widening',
+      }),
+    );
   });
 });
 

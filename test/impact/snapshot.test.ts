@@ -33,7 +33,13 @@ describe('reading a snapshot', () => {
   it('reads the seed: users by username, managers, every group with its members, and who cannot sign in', () => {
     const directory = readDirectorySnapshot(exampleSeedPath);
     expect(directory.users).toHaveLength(13);
-    expect(directory.users.find((u) => u.username === 'erin.em')).toEqual({ id: 'erin.em', email: 'erin@example.com', username: 'erin.em', managerId: 'dana.cto', active: true });
+    expect(directory.users.find((u) => u.username === 'erin.em')).toEqual({
+      id: 'erin.em',
+      email: 'erin@example.com',
+      username: 'erin.em',
+      managerId: 'dana.cto',
+      active: true,
+    });
     expect(directory.users.find((u) => u.username === 'dana.cto')?.managerId).toBeUndefined();
     expect(directory.users.find((u) => u.username === 'oscar')?.active).toBe(false);
     expect(directory.groups.find((g) => g.name === 'Security Leads')?.memberIds).toEqual(['grace.sec', 'heidi.sec']);
@@ -41,14 +47,22 @@ describe('reading a snapshot', () => {
   });
 
   it('takes members and managers by email too', () => {
-    const path = file('emails.yaml', org('    users:\n      - {username: a, email: a@x.io, firstname: A, lastname: A}\n      - {username: b, email: b@x.io, firstname: B, lastname: B, manager: a@x.io}\n    groups:\n      - {name: G, members: [b@x.io]}\n'));
+    const path = file(
+      'emails.yaml',
+      org(
+        '    users:\n      - {username: a, email: a@x.io, firstname: A, lastname: A}\n      - {username: b, email: b@x.io, firstname: B, lastname: B, manager: a@x.io}\n    groups:\n      - {name: G, members: [b@x.io]}\n',
+      ),
+    );
     const directory = readDirectorySnapshot(path);
     expect(directory.users[1]?.managerId).toBe('a');
     expect(directory.groups[0]?.memberIds).toEqual(['b']);
   });
 
   it('refuses a member that is not a user, naming where', () => {
-    const path = file('member.yaml', org('    users:\n      - {username: a, email: a@x.io, firstname: A, lastname: A}\n    groups:\n      - {name: G, members: [a, ghost]}\n'));
+    const path = file(
+      'member.yaml',
+      org('    users:\n      - {username: a, email: a@x.io, firstname: A, lastname: A}\n    groups:\n      - {name: G, members: [a, ghost]}\n'),
+    );
     const error = refusal(() => readDirectorySnapshot(path));
     expect(error.message).toBe(`${path}:6:32: no user "ghost" in the snapshot's users`);
     expect(error.subject).toBe('--directory');
@@ -68,7 +82,10 @@ describe('reading a snapshot', () => {
   });
 
   it('asks which organization when there are several, and finds one by name or id', () => {
-    const path = file('two.yaml', 'organizations:\n  - {name: One, users: [{username: a, email: a@x.io, firstname: A, lastname: A}]}\n  - {name: Two, id: 65a000000000000000000002}\n');
+    const path = file(
+      'two.yaml',
+      'organizations:\n  - {name: One, users: [{username: a, email: a@x.io, firstname: A, lastname: A}]}\n  - {name: Two, id: 65a000000000000000000002}\n',
+    );
     expect(refusal(() => readDirectorySnapshot(path)).message).toBe('the snapshot holds 2 organizations ("One", "Two"); choose one with --org');
     expect(readDirectorySnapshot(path, 'One').users).toHaveLength(1);
     expect(readDirectorySnapshot(path, '65a000000000000000000002').users).toHaveLength(0);

@@ -117,7 +117,11 @@ describe('WebhookChannel mapping', () => {
   });
 
   it('compares header names without case', () => {
-    const upper = channelFromDesired(channelDecl({ ...siemSpec, headers: { 'X-SOURCE': 'accessctl', AUTHORIZATION: { env: 'SIEM_AUTH' } } }), fromEnv(env), siemLive());
+    const upper = channelFromDesired(
+      channelDecl({ ...siemSpec, headers: { 'X-SOURCE': 'accessctl', AUTHORIZATION: { env: 'SIEM_AUTH' } } }),
+      fromEnv(env),
+      siemLive(),
+    );
     const lower = channelFromDesired(channelDecl(siemSpec), fromEnv(env), siemLive());
     expect(upper.model).toEqual(lower.model);
     expect(upper.model.secrets).toBe('live');

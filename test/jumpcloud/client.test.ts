@@ -199,7 +199,9 @@ describe('the platform client against a real sandbox', () => {
     await expect(client.relate(routes.groupAssociations, params, { op: 'add', type: 'application', id: appId })).resolves.toEqual({ confirmedByRetry: true });
     expect(await associated()).toEqual([appId]);
     expect((await h.call('PUT', '/sandbox/v1/faults', cutFirstAnswer(`POST ${routes.groupAssociations}`))).status).toBe(200);
-    await expect(client.relate(routes.groupAssociations, params, { op: 'remove', type: 'application', id: appId })).resolves.toEqual({ confirmedByRetry: true });
+    await expect(client.relate(routes.groupAssociations, params, { op: 'remove', type: 'application', id: appId })).resolves.toEqual({
+      confirmedByRetry: true,
+    });
     expect(await associated()).toEqual([]);
     expect(client.requests.entries()).toEqual(
       expect.arrayContaining([
@@ -232,8 +234,12 @@ describe('the platform client with answers the sandbox cannot give', () => {
     agent.disableNetConnect();
     const pool = agent.get('https://api.example.test');
     const now = Date.parse('2026-03-01T09:00:00Z');
-    pool.intercept({ path: '/api/v2/approvalflowsettings', method: 'GET' }).reply(503, { message: 'busy' }, { headers: { 'retry-after': new Date(now + 5000).toUTCString() } });
-    pool.intercept({ path: '/api/v2/approvalflowsettings', method: 'GET' }).reply(429, { message: 'slow down' }, { headers: { 'retry-after': new Date(now + 3_600_000).toUTCString() } });
+    pool
+      .intercept({ path: '/api/v2/approvalflowsettings', method: 'GET' })
+      .reply(503, { message: 'busy' }, { headers: { 'retry-after': new Date(now + 5000).toUTCString() } });
+    pool
+      .intercept({ path: '/api/v2/approvalflowsettings', method: 'GET' })
+      .reply(429, { message: 'slow down' }, { headers: { 'retry-after': new Date(now + 3_600_000).toUTCString() } });
     pool.intercept({ path: '/api/v2/approvalflowsettings', method: 'GET' }).reply(200, { resourceRequest: true });
     const delays: number[] = [];
     const client = new JumpCloudClient({
@@ -266,7 +272,11 @@ describe('the platform client with answers the sandbox cannot give', () => {
   it('refuses to start without JUMPCLOUD_API_KEY, naming the variable', () => {
     expect(() => clientOptionsFromEnv({})).toThrow(/JUMPCLOUD_API_KEY/);
     expect(() => clientOptionsFromEnv({ JUMPCLOUD_API_KEY: 'k' }, 'ftp://x')).toThrow(/--target/);
-    expect(clientOptionsFromEnv({ JUMPCLOUD_API_KEY: 'k', JUMPCLOUD_ORG_ID: 'o' })).toEqual({ baseUrl: 'https://console.jumpcloud.com', apiKey: 'k', orgId: 'o' });
+    expect(clientOptionsFromEnv({ JUMPCLOUD_API_KEY: 'k', JUMPCLOUD_ORG_ID: 'o' })).toEqual({
+      baseUrl: 'https://console.jumpcloud.com',
+      apiKey: 'k',
+      orgId: 'o',
+    });
   });
 });
 
@@ -287,7 +297,7 @@ describe('the platform client under 429s and retried deletes, against a local se
 
   const statusesSeen = (s: LocalServer, at: number[]) => s.seen.map((request, i) => `${request.method} ${at[i]}`);
 
-  it('holds calls that never sent at the shared pause of another call\'s 429, without using up their attempts', async () => {
+  it("holds calls that never sent at the shared pause of another call's 429, without using up their attempts", async () => {
     const clock = new ManualClock();
     const sentAt: number[] = [];
     server = await startLocalServer((_request, response) => {
@@ -393,10 +403,14 @@ describe('the token bucket', () => {
   it('lets a burst through at once, then paces requests at the steady rate', async () => {
     let now = 0;
     const waits: number[] = [];
-    const bucket = new TokenBucket({ perSecond: 10, burst: 3 }, () => now, async (ms) => {
-      waits.push(ms);
-      now += ms;
-    });
+    const bucket = new TokenBucket(
+      { perSecond: 10, burst: 3 },
+      () => now,
+      async (ms) => {
+        waits.push(ms);
+        now += ms;
+      },
+    );
     for (let i = 0; i < 6; i++) await bucket.take();
     expect(waits).toEqual([100, 100, 100]);
   });

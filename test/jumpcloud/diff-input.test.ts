@@ -43,7 +43,8 @@ const ok = <T>(value: T): Known<T> => ({ status: 'ok', value });
 const failed = (reason = 'HTTP 503'): { status: 'unknown'; reason: string } => ({ status: 'unknown', reason });
 const noChannelApi = { status: 'unsupported', reason: 'the target has no /api/v2/notifications/webhook/channels (it answered 404)' } as const;
 const noSecrets: SecretSource = () => undefined;
-const at = (p: { source?: { file: string; line: number; column: number } | undefined }): string => (p.source ? `${p.source.file}:${p.source.line}:${p.source.column}` : '(nowhere)');
+const at = (p: { source?: { file: string; line: number; column: number } | undefined }): string =>
+  p.source ? `${p.source.file}:${p.source.line}:${p.source.column}` : '(nowhere)';
 
 const SIEM_HEX = '65a0000000000000000000c1';
 const SIEM_BASE64 = Buffer.from(SIEM_HEX, 'hex').toString('base64');
@@ -246,7 +247,11 @@ describe('unknown references', () => {
 
   it('accepts a group that another file creates, even though it is not live yet', async () => {
     const desired = await load({
-      'flows/admin.yaml': flowFile.replace('Ghost Group', 'New Team').replace('Phantoms', 'New Team').replace('group: Nobody', 'group: new team').replace('user: mallory', 'user: alice@example.com'),
+      'flows/admin.yaml': flowFile
+        .replace('Ghost Group', 'New Team')
+        .replace('Phantoms', 'New Team')
+        .replace('group: Nobody', 'group: new team')
+        .replace('user: mallory', 'user: alice@example.com'),
       'groups/new.yaml': lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', 'metadata: {name: New Team}', 'spec: {create: true}'),
     });
     const input = prepareDiffInput(desired, liveWire(), noSecrets);
@@ -258,14 +263,27 @@ describe('unknown references', () => {
   it('locates each desired object at its metadata.name and keeps its previous names', async () => {
     const desired = await load({ 'flows/admin.yaml': flowFile });
     const input = prepareDiffInput(desired, liveWire(), noSecrets);
-    expect(input.flows.desired[0]).toMatchObject({ name: 'GitHub Admin', previousNames: ['Github Admins'], source: { file: 'flows/admin.yaml', line: 4, column: 9 } });
+    expect(input.flows.desired[0]).toMatchObject({
+      name: 'GitHub Admin',
+      previousNames: ['Github Admins'],
+      source: { file: 'flows/admin.yaml', line: 4, column: 9 },
+    });
   });
 
   it('collects the live id of every name it resolved, for apply', async () => {
-    const desired = await load({ 'flows/admin.yaml': flowFile.replace('Ghost Group', 'GitHub Admins').replace(', Phantoms', '').replace('          - user: mallory\n', '').replace('          - group: Nobody\n', '') });
+    const desired = await load({
+      'flows/admin.yaml': flowFile
+        .replace('Ghost Group', 'GitHub Admins')
+        .replace(', Phantoms', '')
+        .replace('          - user: mallory\n', '')
+        .replace('          - group: Nobody\n', ''),
+    });
     const input = prepareDiffInput(desired, liveWire(), noSecrets);
     expect(input.problems).toEqual([]);
-    expect(input.references).toMatchObject({ groups: { 'GitHub Admins': 'g-admins', 'Engineering Admin': 'g-eng' }, users: { 'alice@example.com': 'u-alice' } });
+    expect(input.references).toMatchObject({
+      groups: { 'GitHub Admins': 'g-admins', 'Engineering Admin': 'g-eng' },
+      users: { 'alice@example.com': 'u-alice' },
+    });
   });
 });
 
@@ -294,7 +312,9 @@ describe('channel secrets', () => {
     const desired = await load({ 'channels/siem.yaml': channelFile });
     const input = prepareDiffInput(desired, liveWire({ channels: ok([siemChannel()]) }), (name) => ({ ...exampleEnv, SIEM_AUTH: 'Bearer rotated' })[name]);
     expect(input.channels.configs.get('SIEM')).toEqual(desired.channels[0]?.object.spec);
-    expect(diff(input).changes).toMatchObject([{ kind: 'WebhookChannel', action: 'update', name: 'SIEM', fields: [{ path: 'spec.secrets', sensitive: true }] }]);
+    expect(diff(input).changes).toMatchObject([
+      { kind: 'WebhookChannel', action: 'update', name: 'SIEM', fields: [{ path: 'spec.secrets', sensitive: true }] },
+    ]);
     expect(diff(prepareDiffInput(desired, liveWire({ channels: ok([siemChannel()]) }), (name) => exampleEnv[name])).changes).toEqual([]);
   });
 });
@@ -307,7 +327,11 @@ describe('unknown live lists', () => {
       'channels/siem.yaml': channelFile,
       'settings.yaml': settingsFile(`{id: ${SIEM_HEX}}`),
     });
-    const input = prepareDiffInput(desired, liveWire({ associations: new Map([['g-admins', ok(['a-gh'])]]), channels: ok([siemChannel()]), ...overrides }), (name) => exampleEnv[name]);
+    const input = prepareDiffInput(
+      desired,
+      liveWire({ associations: new Map([['g-admins', ok(['a-gh'])]]), channels: ok([siemChannel()]), ...overrides }),
+      (name) => exampleEnv[name],
+    );
     const plan = diff(input);
     expect(plan.problems.some((p) => p.code === 'live-unknown')).toBe(Object.keys(overrides).length > 0);
     return [...plan.unknown].sort();
@@ -381,7 +405,9 @@ describe('a target without the channel API (JumpCloud)', () => {
   it('makes a channel named by name a channel-by-name-unsupported problem at its file:line:col, and one by id works', async () => {
     const desired = await load({ 'settings.yaml': settingsFile(`{id: ${SIEM_HEX}}`, 'SIEM') });
     const input = prepareDiffInput(desired, liveWire({ channels: noChannelApi }), noSecrets);
-    expect(input.problems.map((p) => `${at(p)} ${p.code} ${p.kind} ${p.name}`)).toEqual(['settings.yaml:10:16 channel-by-name-unsupported AccessRequestSettings settings']);
+    expect(input.problems.map((p) => `${at(p)} ${p.code} ${p.kind} ${p.name}`)).toEqual([
+      'settings.yaml:10:16 channel-by-name-unsupported AccessRequestSettings settings',
+    ]);
     expect(input.settings.desired?.model.spec.webhooks).toEqual([{ channel: `id:${SIEM_HEX}`, events: ['access_management_access_request'] }]);
   });
 
@@ -479,10 +505,22 @@ describe('channel ids for apply', () => {
 describe('live objects', () => {
   it('compares only the live groups the repo declares, under their current or previous names', async () => {
     const desired = await load({
-      'groups/admins.yaml': lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', 'metadata: {name: Owners, previousNames: [GitHub Admins]}', 'spec: {description: Owners}'),
+      'groups/admins.yaml': lines(
+        'apiVersion: accessctl/v1',
+        'kind: GroupAssignment',
+        'metadata: {name: Owners, previousNames: [GitHub Admins]}',
+        'spec: {description: Owners}',
+      ),
     });
     const input = prepareDiffInput(desired, liveWire(), noSecrets);
-    expect(input.groups.live).toEqual([{ id: 'g-admins', name: 'GitHub Admins', model: { name: 'GitHub Admins', spec: { description: 'Owners' } }, fingerprint: groupFingerprint(groups[0], undefined) }]);
+    expect(input.groups.live).toEqual([
+      {
+        id: 'g-admins',
+        name: 'GitHub Admins',
+        model: { name: 'GitHub Admins', spec: { description: 'Owners' } },
+        fingerprint: groupFingerprint(groups[0], undefined),
+      },
+    ]);
     expect(diff(input).changes).toMatchObject([{ kind: 'GroupAssignment', action: 'update', name: 'Owners', renamedFrom: 'GitHub Admins' }]);
   });
 
@@ -537,15 +575,28 @@ describe('examples/access against a matching JumpCloud org', () => {
     const loaded = await loadConfig('examples/access', ROOT);
     expect(loaded.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     desired = loaded.desired;
-    const directoryGroups: WireUserGroup[] = desired.groups.map((g, i) => ({ id: `g${i}`, name: g.name, ...(g.object.spec.description ? { description: g.object.spec.description } : {}) }));
-    const directory = liveWire({ groups: ok(directoryGroups), associations: new Map(directoryGroups.map((g) => [g.id, ok(['a-gh'])])), channels: noChannelApi });
+    const directoryGroups: WireUserGroup[] = desired.groups.map((g, i) => ({
+      id: `g${i}`,
+      name: g.name,
+      ...(g.object.spec.description ? { description: g.object.spec.description } : {}),
+    }));
+    const directory = liveWire({
+      groups: ok(directoryGroups),
+      associations: new Map(directoryGroups.map((g) => [g.id, ok(['a-gh'])])),
+      channels: noChannelApi,
+    });
     const first = prepareDiffInput(desired, directory, noSecrets);
     const groupId = (name: string): string => directoryGroups.find((g) => g.name === name)?.id ?? expect.fail(`no group ${name}`);
     const groupName = (id: string): string => directoryGroups.find((g) => g.id === id)?.name ?? id;
     /** The platform's read shape, with zero values left out as the strict profile does. */
     const platformRead = (write: WireFlowCreate, id: string): WireFlow => {
       const { resourceId, resourceType, visibleTo, ...rest } = write;
-      return withoutZeroValues({ id, ...rest, resources: [{ resourceId, resourceType, resourceName: groupName(resourceId) }], visibleTo: visibleTo.map((v) => ({ id: v, name: groupName(v) })) });
+      return withoutZeroValues({
+        id,
+        ...rest,
+        resources: [{ resourceId, resourceType, resourceName: groupName(resourceId) }],
+        visibleTo: visibleTo.map((v) => ({ id: v, name: groupName(v) })),
+      });
     };
     const flows = first.flows.desired.map((d, i) => platformRead(flowCreateBody(d.model, { group: groupId, user: () => 'u-alice' }), `f${i}`));
     const settingsModel = first.settings.desired?.model ?? expect.fail('the example declares settings');
@@ -566,12 +617,17 @@ describe('examples/access against a matching JumpCloud org', () => {
   it('plans exactly the field changed on the platform', () => {
     const flows = (matching.flows as { value: WireFlow[] }).value.map((f) => (f.name === 'GitHub Admin' ? { ...f, nonAdminApproval: false } : f));
     const plan = diff(prepareDiffInput(desired, { ...matching, flows: ok(flows) }, noSecrets));
-    expect(plan.changes.map((c) => [c.action, c.name, c.fields])).toEqual([['update', 'GitHub Admin', [{ path: 'spec.approval.nonAdminApprovers', before: false, after: true }]]]);
+    expect(plan.changes.map((c) => [c.action, c.name, c.fields])).toEqual([
+      ['update', 'GitHub Admin', [{ path: 'spec.approval.nonAdminApprovers', before: false, after: true }]],
+    ]);
   });
 
   it('plans the subscription change when a channel event was turned off in the console', () => {
     const settings = (matching.settings as { value: WireSettings }).value;
-    const changed: WireSettings = { ...settings, channelEvents: (settings.channelEvents ?? []).map((e) => ({ ...e, eventTypes: (e.eventTypes ?? []).slice(0, 1) })) };
+    const changed: WireSettings = {
+      ...settings,
+      channelEvents: (settings.channelEvents ?? []).map((e) => ({ ...e, eventTypes: (e.eventTypes ?? []).slice(0, 1) })),
+    };
     const plan = diff(prepareDiffInput(desired, { ...matching, settings: ok(changed) }, noSecrets));
     expect(plan.changes).toMatchObject([{ kind: 'AccessRequestSettings', action: 'update' }]);
     expect(plan.references.channels).toEqual({ [`id:${SIEM_HEX}`]: SIEM_BASE64 });

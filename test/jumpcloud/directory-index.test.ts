@@ -9,11 +9,7 @@ const index = new DirectoryIndex({
     { id: 'g-cafe', name: 'Caf\u00e9 Crew' },
     { id: 'g-sec', name: 'Security Leads' },
   ],
-  users: [
-    { _id: 'u-alice', email: 'alice@example.com', username: 'alice' },
-    { _id: 'u-bob', username: 'bob' },
-    { _id: 'u-nobody' },
-  ],
+  users: [{ _id: 'u-alice', email: 'alice@example.com', username: 'alice' }, { _id: 'u-bob', username: 'bob' }, { _id: 'u-nobody' }],
   applications: [
     { _id: 'a-gh', name: 'github', displayLabel: 'GitHub' },
     { _id: 'a-jira', name: 'jira' },

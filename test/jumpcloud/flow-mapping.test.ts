@@ -26,7 +26,9 @@ function platformRead(write: WireFlowCreate, id = 'flow-1'): WireFlow {
     approvalType: write.approvalType,
     approverRequirement: write.approverRequirement,
     // The platform keeps its own order: reversed here, so only set semantics can make it equal.
-    approverResources: [...write.approverResources].reverse().map((r) => ({ ...r, resourceName: platformApproverName[r.resourceType ?? '']?.(r.resourceId ?? '') ?? '' })),
+    approverResources: [...write.approverResources]
+      .reverse()
+      .map((r) => ({ ...r, resourceName: platformApproverName[r.resourceType ?? '']?.(r.resourceId ?? '') ?? '' })),
     category: write.category,
     nonAdminApproval: write.nonAdminApproval,
     resources: [{ resourceId: write.resourceId, resourceName: groupName(write.resourceId), resourceType: write.resourceType }],
@@ -107,13 +109,22 @@ describe('ApprovalFlow round trip: config -> model -> create body -> platform re
 
   it('maps an automatic flow with a fixed duration and back', () => {
     const model = flowFromDesired(
-      flowDecl({ grantGroup: 'Engineering User', visibleTo: ['Engineering User'], approval: { type: 'automatic' }, access: { duration: 'PT720H' } }, 'GitHub User'),
+      flowDecl(
+        { grantGroup: 'Engineering User', visibleTo: ['Engineering User'], approval: { type: 'automatic' }, access: { duration: 'PT720H' } },
+        'GitHub User',
+      ),
       resolver(),
     );
     expect(model.spec.access).toEqual({ duration: 'P30D' });
     expect(model.spec.approval).toEqual({ type: 'automatic', nonAdminApprovers: false, levels: [] });
     const wire = flowCreateBody(model, ids);
-    expect(wire).toMatchObject({ approvalType: 'automated', approverResources: [], timeBasedAccess: true, ttlConfig: 'TTL_CONFIG_FIXED_DURATION', fixedDuration: 'P30D' });
+    expect(wire).toMatchObject({
+      approvalType: 'automated',
+      approverResources: [],
+      timeBasedAccess: true,
+      ttlConfig: 'TTL_CONFIG_FIXED_DURATION',
+      fixedDuration: 'P30D',
+    });
     expect(wire).not.toHaveProperty('multiSelectDuration');
     expect(readModel(platformRead(wire), false)).toEqual(model);
   });
@@ -122,7 +133,12 @@ describe('ApprovalFlow round trip: config -> model -> create body -> platform re
     for (const spec of [
       fullFlowSpec,
       { grantGroup: 'GitHub Admins', visibleTo: [], approval: { type: 'automatic' } },
-      { grantGroup: 'GitHub Admins', visibleTo: ['Engineering Admin'], approval: { type: 'manual', levels: [{ approvers: [{ manager: true }] }] }, access: { duration: 'P1D' } },
+      {
+        grantGroup: 'GitHub Admins',
+        visibleTo: ['Engineering Admin'],
+        approval: { type: 'manual', levels: [{ approvers: [{ manager: true }] }] },
+        access: { duration: 'P1D' },
+      },
     ]) {
       const model = flowFromDesired(flowDecl(spec), resolver());
       const strict = withoutZeroValues(platformRead(flowCreateBody(model, ids)));
@@ -188,7 +204,10 @@ describe('flowFromDesired', () => {
         visibleTo: ['Security Leads', 'Engineering Admin'],
         approval: {
           ...fullFlowSpec.approval,
-          levels: [{ require: 'all', approvers: [{ admins: true }, { group: 'Security Leads' }, { manager: true }, { user: 'grace.sec' }] }, fullFlowSpec.approval.levels[1]],
+          levels: [
+            { require: 'all', approvers: [{ admins: true }, { group: 'Security Leads' }, { manager: true }, { user: 'grace.sec' }] },
+            fullFlowSpec.approval.levels[1],
+          ],
         },
       }),
       resolver(),
@@ -198,10 +217,17 @@ describe('flowFromDesired', () => {
 
   it('keeps approval levels in order', () => {
     const a = flowFromDesired(flowDecl(fullFlowSpec), resolver());
-    const swapped = flowFromDesired(flowDecl({ ...fullFlowSpec, approval: { ...fullFlowSpec.approval, levels: [...fullFlowSpec.approval.levels].reverse() } }), resolver());
+    const swapped = flowFromDesired(
+      flowDecl({ ...fullFlowSpec, approval: { ...fullFlowSpec.approval, levels: [...fullFlowSpec.approval.levels].reverse() } }),
+      resolver(),
+    );
     expect(swapped).not.toEqual(a);
     expect(swapped.spec.approval.levels[0]?.approvers).toEqual([{ user: 'alice@example.com' }]);
-    expect(flowCreateBody(swapped, ids).approverResources.filter((r) => r.resourceOrder === 0).map((r) => r.resourceId)).toEqual(['u-alice']);
+    expect(
+      flowCreateBody(swapped, ids)
+        .approverResources.filter((r) => r.resourceOrder === 0)
+        .map((r) => r.resourceId),
+    ).toEqual(['u-alice']);
   });
 
   it('compares durations by length: PT24H is P1D, P1W is P7D, and duplicates collapse', () => {
@@ -213,9 +239,14 @@ describe('flowFromDesired', () => {
     const fixed = (duration: string): FlowModel =>
       flowFromDesired(flowDecl({ grantGroup: 'GitHub Admins', visibleTo: [], approval: { type: 'automatic' }, access: { duration } }), resolver());
     expect(fixed('PT24H')).toEqual(fixed('P1D'));
-    const multi = flowFromDesired(flowDecl({ grantGroup: 'GitHub Admins', visibleTo: [], approval: { type: 'automatic' }, access: { durations: ['P1D', 'PT24H', 'PT8H'] } }), resolver());
+    const multi = flowFromDesired(
+      flowDecl({ grantGroup: 'GitHub Admins', visibleTo: [], approval: { type: 'automatic' }, access: { durations: ['P1D', 'PT24H', 'PT8H'] } }),
+      resolver(),
+    );
     expect(multi.spec.access).toEqual({ durations: ['PT8H', 'P1D'] });
-    expect(readModel({ ...bareLive, timeBasedAccess: true, ttlConfig: 'TTL_CONFIG_FIXED_DURATION', fixedDuration: 'PT24H' }).spec.access).toEqual({ duration: 'P1D' });
+    expect(readModel({ ...bareLive, timeBasedAccess: true, ttlConfig: 'TTL_CONFIG_FIXED_DURATION', fixedDuration: 'PT24H' }).spec.access).toEqual({
+      duration: 'P1D',
+    });
   });
 
   it('ignores the case of the icon colour', () => {
@@ -226,7 +257,8 @@ describe('flowFromDesired', () => {
 
   it('resolves a user approver named by username, or by email in any case, to the email', () => {
     const approvers = (user: string): unknown =>
-      flowFromDesired(flowDecl({ ...fullFlowSpec, approval: { type: 'manual', levels: [{ approvers: [{ user }] }] } }), resolver()).spec.approval.levels[0]?.approvers;
+      flowFromDesired(flowDecl({ ...fullFlowSpec, approval: { type: 'manual', levels: [{ approvers: [{ user }] }] } }), resolver()).spec.approval.levels[0]
+        ?.approvers;
     expect(approvers('alice')).toEqual([{ user: 'alice@example.com' }]);
     expect(approvers('ALICE@Example.com')).toEqual([{ user: 'alice@example.com' }]);
     expect(approvers('grace.sec')).toEqual([{ user: 'grace@example.com' }]);
@@ -286,7 +318,10 @@ describe('flowFromWire: protobuf JSON leaves zero values out', () => {
   });
 
   it('reads an omitted resourceOrder and requireAll as the first level, require any', () => {
-    const model = readModel({ ...bareLive, approverResources: [{ resourceType: 'manager' }, { resourceType: 'user_group', resourceId: 'g-sec', resourceOrder: 1 }] });
+    const model = readModel({
+      ...bareLive,
+      approverResources: [{ resourceType: 'manager' }, { resourceType: 'user_group', resourceId: 'g-sec', resourceOrder: 1 }],
+    });
     expect(model.spec.approval.levels).toEqual([
       { require: 'any', approvers: [{ manager: true }] },
       { require: 'any', approvers: [{ group: 'Security Leads' }] },
@@ -352,11 +387,20 @@ describe('flowFromWire: a value the mapping does not know makes the flow unmanag
     ['an unknown approverRequirement', { approverRequirement: 'majority' }, 'approverRequirement "majority"'],
     [
       'an unknown approver resourceType',
-      { approverResources: [{ resourceType: 'manager', resourceOrder: 0 }, { resourceType: 'role', resourceId: 'r-1', resourceName: 'Auditors', resourceOrder: 0 }] },
+      {
+        approverResources: [
+          { resourceType: 'manager', resourceOrder: 0 },
+          { resourceType: 'role', resourceId: 'r-1', resourceName: 'Auditors', resourceOrder: 0 },
+        ],
+      },
       'approverResources[1].resourceType "role"',
     ],
     ['an approver with no resourceType', { approverResources: [{ resourceId: 'g-sec', resourceOrder: 0 }] }, 'approverResources[0].resourceType ""'],
-    ['an unknown grant resourceType', { resources: [{ resourceId: 'a-gh', resourceName: 'GitHub', resourceType: 'application' }] }, 'resources[0].resourceType "application"'],
+    [
+      'an unknown grant resourceType',
+      { resources: [{ resourceId: 'a-gh', resourceName: 'GitHub', resourceType: 'application' }] },
+      'resources[0].resourceType "application"',
+    ],
     ['no granted resource', { resources: undefined }, '0 granted resources (accessctl manages flows that grant one user group)'],
     [
       'two granted resources',
@@ -369,7 +413,11 @@ describe('flowFromWire: a value the mapping does not know makes the flow unmanag
       '2 granted resources (accessctl manages flows that grant one user group)',
     ],
     ['time-based access with no ttlConfig', { timeBasedAccess: true }, 'timeBasedAccess with ttlConfig "TTL_CONFIG_UNSPECIFIED" and no duration'],
-    ['a fixed duration that is empty', { timeBasedAccess: true, ttlConfig: 'TTL_CONFIG_FIXED_DURATION' }, 'timeBasedAccess with ttlConfig "TTL_CONFIG_FIXED_DURATION" and no duration'],
+    [
+      'a fixed duration that is empty',
+      { timeBasedAccess: true, ttlConfig: 'TTL_CONFIG_FIXED_DURATION' },
+      'timeBasedAccess with ttlConfig "TTL_CONFIG_FIXED_DURATION" and no duration',
+    ],
   ];
 
   it.each(cases)('%s: unmanageable, with the value named', (_what, change, reason) => {
@@ -379,7 +427,11 @@ describe('flowFromWire: a value the mapping does not know makes the flow unmanag
   });
 
   it('names every value it does not know, not only the first', () => {
-    const read = flowFromWire({ ...bareLive, status: 'paused', category: 'Database', approverResources: [{ resourceType: 'bot', resourceOrder: 0 }] }, index, false);
+    const read = flowFromWire(
+      { ...bareLive, status: 'paused', category: 'Database', approverResources: [{ resourceType: 'bot', resourceOrder: 0 }] },
+      index,
+      false,
+    );
     expect(read).toEqual({ ok: false, reasons: ['status "paused"', 'category "Database"', 'approverResources[0].resourceType "bot"'] });
   });
 

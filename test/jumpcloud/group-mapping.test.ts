@@ -100,7 +100,11 @@ describe('groupPutBody: UserGroupPut replaces the whole group', () => {
 
   it('keeps a false memberSuggestionsNotify and sends nothing the live group does not have', () => {
     const plain: WireUserGroup = { id: 'g-sec', name: 'Security Leads', memberSuggestionsNotify: false };
-    expect(groupPutBody(plain, { name: 'Security Leads', spec: { description: 'Leads' } })).toEqual({ name: 'Security Leads', description: 'Leads', memberSuggestionsNotify: false });
+    expect(groupPutBody(plain, { name: 'Security Leads', spec: { description: 'Leads' } })).toEqual({
+      name: 'Security Leads',
+      description: 'Leads',
+      memberSuggestionsNotify: false,
+    });
   });
 
   it('sends no field UserGroupPut does not define (id, type)', () => {

@@ -49,7 +49,8 @@ function declare<T extends { metadata: { name: string } }>(kind: Kind, metadata:
 
 export const flowDecl = (spec: unknown, name = 'GitHub Admin'): Declared<ApprovalFlow> => declare<ApprovalFlow>('ApprovalFlow', { name }, spec);
 export const groupDecl = (spec: unknown, name = 'GitHub Admins'): Declared<GroupAssignment> => declare<GroupAssignment>('GroupAssignment', { name }, spec);
-export const settingsDecl = (spec: unknown): Declared<AccessRequestSettings> => declare<AccessRequestSettings>('AccessRequestSettings', { name: 'settings' }, spec);
+export const settingsDecl = (spec: unknown): Declared<AccessRequestSettings> =>
+  declare<AccessRequestSettings>('AccessRequestSettings', { name: 'settings' }, spec);
 export const channelDecl = (spec: unknown, name = 'SIEM'): Declared<WebhookChannel> => declare<WebhookChannel>('WebhookChannel', { name }, spec);
 
 /** Schema diagnostics for a spec, as if it were written to a file (for what export produces). */
@@ -70,7 +71,12 @@ export function withoutZeroValues<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
-    const zero = field === false || field === 0 || field === '' || (Array.isArray(field) && field.length === 0) || (typeof field === 'string' && field.endsWith('_UNSPECIFIED'));
+    const zero =
+      field === false ||
+      field === 0 ||
+      field === '' ||
+      (Array.isArray(field) && field.length === 0) ||
+      (typeof field === 'string' && field.endsWith('_UNSPECIFIED'));
     if (!zero) out[key] = withoutZeroValues(field);
   }
   return out as T;

@@ -27,7 +27,16 @@ const PAGER_HEX = '65a0000000000000000000c2';
 const PAGER_BASE64 = Buffer.from(PAGER_HEX, 'hex').toString('base64');
 
 function channel(id: string, name: string): WireChannel {
-  return { id, name, url: `https://${name.toLowerCase()}.example.com/in`, enabled: true, verifySsl: true, sensitiveValues: {}, headers: [], secretsFingerprint: `hmac-sha256:${'ab'.repeat(16)}:${'0'.repeat(64)}` };
+  return {
+    id,
+    name,
+    url: `https://${name.toLowerCase()}.example.com/in`,
+    enabled: true,
+    verifySsl: true,
+    sensitiveValues: {},
+    headers: [],
+    secretsFingerprint: `hmac-sha256:${'ab'.repeat(16)}:${'0'.repeat(64)}`,
+  };
 }
 
 /** JumpCloud: no channel API, so no channel can be listed or named. */
@@ -35,8 +44,16 @@ const jumpcloud = (): ChannelNames => new ChannelNames(false, [], []);
 /** The sandbox: SIEM and Pager live, Audit declared by the repo (a WebhookChannel it will create). */
 const sandbox = (): ChannelNames => new ChannelNames(true, [channel(SIEM_HEX, 'SIEM'), channel(PAGER_BASE64, 'Pager')], ['Audit']);
 
-const allOff: SettingsModel['spec'] = { resourceRequests: false, exposeApprovalProgress: false, email: { approvers: false, requestReceived: false, decision: false } };
-const defaults: SettingsModel['spec'] = { resourceRequests: true, exposeApprovalProgress: false, email: { approvers: true, requestReceived: true, decision: true } };
+const allOff: SettingsModel['spec'] = {
+  resourceRequests: false,
+  exposeApprovalProgress: false,
+  email: { approvers: false, requestReceived: false, decision: false },
+};
+const defaults: SettingsModel['spec'] = {
+  resourceRequests: true,
+  exposeApprovalProgress: false,
+  email: { approvers: true, requestReceived: true, decision: true },
+};
 
 function readOk(read: SettingsRead): Extract<SettingsRead, { ok: true }> {
   if (!read.ok) expect.fail(`settings read as unmanageable: ${read.reasons.join('; ')}`);
@@ -50,7 +67,13 @@ describe('settingsFromWire: protobuf JSON', () => {
   });
 
   it('reads each boolean from its own wire field', () => {
-    const wire: WireSettings = { resourceRequest: false, exposeApprovalProgress: true, adminApprovalEmail: false, userRequestEmail: true, userApprovalEmail: false };
+    const wire: WireSettings = {
+      resourceRequest: false,
+      exposeApprovalProgress: true,
+      adminApprovalEmail: false,
+      userRequestEmail: true,
+      userApprovalEmail: false,
+    };
     expect(readOk(settingsFromWire(wire, jumpcloud(), false)).model.spec).toEqual({
       resourceRequests: false,
       exposeApprovalProgress: true,
@@ -71,13 +94,20 @@ describe('settingsFromWire: protobuf JSON', () => {
 
   it('labels a channel by id where the target cannot list channels, and by name where it can', () => {
     const wire: WireSettings = { channelEvents: [{ channelObjectId: SIEM_BASE64, eventTypes: ['ACCESS_MANAGEMENT_ACCESS_REQUEST'] }] };
-    expect(readOk(settingsFromWire(wire, jumpcloud(), true)).model.spec.webhooks).toEqual([{ channel: `id:${SIEM_HEX}`, events: ['access_management_access_request'] }]);
+    expect(readOk(settingsFromWire(wire, jumpcloud(), true)).model.spec.webhooks).toEqual([
+      { channel: `id:${SIEM_HEX}`, events: ['access_management_access_request'] },
+    ]);
     expect(readOk(settingsFromWire(wire, sandbox(), true)).model.spec.webhooks).toEqual([{ channel: 'SIEM', events: ['access_management_access_request'] }]);
   });
 
   it('keeps each channel id exactly as the platform wrote it, and how it writes them', () => {
     const base64 = readOk(settingsFromWire({ channelEvents: [{ channelObjectId: SIEM_BASE64 }, { channelObjectId: PAGER_BASE64 }] }, jumpcloud(), true));
-    expect(base64.rawIds).toEqual(new Map([[`id:${SIEM_HEX}`, SIEM_BASE64], [`id:${PAGER_HEX}`, PAGER_BASE64]]));
+    expect(base64.rawIds).toEqual(
+      new Map([
+        [`id:${SIEM_HEX}`, SIEM_BASE64],
+        [`id:${PAGER_HEX}`, PAGER_BASE64],
+      ]),
+    );
     expect(base64.encoding).toBe('base64');
     const hex = readOk(settingsFromWire({ channelEvents: [{ channelObjectId: SIEM_HEX }] }, sandbox(), true));
     expect(hex.rawIds).toEqual(new Map([['SIEM', SIEM_HEX]]));
@@ -90,7 +120,10 @@ describe('settingsFromWire: protobuf JSON', () => {
       settingsFromWire(
         {
           channelEvents: [
-            { channelObjectId: SIEM_HEX, eventTypes: ['ACCESS_MANAGEMENT_APPROVAL_FLOW_CREATE', 'access_management_access_request', 'ACCESS_MANAGEMENT_ACCESS_REQUEST'] },
+            {
+              channelObjectId: SIEM_HEX,
+              eventTypes: ['ACCESS_MANAGEMENT_APPROVAL_FLOW_CREATE', 'access_management_access_request', 'ACCESS_MANAGEMENT_ACCESS_REQUEST'],
+            },
             { channelObjectId: PAGER_HEX },
           ],
         },
@@ -105,7 +138,13 @@ describe('settingsFromWire: protobuf JSON', () => {
   });
 
   it('leaves webhooks out of the model when the repo does not manage them', () => {
-    const read = readOk(settingsFromWire({ resourceRequest: true, channelEvents: [{ channelObjectId: SIEM_HEX, eventTypes: ['ACCESS_MANAGEMENT_ACCESS_REQUEST'] }] }, jumpcloud(), false));
+    const read = readOk(
+      settingsFromWire(
+        { resourceRequest: true, channelEvents: [{ channelObjectId: SIEM_HEX, eventTypes: ['ACCESS_MANAGEMENT_ACCESS_REQUEST'] }] },
+        jumpcloud(),
+        false,
+      ),
+    );
     expect(read.model.spec).not.toHaveProperty('webhooks');
     expect(readOk(settingsFromWire({}, jumpcloud(), true)).model.spec.webhooks).toEqual([]);
   });
@@ -113,7 +152,14 @@ describe('settingsFromWire: protobuf JSON', () => {
 
 describe('settingsFromWire: what the mapping does not know makes the settings unmanageable', () => {
   it('an event type it does not know, named with where it is', () => {
-    const read = settingsFromWire({ resourceRequest: true, channelEvents: [{ channelObjectId: SIEM_HEX, eventTypes: ['ACCESS_MANAGEMENT_ACCESS_REQUEST', 'ACCESS_MANAGEMENT_SOMETHING_NEW'] }] }, jumpcloud(), true);
+    const read = settingsFromWire(
+      {
+        resourceRequest: true,
+        channelEvents: [{ channelObjectId: SIEM_HEX, eventTypes: ['ACCESS_MANAGEMENT_ACCESS_REQUEST', 'ACCESS_MANAGEMENT_SOMETHING_NEW'] }],
+      },
+      jumpcloud(),
+      true,
+    );
     expect(read).toEqual({ ok: false, reasons: ['channelEvents[0].eventTypes "ACCESS_MANAGEMENT_SOMETHING_NEW"'] });
   });
 
@@ -137,7 +183,7 @@ describe('settingsFromWire: what the mapping does not know makes the settings un
 });
 
 describe('settingsFromDesired', () => {
-  it("fills the documented defaults for what the config leaves out, and leaves webhooks unmanaged", () => {
+  it('fills the documented defaults for what the config leaves out, and leaves webhooks unmanaged', () => {
     for (const spec of [{}, { email: {} }]) {
       const desired = settingsFromDesired(settingsDecl(spec), jumpcloud());
       expect(desired).toEqual({ model: { spec: defaults }, problems: [], ids: new Map() });
@@ -172,7 +218,9 @@ describe('settingsFromDesired', () => {
       }),
       jumpcloud(),
     );
-    expect(desired.problems).toEqual([{ code: 'channel-by-name-unsupported', path: ['spec', 'webhooks', 1, 'channel'], message: expect.stringContaining('{id: ...}') }]);
+    expect(desired.problems).toEqual([
+      { code: 'channel-by-name-unsupported', path: ['spec', 'webhooks', 1, 'channel'], message: expect.stringContaining('{id: ...}') },
+    ]);
     expect(desired.model.spec.webhooks?.map((s) => s.channel)).toEqual([`id:${SIEM_HEX}`]);
   });
 
@@ -220,7 +268,8 @@ describe('settingsFromDesired', () => {
   });
 
   it('expands "*" to every event and reads legacy names as approval_flow_*', () => {
-    const events = (list: string[]): unknown => settingsFromDesired(settingsDecl({ webhooks: [{ channel: { id: SIEM_HEX }, events: list }] }), jumpcloud()).model.spec.webhooks?.[0]?.events;
+    const events = (list: string[]): unknown =>
+      settingsFromDesired(settingsDecl({ webhooks: [{ channel: { id: SIEM_HEX }, events: list }] }), jumpcloud()).model.spec.webhooks?.[0]?.events;
     expect(events(['*'])).toEqual([...ACCESS_EVENT_TYPES].sort());
     expect(events(['access_management_workflow_create', 'access_management_workflow_update', 'access_management_workflow_delete'])).toEqual([
       'access_management_approval_flow_create',
@@ -237,8 +286,24 @@ describe('settingsFromDesired', () => {
   });
 
   it('compares subscriptions as a set of channels', () => {
-    const a = settingsFromDesired(settingsDecl({ webhooks: [{ channel: 'SIEM', events: [] }, { channel: 'Pager', events: [] }] }), sandbox());
-    const b = settingsFromDesired(settingsDecl({ webhooks: [{ channel: 'Pager', events: [] }, { channel: 'SIEM', events: [] }] }), sandbox());
+    const a = settingsFromDesired(
+      settingsDecl({
+        webhooks: [
+          { channel: 'SIEM', events: [] },
+          { channel: 'Pager', events: [] },
+        ],
+      }),
+      sandbox(),
+    );
+    const b = settingsFromDesired(
+      settingsDecl({
+        webhooks: [
+          { channel: 'Pager', events: [] },
+          { channel: 'SIEM', events: [] },
+        ],
+      }),
+      sandbox(),
+    );
     expect(a.model).toEqual(b.model);
   });
 });
@@ -257,8 +322,21 @@ describe('settingsPutBody: the PUT may replace the whole record', () => {
 
   it('always sends every field, false ones included', () => {
     const body = settingsPutBody(live, { spec: allOff }, noLookup);
-    expect(body).toMatchObject({ resourceRequest: false, exposeApprovalProgress: false, adminApprovalEmail: false, userRequestEmail: false, userApprovalEmail: false });
-    expect(Object.keys(body).sort()).toEqual(['adminApprovalEmail', 'channelEvents', 'exposeApprovalProgress', 'resourceRequest', 'userApprovalEmail', 'userRequestEmail']);
+    expect(body).toMatchObject({
+      resourceRequest: false,
+      exposeApprovalProgress: false,
+      adminApprovalEmail: false,
+      userRequestEmail: false,
+      userApprovalEmail: false,
+    });
+    expect(Object.keys(body).sort()).toEqual([
+      'adminApprovalEmail',
+      'channelEvents',
+      'exposeApprovalProgress',
+      'resourceRequest',
+      'userApprovalEmail',
+      'userRequestEmail',
+    ]);
     expect(jumpcloudContract().checkBody('PUT', '/api/v2/approvalflowsettings', body)).toEqual([]);
   });
 
@@ -278,7 +356,9 @@ describe('settingsPutBody: the PUT may replace the whole record', () => {
       spec: { ...defaults, webhooks: [{ channel: `id:${SIEM_HEX}`, events: ['access_management_access_request', 'access_management_approval_flow_create'] }] },
     };
     const body = settingsPutBody(live, model, (label) => (label === `id:${SIEM_HEX}` ? SIEM_BASE64 : expect.fail(label)));
-    expect(body.channelEvents).toEqual([{ channelObjectId: SIEM_BASE64, eventTypes: ['ACCESS_MANAGEMENT_ACCESS_REQUEST', 'ACCESS_MANAGEMENT_APPROVAL_FLOW_CREATE'] }]);
+    expect(body.channelEvents).toEqual([
+      { channelObjectId: SIEM_BASE64, eventTypes: ['ACCESS_MANAGEMENT_ACCESS_REQUEST', 'ACCESS_MANAGEMENT_APPROVAL_FLOW_CREATE'] },
+    ]);
     expect(settingsPutBody(live, { spec: { ...defaults, webhooks: [] } }, noLookup).channelEvents).toEqual([]);
   });
 
@@ -289,7 +369,10 @@ describe('settingsPutBody: the PUT may replace the whole record', () => {
           resourceRequests: false,
           exposeApprovalProgress: true,
           email: { approvers: false, requestReceived: true, decision: false },
-          webhooks: [{ channel: { id: SIEM_HEX }, events: ['*'] }, { channel: { id: PAGER_BASE64 }, events: [] }],
+          webhooks: [
+            { channel: { id: SIEM_HEX }, events: ['*'] },
+            { channel: { id: PAGER_BASE64 }, events: [] },
+          ],
         }),
         jumpcloud(),
       );

@@ -23,7 +23,12 @@ async function createEveryShape(h: Harness): Promise<void> {
   const group = (name: string) => h.groupId(name);
   const bob = await h.userId((await h.call<{ results: { username: string }[] }>('GET', '/api/systemusers?limit=1')).body.results[0]!.username);
   const flows: Record<string, unknown>[] = [
-    await githubAdminFlow(h, { name: 'Manual two levels, multi-select' , ttlConfig: 'TTL_CONFIG_MULTI_SELECT_DURATIONS', fixedDuration: undefined, multiSelectDuration: ['P7D', 'PT8H', 'PT24H'] }),
+    await githubAdminFlow(h, {
+      name: 'Manual two levels, multi-select',
+      ttlConfig: 'TTL_CONFIG_MULTI_SELECT_DURATIONS',
+      fixedDuration: undefined,
+      multiSelectDuration: ['P7D', 'PT8H', 'PT24H'],
+    }),
     await githubAdminFlow(h, {
       name: 'Every approver type, all of them',
       approverRequirement: 'all',
@@ -106,7 +111,15 @@ describe('export', () => {
     const result = await exportLive(client, join(dir, 'out'), { force: false });
     await client.close();
     expect(result.files).toEqual(
-      expect.arrayContaining(['accessctl.yaml', 'settings.yaml', 'flows/device-admin.yaml', 'channels/splunk.yaml', 'channels/siem.yaml', 'channels/quiet.yaml', 'groups/github-admins.yaml']),
+      expect.arrayContaining([
+        'accessctl.yaml',
+        'settings.yaml',
+        'flows/device-admin.yaml',
+        'channels/splunk.yaml',
+        'channels/siem.yaml',
+        'channels/quiet.yaml',
+        'groups/github-admins.yaml',
+      ]),
     );
     expect(result.secrets).toEqual(['SPLUNK_AUTHORIZATION', 'SPLUNK_SIGNING_SECRET', 'SPLUNK_TOKEN']);
     const settings = await readFile(join(dir, 'out', 'settings.yaml'), 'utf8');
@@ -165,7 +178,12 @@ describe('export', () => {
     const wrong = await planWith(join(dir, 'out'), { ...env, SPLUNK_TOKEN: 'another-value' });
     if (wrong.status !== 'planned') throw new Error(`no plan of the export: ${wrong.status}`);
     expect(wrong.plan.changes).toHaveLength(1);
-    expect(wrong.plan.changes[0]).toMatchObject({ kind: 'WebhookChannel', action: 'update', name: 'Splunk', fields: [{ path: 'spec.secrets', sensitive: true }] });
+    expect(wrong.plan.changes[0]).toMatchObject({
+      kind: 'WebhookChannel',
+      action: 'update',
+      name: 'Splunk',
+      fields: [{ path: 'spec.secrets', sensitive: true }],
+    });
     expect(JSON.stringify(wrong.plan)).not.toContain('another-value');
   });
 

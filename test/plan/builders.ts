@@ -107,5 +107,11 @@ export function desiredChannels(input: DiffInput, entries: DesiredEntry<ChannelM
 
 /** Prune on for every kind that has it, and guards wide open, so one guard at a time can be tested. */
 export function openPolicy(overrides: Partial<DeletionPolicy> = {}): DeletionPolicy {
-  return { prune: { ApprovalFlow: true, WebhookChannel: true, GroupAssignment: true }, maxDeletions: 1000, maxDeletionPercent: 100, protected: [], ...overrides };
+  return {
+    prune: { ApprovalFlow: true, WebhookChannel: true, GroupAssignment: true },
+    maxDeletions: 1000,
+    maxDeletionPercent: 100,
+    protected: [],
+    ...overrides,
+  };
 }

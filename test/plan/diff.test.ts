@@ -96,7 +96,13 @@ describe('changes', () => {
     input.settings.desired = desired(settings({ exposeApprovalProgress: true }), [], 'settings');
     const plan = diff(input);
     expect(plan.changes).toMatchObject([
-      { kind: 'AccessRequestSettings', action: 'update', name: 'settings', id: 'settings', fields: [{ path: 'spec.exposeApprovalProgress', before: false, after: true }] },
+      {
+        kind: 'AccessRequestSettings',
+        action: 'update',
+        name: 'settings',
+        id: 'settings',
+        fields: [{ path: 'spec.exposeApprovalProgress', before: false, after: true }],
+      },
     ]);
   });
 
@@ -113,7 +119,9 @@ describe('changes', () => {
     input.channels.live = [live(channel('W'), 'w1')];
     desiredChannels(input, [desired(channel('W', 'changed'))]);
     const plan = diff(input);
-    expect(plan.changes).toMatchObject([{ action: 'update', name: 'W', fields: [{ path: 'spec.secrets', sensitive: true, before: '(sensitive)', after: '(sensitive)' }] }]);
+    expect(plan.changes).toMatchObject([
+      { action: 'update', name: 'W', fields: [{ path: 'spec.secrets', sensitive: true, before: '(sensitive)', after: '(sensitive)' }] },
+    ]);
   });
 
   it('does not plan a secret change it cannot know about', () => {
@@ -195,14 +203,22 @@ describe('prune', () => {
     desiredChannels(input, [desired(channel('Hook'))]);
     const plan = diff(input, openPolicy({ prune: { ApprovalFlow: true } }));
     expect(plan.changes).toEqual([
-      { kind: 'ApprovalFlow', action: 'delete', name: 'Stray', id: 'f2', fields: expect.any(Array), before: stray.model.spec, liveFingerprint: stray.fingerprint },
+      {
+        kind: 'ApprovalFlow',
+        action: 'delete',
+        name: 'Stray',
+        id: 'f2',
+        fields: expect.any(Array),
+        before: stray.model.spec,
+        liveFingerprint: stray.fingerprint,
+      },
     ]);
     expect(plan.changes[0]!.fields).toEqual([{ path: 'spec', before: stray.model.spec }]);
     expect(plan.unmanaged).toEqual([{ kind: 'WebhookChannel', name: 'Old Hook', id: 'w1' }]);
     expect(plan.blocked).toEqual([]);
   });
 
-  it('never prunes notification channels, even with prune on for them: the repo cannot tell its own from the console\'s', () => {
+  it("never prunes notification channels, even with prune on for them: the repo cannot tell its own from the console's", () => {
     const input = emptyInput();
     input.channels.live = [live(channel('Made In Console'), 'w1'), live(channel('Hook'), 'w2')];
     desiredChannels(input, [desired(channel('Hook'))]);
@@ -232,7 +248,9 @@ describe('groups', () => {
     input.groups.desired = [entry];
     const plan = diff(input);
     expect(plan.changes).toEqual([]);
-    expect(plan.problems).toEqual([{ code: 'missing-group', kind: 'GroupAssignment', name: 'Ghosts', source: entry.source, message: expect.stringContaining('spec.create: true') }]);
+    expect(plan.problems).toEqual([
+      { code: 'missing-group', kind: 'GroupAssignment', name: 'Ghosts', source: entry.source, message: expect.stringContaining('spec.create: true') },
+    ]);
     expect(isApplicable(plan)).toBe(false);
   });
 
@@ -281,8 +299,18 @@ describe('deletion guards', () => {
   it('blocks every deletion of a kind over maxDeletionPercent, saying why', () => {
     const plan = diff(strays(2), openPolicy({ maxDeletionPercent: 50 }));
     expect(plan.blocked).toEqual([
-      { kind: 'ApprovalFlow', name: 'Stray 0', id: 'f0', reason: 'the plan deletes 2 of 3 live ApprovalFlow objects (67%); guards.maxDeletionPercent allows 50%' },
-      { kind: 'ApprovalFlow', name: 'Stray 1', id: 'f1', reason: 'the plan deletes 2 of 3 live ApprovalFlow objects (67%); guards.maxDeletionPercent allows 50%' },
+      {
+        kind: 'ApprovalFlow',
+        name: 'Stray 0',
+        id: 'f0',
+        reason: 'the plan deletes 2 of 3 live ApprovalFlow objects (67%); guards.maxDeletionPercent allows 50%',
+      },
+      {
+        kind: 'ApprovalFlow',
+        name: 'Stray 1',
+        id: 'f1',
+        reason: 'the plan deletes 2 of 3 live ApprovalFlow objects (67%); guards.maxDeletionPercent allows 50%',
+      },
     ]);
   });
 
@@ -291,7 +319,10 @@ describe('deletion guards', () => {
   });
 
   it('blocks a deletion whose name matches a protected glob, ignoring case, and names the pattern', () => {
-    const plan = diff(strays(3, (i) => ['Prod Admin', 'prod readonly', 'Dev'][i]!), openPolicy({ protected: ['Prod*'] }));
+    const plan = diff(
+      strays(3, (i) => ['Prod Admin', 'prod readonly', 'Dev'][i]!),
+      openPolicy({ protected: ['Prod*'] }),
+    );
     expect(plan.blocked).toEqual([
       { kind: 'ApprovalFlow', name: 'Prod Admin', id: 'f0', reason: '"Prod Admin" matches the protected pattern "Prod*"' },
       { kind: 'ApprovalFlow', name: 'prod readonly', id: 'f1', reason: '"prod readonly" matches the protected pattern "Prod*"' },
@@ -300,7 +331,10 @@ describe('deletion guards', () => {
   });
 
   it('lists a deletion once, with every guard that stops it', () => {
-    const plan = diff(strays(2, (i) => `Prod ${i}`), openPolicy({ protected: ['Prod*'], maxDeletions: 1 }));
+    const plan = diff(
+      strays(2, (i) => `Prod ${i}`),
+      openPolicy({ protected: ['Prod*'], maxDeletions: 1 }),
+    );
     expect(plan.blocked.filter((b) => b.name === 'Prod 0').map((b) => b.reason)).toEqual([
       '"Prod 0" matches the protected pattern "Prod*"; the plan deletes 2 objects; guards.maxDeletions allows 1',
     ]);
@@ -312,8 +346,18 @@ describe('deletion guards', () => {
     const plan = diff(input, openPolicy());
     expect(plan.changes.map((c) => c.action)).toEqual(['delete', 'delete']);
     expect(plan.blocked).toEqual([
-      { kind: 'ApprovalFlow', name: 'A', id: 'f1', reason: 'the repo declares no ApprovalFlow and the plan would delete all 2 live ones; refusing to prune to empty' },
-      { kind: 'ApprovalFlow', name: 'B', id: 'f2', reason: 'the repo declares no ApprovalFlow and the plan would delete all 2 live ones; refusing to prune to empty' },
+      {
+        kind: 'ApprovalFlow',
+        name: 'A',
+        id: 'f1',
+        reason: 'the repo declares no ApprovalFlow and the plan would delete all 2 live ones; refusing to prune to empty',
+      },
+      {
+        kind: 'ApprovalFlow',
+        name: 'B',
+        id: 'f2',
+        reason: 'the repo declares no ApprovalFlow and the plan would delete all 2 live ones; refusing to prune to empty',
+      },
     ]);
   });
 
@@ -377,7 +421,9 @@ describe('unmanageable live objects', () => {
     input.flows.unmanageable = [unmanageable('github admin', 'f9', ['approver type "okta_group" in level 1'])];
     const plan = diff(input, openPolicy());
     expect(plan.changes).toEqual([]);
-    expect(plan.unmanageable).toEqual([{ kind: 'ApprovalFlow', name: 'github admin', id: 'f9', reasons: ['approver type "okta_group" in level 1'], source: entry.source }]);
+    expect(plan.unmanageable).toEqual([
+      { kind: 'ApprovalFlow', name: 'github admin', id: 'f9', reasons: ['approver type "okta_group" in level 1'], source: entry.source },
+    ]);
     expect(plan.warnings).toEqual([
       {
         code: 'unmanageable',
@@ -427,8 +473,20 @@ describe('kinds the target does not support', () => {
     input.unsupported = [{ kind: 'WebhookChannel', reason }];
     const plan = diff(input);
     expect(plan.problems).toEqual([
-      { code: 'unsupported-kind', kind: 'WebhookChannel', name: 'SIEM', source: siem.source, message: `WebhookChannel is not supported by this target: ${reason}` },
-      { code: 'unsupported-kind', kind: 'WebhookChannel', name: 'Pager', source: pager.source, message: `WebhookChannel is not supported by this target: ${reason}` },
+      {
+        code: 'unsupported-kind',
+        kind: 'WebhookChannel',
+        name: 'SIEM',
+        source: siem.source,
+        message: `WebhookChannel is not supported by this target: ${reason}`,
+      },
+      {
+        code: 'unsupported-kind',
+        kind: 'WebhookChannel',
+        name: 'Pager',
+        source: pager.source,
+        message: `WebhookChannel is not supported by this target: ${reason}`,
+      },
     ]);
     expect(plan.unsupported).toEqual([{ kind: 'WebhookChannel', reason }]);
     expect(plan.unknown).toEqual([]);
@@ -525,7 +583,13 @@ describe('ambiguous live names', () => {
     input.flows.live = [live(flow('Twin'), 'f1'), live(flow('TWIN'), 'f2')];
     const plan = diff(input);
     expect(plan.problems).toEqual([
-      { code: 'ambiguous-live-name', kind: 'ApprovalFlow', name: 'Twin', source: entry.source, message: expect.stringMatching(/2 live ApprovalFlow objects are named "Twin" \(ids f1, f2\)/) },
+      {
+        code: 'ambiguous-live-name',
+        kind: 'ApprovalFlow',
+        name: 'Twin',
+        source: entry.source,
+        message: expect.stringMatching(/2 live ApprovalFlow objects are named "Twin" \(ids f1, f2\)/),
+      },
     ]);
     expect(isApplicable(plan)).toBe(false);
   });
@@ -562,7 +626,13 @@ describe('ordering', () => {
       desiredChannels(input, reverse ? hooks.reverse() : hooks);
       return input;
     };
-    expect(actions(build(false))).toEqual(['create WebhookChannel x', 'create WebhookChannel Y', 'create ApprovalFlow a', 'create ApprovalFlow B', 'create ApprovalFlow C']);
+    expect(actions(build(false))).toEqual([
+      'create WebhookChannel x',
+      'create WebhookChannel Y',
+      'create ApprovalFlow a',
+      'create ApprovalFlow B',
+      'create ApprovalFlow C',
+    ]);
     expect(actions(build(true))).toEqual(actions(build(false)));
   });
 });

@@ -30,7 +30,10 @@ function smallPlan(): Plan {
     desired(flow('GitHub Admin', { approval: { levels: [{ require: 'all', approvers: [{ manager: true }] }] } })),
     desired(flow('GitHub User')),
   ];
-  input.flows.live = [live(flow('GitHub Admin', { approval: { levels: [{ require: 'any', approvers: [{ manager: true }] }] } }), 'f1'), live(flow('Stray'), 'f9')];
+  input.flows.live = [
+    live(flow('GitHub Admin', { approval: { levels: [{ require: 'any', approvers: [{ manager: true }] }] } }), 'f1'),
+    live(flow('Stray'), 'f9'),
+  ];
   desiredChannels(input, [desired(channel('SIEM'))]);
   return diff(input);
 }
@@ -41,12 +44,26 @@ function fullPlan(): Plan {
   input.groups.desired = [desired(group('New Team')), desired(group('Ghosts'))];
   input.groups.creatable = new Set(['new team']);
   input.flows.desired = [desired(flow('Renamed', { enabled: false }), ['Old Name']), desired(flow('Keep'))];
-  input.flows.live = [live(flow('Old Name'), 'f1'), live(flow('Keep'), 'f2'), live(flow('Prod Stray'), 'f3'), live(flow('Old Flow'), 'f4'), live(flow('Other Flow'), 'f5')];
+  input.flows.live = [
+    live(flow('Old Name'), 'f1'),
+    live(flow('Keep'), 'f2'),
+    live(flow('Prod Stray'), 'f3'),
+    live(flow('Old Flow'), 'f4'),
+    live(flow('Other Flow'), 'f5'),
+  ];
   input.flows.unmanageable = [unmanageable('Archived', 'f6', ['status "archived"'])];
   desiredChannels(input, [desired(channel('SIEM', 'changed'))]);
   input.channels.live = [live(channel('SIEM'), 'w1'), live(channel('Console Hook'), 'w2')];
   input.settings.desired = desired(settings({ exposeApprovalProgress: true }), [], 'settings');
-  input.warnings = [{ code: 'missing-secret', kind: 'WebhookChannel', name: 'SIEM', source: { file: 'channels/siem.yaml', line: 9, column: 12 }, message: 'environment variable SIEM_TOKEN is not set' }];
+  input.warnings = [
+    {
+      code: 'missing-secret',
+      kind: 'WebhookChannel',
+      name: 'SIEM',
+      source: { file: 'channels/siem.yaml', line: 9, column: 12 },
+      message: 'environment variable SIEM_TOKEN is not set',
+    },
+  ];
   return diff(input, openPolicy({ protected: ['Prod*'] }));
 }
 
@@ -134,7 +151,11 @@ describe('text', () => {
     ].join('\n');
     const run = (env: Record<string, string>): string => {
       const { NO_COLOR: _n, FORCE_COLOR: _f, ...base } = process.env;
-      const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env: { ...base, ...env }, encoding: 'utf8' });
+      const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: ROOT,
+        env: { ...base, ...env },
+        encoding: 'utf8',
+      });
       expect(result.stderr).toBe('');
       return result.stdout;
     };
@@ -162,8 +183,18 @@ describe('json', () => {
     expect(document.formatVersion).toBe(2);
     expect(document.summary).toEqual({ create: 1, update: 3, delete: 3, unmanaged: 1, blocked: 1, applicable: false });
     expect(document.unmanageable).toEqual([{ kind: 'ApprovalFlow', name: 'Archived', id: 'f6', reasons: ['status "archived"'] }]);
-    expect(document.guards).toEqual({ prune: { ApprovalFlow: true, WebhookChannel: true, GroupAssignment: true }, maxDeletions: 1000, maxDeletionPercent: 100, protected: ['Prod*'] });
-    expect(document.changes.find((c) => 'renamedFrom' in c && c.renamedFrom)).toMatchObject({ name: 'Renamed', renamedFrom: 'Old Name', id: 'f1', liveFingerprint: expect.stringMatching(/^sha256:/) });
+    expect(document.guards).toEqual({
+      prune: { ApprovalFlow: true, WebhookChannel: true, GroupAssignment: true },
+      maxDeletions: 1000,
+      maxDeletionPercent: 100,
+      protected: ['Prod*'],
+    });
+    expect(document.changes.find((c) => 'renamedFrom' in c && c.renamedFrom)).toMatchObject({
+      name: 'Renamed',
+      renamedFrom: 'Old Name',
+      id: 'f1',
+      liveFingerprint: expect.stringMatching(/^sha256:/),
+    });
   });
 
   it('rejects a document that breaks the schema, so the validation above can fail', () => {
@@ -353,7 +384,9 @@ describe('untrusted live text', () => {
     };
     const input = emptyInput();
     input.channels.live = [live(channelFromWire(wire), 'w1')];
-    desiredChannels(input, [desired(channel('SIEM', 'changed', { url: 'https://x.example.com/', headers: { authorization: { secret: true } }, placeholders: [], signed: false }))]);
+    desiredChannels(input, [
+      desired(channel('SIEM', 'changed', { url: 'https://x.example.com/', headers: { authorization: { secret: true } }, placeholders: [], signed: false })),
+    ]);
     const plan = diff(input);
     for (const output of [renderText(plan, false), renderJson(plan), renderMarkdown(plan)]) expect(output).not.toContain(PLANTED);
   });

@@ -180,7 +180,9 @@ describe('GitSource', () => {
   it('throws an io error naming the repository when there is no checkout to fall back on', async () => {
     rmSync(remote, { recursive: true, force: true });
 
-    const failure = await source().sync().catch((error: unknown) => error);
+    const failure = await source()
+      .sync()
+      .catch((error: unknown) => error);
 
     expect(failure).toBeInstanceOf(AccessctlError);
     expect(failure).toMatchObject({ code: 'io' });

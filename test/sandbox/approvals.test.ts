@@ -1,18 +1,7 @@
 // Deciding access requests: the seed's example end to end through both levels, denial, no
 // self-approval, approvers outside the current level, any/all levels, durations, admin decisions.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  allEvents,
-  approve,
-  as,
-  exampleFlows,
-  githubAdminFlow,
-  memberNames,
-  startHarness,
-  submit,
-  type Harness,
-  type RequestShape,
-} from './harness.js';
+import { allEvents, approve, as, exampleFlows, githubAdminFlow, memberNames, startHarness, submit, type Harness, type RequestShape } from './harness.js';
 
 const day = 24 * 3600 * 1000;
 

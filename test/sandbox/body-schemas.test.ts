@@ -69,9 +69,11 @@ function mutations(schema: Schema, base: Record<string, unknown>, doc: Document,
     const property = resolve(raw, doc);
     const set = (value: unknown): Record<string, unknown> => ({ ...base, [name]: value });
     const types = ([] as unknown[]).concat(property['type'] ?? []).map(String);
-    if (types.length > 0 && !types.includes('string')) found.push({ what: `${name} of the wrong type`, field: at(name), body: set(wrongType[types[0] ?? 'string']) });
+    if (types.length > 0 && !types.includes('string'))
+      found.push({ what: `${name} of the wrong type`, field: at(name), body: set(wrongType[types[0] ?? 'string']) });
     if (types.includes('string')) found.push({ what: `${name} not a string`, field: at(name), body: set(12345) });
-    if (Array.isArray(property['enum'])) found.push({ what: `${name} outside its enum`, field: at(name), body: set(types.includes('integer') ? 999 : 'not-one-of-them') });
+    if (Array.isArray(property['enum']))
+      found.push({ what: `${name} outside its enum`, field: at(name), body: set(types.includes('integer') ? 999 : 'not-one-of-them') });
     if (typeof property['maxLength'] === 'number') found.push({ what: `${name} too long`, field: at(name), body: set('x'.repeat(property['maxLength'] + 1)) });
     if (typeof property['minLength'] === 'number' && property['minLength'] > 0) found.push({ what: `${name} empty`, field: at(name), body: set('') });
     if (typeof property['pattern'] === 'string') found.push({ what: `${name} against its pattern`, field: at(name), body: set('\n!') });
@@ -81,7 +83,8 @@ function mutations(schema: Schema, base: Record<string, unknown>, doc: Document,
       const item = Array.isArray(base[name]) ? (base[name] as unknown[])[0] : 'x';
       found.push({ what: `${name} with too many items`, field: at(name), body: set(Array.from({ length: property['maxItems'] + 1 }, () => item)) });
     }
-    if (typeof property['minItems'] === 'number' && property['minItems'] > 0) found.push({ what: `${name} with too few items`, field: at(name), body: set([]) });
+    if (typeof property['minItems'] === 'number' && property['minItems'] > 0)
+      found.push({ what: `${name} with too few items`, field: at(name), body: set([]) });
     if (property['uniqueItems'] === true && Array.isArray(base[name]) && (base[name] as unknown[]).length > 0) {
       const item = (base[name] as unknown[])[0];
       found.push({ what: `${name} repeating an item`, field: at(name), body: set([item, item]) });

@@ -8,14 +8,7 @@ import { allEvents, startHarness, type Harness } from './harness.js';
 const token = 'planted-url-token-7f3a9c';
 const auth = 'Bearer planted-header-secret-51d2';
 const signing = `whsec_${Buffer.from('planted-signing-secret-0123456789ab').toString('base64')}`;
-const planted = [
-  token,
-  auth,
-  signing,
-  'planted-url-token',
-  'planted-header-secret',
-  Buffer.from('planted-signing-secret-0123456789ab').toString('base64'),
-];
+const planted = [token, auth, signing, 'planted-url-token', 'planted-header-secret', Buffer.from('planted-signing-secret-0123456789ab').toString('base64')];
 
 type Channel = {
   id: string;
@@ -97,21 +90,24 @@ describe('webhook channels', () => {
 
   it('salts each channel differently, so equal secrets in two channels do not look equal', async () => {
     const a = await call<Channel>('POST', '/api/v2/notifications/webhook/channels', siem({ name: 'Twin A' }));
-    const b = await call<Channel>(
-      'POST',
-      '/api/v2/notifications/webhook/channels',
-      siem({ name: 'Twin B', url: 'https://other.example.com/{{TOKEN}}' }),
-    );
+    const b = await call<Channel>('POST', '/api/v2/notifications/webhook/channels', siem({ name: 'Twin B', url: 'https://other.example.com/{{TOKEN}}' }));
     expect(a.body.secretsFingerprint).not.toBe(b.body.secretsFingerprint);
   });
 
   it('lets a client that holds the values recompute the fingerprint from the documented canonical form', async () => {
-    const body = siem({ name: 'Recomputed' }) as { sensitiveValues: Record<string, string>; headers: { name: string; value: string; sensitive: boolean }[]; signingSecret?: string };
+    const body = siem({ name: 'Recomputed' }) as {
+      sensitiveValues: Record<string, string>;
+      headers: { name: string; value: string; sensitive: boolean }[];
+      signingSecret?: string;
+    };
     const created = await call<Channel>('POST', '/api/v2/notifications/webhook/channels', body);
     const [, salt, digest] = created.body.secretsFingerprint.split(':');
     const canonical = JSON.stringify([
       Object.entries(body.sensitiveValues).sort(([x], [y]) => (x < y ? -1 : 1)),
-      body.headers.filter((h) => h.sensitive).map((h) => [h.name.toLowerCase(), h.value]).sort(([x], [y]) => (String(x) < String(y) ? -1 : 1)),
+      body.headers
+        .filter((h) => h.sensitive)
+        .map((h) => [h.name.toLowerCase(), h.value])
+        .sort(([x], [y]) => (String(x) < String(y) ? -1 : 1)),
       body.signingSecret ?? null,
     ]);
     expect(createHmac('sha256', Buffer.from(salt!, 'hex')).update(canonical).digest('hex')).toBe(digest);
@@ -149,17 +145,17 @@ describe('webhook channels', () => {
     ['a signing secret in the wrong format', { signingSecret: 'not-a-whsec' }, 'signingSecret'],
     ['a mask with nothing stored behind it', { signingSecret: '********' }, 'signingSecret'],
   ])('refuses %s with 400 without echoing secrets', async (_what, overrides, field) => {
-    const answer = await call<{ details: { field: string }[] }>(
-      'POST',
-      '/api/v2/notifications/webhook/channels',
-      siem({ name: 'Invalid', ...overrides }),
-    );
+    const answer = await call<{ details: { field: string }[] }>('POST', '/api/v2/notifications/webhook/channels', siem({ name: 'Invalid', ...overrides }));
     expect(answer.status).toBe(400);
     expect(answer.body.details.map((d) => d.field)).toContain(field);
   });
 
   it('accepts a Latin-1 header value with a tab', async () => {
-    const answer = await call<Channel>('POST', '/api/v2/notifications/webhook/channels', siem({ name: 'Latin-1', headers: [{ name: 'X-Site', value: 'Zürich\tBüro' }] }));
+    const answer = await call<Channel>(
+      'POST',
+      '/api/v2/notifications/webhook/channels',
+      siem({ name: 'Latin-1', headers: [{ name: 'X-Site', value: 'Zürich\tBüro' }] }),
+    );
     expect(answer.status, JSON.stringify(answer.body)).toBe(201);
     expect(answer.body.headers).toEqual([{ name: 'X-Site', value: 'Zürich\tBüro', sensitive: false }]);
   });
@@ -196,9 +192,7 @@ describe('webhook channels', () => {
   it('records channel events whose changes show the fingerprint, never a secret', async () => {
     const events = (await allEvents(h)).filter((e) => e.resource.type === 'webhook_channel');
     expect(events.map((e) => e.event_type)).toContain('webhook_channel_update');
-    const update = events.find(
-      (e) => e.event_type === 'webhook_channel_update' && e.changes?.some((c) => c.field === 'secretsFingerprint'),
-    );
+    const update = events.find((e) => e.event_type === 'webhook_channel_update' && e.changes?.some((c) => c.field === 'secretsFingerprint'));
     expect(update).toBeDefined();
   });
 

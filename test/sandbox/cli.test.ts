@@ -54,16 +54,7 @@ describe('accessctl sandbox', () => {
   });
 
   it('serves only the published API with --profile strict', async () => {
-    const sandbox = await spawnSandbox([
-      '--port',
-      '0',
-      '--db',
-      join(dir, 'strict.db'),
-      '--seed',
-      'examples/directory.yaml',
-      '--profile',
-      'strict',
-    ]);
+    const sandbox = await spawnSandbox(['--port', '0', '--db', join(dir, 'strict.db'), '--seed', 'examples/directory.yaml', '--profile', 'strict']);
     try {
       expect(sandbox.stdout()).toContain('profile: strict');
       const headers = { 'x-api-key': sandbox.adminKey };

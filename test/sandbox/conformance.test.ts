@@ -12,10 +12,7 @@ import { as, exampleFlows, githubAdminFlow, startHarness, submit, type Harness }
 interface Contract {
   basePath: string;
   definitions: Record<string, unknown>;
-  paths: Record<
-    string,
-    Record<string, { parameters?: { in: string; schema?: object; $ref?: string }[]; responses: Record<string, { schema?: object }> }>
-  >;
+  paths: Record<string, Record<string, { parameters?: { in: string; schema?: object; $ref?: string }[]; responses: Record<string, { schema?: object }> }>>;
 }
 
 function loadContract(file: string): Contract {
@@ -28,10 +25,7 @@ addFormats.default(ajv);
 const covered = new Set<string>();
 
 /** Validators for one operation, addressed by the sandbox path (e.g. GET /api/v2/approvalflows). */
-function operation(
-  method: string,
-  sandboxPath: string,
-): { request: ValidateFunction | undefined; response: (status: number) => ValidateFunction | undefined } {
+function operation(method: string, sandboxPath: string): { request: ValidateFunction | undefined; response: (status: number) => ValidateFunction | undefined } {
   const contract = loadContract(sandboxPath.startsWith('/api/v2/') ? 'jumpcloud-v2-subset.json' : 'jumpcloud-v1-subset.json');
   const base = contract.basePath.replace(/\/$/, '');
   const path = sandboxPath.slice(base.length);
@@ -56,14 +50,7 @@ function expectValid(validate: ValidateFunction | undefined, value: unknown, wha
 }
 
 /** Sends a request, checking the request body and the response body against the contract. */
-async function conform<T = unknown>(
-  h: Harness,
-  method: string,
-  path: string,
-  contractPath: string,
-  expected: number,
-  body?: unknown,
-): Promise<T> {
+async function conform<T = unknown>(h: Harness, method: string, path: string, contractPath: string, expected: number, body?: unknown): Promise<T> {
   const validators = operation(method, contractPath);
   if (body !== undefined) expectValid(validators.request, body, `${method} ${contractPath} request`);
   const url = new URL(path, 'http://sandbox.invalid');
@@ -126,13 +113,7 @@ describe('conformance with the JumpCloud contracts', () => {
       type: 'user',
       id: alice,
     });
-    const members = await conform<unknown[]>(
-      h,
-      'GET',
-      `/api/v2/usergroups/${group.id}/members`,
-      '/api/v2/usergroups/{group_id}/members',
-      200,
-    );
+    const members = await conform<unknown[]>(h, 'GET', `/api/v2/usergroups/${group.id}/members`, '/api/v2/usergroups/{group_id}/members', 200);
     expect(members).toEqual([{ to: { id: alice, type: 'user' } }]);
     const apps = (await h.call<{ results: { _id: string }[] }>('GET', '/api/applications')).body.results;
     const appId = apps[0]?._id ?? '';
@@ -149,13 +130,7 @@ describe('conformance with the JumpCloud contracts', () => {
       200,
     );
     expect(associations.map((a) => a.to.id)).toEqual([appId]);
-    const bound = await conform<{ id: string }[]>(
-      h,
-      'GET',
-      `/api/v2/usergroups/${group.id}/applications`,
-      '/api/v2/usergroups/{group_id}/applications',
-      200,
-    );
+    const bound = await conform<{ id: string }[]>(h, 'GET', `/api/v2/usergroups/${group.id}/applications`, '/api/v2/usergroups/{group_id}/applications', 200);
     expect(bound.map((b) => b.id)).toEqual([appId]);
     await conform(h, 'POST', `/api/v2/applications/${appId}/associations`, '/api/v2/applications/{application_id}/associations', 204, {
       op: 'remove',
@@ -174,23 +149,11 @@ describe('conformance with the JumpCloud contracts', () => {
   });
 
   it('serves approval flows in the contract shape, from create to delete', async () => {
-    const empty = await conform<{ results: unknown[]; totalCount: number }>(
-      h,
-      'GET',
-      '/api/v2/approvalflows',
-      '/api/v2/approvalflows',
-      200,
-    );
+    const empty = await conform<{ results: unknown[]; totalCount: number }>(h, 'GET', '/api/v2/approvalflows', '/api/v2/approvalflows', 200);
     expect(empty).toEqual({ results: [], totalCount: 0 });
     const body = await githubAdminFlow(h);
     const created = await conform<{ id: string }>(h, 'POST', '/api/v2/approvalflows', '/api/v2/approvalflows', 200, body);
-    const read = await conform<Record<string, unknown>>(
-      h,
-      'GET',
-      `/api/v2/approvalflows/${created.id}`,
-      '/api/v2/approvalflows/{approvalFlowId}',
-      200,
-    );
+    const read = await conform<Record<string, unknown>>(h, 'GET', `/api/v2/approvalflows/${created.id}`, '/api/v2/approvalflows/{approvalFlowId}', 200);
     expect(read['resources']).toEqual([{ resourceId: body['resourceId'], resourceName: 'GitHub Admins', resourceType: 'user_group' }]);
     expect(read['visibleTo']).toEqual([{ id: (body['visibleTo'] as string[])[0], name: 'Engineering Admin' }]);
     const { category: _c, resourceType: _r, ...update } = body;
@@ -221,13 +184,7 @@ describe('conformance with the JumpCloud contracts', () => {
     expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
     const id = submitted.body.id;
     await conform(h, 'GET', '/api/v2/approvalflowrequest?filter=status:eq:pending', '/api/v2/approvalflowrequest', 200);
-    const read = await conform<Record<string, unknown>>(
-      h,
-      'GET',
-      `/api/v2/approvalflowrequest/${id}`,
-      '/api/v2/approvalflowrequest/{id}',
-      200,
-    );
+    const read = await conform<Record<string, unknown>>(h, 'GET', `/api/v2/approvalflowrequest/${id}`, '/api/v2/approvalflowrequest/{id}', 200);
     expect(read['approvers']).toHaveLength(2);
     await conform(h, 'GET', `/api/v2/approversprogress/${id}`, '/api/v2/approversprogress/{id}', 200);
     const validators = operation('POST', '/api/v2/userapprovalrequest');

@@ -20,11 +20,7 @@ interface DeliveryShape {
   attempts: { result: string; statusCode?: number; error?: string }[];
 }
 
-const lifecycleTypes = [
-  'ACCESS_MANAGEMENT_ACCESS_REQUEST',
-  'ACCESS_MANAGEMENT_ACCESS_REQUEST_APPROVAL',
-  'ACCESS_MANAGEMENT_ASSOCIATION_CHANGE',
-];
+const lifecycleTypes = ['ACCESS_MANAGEMENT_ACCESS_REQUEST', 'ACCESS_MANAGEMENT_ACCESS_REQUEST_APPROVAL', 'ACCESS_MANAGEMENT_ASSOCIATION_CHANGE'];
 
 let h: Harness | undefined;
 let receiver: Receiver | undefined;
@@ -91,11 +87,7 @@ describe('webhook delivery', () => {
       return verified.di_events[0]?.event_type;
     });
     // Created, joined, approved (automatically).
-    expect(types).toEqual([
-      'access_management_access_request',
-      'access_management_association_change',
-      'access_management_access_request_approval',
-    ]);
+    expect(types).toEqual(['access_management_access_request', 'access_management_association_change', 'access_management_access_request_approval']);
     const events = await allEvents(h);
     const records = await deliveries(h);
     expect(records.map((d) => [d.eventType, d.status])).toEqual([

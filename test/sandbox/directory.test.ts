@@ -15,10 +15,7 @@ describe('directory', () => {
   });
 
   it('seeds users with managers, and one without', async () => {
-    const users = await h.call<{ results: { username: string; manager?: string; _id: string }[]; totalCount: number }>(
-      'GET',
-      '/api/systemusers?limit=100',
-    );
+    const users = await h.call<{ results: { username: string; manager?: string; _id: string }[]; totalCount: number }>('GET', '/api/systemusers?limit=100');
     expect(users.body.totalCount).toBeGreaterThanOrEqual(13);
     const withoutManager = users.body.results.filter((u) => u.manager === undefined).map((u) => u.username);
     expect(withoutManager).toEqual(['dana.cto']);
@@ -74,9 +71,7 @@ describe('directory', () => {
     expect((await h.call('POST', path, { op: 'add', type: 'system', id: bob })).status).toBe(400);
     expect((await h.call('POST', path, { op: 'join', type: 'user', id: bob })).status).toBe(400);
     expect((await h.call('GET', '/api/v2/usergroups/ffffffffffffffffffffffff/members')).status).toBe(404);
-    const membership = (await allEvents(h)).filter(
-      (e) => e.event_type === 'association_change' && e.association?.connection.to.object_id === bob,
-    );
+    const membership = (await allEvents(h)).filter((e) => e.event_type === 'association_change' && e.association?.connection.to.object_id === bob);
     expect(membership.map((e) => e.association?.op)).toEqual(['add', 'remove']);
     expect(membership[0]?.association?.connection.from).toMatchObject({ object_id: group, type: 'user_group', name: 'GitHub Users' });
   });
@@ -97,19 +92,13 @@ describe('directory', () => {
 
   it('associates a group with an application from either side', async () => {
     const group = await h.groupId('Engineering User');
-    expect((await h.call('POST', `/api/v2/usergroups/${group}/associations`, { op: 'add', type: 'application', id: appId })).status).toBe(
-      204,
-    );
-    expect((await h.call('POST', `/api/v2/applications/${appId}/associations`, { op: 'add', type: 'user_group', id: group })).status).toBe(
-      409,
-    );
+    expect((await h.call('POST', `/api/v2/usergroups/${group}/associations`, { op: 'add', type: 'application', id: appId })).status).toBe(204);
+    expect((await h.call('POST', `/api/v2/applications/${appId}/associations`, { op: 'add', type: 'user_group', id: group })).status).toBe(409);
     const fromApp = await h.call<{ to: { id: string } }[]>('GET', `/api/v2/applications/${appId}/associations?targets=user_group`);
     expect(fromApp.body.map((a) => a.to.id)).toContain(group);
     expect((await h.call<unknown[]>('GET', `/api/v2/applications/${appId}/associations?targets=user`)).body).toEqual([]);
     expect((await h.call<unknown[]>('GET', `/api/v2/usergroups/${group}/associations?targets=system`)).body).toEqual([]);
-    expect(
-      (await h.call('POST', `/api/v2/applications/${appId}/associations`, { op: 'remove', type: 'user_group', id: group })).status,
-    ).toBe(204);
+    expect((await h.call('POST', `/api/v2/applications/${appId}/associations`, { op: 'remove', type: 'user_group', id: group })).status).toBe(204);
     expect((await h.call<unknown[]>('GET', `/api/v2/usergroups/${group}/applications`)).body).toEqual([]);
   });
 
@@ -118,15 +107,11 @@ describe('directory', () => {
     expect((await h.call('GET', `/api/v2/usergroups/${group}/associations`)).status).toBe(400);
     expect((await h.call('GET', `/api/v2/usergroups/${group}/associations?targets=planet`)).status).toBe(400);
     expect((await h.call('GET', `/api/v2/applications/${appId}/associations?targets=system`)).status).toBe(400);
-    expect(
-      (await h.call('POST', `/api/v2/usergroups/${group}/associations`, { op: 'add', type: 'application', id: 'ffffffffffffffffffffffff' }))
-        .status,
-    ).toBe(400);
+    expect((await h.call('POST', `/api/v2/usergroups/${group}/associations`, { op: 'add', type: 'application', id: 'ffffffffffffffffffffffff' })).status).toBe(
+      400,
+    );
     expect((await h.call('POST', `/api/v2/usergroups/${group}/associations`, { op: 'add', type: 'system', id: appId })).status).toBe(400);
-    expect(
-      (await h.call('POST', '/api/v2/applications/ffffffffffffffffffffffff/associations', { op: 'add', type: 'user_group', id: group }))
-        .status,
-    ).toBe(404);
+    expect((await h.call('POST', '/api/v2/applications/ffffffffffffffffffffffff/associations', { op: 'add', type: 'user_group', id: group })).status).toBe(404);
     expect((await h.call('GET', '/api/v2/applications/ffffffffffffffffffffffff/associations?targets=user_group')).status).toBe(404);
   });
 });

@@ -84,8 +84,7 @@ describe('durability', () => {
       const stored = new Map([...allFlows, ...groupsAfter].map((o) => [o.id, o.name]));
       for (const write of acknowledged) expect(stored.get(write.id), write.name).toBe(write.name);
 
-      const events = (await call(second, 'POST', '/insights/directory/v1/events', { service: ['all'], start_time: '1970-01-01T00:00:00Z' }))
-        .body as {
+      const events = (await call(second, 'POST', '/insights/directory/v1/events', { service: ['all'], start_time: '1970-01-01T00:00:00Z' })).body as {
         event_type: string;
         resource: { id: string };
       }[];

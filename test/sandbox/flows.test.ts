@@ -96,27 +96,18 @@ describe('approval flows', () => {
         ],
       }),
     );
-    expect(error.details?.map((d) => d.field)).toEqual([
-      'resourceId',
-      'visibleTo[0]',
-      'approverResources[0].resourceId',
-      'approverResources[1].resourceId',
-    ]);
+    expect(error.details?.map((d) => d.field)).toEqual(['resourceId', 'visibleTo[0]', 'approverResources[0].resourceId', 'approverResources[1].resourceId']);
   });
 
   it('requires approvers for a manual flow and refuses them on an automated one', async () => {
-    expect((await refuse(await githubAdminFlow(h, { name: 'No approvers', approverResources: [] }))).details?.[0]?.field).toBe(
-      'approverResources',
-    );
+    expect((await refuse(await githubAdminFlow(h, { name: 'No approvers', approverResources: [] }))).details?.[0]?.field).toBe('approverResources');
     const automated = await refuse(await githubAdminFlow(h, { name: 'Auto with approvers', approvalType: 'automated' }));
     expect(automated.details?.[0]?.field).toBe('approverResources');
   });
 
   it('keeps the duration fields consistent with timeBasedAccess and ttlConfig', async () => {
     await refuse(await githubAdminFlow(h, { name: 'Fixed without duration', fixedDuration: undefined }));
-    await refuse(
-      await githubAdminFlow(h, { name: 'Permanent with duration', timeBasedAccess: false, ttlConfig: 'TTL_CONFIG_UNSPECIFIED' }),
-    );
+    await refuse(await githubAdminFlow(h, { name: 'Permanent with duration', timeBasedAccess: false, ttlConfig: 'TTL_CONFIG_UNSPECIFIED' }));
     const multi = await create({
       name: 'Multi',
       ttlConfig: 'TTL_CONFIG_MULTI_SELECT_DURATIONS',
@@ -153,11 +144,7 @@ describe('approval flows', () => {
 
   it('replaces the whole flow on PUT, so omitted fields return to their defaults', async () => {
     const id = await create({ name: 'Replace Me', description: 'before', iconColor: '#202D38' });
-    const {
-      category: _category,
-      resourceType: _resourceType,
-      ...rest
-    } = await githubAdminFlow(h, { name: 'Replaced', description: 'after' });
+    const { category: _category, resourceType: _resourceType, ...rest } = await githubAdminFlow(h, { name: 'Replaced', description: 'after' });
     const { iconColor: _icon, nonAdminApproval: _nonAdmin, ...withoutOptional } = rest;
     const put = await h.call('PUT', `/api/v2/approvalflows/${id}`, withoutOptional);
     expect(put.status).toBe(200);
@@ -192,11 +179,7 @@ describe('approval flows', () => {
 
   it('records create, update (with field changes) and delete events', async () => {
     const id = await create({ name: 'Evented', description: 'one' });
-    await h.call(
-      'PUT',
-      `/api/v2/approvalflows/${id}`,
-      await githubAdminFlow(h, { name: 'Evented', description: 'two', status: 'inactive' }),
-    );
+    await h.call('PUT', `/api/v2/approvalflows/${id}`, await githubAdminFlow(h, { name: 'Evented', description: 'two', status: 'inactive' }));
     await h.call('DELETE', `/api/v2/approvalflows/${id}`);
     const events = (await allEvents(h)).filter((e) => e.resource.id === id);
     expect(events.map((e) => e.event_type)).toEqual([

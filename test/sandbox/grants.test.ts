@@ -22,8 +22,7 @@ describe('granting and taking back access', () => {
     await h.close();
   });
 
-  const status = async (id: string): Promise<string> =>
-    (await h.call<RequestShape>('GET', `/api/v2/approvalflowrequest/${id}`)).body.status;
+  const status = async (id: string): Promise<string> => (await h.call<RequestShape>('GET', `/api/v2/approvalflowrequest/${id}`)).body.status;
 
   it('expires a request still pending after 30 days', async () => {
     const { body } = await submit(h, 'erin.em', { approvalFlowId: flows.admin });

@@ -189,17 +189,8 @@ export async function exampleFlows(h: Harness, admin: Record<string, unknown> = 
   return { user: user.body.id, admin: adminFlow.body.id };
 }
 
-export async function submit(
-  h: Harness,
-  login: string,
-  body: Record<string, unknown>,
-): Promise<Answer<RequestShape & { message?: string }>> {
-  return h.call<RequestShape & { message?: string }>(
-    'POST',
-    '/api/v2/approvalflowrequest',
-    { remarks: 'for the on-call rota', ...body },
-    as(login),
-  );
+export async function submit(h: Harness, login: string, body: Record<string, unknown>): Promise<Answer<RequestShape & { message?: string }>> {
+  return h.call<RequestShape & { message?: string }>('POST', '/api/v2/approvalflowrequest', { remarks: 'for the on-call rota', ...body }, as(login));
 }
 
 export async function approve(

@@ -48,10 +48,15 @@ describe('test hooks are scoped', () => {
       [keyB, '65a00000000000000000bbc1', 'Staff B', 'Granted B', 'bea'],
     ] as const) {
       const as = { 'x-api-key': key };
-      const settings = await h.call('PUT', '/api/v2/approvalflowsettings', {
-        resourceRequest: true,
-        channelEvents: [{ channelObjectId: channel, eventTypes: ['ACCESS_MANAGEMENT_ACCESS_REQUEST'] }],
-      }, as);
+      const settings = await h.call(
+        'PUT',
+        '/api/v2/approvalflowsettings',
+        {
+          resourceRequest: true,
+          channelEvents: [{ channelObjectId: channel, eventTypes: ['ACCESS_MANAGEMENT_ACCESS_REQUEST'] }],
+        },
+        as,
+      );
       expect(settings.status).toBe(200);
       const groups = await h.call<{ id: string; name: string }[]>('GET', '/api/v2/usergroups', undefined, as);
       const id = (name: string) => groups.body.find((g) => g.name === name)?.id ?? '';
@@ -61,7 +66,12 @@ describe('test hooks are scoped', () => {
         { name: 'Auto', category: 'Application', resourceType: 'user_group', resourceId: id(granted), visibleTo: [id(staff)], approvalType: 'automated' },
         as,
       );
-      const submitted = await h.call('POST', '/api/v2/approvalflowrequest', { approvalFlowId: flow.body.id, remarks: 'scoped' }, { ...as, 'x-sandbox-act-as': user });
+      const submitted = await h.call(
+        'POST',
+        '/api/v2/approvalflowrequest',
+        { approvalFlowId: flow.body.id, remarks: 'scoped' },
+        { ...as, 'x-sandbox-act-as': user },
+      );
       expect(submitted.status).toBe(201);
     }
     await h.sandbox.webhooks.whenIdle();

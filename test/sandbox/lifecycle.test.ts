@@ -122,7 +122,7 @@ describe('overlapping grants (1)', () => {
 });
 
 describe("JumpCloud's statuses (2)", () => {
-  it('answers only published statuses; the extension block is the default profile\'s, and revoked is refused by strict', async () => {
+  it("answers only published statuses; the extension block is the default profile's, and revoked is refused by strict", async () => {
     const dbPath = join(dir, 'statuses.db');
     h = await startHarness({ dbPath });
     const flows = await exampleFlows(h);
@@ -145,7 +145,11 @@ describe("JumpCloud's statuses (2)", () => {
 
   it('reads a database from before: granted becomes approved with its access active, revoked approved with its access ended', () => {
     const db = new Database(':memory:');
-    migrate(db, 'then', migrations.filter((m) => m.version <= 5));
+    migrate(
+      db,
+      'then',
+      migrations.filter((m) => m.version <= 5),
+    );
     db.exec(`INSERT INTO orgs (id, name, created_at) VALUES ('o', 'Org', 'then');
       INSERT INTO users (id, org_id, username, email, doc) VALUES ('u', 'o', 'ann', 'ann@example.com', '{}');
       INSERT INTO user_groups (id, org_id, name, doc) VALUES ('g', 'o', 'G', '{}');
@@ -370,7 +374,9 @@ describe('events mean what they say (6)', () => {
         'ACCESS_MANAGEMENT_APPROVAL_FLOW_DELETE',
         'ACCESS_MANAGEMENT_ACCESS_REQUEST_SETTINGS_UPDATE',
       ];
-      expect((await h.call('PUT', '/api/v2/approvalflowsettings', { channelEvents: [{ channelObjectId: channel.body.id, eventTypes: all }] })).status).toBe(200);
+      expect((await h.call('PUT', '/api/v2/approvalflowsettings', { channelEvents: [{ channelObjectId: channel.body.id, eventTypes: all }] })).status).toBe(
+        200,
+      );
       const group = await h.call<{ id: string }>('POST', '/api/v2/usergroups', { name: 'Not Access Requests' });
       await h.call('POST', `/api/v2/usergroups/${group.body.id}/members`, { op: 'add', type: 'user', id: await h.userId('bob') });
       await h.call('POST', '/api/v2/notifications/webhook/channels', { name: 'Another', url: receiver.url('/other') });

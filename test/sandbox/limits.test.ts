@@ -46,8 +46,24 @@ describe('caps on what a query may ask for', () => {
     const filters = Array.from({ length: listCaps.filters + 1 }, () => `filter=${encodeURIComponent('status:ne:x')}`).join('&');
     expect((await requests(filters)).body.details[0]?.field).toBe('filter');
     expect((await requests(Array.from({ length: listCaps.filters }, () => `filter=${encodeURIComponent('status:ne:x')}`).join('&'))).status).toBe(200);
-    expect((await requests(`sort=${Array(listCaps.sortFields + 1).fill('status').join(',')}`)).body.details[0]?.field).toBe('sort');
-    expect((await requests(`fields=${Array(listCaps.fields + 1).fill('status').join(',')}`)).body.details[0]?.field).toBe('fields');
+    expect(
+      (
+        await requests(
+          `sort=${Array(listCaps.sortFields + 1)
+            .fill('status')
+            .join(',')}`,
+        )
+      ).body.details[0]?.field,
+    ).toBe('sort');
+    expect(
+      (
+        await requests(
+          `fields=${Array(listCaps.fields + 1)
+            .fill('status')
+            .join(',')}`,
+        )
+      ).body.details[0]?.field,
+    ).toBe('fields');
     const long = await requests(`filter=${encodeURIComponent(`status:eq:${'x'.repeat(listCaps.filterValue + 1)}`)}`);
     expect(long.status).toBe(400);
     expect(long.body.details[0]?.field).toBe('filter');

@@ -56,14 +56,7 @@ describe('lists', () => {
     expect(namesOf((await list('?sort=-_id&limit=2')).body)).toEqual(['Flow 24', 'Flow 23']);
     expect(namesOf((await list('?sort=_id&limit=2')).body)).toEqual(['Flow 00', 'Flow 01']);
     // Ties on status break by _id, so the order is total.
-    expect(namesOf((await list('?sort=status,-name&limit=6')).body)).toEqual([
-      'Flow 24',
-      'Flow 23',
-      'Flow 22',
-      'Flow 21',
-      'Flow 19',
-      'Flow 18',
-    ]);
+    expect(namesOf((await list('?sort=status,-name&limit=6')).body)).toEqual(['Flow 24', 'Flow 23', 'Flow 22', 'Flow 21', 'Flow 19', 'Flow 18']);
   });
 
   it.each([
@@ -84,9 +77,7 @@ describe('lists', () => {
   });
 
   it('ANDs repeated filters', async () => {
-    const answer = await list(
-      `?limit=100&filter=${encodeURIComponent('status:eq:inactive')}&filter=${encodeURIComponent('description:eq:even')}`,
-    );
+    const answer = await list(`?limit=100&filter=${encodeURIComponent('status:eq:inactive')}&filter=${encodeURIComponent('description:eq:even')}`);
     expect(namesOf(answer.body)).toEqual(['Flow 00', 'Flow 10', 'Flow 20']);
   });
 
@@ -123,10 +114,7 @@ describe('lists', () => {
       results: [expect.objectContaining({ username: 'heidi.sec' }), expect.objectContaining({ username: 'grace.sec' })],
       totalCount: 2,
     });
-    const groups = await h.call<{ name: string }[]>(
-      'GET',
-      `/api/v2/usergroups?sort=name&filter=${encodeURIComponent('name:search:GitHub')}`,
-    );
+    const groups = await h.call<{ name: string }[]>('GET', `/api/v2/usergroups?sort=name&filter=${encodeURIComponent('name:search:GitHub')}`);
     expect(groups.body.map((g) => g.name)).toEqual(['GitHub Admins', 'GitHub Users']);
     expect((await h.call('GET', '/api/v2/usergroups?limit=101')).status).toBe(400);
   });
@@ -220,4 +208,3 @@ describe('lists', () => {
     expect(newest?.name).toBe('After The Overflow');
   });
 });
-

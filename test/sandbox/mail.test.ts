@@ -16,8 +16,7 @@ describe('the mail outbox', () => {
     await h.close();
   });
 
-  const mail = async (query = ''): Promise<MailShape['results']> =>
-    (await h.call<MailShape>('GET', `/sandbox/v1/mail?limit=100${query}`)).body.results;
+  const mail = async (query = ''): Promise<MailShape['results']> => (await h.call<MailShape>('GET', `/sandbox/v1/mail?limit=100${query}`)).body.results;
 
   it('mails the requester, then each approver of the current level, then the decision', async () => {
     const { body } = await submit(h, 'erin.em', { approvalFlowId: flows.admin });

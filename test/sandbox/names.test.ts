@@ -78,7 +78,10 @@ describe('names the config can express', () => {
     for (const kind of kinds) {
       const taken = await h.call<{ id: string }>('POST', kind.path, await kind.body(`Taken ${kind.what}`));
       const mover = await h.call<{ id: string }>('POST', kind.path, await kind.body(`Mover ${kind.what}`));
-      expect([taken.status, mover.status].every((s) => s < 300), kind.what).toBe(true);
+      expect(
+        [taken.status, mover.status].every((s) => s < 300),
+        kind.what,
+      ).toBe(true);
       const body = await kind.body(`TAKEN ${kind.what.toUpperCase()}`);
       const { category: _c, resourceType: _r, ...put } = body;
       expect((await h.call('PUT', `${kind.path}/${mover.body.id}`, put)).status, kind.what).toBe(409);

@@ -37,9 +37,7 @@ describe('GET /openapi.json', () => {
   });
 
   it('describes every route served and no other', () => {
-    const described = Object.entries(doc.paths).flatMap(([path, ops]) =>
-      Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
-    );
+    const described = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`));
     expect(described.sort()).toEqual(routes.map((r) => `${r.method} ${r.path}`).sort());
   });
 
@@ -58,12 +56,7 @@ describe('GET /openapi.json', () => {
     const submit = doc.paths['/api/v2/approvalflowrequest']?.['post'] as { summary: string };
     expect(submit.summary).toMatch(/^Sandbox extension \(not served by --profile strict\)\. /);
     const description = (doc as unknown as { info: { description: string } }).info.description;
-    for (const part of [
-      '--profile strict',
-      'x-sandbox-extension answer 404',
-      'PUT replaces the whole record',
-      'base64 of their 12 bytes',
-    ]) {
+    for (const part of ['--profile strict', 'x-sandbox-extension answer 404', 'PUT replaces the whole record', 'base64 of their 12 bytes']) {
       expect(description).toContain(part);
     }
   });
@@ -115,7 +108,10 @@ describe('GET /openapi.json', () => {
     const status = schemas['AccessRequest']?.properties['status'];
     expect(status?.enum).toEqual(['pending', 'approved', 'denied', 'canceled', 'expired', 'error', 'missing_data']);
     for (const label of ['Pending', 'Approved', 'Denied', 'Canceled', 'Expired', 'Error', 'Missing Data']) expect(status?.description).toContain(`(${label}`);
-    const extension = schemas['SandboxRequestExtension'] as unknown as { 'x-sandbox-extension': boolean; properties: Record<string, { properties?: Record<string, { enum?: string[] }> }> };
+    const extension = schemas['SandboxRequestExtension'] as unknown as {
+      'x-sandbox-extension': boolean;
+      properties: Record<string, { properties?: Record<string, { enum?: string[] }> }>;
+    };
     expect(extension['x-sandbox-extension']).toBe(true);
     expect(extension.properties['access']?.properties?.['state']?.enum).toEqual(['active', 'ended', 'revoked']);
   });

@@ -12,8 +12,7 @@ const contractsDir = [
   fileURLToPath(new URL('../../contracts/jumpcloud/', import.meta.url)),
   fileURLToPath(new URL('../../../shared/contracts/', import.meta.url)),
 ].find((dir) => existsSync(`${dir}jumpcloud-v2-subset.json`));
-if (contractsDir === undefined)
-  console.log('published API tests skipped: neither contracts/jumpcloud/ nor ../shared/contracts/ is present');
+if (contractsDir === undefined) console.log('published API tests skipped: neither contracts/jumpcloud/ nor ../shared/contracts/ is present');
 
 type Schema = Record<string, unknown>;
 interface Operation {
@@ -63,10 +62,7 @@ function shapeOf(input: Schema, contract: Contract): BodyShape | null {
   if (schema['type'] === 'array') return shapeOf((schema['items'] as Schema | undefined) ?? {}, contract);
   const parts = [schema, ...((schema['allOf'] as Schema[] | undefined) ?? []).map((part) => resolve(part, contract))];
   if (parts.some((part) => part['additionalProperties'] === true)) return null;
-  const properties = Object.assign({}, ...parts.map((part) => (part['properties'] as Record<string, Schema> | undefined) ?? {})) as Record<
-    string,
-    Schema
-  >;
+  const properties = Object.assign({}, ...parts.map((part) => (part['properties'] as Record<string, Schema> | undefined) ?? {})) as Record<string, Schema>;
   if (Object.keys(properties).length === 0) return null;
   return Object.fromEntries(Object.entries(properties).map(([name, property]) => [name, shapeOf(property, contract)]));
 }

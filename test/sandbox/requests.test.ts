@@ -137,20 +137,14 @@ describe('submitting and reading access requests', () => {
     const alices = await submit(h, 'alice', { approvalFlowId: flows.user });
     const byAlice = await h.call<ListShape>('GET', '/api/v2/approvalflowrequest', undefined, { 'x-api-key': userKeys.alice });
     expect(byAlice.body.results.map((r) => r.id)).toEqual([alices.body.id]);
-    expect((await h.call('GET', `/api/v2/approvalflowrequest/${erins.body.id}`, undefined, { 'x-api-key': userKeys.alice })).status).toBe(
-      404,
-    );
+    expect((await h.call('GET', `/api/v2/approvalflowrequest/${erins.body.id}`, undefined, { 'x-api-key': userKeys.alice })).status).toBe(404);
     // Dana manages Erin: the request waits on her.
     const byDana = await h.call<ListShape>('GET', '/api/v2/approvalflowrequest', undefined, { 'x-api-key': userKeys.dana });
     expect(byDana.body.results.map((r) => r.id)).toEqual([erins.body.id]);
     // Grace is on level 2, which has not started.
-    expect(
-      (await h.call<ListShape>('GET', '/api/v2/approvalflowrequest', undefined, { 'x-api-key': userKeys.grace })).body.totalCount,
-    ).toBe(0);
+    expect((await h.call<ListShape>('GET', '/api/v2/approvalflowrequest', undefined, { 'x-api-key': userKeys.grace })).body.totalCount).toBe(0);
     await approve(h, 'dana.cto', erins.body.id);
-    expect(
-      (await h.call<ListShape>('GET', '/api/v2/approvalflowrequest', undefined, { 'x-api-key': userKeys.grace })).body.totalCount,
-    ).toBe(1);
+    expect((await h.call<ListShape>('GET', '/api/v2/approvalflowrequest', undefined, { 'x-api-key': userKeys.grace })).body.totalCount).toBe(1);
     const progress = await h.call<{ approvers: { approvalSequence: number; approvalStatus: string; totalCount: number }[] }>(
       'GET',
       `/api/v2/approversprogress/${erins.body.id}`,

@@ -36,17 +36,13 @@ describe('the example directory', () => {
         'GitHub Users',
         'Security Leads',
       ]);
-      const members = async (name: string) =>
-        (await h.call<unknown[]>('GET', `/api/v2/usergroups/${await h.groupId(name)}/members?limit=100`)).body.length;
+      const members = async (name: string) => (await h.call<unknown[]>('GET', `/api/v2/usergroups/${await h.groupId(name)}/members?limit=100`)).body.length;
       expect(await members('Engineering User')).toBeGreaterThan(0);
       expect(await members('Engineering Admin')).toBeGreaterThan(0);
       expect(await members('Security Leads')).toBeGreaterThan(0);
       const apps = await h.call<{ results: { _id: string; displayLabel: string }[] }>('GET', '/api/applications');
       expect(apps.body.results.map((a) => a.displayLabel)).toEqual(['GitHub']);
-      const appGroups = await h.call<{ to: { id: string } }[]>(
-        'GET',
-        `/api/v2/applications/${apps.body.results[0]?._id}/associations?targets=user_group`,
-      );
+      const appGroups = await h.call<{ to: { id: string } }[]>('GET', `/api/v2/applications/${apps.body.results[0]?._id}/associations?targets=user_group`);
       expect(appGroups.body.map((a) => a.to.id).sort()).toEqual([await h.groupId('GitHub Admins'), await h.groupId('GitHub Users')].sort());
       expect(h.sandbox.adminKey).toBe(exampleAdminKey);
       expect(h.sandbox.adminKeyMinted).toBe(false);
@@ -72,7 +68,7 @@ describe('the example directory', () => {
 describe('seeded notification channels', () => {
   const siemId = '65a0000000000000000000c1';
 
-  it('seeds the example\'s console-made SIEM channel under the id config names, with no event', async () => {
+  it("seeds the example's console-made SIEM channel under the id config names, with no event", async () => {
     const h = await startHarness();
     try {
       const channel = await h.call('GET', `/api/v2/notifications/webhook/channels/${siemId}`);
@@ -165,7 +161,10 @@ describe('seeded notification channels', () => {
   });
 
   it('refuses a seed channel that breaks the schema, naming the place', () => {
-    const file = writeSeed('bad-channel-schema.yaml', 'organizations:\n  - name: X\n    channels:\n      - { id: C1, name: A, url: https://a.example.com/, secret: x }\n');
+    const file = writeSeed(
+      'bad-channel-schema.yaml',
+      'organizations:\n  - name: X\n    channels:\n      - { id: C1, name: A, url: https://a.example.com/, secret: x }\n',
+    );
     expect(() => loadSeed(file)).toThrow(/\/organizations\/0\/channels\/0/);
   });
 });

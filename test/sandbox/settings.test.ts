@@ -37,9 +37,7 @@ describe('approval flow settings', () => {
   it('changes the fields a PUT names, keeps the others, and records the changes', async () => {
     const answer = await h.call('PUT', '/api/v2/approvalflowsettings', {
       resourceRequest: true,
-      channelEvents: [
-        { channelObjectId: channelId, eventTypes: ['ACCESS_MANAGEMENT_APPROVAL_FLOW_CREATE', 'ACCESS_MANAGEMENT_ACCESS_REQUEST'] },
-      ],
+      channelEvents: [{ channelObjectId: channelId, eventTypes: ['ACCESS_MANAGEMENT_APPROVAL_FLOW_CREATE', 'ACCESS_MANAGEMENT_ACCESS_REQUEST'] }],
     });
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ id: 1, resourceRequest: true, adminApprovalEmail: true, updatedBy: 'admin@example.com' });
@@ -63,11 +61,7 @@ describe('approval flow settings', () => {
       [{ channelObjectId: 'ffffffffffffffffffffffff', eventTypes: ['ACCESS_MANAGEMENT_ACCESS_REQUEST'] }],
       'channelEvents[0].channelObjectId',
     ],
-    [
-      'a lower-case event type',
-      [{ channelObjectId: 'CHANNEL', eventTypes: ['access_management_access_request'] }],
-      'channelEvents[0].eventTypes[0]',
-    ],
+    ['a lower-case event type', [{ channelObjectId: 'CHANNEL', eventTypes: ['access_management_access_request'] }], 'channelEvents[0].eventTypes[0]'],
     [
       'the unspecified event type',
       [{ channelObjectId: 'CHANNEL', eventTypes: ['ACCESS_MANAGEMENT_EVENT_TYPE_UNSPECIFIED'] }],

@@ -41,7 +41,11 @@ describe('migrations', () => {
 
   it('move events filed under access_management to Directory Insights service directory (version 4)', () => {
     const db = new Database(':memory:');
-    migrate(db, 'then', migrations.filter((m) => m.version <= 3));
+    migrate(
+      db,
+      'then',
+      migrations.filter((m) => m.version <= 3),
+    );
     const event = (id: string) => JSON.stringify({ id, event_type: 'access_management_approval_flow_create', service: 'access_management' });
     db.prepare(
       `INSERT INTO events (id, org_id, event_type, service, timestamp_ms, doc) VALUES ('e1', 'o', 'access_management_approval_flow_create', 'access_management', 1, ?)`,
@@ -51,7 +55,13 @@ describe('migrations', () => {
     );
     delivery.run('d-pending', 'e1', event('e1'), 'pending');
     delivery.run('d-sent', 'e0', event('e0'), 'delivered');
-    expect(migrate(db, 'now', migrations.filter((m) => m.version <= 4))).toEqual([4]);
+    expect(
+      migrate(
+        db,
+        'now',
+        migrations.filter((m) => m.version <= 4),
+      ),
+    ).toEqual([4]);
     const row = db.prepare('SELECT service, doc FROM events').get() as { service: string; doc: string };
     expect(row.service).toBe('directory');
     expect(JSON.parse(row.doc)).toMatchObject({ id: 'e1', service: 'directory' });

@@ -6,16 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { routes } from '../../src/sandbox/routes.js';
-import {
-  exampleFlows,
-  exampleOrgId,
-  githubAdminFlow,
-  startHarness,
-  startStrictHarness,
-  submit,
-  userKeys,
-  type Harness,
-} from './harness.js';
+import { exampleFlows, exampleOrgId, githubAdminFlow, startHarness, startStrictHarness, submit, userKeys, type Harness } from './harness.js';
 
 type ErrorBody = { code: string; message: string; status: number; details?: { field: string; message: string }[] };
 
@@ -200,9 +191,7 @@ describe('strict: bodies are closed objects', () => {
   beforeAll(async () => {
     h = await startStrictHarness();
     d = await startHarness();
-    const created = await Promise.all(
-      [h, d].map(async (s) => s.call<{ id: string }>('POST', '/api/v2/approvalflows', await githubAdminFlow(s))),
-    );
+    const created = await Promise.all([h, d].map(async (s) => s.call<{ id: string }>('POST', '/api/v2/approvalflows', await githubAdminFlow(s))));
     flow = { strict: created[0]?.body.id ?? '', default: created[1]?.body.id ?? '' };
   });
   afterAll(async () => {
@@ -376,9 +365,7 @@ describe('strict: ids in format: byte fields are base64 ObjectId bytes', () => {
     });
     // Twelve bytes that name no channel are refused as such.
     const unknown = await subscribe(h, Buffer.alloc(12, 0xff).toString('base64'));
-    expect(unknown.body.details).toEqual([
-      { field: 'channelEvents[0].channelObjectId', message: 'webhook channel //////////////// does not exist' },
-    ]);
+    expect(unknown.body.details).toEqual([{ field: 'channelEvents[0].channelObjectId', message: 'webhook channel //////////////// does not exist' }]);
   });
 
   it('takes hex or base64 by default, stores one form and answers hex', async () => {
@@ -395,11 +382,7 @@ describe('strict: ids in format: byte fields are base64 ObjectId bytes', () => {
   });
 
   it('answers organizationId in base64 and reads organizationObjectId so, in bodies and the query', async () => {
-    const created = await h.call<{ id: string }>(
-      'POST',
-      '/api/v2/approvalflows',
-      await githubAdminFlow(h, { organizationObjectId: orgBytes }),
-    );
+    const created = await h.call<{ id: string }>('POST', '/api/v2/approvalflows', await githubAdminFlow(h, { organizationObjectId: orgBytes }));
     expect(created.status, JSON.stringify(created.body)).toBe(200);
     expect((await h.call('GET', `/api/v2/approvalflows/${created.body.id}`)).body).toMatchObject({ organizationId: orgBytes });
     const hexBody = await h.call<ErrorBody>('PUT', '/api/v2/approvalflowsettings', { organizationObjectId: exampleOrgId });
@@ -410,11 +393,7 @@ describe('strict: ids in format: byte fields are base64 ObjectId bytes', () => {
     expect(hexQuery.status).toBe(400);
     expect(hexQuery.body.details?.map((detail) => detail.field)).toEqual(['organizationObjectId']);
     // Default: hex answered, both forms read.
-    const byDefault = await d.call<{ id: string }>(
-      'POST',
-      '/api/v2/approvalflows',
-      await githubAdminFlow(d, { organizationObjectId: orgBytes }),
-    );
+    const byDefault = await d.call<{ id: string }>('POST', '/api/v2/approvalflows', await githubAdminFlow(d, { organizationObjectId: orgBytes }));
     expect((await d.call('GET', `/api/v2/approvalflows/${byDefault.body.id}`)).body).toMatchObject({ organizationId: exampleOrgId });
     for (const sent of [orgBytes, exampleOrgId]) {
       expect((await d.call('GET', `/api/v2/approvalflows?organizationObjectId=${sent}`)).status).toBe(200);
