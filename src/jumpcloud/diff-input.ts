@@ -25,48 +25,37 @@ import type { WireChannel } from './wire.js';
 export const SETTINGS_ID = 'settings';
 
 /**
- * A desired entry that locates its name in its file the first time it is asked: only a change or a
- * problem carries the location, and a no-op plan of 10,000 flows has neither.
+ * A desired entry that locates its name in its file the first time its source is read: only a
+ * change or a problem carries the location, and a no-op plan of 10,000 flows has neither.
  */
-class DesiredObject<M> implements DesiredEntry<M> {
-  private located: SourceLocation | undefined;
-
-  constructor(
-    readonly name: string,
-    readonly previousNames: readonly string[],
-    readonly model: M,
-    private readonly document: SourceDocument,
-  ) {}
-
-  get source(): SourceLocation {
-    this.located ??= locate(this.document, ['metadata', 'name']);
-    return this.located;
-  }
-}
-
-function entry<M>(name: string, previousNames: readonly string[] | undefined, model: M, source: SourceDocument): DesiredEntry<M> {
-  return new DesiredObject(name, previousNames ?? [], model, source);
+function entry<M>(name: string, previousNames: readonly string[] | undefined, model: M, document: SourceDocument): DesiredEntry<M> {
+  let located: SourceLocation | undefined;
+  return {
+    name,
+    previousNames: previousNames ?? [],
+    model,
+    get source(): SourceLocation {
+      located ??= locate(document, ['metadata', 'name']);
+      return located;
+    },
+  };
 }
 
 /**
  * A live entry whose fingerprint is computed the first time it is read: only a change carries one,
  * and digesting every live object costs a no-op plan more than reading them.
  */
-class LiveObject<M, W> implements LiveEntry<M> {
-  private digest: string | undefined;
-
-  constructor(
-    readonly id: string,
-    readonly name: string,
-    readonly model: M,
-    private readonly wire: W,
-    private readonly digestOf: (wire: W) => string,
-  ) {}
-
-  get fingerprint(): string {
-    this.digest ??= this.digestOf(this.wire);
-    return this.digest;
-  }
+function liveEntry<M>(id: string, name: string, model: M, fingerprint: () => string): LiveEntry<M> {
+  let digest: string | undefined;
+  return {
+    id,
+    name,
+    model,
+    get fingerprint(): string {
+      digest ??= fingerprint();
+      return digest;
+    },
+  };
 }
 
 function unknownReferences(kind: ManagedKind, name: string, source: SourceDocument, names: NameResolver, from: number, problems: PlanProblem[]): void {
@@ -145,7 +134,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
       const associations = live.associations.get(group.id);
       if (spec.applications !== undefined && associations?.status !== 'ok') associationsKnown = false;
       const applicationIds = associations?.status === 'ok' ? associations.value : undefined;
-      groups.push(new LiveObject(group.id, group.name, groupFromWire(group, applicationIds, index, spec), group, (wire) => groupFingerprint(wire, applicationIds)));
+      groups.push(liveEntry(group.id, group.name, groupFromWire(group, applicationIds, index, spec), () => groupFingerprint(group, applicationIds)));
     }
     if (associationsKnown) liveGroups = groups;
     else problems.push({ code: 'live-unknown', kind: 'GroupAssignment', message: 'could not read the application associations of every managed group' });
@@ -174,7 +163,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
     const flows: LiveEntry<FlowModel>[] = [];
     for (const wire of live.flows.value) {
       const read = flowFromWire(wire, index, flowsWithDisplay.has(nameKey(wire.name)));
-      if (read.ok) flows.push(new LiveObject(wire.id, wire.name, read.model, wire, fingerprintOf));
+      if (read.ok) flows.push(liveEntry(wire.id, wire.name, read.model, () => fingerprintOf(wire)));
       else unmanageableFlows.push({ id: wire.id, name: wire.name, reasons: read.reasons });
     }
     liveFlows = flows;
@@ -203,7 +192,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
   const channelList = live.channels.status === 'ok' ? live.channels.value : [];
   const liveChannels: KindInput<ChannelModel>['live'] =
     live.channels.status === 'ok'
-      ? channelList.map((channel) => new LiveObject(channel.id, channel.name, channelFromWire(channel), channel, channelFingerprint))
+      ? channelList.map((channel) => liveEntry(channel.id, channel.name, channelFromWire(channel), () => channelFingerprint(channel)))
       : live.channels.status === 'not-read'
         ? []
         : live.channels.status;
