@@ -58,7 +58,8 @@ export function readBounded(path: string, cap: number = MAX_FILE_BYTES): Bounded
     if (!info.isFile()) return { refused: 'not-a-regular-file' };
     // A size above the cap is believed; a size below it is not (procfs, a file still growing).
     if (info.size > cap) return { refused: 'too-large', size: info.size };
-    const buffer = cap === MAX_FILE_BYTES ? (scratch ??= Buffer.allocUnsafe(cap + 1)) : Buffer.allocUnsafe(cap + 1);
+    if (cap === MAX_FILE_BYTES && scratch === undefined) scratch = Buffer.allocUnsafe(cap + 1);
+    const buffer = cap === MAX_FILE_BYTES && scratch !== undefined ? scratch : Buffer.allocUnsafe(cap + 1);
     let length = 0;
     while (length < cap + 1) {
       const read = readSync(fd, buffer, length, cap + 1 - length, null);
