@@ -19,6 +19,7 @@ import { SandboxClock } from '../src/sandbox/clock.js';
 import { startSandbox } from '../src/sandbox/server.js';
 import { fleetOrgs, KEY_VARIABLE, MSP_KEY, multiOrgSeed, writeFleet } from '../test/fleet/fixtures.js';
 import { startPostgres } from '../test/fleet/postgres.js';
+import { figure, printer, type Report } from './measure.js';
 
 const ORGS = 200;
 const FLOWS = 50;
@@ -70,10 +71,31 @@ async function workers(count: number, fleetFile: string, fleetName: string, data
   await listener.query(`LISTEN ${RUN_CHANNEL}`);
   const started = process.hrtime.bigint();
   const children = Array.from({ length: count }, (_, i) =>
-    spawn(process.execPath, [bin, 'fleet', 'run', fleetFile, '--database', databaseUrl, '--worker-id', `bench-${count}-${i + 1}`, '--concurrency', '4', '--poll', '200ms', '--listen', '127.0.0.1:0', '--state-dir', join(dir, `spool-${count}-${i}`)], {
-      env: { PATH: process.env['PATH'], [KEY_VARIABLE]: MSP_KEY, ACCESSCTL_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    }),
+    spawn(
+      process.execPath,
+      [
+        bin,
+        'fleet',
+        'run',
+        fleetFile,
+        '--database',
+        databaseUrl,
+        '--worker-id',
+        `bench-${count}-${i + 1}`,
+        '--concurrency',
+        '4',
+        '--poll',
+        '200ms',
+        '--listen',
+        '127.0.0.1:0',
+        '--state-dir',
+        join(dir, `spool-${count}-${i}`),
+      ],
+      {
+        env: { PATH: process.env['PATH'], [KEY_VARIABLE]: MSP_KEY, ACCESSCTL_LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    ),
   );
   try {
     await all;
@@ -85,7 +107,7 @@ async function workers(count: number, fleetFile: string, fleetName: string, data
   }
 }
 
-export default async function bench(): Promise<void> {
+export default async function bench(report: Report): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'accessctl-bench-fleet-'));
   const orgs = fleetOrgs(ORGS);
   const [db, sandbox] = await Promise.all([
@@ -101,13 +123,20 @@ export default async function bench(): Promise<void> {
     await loop(loopFile, names, join(dir, 'loop-state'), 8);
     const floor = await loop(loopFile, names, join(dir, 'loop-state'), 1);
     const perMinute = (seconds: number): number => (ORGS / seconds) * 60;
-    const fmt = (n: number): string => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
-    console.log(`fleet floor (one process, a plain loop, no queue): ${ORGS} org-runs of ${FLOWS} flows in ${floor.toFixed(1)} s = ${fmt(perMinute(floor))} org-runs/min`);
     for (const count of WORKER_COUNTS) {
       const name = `bench-workers-${count}`;
       const seconds = await workers(count, await fleetFor(name), name, db.url, dir);
-      console.log(
-        `fleet with ${count} worker process${count === 1 ? '' : 'es'} (concurrency 4 each, Postgres + pg-boss): ${ORGS} org-runs in ${seconds.toFixed(1)} s, start-up included = ${fmt(perMinute(seconds))} org-runs/min; ratio to the floor ${(floor / seconds).toFixed(2)}`,
+      // For information: the throughput of the workers, start-up included, has no goal yet.
+      report(
+        figure(
+          `fleet with ${count} worker process${count === 1 ? '' : 'es'} (concurrency 4 each, Postgres + pg-boss), ${ORGS} org-runs of ${FLOWS} flows, start-up included`,
+          {
+            value: perMinute(seconds),
+            floor: perMinute(floor),
+            unit: 'org-runs/min',
+            floorLabel: 'one process, a plain loop, no queue',
+          },
+        ),
       );
     }
   } finally {
@@ -117,4 +146,4 @@ export default async function bench(): Promise<void> {
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await bench();
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await bench(printer(process.argv.includes('--json')));

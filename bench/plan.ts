@@ -1,6 +1,7 @@
-// Benchmark: a no-op `plan` against a sandbox holding 1,000 and 10,000 flows: API calls (the
-// budget is ceil(N/100) + 10) and wall time, against the floor of the same list requests sent bare
-// with undici in the same run. Then diff() alone over 10,000 and 100,000 matching objects.
+// Benchmark: a no-op `plan` against a sandbox holding 1,000 and 10,000 flows: its API calls (the
+// budget is ceil(N/100) + 10), and the time it takes to read the live state and diff it (the config
+// loaded beforehand) against the floor of the same list requests sent bare with undici, the two timed
+// in turn, best of several. Then diff() alone at 100,000 matching objects against 10,000: linear is 10.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { createFlow } from '../src/sandbox/flows.js';
 import { loadSeed } from '../src/sandbox/seed.js';
 import { startSandbox } from '../src/sandbox/server.js';
 import type { Actor } from '../src/sandbox/store.js';
-import { fastest } from './measure.js';
+import { fastestInterleaved, figure, ms, type Report } from './measure.js';
 
 const seedPath = fileURLToPath(new URL('../examples/directory.yaml', import.meta.url));
 
@@ -82,7 +83,10 @@ export async function benchOrg(flows: number): Promise<BenchOrg> {
   for (let i = 0; i < flows; i++) await writeFile(join(config, 'flows', `flow-${i}.yaml`), flowYaml(i));
   // The groups the flows use are declared, as in a real repo (and as in examples/access).
   const groups = ['GitHub Admins', 'Engineering Admin', 'Security Leads'];
-  await writeFile(join(config, 'groups.yaml'), groups.map((g) => `---\napiVersion: accessctl/v1\nkind: GroupAssignment\nmetadata: {name: ${g}}\nspec: {}\n`).join(''));
+  await writeFile(
+    join(config, 'groups.yaml'),
+    groups.map((g) => `---\napiVersion: accessctl/v1\nkind: GroupAssignment\nmetadata: {name: ${g}}\nspec: {}\n`).join(''),
+  );
   return {
     dir,
     config,
@@ -110,33 +114,43 @@ export async function bareListRequests(url: string, apiKey: string): Promise<voi
   await (await request(`${url}/api/v2/approvalflowsettings`, { headers: { 'x-api-key': apiKey } })).body.json();
 }
 
-async function noopPlan(flows: number): Promise<void> {
+async function noopPlan(flows: number, runs: number, report: Report): Promise<void> {
   const org = await benchOrg(flows);
   const { sandbox, config } = org;
   try {
     const env = { JUMPCLOUD_API_KEY: sandbox.adminKey, JUMPCLOUD_API_URL: sandbox.url };
     const unthrottled = { rateLimit: { perSecond: 1e9, burst: 1e9 } };
+    // Loaded once: what is timed is reading the live state, mapping both sides and diffing them.
+    const loaded = await loadConfig(config);
     let calls = 0;
     let changes = -1;
-    const loadSeconds = await fastest(3, async () => void (await loadConfig(config)));
-    const planSeconds = await fastest(3, async () => {
+    const readAndDiff = async (): Promise<void> => {
       await withClientScope({ env, clientOptions: unthrottled }, async (clients) => {
-        const run = await makePlan({ dir: config, env, client: clients.for });
+        const run = await makePlan({ dir: config, env, client: clients.for, load: async () => loaded });
         if (run.status !== 'planned') throw new Error(`the bench config did not plan: ${run.status}`);
         calls = clients.client?.requests.total() ?? 0;
         changes = run.plan.changes.length;
       });
-    });
+    };
+    // One untimed pass each, so neither pays for warming up the sandbox's statements or the JIT.
+    await readAndDiff();
+    await bareListRequests(sandbox.url, sandbox.adminKey);
+    const { floor, task } = await fastestInterleaved(runs, () => bareListRequests(sandbox.url, sandbox.adminKey), readAndDiff);
     if (changes !== 0) throw new Error(`the bench plan is not a no-op: ${changes} changes`);
-    // The floor: the same list requests, bare.
-    const floorSeconds = await fastest(3, () => bareListRequests(sandbox.url, sandbox.adminKey));
-    const budget = Math.ceil(flows / 100) + 10;
-    const fmt = (s: number): string => `${(s * 1000).toFixed(0)} ms`;
-    const reading = Math.max(planSeconds - loadSeconds, 1e-9);
-    console.log(
-      `plan (no-op) at ${flows.toLocaleString('en-US')} flows: ${calls} API calls (budget ${budget}: ${calls <= budget ? 'within' : 'OVER'}); ` +
-        `wall ${fmt(planSeconds)} = loading ${flows.toLocaleString('en-US')} files ${fmt(loadSeconds)} + reading live and diffing ${fmt(reading)}; ` +
-        `floor (the same list requests, bare undici) ${fmt(floorSeconds)}; ratio floor/(read + diff) ${(floorSeconds / reading).toFixed(2)}`,
+    const n = flows.toLocaleString('en-US');
+    report(
+      figure(
+        `plan (no-op) at ${n} flows, API calls`,
+        { value: calls, floor: Math.ceil(flows / 100) + 10, unit: 'calls', floorLabel: 'the budget, ceil(N/100) + 10' },
+        { at: 'most', ratio: 1 },
+      ),
+    );
+    report(
+      figure(
+        `plan (no-op) at ${n} flows, reading live and diffing`,
+        { value: ms(task), floor: ms(floor), unit: 'ms', floorLabel: 'the same list requests, bare undici' },
+        { at: 'most', ratio: 1.5 },
+      ),
     );
   } finally {
     await org.close();
@@ -159,9 +173,9 @@ function model(i: number): FlowModel {
   };
 }
 
-async function diffAlone(objects: number): Promise<void> {
+function diffInput(objects: number): DiffInput {
   const source = { file: 'bench.yaml', line: 1, column: 1 };
-  const input: DiffInput = {
+  return {
     target: 'bench',
     groups: { desired: [], live: [], unmanageable: [], creatable: new Set() },
     channels: { desired: [], live: [], unmanageable: [], configs: new Map() },
@@ -176,16 +190,28 @@ async function diffAlone(objects: number): Promise<void> {
     warnings: [],
     references: { groups: {}, users: {}, applications: {}, channels: {}, channelIdEncoding: 'base64' },
   };
-  const seconds = await fastest(3, async () => {
-    const plan = diff(input);
-    if (plan.noop.ApprovalFlow !== objects) throw new Error('diff bench is not a no-op');
-  });
-  console.log(`diff() alone at ${objects.toLocaleString('en-US')} objects: ${(seconds * 1000).toFixed(0)} ms (${Math.round(objects / seconds).toLocaleString('en-US')} objects/s)`);
 }
 
-export default async function bench(): Promise<void> {
-  await noopPlan(1_000);
-  await noopPlan(10_000);
-  await diffAlone(10_000);
-  await diffAlone(100_000);
+/** diff() of `large` no-op objects against diff() of `small`, timed in turn: linear is large / small. */
+async function diffGrowth(small: number, large: number, report: Report): Promise<void> {
+  const inputs = [diffInput(small), diffInput(large)] as const;
+  const timed = (input: DiffInput, objects: number) => async (): Promise<void> => {
+    const plan = diff(input);
+    if (plan.noop.ApprovalFlow !== objects) throw new Error('the diff bench is not a no-op');
+  };
+  const { floor, task } = await fastestInterleaved(5, timed(inputs[0], small), timed(inputs[1], large));
+  report(
+    figure(
+      `diff() alone at ${large.toLocaleString('en-US')} objects`,
+      { value: ms(task), floor: ms(floor), unit: 'ms', floorLabel: `diff() at ${small.toLocaleString('en-US')} objects` },
+      // Linear is large / small (10); the goal leaves a fifth for the larger heap.
+      { at: 'most', ratio: (1.2 * large) / small },
+    ),
+  );
+}
+
+export default async function bench(report: Report): Promise<void> {
+  await noopPlan(1_000, 7, report);
+  await noopPlan(10_000, 5, report);
+  await diffGrowth(10_000, 100_000, report);
 }

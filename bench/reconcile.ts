@@ -1,19 +1,24 @@
-// Benchmark: a no-op reconcile cycle at 10,000 flows against the floor of the plan benchmark (the
-// same list requests, bare), and the process RSS over 100 no-op cycles, which must stay flat.
+// Benchmark: no-op reconcile cycles at 10,000 flows against the floor of the plan benchmark (the
+// same list requests, bare), with the reconciler's parse cache: the first (cold) cycle, then warm
+// cycles timed in turn with the floor, best of five, and how many files a warm cycle parsed. Then
+// the process RSS over 100 no-op cycles at 1,000 flows, which must stay flat.
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { ParseCache } from '../src/config/parse-cache.js';
 import { EventFanout } from '../src/events/fanout.js';
 import { JumpCloudClient } from '../src/jumpcloud/client.js';
 import { ReconcileMetrics } from '../src/reconcile/metrics.js';
-import { reconcileOnce } from '../src/reconcile/run.js';
+import { reconcileOnce, type RunOptions } from '../src/reconcile/run.js';
 import { TargetBinding } from '../src/reconcile/target-binding.js';
-import { fastest } from './measure.js';
-import { bareListRequests, benchOrg } from './plan.js';
+import { fastest, fastestInterleaved, figure, ms, type Report } from './measure.js';
+import { bareListRequests, benchOrg, type BenchOrg } from './plan.js';
 
-async function cycles(flows: number, count: number, onCycle: (cycle: number, seconds: number) => void): Promise<void> {
+/** Runs `use` with a reconciler's run options over a bench org of `flows` flows, holding one parse cache as the loop does. */
+async function withReconciler(flows: number, use: (org: BenchOrg, options: RunOptions, cache: ParseCache) => Promise<void>): Promise<void> {
   const org = await benchOrg(flows);
   const client = new JumpCloudClient({ baseUrl: org.sandbox.url, apiKey: org.sandbox.adminKey, rateLimit: { perSecond: 1e9, burst: 1e9 } });
-  const options = {
+  const cache = new ParseCache();
+  const options: RunOptions = {
     source: { kind: 'dir' as const, dir: org.config },
     stateDir: join(org.dir, 'state'),
     env: { JUMPCLOUD_API_KEY: org.sandbox.adminKey },
@@ -23,42 +28,79 @@ async function cycles(flows: number, count: number, onCycle: (cycle: number, sec
     log: pino({ level: 'silent' }),
     allowHistoryRewrite: false,
     stopping: () => undefined,
+    cache,
   };
   try {
-    for (let cycle = 1; cycle <= count; cycle++) {
-      const seconds = await fastest(1, async () => {
-        const outcome = await reconcileOnce(options);
-        if (outcome.result !== 'no-op') throw new Error(`cycle ${cycle} was not a no-op: ${outcome.result} ${outcome.message}`);
-      });
-      onCycle(cycle, seconds);
-    }
-    if (count === 1) {
-      const floor = await fastest(3, () => bareListRequests(org.sandbox.url, org.sandbox.adminKey));
-      let best = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < 2; i++) best = Math.min(best, await fastest(1, async () => void (await reconcileOnce(options))));
-      console.log(
-        `reconcile (no-op cycle) at ${flows.toLocaleString('en-US')} flows: ${(best * 1000).toFixed(0)} ms (loading the config included); ` +
-          `floor (the same list requests, bare undici) ${(floor * 1000).toFixed(0)} ms; ratio floor/cycle ${(floor / best).toFixed(2)}`,
-      );
-    }
+    await use(org, options, cache);
   } finally {
     await client.close();
     await org.close();
   }
 }
 
-export default async function bench(): Promise<void> {
-  await cycles(10_000, 1, () => {});
-  const rss: number[] = [];
-  const gc = (globalThis as { gc?: () => void }).gc;
-  await cycles(1_000, 100, () => {
-    gc?.();
-    rss.push(process.memoryUsage().rss);
+async function noop(options: RunOptions): Promise<void> {
+  const outcome = await reconcileOnce(options);
+  if (outcome.result !== 'no-op') throw new Error(`the cycle was not a no-op: ${outcome.result} ${outcome.message}`);
+}
+
+async function cycles(flows: number, report: Report): Promise<void> {
+  await withReconciler(flows, async (org, options, cache) => {
+    const floor = (): Promise<void> => bareListRequests(org.sandbox.url, org.sandbox.adminKey);
+    await floor();
+    // The first cycle parses every file; it is timed once, against the best floor of the warm cycles.
+    const cold = await fastest(1, () => noop(options));
+    const files = cache.parsed;
+    let parsedWhenWarm = 0;
+    const warm = async (): Promise<void> => {
+      const before = cache.parsed;
+      await noop(options);
+      parsedWhenWarm = Math.max(parsedWhenWarm, cache.parsed - before);
+    };
+    const timed = await fastestInterleaved(5, floor, warm);
+    const n = flows.toLocaleString('en-US');
+    const floorLabel = 'the same list requests, bare undici';
+    report(figure(`reconcile (no-op cycle) at ${n} flows, first cycle`, { value: ms(cold), floor: ms(timed.floor), unit: 'ms', floorLabel }));
+    report(
+      figure(
+        `reconcile (no-op cycle) at ${n} flows, warm`,
+        { value: ms(timed.task), floor: ms(timed.floor), unit: 'ms', floorLabel },
+        { at: 'most', ratio: 2 },
+      ),
+    );
+    report(
+      figure(
+        `files parsed in a warm reconcile cycle with no change, at ${n} flows`,
+        { value: parsedWhenWarm, floor: files, unit: 'files', floorLabel: 'the files a first cycle parses' },
+        { at: 'most', ratio: 0 },
+      ),
+    );
   });
-  const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-  const first = rss.slice(0, 10).reduce((a, b) => a + b, 0) / 10;
-  const last = rss.slice(-10).reduce((a, b) => a + b, 0) / 10;
-  console.log(
-    `reconcile RSS over 100 no-op cycles at 1,000 flows: first ten ${mb(first)}, last ten ${mb(last)} (growth ${(((last - first) / first) * 100).toFixed(1)}%; min ${mb(Math.min(...rss))}, max ${mb(Math.max(...rss))})`,
+}
+
+async function rss(flows: number, count: number, report: Report): Promise<void> {
+  const samples: number[] = [];
+  const gc = (globalThis as { gc?: () => void }).gc;
+  await withReconciler(flows, async (_org, options) => {
+    for (let cycle = 1; cycle <= count; cycle++) {
+      await noop(options);
+      gc?.();
+      samples.push(process.memoryUsage().rss);
+    }
+  });
+  const mib = (bytes: number): number => bytes / 1024 / 1024;
+  const first = samples.slice(0, 10).reduce((a, b) => a + b, 0) / 10;
+  const last = samples.slice(-10).reduce((a, b) => a + b, 0) / 10;
+  report(
+    figure(
+      `reconcile RSS over ${count} no-op cycles at ${flows.toLocaleString('en-US')} flows, last ten cycles`,
+      { value: mib(last), floor: mib(first), unit: 'MiB', floorLabel: 'the first ten cycles' },
+      // Flat: within a tenth of where it started.
+      { at: 'most', ratio: 1.1 },
+    ),
   );
+}
+
+export default async function bench(report: Report): Promise<void> {
+  await cycles(10_000, report);
+  await rss(1_000, 100, report);
 }
