@@ -9,7 +9,7 @@ import { checkFlows } from './flow-rules.js';
 import { checkIdentity, type ExtraSingleton } from './identity.js';
 import type { AccessRequestSettings, AccessTest, ApprovalFlow, Fleet, GroupAssignment, Project, WebhookChannel } from './kinds.generated.js';
 import { parseFile } from './parse.js';
-import type { DocumentCheck, ParseCache } from './parse-cache.js';
+import { stampOf, type DocumentCheck, type FileStamp, type ParseCache } from './parse-cache.js';
 import { checkPolicy } from './policy.js';
 import { KINDS, validateSchema, type Kind } from './schema.js';
 import { diagnosticAt, diagnosticFor, type SourceDocument, type SourceFile } from './source.js';
@@ -40,7 +40,7 @@ function tooLarge(found: DiscoveredFile, size: number | undefined): Diagnostic {
 }
 
 /** One file read within a bound: its bytes, or why it was refused before more than the bound was read. */
-export type BoundedRead = { bytes: Uint8Array } | { refused: 'not-a-regular-file' } | { refused: 'too-large'; size: number | undefined };
+export type BoundedRead = { bytes: Uint8Array; stamp: FileStamp } | { refused: 'not-a-regular-file' } | { refused: 'too-large'; size: number | undefined };
 
 // One buffer for every read of a load: a file's bytes are copied out at their real length.
 let scratch: Buffer | undefined;
@@ -67,7 +67,7 @@ export function readBounded(path: string, cap: number = MAX_FILE_BYTES): Bounded
       length += read;
     }
     if (length > cap) return { refused: 'too-large', size: undefined };
-    return { bytes: new Uint8Array(buffer.subarray(0, length)) };
+    return { bytes: new Uint8Array(buffer.subarray(0, length)), stamp: stampOf(info) };
   } finally {
     closeSync(fd);
   }
@@ -77,7 +77,7 @@ export function readBounded(path: string, cap: number = MAX_FILE_BYTES): Bounded
  * Reads one file, synchronously: for thousands of small files that is several times faster than
  * the promise API.
  */
-function readOne(found: DiscoveredFile): { bytes?: Uint8Array; diagnostic?: Diagnostic } {
+function readOne(found: DiscoveredFile): { bytes?: Uint8Array; stamp?: FileStamp; diagnostic?: Diagnostic } {
   if (found.outsideRoot) {
     return { diagnostic: fileLevel(found.display, 'outside-root', 'the file is a link to a place outside the config directory; accessctl does not read it') };
   }
@@ -88,7 +88,7 @@ function readOne(found: DiscoveredFile): { bytes?: Uint8Array; diagnostic?: Diag
     // A link is opened at the real path discovery checked, and nothing is followed on the way: a
     // file swapped for a link since then fails to open (ELOOP) instead of reading elsewhere.
     const read = readBounded(found.target ?? found.absolute);
-    if ('bytes' in read) return { bytes: read.bytes };
+    if ('bytes' in read) return read;
     if (read.refused === 'too-large') return { diagnostic: tooLarge(found, read.size) };
     return { diagnostic: fileLevel(found.display, 'unreadable-file', 'cannot read the file: it is not a regular file') };
   } catch (error) {
@@ -201,10 +201,14 @@ export async function readFolder(dir: string, cwd: string = process.cwd(), optio
   const documents: SourceDocument[] = [];
   const cached = options.cache?.begin(root);
   for (const found of discovery.files) {
-    const read = readOne(found);
-    if (read.diagnostic) diagnostics.push(read.diagnostic);
-    if (!read.bytes) continue;
-    const parsed = cached ? cached.parse(found.display, read.bytes) : parseFile(found.display, read.bytes);
+    // A file whose stat vouches that it is as the cache read it is not read again.
+    let parsed = cached && !found.outsideRoot && found.unreadable === undefined ? cached.unchanged(found.display, found.target ?? found.absolute) : undefined;
+    if (parsed === undefined) {
+      const read = readOne(found);
+      if (read.diagnostic) diagnostics.push(read.diagnostic);
+      if (!read.bytes) continue;
+      parsed = cached ? cached.parse(found.display, read.bytes, read.stamp) : parseFile(found.display, read.bytes);
+    }
     sources.set(parsed.file.path, parsed.file);
     diagnostics.push(...parsed.diagnostics);
     documents.push(...parsed.documents);
@@ -248,7 +252,76 @@ export function checkDocuments(read: ReadFolder, options: LoadOptions = {}): Loa
   return { files: read.files, objects: documents.length, diagnostics, sources: read.sources, desired };
 }
 
-/** Loads and validates every config file under `dir` (or the single file `dir`). */
+/** A root's last check through a cache: what was read, and what checking it concluded. */
+interface LastCheck {
+  read: ReadFolder;
+  result: LoadResult;
+}
+
+// Per cache and config root. The checks are a function of the documents alone, so a load that read
+// the very same cached documents (and files, and read findings) concludes the same: nothing changed.
+const lastChecks = new WeakMap<ParseCache, Map<string, LastCheck>>();
+
+function sameDiagnostic(a: Diagnostic, b: Diagnostic): boolean {
+  return (
+    a === b ||
+    (a.file === b.file &&
+      a.line === b.line &&
+      a.column === b.column &&
+      a.endLine === b.endLine &&
+      a.endColumn === b.endColumn &&
+      a.severity === b.severity &&
+      a.code === b.code &&
+      a.message === b.message &&
+      a.path === b.path)
+  );
+}
+
+function sameRead(a: ReadFolder, b: ReadFolder): boolean {
+  if (a.files !== b.files || a.documents.length !== b.documents.length || a.diagnostics.length !== b.diagnostics.length || a.sources.size !== b.sources.size) {
+    return false;
+  }
+  for (let i = 0; i < a.documents.length; i++) if (a.documents[i] !== b.documents[i]) return false;
+  for (let i = 0; i < a.diagnostics.length; i++) if (!sameDiagnostic(a.diagnostics[i]!, b.diagnostics[i]!)) return false;
+  for (const [path, file] of b.sources) if (a.sources.get(path) !== file) return false;
+  return true;
+}
+
+/** The result of an earlier load, in lists of its own: what one caller does to its lists, the next does not see. */
+function reissue(result: LoadResult, read: ReadFolder): LoadResult {
+  const desired = Object.fromEntries(
+    Object.entries(result.desired).map(([key, value]) => [key, Array.isArray(value) ? [...value] : value]),
+  ) as unknown as DesiredState;
+  return { ...result, diagnostics: [...result.diagnostics], sources: read.sources, desired };
+}
+
+/** Freezes what a reissued result shares with the first one: its declared objects and its findings. */
+function freezeShared(result: LoadResult): void {
+  for (const value of Object.values(result.desired)) {
+    for (const declared of Array.isArray(value) ? value : value === undefined ? [] : [value]) Object.freeze(declared);
+  }
+  for (const diagnostic of result.diagnostics) Object.freeze(diagnostic);
+}
+
+/**
+ * Loads and validates every config file under `dir` (or the single file `dir`). With a cache, the
+ * files read as before are not parsed again, and when every file is as before the result of the
+ * checks across files is reused too.
+ */
 export async function loadConfig(dir: string, cwd: string = process.cwd(), options: LoadOptions = {}): Promise<LoadResult> {
-  return checkDocuments(await readFolder(dir, cwd, options), options);
+  const read = await readFolder(dir, cwd, options);
+  const { cache } = options;
+  if (cache === undefined) return checkDocuments(read, options);
+  const root = resolve(cwd, dir);
+  let checks = lastChecks.get(cache);
+  if (checks === undefined) {
+    checks = new Map();
+    lastChecks.set(cache, checks);
+  }
+  const last = checks.get(root);
+  if (last !== undefined && sameRead(last.read, read)) return reissue(last.result, read);
+  const result = checkDocuments(read, options);
+  freezeShared(result);
+  checks.set(root, { read, result });
+  return reissue(result, read);
 }

@@ -1,7 +1,9 @@
-// Keeps, in memory, each config file's parse and each document's schema check, keyed by the file's
-// content (its git blob id) and the path it is shown as, so a reconcile cycle over an unchanged
-// config parses nothing and a changed file is the only one parsed again.
+// Keeps, in memory, each config file's parse and each document's schema check, keyed by the path it
+// is shown as and the file's content (its git blob id), so a reconcile cycle over an unchanged config
+// parses nothing and a changed file is the only one parsed again. A file whose stat is as it was
+// when it was read, long enough after its last change, is not even read again.
 import { createHash } from 'node:crypto';
+import { lstatSync, type Stats } from 'node:fs';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { parseFile, type ParsedFile } from './parse.js';
 import type { Kind } from './schema.js';
@@ -14,6 +16,30 @@ export interface DocumentCheck {
   /** Whether the document is schema-valid, and so declared in the desired state. */
   valid: boolean;
 }
+
+/** The stat of a file as it was read: any write changes its ctime, which no tool can set back. */
+export interface FileStamp {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+export function stampOf(info: Stats): FileStamp {
+  return { dev: info.dev, ino: info.ino, size: info.size, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs };
+}
+
+function sameStamp(a: FileStamp, b: FileStamp): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+}
+
+/**
+ * How long after its last change a file must have been read for its stat to vouch for it later. A
+ * file system keeps times in ticks (a few milliseconds, up to 2 s on FAT): a write in the same tick
+ * as the one before, after the file was read, would leave the stat as it was (git's "racy" case).
+ */
+export const SETTLED_MS = 3_000;
 
 /** The id git gives a blob with these bytes: the key a git checkout and a folder share. */
 export function gitBlobId(bytes: Uint8Array): string {
@@ -30,11 +56,26 @@ function deepFreeze(value: unknown): void {
   for (const item of Object.values(value)) deepFreeze(item);
 }
 
+interface Entry {
+  blobId: string;
+  parsed: ParsedFile;
+  /** The stat the bytes were read with, when the file had settled by then; otherwise the stat proves nothing. */
+  settled: FileStamp | undefined;
+}
+
 /** One load of one config root: parses through the cache and, when finished, keeps only what it used. */
 export interface CacheLoad {
-  parse(display: string, bytes: Uint8Array): ParsedFile;
+  /** The earlier parse of the file shown as `display`, when `path`'s stat shows it unchanged since that read; else nothing, and the caller reads it. */
+  unchanged(display: string, path: string): ParsedFile | undefined;
+  /** The parse of `bytes`, read from the file shown as `display` (with its stat, when known): cached when the content is. */
+  parse(display: string, bytes: Uint8Array, stamp?: FileStamp): ParsedFile;
   /** Drops the root's entries this load did not use (files deleted, or changed since). */
   finish(): void;
+}
+
+export interface ParseCacheOptions {
+  /** The clock, in ms since the epoch, that says when a file was read (default Date.now). */
+  now?: () => number;
 }
 
 /**
@@ -43,39 +84,62 @@ export interface CacheLoad {
  * root keeps only the entries its latest load used, so the cache never outgrows the config.
  */
 export class ParseCache {
-  private readonly roots = new Map<string, Map<string, ParsedFile>>();
+  private readonly roots = new Map<string, Map<string, Entry>>();
   private readonly checks = new WeakMap<SourceDocument, DocumentCheck>();
+  private readonly now: () => number;
   private parsedCount = 0;
   private reusedCount = 0;
+  private unreadCount = 0;
+
+  constructor(options: ParseCacheOptions = {}) {
+    this.now = options.now ?? Date.now;
+  }
 
   /** Files parsed through this cache since it was made: the ones it did not hold. */
   get parsed(): number {
     return this.parsedCount;
   }
 
-  /** Files whose earlier parse was reused. */
+  /** Files whose earlier parse was reused, read again or not. */
   get reused(): number {
     return this.reusedCount;
   }
 
+  /** Of the reused files, those not even read: their stat vouched for them. */
+  get unread(): number {
+    return this.unreadCount;
+  }
+
   /** Starts a load of the config root `root` (an absolute path). */
   begin(root: string): CacheLoad {
-    const before = this.roots.get(root) ?? new Map<string, ParsedFile>();
-    const used = new Map<string, ParsedFile>();
+    const before = this.roots.get(root) ?? new Map<string, Entry>();
+    const used = new Map<string, Entry>();
     return {
-      parse: (display, bytes) => {
+      unchanged: (display, path) => {
+        const entry = before.get(display);
+        if (entry?.settled === undefined) return undefined;
+        // lstat, as the read opens without following: a file swapped for a link is read, and refused.
+        const info = lstatSync(path, { throwIfNoEntry: false });
+        if (info === undefined || !info.isFile() || !sameStamp(stampOf(info), entry.settled)) return undefined;
+        this.reusedCount++;
+        this.unreadCount++;
+        used.set(display, entry);
+        return entry.parsed;
+      },
+      parse: (display, bytes, stamp) => {
+        const blobId = gitBlobId(bytes);
+        const known = used.get(display) ?? before.get(display);
         // The shown path is part of the key: it is written into every diagnostic and location.
-        const key = `${gitBlobId(bytes)} ${display}`;
-        const known = used.get(key) ?? before.get(key);
-        if (known !== undefined) {
+        const settled = stamp !== undefined && this.now() - stamp.ctimeMs >= SETTLED_MS ? stamp : undefined;
+        if (known !== undefined && known.blobId === blobId) {
           this.reusedCount++;
-          used.set(key, known);
-          return known;
+          used.set(display, { ...known, settled });
+          return known.parsed;
         }
         this.parsedCount++;
         const parsed = parseFile(display, bytes);
         for (const document of parsed.documents) deepFreeze(document.data);
-        used.set(key, parsed);
+        used.set(display, { blobId, parsed, settled });
         return parsed;
       },
       finish: () => {

@@ -1,7 +1,7 @@
 // Specifies the parse cache a long-lived caller passes to every load: an unchanged config parses
 // nothing, a changed file is the only one parsed again, the cross-file rules still see every file,
 // and what a load returns through the cache is what it returns without one.
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,13 +46,15 @@ function said(result: LoadResult): unknown {
   };
 }
 
-/** Loads `dir` through `cache` and returns the result with how many files that load parsed and reused. */
-async function load(dir: string, cache: ParseCache): Promise<{ result: LoadResult; parsed: number; reused: number }> {
-  const parsed = cache.parsed;
-  const reused = cache.reused;
+/** Loads `dir` through `cache` and returns the result with how many files that load parsed, reused, and reused without reading. */
+async function load(dir: string, cache: ParseCache): Promise<{ result: LoadResult; parsed: number; reused: number; unread: number }> {
+  const { parsed, reused, unread } = cache;
   const result = await loadConfig('.', dir, { cache });
-  return { result, parsed: cache.parsed - parsed, reused: cache.reused - reused };
+  return { result, parsed: cache.parsed - parsed, reused: cache.reused - reused, unread: cache.unread - unread };
 }
+
+/** A cache whose clock reads a minute on: every file it reads has settled since its last change. */
+const settledCache = (): ParseCache => new ParseCache({ now: () => Date.now() + 60_000 });
 
 describe('a load through a parse cache', () => {
   it('parses every file the first time and none the second, with the same result as a load without the cache', async () => {
@@ -139,6 +141,85 @@ describe('a load through a parse cache', () => {
       (spec.visibleTo as string[]).push('Someone else');
     }).toThrow(TypeError);
     expect((await load(dir, cache)).result.desired.flows[0]!.object.spec.visibleTo).toEqual(['Engineering']);
+  });
+});
+
+describe('the checks across files, through a parse cache', () => {
+  it('are not made again when every file is as before, and each load gets lists of its own', async () => {
+    const dir = folder({ 'groups.yaml': group('Engineering'), 'a.yaml': flow('A', 'Engineering'), 'b.yaml': flow('A', 'Engineering') });
+    const cache = new ParseCache();
+    const first = (await load(dir, cache)).result;
+    const second = (await load(dir, cache)).result;
+    expect(said(second)).toEqual(said(first));
+    expect(located(second.diagnostics)).toEqual(['b.yaml:4:9 error duplicate-name']);
+    // The very objects the first check declared: nothing was checked again.
+    expect(second.desired.flows[0]).toBe(first.desired.flows[0]);
+    expect(second.desired.flows).not.toBe(first.desired.flows);
+    second.desired.flows.length = 0;
+    second.diagnostics.length = 0;
+    const third = (await load(dir, cache)).result;
+    expect(third.desired.flows.map((f) => f.name)).toEqual(['A', 'A']);
+    expect(located(third.diagnostics)).toEqual(['b.yaml:4:9 error duplicate-name']);
+    expect(() => {
+      (third.desired.flows[0] as { name: string }).name = 'B';
+    }).toThrow(TypeError);
+  });
+
+  it('are made again when a file without documents changes, and the sources show its new text', async () => {
+    const dir = folder({ 'a.yaml': group('Engineering'), 'notes.yaml': '# nothing yet\n' });
+    const cache = new ParseCache();
+    await load(dir, cache);
+    writeFileSync(join(dir, 'notes.yaml'), '# still nothing\n');
+    const changed = await load(dir, cache);
+    expect(changed.parsed).toBe(1);
+    expect(changed.result.sources.get('notes.yaml')?.displayText).toBe('# still nothing\n');
+  });
+});
+
+describe('a load through a parse cache, by stat', () => {
+  it('does not read again a file whose stat is as it was when it was read, well after its last change', async () => {
+    const dir = folder({ 'groups.yaml': group('Engineering'), 'a.yaml': flow('A', 'Engineering') });
+    const cache = settledCache();
+    expect(await load(dir, cache)).toMatchObject({ parsed: 2, unread: 0 });
+    const second = await load(dir, cache);
+    expect([second.parsed, second.reused, second.unread]).toEqual([0, 2, 2]);
+    expect(said(second.result)).toEqual(said(await loadConfig('.', dir)));
+  });
+
+  it('reads a file again after any write, even one that puts its size and time stamp back', async () => {
+    const dir = folder({ 'a.yaml': group('Engineering') });
+    // A whole second, which the file system keeps exactly, so it can be put back exactly.
+    const stamp = new Date(Date.UTC(2001, 1, 1));
+    utimesSync(join(dir, 'a.yaml'), stamp, stamp);
+    const cache = settledCache();
+    await load(dir, cache);
+    writeFileSync(join(dir, 'a.yaml'), group('Engineerinh'));
+    utimesSync(join(dir, 'a.yaml'), stamp, stamp);
+    expect(statSync(join(dir, 'a.yaml')).mtimeMs).toBe(stamp.getTime());
+    const edited = await load(dir, cache);
+    expect([edited.parsed, edited.unread]).toEqual([1, 0]);
+    expect(edited.result.desired.groups.map((g) => g.name)).toEqual(['Engineerinh']);
+  });
+
+  it('reads every time a file that had changed just before it was read: its stat cannot vouch for it', async () => {
+    const dir = folder({ 'a.yaml': group('Engineering') });
+    // The real clock: the file was written a moment ago.
+    const cache = new ParseCache();
+    await load(dir, cache);
+    const again = await load(dir, cache);
+    expect([again.parsed, again.reused, again.unread]).toEqual([0, 1, 0]);
+  });
+
+  it('reads a file swapped for a link to another file, at the link', async () => {
+    const dir = folder({ 'a.yaml': group('Engineering'), 'other.yml': group('Other') });
+    const cache = settledCache();
+    await load(dir, cache);
+    unlinkSync(join(dir, 'a.yaml'));
+    symlinkSync(join(dir, 'other.yml'), join(dir, 'a.yaml'));
+    const swapped = await load(dir, cache);
+    expect(swapped.unread).toBe(1);
+    expect(located(swapped.result.diagnostics)).toEqual(['other.yml:4:9 error duplicate-name']);
+    expect(said(swapped.result)).toEqual(said(await loadConfig('.', dir)));
   });
 });
 
