@@ -61,7 +61,8 @@ function liveEntry<M>(id: string, name: string, model: M, fingerprint: () => str
 function unknownReferences(kind: ManagedKind, name: string, source: SourceDocument, names: NameResolver, from: number, problems: PlanProblem[]): void {
   // Against a directory that could not be read every name is unknown; that is said once, elsewhere.
   if (!names.directoryKnown) return;
-  for (const ref of names.unknown.slice(from)) {
+  for (let i = from; i < names.unknown.length; i++) {
+    const ref = names.unknown[i]!;
     const hint = ref.suggestion === undefined ? '' : `; did you mean "${ref.suggestion}"?`;
     problems.push({
       code: `unknown-${ref.what}`,
@@ -145,7 +146,8 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
     const before = names.unknown.length;
     const model = flowFromDesired(declared, names);
     unknownReferences('ApprovalFlow', declared.name, declared.source, names, before, problems);
-    for (const user of names.suspended.splice(0)) {
+    // Most flows name no suspended approver: take the list only when it holds one.
+    for (const user of names.suspended.length > 0 ? names.suspended.splice(0) : []) {
       warnings.push({
         code: 'suspended-approver',
         kind: 'ApprovalFlow',
