@@ -1,7 +1,7 @@
 // Turns one file's bytes into YAML documents with positions, refusing everything a config file has
 // no business containing: bad UTF-8, directives, anchors, aliases, merge keys, tags, deep nesting,
 // prototype keys and roots that are not mappings. Each refusal is a located diagnostic.
-import { CST, Composer, isAlias, isMap, isNode, isPair, isScalar, isSeq, LineCounter, Parser, type Document } from 'yaml';
+import { type CST, Composer, isAlias, isMap, isNode, isPair, isScalar, isSeq, LineCounter, Parser, type Document } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnosticAt, DocumentLocations, type SourceDocument, type SourceFile } from './source.js';
 import { maskSecretTokens, maskSecretValues } from './secrets.js';
