@@ -62,16 +62,7 @@ export class DocumentLocations {
     const nodes: unknown[] = [contents];
     const keys: (string | undefined)[] = [undefined];
     const records: number[] = [];
-    const push = (node: unknown, key: Node | undefined): void => {
-      const range = isNode(node) ? node.range : undefined;
-      // `key:` with no value parses as an empty null scalar just past the colon (or as no node at
-      // all): the key is the best place to point at, and nothing lies below it.
-      const empty = key !== undefined && (node === null || node === undefined || (isScalar(node) && node.value === null && range?.[0] === range?.[1]));
-      const kind = empty ? LEAF : isMap(node) ? MAP : isSeq(node) ? SEQ : range ? LEAF : ABSENT;
-      const span = empty ? key.range : range;
-      records.push(kind, span?.[0] ?? 0, span?.[1] ?? 0, key?.range?.[0] ?? -1, key?.range?.[1] ?? -1, 0, 0);
-    };
-    push(contents, undefined);
+    pushRecord(records, contents, undefined);
     for (let at = 0; at < nodes.length; at++) {
       const node = nodes[at];
       const record = at * STRIDE;
@@ -83,7 +74,7 @@ export class DocumentLocations {
           const key = isScalar(pair.key) ? pair.key : undefined;
           nodes.push(pair.value);
           keys.push(key === undefined ? undefined : String(key.value));
-          push(pair.value, key);
+          pushRecord(records, pair.value, key);
         }
       } else if (records[record + KIND] === SEQ && isSeq(node)) {
         records[record + FIRST_CHILD] = nodes.length;
@@ -91,7 +82,7 @@ export class DocumentLocations {
         for (const item of node.items) {
           nodes.push(item);
           keys.push(undefined);
-          push(item, undefined);
+          pushRecord(records, item, undefined);
         }
       }
     }
@@ -140,6 +131,17 @@ export class DocumentLocations {
     }
     return { start: this.records[record + START]!, end: this.records[record + END]! };
   }
+}
+
+/** Appends the record of `node`, the value of the map entry with `key` when there is one (its children are filled in later). */
+function pushRecord(records: number[], node: unknown, key: Node | undefined): void {
+  const range = isNode(node) ? node.range : undefined;
+  // `key:` with no value parses as an empty null scalar just past the colon (or as no node at
+  // all): the key is the best place to point at, and nothing lies below it.
+  const empty = key !== undefined && (node === null || node === undefined || (isScalar(node) && node.value === null && range?.[0] === range?.[1]));
+  const kind = empty ? LEAF : isMap(node) ? MAP : isSeq(node) ? SEQ : range ? LEAF : ABSENT;
+  const span = empty ? key.range : range;
+  records.push(kind, span?.[0] ?? 0, span?.[1] ?? 0, key?.range?.[0] ?? -1, key?.range?.[1] ?? -1, 0, 0);
 }
 
 /** Finds the node at `path`; with part 'key', the key of the last segment (for unknown or misplaced fields). */
