@@ -58,7 +58,8 @@ export type Report = (figure: ReportedFigure) => void;
 
 export function figure(name: string, measured: { value: number; floor: number; unit: string; floorLabel: string }, goal?: Goal): ReportedFigure {
   const { value, floor } = measured;
-  const ratio = floor === 0 ? (value === 0 ? 1 : Number.POSITIVE_INFINITY) : value / floor;
+  // None of nothing is none: a count of zero against an empty floor is a ratio of zero.
+  const ratio = value === 0 ? 0 : floor === 0 ? Number.POSITIVE_INFINITY : value / floor;
   return {
     name,
     value,
