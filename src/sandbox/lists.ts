@@ -169,11 +169,11 @@ export function selectPage(store: SandboxStore, table: string, scope: { sql: str
   const where = conditions.join(' AND ');
   const order = [...query.sort.map((s) => `${columnFor(s.field)} ${s.desc ? 'DESC' : 'ASC'}`)];
   if (!query.sort.some((s) => isIdField(s.field))) order.push('id ASC');
-  const countRow = store.stmt(`SELECT count(*) AS n FROM ${table} WHERE ${where}`).get(...params) as { n: number };
+  const totalCount = store.count(`SELECT count(*) AS n FROM ${table} WHERE ${where}`, params);
   const rows = store
     .stmt(`SELECT id, doc FROM ${table} WHERE ${where} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`)
     .all(...params, query.limit, query.skip) as { id: string; doc: string }[];
-  return { rows, totalCount: countRow.n };
+  return { rows, totalCount };
 }
 
 /** Paging only (limit and skip), for lists kept in one fixed order, such as the graph's. */

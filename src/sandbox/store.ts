@@ -10,6 +10,9 @@ import { migrate } from './migrations.js';
 /** The most prepared statements kept: every fixed statement fits, with room for recent list shapes. */
 export const statementCacheSize = 256;
 
+/** The most counts kept between writes: a paging client asks for one per list it pages through. */
+export const countCacheSize = 64;
+
 /** Ids are 24 hex digits: 96 bits, the first 32 the clock's seconds. */
 const idSpace = 1n << 96n;
 const maxIdSeconds = 0xffffffff;
@@ -40,6 +43,9 @@ export class SandboxStore {
   readonly path: string;
   /** Prepared statements by SQL, least recently used first; never more than statementCacheSize. */
   readonly #statements = new Map<string, Database.Statement>();
+  /** Counts by query and parameters, valid while the database is as it was at #countsMark. */
+  readonly #counts = new Map<string, number>();
+  #countsMark: string | undefined;
 
   constructor(path: string, clock: SandboxClock) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -73,6 +79,34 @@ export class SandboxStore {
     }
     this.#statements.set(sql, statement);
     return statement;
+  }
+
+  /**
+   * The `n` of a `SELECT count(*) AS n ...` query, kept until the database changes: a client paging
+   * through a list asks for the same total with every page, and counting 10,000 rows costs as much
+   * as reading the page. Any change ends what is kept: on this connection (total_changes, writes by
+   * triggers and rolled-back ones included) or on another one sharing the file (data_version).
+   * Inside a transaction nothing is kept: a rollback takes rows back without a change to count.
+   */
+  count(sql: string, params: readonly (string | number)[]): number {
+    if (this.db.inTransaction) return (this.stmt(sql).get(...params) as { n: number }).n;
+    const mark = this.stmt('SELECT total_changes() AS changes, data_version AS version FROM pragma_data_version').get() as { changes: number; version: number };
+    const now = `${mark.changes}:${mark.version}`;
+    if (now !== this.#countsMark) {
+      this.#counts.clear();
+      this.#countsMark = now;
+    }
+    const key = `${sql}\u0000${JSON.stringify(params)}`;
+    let n = this.#counts.get(key);
+    if (n === undefined) {
+      n = (this.stmt(sql).get(...params) as { n: number }).n;
+      if (this.#counts.size >= countCacheSize) {
+        const oldest = this.#counts.keys().next();
+        if (oldest.done !== true) this.#counts.delete(oldest.value);
+      }
+      this.#counts.set(key, n);
+    }
+    return n;
   }
 
   /** How many prepared statements the cache holds now. */
