@@ -1,6 +1,6 @@
 // The fleet's Postgres: one pool per worker, shared with the job queue, and accessctl's own tables
 // (schema accessctl) for what an org's next run needs wherever it happens: the last-applied state,
-// the intent journal, run history and the workers seen. Created idempotently under a lock.
+// the intent journal, run history and the workers seen. Created idempotently under one install lock.
 import pg from 'pg';
 import { AccessctlError } from '../errors.js';
 
@@ -107,12 +107,30 @@ export function openPool(options: PoolOptions): pg.Pool {
   return pool;
 }
 
-/** Creates or upgrades accessctl's tables; concurrent workers wait for one another. */
-export async function migrate(pool: pg.Pool): Promise<void> {
+/**
+ * Runs `install` while holding the fleet's install lock, so workers joining a fresh database at the
+ * same moment create the schemas one after another. The lock is a session lock taken before any
+ * transaction begins: Postgres refreshes its catalog cache when a transaction starts, not when an
+ * advisory lock is granted, so a transaction that waited on the lock could still miss the schema
+ * the other worker just committed and fail on `CREATE SCHEMA IF NOT EXISTS`.
+ */
+export async function withInstallLock<T>(pool: pg.Pool, install: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let locked = false;
+  try {
+    await client.query(`SELECT pg_advisory_lock(hashtextextended('accessctl:install', 0))`);
+    locked = true;
+    return await install(client);
+  } finally {
+    if (locked) await client.query(`SELECT pg_advisory_unlock(hashtextextended('accessctl:install', 0))`).catch(() => undefined);
+    client.release();
+  }
+}
+
+/** Creates or upgrades accessctl's tables, on a client that holds the install lock (withInstallLock). */
+export async function migrate(client: pg.PoolClient): Promise<void> {
   try {
     await client.query('BEGIN');
-    await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('accessctl:schema', 0))`);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${STATE_SCHEMA}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.schema_version (version integer NOT NULL)`);
     const found = await client.query<{ version: number }>(`SELECT version FROM ${STATE_SCHEMA}.schema_version`);
@@ -133,8 +151,6 @@ export async function migrate(pool: pg.Pool): Promise<void> {
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
-  } finally {
-    client.release();
   }
 }
 

@@ -10,7 +10,7 @@ import PgBoss from 'pg-boss';
 import { startHealthServer, type HealthServer } from '../reconcile/http.js';
 import type { Stop } from '../reconcile/run.js';
 import { defaultSetTimer, Wakeup } from './concurrency.js';
-import { displayDatabaseUrl, isConnectionError, migrate, openPool, STATE_SCHEMA } from './database.js';
+import { displayDatabaseUrl, isConnectionError, migrate, openPool, STATE_SCHEMA, withInstallLock } from './database.js';
 import { sayOnceWith, EXIT_OK, type FleetRunOptions } from './embedded.js';
 import { loadFleet, readFleet, selectOrgs } from './fleet-file.js';
 import { OrgLease } from './org-lease.js';
@@ -127,14 +127,12 @@ export async function runDistributed(options: DistributedOptions): Promise<numbe
         else log.warn({}, `job queue: ${error.message}`);
       });
       try {
-        await migrate(pool);
-        await candidate.start();
-        if ((await candidate.getQueue(queue)) === null) {
-          await candidate.createQueue(queue, { name: queue, policy: 'short', ...jobOptions }).catch(async (error: unknown) => {
-            // Another worker created it at the same moment.
-            if ((await candidate.getQueue(queue)) === null) throw error;
-          });
-        }
+        // pg-boss installs its own schema on start; the install lock keeps two workers from doing it at once.
+        await withInstallLock(pool, async (client) => {
+          await migrate(client);
+          await candidate.start();
+          if ((await candidate.getQueue(queue)) === null) await candidate.createQueue(queue, { name: queue, policy: 'short', ...jobOptions });
+        });
         return candidate;
       } catch (error) {
         await candidate.stop({ graceful: false, close: false, wait: false }).catch(() => undefined);
