@@ -1,5 +1,6 @@
 // `accessctl apply [DIR | plan.json]`: makes the platform match the config. A directory is planned
-// fresh; a saved plan is applied only if nothing it touches changed since it was made.
+// fresh and, on a terminal, applied only once the user answers "yes" (--auto-approve skips the
+// question); a saved plan was reviewed already and is applied only if nothing it touches changed since.
 import { stat } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { applyPlan, type ApplyResult } from '../apply/apply.js';
@@ -13,11 +14,13 @@ import { whyNotApplicable, type Plan } from '../plan/plan.js';
 import { resolveTarget } from '../jumpcloud/target.js';
 import { printable } from '../plan/printable.js';
 import { renderText } from '../plan/render-text.js';
+import { askApproval, processTerminal, type Terminal } from './approval.js';
 import { reportConfig } from './config-report.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
 
 interface ApplyFlags extends TargetFlags {
   dryRun: boolean;
+  autoApprove: boolean;
   prune: boolean;
   maxDeletions?: number;
   concurrency: number;
@@ -46,11 +49,13 @@ function report(result: ApplyResult): string {
   return [`Apply: ${result.applied} applied, ${result.failed} failed, ${result.skipped} skipped.`, ...lines, ''].join('\n');
 }
 
-export function applyCommand(): Command {
+/** The command; `terminal` is where the question is asked and answered (the process's own by default). */
+export function applyCommand(terminal: Terminal = processTerminal()): Command {
   const command = new Command('apply')
     .description('make the platform match the config (a directory, or a plan saved with `plan --out`)')
     .argument('[source]', 'the config directory, or a saved plan.json', '.')
     .option('--dry-run', 'print the plan and change nothing', false)
+    .option('--auto-approve', 'apply a fresh plan without asking first (needed without a terminal, as in CI)', false)
     .option('--prune', 'delete live objects that are not in git, for every kind that can be pruned', false)
     .option('--max-deletions <n>', 'override guards.maxDeletions for this run', count('--max-deletions'))
     .option('--concurrency <n>', 'changes in flight at once within a phase', count('--concurrency'), 4);
@@ -61,6 +66,14 @@ export function applyCommand(): Command {
       .catch(() => false);
     if (isFile && (flags.prune || flags.maxDeletions !== undefined))
       throw usageError('--prune and --max-deletions apply when planning; plan again with them', '--prune');
+    // Refused before anything is read: a script that would stop at the question fails at once, not on its first change.
+    const ask = !isFile && !flags.dryRun && !flags.autoApprove;
+    if (ask && !terminal.interactive) {
+      throw usageError(
+        'apply asks before changing anything, and there is no terminal to answer on; pass --auto-approve to apply without asking, or --dry-run to only print the plan',
+        '--auto-approve',
+      );
+    }
     await withClientScope({ target: flags.target, clientOptions: clientOverrides(flags) }, async (clients) => {
       const planned = isFile ? await savedPlan(source, flags, clients) : await freshPlan(source, flags, clients);
       if (planned === undefined) return;
@@ -68,7 +81,16 @@ export function applyCommand(): Command {
       const client = clients.for(emptyDesiredState());
       process.stdout.write(renderText(plan));
       refuseUnapplicable(plan);
-      if (flags.dryRun || plan.changes.length === 0) return;
+      if (flags.dryRun) {
+        process.stdout.write('Dry run: nothing was applied.\n');
+        return;
+      }
+      if (plan.changes.length === 0) return;
+      if (ask && !(await askApproval(terminal))) {
+        process.stderr.write("accessctl: apply cancelled: only 'yes' is accepted; nothing was changed\n");
+        process.exitCode = 1;
+        return;
+      }
       if (isFile) {
         const stale = await findStaleChanges(plan, client);
         if (stale.length > 0) {
