@@ -1,16 +1,15 @@
 // Reads Directory Insights, JumpCloud's event log, which lives on its own host (api.jumpcloud.com,
 // not the console API): one page of events per call, with the X-Search_after cursor the answer
 // carries in a header, which is why this is not a JumpCloudClient call (those return the body only).
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { usageError } from '../errors.js';
+import { boundedText, defaultMaxAnswerBytes, defaultTimeouts, keepAliveAgent, parsedBody, platformMessage, type Timeouts } from '../jumpcloud/exchange.js';
 import { PlatformError } from '../jumpcloud/platform-error.js';
 
 export const DEFAULT_INSIGHTS_URL = 'https://api.jumpcloud.com';
 export const eventsRoute = '/insights/directory/v1/events';
 /** The most events one page may ask for (JumpCloud allows more; smaller pages bound memory). */
 export const maxPageSize = 1000;
-/** An answer larger than this is refused rather than held in memory. */
-export const defaultMaxAnswerBytes = 32 * 1024 * 1024;
 // A cursor is a short array of sort values; anything longer is not one.
 const maxCursorChars = 4096;
 
@@ -20,7 +19,7 @@ export interface InsightsOptions {
   orgId?: string | undefined;
   /** Defaults to a keep-alive Agent owned (and closed) by the reader. */
   dispatcher?: Dispatcher;
-  timeouts?: { connectMs: number; headersMs: number; bodyMs: number };
+  timeouts?: Timeouts;
   maxAnswerBytes?: number;
 }
 
@@ -84,15 +83,6 @@ export interface EventPage {
   searchAfter: Cursor | undefined;
 }
 
-function platformMessage(body: unknown, status: number): { message: string; details?: unknown } {
-  if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
-    const record = body as Record<string, unknown>;
-    const message = typeof record['message'] === 'string' ? record['message'] : typeof record['error'] === 'string' ? record['error'] : undefined;
-    if (message) return { message, details: record['details'] };
-  }
-  return { message: `HTTP ${status}` };
-}
-
 function parseCursor(header: string | string[] | undefined): Cursor | undefined | 'invalid' {
   const text = Array.isArray(header) ? header[0] : header;
   if (text === undefined || text === '') return undefined;
@@ -115,16 +105,8 @@ export class InsightsReader {
   private closed = false;
 
   constructor(private readonly options: InsightsOptions) {
-    const timeouts = options.timeouts ?? { connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 };
     this.ownsDispatcher = options.dispatcher === undefined;
-    this.dispatcher =
-      options.dispatcher ??
-      new Agent({
-        keepAliveTimeout: 10_000,
-        connectTimeout: timeouts.connectMs,
-        headersTimeout: timeouts.headersMs,
-        bodyTimeout: timeouts.bodyMs,
-      });
+    this.dispatcher = options.dispatcher ?? keepAliveAgent(options.timeouts ?? defaultTimeouts);
     this.maxAnswerBytes = options.maxAnswerBytes ?? defaultMaxAnswerBytes;
   }
 
@@ -165,19 +147,16 @@ export class InsightsReader {
       });
       status = response.statusCode;
       responseHeaders = response.headers;
-      text = await this.boundedText(response.body);
+      const read = await boundedText(response.body, this.maxAnswerBytes);
+      if (read === 'too-large') throw this.failure({ message: `the answer is larger than ${this.maxAnswerBytes} bytes; ask for smaller pages` });
+      text = read;
     } catch (error) {
       if (error instanceof PlatformError) throw error;
       const code = (error as { code?: unknown }).code;
       const reason = typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
       throw this.failure({ message: `no response (${reason})`, cause: error });
     }
-    let parsed: unknown;
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      parsed = text;
-    }
+    const parsed = parsedBody(text);
     if (status < 200 || status >= 300) throw this.failure({ status, ...platformMessage(parsed, status) });
     if (!Array.isArray(parsed) || !parsed.every((e) => e !== null && typeof e === 'object' && !Array.isArray(e))) {
       throw this.failure({ status, message: 'the answer is not a list (JSON array) of events' });
@@ -185,20 +164,6 @@ export class InsightsReader {
     const cursor = parseCursor(responseHeaders['x-search_after']);
     if (cursor === 'invalid') throw this.failure({ status, message: 'the X-Search_after header is not a JSON array of sort values' });
     return { events: parsed as InsightsEvent[], searchAfter: cursor };
-  }
-
-  private async boundedText(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of body) {
-      size += chunk.length;
-      if (size > this.maxAnswerBytes) {
-        body.destroy();
-        throw this.failure({ message: `the answer is larger than ${this.maxAnswerBytes} bytes; ask for smaller pages` });
-      }
-      chunks.push(chunk);
-    }
-    return Buffer.concat(chunks).toString('utf8');
   }
 
   /** Closes the keep-alive connections; closing twice is harmless. */

@@ -3,8 +3,9 @@
 // retries and a request counter. Retries of writes say what they know: a create is re-sent only
 // after a re-read shows it absent, and a delete or relation change confirmed by its retry says so.
 import { setTimeout as delay } from 'node:timers/promises';
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { usageError } from '../errors.js';
+import { boundedText, defaultMaxAnswerBytes, defaultTimeouts, keepAliveAgent, parsedBody, platformMessage, type Timeouts } from './exchange.js';
 import { PlatformError } from './platform-error.js';
 import { resolveTarget } from './target.js';
 import { BackoffGate, defaultRateLimit, TokenBucket, type RateLimit } from './rate-limit.js';
@@ -30,7 +31,9 @@ export interface ClientOptions {
   dispatcher?: Dispatcher;
   rateLimit?: RateLimit;
   retry?: RetryPolicy;
-  timeouts?: { connectMs: number; headersMs: number; bodyMs: number };
+  timeouts?: Timeouts;
+  /** An answer larger than this many bytes is refused rather than held in memory. */
+  maxAnswerBytes?: number;
   /** Injected for tests: time, waiting and jitter. */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -104,15 +107,6 @@ function expandRoute(route: string, params: Record<string, string> = {}): string
   });
 }
 
-function platformMessage(body: unknown, status: number): { message: string; details?: unknown } {
-  if (body && typeof body === 'object') {
-    const record = body as Record<string, unknown>;
-    const message = typeof record['message'] === 'string' ? record['message'] : typeof record['error'] === 'string' ? record['error'] : undefined;
-    if (message) return { message, details: record['details'] };
-  }
-  return { message: `HTTP ${status}` };
-}
-
 export class JumpCloudClient {
   readonly requests = new RequestCounter();
   private readonly dispatcher: Dispatcher;
@@ -125,18 +119,12 @@ export class JumpCloudClient {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly baseUrl: string;
+  private readonly maxAnswerBytes: number;
 
   constructor(private readonly options: ClientOptions) {
-    const timeouts = options.timeouts ?? { connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 };
     this.ownsDispatcher = options.dispatcher === undefined;
-    this.dispatcher =
-      options.dispatcher ??
-      new Agent({
-        keepAliveTimeout: 10_000,
-        connectTimeout: timeouts.connectMs,
-        headersTimeout: timeouts.headersMs,
-        bodyTimeout: timeouts.bodyMs,
-      });
+    this.dispatcher = options.dispatcher ?? keepAliveAgent(options.timeouts ?? defaultTimeouts);
+    this.maxAnswerBytes = options.maxAnswerBytes ?? defaultMaxAnswerBytes;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => delay(ms));
     this.random = options.random ?? Math.random;
@@ -186,23 +174,24 @@ export class JumpCloudClient {
     }
     try {
       const response = await request(this.url(call), { method: call.method, headers, dispatcher: this.dispatcher, ...(body === undefined ? {} : { body }) });
-      const text = await response.body.text();
+      const text = await boundedText(response.body, this.maxAnswerBytes);
       this.requests.record(call.method, call.route, response.statusCode);
+      if (text === 'too-large') {
+        throw new PlatformError({
+          method: call.method,
+          route: call.route,
+          status: response.statusCode,
+          message: `the answer is larger than ${this.maxAnswerBytes} bytes; refused rather than held in memory`,
+        });
+      }
       for (const [name, value] of Object.entries(response.headers)) {
         if (value !== undefined && RATE_LIMIT_HEADER.test(name.toLowerCase())) {
           this.rateLimitHeaders.set(name.toLowerCase(), Array.isArray(value) ? value.join(', ') : value);
         }
       }
-      let parsed: unknown;
-      if (text.length > 0) {
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          parsed = text;
-        }
-      }
-      return { status: response.statusCode, headers: response.headers, body: parsed };
+      return { status: response.statusCode, headers: response.headers, body: parsedBody(text) };
     } catch (error) {
+      if (error instanceof PlatformError) throw error;
       this.requests.record(call.method, call.route, 'error');
       throw error;
     }
@@ -252,6 +241,8 @@ export class JumpCloudClient {
       }
       const retryAfterMs = answer === undefined ? undefined : parseRetryAfter(firstHeader(answer.headers['retry-after']), this.now());
       this.gate.report(pass, answer?.status, retryAfterMs);
+      // An answer refused for its size came back whole: repeating the call would only repeat it.
+      if (error instanceof PlatformError) throw error;
       if (answer !== undefined && answer.status >= 200 && answer.status < 300) return { body: answer.body as T, confirmedByRetry: false };
       if (answer !== undefined && earlierMayHaveLanded && options.confirmedBy?.has(answer.status)) {
         return { body: answer.body as T, confirmedByRetry: true };

@@ -397,6 +397,16 @@ describe('the platform client under 429s and retried deletes, against a local se
     seen['x-ratelimit-limit'] = 'changed';
     expect(c.rateLimitHeadersSeen()['x-ratelimit-limit']).toBe('100');
   });
+
+  it('refuses an answer larger than its bound once, without retrying or holding it in memory', async () => {
+    server = await startLocalServer((_request, response) => json(response, 200, { results: ['x'.repeat(4096)], totalCount: 1 }));
+    const clock = new ManualClock();
+    client = new JumpCloudClient({ baseUrl: server.url, apiKey: 'k', now: clock.now, sleep: clock.sleep, maxAnswerBytes: 1024 });
+    const failure = await client.get('/api/v2/approvalflows').catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(PlatformError);
+    expect((failure as PlatformError).message).toMatch(/larger than 1024 bytes/);
+    expect(server.seen).toHaveLength(1);
+  });
 });
 
 describe('the token bucket', () => {
