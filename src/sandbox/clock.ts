@@ -7,6 +7,15 @@ export interface ClockState {
   offsetMs: number;
 }
 
+/** What a sandbox database keeps of its clock, so a restart continues from it. */
+export interface SavedClock {
+  /** The sandbox time when it was saved (the last change, or the close). */
+  nowMs: number;
+  /** The offset from the wall clock while running; a frozen clock keeps nowMs. */
+  offsetMs: number;
+  frozen: boolean;
+}
+
 interface Sleeper {
   deadline: number;
   resolve: () => void;
@@ -16,6 +25,8 @@ interface Sleeper {
 export class SandboxClock {
   #offsetMs = 0;
   #frozenAt: number | undefined;
+  /** Whether whoever holds this clock chose its time (frozenAt, advance, set, freeze, unfreeze). */
+  #chosen: boolean;
   readonly #source: () => number;
   readonly #sleepers = new Set<Sleeper>();
   readonly #listeners = new Set<() => void>();
@@ -24,6 +35,7 @@ export class SandboxClock {
   constructor(options: { source?: () => number; frozenAt?: number } = {}) {
     this.#source = options.source ?? Date.now;
     this.#frozenAt = options.frozenAt;
+    this.#chosen = options.frozenAt !== undefined;
   }
 
   nowMs(): number {
@@ -38,6 +50,7 @@ export class SandboxClock {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError('advance takes a non-negative number of milliseconds');
     if (this.#frozenAt !== undefined) this.#frozenAt += ms;
     else this.#offsetMs += ms;
+    this.#chosen = true;
     this.#wake();
     this.#notify();
   }
@@ -46,15 +59,20 @@ export class SandboxClock {
   set(ms: number): void {
     if (this.#frozenAt !== undefined) this.#frozenAt = ms;
     else this.#offsetMs = ms - this.#source();
+    this.#chosen = true;
     this.#wake();
     this.#notify();
   }
 
   freeze(): void {
-    this.#frozenAt ??= this.nowMs();
+    this.#chosen = true;
+    if (this.#frozenAt !== undefined) return;
+    this.#frozenAt = this.nowMs();
+    this.#notify();
   }
 
   unfreeze(): void {
+    this.#chosen = true;
     if (this.#frozenAt === undefined) return;
     this.#offsetMs = this.#frozenAt - this.#source();
     this.#frozenAt = undefined;
@@ -63,6 +81,35 @@ export class SandboxClock {
 
   state(): ClockState {
     return { now: this.nowIso(), frozen: this.#frozenAt !== undefined, offsetMs: this.nowMs() - this.#source() };
+  }
+
+  /** This clock as a database keeps it (see resume). */
+  saved(): SavedClock {
+    const nowMs = this.nowMs();
+    return { nowMs, offsetMs: nowMs - this.#source(), frozen: this.#frozenAt !== undefined };
+  }
+
+  /**
+   * Continues from what a database saved of the clock when it last ran, so sandbox time never goes backwards
+   * over a restart (else a P30D grant, timed on the old clock, would outlive 30 days of the new
+   * one). A clock whose time nobody chose takes the saved state: frozen at the saved instant, or
+   * running with the saved offset (time passes while the sandbox is down, as it does for the
+   * grants). Either way it then stands at the saved instant at least: a wall clock set back, or a
+   * test's clock made earlier, moves up to it.
+   */
+  resume(saved: SavedClock): void {
+    const before = this.nowMs();
+    if (!this.#chosen) {
+      if (saved.frozen) this.#frozenAt = saved.nowMs;
+      else this.#offsetMs = saved.offsetMs;
+      this.#chosen = true;
+    }
+    const behind = saved.nowMs - this.nowMs();
+    if (behind > 0 && this.#frozenAt !== undefined) this.#frozenAt += behind;
+    else if (behind > 0) this.#offsetMs += behind;
+    if (this.nowMs() === before) return;
+    this.#wake();
+    this.#notify();
   }
 
   /**

@@ -268,6 +268,20 @@ export const migrations: readonly Migration[] = [
       }
     },
   },
+  {
+    version: 7,
+    name: 'the sandbox clock, so a restart continues from it',
+    // One row: the sandbox time at the last change or close, the offset from the wall clock, and
+    // whether the clock was frozen. A database without the row starts on the wall clock, as before.
+    sql: `
+      CREATE TABLE sandbox_clock (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        now_ms INTEGER NOT NULL,
+        offset_ms INTEGER NOT NULL,
+        frozen INTEGER NOT NULL CHECK (frozen IN (0, 1))
+      );
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database; refuses a database written by a newer sandbox. */

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { SandboxClock } from './clock.js';
+import type { SandboxClock, SavedClock } from './clock.js';
 import { migrate } from './migrations.js';
 
 /** The most prepared statements kept: every fixed statement fits, with room for recent list shapes. */
@@ -46,6 +46,8 @@ export class SandboxStore {
   /** Counts by query and parameters, valid while the database is as it was at #countsMark. */
   readonly #counts = new Map<string, number>();
   #countsMark: string | undefined;
+  /** Stops saving the clock's changes into this database (at close). */
+  readonly #unwatchClock: () => void;
 
   constructor(path: string, clock: SandboxClock) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -59,6 +61,30 @@ export class SandboxStore {
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db, clock.nowIso());
     if (this.getMeta('hmac_key') === undefined) this.setMeta('hmac_key', randomBytes(32).toString('hex'));
+    const saved = this.savedClock();
+    if (saved !== undefined) clock.resume(saved);
+    this.#saveClock();
+    this.#unwatchClock = clock.onChange(() => this.#saveClock());
+  }
+
+  /** The clock as this database last saved it, if it ever did. */
+  savedClock(): SavedClock | undefined {
+    const row = this.stmt('SELECT now_ms, offset_ms, frozen FROM sandbox_clock WHERE id = 1').get() as
+      | { now_ms: number; offset_ms: number; frozen: number }
+      | undefined;
+    return row === undefined ? undefined : { nowMs: row.now_ms, offsetMs: row.offset_ms, frozen: row.frozen === 1 };
+  }
+
+  /**
+   * Saves the clock at start, at every change (advance, set, freeze, unfreeze) and at close. A
+   * process killed in between loses only the instant, not the offset, which is what moves time.
+   */
+  #saveClock(): void {
+    const { nowMs, offsetMs, frozen } = this.clock.saved();
+    this.stmt(
+      `INSERT INTO sandbox_clock (id, now_ms, offset_ms, frozen) VALUES (1, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET now_ms = excluded.now_ms, offset_ms = excluded.offset_ms, frozen = excluded.frozen`,
+    ).run(Math.round(nowMs), Math.round(offsetMs), frozen ? 1 : 0);
   }
 
   /**
@@ -166,6 +192,8 @@ export class SandboxStore {
 
   close(): void {
     if (!this.db.open) return;
+    this.#unwatchClock();
+    this.#saveClock();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
   }
