@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { AccessctlError, formatLocation } from '../errors.js';
 import { PlatformError } from '../jumpcloud/platform-error.js';
 import { applyCommand } from './apply.js';
+import { processTerminal, type Terminal } from './approval.js';
 import { doctorCommand } from './doctor.js';
 import { eventsCommand } from './events.js';
 import { explainCommand } from './explain.js';
@@ -19,7 +20,12 @@ import { upCommand } from './up.js';
 import { validateCommand } from './validate.js';
 import { packageVersion } from './version.js';
 
-export function buildProgram(): Command {
+/** What a run of the program reads from and asks on; the process's own unless a test passes its own. */
+export interface ProgramIo {
+  terminal: Terminal;
+}
+
+export function buildProgram(io: ProgramIo = { terminal: processTerminal() }): Command {
   const program = new Command('accessctl')
     .description('JumpCloud Access Requests as code: approval flows, groups, settings and webhooks kept in git')
     .version(packageVersion(), '-V, --version')
@@ -28,7 +34,7 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   program.addCommand(validateCommand());
   program.addCommand(planCommand());
-  program.addCommand(applyCommand());
+  program.addCommand(applyCommand(io.terminal));
   program.addCommand(exportCommand());
   program.addCommand(doctorCommand());
   program.addCommand(reconcileCommand());
@@ -70,9 +76,9 @@ export function reportError(error: unknown): number {
   return 70;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[], io?: ProgramIo): Promise<number> {
   try {
-    const program = buildProgram();
+    const program = buildProgram(io);
     await program.parseAsync(argv as string[], { from: 'node' });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (error) {

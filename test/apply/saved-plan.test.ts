@@ -136,7 +136,7 @@ describe('accessctl apply plan.json, the real binary', () => {
       await accessctl(['apply', path, '--target', withCredentials], env),
       await accessctl(['apply', path], { ...env, JUMPCLOUD_API_URL: withCredentials }),
       await accessctl(['apply', await edited('credentials.json', { ...json, target: withCredentials })], env),
-      await accessctl(['apply', join(dir, 'config'), '--target', withCredentials], env),
+      await accessctl(['apply', join(dir, 'config'), '--target', withCredentials, '--auto-approve'], env),
     ];
     for (const run of runs) {
       expect(run.code, output(run)).toBe(1);
@@ -148,7 +148,7 @@ describe('accessctl apply plan.json, the real binary', () => {
   });
 
   it('refuses a saved plan whose blocked list was emptied by hand, applying nothing', async () => {
-    const apply = await accessctl(['apply', join(dir, 'config')], env);
+    const apply = await accessctl(['apply', join(dir, 'config'), '--auto-approve'], env);
     expect(apply.code, output(apply)).toBe(0);
     // Both flows left git: pruning to empty is blocked, and GitHub Admin is protected.
     await rm(join(dir, 'config', 'flows'), { recursive: true });

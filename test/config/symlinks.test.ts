@@ -199,7 +199,7 @@ describe('the real binary', () => {
       ['plan', 'd', '--format', 'text'],
       ['plan', 'd', '--format', 'json'],
       ['plan', 'd', '--format', 'markdown'],
-      ['apply', 'd'],
+      ['apply', 'd', '--auto-approve'],
     ];
     const runs = await Promise.all(commands.map((args) => accessctl(args, dir)));
     runs.forEach((run, index) => {

@@ -36,7 +36,7 @@ describe.each(['default', 'strict'] as const)('accessctl doctor against the %s p
     proxy = await startContractProxy({ upstream: h.sandbox.url, strict: profile === 'strict', extraPaths: [...sandboxExtensions] });
     dir = await mkdtemp(join(tmpdir(), 'accessctl-doctor-'));
     env = { JUMPCLOUD_API_KEY: h.sandbox.adminKey, JUMPCLOUD_API_URL: proxy.url };
-    expect((await accessctl(['apply', 'examples/access'], env)).code).toBe(0);
+    expect((await accessctl(['apply', 'examples/access', '--auto-approve'], env)).code).toBe(0);
   });
   afterAll(async () => {
     await proxy.close();

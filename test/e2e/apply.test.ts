@@ -29,6 +29,7 @@ describe('accessctl apply, the real binary against a real sandbox', () => {
     const run = await accessctl(['apply', 'examples/access', '--dry-run'], env);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Plan: 2 to create, 1 to update');
+    expect(run.stdout).toContain('Dry run: nothing was applied.');
     const flows = await h.call<{ totalCount: number }>('GET', '/api/v2/approvalflows');
     expect(flows.body.totalCount).toBe(0);
   });

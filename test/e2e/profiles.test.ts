@@ -46,7 +46,7 @@ describe.each(['default', 'strict'] as const)('accessctl against the %s profile,
   });
 
   it('applies examples/access, subscribing the console-made SIEM channel by id', async () => {
-    const run = await accessctl(['apply', 'examples/access'], env);
+    const run = await accessctl(['apply', 'examples/access', '--auto-approve'], env);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Apply: 3 applied, 0 failed, 0 skipped.');
@@ -99,7 +99,7 @@ describe.each(['default', 'strict'] as const)('accessctl against the %s profile,
     });
     expect(group.status).toBe(200);
 
-    const run = await accessctl(['apply', 'examples/access'], env);
+    const run = await accessctl(['apply', 'examples/access', '--auto-approve'], env);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Apply: 2 applied, 0 failed, 0 skipped.');
 

@@ -140,6 +140,8 @@ describe('the example workflows', () => {
     expect(w.concurrency).toEqual({ group: 'accessctl-apply', 'cancel-in-progress': false });
     expect(Object.values(w.jobs).every((job) => typeof job.environment === 'string')).toBe(true);
     expect(commandLines(w).some((line) => line.startsWith('apply '))).toBe(true);
+    // Without a terminal, apply refuses to plan and apply unless told not to ask.
+    for (const line of commandLines(w).filter((l) => l.startsWith('apply ') && !l.includes('--dry-run'))) expect(line).toContain('--auto-approve');
   });
 
   it('drift.yml runs reconcile --once on a schedule, serialised with apply', () => {
