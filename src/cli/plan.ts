@@ -1,5 +1,5 @@
 // `accessctl plan [DIR]`: validate, then show what apply would change, as text, JSON or markdown.
-// --out saves the plan with fingerprints; --detailed-exitcode exits 2 when there are changes.
+// --out saves the plan with fingerprints and says where, and how to apply it; --detailed-exitcode exits 2 when there are changes.
 import { rename, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { AccessctlError } from '../errors.js';
@@ -8,7 +8,7 @@ import { makePlan, withClientScope } from '../pipeline/make-plan.js';
 import { renderJson } from '../plan/render-json.js';
 import { renderMarkdown } from '../plan/render-markdown.js';
 import { renderText } from '../plan/render-text.js';
-import { hasChanges, whyNotApplicable } from '../plan/plan.js';
+import { hasChanges, whyNotApplicable, type Plan } from '../plan/plan.js';
 import { printable } from '../plan/printable.js';
 import { reportConfig } from './config-report.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
@@ -36,6 +36,19 @@ async function planFleet(options: { format: PlanFormat; out?: string; detailedEx
   process.exitCode = done.exitCode;
 }
 
+/** A word as a POSIX shell reads it: bare when safe, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** What `plan --out` says: where the plan is, and the command that applies exactly it (or why none would). */
+export function savedPlanNote(plan: Plan, out: string): string {
+  const saved = `Saved the plan to ${printable(out)}.`;
+  if (whyNotApplicable(plan).length > 0) return `${saved} apply would refuse it: see below.`;
+  if (!hasChanges(plan)) return `${saved} It has no changes to apply.`;
+  return `${saved} To make exactly these changes, run:\n  accessctl apply ${shellWord(printable(out))} --target ${shellWord(printable(plan.target))}`;
+}
+
 export function planCommand(): Command {
   const command = new Command('plan')
     .description('show what apply would change on the platform')
@@ -60,6 +73,9 @@ export function planCommand(): Command {
         }
         const rendered = options.format === 'json' ? renderJson(plan) : options.format === 'markdown' ? renderMarkdown(plan) : renderText(plan);
         process.stdout.write(rendered);
+        // Where the plan went and how to apply it: after a text plan on stdout, else on stderr, which
+        // keeps JSON and markdown output whole for the programs that read it.
+        if (options.out) (options.format === 'text' ? process.stdout : process.stderr).write(`${savedPlanNote(plan, options.out)}\n`);
         // A plan apply would refuse fails here too, so a pull request's plan gate catches it.
         const reasons = whyNotApplicable(plan);
         if (reasons.length > 0) {

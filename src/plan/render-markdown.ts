@@ -1,10 +1,11 @@
 // The plan for a pull request comment: destructive changes first, a summary table by kind and
-// action, each change's details folded in <details>, and the whole comment within a character
+// action, each change's details (in config terms) folded in <details>, and the whole comment within a character
 // budget: every list is cut with a note rather than letting the comment fail.
 import { formatLocation, type SourceLocation } from '../errors.js';
 import type { AccessImpact, ImpactItem } from '../impact/impact.js';
 import { countByAction, type Change, type ManagedKind, type Plan } from './plan.js';
 import { escapeHtml, printable } from './printable.js';
+import { specForPeople } from './render-spec.js';
 import { summaryLine } from './render-text.js';
 import { toYaml, yamlDiffLines } from './yaml-diff.js';
 
@@ -36,9 +37,9 @@ function details(change: Change): string {
   let body: string;
   if (change.action === 'update') {
     const sensitive = change.fields.filter((f) => f.sensitive).map((f) => `~ ${f.path}: (sensitive value changed)`);
-    body = fence('diff', [...yamlDiffLines(change.before, change.after), ...sensitive].join('\n'));
+    body = fence('diff', [...yamlDiffLines(specForPeople(change, 'before'), specForPeople(change, 'after')), ...sensitive].join('\n'));
   } else {
-    const value = change.action === 'create' ? change.after : change.before;
+    const value = specForPeople(change, change.action === 'create' ? 'after' : 'before');
     const sign = change.action === 'create' ? '+ ' : '- ';
     body = fence(
       'diff',

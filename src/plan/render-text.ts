@@ -1,19 +1,44 @@
 // The plan for a terminal, in Terraform's manner: + create, ~ update, - delete, a unified YAML
-// diff for each update, then what is unmanaged, blocked or unknown, and one summary line.
+// diff (in config terms) for each update, then what is unmanaged, blocked or unknown, and one summary
+// line whose counts are the changes listed above it.
 import pc from 'picocolors';
 import { formatLocation } from '../errors.js';
 import type { AccessImpact, ImpactDirection, ImpactItem } from '../impact/impact.js';
 import { countByAction, type Change, type Plan, type PlanProblem } from './plan.js';
 import { printable } from './printable.js';
-import { toYaml, yamlDiffLines } from './yaml-diff.js';
+import { specForPeople } from './render-spec.js';
+import { HUNK_GAP, toYaml, yamlDiffLines } from './yaml-diff.js';
 
 type Colors = ReturnType<typeof pc.createColors>;
 
 const symbol = { create: '+', update: '~', delete: '-' } as const;
 
-export function summaryLine(plan: Plan): string {
-  const counts = countByAction(plan);
-  return `Plan: ${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete; ${plan.unmanaged.length} unmanaged`;
+/**
+ * Changes a reconcile run holds back although the plan has them: drift of a kind whose drift policy
+ * is report, and drift paused by an object's accessctl.io/pause-drift-until annotation.
+ */
+export interface HeldChanges {
+  reported: readonly Change[];
+  paused: readonly Change[];
+}
+
+export const noHeldChanges: HeldChanges = { reported: [], paused: [] };
+
+/** The changes that would be made, without those held back. */
+function toMake(plan: Plan, held: HeldChanges): Change[] {
+  if (held.reported.length === 0 && held.paused.length === 0) return plan.changes;
+  const out = new Set<Change>([...held.reported, ...held.paused]);
+  return plan.changes.filter((c) => !out.has(c));
+}
+
+/** "Plan: 0 to create, 1 to update, 0 to delete; 0 unmanaged": counts of the changes to make; held drift is counted apart and named as such. */
+export function summaryLine(plan: Plan, held: HeldChanges = noHeldChanges): string {
+  const counts = countByAction({ ...plan, changes: toMake(plan, held) });
+  const apart = [
+    held.reported.length > 0 ? `; ${held.reported.length} report-only drift (not applied)` : '',
+    held.paused.length > 0 ? `; ${held.paused.length} paused drift (not applied)` : '',
+  ].join('');
+  return `Plan: ${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete${apart}; ${plan.unmanaged.length} unmanaged`;
 }
 
 function indent(text: string, by: string): string[] {
@@ -34,12 +59,12 @@ function renderChange(change: Change, c: Colors): string[] {
   const renamed = change.action === 'update' && change.renamedFrom ? ` ${c.dim(`renamed from "${printable(change.renamedFrom)}"`)}` : '';
   const lines = [`  ${paint(symbol[change.action])} ${change.kind} ${c.bold(`"${printable(change.name)}"`)}${renamed}${where}`];
   if (change.action === 'create') {
-    lines.push(...indent(toYaml(change.after), `      ${c.green('+')} `));
+    lines.push(...indent(toYaml(specForPeople(change, 'after')), `      ${c.green('+')} `));
   } else if (change.action === 'delete') {
-    lines.push(...indent(toYaml(change.before), `      ${c.red('-')} `));
+    lines.push(...indent(toYaml(specForPeople(change, 'before')), `      ${c.red('-')} `));
   } else {
-    for (const line of yamlDiffLines(change.before, change.after)) {
-      const painted = line.startsWith('@@') ? c.cyan(line) : line.startsWith('+') ? c.green(line) : line.startsWith('-') ? c.red(line) : line;
+    for (const line of yamlDiffLines(specForPeople(change, 'before'), specForPeople(change, 'after'))) {
+      const painted = line === HUNK_GAP ? c.dim(line) : line.startsWith('+') ? c.green(line) : line.startsWith('-') ? c.red(line) : line;
       lines.push(`      ${painted}`);
     }
     for (const field of change.fields) {
@@ -89,7 +114,11 @@ export function renderImpactText(impact: AccessImpact | undefined, c: Colors = p
   return out;
 }
 
-export function renderText(plan: Plan, color: boolean = pc.isColorSupported): string {
+/**
+ * The plan for a terminal. `held`: what a reconcile run found to be drift it does not apply; it is
+ * listed apart from the changes, so the summary's counts are the changes listed under them.
+ */
+export function renderText(plan: Plan, color: boolean = pc.isColorSupported, held: HeldChanges = noHeldChanges): string {
   const c = pc.createColors(color);
   const out: string[] = [];
   if (plan.problems.length > 0) {
@@ -103,8 +132,20 @@ export function renderText(plan: Plan, color: boolean = pc.isColorSupported): st
   } else if (plan.changes.length === 0) {
     out.push(`No changes for the objects that could be planned on ${plan.target}.`, '');
   } else {
-    out.push(`accessctl will make these changes on ${plan.target}:`, '');
-    for (const change of plan.changes) out.push(...renderChange(change, c));
+    const changes = toMake(plan, held);
+    if (changes.length === 0) out.push(`No changes to make on ${plan.target}.`, '');
+    else {
+      out.push(`accessctl will make these changes on ${plan.target}:`, '');
+      for (const change of changes) out.push(...renderChange(change, c));
+    }
+    if (held.reported.length > 0) {
+      out.push(c.yellow('Drift reported only (the drift policy of its kind is report; not applied):'), '');
+      for (const change of held.reported) out.push(...renderChange(change, c));
+    }
+    if (held.paused.length > 0) {
+      out.push(c.yellow('Drift paused (accessctl.io/pause-drift-until; not applied):'), '');
+      for (const change of held.paused) out.push(...renderChange(change, c));
+    }
   }
   if (plan.blocked.length > 0) {
     out.push(c.red(c.bold('Blocked by the deletion guards (nothing will be applied):')));
@@ -134,6 +175,6 @@ export function renderText(plan: Plan, color: boolean = pc.isColorSupported): st
   }
   for (const warning of plan.warnings) out.push(c.yellow(`warning: ${describeProblem(warning)}`));
   if (plan.warnings.length > 0) out.push('');
-  out.push(c.bold(summaryLine(plan)));
+  out.push(c.bold(summaryLine(plan, held)));
   return `${out.join('\n')}\n`;
 }

@@ -1,4 +1,5 @@
 // Shows a change the way reviewers read config: both sides as YAML, with a unified diff between them.
+// The sides are given in config terms (render-spec.ts).
 import { structuredPatch } from 'diff';
 import { stringify } from 'yaml';
 
@@ -7,13 +8,25 @@ export function toYaml(value: unknown): string {
   return stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
-/** Unified-diff lines (` `, `-`, `+` prefixed, `@@` hunk headers) from `before` to `after` as YAML. */
+/**
+ * Between two hunks of a diff. Hunk headers (`@@ -4,7 +4,7 @@`) would number the lines of the YAML
+ * rendered here, which are not the config file's lines, so none are shown: only where lines were left out.
+ */
+export const HUNK_GAP = '...';
+
+/** Unified-diff lines (` `, `-`, `+` prefixed) from `before` to `after` as YAML, HUNK_GAP wherever lines are left out. */
 export function yamlDiffLines(before: unknown, after: unknown, context = 3): string[] {
-  const patch = structuredPatch('live', 'git', toYaml(before), toYaml(after), '', '', { context });
+  const old = toYaml(before);
+  const patch = structuredPatch('live', 'git', old, toYaml(after), '', '', { context });
+  const oldLineCount = old === '' ? 0 : old.replace(/\n$/, '').split('\n').length;
   const lines: string[] = [];
+  let shownTo = 0;
   for (const hunk of patch.hunks) {
-    lines.push(`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`);
+    // oldStart is 0 for a hunk that adds to an empty side.
+    if (hunk.oldStart > shownTo + 1) lines.push(HUNK_GAP);
     for (const line of hunk.lines) if (!line.startsWith('\\')) lines.push(line);
+    shownTo = Math.max(hunk.oldStart, 1) + hunk.oldLines - 1;
   }
+  if (patch.hunks.length > 0 && shownTo < oldLineCount) lines.push(HUNK_GAP);
   return lines;
 }

@@ -28,7 +28,7 @@ import { AccessctlError } from '../errors.js';
 import type { JumpCloudClient } from '../jumpcloud/client.js';
 import { makePlan, type PlanRun } from '../pipeline/make-plan.js';
 import { isApplicable, whyNotApplicable, type Change, type Plan } from '../plan/plan.js';
-import { summaryLine } from '../plan/render-text.js';
+import { summaryLine, type HeldChanges } from '../plan/render-text.js';
 import { applyGate, pausedDrift, type ApplyGate } from './break-glass.js';
 import { syncSource, type ConfigSource, type SayOnce, type SyncedConfig } from './config-source.js';
 import { classifyChanges, desiredDigests, nextDigests, objectKey, type ClassifiedChange } from './drift.js';
@@ -305,6 +305,7 @@ async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Pl
   const spec = desired.project?.object.spec;
   const classified = classifyChanges(plan.changes, { baseline, current, policies: spec?.drift ?? {}, paused: pausedDrift(desired, now) });
   const drifted = classified.filter((c) => c.drift).length;
+  const held = heldChanges(classified);
   await reportDrift(classified, attributions, run, options.metrics);
 
   if (!isApplicable(plan)) {
@@ -318,22 +319,21 @@ async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Pl
   options.metrics.recordHold(gate.open ? undefined : gate.reason);
   if (!gate.open) {
     await holdBack(classified, gate, attributions, run, options.metrics);
-    return run.finish({ result: gate.reason, applied: 0, failed: 0, drifted, failures: [], message: `${summaryLine(plan)}; ${gate.message}` });
+    return run.finish({ result: gate.reason, applied: 0, failed: 0, drifted, failures: [], message: `${summaryLine(plan, held)}; ${gate.message}` });
   }
   await skipPaused(classified, attributions, run, options.metrics);
 
   const toApply = classified.filter((c) => c.handling === 'apply').map((c) => c.change);
-  const held = heldNote(classified);
   if (toApply.length === 0) {
     await recordState(planned, { baseline, current, classified, applied: new Set() });
-    return run.finish({ result: 'no-op', applied: 0, failed: 0, drifted, failures: [], message: `${summaryLine(plan)}; nothing to apply${held}` });
+    return run.finish({ result: 'no-op', applied: 0, failed: 0, drifted, failures: [], message: `${summaryLine(plan, held)}; nothing to apply` });
   }
   const result = await applyWithJournal({ ...plan, changes: toApply }, planned.client, journal, attributions, options, run);
   const landed = new Set(result.results.filter((r) => r.status === 'applied').map((r) => r.change));
   if (options.stopping()?.stateIsOurs !== false) await recordState(planned, { baseline, current, classified, applied: landed });
   return finishApplied(
     result,
-    `${summaryLine(plan)}; applied ${result.applied}, failed ${result.failed}, skipped ${result.skipped}${held}`,
+    `${summaryLine(plan, held)}; applied ${result.applied}, failed ${result.failed}, skipped ${result.skipped}`,
     drifted,
     options,
     run,
@@ -471,10 +471,12 @@ async function skipPaused(
     );
 }
 
-function heldNote(classified: readonly ClassifiedChange[]): string {
-  const reported = classified.filter((c) => c.handling === 'report').length;
-  const paused = classified.filter((c) => c.handling === 'paused').length;
-  return `${reported > 0 ? `; ${reported} drift reported only` : ''}${paused > 0 ? `; ${paused} drift paused` : ''}`;
+/** The drift this run holds back: the summary counts it apart from the changes it makes. */
+function heldChanges(classified: readonly ClassifiedChange[]): HeldChanges {
+  return {
+    reported: classified.filter((c) => c.handling === 'report').map((c) => c.change),
+    paused: classified.filter((c) => c.handling === 'paused').map((c) => c.change),
+  };
 }
 
 /** Applies the changes, each journalled before it is sent and its event emitted as soon as it settles. */

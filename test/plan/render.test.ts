@@ -87,7 +87,7 @@ describe('text', () => {
   it('shows a unified YAML diff for each update', () => {
     const text = renderText(smallPlan(), false);
     const update = text.slice(text.indexOf('~ ApprovalFlow "GitHub Admin"'));
-    expect(update).toMatch(/^ {6}@@ -\d+,\d+ \+\d+,\d+ @@$/m);
+    expect(update).toMatch(/^ {6}\.\.\.$/m);
     expect(update).toMatch(/^ {6}- {4}- require: any$/m);
     expect(update).toMatch(/^ {6}\+ {4}- require: all$/m);
   });
@@ -230,7 +230,7 @@ describe('markdown', () => {
     expect(md.match(/<details><summary>/g)).toHaveLength(4);
     expect(md.match(/<\/details>/g)).toHaveLength(4);
     expect(md).toContain('<details><summary>✏️ update ApprovalFlow <b>GitHub Admin</b>');
-    expect(md).toMatch(/```diff\n@@ [^\n]+\n[\s\S]*?\+ {4}- require: all/);
+    expect(md).toMatch(/```diff\n\.\.\.\n[\s\S]*?\+ {4}- require: all/);
     expect(md).toContain('Unmanaged: live, not in git (prune is off)');
   });
 

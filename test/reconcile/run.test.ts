@@ -210,6 +210,8 @@ describe('a reconcile run against a real sandbox', () => {
     sink.events.length = 0;
     const outcome = await reconcileOnce(options(source));
     expect(outcome).toMatchObject({ drifted: 1, applied: 0 });
+    // The counts are the changes made; the report-only drift is counted apart, by that name.
+    expect(outcome.message).toBe('Plan: 0 to create, 0 to update, 0 to delete; 1 report-only drift (not applied); 0 unmanaged; nothing to apply');
     expect(sink.events.find((e) => e.type === 'accessctl.drift.detected')?.data).toMatchObject({ policy: 'report' });
     const after = await h.call<{ exposeApprovalProgress: boolean }>('GET', '/api/v2/approvalflowsettings');
     expect(after.body.exposeApprovalProgress).toBe(false);
