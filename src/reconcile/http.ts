@@ -1,7 +1,12 @@
 // The reconciler's small HTTP server on --listen: /healthz (the process is up), /readyz (the
-// caller's readiness rule) and /metrics (Prometheus text). Nothing else is served.
+// caller's readiness rule) and /metrics (Prometheus text), open to all; and, when given, the
+// read-only console (src/console) on every other path, behind its own access rule.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import type { ConsoleAccess } from '../console/access.js';
+import { consoleApp } from '../console/app.js';
+import type { ConsoleModel } from '../console/model.js';
 import { AccessctlError } from '../errors.js';
 import type { ReconcileMetrics } from './metrics.js';
 
@@ -10,7 +15,11 @@ export interface HealthServerOptions {
   listen: string;
   ready: () => boolean;
   metrics: ReconcileMetrics;
+  /** The console and who may read it; without it, every other path is 404. */
+  console?: { model: ConsoleModel; access: ConsoleAccess } | undefined;
 }
+
+type Listener = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
 
 export interface HealthServer {
   /** The base URL actually listened on, such as http://127.0.0.1:9464. */
@@ -39,8 +48,9 @@ export function parseListen(value: string): ListenAddress {
 
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
   const { host, port } = parseListen(options.listen);
+  const consoleListener = options.console ? (getRequestListener(consoleApp(options.console.model, options.console.access).fetch) as Listener) : undefined;
   const server = createServer((request, response) => {
-    void answer(request, response, options).catch(() => {
+    void answer(request, response, options, consoleListener).catch(() => {
       if (!response.headersSent) send(response, 500, 'text/plain; charset=utf-8', 'internal error\n');
       else response.destroy();
     });
@@ -69,14 +79,16 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   };
 }
 
-async function answer(request: IncomingMessage, response: ServerResponse, options: HealthServerOptions): Promise<void> {
+async function answer(request: IncomingMessage, response: ServerResponse, options: HealthServerOptions, consoleListener: Listener | undefined): Promise<void> {
   const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
   const route = pathname === '/healthz' || pathname === '/readyz' || pathname === '/metrics' ? pathname : undefined;
-  if (route === undefined) return send(response, 404, 'text/plain; charset=utf-8', 'not found\n');
+  if (route === undefined && consoleListener === undefined) return send(response, 404, 'text/plain; charset=utf-8', 'not found\n');
+  // Everything here is read-only, the console included.
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.setHeader('allow', 'GET, HEAD');
     return send(response, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
   }
+  if (route === undefined) return consoleListener?.(request, response);
   if (route === '/healthz') return send(response, 200, 'text/plain; charset=utf-8', 'ok');
   if (route === '/readyz') {
     let ready = false;

@@ -8,13 +8,15 @@ import { AccessctlError } from '../errors.js';
 import { EventFanout } from '../events/fanout.js';
 import { sinkFromSpec } from '../events/sink-spec.js';
 import type { EventSink } from '../events/sink.js';
+import { consoleAccess } from '../console/access.js';
+import { ConsoleModel } from '../console/model.js';
 import type { Plan } from '../plan/plan.js';
 import type { SayOnce } from './config-source.js';
-import { startHealthServer, type HealthServer } from './http.js';
+import { parseListen, startHealthServer, type HealthServer } from './http.js';
 import { StateLock, type StateLockOptions } from './lock.js';
 import { ReconcileMetrics } from './metrics.js';
 import { reconcileOnce, type ConfigSource, type RunOutcome, type Stop } from './run.js';
-import { runEvery, Schedule } from './schedule.js';
+import { runEvery, Schedule, type SetTimer } from './schedule.js';
 import type { TargetBinding } from './target-binding.js';
 
 /** Exit codes of `reconcile` (the README's table): 0 nothing failed, 1 something failed, 3 another reconciler holds the state directory. */
@@ -44,6 +46,10 @@ export interface ReconcilerOptions {
   onPlan?: (plan: Plan, run: number) => void;
   onOutcome?: (outcome: RunOutcome, run: number) => void;
   onListening?: (url: string) => void;
+  /** The console's model (tests read it); made here when not given. Fed with every run. */
+  console?: ConsoleModel;
+  /** The timer between runs (tests start the next run themselves). */
+  setTimer?: SetTimer;
 }
 
 /** Results after which the reconciler is working as told (applying, or holding back on purpose). */
@@ -52,6 +58,8 @@ const HEALTHY: ReadonlySet<RunOutcome['result']> = new Set(['success', 'no-op', 
 /** Runs until the signal aborts (or once); resolves with the exit code. */
 export async function runReconciler(options: ReconcilerOptions): Promise<number> {
   const { log, signal } = options;
+  // Off loopback the console needs a token: refuse to start without one, before taking the lock.
+  const access = options.listen === undefined ? undefined : consoleAccess(parseListen(options.listen).host, options.env);
   let lockLost: AccessctlError | undefined;
   // Ends the schedule on the caller's signal, or when the lock is lost.
   const stopped = new AbortController();
@@ -83,7 +91,8 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
   const sinks: EventSink[] = options.eventSpecs.map((spec) =>
     sinkFromSpec(spec, { env: options.env, spoolDir: join(options.stateDir, 'spool'), onNotice: (notice) => log.warn(notice) }),
   );
-  const events = new EventFanout(sinks);
+  const view = options.console ?? new ConsoleModel(options.env, { now: options.now ?? Date.now });
+  const events = new EventFanout([...sinks, view.sink]);
   const said = new Set<string>();
   const sayOnce: SayOnce = (key, level, message) => {
     if (said.has(key)) return;
@@ -104,6 +113,7 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
       server = await startHealthServer({
         listen: options.listen,
         metrics,
+        ...(access ? { console: { model: view, access } } : {}),
         // Ready while the last healthy run is recent: within three intervals.
         ready: () => lastHealthy > 0 && now() - lastHealthy <= 3 * options.intervalMs,
       });
@@ -112,6 +122,7 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
     let run = 0;
     const once = async (): Promise<void> => {
       run++;
+      view.runStarted(run);
       try {
         await lock.heartbeat();
         const outcome = await reconcileOnce({
@@ -127,15 +138,20 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
           now,
           sayOnce,
           cache,
-          onPlan: (plan) => options.onPlan?.(plan, run),
+          onPlan: (plan, desired) => {
+            view.planned(plan, desired);
+            options.onPlan?.(plan, run);
+          },
         });
         if (HEALTHY.has(outcome.result)) lastHealthy = now();
         else failedRuns++;
+        view.runFinished(outcome);
         options.onOutcome?.(outcome, run);
       } catch (error) {
         // A run that cannot even start (an unreachable repo with no checkout, a refused key) is
         // reported and retried next interval; --once reports it through the exit code.
         failedRuns++;
+        view.runCrashed(error instanceof Error ? error.message : String(error));
         log.error({ run }, error instanceof Error ? error.message : String(error));
         if (error instanceof AccessctlError && error.code === 'conflict' && !lock.held) lockLost ??= error;
         if (options.once && !lockLost) throw error;
@@ -146,7 +162,8 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
       await once();
       return failedRuns === 0 && !lockLost ? EXIT_OK : EXIT_FAILED;
     }
-    await runEvery(() => once(), new Schedule({ intervalMs: options.intervalMs, jitter: 0.1 }), stopped.signal, {
+    const schedule = new Schedule({ intervalMs: options.intervalMs, jitter: 0.1, ...(options.setTimer ? { setTimer: options.setTimer } : {}) });
+    await runEvery(() => once(), schedule, stopped.signal, {
       onDelay: (ms) => log.debug(`next run in ${Math.round(ms / 1000)} s`),
     });
     return lockLost ? EXIT_FAILED : EXIT_OK;

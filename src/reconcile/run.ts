@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { applyPlan, type ApplyResult, type ChangeResult } from '../apply/apply.js';
 import { channelSecretRefs } from '../config/channel-secrets.js';
+import type { DesiredState } from '../config/desired.js';
 import { loadConfig, type LoadResult } from '../config/load.js';
 import type { ParseCache } from '../config/parse-cache.js';
 import type { WebhookChannel } from '../config/kinds.generated.js';
@@ -58,8 +59,8 @@ export interface RunOptions {
   allowHistoryRewrite: boolean;
   /** Set once no further change may start (a signal, a lost lock); the change in flight finishes. */
   stopping: () => Stop | undefined;
-  /** Called with each run's plan before anything is applied (up prints the first one). */
-  onPlan?: (plan: Plan) => void;
+  /** Called with each run's plan and the desired state it was made from, before anything is applied (up prints the first plan; the console lists the objects). */
+  onPlan?: (plan: Plan, desired: DesiredState) => void;
   /** The clock, in ms since the epoch: suspend, sync windows, pauses and event times are read from it. */
   now?: () => number;
   /** Says a notice once for the reconciler's lifetime; without it, once per run. */
@@ -287,7 +288,7 @@ interface Planned {
 async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Planned): Promise<RunOutcome> {
   const { config, plan, synced } = planned;
   const { desired } = config;
-  options.onPlan?.(plan);
+  options.onPlan?.(plan, desired);
   // Who last changed each planned object's file: one git walk for the whole run, not one per change.
   const attributions = await synced.attribute([...new Set(plan.changes.flatMap((c) => sourceFile(c) ?? []))]);
   const journal = planned.state.journal;
