@@ -15,7 +15,9 @@ export async function readSavedPlan(path: string): Promise<Plan> {
   }
   const version = (parsed as { formatVersion?: unknown } | null)?.formatVersion;
   if (version !== PLAN_FORMAT_VERSION) {
-    throw new AccessctlError('usage', `${path} has plan format ${JSON.stringify(version)}; this accessctl applies format ${PLAN_FORMAT_VERSION}: plan again`, {
+    // JSON.stringify(undefined) is undefined, not text: a file without the field says so.
+    const found = version === undefined ? 'has no formatVersion (not a plan saved by `accessctl plan --out`)' : `has plan format ${JSON.stringify(version)}`;
+    throw new AccessctlError('usage', `${path} ${found}; this accessctl applies format ${PLAN_FORMAT_VERSION}: plan again`, {
       subject: 'plan.json',
     });
   }

@@ -11,13 +11,15 @@ import { clientOverrides, withTargetOptions, type TargetFlags } from './target-o
 export function exportCommand(): Command {
   const command = new Command('export')
     .description('write the live state as YAML config files')
-    .requiredOption('--out <dir>', 'the directory to write (must be empty unless --force)')
+    // commander's help does not mark a required option: the usage line and the description do.
+    .usage('--out <dir> [options]')
+    .requiredOption('--out <dir>', 'the directory to write (required; must be empty unless --force)')
     .option('--force', 'write into a directory that already has files', false);
   return withTargetOptions(command).action(async (options: { out: string; force: boolean } & TargetFlags) => {
     const client = makeClient(emptyDesiredState(), { target: options.target, clientOptions: clientOverrides(options) });
     try {
       const result = await exportLive(client, options.out, { force: options.force });
-      process.stdout.write(`wrote ${result.files.length} files to ${options.out}\n`);
+      process.stdout.write(`wrote ${result.files.length} file${result.files.length === 1 ? '' : 's'} to ${options.out}\n`);
       for (const file of result.files) process.stdout.write(`  ${file}\n`);
       if (result.secrets.length > 0) {
         process.stdout.write(`Channel secrets are not exported. Set these before apply: ${result.secrets.join(', ')}\n`);

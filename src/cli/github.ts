@@ -22,7 +22,8 @@ function positiveInteger(value: string): number {
   return Number(value);
 }
 
-function withGithubOptions(command: Command): Command {
+/** `sha`: what the command does with the commit, in its help. */
+function withGithubOptions(command: Command, sha: string): Command {
   return withTargetOptions(
     command
       .argument('[dir]', 'the config directory', '.')
@@ -31,7 +32,7 @@ function withGithubOptions(command: Command): Command {
       .option('--event-path <file>', 'the saved webhook event with the pull request (default: GITHUB_EVENT_PATH)')
       .option('--api-url <url>', 'the GitHub API, e.g. https://ghe.example.com/api/v3 (default: GITHUB_API_URL, then https://api.github.com)')
       .option('--pr <number>', 'the pull request number (default: from the event)', positiveInteger)
-      .option('--sha <sha>', 'the commit for the check run (default: the pull request head, then GITHUB_SHA)'),
+      .option('--sha <sha>', `${sha} (default: the pull request head, then GITHUB_SHA)`),
   );
 }
 
@@ -62,7 +63,7 @@ function commentCommand(): Command {
   const command = new Command('comment')
     .description('post the validation result and the plan as one sticky pull request comment')
     .option('--label <name>', 'label added while the plan deletes anything, removed when it no longer does ("" for none)', DEFAULT_DESTROY_LABEL);
-  return withGithubOptions(command).action(async (dir: string, flags: GithubFlags & { label: string }) => {
+  return withGithubOptions(command, 'the commit the comment says it ran on').action(async (dir: string, flags: GithubFlags & { label: string }) => {
     // The GitHub side first: a missing token or pull request fails before any platform call.
     const context = await readContext(flags, process.env);
     const pr = { owner: context.owner, repo: context.repo, pullNumber: requirePullNumber(context) };
@@ -87,31 +88,33 @@ function checkCommand(): Command {
     .description('create a check run on the pull request head with annotations and the plan')
     .option('--name <name>', 'the check run name', DEFAULT_CHECK_NAME)
     .option('--neutral-on-changes', 'conclude neutral (not success) when the plan has changes', false);
-  return withGithubOptions(command).action(async (dir: string, flags: GithubFlags & { name: string; neutralOnChanges: boolean }) => {
-    const context = await readContext(flags, process.env);
-    const commit = { owner: context.owner, repo: context.repo, headSha: requireHeadSha(context) };
-    const outcome = await evaluate(dir, flags);
-    // The repo's access tests, against the target's directory: a failing case fails the check on its line.
-    const tests = verdict(outcome) === 'invalid' ? undefined : await runRepoAccessTests({ dir, target: flags.target, clientOptions: clientOverrides(flags) });
-    if (tests !== undefined)
-      process.stdout.write('error' in tests ? `accessctl: access tests not run: ${tests.error}\n` : renderTestReport(tests.report, false));
-    const output = checkOutput(outcome, {
-      name: flags.name,
-      neutralOnChanges: flags.neutralOnChanges,
-      root: process.env['GITHUB_WORKSPACE'] || process.cwd(),
-      tests,
-    });
-    await withGithubErrors(context.token, async () => {
-      const check = await publishCheck(await client(context), commit, output);
-      process.stdout.write(
-        `accessctl: check run "${output.name}" concluded ${output.conclusion} with ${output.annotations.length} annotation${output.annotations.length === 1 ? '' : 's'} ${check.url}\n`,
-      );
-    });
-    finish(outcome);
-    // The report above says which cases; this sets the exit code.
-    if (tests !== undefined && ('error' in tests || tests.report.failed + tests.report.errors > 0))
-      throw new AccessctlError('config-invalid', 'access tests failed', { exitCode: 1 });
-  });
+  return withGithubOptions(command, 'the commit the check run is attached to').action(
+    async (dir: string, flags: GithubFlags & { name: string; neutralOnChanges: boolean }) => {
+      const context = await readContext(flags, process.env);
+      const commit = { owner: context.owner, repo: context.repo, headSha: requireHeadSha(context) };
+      const outcome = await evaluate(dir, flags);
+      // The repo's access tests, against the target's directory: a failing case fails the check on its line.
+      const tests = verdict(outcome) === 'invalid' ? undefined : await runRepoAccessTests({ dir, target: flags.target, clientOptions: clientOverrides(flags) });
+      if (tests !== undefined)
+        process.stdout.write('error' in tests ? `accessctl: access tests not run: ${tests.error}\n` : renderTestReport(tests.report, false));
+      const output = checkOutput(outcome, {
+        name: flags.name,
+        neutralOnChanges: flags.neutralOnChanges,
+        root: process.env['GITHUB_WORKSPACE'] || process.cwd(),
+        tests,
+      });
+      await withGithubErrors(context.token, async () => {
+        const check = await publishCheck(await client(context), commit, output);
+        process.stdout.write(
+          `accessctl: check run "${output.name}" concluded ${output.conclusion} with ${output.annotations.length} annotation${output.annotations.length === 1 ? '' : 's'} ${check.url}\n`,
+        );
+      });
+      finish(outcome);
+      // The report above says which cases; this sets the exit code.
+      if (tests !== undefined && ('error' in tests || tests.report.failed + tests.report.errors > 0))
+        throw new AccessctlError('config-invalid', 'access tests failed', { exitCode: 1 });
+    },
+  );
 }
 
 /** A command group whose subcommands take the program's error handling and output, as direct commands do. */

@@ -241,31 +241,32 @@ export function requestCommand(): Command {
   });
 
   for (const decision of ['approve', 'deny'] as const) {
-    withTargetOptions(
-      command
-        .command(`${decision} <id>`)
-        .description(`${decision} an access request: as an approver with --as, or as an administrator (final) without it`)
-        .option('--as <user>', 'decide as this approver (email or username; sandbox only, needs an admin key)')
-        .option('--reason <text>', 'remarks for the requester')
-        .option('--duration <iso>', 'approve a shorter duration than requested')
-        .option('--json', 'print the request as JSON', false),
-    ).action(async (id: string, options: { as?: string; reason?: string; duration?: string; json: boolean } & TargetFlags) => {
-      const status = decision === 'approve' ? 'approved' : 'denied';
-      const extra = {
-        ...(options.reason === undefined ? {} : { remarks: options.reason }),
-        ...(options.duration === undefined ? {} : { approvedDuration: options.duration }),
-      };
-      const request = await withClient(options, options.as, async (client) => {
-        if (options.as !== undefined) return client.post<RequestView>('/api/v2/userapprovalrequest', {}, { id, status, ...extra });
-        try {
-          return await client.put<RequestView>('/api/v2/approvalflowrequest/{id}', { id }, { status, ...extra });
-        } catch (error) {
-          // Name the request that was refused, not the route template the client counts by.
-          throw error instanceof PlatformError ? error.at(`/api/v2/approvalflowrequest/${encodeURIComponent(id)}`) : error;
-        }
-      });
-      print(request, describe(request), options);
-    });
+    const decide = command
+      .command(`${decision} <id>`)
+      .description(`${decision} an access request: as an approver with --as, or as an administrator (final) without it`)
+      .option('--as <user>', 'decide as this approver (email or username; sandbox only, needs an admin key)')
+      .option('--reason <text>', 'remarks for the requester');
+    // Only an approval grants access, so only an approval has a duration to shorten.
+    if (decision === 'approve') decide.option('--duration <iso>', 'approve a shorter duration than requested');
+    withTargetOptions(decide.option('--json', 'print the request as JSON', false)).action(
+      async (id: string, options: { as?: string; reason?: string; duration?: string; json: boolean } & TargetFlags) => {
+        const status = decision === 'approve' ? 'approved' : 'denied';
+        const extra = {
+          ...(options.reason === undefined ? {} : { remarks: options.reason }),
+          ...(options.duration === undefined ? {} : { approvedDuration: options.duration }),
+        };
+        const request = await withClient(options, options.as, async (client) => {
+          if (options.as !== undefined) return client.post<RequestView>('/api/v2/userapprovalrequest', {}, { id, status, ...extra });
+          try {
+            return await client.put<RequestView>('/api/v2/approvalflowrequest/{id}', { id }, { status, ...extra });
+          } catch (error) {
+            // Name the request that was refused, not the route template the client counts by.
+            throw error instanceof PlatformError ? error.at(`/api/v2/approvalflowrequest/${encodeURIComponent(id)}`) : error;
+          }
+        });
+        print(request, describe(request), options);
+      },
+    );
   }
   return command;
 }
