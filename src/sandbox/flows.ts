@@ -263,7 +263,7 @@ export function listFlows(store: SandboxStore, orgId: string, params: URLSearchP
   const page = selectPage(store, 'approval_flows', { sql: 'org_id = ?', params: [orgId] }, query, flowFields);
   const names = lookups(store, orgId);
   return {
-    results: page.rows.map((row) => project(flowView(parseDoc<StoredFlow>(row.doc), names), query.fields)),
+    results: page.rows.map((row) => project(flowView(store.parsedDoc<StoredFlow>('approval_flows', row.id, row.doc), names), query.fields)),
     totalCount: page.totalCount,
   };
 }

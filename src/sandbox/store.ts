@@ -13,6 +13,12 @@ export const statementCacheSize = 256;
 /** The most counts kept between writes: a paging client asks for one per list it pages through. */
 export const countCacheSize = 64;
 
+/** The most page cursors kept between writes: one per page a paging client has read (100 pages is 10,000 objects). */
+export const cursorCacheSize = 1024;
+
+/** The most parsed documents kept (see parsedDoc): a list of 10,000 objects read page after page, twice over. */
+export const parsedDocCacheSize = 20_000;
+
 /** Ids are 24 hex digits: 96 bits, the first 32 the clock's seconds. */
 const idSpace = 1n << 96n;
 const maxIdSeconds = 0xffffffff;
@@ -45,7 +51,12 @@ export class SandboxStore {
   readonly #statements = new Map<string, Database.Statement>();
   /** Counts by query and parameters, valid while the database is as it was at #countsMark. */
   readonly #counts = new Map<string, number>();
-  #countsMark: string | undefined;
+  /** Where pages end, by query and offset: the sort key of the last row before that offset (see pageCursor). */
+  readonly #cursors = new Map<string, string>();
+  /** Parsed documents by table and id, each with the text it was parsed from (see parsedDoc). */
+  readonly #parsed = new Map<string, { text: string; doc: unknown }>();
+  /** total_changes and data_version when #counts and #cursors were last known valid. */
+  #readingsMark: string | undefined;
   /** Stops saving the clock's changes into this database (at close). */
   readonly #unwatchClock: () => void;
 
@@ -115,24 +126,64 @@ export class SandboxStore {
    * Inside a transaction nothing is kept: a rollback takes rows back without a change to count.
    */
   count(sql: string, params: readonly (string | number)[]): number {
-    if (this.db.inTransaction) return (this.stmt(sql).get(...params) as { n: number }).n;
-    const mark = this.stmt('SELECT total_changes() AS changes, data_version AS version FROM pragma_data_version').get() as { changes: number; version: number };
-    const now = `${mark.changes}:${mark.version}`;
-    if (now !== this.#countsMark) {
-      this.#counts.clear();
-      this.#countsMark = now;
-    }
+    if (!this.#readingsValid()) return (this.stmt(sql).get(...params) as { n: number }).n;
     const key = `${sql}\u0000${JSON.stringify(params)}`;
     let n = this.#counts.get(key);
     if (n === undefined) {
       n = (this.stmt(sql).get(...params) as { n: number }).n;
-      if (this.#counts.size >= countCacheSize) {
-        const oldest = this.#counts.keys().next();
-        if (oldest.done !== true) this.#counts.delete(oldest.value);
-      }
-      this.#counts.set(key, n);
+      keepBounded(this.#counts, countCacheSize, key, n);
     }
     return n;
+  }
+
+  /**
+   * The sort key of the last row before `offset` in `query` (its SQL and parameters, without
+   * LIMIT and OFFSET), when a page read since the database last changed ended there. A paging
+   * client asks for skip=100, 200, ...: with the key of where the page before ended, the next page
+   * is a seek on the index (id > key) instead of stepping over every row before it. Kept on the
+   * same terms as count: forgotten at any change, never kept inside a transaction.
+   */
+  pageCursor(query: string, offset: number): string | undefined {
+    if (!this.#readingsValid()) return undefined;
+    return this.#cursors.get(`${offset}\u0000${query}`);
+  }
+
+  /** Records that the rows of `query` before `offset` end with the sort key `lastKey` (see pageCursor). */
+  keepPageCursor(query: string, offset: number, lastKey: string): void {
+    if (!this.#readingsValid()) return;
+    keepBounded(this.#cursors, cursorCacheSize, `${offset}\u0000${query}`, lastKey);
+  }
+
+  /**
+   * Whether counts and cursors may be kept and read now: false inside a transaction (a rollback
+   * takes rows back without a change to count); otherwise true, after forgetting every one kept
+   * if the database changed since (on this connection, or through another one sharing the file).
+   */
+  #readingsValid(): boolean {
+    if (this.db.inTransaction) return false;
+    const mark = this.stmt('SELECT total_changes() AS changes, data_version AS version FROM pragma_data_version').get() as { changes: number; version: number };
+    const now = `${mark.changes}:${mark.version}`;
+    if (now !== this.#readingsMark) {
+      this.#counts.clear();
+      this.#cursors.clear();
+      this.#readingsMark = now;
+    }
+    return true;
+  }
+
+  /**
+   * The stored document `text` of row `id` in `table`, parsed, deep-frozen and kept: a list read
+   * again (a paging client, a reconciler every cycle) gets the same object back while the row
+   * holds the same text, and parses only the rows that changed. Frozen because it is shared: a
+   * caller that changed it would change what every later read returns.
+   */
+  parsedDoc<T>(table: string, id: string, text: string): T {
+    const key = `${table}\u0000${id}`;
+    const kept = this.#parsed.get(key);
+    if (kept !== undefined && kept.text === text) return kept.doc as T;
+    const doc = deepFreeze(JSON.parse(text) as unknown);
+    keepBounded(this.#parsed, parsedDocCacheSize, key, { text, doc });
+    return doc as T;
   }
 
   /** How many prepared statements the cache holds now. */
@@ -197,6 +248,23 @@ export class SandboxStore {
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Sets `key` in `map`, forgetting the oldest entry first when the map already holds `size`. */
+function keepBounded<V>(map: Map<string, V>, size: number, key: string, value: V): void {
+  if (!map.has(key) && map.size >= size) {
+    const oldest = map.keys().next();
+    if (oldest.done !== true) map.delete(oldest.value);
+  }
+  map.set(key, value);
 }
 
 /** Parses a stored JSON document; the database only ever holds what the sandbox wrote. */
