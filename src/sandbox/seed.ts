@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { AccessctlError } from '../errors.js';
 import { addApiKey, generateKey, keyExists } from './auth.js';
 import { insertApplication } from './applications.js';
@@ -14,6 +14,7 @@ import { insertGroup } from './user-groups.js';
 import { findUserByLogin, insertUser, type UserState } from './users.js';
 import { ensureSettings } from './settings.js';
 import type { SandboxStore } from './store.js';
+import { describeSeedErrors } from './seed-schema-errors.js';
 
 export interface SeedUser {
   username: string;
@@ -70,14 +71,16 @@ export function loadSeed(file: string): SeedFile {
   } catch (error) {
     throw new AccessctlError('not-found', `cannot read seed file ${file}`, { cause: error, subject: '--seed' });
   }
-  const document = parseDocument(text, { prettyErrors: true });
+  const lines = new LineCounter();
+  const document = parseDocument(text, { prettyErrors: true, lineCounter: lines });
   if (document.errors.length > 0) throw seedError(file, document.errors.map((e) => e.message).join('\n'));
   const data: unknown = document.toJS();
-  const ajv = new Ajv2020({ allErrors: true, strict: true });
+  // verbose: each error carries its schema, so an unknown property's message lists the allowed ones.
+  const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true });
   addFormats.default(ajv);
   const validate = ajv.compile(JSON.parse(readFileSync(schemaUrl, 'utf8')) as object);
   if (!validate(data)) {
-    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
+    const problems = describeSeedErrors(file, validate.errors ?? [], document, lines);
     throw seedError(file, `does not match the seed schema:\n  ${problems.join('\n  ')}`);
   }
   const seed = data as SeedFile;
