@@ -19,6 +19,7 @@ import type { RetrySchedule } from './retry-schedule.js';
 import { Scheduler } from './scheduler.js';
 import { routes, type Reply, type RouteDef } from './routes.js';
 import { bootstrap, type SeedFile } from './seed.js';
+import { consoleApp } from './console/app.js';
 import { SandboxStore, type Actor } from './store.js';
 import { findUserByLogin } from './users.js';
 
@@ -144,6 +145,9 @@ export function createApp(deps: {
       onError: (c) => c.json(new ApiError(413, `the body is larger than ${maxBodyBytes} bytes`).body(), 413, { Connection: 'close' }),
     }),
   );
+
+  // The web console: not API, so served in every profile, beside whatever the profile serves.
+  app.route('/', consoleApp({ store, hooks, deliveries, profile, afterChange: afterRequest }));
 
   const served = routes.filter(
     (route) => ((route.access !== 'operator' && route.access !== 'org-hook') || hooks !== undefined) && (profile !== 'strict' || route.origin !== 'extension'),

@@ -1,0 +1,167 @@
+// The console's forms against forgery, over plain HTTP: every POST needs the session's token and
+// this origin (hono's csrf check), the session cookie is HttpOnly and SameSite=Lax and is replaced
+// at sign-in, the pages allow no script, and a reason past the API's limit is refused as the API does.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maxRemarksLength } from '../../../src/sandbox/request-model.js';
+import { exampleFlows, startHarness, type Harness } from '../harness.js';
+
+let h: Harness;
+let flows: { user: string; admin: string };
+beforeAll(async () => {
+  h = await startHarness();
+  flows = await exampleFlows(h);
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+interface Visit {
+  cookie: string;
+  token: string;
+}
+
+function cookieOf(response: Response): string {
+  const set = response.headers.get('set-cookie') ?? '';
+  const pair = set.split(';')[0] ?? '';
+  if (!pair.startsWith('accessctl_console=')) throw new Error(`no session cookie in ${set}`);
+  return pair;
+}
+
+function tokenOf(html: string): string {
+  const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+  if (token === undefined) throw new Error('no CSRF field on the page');
+  return token;
+}
+
+async function post(
+  path: string,
+  cookie: string,
+  fields: Record<string, string>,
+  headers: Record<string, string> = { origin: h.sandbox.url },
+): Promise<Response> {
+  return fetch(`${h.sandbox.url}${path}`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(fields).toString(),
+  });
+}
+
+async function get(path: string, cookie: string): Promise<Response> {
+  return fetch(`${h.sandbox.url}${path}`, { redirect: 'manual', headers: { cookie } });
+}
+
+/** Signs in as a user (by username) the way the sign-in form does; returns the new session and a page's token. */
+async function signIn(username: string): Promise<Visit> {
+  const page = await fetch(`${h.sandbox.url}/console/`);
+  const anonymous = cookieOf(page);
+  const userId = await h.userId(username);
+  const answer = await post('/console/sign-in', anonymous, { _csrf: tokenOf(await page.text()), who: `${'65a000000000000000000001'}:user:${userId}` });
+  expect(answer.status).toBe(303);
+  const cookie = cookieOf(answer);
+  const form = await get('/console/requests', cookie);
+  expect(form.status).toBe(200);
+  return { cookie, token: tokenOf(await form.text()) };
+}
+
+async function requestsOf(username: string): Promise<number> {
+  const answer = await h.call<{ results: { userName: string }[] }>('GET', '/api/v2/approvalflowrequest?limit=100');
+  return answer.body.results.filter((r) => r.userName === username).length;
+}
+
+describe('the console session', () => {
+  it('is a random id in an HttpOnly, SameSite=Lax cookie, replaced at sign-in and ended by signing out', async () => {
+    const page = await fetch(`${h.sandbox.url}/console/`);
+    const set = page.headers.get('set-cookie') ?? '';
+    expect(set).toMatch(/^accessctl_console=[A-Za-z0-9_-]{43}; Path=\/console; HttpOnly; SameSite=Lax$/);
+    const anonymous = cookieOf(page);
+    const answer = await post('/console/sign-in', anonymous, {
+      _csrf: tokenOf(await page.text()),
+      who: `65a000000000000000000001:user:${await h.userId('frank.em')}`,
+    });
+    expect(answer.headers.get('location')).toBe('/console/requests');
+    const signedIn = cookieOf(answer);
+    expect(signedIn).not.toBe(anonymous);
+    // The id known before sign-in gained nothing.
+    expect((await get('/console/requests', anonymous)).headers.get('location')).toBe('/console/');
+    expect((await get('/console/requests', signedIn)).status).toBe(200);
+    const token = tokenOf(await (await get('/console/requests', signedIn)).text());
+    expect((await post('/console/sign-out', signedIn, { _csrf: token })).status).toBe(303);
+    expect((await get('/console/requests', signedIn)).headers.get('location')).toBe('/console/');
+  });
+
+  it('refuses a sign-in that names nobody', async () => {
+    const page = await fetch(`${h.sandbox.url}/console/`);
+    const answer = await post('/console/sign-in', cookieOf(page), {
+      _csrf: tokenOf(await page.text()),
+      who: '65a000000000000000000001:user:000000000000000000000000',
+    });
+    expect(answer.status).toBe(400);
+    expect(await answer.text()).toContain('Choose a user or administrator from the list.');
+  });
+
+  it('keeps users out of the administrator pages', async () => {
+    const erin = await signIn('erin.em');
+    const answer = await get('/console/admin/queue', erin.cookie);
+    expect(answer.status).toBe(403);
+    expect(await answer.text()).toContain('this page is for administrators');
+  });
+});
+
+describe('CSRF protection', () => {
+  it('accepts a form with the session token from this origin (the control for the refusals below)', async () => {
+    const erin = await signIn('erin.em');
+    const before = await requestsOf('erin.em');
+    const answer = await post(`/console/flows/${flows.admin}/request`, erin.cookie, { _csrf: erin.token, remarks: 'the control' });
+    expect(answer.status).toBe(303);
+    expect(await requestsOf('erin.em')).toBe(before + 1);
+  });
+
+  it('refuses a POST without the session token, or with another session token', async () => {
+    const frank = await signIn('frank.em');
+    const other = await signIn('erin.em');
+    for (const fields of [{ remarks: 'no token' }, { _csrf: '', remarks: 'empty token' }, { _csrf: other.token, remarks: "another session's token" }]) {
+      const answer = await post(`/console/flows/${flows.admin}/request`, frank.cookie, fields);
+      expect(answer.status, fields.remarks).toBe(403);
+      expect(await answer.text()).toContain('This form carried no valid token for your session');
+    }
+    expect(await requestsOf('frank.em')).toBe(0);
+  });
+
+  it('refuses a POST from another origin, or from no origin at all, even with the token', async () => {
+    const frank = await signIn('frank.em');
+    const forged = [{ origin: 'http://evil.example' }, { origin: 'http://localhost:1' }, { 'sec-fetch-site': 'cross-site' }, {}];
+    for (const headers of forged) {
+      const answer = await post(`/console/flows/${flows.admin}/request`, frank.cookie, { _csrf: frank.token, remarks: 'forged' }, headers);
+      expect(answer.status, JSON.stringify(headers)).toBe(403);
+    }
+    expect(await requestsOf('frank.em')).toBe(0);
+  });
+
+  it('refuses a sign-in without the token (no login forgery)', async () => {
+    const page = await fetch(`${h.sandbox.url}/console/`);
+    const answer = await post('/console/sign-in', cookieOf(page), { who: `65a000000000000000000001:user:${await h.userId('frank.em')}` });
+    expect(answer.status).toBe(403);
+    expect(answer.headers.get('set-cookie')).toBeNull();
+  });
+});
+
+describe('console pages', () => {
+  it('allow no script, no framing and no caching', async () => {
+    const answer = await fetch(`${h.sandbox.url}/console/`);
+    const csp = answer.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toContain('script-src');
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(answer.headers.get('cache-control')).toBe('no-store');
+    expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it("refuse a reason longer than the API's limit, as the API does", async () => {
+    const dave = await signIn('dave');
+    const answer = await post(`/console/flows/${flows.user}/request`, dave.cookie, { _csrf: dave.token, remarks: 'x'.repeat(maxRemarksLength + 1) });
+    expect(answer.status).toBe(400);
+    expect(await answer.text()).toContain(`remarks must be at most ${maxRemarksLength} characters`);
+    expect(await requestsOf('dave')).toBe(0);
+  });
+});
