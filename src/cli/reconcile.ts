@@ -34,7 +34,7 @@ export function reconcileCommand(): Command {
     .option('--path <dir>', 'the config directory inside the repository', '.')
     .option('--interval <duration>', 'time between runs, with ±10% jitter (30s, 5m, 1h; at least 1s)', '5m')
     .option('--once', 'run once and exit (for cron and CI)', false)
-    .option('--listen <host:port>', '/healthz, /readyz and /metrics', '127.0.0.1:9464')
+    .option('--listen <host:port>', 'the read-only console, /healthz, /readyz and /metrics (off loopback: needs ACCESSCTL_CONSOLE_TOKEN)', '127.0.0.1:9464')
     .option(
       '--events <sink>',
       'where events go: - (stdout), file:PATH or webhook:URL; may repeat',
@@ -70,7 +70,7 @@ export function reconcileCommand(): Command {
         allowHistoryRewrite: flags.allowHistoryRewrite,
         lockMode: flags.lock,
         signal,
-        onListening: (url) => log.info(`serving /healthz, /readyz and /metrics on ${url}`),
+        onListening: (url) => log.info(`serving the console on ${url}/objects, and /healthz, /readyz and /metrics`),
       });
     } finally {
       await clients.close();

@@ -63,7 +63,7 @@ export function upCommand(): Command {
     .option('--seed <file>', 'the directory seed for an empty database', 'examples/directory.yaml')
     .option('--profile <profile>', "the sandbox's profile: default, or strict (JumpCloud's published API, read pessimistically)", profileOption, 'default')
     .option('--interval <duration>', 'time between reconcile runs (at least 1s)', '30s')
-    .option('--listen <host:port>', '/healthz, /readyz and /metrics of the reconciler', '127.0.0.1:0')
+    .option('--listen <host:port>', "the reconciler's console, /healthz, /readyz, /metrics (off loopback: ACCESSCTL_CONSOLE_TOKEN)", '127.0.0.1:0')
     .option('--state-dir <dir>', "the reconciler's lock, spool and last applied state", '.accessctl/up')
     .action(async (dir: string, flags: UpFlags) => {
       const intervalMs = parseInterval(flags.interval, '--interval', MIN_RUN_INTERVAL_MS);
@@ -96,7 +96,7 @@ export function upCommand(): Command {
           allowHistoryRewrite: false,
           lockMode: 'fail',
           signal,
-          onListening: (url) => out(`reconciler: ${url}/metrics`),
+          onListening: (url) => out(`reconciler console: ${url}/objects  (and ${url}/metrics)`),
           onPlan: (plan, run) => {
             if (run === 1) out(renderText(plan));
             else if (plan.changes.length > 0) out(`run ${run}: ${summaryLine(plan)}`);
