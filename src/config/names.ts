@@ -2,8 +2,13 @@
 // and invisible or direction-changing characters are never allowed in a name.
 import { isMatch } from 'matcher';
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** The identity of a name: NFC, then case-folded (upper then lower folds ß to ss and similar). */
 export function nameKey(name: string): string {
+  // Most names are ASCII, for which NFC changes nothing and upper-then-lower is lower: plans key
+  // every name of every object on both sides, so the common case skips normalize().
+  if (ASCII.test(name)) return name.toLowerCase();
   return name.normalize('NFC').toUpperCase().toLowerCase();
 }
 

@@ -5,7 +5,7 @@ import type { Declared } from '../config/desired.js';
 import type { ApprovalFlow } from '../config/kinds.generated.js';
 import type { ApproverModel, FlowModel, FlowSpecModel } from '../model/flow.js';
 import type { DirectoryIndex, NameResolver } from './directory-index.js';
-import { byNameKey, canonicalDuration, sortDurations } from './model-order.js';
+import { canonicalDuration, sortDurations, sortNames } from './model-order.js';
 import { bool, list, num, text } from './protobuf-json.js';
 import type { WireApproverResource, WireFlow, WireFlowCreate, WireFlowSet, WireTtlConfig } from './wire.js';
 
@@ -35,10 +35,21 @@ export const knownFlowValues = {
   'resources[].resourceType': [GRANT_RESOURCE_TYPE],
 } as const;
 
-function sortApprovers(approvers: ApproverModel[]): ApproverModel[] {
-  const key = (approver: ApproverModel): string =>
-    'manager' in approver ? '0' : 'admins' in approver ? '1' : 'user' in approver ? `2${approver.user.toLowerCase()}` : `3${approver.group.toLowerCase()}`;
-  return [...approvers].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+/** An approver's place in the canonical order: manager, admins, users by name, groups by name. */
+function approverSortKey(approver: ApproverModel): string {
+  return 'manager' in approver ? '0' : 'admins' in approver ? '1' : 'user' in approver ? `2${approver.user.toLowerCase()}` : `3${approver.group.toLowerCase()}`;
+}
+
+function compareKeyed(a: { key: string }, b: { key: string }): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+/** Approvers in their canonical order, each key computed once (a sort compares each item many times). */
+function sortApprovers(approvers: readonly ApproverModel[]): ApproverModel[] {
+  if (approvers.length < 2) return [...approvers];
+  const keyed = approvers.map((approver) => ({ key: approverSortKey(approver), approver }));
+  keyed.sort(compareKeyed);
+  return keyed.map((item) => item.approver);
 }
 
 function displayOf(color: string | undefined, iconUrl: string | undefined): NonNullable<FlowSpecModel['display']> {
@@ -57,11 +68,10 @@ export function flowFromDesired(declared: Declared<ApprovalFlow>, names: NameRes
           require: level.require ?? 'any',
           approvers: sortApprovers(
             level.approvers.map((approver, ai): ApproverModel => {
-              const path = ['spec', 'approval', 'levels', li, 'approvers', ai];
               if (approver.manager) return { manager: true };
               if (approver.admins) return { admins: true };
-              if (approver.user !== undefined) return { user: names.user(approver.user, [...path, 'user']) };
-              return { group: names.group(approver.group ?? '', [...path, 'group']) };
+              if (approver.user !== undefined) return { user: names.user(approver.user, ['spec', 'approval', 'levels', li, 'approvers', ai, 'user']) };
+              return { group: names.group(approver.group ?? '', ['spec', 'approval', 'levels', li, 'approvers', ai, 'group']) };
             }),
           ),
         }))
@@ -76,13 +86,18 @@ export function flowFromDesired(declared: Declared<ApprovalFlow>, names: NameRes
       enabled: spec.enabled ?? true,
       category: spec.category ?? 'application',
       grantGroup: names.group(spec.grantGroup, ['spec', 'grantGroup']),
-      visibleTo: spec.visibleTo.map((name, i) => names.group(name, ['spec', 'visibleTo', i])).sort(byNameKey),
+      visibleTo: sortNames(spec.visibleTo.map((name, i) => names.group(name, ['spec', 'visibleTo', i]))),
       approval: { type: approval.type, nonAdminApprovers: approval.nonAdminApprovers ?? false, levels },
       access,
     },
   };
   if (spec.display !== undefined) model.spec.display = displayOf(spec.display.color, spec.display.iconUrl);
   return model;
+}
+
+/** Records a wire value this mapping does not know: the flow is unmanageable, not read as a default. */
+function unknownValue(reasons: string[], field: string, value: string | undefined): void {
+  reasons.push(`${field} ${JSON.stringify(value ?? '')}`);
 }
 
 export type FlowRead = { ok: true; model: FlowModel } | { ok: false; reasons: string[] };
@@ -93,37 +108,36 @@ export type FlowRead = { ok: true; model: FlowModel } | { ok: false; reasons: st
  */
 export function flowFromWire(wire: WireFlow, index: DirectoryIndex, managesDisplay: boolean): FlowRead {
   const reasons: string[] = [];
-  const unknown = (field: string, value: string | undefined): void => {
-    reasons.push(`${field} ${JSON.stringify(value ?? '')}`);
-  };
   const status = text(wire.status);
-  if (status !== statusToWire.enabled && status !== statusToWire.disabled) unknown('status', status);
+  if (status !== statusToWire.enabled && status !== statusToWire.disabled) unknownValue(reasons, 'status', status);
   const type = approvalTypeFromWire.get(text(wire.approvalType));
-  if (type === undefined) unknown('approvalType', wire.approvalType);
+  if (type === undefined) unknownValue(reasons, 'approvalType', wire.approvalType);
   const category = categoryFromWire.get(text(wire.category));
-  if (category === undefined) unknown('category', wire.category);
+  if (category === undefined) unknownValue(reasons, 'category', wire.category);
   // An enum at its zero value is left out of protobuf JSON.
   const ttlConfig = wire.ttlConfig ?? 'TTL_CONFIG_UNSPECIFIED';
-  if (!ttlConfigs.includes(ttlConfig)) unknown('ttlConfig', ttlConfig);
+  if (!ttlConfigs.includes(ttlConfig)) unknownValue(reasons, 'ttlConfig', ttlConfig);
   const requirement = text(wire.approverRequirement);
-  if (requirement !== '' && requirement !== 'any' && requirement !== 'all') unknown('approverRequirement', requirement);
+  if (requirement !== '' && requirement !== 'any' && requirement !== 'all') unknownValue(reasons, 'approverRequirement', requirement);
 
   const byLevel = new Map<number, ApproverModel[]>();
   const requireAll = new Map<number, boolean>();
   for (const [i, resource] of list(wire.approverResources).entries()) {
     const approver = approverFromWire(resource, index);
     if (approver === undefined) {
-      unknown(`approverResources[${i}].resourceType`, resource.resourceType);
+      unknownValue(reasons, `approverResources[${i}].resourceType`, resource.resourceType);
       continue;
     }
     const order = num(resource.resourceOrder);
-    byLevel.set(order, [...(byLevel.get(order) ?? []), approver]);
+    const level = byLevel.get(order);
+    if (level === undefined) byLevel.set(order, [approver]);
+    else level.push(approver);
     requireAll.set(order, (requireAll.get(order) ?? false) || bool(resource.requireAll));
   }
   const grants = list(wire.resources);
   const grant = grants[0];
   if (grants.length !== 1 || grant === undefined) reasons.push(`${grants.length} granted resources (accessctl manages flows that grant one user group)`);
-  else if (text(grant.resourceType) !== GRANT_RESOURCE_TYPE) unknown('resources[0].resourceType', grant.resourceType);
+  else if (text(grant.resourceType) !== GRANT_RESOURCE_TYPE) unknownValue(reasons, 'resources[0].resourceType', grant.resourceType);
 
   const timeBased = bool(wire.timeBasedAccess);
   let access: FlowSpecModel['access'] = null;
@@ -142,9 +156,7 @@ export function flowFromWire(wire: WireFlow, index: DirectoryIndex, managesDispl
       enabled: status === statusToWire.enabled,
       category,
       grantGroup: index.groupById(grantId)?.name ?? grant.resourceName ?? grantId,
-      visibleTo: list(wire.visibleTo)
-        .map((v) => index.groupById(text(v.id))?.name ?? v.name ?? text(v.id))
-        .sort(byNameKey),
+      visibleTo: sortNames(list(wire.visibleTo).map((v) => index.groupById(text(v.id))?.name ?? v.name ?? text(v.id))),
       approval: {
         type,
         nonAdminApprovers: bool(wire.nonAdminApproval),

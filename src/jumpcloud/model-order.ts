@@ -9,7 +9,30 @@ export function byNameKey(a: string, b: string): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
+/** Names in byNameKey order, each key computed once (a sort compares each item many times). */
+export function sortNames(names: readonly string[]): string[] {
+  if (names.length < 2) return [...names];
+  const keyed = names.map((name) => ({ key: nameKey(name), name }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map((item) => item.name);
+}
+
+/**
+ * Canonical spellings already computed: a repo spells its durations a handful of ways, and every
+ * flow on both sides of a diff asks again. Bounded, so odd spellings from the wire cannot grow it.
+ */
+const canonicalDurations = new Map<string, string>();
+const canonicalDurationsKept = 1024;
+
 export function canonicalDuration(text: string): string {
+  const known = canonicalDurations.get(text);
+  if (known !== undefined) return known;
+  const canonical = spellCanonical(text);
+  if (canonicalDurations.size < canonicalDurationsKept) canonicalDurations.set(text, canonical);
+  return canonical;
+}
+
+function spellCanonical(text: string): string {
   const seconds = durationSeconds(text);
   if (seconds === undefined) return text;
   let rest = seconds;
