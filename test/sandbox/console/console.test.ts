@@ -216,6 +216,31 @@ describe('the sandbox console (default profile)', () => {
     await admin.context().close();
   });
 
+  it("lets an administrator decide a request from its page, overriding the levels, and follows the system's dark mode", async () => {
+    const url = s.h.sandbox.url;
+    const again = await submit(s.h, 'erin.em', { approvalFlowId: await flowId('GitHub Admin'), requestedDuration: 'PT8H', remarks: 'Again, for the audit' });
+    // Erin's first request is approved: asking again extends her access, and is open now.
+    expect(again.status).toBe(201);
+    const admin = await signIn(browser, url, people.admin);
+    await admin.goto(`${url}/console/requests/${again.body.id}`);
+    expect(await mainText(admin)).toContain("An administrator's decision overrides the levels");
+    await admin.fill('#decision-remarks', 'Not twice in one day');
+    await admin.getByRole('button', { name: 'Deny' }).click();
+    await admin.waitForURL(/done=denied$/);
+    const text = await mainText(admin);
+    expect(text).toContain('You denied the request.');
+    expect(text).toContain('Administrator decision: denied by admin@example.com');
+    expect(text).toContain('Not twice in one day');
+    expect(await admin.locator('#decision-remarks').count()).toBe(0);
+    expect((await s.h.call<{ status: string }>('GET', `/api/v2/approvalflowrequest/${again.body.id}`)).body.status).toBe('denied');
+    // The same page in a system set to dark: the console follows it.
+    const light = await admin.evaluate<string>('getComputedStyle(document.body).backgroundColor');
+    await admin.emulateMedia({ colorScheme: 'dark' });
+    expect(await admin.evaluate<string>('getComputedStyle(document.body).backgroundColor')).not.toBe(light);
+    expect(await admin.evaluate<string>('getComputedStyle(document.body).backgroundColor')).toBe('rgb(13, 17, 23)');
+    await admin.context().close();
+  });
+
   it('shows markup in flow names, descriptions and reasons as text', async () => {
     const name = '<b>Bold</b> & <script>window.pwned=1</script>';
     const description = '<img src=x onerror="window.pwned=2"> described';
