@@ -100,15 +100,60 @@ function escapeCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-function rows(schema: Schema, file: string, prefix: string, required: Set<string>, out: string[]): void {
+/** Fields every kind shares, by their $ref: one row points at the envelope section instead of repeating it. */
+const ENVELOPE_REFS = new Set(['defs.schema.json#/$defs/apiVersion', 'defs.schema.json#/$defs/metadata']);
+const ENVELOPE_LINK = 'See [the envelope](#the-envelope).';
+
+/** A $ref as written from `file`, made absolute, so the same definition is recognised from any schema. */
+function refOf(raw: Schema, file: string): string | undefined {
+  const ref = raw['$ref'];
+  if (typeof ref !== 'string') return undefined;
+  return ref.startsWith('#') ? `${file}${ref}` : ref;
+}
+
+function row(path: string, field: Schema, file: string, def: string, description: string): string {
+  const limit = limits(field);
+  return `| \`${path}\` | ${escapeCell(typeOf(field, file))} | ${def} | ${escapeCell(description)}${limit ? ` (${escapeCell(limit)})` : ''} |`;
+}
+
+/** `envelopeLink`: whether the envelope's fields are a link to its section (everywhere but in it). */
+function rows(schema: Schema, file: string, prefix: string, required: Set<string>, out: string[], envelopeLink = true): void {
   const properties = (schema['properties'] ?? {}) as Record<string, Schema>;
-  for (const [name, raw] of Object.entries(properties)) {
+  const entries = Object.entries(properties);
+  // The first field of each definition: a later field of the same definition points at it.
+  const firstOf = new Map<string, string>();
+  const done = new Set<string>();
+  for (const [name, raw] of entries) {
+    if (done.has(name)) continue;
     const { schema: field, file: fieldFile } = resolve(raw, file);
     const path = prefix === '' ? name : `${prefix}.${name}`;
     const def = 'default' in field ? `\`${JSON.stringify(field['default'])}\`` : required.has(name) ? '**required**' : '';
-    const description = escapeCell(String(field['description'] ?? ''));
-    const limit = limits(field);
-    out.push(`| \`${path}\` | ${escapeCell(typeOf(field, fieldFile))} | ${def} | ${description}${limit ? ` (${escapeCell(limit)})` : ''} |`);
+    const ref = refOf(raw, file);
+    if (envelopeLink && ref !== undefined && prefix === '' && ENVELOPE_REFS.has(ref)) {
+      out.push(row(path, field, fieldFile, def, ENVELOPE_LINK).replace(/ \([^)]*\) \|$/, ' |'));
+      continue;
+    }
+    // Siblings that are the same definition word for word (a policy per kind): one row for all of them.
+    const same =
+      ref === undefined || typeof raw['description'] === 'string'
+        ? []
+        : entries.filter(([other, r]) => other !== name && refOf(r, file) === ref && typeof r['description'] !== 'string').map(([other]) => other);
+    if (same.length > 0) {
+      for (const other of same) done.add(other);
+      const together = `${prefix === '' ? '' : `${prefix}.`}{${[name, ...same].join(', ')}}`;
+      out.push(row(together, field, fieldFile, def, String(field['description'] ?? '')));
+      continue;
+    }
+    // A later field of a definition already shown (with its own description): its fields are not repeated.
+    const shown = ref === undefined ? undefined : firstOf.get(ref);
+    if (shown !== undefined && field['type'] === 'object' && field['properties']) {
+      out.push(row(path, field, fieldFile, def, `${String(field['description'] ?? '')} Its fields are those of \`${shown}\`.`));
+      continue;
+    }
+    if (ref !== undefined) firstOf.set(ref, path);
+    out.push(row(path, field, fieldFile, def, String(field['description'] ?? '')));
+    // A secret reference is {env: NAME}, said once in the envelope section: its env field is not a row of its own.
+    if (field['title'] === 'SecretRef') continue;
     if (field['type'] === 'object' && field['properties']) {
       rows(field, fieldFile, path, new Set((field['required'] ?? []) as string[]), out);
     } else if (Array.isArray(field['anyOf'])) {
@@ -135,6 +180,35 @@ function rows(schema: Schema, file: string, prefix: string, required: Set<string
   }
 }
 
+function lowerFirst(text: string): string {
+  return `${text.charAt(0).toLowerCase()}${text.slice(1)}`;
+}
+
+/** The fields every kind shares, and the secret reference several use: once, here, rather than in every table. */
+function envelope(): string[] {
+  const defs = load('defs.schema.json');
+  const out = [
+    '## The envelope',
+    '',
+    'Every kind but Fleet (whose metadata is its own) starts with these fields; each table below lists only `kind` and what follows.',
+    '',
+    '| field | type | default | description |',
+    '| --- | --- | --- | --- |',
+  ];
+  const shared: Schema = {
+    properties: {
+      apiVersion: { $ref: '#/$defs/apiVersion' },
+      kind: { type: 'string', description: 'The kind of object this document declares: the heading of its section below.' },
+      metadata: { $ref: '#/$defs/metadata' },
+    },
+  };
+  rows(shared, 'defs.schema.json', '', new Set(['apiVersion', 'kind', 'metadata']), out, false);
+  const secretRef = (defs['$defs'] as Record<string, Schema>)['secretRef'] as Schema;
+  const envName = resolve({ $ref: '#/$defs/envName' }, 'defs.schema.json').schema;
+  out.push('', `**Secret references.** A field of type \`{env: NAME}\` is ${lowerFirst(String(secretRef['description']))} NAME is ${limits(envName)}.`, '');
+  return out;
+}
+
 export function generateReference(): string {
   const out: string[] = [
     '<!-- Generated from schemas/ by `npm run generate:docs`. Do not edit: change the schemas and regenerate. -->',
@@ -144,6 +218,7 @@ export function generateReference(): string {
     'Put `# yaml-language-server: $schema=<path to schemas/KIND.schema.json>` on the first line for completion and help in editors.',
     'Names are compared after Unicode NFC and case-folding; invisible and text-direction characters are refused.',
     '',
+    ...envelope(),
   ];
   for (const { file, example } of kinds) {
     const schema = load(file);

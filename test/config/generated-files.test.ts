@@ -21,6 +21,27 @@ describe('the generated config reference', () => {
     expect(await readFile(referenceFile, 'utf8')).toBe(generateReference());
   });
 
+  it('says each description once: the envelope and secret references in a section of their own, a definition siblings share in one row', async () => {
+    const { generateReference } = await import('../../scripts/generate-docs.js');
+    const text: string = generateReference();
+    const descriptions = text
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .map((line) => line.split(' | ').slice(3).join(' | '));
+    const seen = new Map<string, number>();
+    for (const d of descriptions) seen.set(d, (seen.get(d) ?? 0) + 1);
+    // Only the pointer to the envelope and each kind's one-line `kind` row may repeat.
+    const repeated = [...seen].filter(
+      ([d, n]) => n > 1 && d !== 'See [the envelope](#the-envelope). |' && d !== 'The kind of object this document declares. |',
+    );
+    expect(repeated).toEqual([]);
+    expect(text.match(/^## The envelope$/gm)).toHaveLength(1);
+    expect(text.match(/^\| `metadata\.previousNames` /gm)).toHaveLength(1);
+    expect(text).toContain('| `spec.drift.{ApprovalFlow, GroupAssignment, AccessRequestSettings, WebhookChannel}` |');
+    expect(text).toContain('**Secret references.** A field of type `{env: NAME}` is a reference to a secret held outside git.');
+    expect(text).not.toMatch(/^\| `[^`]*\.env` /m);
+  });
+
   it('shows a WebhookChannel example, and its subscription, that validate with no finding', async () => {
     const { channelExample, subscriptionExample, generateReference } = await import('../../scripts/generate-docs.js');
     expect(generateReference()).toContain(channelExample.trimEnd());
