@@ -1,7 +1,7 @@
 // The reconciler's console in a real browser, over real HTTP on 127.0.0.1, against a real sandbox:
 // the applied state of examples/access, an object's page, markup shown as text, drift made through
 // the API after the next run, the runs list updated live over SSE, and no secret on any page.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -71,7 +71,7 @@ describe('the reconciler console', () => {
     expect(text).toContain('flows/github-admin.yaml:5:');
     expect(text).toContain(fixture.commit);
     expect(text).toContain('Ada Admin <ada@example.com>');
-    expect(await page.locator('table', { hasText: 'Fields it set' }).textContent()).toContain('"description":"Owner access to the GitHub organisation');
+    expect(await page.locator('table', { hasText: 'Fields it set' }).textContent()).toContain('"description": "Owner access to the GitHub organisation');
     expect(await page.getByRole('link', { name: '#1' }).getAttribute('href')).toBe('/runs/1');
     await screenshot(page, 'reconciler-object', shots);
     await page.close();
@@ -141,5 +141,30 @@ describe('the reconciler console', () => {
     }
     expect([...seen]).toContain('/objects/WebhookChannel/Hook');
     expect([...seen]).toContain('/runs/1');
+  });
+
+  it("shows a pending change held back by suspend: the object's field diff and the access impact it would have", async () => {
+    // Runs last: the project stays suspended.
+    await appendFile(join(fixture.configDir, 'accessctl.yaml'), '  suspend:\n    until: "2099-01-01T00:00:00Z"\n    reason: change freeze\n');
+    const flow = join(fixture.configDir, 'flows', 'github-user.yaml');
+    await writeFile(flow, (await readFile(flow, 'utf8')).replace('visibleTo: [Engineering User]', 'visibleTo: [Engineering All]'));
+
+    const outcome = await fixture.nextRun();
+
+    expect(outcome.result).toBe('suspended');
+    const page = await open('/objects?state=suspended');
+    const rows = await objectRows(page);
+    expect([...rows.keys()]).toEqual(['ApprovalFlow/GitHub User']);
+    expect(rows.get('ApprovalFlow/GitHub User')?.[2]).toContain('the project is suspended until 2099-01-01T00:00:00');
+    expect(await page.textContent('#impact')).toBe('Access impact of the pending changes');
+    expect(await page.textContent('main pre')).toMatch(/Widening:[\s\S]*can now request GitHub User/);
+    await page.getByRole('link', { name: 'GitHub User', exact: true }).click();
+    await page.waitForURL(/\/objects\/ApprovalFlow\/GitHub%20User$/);
+    const diff = await page.locator('table', { hasText: 'Fields the change sets' }).textContent();
+    expect(diff).toContain('spec.visibleTo');
+    expect(diff).toContain('Engineering All');
+    expect(await page.textContent('#impact')).toBe('Access impact of the pending change');
+    await screenshot(page, 'reconciler-pending', shots);
+    await page.close();
   });
 });
