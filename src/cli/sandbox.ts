@@ -54,6 +54,7 @@ export function sandboxCommand(): Command {
       process.stdout.write(`database: ${options.db}${sandbox.seeded ? ` (seeded from ${options.seed})` : ''}\n`);
       if (sandbox.operatorKey !== undefined) process.stdout.write(`operator key: ${sandbox.operatorKey} (test hooks; new for this run)\n`);
       process.stdout.write(`admin key: ${sandbox.adminKey}${sandbox.adminKeyMinted ? ' (new for this run; shown once)' : ''}\n`);
+      process.stdout.write(`sandbox console: ${sandbox.url}/console/ (sign in as any seeded user or administrator; a sandbox, so no password)\n`);
       process.stdout.write(`try: curl -H "x-api-key: ${sandbox.adminKey}" ${sandbox.url}/api/v2/approvalflows\n`);
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals): void => {
