@@ -74,6 +74,7 @@ export function upCommand(): Command {
       Object.assign(env, filled);
       out(`sandbox: ${sandbox.url}  (database ${flags.db}${sandbox.seeded ? `, seeded from ${flags.seed}` : ''})`);
       out(`admin key: ${sandbox.adminKey}`);
+      out(`sandbox console: ${sandbox.url}/console/  (sign in as any seeded user or administrator; a sandbox, so no password)`);
       if (sandbox.operatorKey !== undefined) out(`operator key: ${sandbox.operatorKey} (the sandbox's clock and faults; new for this run)`);
       if (sandbox.profile === 'strict') out("profile: strict (JumpCloud's published API, read pessimistically: no channel API, whole-record PUTs)");
       if (Object.keys(filled).length > 0) out(`not set in this shell, so sandbox-only values are used: ${Object.keys(filled).join(', ')}`);
