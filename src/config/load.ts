@@ -59,10 +59,17 @@ export function readBounded(path: string, cap: number = MAX_FILE_BYTES): Bounded
     // A size above the cap is believed; a size below it is not (procfs, a file still growing).
     if (info.size > cap) return { refused: 'too-large', size: info.size };
     if (cap === MAX_FILE_BYTES && scratch === undefined) scratch = Buffer.allocUnsafe(cap + 1);
-    const buffer = cap === MAX_FILE_BYTES && scratch !== undefined ? scratch : Buffer.allocUnsafe(cap + 1);
+    // Above the config files' cap (a state file may be 16 MiB), the buffer starts at the size fstat
+    // gives and grows only if the file turns out longer: a 1 MiB file costs 1 MiB, not the cap.
+    let buffer = cap === MAX_FILE_BYTES && scratch !== undefined ? scratch : Buffer.allocUnsafe(Math.min(cap + 1, Math.max(info.size + 1, 64 * 1024)));
     let length = 0;
     while (length < cap + 1) {
-      const read = readSync(fd, buffer, length, cap + 1 - length, null);
+      if (length === buffer.length) {
+        const grown = Buffer.allocUnsafe(Math.min(cap + 1, buffer.length * 2));
+        buffer.copy(grown, 0, 0, length);
+        buffer = grown;
+      }
+      const read = readSync(fd, buffer, length, buffer.length - length, null);
       if (read === 0) break;
       length += read;
     }

@@ -21,8 +21,8 @@ interface Declared {
 }
 
 // A config object from the reconciler's parse cache is deep-frozen and comes back every run while
-// its file is unchanged: its digest cannot change, so it is computed once.
-const frozenDigests = new WeakMap<object, string>();
+// its file is unchanged: its digest cannot change, so it is computed once, and its key with it.
+const frozenDigests = new WeakMap<object, { kind: ManagedKind; name: string; key: string; digest: string }>();
 
 /**
  * The digest of each managed object the repo declares. Annotations are left out: they say how
@@ -31,22 +31,26 @@ const frozenDigests = new WeakMap<object, string>();
  */
 export function desiredDigests(desired: DesiredState): Record<string, string> {
   const digests: Record<string, string> = {};
-  const add = (kind: ManagedKind, declared: Declared): void => {
-    const object = declared.object;
-    let digest = frozenDigests.get(object);
-    if (digest === undefined) {
-      const { metadata, ...rest } = object;
-      const { annotations: _annotations, ...identity } = metadata;
-      digest = fingerprintOf({ ...rest, metadata: identity });
-      if (Object.isFrozen(object)) frozenDigests.set(object, digest);
-    }
-    digests[objectKey(kind, declared.name)] = digest;
-  };
-  for (const flow of desired.flows) add('ApprovalFlow', flow as unknown as Declared);
-  for (const group of desired.groups) add('GroupAssignment', group as unknown as Declared);
-  for (const channel of desired.channels) add('WebhookChannel', channel as unknown as Declared);
-  if (desired.settings) add('AccessRequestSettings', desired.settings as unknown as Declared);
+  for (const flow of desired.flows) addDigest(digests, 'ApprovalFlow', flow as unknown as Declared);
+  for (const group of desired.groups) addDigest(digests, 'GroupAssignment', group as unknown as Declared);
+  for (const channel of desired.channels) addDigest(digests, 'WebhookChannel', channel as unknown as Declared);
+  if (desired.settings) addDigest(digests, 'AccessRequestSettings', desired.settings as unknown as Declared);
   return digests;
+}
+
+function addDigest(digests: Record<string, string>, kind: ManagedKind, declared: Declared): void {
+  const object = declared.object;
+  const kept = frozenDigests.get(object);
+  if (kept !== undefined && kept.kind === kind && kept.name === declared.name) {
+    digests[kept.key] = kept.digest;
+    return;
+  }
+  const { metadata, ...rest } = object;
+  const { annotations: _annotations, ...identity } = metadata;
+  const digest = fingerprintOf({ ...rest, metadata: identity });
+  const key = objectKey(kind, declared.name);
+  if (Object.isFrozen(object)) frozenDigests.set(object, { kind, name: declared.name, key, digest });
+  digests[key] = digest;
 }
 
 /**
@@ -114,14 +118,16 @@ export interface NextDigestsInput {
  * so pruning it later is a change, not drift.
  */
 export function nextDigests(input: NextDigestsInput): Record<string, string> {
-  const pending = new Set(input.classified.filter((c) => !input.applied.has(c.change)).map((c) => c.key));
+  const pending = new Set<string>();
+  for (const c of input.classified) if (!input.applied.has(c.change)) pending.add(c.key);
   const next: Record<string, string> = {};
-  for (const [key, digest] of Object.entries(input.current)) {
-    if (!pending.has(key)) next[key] = digest;
-    else if (input.baseline !== undefined && Object.hasOwn(input.baseline, key)) next[key] = input.baseline[key] ?? digest;
+  const { baseline, current } = input;
+  for (const key in current) {
+    if (!pending.has(key)) next[key] = current[key] as string;
+    else if (baseline !== undefined && Object.hasOwn(baseline, key)) next[key] = baseline[key] ?? (current[key] as string);
   }
-  for (const [key, digest] of Object.entries(input.baseline ?? {})) {
-    if (!Object.hasOwn(input.current, key) && input.stillLive.has(key)) next[key] = digest;
+  if (baseline !== undefined && input.stillLive.size > 0) {
+    for (const key in baseline) if (!Object.hasOwn(current, key) && input.stillLive.has(key)) next[key] = baseline[key] as string;
   }
   return next;
 }

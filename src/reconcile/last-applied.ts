@@ -41,6 +41,29 @@ function invalid(file: string, why: string): AccessctlError {
   );
 }
 
+/**
+ * The state each state file held when last read or written, by path: a reconciler reads its state
+ * every cycle and, with no change, writes back the same bytes. The bytes are read and compared every
+ * time (never a stat alone); only the parse and the schema check of bytes already checked are skipped.
+ */
+const known = new Map<string, { bytes: Uint8Array; value: StoredLastApplied }>();
+const knownFiles = 16;
+
+function remember(file: string, bytes: Uint8Array, value: StoredLastApplied): void {
+  if (!known.has(file) && known.size >= knownFiles) {
+    const oldest = known.keys().next();
+    if (oldest.done !== true) known.delete(oldest.value);
+  }
+  // Frozen: the value is handed out again to the next run, which must not see this run's edits.
+  Object.freeze(value);
+  if (!isRepoFormat(value)) Object.freeze(value.objects);
+  known.set(file, { bytes, value });
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
 /** The last applied state, in either format; undefined only when the file does not exist. Anything else it cannot use is an error. */
 export async function readLastApplied(stateDir: string): Promise<StoredLastApplied | undefined> {
   const file = join(stateDir, LAST_APPLIED_FILE);
@@ -54,6 +77,8 @@ export async function readLastApplied(stateDir: string): Promise<StoredLastAppli
     throw new AccessctlError('io', `cannot read the reconciler state ${file} (${reason})`, { subject: file, cause: error });
   }
   if (!('bytes' in read)) throw invalid(file, read.refused === 'too-large' ? `is larger than ${MAX_STATE_BYTES} bytes` : 'is not a regular file');
+  const before = known.get(file);
+  if (before !== undefined && sameBytes(before.bytes, read.bytes)) return before.value;
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(read.bytes).toString('utf8'));
@@ -69,6 +94,7 @@ export async function readLastApplied(stateDir: string): Promise<StoredLastAppli
     const where = first?.instancePath ? `${first.instancePath.slice(1).replace(/\//g, '.')} ` : '';
     throw invalid(file, `does not match schemas/${SCHEMA} (${where}${first?.message ?? 'invalid'})`);
   }
+  remember(file, read.bytes, value as StoredLastApplied);
   return value as StoredLastApplied;
 }
 
@@ -92,9 +118,28 @@ export function baselineOf(stored: StoredLastApplied | undefined, current: Objec
   return stored.config === repoDigest(config) ? current : undefined;
 }
 
-/** Replaces the last applied state atomically and durably: a crash leaves the old record or the new one. */
+/**
+ * Replaces the last applied state atomically and durably: a crash leaves the old record or the new
+ * one. When the file already holds exactly these bytes (a no-op cycle), it is left as it is: the
+ * file is read and compared, so a state changed or removed by anyone else is still replaced.
+ */
 export async function writeLastApplied(stateDir: string, value: LastApplied): Promise<void> {
   await mkdir(stateDir, { recursive: true });
+  const file = join(stateDir, LAST_APPLIED_FILE);
   const objects = Object.fromEntries(Object.entries(value.objects).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  await writeFileDurably(join(stateDir, LAST_APPLIED_FILE), JSON.stringify({ format: 2, commit: value.commit, objects }));
+  const text = JSON.stringify({ format: 2, commit: value.commit, objects });
+  const bytes = Buffer.from(text, 'utf8');
+  if (sameBytes(bytes, currentBytes(file) ?? new Uint8Array(0))) return;
+  await writeFileDurably(file, text);
+  remember(file, bytes, { format: 2, commit: value.commit, objects });
+}
+
+/** The bytes the state file holds now; undefined when it cannot be read (the write then replaces it). */
+function currentBytes(file: string): Uint8Array | undefined {
+  try {
+    const read = readBounded(file, MAX_STATE_BYTES);
+    return 'bytes' in read ? read.bytes : undefined;
+  } catch {
+    return undefined;
+  }
 }

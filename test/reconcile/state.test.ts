@@ -2,10 +2,10 @@
 // that cannot be read, is not JSON or does not match schemas/state-last-applied.schema.json is an
 // AccessctlError naming the file, so drift is never mistaken for a config change. The per-object
 // format is written; the earlier whole-repo format is still read and stands for what it can.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AccessctlError } from '../../src/errors.js';
 import {
   baselineOf,
@@ -104,6 +104,53 @@ describe('readLastApplied', () => {
     writeFileSync(file, JSON.stringify({ format: 2, commit: null, objects: OBJECTS }));
     chmodSync(file, 0o000);
     expect((await failure()).message).toMatch(/EACCES/);
+  });
+});
+
+describe('a state read and written every cycle', () => {
+  it('leaves the file as it is when it already holds what would be written, and writes a different state', async () => {
+    const value: LastApplied = { format: 2, commit: COMMIT, objects: OBJECTS };
+    await writeLastApplied(stateDir, value);
+    const before = statSync(file);
+    await writeLastApplied(stateDir, { format: 2, commit: COMMIT, objects: { ...OBJECTS } });
+    const after = statSync(file);
+    // writeLastApplied renames a new file over the old one: the same inode is the same file.
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+    await writeLastApplied(stateDir, { format: 2, commit: null, objects: OBJECTS });
+    expect(statSync(file).ino).not.toBe(before.ino);
+    expect(await readLastApplied(stateDir)).toEqual({ format: 2, commit: null, objects: OBJECTS });
+  });
+
+  it('writes the state again when someone else changed or removed the file since', async () => {
+    const value: LastApplied = { format: 2, commit: COMMIT, objects: OBJECTS };
+    await writeLastApplied(stateDir, value);
+    writeFileSync(file, JSON.stringify({ format: 2, commit: null, objects: {} }));
+    await writeLastApplied(stateDir, value);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(value);
+    rmSync(file);
+    await writeLastApplied(stateDir, value);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(value);
+  });
+
+  it('parses and checks unchanged bytes once, hands out a frozen state, and checks changed bytes again', async () => {
+    await writeLastApplied(stateDir, { format: 2, commit: COMMIT, objects: OBJECTS });
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const first = await readLastApplied(stateDir);
+      const again = await readLastApplied(stateDir);
+      expect(again).toBe(first);
+      expect(parse).not.toHaveBeenCalled();
+      expect(Object.isFrozen(first)).toBe(true);
+      expect(first !== undefined && 'objects' in first && Object.isFrozen(first.objects)).toBe(true);
+      // Same length, one byte different: the bytes are compared, not the size or the stat.
+      const text = readFileSync(file, 'utf8');
+      writeFileSync(file, text.replace('"objects":{"AccessRequestSettings', '"objects":{"Robot/RequestSettings'));
+      expect(readFileSync(file).length).toBe(Buffer.byteLength(text));
+      expect((await failure()).message).toContain('state-last-applied.schema.json');
+      expect(parse).toHaveBeenCalledTimes(1);
+    } finally {
+      parse.mockRestore();
+    }
   });
 });
 
