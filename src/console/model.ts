@@ -1,6 +1,7 @@
 // What the reconciler's console shows, kept in memory and fed by the reconcile loop: each run's plan
 // and outcome, and the events the run emits (already redacted). Everything kept is bounded: the last
 // runs, the drift entries per object, the changes listed per run. Nothing here reads or writes the platform.
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { channelSecretRefs } from '../config/channel-secrets.js';
 import type { DesiredState } from '../config/desired.js';
@@ -261,7 +262,14 @@ export class ConsoleModel {
    * The run's plan, before anything is applied: the object table is rebuilt from the desired state
    * and the plan, keeping each object's history and the ids learnt before.
    */
-  planned(plan: Plan, desired: DesiredState): void {
+  planned(plan: Plan, desired: DesiredState, configDir?: string): void {
+    // Files are shown from the config directory's root, as they are in the repo (the directory may be a clone in the state directory).
+    const root = configDir === undefined ? undefined : resolve(configDir);
+    const shown = (location: SourceLocation | undefined): SourceLocation | undefined => {
+      if (location === undefined || root === undefined) return location;
+      const inside = relative(root, resolve(location.file));
+      return inside.startsWith('..') || isAbsolute(inside) ? location : { ...location, file: inside.split(sep).join('/') };
+    };
     this.redact = this.redactorFor(desired.channels.map((c) => c.object.spec));
     const previous = this.objectsByKey;
     const next = new Map<string, ConsoleObject>();
@@ -296,7 +304,7 @@ export class ConsoleModel {
     };
     for (const [kind, list] of declared) {
       for (const d of list) {
-        const object = add(kind, d.name, locate(d.source, ['metadata', 'name']), referenced[kind]?.[d.name]);
+        const object = add(kind, d.name, shown(locate(d.source, ['metadata', 'name'])), referenced[kind]?.[d.name]);
         const why = unsupported.get(kind);
         if (why !== undefined) {
           object.state = 'unsupported';
@@ -310,13 +318,13 @@ export class ConsoleModel {
       object.note = 'on the platform, not in git (prune is off for this kind)';
     }
     for (const u of plan.unmanageable) {
-      const object = next.get(objectKey(u.kind, u.name)) ?? add(u.kind, u.name, u.source, u.id);
+      const object = next.get(objectKey(u.kind, u.name)) ?? add(u.kind, u.name, shown(u.source), u.id);
       object.id = u.id;
       object.state = 'unsupported';
       object.note = this.redact(`holds values accessctl does not know, so it is never changed: ${u.reasons.join('; ')}`);
     }
     for (const change of plan.changes) {
-      const object = next.get(objectKey(change.kind, change.name)) ?? add(change.kind, change.name, sourceOfChange(change), undefined);
+      const object = next.get(objectKey(change.kind, change.name)) ?? add(change.kind, change.name, shown(sourceOfChange(change)), undefined);
       if (change.action !== 'create') object.id = change.id;
       object.state = 'changing';
       object.note = change.action === 'delete' ? 'on the platform, not in git: to be deleted' : undefined;
@@ -328,7 +336,16 @@ export class ConsoleModel {
       };
     }
     this.objectsByKey = next;
-    this.latestImpact = plan.impact === undefined ? undefined : (redactValue(plan.impact, this.redact) as AccessImpact);
+    const impact = plan.impact === undefined ? undefined : (redactValue(plan.impact, this.redact) as AccessImpact);
+    for (const flow of impact?.flows ?? []) {
+      const at = shown(flow.source);
+      if (at !== undefined) flow.source = at;
+      for (const item of flow.items) {
+        const where = shown(item.source);
+        if (where !== undefined) item.source = where;
+      }
+    }
+    this.latestImpact = impact;
     const run = this.current?.run;
     if (run === undefined) return;
     run.changes = plan.changes

@@ -138,8 +138,8 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
           now,
           sayOnce,
           cache,
-          onPlan: (plan, desired) => {
-            view.planned(plan, desired);
+          onPlan: (plan, desired, configDir) => {
+            view.planned(plan, desired, configDir);
             options.onPlan?.(plan, run);
           },
         });

@@ -59,8 +59,8 @@ export interface RunOptions {
   allowHistoryRewrite: boolean;
   /** Set once no further change may start (a signal, a lost lock); the change in flight finishes. */
   stopping: () => Stop | undefined;
-  /** Called with each run's plan and the desired state it was made from, before anything is applied (up prints the first plan; the console lists the objects). */
-  onPlan?: (plan: Plan, desired: DesiredState) => void;
+  /** Called with each run's plan, the desired state it was made from and the config directory read, before anything is applied (up prints the first plan; the console lists the objects). */
+  onPlan?: (plan: Plan, desired: DesiredState, configDir: string) => void;
   /** The clock, in ms since the epoch: suspend, sync windows, pauses and event times are read from it. */
   now?: () => number;
   /** Says a notice once for the reconciler's lifetime; without it, once per run. */
@@ -288,7 +288,7 @@ interface Planned {
 async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Planned): Promise<RunOutcome> {
   const { config, plan, synced } = planned;
   const { desired } = config;
-  options.onPlan?.(plan, desired);
+  options.onPlan?.(plan, desired, synced.configDir);
   // Who last changed each planned object's file: one git walk for the whole run, not one per change.
   const attributions = await synced.attribute([...new Set(plan.changes.flatMap((c) => sourceFile(c) ?? []))]);
   const journal = planned.state.journal;

@@ -41,18 +41,19 @@ describe('the reconciler console', () => {
     const page = await open('/objects');
     const rows = await objectRows(page);
     const expected = [
-      ['ApprovalFlow', 'GitHub Admin', 'flows/github-admin.yaml:5:'],
-      ['ApprovalFlow', 'GitHub User', 'flows/github-user.yaml:5:'],
-      ['GroupAssignment', 'GitHub Admins', 'groups/github-admins.yaml:'],
-      ['GroupAssignment', 'Security Leads', 'groups/security-leads.yaml:'],
-      ['AccessRequestSettings', 'settings', 'settings.yaml:'],
-      ['WebhookChannel', 'Hook', 'channels/hook.yaml:'],
+      ['ApprovalFlow', 'GitHub Admin', 'flows/github-admin.yaml:5:9'],
+      ['ApprovalFlow', 'GitHub User', 'flows/github-user.yaml:5:9'],
+      ['GroupAssignment', 'GitHub Admins', 'groups/github-admins.yaml:5:9'],
+      ['GroupAssignment', 'Security Leads', 'groups/security-leads.yaml:5:9'],
+      ['AccessRequestSettings', 'settings', 'settings.yaml:8:9'],
+      ['WebhookChannel', 'Hook', 'channels/hook.yaml:3:18'],
     ];
     for (const [kind, name, file] of expected) {
       const cells = rows.get(`${kind}/${name}`);
       expect(cells, `${kind}/${name}`).toBeDefined();
       expect(cells?.[2]).toMatch(/^✓ synced/);
-      expect(cells?.[3]).toContain(file);
+      // From the config directory's root, as in the repo.
+      expect(cells?.[3]).toBe(file);
       expect(cells?.[4]).not.toBe('not yet known');
     }
     const live = await fixture.harness.call<{ results: { id: string; name: string }[] }>('GET', '/api/v2/approvalflows');
@@ -68,7 +69,7 @@ describe('the reconciler console', () => {
     await page.waitForURL(/\/objects\/ApprovalFlow\/GitHub%20Admin$/);
     const text = (await page.textContent('main')) ?? '';
     expect(await page.textContent('h1')).toBe('GitHub Admin');
-    expect(text).toContain('flows/github-admin.yaml:5:');
+    expect(text).toContain('Declared inflows/github-admin.yaml:5:9');
     expect(text).toContain(fixture.commit);
     expect(text).toContain('Ada Admin <ada@example.com>');
     expect(await page.locator('table', { hasText: 'Fields it set' }).textContent()).toContain('"description": "Owner access to the GitHub organisation');
