@@ -28,7 +28,7 @@ h1 { font-size: 1.5rem; margin: 8px 0 16px; } h2 { font-size: 1.15rem; margin: 2
 table { border-collapse: collapse; width: 100%; } caption { text-align: left; color: var(--muted); padding: 4px 0; }
 th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-weight: 600; background: var(--soft); }
-td.mono { white-space: pre-wrap; word-break: break-word; }
+td.value { white-space: pre-wrap; word-break: break-word; } .nowrap { white-space: nowrap; }
 code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.9em; }
 pre { background: var(--soft); border: 1px solid var(--line); padding: 12px; overflow: auto; white-space: pre-wrap; word-break: break-word; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; } dt { color: var(--muted); } dd { margin: 0; }
@@ -156,8 +156,8 @@ const FieldTable: FC<{ fields: readonly FieldChange[]; caption: string }> = ({ f
         {fields.map((f) => (
           <tr>
             <td class="mono">{f.path}</td>
-            <td class="mono">{shown(f.before)}</td>
-            <td class="mono">{shown(f.after)}</td>
+            <td class="mono value">{shown(f.before)}</td>
+            <td class="mono value">{shown(f.after)}</td>
           </tr>
         ))}
       </tbody>
@@ -223,8 +223,8 @@ export const ObjectsPage: FC<ObjectsPageProps> = ({ objects, filter, latest, imp
                 <StateBadge state={o.state} />
                 {o.note === undefined ? null : <div class="muted">{o.note}</div>}
               </td>
-              <td class="mono">{o.source === undefined ? <span class="muted">not in git</span> : formatLocation(o.source)}</td>
-              <td class="mono">{o.id ?? <span class="muted">not yet known</span>}</td>
+              <td class="mono nowrap">{o.source === undefined ? <span class="muted">not in git</span> : formatLocation(o.source)}</td>
+              <td class="mono nowrap">{o.id ?? <span class="muted">not yet known</span>}</td>
             </tr>
           ))}
         </tbody>
@@ -317,7 +317,7 @@ export const ObjectPage: FC<{ object: ConsoleObject; impact: AccessImpact | unde
               </td>
               <td>{d.run === undefined ? '—' : <a href={runHref(d.run)}>{`#${d.run}`}</a>}</td>
               <td>{d.pausedUntil !== undefined ? `paused until ${d.pausedUntil}` : d.policy === 'correct' ? 'corrected' : 'reported only'}</td>
-              <td class="mono">{d.fields.map((f) => `${f.path}: ${shown(f.before)} → ${shown(f.after)}`).join('\n')}</td>
+              <td class="mono value">{d.fields.map((f) => `${f.path}: ${shown(f.before)} → ${shown(f.after)}`).join('\n')}</td>
             </tr>
           ))}
         </tbody>
