@@ -7,7 +7,7 @@ import type { StoredFlow } from '../flow-model.js';
 import { groupIdsOf } from '../group-members.js';
 import type { StoredRequest } from '../request-model.js';
 import { parseDoc, type SandboxStore } from '../store.js';
-import type { SystemUser } from '../users.js';
+import { findUser, type SystemUser } from '../users.js';
 import type { ConsolePrincipal } from './session.js';
 
 export interface OrgIdentities {
@@ -39,15 +39,15 @@ export function identities(store: SandboxStore): OrgIdentities[] {
 
 /** The principal a sign-in choice names, as the directory has it now; undefined when it names nobody. */
 export function principalFor(store: SandboxStore, orgId: string, kind: string, id: string): ConsolePrincipal | undefined {
-  const org = identities(store).find((o) => o.orgId === orgId);
-  if (org === undefined) return undefined;
   if (kind === 'user') {
-    const user = org.users.find((u) => u._id === id);
+    const user = findUser(store, orgId, id);
     return user === undefined ? undefined : { orgId, kind: 'user', id: user._id, email: user.email, name: user.displayname || user.username };
   }
   if (kind === 'admin') {
-    const admin = org.admins.find((a) => a.id === id);
-    return admin === undefined ? undefined : { orgId, kind: 'admin', id: admin.id, email: admin.email, name: admin.name };
+    const admin = store
+      .stmt(`SELECT k.id, k.name, k.email FROM api_keys k JOIN api_key_orgs o ON o.key_id = k.id WHERE k.kind = 'admin' AND k.id = ? AND o.org_id = ?`)
+      .get(id, orgId) as { id: string; name: string; email: string | null } | undefined;
+    return admin === undefined ? undefined : { orgId, kind: 'admin', id: admin.id, email: admin.email ?? '', name: admin.name };
   }
   return undefined;
 }

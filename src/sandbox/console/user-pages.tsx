@@ -323,6 +323,7 @@ export const RequestPage: FC<RequestPageProps> = (props) => {
         </>
       )}
 
+      {props.decide === undefined ? <ErrorBox message={props.error} /> : null}
       {props.decide === undefined ? null : (
         <>
           <h2>{props.decide === 'admin' ? 'Decide as administrator' : `Your decision (level ${request.level + 1})`}</h2>

@@ -164,4 +164,23 @@ describe('console pages', () => {
     expect(await answer.text()).toContain(`remarks must be at most ${maxRemarksLength} characters`);
     expect(await requestsOf('dave')).toBe(0);
   });
+
+  it('say why a decision is refused, on the request page', async () => {
+    const frank = await h.call<{ id: string }>(
+      'POST',
+      '/api/v2/approvalflowrequest',
+      { approvalFlowId: flows.admin, remarks: 'release' },
+      { 'x-sandbox-act-as': 'frank.em' },
+    );
+    expect(frank.status).toBe(201);
+    const dana = await signIn('dana.cto');
+    const path = `/console/requests/${frank.body.id}/decision`;
+    expect((await post(path, dana.cookie, { _csrf: dana.token, status: 'approved' })).status).toBe(303);
+    // A second decision: Dana approved level 1, and one person approves one level of a request.
+    const again = await post(path, dana.cookie, { _csrf: dana.token, status: 'approved' });
+    expect(again.status).toBe(403);
+    const page = await again.text();
+    expect(page).toContain('Not done:');
+    expect(page).toContain('one person approves one level of a request');
+  });
 });
