@@ -92,6 +92,24 @@ describe('the reconciler console', () => {
     await page.close();
   });
 
+  it('is usable from the keyboard (a skip link, then every link in order, visibly focused) and follows the dark mode of the system', async () => {
+    const page = await open('/objects');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate('document.activeElement.id')).toBe('main');
+    await page.keyboard.press('Tab');
+    // The first link after the skip target, focused with a visible outline.
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('#1');
+    expect(await page.evaluate('getComputedStyle(document.activeElement).outlineStyle')).toBe('solid');
+    const light = await page.evaluate('getComputedStyle(document.body).backgroundColor');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const dark = await page.evaluate('getComputedStyle(document.body).backgroundColor');
+    expect(light).toBe('rgb(255, 255, 255)');
+    expect(dark).toBe('rgb(13, 17, 23)');
+    await page.close();
+  });
+
   it('adds each run to the runs list as it happens (server-sent events), and shows drift made through the API after the next run', async () => {
     const page = await open('/runs');
     await page.waitForSelector('body[data-live="open"]');
