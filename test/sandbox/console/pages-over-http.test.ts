@@ -1,6 +1,6 @@
-// The console's forms against forgery, over plain HTTP: every POST needs the session's token and
-// this origin (hono's csrf check), the session cookie is HttpOnly and SameSite=Lax and is replaced
-// at sign-in, the pages allow no script, and a reason past the API's limit is refused as the API does.
+// The console over plain HTTP: every POST needs the session's token and this origin (hono's csrf
+// check), the session cookie is HttpOnly and SameSite=Lax and replaced at sign-in, the pages allow no
+// script, and the API's rules hold (the reason's limit, who decides, who sees approval progress).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxRemarksLength } from '../../../src/sandbox/request-model.js';
 import { exampleFlows, startHarness, type Harness } from '../harness.js';
@@ -182,5 +182,26 @@ describe('console pages', () => {
     const page = await again.text();
     expect(page).toContain('Not done:');
     expect(page).toContain('one person approves one level of a request');
+  });
+
+  it('hide approval progress from requesters when the settings say so, as the API does', async () => {
+    // Erin's request from the control test above waits on her manager.
+    const list = await h.call<{ results: { id: string; userName: string; status: string }[] }>('GET', '/api/v2/approvalflowrequest?limit=100');
+    const open = list.body.results.find((r) => r.userName === 'erin.em' && r.status === 'pending');
+    if (open === undefined) throw new Error('erin has no pending request');
+    const erin = await signIn('erin.em');
+    const shown = await (await get(`/console/requests/${open.id}`, erin.cookie)).text();
+    expect(shown).toContain('Every level must pass, in order');
+    expect((await h.call('PUT', '/api/v2/approvalflowsettings', { exposeApprovalProgress: false })).status).toBe(200);
+    try {
+      const hidden = await (await get(`/console/requests/${open.id}`, erin.cookie)).text();
+      expect(hidden).toContain('Approval progress is not shown to requesters');
+      expect(hidden).not.toContain('Every level must pass, in order');
+      // An approver still sees it.
+      const dana = await signIn('dana.cto');
+      expect(await (await get(`/console/requests/${open.id}`, dana.cookie)).text()).toContain('Every level must pass, in order');
+    } finally {
+      await h.call('PUT', '/api/v2/approvalflowsettings', { exposeApprovalProgress: true });
+    }
   });
 });
