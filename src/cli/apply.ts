@@ -14,8 +14,9 @@ import { whyNotApplicable, type Plan } from '../plan/plan.js';
 import { resolveTarget } from '../jumpcloud/target.js';
 import { printable } from '../plan/printable.js';
 import { renderText } from '../plan/render-text.js';
-import { askApproval, processTerminal, type Terminal } from './approval.js';
+import { askApproval } from './approval.js';
 import { reportConfig } from './config-report.js';
+import type { ExitCode, Runtime } from './runtime.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
 
 interface ApplyFlags extends TargetFlags {
@@ -49,8 +50,9 @@ function report(result: ApplyResult): string {
   return [`Apply: ${result.applied} applied, ${result.failed} failed, ${result.skipped} skipped.`, ...lines, ''].join('\n');
 }
 
-/** The command; `terminal` is where the question is asked and answered (the process's own by default). */
-export function applyCommand(terminal: Terminal = processTerminal()): Command {
+/** The command; the runtime's terminal is where the question is asked and answered. */
+export function applyCommand(runtime: Runtime): Command {
+  const { terminal } = runtime;
   const command = new Command('apply')
     .description('make the platform match the config (a directory, or a plan saved with `plan --out`)')
     .argument('[source]', 'the config directory, or a saved plan.json', '.')
@@ -59,61 +61,63 @@ export function applyCommand(terminal: Terminal = processTerminal()): Command {
     .option('--prune', 'delete live objects that are not in git, for every kind that can be pruned', false)
     .option('--max-deletions <n>', 'override guards.maxDeletions for this run', count('--max-deletions'))
     .option('--concurrency <n>', 'changes in flight at once within a phase', count('--concurrency'), 4);
-  return withTargetOptions(command).action(async (source: string, flags: ApplyFlags) => {
-    if (flags.concurrency < 1) throw usageError('--concurrency must be at least 1', '--concurrency');
-    const isFile = await stat(source)
-      .then((s) => s.isFile() && source.endsWith('.json'))
-      .catch(() => false);
-    if (isFile && (flags.prune || flags.maxDeletions !== undefined))
-      throw usageError('--prune and --max-deletions apply when planning; plan again with them', '--prune');
-    // Refused before anything is read: a script that would stop at the question fails at once, not on its first change.
-    const ask = !isFile && !flags.dryRun && !flags.autoApprove;
-    if (ask && !terminal.interactive) {
-      throw usageError(
-        'apply asks before changing anything, and there is no terminal to answer on; pass --auto-approve to apply without asking, or --dry-run to only print the plan',
-        '--auto-approve',
-      );
-    }
-    await withClientScope({ target: flags.target, clientOptions: clientOverrides(flags) }, async (clients) => {
-      const planned = isFile ? await savedPlan(source, flags, clients) : await freshPlan(source, flags, clients);
-      if (planned === undefined) return;
-      const { plan } = planned;
-      const client = clients.for(emptyDesiredState());
-      process.stdout.write(renderText(plan));
-      refuseUnapplicable(plan);
-      if (flags.dryRun) {
-        process.stdout.write('Dry run: nothing was applied.\n');
-        return;
+  return withTargetOptions(command).action(
+    runtime.action(async (source: string, flags: ApplyFlags): Promise<ExitCode> => {
+      if (flags.concurrency < 1) throw usageError('--concurrency must be at least 1', '--concurrency');
+      const isFile = await stat(source)
+        .then((s) => s.isFile() && source.endsWith('.json'))
+        .catch(() => false);
+      if (isFile && (flags.prune || flags.maxDeletions !== undefined))
+        throw usageError('--prune and --max-deletions apply when planning; plan again with them', '--prune');
+      // Refused before anything is read: a script that would stop at the question fails at once, not on its first change.
+      const ask = !isFile && !flags.dryRun && !flags.autoApprove;
+      if (ask && !terminal.interactive) {
+        throw usageError(
+          'apply asks before changing anything, and there is no terminal to answer on; pass --auto-approve to apply without asking, or --dry-run to only print the plan',
+          '--auto-approve',
+        );
       }
-      if (plan.changes.length === 0) return;
-      if (ask && !(await askApproval(terminal))) {
-        process.stderr.write("accessctl: apply cancelled: only 'yes' is accepted; nothing was changed\n");
-        process.exitCode = 1;
-        return;
-      }
-      if (isFile) {
-        const stale = await findStaleChanges(plan, client);
-        if (stale.length > 0) {
-          const names = stale.map((s) => `  ${printable(s.reason)}`).join('\n');
-          throw new AccessctlError('conflict', `the saved plan is stale; nothing was applied:\n${names}\nRun \`accessctl plan --out\` again.`);
+      return await withClientScope({ target: flags.target, clientOptions: clientOverrides(flags) }, async (clients): Promise<ExitCode> => {
+        const planned = isFile ? await savedPlan(source, flags, clients) : await freshPlan(source, flags, clients);
+        if (planned === undefined) return 1;
+        const { plan } = planned;
+        const client = clients.for(emptyDesiredState());
+        process.stdout.write(renderText(plan));
+        refuseUnapplicable(plan);
+        if (flags.dryRun) {
+          process.stdout.write('Dry run: nothing was applied.\n');
+          return 0;
         }
-      }
-      const progress = process.stderr.isTTY;
-      const result = await applyPlan(plan, {
-        client,
-        secrets: (name) => process.env[name],
-        concurrency: flags.concurrency,
-        onResult: (_result, done, total) => {
-          if (progress) process.stderr.write(`\r${done}/${total} changes`);
-        },
+        if (plan.changes.length === 0) return 0;
+        if (ask && !(await askApproval(terminal))) {
+          process.stderr.write("accessctl: apply cancelled: only 'yes' is accepted; nothing was changed\n");
+          return 1;
+        }
+        if (isFile) {
+          const stale = await findStaleChanges(plan, client);
+          if (stale.length > 0) {
+            const names = stale.map((s) => `  ${printable(s.reason)}`).join('\n');
+            throw new AccessctlError('conflict', `the saved plan is stale; nothing was applied:\n${names}\nRun \`accessctl plan --out\` again.`);
+          }
+        }
+        const progress = process.stderr.isTTY;
+        const result = await applyPlan(plan, {
+          client,
+          secrets: (name) => process.env[name],
+          concurrency: flags.concurrency,
+          onResult: (_result, done, total) => {
+            if (progress) process.stderr.write(`\r${done}/${total} changes`);
+          },
+        });
+        if (progress) process.stderr.write('\n');
+        process.stdout.write(report(result));
+        if (result.failed > 0 || result.skipped > 0) {
+          throw new AccessctlError('platform', `${result.failed + result.skipped} of ${plan.changes.length} changes did not apply; see above`);
+        }
+        return 0;
       });
-      if (progress) process.stderr.write('\n');
-      process.stdout.write(report(result));
-      if (result.failed > 0 || result.skipped > 0) {
-        throw new AccessctlError('platform', `${result.failed + result.skipped} of ${plan.changes.length} changes did not apply; see above`);
-      }
-    });
-  });
+    }),
+  );
 }
 
 /** A saved plan, checked against the target this run is told about; the scope's client is made for that target. */

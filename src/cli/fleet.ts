@@ -16,7 +16,7 @@ import { fileStatuses } from '../fleet/org-state.js';
 import { databaseStatus, renderStatusText, type FleetStatus } from '../fleet/status.js';
 import { parseInterval } from '../reconcile/schedule.js';
 import { createLogger } from './logger.js';
-import { stopSignal } from './stop-signal.js';
+import type { Runtime } from './runtime.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
 
 const DATABASE_VARIABLE = 'ACCESSCTL_DATABASE_URL';
@@ -54,7 +54,7 @@ function databaseUrl(flag: string | undefined): string | undefined {
   return value === undefined ? undefined : parseDatabaseUrl(value);
 }
 
-function runCommand(): Command {
+function runCommand(runtime: Runtime): Command {
   const command = new Command('run')
     .description('reconcile every org of a fleet: in this process, or with --database as one of many workers')
     .argument('<file>', 'the fleet file (kind Fleet)')
@@ -74,55 +74,55 @@ function runCommand(): Command {
     .option('--poll <duration>', 'with --database: how often an idle worker asks for work', '2s')
     .option('--max-org-labels <n>', 'orgs with their own /metrics series; the rest are summed under org="_other"', String(DEFAULT_MAX_ORG_LABELS))
     .addOption(new Option('--lock <mode>', 'embedded: when another runner holds the state directory').choices(['wait', 'fail']).default('fail'));
-  return withTargetOptions(command).action(async (file: string, flags: RunFlags) => {
-    if (flags.target !== undefined)
-      throw new AccessctlError(
-        'usage',
-        "--target does not apply to a fleet: each org's target is in the fleet file (spec.defaults.target, spec.orgs[].target)",
-        { subject: '--target' },
+  return withTargetOptions(command).action(
+    runtime.action(async (file: string, flags: RunFlags) => {
+      if (flags.target !== undefined)
+        throw new AccessctlError(
+          'usage',
+          "--target does not apply to a fleet: each org's target is in the fleet file (spec.defaults.target, spec.orgs[].target)",
+          { subject: '--target' },
+        );
+      const database = databaseUrl(flags.database);
+      if (database !== undefined && flags.once)
+        throw new AccessctlError('usage', '--once runs the fleet in this process; it does not combine with --database', { subject: '--once' });
+      // Workers take whichever org's job comes next: a worker cannot pick its orgs.
+      if (database !== undefined && flags.org.length > 0)
+        throw new AccessctlError(
+          'usage',
+          '--org selects orgs for the embedded runner; workers sharing a database run every org of the fleet (give them another fleet file instead)',
+          {
+            subject: '--org',
+          },
+        );
+      const concurrency = parseConcurrency(flags.concurrency);
+      const maxOrgLabels = wholeNumber('--max-org-labels', flags.maxOrgLabels, 0, 100_000);
+      const leaseMs = parseInterval(flags.lease, '--lease');
+      const pollMs = parseInterval(flags.poll, '--poll');
+      if (leaseMs < 1000) throw new AccessctlError('usage', '--lease must be at least 1s', { subject: '--lease' });
+      if (pollMs < 100) throw new AccessctlError('usage', '--poll must be at least 100ms', { subject: '--poll' });
+      const log = createLogger();
+      const stateDir = resolve(flags.stateDir);
+      const sinks: EventSink[] = flags.events.map((spec) =>
+        sinkFromSpec(spec, { env: process.env, spoolDir: join(stateDir, 'spool'), onNotice: (notice) => log.warn(notice) }),
       );
-    const database = databaseUrl(flags.database);
-    if (database !== undefined && flags.once)
-      throw new AccessctlError('usage', '--once runs the fleet in this process; it does not combine with --database', { subject: '--once' });
-    // Workers take whichever org's job comes next: a worker cannot pick its orgs.
-    if (database !== undefined && flags.org.length > 0)
-      throw new AccessctlError(
-        'usage',
-        '--org selects orgs for the embedded runner; workers sharing a database run every org of the fleet (give them another fleet file instead)',
-        {
-          subject: '--org',
-        },
-      );
-    const concurrency = parseConcurrency(flags.concurrency);
-    const maxOrgLabels = wholeNumber('--max-org-labels', flags.maxOrgLabels, 0, 100_000);
-    const leaseMs = parseInterval(flags.lease, '--lease');
-    const pollMs = parseInterval(flags.poll, '--poll');
-    if (leaseMs < 1000) throw new AccessctlError('usage', '--lease must be at least 1s', { subject: '--lease' });
-    if (pollMs < 100) throw new AccessctlError('usage', '--poll must be at least 100ms', { subject: '--poll' });
-    const log = createLogger();
-    const stateDir = resolve(flags.stateDir);
-    const sinks: EventSink[] = flags.events.map((spec) =>
-      sinkFromSpec(spec, { env: process.env, spoolDir: join(stateDir, 'spool'), onNotice: (notice) => log.warn(notice) }),
-    );
-    const metrics = new FleetMetrics(maxOrgLabels);
-    const signal = stopSignal((name) => log.info(`${name}: finishing the changes in flight, then stopping`));
-    const common = {
-      fleetFile: file,
-      orgs: flags.org,
-      concurrency,
-      worker: flags.workerId ?? defaultWorkerId(),
-      env: process.env,
-      log,
-      sinks,
-      metrics,
-      signal,
-      listen: flags.once ? undefined : flags.listen,
-      onListening: (url: string) => log.info(`serving /healthz, /readyz and /metrics on ${url}`),
-      clientOptions: clientOverrides(flags),
-    };
-    try {
-      process.exitCode =
-        database === undefined
+      const metrics = new FleetMetrics(maxOrgLabels);
+      const signal = runtime.onStop((name) => log.info(`${name}: finishing the changes in flight, then stopping`));
+      const common = {
+        fleetFile: file,
+        orgs: flags.org,
+        concurrency,
+        worker: flags.workerId ?? defaultWorkerId(),
+        env: process.env,
+        log,
+        sinks,
+        metrics,
+        signal,
+        listen: flags.once ? undefined : flags.listen,
+        onListening: (url: string) => log.info(`serving /healthz, /readyz and /metrics on ${url}`),
+        clientOptions: clientOverrides(flags),
+      };
+      try {
+        return database === undefined
           ? await runEmbedded({ ...common, stateDir, once: flags.once, lockMode: flags.lock })
           : await runDistributed({
               ...common,
@@ -133,10 +133,11 @@ function runCommand(): Command {
               heartbeatMs: DEFAULT_HEARTBEAT_MS,
               reseedMs: DEFAULT_RESEED_MS,
             });
-    } finally {
-      await Promise.all(sinks.map((sink) => sink.close().catch(() => undefined)));
-    }
-  });
+      } finally {
+        await Promise.all(sinks.map((sink) => sink.close().catch(() => undefined)));
+      }
+    }),
+  );
 }
 
 function statusCommand(): Command {
@@ -176,9 +177,9 @@ function statusCommand(): Command {
     });
 }
 
-export function fleetCommand(): Command {
+export function fleetCommand(runtime: Runtime): Command {
   const fleet = new Command('fleet').description('many orgs from one repo: run them (in one process or as workers sharing Postgres) and see their status');
-  fleet.addCommand(runCommand());
+  fleet.addCommand(runCommand(runtime));
   fleet.addCommand(statusCommand());
   return fleet;
 }

@@ -4,7 +4,6 @@ import { Command, CommanderError } from 'commander';
 import { AccessctlError, formatLocation } from '../errors.js';
 import { PlatformError } from '../jumpcloud/platform-error.js';
 import { applyCommand } from './apply.js';
-import { processTerminal, type Terminal } from './approval.js';
 import { doctorCommand } from './doctor.js';
 import { eventsCommand } from './events.js';
 import { explainCommand } from './explain.js';
@@ -14,18 +13,15 @@ import { githubCommand } from './github.js';
 import { planCommand } from './plan.js';
 import { reconcileCommand } from './reconcile.js';
 import { requestCommand } from './request.js';
+import { createRuntime, type Runtime } from './runtime.js';
 import { sandboxCommand } from './sandbox.js';
 import { testCommand } from './test.js';
 import { upCommand } from './up.js';
 import { validateCommand } from './validate.js';
 import { packageVersion } from './version.js';
 
-/** What a run of the program reads from and asks on; the process's own unless a test passes its own. */
-export interface ProgramIo {
-  terminal: Terminal;
-}
-
-export function buildProgram(io: ProgramIo = { terminal: processTerminal() }): Command {
+/** The program; `runtime` is the process's own unless a test passes its own. */
+export function buildProgram(runtime: Runtime = createRuntime()): Command {
   const program = new Command('accessctl')
     .description('JumpCloud Access Requests as code: approval flows, groups, settings and webhooks kept in git')
     .version(packageVersion(), '-V, --version')
@@ -33,19 +29,19 @@ export function buildProgram(io: ProgramIo = { terminal: processTerminal() }): C
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   program.addCommand(validateCommand());
-  program.addCommand(planCommand());
-  program.addCommand(applyCommand(io.terminal));
+  program.addCommand(planCommand(runtime));
+  program.addCommand(applyCommand(runtime));
   program.addCommand(exportCommand());
   program.addCommand(doctorCommand());
-  program.addCommand(reconcileCommand());
-  program.addCommand(upCommand());
+  program.addCommand(reconcileCommand(runtime));
+  program.addCommand(upCommand(runtime));
   program.addCommand(sandboxCommand());
   program.addCommand(requestCommand());
   program.addCommand(eventsCommand());
   program.addCommand(githubCommand());
-  program.addCommand(testCommand());
+  program.addCommand(testCommand(runtime));
   program.addCommand(explainCommand());
-  program.addCommand(fleetCommand());
+  program.addCommand(fleetCommand(runtime));
   // addCommand does not pass settings down; subcommands need the same error handling and output.
   for (const command of program.commands) command.copyInheritedSettings(program);
   return program;
@@ -76,11 +72,12 @@ export function reportError(error: unknown): number {
   return 70;
 }
 
-export async function main(argv: readonly string[], io?: ProgramIo): Promise<number> {
+/** Runs the program and returns its exit code, which bin/accessctl.js sets on the process: the one place it is set. */
+export async function main(argv: readonly string[], runtime: Runtime = createRuntime()): Promise<number> {
   try {
-    const program = buildProgram(io);
+    const program = buildProgram(runtime);
     await program.parseAsync(argv as string[], { from: 'node' });
-    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+    return runtime.exitCode;
   } catch (error) {
     return reportError(error);
   }

@@ -11,12 +11,15 @@ import { renderText } from '../plan/render-text.js';
 import { hasChanges, whyNotApplicable, type Plan } from '../plan/plan.js';
 import { printable } from '../plan/printable.js';
 import { reportConfig } from './config-report.js';
+import type { Runtime } from './runtime.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
 
 type PlanFormat = 'text' | 'json' | 'markdown';
 
 /** plan --fleet FILE [--org NAME]: each org against its own target; the fleet file names them, so --target and --out do not apply. */
-async function planFleet(options: { format: PlanFormat; out?: string; detailedExitcode: boolean; fleet?: string; org: string[] } & TargetFlags): Promise<void> {
+async function planFleet(
+  options: { format: PlanFormat; out?: string; detailedExitcode: boolean; fleet?: string; org: string[] } & TargetFlags,
+): Promise<number> {
   if (options.fleet === undefined) throw new AccessctlError('usage', '--org needs --fleet FILE', { subject: '--org' });
   if (options.target !== undefined || options.out !== undefined)
     throw new AccessctlError(
@@ -33,7 +36,7 @@ async function planFleet(options: { format: PlanFormat; out?: string; detailedEx
     clientOptions: clientOverrides(options),
   });
   process.stdout.write(done.output);
-  process.exitCode = done.exitCode;
+  return done.exitCode;
 }
 
 /** A word as a POSIX shell reads it: bare when safe, else single-quoted. */
@@ -49,7 +52,7 @@ export function savedPlanNote(plan: Plan, out: string): string {
   return `${saved} To make exactly these changes, run:\n  accessctl apply ${shellWord(printable(out))} --target ${shellWord(printable(plan.target))}`;
 }
 
-export function planCommand(): Command {
+export function planCommand(runtime: Runtime): Command {
   const command = new Command('plan')
     .description('show what apply would change on the platform')
     .argument('[dir]', 'the config directory', '.')
@@ -59,32 +62,34 @@ export function planCommand(): Command {
     .option('--fleet <file>', 'plan each org of a fleet file (kind Fleet) instead of DIR, with a summary table of the orgs')
     .option('--org <name>', 'with --fleet: only this org; may repeat', (value: string, all: string[]) => [...all, value], [] as string[]);
   return withTargetOptions(command).action(
-    async (dir: string, options: { format: PlanFormat; out?: string; detailedExitcode: boolean; fleet?: string; org: string[] } & TargetFlags) => {
-      if (options.fleet !== undefined || options.org.length > 0) return planFleet(options);
-      await withClientScope({ target: options.target, clientOptions: clientOverrides(options) }, async (clients) => {
-        const run = await makePlan({ dir, client: clients.for });
-        if (run.status === 'invalid') return reportConfig(run.config, options.format === 'json' ? 'json' : 'text');
-        if (run.status === 'unplannable') throw run.error;
-        const { plan } = run;
-        if (options.out) {
-          const temp = `${options.out}.${process.pid}.tmp`;
-          await writeFile(temp, renderJson(plan));
-          await rename(temp, options.out);
-        }
-        const rendered = options.format === 'json' ? renderJson(plan) : options.format === 'markdown' ? renderMarkdown(plan) : renderText(plan);
-        process.stdout.write(rendered);
-        // Where the plan went and how to apply it: after a text plan on stdout, else on stderr, which
-        // keeps JSON and markdown output whole for the programs that read it.
-        if (options.out) (options.format === 'text' ? process.stdout : process.stderr).write(`${savedPlanNote(plan, options.out)}\n`);
-        // A plan apply would refuse fails here too, so a pull request's plan gate catches it.
-        const reasons = whyNotApplicable(plan);
-        if (reasons.length > 0) {
-          const lines = reasons.slice(0, 20).map((r) => `  ${printable(r)}`);
-          if (reasons.length > 20) lines.push(`  and ${reasons.length - 20} more`);
-          throw new AccessctlError('conflict', `apply would refuse this plan:\n${lines.join('\n')}`, { exitCode: 1 });
-        }
-        if (options.detailedExitcode && hasChanges(plan)) process.exitCode = 2;
-      });
-    },
+    runtime.action(
+      async (dir: string, options: { format: PlanFormat; out?: string; detailedExitcode: boolean; fleet?: string; org: string[] } & TargetFlags) => {
+        if (options.fleet !== undefined || options.org.length > 0) return planFleet(options);
+        return await withClientScope({ target: options.target, clientOptions: clientOverrides(options) }, async (clients) => {
+          const run = await makePlan({ dir, client: clients.for });
+          if (run.status === 'invalid') return reportConfig(run.config, options.format === 'json' ? 'json' : 'text');
+          if (run.status === 'unplannable') throw run.error;
+          const { plan } = run;
+          if (options.out) {
+            const temp = `${options.out}.${process.pid}.tmp`;
+            await writeFile(temp, renderJson(plan));
+            await rename(temp, options.out);
+          }
+          const rendered = options.format === 'json' ? renderJson(plan) : options.format === 'markdown' ? renderMarkdown(plan) : renderText(plan);
+          process.stdout.write(rendered);
+          // Where the plan went and how to apply it: after a text plan on stdout, else on stderr, which
+          // keeps JSON and markdown output whole for the programs that read it.
+          if (options.out) (options.format === 'text' ? process.stdout : process.stderr).write(`${savedPlanNote(plan, options.out)}\n`);
+          // A plan apply would refuse fails here too, so a pull request's plan gate catches it.
+          const reasons = whyNotApplicable(plan);
+          if (reasons.length > 0) {
+            const lines = reasons.slice(0, 20).map((r) => `  ${printable(r)}`);
+            if (reasons.length > 20) lines.push(`  and ${reasons.length - 20} more`);
+            throw new AccessctlError('conflict', `apply would refuse this plan:\n${lines.join('\n')}`, { exitCode: 1 });
+          }
+          return options.detailedExitcode && hasChanges(plan) ? 2 : 0;
+        });
+      },
+    ),
   );
 }

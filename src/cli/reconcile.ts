@@ -1,7 +1,7 @@
 // `accessctl reconcile [DIR | --repo URL]`: keeps the platform matching the config, every interval
 // or --once, from a directory or a git branch, with drift policy, events, a lock and /metrics.
 import { resolve } from 'node:path';
-import { stopSignal } from './stop-signal.js';
+import type { Runtime } from './runtime.js';
 import { Command, Option } from 'commander';
 import { usageError } from '../errors.js';
 import { GitSource } from '../reconcile/git-source.js';
@@ -25,7 +25,7 @@ interface ReconcileFlags extends TargetFlags {
   lock: 'wait' | 'fail';
 }
 
-export function reconcileCommand(): Command {
+export function reconcileCommand(runtime: Runtime): Command {
   const command = new Command('reconcile')
     .description('apply the config on an interval, correcting drift and emitting events')
     .argument('[dir]', 'the config directory (without --repo)')
@@ -44,36 +44,38 @@ export function reconcileCommand(): Command {
     .option('--state-dir <dir>', 'the lock, the git cache, the event spool and the last applied commit', '.accessctl/reconcile')
     .option('--allow-history-rewrite', 'apply a head that does not descend from the last applied commit', false)
     .addOption(new Option('--lock <mode>', 'when another reconciler holds the state directory').choices(['wait', 'fail']).default('fail'));
-  return withTargetOptions(command).action(async (dir: string | undefined, flags: ReconcileFlags) => {
-    if ((dir === undefined) === (flags.repo === undefined)) throw usageError('give a config directory or --repo URL (one of them)', '--repo');
-    const intervalMs = parseInterval(flags.interval, '--interval', MIN_RUN_INTERVAL_MS);
-    const log = createLogger();
-    const stateDir = resolve(flags.stateDir);
-    const source: ConfigSource =
-      dir !== undefined
-        ? { kind: 'dir', dir }
-        : { kind: 'git', git: new GitSource({ repo: flags.repo ?? '', branch: flags.branch, cacheDir: resolve(stateDir, 'git') }), path: flags.path };
-    // The client is made on the first valid config: its Project may name the target (resolveTarget).
-    const clients = TargetBinding.resolving({ target: flags.target, env: process.env, clientOptions: clientOverrides(flags) });
-    const signal = stopSignal((name) => log.info(`${name}: finishing the change in flight, then stopping`));
-    try {
-      process.exitCode = await runReconciler({
-        source,
-        stateDir,
-        intervalMs,
-        once: flags.once,
-        listen: flags.once ? undefined : flags.listen,
-        eventSpecs: flags.events,
-        env: process.env,
-        clients,
-        log,
-        allowHistoryRewrite: flags.allowHistoryRewrite,
-        lockMode: flags.lock,
-        signal,
-        onListening: (url) => log.info(`serving the console on ${url}/objects, and /healthz, /readyz and /metrics`),
-      });
-    } finally {
-      await clients.close();
-    }
-  });
+  return withTargetOptions(command).action(
+    runtime.action(async (dir: string | undefined, flags: ReconcileFlags) => {
+      if ((dir === undefined) === (flags.repo === undefined)) throw usageError('give a config directory or --repo URL (one of them)', '--repo');
+      const intervalMs = parseInterval(flags.interval, '--interval', MIN_RUN_INTERVAL_MS);
+      const log = createLogger();
+      const stateDir = resolve(flags.stateDir);
+      const source: ConfigSource =
+        dir !== undefined
+          ? { kind: 'dir', dir }
+          : { kind: 'git', git: new GitSource({ repo: flags.repo ?? '', branch: flags.branch, cacheDir: resolve(stateDir, 'git') }), path: flags.path };
+      // The client is made on the first valid config: its Project may name the target (resolveTarget).
+      const clients = TargetBinding.resolving({ target: flags.target, env: process.env, clientOptions: clientOverrides(flags) });
+      const signal = runtime.onStop((name) => log.info(`${name}: finishing the change in flight, then stopping`));
+      try {
+        return await runReconciler({
+          source,
+          stateDir,
+          intervalMs,
+          once: flags.once,
+          listen: flags.once ? undefined : flags.listen,
+          eventSpecs: flags.events,
+          env: process.env,
+          clients,
+          log,
+          allowHistoryRewrite: flags.allowHistoryRewrite,
+          lockMode: flags.lock,
+          signal,
+          onListening: (url) => log.info(`serving the console on ${url}/objects, and /healthz, /readyz and /metrics`),
+        });
+      } finally {
+        await clients.close();
+      }
+    }),
+  );
 }

@@ -5,6 +5,7 @@ import { FlowTable, runAccessTests } from '../impact/access-test.js';
 import { renderNameWarnings, renderTestReport } from '../impact/render.js';
 import { loadAccessContext } from '../pipeline/access-context.js';
 import { reportConfig } from './config-report.js';
+import type { Runtime } from './runtime.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
 
 interface TestFlags extends TargetFlags {
@@ -23,7 +24,7 @@ function pattern(value: string): RegExp {
   }
 }
 
-export function testCommand(): Command {
+export function testCommand(runtime: Runtime): Command {
   const command = new Command('test')
     .description("run the repo's AccessTest cases against its flows and the target's directory (or a snapshot file)")
     .argument('[dir]', 'the config directory', '.')
@@ -32,28 +33,30 @@ export function testCommand(): Command {
     .option('-v, --verbose', 'print passing cases too, with their answers', false)
     .option('--run <pattern>', 'run only cases whose "test/case" name matches this regular expression', pattern)
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'));
-  return withTargetOptions(command).action(async (dir: string, flags: TestFlags) => {
-    const context = await loadAccessContext({ dir, directory: flags.directory, org: flags.org, target: flags.target, clientOptions: clientOverrides(flags) });
-    if (!context.ok) return reportConfig(context.config, flags.format === 'json' ? 'json' : 'text');
-    const report = runAccessTests(context.config.desired.tests, new FlowTable(context.flows), context.view, flags.run);
-    if (flags.format === 'json') {
-      const failing = report.failed + report.errors;
-      const document = {
-        ok: failing === 0,
-        directory: context.from,
-        passed: report.passed,
-        failed: report.failed,
-        errors: report.errors,
-        skipped: report.skipped,
-        cases: report.results,
-        warnings: context.unknown,
-      };
-      process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
-    } else {
-      process.stderr.write(renderNameWarnings(context.unknown, context.from));
-      process.stdout.write(renderTestReport(report, flags.verbose));
-    }
-    // The report says which cases failed; the exit code says that any did.
-    if (report.failed + report.errors > 0) process.exitCode = 1;
-  });
+  return withTargetOptions(command).action(
+    runtime.action(async (dir: string, flags: TestFlags) => {
+      const context = await loadAccessContext({ dir, directory: flags.directory, org: flags.org, target: flags.target, clientOptions: clientOverrides(flags) });
+      if (!context.ok) return reportConfig(context.config, flags.format === 'json' ? 'json' : 'text');
+      const report = runAccessTests(context.config.desired.tests, new FlowTable(context.flows), context.view, flags.run);
+      if (flags.format === 'json') {
+        const failing = report.failed + report.errors;
+        const document = {
+          ok: failing === 0,
+          directory: context.from,
+          passed: report.passed,
+          failed: report.failed,
+          errors: report.errors,
+          skipped: report.skipped,
+          cases: report.results,
+          warnings: context.unknown,
+        };
+        process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+      } else {
+        process.stderr.write(renderNameWarnings(context.unknown, context.from));
+        process.stdout.write(renderTestReport(report, flags.verbose));
+      }
+      // The report says which cases failed; the exit code says that any did.
+      return report.failed + report.errors > 0 ? 1 : 0;
+    }),
+  );
 }

@@ -15,7 +15,7 @@ import { TargetBinding } from '../reconcile/target-binding.js';
 import { loadSeed } from '../sandbox/seed.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { createLogger } from './logger.js';
-import { stopSignal } from './stop-signal.js';
+import type { Runtime } from './runtime.js';
 
 interface UpFlags {
   port: number;
@@ -54,7 +54,7 @@ async function startOn(flags: UpFlags): Promise<RunningSandbox> {
   }
 }
 
-export function upCommand(): Command {
+export function upCommand(runtime: Runtime): Command {
   return new Command('up')
     .description('run the sandbox and reconcile DIR against it: the whole system on one machine')
     .argument('[dir]', 'the config directory', 'examples/access')
@@ -65,59 +65,61 @@ export function upCommand(): Command {
     .option('--interval <duration>', 'time between reconcile runs (at least 1s)', '30s')
     .option('--listen <host:port>', "the reconciler's console, /healthz, /readyz, /metrics (off loopback: ACCESSCTL_CONSOLE_TOKEN)", '127.0.0.1:0')
     .option('--state-dir <dir>', "the reconciler's lock, spool and last applied state", '.accessctl/up')
-    .action(async (dir: string, flags: UpFlags) => {
-      const intervalMs = parseInterval(flags.interval, '--interval', MIN_RUN_INTERVAL_MS);
-      const sandbox = await startOn(flags);
-      const out = (line: string): boolean => process.stdout.write(`${line}\n`);
-      const env: NodeJS.ProcessEnv = { ...process.env, JUMPCLOUD_API_KEY: sandbox.adminKey, JUMPCLOUD_API_URL: sandbox.url };
-      const filled = await demoSecrets((await loadConfig(dir)).desired, env, resolve(flags.stateDir));
-      Object.assign(env, filled);
-      out(`sandbox: ${sandbox.url}  (database ${flags.db}${sandbox.seeded ? `, seeded from ${flags.seed}` : ''})`);
-      out(`admin key: ${sandbox.adminKey}`);
-      out(`sandbox console: ${sandbox.url}/console/  (sign in as any seeded user or administrator; a sandbox, so no password)`);
-      if (sandbox.operatorKey !== undefined) out(`operator key: ${sandbox.operatorKey} (the sandbox's clock and faults; new for this run)`);
-      if (sandbox.profile === 'strict') out("profile: strict (JumpCloud's published API, read pessimistically: no channel API, whole-record PUTs)");
-      if (Object.keys(filled).length > 0) out(`not set in this shell, so sandbox-only values are used: ${Object.keys(filled).join(', ')}`);
-      out(`reconciling ${dir} every ${flags.interval} with drift correction; events below as JSON lines\n`);
-      const log = createLogger(process.env['ACCESSCTL_LOG_LEVEL'] ?? 'warn');
-      // JUMPCLOUD_API_URL (the sandbox) takes precedence over a target the repo's Project names, and the reconciler says so.
-      const clients = TargetBinding.resolving({ env });
-      const signal = stopSignal((name) => out(`${name}: finishing the change in flight, then stopping`));
-      try {
-        process.exitCode = await runReconciler({
-          source: { kind: 'dir', dir },
-          stateDir: resolve(flags.stateDir),
-          intervalMs,
-          once: false,
-          listen: flags.listen,
-          eventSpecs: ['-'],
-          env,
-          clients,
-          log,
-          allowHistoryRewrite: false,
-          lockMode: 'fail',
-          signal,
-          onListening: (url) => out(`reconciler console: ${url}/objects  (and ${url}/metrics)`),
-          onPlan: (plan, run) => {
-            if (run === 1) out(renderText(plan));
-            else if (plan.changes.length > 0) out(`run ${run}: ${summaryLine(plan)}`);
-          },
-          onOutcome: (outcome, run) => {
-            out(`run ${run}: ${outcome.result}: ${outcome.message}`);
-            if (run === 1) {
-              out('\nNext, in another shell:');
-              out(`  export JUMPCLOUD_API_KEY=${sandbox.adminKey} JUMPCLOUD_API_URL=${sandbox.url} JUMPCLOUD_INSIGHTS_URL=${sandbox.url}`);
-              if (sandbox.profile !== 'strict') out('  npx accessctl request submit --as alice@example.com --flow "GitHub User" --reason "onboarding"');
-              out('  npx accessctl events --follow');
-              out(`  curl -H "x-api-key: $JUMPCLOUD_API_KEY" ${sandbox.url}/sandbox/v1/mail   # the mail the settings' email switches sent`);
-              out(`  edit ${dir}/flows/github-admin.yaml (say, access.durations) and watch the next run apply it`);
-              out(`  curl -X PUT -H "x-api-key: $JUMPCLOUD_API_KEY" ... ${sandbox.url}/api/v2/approvalflows/ID  # drift: reverted next run\n`);
-            }
-          },
-        });
-      } finally {
-        await clients.close();
-        await sandbox.close();
-      }
-    });
+    .action(
+      runtime.action(async (dir: string, flags: UpFlags) => {
+        const intervalMs = parseInterval(flags.interval, '--interval', MIN_RUN_INTERVAL_MS);
+        const sandbox = await startOn(flags);
+        const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+        const env: NodeJS.ProcessEnv = { ...process.env, JUMPCLOUD_API_KEY: sandbox.adminKey, JUMPCLOUD_API_URL: sandbox.url };
+        const filled = await demoSecrets((await loadConfig(dir)).desired, env, resolve(flags.stateDir));
+        Object.assign(env, filled);
+        out(`sandbox: ${sandbox.url}  (database ${flags.db}${sandbox.seeded ? `, seeded from ${flags.seed}` : ''})`);
+        out(`admin key: ${sandbox.adminKey}`);
+        out(`sandbox console: ${sandbox.url}/console/  (sign in as any seeded user or administrator; a sandbox, so no password)`);
+        if (sandbox.operatorKey !== undefined) out(`operator key: ${sandbox.operatorKey} (the sandbox's clock and faults; new for this run)`);
+        if (sandbox.profile === 'strict') out("profile: strict (JumpCloud's published API, read pessimistically: no channel API, whole-record PUTs)");
+        if (Object.keys(filled).length > 0) out(`not set in this shell, so sandbox-only values are used: ${Object.keys(filled).join(', ')}`);
+        out(`reconciling ${dir} every ${flags.interval} with drift correction; events below as JSON lines\n`);
+        const log = createLogger(process.env['ACCESSCTL_LOG_LEVEL'] ?? 'warn');
+        // JUMPCLOUD_API_URL (the sandbox) takes precedence over a target the repo's Project names, and the reconciler says so.
+        const clients = TargetBinding.resolving({ env });
+        const signal = runtime.onStop((name) => out(`${name}: finishing the change in flight, then stopping`));
+        try {
+          return await runReconciler({
+            source: { kind: 'dir', dir },
+            stateDir: resolve(flags.stateDir),
+            intervalMs,
+            once: false,
+            listen: flags.listen,
+            eventSpecs: ['-'],
+            env,
+            clients,
+            log,
+            allowHistoryRewrite: false,
+            lockMode: 'fail',
+            signal,
+            onListening: (url) => out(`reconciler console: ${url}/objects  (and ${url}/metrics)`),
+            onPlan: (plan, run) => {
+              if (run === 1) out(renderText(plan));
+              else if (plan.changes.length > 0) out(`run ${run}: ${summaryLine(plan)}`);
+            },
+            onOutcome: (outcome, run) => {
+              out(`run ${run}: ${outcome.result}: ${outcome.message}`);
+              if (run === 1) {
+                out('\nNext, in another shell:');
+                out(`  export JUMPCLOUD_API_KEY=${sandbox.adminKey} JUMPCLOUD_API_URL=${sandbox.url} JUMPCLOUD_INSIGHTS_URL=${sandbox.url}`);
+                if (sandbox.profile !== 'strict') out('  npx accessctl request submit --as alice@example.com --flow "GitHub User" --reason "onboarding"');
+                out('  npx accessctl events --follow');
+                out(`  curl -H "x-api-key: $JUMPCLOUD_API_KEY" ${sandbox.url}/sandbox/v1/mail   # the mail the settings' email switches sent`);
+                out(`  edit ${dir}/flows/github-admin.yaml (say, access.durations) and watch the next run apply it`);
+                out(`  curl -X PUT -H "x-api-key: $JUMPCLOUD_API_KEY" ... ${sandbox.url}/api/v2/approvalflows/ID  # drift: reverted next run\n`);
+              }
+            },
+          });
+        } finally {
+          await clients.close();
+          await sandbox.close();
+        }
+      }),
+    );
 }

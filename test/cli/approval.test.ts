@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { approvalQuestion, type Terminal } from '../../src/cli/approval.js';
 import { main } from '../../src/cli/main.js';
+import { createRuntime } from '../../src/cli/runtime.js';
 import { accessctl } from '../e2e/binary.js';
 import { startHarness, type Harness } from '../sandbox/harness.js';
 
@@ -38,7 +39,7 @@ describe('apply asks before changing anything', () => {
 
   /** Runs the CLI in this process, as bin/accessctl.js does, against the sandbox. */
   const apply = (args: string[], asked: Asked): Promise<number> =>
-    main(['node', 'accessctl', 'apply', ...args, '--target', h.sandbox.url], { terminal: asked.terminal });
+    main(['node', 'accessctl', 'apply', ...args, '--target', h.sandbox.url], createRuntime(asked.terminal));
 
   /** The API requests other than GET that reached the sandbox since the counter was cleared. */
   async function writes(): Promise<string[]> {
@@ -64,12 +65,10 @@ describe('apply asks before changing anything', () => {
       stderr += chunk.toString();
       return true;
     });
-    process.exitCode = undefined;
   });
   afterEach(async () => {
     vi.restoreAllMocks();
     vi.unstubAllEnvs();
-    process.exitCode = undefined;
     await h.close();
     await rm(dir, { recursive: true, force: true });
   });

@@ -1,0 +1,34 @@
+// The small runtime main.ts hands to the commands: actions return their exit code and main sets
+// the process's once; apply asks on its terminal; long-running commands learn here when to stop.
+import { processTerminal, type Terminal } from './approval.js';
+import { stopSignal } from './stop-signal.js';
+
+/** What an action returns: the exit code, or nothing for 0. */
+export type ExitCode = number | undefined;
+
+export interface Runtime {
+  /** Where apply asks before changing anything. */
+  readonly terminal: Terminal;
+  /** Wraps an action for commander: the code it returns becomes the program's exit code. */
+  action<A extends unknown[]>(run: (...args: A) => Promise<ExitCode | void>): (...args: A) => Promise<void>;
+  /** Aborted by the first SIGTERM or SIGINT, after `onStop` has said what happens now. */
+  onStop(onStop: (signal: string) => void): AbortSignal;
+  /** The exit code the action that ran returned (0 until one returns another). */
+  readonly exitCode: number;
+}
+
+export function createRuntime(terminal: Terminal = processTerminal()): Runtime {
+  let exitCode = 0;
+  return {
+    terminal,
+    action:
+      (run) =>
+      async (...args) => {
+        exitCode = (await run(...args)) ?? 0;
+      },
+    onStop: stopSignal,
+    get exitCode() {
+      return exitCode;
+    },
+  };
+}
