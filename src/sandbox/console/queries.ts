@@ -1,7 +1,6 @@
-// What the console's pages read that the API has no one call for: the identities one may sign in
-// as, the flows a user may request, a user's own requests and those waiting on them, and the
-// Directory Insights log with the console's filters. Reads only: every change goes through the
-// sandbox's own domain functions.
+// What the console reads that the API has no one call for: who may sign in, the flows a user may
+// request, a user's requests and those waiting on them, and the Insights log with the console's
+// filters. Reads only: every change goes through the sandbox's own domain functions.
 import type { DirectoryEvent } from '../event-model.js';
 import type { StoredFlow } from '../flow-model.js';
 import { groupIdsOf } from '../group-members.js';
