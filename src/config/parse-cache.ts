@@ -30,7 +30,8 @@ export function stampOf(info: Stats): FileStamp {
   return { dev: info.dev, ino: info.ino, size: info.size, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs };
 }
 
-function sameStamp(a: FileStamp, b: FileStamp): boolean {
+/** Whether a file's stat is the one it was read with (compared field by field: no stamp is made for it). */
+function sameStamp(a: FileStamp | Stats, b: FileStamp): boolean {
   return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }
 
@@ -120,7 +121,7 @@ export class ParseCache {
         if (entry?.settled === undefined) return undefined;
         // lstat, as the read opens without following: a file swapped for a link is read, and refused.
         const info = lstatSync(path, { throwIfNoEntry: false });
-        if (info === undefined || !info.isFile() || !sameStamp(stampOf(info), entry.settled)) return undefined;
+        if (info === undefined || !info.isFile() || !sameStamp(info, entry.settled)) return undefined;
         this.reusedCount++;
         this.unreadCount++;
         used.set(display, entry);

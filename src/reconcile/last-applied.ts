@@ -126,12 +126,28 @@ export function baselineOf(stored: StoredLastApplied | undefined, current: Objec
 export async function writeLastApplied(stateDir: string, value: LastApplied): Promise<void> {
   await mkdir(stateDir, { recursive: true });
   const file = join(stateDir, LAST_APPLIED_FILE);
+  // The state as last read or written, the same digests again: no need to sort and serialise them
+  // to know the bytes, only to check the file still holds those bytes.
+  const before = known.get(file);
+  if (before !== undefined && !isRepoFormat(before.value) && before.value.commit === value.commit && sameDigests(before.value.objects, value.objects)) {
+    const now = currentBytes(file);
+    if (now !== undefined && sameBytes(now, before.bytes)) return;
+  }
   const objects = Object.fromEntries(Object.entries(value.objects).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   const text = JSON.stringify({ format: 2, commit: value.commit, objects });
   const bytes = Buffer.from(text, 'utf8');
   if (sameBytes(bytes, currentBytes(file) ?? new Uint8Array(0))) return;
   await writeFileDurably(file, text);
   remember(file, bytes, { format: 2, commit: value.commit, objects });
+}
+
+function sameDigests(a: ObjectDigests, b: ObjectDigests): boolean {
+  let count = 0;
+  for (const key in b) {
+    if (!Object.hasOwn(a, key) || a[key] !== b[key]) return false;
+    count++;
+  }
+  return count === Object.keys(a).length;
 }
 
 /** The bytes the state file holds now; undefined when it cannot be read (the write then replaces it). */

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { discoverFiles } from '../../src/config/discover.js';
+import { discoverFiles, displayPath } from '../../src/config/discover.js';
 import { AccessctlError } from '../../src/errors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'accessctl-discover-test-'));
@@ -54,6 +54,18 @@ describe('discoverFiles', () => {
     const dir = tree({ 'flows/a.yaml': 'abc\n' });
     const { files } = await discoverFiles(join(dir, 'flows'), dir);
     expect(files).toEqual([{ absolute: join(dir, 'flows', 'a.yaml'), display: 'flows/a.yaml' }]);
+  });
+
+  it('names every file as displayPath does, from a working directory above, at or beside the root', async () => {
+    const dir = tree({ 'a.yaml': 'a: 1\n', '..b.yaml': 'b: 1\n', 'x/..c.yaml': 'c: 1\n', 'x/y/d.yml': 'd: 1\n' });
+    for (const cwd of [dir, dirname(dir), join(dir, 'x'), join(dir, 'x', 'y'), join(root, 'elsewhere')]) {
+      const { files } = await discoverFiles(dir, cwd);
+      expect(files.map((f) => f.display)).toEqual(files.map((f) => displayPath(f.absolute, cwd)));
+      expect(files).toHaveLength(4);
+    }
+    const { files } = await discoverFiles(dir, dir);
+    // A name that begins with .. is shown whole by displayPath, as if it led up: kept as it was.
+    expect(files.map((f) => f.display)).toEqual([join(dir, '..b.yaml'), 'a.yaml', 'x/..c.yaml', 'x/y/d.yml']);
   });
 
   it('does not follow a link to a directory, so a link cycle cannot loop', async () => {
