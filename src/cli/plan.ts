@@ -67,7 +67,11 @@ export function planCommand(runtime: Runtime): Command {
         if (options.fleet !== undefined || options.org.length > 0) return planFleet(options);
         return await withClientScope({ target: options.target, clientOptions: clientOverrides(options) }, async (clients) => {
           const run = await makePlan({ dir, client: clients.for });
-          if (run.status === 'invalid') return reportConfig(run.config, options.format === 'json' ? 'json' : 'text');
+          if (run.status === 'invalid') {
+            // Throws for the invalid config after printing its diagnostics.
+            reportConfig(run.config, options.format === 'json' ? 'json' : 'text');
+            return 1;
+          }
           if (run.status === 'unplannable') throw run.error;
           const { plan } = run;
           if (options.out) {

@@ -10,7 +10,7 @@ export interface Runtime {
   /** Where apply asks before changing anything. */
   readonly terminal: Terminal;
   /** Wraps an action for commander: the code it returns becomes the program's exit code. */
-  action<A extends unknown[]>(run: (...args: A) => Promise<ExitCode | void>): (...args: A) => Promise<void>;
+  action<A extends unknown[]>(run: (...args: A) => Promise<ExitCode>): (...args: A) => Promise<void>;
   /** Aborted by the first SIGTERM or SIGINT, after `onStop` has said what happens now. */
   onStop(onStop: (signal: string) => void): AbortSignal;
   /** The exit code the action that ran returned (0 until one returns another). */

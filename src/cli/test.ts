@@ -36,7 +36,11 @@ export function testCommand(runtime: Runtime): Command {
   return withTargetOptions(command).action(
     runtime.action(async (dir: string, flags: TestFlags) => {
       const context = await loadAccessContext({ dir, directory: flags.directory, org: flags.org, target: flags.target, clientOptions: clientOverrides(flags) });
-      if (!context.ok) return reportConfig(context.config, flags.format === 'json' ? 'json' : 'text');
+      if (!context.ok) {
+        // Throws for the invalid config after printing its diagnostics.
+        reportConfig(context.config, flags.format === 'json' ? 'json' : 'text');
+        return 1;
+      }
       const report = runAccessTests(context.config.desired.tests, new FlowTable(context.flows), context.view, flags.run);
       if (flags.format === 'json') {
         const failing = report.failed + report.errors;

@@ -127,7 +127,7 @@ describe('apply asks before changing anything', () => {
     await h.hook('DELETE', '/sandbox/v1/requests');
     expect(await apply([examples, '--dry-run'], asked), stderr).toBe(0);
     expect(asked.shown()).toBe('');
-    expect(stdout).toMatch(/Plan: 2 to create, 1 to update.*\n[^]*Dry run: nothing was applied\.\n$/);
+    expect(stdout).toMatch(/Plan: 2 to create, 1 to update.*\n[\s\S]*Dry run: nothing was applied\.\n$/);
     expect(await writes()).toEqual([]);
   });
 
