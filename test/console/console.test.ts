@@ -78,6 +78,20 @@ describe('the reconciler console', () => {
     await page.close();
   });
 
+  it('shows the plan a run applied: each change linked to its object, the counts, and the plan as `accessctl plan` prints it', async () => {
+    const page = await open('/runs/1');
+    expect(await page.textContent('h1')).toBe('Run #1');
+    const main = (await page.textContent('main')) ?? '';
+    expect(main).toContain(`applied ${fixture.first.applied}, failed 0, drifted 0, skipped 0`);
+    expect(main).toContain(fixture.commit);
+    const changes = await page.$$eval('main ul li', (items) => items.map((li) => li.textContent ?? ''));
+    expect(changes).toContain('create ApprovalFlow GitHub Admin (spec)');
+    expect(await page.getByRole('link', { name: 'GitHub Admin', exact: true }).getAttribute('href')).toBe('/objects/ApprovalFlow/GitHub%20Admin');
+    await page.getByText('The plan as `accessctl plan` prints it').click();
+    expect(await page.textContent('details pre')).toContain('+ ApprovalFlow "GitHub Admin"');
+    await page.close();
+  });
+
   it("shows a flow's name and description holding markup as text", async () => {
     const page = await open('/objects');
     const link = page.getByRole('link', { name: MARKUP_FLOW, exact: true });
