@@ -67,7 +67,7 @@ function script(commands: string, saveEnv: boolean): string {
 
 /** A fresh user's shell: no JumpCloud or SIEM variables, no colour. */
 function baseEnv(): NodeJS.ProcessEnv {
-  return { PATH: process.env['PATH'], HOME: copy, NO_COLOR: '1', TERM: 'dumb' };
+  return { PATH: process.env['PATH'], HOME: join(copy, '.home'), NO_COLOR: '1', TERM: 'dumb' };
 }
 
 function runBlock(commands: string): Promise<{ code: number | null; output: string }> {
@@ -131,7 +131,7 @@ async function serve(block: ReadmeBlock, readmePort: number): Promise<Served> {
 }
 
 beforeAll(() => {
-  if (!existsSync(join(root, 'dist', 'cli', 'main.js')) && !existsSync(join(root, 'dist', 'cli'))) {
+  if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
     throw new Error('dist/ is missing: run npm run build first');
   }
   copy = mkdtempSync(join(tmpdir(), 'accessctl-readme-'));
