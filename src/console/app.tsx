@@ -15,6 +15,9 @@ import { RUNS_SCRIPT } from './runs-script.js';
 /** Browsers following the runs at once; more get 503 (each holds a connection open). */
 export const MAX_EVENT_STREAMS = 32;
 
+/** Run events waiting to be written to one browser before it is let go. */
+const MAX_WAITING_EVENTS = 64;
+
 type Env = { Variables: { nonce: string } };
 
 export function consoleApp(model: ConsoleModel, access: ConsoleAccess): Hono<Env> {
@@ -98,10 +101,20 @@ export function consoleApp(model: ConsoleModel, access: ConsoleAccess): Hono<Env
     if (streams >= MAX_EVENT_STREAMS) return c.text('too many browsers follow the runs; reload later\n', 503);
     streams++;
     return streamSSE(c, async (stream) => {
-      // Writes go out in order: each waits for the one before it.
+      // Writes go out in order: each waits for the one before it. A browser that reads none of
+      // them is let go rather than have them pile up in memory; its page says to reload.
       let chain = Promise.resolve();
+      let waiting = 0;
       const send = (run: RunSummaryView): void => {
-        chain = chain.then(() => stream.writeSSE({ event: 'run', id: `${run.number}-${run.status}`, data: JSON.stringify(run) })).catch(() => {});
+        if (waiting >= MAX_WAITING_EVENTS) {
+          stream.abort();
+          return;
+        }
+        waiting++;
+        chain = chain
+          .then(() => stream.writeSSE({ event: 'run', id: `${run.number}-${run.status}`, data: JSON.stringify(run) }))
+          .catch(() => {})
+          .finally(() => waiting--);
       };
       const unsubscribe = model.subscribe(send);
       const closed = new Promise<void>((resolve) => stream.onAbort(resolve));
