@@ -7,6 +7,7 @@
 // --lease + the maintenance interval + --poll. The per-org state lives in the database.
 import os from 'node:os';
 import PgBoss from 'pg-boss';
+import { ParseCache } from '../config/parse-cache.js';
 import { startHealthServer, type HealthServer } from '../reconcile/http.js';
 import type { Stop } from '../reconcile/run.js';
 import { defaultSetTimer, Wakeup } from './concurrency.js';
@@ -73,6 +74,8 @@ export async function runDistributed(options: DistributedOptions): Promise<numbe
     onIdleError: () => setDatabase(false),
   });
   const clients = new OrgClients(options.env, options.clientOptions);
+  // One for the worker's lifetime: an org's next run parses only the files changed since.
+  const cache = new ParseCache();
   const sayOnce = sayOnceWith(log);
   const running = new Map<string, Promise<void>>();
   let boss: PgBoss | undefined;
@@ -221,6 +224,7 @@ export async function runDistributed(options: DistributedOptions): Promise<numbe
         jobId: job.id,
         stopping: () => stopping(held),
         sayOnce,
+        cache,
         ...(options.now ? { now: options.now } : {}),
         ...(options.random ? { random: options.random } : {}),
         ...(options.cwd ? { cwd: options.cwd } : {}),

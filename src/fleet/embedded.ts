@@ -3,6 +3,7 @@
 // a failing or slow org delays the others by no more than the slot it holds, and a failing org backs
 // off. The state directory is locked against a second embedded runner.
 import type { Logger } from 'pino';
+import { ParseCache } from '../config/parse-cache.js';
 import type { EventSink } from '../events/sink.js';
 import type { ClientOptions } from '../jumpcloud/client.js';
 import type { SayOnce } from '../reconcile/config-source.js';
@@ -41,6 +42,8 @@ export interface FleetRunOptions {
 
 export interface EmbeddedOptions extends FleetRunOptions {
   stateDir: string;
+  /** The parse cache the runner keeps for its lifetime (default: a new one); every org's runs read through it. */
+  cache?: ParseCache;
   /** Run each org once, then exit (for cron and CI matrices). */
   once: boolean;
   lockMode: 'wait' | 'fail';
@@ -81,6 +84,8 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<number> {
   const wake = new Wakeup(options.setTimer ?? defaultSetTimer);
   await lock.acquire(options.lockMode, signal);
   const clients = new OrgClients(options.env, options.clientOptions);
+  // One for the runner's lifetime: a cycle over unchanged folders parses no file again.
+  const cache = options.cache ?? new ParseCache();
   const sayOnce = sayOnceWith(log);
   let server: HealthServer | undefined;
   const due = new Map<string, number>(selected.map((org) => [org.name, now()]));
@@ -117,6 +122,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<number> {
         stopping,
         now,
         sayOnce,
+        cache,
         ...(options.random ? { random: options.random } : {}),
         ...(options.cwd ? { cwd: options.cwd } : {}),
       })

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import type { ParseCache } from '../config/parse-cache.js';
 import type { EventSink } from '../events/sink.js';
 import { JumpCloudClient, type ClientOptions } from '../jumpcloud/client.js';
 import type { SayOnce } from '../reconcile/config-source.js';
@@ -85,6 +86,8 @@ export interface OrgRunOptions {
   random?: () => number;
   sayOnce?: SayOnce;
   cwd?: string;
+  /** Parses kept between runs (a runner keeps one for its lifetime): a file unchanged since an earlier run, of any org, is not parsed again. */
+  cache?: ParseCache;
 }
 
 export interface OrgRunDone {
@@ -129,7 +132,7 @@ export async function runOrg(options: OrgRunOptions): Promise<OrgRunDone> {
           source: { kind: 'dir', dir: fleetDir },
           stateDir: `${current.fleet.name}/${options.org}`,
           state: options.state,
-          load: async () => (await resolveOrg(current.fleet, current.org, new FolderCache(options.cwd))).config,
+          load: async () => (await resolveOrg(current.fleet, current.org, new FolderCache(options.cwd, options.cache))).config,
           env: options.env,
           clients: TargetBinding.fixed(made.client, '--target'),
           events: events.fanout,

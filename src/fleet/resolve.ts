@@ -4,6 +4,7 @@
 // file that contributed the object.
 import { checkDocuments, readFolder, type LoadResult, type ReadFolder } from '../config/load.js';
 import { nameKey } from '../config/names.js';
+import type { ParseCache } from '../config/parse-cache.js';
 import { diagnosticFor, type SourceDocument, type SourceFile } from '../config/source.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { FleetDefinition, FleetMember } from './fleet-file.js';
@@ -31,16 +32,27 @@ export interface ResolvedOrg {
   made: { base: number; replaced: number; overlay: number; excluded: number };
 }
 
-/** Reads each folder once, however many orgs use it. */
+/**
+ * Reads each folder once, however many orgs use it. With a parse cache (a runner keeps one for its
+ * lifetime), a folder read again in a later run parses only the files that changed since.
+ */
 export class FolderCache {
   private readonly reads = new Map<string, Promise<ReadFolder>>();
 
-  constructor(private readonly cwd: string = process.cwd()) {}
+  constructor(
+    private readonly cwd: string = process.cwd(),
+    private readonly parses?: ParseCache,
+  ) {}
+
+  /** The parse cache the folders are read through, for checking the documents they hold. */
+  get parseCache(): ParseCache | undefined {
+    return this.parses;
+  }
 
   read(dir: string): Promise<ReadFolder> {
     let read = this.reads.get(dir);
     if (read === undefined) {
-      read = readFolder(dir, this.cwd);
+      read = readFolder(dir, this.cwd, this.parses === undefined ? {} : { cache: this.parses });
       this.reads.set(dir, read);
     }
     return read;
@@ -99,6 +111,7 @@ export async function resolveOrg(fleet: FleetDefinition, org: FleetMember, folde
   for (const d of readDiagnostics) used.add(d.file);
   const sources = new Map<string, SourceFile>();
   for (const [path, file] of [...base.sources, ...(overlay?.sources ?? new Map<string, SourceFile>())]) if (used.has(path)) sources.set(path, file);
-  const config = checkDocuments({ files: sources.size, documents, diagnostics: readDiagnostics, sources });
+  const cache = folders.parseCache;
+  const config = checkDocuments({ files: sources.size, documents, diagnostics: readDiagnostics, sources }, cache === undefined ? {} : { cache });
   return { org, config, made: { base: baseKept, replaced, overlay: documents.length - baseKept, excluded: excludedCount } };
 }
