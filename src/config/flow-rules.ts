@@ -3,32 +3,38 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { DesiredState } from './desired.js';
 import { invisibleCharacterDiagnostic } from './identity.js';
-import type { Approver } from './kinds.generated.js';
+import type { ApprovalFlowSpec, Approver, GroupAssignment } from './kinds.generated.js';
 import { nameKey } from './names.js';
+import type { Loose } from './salvage.js';
 import { diagnosticFor, type DocPath } from './source.js';
 
-function approverIdentity(approver: Approver): string {
+function approverIdentity(approver: Loose<Approver>): string {
   if (approver.manager) return 'manager';
   if (approver.admins) return 'admins';
   if (approver.user !== undefined) return `user:${approver.user.toLowerCase()}`;
   return `group:${nameKey(approver.group ?? '')}`;
 }
 
-function describeApprover(approver: Approver): string {
+function describeApprover(approver: Loose<Approver>): string {
   if (approver.manager) return "the requester's manager";
   if (approver.user !== undefined) return `user ${approver.user}`;
   if (approver.group !== undefined) return `members of group "${approver.group}"`;
   return 'administrators';
 }
 
+/**
+ * The rules on each flow. A flow may be the valid parts of one that breaks its schema (salvage.ts):
+ * a rule reads only the fields that are there.
+ */
 export function checkFlows(state: DesiredState, diagnostics: Diagnostic[]): void {
   const declaredGroups = new Set(state.groups.map((g) => nameKey(g.name)));
   for (const { object, source } of state.flows) {
-    const { spec } = object;
-    const { approval } = spec;
+    const spec: Loose<ApprovalFlowSpec> | undefined = object.spec;
+    if (spec === undefined) continue;
+    const approval = spec.approval ?? {};
     const groupRefs: { path: DocPath; name: string }[] = [
-      { path: ['spec', 'grantGroup'], name: spec.grantGroup },
-      ...spec.visibleTo.map((name, i) => ({ path: ['spec', 'visibleTo', i], name })),
+      ...(spec.grantGroup === undefined ? [] : [{ path: ['spec', 'grantGroup'], name: spec.grantGroup }]),
+      ...(spec.visibleTo ?? []).map((name, i) => ({ path: ['spec', 'visibleTo', i], name })),
     ];
     const levels = approval.levels ?? [];
     if (approval.type === 'manual' && levels.length === 0) {
@@ -56,11 +62,12 @@ export function checkFlows(state: DesiredState, diagnostics: Diagnostic[]): void
     }
     levels.forEach((level, li) => {
       const levelPath = ['spec', 'approval', 'levels', li];
-      if (level.approvers.length === 0) {
+      const approvers = level.approvers ?? [];
+      if (approvers.length === 0) {
         diagnostics.push(diagnosticFor(source, [...levelPath, 'approvers'], 'error', 'empty-level', `approval level ${li + 1} has no approvers`));
       }
       const seen = new Set<string>();
-      level.approvers.forEach((approver, ai) => {
+      approvers.forEach((approver, ai) => {
         const path = [...levelPath, 'approvers', ai];
         const identity = approverIdentity(approver);
         if (seen.has(identity)) {
@@ -113,7 +120,8 @@ export function checkFlows(state: DesiredState, diagnostics: Diagnostic[]): void
     }
   }
   for (const { object, source } of state.groups) {
-    (object.spec.applications ?? []).forEach((application, i) => {
+    const spec: Loose<GroupAssignment['spec']> | undefined = object.spec;
+    (spec?.applications ?? []).forEach((application, i) => {
       const invisible = invisibleCharacterDiagnostic(source, ['spec', 'applications', i], application);
       if (invisible) diagnostics.push(invisible);
     });

@@ -4,6 +4,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { formatLocation } from '../errors.js';
 import type { Declared, DesiredState } from './desired.js';
 import { findInvisible, nameKey } from './names.js';
+import type { Loose } from './salvage.js';
 import { diagnosticAt, diagnosticFor, findSpan, locate, type DocPath, type SourceDocument } from './source.js';
 
 interface Named {
@@ -26,7 +27,14 @@ export function invisibleCharacterDiagnostic(source: SourceDocument, path: DocPa
   return diagnosticFor(source, path, 'error', 'invisible-character', message);
 }
 
-function checkKind<T extends Named>(kind: string, objects: readonly Declared<T>[], diagnostics: Diagnostic[]): void {
+/** Whether an object has a name to check: the valid parts of one that breaks its schema (salvage.ts) may have none. */
+function isNamed<T extends Named>(declared: Declared<T>): boolean {
+  const metadata: Loose<Named['metadata']> | undefined = declared.object.metadata;
+  return typeof metadata?.name === 'string';
+}
+
+function checkKind<T extends Named>(kind: string, all: readonly Declared<T>[], diagnostics: Diagnostic[]): void {
+  const objects = all.every(isNamed) ? all : all.filter(isNamed);
   const byName = new Map<string, Declared<T>>();
   for (const declared of objects) {
     const { source } = declared;

@@ -11,6 +11,7 @@ import type { AccessRequestSettings, AccessTest, ApprovalFlow, Fleet, GroupAssig
 import { parseFile } from './parse.js';
 import { stampOf, type DocumentCheck, type FileStamp, type ParseCache } from './parse-cache.js';
 import { checkPolicy } from './policy.js';
+import { isIn, restsOnCut, salvage, type Salvaged } from './salvage.js';
 import { KINDS, validateSchema, type Kind } from './schema.js';
 import { diagnosticAt, diagnosticFor, type SourceDocument, type SourceFile } from './source.js';
 import { checkWebhooks } from './webhook-rules.js';
@@ -138,10 +139,10 @@ function checkDocument(source: SourceDocument): DocumentCheck {
   return { kind, diagnostics: diagnostic ? [diagnostic, ...schemaDiagnostics] : schemaDiagnostics, valid: schemaDiagnostics.length === 0 };
 }
 
-/** Sorts one schema-valid document into the desired state. */
+/** Sorts one schema-valid document (or the valid parts of one, to check) into a desired state. */
 function declare(state: DesiredState, kind: Kind, source: SourceDocument, extras: ExtraSingleton[]): void {
-  const metadata = source.data['metadata'] as { name: string };
-  const entry = { name: metadata.name, source };
+  const name = (source.data['metadata'] as { name?: unknown } | undefined)?.name;
+  const entry = { name: typeof name === 'string' ? name : '', source };
   switch (kind) {
     case 'ApprovalFlow':
       state.flows.push({ ...entry, object: source.data as unknown as ApprovalFlow });
@@ -234,11 +235,16 @@ export function checkDocuments(read: ReadFolder, options: LoadOptions = {}): Loa
   const desired = emptyDesiredState();
   const extras: ExtraSingleton[] = [];
   const { cache } = options;
+  const salvaged: Salvaged[] = [];
   for (const source of documents) {
     // A document's own checks depend on nothing else: a cached document keeps its result.
     const check = cache ? cache.check(source, checkDocument) : checkDocument(source);
     diagnostics.push(...check.diagnostics);
     if (check.kind && check.valid) declare(desired, check.kind, source, extras);
+    else if (check.kind) {
+      const parts = salvage(source, check.kind);
+      if (parts) salvaged.push(parts);
+    }
   }
   // A fleet names the folders of many orgs; read as one org's config, they would collide.
   for (const fleet of desired.fleets) {
@@ -252,11 +258,42 @@ export function checkDocuments(read: ReadFolder, options: LoadOptions = {}): Loa
       ),
     );
   }
-  checkIdentity(desired, extras, diagnostics);
-  checkFlows(desired, diagnostics);
-  checkWebhooks(desired, diagnostics);
-  checkPolicy(desired, diagnostics);
+  checkAcross(desired, extras, salvaged, diagnostics);
   return { files: read.files, objects: documents.length, diagnostics, sources: read.sources, desired };
+}
+
+function runRules(state: DesiredState, extras: readonly ExtraSingleton[], diagnostics: Diagnostic[]): void {
+  checkIdentity(state, extras, diagnostics);
+  checkFlows(state, diagnostics);
+  checkWebhooks(state, diagnostics);
+  checkPolicy(state, diagnostics);
+}
+
+/**
+ * The rules across documents, on the schema-valid ones; then once more with the valid parts of the
+ * documents that break their schema, keeping only what is found in those, so a schema error does not
+ * hide the object's other findings. A finding there that rests on a part cut out is not made. Those
+ * parts never enter the desired state, and never change what is found in the valid documents.
+ */
+function checkAcross(desired: DesiredState, extras: readonly ExtraSingleton[], salvaged: readonly Salvaged[], diagnostics: Diagnostic[]): void {
+  runRules(desired, extras, diagnostics);
+  if (salvaged.length === 0) return;
+  const checked: DesiredState = {
+    ...desired,
+    flows: [...desired.flows],
+    groups: [...desired.groups],
+    channels: [...desired.channels],
+    tests: [...desired.tests],
+    fleets: [...desired.fleets],
+  };
+  const checkedExtras = [...extras];
+  for (const parts of salvaged) declare(checked, parts.kind, parts.source, checkedExtras);
+  const found: Diagnostic[] = [];
+  runRules(checked, checkedExtras, found);
+  for (const diagnostic of found) {
+    const owner = salvaged.find((parts) => isIn(diagnostic, parts));
+    if (owner !== undefined && !restsOnCut(diagnostic, owner)) diagnostics.push(diagnostic);
+  }
 }
 
 /** A root's last check through a cache: what was read, and what checking it concluded. */

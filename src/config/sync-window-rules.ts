@@ -2,6 +2,8 @@
 // runtime knows (IANA, through Intl), and no window is empty. They run offline, with validate.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { DesiredState } from './desired.js';
+import type { Project } from './kinds.generated.js';
+import type { Loose } from './salvage.js';
 import { diagnosticFor } from './source.js';
 
 /** Whether Intl knows the time zone (an IANA name such as Europe/Berlin, or UTC). */
@@ -16,10 +18,12 @@ export function isTimeZone(name: string): boolean {
 
 export function checkSyncWindows(state: DesiredState, diagnostics: Diagnostic[]): void {
   const project = state.project;
-  const windows = project?.object.spec?.syncWindows;
+  // The project may be the valid parts of one that breaks its schema (salvage.ts): a window's missing fields are not checked.
+  const spec: Loose<Project['spec']> | undefined = project?.object.spec;
+  const windows = spec?.syncWindows;
   if (!project || !windows) return;
   windows.forEach((window, i) => {
-    if (!isTimeZone(window.timeZone)) {
+    if (window.timeZone !== undefined && !isTimeZone(window.timeZone)) {
       diagnostics.push(
         diagnosticFor(
           project.source,
@@ -30,7 +34,7 @@ export function checkSyncWindows(state: DesiredState, diagnostics: Diagnostic[])
         ),
       );
     }
-    if (window.start === window.end) {
+    if (window.start !== undefined && window.start === window.end) {
       diagnostics.push(
         diagnosticFor(
           project.source,

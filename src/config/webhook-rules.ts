@@ -5,7 +5,9 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { objectIdHex } from '../model/object-id.js';
 import type { DesiredState } from './desired.js';
 import { isCredentialHeader, urlPasswordSpan } from './secrets.js';
+import type { AccessRequestSettings, WebhookChannelSpec } from './kinds.generated.js';
 import { nameKey } from './names.js';
+import type { Loose } from './salvage.js';
 import { diagnosticFor, type DocPath, type SourceDocument } from './source.js';
 
 export const LEGACY_EVENT_NAMES: Readonly<Record<string, string>> = {
@@ -55,11 +57,14 @@ export function checkWebhooks(state: DesiredState, diagnostics: Diagnostic[]): v
 function checkChannels(state: DesiredState, diagnostics: Diagnostic[]): void {
   const allowLoopbackHttp = state.project?.object.spec?.policy?.allowHttpLoopbackWebhooks === true;
   for (const { object, source } of state.channels) {
-    const { spec } = object;
+    // A channel may be the valid parts of one that breaks its schema (salvage.ts): a rule reads only the fields that are there.
+    const spec: Loose<WebhookChannelSpec> | undefined = object.spec;
+    if (spec === undefined) continue;
+    const url = spec.url ?? '';
     const urlPath = ['spec', 'url'];
     const secrets = spec.secrets ?? {};
     const used = new Set<string>();
-    for (const name of placeholdersIn(spec.url)) {
+    for (const name of placeholdersIn(url)) {
       used.add(name);
       if (!(name in secrets)) {
         diagnostics.push(
@@ -74,8 +79,8 @@ function checkChannels(state: DesiredState, diagnostics: Diagnostic[]): void {
         );
       }
     }
-    const password = urlPasswordSpan(spec.url);
-    if (password && placeholdersIn(spec.url.slice(password[0], password[1])).length === 0) {
+    const password = urlPasswordSpan(url);
+    if (password && placeholdersIn(url.slice(password[0], password[1])).length === 0) {
       diagnostics.push(
         diagnosticFor(
           source,
@@ -88,7 +93,7 @@ function checkChannels(state: DesiredState, diagnostics: Diagnostic[]): void {
     }
     let parsed: URL | undefined;
     try {
-      parsed = new URL(spec.url.replace(PLACEHOLDER, 'placeholder'));
+      if (spec.url !== undefined) parsed = new URL(url.replace(PLACEHOLDER, 'placeholder'));
     } catch {
       diagnostics.push(diagnosticFor(source, urlPath, 'error', 'invalid-url', 'the URL is not a valid absolute URL'));
     }
@@ -156,7 +161,9 @@ function checkChannels(state: DesiredState, diagnostics: Diagnostic[]): void {
 /** Channels named once each, by name or id; event names current and not repeated. */
 function checkSubscriptions(state: DesiredState, diagnostics: Diagnostic[]): void {
   const settings = state.settings;
-  const webhooks = settings?.object.spec.webhooks;
+  // The settings may be the valid parts of ones that break their schema (salvage.ts).
+  const spec: Loose<AccessRequestSettings['spec']> | undefined = settings?.object.spec;
+  const webhooks = spec?.webhooks;
   if (!settings || !webhooks) return;
   const source = settings.source;
   const seen = new Map<string, number>();
@@ -164,8 +171,9 @@ function checkSubscriptions(state: DesiredState, diagnostics: Diagnostic[]): voi
     const base = ['spec', 'webhooks', index];
     // An id is one channel whether written as hex or base64; base64 is case-sensitive, so never case-fold it.
     const channel = subscription.channel;
-    const key = typeof channel === 'string' ? `name:${nameKey(channel)}` : `id:${objectIdHex(channel.id) ?? channel.id}`;
-    const earlier = seen.get(key);
+    const key =
+      channel === undefined ? undefined : typeof channel === 'string' ? `name:${nameKey(channel)}` : `id:${objectIdHex(channel.id ?? '') ?? channel.id}`;
+    const earlier = key === undefined ? undefined : seen.get(key);
     if (earlier !== undefined) {
       diagnostics.push(
         diagnosticFor(
@@ -176,10 +184,10 @@ function checkSubscriptions(state: DesiredState, diagnostics: Diagnostic[]): voi
           `this channel is already subscribed at spec.webhooks[${earlier}]; list each channel once`,
         ),
       );
-    } else {
+    } else if (key !== undefined) {
       seen.set(key, index);
     }
-    checkEvents(source, [...base, 'events'], subscription.events, diagnostics);
+    checkEvents(source, [...base, 'events'], subscription.events ?? [], diagnostics);
   });
 }
 
