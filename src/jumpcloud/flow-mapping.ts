@@ -120,9 +120,11 @@ export function flowFromWire(wire: WireFlow, index: DirectoryIndex, managesDispl
   const requirement = text(wire.approverRequirement);
   if (requirement !== '' && requirement !== 'any' && requirement !== 'all') unknownValue(reasons, 'approverRequirement', requirement);
 
-  const byLevel = new Map<number, ApproverModel[]>();
-  const requireAll = new Map<number, boolean>();
-  for (const [i, resource] of list(wire.approverResources).entries()) {
+  // Levels by resourceOrder, each with whether any of its approvers says requireAll.
+  const byLevel = new Map<number, { approvers: ApproverModel[]; all: boolean }>();
+  const resources = list(wire.approverResources);
+  for (let i = 0; i < resources.length; i++) {
+    const resource = resources[i]!;
     const approver = approverFromWire(resource, index);
     if (approver === undefined) {
       unknownValue(reasons, `approverResources[${i}].resourceType`, resource.resourceType);
@@ -130,9 +132,11 @@ export function flowFromWire(wire: WireFlow, index: DirectoryIndex, managesDispl
     }
     const order = num(resource.resourceOrder);
     const level = byLevel.get(order);
-    if (level === undefined) byLevel.set(order, [approver]);
-    else level.push(approver);
-    requireAll.set(order, (requireAll.get(order) ?? false) || bool(resource.requireAll));
+    if (level === undefined) byLevel.set(order, { approvers: [approver], all: bool(resource.requireAll) });
+    else {
+      level.approvers.push(approver);
+      level.all ||= bool(resource.requireAll);
+    }
   }
   const grants = list(wire.resources);
   const grant = grants[0];
@@ -160,18 +164,23 @@ export function flowFromWire(wire: WireFlow, index: DirectoryIndex, managesDispl
       approval: {
         type,
         nonAdminApprovers: bool(wire.nonAdminApproval),
-        levels:
-          type === 'manual'
-            ? [...byLevel.entries()]
-                .sort(([a], [b]) => a - b)
-                .map(([order, approvers]) => ({ require: requireAll.get(order) ? ('all' as const) : ('any' as const), approvers: sortApprovers(approvers) }))
-            : [],
+        levels: type === 'manual' ? levelsInOrder(byLevel) : [],
       },
       access,
     },
   };
   if (managesDisplay) model.spec.display = displayOf(wire.iconColor, wire.iconUrl);
   return { ok: true, model };
+}
+
+/** The levels of a live flow by their order, each with its approvers in canonical order. */
+function levelsInOrder(byLevel: ReadonlyMap<number, { approvers: ApproverModel[]; all: boolean }>): FlowSpecModel['approval']['levels'] {
+  const orders = [...byLevel.keys()];
+  if (orders.length > 1) orders.sort((a, b) => a - b);
+  return orders.map((order) => {
+    const level = byLevel.get(order)!;
+    return { require: level.all ? ('all' as const) : ('any' as const), approvers: sortApprovers(level.approvers) };
+  });
 }
 
 function approverFromWire(resource: WireApproverResource, index: DirectoryIndex): ApproverModel | undefined {
