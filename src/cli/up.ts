@@ -99,9 +99,9 @@ export function upCommand(runtime: Runtime): Command {
             lockMode: 'fail',
             signal,
             onListening: (url) => out(`reconciler console: ${url}/objects  (and ${url}/metrics)`),
-            onPlan: (plan, run) => {
-              if (run === 1) out(renderText(plan));
-              else if (plan.changes.length > 0) out(`run ${run}: ${summaryLine(plan)}`);
+            onPlan: (plan, run, held) => {
+              if (run === 1) out(renderText(plan, undefined, held));
+              else if (plan.changes.length > held.reported.length + held.paused.length) out(`run ${run}: ${summaryLine(plan, held)}`);
             },
             onOutcome: (outcome, run) => {
               out(`run ${run}: ${outcome.result}: ${outcome.message}`);

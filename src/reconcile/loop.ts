@@ -11,6 +11,7 @@ import type { EventSink } from '../events/sink.js';
 import { consoleAccess } from '../console/access.js';
 import { ConsoleModel } from '../console/model.js';
 import type { Plan } from '../plan/plan.js';
+import type { HeldChanges } from '../plan/render-text.js';
 import type { SayOnce } from './config-source.js';
 import { parseListen, startHealthServer, type HealthServer } from './http.js';
 import { StateLock, type StateLockOptions } from './lock.js';
@@ -43,7 +44,8 @@ export interface ReconcilerOptions {
   now?: () => number;
   /** Lock overrides for tests: the heartbeat timer, host and liveness. */
   lock?: Pick<StateLockOptions, 'heartbeatTimer' | 'hostname' | 'isAlive' | 'heartbeatEveryMs'>;
-  onPlan?: (plan: Plan, run: number) => void;
+  /** Each run's plan, with the drift the run holds back (listed apart from the changes it makes). */
+  onPlan?: (plan: Plan, run: number, held: HeldChanges) => void;
   onOutcome?: (outcome: RunOutcome, run: number) => void;
   onListening?: (url: string) => void;
   /** The console's model (tests read it); made here when not given. Fed with every run. */
@@ -138,9 +140,9 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
           now,
           sayOnce,
           cache,
-          onPlan: (plan, desired, configDir) => {
+          onPlan: (plan, desired, configDir, held) => {
             view.planned(plan, desired, configDir);
-            options.onPlan?.(plan, run);
+            options.onPlan?.(plan, run, held);
           },
         });
         if (HEALTHY.has(outcome.result)) lastHealthy = now();

@@ -60,7 +60,7 @@ export interface RunOptions {
   /** Set once no further change may start (a signal, a lost lock); the change in flight finishes. */
   stopping: () => Stop | undefined;
   /** Called with each run's plan, the desired state it was made from and the config directory read, before anything is applied (up prints the first plan; the console lists the objects). */
-  onPlan?: (plan: Plan, desired: DesiredState, configDir: string) => void;
+  onPlan?: (plan: Plan, desired: DesiredState, configDir: string, held: HeldChanges) => void;
   /** The clock, in ms since the epoch: suspend, sync windows, pauses and event times are read from it. */
   now?: () => number;
   /** Says a notice once for the reconciler's lifetime; without it, once per run. */
@@ -288,7 +288,6 @@ interface Planned {
 async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Planned): Promise<RunOutcome> {
   const { config, plan, synced } = planned;
   const { desired } = config;
-  options.onPlan?.(plan, desired, synced.configDir);
   // Who last changed each planned object's file: one git walk for the whole run, not one per change.
   const attributions = await synced.attribute([...new Set(plan.changes.flatMap((c) => sourceFile(c) ?? []))]);
   const journal = planned.state.journal;
@@ -307,6 +306,8 @@ async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Pl
   const classified = classifyChanges(plan.changes, { baseline, current, policies: spec?.drift ?? {}, paused: pausedDrift(desired, now) });
   const drifted = classified.filter((c) => c.drift).length;
   const held = heldChanges(classified);
+  // Once drift is classified, so a printed plan can list the drift it holds back apart from its changes.
+  options.onPlan?.(plan, desired, synced.configDir, held);
   await reportDrift(classified, attributions, run, options.metrics);
 
   if (!isApplicable(plan)) {

@@ -13,6 +13,7 @@ import type { AccessctlEvent } from '../../src/events/cloudevent.js';
 import { EventFanout } from '../../src/events/fanout.js';
 import type { EventSink } from '../../src/events/sink.js';
 import { JumpCloudClient } from '../../src/jumpcloud/client.js';
+import { renderText } from '../../src/plan/render-text.js';
 import { loadConfig } from '../../src/config/load.js';
 import { GitSource } from '../../src/reconcile/git-source.js';
 import { repoDigest } from '../../src/reconcile/last-applied.js';
@@ -208,10 +209,15 @@ describe('a reconcile run against a real sandbox', () => {
     await reconcileOnce(options(source));
     await h.call('PUT', '/api/v2/approvalflowsettings', { exposeApprovalProgress: false });
     sink.events.length = 0;
-    const outcome = await reconcileOnce(options(source));
+    // What `up` prints: the plan with the drift it holds back listed apart from its changes.
+    let printed = '';
+    const outcome = await reconcileOnce({ ...options(source), onPlan: (plan, _desired, _dir, held) => (printed = renderText(plan, false, held)) });
     expect(outcome).toMatchObject({ drifted: 1, applied: 0 });
     // The counts are the changes made; the report-only drift is counted apart, by that name.
     expect(outcome.message).toBe('Plan: 0 to create, 0 to update, 0 to delete; 1 report-only drift (not applied); 0 unmanaged; nothing to apply');
+    expect(printed).toContain('No changes to make on');
+    expect(printed).toMatch(/Drift reported only[^\n]*\n\n {2}~ AccessRequestSettings "settings"/);
+    expect(printed.trimEnd().split('\n').at(-1)).toBe('Plan: 0 to create, 0 to update, 0 to delete; 1 report-only drift (not applied); 0 unmanaged');
     expect(sink.events.find((e) => e.type === 'accessctl.drift.detected')?.data).toMatchObject({ policy: 'report' });
     const after = await h.call<{ exposeApprovalProgress: boolean }>('GET', '/api/v2/approvalflowsettings');
     expect(after.body.exposeApprovalProgress).toBe(false);
