@@ -54,7 +54,7 @@ function details(change: Change): string {
   return `<details><summary>${verb[change.action]} ${change.kind} <b>${escapeHtml(change.name)}</b>${renamed}${location}</summary>\n\n${body}\n\n</details>\n\n`;
 }
 
-/** As many lines as fit in `budget` characters, then a line saying how many were left out. */
+/** As many lines as fit in `budget` characters, then a line saying how many were left out (`what`: one of them, such as "warning"). */
 function bounded(lines: readonly string[], budget: number, what: string): string {
   let out = '';
   let shown = 0;
@@ -63,7 +63,8 @@ function bounded(lines: readonly string[], budget: number, what: string): string
     out += `${line}\n`;
     shown++;
   }
-  if (shown < lines.length) out += `${lines.length - shown} more ${what} not shown.\n`;
+  const left = lines.length - shown;
+  if (left > 0) out += `${left} more ${what}${left === 1 ? '' : 's'} not shown.\n`;
   return out;
 }
 
@@ -113,7 +114,7 @@ export function renderImpactMarkdown(impact: AccessImpact | undefined, budget: n
   for (const { direction, title } of impactHeadings) {
     const lines = impact.flows.flatMap((f) => f.items.filter((i) => i.direction === direction)).map(impactLine);
     if (lines.length === 0) continue;
-    text += `**${title}**\n\n${bounded(lines, share, `${direction} lines`)}\n`;
+    text += `**${title}**\n\n${bounded(lines, share, `${direction} line`)}\n`;
   }
   return text;
 }
@@ -124,11 +125,11 @@ export function renderMarkdown(plan: Plan, budget: number = MARKDOWN_BUDGET): st
   let text = `### accessctl plan\n\n**${summaryLine(plan)}** against \`${inline(plan.target)}\`\n\n`;
   if (plan.problems.length > 0) {
     const lines = plan.problems.map((p) => `> - ${p.source ? `\`${formatLocation(p.source)}\` ` : ''}${inline(p.message)}`);
-    text += `> [!CAUTION]\n> The plan cannot be applied:\n${bounded(lines, listBudget, 'problems')}\n`;
+    text += `> [!CAUTION]\n> The plan cannot be applied:\n${bounded(lines, listBudget, 'problem')}\n`;
   }
   if (plan.blocked.length > 0) {
     const lines = plan.blocked.map((b) => `> - ${b.kind} **${inline(b.name)}**: ${inline(b.reason)}`);
-    text += `> [!CAUTION]\n> Blocked by the deletion guards; nothing will be applied:\n${bounded(lines, listBudget, 'blocked deletions')}\n`;
+    text += `> [!CAUTION]\n> Blocked by the deletion guards; nothing will be applied:\n${bounded(lines, listBudget, 'blocked deletion')}\n`;
   }
   if (counts.delete > 0) {
     text += `> [!WARNING]\n> This plan **deletes ${counts.delete} object${counts.delete === 1 ? '' : 's'}** from the platform.\n\n`;
@@ -139,7 +140,7 @@ export function renderMarkdown(plan: Plan, budget: number = MARKDOWN_BUDGET): st
   }
   if (plan.unmanageable.length > 0) {
     const lines = plan.unmanageable.map((u) => `> - ${u.kind} **${inline(u.name)}** (\`${inline(u.id)}\`): ${inline(u.reasons.join('; '))}`);
-    text += `> [!WARNING]\n> Live values accessctl does not know; these objects are never changed:\n${bounded(lines, listBudget, 'unmanageable objects')}\n`;
+    text += `> [!WARNING]\n> Live values accessctl does not know; these objects are never changed:\n${bounded(lines, listBudget, 'unmanageable object')}\n`;
   }
   text += table(plan);
   text += renderImpactMarkdown(plan.impact, Math.floor(budget / 4));
@@ -147,11 +148,11 @@ export function renderMarkdown(plan: Plan, budget: number = MARKDOWN_BUDGET): st
   let tail = '';
   if (plan.unmanaged.length > 0) {
     const lines = plan.unmanaged.map((u) => `- ${u.kind} **${inline(u.name)}** (\`${inline(u.id)}\`)`);
-    tail += `<details><summary>Unmanaged: live, not in git (prune is off)</summary>\n\n${bounded(lines, listBudget, 'unmanaged objects')}\n</details>\n\n`;
+    tail += `<details><summary>Unmanaged: live, not in git (prune is off)</summary>\n\n${bounded(lines, listBudget, 'unmanaged object')}\n</details>\n\n`;
   }
   if (plan.warnings.length > 0) {
     const lines = plan.warnings.map((w) => `- ⚠️ ${w.source ? `\`${formatLocation(w.source)}\` ` : ''}${inline(w.message)}`);
-    tail += bounded(lines, listBudget, 'warnings');
+    tail += bounded(lines, listBudget, 'warning');
   }
 
   const ordered = [...plan.changes].sort((a, b) => actionOrder.indexOf(a.action) - actionOrder.indexOf(b.action));

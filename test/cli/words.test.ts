@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSavedPlan } from '../../src/apply/saved-plan.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { diff } from '../../src/plan/diff.js';
+import { renderMarkdown } from '../../src/plan/render-markdown.js';
 import { emptyInput, flow, live, openPolicy } from '../plan/builders.js';
 
 /** The help text of the command at `path`, as `accessctl ... --help` prints it. */
@@ -62,6 +63,18 @@ describe('counts and articles', () => {
       const plan = diff(input, openPolicy({ maxDeletions: 0 }));
       expect(plan.blocked.map((b) => b.reason)).toEqual(names.map(() => expect.stringContaining(words)));
     }
+  });
+});
+
+describe('a markdown plan cut to its budget', () => {
+  it('says "1 more unmanaged object" and "2 more unmanaged objects"', () => {
+    const input = emptyInput();
+    input.flows.live = ['F0', 'F1', 'F2', 'F3'].map((name, i) => live(flow(name), `f${i}`));
+    const plan = diff(input);
+    // Every unmanaged line is as long; the list gets an eighth of the budget.
+    const line = '- ApprovalFlow **F0** (`f0`)\n'.length;
+    expect(renderMarkdown(plan, 8 * 3 * line + 7)).toContain('\n1 more unmanaged object not shown.\n');
+    expect(renderMarkdown(plan, 8 * 2 * line + 7)).toContain('\n2 more unmanaged objects not shown.\n');
   });
 });
 
