@@ -1,5 +1,6 @@
 // Runs the real accessctl binary for the end-to-end tests, without blocking the event loop (so an
-// in-process sandbox can answer it), with a minimal environment and no colour.
+// in-process sandbox can answer it), with a minimal environment and no colour. The binary loads
+// dist/, which vitest's global setup (build-dist.ts) has built from src/ as it is now.
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
