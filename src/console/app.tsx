@@ -2,14 +2,15 @@
 // one page per object, the runs (live over server-sent events) and one page per run. Read-only:
 // the caller answers 405 to anything but GET and HEAD; here a bearer token or a loopback Host is checked first.
 import { randomBytes } from 'node:crypto';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import type { Child } from 'hono/jsx';
 import { streamSSE } from 'hono/streaming';
 import type { ManagedKind } from '../plan/plan.js';
 import { bearerMatches, isLoopbackHostHeader, type ConsoleAccess } from './access.js';
+import { FleetConsole } from './fleet.js';
 import { impactOfFlow, MANAGED_KINDS, OBJECT_STATES, type ConsoleModel, type ObjectState, type RunSummaryView } from './model.js';
-import { Layout, Message, ObjectPage, ObjectsPage, RunPage, RunsPage, type LayoutProps } from './pages.js';
+import { BaseContext, FleetPage, Layout, Message, ObjectPage, ObjectsPage, orgBase, RunPage, RunsPage, type LayoutProps } from './pages.js';
 import { RUNS_SCRIPT } from './runs-script.js';
 
 /** Browsers following the runs at once; more get 503 (each holds a connection open). */
@@ -20,7 +21,19 @@ const MAX_WAITING_EVENTS = 64;
 
 type Env = { Variables: { nonce: string } };
 
-export function consoleApp(model: ConsoleModel, access: ConsoleAccess): Hono<Env> {
+/** What the console shows: one reconciler's model, or a fleet runner's models by org. */
+export type ConsoleSource = ConsoleModel | FleetConsole;
+
+type Ctx = Context<Env>;
+
+interface Scope {
+  model: ConsoleModel;
+  /** Where its pages live ('' or /orgs/NAME). */
+  base: string;
+  layout: Pick<LayoutProps, 'fleet'>;
+}
+
+export function consoleApp(source: ConsoleSource, access: ConsoleAccess): Hono<Env> {
   const app = new Hono<Env>();
   let streams = 0;
 
@@ -46,58 +59,103 @@ export function consoleApp(model: ConsoleModel, access: ConsoleAccess): Hono<Env
     return undefined;
   });
 
-  const page = (c: { get: (key: 'nonce') => string }, props: Omit<LayoutProps, 'nonce'>, body: Child) =>
+  const page = (c: Ctx, props: Omit<LayoutProps, 'nonce'>, body: Child, base = '') =>
     html`<!DOCTYPE html>${(
-      <Layout {...props} nonce={c.get('nonce')}>
-        {body}
-      </Layout>
+      <BaseContext.Provider value={base}>
+        <Layout {...props} nonce={c.get('nonce')}>
+          {body}
+        </Layout>
+      </BaseContext.Provider>
     )}`;
 
-  app.get('/', (c) => c.redirect('/objects', 302));
+  /** One reconciler's pages under `prefix` ('' or /orgs/:org), for the model `scope` finds (404 when none). */
+  const pages = (prefix: string, scope: (c: Ctx) => Scope | undefined): void => {
+    const notFound = (c: Ctx, fleet: LayoutProps['fleet']) =>
+      c.html(page(c, { title: 'Not found', current: 'none', ...(fleet ? { fleet } : {}) }, <Message heading="Not found">{'No such page.'}</Message>), 404);
 
-  app.get('/objects', (c) => {
-    const wanted = c.req.query('state');
-    if (wanted !== undefined && !(OBJECT_STATES as readonly string[]).includes(wanted)) {
+    app.get(`${prefix}/objects`, (c) => {
+      const s = scope(c);
+      if (s === undefined) return notFound(c, { org: undefined });
+      const wanted = c.req.query('state');
+      if (wanted !== undefined && !(OBJECT_STATES as readonly string[]).includes(wanted)) {
+        return c.html(
+          page(
+            c,
+            { title: 'Unknown state', current: 'objects', ...s.layout },
+            <Message heading="Unknown state">{`state must be one of ${OBJECT_STATES.join(', ')}`}</Message>,
+            s.base,
+          ),
+          400,
+        );
+      }
+      const filter = wanted as ObjectState | undefined;
       return c.html(
         page(
           c,
-          { title: 'Unknown state', current: 'objects' },
-          <Message heading="Unknown state">{`state must be one of ${OBJECT_STATES.join(', ')}`}</Message>,
+          { title: 'Objects', current: 'objects', ...s.layout },
+          <ObjectsPage objects={s.model.objects} filter={filter} latest={s.model.runs[0]} impact={s.model.pendingImpact} />,
+          s.base,
         ),
-        400,
       );
-    }
-    const filter = wanted as ObjectState | undefined;
-    return c.html(
-      page(
-        c,
-        { title: 'Objects', current: 'objects' },
-        <ObjectsPage objects={model.objects} filter={filter} latest={model.runs[0]} impact={model.pendingImpact} />,
-      ),
-    );
-  });
+    });
 
-  app.get('/objects/:kind/:name', (c) => {
-    const kind = c.req.param('kind');
-    const name = c.req.param('name');
-    const object = (MANAGED_KINDS as readonly string[]).includes(kind) ? model.object(kind as ManagedKind, name) : undefined;
-    if (object === undefined) {
+    app.get(`${prefix}/objects/:kind/:name`, (c) => {
+      const s = scope(c);
+      if (s === undefined) return notFound(c, { org: undefined });
+      const kind = c.req.param('kind');
+      const name = c.req.param('name');
+      const object = (MANAGED_KINDS as readonly string[]).includes(kind) ? s.model.object(kind as ManagedKind, name) : undefined;
+      if (object === undefined) {
+        return c.html(
+          page(
+            c,
+            { title: 'Not found', current: 'objects', ...s.layout },
+            <Message heading="No such object">{`No ${kind} named ${name} is known to this reconciler.`}</Message>,
+            s.base,
+          ),
+          404,
+        );
+      }
+      const impact = object.kind === 'ApprovalFlow' && object.pending !== undefined ? impactOfFlow(s.model.pendingImpact, object.name) : undefined;
+      return c.html(page(c, { title: object.name, current: 'objects', ...s.layout }, <ObjectPage object={object} impact={impact} />, s.base));
+    });
+
+    app.get(`${prefix}/runs`, (c) => {
+      const s = scope(c);
+      if (s === undefined) return notFound(c, { org: undefined });
       return c.html(
-        page(
-          c,
-          { title: 'Not found', current: 'objects' },
-          <Message heading="No such object">{`No ${kind} named ${name} is known to this reconciler.`}</Message>,
-        ),
-        404,
+        page(c, { title: 'Runs', current: 'runs', script: RUNS_SCRIPT, ...s.layout }, <RunsPage runs={s.model.runs} kept={s.model.limit('runs')} />, s.base),
       );
-    }
-    const impact = object.kind === 'ApprovalFlow' && object.pending !== undefined ? impactOfFlow(model.pendingImpact, object.name) : undefined;
-    return c.html(page(c, { title: object.name, current: 'objects' }, <ObjectPage object={object} impact={impact} />));
-  });
+    });
 
-  app.get('/runs', (c) => c.html(page(c, { title: 'Runs', current: 'runs', script: RUNS_SCRIPT }, <RunsPage runs={model.runs} kept={model.limit('runs')} />)));
+    app.get(`${prefix}/runs/events`, (c) => {
+      const s = scope(c);
+      if (s === undefined) return notFound(c, { org: undefined });
+      return follow(c, s.model);
+    });
 
-  app.get('/runs/events', (c) => {
+    app.get(`${prefix}/runs/:number`, (c) => {
+      const s = scope(c);
+      if (s === undefined) return notFound(c, { org: undefined });
+      const text = c.req.param('number');
+      const run = /^\d{1,9}$/.test(text) ? s.model.run(Number(text)) : undefined;
+      if (run === undefined) {
+        return c.html(
+          page(
+            c,
+            { title: 'Not found', current: 'runs', ...s.layout },
+            <Message heading="No such run">{`Run ${text} is not among the last ${s.model.limit('runs')} runs this reconciler keeps.`}</Message>,
+            s.base,
+          ),
+          404,
+        );
+      }
+      return c.html(page(c, { title: `Run #${run.number}`, current: 'runs', ...s.layout }, <RunPage run={run} />, s.base));
+    });
+  };
+
+  /** The runs of one model as server-sent events, for the runs page. */
+  const follow = (c: Ctx, model: ConsoleModel) => {
     if (streams >= MAX_EVENT_STREAMS) return c.text('too many browsers follow the runs; reload later\n', 503);
     streams++;
     return streamSSE(c, async (stream) => {
@@ -126,24 +184,38 @@ export function consoleApp(model: ConsoleModel, access: ConsoleAccess): Hono<Env
         streams--;
       }
     });
-  });
+  };
 
-  app.get('/runs/:number', (c) => {
-    const text = c.req.param('number');
-    const run = /^\d{1,9}$/.test(text) ? model.run(Number(text)) : undefined;
-    if (run === undefined) {
-      return c.html(
+  if (source instanceof FleetConsole) {
+    app.get('/', (c) => c.redirect('/orgs', 302));
+    app.get('/orgs', (c) =>
+      c.html(
         page(
           c,
-          { title: 'Not found', current: 'runs' },
-          <Message heading="No such run">{`Run ${text} is not among the last ${model.limit('runs')} runs this reconciler keeps.`}</Message>,
+          { title: `Fleet ${source.fleet}`, current: 'fleet', fleet: { org: undefined } },
+          <FleetPage fleet={source.fleet} orgs={source.orgs.map((org) => ({ org, objects: source.model(org).objects, latest: source.model(org).runs[0] }))} />,
         ),
-        404,
-      );
-    }
-    return c.html(page(c, { title: `Run #${run.number}`, current: 'runs' }, <RunPage run={run} />));
-  });
+      ),
+    );
+    pages('/orgs/:org', (c) => {
+      const org = c.req.param('org') ?? '';
+      const model = source.known(org);
+      return model === undefined ? undefined : { model, base: orgBase(org), layout: { fleet: { org } } };
+    });
+  } else {
+    app.get('/', (c) => c.redirect('/objects', 302));
+    pages('', () => ({ model: source, base: '', layout: {} }));
+  }
 
-  app.notFound((c) => c.html(page(c, { title: 'Not found', current: 'none' }, <Message heading="Not found">{'No such page.'}</Message>), 404));
+  app.notFound((c) =>
+    c.html(
+      page(
+        c,
+        { title: 'Not found', current: 'none', ...(source instanceof FleetConsole ? { fleet: { org: undefined } } : {}) },
+        <Message heading="Not found">{'No such page.'}</Message>,
+      ),
+      404,
+    ),
+  );
   return app;
 }

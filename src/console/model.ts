@@ -166,6 +166,7 @@ export class ConsoleModel {
   private current: { run: ConsoleRun; started: number } | undefined;
   private redact: Redactor;
   private latestImpact: AccessImpact | undefined;
+  private lastNumber = 0;
   private readonly now: () => number;
 
   constructor(
@@ -230,8 +231,14 @@ export class ConsoleModel {
     return summaryOf(run);
   }
 
+  /** A run begins, numbered after the last one (a fleet's org runs have no loop counter of their own). */
+  startNextRun(): void {
+    this.runStarted(this.lastNumber + 1);
+  }
+
   /** A run of the loop begins. */
   runStarted(number: number): void {
+    this.lastNumber = Math.max(this.lastNumber, number);
     const run: ConsoleRun = {
       number,
       runId: undefined,

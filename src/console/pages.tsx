@@ -2,7 +2,7 @@
 // goes through JSX's escaping (no raw HTML anywhere). States are words with a mark, not only a colour;
 // the CSS is inline in the layout (no build step, works offline) and follows the system's dark mode.
 import { raw } from 'hono/html';
-import type { Child, FC, PropsWithChildren } from 'hono/jsx';
+import { createContext, useContext, type Child, type FC, type PropsWithChildren } from 'hono/jsx';
 import { formatLocation } from '../errors.js';
 import type { FieldChange, GitAttribution } from '../events/cloudevent.js';
 import type { AccessImpact } from '../impact/impact.js';
@@ -22,7 +22,7 @@ a:focus-visible, summary:focus-visible, [tabindex]:focus-visible { outline: 3px 
 .skip { position: absolute; left: -999px; } .skip:focus { left: 8px; top: 8px; background: var(--bg); padding: 4px 8px; z-index: 1; }
 header { display: flex; gap: 24px; align-items: baseline; padding: 12px 24px; border-bottom: 1px solid var(--line); background: var(--soft); }
 header .brand { font-weight: 700; }
-header nav a { margin-right: 16px; } header nav a[aria-current="page"] { font-weight: 700; text-decoration-thickness: 3px; }
+header nav a, header nav strong { margin-right: 16px; } header nav a[aria-current="page"] { font-weight: 700; text-decoration-thickness: 3px; }
 main { padding: 16px 24px 48px; max-width: 1200px; }
 h1 { font-size: 1.5rem; margin: 8px 0 16px; } h2 { font-size: 1.15rem; margin: 28px 0 8px; }
 table { border-collapse: collapse; width: 100%; } caption { text-align: left; color: var(--muted); padding: 4px 0; }
@@ -36,7 +36,7 @@ dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; } dt 
 .s-synced, .s-success, .s-no-op { color: var(--ok); } .s-changing, .s-running, .s-plan-only { color: var(--info); }
 .s-drifted, .s-suspended, .s-outside-sync-window, .s-partial { color: var(--warn); } .s-failed, .s-error { color: var(--bad); }
 .s-unmanaged, .s-unsupported { color: var(--muted); }
-.filters a { margin-right: 12px; } .muted { color: var(--muted); } .num { text-align: right; font-variant-numeric: tabular-nums; }
+.filters a, a.count { margin-right: 12px; } .muted { color: var(--muted); } .num { text-align: right; font-variant-numeric: tabular-nums; }
 .live { color: var(--muted); font-size: 0.9em; }
 `;
 
@@ -65,12 +65,15 @@ export const StateBadge: FC<{ state: ObjectState | RunStatus }> = ({ state }) =>
   </span>
 );
 
-export function objectHref(o: { kind: string; name: string }): string {
-  return `/objects/${encodeURIComponent(o.kind)}/${encodeURIComponent(o.name)}`;
+/** Where this console's pages live: '' for a reconciler, /orgs/NAME for an org of a fleet. */
+export const BaseContext = createContext('');
+
+export function objectHref(o: { kind: string; name: string }, base: string): string {
+  return `${base}/objects/${encodeURIComponent(o.kind)}/${encodeURIComponent(o.name)}`;
 }
 
-export function runHref(number: number): string {
-  return `/runs/${number}`;
+export function runHref(number: number, base: string): string {
+  return `${base}/runs/${number}`;
 }
 
 const When: FC<{ at: string | undefined }> = ({ at }) =>
@@ -89,44 +92,59 @@ function shown(value: unknown): string {
 export interface LayoutProps {
   title: string;
   nonce: string;
-  current: 'objects' | 'runs' | 'none';
+  current: 'objects' | 'runs' | 'fleet' | 'none';
   script?: string;
+  /** In a fleet's console: the org whose pages these are (none on the fleet's own page). */
+  fleet?: { org: string | undefined };
 }
 
-export const Layout: FC<PropsWithChildren<LayoutProps>> = ({ title, nonce, current, script, children }) => (
-  <html lang="en">
-    <head>
-      <meta charset="utf-8" />
-      <meta name="viewport" content="width=device-width, initial-scale=1" />
-      <meta name="referrer" content="no-referrer" />
-      <title>{`${title} · accessctl reconciler`}</title>
-      {/* STYLE is a constant of this file, no data: JSX would escape its quotes. */}
-      <style nonce={nonce}>{raw(STYLE)}</style>
-    </head>
-    <body>
-      <a class="skip" href="#main">
-        Skip to content
-      </a>
-      <header>
-        <span class="brand">accessctl reconciler</span>
-        <nav aria-label="Console">
-          <a href="/objects" aria-current={current === 'objects' ? 'page' : undefined}>
-            Objects
-          </a>
-          <a href="/runs" aria-current={current === 'runs' ? 'page' : undefined}>
-            Runs
-          </a>
-        </nav>
-        <span class="muted">read-only</span>
-      </header>
-      <main id="main" tabindex={-1}>
-        {children}
-      </main>
-      {/* The script is a constant of src/console (never data), so it goes in as written. */}
-      {script === undefined ? null : <script nonce={nonce}>{raw(script)}</script>}
-    </body>
-  </html>
-);
+export const Layout: FC<PropsWithChildren<LayoutProps>> = ({ title, nonce, current, script, fleet, children }) => {
+  const base = useContext(BaseContext);
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="referrer" content="no-referrer" />
+        <title>{`${title} · accessctl reconciler`}</title>
+        {/* STYLE is a constant of this file, no data: JSX would escape its quotes. */}
+        <style nonce={nonce}>{raw(STYLE)}</style>
+      </head>
+      <body data-base={base}>
+        <a class="skip" href="#main">
+          Skip to content
+        </a>
+        <header>
+          <span class="brand">accessctl reconciler</span>
+          <nav aria-label="Console">
+            {fleet === undefined ? null : (
+              <a href="/orgs" aria-current={current === 'fleet' ? 'page' : undefined}>
+                Fleet
+              </a>
+            )}
+            {fleet?.org === undefined ? null : <strong>{fleet.org}:</strong>}
+            {fleet !== undefined && fleet.org === undefined ? null : (
+              <>
+                <a href={`${base}/objects`} aria-current={current === 'objects' ? 'page' : undefined}>
+                  Objects
+                </a>
+                <a href={`${base}/runs`} aria-current={current === 'runs' ? 'page' : undefined}>
+                  Runs
+                </a>
+              </>
+            )}
+          </nav>
+          <span class="muted">read-only</span>
+        </header>
+        <main id="main" tabindex={-1}>
+          {children}
+        </main>
+        {/* The script is a constant of src/console (never data), so it goes in as written. */}
+        {script === undefined ? null : <script nonce={nonce}>{raw(script)}</script>}
+      </body>
+    </html>
+  );
+};
 
 const ImpactBlock: FC<{ impact: AccessImpact | undefined; heading: string }> = ({ impact, heading }) => {
   const lines = renderImpactText(impact);
@@ -179,6 +197,7 @@ export interface ObjectsPageProps {
 }
 
 export const ObjectsPage: FC<ObjectsPageProps> = ({ objects, filter, latest, impact }) => {
+  const base = useContext(BaseContext);
   const counts = new Map<ObjectState, number>();
   for (const o of objects) counts.set(o.state, (counts.get(o.state) ?? 0) + 1);
   const listed = filter === undefined ? objects : objects.filter((o) => o.state === filter);
@@ -190,15 +209,15 @@ export const ObjectsPage: FC<ObjectsPageProps> = ({ objects, filter, latest, imp
           'No run yet: the objects appear after the first plan.'
         ) : (
           <>
-            Last run <a href={runHref(latest.number)}>{`#${latest.number}`}</a>: <StateBadge state={latest.status} />{' '}
+            Last run <a href={runHref(latest.number, base)}>{`#${latest.number}`}</a>: <StateBadge state={latest.status} />{' '}
             <When at={latest.finishedAt ?? latest.startedAt} />
           </>
         )}
       </p>
       <nav class="filters" aria-label="Filter by state">
-        <a href="/objects" aria-current={filter === undefined ? 'page' : undefined}>{`all (${objects.length})`}</a>
+        <a href={`${base}/objects`} aria-current={filter === undefined ? 'page' : undefined}>{`all (${objects.length})`}</a>
         {OBJECT_STATES.map((s) => (
-          <a href={`/objects?state=${s}`} aria-current={filter === s ? 'page' : undefined}>{`${s} (${counts.get(s) ?? 0})`}</a>
+          <a href={`${base}/objects?state=${s}`} aria-current={filter === s ? 'page' : undefined}>{`${s} (${counts.get(s) ?? 0})`}</a>
         ))}
       </nav>
       <table>
@@ -217,7 +236,7 @@ export const ObjectsPage: FC<ObjectsPageProps> = ({ objects, filter, latest, imp
             <tr data-key={o.key}>
               <td>{o.kind}</td>
               <td>
-                <a href={objectHref(o)}>{o.name}</a>
+                <a href={objectHref(o, base)}>{o.name}</a>
               </td>
               <td>
                 <StateBadge state={o.state} />
@@ -234,117 +253,123 @@ export const ObjectsPage: FC<ObjectsPageProps> = ({ objects, filter, latest, imp
   );
 };
 
-export const ObjectPage: FC<{ object: ConsoleObject; impact: AccessImpact | undefined }> = ({ object, impact }) => (
-  <>
-    <p>
-      <a href="/objects">Objects</a> / {object.kind}
-    </p>
-    <h1>{object.name}</h1>
-    <dl>
-      <dt>Kind</dt>
-      <dd>{object.kind}</dd>
-      <dt>State</dt>
-      <dd>
-        <StateBadge state={object.state} /> {object.note ?? ''}
-      </dd>
-      <dt>Declared in</dt>
-      <dd class="mono">{object.source === undefined ? 'not in git' : formatLocation(object.source)}</dd>
-      <dt>Live id</dt>
-      <dd class="mono">{object.id ?? 'not yet known'}</dd>
-    </dl>
-    <h2>Pending change</h2>
-    {object.pending === undefined ? (
-      <p>None: the platform matches git.</p>
-    ) : (
-      <>
-        <p>
-          {`${object.pending.action}${object.pending.drift ? ' (drift: the platform changed behind git’s back)' : ''}`}
-          {object.pending.renamedFrom === undefined ? '' : `, renamed from ${object.pending.renamedFrom}`}
-        </p>
-        <FieldTable fields={object.pending.fields} caption="Fields the change sets" />
-      </>
-    )}
-    <ImpactBlock impact={impact} heading="Access impact of the pending change" />
-    <h2>Last change applied</h2>
-    {object.lastApplied === undefined ? (
-      <p class="muted">None since this reconciler started.</p>
-    ) : (
-      <>
-        <dl>
-          <dt>When</dt>
-          <dd>
-            <When at={object.lastApplied.at} />
-          </dd>
-          <dt>Run</dt>
-          <dd>
-            {object.lastApplied.run === undefined ? (
-              <span class="mono">{object.lastApplied.runId}</span>
-            ) : (
-              <a href={runHref(object.lastApplied.run)}>{`#${object.lastApplied.run}`}</a>
-            )}
-          </dd>
-          <dt>Action</dt>
-          <dd>{object.lastApplied.action}</dd>
-          <dt>Commit</dt>
-          <dd class="mono">{object.lastApplied.commit ?? object.lastApplied.attribution?.commit ?? 'not in git'}</dd>
-          <dt>Author</dt>
-          <dd>
-            <Author attribution={object.lastApplied.attribution} />
-          </dd>
-        </dl>
-        <FieldTable fields={object.lastApplied.fields} caption="Fields it set" />
-      </>
-    )}
-    <h2>Drift history</h2>
-    {object.drift.length === 0 ? (
-      <p class="muted">No drift seen since this reconciler started.</p>
-    ) : (
-      <table>
-        <caption>Newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Run</th>
-            <th scope="col">Handling</th>
-            <th scope="col">Fields changed on the platform</th>
-          </tr>
-        </thead>
-        <tbody>
-          {object.drift.map((d) => (
+export const ObjectPage: FC<{ object: ConsoleObject; impact: AccessImpact | undefined }> = ({ object, impact }) => {
+  const base = useContext(BaseContext);
+  return (
+    <>
+      <p>
+        <a href={`${base}/objects`}>Objects</a> / {object.kind}
+      </p>
+      <h1>{object.name}</h1>
+      <dl>
+        <dt>Kind</dt>
+        <dd>{object.kind}</dd>
+        <dt>State</dt>
+        <dd>
+          <StateBadge state={object.state} /> {object.note ?? ''}
+        </dd>
+        <dt>Declared in</dt>
+        <dd class="mono">{object.source === undefined ? 'not in git' : formatLocation(object.source)}</dd>
+        <dt>Live id</dt>
+        <dd class="mono">{object.id ?? 'not yet known'}</dd>
+      </dl>
+      <h2>Pending change</h2>
+      {object.pending === undefined ? (
+        <p>None: the platform matches git.</p>
+      ) : (
+        <>
+          <p>
+            {`${object.pending.action}${object.pending.drift ? ' (drift: the platform changed behind git’s back)' : ''}`}
+            {object.pending.renamedFrom === undefined ? '' : `, renamed from ${object.pending.renamedFrom}`}
+          </p>
+          <FieldTable fields={object.pending.fields} caption="Fields the change sets" />
+        </>
+      )}
+      <ImpactBlock impact={impact} heading="Access impact of the pending change" />
+      <h2>Last change applied</h2>
+      {object.lastApplied === undefined ? (
+        <p class="muted">None since this reconciler started.</p>
+      ) : (
+        <>
+          <dl>
+            <dt>When</dt>
+            <dd>
+              <When at={object.lastApplied.at} />
+            </dd>
+            <dt>Run</dt>
+            <dd>
+              {object.lastApplied.run === undefined ? (
+                <span class="mono">{object.lastApplied.runId}</span>
+              ) : (
+                <a href={runHref(object.lastApplied.run, base)}>{`#${object.lastApplied.run}`}</a>
+              )}
+            </dd>
+            <dt>Action</dt>
+            <dd>{object.lastApplied.action}</dd>
+            <dt>Commit</dt>
+            <dd class="mono">{object.lastApplied.commit ?? object.lastApplied.attribution?.commit ?? 'not in git'}</dd>
+            <dt>Author</dt>
+            <dd>
+              <Author attribution={object.lastApplied.attribution} />
+            </dd>
+          </dl>
+          <FieldTable fields={object.lastApplied.fields} caption="Fields it set" />
+        </>
+      )}
+      <h2>Drift history</h2>
+      {object.drift.length === 0 ? (
+        <p class="muted">No drift seen since this reconciler started.</p>
+      ) : (
+        <table>
+          <caption>Newest first</caption>
+          <thead>
             <tr>
-              <td>
-                <When at={d.at} />
-              </td>
-              <td>{d.run === undefined ? '—' : <a href={runHref(d.run)}>{`#${d.run}`}</a>}</td>
-              <td>{d.pausedUntil !== undefined ? `paused until ${d.pausedUntil}` : d.policy === 'correct' ? 'corrected' : 'reported only'}</td>
-              <td class="mono value">{d.fields.map((f) => `${f.path}: ${shown(f.before)} → ${shown(f.after)}`).join('\n')}</td>
+              <th scope="col">When</th>
+              <th scope="col">Run</th>
+              <th scope="col">Handling</th>
+              <th scope="col">Fields changed on the platform</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
-    )}
-  </>
-);
+          </thead>
+          <tbody>
+            {object.drift.map((d) => (
+              <tr>
+                <td>
+                  <When at={d.at} />
+                </td>
+                <td>{d.run === undefined ? '—' : <a href={runHref(d.run, base)}>{`#${d.run}`}</a>}</td>
+                <td>{d.pausedUntil !== undefined ? `paused until ${d.pausedUntil}` : d.policy === 'correct' ? 'corrected' : 'reported only'}</td>
+                <td class="mono value">{d.fields.map((f) => `${f.path}: ${shown(f.before)} → ${shown(f.after)}`).join('\n')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+};
 
-export const RunRow: FC<{ run: ConsoleRun }> = ({ run }) => (
-  <tr id={`run-${run.number}`}>
-    <td>
-      <a href={runHref(run.number)}>{`#${run.number}`}</a>
-    </td>
-    <td>
-      <When at={run.startedAt} />
-    </td>
-    <td>
-      <StateBadge state={run.status} />
-    </td>
-    <td class="num">{duration(run.durationMs)}</td>
-    <td class="num">{run.applied}</td>
-    <td class="num">{run.failed}</td>
-    <td class="num">{run.drifted}</td>
-    <td class="num">{run.skipped}</td>
-    <td>{run.message}</td>
-  </tr>
-);
+export const RunRow: FC<{ run: ConsoleRun }> = ({ run }) => {
+  const base = useContext(BaseContext);
+  return (
+    <tr id={`run-${run.number}`}>
+      <td>
+        <a href={runHref(run.number, base)}>{`#${run.number}`}</a>
+      </td>
+      <td>
+        <When at={run.startedAt} />
+      </td>
+      <td>
+        <StateBadge state={run.status} />
+      </td>
+      <td class="num">{duration(run.durationMs)}</td>
+      <td class="num">{run.applied}</td>
+      <td class="num">{run.failed}</td>
+      <td class="num">{run.drifted}</td>
+      <td class="num">{run.skipped}</td>
+      <td>{run.message}</td>
+    </tr>
+  );
+};
 
 export const RunsPage: FC<{ runs: readonly ConsoleRun[]; kept: number }> = ({ runs, kept }) => (
   <>
@@ -386,84 +411,87 @@ export const RunsPage: FC<{ runs: readonly ConsoleRun[]; kept: number }> = ({ ru
   </>
 );
 
-export const RunPage: FC<{ run: ConsoleRun }> = ({ run }) => (
-  <>
-    <p>
-      <a href="/runs">Runs</a>
-    </p>
-    <h1>{`Run #${run.number}`}</h1>
-    <dl>
-      <dt>Result</dt>
-      <dd>
-        <StateBadge state={run.status} />
-      </dd>
-      <dt>Run id</dt>
-      <dd class="mono">{run.runId ?? '—'}</dd>
-      <dt>Started</dt>
-      <dd>
-        <When at={run.startedAt} />
-      </dd>
-      <dt>Duration</dt>
-      <dd>{duration(run.durationMs)}</dd>
-      <dt>Commit</dt>
-      <dd class="mono">{run.commit ?? 'not in git'}</dd>
-      <dt>Counts</dt>
-      <dd>{`applied ${run.applied}, failed ${run.failed}, drifted ${run.drifted}, skipped ${run.skipped}`}</dd>
-      <dt>Summary</dt>
-      <dd>{run.message}</dd>
-    </dl>
-    {run.failures.length === 0 ? null : (
-      <>
-        <h2>Failures</h2>
+export const RunPage: FC<{ run: ConsoleRun }> = ({ run }) => {
+  const base = useContext(BaseContext);
+  return (
+    <>
+      <p>
+        <a href={`${base}/runs`}>Runs</a>
+      </p>
+      <h1>{`Run #${run.number}`}</h1>
+      <dl>
+        <dt>Result</dt>
+        <dd>
+          <StateBadge state={run.status} />
+        </dd>
+        <dt>Run id</dt>
+        <dd class="mono">{run.runId ?? '—'}</dd>
+        <dt>Started</dt>
+        <dd>
+          <When at={run.startedAt} />
+        </dd>
+        <dt>Duration</dt>
+        <dd>{duration(run.durationMs)}</dd>
+        <dt>Commit</dt>
+        <dd class="mono">{run.commit ?? 'not in git'}</dd>
+        <dt>Counts</dt>
+        <dd>{`applied ${run.applied}, failed ${run.failed}, drifted ${run.drifted}, skipped ${run.skipped}`}</dd>
+        <dt>Summary</dt>
+        <dd>{run.message}</dd>
+      </dl>
+      {run.failures.length === 0 ? null : (
+        <>
+          <h2>Failures</h2>
+          <ul>
+            {run.failures.map((f) => (
+              <li>
+                {`${f.action} ${f.kind} `}
+                <a href={objectHref(f, base)}>{f.name}</a>
+                {`: ${f.reason}`}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {run.held.length === 0 ? null : (
+        <>
+          <h2>Held back</h2>
+          <ul>
+            {run.held.map((h) => (
+              <li>
+                {`${h.action} ${h.kind} `}
+                <a href={objectHref(h, base)}>{h.name}</a>
+                {`: ${h.reason}${h.until ? ` until ${h.until}` : ''}`}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      <h2>Changes in the plan</h2>
+      {run.changes.length === 0 ? (
+        <p class="muted">{run.planText === undefined ? 'No plan was made.' : 'None: the platform matched git.'}</p>
+      ) : (
         <ul>
-          {run.failures.map((f) => (
+          {run.changes.map((c) => (
             <li>
-              {`${f.action} ${f.kind} `}
-              <a href={objectHref(f)}>{f.name}</a>
-              {`: ${f.reason}`}
+              {`${c.action} ${c.kind} `}
+              <a href={objectHref(c, base)}>{c.name}</a>
+              {c.fields.length === 0 ? null : <span class="mono muted">{` (${c.fields.map((f) => f.path).join(', ')})`}</span>}
             </li>
           ))}
+          {run.changesNotListed > 0 ? <li>{`… and ${run.changesNotListed} more`}</li> : null}
         </ul>
-      </>
-    )}
-    {run.held.length === 0 ? null : (
-      <>
-        <h2>Held back</h2>
-        <ul>
-          {run.held.map((h) => (
-            <li>
-              {`${h.action} ${h.kind} `}
-              <a href={objectHref(h)}>{h.name}</a>
-              {`: ${h.reason}${h.until ? ` until ${h.until}` : ''}`}
-            </li>
-          ))}
-        </ul>
-      </>
-    )}
-    <h2>Changes in the plan</h2>
-    {run.changes.length === 0 ? (
-      <p class="muted">{run.planText === undefined ? 'No plan was made.' : 'None: the platform matched git.'}</p>
-    ) : (
-      <ul>
-        {run.changes.map((c) => (
-          <li>
-            {`${c.action} ${c.kind} `}
-            <a href={objectHref(c)}>{c.name}</a>
-            {c.fields.length === 0 ? null : <span class="mono muted">{` (${c.fields.map((f) => f.path).join(', ')})`}</span>}
-          </li>
-        ))}
-        {run.changesNotListed > 0 ? <li>{`… and ${run.changesNotListed} more`}</li> : null}
-      </ul>
-    )}
-    <ImpactBlock impact={run.impact} heading="Access impact of this plan" />
-    {run.planText === undefined ? null : (
-      <details>
-        <summary>The plan as `accessctl plan` prints it</summary>
-        <pre>{run.planText}</pre>
-      </details>
-    )}
-  </>
-);
+      )}
+      <ImpactBlock impact={run.impact} heading="Access impact of this plan" />
+      {run.planText === undefined ? null : (
+        <details>
+          <summary>The plan as `accessctl plan` prints it</summary>
+          <pre>{run.planText}</pre>
+        </details>
+      )}
+    </>
+  );
+};
 
 export const Message: FC<{ heading: string; children?: Child }> = ({ heading, children }) => (
   <>
@@ -471,3 +499,68 @@ export const Message: FC<{ heading: string; children?: Child }> = ({ heading, ch
     <p>{children}</p>
   </>
 );
+
+export interface OrgRow {
+  org: string;
+  objects: readonly ConsoleObject[];
+  latest: ConsoleRun | undefined;
+}
+
+/** A fleet's console: one row per org, linking to the org's own pages. */
+export const FleetPage: FC<{ fleet: string; orgs: readonly OrgRow[] }> = ({ fleet, orgs }) => (
+  <>
+    <h1>{`Fleet ${fleet}`}</h1>
+    <table>
+      <caption>Each org this runner reconciles: its last run and its objects by state</caption>
+      <thead>
+        <tr>
+          <th scope="col">Org</th>
+          <th scope="col">Last run</th>
+          <th scope="col">Finished</th>
+          <th scope="col">Objects</th>
+        </tr>
+      </thead>
+      <tbody>
+        {orgs.map((row) => {
+          const base = orgBase(row.org);
+          const counts = OBJECT_STATES.map((state) => [state, row.objects.filter((o) => o.state === state).length] as const).filter(([, n]) => n > 0);
+          return (
+            <tr data-org={row.org}>
+              <td>
+                <a href={`${base}/objects`}>{row.org}</a>
+              </td>
+              <td>
+                {row.latest === undefined ? (
+                  <span class="muted">no run yet</span>
+                ) : (
+                  <>
+                    <a href={runHref(row.latest.number, base)}>{`#${row.latest.number}`}</a> <StateBadge state={row.latest.status} />
+                  </>
+                )}
+              </td>
+              <td>
+                <When at={row.latest?.finishedAt} />
+              </td>
+              <td>
+                {counts.length === 0 ? (
+                  <span class="muted">none known yet</span>
+                ) : (
+                  counts.map(([state, n]) => (
+                    <a href={`${base}/objects?state=${state}`} class="count">
+                      {`${n} ${state}`}
+                    </a>
+                  ))
+                )}
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  </>
+);
+
+/** Where an org's pages live in a fleet's console. */
+export function orgBase(org: string): string {
+  return `/orgs/${encodeURIComponent(org)}`;
+}

@@ -5,6 +5,7 @@ export const RUNS_SCRIPT = `
   const body = document.getElementById('runs');
   const live = document.getElementById('live');
   if (!body || !('EventSource' in window)) return;
+  const base = document.body.dataset.base || '';
   const marks = ${JSON.stringify({ success: '✓', 'no-op': '✓', running: '…', 'plan-only': '?', suspended: '‖', 'outside-sync-window': '‖', partial: '!', failed: '✗', error: '✗' })};
   const cell = (text, className) => {
     const td = document.createElement('td');
@@ -17,7 +18,7 @@ export const RUNS_SCRIPT = `
     const tr = document.createElement('tr');
     tr.id = 'run-' + Number(run.number);
     const link = document.createElement('a');
-    link.href = '/runs/' + Number(run.number);
+    link.href = base + '/runs/' + Number(run.number);
     link.textContent = '#' + Number(run.number);
     const first = document.createElement('td');
     first.append(link);
@@ -38,7 +39,7 @@ export const RUNS_SCRIPT = `
       cell(String(run.drifted), 'num'), cell(String(run.skipped), 'num'), cell(String(run.message)));
     return tr;
   };
-  const source = new EventSource('/runs/events');
+  const source = new EventSource(base + '/runs/events');
   source.addEventListener('open', () => {
     document.body.dataset.live = 'open';
     live.textContent = 'Live: new runs appear as they happen.';

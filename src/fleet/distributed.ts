@@ -8,7 +8,8 @@
 import os from 'node:os';
 import PgBoss from 'pg-boss';
 import { ParseCache } from '../config/parse-cache.js';
-import { startHealthServer, type HealthServer } from '../reconcile/http.js';
+import { FleetConsole } from '../console/fleet.js';
+import { consoleServing, startHealthServer, type HealthServer } from '../reconcile/http.js';
 import type { Stop } from '../reconcile/run.js';
 import { defaultSetTimer, Wakeup } from './concurrency.js';
 import { displayDatabaseUrl, isConnectionError, migrate, openPool, STATE_SCHEMA, withInstallLock } from './database.js';
@@ -63,6 +64,8 @@ export async function runDistributed(options: DistributedOptions): Promise<numbe
   const { log, signal, metrics } = options;
   const { fleet } = await loadFleet(options.fleetFile, options.cwd);
   const selected = new Set(selectOrgs(fleet, options.orgs).map((o) => o.name));
+  // Off loopback the console needs a token: refuse to start without one. It shows the orgs this worker ran.
+  const view = consoleServing(options.listen, options.env, () => new FleetConsole(fleet.name, [...selected], options.env));
   const queue = queueName(fleet.name);
   const shownUrl = displayDatabaseUrl(options.databaseUrl);
   const setTimer = options.setTimer ?? defaultSetTimer;
@@ -225,6 +228,7 @@ export async function runDistributed(options: DistributedOptions): Promise<numbe
         stopping: () => stopping(held),
         sayOnce,
         cache,
+        console: view?.source.model(org),
         ...(options.now ? { now: options.now } : {}),
         ...(options.random ? { random: options.random } : {}),
         ...(options.cwd ? { cwd: options.cwd } : {}),
@@ -247,7 +251,7 @@ export async function runDistributed(options: DistributedOptions): Promise<numbe
   let heartbeatLoop: Promise<void> | undefined;
   try {
     if (options.listen !== undefined) {
-      server = await startHealthServer({ listen: options.listen, metrics, ready: () => boss !== undefined && databaseUp && !signal.aborted });
+      server = await startHealthServer({ listen: options.listen, metrics, console: view, ready: () => boss !== undefined && databaseUp && !signal.aborted });
       options.onListening?.(server.url);
     }
     log.info(

@@ -7,7 +7,8 @@ import { ParseCache } from '../config/parse-cache.js';
 import type { EventSink } from '../events/sink.js';
 import type { ClientOptions } from '../jumpcloud/client.js';
 import type { SayOnce } from '../reconcile/config-source.js';
-import { startHealthServer, type HealthServer } from '../reconcile/http.js';
+import { FleetConsole } from '../console/fleet.js';
+import { consoleServing, startHealthServer, type HealthServer } from '../reconcile/http.js';
 import { StateLock } from '../reconcile/lock.js';
 import type { Stop } from '../reconcile/run.js';
 import type { SetTimer } from '../reconcile/schedule.js';
@@ -68,6 +69,17 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<number> {
   const now = options.now ?? Date.now;
   const { fleet } = await loadFleet(options.fleetFile, options.cwd);
   const selected = selectOrgs(fleet, options.orgs);
+  // Off loopback the console needs a token: refuse to start without one, before taking the lock.
+  const view = consoleServing(
+    options.listen,
+    options.env,
+    () =>
+      new FleetConsole(
+        fleet.name,
+        selected.map((o) => o.name),
+        options.env,
+      ),
+  );
   let lockLost = false;
   const lock = new StateLock({
     dir: options.stateDir,
@@ -99,7 +111,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<number> {
         : undefined;
   try {
     if (options.listen !== undefined) {
-      server = await startHealthServer({ listen: options.listen, metrics: options.metrics, ready: () => stopping() === undefined });
+      server = await startHealthServer({ listen: options.listen, metrics: options.metrics, console: view, ready: () => stopping() === undefined });
       options.onListening?.(server.url);
     }
     options.metrics.setReady(true);
@@ -123,6 +135,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<number> {
         now,
         sayOnce,
         cache,
+        console: view?.source.model(name),
         ...(options.random ? { random: options.random } : {}),
         ...(options.cwd ? { cwd: options.cwd } : {}),
       })

@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { ParseCache } from '../config/parse-cache.js';
+import type { ConsoleModel } from '../console/model.js';
 import type { EventSink } from '../events/sink.js';
 import { JumpCloudClient, type ClientOptions } from '../jumpcloud/client.js';
 import type { SayOnce } from '../reconcile/config-source.js';
@@ -88,6 +89,8 @@ export interface OrgRunOptions {
   cwd?: string;
   /** Parses kept between runs (a runner keeps one for its lifetime): a file unchanged since an earlier run, of any org, is not parsed again. */
   cache?: ParseCache;
+  /** The org's page in the runner's console, fed with this run (when the runner serves one). */
+  console?: ConsoleModel | undefined;
 }
 
 export interface OrgRunDone {
@@ -104,6 +107,7 @@ export async function runOrg(options: OrgRunOptions): Promise<OrgRunDone> {
   const startedAt = await options.state.startRun({ id, jobId: options.jobId });
   const before = await options.state.consecutiveFailures();
   const started = performance.now();
+  options.console?.startNextRun();
   let result: OrgRunResult;
   let applied = 0;
   let failedCount = 0;
@@ -127,7 +131,7 @@ export async function runOrg(options: OrgRunOptions): Promise<OrgRunDone> {
         message = made.missing;
       } else {
         const fleetDir = dirname(resolve(options.cwd ?? process.cwd(), options.fleetFile));
-        const events = orgEvents(options.sinks, current.fleet.name, options.org);
+        const events = orgEvents(options.console ? [...options.sinks, options.console.sink] : options.sinks, current.fleet.name, options.org);
         const outcome = await reconcileOnce({
           source: { kind: 'dir', dir: fleetDir },
           stateDir: `${current.fleet.name}/${options.org}`,
@@ -142,7 +146,9 @@ export async function runOrg(options: OrgRunOptions): Promise<OrgRunDone> {
           stopping: options.stopping,
           ...(options.now ? { now: options.now } : {}),
           ...(options.sayOnce ? { sayOnce: options.sayOnce } : {}),
+          onPlan: (plan, desired, configDir) => options.console?.planned(plan, desired, configDir),
         });
+        options.console?.runFinished(outcome);
         result = outcome.result;
         applied = outcome.applied;
         failedCount = outcome.failed;
@@ -157,7 +163,10 @@ export async function runOrg(options: OrgRunOptions): Promise<OrgRunDone> {
     message = error instanceof Error ? error.message : String(error);
   }
   // A run that could not be carried out says why here; one that ran has logged its own result.
-  if (result === 'error') log.error({ runId: id }, `org ${options.org}: the run could not be carried out: ${message}`);
+  if (result === 'error') {
+    log.error({ runId: id }, `org ${options.org}: the run could not be carried out: ${message}`);
+    options.console?.runCrashed(message);
+  }
   const consecutiveFailures = FAILING_RESULTS.has(result) ? before + 1 : 0;
   const nextRunAt = keep && intervalMs !== undefined ? new Date(now() + nextDelayMs(intervalMs, consecutiveFailures, options.random)).toISOString() : null;
   const record: OrgRunRecord = {

@@ -4,9 +4,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import type { ConsoleAccess } from '../console/access.js';
-import { consoleApp } from '../console/app.js';
-import type { ConsoleModel } from '../console/model.js';
+import { consoleAccess, type ConsoleAccess } from '../console/access.js';
+import { consoleApp, type ConsoleSource } from '../console/app.js';
 import { AccessctlError } from '../errors.js';
 import type { ReconcileMetrics } from './metrics.js';
 
@@ -16,7 +15,26 @@ export interface HealthServerOptions {
   ready: () => boolean;
   metrics: ReconcileMetrics;
   /** The console and who may read it; without it, every other path is 404. */
-  console?: { model: ConsoleModel; access: ConsoleAccess } | undefined;
+  console?: ConsoleServing | undefined;
+}
+
+export interface ConsoleServing {
+  source: ConsoleSource;
+  access: ConsoleAccess;
+}
+
+/**
+ * The console for a --listen address, or undefined without one. Off loopback without
+ * ACCESSCTL_CONSOLE_TOKEN this throws the usage error, so call it before taking any lock.
+ */
+export function consoleServing<S extends ConsoleSource>(
+  listen: string | undefined,
+  env: NodeJS.ProcessEnv,
+  source: () => S,
+): { source: S; access: ConsoleAccess } | undefined {
+  if (listen === undefined) return undefined;
+  const access = consoleAccess(parseListen(listen).host, env);
+  return { source: source(), access };
 }
 
 type Listener = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
@@ -48,7 +66,7 @@ export function parseListen(value: string): ListenAddress {
 
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
   const { host, port } = parseListen(options.listen);
-  const consoleListener = options.console ? (getRequestListener(consoleApp(options.console.model, options.console.access).fetch) as Listener) : undefined;
+  const consoleListener = options.console ? (getRequestListener(consoleApp(options.console.source, options.console.access).fetch) as Listener) : undefined;
   const server = createServer((request, response) => {
     void answer(request, response, options, consoleListener).catch(() => {
       if (!response.headersSent) send(response, 500, 'text/plain; charset=utf-8', 'internal error\n');

@@ -8,12 +8,11 @@ import { AccessctlError } from '../errors.js';
 import { EventFanout } from '../events/fanout.js';
 import { sinkFromSpec } from '../events/sink-spec.js';
 import type { EventSink } from '../events/sink.js';
-import { consoleAccess } from '../console/access.js';
 import { ConsoleModel } from '../console/model.js';
 import type { Plan } from '../plan/plan.js';
 import type { HeldChanges } from '../plan/render-text.js';
 import type { SayOnce } from './config-source.js';
-import { parseListen, startHealthServer, type HealthServer } from './http.js';
+import { consoleServing, startHealthServer, type HealthServer } from './http.js';
 import { StateLock, type StateLockOptions } from './lock.js';
 import { ReconcileMetrics } from './metrics.js';
 import { reconcileOnce, type ConfigSource, type RunOutcome, type Stop } from './run.js';
@@ -61,7 +60,8 @@ const HEALTHY: ReadonlySet<RunOutcome['result']> = new Set(['success', 'no-op', 
 export async function runReconciler(options: ReconcilerOptions): Promise<number> {
   const { log, signal } = options;
   // Off loopback the console needs a token: refuse to start without one, before taking the lock.
-  const access = options.listen === undefined ? undefined : consoleAccess(parseListen(options.listen).host, options.env);
+  const view = options.console ?? new ConsoleModel(options.env, { now: options.now ?? Date.now });
+  const serving = consoleServing(options.listen, options.env, () => view);
   let lockLost: AccessctlError | undefined;
   // Ends the schedule on the caller's signal, or when the lock is lost.
   const stopped = new AbortController();
@@ -93,7 +93,6 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
   const sinks: EventSink[] = options.eventSpecs.map((spec) =>
     sinkFromSpec(spec, { env: options.env, spoolDir: join(options.stateDir, 'spool'), onNotice: (notice) => log.warn(notice) }),
   );
-  const view = options.console ?? new ConsoleModel(options.env, { now: options.now ?? Date.now });
   const events = new EventFanout([...sinks, view.sink]);
   const said = new Set<string>();
   const sayOnce: SayOnce = (key, level, message) => {
@@ -115,7 +114,7 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
       server = await startHealthServer({
         listen: options.listen,
         metrics,
-        ...(access ? { console: { model: view, access } } : {}),
+        console: serving,
         // Ready while the last healthy run is recent: within three intervals.
         ready: () => lastHealthy > 0 && now() - lastHealthy <= 3 * options.intervalMs,
       });

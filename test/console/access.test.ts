@@ -28,7 +28,7 @@ async function serve(env: NodeJS.ProcessEnv): Promise<HealthServer> {
     listen: '127.0.0.1:0',
     ready: () => true,
     metrics: new ReconcileMetrics(),
-    console: { model: new ConsoleModel(env), access: consoleAccess('127.0.0.1', env) },
+    console: { source: new ConsoleModel(env), access: consoleAccess('127.0.0.1', env) },
   });
   cleanup.push(() => server.close());
   return server;
