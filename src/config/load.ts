@@ -11,7 +11,7 @@ import type { AccessRequestSettings, AccessTest, ApprovalFlow, Fleet, GroupAssig
 import { parseFile } from './parse.js';
 import { stampOf, type DocumentCheck, type FileStamp, type ParseCache } from './parse-cache.js';
 import { checkPolicy } from './policy.js';
-import { isIn, restsOnCut, salvage, type Salvaged } from './salvage.js';
+import { ownerOf, restsOnCut, salvage, type Salvaged } from './salvage.js';
 import { KINDS, validateSchema, type Kind } from './schema.js';
 import { diagnosticAt, diagnosticFor, type SourceDocument, type SourceFile } from './source.js';
 import { checkWebhooks } from './webhook-rules.js';
@@ -290,8 +290,14 @@ function checkAcross(desired: DesiredState, extras: readonly ExtraSingleton[], s
   for (const parts of salvaged) declare(checked, parts.kind, parts.source, checkedExtras);
   const found: Diagnostic[] = [];
   runRules(checked, checkedExtras, found);
+  const byFile = new Map<string, Salvaged[]>();
+  for (const parts of salvaged) {
+    const inFile = byFile.get(parts.source.file.path);
+    if (inFile) inFile.push(parts);
+    else byFile.set(parts.source.file.path, [parts]);
+  }
   for (const diagnostic of found) {
-    const owner = salvaged.find((parts) => isIn(diagnostic, parts));
+    const owner = ownerOf(diagnostic, byFile);
     if (owner !== undefined && !restsOnCut(diagnostic, owner)) diagnostics.push(diagnostic);
   }
 }

@@ -6,7 +6,7 @@ import type { ErrorObject } from 'ajv';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { formatPath } from '../diagnostics/diagnostic.js';
 import { validators, type Kind } from './schema.js';
-import { locationAt, type DocPath, type SourceDocument } from './source.js';
+import { locationAt, type SourceDocument } from './source.js';
 
 /**
  * A value of a config kind as salvage leaves it: any field may be missing (cut out, or missing in
@@ -20,6 +20,8 @@ export interface Salvaged {
   source: SourceDocument;
   /** Formatted paths (spec.approval.levels) of what was cut out. */
   removed: string[];
+  /** The document's first and last line: documents of one file never share a line. */
+  lines: readonly [number, number];
 }
 
 // At most this many rounds of cutting: each round cuts at least one value, and documents nest a few levels.
@@ -81,7 +83,9 @@ export function salvage(source: SourceDocument, kind: Kind): Salvaged | undefine
     // Only missing fields are left: what is there is valid.
     if (!progress) break;
   }
-  return { kind, source: { ...source, data }, removed };
+  const span = source.doc.span([]) ?? { start: source.doc.start, end: source.doc.start };
+  const lines = [locationAt(source.file, span.start).line, locationAt(source.file, Math.max(span.start, span.end - 1)).line] as const;
+  return { kind, source: { ...source, data }, removed, lines };
 }
 
 /** Whether `a` is `b` or lies below it, in formatted paths. */
@@ -108,13 +112,7 @@ export function restsOnCut(diagnostic: Diagnostic, salvaged: Salvaged): boolean 
   return (READS_DEFAULTS[diagnostic.code] ?? []).some(related);
 }
 
-/** Whether a finding lies in the salvaged document (by file and line: documents of one file never share a line). */
-export function isIn(diagnostic: Diagnostic, salvaged: Salvaged): boolean {
-  const { source } = salvaged;
-  if (diagnostic.file !== source.file.path) return false;
-  const span = source.doc.span([] as DocPath);
-  if (span === undefined) return false;
-  const first = locationAt(source.file, span.start).line;
-  const last = locationAt(source.file, Math.max(span.start, span.end - 1)).line;
-  return diagnostic.line >= first && diagnostic.line <= last;
+/** The salvaged document a finding lies in, if any, by file and line. */
+export function ownerOf(diagnostic: Diagnostic, byFile: ReadonlyMap<string, readonly Salvaged[]>): Salvaged | undefined {
+  return byFile.get(diagnostic.file)?.find((parts) => diagnostic.line >= parts.lines[0] && diagnostic.line <= parts.lines[1]);
 }
