@@ -61,7 +61,7 @@ function runCommand(runtime: Runtime): Command {
     .option('--database <url>', `Postgres shared by the workers (default ${DATABASE_VARIABLE}); without it, one process runs the fleet`)
     .option('--worker-id <id>', "this worker's name in run history and status (default HOST-PID)")
     .option('--concurrency <n>', 'org runs carried out at once by this process', '4')
-    .option('--listen <host:port>', '/healthz, /readyz and /metrics', '127.0.0.1:9464')
+    .option('--listen <host:port>', 'the console (one row per org), /healthz, /readyz, /metrics (off loopback: ACCESSCTL_CONSOLE_TOKEN)', '127.0.0.1:9464')
     .option('--org <name>', 'embedded: only this org; may repeat', collect, [] as string[])
     .option('--once', 'run each org once and exit (embedded only: cron, CI matrices)', false)
     .option('--state-dir <dir>', "embedded: each org's state and the lock; with --database: only the event spool", DEFAULT_STATE_DIR)
