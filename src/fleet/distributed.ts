@@ -11,6 +11,7 @@ import { ParseCache } from '../config/parse-cache.js';
 import { FleetConsole } from '../console/fleet.js';
 import { consoleServing, startHealthServer, type HealthServer } from '../reconcile/http.js';
 import type { Stop } from '../reconcile/run.js';
+import { abortableSleep } from '../retry/abortable-sleep.js';
 import { defaultSetTimer, Wakeup } from './concurrency.js';
 import { displayDatabaseUrl, isConnectionError, migrate, openPool, STATE_SCHEMA, withInstallLock } from './database.js';
 import { sayOnceWith, EXIT_OK, type FleetRunOptions } from './embedded.js';
@@ -103,17 +104,7 @@ export async function runDistributed(options: DistributedOptions): Promise<numbe
     wake.poke();
   }
 
-  const wait = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const done = (): void => {
-        cancel();
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const cancel = setTimer(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-    });
+  const wait = (ms: number): Promise<void> => abortableSleep(ms, signal, setTimer);
 
   /** Creates the tables and the queue, and starts pg-boss; retried until the database answers or the worker stops. */
   const connect = async (): Promise<PgBoss | undefined> => {

@@ -7,6 +7,7 @@ import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { AccessctlError } from '../errors.js';
+import { abortableSleep } from '../retry/abortable-sleep.js';
 
 export interface LockInfo {
   pid: number;
@@ -113,7 +114,8 @@ export class StateLock {
         reported = holder.id;
         this.onWait?.(holder);
       }
-      await pause(this.pollMs, signal);
+      // A stop ends the pause early; the check at the top of the loop then rejects with its reason.
+      await abortableSleep(this.pollMs, signal);
     }
   }
 
@@ -372,22 +374,4 @@ export function processIsAlive(pid: number): boolean {
 
 function code(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-}
-
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -2,9 +2,9 @@
 // runs (the next delay starts after a run ends) and stops on abort after the run in flight.
 // Timers are injectable, and the defaults read the global timers late so fake timers work.
 import { AccessctlError } from '../errors.js';
+import { abortableSleep, globalTimer, type SetTimer } from '../retry/abortable-sleep.js';
 
-/** Starts a timer and returns its cancel function. */
-export type SetTimer = (callback: () => void, ms: number) => () => void;
+export type { SetTimer };
 
 export interface ScheduleOptions {
   intervalMs: number;
@@ -35,12 +35,7 @@ export class Schedule {
     this.intervalMs = options.intervalMs;
     this.jitter = options.jitter;
     this.random = options.random ?? Math.random;
-    this.setTimer =
-      options.setTimer ??
-      ((callback, ms) => {
-        const timer = setTimeout(callback, ms);
-        return () => clearTimeout(timer);
-      });
+    this.setTimer = options.setTimer ?? globalTimer;
   }
 
   /** The next delay: intervalMs scaled by a uniform factor in [1 - jitter, 1 + jitter]. */
@@ -51,18 +46,7 @@ export class Schedule {
 
   /** Resolves after `ms`, or early (without rejecting) when the signal aborts. */
   wait(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
-      const onAbort = (): void => {
-        cancel();
-        resolve();
-      };
-      const cancel = this.setTimer(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return abortableSleep(ms, signal, this.setTimer);
   }
 }
 
