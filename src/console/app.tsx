@@ -1,6 +1,6 @@
-// The reconciler's console as a hono app mounted beside /healthz, /readyz and /metrics: the objects,
-// one page per object, the runs (live over server-sent events) and one page per run. Read-only:
-// the caller answers 405 to anything but GET and HEAD; here a bearer token or a loopback Host is checked first.
+// The console as a hono app mounted beside /healthz, /readyz and /metrics: the objects, one page per
+// object, the runs (live over server-sent events) and one page per run; for a fleet, /orgs and each
+// org's pages under /orgs/NAME. Read-only (the caller answers 405 to anything but GET and HEAD).
 import { randomBytes } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
