@@ -26,7 +26,8 @@ describe('accessctl plan and export, the real binary against a real sandbox', ()
     expect(run.stderr).toBe('');
     expect(run.code).toBe(2);
     expect(run.stdout).toContain('+ ApprovalFlow "GitHub Admin"');
-    expect(run.stdout).toContain('+  - channel: id:65a0000000000000000000c1');
+    // The channel as the settings file writes it ({id: ...}), not the model's "id:" label.
+    expect(run.stdout).toMatch(/^ {6}\+ {2}- channel:\n {6}\+ {6}id: 65a0000000000000000000c1$/m);
     expect(run.stdout).toMatch(/^Plan: 2 to create, 1 to update, 0 to delete; 0 unmanaged$/m);
   });
 
