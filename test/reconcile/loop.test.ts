@@ -53,8 +53,9 @@ describe('the reconciler process', () => {
       allowHistoryRewrite: false,
     };
     let metricsUrl = '';
-    let firstRun: () => void = () => {};
-    const ran = new Promise<void>((resolve) => (firstRun = resolve));
+    // The first outcome is checked here, not in onOutcome, where a failed expect would be caught by the loop.
+    let firstRun: (outcome: RunOutcome) => void = () => {};
+    const ran = new Promise<RunOutcome>((resolve) => (firstRun = resolve));
     const running = runReconciler({
       ...base,
       once: false,
@@ -62,12 +63,9 @@ describe('the reconciler process', () => {
       lockMode: 'fail',
       signal: controller.signal,
       onListening: (url) => (metricsUrl = url),
-      onOutcome: (outcome: RunOutcome) => {
-        expect(outcome.result).toBe('success');
-        firstRun();
-      },
+      onOutcome: (outcome: RunOutcome) => firstRun(outcome),
     });
-    await ran;
+    expect((await ran).result).toBe('success');
     const refused = await runReconciler({ ...base, once: true, lockMode: 'fail', signal: new AbortController().signal }).then(
       () => undefined,
       (error: unknown) => error,
