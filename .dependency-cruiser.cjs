@@ -60,6 +60,13 @@ module.exports = {
       to: { path: '^src/(jumpcloud|plan|apply|reconcile|pipeline|cli|github|sandbox|doctor|insights)/' },
     },
     {
+      name: 'the-console-only-reads',
+      comment: "The reconciler's console is read-only: it shows what the loop tells it and never holds a platform client, apply or the pipeline.",
+      severity: 'error',
+      from: { path: '^src/console' },
+      to: { path: '^src/(jumpcloud|apply|pipeline|cli|sandbox|github|doctor|insights|fleet)/' },
+    },
+    {
       name: 'nothing-imports-the-cli',
       comment: 'The CLI is the composition root: modules are called by it, never the other way round.',
       severity: 'error',
