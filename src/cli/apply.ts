@@ -8,7 +8,7 @@ import { readSavedPlan } from '../apply/saved-plan.js';
 import { findStaleChanges } from '../apply/staleness.js';
 import { emptyDesiredState } from '../config/desired.js';
 import { AccessctlError, usageError } from '../errors.js';
-import { makePlan, withClientScope, type ClientScope } from '../pipeline/make-plan.js';
+import { makePlan, type ClientScope } from '../pipeline/make-plan.js';
 import { checkGuards } from '../plan/diff.js';
 import { whyNotApplicable, type Plan } from '../plan/plan.js';
 import { resolveTarget } from '../jumpcloud/target.js';
@@ -17,7 +17,7 @@ import { renderText } from '../plan/render-text.js';
 import { askApproval } from './approval.js';
 import { reportConfig } from './config-report.js';
 import type { ExitCode, Runtime } from './runtime.js';
-import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
+import { withTargetOptions, type TargetFlags } from './target-options.js';
 
 interface ApplyFlags extends TargetFlags {
   dryRun: boolean;
@@ -77,7 +77,7 @@ export function applyCommand(runtime: Runtime): Command {
           '--auto-approve',
         );
       }
-      return await withClientScope({ target: flags.target, clientOptions: clientOverrides(flags) }, async (clients): Promise<ExitCode> => {
+      return await runtime.clientFor(flags, async (clients): Promise<ExitCode> => {
         const planned = isFile ? await savedPlan(source, flags, clients) : await freshPlan(source, flags, clients);
         if (planned === undefined) return 1;
         const { plan } = planned;

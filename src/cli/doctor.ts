@@ -7,15 +7,15 @@ import { loadConfig } from '../config/load.js';
 import { renderDoctorJson, renderDoctorText } from '../doctor/render.js';
 import { runDoctor } from '../doctor/probe.js';
 import { AccessctlError } from '../errors.js';
-import { makeClient } from '../pipeline/make-plan.js';
 import { reportConfig } from './config-report.js';
-import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
+import type { Runtime } from './runtime.js';
+import { withTargetOptions, type TargetFlags } from './target-options.js';
 
 interface DoctorFlags extends TargetFlags {
   format: 'text' | 'json';
 }
 
-export function doctorCommand(): Command {
+export function doctorCommand(runtime: Runtime): Command {
   const command = new Command('doctor')
     .description('probe a target read-only: the key, each published endpoint, the extensions, live enum values, and what accessctl can manage there')
     .argument('[dir]', 'a config directory: also check that every kind it uses can be managed there')
@@ -27,13 +27,11 @@ export function doctorCommand(): Command {
       if (countDiagnostics(config.diagnostics).errors > 0) return reportConfig(config, 'text');
       desired = config.desired;
     }
-    const client = makeClient(desired ?? emptyDesiredState(), { target: flags.target, clientOptions: clientOverrides(flags) });
-    try {
+    await runtime.clientFor(flags, async (clients) => {
+      const client = clients.for(desired ?? emptyDesiredState());
       const report = await runDoctor(client, desired, Boolean(process.env['JUMPCLOUD_ORG_ID'] || desired?.project?.object.spec?.target?.orgId));
       process.stdout.write(flags.format === 'json' ? renderDoctorJson(report) : renderDoctorText(report));
       if (!report.ok) throw new AccessctlError('platform', 'the target is not ready for this repo; see above', { exitCode: 1 });
-    } finally {
-      await client.close();
-    }
+    });
   });
 }

@@ -5,10 +5,10 @@ import { emptyDesiredState } from '../config/desired.js';
 import { AccessctlError } from '../errors.js';
 import { printable } from '../plan/printable.js';
 import { exportLive } from '../pipeline/export-live.js';
-import { makeClient } from '../pipeline/make-plan.js';
-import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
+import type { Runtime } from './runtime.js';
+import { withTargetOptions, type TargetFlags } from './target-options.js';
 
-export function exportCommand(): Command {
+export function exportCommand(runtime: Runtime): Command {
   const command = new Command('export')
     .description('write the live state as YAML config files')
     // commander's help does not mark a required option: the usage line and the description do.
@@ -16,8 +16,8 @@ export function exportCommand(): Command {
     .requiredOption('--out <dir>', 'the directory to write (required; must be empty unless --force)')
     .option('--force', 'write into a directory that already has files', false);
   return withTargetOptions(command).action(async (options: { out: string; force: boolean } & TargetFlags) => {
-    const client = makeClient(emptyDesiredState(), { target: options.target, clientOptions: clientOverrides(options) });
-    try {
+    await runtime.clientFor(options, async (clients) => {
+      const client = clients.for(emptyDesiredState());
       const result = await exportLive(client, options.out, { force: options.force });
       process.stdout.write(`wrote ${result.files.length} file${result.files.length === 1 ? '' : 's'} to ${options.out}\n`);
       for (const file of result.files) process.stdout.write(`  ${file}\n`);
@@ -31,8 +31,6 @@ export function exportCommand(): Command {
           `${result.skipped.length} live object${result.skipped.length === 1 ? '' : 's'} hold values accessctl does not know and were not exported:\n${lines.join('\n')}`,
         );
       }
-    } finally {
-      await client.close();
-    }
+    });
   });
 }

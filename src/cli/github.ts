@@ -11,8 +11,8 @@ import type { GithubApi } from '../github/octokit.js';
 import { assess, deletes, verdict, type Outcome } from '../github/outcome.js';
 import { renderTestReport } from '../impact/render.js';
 import { runRepoAccessTests } from '../pipeline/access-context.js';
-import { withClientScope } from '../pipeline/make-plan.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
+import type { Runtime } from './runtime.js';
 import { packageVersion } from './version.js';
 
 type GithubFlags = ContextFlags & TargetFlags;
@@ -37,8 +37,8 @@ function withGithubOptions(command: Command, sha: string): Command {
 }
 
 /** Validates and plans, printing the validation result for the job log. */
-async function evaluate(dir: string, flags: GithubFlags): Promise<Outcome> {
-  const outcome = await withClientScope({ target: flags.target, clientOptions: clientOverrides(flags) }, (clients) => assess({ dir, client: clients.for }));
+async function evaluate(runtime: Runtime, dir: string, flags: GithubFlags): Promise<Outcome> {
+  const outcome = await runtime.clientFor(flags, (clients) => assess({ dir, client: clients.for }));
   process.stdout.write(renderText(outcome, () => undefined, false));
   return outcome;
 }
@@ -59,7 +59,7 @@ async function client(context: GithubContext): Promise<GithubApi> {
   return createGithubClient({ token: context.token, baseUrl: context.apiUrl, userAgent: `accessctl/${packageVersion()}` });
 }
 
-function commentCommand(): Command {
+function commentCommand(runtime: Runtime): Command {
   const command = new Command('comment')
     .description('post the validation result and the plan as one sticky pull request comment')
     .option('--label <name>', 'label added while the plan deletes anything, removed when it no longer does ("" for none)', DEFAULT_DESTROY_LABEL);
@@ -67,7 +67,7 @@ function commentCommand(): Command {
     // The GitHub side first: a missing token or pull request fails before any platform call.
     const context = await readContext(flags, process.env);
     const pr = { owner: context.owner, repo: context.repo, pullNumber: requirePullNumber(context) };
-    const outcome = await evaluate(dir, flags);
+    const outcome = await evaluate(runtime, dir, flags);
     await withGithubErrors(context.token, async () => {
       const api = await client(context);
       const posted = await upsertComment(api, pr, commentBody(outcome, context.headSha));
@@ -83,7 +83,7 @@ function commentCommand(): Command {
   });
 }
 
-function checkCommand(): Command {
+function checkCommand(runtime: Runtime): Command {
   const command = new Command('check')
     .description('create a check run on the pull request head with annotations and the plan')
     .option('--name <name>', 'the check run name', DEFAULT_CHECK_NAME)
@@ -92,7 +92,7 @@ function checkCommand(): Command {
     async (dir: string, flags: GithubFlags & { name: string; neutralOnChanges: boolean }) => {
       const context = await readContext(flags, process.env);
       const commit = { owner: context.owner, repo: context.repo, headSha: requireHeadSha(context) };
-      const outcome = await evaluate(dir, flags);
+      const outcome = await evaluate(runtime, dir, flags);
       // The repo's access tests, against the target's directory: a failing case fails the check on its line.
       const tests = verdict(outcome) === 'invalid' ? undefined : await runRepoAccessTests({ dir, target: flags.target, clientOptions: clientOverrides(flags) });
       if (tests !== undefined)
@@ -126,9 +126,9 @@ class CommandGroup extends Command {
   }
 }
 
-export function githubCommand(): Command {
+export function githubCommand(runtime: Runtime): Command {
   return new CommandGroup('github')
     .description('report validation and the plan on a GitHub pull request: a sticky comment and a check run')
-    .addCommand(commentCommand())
-    .addCommand(checkCommand());
+    .addCommand(commentCommand(runtime))
+    .addCommand(checkCommand(runtime));
 }

@@ -31,14 +31,14 @@ export function buildProgram(runtime: Runtime = createRuntime()): Command {
   program.addCommand(validateCommand());
   program.addCommand(planCommand(runtime));
   program.addCommand(applyCommand(runtime));
-  program.addCommand(exportCommand());
-  program.addCommand(doctorCommand());
+  program.addCommand(exportCommand(runtime));
+  program.addCommand(doctorCommand(runtime));
   program.addCommand(reconcileCommand(runtime));
   program.addCommand(upCommand(runtime));
   program.addCommand(sandboxCommand());
   program.addCommand(requestCommand());
   program.addCommand(eventsCommand());
-  program.addCommand(githubCommand());
+  program.addCommand(githubCommand(runtime));
   program.addCommand(testCommand(runtime));
   program.addCommand(explainCommand());
   program.addCommand(fleetCommand(runtime));

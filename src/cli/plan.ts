@@ -4,7 +4,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { AccessctlError } from '../errors.js';
 import { fleetPlanCommand } from '../fleet/plan-fleet.js';
-import { makePlan, withClientScope } from '../pipeline/make-plan.js';
+import { makePlan } from '../pipeline/make-plan.js';
 import { renderJson } from '../plan/render-json.js';
 import { renderMarkdown } from '../plan/render-markdown.js';
 import { renderText } from '../plan/render-text.js';
@@ -65,7 +65,7 @@ export function planCommand(runtime: Runtime): Command {
     runtime.action(
       async (dir: string, options: { format: PlanFormat; out?: string; detailedExitcode: boolean; fleet?: string; org: string[] } & TargetFlags) => {
         if (options.fleet !== undefined || options.org.length > 0) return planFleet(options);
-        return await withClientScope({ target: options.target, clientOptions: clientOverrides(options) }, async (clients) => {
+        return await runtime.clientFor(options, async (clients) => {
           const run = await makePlan({ dir, client: clients.for });
           if (run.status === 'invalid') {
             // Throws for the invalid config after printing its diagnostics.

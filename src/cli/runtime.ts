@@ -1,7 +1,10 @@
 // The small runtime main.ts hands to the commands: actions return their exit code and main sets
-// the process's once; apply asks on its terminal; long-running commands learn here when to stop.
+// the process's once; commands reach the platform through one client scope; apply asks on its
+// terminal; long-running commands learn here when to stop.
+import { withClientScope, type ClientScope } from '../pipeline/make-plan.js';
 import { processTerminal, type Terminal } from './approval.js';
 import { stopSignal } from './stop-signal.js';
+import { clientOverrides, type TargetFlags } from './target-options.js';
 
 /** What an action returns: the exit code, or nothing for 0. */
 export type ExitCode = number | undefined;
@@ -11,6 +14,11 @@ export interface Runtime {
   readonly terminal: Terminal;
   /** Wraps an action for commander: the code it returns becomes the program's exit code. */
   action<A extends unknown[]>(run: (...args: A) => Promise<ExitCode>): (...args: A) => Promise<void>;
+  /**
+   * Runs `use` with the command's platform clients, made from --target (then JUMPCLOUD_API_URL and
+   * the Project) and the rate flags on first use, and closed however `use` ends.
+   */
+  clientFor<T>(flags: TargetFlags, use: (clients: ClientScope) => Promise<T>): Promise<T>;
   /** Aborted by the first SIGTERM or SIGINT, after `onStop` has said what happens now. */
   onStop(onStop: (signal: string) => void): AbortSignal;
   /** The exit code the action that ran returned (0 until one returns another). */
@@ -26,6 +34,7 @@ export function createRuntime(terminal: Terminal = processTerminal()): Runtime {
       async (...args) => {
         exitCode = (await run(...args)) ?? 0;
       },
+    clientFor: (flags, use) => withClientScope({ target: flags.target, clientOptions: clientOverrides(flags) }, use),
     onStop: stopSignal,
     get exitCode() {
       return exitCode;
