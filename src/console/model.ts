@@ -319,6 +319,10 @@ export class ConsoleModel {
         }
       }
     }
+    for (const matched of plan.inSync ?? []) {
+      const object = next.get(objectKey(matched.kind, matched.name));
+      if (object !== undefined) object.id = matched.id;
+    }
     for (const u of plan.unmanaged) {
       const object = add(u.kind, u.name, undefined, u.id);
       object.state = 'unmanaged';

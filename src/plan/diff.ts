@@ -20,6 +20,7 @@ import {
   type Plan,
   type PlanProblem,
   type References,
+  type InSync,
   type Unmanageable,
   type Unmanaged,
   type UnsupportedKind,
@@ -87,6 +88,7 @@ interface KindResult<K extends ManagedKind, S> {
   unmanaged: Unmanaged[];
   unmanageable: Unmanageable[];
   noop: number;
+  inSync: InSync[];
 }
 
 const SPEC = ['spec'];
@@ -103,7 +105,7 @@ function diffKind<K extends ManagedKind, M extends { spec: S }, S>(
   warnings: PlanProblem[],
   extraFields?: (desired: M, live: M) => FieldChange[],
 ): KindResult<K, S> {
-  const result: KindResult<K, S> = { changes: [], unmanaged: [], unmanageable: [], noop: 0 };
+  const result: KindResult<K, S> = { changes: [], unmanaged: [], unmanageable: [], noop: 0, inSync: [] };
   const unmanageableList = input.unmanageable;
   const total = live.length + unmanageableList.length;
   const idOf = (candidate: number): string => (candidate < live.length ? live[candidate]!.id : unmanageableList[candidate - live.length]!.id);
@@ -197,6 +199,7 @@ function diffKind<K extends ManagedKind, M extends { spec: S }, S>(
     if (renamed) fields.unshift({ path: 'metadata.name', before: liveEntry.name, after: desired.name });
     if (fields.length === 0) {
       result.noop++;
+      result.inSync.push({ kind, name: desired.name, id: liveEntry.id });
       continue;
     }
     result.changes.push({
@@ -319,6 +322,7 @@ export function diff(input: DiffInput, policy: DeletionPolicy = defaultDeletionP
   const changes: Change[] = [];
   const unmanaged: Unmanaged[] = [];
   const unmanageable: Unmanageable[] = [];
+  const inSync: InSync[] = [];
   const liveCounts = new Map<ManagedKind, number>();
   const desiredCounts = new Map<ManagedKind, number>();
   const unsupported = [...input.unsupported];
@@ -348,6 +352,7 @@ export function diff(input: DiffInput, policy: DeletionPolicy = defaultDeletionP
   };
   const collect = <K extends ManagedKind, S>(kind: K, result: KindResult<K, S>, keep: (change: ChangeOf<K, S>) => boolean): void => {
     noop[kind] = result.noop;
+    inSync.push(...result.inSync);
     for (const change of result.changes) if (keep(change)) changes.push(change as Change);
     unmanageable.push(...result.unmanageable);
   };
@@ -383,6 +388,7 @@ export function diff(input: DiffInput, policy: DeletionPolicy = defaultDeletionP
       secretFields,
     );
     noop.WebhookChannel = result.noop;
+    inSync.push(...result.inSync);
     unmanageable.push(...result.unmanageable);
     unmanaged.push(...result.unmanaged);
     for (const change of result.changes) {
@@ -423,8 +429,10 @@ export function diff(input: DiffInput, policy: DeletionPolicy = defaultDeletionP
       });
     } else {
       const fields = fieldChanges(liveSettings.model.spec, desiredSettings.model.spec, ['spec']);
-      if (fields.length === 0) noop.AccessRequestSettings = 1;
-      else {
+      if (fields.length === 0) {
+        noop.AccessRequestSettings = 1;
+        inSync.push({ kind: 'AccessRequestSettings', name: desiredSettings.name, id: liveSettings.id });
+      } else {
         changes.push({
           kind: 'AccessRequestSettings',
           action: 'update',
@@ -453,6 +461,7 @@ export function diff(input: DiffInput, policy: DeletionPolicy = defaultDeletionP
     unsupported,
     blocked: guardDeletions(ordered, liveCounts, desiredCounts, policy),
     noop,
+    inSync: sortedBy(inSync, kindRank, byName),
     unknown,
     problems,
     warnings,

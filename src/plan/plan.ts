@@ -94,6 +94,13 @@ export interface Unmanaged {
   id: string;
 }
 
+/** A live object that already matches git: no change, but its id is known. */
+export interface InSync {
+  kind: ManagedKind;
+  name: string;
+  id: string;
+}
+
 /** A live object holding a value the mapping does not know: shown, never changed. */
 export interface Unmanageable {
   kind: ManagedKind;
@@ -143,6 +150,8 @@ export interface Plan {
   blocked: Blocked[];
   /** How many objects per kind already match. */
   noop: Record<ManagedKind, number>;
+  /** The objects that already match, with their live ids; absent from plans saved before it was added. */
+  inSync?: InSync[];
   /** Kinds whose live list failed or came back partial: nothing about them is known. */
   unknown: ManagedKind[];
   /** Problems that make the plan unusable, such as a reference to a group that does not exist. */

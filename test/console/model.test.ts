@@ -57,6 +57,23 @@ describe('the console model', () => {
     expect(model.objects.map((o) => o.kind)).toEqual([...Array(6).fill('GroupAssignment'), 'ApprovalFlow', 'ApprovalFlow', 'AccessRequestSettings']);
   });
 
+  it('knows the live id of an object the plan finds already matching, though no run has changed it', () => {
+    const model = new ConsoleModel({});
+    model.runStarted(1);
+    model.planned(
+      emptyPlan({
+        noop: { GroupAssignment: 0, ApprovalFlow: 1, AccessRequestSettings: 1, WebhookChannel: 0 },
+        inSync: [
+          { kind: 'ApprovalFlow', name: 'GitHub User', id: 'f-7' },
+          { kind: 'AccessRequestSettings', name: 'settings', id: 'settings' },
+        ],
+      }),
+      desired,
+    );
+    expect(model.object('ApprovalFlow', 'GitHub User')).toMatchObject({ state: 'synced', id: 'f-7' });
+    expect(model.object('AccessRequestSettings', 'settings')).toMatchObject({ state: 'synced', id: 'settings' });
+  });
+
   it('moves an object through drifted, failed and suspended as the events of its runs say, and synced once a change lands', async () => {
     const model = new ConsoleModel({});
     const object = {

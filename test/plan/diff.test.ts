@@ -69,7 +69,7 @@ describe('changes', () => {
     ]);
   });
 
-  it('counts an object that already matches as a no-op, not a change', () => {
+  it('counts an object that already matches as a no-op, not a change, and names it with its live id', () => {
     const input = emptyInput();
     input.flows.live = [live(flow('F'), 'f1')];
     input.flows.desired = [desired(flow('F'))];
@@ -81,6 +81,12 @@ describe('changes', () => {
     const plan = diff(input);
     expect(plan.changes).toEqual([]);
     expect(plan.noop).toEqual({ GroupAssignment: 1, ApprovalFlow: 1, AccessRequestSettings: 1, WebhookChannel: 1 });
+    expect(plan.inSync?.map((m) => `${m.kind}/${m.name}/${m.id}`)).toEqual([
+      'AccessRequestSettings/settings/settings',
+      'ApprovalFlow/F/f1',
+      'GroupAssignment/G/g1',
+      'WebhookChannel/W/w1',
+    ]);
   });
 
   it('matches live objects by NFC and case-folded name', () => {

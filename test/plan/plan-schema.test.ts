@@ -19,6 +19,7 @@ import type {
   PlanProblem,
   References,
   Unmanageable,
+  InSync,
   Unmanaged,
   UnsupportedKind,
 } from '../../src/plan/plan.js';
@@ -76,6 +77,7 @@ const objects: [string, Schema, string[], string[]][] = [
       'unsupported',
       'blocked',
       'noop',
+      'inSync',
       'unknown',
       'problems',
       'warnings',
@@ -116,6 +118,7 @@ const objects: [string, Schema, string[], string[]][] = [
     exactly<RequiredKeys<SourceLocation>>()(['file', 'line', 'column']),
   ],
   ['Unmanaged', def('unmanaged'), exactly<keyof Unmanaged>()(['kind', 'name', 'id']), exactly<RequiredKeys<Unmanaged>>()(['kind', 'name', 'id'])],
+  ['InSync', at('inSync'), exactly<keyof InSync>()(['kind', 'name', 'id']), exactly<RequiredKeys<InSync>>()(['kind', 'name', 'id'])],
   [
     'Unmanageable',
     at('unmanageable'),
