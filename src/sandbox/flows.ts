@@ -258,14 +258,21 @@ export function flowView(flow: StoredFlow, names: NameLookup): FlowView {
   };
 }
 
+/**
+ * A page of flows as the list answers it. Kept (frozen) until the database changes: a paging
+ * client, and a reconciler every cycle, reads the same pages again, and each costs its rows and
+ * every group's name. The key is all the page depends on besides the database: org and query.
+ */
 export function listFlows(store: SandboxStore, orgId: string, params: URLSearchParams): { results: Partial<FlowView>[]; totalCount: number } {
   const query = parseListQuery(params, flowFields);
-  const page = selectPage(store, 'approval_flows', { sql: 'org_id = ?', params: [orgId] }, query, flowFields);
-  const names = lookups(store, orgId);
-  return {
-    results: page.rows.map((row) => project(flowView(store.parsedDoc<StoredFlow>('approval_flows', row.id, row.doc), names), query.fields)),
-    totalCount: page.totalCount,
-  };
+  return store.kept(`approval_flows page\u0000${orgId}\u0000${JSON.stringify(query)}`, () => {
+    const page = selectPage(store, 'approval_flows', { sql: 'org_id = ?', params: [orgId] }, query, flowFields);
+    const names = lookups(store, orgId);
+    return {
+      results: page.rows.map((row) => project(flowView(store.parsedDoc<StoredFlow>('approval_flows', row.id, row.doc), names), query.fields)),
+      totalCount: page.totalCount,
+    };
+  });
 }
 
 export function getFlow(store: SandboxStore, orgId: string, id: string): FlowView {

@@ -16,6 +16,9 @@ export const countCacheSize = 64;
 /** The most page cursors kept between writes: one per page a paging client has read (100 pages is 10,000 objects). */
 export const cursorCacheSize = 1024;
 
+/** The most readings kept between writes (see kept): a page of a list each, so 10,000 objects in pages of 100, twice over. */
+export const readingCacheSize = 256;
+
 /** The most parsed documents kept (see parsedDoc): a list of 10,000 objects read page after page, twice over. */
 export const parsedDocCacheSize = 20_000;
 
@@ -53,6 +56,8 @@ export class SandboxStore {
   readonly #counts = new Map<string, number>();
   /** Where pages end, by query and offset: the sort key of the last row before that offset (see pageCursor). */
   readonly #cursors = new Map<string, string>();
+  /** Readings derived from the database by key (see kept), valid while #counts is. */
+  readonly #readings = new Map<string, unknown>();
   /** Parsed documents by table and id, each with the text it was parsed from (see parsedDoc). */
   readonly #parsed = new Map<string, { text: string; doc: unknown }>();
   /** total_changes and data_version when #counts and #cursors were last known valid. */
@@ -155,6 +160,27 @@ export class SandboxStore {
   }
 
   /**
+   * What `read` derives from the database, kept under `key` until the database changes, on the
+   * same terms as count: a paging client (a reconciler every cycle) asks for the same pages again,
+   * and a list page costs its rows' reading, parsing and the names they resolve. `key` must name
+   * everything `read` depends on besides the database. What is kept is deep-frozen, since every
+   * later reading shares it; a `read` that throws keeps nothing. Inside a transaction nothing is kept.
+   */
+  kept<T>(key: string, read: () => T): T {
+    if (!this.#readingsValid()) return read();
+    if (this.#readings.has(key)) {
+      const value = this.#readings.get(key) as T;
+      // Most recently used last, so the least recently used is forgotten first.
+      this.#readings.delete(key);
+      this.#readings.set(key, value);
+      return value;
+    }
+    const value = deepFreeze(read());
+    keepBounded(this.#readings, readingCacheSize, key, value);
+    return value;
+  }
+
+  /**
    * Whether counts and cursors may be kept and read now: false inside a transaction (a rollback
    * takes rows back without a change to count); otherwise true, after forgetting every one kept
    * if the database changed since (on this connection, or through another one sharing the file).
@@ -166,6 +192,7 @@ export class SandboxStore {
     if (now !== this.#readingsMark) {
       this.#counts.clear();
       this.#cursors.clear();
+      this.#readings.clear();
       this.#readingsMark = now;
     }
     return true;

@@ -1,6 +1,7 @@
 // API keys and organizations: x-api-key (admin and per-user keys, stored hashed) and x-org-id on
 // multi-tenant keys, with JumpCloud's documented 400, 401, 403 and 404 answers.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { hashKey } from '../../src/sandbox/auth.js';
 import type { SeedFile } from '../../src/sandbox/seed.js';
 import { exampleAdminKey, startHarness, type Harness } from './harness.js';
 
@@ -53,6 +54,35 @@ describe('authentication and organizations', () => {
   it('lets a single-tenant key work without x-org-id, and with its own', async () => {
     expect((await groupsWith({ 'x-api-key': singleKey })).body).toMatchObject([{ name: 'Only In A' }]);
     expect((await groupsWith({ 'x-api-key': singleKey, 'x-org-id': orgA })).status).toBe(200);
+  });
+
+  it('sees a key rescoped or removed on the very next request, though it keeps what it looked up', async () => {
+    const { store } = h.sandbox;
+    const keyId = store.db.prepare('SELECT id FROM api_keys WHERE key_hash = ?').pluck().get(hashKey(singleKey)) as string;
+    const lookups = vi.spyOn(store, 'stmt');
+    const keyLookups = () => lookups.mock.calls.filter(([sql]) => sql.includes('FROM api_keys WHERE key_hash')).length;
+    expect((await groupsWith({ 'x-api-key': singleKey })).status).toBe(200);
+    expect((await groupsWith({ 'x-api-key': singleKey })).status).toBe(200);
+    expect(keyLookups()).toBeLessThanOrEqual(1);
+    store.db.prepare('INSERT INTO api_key_orgs (key_id, org_id) VALUES (?, ?)').run(keyId, orgB);
+    expect((await groupsWith({ 'x-api-key': singleKey })).body).toMatchObject({ message: 'ID not included for multi-tenant admin: send x-org-id' });
+    store.db.prepare('DELETE FROM api_key_orgs WHERE key_id = ? AND org_id = ?').run(keyId, orgB);
+    expect((await groupsWith({ 'x-api-key': singleKey })).status).toBe(200);
+    const saved = store.db.prepare('SELECT * FROM api_keys WHERE id = ?').get(keyId) as Record<string, unknown>;
+    const orgs = store.db.prepare('SELECT org_id FROM api_key_orgs WHERE key_id = ?').pluck().all(keyId) as string[];
+    store.db.prepare('DELETE FROM api_key_orgs WHERE key_id = ?').run(keyId);
+    store.db.prepare('DELETE FROM api_keys WHERE id = ?').run(keyId);
+    expect((await groupsWith({ 'x-api-key': singleKey })).status).toBe(401);
+    store.db
+      .prepare(
+        `INSERT INTO api_keys (${Object.keys(saved).join(', ')}) VALUES (${Object.keys(saved)
+          .map(() => '?')
+          .join(', ')})`,
+      )
+      .run(...Object.values(saved));
+    for (const org of orgs) store.db.prepare('INSERT INTO api_key_orgs (key_id, org_id) VALUES (?, ?)').run(keyId, org);
+    expect((await groupsWith({ 'x-api-key': singleKey })).status).toBe(200);
+    lookups.mockRestore();
   });
 
   it('answers 401 to a multi-tenant key without x-org-id', async () => {

@@ -1,6 +1,6 @@
 // Approval flows: the write shape's rules, the read shape, PUT as full replace, immutable
 // fields, unique names under concurrency, and the events each change records.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { allEvents, githubAdminFlow, startHarness, type Harness } from './harness.js';
 
 type ErrorBody = { code: string; message: string; status: number; details?: { field: string; message: string }[] };
@@ -27,6 +27,26 @@ describe('approval flows', () => {
     expect(answer.body.status).toBe(400);
     return answer.body;
   }
+
+  it('lists a page again from what it kept, and anew once a name it shows changed', async () => {
+    const id = await create({ name: 'Kept Page' });
+    const groupId = await h.groupId('Engineering Admin');
+    const page = async () =>
+      (await h.call<{ results: { id: string; visibleTo: { name: string }[] }[] }>('GET', '/api/v2/approvalflows?limit=100&sort=_id')).body.results.find(
+        (flow) => flow.id === id,
+      );
+    const reads = vi.spyOn(h.sandbox.store, 'parsedDoc');
+    expect((await page())?.visibleTo).toEqual([{ id: groupId, name: 'Engineering Admin' }]);
+    const readRows = reads.mock.calls.length;
+    expect(readRows).toBeGreaterThan(0);
+    await page();
+    expect(reads.mock.calls.length).toBe(readRows);
+    expect((await h.call('PUT', `/api/v2/usergroups/${groupId}`, { name: 'Engineering Admins' })).status).toBe(200);
+    expect((await page())?.visibleTo).toEqual([{ id: groupId, name: 'Engineering Admins' }]);
+    expect(reads.mock.calls.length).toBeGreaterThan(readRows);
+    expect((await h.call('PUT', `/api/v2/usergroups/${groupId}`, { name: 'Engineering Admin' })).status).toBe(200);
+    reads.mockRestore();
+  });
 
   it('creates a flow from the write shape and reads it back in the read shape', async () => {
     const body = await githubAdminFlow(h, { name: 'Read Shape' });

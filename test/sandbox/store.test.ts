@@ -119,3 +119,49 @@ describe('SandboxStore', () => {
     second.close();
   });
 });
+
+describe('store.kept', () => {
+  it('reads once while nothing changes, again after any write, and shares a frozen value', () => {
+    const store = new SandboxStore(':memory:', new SandboxClock());
+    try {
+      store.db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, kind TEXT)');
+      let reads = 0;
+      const read = () => {
+        reads++;
+        return { kinds: (store.db.prepare('SELECT kind FROM items ORDER BY id').all() as { kind: string }[]).map((row) => row.kind) };
+      };
+      expect(store.kept('kinds', read)).toEqual({ kinds: [] });
+      const first = store.kept('kinds', read);
+      expect(reads).toBe(1);
+      expect(Object.isFrozen(first) && Object.isFrozen(first.kinds)).toBe(true);
+      store.db.prepare("INSERT INTO items (kind) VALUES ('a')").run();
+      expect(store.kept('kinds', read)).toEqual({ kinds: ['a'] });
+      expect(reads).toBe(2);
+      // Another key is another reading.
+      store.kept('other', read);
+      expect(reads).toBe(3);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('keeps nothing read inside a transaction, nor what a read that throws saw', () => {
+    const store = new SandboxStore(':memory:', new SandboxClock());
+    try {
+      let reads = 0;
+      store.transaction(() => {
+        store.kept('inside', () => ++reads);
+        store.kept('inside', () => ++reads);
+      });
+      expect(reads).toBe(2);
+      expect(() =>
+        store.kept('failing', () => {
+          throw new Error('no');
+        }),
+      ).toThrow('no');
+      expect(store.kept('failing', () => 'read')).toBe('read');
+    } finally {
+      store.close();
+    }
+  });
+});
