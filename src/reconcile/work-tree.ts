@@ -1,7 +1,7 @@
 // What git says about a config directory given as DIR (not --repo): the commit checked out in the
 // git work tree that holds it, who last changed each file, and which files have uncommitted edits.
 // accessctl only reads here: it never fetches, checks out or writes in someone's work tree.
-import { realpath } from 'node:fs/promises';
+import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { lastChangesIn, type LastChange } from './git-source.js';
@@ -24,6 +24,9 @@ export class WorkTree {
     } catch (error) {
       return { found: false, reason: `cannot resolve ${dir}: ${error instanceof Error ? error.message : String(error)}` };
     }
+    // No `.git` in the directory or above it: git would find no work tree either (it is given no
+    // GIT_DIR), and a reconciler asks every cycle, so it is not started only to say so.
+    if (!(await mayBeInGit(real))) return { found: false, reason: `${dir} is not inside a git work tree` };
     // The user's own git settings apply (safe.directory, for one), but no other git variable, and git never prompts.
     const gitEnv: NodeJS.ProcessEnv = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
     for (const name of ['PATH', 'HOME', 'XDG_CONFIG_HOME']) if (env[name] !== undefined) gitEnv[name] = env[name];
@@ -76,5 +79,22 @@ export class WorkTree {
       if (record[0] === 'R' || record[0] === 'C') i++;
     }
     return paths;
+  }
+}
+
+/**
+ * Whether `dir` (a real path) or a folder above it has a `.git` entry (a folder, a file pointing
+ * at one, or a link): the only way git finds a work tree when no GIT_DIR is set. False only when
+ * every level surely has none; an entry that cannot be checked counts as one, and git decides.
+ */
+async function mayBeInGit(dir: string): Promise<boolean> {
+  for (let at = dir; ; at = path.dirname(at)) {
+    try {
+      await lstat(path.join(at, '.git'));
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && (error as NodeJS.ErrnoException).code !== 'ENOTDIR') return true;
+    }
+    if (path.dirname(at) === at) return false;
   }
 }
