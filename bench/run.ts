@@ -3,7 +3,7 @@
 // text; `npm run bench -- plan reconcile` runs only the benchmarks named.
 import { printer, type Report } from './measure.js';
 
-const benches = ['validate', 'sandbox-list', 'plan', 'reconcile', 'impact', 'fleet'];
+const benches = ['startup', 'validate', 'sandbox-list', 'plan', 'reconcile', 'impact', 'fleet'];
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');

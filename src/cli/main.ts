@@ -3,45 +3,58 @@
 import { Command, CommanderError } from 'commander';
 import { AccessctlError, formatLocation } from '../errors.js';
 import { PlatformError } from '../jumpcloud/platform-error.js';
-import { applyCommand } from './apply.js';
-import { doctorCommand } from './doctor.js';
-import { eventsCommand } from './events.js';
-import { explainCommand } from './explain.js';
-import { exportCommand } from './export.js';
-import { fleetCommand } from './fleet.js';
-import { githubCommand } from './github.js';
-import { planCommand } from './plan.js';
-import { reconcileCommand } from './reconcile.js';
-import { requestCommand } from './request.js';
 import { createRuntime, type Runtime } from './runtime.js';
-import { sandboxCommand } from './sandbox.js';
-import { testCommand } from './test.js';
-import { upCommand } from './up.js';
-import { validateCommand } from './validate.js';
 import { packageVersion } from './version.js';
 
-/** The program; `runtime` is the process's own unless a test passes its own. */
-export function buildProgram(runtime: Runtime = createRuntime()): Command {
+/**
+ * Each command by name, in help order, and how to make it. A command's module (and everything it
+ * imports) loads only when that command runs or help lists it: `--version` and `validate` stay
+ * quick because they do not load the platform client, the sandbox or the reconciler.
+ */
+const commands: ReadonlyArray<readonly [name: string, make: (runtime: Runtime) => Promise<Command>]> = [
+  ['validate', async () => (await import('./validate.js')).validateCommand()],
+  ['plan', async (runtime) => (await import('./plan.js')).planCommand(runtime)],
+  ['apply', async (runtime) => (await import('./apply.js')).applyCommand(runtime)],
+  ['export', async (runtime) => (await import('./export.js')).exportCommand(runtime)],
+  ['doctor', async (runtime) => (await import('./doctor.js')).doctorCommand(runtime)],
+  ['reconcile', async (runtime) => (await import('./reconcile.js')).reconcileCommand(runtime)],
+  ['up', async (runtime) => (await import('./up.js')).upCommand(runtime)],
+  ['sandbox', async () => (await import('./sandbox.js')).sandboxCommand()],
+  ['request', async () => (await import('./request.js')).requestCommand()],
+  ['events', async () => (await import('./events.js')).eventsCommand()],
+  ['github', async (runtime) => (await import('./github.js')).githubCommand(runtime)],
+  ['test', async (runtime) => (await import('./test.js')).testCommand(runtime)],
+  ['explain', async () => (await import('./explain.js')).explainCommand()],
+  ['fleet', async (runtime) => (await import('./fleet.js')).fleetCommand(runtime)],
+];
+
+/**
+ * The commands `argv` needs: none to print the version, the one it names (`accessctl NAME ...` or
+ * `accessctl help NAME`), or else all of them, since the program's help (asked for, or shown after
+ * an error such as an unknown command) lists every command.
+ */
+function commandsFor(argv: readonly string[] | undefined): typeof commands {
+  const [first, second] = argv?.slice(2) ?? [];
+  // commander prints the version and stops before it looks at any command
+  if (first === '-V' || first === '--version') return [];
+  const name = first === 'help' ? second : first;
+  const named = commands.filter(([candidate]) => candidate === name);
+  return named.length > 0 ? named : commands;
+}
+
+/**
+ * The program; `runtime` is the process's own unless a test passes its own. With `argv` (as
+ * process.argv) it holds only the command `argv` runs; without, every command.
+ */
+export async function buildProgram(runtime: Runtime = createRuntime(), argv?: readonly string[]): Promise<Command> {
   const program = new Command('accessctl')
     .description('JumpCloud Access Requests as code: approval flows, groups, settings and webhooks kept in git')
     .version(packageVersion(), '-V, --version')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
-  program.addCommand(validateCommand());
-  program.addCommand(planCommand(runtime));
-  program.addCommand(applyCommand(runtime));
-  program.addCommand(exportCommand(runtime));
-  program.addCommand(doctorCommand(runtime));
-  program.addCommand(reconcileCommand(runtime));
-  program.addCommand(upCommand(runtime));
-  program.addCommand(sandboxCommand());
-  program.addCommand(requestCommand());
-  program.addCommand(eventsCommand());
-  program.addCommand(githubCommand(runtime));
-  program.addCommand(testCommand(runtime));
-  program.addCommand(explainCommand());
-  program.addCommand(fleetCommand(runtime));
+  const made = await Promise.all(commandsFor(argv).map(([, make]) => make(runtime)));
+  for (const command of made) program.addCommand(command);
   // addCommand does not pass settings down; subcommands need the same error handling and output.
   for (const command of program.commands) command.copyInheritedSettings(program);
   return program;
@@ -75,7 +88,7 @@ export function reportError(error: unknown): number {
 /** Runs the program and returns its exit code, which bin/accessctl.js sets on the process: the one place it is set. */
 export async function main(argv: readonly string[], runtime: Runtime = createRuntime()): Promise<number> {
   try {
-    const program = buildProgram(runtime);
+    const program = await buildProgram(runtime, argv);
     await program.parseAsync(argv as string[], { from: 'node' });
     return runtime.exitCode;
   } catch (error) {

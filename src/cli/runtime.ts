@@ -1,7 +1,7 @@
 // The small runtime main.ts hands to the commands: actions return their exit code and main sets
 // the process's once; commands reach the platform through one client scope; apply asks on its
 // terminal; long-running commands learn here when to stop.
-import { withClientScope, type ClientScope } from '../pipeline/make-plan.js';
+import type { ClientScope } from '../pipeline/make-plan.js';
 import { processTerminal, type Terminal } from './approval.js';
 import { stopSignal } from './stop-signal.js';
 import { clientOverrides, type TargetFlags } from './target-options.js';
@@ -34,7 +34,11 @@ export function createRuntime(terminal: Terminal = processTerminal()): Runtime {
       async (...args) => {
         exitCode = (await run(...args)) ?? 0;
       },
-    clientFor: (flags, use) => withClientScope({ target: flags.target, clientOptions: clientOverrides(flags) }, use),
+    // loaded on first use: the pipeline is most of the program, and --version or validate never reach the platform
+    clientFor: async (flags, use) => {
+      const { withClientScope } = await import('../pipeline/make-plan.js');
+      return withClientScope({ target: flags.target, clientOptions: clientOverrides(flags) }, use);
+    },
     onStop: stopSignal,
     get exitCode() {
       return exitCode;

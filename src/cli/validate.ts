@@ -5,7 +5,6 @@ import type { DiagnosticFormat } from '../diagnostics/render.js';
 import { emptyDesiredState } from '../config/desired.js';
 import { loadConfig, type LoadResult } from '../config/load.js';
 import { AccessctlError } from '../errors.js';
-import { validateFleet } from '../fleet/validate-fleet.js';
 import { reportConfig } from './config-report.js';
 
 /** A config root that cannot be read is one error at the path, in every format, so scripts see it too. */
@@ -29,7 +28,11 @@ export function validateCommand(): Command {
     .option('--fleet <file>', "check a fleet file (kind Fleet) and each org's config made from its base, overlay and exclusions, instead of DIR")
     .action(async (dir: string, options: { format: DiagnosticFormat; strict: boolean; allowEmpty: boolean; fleet?: string }) => {
       // Each finding names the file that contributed it and, for an org's config, which orgs it holds for.
-      if (options.fleet !== undefined) return reportConfig(await validateFleet(options.fleet), options.format, { strict: options.strict });
+      if (options.fleet !== undefined) {
+        // loaded only here: the fleet's overlays cost a plain `validate DIR` start-up time it does not use
+        const { validateFleet } = await import('../fleet/validate-fleet.js');
+        return reportConfig(await validateFleet(options.fleet), options.format, { strict: options.strict });
+      }
       let config: LoadResult;
       try {
         config = await loadConfig(dir);

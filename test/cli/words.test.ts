@@ -11,9 +11,12 @@ import { diff } from '../../src/plan/diff.js';
 import { renderMarkdown } from '../../src/plan/render-markdown.js';
 import { emptyInput, flow, live, openPolicy } from '../plan/builders.js';
 
+/** Every command, loaded once: help only reads it. */
+const program = await buildProgram();
+
 /** The help text of the command at `path`, as `accessctl ... --help` prints it. */
 function help(...path: string[]): string {
-  let command: Command | undefined = buildProgram();
+  let command: Command | undefined = program;
   for (const name of path) command = command?.commands.find((c) => c.name() === name);
   if (command === undefined) throw new Error(`no command ${path.join(' ')}`);
   return command.helpInformation();

@@ -23,9 +23,11 @@ function documents(file: string): Record<string, any>[] {
   return docs.map((d) => d.toJS() as Record<string, any>);
 }
 
+const program = await buildProgram();
+
 /** Whether `accessctl WORDS...` names a command and only options it has. */
 function knownCommand(argv: readonly string[]): boolean {
-  let command: Command = buildProgram();
+  let command: Command = program;
   const words = [...argv];
   while (words.length > 0) {
     const next = command.commands.find((c) => c.name() === words[0]);

@@ -68,8 +68,10 @@ function listed(help: string): string[] {
   return [...section.matchAll(/^ {2}(\w[\w-]*)/gm)].map((m) => m[1] ?? '').filter((name) => name !== 'help');
 }
 
+const program = await buildProgram();
+
 function optionsOf(path: string[]): string[] {
-  let command: Command | undefined = buildProgram();
+  let command: Command | undefined = program;
   for (const name of path) command = command?.commands.find((c) => c.name() === name);
   if (!command) return [];
   return command.options.flatMap((o) => [o.long ?? '', o.short ?? '']).filter((f) => f !== '');
