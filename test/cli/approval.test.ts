@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { approvalQuestion, type Terminal } from '../../src/cli/approval.js';
-import { main } from '../../src/cli/main.js';
 import { createRuntime } from '../../src/cli/runtime.js';
 import { accessctl } from '../e2e/binary.js';
 import { startHarness, type Harness } from '../sandbox/harness.js';
+import { accessctl as inProcess, startAccessctl, type Run, type Running } from './in-process.js';
 
 const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));
 
@@ -34,12 +34,12 @@ const answering = (text: string): Asked => terminal(Readable.from(text === '' ? 
 describe('apply asks before changing anything', () => {
   let h: Harness;
   let dir: string;
-  let stdout: string;
-  let stderr: string;
+  let env: Record<string, string>;
 
-  /** Runs the CLI in this process, as bin/accessctl.js does, against the sandbox. */
-  const apply = (args: string[], asked: Asked): Promise<number> =>
-    main(['node', 'accessctl', 'apply', ...args, '--target', h.sandbox.url], createRuntime(asked.terminal));
+  /** Starts apply in this process, as bin/accessctl.js runs it, against the sandbox, asking on `asked`. */
+  const startApply = (args: string[], asked: Asked): Running =>
+    startAccessctl(['apply', ...args, '--target', h.sandbox.url], env, createRuntime(asked.terminal));
+  const apply = (args: string[], asked: Asked): Promise<Run> => startApply(args, asked).finished;
 
   /** The API requests other than GET that reached the sandbox since the counter was cleared. */
   async function writes(): Promise<string[]> {
@@ -53,22 +53,9 @@ describe('apply asks before changing anything', () => {
   beforeEach(async () => {
     h = await startHarness({ hooks: true });
     dir = await mkdtemp(join(tmpdir(), 'accessctl-approval-'));
-    vi.stubEnv('JUMPCLOUD_API_KEY', h.sandbox.adminKey);
-    vi.stubEnv('JUMPCLOUD_API_URL', undefined);
-    stdout = '';
-    stderr = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stdout += chunk.toString();
-      return true;
-    });
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stderr += chunk.toString();
-      return true;
-    });
+    env = { JUMPCLOUD_API_KEY: h.sandbox.adminKey };
   });
   afterEach(async () => {
-    vi.restoreAllMocks();
-    vi.unstubAllEnvs();
     await h.close();
     await rm(dir, { recursive: true, force: true });
   });
@@ -77,14 +64,15 @@ describe('apply asks before changing anything', () => {
     const input = new PassThrough();
     const asked = terminal(input);
     await h.hook('DELETE', '/sandbox/v1/requests');
-    const run = apply([examples], asked);
+    const running = startApply([examples], asked);
     // Answer only once the question is on the terminal; until then only reads may have been sent.
     await new Promise<void>((resolve) => asked.terminal.output.on('data', () => asked.shown().includes(approvalQuestion) && resolve()));
-    expect(stdout).toContain('Plan: 2 to create, 1 to update');
+    expect(running.stdout()).toContain('Plan: 2 to create, 1 to update');
     expect(await writes()).toEqual([]);
     input.end('yes\n');
-    expect(await run, stderr).toBe(0);
-    expect(stdout).toMatch(/Apply: 3 applied, 0 failed, 0 skipped\./);
+    const run = await running.finished;
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/Apply: 3 applied, 0 failed, 0 skipped\./);
     expect(await flowNames()).toEqual(['GitHub Admin', 'GitHub User']);
   });
 
@@ -96,56 +84,63 @@ describe('apply asks before changing anything', () => {
   ])('cancels on %s: exit 1, says nothing was changed, and sends no write', async (_name, answer) => {
     const asked = answering(answer);
     await h.hook('DELETE', '/sandbox/v1/requests');
-    expect(await apply([examples], asked)).toBe(1);
+    const run = await apply([examples], asked);
+    expect(run.code).toBe(1);
     expect(asked.shown()).toContain(approvalQuestion);
-    expect(stdout).toContain('Plan: 2 to create, 1 to update');
-    expect(stdout).not.toContain('Apply:');
-    expect(stderr).toBe("accessctl: apply cancelled: only 'yes' is accepted; nothing was changed\n");
+    expect(run.stdout).toContain('Plan: 2 to create, 1 to update');
+    expect(run.stdout).not.toContain('Apply:');
+    expect(run.stderr).toBe("accessctl: apply cancelled: only 'yes' is accepted; nothing was changed\n");
     expect(await writes()).toEqual([]);
     expect(await flowNames()).toEqual([]);
   });
 
   it('does not ask with --auto-approve', async () => {
     const asked = answering('');
-    expect(await apply([examples, '--auto-approve'], asked), stderr).toBe(0);
+    const run = await apply([examples, '--auto-approve'], asked);
+    expect(run.code, run.stderr).toBe(0);
     expect(asked.shown()).toBe('');
     expect(await flowNames()).toEqual(['GitHub Admin', 'GitHub User']);
   });
 
   it('does not ask for a saved plan, which was reviewed when it was made', async () => {
     const saved = join(dir, 'plan.json');
-    expect(await main(['node', 'accessctl', 'plan', examples, '--out', saved, '--target', h.sandbox.url]), stderr).toBe(0);
+    const plan = await inProcess(['plan', examples, '--out', saved, '--target', h.sandbox.url], env);
+    expect(plan.code, plan.stderr).toBe(0);
     const asked = answering('');
-    expect(await apply([saved], asked), stderr).toBe(0);
+    const run = await apply([saved], asked);
+    expect(run.code, run.stderr).toBe(0);
     expect(asked.shown()).toBe('');
-    expect(stdout).toMatch(/Apply: 3 applied, 0 failed, 0 skipped\./);
+    expect(run.stdout).toMatch(/Apply: 3 applied, 0 failed, 0 skipped\./);
     expect(await flowNames()).toEqual(['GitHub Admin', 'GitHub User']);
   });
 
   it('does not ask with --dry-run, and says it was a dry run', async () => {
     const asked = answering('yes\n');
     await h.hook('DELETE', '/sandbox/v1/requests');
-    expect(await apply([examples, '--dry-run'], asked), stderr).toBe(0);
+    const run = await apply([examples, '--dry-run'], asked);
+    expect(run.code, run.stderr).toBe(0);
     expect(asked.shown()).toBe('');
-    expect(stdout).toMatch(/Plan: 2 to create, 1 to update.*\n[\s\S]*Dry run: nothing was applied\.\n$/);
+    expect(run.stdout).toMatch(/Plan: 2 to create, 1 to update.*\n[\s\S]*Dry run: nothing was applied\.\n$/);
     expect(await writes()).toEqual([]);
   });
 
   it('does not ask when there is nothing to change', async () => {
-    expect(await apply([examples, '--auto-approve'], answering('')), stderr).toBe(0);
-    stdout = '';
+    const first = await apply([examples, '--auto-approve'], answering(''));
+    expect(first.code, first.stderr).toBe(0);
     const asked = answering('');
-    expect(await apply([examples], asked), stderr).toBe(0);
+    const run = await apply([examples], asked);
+    expect(run.code, run.stderr).toBe(0);
     expect(asked.shown()).toBe('');
-    expect(stdout).toContain('No changes');
+    expect(run.stdout).toContain('No changes');
   });
 
   it('refuses, before reading anything, to plan and apply without a terminal unless --auto-approve', async () => {
     const asked = terminal(Readable.from(['yes\n']), false);
     await h.hook('DELETE', '/sandbox/v1/requests');
-    expect(await apply([examples], asked)).toBe(1);
+    const run = await apply([examples], asked);
+    expect(run.code).toBe(1);
     expect(asked.shown()).toBe('');
-    expect(stderr).toContain('--auto-approve');
+    expect(run.stderr).toContain('--auto-approve');
     const counts = (await h.hook<{ counts: Record<string, number> }>('GET', '/sandbox/v1/requests')).body.counts;
     expect(Object.keys(counts).filter((route) => !route.includes(' /sandbox/'))).toEqual([]);
   });

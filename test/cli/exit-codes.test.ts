@@ -6,9 +6,9 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../sandbox/harness.js';
+import { accessctl } from './in-process.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const examples = join(root, 'examples', 'access');
@@ -37,15 +37,8 @@ describe('exit codes', () => {
 
   beforeEach(async () => {
     h = await startHarness();
-    vi.stubEnv('JUMPCLOUD_API_KEY', h.sandbox.adminKey);
-    vi.stubEnv('JUMPCLOUD_API_URL', undefined);
-    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
   });
   afterEach(async () => {
-    vi.restoreAllMocks();
-    vi.unstubAllEnvs();
-    process.exitCode = undefined;
     await h.close();
   });
 
@@ -56,8 +49,9 @@ describe('exit codes', () => {
     ['0 from test when every case passes', () => ['test', examples], 0],
     ['1 from a usage error', () => ['plan', examples, '--format', 'yaml'], 1],
   ])('main returns %s, and leaves process.exitCode unset', async (_name, args, code) => {
-    expect(await main(['node', 'accessctl', ...args(), '--target', h.sandbox.url])).toBe(code);
-    expect(process.exitCode).toBeUndefined();
+    const run = await accessctl([...args(), '--target', h.sandbox.url], { JUMPCLOUD_API_KEY: h.sandbox.adminKey });
+    expect(run.code).toBe(code);
+    expect(run.processExitCode).toBeUndefined();
   });
 
   it('are set on the process only by bin/accessctl.js', () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowExplanation } from '../../src/impact/explain.js';
-import { accessctl, type Run } from '../impact/in-process-cli.js';
+import { accessctl, type Run } from './in-process.js';
 import { exampleSeedPath, startHarness, type Harness } from '../sandbox/harness.js';
 
 const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));

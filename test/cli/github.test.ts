@@ -1,39 +1,18 @@
 // End to end: the real `accessctl github comment|check` binary (build first) against a fake GitHub
 // and a real sandbox, as a pull_request workflow runs it: one sticky comment, annotations on the right lines.
-import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { githubAdminFlow, startHarness, type Harness } from '../sandbox/harness.js';
+import { accessctl, type Finished } from '../e2e/binary.js';
 import { startFakeGithub, type FakeGithub } from '../github/fake-github.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
-const bin = join(repo, 'bin', 'accessctl.js');
 const event = join(repo, 'test', 'fixtures', 'github', 'pull_request.json');
 const token = 'ghp_PLANTEDfake123';
 const headSha = '4a5b6c7d8e9f00112233445566778899aabbccdd';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real binary without blocking the event loop, so the in-process fakes can answer it. */
-function accessctl(args: string[], env: Record<string, string>, cwd: string = repo): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { cwd, env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
 
 const lines = (...text: string[]): string => `${text.join('\n')}\n`;
 
@@ -92,7 +71,7 @@ async function github(sandbox: Harness = h): Promise<{ fake: FakeGithub; actions
   return { fake, actions };
 }
 
-function expectNoToken(...runs: Run[]): void {
+function expectNoToken(...runs: Finished[]): void {
   for (const run of runs) expect(`${run.stdout}\n${run.stderr}`).not.toContain(token);
 }
 

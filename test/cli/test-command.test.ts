@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessctl, type Run } from '../impact/in-process-cli.js';
+import { accessctl, type Run } from './in-process.js';
 import { exampleSeedPath, startHarness, type Harness } from '../sandbox/harness.js';
 
 const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));

@@ -1,36 +1,20 @@
 // End to end: runs the real `accessctl validate` binary (bin/accessctl.js over dist/, so build first)
 // and checks what a user or a CI job sees: output formats, exit codes and usage errors.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessctl, type Finished } from '../e2e/binary.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
-const bin = join(repo, 'bin', 'accessctl.js');
 const examples = join(repo, 'examples', 'access');
 const root = mkdtempSync(join(tmpdir(), 'accessctl-cli-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], cwd: string = root): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  delete env['FORCE_COLOR'];
-  delete env['ACCESSCTL_DEBUG'];
-  return new Promise((resolvePromise) => {
-    execFile(process.execPath, [bin, ...args], { cwd, env, encoding: 'utf8' }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
-}
+/** The real binary in `cwd` (the test's own directory unless given). */
+const run = (args: string[], cwd: string = root): Promise<Finished> => accessctl(args, {}, cwd);
 
 const lines = (...text: string[]): string => `${text.join('\n')}\n`;
 const group = lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', 'metadata: {name: G}', 'spec: {}');

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { accessctl } from '../cli/in-process.js';
 import { bearerMatches, consoleAccess, isLoopbackHost } from '../../src/console/access.js';
 import { ConsoleModel } from '../../src/console/model.js';
 import { AccessctlError } from '../../src/errors.js';
@@ -157,24 +157,12 @@ describe('starting off loopback', () => {
   it('`accessctl reconcile --listen 0.0.0.0:PORT` exits non-zero with a usage message naming ACCESSCTL_CONSOLE_TOKEN and --listen', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'accessctl-console-cli-'));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
-    const written: string[] = [];
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
+    const run = await accessctl(['reconcile', dir, '--listen', '0.0.0.0:9464', '--state-dir', join(dir, 'state')], {
+      ACCESSCTL_CONSOLE_TOKEN: undefined,
+      JUMPCLOUD_API_KEY: 'a-key',
     });
-    const saved = { token: process.env['ACCESSCTL_CONSOLE_TOKEN'], key: process.env['JUMPCLOUD_API_KEY'] };
-    delete process.env['ACCESSCTL_CONSOLE_TOKEN'];
-    process.env['JUMPCLOUD_API_KEY'] = 'a-key';
-    try {
-      const code = await main(['node', 'accessctl', 'reconcile', dir, '--listen', '0.0.0.0:9464', '--state-dir', join(dir, 'state')]);
-      expect(code).not.toBe(0);
-    } finally {
-      stderr.mockRestore();
-      if (saved.token !== undefined) process.env['ACCESSCTL_CONSOLE_TOKEN'] = saved.token;
-      if (saved.key === undefined) delete process.env['JUMPCLOUD_API_KEY'];
-      else process.env['JUMPCLOUD_API_KEY'] = saved.key;
-    }
-    const text = written.join('');
+    expect(run.code).not.toBe(0);
+    const text = run.stderr;
     expect(text).toMatch(/^accessctl: --listen 0\.0\.0\.0 is not a loopback address.*ACCESSCTL_CONSOLE_TOKEN/);
     expect(text).not.toMatch(/\n\s+at /);
   });

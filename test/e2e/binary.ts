@@ -18,10 +18,10 @@ export interface Finished {
   stderr: string;
 }
 
-/** Runs a command to its end (60 s at most, as a hang guard). */
-export function accessctl(args: string[], env: Record<string, string | undefined>): Promise<Finished> {
+/** Runs a command to its end (60 s at most, as a hang guard), in `cwd` (the repo unless given). */
+export function accessctl(args: string[], env: Record<string, string | undefined>, cwd: string = root): Promise<Finished> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: root, env: environment(env), timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], { cwd, env: environment(env), timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });

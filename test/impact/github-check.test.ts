@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startFakeGithub, type FakeGithub } from '../github/fake-github.js';
 import { startHarness, type Harness } from '../sandbox/harness.js';
-import { accessctl } from './in-process-cli.js';
+import { accessctl } from '../cli/in-process.js';
 
 const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));
 const event = fileURLToPath(new URL('../fixtures/github/pull_request.json', import.meta.url));
