@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { makePlan, withClientScope } from '../../src/pipeline/make-plan.js';
+import type { DesiredState } from '../../src/config/desired.js';
+import { makePlan, namesUserApprover, withClientScope } from '../../src/pipeline/make-plan.js';
 import { isApplicable, type Plan } from '../../src/plan/plan.js';
 import { renderJson } from '../../src/plan/render-json.js';
 import { renderMarkdown } from '../../src/plan/render-markdown.js';
@@ -320,5 +321,18 @@ describe('plan against the strict profile (only what JumpCloud publishes)', () =
     expect(result.unmanaged).toEqual([]);
     const after = await Promise.all(ids.map(async (id) => (await h.call('GET', `/api/v2/approvalflows/${id}`)).body));
     expect(after).toEqual(before);
+  });
+});
+
+describe('namesUserApprover', () => {
+  const withLevels = (...flows: (object[] | undefined)[]): DesiredState =>
+    ({
+      flows: flows.map((levels) => ({ object: { spec: { approval: levels === undefined ? { type: 'automatic' } : { type: 'manual', levels } } } })),
+    }) as unknown as DesiredState;
+
+  it('is true only when some level of some flow names a user', () => {
+    expect(namesUserApprover(withLevels())).toBe(false);
+    expect(namesUserApprover(withLevels(undefined, [{ approvers: [{ manager: true }, { group: 'Leads' }] }]))).toBe(false);
+    expect(namesUserApprover(withLevels(undefined, [{ approvers: [{ manager: true }] }, { approvers: [{ group: 'Leads' }, { user: 'alice' }] }]))).toBe(true);
   });
 });
