@@ -5,7 +5,7 @@
 import type { ErrorObject } from 'ajv';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { formatPath } from '../diagnostics/diagnostic.js';
-import { validators, type Kind } from './schema.js';
+import { pointerToPath, validators, type Kind } from './schema.js';
 import { locationAt, type SourceDocument } from './source.js';
 
 /**
@@ -26,15 +26,6 @@ export interface Salvaged {
 
 // At most this many rounds of cutting: each round cuts at least one value, and documents nest a few levels.
 const MAX_ROUNDS = 16;
-
-function pointerToPath(pointer: string): (string | number)[] {
-  if (pointer === '') return [];
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((raw) => raw.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((segment) => (/^(0|[1-9]\d*)$/.test(segment) ? Number(segment) : segment));
-}
 
 /** What to cut for one error: the value it is about, or the list holding it; undefined when nothing can be cut (a missing field). */
 function cutFor(error: ErrorObject): (string | number)[] | undefined {

@@ -58,7 +58,8 @@ export function validators(): Map<Kind, ValidateFunction> {
   return compiled;
 }
 
-function pointerToPath(pointer: string): (string | number)[] {
+/** The path an ajv error's instancePath (a JSON Pointer) names: list indexes as numbers, ~1 and ~0 decoded. */
+export function pointerToPath(pointer: string): (string | number)[] {
   if (pointer === '') return [];
   return pointer
     .slice(1)

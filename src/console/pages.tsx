@@ -163,13 +163,7 @@ const FieldTable: FC<{ fields: readonly FieldChange[]; caption: string }> = ({ f
   ) : (
     <table>
       <caption>{caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">Field</th>
-          <th scope="col">Before (platform)</th>
-          <th scope="col">After (git)</th>
-        </tr>
-      </thead>
+      <TableHead columns={['Field', 'Before (platform)', 'After (git)']} />
       <tbody>
         {fields.map((f) => (
           <tr>
@@ -222,15 +216,7 @@ export const ObjectsPage: FC<ObjectsPageProps> = ({ objects, filter, latest, imp
       </nav>
       <table>
         <caption>{filter === undefined ? 'Every managed object, and live objects git does not hold' : `Objects that are ${filter}`}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Kind</th>
-            <th scope="col">Name</th>
-            <th scope="col">State</th>
-            <th scope="col">Declared in</th>
-            <th scope="col">Live id</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Kind', 'Name', 'State', 'Declared in', 'Live id']} />
         <tbody>
           {listed.map((o) => (
             <tr data-key={o.key}>
@@ -322,14 +308,7 @@ export const ObjectPage: FC<{ object: ConsoleObject; impact: AccessImpact | unde
       ) : (
         <table>
           <caption>Newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Run</th>
-              <th scope="col">Handling</th>
-              <th scope="col">Fields changed on the platform</th>
-            </tr>
-          </thead>
+          <TableHead columns={['When', 'Run', 'Handling', 'Fields changed on the platform']} />
           <tbody>
             {object.drift.map((d) => (
               <tr>
@@ -347,6 +326,31 @@ export const ObjectPage: FC<{ object: ConsoleObject; impact: AccessImpact | unde
     </>
   );
 };
+
+/** One object a run acted on, as a list item: its action and kind, its name linking to its page, then `children`. */
+const ObjectItem: FC<{ object: { action: string; kind: string; name: string }; children?: Child }> = ({ object, children }) => {
+  const base = useContext(BaseContext);
+  return (
+    <li>
+      {`${object.action} ${object.kind} `}
+      <a href={objectHref(object, base)}>{object.name}</a>
+      {children}
+    </li>
+  );
+};
+
+/** A table's column headings; those named in `numeric` are right-aligned, as their cells are. */
+const TableHead: FC<{ columns: readonly string[]; numeric?: readonly string[] }> = ({ columns, numeric = [] }) => (
+  <thead>
+    <tr>
+      {columns.map((column) => (
+        <th scope="col" class={numeric.includes(column) ? 'num' : undefined}>
+          {column}
+        </th>
+      ))}
+    </tr>
+  </thead>
+);
 
 export const RunRow: FC<{ run: ConsoleRun }> = ({ run }) => {
   const base = useContext(BaseContext);
@@ -379,29 +383,10 @@ export const RunsPage: FC<{ runs: readonly ConsoleRun[]; kept: number }> = ({ ru
     </p>
     <table>
       <caption>Each run: its result, how long it took, and what it did</caption>
-      <thead>
-        <tr>
-          <th scope="col">Run</th>
-          <th scope="col">Started</th>
-          <th scope="col">Result</th>
-          <th scope="col" class="num">
-            Duration
-          </th>
-          <th scope="col" class="num">
-            Applied
-          </th>
-          <th scope="col" class="num">
-            Failed
-          </th>
-          <th scope="col" class="num">
-            Drifted
-          </th>
-          <th scope="col" class="num">
-            Skipped
-          </th>
-          <th scope="col">Summary</th>
-        </tr>
-      </thead>
+      <TableHead
+        columns={['Run', 'Started', 'Result', 'Duration', 'Applied', 'Failed', 'Drifted', 'Skipped', 'Summary']}
+        numeric={['Duration', 'Applied', 'Failed', 'Drifted', 'Skipped']}
+      />
       <tbody id="runs">
         {runs.map((run) => (
           <RunRow run={run} />
@@ -444,11 +429,7 @@ export const RunPage: FC<{ run: ConsoleRun }> = ({ run }) => {
           <h2>Failures</h2>
           <ul>
             {run.failures.map((f) => (
-              <li>
-                {`${f.action} ${f.kind} `}
-                <a href={objectHref(f, base)}>{f.name}</a>
-                {`: ${f.reason}`}
-              </li>
+              <ObjectItem object={f}>{`: ${f.reason}`}</ObjectItem>
             ))}
           </ul>
         </>
@@ -458,11 +439,7 @@ export const RunPage: FC<{ run: ConsoleRun }> = ({ run }) => {
           <h2>Held back</h2>
           <ul>
             {run.held.map((h) => (
-              <li>
-                {`${h.action} ${h.kind} `}
-                <a href={objectHref(h, base)}>{h.name}</a>
-                {`: ${h.reason}${h.until ? ` until ${h.until}` : ''}`}
-              </li>
+              <ObjectItem object={h}>{`: ${h.reason}${h.until ? ` until ${h.until}` : ''}`}</ObjectItem>
             ))}
           </ul>
         </>
@@ -473,11 +450,9 @@ export const RunPage: FC<{ run: ConsoleRun }> = ({ run }) => {
       ) : (
         <ul>
           {run.changes.map((c) => (
-            <li>
-              {`${c.action} ${c.kind} `}
-              <a href={objectHref(c, base)}>{c.name}</a>
+            <ObjectItem object={c}>
               {c.fields.length === 0 ? null : <span class="mono muted">{` (${c.fields.map((f) => f.path).join(', ')})`}</span>}
-            </li>
+            </ObjectItem>
           ))}
           {run.changesNotListed > 0 ? <li>{`… and ${run.changesNotListed} more`}</li> : null}
         </ul>
@@ -512,14 +487,7 @@ export const FleetPage: FC<{ fleet: string; orgs: readonly OrgRow[] }> = ({ flee
     <h1>{`Fleet ${fleet}`}</h1>
     <table>
       <caption>Each org this runner reconciles: its last run and its objects by state</caption>
-      <thead>
-        <tr>
-          <th scope="col">Org</th>
-          <th scope="col">Last run</th>
-          <th scope="col">Finished</th>
-          <th scope="col">Objects</th>
-        </tr>
-      </thead>
+      <TableHead columns={['Org', 'Last run', 'Finished', 'Objects']} />
       <tbody>
         {orgs.map((row) => {
           const base = orgBase(row.org);

@@ -12,6 +12,7 @@ import type { JumpCloudClient } from '../../src/jumpcloud/client.js';
 import { ClientScope, makePlan } from '../../src/pipeline/make-plan.js';
 import type { Change, Plan } from '../../src/plan/plan.js';
 import type { SeedFile } from '../../src/sandbox/seed.js';
+import { flowSetBody } from './flow-set.js';
 import { assertNoViolations, sandboxExtensions, startContractProxy, type ContractProxy } from '../contract/validating-proxy.js';
 import { exampleSeed, githubAdminFlow, startHarness, type Harness } from '../sandbox/harness.js';
 
@@ -35,25 +36,6 @@ interface FlowRead {
   visibleTo?: { id?: string }[];
   [field: string]: unknown;
 }
-
-/** ApprovalFlow_Set fields a hand-made PUT copies from the flow as read, so a replacing PUT changes only what it means to. */
-const flowSetFields = [
-  'name',
-  'description',
-  'approvalType',
-  'approverRequirement',
-  'approverResources',
-  'nonAdminApproval',
-  'status',
-  'timeBasedAccess',
-  'ttlConfig',
-  'fixedDuration',
-  'multiSelectDuration',
-  'iconColor',
-  'iconUrl',
-  'slackEnabled',
-  'slackConfig',
-];
 
 describe.each(['default', 'strict'] as const)('apply against a real sandbox, %s profile', (profile) => {
   let h: Harness;
@@ -277,10 +259,7 @@ describe.each(['default', 'strict'] as const)('apply against a real sandbox, %s 
   it('keeps slackEnabled and slackConfig set by hand when it updates a flow', async () => {
     await planAndApply();
     const flow = await flowNamed('GitHub Admin');
-    const set: Record<string, unknown> = { slackEnabled: true, slackConfig: [{ slackResourceId: 'C0SECOPS' }] };
-    for (const field of flowSetFields) if (flow[field] !== undefined) set[field] ??= flow[field];
-    set['resourceId'] = flow.resources?.[0]?.resourceId;
-    set['visibleTo'] = (flow.visibleTo ?? []).map((v) => v.id);
+    const set = flowSetBody(flow, { slackEnabled: true, slackConfig: [{ slackResourceId: 'C0SECOPS' }] });
     const put = await h.call('PUT', `/api/v2/approvalflows/${flow.id}`, set);
     expect(put.status, JSON.stringify(put.body)).toBe(200);
     await edit('flows/github-admin.yaml', 'description: Owner access', 'description: Admin access');
@@ -363,11 +342,7 @@ describe.each(['default', 'strict'] as const)('apply against a real sandbox, %s 
     if (change?.action !== 'update') throw new Error('expected an update of GitHub User');
     expect(await findStaleChanges(saved.plan, saved.client)).toEqual([]);
     const flow = await flowNamed('GitHub User');
-    const set: Record<string, unknown> = { description: 'changed by someone else' };
-    for (const field of flowSetFields) if (flow[field] !== undefined) set[field] ??= flow[field];
-    set['resourceId'] = flow.resources?.[0]?.resourceId;
-    set['visibleTo'] = (flow.visibleTo ?? []).map((v) => v.id);
-    const put = await h.call('PUT', `/api/v2/approvalflows/${change.id}`, set);
+    const put = await h.call('PUT', `/api/v2/approvalflows/${change.id}`, flowSetBody(flow, { description: 'changed by someone else' }));
     expect(put.status, JSON.stringify(put.body)).toBe(200);
     const stale = await findStaleChanges(saved.plan, saved.client);
     await saved.close();

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { flowSetBody, type ReadFlow } from '../apply/flow-set.js';
 import { assertNoViolations, sandboxExtensions, startContractProxy, type ContractProxy } from '../contract/validating-proxy.js';
 import { startHarness, type Harness } from '../sandbox/harness.js';
 import { accessctl } from './binary.js';
@@ -68,27 +69,8 @@ describe.each(['default', 'strict'] as const)('accessctl against the %s profile,
 
   it('keeps the fields it does not manage, set by hand through the API, while it corrects drift', async () => {
     const id = await flowId('GitHub Admin');
-    const live = await h.call<Record<string, unknown>>('GET', `/api/v2/approvalflows/${id}`);
-    const flow = live.body as { resources?: { resourceId?: string }[]; visibleTo?: { id?: string }[] } & Record<string, unknown>;
-    const set: Record<string, unknown> = { slackEnabled: true, slackConfig: [{ slackResourceId: 'C0SECOPS' }], description: 'changed in the console' };
-    for (const field of [
-      'name',
-      'approvalType',
-      'approverRequirement',
-      'approverResources',
-      'nonAdminApproval',
-      'status',
-      'timeBasedAccess',
-      'ttlConfig',
-      'fixedDuration',
-      'multiSelectDuration',
-      'iconColor',
-      'iconUrl',
-    ]) {
-      if (flow[field] !== undefined) set[field] ??= flow[field];
-    }
-    set['resourceId'] = flow.resources?.[0]?.resourceId;
-    set['visibleTo'] = (flow.visibleTo ?? []).map((v) => v.id);
+    const flow = (await h.call<ReadFlow>('GET', `/api/v2/approvalflows/${id}`)).body;
+    const set = flowSetBody(flow, { slackEnabled: true, slackConfig: [{ slackResourceId: 'C0SECOPS' }], description: 'changed in the console' });
     expect((await h.call('PUT', `/api/v2/approvalflows/${id}`, set)).status).toBe(200);
     const gid = await groupId('Engineering Admin');
     const group = await h.call<Record<string, unknown>>('PUT', `/api/v2/usergroups/${gid}`, {
@@ -118,30 +100,8 @@ describe.each(['default', 'strict'] as const)('accessctl against the %s profile,
     const first = await accessctl(['reconcile', 'examples/access', '--once', '--state-dir', stateDir, '--listen', '127.0.0.1:0'], env);
     expect(first.code).toBe(0);
     const id = await flowId('GitHub User');
-    const live = (await h.call<Record<string, unknown>>('GET', `/api/v2/approvalflows/${id}`)).body as {
-      resources?: { resourceId?: string }[];
-      visibleTo?: { id?: string }[];
-    } & Record<string, unknown>;
-    const set: Record<string, unknown> = { nonAdminApproval: true };
-    for (const field of [
-      'name',
-      'description',
-      'approvalType',
-      'approverRequirement',
-      'approverResources',
-      'status',
-      'timeBasedAccess',
-      'ttlConfig',
-      'fixedDuration',
-      'multiSelectDuration',
-      'iconColor',
-      'iconUrl',
-    ]) {
-      if (live[field] !== undefined) set[field] = live[field];
-    }
-    set['resourceId'] = live.resources?.[0]?.resourceId;
-    set['visibleTo'] = (live.visibleTo ?? []).map((v) => v.id);
-    expect((await h.call('PUT', `/api/v2/approvalflows/${id}`, set)).status).toBe(200);
+    const live = (await h.call<ReadFlow>('GET', `/api/v2/approvalflows/${id}`)).body;
+    expect((await h.call('PUT', `/api/v2/approvalflows/${id}`, flowSetBody(live, { nonAdminApproval: true }))).status).toBe(200);
 
     const second = await accessctl(['reconcile', 'examples/access', '--once', '--state-dir', stateDir, '--listen', '127.0.0.1:0', '--events', '-'], env);
     expect(second.code).toBe(0);

@@ -11,7 +11,7 @@ import { requestStatuses, statusLabels } from '../request-model.js';
 import type { RequestListItem } from '../request-views.js';
 import type { Settings } from '../settings.js';
 import { describeDuration } from './durations.js';
-import { ErrorBox, Layout, Status, when } from './layout.js';
+import { ErrorBox, Layout, Status, TableHead, when } from './layout.js';
 import type { PageBase } from './user-pages.js';
 
 /** A link to another page of a list, keeping its filters. */
@@ -29,6 +29,34 @@ const Pager: FC<{ path: string; filters: Record<string, string>; page: number; h
       {props.hasMore ? <a href={pageHref(props.path, props.filters, props.page + 1)}>Older</a> : null}
     </nav>
   );
+
+/** One filter of a list page: a labelled choice of `choices` ([value, label]), with "Any" (the value '') first when `any` is set. */
+const ChoiceFilter: FC<{ id: string; name: string; label: string; choices: readonly (readonly [string, string])[]; selected: string; any?: boolean }> = (
+  props,
+) => (
+  <div>
+    <label for={props.id}>{props.label}</label>
+    <select id={props.id} name={props.name}>
+      {props.any ? <option value="">Any</option> : null}
+      {props.choices.map(([value, label]) => (
+        <option value={value} selected={value === props.selected}>
+          {label}
+        </option>
+      ))}
+    </select>
+  </div>
+);
+
+/** One filter of a list page: a labelled text field named as its id. */
+const TextFilter: FC<{ id: string; label: string; value: string; maxlength: number }> = (props) => (
+  <div>
+    <label for={props.id}>{props.label}</label>
+    <input id={props.id} name={props.id} value={props.value} maxlength={props.maxlength} />
+  </div>
+);
+
+/** Each choice labelled with its own value. */
+const asLabels = (values: readonly string[]): [string, string][] => values.map((value) => [value, value]);
 
 export const statusFilters: [string, string][] = [
   ['open', 'Open (Pending, Missing Data, Error)'],
@@ -56,16 +84,7 @@ export const QueuePage: FC<PageBase & { view: string; status: string; items: Par
     </p>
     <form class="filters" method="get" action="/console/admin/queue">
       <input type="hidden" name="view" value={props.view} />
-      <div>
-        <label for="status">Status</label>
-        <select id="status" name="status">
-          {statusFilters.map(([value, label]) => (
-            <option value={value} selected={value === props.status}>
-              {label}
-            </option>
-          ))}
-        </select>
-      </div>
+      <ChoiceFilter id="status" name="status" label="Status" choices={statusFilters} selected={props.status} />
       <button type="submit">Filter</button>
     </form>
     <p>
@@ -73,16 +92,7 @@ export const QueuePage: FC<PageBase & { view: string; status: string; items: Par
     </p>
     {props.items.length === 0 ? null : (
       <table>
-        <thead>
-          <tr>
-            <th scope="col">Request</th>
-            <th scope="col">Requester</th>
-            <th scope="col">Status</th>
-            <th scope="col">Type</th>
-            <th scope="col">Duration</th>
-            <th scope="col">Requested</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Request', 'Requester', 'Status', 'Type', 'Duration', 'Requested']} />
         <tbody>
           {props.items.map((item) => (
             <tr>
@@ -214,15 +224,7 @@ export const SettingsPage: FC<PageBase & { settings: Settings; channels: Partial
     <h2>Notification channels</h2>
     <p class="muted">Secret values (URL placeholders, sensitive headers, signing secrets) are write-only and never shown.</p>
     <table>
-      <thead>
-        <tr>
-          <th scope="col">Channel</th>
-          <th scope="col">URL template</th>
-          <th scope="col">Enabled</th>
-          <th scope="col">Headers</th>
-          <th scope="col">Signed</th>
-        </tr>
-      </thead>
+      <TableHead columns={['Channel', 'URL template', 'Enabled', 'Headers', 'Signed']} />
       <tbody>
         {props.channels.map((channel) => (
           <tr>
@@ -258,33 +260,11 @@ export const InsightsPage: FC<
   <Layout title="Directory Insights" section="admin-insights" principal={props.principal} csrfToken={props.csrfToken}>
     <p class="muted">Every change the sandbox made, newest first, as POST /insights/directory/v1/events returns it.</p>
     <form class="filters" method="get" action="/console/admin/insights">
-      <div>
-        <label for="type">Event type</label>
-        <select id="type" name="type">
-          <option value="">Any</option>
-          {props.eventTypes.map((t) => (
-            <option value={t} selected={t === props.filters.type}>
-              {t}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div>
-        <label for="initiator">Initiated by (email)</label>
-        <input id="initiator" name="initiator" value={props.filters.initiator} maxlength={320} />
-      </div>
-      <div>
-        <label for="resource">Resource name</label>
-        <input id="resource" name="resource" value={props.filters.resource} maxlength={255} />
-      </div>
-      <div>
-        <label for="from">From (UTC, e.g. 2026-03-01T09:00)</label>
-        <input id="from" name="from" value={props.filters.from} maxlength={40} />
-      </div>
-      <div>
-        <label for="until">Until</label>
-        <input id="until" name="until" value={props.filters.until} maxlength={40} />
-      </div>
+      <ChoiceFilter id="type" name="type" label="Event type" choices={asLabels(props.eventTypes)} selected={props.filters.type} any />
+      <TextFilter id="initiator" label="Initiated by (email)" value={props.filters.initiator} maxlength={320} />
+      <TextFilter id="resource" label="Resource name" value={props.filters.resource} maxlength={255} />
+      <TextFilter id="from" label="From (UTC, e.g. 2026-03-01T09:00)" value={props.filters.from} maxlength={40} />
+      <TextFilter id="until" label="Until" value={props.filters.until} maxlength={40} />
       <button type="submit">Filter</button>
     </form>
     <ErrorBox message={props.error} />
@@ -292,15 +272,7 @@ export const InsightsPage: FC<
       <p>No event matches.</p>
     ) : (
       <table>
-        <thead>
-          <tr>
-            <th scope="col">Time</th>
-            <th scope="col">Event</th>
-            <th scope="col">Initiated by</th>
-            <th scope="col">Resource</th>
-            <th scope="col">Changes</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Time', 'Event', 'Initiated by', 'Resource', 'Changes']} />
         <tbody>
           {props.events.map((event) => (
             <tr>
@@ -342,21 +314,8 @@ export const MailPage: FC<PageBase & { to: string; kind: string; messages: MailM
   <Layout title="Mail outbox" section="admin-mail" principal={props.principal} csrfToken={props.csrfToken}>
     <p class="muted">The mail the lifecycle would have sent (the sandbox sends none), oldest first; the settings' email switches decide what is written.</p>
     <form class="filters" method="get" action="/console/admin/mail">
-      <div>
-        <label for="to">To</label>
-        <input id="to" name="to" value={props.to} maxlength={320} />
-      </div>
-      <div>
-        <label for="kind">Kind</label>
-        <select id="kind" name="kind">
-          <option value="">Any</option>
-          {mailKinds.map((k) => (
-            <option value={k} selected={k === props.kind}>
-              {k}
-            </option>
-          ))}
-        </select>
-      </div>
+      <TextFilter id="to" label="To" value={props.to} maxlength={320} />
+      <ChoiceFilter id="kind" name="kind" label="Kind" choices={asLabels(mailKinds)} selected={props.kind} any />
       <button type="submit">Filter</button>
     </form>
     <p>
@@ -381,23 +340,16 @@ export const MailPage: FC<PageBase & { to: string; kind: string; messages: MailM
   </Layout>
 );
 
+/** The delivery states the deliveries page filters by. */
+export const deliveryStatusFilters = ['pending', 'delivered', 'dead'] as const;
+
 export const DeliveriesPage: FC<PageBase & { status: string; deliveries: DeliveryRecord[]; totalCount: number; channelNames: Map<string, string> }> = (
   props,
 ) => (
   <Layout title="Webhook deliveries" section="admin-deliveries" principal={props.principal} csrfToken={props.csrfToken}>
     <p class="muted">Each event a channel subscribes to becomes one delivery, newest first, with every attempt.</p>
     <form class="filters" method="get" action="/console/admin/deliveries">
-      <div>
-        <label for="dstatus">Status</label>
-        <select id="dstatus" name="status">
-          <option value="">Any</option>
-          {['pending', 'delivered', 'dead'].map((s) => (
-            <option value={s} selected={s === props.status}>
-              {s}
-            </option>
-          ))}
-        </select>
-      </div>
+      <ChoiceFilter id="dstatus" name="status" label="Status" choices={asLabels(deliveryStatusFilters)} selected={props.status} any />
       <button type="submit">Filter</button>
     </form>
     <p>
@@ -406,15 +358,7 @@ export const DeliveriesPage: FC<PageBase & { status: string; deliveries: Deliver
     </p>
     {props.deliveries.length === 0 ? null : (
       <table>
-        <thead>
-          <tr>
-            <th scope="col">Webhook id</th>
-            <th scope="col">Event</th>
-            <th scope="col">Channel</th>
-            <th scope="col">Status</th>
-            <th scope="col">Attempts</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Webhook id', 'Event', 'Channel', 'Status', 'Attempts']} />
         <tbody>
           {props.deliveries.map((d) => (
             <tr>

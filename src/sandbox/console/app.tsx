@@ -34,6 +34,7 @@ import {
   QueuePage,
   SettingsPage,
   statusFilters,
+  deliveryStatusFilters,
   type InsightsFilters,
 } from './admin-pages.js';
 import { contentSecurityPolicy, Layout } from './layout.js';
@@ -96,6 +97,12 @@ function formString(form: Record<string, unknown>, name: string): string {
 /** A query parameter, at most `max` characters (longer is cut: filters only narrow). */
 function queryParam(c: C, name: string, max = 320): string {
   return (c.req.query(name) ?? '').slice(0, max);
+}
+
+/** The query parameter `name` when it is one of `choices`, else `fallback`: a filter the page offers only these values for. */
+function queryChoice(c: C, name: string, choices: readonly string[], fallback: string): string {
+  const value = c.req.query(name);
+  return value !== undefined && choices.includes(value) ? value : fallback;
 }
 
 function pageParam(c: C): number {
@@ -414,8 +421,13 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
   app.get('/console/admin/queue', (c) => {
     const who = signedIn(c, 'admin');
     if (who instanceof Response) return who;
-    const view = (queueViews as readonly string[]).includes(c.req.query('view') ?? '') ? (c.req.query('view') as string) : 'administrator';
-    const status = statusFilters.some(([value]) => value === c.req.query('status')) ? (c.req.query('status') as string) : 'open';
+    const view = queryChoice(c, 'view', queueViews, 'administrator');
+    const status = queryChoice(
+      c,
+      'status',
+      statusFilters.map(([value]) => value),
+      'open',
+    );
     const page = pageParam(c);
     const params = new URLSearchParams({ queue: view, limit: String(pageSize), skip: String(page * pageSize) });
     if (status === 'open') params.set('status', 'pending|missing_data|error');
@@ -467,7 +479,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const orgId = who.principal.orgId;
     const types = eventTypesOf(store, orgId);
     const filters: InsightsFilters = {
-      type: types.includes(c.req.query('type') ?? '') ? (c.req.query('type') as string) : '',
+      type: queryChoice(c, 'type', types, ''),
       initiator: queryParam(c, 'initiator').trim(),
       resource: queryParam(c, 'resource', 255).trim(),
       from: queryParam(c, 'from', 40).trim(),
@@ -514,7 +526,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const who = signedIn(c, 'admin');
     if (who instanceof Response) return who;
     const to = queryParam(c, 'to').trim();
-    const kind = (mailKinds as readonly string[]).includes(c.req.query('kind') ?? '') ? (c.req.query('kind') as string) : '';
+    const kind = queryChoice(c, 'kind', mailKinds, '');
     const page = pageParam(c);
     const params = new URLSearchParams({ limit: String(pageSize), skip: String(page * pageSize) });
     if (to !== '') params.set('to', to);
@@ -537,7 +549,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
   app.get('/console/admin/deliveries', (c) => {
     const who = signedIn(c, 'admin');
     if (who instanceof Response) return who;
-    const status = ['pending', 'delivered', 'dead'].includes(c.req.query('status') ?? '') ? (c.req.query('status') as string) : '';
+    const status = queryChoice(c, 'status', deliveryStatusFilters, '');
     const params = new URLSearchParams({ limit: '200' });
     if (status !== '') params.set('status', status);
     const list = deliveries?.list(params, who.principal.orgId) ?? { results: [], totalCount: 0 };

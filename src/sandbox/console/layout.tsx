@@ -142,6 +142,19 @@ export const Layout: FC<{ title: string; section: Section; principal: ConsolePri
 };
 
 /** A status as its word (never colour alone): the console's label, e.g. Missing Data. */
+/** A table's column headings; an undefined column is one this table leaves out. */
+export const TableHead: FC<{ columns: readonly (string | undefined)[] }> = ({ columns }) => (
+  <thead>
+    <tr>
+      {columns
+        .filter((column) => column !== undefined)
+        .map((column) => (
+          <th scope="col">{column}</th>
+        ))}
+    </tr>
+  </thead>
+);
+
 export const Status: FC<{ status: string }> = ({ status }) => <span class={`status status-${status}`}>{statusLabels[status as RequestStatus] ?? status}</span>;
 
 export const ErrorBox: FC<{ message: string | undefined }> = ({ message }) =>

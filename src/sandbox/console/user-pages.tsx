@@ -7,7 +7,7 @@ import { levelsOf } from '../flow-model.js';
 import { maxRemarksLength, type StoredRequest } from '../request-model.js';
 import type { ProgressEntry } from '../request-views.js';
 import { describeDuration, offeredDurations, shorterDurations } from './durations.js';
-import { CsrfField, ErrorBox, Layout, Status, when } from './layout.js';
+import { CsrfField, ErrorBox, Layout, Status, TableHead, when } from './layout.js';
 import type { ConsolePrincipal } from './session.js';
 
 export interface PageBase {
@@ -38,15 +38,7 @@ export const FlowsPage: FC<PageBase & { flows: StoredFlow[]; requestsOn: boolean
     ) : (
       <table>
         <caption>Approval flows open to your groups</caption>
-        <thead>
-          <tr>
-            <th scope="col">Flow</th>
-            <th scope="col">Description</th>
-            <th scope="col">Access</th>
-            <th scope="col">Approval</th>
-            <th scope="col">Your request</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Flow', 'Description', 'Access', 'Approval', 'Your request']} />
         <tbody>
           {props.flows.map((flow) => {
             const open = props.open.get(flow.id);
@@ -143,16 +135,7 @@ export const MyRequestsPage: FC<PageBase & { requests: StoredRequest[]; showLeve
 export const RequestTable: FC<{ requests: StoredRequest[]; showLevels: boolean; showRequester: boolean; caption?: string }> = (props) => (
   <table>
     {props.caption === undefined ? null : <caption>{props.caption}</caption>}
-    <thead>
-      <tr>
-        <th scope="col">Request</th>
-        {props.showRequester ? <th scope="col">Requester</th> : null}
-        <th scope="col">Status</th>
-        <th scope="col">Progress</th>
-        <th scope="col">Duration</th>
-        <th scope="col">Requested</th>
-      </tr>
-    </thead>
+    <TableHead columns={['Request', props.showRequester ? 'Requester' : undefined, 'Status', 'Progress', 'Duration', 'Requested']} />
     <tbody>
       {props.requests.map((request) => (
         <tr>
@@ -277,15 +260,7 @@ export const RequestPage: FC<RequestPageProps> = (props) => {
         <>
           <table>
             <caption>Every level must pass, in order</caption>
-            <thead>
-              <tr>
-                <th scope="col">Level</th>
-                <th scope="col">Approver</th>
-                <th scope="col">Needs</th>
-                <th scope="col">State</th>
-                <th scope="col">Approvals</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Level', 'Approver', 'Needs', 'State', 'Approvals']} />
             <tbody>
               {props.progress.map((entry) => (
                 <tr>
