@@ -272,6 +272,9 @@ export function createApp(deps: {
     }
     if (reply.status === 204) return c.body(null, 204, reply.headers);
     const replyBody = profile === 'strict' && route.protobuf ? protojsonView(reply.body ?? {}) : (reply.body ?? {});
+    // A body the store kept (a list page read again) has its JSON text kept too.
+    const keptText = store.keptJson(replyBody);
+    if (keptText !== undefined) return c.body(keptText, reply.status as 200, { 'content-type': 'application/json', ...reply.headers });
     return c.json(replyBody, reply.status as 200, reply.headers);
   }
 

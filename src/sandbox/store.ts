@@ -58,6 +58,8 @@ export class SandboxStore {
   readonly #cursors = new Map<string, string>();
   /** Readings derived from the database by key (see kept), valid while #counts is. */
   readonly #readings = new Map<string, unknown>();
+  /** Every value kept has an entry, and its JSON text once keptJson wrote it (see keptJson). */
+  readonly #keptJson = new WeakMap<object, string | undefined>();
   /** Parsed documents by table and id, each with the text it was parsed from (see parsedDoc). */
   readonly #parsed = new Map<string, { text: string; doc: unknown }>();
   /** total_changes and data_version when #counts and #cursors were last known valid. */
@@ -177,7 +179,23 @@ export class SandboxStore {
     }
     const value = deepFreeze(read());
     keepBounded(this.#readings, readingCacheSize, key, value);
+    if (typeof value === 'object' && value !== null) this.#keptJson.set(value, undefined);
     return value;
+  }
+
+  /**
+   * The JSON text of `value` when it is one kept handed out, written once: it is deep-frozen, so
+   * its text cannot change, and a page read again is then answered without serialising it again.
+   * Undefined for any other value (the caller serialises it).
+   */
+  keptJson(value: unknown): string | undefined {
+    if (typeof value !== 'object' || value === null || !this.#keptJson.has(value)) return undefined;
+    let text = this.#keptJson.get(value);
+    if (text === undefined) {
+      text = JSON.stringify(value);
+      this.#keptJson.set(value, text);
+    }
+    return text;
   }
 
   /**

@@ -41,6 +41,20 @@ describe('approval flows', () => {
     expect(readRows).toBeGreaterThan(0);
     await page();
     expect(reads.mock.calls.length).toBe(readRows);
+    // Answered from the kept JSON text: the same bytes, still application/json.
+    const raw = async () => {
+      const response = await fetch(`${h.sandbox.url}/api/v2/approvalflows?limit=100&sort=_id`, { headers: { 'x-api-key': h.sandbox.adminKey } });
+      return { type: response.headers.get('content-type'), text: await response.text() };
+    };
+    const first = await raw();
+    const stringify = vi.spyOn(JSON, 'stringify');
+    const again = await raw();
+    const pagesWritten = stringify.mock.calls.filter(([value]) => typeof value === 'object' && value !== null && 'totalCount' in value).length;
+    stringify.mockRestore();
+    expect(pagesWritten).toBe(0);
+    expect(again).toEqual(first);
+    expect(first.type).toBe('application/json');
+    expect(JSON.parse(first.text)).toMatchObject({ results: expect.arrayContaining([expect.objectContaining({ id, name: 'Kept Page' })]) });
     expect((await h.call('PUT', `/api/v2/usergroups/${groupId}`, { name: 'Engineering Admins' })).status).toBe(200);
     expect((await page())?.visibleTo).toEqual([{ id: groupId, name: 'Engineering Admins' }]);
     expect(reads.mock.calls.length).toBeGreaterThan(readRows);

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { SandboxClock } from '../../src/sandbox/clock.js';
 import { migrate, migrations } from '../../src/sandbox/migrations.js';
 import { SandboxStore } from '../../src/sandbox/store.js';
@@ -140,6 +140,15 @@ describe('store.kept', () => {
       // Another key is another reading.
       store.kept('other', read);
       expect(reads).toBe(3);
+      // A kept value's JSON text is written once; any other value has none kept.
+      const kept = store.kept('kinds', read);
+      const stringify = vi.spyOn(JSON, 'stringify');
+      expect(store.keptJson(kept)).toBe('{"kinds":["a"]}');
+      expect(store.keptJson(kept)).toBe('{"kinds":["a"]}');
+      expect(stringify).toHaveBeenCalledTimes(1);
+      stringify.mockRestore();
+      expect(store.keptJson({ kinds: ['a'] })).toBeUndefined();
+      expect(store.keptJson('text')).toBeUndefined();
     } finally {
       store.close();
     }
