@@ -112,7 +112,10 @@ export function applyCommand(runtime: Runtime): Command {
         if (progress) process.stderr.write('\n');
         process.stdout.write(report(result));
         if (result.failed > 0 || result.skipped > 0) {
-          throw new AccessctlError('platform', `${result.failed + result.skipped} of ${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'} did not apply; see above`);
+          throw new AccessctlError(
+            'platform',
+            `${result.failed + result.skipped} of ${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'} did not apply; see above`,
+          );
         }
         return 0;
       });
