@@ -2,6 +2,7 @@
 // destroy label) or a check run with annotations. Exit 1 on invalid config or an unusable plan.
 import { Command, InvalidArgumentError } from 'commander';
 import { renderText } from '../diagnostics/render.js';
+import { annotationRoot } from '../diagnostics/repo-path.js';
 import { AccessctlError } from '../errors.js';
 import { withGithubErrors } from '../github/api-error.js';
 import { checkOutput, DEFAULT_CHECK_NAME, publishCheck } from '../github/check.js';
@@ -100,7 +101,7 @@ function checkCommand(runtime: Runtime): Command {
       const output = checkOutput(outcome, {
         name: flags.name,
         neutralOnChanges: flags.neutralOnChanges,
-        root: process.env['GITHUB_WORKSPACE'] || process.cwd(),
+        root: annotationRoot(),
         tests,
       });
       await withGithubErrors(context.token, async () => {

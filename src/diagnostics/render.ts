@@ -3,6 +3,7 @@
 import { codeFrameColumns } from '@babel/code-frame';
 import pc from 'picocolors';
 import { countDiagnostics, type Diagnostic } from './diagnostic.js';
+import { annotationRoot, repoPath } from './repo-path.js';
 
 export type DiagnosticFormat = 'text' | 'json' | 'github';
 
@@ -153,12 +154,13 @@ function escapeProperty(text: string): string {
   return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
-export function renderGithub(report: ValidationReport): string {
+/** Workflow commands that annotate each finding's line; paths are relative to `root`, the repository's. */
+export function renderGithub(report: ValidationReport, root: string = annotationRoot()): string {
   const lines: string[] = [];
   eachPrinted(
     report.diagnostics,
     (d) => {
-      const props = [`file=${escapeProperty(d.file)}`, `line=${d.line}`, `col=${d.column}`];
+      const props = [`file=${escapeProperty(repoPath(d.file, root))}`, `line=${d.line}`, `col=${d.column}`];
       if (d.endLine !== undefined) props.push(`endLine=${d.endLine}`);
       if (d.endColumn !== undefined && d.endLine === d.line) props.push(`endColumn=${d.endColumn}`);
       props.push(`title=${escapeProperty(`accessctl ${d.code}`)}`);

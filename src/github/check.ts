@@ -1,8 +1,8 @@
 // The check run on the pull request's head commit: a conclusion from the outcome, one annotation per
 // diagnostic, access-policy warning and failing access test (sent 50 per request, as GitHub requires)
 // and the tests and the plan as the summary, within 65,535 chars.
-import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { countDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { repoPath } from '../diagnostics/repo-path.js';
 import { formatLocation } from '../errors.js';
 import type { TestRun } from '../impact/access-test.js';
 import { escapeHtml } from '../plan/printable.js';
@@ -50,13 +50,6 @@ export interface CheckResult {
   url: string;
   /** How many API requests carried the annotations (1 + updates). */
   requests: number;
-}
-
-/** A path GitHub can place: relative to the repository root, with forward slashes. */
-export function repoPath(file: string, root: string): string {
-  const absolute = isAbsolute(file) ? file : resolve(file);
-  const inside = relative(root, absolute);
-  return (inside.startsWith('..') || isAbsolute(inside) ? file : inside).split(sep).join('/');
 }
 
 function clip(text: string, limit: number): string {

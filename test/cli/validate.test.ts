@@ -145,6 +145,13 @@ describe('accessctl validate, other formats', () => {
     expect(out.at(-1)).toBe('2 files, 2 objects: 0 errors, 1 warning');
   });
 
+  it('names annotated files from the repository root (GITHUB_WORKSPACE), so a job with working-directory still points at them', async () => {
+    const workspace = join(root, '..');
+    const { stdout } = await accessctl(['validate', '--format=github', 'invalid'], { GITHUB_WORKSPACE: workspace }, root);
+    const shown = join(root.slice(workspace.length + 1), 'invalid', 'flows', 'admin.yaml');
+    expect(stdout.split('\n')[0]).toContain(`::error file=${shown},line=9,col=11,`);
+  });
+
   it('prints ::error commands for errors', async () => {
     const { code, stdout } = await run(['validate', '--format=github', 'invalid']);
     expect(code).toBe(1);
