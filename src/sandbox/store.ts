@@ -16,8 +16,8 @@ export const countCacheSize = 64;
 /** The most page cursors kept between writes: one per page a paging client has read (100 pages is 10,000 objects). */
 export const cursorCacheSize = 1024;
 
-/** The most readings kept between writes (see kept): a page of a list each, so 10,000 objects in pages of 100, twice over. */
-export const readingCacheSize = 256;
+/** The most readings kept between writes (see kept): a list page each (10,000 flows are 100 pages of 100), and a principal per API key in use. */
+export const readingCacheSize = 128;
 
 /** The most parsed documents kept (see parsedDoc): a list of 10,000 objects read page after page, twice over. */
 export const parsedDocCacheSize = 20_000;
