@@ -40,7 +40,9 @@ export function identities(store: SandboxStore): OrgIdentities[] {
 export function principalFor(store: SandboxStore, orgId: string, kind: string, id: string): ConsolePrincipal | undefined {
   if (kind === 'user') {
     const user = findUser(store, orgId, id);
-    return user === undefined ? undefined : { orgId, kind: 'user', id: user._id, email: user.email, name: user.displayname || user.username };
+    // As on the platform, staged and suspended users cannot sign in; one suspended since is signed out.
+    if (user === undefined || user.state !== 'ACTIVATED') return undefined;
+    return { orgId, kind: 'user', id: user._id, email: user.email, name: user.displayname || user.username };
   }
   if (kind === 'admin') {
     const admin = store

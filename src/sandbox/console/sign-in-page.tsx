@@ -26,8 +26,8 @@ export const SignInPage: FC<{ orgs: OrgIdentities[]; principal: ConsolePrincipal
               </optgroup>
               <optgroup label={`Users of ${org.orgName}`}>
                 {org.users.map((user) => (
-                  <option value={`${org.orgId}:user:${user._id}`}>
-                    {`${user.displayname || user.username} (${user.username})${user.jobTitle === undefined ? '' : `, ${user.jobTitle}`}${user.state === 'ACTIVATED' ? '' : `, ${user.state.toLowerCase()}`}`}
+                  <option value={`${org.orgId}:user:${user._id}`} disabled={user.state !== 'ACTIVATED'}>
+                    {`${user.displayname || user.username} (${user.username})${user.jobTitle === undefined ? '' : `, ${user.jobTitle}`}${user.state === 'ACTIVATED' ? '' : `, ${user.state.toLowerCase()}: cannot sign in`}`}
                   </option>
                 ))}
               </optgroup>

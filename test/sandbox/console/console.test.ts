@@ -63,9 +63,10 @@ describe('the sandbox console (default profile)', () => {
     expect(await mainText(page)).toContain('This is a sandbox: there are no passwords.');
     const options = await page.locator('#who option').allTextContents();
     for (const label of Object.values(people)) expect(options).toContain(label);
-    // Every seeded user, the suspended one said to be so.
+    // Every seeded user; the suspended one is said to be so and cannot be chosen.
     expect(options.filter((o) => !o.startsWith('Administrator:'))).toHaveLength(13);
-    expect(options).toContain('Oscar Duval (oscar), Contractor, suspended');
+    expect(options).toContain('Oscar Duval (oscar), Contractor, suspended: cannot sign in');
+    expect(await page.locator('#who option', { hasText: 'Oscar Duval' }).isDisabled()).toBe(true);
     await screenshot(page, 'sign-in');
     await page.close();
   });

@@ -100,6 +100,16 @@ describe('the console session', () => {
     expect(await answer.text()).toContain('Choose a user or administrator from the list.');
   });
 
+  it('refuses a sign-in as a suspended user, as the platform does', async () => {
+    const page = await fetch(`${h.sandbox.url}/console/`);
+    const answer = await post('/console/sign-in', cookieOf(page), {
+      _csrf: tokenOf(await page.text()),
+      who: `65a000000000000000000001:user:${await h.userId('oscar')}`,
+    });
+    expect(answer.status).toBe(400);
+    expect(await answer.text()).toContain('Choose a user or administrator from the list.');
+  });
+
   it('keeps users out of the administrator pages', async () => {
     const erin = await signIn('erin.em');
     const answer = await get('/console/admin/queue', erin.cookie);
