@@ -305,7 +305,7 @@ class FlowDiff {
       this.add(
         'widening',
         'approvers-added',
-        `${label} can now also be approved by ${who} (+${countOf(gainedPeople.length, 'person', 'people')})`,
+        `${label} can now also be approved by ${who}${gainedPeople.length > 0 ? ` (+${countOf(gainedPeople.length, 'person', 'people')})` : ''}`,
         cause,
         gainedPeople,
       );
@@ -315,7 +315,7 @@ class FlowDiff {
       this.add(
         'narrowing',
         'approvers-removed',
-        `${label} is no longer approved by ${who} (-${countOf(lostPeople.length, 'person', 'people')})`,
+        `${label} is no longer approved by ${who}${lostPeople.length > 0 ? ` (-${countOf(lostPeople.length, 'person', 'people')})` : ''}`,
         cause,
         lostPeople,
       );

@@ -118,6 +118,13 @@ describe('how it is approved', () => {
     expect(fewer[0]?.people?.emails).toEqual(['heidi@example.com']);
   });
 
+  it("names the requester's manager added to or removed from a level without a count of people, which no list holds", () => {
+    const withManager = flow('GitHub Admin', { approval: { levels: [level([manager]), level([{ group: 'Security Leads' }, manager])] } });
+    const without = flow('GitHub Admin', { approval: { levels: [level([manager]), level([{ group: 'Security Leads' }])] } });
+    expect(lines(update(without, withManager))).toEqual(["widening: GitHub Admin: level 2 can now also be approved by the requester's manager"]);
+    expect(lines(update(withManager, without))).toEqual(["narrowing: GitHub Admin: level 2 is no longer approved by the requester's manager"]);
+  });
+
   it('calls approvers swapped for the same people neutral', () => {
     const view = directory({ dana: {}, erin: { manager: 'dana' }, sec: {} }, { Eng: ['erin'], 'Security Leads': ['sec'], 'Security Team': ['sec'] });
     const items = update(
