@@ -14,6 +14,8 @@ export function redactToken(text: string, token: string): string {
 
 interface RequestFailure {
   status: number;
+  /** Whether GitHub sent a response at all; octokit gives a request that got none status 500. */
+  answered: boolean;
   message: string;
   method?: string;
   url?: string;
@@ -24,10 +26,12 @@ function asRequestFailure(error: unknown): RequestFailure | undefined {
   const status = (error as { status?: unknown }).status;
   if (typeof status !== 'number') return undefined;
   const request = (error as { request?: { method?: unknown; url?: unknown } }).request;
-  const data = (error as { response?: { data?: unknown } }).response?.data;
+  const response = (error as { response?: { data?: unknown } }).response;
+  const data = response?.data;
   const fromBody = data !== null && typeof data === 'object' ? (data as { message?: unknown }).message : undefined;
   return {
     status,
+    answered: response !== undefined,
     message: typeof fromBody === 'string' && fromBody !== '' ? fromBody : error.message,
     ...(typeof request?.method === 'string' ? { method: request.method } : {}),
     ...(typeof request?.url === 'string' ? { url: request.url } : {}),
@@ -42,7 +46,7 @@ export function githubError(error: unknown, token: string): AccessctlError {
     const path = failure.url === undefined ? '' : ` ${new URL(failure.url).pathname}`;
     const what = failure.method === undefined ? 'the GitHub API' : `GitHub ${failure.method}${path}`;
     // octokit reports a request that never got an answer as status 500: say what happened instead.
-    if (failure.status >= 500 && /fetch failed|ECONNREFUSED|ENOTFOUND|ECONNRESET|ETIMEDOUT|EAI_AGAIN/i.test(failure.message)) {
+    if (!failure.answered) {
       return new AccessctlError('platform', redactToken(`cannot reach GitHub for ${what.replace(/^GitHub /, '')}: no answer (${failure.message})`, token));
     }
     return new AccessctlError('platform', redactToken(`${what} answered ${failure.status}: ${failure.message}`, token));
