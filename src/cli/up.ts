@@ -78,7 +78,8 @@ export function upCommand(runtime: Runtime): Command {
         out(`sandbox console: ${sandbox.url}/console/  (sign in as any seeded user or administrator; a sandbox, so no password)`);
         if (sandbox.operatorKey !== undefined) out(`operator key: ${sandbox.operatorKey} (the sandbox's clock and faults; new for this run)`);
         if (sandbox.profile === 'strict') out("profile: strict (JumpCloud's published API, read pessimistically: no channel API, whole-record PUTs)");
-        if (Object.keys(filled).length > 0) out(`secrets the config names but this shell does not set, so sandbox-only values stand in for them: ${Object.keys(filled).join(', ')}`);
+        if (Object.keys(filled).length > 0)
+          out(`secrets the config names but this shell does not set, so sandbox-only values stand in for them: ${Object.keys(filled).join(', ')}`);
         out(`reconciling ${dir} every ${flags.interval} with drift correction; events below as JSON lines\n`);
         const log = createLogger(process.env['ACCESSCTL_LOG_LEVEL'] ?? 'warn');
         // JUMPCLOUD_API_URL (the sandbox) takes precedence over a target the repo's Project names, and the reconciler says so.
