@@ -1,9 +1,9 @@
 // Semantic rules for webhooks: a channel has a safe URL whose placeholders are all declared and
 // credentials only as secret references; a subscription names each channel once, with current event names.
-import { isIP } from 'node:net';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { objectIdHex } from '../model/object-id.js';
 import type { DesiredState } from './desired.js';
+import { isLoopbackHost } from '../protocols/loopback.js';
 import { isCredentialHeader, urlPasswordSpan } from './secrets.js';
 import type { AccessRequestSettings, WebhookChannelSpec } from './kinds.generated.js';
 import { nameKey } from './names.js';
@@ -37,13 +37,6 @@ const RESERVED_HEADERS = new Set([
 // An HTTP header value is visible Latin-1 text, spaces and tabs (RFC 9110 field-value).
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
-
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  return host === '::1';
-}
 
 export function placeholdersIn(url: string): string[] {
   return [...url.matchAll(PLACEHOLDER)].map((m) => m[1]!);

@@ -1,8 +1,8 @@
 // Who may read the reconciler's console: anyone on loopback; off loopback only a bearer of the
 // ACCESSCTL_CONSOLE_TOKEN, and the reconciler refuses to start off loopback without one.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
 import { usageError } from '../errors.js';
+import { isLoopbackHost } from '../protocols/loopback.js';
 
 export const CONSOLE_TOKEN_VARIABLE = 'ACCESSCTL_CONSOLE_TOKEN';
 
@@ -11,15 +11,6 @@ export interface ConsoleAccess {
   token: string | undefined;
   /** On loopback, requests must name a loopback host: a page of another site resolved to 127.0.0.1 (DNS rebinding) reads nothing. */
   loopbackOnly: boolean;
-}
-
-/** 127.0.0.0/8, ::1 and localhost. 0.0.0.0 and :: listen on every interface, so they are not loopback. */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  if (bare.toLowerCase() === 'localhost') return true;
-  if (isIP(bare) === 4) return bare.startsWith('127.');
-  if (isIP(bare) === 6) return bare === '::1' || bare === '0:0:0:0:0:0:0:1' || /^::ffff:127\./i.test(bare);
-  return false;
 }
 
 /**
@@ -47,11 +38,4 @@ export function bearerMatches(header: string | undefined, token: string): boolea
     .digest();
   const wanted = createHash('sha256').update(token).digest();
   return timingSafeEqual(given, wanted) && match !== null;
-}
-
-/** Whether a Host header names this machine's loopback (any port). */
-export function isLoopbackHostHeader(header: string | undefined): boolean {
-  if (header === undefined) return false;
-  const match = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(header.trim());
-  return match?.[1] !== undefined && isLoopbackHost(match[1]);
 }

@@ -10,7 +10,7 @@ import { AccessctlError } from '../errors.js';
 import type { JumpCloudClient } from '../jumpcloud/client.js';
 import { readAssociations, readLive, type Known } from '../jumpcloud/live.js';
 import { channelSecretRefs } from '../config/channel-secrets.js';
-import { isLoopbackHost } from '../config/webhook-rules.js';
+import { isLoopbackHost } from '../protocols/loopback.js';
 import { channelSpecForConfig } from '../jumpcloud/channel-mapping.js';
 import { DirectoryIndex } from '../jumpcloud/directory-index.js';
 import { flowFromWire, flowSpecForConfig } from '../jumpcloud/flow-mapping.js';

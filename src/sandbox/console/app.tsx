@@ -53,6 +53,7 @@ import {
   waitingOnMe,
 } from './queries.js';
 import { ConsoleSessions, csrfTokenMatches, sessionCookie, type ConsolePrincipal, type ConsoleSession } from './session.js';
+import { isLoopbackHostHeader } from '../../protocols/loopback.js';
 import { SignInPage } from './sign-in-page.js';
 import { ApprovalsPage, FlowsPage, MyRequestsPage, RequestFormPage, RequestPage } from './user-pages.js';
 
@@ -136,6 +137,18 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
       status,
     );
   };
+
+  // Anyone who reaches the console may sign in as anyone, so it answers only a loopback Host: a page
+  // of another site whose name was rebound to 127.0.0.1 (DNS rebinding) sends its own name and is refused.
+  app.use('/console/*', async (c, next) => {
+    if (!isLoopbackHostHeader(c.req.header('host'))) {
+      return c.text(
+        'The sandbox console answers only on a loopback address such as 127.0.0.1 or localhost; reach it through one (an SSH tunnel, for example).\n',
+        403,
+      );
+    }
+    return next();
+  });
 
   app.use('/console/*', async (c, next) => {
     const session = sessions.get(getCookie(c, sessionCookie));
@@ -372,7 +385,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
         people={people}
         error={error}
         {...(remarks === undefined ? {} : { remarks })}
-        notice={done === undefined ? undefined : notices[done]}
+        notice={done !== undefined && Object.hasOwn(notices, done) ? notices[done] : undefined}
       />,
       status,
     );

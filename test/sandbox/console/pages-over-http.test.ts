@@ -1,6 +1,7 @@
 // The console over plain HTTP: every POST needs the session's token and this origin (hono's csrf
 // check), the session cookie is HttpOnly and SameSite=Lax and replaced at sign-in, the pages allow no
 // script, and the API's rules hold (the reason's limit, who decides, who sees approval progress).
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxRemarksLength } from '../../../src/sandbox/request-model.js';
 import { exampleFlows, startHarness, type Harness } from '../harness.js';
@@ -115,6 +116,43 @@ describe('the console session', () => {
     const answer = await get('/console/admin/queue', erin.cookie);
     expect(answer.status).toBe(403);
     expect(await answer.text()).toContain('this page is for administrators');
+  });
+});
+
+/** A request with a Host header of our choosing (fetch will not send one), as a DNS-rebinding page's would arrive. */
+function withHost(method: string, path: string, host: string, body = ''): Promise<{ status: number; text: string }> {
+  const url = new URL(path, h.sandbox.url);
+  return new Promise((resolve, reject) => {
+    const sent = request(
+      {
+        hostname: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method,
+        headers: { host, origin: `http://${host}`, 'content-type': 'application/x-www-form-urlencoded' },
+      },
+      (answer) => {
+        let text = '';
+        answer.setEncoding('utf8');
+        answer.on('data', (chunk: string) => (text += chunk));
+        answer.on('end', () => resolve({ status: answer.statusCode ?? 0, text }));
+      },
+    );
+    sent.on('error', reject);
+    sent.end(body);
+  });
+}
+
+describe('DNS rebinding', () => {
+  it('refuses every console request whose Host is not a loopback name, so a rebound page cannot sign in', async () => {
+    const port = new URL(h.sandbox.url).port;
+    const page = await withHost('GET', '/console/', `evil.example:${port}`);
+    expect(page.status).toBe(403);
+    expect(page.text).toContain('answers only on a loopback address');
+    const signIn = await withHost('POST', '/console/sign-in', `evil.example:${port}`, 'who=x');
+    expect(signIn.status).toBe(403);
+    // The control: the same request naming localhost is served.
+    expect((await withHost('GET', '/console/', `localhost:${port}`)).status).toBe(200);
   });
 });
 
