@@ -21,35 +21,42 @@ export interface ConsoleSession {
 
 export const sessionCookie = 'accessctl_console';
 
-/** The most sessions kept: anonymous ones are made by every visit to the sign-in page, so the oldest go first. */
-export const maxSessions = 5000;
+/**
+ * The most sessions kept, of each sort. Every visit to the sign-in page makes an anonymous one, so
+ * anonymous and signed-in sessions are capped apart: a flood of visits drops the oldest anonymous
+ * ones and never signs anybody out.
+ */
+export const maxSessions = { anonymous: 4000, signedIn: 1000 } as const;
 
 const token = (): string => randomBytes(32).toString('base64url');
 
 export class ConsoleSessions {
-  readonly #sessions = new Map<string, ConsoleSession>();
+  readonly #anonymous = new Map<string, ConsoleSession>();
+  readonly #signedIn = new Map<string, ConsoleSession>();
 
   get size(): number {
-    return this.#sessions.size;
+    return this.#anonymous.size + this.#signedIn.size;
   }
 
   get(id: string | undefined): ConsoleSession | undefined {
-    return id === undefined ? undefined : this.#sessions.get(id);
+    return id === undefined ? undefined : (this.#signedIn.get(id) ?? this.#anonymous.get(id));
   }
 
   /** A new session, anonymous or signed in; a sign-in always makes a new one, so an id seen before it never gains a principal. */
   create(principal?: ConsolePrincipal): ConsoleSession {
     const session: ConsoleSession = { id: token(), csrfToken: token(), principal };
-    if (this.#sessions.size >= maxSessions) {
-      const oldest = this.#sessions.keys().next();
-      if (oldest.done !== true) this.#sessions.delete(oldest.value);
+    const [kept, cap] = principal === undefined ? [this.#anonymous, maxSessions.anonymous] : [this.#signedIn, maxSessions.signedIn];
+    if (kept.size >= cap) {
+      const oldest = kept.keys().next();
+      if (oldest.done !== true) kept.delete(oldest.value);
     }
-    this.#sessions.set(session.id, session);
+    kept.set(session.id, session);
     return session;
   }
 
   delete(id: string): void {
-    this.#sessions.delete(id);
+    this.#anonymous.delete(id);
+    this.#signedIn.delete(id);
   }
 }
 
