@@ -117,13 +117,19 @@ export function openPool(options: PoolOptions): pg.Pool {
 export async function withInstallLock<T>(pool: pg.Pool, install: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let locked = false;
+  let unlockFailed: Error | undefined;
   try {
     await client.query(`SELECT pg_advisory_lock(hashtextextended('accessctl:install', 0))`);
     locked = true;
     return await install(client);
   } finally {
-    if (locked) await client.query(`SELECT pg_advisory_unlock(hashtextextended('accessctl:install', 0))`).catch(() => undefined);
-    client.release();
+    if (locked) {
+      await client.query(`SELECT pg_advisory_unlock(hashtextextended('accessctl:install', 0))`).catch((error: unknown) => {
+        unlockFailed = error instanceof Error ? error : new Error(String(error));
+      });
+    }
+    // A session that may still hold the lock is closed, never pooled: other workers would wait on it.
+    client.release(unlockFailed);
   }
 }
 

@@ -240,7 +240,8 @@ export class JumpCloudClient {
         error = caught;
       }
       const retryAfterMs = answer === undefined ? undefined : parseRetryAfter(firstHeader(answer.headers['retry-after']), this.now());
-      this.gate.report(pass, answer?.status, retryAfterMs);
+      // An answer refused for its size still answered: the gate hears its status, not silence.
+      this.gate.report(pass, answer?.status ?? (error instanceof PlatformError ? error.status : undefined), retryAfterMs);
       // An answer refused for its size came back whole: repeating the call would only repeat it.
       if (error instanceof PlatformError) throw error;
       if (answer !== undefined && answer.status >= 200 && answer.status < 300) return { body: answer.body as T, confirmedByRetry: false };
