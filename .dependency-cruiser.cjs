@@ -12,7 +12,7 @@ module.exports = {
     },
     {
       name: 'protocols-are-leaves',
-      comment: 'src/protocols implements published protocols (Standard Webhooks) for every module that speaks them; it imports nothing of the project.',
+      comment: 'src/protocols implements published protocols and rules (Standard Webhooks, loopback names) for every module that speaks them; it imports nothing of the project.',
       severity: 'error',
       from: { path: '^src/protocols' },
       to: { path: '^src/', pathNot: '^src/protocols' },
