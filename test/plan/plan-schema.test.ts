@@ -260,63 +260,25 @@ function impactCodes() {
 }
 
 // The keys each Change variant must carry, by kind and then action: the kinds and actions are the union's own.
+// Most variants share the create and update keys; the compiler still checks each list against its variant.
+const CREATE = ['kind', 'action', 'name', 'fields', 'after', 'source'] as const;
+const UPDATE = ['kind', 'action', 'name', 'fields', 'id', 'before', 'after', 'source', 'liveFingerprint'] as const;
 const variants = {
   ApprovalFlow: {
-    create: exactly<RequiredKeys<Variant<'ApprovalFlow', 'create'>>>()(['kind', 'action', 'name', 'fields', 'after', 'source']),
-    update: exactly<RequiredKeys<Variant<'ApprovalFlow', 'update'>>>()([
-      'kind',
-      'action',
-      'name',
-      'fields',
-      'id',
-      'before',
-      'after',
-      'source',
-      'liveFingerprint',
-    ]),
+    create: exactly<RequiredKeys<Variant<'ApprovalFlow', 'create'>>>()(CREATE),
+    update: exactly<RequiredKeys<Variant<'ApprovalFlow', 'update'>>>()(UPDATE),
     delete: exactly<RequiredKeys<Variant<'ApprovalFlow', 'delete'>>>()(['kind', 'action', 'name', 'fields', 'id', 'before', 'liveFingerprint']),
   },
   GroupAssignment: {
-    create: exactly<RequiredKeys<Variant<'GroupAssignment', 'create'>>>()(['kind', 'action', 'name', 'fields', 'after', 'source']),
-    update: exactly<RequiredKeys<Variant<'GroupAssignment', 'update'>>>()([
-      'kind',
-      'action',
-      'name',
-      'fields',
-      'id',
-      'before',
-      'after',
-      'source',
-      'liveFingerprint',
-    ]),
+    create: exactly<RequiredKeys<Variant<'GroupAssignment', 'create'>>>()(CREATE),
+    update: exactly<RequiredKeys<Variant<'GroupAssignment', 'update'>>>()(UPDATE),
   },
   WebhookChannel: {
-    create: exactly<RequiredKeys<Variant<'WebhookChannel', 'create'>>>()(['kind', 'action', 'name', 'fields', 'after', 'source', 'config']),
-    update: exactly<RequiredKeys<Variant<'WebhookChannel', 'update'>>>()([
-      'kind',
-      'action',
-      'name',
-      'fields',
-      'id',
-      'before',
-      'after',
-      'source',
-      'liveFingerprint',
-      'config',
-    ]),
+    create: exactly<RequiredKeys<Variant<'WebhookChannel', 'create'>>>()([...CREATE, 'config']),
+    update: exactly<RequiredKeys<Variant<'WebhookChannel', 'update'>>>()([...UPDATE, 'config']),
   },
   AccessRequestSettings: {
-    update: exactly<RequiredKeys<Variant<'AccessRequestSettings', 'update'>>>()([
-      'kind',
-      'action',
-      'name',
-      'fields',
-      'id',
-      'before',
-      'after',
-      'source',
-      'liveFingerprint',
-    ]),
+    update: exactly<RequiredKeys<Variant<'AccessRequestSettings', 'update'>>>()(UPDATE),
   },
 } satisfies { [K in ManagedKind]: { [A in ActionsOf<K>]: string[] } };
 
