@@ -5,27 +5,17 @@ import { DirectoryView, type AccessDirectory } from '../src/impact/directory.js'
 import { accessImpact, type FlowPair } from '../src/impact/impact.js';
 import type { FlowModel } from '../src/model/flow.js';
 import { diff, type DiffInput } from '../src/plan/diff.js';
+// The sandbox's seeded generator: the same directory and flows on every run.
+import { seededRandom } from '../src/sandbox/faults.js';
 import { fastestInterleaved, figure, ms, type Report } from './measure.js';
 
 const USERS = 10_000;
 const GROUPS = 500;
 const FLOWS = 1_000;
 
-/** mulberry32: the same directory and flows on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Users with managers (a tree: every user but the first reports to someone earlier), groups of 10 to 600 members. */
 export function benchDirectory(): AccessDirectory {
-  const next = random(1);
+  const next = seededRandom(1);
   const users = Array.from({ length: USERS }, (_, i) => ({
     id: `u${i}`,
     email: `user${i}@example.com`,
@@ -44,7 +34,7 @@ export function benchDirectory(): AccessDirectory {
 
 /** A flow and a changed version of it: other groups, a level more or less, a longer or shorter maximum. */
 export function benchFlows(): { before: FlowModel; after: FlowModel }[] {
-  const next = random(2);
+  const next = seededRandom(2);
   const group = (): string => `Group ${Math.floor(next() * GROUPS)}`;
   return Array.from({ length: FLOWS }, (_, i) => {
     const visibleTo = [group(), group(), group()].slice(0, 1 + Math.floor(next() * 3));

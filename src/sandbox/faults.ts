@@ -47,7 +47,7 @@ export interface FaultDecision {
 export const faultStatuses = [408, 429, 500, 502, 503, 504] as const;
 
 /** mulberry32: small, fast and deterministic for a given seed. */
-function generator(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -62,7 +62,7 @@ export class TestHooks {
   readonly #clock: SandboxClock;
   readonly #counts = new Map<string, number>();
   #faults: FaultConfig = { rules: [], seed: 1 };
-  #random = generator(1);
+  #random = seededRandom(1);
   #rateLimit: RateLimitConfig | undefined;
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
 
@@ -98,7 +98,7 @@ export class TestHooks {
       resetAfterRate: rule.resetAfterRate ?? 0,
     }));
     this.#faults = { rules, seed };
-    this.#random = generator(seed);
+    this.#random = seededRandom(seed);
     return this.#faults;
   }
 
