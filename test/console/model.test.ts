@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { ConsoleModel } from '../../src/console/model.js';
 import { changeApplied, changeFailed, changeSkipped, driftDetected, type RunContext } from '../../src/events/cloudevent.js';
 import type { Plan } from '../../src/plan/plan.js';
+import { emptyPlan } from '../plan/builders.js';
 import type { RunOutcome } from '../../src/reconcile/run.js';
 
 const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));
@@ -18,25 +19,6 @@ let desired: DesiredState;
 beforeAll(async () => {
   desired = (await loadConfig(examples)).desired;
 });
-
-function emptyPlan(extra: Partial<Plan> = {}): Plan {
-  return {
-    formatVersion: 2,
-    target: 'http://127.0.0.1:1',
-    changes: [],
-    unmanaged: [],
-    unmanageable: [],
-    unsupported: [],
-    blocked: [],
-    noop: { GroupAssignment: 0, ApprovalFlow: 0, AccessRequestSettings: 0, WebhookChannel: 0 },
-    unknown: [],
-    problems: [],
-    warnings: [],
-    references: { groups: {}, users: {}, applications: {}, channels: {}, channelIdEncoding: 'base64' },
-    guards: { prune: {}, maxDeletions: 5, maxDeletionPercent: 25, protected: [] },
-    ...extra,
-  };
-}
 
 function outcome(runId: string, result: RunOutcome['result'] = 'success', message = 'done'): RunOutcome {
   return { runId, result, applied: 0, failed: 0, drifted: 0, failures: [], skipped: [], message };

@@ -8,6 +8,7 @@ import type { TestReport, TestRun } from '../../src/impact/access-test.js';
 import type { AccessImpact, ImpactItem } from '../../src/impact/impact.js';
 import { renderExplanation, renderTestReport } from '../../src/impact/render.js';
 import type { Plan } from '../../src/plan/plan.js';
+import { emptyPlan } from '../plan/builders.js';
 import { renderImpactMarkdown, renderMarkdown } from '../../src/plan/render-markdown.js';
 import { renderImpactText } from '../../src/plan/render-text.js';
 
@@ -29,8 +30,7 @@ function impact(items: ImpactItem[]): AccessImpact {
 }
 
 function plan(withImpact: AccessImpact | undefined): Plan {
-  return {
-    formatVersion: 2,
+  return emptyPlan({
     target: 'https://console.jumpcloud.com',
     changes: [
       {
@@ -61,18 +61,8 @@ function plan(withImpact: AccessImpact | undefined): Plan {
         liveFingerprint: 'sha256:0',
       },
     ],
-    unmanaged: [],
-    unmanageable: [],
-    unsupported: [],
-    blocked: [],
-    noop: { GroupAssignment: 0, ApprovalFlow: 0, AccessRequestSettings: 0, WebhookChannel: 0 },
-    unknown: [],
-    problems: [],
-    warnings: [],
-    references: { groups: {}, users: {}, applications: {}, channels: {}, channelIdEncoding: 'base64' },
-    guards: { prune: {}, maxDeletions: 5, maxDeletionPercent: 25, protected: [] },
     ...(withImpact === undefined ? {} : { impact: withImpact }),
-  };
+  });
 }
 
 describe('the impact in text', () => {

@@ -1,11 +1,13 @@
 // Hand-built diff inputs for the plan tests: models in config terms, desired and live entries, and
-// an input in which every kind is known and empty unless a test says otherwise.
+// an input in which every kind is known and empty unless a test says otherwise; and the plan the
+// real planner makes of that input, for tests of what consumes plans.
 import type { WebhookChannelSpec } from '../../src/config/kinds.generated.js';
 import type { ChannelModel } from '../../src/model/channel.js';
 import type { FlowModel } from '../../src/model/flow.js';
 import type { GroupModel } from '../../src/model/group.js';
 import type { SettingsModel } from '../../src/model/settings.js';
-import type { DeletionPolicy, DesiredEntry, DiffInput, LiveEntry, UnmanageableEntry } from '../../src/plan/diff.js';
+import { diff, type DeletionPolicy, type DesiredEntry, type DiffInput, type LiveEntry, type UnmanageableEntry } from '../../src/plan/diff.js';
+import type { Plan } from '../../src/plan/plan.js';
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
 
@@ -97,6 +99,11 @@ export function emptyInput(): DiffInput {
     warnings: [],
     references: { groups: {}, users: {}, applications: {}, channels: {}, channelIdEncoding: 'hex' },
   };
+}
+
+/** The plan of an empty input, as diff() makes it, with `extra` laid over it. */
+export function emptyPlan(extra: Partial<Plan> = {}): Plan {
+  return { ...diff(emptyInput()), ...extra };
 }
 
 /** Desired channels, with the configs apply would read their secrets from. */
