@@ -2,6 +2,7 @@
 // refusal of a submission, the flow snapshot, and the first step of the lifecycle. A user may ask
 // again for a flow whose access they hold (to extend it); not while a request for it is undecided.
 import { ApiError, conflict, notFound } from './api-error.js';
+import { offeredDurations } from './durations.js';
 import type { StoredFlow } from './flow-model.js';
 import { approveRequest, systemActor } from './grants.js';
 import { groupIdsOf } from './group-members.js';
@@ -35,7 +36,7 @@ function checkDuration(flow: StoredFlow, requested: string | undefined, reader: 
     if (given !== '' && given !== fixed) reader.fail('requestedDuration', `approval flow "${flow.name}" grants a fixed ${fixed}; send ${fixed} or nothing`);
     return fixed;
   }
-  const choices = flow.multiSelectDuration ?? [];
+  const choices = offeredDurations(flow);
   if (given === '') reader.fail('requestedDuration', `is required: approval flow "${flow.name}" offers ${choices.join(', ')}`);
   else if (!choices.includes(given)) reader.fail('requestedDuration', `must be one of ${choices.join(', ')} (got "${given}")`);
   return given;

@@ -1,17 +1,10 @@
-// The durations the console offers: a flow's own (fixed, or its choices), the shorter ones an
-// approver may grant instead, and how a duration reads (P1D: 1 day).
-import { durationMs } from '../durations.js';
+// The durations the console offers an approver: the shorter ones they may grant instead of the
+// requested one, and how a duration reads (P1D: 1 day).
+import { durationMs, offeredDurations } from '../durations.js';
 import type { StoredFlow } from '../flow-model.js';
 
 const hour = 3600_000;
 const day = 24 * hour;
-
-/** The durations a flow offers a requester; empty for permanent access. */
-export function offeredDurations(flow: StoredFlow): string[] {
-  if (!flow.timeBasedAccess) return [];
-  if (flow.ttlConfig === 'TTL_CONFIG_FIXED_DURATION') return flow.fixedDuration === undefined ? [] : [flow.fixedDuration];
-  return flow.multiSelectDuration ?? [];
-}
 
 /** Common steps an approver may shorten to, besides the flow's own choices. */
 const steps = ['PT1H', 'PT4H', 'PT8H', 'P1D', 'P3D', 'P7D', 'P14D', 'P30D'];

@@ -6,7 +6,8 @@ import type { StoredFlow } from '../flow-model.js';
 import { levelsOf } from '../flow-model.js';
 import { maxRemarksLength, type StoredRequest } from '../request-model.js';
 import type { ProgressEntry } from '../request-views.js';
-import { describeDuration, offeredDurations, shorterDurations } from './durations.js';
+import { offeredDurations } from '../durations.js';
+import { describeDuration, shorterDurations } from './durations.js';
 import { CsrfField, ErrorBox, Layout, Status, TableHead, when } from './layout.js';
 import type { ConsolePrincipal } from './session.js';
 
