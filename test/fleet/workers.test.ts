@@ -311,6 +311,8 @@ describe('the database going away for a while', () => {
       'every org applied',
     );
     const ready = async (): Promise<number[]> => Promise.all(urls.map(async (url) => (await fetch(`${url}/readyz`)).status));
+    // One worker may have run every org while the other still waited on the install lock: both must have joined.
+    await Promise.all(ws.map((w) => w.waitFor((l) => l.msg === 'the database answers: taking work', 'the worker taking work')));
     expect(await ready()).toEqual([200, 200]);
     // Each worker's /metrics has series per org for the orgs it ran.
     const metrics = (await Promise.all(urls.map(async (url) => (await fetch(`${url}/metrics`)).text()))).join('\n');
