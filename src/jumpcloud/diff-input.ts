@@ -26,36 +26,62 @@ export const SETTINGS_ID = 'settings';
 
 /**
  * A desired entry that locates its name in its file the first time its source is read: only a
- * change or a problem carries the location, and a no-op plan of 10,000 flows has neither.
+ * change or a problem carries the location, and a no-op plan of 10,000 flows has neither. A class,
+ * so the getter is on the prototype rather than a closure made for every object.
  */
+class LocatedLater<M> implements DesiredEntry<M> {
+  #located: SourceLocation | undefined;
+  readonly #document: SourceDocument;
+  readonly previousNames: readonly string[];
+
+  constructor(
+    readonly name: string,
+    previousNames: readonly string[] | undefined,
+    readonly model: M,
+    document: SourceDocument,
+  ) {
+    this.previousNames = previousNames ?? [];
+    this.#document = document;
+  }
+
+  get source(): SourceLocation {
+    this.#located ??= locate(this.#document, ['metadata', 'name']);
+    return this.#located;
+  }
+}
+
 function entry<M>(name: string, previousNames: readonly string[] | undefined, model: M, document: SourceDocument): DesiredEntry<M> {
-  let located: SourceLocation | undefined;
-  return {
-    name,
-    previousNames: previousNames ?? [],
-    model,
-    get source(): SourceLocation {
-      located ??= locate(document, ['metadata', 'name']);
-      return located;
-    },
-  };
+  return new LocatedLater(name, previousNames, model, document);
 }
 
 /**
  * A live entry whose fingerprint is computed the first time it is read: only a change carries one,
  * and digesting every live object costs a no-op plan more than reading them.
  */
-function liveEntry<M>(id: string, name: string, model: M, fingerprint: () => string): LiveEntry<M> {
-  let digest: string | undefined;
-  return {
-    id,
-    name,
-    model,
-    get fingerprint(): string {
-      digest ??= fingerprint();
-      return digest;
-    },
-  };
+class DigestedLater<M, W> implements LiveEntry<M> {
+  #digest: string | undefined;
+  readonly #wire: W;
+  readonly #digestOf: (wire: W) => string;
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    readonly model: M,
+    wire: W,
+    digestOf: (wire: W) => string,
+  ) {
+    this.#wire = wire;
+    this.#digestOf = digestOf;
+  }
+
+  get fingerprint(): string {
+    this.#digest ??= this.#digestOf(this.#wire);
+    return this.#digest;
+  }
+}
+
+function liveEntry<M, W>(id: string, name: string, model: M, wire: W, digestOf: (wire: W) => string): LiveEntry<M> {
+  return new DigestedLater(id, name, model, wire, digestOf);
 }
 
 function unknownReferences(kind: ManagedKind, name: string, source: SourceDocument, names: NameResolver, from: number, problems: PlanProblem[]): void {
@@ -135,7 +161,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
       const associations = live.associations.get(group.id);
       if (spec.applications !== undefined && associations?.status !== 'ok') associationsKnown = false;
       const applicationIds = associations?.status === 'ok' ? associations.value : undefined;
-      groups.push(liveEntry(group.id, group.name, groupFromWire(group, applicationIds, index, spec), () => groupFingerprint(group, applicationIds)));
+      groups.push(liveEntry(group.id, group.name, groupFromWire(group, applicationIds, index, spec), group, (wire) => groupFingerprint(wire, applicationIds)));
     }
     if (associationsKnown) liveGroups = groups;
     else problems.push({ code: 'live-unknown', kind: 'GroupAssignment', message: 'could not read the application associations of every managed group' });
@@ -164,8 +190,8 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
   if (directoryKnown && live.flows.status === 'ok') {
     const flows: LiveEntry<FlowModel>[] = [];
     for (const wire of live.flows.value) {
-      const read = flowFromWire(wire, index, flowsWithDisplay.has(nameKey(wire.name)));
-      if (read.ok) flows.push(liveEntry(wire.id, wire.name, read.model, () => fingerprintOf(wire)));
+      const read = flowFromWire(wire, index, flowsWithDisplay.size > 0 && flowsWithDisplay.has(nameKey(wire.name)));
+      if (read.ok) flows.push(liveEntry(wire.id, wire.name, read.model, wire, fingerprintOf));
       else unmanageableFlows.push({ id: wire.id, name: wire.name, reasons: read.reasons });
     }
     liveFlows = flows;
@@ -194,7 +220,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
   const channelList = live.channels.status === 'ok' ? live.channels.value : [];
   const liveChannels: KindInput<ChannelModel>['live'] =
     live.channels.status === 'ok'
-      ? channelList.map((channel) => liveEntry(channel.id, channel.name, channelFromWire(channel), () => channelFingerprint(channel)))
+      ? channelList.map((channel) => liveEntry(channel.id, channel.name, channelFromWire(channel), channel, channelFingerprint))
       : live.channels.status === 'not-read'
         ? []
         : live.channels.status;

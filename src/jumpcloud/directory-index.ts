@@ -112,6 +112,8 @@ export class NameResolver {
     users: {},
     applications: {},
   };
+  /** Group names as written that resolved, to what they resolved to (unknown ones are not kept: each is reported where it is written). */
+  private readonly groupsResolved = new Map<string, string>();
 
   constructor(
     private readonly index: DirectoryIndex,
@@ -122,13 +124,20 @@ export class NameResolver {
   ) {}
 
   group(name: string, path: ReferencePath): string {
+    // Most flows name the same few groups: each name as written is looked up once.
+    const resolved = this.groupsResolved.get(name);
+    if (resolved !== undefined) return resolved;
     const live = this.index.group(name);
     if (live) {
       this.ids.groups[live.name] = live.id;
+      this.groupsResolved.set(name, live.name);
       return live.name;
     }
     const planned = this.groupsToCreate.get(nameKey(name));
-    if (planned !== undefined) return planned;
+    if (planned !== undefined) {
+      this.groupsResolved.set(name, planned);
+      return planned;
+    }
     this.miss('group', name, path);
     return name;
   }
