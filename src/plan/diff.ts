@@ -5,7 +5,7 @@ import type { WebhookChannelSpec } from '../config/kinds.generated.js';
 import { nameKey, matchingPattern } from '../config/names.js';
 import type { SourceLocation } from '../errors.js';
 import type { ChannelModel } from '../model/channel.js';
-import type { FlowModel } from '../model/flow.js';
+import { sameFlowSpec, type FlowModel } from '../model/flow.js';
 import type { GroupModel } from '../model/group.js';
 import type { SettingsModel } from '../model/settings.js';
 import { fieldChanges } from './field-diff.js';
@@ -104,6 +104,7 @@ function diffKind<K extends ManagedKind, M extends { spec: S }, S>(
   problems: PlanProblem[],
   warnings: PlanProblem[],
   extraFields?: (desired: M, live: M) => FieldChange[],
+  same?: (live: S, desired: S) => boolean,
 ): KindResult<K, S> {
   const result: KindResult<K, S> = { changes: [], unmanaged: [], unmanageable: [], noop: 0, inSync: [] };
   const unmanageableList = input.unmanageable;
@@ -112,24 +113,34 @@ function diffKind<K extends ManagedKind, M extends { spec: S }, S>(
   // The first live object of each name key; any more of the same key in `others`, in list order.
   const byKey = new Map<string, number>();
   const others = new Map<string, number[]>();
-  const add = (name: string, candidate: number): void => {
-    const key = nameKey(name);
-    if (!byKey.has(key)) byKey.set(key, candidate);
-    else others.set(key, [...(others.get(key) ?? []), candidate]);
-  };
-  for (let i = 0; i < live.length; i++) add(live[i]!.name, i);
-  for (let i = 0; i < unmanageableList.length; i++) add(unmanageableList[i]!.name, live.length + i);
+  const nameOf = (candidate: number): string => (candidate < live.length ? live[candidate]!.name : unmanageableList[candidate - live.length]!.name);
+  // One map operation per object, backwards so the earliest object stays (a large org's maps are
+  // memory-bound). Names several live objects share are rare; only then are they gathered again.
+  let shared = false;
+  for (let candidate = total - 1; candidate >= 0; candidate--) {
+    const size = byKey.size;
+    byKey.set(nameKey(nameOf(candidate)), candidate);
+    if (byKey.size === size) shared = true;
+  }
+  if (shared) {
+    const all = new Map<string, number[]>();
+    for (let candidate = 0; candidate < total; candidate++) {
+      const key = nameKey(nameOf(candidate));
+      all.set(key, [...(all.get(key) ?? []), candidate]);
+    }
+    for (const [key, candidates] of all) if (candidates.length > 1) others.set(key, candidates.slice(1));
+  }
   const claimed = new Uint8Array(total);
   // A desired entry whose name matches several live objects is neither created nor matched, and
   // those live objects are neither deleted nor listed: the problem says what to do.
   const desiredList = input.desired;
   const ambiguous = new Uint8Array(desiredList.length);
   const matches = new Int32Array(desiredList.length).fill(-1);
-  const take = (name: string, at: number): number => {
-    const key = nameKey(name);
+  const desiredKeys = desiredList.map((desired) => nameKey(desired.name));
+  const take = (name: string, at: number, key: string = nameKey(name)): number => {
     const first = byKey.get(key);
     if (first === undefined) return -1;
-    const more = others.get(key);
+    const more = others.size === 0 ? undefined : others.get(key);
     if (more !== undefined) {
       const found = [first, ...more];
       const desired = desiredList[at]!;
@@ -148,7 +159,7 @@ function diffKind<K extends ManagedKind, M extends { spec: S }, S>(
   };
   // Current names first, so a previous name never steals an object another entry is named for.
   for (let at = 0; at < desiredList.length; at++) {
-    const candidate = take(desiredList[at]!.name, at);
+    const candidate = take(desiredList[at]!.name, at, desiredKeys[at]);
     if (candidate !== -1) {
       claimed[candidate] = 1;
       matches[at] = candidate;
@@ -165,6 +176,7 @@ function diffKind<K extends ManagedKind, M extends { spec: S }, S>(
       }
     }
   }
+  const inSyncAt: number[] = [];
   for (let at = 0; at < desiredList.length; at++) {
     if (ambiguous[at] === 1) continue;
     const desired = desiredList[at]!;
@@ -193,13 +205,19 @@ function diffKind<K extends ManagedKind, M extends { spec: S }, S>(
       continue;
     }
     const liveEntry = live[match]!;
+    const renamed = liveEntry.name !== desired.name;
+    // The kind's own equality first: on a no-op plan it is the only comparison made.
+    if (!renamed && extraFields === undefined && same?.(liveEntry.model.spec, desired.model.spec) === true) {
+      result.noop++;
+      inSyncAt.push(at);
+      continue;
+    }
     const fields = fieldChanges(liveEntry.model.spec, desired.model.spec, SPEC);
     if (extraFields) fields.push(...extraFields(desired.model, liveEntry.model));
-    const renamed = liveEntry.name !== desired.name;
     if (renamed) fields.unshift({ path: 'metadata.name', before: liveEntry.name, after: desired.name });
     if (fields.length === 0) {
       result.noop++;
-      result.inSync.push({ kind, name: desired.name, id: liveEntry.id });
+      inSyncAt.push(at);
       continue;
     }
     result.changes.push({
@@ -215,6 +233,9 @@ function diffKind<K extends ManagedKind, M extends { spec: S }, S>(
       ...(renamed ? { renamedFrom: liveEntry.name } : {}),
     });
   }
+  // In sync, by name key (the keys are at hand here; the plan lists them by kind, then name key).
+  inSyncAt.sort((a, b) => (desiredKeys[a]! < desiredKeys[b]! ? -1 : desiredKeys[a]! > desiredKeys[b]! ? 1 : 0));
+  for (const at of inSyncAt) result.inSync.push({ kind, name: desiredList[at]!.name, id: live[matches[at]!]!.id });
   for (let candidate = 0; candidate < total; candidate++) {
     if (claimed[candidate] === 1) continue;
     if (candidate >= live.length) {
@@ -322,7 +343,8 @@ export function diff(input: DiffInput, policy: DeletionPolicy = defaultDeletionP
   const changes: Change[] = [];
   const unmanaged: Unmanaged[] = [];
   const unmanageable: Unmanageable[] = [];
-  const inSync: InSync[] = [];
+  // Each kind's, sorted by name key as diffKind returns them.
+  const inSync: Record<ManagedKind, InSync[]> = { AccessRequestSettings: [], ApprovalFlow: [], GroupAssignment: [], WebhookChannel: [] };
   const liveCounts = new Map<ManagedKind, number>();
   const desiredCounts = new Map<ManagedKind, number>();
   const unsupported = [...input.unsupported];
@@ -352,7 +374,7 @@ export function diff(input: DiffInput, policy: DeletionPolicy = defaultDeletionP
   };
   const collect = <K extends ManagedKind, S>(kind: K, result: KindResult<K, S>, keep: (change: ChangeOf<K, S>) => boolean): void => {
     noop[kind] = result.noop;
-    inSync.push(...result.inSync);
+    inSync[kind] = result.inSync;
     for (const change of result.changes) if (keep(change)) changes.push(change as Change);
     unmanageable.push(...result.unmanageable);
   };
@@ -388,7 +410,7 @@ export function diff(input: DiffInput, policy: DeletionPolicy = defaultDeletionP
       secretFields,
     );
     noop.WebhookChannel = result.noop;
-    inSync.push(...result.inSync);
+    inSync.WebhookChannel = result.inSync;
     unmanageable.push(...result.unmanageable);
     unmanaged.push(...result.unmanaged);
     for (const change of result.changes) {
@@ -408,6 +430,8 @@ export function diff(input: DiffInput, policy: DeletionPolicy = defaultDeletionP
       policy.prune.ApprovalFlow === true,
       problems,
       warnings,
+      undefined,
+      sameFlowSpec,
     );
     collect('ApprovalFlow', result, () => true);
     unmanaged.push(...result.unmanaged);
@@ -431,7 +455,7 @@ export function diff(input: DiffInput, policy: DeletionPolicy = defaultDeletionP
       const fields = fieldChanges(liveSettings.model.spec, desiredSettings.model.spec, ['spec']);
       if (fields.length === 0) {
         noop.AccessRequestSettings = 1;
-        inSync.push({ kind: 'AccessRequestSettings', name: desiredSettings.name, id: liveSettings.id });
+        inSync.AccessRequestSettings = [{ kind: 'AccessRequestSettings', name: desiredSettings.name, id: liveSettings.id }];
       } else {
         changes.push({
           kind: 'AccessRequestSettings',
@@ -461,7 +485,7 @@ export function diff(input: DiffInput, policy: DeletionPolicy = defaultDeletionP
     unsupported,
     blocked: guardDeletions(ordered, liveCounts, desiredCounts, policy),
     noop,
-    inSync: sortedBy(inSync, kindRank, byName),
+    inSync: KINDS_BY_NAME.flatMap((kind) => inSync[kind]),
     unknown,
     problems,
     warnings,
