@@ -44,12 +44,13 @@ function compareKeyed(a: { key: string }, b: { key: string }): number {
   return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
-/** Approvers in their canonical order, each key computed once (a sort compares each item many times). */
-function sortApprovers(approvers: readonly ApproverModel[]): ApproverModel[] {
-  if (approvers.length < 2) return [...approvers];
+/** Puts approvers the caller owns in their canonical order, each key computed once (a sort compares each item many times). */
+function sortApproversInPlace(approvers: ApproverModel[]): ApproverModel[] {
+  if (approvers.length < 2) return approvers;
   const keyed = approvers.map((approver) => ({ key: approverSortKey(approver), approver }));
   keyed.sort(compareKeyed);
-  return keyed.map((item) => item.approver);
+  for (let i = 0; i < keyed.length; i++) approvers[i] = keyed[i]!.approver;
+  return approvers;
 }
 
 function displayOf(color: string | undefined, iconUrl: string | undefined): NonNullable<FlowSpecModel['display']> {
@@ -66,7 +67,7 @@ export function flowFromDesired(declared: Declared<ApprovalFlow>, names: NameRes
     approval.type === 'manual'
       ? (approval.levels ?? []).map((level, li) => ({
           require: level.require ?? 'any',
-          approvers: sortApprovers(
+          approvers: sortApproversInPlace(
             level.approvers.map((approver, ai): ApproverModel => {
               if (approver.manager) return { manager: true };
               if (approver.admins) return { admins: true };
@@ -102,6 +103,35 @@ function unknownValue(reasons: string[], field: string, value: string | undefine
 
 export type FlowRead = { ok: true; model: FlowModel } | { ok: false; reasons: string[] };
 
+/** The approval levels of a live flow, or why they cannot be read (pushed to `reasons`). */
+function levelsFromWire(resources: readonly WireApproverResource[], index: DirectoryIndex, reasons: string[]): FlowSpecModel['approval']['levels'] {
+  // Levels by resourceOrder, each with whether any of its approvers says requireAll. The platform
+  // lists them in order, so they are built in one pass; a list out of order is sorted first.
+  let ordered = true;
+  for (let i = 1; i < resources.length && ordered; i++) ordered = num(resources[i - 1]!.resourceOrder) <= num(resources[i]!.resourceOrder);
+  const inOrder = ordered ? resources : [...resources].sort((a, b) => num(a.resourceOrder) - num(b.resourceOrder));
+  const levels: FlowSpecModel['approval']['levels'] = [];
+  let order: number | undefined;
+  for (let i = 0; i < inOrder.length; i++) {
+    const resource = inOrder[i]!;
+    const approver = approverFromWire(resource, index);
+    if (approver === undefined) {
+      unknownValue(reasons, `approverResources[${resources.indexOf(resource)}].resourceType`, resource.resourceType);
+      continue;
+    }
+    const at = num(resource.resourceOrder);
+    const level = levels[levels.length - 1];
+    if (level === undefined || at !== order) levels.push({ require: bool(resource.requireAll) ? 'all' : 'any', approvers: [approver] });
+    else {
+      level.approvers.push(approver);
+      if (bool(resource.requireAll)) level.require = 'all';
+    }
+    order = at;
+  }
+  for (const level of levels) sortApproversInPlace(level.approvers);
+  return levels;
+}
+
 /**
  * The live flow in the model's terms. `managesDisplay`: whether the repo sets this flow's icon;
  * when it does not, the live icon is not compared (and a write keeps it).
@@ -119,40 +149,26 @@ export function flowFromWire(wire: WireFlow, index: DirectoryIndex, managesDispl
   if (!ttlConfigs.includes(ttlConfig)) unknownValue(reasons, 'ttlConfig', ttlConfig);
   const requirement = text(wire.approverRequirement);
   if (requirement !== '' && requirement !== 'any' && requirement !== 'all') unknownValue(reasons, 'approverRequirement', requirement);
+  const levels = levelsFromWire(list(wire.approverResources), index, reasons);
 
-  // Levels by resourceOrder, each with whether any of its approvers says requireAll.
-  const byLevel = new Map<number, { approvers: ApproverModel[]; all: boolean }>();
-  const resources = list(wire.approverResources);
-  for (let i = 0; i < resources.length; i++) {
-    const resource = resources[i]!;
-    const approver = approverFromWire(resource, index);
-    if (approver === undefined) {
-      unknownValue(reasons, `approverResources[${i}].resourceType`, resource.resourceType);
-      continue;
-    }
-    const order = num(resource.resourceOrder);
-    const level = byLevel.get(order);
-    if (level === undefined) byLevel.set(order, { approvers: [approver], all: bool(resource.requireAll) });
-    else {
-      level.approvers.push(approver);
-      level.all ||= bool(resource.requireAll);
-    }
-  }
   const grants = list(wire.resources);
   const grant = grants[0];
   if (grants.length !== 1 || grant === undefined) reasons.push(`${grants.length} granted resources (accessctl manages flows that grant one user group)`);
   else if (text(grant.resourceType) !== GRANT_RESOURCE_TYPE) unknownValue(reasons, 'resources[0].resourceType', grant.resourceType);
 
   const timeBased = bool(wire.timeBasedAccess);
+  const durations = list(wire.multiSelectDuration);
   let access: FlowSpecModel['access'] = null;
   if (timeBased && ttlConfig === 'TTL_CONFIG_FIXED_DURATION' && text(wire.fixedDuration) !== '')
     access = { duration: canonicalDuration(text(wire.fixedDuration)) };
-  else if (timeBased && ttlConfig === 'TTL_CONFIG_MULTI_SELECT_DURATIONS' && list(wire.multiSelectDuration).length > 0)
-    access = { durations: sortDurations(list(wire.multiSelectDuration)) };
+  else if (timeBased && ttlConfig === 'TTL_CONFIG_MULTI_SELECT_DURATIONS' && durations.length > 0) access = { durations: sortDurations(durations) };
   else if (timeBased) reasons.push(`timeBasedAccess with ttlConfig ${JSON.stringify(ttlConfig)} and no duration`);
 
   if (reasons.length > 0 || type === undefined || category === undefined || grant === undefined) return { ok: false, reasons };
   const grantId = text(grant.resourceId);
+  const visible = list(wire.visibleTo);
+  const visibleTo: string[] = [];
+  for (const v of visible) visibleTo.push(index.groupById(text(v.id))?.name ?? v.name ?? text(v.id));
   const model: FlowModel = {
     name: wire.name,
     spec: {
@@ -160,27 +176,13 @@ export function flowFromWire(wire: WireFlow, index: DirectoryIndex, managesDispl
       enabled: status === statusToWire.enabled,
       category,
       grantGroup: index.groupById(grantId)?.name ?? grant.resourceName ?? grantId,
-      visibleTo: sortNames(list(wire.visibleTo).map((v) => index.groupById(text(v.id))?.name ?? v.name ?? text(v.id))),
-      approval: {
-        type,
-        nonAdminApprovers: bool(wire.nonAdminApproval),
-        levels: type === 'manual' ? levelsInOrder(byLevel) : [],
-      },
+      visibleTo: sortNames(visibleTo),
+      approval: { type, nonAdminApprovers: bool(wire.nonAdminApproval), levels: type === 'manual' ? levels : [] },
       access,
     },
   };
   if (managesDisplay) model.spec.display = displayOf(wire.iconColor, wire.iconUrl);
   return { ok: true, model };
-}
-
-/** The levels of a live flow by their order, each with its approvers in canonical order. */
-function levelsInOrder(byLevel: ReadonlyMap<number, { approvers: ApproverModel[]; all: boolean }>): FlowSpecModel['approval']['levels'] {
-  const orders = [...byLevel.keys()];
-  if (orders.length > 1) orders.sort((a, b) => a - b);
-  return orders.map((order) => {
-    const level = byLevel.get(order)!;
-    return { require: level.all ? ('all' as const) : ('any' as const), approvers: sortApprovers(level.approvers) };
-  });
 }
 
 function approverFromWire(resource: WireApproverResource, index: DirectoryIndex): ApproverModel | undefined {

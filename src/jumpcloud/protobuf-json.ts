@@ -16,9 +16,11 @@ export function num(value: number | undefined): number {
   return value ?? 0;
 }
 
-/** An omitted list is []. */
-export function list<T>(value: readonly T[] | undefined): T[] {
-  return value === undefined ? [] : [...value];
+const NONE: readonly never[] = Object.freeze([]);
+
+/** An omitted list is [] (the list itself otherwise, not a copy: reading a page must not copy every list in it). */
+export function list<T>(value: readonly T[] | undefined): readonly T[] {
+  return value ?? NONE;
 }
 
 export { encodeObjectId, idEncoding, objectIdHex, type IdEncoding } from '../model/object-id.js';

@@ -211,7 +211,7 @@ export type ChannelIdLookup = (label: string) => string;
 export function settingsPutBody(live: WireSettings, model: SettingsModel, channelId: ChannelIdLookup): WireSettingsPut {
   const channelEvents: WireChannelEvent[] =
     model.spec.webhooks === undefined
-      ? list(live.channelEvents).map((entry) => ({ ...entry, eventTypes: list(entry.eventTypes) }))
+      ? list(live.channelEvents).map((entry) => ({ ...entry, eventTypes: [...list(entry.eventTypes)] }))
       : model.spec.webhooks.map((subscription) => ({ channelObjectId: channelId(subscription.channel), eventTypes: eventsToWire(subscription.events) }));
   return {
     resourceRequest: model.spec.resourceRequests,
