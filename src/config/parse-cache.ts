@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, type Stats } from 'node:fs';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { deepFreeze } from '../model/frozen.js';
 import { parseFile, type ParsedFile } from './parse.js';
 import type { Kind } from './schema.js';
 import type { SourceDocument } from './source.js';
@@ -45,16 +46,6 @@ export const SETTLED_MS = 3_000;
 /** The id git gives a blob with these bytes: the key a git checkout and a folder share. */
 export function gitBlobId(bytes: Uint8Array): string {
   return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
-}
-
-/**
- * Freezes a parsed document's data, so that a consumer that changed a cached object would fail
- * loudly instead of changing what the next load returns.
- */
-function deepFreeze(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
-  Object.freeze(value);
-  for (const item of Object.values(value)) deepFreeze(item);
 }
 
 interface Entry {

@@ -5,6 +5,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
 import { usageError } from '../errors.js';
+import type { AnswerMemo } from './answer-memo.js';
 import { boundedText, defaultMaxAnswerBytes, defaultTimeouts, keepAliveAgent, parsedBody, platformMessage, type Timeouts } from './exchange.js';
 import { PlatformError } from './platform-error.js';
 import { resolveTarget } from './target.js';
@@ -34,6 +35,11 @@ export interface ClientOptions {
   timeouts?: Timeouts;
   /** An answer larger than this many bytes is refused rather than held in memory. */
   maxAnswerBytes?: number;
+  /**
+   * Kept GET answers, for a long-lived caller (the reconciler): an answer whose bytes are as
+   * before comes back as the same frozen value, unparsed. Without it every answer is parsed anew.
+   */
+  answers?: AnswerMemo;
   /** Injected for tests: time, waiting and jitter. */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -173,7 +179,8 @@ export class JumpCloudClient {
       body = JSON.stringify(call.body);
     }
     try {
-      const response = await request(this.url(call), { method: call.method, headers, dispatcher: this.dispatcher, ...(body === undefined ? {} : { body }) });
+      const url = this.url(call);
+      const response = await request(url, { method: call.method, headers, dispatcher: this.dispatcher, ...(body === undefined ? {} : { body }) });
       const text = await boundedText(response.body, this.maxAnswerBytes);
       this.requests.record(call.method, call.route, response.statusCode);
       if (text === 'too-large') {
@@ -189,7 +196,9 @@ export class JumpCloudClient {
           this.rateLimitHeaders.set(name.toLowerCase(), Array.isArray(value) ? value.join(', ') : value);
         }
       }
-      return { status: response.statusCode, headers: response.headers, body: parsedBody(text) };
+      const ok = response.statusCode >= 200 && response.statusCode < 300;
+      const answers = call.method === 'GET' && ok ? this.options.answers : undefined;
+      return { status: response.statusCode, headers: response.headers, body: answers ? answers.parse(url, text) : parsedBody(text) };
     } catch (error) {
       if (error instanceof PlatformError) throw error;
       this.requests.record(call.method, call.route, 'error');

@@ -3,6 +3,7 @@
 // for keep-alive and request counts. Each later run checks the repo still names that target.
 import type { DesiredState } from '../config/desired.js';
 import { AccessctlError } from '../errors.js';
+import { AnswerMemo } from '../jumpcloud/answer-memo.js';
 import { clientOptionsFromEnv, JumpCloudClient, type ClientOptions } from '../jumpcloud/client.js';
 import { compareProjectTarget, resolveTarget, type ResolvedTarget, type TargetSource } from '../jumpcloud/target.js';
 
@@ -42,7 +43,12 @@ export class TargetBinding {
     clientOptionsFromEnv(options.env, options.target, undefined);
     return new TargetBinding((project) => {
       const target = resolveTarget(options.target, options.env, project?.url);
-      const client = new JumpCloudClient({ ...clientOptionsFromEnv(options.env, options.target, project), ...options.clientOptions });
+      // Kept for the reconciler's lifetime, so an unchanged list page is not parsed again each cycle.
+      const client = new JumpCloudClient({
+        answers: new AnswerMemo(),
+        ...clientOptionsFromEnv(options.env, options.target, project),
+        ...options.clientOptions,
+      });
       return { client, target };
     });
   }
