@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { ParseCache } from '../src/config/parse-cache.js';
 import { EventFanout } from '../src/events/fanout.js';
+import { AnswerMemo } from '../src/jumpcloud/answer-memo.js';
 import { JumpCloudClient } from '../src/jumpcloud/client.js';
+import { PlanMemo } from '../src/pipeline/plan-memo.js';
 import { ReconcileMetrics } from '../src/reconcile/metrics.js';
 import { reconcileOnce, type RunOptions } from '../src/reconcile/run.js';
 import { TargetBinding } from '../src/reconcile/target-binding.js';
@@ -16,7 +18,13 @@ import { bareListRequests, benchOrg, type BenchOrg } from './plan.js';
 /** Runs `use` with a reconciler's run options over a bench org of `flows` flows, holding one parse cache as the loop does. */
 async function withReconciler(flows: number, use: (org: BenchOrg, options: RunOptions, cache: ParseCache) => Promise<void>): Promise<void> {
   const org = await benchOrg(flows);
-  const client = new JumpCloudClient({ baseUrl: org.sandbox.url, apiKey: org.sandbox.adminKey, rateLimit: { perSecond: 1e9, burst: 1e9 } });
+  // As the reconciler's loop and target binding hold them: one answer memo and one plan memo for its lifetime.
+  const client = new JumpCloudClient({
+    baseUrl: org.sandbox.url,
+    apiKey: org.sandbox.adminKey,
+    rateLimit: { perSecond: 1e9, burst: 1e9 },
+    answers: new AnswerMemo(),
+  });
   const cache = new ParseCache();
   const options: RunOptions = {
     source: { kind: 'dir' as const, dir: org.config },
@@ -29,6 +37,7 @@ async function withReconciler(flows: number, use: (org: BenchOrg, options: RunOp
     allowHistoryRewrite: false,
     stopping: () => undefined,
     cache,
+    memo: new PlanMemo(),
   };
   try {
     await use(org, options, cache);

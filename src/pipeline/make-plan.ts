@@ -11,6 +11,8 @@ import { readLive } from '../jumpcloud/live.js';
 import { nameKey } from '../config/names.js';
 import { defaultDeletionPolicy, diff, type DeletionPolicy } from '../plan/diff.js';
 import { prepareDiffInput } from '../jumpcloud/diff-input.js';
+import type { SecretSource } from '../jumpcloud/channel-mapping.js';
+import type { PlanMemo } from './plan-memo.js';
 import type { Plan } from '../plan/plan.js';
 import { withAccessImpact } from './plan-impact.js';
 
@@ -31,6 +33,8 @@ export interface PlanRunOptions {
   adjustPolicy?: (policy: DeletionPolicy) => DeletionPolicy;
   /** Reads and checks the config (default loadConfig(dir)); a fleet gives each org its resolved config. */
   load?: (dir: string) => Promise<LoadResult>;
+  /** The last plan and its inputs, kept by a long-lived caller (the reconciler): the same inputs again give it back. */
+  memo?: PlanMemo;
 }
 
 /**
@@ -145,11 +149,13 @@ async function planValid(desired: DesiredState, options: PlanRunOptions): Promis
   }
   const live = await readLive(client, {
     associationsOf: (groups) => groups.filter((g) => managedGroups.has(nameKey(g.name))),
-    desiredUserApprovers: namesUserApprover(desired),
+    desiredUserApprovers: options.memo ? options.memo.namesUserApprover(desired, namesUserApprover) : namesUserApprover(desired),
     channels: needsChannelApi(desired),
   });
   const env = options.env ?? process.env;
-  const input = prepareDiffInput(desired, live, (name) => env[name]);
+  const secrets: SecretSource = (name) => env[name];
   const policy = options.adjustPolicy ? options.adjustPolicy(deletionPolicy(desired)) : deletionPolicy(desired);
-  return withAccessImpact(diff(input, policy), desired, live, client);
+  const make = (read: SecretSource): Plan => diff(prepareDiffInput(desired, live, read), policy);
+  const plan = options.memo ? options.memo.plan(desired, live, secrets, policy, make) : make(secrets);
+  return withAccessImpact(plan, desired, live, client);
 }

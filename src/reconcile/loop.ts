@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ParseCache } from '../config/parse-cache.js';
+import { PlanMemo } from '../pipeline/plan-memo.js';
 import { AccessctlError } from '../errors.js';
 import { EventFanout } from '../events/fanout.js';
 import { sinkFromSpec } from '../events/sink-spec.js';
@@ -106,6 +107,8 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
   let failedRuns = 0;
   // Every run reads the whole config; only the files that changed since the last run are parsed again.
   const cache = new ParseCache();
+  // And when neither the config nor any live answer changed, the plan is not made again either.
+  const memo = new PlanMemo();
   const onAbort = (): void => stopped.abort();
   if (signal.aborted) stopped.abort();
   signal.addEventListener('abort', onAbort, { once: true });
@@ -139,6 +142,7 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
           now,
           sayOnce,
           cache,
+          memo,
           onPlan: (plan, desired, configDir, held) => {
             view.planned(plan, desired, configDir);
             options.onPlan?.(plan, run, held);

@@ -28,6 +28,7 @@ import { secretRedactor } from '../events/redaction.js';
 import { AccessctlError } from '../errors.js';
 import type { JumpCloudClient } from '../jumpcloud/client.js';
 import { makePlan, type PlanRun } from '../pipeline/make-plan.js';
+import type { PlanMemo } from '../pipeline/plan-memo.js';
 import { isApplicable, whyNotApplicable, type Change, type Plan } from '../plan/plan.js';
 import { summaryLine, type HeldChanges } from '../plan/render-text.js';
 import { applyGate, pausedDrift, type ApplyGate } from './break-glass.js';
@@ -71,6 +72,8 @@ export interface RunOptions {
   load?: (configDir: string) => Promise<LoadResult>;
   /** Parses kept between runs (the loop keeps one for its lifetime), used by the default load: an unchanged file is not parsed again. */
   cache?: ParseCache;
+  /** The last plan and its inputs (the loop keeps one for its lifetime): a cycle whose inputs are all the same gets the same plan, unmade. */
+  memo?: PlanMemo;
 }
 
 /** What a run reads and writes between runs: the last-applied state and the intent journal. */
@@ -232,6 +235,7 @@ export async function reconcileOnce(options: RunOptions): Promise<RunOutcome> {
     dir: synced.configDir,
     load: options.load ?? ((dir) => loadConfig(dir, process.cwd(), { cache: options.cache })),
     env: options.env,
+    ...(options.memo ? { memo: options.memo } : {}),
     client: (desired) => {
       const bound = options.clients.bind(desired);
       client = bound.client;

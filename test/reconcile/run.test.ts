@@ -12,7 +12,10 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AccessctlEvent } from '../../src/events/cloudevent.js';
 import { EventFanout } from '../../src/events/fanout.js';
 import type { EventSink } from '../../src/events/sink.js';
+import { AnswerMemo } from '../../src/jumpcloud/answer-memo.js';
 import { JumpCloudClient } from '../../src/jumpcloud/client.js';
+import { ParseCache } from '../../src/config/parse-cache.js';
+import { PlanMemo } from '../../src/pipeline/plan-memo.js';
 import { renderText } from '../../src/plan/render-text.js';
 import { loadConfig } from '../../src/config/load.js';
 import { GitSource } from '../../src/reconcile/git-source.js';
@@ -80,6 +83,7 @@ describe('a reconcile run against a real sandbox', () => {
     metrics?: ReconcileMetrics;
     sayOnce?: SayOnce;
     env?: NodeJS.ProcessEnv;
+    memo?: PlanMemo;
   }
 
   function options(source: ConfigSource, extra: Extra = {}): RunOptions {
@@ -96,6 +100,7 @@ describe('a reconcile run against a real sandbox', () => {
       stopping: () => undefined,
       ...(extra.now ? { now: extra.now } : {}),
       ...(extra.sayOnce ? { sayOnce: extra.sayOnce } : {}),
+      ...(extra.memo ? { memo: extra.memo } : {}),
     };
   }
 
@@ -183,6 +188,61 @@ describe('a reconcile run against a real sandbox', () => {
     expect(sink.events.at(-1)).toMatchObject({ type: 'accessctl.run.completed', data: { result: 'success' } });
     const second = await reconcileOnce(options(source));
     expect(second.result).toBe('no-op');
+  });
+
+  describe('with the memos a long-running reconciler keeps', () => {
+    /** A client and run options as the reconciler's loop holds them: one answer memo, one plan memo, one parse cache. */
+    function remembering(): { answers: AnswerMemo; memo: PlanMemo; options: (env?: NodeJS.ProcessEnv) => RunOptions } {
+      const answers = new AnswerMemo();
+      const memo = new PlanMemo();
+      const remembered = new JumpCloudClient({ baseUrl: h.sandbox.url, apiKey: h.sandbox.adminKey, answers });
+      cleanup.push(() => remembered.close());
+      const cache = new ParseCache();
+      const source: ConfigSource = { kind: 'dir', dir: join(work, 'config') };
+      return { answers, memo, options: (env) => ({ ...options(source, { client: remembered, memo, ...(env ? { env } : {}) }), cache }) };
+    }
+
+    it('makes no plan again and parses no page again when nothing changed', async () => {
+      const { answers, memo, options: run } = remembering();
+      expect((await reconcileOnce(run())).result).toBe('success');
+      expect((await reconcileOnce(run())).result).toBe('no-op');
+      const parsed = answers.parsed;
+      expect(memo.reused).toBe(0);
+      expect((await reconcileOnce(run())).result).toBe('no-op');
+      expect(memo.reused).toBe(1);
+      expect(answers.parsed).toBe(parsed);
+      expect(answers.reused).toBeGreaterThan(0);
+    });
+
+    it('still corrects drift made through the API after a cycle that reused its plan', async () => {
+      await setDrift('AccessRequestSettings', 'correct');
+      const { memo, options: run } = remembering();
+      await reconcileOnce(run());
+      await reconcileOnce(run());
+      expect((await reconcileOnce(run())).result).toBe('no-op');
+      expect(memo.reused).toBe(1);
+      await h.call('PUT', '/api/v2/approvalflowsettings', { exposeApprovalProgress: false });
+      expect(await reconcileOnce(run())).toMatchObject({ result: 'success', applied: 1, drifted: 1 });
+      const after = await h.call<{ exposeApprovalProgress: boolean }>('GET', '/api/v2/approvalflowsettings');
+      expect(after.body.exposeApprovalProgress).toBe(true);
+    });
+
+    it('still applies a changed file, and a changed channel secret, after cycles that reused their plan', async () => {
+      await addHookChannel({ subscribe: false });
+      const { memo, options: run } = remembering();
+      await reconcileOnce(run());
+      await reconcileOnce(run());
+      expect((await reconcileOnce(run())).result).toBe('no-op');
+      expect(memo.reused).toBe(1);
+      await edit('flows/github-user.yaml', 'duration: P30D', 'duration: P14D');
+      expect(await reconcileOnce(run())).toMatchObject({ result: 'success', applied: 1 });
+      expect((await reconcileOnce(run())).result).toBe('no-op');
+      // The Authorization header's value comes from the environment: a new value is a change to the channel.
+      const rotated = { JUMPCLOUD_API_KEY: h.sandbox.adminKey, ...secrets, HOOK_AUTH: 'Bearer PLANTED-hook-auth-0003' };
+      sink.events.length = 0;
+      expect(await reconcileOnce(run(rotated))).toMatchObject({ result: 'success', applied: 1 });
+      expect(sink.events.filter((e) => e.type === 'accessctl.change.applied').map((e) => e.subject)).toEqual(['WebhookChannel/Hook']);
+    });
   });
 
   it('corrects drift made through the API and says so in a drift event', async () => {

@@ -1,0 +1,102 @@
+// The plan a long-lived caller (the reconciler) made last, with what it was made from. The plan is
+// a pure function of the desired state, the live state, the secrets it compared and the deletion
+// policy; when all four are the very same values again (checked by identity, which costs next to
+// nothing: the parse cache and the answer memo hand back the same objects), so is the plan.
+import type { DesiredState } from '../config/desired.js';
+import type { SecretSource } from '../jumpcloud/channel-mapping.js';
+import type { Known, LiveWire } from '../jumpcloud/live.js';
+import { deepFreeze } from '../model/frozen.js';
+import type { DeletionPolicy } from '../plan/diff.js';
+import type { Plan } from '../plan/plan.js';
+
+interface Made {
+  desired: DesiredState;
+  live: LiveWire;
+  /** Every secret the plan read, with the value it read. */
+  secrets: Map<string, string | undefined>;
+  policy: string;
+  plan: Plan;
+}
+
+function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The same declared objects, kind by kind (a reissued load has new lists of the same objects). */
+export function sameDesired(a: DesiredState, b: DesiredState): boolean {
+  if (a === b) return true;
+  for (const key of Object.keys(a) as (keyof DesiredState)[]) {
+    const left = a[key];
+    const right = b[key];
+    if (Array.isArray(left) && Array.isArray(right) ? !sameItems(left, right) : left !== right) return false;
+  }
+  return true;
+}
+
+function sameKnown<T>(a: Known<T> | { status: 'not-read' }, b: Known<T> | { status: 'not-read' }): boolean {
+  if (a.status !== b.status) return false;
+  if (a.status !== 'ok' || b.status !== 'ok') return 'reason' in a && 'reason' in b ? a.reason === b.reason : true;
+  return Array.isArray(a.value) && Array.isArray(b.value) ? sameItems(a.value, b.value) : a.value === b.value;
+}
+
+/** The same live objects (item by item), lists that failed alike, and the same associations. */
+export function sameLive(a: LiveWire, b: LiveWire): boolean {
+  if (a.target !== b.target || a.associations.size !== b.associations.size) return false;
+  const lists = [sameKnown(a.groups, b.groups), sameKnown(a.users, b.users), sameKnown(a.applications, b.applications), sameKnown(a.flows, b.flows)];
+  if (lists.includes(false) || !sameKnown(a.channels, b.channels) || !sameKnown(a.settings, b.settings)) return false;
+  for (const [group, known] of a.associations) {
+    const other = b.associations.get(group);
+    if (other === undefined || !sameKnown(known, other)) return false;
+  }
+  return true;
+}
+
+export class PlanMemo {
+  private made: Made | undefined;
+  private userApprovers: { desired: DesiredState; names: boolean } | undefined;
+  private reusedCount = 0;
+
+  /** Plans handed back as made before. */
+  get reused(): number {
+    return this.reusedCount;
+  }
+
+  /** Whether the desired flows name a user approver: the answer for these very declared objects, or `compute`'s. */
+  namesUserApprover(desired: DesiredState, compute: (desired: DesiredState) => boolean): boolean {
+    if (this.userApprovers === undefined || !sameDesired(this.userApprovers.desired, desired)) {
+      this.userApprovers = { desired, names: compute(desired) };
+    }
+    return this.userApprovers.names;
+  }
+
+  /**
+   * The plan for these inputs: the one made last when they are the same, else `make`'s, which reads
+   * secrets only through the source it is given (so that which secrets it compared is known). The
+   * plan is frozen when kept: whoever changed it would change the next cycle's.
+   */
+  plan(desired: DesiredState, live: LiveWire, secrets: SecretSource, policy: DeletionPolicy, make: (secrets: SecretSource) => Plan): Plan {
+    const policyText = JSON.stringify(policy);
+    const made = this.made;
+    if (
+      made !== undefined &&
+      made.policy === policyText &&
+      sameDesired(made.desired, desired) &&
+      sameLive(made.live, live) &&
+      [...made.secrets].every(([name, value]) => secrets(name) === value)
+    ) {
+      this.reusedCount++;
+      return made.plan;
+    }
+    const read = new Map<string, string | undefined>();
+    const plan = make((name) => {
+      const value = secrets(name);
+      read.set(name, value);
+      return value;
+    });
+    deepFreeze(plan);
+    this.made = { desired, live, secrets: read, policy: policyText, plan };
+    return plan;
+  }
+}
