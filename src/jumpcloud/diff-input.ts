@@ -173,14 +173,16 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
     const model = flowFromDesired(declared, names);
     unknownReferences('ApprovalFlow', declared.name, declared.source, names, before, problems);
     // Most flows name no suspended approver: take the list only when it holds one.
-    for (const user of names.suspended.length > 0 ? names.suspended.splice(0) : []) {
-      warnings.push({
-        code: 'suspended-approver',
-        kind: 'ApprovalFlow',
-        name: declared.name,
-        source: locate(declared.source, user.path),
-        message: `approver ${user.name} is suspended in the directory and can approve nothing`,
-      });
+    if (names.suspended.length > 0) {
+      for (const user of names.suspended.splice(0)) {
+        warnings.push({
+          code: 'suspended-approver',
+          kind: 'ApprovalFlow',
+          name: declared.name,
+          source: locate(declared.source, user.path),
+          message: `approver ${user.name} is suspended in the directory and can approve nothing`,
+        });
+      }
     }
     return entry(declared.name, declared.object.metadata.previousNames, model, declared.source);
   });

@@ -5,7 +5,7 @@ import type { Declared } from '../config/desired.js';
 import type { ApprovalFlow } from '../config/kinds.generated.js';
 import type { ApproverModel, FlowModel, FlowSpecModel } from '../model/flow.js';
 import type { DirectoryIndex, NameResolver } from './directory-index.js';
-import { canonicalDuration, sortDurations, sortNames } from './model-order.js';
+import { canonicalDuration, sortDurations, sortNamesInPlace } from './model-order.js';
 import { bool, list, num, text } from './protobuf-json.js';
 import type { WireApproverResource, WireFlow, WireFlowCreate, WireFlowSet, WireTtlConfig } from './wire.js';
 
@@ -72,7 +72,8 @@ export function flowFromDesired(declared: Declared<ApprovalFlow>, names: NameRes
               if (approver.manager) return { manager: true };
               if (approver.admins) return { admins: true };
               if (approver.user !== undefined) return { user: names.user(approver.user, ['spec', 'approval', 'levels', li, 'approvers', ai, 'user']) };
-              return { group: names.group(approver.group ?? '', ['spec', 'approval', 'levels', li, 'approvers', ai, 'group']) };
+              const group = approver.group ?? '';
+              return { group: names.resolvedGroup(group) ?? names.group(group, ['spec', 'approval', 'levels', li, 'approvers', ai, 'group']) };
             }),
           ),
         }))
@@ -86,8 +87,9 @@ export function flowFromDesired(declared: Declared<ApprovalFlow>, names: NameRes
       description: spec.description ?? '',
       enabled: spec.enabled ?? true,
       category: spec.category ?? 'application',
-      grantGroup: names.group(spec.grantGroup, ['spec', 'grantGroup']),
-      visibleTo: sortNames(spec.visibleTo.map((name, i) => names.group(name, ['spec', 'visibleTo', i]))),
+      // A name resolved before needs no path (the path says where an unknown name is written).
+      grantGroup: names.resolvedGroup(spec.grantGroup) ?? names.group(spec.grantGroup, ['spec', 'grantGroup']),
+      visibleTo: sortNamesInPlace(spec.visibleTo.map((name, i) => names.resolvedGroup(name) ?? names.group(name, ['spec', 'visibleTo', i]))),
       approval: { type: approval.type, nonAdminApprovers: approval.nonAdminApprovers ?? false, levels },
       access,
     },
@@ -176,7 +178,7 @@ export function flowFromWire(wire: WireFlow, index: DirectoryIndex, managesDispl
       enabled: status === statusToWire.enabled,
       category,
       grantGroup: index.groupById(grantId)?.name ?? grant.resourceName ?? grantId,
-      visibleTo: sortNames(visibleTo),
+      visibleTo: sortNamesInPlace(visibleTo),
       approval: { type, nonAdminApprovers: bool(wire.nonAdminApproval), levels: type === 'manual' ? levels : [] },
       access,
     },

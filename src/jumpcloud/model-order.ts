@@ -17,6 +17,14 @@ export function sortNames(names: readonly string[]): string[] {
   return keyed.map((item) => item.name);
 }
 
+/** Puts names the caller owns in byNameKey order (no copy: mapping a large org sorts one list per flow). */
+export function sortNamesInPlace(names: string[]): string[] {
+  if (names.length < 2) return names;
+  const sorted = sortNames(names);
+  for (let i = 0; i < sorted.length; i++) names[i] = sorted[i]!;
+  return names;
+}
+
 /**
  * Canonical spellings already computed: a repo spells its durations a handful of ways, and every
  * flow on both sides of a diff asks again. Bounded, so odd spellings from the wire cannot grow it.
