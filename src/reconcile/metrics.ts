@@ -21,6 +21,7 @@ export class ReconcileMetrics {
   private readonly held: Gauge<'reason'>;
   private readonly apiRequests: Counter<'method' | 'route' | 'status'>;
   private readonly lastSuccess: Gauge<string>;
+  private readonly plans: Counter<'made'>;
   private readonly seenRequests = new Map<string, number>();
 
   constructor() {
@@ -70,6 +71,12 @@ export class ReconcileMetrics {
       labelNames: ['method', 'route', 'status'],
       registers,
     });
+    this.plans = new Counter({
+      name: 'accessctl_plans_total',
+      help: 'Plans a run worked from: made anew, or reused because the config, the live answers and the secrets were all as in the run before.',
+      labelNames: ['made'],
+      registers,
+    });
     this.lastSuccess = new Gauge({
       name: 'accessctl_last_success_timestamp_seconds',
       help: 'Unix time of the last successful reconcile run.',
@@ -100,6 +107,10 @@ export class ReconcileMetrics {
   /** What held the last run back from applying, if anything: the gauge of that reason is 1, the others 0. */
   recordHold(reason: (typeof HOLD_REASONS)[number] | undefined): void {
     for (const each of HOLD_REASONS) this.held.set({ reason: each }, each === reason ? 1 : 0);
+  }
+
+  recordPlan(made: 'new' | 'reused'): void {
+    this.plans.inc({ made });
   }
 
   recordDrift(kind: string, count = 1): void {

@@ -60,6 +60,7 @@ describe('ReconcileMetrics', () => {
       accessctl_changes_skipped_total: 'counter',
       accessctl_apply_held: 'gauge',
       accessctl_api_requests_total: 'counter',
+      accessctl_plans_total: 'counter',
       accessctl_last_success_timestamp_seconds: 'gauge',
     });
     for (const sample of exposition.samples) {

@@ -192,18 +192,19 @@ describe('a reconcile run against a real sandbox', () => {
 
   describe('with the memos a long-running reconciler keeps', () => {
     /** A client and run options as the reconciler's loop holds them: one answer memo, one plan memo, one parse cache. */
-    function remembering(): { answers: AnswerMemo; memo: PlanMemo; options: (env?: NodeJS.ProcessEnv) => RunOptions } {
+    function remembering(): { answers: AnswerMemo; memo: PlanMemo; metrics: ReconcileMetrics; options: (env?: NodeJS.ProcessEnv) => RunOptions } {
       const answers = new AnswerMemo();
       const memo = new PlanMemo();
       const remembered = new JumpCloudClient({ baseUrl: h.sandbox.url, apiKey: h.sandbox.adminKey, answers });
       cleanup.push(() => remembered.close());
       const cache = new ParseCache();
       const source: ConfigSource = { kind: 'dir', dir: join(work, 'config') };
-      return { answers, memo, options: (env) => ({ ...options(source, { client: remembered, memo, ...(env ? { env } : {}) }), cache }) };
+      const metrics = new ReconcileMetrics();
+      return { answers, memo, metrics, options: (env) => ({ ...options(source, { client: remembered, memo, metrics, ...(env ? { env } : {}) }), cache }) };
     }
 
     it('makes no plan again and parses no page again when nothing changed', async () => {
-      const { answers, memo, options: run } = remembering();
+      const { answers, memo, metrics, options: run } = remembering();
       expect((await reconcileOnce(run())).result).toBe('success');
       expect((await reconcileOnce(run())).result).toBe('no-op');
       const parsed = answers.parsed;
@@ -212,6 +213,10 @@ describe('a reconcile run against a real sandbox', () => {
       expect(memo.reused).toBe(1);
       expect(answers.parsed).toBe(parsed);
       expect(answers.reused).toBeGreaterThan(0);
+      // What /metrics says of it.
+      const text = await metrics.text();
+      expect(text).toContain('accessctl_plans_total{made="new"} 2');
+      expect(text).toContain('accessctl_plans_total{made="reused"} 1');
     });
 
     it('still corrects drift made through the API after a cycle that reused its plan', async () => {
