@@ -9,7 +9,9 @@ import type { Logger } from 'pino';
 import type { ParseCache } from '../config/parse-cache.js';
 import type { ConsoleModel } from '../console/model.js';
 import type { EventSink } from '../events/sink.js';
+import { AnswerMemo } from '../jumpcloud/answer-memo.js';
 import { JumpCloudClient, type ClientOptions } from '../jumpcloud/client.js';
+import { PlanMemo } from '../pipeline/plan-memo.js';
 import type { SayOnce } from '../reconcile/config-source.js';
 import { reconcileOnce, type Stop } from '../reconcile/run.js';
 import { TargetBinding } from '../reconcile/target-binding.js';
@@ -43,24 +45,26 @@ export async function currentOrg(fleetFile: string, name: string, cwd?: string):
 
 /** Each org's client, kept across its runs: keep-alive, and its own rate limit and back-off, so one org's 429s slow no other org. */
 export class OrgClients {
-  private readonly clients = new Map<string, { key: string; client: JumpCloudClient }>();
+  private readonly clients = new Map<string, { key: string; client: JumpCloudClient; memo: PlanMemo }>();
 
   constructor(
     private readonly env: NodeJS.ProcessEnv,
     private readonly overrides: Partial<ClientOptions> = {},
   ) {}
 
-  /** The org's client; undefined with why when its key variable is not set. */
-  for(org: FleetMember): { client: JumpCloudClient } | { missing: string } {
+  /** The org's client, and the memo of its last plan; undefined with why when its key variable is not set. */
+  for(org: FleetMember): { client: JumpCloudClient; memo: PlanMemo } | { missing: string } {
     const apiKey = this.env[org.keyVariable];
     if (!apiKey) return { missing: `${org.keyVariable} is not set: export the API key for org ${org.name} (a multi-tenant key may serve every org)` };
     const key = `${org.target}\u0000${org.orgId}\u0000${org.keyVariable}`;
     const kept = this.clients.get(org.name);
-    if (kept && kept.key === key) return { client: kept.client };
+    if (kept && kept.key === key) return { client: kept.client, memo: kept.memo };
     if (kept) void kept.client.close();
-    const client = new JumpCloudClient({ baseUrl: org.target, apiKey, orgId: org.orgId, ...this.overrides });
-    this.clients.set(org.name, { key, client });
-    return { client };
+    // As a single reconciler does: an unchanged page is not parsed again, nor an unchanged plan made again.
+    const client = new JumpCloudClient({ baseUrl: org.target, apiKey, orgId: org.orgId, answers: new AnswerMemo(), ...this.overrides });
+    const memo = new PlanMemo();
+    this.clients.set(org.name, { key, client, memo });
+    return { client, memo };
   }
 
   async close(): Promise<void> {
@@ -139,6 +143,7 @@ export async function runOrg(options: OrgRunOptions): Promise<OrgRunDone> {
           load: async () => (await resolveOrg(current.fleet, current.org, new FolderCache(options.cwd, options.cache))).config,
           env: options.env,
           clients: TargetBinding.fixed(made.client, '--target'),
+          memo: made.memo,
           events: events.fanout,
           metrics: options.metrics,
           log,

@@ -2,7 +2,7 @@
 // a pure function of the desired state, the live state, the secrets it compared and the deletion
 // policy; when all four are the very same values again (checked by identity, which costs next to
 // nothing: the parse cache and the answer memo hand back the same objects), so is the plan.
-import type { DesiredState } from '../config/desired.js';
+import type { Declared, DesiredState } from '../config/desired.js';
 import type { SecretSource } from '../jumpcloud/channel-mapping.js';
 import type { Known, LiveWire } from '../jumpcloud/live.js';
 import { deepFreeze } from '../model/frozen.js';
@@ -24,13 +24,24 @@ function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
   return true;
 }
 
-/** The same declared objects, kind by kind (a reissued load has new lists of the same objects). */
+/** The same declared object: its parsed document is the very same (the object is that document's data). */
+function sameDeclared(a: Declared<unknown> | undefined, b: Declared<unknown> | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.source === b.source);
+}
+
+/**
+ * The same declared objects, kind by kind, in the same order. A reissued load has new lists, and a
+ * fleet's org new wrappers, around the same parsed documents of unchanged files.
+ */
 export function sameDesired(a: DesiredState, b: DesiredState): boolean {
   if (a === b) return true;
   for (const key of Object.keys(a) as (keyof DesiredState)[]) {
-    const left = a[key];
-    const right = b[key];
-    if (Array.isArray(left) && Array.isArray(right) ? !sameItems(left, right) : left !== right) return false;
+    const left: Declared<unknown>[] | Declared<unknown> | undefined = a[key];
+    const right: Declared<unknown>[] | Declared<unknown> | undefined = b[key];
+    if (Array.isArray(left) && Array.isArray(right)) {
+      if (left.length !== right.length) return false;
+      for (let i = 0; i < left.length; i++) if (!sameDeclared(left[i], right[i])) return false;
+    } else if (Array.isArray(left) || Array.isArray(right) || !sameDeclared(left, right)) return false;
   }
   return true;
 }

@@ -157,6 +157,8 @@ describe('the embedded runner', () => {
     time.advance(60_000);
     await ran(11);
     expect(records.slice(7).find((r) => r.org === keyless!.name)).toMatchObject({ result: 'error', nextRunAt: new Date(time.t + 240_000).toISOString() });
+    // The third round found each org's config and live answers as in the second: no plan was made again.
+    expect(await metrics.text()).toContain('accessctl_plans_total{made="reused"} 3');
 
     controller.abort();
     expect(await done).toBe(0);
