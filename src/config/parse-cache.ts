@@ -1,7 +1,8 @@
 // Keeps, in memory, each config file's parse and each document's schema check, keyed by the path it
 // is shown as and the file's content (its git blob id), so a reconcile cycle over an unchanged config
 // parses nothing and a changed file is the only one parsed again. A file whose stat is as it was
-// when it was read, long enough after its last change, is not even read again.
+// when it was read, long enough after its last change, is not even read again. With a store (the
+// disk cache of --cache-dir), a file this process has not parsed is looked up there before parsing.
 import { createHash } from 'node:crypto';
 import { lstatSync, type Stats } from 'node:fs';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
@@ -65,9 +66,25 @@ export interface CacheLoad {
   finish(): void;
 }
 
+/**
+ * Parses kept outside this process (src/config/disk-cache.ts): consulted when the cache holds no parse
+ * of a file's bytes, and given each parse it makes. A store never fails a load: anything it cannot
+ * read or trust is a miss, anything it cannot write is left unwritten.
+ */
+export interface ParseStore {
+  /** The kept parse of the bytes with git blob id `blobId`, shown as `display`; undefined when there is none to trust. */
+  read(display: string, blobId: string): ParsedFile | undefined;
+  /** Keeps the parse of `bytes` (git blob id `blobId`), shown as `display`. */
+  write(display: string, blobId: string, bytes: Uint8Array, parsed: ParsedFile): void;
+  /** A load is over: the store may drop what no load of this process used. */
+  finish(): void;
+}
+
 export interface ParseCacheOptions {
   /** The clock, in ms since the epoch, that says when a file was read (default Date.now). */
   now?: () => number;
+  /** Where parses outlive the process (accessctl validate/plan --cache-dir). */
+  store?: ParseStore | undefined;
 }
 
 /**
@@ -79,12 +96,15 @@ export class ParseCache {
   private readonly roots = new Map<string, Map<string, Entry>>();
   private readonly checks = new WeakMap<SourceDocument, DocumentCheck>();
   private readonly now: () => number;
+  private readonly store: ParseStore | undefined;
   private parsedCount = 0;
+  private storedCount = 0;
   private reusedCount = 0;
   private unreadCount = 0;
 
   constructor(options: ParseCacheOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.store = options.store;
   }
 
   /** Files parsed through this cache since it was made: the ones it did not hold. */
@@ -100,6 +120,11 @@ export class ParseCache {
   /** Of the reused files, those not even read: their stat vouched for them. */
   get unread(): number {
     return this.unreadCount;
+  }
+
+  /** Of the reused files, those read back from the store, not parsed by this process. */
+  get stored(): number {
+    return this.storedCount;
   }
 
   /** Starts a load of the config root `root` (an absolute path). */
@@ -128,14 +153,24 @@ export class ParseCache {
           used.set(display, { ...known, settled });
           return known.parsed;
         }
+        const kept = this.store?.read(display, blobId);
+        if (kept !== undefined) {
+          this.reusedCount++;
+          this.storedCount++;
+          for (const document of kept.documents) deepFreeze(document.data);
+          used.set(display, { blobId, parsed: kept, settled });
+          return kept;
+        }
         this.parsedCount++;
         const parsed = parseFile(display, bytes);
+        this.store?.write(display, blobId, bytes, parsed);
         for (const document of parsed.documents) deepFreeze(document.data);
         used.set(display, { blobId, parsed, settled });
         return parsed;
       },
       finish: () => {
         this.roots.set(root, used);
+        this.store?.finish();
       },
     };
   }

@@ -89,6 +89,33 @@ export class DocumentLocations {
     return new DocumentLocations(Int32Array.from(records), keys);
   }
 
+  /** The index as plain lists, for a parse kept on disk (src/config/disk-cache.ts). */
+  toParts(): { records: number[]; keys: (string | null)[] } {
+    return { records: Array.from(this.records), keys: this.keys.map((key) => key ?? null) };
+  }
+
+  /**
+   * An index read back from `toParts()`, or undefined when the lists are not one: each record's kind
+   * is known, spans lie within a text of `textLength` characters, and a collection's children are
+   * later records, so no walk can leave the index or loop.
+   */
+  static fromParts(records: readonly number[], keys: readonly (string | null)[], textLength: number): DocumentLocations | undefined {
+    const count = keys.length;
+    if (count === 0 || records.length !== count * STRIDE) return undefined;
+    for (let node = 0; node < count; node++) {
+      const at = node * STRIDE;
+      const [kind, start, end, keyStart, keyEnd, first, children] = records.slice(at, at + STRIDE) as [number, number, number, number, number, number, number];
+      if (!records.slice(at, at + STRIDE).every((value) => Number.isInteger(value) && value >= -1 && value <= 0x7fffffff)) return undefined;
+      if (kind < LEAF || kind > ABSENT || start < 0 || end < start || end > textLength) return undefined;
+      if (keyStart === -1 ? keyEnd !== -1 : keyStart < 0 || keyEnd < keyStart || keyEnd > textLength) return undefined;
+      if (children < 0 || (children > 0 && (kind === LEAF || kind === ABSENT || first <= node || first + children > count))) return undefined;
+    }
+    return new DocumentLocations(
+      Int32Array.from(records),
+      keys.map((key) => key ?? undefined),
+    );
+  }
+
   /** Where the document's contents start: where a finding about the whole document points. */
   get start(): number {
     return this.records[START]!;
