@@ -10,6 +10,8 @@ import { renderMarkdown } from '../plan/render-markdown.js';
 import { renderText } from '../plan/render-text.js';
 import { hasChanges, whyNotApplicable, type Plan } from '../plan/plan.js';
 import { printable } from '../plan/printable.js';
+import { loadConfig } from '../config/load.js';
+import { cacheDirOption, parseCacheFor } from './cache-dir-option.js';
 import { reportConfig } from './config-report.js';
 import type { Runtime } from './runtime.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
@@ -60,13 +62,20 @@ export function planCommand(runtime: Runtime): Command {
     .option('--out <file>', 'also save the plan, with fingerprints of the live objects, for `accessctl apply FILE`')
     .option('--detailed-exitcode', 'exit 0 with no changes, 2 with changes, 1 on error', false)
     .option('--fleet <file>', 'plan each org of a fleet file (kind Fleet) instead of DIR, with a summary table of the orgs')
-    .option('--org <name>', 'with --fleet: only this org; may repeat', (value: string, all: string[]) => [...all, value], [] as string[]);
+    .option('--org <name>', 'with --fleet: only this org; may repeat', (value: string, all: string[]) => [...all, value], [] as string[])
+    .addOption(cacheDirOption());
   return withTargetOptions(command).action(
     runtime.action(
-      async (dir: string, options: { format: PlanFormat; out?: string; detailedExitcode: boolean; fleet?: string; org: string[] } & TargetFlags) => {
+      async (
+        dir: string,
+        options: { format: PlanFormat; out?: string; detailedExitcode: boolean; fleet?: string; org: string[]; cacheDir?: string } & TargetFlags,
+      ) => {
+        // Opened first: a --cache-dir accessctl cannot use is refused before anything is read or sent.
+        const cache = parseCacheFor(options.cacheDir, options);
         if (options.fleet !== undefined || options.org.length > 0) return planFleet(options);
         return await runtime.clientFor(options, async (clients) => {
-          const run = await makePlan({ dir, client: clients.for });
+          const load = cache === undefined ? undefined : (from: string) => loadConfig(from, process.cwd(), { cache });
+          const run = await makePlan({ dir, client: clients.for, ...(load === undefined ? {} : { load }) });
           if (run.status === 'invalid') {
             // Throws for the invalid config after printing its diagnostics.
             reportConfig(run.config, options.format === 'json' ? 'json' : 'text');

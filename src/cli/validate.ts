@@ -5,6 +5,7 @@ import type { DiagnosticFormat } from '../diagnostics/render.js';
 import { emptyDesiredState } from '../config/desired.js';
 import { loadConfig, type LoadResult } from '../config/load.js';
 import { AccessctlError } from '../errors.js';
+import { cacheDirOption, parseCacheFor } from './cache-dir-option.js';
 import { reportConfig } from './config-report.js';
 
 /** A config root that cannot be read is one error at the path, in every format, so scripts see it too. */
@@ -26,7 +27,10 @@ export function validateCommand(): Command {
     .option('--strict', 'treat warnings as errors', false)
     .option('--allow-empty', 'pass when DIR holds no config files', false)
     .option('--fleet <file>', "check a fleet file (kind Fleet) and each org's config made from its base, overlay and exclusions, instead of DIR")
-    .action(async (dir: string, options: { format: DiagnosticFormat; strict: boolean; allowEmpty: boolean; fleet?: string }) => {
+    .addOption(cacheDirOption())
+    .action(async (dir: string, options: { format: DiagnosticFormat; strict: boolean; allowEmpty: boolean; fleet?: string; cacheDir?: string }) => {
+      // Opened first: a --cache-dir accessctl cannot use is refused before anything is read.
+      const cache = parseCacheFor(options.cacheDir, options);
       // Each finding names the file that contributed it and, for an org's config, which orgs it holds for.
       if (options.fleet !== undefined) {
         // loaded only here: the fleet's overlays cost a plain `validate DIR` start-up time it does not use
@@ -35,7 +39,7 @@ export function validateCommand(): Command {
       }
       let config: LoadResult;
       try {
-        config = await loadConfig(dir);
+        config = await loadConfig(dir, process.cwd(), { cache });
       } catch (error) {
         if (!(error instanceof AccessctlError) || error.code !== 'not-found') throw error;
         config = unreadable(dir, 'not-found', error.message);
