@@ -23,19 +23,40 @@ export function keepAliveAgent(timeouts: Timeouts = defaultTimeouts): Dispatcher
   });
 }
 
-/** The answer's text, or 'too-large' (the body is destroyed) once it passes maxBytes. */
-export async function boundedText(body: AsyncIterable<Buffer> & { destroy(): unknown }, maxBytes: number): Promise<string | 'too-large'> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > maxBytes) {
-      body.destroy();
-      return 'too-large';
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** What boundedText reads: a response body stream (undici's), which it may destroy. */
+export interface AnswerBody {
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  once(event: 'end', listener: () => void): unknown;
+  once(event: 'error', listener: (error: Error) => void): unknown;
+  destroy(): unknown;
+}
+
+/**
+ * The answer's text, or 'too-large' (the body is destroyed) once it passes maxBytes. Read with
+ * stream events rather than an async iterator: a list page comes in several chunks, and a
+ * reconcile cycle reads a hundred pages.
+ */
+export function boundedText(body: AnswerBody, maxBytes: number): Promise<string | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    body.on('data', (chunk) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > maxBytes) {
+        over = true;
+        body.destroy();
+        resolve('too-large');
+        return;
+      }
+      chunks.push(chunk);
+    });
+    body.once('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')));
+    body.once('error', (error) => {
+      if (!over) reject(error);
+    });
+  });
 }
 
 /** The body as JSON when it parses, else the text itself; undefined for an empty body. */
