@@ -47,7 +47,7 @@ const TOUCH_AFTER_MS = 60 * 60 * 1000;
 const STALE_TEMP_MS = 60 * 60 * 1000;
 
 const ENTRY_NAME = /^[0-9a-f]{64}\.json$/;
-const TEMP_NAME = /^\.[0-9a-f]{64}\.\d+\.[0-9a-f]{16}\.tmp$/;
+const TEMP_NAME = /^\.[0-9a-f]{64}\.\d+\.[0-9a-f]{8}-\d+\.tmp$/;
 const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -127,6 +127,14 @@ export class DiskCache implements ParseStore {
   /** Entry names this process read or wrote: never pruned by it. */
   private readonly used = new Set<string>();
   private wroteSincePrune = false;
+  /**
+   * The entry names the dir held when it was opened: a lookup of any other name is a miss without an
+   * open(), whose ENOENT costs more than parsing a small file. Entries written since are added.
+   */
+  private readonly present: Set<string>;
+  /** Temporary names are this process's: its pid, a random token, and a count. */
+  private readonly token = randomBytes(4).toString('hex');
+  private temps = 0;
   readonly counts: DiskCacheCounts = { hits: 0, misses: 0, rejected: 0, written: 0, withheld: 0, pruned: 0 };
 
   constructor(
@@ -137,6 +145,13 @@ export class DiskCache implements ParseStore {
     this.schemas = schemasDigest();
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
     this.now = options.now ?? Date.now;
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      // Unlistable: every lookup is a miss, and the writes say whether the dir is usable.
+    }
+    this.present = new Set(names.filter((name) => ENTRY_NAME.test(name)));
   }
 
   /** The file name of the entry for these bytes shown as `display`: every part of the key is in it. */
@@ -147,6 +162,10 @@ export class DiskCache implements ParseStore {
 
   read(display: string, blobId: string): ParsedFile | undefined {
     const name = this.entryName(display, blobId);
+    if (!this.present.has(name)) {
+      this.counts.misses++;
+      return undefined;
+    }
     const path = join(this.dir, name);
     let read: { bytes: Buffer; mtimeMs: number } | undefined;
     try {
@@ -181,11 +200,12 @@ export class DiskCache implements ParseStore {
       return;
     }
     const name = this.entryName(display, blobId);
-    const temp = join(this.dir, `.${name.slice(0, 64)}.${process.pid}.${randomBytes(8).toString('hex')}.tmp`);
+    const temp = join(this.dir, `.${name.slice(0, 64)}.${process.pid}.${this.token}-${this.temps++}.tmp`);
     try {
       // A reader sees the whole entry or none: the rename replaces it in one step.
       writeFileSync(temp, encoded, { flag: 'wx', mode: 0o600 });
       renameSync(temp, join(this.dir, name));
+      this.present.add(name);
       this.used.add(name);
       this.counts.written++;
       this.wroteSincePrune = true;
@@ -252,7 +272,8 @@ export class DiskCache implements ParseStore {
     // parse.ts masks literal secrets in the display text only; the documents' data still holds them.
     // A file with anything masked (its display text is not its own text) is parsed on every run instead.
     if (!lossyUtf8.decode(bytes).startsWith(file.displayText)) return undefined;
-    let portable = true;
+    // JSON writes NaN and Infinity as null and -0 as 0: such a parse would not come back the same.
+    if (!parsed.documents.every((document) => portableData(document.data))) return undefined;
     const body: EntryBody = {
       format: FORMAT,
       accessctl: this.version,
@@ -263,12 +284,7 @@ export class DiskCache implements ParseStore {
       diagnostics: parsed.diagnostics,
       documents: parsed.documents.map((document) => ({ index: document.index, ...document.doc.toParts(), data: document.data })),
     };
-    const json = JSON.stringify(body, (_key, value: unknown) => {
-      // JSON writes NaN and Infinity as null and -0 as 0: such a parse would not come back the same.
-      if (typeof value === 'number' && (!Number.isFinite(value) || Object.is(value, -0))) portable = false;
-      return value;
-    });
-    if (!portable) return undefined;
+    const json = JSON.stringify(body);
     const digest = createHash('sha256').update(json).digest('hex');
     const encoded = Buffer.from(`${MAGIC}${digest}\n${json}`, 'utf8');
     return encoded.length <= MAX_ENTRY_BYTES ? encoded : undefined;
@@ -409,6 +425,15 @@ function decodeDocument(raw: unknown): EntryDocument | undefined {
   if (!records.every(isInteger) || !keys.every((key) => key === null || typeof key === 'string')) return undefined;
   if (!plainData(data, 0)) return undefined;
   return { index, records, keys, data };
+}
+
+/** Whether JSON carries `value` as it is: every number finite and not -0 (a parse's data is no deeper than MAX_DEPTH). */
+function portableData(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
+  if (typeof value !== 'object' || value === null) return true;
+  if (Array.isArray(value)) return value.every(portableData);
+  for (const key in value) if (!portableData((value as JsonRecord)[key])) return false;
+  return true;
 }
 
 /** Whether a JSON value is data a parse could have made: no deeper than parse.ts allows, no prototype keys. */

@@ -1,6 +1,7 @@
 // Specifies the parse cache kept on disk (--cache-dir): a later process parses only what changed, an
 // entry that is not exactly what was written (flipped, cut, another version or shape) is parsed
 // again and rewritten, no entry holds a literal secret, and the dir stays within its bound.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -177,6 +178,35 @@ describe('a parse cache kept on disk', () => {
       const again = await processLoad(dir, cacheDir);
       expect(again.parsed).toBe(1);
     });
+  });
+
+  it('parses again, without blocking, when an entry is a directory or a FIFO', async () => {
+    const { dir, cacheDir } = workspace({ 'a.yaml': group('Engineering'), 'b.yaml': group('Admins') });
+    const clean = await processLoad(dir, cacheDir);
+    const [a, b] = ['a.yaml', 'b.yaml'].map((file) => join(cacheDir, clean.disk.entryName(file, gitBlobOf(join(dir, file)))));
+    rmSync(a!);
+    mkdirSync(a!);
+    rmSync(b!);
+    execFileSync('mkfifo', [b!]);
+    const again = await processLoad(dir, cacheDir);
+    expect([again.parsed, again.stored]).toEqual([2, 0]);
+    expect(said(again.result)).toEqual(said(clean.result));
+  });
+
+  it('removes a temporary file a writer left an hour ago, and keeps a newer one', async () => {
+    const { dir, cacheDir } = workspace({ 'a.yaml': group('One') });
+    await processLoad(dir, cacheDir);
+    const stale = `.${'a'.repeat(64)}.123.0123abcd-0.tmp`;
+    const fresh = `.${'b'.repeat(64)}.123.0123abcd-1.tmp`;
+    writeFileSync(join(cacheDir, stale), 'half');
+    writeFileSync(join(cacheDir, fresh), 'half');
+    const old = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    utimesSync(join(cacheDir, stale), old, old);
+    writeFileSync(join(dir, 'b.yaml'), group('Two'));
+    // A run that writes an entry prunes.
+    await processLoad(dir, cacheDir);
+    expect(readdirSync(cacheDir)).not.toContain(stale);
+    expect(readdirSync(cacheDir)).toContain(fresh);
   });
 
   it('never writes a literal secret: a file holding one is parsed on every run, one holding references is kept', async () => {
