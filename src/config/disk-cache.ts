@@ -1,6 +1,6 @@
 // The parse cache kept on disk (--cache-dir), so a CI run re-parses only the files a pull request
-// changed. One entry per parsed file, named and checked by its content, its shown path, accessctl's
-// version and the schemas' digest; an entry that is not exactly what was written is a miss, never an error.
+// changed. One entry per parsed file (with its documents' schema checks), named and checked by its content,
+// its shown path, accessctl's version and the schemas' digest; an entry not exactly as written is a miss, never an error.
 import { createHash, randomBytes } from 'node:crypto';
 import {
   accessSync,
@@ -23,14 +23,13 @@ import { join } from 'node:path';
 import { LineCounter } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { AccessctlError } from '../errors.js';
-import type { ParseStore } from './parse-cache.js';
-import type { ParsedFile } from './parse.js';
+import type { DocumentCheck, ParseStore, StoredParse } from './parse-cache.js';
 import { MAX_DEPTH } from './parse.js';
-import { schemasDir } from './schema.js';
+import { KINDS, schemasDir, type Kind } from './schema.js';
 import { DocumentLocations, type SourceDocument, type SourceFile } from './source.js';
 
 /** The layout of an entry; a change to it is a new format, and entries of another are not read. */
-const FORMAT = 1;
+const FORMAT = 2;
 const MAGIC = `accessctl-parse-cache ${FORMAT} `;
 /** An entry's first line: the magic, then the SHA-256 of the rest, in hex. */
 const HEADER_LENGTH = MAGIC.length + 64 + 1;
@@ -160,7 +159,7 @@ export class DiskCache implements ParseStore {
     return `${key}.json`;
   }
 
-  read(display: string, blobId: string): ParsedFile | undefined {
+  read(display: string, blobId: string): StoredParse | undefined {
     const name = this.entryName(display, blobId);
     if (!this.present.has(name)) {
       this.counts.misses++;
@@ -193,8 +192,8 @@ export class DiskCache implements ParseStore {
     return parsed;
   }
 
-  write(display: string, blobId: string, bytes: Uint8Array, parsed: ParsedFile): void {
-    const encoded = this.encode(display, blobId, bytes, parsed);
+  write(display: string, blobId: string, bytes: Uint8Array, stored: StoredParse): void {
+    const encoded = this.encode(display, blobId, bytes, stored);
     if (encoded === undefined) {
       this.counts.withheld++;
       return;
@@ -267,7 +266,8 @@ export class DiskCache implements ParseStore {
   }
 
   /** The entry's bytes, or undefined when the parse must not be kept: it holds a literal secret, a number JSON cannot carry, or is too big. */
-  private encode(display: string, blobId: string, bytes: Uint8Array, parsed: ParsedFile): Buffer | undefined {
+  private encode(display: string, blobId: string, bytes: Uint8Array, stored: StoredParse): Buffer | undefined {
+    const { parsed, checks } = stored;
     const { file } = parsed;
     // parse.ts masks literal secrets in the display text only; the documents' data still holds them.
     // A file with anything masked (its display text is not its own text) is parsed on every run instead.
@@ -282,7 +282,15 @@ export class DiskCache implements ParseStore {
       blob: blobId,
       text: file.displayText,
       diagnostics: parsed.diagnostics,
-      documents: parsed.documents.map((document) => ({ index: document.index, ...document.doc.toParts(), data: document.data })),
+      documents: parsed.documents.map((document, i) => {
+        const check = checks?.[i];
+        return {
+          index: document.index,
+          ...document.doc.toParts(),
+          data: document.data,
+          check: check === undefined ? null : { kind: check.kind ?? null, valid: check.valid, diagnostics: check.diagnostics },
+        };
+      }),
     };
     const json = JSON.stringify(body);
     const digest = createHash('sha256').update(json).digest('hex');
@@ -291,7 +299,7 @@ export class DiskCache implements ParseStore {
   }
 
   /** The parse an entry's bytes hold, when they are whole, of this version and schemas, for this key, and in shape; else undefined. */
-  private decode(bytes: Buffer, display: string, blobId: string): ParsedFile | undefined {
+  private decode(bytes: Buffer, display: string, blobId: string): StoredParse | undefined {
     if (bytes.length < HEADER_LENGTH || bytes.toString('latin1', 0, MAGIC.length) !== MAGIC || bytes[HEADER_LENGTH - 1] !== 0x0a) return undefined;
     const digest = bytes.toString('latin1', MAGIC.length, MAGIC.length + 64);
     const json = bytes.subarray(HEADER_LENGTH);
@@ -309,13 +317,19 @@ export class DiskCache implements ParseStore {
     }
     const file: SourceFile = { path: display, displayText: body.text, lineCounter: lineCounterFor(body.text) };
     const documents: SourceDocument[] = [];
+    const checks: DocumentCheck[] = [];
     for (const document of body.documents) {
       const doc = DocumentLocations.fromParts(document.records, document.keys, body.text.length);
       if (doc === undefined) return undefined;
       documents.push({ file, index: document.index, doc, data: document.data });
+      if (document.check !== null)
+        checks.push({ kind: document.check.kind ?? undefined, valid: document.check.valid, diagnostics: document.check.diagnostics });
     }
-    if (body.diagnostics.some((diagnostic) => diagnostic.file !== display)) return undefined;
-    return { file, documents, diagnostics: body.diagnostics };
+    // Every document's check, or none (a parse written before its checks were made).
+    if (checks.length !== 0 && checks.length !== documents.length) return undefined;
+    const diagnostics = [...body.diagnostics, ...checks.flatMap((check) => check.diagnostics)];
+    if (diagnostics.some((diagnostic) => diagnostic.file !== display)) return undefined;
+    return { parsed: { file, documents, diagnostics: body.diagnostics }, checks: checks.length === 0 ? undefined : checks };
   }
 }
 
@@ -356,6 +370,14 @@ interface EntryDocument {
   records: number[];
   keys: (string | null)[];
   data: Record<string, unknown>;
+  check: EntryCheck | null;
+}
+
+/** A document's check as an entry holds it (JSON has no undefined). */
+interface EntryCheck {
+  kind: Kind | null;
+  valid: boolean;
+  diagnostics: Diagnostic[];
 }
 
 interface EntryBody {
@@ -424,7 +446,26 @@ function decodeDocument(raw: unknown): EntryDocument | undefined {
   if (!isInteger(index) || index < 0 || !Array.isArray(records) || !Array.isArray(keys) || !isRecord(data)) return undefined;
   if (!records.every(isInteger) || !keys.every((key) => key === null || typeof key === 'string')) return undefined;
   if (!plainData(data, 0)) return undefined;
-  return { index, records, keys, data };
+  if (raw['check'] === null) return { index, records, keys, data, check: null };
+  const check = decodeCheck(raw['check']);
+  return check === undefined ? undefined : { index, records, keys, data, check };
+}
+
+/** A document's check as load.ts makes it: a known kind or none; valid exactly when its kind's schema found nothing. */
+function decodeCheck(raw: unknown): EntryCheck | undefined {
+  if (!isRecord(raw)) return undefined;
+  const { valid, diagnostics: list } = raw;
+  if (!Array.isArray(list) || typeof valid !== 'boolean') return undefined;
+  const kind = KINDS.find((known) => known === raw['kind']) ?? null;
+  if (kind === null && raw['kind'] !== null) return undefined;
+  const diagnostics: Diagnostic[] = [];
+  for (const item of list) {
+    const diagnostic = decodeDiagnostic(item);
+    if (diagnostic === undefined) return undefined;
+    diagnostics.push(diagnostic);
+  }
+  if (kind === null ? valid || diagnostics.length > 1 : valid !== (diagnostics.length === 0)) return undefined;
+  return { kind, valid, diagnostics };
 }
 
 /** Whether JSON carries `value` as it is: every number finite and not -0 (a parse's data is no deeper than MAX_DEPTH). */

@@ -369,8 +369,13 @@ export async function loadConfig(dir: string, cwd: string = process.cwd(), optio
     lastChecks.set(cache, checks);
   }
   const last = checks.get(root);
-  if (last !== undefined && sameRead(last.read, read)) return reissue(last.result, read);
+  if (last !== undefined && sameRead(last.read, read)) {
+    cache.settle();
+    return reissue(last.result, read);
+  }
   const result = checkDocuments(read, options);
+  // Parses go to the cache's store with their documents' checks, made just now.
+  cache.settle();
   freezeShared(result);
   checks.set(root, { read, result });
   return reissue(result, read);

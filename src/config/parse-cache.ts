@@ -73,11 +73,27 @@ export interface CacheLoad {
  */
 export interface ParseStore {
   /** The kept parse of the bytes with git blob id `blobId`, shown as `display`; undefined when there is none to trust. */
-  read(display: string, blobId: string): ParsedFile | undefined;
-  /** Keeps the parse of `bytes` (git blob id `blobId`), shown as `display`. */
-  write(display: string, blobId: string, bytes: Uint8Array, parsed: ParsedFile): void;
+  read(display: string, blobId: string): StoredParse | undefined;
+  /** Keeps the parse of `bytes` (git blob id `blobId`), shown as `display`, with its documents' checks when they were made. */
+  write(display: string, blobId: string, bytes: Uint8Array, stored: StoredParse): void;
   /** A load is over: the store may drop what no load of this process used. */
   finish(): void;
+}
+
+/** A file's parse as a store keeps it: with the check of each of its documents, in order, when known. */
+export interface StoredParse {
+  parsed: ParsedFile;
+  checks: readonly DocumentCheck[] | undefined;
+}
+
+/** A parse waiting for its documents' checks before it is written to the store. */
+interface PendingWrite {
+  display: string;
+  blobId: string;
+  bytes: Uint8Array;
+  parsed: ParsedFile;
+  checks: (DocumentCheck | undefined)[];
+  left: number;
 }
 
 export interface ParseCacheOptions {
@@ -97,6 +113,8 @@ export class ParseCache {
   private readonly checks = new WeakMap<SourceDocument, DocumentCheck>();
   private readonly now: () => number;
   private readonly store: ParseStore | undefined;
+  /** Parses made for the store, by document, until every document of their file is checked. */
+  private readonly pending = new Map<SourceDocument, PendingWrite>();
   private parsedCount = 0;
   private storedCount = 0;
   private reusedCount = 0;
@@ -157,20 +175,24 @@ export class ParseCache {
         if (kept !== undefined) {
           this.reusedCount++;
           this.storedCount++;
-          for (const document of kept.documents) deepFreeze(document.data);
-          used.set(display, { blobId, parsed: kept, settled });
-          return kept;
+          const { parsed, checks } = kept;
+          parsed.documents.forEach((document, i) => {
+            deepFreeze(document.data);
+            const check = checks?.[i];
+            if (check !== undefined) this.checks.set(document, check);
+          });
+          used.set(display, { blobId, parsed, settled });
+          return parsed;
         }
         this.parsedCount++;
         const parsed = parseFile(display, bytes);
-        this.store?.write(display, blobId, bytes, parsed);
         for (const document of parsed.documents) deepFreeze(document.data);
+        if (this.store !== undefined) this.keep(display, blobId, bytes, parsed);
         used.set(display, { blobId, parsed, settled });
         return parsed;
       },
       finish: () => {
         this.roots.set(root, used);
-        this.store?.finish();
       },
     };
   }
@@ -181,7 +203,40 @@ export class ParseCache {
     if (found === undefined) {
       found = make(source);
       this.checks.set(source, found);
+      const waiting = this.pending.get(source);
+      if (waiting !== undefined) {
+        this.pending.delete(source);
+        waiting.checks[waiting.parsed.documents.indexOf(source)] = found;
+        if (--waiting.left === 0)
+          this.store?.write(waiting.display, waiting.blobId, waiting.bytes, { parsed: waiting.parsed, checks: waiting.checks as DocumentCheck[] });
+      }
     }
     return found;
+  }
+
+  /**
+   * A load and its checks are over (loadConfig calls this): the store gets the parses still waiting
+   * for a check (without their checks), then may drop what no load used.
+   */
+  settle(): void {
+    if (this.store === undefined) return;
+    const written = new Set<PendingWrite>();
+    for (const waiting of this.pending.values()) {
+      if (written.has(waiting)) continue;
+      written.add(waiting);
+      this.store.write(waiting.display, waiting.blobId, waiting.bytes, { parsed: waiting.parsed, checks: undefined });
+    }
+    this.pending.clear();
+    this.store.finish();
+  }
+
+  /** Writes a parse to the store once its documents are checked (a file without documents at once). */
+  private keep(display: string, blobId: string, bytes: Uint8Array, parsed: ParsedFile): void {
+    if (parsed.documents.length === 0) {
+      this.store?.write(display, blobId, bytes, { parsed, checks: [] });
+      return;
+    }
+    const waiting: PendingWrite = { display, blobId, bytes, parsed, checks: [], left: parsed.documents.length };
+    for (const document of parsed.documents) this.pending.set(document, waiting);
   }
 }

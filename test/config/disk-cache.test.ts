@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DiskCache, openDiskCache, type DiskCacheOptions } from '../../src/config/disk-cache.js';
-import { loadConfig, type LoadResult } from '../../src/config/load.js';
+import { loadConfig, readFolder, type LoadResult } from '../../src/config/load.js';
 import { ParseCache } from '../../src/config/parse-cache.js';
 import { AccessctlError } from '../../src/errors.js';
 import { lines, located } from './config-workspace.js';
@@ -89,6 +89,40 @@ describe('a parse cache kept on disk', () => {
     expect(Object.isFrozen(spec.visibleTo)).toBe(true);
   });
 
+  it('keeps each document’s schema check with its parse: a later process reports the kept findings', async () => {
+    const { dir, cacheDir } = workspace({ 'bad.yaml': broken, 'a.yaml': group('A') });
+    const first = await processLoad(dir, cacheDir);
+    const name = first.disk.entryName('bad.yaml', gitBlobOf(join(dir, 'bad.yaml')));
+    const written = readFileSync(join(cacheDir, name));
+    expect(written.toString('utf8')).toContain('"check":{"kind":"GroupAssignment","valid":false,"diagnostics":[{"file":"bad.yaml","line":5');
+    // Only a load that takes the check from the entry can report this message.
+    writeFileSync(
+      join(cacheDir, name),
+      resealed(written, (body) => ({
+        ...body,
+        documents: (body['documents'] as { check: { diagnostics: { message: string }[] } }[]).map((document) => ({
+          ...document,
+          check: { ...document.check, diagnostics: document.check.diagnostics.map((d) => ({ ...d, message: 'kept on disk' })) },
+        })),
+      })),
+    );
+    const second = await processLoad(dir, cacheDir);
+    expect(second.parsed).toBe(0);
+    expect(second.result.diagnostics.map((d) => d.message)).toEqual(['kept on disk']);
+  });
+
+  it('keeps a parse whose documents were not checked without checks, and a later load checks them', async () => {
+    const { dir, cacheDir } = workspace({ 'bad.yaml': broken, 'a.yaml': group('A') });
+    const cache = new ParseCache({ store: openDiskCache(cacheDir, { version: VERSION }) });
+    await readFolder('.', dir, { cache });
+    cache.settle();
+    expect(entries(cacheDir)).toHaveLength(2);
+    for (const name of entries(cacheDir)) expect(readFileSync(join(cacheDir, name), 'utf8')).toContain('"check":null');
+    const later = await processLoad(dir, cacheDir);
+    expect([later.parsed, later.stored]).toEqual([0, 2]);
+    expect(said(later.result)).toEqual(said(await loadConfig('.', dir)));
+  });
+
   it('parses only the file that changed, and keeps the rules across files whole', async () => {
     const { dir, cacheDir } = workspace({ 'groups.yaml': group('Engineering'), 'a.yaml': flow('A', 'Engineering'), 'b.yaml': flow('B', 'Engineering') });
     await processLoad(dir, cacheDir);
@@ -142,6 +176,26 @@ describe('a parse cache kept on disk', () => {
           documents: (body['documents'] as Record<string, unknown>[]).map((document) => ({
             ...document,
             records: (document['records'] as number[]).map((n) => n * 1000),
+          })),
+        })),
+      'with a check that says valid and has findings, with a digest that matches': (bytes) =>
+        resealed(bytes, (body) => ({
+          ...body,
+          documents: (body['documents'] as Record<string, unknown>[]).map((document) => ({
+            ...document,
+            check: {
+              kind: 'GroupAssignment',
+              valid: true,
+              diagnostics: [{ file: 'a.yaml', line: 1, column: 1, severity: 'error', code: 'x', message: 'x', path: '' }],
+            },
+          })),
+        })),
+      'with a check of an unknown kind, with a digest that matches': (bytes) =>
+        resealed(bytes, (body) => ({
+          ...body,
+          documents: (body['documents'] as Record<string, unknown>[]).map((document) => ({
+            ...document,
+            check: { kind: 'Group', valid: true, diagnostics: [] },
           })),
         })),
       'with a prototype key in its data, with a digest that matches': (bytes) =>
