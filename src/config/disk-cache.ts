@@ -85,7 +85,7 @@ export interface DiskCacheCounts {
   rejected: number;
   /** Entries written. */
   written: number;
-  /** Parses not written because they hold a literal secret value (or a number JSON cannot carry). */
+  /** Parses not written: they hold a literal secret value or a number JSON cannot carry, or exceed MAX_ENTRY_BYTES. */
   withheld: number;
   /** Entries (and stale temporary files) removed to keep the dir within its bound. */
   pruned: number;
@@ -170,7 +170,7 @@ export class DiskCache implements ParseStore {
     try {
       read = readEntry(path);
     } catch {
-      // Absent (the common miss), or unreadable: either way, parse.
+      // Removed since the dir was listed, or unreadable: either way, parse.
       this.counts.misses++;
       return undefined;
     }
