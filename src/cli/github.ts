@@ -12,11 +12,14 @@ import type { GithubApi } from '../github/octokit.js';
 import { assess, deletes, verdict, type Outcome } from '../github/outcome.js';
 import { renderTestReport } from '../impact/render.js';
 import { runRepoAccessTests } from '../pipeline/access-context.js';
+import { loadConfig, type LoadResult } from '../config/load.js';
+import { ParseCache } from '../config/parse-cache.js';
+import { cacheDirOption, parseCacheFor } from './cache-dir-option.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
 import type { Runtime } from './runtime.js';
 import { packageVersion } from './version.js';
 
-type GithubFlags = ContextFlags & TargetFlags;
+type GithubFlags = ContextFlags & TargetFlags & { cacheDir?: string };
 
 function positiveInteger(value: string): number {
   if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('a pull request number is a whole number above 0');
@@ -33,13 +36,23 @@ function withGithubOptions(command: Command, sha: string): Command {
       .option('--event-path <file>', 'the saved webhook event with the pull request (default: GITHUB_EVENT_PATH)')
       .option('--api-url <url>', 'the GitHub API, e.g. https://ghe.example.com/api/v3 (default: GITHUB_API_URL, then https://api.github.com)')
       .option('--pr <number>', 'the pull request number (default: from the event)', positiveInteger)
-      .option('--sha <sha>', `${sha} (default: the pull request head, then GITHUB_SHA)`),
+      .option('--sha <sha>', `${sha} (default: the pull request head, then GITHUB_SHA)`)
+      .addOption(cacheDirOption()),
   );
 }
 
+/**
+ * Loads the config through one parse cache: the one --cache-dir keeps on disk, else one in memory,
+ * so `check`'s access tests reuse the parse its plan made.
+ */
+function loaderFor(flags: GithubFlags): (dir: string) => Promise<LoadResult> {
+  const cache = parseCacheFor(flags.cacheDir) ?? new ParseCache();
+  return (dir) => loadConfig(dir, process.cwd(), { cache });
+}
+
 /** Validates and plans, printing the validation result for the job log. */
-async function evaluate(runtime: Runtime, dir: string, flags: GithubFlags): Promise<Outcome> {
-  const outcome = await runtime.clientFor(flags, (clients) => assess({ dir, client: clients.for }));
+async function evaluate(runtime: Runtime, dir: string, flags: GithubFlags, load: (dir: string) => Promise<LoadResult>): Promise<Outcome> {
+  const outcome = await runtime.clientFor(flags, (clients) => assess({ dir, client: clients.for, load }));
   process.stdout.write(renderText(outcome, () => undefined, false));
   return outcome;
 }
@@ -66,9 +79,10 @@ function commentCommand(runtime: Runtime): Command {
     .option('--label <name>', 'label added while the plan deletes anything, removed when it no longer does ("" for none)', DEFAULT_DESTROY_LABEL);
   return withGithubOptions(command, 'the commit the comment says it ran on').action(async (dir: string, flags: GithubFlags & { label: string }) => {
     // The GitHub side first: a missing token or pull request fails before any platform call.
+    const load = loaderFor(flags);
     const context = await readContext(flags, process.env);
     const pr = { owner: context.owner, repo: context.repo, pullNumber: requirePullNumber(context) };
-    const outcome = await evaluate(runtime, dir, flags);
+    const outcome = await evaluate(runtime, dir, flags, load);
     await withGithubErrors(context.token, async () => {
       const api = await client(context);
       const posted = await upsertComment(api, pr, commentBody(outcome, context.headSha));
@@ -91,11 +105,15 @@ function checkCommand(runtime: Runtime): Command {
     .option('--neutral-on-changes', 'conclude neutral (not success) when the plan has changes', false);
   return withGithubOptions(command, 'the commit the check run is attached to').action(
     async (dir: string, flags: GithubFlags & { name: string; neutralOnChanges: boolean }) => {
+      const load = loaderFor(flags);
       const context = await readContext(flags, process.env);
       const commit = { owner: context.owner, repo: context.repo, headSha: requireHeadSha(context) };
-      const outcome = await evaluate(runtime, dir, flags);
+      const outcome = await evaluate(runtime, dir, flags, load);
       // The repo's access tests, against the target's directory: a failing case fails the check on its line.
-      const tests = verdict(outcome) === 'invalid' ? undefined : await runRepoAccessTests({ dir, target: flags.target, clientOptions: clientOverrides(flags) });
+      const tests =
+        verdict(outcome) === 'invalid'
+          ? undefined
+          : await runRepoAccessTests({ dir, target: flags.target, clientOptions: clientOverrides(flags), config: await load(dir) });
       if (tests !== undefined)
         process.stdout.write('error' in tests ? `accessctl: access tests not run: ${tests.error}\n` : renderTestReport(tests.report, false));
       const output = checkOutput(outcome, {

@@ -1,5 +1,6 @@
 // What a pull request run found: the validation result and, for a valid config, the plan (or why
 // it could not be made). The comment and the check run are both renderings of this one value.
+import type { LoadResult } from '../config/load.js';
 import { countDiagnostics, sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { makePlan, type ClientFor } from '../pipeline/make-plan.js';
 import { countByAction, hasChanges, isApplicable, type Plan } from '../plan/plan.js';
@@ -22,6 +23,8 @@ export interface AssessOptions {
   /** What the plan reads the live state through; the caller owns it. */
   client: ClientFor;
   env?: NodeJS.ProcessEnv;
+  /** Reads and checks the config (default loadConfig(dir)), e.g. through a parse cache. */
+  load?: (dir: string) => Promise<LoadResult>;
 }
 
 /** Validates and plans. Platform errors become `planError` so they can be shown on the PR; other errors propagate. */

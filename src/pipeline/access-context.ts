@@ -125,7 +125,7 @@ export async function loadAccessContext(options: AccessContextOptions): Promise<
  * declares no AccessTest; an error (never a throw) when the directory cannot be read.
  */
 export async function runRepoAccessTests(options: AccessContextOptions): Promise<TestRun | undefined> {
-  const config = await loadConfig(options.dir);
+  const config = options.config ?? (await loadConfig(options.dir));
   if (countDiagnostics(config.diagnostics).errors > 0 || config.desired.tests.length === 0) return undefined;
   try {
     const context = await loadAccessContext({ ...options, config });

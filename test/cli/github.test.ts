@@ -1,6 +1,6 @@
 // End to end: the real `accessctl github comment|check` binary (build first) against a fake GitHub
 // and a real sandbox, as a pull_request workflow runs it: one sticky comment, annotations on the right lines.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -214,5 +214,33 @@ describe('accessctl github check', { timeout: 60_000 }, () => {
     expect(fake.checkRuns[0]?.output.summary).toContain('### accessctl plan');
     expect(fake.checkRuns[0]?.output.title).toBe('Plan: 2 to create, 1 to update, 0 to delete; 0 unmanaged');
     expectNoToken(run);
+  });
+
+  it('keeps its parses in --cache-dir, comment and check alike, and a run with a warm cache concludes as a cold one', async () => {
+    const { fake, actions } = await github();
+    const cacheDir = mkdtempSync(join(tmpdir(), 'accessctl-github-cache-'));
+    onTestFinished(() => rmSync(cacheDir, { recursive: true, force: true }));
+    const yamlFiles = readdirSync(join(repo, 'examples', 'access'), { recursive: true }).filter((name) => String(name).endsWith('.yaml')).length;
+    const entries = (): number => readdirSync(cacheDir).filter((name) => name.endsWith('.json')).length;
+    const flags = ['examples/access', '--target', h.sandbox.url, '--cache-dir', cacheDir];
+    expect((await accessctl(['github', 'comment', ...flags], actions)).code).toBe(0);
+    expect(entries()).toBe(yamlFiles);
+    const checks = [await accessctl(['github', 'check', ...flags], actions), await accessctl(['github', 'check', ...flags], actions)];
+    expect(checks.map((run) => run.code)).toEqual([0, 0]);
+    expect(entries()).toBe(yamlFiles);
+    expect(fake.checkRuns.map((r) => [r.conclusion, r.output.title])).toEqual([
+      ['success', 'Plan: 2 to create, 1 to update, 0 to delete; 0 unmanaged'],
+      ['success', 'Plan: 2 to create, 1 to update, 0 to delete; 0 unmanaged'],
+    ]);
+  });
+
+  it('refuses a --cache-dir that is a file, naming the flag, before GitHub or the platform is asked', async () => {
+    const { fake, actions } = await github();
+    const file = join(workspace, 'not-a-dir');
+    writeFileSync(file, 'x');
+    const run = await accessctl(['github', 'comment', 'examples/access', '--target', h.sandbox.url, '--cache-dir', file], actions);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('--cache-dir');
+    expect(fake.requests).toEqual([]);
   });
 });
