@@ -1,7 +1,7 @@
 // The --cache-dir flag of validate and plan: a parse cache kept on disk between runs (CI restores it),
 // so only the files a pull request changed are parsed again. See src/config/disk-cache.ts.
 import { Option } from 'commander';
-import { openDiskCache } from '../config/disk-cache.js';
+import { codeDigest, openDiskCache } from '../config/disk-cache.js';
 import { ParseCache } from '../config/parse-cache.js';
 import { usageError } from '../errors.js';
 import { packageVersion } from './version.js';
@@ -17,5 +17,5 @@ export function cacheDirOption(): Option {
 export function parseCacheFor(cacheDir: string | undefined, others: { fleet?: string | undefined } = {}): ParseCache | undefined {
   if (cacheDir === undefined) return undefined;
   if (others.fleet !== undefined) throw usageError('--cache-dir does not combine with --fleet', '--cache-dir');
-  return new ParseCache({ store: openDiskCache(cacheDir, { version: packageVersion() }) });
+  return new ParseCache({ store: openDiskCache(cacheDir, { version: `${packageVersion()}+${codeDigest()}` }) });
 }

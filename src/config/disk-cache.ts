@@ -66,8 +66,31 @@ export function schemasDigest(): string {
   return schemaDigest;
 }
 
+let builtDigest: string | undefined;
+
+/**
+ * The SHA-256 of the running code that parses and checks config (this module's folder and the
+ * diagnostics', file names and bytes): with the version in the key, a build that changed them under
+ * the same version (a development build) never reuses an entry either.
+ */
+export function codeDigest(): string {
+  if (builtDigest !== undefined) return builtDigest;
+  const hash = createHash('sha256');
+  for (const folder of [new URL('./', import.meta.url), new URL('../diagnostics/', import.meta.url)]) {
+    for (const file of readdirSync(folder, { withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => entry.name)
+      .sort()) {
+      const bytes = readFileSync(new URL(file, folder));
+      hash.update(`${folder.pathname.split('/').at(-2)}/${file}\0${bytes.length}\0`).update(bytes);
+    }
+  }
+  builtDigest = hash.digest('hex');
+  return builtDigest;
+}
+
 export interface DiskCacheOptions {
-  /** accessctl's version (package.json): part of every entry's key. */
+  /** accessctl's version (package.json) and codeDigest(): part of every entry's key. */
   version: string;
   /** The bound on the entries' total size (default DEFAULT_MAX_BYTES). */
   maxBytes?: number;

@@ -10,6 +10,8 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../sandbox/harness.js';
 import { lines } from '../config/config-workspace.js';
 import { accessctl, type Run } from './in-process.js';
+import { codeDigest } from '../../src/config/disk-cache.js';
+import { packageVersion } from '../../src/cli/version.js';
 
 const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'accessctl-cache-dir-test-'));
@@ -67,6 +69,16 @@ describe('validate --cache-dir', () => {
     expect(resealed).toBe(1);
     const warm = await accessctl(['validate', dir, '--format', 'json', '--cache-dir', cacheDir]);
     expect(warm.stdout).toContain('"message": "from the cache dir"');
+  });
+
+  it('keys its entries by the build too (the version and a digest of the code that parses and checks)', async () => {
+    const cacheDir = fresh();
+    await accessctl(['validate', examples, '--cache-dir', cacheDir]);
+    const [name] = readdirSync(cacheDir).filter((entry) => entry.endsWith('.json'));
+    const bytes = readFileSync(join(cacheDir, name!), 'utf8');
+    const body = JSON.parse(bytes.slice(bytes.indexOf('\n') + 1)) as { accessctl: string };
+    expect(codeDigest()).toMatch(/^[0-9a-f]{64}$/);
+    expect(body.accessctl).toBe(`${packageVersion()}+${codeDigest()}`);
   });
 
   it('refuses a DIR that is a file, naming --cache-dir, and reads no config', async () => {
