@@ -27,3 +27,19 @@ export function configWorkspace(name: string): { root: string; validate: (files:
 export const lines = (...text: string[]): string => `${text.join('\n')}\n`;
 
 export const located = (diagnostics: readonly Diagnostic[]): string[] => diagnostics.map((d) => `${d.file}:${d.line}:${d.column} ${d.severity} ${d.code}`);
+
+/** A GroupAssignment file for `name`, with an empty spec. */
+export const groupFile = (name: string): string => lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', 'metadata:', `  name: ${name}`, 'spec: {}');
+
+/** An automatically approved ApprovalFlow file granting `grantGroup`, visible to Engineering. */
+export const automaticFlowFile = (name: string, grantGroup: string): string =>
+  lines(
+    'apiVersion: accessctl/v1',
+    'kind: ApprovalFlow',
+    'metadata:',
+    `  name: ${name}`,
+    'spec:',
+    `  grantGroup: ${grantGroup}`,
+    '  visibleTo: [Engineering]',
+    '  approval: {type: automatic}',
+  );

@@ -11,7 +11,7 @@ import { DiskCache, openDiskCache, type DiskCacheOptions } from '../../src/confi
 import { loadConfig, readFolder, type LoadResult } from '../../src/config/load.js';
 import { ParseCache } from '../../src/config/parse-cache.js';
 import { AccessctlError } from '../../src/errors.js';
-import { lines, located } from './config-workspace.js';
+import { lines, located, groupFile as group, automaticFlowFile as flow } from './config-workspace.js';
 
 const root = mkdtempSync(join(tmpdir(), 'accessctl-disk-cache-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -26,18 +26,6 @@ function workspace(files: Record<string, string>): { dir: string; cacheDir: stri
   return { dir, cacheDir: join(base, 'cache') };
 }
 
-const group = (name: string) => lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', 'metadata:', `  name: ${name}`, 'spec: {}');
-const flow = (name: string, grantGroup: string) =>
-  lines(
-    'apiVersion: accessctl/v1',
-    'kind: ApprovalFlow',
-    'metadata:',
-    `  name: ${name}`,
-    'spec:',
-    `  grantGroup: ${grantGroup}`,
-    '  visibleTo: [Engineering]',
-    '  approval: {type: automatic}',
-  );
 const broken = lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', 'metadata:', '  name: X', '  colour: red', 'spec: {}');
 
 const VERSION = '1.2.3';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, type LoadResult } from '../../src/config/load.js';
 import { gitBlobId, ParseCache } from '../../src/config/parse-cache.js';
-import { lines, located } from './config-workspace.js';
+import { lines, located, groupFile as group, automaticFlowFile as flow } from './config-workspace.js';
 
 const root = mkdtempSync(join(tmpdir(), 'accessctl-parse-cache-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -20,19 +20,6 @@ function folder(files: Record<string, string>): string {
   for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
   return dir;
 }
-
-const group = (name: string) => lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', 'metadata:', `  name: ${name}`, 'spec: {}');
-const flow = (name: string, grantGroup: string) =>
-  lines(
-    'apiVersion: accessctl/v1',
-    'kind: ApprovalFlow',
-    'metadata:',
-    `  name: ${name}`,
-    'spec:',
-    `  grantGroup: ${grantGroup}`,
-    '  visibleTo: [Engineering]',
-    '  approval: {type: automatic}',
-  );
 
 /** What a load says, without the object identities a cache shares between loads. */
 function said(result: LoadResult): unknown {
