@@ -13,7 +13,6 @@ import { assess, deletes, verdict, type Outcome } from '../github/outcome.js';
 import { renderTestReport } from '../impact/render.js';
 import { runRepoAccessTests } from '../pipeline/access-context.js';
 import { loadConfig, type LoadResult } from '../config/load.js';
-import { ParseCache } from '../config/parse-cache.js';
 import { cacheDirOption, parseCacheFor } from './cache-dir-option.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
 import type { Runtime } from './runtime.js';
@@ -42,19 +41,17 @@ function withGithubOptions(command: Command, sha: string): Command {
 }
 
 /**
- * Loads the config through one parse cache: the one --cache-dir keeps on disk, else one in memory,
- * so `check`'s access tests reuse the parse its plan made.
+ * Validates and plans, printing the validation result for the job log. The config is loaded once
+ * (through --cache-dir's cache when given) and handed back, so `check`'s access tests use it too.
  */
-function loaderFor(flags: GithubFlags): (dir: string) => Promise<LoadResult> {
-  const cache = parseCacheFor(flags.cacheDir) ?? new ParseCache();
-  return (dir) => loadConfig(dir, process.cwd(), { cache });
-}
-
-/** Validates and plans, printing the validation result for the job log. */
-async function evaluate(runtime: Runtime, dir: string, flags: GithubFlags, load: (dir: string) => Promise<LoadResult>): Promise<Outcome> {
+async function evaluate(runtime: Runtime, dir: string, flags: GithubFlags): Promise<{ outcome: Outcome; config: LoadResult | undefined }> {
+  // Opened first: a --cache-dir accessctl cannot use is refused before anything is read or sent.
+  const cache = parseCacheFor(flags.cacheDir);
+  let config: LoadResult | undefined;
+  const load = async (from: string): Promise<LoadResult> => (config = await loadConfig(from, process.cwd(), cache === undefined ? {} : { cache }));
   const outcome = await runtime.clientFor(flags, (clients) => assess({ dir, client: clients.for, load }));
   process.stdout.write(renderText(outcome, () => undefined, false));
-  return outcome;
+  return { outcome, config };
 }
 
 function finish(outcome: Outcome): void {
@@ -79,10 +76,9 @@ function commentCommand(runtime: Runtime): Command {
     .option('--label <name>', 'label added while the plan deletes anything, removed when it no longer does ("" for none)', DEFAULT_DESTROY_LABEL);
   return withGithubOptions(command, 'the commit the comment says it ran on').action(async (dir: string, flags: GithubFlags & { label: string }) => {
     // The GitHub side first: a missing token or pull request fails before any platform call.
-    const load = loaderFor(flags);
     const context = await readContext(flags, process.env);
     const pr = { owner: context.owner, repo: context.repo, pullNumber: requirePullNumber(context) };
-    const outcome = await evaluate(runtime, dir, flags, load);
+    const { outcome } = await evaluate(runtime, dir, flags);
     await withGithubErrors(context.token, async () => {
       const api = await client(context);
       const posted = await upsertComment(api, pr, commentBody(outcome, context.headSha));
@@ -105,15 +101,14 @@ function checkCommand(runtime: Runtime): Command {
     .option('--neutral-on-changes', 'conclude neutral (not success) when the plan has changes', false);
   return withGithubOptions(command, 'the commit the check run is attached to').action(
     async (dir: string, flags: GithubFlags & { name: string; neutralOnChanges: boolean }) => {
-      const load = loaderFor(flags);
       const context = await readContext(flags, process.env);
       const commit = { owner: context.owner, repo: context.repo, headSha: requireHeadSha(context) };
-      const outcome = await evaluate(runtime, dir, flags, load);
+      const { outcome, config } = await evaluate(runtime, dir, flags);
       // The repo's access tests, against the target's directory: a failing case fails the check on its line.
       const tests =
         verdict(outcome) === 'invalid'
           ? undefined
-          : await runRepoAccessTests({ dir, target: flags.target, clientOptions: clientOverrides(flags), config: await load(dir) });
+          : await runRepoAccessTests({ dir, target: flags.target, clientOptions: clientOverrides(flags), ...(config ? { config } : {}) });
       if (tests !== undefined)
         process.stdout.write('error' in tests ? `accessctl: access tests not run: ${tests.error}\n` : renderTestReport(tests.report, false));
       const output = checkOutput(outcome, {
