@@ -123,11 +123,6 @@ export class NameResolver {
     readonly directoryKnown: boolean = true,
   ) {}
 
-  /** What `name` resolved to earlier, if it did: the way to ask without building a path. */
-  resolvedGroup(name: string): string | undefined {
-    return this.groupsResolved.get(name);
-  }
-
   group(name: string, path: ReferencePath): string {
     // Most flows name the same few groups: each name as written is looked up once.
     const resolved = this.groupsResolved.get(name);

@@ -72,8 +72,7 @@ export function flowFromDesired(declared: Declared<ApprovalFlow>, names: NameRes
               if (approver.manager) return { manager: true };
               if (approver.admins) return { admins: true };
               if (approver.user !== undefined) return { user: names.user(approver.user, ['spec', 'approval', 'levels', li, 'approvers', ai, 'user']) };
-              const group = approver.group ?? '';
-              return { group: names.resolvedGroup(group) ?? names.group(group, ['spec', 'approval', 'levels', li, 'approvers', ai, 'group']) };
+              return { group: names.group(approver.group ?? '', ['spec', 'approval', 'levels', li, 'approvers', ai, 'group']) };
             }),
           ),
         }))
@@ -87,9 +86,8 @@ export function flowFromDesired(declared: Declared<ApprovalFlow>, names: NameRes
       description: spec.description ?? '',
       enabled: spec.enabled ?? true,
       category: spec.category ?? 'application',
-      // A name resolved before needs no path (the path says where an unknown name is written).
-      grantGroup: names.resolvedGroup(spec.grantGroup) ?? names.group(spec.grantGroup, ['spec', 'grantGroup']),
-      visibleTo: sortNamesInPlace(spec.visibleTo.map((name, i) => names.resolvedGroup(name) ?? names.group(name, ['spec', 'visibleTo', i]))),
+      grantGroup: names.group(spec.grantGroup, ['spec', 'grantGroup']),
+      visibleTo: sortNamesInPlace(spec.visibleTo.map((name, i) => names.group(name, ['spec', 'visibleTo', i]))),
       approval: { type: approval.type, nonAdminApprovers: approval.nonAdminApprovers ?? false, levels },
       access,
     },
