@@ -40,12 +40,13 @@ export interface PlanRunOptions {
 /**
  * invalid: the config has errors (nothing was sent); unplannable: the config is valid but no plan
  * could be made (no key, a bad target, the platform refused or was unreachable): `error` says why,
- * and throwing it gives the CLI's usual message and exit code; planned: the plan.
+ * and throwing it gives the CLI's usual message and exit code; planned: the plan, and whether it is
+ * the memo's plan from before (`reused`, never without a memo).
  */
 export type PlanRun =
   | { status: 'invalid'; config: LoadResult }
   | { status: 'unplannable'; config: LoadResult; error: AccessctlError }
-  | { status: 'planned'; config: LoadResult; plan: Plan };
+  | { status: 'planned'; config: LoadResult; plan: Plan; reused: boolean };
 
 export function deletionPolicy(desired: DesiredState): DeletionPolicy {
   const spec = desired.project?.object.spec;
@@ -119,7 +120,7 @@ export async function makePlan(options: PlanRunOptions): Promise<PlanRun> {
   const config = await (options.load ?? loadConfig)(options.dir);
   if (countDiagnostics(config.diagnostics).errors > 0) return { status: 'invalid', config };
   try {
-    return { status: 'planned', config, plan: await planValid(config.desired, options) };
+    return { status: 'planned', config, ...(await planValid(config.desired, options)) };
   } catch (error) {
     if (error instanceof AccessctlError) return { status: 'unplannable', config, error };
     throw error;
@@ -140,7 +141,7 @@ export function namesUserApprover(desired: DesiredState): boolean {
   return false;
 }
 
-async function planValid(desired: DesiredState, options: PlanRunOptions): Promise<Plan> {
+async function planValid(desired: DesiredState, options: PlanRunOptions): Promise<{ plan: Plan; reused: boolean }> {
   const client = typeof options.client === 'function' ? options.client(desired) : options.client;
   const managedGroups = new Set<string>();
   for (const group of desired.groups) {
@@ -156,6 +157,6 @@ async function planValid(desired: DesiredState, options: PlanRunOptions): Promis
   const secrets: SecretSource = (name) => env[name];
   const policy = options.adjustPolicy ? options.adjustPolicy(deletionPolicy(desired)) : deletionPolicy(desired);
   const make = (read: SecretSource): Plan => diff(prepareDiffInput(desired, live, read), policy);
-  const plan = options.memo ? options.memo.plan(desired, live, secrets, policy, make) : make(secrets);
-  return withAccessImpact(plan, desired, live, client);
+  const { plan, reused } = options.memo ? options.memo.plan(desired, live, secrets, policy, make) : { plan: make(secrets), reused: false };
+  return { plan: await withAccessImpact(plan, desired, live, client), reused };
 }

@@ -87,7 +87,13 @@ export class PlanMemo {
    * secrets only through the source it is given (so that which secrets it compared is known). The
    * plan is frozen when kept: whoever changed it would change the next cycle's.
    */
-  plan(desired: DesiredState, live: LiveWire, secrets: SecretSource, policy: DeletionPolicy, make: (secrets: SecretSource) => Plan): Plan {
+  plan(
+    desired: DesiredState,
+    live: LiveWire,
+    secrets: SecretSource,
+    policy: DeletionPolicy,
+    make: (secrets: SecretSource) => Plan,
+  ): { plan: Plan; reused: boolean } {
     const policyText = JSON.stringify(policy);
     const made = this.made;
     if (
@@ -98,7 +104,7 @@ export class PlanMemo {
       [...made.secrets].every(([name, value]) => secrets(name) === value)
     ) {
       this.reusedCount++;
-      return made.plan;
+      return { plan: made.plan, reused: true };
     }
     const read = new Map<string, string | undefined>();
     const plan = make((name) => {
@@ -108,6 +114,6 @@ export class PlanMemo {
     });
     deepFreeze(plan);
     this.made = { desired, live, secrets: read, policy: policyText, plan };
-    return plan;
+    return { plan, reused: false };
   }
 }

@@ -231,7 +231,6 @@ export async function reconcileOnce(options: RunOptions): Promise<RunOutcome> {
   if (planOnly) run.log.warn({ runId: run.runId }, planOnly);
 
   let client: JumpCloudClient | undefined;
-  const reusedBefore = options.memo?.reused;
   const planned = await makePlan({
     dir: synced.configDir,
     load: options.load ?? ((dir) => loadConfig(dir, process.cwd(), { cache: options.cache })),
@@ -256,7 +255,7 @@ export async function reconcileOnce(options: RunOptions): Promise<RunOutcome> {
   );
   try {
     if (planned.status !== 'planned') return await run.failed(whyNoPlan(planned));
-    options.metrics.recordPlan(reusedBefore !== undefined && options.memo?.reused !== reusedBefore ? 'reused' : 'new');
+    options.metrics.recordPlan(planned.reused ? 'reused' : 'new');
     // A plan was made, so the client function was called and set the client.
     if (client === undefined) throw new AccessctlError('internal', 'a plan was made without a client');
     return await reconcilePlanned(options, run, { synced, stored, state, planOnly, config: planned.config, plan: planned.plan, client });
