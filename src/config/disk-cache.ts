@@ -20,13 +20,12 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { LineCounter } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { AccessctlError } from '../errors.js';
 import type { DocumentCheck, ParseStore, StoredParse } from './parse-cache.js';
-import { MAX_DEPTH } from './parse.js';
+import { FORBIDDEN_KEYS, MAX_DEPTH } from './parse.js';
 import { KINDS, schemasDir, type Kind } from './schema.js';
-import { DocumentLocations, type SourceDocument, type SourceFile } from './source.js';
+import { DocumentLocations, lineCounterFor, type SourceDocument, type SourceFile } from './source.js';
 
 /** The layout of an entry; a change to it is a new format, and entries of another are not read. */
 const FORMAT = 2;
@@ -48,7 +47,6 @@ const STALE_TEMP_MS = 60 * 60 * 1000;
 const ENTRY_NAME = /^[0-9a-f]{64}\.json$/;
 const TEMP_NAME = /^\.[0-9a-f]{64}\.\d+\.[0-9a-f]{8}-\d+\.tmp$/;
 const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 let schemaDigest: string | undefined;
 
@@ -358,14 +356,6 @@ export class DiskCache implements ParseStore {
 
 const lossyUtf8 = new TextDecoder('utf-8');
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Line starts as parse.ts counts them: the display text keeps every newline of the file's text. */
-function lineCounterFor(text: string): LineCounter {
-  const counter = new LineCounter();
-  counter.addNewLine(0);
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) counter.addNewLine(i + 1);
-  return counter;
-}
 
 /** Reads at most MAX_ENTRY_BYTES of a regular file, following no link; undefined when it is larger or not a regular file. Throws when it cannot be opened. */
 function readEntry(path: string): { bytes: Buffer; mtimeMs: number } | undefined {

@@ -1,13 +1,14 @@
 // Turns one file's bytes into YAML documents with positions, refusing everything a config file has
 // no business containing: bad UTF-8, directives, anchors, aliases, merge keys, tags, deep nesting,
 // prototype keys and roots that are not mappings. Each refusal is a located diagnostic.
-import { type CST, Composer, isAlias, isMap, isNode, isPair, isScalar, isSeq, LineCounter, Parser, type Document } from 'yaml';
+import { type CST, Composer, isAlias, isMap, isNode, isPair, isScalar, isSeq, Parser, type Document } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { diagnosticAt, DocumentLocations, type SourceDocument, type SourceFile } from './source.js';
+import { diagnosticAt, DocumentLocations, lineCounterFor, type SourceDocument, type SourceFile } from './source.js';
 import { maskSecretTokens, maskSecretValues } from './secrets.js';
 
 export const MAX_DEPTH = 32;
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** Keys no config object may hold (they would reach an object's prototype); the disk cache refuses them too. */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 export interface ParsedFile {
   file: SourceFile;
@@ -67,13 +68,6 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
 // LF and CR, DEL, C1 controls other than NEL, and the noncharacters U+FFFE and U+FFFF. The `yaml`
 // package accepts them; a quoted escape such as "\u0007" is still allowed (the schema rules then decide).
 const NON_PRINTABLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u0084\u0086-\u009F\uFFFE\uFFFF]/;
-
-function lineCounterFor(text: string): LineCounter {
-  const counter = new LineCounter();
-  counter.addNewLine(0);
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) counter.addNewLine(i + 1);
-  return counter;
-}
 
 /** Walks the concrete syntax tree without recursion, so hostile nesting cannot exhaust the stack. */
 function findTooDeep(tokens: readonly CST.Token[]): CST.Token | undefined {

@@ -1,7 +1,7 @@
 // Parsed YAML documents that remember where every node came from, so any finding about a value
 // (from the schema, a semantic rule or the plan) can name its file:line:col. A document keeps a
 // compact index of its nodes' offsets, not its syntax tree: thousands of kept trees cost the GC dearly.
-import { isMap, isNode, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
+import { isMap, isNode, isScalar, isSeq, LineCounter, type Node } from 'yaml';
 import { formatPath, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
 import type { SourceLocation } from '../errors.js';
 
@@ -13,6 +13,14 @@ export interface SourceFile {
   /** The file's text, with secret values masked, for code frames. */
   displayText: string;
   lineCounter: LineCounter;
+}
+
+/** The line starts of a file's text (its display text keeps every newline, so either serves). */
+export function lineCounterFor(text: string): LineCounter {
+  const counter = new LineCounter();
+  counter.addNewLine(0);
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) counter.addNewLine(i + 1);
+  return counter;
 }
 
 export interface SourceDocument {
