@@ -43,3 +43,18 @@ export const automaticFlowFile = (name: string, grantGroup: string): string =>
     '  visibleTo: [Engineering]',
     '  approval: {type: automatic}',
   );
+
+/**
+ * A channel the repo keeps itself, holding every kind of secret a channel can, each read from the
+ * environment: HOOK_TOKEN (a URL placeholder), HOOK_AUTH (a header) and HOOK_SIGNING_SECRET.
+ */
+export const hookChannelFile = lines(
+  'apiVersion: accessctl/v1',
+  'kind: WebhookChannel',
+  'metadata: {name: Hook}',
+  'spec:',
+  '  url: https://hooks.example.com/ingest/{{TOKEN}}',
+  '  secrets: {TOKEN: {env: HOOK_TOKEN}}',
+  '  headers: {X-Source: accessctl, Authorization: {env: HOOK_AUTH}}',
+  '  signingSecret: {env: HOOK_SIGNING_SECRET}',
+);

@@ -14,6 +14,7 @@ import { JumpCloudClient } from '../../src/jumpcloud/client.js';
 import { runReconciler } from '../../src/reconcile/loop.js';
 import type { RunOutcome } from '../../src/reconcile/run.js';
 import { TargetBinding } from '../../src/reconcile/target-binding.js';
+import { hookChannelFile } from '../config/config-workspace.js';
 import { startHarness, type Harness } from '../sandbox/harness.js';
 
 const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));
@@ -28,18 +29,6 @@ export const planted = {
 
 export const MARKUP_FLOW = '<script>window.pwned=1</script> Flow';
 export const MARKUP_DESCRIPTION = '<img src=x onerror="window.pwned=2"> described';
-
-const channel = [
-  'apiVersion: accessctl/v1',
-  'kind: WebhookChannel',
-  'metadata: {name: Hook}',
-  'spec:',
-  '  url: https://hooks.example.com/ingest/{{TOKEN}}',
-  '  secrets: {TOKEN: {env: HOOK_TOKEN}}',
-  '  headers: {X-Source: accessctl, Authorization: {env: HOOK_AUTH}}',
-  '  signingSecret: {env: HOOK_SIGNING_SECRET}',
-  '',
-].join('\n');
 
 const markupFlow = [
   'apiVersion: accessctl/v1',
@@ -84,7 +73,7 @@ export async function startConsoleFixture(): Promise<ConsoleFixture> {
   const configDir = join(work, 'config');
   await cp(examples, configDir, { recursive: true });
   await mkdir(join(configDir, 'channels'));
-  await writeFile(join(configDir, 'channels', 'hook.yaml'), channel);
+  await writeFile(join(configDir, 'channels', 'hook.yaml'), hookChannelFile);
   await writeFile(join(configDir, 'flows', 'markup.yaml'), markupFlow);
   git(configDir, 'init', '-q', '-b', 'main');
   git(configDir, 'add', '.');

@@ -24,6 +24,7 @@ import { ReconcileMetrics } from '../../src/reconcile/metrics.js';
 import type { SayOnce } from '../../src/reconcile/config-source.js';
 import { reconcileOnce, type ConfigSource, type RunOptions } from '../../src/reconcile/run.js';
 import { TargetBinding } from '../../src/reconcile/target-binding.js';
+import { hookChannelFile } from '../config/config-workspace.js';
 import { startHarness, type Harness } from '../sandbox/harness.js';
 
 const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));
@@ -34,21 +35,6 @@ const secrets = {
   HOOK_AUTH: 'Bearer PLANTED-hook-auth-0002',
   HOOK_SIGNING_SECRET: `whsec_${Buffer.alloc(32, 5).toString('base64')}`,
 };
-/**
- * A channel the repo keeps itself (the sandbox serves the channel API): every kind of secret it can
- * hold, each from the environment. The example subscribes only a console-made channel, by id.
- */
-const hookChannel = [
-  'apiVersion: accessctl/v1',
-  'kind: WebhookChannel',
-  'metadata: {name: Hook}',
-  'spec:',
-  '  url: https://hooks.example.com/ingest/{{TOKEN}}',
-  '  secrets: {TOKEN: {env: HOOK_TOKEN}}',
-  '  headers: {X-Source: accessctl, Authorization: {env: HOOK_AUTH}}',
-  '  signingSecret: {env: HOOK_SIGNING_SECRET}',
-  '',
-].join('\n');
 // Only access_request events, which no reconcile run makes: the sandbox never tries to deliver to hooks.example.com.
 const hookSubscription = ['    - channel: Hook', '      events: [access_management_access_request]', ''].join('\n');
 const gitEnv = { GIT_AUTHOR_NAME: 'Ada Admin', GIT_AUTHOR_EMAIL: 'ada@example.com', GIT_COMMITTER_NAME: 'Ada Admin', GIT_COMMITTER_EMAIL: 'ada@example.com' };
@@ -142,7 +128,8 @@ describe('a reconcile run against a real sandbox', () => {
   /** Adds the Hook channel to the config and, when asked, subscribes it in the settings after the example's SIEM. */
   async function addHookChannel(options: { subscribe: boolean }): Promise<void> {
     await mkdir(join(work, 'config', 'channels'), { recursive: true });
-    await writeFile(join(work, 'config', 'channels', 'hook.yaml'), hookChannel);
+    // The example subscribes only a console-made channel, by id; this one the repo keeps itself.
+    await writeFile(join(work, 'config', 'channels', 'hook.yaml'), hookChannelFile);
     if (!options.subscribe) return;
     const settings = join(work, 'config', 'settings.yaml');
     const text = await readFile(settings, 'utf8');
