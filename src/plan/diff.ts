@@ -114,21 +114,10 @@ function diffKind<K extends ManagedKind, M extends { spec: S }, S>(
   const byKey = new Map<string, number>();
   const others = new Map<string, number[]>();
   const nameOf = (candidate: number): string => (candidate < live.length ? live[candidate]!.name : unmanageableList[candidate - live.length]!.name);
-  // One map operation per object, backwards so the earliest object stays (a large org's maps are
-  // memory-bound). Names several live objects share are rare; only then are they gathered again.
-  let shared = false;
-  for (let candidate = total - 1; candidate >= 0; candidate--) {
-    const size = byKey.size;
-    byKey.set(nameKey(nameOf(candidate)), candidate);
-    if (byKey.size === size) shared = true;
-  }
-  if (shared) {
-    const all = new Map<string, number[]>();
-    for (let candidate = 0; candidate < total; candidate++) {
-      const key = nameKey(nameOf(candidate));
-      all.set(key, [...(all.get(key) ?? []), candidate]);
-    }
-    for (const [key, candidates] of all) if (candidates.length > 1) others.set(key, candidates.slice(1));
+  for (let candidate = 0; candidate < total; candidate++) {
+    const key = nameKey(nameOf(candidate));
+    if (byKey.get(key) === undefined) byKey.set(key, candidate);
+    else others.set(key, [...(others.get(key) ?? []), candidate]);
   }
   const claimed = new Uint8Array(total);
   // A desired entry whose name matches several live objects is neither created nor matched, and
