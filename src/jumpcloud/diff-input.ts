@@ -50,10 +50,6 @@ class LocatedLater<M> implements DesiredEntry<M> {
   }
 }
 
-function entry<M>(name: string, previousNames: readonly string[] | undefined, model: M, document: SourceDocument): DesiredEntry<M> {
-  return new LocatedLater(name, previousNames, model, document);
-}
-
 /**
  * A live entry whose fingerprint is computed the first time it is read: only a change carries one,
  * and digesting every live object costs a no-op plan more than reading them.
@@ -78,10 +74,6 @@ class DigestedLater<M, W> implements LiveEntry<M> {
     this.#digest ??= this.#digestOf(this.#wire);
     return this.#digest;
   }
-}
-
-function liveEntry<M, W>(id: string, name: string, model: M, wire: W, digestOf: (wire: W) => string): LiveEntry<M> {
-  return new DigestedLater(id, name, model, wire, digestOf);
 }
 
 function unknownReferences(kind: ManagedKind, name: string, source: SourceDocument, names: NameResolver, from: number, problems: PlanProblem[]): void {
@@ -146,7 +138,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
     const before = names.unknown.length;
     const model = groupFromDesired(declared, names);
     unknownReferences('GroupAssignment', declared.name, declared.source, names, before, problems);
-    return entry(declared.name, declared.object.metadata.previousNames, model, declared.source);
+    return new LocatedLater(declared.name, declared.object.metadata.previousNames, model, declared.source);
   });
   let liveGroups: KindInput<GroupModel>['live'] = 'unknown';
   if (directoryKnown && live.groups.status === 'ok') {
@@ -161,7 +153,9 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
       const associations = live.associations.get(group.id);
       if (spec.applications !== undefined && associations?.status !== 'ok') associationsKnown = false;
       const applicationIds = associations?.status === 'ok' ? associations.value : undefined;
-      groups.push(liveEntry(group.id, group.name, groupFromWire(group, applicationIds, index, spec), group, (wire) => groupFingerprint(wire, applicationIds)));
+      groups.push(
+        new DigestedLater(group.id, group.name, groupFromWire(group, applicationIds, index, spec), group, (wire) => groupFingerprint(wire, applicationIds)),
+      );
     }
     if (associationsKnown) liveGroups = groups;
     else problems.push({ code: 'live-unknown', kind: 'GroupAssignment', message: 'could not read the application associations of every managed group' });
@@ -184,7 +178,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
         });
       }
     }
-    return entry(declared.name, declared.object.metadata.previousNames, model, declared.source);
+    return new LocatedLater(declared.name, declared.object.metadata.previousNames, model, declared.source);
   });
   const flowsWithDisplay = namesWhere(desired.flows, (f) => f.object.spec.display !== undefined);
   const unmanageableFlows: UnmanageableEntry[] = [];
@@ -193,7 +187,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
     const flows: LiveEntry<FlowModel>[] = [];
     for (const wire of live.flows.value) {
       const read = flowFromWire(wire, index, flowsWithDisplay.size > 0 && flowsWithDisplay.has(nameKey(wire.name)));
-      if (read.ok) flows.push(liveEntry(wire.id, wire.name, read.model, wire, fingerprintOf));
+      if (read.ok) flows.push(new DigestedLater(wire.id, wire.name, read.model, wire, fingerprintOf));
       else unmanageableFlows.push({ id: wire.id, name: wire.name, reasons: read.reasons });
     }
     liveFlows = flows;
@@ -217,12 +211,12 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
       });
     }
     configs.set(declared.name, declared.object.spec);
-    return entry(declared.name, declared.object.metadata.previousNames, prepared.model, declared.source);
+    return new LocatedLater(declared.name, declared.object.metadata.previousNames, prepared.model, declared.source);
   });
   const channelList = live.channels.status === 'ok' ? live.channels.value : [];
   const liveChannels: KindInput<ChannelModel>['live'] =
     live.channels.status === 'ok'
-      ? channelList.map((channel) => liveEntry(channel.id, channel.name, channelFromWire(channel), channel, channelFingerprint))
+      ? channelList.map((channel) => new DigestedLater(channel.id, channel.name, channelFromWire(channel), channel, channelFingerprint))
       : live.channels.status === 'not-read'
         ? []
         : live.channels.status;
@@ -264,7 +258,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
       });
     }
     for (const [label, hex] of prepared.ids) channels[label] ??= channelIdForWrite(hex, encoding);
-    desiredSettings = entry(declaredSettings.name, [], prepared.model, declaredSettings.source);
+    desiredSettings = new LocatedLater(declaredSettings.name, [], prepared.model, declaredSettings.source);
   }
 
   return {
