@@ -55,8 +55,14 @@ function sameKnown<T>(a: Known<T> | { status: 'not-read' }, b: Known<T> | { stat
 /** The same live objects (item by item), lists that failed alike, and the same associations. */
 export function sameLive(a: LiveWire, b: LiveWire): boolean {
   if (a.target !== b.target || a.associations.size !== b.associations.size) return false;
-  const lists = [sameKnown(a.groups, b.groups), sameKnown(a.users, b.users), sameKnown(a.applications, b.applications), sameKnown(a.flows, b.flows)];
-  if (lists.includes(false) || !sameKnown(a.channels, b.channels) || !sameKnown(a.settings, b.settings)) return false;
+  const sameLists =
+    sameKnown(a.groups, b.groups) &&
+    sameKnown(a.users, b.users) &&
+    sameKnown(a.applications, b.applications) &&
+    sameKnown(a.flows, b.flows) &&
+    sameKnown(a.channels, b.channels) &&
+    sameKnown(a.settings, b.settings);
+  if (!sameLists) return false;
   for (const [group, known] of a.associations) {
     const other = b.associations.get(group);
     if (other === undefined || !sameKnown(known, other)) return false;
