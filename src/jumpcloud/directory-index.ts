@@ -124,6 +124,15 @@ export class NameResolver {
   ) {}
 
   group(name: string, path: ReferencePath): string {
+    return this.knownGroup(name) ?? this.unknownGroup(name, path);
+  }
+
+  /**
+   * The name a group is known by (live, or declared with create: true), or undefined: then the
+   * caller reports it with unknownGroup(). Split from group() so that a mapping run over 10,000
+   * flows builds the path of a reference only for a name that did not resolve.
+   */
+  knownGroup(name: string): string | undefined {
     // Most flows name the same few groups: each name as written is looked up once.
     const resolved = this.groupsResolved.get(name);
     if (resolved !== undefined) return resolved;
@@ -134,10 +143,12 @@ export class NameResolver {
       return live.name;
     }
     const planned = this.groupsToCreate.get(nameKey(name));
-    if (planned !== undefined) {
-      this.groupsResolved.set(name, planned);
-      return planned;
-    }
+    if (planned !== undefined) this.groupsResolved.set(name, planned);
+    return planned;
+  }
+
+  /** Records a group name that did not resolve, with where it is written; returns it as written. */
+  unknownGroup(name: string, path: ReferencePath): string {
     this.miss('group', name, path);
     return name;
   }

@@ -15,6 +15,7 @@ const approvalTypeToWire = { manual: 'manual', automatic: 'automated' } as const
 const statusToWire = { enabled: 'active', disabled: 'inactive' } as const;
 const approverTypes = { manager: 'manager', admins: 'admin', user: 'user', group: 'user_group' } as const;
 const GRANT_RESOURCE_TYPE = 'user_group';
+const GRANT_GROUP_PATH = ['spec', 'grantGroup'] as const;
 const ttlConfigs: readonly WireTtlConfig[] = ['TTL_CONFIG_UNSPECIFIED', 'TTL_CONFIG_MULTI_SELECT_DURATIONS', 'TTL_CONFIG_FIXED_DURATION'];
 
 function invert<K extends string, V extends string>(record: Record<K, V>): Map<string, K> {
@@ -60,23 +61,38 @@ function displayOf(color: string | undefined, iconUrl: string | undefined): NonN
   return out;
 }
 
+/**
+ * The desired flow in the model's terms. A no-op plan maps every flow of the repo (10,000 in a
+ * large org), so it allocates no more than the model: arrays are made at their final length (an
+ * array grown by push() reserves room for 17), there are no per-flow callbacks, and a reference's
+ * path is built only for a name that did not resolve.
+ */
 export function flowFromDesired(declared: Declared<ApprovalFlow>, names: NameResolver): FlowModel {
   const spec = declared.object.spec;
   const approval = spec.approval;
-  const levels =
-    approval.type === 'manual'
-      ? (approval.levels ?? []).map((level, li) => ({
-          require: level.require ?? 'any',
-          approvers: sortApproversInPlace(
-            level.approvers.map((approver, ai): ApproverModel => {
-              if (approver.manager) return { manager: true };
-              if (approver.admins) return { admins: true };
-              if (approver.user !== undefined) return { user: names.user(approver.user, ['spec', 'approval', 'levels', li, 'approvers', ai, 'user']) };
-              return { group: names.group(approver.group ?? '', ['spec', 'approval', 'levels', li, 'approvers', ai, 'group']) };
-            }),
-          ),
-        }))
-      : [];
+  const written = approval.type === 'manual' ? (approval.levels ?? []) : [];
+  const levels: FlowSpecModel['approval']['levels'] = new Array(written.length);
+  for (let li = 0; li < written.length; li++) {
+    const level = written[li]!;
+    const approvers: ApproverModel[] = new Array(level.approvers.length);
+    for (let ai = 0; ai < level.approvers.length; ai++) {
+      const approver = level.approvers[ai]!;
+      if (approver.manager) approvers[ai] = { manager: true };
+      else if (approver.admins) approvers[ai] = { admins: true };
+      else if (approver.user !== undefined) approvers[ai] = { user: names.user(approver.user, ['spec', 'approval', 'levels', li, 'approvers', ai, 'user']) };
+      else {
+        const group = approver.group ?? '';
+        approvers[ai] = { group: names.knownGroup(group) ?? names.unknownGroup(group, ['spec', 'approval', 'levels', li, 'approvers', ai, 'group']) };
+      }
+    }
+    levels[li] = { require: level.require ?? 'any', approvers: sortApproversInPlace(approvers) };
+  }
+  const grantGroup = names.knownGroup(spec.grantGroup) ?? names.unknownGroup(spec.grantGroup, GRANT_GROUP_PATH);
+  const visibleTo: string[] = new Array(spec.visibleTo.length);
+  for (let i = 0; i < spec.visibleTo.length; i++) {
+    const name = spec.visibleTo[i]!;
+    visibleTo[i] = names.knownGroup(name) ?? names.unknownGroup(name, ['spec', 'visibleTo', i]);
+  }
   let access: FlowSpecModel['access'] = null;
   if (spec.access?.duration !== undefined) access = { duration: canonicalDuration(spec.access.duration) };
   else if (spec.access?.durations !== undefined) access = { durations: sortDurations(spec.access.durations) };
@@ -86,8 +102,8 @@ export function flowFromDesired(declared: Declared<ApprovalFlow>, names: NameRes
       description: spec.description ?? '',
       enabled: spec.enabled ?? true,
       category: spec.category ?? 'application',
-      grantGroup: names.group(spec.grantGroup, ['spec', 'grantGroup']),
-      visibleTo: sortNamesInPlace(spec.visibleTo.map((name, i) => names.group(name, ['spec', 'visibleTo', i]))),
+      grantGroup,
+      visibleTo: sortNamesInPlace(visibleTo),
       approval: { type: approval.type, nonAdminApprovers: approval.nonAdminApprovers ?? false, levels },
       access,
     },
@@ -104,31 +120,46 @@ function unknownValue(reasons: string[], field: string, value: string | undefine
 export type FlowRead = { ok: true; model: FlowModel } | { ok: false; reasons: string[] };
 
 /** The approval levels of a live flow, or why they cannot be read (pushed to `reasons`). */
-function levelsFromWire(resources: readonly WireApproverResource[], index: DirectoryIndex, reasons: string[]): FlowSpecModel['approval']['levels'] {
+function levelsFromWire(listed: readonly WireApproverResource[], index: DirectoryIndex, reasons: string[]): FlowSpecModel['approval']['levels'] {
   // Levels by resourceOrder, each with whether any of its approvers says requireAll. The platform
-  // lists them in order, so they are built in one pass; a list out of order is sorted first.
+  // lists them in order, so each level is a run of one resourceOrder; a list out of order is
+  // sorted first. The runs are counted first, so every array is made at its final length.
+  let resources = listed;
   let ordered = true;
-  for (let i = 1; i < resources.length && ordered; i++) ordered = num(resources[i - 1]!.resourceOrder) <= num(resources[i]!.resourceOrder);
-  const inOrder = ordered ? resources : [...resources].sort((a, b) => num(a.resourceOrder) - num(b.resourceOrder));
-  const levels: FlowSpecModel['approval']['levels'] = [];
-  let order: number | undefined;
-  for (let i = 0; i < inOrder.length; i++) {
-    const resource = inOrder[i]!;
-    const approver = approverFromWire(resource, index);
-    if (approver === undefined) {
-      unknownValue(reasons, `approverResources[${resources.indexOf(resource)}].resourceType`, resource.resourceType);
-      continue;
-    }
-    const at = num(resource.resourceOrder);
-    const level = levels[levels.length - 1];
-    if (level === undefined || at !== order) levels.push({ require: bool(resource.requireAll) ? 'all' : 'any', approvers: [approver] });
-    else {
-      level.approvers.push(approver);
-      if (bool(resource.requireAll)) level.require = 'all';
-    }
-    order = at;
+  let runs = resources.length === 0 ? 0 : 1;
+  for (let i = 1; i < resources.length && ordered; i++) {
+    const before = num(resources[i - 1]!.resourceOrder);
+    const at = num(resources[i]!.resourceOrder);
+    ordered = before <= at;
+    if (at !== before) runs++;
   }
-  for (const level of levels) sortApproversInPlace(level.approvers);
+  if (!ordered) {
+    const sorted = [...resources].sort((a, b) => num(a.resourceOrder) - num(b.resourceOrder));
+    runs = sorted.length === 0 ? 0 : 1;
+    for (let i = 1; i < sorted.length; i++) if (num(sorted[i]!.resourceOrder) !== num(sorted[i - 1]!.resourceOrder)) runs++;
+    resources = sorted;
+  }
+  const levels: FlowSpecModel['approval']['levels'] = new Array(runs);
+  for (let start = 0, li = 0; start < resources.length; li++) {
+    const at = num(resources[start]!.resourceOrder);
+    let end = start + 1;
+    while (end < resources.length && num(resources[end]!.resourceOrder) === at) end++;
+    const approvers: ApproverModel[] = new Array(end - start);
+    let require: 'any' | 'all' = 'any';
+    let known = true;
+    for (let i = start; i < end; i++) {
+      const resource = resources[i]!;
+      const approver = approverFromWire(resource, index);
+      if (approver === undefined) {
+        known = false;
+        unknownValue(reasons, `approverResources[${listed.indexOf(resource)}].resourceType`, resource.resourceType);
+      } else approvers[i - start] = approver;
+      if (bool(resource.requireAll)) require = 'all';
+    }
+    // A level with an approver this mapping does not know makes the flow unmanageable: it is not used.
+    levels[li] = { require, approvers: known ? sortApproversInPlace(approvers) : approvers };
+    start = end;
+  }
   return levels;
 }
 
@@ -167,8 +198,11 @@ export function flowFromWire(wire: WireFlow, index: DirectoryIndex, managesDispl
   if (reasons.length > 0 || type === undefined || category === undefined || grant === undefined) return { ok: false, reasons };
   const grantId = text(grant.resourceId);
   const visible = list(wire.visibleTo);
-  const visibleTo: string[] = [];
-  for (const v of visible) visibleTo.push(index.groupById(text(v.id))?.name ?? v.name ?? text(v.id));
+  const visibleTo: string[] = new Array(visible.length);
+  for (let i = 0; i < visible.length; i++) {
+    const v = visible[i]!;
+    visibleTo[i] = index.groupById(text(v.id))?.name ?? v.name ?? text(v.id);
+  }
   const model: FlowModel = {
     name: wire.name,
     spec: {
