@@ -185,7 +185,10 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
   let liveFlows: KindInput<FlowModel>['live'] = 'unknown';
   if (directoryKnown && live.flows.status === 'ok') {
     const flows: LiveEntry<FlowModel>[] = [];
-    for (const wire of live.flows.value) {
+    const wires = live.flows.value;
+    // Indexed: a plan runs this loop once, mostly unoptimised, where for-of allocates a result per step.
+    for (let i = 0; i < wires.length; i++) {
+      const wire = wires[i]!;
       const read = flowFromWire(wire, index, flowsWithDisplay.size > 0 && flowsWithDisplay.has(nameKey(wire.name)));
       if (read.ok) flows.push(new DigestedLater(wire.id, wire.name, read.model, wire, fingerprintOf));
       else unmanageableFlows.push({ id: wire.id, name: wire.name, reasons: read.reasons });

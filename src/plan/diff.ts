@@ -224,7 +224,11 @@ function diffKind<K extends ManagedKind, M extends { spec: S }, S>(
   }
   // In sync, by name key (the keys are at hand here; the plan lists them by kind, then name key).
   inSyncAt.sort((a, b) => (desiredKeys[a]! < desiredKeys[b]! ? -1 : desiredKeys[a]! > desiredKeys[b]! ? 1 : 0));
-  for (const at of inSyncAt) result.inSync.push({ kind, name: desiredList[at]!.name, id: live[matches[at]!]!.id });
+  result.inSync = new Array(inSyncAt.length);
+  for (let i = 0; i < inSyncAt.length; i++) {
+    const at = inSyncAt[i]!;
+    result.inSync[i] = { kind, name: desiredList[at]!.name, id: live[matches[at]!]!.id };
+  }
   for (let candidate = 0; candidate < total; candidate++) {
     if (claimed[candidate] === 1) continue;
     if (candidate >= live.length) {
