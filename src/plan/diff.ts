@@ -478,7 +478,8 @@ export function diff(input: DiffInput, policy: DeletionPolicy = defaultDeletionP
     unsupported,
     blocked: guardDeletions(ordered, liveCounts, desiredCounts, policy),
     noop,
-    inSync: KINDS_BY_NAME.flatMap((kind) => inSync[kind]),
+    // concat copies each kind's list whole; flatMap visits 10,000 entries one at a time.
+    inSync: ([] as InSync[]).concat(...KINDS_BY_NAME.map((kind) => inSync[kind])),
     unknown,
     problems,
     warnings,
