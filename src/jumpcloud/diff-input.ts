@@ -92,16 +92,6 @@ function unknownReferences(kind: ManagedKind, name: string, source: SourceDocume
   }
 }
 
-/** Name keys (current and previous) of the desired objects for which `test` holds. */
-function namesWhere<T extends { name: string; object: { metadata: { previousNames?: string[] } } }>(
-  declared: readonly T[],
-  test: (item: T) => boolean,
-): Set<string> {
-  const keys = new Set<string>();
-  for (const item of declared) if (test(item)) for (const name of [item.name, ...(item.object.metadata.previousNames ?? [])]) keys.add(nameKey(name));
-  return keys;
-}
-
 export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets: SecretSource): DiffInput {
   const problems: PlanProblem[] = [];
   const warnings: PlanProblem[] = [];
@@ -162,6 +152,8 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
   }
 
   // ---- flows
+  // Name keys (current and previous) of the flows whose icon the repo sets: only theirs is compared.
+  const flowsWithDisplay = new Set<string>();
   const desiredFlows: DesiredEntry<FlowModel>[] = desired.flows.map((declared) => {
     const before = names.unknown.length;
     const model = flowFromDesired(declared, names);
@@ -178,9 +170,10 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
         });
       }
     }
-    return new LocatedLater(declared.name, declared.object.metadata.previousNames, model, declared.source);
+    const entry = new LocatedLater(declared.name, declared.object.metadata.previousNames, model, declared.source);
+    if (model.spec.display !== undefined) for (const name of [entry.name, ...entry.previousNames]) flowsWithDisplay.add(nameKey(name));
+    return entry;
   });
-  const flowsWithDisplay = namesWhere(desired.flows, (f) => f.object.spec.display !== undefined);
   const unmanageableFlows: UnmanageableEntry[] = [];
   let liveFlows: KindInput<FlowModel>['live'] = 'unknown';
   if (directoryKnown && live.flows.status === 'ok') {
