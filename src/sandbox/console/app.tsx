@@ -2,9 +2,10 @@
 // not API). Server-rendered pages, no script. Every change goes through the sandbox's own domain
 // functions (submit, approve, deny), so the console and the API share one lifecycle.
 import type { HttpBindings } from '@hono/node-server';
-import { type Context, Hono } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
+import { createMiddleware } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import { ApiError } from '../api-error.js';
@@ -68,7 +69,33 @@ export interface ConsoleDeps {
 }
 
 type ConsoleEnv = { Bindings: HttpBindings; Variables: { session: ConsoleSession | undefined } };
-type C = Context<ConsoleEnv>;
+/** A console request's context: a signed-in page's carries `who` as well, so the helpers take any such. */
+type C<E extends ConsoleEnv = ConsoleEnv> = Context<E>;
+
+/** Who is signed in, as a page behind `signedInAs` reads it: always present there. */
+interface SignedIn {
+  session: ConsoleSession;
+  principal: ConsolePrincipal;
+}
+type SignedInEnv = ConsoleEnv & { Variables: { who: SignedIn } };
+
+/**
+ * The one gate of every signed-in page (after the session and CSRF middlewares): nobody signed in goes
+ * to the sign-in page, someone of the other kind gets the 403 page, and the page reads `c.var.who`.
+ * Without a kind, anyone signed in passes (a request's page serves users and administrators).
+ */
+function signedInAs(kind?: 'user' | 'admin'): MiddlewareHandler<SignedInEnv> {
+  return createMiddleware<SignedInEnv>(async (c, next) => {
+    const session = c.get('session');
+    const principal = session?.principal;
+    if (session === undefined || principal === undefined) return c.redirect('/console/', 303);
+    if (kind !== undefined && principal.kind !== kind) {
+      throw new ApiError(403, kind === 'admin' ? 'this page is for administrators: sign in as one' : 'this page is for users: sign in as one');
+    }
+    c.set('who', { session, principal });
+    return next();
+  });
+}
 
 /** What each redirect after a change says on the page it lands on (fixed words, never from the query). */
 const notices: Record<string, string> = {
@@ -78,8 +105,13 @@ const notices: Record<string, string> = {
   'signed-out': 'You are signed out.',
 };
 
+/** Gives the browser a session's id: HttpOnly, SameSite=Lax, sent only to the console's own paths. */
+function setSessionCookie(c: C, session: ConsoleSession): void {
+  setCookie(c, sessionCookie, session.id, { path: '/console', httpOnly: true, sameSite: 'Lax' });
+}
+
 /** A page of HTML, with the doctype. */
-async function render(c: C, node: JSX.Element, status = 200): Promise<Response> {
+async function render<E extends ConsoleEnv>(c: C<E>, node: JSX.Element, status = 200): Promise<Response> {
   const text = await (await node).toString();
   return c.html(`<!doctype html>${text}`, status as 200);
 }
@@ -96,17 +128,17 @@ function formString(form: Record<string, unknown>, name: string): string {
 }
 
 /** A query parameter, at most `max` characters (longer is cut: filters only narrow). */
-function queryParam(c: C, name: string, max = 320): string {
+function queryParam<E extends ConsoleEnv>(c: C<E>, name: string, max = 320): string {
   return (c.req.query(name) ?? '').slice(0, max);
 }
 
 /** The query parameter `name` when it is one of `choices`, else `fallback`: a filter the page offers only these values for. */
-function queryChoice(c: C, name: string, choices: readonly string[], fallback: string): string {
+function queryChoice<E extends ConsoleEnv>(c: C<E>, name: string, choices: readonly string[], fallback: string): string {
   const value = c.req.query(name);
   return value !== undefined && choices.includes(value) ? value : fallback;
 }
 
-function pageParam(c: C): number {
+function pageParam<E extends ConsoleEnv>(c: C<E>): number {
   const page = Number(c.req.query('page') ?? '0');
   return Number.isSafeInteger(page) && page >= 0 && page <= 10_000 ? page : 0;
 }
@@ -116,7 +148,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
   const sessions = new ConsoleSessions();
   const app = new Hono<ConsoleEnv>();
 
-  const actorOf = (c: C, principal: ConsolePrincipal): Actor => ({
+  const actorOf = <E extends ConsoleEnv>(c: C<E>, principal: ConsolePrincipal): Actor => ({
     orgId: principal.orgId,
     id: principal.id,
     type: principal.kind,
@@ -194,16 +226,6 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     throw error;
   });
 
-  const signedIn = (c: C, kind?: 'user' | 'admin'): { session: ConsoleSession; principal: ConsolePrincipal } | Response => {
-    const session = c.get('session');
-    const principal = session?.principal;
-    if (session === undefined || principal === undefined) return c.redirect('/console/', 303);
-    if (kind !== undefined && principal.kind !== kind) {
-      throw new ApiError(403, kind === 'admin' ? 'this page is for administrators: sign in as one' : 'this page is for users: sign in as one');
-    }
-    return { session, principal };
-  };
-
   const home = (principal: ConsolePrincipal): string => (principal.kind === 'admin' ? '/console/admin/queue' : '/console/requests');
 
   app.get('/console', (c) => c.redirect('/console/', 301));
@@ -211,7 +233,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     let session = c.get('session');
     if (session === undefined) {
       session = sessions.create();
-      setCookie(c, sessionCookie, session.id, { path: '/console', httpOnly: true, sameSite: 'Lax' });
+      setSessionCookie(c, session);
       c.set('session', session);
     }
     return render(c, <SignInPage orgs={identities(store)} principal={session.principal} csrfToken={session.csrfToken} />);
@@ -237,7 +259,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     // A new session (id and token) at every sign-in: an id known before it never gains a principal.
     if (before !== undefined) sessions.delete(before.id);
     const session = sessions.create(principal);
-    setCookie(c, sessionCookie, session.id, { path: '/console', httpOnly: true, sameSite: 'Lax' });
+    setSessionCookie(c, session);
     return c.redirect(home(principal), 303);
   });
 
@@ -245,16 +267,14 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const session = c.get('session');
     if (session !== undefined) sessions.delete(session.id);
     const fresh = sessions.create();
-    setCookie(c, sessionCookie, fresh.id, { path: '/console', httpOnly: true, sameSite: 'Lax' });
+    setSessionCookie(c, fresh);
     return c.redirect('/console/', 303);
   });
 
   // ---- end users and approvers
 
-  app.get('/console/flows', (c) => {
-    const who = signedIn(c, 'user');
-    if (who instanceof Response) return who;
-    const { principal, session } = who;
+  app.get('/console/flows', signedInAs('user'), (c) => {
+    const { principal, session } = c.var.who;
     const open = new Map(
       myRequests(store, principal.orgId, principal.id)
         .filter((r) => r.status === 'pending' || r.status === 'missing_data')
@@ -278,17 +298,15 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     return flow;
   };
 
-  app.get('/console/flows/:id', (c) => {
-    const who = signedIn(c, 'user');
-    if (who instanceof Response) return who;
-    const flow = requestableFlow(who.principal, c.req.param('id'));
-    return render(c, <RequestFormPage principal={who.principal} csrfToken={who.session.csrfToken} flow={flow} />);
+  app.get('/console/flows/:id', signedInAs('user'), (c) => {
+    const { principal, session } = c.var.who;
+    const flow = requestableFlow(principal, c.req.param('id'));
+    return render(c, <RequestFormPage principal={principal} csrfToken={session.csrfToken} flow={flow} />);
   });
 
-  app.post('/console/flows/:id/request', async (c) => {
-    const who = signedIn(c, 'user');
-    if (who instanceof Response) return who;
-    const flow = requestableFlow(who.principal, c.req.param('id'));
+  app.post('/console/flows/:id/request', signedInAs('user'), async (c) => {
+    const { principal, session } = c.var.who;
+    const flow = requestableFlow(principal, c.req.param('id'));
     const form = await c.req.parseBody();
     const remarks = formString(form, 'remarks');
     const duration = formString(form, 'requestedDuration');
@@ -298,15 +316,15 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
         remarks,
         ...(duration === '' ? {} : { requestedDuration: duration }),
       });
-      const request = submitRequest(store, actorOf(c, who.principal), body, profile, hooks);
+      const request = submitRequest(store, actorOf(c, principal), body, profile, hooks);
       return c.redirect(`/console/requests/${request.id}?done=submitted`, 303);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       return render(
         c,
         <RequestFormPage
-          principal={who.principal}
-          csrfToken={who.session.csrfToken}
+          principal={principal}
+          csrfToken={session.csrfToken}
           flow={flow}
           error={problemText(error)}
           remarks={remarks.slice(0, 4000)}
@@ -319,10 +337,8 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     }
   });
 
-  app.get('/console/requests', (c) => {
-    const who = signedIn(c, 'user');
-    if (who instanceof Response) return who;
-    const { principal, session } = who;
+  app.get('/console/requests', signedInAs('user'), (c) => {
+    const { principal, session } = c.var.who;
     return render(
       c,
       <MyRequestsPage
@@ -334,10 +350,8 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     );
   });
 
-  app.get('/console/approvals', (c) => {
-    const who = signedIn(c, 'user');
-    if (who instanceof Response) return who;
-    const { principal, session } = who;
+  app.get('/console/approvals', signedInAs('user'), (c) => {
+    const { principal, session } = c.var.who;
     return render(
       c,
       <ApprovalsPage
@@ -350,7 +364,15 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
   });
 
   /** One request's page for this principal, with an error and the remark to show again after a refused decision. */
-  const requestPage = (c: C, session: ConsoleSession, principal: ConsolePrincipal, id: string, status = 200, error?: string, remarks?: string) => {
+  const requestPage = <E extends ConsoleEnv>(
+    c: C<E>,
+    session: ConsoleSession,
+    principal: ConsolePrincipal,
+    id: string,
+    status = 200,
+    error?: string,
+    remarks?: string,
+  ) => {
     const actor = actorOf(c, principal);
     const request = principal.kind === 'admin' ? requireRequest(store, principal.orgId, id) : visibleRequest(store, actor, id);
     let progress: ReturnType<typeof requestProgress>['approvers'] | undefined;
@@ -391,16 +413,13 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     );
   };
 
-  app.get('/console/requests/:id', (c) => {
-    const who = signedIn(c);
-    if (who instanceof Response) return who;
-    return requestPage(c, who.session, who.principal, c.req.param('id'));
+  app.get('/console/requests/:id', signedInAs(), (c) => {
+    const { principal, session } = c.var.who;
+    return requestPage(c, session, principal, c.req.param('id'));
   });
 
-  app.post('/console/requests/:id/decision', async (c) => {
-    const who = signedIn(c);
-    if (who instanceof Response) return who;
-    const { principal, session } = who;
+  app.post('/console/requests/:id/decision', signedInAs(), async (c) => {
+    const { principal, session } = c.var.who;
     const id = c.req.param('id');
     const form = await c.req.parseBody();
     const status = formString(form, 'status');
@@ -431,9 +450,8 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
 
   // ---- administrators
 
-  app.get('/console/admin/queue', (c) => {
-    const who = signedIn(c, 'admin');
-    if (who instanceof Response) return who;
+  app.get('/console/admin/queue', signedInAs('admin'), (c) => {
+    const { principal, session } = c.var.who;
     const view = queryChoice(c, 'view', queueViews, 'administrator');
     const status = queryChoice(
       c,
@@ -445,12 +463,12 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const params = new URLSearchParams({ queue: view, limit: String(pageSize), skip: String(page * pageSize) });
     if (status === 'open') params.set('status', 'pending|missing_data|error');
     else if (status !== 'any') params.set('status', status);
-    const list = listRequests(store, actorOf(c, who.principal), params, 'default');
+    const list = listRequests(store, actorOf(c, principal), params, 'default');
     return render(
       c,
       <QueuePage
-        principal={who.principal}
-        csrfToken={who.session.csrfToken}
+        principal={principal}
+        csrfToken={session.csrfToken}
         view={view}
         status={status}
         items={list.results}
@@ -460,25 +478,23 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     );
   });
 
-  app.get('/console/admin/flows', (c) => {
-    const who = signedIn(c, 'admin');
-    if (who instanceof Response) return who;
-    const orgId = who.principal.orgId;
+  app.get('/console/admin/flows', signedInAs('admin'), (c) => {
+    const { principal, session } = c.var.who;
+    const orgId = principal.orgId;
     const groups = groupNames(store, orgId);
     const names = { group: (id: string) => groups.get(id) ?? '', user: (id: string) => findUser(store, orgId, id)?.displayname ?? '' };
     const shown = orgFlows(store, orgId).map((flow) => flowView(flow, names));
-    return render(c, <FlowsAdminPage principal={who.principal} csrfToken={who.session.csrfToken} flows={shown} />);
+    return render(c, <FlowsAdminPage principal={principal} csrfToken={session.csrfToken} flows={shown} />);
   });
 
-  app.get('/console/admin/settings', (c) => {
-    const who = signedIn(c, 'admin');
-    if (who instanceof Response) return who;
-    const orgId = who.principal.orgId;
+  app.get('/console/admin/settings', signedInAs('admin'), (c) => {
+    const { principal, session } = c.var.who;
+    const orgId = principal.orgId;
     return render(
       c,
       <SettingsPage
-        principal={who.principal}
-        csrfToken={who.session.csrfToken}
+        principal={principal}
+        csrfToken={session.csrfToken}
         settings={getSettings(store, orgId)}
         channels={listChannels(store, orgId, new URLSearchParams({ limit: '100', sort: 'name' })).results}
         channelNames={channelNames(store, orgId)}
@@ -486,10 +502,9 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     );
   });
 
-  app.get('/console/admin/insights', (c) => {
-    const who = signedIn(c, 'admin');
-    if (who instanceof Response) return who;
-    const orgId = who.principal.orgId;
+  app.get('/console/admin/insights', signedInAs('admin'), (c) => {
+    const { principal, session } = c.var.who;
+    const orgId = principal.orgId;
     const types = eventTypesOf(store, orgId);
     const filters: InsightsFilters = {
       type: queryChoice(c, 'type', types, ''),
@@ -522,8 +537,8 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     return render(
       c,
       <InsightsPage
-        principal={who.principal}
-        csrfToken={who.session.csrfToken}
+        principal={principal}
+        csrfToken={session.csrfToken}
         filters={filters}
         eventTypes={types}
         events={result.events}
@@ -535,46 +550,36 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     );
   });
 
-  app.get('/console/admin/mail', (c) => {
-    const who = signedIn(c, 'admin');
-    if (who instanceof Response) return who;
+  app.get('/console/admin/mail', signedInAs('admin'), (c) => {
+    const { principal, session } = c.var.who;
     const to = queryParam(c, 'to').trim();
     const kind = queryChoice(c, 'kind', mailKinds, '');
     const page = pageParam(c);
     const params = new URLSearchParams({ limit: String(pageSize), skip: String(page * pageSize) });
     if (to !== '') params.set('to', to);
     if (kind !== '') params.set('kind', kind);
-    const mail = listMail(store, params, who.principal.orgId);
+    const mail = listMail(store, params, principal.orgId);
     return render(
       c,
-      <MailPage
-        principal={who.principal}
-        csrfToken={who.session.csrfToken}
-        to={to}
-        kind={kind}
-        messages={mail.results}
-        totalCount={mail.totalCount}
-        page={page}
-      />,
+      <MailPage principal={principal} csrfToken={session.csrfToken} to={to} kind={kind} messages={mail.results} totalCount={mail.totalCount} page={page} />,
     );
   });
 
-  app.get('/console/admin/deliveries', (c) => {
-    const who = signedIn(c, 'admin');
-    if (who instanceof Response) return who;
+  app.get('/console/admin/deliveries', signedInAs('admin'), (c) => {
+    const { principal, session } = c.var.who;
     const status = queryChoice(c, 'status', deliveryStatusFilters, '');
     const params = new URLSearchParams({ limit: '200' });
     if (status !== '') params.set('status', status);
-    const list = deliveries?.list(params, who.principal.orgId) ?? { results: [], totalCount: 0 };
+    const list = deliveries?.list(params, principal.orgId) ?? { results: [], totalCount: 0 };
     return render(
       c,
       <DeliveriesPage
-        principal={who.principal}
-        csrfToken={who.session.csrfToken}
+        principal={principal}
+        csrfToken={session.csrfToken}
         status={status}
         deliveries={list.results}
         totalCount={list.totalCount}
-        channelNames={channelNames(store, who.principal.orgId)}
+        channelNames={channelNames(store, principal.orgId)}
       />,
     );
   });
