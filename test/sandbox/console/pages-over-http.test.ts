@@ -54,15 +54,29 @@ async function get(path: string, cookie: string): Promise<Response> {
 
 /** Signs in as a user (by username) the way the sign-in form does; returns the new session and a page's token. */
 async function signIn(username: string): Promise<Visit> {
+  return signInChoosing(async () => `${'65a000000000000000000001'}:user:${await h.userId(username)}`);
+}
+
+/** Signs in as the administrator the sign-in page offers; returns the new session and a page's token. */
+async function signInAsAdmin(): Promise<Visit> {
+  return signInChoosing((page) => {
+    const choice = /value="([^"]+:admin:[^"]+)"/.exec(page)?.[1];
+    if (choice === undefined) throw new Error('no administrator on the sign-in page');
+    return choice;
+  });
+}
+
+/** Signs in with the choice `choose` picks from the sign-in page; returns the new session and its home page's token. */
+async function signInChoosing(choose: (signInPage: string) => string | Promise<string>): Promise<Visit> {
   const page = await fetch(`${h.sandbox.url}/console/`);
   const anonymous = cookieOf(page);
-  const userId = await h.userId(username);
-  const answer = await post('/console/sign-in', anonymous, { _csrf: tokenOf(await page.text()), who: `${'65a000000000000000000001'}:user:${userId}` });
+  const html = await page.text();
+  const answer = await post('/console/sign-in', anonymous, { _csrf: tokenOf(html), who: await choose(html) });
   expect(answer.status).toBe(303);
   const cookie = cookieOf(answer);
-  const form = await get('/console/requests', cookie);
-  expect(form.status).toBe(200);
-  return { cookie, token: tokenOf(await form.text()) };
+  const home = await get(answer.headers.get('location') ?? '', cookie);
+  expect(home.status).toBe(200);
+  return { cookie, token: tokenOf(await home.text()) };
 }
 
 async function requestsOf(username: string): Promise<number> {
@@ -116,6 +130,47 @@ describe('the console session', () => {
     const answer = await get('/console/admin/queue', erin.cookie);
     expect(answer.status).toBe(403);
     expect(await answer.text()).toContain('this page is for administrators');
+  });
+
+  it('lets onto each signed-in page only whom it is for: nobody is sent to sign in, a user is refused every administrator page and an administrator every user page', async () => {
+    const nobodysRequest = '000000000000000000000000';
+    const userPages = ['/console/flows', `/console/flows/${flows.user}`, '/console/requests', '/console/approvals'];
+    const adminPages = [
+      '/console/admin/queue',
+      '/console/admin/flows',
+      '/console/admin/settings',
+      '/console/admin/insights',
+      '/console/admin/mail',
+      '/console/admin/deliveries',
+    ];
+    const eitherPages = [`/console/requests/${nobodysRequest}`];
+    const forms = [`/console/flows/${flows.user}/request`, `/console/requests/${nobodysRequest}/decision`];
+    const answers = (paths: string[], visit: (path: string) => Promise<Response>): Promise<string[]> =>
+      Promise.all(
+        paths.map(async (path) => {
+          const answer = await visit(path);
+          return `${path} ${answer.status} ${answer.headers.get('location') ?? ''} ${/this page is for (users|administrators)/.exec(await answer.text())?.[0] ?? ''}`.trim();
+        }),
+      );
+
+    // Without a session every page sends the browser to sign in; a form needs a session's token, so it comes from an anonymous one.
+    const noSession = await answers([...userPages, ...adminPages, ...eitherPages], (path) => fetch(`${h.sandbox.url}${path}`, { redirect: 'manual' }));
+    expect(noSession).toEqual([...userPages, ...adminPages, ...eitherPages].map((path) => `${path} 303 /console/`));
+    const page = await fetch(`${h.sandbox.url}/console/`);
+    const anonymous = { cookie: cookieOf(page), token: tokenOf(await page.text()) };
+    expect(await answers(forms, (path) => post(path, anonymous.cookie, { _csrf: anonymous.token }))).toEqual(forms.map((path) => `${path} 303 /console/`));
+
+    const erin = await signIn('erin.em');
+    expect(await answers(adminPages, (path) => get(path, erin.cookie))).toEqual(adminPages.map((path) => `${path} 403  this page is for administrators`));
+    const admin = await signInAsAdmin();
+    expect(await answers(userPages, (path) => get(path, admin.cookie))).toEqual(userPages.map((path) => `${path} 403  this page is for users`));
+    const [requestForm = ''] = forms;
+    expect(await answers([requestForm], (path) => post(path, admin.cookie, { _csrf: admin.token }))).toEqual([`${requestForm} 403  this page is for users`]);
+
+    // A request's page is for both: each passes the gate and reaches the request's own lookup (there is no such request).
+    for (const visit of [erin, admin]) {
+      expect(await answers(eitherPages, (path) => get(path, visit.cookie))).toEqual(eitherPages.map((path) => `${path} 404`));
+    }
   });
 });
 
