@@ -43,6 +43,15 @@ function commandsFor(argv: readonly string[] | undefined): typeof commands {
 }
 
 /**
+ * After a usage error, a command (and each of its subcommands) prints its one-line usage and where
+ * its options are, not its whole help: the error would scroll away above thirty lines of options.
+ */
+function hintAfterErrors(command: Command, path: string): void {
+  command.showHelpAfterError(`Usage: ${path} ${command.usage()}\nRun '${path} --help' for its options.`);
+  for (const subcommand of command.commands) hintAfterErrors(subcommand, `${path} ${subcommand.name()}`);
+}
+
+/**
  * The program; `runtime` is the process's own unless a test passes its own. With `argv` (as
  * process.argv) it holds only the command `argv` runs; without, every command.
  */
@@ -56,7 +65,10 @@ export async function buildProgram(runtime: Runtime = createRuntime(), argv?: re
   const made = await Promise.all(commandsFor(argv).map(([, make]) => make(runtime)));
   for (const command of made) program.addCommand(command);
   // addCommand does not pass settings down; subcommands need the same error handling and output.
-  for (const command of program.commands) command.copyInheritedSettings(program);
+  for (const command of program.commands) {
+    command.copyInheritedSettings(program);
+    hintAfterErrors(command, `accessctl ${command.name()}`);
+  }
   return program;
 }
 

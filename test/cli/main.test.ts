@@ -3,6 +3,7 @@
 // (in help order) when it names none, as the program's help needs.
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
+import { accessctl } from './in-process.js';
 
 const names = async (...args: string[]): Promise<string[]> =>
   (await buildProgram(undefined, ['node', 'accessctl', ...args])).commands.map((command) => command.name());
@@ -24,5 +25,26 @@ describe('buildProgram', () => {
   it('holds every command, in help order, when argv names none: no command, an unknown one, or --help', async () => {
     for (const args of [[], ['valdate'], ['--help'], ['help'], ['help', 'nothing']]) expect(await names(...args), args.join(' ')).toEqual(every);
     expect((await buildProgram()).commands.map((command) => command.name())).toEqual(every);
+  });
+});
+
+describe('usage errors', () => {
+  it('print the error, the one-line usage and where the options are, not the whole help', async () => {
+    const { code, stderr } = await accessctl(['plan', '--no-such-flag']);
+    expect(code).toBe(1);
+    expect(stderr).toBe("error: unknown option '--no-such-flag'\nUsage: accessctl plan [options] [dir]\nRun 'accessctl plan --help' for its options.\n");
+  });
+
+  it('name a subcommand by its whole path', async () => {
+    const { code, stderr } = await accessctl(['github', 'comment', '--no-such-flag']);
+    expect(code).toBe(1);
+    expect(stderr).toContain("Usage: accessctl github comment [options] [dir]\nRun 'accessctl github comment --help' for its options.\n");
+    expect(stderr).not.toContain('--pr');
+  });
+
+  it('list every command after an unknown one', async () => {
+    const { code, stderr } = await accessctl(['valdate']);
+    expect(code).toBe(1);
+    for (const name of every) expect(stderr).toContain(`  ${name}`);
   });
 });
