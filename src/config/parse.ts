@@ -182,6 +182,14 @@ function structuralDiagnostics(file: SourceFile, doc: Document.Parsed, props: ()
   return found;
 }
 
+/**
+ * The keys the one-walk path admits: none that structuralDiagnostics refuses (a merge key, quoted
+ * or not, is left to it to judge).
+ */
+function admitKey(name: string): boolean {
+  return name !== '<<' && !FORBIDDEN_KEYS.has(name);
+}
+
 export function parseFile(path: string, bytes: Uint8Array): ParsedFile {
   const decoded = decodeUtf8(bytes);
   if ('invalidAt' in decoded) {
@@ -254,7 +262,17 @@ export function parseFile(path: string, bytes: Uint8Array): ParsedFile {
   let spans: { anchor: Span[]; tag: Span[] } | undefined;
   const props = (): { anchor: Span[]; tag: Span[] } => (spans ??= propertySpans(tokens));
   const documents: SourceDocument[] = [];
-  docs.forEach((doc, index) => {
+  for (let index = 0; index < docs.length; index++) {
+    const doc = docs[index]!;
+    if (doc.errors.length === 0 && doc.warnings.length === 0) {
+      // The common document passes every structural check by construction: one walk indexes it and
+      // makes its data. Anything it does not vouch for takes the careful path below.
+      const plain = DocumentLocations.withData(doc.contents, admitKey);
+      if (plain !== undefined) {
+        documents.push({ file, index, doc: plain.locations, data: plain.data });
+        continue;
+      }
+    }
     const found: Diagnostic[] = [];
     for (const problem of [...doc.errors, ...doc.warnings]) {
       const [start, end] = problem.pos;
@@ -268,7 +286,7 @@ export function parseFile(path: string, bytes: Uint8Array): ParsedFile {
       // Only the offsets outlive this function: the document and its syntax tree become garbage.
       documents.push({ file, index, doc: DocumentLocations.of(doc.contents), data });
     }
-  });
+  }
   file.displayText = maskSecretValues(text, docs);
   return { file, documents, diagnostics };
 }

@@ -1,7 +1,7 @@
 // Parsed YAML documents that remember where every node came from, so any finding about a value
 // (from the schema, a semantic rule or the plan) can name its file:line:col. A document keeps a
 // compact index of its nodes' offsets, not its syntax tree: thousands of kept trees cost the GC dearly.
-import { isMap, isNode, isScalar, isSeq, LineCounter, type Node } from 'yaml';
+import { isMap, isNode, isScalar, isSeq, LineCounter, type Node, type Scalar } from 'yaml';
 import { formatPath, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
 import type { SourceLocation } from '../errors.js';
 
@@ -53,6 +53,9 @@ const MAP = 1;
 const SEQ = 2;
 const ABSENT = 3;
 
+// One buffer for the records of every document withData indexes: each index copies out its own length.
+let recordScratch = new Int32Array(STRIDE * 256);
+
 /**
  * The offsets of every node of one parsed document: for each node its kind and span, for a map
  * entry its key's span and name. It answers what the syntax tree answered (findSpan) and nothing
@@ -94,7 +97,112 @@ export class DocumentLocations {
         }
       }
     }
-    return new DocumentLocations(Int32Array.from(records), keys);
+    return new DocumentLocations(new Int32Array(records), keys);
+  }
+
+  /**
+   * The index and the plain data of a document in one breadth-first walk, for the common document
+   * that holds only mappings with scalar keys, sequences of nodes and scalars, with no anchor, tag
+   * or alias anywhere and only keys `admitKey` admits. Undefined as soon as the walk meets anything
+   * else: the caller then takes the careful path (its structural checks, `toJS`, `of`), so this one
+   * has to be exact only for the documents it accepts. For those, `data` is what
+   * `doc.toJS({ maxAliasCount: 0 })` makes and `locations` what `of` makes (test/config/plain-index.test.ts).
+   * It exists for speed: one walk with no per-node allocation but the data's own, where the careful
+   * path walks the tree three times (validate over 10,000 files spends most of its time parsing).
+   */
+  static withData(contents: unknown, admitKey: (name: string) => boolean): { locations: DocumentLocations; data: Record<string, unknown> } | undefined {
+    if (!isMap(contents) || contents.anchor || contents.tag || !contents.range) return undefined;
+    const data: Record<string, unknown> = {};
+    // By node, in breadth-first order: the tree node, its value in the data (a collection still to be
+    // filled, or a scalar's value) and the key it is the value of.
+    const nodes: unknown[] = [contents];
+    const values: unknown[] = [data];
+    const keys: (string | undefined)[] = [undefined];
+    let records = recordScratch;
+    records[KIND] = MAP;
+    records[START] = contents.range[0];
+    records[END] = contents.range[1];
+    records[KEY_START] = -1;
+    records[KEY_END] = -1;
+    // Indexed loops, no iterators and no closures: this runs once per node of every file.
+    for (let at = 0; at < nodes.length; at++) {
+      const node = nodes[at];
+      const record = at * STRIDE;
+      let items: readonly unknown[];
+      if (isMap(node)) items = node.items;
+      else if (isSeq(node)) items = node.items;
+      else {
+        records[record + FIRST_CHILD] = 0;
+        records[record + CHILDREN] = 0;
+        continue;
+      }
+      const map = records[record + KIND] === MAP;
+      const target = values[at] as Record<string, unknown> | unknown[];
+      records[record + FIRST_CHILD] = nodes.length;
+      records[record + CHILDREN] = items.length;
+      for (let i = 0; i < items.length; i++) {
+        let child: unknown;
+        let key: Scalar | undefined;
+        let name: string | undefined;
+        if (map) {
+          const pair = items[i] as { key: unknown; value: unknown };
+          const keyNode = pair.key;
+          if (!isScalar(keyNode) || keyNode.value === null || keyNode.anchor || keyNode.tag || !keyNode.range) return undefined;
+          key = keyNode;
+          name = String(keyNode.value);
+          if (!admitKey(name)) return undefined;
+          child = pair.value;
+        } else {
+          child = items[i];
+        }
+        if (!isNode(child) || child.anchor || child.tag || !child.range) return undefined;
+        let kind: number;
+        let value: unknown;
+        let start = child.range[0];
+        let end = child.range[1];
+        if (isMap(child)) {
+          kind = MAP;
+          value = {};
+        } else if (isSeq(child)) {
+          kind = SEQ;
+          value = [];
+        } else if (isScalar(child)) {
+          kind = LEAF;
+          value = child.value;
+          // `key:` with no value: the key is the place to point at, as in `of`.
+          if (key !== undefined && value === null && start === end) {
+            start = key.range![0];
+            end = key.range![1];
+          }
+        } else {
+          return undefined;
+        }
+        const count = nodes.length;
+        if ((count + 1) * STRIDE > records.length) {
+          const grown = new Int32Array(records.length * 2);
+          grown.set(records);
+          records = recordScratch = grown;
+        }
+        const slot = count * STRIDE;
+        records[slot + KIND] = kind;
+        records[slot + START] = start;
+        records[slot + END] = end;
+        records[slot + KEY_START] = key === undefined ? -1 : key.range![0];
+        records[slot + KEY_END] = key === undefined ? -1 : key.range![1];
+        nodes.push(child);
+        values.push(value);
+        keys.push(name);
+        if (map) {
+          // As the yaml package's addPairToJSMap: a name the object already has (on itself or its
+          // prototype) is defined, not assigned, so no setter runs.
+          if (name! in target) Object.defineProperty(target, name!, { value, writable: true, enumerable: true, configurable: true });
+          else (target as Record<string, unknown>)[name!] = value;
+        } else {
+          (target as unknown[]).push(value);
+        }
+      }
+    }
+    return { locations: new DocumentLocations(records.slice(0, nodes.length * STRIDE), keys), data };
   }
 
   /** The index as plain lists, for a parse kept on disk (src/config/disk-cache.ts). */
