@@ -75,7 +75,9 @@ export function readBounded(path: string, cap: number = MAX_FILE_BYTES): Bounded
       length += read;
     }
     if (length > cap) return { refused: 'too-large', size: undefined };
-    return { bytes: new Uint8Array(buffer.subarray(0, length)), stamp: stampOf(info) };
+    // A plain Uint8Array copy in one step (a Buffer's subarray would make a Buffer first).
+    const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, length).slice();
+    return { bytes, stamp: stampOf(info) };
   } finally {
     closeSync(fd);
   }

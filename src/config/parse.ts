@@ -3,7 +3,7 @@
 // prototype keys and roots that are not mappings. Each refusal is a located diagnostic.
 import { type CST, Composer, isAlias, isMap, isNode, isPair, isScalar, isSeq, Parser, type Document } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { diagnosticAt, DocumentLocations, lineCounterFor, type SourceDocument, type SourceFile } from './source.js';
+import { diagnosticAt, DocumentLocations, sourceFile, type SourceDocument, type SourceFile } from './source.js';
 import { maskSecretTokens, maskSecretValues } from './secrets.js';
 
 export const MAX_DEPTH = 32;
@@ -69,21 +69,41 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
 // package accepts them; a quoted escape such as "\u0007" is still allowed (the schema rules then decide).
 const NON_PRINTABLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u0084\u0086-\u009F\uFFFE\uFFFF]/;
 
-/** Walks the concrete syntax tree without recursion, so hostile nesting cannot exhaust the stack. */
+/**
+ * Walks the concrete syntax tree without recursion, so hostile nesting cannot exhaust the stack.
+ * The stack is two parallel lists (token, depth), not an object per item: this runs over every file.
+ */
 function findTooDeep(tokens: readonly CST.Token[]): CST.Token | undefined {
-  const stack: { token: CST.Token; depth: number }[] = tokens.map((token) => ({ token, depth: 0 }));
+  const stack: CST.Token[] = [];
+  const depths: number[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    stack.push(tokens[i]!);
+    depths.push(0);
+  }
   while (stack.length > 0) {
-    const { token, depth } = stack.pop()!;
+    const token = stack.pop()!;
+    const depth = depths.pop()!;
     if (token.type === 'document') {
-      if (token.value) stack.push({ token: token.value, depth });
+      if (token.value) {
+        stack.push(token.value);
+        depths.push(depth);
+      }
       continue;
     }
     if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
       const inner = depth + 1;
       if (inner > MAX_DEPTH) return token;
-      for (const item of token.items) {
-        if ('key' in item && item.key) stack.push({ token: item.key, depth: inner });
-        if (item.value) stack.push({ token: item.value, depth: inner });
+      const items = token.items;
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i]!;
+        if ('key' in item && item.key) {
+          stack.push(item.key);
+          depths.push(inner);
+        }
+        if (item.value) {
+          stack.push(item.value);
+          depths.push(inner);
+        }
       }
     }
   }
@@ -197,7 +217,7 @@ export function parseFile(path: string, bytes: Uint8Array): ParsedFile {
     const prefix = new TextDecoder('utf-8').decode(bytes.subarray(0, invalidAt));
     // The prefix cannot be composed safely (it may be too deep), so mask from its syntax tree.
     const displayText = maskSecretTokens(prefix, [...new Parser().parse(prefix)]);
-    const file: SourceFile = { path, displayText, lineCounter: lineCounterFor(prefix) };
+    const file = sourceFile(path, displayText);
     const hex = bytes[invalidAt]!.toString(16).padStart(2, '0');
     return {
       file,
@@ -208,8 +228,7 @@ export function parseFile(path: string, bytes: Uint8Array): ParsedFile {
     };
   }
   const { text } = decoded;
-  const lineCounter = lineCounterFor(text);
-  const file: SourceFile = { path, displayText: text, lineCounter };
+  const file = sourceFile(path, text);
   const diagnostics: Diagnostic[] = [];
   const tokens = [...new Parser().parse(text)];
 

@@ -12,7 +12,7 @@ export interface SourceFile {
   path: string;
   /** The file's text, with secret values masked, for code frames. */
   displayText: string;
-  lineCounter: LineCounter;
+  readonly lineCounter: LineCounter;
 }
 
 /** The line starts of a file's text (its display text keeps every newline, so either serves). */
@@ -21,6 +21,22 @@ export function lineCounterFor(text: string): LineCounter {
   counter.addNewLine(0);
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) counter.addNewLine(i + 1);
   return counter;
+}
+
+/**
+ * A file's record whose line index is made from its display text the first time a location is asked
+ * for: most files of a valid config never are, and 10,000 kept line indexes cost the GC.
+ */
+export function sourceFile(path: string, displayText: string): SourceFile {
+  let lines: LineCounter | undefined;
+  return {
+    path,
+    displayText,
+    get lineCounter(): LineCounter {
+      lines ??= lineCounterFor(this.displayText);
+      return lines;
+    },
+  };
 }
 
 export interface SourceDocument {

@@ -170,4 +170,14 @@ describe('parseFile', () => {
       if (d.endLine === d.line) expect(d.endColumn).toBeGreaterThan(d.column);
     }
   });
+
+  it('makes the line index of a file from its masked text only when a location is first asked for', () => {
+    const parsed = parse(lines('kind: WebhookChannel', 'spec:', '  signingSecret: hunter2hunter2', '  url: https://example.com/hook'));
+    const lazy = Object.getOwnPropertyDescriptor(parsed.file, 'lineCounter');
+    expect(lazy?.get).toBeTypeOf('function');
+    expect(parsed.file.displayText).not.toContain('hunter2');
+    expect(locationAt(parsed.file, parsed.file.displayText.indexOf('url'))).toEqual({ file: 'conf/x.yaml', line: 4, column: 3 });
+    expect(parsed.file.lineCounter).toBe(parsed.file.lineCounter);
+    expect(parsed.file.lineCounter.lineStarts).toEqual([0, 21, 27, 59, 91]);
+  });
 });
