@@ -234,7 +234,7 @@ async function diffGrowth(small: number, large: number, report: Report): Promise
 }
 
 export default async function bench(report: Report): Promise<void> {
-  await noopPlan(1_000, 7, report);
-  await noopPlan(10_000, 5, report);
+  await noopPlan(1_000, 21, report);
+  await noopPlan(10_000, 9, report);
   await diffGrowth(10_000, 100_000, report);
 }
