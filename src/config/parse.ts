@@ -202,11 +202,22 @@ function structuralDiagnostics(file: SourceFile, doc: Document.Parsed, props: ()
   return found;
 }
 
+/** How config YAML is composed: YAML 1.2 core schema, unique keys, no merge keys, strict. */
+export const COMPOSE_OPTIONS = {
+  version: '1.2',
+  schema: 'core',
+  uniqueKeys: true,
+  merge: false,
+  strict: true,
+  prettyErrors: false,
+  stringKeys: false,
+} as const;
+
 /**
  * The keys the one-walk path admits: none that structuralDiagnostics refuses (a merge key, quoted
  * or not, is left to it to judge).
  */
-function admitKey(name: string): boolean {
+export function admitKey(name: string): boolean {
   return name !== '<<' && !FORBIDDEN_KEYS.has(name);
 }
 
@@ -267,15 +278,7 @@ export function parseFile(path: string, bytes: Uint8Array): ParsedFile {
     return { file, documents: [], diagnostics };
   }
 
-  const composer = new Composer({
-    version: '1.2',
-    schema: 'core',
-    uniqueKeys: true,
-    merge: false,
-    strict: true,
-    prettyErrors: false,
-    stringKeys: false,
-  });
+  const composer = new Composer(COMPOSE_OPTIONS);
   const docs = [...composer.compose(tokens, true, text.length)];
   // Only a file with an anchor or a tag needs their positions; most files have neither.
   let spans: { anchor: Span[]; tag: Span[] } | undefined;

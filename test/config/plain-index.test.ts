@@ -6,24 +6,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, type Document } from 'yaml';
-import { FORBIDDEN_KEYS, parseFile } from '../../src/config/parse.js';
+import { admitKey, COMPOSE_OPTIONS, parseFile } from '../../src/config/parse.js';
 import { DocumentLocations } from '../../src/config/source.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-const admitKey = (name: string): boolean => name !== '<<' && !FORBIDDEN_KEYS.has(name);
-
 /** The composition parseFile runs. */
 function compose(text: string): Document.Parsed[] {
-  const docs = parseAllDocuments(text, {
-    version: '1.2',
-    schema: 'core',
-    uniqueKeys: true,
-    merge: false,
-    strict: true,
-    prettyErrors: false,
-    stringKeys: false,
-  });
+  const docs = parseAllDocuments(text, COMPOSE_OPTIONS);
   return Array.isArray(docs) ? docs : [];
 }
 
