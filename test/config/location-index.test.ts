@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type Pair } from 'yaml';
-import { parseFile } from '../../src/config/parse.js';
+import { COMPOSE_OPTIONS, parseFile } from '../../src/config/parse.js';
 import { findSpan, nearestSpan, type DocPath, type Span } from '../../src/config/source.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -73,15 +73,7 @@ function compare(name: string, text: string): number {
   const parsed = parseFile(name, bytes);
   // The same composition parseFile runs, kept whole here for the reference.
   const decoded = new TextDecoder('utf-8').decode(bytes);
-  const docs = parseAllDocuments(decoded, {
-    version: '1.2',
-    schema: 'core',
-    uniqueKeys: true,
-    merge: false,
-    strict: true,
-    prettyErrors: false,
-    stringKeys: false,
-  });
+  const docs = parseAllDocuments(decoded, COMPOSE_OPTIONS);
   const trees = Array.isArray(docs) ? docs : [];
   let checked = 0;
   for (const source of parsed.documents) {
