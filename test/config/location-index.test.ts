@@ -1,15 +1,12 @@
 // Holds the compact location index to the syntax tree it replaces: for every node of every document
 // in the location fixtures, the examples and a set of awkward shapes, with the key or the value asked
 // for, and for paths that lead nowhere, it answers the span the tree answered.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type Pair } from 'yaml';
 import { COMPOSE_OPTIONS, parseFile } from '../../src/config/parse.js';
 import { findSpan, nearestSpan, type DocPath, type Span } from '../../src/config/source.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { fixtureAndExampleFiles, oddShapes } from './yaml-shapes.js';
 
 /** How accessctl located a path while it kept the syntax tree: the reference the index must match. */
 function treeSpan(doc: Document.Parsed, path: DocPath, part: 'key' | 'value'): Span | undefined {
@@ -59,14 +56,6 @@ function pathsOf(node: unknown, path: DocPath = [], into: DocPath[] = []): DocPa
   return into;
 }
 
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return yamlFiles(path);
-    return /\.ya?ml$/.test(name) ? [path] : [];
-  });
-}
-
 /** Compares the index with the tree for one file's text; returns how many lookups agreed. */
 function compare(name: string, text: string): number {
   const bytes = new TextEncoder().encode(text);
@@ -93,7 +82,7 @@ function compare(name: string, text: string): number {
 
 describe('the compact location index', () => {
   it('answers as the syntax tree did for every node of the location fixtures and the examples', () => {
-    const files = [...yamlFiles(join(ROOT, 'test/fixtures/locations')), ...yamlFiles(join(ROOT, 'examples'))];
+    const files = fixtureAndExampleFiles();
     expect(files.length).toBeGreaterThan(10);
     let checked = 0;
     for (const file of files) checked += compare(file, readFileSync(file, 'utf8'));
@@ -101,41 +90,7 @@ describe('the compact location index', () => {
   });
 
   it('answers as the syntax tree did for empty values, nulls, flow style, quoted and numeric keys, and several documents', () => {
-    const text = [
-      'apiVersion: accessctl/v1',
-      'kind: ApprovalFlow',
-      'metadata:',
-      '  name: "Quoted name"',
-      "  'single': x",
-      '  1: numeric key',
-      '  true: boolean key',
-      '  empty:',
-      '  tilde: ~',
-      '  nul: null',
-      'spec:',
-      '  visibleTo: [a, "b", {c: d}, [e], ]',
-      '  list:',
-      '  -',
-      '  - one',
-      '  - {}',
-      '  - []',
-      '  levels:',
-      '    - require: any',
-      '      approvers:',
-      '        - manager: true',
-      '        - group:',
-      '  last:',
-      '---',
-      '# a second document, after a comment',
-      'a: {b: {c: [1, 2, {d: }]}}',
-      'e: |',
-      '  block',
-      '  text',
-      'f: >-',
-      '  folded',
-      '',
-    ].join('\n');
-    expect(compare('shapes.yaml', text)).toBeGreaterThan(200);
+    expect(compare('shapes.yaml', oddShapes)).toBeGreaterThan(200);
   });
 
   it('answers as the syntax tree did with CRLF line endings and non-ASCII text', () => {

@@ -1,28 +1,17 @@
 // Holds the one-walk path of parse (DocumentLocations.withData) to the careful path it short-cuts:
 // for every document it accepts, the same location index as DocumentLocations.of and the same data
 // as doc.toJS(); and it accepts nothing the structural checks would refuse.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, type Document } from 'yaml';
 import { admitKey, COMPOSE_OPTIONS, parseFile } from '../../src/config/parse.js';
 import { DocumentLocations } from '../../src/config/source.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { fixtureAndExampleFiles, oddShapes } from './yaml-shapes.js';
 
 /** The composition parseFile runs. */
 function compose(text: string): Document.Parsed[] {
   const docs = parseAllDocuments(text, COMPOSE_OPTIONS);
   return Array.isArray(docs) ? docs : [];
-}
-
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return yamlFiles(path);
-    return /\.ya?ml$/.test(name) ? [path] : [];
-  });
 }
 
 /** Compares the one walk with the careful path for every error-free document of `text`; returns how many it accepted. */
@@ -45,61 +34,14 @@ function compare(name: string, text: string): number {
 
 describe('the one-walk index and data', () => {
   it('matches the careful path on every document of the location fixtures and the examples', () => {
-    const files = [...yamlFiles(join(ROOT, 'test/fixtures/locations')), ...yamlFiles(join(ROOT, 'examples'))];
+    const files = fixtureAndExampleFiles();
     let accepted = 0;
     for (const file of files) accepted += compare(file, readFileSync(file, 'utf8'));
     expect(accepted).toBeGreaterThan(10);
   });
 
   it('matches the careful path on empty values, nulls, flow style, quoted, numeric and prototype-named keys', () => {
-    const text = [
-      'apiVersion: accessctl/v1',
-      'kind: ApprovalFlow',
-      'metadata:',
-      '  name: "Quoted name"',
-      "  'single': x",
-      '  1: numeric key',
-      '  "1": the same name as a string',
-      '  0x10: hex key',
-      '  1.50: float key',
-      '  true: boolean key',
-      '  toString: a name Object.prototype has',
-      '  hasOwnProperty: another',
-      '  "<<<": not a merge key',
-      '  empty:',
-      '  tilde: ~',
-      '  nul: null',
-      '  nan: .nan',
-      '  inf: -.inf',
-      '  octal: 0o17',
-      'spec:',
-      '  visibleTo: [a, "b", {c: d}, [e], ]',
-      '  list:',
-      '  -',
-      '  - one',
-      '  - {}',
-      '  - []',
-      '  levels:',
-      '    - require: any',
-      '      approvers:',
-      '        - manager: true',
-      '        - group:',
-      '  last:',
-      '---',
-      '# a second document, after a comment',
-      'a: {b: {c: [1, 2, {d: }]}}',
-      'e: |',
-      '  block',
-      '  text',
-      'f: >-',
-      '  folded',
-      '---',
-      `deep: ${'['.repeat(20)}1${']'.repeat(20)}`,
-      'pairs: [b: c, d: {e: f}]',
-      `wide: [${Array.from({ length: 600 }, (_, i) => `{k${i}: v${i}}`).join(', ')}]`,
-      '',
-    ].join('\n');
-    expect(compare('shapes.yaml', text)).toBe(3);
+    expect(compare('shapes.yaml', oddShapes)).toBe(3);
   });
 
   it('refuses, for the careful path to judge, every document holding what the structural checks refuse', () => {
