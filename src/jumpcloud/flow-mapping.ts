@@ -125,20 +125,14 @@ function levelsFromWire(listed: readonly WireApproverResource[], index: Director
   // lists them in order, so each level is a run of one resourceOrder; a list out of order is
   // sorted first. The runs are counted first, so every array is made at its final length.
   let resources = listed;
-  let ordered = true;
+  for (let i = 1; i < listed.length; i++) {
+    if (num(listed[i - 1]!.resourceOrder) > num(listed[i]!.resourceOrder)) {
+      resources = [...listed].sort((a, b) => num(a.resourceOrder) - num(b.resourceOrder));
+      break;
+    }
+  }
   let runs = resources.length === 0 ? 0 : 1;
-  for (let i = 1; i < resources.length && ordered; i++) {
-    const before = num(resources[i - 1]!.resourceOrder);
-    const at = num(resources[i]!.resourceOrder);
-    ordered = before <= at;
-    if (at !== before) runs++;
-  }
-  if (!ordered) {
-    const sorted = [...resources].sort((a, b) => num(a.resourceOrder) - num(b.resourceOrder));
-    runs = sorted.length === 0 ? 0 : 1;
-    for (let i = 1; i < sorted.length; i++) if (num(sorted[i]!.resourceOrder) !== num(sorted[i - 1]!.resourceOrder)) runs++;
-    resources = sorted;
-  }
+  for (let i = 1; i < resources.length; i++) if (num(resources[i]!.resourceOrder) !== num(resources[i - 1]!.resourceOrder)) runs++;
   const levels: FlowSpecModel['approval']['levels'] = new Array(runs);
   for (let start = 0, li = 0; start < resources.length; li++) {
     const at = num(resources[start]!.resourceOrder);
