@@ -123,14 +123,10 @@ export class NameResolver {
     readonly directoryKnown: boolean = true,
   ) {}
 
-  group(name: string, path: ReferencePath): string {
-    return this.knownGroup(name) ?? this.unknownGroup(name, path);
-  }
-
   /**
    * The name a group is known by (live, or declared with create: true), or undefined: then the
-   * caller reports it with unknownGroup(). Split from group() so that a mapping run over 10,000
-   * flows builds the path of a reference only for a name that did not resolve.
+   * caller reports it with unknownGroup(). Two calls, not one taking the path, so that a mapping
+   * run over 10,000 flows builds the path of a reference only for a name that did not resolve.
    */
   knownGroup(name: string): string | undefined {
     // Most flows name the same few groups: each name as written is looked up once.

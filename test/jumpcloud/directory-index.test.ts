@@ -2,7 +2,7 @@
 // or username (named by email), applications by label or name; unknown names are collected with the
 // config path that wrote them, never thrown.
 import { describe, expect, it } from 'vitest';
-import { DirectoryIndex, NameResolver } from '../../src/jumpcloud/directory-index.js';
+import { DirectoryIndex, NameResolver, type ReferencePath } from '../../src/jumpcloud/directory-index.js';
 
 const index = new DirectoryIndex({
   groups: [
@@ -41,10 +41,13 @@ describe('DirectoryIndex', () => {
   });
 });
 
+/** A group reference resolved as the flow mapping resolves one. */
+const group = (names: NameResolver, name: string, path: ReferencePath): string => names.knownGroup(name) ?? names.unknownGroup(name, path);
+
 describe('NameResolver', () => {
   it('resolves to the live spelling and records the id of every name resolved', () => {
     const names = new NameResolver(index, new Map());
-    expect(names.group('cafe\u0301 crew', ['spec', 'grantGroup'])).toBe('Caf\u00e9 Crew');
+    expect(group(names, 'cafe\u0301 crew', ['spec', 'grantGroup'])).toBe('Caf\u00e9 Crew');
     expect(names.user('alice', ['u'])).toBe('alice@example.com');
     expect(names.application('github', ['a'])).toBe('GitHub');
     expect(names.unknown).toEqual([]);
@@ -53,14 +56,14 @@ describe('NameResolver', () => {
 
   it('accepts a group the repo will create under the name it is written with, and records no id for it', () => {
     const names = new NameResolver(index, new Map([['new team', 'New Team']]));
-    expect(names.group('NEW TEAM', ['spec', 'visibleTo', 0])).toBe('New Team');
+    expect(group(names, 'NEW TEAM', ['spec', 'visibleTo', 0])).toBe('New Team');
     expect(names.unknown).toEqual([]);
     expect(names.ids.groups).toEqual({});
   });
 
   it('collects unknown names with the path that wrote them, and returns them as written', () => {
     const names = new NameResolver(index, new Map(), false);
-    expect(names.group('Ghosts', ['spec', 'visibleTo', 1])).toBe('Ghosts');
+    expect(group(names, 'Ghosts', ['spec', 'visibleTo', 1])).toBe('Ghosts');
     expect(names.user('mallory', ['spec', 'approval', 'levels', 0, 'approvers', 0, 'user'])).toBe('mallory');
     expect(names.application('Confluence', ['spec', 'applications', 2])).toBe('Confluence');
     expect(names.unknown).toEqual([
