@@ -31,8 +31,8 @@ export const located = (diagnostics: readonly Diagnostic[]): string[] => diagnos
 /** A GroupAssignment file for `name`, with an empty spec. */
 export const groupFile = (name: string): string => lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', 'metadata:', `  name: ${name}`, 'spec: {}');
 
-/** An automatically approved ApprovalFlow file granting `grantGroup`, visible to Engineering. */
-export const automaticFlowFile = (name: string, grantGroup: string): string =>
+/** An automatically approved ApprovalFlow file granting `grantGroup`, visible to `visibleTo` (Engineering). */
+export const automaticFlowFile = (name: string, grantGroup: string, visibleTo: readonly string[] = ['Engineering']): string =>
   lines(
     'apiVersion: accessctl/v1',
     'kind: ApprovalFlow',
@@ -40,7 +40,7 @@ export const automaticFlowFile = (name: string, grantGroup: string): string =>
     `  name: ${name}`,
     'spec:',
     `  grantGroup: ${grantGroup}`,
-    '  visibleTo: [Engineering]',
+    `  visibleTo: [${visibleTo.join(', ')}]`,
     '  approval: {type: automatic}',
   );
 

@@ -1,7 +1,7 @@
 // Specifies the identity rules: one object per name and kind after NFC and case-folding, previous
 // names that cannot be confused with current ones, single singletons, and visible names only.
 import { describe, expect, it } from 'vitest';
-import { configWorkspace, lines, located } from './config-workspace.js';
+import { automaticFlowFile, configWorkspace, lines, located } from './config-workspace.js';
 
 const { validate } = configWorkspace('identity');
 
@@ -26,17 +26,7 @@ describe('duplicate names', () => {
   });
 
   it('refuses a flow name that differs only by case', async () => {
-    const flow = (name: string) =>
-      lines(
-        'apiVersion: accessctl/v1',
-        'kind: ApprovalFlow',
-        'metadata:',
-        `  name: ${name}`,
-        'spec:',
-        '  grantGroup: G',
-        '  visibleTo: []',
-        '  approval: {type: automatic}',
-      );
+    const flow = (name: string): string => automaticFlowFile(name, 'G', []);
     const diagnostics = await validate({ 'a.yaml': flow('GitHub Admin'), 'b.yaml': flow('github ADMIN'), 'g.yaml': group('G') });
     expect(located(diagnostics)).toEqual(['b.yaml:4:9 error duplicate-name']);
     expect(diagnostics[0]!.message).toContain('ApprovalFlow "github ADMIN" conflicts with "GitHub Admin" at a.yaml:4:9');
