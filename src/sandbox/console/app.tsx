@@ -363,16 +363,9 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     );
   });
 
-  /** One request's page for this principal, with an error and the remark to show again after a refused decision. */
-  const requestPage = <E extends ConsoleEnv>(
-    c: C<E>,
-    session: ConsoleSession,
-    principal: ConsolePrincipal,
-    id: string,
-    status = 200,
-    error?: string,
-    remarks?: string,
-  ) => {
+  /** One request's page for whoever is signed in, with the refusal and the remark to show again after a refused decision. */
+  const requestPage = (c: Context<SignedInEnv>, id: string, refused?: { status: number; error: string; remarks: string }) => {
+    const { principal, session } = c.var.who;
     const actor = actorOf(c, principal);
     const request = principal.kind === 'admin' ? requireRequest(store, principal.orgId, id) : visibleRequest(store, actor, id);
     let progress: ReturnType<typeof requestProgress>['approvers'] | undefined;
@@ -405,21 +398,18 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
         progress={progress}
         decide={decide}
         people={people}
-        error={error}
-        {...(remarks === undefined ? {} : { remarks })}
+        error={refused?.error}
+        {...(refused === undefined ? {} : { remarks: refused.remarks })}
         notice={done !== undefined && Object.hasOwn(notices, done) ? notices[done] : undefined}
       />,
-      status,
+      refused?.status ?? 200,
     );
   };
 
-  app.get('/console/requests/:id', signedInAs(), (c) => {
-    const { principal, session } = c.var.who;
-    return requestPage(c, session, principal, c.req.param('id'));
-  });
+  app.get('/console/requests/:id', signedInAs(), (c) => requestPage(c, c.req.param('id')));
 
   app.post('/console/requests/:id/decision', signedInAs(), async (c) => {
-    const { principal, session } = c.var.who;
+    const { principal } = c.var.who;
     const id = c.req.param('id');
     const form = await c.req.parseBody();
     const status = formString(form, 'status');
@@ -442,7 +432,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
       return c.redirect(`/console/requests/${id}?done=${status}`, 303);
     } catch (error) {
       if (!(error instanceof ApiError) || error.status === 404) throw error;
-      return requestPage(c, session, principal, id, error.status, problemText(error), remarks.slice(0, 4000));
+      return requestPage(c, id, { status: error.status, error: problemText(error), remarks: remarks.slice(0, 4000) });
     } finally {
       deps.afterChange?.();
     }

@@ -4,7 +4,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxRemarksLength } from '../../../src/sandbox/request-model.js';
-import { exampleFlows, startHarness, type Harness } from '../harness.js';
+import { exampleFlows, githubAdminFlow, startHarness, type Harness } from '../harness.js';
 
 let h: Harness;
 let flows: { user: string; admin: string };
@@ -123,13 +123,6 @@ describe('the console session', () => {
     });
     expect(answer.status).toBe(400);
     expect(await answer.text()).toContain('Choose a user or administrator from the list.');
-  });
-
-  it('keeps users out of the administrator pages', async () => {
-    const erin = await signIn('erin.em');
-    const answer = await get('/console/admin/queue', erin.cookie);
-    expect(answer.status).toBe(403);
-    expect(await answer.text()).toContain('this page is for administrators');
   });
 
   it('lets onto each signed-in page only whom it is for: nobody is sent to sign in, a user is refused every administrator page and an administrator every user page', async () => {
@@ -285,6 +278,29 @@ describe('console pages', () => {
     const page = await again.text();
     expect(page).toContain('Not done:');
     expect(page).toContain('one person approves one level of a request');
+  });
+
+  it('keep the remark an administrator wrote when the decision is refused, so it is not typed again', async () => {
+    // A flow of its own, so no request made by another test stands in the way of this one.
+    const flow = await h.call<{ id: string }>('POST', '/api/v2/approvalflows', await githubAdminFlow(h, { name: 'GitHub Admin, remarks kept' }));
+    expect(flow.status).toBe(200);
+    const erin = await h.call<{ id: string }>(
+      'POST',
+      '/api/v2/approvalflowrequest',
+      { approvalFlowId: flow.body.id, remarks: 'release' },
+      { 'x-sandbox-act-as': 'erin.em' },
+    );
+    expect(erin.status).toBe(201);
+    const admin = await signInAsAdmin();
+    const refused = await post(`/console/requests/${erin.body.id}/decision`, admin.cookie, {
+      _csrf: admin.token,
+      status: 'later',
+      remarks: 'Ask again on Monday',
+    });
+    expect(refused.status).toBe(400);
+    const page = await refused.text();
+    expect(page).toContain('choose Approve or Deny');
+    expect(page).toMatch(/<textarea[^>]*>Ask again on Monday<\/textarea>/);
   });
 
   it('hide approval progress from requesters when the settings say so, as the API does', async () => {
