@@ -7,6 +7,7 @@ import { request as httpsRequest } from 'node:https';
 import { AddressRefusedError, checkLiteralHost, guardedLookup } from './address-guard.js';
 import type { SandboxClock } from './clock.js';
 import { recordEvent } from './insights.js';
+import { equalityFilter } from './lists.js';
 import { defaultRetrySchedule, type RetrySchedule } from './retry-schedule.js';
 import type { ClockedWork } from './scheduler.js';
 import { secretKey, sign } from '../protocols/standard-webhooks.js';
@@ -325,27 +326,10 @@ export class DeliveryWorker extends EventEmitter implements ClockedWork {
 
   /** Deliveries, newest first, with every attempt: one org's (`orgId`), or every org's (undefined). */
   list(params: URLSearchParams, orgId: string | undefined): { results: DeliveryRecord[]; totalCount: number } {
-    const where: string[] = ['1 = 1'];
-    const values: string[] = [];
-    if (orgId !== undefined) {
-      where.push('org_id = ?');
-      values.push(orgId);
-    }
-    for (const [param, column] of [
-      ['status', 'status'],
-      ['channelId', 'channel_id'],
-      ['eventType', 'event_type'],
-      ['eventId', 'event_id'],
-    ] as const) {
-      const value = params.get(param);
-      if (value !== null && value !== '') {
-        where.push(`${column} = ?`);
-        values.push(value);
-      }
-    }
+    const { sql, values } = equalityFilter(params, orgId, { status: 'status', channelId: 'channel_id', eventType: 'event_type', eventId: 'event_id' });
     const limit = Math.min(1000, Math.max(1, Number(params.get('limit') ?? 100) || 100));
-    const total = this.#store.stmt(`SELECT count(*) AS n FROM deliveries WHERE ${where.join(' AND ')}`).get(...values) as { n: number };
-    const rows = this.#store.stmt(`SELECT * FROM deliveries WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`).all(...values, limit) as DeliveryRow[];
+    const total = this.#store.stmt(`SELECT count(*) AS n FROM deliveries WHERE ${sql}`).get(...values) as { n: number };
+    const rows = this.#store.stmt(`SELECT * FROM deliveries WHERE ${sql} ORDER BY id DESC LIMIT ?`).all(...values, limit) as DeliveryRow[];
     return { totalCount: total.n, results: rows.map((row) => this.#record(row)) };
   }
 

@@ -208,3 +208,32 @@ export function project<T extends object>(item: T, fields: string[] | undefined)
   const keep = new Set([...fields, 'id', '_id']);
   return Object.fromEntries(Object.entries(item).filter(([key]) => keep.has(key))) as Partial<T>;
 }
+
+export interface EqualityFilter {
+  /** Conditions joined by AND, never empty: it follows WHERE as it is. */
+  sql: string;
+  values: string[];
+}
+
+/**
+ * The WHERE clause of the operator lists (the mail outbox, the webhook deliveries), which filter by
+ * plain equality rather than filter=: `org_id = ?` when `orgId` is given (undefined: every org, for
+ * the operator key), then `column = ?` for each parameter of `columns` the query sets to a non-empty
+ * value. The column names come from the caller's code, never from the query, which supplies values only.
+ */
+export function equalityFilter(params: URLSearchParams, orgId: string | undefined, columns: Readonly<Record<string, string>>): EqualityFilter {
+  const where: string[] = ['1 = 1'];
+  const values: string[] = [];
+  if (orgId !== undefined) {
+    where.push('org_id = ?');
+    values.push(orgId);
+  }
+  for (const [param, column] of Object.entries(columns)) {
+    const value = params.get(param);
+    if (value !== null && value !== '') {
+      where.push(`${column} = ?`);
+      values.push(value);
+    }
+  }
+  return { sql: where.join(' AND '), values };
+}

@@ -1,6 +1,6 @@
 // The mail outbox: the messages the Access Requests lifecycle would email (no SMTP), written in
 // the lifecycle's transaction when the settings' email switches allow, and listed for tests.
-import { pagingOnly } from './lists.js';
+import { equalityFilter, pagingOnly } from './lists.js';
 import { getSettings } from './settings.js';
 import type { SandboxStore } from './store.js';
 
@@ -55,25 +55,9 @@ export function adminAddresses(store: SandboxStore, orgId: string): string[] {
  */
 export function listMail(store: SandboxStore, params: URLSearchParams, orgId: string | undefined): { results: MailMessage[]; totalCount: number } {
   const paging = pagingOnly(params);
-  const where: string[] = ['1 = 1'];
-  const values: string[] = [];
-  if (orgId !== undefined) {
-    where.push('org_id = ?');
-    values.push(orgId);
-  }
-  for (const [param, column] of [
-    ['to', 'recipient'],
-    ['kind', 'kind'],
-    ['requestId', 'request_id'],
-  ] as const) {
-    const value = params.get(param);
-    if (value !== null && value !== '') {
-      where.push(`${column} = ?`);
-      values.push(value);
-    }
-  }
-  const total = store.stmt(`SELECT count(*) AS n FROM mail WHERE ${where.join(' AND ')}`).get(...values) as { n: number };
-  const rows = store.stmt(`SELECT * FROM mail WHERE ${where.join(' AND ')} ORDER BY id LIMIT ? OFFSET ?`).all(...values, paging.limit, paging.skip) as {
+  const { sql, values } = equalityFilter(params, orgId, { to: 'recipient', kind: 'kind', requestId: 'request_id' });
+  const total = store.stmt(`SELECT count(*) AS n FROM mail WHERE ${sql}`).get(...values) as { n: number };
+  const rows = store.stmt(`SELECT * FROM mail WHERE ${sql} ORDER BY id LIMIT ? OFFSET ?`).all(...values, paging.limit, paging.skip) as {
     id: string;
     org_id: string;
     kind: MailKind;

@@ -101,6 +101,26 @@ describe('webhook delivery', () => {
     for (const secret of [plantedToken, plantedAuth, signingSecret]) expect(everything).not.toContain(secret);
   });
 
+  it('narrows the deliveries by ?status=, ?eventType=, ?eventId= and ?channelId=, each an exact match', async () => {
+    const { h, r, flows, channelId } = await setUp();
+    await submit(h, 'alice', { approvalFlowId: flows.user });
+    await h.sandbox.webhooks.whenIdle();
+    await r.until(3);
+    const all = await deliveries(h);
+    expect(all).toHaveLength(3);
+    const listed = async (query: string): Promise<string[]> =>
+      (await h.call<{ results: DeliveryShape[] }>('GET', `/sandbox/v1/deliveries?${query}`)).body.results.map((d) => d.eventType);
+    const approval = all.find((d) => d.eventType === 'access_management_access_request_approval')!;
+    expect(await listed('eventType=access_management_access_request_approval')).toEqual(['access_management_access_request_approval']);
+    expect(await listed(`eventId=${approval.eventId}`)).toEqual(['access_management_access_request_approval']);
+    expect(await listed(`channelId=${channelId}&status=delivered`)).toHaveLength(3);
+    expect(await listed('status=pending')).toEqual([]);
+    expect(await listed('channelId=000000000000000000000000')).toEqual([]);
+    // An empty value does not filter; a prefix is not a match.
+    expect(await listed('eventType=')).toHaveLength(3);
+    expect(await listed('eventType=access_management')).toEqual([]);
+  });
+
   it('retries a receiver that is down until it is up, with one webhook-id per event across attempts', async () => {
     const { h, r, flows } = await setUp();
     await r.down();
