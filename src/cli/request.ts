@@ -6,6 +6,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { usageError } from '../errors.js';
 import { clientOptionsFromEnv, JumpCloudClient } from '../jumpcloud/client.js';
 import { PlatformError } from '../jumpcloud/platform-error.js';
+import { isRequestStatus, requestStatuses, statusLabel } from '../protocols/request-status.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
 
 const actAsHeader = 'x-sandbox-act-as';
@@ -23,16 +24,6 @@ interface RequestView {
   approvers?: { approvalSequence: string; approvalStatus: string; resourceName: string }[];
 }
 
-/** JumpCloud's request statuses as the wire writes them, with the console's labels. */
-const statusLabels: Readonly<Record<string, string>> = {
-  pending: 'Pending',
-  approved: 'Approved',
-  denied: 'Denied',
-  canceled: 'Canceled',
-  expired: 'Expired',
-  error: 'Error',
-  missing_data: 'Missing Data',
-};
 const approvalTypes = ['manual', 'automated'] as const;
 /** The Request Queue's views: Administrator (requests an administrator must act on) and Others (assigned approvers'). */
 const views = ['administrator', 'others', 'all'] as const;
@@ -46,8 +37,8 @@ function readStatus(value: string): string | undefined {
     .toLowerCase()
     .replace(/[\s-]+/g, '_');
   if (key === 'any') return undefined;
-  if (Object.hasOwn(statusLabels, key)) return key;
-  throw usageError(`--status must be one of ${Object.keys(statusLabels).join(', ')} or any (got "${value}")`, '--status');
+  if (isRequestStatus(key)) return key;
+  throw usageError(`--status must be one of ${requestStatuses.join(', ')} or any (got "${value}")`, '--status');
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
@@ -121,7 +112,7 @@ function table(requests: RequestView[]): string {
     ['ID', 'STATUS', 'REQUESTER', 'RESOURCE', 'FLOW', 'DURATION', 'REQUESTED'],
     ...requests.map((r) => [
       r.id,
-      statusLabels[r.status] ?? r.status,
+      statusLabel(r.status),
       r.userName,
       r.group || '-',
       r.approvalFlowName,
@@ -166,7 +157,7 @@ function listFilters(options: ListFlags): { filters: string[]; view: (typeof vie
   const parts = [
     view === 'all' ? 'every view' : `${view === 'administrator' ? 'Administrator' : 'Others'} view`,
     type ?? 'any approval type',
-    status === undefined ? 'any status' : (statusLabels[status] ?? status),
+    status === undefined ? 'any status' : statusLabel(status),
   ];
   return { filters, view, described: parts.join(', ') };
 }
@@ -226,7 +217,7 @@ export function requestCommand(): Command {
       .description(
         "the Request Queue, as the console shows it: the Administrator view's pending manual requests unless told otherwise; with --as a user, theirs and those waiting on them",
       )
-      .option('--status <status>', `${Object.keys(statusLabels).join(', ')} (or the console's words, e.g. "Missing Data"), or any`, 'pending')
+      .option('--status <status>', `${requestStatuses.join(', ')} (or the console's words, e.g. "Missing Data"), or any`, 'pending')
       .option('--type <type>', 'approval type: manual, automated or any', 'manual')
       .option('--view <view>', 'administrator (requests an administrator must act on), others (waiting on assigned approvers) or all; all with --as')
       .option('--all', 'every request: any status, type and view', false)

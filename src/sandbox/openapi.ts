@@ -9,7 +9,8 @@ import { listCaps } from './lists.js';
 import { userGroupTargets } from './graph.js';
 import { reservedHeaderNames } from './header-rules.js';
 import { nameHint, namePattern } from './names.js';
-import { accessStates, maxRemarksLength, missingReasons, queueViews, requestStatuses } from './request-model.js';
+import { requestStatuses } from '../protocols/request-status.js';
+import { accessStates, maxRemarksLength, missingReasons, queueViews } from './request-model.js';
 
 const statusDescription =
   "JumpCloud's published statuses: pending (Pending: waiting on the current level), approved (Approved: the requester was added to the grant group), denied (Denied), canceled (Canceled: the approval flow was deleted), expired (Expired: not decided within 30 days), error (Error: approving failed to grant access; an administrator may approve again or deny), missing_data (Missing Data: the requester has no manager, or a level has nobody left who may approve; an administrator decides, or setting the manager / adding an approver resumes it). What became of approved access (still active, ended when its duration ran out, revoked by an administrator) is the sandbox's extension, in the sandbox block, never a status.";

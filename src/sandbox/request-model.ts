@@ -1,25 +1,8 @@
 // The access request as the sandbox stores it and the words of its lifecycle: JumpCloud's published
 // statuses, and the sandbox's extensions kept apart from them. Pure: storage, the state machine,
 // read views and mail wording all build on it.
+import type { RequestStatus } from '../protocols/request-status.js';
 import type { StoredFlow } from './flow-model.js';
-
-/**
- * The statuses JumpCloud publishes for the Request Queue (Pending, Approved, Denied, Canceled,
- * Expired, Error, Missing Data), as the wire writes them. Nothing else is a status.
- */
-export const requestStatuses = ['pending', 'approved', 'denied', 'canceled', 'expired', 'error', 'missing_data'] as const;
-export type RequestStatus = (typeof requestStatuses)[number];
-
-/** How the console labels each status. */
-export const statusLabels: Readonly<Record<RequestStatus, string>> = {
-  pending: 'Pending',
-  approved: 'Approved',
-  denied: 'Denied',
-  canceled: 'Canceled',
-  expired: 'Expired',
-  error: 'Error',
-  missing_data: 'Missing Data',
-};
 
 /** Statuses still waiting for a decision (and that expire after 30 days). */
 export const openStatuses: readonly RequestStatus[] = ['pending', 'missing_data'];

@@ -4,7 +4,8 @@
 import type { Change } from './event-model.js';
 import { requestEventTypes } from './event-model.js';
 import { recordEvent } from './insights.js';
-import { requestResource, type RequestStatus, type StoredRequest } from './request-model.js';
+import type { RequestStatus } from '../protocols/request-status.js';
+import { requestResource, type StoredRequest } from './request-model.js';
 import { saveRequest } from './request-store.js';
 import type { Actor, SandboxStore } from './store.js';
 

@@ -7,7 +7,7 @@ import type { DeliveryRecord } from '../delivery.js';
 import type { DirectoryEvent } from '../event-model.js';
 import type { FlowView } from '../flows.js';
 import type { MailMessage } from '../mail.js';
-import { requestStatuses, statusLabels } from '../request-model.js';
+import { requestStatuses, statusLabels } from '../../protocols/request-status.js';
 import type { RequestListItem } from '../request-views.js';
 import type { Settings } from '../settings.js';
 import { describeDuration } from './durations.js';

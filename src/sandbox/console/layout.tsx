@@ -3,7 +3,7 @@
 // field, status labels, error boxes). Every value goes through hono's JSX, which escapes it.
 import { createHash } from 'node:crypto';
 import type { Child, FC } from 'hono/jsx';
-import { statusLabels, type RequestStatus } from '../request-model.js';
+import { statusLabel } from '../../protocols/request-status.js';
 import type { ConsolePrincipal } from './session.js';
 
 // No quotes, ampersands or angle brackets: the text is the same escaped or not, so its hash holds.
@@ -155,7 +155,7 @@ export const TableHead: FC<{ columns: readonly (string | undefined)[] }> = ({ co
   </thead>
 );
 
-export const Status: FC<{ status: string }> = ({ status }) => <span class={`status status-${status}`}>{statusLabels[status as RequestStatus] ?? status}</span>;
+export const Status: FC<{ status: string }> = ({ status }) => <span class={`status status-${status}`}>{statusLabel(status)}</span>;
 
 export const ErrorBox: FC<{ message: string | undefined }> = ({ message }) =>
   message === undefined ? null : (
