@@ -202,6 +202,32 @@ function structuralDiagnostics(file: SourceFile, doc: Document.Parsed, props: ()
   return found;
 }
 
+/**
+ * Whether a document holds nothing but comments and blank lines (`---` then nothing, or a trailing
+ * `---`): the composer gives it an empty null scalar, with no tag or anchor. An explicit `~` or
+ * `null` is written out, so it is not empty, and is refused as a root that is not a mapping.
+ */
+export function isEmptyDocument(doc: Document.Parsed): boolean {
+  const contents = doc.contents;
+  if (contents === null) return true;
+  return (
+    isScalar(contents) &&
+    contents.value === null &&
+    !contents.tag &&
+    !contents.anchor &&
+    (contents.range === undefined || contents.range[0] === contents.range[1])
+  );
+}
+
+/** The composer's own errors and warnings of one document, located. */
+function yamlProblems(file: SourceFile, doc: Document.Parsed): Diagnostic[] {
+  return [...doc.errors, ...doc.warnings].map((problem) => {
+    const [start, end] = problem.pos;
+    const message = problem.message.split('\n')[0]!;
+    return diagnosticAt(file, { start, end }, 'error', problem.name === 'YAMLWarning' ? 'yaml-warning' : 'yaml-syntax', message);
+  });
+}
+
 /** How config YAML is composed: YAML 1.2 core schema, unique keys, no merge keys, strict. */
 export const COMPOSE_OPTIONS = {
   version: '1.2',
@@ -284,9 +310,17 @@ export function parseFile(path: string, bytes: Uint8Array): ParsedFile {
   let spans: { anchor: Span[]; tag: Span[] } | undefined;
   const props = (): { anchor: Span[]; tag: Span[] } => (spans ??= propertySpans(tokens));
   const documents: SourceDocument[] = [];
-  for (let index = 0; index < docs.length; index++) {
-    const doc = docs[index]!;
-    if (doc.errors.length === 0 && doc.warnings.length === 0) {
+  // A document's index counts only the documents that hold something: an empty one is skipped.
+  let index = -1;
+  for (const doc of docs) {
+    const clean = doc.errors.length === 0 && doc.warnings.length === 0;
+    // As kubectl and Argo CD do: a `---` with nothing but comments after it declares nothing.
+    if (isEmptyDocument(doc)) {
+      if (!clean) diagnostics.push(...yamlProblems(file, doc));
+      continue;
+    }
+    index++;
+    if (clean) {
       // The common document passes every structural check by construction: one walk indexes it and
       // makes its data. Anything it does not vouch for takes the careful path below.
       const plain = DocumentLocations.withData(doc.contents, admitKey);
@@ -295,12 +329,7 @@ export function parseFile(path: string, bytes: Uint8Array): ParsedFile {
         continue;
       }
     }
-    const found: Diagnostic[] = [];
-    for (const problem of [...doc.errors, ...doc.warnings]) {
-      const [start, end] = problem.pos;
-      const message = problem.message.split('\n')[0]!;
-      found.push(diagnosticAt(file, { start, end }, 'error', problem.name === 'YAMLWarning' ? 'yaml-warning' : 'yaml-syntax', message));
-    }
+    const found = yamlProblems(file, doc);
     found.push(...structuralDiagnostics(file, doc, props));
     diagnostics.push(...found);
     if (found.length === 0 && doc.contents !== null) {
