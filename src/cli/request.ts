@@ -168,18 +168,29 @@ async function listAll(client: JumpCloudClient, filters: string[]): Promise<Requ
   for (;;) {
     const last = requests.at(-1)?.id;
     const filter = last === undefined ? filters : [...filters, `_id:lt:${last}`];
-    const page = await client.get<{ results: RequestView[]; totalCount: number }>(
-      '/api/v2/approvalflowrequest',
-      {},
-      {
-        limit: pageSize,
-        sort: '-_id',
-        filter,
-      },
-    );
-    requests.push(...page.results);
-    if (page.results.length < pageSize) return requests;
+    const body = await client.get<unknown>('/api/v2/approvalflowrequest', {}, { limit: pageSize, sort: '-_id', filter });
+    const results = pageResults(body);
+    // A page must continue below the last id seen: one that does not would be read forever.
+    const next = results.at(-1)?.id;
+    if (last !== undefined && next !== undefined && next >= last) throw listRefused(`the page after id ${last} did not continue below it`);
+    requests.push(...results);
+    if (results.length < pageSize) return requests;
   }
+}
+
+function listRefused(message: string): PlatformError {
+  return new PlatformError({ method: 'GET', route: '/api/v2/approvalflowrequest', status: 200, message });
+}
+
+/** A page's requests. Protobuf JSON leaves an empty list out, so `{}` is a page of none (as the strict profile answers). */
+function pageResults(body: unknown): RequestView[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw listRefused('expected {results, totalCount}');
+  const results = (body as { results?: unknown }).results;
+  if (results === undefined) return [];
+  if (!Array.isArray(results) || !results.every((r) => typeof r === 'object' && r !== null && typeof (r as { id?: unknown }).id === 'string')) {
+    throw listRefused('expected results to be a list of requests, each with an id');
+  }
+  return results as RequestView[];
 }
 
 type Output = { json: boolean };

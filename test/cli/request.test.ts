@@ -242,3 +242,17 @@ describe('accessctl request list past one page', () => {
     expect(text.stdout.split('\n')[0]).toBe('Administrator view, manual, Pending: 130');
   });
 });
+
+describe('accessctl request list on the strict profile', () => {
+  it('lists no request, rather than failing, where an empty list is answered as {} (protobuf JSON leaves it out)', async () => {
+    const strict = await startHarness({ profile: 'strict' });
+    try {
+      const run = await accessctl(strict, ['request', 'list', '--status', 'any']);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toBe('no access requests (Administrator view, manual, any status)\n');
+    } finally {
+      await strict.close();
+    }
+  });
+});
