@@ -93,16 +93,59 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+// Characters that cannot travel in an HTTP header value (undici refuses them before sending).
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** A control character named for a person: "a newline", "a tab", or its code point. */
+function nameOf(char: string): string {
+  if (char === '\n') return 'a newline';
+  if (char === '\r') return 'a carriage return';
+  if (char === '\t') return 'a tab';
+  if (char === ' ') return 'a space';
+  return `the character U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * Checks a value from the environment that goes into a header (the key, the org id) and names what
+ * is wrong with it, never the value itself. A value with surrounding whitespace or a control
+ * character is refused, not trimmed: the usual cause is a Secret made with `echo` (a trailing
+ * newline), and trimming would hide that the variable differs from the key the platform issued; a
+ * key that really began or ended with whitespace would then fail later as a refused key, far
+ * from its cause. Refusing names the variable and the fix at once.
+ */
+export function checkedHeaderValue(variable: string, value: string): string {
+  const problem = (where: string, char: string): never => {
+    throw usageError(
+      `${variable} ${where} ${nameOf(char)}: remove it (a Secret made with \`echo\` ends with a newline; use \`printf %s\` or \`echo -n\`)`,
+      variable,
+    );
+  };
+  const first = value[0] ?? '';
+  const last = value.at(-1) ?? '';
+  if (/\s/.test(last)) problem('ends with', last);
+  if (/\s/.test(first)) problem('starts with', first);
+  const inner = CONTROL.exec(value);
+  if (inner !== null) problem('contains', inner[0]);
+  return value;
+}
+
+/** A credential read from the environment, checked as checkedHeaderValue does; undefined when unset or empty. */
+export function credentialFromEnv(env: NodeJS.ProcessEnv, variable: string): string | undefined {
+  const value = env[variable];
+  return value ? checkedHeaderValue(variable, value) : undefined;
+}
+
 /** Reads target settings from flags and the environment; the key only ever comes from the environment. */
 export function clientOptionsFromEnv(
   env: NodeJS.ProcessEnv,
   target?: string,
   project?: { url?: string | undefined; orgId?: string | undefined },
 ): ClientOptions {
-  const apiKey = env['JUMPCLOUD_API_KEY'];
+  const apiKey = credentialFromEnv(env, 'JUMPCLOUD_API_KEY');
   if (!apiKey) throw usageError('JUMPCLOUD_API_KEY is not set: export the API key of the organisation to manage', 'JUMPCLOUD_API_KEY');
+  const orgId = credentialFromEnv(env, 'JUMPCLOUD_ORG_ID');
   const { url } = resolveTarget(target, env, project?.url);
-  return { baseUrl: url, apiKey, orgId: env['JUMPCLOUD_ORG_ID'] || project?.orgId || undefined };
+  return { baseUrl: url, apiKey, orgId: orgId || project?.orgId || undefined };
 }
 
 function expandRoute(route: string, params: Record<string, string> = {}): string {
