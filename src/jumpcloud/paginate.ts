@@ -1,12 +1,19 @@
 // Reads whole collections in pages of 100 sorted by _id, for both of the platform's list styles:
 // v2 group lists are bare arrays, v1 and approval-flow lists are {results, totalCount}. A list that
-// ends short of its promised total is an error: the caller must treat it as unknown, never empty.
+// ends short of its promised total, never ends, repeats itself or holds an item of the wrong shape
+// is an error: the caller must treat it as unknown, never empty.
 // Protobuf JSON leaves zero values out, so a results page may lack totalCount, or even results
 // (an empty list is `{}`): such a list is read until a short page.
 import type { JumpCloudClient } from './client.js';
 import { PlatformError } from './platform-error.js';
 
 export const PAGE_SIZE = 100;
+
+/**
+ * The most items one list may hold. Generous for a real org (the largest hold tens of thousands of
+ * users), and a bound on what a target that pages forever can make accessctl hold in memory.
+ */
+export const MAX_LIST_ITEMS = 1_000_000;
 
 export type ListStyle = 'array' | 'results';
 
@@ -16,6 +23,13 @@ export interface ListOptions {
   query?: Record<string, string | readonly string[]>;
   /** Send sort=_id (default); off for endpoints that take only limit and skip. */
   sortById?: boolean;
+  /** Past this many items the list is an error (default MAX_LIST_ITEMS). */
+  maxItems?: number;
+  /**
+   * Why an item does not have the shape the caller relies on, or undefined when it does. Checked
+   * as each page arrives: one bad item makes the whole list unreadable, named by its index.
+   */
+  check?: (item: unknown) => string | undefined;
 }
 
 /** A results-style page, with the zero values protobuf JSON omits put back: no results is none, no totalCount is unknown. */
@@ -27,8 +41,20 @@ function resultsPage(body: unknown): { results: unknown[]; totalCount: number | 
   return { results: results ?? [], totalCount };
 }
 
+/** The id an item is known by (`id`, or `_id` on v1 lists), when it has a string one. */
+function itemId(item: unknown): string | undefined {
+  if (typeof item !== 'object' || item === null) return undefined;
+  const { id, _id } = item as { id?: unknown; _id?: unknown };
+  return typeof id === 'string' ? id : typeof _id === 'string' ? _id : undefined;
+}
+
 export async function listAll<T>(client: JumpCloudClient, route: string, options: ListOptions): Promise<T[]> {
+  const maxItems = options.maxItems ?? MAX_LIST_ITEMS;
+  const fail = (message: string): PlatformError => new PlatformError({ method: 'GET', route, status: 200, message });
   const items: T[] = [];
+  // Ids seen so far: a page that brings one back means the target repeats itself (or the list
+  // moved under the skip cursor); either way what was read is not the list.
+  const seen = new Set<string>();
   // The total promised by any page so far: a later page that omits it does not cancel the promise.
   let total: number | undefined;
   for (let skip = 0; ; ) {
@@ -36,21 +62,32 @@ export async function listAll<T>(client: JumpCloudClient, route: string, options
     const body = await client.get<unknown>(route, options.params, { ...options.query, limit: PAGE_SIZE, skip, ...sort });
     let page: unknown[];
     if (options.style === 'array') {
-      if (!Array.isArray(body)) throw new PlatformError({ method: 'GET', route, status: 200, message: 'expected a list (JSON array)' });
+      if (!Array.isArray(body)) throw fail('expected a list (JSON array)');
       page = body;
     } else {
       const parsed = resultsPage(body);
-      if (parsed === undefined) throw new PlatformError({ method: 'GET', route, status: 200, message: 'expected {results, totalCount}' });
+      if (parsed === undefined) throw fail('expected {results, totalCount}');
       page = parsed.results;
       total = parsed.totalCount ?? total;
+      if (total !== undefined && total > maxItems) throw fail(`the list promises ${total} items, more than the ${maxItems} accessctl reads`);
     }
-    items.push(...(page as T[]));
+    if (items.length + page.length > maxItems) throw fail(`the list did not end after ${maxItems} items`);
+    for (let i = 0; i < page.length; i++) {
+      const item = page[i];
+      const index = items.length + i;
+      const problem = options.check?.(item);
+      if (problem !== undefined) throw fail(`item ${index}: ${problem}`);
+      const id = itemId(item);
+      if (id === undefined) continue;
+      if (seen.has(id))
+        throw fail(`item ${index} repeats the id ${JSON.stringify(id.slice(0, 64))} of an earlier item: the list repeats or changed while it was read`);
+      seen.add(id);
+    }
+    for (let i = 0; i < page.length; i++) items.push(page[i] as T);
     skip += page.length;
     const done = total === undefined ? page.length < PAGE_SIZE : skip >= total || page.length === 0;
     if (!done) continue;
-    if (total !== undefined && items.length !== total) {
-      throw new PlatformError({ method: 'GET', route, status: 200, message: `the list ended after ${items.length} of ${total} items` });
-    }
+    if (total !== undefined && items.length !== total) throw fail(`the list ended after ${items.length} of ${total} items`);
     return items;
   }
 }

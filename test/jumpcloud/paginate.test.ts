@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { JumpCloudClient } from '../../src/jumpcloud/client.js';
-import { listAll, PAGE_SIZE } from '../../src/jumpcloud/paginate.js';
+import { listAll, MAX_LIST_ITEMS, PAGE_SIZE } from '../../src/jumpcloud/paginate.js';
 import { PlatformError } from '../../src/jumpcloud/platform-error.js';
 import { json, startLocalServer, type LocalServer } from './local-server.js';
 
@@ -84,5 +84,74 @@ describe('listAll over a results-style list that may omit zero values (protobuf 
     await expect(listAll(c, route, { style: 'results' })).rejects.toThrow(/expected \{results, totalCount\}/);
     const arrayBody = await serve(items(3), (slice) => slice);
     await expect(listAll(arrayBody, route, { style: 'results' })).rejects.toThrow(/expected \{results, totalCount\}/);
+  });
+});
+
+describe('listAll against a target whose list never ends', () => {
+  let server: LocalServer | undefined;
+  let client: JumpCloudClient | undefined;
+  afterEach(async () => {
+    await client?.close();
+    await server?.close();
+    client = undefined;
+    server = undefined;
+  });
+
+  async function serve(page: (skip: number) => unknown): Promise<JumpCloudClient> {
+    server = await startLocalServer((request, response) => {
+      const skip = Number(new URL(request.url, 'http://127.0.0.1').searchParams.get('skip'));
+      json(response, 200, page(skip));
+    });
+    client = new JumpCloudClient({ baseUrl: server.url, apiKey: 'k', retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1, retryAfterCapMs: 1 } });
+    return client;
+  }
+
+  /** A full page of fresh ids at every skip, forever, and no totalCount. */
+  const endless = (skip: number): { id: string; name: string }[] =>
+    Array.from({ length: PAGE_SIZE }, (_, i) => ({ id: `g-${skip + i}`, name: `Group ${skip + i}` }));
+
+  it('stops at the bound with an error naming it, after reading no more than the bound', async () => {
+    const c = await serve(endless);
+    const failure = await listAll(c, '/api/v2/usergroups', { style: 'array', maxItems: 1000 }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(PlatformError);
+    expect((failure as PlatformError).message).toMatch(/GET \/api\/v2\/usergroups answered 200: the list did not end after 1000 items/);
+    // Ten full pages make 1000; the eleventh would pass the bound.
+    expect(server!.seen).toHaveLength(11);
+  });
+
+  it('bounds every list by default, generously', () => {
+    expect(MAX_LIST_ITEMS).toBeGreaterThanOrEqual(1_000_000);
+  });
+
+  it('refuses a totalCount above the bound before reading on', async () => {
+    const c = await serve((skip) => ({ results: endless(skip), totalCount: 1e12 }));
+    await expect(listAll(c, route, { style: 'results', maxItems: 5000 })).rejects.toThrow(
+      /the list promises 1000000000000 items, more than the 5000 accessctl reads/,
+    );
+    expect(server!.seen).toHaveLength(1);
+  });
+
+  it('refuses a list whose pages repeat the same items, on the second page', async () => {
+    const c = await serve(() => endless(0));
+    await expect(listAll(c, '/api/v2/usergroups', { style: 'array' })).rejects.toThrow(/item 100 repeats the id "g-0" of an earlier item/);
+    expect(server!.seen).toHaveLength(2);
+  });
+
+  it('refuses a results list whose pages repeat, with or without v1 _id', async () => {
+    const c = await serve(() => ({
+      results: [
+        { _id: 'u-1' },
+        ...endless(0)
+          .slice(1)
+          .map((item) => ({ _id: item.id })),
+      ],
+    }));
+    await expect(listAll(c, '/api/systemusers', { style: 'results' })).rejects.toThrow(/item 100 repeats the id "u-1"/);
+  });
+
+  it('names the index of the first item that fails the check', async () => {
+    const c = await serve((skip) => (skip === 0 ? endless(0) : [{ id: 'g-x', name: 'X' }, { id: 7 }]));
+    const check = (item: unknown): string | undefined => (typeof (item as { id?: unknown }).id === 'string' ? undefined : 'id is not a string');
+    await expect(listAll(c, '/api/v2/usergroups', { style: 'array', check })).rejects.toThrow(/answered 200: item 101: id is not a string/);
   });
 });
