@@ -7,7 +7,7 @@ import type { ApproverModel, FlowModel, FlowSpecModel } from '../model/flow.js';
 import type { DirectoryIndex, NameResolver } from './directory-index.js';
 import { canonicalDuration, sortDurations, sortNamesInPlace } from './model-order.js';
 import { bool, list, num, text } from './protobuf-json.js';
-import type { WireApproverResource, WireFlow, WireFlowCreate, WireFlowSet, WireTtlConfig } from './wire.js';
+import { flowShapeReasons, type WireApproverResource, type WireFlow, type WireFlowCreate, type WireFlowSet, type WireTtlConfig } from './wire.js';
 
 // The values JumpCloud writes; it has not published all of them (docs/architecture.md, "wire mapping").
 const categoryToWire = { application: 'Application', 'device-admin': 'DeviceAdmin' } as const;
@@ -158,11 +158,15 @@ function levelsFromWire(listed: readonly WireApproverResource[], index: Director
 }
 
 /**
- * The live flow in the model's terms. `managesDisplay`: whether the repo sets this flow's icon;
+ * The live flow in the model's terms, from a flow whose id and name are strings (flowShapeProblem). `managesDisplay`: whether the repo sets this flow's icon;
  * when it does not, the live icon is not compared (and a write keeps it).
  */
 export function flowFromWire(wire: WireFlow, index: DirectoryIndex, managesDisplay: boolean): FlowRead {
   const reasons: string[] = [];
+  // The list checked that the flow has an id and a name; a field of the wrong type makes it
+  // unmanageable (named, listed, never touched), as an enum value this mapping does not know does.
+  flowShapeReasons(wire, reasons);
+  if (reasons.length > 0) return { ok: false, reasons };
   const status = text(wire.status);
   if (status !== statusToWire.enabled && status !== statusToWire.disabled) unknownValue(reasons, 'status', status);
   const type = approvalTypeFromWire.get(text(wire.approvalType));

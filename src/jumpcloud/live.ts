@@ -1,12 +1,29 @@
 // Reads the platform's live state with list calls only (pages of 100 sorted by _id). Each list is
 // read independently: one that fails or comes back partial is unknown, never empty; an extension
-// endpoint the target does not have (404 or 405) is unsupported, and blocks nothing else.
+// endpoint the target does not have (404 or 405) is unsupported, and blocks nothing else. Every item
+// is checked for the shape its mapping relies on as it arrives (wire.ts): one that lacks it makes
+// its list unknown, with the route and the item's index.
 import type { JumpCloudClient } from './client.js';
 import { listAll, PAGE_SIZE } from './paginate.js';
 import { PlatformError } from './platform-error.js';
 import { isPublished, routes } from './routes.js';
 import { mapBounded } from './map-bounded.js';
-import type { WireApplication, WireChannel, WireFlow, WireGraphConnection, WireSettings, WireSystemUser, WireUserGroup } from './wire.js';
+import {
+  applicationShapeProblem,
+  channelShapeProblem,
+  flowShapeProblem,
+  graphConnectionShapeProblem,
+  settingsShapeProblem,
+  systemUserShapeProblem,
+  userGroupShapeProblem,
+  type WireApplication,
+  type WireChannel,
+  type WireFlow,
+  type WireGraphConnection,
+  type WireSettings,
+  type WireSystemUser,
+  type WireUserGroup,
+} from './wire.js';
 
 export type Known<T> = { status: 'ok'; value: T } | { status: 'unknown'; reason: string } | { status: 'unsupported'; reason: string };
 
@@ -60,19 +77,31 @@ export async function known<T>(read: () => Promise<T>, route?: string): Promise<
 
 export async function readLive(client: JumpCloudClient, needs: LiveNeeds): Promise<LiveWire> {
   const [groups, applications, flows, channels, settings] = await Promise.all([
-    known(() => listAll<WireUserGroup>(client, routes.groups, { style: 'array' })),
-    known(() => listAll<WireApplication>(client, routes.applications, { style: 'results' })),
-    known(() => listAll<WireFlow>(client, routes.flows, { style: 'results' })),
-    needs.channels ? known(() => listAll<WireChannel>(client, routes.channels, { style: 'results' }), routes.channels) : ({ status: 'not-read' } as const),
-    known(() => client.get<WireSettings>(routes.settings)),
+    known(() => listAll<WireUserGroup>(client, routes.groups, { style: 'array', check: userGroupShapeProblem })),
+    known(() => listAll<WireApplication>(client, routes.applications, { style: 'results', check: applicationShapeProblem })),
+    known(() => listAll<WireFlow>(client, routes.flows, { style: 'results', check: flowShapeProblem })),
+    needs.channels
+      ? known(() => listAll<WireChannel>(client, routes.channels, { style: 'results', check: channelShapeProblem }), routes.channels)
+      : ({ status: 'not-read' } as const),
+    known(() => readSettings(client)),
   ]);
-  const liveUserApprovers = flows.status === 'ok' && flows.value.some((f) => (f.approverResources ?? []).some((r) => r.resourceType === 'user'));
+  // A flow whose approverResources is not a list of objects is unmanageable (flow-mapping); it names no user here.
+  const liveUserApprovers =
+    flows.status === 'ok' && flows.value.some((f) => Array.isArray(f.approverResources) && f.approverResources.some((r) => r?.resourceType === 'user'));
   const users: Known<WireSystemUser[]> =
     needs.desiredUserApprovers || liveUserApprovers
-      ? await known(() => listAll<WireSystemUser>(client, routes.users, { style: 'results' }))
+      ? await known(() => listAll<WireSystemUser>(client, routes.users, { style: 'results', check: systemUserShapeProblem }))
       : { status: 'ok', value: [] };
   const associations = groups.status === 'ok' ? await readAssociations(client, needs.associationsOf(groups.value)) : new Map<string, Known<string[]>>();
   return { target: client.target, groups, users, applications, flows, channels, settings, associations };
+}
+
+/** The settings record, checked for the shape the settings mapping relies on. */
+async function readSettings(client: JumpCloudClient): Promise<WireSettings> {
+  const body = await client.get<unknown>(routes.settings);
+  const problem = settingsShapeProblem(body);
+  if (problem !== undefined) throw new PlatformError({ method: 'GET', route: routes.settings, status: 200, message: problem });
+  return body as WireSettings;
 }
 
 const ASSOCIATION_READS_IN_FLIGHT = 4;
@@ -88,6 +117,7 @@ export async function readAssociations(client: JumpCloudClient, groups: readonly
         params: { group_id: group.id },
         query: { targets: 'application' },
         sortById: false,
+        check: graphConnectionShapeProblem,
       }),
     );
     associations.set(
@@ -154,10 +184,18 @@ export async function readPendingRequests(client: JumpCloudClient): Promise<Know
         // Protobuf JSON leaves an empty list out: no results is none.
         const page = body.results ?? [];
         total = typeof body?.totalCount === 'number' ? body.totalCount : total;
-        for (const request of page) {
+        for (let i = 0; i < page.length; i++) {
+          const request: unknown = page[i];
+          const { status: itemStatus, approvalFlowId: id } = (typeof request === 'object' && request !== null ? request : {}) as Record<string, unknown>;
+          if (typeof request !== 'object' || request === null || Array.isArray(request) || !(id === undefined || typeof id === 'string'))
+            throw new PlatformError({
+              method: 'GET',
+              route: routes.accessRequests,
+              status: 200,
+              message: `item ${skip + i}: expected {approvalFlowId, status}`,
+            });
           // A filter the platform ignored must not count decided requests as pending.
-          if (request.status !== undefined && request.status !== status) continue;
-          const id = request.approvalFlowId;
+          if (itemStatus !== undefined && itemStatus !== status) continue;
           if (id !== undefined && id !== '') counts.set(id, (counts.get(id) ?? 0) + 1);
         }
         skip += page.length;
@@ -177,5 +215,9 @@ export async function readPendingRequests(client: JumpCloudClient): Promise<Know
 
 /** Every system user, with only what effective access needs (the id comes with every record). */
 export function readUsers(client: JumpCloudClient): Promise<WireSystemUser[]> {
-  return listAll<WireSystemUser>(client, routes.users, { style: 'results', query: { fields: 'email username manager state suspended' } });
+  return listAll<WireSystemUser>(client, routes.users, {
+    style: 'results',
+    query: { fields: 'email username manager state suspended' },
+    check: systemUserShapeProblem,
+  });
 }

@@ -1,0 +1,145 @@
+// Specifies readLive against a hostile target on 127.0.0.1: a live object that lacks the shape its
+// mapping relies on makes its list unknown (named by route and item index) or, for a flow that can
+// still be named, that flow unmanageable; a list that repeats itself is unknown. Never a crash.
+import { afterEach, describe, expect, it } from 'vitest';
+import { emptyDesiredState } from '../../src/config/desired.js';
+import { JumpCloudClient } from '../../src/jumpcloud/client.js';
+import { prepareDiffInput } from '../../src/jumpcloud/diff-input.js';
+import { type LiveNeeds, readLive } from '../../src/jumpcloud/live.js';
+import { routes } from '../../src/jumpcloud/routes.js';
+import { diff } from '../../src/plan/diff.js';
+import { json, type LocalServer, startLocalServer } from './local-server.js';
+
+const needs: LiveNeeds = { associationsOf: (groups) => [...groups], desiredUserApprovers: false, channels: true };
+
+/** A flow the mapping can manage. */
+const goodFlow = {
+  id: 'f-good',
+  name: 'Good',
+  status: 'active',
+  approvalType: 'automated',
+  category: 'Application',
+  resources: [{ resourceId: 'g-1', resourceName: 'Admins', resourceType: 'user_group' }],
+};
+
+/** A well-formed org; `bodies` replaces the answer of a path (no query string). */
+function org(bodies: Record<string, (skip: number) => unknown> = {}): (path: string, skip: number) => unknown {
+  const base: Record<string, (skip: number) => unknown> = {
+    [routes.groups]: () => [{ id: 'g-1', name: 'Admins' }],
+    [routes.applications]: () => ({ results: [{ _id: 'a-1', name: 'github' }], totalCount: 1 }),
+    [routes.flows]: () => ({ results: [goodFlow], totalCount: 1 }),
+    [routes.channels]: () => ({ results: [], totalCount: 0 }),
+    [routes.settings]: () => ({}),
+    '/api/v2/usergroups/g-1/associations': () => [{ to: { id: 'a-1', type: 'application' } }],
+  };
+  const all = { ...base, ...bodies };
+  return (path, skip) => all[path]?.(skip) ?? [];
+}
+
+describe('readLive against malformed live data', () => {
+  let server: LocalServer | undefined;
+  let client: JumpCloudClient | undefined;
+  afterEach(async () => {
+    await client?.close();
+    await server?.close();
+    client = undefined;
+    server = undefined;
+  });
+
+  async function read(answer: (path: string, skip: number) => unknown) {
+    server = await startLocalServer((request, response) => {
+      const url = new URL(request.url, 'http://127.0.0.1');
+      json(response, 200, answer(url.pathname, Number(url.searchParams.get('skip'))));
+    });
+    client = new JumpCloudClient({ baseUrl: server.url, apiKey: 'k', retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1, retryAfterCapMs: 1 } });
+    return readLive(client, needs);
+  }
+
+  it('reads a well-formed org', async () => {
+    const live = await read(org());
+    expect(live.groups).toEqual({ status: 'ok', value: [{ id: 'g-1', name: 'Admins' }] });
+    expect(live.flows.status).toBe('ok');
+    expect(live.associations.get('g-1')).toEqual({ status: 'ok', value: ['a-1'] });
+  });
+
+  it('makes a flow list holding an empty object unknown, naming the route and the index, and the plan reports it', async () => {
+    const live = await read(org({ [routes.flows]: () => ({ results: [{}], totalCount: 1 }) }));
+    expect(live.flows).toEqual({ status: 'unknown', reason: 'GET /api/v2/approvalflows answered 200: item 0: id is not a string' });
+    const input = prepareDiffInput(emptyDesiredState(), live, () => undefined);
+    expect(input.problems).toContainEqual({
+      code: 'live-unknown',
+      message: 'could not read the live approval flows: GET /api/v2/approvalflows answered 200: item 0: id is not a string',
+    });
+    expect(diff(input).unknown).toContain('ApprovalFlow');
+  });
+
+  it('makes a group list that is a nested array unknown, and never reads its associations', async () => {
+    const live = await read(org({ [routes.groups]: () => [[{ id: 'g-1', name: 'Admins' }]] }));
+    expect(live.groups).toEqual({ status: 'unknown', reason: 'GET /api/v2/usergroups answered 200: item 0: expected an object, got an array' });
+    expect(live.associations.size).toBe(0);
+    const input = prepareDiffInput(emptyDesiredState(), live, () => undefined);
+    expect(input.problems.map((p) => p.message)).toContainEqual(expect.stringMatching(/could not read the live user groups: .*item 0: expected an object/));
+  });
+
+  it('names the index of a bad item past the first page', async () => {
+    const page = (skip: number) => Array.from({ length: 100 }, (_, i) => ({ id: `g-${skip + i}`, name: `Group ${skip + i}` }));
+    const live = await read(org({ [routes.groups]: (skip) => (skip === 0 ? page(0) : [{ id: 'g-x', name: null }]) }));
+    expect(live.groups).toEqual({ status: 'unknown', reason: 'GET /api/v2/usergroups answered 200: item 100: name is not a string' });
+  });
+
+  it('makes users, applications, channels, associations and settings of the wrong shape unknown', async () => {
+    const live = await read(
+      org({
+        [routes.applications]: () => ({ results: [{ _id: 'a-1', displayLabel: ['GitHub'] }] }),
+        [routes.channels]: () => ({ results: [{ id: 'c-1', name: 'SIEM', enabled: true, verifySsl: true }] }),
+        [routes.settings]: () => [],
+        '/api/v2/usergroups/g-1/associations': () => [{ to: null }],
+      }),
+    );
+    expect(live.applications).toEqual({ status: 'unknown', reason: 'GET /api/applications answered 200: item 0: displayLabel is not a string' });
+    expect(live.channels).toEqual({ status: 'unknown', reason: 'GET /api/v2/notifications/webhook/channels answered 200: item 0: url is not a string' });
+    expect(live.settings).toEqual({ status: 'unknown', reason: 'GET /api/v2/approvalflowsettings answered 200: expected an object' });
+    expect(live.associations.get('g-1')).toMatchObject({ status: 'unknown', reason: expect.stringMatching(/item 0: to is not \{id, type\} strings/) });
+  });
+
+  it('reads users of the wrong shape as unknown when a flow names a user approver', async () => {
+    const userFlow = { ...goodFlow, approvalType: 'manual', approverResources: [{ resourceType: 'user', resourceId: 'u-1' }] };
+    const live = await read(
+      org({
+        [routes.flows]: () => ({ results: [userFlow] }),
+        [routes.users]: () => ({ results: [{ _id: 'u-1', email: 42 }] }),
+      }),
+    );
+    expect(live.users).toEqual({ status: 'unknown', reason: 'GET /api/systemusers answered 200: item 0: email is not a string' });
+  });
+
+  it('keeps a named flow whose fields have the wrong types apart as unmanageable, with the reasons, and plans nothing for it', async () => {
+    const broken = {
+      id: 'f-bad',
+      name: 'Broken',
+      status: 'active',
+      approvalType: 'manual',
+      category: 'Application',
+      iconColor: 7,
+      approverResources: [null],
+      visibleTo: 'all',
+    };
+    const live = await read(org({ [routes.flows]: () => ({ results: [broken, goodFlow] }) }));
+    expect(live.flows.status).toBe('ok');
+    const input = prepareDiffInput(emptyDesiredState(), live, () => undefined);
+    expect(input.flows.unmanageable).toEqual([
+      { id: 'f-bad', name: 'Broken', reasons: ['iconColor is not a string', 'approverResources[0] is not an object', 'visibleTo is not a list'] },
+    ]);
+    expect(input.flows.live).toMatchObject([{ id: 'f-good', name: 'Good' }]);
+    const plan = diff(input);
+    expect(plan.unmanageable).toMatchObject([{ kind: 'ApprovalFlow', id: 'f-bad' }]);
+    expect(plan.changes.filter((change) => change.kind === 'ApprovalFlow')).toEqual([]);
+  });
+
+  it('makes a group list whose pages repeat forever unknown, after two pages', async () => {
+    const page = Array.from({ length: 100 }, (_, i) => ({ id: `g-${i}`, name: `Group ${i}` }));
+    const live = await read(org({ [routes.groups]: () => page }));
+    expect(live.groups).toMatchObject({ status: 'unknown', reason: expect.stringMatching(/usergroups answered 200: item 100 repeats the id "g-0"/) });
+    expect(server!.seen.filter((request) => request.url.startsWith(`${routes.groups}?`))).toHaveLength(2);
+  });
+});
