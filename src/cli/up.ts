@@ -1,15 +1,18 @@
 // `accessctl up [DIR]`: the README's first command. Starts the sandbox in this process (its
 // database under .accessctl/, seeded with the example directory when empty) and reconciles DIR
 // against it every 30 s with drift correction, printing what it does and what to try next.
-import { resolve } from 'node:path';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Profile } from '../sandbox/profile.js';
 import { demoSecrets } from './demo-secrets.js';
 import { profileOption } from './profile-option.js';
+import type { DesiredState } from '../config/desired.js';
 import { loadConfig } from '../config/load.js';
 import { AccessctlError } from '../errors.js';
 import { renderText, summaryLine } from '../plan/render-text.js';
-import { runReconciler } from '../reconcile/loop.js';
+import { processIsAlive, readLockHolder } from '../reconcile/lock.js';
+import { EXIT_LOCKED, runReconciler } from '../reconcile/loop.js';
 import { MIN_RUN_INTERVAL_MS, parseInterval } from '../reconcile/schedule.js';
 import { TargetBinding } from '../reconcile/target-binding.js';
 import { loadSeed } from '../sandbox/seed.js';
@@ -68,59 +71,92 @@ export function upCommand(runtime: Runtime): Command {
     .action(
       runtime.action(async (dir: string, flags: UpFlags) => {
         const intervalMs = parseInterval(flags.interval, '--interval', MIN_RUN_INTERVAL_MS);
+        const stateDir = resolve(flags.stateDir);
+        // What can refuse the command is checked before the sandbox starts, so a refusal leaves nothing running.
+        await refuseWhileRunning(stateDir);
+        const { desired } = await loadConfig(dir);
         const sandbox = await startOn(flags);
-        const out = (line: string): boolean => process.stdout.write(`${line}\n`);
-        const env: NodeJS.ProcessEnv = { ...process.env, JUMPCLOUD_API_KEY: sandbox.adminKey, JUMPCLOUD_API_URL: sandbox.url };
-        const filled = await demoSecrets((await loadConfig(dir)).desired, env, resolve(flags.stateDir));
-        Object.assign(env, filled);
-        out(`sandbox: ${sandbox.url}  (database ${flags.db}${sandbox.seeded ? `, seeded from ${flags.seed}` : ''})`);
-        out(`admin key: ${sandbox.adminKey}`);
-        out(`sandbox console: ${sandbox.url}/console/  (sign in as any seeded user or administrator; a sandbox, so no password)`);
-        if (sandbox.operatorKey !== undefined) out(`operator key: ${sandbox.operatorKey} (the sandbox's clock and faults; new for this run)`);
-        if (sandbox.profile === 'strict') out("profile: strict (JumpCloud's published API, read pessimistically: no channel API, whole-record PUTs)");
-        if (Object.keys(filled).length > 0)
-          out(`secrets the config names but this shell does not set, so sandbox-only values stand in for them: ${Object.keys(filled).join(', ')}`);
-        out(`reconciling ${dir} every ${flags.interval} with drift correction; events below as JSON lines\n`);
-        const log = createLogger(process.env['ACCESSCTL_LOG_LEVEL'] ?? 'warn');
-        // JUMPCLOUD_API_URL (the sandbox) takes precedence over a target the repo's Project names, and the reconciler says so.
-        const clients = TargetBinding.resolving({ env });
-        const signal = runtime.onStop((name) => out(`${name}: finishing the change in flight, then stopping`));
         try {
-          return await runReconciler({
-            source: { kind: 'dir', dir },
-            stateDir: resolve(flags.stateDir),
-            intervalMs,
-            once: false,
-            listen: flags.listen,
-            eventSpecs: ['-'],
-            env,
-            clients,
-            log,
-            allowHistoryRewrite: false,
-            lockMode: 'fail',
-            signal,
-            onListening: (url) => out(`reconciler console: ${url}/objects  (and ${url}/metrics)`),
-            onPlan: (plan, run, held) => {
-              if (run === 1) out(renderText(plan, undefined, held));
-              else if (plan.changes.length > held.reported.length + held.paused.length) out(`run ${run}: ${summaryLine(plan, held)}`);
-            },
-            onOutcome: (outcome, run) => {
-              out(`run ${run}: ${outcome.result}: ${outcome.message}`);
-              if (run === 1) {
-                out('\nNext, in another shell:');
-                out(`  export JUMPCLOUD_API_KEY=${sandbox.adminKey} JUMPCLOUD_API_URL=${sandbox.url} JUMPCLOUD_INSIGHTS_URL=${sandbox.url}`);
-                if (sandbox.profile !== 'strict') out('  npx accessctl request submit --as alice@example.com --flow "GitHub User" --reason "onboarding"');
-                out('  npx accessctl events --follow');
-                out(`  curl -H "x-api-key: $JUMPCLOUD_API_KEY" ${sandbox.url}/sandbox/v1/mail   # the mail the settings' email switches sent`);
-                out(`  edit ${dir}/flows/github-admin.yaml (say, access.durations) and watch the next run apply it`);
-                out(`  curl -X PUT -H "x-api-key: $JUMPCLOUD_API_KEY" ... ${sandbox.url}/api/v2/approvalflows/ID  # drift: reverted next run\n`);
-              }
-            },
-          });
+          return await reconcileAgainst(sandbox, dir, desired, stateDir, intervalMs, flags, runtime);
         } finally {
-          await clients.close();
           await sandbox.close();
         }
       }),
     );
+}
+
+/**
+ * Another `up` (or reconciler) on this host holding the state dir: refused before a second sandbox
+ * starts on the same database. The reconciler's own lock still decides; this only fails sooner.
+ */
+async function refuseWhileRunning(stateDir: string): Promise<void> {
+  const holder = await readLockHolder(stateDir);
+  if (holder === undefined || holder.host !== hostname() || !processIsAlive(holder.pid)) return;
+  throw new AccessctlError(
+    'conflict',
+    `another reconciler holds the lock ${join(stateDir, 'reconcile.lock')}: pid ${holder.pid}, started ${holder.startedAt}; stop it (Ctrl-C where it runs), or pass another --state-dir`,
+    { exitCode: EXIT_LOCKED, subject: '--state-dir' },
+  );
+}
+
+async function reconcileAgainst(
+  sandbox: RunningSandbox,
+  dir: string,
+  desired: DesiredState,
+  stateDir: string,
+  intervalMs: number,
+  flags: UpFlags,
+  runtime: Runtime,
+): Promise<number> {
+  const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+  const env: NodeJS.ProcessEnv = { ...process.env, JUMPCLOUD_API_KEY: sandbox.adminKey, JUMPCLOUD_API_URL: sandbox.url };
+  const filled = await demoSecrets(desired, env, stateDir);
+  Object.assign(env, filled);
+  out(`sandbox: ${sandbox.url}  (database ${flags.db}${sandbox.seeded ? `, seeded from ${flags.seed}` : ''})`);
+  out(`admin key: ${sandbox.adminKey}`);
+  out(`sandbox console: ${sandbox.url}/console/  (sign in as any seeded user or administrator; a sandbox, so no password)`);
+  if (sandbox.operatorKey !== undefined) out(`operator key: ${sandbox.operatorKey} (the sandbox's clock and faults; new for this run)`);
+  if (sandbox.profile === 'strict') out("profile: strict (JumpCloud's published API, read pessimistically: no channel API, whole-record PUTs)");
+  if (Object.keys(filled).length > 0)
+    out(`secrets the config names but this shell does not set, so sandbox-only values stand in for them: ${Object.keys(filled).join(', ')}`);
+  out(`reconciling ${dir} every ${flags.interval} with drift correction; events below as JSON lines\n`);
+  const log = createLogger(process.env['ACCESSCTL_LOG_LEVEL'] ?? 'warn');
+  // JUMPCLOUD_API_URL (the sandbox) takes precedence over a target the repo's Project names, and the reconciler says so.
+  const clients = TargetBinding.resolving({ env });
+  const signal = runtime.onStop((name) => out(`${name}: finishing the change in flight, then stopping`));
+  try {
+    return await runReconciler({
+      source: { kind: 'dir', dir },
+      stateDir,
+      intervalMs,
+      once: false,
+      listen: flags.listen,
+      eventSpecs: ['-'],
+      env,
+      clients,
+      log,
+      allowHistoryRewrite: false,
+      lockMode: 'fail',
+      signal,
+      onListening: (url) => out(`reconciler console: ${url}/objects  (and ${url}/metrics)`),
+      onPlan: (plan, run, held) => {
+        if (run === 1) out(renderText(plan, undefined, held));
+        else if (plan.changes.length > held.reported.length + held.paused.length) out(`run ${run}: ${summaryLine(plan, held)}`);
+      },
+      onOutcome: (outcome, run) => {
+        out(`run ${run}: ${outcome.result}: ${outcome.message}`);
+        if (run === 1) {
+          out('\nNext, in another shell:');
+          out(`  export JUMPCLOUD_API_KEY=${sandbox.adminKey} JUMPCLOUD_API_URL=${sandbox.url} JUMPCLOUD_INSIGHTS_URL=${sandbox.url}`);
+          if (sandbox.profile !== 'strict') out('  npx accessctl request submit --as alice@example.com --flow "GitHub User" --reason "onboarding"');
+          out('  npx accessctl events --follow');
+          out(`  curl -H "x-api-key: $JUMPCLOUD_API_KEY" ${sandbox.url}/sandbox/v1/mail   # the mail the settings' email switches sent`);
+          out(`  edit ${dir}/flows/github-admin.yaml (say, access.durations) and watch the next run apply it`);
+          out(`  curl -X PUT -H "x-api-key: $JUMPCLOUD_API_KEY" ... ${sandbox.url}/api/v2/approvalflows/ID  # drift: reverted next run\n`);
+        }
+      },
+    });
+  } finally {
+    await clients.close();
+  }
 }

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { start } from './binary.js';
+import { accessctl, start } from './binary.js';
 
 describe('accessctl up, the README first command', () => {
   let work: string;
@@ -48,5 +48,31 @@ describe('accessctl up, the README first command', () => {
     expect(out).toContain('"type":"accessctl.change.applied"');
     child.kill('SIGINT');
     expect((await exited).code).toBe(0);
+  });
+
+  it('refuses a DIR that does not exist and exits, with no sandbox left running', async () => {
+    const missing = join(work, 'no-such-config');
+    const run = await accessctl(['up', missing, '--port', '0', '--db', join(work, 'missing.db'), '--state-dir', join(work, 'state-missing')], {});
+    expect(run.stderr).toContain(`${missing}: no such file or directory`);
+    expect(run.code).toBe(1);
+    expect(run.stdout).not.toContain('sandbox:');
+  });
+
+  it('refuses to start while another up holds its state dir, before a second sandbox opens the same database', async () => {
+    const args = ['up', '--port', '0', '--db', join(work, 'shared.db'), '--state-dir', join(work, 'state-shared'), '--listen', '127.0.0.1:0'];
+    const first = start(args, {});
+    await new Promise<void>((resolve, reject) => {
+      first.child.stdout.on('data', () => {
+        if (first.stdout().includes('run 1: ')) resolve();
+      });
+      void first.exited.then(({ code }) => reject(new Error(`the first up exited with ${code}:\n${first.stdout()}\n${first.stderr()}`)));
+    });
+    const second = await accessctl(args, {});
+    expect(second.stderr).toContain('another reconciler holds the lock');
+    expect(second.stderr).toContain(`pid ${first.child.pid}`);
+    expect(second.code).toBe(3);
+    expect(second.stdout).not.toContain('sandbox:');
+    first.child.kill('SIGINT');
+    expect((await first.exited).code).toBe(0);
   });
 });
