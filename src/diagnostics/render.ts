@@ -4,6 +4,7 @@ import { codeFrameColumns } from '@babel/code-frame';
 import pc from 'picocolors';
 import { countDiagnostics, type Diagnostic } from './diagnostic.js';
 import { annotationRoot, repoPath } from './repo-path.js';
+import { shownFrame, visible } from './shown-text.js';
 
 export type DiagnosticFormat = 'text' | 'json' | 'github';
 
@@ -48,9 +49,9 @@ class LineIndex {
     return this.starts.length;
   }
 
-  /** Lines `first` to `last` (1-based, inclusive) with their breaks between them. */
-  slice(first: number, last: number): string {
-    return this.text.slice(this.starts[first - 1], this.ends[last - 1]);
+  /** Line `number` (1-based) without its break. */
+  line(number: number): string {
+    return this.text.slice(this.starts[number - 1], this.ends[number - 1]);
   }
 }
 
@@ -59,19 +60,22 @@ class LineIndex {
 type FrameOptions = NonNullable<Parameters<typeof codeFrameColumns>[2]> & { startLine?: number };
 
 function codeFrame(diagnostic: Diagnostic, lines: LineIndex): string {
-  const end =
-    diagnostic.endLine === diagnostic.line && diagnostic.endColumn !== undefined && diagnostic.endColumn > diagnostic.column
-      ? { line: diagnostic.line, column: diagnostic.endColumn }
-      : undefined;
   const options = { highlightCode: false, linesAbove: 1, linesBelow: 1 };
   if (diagnostic.line < 1 || diagnostic.line > lines.lineCount) {
-    // Past the end of the text: let code-frame decide what to show, as it always has.
-    return codeFrameColumns(lines.text, { start: { line: diagnostic.line, column: diagnostic.column }, ...(end ? { end } : {}) }, options);
+    // Past the end of the text (no finding points there): let code-frame decide what to show, as it
+    // always has, from the whole text made safe to print.
+    const all = Array.from({ length: lines.lineCount }, (_, i) => lines.line(i + 1));
+    return codeFrameColumns(shownFrame(all, 0, 1, undefined).lines.join('\n'), { start: { line: diagnostic.line, column: diagnostic.column } }, options);
   }
-  // Only the lines the frame shows (one above, one below) go to code-frame.
+  // Only the lines the frame shows (one above, one below) go to code-frame, made safe to print.
   const first = Math.max(diagnostic.line - options.linesAbove, 1);
   const last = Math.min(diagnostic.line + options.linesBelow, lines.lineCount);
-  return codeFrameColumns(lines.slice(first, last), { start: { line: diagnostic.line, column: diagnostic.column }, ...(end ? { end } : {}) }, {
+  const source = Array.from({ length: last - first + 1 }, (_, i) => lines.line(first + i));
+  const endColumn =
+    diagnostic.endLine === diagnostic.line && diagnostic.endColumn !== undefined && diagnostic.endColumn > diagnostic.column ? diagnostic.endColumn : undefined;
+  const shown = shownFrame(source, diagnostic.line - first, diagnostic.column, endColumn);
+  const end = shown.endColumn === undefined ? undefined : { line: diagnostic.line, column: shown.endColumn };
+  return codeFrameColumns(shown.lines.join('\n'), { start: { line: diagnostic.line, column: shown.column }, ...(end ? { end } : {}) }, {
     ...options,
     startLine: first,
   } as FrameOptions);
@@ -114,7 +118,8 @@ export function renderText(report: ValidationReport, sourceText: SourceText, col
     report.diagnostics,
     (d) => {
       const severity = d.severity === 'error' ? c.red(c.bold('error')) : c.yellow(c.bold('warning'));
-      out.push(`${c.bold(`${d.file}:${d.line}:${d.column}`)} ${severity} ${c.dim(d.code)} ${d.message}`);
+      // The message may quote the file's text (a name, a key): shown as safely as the frame.
+      out.push(`${c.bold(`${visible(d.file)}:${d.line}:${d.column}`)} ${severity} ${c.dim(d.code)} ${visible(d.message)}`);
       const lines = linesOf(d.file);
       if (lines !== undefined) out.push(codeFrame(d, lines), '');
     },
