@@ -7,7 +7,7 @@ import { request, type Dispatcher } from 'undici';
 import { usageError } from '../errors.js';
 import type { AnswerMemo } from './answer-memo.js';
 import { boundedText, defaultMaxAnswerBytes, defaultTimeouts, keepAliveAgent, parsedBody, platformMessage, type Timeouts } from './exchange.js';
-import { PlatformError } from './platform-error.js';
+import { PlatformError, secretsIn } from './platform-error.js';
 import { resolveTarget } from './target.js';
 import { BackoffGate, defaultRateLimit, TokenBucket, type RateLimit } from './rate-limit.js';
 import { RequestCounter } from './request-counter.js';
@@ -251,7 +251,9 @@ export class JumpCloudClient {
 
   private failure(call: Call, answer: Answer): PlatformError {
     const { message, details } = platformMessage(answer.body, answer.status);
-    return new PlatformError({ method: call.method, route: call.route, status: answer.status, message, details });
+    // The platform may repeat what it was sent, a secret included: what was sent in the clear stays out of the error.
+    const secrets = [this.options.apiKey, ...secretsIn(call.body)];
+    return new PlatformError({ method: call.method, route: call.route, status: answer.status, message, details, secrets });
   }
 
   private networkFailure(call: Call, error: unknown): PlatformError {
