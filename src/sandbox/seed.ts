@@ -1,9 +1,11 @@
 // Seeding: reads a directory seed (YAML, checked against schemas/sandbox-seed.schema.json),
 // applies it to an empty database in one transaction, and bootstraps the key printed at start-up.
-import { readFileSync } from 'node:fs';
+// The file is read within a bound (a regular file, at most MAX_SEED_BYTES) and its YAML may not nest
+// deeper than MAX_SEED_DEPTH or use aliases, so a hostile seed is a usage error, not a crash.
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { LineCounter, parseDocument } from 'yaml';
+import { type CST, Composer, type Document, LineCounter, Parser, visit } from 'yaml';
 import { AccessctlError } from '../errors.js';
 import { addApiKey, generateKey, keyExists } from './auth.js';
 import { insertApplication } from './applications.js';
@@ -60,21 +62,117 @@ export interface SeedFile {
 const schemaUrl = new URL('../../schemas/sandbox-seed.schema.json', import.meta.url);
 
 function seedError(file: string, message: string): AccessctlError {
-  return new AccessctlError('usage', `${file}: ${message}`, { subject: '--seed' });
+  return new AccessctlError('usage', `--seed ${file}: ${message}`, { subject: '--seed' });
 }
 
-/** Reads and checks a seed file: YAML syntax, the JSON Schema, then references between entries. */
-export function loadSeed(file: string): SeedFile {
+/** The largest seed file read: as large as `accessctl test --directory` takes a directory snapshot. */
+export const MAX_SEED_BYTES = 64 * 1024 * 1024;
+/** The deepest nesting a seed's YAML may have (a seed needs about five levels). */
+export const MAX_SEED_DEPTH = 32;
+
+/**
+ * The bytes of the seed file, or why they are refused: anything but a regular file (a device such as
+ * /dev/zero, a FIFO, a directory) before a read, a file larger than the bound before a read, and a
+ * file that grows past the bound while read (or that fstat calls small, as procfs does) once
+ * MAX_SEED_BYTES + 1 bytes are in. O_NONBLOCK keeps a FIFO from blocking the open.
+ */
+function readSeedBytes(file: string): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new AccessctlError(code === 'ENOENT' ? 'not-found' : 'io', `--seed: cannot read seed file ${file} (${code})`, { cause: error, subject: '--seed' });
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) throw seedError(file, 'is not a regular file');
+    if (info.size > MAX_SEED_BYTES) throw seedError(file, `is larger than ${MAX_SEED_BYTES / (1024 * 1024)} MiB (${info.size} bytes)`);
+    // Sized by fstat and grown only if the file turns out longer, never past the bound + 1.
+    let buffer = Buffer.allocUnsafe(Math.min(MAX_SEED_BYTES + 1, Math.max(info.size + 1, 64 * 1024)));
+    let length = 0;
+    while (length < MAX_SEED_BYTES + 1) {
+      if (length === buffer.length) {
+        const grown = Buffer.allocUnsafe(Math.min(MAX_SEED_BYTES + 1, buffer.length * 2));
+        buffer.copy(grown, 0, 0, length);
+        buffer = grown;
+      }
+      const read = readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) break;
+      length += read;
+    }
+    if (length > MAX_SEED_BYTES) throw seedError(file, `is larger than ${MAX_SEED_BYTES / (1024 * 1024)} MiB`);
+    return buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The first collection nested deeper than MAX_SEED_DEPTH, walked without recursion so the nesting cannot exhaust the stack. */
+function tooDeep(tokens: readonly CST.Token[]): CST.Token | undefined {
+  const stack: { token: CST.Token; depth: number }[] = tokens.map((token) => ({ token, depth: 0 }));
+  while (stack.length > 0) {
+    const { token, depth } = stack.pop()!;
+    if (token.type === 'document') {
+      if (token.value) stack.push({ token: token.value, depth });
+    } else if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      if (depth + 1 > MAX_SEED_DEPTH) return token;
+      for (const item of token.items) {
+        if ('key' in item && item.key) stack.push({ token: item.key, depth: depth + 1 });
+        if (item.value) stack.push({ token: item.value, depth: depth + 1 });
+      }
+    }
+  }
+  return undefined;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The seed's one YAML document, refusing what a seed has no use for: bad UTF-8, deep nesting, several documents, aliases. */
+function parseSeedYaml(file: string, bytes: Uint8Array): { document: Document.Parsed; lines: LineCounter } {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new AccessctlError('not-found', `cannot read seed file ${file}`, { cause: error, subject: '--seed' });
+    text = strictUtf8.decode(bytes);
+  } catch {
+    throw seedError(file, 'is not valid UTF-8');
   }
   const lines = new LineCounter();
-  const document = parseDocument(text, { prettyErrors: true, lineCounter: lines });
-  if (document.errors.length > 0) throw seedError(file, document.errors.map((e) => e.message).join('\n'));
-  const data: unknown = document.toJS();
+  const tokens = [...new Parser(lines.addNewLine).parse(text)];
+  const deep = tooDeep(tokens);
+  if (deep !== undefined) {
+    const { line, col } = lines.linePos('offset' in deep ? deep.offset : 0);
+    throw seedError(file, `${line}:${col}: nesting is deeper than ${MAX_SEED_DEPTH} levels`);
+  }
+  const documents = [...new Composer().compose(tokens, true, text.length)];
+  if (documents.length > 1) throw seedError(file, `must hold one YAML document (it holds ${documents.length})`);
+  const document = documents[0];
+  if (document === undefined) throw seedError(file, 'is empty');
+  if (document.errors.length > 0) {
+    const at = (offset: number): string => {
+      const { line, col } = lines.linePos(offset);
+      return `${line}:${col}`;
+    };
+    throw seedError(file, document.errors.map((e) => `${at(e.pos[0])}: ${e.message}`).join('\n'));
+  }
+  // An alias repeats a subtree without writing it out: a few hundred bytes can stand for billions of nodes.
+  let alias: { source: string; offset: number } | undefined;
+  visit(document, {
+    Alias(_, node) {
+      alias = { source: node.source, offset: node.range?.[0] ?? 0 };
+      return visit.BREAK;
+    },
+  });
+  if (alias !== undefined) {
+    const { line, col } = lines.linePos(alias.offset);
+    throw seedError(file, `${line}:${col}: aliases (*${alias.source}) are not allowed: write the value out in full`);
+  }
+  return { document, lines };
+}
+
+/** Reads and checks a seed file: its size and type, YAML syntax, the JSON Schema, then references between entries. */
+export function loadSeed(file: string): SeedFile {
+  const { document, lines } = parseSeedYaml(file, readSeedBytes(file));
+  const data: unknown = document.toJS({ maxAliasCount: 0 });
   // verbose: each error carries its schema, so an unknown property's message lists the allowed ones.
   const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true });
   addFormats.default(ajv);
