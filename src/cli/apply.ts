@@ -1,12 +1,13 @@
 // `accessctl apply [DIR | plan.json]`: makes the platform match the config. A directory is planned
 // fresh and, on a terminal, applied only once the user answers "yes" (--auto-approve skips the
 // question); a saved plan was reviewed already and is applied only if nothing it touches changed since.
-import { stat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
-import { applyPlan, type ApplyResult } from '../apply/apply.js';
+import { applyPlan, type ApplyResult, type ChangeResult } from '../apply/apply.js';
 import { readSavedPlan } from '../apply/saved-plan.js';
 import { findStaleChanges } from '../apply/staleness.js';
 import { emptyDesiredState } from '../config/desired.js';
+import { displayPath } from '../config/discover.js';
 import { AccessctlError, usageError } from '../errors.js';
 import { makePlan, type ClientScope } from '../pipeline/make-plan.js';
 import { checkGuards } from '../plan/diff.js';
@@ -17,6 +18,7 @@ import { renderText } from '../plan/render-text.js';
 import { askApproval } from './approval.js';
 import { reportConfig } from './config-report.js';
 import type { ExitCode, Runtime } from './runtime.js';
+import { listenForStop, signalExitCode } from './stop-signal.js';
 import { withTargetOptions, type TargetFlags } from './target-options.js';
 
 interface ApplyFlags extends TargetFlags {
@@ -40,15 +42,42 @@ function refuseUnapplicable(plan: Plan): void {
   throw new AccessctlError('conflict', `nothing was applied:\n  ${reasons.map(printable).join('\n  ')}`);
 }
 
+/** How a change ended, in the summary: ✓ applied, ✗ failed, - not applied (and why). */
+function reportLine(result: ChangeResult): string {
+  const { change } = result;
+  const what = `${change.action} ${change.kind} "${printable(change.name)}"`;
+  if (result.status === 'applied') return `  ✓ ${what}`;
+  return `  ${result.status === 'failed' ? '✗' : '-'} ${what}: ${printable(result.error?.message ?? result.status)}`;
+}
+
+/**
+ * The summary. When every change applied, the plan above already says what; otherwise each change
+ * is named with how it ended, so a partly applied (or interrupted) run says exactly what landed.
+ */
 function report(result: ApplyResult): string {
-  const lines = result.results
-    .filter((r) => r.status !== 'applied')
-    .map(
-      (r) =>
-        `  ${r.status === 'failed' ? '✗' : '-'} ${r.change.action} ${r.change.kind} "${printable(r.change.name)}": ${printable(r.error?.message ?? r.status)}`,
-    );
+  const complete = result.applied === result.results.length;
+  const lines = complete ? [] : result.results.map(reportLine);
   return [`Apply: ${result.applied} applied, ${result.failed} failed, ${result.skipped} skipped.`, ...lines, ''].join('\n');
 }
+
+/** Whether `source` is there at all (anything else wrong with it is for the reader of it to say). */
+async function exists(source: string): Promise<boolean> {
+  return await lstat(source).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => error.code !== 'ENOENT' && error.code !== 'ENOTDIR',
+  );
+}
+
+const exitCodes = `
+Exit codes:
+  0    every change applied, there was nothing to do, or --dry-run
+  1    a change failed or was skipped, the config is invalid, the plan or saved plan was refused
+       (problems, guards, stale, another target), the question was not answered 'yes', or a usage error
+  130  stopped by SIGINT (Ctrl-C), 143 by SIGTERM, before every change had started: the changes in
+       flight finished, no other started, and the summary names each change with how it ended. Plan
+       and apply again to finish. A second signal ends accessctl at once, the changes in flight unknown.
+  70   a bug in accessctl
+`;
 
 /** The command; the runtime's terminal is where the question is asked and answered. */
 export function applyCommand(runtime: Runtime): Command {
@@ -60,10 +89,13 @@ export function applyCommand(runtime: Runtime): Command {
     .option('--auto-approve', 'apply a fresh plan without asking first (needed without a terminal, as in CI)', false)
     .option('--prune', 'delete live objects that are not in git, for every kind that can be pruned', false)
     .option('--max-deletions <n>', 'override guards.maxDeletions for this run', count('--max-deletions'))
-    .option('--concurrency <n>', 'changes in flight at once within a phase', count('--concurrency'), 4);
+    .option('--concurrency <n>', 'changes in flight at once within a phase', count('--concurrency'), 4)
+    .addHelpText('after', exitCodes);
   return withTargetOptions(command).action(
     runtime.action(async (source: string, flags: ApplyFlags): Promise<ExitCode> => {
       if (flags.concurrency < 1) throw usageError('--concurrency must be at least 1', '--concurrency');
+      // First, whatever the flags: a mistyped path is the one thing to fix, and every other refusal would hide it.
+      if (!(await exists(source))) throw new AccessctlError('not-found', `${displayPath(source)}: no such file or directory`, { subject: 'source' });
       const isFile = await stat(source)
         .then((s) => s.isFile() && source.endsWith('.json'))
         .catch(() => false);
@@ -93,29 +125,43 @@ export function applyCommand(runtime: Runtime): Command {
           process.stderr.write("accessctl: apply cancelled: only 'yes' is accepted; nothing was changed\n");
           return 1;
         }
-        if (isFile) {
-          const stale = await findStaleChanges(plan, client);
-          if (stale.length > 0) {
-            const names = stale.map((s) => `  ${printable(s.reason)}`).join('\n');
-            throw new AccessctlError('conflict', `the saved plan is stale; nothing was applied:\n${names}\nRun \`accessctl plan --out\` again.`);
-          }
-        }
         const progress = process.stderr.isTTY;
-        const result = await applyPlan(plan, {
-          client,
-          secrets: (name) => process.env[name],
-          concurrency: flags.concurrency,
-          onResult: (_result, done, total) => {
-            if (progress) process.stderr.write(`\r${done}/${total} changes`);
-          },
+        // From the first change on, a signal no longer ends the run mid-change: it finishes what is in
+        // flight, starts nothing more, and says what landed. Before this, nothing has changed, and Node's
+        // default (exit at once) is right.
+        const stop = listenForStop((signal) => {
+          const inFlight = flags.concurrency === 1 ? 'the change in flight' : 'the changes in flight';
+          process.stderr.write(
+            `${progress ? '\n' : ''}accessctl: ${signal}: finishing ${inFlight} and starting no more; send SIGINT or SIGTERM again to stop at once\n`,
+          );
         });
+        let result: ApplyResult;
+        try {
+          result = await applyPlan(plan, {
+            client,
+            secrets: (name) => process.env[name],
+            concurrency: flags.concurrency,
+            stopping: () => stop.signal.aborted,
+            onResult: (_result, done, total) => {
+              if (progress) process.stderr.write(`\r${done}/${total} changes`);
+            },
+          });
+        } finally {
+          stop.close();
+        }
         if (progress) process.stderr.write('\n');
         process.stdout.write(report(result));
-        if (result.failed > 0 || result.skipped > 0) {
-          throw new AccessctlError(
-            'platform',
-            `${result.failed + result.skipped} of ${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'} did not apply; see above`,
+        const total = `${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'}`;
+        const notStarted = result.results.filter((r) => r.error?.code === 'stopping').length;
+        if (stop.received !== undefined && notStarted > 0) {
+          const failed = result.failed > 0 ? `, ${result.failed} failed` : '';
+          process.stderr.write(
+            `accessctl: stopped by ${stop.received}: ${result.applied} of ${total} applied${failed}, ${notStarted} not started (each named above); plan and apply again to finish\n`,
           );
+          return signalExitCode(stop.received);
+        }
+        if (result.failed > 0 || result.skipped > 0) {
+          throw new AccessctlError('platform', `${result.failed + result.skipped} of ${total} did not apply; see above`);
         }
         return 0;
       });
@@ -123,7 +169,10 @@ export function applyCommand(runtime: Runtime): Command {
   );
 }
 
-/** A saved plan, checked against the target this run is told about; the scope's client is made for that target. */
+/**
+ * A saved plan, checked against the target this run is told about (the scope's client is made for
+ * that target), its guards, and the live objects it touches: refused when any changed since.
+ */
 async function savedPlan(source: string, flags: ApplyFlags, clients: ClientScope): Promise<{ plan: Plan }> {
   const plan = await readSavedPlan(source);
   // The key goes only to a target this run was told about, never to one named only by the file.
@@ -143,7 +192,13 @@ async function savedPlan(source: string, flags: ApplyFlags, clients: ClientScope
     throw new AccessctlError('conflict', `the saved plan is blocked by the deletion guards; nothing was applied:\n${reasons.join('\n')}`);
   }
   // No project file here: the client is made for the target checked above (flag, environment or default).
-  clients.for(emptyDesiredState());
+  const client = clients.for(emptyDesiredState());
+  // Before the plan is shown: its changes are printed only as what will be made, never as what would have been.
+  const stale = await findStaleChanges(plan, client);
+  if (stale.length > 0) {
+    const names = stale.map((s) => `  ${printable(s.reason)}`).join('\n');
+    throw new AccessctlError('conflict', `the saved plan is stale; nothing was applied:\n${names}\nRun \`accessctl plan --out\` again.`);
+  }
   return { plan };
 }
 

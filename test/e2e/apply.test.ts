@@ -51,6 +51,8 @@ describe('accessctl apply, the real binary against a real sandbox', () => {
     const run = await accessctl(['apply', saved], env);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('the saved plan is stale; nothing was applied');
+    // Refused before the plan is shown: its changes never appear as about to be made.
+    expect(run.stdout).toBe('');
     expect(run.stderr).toContain('an ApprovalFlow named "GitHub User" now exists on the platform');
     const flows = await h.call<{ totalCount: number; results: { id: string }[] }>('GET', '/api/v2/approvalflows');
     expect(flows.body.totalCount).toBe(1);
