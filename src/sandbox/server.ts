@@ -17,6 +17,7 @@ import { runTimer } from './grants.js';
 import { objectIdHint, protojsonView, readObjectId, unknownFields, withoutZeroValues, type Profile } from './profile.js';
 import type { RetrySchedule } from './retry-schedule.js';
 import { Scheduler } from './scheduler.js';
+import { MAX_BODY_DEPTH, nestsDeeperThan } from './request-body.js';
 import { routes, type Reply, type RouteDef } from './routes.js';
 import { bootstrap, type SeedFile } from './seed.js';
 import { consoleApp } from './console/app.js';
@@ -104,6 +105,8 @@ async function readJsonBody(c: Context<Env>): Promise<unknown> {
   if (!isJsonMediaType(c.req.header('content-type'))) {
     throw new ApiError(415, 'the body must be JSON, sent with content-type: application/json');
   }
+  // Checked on the text, before parsing: validation and storing recurse once per level.
+  if (nestsDeeperThan(text, MAX_BODY_DEPTH)) throw badRequest(`the body nests deeper than ${MAX_BODY_DEPTH} levels`);
   try {
     return JSON.parse(text) as unknown;
   } catch {
