@@ -166,6 +166,8 @@ function diffKind<K extends ManagedKind, M extends { spec: S }, S>(
     }
   }
   const inSyncAt: number[] = [];
+  // Live objects no desired entry claimed: deleted or unmanaged below, and compared with the creates.
+  const leftLive: LiveEntry<M>[] = [];
   for (let at = 0; at < desiredList.length; at++) {
     if (ambiguous[at] === 1) continue;
     const desired = desiredList[at]!;
@@ -237,6 +239,7 @@ function diffKind<K extends ManagedKind, M extends { spec: S }, S>(
       continue;
     }
     const entry = live[candidate]!;
+    leftLive.push(entry);
     if (prune) {
       result.changes.push({
         kind,
@@ -251,7 +254,47 @@ function diffKind<K extends ManagedKind, M extends { spec: S }, S>(
       result.unmanaged.push({ kind, name: entry.name, id: entry.id });
     }
   }
+  hintRenames(kind, result.changes, leftLive, prune, warnings, same);
   return result;
+}
+
+/**
+ * A create whose spec is exactly that of a live object the plan deletes (or leaves unmanaged) is
+ * most likely a rename written without previousNames: say so where the new name is written. Only
+ * when the plan creates something, so a no-op plan pays nothing; specs are bucketed by their JSON.
+ */
+function hintRenames<K extends ManagedKind, M extends { spec: S }, S>(
+  kind: K,
+  changes: readonly ChangeOf<K, S>[],
+  leftLive: readonly LiveEntry<M>[],
+  prune: boolean,
+  warnings: PlanProblem[],
+  same?: (live: S, desired: S) => boolean,
+): void {
+  if (leftLive.length === 0) return;
+  const creates = changes.filter((change) => change.action === 'create');
+  if (creates.length === 0) return;
+  const bySpec = new Map<string, LiveEntry<M>[]>();
+  for (const entry of leftLive) {
+    const key = JSON.stringify(entry.model.spec);
+    bySpec.set(key, [...(bySpec.get(key) ?? []), entry]);
+  }
+  for (const create of creates) {
+    if (create.after === undefined) continue;
+    const after = create.after;
+    const twin = bySpec
+      .get(JSON.stringify(after))
+      ?.find((entry) => (same ? same(entry.model.spec, after) : fieldChanges(entry.model.spec, after, SPEC).length === 0));
+    if (twin === undefined) continue;
+    const fate = prune ? 'deletes' : 'leaves unmanaged';
+    warnings.push({
+      code: 'possible-rename',
+      kind,
+      name: create.name,
+      ...(create.source === undefined ? {} : { source: create.source }),
+      message: `the plan creates ${kind} "${create.name}" and ${fate} the live "${twin.name}" (id ${twin.id}), which is the same in every field: if this is a rename, list the old name in metadata.previousNames, so the object is renamed in place and keeps its id`,
+    });
+  }
 }
 
 /** Deletion guards: any one of them blocks the whole plan, and says why. */

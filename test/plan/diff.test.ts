@@ -153,6 +153,39 @@ describe('renames through previousNames', () => {
     expect(plan.blocked).toEqual([]);
   });
 
+  it('says a create that matches, field for field, a live object the plan deletes is likely a rename, at the new name', () => {
+    const input = emptyInput();
+    input.flows.live = [live(flow('GitHub Admins (old)'), 'f1')];
+    const renamed = desired(flow('GitHub Admins'));
+    input.flows.desired = [renamed];
+    const plan = diff(input, openPolicy({ prune: { ApprovalFlow: true } }));
+    expect(actions(input, openPolicy({ prune: { ApprovalFlow: true } }))).toEqual([
+      'create ApprovalFlow GitHub Admins',
+      'delete ApprovalFlow GitHub Admins (old)',
+    ]);
+    expect(plan.warnings).toEqual([
+      {
+        code: 'possible-rename',
+        kind: 'ApprovalFlow',
+        name: 'GitHub Admins',
+        source: renamed.source,
+        message:
+          'the plan creates ApprovalFlow "GitHub Admins" and deletes the live "GitHub Admins (old)" (id f1), which is the same in every field: if this is a rename, list the old name in metadata.previousNames, so the object is renamed in place and keeps its id',
+      },
+    ]);
+  });
+
+  it('says so too when the look-alike is left unmanaged, and says nothing when any field differs', () => {
+    const input = emptyInput();
+    input.flows.live = [live(flow('Old'), 'f1'), live(flow('Other', { enabled: false }), 'f2')];
+    input.flows.desired = [desired(flow('New')), desired(flow('Another'))];
+    input.flows.desired[1]!.model.spec.description = 'Not the same';
+    const plan = diff(input, defaultDeletionPolicy);
+    expect(plan.warnings.map((w) => [w.code, w.name, w.message.includes('leaves unmanaged the live "Old" (id f1)')])).toEqual([
+      ['possible-rename', 'New', true],
+    ]);
+  });
+
   it('renames and updates fields in one change', () => {
     const input = emptyInput();
     input.flows.live = [live(flow('Old', { enabled: true }), 'f1')];
