@@ -12,7 +12,7 @@ import { parseFile } from './parse.js';
 import { stampOf, type DocumentCheck, type FileStamp, type ParseCache } from './parse-cache.js';
 import { checkPolicy } from './policy.js';
 import { ownerOf, restsOnCut, salvage, type Salvaged } from './salvage.js';
-import { KINDS, validateSchema, type Kind } from './schema.js';
+import { KINDS, likelyMeant, validateSchema, type Kind } from './schema.js';
 import { diagnosticAt, diagnosticFor, type SourceDocument, type SourceFile } from './source.js';
 import { checkWebhooks } from './webhook-rules.js';
 
@@ -110,7 +110,8 @@ function readOne(found: DiscoveredFile): { bytes?: Uint8Array; stamp?: FileStamp
 function kindOf(source: SourceDocument): { kind?: Kind; diagnostic?: Diagnostic } {
   const raw = source.data['kind'];
   // A Fleet is read with --fleet, never as part of an org's config: not offered here.
-  const expected = KINDS.filter((k) => k !== 'Fleet').join(', ');
+  const offered = KINDS.filter((k) => k !== 'Fleet');
+  const expected = offered.join(', ');
   if (raw === undefined) {
     const start = source.doc.start;
     return {
@@ -130,7 +131,12 @@ function kindOf(source: SourceDocument): { kind?: Kind; diagnostic?: Diagnostic 
     };
   }
   const shown = typeof raw === 'string' ? `"${raw}"` : 'not a string';
-  return { diagnostic: diagnosticFor(source, ['kind'], 'error', 'unknown-kind', `unknown kind ${shown}; expected one of: ${expected}`) };
+  const meant = typeof raw === 'string' ? likelyMeant(raw, offered) : undefined;
+  const message =
+    meant === undefined
+      ? `unknown kind ${shown}; expected one of: ${expected}`
+      : `unknown kind ${shown}; did you mean "${meant}"? Expected one of: ${expected}`;
+  return { diagnostic: diagnosticFor(source, ['kind'], 'error', 'unknown-kind', message) };
 }
 
 /** A document on its own: its kind, then its kind's schema. */

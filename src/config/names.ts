@@ -1,5 +1,7 @@
 // How names are compared and which names are refused: identity is Unicode NFC plus case-folding,
-// and invisible or direction-changing characters are never allowed in a name.
+// and invisible or direction-changing characters are never allowed in a name. Also which known name
+// an unknown one was likely meant to be (for group names, field names and enum values alike).
+import leven from 'leven';
 import { isMatch } from 'matcher';
 
 const ASCII = /^[\x00-\x7f]*$/;
@@ -36,4 +38,17 @@ export function findInvisible(name: string): InvisibleCharacter | undefined {
 export function matchingPattern(name: string, patterns: readonly string[]): string | undefined {
   if (patterns.length === 0 || !isMatch(name, [...patterns])) return undefined;
   return patterns.find((pattern) => !pattern.startsWith('!') && isMatch(name, pattern)) ?? '*';
+}
+
+/** The closest of `candidates` to `name`, when one is close enough to be a likely typo. */
+export function closestName(name: string, candidates: Iterable<string>): string | undefined {
+  const key = nameKey(name);
+  // A typo is a few characters; a longer name tolerates a little more.
+  const limit = Math.max(2, Math.floor(key.length / 5));
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = leven(key, nameKey(candidate));
+    if (distance <= limit && (best === undefined || distance < best.distance)) best = { name: candidate, distance };
+  }
+  return best?.name;
 }

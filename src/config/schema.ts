@@ -5,6 +5,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { formatPath, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { closestName } from './names.js';
 import { diagnosticFor, type DocPath, type SourceDocument } from './source.js';
 
 export const KINDS = ['ApprovalFlow', 'GroupAssignment', 'AccessRequestSettings', 'WebhookChannel', 'Project', 'AccessTest', 'Fleet'] as const;
@@ -92,9 +93,28 @@ function expected(error: ErrorObject): string | undefined {
   return typeof phrase === 'string' ? phrase : undefined;
 }
 
-function allowedFields(error: ErrorObject): string {
+function allowedFields(error: ErrorObject): string[] {
   const properties = error.parentSchema?.['properties'];
-  return properties && typeof properties === 'object' ? Object.keys(properties).join(', ') : '';
+  return properties && typeof properties === 'object' ? Object.keys(properties) : [];
+}
+
+/**
+ * The known name `got` was likely meant to be (closestName: a typo of a few characters, case
+ * ignored), or undefined. Under three characters every short name is "close": no guess is made.
+ */
+export function likelyMeant(got: string, known: readonly string[]): string | undefined {
+  if ([...got].length < 3) return undefined;
+  return closestName(got, known);
+}
+
+/** `; did you mean "X"?` when `got` is likely a typo of one of `known`, else nothing. */
+function didYouMean(got: unknown, known: readonly unknown[]): string {
+  if (typeof got !== 'string') return '';
+  const meant = likelyMeant(
+    got,
+    known.filter((value): value is string => typeof value === 'string'),
+  );
+  return meant === undefined ? '' : `; did you mean "${meant}"?`;
 }
 
 /** The message for one ajv error, and whether it is about the key rather than the value. */
@@ -105,8 +125,10 @@ function describe(error: ErrorObject, path: DocPath): { message: string; path: D
     case 'additionalProperties': {
       const name = String(params['additionalProperty']);
       const allowed = allowedFields(error);
+      const hint = didYouMean(name, allowed);
+      const list = allowed.length > 0 ? `${hint ? ' Expected' : '; expected'} one of: ${allowed.join(', ')}` : '';
       return {
-        message: `unknown field "${name}"${allowed ? `; expected one of: ${allowed}` : ''}`,
+        message: `unknown field "${name}"${hint}${list}`,
         path: [...path, name],
         part: 'key',
       };
@@ -114,7 +136,11 @@ function describe(error: ErrorObject, path: DocPath): { message: string; path: D
     case 'required':
       return { message: `missing required field "${String(params['missingProperty'])}"`, path, part: 'key' };
     case 'enum': {
-      const allowed = (params['allowedValues'] as unknown[]).map((v) => String(v)).join(', ');
+      const values = params['allowedValues'] as unknown[];
+      const allowed = values.map((v) => String(v)).join(', ');
+      const hint = didYouMean(error.data, values);
+      // The likely value first: the list can be long (eleven event names).
+      if (hint) return { message: `${field} is "${String(error.data)}"${hint} Expected one of: ${allowed}`, path, part: 'value' };
       const got = typeof error.data === 'string' ? ` (got "${error.data}")` : ` (got ${describeType(error.data)})`;
       return { message: `${field} must be one of: ${allowed}${got}`, path, part: 'value' };
     }

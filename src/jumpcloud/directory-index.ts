@@ -1,7 +1,6 @@
 // Names <-> ids over the live directory: user groups, users (by email or username) and applications
 // (by label), compared after NFC and case-folding. Unknown names are collected, never thrown.
-import leven from 'leven';
-import { nameKey } from '../config/names.js';
+import { closestName, nameKey } from '../config/names.js';
 import type { WireApplication, WireSystemUser, WireUserGroup } from './wire.js';
 
 export interface Directory {
@@ -15,19 +14,6 @@ export interface ResolvedName {
   name: string;
   /** Set for a user the directory marks suspended: such a user can approve nothing. */
   suspended?: true;
-}
-
-/** The closest of `candidates` to `name`, when one is close enough to be a likely typo. */
-export function closestName(name: string, candidates: Iterable<string>): string | undefined {
-  const key = nameKey(name);
-  // A typo is a few characters; a longer name tolerates a little more.
-  const limit = Math.max(2, Math.floor(key.length / 5));
-  let best: { name: string; distance: number } | undefined;
-  for (const candidate of candidates) {
-    const distance = leven(key, nameKey(candidate));
-    if (distance <= limit && (best === undefined || distance < best.distance)) best = { name: candidate, distance };
-  }
-  return best?.name;
 }
 
 /** Name <-> id lookups over the live directory, by NFC + case-folded name. */

@@ -98,7 +98,7 @@ describe('diagnostic locations', () => {
   it('names the deep approver field by its full path', async () => {
     const { errors: diagnostics } = await validateFixture('deep-approver.yaml');
     expect(diagnostics.map((d) => d.path)).toEqual(['spec.approval.levels[1].approvers[0].grup', 'spec.approval.levels[1].approvers[1].user']);
-    expect(diagnostics[0]!.message).toBe('unknown field "grup"; expected one of: manager, user, group, admins');
+    expect(diagnostics[0]!.message).toBe('unknown field "grup"; did you mean "group"? Expected one of: manager, user, group, admins');
   });
 
   it('spans the whole offending value, ending on the same line', async () => {
