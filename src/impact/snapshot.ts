@@ -110,7 +110,11 @@ export function readDirectorySnapshot(file: string, org?: string, cwd: string = 
               .slice(1)
               .split('/')
               .map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
-      return `${formatLocation(locate(source, path))}: ${e.instancePath === '' ? 'the file' : e.instancePath.slice(1).replace(/\//g, '.')} ${e.message ?? 'is invalid'}`;
+      const where = e.instancePath === '' ? 'the file' : e.instancePath.slice(1).replace(/\//g, '.');
+      // "must NOT have additional properties" names none: name the property, and point at it.
+      const extra = e.keyword === 'additionalProperties' ? (e.params as { additionalProperty?: unknown }).additionalProperty : undefined;
+      if (typeof extra === 'string') return `${formatLocation(locate(source, [...path, extra], 'key'))}: ${where} has an unknown property "${extra}"`;
+      return `${formatLocation(locate(source, path))}: ${where} ${e.message ?? 'is invalid'}`;
     });
     throw snapshotError(`${file} is not a directory snapshot in the seed format (schemas/sandbox-seed.schema.json):\n  ${problems.join('\n  ')}`);
   }

@@ -76,6 +76,14 @@ describe('reading a snapshot', () => {
     expect(error.message).not.toContain('short key');
   });
 
+  it('names an unknown property and points at it, as for a config file handed in by mistake', () => {
+    const path = file('settings.yaml', 'apiVersion: accessctl/v1\nkind: AccessRequestSettings\norganizations: []\n');
+    const error = refusal(() => readDirectorySnapshot(path));
+    expect(error.message).toContain(`${path}:1:1: the file has an unknown property "apiVersion"`);
+    expect(error.message).toContain(`${path}:2:1: the file has an unknown property "kind"`);
+    expect(error.message).not.toContain('must NOT have additional properties');
+  });
+
   it('refuses YAML a config file may not hold, such as an alias', () => {
     const path = file('alias.yaml', 'organizations:\n  - &o {name: Org}\n  - *o\n');
     expect(refusal(() => readDirectorySnapshot(path)).message).toMatch(/alias/i);
