@@ -5,7 +5,7 @@ import { countDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js'
 import { repoPath } from '../diagnostics/repo-path.js';
 import { formatLocation } from '../errors.js';
 import type { TestRun } from '../impact/access-test.js';
-import { escapeHtml } from '../plan/printable.js';
+import { markdownCode, markdownText, printable } from '../plan/printable.js';
 import { summaryLine as planSummary } from '../plan/render-text.js';
 import { renderOutcome } from './markdown.js';
 import type { GithubApi } from './octokit.js';
@@ -52,15 +52,20 @@ export interface CheckResult {
   requests: number;
 }
 
+/**
+ * Annotation text is plain text on GitHub's pages: each line printable (no controls, no bidi or
+ * zero-width marks), the line breaks kept, then cut to GitHub's limit.
+ */
 function clip(text: string, limit: number): string {
-  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+  const shown = text.split('\n').map(printable).join('\n');
+  return shown.length <= limit ? shown : `${shown.slice(0, limit - 1)}…`;
 }
 
 export function toAnnotation(d: Diagnostic, root: string): Annotation {
   const endLine = Math.max(d.line, d.endLine ?? d.line);
   const sameLine = endLine === d.line;
   return {
-    path: repoPath(d.file, root),
+    path: printable(repoPath(d.file, root)),
     start_line: d.line,
     end_line: endLine,
     // GitHub accepts columns only on a single line.
@@ -96,7 +101,7 @@ export function testAnnotations(tests: TestRun | undefined, root: string): Annot
   return tests.report.results
     .filter((r) => r.status !== 'pass')
     .map((r) => ({
-      path: repoPath(r.source.file, root),
+      path: printable(repoPath(r.source.file, root)),
       start_line: r.source.line,
       end_line: r.source.line,
       start_column: r.source.column,
@@ -110,14 +115,14 @@ export function testAnnotations(tests: TestRun | undefined, root: string): Annot
 /** The access tests for the summary: counts, then each failing case with its answer. */
 export function renderTestsMarkdown(tests: TestRun | undefined, budget: number): string {
   if (tests === undefined) return '';
-  if ('error' in tests) return `### accessctl test: ❌ not run\n\nThe directory could not be read: ${escapeHtml(tests.error)}\n\n`;
+  if ('error' in tests) return `### accessctl test: ❌ not run\n\nThe directory could not be read: ${markdownText(tests.error)}\n\n`;
   const { passed, failed, errors } = tests.report;
   const total = tests.report.results.length;
   let text = `### accessctl test: ${failed + errors === 0 ? '✅' : '❌'} ${passed}/${total} passed\n\n`;
   const notPassing = tests.report.results.filter((r) => r.status !== 'pass');
   let shown = 0;
   for (const r of notPassing) {
-    const line = `- ${r.status === 'fail' ? 'FAIL' : 'ERROR'} <code>${escapeHtml(formatLocation(r.source))}</code> ${escapeHtml(`${r.test}/${r.case}`)}<br>${r.status === 'fail' ? `expected: ${escapeHtml(r.expected)}<br>actual: ` : ''}${escapeHtml(r.actual)}\n`;
+    const line = `- ${r.status === 'fail' ? 'FAIL' : 'ERROR'} ${markdownCode(formatLocation(r.source))} ${markdownText(`${r.test}/${r.case}`)}<br>${r.status === 'fail' ? `expected: ${markdownText(r.expected)}<br>actual: ` : ''}${markdownText(r.actual)}\n`;
     if (text.length + line.length > budget) break;
     text += line;
     shown++;

@@ -3,17 +3,15 @@
 import { countDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { summaryLine } from '../diagnostics/render.js';
 import { renderMarkdown } from '../plan/render-markdown.js';
-import { escapeHtml, printable } from '../plan/printable.js';
+import { markdownCode, markdownText } from '../plan/printable.js';
 import type { Outcome } from './outcome.js';
 
-/** Markdown-escaped text for outside HTML blocks. */
-function inline(text: string): string {
-  return printable(text).replace(/([\\`*_{}[\]<>|#~])/g, '\\$1');
-}
+/** Markdown-escaped text for outside HTML blocks: printable, and no @-mention or #reference GitHub would link. */
+const inline = markdownText;
 
 function diagnosticLine(d: Diagnostic): string {
   const icon = d.severity === 'error' ? '❌' : '⚠️';
-  return `- ${icon} <code>${escapeHtml(`${d.file}:${d.line}:${d.column}`)}</code> **${inline(d.code)}** ${inline(d.message)}`;
+  return `- ${icon} ${markdownCode(`${d.file}:${d.line}:${d.column}`)} **${inline(d.code)}** ${inline(d.message)}`;
 }
 
 /** The validation result: a summary line and one line per diagnostic, within `budget` characters. */

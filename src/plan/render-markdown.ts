@@ -4,7 +4,7 @@
 import { formatLocation, type SourceLocation } from '../errors.js';
 import type { AccessImpact, ImpactItem } from '../impact/impact.js';
 import { countByAction, type Change, type ManagedKind, type Plan } from './plan.js';
-import { escapeHtml, printable } from './printable.js';
+import { markdownCode, markdownHtml, markdownText, printable } from './printable.js';
 import { specForPeople } from './render-spec.js';
 import { summaryLine } from './render-text.js';
 import { toYaml, yamlDiffLines } from './yaml-diff.js';
@@ -15,29 +15,34 @@ const kinds: ManagedKind[] = ['GroupAssignment', 'WebhookChannel', 'ApprovalFlow
 const verb = { delete: '🗑️ delete', update: '✏️ update', create: '➕ create' } as const;
 const actionOrder = ['delete', 'update', 'create'];
 
-/** Text inside a fence must not close it. */
-function fence(language: string, body: string): string {
+/** Text inside a fence must not close it. Each line is printable: a fence shows bidi and zero-width marks as they act. */
+function fence(language: string, lines: readonly string[]): string {
+  const body = lines.map(printable).join('\n');
   const longest = Math.max(2, ...[...body.matchAll(/`+/g)].map((m) => m[0].length));
   const ticks = '`'.repeat(longest + 1);
-  return `${ticks}${language}\n${body.replace(/\n$/, '')}\n${ticks}`;
+  return `${ticks}${language}\n${body}\n${ticks}`;
 }
 
 /** Markdown-escaped, for text outside HTML blocks. */
-function inline(text: string): string {
-  return printable(text).replace(/([\\`*_{}[\]<>|#])/g, '\\$1');
+const inline = markdownText;
+
+/** Where a change is written, inside the `<summary>` HTML block. */
+function where(source: SourceLocation | undefined): string {
+  return source ? `<code>${markdownHtml(formatLocation(source))}</code>` : '';
 }
 
-function where(source: SourceLocation | undefined): string {
-  return source ? `<code>${escapeHtml(formatLocation(source))}</code>` : '';
+/** Where a finding is, in a list item (markdown, not an HTML block). */
+function whereInline(source: SourceLocation | undefined): string {
+  return source ? markdownCode(formatLocation(source)) : '';
 }
 
 function details(change: Change): string {
-  const renamed = change.action === 'update' && change.renamedFrom ? ` (renamed from “${escapeHtml(change.renamedFrom)}”)` : '';
+  const renamed = change.action === 'update' && change.renamedFrom ? ` (renamed from “${markdownHtml(change.renamedFrom)}”)` : '';
   const location = change.action !== 'delete' ? ` — ${where(change.source)}` : '';
   let body: string;
   if (change.action === 'update') {
     const sensitive = change.fields.filter((f) => f.sensitive).map((f) => `~ ${f.path}: (sensitive value changed)`);
-    body = fence('diff', [...yamlDiffLines(specForPeople(change, 'before'), specForPeople(change, 'after')), ...sensitive].join('\n'));
+    body = fence('diff', [...yamlDiffLines(specForPeople(change, 'before'), specForPeople(change, 'after')), ...sensitive]);
   } else {
     const value = specForPeople(change, change.action === 'create' ? 'after' : 'before');
     const sign = change.action === 'create' ? '+ ' : '- ';
@@ -46,12 +51,11 @@ function details(change: Change): string {
       toYaml(value)
         .replace(/\n$/, '')
         .split('\n')
-        .map((line) => sign + line)
-        .join('\n'),
+        .map((line) => sign + line),
     );
   }
   // <summary> is HTML: markdown escapes do nothing there, entities do.
-  return `<details><summary>${verb[change.action]} ${change.kind} <b>${escapeHtml(change.name)}</b>${renamed}${location}</summary>\n\n${body}\n\n</details>\n\n`;
+  return `<details><summary>${verb[change.action]} ${change.kind} <b>${markdownHtml(change.name)}</b>${renamed}${location}</summary>\n\n${body}\n\n</details>\n\n`;
 }
 
 /** As many lines as fit in `budget` characters, then a line saying how many were left out (`what`: one of them, such as "warning"). */
@@ -93,7 +97,7 @@ const impactHeadings = [
 ] as const;
 
 function impactLine(item: ImpactItem): string {
-  const where = item.source ? ` <code>${escapeHtml(formatLocation(item.source))}</code>` : '';
+  const where = item.source ? ` ${whereInline(item.source)}` : '';
   let people = '';
   if (item.people && item.people.count > 0) {
     const more = item.people.count - item.people.emails.length;
@@ -122,9 +126,9 @@ export function renderImpactMarkdown(impact: AccessImpact | undefined, budget: n
 export function renderMarkdown(plan: Plan, budget: number = MARKDOWN_BUDGET): string {
   const counts = countByAction(plan);
   const listBudget = Math.floor(budget / 8);
-  let text = `### accessctl plan\n\n**${summaryLine(plan)}** against \`${inline(plan.target)}\`\n\n`;
+  let text = `### accessctl plan\n\n**${summaryLine(plan)}** against ${markdownCode(plan.target)}\n\n`;
   if (plan.problems.length > 0) {
-    const lines = plan.problems.map((p) => `> - ${p.source ? `\`${formatLocation(p.source)}\` ` : ''}${inline(p.message)}`);
+    const lines = plan.problems.map((p) => `> - ${p.source ? `${whereInline(p.source)} ` : ''}${inline(p.message)}`);
     text += `> [!CAUTION]\n> The plan cannot be applied:\n${bounded(lines, listBudget, 'problem')}\n`;
   }
   if (plan.blocked.length > 0) {
@@ -139,7 +143,7 @@ export function renderMarkdown(plan: Plan, budget: number = MARKDOWN_BUDGET): st
     text += `> [!NOTE]\n> Not supported by this target: ${plan.unsupported.map((u) => `${u.kind} (${inline(u.reason)})`).join(', ')}\n\n`;
   }
   if (plan.unmanageable.length > 0) {
-    const lines = plan.unmanageable.map((u) => `> - ${u.kind} **${inline(u.name)}** (\`${inline(u.id)}\`): ${inline(u.reasons.join('; '))}`);
+    const lines = plan.unmanageable.map((u) => `> - ${u.kind} **${inline(u.name)}** (${markdownCode(u.id)}): ${inline(u.reasons.join('; '))}`);
     text += `> [!WARNING]\n> Live values accessctl does not know; these objects are never changed:\n${bounded(lines, listBudget, 'unmanageable object')}\n`;
   }
   text += table(plan);
@@ -147,11 +151,11 @@ export function renderMarkdown(plan: Plan, budget: number = MARKDOWN_BUDGET): st
 
   let tail = '';
   if (plan.unmanaged.length > 0) {
-    const lines = plan.unmanaged.map((u) => `- ${u.kind} **${inline(u.name)}** (\`${inline(u.id)}\`)`);
+    const lines = plan.unmanaged.map((u) => `- ${u.kind} **${inline(u.name)}** (${markdownCode(u.id)})`);
     tail += `<details><summary>Unmanaged: live, not in git (prune is off)</summary>\n\n${bounded(lines, listBudget, 'unmanaged object')}\n</details>\n\n`;
   }
   if (plan.warnings.length > 0) {
-    const lines = plan.warnings.map((w) => `- ⚠️ ${w.source ? `\`${formatLocation(w.source)}\` ` : ''}${inline(w.message)}`);
+    const lines = plan.warnings.map((w) => `- ⚠️ ${w.source ? `${whereInline(w.source)} ` : ''}${inline(w.message)}`);
     tail += bounded(lines, listBudget, 'warning');
   }
 

@@ -2,7 +2,7 @@
 // diff (in config terms) for each update, then what is unmanaged, blocked or unknown, and one summary
 // line whose counts are the changes listed above it.
 import pc from 'picocolors';
-import { formatLocation } from '../errors.js';
+import { formatLocation, type SourceLocation } from '../errors.js';
 import type { AccessImpact, ImpactDirection, ImpactItem } from '../impact/impact.js';
 import { countByAction, type Change, type Plan, type PlanProblem } from './plan.js';
 import { printable } from './printable.js';
@@ -41,11 +41,17 @@ export function summaryLine(plan: Plan, held: HeldChanges = noHeldChanges): stri
   return `Plan: ${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete${apart}; ${plan.unmanaged.length} unmanaged`;
 }
 
+/** Each line of a YAML block, printable: YAML escapes controls in a value but leaves bidi and zero-width marks as they are. */
 function indent(text: string, by: string): string[] {
   return text
     .replace(/\n$/, '')
     .split('\n')
-    .map((line) => `${by}${line}`);
+    .map((line) => `${by}${printable(line)}`);
+}
+
+/** `file:line:col`, printable: a file name comes from the repo, and a pull request can name a file anything. */
+function located(source: SourceLocation): string {
+  return printable(formatLocation(source));
 }
 
 function describeProblem(problem: PlanProblem): string {
@@ -55,7 +61,7 @@ function describeProblem(problem: PlanProblem): string {
 
 function renderChange(change: Change, c: Colors): string[] {
   const paint = change.action === 'create' ? c.green : change.action === 'delete' ? c.red : c.yellow;
-  const where = change.action !== 'delete' ? c.dim(`  (${formatLocation(change.source)})`) : '';
+  const where = change.action !== 'delete' ? c.dim(`  (${located(change.source)})`) : '';
   const renamed = change.action === 'update' && change.renamedFrom ? ` ${c.dim(`renamed from "${printable(change.renamedFrom)}"`)}` : '';
   const lines = [`  ${paint(symbol[change.action])} ${change.kind} ${c.bold(`"${printable(change.name)}"`)}${renamed}${where}`];
   if (change.action === 'create') {
@@ -63,12 +69,13 @@ function renderChange(change: Change, c: Colors): string[] {
   } else if (change.action === 'delete') {
     lines.push(...indent(toYaml(specForPeople(change, 'before')), `      ${c.red('-')} `));
   } else {
-    for (const line of yamlDiffLines(specForPeople(change, 'before'), specForPeople(change, 'after'))) {
+    for (const diffLine of yamlDiffLines(specForPeople(change, 'before'), specForPeople(change, 'after'))) {
+      const line = printable(diffLine);
       const painted = line === HUNK_GAP ? c.dim(line) : line.startsWith('+') ? c.green(line) : line.startsWith('-') ? c.red(line) : line;
       lines.push(`      ${painted}`);
     }
     for (const field of change.fields) {
-      if (field.sensitive) lines.push(`      ${c.yellow('~')} ${field.path}: (sensitive value changed)`);
+      if (field.sensitive) lines.push(`      ${c.yellow('~')} ${printable(field.path)}: (sensitive value changed)`);
       else if (field.path === 'metadata.name')
         lines.push(`      ${c.yellow('~')} metadata.name: "${printable(String(field.before))}" -> "${printable(String(field.after))}"`);
     }
@@ -86,7 +93,7 @@ const directions: { direction: ImpactDirection; title: string; mark: string }[] 
 const IMPACT_LINES = 200;
 
 function impactLine(item: ImpactItem, c: Colors, mark: string): string[] {
-  const where = item.source ? c.dim(`  (${formatLocation(item.source)})`) : '';
+  const where = item.source ? c.dim(`  (${located(item.source)})`) : '';
   const lines = [`    ${mark} ${printable(item.message)}${where}`];
   if (item.people && item.people.count > 0) {
     const more = item.people.count - item.people.emails.length;
@@ -128,14 +135,14 @@ export function renderText(plan: Plan, color: boolean = pc.isColorSupported, hel
   }
   out.push(...renderImpactText(plan.impact, c));
   if (plan.changes.length === 0 && plan.unknown.length === 0 && plan.problems.length === 0) {
-    out.push(`No changes: ${plan.target} matches the config.`, '');
+    out.push(`No changes: ${printable(plan.target)} matches the config.`, '');
   } else if (plan.changes.length === 0) {
-    out.push(`No changes for the objects that could be planned on ${plan.target}.`, '');
+    out.push(`No changes for the objects that could be planned on ${printable(plan.target)}.`, '');
   } else {
     const changes = toMake(plan, held);
-    if (changes.length === 0) out.push(`No changes to make on ${plan.target}.`, '');
+    if (changes.length === 0) out.push(`No changes to make on ${printable(plan.target)}.`, '');
     else {
-      out.push(`accessctl will make these changes on ${plan.target}:`, '');
+      out.push(`accessctl will make these changes on ${printable(plan.target)}:`, '');
       for (const change of changes) out.push(...renderChange(change, c));
     }
     if (held.reported.length > 0) {
@@ -163,7 +170,7 @@ export function renderText(plan: Plan, color: boolean = pc.isColorSupported, hel
   if (plan.unmanageable.length > 0) {
     out.push(c.yellow('Unmanageable (live values accessctl does not know; never changed):'));
     for (const item of plan.unmanageable) {
-      const where = item.source ? c.dim(`  (${formatLocation(item.source)})`) : '';
+      const where = item.source ? c.dim(`  (${located(item.source)})`) : '';
       out.push(c.yellow(`  ! ${item.kind} "${printable(item.name)}" (id ${printable(item.id)}): ${printable(item.reasons.join('; '))}`) + where);
     }
     out.push('');

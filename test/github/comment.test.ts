@@ -49,7 +49,7 @@ describe('the plan comment', () => {
   it('holds the validation errors with file and line, and says there is no plan', () => {
     const body = commentBody({ files: 2, objects: 2, diagnostics: [error('access/flows/admin.yaml', 9, 'must be one of: manual, automatic')] });
     expect(body.startsWith(`${COMMENT_MARKER}\n`)).toBe(true);
-    expect(body).toContain('<code>access/flows/admin.yaml:9:5</code> **invalid-value** must be one of: manual, automatic');
+    expect(body).toContain('`access/flows/admin.yaml:9:5` **invalid-value** must be one of: manual, automatic');
     expect(body).toContain('No plan: fix the errors above first.');
   });
 

@@ -8,7 +8,7 @@ describe('the shared markdown', () => {
   it('lists each finding with file, line and column, escaping markdown in messages', () => {
     const text = renderValidation({ files: 1, objects: 1, diagnostics: [error('a.yaml', 3, 'use `manual` or <automatic> | *not* this')] }, 10_000);
     expect(text).toContain('### accessctl validate: ❌ invalid');
-    expect(text).toContain('<code>a.yaml:3:5</code> **invalid-value** use \\`manual\\` or \\<automatic\\> \\| \\*not\\* this');
+    expect(text).toContain('`a.yaml:3:5` **invalid-value** use \\`manual\\` or \\<automatic\\> \\| \\*not\\* this');
   });
 
   it('stops listing findings at its budget and says how many were left out', () => {

@@ -19,6 +19,7 @@ import { renderJson, toPlanDocument } from '../../src/plan/render-json.js';
 import { MARKDOWN_BUDGET, renderMarkdown } from '../../src/plan/render-markdown.js';
 import { renderText, summaryLine } from '../../src/plan/render-text.js';
 import { channel, desired, desiredChannels, emptyInput, flow, group, live, openPolicy, settings, unmanageable } from './builders.js';
+import { HOSTILE_FILE, HOSTILE_NAME, hostilePlan, RAW_UNPRINTABLE } from './hostile.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ANSI = /\u001b\[/;
@@ -395,5 +396,47 @@ describe('untrusted live text', () => {
     const input = emptyInput();
     input.flows.live = [live(flow('Evil\u001b[2J\u001b[31m name'), 'f1')];
     expect(renderText(diff(input), false)).not.toMatch(ANSI);
+  });
+
+  it('shows a hostile live name with every control, bidi and zero-width character escaped, in text and markdown', () => {
+    const plan = hostilePlan();
+    const text = renderText(plan, false);
+    const md = renderMarkdown(plan);
+    for (const output of [text, md]) {
+      expect(output).not.toMatch(RAW_UNPRINTABLE);
+      // The override is named, where a reader sees it, instead of reversing what follows it.
+      expect(output).toContain('EVIL\\u202eRESU');
+    }
+    expect(text).toContain(`  - ApprovalFlow "${'GitHub User\\u001b[2J EVIL\\u202eRESU\\u202c @octocat #123 \\u2066x\\u2069\\u200b\\ufeff\\u061c\\u200e'}"`);
+    // The live value in the YAML diff too: YAML escapes the controls, printable the bidi marks.
+    expect(text).toContain('-description: "GitHub User\\e[2J EVIL\\u202eRESU\\u202c');
+    // The JSON keeps the name exactly: it is data, and JSON.stringify escapes the controls.
+    expect(JSON.parse(renderJson(plan)).unmanaged[0].name).toBe(HOSTILE_NAME);
+  });
+
+  it('never links an @-mention or an #issue from a live name in markdown, in lists or in <summary>', () => {
+    const md = renderMarkdown(hostilePlan());
+    // GitHub links nothing inside a fenced block, where the YAML diff shows the live value as it is.
+    expect(md.replace(/```diff\n[\s\S]*?\n```/g, '')).not.toMatch(/@octocat|#123/);
+    expect(md).toContain('**GitHub User\\\\u001b\\[2J EVIL\\\\u202eRESU\\\\u202c @<!-- -->octocat \\#<!-- -->123');
+    expect(md).toContain('<details><summary>🗑️ delete ApprovalFlow <b>GitHub User\\u001b[2J EVIL\\u202eRESU\\u202c @<!-- -->octocat #<!-- -->123');
+  });
+
+  it('prints a hostile config file name on the line of its change, forging no line and no workflow command', () => {
+    const plan = hostilePlan();
+    const shownFile = 'x\\u000a::warning file=INJECTED::pwned\\u000a\\u001b[31mred\\u202e.yaml';
+    const text = renderText(plan, false);
+    const md = renderMarkdown(plan);
+    for (const output of [text, md]) {
+      expect(
+        output.split('\n').some((line) => line.startsWith('::warning')),
+        output,
+      ).toBe(false);
+      expect(output).not.toContain(HOSTILE_FILE);
+    }
+    expect(text).toContain(`  ~ ApprovalFlow "GitHub Admin"  (${shownFile}:3:9)`);
+    expect(text).toContain(`warning: ${shownFile}:4:1: the live flow`);
+    expect(md).toContain(`— <code>${shownFile}:3:9</code></summary>`);
+    expect(md).toContain(`- ⚠️ \`${shownFile}:4:1\` the live flow`);
   });
 });
