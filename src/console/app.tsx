@@ -7,6 +7,7 @@ import { html } from 'hono/html';
 import type { Child } from 'hono/jsx';
 import { streamSSE } from 'hono/streaming';
 import type { ManagedKind } from '../plan/plan.js';
+import { printableLines } from '../plan/printable.js';
 import { isLoopbackHostHeader } from '../protocols/loopback.js';
 import { bearerMatches, type ConsoleAccess } from './access.js';
 import { FleetConsole } from './fleet.js';
@@ -26,6 +27,11 @@ type Env = { Variables: { nonce: string } };
 export type ConsoleSource = ConsoleModel | FleetConsole;
 
 type Ctx = Context<Env>;
+
+/** For a run sent to the runs page's script: its strings as the pages show them, bidi and zero-width marks escaped. */
+function shownInBrowser(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? printableLines(value) : value;
+}
 
 interface Scope {
   model: ConsoleModel;
@@ -60,14 +66,24 @@ export function consoleApp(source: ConsoleSource, access: ConsoleAccess): Hono<E
     return undefined;
   });
 
-  const page = (c: Ctx, props: Omit<LayoutProps, 'nonce'>, body: Child, base = '') =>
-    html`<!DOCTYPE html>${(
-      <BaseContext.Provider value={base}>
-        <Layout {...props} nonce={c.get('nonce')}>
-          {body}
-        </Layout>
-      </BaseContext.Provider>
-    )}`;
+  /**
+   * A whole page. JSX escapes markup; names from the platform can also carry bidi overrides and
+   * zero-width marks, which escaping leaves in and a browser obeys, so the finished page shows every
+   * one of them (and every control but tab and line breaks) as its `\u202e` escape. Nothing of the
+   * console's own (layout, style, script) holds such a character.
+   */
+  const page = async (c: Ctx, props: Omit<LayoutProps, 'nonce'>, body: Child, base = ''): Promise<string> =>
+    printableLines(
+      String(
+        await html`<!DOCTYPE html>${(
+          <BaseContext.Provider value={base}>
+            <Layout {...props} nonce={c.get('nonce')}>
+              {body}
+            </Layout>
+          </BaseContext.Provider>
+        )}`,
+      ),
+    );
 
   /** One reconciler's pages under `prefix` ('' or /orgs/:org), for the model `scope` finds (404 when none). */
   const pages = (prefix: string, scope: (c: Ctx) => Scope | undefined): void => {
@@ -171,7 +187,7 @@ export function consoleApp(source: ConsoleSource, access: ConsoleAccess): Hono<E
         }
         waiting++;
         chain = chain
-          .then(() => stream.writeSSE({ event: 'run', id: `${run.number}-${run.status}`, data: JSON.stringify(run) }))
+          .then(() => stream.writeSSE({ event: 'run', id: `${run.number}-${run.status}`, data: JSON.stringify(run, shownInBrowser) }))
           .catch(() => {})
           .finally(() => waiting--);
       };
