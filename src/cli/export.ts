@@ -5,6 +5,7 @@ import { emptyDesiredState } from '../config/desired.js';
 import { AccessctlError } from '../errors.js';
 import { printable } from '../plan/printable.js';
 import { exportLive } from '../pipeline/export-live.js';
+import { checkOutDirectory } from './out-path.js';
 import type { Runtime } from './runtime.js';
 import { withTargetOptions, type TargetFlags } from './target-options.js';
 
@@ -16,11 +17,13 @@ export function exportCommand(runtime: Runtime): Command {
     .requiredOption('--out <dir>', 'the directory to write (required; must be empty unless --force)')
     .option('--force', 'write into a directory that already has files', false);
   return withTargetOptions(command).action(async (options: { out: string; force: boolean } & TargetFlags) => {
+    // A --out that is a file (or under one) is refused before the platform is read.
+    await checkOutDirectory(options.out);
     await runtime.clientFor(options, async (clients) => {
       const client = clients.for(emptyDesiredState());
       const result = await exportLive(client, options.out, { force: options.force });
-      process.stdout.write(`wrote ${result.files.length} file${result.files.length === 1 ? '' : 's'} to ${options.out}\n`);
-      for (const file of result.files) process.stdout.write(`  ${file}\n`);
+      process.stdout.write(`wrote ${result.files.length} file${result.files.length === 1 ? '' : 's'} to ${printable(options.out)}\n`);
+      for (const file of result.files) process.stdout.write(`  ${printable(file)}\n`);
       if (result.secrets.length > 0) {
         process.stdout.write(`Channel secrets are not exported. Set these before apply: ${result.secrets.join(', ')}\n`);
       }

@@ -1,8 +1,8 @@
 // `accessctl plan [DIR]`: validate, then show what apply would change, as text, JSON or markdown.
 // --out saves the plan with fingerprints and says where, and how to apply it; --detailed-exitcode exits 2 when there are changes.
-import { rename, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { AccessctlError } from '../errors.js';
+import { writeFileDurably } from '../events/durable-file.js';
 import { fleetPlanCommand } from '../fleet/plan-fleet.js';
 import { makePlan } from '../pipeline/make-plan.js';
 import { renderJson } from '../plan/render-json.js';
@@ -12,6 +12,7 @@ import { hasChanges, whyNotApplicable, type Plan } from '../plan/plan.js';
 import { printable } from '../plan/printable.js';
 import { loadConfig } from '../config/load.js';
 import { cacheDirOption, parseCacheFor } from './cache-dir-option.js';
+import { checkOutFile } from './out-path.js';
 import { reportConfig } from './config-report.js';
 import type { Runtime } from './runtime.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
@@ -54,6 +55,16 @@ export function savedPlanNote(plan: Plan, out: string): string {
   return `${saved} To make exactly these changes, run:\n  accessctl apply ${shellWord(printable(out))} --target ${shellWord(printable(plan.target))}`;
 }
 
+/** Writes the saved plan whole or not at all; a refusal (one that came after the check) names --out and leaves no temp file. */
+async function savePlan(out: string, json: string): Promise<void> {
+  try {
+    await writeFileDurably(out, json);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new AccessctlError('io', `could not save the plan to --out ${printable(out)}: ${code}`, { subject: '--out', cause: error });
+  }
+}
+
 export function planCommand(runtime: Runtime): Command {
   const command = new Command('plan')
     .description('show what apply would change on the platform')
@@ -73,6 +84,8 @@ export function planCommand(runtime: Runtime): Command {
         // Opened first: a --cache-dir accessctl cannot use is refused before anything is read or sent.
         const cache = parseCacheFor(options.cacheDir, options);
         if (options.fleet !== undefined || options.org.length > 0) return planFleet(options);
+        // A --out that cannot be written is refused before the platform is read.
+        if (options.out !== undefined) await checkOutFile(options.out);
         return await runtime.clientFor(options, async (clients) => {
           const load = cache === undefined ? undefined : (from: string) => loadConfig(from, process.cwd(), { cache });
           const run = await makePlan({ dir, client: clients.for, ...(load === undefined ? {} : { load }) });
@@ -83,16 +96,12 @@ export function planCommand(runtime: Runtime): Command {
           }
           if (run.status === 'unplannable') throw run.error;
           const { plan } = run;
-          if (options.out) {
-            const temp = `${options.out}.${process.pid}.tmp`;
-            await writeFile(temp, renderJson(plan));
-            await rename(temp, options.out);
-          }
+          if (options.out !== undefined) await savePlan(options.out, renderJson(plan));
           const rendered = options.format === 'json' ? renderJson(plan) : options.format === 'markdown' ? renderMarkdown(plan) : renderText(plan);
           process.stdout.write(rendered);
           // Where the plan went and how to apply it: after a text plan on stdout, else on stderr, which
           // keeps JSON and markdown output whole for the programs that read it.
-          if (options.out) (options.format === 'text' ? process.stdout : process.stderr).write(`${savedPlanNote(plan, options.out)}\n`);
+          if (options.out !== undefined) (options.format === 'text' ? process.stdout : process.stderr).write(`${savedPlanNote(plan, options.out)}\n`);
           // A plan apply would refuse fails here too, so a pull request's plan gate catches it.
           const reasons = whyNotApplicable(plan);
           if (reasons.length > 0) {

@@ -22,20 +22,24 @@ export async function syncDirectory(dir: string): Promise<void> {
 
 /**
  * Writes `text` to `path` atomically and durably: readers see the old file or the whole new one.
+ * The temp file beside it is removed whatever fails (the write, the sync or the rename, e.g. onto a
+ * directory), so a failed write leaves nothing behind.
  * Pass `syncDir: false` when writing several files, then call syncDirectory once.
  */
 export async function writeFileDurably(path: string, text: string, options: { syncDir?: boolean } = {}): Promise<void> {
   const temp = `${path}.${process.pid}.tmp`;
   const handle = await open(temp, 'w');
   try {
-    await handle.write(text);
-    await handle.sync();
+    try {
+      await handle.write(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
   } catch (error) {
-    await handle.close();
     await rm(temp, { force: true });
     throw error;
   }
-  await handle.close();
-  await rename(temp, path);
   if (options.syncDir !== false) await syncDirectory(dirname(path));
 }

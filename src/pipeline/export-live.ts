@@ -1,12 +1,13 @@
 // `export`: the live state as a config repo. Flows, the groups they use, notification channels
 // (where the target has a channel API) and the settings are read with the same list calls as plan
 // and mapped back through the same per-kind mappings, so `plan` of an export is a no-op.
-import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { nameKey } from '../config/names.js';
 import { validators } from '../config/schema.js';
 import { renderConfigFiles, type ConfigObject } from '../config/write.js';
 import { AccessctlError } from '../errors.js';
+import { writeFileDurably } from '../events/durable-file.js';
 import type { JumpCloudClient } from '../jumpcloud/client.js';
 import { readAssociations, readLive, type Known } from '../jumpcloud/live.js';
 import { channelSecretRefs } from '../config/channel-secrets.js';
@@ -18,6 +19,7 @@ import { groupFromWire, groupSpecForConfig } from '../jumpcloud/group-mapping.js
 import { ChannelNames, settingsFromWire, settingsSpecForConfig } from '../jumpcloud/settings-mapping.js';
 import type { FlowModel } from '../model/flow.js';
 import type { ManagedKind } from '../plan/plan.js';
+import { printable } from '../plan/printable.js';
 
 export interface ExportResult {
   files: string[];
@@ -125,10 +127,14 @@ export async function exportLive(client: JumpCloudClient, outDir: string, option
   const files = renderConfigFiles(expressible);
   for (const [path, text] of files) {
     const target = join(out, path);
-    await mkdir(dirname(target), { recursive: true });
-    const temp = `${target}.${process.pid}.tmp`;
-    await writeFile(temp, text);
-    await rename(temp, target);
+    try {
+      await mkdir(dirname(target), { recursive: true });
+      // Whole or not at all: a failed write leaves no temp file beside the target.
+      await writeFileDurably(target, text);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? String(error);
+      throw new AccessctlError('io', `could not write ${printable(path)} in --out ${printable(outDir)}: ${code}`, { subject: '--out', cause: error });
+    }
   }
   return { files: [...files.keys()], secrets: [...new Set(secrets)].sort(), skipped };
 }
