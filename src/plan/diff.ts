@@ -277,7 +277,9 @@ function hintRenames<K extends ManagedKind, M extends { spec: S }, S>(
   const bySpec = new Map<string, LiveEntry<M>[]>();
   for (const entry of leftLive) {
     const key = JSON.stringify(entry.model.spec);
-    bySpec.set(key, [...(bySpec.get(key) ?? []), entry]);
+    const bucket = bySpec.get(key);
+    if (bucket === undefined) bySpec.set(key, [entry]);
+    else bucket.push(entry);
   }
   for (const create of creates) {
     if (create.after === undefined) continue;
