@@ -77,8 +77,9 @@ export interface ShownFrame {
 /**
  * The lines of a frame as printed, and where the marker goes: `lines` are the source lines, the
  * marked one at `markedIndex`, marked from 1-based `column` to `endColumn` (exclusive) in code
- * units of the source. When any line is longer than MAX_SHOWN_COLUMNS, every line is cut to the
- * same window of shown columns, so the lines stay aligned, and the marker moves with the window.
+ * units of the source. A line longer than MAX_SHOWN_COLUMNS is cut to a window of that many shown
+ * columns around the marked column (the same window for every long line, where it fits), and the
+ * marker moves with it.
  */
 export function shownFrame(lines: readonly string[], markedIndex: number, column: number, endColumn: number | undefined): ShownFrame {
   const shown = lines.map((line) => new ShownLine(line));
@@ -91,12 +92,14 @@ export function shownFrame(lines: readonly string[], markedIndex: number, column
   }
   // The window: the marked column COLUMNS_BEFORE in, unless the line ends sooner.
   const from = Math.max(0, Math.min(start - COLUMNS_BEFORE, marked.text.length - MAX_SHOWN_COLUMNS));
-  const to = from + MAX_SHOWN_COLUMNS;
   const cut = shown.map((line) => {
+    // A line that fits is shown whole; a long one from the same window where it can, so the lines stay
+    // aligned, or else its last MAX_SHOWN_COLUMNS.
+    if (line.text.length <= MAX_SHOWN_COLUMNS) return { text: line.text, first: 0, last: line.text.length, before: 0 };
     // Widen inwards to whole characters, so no <U+XXXX> is ever cut in two.
-    let first = Math.min(from, line.text.length);
+    let first = Math.min(from, line.text.length - MAX_SHOWN_COLUMNS);
     while (!line.startsCharacter(first)) first++;
-    let last = Math.min(to, line.text.length);
+    let last = Math.min(first + MAX_SHOWN_COLUMNS, line.text.length);
     while (!line.startsCharacter(last)) last--;
     if (last < first) last = first;
     const before = first > 0 ? CUT : '';

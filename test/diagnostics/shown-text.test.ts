@@ -131,6 +131,12 @@ describe('long lines in code frames', () => {
     expect(shown[1]![marker.indexOf('^')]).toBe('0');
   });
 
+  it('shows a short context line whole beside a long marked line', () => {
+    const { all } = frame(`short: line above\n${long}\nz: 2\n`, at(2, 5000));
+    expect(all).toContain('  1 | short: line above');
+    expect(all).toContain('  3 | z: 2');
+  });
+
   it('never cuts an escape in two, and counts escapes in the window', () => {
     const line = `${'\u200b'.repeat(3000)}X${'\u200b'.repeat(3000)}`;
     const { marked, marker } = frame(`${line}\n`, at(1, 3001));
