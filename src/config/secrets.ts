@@ -10,9 +10,108 @@ export function isCredentialHeader(name: string): boolean {
   return CREDENTIAL_HEADERS.has(name.toLowerCase()) || CREDENTIAL_WORDS.test(name);
 }
 
+// Words that, as a query parameter's name or a word of it, say its value is a credential: api_key,
+// access_token, X-Amz-Signature, sig (Azure SAS), client_secret, password, auth...
+const CREDENTIAL_PARAMETER_WORDS = new Set([
+  'key',
+  'apikey',
+  'token',
+  'secret',
+  'password',
+  'passwd',
+  'pwd',
+  'pass',
+  'passphrase',
+  'sig',
+  'signature',
+  'auth',
+  'authorization',
+  'credential',
+  'credentials',
+  'jwt',
+  'bearer',
+  'hmac',
+  'session',
+]);
+// A name run together, such as accesstoken or clientsecret, still ends in the word.
+const CREDENTIAL_PARAMETER_ENDINGS = ['key', 'token', 'secret', 'password', 'passwd', 'signature'];
+
+/**
+ * Whether a URL query parameter's name says it carries a credential, ignoring case: one of its
+ * words (split at punctuation and camelCase) is a credential word, or it ends in one.
+ */
+export function isCredentialParameter(name: string): boolean {
+  const words = name
+    .split(/[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])/)
+    .filter((word) => word !== '')
+    .map((word) => word.toLowerCase());
+  const joined = words.join('');
+  return words.some((word) => CREDENTIAL_PARAMETER_WORDS.has(word)) || CREDENTIAL_PARAMETER_ENDINGS.some((ending) => joined.endsWith(ending));
+}
+
+const PLACEHOLDER = /\{\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}\}/;
+
+/** A query parameter of a URL whose name says it is a credential and whose value is written out. */
+export interface LiteralCredentialParameter {
+  /** The name as written (percent-decoded when it decodes). */
+  name: string;
+  /** Where the name starts in the URL string. */
+  nameStart: number;
+  /** The value's [start, end) in the URL string. */
+  span: [number, number];
+}
+
+/**
+ * The query parameters of `url` that carry a literal credential: a credential name (see
+ * isCredentialParameter) with a non-empty value holding no {{PLACEHOLDER}}. `&` and `;` both
+ * separate parameters, as some servers read either.
+ */
+export function literalCredentialParameters(url: string): LiteralCredentialParameter[] {
+  const question = url.indexOf('?');
+  if (question === -1) return [];
+  const hash = url.indexOf('#', question);
+  const end = hash === -1 ? url.length : hash;
+  const found: LiteralCredentialParameter[] = [];
+  let start = question + 1;
+  while (start <= end) {
+    let stop = start;
+    while (stop < end && url[stop] !== '&' && url[stop] !== ';') stop++;
+    const equals = url.indexOf('=', start);
+    if (equals !== -1 && equals < stop) {
+      const raw = url.slice(start, equals);
+      let name = raw;
+      try {
+        name = decodeURIComponent(raw.replace(/\+/g, ' '));
+      } catch {
+        // A malformed escape: judged as written.
+      }
+      const value = url.slice(equals + 1, stop);
+      if (value !== '' && !PLACEHOLDER.test(value) && isCredentialParameter(name)) found.push({ name, nameStart: start, span: [equals + 1, stop] });
+    }
+    start = stop + 1;
+  }
+  return found;
+}
+
+/**
+ * Where a `url:` scalar's source text (as written, quotes and all) holds a secret: the password of
+ * `user:password@` and each literal credential query value, as [start, end) in that source.
+ */
+function urlSecretSpans(source: string): [number, number][] {
+  // A quoted URL is read inside its quotes; its escapes stay as written, and are masked with the value.
+  const quoted = source.startsWith('"') || source.startsWith("'");
+  const inner = quoted ? source.slice(1, source.endsWith(source[0]!) && source.length > 1 ? -1 : undefined) : source;
+  const shift = quoted ? 1 : 0;
+  const spans: [number, number][] = [];
+  const password = urlPasswordSpan(inner);
+  if (password) spans.push(password);
+  for (const { span } of literalCredentialParameters(inner)) spans.push(span);
+  return spans.map(([start, end]) => [start + shift, end + shift]);
+}
+
 /** A cheap test that skips the walk for the many files that cannot hold a secret value. */
 function mayHoldSecrets(text: string): boolean {
-  return text.includes('signingSecret') || text.includes('secrets') || text.includes('headers') || /:\/\/[^\s/@]*@/.test(text);
+  return text.includes('signingSecret') || text.includes('secrets') || text.includes('headers') || /:\/\/[^\s/@]*@/.test(text) || /:\/\/[^\s?]*\?/.test(text);
 }
 
 /** Finds `user:password@` in a URL-like string; returns the password's [start, end) or undefined. */
@@ -34,7 +133,7 @@ function scalarRange(node: unknown): [number, number] | undefined {
 /**
  * Returns `text` with every literal secret value replaced by asterisks of the same length, so line
  * and column numbers still hold: values of `signingSecret`, of entries under `secrets`, of
- * credential-bearing `headers`, and passwords inside any `url`.
+ * credential-bearing `headers`, and passwords and credential query values inside any `url`.
  */
 export function maskSecretValues(text: string, docs: readonly Document.Parsed[]): string {
   if (!mayHoldSecrets(text)) return text;
@@ -52,8 +151,7 @@ export function maskSecretValues(text: string, docs: readonly Document.Parsed[])
         if (key === 'signingSecret' || parentKey === 'secrets' || (parentKey === 'headers' && isCredentialHeader(key))) {
           if (range) spans.push(range);
         } else if (key === 'url' && range && isScalar(value) && typeof value.value === 'string') {
-          const password = urlPasswordSpan(text.slice(range[0], range[1]));
-          if (password) spans.push([range[0] + password[0], range[0] + password[1]]);
+          for (const [start, end] of urlSecretSpans(text.slice(range[0], range[1]))) spans.push([range[0] + start, range[0] + end]);
         }
       },
     });
@@ -87,8 +185,7 @@ export function maskSecretTokens(text: string, tokens: readonly CST.Token[]): st
       if (key === 'signingSecret' || parentKey === 'secrets' || (parentKey === 'headers' && isCredentialHeader(key))) {
         spans.push(range);
       } else if (key === 'url') {
-        const password = urlPasswordSpan(text.slice(range[0], range[1]));
-        if (password) spans.push([range[0] + password[0], range[0] + password[1]]);
+        for (const [start, end] of urlSecretSpans(text.slice(range[0], range[1]))) spans.push([range[0] + start, range[0] + end]);
       }
     }
   }

@@ -1,14 +1,15 @@
 // Semantic rules for webhooks: a channel has a safe URL whose placeholders are all declared and
-// credentials only as secret references; a subscription names each channel once, with current event names.
+// credentials (a password, a credential query parameter, a header) only as secret references; a
+// subscription names each channel once, with current event names.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { objectIdHex } from '../model/object-id.js';
 import type { DesiredState } from './desired.js';
 import { isLoopbackHost } from '../protocols/loopback.js';
-import { isCredentialHeader, urlPasswordSpan } from './secrets.js';
+import { isCredentialHeader, literalCredentialParameters, urlPasswordSpan, type LiteralCredentialParameter } from './secrets.js';
 import type { AccessRequestSettings, WebhookChannelSpec } from './kinds.generated.js';
 import { nameKey } from './names.js';
 import type { Loose } from './salvage.js';
-import { diagnosticFor, type DocPath, type SourceDocument } from './source.js';
+import { diagnosticAt, diagnosticFor, findSpan, type DocPath, type SourceDocument, type Span } from './source.js';
 
 export const LEGACY_EVENT_NAMES: Readonly<Record<string, string>> = {
   access_management_workflow_create: 'access_management_approval_flow_create',
@@ -37,6 +38,31 @@ const RESERVED_HEADERS = new Set([
 // An HTTP header value is visible Latin-1 text, spaces and tabs (RFC 9110 field-value).
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+
+/**
+ * Where `name=value` of a URL's query lies in the file, when the URL is written as it reads (plain,
+ * or quoted without escapes: the source is as long as the value); else undefined, and the finding
+ * points at the whole URL.
+ */
+function parameterSpan(source: SourceDocument, urlPath: DocPath, url: string, parameter: LiteralCredentialParameter): Span | undefined {
+  const written = findSpan(source.doc, urlPath);
+  if (written === undefined) return undefined;
+  // The display text has secrets masked, never moved: its lengths are the file's.
+  const text = source.file.displayText.slice(written.start, written.end);
+  const quoted = (text.startsWith('"') || text.startsWith("'")) && text.length === url.length + 2;
+  if (!quoted && text.length !== url.length) return undefined;
+  const shift = written.start + (quoted ? 1 : 0);
+  return { start: shift + parameter.nameStart, end: shift + parameter.span[1] };
+}
+
+/** A placeholder name to suggest for a secret named `name`: upper case, words joined by _. */
+function placeholderName(name: string): string {
+  const upper = name
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+  return /^[A-Z]/.test(upper) ? upper : `SECRET_${upper}`.replace(/_+$/, '');
+}
 
 export function placeholdersIn(url: string): string[] {
   return [...url.matchAll(PLACEHOLDER)].map((m) => m[1]!);
@@ -82,6 +108,16 @@ function checkChannels(state: DesiredState, diagnostics: Diagnostic[]): void {
           'literal-secret',
           'the URL holds a literal password; use a placeholder such as https://user:{{PASSWORD}}@host/ with spec.secrets',
         ),
+      );
+    }
+    for (const parameter of literalCredentialParameters(url)) {
+      const { name } = parameter;
+      const message = `the URL's query parameter ${JSON.stringify(name)} carries a credential written out in git; use a placeholder such as ?${name}={{${placeholderName(name)}}} with spec.secrets`;
+      const at = parameterSpan(source, urlPath, url, parameter);
+      diagnostics.push(
+        at === undefined
+          ? diagnosticFor(source, urlPath, 'error', 'literal-secret', message)
+          : diagnosticAt(source.file, at, 'error', 'literal-secret', message, urlPath),
       );
     }
     let parsed: URL | undefined;
