@@ -257,26 +257,27 @@ export function channelShapeProblem(item: unknown): string | undefined {
 }
 
 /** Why a list field of a wire object is not a list of objects (an omitted list is fine). */
-function listOfRecordsProblem(record: Record<string, unknown>, field: string): string | undefined {
-  const value = record[field];
+function listOfRecordsProblem(value: unknown, field: string): string | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value)) return `${field} is not a list`;
   for (let i = 0; i < value.length; i++) if (!isRecord(value[i])) return `${field}[${i}] is not an object`;
   return undefined;
 }
 
-function listOfStringsProblem(record: Record<string, unknown>, field: string): string | undefined {
-  const value = record[field];
+function listOfStringsProblem(value: unknown, field: string): string | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value)) return `${field} is not a list`;
   for (let i = 0; i < value.length; i++) if (typeof value[i] !== 'string') return `${field}[${i}] is not a string`;
   return undefined;
 }
 
-const flowStrings = ['description', 'approvalType', 'approverRequirement', 'category', 'status', 'ttlConfig', 'fixedDuration', 'iconColor', 'iconUrl'] as const;
-const flowBooleans = ['nonAdminApproval', 'timeBasedAccess', 'slackEnabled'] as const;
-const approverStrings = ['resourceId', 'resourceName', 'resourceType'] as const;
-const visibleStrings = ['id', 'name'] as const;
+function optionalString(value: unknown): boolean {
+  return value === undefined || typeof value === 'string';
+}
+
+function optionalBoolean(value: unknown): boolean {
+  return value === undefined || typeof value === 'boolean';
+}
 
 /** Pushes `problem` onto `reasons` when there is one. */
 function note(reasons: string[], problem: string | undefined): void {
@@ -289,42 +290,48 @@ function note(reasons: string[], problem: string | undefined): void {
  * on the way through: a no-op plan runs this for every live flow.
  */
 export function flowShapeReasons(wire: WireFlow, reasons: string[]): void {
-  const record = wire as unknown as Record<string, unknown>;
-  for (let i = 0; i < flowStrings.length; i++) {
-    const value = record[flowStrings[i]!];
-    if (value !== undefined && typeof value !== 'string') reasons.push(`${flowStrings[i]} is not a string`);
-  }
-  for (let i = 0; i < flowBooleans.length; i++) {
-    const value = record[flowBooleans[i]!];
-    if (value !== undefined && typeof value !== 'boolean') reasons.push(`${flowBooleans[i]} is not a boolean`);
-  }
+  // Named property reads, not a loop over field names: each compiles to a cached load.
+  const w = wire as unknown as { [K in keyof WireFlow]?: unknown };
+  if (!optionalString(w.description)) reasons.push('description is not a string');
+  if (!optionalString(w.approvalType)) reasons.push('approvalType is not a string');
+  if (!optionalString(w.approverRequirement)) reasons.push('approverRequirement is not a string');
+  if (!optionalString(w.category)) reasons.push('category is not a string');
+  if (!optionalString(w.status)) reasons.push('status is not a string');
+  if (!optionalString(w.ttlConfig)) reasons.push('ttlConfig is not a string');
+  if (!optionalString(w.fixedDuration)) reasons.push('fixedDuration is not a string');
+  if (!optionalString(w.iconColor)) reasons.push('iconColor is not a string');
+  if (!optionalString(w.iconUrl)) reasons.push('iconUrl is not a string');
+  if (!optionalBoolean(w.nonAdminApproval)) reasons.push('nonAdminApproval is not a boolean');
+  if (!optionalBoolean(w.timeBasedAccess)) reasons.push('timeBasedAccess is not a boolean');
+  if (!optionalBoolean(w.slackEnabled)) reasons.push('slackEnabled is not a boolean');
   const before = reasons.length;
-  note(reasons, listOfRecordsProblem(record, 'approverResources'));
-  note(reasons, listOfRecordsProblem(record, 'resources'));
-  note(reasons, listOfRecordsProblem(record, 'visibleTo'));
-  note(reasons, listOfRecordsProblem(record, 'slackConfig'));
-  note(reasons, listOfStringsProblem(record, 'multiSelectDuration'));
+  note(reasons, listOfRecordsProblem(w.approverResources, 'approverResources'));
+  note(reasons, listOfRecordsProblem(w.resources, 'resources'));
+  note(reasons, listOfRecordsProblem(w.visibleTo, 'visibleTo'));
+  note(reasons, listOfRecordsProblem(w.slackConfig, 'slackConfig'));
+  note(reasons, listOfStringsProblem(w.multiSelectDuration, 'multiSelectDuration'));
   // The items of a list that is not a list of objects are not looked into.
   if (reasons.length > before) return;
   const approvers = (wire.approverResources ?? []) as unknown as Record<string, unknown>[];
   for (let i = 0; i < approvers.length; i++) {
-    const resource = approvers[i]!;
-    const bad = notOptionalString(resource, approverStrings);
-    if (bad !== undefined) reasons.push(`approverResources[${i}].${bad} is not a string`);
-    if (resource['resourceOrder'] !== undefined && typeof resource['resourceOrder'] !== 'number')
+    const resource = approvers[i] as { [K in keyof WireApproverResource]?: unknown };
+    if (!optionalString(resource.resourceId)) reasons.push(`approverResources[${i}].resourceId is not a string`);
+    if (!optionalString(resource.resourceName)) reasons.push(`approverResources[${i}].resourceName is not a string`);
+    if (!optionalString(resource.resourceType)) reasons.push(`approverResources[${i}].resourceType is not a string`);
+    if (resource.resourceOrder !== undefined && typeof resource.resourceOrder !== 'number')
       reasons.push(`approverResources[${i}].resourceOrder is not a number`);
-    if (resource['requireAll'] !== undefined && typeof resource['requireAll'] !== 'boolean')
-      reasons.push(`approverResources[${i}].requireAll is not a boolean`);
+    if (!optionalBoolean(resource.requireAll)) reasons.push(`approverResources[${i}].requireAll is not a boolean`);
   }
-  const grants = (wire.resources ?? []) as unknown as Record<string, unknown>[];
+  const grants = wire.resources ?? [];
   for (let i = 0; i < grants.length; i++) {
-    const bad = notOptionalString(grants[i]!, approverStrings);
-    if (bad !== undefined) reasons.push(`resources[${i}].${bad} is not a string`);
+    const grant = grants[i] as { resourceId?: unknown; resourceName?: unknown; resourceType?: unknown };
+    if (!optionalString(grant.resourceId) || !optionalString(grant.resourceName) || !optionalString(grant.resourceType))
+      reasons.push(`resources[${i}] has a resourceId, resourceName or resourceType that is not a string`);
   }
-  const visible = (wire.visibleTo ?? []) as unknown as Record<string, unknown>[];
+  const visible = wire.visibleTo ?? [];
   for (let i = 0; i < visible.length; i++) {
-    const bad = notOptionalString(visible[i]!, visibleStrings);
-    if (bad !== undefined) reasons.push(`visibleTo[${i}].${bad} is not a string`);
+    const group = visible[i] as { id?: unknown; name?: unknown };
+    if (!optionalString(group.id) || !optionalString(group.name)) reasons.push(`visibleTo[${i}] has an id or name that is not a string`);
   }
 }
 
@@ -336,13 +343,13 @@ export function settingsShapeProblem(body: unknown): string | undefined {
   if (!isRecord(body)) return 'expected an object';
   for (const field of ['resourceRequest', 'exposeApprovalProgress', 'adminApprovalEmail', 'userRequestEmail', 'userApprovalEmail'])
     if (body[field] !== undefined && typeof body[field] !== 'boolean') return `${field} is not a boolean`;
-  const listProblem = listOfRecordsProblem(body, 'channelEvents');
+  const listProblem = listOfRecordsProblem(body['channelEvents'], 'channelEvents');
   if (listProblem !== undefined) return listProblem;
   const events = (body['channelEvents'] ?? []) as Record<string, unknown>[];
   for (let i = 0; i < events.length; i++) {
     if (events[i]!['channelObjectId'] !== undefined && typeof events[i]!['channelObjectId'] !== 'string')
       return `channelEvents[${i}].channelObjectId is not a string`;
-    const types = listOfStringsProblem(events[i]!, 'eventTypes');
+    const types = listOfStringsProblem(events[i]!['eventTypes'], 'eventTypes');
     if (types !== undefined) return `channelEvents[${i}].${types}`;
   }
   return undefined;
