@@ -1,6 +1,7 @@
 // Specifies readLive against a hostile target on 127.0.0.1: a live object that lacks the shape its
 // mapping relies on makes its list unknown (named by route and item index) or, for a flow that can
 // still be named, that flow unmanageable; a list that repeats itself is unknown. Never a crash.
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { emptyDesiredState } from '../../src/config/desired.js';
 import { JumpCloudClient } from '../../src/jumpcloud/client.js';
@@ -8,7 +9,10 @@ import { prepareDiffInput } from '../../src/jumpcloud/diff-input.js';
 import { type LiveNeeds, readLive } from '../../src/jumpcloud/live.js';
 import { routes } from '../../src/jumpcloud/routes.js';
 import { diff } from '../../src/plan/diff.js';
+import { accessctl } from '../cli/in-process.js';
 import { json, type LocalServer, startLocalServer } from './local-server.js';
+
+const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));
 
 const needs: LiveNeeds = { associationsOf: (groups) => [...groups], desiredUserApprovers: false, channels: true };
 
@@ -141,5 +145,25 @@ describe('readLive against malformed live data', () => {
     const live = await read(org({ [routes.groups]: () => page }));
     expect(live.groups).toMatchObject({ status: 'unknown', reason: expect.stringMatching(/usergroups answered 200: item 100 repeats the id "g-0"/) });
     expect(server!.seen.filter((request) => request.url.startsWith(`${routes.groups}?`))).toHaveLength(2);
+  });
+
+  it('lets accessctl plan report a malformed or endless list as unreadable, never as an internal error', async () => {
+    const endless = (skip: number) => Array.from({ length: 100 }, (_, i) => ({ id: `g-${skip + i}`, name: `Group ${skip + i}` }));
+    for (const [list, answer, said] of [
+      [routes.flows, () => ({ results: [{}], totalCount: 1 }), 'approval flows: GET /api/v2/approvalflows answered 200: item 0: id is not a string'],
+      [routes.groups, () => [[{ id: 'g-1', name: 'Admins' }]], 'user groups: GET /api/v2/usergroups answered 200: item 0: expected an object, got an array'],
+      [routes.groups, () => endless(0), 'user groups: GET /api/v2/usergroups answered 200: item 100 repeats the id "g-0"'],
+    ] as const) {
+      await server?.close();
+      server = await startLocalServer((request, response) => {
+        const url = new URL(request.url, 'http://127.0.0.1');
+        json(response, 200, org({ [list]: answer })(url.pathname, Number(url.searchParams.get('skip'))));
+      });
+      const run = await accessctl(['plan', examples, '--target', server.url], { JUMPCLOUD_API_KEY: 'k' });
+      expect(run.stdout + run.stderr).toContain(said);
+      expect(run.stderr).not.toMatch(/internal error/);
+      expect(run.code).not.toBe(70);
+      expect(run.code).not.toBe(0);
+    }
   });
 });
