@@ -220,9 +220,11 @@ export class WebhookSink implements EventSink {
     } finally {
       clearTimeout(timer);
     }
-    this.overdue = true;
     const report = await this.spooledReport();
-    this.notify(`delivery is taking longer than ${this.emitWaitMs} ms; ${report.spooled} event(s) kept in ${this.spool.dir} while it goes on`);
+    // Said once per slow pass, however many emits were waiting on it.
+    if (!this.overdue)
+      this.notify(`delivery is taking longer than ${this.emitWaitMs} ms; ${report.spooled} event(s) kept in ${this.spool.dir} while it goes on`);
+    this.overdue = true;
     return report;
   }
 
@@ -279,6 +281,8 @@ export class WebhookSink implements EventSink {
       } else {
         // The receiver is down: keep the order and stop spending retries; the next emit or run resends.
         report.spooled = files.length - index;
+        // Closing is not the receiver's fault, and close() has said what stays spooled.
+        if (this.stop.signal.aborted) break;
         this.holdOffUntil = this.now() + this.holdOffMs;
         this.notify(`${attempt.reason} after ${this.retry.attempts} tries; ${report.spooled} event(s) kept in ${this.spool.dir} for the next run`);
         break;

@@ -160,6 +160,8 @@ describe('how long an emit waits', () => {
     // Delivery is still stuck on the first event: the next emits do not wait for it at all.
     expect(await s.emitAndReport([second!])).toEqual({ delivered: 0, deadLettered: 0, spooled: 2 });
     expect(await s.emitAndReport([third!])).toEqual({ delivered: 0, deadLettered: 0, spooled: 3 });
+    // Said once for the slow delivery, not once per emit.
+    expect(notices.filter((n) => /taking longer/.test(n.message))).toHaveLength(1);
     expect(r.seen).toEqual([first!.id]);
     // The receiver answers at last: the background delivery sends the rest, in order.
     r.mode = 'ok';
@@ -186,7 +188,10 @@ describe('how long an emit waits', () => {
     const s = sink(r.url, { deadlineMs: 60_000, emitWaitMs: 100 }, notices);
     await s.emit(sampleEvents().slice(0, 2));
     await s.close();
-    expect(notices.map((n) => n.message)).toContainEqual(expect.stringMatching(/closing with delivery still in progress; undelivered events stay in/));
+    expect(notices.map((n) => n.message)).toEqual([
+      expect.stringMatching(/delivery is taking longer than 100 ms; 2 event\(s\) kept in /),
+      expect.stringMatching(/closing with delivery still in progress; undelivered events stay in .* for the next run$/),
+    ]);
     expect(await spooled()).toHaveLength(2);
     expect(r.delivered).toEqual([]);
   });
