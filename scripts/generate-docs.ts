@@ -217,6 +217,7 @@ export function generateReference(): string {
     'Every file is one or more YAML documents with the envelope `apiVersion: accessctl/v1`, `kind`, `metadata` and `spec`.',
     'Put `# yaml-language-server: $schema=<path to schemas/KIND.schema.json>` on the first line for completion and help in editors.',
     'Names are compared after Unicode NFC and case-folding; invisible and text-direction characters are refused.',
+    "accessctl reads every `.yaml` and `.yml` file under the config folder except dot-files, dot-folders, `node_modules` and what the Project's `spec.exclude` names; an empty document (a `---` followed by nothing but comments) is skipped.",
     '',
     ...envelope(),
   ];

@@ -1,9 +1,11 @@
-// Finds the config files under a directory: every .yaml/.yml at any depth, skipping dot-folders and
-// node_modules, never following directory links (so a link cycle cannot hang the walk), and never
-// letting a file link, or a linked config root, lead outside the config directory.
+// Finds the config files under a directory: every .yaml/.yml at any depth, skipping dot-files,
+// dot-folders, node_modules and what the Project's spec.exclude names, never following directory
+// links (so a link cycle cannot hang the walk), and never letting a file link, or a linked config
+// root, lead outside the config directory or into a path the walk skips.
 import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { AccessctlError } from '../errors.js';
+import { PROJECT_FILES, type Exclusion } from './exclude.js';
 
 export const MAX_FILES = 20_000;
 export const MAX_FILE_BYTES = 256 * 1024;
@@ -18,8 +20,9 @@ export interface DiscoveredFile {
    */
   unreadable?: string;
   /**
-   * Set when the file is a link whose real path lies outside the config root (or inside a folder the
-   * walk skips, such as .git): refused without being opened, so no file elsewhere can be shown.
+   * Set when the file is a link whose real path lies outside the config root (or is a path the walk
+   * skips: in a dot-folder such as .git, a dot-file, excluded): refused without being opened, so no
+   * file elsewhere can be shown.
    */
   outsideRoot?: true;
   /** For a link inside the root: the real path it was checked at, which is what gets opened. */
@@ -39,6 +42,23 @@ const YAML_FILE = /\.ya?ml$/i;
 /** Folders the walk never enters; a link into one of them is refused like a link outside the root. */
 function skippedFolder(name: string): boolean {
   return name.startsWith('.') || name === 'node_modules';
+}
+
+/**
+ * Files the walk never reads, whatever their extension: dot-files are other tools' settings
+ * (.pre-commit-config.yaml, .gitlab-ci.yml, .yamllint.yml), as dot-folders are.
+ */
+function skippedFile(name: string): boolean {
+  return name.startsWith('.');
+}
+
+/** What the walk skips besides dot-files, dot-folders and node_modules. */
+export interface DiscoverOptions {
+  /**
+   * Called once the root is known to be a directory that may be read, before the walk: the
+   * Project's spec.exclude (read from the root's accessctl.yaml), or undefined for none.
+   */
+  exclusion?: (root: string) => Exclusion | undefined;
 }
 
 export function displayPath(absolute: string, cwd: string = process.cwd()): string {
@@ -126,7 +146,7 @@ export function configRootIn(workTree: string, configPath: string): string {
  * Decides a link found by the walk: skipped (a link to a directory is never followed), refused
  * (outside the root), unreadable (broken, a loop, not a regular file) or readable at its real path.
  */
-function judgeLink(found: DiscoveredFile, realRoot: string): 'skip' | DiscoveredFile {
+function judgeLink(found: DiscoveredFile, realRoot: string, exclusion: Exclusion | undefined): 'skip' | DiscoveredFile {
   let real: string;
   try {
     real = realpathSync(found.absolute);
@@ -134,7 +154,12 @@ function judgeLink(found: DiscoveredFile, realRoot: string): 'skip' | Discovered
     const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
     return { ...found, unreadable: `it is a link that leads nowhere (${code})` };
   }
-  const inside = isWithin(realRoot, real) && !relative(realRoot, real).split(sep).slice(0, -1).some(skippedFolder);
+  const names = relative(realRoot, real).split(sep);
+  const inside =
+    isWithin(realRoot, real) &&
+    !names.slice(0, -1).some(skippedFolder) &&
+    !skippedFile(names.at(-1) ?? '') &&
+    !(exclusion?.excludesFile(names.join('/')) ?? false);
   // Only the type is asked for here: nothing outside the root is ever opened.
   const info = statSync(real, { throwIfNoEntry: false });
   if (info?.isDirectory()) return 'skip';
@@ -144,8 +169,13 @@ function judgeLink(found: DiscoveredFile, realRoot: string): 'skip' | Discovered
   return { ...found, target: real };
 }
 
+/** The Project's own file at the root holds spec.exclude: no pattern excludes it. */
+function isProjectFile(dirRelative: string, name: string): boolean {
+  return dirRelative === '' && (PROJECT_FILES as readonly string[]).includes(name);
+}
+
 /** Lists config files under `root` (a directory, or a single file) in a stable order. */
-export async function discoverFiles(root: string, cwd: string = process.cwd()): Promise<Discovery> {
+export async function discoverFiles(root: string, cwd: string = process.cwd(), options: DiscoverOptions = {}): Promise<Discovery> {
   const rootInfo = lstatSync(root, { throwIfNoEntry: false });
   if (rootInfo === undefined) {
     throw new AccessctlError('not-found', `${displayPath(root, cwd)}: no such file or directory`, { subject: 'DIR' });
@@ -159,14 +189,20 @@ export async function discoverFiles(root: string, cwd: string = process.cwd()): 
     throw new AccessctlError('usage', `${displayPath(root, cwd)}: not a directory or a regular file`, { subject: 'DIR' });
   }
   const realRoot = realpathSync(root);
+  const exclusion = options.exclusion?.(root);
+  const excluding = exclusion !== undefined && !exclusion.empty;
   const files: DiscoveredFile[] = [];
   const pending = [normalize(root)];
+  // Each pending folder's path relative to the root, with /: what spec.exclude patterns match.
+  const relatives = [''];
   while (pending.length > 0) {
     const dir = pending.shift()!;
+    const dirRelative = relatives.shift()!;
     // Synchronous: thousands of small awaits cost more than the listing itself.
     const entries = readdirSync(dir, { withFileTypes: true });
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const subdirs: string[] = [];
+    const subdirRelatives: string[] = [];
     // The folder's shown path, worked out once: each file's is it plus the name (relative() per file
     // costs a walk with 10,000 files more than the listing).
     const shownDir = sep === '/' ? displayPath(dir, cwd) : undefined;
@@ -175,18 +211,23 @@ export async function discoverFiles(root: string, cwd: string = process.cwd()): 
     const prefix = dir.endsWith(sep) ? dir : `${dir}${sep}`;
     for (const entry of entries) {
       const absolute = `${prefix}${entry.name}`;
+      const entryRelative = dirRelative === '' ? entry.name : `${dirRelative}/${entry.name}`;
       if (entry.isDirectory()) {
-        if (!skippedFolder(entry.name)) subdirs.push(absolute);
+        if (!skippedFolder(entry.name) && !(excluding && exclusion.matches(entryRelative, true))) {
+          subdirs.push(absolute);
+          subdirRelatives.push(entryRelative);
+        }
         continue;
       }
-      if (!YAML_FILE.test(entry.name)) continue;
+      if (!YAML_FILE.test(entry.name) || skippedFile(entry.name)) continue;
+      if (excluding && exclusion.matches(entryRelative, false) && !isProjectFile(dirRelative, entry.name)) continue;
       // A FIFO, a socket, a device or a broken link is never opened (opening a FIFO would block)
       // but is reported; a link is judged by where it really leads.
       let found: DiscoveredFile = { absolute, display: shownIn(shownDir, entry.name) ?? displayPath(absolute, cwd) };
       if (entry.isFile()) {
         // Its size is checked when it is opened: a stat per file here would double the I/O.
       } else if (entry.isSymbolicLink()) {
-        const judged = judgeLink(found, realRoot);
+        const judged = judgeLink(found, realRoot, excluding ? exclusion : undefined);
         if (judged === 'skip') continue;
         found = judged;
       } else {
@@ -196,6 +237,7 @@ export async function discoverFiles(root: string, cwd: string = process.cwd()): 
       files.push(found);
     }
     pending.unshift(...subdirs);
+    relatives.unshift(...subdirRelatives);
   }
   return { files, overflow: undefined };
 }

@@ -67,6 +67,10 @@ export type EnvName = string;
  */
 export type HeaderValue = (string | SecretRef | undefined) | undefined;
 /**
+ * A path pattern relative to the config root.
+ */
+export type ExcludePattern = string;
+/**
  * A name pattern: * matches any run of characters, a leading ! negates. Matching ignores case.
  */
 export type Glob = string;
@@ -415,7 +419,7 @@ export interface WebhookChannel {
  */
 export interface WebhookChannelSpec {
   /**
-   * Where events are POSTed. https only (http only for loopback hosts, when the project allows it). {{NAME}} placeholders are filled from secrets.
+   * Where events are POSTed. https only (http only for loopback hosts, when the project allows it). {{NAME}} placeholders are filled from secrets; a credential in it (a password, or a query parameter such as api_key, token or sig) must be one.
    */
   url: string;
   /**
@@ -481,6 +485,12 @@ export interface ProjectSpec {
      */
     orgId?: string;
   };
+  /**
+   * YAML files under the config root that are not accessctl config (mkdocs.yml, a CI pipeline, templates): paths relative to the config root, matched as in .gitignore. A pattern without a / matches a name at any depth (mkdocs.yml, *.tmpl.yaml); one with a / is anchored at the root (docs/**, /ci.yaml); * and ? match within a name, ** any run of folders; a trailing / matches only folders. Read only from accessctl.yaml at the config root, which is never excluded itself; dot-files, dot-folders and node_modules are skipped without being listed. A pattern only leaves files out: nothing outside the config root is ever read.
+   *
+   * @maxItems 100
+   */
+  exclude?: ExcludePattern[];
   prune?: KindSwitches;
   /**
    * Limits that block a whole apply when it would delete too much.

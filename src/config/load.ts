@@ -1,14 +1,15 @@
 // Reads a config directory into the desired state: discover files, parse them with positions,
 // validate each document against its kind's schema, then run the cross-document rules.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { emptyDesiredState, type Declared, type DesiredState } from './desired.js';
 import { discoverFiles, displayPath, MAX_FILE_BYTES, MAX_FILES, type DiscoveredFile } from './discover.js';
+import { Exclusion, excludeListOf, PROJECT_FILES } from './exclude.js';
 import { checkFlows } from './flow-rules.js';
 import { checkIdentity, type ExtraSingleton } from './identity.js';
 import type { AccessRequestSettings, AccessTest, ApprovalFlow, Fleet, GroupAssignment, Project, WebhookChannel } from './kinds.generated.js';
-import { parseFile } from './parse.js';
+import { parseFile, type ParsedFile } from './parse.js';
 import { stampOf, type DocumentCheck, type FileStamp, type ParseCache } from './parse-cache.js';
 import { checkPolicy } from './policy.js';
 import { ownerOf, restsOnCut, salvage, type Salvaged } from './salvage.js';
@@ -89,7 +90,13 @@ export function readBounded(path: string, cap: number = MAX_FILE_BYTES): Bounded
  */
 function readOne(found: DiscoveredFile): { bytes?: Uint8Array; stamp?: FileStamp; diagnostic?: Diagnostic } {
   if (found.outsideRoot) {
-    return { diagnostic: fileLevel(found.display, 'outside-root', 'the file is a link to a place outside the config directory; accessctl does not read it') };
+    return {
+      diagnostic: fileLevel(
+        found.display,
+        'outside-root',
+        'the file is a link to a place outside the config directory, or to a path accessctl skips (a dot-file or dot-folder, node_modules, spec.exclude); accessctl does not read it',
+      ),
+    };
   }
   if (found.unreadable !== undefined) {
     return { diagnostic: fileLevel(found.display, 'unreadable-file', `cannot read the file: ${found.unreadable}`) };
@@ -200,7 +207,40 @@ export interface ReadFolder {
 /** Discovers, reads and parses every config file under `dir` (or the single file `dir`). */
 export async function readFolder(dir: string, cwd: string = process.cwd(), options: LoadOptions = {}): Promise<ReadFolder> {
   const root = resolve(cwd, dir);
-  const discovery = await discoverFiles(root, cwd);
+  const cached = options.cache?.begin(root);
+  // The root's accessctl.yaml is read before the walk, for its spec.exclude; the walk then uses that read.
+  const early = new Map<string, { parsed?: ParsedFile; diagnostic?: Diagnostic }>();
+  const read = (found: DiscoveredFile): { parsed?: ParsedFile; diagnostic?: Diagnostic } => {
+    const kept = early.get(found.absolute);
+    if (kept !== undefined) return kept;
+    // A file whose stat vouches that it is as the cache read it is not read again.
+    const unchanged =
+      cached && !found.outsideRoot && found.unreadable === undefined ? cached.unchanged(found.display, found.target ?? found.absolute) : undefined;
+    if (unchanged !== undefined) return { parsed: unchanged };
+    const bytes = readOne(found);
+    if (!bytes.bytes) return bytes.diagnostic ? { diagnostic: bytes.diagnostic } : {};
+    const parsed = cached ? cached.parse(found.display, bytes.bytes, bytes.stamp) : parseFile(found.display, bytes.bytes);
+    return bytes.diagnostic ? { parsed, diagnostic: bytes.diagnostic } : { parsed };
+  };
+  let projectFile: string | undefined;
+  // Set when the root is a folder the walk goes through (not a single file): spec.exclude applies to it.
+  let walked = false;
+  const exclusion = (folder: string): Exclusion | undefined => {
+    walked = true;
+    for (const name of PROJECT_FILES) {
+      const absolute = join(folder, name);
+      // Only a regular file: a link is judged by the walk, and its spec.exclude is not applied.
+      if (!lstatSync(absolute, { throwIfNoEntry: false })?.isFile()) continue;
+      const found: DiscoveredFile = { absolute, display: displayPath(absolute, cwd) };
+      const result = read(found);
+      early.set(absolute, result);
+      projectFile = found.display;
+      const patterns = (result.parsed?.documents ?? []).flatMap((document) => excludeListOf(document.data) ?? []);
+      return patterns.length === 0 ? undefined : new Exclusion(patterns);
+    }
+    return undefined;
+  };
+  const discovery = await discoverFiles(root, cwd, { exclusion });
   const diagnostics: Diagnostic[] = [];
   const sources = new Map<string, SourceFile>();
   if (discovery.overflow) {
@@ -218,21 +258,31 @@ export async function readFolder(dir: string, cwd: string = process.cwd(), optio
     return { files: 0, documents: [], diagnostics, sources };
   }
   const documents: SourceDocument[] = [];
-  const cached = options.cache?.begin(root);
   for (const found of discovery.files) {
-    // A file whose stat vouches that it is as the cache read it is not read again.
-    let parsed = cached && !found.outsideRoot && found.unreadable === undefined ? cached.unchanged(found.display, found.target ?? found.absolute) : undefined;
-    if (parsed === undefined) {
-      const read = readOne(found);
-      if (read.diagnostic) diagnostics.push(read.diagnostic);
-      if (!read.bytes) continue;
-      parsed = cached ? cached.parse(found.display, read.bytes, read.stamp) : parseFile(found.display, read.bytes);
-    }
+    const { parsed, diagnostic } = read(found);
+    if (diagnostic) diagnostics.push(diagnostic);
+    if (!parsed) continue;
     sources.set(parsed.file.path, parsed.file);
     diagnostics.push(...parsed.diagnostics);
     documents.push(...parsed.documents);
   }
   cached?.finish();
+  // spec.exclude must be known before the walk: anywhere but the root's accessctl.yaml it excludes nothing.
+  if (walked) {
+    for (const document of documents) {
+      if (document.file.path === projectFile || excludeListOf(document.data) === undefined) continue;
+      diagnostics.push(
+        diagnosticFor(
+          document,
+          ['spec', 'exclude'],
+          'error',
+          'exclude-not-applied',
+          `spec.exclude is read only from accessctl.yaml at the config root (${displayPath(join(root, 'accessctl.yaml'), cwd)}); here it excludes nothing`,
+          'key',
+        ),
+      );
+    }
+  }
   return { files: discovery.files.length, documents, diagnostics, sources };
 }
 

@@ -29,7 +29,7 @@ describe('discoverFiles', () => {
     expect(overflow).toBeUndefined();
   });
 
-  it('skips dot-folders and node_modules at every depth, but not dot-files', async () => {
+  it('skips dot-folders, dot-files and node_modules at every depth', async () => {
     const dir = tree({
       '.git/config.yaml': 'x: 1\n',
       '.github/workflows/ci.yml': 'x: 1\n',
@@ -38,9 +38,11 @@ describe('discoverFiles', () => {
       'sub/.hidden/c.yaml': 'x: 1\n',
       'sub/kept.yaml': 'x: 1\n',
       '.dotfile.yaml': 'x: 1\n',
+      '.pre-commit-config.yaml': 'x: 1\n',
+      'sub/.gitlab-ci.yml': 'x: 1\n',
     });
     const { files } = await discoverFiles(dir, dir);
-    expect(files.map((f) => f.display)).toEqual(['.dotfile.yaml', 'sub/kept.yaml']);
+    expect(files.map((f) => f.display)).toEqual(['sub/kept.yaml']);
   });
 
   it('lists files in a stable order: by name within a folder, each folder after its files, depth first', async () => {
@@ -61,11 +63,11 @@ describe('discoverFiles', () => {
     for (const cwd of [dir, dirname(dir), join(dir, 'x'), join(dir, 'x', 'y'), join(root, 'elsewhere')]) {
       const { files } = await discoverFiles(dir, cwd);
       expect(files.map((f) => f.display)).toEqual(files.map((f) => displayPath(f.absolute, cwd)));
-      expect(files).toHaveLength(4);
+      expect(files).toHaveLength(2);
     }
     const { files } = await discoverFiles(dir, dir);
-    // A name that begins with .. is shown whole by displayPath, as if it led up: kept as it was.
-    expect(files.map((f) => f.display)).toEqual([join(dir, '..b.yaml'), 'a.yaml', 'x/..c.yaml', 'x/y/d.yml']);
+    // A name that begins with .. (which displayPath would show whole, as if it led up) is a dot-file: skipped.
+    expect(files.map((f) => f.display)).toEqual(['a.yaml', 'x/y/d.yml']);
   });
 
   it('does not follow a link to a directory, so a link cycle cannot loop', async () => {
