@@ -169,7 +169,7 @@ export function renderGithub(report: ValidationReport, root: string = annotation
       if (d.endLine !== undefined) props.push(`endLine=${d.endLine}`);
       if (d.endColumn !== undefined && d.endLine === d.line) props.push(`endColumn=${d.endColumn}`);
       props.push(`title=${escapeProperty(`accessctl ${d.code}`)}`);
-      lines.push(`::${d.severity} ${props.join(',')}::${escapeData(d.message)}`);
+      lines.push(`::${d.severity} ${props.join(',')}::${escapeData(visible(d.message))}`);
     },
     // A plain log line: GitHub shows only the first few annotations of a step anyway.
     (file, left) => lines.push(leftOut(file, left)),

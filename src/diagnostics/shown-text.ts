@@ -2,10 +2,10 @@
 // as <U+XXXX>, so a frame cannot be reordered or hide what the file holds, and long lines cut to a
 // window around the column a finding points at, with … where text was left out.
 
-// Controls (but tab), format characters (bidi controls, zero-width characters, BOM, soft hyphen),
+// Controls (but tab, and line feed, which breaks a message's lines and is never inside a frame's line), format characters (bidi controls, zero-width characters, BOM, soft hyphen),
 // lone surrogates, line and paragraph separators, spaces other than U+0020 and unassigned code
 // points: each is either invisible or can move the text around it.
-const ESCAPED = /(?![\t ])[\p{Cc}\p{Cf}\p{Cs}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
+const ESCAPED = /(?![\t\n ])[\p{Cc}\p{Cf}\p{Cs}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
 
 /** How many columns of a line a code frame shows at most; a longer line is cut to a window. */
 export const MAX_SHOWN_COLUMNS = 120;

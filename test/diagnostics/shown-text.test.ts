@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
-import { renderText } from '../../src/diagnostics/render.js';
+import { renderGithub, renderJson, renderText } from '../../src/diagnostics/render.js';
 import { MAX_SHOWN_COLUMNS, visible } from '../../src/diagnostics/shown-text.js';
 
 function at(line: number, column: number, endColumn?: number, message = 'found'): Diagnostic {
@@ -73,6 +73,14 @@ describe('invisible and direction-changing characters in code frames', () => {
     expect(printed).toContain('  1 | x: "caf\u00e9 \u{1f600}"');
     expect(printed).toContain('> 2 | b: "<U+2067>ltr<U+2069>"');
     expect(printed).toContain('  3 | c: "\ttab"');
+  });
+
+  it('escapes the message of a GitHub annotation too, and leaves JSON as data', () => {
+    const d = at(2, 4, undefined, 'the value "\u202eexe.txt" is odd');
+    const github = renderGithub({ files: 1, objects: 0, diagnostics: [d] }, '/');
+    expect(github).not.toMatch(RAW);
+    expect(github).toContain('::the value "<U+202E>exe.txt" is odd');
+    expect((JSON.parse(renderJson({ files: 1, objects: 0, diagnostics: [d] })) as { diagnostics: Diagnostic[] }).diagnostics[0]!.message).toBe(d.message);
   });
 
   it('writes a character outside the basic plane as one escape, and a lone surrogate as its own', () => {
