@@ -486,7 +486,7 @@ export interface ProjectSpec {
     orgId?: string;
   };
   /**
-   * YAML files under the config root that are not accessctl config (mkdocs.yml, a CI pipeline, templates): paths relative to the config root, matched as in .gitignore. A pattern without a / matches a name at any depth (mkdocs.yml, *.tmpl.yaml); one with a / is anchored at the root (docs/**, /ci.yaml); * and ? match within a name, ** any run of folders; a trailing / matches only folders. Read only from accessctl.yaml at the config root, which is never excluded itself; dot-files, dot-folders and node_modules are skipped without being listed. A pattern only leaves files out: nothing outside the config root is ever read.
+   * YAML files under the config root that are not accessctl config (`mkdocs.yml`, a CI pipeline, templates): paths relative to the config root, matched as in .gitignore. A pattern without a `/` matches a name at any depth (`mkdocs.yml`, `*.tmpl.yaml`); one with a `/` is anchored at the root (`docs/**`, `/ci.yaml`); `*` and `?` match within a name, `**` any run of folders; a trailing `/` matches only folders. Case matters. Read only from accessctl.yaml at the config root, which is never excluded itself; dot-files, dot-folders and node_modules are skipped without being listed. A pattern only leaves files out: nothing outside the config root is ever read.
    *
    * @maxItems 100
    */
