@@ -26,7 +26,15 @@ interface ApplyFlags extends TargetFlags {
   autoApprove: boolean;
   prune: boolean;
   maxDeletions?: number;
+  maxDeletionPercent?: number;
   concurrency: number;
+}
+
+function percent(name: string): (value: string) => number {
+  return (value: string) => {
+    if (!/^\d+$/.test(value) || Number(value) > 100) throw new InvalidArgumentError(`${name} must be a whole number from 0 to 100`);
+    return Number(value);
+  };
 }
 
 function count(name: string): (value: string) => number {
@@ -89,6 +97,7 @@ export function applyCommand(runtime: Runtime): Command {
     .option('--auto-approve', 'apply a fresh plan without asking first (needed without a terminal, as in CI)', false)
     .option('--prune', 'delete live objects that are not in git, for every kind that can be pruned', false)
     .option('--max-deletions <n>', 'override guards.maxDeletions for this run', count('--max-deletions'))
+    .option('--max-deletion-percent <n>', 'override guards.maxDeletionPercent (0 to 100) for this run', percent('--max-deletion-percent'))
     .option('--concurrency <n>', 'changes in flight at once within a phase', count('--concurrency'), 4)
     .addHelpText('after', exitCodes);
   return withTargetOptions(command).action(
@@ -99,8 +108,8 @@ export function applyCommand(runtime: Runtime): Command {
       const isFile = await stat(source)
         .then((s) => s.isFile() && source.endsWith('.json'))
         .catch(() => false);
-      if (isFile && (flags.prune || flags.maxDeletions !== undefined))
-        throw usageError('--prune and --max-deletions apply when planning; plan again with them', '--prune');
+      if (isFile && (flags.prune || flags.maxDeletions !== undefined || flags.maxDeletionPercent !== undefined))
+        throw usageError('--prune, --max-deletions and --max-deletion-percent apply when planning; plan again with them', '--prune');
       // Refused before anything is read: a script that would stop at the question fails at once, not on its first change.
       const ask = !isFile && !flags.dryRun && !flags.autoApprove;
       if (ask && !terminal.interactive) {
@@ -211,6 +220,7 @@ async function freshPlan(source: string, flags: ApplyFlags, clients: ClientScope
       ...policy,
       prune: flags.prune ? { ApprovalFlow: true } : policy.prune,
       maxDeletions: flags.maxDeletions ?? policy.maxDeletions,
+      maxDeletionPercent: flags.maxDeletionPercent ?? policy.maxDeletionPercent,
     }),
   });
   if (run.status === 'invalid') {

@@ -188,9 +188,35 @@ export function whyNotApplicable(plan: Plan): string[] {
   const where = (source: SourceLocation | undefined): string => (source ? `${source.file}:${source.line}:${source.column}: ` : '');
   return [
     ...plan.problems.map((p) => `${where(p.source)}${p.message}`),
-    ...plan.blocked.map((b) => `${b.kind} "${b.name}": ${b.reason}`),
+    ...blockedByReason(plan.blocked).map(({ reason, objects }) => `${reason}: blocks ${namedObjects(objects, 5)}; ${GUARD_ADVICE}`),
     ...plan.unknown.map((kind) => `${kind}: the live list could not be read`),
   ];
+}
+
+/** What lets blocked deletions through, said once with them. */
+export const GUARD_ADVICE =
+  'to allow them, raise the guard under spec.guards in accessctl.yaml (apply also takes --max-deletions and --max-deletion-percent for one run), or delete fewer at a time';
+
+/**
+ * The blocked deletions grouped by why, in plan order: a guard usually stops every deletion of a
+ * plan or of a kind, and saying its reason once per object buries it.
+ */
+export function blockedByReason(blocked: readonly Blocked[]): { reason: string; objects: Blocked[] }[] {
+  const groups = new Map<string, Blocked[]>();
+  for (const entry of blocked) {
+    const group = groups.get(entry.reason);
+    if (group === undefined) groups.set(entry.reason, [entry]);
+    else group.push(entry);
+  }
+  return [...groups].map(([reason, objects]) => ({ reason, objects }));
+}
+
+/** `ApprovalFlow "A", ApprovalFlow "B" and 3 more`: at most `most` named. */
+export function namedObjects(objects: readonly { kind: string; name: string }[], most: number): string {
+  const named = objects.slice(0, most).map((o) => `${o.kind} "${o.name}"`);
+  const more = objects.length - named.length;
+  if (more > 0) return `${named.join(', ')} and ${more} more`;
+  return named.length <= 1 ? named.join('') : `${named.slice(0, -1).join(', ')} and ${named.at(-1)}`;
 }
 
 export function countByAction(plan: Plan): Record<ChangeAction, number> {

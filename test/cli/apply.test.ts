@@ -8,7 +8,7 @@ import { Readable, PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
-import { startHarness, type Harness } from '../sandbox/harness.js';
+import { githubAdminFlow, startHarness, type Harness } from '../sandbox/harness.js';
 import { accessctl, type Run } from './in-process.js';
 
 const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));
@@ -94,5 +94,29 @@ describe('accessctl apply', () => {
     expect(run.stdout).toMatch(/^ {2}✗ create ApprovalFlow "GitHub User": /m);
     expect(run.stdout).toMatch(/^ {2}✗ create ApprovalFlow "GitHub Admin": /m);
     expect(run.stderr).toContain('accessctl: 2 of 3 changes did not apply; see above');
+  });
+
+  it('says each deletion guard once with the deletions it blocks and how to allow them, and takes --max-deletions and --max-deletion-percent for one run', async () => {
+    expect((await apply([examples, '--auto-approve'])).code).toBe(0);
+    // Six flows the repo does not declare: examples/access prunes flows, at most 3 and 50% of them.
+    for (let i = 1; i <= 6; i++) expect((await h.call('POST', '/api/v2/approvalflows', await githubAdminFlow(h, { name: `Stray ${i}` }))).status).toBe(200);
+    const blocked = await apply([examples, '--dry-run']);
+    expect(blocked.code).toBe(1);
+    const section = blocked.stdout.slice(blocked.stdout.indexOf('Blocked by the deletion guards'));
+    const reasons = section.split('\n').filter((line) => line.includes('; this blocks:'));
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toContain('guards.maxDeletions allows 3');
+    expect(reasons[0]).toContain('guards.maxDeletionPercent allows 50%');
+    for (let i = 1; i <= 6; i++) expect(section.split(`ApprovalFlow "Stray ${i}"`)).toHaveLength(2);
+    expect(section).toContain('raise the guard under spec.guards in accessctl.yaml');
+    // What apply refuses with names the reason once too, not once per flow.
+    expect(blocked.stderr.split('guards.maxDeletions allows 3')).toHaveLength(2);
+    const allowed = await apply([examples, '--dry-run', '--max-deletions', '6', '--max-deletion-percent', '75']);
+    expect(allowed.stderr).toBe('');
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toContain('6 to delete');
+    const refused = await apply([examples, '--dry-run', '--max-deletion-percent', '101']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('--max-deletion-percent must be a whole number from 0 to 100');
   });
 });

@@ -47,7 +47,8 @@ describe('accessctl plan and export, the real binary against a real sandbox', ()
     const run = await accessctl(['plan', 'examples/access', '--target', h.sandbox.url, '--detailed-exitcode'], env);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('apply would refuse this plan');
-    expect(run.stderr).toContain('ApprovalFlow "GitHub Admin Legacy": "GitHub Admin Legacy" matches the protected pattern "GitHub Admin*"');
+    expect(run.stderr).toContain('"GitHub Admin Legacy" matches the protected pattern "GitHub Admin*"');
+    expect(run.stderr).toContain(': blocks ApprovalFlow "GitHub Admin Legacy"; to allow them, raise the guard under spec.guards in accessctl.yaml');
     const id = (await h.call<{ results: { id: string; name: string }[] }>('GET', '/api/v2/approvalflows')).body.results.find(
       (f) => f.name === 'GitHub Admin Legacy',
     )?.id;

@@ -99,7 +99,8 @@ describe('text', () => {
     expect(text).toContain('~ metadata.name: "Old Name" -> "Renamed"');
     expect(text).toContain('~ spec.secrets: (sensitive value changed)');
     expect(text).toContain('Blocked by the deletion guards');
-    expect(text).toContain('ApprovalFlow "Prod Stray": "Prod Stray" matches the protected pattern "Prod*"');
+    expect(text).toContain('! "Prod Stray" matches the protected pattern "Prod*"; this blocks:\n      ApprovalFlow "Prod Stray"\n');
+    expect(text).toContain('raise the guard under spec.guards in accessctl.yaml');
     expect(text).toContain('The plan cannot be applied:');
     expect(text).toContain('user group "Ghosts" does not exist on the platform');
     expect(text).toContain('warning: channels/siem.yaml:9:12: environment variable SIEM_TOKEN is not set');
