@@ -108,7 +108,7 @@ describe('accessctl github comment', { timeout: 60_000 }, () => {
     const run = await accessctl(['github', 'comment', 'broken'], { ...actions, JUMPCLOUD_API_KEY: '' }, workspace);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/broken\/flows\/admin\.yaml:9:11 error invalid-value/);
-    expect(fake.comments[0]?.body).toMatch(/<code>broken\/flows\/admin\.yaml:9:11<\/code> \*\*invalid-value\*\*/);
+    expect(fake.comments[0]?.body).toContain('`broken/flows/admin.yaml:9:11` **invalid-value**');
     expect(fake.comments[0]?.body).toContain('No plan: fix the errors above first.');
     expectNoToken(run);
   });
