@@ -2,19 +2,32 @@
 // x-org-id auth, a token-bucket rate limit, one back-off shared by all calls after a 429, bounded
 // retries and a request counter. Retries of writes say what they know: a create is re-sent only
 // after a re-read shows it absent, and a delete or relation change confirmed by its retry says so.
+// A silent target costs at most a few timeouts, said as they happen; a stop cuts reads short.
 import { setTimeout as delay } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
 import { usageError } from '../errors.js';
 import type { AnswerMemo } from './answer-memo.js';
-import { boundedText, defaultMaxAnswerBytes, defaultTimeouts, keepAliveAgent, parsedBody, platformMessage, type Timeouts } from './exchange.js';
+import { abortableSleep } from '../retry/abortable-sleep.js';
+import {
+  boundedText,
+  defaultMaxAnswerBytes,
+  defaultTimeouts,
+  describeNetworkError,
+  keepAliveAgent,
+  parsedBody,
+  platformMessage,
+  type Timeouts,
+} from './exchange.js';
 import { PlatformError, secretsIn } from './platform-error.js';
 import { resolveTarget } from './target.js';
 import { BackoffGate, defaultRateLimit, TokenBucket, type RateLimit } from './rate-limit.js';
 import { RequestCounter } from './request-counter.js';
 import {
   DEFAULT_RATE_LIMIT_BUDGET_MS,
+  DEFAULT_TIMEOUT_ATTEMPTS,
   defaultRetryPolicy,
   isRetryableError,
+  isTimeout,
   isRetryableStatus,
   mayHaveLanded,
   parseRetryAfter,
@@ -32,7 +45,15 @@ export interface ClientOptions {
   dispatcher?: Dispatcher;
   rateLimit?: RateLimit;
   retry?: RetryPolicy;
+  /** The agent's timeouts (ignored with a dispatcher of the caller's, but still what messages quote). */
   timeouts?: Timeouts;
+  /**
+   * Aborted when the caller stops (the reconciler's SIGTERM): reads in flight are cut off and fail
+   * at once; a write in flight finishes its try, and no call tries again after it.
+   */
+  stop?: AbortSignal;
+  /** Told, in words, when a call tries again after waiting out a timeout (the CLI prints it as a warning). */
+  onNotice?: (notice: string) => void;
   /** An answer larger than this many bytes is refused rather than held in memory. */
   maxAnswerBytes?: number;
   /**
@@ -169,10 +190,12 @@ export class JumpCloudClient {
   private readonly random: () => number;
   private readonly baseUrl: string;
   private readonly maxAnswerBytes: number;
+  private readonly timeouts: Timeouts;
 
   constructor(private readonly options: ClientOptions) {
     this.ownsDispatcher = options.dispatcher === undefined;
-    this.dispatcher = options.dispatcher ?? keepAliveAgent(options.timeouts ?? defaultTimeouts);
+    this.timeouts = options.timeouts ?? defaultTimeouts;
+    this.dispatcher = options.dispatcher ?? keepAliveAgent(this.timeouts);
     this.maxAnswerBytes = options.maxAnswerBytes ?? defaultMaxAnswerBytes;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => delay(ms));
@@ -211,7 +234,7 @@ export class JumpCloudClient {
     return url.toString();
   }
 
-  /** One HTTP exchange, counted; throws only when no response came back. */
+  /** One HTTP exchange, counted; throws only when no response came back. A read is cut off by a stop. */
   private async exchange(call: Call): Promise<Answer> {
     await this.bucket.take();
     const headers: Record<string, string> = { accept: 'application/json', 'x-api-key': this.options.apiKey };
@@ -223,7 +246,14 @@ export class JumpCloudClient {
     }
     try {
       const url = this.url(call);
-      const response = await request(url, { method: call.method, headers, dispatcher: this.dispatcher, ...(body === undefined ? {} : { body }) });
+      const signal = call.method === 'GET' ? this.options.stop : undefined;
+      const response = await request(url, {
+        method: call.method,
+        headers,
+        dispatcher: this.dispatcher,
+        ...(body === undefined ? {} : { body }),
+        ...(signal === undefined ? {} : { signal }),
+      });
       const text = await boundedText(response.body, this.maxAnswerBytes);
       this.requests.record(call.method, call.route, response.statusCode);
       if (text === 'too-large') {
@@ -257,9 +287,34 @@ export class JumpCloudClient {
   }
 
   private networkFailure(call: Call, error: unknown): PlatformError {
-    const code = (error as { code?: unknown }).code;
-    const reason = error instanceof Error ? error.message : String(error);
-    return new PlatformError({ method: call.method, route: call.route, message: `no response (${typeof code === 'string' ? code : reason})`, cause: error });
+    const { words, code } = describeNetworkError(error, this.timeouts);
+    return new PlatformError({ method: call.method, route: call.route, message: words, cause: error, ...(code === undefined ? {} : { networkCode: code }) });
+  }
+
+  private get stopped(): boolean {
+    return this.options.stop?.aborted === true;
+  }
+
+  private stoppedFailure(call: Call): PlatformError {
+    return new PlatformError({ method: call.method, route: call.route, message: 'not finished: accessctl is stopping' });
+  }
+
+  /** Waits before a retry; a stop ends the wait early (the caller then gives up). */
+  private async pause(ms: number): Promise<void> {
+    const stop = this.options.stop;
+    if (stop === undefined) return this.sleep(ms);
+    // Node's own timer is cancelled by the stop, so a stopping process is not held open by it.
+    if (this.options.sleep === undefined) return abortableSleep(ms, stop);
+    let onStop: (() => void) | undefined;
+    const stopped = new Promise<void>((resolve) => {
+      onStop = () => resolve();
+      stop.addEventListener('abort', onStop, { once: true });
+    });
+    try {
+      await Promise.race([this.sleep(ms), stopped]);
+    } finally {
+      if (onStop) stop.removeEventListener('abort', onStop);
+    }
   }
 
   /**
@@ -270,7 +325,10 @@ export class JumpCloudClient {
   private async send<T>(call: Call, options: SendOptions<T> = {}): Promise<Sent<T>> {
     const budgetMs = this.retry.rateLimitBudgetMs ?? DEFAULT_RATE_LIMIT_BUDGET_MS;
     let heldSince: number | undefined;
+    const timeoutAttempts = this.retry.timeoutAttempts ?? DEFAULT_TIMEOUT_ATTEMPTS;
+    let timedOut = 0;
     const withinBudget = (untilMs: number): void => {
+      if (this.stopped && call.method === 'GET') throw this.stoppedFailure(call);
       heldSince ??= this.now();
       if (untilMs - heldSince > budgetMs) {
         throw new PlatformError({
@@ -285,6 +343,8 @@ export class JumpCloudClient {
     // Sticky: once an attempt may have been carried out, a later "already done" answer is its proof.
     let earlierMayHaveLanded = false;
     for (;;) {
+      // A read does not start once stopped; a write's first try does (its caller chose to start it), never a retry.
+      if (this.stopped && (call.method === 'GET' || failures > 0)) throw this.stoppedFailure(call);
       const pass = await this.gate.pass(withinBudget);
       let answer: Answer | undefined;
       let error: unknown;
@@ -298,6 +358,7 @@ export class JumpCloudClient {
       this.gate.report(pass, answer?.status ?? (error instanceof PlatformError ? error.status : undefined), retryAfterMs);
       // An answer refused for its size came back whole: repeating the call would only repeat it.
       if (error instanceof PlatformError) throw error;
+      if (answer === undefined && this.stopped && call.method === 'GET') throw this.stoppedFailure(call);
       if (answer !== undefined && answer.status >= 200 && answer.status < 300) return { body: answer.body as T, confirmedByRetry: false };
       if (answer !== undefined && earlierMayHaveLanded && options.confirmedBy?.has(answer.status)) {
         return { body: answer.body as T, confirmedByRetry: true };
@@ -307,10 +368,19 @@ export class JumpCloudClient {
       failures++;
       const failure = answer === undefined ? this.networkFailure(call, error) : this.failure(call, answer);
       const retryable = answer === undefined ? isRetryableError(error) : isRetryableStatus(answer.status);
-      if (!retryable || failures >= this.retry.attempts) throw failure;
+      if (!retryable || failures >= this.retry.attempts || this.stopped) throw failure;
+      if (answer === undefined && isTimeout(error)) {
+        // Each such try waited a whole timeout: a silent target fails after a few, and says so as it waits.
+        timedOut++;
+        if (timedOut >= timeoutAttempts) throw failure;
+        this.options.onNotice?.(
+          `${call.method} ${expandRoute(call.route, call.params)}: ${failure.reason}; trying again (try ${timedOut + 1} of at most ${timeoutAttempts})`,
+        );
+      }
       const landed = mayHaveLanded(answer === undefined ? { error } : { status: answer.status });
       earlierMayHaveLanded ||= landed;
-      await this.sleep(retryDelayMs(this.retry, failures, this.random, retryAfterMs));
+      await this.pause(retryDelayMs(this.retry, failures, this.random, retryAfterMs));
+      if (this.stopped) throw failure;
       if (options.beforeRetry && landed) {
         const settled = await options.beforeRetry();
         if (settled !== undefined) return { body: settled, confirmedByRetry: true };

@@ -1,7 +1,8 @@
 // What every HTTP exchange with the platform shares, for the API client and the Insights reader
 // alike: the keep-alive agent with its timeouts, an answer read within a byte bound, the body as
-// JSON when it is JSON, and the platform's own message out of a refusal.
+// JSON when it is JSON, the platform's own message out of a refusal, and in words why no answer came.
 import { Agent, type Dispatcher } from 'undici';
+import { errorCodes } from '../retry/policy.js';
 
 export interface Timeouts {
   connectMs: number;
@@ -77,4 +78,57 @@ export function platformMessage(body: unknown, status: number): { message: strin
     if (message) return { message, details: record['details'] };
   }
   return { message: `HTTP ${status}` };
+}
+
+/** A duration for a message: "250 ms", "30 s", "1.5 s", "2 min". */
+export function spokenDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
+  const seconds = ms / 1000;
+  return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)} s`;
+}
+
+/** Why no answer came, for a person, and the undici or Node code behind it (for a debug log). */
+export interface NetworkFailure {
+  words: string;
+  code: string | undefined;
+}
+
+// undici's and Node's codes for an exchange that got no answer, in words; the timeouts are filled in.
+const NETWORK_WORDS: Record<string, (t: Timeouts) => string> = {
+  UND_ERR_HEADERS_TIMEOUT: (t) => `no answer within ${spokenDuration(t.headersMs)}`,
+  UND_ERR_BODY_TIMEOUT: (t) => `the answer stopped arriving: nothing more for ${spokenDuration(t.bodyMs)}`,
+  UND_ERR_CONNECT_TIMEOUT: (t) => `could not connect within ${spokenDuration(t.connectMs)}`,
+  ETIMEDOUT: () => 'the connection timed out',
+  ECONNREFUSED: () => 'connection refused: nothing listens at that address',
+  ECONNRESET: () => 'connection reset before the answer came',
+  UND_ERR_SOCKET: () => 'the connection broke before the answer came',
+  UND_ERR_CLOSED: () => 'the connection was closed before the answer came',
+  EPIPE: () => 'the connection broke while sending',
+  ENOTFOUND: () => 'the host name was not found (DNS)',
+  EAI_AGAIN: () => 'the host name could not be looked up just now (DNS)',
+  EHOSTUNREACH: () => 'the host is unreachable',
+  ENETUNREACH: () => 'the network is unreachable',
+  UND_ERR_INVALID_ARG: () => 'the request could not be sent: a header or argument is invalid',
+  UND_ERR_HEADERS_OVERFLOW: () => "the answer's headers are too large",
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: () => 'the answer was cut short',
+  DEPTH_ZERO_SELF_SIGNED_CERT: () => 'the TLS certificate is self-signed and not trusted',
+  SELF_SIGNED_CERT_IN_CHAIN: () => 'the TLS certificate chain is not trusted (a self-signed certificate in it)',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: () => 'the TLS certificate could not be verified',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: () => "the TLS certificate's issuer is not trusted here",
+  CERT_HAS_EXPIRED: () => 'the TLS certificate has expired',
+  ERR_TLS_CERT_ALTNAME_INVALID: () => 'the TLS certificate is for another host name',
+  EPROTO: () => 'the TLS handshake failed (is the target http rather than https?)',
+};
+
+/** Says in words why an exchange got no answer, using the first code undici or Node gave that is known. */
+export function describeNetworkError(error: unknown, timeouts: Timeouts): NetworkFailure {
+  const codes = errorCodes(error);
+  for (const code of codes) {
+    const words = NETWORK_WORDS[code];
+    if (words !== undefined) return { words: words(timeouts), code };
+  }
+  const code = codes[0];
+  const reason = error instanceof Error && error.message !== '' ? error.message : (code ?? String(error));
+  return { words: `no response (${reason})`, code };
 }

@@ -159,6 +159,8 @@ export class PlatformError extends AccessctlError {
   readonly details: unknown;
   /** The first line without the details: method, path, status and the platform's message. */
   readonly summary: string;
+  /** When no answer came: undici's or Node's code for why (UND_ERR_HEADERS_TIMEOUT, ECONNREFUSED), for a debug log; the message says it in words. */
+  readonly networkCode: string | undefined;
 
   /**
    * `secrets`: values that were sent (the key, secret fields of the body); the platform's message
@@ -174,6 +176,7 @@ export class PlatformError extends AccessctlError {
     details?: unknown;
     cause?: unknown;
     secrets?: readonly string[];
+    networkCode?: string;
   }) {
     const secrets = [...new Set(init.secrets ?? [])].filter((s) => s.length >= MIN_REDACTED_LENGTH).sort((a, b) => b.length - a.length);
     const what = init.status === undefined ? 'failed' : `answered ${init.status}`;
@@ -191,6 +194,7 @@ export class PlatformError extends AccessctlError {
     this.reason = reason;
     this.details = details;
     this.summary = summary;
+    this.networkCode = init.networkCode;
   }
 
   /** The same failure, named by the concrete path that was called. */
@@ -209,6 +213,7 @@ export class PlatformError extends AccessctlError {
       message: changes.message ?? this.reason,
       details: 'details' in changes ? changes.details : this.details,
       ...(this.cause === undefined ? {} : { cause: this.cause }),
+      ...(this.networkCode === undefined ? {} : { networkCode: this.networkCode }),
     });
   }
 

@@ -14,9 +14,16 @@ export interface RetryPolicy {
    * 5 minutes when not set.
    */
   rateLimitBudgetMs?: number;
+  /**
+   * Total tries, the first included, that may end with no answer in time (a timeout of the
+   * connection, the headers or the body); 2 when not set. Each such try costs a whole timeout,
+   * so a target that accepts connections and never answers fails after this many, not `attempts`.
+   */
+  timeoutAttempts?: number;
 }
 
 export const DEFAULT_RATE_LIMIT_BUDGET_MS = 300_000;
+export const DEFAULT_TIMEOUT_ATTEMPTS = 2;
 
 export const defaultRetryPolicy: RetryPolicy = {
   attempts: 5,
@@ -24,6 +31,7 @@ export const defaultRetryPolicy: RetryPolicy = {
   maxDelayMs: 10_000,
   retryAfterCapMs: 60_000,
   rateLimitBudgetMs: DEFAULT_RATE_LIMIT_BUDGET_MS,
+  timeoutAttempts: DEFAULT_TIMEOUT_ATTEMPTS,
 };
 
 const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
@@ -44,7 +52,11 @@ const RETRYABLE_ERRORS = new Set([
 // Codes of a connection that was never made: the request cannot have reached the platform.
 const NEVER_SENT_ERRORS = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT']);
 
-function errorCodes(error: unknown): string[] {
+// Codes of a try that waited a whole timeout for nothing: the ones timeoutAttempts bounds.
+const TIMEOUT_ERRORS = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** The error codes of an error and its causes (undici wraps socket errors), outermost first. */
+export function errorCodes(error: unknown): string[] {
   const codes: string[] = [];
   let current: unknown = error;
   // undici wraps socket errors; the code may sit on the cause.
@@ -62,6 +74,11 @@ export function isRetryableStatus(status: number): boolean {
 
 export function isRetryableError(error: unknown): boolean {
   return errorCodes(error).some((code) => RETRYABLE_ERRORS.has(code));
+}
+
+/** Whether a failed try waited out a timeout: no connection, no headers or no more of the body in time. */
+export function isTimeout(error: unknown): boolean {
+  return errorCodes(error).some((code) => TIMEOUT_ERRORS.has(code));
 }
 
 /**

@@ -1,0 +1,63 @@
+// --timeout, the flag every command that talks to the platform shares: read as a duration, refused
+// with a message naming it, turned into the client's timeouts; and a plan against a target that
+// never answers says so in words, warning as it tries again, instead of undici's codes.
+import { Command } from 'commander';
+import { afterEach, describe, expect, it } from 'vitest';
+import { clientOverrides, MAX_TIMEOUT_MS, withTargetOptions, type TargetFlags } from '../../src/cli/target-options.js';
+import { startSilentServer, type SilentServer } from '../jumpcloud/client-silent-server.js';
+import { accessctl } from './in-process.js';
+
+function flagsOf(args: string[]): TargetFlags {
+  const command = withTargetOptions(new Command('probe').exitOverride().configureOutput({ writeErr: () => undefined }));
+  command.parse(args, { from: 'user' });
+  return command.opts<TargetFlags>();
+}
+
+describe('--timeout', () => {
+  it('defaults to 30 s for the headers and the body, and connects within at most 10 s', () => {
+    expect(clientOverrides(flagsOf([])).timeouts).toEqual({ connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 });
+  });
+
+  it.each([
+    ['500ms', { connectMs: 500, headersMs: 500, bodyMs: 500 }],
+    ['2m', { connectMs: 10_000, headersMs: 120_000, bodyMs: 120_000 }],
+    ['1m30s', { connectMs: 10_000, headersMs: 90_000, bodyMs: 90_000 }],
+  ])('reads %s', (value, timeouts) => {
+    expect(clientOverrides(flagsOf(['--timeout', value])).timeouts).toEqual(timeouts);
+  });
+
+  it.each([
+    ['0', /--timeout must be a duration .*a unit is required/],
+    ['0s', /--timeout must be a duration .*more than zero/],
+    ['30', /--timeout must be a duration .*a unit is required/],
+    ['soon', /--timeout must be a duration .*not a duration/],
+    ['10ms', /--timeout must be a duration .*at least 100ms/],
+    ['11m', new RegExp(`--timeout must be at most ${MAX_TIMEOUT_MS / 60_000}m`)],
+  ])('refuses %j with a message naming --timeout', (value, says) => {
+    expect(() => flagsOf(['--timeout', value])).toThrow(says);
+  });
+
+  it('is refused by the command line as a usage error, before anything is read', async () => {
+    const run = await accessctl(['plan', 'examples/access', '--target', 'http://127.0.0.1:9', '--timeout', 'forever'], { JUMPCLOUD_API_KEY: 'k' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/option '--timeout <duration>' argument 'forever' is invalid\. --timeout must be a duration/);
+  });
+});
+
+describe('plan against a target that never answers', () => {
+  let server: SilentServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it('fails saying no answer came within --timeout, with a warning for each retry, and no undici code', async () => {
+    server = await startSilentServer();
+    const run = await accessctl(['plan', 'examples/access', '--target', server.url, '--timeout', '100ms'], { JUMPCLOUD_API_KEY: 'k' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^accessctl: warning: GET \/api\/v2\/usergroups: no answer within 100 ms; trying again \(try 2 of at most 2\)$/m);
+    expect(run.stderr).toMatch(/GET \/api\/v2\/usergroups failed: no answer within 100 ms/);
+    expect(run.stderr).not.toMatch(/UND_ERR|no response/);
+  });
+});
