@@ -4,7 +4,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { DesiredState } from './desired.js';
 import { invisibleCharacterDiagnostic } from './identity.js';
 import type { ApprovalFlowSpec, Approver, GroupAssignment } from './kinds.generated.js';
-import { nameKey } from './names.js';
+import { likelyMeant, nameKey } from './names.js';
 import type { Loose } from './salvage.js';
 import { diagnosticFor, type DocPath } from './source.js';
 
@@ -107,13 +107,19 @@ export function checkFlows(state: DesiredState, diagnostics: Diagnostic[]): void
       if (invisible) {
         diagnostics.push(invisible);
       } else if (!declaredGroups.has(nameKey(ref.name))) {
+        // A near miss of a declared group is most likely a typo of it.
+        const meant = likelyMeant(
+          ref.name,
+          state.groups.map((g) => g.name),
+        );
+        const hint = meant === undefined ? '' : `; did you mean "${meant}"?`;
         diagnostics.push(
           diagnosticFor(
             source,
             ref.path,
             'warning',
             'undeclared-group',
-            `group "${ref.name}" is not declared by a GroupAssignment in this repo; plan will check that it exists on the platform`,
+            `group "${ref.name}" is not declared by a GroupAssignment in this repo; plan will check that it exists on the platform${hint}`,
           ),
         );
       }

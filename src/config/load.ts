@@ -13,7 +13,8 @@ import { parseFile, type ParsedFile } from './parse.js';
 import { stampOf, type DocumentCheck, type FileStamp, type ParseCache } from './parse-cache.js';
 import { checkPolicy } from './policy.js';
 import { ownerOf, restsOnCut, salvage, type Salvaged } from './salvage.js';
-import { KINDS, likelyMeant, validateSchema, type Kind } from './schema.js';
+import { likelyMeant } from './names.js';
+import { KINDS, validateSchema, type Kind } from './schema.js';
 import { diagnosticAt, diagnosticFor, type SourceDocument, type SourceFile } from './source.js';
 import { checkWebhooks } from './webhook-rules.js';
 

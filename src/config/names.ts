@@ -52,3 +52,12 @@ export function closestName(name: string, candidates: Iterable<string>): string 
   }
   return best?.name;
 }
+
+/**
+ * The known name `got` was likely meant to be (closestName: a typo of a few characters, case
+ * ignored), or undefined. Under three characters every short name is "close": no guess is made.
+ */
+export function likelyMeant(got: string, known: Iterable<string>): string | undefined {
+  if ([...got].length < 3) return undefined;
+  return closestName(got, known);
+}

@@ -5,7 +5,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { formatPath, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { closestName } from './names.js';
+import { likelyMeant } from './names.js';
 import { diagnosticFor, type DocPath, type SourceDocument } from './source.js';
 
 export const KINDS = ['ApprovalFlow', 'GroupAssignment', 'AccessRequestSettings', 'WebhookChannel', 'Project', 'AccessTest', 'Fleet'] as const;
@@ -96,15 +96,6 @@ function expected(error: ErrorObject): string | undefined {
 function allowedFields(error: ErrorObject): string[] {
   const properties = error.parentSchema?.['properties'];
   return properties && typeof properties === 'object' ? Object.keys(properties) : [];
-}
-
-/**
- * The known name `got` was likely meant to be (closestName: a typo of a few characters, case
- * ignored), or undefined. Under three characters every short name is "close": no guess is made.
- */
-export function likelyMeant(got: string, known: readonly string[]): string | undefined {
-  if ([...got].length < 3) return undefined;
-  return closestName(got, known);
 }
 
 /** `; did you mean "X"?` when `got` is likely a typo of one of `known`, else nothing. */

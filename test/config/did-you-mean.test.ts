@@ -1,8 +1,7 @@
 // A near-miss field name, enum value or kind gets a "did you mean" naming the one it was likely
 // meant to be (closestName, shared with the platform's group names); a far one gets only the list.
 import { describe, expect, it } from 'vitest';
-import { closestName } from '../../src/config/names.js';
-import { likelyMeant } from '../../src/config/schema.js';
+import { closestName, likelyMeant } from '../../src/config/names.js';
 import { configWorkspace, lines, located } from './config-workspace.js';
 
 const { validate } = configWorkspace('did-you-mean');
@@ -59,6 +58,27 @@ describe('did you mean', () => {
     expect(await errors({ 'a.yaml': doc('approvalflow'), 'b.yaml': doc('GroupAsignment') })).toEqual([
       'a.yaml:2:7 error unknown-kind unknown kind "approvalflow"; did you mean "ApprovalFlow"? Expected one of: ApprovalFlow, GroupAssignment, AccessRequestSettings, WebhookChannel, Project, AccessTest',
       'b.yaml:2:7 error unknown-kind unknown kind "GroupAsignment"; did you mean "GroupAssignment"? Expected one of: ApprovalFlow, GroupAssignment, AccessRequestSettings, WebhookChannel, Project, AccessTest',
+    ]);
+  });
+
+  it('suggests the declared group a flow misspells, in the undeclared-group warning', async () => {
+    const engineering = lines('apiVersion: accessctl/v1', 'kind: GroupAssignment', 'metadata: {name: Engineering}', 'spec: {}');
+    const diagnostics = await validate({
+      'g.yaml': group,
+      'e.yaml': engineering,
+      'f.yaml': lines(
+        'apiVersion: accessctl/v1',
+        'kind: ApprovalFlow',
+        'metadata: {name: F}',
+        'spec:',
+        '  grantGroup: Enginering',
+        '  visibleTo: [Marketing]',
+        '  approval: {type: automatic}',
+      ),
+    });
+    expect(diagnostics.map((d) => `${located([d])[0]!} ${d.message}`)).toEqual([
+      'f.yaml:5:15 warning undeclared-group group "Enginering" is not declared by a GroupAssignment in this repo; plan will check that it exists on the platform; did you mean "Engineering"?',
+      'f.yaml:6:15 warning undeclared-group group "Marketing" is not declared by a GroupAssignment in this repo; plan will check that it exists on the platform',
     ]);
   });
 
