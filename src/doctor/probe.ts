@@ -7,7 +7,7 @@ import { knownFlowValues } from '../jumpcloud/flow-mapping.js';
 import { listAll } from '../jumpcloud/paginate.js';
 import { PlatformError } from '../jumpcloud/platform-error.js';
 import { routes } from '../jumpcloud/routes.js';
-import type { WireFlow, WireSettings, WireUserGroup } from '../jumpcloud/wire.js';
+import { flowShapeProblem, type WireFlow, type WireSettings, type WireUserGroup } from '../jumpcloud/wire.js';
 import { ACCESS_EVENT_TYPES } from '../model/events.js';
 import type { ManagedKind } from '../plan/plan.js';
 
@@ -117,7 +117,7 @@ export async function runDoctor(client: JumpCloudClient, desired: DesiredState |
   }
   let flows: WireFlow[] | undefined;
   try {
-    flows = await listAll<WireFlow>(client, routes.flows, { style: 'results' });
+    flows = await listAll<WireFlow>(client, routes.flows, { style: 'results', check: flowShapeProblem });
     checks.push({ id: `endpoint:GET ${routes.flows}`, status: 'ok', summary: `approval flows answered (${flows.length})` });
   } catch (error) {
     checks.push({ id: `endpoint:GET ${routes.flows}`, status: 'fail', summary: `approval flows: ${error instanceof Error ? error.message : String(error)}` });

@@ -8,7 +8,7 @@ import { mapBounded } from './map-bounded.js';
 import { listAll } from './paginate.js';
 import { routes } from './routes.js';
 import { text } from './protobuf-json.js';
-import type { WireGraphConnection, WireSystemUser, WireUserGroup } from './wire.js';
+import { graphConnectionShapeProblem, userGroupShapeProblem, type WireGraphConnection, type WireSystemUser, type WireUserGroup } from './wire.js';
 
 const MEMBER_READS_IN_FLIGHT = 4;
 
@@ -52,7 +52,12 @@ export function directoryFromWire(
 
 /** User ids in a group: its members list, users only. */
 async function readMembers(client: JumpCloudClient, group: WireUserGroup): Promise<string[]> {
-  const connections = await listAll<WireGraphConnection>(client, routes.groupMembers, { style: 'array', params: { group_id: group.id }, sortById: false });
+  const connections = await listAll<WireGraphConnection>(client, routes.groupMembers, {
+    style: 'array',
+    params: { group_id: group.id },
+    sortById: false,
+    check: graphConnectionShapeProblem,
+  });
   return connections.filter((c) => c.to.type === 'user').map((c) => c.to.id);
 }
 
@@ -60,7 +65,9 @@ async function readMembers(client: JumpCloudClient, group: WireUserGroup): Promi
 export function readAccessDirectory(client: JumpCloudClient, needs: DirectoryNeeds): Promise<Known<AccessDirectory>> {
   return known(async () => {
     const [groups, users] = await Promise.all([
-      needs.groups === undefined ? listAll<WireUserGroup>(client, routes.groups, { style: 'array' }) : Promise.resolve(needs.groups),
+      needs.groups === undefined
+        ? listAll<WireUserGroup>(client, routes.groups, { style: 'array', check: userGroupShapeProblem })
+        : Promise.resolve(needs.groups),
       needs.users === undefined ? readUsers(client) : Promise.resolve(needs.users),
     ]);
     const wanted = needs.membersOf(groups);
