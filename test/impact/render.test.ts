@@ -118,7 +118,7 @@ describe('the impact in markdown', () => {
     expect(section).toBeGreaterThan(0);
     expect(section).toBeLessThan(markdown.indexOf('<details>'));
     expect(markdown).toContain(
-      '- +1 person can now request \\<b\\>x\\</b\\> \\| \\*y\\* (via \\`G\\`) <code>flows/github-admin.yaml:12:15</code><br>\\<img\\>@example.com',
+      '- +1 person can now request \\<b\\>x\\</b\\> \\| \\*y\\* \\(via \\`G\\`\\) `flows/github-admin.yaml:12:15`<br>\\<img\\>@<!-- -->example.com',
     );
   });
 
