@@ -54,11 +54,15 @@ export function reconcileCommand(runtime: Runtime): Command {
         dir !== undefined
           ? { kind: 'dir', dir }
           : { kind: 'git', git: new GitSource({ repo: flags.repo ?? '', branch: flags.branch, cacheDir: resolve(stateDir, 'git') }), path: flags.path };
-      const signal = runtime.onStop((name) => log.info(`${name}: finishing the change in flight, then stopping`));
       // The client is made on the first valid config: its Project may name the target (resolveTarget).
       // A stop cuts its reads in flight short; its retries after a timeout are logged as warnings.
-      const clientOptions = { ...clientOverrides(flags, (notice) => log.warn(notice)), stop: signal };
+      const stopReads = new AbortController();
+      const clientOptions = { ...clientOverrides(flags, (notice) => log.warn(notice)), stop: stopReads.signal };
       const clients = TargetBinding.resolving({ target: flags.target, env: process.env, clientOptions });
+      const signal = runtime.onStop((name) => {
+        log.info(`${name}: finishing the change in flight, then stopping`);
+        stopReads.abort();
+      });
       try {
         return await runReconciler({
           source,

@@ -1,11 +1,15 @@
 // --timeout, the flag every command that talks to the platform shares: read as a duration, refused
 // with a message naming it, turned into the client's timeouts; and a plan against a target that
 // never answers says so in words, warning as it tries again, instead of undici's codes.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
 import { clientOverrides, MAX_TIMEOUT_MS, withTargetOptions, type TargetFlags } from '../../src/cli/target-options.js';
 import { startSilentServer, type SilentServer } from '../jumpcloud/client-silent-server.js';
-import { accessctl } from './in-process.js';
+import { accessctl, startAccessctl } from './in-process.js';
 
 function flagsOf(args: string[]): TargetFlags {
   const command = withTargetOptions(new Command('probe').exitOverride().configureOutput({ writeErr: () => undefined }));
@@ -59,5 +63,35 @@ describe('plan against a target that never answers', () => {
     expect(run.stderr).toMatch(/^accessctl: warning: GET \/api\/v2\/usergroups: no answer within 100 ms; trying again \(try 2 of at most 2\)$/m);
     expect(run.stderr).toMatch(/GET \/api\/v2\/usergroups failed: no answer within 100 ms/);
     expect(run.stderr).not.toMatch(/UND_ERR|no response/);
+  });
+
+  it("reconcile: a stop cuts the run's reads in flight short, rather than waiting out --timeout", async () => {
+    server = await startSilentServer();
+    const stateDir = await mkdtemp(join(tmpdir(), 'accessctl-stop-'));
+    const stop = new AbortController();
+    let told: ((signal: string) => void) | undefined;
+    // The process's runtime, but the stop is the test's to give (no real signal reaches vitest).
+    const runtime: Runtime = Object.assign(createRuntime(), {
+      onStop: (onStop: (signal: string) => void) => {
+        told = onStop;
+        return stop.signal;
+      },
+    });
+    try {
+      // Ten minutes: only the stop can end these reads within the test.
+      const running = startAccessctl(
+        ['reconcile', 'examples/access', '--once', '--state-dir', stateDir, '--target', server.url, '--timeout', '10m'],
+        { JUMPCLOUD_API_KEY: 'k', ACCESSCTL_LOG_LEVEL: 'silent' },
+        runtime,
+      );
+      await server.untilRequests(1);
+      told?.('SIGTERM');
+      stop.abort();
+      const run = await running.finished;
+      expect(run.code).toBe(1);
+      expect(server.connections).toBeGreaterThan(0);
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
   });
 });
