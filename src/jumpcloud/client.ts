@@ -296,7 +296,7 @@ export class JumpCloudClient {
   }
 
   private stoppedFailure(call: Call): PlatformError {
-    return new PlatformError({ method: call.method, route: call.route, message: 'not finished: accessctl is stopping' });
+    return new PlatformError({ method: call.method, route: call.route, message: 'not finished: accessctl is stopping', stopped: true });
   }
 
   /** Waits before a retry; a stop ends the wait early (the caller then gives up). */

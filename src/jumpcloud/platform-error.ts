@@ -161,6 +161,8 @@ export class PlatformError extends AccessctlError {
   readonly summary: string;
   /** When no answer came: undici's or Node's code for why (UND_ERR_HEADERS_TIMEOUT, ECONNREFUSED), for a debug log; the message says it in words. */
   readonly networkCode: string | undefined;
+  /** True when the call was not finished because its caller stopped (the client's `stop`): not the platform's doing. */
+  readonly stopped: boolean;
 
   /**
    * `secrets`: values that were sent (the key, secret fields of the body); the platform's message
@@ -177,6 +179,7 @@ export class PlatformError extends AccessctlError {
     cause?: unknown;
     secrets?: readonly string[];
     networkCode?: string;
+    stopped?: boolean;
   }) {
     const secrets = [...new Set(init.secrets ?? [])].filter((s) => s.length >= MIN_REDACTED_LENGTH).sort((a, b) => b.length - a.length);
     const what = init.status === undefined ? 'failed' : `answered ${init.status}`;
@@ -195,6 +198,7 @@ export class PlatformError extends AccessctlError {
     this.details = details;
     this.summary = summary;
     this.networkCode = init.networkCode;
+    this.stopped = init.stopped ?? false;
   }
 
   /** The same failure, named by the concrete path that was called. */
@@ -214,6 +218,7 @@ export class PlatformError extends AccessctlError {
       details: 'details' in changes ? changes.details : this.details,
       ...(this.cause === undefined ? {} : { cause: this.cause }),
       ...(this.networkCode === undefined ? {} : { networkCode: this.networkCode }),
+      stopped: this.stopped,
     });
   }
 

@@ -116,7 +116,9 @@ describe('a stop', () => {
     const read = failureOf(client.get(routes.groups));
     await server.untilRequests(1);
     stop.abort();
-    expect((await read).message).toBe('GET /api/v2/usergroups failed: not finished: accessctl is stopping');
+    const cut = await read;
+    expect(cut.message).toBe('GET /api/v2/usergroups failed: not finished: accessctl is stopping');
+    expect(cut.stopped).toBe(true);
     expect((await failureOf(client.get(routes.flows))).message).toBe('GET /api/v2/approvalflows failed: not finished: accessctl is stopping');
     expect(server.connections).toBe(1);
   });
@@ -138,6 +140,7 @@ describe('a stop', () => {
     stop.abort();
     const failure = await read;
     expect(failure.status).toBe(503);
+    expect(failure.stopped).toBe(false);
     expect(server.seen).toHaveLength(1);
   });
 
