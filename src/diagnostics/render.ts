@@ -4,7 +4,7 @@ import { codeFrameColumns } from '@babel/code-frame';
 import pc from 'picocolors';
 import { countDiagnostics, type Diagnostic } from './diagnostic.js';
 import { annotationRoot, repoPath } from './repo-path.js';
-import { shownFrame, visible } from './shown-text.js';
+import { shownFrame, visible, visibleInline } from './shown-text.js';
 
 export type DiagnosticFormat = 'text' | 'json' | 'github';
 
@@ -100,7 +100,7 @@ function eachPrinted(diagnostics: readonly Diagnostic[], print: (d: Diagnostic) 
 }
 
 function leftOut(file: string, left: number): string {
-  return `... and ${plural(left, 'more diagnostic')} in ${file} not shown (--format json lists them all)`;
+  return `... and ${plural(left, 'more diagnostic')} in ${visibleInline(file)} not shown (--format json lists them all)`;
 }
 
 export function renderText(report: ValidationReport, sourceText: SourceText, color: boolean = pc.isColorSupported): string {
@@ -119,7 +119,7 @@ export function renderText(report: ValidationReport, sourceText: SourceText, col
     (d) => {
       const severity = d.severity === 'error' ? c.red(c.bold('error')) : c.yellow(c.bold('warning'));
       // The message may quote the file's text (a name, a key): shown as safely as the frame.
-      out.push(`${c.bold(`${visible(d.file)}:${d.line}:${d.column}`)} ${severity} ${c.dim(d.code)} ${visible(d.message)}`);
+      out.push(`${c.bold(`${visibleInline(d.file)}:${d.line}:${d.column}`)} ${severity} ${c.dim(d.code)} ${visible(d.message)}`);
       const lines = linesOf(d.file);
       if (lines !== undefined) out.push(codeFrame(d, lines), '');
     },

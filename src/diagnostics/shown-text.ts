@@ -26,6 +26,11 @@ export function visible(text: string): string {
   return out;
 }
 
+/** `text` as visible() shows it, with line feeds and tabs written as <U+XXXX> too: for what must stay on one line, such as a file's name. */
+export function visibleInline(text: string): string {
+  return visible(text).replace(/[\t\n]/g, (char) => `<U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`);
+}
+
 /**
  * One line as shown: its escaped text, and for each code unit of the line (and one past its end)
  * the shown offset it starts at. The second unit of a surrogate pair starts where its first does.

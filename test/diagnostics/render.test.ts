@@ -120,3 +120,28 @@ describe('a file of 40,000 null documents', () => {
     expect(text).not.toContain('more diagnostics in b.yaml');
   });
 });
+
+describe('a file name from a pull request', () => {
+  // A file may be named anything git allows: a line feed, a workflow command, an escape, a bidi override.
+  const hostile = 'x\n::warning file=INJECTED::pwned via file name\n\x1b[31mred\u202e.yaml';
+  const many = Array.from({ length: MAX_PRINTED_PER_FILE + 10 }, (_, i) => diagnostic(hostile, i + 1, 1));
+
+  it('starts no workflow command of its own in the GitHub format, even in the line saying how many are left out', () => {
+    const github = renderGithub({ files: 1, objects: 0, diagnostics: many }, '/');
+    const lines = github.split('\n');
+    expect(lines.filter((line) => line.startsWith('::')).every((line) => line.startsWith('::error file='))).toBe(true);
+    // The annotation's file= is the path as it is (escaped as a property), so GitHub finds the file; every other line shows it escaped.
+    const plain = lines.filter((line) => !line.startsWith('::error file='));
+    expect(plain.join('\n')).not.toMatch(/[\x1b\u202e]/);
+    expect(github).toContain(
+      '... and 10 more diagnostics in x<U+000A>::warning file=INJECTED::pwned via file name<U+000A><U+001B>[31mred<U+202E>.yaml not shown',
+    );
+  });
+
+  it('stays on its line in the text format, with its escape and bidi characters shown, not obeyed', () => {
+    const text = renderText({ files: 1, objects: 0, diagnostics: many }, () => undefined, false);
+    expect(text.split('\n').some((line) => line.startsWith('::warning'))).toBe(false);
+    expect(text).not.toContain('\x1b');
+    expect(text).not.toContain('\u202e');
+  });
+});
