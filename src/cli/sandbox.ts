@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { Profile } from '../sandbox/profile.js';
 import { profileOption } from './profile-option.js';
 import { loadSeed } from '../sandbox/seed.js';
+import { authenticate } from '../sandbox/auth.js';
 import { startSandbox } from '../sandbox/server.js';
 
 function parsePort(value: string): number {
@@ -55,7 +56,11 @@ export function sandboxCommand(): Command {
       if (sandbox.operatorKey !== undefined) process.stdout.write(`operator key: ${sandbox.operatorKey} (test hooks; new for this run)\n`);
       process.stdout.write(`admin key: ${sandbox.adminKey}${sandbox.adminKeyMinted ? ' (new for this run; shown once)' : ''}\n`);
       process.stdout.write(`sandbox console: ${sandbox.url}/console/ (sign in as any seeded user or administrator; a sandbox, so no password)\n`);
-      process.stdout.write(`try: curl -H "x-api-key: ${sandbox.adminKey}" ${sandbox.url}/api/v2/approvalflows\n`);
+      // A key of several organizations (an MSP's) must say which one each request is for.
+      const orgs = authenticate(sandbox.store, sandbox.adminKey).orgIds;
+      const orgHeader = orgs.length > 1 ? ` -H "x-org-id: ${orgs[0]}"` : '';
+      const which = orgs.length > 1 ? `   # the key manages ${orgs.length} organizations: x-org-id picks one` : '';
+      process.stdout.write(`try: curl -H "x-api-key: ${sandbox.adminKey}"${orgHeader} ${sandbox.url}/api/v2/approvalflows${which}\n`);
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals): void => {
           process.off('SIGINT', stop);

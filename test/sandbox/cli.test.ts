@@ -22,6 +22,21 @@ describe('accessctl sandbox', () => {
     expect(sandbox.stdout()).toContain('received SIGTERM, stopping');
   });
 
+  it("prints a first request that works, naming an organization with x-org-id when the key manages several (an MSP's)", async () => {
+    const sandbox = await spawnSandbox(['--port', '0', '--db', join(dir, 'msp.db'), '--seed', 'examples/fleet/seed.yaml']);
+    try {
+      const hint = /^try: curl (.*) (http\S+)/m.exec(sandbox.stdout());
+      expect(hint).not.toBeNull();
+      const headers = Object.fromEntries([...(hint?.[1] ?? '').matchAll(/-H "([^:]+): ([^"]+)"/g)].map((m) => [m[1]!, m[2]!]));
+      expect(Object.keys(headers)).toEqual(['x-api-key', 'x-org-id']);
+      expect(sandbox.stdout()).toMatch(/# the key manages \d+ organizations: x-org-id picks one/);
+      expect((await fetch(hint?.[2] ?? '', { headers })).status).toBe(200);
+    } finally {
+      sandbox.child.kill('SIGTERM');
+      await sandbox.exited;
+    }
+  });
+
   it('mints and prints a key when started without a seed, and stops on SIGINT', async () => {
     const sandbox = await spawnSandbox(['--port', '0', '--db', join(dir, 'int.db')]);
     expect(sandbox.stdout()).toContain('(new for this run; shown once)');
