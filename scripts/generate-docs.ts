@@ -69,7 +69,8 @@ function typeOf(schema: Schema, file: string): string {
   if ('const' in schema) return `\`${JSON.stringify(schema['const'])}\``;
   if (Array.isArray(schema['enum'])) return (schema['enum'] as unknown[]).map((v) => `\`${String(v)}\``).join(', ');
   if (Array.isArray(schema['anyOf'])) {
-    return (schema['anyOf'] as Schema[]).map((branch) => typeOf(resolve(branch, file).schema, file)).join(' or ');
+    // Several mappings (an AccessTest's case forms) read as one "mapping": the rows below tell the forms apart.
+    return [...new Set((schema['anyOf'] as Schema[]).map((branch) => typeOf(resolve(branch, file).schema, file)))].join(' or ');
   }
   const type = schema['type'];
   if (type === 'array') {
@@ -117,7 +118,15 @@ function row(path: string, field: Schema, file: string, def: string, description
 }
 
 /** `envelopeLink`: whether the envelope's fields are a link to its section (everywhere but in it). */
-function rows(schema: Schema, file: string, prefix: string, required: Set<string>, out: string[], envelopeLink = true): void {
+function rows(
+  schema: Schema,
+  file: string,
+  prefix: string,
+  required: Set<string>,
+  out: string[],
+  envelopeLink = true,
+  requiredAs: (name: string) => string = () => '**required**',
+): void {
   const properties = (schema['properties'] ?? {}) as Record<string, Schema>;
   const entries = Object.entries(properties);
   // The first field of each definition: a later field of the same definition points at it.
@@ -127,7 +136,7 @@ function rows(schema: Schema, file: string, prefix: string, required: Set<string
     if (done.has(name)) continue;
     const { schema: field, file: fieldFile } = resolve(raw, file);
     const path = prefix === '' ? name : `${prefix}.${name}`;
-    const def = 'default' in field ? `\`${JSON.stringify(field['default'])}\`` : required.has(name) ? '**required**' : '';
+    const def = 'default' in field ? `\`${JSON.stringify(field['default'])}\`` : required.has(name) ? requiredAs(name) : '';
     const ref = refOf(raw, file);
     if (envelopeLink && ref !== undefined && prefix === '' && ENVELOPE_REFS.has(ref)) {
       out.push(row(path, field, fieldFile, def, ENVELOPE_LINK).replace(/ \([^)]*\) \|$/, ' |'));
@@ -168,10 +177,24 @@ function rows(schema: Schema, file: string, prefix: string, required: Set<string
       const items = resolve((field['items'] ?? {}) as Schema, fieldFile);
       // Items of several shapes (an AccessTest's cases): each shape's fields, under the same path.
       const shapes = Array.isArray(items.schema['anyOf']) ? (items.schema['anyOf'] as Schema[]).map((branch) => resolve(branch, items.file)) : [items];
-      for (const shape of shapes) {
+      const requiredBy = shapes.map((shape) => new Set((shape.schema['required'] ?? []) as string[]));
+      // Each form is known by the field only it requires (canRequest, cannotRequest, nobodyGets); a
+      // field some forms require is "required with" those forms' fields, not required outright.
+      const marks = requiredBy.map((own, i) => [...own].find((name) => requiredBy.every((other, j) => j === i || !other.has(name))));
+      const requiredAs = (name: string): string => {
+        const forms = requiredBy.flatMap((own, i) => (own.has(name) ? [marks[i]] : []));
+        if (forms.length === shapes.length || forms.includes(undefined)) return '**required**';
+        if (forms.length === 1 && forms[0] === name) {
+          const all = marks.map((mark) => `\`${String(mark)}\``);
+          return `**one of** ${all.slice(0, -1).join(', ')} or ${all.at(-1)}: the case's form`;
+        }
+        const shown = forms.map((mark) => `\`${mark}\``);
+        return `**required** with ${shown.length === 1 ? shown[0] : `${shown.slice(0, -1).join(', ')} or ${shown.at(-1)}`}`;
+      };
+      for (const [i, shape] of shapes.entries()) {
         if (shape.schema['type'] === 'object' && shape.schema['properties']) {
           const lines: string[] = [];
-          rows(shape.schema, shape.file, `${path}[]`, new Set((shape.schema['required'] ?? []) as string[]), lines);
+          rows(shape.schema, shape.file, `${path}[]`, requiredBy[i]!, lines, true, requiredAs);
           // A field several shapes share, said the same way, is listed once.
           out.push(...lines.filter((line) => !out.includes(line)));
         }
