@@ -340,11 +340,14 @@ export class JumpCloudClient {
       }
     };
     let failures = 0;
+    // Every try, a 429 included: after a stop, a write is not sent again even when the platform turned it away unprocessed.
+    let tries = 0;
     // Sticky: once an attempt may have been carried out, a later "already done" answer is its proof.
     let earlierMayHaveLanded = false;
     for (;;) {
       // A read does not start once stopped; a write's first try does (its caller chose to start it), never a retry.
-      if (this.stopped && (call.method === 'GET' || failures > 0)) throw this.stoppedFailure(call);
+      if (this.stopped && (call.method === 'GET' || tries > 0)) throw this.stoppedFailure(call);
+      tries++;
       const pass = await this.gate.pass(withinBudget);
       let answer: Answer | undefined;
       let error: unknown;

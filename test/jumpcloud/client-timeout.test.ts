@@ -163,4 +163,17 @@ describe('a stop', () => {
     expect((await failing).status).toBe(503);
     expect(server.connections).toBe(2);
   });
+
+  it('does not send a write again after a 429 that came back once stopped', async () => {
+    const stop = new AbortController();
+    const server = await startLocalServer((_request, response) => {
+      stop.abort();
+      json(response, 429, { message: 'slow down' }, { 'retry-after': '1' });
+    });
+    closers.push(() => server.close());
+    const { client } = clientOf(server.url, { stop: stop.signal });
+    const failure = await failureOf(client.put(routes.settings, {}, { resourceRequest: true }));
+    expect(failure.stopped).toBe(true);
+    expect(server.seen).toHaveLength(1);
+  });
 });
