@@ -142,29 +142,28 @@ describe('field-level details from the sandbox', () => {
     }
   });
 
-  it("apply prints the platform's reason for a refused channel, and not its secret", async () => {
+  it("apply prints the platform's reason for a refused settings change, field by field, and not the key", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'accessctl-details-'));
     try {
+      // A channel id the plan cannot check (ids are the platform's) and the sandbox does not know.
       await writeFile(
-        join(dir, 'audit.yaml'),
+        join(dir, 'settings.yaml'),
         [
           'apiVersion: accessctl/v1',
-          'kind: WebhookChannel',
-          'metadata: {name: Audit}',
+          'kind: AccessRequestSettings',
+          'metadata: {name: settings}',
           'spec:',
-          '  url: https://audit.example.com/ingest',
-          '  signingSecret: {env: AUDIT_SIGNING_SECRET}',
+          '  webhooks:',
+          '    - channel: {id: 65a0000000000000000000ff}',
+          '      events: [access_management_access_request]',
           '',
         ].join('\n'),
       );
-      const run = await accessctl(['apply', dir, '--auto-approve', '--target', h.sandbox.url], {
-        JUMPCLOUD_API_KEY: h.sandbox.adminKey,
-        AUDIT_SIGNING_SECRET: shortSigning,
-      });
+      const run = await accessctl(['apply', dir, '--auto-approve', '--target', h.sandbox.url], { JUMPCLOUD_API_KEY: h.sandbox.adminKey });
       const printed = run.stdout + run.stderr;
       expect(run.code, printed).toBe(1);
-      expect(printed).toMatch(/create WebhookChannel "Audit".*answered 400: invalid webhook channel \(signingSecret: must be a Standard Webhooks secret/);
-      expectNoSecret(printed);
+      expect(printed).toMatch(/update AccessRequestSettings.*answered 400: .*\(channelEvents\[0\]\.channelObjectId: webhook channel .* does not exist\)/);
+      expect(printed).not.toContain(h.sandbox.adminKey);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
