@@ -4,6 +4,7 @@ import { channelSecretRefs } from '../config/channel-secrets.js';
 import type { Declared } from '../config/desired.js';
 import type { WebhookChannel } from '../config/kinds.generated.js';
 import { isCredentialHeader } from '../config/secrets.js';
+import { SIGNING_SECRET_FORM, signingSecretProblem } from '../protocols/standard-webhooks.js';
 import type { ChannelModel, HeaderModel } from '../model/channel.js';
 import { sortRecord } from './model-order.js';
 import { secretsMatch, type ChannelSecretValues } from './secrets-fingerprint.js';
@@ -16,26 +17,36 @@ export interface DesiredChannel {
   model: ChannelModel;
   /** Secret references whose variable is not set, with where each is written. */
   missing: { env: string; path: (string | number)[] }[];
+  /** Secret references whose value cannot be what it is for (a signing secret that is no whsec_ secret): why, never the value. */
+  invalid: { env: string; path: (string | number)[]; problem: string }[];
 }
 
-/** Reads every secret a channel references; the missing ones are listed, with where they are written. */
-export function readChannelSecrets(spec: WebhookChannel['spec'], secrets: SecretSource): { values: ChannelSecretValues; missing: DesiredChannel['missing'] } {
+/** Reads every secret a channel references; the missing and the malformed ones are listed, with where they are written. */
+export function readChannelSecrets(
+  spec: WebhookChannel['spec'],
+  secrets: SecretSource,
+): { values: ChannelSecretValues; missing: DesiredChannel['missing']; invalid: DesiredChannel['invalid'] } {
   const values: ChannelSecretValues = { sensitiveValues: {}, headers: {} };
   const missing: DesiredChannel['missing'] = [];
+  const invalid: DesiredChannel['invalid'] = [];
   for (const ref of channelSecretRefs(spec)) {
     const value = secrets(ref.env);
     if (value === undefined || value === '') missing.push({ env: ref.env, path: ref.path });
     const slot = ref.slot;
     if (slot.in === 'placeholder') values.sensitiveValues[slot.name] = value ?? '';
     else if (slot.in === 'header') values.headers[slot.name] = value ?? '';
-    else values.signingSecret = value ?? '';
+    else {
+      values.signingSecret = value ?? '';
+      const problem = value === undefined || value === '' ? undefined : signingSecretProblem(value);
+      if (problem !== undefined) invalid.push({ env: ref.env, path: ref.path, problem: `${problem}; a signing secret is ${SIGNING_SECRET_FORM}` });
+    }
   }
-  return { values, missing };
+  return { values, missing, invalid };
 }
 
 export function channelFromDesired(declared: Declared<WebhookChannel>, secrets: SecretSource, live: WireChannel | undefined): DesiredChannel {
   const spec = declared.object.spec;
-  const { values, missing } = readChannelSecrets(spec, secrets);
+  const { values, missing, invalid } = readChannelSecrets(spec, secrets);
   const headers: Record<string, HeaderModel> = {};
   for (const [name, value] of Object.entries(spec.headers ?? {})) {
     if (value === undefined) continue;
@@ -57,6 +68,7 @@ export function channelFromDesired(declared: Declared<WebhookChannel>, secrets: 
       secrets: state,
     },
     missing,
+    invalid,
   };
 }
 

@@ -206,6 +206,16 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
         message: `environment variable ${missing.env} is not set; ${match ? "the channel's secrets were not compared" : 'apply needs it to create the channel'}`,
       });
     }
+    for (const bad of prepared.invalid) {
+      // Apply would send it and be refused: the plan says so first, where the reference is written.
+      problems.push({
+        code: 'invalid-secret',
+        kind: 'WebhookChannel',
+        name: declared.name,
+        source: locate(declared.source, bad.path),
+        message: `environment variable ${bad.env} ${bad.problem}`,
+      });
+    }
     configs.set(declared.name, declared.object.spec);
     return new LocatedLater(declared.name, declared.object.metadata.previousNames, prepared.model, declared.source);
   });

@@ -2,6 +2,7 @@
 // placeholders, static headers and a signing secret. Secret values are write-only: reads show a
 // mask and a salted secretsFingerprint (an HMAC a client can recompute), never the values.
 import { createHmac } from 'node:crypto';
+import { signingSecretProblem } from '../protocols/standard-webhooks.js';
 import { conflict, notFound, type ErrorDetail } from './api-error.js';
 import { reservedHeaderReason } from './header-rules.js';
 import { diffFields, recordEvent } from './insights.js';
@@ -110,8 +111,8 @@ function readChannelBody(
     signingSecret = previous?.signingSecret;
     if (signingSecret === undefined) problems.fail('signingSecret', 'has no stored value to keep; send the value');
   } else if (signingSecret !== undefined) {
-    const bytes = Buffer.from(signingSecret.slice('whsec_'.length), 'base64').length;
-    if (bytes < 24 || bytes > 64) problems.fail('signingSecret', 'must be a Standard Webhooks secret: whsec_ followed by 24 to 64 base64 bytes');
+    if (signingSecretProblem(signingSecret) !== undefined)
+      problems.fail('signingSecret', 'must be a Standard Webhooks secret: whsec_ followed by 24 to 64 base64 bytes');
   }
 
   const secrets: ChannelSecrets = { sensitiveValues, headers: headerSecrets, ...(signingSecret === undefined ? {} : { signingSecret }) };

@@ -21,7 +21,7 @@ function fingerprint(values: ChannelSecretValues, salt = randomBytes(16).toStrin
   return `hmac-sha256:${salt}:${createHmac('sha256', Buffer.from(salt, 'hex')).update(canonicalSecrets(values)).digest('hex')}`;
 }
 
-const env: Record<string, string> = { SIEM_TOKEN: 'tok-123', SIEM_AUTH: 'Bearer abc', SIEM_SIGNING_SECRET: 'whsec_c2VjcmV0' };
+const env: Record<string, string> = { SIEM_TOKEN: 'tok-123', SIEM_AUTH: 'Bearer abc', SIEM_SIGNING_SECRET: 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0' };
 const fromEnv =
   (values: Record<string, string>): SecretSource =>
   (name) =>
@@ -33,7 +33,7 @@ const siemSpec = {
   headers: { 'X-Source': 'accessctl', Authorization: { env: 'SIEM_AUTH' } },
   signingSecret: { env: 'SIEM_SIGNING_SECRET' },
 };
-const liveValues: ChannelSecretValues = { sensitiveValues: { TOKEN: 'tok-123' }, headers: { Authorization: 'Bearer abc' }, signingSecret: 'whsec_c2VjcmV0' };
+const liveValues: ChannelSecretValues = { sensitiveValues: { TOKEN: 'tok-123' }, headers: { Authorization: 'Bearer abc' }, signingSecret: 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0' };
 
 /** What the platform returns for a channel written with `write`: secrets masked, a fingerprint. */
 function channelRead(write: WireChannelWrite, id = '65a0000000000000000000c1'): WireChannel {
@@ -106,7 +106,7 @@ describe('WebhookChannel mapping', () => {
         { name: 'X-Source', value: 'accessctl', sensitive: false },
         { name: 'Authorization', value: 'Bearer abc', sensitive: true },
       ],
-      signingSecret: 'whsec_c2VjcmV0',
+      signingSecret: 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0',
     });
   });
 
@@ -186,7 +186,7 @@ describe('export', () => {
     expect(schemaErrors('WebhookChannel', 'SIEM', exported)).toEqual([]);
     const reimported = channelFromDesired(
       channelDecl(exported),
-      fromEnv({ SIEM_TOKEN: 'tok-123', SIEM_AUTHORIZATION: 'Bearer abc', SIEM_SIGNING_SECRET: 'whsec_c2VjcmV0' }),
+      fromEnv({ SIEM_TOKEN: 'tok-123', SIEM_AUTHORIZATION: 'Bearer abc', SIEM_SIGNING_SECRET: 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0' }),
       channel,
     );
     expect(reimported.model).toEqual(channelFromWire(channel));

@@ -156,8 +156,8 @@ const settingsFile = (first: string, second?: string): string =>
     ...(second === undefined ? [] : [`    - channel: ${second}`, '      events: ["*"]']),
   );
 
-const siemValues = { sensitiveValues: { TOKEN: 'tok-123' }, headers: { Authorization: 'Bearer abc' }, signingSecret: 'whsec_c2VjcmV0' };
-const exampleEnv: Record<string, string> = { SIEM_TOKEN: 'tok-123', SIEM_AUTH: 'Bearer abc', SIEM_SIGNING_SECRET: 'whsec_c2VjcmV0' };
+const siemValues = { sensitiveValues: { TOKEN: 'tok-123' }, headers: { Authorization: 'Bearer abc' }, signingSecret: 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0' };
+const exampleEnv: Record<string, string> = { SIEM_TOKEN: 'tok-123', SIEM_AUTH: 'Bearer abc', SIEM_SIGNING_SECRET: 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0' };
 
 /** The live SIEM channel as the sandbox returns it: secrets masked, fingerprinted under a salt. */
 function siemChannel(id = SIEM_HEX, values = siemValues): WireChannel {
@@ -295,6 +295,20 @@ describe('channel secrets', () => {
     expect(input.warnings.map((w) => `${at(w)} ${w.code}`)).toEqual(['channels/siem.yaml:12:20 missing-secret', 'channels/siem.yaml:13:18 missing-secret']);
     expect(input.warnings[0]?.message).toBe("environment variable SIEM_AUTH is not set; the channel's secrets were not compared");
     expect(input.channels.desired[0]?.model.secrets).toBe('unknown');
+  });
+
+  it('refuses, at the reference, a signing secret that is no Standard Webhooks secret, without quoting it', async () => {
+    const desired = await load({ 'channels/siem.yaml': channelFile });
+    const planted = 'whsec_UExBTlRFRC1zaG9ydA==';
+    const values: Record<string, string> = { SIEM_TOKEN: 'tok-123', SIEM_AUTH: 'Bearer x', SIEM_SIGNING_SECRET: planted };
+    const input = prepareDiffInput(desired, liveWire(), (name) => values[name]);
+    expect(input.problems.map((p) => `${at(p)} ${p.code}`)).toEqual(['channels/siem.yaml:13:18 invalid-secret']);
+    expect(input.problems[0]?.message).toBe(
+      'environment variable SIEM_SIGNING_SECRET decodes to 13 bytes; a signing secret is whsec_ followed by the base64 of 24 to 64 random bytes',
+    );
+    expect(JSON.stringify(input)).not.toContain(planted);
+    values['SIEM_SIGNING_SECRET'] = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    expect(prepareDiffInput(desired, liveWire(), (name) => values[name]).problems).toEqual([]);
   });
 
   it('warns that apply needs the value when the channel is new', async () => {
