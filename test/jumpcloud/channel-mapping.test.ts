@@ -33,7 +33,11 @@ const siemSpec = {
   headers: { 'X-Source': 'accessctl', Authorization: { env: 'SIEM_AUTH' } },
   signingSecret: { env: 'SIEM_SIGNING_SECRET' },
 };
-const liveValues: ChannelSecretValues = { sensitiveValues: { TOKEN: 'tok-123' }, headers: { Authorization: 'Bearer abc' }, signingSecret: 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0' };
+const liveValues: ChannelSecretValues = {
+  sensitiveValues: { TOKEN: 'tok-123' },
+  headers: { Authorization: 'Bearer abc' },
+  signingSecret: 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0',
+};
 
 /** What the platform returns for a channel written with `write`: secrets masked, a fingerprint. */
 function channelRead(write: WireChannelWrite, id = '65a0000000000000000000c1'): WireChannel {
