@@ -2,6 +2,7 @@
 // details (a few in the one-line message, more in the report), never the key or a secret that was
 // sent. Everything the platform said is bounded and stripped of control characters.
 import { AccessctlError } from '../errors.js';
+import { UNPRINTABLE_CLASS } from '../protocols/unprintable.js';
 
 /** At most this many of the platform's details are shown in the report; the rest are counted. */
 export const maxShownDetails = 20;
@@ -14,9 +15,9 @@ export const maxInlineDetailLength = 160;
 /** What a secret that was sent reads as when the platform's answer repeats it. */
 export const REDACTED_SECRET = '[redacted]';
 
-// C0 and C1 controls (escape sequences could rewrite the terminal) and the invisible
-// text-direction marks that could make a message read differently from what it says.
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+/g;
+// Controls (escape sequences could rewrite the terminal) and the invisible text-direction marks
+// that could make a message read differently from what it says: the class every output shares.
+const UNPRINTABLE = new RegExp(`[${UNPRINTABLE_CLASS}]+`, 'gu');
 
 /** Text from the platform made safe to print on one line: no control characters, at most `max` characters. */
 export function printableText(text: string, max = maxPlatformTextLength): string {

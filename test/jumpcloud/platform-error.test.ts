@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JumpCloudClient } from '../../src/jumpcloud/client.js';
-import { maxInlineDetailLength, maxInlineDetails, PlatformError, secretsIn } from '../../src/jumpcloud/platform-error.js';
+import { maxInlineDetailLength, maxInlineDetails, PlatformError, printableText, secretsIn } from '../../src/jumpcloud/platform-error.js';
 import { routes } from '../../src/jumpcloud/routes.js';
 import { accessctl } from '../cli/in-process.js';
 import { startHarness, type Harness } from '../sandbox/harness.js';
@@ -167,5 +167,12 @@ describe('field-level details from the sandbox', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the platform's text as printed", () => {
+  it('loses every control, line-breaking, bidi and invisible character, so it stays one line that reads as it is', () => {
+    const hostile = 'flow\u001b[2J \u2028two\u2029 \u202eevil\u202c \u2066iso\u2069 \u061carabic \u200bzero\u2060joiner \ufeffbom\r\nend';
+    expect(printableText(hostile)).toBe('flow [2J two evil iso arabic zero joiner bom end');
   });
 });
