@@ -10,7 +10,8 @@ import type { ParseCache } from '../config/parse-cache.js';
 import type { ConsoleModel } from '../console/model.js';
 import type { EventSink } from '../events/sink.js';
 import { AnswerMemo } from '../jumpcloud/answer-memo.js';
-import { JumpCloudClient, type ClientOptions } from '../jumpcloud/client.js';
+import { credentialFromEnv, JumpCloudClient, type ClientOptions } from '../jumpcloud/client.js';
+import { AccessctlError } from '../errors.js';
 import { PlanMemo } from '../pipeline/plan-memo.js';
 import type { SayOnce } from '../reconcile/config-source.js';
 import { reconcileOnce, type Stop } from '../reconcile/run.js';
@@ -52,10 +53,17 @@ export class OrgClients {
     private readonly overrides: Partial<ClientOptions> = {},
   ) {}
 
-  /** The org's client, and the memo of its last plan; undefined with why when its key variable is not set. */
-  for(org: FleetMember): { client: JumpCloudClient; memo: PlanMemo } | { missing: string } {
-    const apiKey = this.env[org.keyVariable];
-    if (!apiKey) return { missing: `${org.keyVariable} is not set: export the API key for org ${org.name} (a multi-tenant key may serve every org)` };
+  /** The org's client, and the memo of its last plan; or why there is none: its key variable is not set, or holds no usable key. */
+  for(org: FleetMember): { client: JumpCloudClient; memo: PlanMemo } | { unusable: string } {
+    let apiKey: string | undefined;
+    try {
+      apiKey = credentialFromEnv(this.env, org.keyVariable);
+    } catch (error) {
+      // A key with a newline or a space around it is that org's problem, said as such; the other orgs run.
+      if (error instanceof AccessctlError) return { unusable: `${error.message} (the API key for org ${org.name})` };
+      throw error;
+    }
+    if (!apiKey) return { unusable: `${org.keyVariable} is not set: export the API key for org ${org.name} (a multi-tenant key may serve every org)` };
     const key = `${org.target}\u0000${org.orgId}\u0000${org.keyVariable}`;
     const kept = this.clients.get(org.name);
     if (kept && kept.key === key) return { client: kept.client, memo: kept.memo };
@@ -130,9 +138,9 @@ export async function runOrg(options: OrgRunOptions): Promise<OrgRunDone> {
     } else {
       intervalMs = current.org.intervalMs;
       const made = options.clients.for(current.org);
-      if ('missing' in made) {
+      if ('unusable' in made) {
         result = 'error';
-        message = made.missing;
+        message = made.unusable;
       } else {
         const fleetDir = dirname(resolve(options.cwd ?? process.cwd(), options.fleetFile));
         const events = orgEvents(options.console ? [...options.sinks, options.console.sink] : options.sinks, current.fleet.name, options.org);

@@ -53,9 +53,9 @@ export async function planFleet(
       const { config, made } = await resolveOrg(fleet, org, folders);
       const base = { org, made, config };
       const client = clients.for(org);
-      if ('missing' in client) {
+      if ('unusable' in client) {
         if (config.diagnostics.some((d) => d.severity === 'error')) return { ...base, status: 'invalid', error: firstError(config.diagnostics) };
-        return { ...base, status: 'unplannable', error: client.missing };
+        return { ...base, status: 'unplannable', error: client.unusable };
       }
       const run = await makePlan({ dir: fleet.base.dir, load: async () => config, client: client.client, env });
       if (run.status === 'invalid') return { ...base, status: 'invalid', error: firstError(run.config.diagnostics) };

@@ -48,6 +48,15 @@ describe('plan --fleet', () => {
     expect(run.stdout).toMatch(/^initech\s+changes\s+1\s/m);
   });
 
+  it('says, for each org, that its key ends with a newline, rather than failing to connect', async () => {
+    const run = await accessctl(['plan', '--fleet', file], { JUMPCLOUD_MSP_KEY: `${MSP.JUMPCLOUD_MSP_KEY}\n` });
+    const said = run.stdout + run.stderr;
+    expect(run.code).toBe(1);
+    expect(said).toContain('JUMPCLOUD_MSP_KEY ends with a newline');
+    expect(said).not.toContain(MSP.JUMPCLOUD_MSP_KEY);
+    expect(said).not.toMatch(/internal error|UND_ERR/);
+  });
+
   it('plans one org with --org, as JSON', async () => {
     const run = await accessctl(['plan', '--fleet', file, '--org', 'globex', '--format', 'json'], MSP);
     expect(run.code).toBe(0);
