@@ -3,7 +3,16 @@
 // carries in a header, which is why this is not a JumpCloudClient call (those return the body only).
 import { request, type Dispatcher } from 'undici';
 import { usageError } from '../errors.js';
-import { boundedText, defaultMaxAnswerBytes, defaultTimeouts, keepAliveAgent, parsedBody, platformMessage, type Timeouts } from '../jumpcloud/exchange.js';
+import {
+  boundedText,
+  defaultMaxAnswerBytes,
+  defaultTimeouts,
+  describeNetworkError,
+  keepAliveAgent,
+  parsedBody,
+  platformMessage,
+  type Timeouts,
+} from '../jumpcloud/exchange.js';
 import { PlatformError } from '../jumpcloud/platform-error.js';
 
 export const DEFAULT_INSIGHTS_URL = 'https://api.jumpcloud.com';
@@ -115,7 +124,7 @@ export class InsightsReader {
     return `${this.options.baseUrl}${eventsRoute}`;
   }
 
-  private failure(init: { status?: number; message: string; details?: unknown; cause?: unknown }): PlatformError {
+  private failure(init: { status?: number; message: string; details?: unknown; cause?: unknown; networkCode?: string }): PlatformError {
     return new PlatformError({ method: 'POST', route: eventsRoute, path: this.eventsUrl, ...init });
   }
 
@@ -152,9 +161,9 @@ export class InsightsReader {
       text = read;
     } catch (error) {
       if (error instanceof PlatformError) throw error;
-      const code = (error as { code?: unknown }).code;
-      const reason = typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
-      throw this.failure({ message: `no response (${reason})`, cause: error });
+      // In words, as the API client says it ("no answer within 30 s"), with undici's code kept for debugging.
+      const { words, code } = describeNetworkError(error, this.options.timeouts ?? defaultTimeouts);
+      throw this.failure({ message: words, cause: error, ...(code === undefined ? {} : { networkCode: code }) });
     }
     const parsed = parsedBody(text);
     if (status < 200 || status >= 300) throw this.failure({ status, ...platformMessage(parsed, status) });

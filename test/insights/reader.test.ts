@@ -35,4 +35,14 @@ describe('the Insights reader', () => {
     reader = new InsightsReader({ baseUrl: server.url, apiKey: 'k' });
     await expect(reader.page(query)).rejects.toThrow(/key lacks insights scope/);
   });
+
+  it('says in words why no answer came, keeping the network code apart', async () => {
+    server = await startLocalServer((_request, response) => response.socket?.destroy());
+    reader = new InsightsReader({ baseUrl: server.url, apiKey: 'k' });
+    const failure = (await reader.page(query).catch((error: unknown) => error)) as PlatformError;
+    expect(failure).toBeInstanceOf(PlatformError);
+    expect(failure.message).toMatch(/the connection broke before the answer came|connection reset before the answer came/);
+    expect(failure.message).not.toMatch(/UND_ERR|ECONNRESET/);
+    expect(failure.networkCode).toMatch(/^(UND_ERR_SOCKET|ECONNRESET)$/);
+  });
 });
