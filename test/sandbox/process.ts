@@ -1,5 +1,5 @@
 // Runs the real binary (node bin/accessctl.js sandbox ...) as a child process for the CLI and
-// durability tests, and reads the URL and admin key it prints.
+// durability tests, and reads the URL and admin key it prints, once its whole banner is out.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -34,7 +34,8 @@ export async function spawnSandbox(args: string[]): Promise<SandboxProcess> {
       out += chunk.toString();
       const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
       const key = /admin key: (\S+)/.exec(out)?.[1];
-      if (url !== undefined && key !== undefined) resolve({ url, adminKey: key, operatorKey: /operator key: (\S+)/.exec(out)?.[1] });
+      // The banner's last line ("try: curl ...") arrives last: a test may read any line of it.
+      if (url !== undefined && key !== undefined && /^try: .*\n/m.test(out)) resolve({ url, adminKey: key, operatorKey: /operator key: (\S+)/.exec(out)?.[1] });
     });
     void exited.then(({ code }) => reject(new Error(`sandbox exited with ${code} before it was ready:\n${out}\n${err}`)));
   });
