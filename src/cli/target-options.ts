@@ -4,7 +4,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { AccessctlError } from '../errors.js';
 import type { ClientOptions } from '../jumpcloud/client.js';
-import { defaultTimeouts, type Timeouts } from '../jumpcloud/exchange.js';
+import { defaultTimeouts, type Timeouts } from '../jumpcloud/timeouts.js';
 import { defaultRateLimit } from '../jumpcloud/rate-limit.js';
 import { parseInterval } from '../reconcile/schedule.js';
 

@@ -4,13 +4,9 @@
 import { Agent, type Dispatcher } from 'undici';
 import { errorCodes } from '../retry/policy.js';
 
-export interface Timeouts {
-  connectMs: number;
-  headersMs: number;
-  bodyMs: number;
-}
+import { defaultTimeouts, type Timeouts } from './timeouts.js';
 
-export const defaultTimeouts: Timeouts = { connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 };
+export { defaultTimeouts, type Timeouts };
 /** An answer larger than this is refused rather than held in memory. */
 export const defaultMaxAnswerBytes = 32 * 1024 * 1024;
 
