@@ -61,18 +61,22 @@ describe('accessctl up, the README first command', () => {
   it('refuses to start while another up holds its state dir, before a second sandbox opens the same database', async () => {
     const args = ['up', '--port', '0', '--db', join(work, 'shared.db'), '--state-dir', join(work, 'state-shared'), '--listen', '127.0.0.1:0'];
     const first = start(args, {});
-    await new Promise<void>((resolve, reject) => {
-      first.child.stdout.on('data', () => {
-        if (first.stdout().includes('run 1: ')) resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        first.child.stdout.on('data', () => {
+          if (first.stdout().includes('run 1: ')) resolve();
+        });
+        void first.exited.then(({ code }) => reject(new Error(`the first up exited with ${code}:\n${first.stdout()}\n${first.stderr()}`)));
       });
-      void first.exited.then(({ code }) => reject(new Error(`the first up exited with ${code}:\n${first.stdout()}\n${first.stderr()}`)));
-    });
-    const second = await accessctl(args, {});
-    expect(second.stderr).toContain('another reconciler holds the lock');
-    expect(second.stderr).toContain(`pid ${first.child.pid}`);
-    expect(second.code).toBe(3);
-    expect(second.stdout).not.toContain('sandbox:');
-    first.child.kill('SIGINT');
+      const second = await accessctl(args, {});
+      expect(second.stderr).toContain('another reconciler holds the lock');
+      expect(second.stderr).toContain(`pid ${first.child.pid}`);
+      expect(second.code).toBe(3);
+      expect(second.stdout).not.toContain('sandbox:');
+    } finally {
+      // Stopped whatever the test found, so a failure leaves no sandbox running.
+      first.child.kill('SIGINT');
+    }
     expect((await first.exited).code).toBe(0);
   });
 });
