@@ -11,6 +11,7 @@ import { readContext, requireHeadSha, requirePullNumber, type ContextFlags, type
 import type { GithubApi } from '../github/octokit.js';
 import { assess, deletes, verdict, type Outcome } from '../github/outcome.js';
 import { renderTestReport } from '../impact/render.js';
+import { printable } from '../plan/printable.js';
 import { runRepoAccessTests } from '../pipeline/access-context.js';
 import { loadConfig, type LoadResult } from '../config/load.js';
 import { cacheDirOption, parseCacheFor } from './cache-dir-option.js';
@@ -110,7 +111,7 @@ function checkCommand(runtime: Runtime): Command {
           ? undefined
           : await runRepoAccessTests({ dir, target: flags.target, clientOptions: clientOverrides(flags), ...(config ? { config } : {}) });
       if (tests !== undefined)
-        process.stdout.write('error' in tests ? `accessctl: access tests not run: ${tests.error}\n` : renderTestReport(tests.report, false));
+        process.stdout.write('error' in tests ? `accessctl: access tests not run: ${printable(tests.error)}\n` : renderTestReport(tests.report, false));
       const output = checkOutput(outcome, {
         name: flags.name,
         neutralOnChanges: flags.neutralOnChanges,
