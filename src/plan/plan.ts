@@ -188,7 +188,10 @@ export function whyNotApplicable(plan: Plan): string[] {
   const where = (source: SourceLocation | undefined): string => (source ? `${source.file}:${source.line}:${source.column}: ` : '');
   return [
     ...plan.problems.map((p) => `${where(p.source)}${p.message}`),
-    ...blockedByReason(plan.blocked).map(({ reason, objects }) => `${reason}: blocks ${namedObjects(objects, 5)}; ${GUARD_ADVICE}`),
+    // How to allow blocked deletions is said once, after the last guard's reason.
+    ...blockedByReason(plan.blocked).map(
+      ({ reason, objects }, i, all) => `${reason}: blocks ${namedObjects(objects, 5)}${i === all.length - 1 ? `; ${GUARD_ADVICE}` : ''}`,
+    ),
     ...plan.unknown.map((kind) => `${kind}: the live list could not be read`),
   ];
 }
@@ -196,6 +199,9 @@ export function whyNotApplicable(plan: Plan): string[] {
 /** What lets blocked deletions through, said once with them. */
 export const GUARD_ADVICE =
   'to allow them, raise the guard under spec.guards in accessctl.yaml (apply also takes --max-deletions and --max-deletion-percent for one run), or delete fewer at a time';
+
+/** GUARD_ADVICE as a sentence of its own, as the rendered plans print it under the blocked deletions. */
+export const GUARD_ADVICE_SENTENCE = `${GUARD_ADVICE.charAt(0).toUpperCase()}${GUARD_ADVICE.slice(1)}.`;
 
 /**
  * The blocked deletions grouped by why, in plan order: a guard usually stops every deletion of a

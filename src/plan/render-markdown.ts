@@ -3,7 +3,7 @@
 // budget: every list is cut with a note rather than letting the comment fail.
 import { formatLocation, type SourceLocation } from '../errors.js';
 import type { AccessImpact, ImpactItem } from '../impact/impact.js';
-import { blockedByReason, countByAction, GUARD_ADVICE, type Change, type ManagedKind, type Plan } from './plan.js';
+import { blockedByReason, countByAction, GUARD_ADVICE_SENTENCE, type Change, type ManagedKind, type Plan } from './plan.js';
 import { markdownCode, markdownHtml, markdownText, printable } from './printable.js';
 import { specForPeople } from './render-spec.js';
 import { summaryLine } from './render-text.js';
@@ -139,7 +139,7 @@ export function renderMarkdown(plan: Plan, budget: number = MARKDOWN_BUDGET): st
           .map((b) => `${b.kind} **${inline(b.name)}**`)
           .join(', ')}${objects.length > 20 ? ` and ${objects.length - 20} more` : ''}`,
     );
-    text += `> [!CAUTION]\n> Blocked by the deletion guards; nothing will be applied:\n${bounded(lines, listBudget, 'blocked deletion')}\n> \n> ${inline(GUARD_ADVICE[0]!.toUpperCase() + GUARD_ADVICE.slice(1))}.\n\n`;
+    text += `> [!CAUTION]\n> Blocked by the deletion guards; nothing will be applied:\n${bounded(lines, listBudget, 'blocked deletion')}\n> \n> ${inline(GUARD_ADVICE_SENTENCE)}\n\n`;
   }
   if (counts.delete > 0) {
     text += `> [!WARNING]\n> This plan **deletes ${counts.delete} object${counts.delete === 1 ? '' : 's'}** from the platform.\n\n`;

@@ -4,7 +4,7 @@
 import pc from 'picocolors';
 import { formatLocation, type SourceLocation } from '../errors.js';
 import type { AccessImpact, ImpactDirection, ImpactItem } from '../impact/impact.js';
-import { blockedByReason, countByAction, GUARD_ADVICE, type Change, type Plan, type PlanProblem } from './plan.js';
+import { blockedByReason, countByAction, GUARD_ADVICE_SENTENCE, type Change, type Plan, type PlanProblem } from './plan.js';
 import { printable } from './printable.js';
 import { specForPeople } from './render-spec.js';
 import { HUNK_GAP, toYaml, yamlDiffLines } from './yaml-diff.js';
@@ -160,7 +160,7 @@ export function renderText(plan: Plan, color: boolean = pc.isColorSupported, hel
       out.push(`  ${c.red('!')} ${printable(reason)}; this blocks:`);
       for (const blocked of objects) out.push(`      ${blocked.kind} "${printable(blocked.name)}"`);
     }
-    out.push(`  ${GUARD_ADVICE[0]!.toUpperCase()}${GUARD_ADVICE.slice(1)}.`, '');
+    out.push(`  ${GUARD_ADVICE_SENTENCE}`, '');
   }
   if (plan.unknown.length > 0) {
     out.push(c.yellow(`Unknown (the live list failed; not planned): ${plan.unknown.join(', ')}`), '');

@@ -14,7 +14,7 @@ import { channelFromWire } from '../../src/jumpcloud/channel-mapping.js';
 import { prepareDiffInput } from '../../src/jumpcloud/diff-input.js';
 import type { WireChannel } from '../../src/jumpcloud/wire.js';
 import { diff, type DiffInput } from '../../src/plan/diff.js';
-import type { Change, Plan } from '../../src/plan/plan.js';
+import { whyNotApplicable, type Change, type Plan } from '../../src/plan/plan.js';
 import { renderJson, toPlanDocument } from '../../src/plan/render-json.js';
 import { MARKDOWN_BUDGET, renderMarkdown } from '../../src/plan/render-markdown.js';
 import { renderText, summaryLine } from '../../src/plan/render-text.js';
@@ -104,6 +104,21 @@ describe('text', () => {
     expect(text).toContain('The plan cannot be applied:');
     expect(text).toContain('user group "Ghosts" does not exist on the platform');
     expect(text).toContain('warning: channels/siem.yaml:9:12: environment variable SIEM_TOKEN is not set');
+  });
+
+  it('says how to allow blocked deletions once, however many guards block them', () => {
+    const plan = fullPlan();
+    plan.blocked = [
+      { kind: 'ApprovalFlow', name: 'A', reason: 'the plan deletes 2 objects; guards.maxDeletions allows 1' },
+      { kind: 'ApprovalFlow', name: 'B', reason: 'the plan deletes 2 objects; guards.maxDeletions allows 1' },
+      { kind: 'ApprovalFlow', name: 'Prod C', reason: '"Prod C" matches the protected pattern "Prod*"' },
+    ];
+    const advice = 'raise the guard under spec.guards in accessctl.yaml';
+    const why = whyNotApplicable(plan).filter((line) => line.includes('blocks '));
+    expect(why).toHaveLength(2);
+    expect(why.join('\n').split(advice)).toHaveLength(2);
+    expect(renderText(plan, false).split(advice)).toHaveLength(2);
+    expect(renderMarkdown(plan).split(advice)).toHaveLength(2);
   });
 
   it('lists unknown kinds and unmanaged objects', () => {
