@@ -80,6 +80,8 @@ interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: unknown;
+  /** The body as it came. */
+  text: string;
 }
 
 /** A graph operation on a relation, such as a group's association with an application. */
@@ -105,6 +107,8 @@ interface SendOptions<T> {
 interface Sent<T> {
   body: T;
   confirmedByRetry: boolean;
+  /** The answer's text, when the platform answered (not when an earlier try is confirmed by a retry's settle). */
+  text?: string;
 }
 
 // Headers in which the platform (or a proxy in front of it) describes its rate limit.
@@ -271,7 +275,7 @@ export class JumpCloudClient {
       }
       const ok = response.statusCode >= 200 && response.statusCode < 300;
       const answers = call.method === 'GET' && ok ? this.options.answers : undefined;
-      return { status: response.statusCode, headers: response.headers, body: answers ? answers.parse(url, text) : parsedBody(text) };
+      return { status: response.statusCode, headers: response.headers, body: answers ? answers.parse(url, text) : parsedBody(text), text };
     } catch (error) {
       if (error instanceof PlatformError) throw error;
       this.requests.record(call.method, call.route, 'error');
@@ -348,7 +352,9 @@ export class JumpCloudClient {
       // A read does not start once stopped; a write's first try does (its caller chose to start it), never a retry.
       if (this.stopped && (call.method === 'GET' || tries > 0)) throw this.stoppedFailure(call);
       tries++;
-      const pass = await this.gate.pass(withinBudget);
+      // A stop during the shared pause of a 429 ends the call at once: nothing was sent on this try.
+      const pass = await this.gate.pass({ beforeWait: withinBudget, stop: this.options.stop, sleep: (ms) => this.pause(ms) });
+      if (pass === 'stopped') throw this.stoppedFailure(call);
       let answer: Answer | undefined;
       let error: unknown;
       try {
@@ -362,7 +368,7 @@ export class JumpCloudClient {
       // An answer refused for its size came back whole: repeating the call would only repeat it.
       if (error instanceof PlatformError) throw error;
       if (answer === undefined && this.stopped && call.method === 'GET') throw this.stoppedFailure(call);
-      if (answer !== undefined && answer.status >= 200 && answer.status < 300) return { body: answer.body as T, confirmedByRetry: false };
+      if (answer !== undefined && answer.status >= 200 && answer.status < 300) return { body: answer.body as T, confirmedByRetry: false, text: answer.text };
       if (answer !== undefined && earlierMayHaveLanded && options.confirmedBy?.has(answer.status)) {
         return { body: answer.body as T, confirmedByRetry: true };
       }
@@ -393,6 +399,15 @@ export class JumpCloudClient {
 
   async get<T>(route: string, params?: Record<string, string>, query?: Call['query']): Promise<T> {
     return (await this.send<T>({ method: 'GET', route, ...(params ? { params } : {}), ...(query ? { query } : {}) })).body;
+  }
+
+  /**
+   * A GET's parsed answer with its text as it came: a list page whose items are mapped as it
+   * arrives keeps the text (one string) rather than the parsed items, to re-read one if asked.
+   */
+  async getWithText<T>(route: string, params?: Record<string, string>, query?: Call['query']): Promise<{ body: T; text: string }> {
+    const sent = await this.send<T>({ method: 'GET', route, ...(params ? { params } : {}), ...(query ? { query } : {}) });
+    return { body: sent.body, text: sent.text ?? JSON.stringify(sent.body) };
   }
 
   async put<T>(route: string, params: Record<string, string>, body: unknown): Promise<T> {

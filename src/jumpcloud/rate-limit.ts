@@ -1,6 +1,6 @@
 // A token bucket in front of the platform: a steady rate with room for bursts, so a large plan
 // never trips the platform's own limits; and the back-off every call shares once the platform
-// answers 429 anyway. Time comes in through `now`, `sleep` and `random` for testability.
+// answers 429 anyway, which a stop cuts short. Time comes in through `now`, `sleep` and `random`.
 
 export interface RateLimit {
   perSecond: number;
@@ -56,12 +56,42 @@ export interface GatePass {
   readonly probe: boolean;
 }
 
+/** How one call waits at the gate: a stop ends its wait at once, and the call is then not let through. */
+export interface GateWait {
+  /** Told when the wait will end; may throw to give up instead. */
+  beforeWait: (untilMs: number) => void;
+  /** Aborted when the caller stops: a wait under way ends at once, and one not begun is not begun. */
+  stop?: AbortSignal | undefined;
+  /** Waits `ms`, or less once `stop` aborts (the client's own abortable pause); default the gate's sleep. */
+  sleep?: ((ms: number) => Promise<void>) | undefined;
+}
+
+/** What the gate answers a call: go (a pass), or `stopped` when a stop ended the call's wait. */
+export type GateOutcome = GatePass | 'stopped';
+
 /**
- * One pause for all calls of a client after a 429. Every call waits until the shared "not before"
- * time plus full jitter; then a single probe goes out while the others wait on its answer. Only
- * when the probe gets something other than 429 are the others let go (each after its own jitter),
- * so a sustained limit costs about one 429 per pause, not one per waiting call.
+ * Waits for `work`, or only until `stop` aborts; then whether the call is stopped. A stop that came
+ * as the wait ended counts too: the call has not been sent, so it may still end as stopped.
  */
+async function waitUnlessStopped(work: () => Promise<void>, stop: AbortSignal | undefined): Promise<boolean> {
+  if (stop === undefined) {
+    await work();
+    return false;
+  }
+  if (stop.aborted) return true;
+  let onStop: (() => void) | undefined;
+  const stopped = new Promise<void>((resolve) => {
+    onStop = () => resolve();
+    stop.addEventListener('abort', onStop, { once: true });
+  });
+  try {
+    await Promise.race([work(), stopped]);
+  } finally {
+    if (onStop) stop.removeEventListener('abort', onStop);
+  }
+  return stop.aborted;
+}
+
 export class BackoffGate {
   private limited = false;
   private notBefore = 0;
@@ -88,9 +118,12 @@ export class BackoffGate {
 
   /**
    * Resolves when a request may go out: at once while no 429 stands. `beforeWait` is told when
-   * the wait will end and may throw to give up instead.
+   * the wait will end and may throw to give up instead. A stop during any wait (the pause, the
+   * probe's answer, the jitter after it) resolves `stopped` at once: the call was not sent, and a
+   * stopped call never holds the probe, so the calls still waiting are not held up by it.
    */
-  async pass(beforeWait: (untilMs: number) => void): Promise<GatePass> {
+  async pass(how: GateWait | ((untilMs: number) => void)): Promise<GateOutcome> {
+    const { beforeWait, stop, sleep = this.sleep } = typeof how === 'function' ? { beforeWait: how } : how;
     // Compared with notBefore rather than the clock: a later 429 moves it, and only that means another pause.
     let sleptThrough = Number.NEGATIVE_INFINITY;
     for (;;) {
@@ -99,17 +132,17 @@ export class BackoffGate {
         sleptThrough = this.notBefore;
         const wait = Math.max(0, this.notBefore - this.now()) + this.jitter();
         beforeWait(this.now() + wait);
-        await this.sleep(wait);
+        if (await waitUnlessStopped(() => sleep(wait), stop)) return 'stopped';
         continue;
       }
       const probe = this.probe;
       if (probe !== undefined) {
-        await probe.settled;
+        if (await waitUnlessStopped(() => probe.settled, stop)) return 'stopped';
         // Let go together, the waiters would all fire at once: each takes its own jitter first.
         if (!this.limited) {
           const wait = this.jitter();
           beforeWait(this.now() + wait);
-          await this.sleep(wait);
+          if (await waitUnlessStopped(() => sleep(wait), stop)) return 'stopped';
         }
         continue;
       }
