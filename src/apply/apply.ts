@@ -63,6 +63,8 @@ interface Done {
 }
 
 function errorOf(error: unknown): NonNullable<ChangeResult['error']> {
+  // A call the client's stop cut short is not the platform's answer: the reconciler tells it apart from a failure.
+  if (error instanceof PlatformError && error.stopped) return { code: 'stopped', message: error.message };
   if (error instanceof PlatformError) return { code: 'platform', message: error.message, ...(error.status === undefined ? {} : { status: error.status }) };
   if (error instanceof ApplyFailure) return { code: error.code, message: error.message };
   if (error instanceof AccessctlError) return { code: error.code === 'usage' ? 'missing-secret' : error.code, message: error.message };

@@ -10,7 +10,7 @@ export interface DriftedObject {
 }
 
 /** `error`: the run could not be carried out (no key, the config unreadable, the database gone). */
-export type OrgRunResult = 'success' | 'partial' | 'failed' | 'no-op' | 'plan-only' | 'suspended' | 'outside-sync-window' | 'error';
+export type OrgRunResult = 'success' | 'partial' | 'failed' | 'no-op' | 'plan-only' | 'suspended' | 'outside-sync-window' | 'stopped' | 'error';
 
 export interface OrgRunRecord {
   id: string;

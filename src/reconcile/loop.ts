@@ -149,7 +149,8 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
           },
         });
         if (HEALTHY.has(outcome.result)) lastHealthy = now();
-        else failedRuns++;
+        // A run the stop cut short did not fail (nor did it bring the platform up to date: not healthy either).
+        else if (outcome.result !== 'stopped') failedRuns++;
         view.runFinished(outcome);
         options.onOutcome?.(outcome, run);
       } catch (error) {

@@ -1,6 +1,7 @@
 // One reconcile run, level-triggered, as a short sequence of named steps: sync the source, plan,
 // classify drift (a pure function), hold back what break-glass says, apply with the journal, record
-// the state and finish. Nothing is remembered between runs except what is in the state directory.
+// the state and finish. Nothing is remembered between runs except what is in the state directory,
+// so a run that SIGTERM or SIGINT cuts short ends as stopped, not failed: the next one reads again.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
@@ -46,6 +47,20 @@ export interface Stop {
   why: string;
   /** False once another reconciler may own the state directory (the lock was lost): nothing more is recorded there. */
   stateIsOurs: boolean;
+}
+
+/**
+ * The stop that ends a run as stopped rather than failed: the caller's own (SIGTERM, SIGINT, a
+ * worker shutting down). A lost lock is a failure: another reconciler may be applying.
+ */
+function signalStop(options: RunOptions): Stop | undefined {
+  const stop = options.stopping();
+  return stop?.stateIsOurs === true ? stop : undefined;
+}
+
+/** A change the stop left undone: never started, or cut short in a read it made (the client's stop). */
+function cutShortByStop(r: ChangeResult): boolean {
+  return r.error?.code === 'stopping' || r.error?.code === 'stopped';
 }
 
 export interface RunOptions {
@@ -202,8 +217,26 @@ class RunReport {
     };
     const failing = full.failures.length > 0 || full.result === 'failed' || full.result === 'partial' || full.result === 'plan-only';
     if (failing) this.log.error(fields, full.message);
+    // A stop is not a failure, but the run did not do all it set out to: one warning says what it left.
+    else if (full.result === 'stopped') this.log.warn(fields, full.message);
     else this.log.info(fields, full.message);
     return full;
+  }
+
+  /**
+   * A run the stop cut short: no failure, nothing more recorded than what landed, and one line
+   * naming what was left undone. The next run reads both sides again and carries on from there.
+   */
+  stopped(stop: Stop, cutShort: readonly string[], applied: number, drifted: number): Promise<RunOutcome> {
+    const landed = applied === 0 ? 'nothing applied' : `applied ${applied} before the stop`;
+    return this.finish({
+      result: 'stopped',
+      applied,
+      failed: 0,
+      drifted,
+      failures: [],
+      message: `stopped (${stop.why}): cut short: ${cutShort.join('; ')}; ${landed}; the next run reads the config and the platform again`,
+    });
   }
 
   /** A run that ends before applying anything, with why. */
@@ -254,6 +287,8 @@ export async function reconcileOnce(options: RunOptions): Promise<RunOutcome> {
     ),
   );
   try {
+    const stop = signalStop(options);
+    if (planned.status === 'unplannable' && stop) return await run.stopped(stop, [`reading the live state (${planned.error.message})`], 0, 0);
     if (planned.status !== 'planned') return await run.failed(whyNoPlan(planned));
     options.metrics.recordPlan(planned.reused ? 'reused' : 'new');
     // A plan was made, so the client function was called and set the client.
@@ -293,6 +328,10 @@ interface Planned {
 async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Planned): Promise<RunOutcome> {
   const { config, plan, synced } = planned;
   const { desired } = config;
+  // Reads the stop cut short leave lists unknown: such a plan is no failure, and too partial to settle the journal with.
+  const stop = signalStop(options);
+  const unread = unreadLists(plan);
+  if (stop && unread.length > 0) return run.stopped(stop, [`reading the live ${unread.join(', ')}`], 0, 0);
   // Who last changed each planned object's file: one git walk for the whole run, not one per change.
   const attributions = await synced.attribute([...new Set(plan.changes.flatMap((c) => sourceFile(c) ?? []))]);
   const journal = planned.state.journal;
@@ -347,10 +386,39 @@ async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Pl
   );
 }
 
-/** The end of a run that applied: each change that did not land is counted and logged at ERROR, and listed in the summary. */
+/** What the live state could not be read for: each list that failed, as the plan names it ("approval flows"), else the kinds. */
+function unreadLists(plan: Plan): string[] {
+  const lists = plan.problems.flatMap((p) =>
+    p.code === 'live-unknown' ? [/^could not read the live ([^:]+)/.exec(p.message)?.[1] ?? p.kind ?? p.message] : [],
+  );
+  return [...new Set(lists.length > 0 ? lists : plan.unknown)];
+}
+
+/**
+ * The end of a run that applied: each change that did not land is counted and logged at ERROR, and
+ * listed in the summary; but a change the stop left undone is no failure, and a run with nothing
+ * else undone ends as stopped.
+ */
 function finishApplied(result: ApplyResult, summary: string, drifted: number, options: RunOptions, run: RunReport): Promise<RunOutcome> {
   const redact = run.ctx.redact ?? ((text: string) => text);
-  const failures = result.results.filter((r) => r.status !== 'applied').map((r) => failureOf(r, options.stopping(), redact));
+  const stop = signalStop(options);
+  const notApplied = result.results.filter((r) => r.status !== 'applied');
+  const undone = stop ? notApplied.filter(cutShortByStop) : [];
+  const failures = notApplied.filter((r) => !undone.includes(r)).map((r) => failureOf(r, options.stopping(), redact));
+  if (stop && undone.length > 0 && failures.length === 0) {
+    const named = (r: ChangeResult): string => `${r.change.action} ${r.change.kind} "${r.change.name}"`;
+    const notStarted = undone.filter((r) => r.error?.code === 'stopping').map(named);
+    const interrupted = undone.filter((r) => r.error?.code === 'stopped').map(named);
+    return run.stopped(
+      stop,
+      [
+        ...(interrupted.length > 0 ? [`in a read: ${interrupted.join(', ')} (the next run settles it from the live state)`] : []),
+        ...(notStarted.length > 0 ? [`not started: ${notStarted.join(', ')}`] : []),
+      ],
+      result.applied,
+      drifted,
+    );
+  }
   for (const failure of failures) {
     options.metrics.recordFailedChange(failure.kind, failure.action);
     run.log.error(
@@ -359,13 +427,15 @@ function finishApplied(result: ApplyResult, summary: string, drifted: number, op
     );
   }
   const listed = failures.length === 0 ? '' : `; failed: ${failures.map((f) => `${f.action} ${f.kind} "${f.name}" (${f.reason})`).join('; ')}`;
+  const left =
+    stop && undone.length > 0 ? `; stopped (${stop.why}) before ${undone.map((r) => `${r.change.action} ${r.change.kind} "${r.change.name}"`).join(', ')}` : '';
   return run.finish({
     result: failures.length === 0 ? 'success' : result.applied > 0 ? 'partial' : 'failed',
     applied: result.applied,
     failed: failures.length,
     drifted,
     failures,
-    message: `${summary}${listed}`,
+    message: `${summary}${listed}${left}`,
   });
 }
 
@@ -390,6 +460,8 @@ function objectOf(change: Change, attributions: ReadonlyMap<string, GitAttributi
  */
 async function settleLeftovers(journal: RunState['journal'], plan: Plan, run: RunReport): Promise<void> {
   for (const { entry, intent } of await journal.leftovers()) {
+    // A kind whose live list could not be read says nothing of whether the change landed: a later run settles it.
+    if (plan.unknown.includes(intent.kind)) continue;
     const pending = plan.changes.some((c) => c.kind === intent.kind && c.name === intent.name && c.action === intent.action);
     const then: RunContext = { ...run.ctx, runId: intent.runId, configCommit: intent.configCommit };
     const object = { kind: intent.kind, name: intent.name, action: intent.action, fields: intent.fields, ...(intent.id ? { id: intent.id } : {}) };
@@ -503,6 +575,9 @@ async function applyWithJournal(
     const failure = failureOf(r, options.stopping());
     return changeFailed(run.ctx, { ...object, error: { ...(r.error ?? { code: r.status }), message: failure.reason } }, run.date());
   };
+  // A change the stop left undone has no event now: one never started did nothing, and one cut
+  // short keeps its journal entry, so the next run settles it from the live state (it may have landed).
+  const undone = (r: ChangeResult): boolean => cutShortByStop(r) && signalStop(options) !== undefined;
   const result = await applyPlan(plan, {
     client,
     secrets: (name) => options.env[name],
@@ -524,6 +599,7 @@ async function applyWithJournal(
     },
     onResult: (outcome) => {
       if (outcome.status === 'applied') options.metrics.recordChange(outcome.change.kind, outcome.change.action);
+      if (undone(outcome)) return;
       const entry = entries.get(outcome.change);
       emitted.push(run.emit([eventFor(outcome)]).then(() => (entry ? journal.strike(entry) : undefined)));
     },

@@ -1,0 +1,222 @@
+// A stop (SIGTERM, SIGINT) is not a failure: a run it cuts short, in its reads or between its
+// changes, ends as stopped in the log (one warning, no error), the exit code, the events, the
+// metrics and the console, and leaves the state directory for the next start to read both sides again.
+import { cp, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConsoleModel } from '../../src/console/model.js';
+import type { AccessctlEvent } from '../../src/events/cloudevent.js';
+import { EventFanout } from '../../src/events/fanout.js';
+import type { EventSink } from '../../src/events/sink.js';
+import { JumpCloudClient } from '../../src/jumpcloud/client.js';
+import { EXIT_OK, runReconciler } from '../../src/reconcile/loop.js';
+import { ReconcileMetrics } from '../../src/reconcile/metrics.js';
+import { reconcileOnce, type RunOutcome } from '../../src/reconcile/run.js';
+import { TargetBinding } from '../../src/reconcile/target-binding.js';
+import { startWriteGate } from '../e2e/write-gate.js';
+import { startSilentServer } from '../jumpcloud/client-silent-server.js';
+import { startHarness } from '../sandbox/harness.js';
+
+const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));
+const secrets = { SIEM_TOKEN: 'stop-siem-token', SIEM_AUTH: 'Bearer stop-siem-auth', SIEM_SIGNING_SECRET: `whsec_${Buffer.alloc(32, 4).toString('base64')}` };
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+async function workDir(): Promise<string> {
+  const work = await mkdtemp(join(tmpdir(), 'accessctl-stop-'));
+  await cp(examples, join(work, 'config'), { recursive: true });
+  cleanup.push(() => rm(work, { recursive: true, force: true }));
+  return work;
+}
+
+interface LogLine {
+  level: number;
+  msg: string;
+  result?: string;
+}
+
+function collectingLog(lines: LogLine[]) {
+  return pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
+}
+
+async function eventsIn(file: string): Promise<AccessctlEvent[]> {
+  const text = await readFile(file, 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as AccessctlEvent);
+}
+
+/** What a stopped run must never leave behind: an ERROR line or a failure event. */
+function expectNoFailure(lines: LogLine[], events: AccessctlEvent[]): void {
+  expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+  expect(events.filter((e) => e.type === 'accessctl.change.failed')).toEqual([]);
+  const completed = events.filter((e) => e.type === 'accessctl.run.completed');
+  expect(completed).toHaveLength(1);
+  expect(completed[0]?.data).toMatchObject({ result: 'stopped', failed: 0 });
+}
+
+describe('a reconciler stopped by SIGTERM or SIGINT', () => {
+  it('a reconcile run stopped mid-read is recorded as stopped, not failed, and logs no error', async () => {
+    // A target that never answers: every read is in flight when the stop comes, and only the stop ends it.
+    const target = await startSilentServer();
+    cleanup.push(() => target.close());
+    const work = await workDir();
+    const stateDir = join(work, 'state');
+    const eventsFile = join(work, 'events.jsonl');
+    const signal = new AbortController();
+    const client = new JumpCloudClient({
+      baseUrl: target.url,
+      apiKey: 'stop-key',
+      stop: signal.signal,
+      timeouts: { connectMs: 1000, headersMs: 600_000, bodyMs: 600_000 },
+    });
+    cleanup.push(() => client.close());
+    const lines: LogLine[] = [];
+    const outcomes: RunOutcome[] = [];
+    const env = { JUMPCLOUD_API_KEY: 'stop-key', ...secrets };
+    const view = new ConsoleModel(env);
+    const running = runReconciler({
+      source: { kind: 'dir', dir: join(work, 'config') },
+      stateDir,
+      intervalMs: 3_600_000,
+      once: true,
+      eventSpecs: [`file:${eventsFile}`],
+      env,
+      clients: TargetBinding.fixed(client),
+      log: collectingLog(lines),
+      allowHistoryRewrite: false,
+      lockMode: 'fail',
+      signal: signal.signal,
+      console: view,
+      onOutcome: (outcome) => outcomes.push(outcome),
+    });
+    await target.untilRequests(1);
+    signal.abort();
+    await expect(running).resolves.toBe(EXIT_OK);
+
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toMatchObject({ result: 'stopped', applied: 0, failed: 0, failures: [] });
+    expect(outcomes[0]?.message).toMatch(/^stopped \(accessctl is shutting down\): cut short: reading the live .*approval flows/);
+    const stopped = lines.filter((l) => l.msg.startsWith('stopped'));
+    expect(stopped).toEqual([expect.objectContaining({ level: 40, result: 'stopped' })]);
+    expectNoFailure(lines, await eventsIn(eventsFile));
+    expect(view.runs.map((r) => r.status)).toEqual(['stopped']);
+    // Nothing was applied or recorded: the next start reads both sides again.
+    await expect(stat(join(stateDir, 'last-applied.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readdir(join(stateDir, 'journal')).catch(() => [])).toEqual([]);
+  });
+
+  it('lets the changes in flight finish, starts no other, and ends as stopped naming the changes it did not start', async () => {
+    const h = await startHarness();
+    cleanup.push(() => h.close());
+    // Writes are held at the gate until the test lets them through: the stop comes while two are in flight.
+    const gate = await startWriteGate(h.sandbox.url);
+    cleanup.push(() => gate.close());
+    const work = await workDir();
+    const stateDir = join(work, 'state');
+    const eventsFile = join(work, 'events.jsonl');
+    const signal = new AbortController();
+    const client = new JumpCloudClient({ baseUrl: gate.url, apiKey: h.sandbox.adminKey, stop: signal.signal });
+    cleanup.push(() => client.close());
+    const lines: LogLine[] = [];
+    const outcomes: RunOutcome[] = [];
+    const running = runReconciler({
+      source: { kind: 'dir', dir: join(work, 'config') },
+      stateDir,
+      intervalMs: 3_600_000,
+      once: true,
+      eventSpecs: [`file:${eventsFile}`],
+      env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey, ...secrets },
+      clients: TargetBinding.fixed(client),
+      log: collectingLog(lines),
+      allowHistoryRewrite: false,
+      lockMode: 'fail',
+      signal: signal.signal,
+      onOutcome: (outcome) => outcomes.push(outcome),
+    });
+    await gate.arrival(2);
+    signal.abort();
+    gate.open();
+    await expect(running).resolves.toBe(EXIT_OK);
+
+    expect(gate.arrived()).toEqual(['POST /api/v2/approvalflows', 'POST /api/v2/approvalflows']);
+    expect(outcomes[0]).toMatchObject({ result: 'stopped', applied: 2, failed: 0, failures: [] });
+    expect(outcomes[0]?.message).toMatch(/cut short: not started: update AccessRequestSettings "settings"; applied 2 before the stop/);
+    expect(lines.filter((l) => l.msg.startsWith('stopped'))).toEqual([expect.objectContaining({ level: 40 })]);
+    const events = await eventsIn(eventsFile);
+    expectNoFailure(lines, events);
+    expect(events.filter((e) => e.type === 'accessctl.change.applied')).toHaveLength(2);
+    // The two flows that landed are recorded; the settings are not, so the next run applies them.
+    const state = JSON.parse(await readFile(join(stateDir, 'last-applied.json'), 'utf8')) as { objects: Record<string, string> };
+    expect(Object.keys(state.objects).filter((key) => key.startsWith('ApprovalFlow'))).toHaveLength(2);
+    expect(Object.keys(state.objects).some((key) => key.startsWith('AccessRequestSettings'))).toBe(false);
+    expect(await readdir(join(stateDir, 'journal'))).toEqual([]);
+  });
+});
+
+describe('a run that a stop ends before it applies', () => {
+  it('is counted as stopped in the metrics, with no failed change and no last success', async () => {
+    const h = await startHarness();
+    cleanup.push(() => h.close());
+    const work = await workDir();
+    const client = new JumpCloudClient({ baseUrl: h.sandbox.url, apiKey: h.sandbox.adminKey });
+    cleanup.push(() => client.close());
+    const events: AccessctlEvent[] = [];
+    const sink: EventSink = {
+      name: 'memory',
+      emit: async (batch) => void events.push(...batch),
+      close: async () => undefined,
+    };
+    const lines: LogLine[] = [];
+    const metrics = new ReconcileMetrics();
+    const outcome = await reconcileOnce({
+      source: { kind: 'dir', dir: join(work, 'config') },
+      stateDir: join(work, 'state'),
+      env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey, ...secrets },
+      clients: TargetBinding.fixed(client),
+      events: new EventFanout([sink]),
+      metrics,
+      log: collectingLog(lines),
+      allowHistoryRewrite: false,
+      stopping: () => ({ why: 'accessctl is shutting down', stateIsOurs: true }),
+    });
+    expect(outcome).toMatchObject({ result: 'stopped', applied: 0, failed: 0 });
+    expect(outcome.message).toMatch(/not started: create ApprovalFlow "GitHub (User|Admin)", create ApprovalFlow/);
+    expectNoFailure(lines, events);
+    const text = await metrics.text();
+    expect(text).toMatch(/^accessctl_runs_total\{result="stopped"\} 1$/m);
+    expect(text).not.toMatch(/^accessctl_runs_total\{result="failed"\}/m);
+    expect(text).not.toMatch(/^accessctl_changes_failed_total\{/m);
+    expect(text).toMatch(/^accessctl_last_success_timestamp_seconds 0$/m);
+  });
+
+  it('a lost lock is still a failure, not a stop', async () => {
+    const h = await startHarness();
+    cleanup.push(() => h.close());
+    const work = await workDir();
+    const client = new JumpCloudClient({ baseUrl: h.sandbox.url, apiKey: h.sandbox.adminKey });
+    cleanup.push(() => client.close());
+    const lines: LogLine[] = [];
+    const outcome = await reconcileOnce({
+      source: { kind: 'dir', dir: join(work, 'config') },
+      stateDir: join(work, 'state'),
+      env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey, ...secrets },
+      clients: TargetBinding.fixed(client),
+      events: new EventFanout([]),
+      metrics: new ReconcileMetrics(),
+      log: collectingLog(lines),
+      allowHistoryRewrite: false,
+      stopping: () => ({ why: 'lost the lock', stateIsOurs: false }),
+    });
+    expect(outcome).toMatchObject({ result: 'failed', applied: 0 });
+    expect(outcome.failed).toBeGreaterThan(0);
+    expect(lines.filter((l) => l.level >= 50).length).toBeGreaterThan(0);
+  });
+});
