@@ -2,10 +2,13 @@
 // changes, ends as stopped in the log (one warning, no error), the exit code, the events, the
 // metrics and the console, and leaves the state directory for the next start to read both sides again.
 import { cp, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConsoleModel } from '../../src/console/model.js';
 import type { AccessctlEvent } from '../../src/events/cloudevent.js';
@@ -51,6 +54,64 @@ async function eventsIn(file: string): Promise<AccessctlEvent[]> {
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as AccessctlEvent);
+}
+
+/**
+ * A proxy to the sandbox that, once armed, holds the next read of the settings and never answers
+ * it: the read apply makes before it writes the settings is in flight for as long as the test likes.
+ */
+async function settingsReadHolder(upstream: string): Promise<{ url: string; arm(): void; held: Promise<void>; close(): Promise<void> }> {
+  let armed = false;
+  let holding!: () => void;
+  const held = new Promise<void>((resolve) => (holding = resolve));
+  const bodyOf = async (incoming: IncomingMessage): Promise<Buffer> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of incoming) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  };
+  const server = createServer((incoming, response) => {
+    void (async () => {
+      const method = incoming.method ?? 'GET';
+      const path = incoming.url ?? '/';
+      const body = await bodyOf(incoming);
+      if (armed && method === 'GET' && path.startsWith('/api/v2/approvalflowsettings')) {
+        armed = false;
+        holding();
+        return;
+      }
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(incoming.headers)) {
+        if (typeof value === 'string' && !['host', 'connection', 'content-length', 'transfer-encoding'].includes(name)) headers[name] = value;
+      }
+      const answer = await request(`${upstream}${path}`, { method: method as 'GET', headers, ...(body.length > 0 ? { body } : {}) });
+      const text = Buffer.from(await answer.body.arrayBuffer());
+      response.writeHead(answer.statusCode, { 'content-type': 'application/json', 'content-length': String(text.length) });
+      response.end(text);
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    arm: () => {
+      armed = true;
+    },
+    held,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Collects events in memory. */
+function memorySink(events: AccessctlEvent[]): EventSink {
+  return {
+    name: 'memory',
+    emit: async (batch) => {
+      events.push(...batch);
+    },
+    close: async () => undefined,
+  };
 }
 
 /** What a stopped run must never leave behind: an ERROR line or a failure event. */
@@ -161,7 +222,7 @@ describe('a reconciler stopped by SIGTERM or SIGINT', () => {
   });
 });
 
-describe('a run that a stop ends before it applies', () => {
+describe('a run that a stop ends before or while it applies', () => {
   it('is counted as stopped in the metrics, with no failed change and no last success', async () => {
     const h = await startHarness();
     cleanup.push(() => h.close());
@@ -169,11 +230,7 @@ describe('a run that a stop ends before it applies', () => {
     const client = new JumpCloudClient({ baseUrl: h.sandbox.url, apiKey: h.sandbox.adminKey });
     cleanup.push(() => client.close());
     const events: AccessctlEvent[] = [];
-    const sink: EventSink = {
-      name: 'memory',
-      emit: async (batch) => void events.push(...batch),
-      close: async () => undefined,
-    };
+    const sink = memorySink(events);
     const lines: LogLine[] = [];
     const metrics = new ReconcileMetrics();
     const outcome = await reconcileOnce({
@@ -218,5 +275,69 @@ describe('a run that a stop ends before it applies', () => {
     expect(outcome).toMatchObject({ result: 'failed', applied: 0 });
     expect(outcome.failed).toBeGreaterThan(0);
     expect(lines.filter((l) => l.level >= 50).length).toBeGreaterThan(0);
+  });
+
+  it('a change cut short in its read has no event from the stopped run and keeps its journal entry, which the next run settles', async () => {
+    // The test hooks: a later run is made blind to the settings with a fault.
+    const h = await startHarness({ hooks: true });
+    cleanup.push(() => h.close());
+    const holder = await settingsReadHolder(h.sandbox.url);
+    cleanup.push(() => holder.close());
+    const work = await workDir();
+    const stateDir = join(work, 'state');
+    const env = { JUMPCLOUD_API_KEY: h.sandbox.adminKey, ...secrets };
+    const signal = new AbortController();
+    const stopping = new JumpCloudClient({ baseUrl: holder.url, apiKey: h.sandbox.adminKey, stop: signal.signal });
+    cleanup.push(() => stopping.close());
+    const events: AccessctlEvent[] = [];
+    const lines: LogLine[] = [];
+    const base = {
+      source: { kind: 'dir' as const, dir: join(work, 'config') },
+      stateDir,
+      env,
+      events: new EventFanout([memorySink(events)]),
+      metrics: new ReconcileMetrics(),
+      log: collectingLog(lines),
+      allowHistoryRewrite: false,
+    };
+    const running = reconcileOnce({
+      ...base,
+      clients: TargetBinding.fixed(stopping),
+      stopping: () => (signal.signal.aborted ? { why: 'accessctl is shutting down', stateIsOurs: true } : undefined),
+      // The planning reads pass; the read of the settings that apply makes before writing them is held.
+      onPlan: () => holder.arm(),
+    });
+    await holder.held;
+    signal.abort();
+    const outcome = await running;
+    expect(outcome).toMatchObject({ result: 'stopped', applied: 2, failed: 0 });
+    expect(outcome.message).toContain('cut short: in a read: update AccessRequestSettings "settings" (the next run settles it from the live state)');
+    expectNoFailure(lines, events);
+    expect(events.filter((e) => e.type === 'accessctl.change.applied')).toHaveLength(2);
+    const left = await readdir(join(stateDir, 'journal'));
+    expect(left).toHaveLength(1);
+    expect(JSON.parse(await readFile(join(stateDir, 'journal', left[0] ?? ''), 'utf8'))).toMatchObject({ kind: 'AccessRequestSettings', action: 'update' });
+
+    // A next run that cannot read the settings knows nothing of whether that change landed: the entry stays.
+    events.length = 0;
+    const client = new JumpCloudClient({ baseUrl: h.sandbox.url, apiKey: h.sandbox.adminKey });
+    cleanup.push(() => client.close());
+    const faults = await h.call('PUT', '/sandbox/v1/faults', { rules: [{ route: 'GET /api/v2/approvalflowsettings', errorRate: 1, status: 500 }] });
+    expect(faults.status).toBe(200);
+    const blind = await reconcileOnce({ ...base, clients: TargetBinding.fixed(client), stopping: () => undefined });
+    expect(blind.result).toBe('failed');
+    expect(events.filter((e) => e.type.startsWith('accessctl.change.'))).toEqual([]);
+    expect(await readdir(join(stateDir, 'journal'))).toEqual(left);
+
+    // The next start that reads both sides: the settings are still to do, so the entry is settled as not done, then applied.
+    expect((await h.call('PUT', '/sandbox/v1/faults', { rules: [] })).status).toBe(200);
+    events.length = 0;
+    const next = await reconcileOnce({ ...base, clients: TargetBinding.fixed(client), stopping: () => undefined });
+    expect(next).toMatchObject({ result: 'success', applied: 1 });
+    expect(events.filter((e) => e.type.startsWith('accessctl.change.')).map((e) => [e.type, (e.data as { kind: string }).kind])).toEqual([
+      ['accessctl.change.failed', 'AccessRequestSettings'],
+      ['accessctl.change.applied', 'AccessRequestSettings'],
+    ]);
+    expect(await readdir(join(stateDir, 'journal'))).toEqual([]);
   });
 });
