@@ -28,6 +28,7 @@ import type { EventFanout } from '../events/fanout.js';
 import { secretRedactor } from '../events/redaction.js';
 import { AccessctlError } from '../errors.js';
 import type { JumpCloudClient } from '../jumpcloud/client.js';
+import { PlatformError } from '../jumpcloud/platform-error.js';
 import { makePlan, type PlanRun } from '../pipeline/make-plan.js';
 import type { PlanMemo } from '../pipeline/plan-memo.js';
 import { isApplicable, whyNotApplicable, type Change, type Plan } from '../plan/plan.js';
@@ -287,8 +288,11 @@ export async function reconcileOnce(options: RunOptions): Promise<RunOutcome> {
     ),
   );
   try {
+    // Only a call the stop itself cut short: a plan that failed for another reason, stop or not, is a failure.
     const stop = signalStop(options);
-    if (planned.status === 'unplannable' && stop) return await run.stopped(stop, [`reading the live state (${planned.error.message})`], 0, 0);
+    if (planned.status === 'unplannable' && stop && planned.error instanceof PlatformError && planned.error.stopped) {
+      return await run.stopped(stop, [`reading the live state (${planned.error.message})`], 0, 0);
+    }
     if (planned.status !== 'planned') return await run.failed(whyNoPlan(planned));
     options.metrics.recordPlan(planned.reused ? 'reused' : 'new');
     // A plan was made, so the client function was called and set the client.

@@ -15,6 +15,8 @@ import type { AccessctlEvent } from '../../src/events/cloudevent.js';
 import { EventFanout } from '../../src/events/fanout.js';
 import type { EventSink } from '../../src/events/sink.js';
 import { JumpCloudClient } from '../../src/jumpcloud/client.js';
+import { PlatformError } from '../../src/jumpcloud/platform-error.js';
+import { routes } from '../../src/jumpcloud/routes.js';
 import { EXIT_OK, runReconciler } from '../../src/reconcile/loop.js';
 import { ReconcileMetrics } from '../../src/reconcile/metrics.js';
 import { reconcileOnce, type RunOutcome } from '../../src/reconcile/run.js';
@@ -339,5 +341,38 @@ describe('a run that a stop ends before or while it applies', () => {
       ['accessctl.change.applied', 'AccessRequestSettings'],
     ]);
     expect(await readdir(join(stateDir, 'journal'))).toEqual([]);
+  });
+
+  it('a plan left unmade by a call the stop cut short is stopped; one left unmade for another reason is still a failure', async () => {
+    const work = await workDir();
+    const unmade = async (error: PlatformError): Promise<{ outcome: RunOutcome; lines: LogLine[] }> => {
+      // No client can be had: the error is what making the plan ends in.
+      const clients = {
+        target: undefined,
+        bind: () => {
+          throw error;
+        },
+      } as unknown as TargetBinding;
+      const lines: LogLine[] = [];
+      const outcome = await reconcileOnce({
+        source: { kind: 'dir', dir: join(work, 'config') },
+        stateDir: join(work, 'state'),
+        env: { JUMPCLOUD_API_KEY: 'k', ...secrets },
+        clients,
+        events: new EventFanout([]),
+        metrics: new ReconcileMetrics(),
+        log: collectingLog(lines),
+        allowHistoryRewrite: false,
+        stopping: () => ({ why: 'accessctl is shutting down', stateIsOurs: true }),
+      });
+      return { outcome, lines };
+    };
+    const cut = await unmade(new PlatformError({ method: 'GET', route: routes.settings, message: 'not finished: accessctl is stopping', stopped: true }));
+    expect(cut.outcome.result).toBe('stopped');
+    expect(cut.outcome.message).toContain('cut short: reading the live state (GET /api/v2/approvalflowsettings failed: not finished: accessctl is stopping)');
+    expect(cut.lines.filter((l) => l.level >= 50)).toEqual([]);
+    const failed = await unmade(new PlatformError({ method: 'GET', route: routes.settings, status: 500, message: 'boom' }));
+    expect(failed.outcome.result).toBe('failed');
+    expect(failed.lines.filter((l) => l.level >= 50)).toHaveLength(1);
   });
 });
