@@ -2,7 +2,7 @@
 // --out saves the plan with fingerprints and says where, and how to apply it; --detailed-exitcode exits 2 when there are changes.
 import { Command, Option } from 'commander';
 import { AccessctlError } from '../errors.js';
-import { writeFileDurably } from '../events/durable-file.js';
+import { DurableWriteError, writeFileDurably } from '../events/durable-file.js';
 import { fleetPlanCommand } from '../fleet/plan-fleet.js';
 import { makePlan } from '../pipeline/make-plan.js';
 import { renderJson } from '../plan/render-json.js';
@@ -60,7 +60,7 @@ async function savePlan(out: string, json: string): Promise<void> {
   try {
     await writeFileDurably(out, json);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    const code = error instanceof DurableWriteError ? error.reason : ((error as NodeJS.ErrnoException).code ?? String(error));
     throw new AccessctlError('io', `could not save the plan to --out ${printable(out)}: ${code}`, { subject: '--out', cause: error });
   }
 }
