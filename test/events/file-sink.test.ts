@@ -1,11 +1,13 @@
 // The `file:PATH` sink appends JSON lines durably, creates parent directories and keeps appending
-// when a new sink (the next run) opens the same file.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+// when a new sink (the next run) opens the same file; on a full disk it fails truthfully and never
+// leaves a torn last line for the next append to glue onto.
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AccessctlError } from '../../src/errors.js';
 import { FileSink } from '../../src/events/file-sink.js';
+import { failingDisk, runUnderFileSizeLimit, sourceUrl } from './failing-disk.js';
 import { sampleEvents } from './sample-events.js';
 
 let dir: string;
@@ -75,5 +77,63 @@ describe('the file sink', () => {
     const failure = await sink.emit(sampleEvents()).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(AccessctlError);
     expect(failure).toMatchObject({ code: 'io' });
+  });
+
+  it('writes on after short writes, so each line is whole', async () => {
+    const path = join(dir, 'events.jsonl');
+    const disk = failingDisk([{ bytes: 97 }]);
+    const sink = new FileSink(path, { openFile: disk.open });
+    const events = sampleEvents();
+    await sink.emit(events);
+    expect((await readLines(path)).map((line) => (line as { id: string }).id)).toEqual(events.map((event) => event.id));
+    expect(disk.writes()).toBeGreaterThan(1);
+  });
+
+  it('on a disk that fills up mid-append rejects naming the file and ENOSPC, and cuts the torn part back off', async () => {
+    const path = join(dir, 'events.jsonl');
+    await writeFile(path, '{"earlier":true}\n');
+    const sink = new FileSink(path, { openFile: failingDisk([{ bytes: 300 }, { fail: 'ENOSPC' }]).open });
+    const failure = await sink.emit(sampleEvents()).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(AccessctlError);
+    expect(failure).toMatchObject({ code: 'io' });
+    expect((failure as Error).message).toBe(`could not append ${sampleEvents().length} event(s) to ${path}: ENOSPC: injected failure, write`);
+    expect(await readFile(path, 'utf8')).toBe('{"earlier":true}\n');
+    const next = new FileSink(path);
+    const [event] = sampleEvents();
+    await next.emit([event!]);
+    expect(await readLines(path)).toEqual([{ earlier: true }, JSON.parse(JSON.stringify(event))]);
+  });
+
+  it('starts the next append on a fresh line when even the rollback fails, so only the torn line is lost', async () => {
+    const path = join(dir, 'events.jsonl');
+    await writeFile(path, '{"earlier":true}\n');
+    const sink = new FileSink(path, { openFile: failingDisk([{ bytes: 40 }, { fail: 'EIO' }], { truncateFails: true }).open });
+    await expect(sink.emit(sampleEvents())).rejects.toMatchObject({ code: 'io', message: expect.stringContaining('EIO') });
+    const [event] = sampleEvents();
+    await new FileSink(path).emit([event!]);
+    const lines = (await readFile(path, 'utf8')).split('\n');
+    expect(lines).toHaveLength(4);
+    expect(JSON.parse(lines[0]!)).toEqual({ earlier: true });
+    expect(() => JSON.parse(lines[1]!)).toThrow();
+    expect(JSON.parse(lines[2]!)).toEqual(JSON.parse(JSON.stringify(event)));
+    expect(lines[3]).toBe('');
+  });
+
+  it('rolls a real short append back (a file size limit in a child process) and reports it', async () => {
+    const path = join(dir, 'events.jsonl');
+    const earlier = `${JSON.stringify({ earlier: 'x'.repeat(200) })}\n`;
+    await writeFile(path, earlier);
+    const events = Array.from({ length: 40 }, () => sampleEvents()).flat();
+    const run = await runUnderFileSizeLimit(
+      8,
+      `import { FileSink } from ${JSON.stringify(sourceUrl('src/events/file-sink.ts'))};
+       const sink = new FileSink(${JSON.stringify(path)});
+       try { await sink.emit(${JSON.stringify(events)}); console.log('written'); }
+       catch (error) { console.log(error.code + ' ' + /EFBIG/.test(error.message)); process.exitCode = 3; }`,
+    );
+    expect(run.stdout.trim(), run.stderr).toBe('io true');
+    expect(run.code).toBe(3);
+    expect(await readFile(path, 'utf8')).toBe(earlier);
+    expect(await readdir(dir)).toEqual(['events.jsonl']);
   });
 });
