@@ -24,7 +24,7 @@ import {
   type RunResult,
   type SkipReason,
 } from '../events/cloudevent.js';
-import type { EventFanout } from '../events/fanout.js';
+import type { EventFanout, SinkFailure } from '../events/fanout.js';
 import { secretRedactor } from '../events/redaction.js';
 import { AccessctlError } from '../errors.js';
 import type { JumpCloudClient } from '../jumpcloud/client.js';
@@ -36,7 +36,7 @@ import { summaryLine, type HeldChanges } from '../plan/render-text.js';
 import { applyGate, pausedDrift, type ApplyGate } from './break-glass.js';
 import { syncSource, type ConfigSource, type SayOnce, type SyncedConfig } from './config-source.js';
 import { classifyChanges, desiredDigests, nextDigests, objectKey, type ClassifiedChange } from './drift.js';
-import { IntentJournal } from './journal.js';
+import { IntentJournal, type Intent, type JournalNotice } from './journal.js';
 import { baselineOf, isRepoFormat, readLastApplied, writeLastApplied, type LastApplied, type StoredLastApplied } from './last-applied.js';
 import type { ReconcileMetrics } from './metrics.js';
 import { movedTarget, type TargetBinding, type TargetMismatch } from './target-binding.js';
@@ -149,6 +149,10 @@ class RunReport {
   readonly now: () => number;
   readonly skipped: SkippedChange[] = [];
   targetMismatch: TargetMismatch | undefined;
+  /** Sinks that refused a change's event, with why: the run did not do all it should have. */
+  private readonly undelivered = new Map<string, string>();
+  private keptEntries = 0;
+  private readonly journalErrors: string[] = [];
   private readonly started = performance.now();
 
   constructor(private readonly options: RunOptions) {
@@ -170,15 +174,69 @@ class RunReport {
     return new Date(this.now());
   }
 
-  async emit(batch: AccessctlEvent[]): Promise<void> {
-    if (batch.length === 0) return;
-    for (const failure of await this.options.events.emit(batch)) this.log.warn({ runId: this.runId, sink: failure.sink }, failure.message);
+  /** Emits a batch; resolves with the sinks that did not take it (each also logged at WARN). */
+  async emit(batch: AccessctlEvent[]): Promise<SinkFailure[]> {
+    if (batch.length === 0) return [];
+    const failures = await this.options.events.emit(batch);
+    for (const failure of failures) this.log.warn({ runId: this.runId, sink: failure.sink }, failure.message);
+    return failures;
+  }
+
+  /**
+   * Emits the event of a journalled change and strikes its entry only once every sink took it: an
+   * event a sink refused keeps the entry, so the next run settles it and sends the event again.
+   * Never rejects: what went wrong is kept for the run's result.
+   */
+  async emitJournalled(event: AccessctlEvent, journal: RunState['journal'], entry: string | undefined): Promise<void> {
+    let failures: SinkFailure[];
+    try {
+      failures = await this.emit([event]);
+    } catch (error) {
+      failures = [{ sink: 'events', code: 'internal', message: error instanceof Error ? error.message : String(error) }];
+    }
+    if (failures.length > 0) {
+      for (const failure of failures) this.undelivered.set(failure.sink, failure.message);
+      if (entry !== undefined) this.keptEntries++;
+      return;
+    }
+    if (entry !== undefined) await this.strike(journal, entry);
+  }
+
+  /** Strikes a settled entry; one that cannot be removed is an error of the run, not of the process. */
+  async strike(journal: RunState['journal'], entry: string): Promise<void> {
+    try {
+      await journal.strike(entry);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.journalErrors.push(message);
+      this.log.error(
+        { runId: this.runId, entry },
+        `${message}; its event was sent, and the next run settles the entry again (a second event for the same change)`,
+      );
+    }
+  }
+
+  /**
+   * What this run could not keep of its promise that no change goes without its event, in words, or
+   * undefined when it kept it: sinks that refused a change's event, journal entries it could not strike.
+   */
+  private journalTrouble(): string | undefined {
+    const parts: string[] = [];
+    if (this.undelivered.size > 0) {
+      const sinks = [...this.undelivered].map(([sink, message]) => `${sink} (${message})`).join('; ');
+      parts.push(
+        `change events not delivered to ${sinks}; ${this.keptEntries} journal entr${this.keptEntries === 1 ? 'y is' : 'ies are'} kept, and the next run sends ${this.keptEntries === 1 ? 'its event' : 'their events'} again`,
+      );
+    }
+    if (this.journalErrors.length > 0) parts.push(`journal entries not removed: ${this.journalErrors.join('; ')}`);
+    return parts.length === 0 ? undefined : parts.join('; ');
   }
 
   /** Counts, emits and logs the run's end: at ERROR when anything failed, with every failure listed. */
-  async finish(outcome: Omit<RunOutcome, 'runId' | 'skipped' | 'targetMismatch'>): Promise<RunOutcome> {
+  async finish(finished: Omit<RunOutcome, 'runId' | 'skipped' | 'targetMismatch'>): Promise<RunOutcome> {
     // The platform may quote a secret back in a reason: the summary, like every event, carries none.
     const redact = this.ctx.redact ?? ((text: string) => text);
+    const outcome = this.withJournalTrouble(finished);
     const full: RunOutcome = {
       runId: this.runId,
       ...outcome,
@@ -222,6 +280,17 @@ class RunReport {
     else if (full.result === 'stopped') this.log.warn(fields, full.message);
     else this.log.info(fields, full.message);
     return full;
+  }
+
+  /**
+   * A run whose change events did not all reach the sinks, or whose journal could not be struck, is
+   * not healthy: a success is partial, a run with nothing to apply failed, and the summary says why.
+   */
+  private withJournalTrouble(outcome: Omit<RunOutcome, 'runId' | 'skipped' | 'targetMismatch'>): Omit<RunOutcome, 'runId' | 'skipped' | 'targetMismatch'> {
+    const trouble = this.journalTrouble();
+    if (trouble === undefined) return outcome;
+    const downgraded: Partial<Record<RunResult, RunResult>> = { success: 'partial', 'no-op': 'failed', suspended: 'failed', 'outside-sync-window': 'failed' };
+    return { ...outcome, result: downgraded[outcome.result] ?? outcome.result, message: `${outcome.message}; ${trouble}` };
   }
 
   /**
@@ -458,27 +527,84 @@ function objectOf(change: Change, attributions: ReadonlyMap<string, GitAttributi
   return { kind: change.kind, name: change.name, action: change.action, fields: change.fields, ...(id ? { id } : {}), ...(attribution ? { attribution } : {}) };
 }
 
+/** How a leftover change stands in the live state: it landed, it did not, or the live state cannot tell. */
+type Settled = { landed: true } | { landed: false; code: 'interrupted' | 'outcome-unknown'; message: string };
+
+/** Whether the plan's live state holds an object of this kind and name (as the platform names it now). */
+function liveHas(plan: Plan, kind: Intent['kind'], name: string): boolean {
+  // The settings record always exists.
+  if (kind === 'AccessRequestSettings') return true;
+  const named = (o: { kind: string; name: string }): boolean => o.kind === kind && o.name === name;
+  if ((plan.inSync ?? []).some(named) || plan.unmanaged.some(named) || plan.unmanageable.some(named) || plan.blocked.some(named)) return true;
+  return plan.changes.some((c) => c.kind === kind && (c.action === 'delete' ? c.name === name : c.action === 'update' && (c.renamedFrom ?? c.name) === name));
+}
+
 /**
- * Settles what a killed run left in the journal: a change the live state no longer needs landed
- * (its event goes out now); one still planned did not (a failed event; this run applies it).
+ * Settles a leftover change from the live state the plan was made from, never from the config
+ * alone: a change still planned did not land (this run applies it); a create landed only if its
+ * object exists, a delete only if its object is gone; an update landed if its object now matches
+ * the config. An update of an object the config no longer declares cannot be told, and says so.
+ */
+export function settleFromLive(intent: Pick<Intent, 'kind' | 'name' | 'action'>, plan: Plan): Settled {
+  const { kind, name, action } = intent;
+  const pending = plan.changes.some((c) => c.kind === kind && c.name === name && c.action === action);
+  if (pending) return { landed: false, code: 'interrupted', message: 'the run stopped before this change finished; a later run applies it' };
+  const live = liveHas(plan, kind, name);
+  const declared = (plan.inSync ?? []).some((o) => o.kind === kind && o.name === name) || kind === 'AccessRequestSettings';
+  switch (action) {
+    case 'create':
+      return live
+        ? { landed: true }
+        : {
+            landed: false,
+            code: 'interrupted',
+            message: 'the run stopped before this create landed: the object does not exist, and the config no longer asks for it',
+          };
+    case 'delete':
+      return live
+        ? {
+            landed: false,
+            code: 'interrupted',
+            message: 'the run stopped before this delete landed: the object still exists, and the config no longer asks to delete it',
+          }
+        : { landed: true };
+    case 'update':
+      if (declared) return { landed: true };
+      return live
+        ? {
+            landed: false,
+            code: 'outcome-unknown',
+            message: `the run stopped during this update, and the config no longer declares the object: whether it landed is unknown; check ${kind} "${name}" on the platform`,
+          }
+        : {
+            landed: false,
+            code: 'outcome-unknown',
+            message: `the run stopped during this update, and the object no longer exists: whether it landed before it went is unknown`,
+          };
+  }
+}
+
+/** Logs what reading the journal reported: an entry moved aside as damaged, or left for a writer that may still run. */
+function reportJournal(notice: JournalNotice, run: RunReport): void {
+  if (notice.type === 'corrupt') run.log.warn({ runId: run.runId, entry: notice.entry, movedTo: notice.movedTo }, notice.message);
+  else run.log.warn({ runId: run.runId, entry: notice.entry, writer: { pid: notice.writer.pid, host: notice.writer.host } }, notice.message);
+}
+
+/**
+ * Settles what a killed run left in the journal, each from the live state (settleFromLive), with
+ * the event its change never had; an entry is struck only once every sink took that event.
  */
 async function settleLeftovers(journal: RunState['journal'], plan: Plan, run: RunReport): Promise<void> {
-  for (const { entry, intent } of await journal.leftovers()) {
+  for (const { entry, intent } of await journal.leftovers((notice) => reportJournal(notice, run))) {
     // A kind whose live list could not be read says nothing of whether the change landed: a later run settles it.
     if (plan.unknown.includes(intent.kind)) continue;
-    const pending = plan.changes.some((c) => c.kind === intent.kind && c.name === intent.name && c.action === intent.action);
+    const settled = settleFromLive(intent, plan);
     const then: RunContext = { ...run.ctx, runId: intent.runId, configCommit: intent.configCommit };
     const object = { kind: intent.kind, name: intent.name, action: intent.action, fields: intent.fields, ...(intent.id ? { id: intent.id } : {}) };
-    await run.emit([
-      pending
-        ? changeFailed(
-            then,
-            { ...object, error: { code: 'interrupted', message: 'the run stopped before this change finished; a later run applies it' } },
-            run.date(),
-          )
-        : changeApplied(then, object, run.date()),
-    ]);
-    await journal.strike(entry);
+    const event = settled.landed
+      ? changeApplied(then, object, run.date())
+      : changeFailed(then, { ...object, error: { code: settled.code, message: settled.message } }, run.date());
+    await run.emitJournalled(event, journal, entry);
   }
 }
 
@@ -605,7 +731,7 @@ async function applyWithJournal(
       if (outcome.status === 'applied') options.metrics.recordChange(outcome.change.kind, outcome.change.action);
       if (undone(outcome)) return;
       const entry = entries.get(outcome.change);
-      emitted.push(run.emit([eventFor(outcome)]).then(() => (entry ? journal.strike(entry) : undefined)));
+      emitted.push(run.emitJournalled(eventFor(outcome), journal, entry));
     },
   });
   await Promise.all(emitted);

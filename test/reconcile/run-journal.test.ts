@@ -1,0 +1,297 @@
+// The journal's promise through whole reconcile runs against a real sandbox: a change event a sink
+// refuses keeps its entry and fails the run, a strike that fails is reported instead of crashing, a
+// leftover is settled from the live state (never "applied" without evidence), and a damaged entry is moved aside.
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AccessctlError } from '../../src/errors.js';
+import type { AccessctlEvent } from '../../src/events/cloudevent.js';
+import { EventFanout } from '../../src/events/fanout.js';
+import type { EventSink } from '../../src/events/sink.js';
+import { JumpCloudClient } from '../../src/jumpcloud/client.js';
+import { IntentJournal, type Intent } from '../../src/reconcile/journal.js';
+import { EXIT_FAILED, runReconciler } from '../../src/reconcile/loop.js';
+import { ReconcileMetrics } from '../../src/reconcile/metrics.js';
+import { diff } from '../../src/plan/diff.js';
+import { fileRunState, reconcileOnce, settleFromLive, type RunOptions, type RunState } from '../../src/reconcile/run.js';
+import { TargetBinding } from '../../src/reconcile/target-binding.js';
+import { desired, emptyInput, flow, live } from '../plan/builders.js';
+import { startHarness, type Harness } from '../sandbox/harness.js';
+
+const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+const ERROR = 50;
+const WARN = 40;
+
+/** Collects events in memory; refuses them, as a full disk would, while `failing` is set. */
+class MemorySink implements EventSink {
+  readonly events: AccessctlEvent[] = [];
+  failing = false;
+  constructor(readonly name: string) {}
+  async emit(events: readonly AccessctlEvent[]): Promise<void> {
+    if (this.failing) throw new AccessctlError('io', `could not append events to /var/events.jsonl: ENOSPC: no space left on device, write`);
+    this.events.push(...events);
+  }
+  async close(): Promise<void> {}
+}
+
+interface World {
+  h: Harness;
+  work: string;
+  stateDir: string;
+  client: JumpCloudClient;
+  lines: LogLine[];
+  options(sinks: EventSink[], extra?: Partial<RunOptions>): RunOptions;
+}
+
+async function world(): Promise<World> {
+  const h = await startHarness();
+  const work = await mkdtemp(join(tmpdir(), 'accessctl-run-journal-'));
+  await cp(examples, join(work, 'config'), { recursive: true });
+  const client = new JumpCloudClient({ baseUrl: h.sandbox.url, apiKey: h.sandbox.adminKey });
+  cleanup.push(async () => {
+    await client.close();
+    await h.close();
+    await rm(work, { recursive: true, force: true });
+  });
+  const lines: LogLine[] = [];
+  const stateDir = join(work, 'state');
+  return {
+    h,
+    work,
+    stateDir,
+    client,
+    lines,
+    options: (sinks, extra = {}) => ({
+      source: { kind: 'dir', dir: join(work, 'config') },
+      stateDir,
+      env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey },
+      clients: TargetBinding.fixed(client),
+      events: new EventFanout(sinks),
+      metrics: new ReconcileMetrics(),
+      log: pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) }),
+      allowHistoryRewrite: false,
+      stopping: () => undefined,
+      ...extra,
+    }),
+  };
+}
+
+function changeEvents(events: readonly AccessctlEvent[]): [string, string, string][] {
+  return events
+    .filter((e) => e.type.startsWith('accessctl.change.'))
+    .map((e) => {
+      const data = e.data as { kind: string; name: string; error?: { code: string } };
+      return [e.type.replace('accessctl.change.', ''), `${data.kind}/${data.name}`, data.error?.code ?? ''];
+    });
+}
+
+async function journalFiles(stateDir: string): Promise<string[]> {
+  return (await readdir(join(stateDir, 'journal')).catch(() => [] as string[])).filter((n) => n.endsWith('.json'));
+}
+
+function intent(runId: string, kind: Intent['kind'], name: string, action: Intent['action']): Intent {
+  return { runId, configCommit: null, kind, name, action, fields: [] };
+}
+
+describe('a reconcile run and its journal', () => {
+  it('keeps the journal entry of each change event a sink refused, ends the run partial with an ERROR naming the sink, and the next run sends the events', async () => {
+    const w = await world();
+    const full = new MemorySink('file:/var/events.jsonl');
+    const other = new MemorySink('memory');
+    full.failing = true;
+
+    const first = await reconcileOnce(w.options([full, other]));
+
+    expect(first.applied).toBeGreaterThan(0);
+    expect(first.result).toBe('partial');
+    expect(first.message).toContain(
+      `change events not delivered to file:/var/events.jsonl (could not append events to /var/events.jsonl: ENOSPC: no space left on device, write); ${first.applied} journal entries are kept, and the next run sends their events again`,
+    );
+    expect(w.lines.filter((l) => l.level >= ERROR).map((l) => l.msg)).toEqual([first.message]);
+    const kept = await journalFiles(w.stateDir);
+    expect(kept).toHaveLength(first.applied);
+
+    full.failing = false;
+    const second = await reconcileOnce(w.options([full, other]));
+
+    expect(second.result).toBe('no-op');
+    const resent = changeEvents(full.events);
+    expect(resent).toHaveLength(first.applied);
+    expect(resent.every(([type]) => type === 'applied')).toBe(true);
+    // Under the run that made the changes.
+    expect(new Set(full.events.filter((e) => e.type === 'accessctl.change.applied').map((e) => (e.data as { runId: string }).runId))).toEqual(
+      new Set([first.runId]),
+    );
+    expect(await journalFiles(w.stateDir)).toEqual([]);
+  });
+
+  it('a run with nothing to apply whose settled events a sink refuses fails, and keeps the entries', async () => {
+    const w = await world();
+    const sink = new MemorySink('file:/var/events.jsonl');
+    await reconcileOnce(w.options([sink]));
+    await new IntentJournal(w.stateDir).record(intent('killed-run', 'ApprovalFlow', 'GitHub User', 'update'));
+    sink.failing = true;
+
+    const outcome = await reconcileOnce(w.options([sink]));
+
+    expect(outcome.result).toBe('failed');
+    expect(outcome.message).toContain('change events not delivered to file:/var/events.jsonl');
+    expect(await journalFiles(w.stateDir)).toHaveLength(1);
+  });
+
+  it('reconcile --once exits 1 when its file sink cannot take the change events, and keeps the journal entries', async () => {
+    const w = await world();
+    // A directory where the events file should be: the sink's append fails on a real file system.
+    const eventsPath = join(w.work, 'events.jsonl');
+    await mkdir(eventsPath);
+    const controller = new AbortController();
+    const outcomes: string[] = [];
+
+    const code = await runReconciler({
+      source: { kind: 'dir', dir: join(w.work, 'config') },
+      stateDir: w.stateDir,
+      intervalMs: 60_000,
+      once: true,
+      eventSpecs: [`file:${eventsPath}`],
+      env: { JUMPCLOUD_API_KEY: w.h.sandbox.adminKey },
+      clients: TargetBinding.fixed(w.client),
+      log: pino({ level: 'silent' }),
+      allowHistoryRewrite: false,
+      lockMode: 'fail',
+      signal: controller.signal,
+      onOutcome: (outcome) => outcomes.push(`${outcome.result}: ${outcome.message}`),
+    });
+
+    expect(code).toBe(EXIT_FAILED);
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toMatch(new RegExp(`^partial: .*change events not delivered to file:${eventsPath} \\(could not append .*EISDIR`));
+    expect((await journalFiles(w.stateDir)).length).toBeGreaterThan(0);
+  });
+
+  it('a journal entry that cannot be struck is an ERROR naming it and a partial run, not a crash, and every change still finishes', async () => {
+    const w = await world();
+    const sink = new MemorySink('memory');
+    const files = fileRunState(w.stateDir);
+    const readOnly: RunState = {
+      ...files,
+      journal: {
+        record: (i) => files.journal.record(i),
+        leftovers: (report) => files.journal.leftovers(report),
+        strike: async (entry) => {
+          throw new AccessctlError('io', `cannot remove the journal entry ${entry}: EROFS: read-only file system, unlink '${entry}'`);
+        },
+      },
+    };
+
+    const outcome = await reconcileOnce(w.options([sink], { state: readOnly }));
+
+    expect(outcome.result).toBe('partial');
+    expect(outcome.failed).toBe(0);
+    const applied = changeEvents(sink.events).filter(([type]) => type === 'applied');
+    expect(applied).toHaveLength(outcome.applied);
+    const entries = await journalFiles(w.stateDir);
+    expect(entries).toHaveLength(outcome.applied);
+    const errors = w.lines.filter((l) => l.level >= ERROR);
+    expect(errors.filter((l) => l.msg.includes('EROFS: read-only file system, unlink'))).toHaveLength(outcome.applied + 1);
+    expect(errors.some((l) => typeof l['entry'] === 'string' && l.msg.includes('the next run settles the entry again'))).toBe(true);
+    expect(outcome.message).toContain('journal entries not removed: cannot remove the journal entry');
+  });
+
+  it('settles leftovers from the live state: a create that never landed and left the config is interrupted, not applied', async () => {
+    const w = await world();
+    const sink = new MemorySink('memory');
+    await reconcileOnce(w.options([sink]));
+    sink.events.length = 0;
+    const journal = new IntentJournal(w.stateDir);
+    // As a run killed mid-way left them, before the config changed.
+    await journal.record(intent('killed-run', 'ApprovalFlow', 'Ghost 01', 'create'));
+    await journal.record(intent('killed-run', 'ApprovalFlow', 'GitHub User', 'create'));
+    await journal.record(intent('killed-run', 'ApprovalFlow', 'Never There', 'delete'));
+    await journal.record(intent('killed-run', 'ApprovalFlow', 'GitHub Admin', 'delete'));
+    await journal.record(intent('killed-run', 'AccessRequestSettings', 'settings', 'update'));
+
+    const outcome = await reconcileOnce(w.options([sink]));
+
+    expect(outcome.result).toBe('no-op');
+    expect(changeEvents(sink.events)).toEqual([
+      ['failed', 'ApprovalFlow/Ghost 01', 'interrupted'],
+      ['applied', 'ApprovalFlow/GitHub User', ''],
+      ['applied', 'ApprovalFlow/Never There', ''],
+      ['failed', 'ApprovalFlow/GitHub Admin', 'interrupted'],
+      ['applied', 'AccessRequestSettings/settings', ''],
+    ]);
+    const ghost = sink.events.find((e) => (e.data as { name: string }).name === 'Ghost 01');
+    expect(ghost?.data).toMatchObject({
+      error: { message: 'the run stopped before this create landed: the object does not exist, and the config no longer asks for it' },
+    });
+    expect(await journalFiles(w.stateDir)).toEqual([]);
+  });
+
+  it('moves a damaged journal entry aside with a WARN naming it, and the run goes on', async () => {
+    const w = await world();
+    const sink = new MemorySink('memory');
+    await mkdir(join(w.stateDir, 'journal'), { recursive: true });
+    const bad = join(w.stateDir, 'journal', 'r1-000001.json');
+    await writeFile(bad, 'null');
+
+    const outcome = await reconcileOnce(w.options([sink]));
+
+    expect(outcome.result).toBe('success');
+    const moved = join(w.stateDir, 'journal', 'corrupt', 'r1-000001.json');
+    expect(await readFile(moved, 'utf8')).toBe('null');
+    const warned = w.lines.filter((l) => l.level === WARN && l['entry'] === bad);
+    expect(warned).toHaveLength(1);
+    expect(warned[0]?.msg).toMatch(/^the journal entry .*r1-000001\.json is damaged \(not a JSON object \(null\)\); moved it to .*corrupt\/r1-000001\.json\./);
+  });
+});
+
+describe('settleFromLive', () => {
+  // Live: Kept (declared, in sync), Changed (declared, an update planned), Orphan (no longer declared). Declared, not live: Wanted.
+  const input = emptyInput();
+  input.flows.live = [live(flow('Kept'), 'f1'), live(flow('Changed'), 'f2'), live(flow('Orphan'), 'f3')];
+  input.flows.desired = [desired(flow('Kept')), desired(flow('Changed', { description: 'changed' })), desired(flow('Wanted'))];
+  const plan = diff(input);
+  const settle = (name: string, action: Intent['action']) => settleFromLive({ kind: 'ApprovalFlow', name, action }, plan);
+
+  it('a change still planned did not land', () => {
+    expect(settle('Wanted', 'create')).toMatchObject({ landed: false, code: 'interrupted' });
+    expect(settle('Changed', 'update')).toMatchObject({ landed: false, code: 'interrupted' });
+  });
+
+  it('a create landed only if its object exists, a delete only if its object is gone', () => {
+    expect(settle('Kept', 'create')).toEqual({ landed: true });
+    expect(settle('Orphan', 'create')).toEqual({ landed: true });
+    expect(settle('Ghost', 'create')).toMatchObject({ landed: false, code: 'interrupted' });
+    expect(settle('Ghost', 'delete')).toEqual({ landed: true });
+    expect(settle('Orphan', 'delete')).toMatchObject({ landed: false, code: 'interrupted' });
+  });
+
+  it('an update landed if its object matches the config now, and is unknown for an object the config no longer declares', () => {
+    expect(settle('Kept', 'update')).toEqual({ landed: true });
+    expect(settle('Orphan', 'update')).toMatchObject({
+      landed: false,
+      code: 'outcome-unknown',
+      message: expect.stringContaining('check ApprovalFlow "Orphan" on the platform'),
+    });
+    expect(settle('Ghost', 'update')).toMatchObject({
+      landed: false,
+      code: 'outcome-unknown',
+      message: expect.stringContaining('the object no longer exists'),
+    });
+  });
+});
