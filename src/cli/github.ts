@@ -6,7 +6,15 @@ import { annotationRoot } from '../diagnostics/repo-path.js';
 import { AccessctlError } from '../errors.js';
 import { withGithubErrors } from '../github/api-error.js';
 import { checkOutput, DEFAULT_CHECK_NAME, publishCheck } from '../github/check.js';
-import { commentBody, DEFAULT_DESTROY_LABEL, syncLabel, upsertComment } from '../github/comment.js';
+import {
+  COMMENT_AUTHOR_ENV,
+  commentBody,
+  DEFAULT_DESTROY_LABEL,
+  parseCommentAuthor,
+  resolveCommentAuthor,
+  syncLabel,
+  upsertComment,
+} from '../github/comment.js';
 import { readContext, requireHeadSha, requirePullNumber, type ContextFlags, type GithubContext } from '../github/context.js';
 import type { GithubApi } from '../github/octokit.js';
 import { assess, deletes, verdict, type Outcome } from '../github/outcome.js';
@@ -71,28 +79,57 @@ async function client(context: GithubContext): Promise<GithubApi> {
   return createGithubClient({ token: context.token, baseUrl: context.apiUrl, userAgent: `accessctl/${packageVersion()}` });
 }
 
+/** The login given by hand, flag first, then the environment; undefined to ask GitHub. */
+function commentAuthorOverride(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (flag !== undefined) return parseCommentAuthor(flag, '--comment-author');
+  const value = env[COMMENT_AUTHOR_ENV];
+  return value === undefined || value === '' ? undefined : parseCommentAuthor(value, COMMENT_AUTHOR_ENV);
+}
+
 function commentCommand(runtime: Runtime): Command {
   const command = new Command('comment')
     .description('post the validation result and the plan as one sticky pull request comment')
-    .option('--label <name>', 'label added while the plan deletes anything, removed when it no longer does ("" for none)', DEFAULT_DESTROY_LABEL);
-  return withGithubOptions(command, 'the commit the comment says it ran on').action(async (dir: string, flags: GithubFlags & { label: string }) => {
-    // The GitHub side first: a missing token or pull request fails before any platform call.
-    const context = await readContext(flags, process.env);
-    const pr = { owner: context.owner, repo: context.repo, pullNumber: requirePullNumber(context) };
-    const { outcome } = await evaluate(runtime, dir, flags);
-    await withGithubErrors(context.token, async () => {
-      const api = await client(context);
-      const posted = await upsertComment(api, pr, commentBody(outcome, context.headSha));
-      process.stdout.write(`accessctl: ${posted.action} the plan comment ${posted.url}\n`);
-      const wanted = deletes(outcome);
-      // With no plan, whether it deletes is unknown: the label stays as it is.
-      if (wanted !== undefined && flags.label !== '') {
-        const label = await syncLabel(api, pr, flags.label, wanted);
-        if (label !== 'unchanged') process.stdout.write(`accessctl: ${label} the label ${flags.label}\n`);
-      }
-    });
-    finish(outcome);
-  });
+    .option('--label <name>', 'label added while the plan deletes anything, removed when it no longer does ("" for none)', DEFAULT_DESTROY_LABEL)
+    .option(
+      '--comment-author <login>',
+      `the account the token comments as; only its comments are edited (default: ${COMMENT_AUTHOR_ENV}, then asked of GitHub: GET /user, or the GraphQL viewer for github-actions[bot] and app tokens)`,
+    );
+  return withGithubOptions(command, 'the commit the comment says it ran on').action(
+    async (dir: string, flags: GithubFlags & { label: string; commentAuthor?: string }) => {
+      // The GitHub side first: a missing token or pull request fails before any platform call.
+      const context = await readContext(flags, process.env);
+      const pr = { owner: context.owner, repo: context.repo, pullNumber: requirePullNumber(context) };
+      const override = commentAuthorOverride(flags.commentAuthor, process.env);
+      const { outcome } = await evaluate(runtime, dir, flags);
+      await withGithubErrors(context.token, async () => {
+        const api = await client(context);
+        const posted = await upsertComment(api, pr, (lookalikes, author) => commentBody(outcome, context.headSha, lookalikes, author), {
+          author: override ?? (() => resolveCommentAuthor(api)),
+        });
+        if (posted.lookalikes.length > 0) {
+          // One line, so the job log says what the comment's warning says: someone posted the marker.
+          const by = [...new Set(posted.lookalikes.map((l) => printable(l.login)))].join(', ');
+          const n = posted.lookalikes.length;
+          process.stderr.write(
+            `accessctl: warning: ignored ${n} comment${n === 1 ? '' : 's'} that carr${n === 1 ? 'ies' : 'y'} the plan marker but ${n === 1 ? 'was' : 'were'} written by ${by}, not ${printable(posted.author ?? '')}: ${posted.lookalikes.map((l) => printable(l.url)).join(' ')}\n`,
+          );
+        }
+        if (posted.refused !== undefined) {
+          process.stderr.write(
+            `accessctl: warning: GitHub refused to edit the plan comment ${posted.refused.url} (${posted.refused.status}: ${printable(posted.refused.message)}); posted a new one instead\n`,
+          );
+        }
+        process.stdout.write(`accessctl: ${posted.action} the plan comment ${posted.url}\n`);
+        const wanted = deletes(outcome);
+        // With no plan, whether it deletes is unknown: the label stays as it is.
+        if (wanted !== undefined && flags.label !== '') {
+          const label = await syncLabel(api, pr, flags.label, wanted);
+          if (label !== 'unchanged') process.stdout.write(`accessctl: ${label} the label ${flags.label}\n`);
+        }
+      });
+      finish(outcome);
+    },
+  );
 }
 
 function checkCommand(runtime: Runtime): Command {

@@ -103,6 +103,46 @@ describe('accessctl github comment', { timeout: 60_000 }, () => {
     expectNoToken(first, second);
   });
 
+  it('leaves a comment someone else wrote with the marker alone: posts its own, warns in one line naming the author, exits 0', async () => {
+    const { fake, actions } = await github();
+    const forged = '<!-- accessctl:plan -->\nI am mallory';
+    fake.comments.push({ id: 5, issue: 42, body: forged, user: 'mallory' });
+    const runs = [
+      await accessctl(['github', 'comment', 'examples/access', '--target', h.sandbox.url], actions),
+      await accessctl(['github', 'comment', 'examples/access', '--target', h.sandbox.url], actions),
+    ];
+    const warning =
+      /^accessctl: warning: ignored 1 comment that carries the plan marker but was written by mallory, not github-actions\[bot\]: https:\/\/\S+#issuecomment-5\n$/;
+    for (const run of runs) {
+      expect(run.code).toBe(0);
+      expect(run.stderr).toMatch(warning);
+    }
+    expect(runs.map((run) => /accessctl: (created|updated) the plan comment/.exec(run.stdout)?.[1])).toEqual(['created', 'updated']);
+    expect(fake.comments.find((c) => c.id === 5)?.body).toBe(forged);
+    expect(fake.comments.filter((c) => c.id !== 5).map((c) => c.user)).toEqual(['github-actions[bot]']);
+    expect(fake.requests.filter((r) => r.method === 'PATCH' || r.method === 'DELETE').map((r) => r.path)).not.toContain(
+      '/repos/acme/access-config/issues/comments/5',
+    );
+    expectNoToken(...runs);
+  });
+
+  it('takes the comment author from --comment-author or ACCESSCTL_COMMENT_AUTHOR without asking GitHub, and refuses a malformed one before anything is sent', async () => {
+    const { fake, actions } = await github();
+    fake.comments.push({ id: 6, issue: 42, body: '<!-- accessctl:plan -->\nold plan', user: 'release-bot' });
+    const flag = await accessctl(['github', 'comment', 'examples/access', '--target', h.sandbox.url, '--comment-author', 'release-bot'], actions);
+    expect(flag.code).toBe(0);
+    expect(flag.stdout).toMatch(/accessctl: updated the plan comment \S+#issuecomment-6\n/);
+    const env = await accessctl(['github', 'comment', 'examples/access', '--target', h.sandbox.url], { ...actions, ACCESSCTL_COMMENT_AUTHOR: 'release-bot' });
+    expect(env.stdout).toMatch(/accessctl: updated the plan comment \S+#issuecomment-6\n/);
+    expect(fake.comments).toHaveLength(1);
+    expect(fake.requests.some((r) => r.operationId === 'users/get-authenticated' || r.operationId === 'graphql/viewer')).toBe(false);
+    const before = fake.requests.length;
+    const bad = await accessctl(['github', 'comment', 'examples/access', '--target', h.sandbox.url], { ...actions, ACCESSCTL_COMMENT_AUTHOR: '@mallory' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('ACCESSCTL_COMMENT_AUTHOR must be a GitHub login such as octocat or github-actions[bot], not "@mallory"');
+    expect(fake.requests.length).toBe(before);
+  });
+
   it('shows validation errors with file and line in the comment and exits 1, without touching the platform', async () => {
     const { fake, actions } = await github();
     const run = await accessctl(['github', 'comment', 'broken'], { ...actions, JUMPCLOUD_API_KEY: '' }, workspace);

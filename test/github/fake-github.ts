@@ -1,5 +1,6 @@
-// A local fake of the GitHub REST API (hono on 127.0.0.1): issue comments, labels and check runs.
-// It records every request, checks each against GitHub's OpenAPI description and can inject faults.
+// A local fake of the GitHub REST API (hono on 127.0.0.1): the token's identity, issue comments,
+// labels and check runs. It records every request, checks each (and the identity and comment
+// answers) against GitHub's OpenAPI description and can inject faults.
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
@@ -74,12 +75,95 @@ export interface FakeGithubOptions {
   /** '' for github.com, '/api/v3' for GitHub Enterprise Server. */
   prefix?: string;
   description?: Description;
+  /**
+   * Who the token is. A user token answers GET /user; an installation token (Actions' GITHUB_TOKEN,
+   * an app's) gets 403 there, as on GitHub, and its login only from GraphQL's viewer. Comments the
+   * fake creates are written by it. Default: the Actions token, github-actions[bot].
+   */
+  identity?: { login: string; kind: 'user' | 'installation' };
 }
 
-const bot = { login: 'github-actions[bot]', id: 41898282, type: 'Bot' };
+/** GitHub's own ids for the Actions bot; any other login gets a stable made-up one. */
+const ACTIONS_BOT = { login: 'github-actions[bot]', id: 41898282 };
+/** The only GraphQL query the fake answers (whitespace aside); any other is a violation. */
+const VIEWER_QUERY = 'query { viewer { login } }';
+/** Operations whose answers are checked against the description too: the ones identity rests on. */
+const CHECKED_RESPONSES = new Set(['users/get-authenticated', 'issues/list-comments', 'issues/create-comment', 'issues/update-comment']);
+
+function userId(login: string): number {
+  if (login === ACTIONS_BOT.login) return ACTIONS_BOT.id;
+  let hash = 7;
+  for (const char of login) hash = (hash * 31 + char.charCodeAt(0)) % 2_000_000_000;
+  return hash + 1;
+}
+
+/** A simple-user, as GitHub embeds it in a comment's `user`. */
+function simpleUser(login: string): Record<string, unknown> {
+  const name = encodeURIComponent(login);
+  const api = `https://api.github.com/users/${name}`;
+  return {
+    login,
+    id: userId(login),
+    node_id: `U_${userId(login)}`,
+    avatar_url: `https://avatars.githubusercontent.com/u/${userId(login)}?v=4`,
+    gravatar_id: '',
+    url: api,
+    html_url: login.endsWith('[bot]') ? `https://github.com/apps/${name.replace(/%5Bbot%5D$/, '')}` : `https://github.com/${name}`,
+    followers_url: `${api}/followers`,
+    following_url: `${api}/following{/other_user}`,
+    gists_url: `${api}/gists{/gist_id}`,
+    starred_url: `${api}/starred{/owner}{/repo}`,
+    subscriptions_url: `${api}/subscriptions`,
+    organizations_url: `${api}/orgs`,
+    repos_url: `${api}/repos`,
+    events_url: `${api}/events{/privacy}`,
+    received_events_url: `${api}/received_events`,
+    type: login.endsWith('[bot]') ? 'Bot' : 'User',
+    user_view_type: 'public',
+    site_admin: false,
+  };
+}
+
+/** GET /user for a user token: the public view of the account. */
+function authenticatedUser(login: string): Record<string, unknown> {
+  return {
+    ...simpleUser(login),
+    name: null,
+    company: null,
+    blog: '',
+    location: null,
+    email: null,
+    hireable: null,
+    bio: null,
+    public_repos: 3,
+    public_gists: 0,
+    followers: 1,
+    following: 0,
+    created_at: '2020-01-01T00:00:00Z',
+    updated_at: '2026-01-01T00:00:00Z',
+  };
+}
+
+/** A GraphQL request, checked as GitHub would: a POSTed JSON object with a query; only the viewer query is served. */
+function checkGraphql(method: string, text: string): { operationId: string | undefined; problems: string[] } {
+  if (method !== 'POST') return { operationId: undefined, problems: [`GraphQL takes POST, not ${method}`] };
+  let request: unknown;
+  try {
+    request = JSON.parse(text);
+  } catch {
+    return { operationId: 'graphql', problems: ['the GraphQL body is not JSON'] };
+  }
+  const query = (request as { query?: unknown } | null)?.query;
+  if (typeof query !== 'string') return { operationId: 'graphql', problems: ['the GraphQL body has no query'] };
+  if (query.replace(/\s+/g, ' ').trim() !== VIEWER_QUERY) return { operationId: 'graphql', problems: [`the fake answers only ${VIEWER_QUERY}, not ${query}`] };
+  return { operationId: 'graphql/viewer', problems: [] };
+}
 
 export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeGithub> {
   const prefix = options.prefix ?? '';
+  const identity = options.identity ?? { login: ACTIONS_BOT.login, kind: 'installation' as const };
+  // @octokit/graphql's endpoint: /graphql on github.com, /api/graphql beside GHES's /api/v3.
+  const graphqlPath = prefix === '' ? '/graphql' : prefix.replace(/\/v3$/, '/graphql');
   const validator = openApiValidator(options.description ?? 'api.github.com');
   const requests: RecordedRequest[] = [];
   const violations: string[] = [];
@@ -98,8 +182,9 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
     node_id: `IC_${c.id}`,
     url: `${origin}${prefix}/repos/${options.owner ?? 'o'}/${options.repo ?? 'r'}/issues/comments/${c.id}`,
     html_url: `https://github.example/${options.owner}/${options.repo}/pull/${c.issue}#issuecomment-${c.id}`,
+    issue_url: `${origin}${prefix}/repos/${options.owner ?? 'o'}/${options.repo ?? 'r'}/issues/${c.issue}`,
     body: c.body,
-    user: { login: c.user, id: 1, type: c.user === bot.login ? 'Bot' : 'User' },
+    user: simpleUser(c.user),
     created_at: '2026-03-01T09:00:00Z',
     updated_at: '2026-03-01T09:00:00Z',
     author_association: 'NONE',
@@ -126,11 +211,14 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
 
   app.use('*', async (c, next) => {
     const url = new URL(c.req.url);
-    const path = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : url.pathname;
+    const isGraphql = url.pathname === graphqlPath;
+    const path = isGraphql ? url.pathname : url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : url.pathname;
     const text = c.req.method === 'GET' || c.req.method === 'HEAD' ? '' : await c.req.raw.clone().text();
-    const verdict = validator.validate({ method: c.req.method, path, query: url.searchParams, contentType: c.req.header('content-type'), body: text });
+    const verdict = isGraphql
+      ? checkGraphql(c.req.method, text)
+      : validator.validate({ method: c.req.method, path, query: url.searchParams, contentType: c.req.header('content-type'), body: text });
     for (const problem of verdict.problems) violations.push(`${c.req.method} ${path}: ${problem}`);
-    if (!url.pathname.startsWith(prefix)) violations.push(`${c.req.method} ${url.pathname}: outside the API prefix ${prefix}`);
+    if (!isGraphql && !url.pathname.startsWith(prefix)) violations.push(`${c.req.method} ${url.pathname}: outside the API prefix ${prefix}`);
     const auth = c.req.header('authorization') ?? '';
     const fault = faults.find((f) => f.left > 0 && f.method === c.req.method && f.path.test(path));
     requests.push({
@@ -150,8 +238,27 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
     }
     if (verdict.problems.length > 0) return c.json({ message: 'Validation Failed', errors: verdict.problems, status: '422' }, 422);
     await next();
+    if (verdict.operationId !== undefined && CHECKED_RESPONSES.has(verdict.operationId) && c.res.status < 300) {
+      const answer = (await c.res.clone().json()) as unknown;
+      for (const problem of validator.validateResponse(verdict.operationId, c.res.status, answer))
+        violations.push(`${c.req.method} ${path} answered: ${problem}`);
+    }
     return undefined;
   });
+
+  api.get('/user', (c) =>
+    identity.kind === 'user'
+      ? c.json(authenticatedUser(identity.login))
+      : c.json(
+          {
+            message: 'Resource not accessible by integration',
+            documentation_url: 'https://docs.github.com/rest/users/users#get-the-authenticated-user',
+            status: '403',
+          },
+          403,
+        ),
+  );
+  app.post(graphqlPath, (c) => c.json({ data: { viewer: { login: identity.login } } }));
 
   api.get('/repos/:owner/:repo/issues/:issue/comments', (c) => {
     const issue = Number(c.req.param('issue'));
@@ -169,7 +276,7 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
   });
   api.post('/repos/:owner/:repo/issues/:issue/comments', async (c) => {
     const body = await readJson(c);
-    const comment = { id: nextId++, issue: Number(c.req.param('issue')), body: String(body['body']), user: bot.login };
+    const comment = { id: nextId++, issue: Number(c.req.param('issue')), body: String(body['body']), user: identity.login };
     comments.push(comment);
     return c.json(commentJson(comment), 201);
   });

@@ -3,13 +3,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { githubError, redactToken, withGithubErrors } from '../../src/github/api-error.js';
 import { checkOutput, publishCheck } from '../../src/github/check.js';
-import { commentBody, upsertComment } from '../../src/github/comment.js';
+import { commentBody, resolveCommentAuthor, upsertComment } from '../../src/github/comment.js';
 import { startFakeGithub, type FakeGithub } from './fake-github.js';
 import { instantClient } from './instant-client.js';
 import { invalid, plan, valid } from './outcomes.js';
 
 const token = 'ghp_PLANTEDfake123';
 const pr = { owner: 'acme', repo: 'access-config', pullNumber: 42 };
+const ours = { author: 'github-actions[bot]' };
 const secondary = {
   message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
   documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
@@ -41,7 +42,7 @@ describe('the GitHub client', () => {
     const log: string[] = [];
     fake.fail({ method: 'POST', path: /\/issues\/42\/comments$/, status: 403, body: secondary, headers: { 'retry-after': '2' } });
     const api = instantClient({ token, baseUrl: fake.url, log: (line) => log.push(line) });
-    const result = await upsertComment(api, pr, commentBody(valid(plan())));
+    const result = await upsertComment(api, pr, commentBody(valid(plan())), ours);
     expect(result.action).toBe('created');
     expect(fake.requests.filter((r) => r.operationId === 'issues/create-comment').map((r) => r.faulted)).toEqual([true, false]);
     expect(fake.comments).toHaveLength(1);
@@ -60,7 +61,7 @@ describe('the GitHub client', () => {
     });
     fake.fail({ method: 'POST', path: /\/comments$/, status: 502, body: { message: 'Server Error' } });
     const api = instantClient({ token, baseUrl: fake.url });
-    expect((await upsertComment(api, pr, commentBody(valid(plan())))).action).toBe('created');
+    expect((await upsertComment(api, pr, commentBody(valid(plan())), ours)).action).toBe('created');
     expect(fake.requests.map((r) => `${r.method} ${r.faulted}`)).toEqual(['GET true', 'GET false', 'POST true', 'POST false']);
   });
 
@@ -79,8 +80,10 @@ describe('the GitHub client', () => {
     fake = await startFakeGithub({ token, prefix: '/api/v3', description: 'ghes-3.19' });
     expect(fake.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v3$/);
     const api = instantClient({ token, baseUrl: fake.url });
-    await upsertComment(api, pr, commentBody(valid(plan())));
-    await upsertComment(api, pr, commentBody(invalid(2)));
+    // The second run asks who the token is: GET /user under /api/v3, then GraphQL at /api/graphql.
+    const mine = { author: () => resolveCommentAuthor(api) };
+    await upsertComment(api, pr, commentBody(valid(plan())), mine);
+    expect((await upsertComment(api, pr, commentBody(invalid(2)), mine)).action).toBe('updated');
     await publishCheck(
       api,
       { owner: 'acme', repo: 'access-config', headSha: 'abc' },
@@ -89,13 +92,14 @@ describe('the GitHub client', () => {
     expect(fake.comments).toHaveLength(1);
     expect(fake.checkRuns[0]?.annotations).toHaveLength(60);
     expect(fake.requests.every((r) => r.operationId !== undefined)).toBe(true);
+    expect(fake.requests.map((r) => r.operationId)).toEqual(expect.arrayContaining(['users/get-authenticated', 'graphql/viewer']));
   });
 
   it('never lets the token into an error, its cause, or the log', async () => {
     fake = await startFakeGithub({ token: 'a-different-token' });
     const log: string[] = [];
     const api = instantClient({ token, baseUrl: fake.url, log: (line) => log.push(line) });
-    const error = await withGithubErrors(token, () => upsertComment(api, pr, 'body')).catch((e: unknown) => e);
+    const error = await withGithubErrors(token, () => upsertComment(api, pr, 'body', ours)).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/^GitHub GET \/repos\/acme\/access-config\/issues\/42\/comments answered 401: Bad credentials$/);
     expect(everything(error)).not.toContain(token);
     expect(log.join('\n')).not.toContain(token);
@@ -109,7 +113,7 @@ describe('the GitHub client', () => {
 
   it('reports an unreachable GitHub as a platform error', async () => {
     const api = instantClient({ token, baseUrl: 'http://127.0.0.1:9', retries: 0 });
-    const error = await withGithubErrors(token, () => upsertComment(api, pr, 'body')).catch((e: unknown) => e);
+    const error = await withGithubErrors(token, () => upsertComment(api, pr, 'body', ours)).catch((e: unknown) => e);
     expect((error as { code?: string }).code).toBe('platform');
     expect(everything(error)).not.toContain(token);
   });

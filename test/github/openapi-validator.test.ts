@@ -38,4 +38,23 @@ describe('the OpenAPI request checker', () => {
   it('resolves $refs into the shared components', () => {
     expect(check('PATCH', '/repos/acme/config/check-runs/notanumber', { output: { summary: 's' } }).problems.join()).toMatch(/check_run_id must be integer/);
   });
+
+  it('checks an answer against the documented response: a comment’s author is a whole simple-user, GET /user a user', () => {
+    const comment = {
+      id: 1,
+      node_id: 'IC_1',
+      url: 'https://api.github.com/repos/acme/config/issues/comments/1',
+      html_url: 'https://github.com/acme/config/pull/42#issuecomment-1',
+      issue_url: 'https://api.github.com/repos/acme/config/issues/42',
+      body: 'hi',
+      user: { login: 'mallory', id: 1, type: 'User' },
+      created_at: '2026-03-01T09:00:00Z',
+      updated_at: '2026-03-01T09:00:00Z',
+      author_association: 'NONE',
+    };
+    expect(validator.validateResponse('issues/update-comment', 200, comment).join()).toMatch(/the 200 answer\/user must have required property 'node_id'/);
+    expect(validator.validateResponse('issues/list-comments', 200, [{ ...comment, user: undefined }]).join()).toMatch(/must have required property 'user'/);
+    expect(validator.validateResponse('users/get-authenticated', 200, { login: 'octocat' }).join()).toMatch(/must have required property/);
+    expect(validator.validateResponse('users/get-authenticated', 418, {})).toEqual(['users/get-authenticated documents no 418 answer']);
+  });
 });

@@ -1,5 +1,6 @@
 // Checks each request against GitHub's official OpenAPI description (@octokit/openapi): finds the
-// operation by method and path template, then validates path parameters, query and JSON body with ajv.
+// operation by method and path template, then validates path parameters, query and JSON body with ajv;
+// and checks an answer the fake gives against the operation's documented response.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -19,11 +20,17 @@ interface Operation {
   operationId: string;
   parameters?: (Parameter | { $ref: string })[];
   requestBody?: { required?: boolean; content?: Record<string, { schema?: object }> } | { $ref: string };
+  responses?: Record<string, { content?: Record<string, { schema?: object }> } | { $ref: string }>;
 }
 
 interface Spec {
   paths: Record<string, Record<string, unknown>>;
-  components: { schemas: Record<string, object>; parameters: Record<string, Parameter>; requestBodies?: Record<string, unknown> };
+  components: {
+    schemas: Record<string, object>;
+    parameters: Record<string, Parameter>;
+    requestBodies?: Record<string, unknown>;
+    responses?: Record<string, { content?: Record<string, { schema?: object }> }>;
+  };
 }
 
 interface Route {
@@ -178,6 +185,23 @@ export class OpenApiValidator {
       this.check(problems, `${id}:body`, schema, parsed, false, 'body');
     }
     return { operationId: id, problems };
+  }
+
+  /**
+   * How an answer breaks the operation's documented response for its status: the fake's own
+   * answers are checked, so code written against them holds against GitHub's real shapes.
+   */
+  validateResponse(operationId: string, status: number, body: unknown): string[] {
+    const route = this.routes.find((r) => r.operation.operationId === operationId);
+    if (!route) return [`${operationId} is not an operation of ${this.description}`];
+    let response = route.operation.responses?.[String(status)];
+    if (isRef(response)) response = this.spec.components.responses?.[response.$ref.replace('#/components/responses/', '')];
+    if (response === undefined) return [`${operationId} documents no ${status} answer`];
+    const schema = response.content?.['application/json']?.schema;
+    if (schema === undefined) return [`${operationId} documents no JSON body for ${status}`];
+    const problems: string[] = [];
+    this.check(problems, `${operationId}:response:${status}`, schema, body, false, `the ${status} answer`);
+    return problems;
   }
 }
 
