@@ -1,15 +1,18 @@
 // Turns an --events value into a sink: `-` (stdout JSONL), `file:PATH` or `webhook:URL`. A bad
 // value is a usage error about --events; a webhook without a valid secret names the variable.
+// Also warns, at start, about spooled events that no configured webhook sink will ever send.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { AccessctlError } from '../errors.js';
+import { printable } from '../plan/printable.js';
 import type { RetryPolicy } from '../retry/policy.js';
 import { FileSink } from './file-sink.js';
 import type { EventSink, SinkNoticeHandler } from './sink.js';
 import { StdoutSink } from './stdout-sink.js';
 import { webhookSignerFromEnv } from './webhook-signature.js';
 import { displayUrl, WebhookSink } from './webhook-sink.js';
+import { strandedSpools, type StrandedSpool } from './webhook-spool.js';
 
 export interface SinkSpecOptions {
   env: NodeJS.ProcessEnv;
@@ -88,4 +91,24 @@ export function sinkFromSpec(spec: string, options: SinkSpecOptions): EventSink 
   }
   const shown = value === '' ? 'an empty value' : `"${value.length > 80 ? `${value.slice(0, 80)}…` : value}"`;
   throw specError(`${EVENTS_FLAG} got ${shown}: expected -, file:PATH or webhook:URL`);
+}
+
+/**
+ * Warns once per spool dir under `spoolDir` that holds events for a webhook URL none of `sinks`
+ * sends to (the URL changed, gained a slash or a rotated token, or --events was dropped): those
+ * events are never sent otherwise. Call at start, after building the sinks; returns what it found.
+ */
+export async function warnStrandedSpools(spoolDir: string, sinks: readonly EventSink[], onNotice: SinkNoticeHandler): Promise<StrandedSpool[]> {
+  const owned = sinks.filter((sink): sink is WebhookSink => sink instanceof WebhookSink).map((sink) => sink.spool.dir);
+  const stranded = await strandedSpools(spoolDir, owned);
+  for (const { dir, events } of stranded) {
+    const count = events < 0 ? 'events that cannot be counted (the folder cannot be read)' : `${events} event(s)`;
+    onNotice({
+      sink: 'spool',
+      message:
+        `spool ${printable(dir)} holds ${count} for a webhook URL that no ${EVENTS_FLAG} names now; they will not be sent. ` +
+        `To send them, run again with ${EVENTS_FLAG} webhook:<that old URL>; if they are not wanted, move the folder out of ${printable(spoolDir)}`,
+    });
+  }
+  return stranded;
 }

@@ -11,7 +11,7 @@ import type { AccessctlEvent } from './cloudevent.js';
 import { SerialQueue } from './serial-queue.js';
 import type { EventSink, SinkNoticeHandler } from './sink.js';
 import type { WebhookSigner } from './webhook-signature.js';
-import { WebhookSpool } from './webhook-spool.js';
+import { DEAD_LETTER_DIR, WebhookSpool } from './webhook-spool.js';
 
 export const CLOUDEVENTS_JSON = 'application/cloudevents+json';
 
@@ -265,9 +265,18 @@ export class WebhookSink implements EventSink {
       const entry = await this.spool.read(files[index]!);
       if (entry === undefined) continue;
       if (entry.id === '') {
-        const where = await this.spool.deadLetter(entry.file);
-        report.deadLettered++;
-        this.notify(`spooled file ${entry.file} holds no event; moved to ${where}`);
+        // Nothing to send in it, and never will be: out of the way, or the events behind it wait forever.
+        const problem = entry.problem ?? 'holds no event';
+        try {
+          const where = await this.spool.deadLetter(entry.file);
+          report.deadLettered++;
+          this.notify(`spooled file ${entry.file} ${problem}; moved to ${where}`);
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+          this.notify(
+            `spooled file ${entry.file} in ${this.spool.dir} ${problem} and could not be moved to ${DEAD_LETTER_DIR}/ (${code}); skipped, move or remove it by hand`,
+          );
+        }
         continue;
       }
       const attempt = this.stop.signal.aborted ? { outcome: 'unreachable' as const, reason: 'the sink is closing' } : await this.deliver(entry.id, entry.body);

@@ -1,8 +1,9 @@
 // The webhook sink's durable spool: one fsynced file per event, named so that listing in name order
-// is sending order; a file leaves the spool only once delivered, or into dead-letter/ if refused.
+// is sending order; a file leaves the spool only once delivered, or into dead-letter/ if refused
+// or unreadable. Also finds spools that no configured sink owns any more, so they are not forgotten.
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { syncDirectory, writeFileDurably } from './durable-file.js';
+import { pidIsAlive, removeStaleTemps, syncDirectory, writeFileDurably } from './durable-file.js';
 
 export interface SpooledEvent {
   /** The file name inside the spool directory. */
@@ -11,10 +12,13 @@ export interface SpooledEvent {
   id: string;
   /** The exact request body. */
   body: string;
+  /** Why the file holds no event to send (id is then ''): it does not parse, or it cannot be read at all. */
+  problem?: string;
 }
 
 const ENTRY = /^(\d{12})-([A-Za-z0-9_-]{1,64})\.json$/;
-const STALE_TEMP = /\.json\.(\d+)\.tmp$/;
+/** The temp name of writes made before temp files carried the accessctl marker. */
+const LEGACY_TEMP = /\.json\.(\d+)\.tmp$/;
 export const DEAD_LETTER_DIR = 'dead-letter';
 
 function fileId(id: string): string {
@@ -24,7 +28,10 @@ function fileId(id: string): string {
 export class WebhookSpool {
   constructor(readonly dir: string) {}
 
-  /** Spooled file names in sending order; leftovers of interrupted writes by other processes are removed. */
+  /**
+   * Spooled file names in sending order. Leftovers of writes that a killed process interrupted are
+   * removed; a live process's temp file is left alone, it may be renamed into place any moment.
+   */
   async files(): Promise<string[]> {
     let names: string[];
     try {
@@ -33,9 +40,10 @@ export class WebhookSpool {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
     }
+    await removeStaleTemps(this.dir);
     for (const name of names) {
-      const temp = STALE_TEMP.exec(name);
-      if (temp && Number(temp[1]) !== process.pid) await rm(join(this.dir, name), { force: true });
+      const temp = LEGACY_TEMP.exec(name);
+      if (temp && Number(temp[1]) !== process.pid && !pidIsAlive(Number(temp[1]))) await rm(join(this.dir, name), { force: true });
     }
     return names.filter((name) => ENTRY.test(name)).sort();
   }
@@ -59,14 +67,19 @@ export class WebhookSpool {
     return written;
   }
 
-  /** Reads one spooled event; undefined when the file is gone or does not hold an event with an id. */
+  /**
+   * Reads one spooled event; undefined when the file is gone. An entry that cannot be read (a
+   * directory, no permission) or does not hold an event with an id comes back with id '' and the
+   * problem, for the dead letters: it must not hold up every event spooled after it.
+   */
   async read(file: string): Promise<SpooledEvent | undefined> {
     let body: string;
     try {
       body = await readFile(join(this.dir, file), 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return undefined;
+      return { file, id: '', body: '', problem: `cannot be read (${code ?? (error as Error).message})` };
     }
     try {
       const parsed: unknown = JSON.parse(body);
@@ -76,7 +89,7 @@ export class WebhookSpool {
     } catch {
       // Falls through: a file that is not an event goes to the dead letters.
     }
-    return { file, id: '', body };
+    return { file, id: '', body, problem: 'holds no event' };
   }
 
   async remove(file: string): Promise<void> {
@@ -93,4 +106,39 @@ export class WebhookSpool {
     await syncDirectory(this.dir);
     return target;
   }
+}
+
+/** A spool directory that no configured sink sends from, and how many events wait in it. */
+export interface StrandedSpool {
+  dir: string;
+  events: number;
+}
+
+/**
+ * The `webhook-*` spools under `spoolDir` that hold events but belong to none of `owned` (the
+ * spool dirs of the configured webhook sinks): their URL changed or is no longer configured, so
+ * nothing will send them. An unreadable spool dir counts as stranded with its events unknown (-1).
+ */
+export async function strandedSpools(spoolDir: string, owned: readonly string[]): Promise<StrandedSpool[]> {
+  let names: string[];
+  try {
+    names = await readdir(spoolDir);
+  } catch {
+    return [];
+  }
+  const mine = new Set(owned.map((dir) => join(dir)));
+  const stranded: StrandedSpool[] = [];
+  for (const name of names.filter((n) => n.startsWith('webhook-')).sort()) {
+    const dir = join(spoolDir, name);
+    if (mine.has(dir)) continue;
+    let events: number;
+    try {
+      events = (await readdir(dir)).filter((entry) => ENTRY.test(entry)).length;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') continue;
+      events = -1;
+    }
+    if (events !== 0) stranded.push({ dir, events });
+  }
+  return stranded;
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AccessctlEvent } from '../../src/events/cloudevent.js';
 import type { SinkNotice } from '../../src/events/sink.js';
-import { sinkFromSpec, webhookSpoolDir } from '../../src/events/sink-spec.js';
+import { sinkFromSpec, warnStrandedSpools, webhookSpoolDir } from '../../src/events/sink-spec.js';
 import { WebhookSink } from '../../src/events/webhook-sink.js';
 import { startReceiver, type Answer, type Receiver } from './receiver.js';
 import { sampleEvents } from './sample-events.js';
@@ -222,6 +222,58 @@ describe('the webhook sink', () => {
     const report = await sink.emitAndReport([event!]);
     expect(report).toEqual({ delivered: 1, deadLettered: 1, spooled: 0 });
     expect(acceptedIds(r)).toEqual([event!.id]);
+  });
+
+  it('sets aside a spool entry it cannot read (a directory) with a notice naming it, and delivers the events behind it', async () => {
+    const r = await receiver();
+    const dir = webhookSpoolDir(spoolRoot, new URL(r.url));
+    await mkdir(join(dir, '000000000001-dir.json'), { recursive: true });
+    const { sink, notices } = webhook(r.url);
+    const [event] = sampleEvents();
+    const report = await sink.emitAndReport([event!]);
+    expect(report).toEqual({ delivered: 1, deadLettered: 1, spooled: 0 });
+    expect(acceptedIds(r)).toEqual([event!.id]);
+    expect(notices.map((n) => n.message)).toEqual([
+      `${sink.name}: spooled file 000000000001-dir.json cannot be read (EISDIR); moved to ${join(dir, 'dead-letter', '000000000001-dir.json')}`,
+    ]);
+  });
+
+  it('skips an entry that can be neither read nor moved aside, saying so, and still delivers the rest', async () => {
+    const r = await receiver();
+    const dir = webhookSpoolDir(spoolRoot, new URL(r.url));
+    await mkdir(join(dir, '000000000001-dir.json'), { recursive: true });
+    await writeFile(join(dir, 'dead-letter'), 'a file where the dead-letter folder goes');
+    const { sink, notices } = webhook(r.url);
+    const [event] = sampleEvents();
+    const report = await sink.emitAndReport([event!]);
+    expect(report).toEqual({ delivered: 1, deadLettered: 0, spooled: 0 });
+    expect(acceptedIds(r)).toEqual([event!.id]);
+    expect(notices.map((n) => n.message)).toEqual([
+      `${sink.name}: spooled file 000000000001-dir.json in ${dir} cannot be read (EISDIR) and could not be moved to dead-letter/ (EEXIST); skipped, move or remove it by hand`,
+    ]);
+  });
+
+  it('warns at start about events spooled for a URL no sink names any more, with how many and what to do', async () => {
+    const down = await receiver(Array.from({ length: 5 }, () => ({ status: 503 })));
+    const oldUrl = `${down.url}?token=rotated-away`;
+    const old = webhook(oldUrl);
+    const events = sampleEvents();
+    await old.sink.emit(events);
+    await old.sink.close();
+    const r = await receiver();
+    const current = webhook(r.url);
+    const notices: SinkNotice[] = [];
+    const stranded = await warnStrandedSpools(spoolRoot, [current.sink], (notice) => notices.push(notice));
+    const oldDir = webhookSpoolDir(spoolRoot, new URL(oldUrl));
+    expect(stranded).toEqual([{ dir: oldDir, events: events.length }]);
+    expect(notices).toEqual([
+      {
+        sink: 'spool',
+        message: `spool ${oldDir} holds ${events.length} event(s) for a webhook URL that no --events names now; they will not be sent. To send them, run again with --events webhook:<that old URL>; if they are not wanted, move the folder out of ${spoolRoot}`,
+      },
+    ]);
+    expect(notices[0]!.message).not.toContain('rotated-away');
+    expect(await warnStrandedSpools(spoolRoot, [current.sink, old.sink], () => undefined)).toEqual([]);
   });
 
   it("keeps one spool per URL, so two webhook sinks never send each other's events", async () => {

@@ -1,10 +1,12 @@
 // The spool keeps events as one file each in sending order, continues the numbering across runs,
-// ignores and clears the leftovers of a write that a crash interrupted, and sets refused files aside.
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+// ignores and clears the leftovers of a write that a crash interrupted, sets refused files aside,
+// reports an entry it cannot read instead of failing, and finds spools no sink owns any more.
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEAD_LETTER_DIR, WebhookSpool } from '../../src/events/webhook-spool.js';
+import { tempPathFor } from '../../src/events/durable-file.js';
+import { DEAD_LETTER_DIR, strandedSpools, WebhookSpool } from '../../src/events/webhook-spool.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -52,5 +54,41 @@ describe('the webhook spool', () => {
     expect(moved).toBe(join(dir, DEAD_LETTER_DIR, first!));
     expect(await readFile(moved, 'utf8')).toBe('{"id":"a"}');
     expect(await spool.read(second!)).toBeUndefined();
+  });
+
+  it("removes a killed writer's temp file but leaves a live writer's, which may still be renamed into place", async () => {
+    const spool = new WebhookSpool(dir);
+    const killed = tempPathFor('000000000001-a.json', 999_999_999);
+    const live = tempPathFor('000000000002-b.json', process.ppid);
+    await writeFile(join(dir, killed), '{"id":"a"');
+    await writeFile(join(dir, live), '{"id":"b"');
+    expect(await spool.files()).toEqual([]);
+    expect(await readdir(dir)).toEqual([live]);
+  });
+
+  it('reads an entry it cannot read (a directory) as no event, saying why, instead of throwing', async () => {
+    const spool = new WebhookSpool(dir);
+    await mkdir(join(dir, '000000000001-dir.json'));
+    expect(await spool.files()).toEqual(['000000000001-dir.json']);
+    expect(await spool.read('000000000001-dir.json')).toEqual({ file: '000000000001-dir.json', id: '', body: '', problem: 'cannot be read (EISDIR)' });
+    const moved = await spool.deadLetter('000000000001-dir.json');
+    expect(moved).toBe(join(dir, DEAD_LETTER_DIR, '000000000001-dir.json'));
+    expect(await spool.files()).toEqual([]);
+  });
+
+  it('finds the spools that hold events but belong to no configured sink', async () => {
+    const owned = new WebhookSpool(join(dir, 'webhook-0000000000000001'));
+    const old = new WebhookSpool(join(dir, 'webhook-0000000000000002'));
+    const drained = new WebhookSpool(join(dir, 'webhook-0000000000000003'));
+    await owned.add([{ id: 'a', body: '{"id":"a"}' }]);
+    await old.add([
+      { id: 'b', body: '{"id":"b"}' },
+      { id: 'c', body: '{"id":"c"}' },
+    ]);
+    const [gone] = await drained.add([{ id: 'd', body: '{"id":"d"}' }]);
+    await drained.deadLetter(gone!);
+    await writeFile(join(dir, 'webhook-not-a-dir'), '');
+    expect(await strandedSpools(dir, [owned.dir])).toEqual([{ dir: old.dir, events: 2 }]);
+    expect(await strandedSpools(join(dir, 'missing'), [])).toEqual([]);
   });
 });
