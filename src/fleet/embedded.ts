@@ -86,6 +86,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<number> {
     staleAfterMs: 60_000,
     fileName: 'fleet.lock',
     onWait: (holder) => log.warn({ holder }, `waiting for the fleet runner that holds ${options.stateDir} (pid ${holder.pid} on ${holder.host})`),
+    onTakeover: (notice) => log.warn({ previous: notice.previous, reason: notice.reason }, notice.message),
     onHeartbeatError: (error, lost) => {
       if (!lost) return;
       lockLost = true;

@@ -70,6 +70,7 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
     dir: options.stateDir,
     staleAfterMs: Math.max(3 * options.intervalMs, 60_000),
     onWait: (holder) => log.warn({ holder }, `waiting for the reconciler that holds the lock (pid ${holder.pid} on ${holder.host})`),
+    onTakeover: (notice) => log.warn({ previous: notice.previous, reason: notice.reason }, notice.message),
     // A lost lock means another reconciler may be applying now: start no further change, and stop.
     onHeartbeatError: (error, lost) => {
       if (!lost) return log.warn({ code: error.code }, `${error.message}; trying again at the next heartbeat`);

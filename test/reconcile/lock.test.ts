@@ -1,15 +1,15 @@
 // The state lock on a real temp directory: one holder at a time, waiting and failing, stale locks
-// taken over (a dead pid on this host, an old heartbeat elsewhere, by the holder's own window), a
-// heartbeat the holder keeps fresh on a timer the tests drive by hand, and racing takers.
+// taken over with a warning (a dead, reused or own pid on this host, an old heartbeat anywhere, by the
+// holder's own window), a heartbeat the holder keeps fresh on a timer the tests drive by hand, racing takers.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AccessctlError } from '../../src/errors.js';
-import { StateLock, type HeartbeatTimer, type LockInfo, type StateLockOptions } from '../../src/reconcile/lock.js';
+import { StateLock, type HeartbeatTimer, type LockInfo, type StateLockOptions, type TakeoverNotice } from '../../src/reconcile/lock.js';
 
 const MINUTE = 60_000;
 const DEAD_PID = 4_000_000;
@@ -278,15 +278,136 @@ describe('StateLock', () => {
     expect(await lock().read()).toMatchObject({ staleAfterMs: 7 * MINUTE });
   });
 
-  it('never takes a lock from a live process on this host, however old its heartbeat', async () => {
-    plant({ pid: 12345, host: 'host-a', heartbeat: new Date(now - 60 * MINUTE).toISOString(), staleAfterMs: MINUTE });
+  it('keeps the lock of a live process on this host while its heartbeat is fresh', async () => {
+    plant({ pid: 12345, host: 'host-a', heartbeat: new Date(now - 4 * MINUTE).toISOString(), staleAfterMs: 5 * MINUTE });
 
     const failure = await lock({ hostname: 'host-a' })
       .acquire('fail')
       .catch((error: unknown) => error);
 
     expect(failure).toMatchObject({ code: 'conflict', message: expect.stringContaining('pid 12345') });
+    expect((failure as Error).message).toContain(path.join(dir, 'reconcile.lock'));
+    expect((failure as Error).message).toContain('5m after its last heartbeat');
     expect(await lock().read()).toMatchObject({ id: 'planted' });
+  });
+
+  it('takes the lock of a live process on this host once its heartbeat is older than its window, and warns naming it', async () => {
+    plant({ pid: 12345, host: 'host-a', heartbeat: new Date(now - 60 * MINUTE).toISOString(), staleAfterMs: MINUTE });
+    const notices: TakeoverNotice[] = [];
+    const taker = lock({ hostname: 'host-a', onTakeover: (notice) => notices.push(notice) });
+
+    await taker.acquire('fail');
+
+    expect(await taker.read()).toMatchObject({ pid: process.pid, host: 'host-a' });
+    expect(notices).toHaveLength(1);
+    expect(notices[0]?.previous).toMatchObject({ pid: 12345, id: 'planted' });
+    expect(notices[0]?.message).toBe(
+      `took over the lock ${path.join(dir, 'reconcile.lock')} from pid 12345 on host-a (heartbeat 2025-12-31T23:00:00.000Z; heartbeat older than its 1m window)`,
+    );
+  });
+
+  it('takes over a lock naming this very process, which does not hold it (a restarted container reuses the pid)', async () => {
+    // The same pid, started at the same tick in its own namespace: only "it is not ours" tells it is stale.
+    plant({ pid: process.pid, host: 'host-a', pidStart: 'boot-1:55', staleAfterMs: 60 * MINUTE });
+    const notices: string[] = [];
+    const taker = lock({ hostname: 'host-a', startOf: async () => 'boot-1:55', onTakeover: (notice) => notices.push(notice.message) });
+
+    await taker.acquire('fail');
+
+    expect(await taker.read()).toMatchObject({ pid: process.pid, host: 'host-a' });
+    expect((await taker.read())?.id).not.toBe('planted');
+    expect(notices).toEqual([expect.stringContaining(`from pid ${process.pid} on host-a`)]);
+    expect(notices[0]).toContain('is this process, which did not write it');
+  });
+
+  it('keeps a lock another instance in this process holds', async () => {
+    const first = lock({ hostname: 'host-a' });
+    await first.acquire('fail');
+
+    await expect(lock({ hostname: 'host-a' }).acquire('fail')).rejects.toMatchObject({ code: 'conflict' });
+    expect(await first.liveHolder()).toMatchObject({ pid: process.pid });
+    await first.release();
+    await lock({ hostname: 'host-a' }).acquire('fail');
+  });
+
+  it('takes over a lock whose pid is alive but started at another time (the pid was reused)', async () => {
+    const starts = new Map([[12345, 'boot-1:900']]);
+    plant({ pid: 12345, host: 'host-a', pidStart: 'boot-1:100', staleAfterMs: 60 * MINUTE });
+    const notices: string[] = [];
+    const taker = lock({ hostname: 'host-a', startOf: async (pid) => starts.get(pid), onTakeover: (notice) => notices.push(notice.reason) });
+
+    await taker.acquire('fail');
+
+    expect(notices).toEqual(['pid 12345 is now another process']);
+  });
+
+  it('keeps a lock whose live pid started when the lock says', async () => {
+    const starts = new Map([[12345, 'boot-1:100']]);
+    plant({ pid: 12345, host: 'host-a', pidStart: 'boot-1:100', staleAfterMs: 60 * MINUTE });
+    const taker = lock({ hostname: 'host-a', startOf: async (pid) => starts.get(pid) });
+
+    await expect(taker.acquire('fail')).rejects.toMatchObject({ code: 'conflict' });
+    expect(await taker.liveHolder()).toMatchObject({ id: 'planted' });
+  });
+
+  it('records when its own process started', async () => {
+    const holder = lock({ startOf: async (pid) => (pid === process.pid ? 'boot-1:4242' : undefined) });
+
+    await holder.acquire('fail');
+
+    expect(await holder.read()).toMatchObject({ pid: process.pid, pidStart: 'boot-1:4242' });
+  });
+
+  it("warns naming the holder when it takes over a dead process's lock", async () => {
+    plant({ pid: DEAD_PID, host: 'host-a' });
+    const notices: TakeoverNotice[] = [];
+
+    await lock({ onTakeover: (notice) => notices.push(notice) }).acquire('fail');
+
+    expect(notices.map((notice) => notice.message)).toEqual([
+      `took over the lock ${path.join(dir, 'reconcile.lock')} from pid ${DEAD_PID} on host-a (heartbeat 2026-01-01T00:00:00.000Z; process gone)`,
+    ]);
+  });
+
+  it('warns naming the file when it takes over an empty or unreadable lock file', async () => {
+    const notices: TakeoverNotice[] = [];
+    const file = path.join(dir, 'reconcile.lock');
+    writeFileSync(file, '');
+    const first = lock({ onTakeover: (notice) => notices.push(notice) });
+    await first.acquire('fail');
+    await first.release();
+    writeFileSync(file, 'garbage');
+    await lock({ onTakeover: (notice) => notices.push(notice) }).acquire('fail');
+
+    expect(notices.map((notice) => [notice.reason, notice.previous])).toEqual([
+      ['empty', undefined],
+      ['not a lock', undefined],
+    ]);
+    expect(notices[0]?.message).toContain(`took over the unreadable lock file ${file}`);
+  });
+
+  it('says nothing when it takes a free lock', async () => {
+    const notices: TakeoverNotice[] = [];
+
+    await lock({ onTakeover: (notice) => notices.push(notice) }).acquire('fail');
+
+    expect(notices).toEqual([]);
+  });
+
+  it('removes lock temp files an earlier write left behind, and leaves young ones and other files alone', async () => {
+    const old = path.join(dir, `reconcile.lock.${DEAD_PID}.0c4f.tmp`);
+    const young = path.join(dir, 'reconcile.lock.77.9a1e.tmp');
+    const other = path.join(dir, 'last-applied.json.77.tmp');
+    for (const file of [old, young, other]) writeFileSync(file, '');
+    const twoMinutesAgo = new Date(now - 2 * MINUTE);
+    utimesSync(old, twoMinutesAgo, twoMinutesAgo);
+    utimesSync(other, twoMinutesAgo, twoMinutesAgo);
+    const thirtySecondsAgo = new Date(now - 30_000);
+    utimesSync(young, thirtySecondsAgo, thirtySecondsAgo);
+
+    await lock().acquire('fail');
+
+    expect(readdirSync(dir).sort()).toEqual(['last-applied.json.77.tmp', 'reconcile.lock', 'reconcile.lock.77.9a1e.tmp']);
   });
 
   it("judges another host's heartbeat by the window the holder recorded, not the taker's", async () => {
