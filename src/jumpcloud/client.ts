@@ -9,7 +9,7 @@ import { usageError } from '../errors.js';
 import type { AnswerMemo } from './answer-memo.js';
 import { abortableSleep } from '../retry/abortable-sleep.js';
 import {
-  boundedText,
+  boundedBytes,
   defaultMaxAnswerBytes,
   defaultTimeouts,
   describeNetworkError,
@@ -80,8 +80,8 @@ interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: unknown;
-  /** The body as it came. */
-  text: string;
+  /** The body as it came: off the JavaScript heap, so keeping it costs the collector nothing. */
+  bytes: Buffer;
 }
 
 /** A graph operation on a relation, such as a group's association with an application. */
@@ -107,8 +107,8 @@ interface SendOptions<T> {
 interface Sent<T> {
   body: T;
   confirmedByRetry: boolean;
-  /** The answer's text, when the platform answered (not when an earlier try is confirmed by a retry's settle). */
-  text?: string;
+  /** The answer's bytes, when the platform answered (not when an earlier try is confirmed by a retry's settle). */
+  bytes?: Buffer;
 }
 
 // Headers in which the platform (or a proxy in front of it) describes its rate limit.
@@ -258,9 +258,9 @@ export class JumpCloudClient {
         ...(body === undefined ? {} : { body }),
         ...(signal === undefined ? {} : { signal }),
       });
-      const text = await boundedText(response.body, this.maxAnswerBytes);
+      const bytes = await boundedBytes(response.body, this.maxAnswerBytes);
       this.requests.record(call.method, call.route, response.statusCode);
-      if (text === 'too-large') {
+      if (bytes === 'too-large') {
         throw new PlatformError({
           method: call.method,
           route: call.route,
@@ -273,9 +273,10 @@ export class JumpCloudClient {
           this.rateLimitHeaders.set(name.toLowerCase(), Array.isArray(value) ? value.join(', ') : value);
         }
       }
+      const text = bytes.toString('utf8');
       const ok = response.statusCode >= 200 && response.statusCode < 300;
       const answers = call.method === 'GET' && ok ? this.options.answers : undefined;
-      return { status: response.statusCode, headers: response.headers, body: answers ? answers.parse(url, text) : parsedBody(text), text };
+      return { status: response.statusCode, headers: response.headers, body: answers ? answers.parse(url, text) : parsedBody(text), bytes };
     } catch (error) {
       if (error instanceof PlatformError) throw error;
       this.requests.record(call.method, call.route, 'error');
@@ -368,7 +369,7 @@ export class JumpCloudClient {
       // An answer refused for its size came back whole: repeating the call would only repeat it.
       if (error instanceof PlatformError) throw error;
       if (answer === undefined && this.stopped && call.method === 'GET') throw this.stoppedFailure(call);
-      if (answer !== undefined && answer.status >= 200 && answer.status < 300) return { body: answer.body as T, confirmedByRetry: false, text: answer.text };
+      if (answer !== undefined && answer.status >= 200 && answer.status < 300) return { body: answer.body as T, confirmedByRetry: false, bytes: answer.bytes };
       if (answer !== undefined && earlierMayHaveLanded && options.confirmedBy?.has(answer.status)) {
         return { body: answer.body as T, confirmedByRetry: true };
       }
@@ -402,12 +403,12 @@ export class JumpCloudClient {
   }
 
   /**
-   * A GET's parsed answer with its text as it came: a list page whose items are mapped as it
-   * arrives keeps the text (one string) rather than the parsed items, to re-read one if asked.
+   * A GET's parsed answer with its bytes as they came: a list page whose items are mapped as it
+   * arrives keeps its bytes (off the JavaScript heap) rather than the parsed items, to re-read one if asked.
    */
-  async getWithText<T>(route: string, params?: Record<string, string>, query?: Call['query']): Promise<{ body: T; text: string }> {
+  async getWithBytes<T>(route: string, params?: Record<string, string>, query?: Call['query']): Promise<{ body: T; bytes: Buffer }> {
     const sent = await this.send<T>({ method: 'GET', route, ...(params ? { params } : {}), ...(query ? { query } : {}) });
-    return { body: sent.body, text: sent.text ?? JSON.stringify(sent.body) };
+    return { body: sent.body, bytes: sent.bytes ?? Buffer.from(JSON.stringify(sent.body)) };
   }
 
   async put<T>(route: string, params: Record<string, string>, body: unknown): Promise<T> {

@@ -9,12 +9,12 @@ import type { SourceLocation } from '../errors.js';
 import type { ChannelModel } from '../model/channel.js';
 import type { FlowModel } from '../model/flow.js';
 import type { GroupModel } from '../model/group.js';
-import type { DesiredEntry, DiffInput, KindInput, LiveEntry, UnmanageableEntry } from '../plan/diff.js';
+import type { DesiredEntry, DiffInput, KindInput, LiveEntry } from '../plan/diff.js';
 import type { ManagedKind, PlanProblem, UnsupportedKind } from '../plan/plan.js';
 import { channelFromDesired, channelFromWire, type SecretSource } from './channel-mapping.js';
 import { DirectoryIndex, NameResolver } from './directory-index.js';
 import { channelFingerprint, fingerprintOf, groupFingerprint } from './fingerprint.js';
-import { flowFromDesired, flowFromWire } from './flow-mapping.js';
+import { flowFromDesired } from './flow-mapping.js';
 import { groupFromDesired, groupFromWire } from './group-mapping.js';
 import type { LiveWire } from './live.js';
 import type { IdEncoding } from './protobuf-json.js';
@@ -151,9 +151,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
     else problems.push({ code: 'live-unknown', kind: 'GroupAssignment', message: 'could not read the application associations of every managed group' });
   }
 
-  // ---- flows
-  // Name keys (current and previous) of the flows whose icon the repo sets: only theirs is compared.
-  const flowsWithDisplay = new Set<string>();
+  // ---- flows: mapped as they were read (live-flows.ts), the repo's icons considered
   const desiredFlows: DesiredEntry<FlowModel>[] = desired.flows.map((declared) => {
     const before = names.unknown.length;
     const model = flowFromDesired(declared, names);
@@ -170,24 +168,10 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
         });
       }
     }
-    const entry = new LocatedLater(declared.name, declared.object.metadata.previousNames, model, declared.source);
-    if (model.spec.display !== undefined) for (const name of [entry.name, ...entry.previousNames]) flowsWithDisplay.add(nameKey(name));
-    return entry;
+    return new LocatedLater(declared.name, declared.object.metadata.previousNames, model, declared.source);
   });
-  const unmanageableFlows: UnmanageableEntry[] = [];
-  let liveFlows: KindInput<FlowModel>['live'] = 'unknown';
-  if (directoryKnown && live.flows.status === 'ok') {
-    const flows: LiveEntry<FlowModel>[] = [];
-    const wires = live.flows.value;
-    // Indexed: a plan runs this loop once, mostly unoptimised, where for-of allocates a result per step.
-    for (let i = 0; i < wires.length; i++) {
-      const wire = wires[i]!;
-      const read = flowFromWire(wire, index, flowsWithDisplay.size > 0 && flowsWithDisplay.has(nameKey(wire.name)));
-      if (read.ok) flows.push(new DigestedLater(wire.id, wire.name, read.model, wire, fingerprintOf));
-      else unmanageableFlows.push({ id: wire.id, name: wire.name, reasons: read.reasons });
-    }
-    liveFlows = flows;
-  }
+  const liveFlows: KindInput<FlowModel>['live'] = directoryKnown && live.flows.status === 'ok' ? live.flows.value.entries : 'unknown';
+  const unmanageableFlows = directoryKnown && live.flows.status === 'ok' ? live.flows.value.unmanageable : [];
 
   // ---- channels (a sandbox extension)
   const liveChannelsByKey = new Map<string, WireChannel>();

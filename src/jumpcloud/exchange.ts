@@ -20,7 +20,7 @@ export function keepAliveAgent(timeouts: Timeouts = defaultTimeouts): Dispatcher
   });
 }
 
-/** What boundedText reads: a response body stream (undici's), which it may destroy. */
+/** What boundedBytes reads: a response body stream (undici's), which it may destroy. */
 export interface AnswerBody {
   on(event: 'data', listener: (chunk: Buffer) => void): unknown;
   once(event: 'end', listener: () => void): unknown;
@@ -29,11 +29,11 @@ export interface AnswerBody {
 }
 
 /**
- * The answer's text, or 'too-large' (the body is destroyed) once it passes maxBytes. Read with
+ * The answer's bytes, or 'too-large' (the body is destroyed) once it passes maxBytes. Read with
  * stream events rather than an async iterator: a list page comes in several chunks, and a
  * reconcile cycle reads a hundred pages.
  */
-export function boundedText(body: AnswerBody, maxBytes: number): Promise<string | 'too-large'> {
+export function boundedBytes(body: AnswerBody, maxBytes: number): Promise<Buffer | 'too-large'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -49,11 +49,17 @@ export function boundedText(body: AnswerBody, maxBytes: number): Promise<string 
       }
       chunks.push(chunk);
     });
-    body.once('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')));
+    body.once('end', () => resolve(Buffer.concat(chunks, size)));
     body.once('error', (error) => {
       if (!over) reject(error);
     });
   });
+}
+
+/** The body as UTF-8 text, read as boundedBytes reads it. */
+export async function boundedText(body: AnswerBody, maxBytes: number): Promise<string | 'too-large'> {
+  const bytes = await boundedBytes(body, maxBytes);
+  return bytes === 'too-large' ? bytes : bytes.toString('utf8');
 }
 
 /** The body as JSON when it parses, else the text itself; undefined for an empty body. */

@@ -4,7 +4,9 @@
 // is checked for the shape its mapping relies on as it arrives (wire.ts): one that lacks it makes
 // its list unknown, with the route and the item's index.
 import type { JumpCloudClient } from './client.js';
-import { listAll, PAGE_SIZE } from './paginate.js';
+import { DirectoryIndex } from './directory-index.js';
+import { FlowPageMapper, type LiveFlows } from './live-flows.js';
+import { listAll, PAGE_SIZE, readPages } from './paginate.js';
 import { PlatformError } from './platform-error.js';
 import { isPublished, routes } from './routes.js';
 import { mapBounded } from './map-bounded.js';
@@ -18,7 +20,6 @@ import {
   userGroupShapeProblem,
   type WireApplication,
   type WireChannel,
-  type WireFlow,
   type WireGraphConnection,
   type WireSettings,
   type WireSystemUser,
@@ -33,7 +34,8 @@ export interface LiveWire {
   /** Read only when a flow names a user approver; otherwise an empty list. */
   users: Known<WireSystemUser[]>;
   applications: Known<WireApplication[]>;
-  flows: Known<WireFlow[]>;
+  /** Mapped as they were read (live-flows.ts): the plan never holds every flow's wire form at once. */
+  flows: Known<LiveFlows>;
   /** `not-read` when nothing in the repo needs the channel API (an extension): it is not even probed. */
   channels: Known<WireChannel[]> | { status: 'not-read' };
   settings: Known<WireSettings>;
@@ -48,6 +50,8 @@ export interface LiveNeeds {
   desiredUserApprovers: boolean;
   /** Whether the repo needs the channel API (WebhookChannel objects, or a channel named by name). */
   channels: boolean;
+  /** Whether the repo sets the icon of the flow of this name: only then is the live icon compared. */
+  managesDisplay: (name: string) => boolean;
 }
 
 /** Whether an answer to a sandbox extension says the target does not have it. */
@@ -76,24 +80,47 @@ export async function known<T>(read: () => Promise<T>, route?: string): Promise<
 }
 
 export async function readLive(client: JumpCloudClient, needs: LiveNeeds): Promise<LiveWire> {
-  const [groups, applications, flows, channels, settings] = await Promise.all([
+  const readUserList = (): Promise<Known<WireSystemUser[]>> =>
+    known(() => listAll<WireSystemUser>(client, routes.users, { style: 'results', check: systemUserShapeProblem }));
+  const usersFirst = needs.desiredUserApprovers;
+  // The flows are mapped as their pages arrive, which needs the directory: it is read beside them.
+  const directoryLists = Promise.all([
     known(() => listAll<WireUserGroup>(client, routes.groups, { style: 'array', check: userGroupShapeProblem })),
     known(() => listAll<WireApplication>(client, routes.applications, { style: 'results', check: applicationShapeProblem })),
-    known(() => listAll<WireFlow>(client, routes.flows, { style: 'results', check: flowShapeProblem })),
+    usersFirst ? readUserList() : Promise.resolve<Known<WireSystemUser[]>>({ status: 'ok', value: [] }),
+  ]);
+  // Never rejects: a refused key rejects directoryLists itself, which the plan is then told.
+  const directory = directoryLists.then(
+    ([groups, applications, users]) => directoryIndex(groups, users, applications),
+    () => undefined,
+  );
+  const mapper = new FlowPageMapper(needs.managesDisplay);
+  const [[groups, applications, usersRead], flowsRead, channels, settings] = await Promise.all([
+    directoryLists,
+    known(async () => {
+      let index: DirectoryIndex | undefined;
+      let indexed = false;
+      await readPages(client, routes.flows, { style: 'results', check: flowShapeProblem }, async (page) => {
+        if (!indexed) [index, indexed] = [await directory, true];
+        mapper.add(page, index, usersFirst);
+      });
+    }),
     needs.channels
       ? known(() => listAll<WireChannel>(client, routes.channels, { style: 'results', check: channelShapeProblem }), routes.channels)
       : ({ status: 'not-read' } as const),
     known(() => readSettings(client)),
   ]);
-  // A flow whose approverResources is not a list of objects is unmanageable (flow-mapping); it names no user here.
-  const liveUserApprovers =
-    flows.status === 'ok' && flows.value.some((f) => Array.isArray(f.approverResources) && f.approverResources.some((r) => r?.resourceType === 'user'));
-  const users: Known<WireSystemUser[]> =
-    needs.desiredUserApprovers || liveUserApprovers
-      ? await known(() => listAll<WireSystemUser>(client, routes.users, { style: 'results', check: systemUserShapeProblem }))
-      : { status: 'ok', value: [] };
+  // A live flow that names a user approver the repo does not: the users are read now, and it is mapped with them.
+  const users = mapper.needsUsers ? await readUserList() : usersRead;
+  const flows: Known<LiveFlows> = flowsRead.status === 'ok' ? { status: 'ok', value: mapper.finish(directoryIndex(groups, users, applications)) } : flowsRead;
   const associations = groups.status === 'ok' ? await readAssociations(client, needs.associationsOf(groups.value)) : new Map<string, Known<string[]>>();
   return { target: client.target, groups, users, applications, flows, channels, settings, associations };
+}
+
+/** The directory names resolve against, when every list of it was read. */
+function directoryIndex(groups: Known<WireUserGroup[]>, users: Known<WireSystemUser[]>, applications: Known<WireApplication[]>): DirectoryIndex | undefined {
+  if (groups.status !== 'ok' || users.status !== 'ok' || applications.status !== 'ok') return undefined;
+  return new DirectoryIndex({ groups: groups.value, users: users.value, applications: applications.value });
 }
 
 /** The settings record, checked for the shape the settings mapping relies on. */

@@ -48,10 +48,27 @@ function itemId(item: unknown): string | undefined {
   return typeof id === 'string' ? id : typeof _id === 'string' ? _id : undefined;
 }
 
-export async function listAll<T>(client: JumpCloudClient, route: string, options: ListOptions): Promise<T[]> {
+/** One page of a list as it came: its items (checked), the list index of the first, and the page's bytes. */
+export interface ListPage {
+  items: readonly unknown[];
+  first: number;
+  bytes: Buffer;
+}
+
+/**
+ * Reads a list page by page, handing each page to `onPage` once its items are checked (shape,
+ * repeated ids, the bounds), before the next is asked for. Resolves with the number of items read;
+ * rejects, as listAll does, when the list is not the whole list.
+ */
+export async function readPages(
+  client: JumpCloudClient,
+  route: string,
+  options: ListOptions,
+  onPage: (page: ListPage) => void | Promise<void>,
+): Promise<number> {
   const maxItems = options.maxItems ?? MAX_LIST_ITEMS;
   const fail = (message: string): PlatformError => new PlatformError({ method: 'GET', route, status: 200, message });
-  const items: T[] = [];
+  let read = 0;
   // Ids seen so far: a page that brings one back means the target repeats itself (or the list
   // moved under the skip cursor); either way what was read is not the list.
   const seen = new Set<string>();
@@ -59,7 +76,7 @@ export async function listAll<T>(client: JumpCloudClient, route: string, options
   let total: number | undefined;
   for (let skip = 0; ; ) {
     const sort = options.sortById === false ? {} : { sort: '_id' };
-    const body = await client.get<unknown>(route, options.params, { ...options.query, limit: PAGE_SIZE, skip, ...sort });
+    const { body, bytes } = await client.getWithBytes<unknown>(route, options.params, { ...options.query, limit: PAGE_SIZE, skip, ...sort });
     let page: unknown[];
     if (options.style === 'array') {
       if (!Array.isArray(body)) throw fail('expected a list (JSON array)');
@@ -71,10 +88,10 @@ export async function listAll<T>(client: JumpCloudClient, route: string, options
       total = parsed.totalCount ?? total;
       if (total !== undefined && total > maxItems) throw fail(`the list promises ${total} items, more than the ${maxItems} accessctl reads`);
     }
-    if (items.length + page.length > maxItems) throw fail(`the list did not end after ${maxItems} items`);
+    if (read + page.length > maxItems) throw fail(`the list did not end after ${maxItems} items`);
     for (let i = 0; i < page.length; i++) {
       const item = page[i];
-      const index = items.length + i;
+      const index = read + i;
       const problem = options.check?.(item);
       if (problem !== undefined) throw fail(`item ${index}: ${problem}`);
       const id = itemId(item);
@@ -83,11 +100,29 @@ export async function listAll<T>(client: JumpCloudClient, route: string, options
         throw fail(`item ${index} repeats the id ${JSON.stringify(id.slice(0, 64))} of an earlier item: the list repeats or changed while it was read`);
       seen.add(id);
     }
-    for (let i = 0; i < page.length; i++) items.push(page[i] as T);
+    await onPage({ items: page, first: read, bytes });
+    read += page.length;
     skip += page.length;
     const done = total === undefined ? page.length < PAGE_SIZE : skip >= total || page.length === 0;
     if (!done) continue;
-    if (total !== undefined && items.length !== total) throw fail(`the list ended after ${items.length} of ${total} items`);
-    return items;
+    if (total !== undefined && read !== total) throw fail(`the list ended after ${read} of ${total} items`);
+    return read;
   }
+}
+
+/** The items of a page's bytes, as readPages read them: the re-read of an item it did not keep. */
+export function pageItems(bytes: Buffer, style: ListStyle): readonly unknown[] {
+  const body: unknown = JSON.parse(bytes.toString('utf8'));
+  const items = style === 'array' ? body : resultsPage(body)?.results;
+  if (!Array.isArray(items)) throw new Error('a list page read before no longer parses as one');
+  return items;
+}
+
+/** Every item of a list, in order (see readPages). */
+export async function listAll<T>(client: JumpCloudClient, route: string, options: ListOptions): Promise<T[]> {
+  const items: T[] = [];
+  await readPages(client, route, options, (page) => {
+    for (let i = 0; i < page.items.length; i++) items.push(page.items[i] as T);
+  });
+  return items;
 }

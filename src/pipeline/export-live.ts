@@ -14,7 +14,7 @@ import { channelSecretRefs } from '../config/channel-secrets.js';
 import { isLoopbackHost } from '../protocols/loopback.js';
 import { channelSpecForConfig } from '../jumpcloud/channel-mapping.js';
 import { DirectoryIndex } from '../jumpcloud/directory-index.js';
-import { flowFromWire, flowSpecForConfig } from '../jumpcloud/flow-mapping.js';
+import { flowSpecForConfig } from '../jumpcloud/flow-mapping.js';
 import { groupFromWire, groupSpecForConfig } from '../jumpcloud/group-mapping.js';
 import { ChannelNames, settingsFromWire, settingsSpecForConfig } from '../jumpcloud/settings-mapping.js';
 import type { FlowModel } from '../model/flow.js';
@@ -65,20 +65,17 @@ export async function exportLive(client: JumpCloudClient, outDir: string, option
     throw new AccessctlError('usage', `${outDir} is not empty; choose an empty directory or pass --force to overwrite files in it`, { subject: '--out' });
   }
   // Export probes the channel API once: on a target that has one, channels are config too.
-  const live = await readLive(client, { associationsOf: () => [], desiredUserApprovers: false, channels: true });
+  // Every icon is read: the export sets each flow's, so the repo then manages it and the round trip compares it.
+  const live = await readLive(client, { associationsOf: () => [], desiredUserApprovers: false, channels: true, managesDisplay: () => true });
   const index = new DirectoryIndex({
     groups: known(live.groups, 'user groups'),
     users: known(live.users, 'users'),
     applications: known(live.applications, 'applications'),
   });
   const skipped: ExportResult['skipped'] = [];
-  const flows: FlowModel[] = [];
-  for (const wire of known(live.flows, 'approval flows')) {
-    // The icon is exported as it is: the repo then manages it, and the round trip compares it.
-    const read = flowFromWire(wire, index, true);
-    if (read.ok) flows.push(read.model);
-    else skipped.push({ kind: 'ApprovalFlow', name: wire.name, reasons: read.reasons });
-  }
+  const liveFlows = known(live.flows, 'approval flows');
+  const flows: FlowModel[] = liveFlows.entries.map((entry) => entry.model);
+  for (const flow of liveFlows.unmanageable) skipped.push({ kind: 'ApprovalFlow', name: flow.name, reasons: flow.reasons });
   // Groups are exported when a flow uses them: the rest of the directory is not access config.
   const wanted = groupsUsed(flows);
   const groups = known(live.groups, 'user groups').filter((g) => wanted.has(nameKey(g.name)));

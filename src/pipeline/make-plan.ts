@@ -145,6 +145,16 @@ export function namesUserApprover(desired: DesiredState): boolean {
   return false;
 }
 
+/** Whether the repo sets the icon of the flow of a name (current or previous): only those live icons are compared. */
+export function iconsManaged(desired: DesiredState): (name: string) => boolean {
+  const keys = new Set<string>();
+  for (const flow of desired.flows) {
+    if (flow.object.spec.display === undefined) continue;
+    for (const name of [flow.name, ...(flow.object.metadata.previousNames ?? [])]) keys.add(nameKey(name));
+  }
+  return (name) => keys.size > 0 && keys.has(nameKey(name));
+}
+
 async function planValid(desired: DesiredState, options: PlanRunOptions): Promise<{ plan: Plan; reused: boolean }> {
   const client = typeof options.client === 'function' ? options.client(desired) : options.client;
   const managedGroups = new Set<string>();
@@ -156,6 +166,7 @@ async function planValid(desired: DesiredState, options: PlanRunOptions): Promis
     associationsOf: (groups) => groups.filter((g) => managedGroups.has(nameKey(g.name))),
     desiredUserApprovers: options.memo ? options.memo.namesUserApprover(desired, namesUserApprover) : namesUserApprover(desired),
     channels: needsChannelApi(desired),
+    managesDisplay: iconsManaged(desired),
   });
   const env = options.env ?? process.env;
   const secrets: SecretSource = (name) => env[name];

@@ -4,6 +4,7 @@
 // nothing: the parse cache and the answer memo hand back the same objects), so is the plan.
 import type { Declared, DesiredState } from '../config/desired.js';
 import type { SecretSource } from '../jumpcloud/channel-mapping.js';
+import type { LiveFlows } from '../jumpcloud/live-flows.js';
 import type { Known, LiveWire } from '../jumpcloud/live.js';
 import { deepFreeze } from '../model/frozen.js';
 import type { DeletionPolicy } from '../plan/diff.js';
@@ -52,6 +53,16 @@ function sameKnown<T>(a: Known<T> | { status: 'not-read' }, b: Known<T> | { stat
   return Array.isArray(a.value) && Array.isArray(b.value) ? sameItems(a.value, b.value) : a.value === b.value;
 }
 
+/**
+ * The same live flows: pages of the same bytes. The flows are mapped as they are read, so their
+ * entries are new in every read; their pages' bytes are what stays the same.
+ */
+function sameFlows(a: Known<LiveFlows>, b: Known<LiveFlows>): boolean {
+  if (a.status !== 'ok' || b.status !== 'ok') return sameKnown(a, b);
+  const [left, right] = [a.value.pages, b.value.pages];
+  return left.length === right.length && left.every((page, i) => page.equals(right[i]!));
+}
+
 /** The same live objects (item by item), lists that failed alike, and the same associations. */
 export function sameLive(a: LiveWire, b: LiveWire): boolean {
   if (a.target !== b.target || a.associations.size !== b.associations.size) return false;
@@ -59,7 +70,7 @@ export function sameLive(a: LiveWire, b: LiveWire): boolean {
     sameKnown(a.groups, b.groups) &&
     sameKnown(a.users, b.users) &&
     sameKnown(a.applications, b.applications) &&
-    sameKnown(a.flows, b.flows) &&
+    sameFlows(a.flows, b.flows) &&
     sameKnown(a.channels, b.channels) &&
     sameKnown(a.settings, b.settings);
   if (!sameLists) return false;

@@ -14,7 +14,10 @@ import type { SecretSource } from '../../src/jumpcloud/channel-mapping.js';
 import { prepareDiffInput, SETTINGS_ID } from '../../src/jumpcloud/diff-input.js';
 import { fingerprintOf, groupFingerprint } from '../../src/jumpcloud/fingerprint.js';
 import { flowCreateBody } from '../../src/jumpcloud/flow-mapping.js';
+import { DirectoryIndex } from '../../src/jumpcloud/directory-index.js';
+import { FlowPageMapper } from '../../src/jumpcloud/live-flows.js';
 import type { Known, LiveWire } from '../../src/jumpcloud/live.js';
+import { iconsManaged } from '../../src/pipeline/make-plan.js';
 import { canonicalSecrets } from '../../src/jumpcloud/secrets-fingerprint.js';
 import { channelIdForWrite, settingsPutBody } from '../../src/jumpcloud/settings-mapping.js';
 import type { WireApplication, WireChannel, WireFlow, WireFlowCreate, WireSettings, WireSystemUser, WireUserGroup } from '../../src/jumpcloud/wire.js';
@@ -58,13 +61,22 @@ const groups: WireUserGroup[] = [
 const users: WireSystemUser[] = [{ _id: 'u-alice', email: 'alice@example.com', username: 'alice' }];
 const applications: WireApplication[] = [{ _id: 'a-gh', name: 'github', displayLabel: 'GitHub' }];
 
+/** `live` with these live flows, mapped as readLive maps a page of them: with its directory, comparing the icons `desired` sets. */
+function withFlows(live: LiveWire, wires: WireFlow[], desired?: DesiredState): LiveWire {
+  const known = <T>(list: Known<T[]>): T[] => (list.status === 'ok' ? list.value : expect.fail('a test directory list is unknown'));
+  const index = new DirectoryIndex({ groups: known(live.groups), users: known(live.users), applications: known(live.applications) });
+  const mapper = new FlowPageMapper(desired ? iconsManaged(desired) : () => false);
+  mapper.add({ items: wires, first: 0, bytes: Buffer.from(JSON.stringify({ results: wires })) }, index, true);
+  return { ...live, flows: ok(mapper.finish(index)) };
+}
+
 function liveWire(overrides: Partial<LiveWire> = {}): LiveWire {
   return {
     target: 'https://sandbox.test',
     groups: ok(groups),
     users: ok(users),
     applications: ok(applications),
-    flows: ok([]),
+    flows: ok({ entries: [], unmanageable: [], pages: [] }),
     channels: ok([]),
     settings: ok({}),
     associations: new Map(),
@@ -439,7 +451,7 @@ describe('unmanageable live objects', () => {
   it('keeps a flow holding a value the mapping does not know apart, with the value, and never plans a change to it', async () => {
     const desired = await load({ 'flows/admin.yaml': simpleFlowFile });
     const strange: WireFlow = { ...manageableFlow, id: 'f-strange', name: 'GitHub Admin', status: 'archived' };
-    const input = prepareDiffInput(desired, liveWire({ flows: ok([strange, manageableFlow]) }), noSecrets);
+    const input = prepareDiffInput(desired, withFlows(liveWire(), [strange, manageableFlow]), noSecrets);
     expect(input.flows.unmanageable).toEqual([{ id: 'f-strange', name: 'GitHub Admin', reasons: ['status "archived"'] }]);
     expect(input.flows.live).toMatchObject([{ id: 'f1', name: 'Old' }]);
     const plan = diff(input);
@@ -541,7 +553,7 @@ describe('live objects', () => {
   it('fingerprints each live flow and the settings as read', async () => {
     const desired = await load({ 'settings.yaml': lines('apiVersion: accessctl/v1', 'kind: AccessRequestSettings', 'metadata: {name: settings}', 'spec: {}') });
     const settings: WireSettings = { resourceRequest: false };
-    const input = prepareDiffInput(desired, liveWire({ flows: ok([manageableFlow]), settings: ok(settings) }), noSecrets);
+    const input = prepareDiffInput(desired, withFlows(liveWire({ settings: ok(settings) }), [manageableFlow]), noSecrets);
     expect(input.flows.live).toMatchObject([{ id: 'f1', name: 'Old', fingerprint: fingerprintOf(manageableFlow) }]);
     expect(input.settings.live).toMatchObject({ id: SETTINGS_ID, name: 'settings', fingerprint: fingerprintOf(settings) });
   });
@@ -549,9 +561,9 @@ describe('live objects', () => {
   it('compares the live icon of a flow only when the repo sets display', async () => {
     const desired = await load({ 'flows/admin.yaml': simpleFlowFile });
     const live: WireFlow = { ...manageableFlow, name: 'GitHub Admin', visibleTo: [{ id: 'g-eng', name: 'Engineering Admin' }], iconColor: '#ff0000' };
-    expect(diff(prepareDiffInput(desired, liveWire({ flows: ok([live]) }), noSecrets)).changes).toEqual([]);
+    expect(diff(prepareDiffInput(desired, withFlows(liveWire(), [live], desired), noSecrets)).changes).toEqual([]);
     const withDisplay = await load({ 'flows/admin.yaml': `${simpleFlowFile}  display: {color: "#00FF00"}\n` });
-    expect(diff(prepareDiffInput(withDisplay, liveWire({ flows: ok([live]) }), noSecrets)).changes).toMatchObject([
+    expect(diff(prepareDiffInput(withDisplay, withFlows(liveWire(), [live], withDisplay), noSecrets)).changes).toMatchObject([
       { action: 'update', fields: [{ path: 'spec.display.color', before: '#FF0000', after: '#00FF00' }] },
     ]);
   });
@@ -585,6 +597,7 @@ describe('live objects', () => {
 describe('examples/access against a matching JumpCloud org', () => {
   let desired: DesiredState;
   let matching: LiveWire;
+  let matchingFlows: WireFlow[];
   beforeAll(async () => {
     const loaded = await loadConfig('examples/access', ROOT);
     expect(loaded.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
@@ -615,7 +628,8 @@ describe('examples/access against a matching JumpCloud org', () => {
     const flows = first.flows.desired.map((d, i) => platformRead(flowCreateBody(d.model, { group: groupId, user: () => 'u-alice' }), `f${i}`));
     const settingsModel = first.settings.desired?.model ?? expect.fail('the example declares settings');
     const settings = settingsPutBody({}, settingsModel, (label) => channelIdForWrite(channelIdOfLabel(label) ?? expect.fail(label), 'base64'));
-    matching = { ...directory, flows: ok(flows), settings: ok(withoutZeroValues(settings)) };
+    matchingFlows = flows;
+    matching = withFlows({ ...directory, settings: ok(withoutZeroValues(settings)) }, flows, desired);
   });
 
   it('plans no changes, and says the channel API is not there', () => {
@@ -629,8 +643,8 @@ describe('examples/access against a matching JumpCloud org', () => {
   });
 
   it('plans exactly the field changed on the platform', () => {
-    const flows = (matching.flows as { value: WireFlow[] }).value.map((f) => (f.name === 'GitHub Admin' ? { ...f, nonAdminApproval: false } : f));
-    const plan = diff(prepareDiffInput(desired, { ...matching, flows: ok(flows) }, noSecrets));
+    const flows = matchingFlows.map((f) => (f.name === 'GitHub Admin' ? { ...f, nonAdminApproval: false } : f));
+    const plan = diff(prepareDiffInput(desired, withFlows(matching, flows, desired), noSecrets));
     expect(plan.changes.map((c) => [c.action, c.name, c.fields])).toEqual([
       ['update', 'GitHub Admin', [{ path: 'spec.approval.nonAdminApprovers', before: false, after: true }]],
     ]);

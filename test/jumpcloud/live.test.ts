@@ -1,11 +1,13 @@
 // Specifies readLive against a hostile target on 127.0.0.1: a live object that lacks the shape its
 // mapping relies on makes its list unknown (named by route and item index) or, for a flow that can
 // still be named, that flow unmanageable; a list that repeats itself is unknown. Never a crash.
+// The flows are mapped page by page as they arrive, and fingerprinted from the page they came in.
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { emptyDesiredState } from '../../src/config/desired.js';
 import { JumpCloudClient } from '../../src/jumpcloud/client.js';
 import { prepareDiffInput } from '../../src/jumpcloud/diff-input.js';
+import { fingerprintOf } from '../../src/jumpcloud/fingerprint.js';
 import { type LiveNeeds, readLive } from '../../src/jumpcloud/live.js';
 import { routes } from '../../src/jumpcloud/routes.js';
 import { diff } from '../../src/plan/diff.js';
@@ -14,7 +16,7 @@ import { json, type LocalServer, startLocalServer } from './local-server.js';
 
 const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));
 
-const needs: LiveNeeds = { associationsOf: (groups) => [...groups], desiredUserApprovers: false, channels: true };
+const needs: LiveNeeds = { associationsOf: (groups) => [...groups], desiredUserApprovers: false, channels: true, managesDisplay: () => false };
 
 /** A flow the mapping can manage. */
 const goodFlow = {
@@ -165,5 +167,64 @@ describe('readLive against malformed live data', () => {
       expect(run.code).not.toBe(70);
       expect(run.code).not.toBe(0);
     }
+  });
+});
+
+describe('readLive maps the approval flows as their pages arrive', () => {
+  let server: LocalServer | undefined;
+  let client: JumpCloudClient | undefined;
+  afterEach(async () => {
+    await client?.close();
+    await server?.close();
+    client = undefined;
+    server = undefined;
+  });
+
+  /** `flows` served in pages of the limit asked, with the well-formed org around them. */
+  async function read(flows: object[], users: object[] = [], overrides: Partial<LiveNeeds> = {}) {
+    const answer = org({
+      [routes.flows]: (skip) => ({ results: flows.slice(skip, skip + 100), totalCount: flows.length }),
+      [routes.users]: () => ({ results: users, totalCount: users.length }),
+    });
+    server = await startLocalServer((request, response) => {
+      const url = new URL(request.url, 'http://127.0.0.1');
+      json(response, 200, answer(url.pathname, Number(url.searchParams.get('skip'))));
+    });
+    client = new JumpCloudClient({ baseUrl: server.url, apiKey: 'k', retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1, retryAfterCapMs: 1 } });
+    return readLive(client, { ...needs, ...overrides });
+  }
+
+  const flow = (i: number, more: object = {}) => ({ ...goodFlow, id: `f-${String(i).padStart(4, '0')}`, name: `Flow ${i}`, ...more });
+  const userApproved = (i: number) => flow(i, { approvalType: 'manual', approverResources: [{ resourceType: 'user', resourceId: 'u-1', resourceOrder: 0 }] });
+
+  it('names a user approver the repo does not name by the directory user, reading the users once the flows name one', async () => {
+    const flows = [flow(0), userApproved(1), flow(2, { status: 'archived' }), flow(3)];
+    const live = await read(flows, [{ _id: 'u-1', email: 'alice@example.com', username: 'alice' }]);
+    const read_ = live.flows.status === 'ok' ? live.flows.value : expect.fail('the flows were read');
+    expect(read_.entries.map((e) => e.name)).toEqual(['Flow 0', 'Flow 1', 'Flow 3']);
+    expect(read_.entries[1]!.model.spec.approval.levels).toEqual([{ require: 'any', approvers: [{ user: 'alice@example.com' }] }]);
+    expect(read_.unmanageable).toEqual([{ id: 'f-0002', name: 'Flow 2', reasons: ['status "archived"'] }]);
+    expect(server!.seen.filter((request) => request.url.startsWith(`${routes.users}?`))).toHaveLength(1);
+  });
+
+  it('reads no users when no flow names a user approver', async () => {
+    const live = await read([flow(0), flow(1)]);
+    expect(live.flows).toMatchObject({ status: 'ok', value: { entries: [{ name: 'Flow 0' }, { name: 'Flow 1' }] } });
+    expect(server!.seen.filter((request) => request.url.startsWith(`${routes.users}?`))).toEqual([]);
+  });
+
+  it('fingerprints a flow on a later page as its wire form on that page, which is what apply compares a fresh read with', async () => {
+    const flows = Array.from({ length: 250 }, (_, i) => flow(i, { description: `Flow number ${i}` }));
+    const live = await read(flows);
+    const entries = live.flows.status === 'ok' ? live.flows.value.entries : expect.fail('the flows were read');
+    expect(entries).toHaveLength(250);
+    for (const i of [0, 99, 100, 217, 249]) expect(entries[i]!.fingerprint).toBe(fingerprintOf(flows[i]));
+  });
+
+  it("compares a flow's live icon only when the repo sets that flow's", async () => {
+    const flows = [flow(0, { iconColor: '#FF0000' }), flow(1, { iconColor: '#00FF00' })];
+    const live = await read(flows, [], { managesDisplay: (name) => name === 'Flow 1' });
+    const entries = live.flows.status === 'ok' ? live.flows.value.entries : expect.fail('the flows were read');
+    expect(entries.map((e) => e.model.spec.display)).toEqual([undefined, { color: '#00FF00' }]);
   });
 });
