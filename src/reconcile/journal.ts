@@ -32,6 +32,8 @@ export interface RecoveredObject {
   kind: ManagedKind;
   name: string;
   action: ChangeAction;
+  /** The run that wrote the entry, when the entry still names it. */
+  runId?: string;
 }
 
 /**
@@ -81,9 +83,9 @@ function isFieldChange(value: unknown): value is FieldChange {
 
 /** Kind, name and action, when the entry still has them right: what the operator should check. */
 function recoverObject(value: Record<string, unknown>): RecoveredObject | undefined {
-  const { kind, name, action } = value;
+  const { kind, name, action, runId } = value;
   if (!KINDS.includes(kind as ManagedKind) || typeof name !== 'string' || name === '' || !ACTIONS.includes(action as ChangeAction)) return undefined;
-  return { kind: kind as ManagedKind, name, action: action as ChangeAction };
+  return { kind: kind as ManagedKind, name, action: action as ChangeAction, ...(typeof runId === 'string' && runId !== '' ? { runId } : {}) };
 }
 
 /** An entry's text as an intent and its writer, or why it is not one. */

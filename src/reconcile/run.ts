@@ -36,7 +36,7 @@ import { summaryLine, type HeldChanges } from '../plan/render-text.js';
 import { applyGate, pausedDrift, type ApplyGate } from './break-glass.js';
 import { syncSource, type ConfigSource, type SayOnce, type SyncedConfig } from './config-source.js';
 import { classifyChanges, desiredDigests, nextDigests, objectKey, type ClassifiedChange } from './drift.js';
-import { IntentJournal, type Intent, type JournalNotice } from './journal.js';
+import { IntentJournal, type Intent, type JournalNotice, type RecoveredObject } from './journal.js';
 import { baselineOf, isRepoFormat, readLastApplied, writeLastApplied, type LastApplied, type StoredLastApplied } from './last-applied.js';
 import type { ReconcileMetrics } from './metrics.js';
 import { movedTarget, type TargetBinding, type TargetMismatch } from './target-binding.js';
@@ -590,21 +590,37 @@ function reportJournal(notice: JournalNotice, run: RunReport): void {
   else run.log.warn({ runId: run.runId, entry: notice.entry, writer: { pid: notice.writer.pid, host: notice.writer.host } }, notice.message);
 }
 
+/** The event a leftover change never had, as the live state settles it. */
+function settledEvent(
+  intent: Pick<Intent, 'runId' | 'configCommit' | 'kind' | 'name' | 'action' | 'fields' | 'id'>,
+  plan: Plan,
+  run: RunReport,
+): AccessctlEvent {
+  const settled = settleFromLive(intent, plan);
+  const then: RunContext = { ...run.ctx, runId: intent.runId, configCommit: intent.configCommit };
+  const object = { kind: intent.kind, name: intent.name, action: intent.action, fields: intent.fields, ...(intent.id ? { id: intent.id } : {}) };
+  return settled.landed
+    ? changeApplied(then, object, run.date())
+    : changeFailed(then, { ...object, error: { code: settled.code, message: settled.message } }, run.date());
+}
+
 /**
  * Settles what a killed run left in the journal, each from the live state (settleFromLive), with
- * the event its change never had; an entry is struck only once every sink took that event.
+ * the event its change never had; an entry is struck only once every sink took that event. A
+ * damaged entry that still names its object is settled the same way (with no fields: they are
+ * lost), and stays where it was moved for the operator.
  */
 async function settleLeftovers(journal: RunState['journal'], plan: Plan, run: RunReport): Promise<void> {
-  for (const { entry, intent } of await journal.leftovers((notice) => reportJournal(notice, run))) {
-    // A kind whose live list could not be read says nothing of whether the change landed: a later run settles it.
-    if (plan.unknown.includes(intent.kind)) continue;
-    const settled = settleFromLive(intent, plan);
-    const then: RunContext = { ...run.ctx, runId: intent.runId, configCommit: intent.configCommit };
-    const object = { kind: intent.kind, name: intent.name, action: intent.action, fields: intent.fields, ...(intent.id ? { id: intent.id } : {}) };
-    const event = settled.landed
-      ? changeApplied(then, object, run.date())
-      : changeFailed(then, { ...object, error: { code: settled.code, message: settled.message } }, run.date());
-    await run.emitJournalled(event, journal, entry);
+  const damaged: RecoveredObject[] = [];
+  const leftovers = await journal.leftovers((notice) => {
+    reportJournal(notice, run);
+    if (notice.type === 'corrupt' && notice.recovered) damaged.push(notice.recovered);
+  });
+  // A kind whose live list could not be read says nothing of whether the change landed: a later run settles it.
+  for (const { entry, intent } of leftovers) if (!plan.unknown.includes(intent.kind)) await run.emitJournalled(settledEvent(intent, plan, run), journal, entry);
+  for (const object of damaged) {
+    if (plan.unknown.includes(object.kind)) continue;
+    await run.emitJournalled(settledEvent({ ...object, runId: object.runId ?? run.runId, configCommit: null, fields: [] }, plan, run), journal, undefined);
   }
 }
 

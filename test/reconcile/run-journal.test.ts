@@ -257,6 +257,24 @@ describe('a reconcile run and its journal', () => {
     const warned = w.lines.filter((l) => l.level === WARN && l['entry'] === bad);
     expect(warned).toHaveLength(1);
     expect(warned[0]?.msg).toMatch(/^the journal entry .*r1-000001\.json is damaged \(not a JSON object \(null\)\); moved it to .*corrupt\/r1-000001\.json\./);
+    expect(changeEvents(sink.events).filter(([, object]) => object === 'ApprovalFlow/Ghost 02')).toEqual([]);
+  });
+
+  it('settles the object a damaged entry still names from the live state, under its run, and keeps the entry aside', async () => {
+    const w = await world();
+    const sink = new MemorySink('memory');
+    await mkdir(join(w.stateDir, 'journal'), { recursive: true });
+    const text = JSON.stringify({ runId: 'killed-run', kind: 'ApprovalFlow', name: 'Ghost 02', action: 'create' });
+    await writeFile(join(w.stateDir, 'journal', 'killed-run-000001.json'), text);
+
+    const outcome = await reconcileOnce(w.options([sink]));
+
+    expect(outcome.result).toBe('success');
+    const ghost = sink.events.filter((e) => (e.data as { name: string }).name === 'Ghost 02');
+    expect(ghost).toHaveLength(1);
+    expect(ghost[0]).toMatchObject({ type: 'accessctl.change.failed', data: { runId: 'killed-run', action: 'create', error: { code: 'interrupted' } } });
+    expect(await readFile(join(w.stateDir, 'journal', 'corrupt', 'killed-run-000001.json'), 'utf8')).toBe(text);
+    expect(await journalFiles(w.stateDir)).toEqual([]);
   });
 });
 
