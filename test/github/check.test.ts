@@ -5,7 +5,7 @@ import { annotationsFor, checkOutput, conclusionFor, publishCheck, SUMMARY_LIMIT
 import type { GithubApi } from '../../src/github/octokit.js';
 import { startFakeGithub, type FakeGithub } from './fake-github.js';
 import { instantClient } from './instant-client.js';
-import { createFlow, error, hugePlan, invalid, plan, valid } from './outcomes.js';
+import { createFlow, deleteFlow, error, hugePlan, invalid, plan, valid } from './outcomes.js';
 
 const token = 'ghp_PLANTEDfake123';
 const commit = { owner: 'acme', repo: 'access-config', headSha: '4a5b6c7d8e9f00112233445566778899aabbccdd' };
@@ -66,6 +66,21 @@ describe('the check run', () => {
     expect(annotationsFor(valid(problem), '/repo')).toEqual([
       expect.objectContaining({ path: 'access/flows/a.yaml', start_line: 6, annotation_level: 'failure', title: 'accessctl unknown-group' }),
     ]);
+  });
+
+  it('concludes a plan that deletes as any plan with changes, with the deletions counted in its title and at the top of its summary', () => {
+    // As Atlantis and Terraform Cloud report a plan that destroys: the check says the plan is sound and
+    // counts what it deletes; the guards decide what may be deleted, and a blocked deletion fails.
+    const deleting = valid(plan([createFlow('New One'), deleteFlow('Old One')]));
+    expect(conclusionFor(deleting, { neutralOnChanges: false })).toBe('success');
+    expect(conclusionFor(deleting, { neutralOnChanges: true })).toBe('neutral');
+    const output = checkOutput(deleting, options);
+    expect(output.title).toBe('Plan: 1 to create, 0 to update, 1 to delete; 0 unmanaged');
+    expect(output.summary).toContain('This plan **deletes 1 object**');
+    expect(output.summary.indexOf('Old One')).toBeLessThan(output.summary.indexOf('New One'));
+    const blocked = valid({ ...plan(), blocked: [{ kind: 'ApprovalFlow', name: 'Old One', reason: 'over maxDeletions (0)' }] });
+    expect(conclusionFor(blocked, { neutralOnChanges: false })).toBe('failure');
+    expect(checkOutput(blocked, options).title).toBe('The plan is blocked by the deletion guards');
   });
 
   it('gives columns only for a single-line finding, warnings as warnings, paths relative to the repository', () => {
