@@ -19,8 +19,8 @@ export interface WritableFile {
   close(): Promise<void>;
 }
 
-/** Opens a file to write: 'w' for a temp file, 'a+' to append (and read the last byte back). */
-export type FileOpener = (path: string, flags: 'w' | 'a+') => Promise<WritableFile>;
+/** Opens a file to write: 'w' for a temp file, 'a+' to append and read the last byte back, 'a' to append only. */
+export type FileOpener = (path: string, flags: 'w' | 'a+' | 'a') => Promise<WritableFile>;
 
 export const openFile: FileOpener = (path, flags) => open(path, flags);
 

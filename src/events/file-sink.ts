@@ -17,12 +17,19 @@ export interface FileSinkOptions {
 
 const NEWLINE = 0x0a;
 
-/** Whether the file ends mid-line: its last byte is not a newline (an append cut short before this sink rolled it back). */
+/**
+ * Whether the file ends mid-line: its last byte is not a newline (an append cut short whose
+ * rollback failed too). A file that cannot be read back (write-only, a pipe) is taken as whole.
+ */
 async function endsMidLine(handle: WritableFile, size: number): Promise<boolean> {
   if (size === 0) return false;
   const last = new Uint8Array(1);
-  const { bytesRead } = await handle.read(last, 0, 1, size - 1);
-  return bytesRead === 1 && last[0] !== NEWLINE;
+  try {
+    const { bytesRead } = await handle.read(last, 0, 1, size - 1);
+    return bytesRead === 1 && last[0] !== NEWLINE;
+  } catch {
+    return false;
+  }
 }
 
 export class FileSink implements EventSink {
@@ -50,7 +57,11 @@ export class FileSink implements EventSink {
       try {
         const dir = dirname(this.path);
         const created = await mkdir(dir, { recursive: true });
-        const handle = await this.open(this.path, 'a+');
+        const handle = await this.open(this.path, 'a+').catch((error: unknown) => {
+          // A file we may write but not read (mode -w-) is still appended to, without the fresh-line check.
+          if ((error as NodeJS.ErrnoException).code === 'EACCES') return this.open(this.path, 'a');
+          throw error;
+        });
         try {
           const before = (await handle.stat()).size;
           // A torn line left by an append whose rollback failed too ends here, not in this batch's first event.

@@ -1,11 +1,12 @@
 // The `file:PATH` sink appends JSON lines durably, creates parent directories and keeps appending
 // when a new sink (the next run) opens the same file; on a full disk it fails truthfully and never
 // leaves a torn last line for the next append to glue onto.
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AccessctlError } from '../../src/errors.js';
+import type { FileOpener } from '../../src/events/durable-file.js';
 import { FileSink } from '../../src/events/file-sink.js';
 import { failingDisk, runUnderFileSizeLimit, sourceUrl } from './failing-disk.js';
 import { sampleEvents } from './sample-events.js';
@@ -135,5 +136,20 @@ describe('the file sink', () => {
     expect(run.code).toBe(3);
     expect(await readFile(path, 'utf8')).toBe(earlier);
     expect(await readdir(dir)).toEqual(['events.jsonl']);
+  });
+
+  it('still appends to a file it may write but not read back (write-only), opening it append-only', async () => {
+    const path = join(dir, 'events.jsonl');
+    await writeFile(path, '{"earlier":true}\n');
+    const modes: string[] = [];
+    const writeOnly: FileOpener = async (file, flags) => {
+      modes.push(flags);
+      if (flags === 'a+') throw Object.assign(new Error(`EACCES: permission denied, open '${file}'`), { code: 'EACCES' });
+      return open(file, flags);
+    };
+    const [event] = sampleEvents();
+    await new FileSink(path, { openFile: writeOnly }).emit([event!]);
+    expect(modes).toEqual(['a+', 'a']);
+    expect(await readLines(path)).toEqual([{ earlier: true }, JSON.parse(JSON.stringify(event))]);
   });
 });
