@@ -7,7 +7,7 @@ import { sinkFromSpec } from '../events/sink-spec.js';
 import type { EventSink } from '../events/sink.js';
 import { AccessctlError } from '../errors.js';
 import { parseConcurrency } from '../fleet/concurrency.js';
-import { displayDatabaseUrl, isConnectionError, openPool, parseDatabaseUrl } from '../fleet/database.js';
+import { DATABASE_VARIABLE, databaseRefusal, displayDatabaseUrl, isConnectionError, openPool, parseDatabaseUrl } from '../fleet/database.js';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_RESEED_MS, defaultWorkerId, maintenanceFor, runDistributed } from '../fleet/distributed.js';
 import { runEmbedded } from '../fleet/embedded.js';
 import { loadFleet } from '../fleet/fleet-file.js';
@@ -16,10 +16,10 @@ import { fileStatuses } from '../fleet/org-state.js';
 import { databaseStatus, renderStatusText, type FleetStatus } from '../fleet/status.js';
 import { parseInterval } from '../reconcile/schedule.js';
 import { createLogger } from './logger.js';
+import { prepareStateDir, stoppedWhileWaiting } from './state-dir.js';
 import type { Runtime } from './runtime.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
 
-const DATABASE_VARIABLE = 'ACCESSCTL_DATABASE_URL';
 const DEFAULT_STATE_DIR = '.accessctl/fleet';
 
 interface RunFlags extends TargetFlags {
@@ -101,12 +101,17 @@ function runCommand(runtime: Runtime): Command {
       if (leaseMs < 1000) throw new AccessctlError('usage', '--lease must be at least 1s', { subject: '--lease' });
       if (pollMs < 100) throw new AccessctlError('usage', '--poll must be at least 100ms', { subject: '--poll' });
       const log = createLogger();
-      const stateDir = resolve(flags.stateDir);
+      // Embedded, it holds the lock and each org's state; with --database only the spool, made when used.
+      const stateDir = database === undefined ? await prepareStateDir(flags.stateDir) : resolve(flags.stateDir);
       const sinks: EventSink[] = flags.events.map((spec) =>
         sinkFromSpec(spec, { env: process.env, spoolDir: join(stateDir, 'spool'), onNotice: (notice) => log.warn(notice) }),
       );
       const metrics = new FleetMetrics(maxOrgLabels);
-      const signal = runtime.onStop((name) => log.info(`${name}: finishing the changes in flight, then stopping`));
+      let received: string | undefined;
+      const signal = runtime.onStop((name) => {
+        received = name;
+        log.info(`${name}: finishing the changes in flight, then stopping`);
+      });
       const common = {
         fleetFile: file,
         orgs: flags.org,
@@ -133,6 +138,10 @@ function runCommand(runtime: Runtime): Command {
               heartbeatMs: DEFAULT_HEARTBEAT_MS,
               reseedMs: DEFAULT_RESEED_MS,
             });
+      } catch (error) {
+        const code = stoppedWhileWaiting(error, signal, received, stateDir);
+        if (code === undefined) throw error;
+        return code;
       } finally {
         await Promise.all(sinks.map((sink) => sink.close().catch(() => undefined)));
       }
@@ -158,6 +167,8 @@ function statusCommand(): Command {
         try {
           status = await databaseStatus(pool, fleet);
         } catch (error) {
+          const refused = databaseRefusal(error, database);
+          if (refused !== undefined) throw refused;
           if (isConnectionError(error))
             throw new AccessctlError(
               'io',

@@ -10,6 +10,7 @@ import type { ConfigSource } from '../reconcile/run.js';
 import { MIN_RUN_INTERVAL_MS, parseInterval } from '../reconcile/schedule.js';
 import { TargetBinding } from '../reconcile/target-binding.js';
 import { createLogger } from './logger.js';
+import { prepareStateDir, stoppedWhileWaiting } from './state-dir.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
 
 interface ReconcileFlags extends TargetFlags {
@@ -49,7 +50,7 @@ export function reconcileCommand(runtime: Runtime): Command {
       if ((dir === undefined) === (flags.repo === undefined)) throw usageError('give a config directory or --repo URL (one of them)', '--repo');
       const intervalMs = parseInterval(flags.interval, '--interval', MIN_RUN_INTERVAL_MS);
       const log = createLogger();
-      const stateDir = resolve(flags.stateDir);
+      const stateDir = await prepareStateDir(flags.stateDir);
       const source: ConfigSource =
         dir !== undefined
           ? { kind: 'dir', dir }
@@ -59,7 +60,9 @@ export function reconcileCommand(runtime: Runtime): Command {
       const stopReads = new AbortController();
       const clientOptions = { ...clientOverrides(flags, (notice) => log.warn(notice)), stop: stopReads.signal };
       const clients = TargetBinding.resolving({ target: flags.target, env: process.env, clientOptions });
+      let received: string | undefined;
       const signal = runtime.onStop((name) => {
+        received = name;
         log.info(`${name}: finishing the change in flight, then stopping`);
         stopReads.abort();
       });
@@ -79,6 +82,10 @@ export function reconcileCommand(runtime: Runtime): Command {
           signal,
           onListening: (url) => log.info(`serving the console on ${url}/objects, and /healthz, /readyz and /metrics`),
         });
+      } catch (error) {
+        const code = stoppedWhileWaiting(error, signal, received, stateDir);
+        if (code === undefined) throw error;
+        return code;
       } finally {
         await clients.close();
       }

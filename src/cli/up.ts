@@ -11,13 +11,14 @@ import type { DesiredState } from '../config/desired.js';
 import { loadConfig } from '../config/load.js';
 import { AccessctlError } from '../errors.js';
 import { renderText, summaryLine } from '../plan/render-text.js';
-import { processIsAlive, readLockHolder } from '../reconcile/lock.js';
+import { StateLock } from '../reconcile/lock.js';
 import { EXIT_LOCKED, runReconciler } from '../reconcile/loop.js';
 import { MIN_RUN_INTERVAL_MS, parseInterval } from '../reconcile/schedule.js';
 import { TargetBinding } from '../reconcile/target-binding.js';
 import { loadSeed } from '../sandbox/seed.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { createLogger } from './logger.js';
+import { prepareStateDir, stoppedWhileWaiting } from './state-dir.js';
 import type { Runtime } from './runtime.js';
 
 interface UpFlags {
@@ -71,9 +72,9 @@ export function upCommand(runtime: Runtime): Command {
     .action(
       runtime.action(async (dir: string, flags: UpFlags) => {
         const intervalMs = parseInterval(flags.interval, '--interval', MIN_RUN_INTERVAL_MS);
-        const stateDir = resolve(flags.stateDir);
         // What can refuse the command is checked before the sandbox starts, so a refusal leaves nothing running.
-        await refuseWhileRunning(stateDir);
+        const stateDir = await prepareStateDir(flags.stateDir);
+        await refuseWhileRunning(stateDir, intervalMs);
         const { desired } = await loadConfig(dir);
         const sandbox = await startOn(flags);
         try {
@@ -89,9 +90,10 @@ export function upCommand(runtime: Runtime): Command {
  * Another `up` (or reconciler) on this host holding the state dir: refused before a second sandbox
  * starts on the same database. The reconciler's own lock still decides; this only fails sooner.
  */
-async function refuseWhileRunning(stateDir: string): Promise<void> {
-  const holder = await readLockHolder(stateDir);
-  if (holder === undefined || holder.host !== hostname() || !processIsAlive(holder.pid)) return;
+async function refuseWhileRunning(stateDir: string, intervalMs: number): Promise<void> {
+  // Judged as the lock judges it: a lock left by an earlier process with this pid (a restart) is no refusal.
+  const holder = await new StateLock({ dir: stateDir, staleAfterMs: Math.max(3 * intervalMs, 60_000) }).liveHolder();
+  if (holder === undefined || holder.host !== hostname()) return;
   throw new AccessctlError(
     'conflict',
     `another reconciler holds the lock ${join(stateDir, 'reconcile.lock')}: pid ${holder.pid}, started ${holder.startedAt}; stop it (Ctrl-C where it runs), or pass another --state-dir`,
@@ -123,7 +125,11 @@ async function reconcileAgainst(
   const log = createLogger(process.env['ACCESSCTL_LOG_LEVEL'] ?? 'warn');
   // JUMPCLOUD_API_URL (the sandbox) takes precedence over a target the repo's Project names, and the reconciler says so.
   const clients = TargetBinding.resolving({ env });
-  const signal = runtime.onStop((name) => out(`${name}: finishing the change in flight, then stopping`));
+  let received: string | undefined;
+  const signal = runtime.onStop((name) => {
+    received = name;
+    out(`${name}: finishing the change in flight, then stopping`);
+  });
   try {
     return await runReconciler({
       source: { kind: 'dir', dir },
@@ -156,6 +162,10 @@ async function reconcileAgainst(
         }
       },
     });
+  } catch (error) {
+    const code = stoppedWhileWaiting(error, signal, received, stateDir);
+    if (code === undefined) throw error;
+    return code;
   } finally {
     await clients.close();
   }
