@@ -32,9 +32,11 @@ export class DurableWriteError extends AccessctlError {
   readonly reason: string;
   readonly path: string;
 
-  constructor(path: string, error: unknown, what: string) {
+  constructor(path: string, error: unknown) {
     const reason = osCode(error) ?? 'short-write';
-    super('io', `could not write ${printable(path)}: ${printable(error instanceof Error ? error.message : String(error))}; ${what}`, { cause: error });
+    const why = printable(error instanceof Error ? error.message : String(error));
+    // Whatever failed, the temp file was never renamed over the target: it is as it was (or still absent).
+    super('io', `could not write ${printable(path)}: ${why}; ${printable(basename(path))} is unchanged`, { cause: error });
     this.name = 'DurableWriteError';
     this.reason = reason;
     this.path = path;
@@ -154,7 +156,7 @@ export async function writeFileDurably(path: string, text: string, options: Dura
   try {
     handle = await opener(temp, 'w');
   } catch (error) {
-    throw new DurableWriteError(path, error, `${printable(basename(path))} was left as it was`);
+    throw new DurableWriteError(path, error);
   }
   try {
     try {
@@ -166,7 +168,7 @@ export async function writeFileDurably(path: string, text: string, options: Dura
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true }).catch(() => undefined);
-    throw new DurableWriteError(path, error, `${printable(basename(path))} was left as it was`);
+    throw new DurableWriteError(path, error);
   }
   if (options.syncDir !== false) await syncDirectory(dir);
 }

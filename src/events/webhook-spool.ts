@@ -3,7 +3,7 @@
 // or unreadable. Also finds spools that no configured sink owns any more, so they are not forgotten.
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { pidIsAlive, removeStaleTemps, syncDirectory, writeFileDurably } from './durable-file.js';
+import { type FileOpener, pidIsAlive, removeStaleTemps, syncDirectory, writeFileDurably } from './durable-file.js';
 
 export interface SpooledEvent {
   /** The file name inside the spool directory. */
@@ -25,8 +25,16 @@ function fileId(id: string): string {
   return id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64) || 'event';
 }
 
+export interface WebhookSpoolOptions {
+  /** The way entry files are opened; a test injects a short or failing write here. */
+  openFile?: FileOpener;
+}
+
 export class WebhookSpool {
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly options: WebhookSpoolOptions = {},
+  ) {}
 
   /**
    * Spooled file names in sending order. Leftovers of writes that a killed process interrupted are
@@ -48,7 +56,11 @@ export class WebhookSpool {
     return names.filter((name) => ENTRY.test(name)).sort();
   }
 
-  /** Writes each body as its own durable file after everything already spooled; returns the file names. */
+  /**
+   * Writes each body as its own durable file after everything already spooled; returns the file
+   * names. All or none: when one cannot be written (a full disk), those written before it are
+   * removed again and the error (a DurableWriteError) is thrown, so a failed add spools nothing.
+   */
   async add(events: readonly { id: string; body: string }[]): Promise<string[]> {
     if (events.length === 0) return [];
     const created = await mkdir(this.dir, { recursive: true });
@@ -57,11 +69,19 @@ export class WebhookSpool {
     const last = existing.at(-1);
     let sequence = last === undefined ? 0 : Number(ENTRY.exec(last)![1]);
     const written: string[] = [];
-    for (const event of events) {
-      sequence += 1;
-      const file = `${String(sequence).padStart(12, '0')}-${fileId(event.id)}.json`;
-      await writeFileDurably(join(this.dir, file), event.body, { syncDir: false });
-      written.push(file);
+    const openFile = this.options.openFile === undefined ? {} : { openFile: this.options.openFile };
+    try {
+      for (const event of events) {
+        sequence += 1;
+        const file = `${String(sequence).padStart(12, '0')}-${fileId(event.id)}.json`;
+        await writeFileDurably(join(this.dir, file), event.body, { syncDir: false, ...openFile });
+        written.push(file);
+      }
+    } catch (error) {
+      // The caller is told the batch was not spooled: none of it may be sent behind its back.
+      for (const file of written) await rm(join(this.dir, file), { force: true }).catch(() => undefined);
+      await syncDirectory(this.dir);
+      throw error;
     }
     await syncDirectory(this.dir);
     return written;

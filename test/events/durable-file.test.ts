@@ -55,7 +55,7 @@ describe('writeFileDurably', () => {
     const failure = await writeFileDurably(path, 'x'.repeat(11_331), { openFile: disk.open }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(AccessctlError);
     expect(failure).toMatchObject({ code: 'io', reason: 'ENOSPC' });
-    expect((failure as Error).message).toBe(`could not write ${path}: ENOSPC: injected failure, write; last-applied.json was left as it was`);
+    expect((failure as Error).message).toBe(`could not write ${path}: ENOSPC: injected failure, write; last-applied.json is unchanged`);
     expect(await readFile(path, 'utf8')).toBe('{"old":true}');
     expect(await readdir(dir)).toEqual(['last-applied.json']);
   });

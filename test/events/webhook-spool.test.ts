@@ -5,8 +5,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tempPathFor } from '../../src/events/durable-file.js';
+import { DurableWriteError, tempPathFor } from '../../src/events/durable-file.js';
 import { DEAD_LETTER_DIR, strandedSpools, WebhookSpool } from '../../src/events/webhook-spool.js';
+import { failingDisk } from './failing-disk.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -90,5 +91,19 @@ describe('the webhook spool', () => {
     await writeFile(join(dir, 'webhook-not-a-dir'), '');
     expect(await strandedSpools(dir, [owned.dir])).toEqual([{ dir: old.dir, events: 2 }]);
     expect(await strandedSpools(join(dir, 'missing'), [])).toEqual([]);
+  });
+
+  it('spools all of a batch or none: a full disk part-way removes what it wrote, and the error names the file', async () => {
+    const spool = new WebhookSpool(dir, { openFile: failingDisk([{ bytes: 1 << 20 }, { bytes: 4 }, { fail: 'ENOSPC' }]).open });
+    await new WebhookSpool(dir).add([{ id: 'earlier', body: '{"id":"earlier"}' }]);
+    const failure = await spool
+      .add([
+        { id: 'a', body: '{"id":"a"}' },
+        { id: 'b', body: '{"id":"b"}' },
+      ])
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(DurableWriteError);
+    expect(failure).toMatchObject({ code: 'io', reason: 'ENOSPC', path: join(dir, '000000000003-b.json') });
+    expect(await readdir(dir)).toEqual(['000000000001-earlier.json']);
   });
 });
