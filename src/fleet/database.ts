@@ -9,6 +9,8 @@ export const STATE_SCHEMA = 'accessctl';
 export const RUN_CHANNEL = 'accessctl_fleet_run';
 /** Runs kept per org; older ones are deleted as new ones finish. */
 export const RUNS_KEPT = 200;
+/** The variable --database defaults to. */
+export const DATABASE_VARIABLE = 'ACCESSCTL_DATABASE_URL';
 
 /** Every schema version, in order; each statement is idempotent, so a partial earlier attempt is finished. */
 const MIGRATIONS: readonly string[][] = [
@@ -59,15 +61,42 @@ const MIGRATIONS: readonly string[][] = [
   ],
 ];
 
-/** The database URL without its password, for logs and messages. */
+/** The database URL without its password (in the userinfo or a `password` parameter), for logs and messages. */
 export function displayDatabaseUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password !== '') parsed.password = '***';
+    for (const name of [...parsed.searchParams.keys()]) {
+      if (/^(password|sslpassword)$/i.test(name)) parsed.searchParams.set(name, '***');
+    }
     return parsed.toString();
   } catch {
     return 'the --database URL';
   }
+}
+
+/**
+ * The user's mistake in a database error, as an error naming --database, else undefined: the server
+ * refused the login (class 28: wrong password, no such role, pg_hba) or the database does not exist
+ * (3D000). The server's reason is kept; it never holds the password.
+ */
+export function databaseRefusal(error: unknown, url: string): AccessctlError | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return undefined;
+  const reason = error instanceof Error ? error.message : String(error);
+  const shown = displayDatabaseUrl(url);
+  if (code.startsWith('28'))
+    return new AccessctlError('io', `the database ${shown} refused the login: ${reason}; check the user and password in --database (or ${DATABASE_VARIABLE})`, {
+      subject: '--database',
+      cause: error,
+    });
+  if (code === '3D000')
+    return new AccessctlError(
+      'not-found',
+      `the database ${shown} does not exist: ${reason}; create it, or fix the database name in --database (or ${DATABASE_VARIABLE})`,
+      { subject: '--database', cause: error },
+    );
+  return undefined;
 }
 
 /** Checks a --database value; the URL's password never appears in the message. */

@@ -13,7 +13,7 @@ import { consoleServing, startHealthServer, type HealthServer } from '../reconci
 import type { Stop } from '../reconcile/run.js';
 import { abortableSleep } from '../retry/abortable-sleep.js';
 import { defaultSetTimer, Wakeup } from './concurrency.js';
-import { displayDatabaseUrl, isConnectionError, migrate, openPool, STATE_SCHEMA, withInstallLock } from './database.js';
+import { databaseRefusal, displayDatabaseUrl, isConnectionError, migrate, openPool, STATE_SCHEMA, withInstallLock } from './database.js';
 import { sayOnceWith, EXIT_OK, type FleetRunOptions } from './embedded.js';
 import { loadFleet, readFleet, selectOrgs } from './fleet-file.js';
 import { OrgLease } from './org-lease.js';
@@ -133,6 +133,9 @@ export async function runDistributed(options: DistributedOptions): Promise<numbe
         return candidate;
       } catch (error) {
         await candidate.stop({ graceful: false, close: false, wait: false }).catch(() => undefined);
+        // A wrong password or database name does not fix itself: say so now rather than wait forever.
+        const refused = databaseRefusal(error, options.databaseUrl);
+        if (refused !== undefined) throw refused;
         if (!isConnectionError(error)) throw error;
         setDatabase(false, error instanceof Error ? error.message : String(error));
         if (attempt === 0) log.warn({ database: shownUrl }, 'waiting for the database to start');
