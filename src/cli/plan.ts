@@ -19,6 +19,12 @@ import { clientOverrides, withTargetOptions, type TargetFlags } from './target-o
 
 type PlanFormat = 'text' | 'json' | 'markdown';
 
+function dirWithFleet(dir: string): AccessctlError {
+  return new AccessctlError('usage', `DIR (${dir}) and --fleet exclude each other: the fleet file names each org's folders (spec.base, spec.orgs[].overlay)`, {
+    subject: '--fleet',
+  });
+}
+
 /** plan --fleet FILE [--org NAME]: each org against its own target; the fleet file names them, so --target and --out do not apply. */
 async function planFleet(
   options: { format: PlanFormat; out?: string; detailedExitcode: boolean; fleet?: string; org: string[] } & TargetFlags,
@@ -52,7 +58,7 @@ export function savedPlanNote(plan: Plan, out: string): string {
   const saved = `Saved the plan to ${printable(out)}.`;
   if (whyNotApplicable(plan).length > 0) return `${saved} apply would refuse it: see below.`;
   if (!hasChanges(plan)) return `${saved} It has no changes to apply.`;
-  return `${saved} To make exactly these changes, run:\n  accessctl apply ${shellWord(printable(out))} --target ${shellWord(printable(plan.target))}`;
+  return `${saved} To make exactly these changes, run:\n  ${plan.orgId === undefined ? '' : `JUMPCLOUD_ORG_ID=${shellWord(plan.orgId)} `}accessctl apply ${shellWord(printable(out))} --target ${shellWord(printable(plan.target))}`;
 }
 
 /** Writes the saved plan whole or not at all; a refusal (one that came after the check) names --out and leaves no temp file. */
@@ -80,7 +86,10 @@ export function planCommand(runtime: Runtime): Command {
       async (
         dir: string,
         options: { format: PlanFormat; out?: string; detailedExitcode: boolean; fleet?: string; org: string[]; cacheDir?: string } & TargetFlags,
+        self: Command,
       ) => {
+        // A DIR given with --fleet would be ignored: the fleet file names every org's folders.
+        if (options.fleet !== undefined && self.args.length > 0) throw dirWithFleet(dir);
         // Opened first: a --cache-dir accessctl cannot use is refused before anything is read or sent.
         const cache = parseCacheFor(options.cacheDir, options);
         if (options.fleet !== undefined || options.org.length > 0) return planFleet(options);

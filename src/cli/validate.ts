@@ -28,26 +28,35 @@ export function validateCommand(): Command {
     .option('--allow-empty', 'pass when DIR holds no config files', false)
     .option('--fleet <file>', "check a fleet file (kind Fleet) and each org's config made from its base, overlay and exclusions, instead of DIR")
     .addOption(cacheDirOption())
-    .action(async (dir: string, options: { format: DiagnosticFormat; strict: boolean; allowEmpty: boolean; fleet?: string; cacheDir?: string }) => {
-      // Opened first: a --cache-dir accessctl cannot use is refused before anything is read.
-      const cache = parseCacheFor(options.cacheDir, options);
-      // Each finding names the file that contributed it and, for an org's config, which orgs it holds for.
-      if (options.fleet !== undefined) {
-        // loaded only here: the fleet's overlays cost a plain `validate DIR` start-up time it does not use
-        const { validateFleet } = await import('../fleet/validate-fleet.js');
-        return reportConfig(await validateFleet(options.fleet), options.format, { strict: options.strict });
-      }
-      let config: LoadResult;
-      try {
-        config = await loadConfig(dir, process.cwd(), { cache });
-      } catch (error) {
-        if (!(error instanceof AccessctlError) || error.code !== 'not-found') throw error;
-        config = unreadable(dir, 'not-found', error.message);
-      }
-      if (config.files === 0 && config.diagnostics.length === 0 && !options.allowEmpty) {
-        // An empty folder is most often a wrong path in a workflow: passing it would hide that.
-        config = unreadable(dir, 'no-config', `no .yaml or .yml files under ${dir}; pass --allow-empty if that is expected`);
-      }
-      reportConfig(config, options.format, { strict: options.strict });
-    });
+    .action(
+      async (dir: string, options: { format: DiagnosticFormat; strict: boolean; allowEmpty: boolean; fleet?: string; cacheDir?: string }, self: Command) => {
+        // A DIR given with --fleet would be ignored: the fleet file names every org's folders.
+        if (options.fleet !== undefined && self.args.length > 0)
+          throw new AccessctlError(
+            'usage',
+            `DIR (${dir}) and --fleet exclude each other: the fleet file names each org's folders (spec.base, spec.orgs[].overlay)`,
+            { subject: '--fleet' },
+          );
+        // Opened first: a --cache-dir accessctl cannot use is refused before anything is read.
+        const cache = parseCacheFor(options.cacheDir, options);
+        // Each finding names the file that contributed it and, for an org's config, which orgs it holds for.
+        if (options.fleet !== undefined) {
+          // loaded only here: the fleet's overlays cost a plain `validate DIR` start-up time it does not use
+          const { validateFleet } = await import('../fleet/validate-fleet.js');
+          return reportConfig(await validateFleet(options.fleet), options.format, { strict: options.strict });
+        }
+        let config: LoadResult;
+        try {
+          config = await loadConfig(dir, process.cwd(), { cache });
+        } catch (error) {
+          if (!(error instanceof AccessctlError) || error.code !== 'not-found') throw error;
+          config = unreadable(dir, 'not-found', error.message);
+        }
+        if (config.files === 0 && config.diagnostics.length === 0 && !options.allowEmpty) {
+          // An empty folder is most often a wrong path in a workflow: passing it would hide that.
+          config = unreadable(dir, 'no-config', `no .yaml or .yml files under ${dir}; pass --allow-empty if that is expected`);
+        }
+        reportConfig(config, options.format, { strict: options.strict });
+      },
+    );
 }
