@@ -274,7 +274,9 @@ class RunReport {
       skipped: full.skipped.length,
       ...(full.failures.length > 0 ? { failures: full.failures } : {}),
     };
-    const failing = full.failures.length > 0 || full.result === 'failed' || full.result === 'partial' || full.result === 'plan-only';
+    // A stopped run whose change events did not all go out is still at ERROR: they wait in the journal.
+    const failing =
+      full.failures.length > 0 || full.result === 'failed' || full.result === 'partial' || full.result === 'plan-only' || this.journalTrouble() !== undefined;
     if (failing) this.log.error(fields, full.message);
     // A stop is not a failure, but the run did not do all it set out to: one warning says what it left.
     else if (full.result === 'stopped') this.log.warn(fields, full.message);

@@ -154,6 +154,23 @@ describe('a reconcile run and its journal', () => {
     expect(await journalFiles(w.stateDir)).toHaveLength(1);
   });
 
+  it('a stopped run whose settled events a sink refuses stays stopped, but says so at ERROR and keeps the entry', async () => {
+    const w = await world();
+    const sink = new MemorySink('file:/var/events.jsonl');
+    await reconcileOnce(w.options([sink]));
+    await new IntentJournal(w.stateDir).record(intent('killed-run', 'ApprovalFlow', 'GitHub User', 'update'));
+    const file = join(w.work, 'config', 'flows', 'github-user.yaml');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('duration: P30D', 'duration: P14D'));
+    sink.failing = true;
+
+    const outcome = await reconcileOnce(w.options([sink], { stopping: () => ({ why: 'accessctl is shutting down', stateIsOurs: true }) }));
+
+    expect(outcome.result).toBe('stopped');
+    expect(outcome.message).toContain('change events not delivered to file:/var/events.jsonl');
+    expect(w.lines.filter((l) => l.level >= ERROR).map((l) => l.msg)).toEqual([outcome.message]);
+    expect(await journalFiles(w.stateDir)).toHaveLength(1);
+  });
+
   it('reconcile --once exits 1 when its file sink cannot take the change events, and keeps the journal entries', async () => {
     const w = await world();
     // A directory where the events file should be: the sink's append fails on a real file system.
