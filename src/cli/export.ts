@@ -15,7 +15,11 @@ export function exportCommand(runtime: Runtime): Command {
     // commander's help does not mark a required option: the usage line and the description do.
     .usage('--out <dir> [options]')
     .requiredOption('--out <dir>', 'the directory to write (required; must be empty unless --force)')
-    .option('--force', 'write into a directory that already has files', false);
+    .option(
+      '--force',
+      'write into a directory that already has files, removing those an earlier export wrote that are no longer live (see .accessctl-export.json)',
+      false,
+    );
   return withTargetOptions(command).action(async (options: { out: string; force: boolean } & TargetFlags) => {
     // A --out that is a file (or under one) is refused before the platform is read.
     await checkOutDirectory(options.out);
@@ -24,6 +28,19 @@ export function exportCommand(runtime: Runtime): Command {
       const result = await exportLive(client, options.out, { force: options.force });
       process.stdout.write(`wrote ${result.files.length} file${result.files.length === 1 ? '' : 's'} to ${printable(options.out)}\n`);
       for (const file of result.files) process.stdout.write(`  ${printable(file)}\n`);
+      if (result.removed.length > 0) {
+        const n = result.removed.length;
+        process.stdout.write(`removed ${n} file${n === 1 ? '' : 's'} an earlier export wrote that the live state no longer has:\n`);
+        for (const file of result.removed) process.stdout.write(`  ${printable(file)}\n`);
+      }
+      for (const kept of result.kept) process.stderr.write(`accessctl: warning: kept ${printable(kept.path)}: ${printable(kept.reason)}\n`);
+      if (result.foreign.length > 0) {
+        const n = result.foreign.length;
+        process.stderr.write(
+          `accessctl: warning: ${n} file${n === 1 ? '' : 's'} in ${printable(options.out)} ${n === 1 ? 'was' : 'were'} not written by this export but ${n === 1 ? 'holds' : 'hold'} accessctl objects that \`plan\` of the folder will include (remove ${n === 1 ? 'it' : 'them'} if the folder should be exactly the live state):\n`,
+        );
+        for (const file of result.foreign) process.stderr.write(`  ${printable(file)}\n`);
+      }
       if (result.secrets.length > 0) {
         process.stdout.write(`Channel secrets are not exported. Set these before apply: ${result.secrets.join(', ')}\n`);
       }

@@ -214,6 +214,11 @@ export class JumpCloudClient {
     return this.baseUrl;
   }
 
+  /** The org id sent with every call (x-org-id), if any. */
+  get orgId(): string | undefined {
+    return this.options.orgId || undefined;
+  }
+
   /** The last value of each rate-limit header the platform sent (x-ratelimit-*, ratelimit-*, retry-after). */
   rateLimitHeadersSeen(): Record<string, string> {
     return Object.fromEntries([...this.rateLimitHeaders.entries()].sort(([a], [b]) => a.localeCompare(b)));

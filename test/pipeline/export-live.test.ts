@@ -1,13 +1,14 @@
 // Specifies export against a real sandbox: every shape the API allows comes out as a valid config
 // repo with no secret values, channels as WebhookChannel and their subscriptions in the settings,
 // and a plan of the export against the same org is a no-op.
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { JumpCloudClient } from '../../src/jumpcloud/client.js';
-import { exportLive } from '../../src/pipeline/export-live.js';
+import { EXPORT_MANIFEST, exportLive } from '../../src/pipeline/export-live.js';
 import { makePlan, withClientScope, type PlanRun } from '../../src/pipeline/make-plan.js';
 
 /** Plans DIR with a client made for its Project target, closed before returning. */
@@ -192,5 +193,100 @@ describe('export', () => {
     await expect(exportLive(client, join(dir, 'out'), { force: false })).rejects.toThrow(/not empty.*--force/);
     await expect(exportLive(client, join(dir, 'out'), { force: true })).resolves.toMatchObject({ secrets: expect.any(Array) });
     await client.close();
+  });
+});
+
+describe('export --force over an earlier export', () => {
+  let h: Harness;
+  let dir: string;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    dir = await mkdtemp(join(tmpdir(), 'accessctl-reexport-'));
+    // A flow that stays live keeps its groups (and their schema) in every export.
+    await createFlow('Stays');
+  });
+  afterAll(async () => {
+    await h.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function exportTo(out: string, force: boolean) {
+    const client = new JumpCloudClient({ baseUrl: h.sandbox.url, apiKey: h.sandbox.adminKey });
+    try {
+      return await exportLive(client, out, { force });
+    } finally {
+      await client.close();
+    }
+  }
+
+  async function createFlow(name: string): Promise<string> {
+    const answer = await h.call<{ id: string }>('POST', '/api/v2/approvalflows', await githubAdminFlow(h, { name }));
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    return answer.body.id;
+  }
+
+  it('removes the unchanged files of flows deleted since, keeps an edited one and hand-written files, and names them', async () => {
+    const doomed = await createFlow('Doomed');
+    const edited = await createFlow('Edited');
+    const out = join(dir, 'repo');
+    const first = await exportTo(out, false);
+    expect(first.files).toEqual(expect.arrayContaining(['flows/doomed.yaml', 'flows/edited.yaml']));
+    expect(JSON.parse(await readFile(join(out, EXPORT_MANIFEST), 'utf8')).files).toHaveProperty(['flows/doomed.yaml']);
+    // The user edits one exported file and writes a note of their own beside the config.
+    await writeFile(join(out, 'flows', 'edited.yaml'), `# reviewed by the security team\n${await readFile(join(out, 'flows', 'edited.yaml'), 'utf8')}`);
+    await writeFile(join(out, 'flows', 'NOTES.md'), 'hand-written\n');
+    for (const id of [doomed, edited]) expect((await h.call('DELETE', `/api/v2/approvalflows/${id}`)).status).toBeLessThan(300);
+
+    const again = await exportTo(out, true);
+    expect(again.removed).toEqual(['flows/doomed.yaml']);
+    expect(again.kept).toEqual([{ path: 'flows/edited.yaml', reason: expect.stringMatching(/edited after the earlier export/) }]);
+    expect(again.foreign).toEqual(['flows/edited.yaml']);
+    await expect(stat(join(out, 'flows', 'doomed.yaml'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readFile(join(out, 'flows', 'NOTES.md'), 'utf8')).toBe('hand-written\n');
+    expect(JSON.parse(await readFile(join(out, EXPORT_MANIFEST), 'utf8')).files).not.toHaveProperty(['flows/doomed.yaml']);
+
+    // Once the user removes the file they kept, the folder is exactly the live state.
+    await rm(join(out, 'flows', 'edited.yaml'));
+    const run = await planWith(out, { JUMPCLOUD_API_KEY: h.sandbox.adminKey });
+    if (run.status !== 'planned') throw new Error(`no plan of the export: ${run.status}`);
+    expect(run.plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([]);
+  });
+
+  it('never acts on a manifest path outside the folders export writes, nor on a file a manifest does not name', async () => {
+    const out = join(dir, 'hostile');
+    await exportTo(out, false);
+    const victim = join(dir, 'victim.yaml');
+    const text = 'apiVersion: accessctl/v1\nkind: ApprovalFlow\n';
+    await writeFile(victim, text);
+    const sha = createHash('sha256').update(text).digest('hex');
+    const manifest = JSON.parse(await readFile(join(out, EXPORT_MANIFEST), 'utf8'));
+    manifest.files['../victim.yaml'] = sha;
+    manifest.files['flows/../../victim.yaml'] = sha;
+    await writeFile(join(out, EXPORT_MANIFEST), JSON.stringify(manifest));
+    // An object the user wrote by hand, in the folder export owns, but never in a manifest.
+    await writeFile(
+      join(out, 'groups', 'by-hand.yaml'),
+      (await readFile(join(out, 'groups', 'github-admins.yaml'), 'utf8')).replace('GitHub Admins', 'Hand Made'),
+    );
+
+    const again = await exportTo(out, true);
+    expect(again.removed).toEqual([]);
+    expect(again.kept.map((k) => k.path).sort()).toEqual(['../victim.yaml', 'flows/../../victim.yaml']);
+    expect(await readFile(victim, 'utf8')).toBe(text);
+    expect(again.foreign).toEqual(['groups/by-hand.yaml']);
+    await stat(join(out, 'groups', 'by-hand.yaml'));
+  });
+
+  it('removes nothing when the manifest is not one, and says so', async () => {
+    const out = join(dir, 'broken-manifest');
+    const flow = await createFlow('Short Lived');
+    await exportTo(out, false);
+    await writeFile(join(out, EXPORT_MANIFEST), '{ not json');
+    expect((await h.call('DELETE', `/api/v2/approvalflows/${flow}`)).status).toBeLessThan(300);
+    const again = await exportTo(out, true);
+    expect(again.removed).toEqual([]);
+    expect(again.kept).toEqual([{ path: EXPORT_MANIFEST, reason: expect.stringMatching(/cannot be used \(it is not JSON\), so no file was removed/) }]);
+    expect(again.foreign).toEqual(['flows/short-lived.yaml']);
   });
 });
