@@ -3,9 +3,12 @@
 // console's Request Queue; refusals are printed in the CLI's terms (--as, the concrete path), details included.
 import { Command } from 'commander';
 import { Agent, type Dispatcher } from 'undici';
+import { closestName } from '../config/names.js';
 import { usageError } from '../errors.js';
 import { clientOptionsFromEnv, JumpCloudClient } from '../jumpcloud/client.js';
+import { listAll as listEvery } from '../jumpcloud/paginate.js';
 import { PlatformError } from '../jumpcloud/platform-error.js';
+import { routes } from '../jumpcloud/routes.js';
 import { isRequestStatus, requestStatuses, statusLabel } from '../protocols/request-status.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
 
@@ -83,18 +86,23 @@ async function withClient<T>(flags: TargetFlags, as: string | undefined, work: (
 async function flowId(flags: TargetFlags, flow: string): Promise<string> {
   if (/^[0-9a-f]{24}$/.test(flow)) return flow;
   return withClient(flags, undefined, async (client) => {
-    let page: { results: { id: string; name: string }[] };
     try {
-      page = await client.get('/api/v2/approvalflows', {}, { filter: `name:eq:${flow}`, limit: 100 });
+      const page = await client.get<{ results: { id: string; name: string }[] }>('/api/v2/approvalflows', {}, { filter: `name:eq:${flow}`, limit: 100 });
+      const found = page.results.find((f) => f.name === flow);
+      if (found !== undefined) return found.id;
+      // Not found: every flow's name, for a did-you-mean (a typo, another case).
+      const all = await listEvery<{ name?: unknown }>(client, routes.flows, { style: 'results' });
+      const meant = closestName(
+        flow,
+        all.flatMap((f) => (typeof f.name === 'string' ? [f.name] : [])),
+      );
+      throw usageError(`--flow: no approval flow named "${flow}"${meant === undefined ? '' : `; did you mean "${meant}"?`}`, '--flow');
     } catch (error) {
       if (error instanceof PlatformError && error.status === 403) {
         throw usageError('finding a flow by name needs an administrator key; with a per-user key, pass the flow id to --flow', '--flow');
       }
       throw error;
     }
-    const found = page.results.find((f) => f.name === flow);
-    if (found === undefined) throw usageError(`no approval flow named "${flow}"`, '--flow');
-    return found.id;
   });
 }
 
@@ -232,11 +240,13 @@ export function requestCommand(): Command {
       .option('--type <type>', 'approval type: manual, automated or any', 'manual')
       .option('--view <view>', 'administrator (requests an administrator must act on), others (waiting on assigned approvers) or all; all with --as')
       .option('--all', 'every request: any status, type and view', false)
-      .option('--flow <id>', 'only requests for this approval flow id')
+      .option('--flow <name|id>', 'only requests for this approval flow (its name, as submit takes, or its id)')
       .option('--as <user>', 'list as this user (sandbox only, needs an admin key)')
       .option('--json', 'print JSON: {results, totalCount}', false),
   ).action(async (options: ListFlags & TargetFlags) => {
-    const { filters, described } = listFilters(options);
+    // A name is resolved as submit resolves it: a name that matches no flow is refused, never a silent empty list.
+    const flow = options.flow === undefined ? undefined : await flowId(options, options.flow);
+    const { filters, described } = listFilters({ ...options, ...(flow === undefined ? {} : { flow }) });
     const results = await withClient(options, options.as, (client) => listAll(client, filters));
     const text = results.length === 0 ? `no access requests (${described})\n` : `${described}: ${results.length}\n${table(results)}`;
     print({ results, totalCount: results.length }, text, options);

@@ -111,7 +111,7 @@ describe('accessctl request and events', () => {
     ]);
     refused(duplicate, /409: frank\.em already has a pending request/);
     refused(hidden, /403: approval flow "GitHub Admin" is not visible to any group of alice/);
-    refused(unknown, 'accessctl: no approval flow named "No Such Flow"');
+    refused(unknown, 'accessctl: --flow: no approval flow named "No Such Flow"');
     refused(notAdmin, 'accessctl: GET /api/v2/approvalflowrequest answered 403: --as needs an administrator key\n');
     expect(notAdmin.stderr).not.toContain('x-sandbox-act-as');
     expect((await accessctl(h, ['request', 'deny', id])).stdout).toMatch(new RegExp(`request ${id}: denied`));
