@@ -214,6 +214,11 @@ export class JumpCloudClient {
     return this.baseUrl;
   }
 
+  /** Whether GET answers are kept, parsed and frozen, by an answer memo (a long-lived caller's). */
+  get keepsAnswers(): boolean {
+    return this.options.answers !== undefined;
+  }
+
   /** The org id sent with every call (x-org-id), if any. */
   get orgId(): string | undefined {
     return this.options.orgId || undefined;

@@ -170,8 +170,9 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
     }
     return new LocatedLater(declared.name, declared.object.metadata.previousNames, model, declared.source);
   });
-  const liveFlows: KindInput<FlowModel>['live'] = directoryKnown && live.flows.status === 'ok' ? live.flows.value.entries : 'unknown';
-  const unmanageableFlows = directoryKnown && live.flows.status === 'ok' ? live.flows.value.unmanageable : [];
+  const flowsRead = directoryKnown && live.flows.status === 'ok' && live.flows.value.mapped ? live.flows.value : undefined;
+  const liveFlows: KindInput<FlowModel>['live'] = flowsRead?.entries ?? 'unknown';
+  const unmanageableFlows = flowsRead?.unmanageable ?? [];
 
   // ---- channels (a sandbox extension)
   const liveChannelsByKey = new Map<string, WireChannel>();

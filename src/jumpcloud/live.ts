@@ -94,7 +94,7 @@ export async function readLive(client: JumpCloudClient, needs: LiveNeeds): Promi
     ([groups, applications, users]) => directoryIndex(groups, users, applications),
     () => undefined,
   );
-  const mapper = new FlowPageMapper(needs.managesDisplay);
+  const mapper = new FlowPageMapper(needs.managesDisplay, client.keepsAnswers);
   const [[groups, applications, usersRead], flowsRead, channels, settings] = await Promise.all([
     directoryLists,
     known(async () => {

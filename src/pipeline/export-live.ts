@@ -188,6 +188,8 @@ export async function exportLive(client: JumpCloudClient, outDir: string, option
   });
   const skipped: ExportResult['skipped'] = [];
   const liveFlows = known(live.flows, 'approval flows');
+  // The directory was read (known() above): the flows were mapped with it.
+  if (!liveFlows.mapped) throw new AccessctlError('internal', 'the live flows were read without their directory');
   const flows: FlowModel[] = liveFlows.entries.map((entry) => entry.model);
   for (const flow of liveFlows.unmanageable) skipped.push({ kind: 'ApprovalFlow', name: flow.name, reasons: flow.reasons });
   // Groups are exported when a flow uses them: the rest of the directory is not access config.

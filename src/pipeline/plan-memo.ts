@@ -54,13 +54,13 @@ function sameKnown<T>(a: Known<T> | { status: 'not-read' }, b: Known<T> | { stat
 }
 
 /**
- * The same live flows: pages of the same bytes. The flows are mapped as they are read, so their
- * entries are new in every read; their pages' bytes are what stays the same.
+ * The same live flows: the same pages. The flows are mapped as they are read, so their entries
+ * are new in every read; their pages are what stays the same.
  */
 function sameFlows(a: Known<LiveFlows>, b: Known<LiveFlows>): boolean {
   if (a.status !== 'ok' || b.status !== 'ok') return sameKnown(a, b);
   const [left, right] = [a.value.pages, b.value.pages];
-  return left.length === right.length && left.every((page, i) => page.equals(right[i]!));
+  return left.length === right.length && left.every((page, i) => page.same(right[i]!));
 }
 
 /** The same live objects (item by item), lists that failed alike, and the same associations. */

@@ -76,7 +76,7 @@ function liveWire(overrides: Partial<LiveWire> = {}): LiveWire {
     groups: ok(groups),
     users: ok(users),
     applications: ok(applications),
-    flows: ok({ entries: [], unmanageable: [], pages: [] }),
+    flows: ok({ mapped: true, entries: [], unmanageable: [], pages: [] }),
     channels: ok([]),
     settings: ok({}),
     associations: new Map(),

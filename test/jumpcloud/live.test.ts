@@ -8,7 +8,9 @@ import { emptyDesiredState } from '../../src/config/desired.js';
 import { JumpCloudClient } from '../../src/jumpcloud/client.js';
 import { prepareDiffInput } from '../../src/jumpcloud/diff-input.js';
 import { fingerprintOf } from '../../src/jumpcloud/fingerprint.js';
-import { type LiveNeeds, readLive } from '../../src/jumpcloud/live.js';
+import { AnswerMemo } from '../../src/jumpcloud/answer-memo.js';
+import { FlowPage } from '../../src/jumpcloud/live-flows.js';
+import { type LiveNeeds, type LiveWire, readLive } from '../../src/jumpcloud/live.js';
 import { routes } from '../../src/jumpcloud/routes.js';
 import { diff } from '../../src/plan/diff.js';
 import { accessctl } from '../cli/in-process.js';
@@ -194,13 +196,15 @@ describe('readLive maps the approval flows as their pages arrive', () => {
     return readLive(client, { ...needs, ...overrides });
   }
 
+  const mapped = (live: LiveWire) =>
+    live.flows.status === 'ok' && live.flows.value.mapped ? live.flows.value : expect.fail(`the flows were not read and mapped: ${JSON.stringify(live.flows)}`);
   const flow = (i: number, more: object = {}) => ({ ...goodFlow, id: `f-${String(i).padStart(4, '0')}`, name: `Flow ${i}`, ...more });
   const userApproved = (i: number) => flow(i, { approvalType: 'manual', approverResources: [{ resourceType: 'user', resourceId: 'u-1', resourceOrder: 0 }] });
 
   it('names a user approver the repo does not name by the directory user, reading the users once the flows name one', async () => {
     const flows = [flow(0), userApproved(1), flow(2, { status: 'archived' }), flow(3)];
     const live = await read(flows, [{ _id: 'u-1', email: 'alice@example.com', username: 'alice' }]);
-    const read_ = live.flows.status === 'ok' ? live.flows.value : expect.fail('the flows were read');
+    const read_ = mapped(live);
     expect(read_.entries.map((e) => e.name)).toEqual(['Flow 0', 'Flow 1', 'Flow 3']);
     expect(read_.entries[1]!.model.spec.approval.levels).toEqual([{ require: 'any', approvers: [{ user: 'alice@example.com' }] }]);
     expect(read_.unmanageable).toEqual([{ id: 'f-0002', name: 'Flow 2', reasons: ['status "archived"'] }]);
@@ -209,14 +213,14 @@ describe('readLive maps the approval flows as their pages arrive', () => {
 
   it('reads no users when no flow names a user approver', async () => {
     const live = await read([flow(0), flow(1)]);
-    expect(live.flows).toMatchObject({ status: 'ok', value: { entries: [{ name: 'Flow 0' }, { name: 'Flow 1' }] } });
+    expect(mapped(live).entries).toMatchObject([{ name: 'Flow 0' }, { name: 'Flow 1' }]);
     expect(server!.seen.filter((request) => request.url.startsWith(`${routes.users}?`))).toEqual([]);
   });
 
   it('fingerprints a flow on a later page as its wire form on that page, which is what apply compares a fresh read with', async () => {
     const flows = Array.from({ length: 250 }, (_, i) => flow(i, { description: `Flow number ${i}` }));
     const live = await read(flows);
-    const entries = live.flows.status === 'ok' ? live.flows.value.entries : expect.fail('the flows were read');
+    const entries = mapped(live).entries;
     expect(entries).toHaveLength(250);
     for (const i of [0, 99, 100, 217, 249]) expect(entries[i]!.fingerprint).toBe(fingerprintOf(flows[i]));
   });
@@ -224,7 +228,48 @@ describe('readLive maps the approval flows as their pages arrive', () => {
   it("compares a flow's live icon only when the repo sets that flow's", async () => {
     const flows = [flow(0, { iconColor: '#FF0000' }), flow(1, { iconColor: '#00FF00' })];
     const live = await read(flows, [], { managesDisplay: (name) => name === 'Flow 1' });
-    const entries = live.flows.status === 'ok' ? live.flows.value.entries : expect.fail('the flows were read');
+    const entries = mapped(live).entries;
     expect(entries.map((e) => e.model.spec.display)).toEqual([undefined, { color: '#00FF00' }]);
+  });
+
+  it('fingerprints a flow that waited for the users as its wire form', async () => {
+    const flows = [flow(0), userApproved(1)];
+    const live = await read(flows, [{ _id: 'u-1', email: 'alice@example.com' }]);
+    expect(mapped(live).entries.map((e) => e.fingerprint)).toEqual(flows.map((f) => fingerprintOf(f)));
+  });
+
+  it('leaves the flows unmapped, never partly mapped, when the users a flow waits for cannot be read', async () => {
+    const live = await read([flow(0), userApproved(1)], [{ _id: 'u-1', email: 42 }]);
+    expect(live.users.status).toBe('unknown');
+    expect(live.flows).toMatchObject({ status: 'ok', value: { mapped: false } });
+  });
+
+  it('fingerprints the flows as read when the client keeps its answers (the reconciler), and knows the same pages again', async () => {
+    const flows = Array.from({ length: 150 }, (_, i) => flow(i));
+    await read(flows);
+    const kept = new JumpCloudClient({ baseUrl: server!.url, apiKey: 'k', answers: new AnswerMemo() });
+    try {
+      const [first, second] = [await readLive(kept, needs), await readLive(kept, needs)];
+      expect(mapped(first).entries.map((e) => e.fingerprint)).toEqual(flows.map((f) => fingerprintOf(f)));
+      expect(mapped(first).pages.every((page, i) => page.same(mapped(second).pages[i]!))).toBe(true);
+    } finally {
+      await kept.close();
+    }
+  });
+});
+
+describe('a kept page of flows', () => {
+  const page = (flows: object[]) => Buffer.from(JSON.stringify({ results: flows, totalCount: flows.length }));
+
+  it('is the same page as another of the same bytes, and not as one whose bytes differ', () => {
+    const a = new FlowPage({ bytes: page([{ id: 'f1', name: 'A' }]) });
+    expect(a.same(new FlowPage({ bytes: page([{ id: 'f1', name: 'A' }]) }))).toBe(true);
+    expect(a.same(new FlowPage({ bytes: page([{ id: 'f1', name: 'B' }]) }))).toBe(false);
+  });
+
+  it('is the same page as another holding the very items the answer memo kept, and not as a copy of them', () => {
+    const items = Object.freeze([{ id: 'f1', name: 'A' }]);
+    expect(new FlowPage({ items }).same(new FlowPage({ items }))).toBe(true);
+    expect(new FlowPage({ items }).same(new FlowPage({ items: [...items] }))).toBe(false);
   });
 });

@@ -346,7 +346,7 @@ describe('secrets', () => {
       groups: { status: 'ok', value: [] },
       users: { status: 'ok', value: [] },
       applications: { status: 'ok', value: [] },
-      flows: { status: 'ok', value: { entries: [], unmanageable: [], pages: [] } },
+      flows: { status: 'ok', value: { mapped: true, entries: [], unmanageable: [], pages: [] } },
       channels: { status: 'ok', value: [siem] },
       settings: { status: 'ok', value: { channelEvents: [{ channelObjectId: '65a0000000000000000000c1', eventTypes: ['ACCESS_MANAGEMENT_ACCESS_REQUEST'] }] } },
       associations: new Map(),
