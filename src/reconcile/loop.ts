@@ -7,7 +7,7 @@ import { ParseCache } from '../config/parse-cache.js';
 import { PlanMemo } from '../pipeline/plan-memo.js';
 import { AccessctlError } from '../errors.js';
 import { EventFanout } from '../events/fanout.js';
-import { sinkFromSpec } from '../events/sink-spec.js';
+import { sinkFromSpec, warnStrandedSpools } from '../events/sink-spec.js';
 import type { EventSink } from '../events/sink.js';
 import { ConsoleModel } from '../console/model.js';
 import type { Plan } from '../plan/plan.js';
@@ -95,6 +95,8 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
   const sinks: EventSink[] = options.eventSpecs.map((spec) =>
     sinkFromSpec(spec, { env: options.env, spoolDir: join(options.stateDir, 'spool'), onNotice: (notice) => log.warn(notice) }),
   );
+  // Events spooled for a webhook no --events names now would wait there unseen: said once, at start.
+  await warnStrandedSpools(join(options.stateDir, 'spool'), sinks, (notice) => log.warn(notice));
   const events = new EventFanout([...sinks, view.sink]);
   const said = new Set<string>();
   const sayOnce: SayOnce = (key, level, message) => {

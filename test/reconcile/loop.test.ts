@@ -1,13 +1,14 @@
 // The reconciler process around the runs, against a real in-process sandbox: one holder per state
 // directory (a second one exits with the documented code), /metrics as Prometheus text, a notice
 // said once for its lifetime, and a lock lost mid-run that stops it before the next change.
-import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AccessctlError } from '../../src/errors.js';
+import { webhookSpoolDir } from '../../src/events/sink-spec.js';
 import { JumpCloudClient } from '../../src/jumpcloud/client.js';
 import { EXIT_FAILED, EXIT_LOCKED, runReconciler, type ReconcilerOptions } from '../../src/reconcile/loop.js';
 import type { RunOutcome } from '../../src/reconcile/run.js';
@@ -110,6 +111,35 @@ describe('the reconciler process', () => {
     });
     expect(exit).toBe(0);
     expect(lines.filter((l) => l.msg.includes('events carry no configCommit'))).toEqual([expect.objectContaining({ level: 30 })]);
+  });
+
+  it('warns at start, naming the folder and the count, about events spooled for a webhook no --events names now', async () => {
+    const h = await startHarness();
+    cleanup.push(() => h.close());
+    const work = await workDir();
+    const client = new JumpCloudClient({ baseUrl: h.sandbox.url, apiKey: h.sandbox.adminKey });
+    cleanup.push(() => client.close());
+    const stranded = webhookSpoolDir(join(work, 'state', 'spool'), new URL('https://old-receiver.example/events'));
+    await mkdir(stranded, { recursive: true });
+    await writeFile(join(stranded, '000000000001-e1.json'), '{}');
+    const lines: { level: number; msg: string; message?: string }[] = [];
+    const exit = await runReconciler({
+      source: { kind: 'dir', dir: join(work, 'config') },
+      stateDir: join(work, 'state'),
+      intervalMs: 1,
+      once: true,
+      eventSpecs: [],
+      env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey, ...secrets },
+      clients: TargetBinding.fixed(client),
+      log: collectingLog(lines),
+      allowHistoryRewrite: false,
+      lockMode: 'fail',
+      signal: new AbortController().signal,
+    });
+    expect(exit).toBe(0);
+    const warned = lines.filter((l) => l.level === 40 && JSON.stringify(l).includes('old URL'));
+    expect(warned).toHaveLength(1);
+    expect(JSON.stringify(warned[0])).toContain(stranded);
   });
 
   it('logs a lock lost mid-run at ERROR and starts no further change; the change in flight finishes', async () => {
