@@ -43,6 +43,21 @@ function commandsFor(argv: readonly string[] | undefined): typeof commands {
 }
 
 /**
+ * `argv` as commander should see it. A command name no command has is an error even with --help or
+ * after `help`: commander would print the program's help and exit 0, as if `impact --help` had worked.
+ * Without the help flag, commander reports the unknown command with its did-you-mean and exits 1.
+ */
+export function withoutHelpForUnknown(argv: readonly string[]): readonly string[] {
+  const [first, second] = argv.slice(2);
+  const asksHelpAbout = first === 'help' && second !== undefined;
+  const name = asksHelpAbout ? second : first;
+  if (name === undefined || name.startsWith('-') || (first === 'help' && !asksHelpAbout)) return argv;
+  if (commands.some(([candidate]) => candidate === name)) return argv;
+  const rest = argv.slice(asksHelpAbout ? 3 : 2).filter((arg) => arg !== '--help' && arg !== '-h');
+  return [...argv.slice(0, 2), ...rest];
+}
+
+/**
  * After a usage error, a command (and each of its subcommands) prints its one-line usage and where
  * its options are, not its whole help: the error would scroll away above thirty lines of options.
  */
@@ -100,8 +115,9 @@ export function reportError(error: unknown): number {
 /** Runs the program and returns its exit code, which bin/accessctl.js sets on the process: the one place it is set. */
 export async function main(argv: readonly string[], runtime: Runtime = createRuntime()): Promise<number> {
   try {
-    const program = await buildProgram(runtime, argv);
-    await program.parseAsync(argv as string[], { from: 'node' });
+    const args = withoutHelpForUnknown(argv);
+    const program = await buildProgram(runtime, args);
+    await program.parseAsync(args as string[], { from: 'node' });
     return runtime.exitCode;
   } catch (error) {
     return reportError(error);

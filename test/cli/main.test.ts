@@ -47,4 +47,24 @@ describe('usage errors', () => {
     expect(code).toBe(1);
     for (const name of every) expect(stderr).toContain(`  ${name}`);
   });
+
+  it('refuse an unknown command even with --help or after help, with exit 1 and a did-you-mean', async () => {
+    for (const args of [['impact', '--help'], ['help', 'impact'], ['impact', '-h'], ['impact']]) {
+      const { code, stdout, stderr } = await accessctl(args);
+      expect(code, args.join(' ')).toBe(1);
+      expect(stdout, args.join(' ')).toBe('');
+      expect(stderr.split('\n')[0], args.join(' ')).toBe("error: unknown command 'impact'");
+    }
+    const typo = await accessctl(['valdate', '--help']);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(/^error: unknown command 'valdate'\n\(Did you mean validate\?\)\n/);
+  });
+
+  it('still answer --help and help NAME for a real command with exit 0', async () => {
+    for (const args of [['plan', '--help'], ['help', 'plan'], ['--help'], ['help']]) {
+      const { code, stdout } = await accessctl(args);
+      expect(code, args.join(' ')).toBe(0);
+      expect(stdout, args.join(' ')).toMatch(/^Usage: accessctl/);
+    }
+  });
 });
