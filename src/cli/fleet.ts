@@ -54,6 +54,17 @@ function databaseUrl(flag: string | undefined): string | undefined {
   return value === undefined ? undefined : parseDatabaseUrl(value);
 }
 
+const runExitCodes = `
+Exit codes:
+  0    stopped by SIGTERM or SIGINT (the runs in flight finished their change), or --once and every
+       org ran as told
+  1    --once and an org failed, the lock was lost, the fleet file or a flag is wrong, or the
+       database (--database) refused the login or does not exist
+  3    another fleet runner holds the state directory (--lock fail): nothing was read or applied
+  130  stopped by SIGINT (Ctrl-C), 143 by SIGTERM, while waiting for the lock (--lock wait)
+  70   a bug in accessctl
+`;
+
 function runCommand(runtime: Runtime): Command {
   const command = new Command('run')
     .description('reconcile every org of a fleet: in this process, or with --database as one of many workers')
@@ -73,7 +84,8 @@ function runCommand(runtime: Runtime): Command {
     )
     .option('--poll <duration>', 'with --database: how often an idle worker asks for work', '2s')
     .option('--max-org-labels <n>', 'orgs with their own /metrics series; the rest are summed under org="_other"', String(DEFAULT_MAX_ORG_LABELS))
-    .addOption(new Option('--lock <mode>', 'embedded: when another runner holds the state directory').choices(['wait', 'fail']).default('fail'));
+    .addOption(new Option('--lock <mode>', 'embedded: when another runner holds the state directory').choices(['wait', 'fail']).default('fail'))
+    .addHelpText('after', runExitCodes);
   return withTargetOptions(command).action(
     runtime.action(async (file: string, flags: RunFlags) => {
       if (flags.target !== undefined)
@@ -123,7 +135,7 @@ function runCommand(runtime: Runtime): Command {
         metrics,
         signal,
         listen: flags.once ? undefined : flags.listen,
-        onListening: (url: string) => log.info(`serving /healthz, /readyz and /metrics on ${url}`),
+        onListening: (url: string) => log.info(`serving the console on ${url}/orgs, and /healthz, /readyz and /metrics`),
         clientOptions: clientOverrides(flags),
       };
       try {

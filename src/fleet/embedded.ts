@@ -4,6 +4,7 @@
 // off. The state directory is locked against a second embedded runner.
 import type { Logger } from 'pino';
 import { ParseCache } from '../config/parse-cache.js';
+import { AccessctlError } from '../errors.js';
 import type { EventSink } from '../events/sink.js';
 import type { ClientOptions } from '../jumpcloud/client.js';
 import type { SayOnce } from '../reconcile/config-source.js';
@@ -52,6 +53,8 @@ export interface EmbeddedOptions extends FleetRunOptions {
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
+/** Another runner holds the state directory (--lock fail): as `reconcile`. */
+export const EXIT_LOCKED = 3;
 
 /** A say-once for the runner's lifetime, so a notice about the config is not repeated every run. */
 export function sayOnceWith(log: Logger): SayOnce {
@@ -95,7 +98,18 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<number> {
     },
   });
   const wake = new Wakeup(options.setTimer ?? defaultSetTimer);
-  await lock.acquire(options.lockMode, signal);
+  try {
+    await lock.acquire(options.lockMode, signal);
+  } catch (error) {
+    // The exit code reconcile gives for a held state directory: a scheduler can tell "busy" from "failed".
+    if (error instanceof AccessctlError && error.code === 'conflict')
+      throw new AccessctlError('conflict', error.message.replace(/^another reconciler holds/, 'another fleet runner holds'), {
+        exitCode: EXIT_LOCKED,
+        subject: '--state-dir',
+        cause: error,
+      });
+    throw error;
+  }
   const clients = new OrgClients(options.env, options.clientOptions);
   // One for the runner's lifetime: a cycle over unchanged folders parses no file again.
   const cache = options.cache ?? new ParseCache();
