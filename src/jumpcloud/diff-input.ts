@@ -223,10 +223,12 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
   // not a config error (the list's failure is reported once, above).
   const channelNamesUnknown = live.channels.status === 'unknown' && (declaredSettings?.object.spec.webhooks ?? []).some((w) => typeof w.channel === 'string');
   const channels: Record<string, string> = {};
+  const prepared = declaredSettings ? settingsFromDesired(declaredSettings, channelNames) : undefined;
   let settingsLive: DiffInput['settings']['live'] = 'unknown';
   let encoding: IdEncoding | undefined;
   if (live.settings.status === 'ok' && !channelNamesUnknown) {
-    const read = settingsFromWire(live.settings.value, channelNames, declaredSettings?.object.spec.webhooks !== undefined);
+    // The live subscriptions are compared only when the desired ones are: all of them resolved.
+    const read = settingsFromWire(live.settings.value, channelNames, prepared?.model.spec.webhooks !== undefined);
     if (read.ok) {
       settingsLive = { id: SETTINGS_ID, name: declaredSettings?.name ?? 'settings', model: read.model, fingerprint: fingerprintOf(live.settings.value) };
       for (const [label, raw] of read.rawIds) channels[label] = raw;
@@ -236,8 +238,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
     }
   }
   let desiredSettings: DesiredEntry<ReturnType<typeof settingsFromDesired>['model']> | undefined;
-  if (declaredSettings) {
-    const prepared = settingsFromDesired(declaredSettings, channelNames);
+  if (declaredSettings && prepared) {
     for (const problem of prepared.problems) {
       if (channelNamesUnknown && problem.code === 'channel-by-name-unsupported') continue;
       problems.push({

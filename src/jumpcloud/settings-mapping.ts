@@ -144,7 +144,9 @@ export function settingsFromDesired(declared: Declared<AccessRequestSettings>, c
       }
       subscriptions.push({ channel: label, events: eventsFromDesired(subscription.events) });
     });
-    model.spec.webhooks = sortSubscriptions(subscriptions);
+    // A subscription that cannot be resolved leaves them all uncompared (its problem blocks the
+    // plan): the rest alone, compared as the whole list, would read as unsubscribing it.
+    if (problems.length === 0) model.spec.webhooks = sortSubscriptions(subscriptions);
   }
   return { model, problems, ids };
 }

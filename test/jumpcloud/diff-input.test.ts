@@ -428,13 +428,23 @@ describe('a target without the channel API (JumpCloud)', () => {
     expect(plan.problems.map((p) => `${at(p)} ${p.code} ${p.kind} ${p.name}`)).toEqual(['channels/siem.yaml:4:9 unsupported-kind WebhookChannel SIEM']);
   });
 
-  it('makes a channel named by name a channel-by-name-unsupported problem at its file:line:col, and one by id works', async () => {
+  it('makes a channel named by name a channel-by-name-unsupported problem at its file:line:col, and shows no subscription removed', async () => {
     const desired = await load({ 'settings.yaml': settingsFile(`{id: ${SIEM_HEX}}`, 'SIEM') });
-    const input = prepareDiffInput(desired, liveWire({ channels: noChannelApi }), noSecrets);
+    // Subscribed in the console to the channel the repo names by id, and to the one it names by name.
+    const subscribed = {
+      channelEvents: [
+        { channelObjectId: SIEM_BASE64, eventTypes: ['ACCESS_MANAGEMENT_ACCESS_REQUEST'] },
+        { channelObjectId: Buffer.from(PAGER_HEX, 'hex').toString('base64'), eventTypes: ['ACCESS_MANAGEMENT_ACCESS_REQUEST'] },
+      ],
+    };
+    const input = prepareDiffInput(desired, liveWire({ channels: noChannelApi, settings: ok(subscribed) }), noSecrets);
     expect(input.problems.map((p) => `${at(p)} ${p.code} ${p.kind} ${p.name}`)).toEqual([
       'settings.yaml:10:16 channel-by-name-unsupported AccessRequestSettings settings',
     ]);
-    expect(input.settings.desired?.model.spec.webhooks).toEqual([{ channel: `id:${SIEM_HEX}`, events: ['access_management_access_request'] }]);
+    // Neither side's subscriptions are compared: the plan is blocked by the problem, not by an unsubscribe it would show.
+    expect(input.settings.desired?.model.spec.webhooks).toBeUndefined();
+    const changes = diff(input).changes.filter((c) => c.kind === 'AccessRequestSettings');
+    expect(changes.flatMap((c) => c.fields ?? []).filter((f) => f.path.startsWith('spec.webhooks'))).toEqual([]);
   });
 
   it('reads no channel API at all when the repo does not need one', async () => {
