@@ -13,6 +13,8 @@ export interface EventSink {
 export interface SinkNotice {
   sink: string;
   message: string;
+  /** 'info' for good news, such as a receiver answering again; absent means a warning. */
+  level?: 'info';
 }
 
 export type SinkNoticeHandler = (notice: SinkNotice) => void;

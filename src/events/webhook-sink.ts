@@ -48,7 +48,8 @@ export interface WebhookSinkOptions {
   emitWaitMs?: number;
   /**
    * After the receiver stayed unreachable through every retry, later emits only spool for this long
-   * (default 60 s), so a run with many emits is not slowed by a receiver that is down.
+   * (default 60 s), so a run with many emits is not slowed by a receiver that is down. Nothing is
+   * sent meanwhile, so a receiver back sooner gets the spooled events at the first emit after it.
    */
   holdOffMs?: number;
   now?: () => number;
@@ -119,6 +120,11 @@ export class WebhookSink implements EventSink {
   private readonly random: () => number;
   private readonly holdOffMs: number;
   private holdOffUntil = Number.NEGATIVE_INFINITY;
+  /**
+   * Whether this sink last found the receiver down, so that the pass that gets the spooled events
+   * through says so: the warning that they were kept is not left as the last word.
+   */
+  private receiverDown = false;
   private closed = false;
 
   constructor(private readonly options: WebhookSinkOptions) {
@@ -292,10 +298,15 @@ export class WebhookSink implements EventSink {
         report.spooled = files.length - index;
         // Closing is not the receiver's fault, and close() has said what stays spooled.
         if (this.stop.signal.aborted) break;
+        this.receiverDown = true;
         this.holdOffUntil = this.now() + this.holdOffMs;
         this.notify(`${attempt.reason} after ${this.retry.attempts} tries; ${report.spooled} event(s) kept in ${this.spool.dir} for the next run`);
         break;
       }
+    }
+    if (report.spooled === 0 && report.delivered > 0 && this.receiverDown) {
+      this.receiverDown = false;
+      this.say(`${this.name} answers again: sent ${report.delivered} spooled event(s)`, 'info');
     }
     return report;
   }
@@ -368,9 +379,14 @@ export class WebhookSink implements EventSink {
     }
   }
 
+  /** A warning, prefixed with the sink's name. */
   private notify(message: string): void {
+    this.say(`${this.name}: ${message}`);
+  }
+
+  private say(message: string, level?: 'info'): void {
     try {
-      this.options.onNotice?.({ sink: this.name, message: `${this.name}: ${message}` });
+      this.options.onNotice?.({ sink: this.name, message, ...(level === undefined ? {} : { level }) });
     } catch {
       // A failing notice handler must not lose events or stop delivery.
     }

@@ -93,7 +93,7 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
   };
   const metrics = new ReconcileMetrics();
   const sinks: EventSink[] = options.eventSpecs.map((spec) =>
-    sinkFromSpec(spec, { env: options.env, spoolDir: join(options.stateDir, 'spool'), onNotice: (notice) => log.warn(notice) }),
+    sinkFromSpec(spec, { env: options.env, spoolDir: join(options.stateDir, 'spool'), onNotice: ({ level, ...notice }) => log[level ?? 'warn'](notice) }),
   );
   // Events spooled for a webhook no --events names now would wait there unseen: said once, at start.
   await warnStrandedSpools(join(options.stateDir, 'spool'), sinks, (notice) => log.warn(notice));

@@ -182,6 +182,35 @@ describe('the webhook sink', () => {
     expect(sleeps).toHaveLength(4);
   });
 
+  it('says at INFO, once, when the receiver answers again and the spooled events went out, without the query', async () => {
+    let nowMs = Date.now();
+    const r = await receiver(Array.from({ length: 5 }, () => ({ status: 503 })));
+    const url = `${r.url}?token=sekrit-query-token`;
+    const { sink, notices } = webhook(url, { now: () => nowMs });
+    const [a, b, c, d] = sampleEvents();
+    await sink.emit([a!]);
+    await sink.emit([b!]);
+    expect(notices.map((notice) => notice.level)).toEqual([undefined]);
+    nowMs += 60_000;
+    await sink.emit([c!]);
+    await sink.emit([d!]);
+    expect(acceptedIds(r)).toEqual(ids([a!, b!, c!, d!]));
+    const shown = r.url.replace('http://', '');
+    expect(notices.slice(1)).toEqual([
+      { sink: `webhook:http://${shown}`, level: 'info', message: `webhook:http://${shown} answers again: sent 3 spooled event(s)` },
+    ]);
+    expect(notices.map((notice) => notice.message).join('\n')).not.toContain('sekrit');
+  });
+
+  it('says nothing at INFO when the receiver was never found down', async () => {
+    const r = await receiver([{ status: 503 }]);
+    const { sink, notices } = webhook(r.url);
+    await sink.emit(sampleEvents());
+    await sink.emit(sampleEvents());
+    expect(acceptedIds(r)).toHaveLength(8);
+    expect(notices).toEqual([]);
+  });
+
   it('sends what an earlier run spooled on flush, without new events', async () => {
     const r = await receiver([{ status: 503 }, { status: 503 }, { status: 503 }, { status: 503 }, { status: 503 }]);
     const first = webhook(r.url);
