@@ -14,10 +14,19 @@ export function toYaml(value: unknown): string {
  */
 export const HUNK_GAP = '...';
 
+/**
+ * One side of a diff as YAML lines. An empty map or list is no lines, not `{}` or `[]`: a first
+ * field added to an empty spec shows as that field added (as Terraform shows it), not as `-{}`.
+ */
+function diffSide(value: unknown): string {
+  if (typeof value === 'object' && value !== null && Object.keys(value).length === 0) return '';
+  return toYaml(value);
+}
+
 /** Unified-diff lines (` `, `-`, `+` prefixed) from `before` to `after` as YAML, HUNK_GAP wherever lines are left out. */
 export function yamlDiffLines(before: unknown, after: unknown, context = 3): string[] {
-  const old = toYaml(before);
-  const patch = structuredPatch('live', 'git', old, toYaml(after), '', '', { context });
+  const old = diffSide(before);
+  const patch = structuredPatch('live', 'git', old, diffSide(after), '', '', { context });
   const oldLineCount = old === '' ? 0 : old.replace(/\n$/, '').split('\n').length;
   const lines: string[] = [];
   let shownTo = 0;
