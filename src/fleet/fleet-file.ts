@@ -8,7 +8,7 @@ import type { Excluded, Fleet, FleetOrg } from '../config/kinds.generated.js';
 import { readFolder } from '../config/load.js';
 import { validateSchema } from '../config/schema.js';
 import { diagnosticFor, type SourceDocument, type SourceFile } from '../config/source.js';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { formatPath, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { AccessctlError } from '../errors.js';
 import { DEFAULT_API_URL } from '../jumpcloud/client.js';
 import { parseInterval } from '../reconcile/schedule.js';
@@ -50,7 +50,8 @@ export interface FleetRead {
   sources: Map<string, SourceFile>;
 }
 
-function isFolder(path: string): boolean {
+/** Whether `path` is a folder now (the fleet's base and overlays must be). */
+export function isFolder(path: string): boolean {
   try {
     return statSync(path).isDirectory();
   } catch {
@@ -113,9 +114,9 @@ function describe(source: SourceDocument, absoluteFile: string, diagnostics: Dia
   };
   const interval = (value: string, path: (string | number)[]): number => {
     try {
-      const ms = parseInterval(value, path.join('.'));
+      const ms = parseInterval(value, formatPath(path));
       if (ms >= MIN_ORG_INTERVAL_MS) return ms;
-      diagnostics.push(diagnosticFor(source, path, 'error', 'out-of-range', `${path.join('.')} must be at least 1s (got ${value})`));
+      diagnostics.push(diagnosticFor(source, path, 'error', 'out-of-range', `${formatPath(path)} must be at least 1s (got ${value})`));
     } catch (error) {
       diagnostics.push(diagnosticFor(source, path, 'error', 'invalid-format', error instanceof AccessctlError ? error.message : String(error)));
     }

@@ -5,7 +5,7 @@ import { emptyDesiredState } from '../config/desired.js';
 import type { LoadResult } from '../config/load.js';
 import type { SourceFile } from '../config/source.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { readFleet } from './fleet-file.js';
+import { isFolder, readFleet } from './fleet-file.js';
 import { FolderCache, resolveOrg } from './resolve.js';
 
 function orgsPrefix(orgs: readonly string[], all: number): string {
@@ -23,7 +23,11 @@ export async function validateFleet(file: string, cwd: string = process.cwd()): 
   const folders = new FolderCache(cwd);
   const found = new Map<string, { diagnostic: Diagnostic; orgs: string[] }>();
   const objects = new Set<string>();
+  // A missing base or overlay is already a finding at its line in the fleet file; the orgs that need
+  // it cannot be made, and every other org is still checked.
+  const baseFound = isFolder(fleet.base.dir);
   for (const org of fleet.orgs) {
+    if (!baseFound || (org.overlay !== undefined && !isFolder(org.overlay.dir))) continue;
     const { config } = await resolveOrg(fleet, org, folders, diagnostics);
     for (const [path, source] of config.sources) sources.set(path, source);
     for (const declared of [...config.desired.flows, ...config.desired.groups, ...config.desired.channels, ...config.desired.tests]) {

@@ -127,6 +127,29 @@ describe('validate --fleet', () => {
     expect(errors[0]!.message).toMatch(/^\[org globex\] spec\.approval\.type must be one of/);
   });
 
+  it('reports a missing overlay at its line in the fleet file and every other finding with it, in one path notation', async () => {
+    const fleet = readFileSync(join(example, 'fleet.yaml'), 'utf8')
+      .replace('overlay: overlays/globex\n      interval: 2m', 'overlay: overlays/nope\n      interval: 0s')
+      .replace('name: VPN User }', 'name: VPN Usr }')
+      .replace('- name: initech\n      orgId: 65b000000000000000000003', '- name: acme\n      orgId: 65b000000000000000000001');
+    await writeFile(join(dir, 'fleet.yaml'), fleet);
+    const result = await validateFleet('fleet.yaml', dir);
+    const lines = fleet.split('\n');
+    const lineOf = (text: string): number => lines.findLastIndex((l) => l.includes(text)) + 1;
+    expect(result.diagnostics.map((d) => [d.severity, d.file, d.line, d.code, d.path])).toEqual([
+      ['error', 'fleet.yaml', lineOf('overlay: overlays/nope'), 'folder-not-found', 'spec.orgs[1].overlay'],
+      ['error', 'fleet.yaml', lineOf('interval: 0s'), 'invalid-format', 'spec.orgs[1].interval'],
+      ['error', 'fleet.yaml', lineOf('- name: acme'), 'duplicate-name', 'spec.orgs[2].name'],
+      ['error', 'fleet.yaml', lineOf('orgId: 65b000000000000000000001'), 'duplicate-org-id', 'spec.orgs[2].orgId'],
+      ['warning', 'fleet.yaml', lineOf('name: VPN Usr }'), 'exclude-unmatched', 'spec.orgs[2].exclude[0]'],
+    ]);
+    // One notation in the messages too: spec.orgs[1].interval, never spec.orgs.1.interval.
+    const interval = result.diagnostics.find((d) => d.path === 'spec.orgs[1].interval')!;
+    expect(interval.message).toContain('spec.orgs[1].interval');
+    expect(result.diagnostics.map((d) => d.message).join('\n')).not.toMatch(/spec\.orgs\.\d/);
+    expect(result.diagnostics.find((d) => d.code === 'folder-not-found')!.message).toContain("org globex's overlay overlays/nope is not a folder");
+  });
+
   it('reports a base error once for every org, and an exclusion that matches nothing as a warning on the fleet file', async () => {
     const base = join(dir, 'base', 'flows', 'vpn-user.yaml');
     await writeFile(
