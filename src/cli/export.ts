@@ -12,13 +12,28 @@ import { withTargetOptions, type TargetFlags } from './target-options.js';
 export function exportCommand(runtime: Runtime): Command {
   const command = new Command('export')
     .description('write the live state as YAML config files')
-    // commander's help does not mark a required option: the usage line and the description do.
+    // The usage line names --out first: it is the one option export cannot do without (help marks it required).
     .usage('--out <dir> [options]')
-    .requiredOption('--out <dir>', 'the directory to write (required; must be empty unless --force)')
+    .requiredOption('--out <dir>', 'the directory to write (must be empty unless --force)')
     .option(
       '--force',
       'write into a directory that already has files, removing those an earlier export wrote that are no longer live (see .accessctl-export.json)',
       false,
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  accessctl export --out exported                           # adopt the org JUMPCLOUD_API_KEY reaches
+  accessctl plan exported --detailed-exitcode               # exit 0: the export is the live state
+  accessctl export --out exported --force                   # refresh it; removes files of deleted objects
+
+Exit codes:
+  0    every live object was written
+  1    a live object holds values the config cannot express (named; the rest is written), the
+       platform could not be read, --out is not an empty directory (without --force), or a usage error
+  70   a bug in accessctl
+`,
     );
   return withTargetOptions(command).action(async (options: { out: string; force: boolean } & TargetFlags) => {
     // A --out that is a file (or under one) is refused before the platform is read.

@@ -1,6 +1,6 @@
 // The accessctl command line: registers each command and owns the single place where errors
 // become messages and exit codes. Commands themselves stay thin.
-import { Command, CommanderError } from 'commander';
+import { type Argument, Command, CommanderError, type Option } from 'commander';
 import { AccessctlError, formatLocation } from '../errors.js';
 import { PlatformError } from '../jumpcloud/platform-error.js';
 import { createRuntime, type Runtime } from './runtime.js';
@@ -57,6 +57,38 @@ export function withoutHelpForUnknown(argv: readonly string[]): readonly string[
   return [...argv.slice(0, 2), ...rest];
 }
 
+/** A value as help shows it: as it is typed on the command line (30s, main, 4), never as JSON. */
+function typed(value: unknown): string {
+  return Array.isArray(value) ? value.map(typed).join(', ') : String(value);
+}
+
+/**
+ * What help says after a description, the same way for every option and argument: required, the
+ * choices, and the default as typed. A default that says nothing (a flag's false, an empty list
+ * of a repeatable option) is left out, and a default the command describes itself is shown as it says.
+ */
+function notes(item: Option | Argument, description: string): string {
+  const extra: string[] = [];
+  const option = 'flags' in item ? item : undefined;
+  if (option?.mandatory) extra.push('required');
+  if (item.argChoices) extra.push(`one of: ${item.argChoices.join(', ')}`);
+  const takesValue = option === undefined || option.required || option.optional;
+  const value = item.defaultValue as unknown;
+  const silent = value === undefined || value === false || (Array.isArray(value) && value.length === 0);
+  if (takesValue && !option?.negate && (item.defaultValueDescription || !silent)) extra.push(`default: ${item.defaultValueDescription || typed(value)}`);
+  if (option?.envVar !== undefined) extra.push(`env: ${option.envVar}`);
+  return extra.length === 0 ? description : `${description} (${extra.join('; ')})`.trim();
+}
+
+/** Applies the help's notes to a command and every subcommand (subcommands made before this copy settings only when made). */
+function configureNotes(command: Command): void {
+  command.configureHelp({
+    optionDescription: (option) => notes(option, option.description),
+    argumentDescription: (argument) => notes(argument, argument.description),
+  });
+  for (const subcommand of command.commands) configureNotes(subcommand);
+}
+
 /**
  * After a usage error, a command (and each of its subcommands) prints its one-line usage and where
  * its options are, not its whole help: the error would scroll away above thirty lines of options.
@@ -82,6 +114,7 @@ export async function buildProgram(runtime: Runtime = createRuntime(), argv?: re
   // addCommand does not pass settings down; subcommands need the same error handling and output.
   for (const command of program.commands) {
     command.copyInheritedSettings(program);
+    configureNotes(command);
     hintAfterErrors(command, `accessctl ${command.name()}`);
   }
   return program;

@@ -80,7 +80,23 @@ export function planCommand(runtime: Runtime): Command {
     .option('--detailed-exitcode', 'exit 0 with no changes, 2 with changes, 1 on error', false)
     .option('--fleet <file>', 'plan each org of a fleet file (kind Fleet) instead of DIR, with a summary table of the orgs')
     .option('--org <name>', 'with --fleet: only this org; may repeat', (value: string, all: string[]) => [...all, value], [] as string[])
-    .addOption(cacheDirOption());
+    .addOption(cacheDirOption())
+    .addHelpText(
+      'after',
+      `
+Examples:
+  accessctl plan examples/access                  # what apply would change, read-only
+  accessctl plan --detailed-exitcode              # in CI: exit 2 when there are changes
+  accessctl plan --out plan.json && accessctl apply plan.json   # apply exactly the plan reviewed
+
+Exit codes:
+  0    planned (with --detailed-exitcode: and it has no changes)
+  1    the config is invalid, apply would refuse the plan (problems, guards), the plan could not be
+       made (target unreachable, key refused, a list not read), or a usage error
+  2    with --detailed-exitcode: the plan has changes
+  70   a bug in accessctl
+`,
+    );
   return withTargetOptions(command).action(
     runtime.action(
       async (

@@ -44,7 +44,26 @@ export function reconcileCommand(runtime: Runtime): Command {
     )
     .option('--state-dir <dir>', 'the lock, the git cache, the event spool and the last applied commit', '.accessctl/reconcile')
     .option('--allow-history-rewrite', 'apply a head that does not descend from the last applied commit', false)
-    .addOption(new Option('--lock <mode>', 'when another reconciler holds the state directory').choices(['wait', 'fail']).default('fail'));
+    .addOption(new Option('--lock <mode>', 'when another reconciler holds the state directory').choices(['wait', 'fail']).default('fail'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  accessctl reconcile examples/access --interval 1m         # keep the org at the config, every minute
+  accessctl reconcile --repo https://git.example.com/access.git --branch main --path access
+  accessctl reconcile examples/access --once --events -    # one run (cron, CI), events on stdout
+
+Exit codes (of --once, and of a long-running reconciler when it stops):
+  0    nothing failed: every change applied, nothing to do, or changes held back on purpose
+       (suspended, outside the sync windows, drift paused or report-only); or stopped by SIGTERM/SIGINT
+  1    something failed: a change, the config, the plan (a guard, a problem, a list not read), a
+       rewritten branch history, the Project moved to another target, the repo or platform could
+       not be reached, the lock was lost, or a flag is wrong
+  3    another reconciler holds the state directory (--lock fail): nothing was read or applied
+  130  stopped by SIGINT (Ctrl-C), 143 by SIGTERM, while waiting for the lock (--lock wait)
+  70   a bug in accessctl
+`,
+    );
   return withTargetOptions(command).action(
     runtime.action(async (dir: string | undefined, flags: ReconcileFlags) => {
       if ((dir === undefined) === (flags.repo === undefined)) throw usageError('give a config directory or --repo URL (one of them)', '--repo');

@@ -1,7 +1,7 @@
 // The flags every command that talks to the platform shares: the target, the client's request
 // rate and how long one request may wait for an answer. Defined once so plan, apply, export and
 // reconcile read them the same way; retries after a timeout are said on stderr as warnings.
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { AccessctlError } from '../errors.js';
 import type { ClientOptions } from '../jumpcloud/client.js';
 import { defaultTimeouts, type Timeouts } from '../jumpcloud/timeouts.js';
@@ -44,14 +44,20 @@ export function parseTimeout(value: string): number {
 
 export function withTargetOptions(command: Command): Command {
   return command
-    .option('--target <url>', 'the API base URL (default: JUMPCLOUD_API_URL, the project file, then https://console.jumpcloud.com)')
+    .option(
+      '--target <url>',
+      'the API base URL, overriding the project file for this run (default: JUMPCLOUD_API_URL or the project file, which must agree, then https://console.jumpcloud.com)',
+    )
     .option('--rate-limit <perSecond>', 'requests per second to the platform', positive('--rate-limit'), defaultRateLimit.perSecond)
     .option('--burst <requests>', 'requests that may go out at once before the rate applies', positive('--burst'), defaultRateLimit.burst)
-    .option(
-      '--timeout <duration>',
-      'how long one request waits for an answer (its headers, then each part of its body) before it is tried once more, then fails (500ms, 30s, 2m)',
-      parseTimeout,
-      defaultTimeouts.headersMs,
+    .addOption(
+      new Option(
+        '--timeout <duration>',
+        'how long one request waits for an answer (its headers, then each part of its body) before it is tried once more, then fails (500ms, 30s, 2m)',
+      )
+        .argParser(parseTimeout)
+        // Shown in the unit it is typed in: the value itself is in milliseconds.
+        .default(defaultTimeouts.headersMs, `${defaultTimeouts.headersMs / 1000}s`),
     );
 }
 

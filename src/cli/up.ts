@@ -69,6 +69,20 @@ export function upCommand(runtime: Runtime): Command {
     .option('--interval <duration>', 'time between reconcile runs (at least 1s)', '30s')
     .option('--listen <host:port>', "the reconciler's console, /healthz, /readyz, /metrics (off loopback: ACCESSCTL_CONSOLE_TOKEN)", '127.0.0.1:0')
     .option('--state-dir <dir>', "the reconciler's lock, spool and last applied state", '.accessctl/up')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  accessctl up                                   # the sandbox on :8080 and a reconciler of examples/access
+  accessctl up my-config --port 0 --interval 5s  # your config, a free port, quicker runs
+
+Exit codes:
+  0    stopped by SIGTERM or SIGINT (Ctrl-C)
+  1    the config or a flag is wrong, or the sandbox could not start
+  3    another reconciler on this host holds --state-dir: stop it, or pass another --state-dir
+  70   a bug in accessctl
+`,
+    )
     .action(
       runtime.action(async (dir: string, flags: UpFlags) => {
         const intervalMs = parseInterval(flags.interval, '--interval', MIN_RUN_INTERVAL_MS);

@@ -28,6 +28,20 @@ export function validateCommand(): Command {
     .option('--allow-empty', 'pass when DIR holds no config files', false)
     .option('--fleet <file>', "check a fleet file (kind Fleet) and each org's config made from its base, overlay and exclusions, instead of DIR")
     .addOption(cacheDirOption())
+    .addHelpText(
+      'after',
+      `
+Examples:
+  accessctl validate                              # the config in this directory
+  accessctl validate examples/access --strict     # warnings fail too, as in a CI gate
+  accessctl validate --format github              # annotations on a GitHub Actions pull request
+
+Exit codes:
+  0    valid (warnings allowed, unless --strict)
+  1    invalid, a warning with --strict, no config files (without --allow-empty), or a usage error
+  70   a bug in accessctl
+`,
+    )
     .action(
       async (dir: string, options: { format: DiagnosticFormat; strict: boolean; allowEmpty: boolean; fleet?: string; cacheDir?: string }, self: Command) => {
         // A DIR given with --fleet would be ignored: the fleet file names every org's folders.

@@ -51,7 +51,7 @@ describe('help', () => {
   it('marks --out of export as required, in the usage line and the option', () => {
     const text = help('export');
     expect(text).toMatch(/^Usage: accessctl export --out <dir> \[options\]$/m);
-    expect(optionHelp(text, '--out <dir>')).toMatch(/\(required; /);
+    expect(optionHelp(text, '--out <dir>')).toMatch(/\(must be empty unless --force\) \(required\)$/);
   });
 });
 
