@@ -77,6 +77,11 @@ async function exists(source: string): Promise<boolean> {
 }
 
 const exitCodes = `
+Examples:
+  accessctl apply examples/access                 # plan, ask, then apply what was shown
+  accessctl apply --auto-approve                  # in CI, after the plan was reviewed
+  accessctl plan --out plan.json && accessctl apply plan.json   # exactly the plan reviewed
+
 Exit codes:
   0    every change applied, there was nothing to do, or --dry-run
   1    a change failed or was skipped, the config is invalid, the plan or saved plan was refused
