@@ -50,7 +50,7 @@ describe('--help', () => {
     for (const name of ['validate', 'plan', 'apply', 'reconcile', 'export', 'up']) {
       const { code, stdout } = await accessctl([name, '--help']);
       expect(code, name).toBe(0);
-      expect(stdout, name).toMatch(new RegExp(`\\nExamples:\\n(  accessctl .*\\n)+`));
+      expect(stdout, name).toMatch(/\nExamples:\n( {2}accessctl .*\n)+/);
       expect(stdout, name).toMatch(/\nExit codes[^\n]*:\n {2}0 {4}/);
     }
     expect((await accessctl(['plan', '--help'])).stdout).toMatch(/\n {2}2 {4}with --detailed-exitcode: the plan has changes\n/);
