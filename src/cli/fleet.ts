@@ -83,7 +83,11 @@ function runCommand(runtime: Runtime): Command {
       '60s',
     )
     .option('--poll <duration>', 'with --database: how often an idle worker asks for work', '2s')
-    .option('--max-org-labels <n>', 'orgs with their own /metrics series; the rest are summed under org="_other"', String(DEFAULT_MAX_ORG_LABELS))
+    .option(
+      '--max-org-labels <n>',
+      'orgs with their own /metrics series, labelled by org id (never name); the rest are summed under org="_other"',
+      String(DEFAULT_MAX_ORG_LABELS),
+    )
     .addOption(new Option('--lock <mode>', 'embedded: when another runner holds the state directory').choices(['wait', 'fail']).default('fail'))
     .addHelpText('after', runExitCodes);
   return withTargetOptions(command).action(

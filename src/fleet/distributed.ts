@@ -65,6 +65,7 @@ export async function runDistributed(options: DistributedOptions): Promise<numbe
   const { log, signal, metrics } = options;
   const { fleet } = await loadFleet(options.fleetFile, options.cwd);
   const selected = new Set(selectOrgs(fleet, options.orgs).map((o) => o.name));
+  for (const org of fleet.orgs) options.metrics.knowOrg(org.name, org.orgId);
   // Off loopback the console needs a token: refuse to start without one. It shows the orgs this worker ran.
   const view = consoleServing(options.listen, options.env, () => new FleetConsole(fleet.name, [...selected], options.env));
   const queue = queueName(fleet.name);

@@ -72,6 +72,7 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<number> {
   const now = options.now ?? Date.now;
   const { fleet } = await loadFleet(options.fleetFile, options.cwd);
   const selected = selectOrgs(fleet, options.orgs);
+  for (const org of fleet.orgs) options.metrics.knowOrg(org.name, org.orgId);
   // Off loopback the console needs a token: refuse to start without one, before taking the lock.
   const view = consoleServing(
     options.listen,

@@ -1,6 +1,7 @@
 // A fleet worker's Prometheus metrics: the reconciler's own (summed over every org it ran) plus
-// series labelled by org. Cardinality is bounded: at most `maxOrgLabels` org values, the orgs past
-// that counted under org="_other", and every other label from a closed set.
+// series labelled by org. /metrics is open (scrapers carry no token), so an org is labelled by its
+// JumpCloud org id, never its name (an MSP's customer list). Cardinality is bounded: at most
+// `maxOrgLabels` org values, the orgs past that counted under org="_other", every other label closed.
 import { Counter, Gauge } from 'prom-client';
 import { ReconcileMetrics } from '../reconcile/metrics.js';
 import type { OrgRunResult } from './history.js';
@@ -19,6 +20,8 @@ export class FleetMetrics extends ReconcileMetrics {
   private readonly ready: Gauge<string>;
   private readonly skippedBusy: Counter<string>;
   private readonly labelled = new Set<string>();
+  /** Each org name's org id, as the fleet file last gave it. */
+  private readonly ids = new Map<string, string>();
 
   constructor(private readonly maxOrgLabels: number = DEFAULT_MAX_ORG_LABELS) {
     super();
@@ -49,12 +52,19 @@ export class FleetMetrics extends ReconcileMetrics {
     this.skippedBusy = new Counter({ name: 'accessctl_fleet_org_busy_total', help: 'Jobs dropped because another worker was running the org.', registers });
   }
 
-  /** The org's label: its name for the first maxOrgLabels orgs seen, then _other. */
+  /** Tells the org id the org's series are labelled with (from the fleet file, at each run). */
+  knowOrg(name: string, orgId: string): void {
+    this.ids.set(name, orgId);
+  }
+
+  /** The org's label: its org id for the first maxOrgLabels orgs seen, then _other (also for an org whose id is not known). */
   orgLabel(org: string): string {
-    if (this.labelled.has(org)) return org;
+    const id = this.ids.get(org);
+    if (id === undefined) return OTHER_ORGS;
+    if (this.labelled.has(id)) return id;
     if (this.labelled.size >= this.maxOrgLabels) return OTHER_ORGS;
-    this.labelled.add(org);
-    return org;
+    this.labelled.add(id);
+    return id;
   }
 
   recordOrgRun(org: string, result: OrgRunResult, seconds: number, at: Date, outcome: { applied: number; drifted: number; consecutiveFailures: number }): void {

@@ -137,6 +137,7 @@ export async function runOrg(options: OrgRunOptions): Promise<OrgRunDone> {
       message = current.message;
     } else {
       intervalMs = current.org.intervalMs;
+      options.metrics.knowOrg(current.org.name, current.org.orgId);
       const made = options.clients.for(current.org);
       if ('unusable' in made) {
         result = 'error';

@@ -174,14 +174,23 @@ describe('the embedded runner', () => {
 });
 
 describe('the fleet metrics', () => {
-  it('label at most --max-org-labels orgs by name and sum the rest under org="_other"', async () => {
+  it('label at most --max-org-labels orgs by org id, never by name, and sum the rest (and an org of unknown id) under org="_other"', async () => {
     const metrics = new FleetMetrics(2);
-    for (const org of ['a', 'b', 'c', 'd', 'a']) metrics.recordOrgRun(org, 'success', 0.1, new Date(0), { applied: 1, drifted: 0, consecutiveFailures: 0 });
+    for (const [name, id] of [
+      ['acme-customer', '65b0000000000000000000a1'],
+      ['globex-customer', '65b0000000000000000000b2'],
+      ['initech-customer', '65b0000000000000000000c3'],
+    ])
+      metrics.knowOrg(name!, id!);
+    for (const org of ['acme-customer', 'globex-customer', 'initech-customer', 'not-known', 'acme-customer'])
+      metrics.recordOrgRun(org, 'success', 0.1, new Date(0), { applied: 1, drifted: 0, consecutiveFailures: 0 });
     const text = await metrics.text();
-    expect(text).toContain('accessctl_fleet_org_runs_total{org="a",result="success"} 2');
-    expect(text).toContain('accessctl_fleet_org_runs_total{org="b",result="success"} 1');
+    expect(text).toContain('accessctl_fleet_org_runs_total{org="65b0000000000000000000a1",result="success"} 2');
+    expect(text).toContain('accessctl_fleet_org_runs_total{org="65b0000000000000000000b2",result="success"} 1');
     expect(text).toContain('accessctl_fleet_org_runs_total{org="_other",result="success"} 2');
-    expect(text).not.toContain('org="c"');
+    expect(text).not.toContain('65b0000000000000000000c3');
+    // /metrics is open: no org's name (an MSP's customer) is on it.
+    expect(text).not.toMatch(/customer|not-known/);
   });
 });
 

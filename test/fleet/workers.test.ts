@@ -316,7 +316,7 @@ describe('the database going away for a while', () => {
     expect(await ready()).toEqual([200, 200]);
     // Each worker's /metrics has series per org for the orgs it ran.
     const metrics = (await Promise.all(urls.map(async (url) => (await fetch(`${url}/metrics`)).text()))).join('\n');
-    for (const org of members) expect(metrics).toContain(`accessctl_fleet_org_runs_total{org="${org.name}",result="success"}`);
+    for (const org of members) expect(metrics).toContain(`accessctl_fleet_org_runs_total{org="${org.orgId}",result="success"}`);
     expect(metrics).toContain('accessctl_fleet_worker_ready 1');
 
     await db.stop();
