@@ -116,8 +116,30 @@ describe('accessctl test against a snapshot file', () => {
     expect(run.code).toBe(0);
     expect(run.stdout.split('\n').filter((l) => l.startsWith('PASS '))).toHaveLength(2);
     expect(run.stdout).toContain('PASS: 2/2\n');
-    const none = await accessctl(['test', examples, '--directory', exampleSeedPath, '--run', 'no such case']);
-    expect(none.stdout).toBe('no case matches --run (6 left out)\n');
+  });
+
+  it('refuses a --run that matches no case as a usage error, so a typo in CI does not pass green', async () => {
+    const none = await accessctl(['test', examples, '--directory', exampleSeedPath, '--run', 'nomatch']);
+    expect(none.code).toBe(1);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toBe('accessctl: --run "nomatch" matches none of the 6 cases (names are "test/case", as -v prints them)\n');
+    const json = await accessctl(['test', examples, '--directory', exampleSeedPath, '--run', 'nomatch', '--format', 'json']);
+    expect(json.code).toBe(1);
+    expect(json.stdout).toBe('');
+  });
+
+  it('says a repo declares no AccessTest cases, exits 0, and reads no directory to say it', async () => {
+    const repo = join(dir, 'no-tests');
+    await cp(examples, repo, { recursive: true });
+    await rm(join(repo, 'tests'), { recursive: true });
+    // The directory file does not exist: reading it would fail the run.
+    const run = await accessctl(['test', repo, '--directory', join(dir, 'no-such-directory.yaml')]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(`${repo} declares no AccessTest cases: nothing to test\n`);
+    const json = await accessctl(['test', repo, '--directory', join(dir, 'no-such-directory.yaml'), '--format', 'json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, directory: null, passed: 0, cases: [] });
   });
 
   it('prints one JSON document with --format json', async () => {
