@@ -70,13 +70,14 @@ export function renderExplanation(header: ExplainHeader, explanations: readonly 
   const cannot = explanations.filter((e) => !e.canRequest);
   const who = `${printable(header.user)}${header.username !== '' && header.username !== header.user ? ` (${printable(header.username)})` : ''}`;
   const out = [`${who}${header.active ? '' : ', suspended or not yet activated,'} in the directory of ${printable(header.from)}:`, ''];
-  if (can.length > 0) {
-    out.push(`can request ${can.length} of ${explanations.length} flow${explanations.length === 1 ? '' : 's'}:`);
+  const total = explanations.length;
+  if (total === 0) out.push('the repo has no approval flows to request.', '');
+  else if (can.length > 0) {
+    // One flow (--flow, or a repo with one): "can request:" as "cannot request:" below, no "1 of 1".
+    out.push(total === 1 ? 'can request:' : `can request ${can.length} of ${total} flows:`);
     for (const e of can) out.push(...explainedFlow(e));
     out.push('');
-  } else {
-    out.push(`can request none of the ${explanations.length} flow${explanations.length === 1 ? '' : 's'}.`, '');
-  }
+  } else if (total > 1) out.push(`can request ${total === 2 ? 'neither' : 'none'} of the ${total} flows.`, '');
   if (cannot.length > 0) {
     out.push('cannot request:');
     for (const e of cannot) out.push(`  ${printable(e.flow)}: ${printable(e.reason ?? '')}`);

@@ -70,7 +70,21 @@ describe('accessctl explain against a snapshot file', () => {
     const run = await accessctl(['explain', examples, '--directory', exampleSeedPath, '--user', 'alice@example.com', '--flow', 'GitHub User']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(
-      'can request 1 of 1 flow:\n  GitHub User: grants GitHub Users for at most P30D\n    via Engineering User\n    approval: granted at once (automatic approval)\n',
+      'can request:\n  GitHub User: grants GitHub Users for at most P30D\n    via Engineering User\n    approval: granted at once (automatic approval)\n',
+    );
+  });
+
+  it('says plainly that a user cannot request the one flow --flow names', async () => {
+    const run = await accessctl(['explain', examples, '--directory', exampleSeedPath, '--user', 'heidi.sec', '--flow', 'GitHub Admin']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(
+      [
+        `heidi@example.com (heidi.sec) in the directory of ${exampleSeedPath}:`,
+        '',
+        'cannot request:',
+        '  GitHub Admin: heidi@example.com is in none of its groups (Engineering Admin)',
+        '',
+      ].join('\n'),
     );
   });
 

@@ -6,6 +6,7 @@ import { checkOutput, testAnnotations } from '../../src/github/check.js';
 import type { Outcome } from '../../src/github/outcome.js';
 import type { TestReport, TestRun } from '../../src/impact/access-test.js';
 import type { AccessImpact, ImpactItem } from '../../src/impact/impact.js';
+import type { FlowExplanation } from '../../src/impact/explain.js';
 import { renderExplanation, renderTestReport } from '../../src/impact/render.js';
 import type { Plan } from '../../src/plan/plan.js';
 import { emptyPlan } from '../plan/builders.js';
@@ -244,5 +245,35 @@ describe('explain', () => {
     ]);
     expect(text).not.toMatch(/[\u0000\u001b]/);
     expect(text).toContain('  F\\u0000: not in \\u001b[2J');
+  });
+
+  const header = { user: 'heidi@example.com', username: 'heidi.sec', active: true, from: 'file' };
+  const cannot = (flow: string): FlowExplanation => ({
+    flow,
+    grantGroup: 'G',
+    maxDuration: null,
+    durations: null,
+    canRequest: false,
+    via: [],
+    reason: 'not in its groups',
+  });
+  const can = (flow: string): FlowExplanation => ({
+    flow,
+    grantGroup: 'G',
+    maxDuration: 'P1D',
+    durations: null,
+    canRequest: true,
+    via: ['V'],
+    approval: { type: 'automatic' },
+  });
+  const summary = (explanations: FlowExplanation[]): string => renderExplanation(header, explanations).split('\n')[2]!;
+
+  it('counts flows in plain words: no "1 of 1 flow", no "none of the 1 flow"', () => {
+    expect(summary([cannot('F')])).toBe('cannot request:');
+    expect(summary([can('F')])).toBe('can request:');
+    expect(summary([can('F'), cannot('G')])).toBe('can request 1 of 2 flows:');
+    expect(summary([cannot('F'), cannot('G')])).toBe('can request neither of the 2 flows.');
+    expect(summary([cannot('F'), cannot('G'), cannot('H')])).toBe('can request none of the 3 flows.');
+    expect(summary([])).toBe('the repo has no approval flows to request.');
   });
 });
