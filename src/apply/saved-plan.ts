@@ -1,7 +1,8 @@
 // Reads a plan saved by `plan --out`: checks it against schemas/plan.schema.json so a hand-edited
-// or truncated file is refused with the field that is wrong, never half-applied.
+// or truncated file is refused with the field that is wrong, never half-applied, and binds it to
+// the org it was made for: one org's plan is never applied to another.
 import { readFile } from 'node:fs/promises';
-import { AccessctlError } from '../errors.js';
+import { AccessctlError, usageError } from '../errors.js';
 import { schemaValidator } from '../config/schema.js';
 import { PLAN_FORMAT_VERSION, type Plan } from '../plan/plan.js';
 
@@ -45,4 +46,22 @@ function targetHoldsCredentials(target: string): boolean {
     // Not a URL at all: it matches no configured target, and the target check refuses it.
     return target.includes('@');
   }
+}
+
+/**
+ * Refuses a saved plan for another org than the one this run's client acts on (x-org-id, from
+ * JUMPCLOUD_ORG_ID: a saved plan is applied without its repo). A plan made for org A has A's ids
+ * and creates; against org B its creates would land in B. A plan made with no org id is refused
+ * with one too, and the other way round: the key alone then chose the org.
+ */
+export function checkSavedPlanOrg(plan: Plan, orgId: string | undefined): void {
+  if (plan.orgId === orgId) return;
+  if (plan.orgId === undefined)
+    throw usageError(`the plan was made with no org id, but JUMPCLOUD_ORG_ID is ${orgId}; plan again with it set to apply to that org`, 'JUMPCLOUD_ORG_ID');
+  if (orgId === undefined)
+    throw usageError(
+      `the plan was made for org ${plan.orgId}, but JUMPCLOUD_ORG_ID is not set; set JUMPCLOUD_ORG_ID=${plan.orgId} to apply it to that org`,
+      'JUMPCLOUD_ORG_ID',
+    );
+  throw usageError(`the plan was made for org ${plan.orgId}, but JUMPCLOUD_ORG_ID is ${orgId}; plan again for the org you mean`, 'JUMPCLOUD_ORG_ID');
 }

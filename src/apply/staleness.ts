@@ -1,10 +1,12 @@
-// Before a saved plan is applied, every object it touches is read again and compared with the
-// fingerprint taken when it was planned: a plan made against a world that has since moved is refused.
+// Before a saved plan is applied, its org is checked and every object it touches is read again and
+// compared with the fingerprint taken when it was planned: a plan made against a world that has
+// since moved, or for another org, is refused.
 import type { JumpCloudClient } from '../jumpcloud/client.js';
 import { channelFingerprint, fingerprintOf, groupFingerprint } from '../jumpcloud/fingerprint.js';
 import { findByName, readAssociations } from '../jumpcloud/live.js';
 import { PlatformError } from '../jumpcloud/platform-error.js';
 import { routes } from '../jumpcloud/routes.js';
+import { checkSavedPlanOrg } from './saved-plan.js';
 import type { WireUserGroup } from '../jumpcloud/wire.js';
 import type { Change, Plan } from '../plan/plan.js';
 
@@ -38,8 +40,12 @@ async function currentFingerprint(client: JumpCloudClient, change: Existing): Pr
   }
 }
 
-/** The changes whose live object is not as it was planned; empty when the plan is still good. */
+/**
+ * The changes whose live object is not as it was planned; empty when the plan is still good. A plan
+ * for another org than the client's is refused first, before any read: its ids mean nothing there.
+ */
 export async function findStaleChanges(plan: Plan, client: JumpCloudClient): Promise<StaleChange[]> {
+  checkSavedPlanOrg(plan, client.orgId);
   const stale: StaleChange[] = [];
   for (const change of plan.changes) {
     if (change.action === 'create') {

@@ -29,7 +29,7 @@ export function doctorCommand(runtime: Runtime): Command {
     }
     await runtime.clientFor(flags, async (clients) => {
       const client = clients.for(desired ?? emptyDesiredState());
-      const report = await runDoctor(client, desired, Boolean(process.env['JUMPCLOUD_ORG_ID'] || desired?.project?.object.spec?.target?.orgId));
+      const report = await runDoctor(client, desired);
       process.stdout.write(flags.format === 'json' ? renderDoctorJson(report) : renderDoctorText(report));
       if (!report.ok) throw new AccessctlError('platform', 'the target is not ready for this repo; see above', { exitCode: 1 });
     });

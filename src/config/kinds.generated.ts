@@ -477,11 +477,11 @@ export interface ProjectSpec {
    */
   target?: {
     /**
-     * The API base URL. JUMPCLOUD_API_URL and --target override it.
+     * The API base URL. --target overrides it for one run; JUMPCLOUD_API_URL, when also set, must name the same URL (a different one is refused).
      */
     url?: string;
     /**
-     * The organisation id, for multi-tenant administrators. JUMPCLOUD_ORG_ID overrides it.
+     * The organisation id, for multi-tenant administrators (sent as x-org-id). JUMPCLOUD_ORG_ID, when also set, must name the same org (a different one is refused before any request).
      */
     orgId?: string;
   };

@@ -7,6 +7,7 @@ import { knownFlowValues } from '../jumpcloud/flow-mapping.js';
 import { listAll } from '../jumpcloud/paginate.js';
 import { PlatformError } from '../jumpcloud/platform-error.js';
 import { routes } from '../jumpcloud/routes.js';
+import { asksForOrgId, MULTI_TENANT_HINT, REFUSED_KEY_HINT, unreachableOrg } from '../jumpcloud/target.js';
 import { flowShapeProblem, type WireFlow, type WireSettings, type WireUserGroup } from '../jumpcloud/wire.js';
 import { ACCESS_EVENT_TYPES } from '../model/events.js';
 import type { ManagedKind } from '../plan/plan.js';
@@ -30,6 +31,8 @@ export interface KindSupport {
 
 export interface DoctorReport {
   target: string;
+  /** The org probed (x-org-id), when one is in use. */
+  orgId?: string;
   checks: Check[];
   kinds: KindSupport[];
   /** Enum values seen in live objects, by wire field, each marked known or not. */
@@ -82,8 +85,22 @@ function settingsEnums(settings: WireSettings): DoctorReport['enums'] {
   return [...values].sort().map((value) => ({ field: 'channelEvents[].eventTypes', value, known: known.has(value), objects: ['settings'] }));
 }
 
-export async function runDoctor(client: JumpCloudClient, desired: DesiredState | undefined, orgIdSet: boolean): Promise<DoctorReport> {
+/**
+ * Probes the client's target (and org, sent as x-org-id when the client has one). A key or org the
+ * platform refuses stops the probe with one check saying why, in the platform's words and ours.
+ */
+export async function runDoctor(client: JumpCloudClient, desired: DesiredState | undefined): Promise<DoctorReport> {
   const checks: Check[] = [];
+  const orgId = client.orgId;
+  const where = { target: client.target, ...(orgId === undefined ? {} : { orgId }) };
+  const stopHere = (check: Check): DoctorReport => ({
+    ...where,
+    checks: [check],
+    kinds: [],
+    enums: [],
+    rateLimitHeaders: client.rateLimitHeadersSeen(),
+    ok: false,
+  });
   const endpoint = (method: string, route: string, result: Probe, what: string): void => {
     checks.push(
       result.ok
@@ -92,17 +109,21 @@ export async function runDoctor(client: JumpCloudClient, desired: DesiredState |
     );
   };
 
-  // The key first: a refused key makes every other check meaningless.
+  // The key and org first: either refused makes every other check meaningless, so it is said once.
   const groupsProbe = await probe(client, routes.groups, undefined, { limit: '1' });
-  if (!groupsProbe.ok && (groupsProbe.status === 401 || groupsProbe.status === 403)) {
-    checks.push({
-      id: 'key',
-      status: 'fail',
-      summary: `the API key was refused (${groupsProbe.status}): check JUMPCLOUD_API_KEY${orgIdSet ? ' and JUMPCLOUD_ORG_ID' : ''}`,
-    });
-    return { target: client.target, checks, kinds: [], enums: [], rateLimitHeaders: client.rateLimitHeadersSeen(), ok: false };
+  if (!groupsProbe.ok) {
+    const reason = groupsProbe.message.replace(/^.*?: /, '');
+    if (groupsProbe.status === 401 || groupsProbe.status === 403) {
+      // The platform's own words come first: they say which of the key and the org is wrong.
+      if (orgId === undefined && asksForOrgId(reason))
+        return stopHere({ id: 'org', status: 'fail', summary: `the platform answered ${groupsProbe.status}: ${reason}; ${MULTI_TENANT_HINT}` });
+      return stopHere({ id: 'key', status: 'fail', summary: `the API key was refused (${groupsProbe.status}): ${reason}; ${REFUSED_KEY_HINT}` });
+    }
+    // A published list answered 404 with an org id: the org is not one this key reaches.
+    if (groupsProbe.status === 404 && orgId !== undefined) return stopHere({ id: 'org', status: 'fail', summary: unreachableOrg(reason, orgId) });
   }
-  checks.push({ id: 'key', status: 'ok', summary: `the API key is accepted${orgIdSet ? ', with the org id from JUMPCLOUD_ORG_ID' : ''}` });
+  checks.push({ id: 'key', status: 'ok', summary: 'the API key is accepted' });
+  if (orgId !== undefined) checks.push({ id: 'org', status: 'ok', summary: `org ${orgId} is reachable with this key` });
 
   endpoint('GET', routes.groups, groupsProbe, 'user groups');
   const users = await probe(client, routes.users, undefined, { limit: '1' });
@@ -201,7 +222,7 @@ export async function runDoctor(client: JumpCloudClient, desired: DesiredState |
       declared: byName,
     },
   ];
-  const published = checks.filter((c) => c.id === 'key' || c.id.startsWith('endpoint:'));
+  const published = checks.filter((c) => c.id === 'key' || c.id === 'org' || c.id.startsWith('endpoint:'));
   const ok = published.every((c) => c.status === 'ok') && kinds.every((k) => !k.declared || k.manageable);
-  return { target: client.target, checks, kinds, enums, rateLimitHeaders, ok };
+  return { ...where, checks, kinds, enums, rateLimitHeaders, ok };
 }

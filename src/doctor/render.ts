@@ -11,7 +11,8 @@ function table(rows: string[][]): string[] {
 }
 
 export function renderDoctorText(report: DoctorReport): string {
-  const out = [`accessctl doctor: ${printable(report.target)} (read-only: GET requests only)`, ''];
+  const org = report.orgId === undefined ? '' : `, org ${printable(report.orgId)}`;
+  const out = [`accessctl doctor: ${printable(report.target)}${org} (read-only: GET requests only)`, ''];
   out.push(...table([['', 'check', 'result'], ...report.checks.map((c) => [mark[c.status], c.id, printable(c.summary)])]), '');
   if (report.kinds.length > 0) {
     out.push('What accessctl can manage here:');
@@ -36,7 +37,9 @@ export function renderDoctorText(report: DoctorReport): string {
   out.push(
     report.ok
       ? 'Result: ok, everything this repo uses can be managed on this target.'
-      : 'Result: NOT ready; see the checks marked ✗ and the kinds marked "no" that the repo uses.',
+      : report.kinds.some((k) => k.declared)
+        ? 'Result: NOT ready; see the checks marked ✗ and the kinds marked "no" that the repo uses.'
+        : 'Result: NOT ready; see the checks marked ✗.',
     '',
   );
   return out.join('\n');

@@ -19,7 +19,7 @@ import {
   type Timeouts,
 } from './exchange.js';
 import { PlatformError, secretsIn } from './platform-error.js';
-import { resolveTarget } from './target.js';
+import { resolveOrgId, resolveTarget, type ProjectTarget } from './target.js';
 import { BackoffGate, defaultRateLimit, TokenBucket, type RateLimit } from './rate-limit.js';
 import { RequestCounter } from './request-counter.js';
 import {
@@ -160,17 +160,16 @@ export function credentialFromEnv(env: NodeJS.ProcessEnv, variable: string): str
   return value ? checkedHeaderValue(variable, value) : undefined;
 }
 
-/** Reads target settings from flags and the environment; the key only ever comes from the environment. */
-export function clientOptionsFromEnv(
-  env: NodeJS.ProcessEnv,
-  target?: string,
-  project?: { url?: string | undefined; orgId?: string | undefined },
-): ClientOptions {
+/**
+ * Reads target settings from flags, the environment and the Project (see target.ts for the
+ * precedence; a variable that contradicts the Project is refused); the key only ever comes from the environment.
+ */
+export function clientOptionsFromEnv(env: NodeJS.ProcessEnv, target?: string, project?: ProjectTarget): ClientOptions {
   const apiKey = credentialFromEnv(env, 'JUMPCLOUD_API_KEY');
   if (!apiKey) throw usageError('JUMPCLOUD_API_KEY is not set: export the API key of the organisation to manage', 'JUMPCLOUD_API_KEY');
-  const orgId = credentialFromEnv(env, 'JUMPCLOUD_ORG_ID');
-  const { url } = resolveTarget(target, env, project?.url);
-  return { baseUrl: url, apiKey, orgId: orgId || project?.orgId || undefined };
+  const orgId = resolveOrgId(credentialFromEnv(env, 'JUMPCLOUD_ORG_ID'), project);
+  const { url } = resolveTarget(target, env, project?.url, project?.urlAt);
+  return { baseUrl: url, apiKey, orgId };
 }
 
 function expandRoute(route: string, params: Record<string, string> = {}): string {

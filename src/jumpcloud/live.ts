@@ -10,6 +10,7 @@ import { listAll, PAGE_SIZE, readPages } from './paginate.js';
 import { PlatformError } from './platform-error.js';
 import { isPublished, routes } from './routes.js';
 import { mapBounded } from './map-bounded.js';
+import { asksForOrgId, MULTI_TENANT_HINT, orgNotFound, REFUSED_KEY_HINT, unreachableOrg } from './target.js';
 import {
   applicationShapeProblem,
   channelShapeProblem,
@@ -65,12 +66,19 @@ export async function known<T>(read: () => Promise<T>, route?: string): Promise<
   } catch (error) {
     // A refused key is not a list that failed: nothing can be read, so say so once and stop.
     if (error instanceof PlatformError && (error.status === 401 || error.status === 403)) {
+      const reason = error.message.replace(/^.*?: /, '');
       throw new PlatformError({
         method: error.method,
         route: error.route,
         status: error.status,
-        message: `${error.message.replace(/^.*?: /, '')}; check JUMPCLOUD_API_KEY (and JUMPCLOUD_ORG_ID for a multi-org key)`,
+        message: `${reason}; ${asksForOrgId(reason) ? MULTI_TENANT_HINT : REFUSED_KEY_HINT}`,
       });
+    }
+    // Nor is a published list (no id in its route) that the platform says is in no org the key
+    // reaches: every other read fails the same way. Extension routes keep their own 404 (unsupported).
+    if (error instanceof PlatformError && error.status === 404 && isPublished(error.route) && !error.route.includes('{')) {
+      const reason = error.message.replace(/^.*?: /, '');
+      if (orgNotFound(reason)) throw new PlatformError({ method: error.method, route: error.route, status: 404, message: unreachableOrg(reason) });
     }
     if (route !== undefined && meansUnsupported(route, error)) {
       return { status: 'unsupported', reason: `the target has no ${route} (it answered ${(error as PlatformError).status}); JumpCloud publishes no such API` };

@@ -8,12 +8,13 @@ import { loadConfig, type LoadResult } from '../config/load.js';
 import { AccessctlError } from '../errors.js';
 import { clientOptionsFromEnv, JumpCloudClient, type ClientOptions } from '../jumpcloud/client.js';
 import { readLive } from '../jumpcloud/live.js';
+import { projectTargetOf } from '../jumpcloud/target.js';
 import { nameKey } from '../config/names.js';
 import { defaultDeletionPolicy, diff, type DeletionPolicy } from '../plan/diff.js';
 import { prepareDiffInput } from '../jumpcloud/diff-input.js';
 import type { SecretSource } from '../jumpcloud/channel-mapping.js';
 import type { PlanMemo } from './plan-memo.js';
-import type { Plan } from '../plan/plan.js';
+import { forOrg, type Plan } from '../plan/plan.js';
 import { withAccessImpact } from './plan-impact.js';
 
 /**
@@ -65,11 +66,10 @@ export interface MakeClientOptions {
   clientOptions?: Partial<ClientOptions>;
 }
 
-/** A client for the target resolved from --target, JUMPCLOUD_API_URL, then the desired state's Project. The caller closes it. */
+/** A client for the target and org resolved from --target, the environment and the desired state's Project (target.ts). The caller closes it. */
 export function makeClient(desired: DesiredState, options: MakeClientOptions): JumpCloudClient {
   const env = options.env ?? process.env;
-  const project = desired.project?.object.spec?.target;
-  return new JumpCloudClient({ ...clientOptionsFromEnv(env, options.target, project), ...options.clientOptions });
+  return new JumpCloudClient({ ...clientOptionsFromEnv(env, options.target, projectTargetOf(desired)), ...options.clientOptions });
 }
 
 /**
@@ -173,5 +173,5 @@ async function planValid(desired: DesiredState, options: PlanRunOptions): Promis
   const policy = options.adjustPolicy ? options.adjustPolicy(deletionPolicy(desired)) : deletionPolicy(desired);
   const make = (read: SecretSource): Plan => diff(prepareDiffInput(desired, live, read), policy);
   const { plan, reused } = options.memo ? options.memo.plan(desired, live, secrets, policy, make) : { plan: make(secrets), reused: false };
-  return { plan: await withAccessImpact(plan, desired, live, client), reused };
+  return { plan: forOrg(await withAccessImpact(plan, desired, live, client), client.orgId), reused };
 }

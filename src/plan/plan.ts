@@ -139,6 +139,8 @@ export interface Plan {
   formatVersion: typeof PLAN_FORMAT_VERSION;
   /** The API base URL the plan was made against. */
   target: string;
+  /** The org the plan was made for (x-org-id), when one was in use: a saved plan applies only to it. */
+  orgId?: string;
   /** Ordered as apply must run them: groups, associations, channels, flows, settings, then deletions. */
   changes: Change[];
   unmanaged: Unmanaged[];
@@ -229,4 +231,16 @@ export function countByAction(plan: Plan): Record<ChangeAction, number> {
   const counts: Record<ChangeAction, number> = { create: 0, update: 0, delete: 0 };
   for (const change of plan.changes) counts[change.action]++;
   return counts;
+}
+
+/** The plan bound to the org it was made for (placed after its target, as the JSON shows it); unchanged without one. */
+export function forOrg(plan: Plan, orgId: string | undefined): Plan {
+  if (orgId === undefined) return plan;
+  const { formatVersion, target, ...rest } = plan;
+  return { formatVersion, target, orgId, ...rest };
+}
+
+/** Where a plan was made, as its headers say it: the target, and the org when one was in use. */
+export function planWhere(plan: Pick<Plan, 'target' | 'orgId'>, show: (text: string) => string = (text) => text): string {
+  return plan.orgId === undefined ? show(plan.target) : `${show(plan.target)}, org ${show(plan.orgId)}`;
 }

@@ -3,7 +3,7 @@
 // budget: every list is cut with a note rather than letting the comment fail.
 import { formatLocation, type SourceLocation } from '../errors.js';
 import type { AccessImpact, ImpactItem } from '../impact/impact.js';
-import { blockedByReason, countByAction, GUARD_ADVICE_SENTENCE, type Change, type ManagedKind, type Plan } from './plan.js';
+import { blockedByReason, countByAction, GUARD_ADVICE_SENTENCE, planWhere, type Change, type ManagedKind, type Plan } from './plan.js';
 import { markdownCode, markdownHtml, markdownText, printable } from './printable.js';
 import { specForPeople } from './render-spec.js';
 import { summaryLine } from './render-text.js';
@@ -126,7 +126,7 @@ export function renderImpactMarkdown(impact: AccessImpact | undefined, budget: n
 export function renderMarkdown(plan: Plan, budget: number = MARKDOWN_BUDGET): string {
   const counts = countByAction(plan);
   const listBudget = Math.floor(budget / 8);
-  let text = `### accessctl plan\n\n**${summaryLine(plan)}** against ${markdownCode(plan.target)}\n\n`;
+  let text = `### accessctl plan\n\n**${summaryLine(plan)}** against ${planWhere(plan, markdownCode)}\n\n`;
   if (plan.problems.length > 0) {
     const lines = plan.problems.map((p) => `> - ${p.source ? `${whereInline(p.source)} ` : ''}${inline(p.message)}`);
     text += `> [!CAUTION]\n> The plan cannot be applied:\n${bounded(lines, listBudget, 'problem')}\n`;

@@ -4,7 +4,7 @@
 import pc from 'picocolors';
 import { formatLocation, type SourceLocation } from '../errors.js';
 import type { AccessImpact, ImpactDirection, ImpactItem } from '../impact/impact.js';
-import { blockedByReason, countByAction, GUARD_ADVICE_SENTENCE, type Change, type Plan, type PlanProblem } from './plan.js';
+import { blockedByReason, countByAction, GUARD_ADVICE_SENTENCE, planWhere, type Change, type Plan, type PlanProblem } from './plan.js';
 import { printable } from './printable.js';
 import { specForPeople } from './render-spec.js';
 import { HUNK_GAP, toYaml, yamlDiffLines } from './yaml-diff.js';
@@ -135,14 +135,14 @@ export function renderText(plan: Plan, color: boolean = pc.isColorSupported, hel
   }
   out.push(...renderImpactText(plan.impact, c));
   if (plan.changes.length === 0 && plan.unknown.length === 0 && plan.problems.length === 0) {
-    out.push(`No changes: ${printable(plan.target)} matches the config.`, '');
+    out.push(`No changes: ${planWhere(plan, printable)} matches the config.`, '');
   } else if (plan.changes.length === 0) {
-    out.push(`No changes for the objects that could be planned on ${printable(plan.target)}.`, '');
+    out.push(`No changes for the objects that could be planned on ${planWhere(plan, printable)}.`, '');
   } else {
     const changes = toMake(plan, held);
-    if (changes.length === 0) out.push(`No changes to make on ${printable(plan.target)}.`, '');
+    if (changes.length === 0) out.push(`No changes to make on ${planWhere(plan, printable)}.`, '');
     else {
-      out.push(`accessctl will make these changes on ${printable(plan.target)}:`, '');
+      out.push(`accessctl will make these changes on ${planWhere(plan, printable)}:`, '');
       for (const change of changes) out.push(...renderChange(change, c));
     }
     if (held.reported.length > 0) {

@@ -73,7 +73,7 @@ export class TargetBinding {
     const named = project?.url === undefined ? `names no target (so ${agreement.project})` : `names ${agreement.project}`;
     const message = agreement.overridden
       ? `the repo's Project ${named}, but this reconciler talks to ${target.url} because ${target.from} says so, which takes precedence`
-      : `the repo's Project now ${named}, but this reconciler's client was built for ${target.url} (${target.from === 'default' ? 'the default, as the Project named no target' : 'the Project file then'}); restart the reconciler to follow the repo`;
+      : `the repo's Project now ${named}, but this reconciler's client was built for ${target.url} (${target.from === 'default' ? 'the default, as the Project named no target' : target.from === 'JUMPCLOUD_API_URL' ? 'JUMPCLOUD_API_URL, which the Project did not contradict then' : 'the Project file then'}); restart the reconciler to follow the repo`;
     return { client, mismatch: { project: agreement.project, client: target.url, from: target.from, overridden: agreement.overridden, message } };
   }
 

@@ -68,3 +68,44 @@ describe('credentials read from the environment', () => {
     }
   });
 });
+
+describe('the org and target from the environment against the Project', () => {
+  const project = { url: 'http://127.0.0.1:8080', orgId: '65b000000000000000000002', urlAt: 'org/accessctl.yaml:7:10', orgIdAt: 'org/accessctl.yaml:8:12' };
+
+  it('refuses JUMPCLOUD_ORG_ID that differs from the Project’s orgId, naming both values and where the Project says it', () => {
+    const error = refusal(() => clientOptionsFromEnv({ JUMPCLOUD_API_KEY: key, JUMPCLOUD_ORG_ID: '65b000000000000000000001' }, undefined, project));
+    expect(error.code).toBe('usage');
+    expect(error.subject).toBe('JUMPCLOUD_ORG_ID');
+    expect(error.message).toBe(
+      "JUMPCLOUD_ORG_ID is 65b000000000000000000001, but the Project's spec.target.orgId (org/accessctl.yaml:8:12) is 65b000000000000000000002: accessctl will not guess which org you mean; unset JUMPCLOUD_ORG_ID to use the Project's org, or make the two agree",
+    );
+  });
+
+  it('takes the org from either when only one says it, or both agree', () => {
+    const env = { JUMPCLOUD_API_KEY: key };
+    expect(clientOptionsFromEnv(env, undefined, project).orgId).toBe('65b000000000000000000002');
+    expect(clientOptionsFromEnv({ ...env, JUMPCLOUD_ORG_ID: '65b000000000000000000002' }, undefined, project).orgId).toBe('65b000000000000000000002');
+    expect(clientOptionsFromEnv({ ...env, JUMPCLOUD_ORG_ID: '65b000000000000000000001' }, 'http://127.0.0.1:1').orgId).toBe('65b000000000000000000001');
+    expect(clientOptionsFromEnv({ ...env, JUMPCLOUD_ORG_ID: '' }, undefined, project).orgId).toBe('65b000000000000000000002');
+  });
+
+  it('refuses JUMPCLOUD_API_URL that differs from the Project’s url; --target overrides the Project; a trailing slash is no difference', () => {
+    const env = { JUMPCLOUD_API_KEY: key, JUMPCLOUD_API_URL: 'http://127.0.0.1:9090' };
+    const error = refusal(() => clientOptionsFromEnv(env, undefined, project));
+    expect(error.subject).toBe('JUMPCLOUD_API_URL');
+    expect(error.message).toMatch(
+      /^JUMPCLOUD_API_URL is http:\/\/127\.0\.0\.1:9090, but the Project's spec\.target\.url \(org\/accessctl\.yaml:7:10\) is http:\/\/127\.0\.0\.1:8080: .* or pass --target to override the Project for this run$/,
+    );
+    expect(clientOptionsFromEnv(env, 'http://127.0.0.1:7070', project).baseUrl).toBe('http://127.0.0.1:7070');
+    expect(clientOptionsFromEnv({ ...env, JUMPCLOUD_API_URL: 'http://127.0.0.1:8080/' }, undefined, project).baseUrl).toBe('http://127.0.0.1:8080');
+  });
+
+  it('never echoes a URL holding credentials, from either side of the comparison', () => {
+    const error = refusal(() => clientOptionsFromEnv({ JUMPCLOUD_API_KEY: key, JUMPCLOUD_API_URL: 'http://u:PLANTED-PW@127.0.0.1:9090' }, undefined, project));
+    expect(error.message).not.toContain('PLANTED-PW');
+    const fromFile = refusal(() =>
+      clientOptionsFromEnv({ JUMPCLOUD_API_KEY: key, JUMPCLOUD_API_URL: 'http://127.0.0.1:9090' }, undefined, { url: 'http://u:PLANTED-PW@127.0.0.1:8080' }),
+    );
+    expect(fromFile.message).not.toContain('PLANTED-PW');
+  });
+});

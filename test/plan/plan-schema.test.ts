@@ -71,6 +71,7 @@ const objects: [string, Schema, string[], string[]][] = [
     exactly<keyof PlanDocument>()([
       'formatVersion',
       'target',
+      'orgId',
       'changes',
       'unmanaged',
       'unmanageable',

@@ -14,7 +14,7 @@ import { channelFromWire } from '../../src/jumpcloud/channel-mapping.js';
 import { prepareDiffInput } from '../../src/jumpcloud/diff-input.js';
 import type { WireChannel } from '../../src/jumpcloud/wire.js';
 import { diff, type DiffInput } from '../../src/plan/diff.js';
-import { whyNotApplicable, type Change, type Plan } from '../../src/plan/plan.js';
+import { forOrg, whyNotApplicable, type Change, type Plan } from '../../src/plan/plan.js';
 import { renderJson, toPlanDocument } from '../../src/plan/render-json.js';
 import { MARKDOWN_BUDGET, renderMarkdown } from '../../src/plan/render-markdown.js';
 import { renderText, summaryLine } from '../../src/plan/render-text.js';
@@ -214,10 +214,35 @@ describe('json', () => {
     });
   });
 
+  it('names the org a plan was made for right after its target, and validates with it', () => {
+    const document = JSON.parse(renderJson(forOrg(smallPlan(), '65b000000000000000000002'))) as Record<string, unknown>;
+    expect(Object.keys(document).slice(0, 3)).toEqual(['formatVersion', 'target', 'orgId']);
+    expect(document['orgId']).toBe('65b000000000000000000002');
+    expect(validate(document), JSON.stringify(validate.errors)).toBe(true);
+    expect(JSON.parse(renderJson(smallPlan()))).not.toHaveProperty('orgId');
+  });
+
   it('rejects a document that breaks the schema, so the validation above can fail', () => {
     const document = JSON.parse(renderJson(smallPlan())) as { changes: { action: string }[] };
     document.changes[0]!.action = 'replace';
     expect(validate(document)).toBe(false);
+  });
+});
+
+describe('the org in every header', () => {
+  const org = '65b000000000000000000002';
+
+  it('text: with changes, without, and when some kinds could not be planned', () => {
+    const target = smallPlan().target;
+    expect(renderText(forOrg(smallPlan(), org), false)).toContain(`accessctl will make these changes on ${target}, org ${org}:`);
+    expect(renderText(forOrg(diff(emptyInput()), org), false)).toContain(`No changes: ${target}, org ${org} matches the config.`);
+    const unknown = { ...diff(emptyInput()), unknown: ['ApprovalFlow' as const] };
+    expect(renderText(forOrg(unknown, org), false)).toContain(`No changes for the objects that could be planned on ${target}, org ${org}.`);
+    expect(renderText(smallPlan(), false)).toContain(`accessctl will make these changes on ${target}:`);
+  });
+
+  it('markdown: after the target', () => {
+    expect(renderMarkdown(forOrg(smallPlan(), org))).toContain(`against \`${smallPlan().target}\`, org \`${org}\``);
   });
 });
 

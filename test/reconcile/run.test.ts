@@ -453,12 +453,13 @@ describe('a reconcile run against a real sandbox', () => {
     }
   });
 
-  it('says, in a warning and in the run result, when --target or JUMPCLOUD_API_URL overrides the Project’s target', async () => {
+  // JUMPCLOUD_API_URL never overrides a Project's target (a contradiction is refused): only --target does.
+  it('says, in a warning and in the run result, when --target overrides the Project’s target', async () => {
     await edit('accessctl.yaml', /^spec:$/m, 'spec:\n  target: {url: "https://console.jumpcloud.com"}');
-    const outcome = await reconcileOnce(options({ kind: 'dir', dir: join(work, 'config') }, { clients: TargetBinding.fixed(client, 'JUMPCLOUD_API_URL') }));
+    const outcome = await reconcileOnce(options({ kind: 'dir', dir: join(work, 'config') }, { clients: TargetBinding.fixed(client, '--target') }));
     expect(outcome).toMatchObject({
       result: 'success',
-      targetMismatch: { project: 'https://console.jumpcloud.com', client: h.sandbox.url, from: 'JUMPCLOUD_API_URL', overridden: true },
+      targetMismatch: { project: 'https://console.jumpcloud.com', client: h.sandbox.url, from: '--target', overridden: true },
     });
     expect(sink.events.at(-1)?.data).toMatchObject({ targetMismatch: { overridden: true } });
     expect(logLines().filter((l) => l.level === 40 && l.msg.includes('takes precedence')).length).toBeGreaterThan(0);

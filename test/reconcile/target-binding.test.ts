@@ -36,7 +36,11 @@ describe('compareProjectTarget', () => {
     expect(compareProjectTarget({ url: 'http://127.0.0.1:8080', from: 'JUMPCLOUD_API_URL' }, undefined)).toEqual({ agrees: true });
   });
 
-  it('calls a Project target set aside by --target or JUMPCLOUD_API_URL overridden, and any other difference a move', () => {
+  it('calls a Project target set aside by --target overridden, and any other difference a move', () => {
+    expect(compareProjectTarget({ url: 'http://127.0.0.1:8080', from: 'JUMPCLOUD_API_URL' }, 'http://127.0.0.1:9090')).toMatchObject({
+      agrees: false,
+      overridden: false,
+    });
     expect(compareProjectTarget({ url: 'http://127.0.0.1:8080', from: '--target' }, 'https://console.jumpcloud.com')).toMatchObject({
       agrees: false,
       overridden: true,
@@ -64,11 +68,14 @@ describe('TargetBinding', () => {
     expect(binding.target).toBe('http://127.0.0.1:8080');
   });
 
-  it('lets JUMPCLOUD_API_URL and --target take precedence over the Project, and says so', () => {
-    const fromEnv = resolving({ env: { ...KEY, JUMPCLOUD_API_URL: 'http://127.0.0.1:7000' } }).bind(withTarget('http://127.0.0.1:8080'));
-    expect(fromEnv.client.target).toBe('http://127.0.0.1:7000');
-    expect(fromEnv.mismatch).toMatchObject({ project: 'http://127.0.0.1:8080', client: 'http://127.0.0.1:7000', from: 'JUMPCLOUD_API_URL', overridden: true });
-    expect(fromEnv.mismatch?.message).toContain('takes precedence');
+  it('lets --target take precedence over the Project, and says so; refuses JUMPCLOUD_API_URL that contradicts the Project', () => {
+    expect(() => resolving({ env: { ...KEY, JUMPCLOUD_API_URL: 'http://127.0.0.1:7000' } }).bind(withTarget('http://127.0.0.1:8080'))).toThrow(
+      "JUMPCLOUD_API_URL is http://127.0.0.1:7000, but the Project's spec.target.url",
+    );
+    const overFile = resolving({ target: 'http://127.0.0.1:7000', env: KEY }).bind(withTarget('http://127.0.0.1:8080'));
+    expect(overFile.client.target).toBe('http://127.0.0.1:7000');
+    expect(overFile.mismatch).toMatchObject({ project: 'http://127.0.0.1:8080', client: 'http://127.0.0.1:7000', from: '--target', overridden: true });
+    expect(overFile.mismatch?.message).toContain('takes precedence');
     const fromFlag = resolving({ target: 'http://127.0.0.1:6000', env: { ...KEY, JUMPCLOUD_API_URL: 'http://127.0.0.1:7000' } }).bind(withTarget(undefined));
     expect(fromFlag.client.target).toBe('http://127.0.0.1:6000');
     expect(fromFlag.mismatch).toBeUndefined();
