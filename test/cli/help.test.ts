@@ -39,6 +39,13 @@ describe('--help', () => {
     expect(run).toMatch(/--lock <mode> .* \(one of: wait, fail; default: fail\)\n/);
   });
 
+  it('does not offer --target on fleet run, which refuses it (each org names its target)', async () => {
+    const helps = await everyHelp();
+    expect(helps.get('fleet run')).not.toContain('--target');
+    expect(helps.get('fleet run')).toContain('--timeout');
+    expect(helps.get('plan')).toContain('--target <url>');
+  });
+
   it('marks required options', async () => {
     const helps = await everyHelp();
     expect(unwrapped(helps.get('request submit') ?? '')).toMatch(/--flow <name\|id> +the approval flow \(required\)\n/);
