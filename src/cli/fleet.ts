@@ -90,7 +90,10 @@ function runCommand(runtime: Runtime): Command {
     )
     .addOption(new Option('--lock <mode>', 'embedded: when another runner holds the state directory').choices(['wait', 'fail']).default('fail'))
     .addHelpText('after', runExitCodes);
-  return withTargetOptions(command).action(
+  withTargetOptions(command);
+  // Each org's target is in the fleet file: --target is refused below, so help does not offer it.
+  command.options.find((option) => option.long === '--target')?.hideHelp();
+  return command.action(
     runtime.action(async (file: string, flags: RunFlags) => {
       if (flags.target !== undefined)
         throw new AccessctlError(
