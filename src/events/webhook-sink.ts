@@ -384,9 +384,9 @@ export class WebhookSink implements EventSink {
     this.say(`${this.name}: ${message}`);
   }
 
-  private say(message: string, level?: 'info'): void {
+  private say(message: string, severity?: 'info'): void {
     try {
-      this.options.onNotice?.({ sink: this.name, message, ...(level === undefined ? {} : { level }) });
+      this.options.onNotice?.({ sink: this.name, message, ...(severity === undefined ? {} : { severity }) });
     } catch {
       // A failing notice handler must not lose events or stop delivery.
     }

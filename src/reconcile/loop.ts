@@ -8,7 +8,7 @@ import { PlanMemo } from '../pipeline/plan-memo.js';
 import { AccessctlError } from '../errors.js';
 import { EventFanout } from '../events/fanout.js';
 import { sinkFromSpec, warnStrandedSpools } from '../events/sink-spec.js';
-import type { EventSink } from '../events/sink.js';
+import { type EventSink, logSinkNotice } from '../events/sink.js';
 import { ConsoleModel } from '../console/model.js';
 import type { Plan } from '../plan/plan.js';
 import type { HeldChanges } from '../plan/render-text.js';
@@ -93,10 +93,10 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
   };
   const metrics = new ReconcileMetrics();
   const sinks: EventSink[] = options.eventSpecs.map((spec) =>
-    sinkFromSpec(spec, { env: options.env, spoolDir: join(options.stateDir, 'spool'), onNotice: ({ level, ...notice }) => log[level ?? 'warn'](notice) }),
+    sinkFromSpec(spec, { env: options.env, spoolDir: join(options.stateDir, 'spool'), onNotice: (notice) => logSinkNotice(log, notice) }),
   );
   // Events spooled for a webhook no --events names now would wait there unseen: said once, at start.
-  await warnStrandedSpools(join(options.stateDir, 'spool'), sinks, (notice) => log.warn(notice));
+  await warnStrandedSpools(join(options.stateDir, 'spool'), sinks, (notice) => logSinkNotice(log, notice));
   const events = new EventFanout([...sinks, view.sink]);
   const said = new Set<string>();
   const sayOnce: SayOnce = (key, level, message) => {

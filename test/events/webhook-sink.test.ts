@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AccessctlEvent } from '../../src/events/cloudevent.js';
-import type { SinkNotice } from '../../src/events/sink.js';
+import { logSinkNotice, type SinkNotice } from '../../src/events/sink.js';
 import { sinkFromSpec, warnStrandedSpools, webhookSpoolDir } from '../../src/events/sink-spec.js';
 import { WebhookSink } from '../../src/events/webhook-sink.js';
 import { startReceiver, type Answer, type Receiver } from './receiver.js';
@@ -190,16 +190,30 @@ describe('the webhook sink', () => {
     const [a, b, c, d] = sampleEvents();
     await sink.emit([a!]);
     await sink.emit([b!]);
-    expect(notices.map((notice) => notice.level)).toEqual([undefined]);
+    expect(notices.map((notice) => notice.severity)).toEqual([undefined]);
     nowMs += 60_000;
     await sink.emit([c!]);
     await sink.emit([d!]);
     expect(acceptedIds(r)).toEqual(ids([a!, b!, c!, d!]));
     const shown = r.url.replace('http://', '');
     expect(notices.slice(1)).toEqual([
-      { sink: `webhook:http://${shown}`, level: 'info', message: `webhook:http://${shown} answers again: sent 3 spooled event(s)` },
+      { sink: `webhook:http://${shown}`, severity: 'info', message: `webhook:http://${shown} answers again: sent 3 spooled event(s)` },
     ]);
     expect(notices.map((notice) => notice.message).join('\n')).not.toContain('sekrit');
+  });
+
+  it('has its notices logged at their severity: the recovery at INFO, the rest at WARN', () => {
+    const logged: string[] = [];
+    const log = {
+      info: (fields: object, message: string) => logged.push(`INFO ${JSON.stringify(fields)} ${message}`),
+      warn: (fields: object, message: string) => logged.push(`WARN ${JSON.stringify(fields)} ${message}`),
+    };
+    logSinkNotice(log, { sink: 'webhook:x', message: 'webhook:x answers again: sent 1 spooled event(s)', severity: 'info' });
+    logSinkNotice(log, { sink: 'webhook:x', message: 'webhook:x: receiver unreachable' });
+    expect(logged).toEqual([
+      'INFO {"sink":"webhook:x"} webhook:x answers again: sent 1 spooled event(s)',
+      'WARN {"sink":"webhook:x"} webhook:x: receiver unreachable',
+    ]);
   });
 
   it('says nothing at INFO when the receiver was never found down', async () => {
