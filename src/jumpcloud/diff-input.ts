@@ -105,7 +105,10 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
     ['notification channels', live.channels],
     ['settings', live.settings],
   ] as const) {
-    if (list.status === 'unknown') problems.push({ code: 'live-unknown', message: `could not read the live ${what}: ${list.reason}` });
+    if (list.status !== 'unknown') continue;
+    // A read accessctl's own stop cut short is not a failed list: a reconcile run that ends so is stopped, not failed.
+    if (list.stopped) problems.push({ code: 'live-stopped', message: `did not finish reading the live ${what}: ${list.reason}` });
+    else problems.push({ code: 'live-unknown', message: `could not read the live ${what}: ${list.reason}` });
   }
   if (live.channels.status === 'unsupported') unsupported.push({ kind: 'WebhookChannel', reason: live.channels.reason });
   const index = new DirectoryIndex({
@@ -136,18 +139,25 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
     for (const d of desiredGroups) for (const name of [d.name, ...d.previousNames]) managed.set(nameKey(name), d.model.spec);
     const groups: LiveEntry<GroupModel>[] = [];
     let associationsKnown = true;
+    // Whether every association read that did not finish was cut short by a stop (none failed).
+    let associationsStopped = true;
     for (const group of live.groups.value) {
       const spec = managed.get(nameKey(group.name));
       // Only groups the repo declares are compared; the rest of the directory is not config.
       if (!spec) continue;
       const associations = live.associations.get(group.id);
-      if (spec.applications !== undefined && associations?.status !== 'ok') associationsKnown = false;
+      if (spec.applications !== undefined && associations?.status !== 'ok') {
+        associationsKnown = false;
+        if (associations?.status !== 'unknown' || !associations.stopped) associationsStopped = false;
+      }
       const applicationIds = associations?.status === 'ok' ? associations.value : undefined;
       groups.push(
         new DigestedLater(group.id, group.name, groupFromWire(group, applicationIds, index, spec), group, (wire) => groupFingerprint(wire, applicationIds)),
       );
     }
     if (associationsKnown) liveGroups = groups;
+    else if (associationsStopped)
+      problems.push({ code: 'live-stopped', kind: 'GroupAssignment', message: 'did not finish reading the application associations of the managed groups' });
     else problems.push({ code: 'live-unknown', kind: 'GroupAssignment', message: 'could not read the application associations of every managed group' });
   }
 

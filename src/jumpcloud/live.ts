@@ -27,7 +27,8 @@ import {
   type WireUserGroup,
 } from './wire.js';
 
-export type Known<T> = { status: 'ok'; value: T } | { status: 'unknown'; reason: string } | { status: 'unsupported'; reason: string };
+/** A live read: its value, or why there is none. `stopped`: the read was cut short by accessctl's own stop, not failed. */
+export type Known<T> = { status: 'ok'; value: T } | { status: 'unknown'; reason: string; stopped?: true } | { status: 'unsupported'; reason: string };
 
 export interface LiveWire {
   target: string;
@@ -83,7 +84,8 @@ export async function known<T>(read: () => Promise<T>, route?: string): Promise<
     if (route !== undefined && meansUnsupported(route, error)) {
       return { status: 'unsupported', reason: `the target has no ${route} (it answered ${(error as PlatformError).status}); JumpCloud publishes no such API` };
     }
-    return { status: 'unknown', reason: error instanceof Error ? error.message : String(error) };
+    const stopped = error instanceof PlatformError && error.stopped;
+    return { status: 'unknown', reason: error instanceof Error ? error.message : String(error), ...(stopped ? { stopped: true as const } : {}) };
   }
 }
 

@@ -406,6 +406,16 @@ describe('unknown live lists', () => {
     const input = prepareDiffInput(desired, liveWire({ flows: failed('HTTP 503: try later') }), noSecrets);
     expect(input.problems).toEqual([{ code: 'live-unknown', message: 'could not read the live approval flows: HTTP 503: try later' }]);
   });
+
+  it("tells a list accessctl's own stop cut short (live-stopped) from one that failed (live-unknown)", async () => {
+    const desired = await load({ 'settings.yaml': lines('apiVersion: accessctl/v1', 'kind: AccessRequestSettings', 'metadata: {name: settings}', 'spec: {}') });
+    const stopped = { status: 'unknown', reason: 'not finished: accessctl is stopping', stopped: true } as const;
+    const input = prepareDiffInput(desired, liveWire({ flows: stopped, settings: failed('HTTP 500') }), noSecrets);
+    expect(input.problems).toEqual([
+      { code: 'live-stopped', message: 'did not finish reading the live approval flows: not finished: accessctl is stopping' },
+      { code: 'live-unknown', message: 'could not read the live settings: HTTP 500' },
+    ]);
+  });
 });
 
 describe('a target without the channel API (JumpCloud)', () => {

@@ -10,7 +10,8 @@ import { prepareDiffInput } from '../../src/jumpcloud/diff-input.js';
 import { fingerprintOf } from '../../src/jumpcloud/fingerprint.js';
 import { AnswerMemo } from '../../src/jumpcloud/answer-memo.js';
 import { FlowPage } from '../../src/jumpcloud/live-flows.js';
-import { type LiveNeeds, type LiveWire, readLive } from '../../src/jumpcloud/live.js';
+import { known, type LiveNeeds, type LiveWire, readLive } from '../../src/jumpcloud/live.js';
+import { PlatformError } from '../../src/jumpcloud/platform-error.js';
 import { routes } from '../../src/jumpcloud/routes.js';
 import { diff } from '../../src/plan/diff.js';
 import { accessctl } from '../cli/in-process.js';
@@ -271,5 +272,14 @@ describe('a kept page of flows', () => {
     const items = Object.freeze([{ id: 'f1', name: 'A' }]);
     expect(new FlowPage({ items }).same(new FlowPage({ items }))).toBe(true);
     expect(new FlowPage({ items }).same(new FlowPage({ items: [...items] }))).toBe(false);
+  });
+});
+
+describe('a live read cut short', () => {
+  it("is unknown and marked stopped when accessctl's own stop cut it short, and unmarked when it failed", async () => {
+    const stop = new PlatformError({ method: 'GET', route: routes.flows, message: 'not finished: accessctl is stopping', stopped: true });
+    expect(await known(() => Promise.reject(stop))).toEqual({ status: 'unknown', reason: stop.message, stopped: true });
+    const failure = new PlatformError({ method: 'GET', route: routes.flows, status: 500, message: 'answered 500' });
+    expect(await known(() => Promise.reject(failure))).toEqual({ status: 'unknown', reason: failure.message });
   });
 });
