@@ -12,8 +12,7 @@ import { DEFAULT_HEARTBEAT_MS, DEFAULT_RESEED_MS, defaultWorkerId, maintenanceFo
 import { runEmbedded } from '../fleet/embedded.js';
 import { loadFleet } from '../fleet/fleet-file.js';
 import { DEFAULT_MAX_ORG_LABELS, FleetMetrics } from '../fleet/metrics.js';
-import { fileStatuses } from '../fleet/org-state.js';
-import { databaseStatus, renderStatusText, type FleetStatus } from '../fleet/status.js';
+import { databaseStatus, embeddedStatus, renderStatusText, type FleetStatus } from '../fleet/status.js';
 import { parseInterval } from '../reconcile/schedule.js';
 import { createLogger } from './logger.js';
 import { prepareStateDir, stoppedWhileWaiting } from './state-dir.js';
@@ -180,7 +179,7 @@ function statusCommand(): Command {
       const database = databaseUrl(flags.database);
       let status: FleetStatus;
       if (database === undefined) {
-        status = { fleet: fleet.name, orgs: await fileStatuses(resolve(flags.stateDir), fleet.orgs), workers: [] };
+        status = await embeddedStatus(resolve(flags.stateDir), fleet);
       } else {
         const pool = openPool({ url: database, max: 1, applicationName: 'accessctl fleet status' });
         try {

@@ -47,8 +47,11 @@ export interface OrgStatus {
   driftedObjects: DriftedObject[];
   /** When the org runs next, as its last run scheduled it. */
   nextRunAt: string | null;
-  /** A run of the org has started and not finished (or its worker died during it). */
-  running: { worker: string; startedAt: string } | null;
+  /**
+   * A run of the org has started and not finished; `stale` when its runner is gone (no runner holds
+   * the fleet, or its worker has not been seen within its window), so it will never finish.
+   */
+  running: { worker: string; startedAt: string; stale: boolean } | null;
   consecutiveFailures: number;
   message: string | null;
 }
@@ -59,7 +62,7 @@ export function statusOf(org: { name: string; orgId: string }, runs: readonly Or
   // Newest first.
   const last = runs.find((r) => r.finishedAt !== null);
   const newest = runs[0];
-  const running = newest !== undefined && newest.finishedAt === null ? { worker: newest.worker, startedAt: newest.startedAt } : null;
+  const running = newest !== undefined && newest.finishedAt === null ? { worker: newest.worker, startedAt: newest.startedAt, stale: false } : null;
   return {
     org: org.name,
     orgId: org.orgId,

@@ -1,10 +1,21 @@
 // `fleet status FILE`: each org's last result and its time, the worker that ran it, the applied and
 // failed changes, the drifted objects and the next run, read from Postgres (--database) or from the
-// embedded runner's state directory; as a table, or as JSON with one object per org.
+// embedded runner's state directory; as a table, or as JSON with one object per org. State left by
+// a runner that is gone is marked so, never shown as if live.
 import type pg from 'pg';
+import { StateLock } from '../reconcile/lock.js';
 import { STATE_SCHEMA } from './database.js';
 import type { FleetDefinition } from './fleet-file.js';
 import { statusOf, type OrgRunRecord, type OrgStatus } from './history.js';
+import { fileStatuses } from './org-state.js';
+
+/**
+ * A worker not seen for this long is presumed dead: workers say they are alive every 2 s
+ * (DEFAULT_HEARTBEAT_MS), so this is many missed heartbeats, not a slow database.
+ */
+export const WORKER_SILENT_MS = 30_000;
+/** The embedded runner's lock: its file name and window, as runEmbedded takes it. */
+const EMBEDDED_LOCK = { fileName: 'fleet.lock', staleAfterMs: 60_000 };
 
 export interface WorkerSeen {
   worker: string;
@@ -13,6 +24,8 @@ export interface WorkerSeen {
   concurrency: number;
   startedAt: string;
   seenAt: string;
+  /** Not seen for more than WORKER_SILENT_MS (on the database's clock): presumed dead. */
+  stale: boolean;
 }
 
 export interface FleetStatus {
@@ -21,6 +34,31 @@ export interface FleetStatus {
   orgs: OrgStatus[];
   /** Workers that said they were alive (distributed runs only), most recent first. */
   workers: WorkerSeen[];
+  /**
+   * Whether a runner holds the fleet now: embedded, a live holder of the state directory's lock;
+   * distributed, a worker seen within WORKER_SILENT_MS. With none, no org has a next run.
+   */
+  runner: 'live' | 'none';
+}
+
+/** Marks what a gone runner left: with no runner no next run, and a run whose worker is gone is stale. */
+function withLiveness(status: Omit<FleetStatus, 'runner'>, live: boolean, liveWorkers: ReadonlySet<string> | undefined): FleetStatus {
+  return {
+    ...status,
+    runner: live ? 'live' : 'none',
+    orgs: status.orgs.map((org) => ({
+      ...org,
+      nextRunAt: live ? org.nextRunAt : null,
+      running: org.running === null ? null : { ...org.running, stale: !live || (liveWorkers !== undefined && !liveWorkers.has(org.running.worker)) },
+    })),
+  };
+}
+
+/** The embedded runner's status, from its state directory; its lock says whether a runner is there now. */
+export async function embeddedStatus(stateDir: string, fleet: FleetDefinition): Promise<FleetStatus> {
+  const orgs = await fileStatuses(stateDir, fleet.orgs);
+  const holder = await new StateLock({ dir: stateDir, ...EMBEDDED_LOCK }).liveHolder();
+  return withLiveness({ fleet: fleet.name, orgs, workers: [] }, holder !== undefined, undefined);
 }
 
 interface RunRow {
@@ -76,22 +114,27 @@ export async function databaseStatus(db: pg.Pool | pg.Client, fleet: FleetDefini
     fleet.name,
   ]);
   const failing = new Map(failures.rows.map((r) => [r.org, r.n]));
-  const workers = await db.query<{ worker: string; host: string; pid: number; concurrency: number; started_at: Date; seen_at: Date }>(
-    `SELECT worker, host, pid, concurrency, started_at, seen_at FROM ${STATE_SCHEMA}.worker WHERE fleet = $1 ORDER BY seen_at DESC`,
-    [fleet.name],
+  // Judged on the database's clock, which wrote seen_at: this machine's clock may be off.
+  const workers = await db.query<{ worker: string; host: string; pid: number; concurrency: number; started_at: Date; seen_at: Date; stale: boolean }>(
+    `SELECT worker, host, pid, concurrency, started_at, seen_at, clock_timestamp() - seen_at > $2 * interval '1 millisecond' AS stale
+     FROM ${STATE_SCHEMA}.worker WHERE fleet = $1 ORDER BY seen_at DESC`,
+    [fleet.name, WORKER_SILENT_MS],
   );
-  return {
-    fleet: fleet.name,
-    orgs: fleet.orgs.map((org) => statusOf(org, runs.get(org.name) ?? [], failing.get(org.name) ?? 0)),
-    workers: workers.rows.map((w) => ({
-      worker: w.worker,
-      host: w.host,
-      pid: w.pid,
-      concurrency: w.concurrency,
-      startedAt: w.started_at.toISOString(),
-      seenAt: w.seen_at.toISOString(),
-    })),
-  };
+  const seen: WorkerSeen[] = workers.rows.map((w) => ({
+    worker: w.worker,
+    host: w.host,
+    pid: w.pid,
+    concurrency: w.concurrency,
+    startedAt: w.started_at.toISOString(),
+    seenAt: w.seen_at.toISOString(),
+    stale: w.stale,
+  }));
+  const live = new Set(seen.filter((w) => !w.stale).map((w) => w.worker));
+  return withLiveness(
+    { fleet: fleet.name, orgs: fleet.orgs.map((org) => statusOf(org, runs.get(org.name) ?? [], failing.get(org.name) ?? 0)), workers: seen },
+    live.size > 0,
+    live,
+  );
 }
 
 function ago(iso: string | null, now: number): string {
@@ -107,12 +150,12 @@ export function renderStatusText(status: FleetStatus, now: number = Date.now()):
   const header = ['ORG', 'LAST RESULT', 'WHEN', 'WORKER', 'APPLIED', 'FAILED', 'NEXT RUN', 'DRIFTED'];
   const rows = status.orgs.map((o) => [
     o.org,
-    o.running ? `${o.lastResult ?? '-'} (running)` : (o.lastResult ?? 'never run'),
+    o.running ? `${o.lastResult ?? '-'} (${o.running.stale ? `stale run: ${o.running.worker} is gone` : 'running'})` : (o.lastResult ?? 'never run'),
     ago(o.lastRunAt, now),
     o.worker ?? '-',
     String(o.applied),
     String(o.failed),
-    o.nextRunAt === null ? '-' : ago(o.nextRunAt, now),
+    status.runner === 'none' ? 'no runner' : o.nextRunAt === null ? '-' : ago(o.nextRunAt, now),
     o.driftedObjects.length === 0 ? String(o.drifted) : `${o.drifted}: ${o.driftedObjects.map((d) => `${d.kind} "${d.name}"`).join(', ')}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -121,14 +164,19 @@ export function renderStatusText(status: FleetStatus, now: number = Date.now()):
       .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
-  const out = [`fleet ${status.fleet}: ${status.orgs.length} org${status.orgs.length === 1 ? '' : 's'}`, line(header), ...rows.map(line)];
+  const out = [`fleet ${status.fleet}: ${status.orgs.length} org${status.orgs.length === 1 ? '' : 's'}`];
+  if (status.runner === 'none') out.push('no runner holds the fleet now: nothing runs until `accessctl fleet run` starts');
+  out.push(line(header), ...rows.map(line));
   const failing = status.orgs.filter((o) => o.failures.length > 0 || (o.lastResult === 'error' && o.message));
   for (const o of failing) {
     out.push(`${o.org}: ${o.lastResult === 'error' ? (o.message ?? '') : o.failures.map((f) => `${f.action} ${f.kind} "${f.name}": ${f.reason}`).join('; ')}`);
   }
   if (status.workers.length > 0) {
     out.push('', 'WORKERS');
-    for (const w of status.workers) out.push(`${w.worker} (${w.host}, pid ${w.pid}, concurrency ${w.concurrency}): seen ${ago(w.seenAt, now)}`);
+    for (const w of status.workers)
+      out.push(
+        `${w.worker} (${w.host}, pid ${w.pid}, concurrency ${w.concurrency}): seen ${ago(w.seenAt, now)}${w.stale ? `, presumed dead (silent for over ${WORKER_SILENT_MS / 1000}s)` : ''}`,
+      );
   }
   return `${out.join('\n')}\n`;
 }
