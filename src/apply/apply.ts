@@ -1,7 +1,7 @@
 // Executes a Plan: groups, their application associations, channels, flows, settings, then flow
 // deletions, each phase with bounded concurrency. Every update is read-modify-write. A failed change
 // never stops the independent ones; one whose prerequisite failed is skipped; each settles once.
-import { AccessctlError } from '../errors.js';
+import { AccessctlError, type ErrorCode } from '../errors.js';
 import { readChannelSecrets, channelWriteBody, type SecretSource } from '../jumpcloud/channel-mapping.js';
 import type { JumpCloudClient } from '../jumpcloud/client.js';
 import { flowCreateBody, flowSetBody, immutableFlowFields, type IdLookup } from '../jumpcloud/flow-mapping.js';
@@ -18,6 +18,19 @@ import type { Change, ChannelChange, FlowChange, GroupChange, Plan, SettingsChan
 
 export type ChangeStatus = 'applied' | 'failed' | 'skipped';
 
+/** Why a change did not apply. The first three are the stop's doing, not the platform's. */
+export type ChangeErrorCode =
+  | 'not-started' // the stop came before the change began: nothing journalled, nothing sent
+  | 'stopped-before-send' // the stop cut it short before any write went out that could land (in a read, held at the 429 gate, or only ever refused with a 429)
+  | 'stopped-after-send' // the stop cut it short after a write went out that may have landed
+  | 'platform'
+  | 'missing-secret'
+  | 'dependency-failed'
+  | 'unknown-reference'
+  | 'immutable-field'
+  | 'not-run'
+  | Exclude<ErrorCode, 'usage'>;
+
 export interface ChangeResult {
   change: Change;
   status: ChangeStatus;
@@ -25,7 +38,7 @@ export interface ChangeResult {
   id?: string;
   /** Set when a retried request found its first attempt had already succeeded. */
   confirmedByRetry?: boolean;
-  error?: { code: string; message: string; status?: number };
+  error?: { code: ChangeErrorCode; message: string; status?: number };
 }
 
 export interface ApplyOptions {
@@ -50,7 +63,7 @@ export interface ApplyResult {
 class ApplyFailure extends Error {
   constructor(
     message: string,
-    readonly code: string,
+    readonly code: ChangeErrorCode,
   ) {
     super(message);
   }
@@ -62,9 +75,13 @@ interface Done {
   confirmedByRetry?: boolean;
 }
 
-function errorOf(error: unknown): NonNullable<ChangeResult['error']> {
-  // A call the client's stop cut short is not the platform's answer: the reconciler tells it apart from a failure.
-  if (error instanceof PlatformError && error.stopped) return { code: 'stopped', message: error.message };
+/** `wrote`: an earlier write of the same change went out (a group's create before its associations). */
+function errorOf(error: unknown, wrote: boolean): NonNullable<ChangeResult['error']> {
+  // A call the client's stop cut short is not the platform's answer: the reconciler tells it apart
+  // from a failure, and whether anything may have landed from a change that did nothing.
+  if (error instanceof PlatformError && error.stopped) {
+    return { code: wrote || error.mayHaveLanded ? 'stopped-after-send' : 'stopped-before-send', message: error.message };
+  }
   if (error instanceof PlatformError) return { code: 'platform', message: error.message, ...(error.status === undefined ? {} : { status: error.status }) };
   if (error instanceof ApplyFailure) return { code: error.code, message: error.message };
   if (error instanceof AccessctlError) return { code: error.code === 'usage' ? 'missing-secret' : error.code, message: error.message };
@@ -87,21 +104,25 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     results.set(result.change, result);
     options.onResult?.(result, results.size, total);
   };
-  const run = async (change: Change, work: () => Promise<Done>): Promise<void> => {
+  /** `work` calls `wrote()` once a write of its change has been answered, for a change that makes several. */
+  const run = async (change: Change, work: (wrote: () => void) => Promise<Done>): Promise<void> => {
     if (options.stopping?.()) {
-      settle({ change, status: 'skipped', error: { code: 'stopping', message: 'not started: accessctl is shutting down' } });
+      settle({ change, status: 'skipped', error: { code: 'not-started', message: 'not started: accessctl is shutting down' } });
       return;
     }
+    let wrote = false;
     try {
       await options.beforeChange?.(change);
-      const done = await work();
+      const done = await work(() => {
+        wrote = true;
+      });
       settle({ change, status: 'applied', ...(done.id === undefined ? {} : { id: done.id }), ...(done.confirmedByRetry ? { confirmedByRetry: true } : {}) });
     } catch (error) {
-      settle({ change, status: 'failed', error: errorOf(error) });
+      settle({ change, status: 'failed', error: errorOf(error, wrote) });
     }
   };
-  const inParallel = async <C extends Change>(changes: readonly C[], work: (change: C) => Promise<Done>): Promise<void> => {
-    await mapBounded(changes, concurrency, (change) => run(change, () => work(change)));
+  const inParallel = async <C extends Change>(changes: readonly C[], work: (change: C, wrote: () => void) => Promise<Done>): Promise<void> => {
+    await mapBounded(changes, concurrency, (change) => run(change, (wrote) => work(change, wrote)));
   };
   const ids: IdLookup = {
     group: (name) => {
@@ -123,23 +144,25 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
   const settings = plan.changes.find((c): c is SettingsChange => c.kind === 'AccessRequestSettings');
 
   // 1. groups, with their application associations: one change, settled once both are written
-  await inParallel(groups, async (change) => {
+  await inParallel(groups, async (change, wrote) => {
     try {
       let id: string;
       if (change.action === 'create') {
         const created = await client.create<{ id: string }>(routes.groups, {}, groupCreateBody({ name: change.name, spec: change.after }), () =>
           findByName(client, 'GroupAssignment', change.name),
         );
+        wrote();
         id = created.id;
       } else {
         id = change.id;
         if (change.renamedFrom !== undefined || change.fields.some((f) => f.path === 'spec.description')) {
           const live = await client.get<WireUserGroup>(routes.group, { id });
           await client.put(routes.group, { id }, groupPutBody(live, { name: change.name, spec: change.after }));
+          wrote();
         }
       }
       groupIds[change.name] = id;
-      const confirmed = await writeAssociations(change, id);
+      const confirmed = await writeAssociations(change, id, wrote);
       return { id, confirmedByRetry: confirmed };
     } catch (error) {
       failedGroups.add(change.name);
@@ -148,7 +171,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
   });
 
   /** Adds and removes the group's application associations; true when a retry confirmed one. */
-  async function writeAssociations(change: GroupChange, groupId: string): Promise<boolean> {
+  async function writeAssociations(change: GroupChange, groupId: string, wrote: () => void): Promise<boolean> {
     const wanted = change.after.applications;
     if (wanted === undefined) return false;
     const before = new Set(change.action === 'update' ? (change.before.applications ?? []) : []);
@@ -162,6 +185,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
       const id = plan.references.applications[name];
       if (id === undefined) throw new ApplyFailure(`application "${name}" has no known id`, 'unknown-reference');
       const outcome = await client.relate(routes.groupAssociations, { group_id: groupId }, { op, type: 'application', id });
+      wrote();
       confirmed ||= outcome.confirmedByRetry;
     }
     return confirmed;
@@ -238,7 +262,9 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     },
   );
 
-  const ordered = plan.changes.map((change) => results.get(change) ?? { change, status: 'skipped' as const, error: { code: 'not-run', message: 'not run' } });
+  const ordered = plan.changes.map(
+    (change): ChangeResult => results.get(change) ?? { change, status: 'skipped', error: { code: 'not-run', message: 'not run' } },
+  );
   return {
     results: ordered,
     applied: ordered.filter((r) => r.status === 'applied').length,

@@ -166,7 +166,7 @@ export function applyCommand(runtime: Runtime): Command {
         if (progress) process.stderr.write('\n');
         process.stdout.write(report(result));
         const total = `${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'}`;
-        const notStarted = result.results.filter((r) => r.error?.code === 'stopping').length;
+        const notStarted = result.results.filter((r) => r.error?.code === 'not-started').length;
         if (stop.received !== undefined && notStarted > 0) {
           const failed = result.failed > 0 ? `, ${result.failed} failed` : '';
           process.stderr.write(

@@ -9,6 +9,7 @@ import type { AccessImpact } from '../impact/impact.js';
 import { renderImpactText } from '../plan/render-text.js';
 import type { ConsoleObject, ConsoleRun, ObjectState, RunStatus } from './model.js';
 import { OBJECT_STATES } from './model.js';
+import { RUN_MARKS } from './runs-script.js';
 
 export const STYLE = `
 :root { color-scheme: light dark; --fg: #1b1f24; --bg: #ffffff; --muted: #57606a; --line: #d0d7de; --link: #0550ae; --focus: #bf5700;
@@ -34,33 +35,27 @@ pre { background: var(--soft); border: 1px solid var(--line); padding: 12px; ove
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; } dt { color: var(--muted); } dd { margin: 0; }
 .state { display: inline-block; padding: 0 8px; border: 1px solid currentColor; border-radius: 10px; font-weight: 600; font-size: 0.85em; white-space: nowrap; }
 .s-synced, .s-success, .s-no-op { color: var(--ok); } .s-changing, .s-running, .s-plan-only { color: var(--info); }
-.s-drifted, .s-suspended, .s-outside-sync-window, .s-partial { color: var(--warn); } .s-failed, .s-error { color: var(--bad); }
+.s-drifted, .s-suspended, .s-outside-sync-window, .s-stopped, .s-partial { color: var(--warn); } .s-failed, .s-error { color: var(--bad); }
 .s-unmanaged, .s-unsupported { color: var(--muted); }
 .filters a, a.count { margin-right: 12px; } .muted { color: var(--muted); } .num { text-align: right; font-variant-numeric: tabular-nums; }
 .live { color: var(--muted); font-size: 0.9em; }
 `;
 
-/** A mark beside each state's word, so a state reads without colour and at a glance. */
-const MARKS: Record<string, string> = {
+/** A mark beside each state's word, so a state reads without colour and at a glance: every state has one. */
+const MARKS: Readonly<Record<ObjectState | RunStatus, string>> = {
+  ...RUN_MARKS,
   synced: '✓',
-  success: '✓',
-  'no-op': '✓',
   changing: '→',
-  running: '…',
-  'plan-only': '?',
   drifted: '≠',
   suspended: '‖',
-  'outside-sync-window': '‖',
-  partial: '!',
   failed: '✗',
-  error: '✗',
   unmanaged: '○',
   unsupported: '⊘',
 };
 
 export const StateBadge: FC<{ state: ObjectState | RunStatus }> = ({ state }) => (
   <span class={`state s-${state}`}>
-    <span aria-hidden="true">{MARKS[state] ?? ''} </span>
+    <span aria-hidden="true">{MARKS[state]} </span>
     {state}
   </span>
 );

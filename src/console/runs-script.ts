@@ -1,12 +1,28 @@
 // The runs page's one piece of progressive enhancement: an EventSource on /runs/events that puts
 // each run's row in the table as it starts and ends. Rows are built with textContent, never HTML.
+import type { RunStatus } from './model.js';
+
+/** A mark beside each run result's word (the page's badges and this script's rows), so it reads without colour. */
+export const RUN_MARKS: Readonly<Record<RunStatus, string>> = {
+  success: '✓',
+  'no-op': '✓',
+  running: '…',
+  'plan-only': '?',
+  suspended: '‖',
+  'outside-sync-window': '‖',
+  stopped: '■',
+  partial: '!',
+  failed: '✗',
+  error: '✗',
+};
+
 export const RUNS_SCRIPT = `
 (() => {
   const body = document.getElementById('runs');
   const live = document.getElementById('live');
   if (!body || !('EventSource' in window)) return;
   const base = document.body.dataset.base || '';
-  const marks = ${JSON.stringify({ success: '✓', 'no-op': '✓', running: '…', 'plan-only': '?', suspended: '‖', 'outside-sync-window': '‖', partial: '!', failed: '✗', error: '✗' })};
+  const marks = ${JSON.stringify(RUN_MARKS)};
   const cell = (text, className) => {
     const td = document.createElement('td');
     if (className) td.className = className;

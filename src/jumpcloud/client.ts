@@ -309,8 +309,15 @@ export class JumpCloudClient {
     return this.options.stop?.aborted === true;
   }
 
-  private stoppedFailure(call: Call): PlatformError {
-    return new PlatformError({ method: call.method, route: call.route, message: 'not finished: accessctl is stopping', stopped: true });
+  /** `landed`: a write of this call went out and may have been carried out (never a read). */
+  private stoppedFailure(call: Call, landed = false): PlatformError {
+    return new PlatformError({
+      method: call.method,
+      route: call.route,
+      message: 'not finished: accessctl is stopping',
+      stopped: true,
+      mayHaveLanded: call.method !== 'GET' && landed,
+    });
   }
 
   /** Waits before a retry; a stop ends the wait early (the caller then gives up). */
@@ -360,11 +367,11 @@ export class JumpCloudClient {
     let earlierMayHaveLanded = false;
     for (;;) {
       // A read does not start once stopped; a write's first try does (its caller chose to start it), never a retry.
-      if (this.stopped && (call.method === 'GET' || tries > 0)) throw this.stoppedFailure(call);
+      if (this.stopped && (call.method === 'GET' || tries > 0)) throw this.stoppedFailure(call, earlierMayHaveLanded);
       tries++;
       // A stop during the shared pause of a 429 ends the call at once: nothing was sent on this try.
       const pass = await this.gate.pass({ beforeWait: withinBudget, stop: this.options.stop, sleep: (ms) => this.pause(ms) });
-      if (pass === 'stopped') throw this.stoppedFailure(call);
+      if (pass === 'stopped') throw this.stoppedFailure(call, earlierMayHaveLanded);
       let answer: Answer | undefined;
       let error: unknown;
       try {
@@ -401,7 +408,10 @@ export class JumpCloudClient {
       await this.pause(retryDelayMs(this.retry, failures, this.random, retryAfterMs));
       if (this.stopped) throw failure;
       if (options.beforeRetry && landed) {
-        const settled = await options.beforeRetry();
+        // A look-up the stop cut short is this write's stop: the try it follows may have landed.
+        const settled = await options.beforeRetry().catch((error: unknown) => {
+          throw error instanceof PlatformError && error.stopped ? this.stoppedFailure(call, true) : error;
+        });
         if (settled !== undefined) return { body: settled, confirmedByRetry: true };
       }
     }

@@ -164,6 +164,11 @@ export class PlatformError extends AccessctlError {
   readonly networkCode: string | undefined;
   /** True when the call was not finished because its caller stopped (the client's `stop`): not the platform's doing. */
   readonly stopped: boolean;
+  /**
+   * For a stopped call: whether a write it sent may have been carried out. False when nothing went
+   * out (a read, or a write's first try held at the 429 gate) or every try was refused unprocessed (429).
+   */
+  readonly mayHaveLanded: boolean;
 
   /**
    * `secrets`: values that were sent (the key, secret fields of the body); the platform's message
@@ -181,6 +186,8 @@ export class PlatformError extends AccessctlError {
     secrets?: readonly string[];
     networkCode?: string;
     stopped?: boolean;
+    /** Only for a stopped call; unsaid, a stopped call may have landed (the safe guess). */
+    mayHaveLanded?: boolean;
   }) {
     const secrets = [...new Set(init.secrets ?? [])].filter((s) => s.length >= MIN_REDACTED_LENGTH).sort((a, b) => b.length - a.length);
     const what = init.status === undefined ? 'failed' : `answered ${init.status}`;
@@ -200,6 +207,7 @@ export class PlatformError extends AccessctlError {
     this.summary = summary;
     this.networkCode = init.networkCode;
     this.stopped = init.stopped ?? false;
+    this.mayHaveLanded = this.stopped && (init.mayHaveLanded ?? true);
   }
 
   /** The same failure, named by the concrete path that was called. */
@@ -220,6 +228,7 @@ export class PlatformError extends AccessctlError {
       ...(this.cause === undefined ? {} : { cause: this.cause }),
       ...(this.networkCode === undefined ? {} : { networkCode: this.networkCode }),
       stopped: this.stopped,
+      mayHaveLanded: this.mayHaveLanded,
     });
   }
 

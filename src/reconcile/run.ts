@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { applyPlan, type ApplyResult, type ChangeResult } from '../apply/apply.js';
+import { applyPlan, type ApplyResult, type ChangeErrorCode, type ChangeResult } from '../apply/apply.js';
 import { channelSecretRefs } from '../config/channel-secrets.js';
 import type { DesiredState } from '../config/desired.js';
 import { loadConfig, type LoadResult } from '../config/load.js';
@@ -59,9 +59,10 @@ function signalStop(options: RunOptions): Stop | undefined {
   return stop?.stateIsOurs === true ? stop : undefined;
 }
 
-/** A change the stop left undone: never started, or cut short in a read it made (the client's stop). */
+/** A change the stop left undone: never started, or cut short by the client's stop (before or after a write went out). */
 function cutShortByStop(r: ChangeResult): boolean {
-  return r.error?.code === 'stopping' || r.error?.code === 'stopped';
+  const code = r.error?.code;
+  return code === 'not-started' || code === 'stopped-before-send' || code === 'stopped-after-send';
 }
 
 export interface RunOptions {
@@ -74,7 +75,7 @@ export interface RunOptions {
   metrics: ReconcileMetrics;
   log: Logger;
   allowHistoryRewrite: boolean;
-  /** Set once no further change may start (a signal, a lost lock); the change in flight finishes. */
+  /** Set once no further change may start (a signal, a lost lock); the client's stop cuts short the change in flight, or its write finishes. */
   stopping: () => Stop | undefined;
   /** Called with each run's plan, the desired state it was made from and the config directory read, before anything is applied (up prints the first plan; the console lists the objects). */
   onPlan?: (plan: Plan, desired: DesiredState, configDir: string, held: HeldChanges) => void;
@@ -274,9 +275,7 @@ class RunReport {
       skipped: full.skipped.length,
       ...(full.failures.length > 0 ? { failures: full.failures } : {}),
     };
-    // A stopped run whose change events did not all go out is still at ERROR: they wait in the journal.
-    const failing =
-      full.failures.length > 0 || full.result === 'failed' || full.result === 'partial' || full.result === 'plan-only' || this.journalTrouble() !== undefined;
+    const failing = full.failures.length > 0 || full.result === 'failed' || full.result === 'partial' || full.result === 'plan-only';
     if (failing) this.log.error(fields, full.message);
     // A stop is not a failure, but the run did not do all it set out to: one warning says what it left.
     else if (full.result === 'stopped') this.log.warn(fields, full.message);
@@ -287,11 +286,19 @@ class RunReport {
   /**
    * A run whose change events did not all reach the sinks, or whose journal could not be struck, is
    * not healthy: a success is partial, a run with nothing to apply failed, and the summary says why.
+   * A stopped run is so too (partial when it applied something, else failed): the stop stays named
+   * at the head of its summary, but --once exits 1 and the loop and fleet count it as failing.
    */
   private withJournalTrouble(outcome: Omit<RunOutcome, 'runId' | 'skipped' | 'targetMismatch'>): Omit<RunOutcome, 'runId' | 'skipped' | 'targetMismatch'> {
     const trouble = this.journalTrouble();
     if (trouble === undefined) return outcome;
-    const downgraded: Partial<Record<RunResult, RunResult>> = { success: 'partial', 'no-op': 'failed', suspended: 'failed', 'outside-sync-window': 'failed' };
+    const downgraded: Partial<Record<RunResult, RunResult>> = {
+      success: 'partial',
+      'no-op': 'failed',
+      suspended: 'failed',
+      'outside-sync-window': 'failed',
+      stopped: outcome.applied > 0 ? 'partial' : 'failed',
+    };
     return { ...outcome, result: downgraded[outcome.result] ?? outcome.result, message: `${outcome.message}; ${trouble}` };
   }
 
@@ -449,11 +456,12 @@ async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Pl
     await recordState(planned, { baseline, current, classified, applied: new Set() });
     return run.finish({ result: 'no-op', applied: 0, failed: 0, drifted, failures: [], message: `${summaryLine(plan, held)}; nothing to apply` });
   }
-  const result = await applyWithJournal({ ...plan, changes: toApply }, planned.client, journal, attributions, options, run);
+  const applied = await applyWithJournal({ ...plan, changes: toApply }, planned.client, journal, attributions, options, run);
+  const { result } = applied;
   const landed = new Set(result.results.filter((r) => r.status === 'applied').map((r) => r.change));
   if (options.stopping()?.stateIsOurs !== false) await recordState(planned, { baseline, current, classified, applied: landed });
   return finishApplied(
-    result,
+    applied,
     `${summaryLine(plan, held)}; applied ${result.applied}, failed ${result.failed}, skipped ${result.skipped}`,
     drifted,
     options,
@@ -471,23 +479,28 @@ function unreadLists(plan: Plan): string[] {
 
 /**
  * The end of a run that applied: each change that did not land is counted and logged at ERROR, and
- * listed in the summary; but a change the stop left undone is no failure, and a run with nothing
- * else undone ends as stopped.
+ * listed in the summary; but a change the stop left undone (as onResult judged it, once) is no
+ * failure, and a run with nothing else undone ends as stopped.
  */
-function finishApplied(result: ApplyResult, summary: string, drifted: number, options: RunOptions, run: RunReport): Promise<RunOutcome> {
+function finishApplied(applied: AppliedWithJournal, summary: string, drifted: number, options: RunOptions, run: RunReport): Promise<RunOutcome> {
+  const { result, undone } = applied;
   const redact = run.ctx.redact ?? ((text: string) => text);
-  const stop = signalStop(options);
-  const notApplied = result.results.filter((r) => r.status !== 'applied');
-  const undone = stop ? notApplied.filter(cutShortByStop) : [];
-  const failures = notApplied.filter((r) => !undone.includes(r)).map((r) => failureOf(r, options.stopping(), redact));
-  if (stop && undone.length > 0 && failures.length === 0) {
-    const named = (r: ChangeResult): string => `${r.change.action} ${r.change.kind} "${r.change.name}"`;
-    const notStarted = undone.filter((r) => r.error?.code === 'stopping').map(named);
-    const interrupted = undone.filter((r) => r.error?.code === 'stopped').map(named);
+  const stop = undone?.stop;
+  const left = result.results.filter((r) => undone?.changes.has(r.change) === true);
+  const failures = result.results
+    .filter((r) => r.status !== 'applied' && undone?.changes.has(r.change) !== true)
+    .map((r) => failureOf(r, options.stopping(), redact));
+  if (stop && left.length > 0 && failures.length === 0) {
+    const named = (code: ChangeErrorCode): string[] =>
+      left.filter((r) => r.error?.code === code).map((r) => `${r.change.action} ${r.change.kind} "${r.change.name}"`);
+    const inFlight = named('stopped-after-send');
+    const unsent = named('stopped-before-send');
+    const notStarted = named('not-started');
     return run.stopped(
       stop,
       [
-        ...(interrupted.length > 0 ? [`in a read: ${interrupted.join(', ')} (the next run settles it from the live state)`] : []),
+        ...(inFlight.length > 0 ? [`after a write went out: ${inFlight.join(', ')} (it may have landed; the next run settles it from the live state)`] : []),
+        ...(unsent.length > 0 ? [`before anything was sent: ${unsent.join(', ')}`] : []),
         ...(notStarted.length > 0 ? [`not started: ${notStarted.join(', ')}`] : []),
       ],
       result.applied,
@@ -502,15 +515,15 @@ function finishApplied(result: ApplyResult, summary: string, drifted: number, op
     );
   }
   const listed = failures.length === 0 ? '' : `; failed: ${failures.map((f) => `${f.action} ${f.kind} "${f.name}" (${f.reason})`).join('; ')}`;
-  const left =
-    stop && undone.length > 0 ? `; stopped (${stop.why}) before ${undone.map((r) => `${r.change.action} ${r.change.kind} "${r.change.name}"`).join(', ')}` : '';
+  const leftWords =
+    stop && left.length > 0 ? `; stopped (${stop.why}) before ${left.map((r) => `${r.change.action} ${r.change.kind} "${r.change.name}"`).join(', ')}` : '';
   return run.finish({
     result: failures.length === 0 ? 'success' : result.applied > 0 ? 'partial' : 'failed',
     applied: result.applied,
     failed: failures.length,
     drifted,
     failures,
-    message: `${summary}${listed}${left}`,
+    message: `${summary}${listed}${leftWords}`,
   });
 }
 
@@ -706,6 +719,12 @@ function heldChanges(classified: readonly ClassifiedChange[]): HeldChanges {
   };
 }
 
+/** What applying left: the results, and the changes the caller's own stop left undone, with that stop (judged once, as each settled). */
+interface AppliedWithJournal {
+  result: ApplyResult;
+  undone: { stop: Stop; changes: ReadonlySet<Change> } | undefined;
+}
+
 /** Applies the changes, each journalled before it is sent and its event emitted as soon as it settles. */
 async function applyWithJournal(
   plan: Plan,
@@ -714,7 +733,7 @@ async function applyWithJournal(
   attributions: ReadonlyMap<string, GitAttribution>,
   options: RunOptions,
   run: RunReport,
-): Promise<ApplyResult> {
+): Promise<AppliedWithJournal> {
   const emitted: Promise<void>[] = [];
   const entries = new Map<Change, string>();
   const eventFor = (r: ChangeResult): AccessctlEvent => {
@@ -723,9 +742,12 @@ async function applyWithJournal(
     const failure = failureOf(r, options.stopping());
     return changeFailed(run.ctx, { ...object, error: { ...(r.error ?? { code: r.status }), message: failure.reason } }, run.date());
   };
-  // A change the stop left undone has no event now: one never started did nothing, and one cut
-  // short keeps its journal entry, so the next run settles it from the live state (it may have landed).
-  const undone = (r: ChangeResult): boolean => cutShortByStop(r) && signalStop(options) !== undefined;
+  // A change the stop left undone has no event: one never started or cut short before anything was
+  // sent did nothing (its entry is struck now), and one cut short after a write went out keeps its
+  // entry, so the next run settles it from the live state (it may have landed). Judged here, once:
+  // a lock lost after the signal does not turn these into failures that never had an event.
+  let stop: Stop | undefined;
+  const undone = new Set<Change>();
   const result = await applyPlan(plan, {
     client,
     secrets: (name) => options.env[name],
@@ -747,18 +769,24 @@ async function applyWithJournal(
     },
     onResult: (outcome) => {
       if (outcome.status === 'applied') options.metrics.recordChange(outcome.change.kind, outcome.change.action);
-      if (undone(outcome)) return;
       const entry = entries.get(outcome.change);
+      const signal = cutShortByStop(outcome) ? signalStop(options) : undefined;
+      if (signal) {
+        stop ??= signal;
+        undone.add(outcome.change);
+        if (outcome.error?.code === 'stopped-before-send' && entry !== undefined) emitted.push(run.strike(journal, entry));
+        return;
+      }
       emitted.push(run.emitJournalled(eventFor(outcome), journal, entry));
     },
   });
   await Promise.all(emitted);
-  return result;
+  return { result, undone: stop ? { stop, changes: undone } : undefined };
 }
 
 /** A change that did not apply, and why in words: the platform's answer, a missing secret, or why it never started. */
 function failureOf(r: ChangeResult, stop: Stop | undefined, redact: (text: string) => string = (text) => text): RunFailure {
-  const notStarted = r.error?.code === 'stopping';
+  const notStarted = r.error?.code === 'not-started';
   const reason = notStarted ? `not started: ${stop?.why ?? 'the reconciler is stopping'}` : (r.error?.message ?? r.status);
   return { kind: r.change.kind, name: r.change.name, action: r.change.action, reason: redact(reason) };
 }

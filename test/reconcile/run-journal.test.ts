@@ -154,7 +154,7 @@ describe('a reconcile run and its journal', () => {
     expect(await journalFiles(w.stateDir)).toHaveLength(1);
   });
 
-  it('a stopped run whose settled events a sink refuses stays stopped, but says so at ERROR and keeps the entry', async () => {
+  it('a stopped run whose settled events a sink refuses fails, still naming the stop, at ERROR, and keeps the entry', async () => {
     const w = await world();
     const sink = new MemorySink('file:/var/events.jsonl');
     await reconcileOnce(w.options([sink]));
@@ -165,9 +165,48 @@ describe('a reconcile run and its journal', () => {
 
     const outcome = await reconcileOnce(w.options([sink], { stopping: () => ({ why: 'accessctl is shutting down', stateIsOurs: true }) }));
 
-    expect(outcome.result).toBe('stopped');
+    // Nothing applied before the stop: failed (the loop, the fleet and --once all count it), and the summary says it was stopped.
+    expect(outcome.result).toBe('failed');
+    expect(outcome.message).toMatch(/^stopped \(accessctl is shutting down\): cut short: not started: update ApprovalFlow "GitHub User"/);
     expect(outcome.message).toContain('change events not delivered to file:/var/events.jsonl');
     expect(w.lines.filter((l) => l.level >= ERROR).map((l) => l.msg)).toEqual([outcome.message]);
+    expect(await journalFiles(w.stateDir)).toHaveLength(1);
+  });
+
+  it('reconcile --once stopped by its signal exits 1 when a sink refused the change events, and the run says it was stopped', async () => {
+    const w = await world();
+    await reconcileOnce(w.options([new MemorySink('memory')]));
+    await new IntentJournal(w.stateDir).record(intent('killed-run', 'ApprovalFlow', 'GitHub User', 'update'));
+    const file = join(w.work, 'config', 'flows', 'github-user.yaml');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('duration: P30D', 'duration: P14D'));
+    // A directory where the events file should be: the leftover's settled event cannot be appended.
+    const eventsPath = join(w.work, 'events.jsonl');
+    await mkdir(eventsPath);
+    const controller = new AbortController();
+    const outcomes: string[] = [];
+
+    const code = await runReconciler({
+      source: { kind: 'dir', dir: join(w.work, 'config') },
+      stateDir: w.stateDir,
+      intervalMs: 60_000,
+      once: true,
+      eventSpecs: [`file:${eventsPath}`],
+      env: { JUMPCLOUD_API_KEY: w.h.sandbox.adminKey },
+      clients: TargetBinding.fixed(w.client),
+      log: pino({ level: 'silent' }),
+      allowHistoryRewrite: false,
+      lockMode: 'fail',
+      signal: controller.signal,
+      // SIGTERM once the plan is made (the leftover already settled): the change to the flow never starts.
+      onPlan: () => controller.abort(),
+      onOutcome: (outcome) => outcomes.push(`${outcome.result}: ${outcome.message}`),
+    });
+
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toMatch(
+      /^failed: stopped \(accessctl is shutting down\): cut short: not started: update ApprovalFlow "GitHub User"; .*change events not delivered to file:/,
+    );
+    expect(code).toBe(EXIT_FAILED);
     expect(await journalFiles(w.stateDir)).toHaveLength(1);
   });
 

@@ -19,7 +19,7 @@ import { PlatformError } from '../../src/jumpcloud/platform-error.js';
 import { routes } from '../../src/jumpcloud/routes.js';
 import { EXIT_OK, runReconciler } from '../../src/reconcile/loop.js';
 import { ReconcileMetrics } from '../../src/reconcile/metrics.js';
-import { reconcileOnce, type RunOutcome } from '../../src/reconcile/run.js';
+import { fileRunState, reconcileOnce, type RunOutcome } from '../../src/reconcile/run.js';
 import { TargetBinding } from '../../src/reconcile/target-binding.js';
 import { startWriteGate } from '../e2e/write-gate.js';
 import { startSilentServer } from '../jumpcloud/client-silent-server.js';
@@ -256,6 +256,42 @@ describe('a run that a stop ends before or while it applies', () => {
     expect(text).toMatch(/^accessctl_last_success_timestamp_seconds 0$/m);
   });
 
+  it('a lock lost after the signal does not turn the changes the signal left undone into failures without an event', async () => {
+    const h = await startHarness();
+    cleanup.push(() => h.close());
+    const work = await workDir();
+    const stateDir = join(work, 'state');
+    const client = new JumpCloudClient({ baseUrl: h.sandbox.url, apiKey: h.sandbox.adminKey });
+    cleanup.push(() => client.close());
+    const events: AccessctlEvent[] = [];
+    const lines: LogLine[] = [];
+    // SIGTERM before the first change; the lock is lost once the run has recorded its state, before it sums up.
+    let lockLost = false;
+    const files = fileRunState(stateDir);
+    const outcome = await reconcileOnce({
+      source: { kind: 'dir', dir: join(work, 'config') },
+      stateDir,
+      env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey, ...secrets },
+      clients: TargetBinding.fixed(client),
+      events: new EventFanout([memorySink(events)]),
+      metrics: new ReconcileMetrics(),
+      log: collectingLog(lines),
+      allowHistoryRewrite: false,
+      state: {
+        ...files,
+        writeLastApplied: async (value) => {
+          await files.writeLastApplied(value);
+          lockLost = true;
+        },
+      },
+      stopping: () => (lockLost ? { why: 'lost the lock', stateIsOurs: false } : { why: 'accessctl is shutting down', stateIsOurs: true }),
+    });
+    expect(lockLost).toBe(true);
+    expect(outcome).toMatchObject({ result: 'stopped', applied: 0, failed: 0, failures: [] });
+    expect(outcome.message).toMatch(/^stopped \(accessctl is shutting down\): cut short: not started: /);
+    expectNoFailure(lines, events);
+  });
+
   it('a lost lock is still a failure, not a stop', async () => {
     const h = await startHarness();
     cleanup.push(() => h.close());
@@ -279,9 +315,8 @@ describe('a run that a stop ends before or while it applies', () => {
     expect(lines.filter((l) => l.level >= 50).length).toBeGreaterThan(0);
   });
 
-  it('a change cut short in its read has no event from the stopped run and keeps its journal entry, which the next run settles', async () => {
-    // The test hooks: a later run is made blind to the settings with a fault.
-    const h = await startHarness({ hooks: true });
+  it('a change cut short in its read, before anything was sent, has no event from the stopped run nor the next, and leaves no journal entry', async () => {
+    const h = await startHarness();
     cleanup.push(() => h.close());
     const holder = await settingsReadHolder(h.sandbox.url);
     cleanup.push(() => holder.close());
@@ -313,33 +348,60 @@ describe('a run that a stop ends before or while it applies', () => {
     signal.abort();
     const outcome = await running;
     expect(outcome).toMatchObject({ result: 'stopped', applied: 2, failed: 0 });
-    expect(outcome.message).toContain('cut short: in a read: update AccessRequestSettings "settings" (the next run settles it from the live state)');
+    expect(outcome.message).toContain('cut short: before anything was sent: update AccessRequestSettings "settings"; applied 2 before the stop');
     expectNoFailure(lines, events);
     expect(events.filter((e) => e.type === 'accessctl.change.applied')).toHaveLength(2);
-    const left = await readdir(join(stateDir, 'journal'));
-    expect(left).toHaveLength(1);
-    expect(JSON.parse(await readFile(join(stateDir, 'journal', left[0] ?? ''), 'utf8'))).toMatchObject({ kind: 'AccessRequestSettings', action: 'update' });
+    // Nothing was written for the settings: there is nothing for a later run to settle.
+    expect(await readdir(join(stateDir, 'journal'))).toEqual([]);
 
-    // A next run that cannot read the settings knows nothing of whether that change landed: the entry stays.
+    // The next run applies the settings, with no change.failed "interrupted" for a change that did nothing.
     events.length = 0;
     const client = new JumpCloudClient({ baseUrl: h.sandbox.url, apiKey: h.sandbox.adminKey });
     cleanup.push(() => client.close());
-    const faults = await h.call('PUT', '/sandbox/v1/faults', { rules: [{ route: 'GET /api/v2/approvalflowsettings', errorRate: 1, status: 500 }] });
-    expect(faults.status).toBe(200);
-    const blind = await reconcileOnce({ ...base, clients: TargetBinding.fixed(client), stopping: () => undefined });
-    expect(blind.result).toBe('failed');
-    expect(events.filter((e) => e.type.startsWith('accessctl.change.'))).toEqual([]);
-    expect(await readdir(join(stateDir, 'journal'))).toEqual(left);
-
-    // The next start that reads both sides: the settings are still to do, so the entry is settled as not done, then applied.
-    expect((await h.call('PUT', '/sandbox/v1/faults', { rules: [] })).status).toBe(200);
-    events.length = 0;
     const next = await reconcileOnce({ ...base, clients: TargetBinding.fixed(client), stopping: () => undefined });
     expect(next).toMatchObject({ result: 'success', applied: 1 });
     expect(events.filter((e) => e.type.startsWith('accessctl.change.')).map((e) => [e.type, (e.data as { kind: string }).kind])).toEqual([
-      ['accessctl.change.failed', 'AccessRequestSettings'],
       ['accessctl.change.applied', 'AccessRequestSettings'],
     ]);
+    expect(await readdir(join(stateDir, 'journal'))).toEqual([]);
+  });
+
+  it('a write held at the 429 gate when the stop comes sent nothing that landed: no event, no journal entry, named as unsent', async () => {
+    const h = await startHarness({ hooks: true });
+    cleanup.push(() => h.close());
+    const work = await workDir();
+    const stateDir = join(work, 'state');
+    const signal = new AbortController();
+    // The settings PUT is turned away (429, unprocessed); the stop comes while the gate holds its retry.
+    const rules = [{ route: 'PUT /api/v2/approvalflowsettings', errorRate: 1, status: 429 }];
+    expect((await h.call('PUT', '/sandbox/v1/faults', { rules })).status).toBe(200);
+    const held = new JumpCloudClient({
+      baseUrl: h.sandbox.url,
+      apiKey: h.sandbox.adminKey,
+      stop: signal.signal,
+      sleep: () => {
+        signal.abort();
+        return new Promise<void>(() => undefined);
+      },
+    });
+    cleanup.push(() => held.close());
+    const events: AccessctlEvent[] = [];
+    const lines: LogLine[] = [];
+    const outcome = await reconcileOnce({
+      source: { kind: 'dir', dir: join(work, 'config') },
+      stateDir,
+      env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey, ...secrets },
+      clients: TargetBinding.fixed(held),
+      events: new EventFanout([memorySink(events)]),
+      metrics: new ReconcileMetrics(),
+      log: collectingLog(lines),
+      allowHistoryRewrite: false,
+      stopping: () => (signal.signal.aborted ? { why: 'accessctl is shutting down', stateIsOurs: true } : undefined),
+    });
+    expect(outcome).toMatchObject({ result: 'stopped', applied: 2, failed: 0 });
+    expect(outcome.message).toContain('cut short: before anything was sent: update AccessRequestSettings "settings"');
+    expect(outcome.message).not.toContain('in a read');
+    expectNoFailure(lines, events);
     expect(await readdir(join(stateDir, 'journal'))).toEqual([]);
   });
 
