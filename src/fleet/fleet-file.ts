@@ -95,7 +95,19 @@ export async function readFleet(file: string, cwd: string = process.cwd()): Prom
   const source = fleets[0]!;
   const schemaDiagnostics = validateSchema(source, 'Fleet');
   diagnostics.push(...schemaDiagnostics);
-  if (schemaDiagnostics.length > 0) return { fleet: undefined, diagnostics, sources: read.sources };
+  if (schemaDiagnostics.length > 0) {
+    // The other checks still run where the shape allows, so one schema error hides no other finding;
+    // a field the schema refused is reported once, by the schema.
+    const semantic: Diagnostic[] = [];
+    try {
+      describe(source, resolve(cwd, file), semantic);
+    } catch {
+      // A shape too far from a Fleet to check further: the schema's findings say why.
+    }
+    const refused = new Set(schemaDiagnostics.map((d) => d.path));
+    diagnostics.push(...semantic.filter((d) => !refused.has(d.path)));
+    return { fleet: undefined, diagnostics, sources: read.sources };
+  }
   const fleet = describe(source, resolve(cwd, file), diagnostics);
   return { fleet, diagnostics, sources: read.sources };
 }

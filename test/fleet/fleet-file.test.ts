@@ -150,6 +150,18 @@ describe('validate --fleet', () => {
     expect(result.diagnostics.find((d) => d.code === 'folder-not-found')!.message).toContain("org globex's overlay overlays/nope is not a folder");
   });
 
+  it("reports the fleet file's other findings beside a schema error", async () => {
+    const fleet = readFileSync(join(example, 'fleet.yaml'), 'utf8')
+      .replace('overlay: overlays/globex', 'overlay: ../../etc')
+      .replace('- name: initech\n      orgId: 65b000000000000000000003', '- name: acme\n      orgId: 65b000000000000000000003');
+    await writeFile(join(dir, 'fleet.yaml'), fleet);
+    const result = await validateFleet('fleet.yaml', dir);
+    expect(result.diagnostics.map((d) => [d.code, d.path])).toEqual([
+      [expect.any(String), 'spec.orgs[1].overlay'],
+      ['duplicate-name', 'spec.orgs[2].name'],
+    ]);
+  });
+
   it('reports a base error once for every org, and an exclusion that matches nothing as a warning on the fleet file', async () => {
     const base = join(dir, 'base', 'flows', 'vpn-user.yaml');
     await writeFile(
