@@ -471,8 +471,11 @@ async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Pl
 
 /** What the live state could not be read for: each list that failed, as the plan names it ("approval flows"), else the kinds. */
 function unreadLists(plan: Plan): string[] {
+  // live-stopped: a read the stop cut short; live-unknown: a list that failed (the stop may have come too).
   const lists = plan.problems.flatMap((p) =>
-    p.code === 'live-unknown' ? [/^could not read the live ([^:]+)/.exec(p.message)?.[1] ?? p.kind ?? p.message] : [],
+    p.code === 'live-stopped' || p.code === 'live-unknown'
+      ? [/^(?:could not read|did not finish reading) the live ([^:]+)/.exec(p.message)?.[1] ?? p.kind ?? p.message]
+      : [],
   );
   return [...new Set(lists.length > 0 ? lists : plan.unknown)];
 }
