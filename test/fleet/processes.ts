@@ -67,8 +67,9 @@ export function startWorker(id: string, args: string[], env: Record<string, stri
     lines,
     waitFor,
     healthUrl: async () => {
-      const line = await waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('serving /healthz'), 'its health server');
-      return /on (http:\/\/\S+)/.exec(line.msg!)![1]!;
+      const line = await waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('serving the console on '), 'its health server');
+      // `serving the console on http://HOST:PORT/orgs, and /healthz, ...`: the server's base URL.
+      return /on (http:\/\/[^\s/]+)/.exec(line.msg!)![1]!;
     },
   };
 }
