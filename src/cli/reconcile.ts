@@ -58,7 +58,8 @@ Exit codes (of --once, and of a long-running reconciler when it stops):
        (suspended, outside the sync windows, drift paused or report-only); or stopped by SIGTERM/SIGINT
   1    something failed: a change, the config, the plan (a guard, a problem, a list not read), a
        rewritten branch history, the Project moved to another target, the repo or platform could
-       not be reached, the lock was lost, or a flag is wrong
+       not be reached, the lock was lost, or a flag is wrong; or a sink refused a change's event
+       (it waits in the journal), even in a run SIGTERM/SIGINT stopped
   3    another reconciler holds the state directory (--lock fail): nothing was read or applied
   130  stopped by SIGINT (Ctrl-C), 143 by SIGTERM, while waiting for the lock (--lock wait)
   70   a bug in accessctl
