@@ -410,10 +410,11 @@ interface Planned {
 async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Planned): Promise<RunOutcome> {
   const { config, plan, synced } = planned;
   const { desired } = config;
-  // Reads the stop cut short leave lists unknown: such a plan is no failure, and too partial to settle the journal with.
+  // Reads the stop cut short leave lists unknown: such a plan is no failure, and too partial to settle
+  // the journal with. A list that failed on its own is a failure, stop or not: it goes on to say so.
   const stop = signalStop(options);
   const unread = unreadLists(plan);
-  if (stop && unread.length > 0) return run.stopped(stop, [`reading the live ${unread.join(', ')}`], 0, 0);
+  if (stop && unread.stopped.length > 0 && unread.failed.length === 0) return run.stopped(stop, [`reading the live ${unread.stopped.join(', ')}`], 0, 0);
   // Who last changed each planned object's file: one git walk for the whole run, not one per change.
   const attributions = await synced.attribute([...new Set(plan.changes.flatMap((c) => sourceFile(c) ?? []))]);
   const journal = planned.state.journal;
@@ -469,15 +470,17 @@ async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Pl
   );
 }
 
-/** What the live state could not be read for: each list that failed, as the plan names it ("approval flows"), else the kinds. */
-function unreadLists(plan: Plan): string[] {
+/** The lists the live state was not read for, as the plan names them ("approval flows"): those the stop cut short, and those that failed. */
+function unreadLists(plan: Plan): { stopped: string[]; failed: string[] } {
+  const named = (code: 'live-stopped' | 'live-unknown'): string[] => [
+    ...new Set(
+      plan.problems.flatMap((p) =>
+        p.code === code ? [/^(?:could not read|did not finish reading) the live ([^:]+)/.exec(p.message)?.[1] ?? p.kind ?? p.message] : [],
+      ),
+    ),
+  ];
   // live-stopped: a read the stop cut short; live-unknown: a list that failed (the stop may have come too).
-  const lists = plan.problems.flatMap((p) =>
-    p.code === 'live-stopped' || p.code === 'live-unknown'
-      ? [/^(?:could not read|did not finish reading) the live ([^:]+)/.exec(p.message)?.[1] ?? p.kind ?? p.message]
-      : [],
-  );
-  return [...new Set(lists.length > 0 ? lists : plan.unknown)];
+  return { stopped: named('live-stopped'), failed: named('live-unknown') };
 }
 
 /**

@@ -126,6 +126,35 @@ function expectNoFailure(lines: LogLine[], events: AccessctlEvent[]): void {
 }
 
 describe('a reconciler stopped by SIGTERM or SIGINT', () => {
+  it('a list that failed on its own is a failure, even when a stop comes too: the run names it at ERROR and is not stopped', async () => {
+    const h = await startHarness({ hooks: true });
+    cleanup.push(() => h.close());
+    const work = await workDir();
+    const fault = await h.call('PUT', '/sandbox/v1/faults', { rules: [{ route: 'GET /api/v2/approvalflows', errorRate: 1, status: 500 }] });
+    expect(fault.status).toBe(200);
+    const client = new JumpCloudClient({
+      baseUrl: h.sandbox.url,
+      apiKey: h.sandbox.adminKey,
+      retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1, retryAfterCapMs: 1 },
+    });
+    cleanup.push(() => client.close());
+    const lines: LogLine[] = [];
+    const outcome = await reconcileOnce({
+      source: { kind: 'dir', dir: join(work, 'config') },
+      stateDir: join(work, 'state'),
+      env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey, ...secrets },
+      clients: TargetBinding.fixed(client),
+      events: new EventFanout([]),
+      metrics: new ReconcileMetrics(),
+      log: collectingLog(lines),
+      allowHistoryRewrite: false,
+      // The stop has come, but no read was cut short by it: the flows failed with a 500.
+      stopping: () => ({ why: 'accessctl is shutting down', stateIsOurs: true }),
+    });
+    expect(outcome.result).toBe('failed');
+    expect(lines.filter((l) => l.level >= 50).map((l) => l.msg)).toContainEqual(expect.stringContaining('approval flows'));
+  });
+
   it('a reconcile run stopped mid-read is recorded as stopped, not failed, and logs no error', async () => {
     // A target that never answers: every read is in flight when the stop comes, and only the stop ends it.
     const target = await startSilentServer();
