@@ -58,6 +58,16 @@ export interface OrgStatus {
 
 export const FAILING_RESULTS: ReadonlySet<OrgRunResult> = new Set(['failed', 'partial', 'error', 'plan-only']);
 
+/**
+ * An org's failures in a row after a run that ended with `result`. A stopped run (a worker shut
+ * down mid-run) did nothing: it neither ends the streak nor adds to it, so a failing org's back-off
+ * and its alert do not clear because a worker was rolled.
+ */
+export function failureStreak(before: number, result: OrgRunResult): number {
+  if (FAILING_RESULTS.has(result)) return before + 1;
+  return result === 'stopped' ? before : 0;
+}
+
 export function statusOf(org: { name: string; orgId: string }, runs: readonly OrgRunRecord[], consecutiveFailures: number): OrgStatus {
   // Newest first.
   const last = runs.find((r) => r.finishedAt !== null);

@@ -18,7 +18,7 @@ import { reconcileOnce, type Stop } from '../reconcile/run.js';
 import { TargetBinding } from '../reconcile/target-binding.js';
 import { nextDelayMs } from './backoff.js';
 import { readFleet, type FleetDefinition, type FleetMember } from './fleet-file.js';
-import { FAILING_RESULTS, type OrgRunRecord, type OrgRunResult } from './history.js';
+import { failureStreak, type OrgRunRecord, type OrgRunResult } from './history.js';
 import type { FleetMetrics } from './metrics.js';
 import { orgEvents } from './org-events.js';
 import type { OrgStateStore } from './org-state.js';
@@ -181,7 +181,7 @@ export async function runOrg(options: OrgRunOptions): Promise<OrgRunDone> {
     log.error({ runId: id }, `org ${options.org}: the run could not be carried out: ${message}`);
     options.console?.runCrashed(message);
   }
-  const consecutiveFailures = FAILING_RESULTS.has(result) ? before + 1 : 0;
+  const consecutiveFailures = failureStreak(before, result);
   const nextRunAt = keep && intervalMs !== undefined ? new Date(now() + nextDelayMs(intervalMs, consecutiveFailures, options.random)).toISOString() : null;
   const record: OrgRunRecord = {
     id,
