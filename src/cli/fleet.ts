@@ -3,8 +3,8 @@
 // them through Postgres. `status` reads either kind of state.
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { sinkFromSpec } from '../events/sink-spec.js';
-import type { EventSink } from '../events/sink.js';
+import { sinkFromSpec, warnStrandedSpools } from '../events/sink-spec.js';
+import { logSinkNotice, type EventSink } from '../events/sink.js';
 import { AccessctlError } from '../errors.js';
 import { parseConcurrency } from '../fleet/concurrency.js';
 import { DATABASE_VARIABLE, databaseRefusal, displayDatabaseUrl, isConnectionError, openPool, parseDatabaseUrl } from '../fleet/database.js';
@@ -122,8 +122,10 @@ function runCommand(runtime: Runtime): Command {
       // Embedded, it holds the lock and each org's state; with --database only the spool, made when used.
       const stateDir = database === undefined ? await prepareStateDir(flags.stateDir) : resolve(flags.stateDir);
       const sinks: EventSink[] = flags.events.map((spec) =>
-        sinkFromSpec(spec, { env: process.env, spoolDir: join(stateDir, 'spool'), onNotice: (notice) => log.warn(notice) }),
+        sinkFromSpec(spec, { env: process.env, spoolDir: join(stateDir, 'spool'), onNotice: (notice) => logSinkNotice(log, notice) }),
       );
+      // Events spooled for a webhook no --events names now would wait there unseen: said once, at start.
+      await warnStrandedSpools(join(stateDir, 'spool'), sinks, (notice) => logSinkNotice(log, notice));
       const metrics = new FleetMetrics(maxOrgLabels);
       let received: string | undefined;
       const signal = runtime.onStop((name) => {

@@ -1,6 +1,6 @@
 // `fleet run` (embedded) from the command line: a state directory another runner holds exits 3, as
 // `reconcile` does, and --help lists the exit codes; a long-running runner says where its console
-// (/orgs) is at start, as `reconcile` and `up` do.
+// (/orgs) is at start, as `reconcile` and `up` do, and names events spooled for a webhook no longer configured.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webhookSpoolDir } from '../../src/events/sink-spec.js';
 import { fleetOrgs, KEY_VARIABLE, MSP_KEY, writeFleet } from '../fleet/fixtures.js';
 import { freePort } from '../fleet/postgres.js';
 import { accessctl } from './in-process.js';
@@ -92,4 +93,17 @@ describe('fleet run at start', () => {
     }
     expect(await running.exited).toBe(0);
   }, 60_000);
+});
+
+describe('fleet run and its event spool', () => {
+  it('warns at start about events spooled for a webhook no --events names now, naming the folder', async () => {
+    const stateDir = join(dir, 'stranded-state');
+    const stranded = webhookSpoolDir(join(stateDir, 'spool'), new URL('https://old-receiver.example/events'));
+    await mkdir(stranded, { recursive: true });
+    await writeFile(join(stranded, '000000000001-e1.json'), '{}');
+    const running = spawnAccessctl(['fleet', 'run', file, '--once', '--state-dir', stateDir], { [KEY_VARIABLE]: MSP_KEY });
+    await running.exited;
+    expect(running.stderr()).toContain(stranded);
+    expect(running.stderr()).toContain('1 event(s)');
+  });
 });
