@@ -88,7 +88,8 @@ describe('plan against a target that never answers', () => {
       told?.('SIGTERM');
       stop.abort();
       const run = await running.finished;
-      expect(run.code).toBe(1);
+      // A run the stop cut short is stopped, not failed: --once exits 0 (README, exit codes).
+      expect(run.code).toBe(0);
       expect(server.connections).toBeGreaterThan(0);
     } finally {
       await rm(stateDir, { recursive: true, force: true });
