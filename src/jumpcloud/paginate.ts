@@ -5,6 +5,7 @@
 // Protobuf JSON leaves zero values out, so a results page may lack totalCount, or even results
 // (an empty list is `{}`): such a list is read until a short page.
 import type { JumpCloudClient } from './client.js';
+import { AccessctlError } from '../errors.js';
 import { PlatformError } from './platform-error.js';
 
 export const PAGE_SIZE = 100;
@@ -114,7 +115,7 @@ export async function readPages(
 export function pageItems(bytes: Buffer, style: ListStyle): readonly unknown[] {
   const body: unknown = JSON.parse(bytes.toString('utf8'));
   const items = style === 'array' ? body : resultsPage(body)?.results;
-  if (!Array.isArray(items)) throw new Error('a list page read before no longer parses as one');
+  if (!Array.isArray(items)) throw new AccessctlError('internal', 'a list page read before no longer parses as one');
   return items;
 }
 
