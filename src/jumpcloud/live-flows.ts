@@ -92,6 +92,59 @@ interface Waiting {
 
 type Slot = PagedFlow | UnmanageableEntry | Waiting;
 
+/** What one page was mapped to, and with what. */
+interface MappedPage {
+  directory: DirectoryIndex;
+  managesDisplay: (name: string) => boolean;
+  usersRead: boolean;
+  page: FlowPage;
+  slots: readonly Slot[];
+}
+
+/**
+ * A long-lived caller's (the reconciler's) mapped flow pages, by the frozen items its answer memo
+ * hands back for an unchanged page, and its directory index, by the lists' items: a warm cycle then
+ * maps no page again, as it parses none again. Held weakly: a page the memo dropped goes too.
+ */
+export class FlowPageMemo {
+  private readonly pages = new WeakMap<readonly unknown[], MappedPage>();
+  private lastDirectory: { lists: readonly (readonly unknown[])[]; index: DirectoryIndex } | undefined;
+  private reusedCount = 0;
+
+  /** Pages handed back as mapped before. */
+  get reused(): number {
+    return this.reusedCount;
+  }
+
+  /** The index made last when the lists hold the very same items, else `make`'s. */
+  directory(lists: readonly (readonly unknown[])[], make: () => DirectoryIndex): DirectoryIndex {
+    const last = this.lastDirectory;
+    if (last !== undefined && last.lists.every((list, i) => sameItems(list, lists[i] ?? []))) return last.index;
+    const index = make();
+    this.lastDirectory = { lists, index };
+    return index;
+  }
+
+  /** @internal FlowPageMapper's: the page mapped with these very inputs, if it was. */
+  mapped(items: readonly unknown[], directory: DirectoryIndex, managesDisplay: (name: string) => boolean, usersRead: boolean): MappedPage | undefined {
+    const kept = this.pages.get(items);
+    if (kept === undefined || kept.directory !== directory || kept.managesDisplay !== managesDisplay || kept.usersRead !== usersRead) return undefined;
+    this.reusedCount++;
+    return kept;
+  }
+
+  /** @internal */
+  keep(items: readonly unknown[], mapped: MappedPage): void {
+    this.pages.set(items, mapped);
+  }
+}
+
+function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * Collects a flow list page by page (readPages' onPage). With no directory (it could not be read)
  * nothing is mapped: the plan treats the flows as unknown then. A flow that names a user approver
@@ -102,10 +155,11 @@ export class FlowPageMapper {
   private readonly pages: FlowPage[] = [];
   private waiting = 0;
 
-  /** `itemsKept`: the client's answer memo keeps each page's parse (see FlowPage). */
+  /** `itemsKept`: the client's answer memo keeps each page's parse (see FlowPage); `memo`: a long-lived caller's mapped pages. */
   constructor(
     private readonly managesDisplay: (name: string) => boolean,
     private readonly itemsKept = false,
+    private readonly memo?: FlowPageMemo,
   ) {}
 
   /** Whether a flow waits for the users: read them, then finish() with them in the directory. */
@@ -115,10 +169,22 @@ export class FlowPageMapper {
 
   /** Maps one page with `directory`, whose users are read when `usersRead`. */
   add(page: ListPage, directory: DirectoryIndex | undefined, usersRead: boolean): void {
+    // Only pages the answer memo keeps come back as the same items: only theirs are worth keeping mapped.
+    const memo = this.itemsKept ? this.memo : undefined;
+    const before = directory && memo?.mapped(page.items, directory, this.managesDisplay, usersRead);
+    if (before) {
+      this.pages.push(before.page);
+      for (const slot of before.slots) {
+        this.slots.push(slot);
+        if (!(slot instanceof PagedFlow || 'reasons' in slot)) this.waiting++;
+      }
+      return;
+    }
     const kept = new FlowPage(this.itemsKept ? { items: page.items } : { bytes: page.bytes });
     this.pages.push(kept);
     if (directory === undefined) return;
     const items = page.items as readonly WireFlow[];
+    const from = this.slots.length;
     // Indexed: one pass per page, over every flow of the org.
     for (let i = 0; i < items.length; i++) {
       const wire = items[i]!;
@@ -127,6 +193,7 @@ export class FlowPageMapper {
         this.waiting++;
       } else this.slots.push(this.mapped(wire, directory, kept, i));
     }
+    memo?.keep(page.items, { directory, managesDisplay: this.managesDisplay, usersRead, page: kept, slots: this.slots.slice(from) });
   }
 
   /**

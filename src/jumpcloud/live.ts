@@ -5,7 +5,7 @@
 // its list unknown, with the route and the item's index.
 import type { JumpCloudClient } from './client.js';
 import { DirectoryIndex } from './directory-index.js';
-import { FlowPageMapper, type LiveFlows } from './live-flows.js';
+import { FlowPageMapper, type FlowPageMemo, type LiveFlows } from './live-flows.js';
 import { listAll, PAGE_SIZE, readPages } from './paginate.js';
 import { PlatformError } from './platform-error.js';
 import { isPublished, routes } from './routes.js';
@@ -54,6 +54,8 @@ export interface LiveNeeds {
   channels: boolean;
   /** Whether the repo sets the icon of the flow of this name: only then is the live icon compared. */
   managesDisplay: (name: string) => boolean;
+  /** A long-lived caller's mapped flow pages and directory index, kept between reads. */
+  flowPages?: FlowPageMemo;
 }
 
 /** Whether an answer to a sandbox extension says the target does not have it. */
@@ -100,11 +102,17 @@ export async function readLive(client: JumpCloudClient, needs: LiveNeeds): Promi
     usersFirst ? readUserList() : Promise.resolve<Known<WireSystemUser[]>>({ status: 'ok', value: [] }),
   ]);
   // Never rejects: a refused key rejects directoryLists itself, which the plan is then told.
+  const indexOf = (groups: Known<WireUserGroup[]>, users: Known<WireSystemUser[]>, applications: Known<WireApplication[]>): DirectoryIndex | undefined => {
+    if (groups.status !== 'ok' || users.status !== 'ok' || applications.status !== 'ok') return undefined;
+    const lists = { groups: groups.value, users: users.value, applications: applications.value };
+    const make = (): DirectoryIndex => new DirectoryIndex(lists);
+    return needs.flowPages ? needs.flowPages.directory([lists.groups, lists.users, lists.applications], make) : make();
+  };
   const directory = directoryLists.then(
-    ([groups, applications, users]) => directoryIndex(groups, users, applications),
+    ([groups, applications, users]) => indexOf(groups, users, applications),
     () => undefined,
   );
-  const mapper = new FlowPageMapper(needs.managesDisplay, client.keepsAnswers);
+  const mapper = new FlowPageMapper(needs.managesDisplay, client.keepsAnswers, needs.flowPages);
   const [[groups, applications, usersRead], flowsRead, channels, settings] = await Promise.all([
     directoryLists,
     known(async () => {
@@ -122,15 +130,10 @@ export async function readLive(client: JumpCloudClient, needs: LiveNeeds): Promi
   ]);
   // A live flow that names a user approver the repo does not: the users are read now, and it is mapped with them.
   const users = mapper.needsUsers ? await readUserList() : usersRead;
-  const flows: Known<LiveFlows> = flowsRead.status === 'ok' ? { status: 'ok', value: mapper.finish(directoryIndex(groups, users, applications)) } : flowsRead;
+  const finalIndex = users === usersRead ? await directory : indexOf(groups, users, applications);
+  const flows: Known<LiveFlows> = flowsRead.status === 'ok' ? { status: 'ok', value: mapper.finish(finalIndex) } : flowsRead;
   const associations = groups.status === 'ok' ? await readAssociations(client, needs.associationsOf(groups.value)) : new Map<string, Known<string[]>>();
   return { target: client.target, groups, users, applications, flows, channels, settings, associations };
-}
-
-/** The directory names resolve against, when every list of it was read. */
-function directoryIndex(groups: Known<WireUserGroup[]>, users: Known<WireSystemUser[]>, applications: Known<WireApplication[]>): DirectoryIndex | undefined {
-  if (groups.status !== 'ok' || users.status !== 'ok' || applications.status !== 'ok') return undefined;
-  return new DirectoryIndex({ groups: groups.value, users: users.value, applications: applications.value });
 }
 
 /** The settings record, checked for the shape the settings mapping relies on. */

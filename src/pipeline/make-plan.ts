@@ -166,7 +166,9 @@ async function planValid(desired: DesiredState, options: PlanRunOptions): Promis
     associationsOf: (groups) => groups.filter((g) => managedGroups.has(nameKey(g.name))),
     desiredUserApprovers: options.memo ? options.memo.namesUserApprover(desired, namesUserApprover) : namesUserApprover(desired),
     channels: needsChannelApi(desired),
-    managesDisplay: iconsManaged(desired),
+    // Under a memo the same predicate and the same kept pages come back, so unchanged pages are not mapped again.
+    managesDisplay: options.memo ? options.memo.iconsManaged(desired, iconsManaged) : iconsManaged(desired),
+    ...(options.memo ? { flowPages: options.memo.flowPages } : {}),
   });
   const env = options.env ?? process.env;
   const secrets: SecretSource = (name) => env[name];

@@ -4,7 +4,7 @@
 // nothing: the parse cache and the answer memo hand back the same objects), so is the plan.
 import type { Declared, DesiredState } from '../config/desired.js';
 import type { SecretSource } from '../jumpcloud/channel-mapping.js';
-import type { LiveFlows } from '../jumpcloud/live-flows.js';
+import { FlowPageMemo, type LiveFlows } from '../jumpcloud/live-flows.js';
 import type { Known, LiveWire } from '../jumpcloud/live.js';
 import { deepFreeze } from '../model/frozen.js';
 import type { DeletionPolicy } from '../plan/diff.js';
@@ -84,6 +84,9 @@ export function sameLive(a: LiveWire, b: LiveWire): boolean {
 export class PlanMemo {
   private made: Made | undefined;
   private userApprovers: { desired: DesiredState; names: boolean } | undefined;
+  private icons: { desired: DesiredState; manages: (name: string) => boolean } | undefined;
+  /** The flow pages mapped last, and the directory index they were mapped with. */
+  readonly flowPages = new FlowPageMemo();
   private reusedCount = 0;
 
   /** Plans handed back as made before. */
@@ -97,6 +100,12 @@ export class PlanMemo {
       this.userApprovers = { desired, names: compute(desired) };
     }
     return this.userApprovers.names;
+  }
+
+  /** Which flows' icons the repo sets: the very predicate made for these declared objects before, or `compute`'s. */
+  iconsManaged(desired: DesiredState, compute: (desired: DesiredState) => (name: string) => boolean): (name: string) => boolean {
+    if (this.icons === undefined || !sameDesired(this.icons.desired, desired)) this.icons = { desired, manages: compute(desired) };
+    return this.icons.manages;
   }
 
   /**

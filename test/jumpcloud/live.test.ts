@@ -9,7 +9,7 @@ import { JumpCloudClient } from '../../src/jumpcloud/client.js';
 import { prepareDiffInput } from '../../src/jumpcloud/diff-input.js';
 import { fingerprintOf } from '../../src/jumpcloud/fingerprint.js';
 import { AnswerMemo } from '../../src/jumpcloud/answer-memo.js';
-import { FlowPage } from '../../src/jumpcloud/live-flows.js';
+import { FlowPage, FlowPageMemo } from '../../src/jumpcloud/live-flows.js';
 import { known, type LiveNeeds, type LiveWire, readLive } from '../../src/jumpcloud/live.js';
 import { PlatformError } from '../../src/jumpcloud/platform-error.js';
 import { routes } from '../../src/jumpcloud/routes.js';
@@ -256,6 +256,43 @@ describe('readLive maps the approval flows as their pages arrive', () => {
     } finally {
       await kept.close();
     }
+  });
+});
+
+describe('a long-lived reader (the reconciler), with its answer memo and flow page memo', () => {
+  let server: LocalServer | undefined;
+  let client: JumpCloudClient | undefined;
+  afterEach(async () => {
+    await client?.close();
+    await server?.close();
+    client = undefined;
+    server = undefined;
+  });
+
+  it('maps no unchanged page again, and maps every page again once the directory changed (a group renamed)', async () => {
+    const flows = Array.from({ length: 150 }, (_, i) => ({ ...goodFlow, id: `f-${String(i).padStart(4, '0')}`, name: `Flow ${i}` }));
+    let groupName = 'Admins';
+    server = await startLocalServer((request, response) => {
+      const url = new URL(request.url, 'http://127.0.0.1');
+      const skip = Number(url.searchParams.get('skip'));
+      const answer = org({
+        [routes.groups]: () => [{ id: 'g-1', name: groupName }],
+        [routes.flows]: () => ({ results: flows.slice(skip, skip + 100), totalCount: flows.length }),
+      });
+      json(response, 200, answer(url.pathname, skip));
+    });
+    client = new JumpCloudClient({ baseUrl: server.url, apiKey: 'k', answers: new AnswerMemo() });
+    const flowPages = new FlowPageMemo();
+    const read = () => readLive(client!, { ...needs, flowPages });
+    const grantGroups = (live: LiveWire) =>
+      live.flows.status === 'ok' && live.flows.value.mapped ? new Set(live.flows.value.entries.map((e) => e.model.spec.grantGroup)) : undefined;
+    expect(grantGroups(await read())).toEqual(new Set(['Admins']));
+    expect(flowPages.reused).toBe(0);
+    expect(grantGroups(await read())).toEqual(new Set(['Admins']));
+    expect(flowPages.reused).toBe(2);
+    groupName = 'Owners';
+    expect(grantGroups(await read())).toEqual(new Set(['Owners']));
+    expect(flowPages.reused).toBe(2);
   });
 });
 
