@@ -4,7 +4,6 @@
 import { AccessctlError, type ErrorCode } from '../errors.js';
 import { readChannelSecrets, channelWriteBody, type SecretSource } from '../jumpcloud/channel-mapping.js';
 import type { JumpCloudClient } from '../jumpcloud/client.js';
-import { fingerprintOf } from '../jumpcloud/fingerprint.js';
 import { flowCreateBody, flowSetBody, immutableFlowFields, type IdLookup } from '../jumpcloud/flow-mapping.js';
 import { groupCreateBody, groupPutBody } from '../jumpcloud/group-mapping.js';
 import { findByName } from '../jumpcloud/live.js';
@@ -68,16 +67,6 @@ class ApplyFailure extends Error {
   ) {
     super(message);
   }
-}
-
-/**
- * Refuses to write over an object that moved since the plan read it (another apply, or an edit in
- * the console, in between): the full body a PUT sends is built from the object as read now, so
- * writing it would silently undo that change. Checked on the read each update makes anyway.
- */
-function unchangedSincePlan(change: { kind: string; name: string; id: string; liveFingerprint: string }, live: unknown): void {
-  if (fingerprintOf(live) !== change.liveFingerprint)
-    throw new ApplyFailure(`${change.kind} "${change.name}" (id ${change.id}) changed since the plan was made; plan again`, 'conflict');
 }
 
 /** What a change's work reports when it succeeds. */
@@ -242,7 +231,6 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
         return { id: created.id };
       }
       const live = await client.get<WireFlow>(routes.flow, { approvalFlowId: change.id });
-      unchangedSincePlan(change, live);
       await client.put(routes.flow, { approvalFlowId: change.id }, flowSetBody(live, model, ids));
       return { id: change.id };
     },
@@ -260,7 +248,6 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
         throw new ApplyFailure(`notification channel "${label}" has no known id`, 'unknown-reference');
       };
       const live = await client.get<WireSettings>(routes.settings);
-      unchangedSincePlan(settings, live);
       await client.put(routes.settings, {}, settingsPutBody(live, { spec: settings.after }, channelId));
       return {};
     });
