@@ -110,6 +110,8 @@ export class FlowPageMemo {
   private readonly pages = new WeakMap<readonly unknown[], MappedPage>();
   private lastDirectory: { lists: readonly (readonly unknown[])[]; index: DirectoryIndex } | undefined;
   private reusedCount = 0;
+  /** Whether the last read's live flows named a user approver: the next read reads the users first. */
+  usersNeeded = false;
 
   /** Pages handed back as mapped before. */
   get reused(): number {

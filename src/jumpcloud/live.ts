@@ -92,9 +92,12 @@ export async function known<T>(read: () => Promise<T>, route?: string): Promise<
 }
 
 export async function readLive(client: JumpCloudClient, needs: LiveNeeds): Promise<LiveWire> {
+  // Only the fields names and effective access read: a failed login elsewhere in the org changes no page of it.
   const readUserList = (): Promise<Known<WireSystemUser[]>> =>
-    known(() => listAll<WireSystemUser>(client, routes.users, { style: 'results', check: systemUserShapeProblem }));
-  const usersFirst = needs.desiredUserApprovers;
+    known(() => listAll<WireSystemUser>(client, routes.users, { style: 'results', query: { fields: USER_FIELDS }, check: systemUserShapeProblem }));
+  // A long-lived reader whose live flows named a user approver last time reads the users first again:
+  // its directory, and so its mapped pages, stay the same from one read to the next.
+  const usersFirst = needs.desiredUserApprovers || needs.flowPages?.usersNeeded === true;
   // The flows are mapped as their pages arrive, which needs the directory: it is read beside them.
   const directoryLists = Promise.all([
     known(() => listAll<WireUserGroup>(client, routes.groups, { style: 'array', check: userGroupShapeProblem })),
@@ -130,6 +133,7 @@ export async function readLive(client: JumpCloudClient, needs: LiveNeeds): Promi
   ]);
   // A live flow that names a user approver the repo does not: the users are read now, and it is mapped with them.
   const users = mapper.needsUsers ? await readUserList() : usersRead;
+  if (needs.flowPages && mapper.needsUsers) needs.flowPages.usersNeeded = true;
   const finalIndex = users === usersRead ? await directory : indexOf(groups, users, applications);
   const flows: Known<LiveFlows> = flowsRead.status === 'ok' ? { status: 'ok', value: mapper.finish(finalIndex) } : flowsRead;
   const associations = groups.status === 'ok' ? await readAssociations(client, needs.associationsOf(groups.value)) : new Map<string, Known<string[]>>();
@@ -253,11 +257,10 @@ export async function readPendingRequests(client: JumpCloudClient): Promise<Know
   });
 }
 
-/** Every system user, with only what effective access needs (the id comes with every record). */
+/** What is read of a system user: how the config names it, and what effective access needs (the id comes with every record). */
+const USER_FIELDS = 'email username manager state suspended';
+
+/** Every system user, with only what effective access needs. */
 export function readUsers(client: JumpCloudClient): Promise<WireSystemUser[]> {
-  return listAll<WireSystemUser>(client, routes.users, {
-    style: 'results',
-    query: { fields: 'email username manager state suspended' },
-    check: systemUserShapeProblem,
-  });
+  return listAll<WireSystemUser>(client, routes.users, { style: 'results', query: { fields: USER_FIELDS }, check: systemUserShapeProblem });
 }

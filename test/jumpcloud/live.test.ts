@@ -296,6 +296,44 @@ describe('a long-lived reader (the reconciler), with its answer memo and flow pa
   });
 });
 
+describe('a long-lived reader whose live flows name a user approver the repo does not', () => {
+  let server: LocalServer | undefined;
+  let client: JumpCloudClient | undefined;
+  afterEach(async () => {
+    await client?.close();
+    await server?.close();
+    client = undefined;
+    server = undefined;
+  });
+
+  it('reads the users first from the next read on, so an unchanged page is not mapped again', async () => {
+    const userApproved = { ...goodFlow, approvalType: 'manual', approverResources: [{ resourceType: 'user', resourceId: 'u-1', resourceOrder: 0 }] };
+    server = await startLocalServer((request, response) => {
+      const url = new URL(request.url, 'http://127.0.0.1');
+      const answer = org({
+        [routes.flows]: () => ({ results: [userApproved], totalCount: 1 }),
+        [routes.users]: () => ({ results: [{ _id: 'u-1', email: 'alice@example.com' }], totalCount: 1 }),
+      });
+      json(response, 200, answer(url.pathname, Number(url.searchParams.get('skip'))));
+    });
+    client = new JumpCloudClient({ baseUrl: server.url, apiKey: 'k', answers: new AnswerMemo() });
+    const flowPages = new FlowPageMemo();
+    const approvers = async () => {
+      const live = await readLive(client!, { ...needs, flowPages });
+      return live.flows.status === 'ok' && live.flows.value.mapped ? live.flows.value.entries.map((e) => e.model.spec.approval.levels) : undefined;
+    };
+    const alice = [[{ require: 'any', approvers: [{ user: 'alice@example.com' }] }]];
+    expect(await approvers()).toEqual(alice);
+    expect(await approvers()).toEqual(alice);
+    expect(await approvers()).toEqual(alice);
+    expect(flowPages.reused).toBe(1);
+    // Each read asks for the users once, and only for the fields names and effective access need.
+    const userReads = server.seen.filter((request) => request.url.startsWith(`${routes.users}?`));
+    expect(userReads).toHaveLength(3);
+    expect(new URL(userReads[0]!.url, 'http://127.0.0.1').searchParams.get('fields')).toBe('email username manager state suspended');
+  });
+});
+
 describe('a kept page of flows', () => {
   const page = (flows: object[]) => Buffer.from(JSON.stringify({ results: flows, totalCount: flows.length }));
 
