@@ -269,66 +269,56 @@ describe('a long-lived reader (the reconciler), with its answer memo and flow pa
     server = undefined;
   });
 
+  /** A target answering each path as `answer` says, read again and again as the reconciler reads: one answer memo, one flow page memo. */
+  async function reader(answer: (path: string, skip: number) => unknown): Promise<{ read: () => Promise<LiveWire>; flowPages: FlowPageMemo }> {
+    server = await startLocalServer((request, response) => {
+      const url = new URL(request.url, 'http://127.0.0.1');
+      json(response, 200, answer(url.pathname, Number(url.searchParams.get('skip'))));
+    });
+    const kept = new JumpCloudClient({ baseUrl: server.url, apiKey: 'k', answers: new AnswerMemo() });
+    client = kept;
+    const flowPages = new FlowPageMemo();
+    return { read: () => readLive(kept, { ...needs, flowPages }), flowPages };
+  }
+
+  const entries = (live: LiveWire) =>
+    live.flows.status === 'ok' && live.flows.value.mapped ? live.flows.value.entries : expect.fail('the flows were not mapped');
+
   it('maps no unchanged page again, and maps every page again once the directory changed (a group renamed)', async () => {
     const flows = Array.from({ length: 150 }, (_, i) => ({ ...goodFlow, id: `f-${String(i).padStart(4, '0')}`, name: `Flow ${i}` }));
     let groupName = 'Admins';
-    server = await startLocalServer((request, response) => {
-      const url = new URL(request.url, 'http://127.0.0.1');
-      const skip = Number(url.searchParams.get('skip'));
-      const answer = org({
+    const { read, flowPages } = await reader((path, skip) =>
+      org({
         [routes.groups]: () => [{ id: 'g-1', name: groupName }],
         [routes.flows]: () => ({ results: flows.slice(skip, skip + 100), totalCount: flows.length }),
-      });
-      json(response, 200, answer(url.pathname, skip));
-    });
-    client = new JumpCloudClient({ baseUrl: server.url, apiKey: 'k', answers: new AnswerMemo() });
-    const flowPages = new FlowPageMemo();
-    const read = () => readLive(client!, { ...needs, flowPages });
-    const grantGroups = (live: LiveWire) =>
-      live.flows.status === 'ok' && live.flows.value.mapped ? new Set(live.flows.value.entries.map((e) => e.model.spec.grantGroup)) : undefined;
-    expect(grantGroups(await read())).toEqual(new Set(['Admins']));
+      })(path, skip),
+    );
+    const grantGroups = async () => new Set(entries(await read()).map((e) => e.model.spec.grantGroup));
+    expect(await grantGroups()).toEqual(new Set(['Admins']));
     expect(flowPages.reused).toBe(0);
-    expect(grantGroups(await read())).toEqual(new Set(['Admins']));
+    expect(await grantGroups()).toEqual(new Set(['Admins']));
     expect(flowPages.reused).toBe(2);
     groupName = 'Owners';
-    expect(grantGroups(await read())).toEqual(new Set(['Owners']));
+    expect(await grantGroups()).toEqual(new Set(['Owners']));
     expect(flowPages.reused).toBe(2);
   });
-});
 
-describe('a long-lived reader whose live flows name a user approver the repo does not', () => {
-  let server: LocalServer | undefined;
-  let client: JumpCloudClient | undefined;
-  afterEach(async () => {
-    await client?.close();
-    await server?.close();
-    client = undefined;
-    server = undefined;
-  });
-
-  it('reads the users first from the next read on, so an unchanged page is not mapped again', async () => {
+  it('reads the users first from the next read on once a live flow names a user approver the repo does not, so an unchanged page is not mapped again', async () => {
     const userApproved = { ...goodFlow, approvalType: 'manual', approverResources: [{ resourceType: 'user', resourceId: 'u-1', resourceOrder: 0 }] };
-    server = await startLocalServer((request, response) => {
-      const url = new URL(request.url, 'http://127.0.0.1');
-      const answer = org({
+    const { read, flowPages } = await reader(
+      org({
         [routes.flows]: () => ({ results: [userApproved], totalCount: 1 }),
         [routes.users]: () => ({ results: [{ _id: 'u-1', email: 'alice@example.com' }], totalCount: 1 }),
-      });
-      json(response, 200, answer(url.pathname, Number(url.searchParams.get('skip'))));
-    });
-    client = new JumpCloudClient({ baseUrl: server.url, apiKey: 'k', answers: new AnswerMemo() });
-    const flowPages = new FlowPageMemo();
-    const approvers = async () => {
-      const live = await readLive(client!, { ...needs, flowPages });
-      return live.flows.status === 'ok' && live.flows.value.mapped ? live.flows.value.entries.map((e) => e.model.spec.approval.levels) : undefined;
-    };
+      }),
+    );
+    const approvers = async () => entries(await read()).map((e) => e.model.spec.approval.levels);
     const alice = [[{ require: 'any', approvers: [{ user: 'alice@example.com' }] }]];
     expect(await approvers()).toEqual(alice);
     expect(await approvers()).toEqual(alice);
     expect(await approvers()).toEqual(alice);
     expect(flowPages.reused).toBe(1);
     // Each read asks for the users once, and only for the fields names and effective access need.
-    const userReads = server.seen.filter((request) => request.url.startsWith(`${routes.users}?`));
+    const userReads = server!.seen.filter((request) => request.url.startsWith(`${routes.users}?`));
     expect(userReads).toHaveLength(3);
     expect(new URL(userReads[0]!.url, 'http://127.0.0.1').searchParams.get('fields')).toBe('email username manager state suspended');
   });
