@@ -111,11 +111,14 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
     else problems.push({ code: 'live-unknown', message: `could not read the live ${what}: ${list.reason}` });
   }
   if (live.channels.status === 'unsupported') unsupported.push({ kind: 'WebhookChannel', reason: live.channels.reason });
-  const index = new DirectoryIndex({
-    groups: live.groups.status === 'ok' ? live.groups.value : [],
-    users: live.users.status === 'ok' ? live.users.value : [],
-    applications: live.applications.status === 'ok' ? live.applications.value : [],
-  });
+  // The index readLive mapped the flows with: built once per read, over what may be every user of the org.
+  const index =
+    live.directory ??
+    new DirectoryIndex({
+      groups: live.groups.status === 'ok' ? live.groups.value : [],
+      users: live.users.status === 'ok' ? live.users.value : [],
+      applications: live.applications.status === 'ok' ? live.applications.value : [],
+    });
   const groupsToCreate = new Map<string, string>();
   const creatable = new Set<string>();
   for (const group of desired.groups) {

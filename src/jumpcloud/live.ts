@@ -43,6 +43,8 @@ export interface LiveWire {
   settings: Known<WireSettings>;
   /** Application ids per group id, for the groups whose associations are managed. */
   associations: Map<string, Known<string[]>>;
+  /** The index of groups, users and applications the flows were mapped with, when all three were read. */
+  directory?: DirectoryIndex;
 }
 
 export interface LiveNeeds {
@@ -137,7 +139,7 @@ export async function readLive(client: JumpCloudClient, needs: LiveNeeds): Promi
   const finalIndex = users === usersRead ? await directory : indexOf(groups, users, applications);
   const flows: Known<LiveFlows> = flowsRead.status === 'ok' ? { status: 'ok', value: mapper.finish(finalIndex) } : flowsRead;
   const associations = groups.status === 'ok' ? await readAssociations(client, needs.associationsOf(groups.value)) : new Map<string, Known<string[]>>();
-  return { target: client.target, groups, users, applications, flows, channels, settings, associations };
+  return { target: client.target, groups, users, applications, flows, channels, settings, associations, ...(finalIndex ? { directory: finalIndex } : {}) };
 }
 
 /** The settings record, checked for the shape the settings mapping relies on. */

@@ -181,11 +181,13 @@ export async function exportLive(client: JumpCloudClient, outDir: string, option
   // Export probes the channel API once: on a target that has one, channels are config too.
   // Every icon is read: the export sets each flow's, so the repo then manages it and the round trip compares it.
   const live = await readLive(client, { associationsOf: () => [], desiredUserApprovers: false, channels: true, managesDisplay: () => true });
-  const index = new DirectoryIndex({
-    groups: known(live.groups, 'user groups'),
-    users: known(live.users, 'users'),
-    applications: known(live.applications, 'applications'),
-  });
+  const index =
+    live.directory ??
+    new DirectoryIndex({
+      groups: known(live.groups, 'user groups'),
+      users: known(live.users, 'users'),
+      applications: known(live.applications, 'applications'),
+    });
   const skipped: ExportResult['skipped'] = [];
   const liveFlows = known(live.flows, 'approval flows');
   // The directory was read (known() above): the flows were mapped with it.
