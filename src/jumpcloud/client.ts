@@ -309,14 +309,18 @@ export class JumpCloudClient {
     return this.options.stop?.aborted === true;
   }
 
-  /** `landed`: a write of this call went out and may have been carried out (never a read). */
-  private stoppedFailure(call: Call, landed = false): PlatformError {
+  /**
+   * `landed`: a write of this call went out and may have been carried out (never a read). `last`:
+   * the failed try the stop cut the retries of, whose reason is kept in the message.
+   */
+  private stoppedFailure(call: Call, landed = false, last?: PlatformError): PlatformError {
     return new PlatformError({
       method: call.method,
       route: call.route,
-      message: 'not finished: accessctl is stopping',
+      message: last === undefined ? 'not finished: accessctl is stopping' : `not finished: accessctl is stopping (the last try: ${last.reason})`,
       stopped: true,
       mayHaveLanded: call.method !== 'GET' && landed,
+      ...(last === undefined ? {} : { cause: last }),
     });
   }
 
@@ -394,7 +398,11 @@ export class JumpCloudClient {
       failures++;
       const failure = answer === undefined ? this.networkFailure(call, error) : this.failure(call, answer);
       const retryable = answer === undefined ? isRetryableError(error) : isRetryableStatus(answer.status);
-      if (!retryable || failures >= this.retry.attempts || this.stopped) throw failure;
+      if (!retryable || failures >= this.retry.attempts) throw failure;
+      const landed = mayHaveLanded(answer === undefined ? { error } : { status: answer.status });
+      earlierMayHaveLanded ||= landed;
+      // A try that would have been retried but for the stop ends as stopped, as a stop in the pause does.
+      if (this.stopped) throw this.stoppedFailure(call, earlierMayHaveLanded, failure);
       if (answer === undefined && isTimeout(error)) {
         // Each such try waited a whole timeout: a silent target fails after a few, and says so as it waits.
         timedOut++;
@@ -403,10 +411,8 @@ export class JumpCloudClient {
           `${call.method} ${expandRoute(call.route, call.params)}: ${failure.reason}; trying again (try ${timedOut + 1} of at most ${timeoutAttempts})`,
         );
       }
-      const landed = mayHaveLanded(answer === undefined ? { error } : { status: answer.status });
-      earlierMayHaveLanded ||= landed;
       await this.pause(retryDelayMs(this.retry, failures, this.random, retryAfterMs));
-      if (this.stopped) throw failure;
+      if (this.stopped) throw this.stoppedFailure(call, earlierMayHaveLanded, failure);
       if (options.beforeRetry && landed) {
         // A look-up the stop cut short is this write's stop: the try it follows may have landed.
         const settled = await options.beforeRetry().catch((error: unknown) => {

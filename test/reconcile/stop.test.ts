@@ -434,6 +434,56 @@ describe('a run that a stop ends before or while it applies', () => {
     expect(await readdir(join(stateDir, 'journal'))).toEqual([]);
   });
 
+  it('a write answered 503 and stopped in its back-off is stopped, not failed: named as possibly landed, and the next run settles it', async () => {
+    const h = await startHarness({ hooks: true });
+    cleanup.push(() => h.close());
+    const work = await workDir();
+    const stateDir = join(work, 'state');
+    const signal = new AbortController();
+    // The settings PUT is answered 503, which may have been carried out; the stop comes while its retry waits.
+    const rules = [{ route: 'PUT /api/v2/approvalflowsettings', errorRate: 1, status: 503 }];
+    expect((await h.call('PUT', '/sandbox/v1/faults', { rules })).status).toBe(200);
+    const held = new JumpCloudClient({
+      baseUrl: h.sandbox.url,
+      apiKey: h.sandbox.adminKey,
+      stop: signal.signal,
+      sleep: () => {
+        signal.abort();
+        return new Promise<void>(() => undefined);
+      },
+    });
+    cleanup.push(() => held.close());
+    const events: AccessctlEvent[] = [];
+    const lines: LogLine[] = [];
+    const base = {
+      source: { kind: 'dir', dir: join(work, 'config') },
+      stateDir,
+      env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey, ...secrets },
+      events: new EventFanout([memorySink(events)]),
+      metrics: new ReconcileMetrics(),
+      log: collectingLog(lines),
+      allowHistoryRewrite: false,
+    } as const;
+    const outcome = await reconcileOnce({
+      ...base,
+      clients: TargetBinding.fixed(held),
+      stopping: () => (signal.signal.aborted ? { why: 'accessctl is shutting down', stateIsOurs: true } : undefined),
+    });
+    expect(outcome).toMatchObject({ result: 'stopped', failed: 0 });
+    expect(outcome.message).toContain('after a write went out: update AccessRequestSettings "settings" (it may have landed');
+    expectNoFailure(lines, events);
+    // Its journal entry stays, for the next run to settle from the live state.
+    expect(await readdir(join(stateDir, 'journal'))).toHaveLength(1);
+
+    expect((await h.call('PUT', '/sandbox/v1/faults', { rules: [] })).status).toBe(200);
+    events.length = 0;
+    const client = new JumpCloudClient({ baseUrl: h.sandbox.url, apiKey: h.sandbox.adminKey });
+    cleanup.push(() => client.close());
+    const next = await reconcileOnce({ ...base, clients: TargetBinding.fixed(client), stopping: () => undefined });
+    expect(next).toMatchObject({ result: 'success' });
+    expect(await readdir(join(stateDir, 'journal'))).toEqual([]);
+  });
+
   it('a plan left unmade by a call the stop cut short is stopped; one left unmade for another reason is still a failure', async () => {
     const work = await workDir();
     const unmade = async (error: PlatformError): Promise<{ outcome: RunOutcome; lines: LogLine[] }> => {
