@@ -138,11 +138,14 @@ async function reconcileAgainst(
   out(`reconciling ${dir} every ${flags.interval} with drift correction; events below as JSON lines\n`);
   const log = createLogger(process.env['ACCESSCTL_LOG_LEVEL'] ?? 'warn');
   // JUMPCLOUD_API_URL (the sandbox) takes precedence over a target the repo's Project names, and the reconciler says so.
-  const clients = TargetBinding.resolving({ env });
+  // A stop cuts the reads in flight short, as under `reconcile`; retries after a timeout are said as warnings.
+  const stopReads = new AbortController();
+  const clients = TargetBinding.resolving({ env, clientOptions: { stop: stopReads.signal, onNotice: (notice) => log.warn(notice) } });
   let received: string | undefined;
   const signal = runtime.onStop((name) => {
     received = name;
     out(`${name}: finishing the change in flight, then stopping`);
+    stopReads.abort();
   });
   try {
     return await runReconciler({

@@ -79,4 +79,42 @@ describe('accessctl up, the README first command', () => {
     }
     expect((await first.exited).code).toBe(0);
   });
+
+  it('a stop cuts a read the sandbox holds short, and the run ends as stopped at once', async () => {
+    const up = start(
+      ['up', '--port', '0', '--interval', '1s', '--db', join(work, 'held.db'), '--state-dir', join(work, 'state-held'), '--listen', '127.0.0.1:0'],
+      {},
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        up.child.stdout.on('data', () => {
+          if (up.stdout().includes('run 1: ')) resolve();
+        });
+        void up.exited.then(({ code }) => reject(new Error(`up exited with ${code}:\n${up.stdout()}\n${up.stderr()}`)));
+      });
+      const url = /sandbox: (http:\/\/127\.0\.0\.1:\d+)/.exec(up.stdout())?.[1];
+      const operatorKey = /operator key: (\S+)/.exec(up.stdout())?.[1];
+      expect(url).toBeDefined();
+      expect(operatorKey).toBeDefined();
+      const hook = async (method: string, path: string, body?: unknown): Promise<{ counts?: Record<string, number> }> => {
+        const response = await fetch(`${url}${path}`, {
+          method,
+          headers: { 'x-api-key': operatorKey ?? '', 'content-type': 'application/json' },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        expect(response.status).toBe(200);
+        return (await response.json()) as { counts?: Record<string, number> };
+      };
+      const route = 'GET /api/v2/approvalflows';
+      const before = (await hook('GET', '/sandbox/v1/requests')).counts?.[route] ?? 0;
+      // Ten minutes on the sandbox's clock: only the stop can end the next run's read of the flows.
+      await hook('PUT', '/sandbox/v1/faults', { rules: [{ route, latencyMs: 600_000 }] });
+      // The next run's read has arrived and is held.
+      while (((await hook('GET', '/sandbox/v1/requests')).counts?.[route] ?? 0) <= before) await new Promise<void>((resolve) => setImmediate(resolve));
+    } finally {
+      up.child.kill('SIGINT');
+    }
+    expect((await up.exited).code).toBe(0);
+    expect(up.stdout()).toMatch(/run 2: stopped/);
+  });
 });
