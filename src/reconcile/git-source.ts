@@ -1,6 +1,6 @@
 // The reconciler's config source: a git repository cloned into a cache directory, then fetched
-// and moved forward to origin's branch head. Git runs with a minimal environment; a token travels
-// only as an http.extraHeader set through the environment, never in a URL, an argv or a message.
+// and moved forward to origin's branch head; a cache that git cannot use is discarded and cloned
+// again. Git runs with a minimal environment; a token travels only as an http.extraHeader.
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -42,7 +42,10 @@ export interface LastChange {
 }
 
 const PASSED_THROUGH = ['PATH', 'SSH_AUTH_SOCK', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
-const GIT_ENV_KEYS = ['GIT_TERMINAL_PROMPT', 'GIT_CONFIG_NOSYSTEM', 'GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0'];
+const GIT_ENV_KEYS = ['GIT_TERMINAL_PROMPT', 'GIT_CONFIG_NOSYSTEM', 'GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0', 'GIT_CEILING_DIRECTORIES'];
+
+/** What the cache directory holds before a sync: nothing yet, a checkout at a commit, or something git cannot use. */
+type CacheState = { kind: 'absent' } | { kind: 'usable'; commit: string } | { kind: 'broken'; why: string };
 
 export class GitSource {
   private readonly repo: string;
@@ -67,7 +70,16 @@ export class GitSource {
     this.homeDir = path.join(this.cacheDir, 'home');
     this.timeoutMs = options.timeoutMs ?? 120_000;
 
-    const gitEnv: NodeJS.ProcessEnv = { HOME: this.homeDir, XDG_CONFIG_HOME: this.homeDir, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1' };
+    const gitEnv: NodeJS.ProcessEnv = {
+      HOME: this.homeDir,
+      XDG_CONFIG_HOME: this.homeDir,
+      LC_ALL: 'C',
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_CONFIG_NOSYSTEM: '1',
+      // A checkout whose .git is damaged must fail, not be taken for a repository around the
+      // state dir (where fetch, reset --hard and clean -ffdx would then run).
+      GIT_CEILING_DIRECTORIES: path.dirname(this.checkoutDir),
+    };
     for (const name of PASSED_THROUGH) if (env[name] !== undefined) gitEnv[name] = env[name];
     this.secrets = [];
     const token = env.ACCESSCTL_GIT_TOKEN;
@@ -87,35 +99,45 @@ export class GitSource {
     return this.repo;
   }
 
-  /** Clones on first use into cacheDir, else fetches origin/branch; then moves to its head. */
+  /**
+   * Clones on first use into cacheDir, else fetches origin/branch; then moves to its head. The
+   * checkout is only a cache: when a local git step fails (a damaged index, object, ref or .git),
+   * it is cloned again with a warning. The last good commit is used only when the repository
+   * itself cannot be reached or has no such branch.
+   */
   async sync(): Promise<Checkout> {
     await mkdir(this.homeDir, { recursive: true });
-    const previous = await this.currentCommit();
-    if (previous === undefined) return this.cloneFresh();
+    const cache = await this.inspectCache();
+    if (cache.kind === 'absent') return this.cloneFresh();
+    if (cache.kind === 'broken') return this.cloneAgain(cache.why);
+    const previous = cache.commit;
 
     const git = this.git(this.checkoutDir);
     const remoteRef = `refs/remotes/origin/${this.branch}`;
     try {
       await git.raw(['fetch', '--no-tags', '--prune', 'origin', `+refs/heads/${this.branch}:${remoteRef}`]);
     } catch (error) {
-      return {
-        dir: this.checkoutDir,
-        commit: previous,
-        fetched: false,
-        rewritten: false,
-        previousCommit: previous,
-        warning: `could not fetch ${this.repo} (branch ${this.branch}): ${this.reason(error)}; using the last good commit ${previous.slice(0, 12)}`,
-      };
+      // Fetch reads the cache too (its index, objects and refs): ask the repository directly
+      // whether it serves the branch, so a damaged cache is not mistaken for an unreachable remote.
+      if (!(await this.remoteServesBranch())) {
+        return {
+          dir: this.checkoutDir,
+          commit: previous,
+          fetched: false,
+          rewritten: false,
+          previousCommit: previous,
+          warning: `could not fetch ${this.repo} (branch ${this.branch}): ${this.reason(error)}; using the last good commit ${previous.slice(0, 12)}`,
+        };
+      }
+      return this.cloneAgain(`fetch failed while ${this.repo} serves the branch: ${this.reason(error)}`, previous);
     }
-    const head = await this.resolve(remoteRef);
-    if (head === undefined) throw new AccessctlError('io', `fetched ${this.repo} but origin/${this.branch} is missing in ${this.checkoutDir}`);
-    const rewritten = head !== previous && !(await this.isAncestor(previous, head));
-    if (head !== previous) await this.moveTo(git, head);
-    const checkout: Checkout = { dir: this.checkoutDir, commit: head, fetched: true, rewritten, previousCommit: previous };
-    if (rewritten) {
-      checkout.warning = `the history of ${this.repo} (branch ${this.branch}) was rewritten: ${head.slice(0, 12)} does not descend from ${previous.slice(0, 12)}`;
+    let head: string;
+    try {
+      head = await this.moveToFetched(git, remoteRef);
+    } catch (error) {
+      return this.cloneAgain(this.reason(error), previous);
     }
-    return checkout;
+    return this.checkoutAt(head, previous, []);
   }
 
   /** True when `descendant` has `ancestor` in its history; false when either is unknown here. */
@@ -148,21 +170,109 @@ export class GitSource {
   }
 
   private async cloneFresh(): Promise<Checkout> {
+    await mkdir(path.dirname(this.checkoutDir), { recursive: true });
+    await rm(this.checkoutDir, { recursive: true, force: true });
+    await this.moveIntoPlace(await this.cloneToStaging());
+    const commit = await this.clonedCommit();
+    return { dir: this.checkoutDir, commit, fetched: true, rewritten: false };
+  }
+
+  /**
+   * Replaces a cache git cannot use with a fresh clone, once: a clone that fails too is reported
+   * as any failed clone, and the old cache stays until a new one is in place.
+   */
+  private async cloneAgain(why: string, previous?: string): Promise<Checkout> {
+    const discarded = `the git cache ${this.checkoutDir} was discarded and ${this.repo} (branch ${this.branch}) cloned again: ${why}`;
+    let staging: string;
+    try {
+      staging = await this.cloneToStaging();
+    } catch (error) {
+      if (!(error instanceof AccessctlError)) throw error;
+      throw new AccessctlError('io', `${error.message}; the git cache ${this.checkoutDir} cannot be used either: ${why}`, { subject: '--repo' });
+    }
+    // Two renames: a directory cannot replace one that is not empty. A stop between them leaves
+    // no checkout, which the next sync clones like the first.
+    const old = `${this.checkoutDir}.discarded-${randomUUID()}`;
+    await rename(this.checkoutDir, old).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+    await this.moveIntoPlace(staging);
+    await rm(old, { recursive: true, force: true });
+    const commit = await this.clonedCommit();
+    return this.checkoutAt(commit, previous, [discarded]);
+  }
+
+  /** A clone beside the final place, so a clone cut short never looks like a checkout. */
+  private async cloneToStaging(): Promise<string> {
     const parent = path.dirname(this.checkoutDir);
     await mkdir(parent, { recursive: true });
-    await rm(this.checkoutDir, { recursive: true, force: true });
-    // Clone beside the final place and rename, so a clone cut short never looks like a checkout.
     const staging = `${this.checkoutDir}.clone-${randomUUID()}`;
     try {
       await this.git(parent).raw(['clone', '--branch', this.branch, '--single-branch', '--no-tags', '--', this.repo, staging]);
-      await rename(staging, this.checkoutDir);
     } catch (error) {
       await rm(staging, { recursive: true, force: true });
       throw new AccessctlError('io', `cannot clone ${this.repo} (branch ${this.branch}): ${this.reason(error)}`, { subject: '--repo' });
     }
-    const commit = await this.currentCommit();
-    if (commit === undefined) throw new AccessctlError('io', `cloned ${this.repo} but found no commit on ${this.branch}`, { subject: '--repo' });
-    return { dir: this.checkoutDir, commit, fetched: true, rewritten: false };
+    return staging;
+  }
+
+  private async moveIntoPlace(staging: string): Promise<void> {
+    try {
+      await rename(staging, this.checkoutDir);
+    } catch (error) {
+      await rm(staging, { recursive: true, force: true });
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new AccessctlError('io', `cannot move a clone of ${this.repo} into ${this.checkoutDir}: ${code ?? String(error)}`, { subject: '--state-dir' });
+    }
+  }
+
+  private async clonedCommit(): Promise<string> {
+    const cache = await this.inspectCache();
+    if (cache.kind !== 'usable') throw new AccessctlError('io', `cloned ${this.repo} but found no commit on ${this.branch}`, { subject: '--repo' });
+    return cache.commit;
+  }
+
+  /** The checkout at `commit`, compared with the commit before this sync (when there was one). */
+  private async checkoutAt(commit: string, previous: string | undefined, warnings: string[]): Promise<Checkout> {
+    const checkout: Checkout = { dir: this.checkoutDir, commit, fetched: true, rewritten: false };
+    if (previous !== undefined) {
+      checkout.previousCommit = previous;
+      checkout.rewritten = commit !== previous && !(await this.isAncestor(previous, commit));
+      if (checkout.rewritten) {
+        warnings.push(
+          `the history of ${this.repo} (branch ${this.branch}) was rewritten: ${commit.slice(0, 12)} does not descend from ${previous.slice(0, 12)}`,
+        );
+      }
+    }
+    if (warnings.length > 0) checkout.warning = warnings.join('; ');
+    return checkout;
+  }
+
+  /**
+   * Moves the work tree to the fetched head and checks the cache's objects are all there, so a
+   * damaged cache shows here (and is cloned again) rather than as a false history rewrite or a
+   * failed attribution later. Throws on any failure: every step is local.
+   */
+  private async moveToFetched(git: SimpleGit, remoteRef: string): Promise<string> {
+    const head = await this.resolve(remoteRef);
+    if (head === undefined) throw new Error(`origin/${this.branch} names no commit after the fetch`);
+    await this.moveTo(git, head);
+    // Connectivity only: every object reachable from the refs, reflogs and index exists and can
+    // be parsed (blobs are not read). Missing objects are printed on stdout with a non-zero exit
+    // that simple-git resolves when stderr is empty, so any output counts as a failure.
+    const problems = (await git.raw(['fsck', '--connectivity-only', '--no-dangling', '--no-progress'])).trim();
+    if (problems !== '') throw new Error(`git fsck: ${problems}`);
+    return head;
+  }
+
+  /** True when the repository answers and has the branch: then a failed fetch is the cache's fault. */
+  private async remoteServesBranch(): Promise<boolean> {
+    try {
+      const output = await this.git(path.dirname(this.checkoutDir)).raw(['ls-remote', '--heads', '--', this.repo, `refs/heads/${this.branch}`]);
+      return output.split('\n').some((line) => line.endsWith(`\trefs/heads/${this.branch}`));
+    } catch {
+      return false;
+    }
   }
 
   private async moveTo(git: SimpleGit, commit: string): Promise<void> {
@@ -172,16 +282,24 @@ export class GitSource {
     await git.raw(['clean', '-ffdxq']);
   }
 
-  private async currentCommit(): Promise<string | undefined> {
+  private async inspectCache(): Promise<CacheState> {
     try {
-      if (!(await stat(path.join(this.checkoutDir, '.git'))).isDirectory()) return undefined;
-    } catch {
-      return undefined;
+      if (!(await stat(this.checkoutDir)).isDirectory()) return { kind: 'broken', why: 'it is not a directory' };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { kind: 'absent' };
+      throw new AccessctlError('io', `cannot read the git cache ${this.checkoutDir}: ${code ?? String(error)}`, { subject: '--state-dir' });
     }
     try {
-      return await this.resolve('HEAD');
+      if (!(await stat(path.join(this.checkoutDir, '.git'))).isDirectory()) return { kind: 'broken', why: 'its .git is not a directory' };
     } catch {
-      return undefined;
+      return { kind: 'broken', why: 'it has no .git directory' };
+    }
+    try {
+      const commit = await this.resolve('HEAD');
+      return commit === undefined ? { kind: 'broken', why: 'its HEAD names no commit' } : { kind: 'usable', commit };
+    } catch (error) {
+      return { kind: 'broken', why: this.reason(error) };
     }
   }
 

@@ -1,7 +1,7 @@
 // The git source on real repositories: a bare "remote" and a working clone that commits and
 // pushes, both made with `git init` in a temp dir, with no reliance on the machine's git config.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -202,6 +202,155 @@ describe('GitSource', () => {
     const checkout = await source({ env: { PATH: process.env.PATH, HOME: home } }).sync();
 
     expect(checkout.fetched).toBe(true);
+  });
+
+  describe('with a damaged cache', () => {
+    /** The loose file of an object in the cache; the clone hard-links it from the remote, so it is only ever unlinked here. */
+    function looseObject(dir: string, rev: string): string {
+      const oid = git(dir, ['rev-parse', rev]);
+      const file = path.join(dir, '.git', 'objects', oid.slice(0, 2), oid.slice(2));
+      expect(existsSync(file)).toBe(true);
+      return file;
+    }
+
+    it('clones again when the index is damaged, and takes the new commit with a warning naming the cache', async () => {
+      commit('flows.yaml', 'flows: 1\n');
+      push();
+      const git1 = source();
+      const first = await git1.sync();
+      writeFileSync(path.join(first.dir, '.git', 'index'), Buffer.alloc(20, 7));
+      const second = commit('flows.yaml', 'flows: 2\n');
+      push();
+
+      const checkout = await git1.sync();
+
+      expect(checkout).toMatchObject({ dir: first.dir, commit: second, previousCommit: first.commit, fetched: true, rewritten: false });
+      expect(checkout.warning).toContain(`the git cache ${first.dir} was discarded`);
+      expect(checkout.warning).toMatch(/index/);
+      expect(checkout.warning).not.toMatch(/last good commit/);
+      expect(readFileSync(path.join(checkout.dir, 'flows.yaml'), 'utf8')).toBe('flows: 2\n');
+      expect(readdirSync(path.join(cacheDir, 'checkouts'))).toEqual([path.basename(first.dir)]);
+      // The new cache is sound: the next sync has nothing to say.
+      expect((await git1.sync()).warning).toBeUndefined();
+    });
+
+    it('clones again when an object the checkout does not need right now is missing', async () => {
+      commit('a.yaml', 'a: 1\n');
+      commit('flows.yaml', 'flows: 1\n');
+      push();
+      const git1 = source();
+      const first = await git1.sync();
+      // a.yaml does not change below: fetch and reset never read its blob, so only a check of the cache notices.
+      rmSync(looseObject(first.dir, 'HEAD:a.yaml'));
+      const second = commit('flows.yaml', 'flows: 2\n');
+      push();
+
+      const checkout = await git1.sync();
+
+      expect(checkout).toMatchObject({ commit: second, previousCommit: first.commit, fetched: true, rewritten: false });
+      expect(checkout.warning).toContain(`the git cache ${first.dir} was discarded`);
+      expect(checkout.warning).toMatch(/missing blob/);
+      expect(await git1.lastChange('a.yaml')).toMatchObject({ author: ALICE });
+      expect((await git1.sync()).warning).toBeUndefined();
+    });
+
+    it('clones again when the commit it is on is corrupt, rather than reporting a rewritten history', async () => {
+      commit('flows.yaml', 'flows: 1\n');
+      const before = commit('flows.yaml', 'flows: 2\n');
+      push();
+      const git1 = source();
+      const first = await git1.sync();
+      const file = looseObject(first.dir, 'HEAD~1');
+      rmSync(file);
+      writeFileSync(file, 'not a zlib stream');
+      const third = commit('flows.yaml', 'flows: 3\n');
+      push();
+
+      const checkout = await git1.sync();
+
+      expect(checkout).toMatchObject({ commit: third, previousCommit: before, fetched: true, rewritten: false });
+      expect(checkout.warning).toContain(`the git cache ${first.dir} was discarded`);
+      expect(checkout.warning).toMatch(/corrupt/);
+      expect(await git1.isAncestor(before, third)).toBe(true);
+    });
+
+    it('clones again when the checkout is not a repository, without touching a repository around the state dir', async () => {
+      commit('flows.yaml', 'flows: 1\n');
+      push();
+      // The state dir inside someone's clone of the same repository, with an untracked file.
+      const outer = path.join(root, 'outer');
+      git(root, ['clone', '--quiet', remote, outer]);
+      const outerHead = git(outer, ['rev-parse', 'HEAD']);
+      writeFileSync(path.join(outer, 'keep.txt'), 'mine\n');
+      const git1 = source({ cacheDir: path.join(outer, 'state', 'git') });
+      const first = await git1.sync();
+      writeFileSync(path.join(first.dir, '.git', 'HEAD'), 'garbage\n');
+      const second = commit('flows.yaml', 'flows: 2\n');
+      push();
+
+      const checkout = await git1.sync();
+
+      expect(checkout).toMatchObject({ commit: second, fetched: true, rewritten: false });
+      expect(checkout.previousCommit).toBeUndefined();
+      expect(checkout.warning).toContain(`the git cache ${first.dir} was discarded`);
+      expect(readFileSync(path.join(outer, 'keep.txt'), 'utf8')).toBe('mine\n');
+      expect(git(outer, ['rev-parse', 'HEAD'])).toBe(outerHead);
+    });
+
+    it('keeps the damaged cache and its last good commit when the remote cannot be reached', async () => {
+      const first = commit('flows.yaml', 'flows: 1\n');
+      push();
+      const git1 = source();
+      const synced = await git1.sync();
+      const damaged = Buffer.alloc(20, 7);
+      writeFileSync(path.join(synced.dir, '.git', 'index'), damaged);
+      renameSync(remote, `${remote}.gone`);
+
+      const checkout = await git1.sync();
+
+      expect(checkout).toMatchObject({ dir: synced.dir, commit: first, fetched: false, rewritten: false });
+      expect(checkout.warning).toMatch(/could not fetch .*remote\.git.*last good commit/);
+      expect(checkout.warning).not.toMatch(/discarded/);
+      expect(readFileSync(path.join(synced.dir, '.git', 'index'))).toEqual(damaged);
+      expect(readFileSync(path.join(checkout.dir, 'flows.yaml'), 'utf8')).toBe('flows: 1\n');
+    });
+
+    it('keeps the damaged cache and its last good commit when the remote no longer has the branch', async () => {
+      const first = commit('flows.yaml', 'flows: 1\n');
+      push();
+      const git1 = source();
+      const synced = await git1.sync();
+      writeFileSync(path.join(synced.dir, '.git', 'index'), Buffer.alloc(20, 7));
+      git(remote, ['update-ref', '-d', 'refs/heads/main']);
+
+      const checkout = await git1.sync();
+
+      expect(checkout).toMatchObject({ commit: first, fetched: false });
+      expect(checkout.warning).toMatch(/last good commit/);
+      expect(checkout.warning).not.toMatch(/discarded/);
+    });
+
+    it('clones once: when the new clone fails too, it reports that and leaves the old cache in place', async () => {
+      commit('flows.yaml', 'flows: 1\n');
+      push();
+      const git1 = source();
+      const synced = await git1.sync();
+      writeFileSync(path.join(synced.dir, '.git', 'index'), Buffer.alloc(20, 7));
+      commit('flows.yaml', 'flows: 2\n');
+      push();
+      // The remote still lists the branch, but a clone cannot check out a blob it lost.
+      const blob = git(work, ['rev-parse', 'HEAD:flows.yaml']);
+      rmSync(path.join(remote, 'objects', blob.slice(0, 2), blob.slice(2)));
+
+      const failure = await git1.sync().catch((error: unknown) => error);
+
+      expect(failure).toBeInstanceOf(AccessctlError);
+      expect(failure).toMatchObject({ code: 'io', subject: '--repo' });
+      expect((failure as Error).message).toContain(`cannot clone ${remote}`);
+      expect((failure as Error).message).toContain(`the git cache ${synced.dir} cannot be used either`);
+      expect(readdirSync(path.join(cacheDir, 'checkouts'))).toEqual([path.basename(synced.dir)]);
+      expect(readFileSync(path.join(synced.dir, 'flows.yaml'), 'utf8')).toBe('flows: 1\n');
+    });
   });
 
   describe('with a token', () => {
