@@ -1,6 +1,7 @@
 // The reconciler's events as CloudEvents 1.0 JSON envelopes, and one builder per event type. Every
-// builder stamps the run (id, config commit, target) and redacts secrets before anything leaves.
-import { randomUUID } from 'node:crypto';
+// builder stamps the run (id, config commit, target), redacts secrets before anything leaves, and
+// derives the event id from what makes it one logical event, so a re-send carries the same id.
+import { createHash } from 'node:crypto';
 import { AccessctlError } from '../errors.js';
 import type { ChangeAction, FieldChange } from '../plan/plan.js';
 import { redactFields, redactValue, type Redactor } from './redaction.js';
@@ -63,6 +64,11 @@ export interface ObjectChange {
   id?: string;
   fields: FieldChange[];
   attribution?: GitAttribution;
+  /**
+   * Tells this event apart from others of its run, type, object and action when the run id cannot
+   * (a damaged journal entry that no longer names its run). Only part of the event id, never of its data.
+   */
+  occurrence?: string;
 }
 
 export interface ChangeError {
@@ -122,14 +128,60 @@ export interface RunSummary {
 /** The run summary event lists this many failures at most; the rest are counted. */
 export const MAX_LISTED_FAILURES = 50;
 
-function envelope(ctx: RunContext, type: AccessctlEventType, now: Date, data: Record<string, unknown>, subject?: string): AccessctlEvent {
+/**
+ * The namespace of accessctl's event ids (name-based UUIDs, RFC 9562 version 5). Fixed for good:
+ * the same logical event gets the same id in every process, on every host, in every release.
+ */
+export const EVENT_ID_NAMESPACE = '32c5b303-6810-40a4-92e7-a6b112d454f6';
+
+/** The version 5 UUID of `name` in `namespace` (RFC 9562, section 5.5): SHA-1 of both, version and variant bits set. */
+export function nameBasedUuid(namespace: string, name: string): string {
+  const hex = namespace.replace(/-/g, '');
+  if (!/^[0-9a-f]{32}$/i.test(hex)) throw new AccessctlError('internal', `a UUID namespace must be a UUID, not "${namespace}"`);
+  const hash = createHash('sha1').update(Buffer.from(hex, 'hex')).update(name, 'utf8').digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const id = hash.subarray(0, 16).toString('hex');
+  return `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`;
+}
+
+/**
+ * The id of an event: one logical event is its source, its run, its type and `key` (for an object's
+ * event, the object and action). An event sent again (after a crash, by the next run settling the
+ * journal, or because a sink refused it) has the same id, so a consumer that drops duplicates by
+ * source and id, as CloudEvents allows, drops it; two distinct events never share one. The parts
+ * are joined as a JSON array, so no two lists of parts make the same name.
+ */
+export function eventId(source: string, runId: string, type: AccessctlEventType, key: readonly string[]): string {
+  return nameBasedUuid(EVENT_ID_NAMESPACE, JSON.stringify([source, runId, type, ...key]));
+}
+
+/**
+ * What tells an object's event apart within its run and type: kind, name, action and the id of the
+ * object the change found live. A create's id is left out: the platform gives it only once the
+ * object is made, so the event of a create that landed and its re-send from the journal (which
+ * wrote the intent before the id existed) must not differ by it. Two live objects of one name
+ * (both pruned) differ by their ids.
+ */
+function objectKey(object: { kind: string; name: string; id?: string | undefined; occurrence?: string | undefined }, action: ChangeAction): string[] {
+  return [object.kind, object.name, action, action === 'create' ? '' : (object.id ?? ''), ...(object.occurrence === undefined ? [] : [object.occurrence])];
+}
+
+function envelope(
+  ctx: RunContext,
+  type: AccessctlEventType,
+  now: Date,
+  key: readonly string[],
+  data: Record<string, unknown>,
+  subject?: string,
+): AccessctlEvent {
   if (ctx.source.length === 0) throw new AccessctlError('internal', 'an event source must not be empty');
   if (Number.isNaN(now.getTime())) throw new AccessctlError('internal', 'an event time must be a valid date');
   const redact = ctx.redact ?? ((value: string) => value);
   const redacted = redactValue({ runId: ctx.runId, configCommit: ctx.configCommit, target: ctx.target, ...data }, redact);
   return {
     specversion: '1.0',
-    id: randomUUID(),
+    id: eventId(ctx.source, ctx.runId, type, key),
     source: ctx.source,
     type,
     time: now.toISOString(),
@@ -157,19 +209,27 @@ function objectData(
 export function changeApplied(ctx: RunContext, change: ObjectChange & { confirmedByRetry?: boolean }, now: Date): AccessctlEvent {
   const data = objectData(ctx, change, change.action);
   if (change.confirmedByRetry) data['confirmedByRetry'] = true;
-  return envelope(ctx, 'accessctl.change.applied', now, data, `${change.kind}/${change.name}`);
+  return envelope(ctx, 'accessctl.change.applied', now, objectKey(change, change.action), data, `${change.kind}/${change.name}`);
 }
 
 export function changeFailed(ctx: RunContext, change: ObjectChange & { error: ChangeError }, now: Date): AccessctlEvent {
   const error: Record<string, unknown> = { code: change.error.code, message: change.error.message };
   if (change.error.status !== undefined) error['status'] = change.error.status;
-  return envelope(ctx, 'accessctl.change.failed', now, { ...objectData(ctx, change, change.action), error }, `${change.kind}/${change.name}`);
+  return envelope(
+    ctx,
+    'accessctl.change.failed',
+    now,
+    objectKey(change, change.action),
+    { ...objectData(ctx, change, change.action), error },
+    `${change.kind}/${change.name}`,
+  );
 }
 
 export function driftDetected(ctx: RunContext, drift: DriftReport, now: Date): AccessctlEvent {
-  const data: Record<string, unknown> = { ...objectData(ctx, drift, drift.action ?? 'update'), policy: drift.policy };
+  const action = drift.action ?? 'update';
+  const data: Record<string, unknown> = { ...objectData(ctx, drift, action), policy: drift.policy };
   if (drift.pausedUntil !== undefined) data['pausedUntil'] = drift.pausedUntil;
-  return envelope(ctx, 'accessctl.drift.detected', now, data, `${drift.kind}/${drift.name}`);
+  return envelope(ctx, 'accessctl.drift.detected', now, objectKey(drift, action), data, `${drift.kind}/${drift.name}`);
 }
 
 /**
@@ -179,7 +239,7 @@ export function driftDetected(ctx: RunContext, drift: DriftReport, now: Date): A
 export function changeSkipped(ctx: RunContext, change: ObjectChange & { reason: SkipReason; until?: string | undefined }, now: Date): AccessctlEvent {
   const data: Record<string, unknown> = { ...objectData(ctx, change, change.action), reason: change.reason };
   data['until'] = change.until ?? null;
-  return envelope(ctx, 'accessctl.change.skipped', now, data, `${change.kind}/${change.name}`);
+  return envelope(ctx, 'accessctl.change.skipped', now, objectKey(change, change.action), data, `${change.kind}/${change.name}`);
 }
 
 export function runCompleted(ctx: RunContext, summary: RunSummary, now: Date): AccessctlEvent {
@@ -197,5 +257,6 @@ export function runCompleted(ctx: RunContext, summary: RunSummary, now: Date): A
     if (summary.failures.length > MAX_LISTED_FAILURES) data['failuresNotListed'] = summary.failures.length - MAX_LISTED_FAILURES;
   }
   if (summary.targetMismatch !== undefined) data['targetMismatch'] = { ...summary.targetMismatch };
-  return envelope(ctx, 'accessctl.run.completed', now, data);
+  // One summary per run: the run and the type are its identity.
+  return envelope(ctx, 'accessctl.run.completed', now, [], data);
 }

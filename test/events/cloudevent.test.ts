@@ -52,11 +52,12 @@ describe('CloudEvents envelopes', () => {
     }
   });
 
-  it('gives every event a unique id', () => {
-    const ctx = runContext();
+  it('gives every run its own ids, and the same event the same id (test/events/event-identity.test.ts has the rest)', () => {
     const ids = new Set<string>();
-    for (let i = 0; i < 500; i++) ids.add(runCompleted(ctx, { result: 'no-op', applied: 0, failed: 0, drifted: 0, durationMs: 1 }, NOW).id);
+    const summary = { result: 'no-op', applied: 0, failed: 0, drifted: 0, durationMs: 1 } as const;
+    for (let i = 0; i < 500; i++) ids.add(runCompleted(runContext({ runId: `run-${i}` }), summary, NOW).id);
     expect(ids.size).toBe(500);
+    expect(runCompleted(runContext({ runId: 'run-7' }), summary, NOW).id).toBe(runCompleted(runContext({ runId: 'run-7' }), summary, NOW).id);
   });
 
   it('names the object as the subject, kind/name, and leaves it off the run summary', () => {
