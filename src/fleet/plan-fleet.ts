@@ -67,20 +67,40 @@ export async function planFleet(
   }
 }
 
-interface Row {
-  org: string;
-  status: string;
+interface Counts {
   create: number;
   update: number;
   delete: number;
   unmanaged: number;
 }
 
+interface Row {
+  org: string;
+  status: string;
+  /** Absent for an org with no plan: its table cells read "-", never 0, which would read as "no changes". */
+  counts?: Counts;
+}
+
 function rowOf(p: OrgPlan): Row {
-  if (!p.plan) return { org: p.org.name, status: p.status, create: 0, update: 0, delete: 0, unmanaged: 0 };
-  const counts = countByAction(p.plan);
+  if (!p.plan) return { org: p.org.name, status: p.status };
   const refused = whyNotApplicable(p.plan).length > 0;
-  return { org: p.org.name, status: refused ? 'blocked' : hasChanges(p.plan) ? 'changes' : 'no changes', ...counts, unmanaged: p.plan.unmanaged.length };
+  return {
+    org: p.org.name,
+    status: refused ? 'blocked' : hasChanges(p.plan) ? 'changes' : 'no changes',
+    counts: { ...countByAction(p.plan), unmanaged: p.plan.unmanaged.length },
+  };
+}
+
+/** A planned org's row as JSON: its name, status and the four counts, as the table shows them. */
+function summaryOf(p: OrgPlan): { org: string; status: string } & Partial<Counts> {
+  const { counts, ...row } = rowOf(p);
+  return { ...row, ...counts };
+}
+
+/** The four count cells of a row: the numbers, or "-" for an org that was not planned. */
+function countCells(r: Row): string[] {
+  const c = r.counts;
+  return c === undefined ? ['-', '-', '-', '-'] : [c.create, c.update, c.delete, c.unmanaged].map(String);
 }
 
 /** Orgs with changes (or trouble) first, then the quiet ones; the fleet file's order within each. */
@@ -95,7 +115,7 @@ export function changesFirst(plans: readonly OrgPlan[]): OrgPlan[] {
 export function summaryTable(plans: readonly OrgPlan[]): string {
   const rows = plans.map(rowOf);
   const header = ['ORG', 'STATUS', 'CREATE', 'UPDATE', 'DELETE', 'UNMANAGED'];
-  const cells = rows.map((r) => [r.org, r.status, String(r.create), String(r.update), String(r.delete), String(r.unmanaged)]);
+  const cells = rows.map((r) => [r.org, r.status, ...countCells(r)]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   return [header, ...cells]
     .map((c) =>
@@ -126,7 +146,7 @@ export function renderFleetJson(fleet: FleetDefinition, plans: readonly OrgPlan[
     status: p.status,
     made: p.made,
     ...(p.error ? { error: p.error } : {}),
-    ...(p.plan ? { summary: rowOf(p), plan: toPlanDocument(p.plan) } : {}),
+    ...(p.plan ? { summary: summaryOf(p), plan: toPlanDocument(p.plan) } : {}),
   }));
   return `${JSON.stringify({ fleet: fleet.name, orgs }, null, 2)}\n`;
 }
@@ -140,7 +160,7 @@ export function renderFleetMarkdown(fleet: FleetDefinition, plans: readonly OrgP
   const ordered = changesFirst(plans);
   const rows = ordered.map((p) => {
     const r = rowOf(p);
-    return `| ${cell(r.org)} | ${cell(r.status)} | ${r.create} | ${r.update} | ${r.delete} | ${r.unmanaged} |`;
+    return `| ${cell(r.org)} | ${cell(r.status)} | ${countCells(r).join(' | ')} |`;
   });
   let text = `### accessctl fleet plan: ${cell(fleet.name)}\n\n| org | status | create | update | delete | unmanaged |\n| --- | --- | ---: | ---: | ---: | ---: |\n${rows.join('\n')}\n\n`;
   const detailed = ordered.filter((p) => p.status !== 'planned' || hasChanges(p.plan!) || whyNotApplicable(p.plan!).length > 0);

@@ -57,6 +57,15 @@ describe('plan --fleet', () => {
     expect(said).not.toMatch(/internal error|UND_ERR/);
   });
 
+  it('shows "-" for the counts of an org it could not plan, never 0 (which reads as no changes)', async () => {
+    const run = await accessctl(['plan', '--fleet', file], {});
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^acme\s+unplannable\s+-\s+-\s+-\s+-$/m);
+    expect(run.stdout).not.toMatch(/^acme\s+unplannable\s+0/m);
+    const markdown = await accessctl(['plan', '--fleet', file, '--format', 'markdown'], {});
+    expect(markdown.stdout).toContain('| acme | unplannable | - | - | - | - |');
+  });
+
   it('plans one org with --org, as JSON', async () => {
     const run = await accessctl(['plan', '--fleet', file, '--org', 'globex', '--format', 'json'], MSP);
     expect(run.code).toBe(0);
