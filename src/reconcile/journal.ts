@@ -32,8 +32,10 @@ export interface RecoveredObject {
   kind: ManagedKind;
   name: string;
   action: ChangeAction;
-  /** The run that wrote the entry, when the entry still names it. */
+  /** The run that wrote the entry, when the entry or its file name still names it. */
   runId?: string;
+  /** The live object's id, when the entry still has it: with the run, it gives the settled event the id the first one had. */
+  id?: string;
 }
 
 /**
@@ -81,15 +83,31 @@ function isFieldChange(value: unknown): value is FieldChange {
   return isRecord(value) && typeof value['path'] === 'string' && (value['sensitive'] === undefined || typeof value['sensitive'] === 'boolean');
 }
 
-/** Kind, name and action, when the entry still has them right: what the operator should check. */
-function recoverObject(value: Record<string, unknown>): RecoveredObject | undefined {
-  const { kind, name, action, runId } = value;
-  if (!KINDS.includes(kind as ManagedKind) || typeof name !== 'string' || name === '' || !ACTIONS.includes(action as ChangeAction)) return undefined;
-  return { kind: kind as ManagedKind, name, action: action as ChangeAction, ...(typeof runId === 'string' && runId !== '' ? { runId } : {}) };
+/** The run an entry's file name says wrote it: record() names each entry `<runId>-<sequence>.json`. */
+function runOfFileName(fileName: string | undefined): string | undefined {
+  return fileName === undefined ? undefined : /^(.+)-\d{6,}\.json$/.exec(fileName)?.[1];
 }
 
-/** An entry's text as an intent and its writer, or why it is not one. */
-export function parseEntry(text: string): ParsedEntry {
+/**
+ * Kind, name and action, when the entry still has them right: what the operator should check. The
+ * run (from the entry, else its file name) and the object's id come along when still there, so the
+ * event the settling run sends for it is the same event, by id, as the one its own run may have sent.
+ */
+function recoverObject(value: Record<string, unknown>, fileName: string | undefined): RecoveredObject | undefined {
+  const { kind, name, action, runId, id } = value;
+  if (!KINDS.includes(kind as ManagedKind) || typeof name !== 'string' || name === '' || !ACTIONS.includes(action as ChangeAction)) return undefined;
+  const run = typeof runId === 'string' && runId !== '' ? runId : runOfFileName(fileName);
+  return {
+    kind: kind as ManagedKind,
+    name,
+    action: action as ChangeAction,
+    ...(run === undefined ? {} : { runId: run }),
+    ...(typeof id === 'string' && id !== '' ? { id } : {}),
+  };
+}
+
+/** An entry's text (of the file `fileName`, when known) as an intent and its writer, or why it is not one. */
+export function parseEntry(text: string, fileName?: string): ParsedEntry {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -98,7 +116,7 @@ export function parseEntry(text: string): ParsedEntry {
   }
   if (!isRecord(value))
     return { ok: false, reason: `not a JSON object (${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value})`, recovered: undefined };
-  const recovered = recoverObject(value);
+  const recovered = recoverObject(value, fileName);
   const bad = (reason: string): ParsedEntry => ({ ok: false, reason, recovered });
   const { runId, configCommit, kind, name, action, id, fields, sourceFile, writer } = value;
   if (typeof runId !== 'string' || runId === '') return bad('runId is missing or not a string');
@@ -210,7 +228,7 @@ export class IntentJournal {
         if (errorCode(error) === 'ENOENT') continue;
         throw new AccessctlError('io', `cannot read the journal entry ${entry}: ${errorText(error)}`, { subject: entry, cause: error });
       }
-      const parsed = parseEntry(text);
+      const parsed = parseEntry(text, name);
       if (!parsed.ok) {
         report(await this.quarantine(entry, parsed.reason, parsed.recovered));
         continue;

@@ -611,15 +611,27 @@ function reportJournal(notice: JournalNotice, run: RunReport): void {
   else run.log.warn({ runId: run.runId, entry: notice.entry, writer: { pid: notice.writer.pid, host: notice.writer.host } }, notice.message);
 }
 
-/** The event a leftover change never had, as the live state settles it. */
+/**
+ * The event a leftover change never had (or had, if its run died before striking the entry), as the
+ * live state settles it: under the run that made the change, so it carries the id that run gave it.
+ * `occurrence` sets apart an entry that no longer names its run, settled under this run.
+ */
 function settledEvent(
   intent: Pick<Intent, 'runId' | 'configCommit' | 'kind' | 'name' | 'action' | 'fields' | 'id'>,
   plan: Plan,
   run: RunReport,
+  occurrence?: string,
 ): AccessctlEvent {
   const settled = settleFromLive(intent, plan);
   const then: RunContext = { ...run.ctx, runId: intent.runId, configCommit: intent.configCommit };
-  const object = { kind: intent.kind, name: intent.name, action: intent.action, fields: intent.fields, ...(intent.id ? { id: intent.id } : {}) };
+  const object = {
+    kind: intent.kind,
+    name: intent.name,
+    action: intent.action,
+    fields: intent.fields,
+    ...(intent.id ? { id: intent.id } : {}),
+    ...(occurrence === undefined ? {} : { occurrence }),
+  };
   return settled.landed
     ? changeApplied(then, object, run.date())
     : changeFailed(then, { ...object, error: { code: settled.code, message: settled.message } }, run.date());
@@ -632,16 +644,18 @@ function settledEvent(
  * lost), and stays where it was moved for the operator.
  */
 async function settleLeftovers(journal: RunState['journal'], plan: Plan, run: RunReport): Promise<void> {
-  const damaged: RecoveredObject[] = [];
+  const damaged: { entry: string; object: RecoveredObject }[] = [];
   const leftovers = await journal.leftovers((notice) => {
     reportJournal(notice, run);
-    if (notice.type === 'corrupt' && notice.recovered) damaged.push(notice.recovered);
+    if (notice.type === 'corrupt' && notice.recovered) damaged.push({ entry: notice.entry, object: notice.recovered });
   });
   // A kind whose live list could not be read says nothing of whether the change landed: a later run settles it.
   for (const { entry, intent } of leftovers) if (!plan.unknown.includes(intent.kind)) await run.emitJournalled(settledEvent(intent, plan, run), journal, entry);
-  for (const object of damaged) {
+  for (const { entry, object } of damaged) {
     if (plan.unknown.includes(object.kind)) continue;
-    await run.emitJournalled(settledEvent({ ...object, runId: object.runId ?? run.runId, configCommit: null, fields: [] }, plan, run), journal, undefined);
+    // Without its run it is settled under this one, set apart by its entry from this run's own change of the object.
+    const intent = { ...object, runId: object.runId ?? run.runId, configCommit: null, fields: [] };
+    await run.emitJournalled(settledEvent(intent, plan, run, object.runId === undefined ? `journal entry ${entry}` : undefined), journal, undefined);
   }
 }
 

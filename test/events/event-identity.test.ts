@@ -1,7 +1,7 @@
 // An event sent again carries the same CloudEvent id: the id is a name-based UUID of the event's
 // source, run, type and object, so a re-send after a crash or a refused sink is a duplicate a
 // consumer can drop by source and id, while any two distinct events have distinct ids.
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +26,7 @@ import { JumpCloudClient } from '../../src/jumpcloud/client.js';
 import { ReconcileMetrics } from '../../src/reconcile/metrics.js';
 import { fileRunState, reconcileOnce, type RunOptions, type RunState } from '../../src/reconcile/run.js';
 import { TargetBinding } from '../../src/reconcile/target-binding.js';
-import { startHarness } from '../sandbox/harness.js';
+import { startHarness, type Harness } from '../sandbox/harness.js';
 import { attribution, NOW, runContext } from './sample-events.js';
 
 /** RFC 9562 UUID, version 5 (name-based, SHA-1), variant 10. */
@@ -105,8 +105,8 @@ class MemorySink implements EventSink {
   async close(): Promise<void> {}
 }
 
-async function world(): Promise<{ work: string; stateDir: string; options(sinks: EventSink[], state?: RunState): RunOptions }> {
-  const h = await startHarness();
+async function world(hooks = false): Promise<{ h: Harness; work: string; stateDir: string; options(sinks: EventSink[], state?: RunState): RunOptions }> {
+  const h = await startHarness({ hooks });
   const work = await mkdtemp(join(tmpdir(), 'accessctl-event-identity-'));
   await cp(examples, join(work, 'config'), { recursive: true });
   const client = new JumpCloudClient({ baseUrl: h.sandbox.url, apiKey: h.sandbox.adminKey });
@@ -117,6 +117,7 @@ async function world(): Promise<{ work: string; stateDir: string; options(sinks:
   });
   const stateDir = join(work, 'state');
   return {
+    h,
     work,
     stateDir,
     options: (sinks, state) => ({
@@ -203,5 +204,59 @@ describe('an event a reconcile run sends again', () => {
     expect(next.result).toBe('no-op');
     expect(changeIds(full.events)).toEqual(delivered);
     expect(changeIds(other.events)).toEqual(delivered);
+  });
+
+  it('after a crash, from a damaged journal entry that lost its run and fields: the run comes from its file name, and the id is the same', async () => {
+    const w = await world();
+    const sink = new MemorySink('memory');
+    await reconcileOnce(w.options([sink]));
+    const file = join(w.work, 'config', 'flows', 'github-user.yaml');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('duration: P30D', 'duration: P14D'));
+    const files = fileRunState(w.stateDir);
+    const crashing: RunState = {
+      ...files,
+      journal: { record: (i) => files.journal.record(i), leftovers: (r) => files.journal.leftovers(r), strike: async () => {} },
+    };
+    sink.events.length = 0;
+    const crashed = await reconcileOnce(w.options([sink], crashing));
+    const sent = sink.events.find((e) => e.type === 'accessctl.change.applied' && (e.data as { name: string }).name === 'GitHub User');
+    expect(sent?.data).toMatchObject({ action: 'update', id: expect.any(String) });
+    // The disk damaged the entry: its run and its field diff are gone, its object is still named.
+    const journalDir = join(w.stateDir, 'journal');
+    let damaged = 0;
+    for (const name of (await readdir(journalDir)).filter((n) => n.endsWith('.json'))) {
+      const entry = JSON.parse(await readFile(join(journalDir, name), 'utf8')) as Record<string, unknown>;
+      if (entry['name'] !== 'GitHub User') continue;
+      delete entry['runId'];
+      delete entry['fields'];
+      await writeFile(join(journalDir, name), JSON.stringify(entry));
+      damaged++;
+    }
+    expect(damaged).toBe(1);
+    sink.events.length = 0;
+
+    await reconcileOnce(w.options([sink]));
+
+    const settled = sink.events.filter((e) => e.type.startsWith('accessctl.change.') && (e.data as { name: string }).name === 'GitHub User');
+    expect(settled).toHaveLength(1);
+    expect(settled[0]).toMatchObject({ id: sent?.id, type: 'accessctl.change.applied', data: { runId: crashed.runId, fields: [] } });
+  });
+
+  it("a damaged entry that names no run is settled under this run with an id of its own, never the id of this run's own event of that change", async () => {
+    const w = await world(true);
+    const sink = new MemorySink('memory');
+    // Creating a flow fails: this run's create of GitHub Admin ends in a failed event, as does the entry's.
+    expect((await w.h.call('PUT', '/sandbox/v1/faults', { rules: [{ route: 'POST /api/v2/approvalflows', errorRate: 1, status: 500 }] })).status).toBe(200);
+    await mkdir(join(w.stateDir, 'journal'), { recursive: true });
+    await writeFile(join(w.stateDir, 'journal', 'hand-placed.json'), JSON.stringify({ kind: 'ApprovalFlow', name: 'GitHub Admin', action: 'create' }));
+
+    const outcome = await reconcileOnce(w.options([sink]));
+
+    const failed = sink.events.filter((e) => e.type === 'accessctl.change.failed' && (e.data as { name: string }).name === 'GitHub Admin');
+    expect(failed.map((e) => [(e.data as { runId: string }).runId, (e.data as { error: { code: string } }).error.code])).toEqual([
+      [outcome.runId, 'interrupted'],
+      [outcome.runId, expect.not.stringMatching(/^interrupted$/)],
+    ]);
+    expect(failed[0]?.id).not.toBe(failed[1]?.id);
   });
 });

@@ -135,6 +135,19 @@ describe('IntentJournal: damaged entries', () => {
     expect(notices[0]?.message).toContain('check ApprovalFlow "Bulk Flow 03" on the platform');
   });
 
+  it("recovers a damaged entry's run from its file name and its object's id, so its settled event carries the id its run gave it", async () => {
+    const runId = '0b6f5a52-3c1e-4f55-9a43-5a0f0e7b9d21';
+    plant(`${runId}-000004.json`, JSON.stringify({ kind: 'ApprovalFlow', name: 'Bulk Flow 03', action: 'delete', id: 'af-3', fields: 'lost' }));
+    plant('hand-placed.json', JSON.stringify({ kind: 'ApprovalFlow', name: 'Bulk Flow 04', action: 'update', id: 7 }));
+
+    const { notices } = await leftoversWithNotices(journal());
+
+    expect(notices.map((n) => (n.type === 'corrupt' ? n.recovered : undefined))).toEqual([
+      { kind: 'ApprovalFlow', name: 'Bulk Flow 03', action: 'delete', runId, id: 'af-3' },
+      { kind: 'ApprovalFlow', name: 'Bulk Flow 04', action: 'update' },
+    ]);
+  });
+
   it('never overwrites an earlier damaged entry of the same name', async () => {
     plant('r1-000001.json', 'first');
     await journal().leftovers();
