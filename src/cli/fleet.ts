@@ -1,6 +1,7 @@
 // `accessctl fleet run|status FILE`: many orgs from one fleet file. Without --database one process
 // runs them all (the embedded default, no database); with --database workers on any machines share
 // them through Postgres. `status` reads either kind of state.
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { sinkFromSpec, warnStrandedSpools } from '../events/sink-spec.js';
@@ -14,6 +15,7 @@ import { loadFleet } from '../fleet/fleet-file.js';
 import { DEFAULT_MAX_ORG_LABELS, FleetMetrics } from '../fleet/metrics.js';
 import { databaseStatus, embeddedStatus, renderStatusText, type FleetStatus } from '../fleet/status.js';
 import { parseInterval } from '../reconcile/schedule.js';
+import { printable } from '../plan/printable.js';
 import { createLogger } from './logger.js';
 import { prepareStateDir, stoppedWhileWaiting } from './state-dir.js';
 import type { Runtime } from './runtime.js';
@@ -169,6 +171,32 @@ function runCommand(runtime: Runtime): Command {
   );
 }
 
+/**
+ * A mistyped --state-dir would show every org as never run: a directory that is not there is
+ * refused, and one that holds no org's state yet is shown with a warning that names it.
+ */
+async function checkStatusStateDir(written: string, stateDir: string): Promise<void> {
+  const kind = await stat(stateDir).then(
+    (found) => (found.isDirectory() ? 'directory' : 'other'),
+    (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' || error.code === 'ENOTDIR' ? 'missing' : Promise.reject(error)),
+  );
+  if (kind === 'missing')
+    throw new AccessctlError(
+      'not-found',
+      `--state-dir ${printable(written)}: no such directory; give the one \`fleet run\` was given (default ${DEFAULT_STATE_DIR})`,
+      {
+        subject: '--state-dir',
+      },
+    );
+  if (kind === 'other') throw new AccessctlError('usage', `--state-dir ${printable(written)}: it is a file, not a directory`, { subject: '--state-dir' });
+  const orgs = await stat(join(stateDir, 'orgs')).then(
+    () => true,
+    () => false,
+  );
+  if (!orgs)
+    process.stderr.write(`accessctl: warning: --state-dir ${printable(written)} holds no org's runs yet: is it the directory \`fleet run\` was given?\n`);
+}
+
 function statusCommand(): Command {
   return new Command('status')
     .description("each org's last run, its worker, changes, drift and next run")
@@ -181,7 +209,9 @@ function statusCommand(): Command {
       const database = databaseUrl(flags.database);
       let status: FleetStatus;
       if (database === undefined) {
-        status = await embeddedStatus(resolve(flags.stateDir), fleet);
+        const stateDir = resolve(flags.stateDir);
+        await checkStatusStateDir(flags.stateDir, stateDir);
+        status = await embeddedStatus(stateDir, fleet);
       } else {
         const pool = openPool({ url: database, max: 1, applicationName: 'accessctl fleet status' });
         try {

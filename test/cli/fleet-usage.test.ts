@@ -1,5 +1,9 @@
 // The fleet's command lines refuse what they would otherwise ignore: `plan DIR --fleet FILE` and
-// `validate DIR --fleet FILE` name both and exit 1 rather than silently drop DIR.
+// `validate DIR --fleet FILE` name both and exit 1 rather than silently drop DIR; `fleet status` a
+// --state-dir that holds nothing.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { accessctl } from './in-process.js';
 
@@ -17,5 +21,23 @@ describe('DIR with --fleet', () => {
     const run = await accessctl(['validate', '--fleet', FLEET]);
     expect(run.stderr).not.toContain('exclude each other');
     expect(run.code).toBe(0);
+  });
+});
+
+describe('fleet status --state-dir', () => {
+  it('refuses a state directory that does not exist, naming the flag, rather than showing every org as never run', async () => {
+    const missing = join(await mkdtemp(join(tmpdir(), 'accessctl-fleet-status-')), 'typo');
+    const run = await accessctl(['fleet', 'status', FLEET, '--state-dir', missing]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`--state-dir ${missing}: no such directory`);
+    expect(run.stdout).toBe('');
+  });
+
+  it('warns when the state directory holds no org runs, and still shows the table', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'accessctl-fleet-status-'));
+    const run = await accessctl(['fleet', 'status', FLEET, '--state-dir', empty]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`warning: --state-dir ${empty} holds no org's runs yet`);
+    expect(run.stdout).toMatch(/acme/);
   });
 });
