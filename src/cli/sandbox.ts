@@ -1,11 +1,12 @@
-// `accessctl sandbox`: runs the embedded platform until SIGINT or SIGTERM. Thin: parses flags,
-// starts src/sandbox, prints the URL and an admin key.
+// `accessctl sandbox`: runs the embedded platform until SIGINT or SIGTERM. Thin: parses flags, locks
+// the database file (one sandbox per --db), starts src/sandbox, prints the URL and an admin key.
 import { Command, InvalidArgumentError } from 'commander';
 import type { Profile } from '../sandbox/profile.js';
 import { profileOption } from './profile-option.js';
 import { loadSeed } from '../sandbox/seed.js';
 import { authenticate } from '../sandbox/auth.js';
-import { startSandbox } from '../sandbox/server.js';
+import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
+import { damagedDatabaseError, lockSandboxDatabase } from './sandbox-database.js';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -42,34 +43,107 @@ export function sandboxCommand(): Command {
     )
     .action(async (options: SandboxFlags) => {
       const seed = options.seed === undefined ? undefined : loadSeed(options.seed);
-      const sandbox = await startSandbox({
-        dbPath: options.db,
-        port: options.port,
-        seed,
-        enableTestHooks: options.enableTestHooks,
-        allowPrivateWebhooks: options.allowPrivateWebhooks,
-        profile: options.profile,
+      const stops: ServingStops = {};
+      // Taken before the database is opened: a second sandbox on it neither migrates it nor runs its timers.
+      const lock = await lockSandboxDatabase(options.db, {
+        onTakeover: (message) => process.stderr.write(`accessctl: ${message}\n`),
+        onLost: (error) => stops.fail?.(error),
+        onRefreshError: (error) => process.stderr.write(`accessctl: ${error.message}; the next refresh tries again\n`),
       });
-      process.stdout.write(`accessctl sandbox listening on ${sandbox.url}\n`);
-      if (sandbox.profile === 'strict') process.stdout.write("profile: strict (JumpCloud's published API, read pessimistically)\n");
-      process.stdout.write(`database: ${options.db}${sandbox.seeded ? ` (seeded from ${options.seed})` : ''}\n`);
-      if (sandbox.operatorKey !== undefined) process.stdout.write(`operator key: ${sandbox.operatorKey} (test hooks; new for this run)\n`);
-      process.stdout.write(`admin key: ${sandbox.adminKey}${sandbox.adminKeyMinted ? ' (new for this run; shown once)' : ''}\n`);
-      process.stdout.write(`sandbox console: ${sandbox.url}/console/ (sign in as any seeded user or administrator; a sandbox, so no password)\n`);
-      // A key of several organizations (an MSP's) must say which one each request is for.
-      const orgs = authenticate(sandbox.store, sandbox.adminKey).orgIds;
-      const orgHeader = orgs.length > 1 ? ` -H "x-org-id: ${orgs[0]}"` : '';
-      const which = orgs.length > 1 ? `   # the key manages ${orgs.length} organizations: x-org-id picks one` : '';
-      process.stdout.write(`try: curl -H "x-api-key: ${sandbox.adminKey}"${orgHeader} ${sandbox.url}/api/v2/approvalflows${which}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = (signal: NodeJS.Signals): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          process.stdout.write(`received ${signal}, stopping\n`);
-          void sandbox.close().then(resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      try {
+        let sandbox: RunningSandbox;
+        try {
+          sandbox = await startSandbox({
+            dbPath: options.db,
+            port: options.port,
+            seed,
+            enableTestHooks: options.enableTestHooks,
+            allowPrivateWebhooks: options.allowPrivateWebhooks,
+            profile: options.profile,
+          });
+        } catch (error) {
+          throw damagedDatabaseError(error, options.db, 'open') ?? error;
+        }
+        let banner: string;
+        try {
+          banner = bannerOf(sandbox, options);
+        } catch (error) {
+          await sandbox.close();
+          throw damagedDatabaseError(error, options.db, 'open') ?? error;
+        }
+        await serveUntilStopped(sandbox, options.db, stops, banner);
+      } finally {
+        await lock?.release();
+      }
     });
+}
+
+/** What the sandbox prints once it serves: where, its database, the keys, and a first request to try. */
+function bannerOf(sandbox: RunningSandbox, options: SandboxFlags): string {
+  const lines = [`accessctl sandbox listening on ${sandbox.url}`];
+  if (sandbox.profile === 'strict') lines.push("profile: strict (JumpCloud's published API, read pessimistically)");
+  lines.push(`database: ${options.db}${sandbox.seeded ? ` (seeded from ${options.seed})` : ''}`);
+  if (sandbox.operatorKey !== undefined) lines.push(`operator key: ${sandbox.operatorKey} (test hooks; new for this run)`);
+  lines.push(`admin key: ${sandbox.adminKey}${sandbox.adminKeyMinted ? ' (new for this run; shown once)' : ''}`);
+  lines.push(`sandbox console: ${sandbox.url}/console/ (sign in as any seeded user or administrator; a sandbox, so no password)`);
+  // A key of several organizations (an MSP's) must say which one each request is for.
+  const orgs = authenticate(sandbox.store, sandbox.adminKey).orgIds;
+  const orgHeader = orgs.length > 1 ? ` -H "x-org-id: ${orgs[0]}"` : '';
+  const which = orgs.length > 1 ? `   # the key manages ${orgs.length} organizations: x-org-id picks one` : '';
+  lines.push(`try: curl -H "x-api-key: ${sandbox.adminKey}"${orgHeader} ${sandbox.url}/api/v2/approvalflows${which}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** How a failure found while serving (the database lock lost) stops it; set while the sandbox serves. */
+interface ServingStops {
+  fail?: (error: unknown) => void;
+}
+
+/**
+ * Prints the banner and serves until SIGINT or SIGTERM (resolves), or until something stops it
+ * (rejects with what the CLI reports): the database lock lost, or an error no request caught, such as
+ * a timer that found the database damaged. A request answers 500 for what it hits; this is for what
+ * no request owns.
+ */
+function serveUntilStopped(sandbox: RunningSandbox, db: string, stops: ServingStops, banner: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const finish = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      process.off('uncaughtException', fail);
+      delete stops.fail;
+    };
+    const stop = (signal: NodeJS.Signals): void => {
+      finish();
+      process.stdout.write(`received ${signal}, stopping\n`);
+      void sandbox.close().then(resolve);
+    };
+    const fail = (error: unknown): void => {
+      finish();
+      const damaged = damagedDatabaseError(error, db, 'serve');
+      // Closing saves the clock and checkpoints the log into the file: not into a damaged one.
+      if (damaged !== undefined) closeQuietly(sandbox);
+      const reported = damaged ?? error;
+      void sandbox.close().then(
+        () => reject(reported),
+        () => reject(reported),
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    process.on('uncaughtException', fail);
+    stops.fail = fail;
+    // Printed once a stop is handled: whoever waits for the banner may signal the process at once.
+    process.stdout.write(banner);
+  });
+}
+
+/** Closes the database connection without writing to it; what the sandbox closes after finds it closed. */
+function closeQuietly(sandbox: RunningSandbox): void {
+  sandbox.scheduler.stop();
+  try {
+    sandbox.store.db.close();
+  } catch {
+    // Already closed, or busy with a statement: the process is ending either way.
+  }
 }

@@ -1,0 +1,144 @@
+// The real binary guarding its --db: a damaged database or a file that is none is refused (exit 1,
+// naming the file, no "bug", no stack trace), and one sandbox serves a database at a time.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SandboxClock } from '../../src/sandbox/clock.js';
+import { SandboxStore } from '../../src/sandbox/store.js';
+import { damageTable } from '../sandbox/damaged-database.js';
+import { repoRoot, spawnSandbox } from '../sandbox/process.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'accessctl-sandbox-db-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A new sandbox database on disk, closed. */
+function createDatabase(name: string): string {
+  const file = join(dir, name);
+  new SandboxStore(file, new SandboxClock()).close();
+  return file;
+}
+
+/** What a sandbox that could not start printed (spawnSandbox's rejection carries its exit code, stdout and stderr). */
+async function refusal(args: string[]): Promise<string> {
+  try {
+    const started = await spawnSandbox(args);
+    started.child.kill('SIGTERM');
+    await started.exited;
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error(`the sandbox started with ${args.join(' ')}`);
+}
+
+const noBugNoStack = (text: string): void => {
+  expect(text).not.toMatch(/bug|internal error/i);
+  expect(text).not.toMatch(/^\s+at /m);
+};
+
+describe('accessctl sandbox on a damaged --db', () => {
+  // deliveries: the finding (thrown from the delivery worker at start-up); timers: the scheduler's
+  // first run, after the server listens, where an error left the process serving.
+  it.each(['deliveries', 'timers'])('exits 1 naming the file when its %s table is damaged, and calls it damaged, not a bug', async (table) => {
+    const file = createDatabase(`${table}.db`);
+    damageTable(file, table);
+    const text = await refusal(['--port', '0', '--db', file]);
+    expect(text).toMatch(/^sandbox exited with 1 /);
+    expect(text).toContain(`accessctl: cannot open the sandbox database ${file}: database disk image is malformed`);
+    expect(text).toContain('The file is damaged: restore it from a copy, or move it aside and start again');
+    noBugNoStack(text);
+    // Refused before anything was written: no lock is left behind either.
+    expect(existsSync(`${file}.lock`)).toBe(false);
+  });
+
+  it('exits 1 naming the file when it is not a database', async () => {
+    const file = join(dir, 'notes.db');
+    writeFileSync(file, 'these are notes, not a database\n'.repeat(200));
+    const text = await refusal(['--port', '0', '--db', file]);
+    expect(text).toMatch(/^sandbox exited with 1 /);
+    expect(text).toContain(
+      `accessctl: cannot open the sandbox database ${file}: file is not a database. It is not an SQLite database, or its header is damaged`,
+    );
+    noBugNoStack(text);
+  });
+
+  it('stops with exit 1 naming the file when a timer finds the database damaged while it serves', async () => {
+    const file = createDatabase('serving.db');
+    // Stands in for a timer that reads a damaged page: SIGUSR2 makes the process throw SQLite's
+    // SQLITE_CORRUPT from a callback no request owns, as the scheduler's timer would.
+    const preload = join(dir, 'corrupt-on-usr2.mjs');
+    const sqlite = join(repoRoot, 'node_modules', 'better-sqlite3', 'lib', 'index.js');
+    writeFileSync(
+      preload,
+      `import sqlite from ${JSON.stringify(sqlite)};\n` +
+        "process.on('SIGUSR2', () => { throw new sqlite.SqliteError('database disk image is malformed', 'SQLITE_CORRUPT'); });\n",
+    );
+    const child = spawn(process.execPath, ['--import', preload, 'bin/accessctl.js', 'sandbox', '--port', '0', '--db', file], { cwd: repoRoot });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (/^try: .*\n/m.test(out)) resolve();
+      });
+      void exited.then((code) => reject(new Error(`exited with ${code} before it was ready:\n${out}\n${err}`)));
+    });
+    child.kill('SIGUSR2');
+    expect(await exited).toBe(1);
+    expect(err).toContain(`accessctl: cannot go on serving the sandbox database ${file}: database disk image is malformed. The file is damaged`);
+    noBugNoStack(err);
+    expect(existsSync(`${file}.lock`)).toBe(false);
+  });
+});
+
+describe('one sandbox per --db', () => {
+  it('refuses a second sandbox on the same database, however --db spells it, naming the file and the pid that serves it; the first serves on', async () => {
+    const file = join(dir, 'shared', 'sandbox.db');
+    const first = await spawnSandbox(['--port', '0', '--db', file, '--seed', 'examples/directory.yaml']);
+    try {
+      mkdirSync(join(dir, 'links'), { recursive: true });
+      symlinkSync(join(dir, 'shared'), join(dir, 'links', 'shared'));
+      for (const spelling of [file, join(dir, 'links', 'shared', 'sandbox.db'), join(dir, 'shared', '..', 'shared', 'sandbox.db')]) {
+        const text = await refusal(['--port', '0', '--db', spelling]);
+        expect(text).toMatch(/^sandbox exited with 1 /);
+        expect(text).toContain(`accessctl: the sandbox database ${spelling} is in use by another sandbox: pid ${first.child.pid}, started `);
+        expect(text).toContain('or pass another --db');
+        noBugNoStack(text);
+      }
+      const flows = await fetch(`${first.url}/api/v2/approvalflows`, { headers: { 'x-api-key': first.adminKey } });
+      expect(flows.status).toBe(200);
+    } finally {
+      first.child.kill('SIGTERM');
+    }
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+    // Stopped: its lock is gone, and the next sandbox starts.
+    expect(existsSync(`${file}.lock`)).toBe(false);
+    const next = await spawnSandbox(['--port', '0', '--db', file]);
+    next.child.kill('SIGTERM');
+    expect(await next.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('takes over a lock left by a process that is gone, and says whose it was', async () => {
+    const file = createDatabase('left.db');
+    const gone = spawn(process.execPath, ['-e', '']);
+    await new Promise((resolve) => gone.on('exit', resolve));
+    const now = new Date().toISOString();
+    // A fresh heartbeat: only the pid tells that its holder is gone.
+    writeFileSync(
+      `${file}.lock`,
+      `${JSON.stringify({ pid: gone.pid, host: hostname(), startedAt: now, heartbeat: now, id: 'left-behind', staleAfterMs: 60_000 })}\n`,
+    );
+    const sandbox = await spawnSandbox(['--port', '0', '--db', file]);
+    try {
+      expect(sandbox.stderr()).toContain(`took over the lock ${file}.lock from pid ${gone.pid} on ${hostname()}`);
+      expect(sandbox.stderr()).toContain('process gone');
+      expect(JSON.parse(readFileSync(`${file}.lock`, 'utf8'))).toMatchObject({ pid: sandbox.child.pid });
+    } finally {
+      sandbox.child.kill('SIGTERM');
+    }
+    expect(await sandbox.exited).toEqual({ code: 0, signal: null });
+  });
+});
