@@ -1,4 +1,4 @@
-// `accessctl request submit|list|approve|deny`: end-user and approver actions on access requests.
+// `accessctl request submit|list|show|approve|deny`: end-user and approver actions on access requests.
 // Thin: --as acts for a user through the sandbox's act-as header (admin keys only); list shows the
 // console's Request Queue; refusals are printed in the CLI's terms (--as, the concrete path), details included.
 import { Command } from 'commander';
@@ -9,22 +9,27 @@ import { clientOptionsFromEnv, JumpCloudClient } from '../jumpcloud/client.js';
 import { listAll as listEvery } from '../jumpcloud/paginate.js';
 import { PlatformError } from '../jumpcloud/platform-error.js';
 import { routes } from '../jumpcloud/routes.js';
+import { printable } from '../plan/printable.js';
 import { isRequestStatus, requestStatuses, statusLabel } from '../protocols/request-status.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
 
 const actAsHeader = 'x-sandbox-act-as';
 
+// Protobuf JSON (the strict profile, and JumpCloud) leaves a field out where it holds its zero
+// value, so every field but the id may be missing.
 interface RequestView {
   id: string;
-  status: string;
-  approvalFlowName: string;
+  status?: string;
+  approvalFlowName?: string;
   approvalType?: string;
   group?: string;
-  userName: string;
-  requestedDuration: string;
-  approvedDuration: string;
-  createdAt: string;
-  approvers?: { approvalSequence: string; approvalStatus: string; resourceName: string }[];
+  userName?: string;
+  requestedDuration?: string;
+  approvedDuration?: string;
+  createdAt?: string;
+  updatedAt?: string;
+  remarks?: string;
+  approvers?: { approvalSequence?: string; approvalStatus?: string; resourceName?: string }[];
 }
 
 const approvalTypes = ['manual', 'automated'] as const;
@@ -108,11 +113,31 @@ async function flowId(flags: TargetFlags, flow: string): Promise<string> {
 
 function describe(request: RequestView): string {
   const duration = request.approvedDuration || request.requestedDuration;
-  const lines = [`request ${request.id}: ${request.status} (${request.approvalFlowName} for ${request.userName}${duration ? `, ${duration}` : ''})`];
+  const lines = [
+    printable(
+      `request ${request.id}: ${request.status ?? '-'} (${request.approvalFlowName ?? '-'} for ${request.userName ?? '-'}${duration ? `, ${duration}` : ''})`,
+    ),
+  ];
   for (const approver of request.approvers ?? []) {
-    lines.push(`  level ${approver.approvalSequence}: ${approver.resourceName} ${approver.approvalStatus}`);
+    lines.push(printable(`  level ${approver.approvalSequence ?? '-'}: ${approver.resourceName ?? '-'} ${approver.approvalStatus ?? '-'}`));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** One request in full, for `request show`: what the queue's row says, and the reason, the group and the times. */
+function details(request: RequestView): string {
+  const field = (label: string, value: string | undefined): string[] => (value ? [printable(`  ${label.padEnd(10)} ${value}`)] : []);
+  return [
+    describe(request).trimEnd(),
+    ...field('group', request.group),
+    ...field('type', request.approvalType),
+    ...field('requested', request.requestedDuration),
+    ...field('approved', request.approvedDuration),
+    ...field('reason', request.remarks),
+    ...field('created', request.createdAt),
+    ...field('updated', request.updatedAt),
+    '',
+  ].join('\n');
 }
 
 function table(requests: RequestView[]): string {
@@ -120,12 +145,12 @@ function table(requests: RequestView[]): string {
     ['ID', 'STATUS', 'REQUESTER', 'RESOURCE', 'FLOW', 'DURATION', 'REQUESTED'],
     ...requests.map((r) => [
       r.id,
-      statusLabel(r.status),
-      r.userName,
+      r.status === undefined ? '-' : statusLabel(r.status),
+      r.userName || '-',
       r.group || '-',
-      r.approvalFlowName,
+      r.approvalFlowName || '-',
       r.approvedDuration || r.requestedDuration || '-',
-      r.createdAt,
+      r.createdAt || '-',
     ]),
   ];
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
@@ -250,6 +275,24 @@ export function requestCommand(): Command {
     const results = await withClient(options, options.as, (client) => listAll(client, filters));
     const text = results.length === 0 ? `no access requests (${described})\n` : `${described}: ${results.length}\n${table(results)}`;
     print({ results, totalCount: results.length }, text, options);
+  });
+
+  withTargetOptions(
+    command
+      .command('show <id>')
+      .description('one access request in full: its status, flow, requester, durations, reason and each approval level')
+      .option('--as <user>', 'show as this user (sandbox only, needs an admin key)')
+      .option('--json', 'print the request as JSON', false),
+  ).action(async (id: string, options: { as?: string; json: boolean } & TargetFlags) => {
+    const request = await withClient(options, options.as, async (client) => {
+      try {
+        return await client.get<RequestView>('/api/v2/approvalflowrequest/{id}', { id });
+      } catch (error) {
+        // Name the request asked for, not the route template the client counts by.
+        throw error instanceof PlatformError ? error.at(`/api/v2/approvalflowrequest/${encodeURIComponent(id)}`) : error;
+      }
+    });
+    print(request, details(request), options);
   });
 
   for (const decision of ['approve', 'deny'] as const) {

@@ -117,6 +117,22 @@ describe('accessctl request and events', () => {
     expect((await accessctl(h, ['request', 'deny', id])).stdout).toMatch(new RegExp(`request ${id}: denied`));
   });
 
+  it('shows one request in full, as text and JSON, and names a request that does not exist', async () => {
+    const submitted = await accessctl(h, ['request', 'submit', '--as', 'judy', '--flow', 'GitHub User', '--reason', 'pairing', '--json']);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const id = (JSON.parse(submitted.stdout) as { id: string }).id;
+    const text = await accessctl(h, ['request', 'show', id]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(new RegExp(`^request ${id}: approved \\(GitHub User for judy`));
+    expect(text.stdout).toMatch(/^ {2}group {6}GitHub Users$/m);
+    expect(text.stdout).toMatch(/^ {2}reason {5}pairing$/m);
+    expect(text.stdout).toMatch(/^ {2}created {4}\d{4}-\d\d-\d\dT/m);
+    const json = await accessctl(h, ['request', 'show', id, '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ id, status: 'approved', approvalFlowName: 'GitHub User', remarks: 'pairing' });
+    const missing = '65a0000000000000000000ff';
+    refused(await accessctl(h, ['request', 'show', missing]), new RegExp(`accessctl: GET /api/v2/approvalflowrequest/${missing} answered 404`));
+  });
+
   it("lists a user's own requests with a per-user key", async () => {
     const run = await accessctl(h, ['request', 'list', '--all', '--json'], userKeys.alice);
     const page = JSON.parse(run.stdout) as { results: { userName: string }[] };
