@@ -357,7 +357,20 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   }
   const port = (server.address() as AddressInfo).port;
   // Catches up on whatever fell due while the sandbox was down, then follows the clock.
-  scheduler.start();
+  try {
+    scheduler.start();
+  } catch (error) {
+    // A catch-up that fails (a damaged timers table) leaves no port open and no file held.
+    scheduler.stop();
+    await webhooks.stop();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    try {
+      store.close();
+    } catch {
+      store.db.close(); // close() writes the clock first, which a damaged file may refuse
+    }
+    throw error;
+  }
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SandboxClock } from '../../src/sandbox/clock.js';
 import { SandboxStore } from '../../src/sandbox/store.js';
-import { damageTable } from '../sandbox/damaged-database.js';
+import { damageTable, mismatchTimersIndex } from '../sandbox/damaged-database.js';
 import { repoRoot, spawnSandbox } from '../sandbox/process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'accessctl-sandbox-db-'));
@@ -50,6 +50,15 @@ describe('accessctl sandbox on a damaged --db', () => {
     noBugNoStack(text);
     // Refused before anything was written: no lock is left behind either.
     expect(existsSync(`${file}.lock`)).toBe(false);
+  });
+
+  it('exits 1 naming the file when damage that quick_check does not see is found after the port opened, and leaves nothing listening', async () => {
+    const file = createDatabase('index.db');
+    mismatchTimersIndex(file);
+    const text = await refusal(['--port', '0', '--db', file]);
+    expect(text).toMatch(/^sandbox exited with 1 /);
+    expect(text).toContain(`accessctl: cannot open the sandbox database ${file}: database disk image is malformed. The file is damaged`);
+    noBugNoStack(text);
   });
 
   it('exits 1 naming the file when it is not a database', async () => {

@@ -1,6 +1,6 @@
 // Damages a sandbox database on disk as a bad run of disk blocks would, for the tests that it is
 // refused (by the store, and by the CLI) with a clear message.
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import Database from 'better-sqlite3';
 
 /**
@@ -16,6 +16,36 @@ export function damageTable(file: string, table: string): void {
   const fd = openSync(file, 'r+');
   try {
     for (const root of roots) writeSync(fd, Buffer.alloc(pageSize, 0xa5), 0, pageSize, (root - 1) * pageSize);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Makes the index of the timers table disagree with the table in the (closed) database `file`: one
+ * entry each, for different rows. quick_check counts entries, not what they point at, so it passes;
+ * the first read of the timers through the index, at start-up, finds the database malformed.
+ */
+export function mismatchTimersIndex(file: string): void {
+  const db = new Database(file);
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  const root = db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'timers_by_due'").pluck().get() as number;
+  const insert = db.prepare("INSERT INTO timers (kind, org_id, ref_id, due_ms) VALUES ('expire', 'org', ?, 0)");
+  insert.run('first');
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  const page = Buffer.alloc(pageSize);
+  let fd = openSync(file, 'r');
+  try {
+    readSync(fd, page, 0, pageSize, (root - 1) * pageSize);
+  } finally {
+    closeSync(fd);
+  }
+  db.prepare('DELETE FROM timers').run();
+  insert.run('second');
+  db.close(); // the last connection's close checkpoints the log into the file
+  fd = openSync(file, 'r+');
+  try {
+    writeSync(fd, page, 0, pageSize, (root - 1) * pageSize);
   } finally {
     closeSync(fd);
   }
