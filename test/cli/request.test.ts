@@ -2,6 +2,9 @@
 // the seed's example from the command line, every refusal as the sandbox's message with exit 1
 // and no stack trace, and events --follow printing new steps as they happen.
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleFlows, githubAdminFlow, memberNames, startHarness, userKeys, type Harness } from '../sandbox/harness.js';
 import { repoRoot } from '../sandbox/process.js';
@@ -269,6 +272,38 @@ describe('accessctl request list on the strict profile', () => {
       expect(run.stdout).toBe('no access requests (Administrator view, manual, any status)\n');
     } finally {
       await strict.close();
+    }
+  });
+
+  it('shows and lists a request read back through the strict profile (protobuf JSON, zero values left out)', async () => {
+    // Requests cannot be submitted on the strict profile (JumpCloud publishes no submit): one made on
+    // the default profile is read back through a strict sandbox on the same database.
+    const dir = await mkdtemp(join(tmpdir(), 'accessctl-request-strict-'));
+    try {
+      const dbPath = join(dir, 'sandbox.db');
+      const lenient = await startHarness({ dbPath });
+      let id: string;
+      try {
+        await exampleFlows(lenient);
+        const submitted = await accessctl(lenient, ['request', 'submit', '--as', 'alice', '--flow', 'GitHub User', '--reason', 'repo access', '--json']);
+        expect(submitted.code, submitted.stderr).toBe(0);
+        id = (JSON.parse(submitted.stdout) as { id: string }).id;
+      } finally {
+        await lenient.close();
+      }
+      const strict = await startHarness({ dbPath, profile: 'strict' });
+      try {
+        const shown = await accessctl(strict, ['request', 'show', id]);
+        expect(shown.code, shown.stderr).toBe(0);
+        expect(shown.stdout).toMatch(new RegExp(`^request ${id}: approved \\(GitHub User for alice`));
+        const listed = await accessctl(strict, ['request', 'list', '--all']);
+        expect(listed.stdout).toContain(id);
+        expect(shown.stdout + listed.stdout).not.toContain('undefined');
+      } finally {
+        await strict.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
