@@ -13,6 +13,8 @@ import { statusOf, type OrgRunRecord, type OrgStatus } from './history.js';
 /** The intent journal as a run uses it. */
 export interface RunJournal {
   record(intent: Intent): Promise<string>;
+  /** Rewrites an entry with how its change failed (IntentJournal.amend), so a later settling keeps the platform's reason. */
+  amend?(entry: string, intent: Intent): Promise<void>;
   strike(entry: string): Promise<void>;
   leftovers(): Promise<{ entry: string; intent: Intent }[]>;
 }

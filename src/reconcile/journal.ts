@@ -18,6 +18,20 @@ export interface Intent {
   id?: string;
   fields: Change['fields'];
   sourceFile?: string;
+  /**
+   * How the change failed, as its event said it, once the platform (or the run) refused it: the
+   * settling run sends this again instead of a reason guessed from the live state. Added after the
+   * first version of the format; an older reader ignores it, and an entry without it is still whole.
+   */
+  failure?: IntentFailure;
+}
+
+/** A failed change's error as its event carries it: already redacted and printable (PlatformError's message). */
+export interface IntentFailure {
+  code: string;
+  message: string;
+  /** The platform's HTTP status, when it answered. */
+  status?: number;
 }
 
 /** The process that wrote an entry, and the lock acquisition it held then (absent in older entries, or without a lock). */
@@ -36,6 +50,8 @@ export interface RecoveredObject {
   runId?: string;
   /** The live object's id, when the entry still has it: with the run, it gives the settled event the id the first one had. */
   id?: string;
+  /** How the change failed, when the entry still says it whole. */
+  failure?: IntentFailure;
 }
 
 /**
@@ -73,7 +89,9 @@ const ACTIONS: readonly ChangeAction[] = ['create', 'update', 'delete'];
 /** The folder of the journal that damaged entries are moved to, for the operator to inspect. */
 export const CORRUPT_FOLDER = 'corrupt';
 
-type ParsedEntry = { ok: true; intent: Intent; writer: JournalWriter | undefined } | { ok: false; reason: string; recovered: RecoveredObject | undefined };
+export type ParsedEntry =
+  | { ok: true; intent: Intent; writer: JournalWriter | undefined }
+  | { ok: false; reason: string; recovered: RecoveredObject | undefined };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -83,6 +101,21 @@ function isFieldChange(value: unknown): value is FieldChange {
   return isRecord(value) && typeof value['path'] === 'string' && (value['sensitive'] === undefined || typeof value['sensitive'] === 'boolean');
 }
 
+function isFailure(value: unknown): value is IntentFailure {
+  return (
+    isRecord(value) &&
+    typeof value['code'] === 'string' &&
+    value['code'] !== '' &&
+    typeof value['message'] === 'string' &&
+    (value['status'] === undefined || (typeof value['status'] === 'number' && Number.isInteger(value['status'])))
+  );
+}
+
+/** A failure as the entry holds it, without anything else the object may carry. */
+function failureOf(value: IntentFailure): IntentFailure {
+  return { code: value.code, message: value.message, ...(value.status === undefined ? {} : { status: value.status }) };
+}
+
 /** The run an entry's file name says wrote it: record() names each entry `<runId>-<sequence>.json`. */
 function runOfFileName(fileName: string | undefined): string | undefined {
   return fileName === undefined ? undefined : /^(.+)-\d{6,}\.json$/.exec(fileName)?.[1];
@@ -90,24 +123,35 @@ function runOfFileName(fileName: string | undefined): string | undefined {
 
 /**
  * Kind, name and action, when the entry still has them right: what the operator should check. The
- * run (from the entry, else its file name) and the object's id come along when still there, so the
- * event the settling run sends for it is the same event, by id, as the one its own run may have sent.
+ * run (from the entry, else from where the store kept it) and the object's id come along when still
+ * there, so the event the settling run sends for it is the same event, by id, as the one its own run
+ * may have sent; so does a failure still whole, so that event keeps the platform's reason.
  */
-function recoverObject(value: Record<string, unknown>, fileName: string | undefined): RecoveredObject | undefined {
-  const { kind, name, action, runId, id } = value;
+function recoverObject(value: Record<string, unknown>, storedRunId: string | undefined): RecoveredObject | undefined {
+  const { kind, name, action, runId, id, failure } = value;
   if (!KINDS.includes(kind as ManagedKind) || typeof name !== 'string' || name === '' || !ACTIONS.includes(action as ChangeAction)) return undefined;
-  const run = typeof runId === 'string' && runId !== '' ? runId : runOfFileName(fileName);
+  const run = typeof runId === 'string' && runId !== '' ? runId : storedRunId;
   return {
     kind: kind as ManagedKind,
     name,
     action: action as ChangeAction,
-    ...(run === undefined ? {} : { runId: run }),
+    ...(run === undefined || run === '' ? {} : { runId: run }),
     ...(typeof id === 'string' && id !== '' ? { id } : {}),
+    ...(isFailure(failure) ? { failure: failureOf(failure) } : {}),
   };
 }
 
 /** An entry's text (of the file `fileName`, when known) as an intent and its writer, or why it is not one. */
 export function parseEntry(text: string, fileName?: string): ParsedEntry {
+  return parseIntentText(text, runOfFileName(fileName));
+}
+
+/**
+ * The journal's one shape check, for every store of entries: `text` as an intent and its writer, or
+ * why it is not one. `storedRunId` is the run the store says wrote the entry (a file's name, a
+ * database row's column), recovered for a damaged entry that lost its own.
+ */
+export function parseIntentText(text: string, storedRunId?: string): ParsedEntry {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -116,9 +160,9 @@ export function parseEntry(text: string, fileName?: string): ParsedEntry {
   }
   if (!isRecord(value))
     return { ok: false, reason: `not a JSON object (${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value})`, recovered: undefined };
-  const recovered = recoverObject(value, fileName);
+  const recovered = recoverObject(value, storedRunId);
   const bad = (reason: string): ParsedEntry => ({ ok: false, reason, recovered });
-  const { runId, configCommit, kind, name, action, id, fields, sourceFile, writer } = value;
+  const { runId, configCommit, kind, name, action, id, fields, sourceFile, failure, writer } = value;
   if (typeof runId !== 'string' || runId === '') return bad('runId is missing or not a string');
   if (configCommit !== null && typeof configCommit !== 'string') return bad('configCommit is not a string or null');
   if (!KINDS.includes(kind as ManagedKind)) return bad(`kind is not one of ${KINDS.join(', ')}`);
@@ -127,6 +171,7 @@ export function parseEntry(text: string, fileName?: string): ParsedEntry {
   if (id !== undefined && typeof id !== 'string') return bad('id is not a string');
   if (!Array.isArray(fields) || !fields.every(isFieldChange)) return bad('fields is not a list of field changes');
   if (sourceFile !== undefined && typeof sourceFile !== 'string') return bad('sourceFile is not a string');
+  if (failure !== undefined && !isFailure(failure)) return bad('failure is not a code and a message (and an integer status)');
   let parsedWriter: JournalWriter | undefined;
   if (writer !== undefined) {
     if (
@@ -147,8 +192,19 @@ export function parseEntry(text: string, fileName?: string): ParsedEntry {
     ...(id !== undefined ? { id } : {}),
     fields,
     ...(sourceFile !== undefined ? { sourceFile } : {}),
+    ...(failure !== undefined ? { failure: failureOf(failure) } : {}),
   };
   return { ok: true, intent, writer: parsedWriter };
+}
+
+/**
+ * What the operator must know of a damaged entry, wherever it was kept: entries are written whole,
+ * so a damaged one is not a write that never finished, and its change may have been sent.
+ */
+export function damagedEntryAdvice(recovered: RecoveredObject | undefined): string {
+  const what = recovered ? `${recovered.action} ${recovered.kind} "${recovered.name}"` : 'a change it no longer names';
+  const check = recovered ? `check ${recovered.kind} "${recovered.name}" on the platform` : 'check the objects changed around that time on the platform';
+  return `Its change (${what}) may have been sent, and its event may be missing: ${check}. This run plans from the live state, so what the config still asks for is applied.`;
 }
 
 function errorText(error: unknown): string {
@@ -185,12 +241,29 @@ export class IntentJournal {
   /** Records an intent before its change is sent; returns the entry to strike out afterwards. */
   async record(intent: Intent): Promise<string> {
     await mkdir(this.dir, { recursive: true });
+    const file = join(this.dir, `${intent.runId}-${String(++this.sequence).padStart(6, '0')}.json`);
+    await writeFileDurably(file, await this.entryText(intent));
+    return file;
+  }
+
+  /**
+   * Rewrites an entry of this process with what its run learned since recording it (how its change
+   * failed), whole and durably as record wrote it, so a later run settling the entry says the same.
+   */
+  async amend(entry: string, intent: Intent): Promise<void> {
+    try {
+      await writeFileDurably(entry, await this.entryText(intent));
+    } catch (error) {
+      throw new AccessctlError('io', `cannot rewrite the journal entry ${entry}: ${errorText(error)}`, { subject: entry, cause: error });
+    }
+  }
+
+  /** An entry as written: the intent and its writer (this process, and the lock acquisition it holds). */
+  private async entryText(intent: Intent): Promise<string> {
     this.ownLock ??= this.heldLockId();
     const lock = await this.ownLock;
     const writer: JournalWriter = { ...this.me, ...(lock ? { lock } : {}) };
-    const file = join(this.dir, `${intent.runId}-${String(++this.sequence).padStart(6, '0')}.json`);
-    await writeFileDurably(file, JSON.stringify({ ...intent, writer }));
-    return file;
+    return JSON.stringify({ ...intent, writer });
   }
 
   /** Removes a settled entry; an entry that cannot be removed is an io error naming it. */
@@ -250,9 +323,7 @@ export class IntentJournal {
    * is not a write that never finished: its change may have been sent, and the operator must look.
    */
   private async quarantine(entry: string, reason: string, recovered: RecoveredObject | undefined): Promise<JournalNotice> {
-    const what = recovered ? `${recovered.action} ${recovered.kind} "${recovered.name}"` : 'a change it no longer names';
-    const check = recovered ? `check ${recovered.kind} "${recovered.name}" on the platform` : 'check the objects changed around that time on the platform';
-    const after = `Its change (${what}) may have been sent, and its event may be missing: ${check}. This run plans from the live state, so what the config still asks for is applied.`;
+    const after = damagedEntryAdvice(recovered);
     let movedTo: string | undefined;
     let message: string;
     try {

@@ -36,7 +36,7 @@ import { summaryLine, type HeldChanges } from '../plan/render-text.js';
 import { applyGate, pausedDrift, type ApplyGate } from './break-glass.js';
 import { syncSource, type ConfigSource, type SayOnce, type SyncedConfig } from './config-source.js';
 import { classifyChanges, desiredDigests, nextDigests, objectKey, type ClassifiedChange } from './drift.js';
-import { IntentJournal, type Intent, type JournalNotice, type RecoveredObject } from './journal.js';
+import { IntentJournal, type Intent, type IntentFailure, type JournalNotice, type RecoveredObject } from './journal.js';
 import { baselineOf, isRepoFormat, readLastApplied, writeLastApplied, type LastApplied, type StoredLastApplied } from './last-applied.js';
 import type { ReconcileMetrics } from './metrics.js';
 import { movedTarget, type TargetBinding, type TargetMismatch } from './target-binding.js';
@@ -93,11 +93,15 @@ export interface RunOptions {
   memo?: PlanMemo;
 }
 
-/** What a run reads and writes between runs: the last-applied state and the intent journal. */
+/**
+ * What a run reads and writes between runs: the last-applied state and the intent journal. A journal
+ * that can amend an entry keeps a failed change's error in it, so a later run settling the entry
+ * sends that error again; one that cannot has the entry settled from the live state alone.
+ */
 export interface RunState {
   readLastApplied(): Promise<StoredLastApplied | undefined>;
   writeLastApplied(value: LastApplied): Promise<void>;
-  readonly journal: Pick<IntentJournal, 'record' | 'strike' | 'leftovers'>;
+  readonly journal: Pick<IntentJournal, 'record' | 'strike' | 'leftovers'> & Partial<Pick<IntentJournal, 'amend'>>;
 }
 
 /** The state as files in a state directory, as `reconcile` keeps it. */
@@ -201,6 +205,27 @@ class RunReport {
       return;
     }
     if (entry !== undefined) await this.strike(journal, entry);
+  }
+
+  /**
+   * Keeps a failed change's error in its journal entry before the event goes out, so a run that
+   * settles the entry later (this one died first, or a sink refused the event) sends the error the
+   * platform gave, not one guessed from the live state. It is redacted as the event is. An entry
+   * that cannot be amended only loses that: a WARN, and the event still goes out.
+   */
+  async keepFailure(journal: RunState['journal'], journalled: { entry: string; intent: Intent }, error: IntentFailure): Promise<void> {
+    if (journal.amend === undefined) return;
+    const redact = this.ctx.redact ?? ((text: string) => text);
+    const failure: IntentFailure = { code: error.code, message: redact(error.message), ...(error.status === undefined ? {} : { status: error.status }) };
+    try {
+      await journal.amend(journalled.entry, { ...journalled.intent, failure });
+    } catch (problem) {
+      const message = problem instanceof Error ? problem.message : String(problem);
+      this.log.warn(
+        { runId: this.runId, entry: journalled.entry },
+        `${message}; the failure's event is sent now, but should a later run settle the entry, its event gives a reason read from the live state instead of the platform's`,
+      );
+    }
   }
 
   /** Strikes a settled entry; one that cannot be removed is an error of the run, not of the process. */
@@ -617,12 +642,11 @@ function reportJournal(notice: JournalNotice, run: RunReport): void {
  * `occurrence` sets apart an entry that no longer names its run, settled under this run.
  */
 function settledEvent(
-  intent: Pick<Intent, 'runId' | 'configCommit' | 'kind' | 'name' | 'action' | 'fields' | 'id'>,
+  intent: Pick<Intent, 'runId' | 'configCommit' | 'kind' | 'name' | 'action' | 'fields' | 'id' | 'failure'>,
   plan: Plan,
   run: RunReport,
   occurrence?: string,
 ): AccessctlEvent {
-  const settled = settleFromLive(intent, plan);
   const then: RunContext = { ...run.ctx, runId: intent.runId, configCommit: intent.configCommit };
   const object = {
     kind: intent.kind,
@@ -632,16 +656,19 @@ function settledEvent(
     ...(intent.id ? { id: intent.id } : {}),
     ...(occurrence === undefined ? {} : { occurrence }),
   };
+  // Its run heard how the change failed and kept it: the event says what that run's event said.
+  if (intent.failure !== undefined) return changeFailed(then, { ...object, error: intent.failure }, run.date());
+  const settled = settleFromLive(intent, plan);
   return settled.landed
     ? changeApplied(then, object, run.date())
     : changeFailed(then, { ...object, error: { code: settled.code, message: settled.message } }, run.date());
 }
 
 /**
- * Settles what a killed run left in the journal, each from the live state (settleFromLive), with
- * the event its change never had; an entry is struck only once every sink took that event. A
- * damaged entry that still names its object is settled the same way (with no fields: they are
- * lost), and stays where it was moved for the operator.
+ * Settles what a killed run left in the journal, each from the live state (settleFromLive), or from
+ * the failure its run kept in it, with the event its change never had (or that a sink refused); an
+ * entry is struck only once every sink took that event. A damaged entry that still names its object
+ * is settled the same way (with no fields: they are lost), and stays where it was put aside for the operator.
  */
 async function settleLeftovers(journal: RunState['journal'], plan: Plan, run: RunReport): Promise<void> {
   const damaged: { entry: string; object: RecoveredObject }[] = [];
@@ -649,10 +676,12 @@ async function settleLeftovers(journal: RunState['journal'], plan: Plan, run: Ru
     reportJournal(notice, run);
     if (notice.type === 'corrupt' && notice.recovered) damaged.push({ entry: notice.entry, object: notice.recovered });
   });
-  // A kind whose live list could not be read says nothing of whether the change landed: a later run settles it.
-  for (const { entry, intent } of leftovers) if (!plan.unknown.includes(intent.kind)) await run.emitJournalled(settledEvent(intent, plan, run), journal, entry);
+  // A kind whose live list could not be read says nothing of whether the change landed: a later run
+  // settles it. A kept failure needs no live state.
+  const settleable = (o: { kind: Intent['kind']; failure?: IntentFailure | undefined }): boolean => o.failure !== undefined || !plan.unknown.includes(o.kind);
+  for (const { entry, intent } of leftovers) if (settleable(intent)) await run.emitJournalled(settledEvent(intent, plan, run), journal, entry);
   for (const { entry, object } of damaged) {
-    if (plan.unknown.includes(object.kind)) continue;
+    if (!settleable(object)) continue;
     // Without its run it is settled under this one, set apart by its entry from this run's own change of the object.
     const intent = { ...object, runId: object.runId ?? run.runId, configCommit: null, fields: [] };
     await run.emitJournalled(settledEvent(intent, plan, run, object.runId === undefined ? `journal entry ${entry}` : undefined), journal, undefined);
@@ -755,12 +784,12 @@ async function applyWithJournal(
   run: RunReport,
 ): Promise<AppliedWithJournal> {
   const emitted: Promise<void>[] = [];
-  const entries = new Map<Change, string>();
-  const eventFor = (r: ChangeResult): AccessctlEvent => {
+  const entries = new Map<Change, { entry: string; intent: Intent }>();
+  const errorFor = (r: ChangeResult): IntentFailure => ({ ...(r.error ?? { code: r.status }), message: failureOf(r, options.stopping()).reason });
+  const eventFor = (r: ChangeResult, error: IntentFailure = errorFor(r)): AccessctlEvent => {
     const object = objectOf(r.change, attributions, r.id ?? idOf(r.change));
     if (r.status === 'applied') return changeApplied(run.ctx, { ...object, ...(r.confirmedByRetry ? { confirmedByRetry: true } : {}) }, run.date());
-    const failure = failureOf(r, options.stopping());
-    return changeFailed(run.ctx, { ...object, error: { ...(r.error ?? { code: r.status }), message: failure.reason } }, run.date());
+    return changeFailed(run.ctx, { ...object, error }, run.date());
   };
   // A change the stop left undone has no event: one never started or cut short before anything was
   // sent did nothing (its entry is struck now), and one cut short after a write went out keeps its
@@ -775,7 +804,7 @@ async function applyWithJournal(
     beforeChange: async (change) => {
       const file = sourceFile(change);
       const id = idOf(change);
-      const intent = {
+      const intent: Intent = {
         runId: run.runId,
         configCommit: run.ctx.configCommit,
         kind: change.kind,
@@ -785,16 +814,24 @@ async function applyWithJournal(
         ...(id ? { id } : {}),
         ...(file ? { sourceFile: file } : {}),
       };
-      entries.set(change, await journal.record(intent));
+      entries.set(change, { entry: await journal.record(intent), intent });
     },
     onResult: (outcome) => {
       if (outcome.status === 'applied') options.metrics.recordChange(outcome.change.kind, outcome.change.action);
-      const entry = entries.get(outcome.change);
+      const journalled = entries.get(outcome.change);
+      const entry = journalled?.entry;
       const signal = cutShortByStop(outcome) ? signalStop(options) : undefined;
       if (signal) {
         stop ??= signal;
         undone.add(outcome.change);
         if (outcome.error?.code === 'stopped-before-send' && entry !== undefined) emitted.push(run.strike(journal, entry));
+        return;
+      }
+      // A change that failed (not one a stop cut short, which may have landed: the live state tells)
+      // keeps its error in its entry first, so a later run settling the entry sends the same error.
+      if (outcome.status !== 'applied' && journalled !== undefined && !cutShortByStop(outcome)) {
+        const error = errorFor(outcome);
+        emitted.push(run.keepFailure(journal, journalled, error).then(() => run.emitJournalled(eventFor(outcome, error), journal, entry)));
         return;
       }
       emitted.push(run.emitJournalled(eventFor(outcome), journal, entry));

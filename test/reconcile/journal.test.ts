@@ -6,7 +6,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AccessctlError } from '../../src/errors.js';
-import { IntentJournal, type Intent, type IntentJournalOptions, type JournalNotice } from '../../src/reconcile/journal.js';
+import {
+  IntentJournal,
+  parseEntry,
+  parseIntentText,
+  type Intent,
+  type IntentFailure,
+  type IntentJournalOptions,
+  type JournalNotice,
+} from '../../src/reconcile/journal.js';
 
 const LIVE_PID = 101;
 const DEAD_PID = 102;
@@ -170,6 +178,69 @@ describe('IntentJournal: damaged entries', () => {
     expect(readFileSync(bad, 'utf8')).toBe('null');
     expect(notices[0]).toMatchObject({ type: 'corrupt', entry: bad, movedTo: undefined });
     expect(notices[0]?.message).toContain(`could not be moved aside (EROFS: read-only file system, rename '${bad}')`);
+  });
+});
+
+describe('IntentJournal: the failure a run keeps in its entry', () => {
+  const failure: IntentFailure = { code: 'platform', message: 'HTTP 400 Bad Request: name: already taken', status: 400 };
+
+  it('amends an entry in place with how its change failed, keeping its writer, and hands the failure back as a leftover', async () => {
+    holdLock('host-a', process.pid);
+    const entry = await journal().record(intent('run-1', 'Refused'));
+
+    await journal().amend(entry, { ...intent('run-1', 'Refused'), failure });
+
+    expect(JSON.parse(readFileSync(entry, 'utf8'))).toEqual({
+      ...intent('run-1', 'Refused'),
+      failure,
+      writer: { pid: process.pid, host: 'host-a', lock: `host-a-${process.pid}` },
+    });
+    expect(await journal().leftovers()).toEqual([{ entry, intent: { ...intent('run-1', 'Refused'), failure } }]);
+  });
+
+  it('reads an entry without a failure as whole (as earlier versions wrote it), and keeps only the failure fields it knows', () => {
+    expect(parseEntry(JSON.stringify(intent('run-1', 'Old')))).toEqual({ ok: true, intent: intent('run-1', 'Old'), writer: undefined });
+    const { status: _status, ...noStatus } = failure;
+    expect(parseEntry(JSON.stringify({ ...intent('run-1', 'New'), failure: { ...noStatus, hint: 'from a newer accessctl' } }))).toMatchObject({
+      ok: true,
+      intent: { name: 'New', failure: noStatus },
+    });
+  });
+
+  it.each([
+    ['a failure that is text', 'HTTP 500'],
+    ['a failure without a code', { message: 'HTTP 500' }],
+    ['a failure whose status is text', { code: 'platform', message: 'HTTP 500', status: '500' }],
+  ])('finds an entry with %s damaged, and still recovers its object', (_label, bad) => {
+    const parsed = parseEntry(JSON.stringify({ ...intent('run-1', 'Flow'), id: 'af-1', failure: bad }), 'run-1-000001.json');
+
+    expect(parsed).toEqual({
+      ok: false,
+      reason: 'failure is not a code and a message (and an integer status)',
+      recovered: { kind: 'ApprovalFlow', name: 'Flow', action: 'create', runId: 'run-1', id: 'af-1' },
+    });
+  });
+
+  it('recovers a whole failure from an entry damaged elsewhere, and the run its store names when the entry lost its own', () => {
+    const parsed = parseIntentText(JSON.stringify({ kind: 'ApprovalFlow', name: 'Flow', action: 'update', id: 'af-1', failure }), 'run-from-the-store');
+
+    expect(parsed).toMatchObject({
+      ok: false,
+      reason: 'runId is missing or not a string',
+      recovered: { kind: 'ApprovalFlow', name: 'Flow', action: 'update', runId: 'run-from-the-store', id: 'af-1', failure },
+    });
+  });
+
+  it('an entry that cannot be rewritten is an io error naming it', async () => {
+    const entry = await journal().record(intent('run-1', 'Refused'));
+    rmSync(path.join(stateDir, 'journal'), { recursive: true });
+    writeFileSync(path.join(stateDir, 'journal'), 'not a folder');
+
+    await expect(journal().amend(entry, { ...intent('run-1', 'Refused'), failure })).rejects.toMatchObject({
+      code: 'io',
+      subject: entry,
+      message: expect.stringMatching(/^cannot rewrite the journal entry .*run-1-000001\.json: /),
+    });
   });
 });
 

@@ -58,8 +58,8 @@ interface World {
   options(sinks: EventSink[], extra?: Partial<RunOptions>): RunOptions;
 }
 
-async function world(): Promise<World> {
-  const h = await startHarness();
+async function world(hooks = false): Promise<World> {
+  const h = await startHarness({ hooks });
   const work = await mkdtemp(join(tmpdir(), 'accessctl-run-journal-'));
   await cp(examples, join(work, 'config'), { recursive: true });
   const client = new JumpCloudClient({ baseUrl: h.sandbox.url, apiKey: h.sandbox.adminKey });
@@ -331,6 +331,85 @@ describe('a reconcile run and its journal', () => {
     expect(ghost[0]).toMatchObject({ type: 'accessctl.change.failed', data: { runId: 'killed-run', action: 'create', error: { code: 'interrupted' } } });
     expect(await readFile(join(w.stateDir, 'journal', 'corrupt', 'killed-run-000001.json'), 'utf8')).toBe(text);
     expect(await journalFiles(w.stateDir)).toEqual([]);
+  });
+});
+
+/** What each failed change event says, and its id (what a settled re-send must repeat), by object name. */
+function failedChanges(events: readonly AccessctlEvent[]): { id: string; name: string; runId: string; error: unknown }[] {
+  return events
+    .filter((e) => e.type === 'accessctl.change.failed')
+    .map((e) => {
+      const data = e.data as { name: string; runId: string; error: unknown };
+      return { id: e.id, name: data.name, runId: data.runId, error: data.error };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+describe("a settled failed change keeps the platform's reason", () => {
+  /** Every create of a flow is refused by the platform with a 500 until the faults are cleared. */
+  async function refusingCreates(w: World): Promise<() => Promise<void>> {
+    const put = (rules: unknown[]) => w.h.call('PUT', '/sandbox/v1/faults', { rules });
+    expect((await put([{ route: 'POST /api/v2/approvalflows', errorRate: 1, status: 500 }])).status).toBe(200);
+    return async () => {
+      expect((await put([])).status).toBe(200);
+    };
+  }
+
+  it("re-sends a failed change's event a sink refused with the platform's message, status and code, and the same id", async () => {
+    const w = await world(true);
+    const clearFaults = await refusingCreates(w);
+    const full = new MemorySink('file:/var/events.jsonl');
+    const other = new MemorySink('memory');
+    full.failing = true;
+
+    const first = await reconcileOnce(w.options([full, other]));
+
+    const refused = failedChanges(other.events);
+    expect(refused.map((f) => f.name)).toEqual(['GitHub Admin', 'GitHub User']);
+    for (const f of refused) expect(f.error).toMatchObject({ code: 'platform', status: 500, message: expect.stringContaining('500') });
+    expect((await journalFiles(w.stateDir)).length).toBeGreaterThanOrEqual(refused.length);
+    await clearFaults();
+    full.failing = false;
+    other.events.length = 0;
+
+    const second = await reconcileOnce(w.options([full, other]));
+
+    expect(second.result).toBe('success');
+    // The creates land now; the first run's failures are sent again as that run told them.
+    const resent = failedChanges(full.events).filter((f) => f.runId === first.runId);
+    expect(resent).toEqual(refused);
+    expect(failedChanges(other.events).filter((f) => f.runId === first.runId)).toEqual(refused);
+    expect(await journalFiles(w.stateDir)).toEqual([]);
+  });
+
+  it("after a crash before its entry was struck, settles a failed change with the platform's reason, not a generic one", async () => {
+    const w = await world(true);
+    const clearFaults = await refusingCreates(w);
+    const sink = new MemorySink('memory');
+    const files = new IntentJournal(w.stateDir);
+    // The run dies after each event went out, before it strikes the entry.
+    const crashing: RunState = {
+      ...fileRunState(w.stateDir),
+      journal: {
+        record: (i) => files.record(i),
+        amend: (e, i) => files.amend(e, i),
+        leftovers: (r) => files.leftovers(r),
+        strike: async () => {},
+      },
+    };
+
+    const crashed = await reconcileOnce(w.options([sink], { state: crashing }));
+
+    const sent = failedChanges(sink.events);
+    expect(sent).toHaveLength(2);
+    await clearFaults();
+    sink.events.length = 0;
+
+    await reconcileOnce(w.options([sink]));
+
+    const settled = failedChanges(sink.events).filter((f) => f.runId === crashed.runId);
+    expect(settled).toEqual(sent);
+    expect(settled.map((f) => f.error)).not.toContainEqual(expect.objectContaining({ code: 'interrupted' }));
   });
 });
 
