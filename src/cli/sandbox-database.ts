@@ -4,7 +4,7 @@ import { mkdirSync, realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { AccessctlError } from '../errors.js';
-import { StateLock, type TakeoverNotice } from '../reconcile/lock.js';
+import { type HeartbeatTimer, StateLock, type TakeoverNotice } from '../reconcile/lock.js';
 
 /**
  * How long after its holder's last heartbeat the lock may be taken over (its timer refreshes it a third
@@ -23,6 +23,8 @@ export interface SandboxDatabaseLockOptions {
   onLost?: (error: AccessctlError) => void;
   /** Called when refreshing the lock failed for a reason of the disk's; the next refresh tries again. */
   onRefreshError?: (error: AccessctlError) => void;
+  /** What refreshes the lock while it is held (default an unref'd interval); tests drive it by hand. */
+  heartbeatTimer?: HeartbeatTimer;
 }
 
 /** The lock a sandbox holds on its database; release() when it stops serving it. */
@@ -45,6 +47,7 @@ export async function lockSandboxDatabase(db: string, options: SandboxDatabaseLo
     dir: dirname(file),
     fileName: `${basename(file)}.lock`,
     staleAfterMs: sandboxLockStaleAfterMs,
+    ...(options.heartbeatTimer === undefined ? {} : { heartbeatTimer: options.heartbeatTimer }),
     onTakeover: (notice: TakeoverNotice) => options.onTakeover?.(notice.message),
     onHeartbeatError: (error, lost) => {
       if (!lost) {

@@ -5,9 +5,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { lockSandboxDatabase } from '../../src/cli/sandbox-database.js';
+import type { AccessctlError } from '../../src/errors.js';
 import { SandboxClock } from '../../src/sandbox/clock.js';
+import { loadSeed } from '../../src/sandbox/seed.js';
+import { startSandbox } from '../../src/sandbox/server.js';
 import { SandboxStore } from '../../src/sandbox/store.js';
-import { damageTable, mismatchTimersIndex } from '../sandbox/damaged-database.js';
+import { damageTable, mismatchIndex } from '../sandbox/damaged-database.js';
 import { repoRoot, spawnSandbox } from '../sandbox/process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'accessctl-sandbox-db-'));
@@ -54,7 +58,8 @@ describe('accessctl sandbox on a damaged --db', () => {
 
   it('exits 1 naming the file when damage that quick_check does not see is found after the port opened, and leaves nothing listening', async () => {
     const file = createDatabase('index.db');
-    mismatchTimersIndex(file);
+    // A timer due at once: the scheduler reads it through the index as it catches up, after the port opened.
+    mismatchIndex(file, 'timers_by_due', "INSERT INTO timers (kind, org_id, ref_id, due_ms) VALUES ('expire', 'org', 'request', 0)");
     const text = await refusal(['--port', '0', '--db', file]);
     expect(text).toMatch(/^sandbox exited with 1 /);
     expect(text).toContain(`accessctl: cannot open the sandbox database ${file}: database disk image is malformed. The file is damaged`);
@@ -70,6 +75,27 @@ describe('accessctl sandbox on a damaged --db', () => {
       `accessctl: cannot open the sandbox database ${file}: file is not a database. It is not an SQLite database, or its header is damaged`,
     );
     noBugNoStack(text);
+  });
+
+  it('answers 500 with a message to a request that reads a damaged page, logs it on one line without a stack trace, and serves on', async () => {
+    const file = join(dir, 'users.db');
+    const seeded = await startSandbox({ dbPath: file, port: 0, seed: loadSeed(join(repoRoot, 'examples', 'directory.yaml')), log: () => {} });
+    await seeded.close();
+    // Read by listing users, by nothing at start-up.
+    mismatchIndex(file, 'users_by_org');
+    const sandbox = await spawnSandbox(['--port', '0', '--db', file]);
+    try {
+      const headers = { 'x-api-key': sandbox.adminKey };
+      const users = await fetch(`${sandbox.url}/api/systemusers`, { headers });
+      expect(users.status).toBe(500);
+      expect(await users.json()).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/^internal error; request id \S+$/) });
+      expect((await fetch(`${sandbox.url}/api/v2/approvalflows`, { headers })).status).toBe(200);
+    } finally {
+      sandbox.child.kill('SIGTERM');
+    }
+    expect(await sandbox.exited).toEqual({ code: 0, signal: null });
+    expect(sandbox.stderr()).toMatch(/^request \S+ \(GET \/api\/systemusers\) failed: SqliteError: database disk image is malformed$/m);
+    noBugNoStack(sandbox.stderr());
   });
 
   it('stops with exit 1 naming the file when a timer finds the database damaged while it serves', async () => {
@@ -149,5 +175,42 @@ describe('one sandbox per --db', () => {
       sandbox.child.kill('SIGTERM');
     }
     expect(await sandbox.exited).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('lockSandboxDatabase', () => {
+  it('tells its holder when another process holds the lock now, naming that pid, and leaves that lock alone', async () => {
+    const file = join(dir, 'lost.db');
+    let beat: (() => Promise<void>) | undefined;
+    let onLost: (error: AccessctlError) => void = () => {};
+    const lost = new Promise<AccessctlError>((resolve) => {
+      onLost = resolve;
+    });
+    const lock = await lockSandboxDatabase(file, {
+      heartbeatTimer: (_ms, tick) => {
+        beat = tick;
+        return () => {
+          beat = undefined;
+        };
+      },
+      onLost,
+    });
+    expect(lock?.path).toBe(`${file}.lock`);
+    // A live process on this host (vitest's own) holds it now, as a sandbox that took over from this
+    // one, frozen past the window, would.
+    const now = new Date().toISOString();
+    const other = { pid: process.ppid, host: hostname(), startedAt: now, heartbeat: now, id: 'other', staleAfterMs: 60_000 };
+    writeFileSync(`${file}.lock`, `${JSON.stringify(other)}\n`);
+    await beat?.();
+    expect((await lost).message).toBe(
+      `lost the lock on the sandbox database ${file} to pid ${process.ppid}, started ${now}; stopping, so that one sandbox serves it`,
+    );
+    expect(beat).toBeUndefined();
+    await lock?.release();
+    expect(JSON.parse(readFileSync(`${file}.lock`, 'utf8'))).toEqual(other);
+  });
+
+  it('locks nothing for an in-memory database, which no other process can open', async () => {
+    expect(await lockSandboxDatabase(':memory:')).toBeUndefined();
   });
 });

@@ -22,16 +22,19 @@ export function damageTable(file: string, table: string): void {
 }
 
 /**
- * Makes the index of the timers table disagree with the table in the (closed) database `file`: one
- * entry each, for different rows. quick_check counts entries, not what they point at, so it passes;
- * the first read of the timers through the index, at start-up, finds the database malformed.
+ * Makes `index` disagree with its table in the (closed) database `file`, as a lost write would: one of
+ * its entries points at a row that moved. quick_check counts entries, not what they point at, so it
+ * passes; the first read through the index that reaches the entry finds the database malformed. The
+ * table needs a row (`row` adds one when given) and the index must fit its root page.
  */
-export function mismatchTimersIndex(file: string): void {
+export function mismatchIndex(file: string, index: string, row?: string): void {
   const db = new Database(file);
   const pageSize = db.pragma('page_size', { simple: true }) as number;
-  const root = db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'timers_by_due'").pluck().get() as number;
-  const insert = db.prepare("INSERT INTO timers (kind, org_id, ref_id, due_ms) VALUES ('expire', 'org', ?, 0)");
-  insert.run('first');
+  const { table, root } = db.prepare('SELECT tbl_name AS "table", rootpage AS root FROM sqlite_schema WHERE name = ?').get(index) as {
+    table: string;
+    root: number;
+  };
+  if (row !== undefined) db.exec(row);
   db.pragma('wal_checkpoint(TRUNCATE)');
   const page = Buffer.alloc(pageSize);
   let fd = openSync(file, 'r');
@@ -40,8 +43,7 @@ export function mismatchTimersIndex(file: string): void {
   } finally {
     closeSync(fd);
   }
-  db.prepare('DELETE FROM timers').run();
-  insert.run('second');
+  db.exec(`UPDATE "${table}" SET rowid = rowid + 1000000 WHERE rowid = (SELECT min(rowid) FROM "${table}")`);
   db.close(); // the last connection's close checkpoints the log into the file
   fd = openSync(file, 'r+');
   try {
