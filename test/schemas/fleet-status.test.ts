@@ -72,7 +72,10 @@ describe('schemas/fleet-status.schema.json (embedded runner)', () => {
 
   it('accepts what `fleet run --once` left, with a run a killed runner never finished, with no runner and with a live one', async () => {
     const stateDir = join(dir, 'state');
-    const run = await accessctl(['fleet', 'run', file, '--once', '--state-dir', stateDir, '--listen', '127.0.0.1:0'], { [KEY_VARIABLE]: MSP_KEY, ACCESSCTL_LOG_LEVEL: 'silent' });
+    const run = await accessctl(['fleet', 'run', file, '--once', '--state-dir', stateDir, '--listen', '127.0.0.1:0'], {
+      [KEY_VARIABLE]: MSP_KEY,
+      ACCESSCTL_LOG_LEVEL: 'silent',
+    });
     expect(run.code).not.toBe(0);
     // The fourth org's run started and its process was killed before it finished.
     await new FileOrgState(orgStateDir(stateDir, cut.name), cut.name, 'gone-worker', () => Date.now()).startRun({ id: 'cut-run' });
