@@ -27,7 +27,7 @@ export function sandboxCommand(): Command {
   return new Command('sandbox')
     .description('run the local Access Requests platform (JumpCloud API subset) on 127.0.0.1')
     .option('--port <port>', 'port to listen on; 0 picks a free one', parsePort, 8080)
-    .option('--db <path>', 'SQLite database file (created when missing)', '.accessctl/sandbox.db')
+    .option('--db <path>', 'SQLite database file (created when missing); one sandbox serves it at a time (the lock is PATH.lock)', '.accessctl/sandbox.db')
     .option('--seed <file>', 'directory seed (YAML) applied to an empty database')
     .option(
       '--enable-test-hooks',
