@@ -59,6 +59,10 @@ const MIGRATIONS: readonly string[][] = [
       seen_at timestamptz NOT NULL DEFAULT clock_timestamp(),
       PRIMARY KEY (fleet, worker))`,
   ],
+  // Version 2: a journal row keeps the run that wrote it (found again when its JSON lost it), and a
+  // row whose JSON is not an intent is marked damaged with why, kept where it was for the operator
+  // and no longer read as a leftover. Adding a nullable column rewrites no rows.
+  [`ALTER TABLE ${STATE_SCHEMA}.intent ADD COLUMN IF NOT EXISTS run_id text`, `ALTER TABLE ${STATE_SCHEMA}.intent ADD COLUMN IF NOT EXISTS damaged text`],
 ];
 
 /** The database URL without its password (in the userinfo or a `password` parameter), for logs and messages. */

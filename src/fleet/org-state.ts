@@ -5,7 +5,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AccessctlError } from '../errors.js';
 import { writeFileDurably } from '../events/durable-file.js';
-import { IntentJournal, type Intent } from '../reconcile/journal.js';
+import { IntentJournal, type Intent, type JournalNotice } from '../reconcile/journal.js';
 import { readLastApplied, writeLastApplied, type LastApplied, type StoredLastApplied } from '../reconcile/last-applied.js';
 import type { FleetMember } from './fleet-file.js';
 import { statusOf, type OrgRunRecord, type OrgStatus } from './history.js';
@@ -16,7 +16,8 @@ export interface RunJournal {
   /** Rewrites an entry with how its change failed (IntentJournal.amend), so a later settling keeps the platform's reason. */
   amend?(entry: string, intent: Intent): Promise<void>;
   strike(entry: string): Promise<void>;
-  leftovers(): Promise<{ entry: string; intent: Intent }[]>;
+  /** Entries left by runs that are over; damaged ones are put aside and reported, never handed back. */
+  leftovers(report?: (notice: JournalNotice) => void): Promise<{ entry: string; intent: Intent }[]>;
 }
 
 export interface OrgStateStore {

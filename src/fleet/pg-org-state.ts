@@ -1,9 +1,10 @@
 // An org's state in Postgres, read and written through the session that holds the org's lease: the
 // last-applied record (checked against schemas/state-last-applied.schema.json, as the file is), the
-// intent journal, consecutive failures and the run history. The next run may be on another machine.
+// intent journal (its rows shape-checked as the file journal's entries), consecutive failures and
+// the run history. The next run may be on another machine.
 import { schemaValidator } from '../config/schema.js';
 import { AccessctlError } from '../errors.js';
-import type { Intent } from '../reconcile/journal.js';
+import { damagedEntryAdvice, parseIntentText, type Intent, type JournalNotice, type RecoveredObject } from '../reconcile/journal.js';
 import type { LastApplied, StoredLastApplied } from '../reconcile/last-applied.js';
 import { RUN_CHANNEL, RUNS_KEPT, STATE_SCHEMA } from './database.js';
 import type { OrgRunRecord } from './history.js';
@@ -51,23 +52,63 @@ export class PgOrgState implements OrgStateStore {
     /** Written before the change is sent, through the lease's session: if this succeeds, the org is still ours. */
     record: async (intent: Intent): Promise<string> => {
       const row = await this.lease.query<{ id: string }>(
-        `INSERT INTO ${STATE_SCHEMA}.intent (fleet, org, worker, intent) VALUES ($1, $2, $3, $4) RETURNING id::text AS id`,
-        [this.fleet, this.org, this.worker, JSON.stringify(intent)],
+        `INSERT INTO ${STATE_SCHEMA}.intent (fleet, org, worker, run_id, intent) VALUES ($1, $2, $3, $4, $5) RETURNING id::text AS id`,
+        [this.fleet, this.org, this.worker, intent.runId, JSON.stringify(intent)],
       );
       return row.rows[0]!.id;
+    },
+    /** Rewrites an entry's intent with what its run learned since (how its change failed). */
+    amend: async (entry: string, intent: Intent): Promise<void> => {
+      await this.lease.query(`UPDATE ${STATE_SCHEMA}.intent SET intent = $4 WHERE id = $1::bigint AND fleet = $2 AND org = $3`, [
+        entry,
+        this.fleet,
+        this.org,
+        JSON.stringify(intent),
+      ]);
     },
     strike: async (entry: string): Promise<void> => {
       await this.lease.query(`DELETE FROM ${STATE_SCHEMA}.intent WHERE id = $1::bigint`, [entry]);
     },
-    /** Every entry left: whoever wrote them, their run is over, since this run holds the org's lease. */
-    leftovers: async (): Promise<{ entry: string; intent: Intent }[]> => {
-      const rows = await this.lease.query<{ id: string; intent: Intent }>(
-        `SELECT id::text AS id, intent FROM ${STATE_SCHEMA}.intent WHERE fleet = $1 AND org = $2 ORDER BY id`,
+    /**
+     * Every entry left: whoever wrote them, their run is over, since this run holds the org's lease.
+     * A row whose JSON is not an intent (the file journal's shape check says why) is marked damaged,
+     * reported with what it still names of its change, and never read as a leftover again.
+     */
+    leftovers: async (report: (notice: JournalNotice) => void = () => undefined): Promise<{ entry: string; intent: Intent }[]> => {
+      const rows = await this.lease.query<{ id: string; intent: string; run_id: string | null }>(
+        `SELECT id::text AS id, intent::text AS intent, run_id FROM ${STATE_SCHEMA}.intent
+         WHERE fleet = $1 AND org = $2 AND damaged IS NULL ORDER BY id`,
         [this.fleet, this.org],
       );
-      return rows.rows.map((r) => ({ entry: r.id, intent: r.intent }));
+      const found: { entry: string; intent: Intent }[] = [];
+      for (const row of rows.rows) {
+        const parsed = parseIntentText(row.intent, row.run_id ?? undefined);
+        if (parsed.ok) found.push({ entry: row.id, intent: parsed.intent });
+        else report(await this.setAside(row.id, parsed.reason, parsed.recovered));
+      }
+      return found;
     },
   };
+
+  /**
+   * Marks a damaged journal row, where it is, with why: the least the database must change to keep
+   * it for the operator (its worker, time and text stay as written) while no run reads it again.
+   * A row that cannot be marked is left as it is, and reported again by each run.
+   */
+  private async setAside(id: string, reason: string, recovered: RecoveredObject | undefined): Promise<JournalNotice> {
+    const row = `row ${id} of ${STATE_SCHEMA}.intent`;
+    const entry = `the journal entry of org ${this.org} (fleet ${this.fleet}) in ${row}`;
+    const after = damagedEntryAdvice(recovered);
+    try {
+      await this.lease.query(`UPDATE ${STATE_SCHEMA}.intent SET damaged = $2 WHERE id = $1::bigint`, [id, reason]);
+      const message = `${entry} is damaged (${reason}); marked it damaged (its damaged column says why), so no run reads it again. ${after} Delete the row once checked.`;
+      return { type: 'corrupt', entry: id, movedTo: `${row} (marked damaged)`, reason, recovered, message };
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      const message = `${entry} is damaged (${reason}) and could not be marked damaged (${why}); it is left as it is and reported again each run. ${after} Delete the row once checked.`;
+      return { type: 'corrupt', entry: id, movedTo: undefined, reason, recovered, message };
+    }
+  }
 
   async consecutiveFailures(): Promise<number> {
     const found = await this.lease.query<{ n: number }>(`SELECT consecutive_failures AS n FROM ${STATE_SCHEMA}.org_state WHERE fleet = $1 AND org = $2`, [
