@@ -413,6 +413,39 @@ describe("a settled failed change keeps the platform's reason", () => {
   });
 });
 
+describe('a failed change whose entry cannot be amended', () => {
+  it('still sends its event with the platform reason and strikes the entry, with a WARN naming the entry', async () => {
+    const w = await world(true);
+    expect((await w.h.call('PUT', '/sandbox/v1/faults', { rules: [{ route: 'POST /api/v2/approvalflows', errorRate: 1, status: 500 }] })).status).toBe(200);
+    const sink = new MemorySink('memory');
+    const files = new IntentJournal(w.stateDir);
+    const readOnly: RunState = {
+      ...fileRunState(w.stateDir),
+      journal: {
+        record: (i) => files.record(i),
+        amend: async (entry) => {
+          throw new AccessctlError('io', `cannot rewrite the journal entry ${entry}: EROFS: read-only file system, open '${entry}.tmp'`);
+        },
+        leftovers: (r) => files.leftovers(r),
+        strike: (entry) => files.strike(entry),
+      },
+    };
+
+    const outcome = await reconcileOnce(w.options([sink], { state: readOnly }));
+
+    expect(outcome.result).toBe('partial');
+    expect(failedChanges(sink.events).map((f) => f.error)).toEqual([
+      expect.objectContaining({ code: 'platform', status: 500 }),
+      expect.objectContaining({ code: 'platform', status: 500 }),
+    ]);
+    const warned = w.lines.filter((l) => l.level === WARN && l.msg.startsWith('cannot rewrite the journal entry'));
+    expect(warned).toHaveLength(2);
+    expect(warned[0]?.msg).toContain("should a later run settle the entry, its event gives a reason read from the live state instead of the platform's");
+    expect(typeof warned[0]?.['entry']).toBe('string');
+    expect(await journalFiles(w.stateDir)).toEqual([]);
+  });
+});
+
 describe('settleFromLive', () => {
   // Live: Kept (declared, in sync), Changed (declared, an update planned), Orphan (no longer declared). Declared, not live: Wanted.
   const input = emptyInput();
