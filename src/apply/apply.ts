@@ -6,6 +6,7 @@ import { readChannelSecrets, channelWriteBody, type SecretSource } from '../jump
 import type { JumpCloudClient } from '../jumpcloud/client.js';
 import { flowCreateBody, flowSetBody, immutableFlowFields, type IdLookup } from '../jumpcloud/flow-mapping.js';
 import { groupCreateBody, groupPutBody } from '../jumpcloud/group-mapping.js';
+import { flowFingerprint, settingsFingerprint } from '../jumpcloud/fingerprint.js';
 import { findByName } from '../jumpcloud/live.js';
 import { mapBounded } from '../jumpcloud/map-bounded.js';
 import { PlatformError } from '../jumpcloud/platform-error.js';
@@ -28,6 +29,7 @@ export type ChangeErrorCode =
   | 'dependency-failed'
   | 'unknown-reference'
   | 'immutable-field'
+  | 'changed-since-plan' // a fresh read before the write found what the write would replace changed since the plan was made
   | 'not-run'
   | Exclude<ErrorCode, 'usage'>;
 
@@ -58,6 +60,20 @@ export interface ApplyResult {
   applied: number;
   failed: number;
   skipped: number;
+}
+
+/**
+ * A whole-record PUT replaces what another writer changed since the plan was made: the fresh read
+ * the write is built from is checked against the plan's fingerprint first, so the change is refused
+ * rather than the other writer's work lost. The next plan sees both.
+ */
+function unchangedSincePlan(change: Extract<Change, { action: 'update' }>, now: string): void {
+  if (now !== change.liveFingerprint) {
+    throw new ApplyFailure(
+      `${change.kind} "${change.name}" changed on the platform since the plan was made (someone else wrote it); not overwritten: plan again`,
+      'changed-since-plan',
+    );
+  }
 }
 
 class ApplyFailure extends Error {
@@ -231,6 +247,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
         return { id: created.id };
       }
       const live = await client.get<WireFlow>(routes.flow, { approvalFlowId: change.id });
+      unchangedSincePlan(change, flowFingerprint(live));
       await client.put(routes.flow, { approvalFlowId: change.id }, flowSetBody(live, model, ids));
       return { id: change.id };
     },
@@ -248,6 +265,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
         throw new ApplyFailure(`notification channel "${label}" has no known id`, 'unknown-reference');
       };
       const live = await client.get<WireSettings>(routes.settings);
+      if (settings.action === 'update') unchangedSincePlan(settings, settingsFingerprint(live));
       await client.put(routes.settings, {}, settingsPutBody(live, { spec: settings.after }, channelId));
       return {};
     });

@@ -2,7 +2,7 @@
 // compared with the fingerprint taken when it was planned: a plan made against a world that has
 // since moved, or for another org, is refused.
 import type { JumpCloudClient } from '../jumpcloud/client.js';
-import { channelFingerprint, fingerprintOf, groupFingerprint } from '../jumpcloud/fingerprint.js';
+import { channelFingerprint, flowFingerprint, groupFingerprint, settingsFingerprint } from '../jumpcloud/fingerprint.js';
 import { findByName, readAssociations } from '../jumpcloud/live.js';
 import { PlatformError } from '../jumpcloud/platform-error.js';
 import { routes } from '../jumpcloud/routes.js';
@@ -21,7 +21,7 @@ async function currentFingerprint(client: JumpCloudClient, change: Existing): Pr
   try {
     switch (change.kind) {
       case 'ApprovalFlow':
-        return fingerprintOf(await client.get(routes.flow, { approvalFlowId: change.id }));
+        return flowFingerprint(await client.get(routes.flow, { approvalFlowId: change.id }));
       case 'GroupAssignment': {
         const group = await client.get<WireUserGroup>(routes.group, { id: change.id });
         const managed = change.after.applications !== undefined;
@@ -32,7 +32,7 @@ async function currentFingerprint(client: JumpCloudClient, change: Existing): Pr
       case 'WebhookChannel':
         return channelFingerprint(await client.get(routes.channel, { id: change.id }));
       case 'AccessRequestSettings':
-        return fingerprintOf(await client.get(routes.settings));
+        return settingsFingerprint(await client.get(routes.settings));
     }
   } catch (error) {
     if (error instanceof PlatformError && error.status === 404) return undefined;

@@ -13,7 +13,7 @@ import type { DesiredEntry, DiffInput, KindInput, LiveEntry } from '../plan/diff
 import type { ManagedKind, PlanProblem, UnsupportedKind } from '../plan/plan.js';
 import { channelFromDesired, channelFromWire, type SecretSource } from './channel-mapping.js';
 import { DirectoryIndex, NameResolver } from './directory-index.js';
-import { channelFingerprint, fingerprintOf, groupFingerprint } from './fingerprint.js';
+import { channelFingerprint, groupFingerprint, settingsFingerprint } from './fingerprint.js';
 import { flowFromDesired } from './flow-mapping.js';
 import { groupFromDesired, groupFromWire } from './group-mapping.js';
 import type { LiveWire } from './live.js';
@@ -243,7 +243,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
     // The live subscriptions are compared only when the desired ones are: all of them resolved.
     const read = settingsFromWire(live.settings.value, channelNames, prepared?.model.spec.webhooks !== undefined);
     if (read.ok) {
-      settingsLive = { id: SETTINGS_ID, name: declaredSettings?.name ?? 'settings', model: read.model, fingerprint: fingerprintOf(live.settings.value) };
+      settingsLive = { id: SETTINGS_ID, name: declaredSettings?.name ?? 'settings', model: read.model, fingerprint: settingsFingerprint(live.settings.value) };
       for (const [label, raw] of read.rawIds) channels[label] = raw;
       encoding = read.encoding;
     } else {

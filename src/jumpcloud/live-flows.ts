@@ -6,7 +6,7 @@ import { AccessctlError } from '../errors.js';
 import type { FlowModel } from '../model/flow.js';
 import type { LiveEntry, UnmanageableEntry } from '../plan/diff.js';
 import type { DirectoryIndex } from './directory-index.js';
-import { fingerprintOf } from './fingerprint.js';
+import { flowFingerprint } from './fingerprint.js';
 import { flowFromWire } from './flow-mapping.js';
 import { pageItems, type ListPage } from './paginate.js';
 import type { WireFlow } from './wire.js';
@@ -79,7 +79,7 @@ class PagedFlow implements LiveEntry<FlowModel> {
   }
 
   get fingerprint(): string {
-    this.#digest ??= fingerprintOf(this.#page.item(this.#at));
+    this.#digest ??= flowFingerprint(this.#page.item(this.#at));
     return this.#digest;
   }
 }

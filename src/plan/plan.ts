@@ -9,7 +9,8 @@ import type { GroupSpecModel } from '../model/group.js';
 import type { SettingsSpecModel } from '../model/settings.js';
 import type { SourceLocation } from '../errors.js';
 
-export const PLAN_FORMAT_VERSION = 2;
+// 3: liveFingerprint digests only what a write would replace (2 digested the whole object as read).
+export const PLAN_FORMAT_VERSION = 3;
 
 export type ManagedKind = 'GroupAssignment' | 'ApprovalFlow' | 'AccessRequestSettings' | 'WebhookChannel';
 

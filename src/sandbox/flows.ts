@@ -263,13 +263,34 @@ export function flowView(flow: StoredFlow, names: NameLookup): FlowView {
  * client, and a reconciler every cycle, reads the same pages again, and each costs its rows and
  * every group's name. The key is all the page depends on besides the database: org and query.
  */
-export function listFlows(store: SandboxStore, orgId: string, params: URLSearchParams): { results: Partial<FlowView>[]; totalCount: number } {
+/**
+ * What the strict profile's list leaves out of each flow that a single read answers: who made and
+ * last changed it, and its org. JumpCloud publishes one AccessWorkflow for both, every field
+ * optional, so a client must not expect a list item and a read of one flow to carry the same fields.
+ */
+const readOnlyInLists = ['createdBy', 'updatedBy', 'organizationId'] as const;
+
+function listItem(view: FlowView, profile: Profile): Partial<FlowView> {
+  if (profile !== 'strict') return view;
+  const item: Partial<FlowView> = { ...view };
+  for (const field of readOnlyInLists) delete item[field];
+  return item;
+}
+
+export function listFlows(
+  store: SandboxStore,
+  orgId: string,
+  params: URLSearchParams,
+  profile: Profile = 'default',
+): { results: Partial<FlowView>[]; totalCount: number } {
   const query = parseListQuery(params, flowFields);
-  return store.kept(`approval_flows page\u0000${orgId}\u0000${JSON.stringify(query)}`, () => {
+  return store.kept(`approval_flows page\u0000${orgId}\u0000${profile}\u0000${JSON.stringify(query)}`, () => {
     const page = selectPage(store, 'approval_flows', { sql: 'org_id = ?', params: [orgId] }, query, flowFields);
     const names = lookups(store, orgId);
     return {
-      results: page.rows.map((row) => project(flowView(store.parsedDoc<StoredFlow>('approval_flows', row.id, row.doc), names), query.fields)),
+      results: page.rows.map((row) =>
+        project(listItem(flowView(store.parsedDoc<StoredFlow>('approval_flows', row.id, row.doc), names), profile), query.fields),
+      ),
       totalCount: page.totalCount,
     };
   });

@@ -231,7 +231,7 @@ export const routes: readonly RouteDef[] = [
     return noContent;
   }),
   // approval flows and settings
-  org('GET', '/api/v2/approvalflows', ingresso(), (c) => ok(listFlows(c.store, c.actor.orgId, c.query))),
+  org('GET', '/api/v2/approvalflows', ingresso(), (c) => ok(listFlows(c.store, c.actor.orgId, c.query, c.profile))),
   org('POST', '/api/v2/approvalflows', ingresso(publishedBodies.approvalFlowCreate, 'ApprovalFlowCreate'), (c) =>
     ok(createFlow(c.store, c.actor, c.body as FlowWrite, c.profile)),
   ),

@@ -348,4 +348,38 @@ describe.each(['default', 'strict'] as const)('apply against a real sandbox, %s 
     await saved.close();
     expect(stale.map((s) => s.reason)).toEqual([`ApprovalFlow "GitHub User" (id ${change.id}) changed since the plan was made`]);
   });
+
+  it("refuses to overwrite a flow another writer changed after the plan, keeps that writer's change, and applies the rest", async () => {
+    await planAndApply();
+    await edit('flows/github-user.yaml', 'duration: P30D', 'duration: P14D');
+    await edit('groups/github-users.yaml', 'description: Members of', 'description: All members of');
+    const made = await plan();
+    try {
+      const change = made.plan.changes.find((c) => c.name === 'GitHub User');
+      if (change?.action !== 'update') throw new Error('expected an update of GitHub User');
+      // Between the plan and the write, someone else changes the flow.
+      const put = await h.call(
+        'PUT',
+        `/api/v2/approvalflows/${change.id}`,
+        flowSetBody(await flowNamed('GitHub User'), { description: 'changed by someone else' }),
+      );
+      expect(put.status, JSON.stringify(put.body)).toBe(200);
+      const results = await apply(made.plan, made.client);
+      expect(results.find((r) => r.change === change)).toMatchObject({
+        status: 'failed',
+        error: {
+          code: 'changed-since-plan',
+          message: 'ApprovalFlow "GitHub User" changed on the platform since the plan was made (someone else wrote it); not overwritten: plan again',
+        },
+      });
+      expect(results.filter((r) => r.change !== change).map(line)).toEqual(['applied update GroupAssignment GitHub Users']);
+      expect((await flowNamed('GitHub User'))['description']).toBe('changed by someone else');
+    } finally {
+      await made.close();
+    }
+    // The next plan sees both: the other writer's description and the config's duration.
+    const next = await plan();
+    await next.close();
+    expect(next.plan.changes.map((c) => `${c.action} ${c.name}`)).toEqual(['update GitHub User']);
+  });
 });

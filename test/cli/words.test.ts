@@ -100,6 +100,6 @@ describe('a saved plan without a format', () => {
     expect(refused).toBeInstanceOf(Error);
     const message = (refused as Error).message;
     expect(message).not.toContain('undefined');
-    expect(message).toBe(`${path} has no formatVersion (not a plan saved by \`accessctl plan --out\`); this accessctl applies format 2: plan again`);
+    expect(message).toBe(`${path} has no formatVersion (not a plan saved by \`accessctl plan --out\`); this accessctl applies format 3: plan again`);
   });
 });

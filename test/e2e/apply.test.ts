@@ -74,7 +74,7 @@ describe('accessctl apply, the real binary against a real sandbox', () => {
 
   it('refuses a file that is not a saved plan, naming the problem', async () => {
     const bogus = join(dir, 'bogus.json');
-    await writeFile(bogus, JSON.stringify({ formatVersion: 2, target: h.sandbox.url }));
+    await writeFile(bogus, JSON.stringify({ formatVersion: 3, target: h.sandbox.url }));
     const run = await accessctl(['apply', bogus], env);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/is not a valid saved plan/);

@@ -12,7 +12,7 @@ import type { DesiredState } from '../../src/config/desired.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { SecretSource } from '../../src/jumpcloud/channel-mapping.js';
 import { prepareDiffInput, SETTINGS_ID } from '../../src/jumpcloud/diff-input.js';
-import { fingerprintOf, groupFingerprint } from '../../src/jumpcloud/fingerprint.js';
+import { flowFingerprint, groupFingerprint, settingsFingerprint } from '../../src/jumpcloud/fingerprint.js';
 import { flowCreateBody } from '../../src/jumpcloud/flow-mapping.js';
 import { DirectoryIndex } from '../../src/jumpcloud/directory-index.js';
 import { FlowPageMapper } from '../../src/jumpcloud/live-flows.js';
@@ -574,8 +574,8 @@ describe('live objects', () => {
     const desired = await load({ 'settings.yaml': lines('apiVersion: accessctl/v1', 'kind: AccessRequestSettings', 'metadata: {name: settings}', 'spec: {}') });
     const settings: WireSettings = { resourceRequest: false };
     const input = prepareDiffInput(desired, withFlows(liveWire({ settings: ok(settings) }), [manageableFlow]), noSecrets);
-    expect(input.flows.live).toMatchObject([{ id: 'f1', name: 'Old', fingerprint: fingerprintOf(manageableFlow) }]);
-    expect(input.settings.live).toMatchObject({ id: SETTINGS_ID, name: 'settings', fingerprint: fingerprintOf(settings) });
+    expect(input.flows.live).toMatchObject([{ id: 'f1', name: 'Old', fingerprint: flowFingerprint(manageableFlow) }]);
+    expect(input.settings.live).toMatchObject({ id: SETTINGS_ID, name: 'settings', fingerprint: settingsFingerprint(settings) });
   });
 
   it('compares the live icon of a flow only when the repo sets display', async () => {

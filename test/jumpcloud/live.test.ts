@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { emptyDesiredState } from '../../src/config/desired.js';
 import { JumpCloudClient } from '../../src/jumpcloud/client.js';
 import { prepareDiffInput } from '../../src/jumpcloud/diff-input.js';
-import { fingerprintOf } from '../../src/jumpcloud/fingerprint.js';
+import { flowFingerprint } from '../../src/jumpcloud/fingerprint.js';
 import { AnswerMemo } from '../../src/jumpcloud/answer-memo.js';
 import { FlowPage, FlowPageMemo } from '../../src/jumpcloud/live-flows.js';
 import { known, type LiveNeeds, type LiveWire, readLive } from '../../src/jumpcloud/live.js';
@@ -223,7 +223,7 @@ describe('readLive maps the approval flows as their pages arrive', () => {
     const live = await read(flows);
     const entries = mapped(live).entries;
     expect(entries).toHaveLength(250);
-    for (const i of [0, 99, 100, 217, 249]) expect(entries[i]!.fingerprint).toBe(fingerprintOf(flows[i]));
+    for (const i of [0, 99, 100, 217, 249]) expect(entries[i]!.fingerprint).toBe(flowFingerprint(flows[i]));
   });
 
   it("compares a flow's live icon only when the repo sets that flow's", async () => {
@@ -236,7 +236,7 @@ describe('readLive maps the approval flows as their pages arrive', () => {
   it('fingerprints a flow that waited for the users as its wire form', async () => {
     const flows = [flow(0), userApproved(1)];
     const live = await read(flows, [{ _id: 'u-1', email: 'alice@example.com' }]);
-    expect(mapped(live).entries.map((e) => e.fingerprint)).toEqual(flows.map((f) => fingerprintOf(f)));
+    expect(mapped(live).entries.map((e) => e.fingerprint)).toEqual(flows.map((f) => flowFingerprint(f)));
   });
 
   it('leaves the flows unmapped, never partly mapped, when the users a flow waits for cannot be read', async () => {
@@ -251,7 +251,7 @@ describe('readLive maps the approval flows as their pages arrive', () => {
     const kept = new JumpCloudClient({ baseUrl: server!.url, apiKey: 'k', answers: new AnswerMemo() });
     try {
       const [first, second] = [await readLive(kept, needs), await readLive(kept, needs)];
-      expect(mapped(first).entries.map((e) => e.fingerprint)).toEqual(flows.map((f) => fingerprintOf(f)));
+      expect(mapped(first).entries.map((e) => e.fingerprint)).toEqual(flows.map((f) => flowFingerprint(f)));
       expect(mapped(first).pages.every((page, i) => page.same(mapped(second).pages[i]!))).toBe(true);
     } finally {
       await kept.close();

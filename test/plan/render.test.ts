@@ -163,7 +163,7 @@ describe('text', () => {
   it('follows NO_COLOR and FORCE_COLOR when no colour choice is passed', () => {
     const script = [
       `const { renderText } = await import(${JSON.stringify(new URL('../../src/plan/render-text.ts', import.meta.url).href)});`,
-      `const plan = { formatVersion: 2, target: 't', changes: [], unmanaged: [], unmanageable: [], unsupported: [], blocked: [], noop: {}, unknown: [], problems: [], warnings: [] };`,
+      `const plan = { formatVersion: 3, target: 't', changes: [], unmanaged: [], unmanageable: [], unsupported: [], blocked: [], noop: {}, unknown: [], problems: [], warnings: [] };`,
       `process.stdout.write(renderText(plan));`,
     ].join('\n');
     const run = (env: Record<string, string>): string => {
@@ -197,7 +197,7 @@ describe('json', () => {
     const plan = fullPlan();
     const document = JSON.parse(renderJson(plan)) as ReturnType<typeof toPlanDocument>;
     expect(document).toEqual(JSON.parse(JSON.stringify(toPlanDocument(plan))));
-    expect(document.formatVersion).toBe(2);
+    expect(document.formatVersion).toBe(3);
     expect(document.summary).toEqual({ create: 1, update: 3, delete: 3, unmanaged: 1, blocked: 1, applicable: false });
     expect(document.unmanageable).toEqual([{ kind: 'ApprovalFlow', name: 'Archived', id: 'f6', reasons: ['status "archived"'] }]);
     expect(document.guards).toEqual({
