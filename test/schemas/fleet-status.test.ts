@@ -100,6 +100,10 @@ describe('schemas/fleet-status.schema.json (embedded runner)', () => {
     const next = copy(none);
     next.orgs[0]!.nextRunAt = new Date().toISOString();
     expectRefused(validate, next, 'const', '/orgs/0/nextRunAt');
+    // Nor can a run go on with no runner: it is stale.
+    const going = copy(none);
+    going.orgs[3]!.running!.stale = false;
+    expectRefused(validate, going, 'const', '/orgs/3/running/stale');
 
     // A runner on another host whose heartbeat is fresh holds the state directory now.
     const now = new Date().toISOString();
@@ -164,6 +168,13 @@ describe('schemas/fleet-status.schema.json (workers sharing Postgres)', () => {
 
     const { stale: _stale, ...withoutStale } = copy(status).workers[0]!;
     expectRefused(validate, { ...copy(status), workers: [withoutStale] }, 'required', '/workers/0');
+    // With no runner every worker is presumed dead: a live one says otherwise.
+    const noRunner: FleetStatus = { ...copy(status), runner: 'none' };
+    for (const org of noRunner.orgs) {
+      org.nextRunAt = null;
+      if (org.running) org.running.stale = true;
+    }
+    expectRefused(validate, noRunner, 'const', '/workers/0/stale');
     const pid = copy(status);
     (pid.workers[0] as unknown as { pid: string }).pid = '101';
     expectRefused(validate, pid, 'type', '/workers/0/pid');

@@ -113,6 +113,8 @@ describe('schemas/test-report.schema.json', () => {
     const what = copy(report);
     what.warnings[0]!.what = 'channel' as UnknownName['what'];
     expectRefused(validate, what, 'enum', '/warnings/0/what');
+    const cleared = { ...copy(report), failed: 0, errors: 0 };
+    expectRefused(validate, cleared, 'anyOf', '');
     const line = copy(report);
     line.cases[0]!.source.line = 0;
     expectRefused(validate, line, 'minimum', '/cases/0/source/line');
