@@ -11,7 +11,7 @@ import type { PlanDocument } from '../../src/plan/render-json.js';
 import { accessctl } from '../cli/in-process.js';
 import { fleetOrgs, KEY_VARIABLE, MSP_KEY, multiOrgSeed, writeFleet } from '../fleet/fixtures.js';
 import { startHarness, type Harness } from '../sandbox/harness.js';
-import { copy, enumOf, exactly, expectAccepted, expectRefused, keysOf, outputSchema, schemaJson, type RequiredKeys } from './output-schema.js';
+import { copy, enumOf, exactly, expectAccepted, expectRefused, keysOf, nameRule, outputSchema, schemaJson, type RequiredKeys } from './output-schema.js';
 
 const validate = outputSchema('fleet-plan.schema.json');
 const orgs = fleetOrgs(5);
@@ -124,5 +124,7 @@ describe('schemas/fleet-plan.schema.json', () => {
       required: exactly<RequiredKeys<OrgPlan['made']>>()(['base', 'replaced', 'overlay', 'excluded']),
     });
     expect(enumOf(defs['org']?.properties?.['status'])).toEqual(exactly<OrgPlanStatus>()(['planned', 'invalid', 'unplannable']));
+    // Names are the fleet file's, repeated here so the schema stands alone: the same rule.
+    expect(nameRule(defs['name'])).toEqual(nameRule(schemaJson('fleet.schema.json').$defs?.['fleetName']));
   });
 });

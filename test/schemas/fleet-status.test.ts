@@ -18,7 +18,7 @@ import { accessctl } from '../cli/in-process.js';
 import { fleetOrgs, KEY_VARIABLE, MSP_KEY, multiOrgSeed, writeFleet } from '../fleet/fixtures.js';
 import { startPostgres, type TestPostgres } from '../fleet/postgres.js';
 import { startHarness, type Harness } from '../sandbox/harness.js';
-import { copy, enumOf, exactly, expectAccepted, expectRefused, keysOf, outputSchema, schemaJson, type RequiredKeys } from './output-schema.js';
+import { copy, enumOf, exactly, expectAccepted, expectRefused, keysOf, nameRule, outputSchema, schemaJson, type RequiredKeys } from './output-schema.js';
 
 const validate = outputSchema('fleet-status.schema.json');
 const orgs = fleetOrgs(4);
@@ -230,5 +230,7 @@ describe('schemas/fleet-status.schema.json matches the types', () => {
     );
     expect(enumOf(defs['failure']?.properties?.['action'])).toEqual(exactly<ChangeAction>()(['create', 'update', 'delete']));
     expect(enumOf(schema.properties?.['runner'])).toEqual(exactly<FleetStatus['runner']>()(['live', 'none']));
+    // Names are the fleet file's, repeated here so the schema stands alone: the same rule.
+    expect(nameRule(defs['name'])).toEqual(nameRule(schemaJson('fleet.schema.json').$defs?.['fleetName']));
   });
 });

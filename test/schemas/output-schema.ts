@@ -77,3 +77,9 @@ export function enumOf(node: SchemaNode | boolean | undefined, root?: SchemaNode
   }
   return [];
 }
+
+/** The rule a string schema sets: its type, lengths and pattern. */
+export function nameRule(node: SchemaNode | undefined): Record<string, unknown> {
+  const { type, minLength, maxLength, pattern } = (node ?? {}) as Record<string, unknown>;
+  return { type, minLength, maxLength, pattern };
+}
