@@ -18,6 +18,7 @@ import { TargetBinding } from '../reconcile/target-binding.js';
 import { loadSeed } from '../sandbox/seed.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { createLogger } from './logger.js';
+import { lockSandboxDatabase } from './sandbox-database.js';
 import { prepareStateDir, stoppedWhileWaiting } from './state-dir.js';
 import type { Runtime } from './runtime.js';
 
@@ -90,11 +91,25 @@ Exit codes:
         const stateDir = await prepareStateDir(flags.stateDir);
         await refuseWhileRunning(stateDir, intervalMs);
         const { desired } = await loadConfig(dir);
-        const sandbox = await startOn(flags);
+        // One process serves a database at a time, as under `accessctl sandbox` (both default to .accessctl/sandbox.db).
+        const dbLost = new AbortController();
+        const lock = await lockSandboxDatabase(flags.db, {
+          onTakeover: (message) => process.stderr.write(`accessctl: ${message}\n`),
+          onLost: (error) => dbLost.abort(error),
+          onRefreshError: (error) => process.stderr.write(`accessctl: ${error.message}; the next refresh tries again\n`),
+        });
         try {
-          return await reconcileAgainst(sandbox, dir, desired, stateDir, intervalMs, flags, runtime);
+          const sandbox = await startOn(flags);
+          try {
+            const code = await reconcileAgainst(sandbox, dir, desired, stateDir, intervalMs, flags, runtime, dbLost.signal);
+            // Another process took the database over: this one stopped serving it, and that is a failure.
+            if (dbLost.signal.aborted) throw dbLost.signal.reason;
+            return code;
+          } finally {
+            await sandbox.close();
+          }
         } finally {
-          await sandbox.close();
+          await lock?.release();
         }
       }),
     );
@@ -123,6 +138,7 @@ async function reconcileAgainst(
   intervalMs: number,
   flags: UpFlags,
   runtime: Runtime,
+  dbLost: AbortSignal,
 ): Promise<number> {
   const out = (line: string): boolean => process.stdout.write(`${line}\n`);
   const env: NodeJS.ProcessEnv = { ...process.env, JUMPCLOUD_API_KEY: sandbox.adminKey, JUMPCLOUD_API_URL: sandbox.url };
@@ -142,11 +158,13 @@ async function reconcileAgainst(
   const stopReads = new AbortController();
   const clients = TargetBinding.resolving({ env, clientOptions: { stop: stopReads.signal, onNotice: (notice) => log.warn(notice) } });
   let received: string | undefined;
-  const signal = runtime.onStop((name) => {
+  const stopped = runtime.onStop((name) => {
     received = name;
     out(`${name}: finishing the change in flight, then stopping`);
     stopReads.abort();
   });
+  dbLost.addEventListener('abort', () => stopReads.abort(), { once: true });
+  const signal = AbortSignal.any([stopped, dbLost]);
   try {
     return await runReconciler({
       source: { kind: 'dir', dir },

@@ -117,4 +117,26 @@ describe('accessctl up, the README first command', () => {
     expect((await up.exited).code).toBe(0);
     expect(up.stdout()).toMatch(/run 2: stopped/);
   });
+
+  it('refuses to start on a database another sandbox serves, naming it and the pid, and leaves that sandbox serving', async () => {
+    const db = join(work, 'served.db');
+    const served = start(['sandbox', '--port', '0', '--db', db], {});
+    try {
+      await new Promise<void>((resolve, reject) => {
+        served.child.stdout.on('data', () => {
+          if (served.stdout().includes('listening on')) resolve();
+        });
+        void served.exited.then(({ code }) => reject(new Error(`the sandbox exited with ${code}:\n${served.stderr()}`)));
+      });
+      const up = await accessctl(['up', '--port', '0', '--db', db, '--state-dir', join(work, 'state-served'), '--listen', '127.0.0.1:0'], {});
+      expect(up.code).toBe(1);
+      expect(up.stderr).toContain(`the sandbox database ${db} is in use by another sandbox: pid ${served.child.pid}`);
+      expect(up.stdout).not.toContain('sandbox:');
+      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(served.stdout())?.[1];
+      expect((await fetch(`${url}/openapi.json`)).status).toBe(200);
+    } finally {
+      served.child.kill('SIGINT');
+    }
+    expect((await served.exited).code).toBe(0);
+  });
 });
