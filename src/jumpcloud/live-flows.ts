@@ -121,7 +121,7 @@ export class FlowPageMemo {
   /** The index made last when the lists hold the very same items, else `make`'s. */
   directory(lists: readonly (readonly unknown[])[], make: () => DirectoryIndex): DirectoryIndex {
     const last = this.lastDirectory;
-    if (last !== undefined && last.lists.every((list, i) => sameItems(list, lists[i] ?? []))) return last.index;
+    if (last?.lists.every((list, i) => sameItems(list, lists[i] ?? []))) return last.index;
     const index = make();
     this.lastDirectory = { lists, index };
     return index;
