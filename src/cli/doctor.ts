@@ -24,7 +24,7 @@ export function doctorCommand(runtime: Runtime): Command {
     let desired: DesiredState | undefined;
     if (dir !== undefined) {
       const config = await loadConfig(dir);
-      if (countDiagnostics(config.diagnostics).errors > 0) return reportConfig(config, 'text');
+      if (countDiagnostics(config.diagnostics).errors > 0) return reportConfig(config, flags.format);
       desired = config.desired;
     }
     await runtime.clientFor(flags, async (clients) => {
