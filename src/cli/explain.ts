@@ -57,7 +57,7 @@ export function explainCommand(): Command {
     const record = view.users[user]!;
     if (flags.format === 'json') {
       process.stdout.write(
-        `${JSON.stringify({ user: view.label(user), username: record.username, active: record.active, directory: context.from, flows: explanations }, null, 2)}\n`,
+        `${JSON.stringify({ user: view.label(user), username: record.username, active: record.active, directory: context.from, flows: explanations, warnings: context.unknown }, null, 2)}\n`,
       );
       return;
     }

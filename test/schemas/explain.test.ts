@@ -22,6 +22,7 @@ interface Explanation {
   active: boolean;
   directory: string;
   flows: FlowExplanation[];
+  warnings: { what: string; name: string; source: { file: string; line: number; column: number } }[];
 }
 
 let h: Harness;
@@ -108,6 +109,19 @@ describe('schemas/explain.schema.json', () => {
     const via = copy(oscar);
     via.flows[0]!.via = ['Engineering All'];
     expectRefused(validate, via, 'maxItems', '/flows/0/via');
+  });
+
+  it('lists the names the directory lacks in warnings, where the text output says them on stderr', async () => {
+    const repo = join(dir, 'unknown-group');
+    await cp(examples, repo, { recursive: true });
+    const flow = join(repo, 'flows', 'github-user.yaml');
+    await writeFile(flow, (await readFile(flow, 'utf8')).replace('visibleTo: [Engineering User]', 'visibleTo: [Engineering User, Contractors]'));
+    const alice = await explainJson([repo, '--directory', exampleSeedPath, '--user', 'alice@example.com', '--flow', 'GitHub User']);
+    expect(alice.warnings).toEqual([
+      { what: 'group', name: 'Contractors', source: expect.objectContaining({ file: expect.stringContaining('github-user.yaml') }) },
+    ]);
+    expectAccepted(validate, alice);
+    expectRefused(validate, { ...copy(alice), warnings: [{ what: 'team', name: 'x', source: alice.warnings[0]!.source }] }, 'enum', '/warnings/0/what');
   });
 
   it('lists the fields, required fields and values of the types', () => {
