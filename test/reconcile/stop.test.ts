@@ -395,53 +395,17 @@ describe('a run that a stop ends before or while it applies', () => {
     expect(await readdir(join(stateDir, 'journal'))).toEqual([]);
   });
 
-  it('a write held at the 429 gate when the stop comes sent nothing that landed: no event, no journal entry, named as unsent', async () => {
+  /**
+   * A reconcile run whose settings PUT the sandbox answers with `status` every time, and whose stop
+   * comes as the client starts to wait for the retry (a wait that never ends by itself).
+   */
+  async function stoppedWhileRetrying(status: number) {
     const h = await startHarness({ hooks: true });
     cleanup.push(() => h.close());
     const work = await workDir();
     const stateDir = join(work, 'state');
     const signal = new AbortController();
-    // The settings PUT is turned away (429, unprocessed); the stop comes while the gate holds its retry.
-    const rules = [{ route: 'PUT /api/v2/approvalflowsettings', errorRate: 1, status: 429 }];
-    expect((await h.call('PUT', '/sandbox/v1/faults', { rules })).status).toBe(200);
-    const held = new JumpCloudClient({
-      baseUrl: h.sandbox.url,
-      apiKey: h.sandbox.adminKey,
-      stop: signal.signal,
-      sleep: () => {
-        signal.abort();
-        return new Promise<void>(() => undefined);
-      },
-    });
-    cleanup.push(() => held.close());
-    const events: AccessctlEvent[] = [];
-    const lines: LogLine[] = [];
-    const outcome = await reconcileOnce({
-      source: { kind: 'dir', dir: join(work, 'config') },
-      stateDir,
-      env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey, ...secrets },
-      clients: TargetBinding.fixed(held),
-      events: new EventFanout([memorySink(events)]),
-      metrics: new ReconcileMetrics(),
-      log: collectingLog(lines),
-      allowHistoryRewrite: false,
-      stopping: () => (signal.signal.aborted ? { why: 'accessctl is shutting down', stateIsOurs: true } : undefined),
-    });
-    expect(outcome).toMatchObject({ result: 'stopped', applied: 2, failed: 0 });
-    expect(outcome.message).toContain('cut short: before anything was sent: update AccessRequestSettings "settings"');
-    expect(outcome.message).not.toContain('in a read');
-    expectNoFailure(lines, events);
-    expect(await readdir(join(stateDir, 'journal'))).toEqual([]);
-  });
-
-  it('a write answered 503 and stopped in its back-off is stopped, not failed: named as possibly landed, and the next run settles it', async () => {
-    const h = await startHarness({ hooks: true });
-    cleanup.push(() => h.close());
-    const work = await workDir();
-    const stateDir = join(work, 'state');
-    const signal = new AbortController();
-    // The settings PUT is answered 503, which may have been carried out; the stop comes while its retry waits.
-    const rules = [{ route: 'PUT /api/v2/approvalflowsettings', errorRate: 1, status: 503 }];
+    const rules = [{ route: 'PUT /api/v2/approvalflowsettings', errorRate: 1, status }];
     expect((await h.call('PUT', '/sandbox/v1/faults', { rules })).status).toBe(200);
     const held = new JumpCloudClient({
       baseUrl: h.sandbox.url,
@@ -469,6 +433,22 @@ describe('a run that a stop ends before or while it applies', () => {
       clients: TargetBinding.fixed(held),
       stopping: () => (signal.signal.aborted ? { why: 'accessctl is shutting down', stateIsOurs: true } : undefined),
     });
+    return { h, stateDir, events, lines, base, outcome };
+  }
+
+  it('a write held at the 429 gate when the stop comes sent nothing that landed: no event, no journal entry, named as unsent', async () => {
+    // The settings PUT is turned away (429, unprocessed); the stop comes while the gate holds its retry.
+    const { stateDir, events, lines, outcome } = await stoppedWhileRetrying(429);
+    expect(outcome).toMatchObject({ result: 'stopped', applied: 2, failed: 0 });
+    expect(outcome.message).toContain('cut short: before anything was sent: update AccessRequestSettings "settings"');
+    expect(outcome.message).not.toContain('in a read');
+    expectNoFailure(lines, events);
+    expect(await readdir(join(stateDir, 'journal'))).toEqual([]);
+  });
+
+  it('a write answered 503 and stopped in its back-off is stopped, not failed: named as possibly landed, and the next run settles it', async () => {
+    // The settings PUT is answered 503, which may have been carried out; the stop comes while its retry waits.
+    const { h, stateDir, events, lines, base, outcome } = await stoppedWhileRetrying(503);
     expect(outcome).toMatchObject({ result: 'stopped', failed: 0 });
     expect(outcome.message).toContain('after a write went out: update AccessRequestSettings "settings" (it may have landed');
     expectNoFailure(lines, events);
