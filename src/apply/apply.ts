@@ -16,6 +16,7 @@ import { channelIdForWrite, settingsPutBody } from '../jumpcloud/settings-mappin
 import type { WireFlow, WireSettings, WireUserGroup } from '../jumpcloud/wire.js';
 import { channelIdOfLabel } from '../model/settings.js';
 import type { Change, ChannelChange, FlowChange, GroupChange, Plan, SettingsChange } from '../plan/plan.js';
+import { groupFingerprintNow } from './staleness.js';
 
 export type ChangeStatus = 'applied' | 'failed' | 'skipped';
 
@@ -70,7 +71,7 @@ export interface ApplyResult {
 function unchangedSincePlan(change: Extract<Change, { action: 'update' }>, now: string): void {
   if (now !== change.liveFingerprint) {
     throw new ApplyFailure(
-      `${change.kind} "${change.name}" changed on the platform since the plan was made (someone else wrote it); not overwritten: plan again`,
+      `${change.kind} "${change.name}" changed on the platform since the plan was made (someone else wrote it); not overwritten, and the next plan shows both`,
       'changed-since-plan',
     );
   }
@@ -173,6 +174,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
         id = change.id;
         if (change.renamedFrom !== undefined || change.fields.some((f) => f.path === 'spec.description')) {
           const live = await client.get<WireUserGroup>(routes.group, { id });
+          unchangedSincePlan(change, await groupFingerprintNow(client, live, change.after.applications !== undefined));
           await client.put(routes.group, { id }, groupPutBody(live, { name: change.name, spec: change.after }));
           wrote();
         }

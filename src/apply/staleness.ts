@@ -17,18 +17,23 @@ export interface StaleChange {
 
 type Existing = Exclude<Change, { action: 'create' }>;
 
+/**
+ * The fingerprint of a group as read now, with its application associations read too when the
+ * repo manages them (as the plan digested it).
+ */
+export async function groupFingerprintNow(client: JumpCloudClient, group: WireUserGroup, managesApplications: boolean): Promise<string> {
+  const associations = managesApplications ? (await readAssociations(client, [group])).get(group.id) : undefined;
+  if (associations !== undefined && associations.status !== 'ok') throw new Error(associations.reason);
+  return groupFingerprint(group, associations?.status === 'ok' ? associations.value : undefined);
+}
+
 async function currentFingerprint(client: JumpCloudClient, change: Existing): Promise<string | undefined> {
   try {
     switch (change.kind) {
       case 'ApprovalFlow':
         return flowFingerprint(await client.get(routes.flow, { approvalFlowId: change.id }));
-      case 'GroupAssignment': {
-        const group = await client.get<WireUserGroup>(routes.group, { id: change.id });
-        const managed = change.after.applications !== undefined;
-        const associations = managed ? (await readAssociations(client, [group])).get(group.id) : undefined;
-        if (associations !== undefined && associations.status !== 'ok') throw new Error(associations.reason);
-        return groupFingerprint(group, associations?.status === 'ok' ? associations.value : undefined);
-      }
+      case 'GroupAssignment':
+        return await groupFingerprintNow(client, await client.get<WireUserGroup>(routes.group, { id: change.id }), change.after.applications !== undefined);
       case 'WebhookChannel':
         return channelFingerprint(await client.get(routes.channel, { id: change.id }));
       case 'AccessRequestSettings':

@@ -26,9 +26,12 @@ export function fingerprintOf(value: unknown): string {
  * an enum's zero, which by protobuf's convention is named *_UNSPECIFIED). A list item and a single
  * read may differ in whether they send one, so neither side's digest counts it.
  */
+const ENUM_ZERO = /^[A-Z][A-Z0-9_]*_UNSPECIFIED$/;
+
 function isZero(value: unknown): boolean {
   if (value === undefined || value === null || value === '' || value === 0 || value === false) return true;
-  if (typeof value === 'string') return value.endsWith('_UNSPECIFIED');
+  // Only an enum's token (TTL_CONFIG_UNSPECIFIED), never free text that happens to end so.
+  if (typeof value === 'string') return ENUM_ZERO.test(value);
   if (Array.isArray(value)) return value.length === 0;
   return typeof value === 'object' && Object.keys(value).length === 0;
 }

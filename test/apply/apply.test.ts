@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyPlan, type ChangeResult } from '../../src/apply/apply.js';
 import { findStaleChanges } from '../../src/apply/staleness.js';
 import type { JumpCloudClient } from '../../src/jumpcloud/client.js';
+import { GROUP_WRITTEN_FIELDS } from '../../src/jumpcloud/fingerprint.js';
 import { ClientScope, makePlan } from '../../src/pipeline/make-plan.js';
 import type { Change, Plan } from '../../src/plan/plan.js';
 import type { SeedFile } from '../../src/sandbox/seed.js';
@@ -369,7 +370,8 @@ describe.each(['default', 'strict'] as const)('apply against a real sandbox, %s 
         status: 'failed',
         error: {
           code: 'changed-since-plan',
-          message: 'ApprovalFlow "GitHub User" changed on the platform since the plan was made (someone else wrote it); not overwritten: plan again',
+          message:
+            'ApprovalFlow "GitHub User" changed on the platform since the plan was made (someone else wrote it); not overwritten, and the next plan shows both',
         },
       });
       expect(results.filter((r) => r.change !== change).map(line)).toEqual(['applied update GroupAssignment GitHub Users']);
@@ -381,5 +383,23 @@ describe.each(['default', 'strict'] as const)('apply against a real sandbox, %s 
     const next = await plan();
     await next.close();
     expect(next.plan.changes.map((c) => `${c.action} ${c.name}`)).toEqual(['update GitHub User']);
+  });
+
+  it("refuses to overwrite a group another writer changed after the plan, keeping that writer's change", async () => {
+    await planAndApply();
+    await edit('groups/github-users.yaml', 'description: Members of', 'description: All members of');
+    const made = await plan();
+    try {
+      const groupId = await h.groupId('GitHub Users');
+      const live = await h.call<Record<string, unknown>>('GET', `/api/v2/usergroups/${groupId}`);
+      const writable = Object.fromEntries(GROUP_WRITTEN_FIELDS.filter((f) => live.body[f] !== undefined).map((f) => [f, live.body[f]]));
+      const put = await h.call('PUT', `/api/v2/usergroups/${groupId}`, { ...writable, description: 'edited in the console' });
+      expect(put.status, JSON.stringify(put.body)).toBe(200);
+      const results = await apply(made.plan, made.client);
+      expect(results.map((r) => `${line(r)} ${r.error?.code ?? ''}`.trim())).toEqual(['failed update GroupAssignment GitHub Users changed-since-plan']);
+      expect((await h.call<{ description: string }>('GET', `/api/v2/usergroups/${groupId}`)).body.description).toBe('edited in the console');
+    } finally {
+      await made.close();
+    }
   });
 });

@@ -70,6 +70,11 @@ describe('flowFingerprint', () => {
   ])('differs when %s differs', (_what, change) => {
     expect(flowFingerprint({ ...read, ...change })).not.toBe(flowFingerprint(read));
   });
+  it("counts free text that ends like an enum's zero (only an enum token is a zero value)", () => {
+    const { description: _dropped, ...without } = read;
+    expect(flowFingerprint({ ...read, description: 'Scope: TTL_UNSPECIFIED' })).not.toBe(flowFingerprint(without));
+    expect(flowFingerprint({ ...read, ttlConfig: 'TTL_CONFIG_UNSPECIFIED' })).toBe(flowFingerprint({ ...read, ttlConfig: undefined }));
+  });
 });
 
 describe('groupFingerprint', () => {
