@@ -119,17 +119,23 @@ export class GitSource {
     } catch (error) {
       // Fetch reads the cache too (its index, objects and refs): ask the repository directly
       // whether it serves the branch, so a damaged cache is not mistaken for an unreachable remote.
-      if (!(await this.remoteServesBranch())) {
-        return {
-          dir: this.checkoutDir,
-          commit: previous,
-          fetched: false,
-          rewritten: false,
-          previousCommit: previous,
-          warning: `could not fetch ${this.repo} (branch ${this.branch}): ${this.reason(error)}; using the last good commit ${previous.slice(0, 12)}`,
-        };
+      const lastGood = (why: string): Checkout => ({
+        dir: this.checkoutDir,
+        commit: previous,
+        fetched: false,
+        rewritten: false,
+        previousCommit: previous,
+        warning: `could not fetch ${this.repo} (branch ${this.branch}): ${why}; using the last good commit ${previous.slice(0, 12)}`,
+      });
+      if (!(await this.remoteServesBranch())) return lastGood(this.reason(error));
+      try {
+        return await this.cloneAgain(`fetch failed while ${this.repo} serves the branch: ${this.reason(error)}`, previous);
+      } catch (cloneError) {
+        // The remote lists the branch but serves neither a fetch nor a clone (a 5xx, a timeout, its own
+        // damage): the cache was whole before the fetch, so its commit still serves, as for an unreachable remote.
+        if (!(cloneError instanceof AccessctlError)) throw cloneError;
+        return lastGood(`${this.reason(error)}; a fresh clone failed too (${cloneError.message})`);
       }
-      return this.cloneAgain(`fetch failed while ${this.repo} serves the branch: ${this.reason(error)}`, previous);
     }
     let head: string;
     try {
