@@ -24,6 +24,12 @@ export interface Intent {
    * first version of the format; an older reader ignores it, and an entry without it is still whole.
    */
   failure?: IntentFailure;
+  /**
+   * Set when the change was applied and a sink refused its event: the settling run sends the same
+   * `change.applied` (same type, same id) instead of judging again from the live state, which may
+   * have moved since. Optional, as `failure` is.
+   */
+  landed?: true;
 }
 
 /** A failed change's error as its event carries it: already redacted and printable (PlatformError's message). */
@@ -162,7 +168,7 @@ export function parseIntentText(text: string, storedRunId?: string): ParsedEntry
     return { ok: false, reason: `not a JSON object (${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value})`, recovered: undefined };
   const recovered = recoverObject(value, storedRunId);
   const bad = (reason: string): ParsedEntry => ({ ok: false, reason, recovered });
-  const { runId, configCommit, kind, name, action, id, fields, sourceFile, failure, writer } = value;
+  const { runId, configCommit, kind, name, action, id, fields, sourceFile, failure, landed, writer } = value;
   if (typeof runId !== 'string' || runId === '') return bad('runId is missing or not a string');
   if (configCommit !== null && typeof configCommit !== 'string') return bad('configCommit is not a string or null');
   if (!KINDS.includes(kind as ManagedKind)) return bad(`kind is not one of ${KINDS.join(', ')}`);
@@ -172,6 +178,8 @@ export function parseIntentText(text: string, storedRunId?: string): ParsedEntry
   if (!Array.isArray(fields) || !fields.every(isFieldChange)) return bad('fields is not a list of field changes');
   if (sourceFile !== undefined && typeof sourceFile !== 'string') return bad('sourceFile is not a string');
   if (failure !== undefined && !isFailure(failure)) return bad('failure is not a code and a message (and an integer status)');
+  if (landed !== undefined && landed !== true) return bad('landed is not true');
+  if (landed === true && failure !== undefined) return bad('landed and failure are both set');
   let parsedWriter: JournalWriter | undefined;
   if (writer !== undefined) {
     if (
@@ -193,6 +201,7 @@ export function parseIntentText(text: string, storedRunId?: string): ParsedEntry
     fields,
     ...(sourceFile !== undefined ? { sourceFile } : {}),
     ...(failure !== undefined ? { failure: failureOf(failure) } : {}),
+    ...(landed === true ? { landed } : {}),
   };
   return { ok: true, intent, writer: parsedWriter };
 }

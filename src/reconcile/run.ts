@@ -192,7 +192,7 @@ class RunReport {
    * event a sink refused keeps the entry, so the next run settles it and sends the event again.
    * Never rejects: what went wrong is kept for the run's result.
    */
-  async emitJournalled(event: AccessctlEvent, journal: RunState['journal'], entry: string | undefined): Promise<void> {
+  async emitJournalled(event: AccessctlEvent, journal: RunState['journal'], entry: string | undefined, whenKept?: () => Promise<void>): Promise<void> {
     let failures: SinkFailure[];
     try {
       failures = await this.emit([event]);
@@ -201,7 +201,10 @@ class RunReport {
     }
     if (failures.length > 0) {
       for (const failure of failures) this.undelivered.set(failure.sink, failure.message);
-      if (entry !== undefined) this.keptEntries++;
+      if (entry !== undefined) {
+        this.keptEntries++;
+        await whenKept?.();
+      }
       return;
     }
     if (entry !== undefined) await this.strike(journal, entry);
@@ -224,6 +227,24 @@ class RunReport {
       this.log.warn(
         { runId: this.runId, entry: journalled.entry },
         `${message}; the failure's event is sent now, but should a later run settle the entry, its event gives a reason read from the live state instead of the platform's`,
+      );
+    }
+  }
+
+  /**
+   * Marks an applied change's entry as landed once a sink refused its event, so the run that sends
+   * it again sends the same `change.applied`, whatever the live state says by then. An entry that
+   * cannot be amended is settled from the live state instead: a WARN says so.
+   */
+  async keepLanded(journal: RunState['journal'], journalled: { entry: string; intent: Intent }, id: string | undefined): Promise<void> {
+    if (journal.amend === undefined) return;
+    try {
+      await journal.amend(journalled.entry, { ...journalled.intent, ...(id === undefined ? {} : { id }), landed: true });
+    } catch (problem) {
+      const message = problem instanceof Error ? problem.message : String(problem);
+      this.log.warn(
+        { runId: this.runId, entry: journalled.entry },
+        `${message}; the next run sends the change's refused event again, judged from the live state`,
       );
     }
   }
@@ -642,7 +663,7 @@ function reportJournal(notice: JournalNotice, run: RunReport): void {
  * `occurrence` sets apart an entry that no longer names its run, settled under this run.
  */
 function settledEvent(
-  intent: Pick<Intent, 'runId' | 'configCommit' | 'kind' | 'name' | 'action' | 'fields' | 'id' | 'failure'>,
+  intent: Pick<Intent, 'runId' | 'configCommit' | 'kind' | 'name' | 'action' | 'fields' | 'id' | 'failure' | 'landed'>,
   plan: Plan,
   run: RunReport,
   occurrence?: string,
@@ -656,8 +677,9 @@ function settledEvent(
     ...(intent.id ? { id: intent.id } : {}),
     ...(occurrence === undefined ? {} : { occurrence }),
   };
-  // Its run heard how the change failed and kept it: the event says what that run's event said.
+  // Its run heard how the change ended and kept it: the event says what that run's event said.
   if (intent.failure !== undefined) return changeFailed(then, { ...object, error: intent.failure }, run.date());
+  if (intent.landed === true) return changeApplied(then, object, run.date());
   const settled = settleFromLive(intent, plan);
   return settled.landed
     ? changeApplied(then, object, run.date())
@@ -834,7 +856,8 @@ async function applyWithJournal(
         emitted.push(run.keepFailure(journal, journalled, error).then(() => run.emitJournalled(eventFor(outcome, error), journal, entry)));
         return;
       }
-      emitted.push(run.emitJournalled(eventFor(outcome), journal, entry));
+      const applied = outcome.status === 'applied' && journalled !== undefined ? journalled : undefined;
+      emitted.push(run.emitJournalled(eventFor(outcome), journal, entry, applied && (() => run.keepLanded(journal, applied, outcome.id))));
     },
   });
   await Promise.all(emitted);

@@ -206,6 +206,30 @@ describe('an event a reconcile run sends again', () => {
     expect(changeIds(other.events)).toEqual(delivered);
   });
 
+  it('after a sink refused an applied change event, the next run sends that same applied event even when the object has since gone', async () => {
+    const w = await world();
+    const full = new MemorySink('file:/var/events.jsonl');
+    const other = new MemorySink('memory');
+    await reconcileOnce(w.options([full, other]));
+    const file = join(w.work, 'config', 'flows', 'github-user.yaml');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('duration: P30D', 'duration: P14D'));
+    full.events.length = 0;
+    other.events.length = 0;
+    full.failing = true;
+    await reconcileOnce(w.options([full, other]));
+    const delivered = changeIds(other.events).filter(([what]) => what.includes('GitHub User'));
+    expect(delivered.map(([what]) => what)).toEqual(['accessctl.change.applied ApprovalFlow/GitHub User update']);
+    full.failing = false;
+    // Before the next run, someone deletes the flow: the live state no longer shows the update.
+    const id = (other.events.find((e) => (e.data as { name: string }).name === 'GitHub User')?.data as { id?: string } | undefined)?.id;
+    expect((await w.h.call('DELETE', `/api/v2/approvalflows/${id}`)).status).toBe(200);
+
+    await reconcileOnce(w.options([full, other]));
+
+    // The sink that missed it gets the event the other sink has, not a "failed" with another id.
+    expect(changeIds(full.events).filter(([what]) => what.includes('GitHub User update'))).toEqual(delivered);
+  });
+
   it('after a crash, from a damaged journal entry that lost its run and fields: the run comes from its file name, and the id is the same', async () => {
     const w = await world();
     const sink = new MemorySink('memory');

@@ -221,6 +221,15 @@ describe('IntentJournal: the failure a run keeps in its entry', () => {
     });
   });
 
+  it('reads an entry marked landed (an applied change whose event a sink refused), and finds landed: false or landed with a failure damaged', () => {
+    expect(parseEntry(JSON.stringify({ ...intent('run-1', 'Flow'), landed: true }))).toMatchObject({ ok: true, intent: { name: 'Flow', landed: true } });
+    expect(parseEntry(JSON.stringify({ ...intent('run-1', 'Flow'), landed: false }))).toMatchObject({ ok: false, reason: 'landed is not true' });
+    expect(parseEntry(JSON.stringify({ ...intent('run-1', 'Flow'), landed: true, failure }))).toMatchObject({
+      ok: false,
+      reason: 'landed and failure are both set',
+    });
+  });
+
   it('recovers a whole failure from an entry damaged elsewhere, and the run its store names when the entry lost its own', () => {
     const parsed = parseIntentText(JSON.stringify({ kind: 'ApprovalFlow', name: 'Flow', action: 'update', id: 'af-1', failure }), 'run-from-the-store');
 
