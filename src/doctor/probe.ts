@@ -123,7 +123,11 @@ export async function runDoctor(client: JumpCloudClient, desired: DesiredState |
     if (groupsProbe.status === 404 && orgId !== undefined) return stopHere({ id: 'org', status: 'fail', summary: unreachableOrg(reason, orgId) });
     // No answer at all: nothing about the key is known, and every other probe would only wait as long again.
     if (groupsProbe.status === undefined)
-      return stopHere({ id: 'target', status: 'fail', summary: `${client.target} did not answer (${reason}); check --target or JUMPCLOUD_API_URL, and the network` });
+      return stopHere({
+        id: 'target',
+        status: 'fail',
+        summary: `${client.target} did not answer (${reason}); check --target or JUMPCLOUD_API_URL, and the network`,
+      });
   }
   checks.push({ id: 'key', status: 'ok', summary: 'the API key is accepted' });
   if (orgId !== undefined) checks.push({ id: 'org', status: 'ok', summary: `org ${orgId} is reachable with this key` });
