@@ -47,7 +47,10 @@ export function sandboxCommand(): Command {
       // Taken before the database is opened: a second sandbox on it neither migrates it nor runs its timers.
       const lock = await lockSandboxDatabase(options.db, {
         onTakeover: (message) => process.stderr.write(`accessctl: ${message}\n`),
-        onLost: (error) => stops.fail?.(error),
+        onLost: (error) => {
+          if (stops.fail !== undefined) stops.fail(error);
+          else stops.early ??= error;
+        },
         onRefreshError: (error) => process.stderr.write(`accessctl: ${error.message}; the next refresh tries again\n`),
       });
       try {
@@ -94,9 +97,13 @@ function bannerOf(sandbox: RunningSandbox, options: SandboxFlags): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** How a failure found while serving (the database lock lost) stops it; set while the sandbox serves. */
+/**
+ * How a failure found while serving (the database lock lost) stops it; set while the sandbox serves.
+ * One that comes before (the lock lost while the database opened) waits in `early` for it.
+ */
 interface ServingStops {
   fail?: (error: unknown) => void;
+  early?: unknown;
 }
 
 /**
@@ -133,6 +140,10 @@ function serveUntilStopped(sandbox: RunningSandbox, db: string, stops: ServingSt
     process.on('SIGTERM', stop);
     process.on('uncaughtException', fail);
     stops.fail = fail;
+    if (stops.early !== undefined) {
+      fail(stops.early);
+      return;
+    }
     // Printed once a stop is handled: whoever waits for the banner may signal the process at once.
     process.stdout.write(banner);
   });
