@@ -284,7 +284,10 @@ export class GitSource {
   private async moveTo(git: SimpleGit, commit: string): Promise<void> {
     // Equivalent to a fast-forward when `commit` descends from HEAD; on a rewrite it is the
     // caller's job to refuse to apply (Checkout.rewritten). The work tree is ours: clean it too.
-    await git.raw(['reset', '--hard', '--quiet', commit]);
+    // Already there (most syncs): the index and work tree are restored without moving HEAD, which
+    // `reset --hard` would log as one more reflog line every sync, a file that would only grow.
+    if ((await this.resolve('HEAD')) === commit) await git.raw(['read-tree', '--reset', '-u', 'HEAD']);
+    else await git.raw(['reset', '--hard', '--quiet', commit]);
     await git.raw(['clean', '-ffdxq']);
   }
 

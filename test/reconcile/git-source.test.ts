@@ -103,6 +103,19 @@ describe('GitSource', () => {
     expect(await git1.sync()).toMatchObject({ commit: first, previousCommit: first, fetched: true, rewritten: false });
   });
 
+  it('restores a work tree edited in the cache, and adds no reflog line when origin has not moved', async () => {
+    commit('flows.yaml', 'flows: 1\n');
+    push();
+    const git1 = source();
+    const first = await git1.sync();
+    const reflog = path.join(first.dir, '.git', 'logs', 'HEAD');
+    const lines = readFileSync(reflog, 'utf8').split('\n').length;
+    writeFileSync(path.join(first.dir, 'flows.yaml'), 'edited in the cache\n');
+    for (let i = 0; i < 3; i++) expect(await git1.sync()).toMatchObject({ commit: first.commit, fetched: true });
+    expect(readFileSync(path.join(first.dir, 'flows.yaml'), 'utf8')).toBe('flows: 1\n');
+    expect(readFileSync(reflog, 'utf8').split('\n').length).toBe(lines);
+  });
+
   it('answers false for ancestry of a commit it does not know', async () => {
     const first = commit('flows.yaml', 'flows: 1\n');
     push();
