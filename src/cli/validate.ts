@@ -56,8 +56,11 @@ Exit codes:
         // Each finding names the file that contributed it and, for an org's config, which orgs it holds for.
         if (options.fleet !== undefined) {
           // loaded only here: the fleet's overlays cost a plain `validate DIR` start-up time it does not use
-          const { validateFleet } = await import('../fleet/validate-fleet.js');
-          return reportConfig(await validateFleet(options.fleet), options.format, { strict: options.strict });
+          const { renderFleetOrgLines, validateFleet } = await import('../fleet/validate-fleet.js');
+          const checked = await validateFleet(options.fleet);
+          // Each org's own counts first, in text: the findings below say which orgs each holds for.
+          if (options.format === 'text') process.stdout.write(renderFleetOrgLines(checked.orgs));
+          return reportConfig(checked, options.format, { strict: options.strict });
         }
         let config: LoadResult;
         try {

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { readFleet, selectOrgs } from '../../src/fleet/fleet-file.js';
 import { FolderCache, resolveOrg } from '../../src/fleet/resolve.js';
-import { validateFleet } from '../../src/fleet/validate-fleet.js';
+import { renderFleetOrgLines, validateFleet } from '../../src/fleet/validate-fleet.js';
 import { root } from '../e2e/binary.js';
 
 let dir: string;
@@ -125,6 +125,22 @@ describe('validate --fleet', () => {
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
     expect(errors.map((d) => [d.file, d.code])).toEqual([['overlays/globex/flows/payroll-admin.yaml', 'invalid-value']]);
     expect(errors[0]!.message).toMatch(/^\[org globex\] spec\.approval\.type must be one of/);
+    // Each org's own counts: only globex has the error.
+    expect(result.orgs.map((o) => (o.made ? [o.org, o.errors] : [o.org, o.why]))).toEqual([
+      ['acme', 0],
+      ['globex', 1],
+      ['initech', 0],
+    ]);
+    expect(renderFleetOrgLines(result.orgs)).toMatch(/^org globex: \d+ files, \d+ objects: 1 error, 0 warnings$/m);
+  });
+
+  it('says which org could not be checked, and why, beside the others', async () => {
+    const fleet = readFileSync(join(example, 'fleet.yaml'), 'utf8').replace('overlay: overlays/globex', 'overlay: overlays/nope');
+    await writeFile(join(dir, 'fleet.yaml'), fleet);
+    const result = await validateFleet('fleet.yaml', dir);
+    expect(result.orgs.find((o) => o.org === 'globex')).toEqual({ org: 'globex', made: false, why: 'its overlay overlays/nope is not a folder' });
+    expect(renderFleetOrgLines(result.orgs)).toContain('org globex: not checked: its overlay overlays/nope is not a folder\n');
+    expect(result.orgs.filter((o) => o.made).map((o) => o.org)).toEqual(['acme', 'initech']);
   });
 
   it('reports a missing overlay at its line in the fleet file and every other finding with it, in one path notation', async () => {

@@ -31,6 +31,11 @@ describe('validate --fleet', () => {
     const text = await accessctl(['validate', '--fleet', file], {});
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('15 files, 15 objects: 0 errors, 0 warnings');
+    expect(text.stdout.split('\n').filter((l) => l.startsWith('org '))).toEqual([
+      'org acme: 9 files, 9 objects: 0 errors, 0 warnings',
+      'org globex: 12 files, 12 objects: 0 errors, 0 warnings',
+      'org initech: 8 files, 8 objects: 0 errors, 0 warnings',
+    ]);
     const json = await accessctl(['validate', '--fleet', file, '--format', 'json'], {});
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, errors: 0 });
   });
