@@ -3,7 +3,7 @@
 // terminal; long-running commands learn here when to stop.
 import type { ClientScope } from '../pipeline/make-plan.js';
 import { processTerminal, type Terminal } from './approval.js';
-import { stopSignal } from './stop-signal.js';
+import { listenForStop, type StopListener } from './stop-signal.js';
 import { clientOverrides, type TargetFlags } from './target-options.js';
 
 /** What an action returns: the exit code, or nothing for 0. */
@@ -27,19 +27,31 @@ export interface Runtime {
 
 export function createRuntime(terminal: Terminal = processTerminal()): Runtime {
   let exitCode = 0;
+  // An action's stop listeners end with it: a runtime that runs several commands (in one process,
+  // as the tests do) must not leave each one's SIGTERM handler behind to answer a later signal.
+  const listening = new Set<StopListener>();
   return {
     terminal,
     action:
       (run) =>
       async (...args) => {
-        exitCode = (await run(...args)) ?? 0;
+        try {
+          exitCode = (await run(...args)) ?? 0;
+        } finally {
+          for (const listener of listening) listener.close();
+          listening.clear();
+        }
       },
     // loaded on first use: the pipeline is most of the program, and --version or validate never reach the platform
     clientFor: async (flags, use) => {
       const { withClientScope } = await import('../pipeline/make-plan.js');
       return withClientScope({ target: flags.target, clientOptions: clientOverrides(flags) }, use);
     },
-    onStop: stopSignal,
+    onStop: (onStop) => {
+      const listener = listenForStop(onStop);
+      listening.add(listener);
+      return listener.signal;
+    },
     get exitCode() {
       return exitCode;
     },

@@ -37,11 +37,6 @@ export function listenForStop(onStop: (signal: NodeJS.Signals) => void): StopLis
   };
 }
 
-/** The long-running commands' form: aborted by the first SIGTERM or SIGINT, after `onStop`. */
-export function stopSignal(onStop: (signal: string) => void): AbortSignal {
-  return listenForStop(onStop).signal;
-}
-
 /** The shell's code for a process ended by `signal`: 128 + its number (130 for SIGINT, 143 for SIGTERM). */
 export function signalExitCode(signal: NodeJS.Signals): number {
   return 128 + constants.signals[signal];

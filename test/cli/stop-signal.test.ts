@@ -2,7 +2,8 @@
 // more, so a second signal ends the process as Node's default does. Signals are emitted in this
 // process's own emitter: only listeners hear them, and none reaches the operating system.
 import { afterEach, describe, expect, it } from 'vitest';
-import { listenForStop, signalExitCode, stopSignal, type StopListener } from '../../src/cli/stop-signal.js';
+import { createRuntime } from '../../src/cli/runtime.js';
+import { listenForStop, signalExitCode, type StopListener } from '../../src/cli/stop-signal.js';
 
 const listeners = (): [number, number] => [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
 
@@ -39,12 +40,30 @@ describe('stop signals', () => {
     expect(open.signal.aborted).toBe(false);
   });
 
-  it('keeps the long-running commands’ form: an AbortSignal aborted after onStop', () => {
+  it("gives a runtime action's long-running command an AbortSignal aborted after onStop, and stops listening when the action ends", async () => {
+    const before = listeners();
+    const runtime = createRuntime();
     const heard: string[] = [];
-    const signal = stopSignal((name) => heard.push(`${name} ${signal.aborted}`));
-    process.emit('SIGINT', 'SIGINT');
+    let during: [number, number] = [0, 0];
+    await runtime.action(async () => {
+      runtime.onStop((name) => heard.push(name));
+      during = listeners();
+      return 0;
+    })();
+    expect(during).toEqual([before[0] + 1, before[1] + 1]);
+    // Ended with its action: a later signal to this process is not answered by a finished command.
+    expect(listeners()).toEqual(before);
+    process.emit('SIGTERM', 'SIGTERM');
+    expect(heard).toEqual([]);
+
+    await runtime.action(async () => {
+      const signal = runtime.onStop((name) => heard.push(`${name} ${signal.aborted}`));
+      process.emit('SIGINT', 'SIGINT');
+      expect(signal.aborted).toBe(true);
+      return 0;
+    })();
     expect(heard).toEqual(['SIGINT false']);
-    expect(signal.aborted).toBe(true);
+    expect(listeners()).toEqual(before);
   });
 
   it('gives the shell’s code for a process ended by a signal', () => {
