@@ -49,9 +49,8 @@ export async function validateFleet(file: string, cwd: string = process.cwd()): 
     }
     const { config } = await resolveOrg(fleet, org, folders, diagnostics);
     const own = countDiagnostics(config.diagnostics);
-    let declared = config.desired.flows.length + config.desired.groups.length + config.desired.channels.length + config.desired.tests.length;
-    for (const single of [config.desired.settings, config.desired.project]) if (single) declared++;
-    orgs.push({ org: org.name, made: true, files: config.sources.size, objects: declared, errors: own.errors, warnings: own.warnings });
+    // The counts `validate DIR` would give for this org's folder as resolved.
+    orgs.push({ org: org.name, made: true, files: config.files, objects: config.objects, errors: own.errors, warnings: own.warnings });
     for (const [path, source] of config.sources) sources.set(path, source);
     for (const declared of [...config.desired.flows, ...config.desired.groups, ...config.desired.channels, ...config.desired.tests]) {
       objects.add(`${declared.source.file.path}\u0000${declared.source.index}`);
