@@ -139,7 +139,7 @@ export class GitSource {
     }
     let head: string;
     try {
-      head = await this.moveToFetched(git, remoteRef);
+      head = await this.moveToFetched(git, remoteRef, previous);
     } catch (error) {
       return this.cloneAgain(this.reason(error), previous);
     }
@@ -259,10 +259,10 @@ export class GitSource {
    * damaged cache shows here (and is cloned again) rather than as a false history rewrite or a
    * failed attribution later. Throws on any failure: every step is local.
    */
-  private async moveToFetched(git: SimpleGit, remoteRef: string): Promise<string> {
+  private async moveToFetched(git: SimpleGit, remoteRef: string, current: string): Promise<string> {
     const head = await this.resolve(remoteRef);
     if (head === undefined) throw new Error(`origin/${this.branch} names no commit after the fetch`);
-    await this.moveTo(git, head);
+    await this.moveTo(git, head, current);
     // Connectivity only: every object reachable from the refs, reflogs and index exists and can
     // be parsed (blobs are not read). Missing objects are printed on stdout with a non-zero exit
     // that simple-git resolves when stderr is empty, so any output counts as a failure.
@@ -281,12 +281,13 @@ export class GitSource {
     }
   }
 
-  private async moveTo(git: SimpleGit, commit: string): Promise<void> {
+  /** `current`: the commit HEAD is on now, as the sync read it before fetching. */
+  private async moveTo(git: SimpleGit, commit: string, current: string): Promise<void> {
     // Equivalent to a fast-forward when `commit` descends from HEAD; on a rewrite it is the
     // caller's job to refuse to apply (Checkout.rewritten). The work tree is ours: clean it too.
     // Already there (most syncs): the index and work tree are restored without moving HEAD, which
     // `reset --hard` would log as one more reflog line every sync, a file that would only grow.
-    if ((await this.resolve('HEAD')) === commit) await git.raw(['read-tree', '--reset', '-u', 'HEAD']);
+    if (current === commit) await git.raw(['read-tree', '--reset', '-u', 'HEAD']);
     else await git.raw(['reset', '--hard', '--quiet', commit]);
     await git.raw(['clean', '-ffdxq']);
   }
