@@ -27,6 +27,12 @@ export interface SandboxDatabaseLockOptions {
   heartbeatTimer?: HeartbeatTimer;
 }
 
+/** How a command says a takeover and a failed refresh: one line each on stderr (`sandbox` and `up` alike). */
+export const lockNoticesOnStderr: Pick<SandboxDatabaseLockOptions, 'onTakeover' | 'onRefreshError'> = {
+  onTakeover: (message) => process.stderr.write(`accessctl: ${message}\n`),
+  onRefreshError: (error) => process.stderr.write(`accessctl: ${error.message}; the next refresh tries again\n`),
+};
+
 /** The lock a sandbox holds on its database; release() when it stops serving it. */
 export interface SandboxDatabaseLock {
   /** The lock file, beside the database. */

@@ -6,7 +6,7 @@ import { profileOption } from './profile-option.js';
 import { loadSeed } from '../sandbox/seed.js';
 import { authenticate } from '../sandbox/auth.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
-import { damagedDatabaseError, lockSandboxDatabase } from './sandbox-database.js';
+import { damagedDatabaseError, lockNoticesOnStderr, lockSandboxDatabase } from './sandbox-database.js';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -46,12 +46,11 @@ export function sandboxCommand(): Command {
       const stops: ServingStops = {};
       // Taken before the database is opened: a second sandbox on it neither migrates it nor runs its timers.
       const lock = await lockSandboxDatabase(options.db, {
-        onTakeover: (message) => process.stderr.write(`accessctl: ${message}\n`),
+        ...lockNoticesOnStderr,
         onLost: (error) => {
           if (stops.fail !== undefined) stops.fail(error);
           else stops.early ??= error;
         },
-        onRefreshError: (error) => process.stderr.write(`accessctl: ${error.message}; the next refresh tries again\n`),
       });
       try {
         let sandbox: RunningSandbox;

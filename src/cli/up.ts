@@ -18,7 +18,7 @@ import { TargetBinding } from '../reconcile/target-binding.js';
 import { loadSeed } from '../sandbox/seed.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { createLogger } from './logger.js';
-import { lockSandboxDatabase } from './sandbox-database.js';
+import { lockNoticesOnStderr, lockSandboxDatabase } from './sandbox-database.js';
 import { prepareStateDir, stoppedWhileWaiting } from './state-dir.js';
 import type { Runtime } from './runtime.js';
 
@@ -94,9 +94,8 @@ Exit codes:
         // One process serves a database at a time, as under `accessctl sandbox` (both default to .accessctl/sandbox.db).
         const dbLost = new AbortController();
         const lock = await lockSandboxDatabase(flags.db, {
-          onTakeover: (message) => process.stderr.write(`accessctl: ${message}\n`),
+          ...lockNoticesOnStderr,
           onLost: (error) => dbLost.abort(error),
-          onRefreshError: (error) => process.stderr.write(`accessctl: ${error.message}; the next refresh tries again\n`),
         });
         try {
           const sandbox = await startOn(flags);
