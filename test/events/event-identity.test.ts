@@ -179,25 +179,33 @@ describe('an event a reconcile run sends again', () => {
     expect(summaries[0]?.id).not.toBe(eventId('accessctl/reconcile', first.runId, 'accessctl.run.completed', []));
   });
 
-  it('after a sink refused a change event, the next run sends it to every sink with the id the other sinks already have', async () => {
+  /**
+   * A run whose change events one sink (a full disk) refused and another took: an update of GitHub
+   * User (a live object, with its id) and the settings. The refusing sink works again afterwards.
+   */
+  async function refusedByOneSink() {
     const w = await world();
     const full = new MemorySink('file:/var/events.jsonl');
     const other = new MemorySink('memory');
     await reconcileOnce(w.options([full, other]));
-    // An update (of a live object, with its id) and the settings, in one run.
     const file = join(w.work, 'config', 'flows', 'github-user.yaml');
     await writeFile(file, (await readFile(file, 'utf8')).replace('duration: P30D', 'duration: P14D'));
     full.events.length = 0;
     other.events.length = 0;
     full.failing = true;
-
     const refused = await reconcileOnce(w.options([full, other]));
-    expect(refused.result).toBe('partial');
     const delivered = changeIds(other.events);
-    expect(delivered.map(([what]) => what)).toContain('accessctl.change.applied ApprovalFlow/GitHub User update');
-    expect(other.events.find((e) => (e.data as { name: string }).name === 'GitHub User')?.data).toMatchObject({ id: expect.any(String) });
+    const flowId = (other.events.find((e) => (e.data as { name: string }).name === 'GitHub User')?.data as { id?: string } | undefined)?.id;
     other.events.length = 0;
     full.failing = false;
+    return { w, full, other, refused, delivered, flowId };
+  }
+
+  it('after a sink refused a change event, the next run sends it to every sink with the id the other sinks already have', async () => {
+    const { w, full, other, refused, delivered, flowId } = await refusedByOneSink();
+    expect(refused.result).toBe('partial');
+    expect(delivered.map(([what]) => what)).toContain('accessctl.change.applied ApprovalFlow/GitHub User update');
+    expect(flowId).toEqual(expect.any(String));
 
     const next = await reconcileOnce(w.options([full, other]));
 
@@ -207,22 +215,11 @@ describe('an event a reconcile run sends again', () => {
   });
 
   it('after a sink refused an applied change event, the next run sends that same applied event even when the object has since gone', async () => {
-    const w = await world();
-    const full = new MemorySink('file:/var/events.jsonl');
-    const other = new MemorySink('memory');
-    await reconcileOnce(w.options([full, other]));
-    const file = join(w.work, 'config', 'flows', 'github-user.yaml');
-    await writeFile(file, (await readFile(file, 'utf8')).replace('duration: P30D', 'duration: P14D'));
-    full.events.length = 0;
-    other.events.length = 0;
-    full.failing = true;
-    await reconcileOnce(w.options([full, other]));
-    const delivered = changeIds(other.events).filter(([what]) => what.includes('GitHub User'));
+    const { w, full, other, delivered: all, flowId } = await refusedByOneSink();
+    const delivered = all.filter(([what]) => what.includes('GitHub User'));
     expect(delivered.map(([what]) => what)).toEqual(['accessctl.change.applied ApprovalFlow/GitHub User update']);
-    full.failing = false;
     // Before the next run, someone deletes the flow: the live state no longer shows the update.
-    const id = (other.events.find((e) => (e.data as { name: string }).name === 'GitHub User')?.data as { id?: string } | undefined)?.id;
-    expect((await w.h.call('DELETE', `/api/v2/approvalflows/${id}`)).status).toBe(200);
+    expect((await w.h.call('DELETE', `/api/v2/approvalflows/${flowId}`)).status).toBe(200);
 
     await reconcileOnce(w.options([full, other]));
 
