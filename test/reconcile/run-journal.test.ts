@@ -173,18 +173,16 @@ describe('a reconcile run and its journal', () => {
     expect(await journalFiles(w.stateDir)).toHaveLength(1);
   });
 
-  it('reconcile --once stopped by its signal exits 1 when a sink refused the change events, and the run says it was stopped', async () => {
-    const w = await world();
-    await reconcileOnce(w.options([new MemorySink('memory')]));
-    await new IntentJournal(w.stateDir).record(intent('killed-run', 'ApprovalFlow', 'GitHub User', 'update'));
-    const file = join(w.work, 'config', 'flows', 'github-user.yaml');
-    await writeFile(file, (await readFile(file, 'utf8')).replace('duration: P30D', 'duration: P14D'));
-    // A directory where the events file should be: the leftover's settled event cannot be appended.
+  /**
+   * reconcile --once whose only sink is a file that cannot be appended to (a directory stands where
+   * the events file should be, so the append fails on a real file system). `onPlan` runs once the
+   * plan is made; the outcomes are collected as "result: message".
+   */
+  async function onceIntoUnwritableFile(w: World, onPlan?: (controller: AbortController) => void) {
     const eventsPath = join(w.work, 'events.jsonl');
     await mkdir(eventsPath);
     const controller = new AbortController();
     const outcomes: string[] = [];
-
     const code = await runReconciler({
       source: { kind: 'dir', dir: join(w.work, 'config') },
       stateDir: w.stateDir,
@@ -197,10 +195,21 @@ describe('a reconcile run and its journal', () => {
       allowHistoryRewrite: false,
       lockMode: 'fail',
       signal: controller.signal,
-      // SIGTERM once the plan is made (the leftover already settled): the change to the flow never starts.
-      onPlan: () => controller.abort(),
+      ...(onPlan === undefined ? {} : { onPlan: () => onPlan(controller) }),
       onOutcome: (outcome) => outcomes.push(`${outcome.result}: ${outcome.message}`),
     });
+    return { code, outcomes, eventsPath };
+  }
+
+  it('reconcile --once stopped by its signal exits 1 when a sink refused the change events, and the run says it was stopped', async () => {
+    const w = await world();
+    await reconcileOnce(w.options([new MemorySink('memory')]));
+    await new IntentJournal(w.stateDir).record(intent('killed-run', 'ApprovalFlow', 'GitHub User', 'update'));
+    const file = join(w.work, 'config', 'flows', 'github-user.yaml');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('duration: P30D', 'duration: P14D'));
+
+    // SIGTERM once the plan is made (the leftover already settled): the change to the flow never starts.
+    const { code, outcomes } = await onceIntoUnwritableFile(w, (controller) => controller.abort());
 
     expect(outcomes).toHaveLength(1);
     expect(outcomes[0]).toMatch(
@@ -212,26 +221,7 @@ describe('a reconcile run and its journal', () => {
 
   it('reconcile --once exits 1 when its file sink cannot take the change events, and keeps the journal entries', async () => {
     const w = await world();
-    // A directory where the events file should be: the sink's append fails on a real file system.
-    const eventsPath = join(w.work, 'events.jsonl');
-    await mkdir(eventsPath);
-    const controller = new AbortController();
-    const outcomes: string[] = [];
-
-    const code = await runReconciler({
-      source: { kind: 'dir', dir: join(w.work, 'config') },
-      stateDir: w.stateDir,
-      intervalMs: 60_000,
-      once: true,
-      eventSpecs: [`file:${eventsPath}`],
-      env: { JUMPCLOUD_API_KEY: w.h.sandbox.adminKey },
-      clients: TargetBinding.fixed(w.client),
-      log: pino({ level: 'silent' }),
-      allowHistoryRewrite: false,
-      lockMode: 'fail',
-      signal: controller.signal,
-      onOutcome: (outcome) => outcomes.push(`${outcome.result}: ${outcome.message}`),
-    });
+    const { code, outcomes, eventsPath } = await onceIntoUnwritableFile(w);
 
     expect(code).toBe(EXIT_FAILED);
     expect(outcomes).toHaveLength(1);
