@@ -213,39 +213,36 @@ class RunReport {
   /**
    * Keeps a failed change's error in its journal entry before the event goes out, so a run that
    * settles the entry later (this one died first, or a sink refused the event) sends the error the
-   * platform gave, not one guessed from the live state. It is redacted as the event is. An entry
-   * that cannot be amended only loses that: a WARN, and the event still goes out.
+   * platform gave, not one guessed from the live state. It is redacted as the event is.
    */
   async keepFailure(journal: RunState['journal'], journalled: { entry: string; intent: Intent }, error: IntentFailure): Promise<void> {
-    if (journal.amend === undefined) return;
     const redact = this.ctx.redact ?? ((text: string) => text);
     const failure: IntentFailure = { code: error.code, message: redact(error.message), ...(error.status === undefined ? {} : { status: error.status }) };
-    try {
-      await journal.amend(journalled.entry, { ...journalled.intent, failure });
-    } catch (problem) {
-      const message = problem instanceof Error ? problem.message : String(problem);
-      this.log.warn(
-        { runId: this.runId, entry: journalled.entry },
-        `${message}; the failure's event is sent now, but should a later run settle the entry, its event gives a reason read from the live state instead of the platform's`,
-      );
-    }
+    await this.amend(
+      journal,
+      journalled.entry,
+      { ...journalled.intent, failure },
+      "the failure's event is sent now, but should a later run settle the entry, its event gives a reason read from the live state instead of the platform's",
+    );
   }
 
   /**
    * Marks an applied change's entry as landed once a sink refused its event, so the run that sends
-   * it again sends the same `change.applied`, whatever the live state says by then. An entry that
-   * cannot be amended is settled from the live state instead: a WARN says so.
+   * it again sends the same `change.applied`, whatever the live state says by then.
    */
   async keepLanded(journal: RunState['journal'], journalled: { entry: string; intent: Intent }, id: string | undefined): Promise<void> {
+    const intent: Intent = { ...journalled.intent, ...(id === undefined ? {} : { id }), landed: true };
+    await this.amend(journal, journalled.entry, intent, "the next run sends the change's refused event again, judged from the live state");
+  }
+
+  /** Rewrites an entry with what its run learnt; one that cannot be rewritten only loses that: a WARN saying `otherwise`. */
+  private async amend(journal: RunState['journal'], entry: string, intent: Intent, otherwise: string): Promise<void> {
     if (journal.amend === undefined) return;
     try {
-      await journal.amend(journalled.entry, { ...journalled.intent, ...(id === undefined ? {} : { id }), landed: true });
+      await journal.amend(entry, intent);
     } catch (problem) {
       const message = problem instanceof Error ? problem.message : String(problem);
-      this.log.warn(
-        { runId: this.runId, entry: journalled.entry },
-        `${message}; the next run sends the change's refused event again, judged from the live state`,
-      );
+      this.log.warn({ runId: this.runId, entry }, `${message}; ${otherwise}`);
     }
   }
 
