@@ -2,15 +2,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { InsightsReader } from '../../src/insights/reader.js';
 import { PlatformError } from '../../src/jumpcloud/platform-error.js';
-import { json, startLocalServer, type LocalServer } from '../jumpcloud/local-server.js';
+import { closedInOrder, json, startLocalServer, type LocalServer } from '../jumpcloud/local-server.js';
 
 let server: LocalServer | undefined;
 let reader: InsightsReader | undefined;
 afterEach(async () => {
-  await reader?.close();
-  await server?.close();
-  reader = undefined;
-  server = undefined;
+  [reader, server] = await closedInOrder(reader, server);
 });
 
 const query = { services: ['directory'], startTime: '2026-01-01T00:00:00Z', limit: 10 };

@@ -7,7 +7,7 @@ import { PlatformError } from '../../src/jumpcloud/platform-error.js';
 import { TokenBucket } from '../../src/jumpcloud/rate-limit.js';
 import { routes } from '../../src/jumpcloud/routes.js';
 import { githubAdminFlow, startHarness, type Harness } from '../sandbox/harness.js';
-import { json, ManualClock, startLocalServer, type LocalServer } from './local-server.js';
+import { closedInOrder, json, ManualClock, startLocalServer, type LocalServer } from './local-server.js';
 
 /** A client whose waiting is recorded instead of slept, and whose waits move the sandbox clock. */
 function testClient(h: Harness, clock: SandboxClock, overrides: Partial<ConstructorParameters<typeof JumpCloudClient>[0]> = {}) {
@@ -284,10 +284,7 @@ describe('the platform client under 429s and retried deletes, against a local se
   let server: LocalServer | undefined;
   let client: JumpCloudClient | undefined;
   afterEach(async () => {
-    await client?.close();
-    await server?.close();
-    client = undefined;
-    server = undefined;
+    [client, server] = await closedInOrder(client, server);
   });
 
   function clientOf(url: string, clock: ManualClock, retry?: ConstructorParameters<typeof JumpCloudClient>[0]['retry']): JumpCloudClient {

@@ -15,7 +15,7 @@ import { PlatformError } from '../../src/jumpcloud/platform-error.js';
 import { routes } from '../../src/jumpcloud/routes.js';
 import { diff } from '../../src/plan/diff.js';
 import { accessctl } from '../cli/in-process.js';
-import { json, type LocalServer, startLocalServer } from './local-server.js';
+import { closedInOrder, json, type LocalServer, startLocalServer } from './local-server.js';
 
 const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));
 
@@ -49,10 +49,7 @@ describe('readLive against malformed live data', () => {
   let server: LocalServer | undefined;
   let client: JumpCloudClient | undefined;
   afterEach(async () => {
-    await client?.close();
-    await server?.close();
-    client = undefined;
-    server = undefined;
+    [client, server] = await closedInOrder(client, server);
   });
 
   async function read(answer: (path: string, skip: number) => unknown) {
@@ -177,10 +174,7 @@ describe('readLive maps the approval flows as their pages arrive', () => {
   let server: LocalServer | undefined;
   let client: JumpCloudClient | undefined;
   afterEach(async () => {
-    await client?.close();
-    await server?.close();
-    client = undefined;
-    server = undefined;
+    [client, server] = await closedInOrder(client, server);
   });
 
   /** `flows` served in pages of the limit asked, with the well-formed org around them. */
@@ -263,10 +257,7 @@ describe('a long-lived reader (the reconciler), with its answer memo and flow pa
   let server: LocalServer | undefined;
   let client: JumpCloudClient | undefined;
   afterEach(async () => {
-    await client?.close();
-    await server?.close();
-    client = undefined;
-    server = undefined;
+    [client, server] = await closedInOrder(client, server);
   });
 
   /** A target answering each path as `answer` says, read again and again as the reconciler reads: one answer memo, one flow page memo. */

@@ -47,6 +47,15 @@ export async function startLocalServer(answer: (request: SeenRequest, response: 
   };
 }
 
+/**
+ * Closes what a test opened, in the order given (a client before the server its pool holds sockets
+ * to), and gives back undefined for each: `[client, server] = await closedInOrder(client, server)`.
+ */
+export async function closedInOrder(...opened: ({ close(): Promise<unknown> } | undefined)[]): Promise<undefined[]> {
+  for (const each of opened) await each?.close();
+  return opened.map(() => undefined);
+}
+
 export function json(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { JumpCloudClient } from '../../src/jumpcloud/client.js';
 import { listAll, MAX_LIST_ITEMS, PAGE_SIZE } from '../../src/jumpcloud/paginate.js';
 import { PlatformError } from '../../src/jumpcloud/platform-error.js';
-import { json, startLocalServer, type LocalServer } from './local-server.js';
+import { closedInOrder, json, startLocalServer, type LocalServer } from './local-server.js';
 
 const route = '/api/v2/approvalflows';
 
@@ -15,10 +15,7 @@ describe('listAll over a results-style list that may omit zero values (protobuf 
   let server: LocalServer | undefined;
   let client: JumpCloudClient | undefined;
   afterEach(async () => {
-    await client?.close();
-    await server?.close();
-    client = undefined;
-    server = undefined;
+    [client, server] = await closedInOrder(client, server);
   });
 
   /** Serves `all` in limit/skip pages; `page` shapes each page's body. */
@@ -91,10 +88,7 @@ describe('listAll against a target whose list never ends', () => {
   let server: LocalServer | undefined;
   let client: JumpCloudClient | undefined;
   afterEach(async () => {
-    await client?.close();
-    await server?.close();
-    client = undefined;
-    server = undefined;
+    [client, server] = await closedInOrder(client, server);
   });
 
   async function serve(page: (skip: number) => unknown): Promise<JumpCloudClient> {

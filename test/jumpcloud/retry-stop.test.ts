@@ -8,7 +8,7 @@ import { PlatformError } from '../../src/jumpcloud/platform-error.js';
 import { BackoffGate, type GateOutcome } from '../../src/jumpcloud/rate-limit.js';
 import { routes } from '../../src/jumpcloud/routes.js';
 import { defaultRetryPolicy } from '../../src/retry/policy.js';
-import { json, ManualClock, startLocalServer, type LocalServer } from './local-server.js';
+import { closedInOrder, json, ManualClock, startLocalServer, type LocalServer } from './local-server.js';
 
 /** Whether the promise has settled once every callback queued so far has run (a macrotask later). */
 async function settled(promise: Promise<unknown>): Promise<boolean> {
@@ -72,10 +72,7 @@ describe('the platform client stopped while it waits to try a call again', () =>
   let server: LocalServer | undefined;
   let client: JumpCloudClient | undefined;
   afterEach(async () => {
-    await client?.close();
-    await server?.close();
-    client = undefined;
-    server = undefined;
+    [client, server] = await closedInOrder(client, server);
   });
 
   /** A target answering `status` to every call (`onRequest` sees each first), with a manual clock and a stop. */
