@@ -2,7 +2,8 @@
 // and moved forward to origin's branch head; a cache that git cannot use is discarded and cloned
 // again. Git runs with a minimal environment; a token travels only as an http.extraHeader.
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { AccessctlError } from '../errors.js';
@@ -47,6 +48,32 @@ const GIT_ENV_KEYS = ['GIT_TERMINAL_PROMPT', 'GIT_CONFIG_NOSYSTEM', 'GIT_CONFIG_
 /** What the cache directory holds before a sync: nothing yet, a checkout at a commit, or something git cannot use. */
 type CacheState = { kind: 'absent' } | { kind: 'usable'; commit: string } | { kind: 'broken'; why: string };
 
+/**
+ * The suffix (after the checkout directory's own name) of a directory this class makes beside the
+ * checkout and removes itself unless stopped first: a clone in progress, or a discarded cache.
+ * Exactly the form it writes (a lowercase v4 UUID from randomUUID), so nothing else matches.
+ */
+const LEFTOVER_SUFFIX = /^\.(?:clone|discarded)-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/**
+ * What a failed fetch's own message says about the repository. Git (run with LC_ALL=C) names the
+ * cause when it is on the remote's side; only a message saying none of these needs ls-remote to
+ * tell an unreachable remote from a damaged cache, which for a remote that is down costs a second
+ * network timeout per sync.
+ */
+const BRANCH_GONE = /couldn't find remote ref/i;
+const REMOTE_UNREACHABLE = [
+  /does not appear to be a git repository/i, // a path (local or over ssh) with no repository
+  /unable to access '/i, // http(s): curl could not get an answer (resolve, connect, TLS, timeout)
+  /could not resolve (?:host|proxy)/i, // also ssh's "Could not resolve hostname"
+  /connection refused|couldn't connect to server|failed to connect to/i,
+  /connection timed out|operation timed out|timed out after/i,
+  /network is unreachable|no route to host/i,
+  /repository not found|the requested url returned error: \d{3}/i,
+  /authentication failed|permission denied \(publickey|host key verification failed/i,
+  /block timeout reached/i, // simple-git killed a git that said nothing for timeoutMs
+];
+
 export class GitSource {
   private readonly repo: string;
   private readonly branch: string;
@@ -56,6 +83,16 @@ export class GitSource {
   private readonly gitEnv: NodeJS.ProcessEnv;
   private readonly secrets: string[];
   private readonly timeoutMs: number;
+  /**
+   * Whether `git fsck` passed on the cache since this process opened it or last cloned it. The
+   * check walks the whole history, so it runs on the first sync of a cache (and the first after a
+   * clone), and again only once a git command on the cache has failed: not every sync.
+   */
+  private verified = false;
+  /** Leftovers of a stopped process are removed on the first sync, before anything is cloned. */
+  private leftoversSwept = false;
+  /** Said with the next checkout returned (a sync that throws has its own message). */
+  private notices: string[] = [];
 
   constructor(options: GitSourceOptions) {
     const env = options.env ?? process.env;
@@ -102,11 +139,26 @@ export class GitSource {
   /**
    * Clones on first use into cacheDir, else fetches origin/branch; then moves to its head. The
    * checkout is only a cache: when a local git step fails (a damaged index, object, ref or .git),
-   * it is cloned again with a warning. The last good commit is used only when the repository
-   * itself cannot be reached or has no such branch.
+   * it is cloned again with a warning. Its objects are checked (git fsck) on the first sync of
+   * this process, the first after a clone, after a git command on it failed, and before a history
+   * rewrite is reported. The last good commit is used only when the repository itself cannot be
+   * reached or has no such branch. The first sync also removes what a stopped clone left behind.
    */
   async sync(): Promise<Checkout> {
     await mkdir(this.homeDir, { recursive: true });
+    if (!this.leftoversSwept) {
+      this.leftoversSwept = true;
+      this.notices.push(...(await this.removeLeftovers()));
+    }
+    const checkout = await this.syncCache();
+    if (this.notices.length > 0) {
+      checkout.warning = [...this.notices, ...(checkout.warning ? [checkout.warning] : [])].join('; ');
+      this.notices = [];
+    }
+    return checkout;
+  }
+
+  private async syncCache(): Promise<Checkout> {
     const cache = await this.inspectCache();
     if (cache.kind === 'absent') return this.cloneFresh();
     if (cache.kind === 'broken') return this.cloneAgain(cache.why);
@@ -115,10 +167,10 @@ export class GitSource {
     const git = this.git(this.checkoutDir);
     const remoteRef = `refs/remotes/origin/${this.branch}`;
     try {
-      await git.raw(['fetch', '--no-tags', '--prune', 'origin', `+refs/heads/${this.branch}:${remoteRef}`]);
+      // From the URL given, not the cache's "origin": what the fetch says about the remote is
+      // then about this repository, whatever the cache's own config has become.
+      await git.raw(['fetch', '--no-tags', '--prune', '--', this.repo, `+refs/heads/${this.branch}:${remoteRef}`]);
     } catch (error) {
-      // Fetch reads the cache too (its index, objects and refs): ask the repository directly
-      // whether it serves the branch, so a damaged cache is not mistaken for an unreachable remote.
       const lastGood = (why: string): Checkout => ({
         dir: this.checkoutDir,
         commit: previous,
@@ -127,6 +179,13 @@ export class GitSource {
         previousCommit: previous,
         warning: `could not fetch ${this.repo} (branch ${this.branch}): ${why}; using the last good commit ${previous.slice(0, 12)}`,
       });
+      // The fetch's own message decides when it names a cause on the remote's side (no such
+      // branch, a host or path that does not answer). Else, as fetch reads the cache too (its
+      // index, objects and refs), ask the repository directly whether it serves the branch, so a
+      // damaged cache is not mistaken for an unreachable remote.
+      if (this.remoteSaysNo(error)) return lastGood(this.reason(error));
+      // Unexplained, the failure may be the cache's: check it on the next sync that gets this far.
+      this.verified = false;
       if (!(await this.remoteServesBranch())) return lastGood(this.reason(error));
       try {
         return await this.cloneAgain(`fetch failed while ${this.repo} serves the branch: ${this.reason(error)}`, previous);
@@ -137,30 +196,42 @@ export class GitSource {
         return lastGood(`${this.reason(error)}; a fresh clone failed too (${cloneError.message})`);
       }
     }
+    const checkedNow = !this.verified;
     let head: string;
+    let rewritten: boolean;
     try {
       head = await this.moveToFetched(git, remoteRef, previous);
+      if (checkedNow) await this.checkConnectivity(git);
+      this.verified = true;
+      rewritten = head !== previous && !(await this.isAncestor(previous, head));
+      // A rewrite stops the apply and is rare: it is believed only of a cache checked this sync,
+      // as a damaged history can look like one (a parent that cannot be read).
+      if (rewritten && !checkedNow) await this.checkConnectivity(git);
     } catch (error) {
       return this.cloneAgain(this.reason(error), previous);
     }
-    return this.checkoutAt(head, previous, []);
+    return this.checkoutAt(head, previous, rewritten, []);
   }
 
   /** True when `descendant` has `ancestor` in its history; false when either is unknown here. */
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
-    const a = await this.resolve(ancestor);
-    const d = await this.resolve(descendant);
-    if (a === undefined || d === undefined) return false;
-    // Same answer as `merge-base --is-ancestor`, read from output rather than the exit code:
-    // simple-git resolves a non-zero exit that printed nothing.
-    const base = (await this.git(this.checkoutDir).raw(['merge-base', a, d])).trim();
-    return base === a;
+    return this.onCache(async () => {
+      const a = await this.resolve(ancestor);
+      const d = await this.resolve(descendant);
+      if (a === undefined || d === undefined) return false;
+      // Same answer as `merge-base --is-ancestor`, read from output rather than the exit code:
+      // simple-git resolves a non-zero exit that printed nothing.
+      const base = (await this.git(this.checkoutDir).raw(['merge-base', a, d])).trim();
+      return base === a;
+    });
   }
 
   /** The last commit that touched `file` (relative to the work tree): for event attribution. */
   async lastChange(file: string): Promise<LastChange | undefined> {
     const relative = workTreePath(file);
-    const output = await this.git(this.checkoutDir).raw(['log', '-1', '--format=%H%x00%an%x00%ae%x00%aI', 'HEAD', '--', `:(literal)${relative}`]);
+    const output = await this.onCache(() =>
+      this.git(this.checkoutDir).raw(['log', '-1', '--format=%H%x00%an%x00%ae%x00%aI', 'HEAD', '--', `:(literal)${relative}`]),
+    );
     const [commit, name, email, date] = output.trim().split('\0');
     if (!commit || name === undefined || email === undefined || date === undefined) return undefined;
     return { commit, author: { name, email }, date };
@@ -172,13 +243,66 @@ export class GitSource {
    * merge diffs, so a change that came in through a merge is credited to the commit that made it.
    */
   async lastChanges(files: readonly string[]): Promise<Map<string, LastChange>> {
-    return lastChangesIn(this.git(this.checkoutDir), files);
+    return this.onCache(() => lastChangesIn(this.git(this.checkoutDir), files));
+  }
+
+  /** Runs a git read of the cache; its failure may be damage, so the next sync checks the cache again. */
+  private async onCache<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      // An AccessctlError is accessctl refusing a bad argument, not git failing.
+      if (!(error instanceof AccessctlError)) this.verified = false;
+      throw error;
+    }
+  }
+
+  /**
+   * Removes what a process stopped mid-clone or mid-discard left beside the checkout (the
+   * `.clone-<uuid>` and `.discarded-<uuid>` directories of this checkout, nothing else), and says
+   * what it removed. Runs under the state directory's lock, so no other clone is in progress.
+   */
+  private async removeLeftovers(): Promise<string[]> {
+    const parent = path.dirname(this.checkoutDir);
+    const own = path.basename(this.checkoutDir);
+    let entries: Dirent[];
+    try {
+      entries = await readdir(parent, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new AccessctlError('io', `cannot read the git cache ${parent}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+        subject: '--state-dir',
+      });
+    }
+    const notices: string[] = [];
+    // Only real directories: a link or a file of that name is not something this class made.
+    const leftovers = entries.filter((entry) => entry.isDirectory() && entry.name.startsWith(own) && LEFTOVER_SUFFIX.test(entry.name.slice(own.length)));
+    const removed: string[] = [];
+    for (const entry of leftovers) {
+      const dir = path.join(parent, entry.name);
+      try {
+        await rm(dir, { recursive: true, force: true });
+        removed.push(dir);
+      } catch (error) {
+        // Not a reason to stop syncing: the leftover only takes space, and the next start tries again.
+        notices.push(
+          `cannot remove ${dir}, left beside the git cache by a stopped clone or discard: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        );
+      }
+    }
+    if (removed.length > 0) {
+      notices.unshift(
+        `removed ${removed.length === 1 ? 'a directory' : `${removed.length} directories`} a stopped clone or discard left beside the git cache: ${removed.join(', ')}`,
+      );
+    }
+    return notices;
   }
 
   private async cloneFresh(): Promise<Checkout> {
     await mkdir(path.dirname(this.checkoutDir), { recursive: true });
     await rm(this.checkoutDir, { recursive: true, force: true });
     await this.moveIntoPlace(await this.cloneToStaging());
+    this.verified = false;
     const commit = await this.clonedCommit();
     return { dir: this.checkoutDir, commit, fetched: true, rewritten: false };
   }
@@ -203,9 +327,11 @@ export class GitSource {
       if (error.code !== 'ENOENT') throw error;
     });
     await this.moveIntoPlace(staging);
+    this.verified = false;
     await rm(old, { recursive: true, force: true });
     const commit = await this.clonedCommit();
-    return this.checkoutAt(commit, previous, [discarded]);
+    const rewritten = previous !== undefined && commit !== previous && !(await this.isAncestor(previous, commit));
+    return this.checkoutAt(commit, previous, rewritten, [discarded]);
   }
 
   /** A clone beside the final place, so a clone cut short never looks like a checkout. */
@@ -238,13 +364,13 @@ export class GitSource {
     return cache.commit;
   }
 
-  /** The checkout at `commit`, compared with the commit before this sync (when there was one). */
-  private async checkoutAt(commit: string, previous: string | undefined, warnings: string[]): Promise<Checkout> {
+  /** The checkout at `commit`, with the commit before this sync (when there was one) and whether `commit` descends from it. */
+  private checkoutAt(commit: string, previous: string | undefined, rewritten: boolean, warnings: string[]): Checkout {
     const checkout: Checkout = { dir: this.checkoutDir, commit, fetched: true, rewritten: false };
     if (previous !== undefined) {
       checkout.previousCommit = previous;
-      checkout.rewritten = commit !== previous && !(await this.isAncestor(previous, commit));
-      if (checkout.rewritten) {
+      checkout.rewritten = rewritten;
+      if (rewritten) {
         warnings.push(
           `the history of ${this.repo} (branch ${this.branch}) was rewritten: ${commit.slice(0, 12)} does not descend from ${previous.slice(0, 12)}`,
         );
@@ -254,21 +380,31 @@ export class GitSource {
     return checkout;
   }
 
-  /**
-   * Moves the work tree to the fetched head and checks the cache's objects are all there, so a
-   * damaged cache shows here (and is cloned again) rather than as a false history rewrite or a
-   * failed attribution later. Throws on any failure: every step is local.
-   */
+  /** Moves the work tree to the fetched head. Throws on any failure: every step is local. */
   private async moveToFetched(git: SimpleGit, remoteRef: string, current: string): Promise<string> {
     const head = await this.resolve(remoteRef);
     if (head === undefined) throw new Error(`origin/${this.branch} names no commit after the fetch`);
     await this.moveTo(git, head, current);
+    return head;
+  }
+
+  /**
+   * Checks the cache's objects are all there, so a damaged cache shows (and is cloned again)
+   * rather than as a false history rewrite or a failed attribution later. Throws on a problem.
+   */
+  private async checkConnectivity(git: SimpleGit): Promise<void> {
     // Connectivity only: every object reachable from the refs, reflogs and index exists and can
     // be parsed (blobs are not read). Missing objects are printed on stdout with a non-zero exit
     // that simple-git resolves when stderr is empty, so any output counts as a failure.
     const problems = (await git.raw(['fsck', '--connectivity-only', '--no-dangling', '--no-progress'])).trim();
     if (problems !== '') throw new Error(`git fsck: ${problems}`);
-    return head;
+  }
+
+  /** True when the failed fetch's message says the repository does not serve the branch to us. */
+  private remoteSaysNo(error: unknown): boolean {
+    // The repository's own name could read like a cause ("…/timed out/config.git"): leave it out.
+    const said = (error instanceof Error ? error.message : String(error)).split(this.repo).join('');
+    return BRANCH_GONE.test(said) || REMOTE_UNREACHABLE.some((cause) => cause.test(said));
   }
 
   /** True when the repository answers and has the branch: then a failed fetch is the cache's fault. */

@@ -1,7 +1,8 @@
 // The git source on real repositories: a bare "remote" and a working clone that commits and
 // pushes, both made with `git init` in a temp dir, with no reliance on the machine's git config.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -49,6 +50,36 @@ function push(force = false): void {
 
 function source(extra: Partial<ConstructorParameters<typeof GitSource>[0]> = {}): GitSource {
   return new GitSource({ repo: remote, branch: 'main', cacheDir, env: { PATH: process.env.PATH }, ...extra });
+}
+
+/**
+ * An environment whose PATH starts with a `git` that writes its subcommand to a log, one call a
+ * line, then runs the real git: the git source takes PATH from its env, so this counts what it runs.
+ */
+function countingGit(): { env: NodeJS.ProcessEnv; calls: () => string[]; forget: () => void } {
+  const bin = path.join(root, 'counting-bin');
+  const log = path.join(root, 'git-calls.log');
+  const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8', env: { PATH: process.env.PATH } }).trim();
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(path.join(bin, 'git'), `#!/bin/sh\nprintf '%s\\n' "$1" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  return {
+    env: { PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` },
+    calls: () =>
+      existsSync(log)
+        ? readFileSync(log, 'utf8')
+            .split('\n')
+            .filter((line) => line !== '')
+        : [],
+    forget: () => rmSync(log, { force: true }),
+  };
+}
+
+/** The loose file of an object in the cache; the clone hard-links it from the remote, so it is only ever unlinked here. */
+function looseObject(dir: string, rev: string): string {
+  const oid = git(dir, ['rev-parse', rev]);
+  const file = path.join(dir, '.git', 'objects', oid.slice(0, 2), oid.slice(2));
+  expect(existsSync(file)).toBe(true);
+  return file;
 }
 
 beforeEach(() => {
@@ -218,14 +249,6 @@ describe('GitSource', () => {
   });
 
   describe('with a damaged cache', () => {
-    /** The loose file of an object in the cache; the clone hard-links it from the remote, so it is only ever unlinked here. */
-    function looseObject(dir: string, rev: string): string {
-      const oid = git(dir, ['rev-parse', rev]);
-      const file = path.join(dir, '.git', 'objects', oid.slice(0, 2), oid.slice(2));
-      expect(existsSync(file)).toBe(true);
-      return file;
-    }
-
     it('clones again when the index is damaged, and takes the new commit with a warning naming the cache', async () => {
       commit('flows.yaml', 'flows: 1\n');
       push();
@@ -363,6 +386,237 @@ describe('GitSource', () => {
       expect(again.warning).toContain(`using the last good commit ${synced.commit.slice(0, 12)}`);
       expect(readdirSync(path.join(cacheDir, 'checkouts'))).toEqual([path.basename(synced.dir)]);
       expect(readFileSync(path.join(synced.dir, 'flows.yaml'), 'utf8')).toBe('flows: 1\n');
+    });
+  });
+
+  describe('checking the cache', () => {
+    it('checks the cache once when this process first opens it, not on a sync where origin has not moved', async () => {
+      commit('flows.yaml', 'flows: 1\n');
+      push();
+      await source().sync(); // an earlier process cloned it
+      const counting = countingGit();
+      const git1 = source({ env: counting.env });
+
+      await git1.sync();
+      expect(counting.calls().filter((call) => call === 'fsck')).toHaveLength(1);
+      counting.forget();
+
+      const unmoved = await git1.sync();
+      expect(unmoved).toMatchObject({ fetched: true, rewritten: false });
+      expect(unmoved.warning).toBeUndefined();
+      expect(counting.calls()).toContain('fetch');
+      expect(counting.calls()).not.toContain('fsck');
+
+      const second = commit('flows.yaml', 'flows: 2\n');
+      push();
+      expect(await git1.sync()).toMatchObject({ commit: second, fetched: true, rewritten: false });
+      expect(counting.calls()).not.toContain('fsck');
+    });
+
+    it('checks the cache again after a git command on it failed, and clones again when that finds damage', async () => {
+      commit('a.yaml', 'a: 1\n');
+      commit('flows.yaml', 'flows: 1\n');
+      push();
+      const counting = countingGit();
+      const git1 = source({ env: counting.env });
+      await git1.sync();
+      const checked = await git1.sync();
+      // Only the history walk of attribution reads the older commit's tree: the sync does not notice it is gone.
+      rmSync(looseObject(checked.dir, 'HEAD~1^{tree}'));
+      counting.forget();
+      expect((await git1.sync()).warning).toBeUndefined();
+      expect(counting.calls()).not.toContain('fsck');
+      await expect(git1.lastChanges(['a.yaml'])).rejects.toThrow();
+
+      const checkout = await git1.sync();
+
+      expect(counting.calls()).toContain('fsck');
+      expect(checkout).toMatchObject({ commit: checked.commit, previousCommit: checked.commit, fetched: true, rewritten: false });
+      expect(checkout.warning).toContain(`the git cache ${checked.dir} was discarded`);
+      expect(checkout.warning).toMatch(/missing tree/);
+      expect((await git1.lastChanges(['a.yaml'])).get('a.yaml')).toMatchObject({ author: ALICE });
+    });
+
+    it('checks a cache checked before once more when it would report a rewritten history', async () => {
+      commit('flows.yaml', 'flows: 1\n');
+      const second = commit('flows.yaml', 'flows: 2\n');
+      push();
+      const counting = countingGit();
+      const git1 = source({ env: counting.env });
+      await git1.sync();
+      await git1.sync();
+      git(work, ['reset', '--quiet', '--hard', 'HEAD~1']);
+      const replacement = commit('flows.yaml', 'flows: rewritten\n');
+      push(true);
+      counting.forget();
+
+      const checkout = await git1.sync();
+
+      expect(counting.calls().filter((call) => call === 'fsck')).toHaveLength(1);
+      expect(checkout).toMatchObject({ commit: replacement, previousCommit: second, rewritten: true });
+      expect(checkout.warning).toMatch(/rewritten/);
+      expect(checkout.warning).not.toMatch(/discarded/);
+    });
+
+    it('clones again when the commit it is on turns corrupt after the first check, rather than reporting a rewritten history', async () => {
+      commit('flows.yaml', 'flows: 1\n');
+      const before = commit('flows.yaml', 'flows: 2\n');
+      push();
+      const git1 = source();
+      await git1.sync();
+      const checked = await git1.sync();
+      const file = looseObject(checked.dir, 'HEAD~1');
+      rmSync(file);
+      writeFileSync(file, 'not a zlib stream');
+      const third = commit('flows.yaml', 'flows: 3\n');
+      push();
+
+      const checkout = await git1.sync();
+
+      expect(checkout).toMatchObject({ commit: third, previousCommit: before, fetched: true, rewritten: false });
+      expect(checkout.warning).toContain(`the git cache ${checked.dir} was discarded`);
+      expect(checkout.warning).not.toMatch(/rewritten/);
+      expect(await git1.isAncestor(before, third)).toBe(true);
+    });
+  });
+
+  describe('when the fetch fails', () => {
+    it('takes a repository path that is gone for an unreachable remote from the fetch alone', async () => {
+      const first = commit('flows.yaml', 'flows: 1\n');
+      push();
+      const counting = countingGit();
+      const git1 = source({ env: counting.env });
+      await git1.sync();
+      renameSync(remote, `${remote}.gone`);
+      counting.forget();
+
+      const checkout = await git1.sync();
+
+      expect(checkout).toMatchObject({ commit: first, fetched: false });
+      expect(checkout.warning).toMatch(/does not appear to be a git repository.*last good commit/);
+      expect(counting.calls()).toContain('fetch');
+      expect(counting.calls()).not.toContain('ls-remote');
+    });
+
+    it('takes a file:// repository whose branch was deleted for a branch that is gone from the fetch alone', async () => {
+      const first = commit('flows.yaml', 'flows: 1\n');
+      push();
+      const counting = countingGit();
+      const git1 = source({ repo: `file://${remote}`, env: counting.env });
+      await git1.sync();
+      git(remote, ['update-ref', '-d', 'refs/heads/main']);
+      counting.forget();
+
+      const checkout = await git1.sync();
+
+      expect(checkout).toMatchObject({ commit: first, fetched: false });
+      expect(checkout.warning).toMatch(/couldn't find remote ref refs\/heads\/main.*last good commit/);
+      expect(counting.calls()).not.toContain('ls-remote');
+    });
+
+    it('takes an http repository that refuses connections for an unreachable remote from the fetch alone', async () => {
+      const first = commit('flows.yaml', 'flows: 1\n');
+      push();
+      // Git's "dumb" http protocol: the bare repository's files, served as they are.
+      git(remote, ['update-server-info']);
+      const server = createServer((request, response) => {
+        const file = path.join(remote, decodeURIComponent((request.url ?? '').split('?')[0] ?? '').replace(/^\/config\.git\//, ''));
+        if (!file.startsWith(`${remote}${path.sep}`) || !existsSync(file)) {
+          response.statusCode = 404;
+          response.end();
+          return;
+        }
+        response.end(readFileSync(file));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const repo = `http://127.0.0.1:${(server.address() as AddressInfo).port}/config.git`;
+      const counting = countingGit();
+      const git1 = source({ repo, env: counting.env });
+      expect(await git1.sync()).toMatchObject({ commit: first, fetched: true });
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      counting.forget();
+
+      const checkout = await git1.sync();
+
+      expect(checkout).toMatchObject({ commit: first, fetched: false });
+      expect(checkout.warning).toMatch(/unable to access.*last good commit/);
+      expect(counting.calls()).not.toContain('ls-remote');
+    });
+
+    it('asks the repository whether it serves the branch when the fetch does not say why it failed', async () => {
+      commit('flows.yaml', 'flows: 1\n');
+      push();
+      const counting = countingGit();
+      const git1 = source({ env: counting.env });
+      const first = await git1.sync();
+      writeFileSync(path.join(first.dir, '.git', 'index'), Buffer.alloc(20, 7));
+      counting.forget();
+
+      const checkout = await git1.sync();
+
+      expect(counting.calls()).toContain('ls-remote');
+      expect(checkout).toMatchObject({ commit: first.commit, fetched: true });
+      expect(checkout.warning).toContain(`the git cache ${first.dir} was discarded`);
+    });
+  });
+
+  describe('after a stop mid-clone', () => {
+    it('removes the directories a stopped clone or discard left beside the cache, on the first sync, saying so', async () => {
+      const first = commit('flows.yaml', 'flows: 1\n');
+      push();
+      const dir = (await source().sync()).dir;
+      // As a process stopped during its first clone leaves it: a staging clone, a discarded cache, no checkout.
+      rmSync(dir, { recursive: true, force: true });
+      const staging = `${dir}.clone-${randomUUID()}`;
+      const discarded = `${dir}.discarded-${randomUUID()}`;
+      for (const leftover of [staging, discarded]) {
+        mkdirSync(path.join(leftover, '.git'), { recursive: true });
+        writeFileSync(path.join(leftover, 'flows.yaml'), 'half\n');
+      }
+      const git1 = source();
+
+      const checkout = await git1.sync();
+
+      expect(checkout).toMatchObject({ dir, commit: first, fetched: true });
+      expect(existsSync(staging)).toBe(false);
+      expect(existsSync(discarded)).toBe(false);
+      expect(readdirSync(path.dirname(dir))).toEqual([path.basename(dir)]);
+      expect(checkout.warning).toMatch(/^removed 2 directories a stopped clone or discard left beside the git cache/);
+      expect(checkout.warning).toContain(staging);
+      expect(checkout.warning).toContain(discarded);
+      expect((await git1.sync()).warning).toBeUndefined();
+    });
+
+    it('leaves alone whatever beside the cache only looks like such a leftover', async () => {
+      commit('flows.yaml', 'flows: 1\n');
+      push();
+      const dir = (await source().sync()).dir;
+      const parent = path.dirname(dir);
+      const uuid = randomUUID();
+      const elsewhere = path.join(root, 'elsewhere');
+      mkdirSync(elsewhere);
+      writeFileSync(path.join(elsewhere, 'keep.txt'), 'mine\n');
+      const lookAlikes = [
+        `${dir}.clone-${uuid}.bak`,
+        `${dir}.clone-not-a-uuid`,
+        `${dir}.clone-${uuid.toUpperCase()}`,
+        `${dir}.cloned-${uuid}`,
+        `${dir}x.clone-${uuid}`,
+        path.join(parent, `${'f'.repeat(16)}.clone-${uuid}`), // another repository's cache
+        path.join(cacheDir, `${path.basename(dir)}.clone-${uuid}`), // not beside the cache
+      ];
+      for (const lookAlike of lookAlikes) mkdirSync(lookAlike, { recursive: true });
+      // The exact names, but not directories this class made: a file, and a link to someone's folder.
+      const file = `${dir}.discarded-${uuid}`;
+      writeFileSync(file, 'not a directory\n');
+      const link = `${dir}.clone-${randomUUID()}`;
+      symlinkSync(elsewhere, link);
+
+      const checkout = await source().sync();
+
+      expect(checkout.warning).toBeUndefined();
+      for (const lookAlike of [...lookAlikes, file, link]) expect(existsSync(lookAlike)).toBe(true);
+      expect(readFileSync(path.join(link, 'keep.txt'), 'utf8')).toBe('mine\n');
     });
   });
 
