@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { AccessctlError } from '../errors.js';
 import { type HeartbeatTimer, StateLock, type TakeoverNotice } from '../reconcile/lock.js';
+import { damageAdvice, databaseDamageIn } from '../sandbox/database-damage.js';
 
 /**
  * How long after its holder's last heartbeat the lock may be taken over (its timer refreshes it a third
@@ -92,7 +93,8 @@ function describeHolder(holder: { pid: number; host: string; startedAt: string }
 function lostError(db: string, holder: string | undefined): AccessctlError {
   return new AccessctlError(
     'conflict',
-    `lost the lock on the sandbox database ${db} to ${holder ?? 'another process'}; stopping, so that one sandbox serves it`,
+    `lost the lock on the sandbox database ${db} to ${holder ?? 'another process'}, which serves it now; ` +
+      'stopped at once without writing to it again (no clock save, no checkpoint), so that one process serves it',
     { subject: '--db' },
   );
 }
@@ -118,32 +120,15 @@ function canonicalPath(db: string): string {
   }
 }
 
-/** SQLite's codes for a file that is not, or is no longer, a sound database (SQLITE_CORRUPT and its extended codes). */
-function isDamageCode(code: unknown): boolean {
-  return typeof code === 'string' && (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || code.startsWith('SQLITE_CORRUPT_'));
-}
-
-/** The SQLite error in `error` or its causes that says the database is damaged, if any. */
-function damageIn(error: unknown): Error | undefined {
-  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 8; current = current.cause, depth++) {
-    if ('code' in current && isDamageCode(current.code)) return current;
-  }
-  return undefined;
-}
-
 /**
  * `error` as the damaged database it reports, naming the file and what to do, or undefined when it
  * says something else. SQLite raises SQLITE_NOTADB or SQLITE_CORRUPT at open (the store checks every
  * page then) and from whatever statement first reads a damaged page later: `when` says which.
  */
 export function damagedDatabaseError(error: unknown, db: string, when: 'open' | 'serve'): AccessctlError | undefined {
-  const damage = damageIn(error);
+  const damage = databaseDamageIn(error);
   if (damage === undefined) return undefined;
   const start = `cannot ${when === 'open' ? 'open' : 'go on serving'} the sandbox database ${db}: ${damage.message}`;
-  const startAgain = 'move it aside and start again, which creates a new database (and applies --seed to it)';
-  const advice =
-    'code' in damage && damage.code === 'SQLITE_NOTADB'
-      ? `It is not an SQLite database, or its header is damaged: pass the sandbox's own database file, or ${startAgain}`
-      : `The file is damaged: restore it from a copy, or ${startAgain}`;
+  const advice = damageAdvice(damage, 'move it aside and start again, which creates a new database (and applies --seed to it)');
   return new AccessctlError('io', `${start}. ${advice}`, { subject: '--db', cause: error });
 }

@@ -48,8 +48,8 @@ export function sandboxCommand(): Command {
       const lock = await lockSandboxDatabase(options.db, {
         ...lockNoticesOnStderr,
         onLost: (error) => {
-          if (stops.fail !== undefined) stops.fail(error);
-          else stops.early ??= error;
+          if (stops.fail !== undefined) stops.fail(error, 'relinquish');
+          else stops.lostEarly ??= error;
         },
       });
       try {
@@ -70,8 +70,9 @@ export function sandboxCommand(): Command {
         try {
           banner = bannerOf(sandbox, options);
         } catch (error) {
-          await sandbox.close();
-          throw damagedDatabaseError(error, options.db, 'open') ?? error;
+          const damaged = damagedDatabaseError(error, options.db, 'open');
+          await (damaged === undefined ? sandbox.close() : sandbox.relinquish());
+          throw damaged ?? error;
         }
         await serveUntilStopped(sandbox, options.db, stops, banner);
       } finally {
@@ -97,12 +98,14 @@ function bannerOf(sandbox: RunningSandbox, options: SandboxFlags): string {
 }
 
 /**
- * How a failure found while serving (the database lock lost) stops it; set while the sandbox serves.
- * One that comes before (the lock lost while the database opened) waits in `early` for it.
+ * How a failure found while serving stops it; set while the sandbox serves. `relinquish`: the
+ * database is no longer this process's to write (its lock was lost, or the file is damaged), so
+ * the sandbox stops without the clock save and checkpoint a close writes. A lock lost before the
+ * sandbox served (while the database opened) waits in `lostEarly`, and stops it once it would serve.
  */
 interface ServingStops {
-  fail?: (error: unknown) => void;
-  early?: unknown;
+  fail?: (error: unknown, how?: 'relinquish') => void;
+  lostEarly?: unknown;
 }
 
 /**
@@ -116,7 +119,7 @@ function serveUntilStopped(sandbox: RunningSandbox, db: string, stops: ServingSt
     const finish = (): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      process.off('uncaughtException', fail);
+      process.off('uncaughtException', uncaught);
       delete stops.fail;
     };
     const stop = (signal: NodeJS.Signals): void => {
@@ -124,36 +127,29 @@ function serveUntilStopped(sandbox: RunningSandbox, db: string, stops: ServingSt
       process.stdout.write(`received ${signal}, stopping\n`);
       void sandbox.close().then(resolve);
     };
-    const fail = (error: unknown): void => {
+    const fail = (error: unknown, how?: 'relinquish'): void => {
       finish();
       const damaged = damagedDatabaseError(error, db, 'serve');
-      // Closing saves the clock and checkpoints the log into the file: not into a damaged one.
-      if (damaged !== undefined) closeQuietly(sandbox);
       const reported = damaged ?? error;
-      void sandbox.close().then(
+      // Closing saves the clock and checkpoints the log into the file: not into one another process
+      // serves now, nor into a damaged one. Relinquishing closes the connection before anything else.
+      const stopped = how === 'relinquish' || damaged !== undefined ? sandbox.relinquish() : sandbox.close();
+      void stopped.then(
         () => reject(reported),
         () => reject(reported),
       );
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
-    process.on('uncaughtException', fail);
+    // Node calls it with the origin as a second argument: not a way to stop.
+    const uncaught = (error: Error): void => fail(error);
+    process.on('uncaughtException', uncaught);
     stops.fail = fail;
-    if (stops.early !== undefined) {
-      fail(stops.early);
+    if (stops.lostEarly !== undefined) {
+      fail(stops.lostEarly, 'relinquish');
       return;
     }
     // Printed once a stop is handled: whoever waits for the banner may signal the process at once.
     process.stdout.write(banner);
   });
-}
-
-/** Closes the database connection without writing to it; what the sandbox closes after finds it closed. */
-function closeQuietly(sandbox: RunningSandbox): void {
-  sandbox.scheduler.stop();
-  try {
-    sandbox.store.db.close();
-  } catch {
-    // Already closed, or busy with a statement: the process is ending either way.
-  }
 }

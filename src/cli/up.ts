@@ -93,19 +93,29 @@ Exit codes:
         const { desired } = await loadConfig(dir);
         // One process serves a database at a time, as under `accessctl sandbox` (both default to .accessctl/sandbox.db).
         const dbLost = new AbortController();
+        let serving: RunningSandbox | undefined;
         const lock = await lockSandboxDatabase(flags.db, {
           ...lockNoticesOnStderr,
-          onLost: (error) => dbLost.abort(error),
+          // Another process serves the database now: the sandbox stops writing to it at once (no
+          // request, timer or change in flight lands after this), and then the reconciler stops.
+          onLost: (error) => {
+            void serving?.relinquish();
+            dbLost.abort(error);
+          },
         });
         try {
           const sandbox = await startOn(flags);
+          serving = sandbox;
           try {
+            // Lost while the sandbox started: it never serves.
+            if (dbLost.signal.aborted) throw dbLost.signal.reason;
             const code = await reconcileAgainst(sandbox, dir, desired, stateDir, intervalMs, flags, runtime, dbLost.signal);
             // Another process took the database over: this one stopped serving it, and that is a failure.
             if (dbLost.signal.aborted) throw dbLost.signal.reason;
             return code;
           } finally {
-            await sandbox.close();
+            // A close saves the clock and checkpoints the log into the file: never into one another process serves.
+            await (dbLost.signal.aborted ? sandbox.relinquish() : sandbox.close());
           }
         } finally {
           await lock?.release();

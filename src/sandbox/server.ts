@@ -11,6 +11,7 @@ import { ApiError, badRequest } from './api-error.js';
 import { actorFor, authenticate, generateKey, hashKey, resolveOrg } from './auth.js';
 import { validateBody } from './body-validation.js';
 import { SandboxClock } from './clock.js';
+import { damageAdvice, databaseDamageIn } from './database-damage.js';
 import { DeliveryWorker } from './delivery.js';
 import { TestHooks } from './faults.js';
 import { runTimer } from './grants.js';
@@ -75,7 +76,16 @@ export interface RunningSandbox {
   /** The webhook delivery worker: emits 'attempt' after each attempt; whenIdle() waits for those in flight. */
   webhooks: DeliveryWorker;
   scheduler: Scheduler;
+  /** Stops serving and closes the database, saving the clock and checkpointing the log into the file first. */
   close(): Promise<void>;
+  /**
+   * Stops serving at once and lets go of the database without writing to it again: for a sandbox
+   * whose database another process serves now (it lost the database's lock), or a damaged one. The
+   * connection closes first, so nothing in flight (a request, a timer, a webhook attempt) writes
+   * after it; then the port closes and open connections are cut. No clock save, no checkpoint.
+   * Resolves when the port is closed; a later close() is this one.
+   */
+  relinquish(): Promise<void>;
 }
 
 const operatorOnly = "this test hook needs the sandbox's operator key (printed at start with --enable-test-hooks), not an organization's API key";
@@ -175,7 +185,16 @@ export function createApp(deps: {
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);
     const requestId = c.get('requestId');
-    log(`request ${requestId} (${c.req.method} ${new URL(c.req.url).pathname}) failed: ${error.name}: ${error.message}`);
+    const request = `request ${requestId} (${c.req.method} ${new URL(c.req.url).pathname})`;
+    // A damaged page is the operator's to fix, not a bug: the line names the file and what to do.
+    // Only SQLite's code and words are said (never the statement or a value), and the answer stays generic.
+    const damage = databaseDamageIn(error);
+    if (damage !== undefined) {
+      const advice = damageAdvice(damage, 'stop the sandbox and start it with --db naming another file, which creates a new database');
+      log(`${request} failed: the sandbox database ${store.path} is damaged (${damage.code}: ${damage.message}). ${advice}`);
+    } else {
+      log(`${request} failed: ${error.name}: ${error.message}`);
+    }
     return c.json({ code: 'INTERNAL', message: `internal error; request id ${requestId}`, status: 500, requestId }, 500);
   });
 
@@ -242,6 +261,8 @@ export function createApp(deps: {
       }
     }
     let body = route.body ? await readJsonBody(c) : undefined;
+    // A request that waited (its body, an injected latency) past relinquish(): the database is another process's now.
+    if (!store.db.open) throw new ApiError(503, 'this sandbox has stopped serving its database');
     if (profile === 'strict' && route.requestBody !== undefined) {
       // protojson (and a pessimistic JSON reader) refuses a field the message does not define.
       const unknown = unknownFields(body, route.requestBody);
@@ -367,11 +388,25 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     try {
       store.close();
     } catch {
-      store.db.close(); // close() writes the clock first, which a damaged file may refuse
+      store.closeWithoutWriting(); // close() writes the clock first, which a damaged file may refuse
     }
     throw error;
   }
   let closing: Promise<void> | undefined;
+  /** Stops timers, deliveries and sleeps; closes the port, cutting open connections; then runs `after`. */
+  const stopServing = (after: () => void): Promise<void> =>
+    new Promise<void>((resolve) => {
+      scheduler.stop();
+      const stopped = webhooks.stop();
+      clock.releaseAll();
+      server.close(() => {
+        void stopped.then(() => {
+          after();
+          resolve();
+        });
+      });
+      if ('closeAllConnections' in server) server.closeAllConnections();
+    });
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
@@ -386,18 +421,13 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     webhooks,
     scheduler,
     close: () => {
-      closing ??= new Promise<void>((resolve) => {
-        scheduler.stop();
-        const stopped = webhooks.stop();
-        clock.releaseAll();
-        server.close(() => {
-          void stopped.then(() => {
-            store.close();
-            resolve();
-          });
-        });
-        if ('closeAllConnections' in server) server.closeAllConnections();
-      });
+      closing ??= stopServing(() => store.close());
+      return closing;
+    },
+    relinquish: () => {
+      // Closed before anything else: a timer or an attempt that settles while the port closes finds it closed.
+      store.closeWithoutWriting();
+      closing ??= stopServing(() => {});
       return closing;
     },
   };

@@ -300,6 +300,18 @@ export class SandboxStore {
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
   }
+
+  /**
+   * Closes the connection without writing anything first (no clock save, no checkpoint): for a
+   * database another process serves now (this one lost its lock), or a damaged one. Every later
+   * statement fails. SQLite itself folds the log into the file when the last connection to it
+   * closes; while another process has it open, this close leaves both files as they are.
+   */
+  closeWithoutWriting(): void {
+    if (!this.db.open) return;
+    this.#unwatchClock();
+    this.db.close();
+  }
 }
 
 /** The most problems PRAGMA quick_check lists for a damaged database: the first few say enough. */

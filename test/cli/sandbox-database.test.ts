@@ -77,7 +77,7 @@ describe('accessctl sandbox on a damaged --db', () => {
     noBugNoStack(text);
   });
 
-  it('answers 500 with a message to a request that reads a damaged page, logs it on one line without a stack trace, and serves on', async () => {
+  it('answers a request that reads a damaged page 500 without naming the file, logs one line naming the file and what to do, and serves on', async () => {
     const file = join(dir, 'users.db');
     const seeded = await startSandbox({ dbPath: file, port: 0, seed: loadSeed(join(repoRoot, 'examples', 'directory.yaml')), log: () => {} });
     await seeded.close();
@@ -88,13 +88,21 @@ describe('accessctl sandbox on a damaged --db', () => {
       const headers = { 'x-api-key': sandbox.adminKey };
       const users = await fetch(`${sandbox.url}/api/systemusers`, { headers });
       expect(users.status).toBe(500);
-      expect(await users.json()).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/^internal error; request id \S+$/) });
+      const body = await users.text();
+      expect(JSON.parse(body)).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/^internal error; request id \S+$/) });
+      expect(body).not.toMatch(/users\.db|malformed|SQLITE/);
       expect((await fetch(`${sandbox.url}/api/v2/approvalflows`, { headers })).status).toBe(200);
     } finally {
       sandbox.child.kill('SIGTERM');
     }
     expect(await sandbox.exited).toEqual({ code: 0, signal: null });
-    expect(sandbox.stderr()).toMatch(/^request \S+ \(GET \/api\/systemusers\) failed: SqliteError: database disk image is malformed$/m);
+    const line = `failed: the sandbox database ${file} is damaged (SQLITE_CORRUPT: database disk image is malformed). The file is damaged: restore it from a copy, or stop the sandbox and start it with --db naming another file, which creates a new database`;
+    const logged = sandbox
+      .stderr()
+      .split('\n')
+      .filter((text) => text.includes('(GET /api/systemusers)'));
+    expect(logged).toEqual([expect.stringMatching(/^request \S+ \(GET \/api\/systemusers\) /)]);
+    expect(logged[0]?.replace(/^request \S+ \(GET \/api\/systemusers\) /, '')).toBe(line);
     noBugNoStack(sandbox.stderr());
   });
 
@@ -203,7 +211,8 @@ describe('lockSandboxDatabase', () => {
     writeFileSync(`${file}.lock`, `${JSON.stringify(other)}\n`);
     await beat?.();
     expect((await lost).message).toBe(
-      `lost the lock on the sandbox database ${file} to pid ${process.ppid}, started ${now}; stopping, so that one sandbox serves it`,
+      `lost the lock on the sandbox database ${file} to pid ${process.ppid}, started ${now}, which serves it now; ` +
+        'stopped at once without writing to it again (no clock save, no checkpoint), so that one process serves it',
     );
     expect(beat).toBeUndefined();
     await lock?.release();

@@ -1,0 +1,266 @@
+// `accessctl sandbox` and `accessctl up` losing their --db lock to a real second sandbox process: the
+// loser stops at once, exit 1 naming the file and the new holder's pid, and writes nothing more into
+// the database (no clock save, no checkpoint) that the other process serves now; while serving, and
+// while it starts. The loser runs in this process, so the test beats its lock's heartbeat by hand.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import type { SandboxDatabaseLockOptions } from '../../src/cli/sandbox-database.js';
+import { main } from '../../src/cli/main.js';
+import type { SandboxOptions } from '../../src/sandbox/server.js';
+import { repoRoot, spawnSandbox, type SandboxProcess } from '../sandbox/process.js';
+
+/** What the test reaches into the command through: the lock's heartbeat, its loss, and the moment the sandbox has started. */
+const seams = vi.hoisted(() => ({
+  beat: undefined as (() => Promise<void>) | undefined,
+  lost: [] as ((message: string) => void)[],
+  afterStart: undefined as (() => Promise<void>) | undefined,
+}));
+
+// The real lock, with its heartbeat driven by the test (the seam lockSandboxDatabase offers tests) and its loss observed.
+vi.mock('../../src/cli/sandbox-database.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/cli/sandbox-database.js')>();
+  return {
+    ...real,
+    lockSandboxDatabase: (db: string, options: SandboxDatabaseLockOptions = {}) =>
+      real.lockSandboxDatabase(db, {
+        ...options,
+        heartbeatTimer: (_ms, tick) => {
+          seams.beat = tick;
+          return () => {
+            seams.beat = undefined;
+          };
+        },
+        onLost: (error) => {
+          options.onLost?.(error);
+          for (const told of seams.lost.splice(0)) told(error.message);
+        },
+      }),
+  };
+});
+
+// The real sandbox; a test may act once it has opened the database and listens, before the command serves it.
+vi.mock('../../src/sandbox/server.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/sandbox/server.js')>();
+  return {
+    ...real,
+    startSandbox: async (options: SandboxOptions) => {
+      const sandbox = await real.startSandbox(options);
+      await seams.afterStart?.();
+      return sandbox;
+    },
+  };
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'accessctl-lock-loss-'));
+const winners: SandboxProcess[] = [];
+afterEach(async () => {
+  seams.afterStart = undefined;
+  for (const winner of winners.splice(0)) {
+    winner.child.kill('SIGTERM');
+    await winner.exited;
+  }
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface InProcessRun {
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves once stdout has printed `text`. */
+  printed: (text: string) => Promise<void>;
+  finished: Promise<number>;
+}
+
+/** Runs `accessctl ARGS...` in this process (main(), as bin/accessctl.js does), capturing its output. */
+function run(args: string[]): InProcessRun {
+  let out = '';
+  let err = '';
+  const waiters: { text: string; resolve: () => void }[] = [];
+  const text = (chunk: string | Uint8Array): string => (typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+  // A writer that waits for its write's callback (the event sink on stdout) is called back, as by a stream.
+  const written = (rest: unknown[]): true => {
+    const callback = rest.find((arg): arg is (error?: Error | null) => void => typeof arg === 'function');
+    if (callback !== undefined) queueMicrotask(() => callback(null));
+    return true;
+  };
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    out += text(chunk);
+    for (const waiter of waiters.filter((w) => out.includes(w.text))) waiter.resolve();
+    return written(rest);
+  });
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    err += text(chunk);
+    return written(rest);
+  });
+  const saved = { url: process.env['JUMPCLOUD_API_URL'], org: process.env['JUMPCLOUD_ORG_ID'] };
+  delete process.env['JUMPCLOUD_API_URL'];
+  delete process.env['JUMPCLOUD_ORG_ID'];
+  const finished = main(['node', 'accessctl', ...args]).finally(() => {
+    stdout.mockRestore();
+    stderr.mockRestore();
+    if (saved.url !== undefined) process.env['JUMPCLOUD_API_URL'] = saved.url;
+    if (saved.org !== undefined) process.env['JUMPCLOUD_ORG_ID'] = saved.org;
+  });
+  return {
+    stdout: () => out,
+    stderr: () => err,
+    printed: (wanted) =>
+      new Promise<void>((resolve, reject) => {
+        if (out.includes(wanted)) return resolve();
+        waiters.push({ text: wanted, resolve });
+        void finished.then((code) => reject(new Error(`exited with ${code} without printing ${JSON.stringify(wanted)}:\n${out}\n${err}`)));
+      }),
+    finished,
+  };
+}
+
+/**
+ * The database file and its write-ahead log as they are on disk: content, size and modification
+ * time. Any write changes one of them: a clock save appends a frame to the log, a checkpoint
+ * copies frames into the file and truncates the log.
+ */
+function onDisk(db: string): string {
+  const one = (file: string): string => {
+    if (!existsSync(file)) return `${file}: none`;
+    const stat = statSync(file);
+    return `${file}: ${stat.size} bytes, mtime ${stat.mtimeMs}, sha256 ${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
+  };
+  return `${one(db)}\n${one(`${db}-wal`)}`;
+}
+
+/**
+ * Makes the lock's holder (the command in this process) look frozen past the lock's 60 s window, as
+ * a process paused that long does (its heartbeat old), and starts a real second sandbox on `db`,
+ * which takes the lock over and opens the database. Resolves once it serves.
+ */
+async function takenOverBySecondSandbox(db: string): Promise<SandboxProcess> {
+  const lock = JSON.parse(readFileSync(`${db}.lock`, 'utf8')) as { pid: number; heartbeat: string };
+  expect(lock.pid).toBe(process.pid);
+  writeFileSync(`${db}.lock`, `${JSON.stringify({ ...lock, heartbeat: new Date(Date.now() - 5 * 60_000).toISOString() })}\n`);
+  const winner = await spawnSandbox(['--port', '0', '--db', db]);
+  winners.push(winner);
+  expect(winner.stderr()).toContain(`took over the lock ${db}.lock from pid ${process.pid} on ${hostname()}`);
+  expect(winner.stderr()).toContain('heartbeat older than its 1m window');
+  return winner;
+}
+
+/** Beats the command's lock, which finds it taken over; resolves with what the command was told. */
+async function heartbeatFindsItLost(): Promise<string> {
+  const told = new Promise<string>((resolve) => seams.lost.push(resolve));
+  if (seams.beat === undefined) throw new Error('the command holds no lock with a heartbeat');
+  await seams.beat();
+  return told;
+}
+
+function lostMessage(db: string, winner: SandboxProcess): RegExp {
+  const escaped = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(
+    `^accessctl: lost the lock on the sandbox database ${escaped(db)} to pid ${winner.child.pid}, started \\S+, which serves it now; ` +
+      'stopped at once without writing to it again \\(no clock save, no checkpoint\\), so that one process serves it$',
+    'm',
+  );
+}
+
+/** The second sandbox serves the database on: its flows answer, with its own admin key. */
+async function servesOn(winner: SandboxProcess): Promise<void> {
+  const flows = await fetch(`${winner.url}/api/v2/approvalflows`, { headers: { 'x-api-key': winner.adminKey } });
+  expect(flows.status).toBe(200);
+}
+
+describe('accessctl sandbox losing its --db lock', () => {
+  it('while serving: exits 1 naming the file and the new holder, closes its port, and writes nothing more into the database', async () => {
+    const db = join(dir, 'serving.db');
+    const loser = run(['sandbox', '--port', '0', '--db', db, '--enable-test-hooks']);
+    await loser.printed('try: ');
+    const url = /listening on (http:\/\/\S+)/.exec(loser.stdout())?.[1] ?? '';
+    const operatorKey = /operator key: (\S+)/.exec(loser.stdout())?.[1] ?? '';
+    // Its clock moved: a close would save it (and checkpoint the log) into the file.
+    const moved = await fetch(`${url}/sandbox/v1/clock`, {
+      method: 'POST',
+      headers: { 'x-api-key': operatorKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ advanceMs: 86_400_000 }),
+    });
+    expect(moved.status).toBe(200);
+    const winner = await takenOverBySecondSandbox(db);
+    const before = onDisk(db);
+    const message = await heartbeatFindsItLost();
+    expect(await loser.finished).toBe(1);
+    expect(onDisk(db)).toBe(before);
+    expect(`accessctl: ${message}`).toMatch(lostMessage(db, winner));
+    expect(loser.stderr()).toMatch(lostMessage(db, winner));
+    expect(loser.stderr()).not.toMatch(/bug|internal error|^\s+at /im);
+    await expect(fetch(`${url}/api/v2/approvalflows`)).rejects.toThrow();
+    await servesOn(winner);
+    // The lock is the winner's still: the loser's release left it alone.
+    expect(JSON.parse(readFileSync(`${db}.lock`, 'utf8'))).toMatchObject({ pid: winner.child.pid });
+  });
+
+  it('while it starts (the database open, not yet serving): exits 1 without serving or writing once it knows', async () => {
+    const db = join(dir, 'starting.db');
+    let winner: SandboxProcess | undefined;
+    let before = '';
+    seams.afterStart = async () => {
+      winner = await takenOverBySecondSandbox(db);
+      before = onDisk(db);
+      await heartbeatFindsItLost();
+    };
+    const loser = run(['sandbox', '--port', '0', '--db', db]);
+    expect(await loser.finished).toBe(1);
+    if (winner === undefined) throw new Error('the sandbox never started');
+    expect(onDisk(db)).toBe(before);
+    expect(loser.stderr()).toMatch(lostMessage(db, winner));
+    // It never served: no banner, no key.
+    expect(loser.stdout()).not.toContain('listening on');
+    await servesOn(winner);
+  });
+});
+
+describe('accessctl up losing its --db lock', () => {
+  const upArgs = (name: string): string[] => [
+    'up',
+    join(repoRoot, 'examples', 'access'),
+    '--port',
+    '0',
+    '--seed',
+    join(repoRoot, 'examples', 'directory.yaml'),
+    '--db',
+    join(dir, `${name}.db`),
+    '--state-dir',
+    join(dir, `state-${name}`),
+    '--listen',
+    '127.0.0.1:0',
+  ];
+
+  it('while reconciling: exits 1 naming the file and the new holder, and writes nothing more into the database', async () => {
+    const db = join(dir, 'up-serving.db');
+    const loser = run(upArgs('up-serving'));
+    await loser.printed('run 1: ');
+    const winner = await takenOverBySecondSandbox(db);
+    const before = onDisk(db);
+    await heartbeatFindsItLost();
+    expect(await loser.finished).toBe(1);
+    expect(onDisk(db)).toBe(before);
+    expect(loser.stderr()).toMatch(lostMessage(db, winner));
+    await servesOn(winner);
+  });
+
+  it('while the sandbox starts: exits 1 before it reconciles, without writing once it knows', async () => {
+    const db = join(dir, 'up-starting.db');
+    let winner: SandboxProcess | undefined;
+    let before = '';
+    seams.afterStart = async () => {
+      winner = await takenOverBySecondSandbox(db);
+      before = onDisk(db);
+      await heartbeatFindsItLost();
+    };
+    const loser = run(upArgs('up-starting'));
+    expect(await loser.finished).toBe(1);
+    if (winner === undefined) throw new Error('the sandbox never started');
+    expect(onDisk(db)).toBe(before);
+    expect(loser.stderr()).toMatch(lostMessage(db, winner));
+    expect(loser.stdout()).not.toContain('reconciling');
+    await servesOn(winner);
+  });
+});
