@@ -481,6 +481,46 @@ describe('GitSource', () => {
   });
 
   describe('when the fetch fails', () => {
+    let server: Server | undefined;
+
+    afterEach(async () => {
+      server?.closeAllConnections();
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      server = undefined;
+    });
+
+    /**
+     * The remote over git's "dumb" http protocol (the bare repository's files, served as they are)
+     * on 127.0.0.1. After `hang`, it takes requests and never answers; after `stop`, it refuses them.
+     */
+    async function serveOverHttp(): Promise<{ repo: string; hang: () => void; stop: () => Promise<void> }> {
+      git(remote, ['update-server-info']);
+      let hanging = false;
+      const listening = createServer((request, response) => {
+        if (hanging) return;
+        const file = path.join(remote, decodeURIComponent((request.url ?? '').split('?')[0] ?? '').replace(/^\/config\.git\//, ''));
+        if (!file.startsWith(`${remote}${path.sep}`) || !existsSync(file)) {
+          response.statusCode = 404;
+          response.end();
+          return;
+        }
+        response.end(readFileSync(file));
+      });
+      server = listening;
+      await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
+      return {
+        repo: `http://127.0.0.1:${(listening.address() as AddressInfo).port}/config.git`,
+        hang: () => {
+          hanging = true;
+        },
+        stop: async () => {
+          server = undefined;
+          listening.closeAllConnections();
+          await new Promise<void>((resolve) => listening.close(() => resolve()));
+        },
+      };
+    }
+
     it('takes a repository path that is gone for an unreachable remote from the fetch alone', async () => {
       const first = commit('flows.yaml', 'flows: 1\n');
       push();
@@ -517,29 +557,34 @@ describe('GitSource', () => {
     it('takes an http repository that refuses connections for an unreachable remote from the fetch alone', async () => {
       const first = commit('flows.yaml', 'flows: 1\n');
       push();
-      // Git's "dumb" http protocol: the bare repository's files, served as they are.
-      git(remote, ['update-server-info']);
-      const server = createServer((request, response) => {
-        const file = path.join(remote, decodeURIComponent((request.url ?? '').split('?')[0] ?? '').replace(/^\/config\.git\//, ''));
-        if (!file.startsWith(`${remote}${path.sep}`) || !existsSync(file)) {
-          response.statusCode = 404;
-          response.end();
-          return;
-        }
-        response.end(readFileSync(file));
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const repo = `http://127.0.0.1:${(server.address() as AddressInfo).port}/config.git`;
+      const http = await serveOverHttp();
       const counting = countingGit();
-      const git1 = source({ repo, env: counting.env });
+      const git1 = source({ repo: http.repo, env: counting.env });
       expect(await git1.sync()).toMatchObject({ commit: first, fetched: true });
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await http.stop();
       counting.forget();
 
       const checkout = await git1.sync();
 
       expect(checkout).toMatchObject({ commit: first, fetched: false });
       expect(checkout.warning).toMatch(/unable to access.*last good commit/);
+      expect(counting.calls()).not.toContain('ls-remote');
+    });
+
+    it('takes an http repository that stops answering for an unreachable remote once the fetch times out, without waiting on a second timeout', async () => {
+      const first = commit('flows.yaml', 'flows: 1\n');
+      push();
+      const http = await serveOverHttp();
+      await source({ repo: http.repo }).sync();
+      http.hang();
+      const counting = countingGit();
+      const git1 = source({ repo: http.repo, env: counting.env, timeoutMs: 300 });
+
+      const checkout = await git1.sync();
+
+      expect(checkout).toMatchObject({ commit: first, fetched: false });
+      expect(checkout.warning).toMatch(/timeout.*last good commit/);
+      expect(counting.calls()).toContain('fetch');
       expect(counting.calls()).not.toContain('ls-remote');
     });
 
