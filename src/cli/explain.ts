@@ -1,58 +1,82 @@
 // `accessctl explain --user EMAIL [--flow NAME] [DIR]`: what-if for one user over the repo's flows:
 // which they can request and through which group, and who would approve their request.
+// `accessctl explain --flow NAME [DIR]`: the reverse, for one flow: who can request it, who approves, what they get.
 import { Command, Option } from 'commander';
-import { AccessctlError } from '../errors.js';
+import { nameKey, likelyMeant } from '../config/names.js';
+import { AccessctlError, usageError } from '../errors.js';
 import { FlowTable } from '../impact/access-test.js';
+import type { EffectiveFlow } from '../impact/effective.js';
 import { explainUser } from '../impact/explain.js';
+import { explainFlowAccess, flowReferences } from '../impact/flow-access.js';
 import { clipName, listNames } from '../impact/people.js';
-import { renderExplanation, renderNameWarnings } from '../impact/render.js';
+import { renderExplanation, renderFlowAccess, renderNameWarnings } from '../impact/render.js';
 import { loadAccessContext } from '../pipeline/access-context.js';
 import { printable } from '../plan/printable.js';
 import { reportConfig } from './config-report.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
 
 interface ExplainFlags extends TargetFlags {
-  user: string;
+  user?: string;
   flow?: string;
+  allPeople: boolean;
   directory?: string;
   org?: string;
   format: 'text' | 'json';
 }
 
+/** The flow `name` names, or a refusal that suggests the closest name and lists the repo's flows. */
+function flowNamed(flows: readonly EffectiveFlow[], name: string): EffectiveFlow {
+  const flow = new FlowTable(flows).get(name);
+  if (flow !== undefined) return flow;
+  const names = flows.map((f) => f.name);
+  const meant = likelyMeant(name, names);
+  const hint = meant === undefined ? '' : `; did you mean ${JSON.stringify(clipName(meant))}?`;
+  const known = names.length === 0 ? '; it has none' : `${hint === '' ? '; it' : ' It'} has ${listNames(names, 10)}`;
+  throw new AccessctlError('not-found', printable(`the repo has no approval flow named ${JSON.stringify(clipName(name))}${hint}${known}`), {
+    subject: '--flow',
+  });
+}
+
 export function explainCommand(): Command {
   const command = new Command('explain')
-    .description("show which of the repo's flows a user can request, through which group, and who would approve")
+    .description(
+      "show which of the repo's flows a user can request, through which group, and who would approve (--user); or, for one flow, who can request it, who approves and what they get (--flow alone)",
+    )
     .argument('[dir]', 'the config directory', '.')
-    .requiredOption('--user <email>', 'the user, by email or username')
-    .option('--flow <name>', 'only this flow')
+    .option('--user <email>', 'the user, by email or username')
+    .option('--flow <name>', "only this flow; without --user: the flow's requesters, approvers and grant")
+    .option('--all-people', 'with --flow alone: name every person in each list, not the first 10', false)
     .option('--directory <file>', 'a directory snapshot in the sandbox seed format, instead of reading the target')
     .option('--org <name>', "the snapshot's organization, by name or id (when it holds several)")
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'));
   return withTargetOptions(command).action(async (dir: string, flags: ExplainFlags) => {
+    // Refused before anything is read: a question without a subject, or a flag for the other question.
+    if (flags.user === undefined && flags.flow === undefined)
+      throw usageError('explain needs --user EMAIL (what one user can request) or --flow NAME (who can request one flow)', '--user');
+    if (flags.user !== undefined && flags.allPeople)
+      throw usageError("--all-people lists a flow's people: use it with --flow NAME and without --user", '--all-people');
     const context = await loadAccessContext({ dir, directory: flags.directory, org: flags.org, target: flags.target, clientOptions: clientOverrides(flags) });
     if (!context.ok) return reportConfig(context.config, flags.format === 'json' ? 'json' : 'text');
     const { view } = context;
+    if (flags.user === undefined) {
+      const flow = flowNamed(context.flows, flags.flow!);
+      const declared = context.config.desired.flows.find((d) => nameKey(d.name) === nameKey(flow.name));
+      const answer = explainFlowAccess(flow, view, {
+        ...(flags.allPeople ? { shown: Number.POSITIVE_INFINITY } : {}),
+        ...(declared === undefined ? {} : { references: flowReferences(declared) }),
+      });
+      const { flow: name, ...rest } = answer;
+      if (flags.format === 'json') process.stdout.write(`${JSON.stringify({ flow: name, directory: context.from, ...rest }, null, 2)}\n`);
+      else process.stdout.write(renderFlowAccess(answer, context.from));
+      return;
+    }
     const user = view.user(flags.user);
     if (user === undefined) {
       throw new AccessctlError('not-found', `the directory of ${printable(context.from)} has no user ${printable(JSON.stringify(clipName(flags.user)))}`, {
         subject: '--user',
       });
     }
-    let flows = context.flows;
-    if (flags.flow !== undefined) {
-      const flow = new FlowTable(flows).get(flags.flow);
-      if (flow === undefined) {
-        const names = flows.map((f) => f.name);
-        throw new AccessctlError(
-          'not-found',
-          `the repo has no approval flow named ${printable(JSON.stringify(clipName(flags.flow)))}${names.length > 0 ? `; it has ${printable(listNames(names, 10))}` : ''}`,
-          {
-            subject: '--flow',
-          },
-        );
-      }
-      flows = [flow];
-    }
+    const flows = flags.flow === undefined ? context.flows : [flowNamed(context.flows, flags.flow)];
     const explanations = explainUser(flows, user, view);
     const record = view.users[user]!;
     if (flags.format === 'json') {

@@ -5,7 +5,7 @@ import type { DirectoryView } from './directory.js';
 /** People named in one impact item or answer: how many, and the first few by email. */
 export interface PeopleList {
   count: number;
-  /** At most PEOPLE_SHOWN, sorted. */
+  /** At most PEOPLE_SHOWN (or the `shown` asked for), sorted. */
   emails: string[];
 }
 
@@ -18,8 +18,13 @@ export function clipName(name: string): string {
 }
 
 export function peopleList(view: DirectoryView, users: Iterable<number>, shown: number = PEOPLE_SHOWN): PeopleList {
-  // The first `shown` people in label order, kept while counting: no sort of thousands of emails.
   const order = view.labelOrder();
+  if (shown === Number.POSITIVE_INFINITY) {
+    // Everyone (explain --all-people): one sort by label order, not an insertion per person.
+    const all = Int32Array.from(users).sort((a, b) => order[a]! - order[b]!);
+    return { count: all.length, emails: Array.from(all, (user) => clipName(view.label(user))) };
+  }
+  // The first `shown` people in label order, kept while counting: no sort of thousands of emails.
   const first: number[] = [];
   let count = 0;
   for (const user of users) {
@@ -40,7 +45,7 @@ export function describePeople(list: PeopleList): string {
   if (list.count === 0) return 'nobody';
   const more = list.count - list.emails.length;
   const shown = list.emails.join(', ');
-  return more > 0 ? `${shown} and ${more} more` : shown;
+  return more > 0 ? `${shown} and ${more.toLocaleString('en-US')} more` : shown;
 }
 
 export function countOf(n: number, one: string, many: string = `${one}s`): string {
