@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { json, startLocalServer } from '../jumpcloud/local-server.js';
 import { exampleFlows, githubAdminFlow, memberNames, startHarness, userKeys, type Harness } from '../sandbox/harness.js';
 import { repoRoot } from '../sandbox/process.js';
 
@@ -17,9 +18,13 @@ interface Run {
 
 /** Runs the binary against the harness: `request` through --target, `events` through --insights-url (Insights has its own host). */
 function accessctl(h: Harness, args: string[], key = h.sandbox.adminKey): Promise<Run> {
+  return accessctlAt(h.sandbox.url, args, key);
+}
+
+function accessctlAt(url: string, args: string[], key: string): Promise<Run> {
   const target = args[0] === 'events' ? '--insights-url' : '--target';
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/accessctl.js', ...args, target, h.sandbox.url], {
+    const child = spawn(process.execPath, ['bin/accessctl.js', ...args, target, url], {
       cwd: repoRoot,
       env: { ...process.env, JUMPCLOUD_API_KEY: key, NO_COLOR: '1', JUMPCLOUD_API_URL: '', JUMPCLOUD_ORG_ID: '' },
     });
@@ -304,6 +309,28 @@ describe('accessctl request list on the strict profile', () => {
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('accessctl request show against a platform that leaves fields out', () => {
+  it('prints - for each field protobuf JSON left out, and never "undefined"', async () => {
+    // JumpCloud publishes every field of a request as optional, and protobuf JSON drops zero values:
+    // neither sandbox profile drops these, so a scripted server answers as the platform may.
+    const server = await startLocalServer((request, response) => {
+      if (request.method === 'GET' && request.url.startsWith('/api/v2/approvalflowrequest/r-1')) {
+        json(response, 200, { id: 'r-1', approvers: [{}, { approvalSequence: 2, resourceName: 'Security Leads' }] });
+      } else json(response, 404, { message: 'not found' });
+    });
+    try {
+      const shown = await accessctlAt(server.url, ['request', 'show', 'r-1'], 'fake-key');
+      expect(shown.stderr).toBe('');
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).toBe('request r-1: - (- for -)\n  level -: - -\n  level 2: Security Leads -\n');
+      const asJson = await accessctlAt(server.url, ['request', 'show', 'r-1', '--json'], 'fake-key');
+      expect(JSON.parse(asJson.stdout)).toEqual({ id: 'r-1', approvers: [{}, { approvalSequence: 2, resourceName: 'Security Leads' }] });
+    } finally {
+      await server.close();
     }
   });
 });
