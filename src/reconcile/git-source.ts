@@ -86,7 +86,8 @@ export class GitSource {
   /**
    * Whether `git fsck` passed on the cache since this process opened it or last cloned it. The
    * check walks the whole history, so it runs on the first sync of a cache (and the first after a
-   * clone), and again only once a git command on the cache has failed: not every sync.
+   * clone), again once a git command on the cache has failed, and before a rewritten history is
+   * believed: not every sync, where it would cost more the longer the history grows.
    */
   private verified = false;
   /** Leftovers of a stopped process are removed on the first sync, before anything is cloned. */
