@@ -18,16 +18,15 @@ import { FolderCache, resolveOrg } from './resolve.js';
 
 export type OrgPlanStatus = 'planned' | 'invalid' | 'unplannable';
 
-export interface OrgPlan {
+interface OrgPlanBase {
   org: FleetMember;
-  status: OrgPlanStatus;
   /** How the org's config was made from the base and its overlay. */
   made: { base: number; replaced: number; overlay: number; excluded: number };
   config: LoadResult;
-  plan?: Plan;
-  /** Why there is no plan (an invalid config: its first error). */
-  error?: string;
 }
+
+/** An org's plan, or why it has none (an invalid config: its first error; an unplannable org: what stopped it). */
+export type OrgPlan = OrgPlanBase & ({ status: 'planned'; plan: Plan } | { status: Exclude<OrgPlanStatus, 'planned'>; error: string });
 
 /** Plans at most this many orgs at once. */
 export const PLAN_CONCURRENCY = 4;
@@ -74,15 +73,18 @@ interface Counts {
   unmanaged: number;
 }
 
+/** A row's status: a planned org's verdict on its plan, or why the org has no plan. */
+type RowStatus = 'blocked' | 'changes' | 'no changes' | Exclude<OrgPlanStatus, 'planned'>;
+
 interface Row {
   org: string;
-  status: string;
+  status: RowStatus;
   /** Absent for an org with no plan: its table cells read "-", never 0, which would read as "no changes". */
   counts?: Counts;
 }
 
 function rowOf(p: OrgPlan): Row {
-  if (!p.plan) return { org: p.org.name, status: p.status };
+  if (p.status !== 'planned') return { org: p.org.name, status: p.status };
   const refused = whyNotApplicable(p.plan).length > 0;
   return {
     org: p.org.name,
@@ -92,7 +94,7 @@ function rowOf(p: OrgPlan): Row {
 }
 
 /** A planned org's row as JSON: its name, status and the four counts, as the table shows them. */
-function summaryOf(p: OrgPlan): { org: string; status: string } & Partial<Counts> {
+function summaryOf(p: OrgPlan): { org: string; status: RowStatus } & Partial<Counts> {
   const { counts, ...row } = rowOf(p);
   return { ...row, ...counts };
 }
@@ -105,7 +107,7 @@ function countCells(r: Row): string[] {
 
 /** Orgs with changes (or trouble) first, then the quiet ones; the fleet file's order within each. */
 export function changesFirst(plans: readonly OrgPlan[]): OrgPlan[] {
-  const rank = (p: OrgPlan): number => (p.status !== 'planned' ? 0 : whyNotApplicable(p.plan!).length > 0 ? 0 : hasChanges(p.plan!) ? 1 : 2);
+  const rank = (p: OrgPlan): number => (p.status !== 'planned' ? 0 : whyNotApplicable(p.plan).length > 0 ? 0 : hasChanges(p.plan) ? 1 : 2);
   return plans
     .map((p, i) => ({ p, i }))
     .sort((a, b) => rank(a.p) - rank(b.p) || a.i - b.i)
@@ -133,7 +135,7 @@ export function renderFleetText(fleet: FleetDefinition, plans: readonly OrgPlan[
   for (const p of plans) {
     const made = `base ${fleet.base.written}${p.org.overlay ? ` + overlay ${p.org.overlay.written}` : ''}${p.made.excluded > 0 ? `, ${p.made.excluded} excluded` : ''}`;
     out += `== org ${p.org.name} (${p.org.orgId}, ${made})\n`;
-    out += p.plan ? renderText(p.plan, color) : `${printable(`not planned: ${p.error ?? p.status}`)}\n`;
+    out += p.status === 'planned' ? renderText(p.plan, color) : `${printable(`not planned: ${p.error}`)}\n`;
     out += '\n';
   }
   return `${out}fleet ${fleet.name}: ${plans.length} org${plans.length === 1 ? '' : 's'}\n${summaryTable(plans)}\n`;
@@ -145,8 +147,7 @@ export function renderFleetJson(fleet: FleetDefinition, plans: readonly OrgPlan[
     orgId: p.org.orgId,
     status: p.status,
     made: p.made,
-    ...(p.error ? { error: p.error } : {}),
-    ...(p.plan ? { summary: summaryOf(p), plan: toPlanDocument(p.plan) } : {}),
+    ...(p.status === 'planned' ? { summary: summaryOf(p), plan: toPlanDocument(p.plan) } : { error: p.error }),
   }));
   return `${JSON.stringify({ fleet: fleet.name, orgs }, null, 2)}\n`;
 }
@@ -163,12 +164,12 @@ export function renderFleetMarkdown(fleet: FleetDefinition, plans: readonly OrgP
     return `| ${cell(r.org)} | ${cell(r.status)} | ${countCells(r).join(' | ')} |`;
   });
   let text = `### accessctl fleet plan: ${cell(fleet.name)}\n\n| org | status | create | update | delete | unmanaged |\n| --- | --- | ---: | ---: | ---: | ---: |\n${rows.join('\n')}\n\n`;
-  const detailed = ordered.filter((p) => p.status !== 'planned' || hasChanges(p.plan!) || whyNotApplicable(p.plan!).length > 0);
+  const detailed = ordered.filter((p) => p.status !== 'planned' || hasChanges(p.plan) || whyNotApplicable(p.plan).length > 0);
   const quiet = ordered.length - detailed.length;
   const share = Math.max(2000, Math.floor((budget - text.length) / Math.max(1, detailed.length)));
   let left = 0;
   for (const p of detailed) {
-    const body = p.plan ? renderMarkdown(p.plan, share).replace(/^### accessctl plan\n\n/, '') : `Not planned: ${cell(p.error ?? p.status)}\n`;
+    const body = p.status === 'planned' ? renderMarkdown(p.plan, share).replace(/^### accessctl plan\n\n/, '') : `Not planned: ${cell(p.error)}\n`;
     const section = `<details${p.status !== 'planned' ? '' : ' open'}><summary><b>${cell(p.org.name)}</b></summary>\n\n${body}\n</details>\n\n`;
     if (text.length + section.length > budget) {
       left++;
@@ -206,7 +207,7 @@ export async function fleetPlanCommand(command: FleetPlanCommand): Promise<{ out
       : command.format === 'markdown'
         ? renderFleetMarkdown(fleet, plans)
         : renderFleetText(fleet, plans, command.color ?? pc.isColorSupported);
-  const failing = plans.some((p) => p.status !== 'planned' || whyNotApplicable(p.plan!).length > 0);
-  const changes = plans.some((p) => p.plan !== undefined && hasChanges(p.plan));
+  const failing = plans.some((p) => p.status !== 'planned' || whyNotApplicable(p.plan).length > 0);
+  const changes = plans.some((p) => p.status === 'planned' && hasChanges(p.plan));
   return { output, exitCode: failing ? 1 : command.detailedExitcode && changes ? 2 : 0 };
 }
