@@ -35,7 +35,7 @@ pre { background: var(--soft); border: 1px solid var(--line); padding: 12px; ove
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; } dt { color: var(--muted); } dd { margin: 0; }
 .state { display: inline-block; padding: 0 8px; border: 1px solid currentColor; border-radius: 10px; font-weight: 600; font-size: 0.85em; white-space: nowrap; }
 .s-synced, .s-success, .s-no-op { color: var(--ok); } .s-changing, .s-running, .s-plan-only { color: var(--info); }
-.s-drifted, .s-suspended, .s-outside-sync-window, .s-stopped, .s-partial { color: var(--warn); } .s-failed, .s-error { color: var(--bad); }
+.s-drifted, .s-suspended, .s-outside-sync-window, .s-stopped, .s-conflict, .s-partial { color: var(--warn); } .s-failed, .s-error { color: var(--bad); }
 .s-unmanaged, .s-unsupported { color: var(--muted); }
 .filters a, a.count { margin-right: 12px; } .muted { color: var(--muted); } .num { text-align: right; font-variant-numeric: tabular-nums; }
 .live { color: var(--muted); font-size: 0.9em; }

@@ -11,6 +11,7 @@ export const RUN_MARKS: Readonly<Record<RunStatus, string>> = {
   suspended: '‖',
   'outside-sync-window': '‖',
   stopped: '■',
+  conflict: '↻',
   partial: '!',
   failed: '✗',
   error: '✗',

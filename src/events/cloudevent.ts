@@ -96,8 +96,9 @@ export interface DriftReport {
  * suspended and outside-sync-window: the project said not to apply now; the run planned and
  * reported, and every change it would have made has an accessctl.change.skipped event.
  * stopped: SIGTERM or SIGINT cut the run short (reads, or changes not started); not a failure.
+ * conflict: another writer kept changing what the run was about to write, through every re-plan; not a failure.
  */
-export type RunResult = 'success' | 'partial' | 'failed' | 'no-op' | 'plan-only' | 'suspended' | 'outside-sync-window' | 'stopped';
+export type RunResult = 'success' | 'partial' | 'failed' | 'no-op' | 'plan-only' | 'suspended' | 'outside-sync-window' | 'stopped' | 'conflict';
 
 /** Why a planned change was not applied although nothing failed. */
 export type SkipReason = 'suspended' | 'outside-sync-window' | 'drift-paused';

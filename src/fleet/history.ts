@@ -9,8 +9,11 @@ export interface DriftedObject {
   name: string;
 }
 
-/** `error`: the run could not be carried out (no key, the config unreadable, the database gone). */
-export type OrgRunResult = 'success' | 'partial' | 'failed' | 'no-op' | 'plan-only' | 'suspended' | 'outside-sync-window' | 'stopped' | 'error';
+/**
+ * `error`: the run could not be carried out (no key, the config unreadable, the database gone).
+ * `conflict`: another writer kept changing what the run was about to write, through every re-plan.
+ */
+export type OrgRunResult = 'success' | 'partial' | 'failed' | 'no-op' | 'plan-only' | 'suspended' | 'outside-sync-window' | 'stopped' | 'conflict' | 'error';
 
 export interface OrgRunRecord {
   id: string;
@@ -61,11 +64,12 @@ export const FAILING_RESULTS: ReadonlySet<OrgRunResult> = new Set(['failed', 'pa
 /**
  * An org's failures in a row after a run that ended with `result`. A stopped run (a worker shut
  * down mid-run) did nothing: it neither ends the streak nor adds to it, so a failing org's back-off
- * and its alert do not clear because a worker was rolled.
+ * and its alert do not clear because a worker was rolled. Nor does a conflict (another writer kept
+ * changing what the run was about to write): it is no failure, and proves no health either.
  */
 export function failureStreak(before: number, result: OrgRunResult): number {
   if (FAILING_RESULTS.has(result)) return before + 1;
-  return result === 'stopped' ? before : 0;
+  return result === 'stopped' || result === 'conflict' ? before : 0;
 }
 
 export function statusOf(org: { name: string; orgId: string }, runs: readonly OrgRunRecord[], consecutiveFailures: number): OrgStatus {

@@ -182,7 +182,9 @@ export async function runOrg(options: OrgRunOptions): Promise<OrgRunDone> {
     options.console?.runCrashed(message);
   }
   const consecutiveFailures = failureStreak(before, result);
-  const nextRunAt = keep && intervalMs !== undefined ? new Date(now() + nextDelayMs(intervalMs, consecutiveFailures, options.random)).toISOString() : null;
+  // A conflict is requeued soon (its streak stays as it was), not backed off.
+  const nextRunAt =
+    keep && intervalMs !== undefined ? new Date(now() + nextDelayMs(intervalMs, consecutiveFailures, options.random, result)).toISOString() : null;
   const record: OrgRunRecord = {
     id,
     org: options.org,

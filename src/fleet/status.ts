@@ -167,9 +167,13 @@ export function renderStatusText(status: FleetStatus, now: number = Date.now()):
   const out = [`fleet ${status.fleet}: ${status.orgs.length} org${status.orgs.length === 1 ? '' : 's'}`];
   if (status.runner === 'none') out.push('no runner holds the fleet now: nothing runs until `accessctl fleet run` starts');
   out.push(line(header), ...rows.map(line));
-  const failing = status.orgs.filter((o) => o.failures.length > 0 || (o.lastResult === 'error' && o.message));
+  const failing = status.orgs.filter((o) => o.failures.length > 0 || ((o.lastResult === 'error' || o.lastResult === 'conflict') && o.message));
   for (const o of failing) {
-    out.push(`${o.org}: ${o.lastResult === 'error' ? (o.message ?? '') : o.failures.map((f) => `${f.action} ${f.kind} "${f.name}": ${f.reason}`).join('; ')}`);
+    // A conflict is no failure: its summary names what another writer kept changing, and that the run comes again soon.
+    const said = o.failures.length > 0 ? o.failures.map((f) => `${f.action} ${f.kind} "${f.name}": ${f.reason}`).join('; ') : (o.message ?? '');
+    out.push(
+      `${o.org}: ${o.lastResult === 'conflict' ? `conflict, not a failure (${o.consecutiveFailures} failed run${o.consecutiveFailures === 1 ? '' : 's'} in a row): ${said}` : said}`,
+    );
   }
   if (status.workers.length > 0) {
     out.push('', 'WORKERS');

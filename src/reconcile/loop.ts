@@ -1,6 +1,7 @@
 // The long-running reconciler: one writer per state directory (a lock with a heartbeat), runs on
-// an interval with jitter that never overlap, /healthz /readyz /metrics, event sinks, and a clean
-// stop on SIGTERM or SIGINT, or when the lock is lost, that lets the change in flight finish.
+// an interval with jitter that never overlap (a run another writer's conflict ended is requeued
+// sooner), /healthz /readyz /metrics, event sinks, and a clean stop on SIGTERM or SIGINT, or when
+// the lock is lost, that lets the change in flight finish.
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ParseCache } from '../config/parse-cache.js';
@@ -20,7 +21,11 @@ import { reconcileOnce, type ConfigSource, type RunOutcome, type Stop } from './
 import { runEvery, Schedule, type SetTimer } from './schedule.js';
 import type { TargetBinding } from './target-binding.js';
 
-/** Exit codes of `reconcile` (the README's table): 0 nothing failed, 1 something failed, 3 another reconciler holds the state directory. */
+/**
+ * Exit codes of `reconcile` (the README's table): 0 nothing failed, 1 something failed (or, with
+ * --once, another writer's conflict outlasted the run's re-plans: no next run will resolve it), 3
+ * another reconciler holds the state directory.
+ */
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_LOCKED = 3;
@@ -108,6 +113,8 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
   let lastHealthy = 0;
   let server: HealthServer | undefined;
   let failedRuns = 0;
+  // With --once there is no next run to resolve a conflict the run's re-plans could not: it exits 1.
+  let unresolved = false;
   // Every run reads the whole config; only the files that changed since the last run are parsed again.
   const cache = new ParseCache();
   // And when neither the config nor any live answer changed, the plan is not made again either.
@@ -126,9 +133,14 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
       });
       options.onListening?.(server.url);
     }
+    const schedule = options.once
+      ? undefined
+      : new Schedule({ intervalMs: options.intervalMs, jitter: 0.1, ...(options.setTimer ? { setTimer: options.setTimer } : {}) });
     let run = 0;
-    const once = async (): Promise<void> => {
+    /** One run; resolves with the delay the next run asks for when it is not the interval's (a conflict's requeue). */
+    const once = async (): Promise<number | undefined> => {
       run++;
+      let requeue: number | undefined;
       view.runStarted(run);
       try {
         await lock.heartbeat();
@@ -152,6 +164,11 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
           },
         });
         if (HEALTHY.has(outcome.result)) lastHealthy = now();
+        // Another writer's conflict is no failure either: the next run, soon, plans again (not healthy meanwhile).
+        else if (outcome.result === 'conflict') {
+          unresolved = true;
+          requeue = schedule?.requeueDelay();
+        }
         // A run the stop cut short did not fail (nor did it bring the platform up to date: not healthy either).
         else if (outcome.result !== 'stopped') failedRuns++;
         view.runFinished(outcome);
@@ -166,12 +183,12 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
         if (options.once && !lockLost) throw error;
       }
       if (lockLost) stopped.abort();
+      return requeue;
     };
-    if (options.once) {
+    if (schedule === undefined) {
       await once();
-      return failedRuns === 0 && !lockLost ? EXIT_OK : EXIT_FAILED;
+      return failedRuns === 0 && !unresolved && !lockLost ? EXIT_OK : EXIT_FAILED;
     }
-    const schedule = new Schedule({ intervalMs: options.intervalMs, jitter: 0.1, ...(options.setTimer ? { setTimer: options.setTimer } : {}) });
     await runEvery(() => once(), schedule, stopped.signal, {
       onDelay: (ms) => log.debug(`next run in ${Math.round(ms / 1000)} s`),
     });

@@ -17,6 +17,7 @@ export class ReconcileMetrics {
   private readonly changes: Counter<'kind' | 'action'>;
   private readonly drift: Counter<'kind'>;
   private readonly failedChanges: Counter<'kind' | 'action'>;
+  private readonly conflictedChanges: Counter<'kind' | 'action'>;
   private readonly skipped: Counter<'kind' | 'reason'>;
   private readonly held: Gauge<'reason'>;
   private readonly apiRequests: Counter<'method' | 'route' | 'status'>;
@@ -49,6 +50,12 @@ export class ReconcileMetrics {
     this.failedChanges = new Counter({
       name: 'accessctl_changes_failed_total',
       help: 'Changes that failed or were not started, by object kind and action.',
+      labelNames: ['kind', 'action'],
+      registers,
+    });
+    this.conflictedChanges = new Counter({
+      name: 'accessctl_changes_conflicted_total',
+      help: 'Changes not written because another writer changed the object since the plan was made (changed-since-plan), by object kind and action: a conflict, re-planned, not a failure.',
       labelNames: ['kind', 'action'],
       registers,
     });
@@ -98,6 +105,11 @@ export class ReconcileMetrics {
 
   recordFailedChange(kind: string, action: string): void {
     this.failedChanges.inc({ kind, action });
+  }
+
+  /** A change refused because another writer changed its object since the plan: counted apart from failures. */
+  recordConflict(kind: string, action: string): void {
+    this.conflictedChanges.inc({ kind, action });
   }
 
   recordSkip(kind: string, reason: string): void {

@@ -1,7 +1,8 @@
 // One reconcile run, level-triggered, as a short sequence of named steps: sync the source, plan,
 // classify drift (a pure function), hold back what break-glass says, apply with the journal, record
 // the state and finish. Nothing is remembered between runs except what is in the state directory,
-// so a run that SIGTERM or SIGINT cuts short ends as stopped, not failed: the next one reads again.
+// so a run that SIGTERM or SIGINT cuts short ends as stopped, not failed: the next one reads again;
+// and a run whose only failures were another writer's conflicts plans again at once (a few times).
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
@@ -133,6 +134,12 @@ export interface RunOutcome {
   failures: RunFailure[];
   /** Changes planned but held back on purpose (suspended, outside a sync window, drift paused). */
   skipped: SkippedChange[];
+  /**
+   * Changes not written because another writer changed their object since the plan was made
+   * (`changed-since-plan`), with those that waited on one: logged at WARN, not failures. Only what
+   * the run's last plan left so; conflicts a re-plan resolved are in the message and the metrics.
+   */
+  conflicts?: RunFailure[];
   /** Set when the repo's Project names another target than the reconciler's client. */
   targetMismatch?: TargetMismatch;
   message: string;
@@ -286,6 +293,7 @@ class RunReport {
       ...outcome,
       message: redact(outcome.message),
       failures: outcome.failures.map((f) => ({ ...f, reason: redact(f.reason) })),
+      ...(outcome.conflicts === undefined ? {} : { conflicts: outcome.conflicts.map((f) => ({ ...f, reason: redact(f.reason) })) }),
       skipped: this.skipped,
       ...(this.targetMismatch ? { targetMismatch: this.targetMismatch } : {}),
     };
@@ -317,11 +325,12 @@ class RunReport {
       drifted: full.drifted,
       skipped: full.skipped.length,
       ...(full.failures.length > 0 ? { failures: full.failures } : {}),
+      ...(full.conflicts !== undefined && full.conflicts.length > 0 ? { conflicts: full.conflicts } : {}),
     };
     const failing = full.failures.length > 0 || full.result === 'failed' || full.result === 'partial' || full.result === 'plan-only';
     if (failing) this.log.error(fields, full.message);
-    // A stop is not a failure, but the run did not do all it set out to: one warning says what it left.
-    else if (full.result === 'stopped') this.log.warn(fields, full.message);
+    // A stop or another writer's conflict is not a failure, but the run did not do all it set out to: one warning says what it left.
+    else if (full.result === 'stopped' || full.result === 'conflict' || (full.conflicts?.length ?? 0) > 0) this.log.warn(fields, full.message);
     else this.log.info(fields, full.message);
     return full;
   }
@@ -341,6 +350,7 @@ class RunReport {
       suspended: 'failed',
       'outside-sync-window': 'failed',
       stopped: outcome.applied > 0 ? 'partial' : 'failed',
+      conflict: outcome.applied > 0 ? 'partial' : 'failed',
     };
     return { ...outcome, result: downgraded[outcome.result] ?? outcome.result, message: `${outcome.message}; ${trouble}` };
   }
@@ -361,9 +371,9 @@ class RunReport {
     });
   }
 
-  /** A run that ends before applying anything, with why. */
-  failed(message: string, drifted = 0): Promise<RunOutcome> {
-    return this.finish({ result: 'failed', applied: 0, failed: 0, drifted, failures: [], message });
+  /** A run that ends before applying anything more, with why: partial when an earlier plan of the run applied something. */
+  failed(message: string, drifted = 0, applied = 0): Promise<RunOutcome> {
+    return this.finish({ result: applied > 0 ? 'partial' : 'failed', applied, failed: 0, drifted, failures: [], message });
   }
 }
 
@@ -386,42 +396,87 @@ export async function reconcileOnce(options: RunOptions): Promise<RunOutcome> {
   if (planOnly) run.log.warn({ runId: run.runId }, planOnly);
 
   let client: JumpCloudClient | undefined;
-  const planned = await makePlan({
-    dir: synced.configDir,
-    load: options.load ?? ((dir) => loadConfig(dir, process.cwd(), { cache: options.cache })),
-    env: options.env,
-    ...(options.memo ? { memo: options.memo } : {}),
-    client: (desired) => {
-      const bound = options.clients.bind(desired);
-      client = bound.client;
-      run.ctx.target = bound.client.target;
-      run.targetMismatch = bound.mismatch;
-      if (bound.mismatch) sayOnce(`target:${bound.mismatch.project}:${bound.mismatch.client}`, 'warn', bound.mismatch.message);
-      if (bound.mismatch && !bound.mismatch.overridden) throw movedTarget(bound.mismatch);
-      return bound.client;
-    },
-  });
-  // Now the config is known, so are the variables its channels read secrets from.
-  run.ctx.redact = secretRedactor(
-    secretsOf(
-      options.env,
-      planned.config.desired.channels.map((c) => c.object.spec),
-    ),
-  );
+  const replanning: Replanning = { plan: 1, applied: 0, drifted: new Set(), held: new Set(), resolved: [] };
   try {
-    // Only a call the stop itself cut short: a plan that failed for another reason, stop or not, is a failure.
-    const stop = signalStop(options);
-    if (planned.status === 'unplannable' && stop && planned.error instanceof PlatformError && planned.error.stopped) {
-      return await run.stopped(stop, [`reading the live state (${planned.error.message})`], 0, 0);
+    for (;;) {
+      const planned = await makePlan({
+        dir: synced.configDir,
+        load: options.load ?? ((dir) => loadConfig(dir, process.cwd(), { cache: options.cache })),
+        env: options.env,
+        ...(options.memo ? { memo: options.memo } : {}),
+        client: (desired) => {
+          const bound = options.clients.bind(desired);
+          client = bound.client;
+          run.ctx.target = bound.client.target;
+          run.targetMismatch = bound.mismatch;
+          if (bound.mismatch) sayOnce(`target:${bound.mismatch.project}:${bound.mismatch.client}`, 'warn', bound.mismatch.message);
+          if (bound.mismatch && !bound.mismatch.overridden) throw movedTarget(bound.mismatch);
+          return bound.client;
+        },
+      });
+      // Now the config is known, so are the variables its channels read secrets from.
+      run.ctx.redact = secretRedactor(
+        secretsOf(
+          options.env,
+          planned.config.desired.channels.map((c) => c.object.spec),
+        ),
+      );
+      // Only a call the stop itself cut short: a plan that failed for another reason, stop or not, is a failure.
+      const stop = signalStop(options);
+      if (planned.status === 'unplannable' && stop && planned.error instanceof PlatformError && planned.error.stopped) {
+        return await run.stopped(stop, [`reading the live state (${planned.error.message})`], replanning.applied, replanning.drifted.size);
+      }
+      if (planned.status !== 'planned')
+        return await run.failed(`${whyNoPlan(planned)}${replannedWords(replanning)}`, replanning.drifted.size, replanning.applied);
+      options.metrics.recordPlan(planned.reused ? 'reused' : 'new');
+      // A plan was made, so the client function was called and set the client.
+      if (client === undefined) throw new AccessctlError('internal', 'a plan was made without a client');
+      // A re-plan reads the state the plan before it recorded: what it applied is last applied now.
+      const now = replanning.plan === 1 ? stored : await state.readLastApplied();
+      const ended = await reconcilePlanned(
+        options,
+        run,
+        { synced, stored: now, state, planOnly, config: planned.config, plan: planned.plan, client },
+        replanning,
+      );
+      if ('outcome' in ended) return ended.outcome;
+      // Every change that did not land was refused by another writer's change: read both sides again and plan at once.
+      replanning.applied += ended.applied;
+      replanning.resolved.push(...ended.conflicts);
+      replanning.plan++;
     }
-    if (planned.status !== 'planned') return await run.failed(whyNoPlan(planned));
-    options.metrics.recordPlan(planned.reused ? 'reused' : 'new');
-    // A plan was made, so the client function was called and set the client.
-    if (client === undefined) throw new AccessctlError('internal', 'a plan was made without a client');
-    return await reconcilePlanned(options, run, { synced, stored, state, planOnly, config: planned.config, plan: planned.plan, client });
   } finally {
     if (client) options.metrics.recordApiRequests(client.requests.entries());
   }
+}
+
+/**
+ * How many plans a run makes at most: its first, and one more after each round of conflicts (a
+ * change refused because another writer changed its object since the plan). A writer that races
+ * every plan cannot keep the run going: after the last, the run ends `conflict` and the next run
+ * comes soon (CONFLICT_REQUEUE_MS), without the failure back-off.
+ */
+export const MAX_PLANS_PER_RUN = 3;
+
+/** What the run's earlier plans did, carried into the next plan of the same run. */
+interface Replanning {
+  /** The plan being worked from: 1 for the run's first. */
+  plan: number;
+  /** Changes earlier plans of the run applied. */
+  applied: number;
+  /** The objects whose drift the run has reported (a re-plan does not report it again), and whose paused drift it has skipped. */
+  drifted: Set<string>;
+  held: Set<string>;
+  /** The conflicts that made the run plan again, in order. */
+  resolved: RunFailure[];
+}
+
+/** What a run's summary adds when it planned more than once: how often, and which objects another writer changed. */
+function replannedWords(replanning: Replanning): string {
+  if (replanning.plan === 1) return '';
+  const times = replanning.plan - 1;
+  const objects = [...new Set(replanning.resolved.map((c) => `${c.kind} "${c.name}"`))].join(', ');
+  return `; re-planned ${times === 1 ? 'once' : `${times} times`} after another writer changed ${objects} since the plan${replanning.applied > 0 ? ` (the earlier plans applied ${replanning.applied})` : ''}`;
 }
 
 /** With --repo: a head that does not descend from the last applied commit is only planned, unless allowed. */
@@ -450,23 +505,29 @@ interface Planned {
   client: JumpCloudClient;
 }
 
-async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Planned): Promise<RunOutcome> {
+/** How one plan of a run ended: the run's outcome, or conflicts only, for the run to plan again. */
+type PlanEnd = { outcome: RunOutcome } | { conflicts: RunFailure[]; applied: number };
+
+async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Planned, replanning: Replanning): Promise<PlanEnd> {
   const { config, plan, synced } = planned;
   const { desired } = config;
+  const done = async (outcome: Promise<RunOutcome>): Promise<PlanEnd> => ({ outcome: await outcome });
   // Reads the stop cut short leave lists unknown: such a plan is no failure, and too partial to settle
   // the journal with. A list that failed on its own is a failure, stop or not: it goes on to say so.
   const stop = signalStop(options);
   const unread = unreadLists(plan);
-  if (stop && unread.stopped.length > 0 && unread.failed.length === 0) return run.stopped(stop, [`reading the live ${unread.stopped.join(', ')}`], 0, 0);
+  if (stop && unread.stopped.length > 0 && unread.failed.length === 0)
+    return done(run.stopped(stop, [`reading the live ${unread.stopped.join(', ')}`], replanning.applied, replanning.drifted.size));
   // Who last changed each planned object's file: one git walk for the whole run, not one per change.
   const attributions = await synced.attribute([...new Set(plan.changes.flatMap((c) => sourceFile(c) ?? []))]);
   const journal = planned.state.journal;
-  await settleLeftovers(journal, plan, run);
+  // A re-plan leaves the journal to the next run: what is left in it now is this run's own, kept for a refused event.
+  if (replanning.plan === 1) await settleLeftovers(journal, plan, run);
 
   const now = run.now();
   const current = desiredDigests(desired);
   const baseline = baselineOf(planned.stored, current, config);
-  if (planned.stored && isRepoFormat(planned.stored)) {
+  if (replanning.plan === 1 && planned.stored && isRepoFormat(planned.stored)) {
     run.log.info(
       { runId: run.runId },
       `the state ${options.stateDir} is in the format of an earlier version (one digest for the whole repo); ${baseline ? 'the repo is unchanged since, so every object counts as last applied' : 'the repo changed since, so every difference counts as a change'}; it is rewritten per object after this run`,
@@ -474,43 +535,63 @@ async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Pl
   }
   const spec = desired.project?.object.spec;
   const classified = classifyChanges(plan.changes, { baseline, current, policies: spec?.drift ?? {}, paused: pausedDrift(desired, now) });
-  const drifted = classified.filter((c) => c.drift).length;
+  // Drift an earlier plan of this run reported (or whose paused drift it skipped) is not told twice.
+  const newDrift = classified.filter((c) => !replanning.drifted.has(c.key));
+  const newPaused = classified.filter((c) => !replanning.held.has(c.key));
+  for (const c of classified) {
+    if (c.drift) replanning.drifted.add(c.key);
+    if (c.handling === 'paused') replanning.held.add(c.key);
+  }
+  const drifted = replanning.drifted.size;
   const held = heldChanges(classified);
   // Once drift is classified, so a printed plan can list the drift it holds back apart from its changes.
   options.onPlan?.(plan, desired, synced.configDir, held);
-  await reportDrift(classified, attributions, run, options.metrics);
+  await reportDrift(newDrift, attributions, run, options.metrics);
 
   if (!isApplicable(plan)) {
     const reasons = whyNotApplicable(plan);
     for (const reason of reasons) run.log.error({ runId: run.runId, reason }, `the plan cannot be applied: ${reason}`);
-    return run.failed(`nothing applied: ${reasons.join('; ')}`, drifted);
+    return done(run.failed(`nothing applied: ${reasons.join('; ')}${replannedWords(replanning)}`, drifted, replanning.applied));
   }
-  if (planned.planOnly) return run.finish({ result: 'plan-only', applied: 0, failed: 0, drifted, failures: [], message: planned.planOnly });
+  if (planned.planOnly) return done(run.finish({ result: 'plan-only', applied: 0, failed: 0, drifted, failures: [], message: planned.planOnly }));
 
   const gate = applyGate(spec, now);
   options.metrics.recordHold(gate.open ? undefined : gate.reason);
   if (!gate.open) {
     await holdBack(classified, gate, attributions, run, options.metrics);
-    return run.finish({ result: gate.reason, applied: 0, failed: 0, drifted, failures: [], message: `${summaryLine(plan, held)}; ${gate.message}` });
+    return done(
+      run.finish({
+        result: gate.reason,
+        applied: replanning.applied,
+        failed: 0,
+        drifted,
+        failures: [],
+        message: `${summaryLine(plan, held)}; ${gate.message}${replannedWords(replanning)}`,
+      }),
+    );
   }
-  await skipPaused(classified, attributions, run, options.metrics);
+  await skipPaused(newPaused, attributions, run, options.metrics);
 
   const toApply = classified.filter((c) => c.handling === 'apply').map((c) => c.change);
   if (toApply.length === 0) {
     await recordState(planned, { baseline, current, classified, applied: new Set() });
-    return run.finish({ result: 'no-op', applied: 0, failed: 0, drifted, failures: [], message: `${summaryLine(plan, held)}; nothing to apply` });
+    return done(
+      run.finish({
+        // A re-plan that finds nothing left to do ends a run whose earlier plans applied something: a success.
+        result: replanning.applied > 0 ? 'success' : 'no-op',
+        applied: replanning.applied,
+        failed: 0,
+        drifted,
+        failures: [],
+        message: `${summaryLine(plan, held)}; nothing to apply${replannedWords(replanning)}`,
+      }),
+    );
   }
-  const applied = await applyWithJournal({ ...plan, changes: toApply }, planned.client, journal, attributions, options, run);
-  const { result } = applied;
-  const landed = new Set(result.results.filter((r) => r.status === 'applied').map((r) => r.change));
+  const mayReplan = replanning.plan < MAX_PLANS_PER_RUN;
+  const applied = await applyWithJournal({ ...plan, changes: toApply }, planned.client, journal, attributions, options, run, mayReplan);
+  const landed = new Set(applied.result.results.filter((r) => r.status === 'applied').map((r) => r.change));
   if (options.stopping()?.stateIsOurs !== false) await recordState(planned, { baseline, current, classified, applied: landed });
-  return finishApplied(
-    applied,
-    `${summaryLine(plan, held)}; applied ${result.applied}, failed ${result.failed}, skipped ${result.skipped}`,
-    drifted,
-    options,
-    run,
-  );
+  return finishApplied(applied, summaryLine(plan, held), drifted, options, run, replanning);
 }
 
 /** The lists the live state was not read for, as the plan names them ("approval flows"): those the stop cut short, and those that failed. */
@@ -527,34 +608,63 @@ function unreadLists(plan: Plan): { stopped: string[]; failed: string[] } {
 }
 
 /**
- * The end of a run that applied: each change that did not land is counted and logged at ERROR, and
+ * The end of a plan that applied: each change that did not land is counted and logged at ERROR, and
  * listed in the summary; but a change the stop left undone (as onResult judged it, once) is no
- * failure, and a run with nothing else undone ends as stopped.
+ * failure, and a run with nothing else undone ends as stopped. A change another writer's conflict
+ * refused is no failure either: logged at WARN, counted apart; when nothing else failed the run
+ * plans again (applyWithJournal said so), or, after its last plan, ends `conflict`.
  */
-function finishApplied(applied: AppliedWithJournal, summary: string, drifted: number, options: RunOptions, run: RunReport): Promise<RunOutcome> {
-  const { result, undone } = applied;
+async function finishApplied(
+  applied: AppliedWithJournal,
+  summary: string,
+  drifted: number,
+  options: RunOptions,
+  run: RunReport,
+  replanning: Replanning,
+): Promise<PlanEnd> {
+  const { result, undone, sorted } = applied;
   const redact = run.ctx.redact ?? ((text: string) => text);
   const stop = undone?.stop;
   const left = result.results.filter((r) => undone?.changes.has(r.change) === true);
-  const failures = result.results
-    .filter((r) => r.status !== 'applied' && undone?.changes.has(r.change) !== true)
-    .map((r) => failureOf(r, options.stopping(), redact));
+  const failures = sorted.failed.map((r) => failureOf(r, options.stopping(), redact));
+  const conflicts = sorted.conflicts.map((r) => failureOf(r, options.stopping(), redact));
+  for (const r of sorted.conflicts) if (r.error?.code === 'changed-since-plan') options.metrics.recordConflict(r.change.kind, r.change.action);
+  const total = replanning.applied + result.applied;
+  const what = (c: RunFailure): string => `${c.action} ${c.kind} "${c.name}"`;
+  const fields = (c: RunFailure) => ({ runId: run.runId, kind: c.kind, name: c.name, action: c.action, reason: c.reason, plan: replanning.plan });
+  if (applied.replan) {
+    for (const c of conflicts)
+      run.log.warn(fields(c), `${what(c)} not written: ${c.reason}; re-planning now (plan ${replanning.plan + 1} of at most ${MAX_PLANS_PER_RUN} in this run)`);
+    return { conflicts, applied: result.applied };
+  }
+  const lastPlan = replanning.plan >= MAX_PLANS_PER_RUN;
+  const after =
+    lastPlan && failures.length === 0 && !stop
+      ? `another writer changed it through all ${MAX_PLANS_PER_RUN} plans of this run; the next run plans it again`
+      : 'the next run plans it again';
+  for (const c of conflicts) run.log.warn(fields(c), `${what(c)} not written: ${c.reason}; ${after}`);
+  const conflictWords =
+    conflicts.length === 0
+      ? ''
+      : `; not written, as another writer changed them since the plan (the next run plans them again): ${conflicts.map(what).join(', ')}`;
   if (stop && left.length > 0 && failures.length === 0) {
     const named = (code: ChangeErrorCode): string[] =>
       left.filter((r) => r.error?.code === code).map((r) => `${r.change.action} ${r.change.kind} "${r.change.name}"`);
     const inFlight = named('stopped-after-send');
     const unsent = named('stopped-before-send');
     const notStarted = named('not-started');
-    return run.stopped(
+    const outcome = run.stopped(
       stop,
       [
         ...(inFlight.length > 0 ? [`after a write went out: ${inFlight.join(', ')} (it may have landed; the next run settles it from the live state)`] : []),
         ...(unsent.length > 0 ? [`before anything was sent: ${unsent.join(', ')}`] : []),
         ...(notStarted.length > 0 ? [`not started: ${notStarted.join(', ')}`] : []),
+        ...(conflicts.length > 0 ? [`not written for another writer's change since the plan: ${conflicts.map(what).join(', ')}`] : []),
       ],
-      result.applied,
+      total,
       drifted,
     );
+    return { outcome: await outcome };
   }
   for (const failure of failures) {
     options.metrics.recordFailedChange(failure.kind, failure.action);
@@ -566,14 +676,40 @@ function finishApplied(applied: AppliedWithJournal, summary: string, drifted: nu
   const listed = failures.length === 0 ? '' : `; failed: ${failures.map((f) => `${f.action} ${f.kind} "${f.name}" (${f.reason})`).join('; ')}`;
   const leftWords =
     stop && left.length > 0 ? `; stopped (${stop.why}) before ${left.map((r) => `${r.change.action} ${r.change.kind} "${r.change.name}"`).join(', ')}` : '';
-  return run.finish({
-    result: failures.length === 0 ? 'success' : result.applied > 0 ? 'partial' : 'failed',
-    applied: result.applied,
+  // The counts as apply gave them, unless a conflict is among them: then it is counted apart from the failures.
+  const counts =
+    conflicts.length === 0 && replanning.plan === 1
+      ? `applied ${result.applied}, failed ${result.failed}, skipped ${result.skipped}`
+      : `applied ${total}, failed ${result.failed - conflicts.length}, not written for a conflict ${conflicts.length}, skipped ${result.skipped}`;
+  const outcome = run.finish({
+    result: failures.length > 0 ? (total > 0 ? 'partial' : 'failed') : conflicts.length > 0 ? 'conflict' : 'success',
+    applied: total,
     failed: failures.length,
     drifted,
     failures,
-    message: `${summary}${listed}${leftWords}`,
+    ...(conflicts.length > 0 ? { conflicts } : {}),
+    message: `${summary}; ${counts}${listed}${conflictWords}${replannedWords(replanning)}${leftWords}`,
   });
+  return { outcome: await outcome };
+}
+
+/**
+ * The changes of one apply that did not land and were not left undone by the stop: those refused
+ * because another writer changed their object since the plan (`changed-since-plan`), and the rest.
+ * A change that failed only because its prerequisite did (`dependency-failed`) goes with the
+ * conflicts when they are all that failed: the prerequisite was one of them.
+ */
+interface NotLanded {
+  conflicts: ChangeResult[];
+  failed: ChangeResult[];
+}
+
+function sortNotLanded(results: readonly ChangeResult[], undone: ReadonlySet<Change> | undefined): NotLanded {
+  const notLanded = results.filter((r) => r.status !== 'applied' && undone?.has(r.change) !== true);
+  const conflicts = notLanded.filter((r) => r.error?.code === 'changed-since-plan');
+  const others = notLanded.filter((r) => r.error?.code !== 'changed-since-plan');
+  if (conflicts.length > 0 && others.every((r) => r.error?.code === 'dependency-failed')) return { conflicts: [...conflicts, ...others], failed: [] };
+  return { conflicts, failed: others };
 }
 
 function sourceFile(change: Change): string | undefined {
@@ -787,13 +923,25 @@ function heldChanges(classified: readonly ClassifiedChange[]): HeldChanges {
   };
 }
 
-/** What applying left: the results, and the changes the caller's own stop left undone, with that stop (judged once, as each settled). */
+/**
+ * What applying left: the results, the changes the caller's own stop left undone, with that stop
+ * (judged once, as each settled), what did not land sorted into conflicts and failures, and
+ * whether the run plans again (only conflicts, no stop, and plans left).
+ */
 interface AppliedWithJournal {
   result: ApplyResult;
   undone: { stop: Stop; changes: ReadonlySet<Change> } | undefined;
+  sorted: NotLanded;
+  replan: boolean;
 }
 
-/** Applies the changes, each journalled before it is sent and its event emitted as soon as it settles. */
+/**
+ * Applies the changes, each journalled before it is sent and its event emitted as soon as it settles.
+ * While the run may plan again (`mayReplan`), a change another writer's conflict refused, or that
+ * waited on one, is held until the apply ends: if the run plans again, nothing of it was sent (the
+ * check comes before any write) and the new plan makes it anew, so its entry is struck with no
+ * event; otherwise it gets the failure event it always had, its error kept in its entry first.
+ */
 async function applyWithJournal(
   plan: Plan,
   client: JumpCloudClient,
@@ -801,6 +949,7 @@ async function applyWithJournal(
   attributions: ReadonlyMap<string, GitAttribution>,
   options: RunOptions,
   run: RunReport,
+  mayReplan: boolean,
 ): Promise<AppliedWithJournal> {
   const emitted: Promise<void>[] = [];
   const entries = new Map<Change, { entry: string; intent: Intent }>();
@@ -816,6 +965,8 @@ async function applyWithJournal(
   // a lock lost after the signal does not turn these into failures that never had an event.
   let stop: Stop | undefined;
   const undone = new Set<Change>();
+  const refused: { outcome: ChangeResult; journalled: { entry: string; intent: Intent } }[] = [];
+  let conflictSeen = false;
   const result = await applyPlan(plan, {
     client,
     secrets: (name) => options.env[name],
@@ -846,6 +997,13 @@ async function applyWithJournal(
         if (outcome.error?.code === 'stopped-before-send' && entry !== undefined) emitted.push(run.strike(journal, entry));
         return;
       }
+      // A prerequisite settles before the changes that need it, so one waiting on a conflict comes after it.
+      const code = outcome.error?.code;
+      if (mayReplan && journalled !== undefined && (code === 'changed-since-plan' || (code === 'dependency-failed' && conflictSeen))) {
+        conflictSeen = true;
+        refused.push({ outcome, journalled });
+        return;
+      }
       // A change that failed (not one a stop cut short, which may have landed: the live state tells)
       // keeps its error in its entry first, so a later run settling the entry sends the same error.
       if (outcome.status !== 'applied' && journalled !== undefined && !cutShortByStop(outcome)) {
@@ -857,8 +1015,18 @@ async function applyWithJournal(
       emitted.push(run.emitJournalled(eventFor(outcome), journal, entry, applied && (() => run.keepLanded(journal, applied, outcome.id))));
     },
   });
+  const sorted = sortNotLanded(result.results, stop ? undone : undefined);
+  const replan = mayReplan && options.stopping() === undefined && sorted.failed.length === 0 && sorted.conflicts.length > 0;
+  for (const { outcome, journalled } of refused) {
+    if (replan) {
+      emitted.push(run.strike(journal, journalled.entry));
+      continue;
+    }
+    const error = errorFor(outcome);
+    emitted.push(run.keepFailure(journal, journalled, error).then(() => run.emitJournalled(eventFor(outcome, error), journal, journalled.entry)));
+  }
   await Promise.all(emitted);
-  return { result, undone: stop ? { stop, changes: undone } : undefined };
+  return { result, undone: stop ? { stop, changes: undone } : undefined, sorted, replan };
 }
 
 /** A change that did not apply, and why in words: the platform's answer, a missing secret, or why it never started. */

@@ -1,5 +1,6 @@
-// When the reconciler runs: an interval with symmetric jitter, and a runner that never overlaps
-// runs (the next delay starts after a run ends) and stops on abort after the run in flight.
+// When the reconciler runs: an interval with symmetric jitter (sooner after a run another writer's
+// conflict ended), and a runner that never overlaps runs (the next delay starts after a run ends)
+// and stops on abort after the run in flight.
 // Timers are injectable, and the defaults read the global timers late so fake timers work.
 import { AccessctlError } from '../errors.js';
 import { abortableSleep, globalTimer, type SetTimer } from '../retry/abortable-sleep.js';
@@ -16,6 +17,24 @@ export interface ScheduleOptions {
 
 /** The longest delay a Node timer honours (about 24.8 days). */
 export const MAX_INTERVAL_MS = 2 ** 31 - 1;
+
+/**
+ * How soon a run follows one that ended `conflict` (another writer kept changing what it was about
+ * to write, through every re-plan): a requeue, not a back-off, yet not at once, so a writer that
+ * never stops costs a few plans a minute rather than a spin. Never later than the interval.
+ */
+export const CONFLICT_REQUEUE_MS = 30_000;
+
+/** `ms` scaled by a uniform factor in [1 - jitter, 1 + jitter], within what a timer honours. */
+export function jittered(ms: number, jitter: number, random: () => number): number {
+  const factor = 1 + jitter * (2 * random() - 1);
+  return Math.min(MAX_INTERVAL_MS, Math.max(0, Math.round(ms * factor)));
+}
+
+/** The delay before the run after a conflict: CONFLICT_REQUEUE_MS, or the interval when that is shorter. */
+export function conflictRequeueMs(intervalMs: number): number {
+  return Math.min(intervalMs, CONFLICT_REQUEUE_MS);
+}
 
 export class Schedule {
   readonly intervalMs: number;
@@ -40,8 +59,12 @@ export class Schedule {
 
   /** The next delay: intervalMs scaled by a uniform factor in [1 - jitter, 1 + jitter]. */
   nextDelay(): number {
-    const factor = 1 + this.jitter * (2 * this.random() - 1);
-    return Math.min(MAX_INTERVAL_MS, Math.max(0, Math.round(this.intervalMs * factor)));
+    return jittered(this.intervalMs, this.jitter, this.random);
+  }
+
+  /** The delay after a run that ended `conflict`: conflictRequeueMs, with the same jitter. */
+  requeueDelay(): number {
+    return jittered(conflictRequeueMs(this.intervalMs), this.jitter, this.random);
   }
 
   /** Resolves after `ms`, or early (without rejecting) when the signal aborts. */
@@ -59,25 +82,28 @@ export interface RunEveryOptions {
 
 /**
  * Runs `task` now and then again one jittered delay after each run finishes, until `signal`
- * aborts. The task gets the same signal; a run in flight is awaited, never cut off. A task that
+ * aborts; a task that resolves with a number asks for that delay before the next run instead (a
+ * requeue). The task gets the same signal; a run in flight is awaited, never cut off. A task that
  * rejects stops the loop with that error: catch a run's failure inside the task to keep going.
  */
 export async function runEvery(
-  task: (signal: AbortSignal) => Promise<void>,
+  task: (signal: AbortSignal) => Promise<unknown>,
   schedule: Schedule,
   signal: AbortSignal,
   options: RunEveryOptions = {},
 ): Promise<void> {
   let first = true;
+  let asked: number | undefined;
   while (!signal.aborted) {
     if (!first || options.immediate === false) {
-      const delay = schedule.nextDelay();
+      const delay = asked ?? schedule.nextDelay();
       options.onDelay?.(delay);
       await schedule.wait(delay, signal);
       if (signal.aborted) return;
     }
     first = false;
-    await task(signal);
+    const next = await task(signal);
+    asked = typeof next === 'number' ? next : undefined;
   }
 }
 

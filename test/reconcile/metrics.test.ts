@@ -57,6 +57,7 @@ describe('ReconcileMetrics', () => {
       accessctl_changes_total: 'counter',
       accessctl_drift_detected_total: 'counter',
       accessctl_changes_failed_total: 'counter',
+      accessctl_changes_conflicted_total: 'counter',
       accessctl_changes_skipped_total: 'counter',
       accessctl_apply_held: 'gauge',
       accessctl_api_requests_total: 'counter',
@@ -99,6 +100,19 @@ describe('ReconcileMetrics', () => {
 
     expect(afterGrowth).toBe(5);
     expect(afterReset).toBe(7);
+  });
+
+  it('counts a conflict (a change another writer changed since the plan) apart from failures, and a conflict run is no success', async () => {
+    const metrics = new ReconcileMetrics();
+    metrics.recordRun('success', 1, new Date('2026-01-01T00:00:00Z'));
+    metrics.recordConflict('ApprovalFlow', 'update');
+    metrics.recordConflict('ApprovalFlow', 'update');
+    metrics.recordRun('conflict', 1, new Date('2026-01-01T01:00:00Z'));
+    const exposition = parseExposition(await metrics.text());
+    expect(value(exposition, 'accessctl_changes_conflicted_total', '{kind="ApprovalFlow",action="update"}')).toBe(2);
+    expect(value(exposition, 'accessctl_changes_failed_total', '{kind="ApprovalFlow",action="update"}')).toBeUndefined();
+    expect(value(exposition, 'accessctl_runs_total', '{result="conflict"}')).toBe(1);
+    expect(value(exposition, 'accessctl_last_success_timestamp_seconds')).toBe(Date.parse('2026-01-01T00:00:00Z') / 1000);
   });
 
   it('moves the last-success time only on a successful run, a no-op run included', async () => {

@@ -226,7 +226,7 @@ describe('schemas/fleet-status.schema.json matches the types', () => {
       required: exactly<RequiredKeys<DriftedObject>>()(['kind', 'name']),
     });
     expect(enumOf(defs['org']?.properties?.['lastResult'], schema)).toEqual(
-      exactly<OrgRunResult>()(['success', 'partial', 'failed', 'no-op', 'plan-only', 'suspended', 'outside-sync-window', 'stopped', 'error']),
+      exactly<OrgRunResult>()(['success', 'partial', 'failed', 'no-op', 'plan-only', 'suspended', 'outside-sync-window', 'stopped', 'conflict', 'error']),
     );
     expect(enumOf(defs['failure']?.properties?.['action'])).toEqual(exactly<ChangeAction>()(['create', 'update', 'delete']));
     expect(enumOf(schema.properties?.['runner'])).toEqual(exactly<FleetStatus['runner']>()(['live', 'none']));

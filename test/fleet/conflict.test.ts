@@ -1,0 +1,146 @@
+// An org run that another writer races between plan and write (changed-since-plan) is a conflict,
+// not a failure: it re-plans at once, and one the writer races through every plan ends `conflict`
+// without raising the org's failures in a row or its back-off, is requeued soon, and says so in
+// `fleet status` and the metrics. The race is made by a proxy that holds the run's read of the flow.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_BACKOFF_MS, nextDelayMs } from '../../src/fleet/backoff.js';
+import { readFleet } from '../../src/fleet/fleet-file.js';
+import { failureStreak } from '../../src/fleet/history.js';
+import { FleetMetrics } from '../../src/fleet/metrics.js';
+import { OrgClients, runOrg, type OrgRunOptions } from '../../src/fleet/org-run.js';
+import { FileOrgState, fileStatuses, orgStateDir } from '../../src/fleet/org-state.js';
+import { renderStatusText } from '../../src/fleet/status.js';
+import { MAX_PLANS_PER_RUN } from '../../src/reconcile/run.js';
+import { CONFLICT_REQUEUE_MS } from '../../src/reconcile/schedule.js';
+import { startHarness, type Harness } from '../sandbox/harness.js';
+import { raceFlow } from '../reconcile/racing-writer.js';
+import { flowName, fleetOrgs, KEY_VARIABLE, MSP_KEY, multiOrgSeed, writeFleet, type FleetOrgFixture } from './fixtures.js';
+import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
+
+const orgs = fleetOrgs(2);
+const HOUR = 3_600_000;
+const NOW = Date.parse('2026-03-01T09:00:00Z');
+let sandbox: Harness;
+let proxy: RecordingProxy;
+let dir: string;
+const clients = new OrgClients({ [KEY_VARIABLE]: MSP_KEY });
+
+beforeAll(async () => {
+  sandbox = await startHarness({ seed: multiOrgSeed(orgs, 1) });
+  proxy = await startRecordingProxy(sandbox.sandbox.url);
+  dir = await mkdtemp(join(tmpdir(), 'accessctl-fleet-conflict-'));
+});
+
+afterAll(async () => {
+  await clients.close();
+  await proxy?.close();
+  await sandbox?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** An org's fleet (one flow, an hourly interval) applied once, then a change to its flow for the next run to write. */
+async function appliedOrg(org: FleetOrgFixture): Promise<{ options: OrgRunOptions; state: FileOrgState; metrics: FleetMetrics; flowId: string }> {
+  const fleetFile = await writeFleet(join(dir, org.name), { name: `race-${org.name}`, target: proxy.url, orgs: [org], flowsPerOrg: 1, interval: '1h' });
+  const state = new FileOrgState(orgStateDir(join(dir, `${org.name}-state`), org.name), org.name, 'w1', () => NOW);
+  const metrics = new FleetMetrics();
+  const options: OrgRunOptions = {
+    fleetFile,
+    org: org.name,
+    state,
+    clients,
+    sinks: [],
+    metrics,
+    log: pino({ level: 'silent' }),
+    env: { [KEY_VARIABLE]: MSP_KEY },
+    worker: 'w1',
+    stopping: () => undefined,
+    now: () => NOW,
+    random: () => 0.5,
+  };
+  expect((await runOrg(options)).record).toMatchObject({ result: 'success', applied: 1 });
+  const flowFile = join(dir, org.name, 'base', 'flows', 'flow-1.yaml');
+  await writeFile(flowFile, (await readFile(flowFile, 'utf8')).replace('duration: P30D', 'duration: P14D'));
+  const flows = await sandbox.call<{ results: { id: string; name: string }[] }>('GET', '/api/v2/approvalflows', undefined, {
+    'x-api-key': MSP_KEY,
+    'x-org-id': org.orgId,
+  });
+  const flowId = flows.body.results.find((f) => f.name === flowName(0))?.id;
+  if (flowId === undefined) throw new Error(`no ${flowName(0)} in ${org.name}`);
+  return { options, state, metrics, flowId };
+}
+
+/** Two runs that could not be carried out (no key): the org's failures in a row are 2. */
+async function failTwice(options: OrgRunOptions): Promise<void> {
+  const keyless = new OrgClients({});
+  try {
+    for (let i = 0; i < 2; i++) expect((await runOrg({ ...options, clients: keyless, env: {} })).record.result).toBe('error');
+  } finally {
+    await keyless.close();
+  }
+  expect(await options.state.consecutiveFailures()).toBe(2);
+}
+
+describe('an org run another writer races between plan and write', () => {
+  it('re-plans at once, applies what the fresh plan says, and ends the failure streak as a success', async () => {
+    const org = orgs[0]!;
+    const { options, state, flowId } = await appliedOrg(org);
+    await failTwice(options);
+    const headers = { 'x-api-key': MSP_KEY, 'x-org-id': org.orgId };
+    const writer = raceFlow(proxy, sandbox, { flowId, times: 1, headers });
+    const { record } = await runOrg(options);
+    proxy.holdWhen(undefined);
+    expect(writer).toMatchObject({ writes: 1, problems: [] });
+    expect(record).toMatchObject({ result: 'success', applied: 1, failed: 0, nextRunAt: new Date(NOW + HOUR).toISOString() });
+    expect(record.message).toContain(`re-planned once after another writer changed ApprovalFlow "${flowName(0)}"`);
+    expect(await state.consecutiveFailures()).toBe(0);
+    const flow = await sandbox.call<{ fixedDuration: string; description: string }>('GET', `/api/v2/approvalflows/${flowId}`, undefined, headers);
+    expect(flow.body).toMatchObject({ fixedDuration: 'P14D', description: 'Access 1 for staff, granted at once' });
+  });
+
+  it(`does not raise the fleet back-off for a conflict that outlasts ${MAX_PLANS_PER_RUN} plans: the org is requeued soon, and status says conflict`, async () => {
+    const org = orgs[1]!;
+    const { options, state, metrics, flowId } = await appliedOrg(org);
+    await failTwice(options);
+    const writer = raceFlow(proxy, sandbox, { flowId, times: 100, headers: { 'x-api-key': MSP_KEY, 'x-org-id': org.orgId } });
+    const { record } = await runOrg(options);
+    proxy.holdWhen(undefined);
+    expect(writer).toMatchObject({ writes: MAX_PLANS_PER_RUN, problems: [] });
+    // Two failures in a row before it: a failing run would have made them 3 and waited 8 hours (capped at the hour).
+    expect(record).toMatchObject({ result: 'conflict', applied: 0, failed: 0, failures: [], nextRunAt: new Date(NOW + CONFLICT_REQUEUE_MS).toISOString() });
+    expect(record.message).toContain(`update ApprovalFlow "${flowName(0)}"`);
+    expect(await state.consecutiveFailures()).toBe(2);
+    const text = await metrics.text();
+    expect(text).toContain(`accessctl_fleet_org_runs_total{org="${org.orgId}",result="conflict"} 1`);
+    expect(text).toContain(`accessctl_fleet_org_consecutive_failures{org="${org.orgId}"} 2`);
+    expect(text).toContain('accessctl_changes_conflicted_total{kind="ApprovalFlow",action="update"} 3');
+    expect(text).not.toContain('accessctl_changes_failed_total{kind="ApprovalFlow"');
+    const fleet = (await readFleet(options.fleetFile)).fleet!;
+    const [status] = await fileStatuses(join(dir, `${org.name}-state`), fleet.orgs);
+    expect(status).toMatchObject({ lastResult: 'conflict', failed: 0, consecutiveFailures: 2, nextRunAt: record.nextRunAt });
+    const table = renderStatusText({ fleet: fleet.name, orgs: [status!], workers: [], runner: 'live' }, NOW);
+    expect(table).toMatch(new RegExp(`^${org.name}\\s+conflict\\s`, 'm'));
+    expect(table).toContain(`${org.name}: conflict, not a failure (2 failed runs in a row): `);
+    // The writer gone, the requeued run writes the change and the streak ends.
+    const next = await runOrg(options);
+    expect(next.record).toMatchObject({ result: 'success', applied: 1, nextRunAt: new Date(NOW + HOUR).toISOString() });
+    expect(await state.consecutiveFailures()).toBe(0);
+  });
+});
+
+describe("a conflict and an org's schedule", () => {
+  it('keeps the failures in a row as they were, neither ending nor raising them', () => {
+    expect(failureStreak(2, 'conflict')).toBe(2);
+    expect(failureStreak(0, 'conflict')).toBe(0);
+  });
+
+  it('requeues after the conflict delay whatever the streak, never later than the interval', () => {
+    const half = (): number => 0.5;
+    expect(nextDelayMs(HOUR, 5, half, 'conflict')).toBe(CONFLICT_REQUEUE_MS);
+    expect(nextDelayMs(HOUR, 5, half, 'failed')).toBe(Math.max(HOUR, MAX_BACKOFF_MS));
+    expect(nextDelayMs(10_000, 0, half, 'conflict')).toBe(10_000);
+  });
+});

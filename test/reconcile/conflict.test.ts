@@ -1,0 +1,250 @@
+// Another writer changes a flow between a reconcile run's plan and its write (changed-since-plan):
+// a conflict, not an error. The run plans again at once and applies what the fresh plan says; a
+// writer that races every plan makes it give up after MAX_PLANS_PER_RUN, as `conflict`, at WARN;
+// and a conflict next to a real failure is told apart from it. The race is made by a proxy that
+// holds the run's read of the flow while the other writer writes it (racing-writer.ts).
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AccessctlEvent } from '../../src/events/cloudevent.js';
+import { EventFanout } from '../../src/events/fanout.js';
+import type { EventSink } from '../../src/events/sink.js';
+import { JumpCloudClient } from '../../src/jumpcloud/client.js';
+import { EXIT_FAILED, runReconciler, type ReconcilerOptions } from '../../src/reconcile/loop.js';
+import { ReconcileMetrics } from '../../src/reconcile/metrics.js';
+import { MAX_PLANS_PER_RUN, reconcileOnce, type RunOptions, type RunOutcome } from '../../src/reconcile/run.js';
+import { CONFLICT_REQUEUE_MS } from '../../src/reconcile/schedule.js';
+import { TargetBinding } from '../../src/reconcile/target-binding.js';
+import { startRecordingProxy, type RecordingProxy } from '../fleet/recording-proxy.js';
+import { startHarness, type Harness } from '../sandbox/harness.js';
+import { raceFlow } from './racing-writer.js';
+
+const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));
+const CONFIG_DESCRIPTION = 'Member access to the GitHub organisation for engineers';
+
+class MemorySink implements EventSink {
+  readonly name = 'memory';
+  readonly events: AccessctlEvent[] = [];
+  async emit(events: readonly AccessctlEvent[]): Promise<void> {
+    this.events.push(...events);
+  }
+  async close(): Promise<void> {}
+}
+
+interface LogLine {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+const WARN = 40;
+const ERROR = 50;
+
+describe('a reconcile run that another writer races between plan and write', () => {
+  let h: Harness;
+  let proxy: RecordingProxy;
+  let client: JumpCloudClient;
+  let work: string;
+  let sink: MemorySink;
+  let logs: LogLine[];
+  let metrics: ReconcileMetrics;
+
+  function options(): RunOptions {
+    return {
+      source: { kind: 'dir', dir: join(work, 'config') },
+      stateDir: join(work, 'state'),
+      env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey },
+      clients: TargetBinding.fixed(client),
+      events: new EventFanout([sink]),
+      metrics,
+      log: pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) }),
+      allowHistoryRewrite: false,
+      stopping: () => undefined,
+    };
+  }
+
+  async function edit(file: string, from: string, to: string): Promise<void> {
+    const path = join(work, 'config', file);
+    const text = await readFile(path, 'utf8');
+    expect(text).toContain(from);
+    await writeFile(path, text.replace(from, to));
+  }
+
+  async function liveFlow(name: string): Promise<{ id: string; description: string; fixedDuration?: string }> {
+    const list = await h.call<{ results?: { id: string; name: string; description: string; fixedDuration?: string }[] }>('GET', '/api/v2/approvalflows');
+    const flow = (list.body.results ?? []).find((f) => f.name === name);
+    if (flow === undefined) throw new Error(`no live flow ${name}`);
+    return flow;
+  }
+
+  /** The value of one sample of /metrics, or undefined when the series has none. */
+  async function sample(series: string): Promise<number | undefined> {
+    const line = (await metrics.text()).split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  }
+
+  beforeEach(async () => {
+    h = await startHarness({ hooks: true });
+    proxy = await startRecordingProxy(h.sandbox.url);
+    client = new JumpCloudClient({ baseUrl: proxy.url, apiKey: h.sandbox.adminKey, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1, retryAfterCapMs: 1 } });
+    work = await mkdtemp(join(tmpdir(), 'accessctl-conflict-'));
+    await cp(examples, join(work, 'config'), { recursive: true });
+    sink = new MemorySink();
+    logs = [];
+    metrics = new ReconcileMetrics();
+    // The example applied, then a change to one flow for the next run to write.
+    expect((await reconcileOnce(options())).result).toBe('success');
+    await edit('flows/github-user.yaml', 'duration: P30D', 'duration: P14D');
+    sink.events.length = 0;
+    logs.length = 0;
+    metrics = new ReconcileMetrics();
+  });
+
+  afterEach(async () => {
+    await client.close();
+    await proxy.close();
+    await h.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('re-plans at once when another writer changes a flow between plan and write, and applies what the fresh plan says', async () => {
+    const writer = raceFlow(proxy, h, { flowId: (await liveFlow('GitHub User')).id, times: 1 });
+    const outcome = await reconcileOnce(options());
+    expect(writer).toMatchObject({ writes: 1, problems: [] });
+    expect(outcome).toMatchObject({ result: 'success', applied: 1, failed: 0, failures: [] });
+    expect(outcome.conflicts).toBeUndefined();
+    expect(outcome.message).toContain('re-planned once after another writer changed ApprovalFlow "GitHub User" since the plan');
+    // The fresh plan saw both: the config's duration written, the other writer's description put back as the config says.
+    expect(await liveFlow('GitHub User')).toMatchObject({ fixedDuration: 'P14D', description: CONFIG_DESCRIPTION });
+    // The conflict is a warning naming the object, saying the run plans again; nothing is an error.
+    const warned = logs.filter((l) => l.level === WARN && l['name'] === 'GitHub User');
+    expect(warned).toEqual([
+      expect.objectContaining({
+        kind: 'ApprovalFlow',
+        action: 'update',
+        plan: 1,
+        msg: expect.stringContaining(`re-planning now (plan 2 of at most ${MAX_PLANS_PER_RUN}`),
+      }),
+    ]);
+    expect(warned[0]?.msg).toMatch(/^update ApprovalFlow "GitHub User" not written: .*changed on the platform since the plan was made/);
+    expect(logs.filter((l) => l.level >= ERROR)).toEqual([]);
+    // One change, one event: the write the conflict refused sent nothing, so it has none; the re-planned one is applied.
+    expect(sink.events.filter((e) => e.type.startsWith('accessctl.change.')).map((e) => `${e.type} ${e.subject}`)).toEqual([
+      'accessctl.change.applied ApprovalFlow/GitHub User',
+    ]);
+    expect(sink.events.at(-1)).toMatchObject({ type: 'accessctl.run.completed', data: { result: 'success', applied: 1, failed: 0 } });
+    expect(await sample('accessctl_changes_conflicted_total{kind="ApprovalFlow",action="update"}')).toBe(1);
+    expect(await sample('accessctl_changes_failed_total{kind="ApprovalFlow",action="update"}')).toBeUndefined();
+    expect(await sample('accessctl_runs_total{result="success"}')).toBe(1);
+    expect(await sample('accessctl_plans_total{made="new"}')).toBe(2);
+    // Nothing is left in the journal for the next run to settle.
+    expect((await readdir(join(work, 'state', 'journal'))).filter((f) => f.endsWith('.json'))).toEqual([]);
+  });
+
+  it(`gives up after ${MAX_PLANS_PER_RUN} conflicting plans, says so at WARN, and ends as conflict rather than failed`, async () => {
+    // A writer that never stops: it would race every read of the flow.
+    const writer = raceFlow(proxy, h, { flowId: (await liveFlow('GitHub User')).id, times: 100 });
+    const outcome = await reconcileOnce(options());
+    expect(writer).toMatchObject({ writes: MAX_PLANS_PER_RUN, problems: [] });
+    expect(outcome).toMatchObject({
+      result: 'conflict',
+      applied: 0,
+      failed: 0,
+      failures: [],
+      conflicts: [
+        { kind: 'ApprovalFlow', name: 'GitHub User', action: 'update', reason: expect.stringContaining('changed on the platform since the plan was made') },
+      ],
+    });
+    // Never overwritten: the other writer's last change stands, and the config's duration waits for the next run.
+    expect(await liveFlow('GitHub User')).toMatchObject({ fixedDuration: 'P30D', description: `changed by another writer (${MAX_PLANS_PER_RUN})` });
+    const warned = logs.filter((l) => l.level === WARN);
+    expect(warned.filter((l) => l['name'] === 'GitHub User').map((l) => l.msg.replace(/^.*; /, ''))).toEqual([
+      `re-planning now (plan 2 of at most ${MAX_PLANS_PER_RUN} in this run)`,
+      `re-planning now (plan 3 of at most ${MAX_PLANS_PER_RUN} in this run)`,
+      'the next run plans it again',
+    ]);
+    expect(warned.filter((l) => l['name'] === 'GitHub User').at(-1)?.msg).toContain(
+      `another writer changed it through all ${MAX_PLANS_PER_RUN} plans of this run`,
+    );
+    // The run's summary is a warning too, with its own result.
+    expect(warned.at(-1)).toMatchObject({ result: 'conflict', failed: 0, conflicts: outcome.conflicts });
+    expect(logs.filter((l) => l.level >= ERROR)).toEqual([]);
+    // The change did not land: one failure event, from the last plan, that says why (its code), and none applied.
+    expect(sink.events.filter((e) => e.type.startsWith('accessctl.change.'))).toMatchObject([
+      { type: 'accessctl.change.failed', subject: 'ApprovalFlow/GitHub User', data: { error: { code: 'changed-since-plan' } } },
+    ]);
+    expect(sink.events.at(-1)).toMatchObject({ type: 'accessctl.run.completed', data: { result: 'conflict', failed: 0 } });
+    expect(await sample('accessctl_runs_total{result="conflict"}')).toBe(1);
+    expect(await sample('accessctl_changes_conflicted_total{kind="ApprovalFlow",action="update"}')).toBe(MAX_PLANS_PER_RUN);
+    expect(await sample('accessctl_changes_failed_total{kind="ApprovalFlow",action="update"}')).toBeUndefined();
+    expect(await sample('accessctl_plans_total{made="new"}')).toBe(MAX_PLANS_PER_RUN);
+    // Once the writer stops, the next run writes it.
+    proxy.holdWhen(undefined);
+    expect(await reconcileOnce(options())).toMatchObject({ result: 'success', applied: 1 });
+    expect(await liveFlow('GitHub User')).toMatchObject({ fixedDuration: 'P14D', description: CONFIG_DESCRIPTION });
+  });
+
+  it('does not re-plan when another change failed too: the failure is an ERROR, the conflict a WARN, apart in the result', async () => {
+    await edit('settings.yaml', 'exposeApprovalProgress: true', 'exposeApprovalProgress: false');
+    const fault = await h.call('PUT', '/sandbox/v1/faults', { rules: [{ route: 'PUT /api/v2/approvalflowsettings', errorRate: 1, status: 500 }] });
+    expect(fault.status).toBe(200);
+    const writer = raceFlow(proxy, h, { flowId: (await liveFlow('GitHub User')).id, times: 100 });
+    const outcome = await reconcileOnce(options());
+    expect(writer.writes).toBe(1);
+    expect(outcome).toMatchObject({
+      result: 'failed',
+      applied: 0,
+      failed: 1,
+      failures: [{ kind: 'AccessRequestSettings', action: 'update' }],
+      conflicts: [{ kind: 'ApprovalFlow', name: 'GitHub User', action: 'update' }],
+    });
+    expect(logs.filter((l) => l.level === ERROR && l['kind'] !== undefined).map((l) => l['kind'])).toEqual(['AccessRequestSettings']);
+    expect(logs.filter((l) => l.level === WARN && l['name'] === 'GitHub User').map((l) => l.msg.replace(/^.*; /, ''))).toEqual(['the next run plans it again']);
+    expect(await sample('accessctl_plans_total{made="new"}')).toBe(1);
+    expect(await sample('accessctl_changes_conflicted_total{kind="ApprovalFlow",action="update"}')).toBe(1);
+    expect(await sample('accessctl_changes_failed_total{kind="AccessRequestSettings",action="update"}')).toBe(1);
+    expect(await sample('accessctl_changes_failed_total{kind="ApprovalFlow",action="update"}')).toBeUndefined();
+  });
+
+  it('schedules the next run soon after a conflict, not a whole interval later, and exits 1 from --once, where no next run comes', async () => {
+    const writer = raceFlow(proxy, h, { flowId: (await liveFlow('GitHub User')).id, times: 100 });
+    const base: Omit<ReconcilerOptions, 'once' | 'signal'> = {
+      source: { kind: 'dir', dir: join(work, 'config') },
+      stateDir: join(work, 'state'),
+      intervalMs: 3_600_000,
+      eventSpecs: [],
+      env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey },
+      clients: TargetBinding.fixed(client),
+      log: pino({ level: 'silent' }),
+      allowHistoryRewrite: false,
+      lockMode: 'fail',
+    };
+    const results: RunOutcome['result'][] = [];
+    const onOutcome = (outcome: RunOutcome): void => void results.push(outcome.result);
+    expect(await runReconciler({ ...base, once: true, signal: new AbortController().signal, onOutcome })).toBe(EXIT_FAILED);
+    // The long-running reconciler: the delay it waits after the conflict is the requeue's, and the test stops it there.
+    const controller = new AbortController();
+    const delays: number[] = [];
+    const exit = await runReconciler({
+      ...base,
+      once: false,
+      signal: controller.signal,
+      onOutcome,
+      setTimer: (_fire, ms) => {
+        delays.push(ms);
+        controller.abort();
+        return () => undefined;
+      },
+    });
+    expect(results).toEqual(['conflict', 'conflict']);
+    expect(writer.writes).toBe(2 * MAX_PLANS_PER_RUN);
+    expect(delays).toHaveLength(1);
+    expect(delays[0]).toBeGreaterThanOrEqual(CONFLICT_REQUEUE_MS * 0.9);
+    expect(delays[0]).toBeLessThanOrEqual(CONFLICT_REQUEUE_MS * 1.1);
+    // A conflict is no failure: the reconciler that stopped on its signal exits 0.
+    expect(exit).toBe(0);
+  });
+});
