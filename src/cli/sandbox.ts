@@ -6,6 +6,7 @@ import { profileOption } from './profile-option.js';
 import { loadSeed } from '../sandbox/seed.js';
 import { authenticate } from '../sandbox/auth.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
+import { operatorKeyVariable, sandboxClockCommand } from './sandbox-clock.js';
 import { damagedDatabaseError, lockNoticesOnStderr, lockSandboxDatabase } from './sandbox-database.js';
 
 function parsePort(value: string): number {
@@ -24,61 +25,65 @@ interface SandboxFlags {
 }
 
 export function sandboxCommand(): Command {
-  return new Command('sandbox')
-    .description('run the local Access Requests platform (JumpCloud API subset) on 127.0.0.1')
-    .option('--port <port>', 'port to listen on; 0 picks a free one', parsePort, 8080)
-    .option('--db <path>', 'SQLite database file (created when missing); one sandbox serves it at a time (the lock is PATH.lock)', '.accessctl/sandbox.db')
-    .option('--seed <file>', 'directory seed (YAML) applied to an empty database')
-    .option(
-      '--enable-test-hooks',
-      'serve /sandbox/v1/*: clock, faults, rate limit and request counts with the operator key printed at start; mail and deliveries with an admin key (its org) too',
-      false,
-    )
-    .option('--allow-private-webhooks', 'deliver webhooks to private, loopback and link-local addresses too (for local receivers)', false)
-    .option(
-      '--profile <profile>',
-      "default, or strict: answer as the pessimistic reading of JumpCloud's published API (published routes only, PUT replaces, closed bodies, protojson responses, base64 byte ids)",
-      profileOption,
-      'default' as Profile,
-    )
-    .action(async (options: SandboxFlags) => {
-      const seed = options.seed === undefined ? undefined : loadSeed(options.seed);
-      const stops: ServingStops = {};
-      // Taken before the database is opened: a second sandbox on it neither migrates it nor runs its timers.
-      const lock = await lockSandboxDatabase(options.db, {
-        ...lockNoticesOnStderr,
-        onLost: (error) => {
-          if (stops.fail !== undefined) stops.fail(error, 'relinquish');
-          else stops.lostEarly ??= error;
-        },
-      });
-      try {
-        let sandbox: RunningSandbox;
+  return (
+    new Command('sandbox')
+      .description('run the local Access Requests platform (JumpCloud API subset) on 127.0.0.1')
+      .option('--port <port>', 'port to listen on; 0 picks a free one', parsePort, 8080)
+      .option('--db <path>', 'SQLite database file (created when missing); one sandbox serves it at a time (the lock is PATH.lock)', '.accessctl/sandbox.db')
+      .option('--seed <file>', 'directory seed (YAML) applied to an empty database')
+      .option(
+        '--enable-test-hooks',
+        'serve /sandbox/v1/*: clock, faults, rate limit and request counts with the operator key printed at start; mail and deliveries with an admin key (its org) too',
+        false,
+      )
+      .option('--allow-private-webhooks', 'deliver webhooks to private, loopback and link-local addresses too (for local receivers)', false)
+      .option(
+        '--profile <profile>',
+        "default, or strict: answer as the pessimistic reading of JumpCloud's published API (published routes only, PUT replaces, closed bodies, protojson responses, base64 byte ids)",
+        profileOption,
+        'default' as Profile,
+      )
+      // `accessctl sandbox clock`: a client of a running sandbox's clock hook, beside the command that runs one.
+      .addCommand(sandboxClockCommand())
+      .action(async (options: SandboxFlags) => {
+        const seed = options.seed === undefined ? undefined : loadSeed(options.seed);
+        const stops: ServingStops = {};
+        // Taken before the database is opened: a second sandbox on it neither migrates it nor runs its timers.
+        const lock = await lockSandboxDatabase(options.db, {
+          ...lockNoticesOnStderr,
+          onLost: (error) => {
+            if (stops.fail !== undefined) stops.fail(error, 'relinquish');
+            else stops.lostEarly ??= error;
+          },
+        });
         try {
-          sandbox = await startSandbox({
-            dbPath: options.db,
-            port: options.port,
-            seed,
-            enableTestHooks: options.enableTestHooks,
-            allowPrivateWebhooks: options.allowPrivateWebhooks,
-            profile: options.profile,
-          });
-        } catch (error) {
-          throw damagedDatabaseError(error, options.db, 'open') ?? error;
+          let sandbox: RunningSandbox;
+          try {
+            sandbox = await startSandbox({
+              dbPath: options.db,
+              port: options.port,
+              seed,
+              enableTestHooks: options.enableTestHooks,
+              allowPrivateWebhooks: options.allowPrivateWebhooks,
+              profile: options.profile,
+            });
+          } catch (error) {
+            throw damagedDatabaseError(error, options.db, 'open') ?? error;
+          }
+          let banner: string;
+          try {
+            banner = bannerOf(sandbox, options);
+          } catch (error) {
+            const damaged = damagedDatabaseError(error, options.db, 'open');
+            await (damaged === undefined ? sandbox.close() : sandbox.relinquish());
+            throw damaged ?? error;
+          }
+          await serveUntilStopped(sandbox, options.db, stops, banner);
+        } finally {
+          await lock?.release();
         }
-        let banner: string;
-        try {
-          banner = bannerOf(sandbox, options);
-        } catch (error) {
-          const damaged = damagedDatabaseError(error, options.db, 'open');
-          await (damaged === undefined ? sandbox.close() : sandbox.relinquish());
-          throw damaged ?? error;
-        }
-        await serveUntilStopped(sandbox, options.db, stops, banner);
-      } finally {
-        await lock?.release();
-      }
-    });
+      })
+  );
 }
 
 /** What the sandbox prints once it serves: where, its database, the keys, and a first request to try. */
@@ -86,7 +91,10 @@ function bannerOf(sandbox: RunningSandbox, options: SandboxFlags): string {
   const lines = [`accessctl sandbox listening on ${sandbox.url}`];
   if (sandbox.profile === 'strict') lines.push("profile: strict (JumpCloud's published API, read pessimistically)");
   lines.push(`database: ${options.db}${sandbox.seeded ? ` (seeded from ${options.seed})` : ''}`);
-  if (sandbox.operatorKey !== undefined) lines.push(`operator key: ${sandbox.operatorKey} (test hooks; new for this run)`);
+  if (sandbox.operatorKey !== undefined) {
+    lines.push(`operator key: ${sandbox.operatorKey} (test hooks; new for this run)`);
+    lines.push(`clock: ${operatorKeyVariable}=${sandbox.operatorKey} accessctl sandbox clock advance 2h --target ${sandbox.url}`);
+  }
   lines.push(`admin key: ${sandbox.adminKey}${sandbox.adminKeyMinted ? ' (new for this run; shown once)' : ''}`);
   lines.push(`sandbox console: ${sandbox.url}/console/ (sign in as any seeded user or administrator; a sandbox, so no password)`);
   // A key of several organizations (an MSP's) must say which one each request is for.

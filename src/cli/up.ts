@@ -18,6 +18,7 @@ import { TargetBinding } from '../reconcile/target-binding.js';
 import { loadSeed } from '../sandbox/seed.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { createLogger } from './logger.js';
+import { operatorKeyVariable } from './sandbox-clock.js';
 import { lockNoticesOnStderr, lockSandboxDatabase } from './sandbox-database.js';
 import { prepareStateDir, stoppedWhileWaiting } from './state-dir.js';
 import type { Runtime } from './runtime.js';
@@ -200,6 +201,11 @@ async function reconcileAgainst(
           out(`  export JUMPCLOUD_API_KEY=${sandbox.adminKey} JUMPCLOUD_API_URL=${sandbox.url} JUMPCLOUD_INSIGHTS_URL=${sandbox.url}`);
           if (sandbox.profile !== 'strict') out('  npx accessctl request submit --as alice@example.com --flow "GitHub User" --reason "onboarding"');
           out('  npx accessctl events --follow');
+          if (sandbox.operatorKey !== undefined) {
+            out(
+              `  ${operatorKeyVariable}=${sandbox.operatorKey} npx accessctl sandbox clock advance 8h   # the sandbox clock: time-bound access ends, requests expire`,
+            );
+          }
           out(`  curl -H "x-api-key: $JUMPCLOUD_API_KEY" ${sandbox.url}/sandbox/v1/mail   # the mail the settings' email switches sent`);
           out(`  edit ${dir}/flows/github-admin.yaml (say, access.durations) and watch the next run apply it`);
           out(`  curl -X PUT -H "x-api-key: $JUMPCLOUD_API_KEY" ... ${sandbox.url}/api/v2/approvalflows/ID  # drift: reverted next run\n`);

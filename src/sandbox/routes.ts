@@ -162,6 +162,10 @@ function clockBody(ctx: RouteContext): Reply {
   const setMs = set === undefined ? undefined : Date.parse(set);
   if (setMs !== undefined && Number.isNaN(setMs)) problems.fail('set', 'must be an ISO 8601 timestamp');
   if (advance !== undefined && set !== undefined) problems.fail('set', 'give advanceMs or set, not both');
+  // Ten years at a time still adds up: past the last instant a timestamp holds, every write would fail.
+  if (advance !== undefined && Number.isNaN(new Date(ctx.clock.nowMs() + advance).getTime())) {
+    problems.fail('advanceMs', 'would move the clock past the last instant a timestamp can hold (+275760-09-13)');
+  }
   problems.finish('invalid clock change');
   if (frozen === true) ctx.clock.freeze();
   if (frozen === false) ctx.clock.unfreeze();
