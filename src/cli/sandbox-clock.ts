@@ -83,7 +83,8 @@ export function formatSpan(ms: number): string {
 function describeState(state: ClockState): string {
   if (state.frozen) return 'frozen: it moves only when advanced';
   if (Math.abs(state.offsetMs) < 1000) return "running with this machine's clock";
-  return `running ${formatSpan(state.offsetMs)} ${state.offsetMs > 0 ? 'ahead of' : 'behind'} this machine's clock`;
+  // To the second: the hook reads the wall clock twice, so the offset it answers may be a millisecond off.
+  return `running ${formatSpan(Math.round(state.offsetMs / 1000) * 1000)} ${state.offsetMs > 0 ? 'ahead of' : 'behind'} this machine's clock`;
 }
 
 /** The sandbox the flags name: --target, then JUMPCLOUD_API_URL, then the default sandbox; only one on this machine's loopback. */

@@ -78,6 +78,19 @@ describe('accessctl sandbox clock', () => {
     expect(await clockNow()).toBe('2026-03-02T23:00:00.000Z');
   });
 
+  it("says how a running clock stands against this machine's clock", async () => {
+    await setClock(new Date().toISOString());
+    expect((await h.hook('POST', '/sandbox/v1/clock', { frozen: false })).status).toBe(200);
+    try {
+      const shown = await accessctl(['sandbox', 'clock', '--target', url], withKey());
+      expect(shown.stdout).toMatch(/^sandbox time: \S+ \(running with this machine's clock\)\n$/);
+      const advanced = await accessctl(['sandbox', 'clock', 'advance', '2h', '--target', url], withKey());
+      expect(advanced.stdout).toMatch(/^sandbox clock advanced 2h: \S+ -> \S+ \(running 2h ahead of this machine's clock\)\n$/);
+    } finally {
+      expect((await h.hook('POST', '/sandbox/v1/clock', { frozen: true })).status).toBe(200);
+    }
+  });
+
   it('runs what fell due before it answers: a request left pending expires once the clock is 30 days on', async () => {
     await setClock(start);
     const flows = await exampleFlows(h);
