@@ -216,11 +216,12 @@ export function explainFlowAccess(flow: EffectiveFlow, view: DirectoryView, opti
   if (flow.approval.type === 'automatic') return answer({ type: 'automatic' });
 
   // The managers who approve for the flow's requesters: each requester's own, when they can approve.
+  // A disabled flow has no requesters: its managers are those of the people who could request it.
   let managers: Int32Array | undefined;
   if (flow.usesManager) {
     const marked = new Uint8Array(view.users.length);
     const found: number[] = [];
-    for (const r of flow.requesters) {
+    for (const r of flow.enabled ? flow.requesters : unionSorted(flow.visibleTo.map((v) => v.members))) {
       if (!view.managerCanApprove(r)) continue;
       const m = view.manager(r)!;
       if (marked[m] === 0) {

@@ -54,6 +54,8 @@ describe('who can request a flow', () => {
     expect(answer.requesters.people.count).toBe(0);
     expect(answer.requesters.groups[0]?.members.emails).toEqual(['erin@example.com', 'frank@example.com']);
     expect(warning(answer, 'flow-disabled')?.message).toBe('GitHub Admin is disabled: nobody can request it');
+    // Its approvers are still those who would approve once it is enabled: erin's and frank's manager.
+    expect(levels(answer)[0]?.approvers).toEqual([{ kind: 'manager', people: { count: 1, emails: ['dana@example.com'] } }]);
   });
 });
 
