@@ -102,6 +102,8 @@ export interface ConsoleRun {
   skipped: number;
   message: string;
   failures: RunFailure[];
+  /** Changes not written because another writer changed their object since the plan: a conflict, not a failure. */
+  conflicts: RunFailure[];
   held: SkippedChange[];
   /** The changes the run's plan held, at most limits.changesPerRun; `changesNotListed` counts the rest. */
   changes: RunChange[];
@@ -253,6 +255,7 @@ export class ConsoleModel {
       skipped: 0,
       message: 'running',
       failures: [],
+      conflicts: [],
       held: [],
       changes: [],
       changesNotListed: 0,
@@ -386,6 +389,7 @@ export class ConsoleModel {
       skipped: outcome.skipped.length,
       message: this.redact(outcome.message),
       failures: outcome.failures.map((f) => ({ ...f, reason: this.redact(f.reason) })),
+      conflicts: (outcome.conflicts ?? []).map((f) => ({ ...f, reason: this.redact(f.reason) })),
       held: outcome.skipped,
     });
     this.tell(run);

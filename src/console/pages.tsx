@@ -429,6 +429,17 @@ export const RunPage: FC<{ run: ConsoleRun }> = ({ run }) => {
           </ul>
         </>
       )}
+      {run.conflicts.length === 0 ? null : (
+        <>
+          <h2>Conflicts</h2>
+          <p class="muted">Not written: another writer changed them since the plan. Not failures; the next run plans them again.</p>
+          <ul>
+            {run.conflicts.map((f) => (
+              <ObjectItem object={f}>{`: ${f.reason}`}</ObjectItem>
+            ))}
+          </ul>
+        </>
+      )}
       {run.held.length === 0 ? null : (
         <>
           <h2>Held back</h2>

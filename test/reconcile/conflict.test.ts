@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { consoleApp } from '../../src/console/app.js';
+import { ConsoleModel } from '../../src/console/model.js';
 import type { AccessctlEvent } from '../../src/events/cloudevent.js';
 import { EventFanout } from '../../src/events/fanout.js';
 import type { EventSink } from '../../src/events/sink.js';
@@ -209,7 +211,7 @@ describe('a reconcile run that another writer races between plan and write', () 
     expect(await sample('accessctl_changes_failed_total{kind="ApprovalFlow",action="update"}')).toBeUndefined();
   });
 
-  it('schedules the next run soon after a conflict, not a whole interval later, and exits 1 from --once, where no next run comes', async () => {
+  it('schedules the next run soon after a conflict, not a whole interval later, shows the run as a conflict on the console, and exits 1 from --once, where no next run comes', async () => {
     const writer = raceFlow(proxy, h, { flowId: (await liveFlow('GitHub User')).id, times: 100 });
     const base: Omit<ReconcilerOptions, 'once' | 'signal'> = {
       source: { kind: 'dir', dir: join(work, 'config') },
@@ -228,11 +230,13 @@ describe('a reconcile run that another writer races between plan and write', () 
     // The long-running reconciler: the delay it waits after the conflict is the requeue's, and the test stops it there.
     const controller = new AbortController();
     const delays: number[] = [];
+    const view = new ConsoleModel({});
     const exit = await runReconciler({
       ...base,
       once: false,
       signal: controller.signal,
       onOutcome,
+      console: view,
       setTimer: (_fire, ms) => {
         delays.push(ms);
         controller.abort();
@@ -246,5 +250,11 @@ describe('a reconcile run that another writer races between plan and write', () 
     expect(delays[0]).toBeLessThanOrEqual(CONFLICT_REQUEUE_MS * 1.1);
     // A conflict is no failure: the reconciler that stopped on its signal exits 0.
     expect(exit).toBe(0);
+    // The console shows the run as a conflict, with its mark, and lists the object apart from failures.
+    expect(view.run(1)).toMatchObject({ status: 'conflict', failed: 0, failures: [], conflicts: [{ kind: 'ApprovalFlow', name: 'GitHub User' }] });
+    const page = await (await consoleApp(view, { token: undefined, loopbackOnly: true }).request('/runs/1', { headers: { host: '127.0.0.1' } })).text();
+    expect(page).toContain('<span class="state s-conflict"><span aria-hidden="true">↻ </span>conflict</span>');
+    expect(page).toMatch(/<h2>Conflicts<\/h2>[\s\S]*GitHub User/);
+    expect(page).not.toContain('<h2>Failures</h2>');
   });
 });
