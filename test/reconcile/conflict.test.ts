@@ -22,7 +22,7 @@ import { CONFLICT_REQUEUE_MS } from '../../src/reconcile/schedule.js';
 import { TargetBinding } from '../../src/reconcile/target-binding.js';
 import { startRecordingProxy, type RecordingProxy } from '../fleet/recording-proxy.js';
 import { startHarness, type Harness } from '../sandbox/harness.js';
-import { raceFlow } from './racing-writer.js';
+import { raceFlow, raceGroup } from './racing-writer.js';
 
 const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));
 const CONFIG_DESCRIPTION = 'Member access to the GitHub organisation for engineers';
@@ -144,6 +144,31 @@ describe('a reconcile run that another writer races between plan and write', () 
     expect(await sample('accessctl_plans_total{made="new"}')).toBe(2);
     // Nothing is left in the journal for the next run to settle.
     expect((await readdir(join(work, 'state', 'journal'))).filter((f) => f.endsWith('.json'))).toEqual([]);
+  });
+
+  it('re-plans a group another writer changed together with the flow that waited on it, and applies both', async () => {
+    await edit('groups/github-users.yaml', 'description: Members of', 'description: All members of');
+    const groupId = await h.groupId('GitHub Users');
+    const writer = raceGroup(proxy, h, { groupId, times: 1 });
+    const outcome = await reconcileOnce(options());
+    expect(writer).toMatchObject({ writes: 1, problems: [] });
+    expect(outcome).toMatchObject({ result: 'success', applied: 2, failed: 0, failures: [] });
+    // The flow grants the group, so it was not written while the group's change was refused: both wait for the re-plan, as warnings.
+    expect(logs.filter((l) => l.level === WARN && l['plan'] === 1).map((l) => `${l['kind']} ${l['name']}`)).toEqual([
+      'GroupAssignment GitHub Users',
+      'ApprovalFlow GitHub User',
+    ]);
+    expect(logs.filter((l) => l.level >= ERROR)).toEqual([]);
+    expect(
+      sink.events
+        .filter((e) => e.type.startsWith('accessctl.change.'))
+        .map((e) => `${e.type} ${e.subject}`)
+        .sort(),
+    ).toEqual(['accessctl.change.applied ApprovalFlow/GitHub User', 'accessctl.change.applied GroupAssignment/GitHub Users']);
+    expect((await h.call<{ description: string }>('GET', `/api/v2/usergroups/${groupId}`)).body.description).toMatch(/^All members of/);
+    expect(await liveFlow('GitHub User')).toMatchObject({ fixedDuration: 'P14D' });
+    expect(await sample('accessctl_changes_conflicted_total{kind="GroupAssignment",action="update"}')).toBe(1);
+    expect(await sample('accessctl_changes_conflicted_total{kind="ApprovalFlow",action="update"}')).toBeUndefined();
   });
 
   it(`gives up after ${MAX_PLANS_PER_RUN} conflicting plans, says so at WARN, and ends as conflict rather than failed`, async () => {
