@@ -304,8 +304,9 @@ export class SandboxStore {
   /**
    * Closes the connection without writing anything first (no clock save, no checkpoint): for a
    * database another process serves now (this one lost its lock), or a damaged one. Every later
-   * statement fails. SQLite itself folds the log into the file when the last connection to it
-   * closes; while another process has it open, this close leaves both files as they are.
+   * statement fails. SQLite itself folds the log into the file when the last connection that read
+   * it closes; while another one has it open (the process that took it over), this close leaves
+   * both files as they are.
    */
   closeWithoutWriting(): void {
     if (!this.db.open) return;
