@@ -1,5 +1,6 @@
 // `accessctl sandbox`: runs the embedded platform until SIGINT or SIGTERM. Thin: parses flags, locks
 // the database file (one sandbox per --db), starts src/sandbox, prints the URL and an admin key.
+// `accessctl sandbox clock` (sandbox-clock.ts) is a client of a running one's clock, registered here.
 import { Command, InvalidArgumentError } from 'commander';
 import type { Profile } from '../sandbox/profile.js';
 import { profileOption } from './profile-option.js';
@@ -25,65 +26,62 @@ interface SandboxFlags {
 }
 
 export function sandboxCommand(): Command {
-  return (
-    new Command('sandbox')
-      .description('run the local Access Requests platform (JumpCloud API subset) on 127.0.0.1')
-      .option('--port <port>', 'port to listen on; 0 picks a free one', parsePort, 8080)
-      .option('--db <path>', 'SQLite database file (created when missing); one sandbox serves it at a time (the lock is PATH.lock)', '.accessctl/sandbox.db')
-      .option('--seed <file>', 'directory seed (YAML) applied to an empty database')
-      .option(
-        '--enable-test-hooks',
-        'serve /sandbox/v1/*: clock, faults, rate limit and request counts with the operator key printed at start; mail and deliveries with an admin key (its org) too',
-        false,
-      )
-      .option('--allow-private-webhooks', 'deliver webhooks to private, loopback and link-local addresses too (for local receivers)', false)
-      .option(
-        '--profile <profile>',
-        "default, or strict: answer as the pessimistic reading of JumpCloud's published API (published routes only, PUT replaces, closed bodies, protojson responses, base64 byte ids)",
-        profileOption,
-        'default' as Profile,
-      )
-      // `accessctl sandbox clock`: a client of a running sandbox's clock hook, beside the command that runs one.
-      .addCommand(sandboxClockCommand())
-      .action(async (options: SandboxFlags) => {
-        const seed = options.seed === undefined ? undefined : loadSeed(options.seed);
-        const stops: ServingStops = {};
-        // Taken before the database is opened: a second sandbox on it neither migrates it nor runs its timers.
-        const lock = await lockSandboxDatabase(options.db, {
-          ...lockNoticesOnStderr,
-          onLost: (error) => {
-            if (stops.fail !== undefined) stops.fail(error, 'relinquish');
-            else stops.lostEarly ??= error;
-          },
-        });
+  return new Command('sandbox')
+    .description('run the local Access Requests platform (JumpCloud API subset) on 127.0.0.1')
+    .option('--port <port>', 'port to listen on; 0 picks a free one', parsePort, 8080)
+    .option('--db <path>', 'SQLite database file (created when missing); one sandbox serves it at a time (the lock is PATH.lock)', '.accessctl/sandbox.db')
+    .option('--seed <file>', 'directory seed (YAML) applied to an empty database')
+    .option(
+      '--enable-test-hooks',
+      'serve /sandbox/v1/*: clock, faults, rate limit and request counts with the operator key printed at start; mail and deliveries with an admin key (its org) too',
+      false,
+    )
+    .option('--allow-private-webhooks', 'deliver webhooks to private, loopback and link-local addresses too (for local receivers)', false)
+    .option(
+      '--profile <profile>',
+      "default, or strict: answer as the pessimistic reading of JumpCloud's published API (published routes only, PUT replaces, closed bodies, protojson responses, base64 byte ids)",
+      profileOption,
+      'default' as Profile,
+    )
+    .addCommand(sandboxClockCommand())
+    .action(async (options: SandboxFlags) => {
+      const seed = options.seed === undefined ? undefined : loadSeed(options.seed);
+      const stops: ServingStops = {};
+      // Taken before the database is opened: a second sandbox on it neither migrates it nor runs its timers.
+      const lock = await lockSandboxDatabase(options.db, {
+        ...lockNoticesOnStderr,
+        onLost: (error) => {
+          if (stops.fail !== undefined) stops.fail(error, 'relinquish');
+          else stops.lostEarly ??= error;
+        },
+      });
+      try {
+        let sandbox: RunningSandbox;
         try {
-          let sandbox: RunningSandbox;
-          try {
-            sandbox = await startSandbox({
-              dbPath: options.db,
-              port: options.port,
-              seed,
-              enableTestHooks: options.enableTestHooks,
-              allowPrivateWebhooks: options.allowPrivateWebhooks,
-              profile: options.profile,
-            });
-          } catch (error) {
-            throw damagedDatabaseError(error, options.db, 'open') ?? error;
-          }
-          let banner: string;
-          try {
-            banner = bannerOf(sandbox, options);
-          } catch (error) {
-            const damaged = damagedDatabaseError(error, options.db, 'open');
-            await (damaged === undefined ? sandbox.close() : sandbox.relinquish());
-            throw damaged ?? error;
-          }
-          await serveUntilStopped(sandbox, options.db, stops, banner);
-        } finally {
-          await lock?.release();
+          sandbox = await startSandbox({
+            dbPath: options.db,
+            port: options.port,
+            seed,
+            enableTestHooks: options.enableTestHooks,
+            allowPrivateWebhooks: options.allowPrivateWebhooks,
+            profile: options.profile,
+          });
+        } catch (error) {
+          throw damagedDatabaseError(error, options.db, 'open') ?? error;
         }
-      })
-  );
+        let banner: string;
+        try {
+          banner = bannerOf(sandbox, options);
+        } catch (error) {
+          const damaged = damagedDatabaseError(error, options.db, 'open');
+          await (damaged === undefined ? sandbox.close() : sandbox.relinquish());
+          throw damaged ?? error;
+        }
+        await serveUntilStopped(sandbox, options.db, stops, banner);
+      } finally {
+        await lock?.release();
+      }
+    });
 }
 
 /** What the sandbox prints once it serves: where, its database, the keys, and a first request to try. */
