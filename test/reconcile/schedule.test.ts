@@ -1,8 +1,9 @@
 // The schedule under vitest fake timers: jitter stays in bounds, runs never overlap, an abort lets
-// the run in flight finish and stops the loop, and --interval values parse or fail as usage errors.
+// the run in flight finish and stops the loop, a run may ask for a sooner next run (a conflict's
+// requeue), and --interval values parse or fail as usage errors.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AccessctlError } from '../../src/errors.js';
-import { MIN_RUN_INTERVAL_MS, parseInterval, runEvery, Schedule } from '../../src/reconcile/schedule.js';
+import { CONFLICT_REQUEUE_MS, MIN_RUN_INTERVAL_MS, parseInterval, runEvery, Schedule } from '../../src/reconcile/schedule.js';
 
 interface Gate {
   promise: Promise<void>;
@@ -46,6 +47,12 @@ describe('Schedule', () => {
     expect(new Schedule({ intervalMs: 30_000, jitter: 0, random: () => 0.9 }).nextDelay()).toBe(30_000);
   });
 
+  it('requeues after a conflict sooner than the interval, with the same jitter, and never later than the interval', () => {
+    expect(new Schedule({ intervalMs: 300_000, jitter: 0.1, random: () => 0.5 }).requeueDelay()).toBe(CONFLICT_REQUEUE_MS);
+    expect(new Schedule({ intervalMs: 300_000, jitter: 0.1, random: () => 0 }).requeueDelay()).toBe(CONFLICT_REQUEUE_MS * 0.9);
+    expect(new Schedule({ intervalMs: 5_000, jitter: 0, random: () => 0.5 }).requeueDelay()).toBe(5_000);
+  });
+
   it('refuses an interval that is not positive', () => {
     expect(() => new Schedule({ intervalMs: 0, jitter: 0.1 })).toThrow(AccessctlError);
   });
@@ -85,6 +92,29 @@ describe('runEvery', () => {
     controller.abort();
     await loop;
     expect(most).toBe(1);
+  });
+
+  it("waits the delay a run asks for instead of the interval, for that run only (a conflict's requeue)", async () => {
+    const schedule = new Schedule({ intervalMs: 60_000, jitter: 0, random: () => 0.5 });
+    const controller = new AbortController();
+    const asks: (number | undefined)[] = [5_000, undefined];
+    const delays: number[] = [];
+    const task = vi.fn(async () => asks.shift());
+
+    const loop = runEvery(task, schedule, controller.signal, { onDelay: (ms) => delays.push(ms) });
+    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(task).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(task).toHaveBeenCalledTimes(2);
+    // The second run asked nothing: the interval again.
+    await vi.advanceTimersByTimeAsync(59_999);
+    expect(task).toHaveBeenCalledTimes(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(task).toHaveBeenCalledTimes(3);
+    controller.abort();
+    await loop;
+    expect(delays).toEqual([5_000, 60_000, 60_000]);
   });
 
   it('on abort, finishes the run in flight and starts no other', async () => {
