@@ -188,7 +188,9 @@ export async function runEmbedded(options: EmbeddedOptions): Promise<number> {
     await Promise.all(running.values());
     if (lockLost) return EXIT_FAILED;
     if (!options.once) return EXIT_OK;
-    return results.length === selected.length && results.every((r) => r.result !== null && !FAILING_RESULTS.has(r.result)) ? EXIT_OK : EXIT_FAILED;
+    // A conflict is no failure, but with --once no next run resolves it: the org did not run as told.
+    const asTold = (r: OrgRunRecord): boolean => r.result !== null && !FAILING_RESULTS.has(r.result) && r.result !== 'conflict';
+    return results.length === selected.length && results.every(asTold) ? EXIT_OK : EXIT_FAILED;
   } finally {
     options.metrics.setReady(false);
     await server?.close();

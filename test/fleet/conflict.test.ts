@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BACKOFF_MS, nextDelayMs } from '../../src/fleet/backoff.js';
+import { runEmbedded } from '../../src/fleet/embedded.js';
 import { readFleet } from '../../src/fleet/fleet-file.js';
 import { failureStreak } from '../../src/fleet/history.js';
 import { FleetMetrics } from '../../src/fleet/metrics.js';
@@ -21,7 +22,7 @@ import { raceFlow } from '../reconcile/racing-writer.js';
 import { flowName, fleetOrgs, KEY_VARIABLE, MSP_KEY, multiOrgSeed, writeFleet, type FleetOrgFixture } from './fixtures.js';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
 
-const orgs = fleetOrgs(2);
+const orgs = fleetOrgs(3);
 const HOUR = 3_600_000;
 const NOW = Date.parse('2026-03-01T09:00:00Z');
 let sandbox: Harness;
@@ -128,6 +129,36 @@ describe('an org run another writer races between plan and write', () => {
     const next = await runOrg(options);
     expect(next.record).toMatchObject({ result: 'success', applied: 1, nextRunAt: new Date(NOW + HOUR).toISOString() });
     expect(await state.consecutiveFailures()).toBe(0);
+  });
+});
+
+describe('fleet run --once (embedded)', () => {
+  it('exits 1 when an org ended in a conflict: no next run will resolve it', async () => {
+    const org = orgs[2]!;
+    const { options, flowId } = await appliedOrg(org);
+    const writer = raceFlow(proxy, sandbox, { flowId, times: 100, headers: { 'x-api-key': MSP_KEY, 'x-org-id': org.orgId } });
+    const results: string[] = [];
+    const exit = await runEmbedded({
+      fleetFile: options.fleetFile,
+      orgs: [],
+      concurrency: 1,
+      worker: 'w1',
+      env: options.env,
+      log: options.log,
+      sinks: [],
+      metrics: new FleetMetrics(),
+      signal: new AbortController().signal,
+      stateDir: join(dir, `${org.name}-state`),
+      once: true,
+      lockMode: 'fail',
+      now: () => NOW,
+      random: () => 0.5,
+      onRun: (record) => void results.push(record.result ?? 'none'),
+    });
+    proxy.holdWhen(undefined);
+    expect(writer.writes).toBe(MAX_PLANS_PER_RUN);
+    expect(results).toEqual(['conflict']);
+    expect(exit).toBe(1);
   });
 });
 
