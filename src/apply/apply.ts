@@ -52,8 +52,11 @@ export interface ApplyOptions {
   beforeChange?: (change: Change) => Promise<void>;
   /** Called once per change when it settles, for progress ("12/40 changes") and events. */
   onResult?: (result: ChangeResult, done: number, total: number) => void;
-  /** Checked between changes: once true, no further change starts (the one in flight finishes). */
-  stopping?: () => boolean;
+  /**
+   * Checked between changes: once true, no further change starts (the one in flight finishes). A
+   * string says why (a lost lock), in each not-started change's message.
+   */
+  stopping?: () => boolean | string;
 }
 
 export interface ApplyResult {
@@ -123,8 +126,10 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
   };
   /** `work` calls `wrote()` once a write of its change has been answered, for a change that makes several. */
   const run = async (change: Change, work: (wrote: () => void) => Promise<Done>): Promise<void> => {
-    if (options.stopping?.()) {
-      settle({ change, status: 'skipped', error: { code: 'not-started', message: 'not started: accessctl is shutting down' } });
+    const stop = options.stopping?.();
+    if (stop) {
+      const why = typeof stop === 'string' ? stop : 'accessctl is shutting down';
+      settle({ change, status: 'skipped', error: { code: 'not-started', message: `not started: ${why}` } });
       return;
     }
     let wrote = false;

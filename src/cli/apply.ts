@@ -1,9 +1,11 @@
 // `accessctl apply [DIR | plan.json]`: makes the platform match the config. A directory is planned
 // fresh and, on a terminal, applied only once the user answers "yes" (--auto-approve skips the
 // question); a saved plan was reviewed already and is applied only if nothing it touches changed since.
+// A write holds the state directory's lock (the reconciler's) from the plan's fresh read to the last change.
 import { lstat, stat } from 'node:fs/promises';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { applyPlan, type ApplyResult, type ChangeResult } from '../apply/apply.js';
+import { ApplyLock, RECONCILER_STATE_DIR, reconcilerStateDir } from '../apply/apply-lock.js';
 import { readSavedPlan } from '../apply/saved-plan.js';
 import { findStaleChanges } from '../apply/staleness.js';
 import { emptyDesiredState } from '../config/desired.js';
@@ -18,7 +20,8 @@ import { renderText } from '../plan/render-text.js';
 import { askApproval } from './approval.js';
 import { reportConfig } from './config-report.js';
 import type { ExitCode, Runtime } from './runtime.js';
-import { listenForStop, signalExitCode } from './stop-signal.js';
+import { prepareStateDir, stoppedWhileWaiting } from './state-dir.js';
+import { listenForStop, signalExitCode, type StopListener } from './stop-signal.js';
 import { withTargetOptions, type TargetFlags } from './target-options.js';
 
 interface ApplyFlags extends TargetFlags {
@@ -28,6 +31,8 @@ interface ApplyFlags extends TargetFlags {
   maxDeletions?: number;
   maxDeletionPercent?: number;
   concurrency: number;
+  stateDir?: string;
+  lock: 'wait' | 'fail';
 }
 
 function percent(name: string): (value: string) => number {
@@ -82,13 +87,27 @@ Examples:
   accessctl apply --auto-approve                  # in CI, after the plan was reviewed
   accessctl plan --out plan.json && accessctl apply plan.json   # exactly the plan reviewed
 
+Locking:
+  Like a reconciler, apply holds the lock of a state directory from before the plan's fresh read
+  until its last write, so a hand-run apply and a reconciler (or two applies) never write at once:
+  --state-dir DIR when given (made if missing), else ${RECONCILER_STATE_DIR} only if that directory
+  exists (a repo where a reconciler runs with its default is protected; a plain apply creates no
+  state directory), else no lock. --dry-run takes no lock, nor does plan: they write nothing.
+  --lock fail (default) refuses while another process holds it; --lock wait waits for it. A lock
+  lost while applying (taken over as stale) stops it before its next change.
+
 Exit codes:
   0    every change applied, there was nothing to do, or --dry-run
   1    a change failed or was skipped, the config is invalid, the plan or saved plan was refused
-       (problems, guards, stale, another target), the question was not answered 'yes', or a usage error
+       (problems, guards, stale, another target), the question was not answered 'yes', the lock was
+       lost while applying, or a usage error
+  3    another reconciler or apply holds the state directory's lock (--lock fail): nothing was read
+       from the platform or applied
   130  stopped by SIGINT (Ctrl-C), 143 by SIGTERM, before every change had started: the changes in
        flight finished, no other started, and the summary names each change with how it ended. Plan
        and apply again to finish. A second signal ends accessctl at once, the changes in flight unknown.
+       Also while waiting for the lock (--lock wait), or, holding it, before the first change:
+       nothing was applied, and the lock is released.
   70   a bug in accessctl
 `;
 
@@ -104,6 +123,13 @@ export function applyCommand(runtime: Runtime): Command {
     .option('--max-deletions <n>', 'override guards.maxDeletions for this run', count('--max-deletions'))
     .option('--max-deletion-percent <n>', 'override guards.maxDeletionPercent (0 to 100) for this run', percent('--max-deletion-percent'))
     .option('--concurrency <n>', 'changes in flight at once within a phase', count('--concurrency'), 4)
+    .addOption(
+      new Option('--state-dir <dir>', "hold the lock of this state directory (a reconciler's) while applying").default(
+        undefined,
+        `${RECONCILER_STATE_DIR} if it exists, else no lock`,
+      ),
+    )
+    .addOption(new Option('--lock <mode>', 'when another reconciler or apply holds the state directory').choices(['wait', 'fail']).default('fail'))
     .addHelpText('after', exitCodes);
   return withTargetOptions(command).action(
     runtime.action(async (source: string, flags: ApplyFlags): Promise<ExitCode> => {
@@ -123,71 +149,136 @@ export function applyCommand(runtime: Runtime): Command {
           '--auto-approve',
         );
       }
-      return await runtime.clientFor(flags, async (clients): Promise<ExitCode> => {
-        const planned = isFile ? await savedPlan(source, flags, clients) : await freshPlan(source, flags, clients);
-        if (planned === undefined) return 1;
-        const { plan } = planned;
-        const client = clients.for(emptyDesiredState());
-        process.stdout.write(renderText(plan));
-        refuseUnapplicable(plan);
-        if (flags.dryRun) {
-          process.stdout.write('Dry run: nothing was applied.\n');
-          return 0;
-        }
-        if (plan.changes.length === 0) return 0;
-        if (ask && !(await askApproval(terminal))) {
-          process.stderr.write("accessctl: apply cancelled: only 'yes' is accepted; nothing was changed\n");
-          return 1;
-        }
-        const progress = process.stderr.isTTY;
-        // From the first change on, a signal no longer ends the run mid-change: it finishes what is in
-        // flight, starts nothing more, and says what landed. Before this, nothing has changed, and Node's
-        // default (exit at once) is right.
-        const stop = listenForStop((signal) => {
-          const inFlight = flags.concurrency === 1 ? 'the change in flight' : 'the changes in flight';
-          process.stderr.write(
-            `${progress ? '\n' : ''}accessctl: ${signal}: finishing ${inFlight} and starting no more; send SIGINT or SIGTERM again to stop at once\n`,
-          );
+      // Resolved before anything is read: a --state-dir that cannot be a directory is a usage error naming it.
+      const lockDir = flags.dryRun ? undefined : flags.stateDir !== undefined ? await prepareStateDir(flags.stateDir) : await reconcilerStateDir();
+      const progress = process.stderr.isTTY;
+      // Holding the lock, a signal never ends the process at once (the lock would be left behind): before
+      // the first change it stops the apply there (reads in flight finish); from the first change on it
+      // finishes what is in flight, starts nothing more and says what landed. Without a lock, before the
+      // first change nothing has changed, and Node's default (exit at once) is right.
+      let phase: 'waiting' | 'planning' | 'applying' = 'waiting';
+      let stop: StopListener | undefined;
+      const listen = (): StopListener =>
+        (stop ??= listenForStop((signal) => {
+          const again = 'send SIGINT or SIGTERM again to stop at once';
+          if (phase === 'applying') {
+            const inFlight = flags.concurrency === 1 ? 'the change in flight' : 'the changes in flight';
+            process.stderr.write(`${progress ? '\n' : ''}accessctl: ${signal}: finishing ${inFlight} and starting no more; ${again}\n`);
+          } else if (phase === 'planning') {
+            process.stderr.write(`accessctl: ${signal}: stopping before the first change; ${again}\n`);
+          }
+          // While waiting for the lock, the wait ends with the signal's reason, and stoppedWhileWaiting says so.
+        }));
+      /** The exit code of a stop that came, holding the lock, before the first change. */
+      const stoppedBeforeChanges = (signal: NodeJS.Signals): number => {
+        process.stderr.write(`accessctl: stopped by ${signal} before the first change; nothing was applied, and the lock is released\n`);
+        return signalExitCode(signal);
+      };
+      try {
+        return await runtime.clientFor(flags, async (clients): Promise<ExitCode> => {
+          // A saved plan's own checks (its target, its guards) read nothing: they refuse before the lock is waited for.
+          const saved = isFile ? await checkedSavedPlan(source, flags) : undefined;
+          let lock: ApplyLock | undefined;
+          if (lockDir !== undefined) {
+            const signal = listen().signal;
+            try {
+              lock = await ApplyLock.take({ dir: lockDir, mode: flags.lock, signal, say: (line) => process.stderr.write(`accessctl: ${line}\n`) });
+            } catch (error) {
+              const code = stoppedWhileWaiting(error, signal, stop?.received, lockDir);
+              if (code === undefined) throw error;
+              return code;
+            }
+          }
+          phase = 'planning';
+          try {
+            let planned: { plan: Plan } | undefined;
+            try {
+              planned = saved ? await freshSavedPlan(saved, clients) : await freshPlan(source, flags, clients);
+            } catch (error) {
+              // Stopped while planning: a read the stop outlasted (its timeout) is no failure of the plan.
+              if (stop?.received !== undefined) return stoppedBeforeChanges(stop.received);
+              throw error;
+            }
+            if (stop?.received !== undefined) return stoppedBeforeChanges(stop.received);
+            if (planned === undefined) return 1;
+            const { plan } = planned;
+            const client = clients.for(emptyDesiredState());
+            process.stdout.write(renderText(plan));
+            refuseUnapplicable(plan);
+            if (flags.dryRun) {
+              process.stdout.write('Dry run: nothing was applied.\n');
+              return 0;
+            }
+            if (plan.changes.length === 0) return 0;
+            if (ask && !(await askApproval(terminal, stop?.signal))) {
+              if (stop?.received !== undefined) return stoppedBeforeChanges(stop.received);
+              process.stderr.write("accessctl: apply cancelled: only 'yes' is accepted; nothing was changed\n");
+              return 1;
+            }
+            // The question may have waited long: the lock is confirmed still this apply's before the first change.
+            try {
+              await lock?.confirm();
+            } catch (error) {
+              if (error instanceof AccessctlError && error.code === 'conflict')
+                throw new AccessctlError('conflict', `${error.message}; nothing was applied`, { cause: error });
+              throw error;
+            }
+            phase = 'applying';
+            const stopping = listen();
+            let result: ApplyResult;
+            try {
+              result = await applyPlan(plan, {
+                client,
+                secrets: (name) => process.env[name],
+                concurrency: flags.concurrency,
+                // A lost lock means another writer may be writing now: no further change starts.
+                stopping: () => (lock?.lost ? lock.lost.message : stopping.signal.aborted),
+                onResult: (_result, done, total) => {
+                  if (progress) process.stderr.write(`\r${done}/${total} changes`);
+                },
+              });
+            } finally {
+              stopping.close();
+            }
+            if (progress) process.stderr.write('\n');
+            process.stdout.write(report(result));
+            const total = `${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'}`;
+            const notStarted = result.results.filter((r) => r.error?.code === 'not-started').length;
+            if (lock?.lost !== undefined && notStarted > 0) {
+              const failed = result.failed > 0 ? `, ${result.failed} failed` : '';
+              throw new AccessctlError(
+                'conflict',
+                `${lock.lost.message} while applying: ${result.applied} of ${total} applied${failed}, ${notStarted} not started (each named above); plan and apply again once the other writer is done`,
+                { cause: lock.lost },
+              );
+            }
+            if (stopping.received !== undefined && notStarted > 0) {
+              const failed = result.failed > 0 ? `, ${result.failed} failed` : '';
+              process.stderr.write(
+                `accessctl: stopped by ${stopping.received}: ${result.applied} of ${total} applied${failed}, ${notStarted} not started (each named above); plan and apply again to finish\n`,
+              );
+              return signalExitCode(stopping.received);
+            }
+            if (result.failed > 0 || result.skipped > 0) {
+              throw new AccessctlError('platform', `${result.failed + result.skipped} of ${total} did not apply; see above`);
+            }
+            return 0;
+          } finally {
+            await lock?.release();
+          }
         });
-        let result: ApplyResult;
-        try {
-          result = await applyPlan(plan, {
-            client,
-            secrets: (name) => process.env[name],
-            concurrency: flags.concurrency,
-            stopping: () => stop.signal.aborted,
-            onResult: (_result, done, total) => {
-              if (progress) process.stderr.write(`\r${done}/${total} changes`);
-            },
-          });
-        } finally {
-          stop.close();
-        }
-        if (progress) process.stderr.write('\n');
-        process.stdout.write(report(result));
-        const total = `${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'}`;
-        const notStarted = result.results.filter((r) => r.error?.code === 'not-started').length;
-        if (stop.received !== undefined && notStarted > 0) {
-          const failed = result.failed > 0 ? `, ${result.failed} failed` : '';
-          process.stderr.write(
-            `accessctl: stopped by ${stop.received}: ${result.applied} of ${total} applied${failed}, ${notStarted} not started (each named above); plan and apply again to finish\n`,
-          );
-          return signalExitCode(stop.received);
-        }
-        if (result.failed > 0 || result.skipped > 0) {
-          throw new AccessctlError('platform', `${result.failed + result.skipped} of ${total} did not apply; see above`);
-        }
-        return 0;
-      });
+      } finally {
+        stop?.close();
+      }
     }),
   );
 }
 
 /**
  * A saved plan, checked against the target this run is told about (the scope's client is made for
- * that target), its guards, and the live objects it touches: refused when any changed since.
+ * that target) and its guards; nothing is read from the platform yet.
  */
-async function savedPlan(source: string, flags: ApplyFlags, clients: ClientScope): Promise<{ plan: Plan }> {
+async function checkedSavedPlan(source: string, flags: ApplyFlags): Promise<Plan> {
   const plan = await readSavedPlan(source);
   // The key goes only to a target this run was told about, never to one named only by the file.
   const configured = resolveTarget(flags.target, process.env, undefined);
@@ -205,7 +296,12 @@ async function savedPlan(source: string, flags: ApplyFlags, clients: ClientScope
     const reasons = (blocked.length > 0 ? blocked : plan.blocked).map((b) => `  ${b.kind} "${printable(b.name)}": ${printable(b.reason)}`);
     throw new AccessctlError('conflict', `the saved plan is blocked by the deletion guards; nothing was applied:\n${reasons.join('\n')}`);
   }
-  // No project file here: the client is made for the target checked above (flag, environment or default).
+  return plan;
+}
+
+/** A checked saved plan, once the live objects it touches are read: refused when any changed since it was made. */
+async function freshSavedPlan(plan: Plan, clients: ClientScope): Promise<{ plan: Plan }> {
+  // No project file here: the client is made for the target checkedSavedPlan checked (flag, environment or default).
   const client = clients.for(emptyDesiredState());
   // Before the plan is shown: its changes are printed only as what will be made, never as what would have been.
   const stale = await findStaleChanges(plan, client);

@@ -16,10 +16,10 @@ export function processTerminal(): Terminal {
 
 export const approvalQuestion = "Apply these changes? Only 'yes' is accepted: ";
 
-/** Asks once and reads one line: true only for "yes". The end of the input is a no. */
-export function askApproval(terminal: Terminal): Promise<boolean> {
+/** Asks once and reads one line: true only for "yes". The end of the input is a no, and so is `signal` aborting. */
+export function askApproval(terminal: Terminal, signal?: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
-    const lines = createInterface({ input: terminal.input, terminal: false });
+    const lines = createInterface({ input: terminal.input, terminal: false, ...(signal === undefined ? {} : { signal }) });
     terminal.output.write(`\n${approvalQuestion}`);
     // The first of these settles the answer; closing the interface after a line fires 'close' too.
     lines.once('line', (line) => {
