@@ -189,9 +189,20 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
       await once();
       return failedRuns === 0 && !unresolved && !lockLost ? EXIT_OK : EXIT_FAILED;
     }
-    await runEvery(() => once(), schedule, stopped.signal, {
-      onDelay: (ms) => log.debug(`next run in ${Math.round(ms / 1000)} s`),
-    });
+    let requeued = false;
+    await runEvery(
+      async () => {
+        const requeue = await once();
+        requeued = requeue !== undefined;
+        return requeue;
+      },
+      schedule,
+      stopped.signal,
+      {
+        onDelay: (ms) =>
+          log.debug(`next run in ${Math.round(ms / 1000)} s${requeued ? ", sooner than the interval: another writer's conflict is planned again" : ''}`),
+      },
+    );
     return lockLost ? EXIT_FAILED : EXIT_OK;
   } finally {
     signal.removeEventListener('abort', onAbort);
