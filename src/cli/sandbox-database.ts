@@ -14,6 +14,13 @@ import { damageAdvice, databaseDamageIn } from '../sandbox/database-damage.js';
  */
 export const sandboxLockStaleAfterMs = 60_000;
 
+/**
+ * How long after its last heartbeat began the holder still writes: the window, less a margin for the
+ * write in progress. Past it another process may have taken the lock over unseen (this one was
+ * paused, or its refreshes failed), so the holder writes nothing until a heartbeat says it holds it.
+ */
+export const sandboxLockLeaseMs = sandboxLockStaleAfterMs - 10_000;
+
 export interface SandboxDatabaseLockOptions {
   /** Said when a lock left by a process that is gone was taken over. */
   onTakeover?: (message: string) => void;
@@ -26,6 +33,8 @@ export interface SandboxDatabaseLockOptions {
   onRefreshError?: (error: AccessctlError) => void;
   /** What refreshes the lock while it is held (default an unref'd interval); tests drive it by hand. */
   heartbeatTimer?: HeartbeatTimer;
+  /** The clock the lease is judged by (default Date.now); tests move it past the lease. */
+  now?: () => number;
 }
 
 /** How a command says a takeover and a failed refresh: one line each on stderr (`sandbox` and `up` alike). */
@@ -38,6 +47,12 @@ export const lockNoticesOnStderr: Pick<SandboxDatabaseLockOptions, 'onTakeover' 
 export interface SandboxDatabaseLock {
   /** The lock file, beside the database. */
   readonly path: string;
+  /**
+   * Whether this process may write to the database now: a heartbeat that found the lock still this
+   * process's began less than sandboxLockLeaseMs ago. False after a pause or failed refreshes until
+   * the next heartbeat: the lock may have been taken over unseen, and a heartbeat tells which.
+   */
+  current(): boolean;
   release(): Promise<void>;
 }
 
@@ -50,13 +65,26 @@ export interface SandboxDatabaseLock {
 export async function lockSandboxDatabase(db: string, options: SandboxDatabaseLockOptions = {}): Promise<SandboxDatabaseLock | undefined> {
   if (db === ':memory:') return undefined;
   const file = canonicalPath(db);
+  const now = options.now ?? Date.now;
+  // When the last heartbeat that kept the lock began (the acquisition first): the heartbeat it
+  // wrote is no older, so a taker judges the lock stale no sooner than the lease ends.
+  let leaseFrom = now();
+  let refreshFailed = false;
+  const beatEvery = options.heartbeatTimer ?? intervalTimer;
   const lock: StateLock = new StateLock({
     dir: dirname(file),
     fileName: `${basename(file)}.lock`,
     staleAfterMs: sandboxLockStaleAfterMs,
-    ...(options.heartbeatTimer === undefined ? {} : { heartbeatTimer: options.heartbeatTimer }),
+    heartbeatTimer: (ms, tick) =>
+      beatEvery(ms, async () => {
+        const started = now();
+        refreshFailed = false;
+        await tick();
+        if (!refreshFailed && lock.held) leaseFrom = started;
+      }),
     onTakeover: (notice: TakeoverNotice) => options.onTakeover?.(notice.message),
     onHeartbeatError: (error, lost) => {
+      refreshFailed = true;
       if (!lost) {
         options.onRefreshError?.(error);
         return;
@@ -81,7 +109,21 @@ export async function lockSandboxDatabase(db: string, options: SandboxDatabaseLo
     );
   }
   const held = lock;
-  return { path: held.path, release: () => held.release() };
+  return { path: held.path, current: () => held.held && now() - leaseFrom < sandboxLockLeaseMs, release: () => held.release() };
+}
+
+/** The lock's default heartbeat: an interval that does not keep the process alive, its ticks never overlapping. */
+function intervalTimer(ms: number, tick: () => Promise<void>): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    void tick().finally(() => {
+      running = false;
+    });
+  }, ms);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** The holder as a person reads it: its pid, the host when it is not this one, and when it started. */

@@ -65,6 +65,8 @@ export function sandboxCommand(): Command {
             enableTestHooks: options.enableTestHooks,
             allowPrivateWebhooks: options.allowPrivateWebhooks,
             profile: options.profile,
+            // After a pause past the lock's lease it writes nothing until a heartbeat says the file is still its own.
+            ...(lock === undefined ? {} : { mayWrite: () => lock.current() }),
           });
         } catch (error) {
           throw damagedDatabaseError(error, options.db, 'open') ?? error;

@@ -19,7 +19,7 @@ import { loadSeed } from '../sandbox/seed.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { createLogger } from './logger.js';
 import { operatorKeyVariable } from './sandbox-clock.js';
-import { lockNoticesOnStderr, lockSandboxDatabase } from './sandbox-database.js';
+import { lockNoticesOnStderr, lockSandboxDatabase, type SandboxDatabaseLock } from './sandbox-database.js';
 import { prepareStateDir, stoppedWhileWaiting } from './state-dir.js';
 import type { Runtime } from './runtime.js';
 
@@ -38,7 +38,7 @@ function port(value: string): number {
   return Number(value);
 }
 
-async function startOn(flags: UpFlags): Promise<RunningSandbox> {
+async function startOn(flags: UpFlags, lock: SandboxDatabaseLock | undefined): Promise<RunningSandbox> {
   // Test hooks on: the mail outbox and webhook deliveries are part of trying the platform.
   const options = {
     dbPath: resolve(flags.db),
@@ -47,6 +47,8 @@ async function startOn(flags: UpFlags): Promise<RunningSandbox> {
     enableTestHooks: true,
     log: () => {},
     profile: flags.profile,
+    // After a pause past the lock's lease it writes nothing until a heartbeat says the file is still its own.
+    ...(lock === undefined ? {} : { mayWrite: () => lock.current() }),
   };
   try {
     return await startSandbox({ ...options, port: flags.port });
@@ -105,7 +107,7 @@ Exit codes:
           },
         });
         try {
-          const sandbox = await startOn(flags);
+          const sandbox = await startOn(flags, lock);
           serving = sandbox;
           try {
             // Lost while the sandbox started: it never serves.

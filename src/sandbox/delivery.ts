@@ -91,6 +91,9 @@ export class DeliveryWorker extends EventEmitter implements ClockedWork {
   readonly #inFlight = new Map<string, Promise<void>>();
   #onSettled: () => void = () => {};
   #stopped = false;
+  readonly #mayWrite: () => boolean;
+  /** Outcomes that came back while the database could not be written (see mayWrite): recorded at the next pump. */
+  readonly #heldBack: (() => void)[] = [];
 
   constructor(options: {
     store: SandboxStore;
@@ -99,8 +102,11 @@ export class DeliveryWorker extends EventEmitter implements ClockedWork {
     schedule?: Partial<RetrySchedule>;
     allowPrivateWebhooks?: boolean;
     random?: () => number;
+    /** Whether the database may be written now; an outcome that comes back while not is recorded later. */
+    mayWrite?: () => boolean;
   }) {
     super();
+    this.#mayWrite = options.mayWrite ?? (() => true);
     this.#store = options.store;
     this.#clock = options.clock;
     this.#log = options.log;
@@ -128,6 +134,7 @@ export class DeliveryWorker extends EventEmitter implements ClockedWork {
 
   pump(): void {
     if (this.#stopped || !this.#store.db.open) return;
+    for (const settle of this.#heldBack.splice(0)) settle();
     const rows = this.#store
       .stmt(`SELECT * FROM deliveries WHERE status = 'pending' AND leased = 0 AND next_attempt_ms <= ? ORDER BY next_attempt_ms, id LIMIT 50`)
       .all(this.#clock.nowMs()) as DeliveryRow[];
@@ -140,7 +147,7 @@ export class DeliveryWorker extends EventEmitter implements ClockedWork {
           // Whatever went wrong is one failed attempt, retried and dead-lettered on the schedule:
           // a row never stays leased and pending with no attempt on record.
           this.#log(`delivery ${row.id} failed unexpectedly: ${(error as Error).name}`);
-          if (!this.#stopped && this.#store.db.open) this.#settle(row, { kind: 'unsendable', error: unsendable(error) });
+          if (!this.#stopped && this.#store.db.open) this.#settleWhenWritable(row, { kind: 'unsendable', error: unsendable(error) });
         })
         .finally(() => {
           this.#inFlight.delete(row.id);
@@ -202,7 +209,13 @@ export class DeliveryWorker extends EventEmitter implements ClockedWork {
     }
     // Stopping cuts attempts short; the lease makes them due again at the next start.
     if (this.#stopped || !this.#store.db.open) return;
-    this.#settle(row, outcome);
+    this.#settleWhenWritable(row, outcome);
+  }
+
+  /** Records an outcome now, or at the next pump when the database may not be written now (its row stays leased meanwhile). */
+  #settleWhenWritable(row: DeliveryRow, outcome: Outcome): void {
+    if (this.#mayWrite()) this.#settle(row, outcome);
+    else this.#heldBack.push(() => this.#settle(row, outcome));
   }
 
   /** Records one attempt's outcome: delivered, retried on the schedule, or dead-lettered. */

@@ -33,6 +33,9 @@ export interface ClockedWork {
 /** The longest a real timer waits before looking again, so a running clock never drifts far. */
 const maxWaitMs = 60_000;
 
+/** How soon it looks again when the database may not be written (see mayWrite): about a heartbeat's wait. */
+const writeWaitMs = 1000;
+
 export class Scheduler {
   readonly #store: SandboxStore;
   readonly #clock: SandboxClock;
@@ -44,6 +47,7 @@ export class Scheduler {
   #kicking = false;
   #again = false;
   #stopped = false;
+  readonly #mayWrite: () => boolean;
 
   constructor(options: {
     store: SandboxStore;
@@ -51,7 +55,10 @@ export class Scheduler {
     log: (line: string) => void;
     run: (timer: DueTimer) => void;
     work?: ClockedWork[];
+    /** Whether the database may be written now; while not, nothing runs and it looks again shortly. */
+    mayWrite?: () => boolean;
   }) {
+    this.#mayWrite = options.mayWrite ?? (() => true);
     this.#store = options.store;
     this.#clock = options.clock;
     this.#log = options.log;
@@ -74,6 +81,13 @@ export class Scheduler {
   /** Runs due timers synchronously, starts due work, and arms a real timer for what comes next. */
   kick(): void {
     if (this.#stopped || !this.#store.db.open) return;
+    if (!this.#mayWrite()) {
+      // Due timers write: they wait until this process knows the database is still its own.
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      this.#timer = setTimeout(() => this.kick(), writeWaitMs);
+      this.#timer.unref();
+      return;
+    }
     if (this.#kicking) {
       this.#again = true;
       return;

@@ -56,6 +56,12 @@ export interface SandboxOptions {
    * responses, byte ids in base64). Test hooks and /openapi.json are served by both.
    */
   profile?: Profile;
+  /**
+   * Whether this process may write to its database now (the CLI's lock on the file: false while it
+   * cannot tell that it still holds it). While false, requests answer 503 with Retry-After, and
+   * timers and webhook attempts wait; nothing is written. Always true when not given.
+   */
+  mayWrite?: () => boolean;
 }
 
 export interface RunningSandbox {
@@ -140,8 +146,17 @@ export function createApp(deps: {
   profile?: Profile;
   /** The key that opens the global test hooks (clock, faults, rate limit, request counts). */
   operatorKey?: string;
+  /** Whether the database may be written now (SandboxOptions.mayWrite). */
+  mayWrite?: () => boolean;
 }): Hono<Env> {
   const { store, clock, hooks, log, deliveries, afterRequest, operatorKey } = deps;
+  const mayWrite = deps.mayWrite ?? (() => true);
+  const notServing = (): ApiError | undefined => {
+    if (!store.db.open) return new ApiError(503, 'this sandbox has stopped serving its database');
+    // Reads too: a read may write (a session, a lease), and the wait is one heartbeat.
+    if (!mayWrite()) return new ApiError(503, 'this sandbox cannot tell whether it still holds its database (it was paused); try again in a moment');
+    return undefined;
+  };
   const profile = deps.profile ?? 'default';
   const app = new Hono<Env>();
 
@@ -149,6 +164,12 @@ export function createApp(deps: {
     c.set('requestId', randomUUID());
     await next();
     c.header('x-request-id', c.get('requestId'));
+  });
+  app.use('*', async (c, next): Promise<Response | undefined> => {
+    const refusal = notServing();
+    if (refusal !== undefined) return errorResponse(c, refusal, { 'Retry-After': '1' });
+    await next();
+    return undefined;
   });
   app.use(
     '*',
@@ -261,8 +282,9 @@ export function createApp(deps: {
       }
     }
     let body = route.body ? await readJsonBody(c) : undefined;
-    // A request that waited (its body, an injected latency) past relinquish(): the database is another process's now.
-    if (!store.db.open) throw new ApiError(503, 'this sandbox has stopped serving its database');
+    // A request that waited (its body, an injected latency) past relinquish() or a pause: checked again.
+    const refusal = notServing();
+    if (refusal !== undefined) throw refusal;
     if (profile === 'strict' && route.requestBody !== undefined) {
       // protojson (and a pessimistic JSON reader) refuses a field the message does not define.
       const unknown = unknownFields(body, route.requestBody);
@@ -342,8 +364,16 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     ...(options.webhookRetry === undefined ? {} : { schedule: options.webhookRetry }),
     allowPrivateWebhooks: options.allowPrivateWebhooks ?? false,
     ...(options.random === undefined ? {} : { random: options.random }),
+    ...(options.mayWrite === undefined ? {} : { mayWrite: options.mayWrite }),
   });
-  const scheduler = new Scheduler({ store, clock, log, run: (timer) => runTimer(store, timer), work: [webhooks] });
+  const scheduler = new Scheduler({
+    store,
+    clock,
+    log,
+    run: (timer) => runTimer(store, timer),
+    work: [webhooks],
+    ...(options.mayWrite === undefined ? {} : { mayWrite: options.mayWrite }),
+  });
   webhooks.onSettled(() => scheduler.kick());
   const profile = options.profile ?? 'default';
   const app = createApp({
@@ -355,6 +385,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     afterRequest: () => scheduler.kick(),
     profile,
     ...(operatorKey === undefined ? {} : { operatorKey }),
+    ...(options.mayWrite === undefined ? {} : { mayWrite: options.mayWrite }),
   });
   const host = options.host ?? '127.0.0.1';
   const server = createAdaptorServer({ fetch: app.fetch });

@@ -17,6 +17,8 @@ const seams = vi.hoisted(() => ({
   beat: undefined as (() => Promise<void>) | undefined,
   lost: [] as ((message: string) => void)[],
   afterStart: undefined as (() => Promise<void>) | undefined,
+  /** How far the lock's lease clock is ahead of the wall clock: as far as this process was paused. */
+  pausedMs: 0,
 }));
 
 // The real lock, with its heartbeat driven by the test (the seam lockSandboxDatabase offers tests) and its loss observed.
@@ -37,6 +39,7 @@ vi.mock('../../src/cli/sandbox-database.js', async (importOriginal) => {
           options.onLost?.(error);
           for (const told of seams.lost.splice(0)) told(error.message);
         },
+        now: () => Date.now() + seams.pausedMs,
       }),
   };
 });
@@ -58,6 +61,7 @@ const dir = mkdtempSync(join(tmpdir(), 'accessctl-lock-loss-'));
 const winners: SandboxProcess[] = [];
 afterEach(async () => {
   seams.afterStart = undefined;
+  seams.pausedMs = 0;
   for (const winner of winners.splice(0)) {
     winner.child.kill('SIGTERM');
     await winner.exited;
@@ -195,6 +199,42 @@ describe('accessctl sandbox losing its --db lock', () => {
     await servesOn(winner);
     // The lock is the winner's still: the loser's release left it alone.
     expect(JSON.parse(readFileSync(`${db}.lock`, 'utf8'))).toMatchObject({ pid: winner.child.pid });
+  });
+
+  it('after a pause past its lease: answers 503 until a heartbeat; one that finds the lock its own serves on, one that finds it taken over stops it, and nothing is written meanwhile', async () => {
+    const db = join(dir, 'paused.db');
+    const loser = run(['sandbox', '--port', '0', '--db', db]);
+    await loser.printed('try: ');
+    const url = /listening on (http:\/\/\S+)/.exec(loser.stdout())?.[1] ?? '';
+    const adminKey = /admin key: (\S+)/.exec(loser.stdout())?.[1] ?? '';
+    const createGroup = (name: string): Promise<Response> =>
+      fetch(`${url}/api/v2/usergroups`, {
+        method: 'POST',
+        headers: { 'x-api-key': adminKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ name }),
+      });
+    // Paused past the lease: whether another process took the file over, only the next heartbeat tells.
+    seams.pausedMs = 61_000;
+    const unsure = await createGroup('While Unsure');
+    expect(unsure.status).toBe(503);
+    expect(unsure.headers.get('retry-after')).toBe('1');
+    expect(await unsure.json()).toMatchObject({ message: expect.stringContaining('cannot tell whether it still holds its database') });
+    // The heartbeat finds the lock still its own: it serves again.
+    await seams.beat?.();
+    expect((await createGroup('After The Heartbeat')).status).toBe(201);
+    // Paused again, and this time another sandbox took the file over while it was.
+    seams.pausedMs = 2 * 61_000;
+    const winner = await takenOverBySecondSandbox(db);
+    const before = onDisk(db);
+    // A write that reaches it before its heartbeat would land in the database the winner serves: refused.
+    expect((await createGroup('Into The Winners Database')).status).toBe(503);
+    expect(onDisk(db)).toBe(before);
+    await heartbeatFindsItLost();
+    expect(await loser.finished).toBe(1);
+    expect(onDisk(db)).toBe(before);
+    expect(loser.stderr()).toMatch(lostMessage(db, winner));
+    const groups = await fetch(`${winner.url}/api/v2/usergroups`, { headers: { 'x-api-key': winner.adminKey } });
+    expect(((await groups.json()) as { name: string }[]).map((group) => group.name)).toEqual(['After The Heartbeat']);
   });
 
   it('while it starts (the database open, not yet serving): exits 1 without serving or writing once it knows', async () => {

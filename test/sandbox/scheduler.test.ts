@@ -1,6 +1,6 @@
 // The scheduler: timers stored in SQLite run when the sandbox clock reaches them (synchronously
 // inside advance()), in due order, once each, and on start for those that fell due while stopped.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SandboxClock } from '../../src/sandbox/clock.js';
 import { Scheduler, clearTimer, setTimer, type DueTimer } from '../../src/sandbox/scheduler.js';
 import { SandboxStore } from '../../src/sandbox/store.js';
@@ -14,6 +14,30 @@ function setUp(at = 1_000_000): { store: SandboxStore; clock: SandboxClock; ran:
 }
 
 describe('the scheduler', () => {
+  it('runs nothing while the database may not be written (its lock unconfirmed), and runs what is due by itself once it may', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const clock = new SandboxClock({ frozenAt: 1_000_000 });
+      const store = new SandboxStore(':memory:', clock);
+      const ran: string[] = [];
+      let writable = false;
+      const scheduler = new Scheduler({ store, clock, log: () => {}, run: (timer) => ran.push(timer.refId), mayWrite: () => writable });
+      setTimer(store, 'expire', 'org', 'due', 999_000);
+      scheduler.start();
+      clock.advance(60_000);
+      expect(ran).toEqual([]);
+      expect(store.stmt('SELECT count(*) FROM timers').pluck().get()).toBe(1);
+      // A heartbeat confirmed the lock: the scheduler looks again within a second, without a request or a clock change.
+      writable = true;
+      vi.advanceTimersByTime(1000);
+      expect(ran).toEqual(['due']);
+      scheduler.stop();
+      store.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('runs timers when the clock reaches them, in due order, once each', () => {
     const { store, clock, ran, scheduler } = setUp();
     scheduler.start();

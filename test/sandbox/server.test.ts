@@ -1,6 +1,7 @@
 // The HTTP pipeline's error answers: 404, 405, 413, 415, malformed JSON, and 500 with a request
 // id and no stack trace; every error body is {code, message, status}.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createApp } from '../../src/sandbox/server.js';
 import { startHarness, type Harness } from './harness.js';
 
 describe('HTTP errors', () => {
@@ -75,7 +76,10 @@ describe('unexpected errors', () => {
   it('answers 500 with a request id, logs it without secrets and never sends a stack trace', async () => {
     const h = await startHarness();
     try {
-      h.sandbox.store.db.close(); // every query now throws: an unexpected failure
+      // Every statement now throws: an unexpected failure. (A closed database is no such thing: 503, below.)
+      const failing = vi.spyOn(h.sandbox.store, 'stmt').mockImplementation(() => {
+        throw new Error('an unexpected failure');
+      });
       const answer = await h.call<{ code: string; message: string; status: number; requestId: string }>('GET', '/api/v2/approvalflows');
       expect(answer.status).toBe(500);
       expect(answer.body.code).toBe('INTERNAL');
@@ -84,8 +88,22 @@ describe('unexpected errors', () => {
       expect(JSON.stringify(answer.body)).not.toMatch(/at .*\.(ts|js)|\n/);
       expect(h.logs.some((line) => line.includes(answer.body.requestId))).toBe(true);
       expect(h.logs.join('\n')).not.toContain(h.sandbox.adminKey);
+      failing.mockRestore();
     } finally {
       await h.close();
     }
+  });
+
+  it('answers 503 with Retry-After, logging nothing, once it has let go of its database', async () => {
+    const h = await startHarness();
+    const { url, adminKey } = h.sandbox;
+    await h.sandbox.relinquish();
+    // The port is closed now; the app itself answers what reaches it.
+    const app = createApp({ store: h.sandbox.store, clock: h.sandbox.clock, hooks: undefined, log: (line) => h.logs.push(line) });
+    const answer = await app.request(`${url}/api/v2/approvalflows`, { headers: { 'x-api-key': adminKey } });
+    expect(answer.status).toBe(503);
+    expect(answer.headers.get('retry-after')).toBe('1');
+    expect(await answer.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE', message: 'this sandbox has stopped serving its database' });
+    expect(h.logs).toEqual([]);
   });
 });
