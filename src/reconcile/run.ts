@@ -359,7 +359,7 @@ class RunReport {
    * A run the stop cut short: no failure, nothing more recorded than what landed, and one line
    * naming what was left undone. The next run reads both sides again and carries on from there.
    */
-  stopped(stop: Stop, cutShort: readonly string[], applied: number, drifted: number): Promise<RunOutcome> {
+  stopped(stop: Stop, cutShort: readonly string[], applied: number, drifted: number, conflicts: RunFailure[] = []): Promise<RunOutcome> {
     const landed = applied === 0 ? 'nothing applied' : `applied ${applied} before the stop`;
     return this.finish({
       result: 'stopped',
@@ -367,6 +367,7 @@ class RunReport {
       failed: 0,
       drifted,
       failures: [],
+      ...(conflicts.length > 0 ? { conflicts } : {}),
       message: `stopped (${stop.why}): cut short: ${cutShort.join('; ')}; ${landed}; the next run reads the config and the platform again`,
     });
   }
@@ -663,6 +664,7 @@ async function finishApplied(
       ],
       total,
       drifted,
+      conflicts,
     );
     return { outcome: await outcome };
   }

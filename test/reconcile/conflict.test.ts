@@ -54,7 +54,7 @@ describe('a reconcile run that another writer races between plan and write', () 
   let logs: LogLine[];
   let metrics: ReconcileMetrics;
 
-  function options(): RunOptions {
+  function options(stopping: RunOptions['stopping'] = () => undefined): RunOptions {
     return {
       source: { kind: 'dir', dir: join(work, 'config') },
       stateDir: join(work, 'state'),
@@ -64,7 +64,7 @@ describe('a reconcile run that another writer races between plan and write', () 
       metrics,
       log: pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) }),
       allowHistoryRewrite: false,
-      stopping: () => undefined,
+      stopping,
     };
   }
 
@@ -169,6 +169,29 @@ describe('a reconcile run that another writer races between plan and write', () 
     expect(await liveFlow('GitHub User')).toMatchObject({ fixedDuration: 'P14D' });
     expect(await sample('accessctl_changes_conflicted_total{kind="GroupAssignment",action="update"}')).toBe(1);
     expect(await sample('accessctl_changes_conflicted_total{kind="ApprovalFlow",action="update"}')).toBeUndefined();
+  });
+
+  it('plans nothing more when a stop comes with the conflict: the run ends stopped, naming the conflict apart from what the stop left undone', async () => {
+    await edit('settings.yaml', 'exposeApprovalProgress: true', 'exposeApprovalProgress: false');
+    const writer = raceFlow(proxy, h, { flowId: (await liveFlow('GitHub User')).id, times: 100 });
+    // SIGTERM arrives while the other writer writes the flow: the settings, after the flows, are not started.
+    const outcome = await reconcileOnce(options(() => (writer.writes > 0 ? { why: 'accessctl is shutting down', stateIsOurs: true } : undefined)));
+    expect(writer.writes).toBe(1);
+    expect(outcome).toMatchObject({
+      result: 'stopped',
+      applied: 0,
+      failed: 0,
+      failures: [],
+      conflicts: [{ kind: 'ApprovalFlow', name: 'GitHub User', action: 'update' }],
+    });
+    expect(outcome.message).toContain('not started: update AccessRequestSettings "settings"');
+    expect(outcome.message).toContain('not written for another writer\'s change since the plan: update ApprovalFlow "GitHub User"');
+    expect(await sample('accessctl_plans_total{made="new"}')).toBe(1);
+    expect(logs.filter((l) => l.level >= ERROR)).toEqual([]);
+    // Not re-planned, so the refused change keeps the event it always had.
+    expect(sink.events.filter((e) => e.type.startsWith('accessctl.change.'))).toMatchObject([
+      { type: 'accessctl.change.failed', subject: 'ApprovalFlow/GitHub User', data: { error: { code: 'changed-since-plan' } } },
+    ]);
   });
 
   it(`gives up after ${MAX_PLANS_PER_RUN} conflicting plans, says so at WARN, and ends as conflict rather than failed`, async () => {
