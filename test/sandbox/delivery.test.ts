@@ -32,7 +32,7 @@ afterEach(async () => {
 });
 
 async function setUp(
-  options: { allowPrivate?: boolean; url?: (r: Receiver) => string; retries?: number } = {},
+  options: { allowPrivate?: boolean; url?: (r: Receiver) => string; retries?: number; mayWrite?: () => boolean } = {},
 ): Promise<{ h: Harness; r: Receiver; flows: { user: string; admin: string }; channelId: string }> {
   const r = new Receiver();
   await r.up();
@@ -42,6 +42,7 @@ async function setUp(
     clock: new SandboxClock({ frozenAt: Date.now() }),
     allowPrivateWebhooks: options.allowPrivate ?? true,
     webhookRetry: { retries: options.retries ?? 3, baseDelayMs: 1000, maxDelayMs: 60_000 },
+    ...(options.mayWrite === undefined ? {} : { mayWrite: options.mayWrite }),
   });
   h = harness;
   receiver = r;
@@ -69,6 +70,30 @@ async function deliveries(harness: Harness): Promise<DeliveryShape[]> {
 }
 
 describe('webhook delivery', () => {
+  it('holds the outcome of an attempt that answers while the database may not be written, and records it once it may', async () => {
+    let writable = true;
+    const { h, r, flows } = await setUp({ mayWrite: () => writable });
+    const answers: (() => void)[] = [];
+    r.respond = (_request, response) => answers.push(() => response.writeHead(204).end());
+    await submit(h, 'alice', { approvalFlowId: flows.user });
+    await r.until(3);
+    // The lock's lease lapsed (a pause) while the receiver was answering.
+    writable = false;
+    for (const answer of answers) answer();
+    await h.sandbox.webhooks.whenIdle();
+    const recorded = (): { status: string; leased: number; attempts: number }[] =>
+      h.sandbox.store
+        .stmt('SELECT status, leased, (SELECT count(*) FROM delivery_attempts a WHERE a.delivery_id = d.id) AS attempts FROM deliveries d ORDER BY id')
+        .all() as { status: string; leased: number; attempts: number }[];
+    expect(recorded()).toEqual(Array.from({ length: 3 }, () => ({ status: 'pending', leased: 1, attempts: 0 })));
+    // A heartbeat confirmed the lock: the next look records what was held, once each, and sends nothing again.
+    writable = true;
+    h.sandbox.scheduler.kick();
+    await h.sandbox.webhooks.whenIdle();
+    expect(recorded()).toEqual(Array.from({ length: 3 }, () => ({ status: 'delivered', leased: 0, attempts: 1 })));
+    expect(r.received).toHaveLength(3);
+  });
+
   it('POSTs every subscribed event with static headers, filled placeholders and a signature standardwebhooks verifies', async () => {
     const { h, r, flows } = await setUp();
     await submit(h, 'alice', { approvalFlowId: flows.user });

@@ -46,6 +46,8 @@ export interface HarnessOptions {
   webhookRetry?: Partial<RetrySchedule>;
   /** The sandbox's profile; default unless given. */
   profile?: Profile;
+  /** Whether the database may be written now (the CLI's lock lease); always, unless given. */
+  mayWrite?: () => boolean;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -62,6 +64,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     random: () => 1,
     ...(options.webhookRetry === undefined ? {} : { webhookRetry: options.webhookRetry }),
     ...(options.profile === undefined ? {} : { profile: options.profile }),
+    ...(options.mayWrite === undefined ? {} : { mayWrite: options.mayWrite }),
   });
   const send = async <T>(key: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> => {
     const response = await fetch(`${sandbox.url}${path}`, {
