@@ -109,6 +109,25 @@ describe('accessctl apply and the state lock', () => {
     expect(readFileSync(lockFile(stateDir), 'utf8')).toBe(before);
   });
 
+  it('refuses a saved plan too, before reading what it touches, and applies it once the lock is free', async () => {
+    const saved = join(dir, 'plan.json');
+    const planned = await accessctl(['plan', examples, '--target', h.sandbox.url, '--out', saved], { JUMPCLOUD_API_KEY: h.sandbox.adminKey });
+    expect(planned.code, planned.stderr).toBe(0);
+    const held = await reconcilerHolds(stateDir);
+    await h.hook('DELETE', '/sandbox/v1/requests');
+
+    const refused = await apply([saved, '--state-dir', stateDir]);
+
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain(`another reconciler holds the lock ${held.path}: pid ${process.pid} on host reconciler-host`);
+    expect(await requests()).toEqual([]);
+    await held.release();
+    const applied = await apply([saved, '--state-dir', stateDir]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('Apply: 3 applied, 0 failed, 0 skipped.');
+    expect(existsSync(lockFile(stateDir))).toBe(false);
+  });
+
   it('waits for the lock with --lock wait and applies once it is free', async () => {
     const held = await reconcilerHolds(stateDir);
     const waiting = new Promise<LockInfo>((resolve) => (injected.onWait = resolve));
