@@ -70,6 +70,7 @@ export class ApplyLock {
     const lock: StateLock = new StateLock({
       dir: options.dir,
       staleAfterMs: APPLY_LOCK_STALE_MS,
+      command: 'apply',
       onWait: (holder) => say(`waiting for the lock ${lock.path}, held by ${describeHolder(holder)}`),
       onTakeover: (notice) => say(`warning: ${notice.message}`),
       // Lost: the other writer may be writing now, so no further change starts (the apply checks `lost`).

@@ -27,6 +27,13 @@ export interface LockInfo {
    * judged it. Absent in locks written before it was recorded: the taker's own window is used.
    */
   staleAfterMs?: number;
+  /** The accessctl command holding it, when not the reconciler (`apply`): how a refusal names the holder. Absent in older locks. */
+  command?: 'apply';
+}
+
+/** The holder as a refusal names it. */
+function holderName(holder: LockInfo): string {
+  return holder.command === 'apply' ? 'an accessctl apply' : 'another reconciler';
 }
 
 /** Runs `tick` every `ms` until the returned function is called; ticks never overlap. */
@@ -48,6 +55,8 @@ export interface StateLockOptions {
   onWait?: (holder: LockInfo) => void;
   /** Default reconcile.lock. */
   fileName?: string;
+  /** Recorded in the lock for a holder that is not the reconciler, so that whoever it refuses knows what to wait for. */
+  command?: LockInfo['command'];
   /** How often the heartbeat is refreshed while the lock is held (default a third of staleAfterMs). */
   heartbeatEveryMs?: number;
   /** What runs the heartbeat while the lock is held (default setInterval, unref'd); tests drive it by hand. */
@@ -93,6 +102,7 @@ export class StateLock {
   private readonly heartbeatEveryMs: number;
   private readonly heartbeatTimer: HeartbeatTimer;
   private readonly onHeartbeatError: ((error: AccessctlError, lost: boolean) => void) | undefined;
+  private readonly command: LockInfo['command'];
   private mine: LockInfo | undefined;
   private stopTimer: (() => void) | undefined;
   /** Heartbeats and release, one at a time: a release never races a heartbeat that recreates the file. */
@@ -112,6 +122,7 @@ export class StateLock {
     this.heartbeatEveryMs = options.heartbeatEveryMs ?? Math.max(Math.floor(this.staleAfterMs / 3), 1);
     this.heartbeatTimer = options.heartbeatTimer ?? intervalTimer;
     this.onHeartbeatError = options.onHeartbeatError;
+    this.command = options.command;
   }
 
   /** True while this instance holds the lock. */
@@ -153,8 +164,8 @@ export class StateLock {
         const window = holder.staleAfterMs ?? this.staleAfterMs;
         throw new AccessctlError(
           'conflict',
-          `another reconciler holds the lock ${this.path}: pid ${holder.pid} on host ${holder.host} (heartbeat ${holder.heartbeat}); ` +
-            `it is free once that process ends, or ${formatWindow(window)} after its last heartbeat. Delete the file only when no reconciler uses this state directory`,
+          `${holderName(holder)} holds the lock ${this.path}: pid ${holder.pid} on host ${holder.host} (heartbeat ${holder.heartbeat}); ` +
+            `it is free once that process ends, or ${formatWindow(window)} after its last heartbeat. Delete the file only when no reconciler or apply uses this state directory`,
         );
       }
       if (holder && holder.id !== reported) {
@@ -283,6 +294,7 @@ export class StateLock {
       id: randomUUID(),
       staleAfterMs: this.staleAfterMs,
       ...(pidStart === undefined ? {} : { pidStart }),
+      ...(this.command === undefined ? {} : { command: this.command }),
     };
     const temp = await this.writeTemp(info);
     try {
@@ -448,11 +460,11 @@ function parseInfo(text: string): LockInfo | undefined {
     const value: unknown = JSON.parse(text);
     if (typeof value !== 'object' || value === null) return undefined;
     const record = value as Record<string, unknown>;
-    const { pid, host, startedAt, heartbeat, id, staleAfterMs, pidStart } = record;
+    const { pid, host, startedAt, heartbeat, id, staleAfterMs, pidStart, command } = record;
     if (typeof pid !== 'number' || typeof host !== 'string' || typeof startedAt !== 'string' || typeof heartbeat !== 'string') return undefined;
     const window = typeof staleAfterMs === 'number' && Number.isFinite(staleAfterMs) && staleAfterMs > 0 ? { staleAfterMs } : {};
     const start = typeof pidStart === 'string' && pidStart !== '' ? { pidStart } : {};
-    return { pid, host, startedAt, heartbeat, id: typeof id === 'string' ? id : '', ...window, ...start };
+    return { pid, host, startedAt, heartbeat, id: typeof id === 'string' ? id : '', ...window, ...start, ...(command === 'apply' ? { command } : {}) };
   } catch {
     return undefined;
   }

@@ -106,6 +106,15 @@ function manualTimer(): ManualTimer {
   };
 }
 
+/** The error a `fail` acquire of `taker` rejects with. */
+async function refusal(taker: StateLock): Promise<Error> {
+  const outcome = await taker.acquire('fail').then(
+    () => new Error('the lock was taken, not refused'),
+    (error: unknown) => error as Error,
+  );
+  return outcome;
+}
+
 function plant(info: Partial<LockInfo>): void {
   const at = new Date(now).toISOString();
   const full: LockInfo = { pid: DEAD_PID, host: 'host-a', startedAt: at, heartbeat: at, id: 'planted', ...info };
@@ -141,6 +150,21 @@ describe('StateLock', () => {
     expect(failure).toMatchObject({ code: 'conflict' });
     expect((failure as Error).message).toContain(`pid ${process.pid}`);
     expect((failure as Error).message).toContain('host-a');
+  });
+
+  it('names what holds the lock in a refusal: a reconciler, or an apply that recorded itself', async () => {
+    const reconciler = lock({ hostname: 'host-a' });
+    await reconciler.acquire('fail');
+    const byReconciler = await refusal(lock({ hostname: 'host-b' }));
+    expect(byReconciler.message).toMatch(/^another reconciler holds the lock /);
+    await reconciler.release();
+
+    const apply = lock({ hostname: 'host-a', command: 'apply' });
+    await apply.acquire('fail');
+    expect(await apply.read()).toMatchObject({ command: 'apply' });
+    const byApply = await refusal(lock({ hostname: 'host-b' }));
+    expect(byApply.message).toMatch(/^an accessctl apply holds the lock /);
+    expect(byApply.message).toContain(`pid ${process.pid} on host host-a`);
   });
 
   it('lets a waiting acquirer in once the holder releases', async () => {
