@@ -101,7 +101,7 @@ describe('accessctl apply and the state lock', () => {
     expect(run.code).toBe(3);
     expect(run.stderr).toBe(
       `accessctl: another reconciler holds the lock ${held.path}: pid ${process.pid} on host reconciler-host (heartbeat ${JSON.parse(before).heartbeat}); ` +
-        'it is free once that process ends, or 1h after its last heartbeat. Delete the file only when no reconciler uses this state directory\n',
+        'it is free once that process ends, or 1h after its last heartbeat. Delete the file only when no reconciler or apply uses this state directory\n',
     );
     expect(run.stdout).toBe('');
     expect(await requests()).toEqual([]);
