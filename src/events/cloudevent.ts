@@ -65,8 +65,9 @@ export interface ObjectChange {
   fields: FieldChange[];
   attribution?: GitAttribution;
   /**
-   * Tells this event apart from others of its run, type, object and action when the run id cannot
-   * (a damaged journal entry that no longer names its run). Only part of the event id, never of its data.
+   * Tells this event apart from others of its run, type, object and action when the run id cannot:
+   * a damaged journal entry that no longer names its run, or a later plan of the run (`plan 2`) that
+   * changes the object again after another writer's conflict. Only part of the event id, never of its data.
    */
   occurrence?: string;
 }
@@ -90,6 +91,8 @@ export interface DriftReport {
   /** What correcting the drift would do; defaults to update. */
   action?: ChangeAction;
   attribution?: GitAttribution;
+  /** As ObjectChange's: a later plan of the run that finds the object drifted again (`plan 2`). Only part of the event id. */
+  occurrence?: string;
 }
 
 /**

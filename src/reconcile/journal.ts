@@ -30,6 +30,11 @@ export interface Intent {
    * have moved since. Optional, as `failure` is.
    */
   landed?: true;
+  /**
+   * Sets the change's event apart from another of the same object in its run: a later plan of the
+   * run (`plan 2`) that writes the object again. Part of the event id, so a settled re-send keeps it.
+   */
+  occurrence?: string;
 }
 
 /** A failed change's error as its event carries it: already redacted and printable (PlatformError's message). */
@@ -168,7 +173,7 @@ export function parseIntentText(text: string, storedRunId?: string): ParsedEntry
     return { ok: false, reason: `not a JSON object (${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value})`, recovered: undefined };
   const recovered = recoverObject(value, storedRunId);
   const bad = (reason: string): ParsedEntry => ({ ok: false, reason, recovered });
-  const { runId, configCommit, kind, name, action, id, fields, sourceFile, failure, landed, writer } = value;
+  const { runId, configCommit, kind, name, action, id, fields, sourceFile, failure, landed, occurrence, writer } = value;
   if (typeof runId !== 'string' || runId === '') return bad('runId is missing or not a string');
   if (configCommit !== null && typeof configCommit !== 'string') return bad('configCommit is not a string or null');
   if (!KINDS.includes(kind as ManagedKind)) return bad(`kind is not one of ${KINDS.join(', ')}`);
@@ -180,6 +185,7 @@ export function parseIntentText(text: string, storedRunId?: string): ParsedEntry
   if (failure !== undefined && !isFailure(failure)) return bad('failure is not a code and a message (and an integer status)');
   if (landed !== undefined && landed !== true) return bad('landed is not true');
   if (landed === true && failure !== undefined) return bad('landed and failure are both set');
+  if (occurrence !== undefined && (typeof occurrence !== 'string' || occurrence === '')) return bad('occurrence is not a string');
   let parsedWriter: JournalWriter | undefined;
   if (writer !== undefined) {
     if (
@@ -202,6 +208,7 @@ export function parseIntentText(text: string, storedRunId?: string): ParsedEntry
     ...(sourceFile !== undefined ? { sourceFile } : {}),
     ...(failure !== undefined ? { failure: failureOf(failure) } : {}),
     ...(landed === true ? { landed } : {}),
+    ...(occurrence !== undefined ? { occurrence: occurrence as string } : {}),
   };
   return { ok: true, intent, writer: parsedWriter };
 }

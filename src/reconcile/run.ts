@@ -253,17 +253,21 @@ class RunReport {
     }
   }
 
-  /** Strikes a settled entry; one that cannot be removed is an error of the run, not of the process. */
-  async strike(journal: RunState['journal'], entry: string): Promise<void> {
+  /**
+   * Strikes a settled entry; one that cannot be removed is an error of the run, not of the process.
+   * `after` says what the next run does with it (by default: its event was sent, and is sent again).
+   */
+  async strike(
+    journal: RunState['journal'],
+    entry: string,
+    after = 'its event was sent, and the next run settles the entry again (a second event for the same change)',
+  ): Promise<void> {
     try {
       await journal.strike(entry);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.journalErrors.push(message);
-      this.log.error(
-        { runId: this.runId, entry },
-        `${message}; its event was sent, and the next run settles the entry again (a second event for the same change)`,
-      );
+      this.log.error({ runId: this.runId, entry }, `${message}; ${after}`);
     }
   }
 
@@ -397,7 +401,7 @@ export async function reconcileOnce(options: RunOptions): Promise<RunOutcome> {
   if (planOnly) run.log.warn({ runId: run.runId }, planOnly);
 
   let client: JumpCloudClient | undefined;
-  const replanning: Replanning = { plan: 1, applied: 0, drifted: new Set(), held: new Set(), resolved: [] };
+  const replanning: Replanning = { plan: 1, applied: 0, drifted: new Set(), held: new Set(), landed: new Set(), resolved: [] };
   try {
     for (;;) {
       const planned = await makePlan({
@@ -468,8 +472,24 @@ interface Replanning {
   /** The objects whose drift the run has reported (a re-plan does not report it again), and whose paused drift it has skipped. */
   drifted: Set<string>;
   held: Set<string>;
+  /**
+   * The objects an earlier plan of the run changed, since that plan last reported their drift: one
+   * drifted again by the next plan was changed back by another writer after the run wrote it, and
+   * that drift is new, so it is reported again.
+   */
+  landed: Set<string>;
   /** The conflicts that made the run plan again, in order. */
   resolved: RunFailure[];
+}
+
+/**
+ * What sets a plan's events apart from the earlier plans' events of the same run (which share its
+ * run id): none for the first plan, `plan N` after. A re-plan may change, or find drifted, an object
+ * an earlier plan already changed (another writer changed it back in between): a distinct event
+ * that must not carry the id of the first, or a consumer dropping copies by id would lose it.
+ */
+function occurrenceOf(replanning: Replanning): string | undefined {
+  return replanning.plan === 1 ? undefined : `plan ${replanning.plan}`;
 }
 
 /** What a run's summary adds when it planned more than once: how often, and which objects another writer changed. */
@@ -536,18 +556,22 @@ async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Pl
   }
   const spec = desired.project?.object.spec;
   const classified = classifyChanges(plan.changes, { baseline, current, policies: spec?.drift ?? {}, paused: pausedDrift(desired, now) });
-  // Drift an earlier plan of this run reported (or whose paused drift it skipped) is not told twice.
-  const newDrift = classified.filter((c) => !replanning.drifted.has(c.key));
+  // Drift an earlier plan of this run reported (or whose paused drift it skipped) is not told twice,
+  // unless that plan wrote the object since: then another writer changed it back, a drift of its own.
+  const newDrift = classified.filter((c) => !replanning.drifted.has(c.key) || replanning.landed.has(c.key));
   const newPaused = classified.filter((c) => !replanning.held.has(c.key));
   for (const c of classified) {
-    if (c.drift) replanning.drifted.add(c.key);
+    if (c.drift) {
+      replanning.drifted.add(c.key);
+      replanning.landed.delete(c.key);
+    }
     if (c.handling === 'paused') replanning.held.add(c.key);
   }
   const drifted = replanning.drifted.size;
   const held = heldChanges(classified);
   // Once drift is classified, so a printed plan can list the drift it holds back apart from its changes.
   options.onPlan?.(plan, desired, synced.configDir, held);
-  await reportDrift(newDrift, attributions, run, options.metrics);
+  await reportDrift(newDrift, attributions, run, options.metrics, occurrenceOf(replanning));
 
   if (!isApplicable(plan)) {
     const reasons = whyNotApplicable(plan);
@@ -589,8 +613,12 @@ async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Pl
     );
   }
   const mayReplan = replanning.plan < MAX_PLANS_PER_RUN;
-  const applied = await applyWithJournal({ ...plan, changes: toApply }, planned.client, journal, attributions, options, run, mayReplan);
+  const applied = await applyWithJournal({ ...plan, changes: toApply }, planned.client, journal, attributions, options, run, {
+    mayReplan,
+    occurrence: occurrenceOf(replanning),
+  });
   const landed = new Set(applied.result.results.filter((r) => r.status === 'applied').map((r) => r.change));
+  for (const c of classified) if (landed.has(c.change)) replanning.landed.add(c.key);
   if (options.stopping()?.stateIsOurs !== false) await recordState(planned, { baseline, current, classified, applied: landed });
   return finishApplied(applied, summaryLine(plan, held), drifted, options, run, replanning);
 }
@@ -798,19 +826,21 @@ function reportJournal(notice: JournalNotice, run: RunReport): void {
  * `occurrence` sets apart an entry that no longer names its run, settled under this run.
  */
 function settledEvent(
-  intent: Pick<Intent, 'runId' | 'configCommit' | 'kind' | 'name' | 'action' | 'fields' | 'id' | 'failure' | 'landed'>,
+  intent: Pick<Intent, 'runId' | 'configCommit' | 'kind' | 'name' | 'action' | 'fields' | 'id' | 'failure' | 'landed' | 'occurrence'>,
   plan: Plan,
   run: RunReport,
   occurrence?: string,
 ): AccessctlEvent {
   const then: RunContext = { ...run.ctx, runId: intent.runId, configCommit: intent.configCommit };
+  // The entry's own occurrence (a later plan of its run) keeps the id its run's event had.
+  const apart = occurrence ?? intent.occurrence;
   const object = {
     kind: intent.kind,
     name: intent.name,
     action: intent.action,
     fields: intent.fields,
     ...(intent.id ? { id: intent.id } : {}),
-    ...(occurrence === undefined ? {} : { occurrence }),
+    ...(apart === undefined ? {} : { occurrence: apart }),
   };
   // Its run heard how the change ended and kept it: the event says what that run's event said.
   if (intent.failure !== undefined) return changeFailed(then, { ...object, error: intent.failure }, run.date());
@@ -851,6 +881,7 @@ async function reportDrift(
   attributions: ReadonlyMap<string, GitAttribution>,
   run: RunReport,
   metrics: ReconcileMetrics,
+  occurrence: string | undefined,
 ): Promise<void> {
   const drifted = classified.filter((c) => c.drift);
   for (const { change } of drifted) metrics.recordDrift(change.kind);
@@ -862,6 +893,7 @@ async function reportDrift(
           ...objectOf(c.change, attributions),
           policy: c.handling === 'apply' ? 'correct' : 'report',
           ...(c.pausedUntil ? { pausedUntil: c.pausedUntil } : {}),
+          ...(occurrence === undefined ? {} : { occurrence }),
         },
         run.date(),
       ),
@@ -940,9 +972,11 @@ interface AppliedWithJournal {
 /**
  * Applies the changes, each journalled before it is sent and its event emitted as soon as it settles.
  * While the run may plan again (`mayReplan`), a change another writer's conflict refused, or that
- * waited on one, is held until the apply ends: if the run plans again, nothing of it was sent (the
- * check comes before any write) and the new plan makes it anew, so its entry is struck with no
- * event; otherwise it gets the failure event it always had, its error kept in its entry first.
+ * waited on one, keeps its error in its entry at once (before any later change is journalled), but
+ * its event waits until the apply ends: if the run plans again, nothing of it was sent (the check
+ * comes before any write) and the new plan makes it anew, so its entry is struck with no event;
+ * otherwise it gets the failure event it always had. A run killed in between leaves the entry with
+ * its error, so the next run settles it with the platform's reason, not one read from the live state.
  */
 async function applyWithJournal(
   plan: Plan,
@@ -951,13 +985,13 @@ async function applyWithJournal(
   attributions: ReadonlyMap<string, GitAttribution>,
   options: RunOptions,
   run: RunReport,
-  mayReplan: boolean,
+  { mayReplan, occurrence }: { mayReplan: boolean; occurrence: string | undefined },
 ): Promise<AppliedWithJournal> {
   const emitted: Promise<void>[] = [];
   const entries = new Map<Change, { entry: string; intent: Intent }>();
   const errorFor = (r: ChangeResult): IntentFailure => ({ ...(r.error ?? { code: r.status }), message: failureOf(r, options.stopping()).reason });
   const eventFor = (r: ChangeResult, error: IntentFailure = errorFor(r)): AccessctlEvent => {
-    const object = objectOf(r.change, attributions, r.id ?? idOf(r.change));
+    const object = { ...objectOf(r.change, attributions, r.id ?? idOf(r.change)), ...(occurrence === undefined ? {} : { occurrence }) };
     if (r.status === 'applied') return changeApplied(run.ctx, { ...object, ...(r.confirmedByRetry ? { confirmedByRetry: true } : {}) }, run.date());
     return changeFailed(run.ctx, { ...object, error }, run.date());
   };
@@ -967,13 +1001,18 @@ async function applyWithJournal(
   // a lock lost after the signal does not turn these into failures that never had an event.
   let stop: Stop | undefined;
   const undone = new Set<Change>();
-  const refused: { outcome: ChangeResult; journalled: { entry: string; intent: Intent } }[] = [];
+  const refused: { outcome: ChangeResult; journalled: { entry: string; intent: Intent }; error: IntentFailure; kept: Promise<void> }[] = [];
   let conflictSeen = false;
+  /** A failure, kept in its entry before its event goes out: the event waits for it. */
+  const keepThenEmit = (outcome: ChangeResult, journalled: { entry: string; intent: Intent }, error: IntentFailure, kept: Promise<void>): Promise<void> =>
+    kept.then(() => run.emitJournalled(eventFor(outcome, error), journal, journalled.entry));
   const result = await applyPlan(plan, {
     client,
     secrets: (name) => options.env[name],
     stopping: () => options.stopping() !== undefined,
     beforeChange: async (change) => {
+      // A refused change's error is in its entry before a later change is journalled (and sent).
+      await Promise.all(refused.map((r) => r.kept));
       const file = sourceFile(change);
       const id = idOf(change);
       const intent: Intent = {
@@ -985,6 +1024,7 @@ async function applyWithJournal(
         fields: change.fields,
         ...(id ? { id } : {}),
         ...(file ? { sourceFile: file } : {}),
+        ...(occurrence === undefined ? {} : { occurrence }),
       };
       entries.set(change, { entry: await journal.record(intent), intent });
     },
@@ -1001,16 +1041,17 @@ async function applyWithJournal(
       }
       // A prerequisite settles before the changes that need it, so one waiting on a conflict comes after it.
       const code = outcome.error?.code;
-      if (mayReplan && journalled !== undefined && (code === 'changed-since-plan' || (code === 'dependency-failed' && conflictSeen))) {
-        conflictSeen = true;
-        refused.push({ outcome, journalled });
-        return;
-      }
       // A change that failed (not one a stop cut short, which may have landed: the live state tells)
       // keeps its error in its entry first, so a later run settling the entry sends the same error.
       if (outcome.status !== 'applied' && journalled !== undefined && !cutShortByStop(outcome)) {
         const error = errorFor(outcome);
-        emitted.push(run.keepFailure(journal, journalled, error).then(() => run.emitJournalled(eventFor(outcome, error), journal, entry)));
+        const kept = run.keepFailure(journal, journalled, error);
+        if (mayReplan && (code === 'changed-since-plan' || (code === 'dependency-failed' && conflictSeen))) {
+          conflictSeen = true;
+          refused.push({ outcome, journalled, error, kept });
+          return;
+        }
+        emitted.push(keepThenEmit(outcome, journalled, error, kept));
         return;
       }
       const applied = outcome.status === 'applied' && journalled !== undefined ? journalled : undefined;
@@ -1019,13 +1060,18 @@ async function applyWithJournal(
   });
   const sorted = sortNotLanded(result.results, stop ? undone : undefined);
   const replan = mayReplan && options.stopping() === undefined && sorted.failed.length === 0 && sorted.conflicts.length > 0;
-  for (const { outcome, journalled } of refused) {
-    if (replan) {
-      emitted.push(run.strike(journal, journalled.entry));
-      continue;
-    }
-    const error = errorFor(outcome);
-    emitted.push(run.keepFailure(journal, journalled, error).then(() => run.emitJournalled(eventFor(outcome, error), journal, journalled.entry)));
+  for (const { outcome, journalled, error, kept } of refused) {
+    emitted.push(
+      replan
+        ? kept.then(() =>
+            run.strike(
+              journal,
+              journalled.entry,
+              'the next run settles the entry, sending a change.failed (changed-since-plan) for a change this run planned again',
+            ),
+          )
+        : keepThenEmit(outcome, journalled, error, kept),
+    );
   }
   await Promise.all(emitted);
   return { result, undone: stop ? { stop, changes: undone } : undefined, sorted, replan };

@@ -11,9 +11,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { consoleApp } from '../../src/console/app.js';
 import { ConsoleModel } from '../../src/console/model.js';
-import type { AccessctlEvent } from '../../src/events/cloudevent.js';
 import { EventFanout } from '../../src/events/fanout.js';
-import type { EventSink } from '../../src/events/sink.js';
 import { JumpCloudClient } from '../../src/jumpcloud/client.js';
 import { EXIT_FAILED, runReconciler, type ReconcilerOptions } from '../../src/reconcile/loop.js';
 import { ReconcileMetrics } from '../../src/reconcile/metrics.js';
@@ -22,28 +20,12 @@ import { CONFLICT_REQUEUE_MS } from '../../src/reconcile/schedule.js';
 import { TargetBinding } from '../../src/reconcile/target-binding.js';
 import { startRecordingProxy, type RecordingProxy } from '../fleet/recording-proxy.js';
 import { startHarness, type Harness } from '../sandbox/harness.js';
-import { raceFlow, raceGroup } from './racing-writer.js';
+import { flowSetBody, type ReadFlow } from '../apply/flow-set.js';
+import { collectingLog, ERROR, MemorySink, WARN, type LogLine } from './memory-sink.js';
+import { flowRace, holdAll, holdNthRead, raceFlow, raceGroup } from './racing-writer.js';
 
 const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));
 const CONFIG_DESCRIPTION = 'Member access to the GitHub organisation for engineers';
-
-class MemorySink implements EventSink {
-  readonly name = 'memory';
-  readonly events: AccessctlEvent[] = [];
-  async emit(events: readonly AccessctlEvent[]): Promise<void> {
-    this.events.push(...events);
-  }
-  async close(): Promise<void> {}
-}
-
-interface LogLine {
-  level: number;
-  msg: string;
-  [field: string]: unknown;
-}
-
-const WARN = 40;
-const ERROR = 50;
 
 describe('a reconcile run that another writer races between plan and write', () => {
   let h: Harness;
@@ -62,7 +44,7 @@ describe('a reconcile run that another writer races between plan and write', () 
       clients: TargetBinding.fixed(client),
       events: new EventFanout([sink]),
       metrics,
-      log: pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) }),
+      log: collectingLog(logs),
       allowHistoryRewrite: false,
       stopping,
     };
@@ -80,6 +62,19 @@ describe('a reconcile run that another writer races between plan and write', () 
     const flow = (list.body.results ?? []).find((f) => f.name === name);
     if (flow === undefined) throw new Error(`no live flow ${name}`);
     return flow;
+  }
+
+  /** Another writer's PUT of the flow: as read, with `changes`. */
+  async function writeFlow(id: string, changes: Record<string, unknown>): Promise<void> {
+    const read = await h.call<ReadFlow>('GET', `/api/v2/approvalflows/${id}`);
+    expect((await h.call('PUT', `/api/v2/approvalflows/${id}`, flowSetBody(read.body, changes))).status).toBe(200);
+  }
+
+  /** The journal's entries as their files hold them, by file name. */
+  async function journalEntries(): Promise<Map<string, string>> {
+    const dir = join(work, 'state', 'journal');
+    const names = (await readdir(dir)).filter((f) => f.endsWith('.json'));
+    return new Map(await Promise.all(names.map(async (name) => [name, await readFile(join(dir, name), 'utf8')] as const)));
   }
 
   /** The value of one sample of /metrics, or undefined when the series has none. */
@@ -100,7 +95,7 @@ describe('a reconcile run that another writer races between plan and write', () 
     // The example applied, then a change to one flow for the next run to write.
     expect((await reconcileOnce(options())).result).toBe('success');
     await edit('flows/github-user.yaml', 'duration: P30D', 'duration: P14D');
-    sink.events.length = 0;
+    sink = new MemorySink();
     logs.length = 0;
     metrics = new ReconcileMetrics();
   });
@@ -169,6 +164,95 @@ describe('a reconcile run that another writer races between plan and write', () 
     expect(await liveFlow('GitHub User')).toMatchObject({ fixedDuration: 'P14D' });
     expect(await sample('accessctl_changes_conflicted_total{kind="GroupAssignment",action="update"}')).toBe(1);
     expect(await sample('accessctl_changes_conflicted_total{kind="ApprovalFlow",action="update"}')).toBeUndefined();
+  });
+
+  it("gives a re-plan's drift and change of an object an earlier plan already corrected events of their own, whose ids a re-send keeps", async () => {
+    await edit('settings.yaml', 'exposeApprovalProgress: true', 'exposeApprovalProgress: false');
+    const admin = (await liveFlow('GitHub Admin')).id;
+    // Drift before the run: plan 1 reports it and puts the flow back.
+    await writeFlow(admin, { description: 'changed by hand (1)' });
+    // While plan 1 reads the settings to write them (the plan read them first), the other writer
+    // changes the settings (a conflict: plan 2 comes) and drifts the flow plan 1 has just put back.
+    let settingsWrite = 0;
+    holdAll(
+      proxy,
+      holdNthRead('/api/v2/approvalflowsettings', 2, (held) => {
+        void (async () => {
+          try {
+            settingsWrite = (await h.call('PUT', '/api/v2/approvalflowsettings', { resourceRequest: false })).status;
+            await writeFlow(admin, { description: 'changed by hand (2)' });
+          } finally {
+            await held.release();
+          }
+        })();
+      }),
+    );
+    // A sink that refuses the second change.applied of the flow: its entry is kept, and the next run sends it again.
+    let adminApplied = 0;
+    sink.refuses = (e) => e.type === 'accessctl.change.applied' && e.subject === 'ApprovalFlow/GitHub Admin' && ++adminApplied === 2;
+    const outcome = await reconcileOnce(options());
+    expect(settingsWrite).toBe(200);
+    expect(outcome.message).toContain('re-planned once after another writer changed AccessRequestSettings "settings"');
+    const admins = sink.offered.filter((e) => e.subject === 'ApprovalFlow/GitHub Admin');
+    expect(admins.map((e) => e.type)).toEqual(['accessctl.drift.detected', 'accessctl.change.applied', 'accessctl.drift.detected', 'accessctl.change.applied']);
+    // Two drifts and two writes in one run: four events, four ids (a consumer dropping copies by id keeps all).
+    expect(new Set(admins.map((e) => e.id)).size).toBe(4);
+    expect(await liveFlow('GitHub Admin')).toMatchObject({ description: expect.not.stringContaining('changed by hand') });
+    // The refused event's entry is kept with its plan, and the next run sends the same event: the same id.
+    const refused = admins[3]!;
+    expect(outcome.result).toBe('partial');
+    expect([...(await journalEntries()).values()].map((text) => JSON.parse(text) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ name: 'GitHub Admin', runId: outcome.runId, landed: true, occurrence: 'plan 2' }),
+    ]);
+    sink.refuses = undefined;
+    sink.events.length = 0;
+    const next = await reconcileOnce(options());
+    expect(next.result).toBe('no-op');
+    const resent = sink.events.filter((e) => e.type === 'accessctl.change.applied');
+    expect(resent).toHaveLength(1);
+    expect(resent[0]).toMatchObject({ id: refused.id, subject: 'ApprovalFlow/GitHub Admin', data: { runId: outcome.runId } });
+    expect(resent[0]?.id).not.toBe(admins[1]!.id);
+  });
+
+  it("keeps a refused change's error in its journal entry while the rest of the apply goes on, so a run killed then has it settled with that error", async () => {
+    await edit('settings.yaml', 'exposeApprovalProgress: true', 'exposeApprovalProgress: false');
+    const writer = flowRace(h, { flowId: (await liveFlow('GitHub User')).id, times: 1 });
+    // The flow's change refused, the settings' change (after the flows) is held in its read: the journal as a kill would leave it.
+    let atKill: Map<string, string> | undefined;
+    holdAll(
+      proxy,
+      writer,
+      holdNthRead('/api/v2/approvalflowsettings', 2, (held) => {
+        void (async () => {
+          try {
+            atKill = await journalEntries();
+          } finally {
+            await held.release();
+          }
+        })();
+      }),
+    );
+    const killed = await reconcileOnce(options());
+    expect(writer).toMatchObject({ writes: 1, problems: [] });
+    expect(killed.result).toBe('success');
+    const entries = [...(atKill ?? new Map<string, string>()).values()].map((text) => JSON.parse(text) as Record<string, unknown>);
+    expect(entries).toEqual([
+      expect.objectContaining({ name: 'GitHub User', failure: expect.objectContaining({ code: 'changed-since-plan' }) }),
+      expect.objectContaining({ kind: 'AccessRequestSettings' }),
+    ]);
+    expect(entries[1]).not.toHaveProperty('failure');
+    // As if the process had died there: its entries are back for the next run to settle.
+    for (const [name, text] of atKill ?? []) await writeFile(join(work, 'state', 'journal', name), text);
+    sink.events.length = 0;
+    await reconcileOnce(options());
+    // The refused write is settled with the platform's reason, under the run that made it: not `interrupted`,
+    // nor applied (the re-plan wrote the flow since, so the live state alone would say it landed).
+    expect(sink.events.filter((e) => e.subject === 'ApprovalFlow/GitHub User')).toEqual([
+      expect.objectContaining({
+        type: 'accessctl.change.failed',
+        data: expect.objectContaining({ runId: killed.runId, error: expect.objectContaining({ code: 'changed-since-plan' }) }),
+      }),
+    ]);
   });
 
   it('plans nothing more when a stop comes with the conflict: the run ends stopped, naming the conflict apart from what the stop left undone', async () => {

@@ -20,6 +20,7 @@ import { fileRunState, reconcileOnce, settleFromLive, type RunOptions, type RunS
 import { TargetBinding } from '../../src/reconcile/target-binding.js';
 import { desired, emptyInput, flow, live } from '../plan/builders.js';
 import { startHarness, type Harness } from '../sandbox/harness.js';
+import { ERROR, MemorySink, WARN, type LogLine } from './memory-sink.js';
 
 const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));
 
@@ -27,27 +28,6 @@ const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
-
-interface LogLine {
-  level: number;
-  msg: string;
-  [key: string]: unknown;
-}
-
-const ERROR = 50;
-const WARN = 40;
-
-/** Collects events in memory; refuses them, as a full disk would, while `failing` is set. */
-class MemorySink implements EventSink {
-  readonly events: AccessctlEvent[] = [];
-  failing = false;
-  constructor(readonly name: string) {}
-  async emit(events: readonly AccessctlEvent[]): Promise<void> {
-    if (this.failing) throw new AccessctlError('io', `could not append events to /var/events.jsonl: ENOSPC: no space left on device, write`);
-    this.events.push(...events);
-  }
-  async close(): Promise<void> {}
-}
 
 interface World {
   h: Harness;

@@ -9,9 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { MockAgent } from 'undici';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AccessctlEvent } from '../../src/events/cloudevent.js';
 import { EventFanout } from '../../src/events/fanout.js';
-import type { EventSink } from '../../src/events/sink.js';
 import { AnswerMemo } from '../../src/jumpcloud/answer-memo.js';
 import { JumpCloudClient } from '../../src/jumpcloud/client.js';
 import { ParseCache } from '../../src/config/parse-cache.js';
@@ -26,6 +24,7 @@ import { reconcileOnce, type ConfigSource, type RunOptions } from '../../src/rec
 import { TargetBinding } from '../../src/reconcile/target-binding.js';
 import { hookChannelFile } from '../config/config-workspace.js';
 import { startHarness, type Harness } from '../sandbox/harness.js';
+import { MemorySink } from './memory-sink.js';
 
 const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));
 const PLANTED_KEY_SUFFIX = 'PLANTED';
@@ -38,16 +37,6 @@ const secrets = {
 // Only access_request events, which no reconcile run makes: the sandbox never tries to deliver to hooks.example.com.
 const hookSubscription = ['    - channel: Hook', '      events: [access_management_access_request]', ''].join('\n');
 const gitEnv = { GIT_AUTHOR_NAME: 'Ada Admin', GIT_AUTHOR_EMAIL: 'ada@example.com', GIT_COMMITTER_NAME: 'Ada Admin', GIT_COMMITTER_EMAIL: 'ada@example.com' };
-
-/** Collects events in memory. */
-class MemorySink implements EventSink {
-  readonly name = 'memory';
-  readonly events: AccessctlEvent[] = [];
-  async emit(events: readonly AccessctlEvent[]): Promise<void> {
-    this.events.push(...events);
-  }
-  async close(): Promise<void> {}
-}
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, env: { PATH: process.env['PATH'], HOME: cwd, ...gitEnv }, encoding: 'utf8' }).trim();
