@@ -11,7 +11,7 @@ import { findStaleChanges } from '../apply/staleness.js';
 import { emptyDesiredState } from '../config/desired.js';
 import { displayPath } from '../config/discover.js';
 import { AccessctlError, usageError } from '../errors.js';
-import { makePlan, type ClientScope } from '../pipeline/make-plan.js';
+import { makePlan, withClientScope, type ClientScope } from '../pipeline/make-plan.js';
 import { checkGuards } from '../plan/diff.js';
 import { whyNotApplicable, type Plan } from '../plan/plan.js';
 import { resolveTarget } from '../jumpcloud/target.js';
@@ -22,7 +22,7 @@ import { reportConfig } from './config-report.js';
 import type { ExitCode, Runtime } from './runtime.js';
 import { prepareStateDir, stoppedWhileWaiting } from './state-dir.js';
 import { listenForStop, signalExitCode, type StopListener } from './stop-signal.js';
-import { withTargetOptions, type TargetFlags } from './target-options.js';
+import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
 
 interface ApplyFlags extends TargetFlags {
   dryRun: boolean;
@@ -158,14 +158,19 @@ export function applyCommand(runtime: Runtime): Command {
       // first change nothing has changed, and Node's default (exit at once) is right.
       let phase: 'waiting' | 'planning' | 'applying' = 'waiting';
       let stop: StopListener | undefined;
+      // A stop before the first change cuts the plan's reads in flight short, and no read is tried
+      // again: the apply ends there, so they are of no use. From the first change on, it is not
+      // aborted: the changes in flight finish, their own reads and retries included.
+      const stopReads = new AbortController();
       const listen = (): StopListener =>
         (stop ??= listenForStop((signal) => {
           const again = 'send SIGINT or SIGTERM again to stop at once';
           if (phase === 'applying') {
             const inFlight = flags.concurrency === 1 ? 'the change in flight' : 'the changes in flight';
             process.stderr.write(`${progress ? '\n' : ''}accessctl: ${signal}: finishing ${inFlight} and starting no more; ${again}\n`);
-          } else if (phase === 'planning') {
-            process.stderr.write(`accessctl: ${signal}: stopping before the first change; ${again}\n`);
+          } else {
+            if (phase === 'planning') process.stderr.write(`accessctl: ${signal}: stopping before the first change; ${again}\n`);
+            stopReads.abort();
           }
           // While waiting for the lock, the wait ends with the signal's reason, and stoppedWhileWaiting says so.
         }));
@@ -175,7 +180,8 @@ export function applyCommand(runtime: Runtime): Command {
         return signalExitCode(signal);
       };
       try {
-        return await runtime.clientFor(flags, async (clients): Promise<ExitCode> => {
+        const clientOptions = { ...clientOverrides(flags), stop: stopReads.signal };
+        return await withClientScope({ target: flags.target, clientOptions }, async (clients): Promise<ExitCode> => {
           // A saved plan's own checks (its target, its guards) read nothing: they refuse before the lock is waited for.
           const saved = isFile ? await checkedSavedPlan(source, flags) : undefined;
           let lock: ApplyLock | undefined;

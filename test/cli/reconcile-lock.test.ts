@@ -1,49 +1,11 @@
 // reconcile and its lock as a real process (src/ through tsx, real signals): SIGTERM or SIGINT while
 // `--lock wait` waits ends it with 143 or 130 and one line; a dead reconciler's lock is taken over
 // with a warning naming it; a lock left by an earlier process with this very pid does not lock it out.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const RUN_MAIN = `const { main } = await import(process.argv[1]); process.exitCode = await main([process.argv[0], 'accessctl', ...process.argv.slice(2)]);`;
-
-interface Running {
-  exited: Promise<{ code: number | null; stderr: string }>;
-  /** Resolves once stderr has printed `text`. */
-  printed: (text: string) => Promise<void>;
-  kill: (signal: NodeJS.Signals) => void;
-}
-
-function accessctl(args: string[]): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUN_MAIN, MAIN, ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env['PATH'], NO_COLOR: '1', JUMPCLOUD_API_KEY: 'k' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  const waiters: { text: string; resolve: () => void }[] = [];
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    for (const waiter of waiters.filter((w) => stderr.includes(w.text))) waiter.resolve();
-  });
-  const exited = once(child, 'close').then(([code]) => ({ code: code as number | null, stderr }));
-  return {
-    exited,
-    printed: (text) =>
-      new Promise<void>((resolve, reject) => {
-        if (stderr.includes(text)) return resolve();
-        waiters.push({ text, resolve });
-        void exited.then(() => reject(new Error(`exited without printing ${JSON.stringify(text)}:\n${stderr}`)));
-      }),
-    kill: (signal) => child.kill(signal),
-  };
-}
+import { accessctlProcess as accessctl } from './process-run.js';
 
 let dir: string;
 
