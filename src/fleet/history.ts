@@ -2,6 +2,7 @@
 // `fleet status --format json` prints (one object per org, the field names documented in the
 // README), whether the runs were recorded in Postgres or in the embedded runner's state directory.
 import type { RunFailure } from '../events/cloudevent.js';
+import { CONFLICTS_BEFORE_FAILURE } from '../reconcile/schedule.js';
 
 /** An object a run found changed on the platform behind git's back. */
 export interface DriftedObject {
@@ -56,6 +57,8 @@ export interface OrgStatus {
    */
   running: { worker: string; startedAt: string; stale: boolean } | null;
   consecutiveFailures: number;
+  /** Runs in a row that ended `conflict` (stopped runs skipped); from the CONFLICTS_BEFORE_FAILURE-th on, each counts as a failed run too. */
+  conflictsInRow: number;
   message: string | null;
 }
 
@@ -65,11 +68,25 @@ export const FAILING_RESULTS: ReadonlySet<OrgRunResult> = new Set(['failed', 'pa
  * An org's failures in a row after a run that ended with `result`. A stopped run (a worker shut
  * down mid-run) did nothing: it neither ends the streak nor adds to it, so a failing org's back-off
  * and its alert do not clear because a worker was rolled. Nor does a conflict (another writer kept
- * changing what the run was about to write): it is no failure, and proves no health either.
+ * changing what the run was about to write): it is no failure, and proves no health either; but
+ * the CONFLICTS_BEFORE_FAILURE-th conflict-ended run in a row (`conflictsInRow`, this one included)
+ * and each after it do add to the streak: a writer that never stops is a failure to resolve.
  */
-export function failureStreak(before: number, result: OrgRunResult): number {
+export function failureStreak(before: number, result: OrgRunResult, conflictsInRow = 0): number {
   if (FAILING_RESULTS.has(result)) return before + 1;
+  if (result === 'conflict' && conflictsInRow >= CONFLICTS_BEFORE_FAILURE) return before + 1;
   return result === 'stopped' || result === 'conflict' ? before : 0;
+}
+
+/** The newest finished runs (newest first) that ended `conflict` in a row; a stopped run neither ends nor adds to them. */
+export function conflictsInRow(runs: readonly Pick<OrgRunRecord, 'finishedAt' | 'result'>[]): number {
+  let count = 0;
+  for (const run of runs) {
+    if (run.finishedAt === null || run.result === 'stopped') continue;
+    if (run.result !== 'conflict') break;
+    count++;
+  }
+  return count;
 }
 
 export function statusOf(org: { name: string; orgId: string }, runs: readonly OrgRunRecord[], consecutiveFailures: number): OrgStatus {
@@ -91,6 +108,7 @@ export function statusOf(org: { name: string; orgId: string }, runs: readonly Or
     nextRunAt: last?.nextRunAt ?? null,
     running,
     consecutiveFailures,
+    conflictsInRow: conflictsInRow(runs),
     message: last?.message ?? null,
   };
 }

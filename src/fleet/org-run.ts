@@ -14,7 +14,9 @@ import { credentialFromEnv, JumpCloudClient, type ClientOptions } from '../jumpc
 import { AccessctlError } from '../errors.js';
 import { PlanMemo } from '../pipeline/plan-memo.js';
 import type { SayOnce } from '../reconcile/config-source.js';
-import { reconcileOnce, type Stop } from '../reconcile/run.js';
+import { persistentConflict, reconcileOnce, type Stop } from '../reconcile/run.js';
+import { conflictStreak, CONFLICTS_BEFORE_FAILURE } from '../reconcile/schedule.js';
+import type { RunFailure } from '../events/cloudevent.js';
 import { TargetBinding } from '../reconcile/target-binding.js';
 import { nextDelayMs } from './backoff.js';
 import { readFleet, type FleetDefinition, type FleetMember } from './fleet-file.js';
@@ -118,6 +120,7 @@ export async function runOrg(options: OrgRunOptions): Promise<OrgRunDone> {
   const log = options.log.child({ org: options.org });
   const startedAt = await options.state.startRun({ id, jobId: options.jobId });
   const before = await options.state.consecutiveFailures();
+  const conflictsBefore = await options.state.conflictsInRow();
   const started = performance.now();
   options.console?.startNextRun();
   let result: OrgRunResult;
@@ -129,6 +132,7 @@ export async function runOrg(options: OrgRunOptions): Promise<OrgRunDone> {
   let intervalMs: number | undefined;
   let keep = true;
   let driftedObjects: OrgRunRecord['driftedObjects'] = [];
+  let conflicts: RunFailure[] = [];
   try {
     const current = await currentOrg(options.fleetFile, options.org, options.cwd);
     if (!current.ok) {
@@ -170,6 +174,7 @@ export async function runOrg(options: OrgRunOptions): Promise<OrgRunDone> {
         failures = outcome.failures;
         message = outcome.message;
         driftedObjects = events.driftedObjects();
+        conflicts = outcome.conflicts ?? [];
       }
     }
   } catch (error) {
@@ -181,10 +186,18 @@ export async function runOrg(options: OrgRunOptions): Promise<OrgRunDone> {
     log.error({ runId: id }, `org ${options.org}: the run could not be carried out: ${message}`);
     options.console?.runCrashed(message);
   }
-  const consecutiveFailures = failureStreak(before, result);
-  // A conflict is requeued soon (its streak stays as it was), not backed off.
+  const inRow = conflictStreak(conflictsBefore, result);
+  const consecutiveFailures = failureStreak(before, result, inRow);
+  // A conflict is requeued soon (30 s, then 1 m; its streak stays as it was), not backed off; from
+  // the CONFLICTS_BEFORE_FAILURE-th in a row on, it is a failure: an ERROR, the streak and the back-off.
+  if (result === 'conflict' && inRow >= CONFLICTS_BEFORE_FAILURE)
+    log.error({ runId: id, conflictsInRow: inRow, conflicts }, persistentConflict(inRow, conflicts));
   const nextRunAt =
-    keep && intervalMs !== undefined ? new Date(now() + nextDelayMs(intervalMs, consecutiveFailures, options.random, result)).toISOString() : null;
+    keep && intervalMs !== undefined
+      ? new Date(
+          now() + nextDelayMs({ intervalMs, consecutiveFailures, result, conflictsInRow: inRow, ...(options.random ? { random: options.random } : {}) }),
+        ).toISOString()
+      : null;
   const record: OrgRunRecord = {
     id,
     org: options.org,

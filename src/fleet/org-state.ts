@@ -8,7 +8,7 @@ import { writeFileDurably } from '../events/durable-file.js';
 import { IntentJournal, type Intent, type JournalNotice } from '../reconcile/journal.js';
 import { readLastApplied, writeLastApplied, type LastApplied, type StoredLastApplied } from '../reconcile/last-applied.js';
 import type { FleetMember } from './fleet-file.js';
-import { statusOf, type OrgRunRecord, type OrgStatus } from './history.js';
+import { conflictsInRow, statusOf, type OrgRunRecord, type OrgStatus } from './history.js';
 
 /** The intent journal as a run uses it. */
 export interface RunJournal {
@@ -25,6 +25,8 @@ export interface OrgStateStore {
   writeLastApplied(value: LastApplied): Promise<void>;
   readonly journal: RunJournal;
   consecutiveFailures(): Promise<number>;
+  /** The newest finished runs that ended `conflict`, in a row (history.conflictsInRow), read from the run history. */
+  conflictsInRow(): Promise<number>;
   /** Records that a run started; resolves with its start time. */
   startRun(run: { id: string; jobId?: string | undefined }): Promise<string>;
   finishRun(record: OrgRunRecord, consecutiveFailures: number): Promise<void>;
@@ -90,6 +92,10 @@ export class FileOrgState implements OrgStateStore {
 
   async consecutiveFailures(): Promise<number> {
     return (await readHistory(this.dir)).consecutiveFailures;
+  }
+
+  async conflictsInRow(): Promise<number> {
+    return conflictsInRow((await readHistory(this.dir)).runs);
   }
 
   async startRun(run: { id: string }): Promise<string> {

@@ -4,6 +4,7 @@
 // a runner that is gone is marked so, never shown as if live.
 import type pg from 'pg';
 import { StateLock } from '../reconcile/lock.js';
+import { CONFLICTS_BEFORE_FAILURE } from '../reconcile/schedule.js';
 import { STATE_SCHEMA } from './database.js';
 import type { FleetDefinition } from './fleet-file.js';
 import { statusOf, type OrgRunRecord, type OrgStatus } from './history.js';
@@ -146,6 +147,18 @@ function ago(iso: string | null, now: number): string {
 }
 
 /** The status as a table: one line per org, then the workers. */
+/**
+ * How an org's last conflict stands: no failure while it is one of the first in a row (its summary
+ * names what another writer kept changing; the run comes again soon), a failure from the
+ * CONFLICTS_BEFORE_FAILURE-th in a row on.
+ */
+function conflictWords(o: OrgStatus): string {
+  const streak = o.consecutiveFailures === 0 ? '' : `, ${o.consecutiveFailures} failed run${o.consecutiveFailures === 1 ? '' : 's'} in a row`;
+  if (o.conflictsInRow >= CONFLICTS_BEFORE_FAILURE)
+    return `conflict ${o.conflictsInRow} runs in a row, another writer keeps changing it: counted as a failure${streak}`;
+  return `conflict, not a failure${o.conflictsInRow > 1 ? ` (${o.conflictsInRow} in a row${streak})` : streak === '' ? '' : ` (${streak.slice(2)})`}`;
+}
+
 export function renderStatusText(status: FleetStatus, now: number = Date.now()): string {
   const header = ['ORG', 'LAST RESULT', 'WHEN', 'WORKER', 'APPLIED', 'FAILED', 'NEXT RUN', 'DRIFTED'];
   const rows = status.orgs.map((o) => [
@@ -169,11 +182,8 @@ export function renderStatusText(status: FleetStatus, now: number = Date.now()):
   out.push(line(header), ...rows.map(line));
   const failing = status.orgs.filter((o) => o.failures.length > 0 || ((o.lastResult === 'error' || o.lastResult === 'conflict') && o.message));
   for (const o of failing) {
-    // A conflict is no failure: its summary names what another writer kept changing, and that the run comes again soon.
     const said = o.failures.length > 0 ? o.failures.map((f) => `${f.action} ${f.kind} "${f.name}": ${f.reason}`).join('; ') : (o.message ?? '');
-    out.push(
-      `${o.org}: ${o.lastResult === 'conflict' ? `conflict, not a failure (${o.consecutiveFailures} failed run${o.consecutiveFailures === 1 ? '' : 's'} in a row): ${said}` : said}`,
-    );
+    out.push(`${o.org}: ${o.lastResult === 'conflict' ? `${conflictWords(o)}: ${said}` : said}`);
   }
   if (status.workers.length > 0) {
     out.push('', 'WORKERS');

@@ -17,8 +17,8 @@ import type { SayOnce } from './config-source.js';
 import { consoleServing, startHealthServer, type HealthServer } from './http.js';
 import { StateLock, type StateLockOptions } from './lock.js';
 import { ReconcileMetrics } from './metrics.js';
-import { reconcileOnce, type ConfigSource, type RunOutcome, type Stop } from './run.js';
-import { runEvery, Schedule, type SetTimer } from './schedule.js';
+import { persistentConflict, reconcileOnce, type ConfigSource, type RunOutcome, type Stop } from './run.js';
+import { conflictStreak, CONFLICTS_BEFORE_FAILURE, runEvery, Schedule, type SetTimer } from './schedule.js';
 import type { TargetBinding } from './target-binding.js';
 
 /**
@@ -113,6 +113,9 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
   let lastHealthy = 0;
   let server: HealthServer | undefined;
   let failedRuns = 0;
+  // Runs in a row another writer's conflict ended: the requeue grows with them, and from the
+  // CONFLICTS_BEFORE_FAILURE-th on each is a failed run (an ERROR, and the interval's wait).
+  let conflictsInRow = 0;
   // With --once there is no next run to resolve a conflict the run's re-plans could not: it exits 1.
   let unresolved = false;
   // Every run reads the whole config; only the files that changed since the last run are parsed again.
@@ -163,11 +166,16 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
             options.onPlan?.(plan, run, held);
           },
         });
+        conflictsInRow = conflictStreak(conflictsInRow, outcome.result);
         if (HEALTHY.has(outcome.result)) lastHealthy = now();
-        // Another writer's conflict is no failure either: the next run, soon, plans again (not healthy meanwhile).
+        // Another writer's conflict is no failure either: the next run, soon, plans again (not healthy
+        // meanwhile), 30 s then 1 m later; but a writer that never stops makes it a failure.
         else if (outcome.result === 'conflict') {
           unresolved = true;
-          requeue = schedule?.requeueDelay();
+          if (conflictsInRow >= CONFLICTS_BEFORE_FAILURE) {
+            failedRuns++;
+            log.error({ run, conflictsInRow, conflicts: outcome.conflicts ?? [] }, persistentConflict(conflictsInRow, outcome.conflicts ?? []));
+          } else requeue = schedule?.requeueDelay(conflictsInRow);
         }
         // A run the stop cut short did not fail (nor did it bring the platform up to date: not healthy either).
         else if (outcome.result !== 'stopped') failedRuns++;
@@ -177,6 +185,7 @@ export async function runReconciler(options: ReconcilerOptions): Promise<number>
         // A run that cannot even start (an unreachable repo with no checkout, a refused key) is
         // reported and retried next interval; --once reports it through the exit code.
         failedRuns++;
+        conflictsInRow = 0;
         view.runCrashed(error instanceof Error ? error.message : String(error));
         log.error({ run }, error instanceof Error ? error.message : String(error));
         if (error instanceof AccessctlError && error.code === 'conflict' && !lock.held) lockLost ??= error;

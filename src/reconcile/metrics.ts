@@ -55,7 +55,7 @@ export class ReconcileMetrics {
     });
     this.conflictedChanges = new Counter({
       name: 'accessctl_changes_conflicted_total',
-      help: 'Changes not written because another writer changed the object since the plan was made (changed-since-plan), by object kind and action: a conflict, re-planned, not a failure.',
+      help: 'Changes not written because another writer changed the object since the plan was made (changed-since-plan), by object kind and action: a conflict, not a failure (the run plans again at once while it has plans left).',
       labelNames: ['kind', 'action'],
       registers,
     });

@@ -456,6 +456,25 @@ export async function reconcileOnce(options: RunOptions): Promise<RunOutcome> {
 }
 
 /**
+ * The ERROR of the CONFLICTS_BEFORE_FAILURE-th run in a row (and each after) that ended `conflict`:
+ * which objects another writer keeps changing, and that it now counts as a failed run.
+ */
+export function persistentConflict(inRow: number, conflicts: readonly RunFailure[]): string {
+  const objects = [...new Set(conflicts.map(objectName))];
+  return `${inRow} runs in a row ended in a conflict (each after ${MAX_PLANS_PER_RUN} plans): another writer keeps changing ${objects.length > 0 ? objects.join(', ') : 'what the run is about to write'} (another reconciler, a script or a person on the same org); counted as a failed run from now on, until a run gets through`;
+}
+
+/** An object as summaries name it: `Kind "name"`. */
+function objectName(c: { kind: string; name: string }): string {
+  return `${c.kind} "${c.name}"`;
+}
+
+/** A change as summaries name it: `action Kind "name"`. */
+function changeName(c: { kind: string; name: string; action: string }): string {
+  return `${c.action} ${objectName(c)}`;
+}
+
+/**
  * How many plans a run makes at most: its first, and one more after each round of conflicts (a
  * change refused because another writer changed its object since the plan). A writer that races
  * every plan cannot keep the run going: after the last, the run ends `conflict` and the next run
@@ -496,7 +515,7 @@ function occurrenceOf(replanning: Replanning): string | undefined {
 function replannedWords(replanning: Replanning): string {
   if (replanning.plan === 1) return '';
   const times = replanning.plan - 1;
-  const objects = [...new Set(replanning.resolved.map((c) => `${c.kind} "${c.name}"`))].join(', ');
+  const objects = [...new Set(replanning.resolved.map(objectName))].join(', ');
   return `; re-planned ${times === 1 ? 'once' : `${times} times`} after another writer changed ${objects} since the plan${replanning.applied > 0 ? ` (the earlier plans applied ${replanning.applied})` : ''}`;
 }
 
@@ -659,26 +678,27 @@ async function finishApplied(
   const conflicts = sorted.conflicts.map((r) => failureOf(r, options.stopping(), redact));
   for (const r of sorted.conflicts) if (r.error?.code === 'changed-since-plan') options.metrics.recordConflict(r.change.kind, r.change.action);
   const total = replanning.applied + result.applied;
-  const what = (c: RunFailure): string => `${c.action} ${c.kind} "${c.name}"`;
   const fields = (c: RunFailure) => ({ runId: run.runId, kind: c.kind, name: c.name, action: c.action, reason: c.reason, plan: replanning.plan });
   if (applied.replan) {
     for (const c of conflicts)
-      run.log.warn(fields(c), `${what(c)} not written: ${c.reason}; re-planning now (plan ${replanning.plan + 1} of at most ${MAX_PLANS_PER_RUN} in this run)`);
+      run.log.warn(
+        fields(c),
+        `${changeName(c)} not written: ${c.reason}; re-planning now (plan ${replanning.plan + 1} of at most ${MAX_PLANS_PER_RUN} in this run)`,
+      );
     return { conflicts, applied: result.applied };
   }
   const lastPlan = replanning.plan >= MAX_PLANS_PER_RUN;
   const after =
     lastPlan && failures.length === 0 && !stop
-      ? `another writer changed it through all ${MAX_PLANS_PER_RUN} plans of this run; the next run plans it again`
+      ? `this was the run's last plan (${MAX_PLANS_PER_RUN} of ${MAX_PLANS_PER_RUN}, each ended by another writer's conflict); the next run plans it again`
       : 'the next run plans it again';
-  for (const c of conflicts) run.log.warn(fields(c), `${what(c)} not written: ${c.reason}; ${after}`);
+  for (const c of conflicts) run.log.warn(fields(c), `${changeName(c)} not written: ${c.reason}; ${after}`);
   const conflictWords =
     conflicts.length === 0
       ? ''
-      : `; not written, as another writer changed them since the plan (the next run plans them again): ${conflicts.map(what).join(', ')}`;
+      : `; not written, as another writer changed them since the plan (the next run plans them again): ${conflicts.map(changeName).join(', ')}`;
   if (stop && left.length > 0 && failures.length === 0) {
-    const named = (code: ChangeErrorCode): string[] =>
-      left.filter((r) => r.error?.code === code).map((r) => `${r.change.action} ${r.change.kind} "${r.change.name}"`);
+    const named = (code: ChangeErrorCode): string[] => left.filter((r) => r.error?.code === code).map((r) => changeName(r.change));
     const inFlight = named('stopped-after-send');
     const unsent = named('stopped-before-send');
     const notStarted = named('not-started');
@@ -688,7 +708,7 @@ async function finishApplied(
         ...(inFlight.length > 0 ? [`after a write went out: ${inFlight.join(', ')} (it may have landed; the next run settles it from the live state)`] : []),
         ...(unsent.length > 0 ? [`before anything was sent: ${unsent.join(', ')}`] : []),
         ...(notStarted.length > 0 ? [`not started: ${notStarted.join(', ')}`] : []),
-        ...(conflicts.length > 0 ? [`not written for another writer's change since the plan: ${conflicts.map(what).join(', ')}`] : []),
+        ...(conflicts.length > 0 ? [`not written for another writer's change since the plan: ${conflicts.map(changeName).join(', ')}`] : []),
       ],
       total,
       drifted,
@@ -700,12 +720,11 @@ async function finishApplied(
     options.metrics.recordFailedChange(failure.kind, failure.action);
     run.log.error(
       { runId: run.runId, kind: failure.kind, name: failure.name, action: failure.action, reason: failure.reason },
-      `${failure.action} ${failure.kind} "${failure.name}" failed: ${failure.reason}`,
+      `${changeName(failure)} failed: ${failure.reason}`,
     );
   }
-  const listed = failures.length === 0 ? '' : `; failed: ${failures.map((f) => `${f.action} ${f.kind} "${f.name}" (${f.reason})`).join('; ')}`;
-  const leftWords =
-    stop && left.length > 0 ? `; stopped (${stop.why}) before ${left.map((r) => `${r.change.action} ${r.change.kind} "${r.change.name}"`).join(', ')}` : '';
+  const listed = failures.length === 0 ? '' : `; failed: ${failures.map((f) => `${changeName(f)} (${f.reason})`).join('; ')}`;
+  const leftWords = stop && left.length > 0 ? `; stopped (${stop.why}) before ${left.map((r) => changeName(r.change)).join(', ')}` : '';
   // The counts as apply gave them, unless a conflict is among them: then it is counted apart from the failures.
   const counts =
     conflicts.length === 0 && replanning.plan === 1

@@ -1,5 +1,5 @@
 // When the reconciler runs: an interval with symmetric jitter (sooner after a run another writer's
-// conflict ended), and a runner that never overlaps runs (the next delay starts after a run ends)
+// conflict ended, later for each such run in a row), and a runner that never overlaps runs (the next delay starts after a run ends)
 // and stops on abort after the run in flight.
 // Timers are injectable, and the defaults read the global timers late so fake timers work.
 import { AccessctlError } from '../errors.js';
@@ -21,9 +21,23 @@ export const MAX_INTERVAL_MS = 2 ** 31 - 1;
 /**
  * How soon a run follows one that ended `conflict` (another writer kept changing what it was about
  * to write, through every re-plan): a requeue, not a back-off, yet not at once, so a writer that
- * never stops costs a few plans a minute rather than a spin. Never later than the interval.
+ * never stops costs a few plans a minute rather than a spin. Doubled for each conflict-ended run
+ * in a row (30 s, 1 m, ...), never later than the interval.
  */
 export const CONFLICT_REQUEUE_MS = 30_000;
+
+/**
+ * The conflict-ended runs in a row after which a conflict counts as a failed run: a writer that
+ * keeps changing the same objects (another reconciler or tool on the org) is no passing race, and
+ * the operator must hear of it (an ERROR; the failure streak, back-off and alerts of failed runs).
+ */
+export const CONFLICTS_BEFORE_FAILURE = 3;
+
+/** Conflict-ended runs in a row after a run that ended with `result`: a stopped run neither ends nor adds to them. */
+export function conflictStreak(before: number, result: string): number {
+  if (result === 'conflict') return before + 1;
+  return result === 'stopped' ? before : 0;
+}
 
 /** `ms` scaled by a uniform factor in [1 - jitter, 1 + jitter], within what a timer honours. */
 export function jittered(ms: number, jitter: number, random: () => number): number {
@@ -31,9 +45,12 @@ export function jittered(ms: number, jitter: number, random: () => number): numb
   return Math.min(MAX_INTERVAL_MS, Math.max(0, Math.round(ms * factor)));
 }
 
-/** The delay before the run after a conflict: CONFLICT_REQUEUE_MS, or the interval when that is shorter. */
-export function conflictRequeueMs(intervalMs: number): number {
-  return Math.min(intervalMs, CONFLICT_REQUEUE_MS);
+/**
+ * The delay before the run after the `inRow`th conflict-ended run in a row: CONFLICT_REQUEUE_MS,
+ * doubled for each one before it, or the interval when that is shorter.
+ */
+export function conflictRequeueMs(intervalMs: number, inRow = 1): number {
+  return Math.min(intervalMs, CONFLICT_REQUEUE_MS * 2 ** Math.min(Math.max(inRow, 1) - 1, 30));
 }
 
 export class Schedule {
@@ -62,9 +79,9 @@ export class Schedule {
     return jittered(this.intervalMs, this.jitter, this.random);
   }
 
-  /** The delay after a run that ended `conflict`: conflictRequeueMs, with the same jitter. */
-  requeueDelay(): number {
-    return jittered(conflictRequeueMs(this.intervalMs), this.jitter, this.random);
+  /** The delay after the `inRow`th run in a row that ended `conflict`: conflictRequeueMs, with the same jitter. */
+  requeueDelay(inRow = 1): number {
+    return jittered(conflictRequeueMs(this.intervalMs, inRow), this.jitter, this.random);
   }
 
   /** Resolves after `ms`, or early (without rejecting) when the signal aborts. */

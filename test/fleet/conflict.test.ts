@@ -10,19 +10,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BACKOFF_MS, nextDelayMs } from '../../src/fleet/backoff.js';
 import { runEmbedded } from '../../src/fleet/embedded.js';
 import { readFleet } from '../../src/fleet/fleet-file.js';
-import { failureStreak } from '../../src/fleet/history.js';
+import { conflictsInRow, failureStreak, type OrgRunRecord, type OrgRunResult } from '../../src/fleet/history.js';
 import { FleetMetrics } from '../../src/fleet/metrics.js';
 import { OrgClients, runOrg, type OrgRunOptions } from '../../src/fleet/org-run.js';
 import { FileOrgState, fileStatuses, orgStateDir } from '../../src/fleet/org-state.js';
 import { renderStatusText } from '../../src/fleet/status.js';
 import { MAX_PLANS_PER_RUN } from '../../src/reconcile/run.js';
-import { CONFLICT_REQUEUE_MS } from '../../src/reconcile/schedule.js';
+import { CONFLICT_REQUEUE_MS, CONFLICTS_BEFORE_FAILURE } from '../../src/reconcile/schedule.js';
 import { startHarness, type Harness } from '../sandbox/harness.js';
+import { collectingLog, ERROR, type LogLine } from '../reconcile/memory-sink.js';
 import { raceFlow } from '../reconcile/racing-writer.js';
 import { flowName, fleetOrgs, KEY_VARIABLE, MSP_KEY, multiOrgSeed, writeFleet, type FleetOrgFixture } from './fixtures.js';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
 
-const orgs = fleetOrgs(3);
+const orgs = fleetOrgs(4);
 const HOUR = 3_600_000;
 const NOW = Date.parse('2026-03-01T09:00:00Z');
 let sandbox: Harness;
@@ -130,6 +131,53 @@ describe('an org run another writer races between plan and write', () => {
     expect(next.record).toMatchObject({ result: 'success', applied: 1, nextRunAt: new Date(NOW + HOUR).toISOString() });
     expect(await state.consecutiveFailures()).toBe(0);
   });
+
+  it(`requeues a second conflict in a row later, and counts the ${CONFLICTS_BEFORE_FAILURE}rd as a failure: the streak, the back-off, an ERROR naming the object`, async () => {
+    const org = orgs[3]!;
+    const { options, state, metrics, flowId } = await appliedOrg(org);
+    const lines: LogLine[] = [];
+    const logged = { ...options, log: collectingLog(lines) };
+    const headers = { 'x-api-key': MSP_KEY, 'x-org-id': org.orgId };
+    const conflictRun = async (): Promise<OrgRunRecord> => {
+      const writer = raceFlow(proxy, sandbox, { flowId, times: MAX_PLANS_PER_RUN, headers });
+      try {
+        const { record } = await runOrg(logged);
+        expect(writer).toMatchObject({ writes: MAX_PLANS_PER_RUN, problems: [] });
+        return record;
+      } finally {
+        proxy.holdWhen(undefined);
+      }
+    };
+    const fleet = (await readFleet(options.fleetFile)).fleet!;
+    const status = async () => (await fileStatuses(join(dir, `${org.name}-state`), fleet.orgs))[0]!;
+    const text = async () => renderStatusText({ fleet: fleet.name, orgs: [await status()], workers: [], runner: 'live' }, NOW);
+
+    expect(await conflictRun()).toMatchObject({ result: 'conflict', nextRunAt: new Date(NOW + CONFLICT_REQUEUE_MS).toISOString() });
+    expect(await text()).toContain(`${org.name}: conflict, not a failure: `);
+    // The second in a row: twice the requeue, still no failure.
+    expect(await conflictRun()).toMatchObject({ result: 'conflict', nextRunAt: new Date(NOW + 2 * CONFLICT_REQUEUE_MS).toISOString() });
+    expect(await state.consecutiveFailures()).toBe(0);
+    expect(await status()).toMatchObject({ conflictsInRow: 2, consecutiveFailures: 0 });
+    expect(await text()).toContain(`${org.name}: conflict, not a failure (2 in a row): `);
+    expect(lines.filter((l) => l.level >= ERROR)).toEqual([]);
+    // The third: a failure, backed off as one (one failure in a row: twice the interval, capped at the larger of the interval and 30 minutes).
+    expect(await conflictRun()).toMatchObject({ result: 'conflict', nextRunAt: new Date(NOW + HOUR).toISOString() });
+    expect(await state.consecutiveFailures()).toBe(1);
+    expect(await status()).toMatchObject({ lastResult: 'conflict', conflictsInRow: 3, consecutiveFailures: 1 });
+    expect(await text()).toContain(`${org.name}: conflict 3 runs in a row, another writer keeps changing it: counted as a failure, 1 failed run in a row: `);
+    expect(lines.filter((l) => l.level >= ERROR)).toEqual([
+      expect.objectContaining({
+        conflictsInRow: 3,
+        msg: expect.stringContaining(
+          `3 runs in a row ended in a conflict (each after ${MAX_PLANS_PER_RUN} plans): another writer keeps changing ApprovalFlow "${flowName(0)}"`,
+        ),
+      }),
+    ]);
+    expect(await metrics.text()).toContain(`accessctl_fleet_org_consecutive_failures{org="${org.orgId}"} 1`);
+    // The writer gone, the next run writes the change: the streaks end.
+    expect((await runOrg(logged)).record).toMatchObject({ result: 'success', applied: 1 });
+    expect(await status()).toMatchObject({ conflictsInRow: 0, consecutiveFailures: 0 });
+  });
 });
 
 describe('fleet run --once (embedded)', () => {
@@ -163,15 +211,30 @@ describe('fleet run --once (embedded)', () => {
 });
 
 describe("a conflict and an org's schedule", () => {
-  it('keeps the failures in a row as they were, neither ending nor raising them', () => {
+  it(`keeps the failures in a row as they were, neither ending nor raising them, until the ${CONFLICTS_BEFORE_FAILURE}rd conflict in a row`, () => {
     expect(failureStreak(2, 'conflict')).toBe(2);
-    expect(failureStreak(0, 'conflict')).toBe(0);
+    expect(failureStreak(0, 'conflict', 1)).toBe(0);
+    expect(failureStreak(2, 'conflict', CONFLICTS_BEFORE_FAILURE - 1)).toBe(2);
+    expect(failureStreak(2, 'conflict', CONFLICTS_BEFORE_FAILURE)).toBe(3);
   });
 
-  it('requeues after the conflict delay whatever the streak, never later than the interval', () => {
+  it('counts the newest runs that ended in a conflict in a row, skipping stopped and unfinished ones', () => {
+    const run = (result: OrgRunResult, finished = true) => ({ result, finishedAt: finished ? '2026-03-01T09:00:00Z' : null });
+    expect(conflictsInRow([])).toBe(0);
+    expect(conflictsInRow([run('conflict', false), run('conflict'), run('stopped'), run('conflict'), run('success'), run('conflict')])).toBe(2);
+    expect(conflictsInRow([run('failed'), run('conflict')])).toBe(0);
+  });
+
+  it('requeues after the conflict delay whatever the streak, doubled for each conflict in a row, never later than the interval; then backs off as a failure', () => {
     const half = (): number => 0.5;
-    expect(nextDelayMs(HOUR, 5, half, 'conflict')).toBe(CONFLICT_REQUEUE_MS);
-    expect(nextDelayMs(HOUR, 5, half, 'failed')).toBe(Math.max(HOUR, MAX_BACKOFF_MS));
-    expect(nextDelayMs(10_000, 0, half, 'conflict')).toBe(10_000);
+    expect(nextDelayMs({ intervalMs: HOUR, consecutiveFailures: 5, random: half, result: 'conflict' })).toBe(CONFLICT_REQUEUE_MS);
+    expect(nextDelayMs({ intervalMs: HOUR, consecutiveFailures: 5, random: half, result: 'conflict', conflictsInRow: 2 })).toBe(2 * CONFLICT_REQUEUE_MS);
+    expect(nextDelayMs({ intervalMs: 40_000, consecutiveFailures: 0, random: half, result: 'conflict', conflictsInRow: 2 })).toBe(40_000);
+    expect(nextDelayMs({ intervalMs: HOUR, consecutiveFailures: 5, random: half, result: 'failed' })).toBe(Math.max(HOUR, MAX_BACKOFF_MS));
+    expect(nextDelayMs({ intervalMs: 10_000, consecutiveFailures: 0, random: half, result: 'conflict' })).toBe(10_000);
+    expect(nextDelayMs({ intervalMs: 60_000, consecutiveFailures: 1, random: half, result: 'conflict', conflictsInRow: CONFLICTS_BEFORE_FAILURE })).toBe(
+      120_000,
+    );
+    expect(nextDelayMs({ intervalMs: 60_000, consecutiveFailures: 0, random: () => 0 })).toBe(54_000);
   });
 });

@@ -1,7 +1,9 @@
 // The fleet's intent journal in a real Postgres: a row whose JSON is not an intent is checked as the
 // file journal checks its entries, marked damaged where it is (never dropped, never read again),
 // reported naming the org and the row, and what it still names of its change is settled by the run;
-// a failed change keeps its error in its row; and a version 1 database is upgraded in place.
+// a failed change keeps its error in its row; an org's conflicts in a row are read from its runs;
+// and a version 1 database is upgraded in place.
+import { randomUUID } from 'node:crypto';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +15,7 @@ import type { AccessctlEvent } from '../../src/events/cloudevent.js';
 import { EventFanout } from '../../src/events/fanout.js';
 import type { EventSink } from '../../src/events/sink.js';
 import { migrate, openPool, STATE_SCHEMA, withInstallLock } from '../../src/fleet/database.js';
+import type { OrgRunRecord, OrgRunResult } from '../../src/fleet/history.js';
 import { OrgLease } from '../../src/fleet/org-lease.js';
 import { PgOrgState } from '../../src/fleet/pg-org-state.js';
 import { JumpCloudClient } from '../../src/jumpcloud/client.js';
@@ -127,6 +130,37 @@ describe('the Postgres journal: rows that are not intents', () => {
     expect(await state.journal.leftovers()).toEqual([{ entry, intent: { ...intent('run-2', 'Refused'), failure } }]);
     const row = await pool.query(`SELECT run_id FROM ${STATE_SCHEMA}.intent WHERE id = $1::bigint`, [entry]);
     expect(row.rows).toEqual([{ run_id: 'run-2' }]);
+  });
+});
+
+describe("an org's conflicts in a row in Postgres", () => {
+  it('counts the newest finished runs that ended in a conflict, skipping stopped ones, from the run history', async () => {
+    const state = await orgState('conflicts');
+    expect(await state.conflictsInRow()).toBe(0);
+    const results: OrgRunResult[] = ['conflict', 'success', 'conflict', 'stopped', 'conflict'];
+    for (const [i, result] of results.entries()) {
+      const id = randomUUID();
+      const startedAt = await state.startRun({ id });
+      const record: OrgRunRecord = {
+        id,
+        org: 'conflicts',
+        worker: 'worker-1',
+        startedAt,
+        finishedAt: null,
+        result,
+        applied: 0,
+        failed: 0,
+        drifted: 0,
+        driftedObjects: [],
+        failures: [],
+        message: `run ${i + 1}`,
+        nextRunAt: null,
+      };
+      await state.finishRun(record, 0);
+    }
+    // One more started, not finished: it counts for nothing.
+    await state.startRun({ id: randomUUID() });
+    expect(await state.conflictsInRow()).toBe(2);
   });
 });
 

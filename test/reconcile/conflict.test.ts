@@ -16,7 +16,7 @@ import { JumpCloudClient } from '../../src/jumpcloud/client.js';
 import { EXIT_FAILED, runReconciler, type ReconcilerOptions } from '../../src/reconcile/loop.js';
 import { ReconcileMetrics } from '../../src/reconcile/metrics.js';
 import { MAX_PLANS_PER_RUN, reconcileOnce, type RunOptions, type RunOutcome } from '../../src/reconcile/run.js';
-import { CONFLICT_REQUEUE_MS } from '../../src/reconcile/schedule.js';
+import { CONFLICT_REQUEUE_MS, CONFLICTS_BEFORE_FAILURE } from '../../src/reconcile/schedule.js';
 import { TargetBinding } from '../../src/reconcile/target-binding.js';
 import { startRecordingProxy, type RecordingProxy } from '../fleet/recording-proxy.js';
 import { startHarness, type Harness } from '../sandbox/harness.js';
@@ -301,7 +301,7 @@ describe('a reconcile run that another writer races between plan and write', () 
       'the next run plans it again',
     ]);
     expect(warned.filter((l) => l['name'] === 'GitHub User').at(-1)?.msg).toContain(
-      `another writer changed it through all ${MAX_PLANS_PER_RUN} plans of this run`,
+      `this was the run's last plan (${MAX_PLANS_PER_RUN} of ${MAX_PLANS_PER_RUN}, each ended by another writer's conflict)`,
     );
     // The run's summary is a warning too, with its own result.
     expect(warned.at(-1)).toMatchObject({ result: 'conflict', failed: 0, conflicts: outcome.conflicts });
@@ -388,5 +388,58 @@ describe('a reconcile run that another writer races between plan and write', () 
     expect(page).toContain('<span class="state s-conflict"><span aria-hidden="true">↻ </span>conflict</span>');
     expect(page).toMatch(/<h2>Conflicts<\/h2>[\s\S]*GitHub User/);
     expect(page).not.toContain('<h2>Failures</h2>');
+  });
+
+  it(`requeues each conflict in a row later (30 s, then 1 m), and makes the ${CONFLICTS_BEFORE_FAILURE}rd a failure: an ERROR naming the object, and the interval's wait`, async () => {
+    const writer = raceFlow(proxy, h, { flowId: (await liveFlow('GitHub User')).id, times: 100 });
+    const controller = new AbortController();
+    const delays: number[] = [];
+    const results: RunOutcome['result'][] = [];
+    const lines: LogLine[] = [];
+    const exit = await runReconciler({
+      source: { kind: 'dir', dir: join(work, 'config') },
+      stateDir: join(work, 'state'),
+      intervalMs: 3_600_000,
+      eventSpecs: [],
+      env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey },
+      clients: TargetBinding.fixed(client),
+      log: collectingLog(lines),
+      allowHistoryRewrite: false,
+      lockMode: 'fail',
+      once: false,
+      signal: controller.signal,
+      onOutcome: (outcome) => void results.push(outcome.result),
+      // Each wait is cut short at once, until the third: the test stops the reconciler there.
+      setTimer: (fire, ms) => {
+        delays.push(ms);
+        if (delays.length < CONFLICTS_BEFORE_FAILURE) queueMicrotask(fire);
+        else controller.abort();
+        return () => undefined;
+      },
+    });
+    expect(exit).toBe(0);
+    expect(results).toEqual(['conflict', 'conflict', 'conflict']);
+    expect(writer.writes).toBe(3 * MAX_PLANS_PER_RUN);
+    const within = (ms: number) => [Math.round(ms * 0.9), Math.round(ms * 1.1)];
+    const [first, second, third] = delays as [number, number, number];
+    expect(first).toBeGreaterThanOrEqual(within(CONFLICT_REQUEUE_MS)[0]!);
+    expect(first).toBeLessThanOrEqual(within(CONFLICT_REQUEUE_MS)[1]!);
+    expect(second).toBeGreaterThanOrEqual(within(2 * CONFLICT_REQUEUE_MS)[0]!);
+    expect(second).toBeLessThanOrEqual(within(2 * CONFLICT_REQUEUE_MS)[1]!);
+    // The third conflict in a row is a failure: no requeue, the interval.
+    expect(third).toBeGreaterThanOrEqual(within(3_600_000)[0]!);
+    expect(lines.filter((l) => l.level >= ERROR)).toEqual([
+      expect.objectContaining({
+        conflictsInRow: 3,
+        msg: expect.stringMatching(
+          /^3 runs in a row ended in a conflict \(each after 3 plans\): another writer keeps changing ApprovalFlow "GitHub User" .*counted as a failed run/,
+        ),
+      }),
+    ]);
+    expect(lines.filter((l) => l.msg.startsWith('next run in ')).map((l) => l.msg.replace(/^next run in \d+ s/, ''))).toEqual([
+      ", sooner than the interval: another writer's conflict is planned again",
+      ", sooner than the interval: another writer's conflict is planned again",
+      '',
+    ]);
   });
 });

@@ -3,7 +3,15 @@
 // requeue), and --interval values parse or fail as usage errors.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AccessctlError } from '../../src/errors.js';
-import { CONFLICT_REQUEUE_MS, MIN_RUN_INTERVAL_MS, parseInterval, runEvery, Schedule } from '../../src/reconcile/schedule.js';
+import {
+  CONFLICT_REQUEUE_MS,
+  conflictRequeueMs,
+  conflictStreak,
+  MIN_RUN_INTERVAL_MS,
+  parseInterval,
+  runEvery,
+  Schedule,
+} from '../../src/reconcile/schedule.js';
 
 interface Gate {
   promise: Promise<void>;
@@ -51,6 +59,19 @@ describe('Schedule', () => {
     expect(new Schedule({ intervalMs: 300_000, jitter: 0.1, random: () => 0.5 }).requeueDelay()).toBe(CONFLICT_REQUEUE_MS);
     expect(new Schedule({ intervalMs: 300_000, jitter: 0.1, random: () => 0 }).requeueDelay()).toBe(CONFLICT_REQUEUE_MS * 0.9);
     expect(new Schedule({ intervalMs: 5_000, jitter: 0, random: () => 0.5 }).requeueDelay()).toBe(5_000);
+  });
+
+  it('requeues each conflict in a row twice as late as the one before, never later than the interval', () => {
+    const schedule = new Schedule({ intervalMs: 300_000, jitter: 0, random: () => 0.5 });
+    expect([1, 2, 3, 4, 5, 40].map((n) => schedule.requeueDelay(n))).toEqual([30_000, 60_000, 120_000, 240_000, 300_000, 300_000]);
+    expect(conflictRequeueMs(300_000, 0)).toBe(CONFLICT_REQUEUE_MS);
+  });
+
+  it('counts conflict-ended runs in a row: a stopped run neither ends nor adds to them, anything else ends them', () => {
+    expect(conflictStreak(2, 'conflict')).toBe(3);
+    expect(conflictStreak(2, 'stopped')).toBe(2);
+    expect(conflictStreak(2, 'success')).toBe(0);
+    expect(conflictStreak(2, 'failed')).toBe(0);
   });
 
   it('refuses an interval that is not positive', () => {

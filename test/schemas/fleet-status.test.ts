@@ -196,6 +196,7 @@ const ORG_KEYS = [
   'nextRunAt',
   'running',
   'consecutiveFailures',
+  'conflictsInRow',
   'message',
 ] as const;
 
