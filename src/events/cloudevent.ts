@@ -125,6 +125,11 @@ export interface RunSummary {
   message?: string;
   /** The failed changes, each with why (at most MAX_LISTED_FAILURES; `failuresNotListed` counts the rest). */
   failures?: readonly RunFailure[];
+  /**
+   * The changes another writer's conflict kept from being written in the run's last plan, each with
+   * why (not failures: `failed` does not count them), listed as `failures` are (`conflictsNotListed`).
+   */
+  conflicts?: readonly RunFailure[];
   /** Set when the repo's Project names another target than the one the reconciler talks to. */
   targetMismatch?: { project: string; client: string; from: string; overridden: boolean };
 }
@@ -246,6 +251,13 @@ export function changeSkipped(ctx: RunContext, change: ObjectChange & { reason: 
   return envelope(ctx, 'accessctl.change.skipped', now, objectKey(change, change.action), data, `${change.kind}/${change.name}`);
 }
 
+/** Lists `changes` under `field` in a summary's data, at most MAX_LISTED_FAILURES, counting the rest in `<field>NotListed`; nothing when there are none. */
+function listChanges(data: Record<string, unknown>, field: 'failures' | 'conflicts', changes: readonly RunFailure[] | undefined): void {
+  if (changes === undefined || changes.length === 0) return;
+  data[field] = changes.slice(0, MAX_LISTED_FAILURES).map((f) => ({ kind: f.kind, name: f.name, action: f.action, reason: f.reason }));
+  if (changes.length > MAX_LISTED_FAILURES) data[`${field}NotListed`] = changes.length - MAX_LISTED_FAILURES;
+}
+
 export function runCompleted(ctx: RunContext, summary: RunSummary, now: Date): AccessctlEvent {
   const data: Record<string, unknown> = {
     result: summary.result,
@@ -256,10 +268,8 @@ export function runCompleted(ctx: RunContext, summary: RunSummary, now: Date): A
   };
   if (summary.skipped !== undefined) data['skipped'] = summary.skipped;
   if (summary.message !== undefined) data['message'] = summary.message;
-  if (summary.failures !== undefined && summary.failures.length > 0) {
-    data['failures'] = summary.failures.slice(0, MAX_LISTED_FAILURES).map((f) => ({ kind: f.kind, name: f.name, action: f.action, reason: f.reason }));
-    if (summary.failures.length > MAX_LISTED_FAILURES) data['failuresNotListed'] = summary.failures.length - MAX_LISTED_FAILURES;
-  }
+  listChanges(data, 'failures', summary.failures);
+  listChanges(data, 'conflicts', summary.conflicts);
   if (summary.targetMismatch !== undefined) data['targetMismatch'] = { ...summary.targetMismatch };
   // One summary per run: the run and the type are its identity.
   return envelope(ctx, 'accessctl.run.completed', now, [], data);

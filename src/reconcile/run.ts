@@ -316,6 +316,7 @@ class RunReport {
           durationMs: Math.round(seconds * 1000),
           message: full.message,
           failures: full.failures,
+          ...(full.conflicts === undefined ? {} : { conflicts: full.conflicts }),
           ...(mismatch ? { targetMismatch: { project: mismatch.project, client: mismatch.client, from: mismatch.from, overridden: mismatch.overridden } } : {}),
         },
         this.date(),
@@ -402,8 +403,22 @@ export async function reconcileOnce(options: RunOptions): Promise<RunOutcome> {
 
   let client: JumpCloudClient | undefined;
   const replanning: Replanning = { plan: 1, applied: 0, drifted: new Set(), held: new Set(), landed: new Set(), resolved: [] };
+  // The conflicts of the plan before, which the next plan is to resolve: a stop before it leaves them so.
+  let pending: RunFailure[] = [];
   try {
     for (;;) {
+      // A stop between plans makes no further plan: its reads, drift and skip events would all be for nothing.
+      const between = replanning.plan > 1 ? signalStop(options) : undefined;
+      if (between) {
+        const objects = [...new Set(pending.map(objectName))].join(', ');
+        return await run.stopped(
+          between,
+          [`plan ${replanning.plan}, for another writer's change since the plan to ${objects}`],
+          replanning.applied,
+          replanning.drifted.size,
+          pending,
+        );
+      }
       const planned = await makePlan({
         dir: synced.configDir,
         load: options.load ?? ((dir) => loadConfig(dir, process.cwd(), { cache: options.cache })),
@@ -429,7 +444,13 @@ export async function reconcileOnce(options: RunOptions): Promise<RunOutcome> {
       // Only a call the stop itself cut short: a plan that failed for another reason, stop or not, is a failure.
       const stop = signalStop(options);
       if (planned.status === 'unplannable' && stop && planned.error instanceof PlatformError && planned.error.stopped) {
-        return await run.stopped(stop, [`reading the live state (${planned.error.message})`], replanning.applied, replanning.drifted.size);
+        return await run.stopped(
+          stop,
+          [`reading the live state (${planned.error.message})${replannedWords(replanning)}`],
+          replanning.applied,
+          replanning.drifted.size,
+          pending,
+        );
       }
       if (planned.status !== 'planned')
         return await run.failed(`${whyNoPlan(planned)}${replannedWords(replanning)}`, replanning.drifted.size, replanning.applied);
@@ -448,6 +469,7 @@ export async function reconcileOnce(options: RunOptions): Promise<RunOutcome> {
       // Every change that did not land was refused by another writer's change: read both sides again and plan at once.
       replanning.applied += ended.applied;
       replanning.resolved.push(...ended.conflicts);
+      pending = ended.conflicts;
       replanning.plan++;
     }
   } finally {
@@ -557,7 +579,7 @@ async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Pl
   const stop = signalStop(options);
   const unread = unreadLists(plan);
   if (stop && unread.stopped.length > 0 && unread.failed.length === 0)
-    return done(run.stopped(stop, [`reading the live ${unread.stopped.join(', ')}`], replanning.applied, replanning.drifted.size));
+    return done(run.stopped(stop, [`reading the live ${unread.stopped.join(', ')}${replannedWords(replanning)}`], replanning.applied, replanning.drifted.size));
   // Who last changed each planned object's file: one git walk for the whole run, not one per change.
   const attributions = await synced.attribute([...new Set(plan.changes.flatMap((c) => sourceFile(c) ?? []))]);
   const journal = planned.state.journal;

@@ -160,6 +160,24 @@ describe('CloudEvents envelopes', () => {
     expect(capped.data['failuresNotListed']).toBe(3);
   });
 
+  it("lists the changes another writer's conflict kept from being written apart from the failures, capped the same way", () => {
+    const conflict = { kind: 'ApprovalFlow', name: 'GitHub User', action: 'update' as const, reason: 'changed on the platform since the plan was made' };
+    const event = runCompleted(
+      runContext(),
+      { result: 'conflict', applied: 0, failed: 0, drifted: 0, durationMs: 5, failures: [], conflicts: [conflict] },
+      NOW,
+    );
+    expect(event.data).toMatchObject({ result: 'conflict', failed: 0, conflicts: [conflict] });
+    expect(event.data).not.toHaveProperty('failures');
+    const many = Array.from({ length: MAX_LISTED_FAILURES + 2 }, (_, i) => ({ ...conflict, name: `Flow ${i}` }));
+    const capped = runCompleted(runContext(), { result: 'conflict', applied: 0, failed: 0, drifted: 0, durationMs: 5, conflicts: many }, NOW);
+    expect(capped.data['conflicts']).toHaveLength(MAX_LISTED_FAILURES);
+    expect(capped.data['conflictsNotListed']).toBe(2);
+    expect(runCompleted(runContext(), { result: 'success', applied: 1, failed: 0, drifted: 0, durationMs: 5, conflicts: [] }, NOW).data).not.toHaveProperty(
+      'conflicts',
+    );
+  });
+
   it('says why a change was skipped and until when, and which target a Project named instead', () => {
     const skipped = changeSkipped(
       runContext(),

@@ -278,6 +278,21 @@ describe('a reconcile run that another writer races between plan and write', () 
     ]);
   });
 
+  it('makes no further plan when the stop comes between plans: the run ends stopped, naming the re-plan it did not make and the conflict', async () => {
+    const writer = raceFlow(proxy, h, { flowId: (await liveFlow('GitHub User')).id, times: 100 });
+    // SIGTERM arrives once plan 1 has decided to plan again (its WARN says so), before plan 2 reads anything.
+    const stopping = () => (logs.some((l) => l.msg.includes('re-planning now')) ? { why: 'accessctl is shutting down', stateIsOurs: true } : undefined);
+    const outcome = await reconcileOnce(options(stopping));
+    expect(writer.writes).toBe(1);
+    expect(outcome).toMatchObject({ result: 'stopped', applied: 0, failed: 0, conflicts: [{ kind: 'ApprovalFlow', name: 'GitHub User', action: 'update' }] });
+    expect(outcome.message).toContain('cut short: plan 2, for another writer\'s change since the plan to ApprovalFlow "GitHub User"');
+    expect(await sample('accessctl_plans_total{made="new"}')).toBe(1);
+    expect(logs.filter((l) => l.level >= ERROR)).toEqual([]);
+    // The refused write sent nothing and has no event; the next run plans it.
+    expect(sink.events.filter((e) => e.type.startsWith('accessctl.change.') || e.type === 'accessctl.drift.detected')).toEqual([]);
+    expect((await readdir(join(work, 'state', 'journal'))).filter((f) => f.endsWith('.json'))).toEqual([]);
+  });
+
   it(`gives up after ${MAX_PLANS_PER_RUN} conflicting plans, says so at WARN, and ends as conflict rather than failed`, async () => {
     // A writer that never stops: it would race every read of the flow.
     const writer = raceFlow(proxy, h, { flowId: (await liveFlow('GitHub User')).id, times: 100 });
@@ -310,7 +325,8 @@ describe('a reconcile run that another writer races between plan and write', () 
     expect(sink.events.filter((e) => e.type.startsWith('accessctl.change.'))).toMatchObject([
       { type: 'accessctl.change.failed', subject: 'ApprovalFlow/GitHub User', data: { error: { code: 'changed-since-plan' } } },
     ]);
-    expect(sink.events.at(-1)).toMatchObject({ type: 'accessctl.run.completed', data: { result: 'conflict', failed: 0 } });
+    expect(sink.events.at(-1)).toMatchObject({ type: 'accessctl.run.completed', data: { result: 'conflict', failed: 0, conflicts: outcome.conflicts } });
+    expect(sink.events.at(-1)?.data).not.toHaveProperty('failures');
     expect(await sample('accessctl_runs_total{result="conflict"}')).toBe(1);
     expect(await sample('accessctl_changes_conflicted_total{kind="ApprovalFlow",action="update"}')).toBe(MAX_PLANS_PER_RUN);
     expect(await sample('accessctl_changes_failed_total{kind="ApprovalFlow",action="update"}')).toBeUndefined();
