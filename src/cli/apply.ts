@@ -3,9 +3,10 @@
 // question); a saved plan was reviewed already and is applied only if nothing it touches changed since.
 // A write holds the state directory's lock (the reconciler's) from the plan's fresh read to the last change.
 import { lstat, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { applyPlan, type ApplyResult, type ChangeResult } from '../apply/apply.js';
-import { ApplyLock, RECONCILER_STATE_DIR, reconcilerStateDir } from '../apply/apply-lock.js';
+import { ApplyLock, checkedStateDir, describeSearch, findReconcilerStateDirs, RECONCILER_STATE_DIR, type StateDirSearch } from '../apply/apply-lock.js';
 import { readSavedPlan } from '../apply/saved-plan.js';
 import { findStaleChanges } from '../apply/staleness.js';
 import { emptyDesiredState } from '../config/desired.js';
@@ -20,7 +21,7 @@ import { renderText } from '../plan/render-text.js';
 import { askApproval } from './approval.js';
 import { reportConfig } from './config-report.js';
 import type { ExitCode, Runtime } from './runtime.js';
-import { prepareStateDir, stoppedWhileWaiting } from './state-dir.js';
+import { stoppedWhileWaiting } from './state-dir.js';
 import { listenForStop, signalExitCode, type StopListener } from './stop-signal.js';
 import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
 
@@ -32,7 +33,8 @@ interface ApplyFlags extends TargetFlags {
   maxDeletionPercent?: number;
   concurrency: number;
   stateDir?: string;
-  lock: 'wait' | 'fail';
+  /** Undefined unless given: then 'fail', and nothing to lock is no error. */
+  lock?: 'wait' | 'fail';
 }
 
 function percent(name: string): (value: string) => number {
@@ -89,18 +91,28 @@ Examples:
 
 Locking:
   Like a reconciler, apply holds the lock of a state directory from before the plan's fresh read
-  until its last write, so a hand-run apply and a reconciler (or two applies) never write at once:
-  --state-dir DIR when given (made if missing), else ${RECONCILER_STATE_DIR} only if that directory
-  exists (a repo where a reconciler runs with its default is protected; a plain apply creates no
-  state directory), else no lock. --dry-run takes no lock, nor does plan: they write nothing.
-  --lock fail (default) refuses while another process holds it; --lock wait waits for it. A lock
-  lost while applying (taken over as stale) stops it before its next change.
+  until its last write, so a hand-run apply and a reconciler (or two applies) never write at once.
+  It is a file: it keeps out processes on this host, or on a disk the state directory is shared on,
+  never a reconciler that runs elsewhere. Which directory:
+  --state-dir DIR     that one, which must exist (a reconciler's: it makes its own when it starts);
+                      a fleet runner's is refused (fleet run holds another lock)
+  otherwise           every ${RECONCILER_STATE_DIR} that exists (the reconciler's default, made in
+                      the directory it was started in) in the working directory, and in the config's
+                      directory (a saved plan's own) or any directory above it, up to the git root
+                      holding it (the file system root when it is in none); when there is none, apply
+                      says so in one line before the question and applies without a lock
+  --dry-run takes no lock, nor does plan: they write nothing. The lock is held while the question
+  waits (said when asked), so a question left open keeps reconcilers out until it is answered.
+  --lock fail (the default) refuses while another process holds it; --lock wait waits for it
+  (a reconciler holds it for as long as it runs). --lock given with nothing to lock is refused.
+  A lock lost while applying (taken over as stale) stops it before its next change.
 
 Exit codes:
   0    every change applied, there was nothing to do, or --dry-run
   1    a change failed or was skipped, the config is invalid, the plan or saved plan was refused
        (problems, guards, stale, another target), the question was not answered 'yes', the lock was
-       lost while applying, or a usage error
+       lost while applying, or a usage error (a --state-dir that does not exist or is a fleet
+       runner's, --lock with no state directory to lock)
   3    another reconciler or apply holds the state directory's lock (--lock fail): nothing was read
        from the platform or applied
   130  stopped by SIGINT (Ctrl-C), 143 by SIGTERM, before every change had started: the changes in
@@ -124,12 +136,16 @@ export function applyCommand(runtime: Runtime): Command {
     .option('--max-deletion-percent <n>', 'override guards.maxDeletionPercent (0 to 100) for this run', percent('--max-deletion-percent'))
     .option('--concurrency <n>', 'changes in flight at once within a phase', count('--concurrency'), 4)
     .addOption(
-      new Option('--state-dir <dir>', "hold the lock of this state directory (a reconciler's) while applying").default(
+      new Option('--state-dir <dir>', "hold the lock of this state directory (an existing reconciler's) while applying").default(
         undefined,
-        `${RECONCILER_STATE_DIR} if it exists, else no lock`,
+        `each ${RECONCILER_STATE_DIR} found here or up from the config, else no lock`,
       ),
     )
-    .addOption(new Option('--lock <mode>', 'when another reconciler or apply holds the state directory').choices(['wait', 'fail']).default('fail'))
+    .addOption(
+      new Option('--lock <mode>', 'when another reconciler or apply holds the state directory (refused when there is none)')
+        .choices(['wait', 'fail'])
+        .default(undefined, 'fail'),
+    )
     .addHelpText('after', exitCodes);
   return withTargetOptions(command).action(
     runtime.action(async (source: string, flags: ApplyFlags): Promise<ExitCode> => {
@@ -149,8 +165,20 @@ export function applyCommand(runtime: Runtime): Command {
           '--auto-approve',
         );
       }
-      // Resolved before anything is read: a --state-dir that cannot be a directory is a usage error naming it.
-      const lockDir = flags.dryRun ? undefined : flags.stateDir !== undefined ? await prepareStateDir(flags.stateDir) : await reconcilerStateDir();
+      // Resolved before anything is read: a --state-dir that is no reconciler's directory, or a --lock
+      // with nothing to lock, is a usage error naming the flag. --dry-run writes nothing and locks nothing.
+      let lockDirs: string[] = [];
+      let search: StateDirSearch | undefined;
+      if (!flags.dryRun) {
+        search = await findReconcilerStateDirs(isFile ? dirname(source) : source);
+        lockDirs = flags.stateDir !== undefined ? [await checkedStateDir(flags.stateDir, search)] : search.found;
+        if (lockDirs.length === 0 && flags.lock !== undefined) {
+          throw usageError(
+            `--lock ${flags.lock}: there is no state directory to lock (${describeSearch(search)}); pass --state-dir DIR to name a reconciler's, or leave --lock out to apply without a lock`,
+            '--lock',
+          );
+        }
+      }
       const progress = process.stderr.isTTY;
       // Holding the lock, a signal never ends the process at once (the lock would be left behind): before
       // the first change it stops the apply there (reads in flight finish); from the first change on it
@@ -185,12 +213,17 @@ export function applyCommand(runtime: Runtime): Command {
           // A saved plan's own checks (its target, its guards) read nothing: they refuse before the lock is waited for.
           const saved = isFile ? await checkedSavedPlan(source, flags) : undefined;
           let lock: ApplyLock | undefined;
-          if (lockDir !== undefined) {
+          if (lockDirs.length > 0) {
             const signal = listen().signal;
             try {
-              lock = await ApplyLock.take({ dir: lockDir, mode: flags.lock, signal, say: (line) => process.stderr.write(`accessctl: ${line}\n`) });
+              lock = await ApplyLock.take({
+                dirs: lockDirs,
+                mode: flags.lock ?? 'fail',
+                signal,
+                say: (line) => process.stderr.write(`accessctl: ${line}\n`),
+              });
             } catch (error) {
-              const code = stoppedWhileWaiting(error, signal, stop?.received, lockDir);
+              const code = stoppedWhileWaiting(error, signal, stop?.received, lockDirs.join(' and '));
               if (code === undefined) throw error;
               return code;
             }
@@ -216,6 +249,19 @@ export function applyCommand(runtime: Runtime): Command {
               return 0;
             }
             if (plan.changes.length === 0) return 0;
+            // Said before the question, so whoever answers it knows: a reconciler on this config is not kept out.
+            if (lock === undefined && search !== undefined) {
+              process.stderr.write(
+                `accessctl: no state directory to lock (${describeSearch(search)}): applying without a lock; pass --state-dir to share a reconciler's lock\n`,
+              );
+            }
+            // The lock is held while the question waits (the read the plan was made from must stay current):
+            // said, so that a question left open explains a reconciler that waits or is refused meanwhile.
+            if (ask && lock !== undefined) {
+              process.stderr.write(
+                `accessctl: holding the lock ${lock.paths.join(' and ')} until you answer: reconcilers and applies using it wait, or are refused, meanwhile\n`,
+              );
+            }
             if (ask && !(await askApproval(terminal, stop?.signal))) {
               if (stop?.received !== undefined) return stoppedBeforeChanges(stop.received);
               process.stderr.write("accessctl: apply cancelled: only 'yes' is accepted; nothing was changed\n");

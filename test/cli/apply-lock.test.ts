@@ -1,8 +1,10 @@
 // `accessctl apply` and the state directory's lock, in this process against a real sandbox, with
-// real lock files in temp dirs: the lock a reconciler holds keeps apply out (exit 3) or waits, it
-// is released however apply ends, dry-run takes none, and one lost while applying stops the writes.
+// real lock files in temp dirs: the lock a reconciler holds keeps apply out (exit 3) or waits, found
+// up from the config wherever apply runs; with none, apply says it writes unlocked; --lock with none,
+// and a --state-dir that is missing, are refused; it is released however apply ends (a release that
+// fails is a warning, not the exit code), dry-run takes none, and one lost while applying stops the writes.
 // The lock's timers are injected (its heartbeat is ticked by hand, its wait polls at once): no sleeps.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +23,8 @@ const injected = vi.hoisted(() => ({
   ticks: [] as (() => Promise<void>)[],
   /** Called when apply starts waiting on a holder. */
   onWait: undefined as ((holder: LockInfo) => void) | undefined,
+  /** Set: each release rejects with it, as an unlink the file system refuses would. */
+  releaseError: undefined as Error | undefined,
 }));
 
 vi.mock('../../src/reconcile/lock.js', async (importOriginal) => {
@@ -39,6 +43,9 @@ vi.mock('../../src/reconcile/lock.js', async (importOriginal) => {
           injected.onWait?.(holder);
         },
       });
+    }
+    override release(): Promise<void> {
+      return injected.releaseError === undefined ? super.release() : Promise.reject(injected.releaseError);
     }
   }
   return { ...real, StateLock: InjectedStateLock };
@@ -76,12 +83,22 @@ describe('accessctl apply and the state lock', () => {
 
   const lockFile = (where: string): string => join(where, 'reconcile.lock');
 
+  /** The example config copied into a git repo in the test's directory (dir/repo/access): nothing above it is looked at. */
+  function repoWithConfig(): string {
+    mkdirSync(join(dir, 'repo', '.git'), { recursive: true });
+    cpSync(examples, join(dir, 'repo', 'access'), { recursive: true });
+    return join(dir, 'repo', 'access');
+  }
+
   beforeEach(async () => {
     h = await startHarness({ hooks: true });
     dir = await mkdtemp(join(tmpdir(), 'accessctl-apply-lock-'));
+    // The state directory apply is pointed at exists, as a reconciler's does once it has started.
     stateDir = join(dir, 'state');
+    mkdirSync(stateDir);
     injected.ticks.length = 0;
     injected.onWait = undefined;
+    injected.releaseError = undefined;
   });
   afterEach(async () => {
     await holder?.release();
@@ -193,26 +210,35 @@ describe('accessctl apply and the state lock', () => {
     const run = await running.finished;
 
     expect(run.code).toBe(130);
+    // Said before the question: a question left open explains a reconciler kept waiting.
+    expect(run.stderr).toContain(
+      `accessctl: holding the lock ${lockFile(stateDir)} until you answer: reconcilers and applies using it wait, or are refused, meanwhile\n`,
+    );
     expect(run.stderr).toContain('accessctl: stopped by SIGINT before the first change; nothing was applied, and the lock is released\n');
     expect(await requests()).toEqual([]);
     expect(existsSync(lockFile(stateDir))).toBe(false);
   });
 
-  it("takes the default reconciler state dir's lock only when it exists", async () => {
+  it("takes the default reconciler state dir's lock only when it exists, and says when it applies without one", async () => {
+    const config = repoWithConfig();
     const home = process.cwd();
     process.chdir(dir);
     try {
-      // No reconciler state here: no lock taken, and no state directory made.
-      const plain = await apply([examples, '--auto-approve']);
+      // No reconciler state here nor up from the config: no lock taken, no state directory made, and that said once.
+      const plain = await apply([config, '--auto-approve']);
       expect(plain.code, plain.stderr).toBe(0);
       expect(injected.ticks).toHaveLength(0);
       expect(existsSync(join(dir, '.accessctl'))).toBe(false);
+      expect(plain.stderr).toBe(
+        'accessctl: no state directory to lock (no .accessctl/reconcile in the working directory, nor in repo/access or above it up to the git root): ' +
+          "applying without a lock; pass --state-dir to share a reconciler's lock\n",
+      );
 
       // A reconciler runs here with its default --state-dir: apply takes that directory's lock.
       const defaultDir = join(dir, '.accessctl', 'reconcile');
       await reconcilerHolds(defaultDir);
       await h.hook('DELETE', '/sandbox/v1/requests');
-      const refused = await apply([examples, '--auto-approve']);
+      const refused = await apply([config, '--auto-approve']);
       expect(refused.code).toBe(3);
       expect(refused.stderr).toContain(`another reconciler holds the lock ${lockFile(defaultDir)}: pid ${process.pid} on host reconciler-host`);
       expect(await requests()).toEqual([]);
@@ -220,13 +246,80 @@ describe('accessctl apply and the state lock', () => {
       // And, once free, holds it while applying and releases it.
       await holder?.release();
       holder = undefined;
-      const applied = await apply([examples, '--auto-approve']);
+      const applied = await apply([config, '--auto-approve']);
       expect(applied.code, applied.stderr).toBe(0);
       expect(injected.ticks).toHaveLength(1);
       expect(existsSync(lockFile(defaultDir))).toBe(false);
     } finally {
       process.chdir(home);
     }
+  });
+
+  it("finds a reconciler's default state directory up from the config, in its git repo, wherever apply runs", async () => {
+    const config = repoWithConfig();
+    // Started at the repo's root with its defaults; apply runs from another directory (this test's own).
+    const atRoot = join(dir, 'repo', '.accessctl', 'reconcile');
+    await reconcilerHolds(atRoot);
+
+    const refused = await apply([config, '--auto-approve']);
+
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain(`another reconciler holds the lock ${lockFile(atRoot)}: pid ${process.pid} on host reconciler-host`);
+    expect(await requests()).toEqual([]);
+  });
+
+  it('refuses --lock when there is no state directory to lock, before reading anything', async () => {
+    const config = repoWithConfig();
+    const home = process.cwd();
+    process.chdir(dir);
+    try {
+      for (const mode of ['wait', 'fail']) {
+        const run = await apply([config, '--auto-approve', '--lock', mode]);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toContain(
+          `accessctl: --lock ${mode}: there is no state directory to lock (no .accessctl/reconcile in the working directory, nor in repo/access or above it up to the git root); ` +
+            "pass --state-dir DIR to name a reconciler's, or leave --lock out to apply without a lock\n",
+        );
+      }
+      expect(await requests()).toEqual([]);
+    } finally {
+      process.chdir(home);
+    }
+  });
+
+  it('refuses a --state-dir that does not exist, making none and reading nothing', async () => {
+    const missing = join(dir, 'no-such-state');
+
+    const run = await apply([examples, '--auto-approve', '--state-dir', missing]);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`accessctl: --state-dir ${missing}: no such directory: apply locks only a state directory that exists`);
+    expect(existsSync(missing)).toBe(false);
+    expect(await requests()).toEqual([]);
+  });
+
+  it("refuses a fleet runner's state directory: its lock is another", async () => {
+    const fleet = join(dir, 'fleet');
+    mkdirSync(fleet);
+    writeFileSync(join(fleet, 'fleet.lock'), '{}');
+
+    const run = await apply([examples, '--auto-approve', '--state-dir', fleet]);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`accessctl: --state-dir ${fleet} is a fleet runner's state directory`);
+    expect(await requests()).toEqual([]);
+  });
+
+  it('keeps a successful exit when the lock cannot be released, saying so', async () => {
+    injected.releaseError = new Error('EACCES: permission denied');
+
+    const run = await apply([examples, '--auto-approve', '--state-dir', stateDir]);
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Apply: 3 applied, 0 failed, 0 skipped.');
+    expect(run.stderr).toBe(
+      `accessctl: warning: cannot release the lock ${lockFile(stateDir)}: EACCES: permission denied; the next writer takes it over once this process has ended\n`,
+    );
   });
 
   it('dry-run takes no lock', async () => {

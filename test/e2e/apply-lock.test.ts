@@ -1,14 +1,16 @@
 // The real binaries, a real reconciler: while `accessctl reconcile` runs on a state directory, an
 // `accessctl apply` told to lock it (--state-dir, or the reconciler's default directory in its working
 // directory) is refused with exit 3 naming the reconciler's pid, before it reads or writes anything;
-// once the reconciler has stopped, the same apply runs and leaves no lock behind.
-import { existsSync } from 'node:fs';
+// once the reconciler has stopped, the same apply makes a change (a flow deleted meanwhile on the
+// platform) holding that lock as its write lands, and leaves no lock behind.
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../sandbox/harness.js';
 import { accessctl, root, start, type Running } from './binary.js';
+import { startWriteGate, type WriteGate } from './write-gate.js';
 
 const examples = join(root, 'examples', 'access');
 const secrets = {
@@ -33,6 +35,7 @@ describe('apply while a reconciler runs', () => {
   let h: Harness;
   let dir: string;
   let reconciler: Running | undefined;
+  let gate: WriteGate | undefined;
 
   beforeEach(async () => {
     h = await startHarness({ hooks: true });
@@ -44,6 +47,8 @@ describe('apply while a reconciler runs', () => {
       await reconciler.exited;
     }
     reconciler = undefined;
+    await gate?.close();
+    gate = undefined;
     await h.close();
     await rm(dir, { recursive: true, force: true });
   });
@@ -71,8 +76,23 @@ describe('apply while a reconciler runs', () => {
 
     reconciler.child.kill('SIGTERM');
     expect((await reconciler.exited).code).toBe(0);
-    const applied = await accessctl(['apply', examples, '--auto-approve', ...flags], env, dir);
+    // Something to apply once it has stopped: a flow deleted on the platform, which apply creates again.
+    const flows = await h.call<{ results: { id: string; name: string }[] }>('GET', '/api/v2/approvalflows');
+    const deleted = flows.body.results.find((flow) => flow.name === 'GitHub User');
+    expect((await h.call('DELETE', `/api/v2/approvalflows/${deleted?.id}`)).status).toBe(200);
+    // Its write is held at the platform's door: the lock file there is the apply's, then.
+    gate = await startWriteGate(h.sandbox.url);
+    const applying = accessctl(['apply', examples, '--auto-approve', ...flags], { ...env, JUMPCLOUD_API_URL: gate.url }, dir);
+    await gate.arrival(1);
+    expect(gate.arrived()).toEqual(['POST /api/v2/approvalflows']);
+    const lockFile = join(dir, stateDir, 'reconcile.lock');
+    expect(JSON.parse(readFileSync(lockFile, 'utf8'))).toMatchObject({ command: 'apply', host: os.hostname() });
+    gate.open();
+    const applied = await applying;
     expect(applied.code, applied.stderr).toBe(0);
-    expect(existsSync(join(dir, stateDir, 'reconcile.lock'))).toBe(false);
+    expect(applied.stdout).toContain('Plan: 1 to create, 0 to update, 0 to delete');
+    expect(applied.stdout).toContain('Apply: 1 applied, 0 failed, 0 skipped.');
+    expect((await h.call<{ results: { name: string }[] }>('GET', '/api/v2/approvalflows')).body.results.map((flow) => flow.name)).toContain('GitHub User');
+    expect(existsSync(lockFile)).toBe(false);
   });
 });
