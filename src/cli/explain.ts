@@ -24,10 +24,30 @@ interface ExplainFlags extends TargetFlags {
   format: 'text' | 'json';
 }
 
-/** The flow `name` names, or a refusal that suggests the closest name and lists the repo's flows. */
-function flowNamed(flows: readonly EffectiveFlow[], name: string): EffectiveFlow {
-  const flow = new FlowTable(flows).get(name);
+/** A flow the repo names, with its earlier names (metadata.previousNames). */
+interface NamedFlow {
+  name: string;
+  object: { metadata: { previousNames?: string[] } };
+}
+
+/**
+ * The flow `name` names: by its name, else by one of its previousNames (as plan matches a renamed
+ * flow), with a note on stderr that it was renamed; else a refusal that suggests the closest name
+ * and lists the repo's flows.
+ */
+function flowNamed(flows: readonly EffectiveFlow[], declared: readonly NamedFlow[], name: string): EffectiveFlow {
+  const table = new FlowTable(flows);
+  const flow = table.get(name);
   if (flow !== undefined) return flow;
+  const renamed = declared.find((d) => (d.object.metadata.previousNames ?? []).some((previous) => nameKey(previous) === nameKey(name)));
+  const current = renamed === undefined ? undefined : table.get(renamed.name);
+  if (current !== undefined) {
+    const previous = printable(JSON.stringify(clipName(name)));
+    process.stderr.write(
+      `accessctl: note: ${previous} is a previous name of the flow ${printable(JSON.stringify(clipName(current.name)))} (metadata.previousNames): explaining it\n`,
+    );
+    return current;
+  }
   const names = flows.map((f) => f.name);
   const meant = likelyMeant(name, names);
   const hint = meant === undefined ? '' : `; did you mean ${JSON.stringify(clipName(meant))}?`;
@@ -59,11 +79,14 @@ export function explainCommand(): Command {
     if (!context.ok) return reportConfig(context.config, flags.format === 'json' ? 'json' : 'text');
     const { view } = context;
     if (flags.user === undefined) {
-      const flow = flowNamed(context.flows, flags.flow!);
+      const flow = flowNamed(context.flows, context.config.desired.flows, flags.flow!);
       const declared = context.config.desired.flows.find((d) => nameKey(d.name) === nameKey(flow.name));
+      // Groups the repo creates are made by apply, as `--user` resolves them: not missing names.
+      const creates = context.config.desired.groups.filter((g) => g.object.spec.create === true).map((g) => g.name);
       const answer = explainFlowAccess(flow, view, {
         ...(flags.allPeople ? { shown: Number.POSITIVE_INFINITY } : {}),
         ...(declared === undefined ? {} : { references: flowReferences(declared) }),
+        creates,
       });
       const { flow: name, ...rest } = answer;
       if (flags.format === 'json') process.stdout.write(`${JSON.stringify({ flow: name, directory: context.from, ...rest }, null, 2)}\n`);
@@ -76,7 +99,7 @@ export function explainCommand(): Command {
         subject: '--user',
       });
     }
-    const flows = flags.flow === undefined ? context.flows : [flowNamed(context.flows, flags.flow)];
+    const flows = flags.flow === undefined ? context.flows : [flowNamed(context.flows, context.config.desired.flows, flags.flow)];
     const explanations = explainUser(flows, user, view);
     const record = view.users[user]!;
     if (flags.format === 'json') {

@@ -186,6 +186,25 @@ export function unionSorted(sets: readonly Int32Array[]): Int32Array {
   return out;
 }
 
+/** Members of sorted `a` also in sorted `b`. */
+export function intersectSorted(a: Int32Array, b: Int32Array): Int32Array {
+  const out = new Int32Array(Math.min(a.length, b.length));
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    if (x === y) {
+      out[k++] = x;
+      i++;
+      j++;
+    } else if (x < y) i++;
+    else j++;
+  }
+  return out.subarray(0, k);
+}
+
 /** Members of sorted `a` not in sorted `b`. */
 export function differenceSorted(a: Int32Array, b: Int32Array): Int32Array {
   const out = new Int32Array(a.length);

@@ -198,71 +198,116 @@ export function routeFor(flow: EffectiveFlow, requester: number, view: Directory
   return { type: 'manual', levels };
 }
 
+/** Why a level cannot pass for a requester, entry by entry. */
+export type StuckCause =
+  /** An entry names nobody but the requester (a user entry, or a group of one), and no one approves their own request. */
+  | 'self'
+  /** A manager entry, and the requester is their own manager. */
+  | 'own-manager'
+  /** A manager entry, and the requester's manager cannot sign in. */
+  | 'manager-inactive'
+  /** An entry names nobody who can approve: a name the directory lacks, a user who cannot sign in, a group without active members. */
+  | 'no-approver';
+
+const CAUSE_ORDER: readonly StuckCause[] = ['self', 'own-manager', 'manager-inactive', 'no-approver'];
+
+/** Requesters whose requests stop at the same level for the same causes. */
+export interface StuckRequesters {
+  /** 0-based: the first level that cannot pass for them. */
+  level: number;
+  /** Why, in CAUSE_ORDER: under `all` the causes of the entries that fail, under `any` of every entry. */
+  causes: StuckCause[];
+  people: Int32Array;
+}
+
 /** Requesters whose requests only an administrator can decide, by reason (nonAdminApprovers off aside). */
 export interface AdminOnlyRequesters {
   missingManager: Int32Array;
   noEligibleApprover: Int32Array;
+  /** `noEligibleApprover` by the level they stop at and why, by level. */
+  stuck: StuckRequesters[];
+}
+
+/**
+ * One approver entry, classified once: most can always be satisfied by someone else whoever asks
+ * (administrators, a group of two or more), so only a few need a look per requester.
+ */
+type EntryCheck = 'always' | 'never' | 'manager' | { notSelf: number };
+
+function entryCheck(a: EffectiveApprover, view: DirectoryView): EntryCheck {
+  switch (a.kind) {
+    case 'admins':
+      return 'always';
+    case 'manager':
+      return 'manager';
+    case 'user':
+      return a.user === undefined || !view.isActive(a.user) ? 'never' : { notSelf: a.user };
+    case 'group':
+      return a.members.length === 0 ? 'never' : a.members.length === 1 ? { notSelf: a.members[0]! } : 'always';
+  }
+}
+
+/** Whether someone other than `requester` can satisfy the entry for them (a missing manager fails). */
+function entryPasses(check: EntryCheck, requester: number, view: DirectoryView): boolean {
+  if (check === 'always') return true;
+  if (check === 'never') return false;
+  if (check === 'manager') return view.managerCanApprove(requester);
+  return check.notSelf !== requester;
+}
+
+function causeOf(check: EntryCheck, requester: number, view: DirectoryView): StuckCause {
+  if (check === 'manager') return view.manager(requester) === requester ? 'own-manager' : 'manager-inactive';
+  return check === 'never' ? 'no-approver' : 'self';
 }
 
 /**
  * The requesters of a manual flow who cannot be approved level by level: those without a manager
- * when the flow names the manager (Missing Data), and those for whom a level has nobody else left.
- * Cheap per requester: each approver entry is checked in constant time.
+ * when the flow names the manager (Missing Data), and those for whom a level has nobody else left,
+ * with the level and why. `requesters` defaults to the flow's (a disabled flow has none): pass its
+ * groups' members to ask what would happen if it were enabled. Cheap per requester: each approver
+ * entry is checked in constant time.
  */
-export function adminOnlyRequesters(flow: EffectiveFlow, view: DirectoryView): AdminOnlyRequesters {
-  const none = { missingManager: new Int32Array(0), noEligibleApprover: new Int32Array(0) };
+export function adminOnlyRequesters(flow: EffectiveFlow, view: DirectoryView, requesters: Int32Array = flow.requesters): AdminOnlyRequesters {
+  const none = { missingManager: new Int32Array(0), noEligibleApprover: new Int32Array(0), stuck: [] };
   if (flow.approval.type !== 'manual' || !flow.approval.nonAdminApprovers) return none;
   const missing: number[] = [];
   const stuck: number[] = [];
-  // Each approver entry, classified once: most can always be satisfied by someone else whoever
-  // asks (administrators, a group of two or more), so only a few need a look per requester.
-  type Check = 'always' | 'never' | 'manager' | { notSelf: number };
-  const classify = (a: EffectiveApprover): Check => {
-    switch (a.kind) {
-      case 'admins':
-        return 'always';
-      case 'manager':
-        return 'manager';
-      case 'user':
-        return a.user === undefined || !view.isActive(a.user) ? 'never' : { notSelf: a.user };
-      case 'group':
-        return a.members.length === 0 ? 'never' : a.members.length === 1 ? { notSelf: a.members[0]! } : 'always';
-    }
-  };
-  const ok = (check: Check, r: number): boolean =>
-    check === 'always' ? true : check === 'never' ? false : check === 'manager' ? view.managerCanApprove(r) : check.notSelf !== r;
-  let stuckForAll = false;
-  const perRequester: { require: 'any' | 'all'; checks: Check[] }[] = [];
-  for (const level of flow.approval.levels) {
-    const checks = level.approvers.map(classify);
-    if (level.require === 'any') {
-      if (checks.includes('always')) continue;
-      if (checks.every((c) => c === 'never')) stuckForAll = true;
-    } else {
-      if (checks.includes('never')) stuckForAll = true;
-      if (checks.every((c) => c === 'always')) continue;
-    }
-    perRequester.push({ require: level.require, checks });
-  }
-  const requesters = flow.requesters;
+  // The levels someone may be stuck at, in order: one that passes whoever asks is left out.
+  const perRequester: { level: number; require: 'any' | 'all'; checks: EntryCheck[] }[] = [];
+  flow.approval.levels.forEach((level, index) => {
+    const checks = level.approvers.map((a) => entryCheck(a, view));
+    if (level.require === 'any' ? checks.includes('always') : checks.every((c) => c === 'always')) return;
+    perRequester.push({ level: index, require: level.require, checks });
+  });
+  const groups = new Map<string, { level: number; causes: StuckCause[]; people: number[] }>();
   for (let k = 0; k < requesters.length; k++) {
     const r = requesters[k]!;
     if (flow.usesManager && view.manager(r) === undefined) {
       missing.push(r);
       continue;
     }
-    let levelStuck = stuckForAll;
-    for (let i = 0; i < perRequester.length && !levelStuck; i++) {
-      const { require, checks } = perRequester[i]!;
-      if (require === 'all') {
-        for (let j = 0; j < checks.length && !levelStuck; j++) if (!ok(checks[j]!, r)) levelStuck = true;
-      } else {
-        let any = false;
-        for (let j = 0; j < checks.length && !any; j++) if (ok(checks[j]!, r)) any = true;
-        levelStuck = !any;
-      }
+    for (const { level, require, checks } of perRequester) {
+      let fails = 0;
+      for (let j = 0; j < checks.length; j++) if (!entryPasses(checks[j]!, r, view)) fails++;
+      if (require === 'all' ? fails === 0 : fails < checks.length) continue;
+      stuck.push(r);
+      const found = new Set<StuckCause>();
+      for (const c of checks) if (!entryPasses(c, r, view)) found.add(causeOf(c, r, view));
+      if (found.size === 0) found.add('no-approver');
+      const causes = CAUSE_ORDER.filter((c) => found.has(c));
+      const key = `${level}|${causes.join(',')}`;
+      const group = groups.get(key);
+      if (group === undefined) groups.set(key, { level, causes, people: [r] });
+      else group.people.push(r);
+      break;
     }
-    if (levelStuck) stuck.push(r);
   }
-  return { missingManager: Int32Array.from(missing), noEligibleApprover: Int32Array.from(stuck) };
+  const byLevel = [...groups.values()].sort(
+    (a, b) => a.level - b.level || CAUSE_ORDER.indexOf(a.causes[0]!) - CAUSE_ORDER.indexOf(b.causes[0]!) || a.causes.length - b.causes.length,
+  );
+  return {
+    missingManager: Int32Array.from(missing),
+    noEligibleApprover: Int32Array.from(stuck),
+    stuck: byLevel.map((g) => ({ level: g.level, causes: g.causes, people: Int32Array.from(g.people) })),
+  };
 }

@@ -1,13 +1,14 @@
 // The reverse of explaining a user: for one flow, who can request it (its requester groups and the
 // people in them), who approves it level by level, what a requester gets and for how long, and the
-// warnings about it (self-approval, empty or unknown groups, admin-only requests). Pure.
+// warnings about it (self-approval, empty or unknown groups, requests only an administrator can
+// decide, and why). A disabled flow is answered as if it were enabled, and says so. Pure.
 import type { Declared } from '../config/desired.js';
 import type { ApprovalFlow } from '../config/kinds.generated.js';
 import { nameKey } from '../config/names.js';
 import { locate } from '../config/source.js';
 import type { SourceLocation } from '../errors.js';
-import { type DirectoryView, unionSorted } from './directory.js';
-import { adminOnlyRequesters, type EffectiveApprover, type EffectiveFlow } from './effective.js';
+import { type DirectoryView, intersectSorted, unionSorted } from './directory.js';
+import { adminOnlyRequesters, type EffectiveApprover, type EffectiveFlow, type EffectiveLevel, type StuckCause, type StuckRequesters } from './effective.js';
 import { describeLevel } from './impact.js';
 import { clipName, countOf, PEOPLE_SHOWN, peopleList, type PeopleList } from './people.js';
 
@@ -53,7 +54,7 @@ export type FlowWarningCode =
   | 'requester-approves'
   | 'missing-manager'
   | 'no-eligible-approver'
-  | 'admins-only';
+  | 'group-to-create';
 
 export interface FlowWarning {
   code: FlowWarningCode;
@@ -74,7 +75,10 @@ export interface FlowAccess {
   /** The durations a requester picks from (one for a fixed duration); null for permanent access. */
   durations: string[] | null;
   requesters: {
-    /** Everyone who can request the flow, each once whatever the groups they are in: none while it is disabled. */
+    /**
+     * Everyone who can request the flow, each once whatever the groups they are in. For a disabled
+     * flow (which nobody can request), who could request it if it were enabled, as the whole answer is.
+     */
     people: PeopleList;
     groups: RequesterGroup[];
   };
@@ -115,36 +119,51 @@ export function flowReferences(declared: Declared<ApprovalFlow>): FlowReference[
   return refs;
 }
 
-/** Members of sorted `a` also in sorted `b`. */
-function intersectSorted(a: Int32Array, b: Int32Array): Int32Array {
-  const out = new Int32Array(Math.min(a.length, b.length));
-  let i = 0;
-  let j = 0;
-  let k = 0;
-  while (i < a.length && j < b.length) {
-    const x = a[i]!;
-    const y = b[j]!;
-    if (x === y) {
-      out[k++] = x;
-      i++;
-      j++;
-    } else if (x < y) i++;
-    else j++;
-  }
-  return out.subarray(0, k);
-}
-
 function unknownMessage(what: 'group' | 'user', name: string, role: ReferenceRole): string {
   const quoted = JSON.stringify(clipName(name));
   switch (role.in) {
     case 'visibleTo':
       return `requester group ${quoted} is not in the directory: nobody can request through it`;
     case 'grantGroup':
-      return `grant group ${quoted} is not in the directory: it is taken to have no members`;
+      return `grant group ${quoted} is not in the directory, and the repo does not create it (create: true): there is no group to grant`;
     case 'level':
       return what === 'user'
         ? `approver ${quoted} of level ${role.level} is not in the directory: they approve nothing`
         : `approver group ${quoted} of level ${role.level} is not in the directory: it approves nothing`;
+  }
+}
+
+/**
+ * A group the directory lacks that the repo creates (`create: true`): apply makes it, empty. Said
+ * where the emptiness matters (requesting, approving); as the grant, nothing is wrong with it.
+ */
+function toCreateMessage(name: string, role: ReferenceRole): string | undefined {
+  const quoted = JSON.stringify(clipName(name));
+  switch (role.in) {
+    case 'visibleTo':
+      return `requester group ${quoted} is not in the directory yet: apply creates it, with no members, so nobody can request through it until it has some`;
+    case 'grantGroup':
+      return undefined;
+    case 'level':
+      return `approver group ${quoted} of level ${role.level} is not in the directory yet: apply creates it, with no members, so it approves nothing until it has some`;
+  }
+}
+
+/** Why a level cannot pass for some requesters, in words: one clause per cause. */
+function causeClause(cause: StuckCause, require: 'any' | 'all', mixed: boolean): string {
+  const nothing = '(not in the directory, cannot sign in, or no active members)';
+  switch (cause) {
+    case 'self':
+      return require === 'all'
+        ? 'one of the approvers it needs (require: all) is only themselves, and no one approves their own request'
+        : 'the only one who could approve it is themselves, and no one approves their own request';
+    case 'own-manager':
+      return 'it names their manager, and they are their own manager';
+    case 'manager-inactive':
+      return 'it names their manager, who cannot sign in (suspended or not yet activated)';
+    case 'no-approver':
+      if (require === 'all') return `one of the approvers it needs (require: all) approves nothing ${nothing}`;
+      return mixed ? `its other approvers approve nothing ${nothing}` : `none of its approvers can approve ${nothing}`;
   }
 }
 
@@ -156,9 +175,17 @@ export interface FlowAccessOptions {
    * their place. Without them the unknown names are read off the effective flow, unlocated.
    */
   references?: readonly FlowReference[];
+  /**
+   * The groups the repo declares with `create: true`, by name: one the directory lacks is made by
+   * apply, with no members, so it is said to be created, not missing (as `explain --user` resolves it).
+   */
+  creates?: Iterable<string>;
 }
 
-/** Who can request `flow`, who approves it, what it grants, and what is wrong with that. */
+/**
+ * Who can request `flow`, who approves it, what it grants, and what is wrong with that. A disabled
+ * flow is answered as it would be if it were enabled, and its first warning says so.
+ */
 export function explainFlowAccess(flow: EffectiveFlow, view: DirectoryView, options: FlowAccessOptions = {}): FlowAccess {
   const shown = options.shown ?? PEOPLE_SHOWN;
   const people = (users: Iterable<number>): PeopleList => peopleList(view, users, shown);
@@ -167,16 +194,40 @@ export function explainFlowAccess(flow: EffectiveFlow, view: DirectoryView, opti
   const warn = (code: FlowWarningCode, message: string, about?: Int32Array, source?: SourceLocation): void => {
     warnings.push({ code, message, ...(about === undefined ? {} : { people: people(about) }), ...(source === undefined ? {} : { source }) });
   };
+  const creates = new Set<string>();
+  for (const group of options.creates ?? []) creates.add(nameKey(group));
 
-  if (!flow.enabled) warn('flow-disabled', `${name} is disabled: nobody can request it`);
-  else if (flow.requesters.length === 0) warn('no-requesters', `nobody can request ${name}: its requester groups have no active members`);
+  // Who can request it; for a disabled flow, who could if it were enabled: the rest is computed from them.
+  const requesters = flow.enabled ? flow.requesters : unionSorted(flow.visibleTo.map((v) => v.members));
+  const who = flow.enabled ? `who can request ${name}` : `who could request ${name} if it were enabled`;
+  if (!flow.enabled)
+    warn('flow-disabled', `${name} is disabled: nobody can request it; this answer is who could request it and who would approve if it were enabled`);
+  if (requesters.length === 0) {
+    const nobody = flow.enabled ? `nobody can request ${name}` : `nobody could request ${name} even if it were enabled`;
+    const why =
+      flow.visibleTo.length === 0
+        ? 'it is visible to no group (visibleTo is empty)'
+        : flow.visibleTo.length === 1
+          ? 'its requester group has no active members'
+          : 'none of its requester groups has active members';
+    warn('no-requesters', `${nobody}: ${why}`);
+  }
 
   const groups = flow.visibleTo.map((v): RequesterGroup => {
     const all = view.group(v.group)?.members.length ?? 0;
     return { group: v.group, known: v.known, members: people(v.members), inactive: all - v.members.length };
   });
 
-  // Unknown names: at their place in the config when it was given, else as the effective flow sees them.
+  // Names the directory lacks: at their place in the config when it was given, else as the effective
+  // flow sees them. A group the repo creates is not missing: apply makes it, empty.
+  const missingName = (what: 'group' | 'user', ref: string, role: ReferenceRole, source?: SourceLocation): void => {
+    if (what === 'user') warn('unknown-user', unknownMessage('user', ref, role), undefined, source);
+    else if (!creates.has(nameKey(ref))) warn('unknown-group', unknownMessage('group', ref, role), undefined, source);
+    else {
+      const message = toCreateMessage(ref, role);
+      if (message !== undefined) warn('group-to-create', message, undefined, source);
+    }
+  };
   if (options.references !== undefined) {
     const seen = new Set<string>();
     for (const ref of options.references) {
@@ -184,15 +235,15 @@ export function explainFlowAccess(flow: EffectiveFlow, view: DirectoryView, opti
       const key = `${ref.what}|${ref.role.in}|${ref.role.in === 'level' ? ref.role.level : ''}|${nameKey(ref.name)}`;
       if (!missing || seen.has(key)) continue;
       seen.add(key);
-      warn(ref.what === 'group' ? 'unknown-group' : 'unknown-user', unknownMessage(ref.what, ref.name, ref.role), undefined, ref.source);
+      missingName(ref.what, ref.name, ref.role, ref.source);
     }
   } else {
-    for (const v of flow.visibleTo) if (!v.known) warn('unknown-group', unknownMessage('group', v.group, { in: 'visibleTo' }));
+    for (const v of flow.visibleTo) if (!v.known) missingName('group', v.group, { in: 'visibleTo' });
     if (flow.approval.type === 'manual') {
       flow.approval.levels.forEach((level, i) => {
         for (const a of level.approvers) {
-          if (a.kind === 'group' && !a.known) warn('unknown-group', unknownMessage('group', a.name, { in: 'level', level: i + 1 }));
-          if (a.kind === 'user' && a.user === undefined) warn('unknown-user', unknownMessage('user', a.name, { in: 'level', level: i + 1 }));
+          if (a.kind === 'group' && !a.known) missingName('group', a.name, { in: 'level', level: i + 1 });
+          if (a.kind === 'user' && a.user === undefined) missingName('user', a.name, { in: 'level', level: i + 1 });
         }
       });
     }
@@ -205,10 +256,10 @@ export function explainFlowAccess(flow: EffectiveFlow, view: DirectoryView, opti
   }
 
   const base = { flow: flow.name, enabled: flow.enabled, grantGroup: flow.grantGroup, maxDuration: flow.maxDuration, durations: flow.durations };
-  const requesters = { people: people(flow.requesters), groups };
+  const requesting = { people: people(requesters), groups };
   const answer = (approval: FlowAccess['approval']): FlowAccess => ({
     ...base,
-    requesters,
+    requesters: requesting,
     approval,
     warnings,
     shown: Number.isFinite(shown) ? shown : null,
@@ -216,12 +267,11 @@ export function explainFlowAccess(flow: EffectiveFlow, view: DirectoryView, opti
   if (flow.approval.type === 'automatic') return answer({ type: 'automatic' });
 
   // The managers who approve for the flow's requesters: each requester's own, when they can approve.
-  // A disabled flow has no requesters: its managers are those of the people who could request it.
   let managers: Int32Array | undefined;
   if (flow.usesManager) {
     const marked = new Uint8Array(view.users.length);
     const found: number[] = [];
-    for (const r of flow.enabled ? flow.requesters : unionSorted(flow.visibleTo.map((v) => v.members))) {
+    for (const r of requesters) {
       if (!view.managerCanApprove(r)) continue;
       const m = view.manager(r)!;
       if (marked[m] === 0) {
@@ -231,6 +281,17 @@ export function explainFlowAccess(flow: EffectiveFlow, view: DirectoryView, opti
     }
     managers = Int32Array.from(found).sort();
   }
+
+  // Requests an administrator must decide, and where each requester's request stops: a requester
+  // stopped at or before a level never has it decided by its approvers.
+  const adminOnly = adminOnlyRequesters(flow, view, requesters);
+  const stopsAt = new Int32Array(view.users.length).fill(-1);
+  for (const r of adminOnly.missingManager) stopsAt[r] = 0;
+  for (const group of adminOnly.stuck) for (const r of group.people) stopsAt[r] = group.level;
+
+  // The config may name a user by username where the flow holds their email: matched as the same person.
+  const userSource = (user: number, level: number): SourceLocation | undefined =>
+    options.references?.find((r) => r.what === 'user' && r.role.in === 'level' && r.role.level === level && view.user(r.name) === user)?.source;
 
   // One approver entry of level i (0-based) as the answer lists it, warning when it can approve nothing.
   const approverOf = (a: EffectiveApprover, i: number): ApproverAccess => {
@@ -246,6 +307,8 @@ export function explainFlowAccess(flow: EffectiveFlow, view: DirectoryView, opti
           warn(
             'inactive-approver',
             `approver ${JSON.stringify(clipName(view.label(a.user!)))} of level ${i + 1} cannot sign in (suspended or not yet activated): they approve nothing`,
+            undefined,
+            userSource(a.user!, i + 1),
           );
         return { kind: 'user', name: clipName(known ? view.label(a.user!) : a.name), known, active };
       }
@@ -261,45 +324,50 @@ export function explainFlowAccess(flow: EffectiveFlow, view: DirectoryView, opti
   };
   const levels = flow.approval.levels.map((level, i): LevelAccess => {
     const approvers = level.approvers.map((a) => approverOf(a, i));
+    const describes = describeLevel(level, i, view);
     const everyone = managers === undefined || !level.approvers.some((a) => a.kind === 'manager') ? level.people : unionSorted([level.people, managers]);
-    // Nobody approves their own request: a requester who is also an approver leaves their own to the others.
-    const both = intersectSorted(flow.requesters, level.people);
+    // Nobody approves their own request: a requester who is also an approver of a level is left out
+    // of it for their own. Under `any` the others decide; under `all` every other approver must (each
+    // other member of a group, as the platform fixes a level's approvers). A requester whose request
+    // stops at or before this level is told so once, below, not that the others decide.
+    const both = intersectSorted(requesters, level.people).filter((r) => stopsAt[r] === -1 || stopsAt[r]! > i);
     if (both.length > 0) {
+      const rest =
+        level.require === 'all'
+          ? 'so their own needs every other approver of the level (each other member of a group it names)'
+          : "so the level's other approvers decide theirs";
       warn(
         'requester-approves',
-        `${countOf(both.length, 'person', 'people')} who can request ${name} also ${both.length === 1 ? 'approves' : 'approve'} its ${describeLevel(level, i, view)}: nobody approves their own request, so the level's other approvers decide theirs`,
+        `${countOf(both.length, 'person', 'people')} ${who} also ${both.length === 1 ? 'approves' : 'approve'} its ${describes}: nobody approves their own request, ${rest}`,
         both,
       );
     }
     return {
       level: i + 1,
       require: level.require,
-      describes: describeLevel(level, i, view),
+      describes,
       approvers,
       people: people(everyone),
       admins: level.approvers.some((a) => a.kind === 'admins'),
     };
   });
 
-  if (!flow.approval.nonAdminApprovers) {
-    warn('admins-only', `only administrators decide requests for ${name} (nonAdminApprovers is off): the approvers its levels name do not`);
-  } else {
-    const adminOnly = adminOnlyRequesters(flow, view);
-    if (adminOnly.missingManager.length > 0) {
-      const n = adminOnly.missingManager.length;
-      warn(
-        'missing-manager',
-        `${countOf(n, 'person', 'people')} who can request ${name} ${n === 1 ? 'has' : 'have'} no manager; their requests are Missing Data and wait for an administrator`,
-        adminOnly.missingManager,
-      );
-    }
-    if (adminOnly.noEligibleApprover.length > 0) {
-      warn(
-        'no-eligible-approver',
-        `for ${countOf(adminOnly.noEligibleApprover.length, 'person', 'people')} who can request ${name}, a level has nobody else to approve (no one approves their own request); an administrator must decide`,
-        adminOnly.noEligibleApprover,
-      );
-    }
+  // nonAdminApprovers off needs no warning: a valid flow then names only administrators, and the
+  // answer's approval says so. Otherwise, who waits for an administrator, and why.
+  if (adminOnly.missingManager.length > 0) {
+    const n = adminOnly.missingManager.length;
+    warn(
+      'missing-manager',
+      `${countOf(n, 'person', 'people')} ${who} ${n === 1 ? 'has' : 'have'} no manager; their requests ${flow.enabled ? 'are' : 'would be'} Missing Data and wait for an administrator`,
+      adminOnly.missingManager,
+    );
   }
+  for (const group of adminOnly.stuck) warn('no-eligible-approver', stuckMessage(group, flow.approval.levels[group.level]!, who, view), group.people);
   return answer({ type: 'manual', nonAdminApprovers: flow.approval.nonAdminApprovers, levels });
+}
+
+/** "for 2 people who can request X, its level 1 (…) cannot pass: <why>; an administrator must decide". */
+function stuckMessage(group: StuckRequesters, level: EffectiveLevel, who: string, view: DirectoryView): string {
+  const why = group.causes.map((cause) => causeClause(cause, level.require, group.causes.length > 1)).join('; ');
+  return `for ${countOf(group.people.length, 'person', 'people')} ${who}, its ${describeLevel(level, group.level, view)} cannot pass: ${why}; an administrator must decide`;
 }

@@ -135,7 +135,8 @@ export function renderFlowAccess(answer: FlowAccess, from: string): string {
   const { people, groups } = answer.requesters;
   const through = groups.length === 1 ? 'its requester group' : `its ${groups.length} requester groups`;
   if (groups.length === 0) out.push('can be requested by nobody: it is visible to no group');
-  else if (!answer.enabled) out.push(`can be requested by nobody while it is disabled; ${through}:`);
+  else if (!answer.enabled)
+    out.push(`can be requested by nobody while it is disabled; if it were enabled, by ${countOf(people.count, 'person', 'people')}, through ${through}:`);
   else out.push(`can be requested by ${countOf(people.count, 'person', 'people')}, through ${through}:`);
   for (const g of groups) {
     const inactive = g.inactive > 0 ? `; ${g.inactive.toLocaleString('en-US')} more cannot sign in` : '';
@@ -148,7 +149,12 @@ export function renderFlowAccess(answer: FlowAccess, from: string): string {
   const approval = answer.approval;
   if (approval.type === 'automatic') out.push('approval: automatic: granted at once, nobody approves');
   else {
-    out.push(approval.nonAdminApprovers ? 'approval, level by level:' : 'approval, level by level (only administrators decide: nonAdminApprovers is off):');
+    const when = answer.enabled ? '' : ', if it were enabled';
+    out.push(
+      approval.nonAdminApprovers
+        ? `approval, level by level${when}:`
+        : `approval, level by level${when} (only administrators decide: nonAdminApprovers is off):`,
+    );
     if (approval.levels.length === 0) out.push('  no levels: an administrator decides');
     for (const level of approval.levels) {
       out.push(`  ${printable(level.describes)}:`);

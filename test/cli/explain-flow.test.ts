@@ -137,6 +137,79 @@ describe('accessctl explain --flow NAME: who can request it, who approves, what 
     expectAccepted(validate, answer);
   });
 
+  it('does not call a group the repo creates missing, as --user does not: a fresh org without GitHub Admins, and a requester group to create', async () => {
+    // The org before the first apply: GitHub Admins (create: true in the repo) is not there yet.
+    const seed = await readFile(exampleSeedPath, 'utf8');
+    const fresh = join(dir, 'fresh-directory.yaml');
+    await writeFile(
+      fresh,
+      seed
+        .replace('      - name: GitHub Admins\n        description: Owners of the GitHub organisation, granted through the GitHub Admin flow\n', '')
+        .replace('groups: [GitHub Users, GitHub Admins]', 'groups: [GitHub Users]'),
+    );
+    expect(await readFile(fresh, 'utf8')).not.toContain('GitHub Admins');
+    const pristine = await accessctl(['explain', examples, '--directory', fresh, '--flow', 'GitHub Admin']);
+    expect(pristine.stderr).toBe('');
+    expect(pristine.stdout).toContain('\nno warnings\n');
+    const user = await accessctl(['explain', examples, '--directory', fresh, '--user', 'erin.em']);
+    expect(user.stderr).toBe('');
+
+    const repo = await exampleCopy('to-create', 'github-admin.yaml', (text) =>
+      text.replace('visibleTo: [Engineering Admin]', 'visibleTo: [Engineering Admin, On Call]'),
+    );
+    await writeFile(
+      join(repo, 'groups', 'on-call.yaml'),
+      'apiVersion: accessctl/v1\nkind: GroupAssignment\nmetadata:\n  name: On Call\nspec:\n  create: true\n',
+    );
+    const run = await accessctl(['explain', repo, '--directory', fresh, '--flow', 'GitHub Admin']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      [
+        '1 warning:',
+        `  ${join(repo, 'flows', 'github-admin.yaml')}:10:34: requester group "On Call" is not in the directory yet: apply creates it, with no members, so nobody can request through it until it has some`,
+        '',
+      ].join('\n'),
+    );
+    const answer = await answerJson([repo, '--directory', fresh, '--flow', 'GitHub Admin']);
+    expect(answer.warnings.map((w) => w.code)).toEqual(['group-to-create']);
+    expectAccepted(validate, answer);
+  });
+
+  it('explains a flow by one of its previousNames, saying on stderr which flow that is now', async () => {
+    const repo = await exampleCopy('renamed', 'github-admin.yaml', (text) =>
+      text.replace('  name: GitHub Admin\n', '  name: GitHub Admin\n  previousNames: [GitHub Owner]\n'),
+    );
+    const current = await accessctl(['explain', repo, '--directory', exampleSeedPath, '--flow', 'GitHub Admin']);
+    const old = await accessctl(['explain', repo, '--directory', exampleSeedPath, '--flow', 'github owner']);
+    expect(old.code).toBe(0);
+    expect(old.stderr).toBe('accessctl: note: "github owner" is a previous name of the flow "GitHub Admin" (metadata.previousNames): explaining it\n');
+    expect(old.stdout).toBe(current.stdout);
+    const json = await accessctl(['explain', repo, '--directory', exampleSeedPath, '--flow', 'GitHub Owner', '--format', 'json']);
+    expect(json.code).toBe(0);
+    const answer = JSON.parse(json.stdout) as Answer;
+    expect(answer.flow).toBe('GitHub Admin');
+    expectAccepted(validate, answer);
+    const user = await accessctl(['explain', repo, '--directory', exampleSeedPath, '--flow', 'GitHub Owner', '--user', 'erin.em']);
+    expect(user.code).toBe(0);
+    expect(user.stderr).toContain('is a previous name of the flow "GitHub Admin"');
+    expect(user.stdout).toContain('\ncan request:\n  GitHub Admin: grants GitHub Admins');
+  });
+
+  it('locates an approver who cannot sign in where the config names them', async () => {
+    const repo = await exampleCopy('suspended', 'github-admin.yaml', (text) =>
+      text.replace('          - group: Security Leads\n', '          - group: Security Leads\n          - user: oscar\n'),
+    );
+    const answer = await answerJson([repo, '--directory', exampleSeedPath, '--flow', 'GitHub Admin']);
+    expect(answer.warnings).toEqual([
+      {
+        code: 'inactive-approver',
+        message: 'approver "oscar@example.com" of level 2 cannot sign in (suspended or not yet activated): they approve nothing',
+        source: { file: join(repo, 'flows', 'github-admin.yaml'), line: 21, column: 19 },
+      },
+    ]);
+    expectAccepted(validate, answer);
+  });
+
   it('refuses an unknown flow name and suggests the closest, with exit 1 and no stack trace', async () => {
     const typo = await offline([examples, '--flow', 'GitHb Admin']);
     expect(typo.code).toBe(1);
@@ -290,7 +363,7 @@ describe('schemas/explain.schema.json for the answer about one flow', () => {
         'requester-approves',
         'missing-manager',
         'no-eligible-approver',
-        'admins-only',
+        'group-to-create',
       ]),
     );
   });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { DirectoryView, type AccessDirectory } from '../../src/impact/directory.js';
 import { effectiveFlow } from '../../src/impact/effective.js';
-import { explainFlowAccess, type ApproverAccess, type FlowAccess, type FlowWarning } from '../../src/impact/flow-access.js';
+import { explainFlowAccess, type ApproverAccess, type FlowAccess, type FlowReference, type FlowWarning } from '../../src/impact/flow-access.js';
 import { renderFlowAccess } from '../../src/impact/render.js';
 import { automatic, directory, exampleDirectory, flow, level, manager } from './fixtures.js';
 
@@ -48,14 +48,37 @@ describe('who can request a flow', () => {
     expect(answer.requesters.groups[0]).toMatchObject({ inactive: 1, members: { count: 3 } });
   });
 
-  it('says a disabled flow can be requested by nobody, and still shows the groups it is visible to', () => {
+  it('answers for a disabled flow what would apply if it were enabled, and says so', () => {
     const answer = explainFlowAccess(effectiveFlow(flow('GitHub Admin', { enabled: false }), example), example);
     expect(answer.enabled).toBe(false);
-    expect(answer.requesters.people.count).toBe(0);
+    expect(answer.requesters.people).toEqual({ count: 2, emails: ['erin@example.com', 'frank@example.com'] });
     expect(answer.requesters.groups[0]?.members.emails).toEqual(['erin@example.com', 'frank@example.com']);
-    expect(warning(answer, 'flow-disabled')?.message).toBe('GitHub Admin is disabled: nobody can request it');
-    // Its approvers are still those who would approve once it is enabled: erin's and frank's manager.
+    expect(warning(answer, 'flow-disabled')?.message).toBe(
+      'GitHub Admin is disabled: nobody can request it; this answer is who could request it and who would approve if it were enabled',
+    );
+    // Its approvers are those who would approve once it is enabled: erin's and frank's manager.
     expect(levels(answer)[0]?.approvers).toEqual([{ kind: 'manager', people: { count: 1, emails: ['dana@example.com'] } }]);
+    const text = renderFlowAccess(answer, 'dir.yaml');
+    expect(text).toContain('\ncan be requested by nobody while it is disabled; if it were enabled, by 2 people, through its requester group:\n');
+    expect(text).toContain('\napproval, level by level, if it were enabled:\n');
+  });
+
+  it("computes a disabled flow's warnings from those who could request it, as its managers", () => {
+    // Security Leads request and approve; dana has no manager: each warning as if it were enabled.
+    const f = flow('Sec', { enabled: false, visibleTo: ['Security Leads', 'Eng Admin'], approval: { levels: [level([{ group: 'Security Leads' }])] } });
+    const answer = explainFlowAccess(effectiveFlow(f, org), org);
+    expect(warning(answer, 'requester-approves')?.message).toBe(
+      "2 people who could request Sec if it were enabled also approve its level 1 (Security Leads, 2 people): nobody approves their own request, so the level's other approvers decide theirs",
+    );
+    const managed = explainFlowAccess(
+      effectiveFlow(flow('Top', { enabled: false, visibleTo: ['Engineering All'], approval: { levels: [level([manager])] } }), example),
+      example,
+    );
+    expect(warning(managed, 'missing-manager')).toEqual({
+      code: 'missing-manager',
+      message: '1 person who could request Top if it were enabled has no manager; their requests would be Missing Data and wait for an administrator',
+      people: { count: 1, emails: ['dana@example.com'] },
+    });
   });
 });
 
@@ -130,7 +153,7 @@ describe('the warnings that apply to the flow', () => {
     const answer = explainFlowAccess(effectiveFlow(f, org), org);
     expect(answer.requesters.groups[0]).toMatchObject({ group: 'Contractors', known: false, members: { count: 0 } });
     expect(answer.warnings.map((w) => [w.code, w.message])).toEqual([
-      ['no-requesters', 'nobody can request Prod: its requester groups have no active members'],
+      ['no-requesters', 'nobody can request Prod: its requester group has no active members'],
       ['unknown-group', 'requester group "Contractors" is not in the directory: nobody can request through it'],
       ['unknown-group', 'approver group "Auditors" of level 1 is not in the directory: it approves nothing'],
       ['unknown-user', 'approver "mallory" of level 1 is not in the directory: they approve nothing'],
@@ -146,19 +169,166 @@ describe('the warnings that apply to the flow', () => {
     const alone = directory({ ann: {}, ben: {} }, { Ops: ['ann', 'ben'], Lead: ['ann'] });
     const answer = explainFlowAccess(effectiveFlow(flow('Prod', { visibleTo: ['Ops'], approval: { levels: [level([{ group: 'Lead' }])] } }), alone), alone);
     expect(warning(answer, 'no-eligible-approver')).toMatchObject({
-      message: 'for 1 person who can request Prod, a level has nobody else to approve (no one approves their own request); an administrator must decide',
+      message:
+        'for 1 person who can request Prod, its level 1 (Lead, 1 person) cannot pass: the only one who could approve it is themselves, and no one approves their own request; an administrator must decide',
       people: { count: 1, emails: ['ann@example.com'] },
     });
+    // ann is left alone at the level: she is not also told that its other approvers decide for her.
+    expect(codes(answer)).toEqual(['no-eligible-approver']);
   });
 
-  it('says only administrators decide when nonAdminApprovers is off, whatever the levels name', () => {
-    const answer = explainFlowAccess(effectiveFlow(flow('Locked', { approval: { nonAdminApprovers: false } }), example), example);
+  it('says only administrators decide when nonAdminApprovers is off, in the approval and with no warning (a valid flow is so)', () => {
+    const f = flow('Locked', { approval: { nonAdminApprovers: false, levels: [level([{ admins: true }])] } });
+    const answer = explainFlowAccess(effectiveFlow(f, example), example);
     expect(answer.approval).toMatchObject({ type: 'manual', nonAdminApprovers: false });
-    expect(codes(answer)).toEqual(['admins-only']);
+    expect(answer.warnings).toEqual([]);
+    expect(renderFlowAccess(answer, 'dir.yaml')).toContain('\napproval, level by level (only administrators decide: nonAdminApprovers is off):\n');
   });
 
   it('gives the example flows no warnings', () => {
     for (const f of [flow('GitHub Admin'), automatic('GitHub User')]) expect(explainFlowAccess(effectiveFlow(f, example), example).warnings).toEqual([]);
+  });
+});
+
+describe('groups the repo creates', () => {
+  // Nothing of "New Admins", "New Requesters" or "New Approvers" is in the directory yet; all three are `create: true`.
+  const f = flow('Prod', {
+    grantGroup: 'New Admins',
+    visibleTo: ['Eng Admin', 'New Requesters'],
+    approval: { levels: [level([manager, { group: 'New Approvers' }])] },
+  });
+  const creates = ['New Admins', 'new requesters', 'New Approvers'];
+
+  it('does not call a group the repo creates missing, and says what its being created empty means for requesting and approving', () => {
+    const answer = explainFlowAccess(effectiveFlow(f, org), org, { creates });
+    expect(answer.warnings.map((w) => [w.code, w.message])).toEqual([
+      [
+        'group-to-create',
+        'requester group "New Requesters" is not in the directory yet: apply creates it, with no members, so nobody can request through it until it has some',
+      ],
+      [
+        'group-to-create',
+        'approver group "New Approvers" of level 1 is not in the directory yet: apply creates it, with no members, so it approves nothing until it has some',
+      ],
+    ]);
+  });
+
+  it('says nothing of a grant group the repo creates, and names one it does not create as nothing to grant', () => {
+    const grant = flow('GitHub Admin', { grantGroup: 'New Admins' });
+    expect(explainFlowAccess(effectiveFlow(grant, example), example, { creates }).warnings).toEqual([]);
+    expect(explainFlowAccess(effectiveFlow(grant, example), example).warnings).toEqual([]);
+  });
+
+  it('warns about located names as it does without them: a created group, and a missing grant group that is not created', () => {
+    const references: FlowReference[] = [
+      { what: 'group', name: 'New Requesters', role: { in: 'visibleTo' }, source: { file: 'f.yaml', line: 3, column: 1 } },
+      { what: 'group', name: 'New Admins', role: { in: 'grantGroup' }, source: { file: 'f.yaml', line: 4, column: 1 } },
+    ];
+    const created = explainFlowAccess(effectiveFlow(f, org), org, { creates, references });
+    expect(created.warnings.map((w) => [w.code, w.source?.line])).toEqual([['group-to-create', 3]]);
+    const missing = explainFlowAccess(effectiveFlow(f, org), org, { references });
+    expect(missing.warnings.map((w) => [w.code, w.message])).toEqual([
+      ['unknown-group', 'requester group "New Requesters" is not in the directory: nobody can request through it'],
+      ['unknown-group', 'grant group "New Admins" is not in the directory, and the repo does not create it (create: true): there is no group to grant'],
+    ]);
+  });
+
+  it('treats a group the directory has as it is, whatever the repo says of creating it', () => {
+    const answer = explainFlowAccess(effectiveFlow(flow('Prod', { visibleTo: ['Eng Admin'] }), org), org, { creates: ['Eng Admin'] });
+    expect(codes(answer)).not.toContain('group-to-create');
+    expect(answer.requesters.people.count).toBe(2);
+  });
+});
+
+describe('a requester who approves a `require: all` level', () => {
+  const team = directory(
+    { boss: {}, grace: { manager: 'boss' }, heidi: { manager: 'boss' }, ivan: { manager: 'boss' } },
+    { Leads: ['grace', 'heidi'], Ops: ['ivan'], Trio: ['grace', 'heidi', 'ivan'] },
+  );
+
+  it('says once that only an administrator decides when the requester is a user the level needs, never that the others decide', () => {
+    const f = flow('All', { visibleTo: ['Leads'], approval: { levels: [level([{ user: 'grace' }, { group: 'Ops' }], 'all')] } });
+    const answer = explainFlowAccess(effectiveFlow(f, team), team);
+    expect(answer.warnings).toEqual([
+      {
+        code: 'no-eligible-approver',
+        message:
+          'for 1 person who can request All, its level 1 (grace@example.com and Ops, 2 people, all of them) cannot pass: one of the approvers it needs (require: all) is only themselves, and no one approves their own request; an administrator must decide',
+        people: { count: 1, emails: ['grace@example.com'] },
+      },
+    ]);
+  });
+
+  it('says every other approver of the level decides for a requester in a group it names', () => {
+    const f = flow('All', { visibleTo: ['Leads'], approval: { levels: [level([{ group: 'Trio' }, { user: 'boss' }], 'all')] } });
+    const answer = explainFlowAccess(effectiveFlow(f, team), team);
+    expect(answer.warnings).toEqual([
+      {
+        code: 'requester-approves',
+        message:
+          '2 people who can request All also approve its level 1 (Trio and boss@example.com, 4 people, all of them): nobody approves their own request, so their own needs every other approver of the level (each other member of a group it names)',
+        people: { count: 2, emails: ['grace@example.com', 'heidi@example.com'] },
+      },
+    ]);
+  });
+});
+
+describe('why a level cannot pass', () => {
+  // pat manages themselves; quinn's manager (sam) is suspended; rita's is tom, who can approve.
+  const staff = directory(
+    { pat: { manager: 'pat' }, sam: { suspended: true }, quinn: { manager: 'sam' }, tom: {}, rita: { manager: 'tom' } },
+    { Staff: ['pat', 'quinn', 'rita'] },
+  );
+  const stuck = (answer: FlowAccess) => answer.warnings.filter((w) => w.code === 'no-eligible-approver').map((w) => [w.message, w.people?.emails]);
+
+  it('names a manager who is the requester themselves, and one who cannot sign in, each apart', () => {
+    const answer = explainFlowAccess(effectiveFlow(flow('Prod', { visibleTo: ['Staff'], approval: { levels: [level([manager])] } }), staff), staff);
+    expect(stuck(answer)).toEqual([
+      [
+        "for 1 person who can request Prod, its level 1 (the requester's manager) cannot pass: it names their manager, and they are their own manager; an administrator must decide",
+        ['pat@example.com'],
+      ],
+      [
+        "for 1 person who can request Prod, its level 1 (the requester's manager) cannot pass: it names their manager, who cannot sign in (suspended or not yet activated); an administrator must decide",
+        ['quinn@example.com'],
+      ],
+    ]);
+    // Only tom, rita's manager, approves as a manager.
+    expect(levels(answer)[0]?.approvers).toEqual([{ kind: 'manager', people: { count: 1, emails: ['tom@example.com'] } }]);
+  });
+
+  it('names an approver who approves nothing under `all`, for everyone, and every cause of an `any` level', () => {
+    const all = flow('Prod', { visibleTo: ['Staff'], approval: { levels: [level([{ admins: true }]), level([{ user: 'tom' }, { user: 'mallory' }], 'all')] } });
+    expect(stuck(explainFlowAccess(effectiveFlow(all, staff), staff))).toEqual([
+      [
+        'for 3 people who can request Prod, its level 2 (tom@example.com and mallory, 1 person, all of them) cannot pass: one of the approvers it needs (require: all) approves nothing (not in the directory, cannot sign in, or no active members); an administrator must decide',
+        ['pat@example.com', 'quinn@example.com', 'rita@example.com'],
+      ],
+    ]);
+    const any = flow('Prod', { visibleTo: ['Staff'], approval: { levels: [level([manager, { user: 'sam' }])] } });
+    expect(stuck(explainFlowAccess(effectiveFlow(any, staff), staff))).toEqual([
+      [
+        "for 1 person who can request Prod, its level 1 (the requester's manager and sam@example.com, 0 people) cannot pass: it names their manager, and they are their own manager; its other approvers approve nothing (not in the directory, cannot sign in, or no active members); an administrator must decide",
+        ['pat@example.com'],
+      ],
+      [
+        "for 1 person who can request Prod, its level 1 (the requester's manager and sam@example.com, 0 people) cannot pass: it names their manager, who cannot sign in (suspended or not yet activated); its other approvers approve nothing (not in the directory, cannot sign in, or no active members); an administrator must decide",
+        ['quinn@example.com'],
+      ],
+    ]);
+  });
+});
+
+describe('a flow visible to no group', () => {
+  it('says nobody can request it because it is visible to no group, not that its groups are empty', () => {
+    const answer = explainFlowAccess(effectiveFlow(automatic('Nobody', { visibleTo: [] }), org), org);
+    expect(answer.warnings).toEqual([{ code: 'no-requesters', message: 'nobody can request Nobody: it is visible to no group (visibleTo is empty)' }]);
+    expect(renderFlowAccess(answer, 'dir.yaml')).toContain('\ncan be requested by nobody: it is visible to no group\n');
+  });
+
+  it('says of several empty requester groups that none has active members', () => {
+    const answer = explainFlowAccess(effectiveFlow(automatic('Nobody', { visibleTo: ['Empty', 'Gone'] }), org), org);
+    expect(warning(answer, 'no-requesters')?.message).toBe('nobody can request Nobody: none of its requester groups has active members');
   });
 });
 
@@ -224,7 +394,7 @@ describe('the answer in text', () => {
     const text = renderFlowAccess(explainFlowAccess(effectiveFlow(f, hostile), hostile), 'dir.yaml');
     expect(text).not.toContain('\u001b');
     expect(text).toContain('Prod\\u001b[31m in the directory of dir.yaml:');
-    expect(text).toContain('2 warnings:\n  1 person who can request Prod\\u001b[31m also approves its level 1');
+    expect(text).toContain('1 warning:\n  for 1 person who can request Prod\\u001b[31m, its level 1 (Ops\\u001b[2J, 1 person) cannot pass');
     expect(text).toContain('\n    ann@example.com\n');
   });
 });
