@@ -115,7 +115,8 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
   const total = plan.changes.length;
   const groupIds: Record<string, string> = { ...plan.references.groups };
   const channelIds: Record<string, string> = { ...plan.references.channels };
-  const failedGroups = new Set<string>();
+  // Each group whose change did not land: whether it was a create, and whether another writer's conflict refused it.
+  const failedGroups = new Map<string, { created: boolean; conflict: boolean }>();
   const failedChannels = new Set<string>();
 
   /** Settles a change exactly once: a second settlement of the same change is a bug, not an event. */
@@ -148,7 +149,13 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
   };
   const ids: IdLookup = {
     group: (name) => {
-      if (failedGroups.has(name)) throw new ApplyFailure(`user group "${name}" was not created (its change failed)`, 'dependency-failed');
+      const failed = failedGroups.get(name);
+      if (failed?.created === true) throw new ApplyFailure(`user group "${name}" was not created (its change failed)`, 'dependency-failed');
+      if (failed !== undefined)
+        throw new ApplyFailure(
+          `the change of user group "${name}" was not written (${failed.conflict ? 'another writer changed the group since the plan' : 'it failed'})`,
+          'dependency-failed',
+        );
       const id = groupIds[name];
       if (id === undefined) throw new ApplyFailure(`user group "${name}" has no known id`, 'unknown-reference');
       return id;
@@ -188,7 +195,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
       const confirmed = await writeAssociations(change, id, wrote);
       return { id, confirmedByRetry: confirmed };
     } catch (error) {
-      failedGroups.add(change.name);
+      failedGroups.set(change.name, { created: change.action === 'create', conflict: error instanceof ApplyFailure && error.code === 'changed-since-plan' });
       throw error;
     }
   });

@@ -10,7 +10,8 @@ import { profileOption } from './profile-option.js';
 import type { DesiredState } from '../config/desired.js';
 import { loadConfig } from '../config/load.js';
 import { AccessctlError } from '../errors.js';
-import { renderText, summaryLine } from '../plan/render-text.js';
+import type { Plan } from '../plan/plan.js';
+import { renderText, summaryLine, type HeldChanges } from '../plan/render-text.js';
 import { StateLock } from '../reconcile/lock.js';
 import { EXIT_LOCKED, runReconciler } from '../reconcile/loop.js';
 import { MIN_RUN_INTERVAL_MS, parseInterval } from '../reconcile/schedule.js';
@@ -142,6 +143,23 @@ async function refuseWhileRunning(stateDir: string, intervalMs: number): Promise
   );
 }
 
+/**
+ * What up prints of each plan: the first plan in full, then one line for each later plan that
+ * changes something; a run that plans again after another writer's conflict says so on that line
+ * (its first plan was printed already, in full or as a line).
+ */
+export function planPrinter(out: (line: string) => unknown): (plan: Plan, run: number, held: HeldChanges) => void {
+  let plans = 0;
+  let lastRun = 0;
+  return (plan, run, held) => {
+    plans++;
+    const replan = run === lastRun;
+    lastRun = run;
+    if (plans === 1) out(renderText(plan, undefined, held));
+    else if (plan.changes.length > held.reported.length + held.paused.length) out(`run ${run}${replan ? ' (planned again)' : ''}: ${summaryLine(plan, held)}`);
+  };
+}
+
 async function reconcileAgainst(
   sandbox: RunningSandbox,
   dir: string,
@@ -192,10 +210,7 @@ async function reconcileAgainst(
       lockMode: 'fail',
       signal,
       onListening: (url) => out(`reconciler console: ${url}/objects  (and ${url}/metrics)`),
-      onPlan: (plan, run, held) => {
-        if (run === 1) out(renderText(plan, undefined, held));
-        else if (plan.changes.length > held.reported.length + held.paused.length) out(`run ${run}: ${summaryLine(plan, held)}`);
-      },
+      onPlan: planPrinter(out),
       onOutcome: (outcome, run) => {
         out(`run ${run}: ${outcome.result}: ${outcome.message}`);
         if (run === 1) {

@@ -153,6 +153,9 @@ describe('a reconcile run that another writer races between plan and write', () 
       'GroupAssignment GitHub Users',
       'ApprovalFlow GitHub User',
     ]);
+    expect(logs.find((l) => l.level === WARN && l['plan'] === 1 && l['kind'] === 'ApprovalFlow')?.msg).toContain(
+      'not written: the change of user group "GitHub Users" was not written (another writer changed the group since the plan); re-planning now',
+    );
     expect(logs.filter((l) => l.level >= ERROR)).toEqual([]);
     expect(
       sink.events
