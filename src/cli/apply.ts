@@ -181,7 +181,7 @@ export function applyCommand(runtime: Runtime): Command {
       }
       const progress = process.stderr.isTTY;
       // Holding the lock, a signal never ends the process at once (the lock would be left behind): before
-      // the first change it stops the apply there (reads in flight finish); from the first change on it
+      // the first change it stops the apply there (its reads in flight cut short); from the first change on it
       // finishes what is in flight, starts nothing more and says what landed. Without a lock, before the
       // first change nothing has changed, and Node's default (exit at once) is right.
       let phase: 'waiting' | 'planning' | 'applying' = 'waiting';
