@@ -1,7 +1,8 @@
 // `accessctl explain --flow NAME` as the real binary runs it: a flow's whole requester list through a
-// pipe (--all-people, hundreds of kilobytes) arrives to its last byte before the process exits, and
-// an unknown flow is the exit code 1 a CI script sees, with the closest name on stderr.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+// pipe (--all-people, hundreds of kilobytes) arrives to its last byte before the process exits; a
+// previous name's note goes to stderr, never into the JSON; an unknown flow is the exit code 1 a CI
+// script sees, with the closest name on stderr.
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +40,20 @@ describe('accessctl explain --flow, the real binary', () => {
     expect(answer.requesters.people.count).toBe(size);
     expect(answer.requesters.people.emails.at(-1)).toBe(`${logins.at(-1)}@example.com`);
     expect(answer.requesters.people.emails).toHaveLength(size);
+    expectAccepted(outputSchema('explain.schema.json'), answer);
+  });
+
+  it("finds a flow by a previous name, with the note on stderr and only the flow's JSON on stdout", async () => {
+    const repo = join(dir, 'renamed');
+    await cp('examples/access', repo, { recursive: true });
+    const path = join(repo, 'flows', 'github-user.yaml');
+    await writeFile(path, (await readFile(path, 'utf8')).replace('  name: GitHub User\n', '  name: GitHub User\n  previousNames: [GitHub Member]\n'));
+    const run = await accessctl(['explain', repo, '--flow', 'GitHub Member', '--directory', snapshot, '--format', 'json'], {});
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('accessctl: note: "GitHub Member" is a previous name of the flow "GitHub User" (metadata.previousNames): explaining it\n');
+    const answer = JSON.parse(run.stdout) as { flow: string; requesters: { people: { count: number } } };
+    expect(answer.flow).toBe('GitHub User');
+    expect(answer.requesters.people.count).toBe(size);
     expectAccepted(outputSchema('explain.schema.json'), answer);
   });
 
