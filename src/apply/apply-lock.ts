@@ -1,6 +1,6 @@
-// apply's hold on a state directory's single-writer lock: the reconciler's own (StateLock, the same
+// apply's hold on state directories' single-writer locks: the reconciler's own (StateLock, the same
 // file), taken before the plan's fresh read and held until the last write, so a hand-run apply and a
-// reconciler (or two applies) never create or write the same objects at once.
+// reconciler (or two applies) never write at once; and which directories those are (found, or --state-dir).
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { displayPath } from '../config/discover.js';
