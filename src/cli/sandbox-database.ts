@@ -1,10 +1,12 @@
 // What the CLI guards about a sandbox's --db file: one process serves it at a time (a lock file
 // beside it, the reconciler's StateLock), and a damaged file is reported as that, naming the file.
+// Also the operator key's file beside it, for `sandbox clock` to read without the key in shell history.
 import { mkdirSync, realpathSync } from 'node:fs';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { AccessctlError } from '../errors.js';
-import { type HeartbeatTimer, StateLock, type TakeoverNotice } from '../reconcile/lock.js';
+import { type HeartbeatTimer, intervalTimer, StateLock, type TakeoverNotice } from '../reconcile/lock.js';
 import { damageAdvice, databaseDamageIn } from '../sandbox/database-damage.js';
 
 /**
@@ -50,9 +52,16 @@ export interface SandboxDatabaseLock {
   /**
    * Whether this process may write to the database now: a heartbeat that found the lock still this
    * process's began less than sandboxLockLeaseMs ago. False after a pause or failed refreshes until
-   * the next heartbeat: the lock may have been taken over unseen, and a heartbeat tells which.
+   * the next heartbeat: the lock may have been taken over unseen, and a heartbeat tells which. A
+   * lapsed lease starts that heartbeat at once rather than at the timer's next tick.
    */
   current(): boolean;
+  /**
+   * Whether this process may write now, asking a heartbeat first when the lease lapsed: what a close
+   * checks before it saves the clock and checkpoints. False when the lock was lost or a heartbeat
+   * could not refresh it (the caller then lets go of the database without writing).
+   */
+  confirm(): Promise<boolean>;
   release(): Promise<void>;
 }
 
@@ -71,17 +80,38 @@ export async function lockSandboxDatabase(db: string, options: SandboxDatabaseLo
   let leaseFrom = now();
   let refreshFailed = false;
   const beatEvery = options.heartbeatTimer ?? intervalTimer;
+  // The heartbeat the timer runs, also run at once when the lease is found lapsed: the timer's next
+  // tick may be up to an interval away (a suspended machine's timers do not count the suspension).
+  let beatNow: (() => Promise<void>) | undefined;
+  let beating: Promise<void> | undefined;
+  let lastBeatFrom = leaseFrom;
+  let lostTold: Promise<void> | undefined;
   const lock: StateLock = new StateLock({
     dir: dirname(file),
     fileName: `${basename(file)}.lock`,
     staleAfterMs: sandboxLockStaleAfterMs,
-    heartbeatTimer: (ms, tick) =>
-      beatEvery(ms, async () => {
+    heartbeatTimer: (ms, tick) => {
+      const beat = async (): Promise<void> => {
         const started = now();
+        lastBeatFrom = started;
         refreshFailed = false;
         await tick();
+        // A loss is told (onLost) before this heartbeat resolves: whoever waits on it (a close) finds it told.
+        await lostTold;
         if (!refreshFailed && lock.held) leaseFrom = started;
-      }),
+      };
+      // One at a time, whoever asks (the timer or a lapsed lease): a second asker joins the one running.
+      const once = (): Promise<void> =>
+        (beating ??= beat().finally(() => {
+          beating = undefined;
+        }));
+      beatNow = once;
+      const stop = beatEvery(ms, once);
+      return () => {
+        if (beatNow === once) beatNow = undefined;
+        stop();
+      };
+    },
     onTakeover: (notice: TakeoverNotice) => options.onTakeover?.(notice.message),
     onHeartbeatError: (error, lost) => {
       refreshFailed = true;
@@ -89,7 +119,7 @@ export async function lockSandboxDatabase(db: string, options: SandboxDatabaseLo
         options.onRefreshError?.(error);
         return;
       }
-      void lock.read().then(
+      lostTold = lock.read().then(
         (holder) => options.onLost?.(lostError(db, holder === undefined ? undefined : describeHolder(holder))),
         () => options.onLost?.(lostError(db, undefined)),
       );
@@ -109,22 +139,29 @@ export async function lockSandboxDatabase(db: string, options: SandboxDatabaseLo
     );
   }
   const held = lock;
-  return { path: held.path, current: () => held.held && now() - leaseFrom < sandboxLockLeaseMs, release: () => held.release() };
+  const fresh = (): boolean => held.held && now() - leaseFrom < sandboxLockLeaseMs;
+  return {
+    path: held.path,
+    current: () => {
+      if (fresh()) return true;
+      // Judged by the wall clock still (the clock a taker judges staleness by), but asked at once: a
+      // healthy holder answers again within one heartbeat of waking. At most one a second while
+      // refreshes fail, so a failing disk is not hammered (nor its error said) once per request.
+      if (held.held && now() - lastBeatFrom >= lapsedBeatSpacingMs) void beatNow?.();
+      return false;
+    },
+    confirm: async () => {
+      if (fresh()) return true;
+      // A heartbeat already running may have begun before the pause: its answer keeps no lease, so one more.
+      for (let round = 0; round < 2 && !fresh() && held.held && beatNow !== undefined; round++) await beatNow();
+      return fresh();
+    },
+    release: () => held.release(),
+  };
 }
 
-/** The lock's default heartbeat: an interval that does not keep the process alive, its ticks never overlapping. */
-function intervalTimer(ms: number, tick: () => Promise<void>): () => void {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    void tick().finally(() => {
-      running = false;
-    });
-  }, ms);
-  timer.unref();
-  return () => clearInterval(timer);
-}
+/** The least time between two heartbeats a lapsed lease starts (the timer's own are a third of the window apart). */
+const lapsedBeatSpacingMs = 1000;
 
 /** The holder as a person reads it: its pid, the host when it is not this one, and when it started. */
 function describeHolder(holder: { pid: number; host: string; startedAt: string }): string {
@@ -173,4 +210,35 @@ export function damagedDatabaseError(error: unknown, db: string, when: 'open' | 
   const start = `cannot ${when === 'open' ? 'open' : 'go on serving'} the sandbox database ${db}: ${damage.message}`;
   const advice = damageAdvice(damage, 'move it aside and start again, which creates a new database (and applies --seed to it)');
   return new AccessctlError('io', `${start}. ${advice}`, { subject: '--db', cause: error });
+}
+
+/** Where the operator key of the sandbox serving `db` is kept while it runs: beside the database, readable by its owner only. */
+export function operatorKeyFile(db: string): string | undefined {
+  return db === ':memory:' ? undefined : `${canonicalPath(db)}.operator-key`;
+}
+
+/**
+ * Writes `key` to operatorKeyFile(db), mode 0600, for `export ACCESSCTL_SANDBOX_OPERATOR_KEY=$(cat
+ * FILE)`: the key reaches the variable without being typed or pasted into a shell's history. Call it
+ * holding the database's lock (no other sandbox writes it meanwhile). Undefined for ":memory:".
+ */
+export async function writeOperatorKeyFile(db: string, key: string): Promise<string | undefined> {
+  const file = operatorKeyFile(db);
+  if (file === undefined) return undefined;
+  // Created anew ('wx' follows no link and keeps no earlier mode): a leftover of a killed run goes first.
+  await unlink(file).catch(() => undefined);
+  try {
+    await writeFile(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new AccessctlError('io', `cannot write the operator key file ${file}: ${message}`, { subject: '--db', cause: error });
+  }
+  return file;
+}
+
+/** Removes the operator key file when it still holds `key` (a sandbox that took the database over writes its own). */
+export async function removeOperatorKeyFile(file: string | undefined, key: string): Promise<void> {
+  if (file === undefined) return;
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text?.trim() === key) await unlink(file).catch(() => undefined);
 }

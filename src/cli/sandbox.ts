@@ -8,7 +8,7 @@ import { loadSeed } from '../sandbox/seed.js';
 import { authenticate } from '../sandbox/auth.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { operatorKeyVariable, sandboxClockCommand } from './sandbox-clock.js';
-import { damagedDatabaseError, lockNoticesOnStderr, lockSandboxDatabase } from './sandbox-database.js';
+import { damagedDatabaseError, lockNoticesOnStderr, lockSandboxDatabase, removeOperatorKeyFile, writeOperatorKeyFile } from './sandbox-database.js';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -66,20 +66,32 @@ export function sandboxCommand(): Command {
             allowPrivateWebhooks: options.allowPrivateWebhooks,
             profile: options.profile,
             // After a pause past the lock's lease it writes nothing until a heartbeat says the file is still its own.
-            ...(lock === undefined ? {} : { mayWrite: () => lock.current() }),
+            ...(lock === undefined ? {} : { mayWrite: () => lock.current(), confirmWrite: () => lock.confirm() }),
+            // A timer that finds the file damaged: the sandbox has let go of it; this stops the command, exit 1.
+            onDamage: (error) => {
+              if (stops.fail !== undefined) stops.fail(error);
+              else stops.lostEarly ??= error;
+            },
           });
         } catch (error) {
           throw damagedDatabaseError(error, options.db, 'open') ?? error;
         }
         let banner: string;
+        let keyFile: string | undefined;
         try {
-          banner = bannerOf(sandbox, options);
+          keyFile = sandbox.operatorKey === undefined ? undefined : await writeOperatorKeyFile(options.db, sandbox.operatorKey);
+          banner = bannerOf(sandbox, options, keyFile);
         } catch (error) {
           const damaged = damagedDatabaseError(error, options.db, 'open');
           await (damaged === undefined ? sandbox.close() : sandbox.relinquish());
+          if (sandbox.operatorKey !== undefined) await removeOperatorKeyFile(keyFile, sandbox.operatorKey);
           throw damaged ?? error;
         }
-        await serveUntilStopped(sandbox, options.db, stops, banner);
+        try {
+          await serveUntilStopped(sandbox, options.db, stops, banner);
+        } finally {
+          if (sandbox.operatorKey !== undefined) await removeOperatorKeyFile(keyFile, sandbox.operatorKey);
+        }
       } finally {
         await lock?.release();
       }
@@ -87,13 +99,16 @@ export function sandboxCommand(): Command {
 }
 
 /** What the sandbox prints once it serves: where, its database, the keys, and a first request to try. */
-function bannerOf(sandbox: RunningSandbox, options: SandboxFlags): string {
+function bannerOf(sandbox: RunningSandbox, options: SandboxFlags, keyFile: string | undefined): string {
   const lines = [`accessctl sandbox listening on ${sandbox.url}`];
   if (sandbox.profile === 'strict') lines.push("profile: strict (JumpCloud's published API, read pessimistically)");
   lines.push(`database: ${options.db}${sandbox.seeded ? ` (seeded from ${options.seed})` : ''}`);
   if (sandbox.operatorKey !== undefined) {
     lines.push(`operator key: ${sandbox.operatorKey} (test hooks; new for this run)`);
-    lines.push(`clock: ${operatorKeyVariable}=${sandbox.operatorKey} accessctl sandbox clock advance 2h --target ${sandbox.url}`);
+    // The hint never holds the key itself: a line pasted into a shell is kept in its history.
+    const setKey =
+      keyFile === undefined ? `export ${operatorKeyVariable}=<the operator key above>` : `export ${operatorKeyVariable}="$(cat ${shellQuoted(keyFile)})"`;
+    lines.push(`clock: ${setKey}; accessctl sandbox clock advance 2h --target ${sandbox.url}`);
   }
   lines.push(`admin key: ${sandbox.adminKey}${sandbox.adminKeyMinted ? ' (new for this run; shown once)' : ''}`);
   lines.push(`sandbox console: ${sandbox.url}/console/ (sign in as any seeded user or administrator; a sandbox, so no password)`);
@@ -103,6 +118,11 @@ function bannerOf(sandbox: RunningSandbox, options: SandboxFlags): string {
   const which = orgs.length > 1 ? `   # the key manages ${orgs.length} organizations: x-org-id picks one` : '';
   lines.push(`try: curl -H "x-api-key: ${sandbox.adminKey}"${orgHeader} ${sandbox.url}/api/v2/approvalflows${which}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** `path` as one shell word: single-quoted unless it is plain. */
+function shellQuoted(path: string): string {
+  return /^[\w./@:+-]+$/.test(path) ? path : `'${path.replace(/'/g, "'\\''")}'`;
 }
 
 /**
@@ -124,6 +144,8 @@ interface ServingStops {
  */
 function serveUntilStopped(sandbox: RunningSandbox, db: string, stops: ServingStops, banner: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
+    // The first failure reported; one that comes while a stop closes the sandbox is reported too.
+    let failure: { error: unknown } | undefined;
     const finish = (): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -131,20 +153,40 @@ function serveUntilStopped(sandbox: RunningSandbox, db: string, stops: ServingSt
       delete stops.fail;
     };
     const stop = (signal: NodeJS.Signals): void => {
-      finish();
+      // Only the signals: a lock lost (or damage found) while it closes still stops it without
+      // writing (relinquish) and is still reported, so `fail` stays wired until the close is done.
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
       process.stdout.write(`received ${signal}, stopping\n`);
-      void sandbox.close().then(resolve);
+      // A close confirms the lock (a heartbeat when its lease lapsed) before it writes; a loss that
+      // heartbeat finds is told (fail, below) before the close goes on.
+      const closed = (): void => {
+        finish();
+        if (failure === undefined) resolve();
+        else reject(failure.error);
+      };
+      void sandbox.close().then(closed, (error: unknown) => {
+        failure ??= { error: damagedDatabaseError(error, db, 'serve') ?? error };
+        closed();
+      });
     };
     const fail = (error: unknown, how?: 'relinquish'): void => {
-      finish();
+      if (failure !== undefined) return;
       const damaged = damagedDatabaseError(error, db, 'serve');
-      const reported = damaged ?? error;
+      failure = { error: damaged ?? error };
       // Closing saves the clock and checkpoints the log into the file: not into one another process
       // serves now, nor into a damaged one. Relinquishing closes the connection before anything else.
       const stopped = how === 'relinquish' || damaged !== undefined ? sandbox.relinquish() : sandbox.close();
+      const reported = failure.error;
       void stopped.then(
-        () => reject(reported),
-        () => reject(reported),
+        () => {
+          finish();
+          reject(reported);
+        },
+        () => {
+          finish();
+          reject(reported);
+        },
       );
     };
     process.on('SIGINT', stop);

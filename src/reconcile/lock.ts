@@ -470,8 +470,8 @@ function parseInfo(text: string): LockInfo | undefined {
   }
 }
 
-/** The default heartbeat timer: an interval that does not keep the process alive on its own. */
-function intervalTimer(ms: number, tick: () => Promise<void>): () => void {
+/** The default heartbeat timer: an interval that does not keep the process alive on its own, its ticks never overlapping. */
+export function intervalTimer(ms: number, tick: () => Promise<void>): () => void {
   let running = false;
   const timer = setInterval(() => {
     if (running) return;

@@ -92,6 +92,7 @@ export class DeliveryWorker extends EventEmitter implements ClockedWork {
   #onSettled: () => void = () => {};
   #stopped = false;
   readonly #mayWrite: () => boolean;
+  readonly #onError: (error: unknown) => void;
   /** Outcomes that came back while the database could not be written (see mayWrite): recorded at the next pump. */
   readonly #heldBack: (() => void)[] = [];
 
@@ -104,9 +105,16 @@ export class DeliveryWorker extends EventEmitter implements ClockedWork {
     random?: () => number;
     /** Whether the database may be written now; an outcome that comes back while not is recorded later. */
     mayWrite?: () => boolean;
+    /** What recording an attempt's outcome failed with, where no caller can hear it (a damaged page, say). Default: thrown, unhandled. */
+    onError?: (error: unknown) => void;
   }) {
     super();
     this.#mayWrite = options.mayWrite ?? (() => true);
+    this.#onError =
+      options.onError ??
+      ((error) => {
+        throw error;
+      });
     this.#store = options.store;
     this.#clock = options.clock;
     this.#log = options.log;
@@ -147,7 +155,13 @@ export class DeliveryWorker extends EventEmitter implements ClockedWork {
           // Whatever went wrong is one failed attempt, retried and dead-lettered on the schedule:
           // a row never stays leased and pending with no attempt on record.
           this.#log(`delivery ${row.id} failed unexpectedly: ${(error as Error).name}`);
-          if (!this.#stopped && this.#store.db.open) this.#settleWhenWritable(row, { kind: 'unsendable', error: unsendable(error) });
+          if (this.#stopped || !this.#store.db.open) return;
+          try {
+            this.#settleWhenWritable(row, { kind: 'unsendable', error: unsendable(error) });
+          } catch (failure) {
+            // Recording it failed too (a damaged page): no caller to throw to.
+            this.#onError(failure);
+          }
         })
         .finally(() => {
           this.#inFlight.delete(row.id);

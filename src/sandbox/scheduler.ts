@@ -48,6 +48,7 @@ export class Scheduler {
   #again = false;
   #stopped = false;
   readonly #mayWrite: () => boolean;
+  readonly #onError: (error: unknown) => void;
 
   constructor(options: {
     store: SandboxStore;
@@ -57,8 +58,18 @@ export class Scheduler {
     work?: ClockedWork[];
     /** Whether the database may be written now; while not, nothing runs and it looks again shortly. */
     mayWrite?: () => boolean;
+    /**
+     * What a run from its own timer failed with (no caller to throw to: a damaged page, say).
+     * Default: thrown from the timer, uncaught.
+     */
+    onError?: (error: unknown) => void;
   }) {
     this.#mayWrite = options.mayWrite ?? (() => true);
+    this.#onError =
+      options.onError ??
+      ((error) => {
+        throw error;
+      });
     this.#store = options.store;
     this.#clock = options.clock;
     this.#log = options.log;
@@ -84,7 +95,7 @@ export class Scheduler {
     if (!this.#mayWrite()) {
       // Due timers write: they wait until this process knows the database is still its own.
       if (this.#timer !== undefined) clearTimeout(this.#timer);
-      this.#timer = setTimeout(() => this.kick(), writeWaitMs);
+      this.#timer = setTimeout(() => this.#kickFromTimer(), writeWaitMs);
       this.#timer.unref();
       return;
     }
@@ -103,6 +114,15 @@ export class Scheduler {
       this.#kicking = false;
     }
     this.#arm();
+  }
+
+  /** A kick no caller asked for: what it fails with goes to onError. */
+  #kickFromTimer(): void {
+    try {
+      this.kick();
+    } catch (error) {
+      this.#onError(error);
+    }
   }
 
   #runDueTimers(): void {
@@ -138,7 +158,7 @@ export class Scheduler {
     const candidates = [nextTimer ?? undefined, ...this.#work.map((work) => work.nextDueMs())].filter((value): value is number => value !== undefined);
     if (candidates.length === 0) return;
     const wait = Math.min(maxWaitMs, Math.max(0, Math.min(...candidates) - this.#clock.nowMs()));
-    this.#timer = setTimeout(() => this.kick(), wait);
+    this.#timer = setTimeout(() => this.#kickFromTimer(), wait);
     this.#timer.unref();
   }
 }

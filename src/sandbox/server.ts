@@ -62,7 +62,24 @@ export interface SandboxOptions {
    * timers and webhook attempts wait; nothing is written. Always true when not given.
    */
   mayWrite?: () => boolean;
+  /**
+   * Asks the lock at once whether this process still holds the file (a heartbeat), resolving with
+   * mayWrite's answer after it. A request that finds mayWrite false waits for it (up to
+   * confirmWaitMs) rather than answering 503 at once; a close confirms with it before it saves the
+   * clock and checkpoints, and lets go without writing when it resolves false.
+   */
+  confirmWrite?: () => Promise<boolean>;
+  /**
+   * Called when work no request owns (a timer, a webhook outcome) finds the database damaged. The
+   * sandbox has already let go of it (as relinquish(): nothing more is written, the port closes);
+   * the caller reports `error` (SQLite's, with its code: see database-damage.ts) and stops. Without
+   * it, the error is thrown from that timer, as an uncaught exception.
+   */
+  onDamage?: (error: Error) => void;
 }
+
+/** The longest a request waits for confirmWrite before it answers 503: a heartbeat takes milliseconds on a healthy disk. */
+export const confirmWaitMs = 2000;
 
 export interface RunningSandbox {
   url: string;
@@ -82,7 +99,11 @@ export interface RunningSandbox {
   /** The webhook delivery worker: emits 'attempt' after each attempt; whenIdle() waits for those in flight. */
   webhooks: DeliveryWorker;
   scheduler: Scheduler;
-  /** Stops serving and closes the database, saving the clock and checkpointing the log into the file first. */
+  /**
+   * Stops serving and closes the database, saving the clock and checkpointing the log into the file
+   * first, when mayWrite (confirmed with confirmWrite when it had lapsed) says it is still this
+   * process's; otherwise it lets go without writing, as relinquish() does.
+   */
   close(): Promise<void>;
   /**
    * Stops serving at once and lets go of the database without writing to it again: for a sandbox
@@ -130,6 +151,27 @@ async function readJsonBody(c: Context<Env>): Promise<unknown> {
   }
 }
 
+/** Whether `pathname` is the web console's (served by consoleApp, which answers its own 503 page). */
+function isConsolePath(pathname: string): boolean {
+  return pathname === '/console' || pathname.startsWith('/console/');
+}
+
+/** Waits for `work`, but no longer than `ms`; whatever it resolves or rejects with is not wanted. */
+async function withinMs(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      work.catch(() => undefined),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ms);
+        timer.unref();
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function honoPath(path: string): string {
   return path.replace(/\{([^}]+)\}/g, ':$1');
 }
@@ -148,14 +190,27 @@ export function createApp(deps: {
   operatorKey?: string;
   /** Whether the database may be written now (SandboxOptions.mayWrite). */
   mayWrite?: () => boolean;
+  /** Asks for a heartbeat at once (SandboxOptions.confirmWrite). */
+  confirmWrite?: () => Promise<boolean>;
 }): Hono<Env> {
   const { store, clock, hooks, log, deliveries, afterRequest, operatorKey } = deps;
   const mayWrite = deps.mayWrite ?? (() => true);
   const notServing = (): ApiError | undefined => {
     if (!store.db.open) return new ApiError(503, 'this sandbox has stopped serving its database');
     // Reads too: a read may write (a session, a lease), and the wait is one heartbeat.
-    if (!mayWrite()) return new ApiError(503, 'this sandbox cannot tell whether it still holds its database (it was paused); try again in a moment');
+    if (!mayWrite()) {
+      return new ApiError(
+        503,
+        'this sandbox cannot tell whether it still holds its database (its lock was not refreshed in time: it was paused, or the refresh failed); try again in a moment',
+      );
+    }
     return undefined;
+  };
+  /** notServing, after waiting (a little) for a heartbeat when the lease lapsed: a healthy sandbox that woke answers at once. */
+  const notServingAfterConfirming = async (): Promise<ApiError | undefined> => {
+    if (notServing() === undefined || !store.db.open || deps.confirmWrite === undefined) return notServing();
+    await withinMs(deps.confirmWrite(), confirmWaitMs);
+    return notServing();
   };
   const profile = deps.profile ?? 'default';
   const app = new Hono<Env>();
@@ -166,7 +221,12 @@ export function createApp(deps: {
     c.header('x-request-id', c.get('requestId'));
   });
   app.use('*', async (c, next): Promise<Response | undefined> => {
-    const refusal = notServing();
+    // The console answers its own pages with a page a person reads (see consoleApp's `unavailable`).
+    if (isConsolePath(new URL(c.req.url).pathname)) {
+      await next();
+      return undefined;
+    }
+    const refusal = await notServingAfterConfirming();
     if (refusal !== undefined) return errorResponse(c, refusal, { 'Retry-After': '1' });
     await next();
     return undefined;
@@ -181,7 +241,10 @@ export function createApp(deps: {
   );
 
   // The web console: not API, so served in every profile, beside whatever the profile serves.
-  app.route('/', consoleApp({ store, hooks, deliveries, profile, afterChange: afterRequest }));
+  app.route(
+    '/',
+    consoleApp({ store, hooks, deliveries, profile, afterChange: afterRequest, unavailable: async () => (await notServingAfterConfirming())?.message }),
+  );
 
   const served = routes.filter(
     (route) => ((route.access !== 'operator' && route.access !== 'org-hook') || hooks !== undefined) && (profile !== 'strict' || route.origin !== 'extension'),
@@ -283,7 +346,7 @@ export function createApp(deps: {
     }
     let body = route.body ? await readJsonBody(c) : undefined;
     // A request that waited (its body, an injected latency) past relinquish() or a pause: checked again.
-    const refusal = notServing();
+    const refusal = await notServingAfterConfirming();
     if (refusal !== undefined) throw refusal;
     if (profile === 'strict' && route.requestBody !== undefined) {
       // protojson (and a pessimistic JSON reader) refuses a field the message does not define.
@@ -365,6 +428,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     allowPrivateWebhooks: options.allowPrivateWebhooks ?? false,
     ...(options.random === undefined ? {} : { random: options.random }),
     ...(options.mayWrite === undefined ? {} : { mayWrite: options.mayWrite }),
+    onError: (error) => unowned(error),
   });
   const scheduler = new Scheduler({
     store,
@@ -373,8 +437,24 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     run: (timer) => runTimer(store, timer),
     work: [webhooks],
     ...(options.mayWrite === undefined ? {} : { mayWrite: options.mayWrite }),
+    onError: (error) => unowned(error),
   });
-  webhooks.onSettled(() => scheduler.kick());
+  webhooks.onSettled(() => {
+    try {
+      scheduler.kick();
+    } catch (error) {
+      unowned(error);
+    }
+  });
+  /**
+   * What work no request owns (a timer, a webhook outcome) failed with: damage lets go of the file
+   * at once and is handed to onDamage; anything else (or damage without onDamage) is thrown, uncaught.
+   */
+  const unowned = (error: unknown): void => {
+    if (options.onDamage === undefined || databaseDamageIn(error) === undefined || !(error instanceof Error)) throw error;
+    void relinquish();
+    options.onDamage(error);
+  };
   const profile = options.profile ?? 'default';
   const app = createApp({
     store,
@@ -386,6 +466,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     profile,
     ...(operatorKey === undefined ? {} : { operatorKey }),
     ...(options.mayWrite === undefined ? {} : { mayWrite: options.mayWrite }),
+    ...(options.confirmWrite === undefined ? {} : { confirmWrite: options.confirmWrite }),
   });
   const host = options.host ?? '127.0.0.1';
   const server = createAdaptorServer({ fetch: app.fetch });
@@ -425,19 +506,39 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   }
   let closing: Promise<void> | undefined;
   /** Stops timers, deliveries and sleeps; closes the port, cutting open connections; then runs `after`. */
-  const stopServing = (after: () => void): Promise<void> =>
-    new Promise<void>((resolve) => {
+  const stopServing = (after: () => void | Promise<void>): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
       scheduler.stop();
       const stopped = webhooks.stop();
       clock.releaseAll();
       server.close(() => {
-        void stopped.then(() => {
-          after();
-          resolve();
-        });
+        void stopped.then(after).then(resolve, reject);
       });
       if ('closeAllConnections' in server) server.closeAllConnections();
     });
+  const mayWrite = options.mayWrite ?? (() => true);
+  /**
+   * A close's last step: the clock save and checkpoint write into the file, so only while it is
+   * still this process's. A lease that lapsed (a pause just before the stop) is confirmed first; a
+   * lock lost or left unconfirmed lets go without writing, as relinquish() does.
+   */
+  const closeStore = async (): Promise<void> => {
+    if (!store.db.open) return;
+    if (!mayWrite() && options.confirmWrite !== undefined) await options.confirmWrite().catch(() => false);
+    if (mayWrite()) {
+      store.close();
+      return;
+    }
+    if (store.db.open)
+      log(`closed the sandbox database ${store.path} without saving the clock or checkpointing: this process could not confirm it still holds its lock`);
+    store.closeWithoutWriting();
+  };
+  const relinquish = (): Promise<void> => {
+    // Closed before anything else: a timer or an attempt that settles while the port closes finds it closed.
+    store.closeWithoutWriting();
+    closing ??= stopServing(() => {});
+    return closing;
+  };
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
@@ -452,14 +553,9 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     webhooks,
     scheduler,
     close: () => {
-      closing ??= stopServing(() => store.close());
+      closing ??= stopServing(closeStore);
       return closing;
     },
-    relinquish: () => {
-      // Closed before anything else: a timer or an attempt that settles while the port closes finds it closed.
-      store.closeWithoutWriting();
-      closing ??= stopServing(() => {});
-      return closing;
-    },
+    relinquish,
   };
 }

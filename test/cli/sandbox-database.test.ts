@@ -4,9 +4,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { lockSandboxDatabase } from '../../src/cli/sandbox-database.js';
-import type { AccessctlError } from '../../src/errors.js';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { lockSandboxDatabase, sandboxLockLeaseMs } from '../../src/cli/sandbox-database.js';
+import { AccessctlError } from '../../src/errors.js';
+import { StateLock } from '../../src/reconcile/lock.js';
 import { SandboxClock } from '../../src/sandbox/clock.js';
 import { loadSeed } from '../../src/sandbox/seed.js';
 import { startSandbox } from '../../src/sandbox/server.js';
@@ -217,6 +218,62 @@ describe('lockSandboxDatabase', () => {
     expect(beat).toBeUndefined();
     await lock?.release();
     expect(JSON.parse(readFileSync(`${file}.lock`, 'utf8'))).toEqual(other);
+  });
+
+  describe('its lease', () => {
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+
+    /** A lock whose timer never beats (a woken machine's next tick is up to an interval away) and whose lease clock the test moves. */
+    async function lapsing(name: string): Promise<{ lock: Awaited<ReturnType<typeof lockSandboxDatabase>>; clock: { ms: number }; refreshErrors: string[] }> {
+      const clock = { ms: Date.now() };
+      const refreshErrors: string[] = [];
+      const lock = await lockSandboxDatabase(join(dir, name), {
+        heartbeatTimer: () => () => {},
+        now: () => clock.ms,
+        onRefreshError: (error) => refreshErrors.push(error.message),
+      });
+      return { lock, clock, refreshErrors };
+    }
+
+    it("asks a heartbeat at once when it finds the lease lapsed, not at the timer's next tick, one at a time; the lease is back once it kept the lock", async () => {
+      const heartbeats = vi.spyOn(StateLock.prototype, 'heartbeat');
+      const { lock, clock } = await lapsing('lapsed.db');
+      expect(lock?.current()).toBe(true);
+      clock.ms += sandboxLockLeaseMs - 1;
+      expect(lock?.current()).toBe(true);
+      expect(heartbeats).not.toHaveBeenCalled();
+      clock.ms += 1;
+      // Judged by the (wall) clock still: lapsed until a heartbeat says. Asked once, however often it is looked at.
+      expect(lock?.current()).toBe(false);
+      expect(lock?.current()).toBe(false);
+      expect(heartbeats).toHaveBeenCalledTimes(1);
+      // confirm() joins the heartbeat already asked for.
+      expect(await lock?.confirm()).toBe(true);
+      expect(heartbeats).toHaveBeenCalledTimes(1);
+      expect(lock?.current()).toBe(true);
+      await lock?.release();
+    });
+
+    it('stays lapsed while heartbeats fail to refresh the lock (confirm() says false), asks again at most once a second, and is back once one refreshes it', async () => {
+      const heartbeats = vi.spyOn(StateLock.prototype, 'heartbeat');
+      const { lock, clock, refreshErrors } = await lapsing('refused.db');
+      const diskFull = new AccessctlError('io', 'cannot refresh the lock: ENOSPC');
+      heartbeats.mockRejectedValueOnce(diskFull).mockRejectedValueOnce(diskFull);
+      clock.ms += sandboxLockLeaseMs;
+      expect(lock?.current()).toBe(false);
+      expect(await lock?.confirm()).toBe(false);
+      expect(refreshErrors).toEqual([diskFull.message, diskFull.message]);
+      expect(lock?.current()).toBe(false);
+      expect(heartbeats).toHaveBeenCalledTimes(2);
+      clock.ms += 1000;
+      expect(lock?.current()).toBe(false);
+      expect(heartbeats).toHaveBeenCalledTimes(3);
+      expect(await lock?.confirm()).toBe(true);
+      expect(lock?.current()).toBe(true);
+      await lock?.release();
+    });
   });
 
   it('locks nothing for an in-memory database, which no other process can open', async () => {

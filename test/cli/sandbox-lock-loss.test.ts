@@ -167,6 +167,46 @@ function lostMessage(db: string, winner: SandboxProcess): RegExp {
   );
 }
 
+/**
+ * Runs accessctl ARGS, whose sandbox serves `db`, with a second sandbox taking the database over
+ * once the first has opened it (before it serves); checks that it exits 1 naming the new holder,
+ * writing nothing once it knows, and that the winner serves on.
+ */
+async function lostWhileStarting(db: string, args: string[]): Promise<InProcessRun> {
+  let winner: SandboxProcess | undefined;
+  let before = '';
+  seams.afterStart = async () => {
+    winner = await takenOverBySecondSandbox(db);
+    before = onDisk(db);
+    await heartbeatFindsItLost();
+  };
+  const loser = run(args);
+  expect(await loser.finished).toBe(1);
+  if (winner === undefined) throw new Error('the sandbox never started');
+  expect(onDisk(db)).toBe(before);
+  expect(loser.stderr()).toMatch(lostMessage(db, winner));
+  await servesOn(winner);
+  return loser;
+}
+
+function createGroup(url: string, adminKey: string, name: string): Promise<Response> {
+  return fetch(`${url}/api/v2/usergroups`, {
+    method: 'POST',
+    headers: { 'x-api-key': adminKey, 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+}
+
+/** Moves the sandbox clock a day on through its hook: a close would save it into the file. */
+async function advanceClock(url: string, operatorKey: string): Promise<void> {
+  const moved = await fetch(`${url}/sandbox/v1/clock`, {
+    method: 'POST',
+    headers: { 'x-api-key': operatorKey, 'content-type': 'application/json' },
+    body: JSON.stringify({ advanceMs: 86_400_000 }),
+  });
+  expect(moved.status).toBe(200);
+}
+
 /** The second sandbox serves the database on: its flows answer, with its own admin key. */
 async function servesOn(winner: SandboxProcess): Promise<void> {
   const flows = await fetch(`${winner.url}/api/v2/approvalflows`, { headers: { 'x-api-key': winner.adminKey } });
@@ -181,12 +221,7 @@ describe('accessctl sandbox losing its --db lock', () => {
     const url = /listening on (http:\/\/\S+)/.exec(loser.stdout())?.[1] ?? '';
     const operatorKey = /operator key: (\S+)/.exec(loser.stdout())?.[1] ?? '';
     // Its clock moved: a close would save it (and checkpoint the log) into the file.
-    const moved = await fetch(`${url}/sandbox/v1/clock`, {
-      method: 'POST',
-      headers: { 'x-api-key': operatorKey, 'content-type': 'application/json' },
-      body: JSON.stringify({ advanceMs: 86_400_000 }),
-    });
-    expect(moved.status).toBe(200);
+    await advanceClock(url, operatorKey);
     const winner = await takenOverBySecondSandbox(db);
     const before = onDisk(db);
     const message = await heartbeatFindsItLost();
@@ -201,59 +236,81 @@ describe('accessctl sandbox losing its --db lock', () => {
     expect(JSON.parse(readFileSync(`${db}.lock`, 'utf8'))).toMatchObject({ pid: winner.child.pid });
   });
 
-  it('after a pause past its lease: answers 503 until a heartbeat; one that finds the lock its own serves on, one that finds it taken over stops it, and nothing is written meanwhile', async () => {
+  it("after a wake past its lease (the wall clock moved on, the heartbeat's timer not yet due): the next request asks a heartbeat at once, which finds the lock its own, and is answered", async () => {
+    const db = join(dir, 'woken.db');
+    const loser = run(['sandbox', '--port', '0', '--db', db]);
+    await loser.printed('try: ');
+    const url = /listening on (http:\/\/\S+)/.exec(loser.stdout())?.[1] ?? '';
+    const adminKey = /admin key: (\S+)/.exec(loser.stdout())?.[1] ?? '';
+    const heartbeatBefore = (JSON.parse(readFileSync(`${db}.lock`, 'utf8')) as { heartbeat: string }).heartbeat;
+    // Woken past the lease: the test never beats the lock, so only a heartbeat the request asked for answers.
+    seams.pausedMs = 61_000;
+    expect((await createGroup(url, adminKey, 'Just Woken')).status).toBe(201);
+    expect((JSON.parse(readFileSync(`${db}.lock`, 'utf8')) as { heartbeat: string }).heartbeat).not.toBe(heartbeatBefore);
+    expect((await createGroup(url, adminKey, 'Then Another')).status).toBe(201);
+    process.emit('SIGINT', 'SIGINT');
+    expect(await loser.finished).toBe(0);
+    expect(loser.stderr()).toBe('');
+  });
+
+  it('after a pause past its lease, taken over meanwhile: the next request is not carried out: the heartbeat it asks stops the sandbox, writing nothing', async () => {
     const db = join(dir, 'paused.db');
     const loser = run(['sandbox', '--port', '0', '--db', db]);
     await loser.printed('try: ');
     const url = /listening on (http:\/\/\S+)/.exec(loser.stdout())?.[1] ?? '';
     const adminKey = /admin key: (\S+)/.exec(loser.stdout())?.[1] ?? '';
-    const createGroup = (name: string): Promise<Response> =>
-      fetch(`${url}/api/v2/usergroups`, {
-        method: 'POST',
-        headers: { 'x-api-key': adminKey, 'content-type': 'application/json' },
-        body: JSON.stringify({ name }),
-      });
-    // Paused past the lease: whether another process took the file over, only the next heartbeat tells.
+    expect((await createGroup(url, adminKey, 'Before The Pause')).status).toBe(201);
     seams.pausedMs = 61_000;
-    const unsure = await createGroup('While Unsure');
-    expect(unsure.status).toBe(503);
-    expect(unsure.headers.get('retry-after')).toBe('1');
-    expect(await unsure.json()).toMatchObject({ message: expect.stringContaining('cannot tell whether it still holds its database') });
-    // The heartbeat finds the lock still its own: it serves again.
-    await seams.beat?.();
-    expect((await createGroup('After The Heartbeat')).status).toBe(201);
-    // Paused again, and this time another sandbox took the file over while it was.
-    seams.pausedMs = 2 * 61_000;
     const winner = await takenOverBySecondSandbox(db);
     const before = onDisk(db);
-    // A write that reaches it before its heartbeat would land in the database the winner serves: refused.
-    expect((await createGroup('Into The Winners Database')).status).toBe(503);
-    expect(onDisk(db)).toBe(before);
-    await heartbeatFindsItLost();
+    const told = new Promise<string>((resolve) => seams.lost.push(resolve));
+    // A write that reaches it before it knows would land in the database the winner serves: refused.
+    // It waits for the heartbeat it asked for, which finds the loss: letting go cuts it (or, had the
+    // heartbeat taken longer than the wait, 503). Either way it is not carried out.
+    const refused = await createGroup(url, adminKey, 'Into The Winners Database').then(
+      (response) => response.status,
+      () => 'cut',
+    );
+    expect(['cut', 503]).toContain(refused);
+    expect(`accessctl: ${await told}`).toMatch(lostMessage(db, winner));
     expect(await loser.finished).toBe(1);
     expect(onDisk(db)).toBe(before);
     expect(loser.stderr()).toMatch(lostMessage(db, winner));
     const groups = await fetch(`${winner.url}/api/v2/usergroups`, { headers: { 'x-api-key': winner.adminKey } });
-    expect(((await groups.json()) as { name: string }[]).map((group) => group.name)).toEqual(['After The Heartbeat']);
+    expect(((await groups.json()) as { name: string }[]).map((group) => group.name)).toEqual(['Before The Pause']);
+  });
+
+  it.each([
+    ['taken over meanwhile: the close finds the lock lost, writes nothing (no clock save, no checkpoint) and exits 1', true],
+    ['still its own: the close confirms the lock with a heartbeat, then saves the clock and exits 0', false],
+  ])('stopped (SIGINT) right after a pause past its lease, %s', async (_title, takenOver) => {
+    const db = join(dir, `stopped-${takenOver ? 'lost' : 'kept'}.db`);
+    const loser = run(['sandbox', '--port', '0', '--db', db, '--enable-test-hooks']);
+    await loser.printed('try: ');
+    const url = /listening on (http:\/\/\S+)/.exec(loser.stdout())?.[1] ?? '';
+    const operatorKey = /operator key: (\S+)/.exec(loser.stdout())?.[1] ?? '';
+    // Its clock moved: a close would save it (and checkpoint the log) into the file.
+    await advanceClock(url, operatorKey);
+    seams.pausedMs = 61_000;
+    const winner = takenOver ? await takenOverBySecondSandbox(db) : undefined;
+    const before = onDisk(db);
+    process.emit('SIGINT', 'SIGINT');
+    if (winner !== undefined) {
+      expect(await loser.finished).toBe(1);
+      expect(onDisk(db)).toBe(before);
+      expect(loser.stderr()).toMatch(lostMessage(db, winner));
+      await servesOn(winner);
+    } else {
+      expect(await loser.finished).toBe(0);
+      expect(onDisk(db)).not.toBe(before);
+      expect(loser.stderr()).toBe('');
+    }
   });
 
   it('while it starts (the database open, not yet serving): exits 1 without serving or writing once it knows', async () => {
-    const db = join(dir, 'starting.db');
-    let winner: SandboxProcess | undefined;
-    let before = '';
-    seams.afterStart = async () => {
-      winner = await takenOverBySecondSandbox(db);
-      before = onDisk(db);
-      await heartbeatFindsItLost();
-    };
-    const loser = run(['sandbox', '--port', '0', '--db', db]);
-    expect(await loser.finished).toBe(1);
-    if (winner === undefined) throw new Error('the sandbox never started');
-    expect(onDisk(db)).toBe(before);
-    expect(loser.stderr()).toMatch(lostMessage(db, winner));
+    const loser = await lostWhileStarting(join(dir, 'starting.db'), ['sandbox', '--port', '0', '--db', join(dir, 'starting.db')]);
     // It never served: no banner, no key.
     expect(loser.stdout()).not.toContain('listening on');
-    await servesOn(winner);
   });
 });
 
@@ -287,20 +344,7 @@ describe('accessctl up losing its --db lock', () => {
   });
 
   it('while the sandbox starts: exits 1 before it reconciles, without writing once it knows', async () => {
-    const db = join(dir, 'up-starting.db');
-    let winner: SandboxProcess | undefined;
-    let before = '';
-    seams.afterStart = async () => {
-      winner = await takenOverBySecondSandbox(db);
-      before = onDisk(db);
-      await heartbeatFindsItLost();
-    };
-    const loser = run(upArgs('up-starting'));
-    expect(await loser.finished).toBe(1);
-    if (winner === undefined) throw new Error('the sandbox never started');
-    expect(onDisk(db)).toBe(before);
-    expect(loser.stderr()).toMatch(lostMessage(db, winner));
+    const loser = await lostWhileStarting(join(dir, 'up-starting.db'), upArgs('up-starting'));
     expect(loser.stdout()).not.toContain('reconciling');
-    await servesOn(winner);
   });
 });

@@ -66,6 +66,12 @@ export interface ConsoleDeps {
   profile: Profile;
   /** Called after every change, so the timers and deliveries it made due start at once. */
   afterChange?: (() => void) | undefined;
+  /**
+   * Why the sandbox cannot serve its database now (it let go of it, or cannot tell that it still
+   * holds it), after a short wait for its lock to say; undefined when it can. Asked before every
+   * page and again once a form's body is read: a page then says so, with 503 and Retry-After.
+   */
+  unavailable?: (() => Promise<string | undefined>) | undefined;
 }
 
 type ConsoleEnv = { Bindings: HttpBindings; Variables: { session: ConsoleSession | undefined } };
@@ -182,17 +188,41 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     return next();
   });
 
+  /** The page a person gets while the sandbox cannot serve its database: it reads and writes nothing. */
+  const unavailablePage = (c: C, why: string): Promise<Response> => {
+    c.header('Retry-After', '1');
+    return render(
+      c,
+      <Layout title="Try again in a moment" section="sign-in" principal={undefined} csrfToken="">
+        <p>The sandbox cannot serve this page now: {why}.</p>
+        <p>Nothing was changed. Reload the page in a moment; a form sent again is sent as new.</p>
+      </Layout>,
+      503,
+    );
+  };
+
   app.use('/console/*', async (c, next) => {
-    const session = sessions.get(getCookie(c, sessionCookie));
-    // A session whose user or administrator is gone since sign-in is signed out.
-    if (session?.principal !== undefined && !stillExists(store, session.principal)) session.principal = undefined;
-    c.set('session', session);
     await next();
     c.header('Content-Security-Policy', contentSecurityPolicy);
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('Referrer-Policy', 'same-origin');
     c.header('X-Frame-Options', 'DENY');
     c.header('Cache-Control', 'no-store');
+  });
+
+  // Before the session is read: reading may write, and the database may be another process's now.
+  app.use('/console/*', async (c, next) => {
+    const why = await deps.unavailable?.();
+    if (why !== undefined) return unavailablePage(c, why);
+    return next();
+  });
+
+  app.use('/console/*', async (c, next) => {
+    const session = sessions.get(getCookie(c, sessionCookie));
+    // A session whose user or administrator is gone since sign-in is signed out.
+    if (session?.principal !== undefined && !stillExists(store, session.principal)) session.principal = undefined;
+    c.set('session', session);
+    return next();
   });
 
   // Every change is a POST from one of the console's own forms: the browser's Origin (or
@@ -207,6 +237,10 @@ export function consoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const session = c.get('session');
     const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
     const form = type === 'application/x-www-form-urlencoded' || type === 'multipart/form-data' ? await c.req.parseBody() : {};
+    // Asked again once the body is in, as the API asks: the process may have been paused while it came.
+    // The handlers read the body this middleware parsed (hono keeps it), so nothing waits after this.
+    const why = await deps.unavailable?.();
+    if (why !== undefined) return unavailablePage(c, why);
     if (session === undefined || !csrfTokenMatches(session, form._csrf)) {
       return simplePage(
         c,
