@@ -5,7 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { simpleGit, type SimpleGit } from 'simple-git';
+import { GitError, GitPluginError, simpleGit, type SimpleGit } from 'simple-git';
 import { AccessctlError } from '../errors.js';
 
 export interface GitSourceOptions {
@@ -19,7 +19,10 @@ export interface GitSourceOptions {
    * become an Authorization header for http(s) repositories.
    */
   env?: NodeJS.ProcessEnv;
-  /** Kill a git process that produced no output for this long (default 120 s). */
+  /**
+   * Kill a git fetch, clone or ls-remote that printed nothing for this long (default 120 s).
+   * Local git commands get at least 10 minutes (fsck of a long history prints nothing while it walks).
+   */
   timeoutMs?: number;
 }
 
@@ -59,20 +62,40 @@ const LEFTOVER_SUFFIX = /^\.(?:clone|discarded)-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f
  * What a failed fetch's own message says about the repository. Git (run with LC_ALL=C) names the
  * cause when it is on the remote's side; only a message saying none of these needs ls-remote to
  * tell an unreachable remote from a damaged cache, which for a remote that is down costs a second
- * network timeout per sync.
+ * network timeout per sync. A fetch stopped for printing nothing (GitSilence) names no cause: it is
+ * never in this list.
  */
 const BRANCH_GONE = /couldn't find remote ref/i;
 const REMOTE_UNREACHABLE = [
   /does not appear to be a git repository/i, // a path (local or over ssh) with no repository
-  /unable to access '/i, // http(s): curl could not get an answer (resolve, connect, TLS, timeout)
+  /unable to access '/i, // http(s): curl could not get an answer (resolve, connect, TLS, its own timers)
   /could not resolve (?:host|proxy)/i, // also ssh's "Could not resolve hostname"
   /connection refused|couldn't connect to server|failed to connect to/i,
-  /connection timed out|operation timed out|timed out after/i,
+  /connection timed out|operation timed out|resolving timed out/i, // curl's or ssh's timer on the connection
   /network is unreachable|no route to host/i,
   /repository not found|the requested url returned error: \d{3}/i,
   /authentication failed|permission denied \(publickey|host key verification failed/i,
-  /block timeout reached/i, // simple-git killed a git that said nothing for timeoutMs
 ];
+
+/**
+ * Local git commands (fsck, reset, log…) are killed only after printing nothing for this long at
+ * least: fsck walks the whole history without a word, and one killed mid-walk would have the cache
+ * cloned again every sync. The bound is there for a disk that stopped answering.
+ */
+const LOCAL_TIMEOUT_FLOOR_MS = 10 * 60_000;
+/** ls-remote of one branch exchanges only the ref advertisement: a repository that answers, answers fast. */
+const PROBE_TIMEOUT_CAP_MS = 30_000;
+
+/**
+ * simple-git stopped a git that printed nothing for `afterMs`. Git itself said nothing about why:
+ * a repository that stopped answering, or a step stalled on this side (a slow disk, a huge object
+ * database), look the same.
+ */
+class GitSilence extends GitError {
+  constructor(readonly afterMs: number) {
+    super(undefined, `git printed nothing for ${seconds(afterMs)} and was stopped`);
+  }
+}
 
 export class GitSource {
   private readonly repo: string;
@@ -86,14 +109,17 @@ export class GitSource {
   /**
    * Whether `git fsck` passed on the cache since this process opened it or last cloned it. The
    * check walks the whole history, so it runs on the first sync of a cache (and the first after a
-   * clone), again once a git command on the cache has failed, and before a rewritten history is
-   * believed: not every sync, where it would cost more the longer the history grows.
+   * clone), again once a git command on the cache has failed (a fetch stopped for silence included;
+   * an attribution read is checked at once), and before a rewritten history is believed: not every
+   * sync, where it would cost more the longer the history grows.
    */
   private verified = false;
   /** Leftovers of a stopped process are removed on the first sync, before anything is cloned. */
   private leftoversSwept = false;
   /** Said with the next checkout returned (a sync that throws has its own message). */
   private notices: string[] = [];
+  /** The commit the last sync checked out: what attribution reads, and what a clone during it is put back at. */
+  private checkedOut: string | undefined;
 
   constructor(options: GitSourceOptions) {
     const env = options.env ?? process.env;
@@ -143,7 +169,9 @@ export class GitSource {
    * it is cloned again with a warning. Its objects are checked (git fsck) on the first sync of
    * this process, the first after a clone, after a git command on it failed, and before a history
    * rewrite is reported. The last good commit is used only when the repository itself cannot be
-   * reached or has no such branch. The first sync also removes what a stopped clone left behind.
+   * reached or has no such branch (a fetch that printed nothing until its timeout is the
+   * repository's only when ls-remote fails too). The first sync also removes what a stopped clone
+   * left behind.
    */
   async sync(): Promise<Checkout> {
     await mkdir(this.homeDir, { recursive: true });
@@ -152,6 +180,7 @@ export class GitSource {
       this.notices.push(...(await this.removeLeftovers()));
     }
     const checkout = await this.syncCache();
+    this.checkedOut = checkout.commit;
     if (this.notices.length > 0) {
       checkout.warning = [...this.notices, ...(checkout.warning ? [checkout.warning] : [])].join('; ');
       this.notices = [];
@@ -170,32 +199,9 @@ export class GitSource {
     try {
       // From the URL given, not the cache's "origin": what the fetch says about the remote is
       // then about this repository, whatever the cache's own config has become.
-      await git.raw(['fetch', '--no-tags', '--prune', '--', this.repo, `+refs/heads/${this.branch}:${remoteRef}`]);
+      await this.git(this.checkoutDir, this.timeoutMs).raw(['fetch', '--no-tags', '--prune', '--', this.repo, `+refs/heads/${this.branch}:${remoteRef}`]);
     } catch (error) {
-      const lastGood = (why: string): Checkout => ({
-        dir: this.checkoutDir,
-        commit: previous,
-        fetched: false,
-        rewritten: false,
-        previousCommit: previous,
-        warning: `could not fetch ${this.repo} (branch ${this.branch}): ${why}; using the last good commit ${previous.slice(0, 12)}`,
-      });
-      // The fetch's own message decides when it names a cause on the remote's side (no such
-      // branch, a host or path that does not answer). Else, as fetch reads the cache too (its
-      // index, objects and refs), ask the repository directly whether it serves the branch, so a
-      // damaged cache is not mistaken for an unreachable remote.
-      if (this.remoteSaysNo(error)) return lastGood(this.reason(error));
-      // Unexplained, the failure may be the cache's: check it on the next sync that gets this far.
-      this.verified = false;
-      if (!(await this.remoteServesBranch())) return lastGood(this.reason(error));
-      try {
-        return await this.cloneAgain(`fetch failed while ${this.repo} serves the branch: ${this.reason(error)}`, previous);
-      } catch (cloneError) {
-        // The remote lists the branch but serves neither a fetch nor a clone (a 5xx, a timeout, its own
-        // damage): the cache was whole before the fetch, so its commit still serves, as for an unreachable remote.
-        if (!(cloneError instanceof AccessctlError)) throw cloneError;
-        return lastGood(`${this.reason(error)}; a fresh clone failed too (${cloneError.message})`);
-      }
+      return this.afterFailedFetch(error, previous);
     }
     const checkedNow = !this.verified;
     let head: string;
@@ -214,6 +220,46 @@ export class GitSource {
     return this.checkoutAt(head, previous, rewritten, []);
   }
 
+  /**
+   * Decides what a failed fetch means. The fetch reads the cache too (its index, objects and refs),
+   * so a failure is the repository's only when git's message names a cause on the remote's side
+   * (no such branch, a host or path that does not answer) or when ls-remote, which reads nothing
+   * of the cache, fails too: then the last good commit serves. Otherwise the cache is cloned again.
+   */
+  private async afterFailedFetch(error: unknown, previous: string): Promise<Checkout> {
+    const lastGood = (why: string): Checkout => ({
+      dir: this.checkoutDir,
+      commit: previous,
+      fetched: false,
+      rewritten: false,
+      previousCommit: previous,
+      warning: `could not fetch ${this.repo} (branch ${this.branch}): ${why}; using the last good commit ${previous.slice(0, 12)}`,
+    });
+    if (!(error instanceof GitSilence) && this.remoteSaysNo(error)) return lastGood(this.reason(error));
+    // Unexplained (a fetch stopped for silence included), the failure may be the cache's: it is
+    // checked on the next sync that gets past the fetch, whatever ls-remote says now.
+    this.verified = false;
+    const probe = await this.probeRemote();
+    if (!probe.serves) {
+      if (!(error instanceof GitSilence)) return lastGood(this.reason(error));
+      return lastGood(
+        `the fetch printed nothing for ${seconds(error.afterMs)} and was stopped, and ls-remote failed too (${probe.why}): taken for the repository not answering, not for the cache (checked again on the next sync)`,
+      );
+    }
+    const why =
+      error instanceof GitSilence
+        ? `the fetch printed nothing for ${seconds(error.afterMs)} and was stopped while ${this.repo} answers ls-remote: taken for the cache's fault (a slow disk or a large object database), not the repository's`
+        : `fetch failed while ${this.repo} serves the branch: ${this.reason(error)}`;
+    try {
+      return await this.cloneAgain(why, previous);
+    } catch (cloneError) {
+      // The remote lists the branch but serves neither a fetch nor a clone (a 5xx, a timeout, its own
+      // damage): the cache was whole before the fetch, so its commit still serves, as for an unreachable remote.
+      if (!(cloneError instanceof AccessctlError)) throw cloneError;
+      return lastGood(`${error instanceof GitSilence ? why : this.reason(error)}; a fresh clone failed too (${cloneError.message})`);
+    }
+  }
+
   /** True when `descendant` has `ancestor` in its history; false when either is unknown here. */
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
     return this.onCache(async () => {
@@ -230,7 +276,7 @@ export class GitSource {
   /** The last commit that touched `file` (relative to the work tree): for event attribution. */
   async lastChange(file: string): Promise<LastChange | undefined> {
     const relative = workTreePath(file);
-    const output = await this.onCache(() =>
+    const output = await this.readHistory(() =>
       this.git(this.checkoutDir).raw(['log', '-1', '--format=%H%x00%an%x00%ae%x00%aI', 'HEAD', '--', `:(literal)${relative}`]),
     );
     const [commit, name, email, date] = output.trim().split('\0');
@@ -244,7 +290,34 @@ export class GitSource {
    * merge diffs, so a change that came in through a merge is credited to the commit that made it.
    */
   async lastChanges(files: readonly string[]): Promise<Map<string, LastChange>> {
-    return this.onCache(() => lastChangesIn(this.git(this.checkoutDir), files));
+    return this.readHistory(() => lastChangesIn(this.git(this.checkoutDir), files));
+  }
+
+  /**
+   * Runs an attribution read of the cache's history. It walks commits no sync reads (older trees),
+   * so damage there shows here first: the cache is checked at once, and when the check finds damage
+   * it is cloned again at the commit the last sync checked out (the run's config stays the same)
+   * and the read runs once more. What was done is said with the next sync's checkout.
+   */
+  private async readHistory<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      // An AccessctlError is accessctl refusing a bad argument, not git failing.
+      if (error instanceof AccessctlError) throw error;
+      this.verified = false;
+      const commit = this.checkedOut;
+      if (commit === undefined) throw error;
+      try {
+        await this.checkConnectivity(this.git(this.checkoutDir));
+      } catch (damage) {
+        await this.cloneAgainAt(commit, `attribution failed (${this.reason(error)}) and ${this.reason(damage)}`);
+        return this.onCache(read);
+      }
+      // The cache checks out whole: the failure is not damage a clone would cure.
+      this.verified = true;
+      throw error;
+    }
   }
 
   /** Runs a git read of the cache; its failure may be damage, so the next sync checks the cache again. */
@@ -321,8 +394,44 @@ export class GitSource {
       if (!(error instanceof AccessctlError)) throw error;
       throw new AccessctlError('io', `${error.message}; the git cache ${this.checkoutDir} cannot be used either: ${why}`, { subject: '--repo' });
     }
-    // Two renames: a directory cannot replace one that is not empty. A stop between them leaves
-    // no checkout, which the next sync clones like the first.
+    await this.replaceCheckout(staging);
+    const commit = await this.clonedCommit();
+    const rewritten = previous !== undefined && commit !== previous && !(await this.isAncestor(previous, commit));
+    return this.checkoutAt(commit, previous, rewritten, [discarded]);
+  }
+
+  /**
+   * Replaces a cache whose history git cannot read with a fresh clone moved back to `commit`, so a
+   * run reading it mid-way reads the config it planned from. A clone that fails, or that no longer
+   * has `commit` (a rewritten history), leaves the old cache in place and throws, naming both.
+   */
+  private async cloneAgainAt(commit: string, why: string): Promise<void> {
+    const cannot = `cannot read the history of the git cache ${this.checkoutDir}: ${why}`;
+    let staging: string;
+    try {
+      staging = await this.cloneToStaging();
+    } catch (error) {
+      if (!(error instanceof AccessctlError)) throw error;
+      throw new AccessctlError('io', `${cannot}; ${error.message}`, { subject: '--repo' });
+    }
+    try {
+      await this.git(staging).raw(['reset', '--hard', '--quiet', commit]);
+    } catch (error) {
+      await rm(staging, { recursive: true, force: true });
+      const missing = `a fresh clone of ${this.repo} (branch ${this.branch}) cannot check out ${commit.slice(0, 12)}`;
+      throw new AccessctlError('io', `${cannot}; ${missing}: ${this.reason(error)}`, { subject: '--repo' });
+    }
+    await this.replaceCheckout(staging);
+    this.notices.push(
+      `the git cache ${this.checkoutDir} was discarded and ${this.repo} (branch ${this.branch}) cloned again at ${commit.slice(0, 12)}: ${why}`,
+    );
+  }
+
+  /**
+   * Puts a clone in the checkout's place. Two renames: a directory cannot replace one that is not
+   * empty. A stop between them leaves no checkout, which the next sync clones like the first.
+   */
+  private async replaceCheckout(staging: string): Promise<void> {
     const old = `${this.checkoutDir}.discarded-${randomUUID()}`;
     await rename(this.checkoutDir, old).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
@@ -330,9 +439,6 @@ export class GitSource {
     await this.moveIntoPlace(staging);
     this.verified = false;
     await rm(old, { recursive: true, force: true });
-    const commit = await this.clonedCommit();
-    const rewritten = previous !== undefined && commit !== previous && !(await this.isAncestor(previous, commit));
-    return this.checkoutAt(commit, previous, rewritten, [discarded]);
   }
 
   /** A clone beside the final place, so a clone cut short never looks like a checkout. */
@@ -341,7 +447,7 @@ export class GitSource {
     await mkdir(parent, { recursive: true });
     const staging = `${this.checkoutDir}.clone-${randomUUID()}`;
     try {
-      await this.git(parent).raw(['clone', '--branch', this.branch, '--single-branch', '--no-tags', '--', this.repo, staging]);
+      await this.git(parent, this.timeoutMs).raw(['clone', '--branch', this.branch, '--single-branch', '--no-tags', '--', this.repo, staging]);
     } catch (error) {
       await rm(staging, { recursive: true, force: true });
       throw new AccessctlError('io', `cannot clone ${this.repo} (branch ${this.branch}): ${this.reason(error)}`, { subject: '--repo' });
@@ -408,14 +514,17 @@ export class GitSource {
     return BRANCH_GONE.test(said) || REMOTE_UNREACHABLE.some((cause) => cause.test(said));
   }
 
-  /** True when the repository answers and has the branch: then a failed fetch is the cache's fault. */
-  private async remoteServesBranch(): Promise<boolean> {
+  /** Whether the repository answers and has the branch (then a failed fetch is the cache's fault), else why not. */
+  private async probeRemote(): Promise<{ serves: true } | { serves: false; why: string }> {
+    let output: string;
     try {
-      const output = await this.git(path.dirname(this.checkoutDir)).raw(['ls-remote', '--heads', '--', this.repo, `refs/heads/${this.branch}`]);
-      return output.split('\n').some((line) => line.endsWith(`\trefs/heads/${this.branch}`));
-    } catch {
-      return false;
+      const git = this.git(path.dirname(this.checkoutDir), Math.min(this.timeoutMs, PROBE_TIMEOUT_CAP_MS));
+      output = await git.raw(['ls-remote', '--heads', '--', this.repo, `refs/heads/${this.branch}`]);
+    } catch (error) {
+      return { serves: false, why: error instanceof GitSilence ? `no answer within ${seconds(error.afterMs)} either` : this.reason(error) };
     }
+    if (output.split('\n').some((line) => line.endsWith(`\trefs/heads/${this.branch}`))) return { serves: true };
+    return { serves: false, why: `it does not list refs/heads/${this.branch}` };
   }
 
   /** `current`: the commit HEAD is on now, as the sync read it before fetching. */
@@ -456,13 +565,16 @@ export class GitSource {
     return /^[0-9a-f]{40,64}$/.test(output) ? output : undefined;
   }
 
-  private git(baseDir: string): SimpleGit {
+  /** Git in `baseDir`, killed after printing nothing for `silentMs` (the network steps pass timeoutMs). */
+  private git(baseDir: string, silentMs = Math.max(this.timeoutMs, LOCAL_TIMEOUT_FLOOR_MS)): SimpleGit {
     return simpleGit({
       baseDir,
       maxConcurrentProcesses: 1,
       allowEnvironment: GIT_ENV_KEYS,
       unsafe: { allowUnsafeConfigEnvCount: true },
-      timeout: { block: this.timeoutMs },
+      timeout: { block: silentMs },
+      // simple-git's own "block timeout reached" says neither how long nor that git said nothing.
+      errors: (error) => (error instanceof GitPluginError && error.plugin === 'timeout' ? new GitSilence(silentMs) : error),
     }).env(this.gitEnv);
   }
 
@@ -506,6 +618,10 @@ export async function lastChangesIn(git: SimpleGit, files: readonly string[]): P
     if (remaining === 0) break;
   }
   return found;
+}
+
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 /** A path relative to the work tree, in git's form; anything that escapes it is a bug. */

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AccessctlError } from '../../src/errors.js';
-import { GitSource } from '../../src/reconcile/git-source.js';
+import { type Checkout, GitSource } from '../../src/reconcile/git-source.js';
 
 const ALICE = { name: 'Alice Admin', email: 'alice@example.com' };
 const BOB = { name: 'Bob Builder', email: 'bob@example.com' };
@@ -55,15 +55,27 @@ function source(extra: Partial<ConstructorParameters<typeof GitSource>[0]> = {})
 /**
  * An environment whose PATH starts with a `git` that writes its subcommand to a log, one call a
  * line, then runs the real git: the git source takes PATH from its env, so this counts what it runs.
+ * After `stallNext(subcommand)`, the next call of that subcommand prints nothing and never ends,
+ * as a git stalled on a slow disk would: only the git source's timeout stops it.
  */
-function countingGit(): { env: NodeJS.ProcessEnv; calls: () => string[]; forget: () => void } {
+function countingGit(): { env: NodeJS.ProcessEnv; calls: () => string[]; forget: () => void; stallNext: (subcommand: string) => void } {
   const bin = path.join(root, 'counting-bin');
   const log = path.join(root, 'git-calls.log');
+  const stalls = path.join(root, 'git-stalls');
   const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8', env: { PATH: process.env.PATH } }).trim();
   mkdirSync(bin, { recursive: true });
-  writeFileSync(path.join(bin, 'git'), `#!/bin/sh\nprintf '%s\\n' "$1" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  mkdirSync(stalls, { recursive: true });
+  const script = [
+    '#!/bin/sh',
+    `printf '%s\\n' "$1" >> '${log}'`,
+    `if rm '${stalls}'/"$1" 2>/dev/null; then exec tail -f /dev/null; fi`,
+    `exec '${real}' "$@"`,
+    '',
+  ].join('\n');
+  writeFileSync(path.join(bin, 'git'), script, { mode: 0o755 });
   return {
     env: { PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` },
+    stallNext: (subcommand) => writeFileSync(path.join(stalls, subcommand), ''),
     calls: () =>
       existsSync(log)
         ? readFileSync(log, 'utf8')
@@ -290,13 +302,18 @@ describe('GitSource', () => {
       expect((await git1.sync()).warning).toBeUndefined();
     });
 
-    it('clones again when the commit it is on is corrupt, rather than reporting a rewritten history', async () => {
+    it.each([
+      { when: 'on the first check', syncsBefore: 1 },
+      { when: 'after the first check', syncsBefore: 2 },
+    ])('clones again when the commit it is on turns corrupt $when, rather than reporting a rewritten history', async ({ syncsBefore }) => {
       commit('flows.yaml', 'flows: 1\n');
       const before = commit('flows.yaml', 'flows: 2\n');
       push();
       const git1 = source();
-      const first = await git1.sync();
-      const file = looseObject(first.dir, 'HEAD~1');
+      let synced = await git1.sync();
+      // A second sync leaves the cache checked: the rewrite check is then what reads the damage.
+      for (let i = 1; i < syncsBefore; i++) synced = await git1.sync();
+      const file = looseObject(synced.dir, 'HEAD~1');
       rmSync(file);
       writeFileSync(file, 'not a zlib stream');
       const third = commit('flows.yaml', 'flows: 3\n');
@@ -305,8 +322,9 @@ describe('GitSource', () => {
       const checkout = await git1.sync();
 
       expect(checkout).toMatchObject({ commit: third, previousCommit: before, fetched: true, rewritten: false });
-      expect(checkout.warning).toContain(`the git cache ${first.dir} was discarded`);
+      expect(checkout.warning).toContain(`the git cache ${synced.dir} was discarded`);
       expect(checkout.warning).toMatch(/corrupt/);
+      expect(checkout.warning).not.toMatch(/rewritten/);
       expect(await git1.isAncestor(before, third)).toBe(true);
     });
 
@@ -413,28 +431,56 @@ describe('GitSource', () => {
       expect(counting.calls()).not.toContain('fsck');
     });
 
-    it('checks the cache again after a git command on it failed, and clones again when that finds damage', async () => {
+    /** A checked cache whose older commit's tree is gone: only the history walk of attribution reads it, not a sync. */
+    async function damagedBeyondTheSync(counting: ReturnType<typeof countingGit>): Promise<{ git1: GitSource; checked: Checkout }> {
       commit('a.yaml', 'a: 1\n');
       commit('flows.yaml', 'flows: 1\n');
       push();
-      const counting = countingGit();
       const git1 = source({ env: counting.env });
       await git1.sync();
       const checked = await git1.sync();
-      // Only the history walk of attribution reads the older commit's tree: the sync does not notice it is gone.
       rmSync(looseObject(checked.dir, 'HEAD~1^{tree}'));
       counting.forget();
       expect((await git1.sync()).warning).toBeUndefined();
       expect(counting.calls()).not.toContain('fsck');
-      await expect(git1.lastChanges(['a.yaml'])).rejects.toThrow();
+      return { git1, checked };
+    }
 
-      const checkout = await git1.sync();
+    it('checks the cache at once when attribution fails, and when that finds damage clones it again at the same commit and answers', async () => {
+      const counting = countingGit();
+      const { git1, checked } = await damagedBeyondTheSync(counting);
+      // The repository moved on meanwhile: the run attributing is still on the commit it planned from.
+      const newer = commit('flows.yaml', 'flows: 2\n');
+      push();
 
-      expect(counting.calls()).toContain('fsck');
-      expect(checkout).toMatchObject({ commit: checked.commit, previousCommit: checked.commit, fetched: true, rewritten: false });
-      expect(checkout.warning).toContain(`the git cache ${checked.dir} was discarded`);
-      expect(checkout.warning).toMatch(/missing tree/);
-      expect((await git1.lastChanges(['a.yaml'])).get('a.yaml')).toMatchObject({ author: ALICE });
+      const changes = await git1.lastChanges(['a.yaml']);
+
+      expect(changes.get('a.yaml')).toMatchObject({ author: ALICE });
+      expect(counting.calls()).toEqual(expect.arrayContaining(['fsck', 'clone']));
+      expect(git(checked.dir, ['rev-parse', 'HEAD'])).toBe(checked.commit);
+      expect(readFileSync(path.join(checked.dir, 'flows.yaml'), 'utf8')).toBe('flows: 1\n');
+      expect(await git1.lastChange('a.yaml')).toMatchObject({ author: ALICE });
+      // Said with the next sync, which moves on from the commit attribution was on.
+      const next = await git1.sync();
+      expect(next).toMatchObject({ commit: newer, previousCommit: checked.commit, fetched: true, rewritten: false });
+      expect(next.warning).toContain(`the git cache ${checked.dir} was discarded and ${remote} (branch main) cloned again at ${checked.commit.slice(0, 12)}`);
+      expect(next.warning).toMatch(/attribution failed.*missing tree/);
+      expect((await git1.sync()).warning).toBeUndefined();
+    });
+
+    it('fails attribution naming the damage and the failed clone when the repository cannot be cloned, keeping the cache', async () => {
+      const counting = countingGit();
+      const { git1, checked } = await damagedBeyondTheSync(counting);
+      renameSync(remote, `${remote}.gone`);
+
+      const failure = await git1.lastChanges(['a.yaml']).catch((error: unknown) => error);
+
+      expect(failure).toBeInstanceOf(AccessctlError);
+      expect(failure).toMatchObject({ code: 'io', subject: '--repo' });
+      expect((failure as Error).message).toContain(`cannot read the history of the git cache ${checked.dir}`);
+      expect((failure as Error).message).toMatch(/missing tree.*cannot clone/);
+      expect(git(checked.dir, ['rev-parse', 'HEAD'])).toBe(checked.commit);
+      expect(readdirSync(path.join(cacheDir, 'checkouts'))).toEqual([path.basename(checked.dir)]);
     });
 
     it('checks a cache checked before once more when it would report a rewritten history', async () => {
@@ -457,27 +503,6 @@ describe('GitSource', () => {
       expect(checkout.warning).toMatch(/rewritten/);
       expect(checkout.warning).not.toMatch(/discarded/);
     });
-
-    it('clones again when the commit it is on turns corrupt after the first check, rather than reporting a rewritten history', async () => {
-      commit('flows.yaml', 'flows: 1\n');
-      const before = commit('flows.yaml', 'flows: 2\n');
-      push();
-      const git1 = source();
-      await git1.sync();
-      const checked = await git1.sync();
-      const file = looseObject(checked.dir, 'HEAD~1');
-      rmSync(file);
-      writeFileSync(file, 'not a zlib stream');
-      const third = commit('flows.yaml', 'flows: 3\n');
-      push();
-
-      const checkout = await git1.sync();
-
-      expect(checkout).toMatchObject({ commit: third, previousCommit: before, fetched: true, rewritten: false });
-      expect(checkout.warning).toContain(`the git cache ${checked.dir} was discarded`);
-      expect(checkout.warning).not.toMatch(/rewritten/);
-      expect(await git1.isAncestor(before, third)).toBe(true);
-    });
   });
 
   describe('when the fetch fails', () => {
@@ -491,9 +516,9 @@ describe('GitSource', () => {
 
     /**
      * The remote over git's "dumb" http protocol (the bare repository's files, served as they are)
-     * on 127.0.0.1. After `hang`, it takes requests and never answers; after `stop`, it refuses them.
+     * on 127.0.0.1. After `hang`, it takes requests and never answers (until `answer`); after `stop`, it refuses them.
      */
-    async function serveOverHttp(): Promise<{ repo: string; hang: () => void; stop: () => Promise<void> }> {
+    async function serveOverHttp(): Promise<{ repo: string; hang: () => void; answer: () => void; stop: () => Promise<void> }> {
       git(remote, ['update-server-info']);
       let hanging = false;
       const listening = createServer((request, response) => {
@@ -512,6 +537,9 @@ describe('GitSource', () => {
         repo: `http://127.0.0.1:${(listening.address() as AddressInfo).port}/config.git`,
         hang: () => {
           hanging = true;
+        },
+        answer: () => {
+          hanging = false;
         },
         stop: async () => {
           server = undefined;
@@ -571,21 +599,56 @@ describe('GitSource', () => {
       expect(counting.calls()).not.toContain('ls-remote');
     });
 
-    it('takes an http repository that stops answering for an unreachable remote once the fetch times out, without waiting on a second timeout', async () => {
+    it('takes an http repository that stops answering for unreachable once the fetch and ls-remote both time out, and checks the cache on the next sync', async () => {
       const first = commit('flows.yaml', 'flows: 1\n');
       push();
       const http = await serveOverHttp();
-      await source({ repo: http.repo }).sync();
-      http.hang();
       const counting = countingGit();
-      const git1 = source({ repo: http.repo, env: counting.env, timeoutMs: 300 });
+      // Only fetch, clone and ls-remote are held to this: the server never answers, so the timeout is what ends them.
+      const git1 = source({ repo: http.repo, env: counting.env, timeoutMs: 2000 });
+      expect(await git1.sync()).toMatchObject({ commit: first, fetched: true });
+      // The first sync after a clone checks the cache; from then on a sync does not, unless told to.
+      expect(await git1.sync()).toMatchObject({ commit: first, fetched: true });
+      counting.forget();
+      expect((await git1.sync()).fetched).toBe(true);
+      expect(counting.calls()).not.toContain('fsck');
+      http.hang();
+      counting.forget();
 
       const checkout = await git1.sync();
 
       expect(checkout).toMatchObject({ commit: first, fetched: false });
-      expect(checkout.warning).toMatch(/timeout.*last good commit/);
-      expect(counting.calls()).toContain('fetch');
-      expect(counting.calls()).not.toContain('ls-remote');
+      expect(checkout.warning).toMatch(
+        /the fetch printed nothing for 2 s and was stopped, and ls-remote failed too \(no answer within 2 s either\): taken for the repository not answering.*last good commit/,
+      );
+      // One fetch and one ls-remote, each ended by its timeout; no clone of a repository that does not answer.
+      expect(counting.calls().filter((call) => call !== 'rev-parse')).toEqual(['fetch', 'ls-remote']);
+
+      // Silence may have been the cache's: once the repository answers again, the cache is checked.
+      http.answer();
+      counting.forget();
+      expect(await git1.sync()).toMatchObject({ commit: first, fetched: true });
+      expect(counting.calls()).toContain('fsck');
+    });
+
+    it('takes a fetch that stalls while the repository answers ls-remote for the cache, and clones again', async () => {
+      commit('flows.yaml', 'flows: 1\n');
+      push();
+      const counting = countingGit();
+      const git1 = source({ env: counting.env, timeoutMs: 3000 });
+      const first = await git1.sync();
+      const second = commit('flows.yaml', 'flows: 2\n');
+      push();
+      counting.stallNext('fetch');
+      counting.forget();
+
+      const checkout = await git1.sync();
+
+      expect(counting.calls()).toEqual(expect.arrayContaining(['fetch', 'ls-remote', 'clone']));
+      expect(checkout).toMatchObject({ commit: second, previousCommit: first.commit, fetched: true, rewritten: false });
+      expect(checkout.warning).toContain(`the git cache ${first.dir} was discarded`);
+      expect(checkout.warning).toMatch(/the fetch printed nothing for 3 s and was stopped while .* answers ls-remote: taken for the cache's fault/);
+      expect(checkout.warning).not.toMatch(/last good commit/);
     });
 
     it('asks the repository whether it serves the branch when the fetch does not say why it failed', async () => {
