@@ -624,7 +624,14 @@ async function reconcilePlanned(options: RunOptions, run: RunReport, planned: Pl
   const gate = applyGate(spec, now);
   options.metrics.recordHold(gate.open ? undefined : gate.reason);
   if (!gate.open) {
-    await holdBack(classified, gate, attributions, run, options.metrics);
+    // Paused drift an earlier plan of the run skipped has its skip already: not emitted or counted twice.
+    await holdBack(
+      classified.filter((c) => c.handling !== 'paused' || newPaused.includes(c)),
+      gate,
+      attributions,
+      run,
+      options.metrics,
+    );
     return done(
       run.finish({
         result: gate.reason,
@@ -751,7 +758,7 @@ async function finishApplied(
   const counts =
     conflicts.length === 0 && replanning.plan === 1
       ? `applied ${result.applied}, failed ${result.failed}, skipped ${result.skipped}`
-      : `applied ${total}, failed ${result.failed - conflicts.length}, not written for a conflict ${conflicts.length}, skipped ${result.skipped}`;
+      : `applied ${total}, failed ${result.failed - conflicts.length}${conflicts.length > 0 ? `, not written for a conflict ${conflicts.length}` : ''}, skipped ${result.skipped}`;
   const outcome = run.finish({
     result: failures.length > 0 ? (total > 0 ? 'partial' : 'failed') : conflicts.length > 0 ? 'conflict' : 'success',
     applied: total,

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BACKOFF_MS, nextDelayMs } from '../../src/fleet/backoff.js';
 import { runEmbedded } from '../../src/fleet/embedded.js';
 import { readFleet } from '../../src/fleet/fleet-file.js';
@@ -36,6 +36,9 @@ beforeAll(async () => {
   proxy = await startRecordingProxy(sandbox.sandbox.url);
   dir = await mkdtemp(join(tmpdir(), 'accessctl-fleet-conflict-'));
 });
+
+// A test that fails while the proxy holds a read must not leave the hold to the next one.
+afterEach(() => proxy.holdWhen(undefined));
 
 afterAll(async () => {
   await clients.close();

@@ -114,6 +114,8 @@ describe('a reconcile run that another writer races between plan and write', () 
     expect(outcome).toMatchObject({ result: 'success', applied: 1, failed: 0, failures: [] });
     expect(outcome.conflicts).toBeUndefined();
     expect(outcome.message).toContain('re-planned once after another writer changed ApprovalFlow "GitHub User" since the plan');
+    expect(outcome.message).toContain('applied 1, failed 0, skipped 0');
+    expect(outcome.message).not.toContain('not written for a conflict');
     // The fresh plan saw both: the config's duration written, the other writer's description put back as the config says.
     expect(await liveFlow('GitHub User')).toMatchObject({ fixedDuration: 'P14D', description: CONFIG_DESCRIPTION });
     // The conflict is a warning naming the object, saying the run plans again; nothing is an error.
@@ -256,6 +258,48 @@ describe('a reconcile run that another writer races between plan and write', () 
         data: expect.objectContaining({ runId: killed.runId, error: expect.objectContaining({ code: 'changed-since-plan' }) }),
       }),
     ]);
+  });
+
+  it("sends a held flow's change.failed when its group's conflict outlasts the run's plans", async () => {
+    await edit('groups/github-users.yaml', 'description: Members of', 'description: All members of');
+    const writer = raceGroup(proxy, h, { groupId: await h.groupId('GitHub Users'), times: 100 });
+    const outcome = await reconcileOnce(options());
+    expect(writer.writes).toBe(MAX_PLANS_PER_RUN);
+    expect(outcome).toMatchObject({ result: 'conflict', applied: 0, failed: 0, failures: [] });
+    expect(outcome.conflicts?.map((c) => `${c.kind} ${c.name}`)).toEqual(['GroupAssignment GitHub Users', 'ApprovalFlow GitHub User']);
+    // The last plan's refused group and the flow that waited on it each have their failure event, with its own code.
+    expect(
+      sink.events
+        .filter((e) => e.type.startsWith('accessctl.change.'))
+        .map((e) => `${e.type} ${e.subject} ${(e.data as { error?: { code: string } }).error?.code ?? ''}`),
+    ).toEqual([
+      'accessctl.change.failed GroupAssignment/GitHub Users changed-since-plan',
+      'accessctl.change.failed ApprovalFlow/GitHub User dependency-failed',
+    ]);
+    expect((await readdir(join(work, 'state', 'journal'))).filter((f) => f.endsWith('.json'))).toEqual([]);
+    expect(logs.filter((l) => l.level >= ERROR)).toEqual([]);
+  });
+
+  it('skips paused drift once when the sync window closes between plans: the re-plan holds back only what it has not skipped', async () => {
+    await edit('accessctl.yaml', 'spec:\n  prune:', 'spec:\n  syncWindows:\n    - {days: [Mon], start: "09:00", end: "17:00", timeZone: UTC}\n  prune:');
+    await edit(
+      'flows/github-admin.yaml',
+      '  name: GitHub Admin\n',
+      '  name: GitHub Admin\n  annotations: {accessctl.io/pause-drift-until: "2026-12-01T00:00:00Z"}\n',
+    );
+    await writeFlow((await liveFlow('GitHub Admin')).id, { description: 'changed by hand, on purpose' });
+    const writer = raceFlow(proxy, h, { flowId: (await liveFlow('GitHub User')).id, times: 1 });
+    // Monday 16:59 for plan 1; the window has closed by the time plan 2 is made.
+    const replanning = () => logs.some((l) => l.msg.includes('re-planning now'));
+    const outcome = await reconcileOnce({ ...options(), now: () => Date.parse(replanning() ? '2026-03-02T17:00:00Z' : '2026-03-02T16:59:00Z') });
+    expect(writer.writes).toBe(1);
+    expect(outcome.result).toBe('outside-sync-window');
+    expect(outcome.skipped.map((c) => `${c.name} ${c.reason}`)).toEqual(['GitHub Admin drift-paused', 'GitHub User outside-sync-window']);
+    expect(sink.events.filter((e) => e.type === 'accessctl.change.skipped').map((e) => e.subject)).toEqual([
+      'ApprovalFlow/GitHub Admin',
+      'ApprovalFlow/GitHub User',
+    ]);
+    expect(await sample('accessctl_changes_skipped_total{kind="ApprovalFlow",reason="drift-paused"}')).toBe(1);
   });
 
   it('plans nothing more when a stop comes with the conflict: the run ends stopped, naming the conflict apart from what the stop left undone', async () => {
