@@ -2,14 +2,17 @@
 // loser stops at once, exit 1 naming the file and the new holder's pid, and writes nothing more into
 // the database (no clock save, no checkpoint) that the other process serves now; while serving, and
 // while it starts. The loser runs in this process, so the test beats its lock's heartbeat by hand.
+// Also `accessctl sandbox` stopped by a timer that finds its database damaged (exit 1, the advice).
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { SandboxDatabaseLockOptions } from '../../src/cli/sandbox-database.js';
 import { main } from '../../src/cli/main.js';
-import type { SandboxOptions } from '../../src/sandbox/server.js';
+import { setTimer } from '../../src/sandbox/scheduler.js';
+import type { RunningSandbox, SandboxOptions } from '../../src/sandbox/server.js';
 import { repoRoot, spawnSandbox, type SandboxProcess } from '../sandbox/process.js';
 
 /** What the test reaches into the command through: the lock's heartbeat, its loss, and the moment the sandbox has started. */
@@ -17,6 +20,8 @@ const seams = vi.hoisted(() => ({
   beat: undefined as (() => Promise<void>) | undefined,
   lost: [] as ((message: string) => void)[],
   afterStart: undefined as (() => Promise<void>) | undefined,
+  /** The sandbox the command started last. */
+  started: undefined as RunningSandbox | undefined,
   /** How far the lock's lease clock is ahead of the wall clock: as far as this process was paused. */
   pausedMs: 0,
 }));
@@ -51,6 +56,7 @@ vi.mock('../../src/sandbox/server.js', async (importOriginal) => {
     ...real,
     startSandbox: async (options: SandboxOptions) => {
       const sandbox = await real.startSandbox(options);
+      seams.started = sandbox;
       await seams.afterStart?.();
       return sandbox;
     },
@@ -311,6 +317,32 @@ describe('accessctl sandbox losing its --db lock', () => {
     const loser = await lostWhileStarting(join(dir, 'starting.db'), ['sandbox', '--port', '0', '--db', join(dir, 'starting.db')]);
     // It never served: no banner, no key.
     expect(loser.stdout()).not.toContain('listening on');
+  });
+});
+
+describe('accessctl sandbox finding its database damaged from a timer', () => {
+  it('stops: exit 1 naming the file and what to do, no stack trace', async () => {
+    const db = join(dir, 'damaged-by-timer.db');
+    const stopped = run(['sandbox', '--port', '0', '--db', db]);
+    await stopped.printed('try: ');
+    const sandbox = seams.started;
+    if (sandbox === undefined) throw new Error('the sandbox never started');
+    // A timer due in a moment on the (running) sandbox clock, armed on the scheduler's own timer; by then a page it reads is damaged.
+    setTimer(sandbox.store, 'expire', 'org', 'request', sandbox.clock.nowMs() + 20);
+    sandbox.scheduler.kick();
+    const damaged = vi.spyOn(sandbox.store, 'stmt').mockImplementation(() => {
+      throw new Database.SqliteError('database disk image is malformed', 'SQLITE_CORRUPT');
+    });
+    try {
+      expect(await stopped.finished).toBe(1);
+    } finally {
+      damaged.mockRestore();
+    }
+    expect(stopped.stderr()).toBe(
+      `accessctl: cannot go on serving the sandbox database ${db}: database disk image is malformed. ` +
+        'The file is damaged: restore it from a copy, or move it aside and start again, which creates a new database (and applies --seed to it)\n',
+    );
+    expect(existsSync(`${db}.lock`)).toBe(false);
   });
 });
 

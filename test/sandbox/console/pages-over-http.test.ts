@@ -1,6 +1,7 @@
 // The console over plain HTTP: every POST needs the session's token and this origin (hono's csrf
 // check), the session cookie is HttpOnly and SameSite=Lax and replaced at sign-in, the pages allow no
 // script, and the API's rules hold (the reason's limit, who decides, who sees approval progress).
+// A sandbox unsure of its database (its lock's lease lapsed) answers pages and forms with a 503 page.
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxRemarksLength } from '../../../src/sandbox/request-model.js';
@@ -8,8 +9,16 @@ import { exampleFlows, githubAdminFlow, startHarness, type Harness } from '../ha
 
 let h: Harness;
 let flows: { user: string; admin: string };
+/** Whether the sandbox may write (its lock's lease: false after a pause), and who hears it asked next. */
+let writable = true;
+let onWriteCheck: (() => void) | undefined;
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({
+    mayWrite: () => {
+      onWriteCheck?.();
+      return writable;
+    },
+  });
   flows = await exampleFlows(h);
 });
 afterAll(async () => {
@@ -322,5 +331,70 @@ describe('console pages', () => {
     } finally {
       await h.call('PUT', '/api/v2/approvalflowsettings', { exposeApprovalProgress: true });
     }
+  });
+});
+
+describe('a sandbox that cannot tell whether it still holds its database', () => {
+  it("answers a page with a page a person reads (503, Retry-After), not the API's JSON", async () => {
+    const erin = await signIn('erin.em');
+    writable = false;
+    try {
+      const page = await get('/console/requests', erin.cookie);
+      expect(page.status).toBe(503);
+      expect(page.headers.get('retry-after')).toBe('1');
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(page.headers.get('content-security-policy')).not.toBeNull();
+      const html = await page.text();
+      expect(html).toMatch(/^<!doctype html>/);
+      expect(html).toContain('The sandbox cannot serve this page now: this sandbox cannot tell whether it still holds its database');
+    } finally {
+      writable = true;
+    }
+  });
+
+  it('refuses a form whose body came in after its lock lapsed, with the 503 page, and changes nothing', async () => {
+    const erin = await signIn('erin.em');
+    const before = await requestsOf('erin.em');
+    const url = new URL(`/console/flows/${flows.admin}/request`, h.sandbox.url);
+    // Asked once the headers are in (and answered yes); the body comes only after the lease lapsed.
+    const checked = new Promise<void>((resolve) => {
+      onWriteCheck = resolve;
+    });
+    // With its length said: a body of unsaid length is read whole (by the body limit) before any check.
+    const body = new URLSearchParams({ _csrf: erin.token, remarks: 'sent as the process paused' }).toString();
+    const answer = await new Promise<{ status: number; retryAfter: string | undefined; text: string }>((resolve, reject) => {
+      const sent = request(
+        {
+          hostname: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: {
+            cookie: erin.cookie,
+            origin: h.sandbox.url,
+            'content-type': 'application/x-www-form-urlencoded',
+            'content-length': String(Buffer.byteLength(body)),
+          },
+        },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, retryAfter: response.headers['retry-after'], text }));
+        },
+      );
+      sent.on('error', reject);
+      sent.flushHeaders();
+      void checked.then(() => {
+        onWriteCheck = undefined;
+        writable = false;
+        sent.end(body);
+      });
+    });
+    writable = true;
+    expect(answer.status).toBe(503);
+    expect(answer.retryAfter).toBe('1');
+    expect(answer.text).toContain('The sandbox cannot serve this page now');
+    expect(await requestsOf('erin.em')).toBe(before);
   });
 });
