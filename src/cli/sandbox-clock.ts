@@ -1,12 +1,12 @@
 // `accessctl sandbox clock [show]` and `accessctl sandbox clock advance DURATION`: read and move the
 // sandbox's own clock (request expiry, the end of time-bound access and webhook retries run on it)
 // through its operator-only test hook, /sandbox/v1/clock. A target that is no sandbox is refused.
+import { isIP } from 'node:net';
 import { Command, type ParseOptionsResult } from 'commander';
 import { AccessctlError, usageError } from '../errors.js';
 import { credentialFromEnv, JumpCloudClient } from '../jumpcloud/client.js';
 import { PlatformError } from '../jumpcloud/platform-error.js';
 import { checkTargetUrl, type TargetSource } from '../jumpcloud/target.js';
-import { isLoopbackHost } from '../protocols/loopback.js';
 import { defaultRetryPolicy } from '../retry/policy.js';
 import { durationMs } from '../sandbox/durations.js';
 import { clientOverrides, type TargetFlags, withTargetOptions } from './target-options.js';
@@ -87,13 +87,30 @@ function describeState(state: ClockState): string {
   return `running ${formatSpan(Math.round(state.offsetMs / 1000) * 1000)} ${state.offsetMs > 0 ? 'ahead of' : 'behind'} this machine's clock`;
 }
 
+/**
+ * Whether `hostname` (a URL's, as WHATWG URL writes it) is this machine's loopback by itself: an
+ * address in 127.0.0.0/8, ::1, an IPv4-mapped 127.x address ([::ffff:127.0.0.1] is written
+ * [::ffff:7f00:1]), or the name localhost, which resolvers answer from the hosts file. No other
+ * name: a resolver (a search domain, a forwarder) may answer *.localhost or localhost. with an
+ * address off this machine, and the operator key would go there.
+ */
+export function isLoopbackTarget(hostname: string): boolean {
+  const host = hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1).toLowerCase() : hostname.toLowerCase();
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) !== 6) return false;
+  if (host === '::1') return true;
+  const mapped = /^::ffff:([0-9a-f]{1,4}):[0-9a-f]{1,4}$/.exec(host)?.[1];
+  return mapped !== undefined && Number.parseInt(mapped, 16) >> 8 === 127;
+}
+
 /** The sandbox the flags name: --target, then JUMPCLOUD_API_URL, then the default sandbox; only one on this machine's loopback. */
 function sandboxUrl(flags: ClockFlags, env: NodeJS.ProcessEnv): string {
   const fromEnv = env['JUMPCLOUD_API_URL'];
   const [raw, from]: [string, TargetSource] =
     flags.target !== undefined ? [flags.target, '--target'] : fromEnv ? [fromEnv, 'JUMPCLOUD_API_URL'] : [defaultSandboxUrl, 'default'];
   const url = checkTargetUrl(raw, from);
-  if (!isLoopbackHost(new URL(url).hostname)) {
+  if (!isLoopbackTarget(new URL(url).hostname)) {
     // Refused before anything is sent: the operator key never leaves this machine.
     throw usageError(
       `${from === 'default' ? 'the target' : from} ${url} is not a sandbox: the sandbox clock is a test hook of accessctl's own sandbox, ` +
@@ -139,13 +156,25 @@ async function describesSandbox(client: JumpCloudClient): Promise<boolean> {
   }
 }
 
-/** The clock hook's answer to `call`, or an error that says why this target cannot be asked (no sandbox, no hooks, the wrong key). */
-async function clockCall(client: JumpCloudClient, url: string, call: () => Promise<unknown>): Promise<ClockState> {
+/**
+ * The clock hook's answer to `call`, or an error that says why this target cannot be asked (no
+ * sandbox, no hooks, the wrong key). `moves`: the call is an advance, sent after a read answered,
+ * so no answer to it does not mean nothing happened.
+ */
+async function clockCall(client: JumpCloudClient, url: string, call: () => Promise<unknown>, moves = false): Promise<ClockState> {
   let answer: unknown;
   try {
     answer = await call();
   } catch (error) {
     if (!(error instanceof PlatformError)) throw error;
+    if (error.status === undefined && moves) {
+      throw new AccessctlError(
+        'platform',
+        `the sandbox at ${url} did not answer the advance (${error.reason}): the clock may have moved (what fell due may have run). ` +
+          `It is not sent again; see where the clock is with \`accessctl sandbox clock --target ${url}\` before advancing again`,
+        { cause: error, subject: '--target' },
+      );
+    }
     if (error.status === undefined) {
       throw new AccessctlError(
         'platform',
@@ -193,7 +222,7 @@ async function withClock<T>(
   try {
     return await work(
       () => clockCall(client, url, () => client.get(clockRoute)),
-      (ms) => clockCall(client, url, () => client.post(clockRoute, {}, { advanceMs: ms })),
+      (ms) => clockCall(client, url, () => client.post(clockRoute, {}, { advanceMs: ms }), true),
     );
   } finally {
     await client.close();

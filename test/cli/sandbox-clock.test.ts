@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClockState } from '../../src/sandbox/clock.js';
 import { exampleAdminKey, exampleFlows, type Harness, type RequestShape, startHarness, submit } from '../sandbox/harness.js';
+import { isLoopbackTarget } from '../../src/cli/sandbox-clock.js';
 import { accessctl } from './in-process.js';
 
 const start = '2026-03-01T09:00:00.000Z';
@@ -131,16 +132,52 @@ describe('accessctl sandbox clock', () => {
     await setClock(start);
   });
 
-  it("refuses a target off this machine, such as JumpCloud's, before sending the key anywhere", async () => {
-    const flag = await accessctl(['sandbox', 'clock', 'advance', '2h', '--target', 'https://console.jumpcloud.com'], withKey());
+  // Names under .invalid never resolve (RFC 6761): a check that regressed could not send the key anywhere.
+  it.each([
+    ['https://api.jumpcloud.invalid', 'a host off this machine'],
+    ['http://sandbox.localhost.invalid:8080', 'a name that only looks local'],
+    ['http://sandbox.localhost:8080', 'a *.localhost name, which a resolver may answer with any address'],
+    ['http://localhost.:8080', 'localhost with a trailing dot, which goes to the resolver'],
+  ])('refuses --target %s (%s) before sending the key anywhere', async (target) => {
+    const flag = await accessctl(['sandbox', 'clock', 'advance', '2h', '--target', target], withKey());
     expect(flag.code).toBe(1);
     expect(flag.stderr).toBe(
-      "accessctl: --target https://console.jumpcloud.com is not a sandbox: the sandbox clock is a test hook of accessctl's own sandbox, " +
+      `accessctl: --target ${new URL(target).href.replace(/\/$/, '')} is not a sandbox: the sandbox clock is a test hook of accessctl's own sandbox, ` +
         'which listens on this machine (127.0.0.1); JumpCloud has no clock to move. Pass the URL `accessctl sandbox` or `accessctl up` printed, e.g. --target http://127.0.0.1:8080\n',
     );
-    const env = await accessctl(['sandbox', 'clock'], withKey({ JUMPCLOUD_API_URL: 'https://console.jumpcloud.com' }));
+  });
+
+  it('refuses JUMPCLOUD_API_URL off this machine too', async () => {
+    const env = await accessctl(['sandbox', 'clock'], withKey({ JUMPCLOUD_API_URL: 'https://api.jumpcloud.invalid' }));
     expect(env.code).toBe(1);
-    expect(env.stderr).toContain('accessctl: JUMPCLOUD_API_URL https://console.jumpcloud.com is not a sandbox');
+    expect(env.stderr).toContain('accessctl: JUMPCLOUD_API_URL https://api.jumpcloud.invalid is not a sandbox');
+  });
+
+  it('takes a loopback address however a URL writes it, and localhost, and no other name', () => {
+    const hostOf = (url: string): string => new URL(url).hostname;
+    for (const url of [
+      'http://127.0.0.1',
+      'http://127.1',
+      'http://0x7f.1',
+      'http://[::1]',
+      'http://[0:0:0:0:0:0:0:1]',
+      'http://[::ffff:127.0.0.1]',
+      'http://localhost',
+      'http://LOCALHOST',
+    ]) {
+      expect(isLoopbackTarget(hostOf(url)), url).toBe(true);
+    }
+    for (const url of [
+      'http://0.0.0.0',
+      'http://[::]',
+      'http://[::ffff:10.0.0.1]',
+      'http://128.0.0.1',
+      'http://a.localhost',
+      'http://localhost.',
+      'http://example.invalid',
+    ]) {
+      expect(isLoopbackTarget(hostOf(url)), url).toBe(false);
+    }
   });
 
   it('refuses a sandbox started without test hooks, saying how to start it, and moves nothing', async () => {
@@ -171,6 +208,35 @@ describe('accessctl sandbox clock', () => {
       );
     } finally {
       await closed(other.server);
+    }
+  });
+
+  it('says an advance that got no answer may have moved the clock, and how to look, rather than that nothing runs', async () => {
+    // Answers the read; cuts the advance off once it is in, as a sandbox that timed out mid-advance would look.
+    const server = createServer((request, response) => {
+      if (request.method === 'GET') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ now: start, frozen: true, offsetMs: 0 }));
+        return;
+      }
+      request.resume();
+      request.on('end', () => request.socket.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const target = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const run = await accessctl(['sandbox', 'clock', 'advance', '2h', '--target', target], withKey());
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `^accessctl: the sandbox at ${target} did not answer the advance \\(.+\\): the clock may have moved \\(what fell due may have run\\)\\. ` +
+            `It is not sent again; see where the clock is with \`accessctl sandbox clock --target ${target}\` before advancing again\n$`,
+        ),
+      );
+      expect(run.stderr).not.toContain('is the sandbox running');
+      noStack(run.stderr);
+    } finally {
+      await closed(server);
     }
   });
 
