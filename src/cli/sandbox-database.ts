@@ -242,3 +242,14 @@ export async function removeOperatorKeyFile(file: string | undefined, key: strin
   const text = await readFile(file, 'utf8').catch(() => undefined);
   if (text?.trim() === key) await unlink(file).catch(() => undefined);
 }
+
+/**
+ * The shell line that sets ACCESSCTL_SANDBOX_OPERATOR_KEY from the key file (writeOperatorKeyFile),
+ * for a banner or hint: it never holds the key itself, since a line pasted into a shell is kept in
+ * its history. Without a file (":memory:"), it points at the key printed above.
+ */
+export function operatorKeyExport(keyFile: string | undefined): string {
+  if (keyFile === undefined) return 'export ACCESSCTL_SANDBOX_OPERATOR_KEY=<the operator key above>';
+  const word = /^[\w./@:+-]+$/.test(keyFile) ? keyFile : `'${keyFile.replace(/'/g, "'\\''")}'`;
+  return `export ACCESSCTL_SANDBOX_OPERATOR_KEY="$(cat ${word})"`;
+}

@@ -7,8 +7,15 @@ import { profileOption } from './profile-option.js';
 import { loadSeed } from '../sandbox/seed.js';
 import { authenticate } from '../sandbox/auth.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
-import { operatorKeyVariable, sandboxClockCommand } from './sandbox-clock.js';
-import { damagedDatabaseError, lockNoticesOnStderr, lockSandboxDatabase, removeOperatorKeyFile, writeOperatorKeyFile } from './sandbox-database.js';
+import { sandboxClockCommand } from './sandbox-clock.js';
+import {
+  damagedDatabaseError,
+  lockNoticesOnStderr,
+  lockSandboxDatabase,
+  operatorKeyExport,
+  removeOperatorKeyFile,
+  writeOperatorKeyFile,
+} from './sandbox-database.js';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -106,9 +113,7 @@ function bannerOf(sandbox: RunningSandbox, options: SandboxFlags, keyFile: strin
   if (sandbox.operatorKey !== undefined) {
     lines.push(`operator key: ${sandbox.operatorKey} (test hooks; new for this run)`);
     // The hint never holds the key itself: a line pasted into a shell is kept in its history.
-    const setKey =
-      keyFile === undefined ? `export ${operatorKeyVariable}=<the operator key above>` : `export ${operatorKeyVariable}="$(cat ${shellQuoted(keyFile)})"`;
-    lines.push(`clock: ${setKey}; accessctl sandbox clock advance 2h --target ${sandbox.url}`);
+    lines.push(`clock: ${operatorKeyExport(keyFile)}; accessctl sandbox clock advance 2h --target ${sandbox.url}`);
   }
   lines.push(`admin key: ${sandbox.adminKey}${sandbox.adminKeyMinted ? ' (new for this run; shown once)' : ''}`);
   lines.push(`sandbox console: ${sandbox.url}/console/ (sign in as any seeded user or administrator; a sandbox, so no password)`);
@@ -118,11 +123,6 @@ function bannerOf(sandbox: RunningSandbox, options: SandboxFlags, keyFile: strin
   const which = orgs.length > 1 ? `   # the key manages ${orgs.length} organizations: x-org-id picks one` : '';
   lines.push(`try: curl -H "x-api-key: ${sandbox.adminKey}"${orgHeader} ${sandbox.url}/api/v2/approvalflows${which}`);
   return `${lines.join('\n')}\n`;
-}
-
-/** `path` as one shell word: single-quoted unless it is plain. */
-function shellQuoted(path: string): string {
-  return /^[\w./@:+-]+$/.test(path) ? path : `'${path.replace(/'/g, "'\\''")}'`;
 }
 
 /**

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { operatorKeyExport } from '../../src/cli/sandbox-database.js';
 import { startAccessctl, type Running } from './in-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'accessctl-sandbox-banner-'));
@@ -34,5 +35,13 @@ describe('accessctl sandbox --enable-test-hooks', () => {
     process.emit('SIGINT', 'SIGINT');
     expect((await running.finished).code).toBe(0);
     expect(existsSync(file)).toBe(false);
+  });
+});
+
+describe('operatorKeyExport', () => {
+  it('quotes a key file path the shell would split, and points at the printed key without a file', () => {
+    expect(operatorKeyExport("/home/a b/it's.db.operator-key")).toBe(`export ACCESSCTL_SANDBOX_OPERATOR_KEY="$(cat '/home/a b/it'\\''s.db.operator-key')"`);
+    expect(operatorKeyExport('/srv/s.db.operator-key')).toBe('export ACCESSCTL_SANDBOX_OPERATOR_KEY="$(cat /srv/s.db.operator-key)"');
+    expect(operatorKeyExport(undefined)).toBe('export ACCESSCTL_SANDBOX_OPERATOR_KEY=<the operator key above>');
   });
 });
