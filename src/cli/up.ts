@@ -19,8 +19,15 @@ import { TargetBinding } from '../reconcile/target-binding.js';
 import { loadSeed } from '../sandbox/seed.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { createLogger } from './logger.js';
-import { operatorKeyVariable } from './sandbox-clock.js';
-import { lockNoticesOnStderr, lockSandboxDatabase, type SandboxDatabaseLock } from './sandbox-database.js';
+import {
+  damagedDatabaseError,
+  lockNoticesOnStderr,
+  lockSandboxDatabase,
+  operatorKeyExport,
+  removeOperatorKeyFile,
+  writeOperatorKeyFile,
+  type SandboxDatabaseLock,
+} from './sandbox-database.js';
 import { prepareStateDir, stoppedWhileWaiting } from './state-dir.js';
 import type { Runtime } from './runtime.js';
 
@@ -39,7 +46,7 @@ function port(value: string): number {
   return Number(value);
 }
 
-async function startOn(flags: UpFlags, lock: SandboxDatabaseLock | undefined): Promise<RunningSandbox> {
+async function startOn(flags: UpFlags, lock: SandboxDatabaseLock | undefined, onDamage: (error: Error) => void): Promise<RunningSandbox> {
   // Test hooks on: the mail outbox and webhook deliveries are part of trying the platform.
   const options = {
     dbPath: resolve(flags.db),
@@ -49,7 +56,9 @@ async function startOn(flags: UpFlags, lock: SandboxDatabaseLock | undefined): P
     log: () => {},
     profile: flags.profile,
     // After a pause past the lock's lease it writes nothing until a heartbeat says the file is still its own.
-    ...(lock === undefined ? {} : { mayWrite: () => lock.current() }),
+    ...(lock === undefined ? {} : { mayWrite: () => lock.current(), confirmWrite: () => lock.confirm() }),
+    // A damaged page hit by a request or a timer: the sandbox has let go of the file; up stops, saying which file and what to do.
+    onDamage,
   };
   try {
     return await startSandbox({ ...options, port: flags.port });
@@ -108,7 +117,7 @@ Exit codes:
           },
         });
         try {
-          const sandbox = await startOn(flags, lock);
+          const sandbox = await startOn(flags, lock, (error) => dbLost.abort(damagedDatabaseError(error, flags.db, 'serve') ?? error));
           serving = sandbox;
           try {
             // Lost while the sandbox started: it never serves.
@@ -178,6 +187,8 @@ async function reconcileAgainst(
   out(`admin key: ${sandbox.adminKey}`);
   out(`sandbox console: ${sandbox.url}/console/  (sign in as any seeded user or administrator; a sandbox, so no password)`);
   if (sandbox.operatorKey !== undefined) out(`operator key: ${sandbox.operatorKey} (the sandbox's clock and faults; new for this run)`);
+  // The hint below reads the key from this file, so a pasted command line keeps it out of shell history.
+  const keyFile = sandbox.operatorKey === undefined ? undefined : await writeOperatorKeyFile(flags.db, sandbox.operatorKey);
   if (sandbox.profile === 'strict') out("profile: strict (JumpCloud's published API, read pessimistically: no channel API, whole-record PUTs)");
   if (Object.keys(filled).length > 0)
     out(`secrets the config names but this shell does not set, so sandbox-only values stand in for them: ${Object.keys(filled).join(', ')}`);
@@ -219,9 +230,7 @@ async function reconcileAgainst(
           if (sandbox.profile !== 'strict') out('  npx accessctl request submit --as alice@example.com --flow "GitHub User" --reason "onboarding"');
           out('  npx accessctl events --follow');
           if (sandbox.operatorKey !== undefined) {
-            out(
-              `  ${operatorKeyVariable}=${sandbox.operatorKey} npx accessctl sandbox clock advance 8h   # the sandbox clock: time-bound access ends, requests expire`,
-            );
+            out(`  ${operatorKeyExport(keyFile)}; npx accessctl sandbox clock advance 8h   # the sandbox clock: time-bound access ends, requests expire`);
           }
           out(`  curl -H "x-api-key: $JUMPCLOUD_API_KEY" ${sandbox.url}/sandbox/v1/mail   # the mail the settings' email switches sent`);
           out(`  edit ${dir}/flows/github-admin.yaml (say, access.durations) and watch the next run apply it`);
@@ -235,5 +244,6 @@ async function reconcileAgainst(
     return code;
   } finally {
     await clients.close();
+    if (sandbox.operatorKey !== undefined) await removeOperatorKeyFile(keyFile, sandbox.operatorKey);
   }
 }

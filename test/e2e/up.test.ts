@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,8 +47,18 @@ describe('accessctl up, the README first command', () => {
     expect(out).toMatch(/JUMPCLOUD_INSIGHTS_URL=http:\/\/127\.0\.0\.1:\d+/);
     expect(out).toMatch(/run 1: success/);
     expect(out).toContain('"type":"accessctl.change.applied"');
+    // The clock hint reads the operator key from a file only this user can read, so a pasted line keeps it out of shell history.
+    const keyFile = `${join(work, `${profile}.db`)}.operator-key`;
+    const operatorKey = /operator key: (\S+)/.exec(out)?.[1] ?? '';
+    const hint = out.split('\n').find((line) => line.includes('sandbox clock advance')) ?? '';
+    expect(hint).toContain(`export ACCESSCTL_SANDBOX_OPERATOR_KEY="$(cat ${keyFile})"`);
+    expect(operatorKey).not.toBe('');
+    expect(hint).not.toContain(operatorKey);
+    expect(readFileSync(keyFile, 'utf8').trim()).toBe(operatorKey);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     child.kill('SIGINT');
     expect((await exited).code).toBe(0);
+    expect(existsSync(keyFile)).toBe(false);
   });
 
   it('refuses a DIR that does not exist and exits, with no sandbox left running', async () => {
