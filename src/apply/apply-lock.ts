@@ -5,17 +5,12 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { displayPath } from '../config/discover.js';
 import { AccessctlError, usageError } from '../errors.js';
-import { type LockInfo, StateLock } from '../reconcile/lock.js';
+import { EXIT_LOCKED, type LockInfo, StateLock } from '../reconcile/lock.js';
 
 /** The reconciler's default --state-dir (src/cli/reconcile.ts), relative to the working directory it was started in. */
 export const RECONCILER_STATE_DIR = '.accessctl/reconcile';
 
-/**
- * The exit code when another process holds the lock and --lock is fail: reconcile's (EXIT_LOCKED in
- * src/reconcile/loop.ts, pinned equal by test/apply/apply-lock.test.ts). Defined again here because
- * importing the reconciler's loop would load the whole reconciler into every apply.
- */
-export const EXIT_LOCKED = 3;
+export { EXIT_LOCKED };
 
 /** The lock a fleet runner holds in its state directory (src/fleet/embedded.ts): not the one apply shares. */
 const FLEET_LOCK = 'fleet.lock';

@@ -10,7 +10,7 @@ import type { ClientOptions } from '../jumpcloud/client.js';
 import type { SayOnce } from '../reconcile/config-source.js';
 import { FleetConsole } from '../console/fleet.js';
 import { consoleServing, startHealthServer, type HealthServer } from '../reconcile/http.js';
-import { StateLock } from '../reconcile/lock.js';
+import { EXIT_LOCKED, StateLock } from '../reconcile/lock.js';
 import type { Stop } from '../reconcile/run.js';
 import type { SetTimer } from '../reconcile/schedule.js';
 import { defaultSetTimer, Wakeup } from './concurrency.js';
@@ -54,7 +54,7 @@ export interface EmbeddedOptions extends FleetRunOptions {
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 /** Another runner holds the state directory (--lock fail): as `reconcile`. */
-export const EXIT_LOCKED = 3;
+export { EXIT_LOCKED };
 
 /** A say-once for the runner's lifetime, so a notice about the config is not repeated every run. */
 export function sayOnceWith(log: Logger): SayOnce {

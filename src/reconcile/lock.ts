@@ -31,6 +31,9 @@ export interface LockInfo {
   command?: 'apply';
 }
 
+/** The exit code of a command refused because another process holds the lock (--lock fail): reconcile, apply, up and fleet runners alike. */
+export const EXIT_LOCKED = 3;
+
 /** The holder as a refusal names it. */
 function holderName(holder: LockInfo): string {
   return holder.command === 'apply' ? 'an accessctl apply' : 'another reconciler';

@@ -15,7 +15,7 @@ import type { Plan } from '../plan/plan.js';
 import type { HeldChanges } from '../plan/render-text.js';
 import type { SayOnce } from './config-source.js';
 import { consoleServing, startHealthServer, type HealthServer } from './http.js';
-import { StateLock, type StateLockOptions } from './lock.js';
+import { EXIT_LOCKED, StateLock, type StateLockOptions } from './lock.js';
 import { ReconcileMetrics } from './metrics.js';
 import { persistentConflict, reconcileOnce, type ConfigSource, type RunOutcome, type Stop } from './run.js';
 import { conflictStreak, CONFLICTS_BEFORE_FAILURE, runEvery, Schedule, type SetTimer } from './schedule.js';
@@ -28,7 +28,7 @@ import type { TargetBinding } from './target-binding.js';
  */
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
-export const EXIT_LOCKED = 3;
+export { EXIT_LOCKED };
 
 export interface ReconcilerOptions {
   source: ConfigSource;

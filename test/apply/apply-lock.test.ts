@@ -140,7 +140,7 @@ describe('ApplyLock', () => {
     const refused = await take().catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(AccessctlError);
     expect(refused).toMatchObject({ code: 'conflict', exitCode: EXIT_LOCKED });
-    expect(EXIT_LOCKED).toBe(RECONCILE_EXIT_LOCKED);
+    expect(EXIT_LOCKED).toBe(RECONCILE_EXIT_LOCKED); // one definition, re-exported
     expect((refused as Error).message).toContain(`another reconciler holds the lock ${lockFile()}: pid 4242 on host reconciler-host`);
     expect(readFileSync(lockFile(), 'utf8')).toBe(held);
   });
