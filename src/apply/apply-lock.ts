@@ -1,7 +1,7 @@
 // apply's hold on state directories' single-writer locks: the reconciler's own (StateLock, the same
 // file), taken before the plan's fresh read and held until the last write, so a hand-run apply and a
 // reconciler (or two applies) never write at once; and which directories those are (found, or --state-dir).
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { displayPath } from '../config/discover.js';
 import { AccessctlError, usageError } from '../errors.js';
@@ -65,7 +65,9 @@ export async function findReconcilerStateDirs(from: string, cwd: string = proces
   const found = new Set<string>();
   const look = async (dir: string): Promise<void> => {
     const candidate = path.join(dir, RECONCILER_STATE_DIR);
-    if ((await kindOf(candidate, '--state-dir')) === 'directory') found.add(candidate);
+    // By its real path: one directory reached through a symlink, or spelt in another case on a
+    // case-insensitive disk, is one lock, which apply would otherwise wait on against itself.
+    if ((await kindOf(candidate, '--state-dir')) === 'directory') found.add(await realpath(candidate).catch(() => candidate));
   };
   const here = path.resolve(cwd);
   await look(here);

@@ -3,7 +3,7 @@
 // only when a directory), which --state-dir is refused, exit 3 when held, a takeover said with its old
 // holder, a lock taken over while held (confirm() refuses, `lost` says why, release() leaves it),
 // several locks taken in order, and a release that fails said, never thrown.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -51,6 +51,17 @@ describe("the reconciler's default state directories", () => {
     rmSync(path.join(dir, '.accessctl', 'reconcile'));
     const state = made('.accessctl', 'reconcile');
     expect((await findReconcilerStateDirs(config, dir)).found).toEqual([state]);
+  });
+
+  it('are found once when the config is reached through a symlink to the working directory (one lock, not two of the same file)', async () => {
+    const repo = made('repo');
+    mkdirSync(path.join(repo, '.git'));
+    made('repo', 'access');
+    const state = made('repo', '.accessctl', 'reconcile');
+    const link = path.join(dir, 'link');
+    symlinkSync(repo, link);
+    // From the checkout, the config named through the link: `apply "$PWD/access"` in a symlinked checkout.
+    expect((await findReconcilerStateDirs(path.join(link, 'access'), repo)).found).toEqual([state]);
   });
 
   it("are looked for above the config up to its git root, wherever apply runs, and in apply's working directory", async () => {
