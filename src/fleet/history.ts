@@ -78,6 +78,9 @@ export function failureStreak(before: number, result: OrgRunResult, conflictsInR
   return result === 'stopped' || result === 'conflict' ? before : 0;
 }
 
+/** How many of an org's newest runs are read to count its conflicts in a row (the runner and `fleet status` alike). */
+export const CONFLICT_RUNS_READ = 32;
+
 /** The newest finished runs (newest first) that ended `conflict` in a row; a stopped run neither ends nor adds to them. */
 export function conflictsInRow(runs: readonly Pick<OrgRunRecord, 'finishedAt' | 'result'>[]): number {
   let count = 0;

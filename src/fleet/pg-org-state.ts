@@ -7,13 +7,11 @@ import { AccessctlError } from '../errors.js';
 import { damagedEntryAdvice, parseIntentText, type Intent, type JournalNotice, type RecoveredObject } from '../reconcile/journal.js';
 import type { LastApplied, StoredLastApplied } from '../reconcile/last-applied.js';
 import { RUN_CHANNEL, RUNS_KEPT, STATE_SCHEMA } from './database.js';
-import { conflictsInRow, type OrgRunRecord, type OrgRunResult } from './history.js';
+import { CONFLICT_RUNS_READ, conflictsInRow, type OrgRunRecord, type OrgRunResult } from './history.js';
 import type { OrgLease } from './org-lease.js';
 import type { OrgStateStore } from './org-state.js';
 
 const LAST_APPLIED_SCHEMA = 'state-last-applied.schema.json';
-/** How many of an org's newest runs are read to count its conflicts in a row. */
-const CONFLICT_ROWS_READ = 32;
 
 export class PgOrgState implements OrgStateStore {
   constructor(
@@ -120,11 +118,11 @@ export class PgOrgState implements OrgStateStore {
     return found.rows[0]?.n ?? 0;
   }
 
-  /** Read from the newest runs of the history; past CONFLICT_ROWS_READ in a row the count changes nothing (the requeue is at the interval, each run a failure). */
+  /** Read from the newest runs of the history; past CONFLICT_RUNS_READ in a row the count changes nothing (the requeue is at the interval, each run a failure). */
   async conflictsInRow(): Promise<number> {
     const found = await this.lease.query<{ result: OrgRunResult | null }>(
       `SELECT result FROM ${STATE_SCHEMA}.run WHERE fleet = $1 AND org = $2 AND finished_at IS NOT NULL ORDER BY started_at DESC LIMIT $3`,
-      [this.fleet, this.org, CONFLICT_ROWS_READ],
+      [this.fleet, this.org, CONFLICT_RUNS_READ],
     );
     return conflictsInRow(found.rows.map((r) => ({ finishedAt: 'finished', result: r.result })));
   }

@@ -7,7 +7,7 @@ import { StateLock } from '../reconcile/lock.js';
 import { CONFLICTS_BEFORE_FAILURE } from '../reconcile/schedule.js';
 import { STATE_SCHEMA } from './database.js';
 import type { FleetDefinition } from './fleet-file.js';
-import { statusOf, type OrgRunRecord, type OrgStatus } from './history.js';
+import { CONFLICT_RUNS_READ, statusOf, type OrgRunRecord, type OrgStatus } from './history.js';
 import { fileStatuses } from './org-state.js';
 
 /**
@@ -96,8 +96,16 @@ function recordOf(row: RunRow): OrgRunRecord {
   };
 }
 
-/** The newest runs of each org (the last finished one and anything after it), newest first. */
-export async function databaseRuns(db: pg.Pool | pg.Client, fleet: string, orgs: readonly string[], perOrg = 3): Promise<Map<string, OrgRunRecord[]>> {
+/**
+ * The newest runs of each org, newest first: enough to count its conflicts in a row as the runner
+ * does (the file history keeps the same), and so the last finished one and anything after it.
+ */
+export async function databaseRuns(
+  db: pg.Pool | pg.Client,
+  fleet: string,
+  orgs: readonly string[],
+  perOrg = CONFLICT_RUNS_READ,
+): Promise<Map<string, OrgRunRecord[]>> {
   const found = await db.query<RunRow>(
     `SELECT r.* FROM unnest($2::text[]) AS o(org)
      CROSS JOIN LATERAL (SELECT * FROM ${STATE_SCHEMA}.run WHERE fleet = $1 AND org = o.org ORDER BY started_at DESC LIMIT $3) AS r`,

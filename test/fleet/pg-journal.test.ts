@@ -15,9 +15,10 @@ import type { AccessctlEvent } from '../../src/events/cloudevent.js';
 import { EventFanout } from '../../src/events/fanout.js';
 import type { EventSink } from '../../src/events/sink.js';
 import { migrate, openPool, STATE_SCHEMA, withInstallLock } from '../../src/fleet/database.js';
-import type { OrgRunRecord, OrgRunResult } from '../../src/fleet/history.js';
+import { conflictsInRow, type OrgRunRecord, type OrgRunResult } from '../../src/fleet/history.js';
 import { OrgLease } from '../../src/fleet/org-lease.js';
 import { PgOrgState } from '../../src/fleet/pg-org-state.js';
+import { databaseRuns } from '../../src/fleet/status.js';
 import { JumpCloudClient } from '../../src/jumpcloud/client.js';
 import type { Intent, JournalNotice } from '../../src/reconcile/journal.js';
 import { ReconcileMetrics } from '../../src/reconcile/metrics.js';
@@ -161,6 +162,9 @@ describe("an org's conflicts in a row in Postgres", () => {
     // One more started, not finished: it counts for nothing.
     await state.startRun({ id: randomUUID() });
     expect(await state.conflictsInRow()).toBe(2);
+    // fleet status reads as many of the org's runs as the runner does, so it says the same count.
+    const runs = await databaseRuns(pool, FLEET, ['conflicts']);
+    expect(conflictsInRow(runs.get('conflicts') ?? [])).toBe(2);
   });
 });
 
