@@ -152,8 +152,13 @@ export async function lockSandboxDatabase(db: string, options: SandboxDatabaseLo
     },
     confirm: async () => {
       if (fresh()) return true;
-      // A heartbeat already running may have begun before the pause: its answer keeps no lease, so one more.
-      for (let round = 0; round < 2 && !fresh() && held.held && beatNow !== undefined; round++) await beatNow();
+      // A heartbeat already running may have begun before the pause: its answer keeps no lease, so one
+      // more; but, as current(), no new one within a second of the last while refreshes fail, so
+      // requests that each wait on confirm() do not hammer a failing disk.
+      for (let round = 0; round < 2 && !fresh() && held.held && beatNow !== undefined; round++) {
+        if (beating === undefined && now() - lastBeatFrom < lapsedBeatSpacingMs) break;
+        await beatNow();
+      }
       return fresh();
     },
     release: () => held.release(),

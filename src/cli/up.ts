@@ -187,8 +187,7 @@ async function reconcileAgainst(
   out(`admin key: ${sandbox.adminKey}`);
   out(`sandbox console: ${sandbox.url}/console/  (sign in as any seeded user or administrator; a sandbox, so no password)`);
   if (sandbox.operatorKey !== undefined) out(`operator key: ${sandbox.operatorKey} (the sandbox's clock and faults; new for this run)`);
-  // The hint below reads the key from this file, so a pasted command line keeps it out of shell history.
-  const keyFile = sandbox.operatorKey === undefined ? undefined : await writeOperatorKeyFile(flags.db, sandbox.operatorKey);
+  let keyFile: string | undefined;
   if (sandbox.profile === 'strict') out("profile: strict (JumpCloud's published API, read pessimistically: no channel API, whole-record PUTs)");
   if (Object.keys(filled).length > 0)
     out(`secrets the config names but this shell does not set, so sandbox-only values stand in for them: ${Object.keys(filled).join(', ')}`);
@@ -207,6 +206,9 @@ async function reconcileAgainst(
   dbLost.addEventListener('abort', () => stopReads.abort(), { once: true });
   const signal = AbortSignal.any([stopped, dbLost]);
   try {
+    // The hint below reads the key from this file, so a pasted command line keeps it out of shell
+    // history; written inside the try whose end removes it, however the run ends.
+    if (sandbox.operatorKey !== undefined) keyFile = await writeOperatorKeyFile(flags.db, sandbox.operatorKey);
     return await runReconciler({
       source: { kind: 'dir', dir },
       stateDir,
