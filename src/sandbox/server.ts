@@ -524,7 +524,8 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
    */
   const closeStore = async (): Promise<void> => {
     if (!store.db.open) return;
-    if (!mayWrite() && options.confirmWrite !== undefined) await options.confirmWrite().catch(() => false);
+    // Bounded as a request's wait is: a lock on a hung file system must not hang a Ctrl-C (unconfirmed, it writes nothing).
+    if (!mayWrite() && options.confirmWrite !== undefined) await withinMs(options.confirmWrite(), confirmWaitMs);
     if (mayWrite()) {
       store.close();
       return;
