@@ -2,6 +2,19 @@
 // flight can finish; the listeners then step aside, and a second signal ends the process at once.
 import { constants } from 'node:os';
 
+/**
+ * Under npm (`npm start`), how long after the first signal a repeat is the same stop, not a second
+ * one: a terminal's Ctrl-C reaches the whole process group, and npm passes its own copy on,
+ * milliseconds later. Heard as a second signal, it would end the process before it cleaned up.
+ * Elsewhere a second signal ends the process at once, however soon it comes.
+ */
+export const REPEAT_WINDOW_MS = 500;
+
+/** The window for this process: REPEAT_WINDOW_MS when npm started it (it sets npm_lifecycle_event), else none. */
+export function repeatWindowFor(env: NodeJS.ProcessEnv = process.env): number {
+  return env['npm_lifecycle_event'] === undefined ? 0 : REPEAT_WINDOW_MS;
+}
+
 export interface StopListener {
   /** Aborted by the first SIGTERM or SIGINT. */
   readonly signal: AbortSignal;
@@ -11,18 +24,29 @@ export interface StopListener {
   close(): void;
 }
 
-/** Listens for SIGINT and SIGTERM until the first arrives (then `onStop` says what happens now) or `close()`. */
-export function listenForStop(onStop: (signal: NodeJS.Signals) => void): StopListener {
+/**
+ * Listens for SIGINT and SIGTERM until the first arrives (then `onStop` says what happens now) or
+ * `close()`. Signals within `repeatWindowMs` of the first are that stop told again; after it,
+ * nothing of accessctl listens, and the next one ends the process as Node's default does.
+ */
+export function listenForStop(onStop: (signal: NodeJS.Signals) => void, repeatWindowMs: number = repeatWindowFor()): StopListener {
   const controller = new AbortController();
   let received: NodeJS.Signals | undefined;
+  let repeats: NodeJS.Timeout | undefined;
   const close = (): void => {
+    clearTimeout(repeats);
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   };
   function stop(signal: NodeJS.Signals): void {
-    // Off before onStop runs: the next signal is the user saying "now", and Node's default ends the process.
-    close();
+    if (received !== undefined) return;
     received = signal;
+    // Off once the window ends (at once without one): the next signal is then the user saying "now",
+    // and Node's default ends the process.
+    if (repeatWindowMs > 0) {
+      repeats = setTimeout(close, repeatWindowMs);
+      repeats.unref();
+    } else close();
     onStop(signal);
     controller.abort();
   }
