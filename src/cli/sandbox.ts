@@ -113,7 +113,7 @@ function bannerOf(sandbox: RunningSandbox, options: SandboxFlags, keyFile: strin
   if (sandbox.operatorKey !== undefined) {
     lines.push(`operator key: ${sandbox.operatorKey} (test hooks; new for this run)`);
     // The hint never holds the key itself: a line pasted into a shell is kept in its history.
-    lines.push(`clock: ${operatorKeyExport(keyFile)}; accessctl sandbox clock advance 2h --target ${sandbox.url}`);
+    lines.push(`clock: ${operatorKeyExport(keyFile)}; npx accessctl sandbox clock advance 2h --target ${sandbox.url}`);
   }
   lines.push(`admin key: ${sandbox.adminKey}${sandbox.adminKeyMinted ? ' (new for this run; shown once)' : ''}`);
   lines.push(`sandbox console: ${sandbox.url}/console/ (sign in as any seeded user or administrator; a sandbox, so no password)`);

@@ -29,7 +29,7 @@ describe('accessctl sandbox --enable-test-hooks', () => {
     expect(readFileSync(file, 'utf8')).toBe(`${key}\n`);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const hint = out.split('\n').find((line) => line.startsWith('clock: '));
-    expect(hint).toBe(`clock: export ACCESSCTL_SANDBOX_OPERATOR_KEY="$(cat ${file})"; accessctl sandbox clock advance 2h --target ${url}`);
+    expect(hint).toBe(`clock: export ACCESSCTL_SANDBOX_OPERATOR_KEY="$(cat ${file})"; npx accessctl sandbox clock advance 2h --target ${url}`);
     // Printed once, on its own line, and in no line meant to be run.
     expect(out.split('\n').filter((line) => line.includes(key))).toEqual([`operator key: ${key} (test hooks; new for this run)`]);
     process.emit('SIGINT', 'SIGINT');
