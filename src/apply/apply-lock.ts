@@ -5,7 +5,7 @@ import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { displayPath } from '../config/discover.js';
 import { AccessctlError, usageError } from '../errors.js';
-import { EXIT_LOCKED, type LockInfo, StateLock } from '../reconcile/lock.js';
+import { EXIT_LOCKED, holderName, type LockInfo, StateLock } from '../reconcile/lock.js';
 
 /** The reconciler's default --state-dir (src/cli/reconcile.ts), relative to the working directory it was started in. */
 export const RECONCILER_STATE_DIR = '.accessctl/reconcile';
@@ -126,7 +126,7 @@ export async function checkedStateDir(written: string, search: StateDirSearch): 
 
 /** A holder as a waiting apply names it: who, where, since when. */
 export function describeHolder(holder: LockInfo): string {
-  return `pid ${holder.pid} on host ${holder.host} since ${holder.startedAt} (heartbeat ${holder.heartbeat})`;
+  return `${holderName(holder)}, pid ${holder.pid} on host ${holder.host} since ${holder.startedAt} (heartbeat ${holder.heartbeat})`;
 }
 
 export interface ApplyLockOptions {

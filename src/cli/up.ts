@@ -12,7 +12,7 @@ import { loadConfig } from '../config/load.js';
 import { AccessctlError } from '../errors.js';
 import type { Plan } from '../plan/plan.js';
 import { renderText, summaryLine, type HeldChanges } from '../plan/render-text.js';
-import { StateLock } from '../reconcile/lock.js';
+import { holderName, StateLock } from '../reconcile/lock.js';
 import { EXIT_LOCKED, runReconciler } from '../reconcile/loop.js';
 import { MIN_RUN_INTERVAL_MS, parseInterval } from '../reconcile/schedule.js';
 import { TargetBinding } from '../reconcile/target-binding.js';
@@ -147,7 +147,7 @@ async function refuseWhileRunning(stateDir: string, intervalMs: number): Promise
   if (holder === undefined || holder.host !== hostname()) return;
   throw new AccessctlError(
     'conflict',
-    `another reconciler holds the lock ${join(stateDir, 'reconcile.lock')}: pid ${holder.pid}, started ${holder.startedAt}; stop it (Ctrl-C where it runs), or pass another --state-dir`,
+    `${holderName(holder)} holds the lock ${join(stateDir, 'reconcile.lock')}: pid ${holder.pid}, started ${holder.startedAt}; stop it (Ctrl-C where it runs), or pass another --state-dir`,
     { exitCode: EXIT_LOCKED, subject: '--state-dir' },
   );
 }

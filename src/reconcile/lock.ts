@@ -34,8 +34,8 @@ export interface LockInfo {
 /** The exit code of a command refused because another process holds the lock (--lock fail): reconcile, apply, up and fleet runners alike. */
 export const EXIT_LOCKED = 3;
 
-/** The holder as a refusal names it. */
-function holderName(holder: LockInfo): string {
+/** The holder as a refusal or a wait names it: "another reconciler", or "an accessctl apply". */
+export function holderName(holder: Pick<LockInfo, 'command'>): string {
   return holder.command === 'apply' ? 'an accessctl apply' : 'another reconciler';
 }
 

@@ -7,7 +7,15 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { APPLY_LOCK_STALE_MS, ApplyLock, checkedStateDir, describeSearch, EXIT_LOCKED, findReconcilerStateDirs } from '../../src/apply/apply-lock.js';
+import {
+  APPLY_LOCK_STALE_MS,
+  ApplyLock,
+  checkedStateDir,
+  describeHolder,
+  describeSearch,
+  EXIT_LOCKED,
+  findReconcilerStateDirs,
+} from '../../src/apply/apply-lock.js';
 import { AccessctlError } from '../../src/errors.js';
 import { EXIT_LOCKED as RECONCILE_EXIT_LOCKED } from '../../src/reconcile/loop.js';
 
@@ -142,6 +150,15 @@ describe('a --state-dir given to apply', () => {
         "--state-dir fleet is a fleet runner's state directory: `fleet run` holds another lock (fleet.lock), which apply does not share",
       ),
     });
+  });
+});
+
+describe('a holder, as a waiting apply names it', () => {
+  it('says whether a reconciler or another apply holds the lock, with its pid, host and times', () => {
+    const at = '2026-01-01T00:00:00.000Z';
+    const holder = { pid: 4242, host: 'h', startedAt: at, heartbeat: at, id: 'x' };
+    expect(describeHolder(holder)).toBe(`another reconciler, pid 4242 on host h since ${at} (heartbeat ${at})`);
+    expect(describeHolder({ ...holder, command: 'apply' })).toBe(`an accessctl apply, pid 4242 on host h since ${at} (heartbeat ${at})`);
   });
 });
 

@@ -39,7 +39,7 @@ describe('apply and the state lock, as a process', () => {
     writeFileSync(lockFile(), held);
     const run = accessctl(['apply', EXAMPLES, '--auto-approve', '--target', 'http://127.0.0.1:9', '--state-dir', dir, '--lock', 'wait']);
 
-    await run.printed(`accessctl: waiting for the lock ${lockFile()}, held by pid 4242 on host another-host since ${at}`);
+    await run.printed(`accessctl: waiting for the lock ${lockFile()}, held by another reconciler, pid 4242 on host another-host since ${at}`);
     run.kill(signal);
     const { code: exitCode, stderr } = await run.exited;
 

@@ -156,7 +156,9 @@ describe('accessctl apply and the state lock', () => {
     );
     expect((await waiting).host).toBe('reconciler-host');
     // Waiting, it has read nothing from the platform: the lock comes before the plan's read.
-    expect(running.stderr()).toContain(`accessctl: waiting for the lock ${held.path}, held by pid ${process.pid} on host reconciler-host since `);
+    expect(running.stderr()).toContain(
+      `accessctl: waiting for the lock ${held.path}, held by another reconciler, pid ${process.pid} on host reconciler-host since `,
+    );
     expect(await requests()).toEqual([]);
 
     await held.release();
