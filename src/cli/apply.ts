@@ -12,7 +12,7 @@ import { findStaleChanges } from '../apply/staleness.js';
 import { emptyDesiredState } from '../config/desired.js';
 import { displayPath } from '../config/discover.js';
 import { AccessctlError, usageError } from '../errors.js';
-import { makePlan, withClientScope, type ClientScope } from '../pipeline/make-plan.js';
+import { makePlan, type ClientScope } from '../pipeline/make-plan.js';
 import { checkGuards } from '../plan/diff.js';
 import { whyNotApplicable, type Plan } from '../plan/plan.js';
 import { resolveTarget } from '../jumpcloud/target.js';
@@ -23,7 +23,7 @@ import { reportConfig } from './config-report.js';
 import type { ExitCode, Runtime } from './runtime.js';
 import { stoppedWhileWaiting } from './state-dir.js';
 import { listenForStop, signalExitCode, type StopListener } from './stop-signal.js';
-import { clientOverrides, withTargetOptions, type TargetFlags } from './target-options.js';
+import { withTargetOptions, type TargetFlags } from './target-options.js';
 
 interface ApplyFlags extends TargetFlags {
   dryRun: boolean;
@@ -208,117 +208,120 @@ export function applyCommand(runtime: Runtime): Command {
         return signalExitCode(signal);
       };
       try {
-        const clientOptions = { ...clientOverrides(flags), stop: stopReads.signal };
-        return await withClientScope({ target: flags.target, clientOptions }, async (clients): Promise<ExitCode> => {
-          // A saved plan's own checks (its target, its guards) read nothing: they refuse before the lock is waited for.
-          const saved = isFile ? await checkedSavedPlan(source, flags) : undefined;
-          let lock: ApplyLock | undefined;
-          if (lockDirs.length > 0) {
-            const signal = listen().signal;
-            try {
-              lock = await ApplyLock.take({
-                dirs: lockDirs,
-                mode: flags.lock ?? 'fail',
-                signal,
-                say: (line) => process.stderr.write(`accessctl: ${line}\n`),
-              });
-            } catch (error) {
-              const code = stoppedWhileWaiting(error, signal, stop?.received, lockDirs.join(' and '));
-              if (code === undefined) throw error;
-              return code;
+        return await runtime.clientFor(
+          flags,
+          async (clients): Promise<ExitCode> => {
+            // A saved plan's own checks (its target, its guards) read nothing: they refuse before the lock is waited for.
+            const saved = isFile ? await checkedSavedPlan(source, flags) : undefined;
+            let lock: ApplyLock | undefined;
+            if (lockDirs.length > 0) {
+              const signal = listen().signal;
+              try {
+                lock = await ApplyLock.take({
+                  dirs: lockDirs,
+                  mode: flags.lock ?? 'fail',
+                  signal,
+                  say: (line) => process.stderr.write(`accessctl: ${line}\n`),
+                });
+              } catch (error) {
+                const code = stoppedWhileWaiting(error, signal, stop?.received, lockDirs.join(' and '));
+                if (code === undefined) throw error;
+                return code;
+              }
             }
-          }
-          phase = 'planning';
-          try {
-            let planned: { plan: Plan } | undefined;
+            phase = 'planning';
             try {
-              planned = saved ? await freshSavedPlan(saved, clients) : await freshPlan(source, flags, clients);
-            } catch (error) {
-              // Stopped while planning: a read the stop outlasted (its timeout) is no failure of the plan.
+              let planned: { plan: Plan } | undefined;
+              try {
+                planned = saved ? await freshSavedPlan(saved, clients) : await freshPlan(source, flags, clients);
+              } catch (error) {
+                // Stopped while planning: a read the stop outlasted (its timeout) is no failure of the plan.
+                if (stop?.received !== undefined) return stoppedBeforeChanges(stop.received);
+                throw error;
+              }
               if (stop?.received !== undefined) return stoppedBeforeChanges(stop.received);
-              throw error;
-            }
-            if (stop?.received !== undefined) return stoppedBeforeChanges(stop.received);
-            if (planned === undefined) return 1;
-            const { plan } = planned;
-            const client = clients.for(emptyDesiredState());
-            process.stdout.write(renderText(plan));
-            refuseUnapplicable(plan);
-            if (flags.dryRun) {
-              process.stdout.write('Dry run: nothing was applied.\n');
+              if (planned === undefined) return 1;
+              const { plan } = planned;
+              const client = clients.for(emptyDesiredState());
+              process.stdout.write(renderText(plan));
+              refuseUnapplicable(plan);
+              if (flags.dryRun) {
+                process.stdout.write('Dry run: nothing was applied.\n');
+                return 0;
+              }
+              if (plan.changes.length === 0) return 0;
+              // Said before the question, so whoever answers it knows: a reconciler on this config is not kept out.
+              if (lock === undefined && search !== undefined) {
+                process.stderr.write(
+                  `accessctl: no state directory to lock (${describeSearch(search)}): applying without a lock; pass --state-dir to share a reconciler's lock\n`,
+                );
+              }
+              // The lock is held while the question waits (the read the plan was made from must stay current):
+              // said, so that a question left open explains a reconciler that waits or is refused meanwhile.
+              if (ask && lock !== undefined) {
+                process.stderr.write(
+                  `accessctl: holding the lock ${lock.paths.join(' and ')} until you answer: reconcilers and applies using it wait, or are refused, meanwhile\n`,
+                );
+              }
+              if (ask && !(await askApproval(terminal, stop?.signal))) {
+                if (stop?.received !== undefined) return stoppedBeforeChanges(stop.received);
+                process.stderr.write("accessctl: apply cancelled: only 'yes' is accepted; nothing was changed\n");
+                return 1;
+              }
+              // The question may have waited long: the lock is confirmed still this apply's before the first change.
+              try {
+                await lock?.confirm();
+              } catch (error) {
+                if (error instanceof AccessctlError && error.code === 'conflict')
+                  throw new AccessctlError('conflict', `${error.message}; nothing was applied`, { cause: error });
+                throw error;
+              }
+              phase = 'applying';
+              const stopping = listen();
+              let result: ApplyResult;
+              try {
+                result = await applyPlan(plan, {
+                  client,
+                  secrets: (name) => process.env[name],
+                  concurrency: flags.concurrency,
+                  // A lost lock means another writer may be writing now: no further change starts.
+                  stopping: () => (lock?.lost ? lock.lost.message : stopping.signal.aborted),
+                  onResult: (_result, done, total) => {
+                    if (progress) process.stderr.write(`\r${done}/${total} changes`);
+                  },
+                });
+              } finally {
+                stopping.close();
+              }
+              if (progress) process.stderr.write('\n');
+              process.stdout.write(report(result));
+              const total = `${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'}`;
+              const notStarted = result.results.filter((r) => r.error?.code === 'not-started').length;
+              if (lock?.lost !== undefined && notStarted > 0) {
+                const failed = result.failed > 0 ? `, ${result.failed} failed` : '';
+                throw new AccessctlError(
+                  'conflict',
+                  `${lock.lost.message} while applying: ${result.applied} of ${total} applied${failed}, ${notStarted} not started (each named above); plan and apply again once the other writer is done`,
+                  { cause: lock.lost },
+                );
+              }
+              if (stopping.received !== undefined && notStarted > 0) {
+                const failed = result.failed > 0 ? `, ${result.failed} failed` : '';
+                process.stderr.write(
+                  `accessctl: stopped by ${stopping.received}: ${result.applied} of ${total} applied${failed}, ${notStarted} not started (each named above); plan and apply again to finish\n`,
+                );
+                return signalExitCode(stopping.received);
+              }
+              if (result.failed > 0 || result.skipped > 0) {
+                throw new AccessctlError('platform', `${result.failed + result.skipped} of ${total} did not apply; see above`);
+              }
               return 0;
-            }
-            if (plan.changes.length === 0) return 0;
-            // Said before the question, so whoever answers it knows: a reconciler on this config is not kept out.
-            if (lock === undefined && search !== undefined) {
-              process.stderr.write(
-                `accessctl: no state directory to lock (${describeSearch(search)}): applying without a lock; pass --state-dir to share a reconciler's lock\n`,
-              );
-            }
-            // The lock is held while the question waits (the read the plan was made from must stay current):
-            // said, so that a question left open explains a reconciler that waits or is refused meanwhile.
-            if (ask && lock !== undefined) {
-              process.stderr.write(
-                `accessctl: holding the lock ${lock.paths.join(' and ')} until you answer: reconcilers and applies using it wait, or are refused, meanwhile\n`,
-              );
-            }
-            if (ask && !(await askApproval(terminal, stop?.signal))) {
-              if (stop?.received !== undefined) return stoppedBeforeChanges(stop.received);
-              process.stderr.write("accessctl: apply cancelled: only 'yes' is accepted; nothing was changed\n");
-              return 1;
-            }
-            // The question may have waited long: the lock is confirmed still this apply's before the first change.
-            try {
-              await lock?.confirm();
-            } catch (error) {
-              if (error instanceof AccessctlError && error.code === 'conflict')
-                throw new AccessctlError('conflict', `${error.message}; nothing was applied`, { cause: error });
-              throw error;
-            }
-            phase = 'applying';
-            const stopping = listen();
-            let result: ApplyResult;
-            try {
-              result = await applyPlan(plan, {
-                client,
-                secrets: (name) => process.env[name],
-                concurrency: flags.concurrency,
-                // A lost lock means another writer may be writing now: no further change starts.
-                stopping: () => (lock?.lost ? lock.lost.message : stopping.signal.aborted),
-                onResult: (_result, done, total) => {
-                  if (progress) process.stderr.write(`\r${done}/${total} changes`);
-                },
-              });
             } finally {
-              stopping.close();
+              await lock?.release();
             }
-            if (progress) process.stderr.write('\n');
-            process.stdout.write(report(result));
-            const total = `${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'}`;
-            const notStarted = result.results.filter((r) => r.error?.code === 'not-started').length;
-            if (lock?.lost !== undefined && notStarted > 0) {
-              const failed = result.failed > 0 ? `, ${result.failed} failed` : '';
-              throw new AccessctlError(
-                'conflict',
-                `${lock.lost.message} while applying: ${result.applied} of ${total} applied${failed}, ${notStarted} not started (each named above); plan and apply again once the other writer is done`,
-                { cause: lock.lost },
-              );
-            }
-            if (stopping.received !== undefined && notStarted > 0) {
-              const failed = result.failed > 0 ? `, ${result.failed} failed` : '';
-              process.stderr.write(
-                `accessctl: stopped by ${stopping.received}: ${result.applied} of ${total} applied${failed}, ${notStarted} not started (each named above); plan and apply again to finish\n`,
-              );
-              return signalExitCode(stopping.received);
-            }
-            if (result.failed > 0 || result.skipped > 0) {
-              throw new AccessctlError('platform', `${result.failed + result.skipped} of ${total} did not apply; see above`);
-            }
-            return 0;
-          } finally {
-            await lock?.release();
-          }
-        });
+          },
+          stopReads.signal,
+        );
       } finally {
         stop?.close();
       }

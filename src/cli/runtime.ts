@@ -16,9 +16,10 @@ export interface Runtime {
   action<A extends unknown[]>(run: (...args: A) => Promise<ExitCode>): (...args: A) => Promise<void>;
   /**
    * Runs `use` with the command's platform clients, made from --target (then JUMPCLOUD_API_URL and
-   * the Project) and the rate flags on first use, and closed however `use` ends.
+   * the Project) and the rate flags on first use, and closed however `use` ends. `stop` cuts their
+   * reads in flight short and ends their retries.
    */
-  clientFor<T>(flags: TargetFlags, use: (clients: ClientScope) => Promise<T>): Promise<T>;
+  clientFor<T>(flags: TargetFlags, use: (clients: ClientScope) => Promise<T>, stop?: AbortSignal): Promise<T>;
   /** Aborted by the first SIGTERM or SIGINT, after `onStop` has said what happens now. */
   onStop(onStop: (signal: string) => void): AbortSignal;
   /** The exit code the action that ran returned (0 until one returns another). */
@@ -43,9 +44,10 @@ export function createRuntime(terminal: Terminal = processTerminal()): Runtime {
         }
       },
     // loaded on first use: the pipeline is most of the program, and --version or validate never reach the platform
-    clientFor: async (flags, use) => {
+    clientFor: async (flags, use, stop) => {
       const { withClientScope } = await import('../pipeline/make-plan.js');
-      return withClientScope({ target: flags.target, clientOptions: clientOverrides(flags) }, use);
+      const clientOptions = stop === undefined ? clientOverrides(flags) : { ...clientOverrides(flags), stop };
+      return withClientScope({ target: flags.target, clientOptions }, use);
     },
     onStop: (onStop) => {
       const listener = listenForStop(onStop);
