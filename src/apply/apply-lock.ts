@@ -10,8 +10,6 @@ import { EXIT_LOCKED, holderName, type LockInfo, StateLock } from '../reconcile/
 /** The reconciler's default --state-dir (src/cli/reconcile.ts), relative to the working directory it was started in. */
 export const RECONCILER_STATE_DIR = '.accessctl/reconcile';
 
-export { EXIT_LOCKED };
-
 /** The lock a fleet runner holds in its state directory (src/fleet/embedded.ts): not the one apply shares. */
 const FLEET_LOCK = 'fleet.lock';
 

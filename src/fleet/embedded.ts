@@ -53,8 +53,6 @@ export interface EmbeddedOptions extends FleetRunOptions {
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
-/** Another runner holds the state directory (--lock fail): as `reconcile`. */
-export { EXIT_LOCKED };
 
 /** A say-once for the runner's lifetime, so a notice about the config is not repeated every run. */
 export function sayOnceWith(log: Logger): SayOnce {

@@ -7,16 +7,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  APPLY_LOCK_STALE_MS,
-  ApplyLock,
-  checkedStateDir,
-  describeHolder,
-  describeSearch,
-  EXIT_LOCKED,
-  findReconcilerStateDirs,
-} from '../../src/apply/apply-lock.js';
+import { APPLY_LOCK_STALE_MS, ApplyLock, checkedStateDir, describeHolder, describeSearch, findReconcilerStateDirs } from '../../src/apply/apply-lock.js';
 import { AccessctlError } from '../../src/errors.js';
+import { EXIT_LOCKED } from '../../src/reconcile/lock.js';
 import { EXIT_LOCKED as RECONCILE_EXIT_LOCKED } from '../../src/reconcile/loop.js';
 
 let dir: string;
@@ -168,7 +161,7 @@ describe('ApplyLock', () => {
     const refused = await take().catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(AccessctlError);
     expect(refused).toMatchObject({ code: 'conflict', exitCode: EXIT_LOCKED });
-    expect(EXIT_LOCKED).toBe(RECONCILE_EXIT_LOCKED); // one definition, re-exported
+    expect(EXIT_LOCKED).toBe(RECONCILE_EXIT_LOCKED); // reconcile's exit code is the lock's own
     expect((refused as Error).message).toContain(`another reconciler holds the lock ${lockFile()}: pid 4242 on host reconciler-host`);
     expect(readFileSync(lockFile(), 'utf8')).toBe(held);
   });
