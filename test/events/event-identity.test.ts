@@ -1,13 +1,10 @@
 // An event sent again carries the same CloudEvent id: the id is a name-based UUID of the event's
 // source, run, type and object, so a re-send after a crash or a refused sink is a duplicate a
 // consumer can drop by source and id, while any two distinct events have distinct ids.
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AccessctlError } from '../../src/errors.js';
 import {
   changeApplied,
   changeFailed,
@@ -22,11 +19,12 @@ import {
 import { EventFanout } from '../../src/events/fanout.js';
 import { secretRedactor } from '../../src/events/redaction.js';
 import type { EventSink } from '../../src/events/sink.js';
-import { JumpCloudClient } from '../../src/jumpcloud/client.js';
 import { ReconcileMetrics } from '../../src/reconcile/metrics.js';
 import { fileRunState, reconcileOnce, type RunOptions, type RunState } from '../../src/reconcile/run.js';
 import { TargetBinding } from '../../src/reconcile/target-binding.js';
-import { startHarness, type Harness } from '../sandbox/harness.js';
+import type { Harness } from '../sandbox/harness.js';
+import { exampleOrg } from '../reconcile/example-org.js';
+import { MemorySink } from '../reconcile/memory-sink.js';
 import { attribution, NOW, runContext } from './sample-events.js';
 
 /** RFC 9562 UUID, version 5 (name-based, SHA-1), variant 10. */
@@ -86,35 +84,13 @@ describe('the CloudEvent id', () => {
   });
 });
 
-const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));
-
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
-/** Collects events in memory; refuses them, as a full disk would, while `failing` is set. */
-class MemorySink implements EventSink {
-  readonly events: AccessctlEvent[] = [];
-  failing = false;
-  constructor(readonly name: string) {}
-  async emit(events: readonly AccessctlEvent[]): Promise<void> {
-    if (this.failing) throw new AccessctlError('io', 'could not append events to /var/events.jsonl: ENOSPC: no space left on device, write');
-    this.events.push(...events);
-  }
-  async close(): Promise<void> {}
-}
-
 async function world(hooks = false): Promise<{ h: Harness; work: string; stateDir: string; options(sinks: EventSink[], state?: RunState): RunOptions }> {
-  const h = await startHarness({ hooks });
-  const work = await mkdtemp(join(tmpdir(), 'accessctl-event-identity-'));
-  await cp(examples, join(work, 'config'), { recursive: true });
-  const client = new JumpCloudClient({ baseUrl: h.sandbox.url, apiKey: h.sandbox.adminKey });
-  cleanup.push(async () => {
-    await client.close();
-    await h.close();
-    await rm(work, { recursive: true, force: true });
-  });
+  const { h, work, client } = await exampleOrg('event-identity', cleanup, hooks);
   const stateDir = join(work, 'state');
   return {
     h,

@@ -4,32 +4,25 @@
 // a failed change keeps its error in its row; an org's conflicts in a row are read from its runs;
 // and a version 1 database is upgraded in place.
 import { randomUUID } from 'node:crypto';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AccessctlEvent } from '../../src/events/cloudevent.js';
 import { EventFanout } from '../../src/events/fanout.js';
-import type { EventSink } from '../../src/events/sink.js';
 import { migrate, openPool, STATE_SCHEMA, withInstallLock } from '../../src/fleet/database.js';
 import { conflictsInRow, type OrgRunRecord, type OrgRunResult } from '../../src/fleet/history.js';
 import { OrgLease } from '../../src/fleet/org-lease.js';
 import { PgOrgState } from '../../src/fleet/pg-org-state.js';
 import { databaseRuns } from '../../src/fleet/status.js';
-import { JumpCloudClient } from '../../src/jumpcloud/client.js';
 import type { Intent, JournalNotice } from '../../src/reconcile/journal.js';
 import { ReconcileMetrics } from '../../src/reconcile/metrics.js';
 import { reconcileOnce } from '../../src/reconcile/run.js';
 import { TargetBinding } from '../../src/reconcile/target-binding.js';
-import { startHarness } from '../sandbox/harness.js';
+import { exampleOrg } from '../reconcile/example-org.js';
+import { collectingLog, MemorySink, type LogLine } from '../reconcile/memory-sink.js';
 import { startPostgres, type TestPostgres } from './postgres.js';
 
 const FLEET = 'journal';
 const WARN = 40;
-const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));
 
 let db: TestPostgres;
 let pool: pg.Pool;
@@ -170,18 +163,10 @@ describe("an org's conflicts in a row in Postgres", () => {
 
 describe('the Postgres journal in a reconcile run', () => {
   it('settles what a damaged row still names under the run its row recorded, with a WARN naming the org and the row, and the run goes on', async () => {
-    const h = await startHarness();
-    const work = await mkdtemp(join(tmpdir(), 'accessctl-pg-journal-'));
-    await cp(examples, join(work, 'config'), { recursive: true });
-    const client = new JumpCloudClient({ baseUrl: h.sandbox.url, apiKey: h.sandbox.adminKey });
-    cleanup.push(async () => {
-      await client.close();
-      await h.close();
-      await rm(work, { recursive: true, force: true });
-    });
-    const events: AccessctlEvent[] = [];
-    const sink: EventSink = { name: 'memory', emit: async (batch) => void events.push(...batch), close: async () => undefined };
-    const lines: { level: number; msg: string; entry?: unknown }[] = [];
+    const { h, work, client } = await exampleOrg('pg-journal', cleanup);
+    const sink = new MemorySink();
+    const events = sink.events;
+    const lines: LogLine[] = [];
     const org = 'damaged-run';
     // A create whose JSON lost its run (the row's column still has it); the flow never existed.
     const row = await plant(org, { configCommit: null, kind: 'ApprovalFlow', name: 'Ghost 02', action: 'create', fields: [] }, 'killed-run');
@@ -195,7 +180,7 @@ describe('the Postgres journal in a reconcile run', () => {
       clients: TargetBinding.fixed(client),
       events: new EventFanout([sink]),
       metrics: new ReconcileMetrics(),
-      log: pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) }),
+      log: collectingLog(lines),
       allowHistoryRewrite: false,
       stopping: () => undefined,
     });

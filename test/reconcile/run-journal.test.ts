@@ -1,17 +1,15 @@
 // The journal's promise through whole reconcile runs against a real sandbox: a change event a sink
 // refuses keeps its entry and fails the run, a strike that fails is reported instead of crashing, a
 // leftover is settled from the live state (never "applied" without evidence), and a damaged entry is moved aside.
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AccessctlError } from '../../src/errors.js';
 import type { AccessctlEvent } from '../../src/events/cloudevent.js';
 import { EventFanout } from '../../src/events/fanout.js';
 import type { EventSink } from '../../src/events/sink.js';
-import { JumpCloudClient } from '../../src/jumpcloud/client.js';
+import type { JumpCloudClient } from '../../src/jumpcloud/client.js';
 import { IntentJournal, type Intent } from '../../src/reconcile/journal.js';
 import { EXIT_FAILED, runReconciler } from '../../src/reconcile/loop.js';
 import { ReconcileMetrics } from '../../src/reconcile/metrics.js';
@@ -19,10 +17,9 @@ import { diff } from '../../src/plan/diff.js';
 import { fileRunState, reconcileOnce, settleFromLive, type RunOptions, type RunState } from '../../src/reconcile/run.js';
 import { TargetBinding } from '../../src/reconcile/target-binding.js';
 import { desired, emptyInput, flow, live } from '../plan/builders.js';
-import { startHarness, type Harness } from '../sandbox/harness.js';
-import { ERROR, MemorySink, WARN, type LogLine } from './memory-sink.js';
-
-const examples = fileURLToPath(new URL('../../examples/access/', import.meta.url));
+import type { Harness } from '../sandbox/harness.js';
+import { exampleOrg } from './example-org.js';
+import { collectingLog, ERROR, MemorySink, WARN, type LogLine } from './memory-sink.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -39,15 +36,7 @@ interface World {
 }
 
 async function world(hooks = false): Promise<World> {
-  const h = await startHarness({ hooks });
-  const work = await mkdtemp(join(tmpdir(), 'accessctl-run-journal-'));
-  await cp(examples, join(work, 'config'), { recursive: true });
-  const client = new JumpCloudClient({ baseUrl: h.sandbox.url, apiKey: h.sandbox.adminKey });
-  cleanup.push(async () => {
-    await client.close();
-    await h.close();
-    await rm(work, { recursive: true, force: true });
-  });
+  const { h, work, client } = await exampleOrg('run-journal', cleanup, hooks);
   const lines: LogLine[] = [];
   const stateDir = join(work, 'state');
   return {
@@ -63,7 +52,7 @@ async function world(hooks = false): Promise<World> {
       clients: TargetBinding.fixed(client),
       events: new EventFanout(sinks),
       metrics: new ReconcileMetrics(),
-      log: pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) }),
+      log: collectingLog(lines),
       allowHistoryRewrite: false,
       stopping: () => undefined,
       ...extra,
