@@ -225,10 +225,11 @@ export function operatorKeyFile(db: string): string | undefined {
 /**
  * Writes `key` to operatorKeyFile(db), mode 0600, for `export ACCESSCTL_SANDBOX_OPERATOR_KEY=$(cat
  * FILE)`: the key reaches the variable without being typed or pasted into a shell's history. Call it
- * holding the database's lock (no other sandbox writes it meanwhile). Undefined for ":memory:".
+ * holding the database's lock (no other sandbox writes it meanwhile). Undefined for ":memory:", and
+ * for a sandbox without test hooks (no key).
  */
-export async function writeOperatorKeyFile(db: string, key: string): Promise<string | undefined> {
-  const file = operatorKeyFile(db);
+export async function writeOperatorKeyFile(db: string, key: string | undefined): Promise<string | undefined> {
+  const file = key === undefined ? undefined : operatorKeyFile(db);
   if (file === undefined) return undefined;
   // Created anew ('wx' follows no link and keeps no earlier mode): a leftover of a killed run goes first.
   await unlink(file).catch(() => undefined);
@@ -242,8 +243,8 @@ export async function writeOperatorKeyFile(db: string, key: string): Promise<str
 }
 
 /** Removes the operator key file when it still holds `key` (a sandbox that took the database over writes its own). */
-export async function removeOperatorKeyFile(file: string | undefined, key: string): Promise<void> {
-  if (file === undefined) return;
+export async function removeOperatorKeyFile(file: string | undefined, key: string | undefined): Promise<void> {
+  if (file === undefined || key === undefined) return;
   const text = await readFile(file, 'utf8').catch(() => undefined);
   if (text?.trim() === key) await unlink(file).catch(() => undefined);
 }

@@ -86,18 +86,18 @@ export function sandboxCommand(): Command {
         let banner: string;
         let keyFile: string | undefined;
         try {
-          keyFile = sandbox.operatorKey === undefined ? undefined : await writeOperatorKeyFile(options.db, sandbox.operatorKey);
+          keyFile = await writeOperatorKeyFile(options.db, sandbox.operatorKey);
           banner = bannerOf(sandbox, options, keyFile);
         } catch (error) {
           const damaged = damagedDatabaseError(error, options.db, 'open');
           await (damaged === undefined ? sandbox.close() : sandbox.relinquish());
-          if (sandbox.operatorKey !== undefined) await removeOperatorKeyFile(keyFile, sandbox.operatorKey);
+          await removeOperatorKeyFile(keyFile, sandbox.operatorKey);
           throw damaged ?? error;
         }
         try {
           await serveUntilStopped(sandbox, options.db, stops, banner);
         } finally {
-          if (sandbox.operatorKey !== undefined) await removeOperatorKeyFile(keyFile, sandbox.operatorKey);
+          await removeOperatorKeyFile(keyFile, sandbox.operatorKey);
         }
       } finally {
         await lock?.release();

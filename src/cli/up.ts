@@ -208,7 +208,7 @@ async function reconcileAgainst(
   try {
     // The hint below reads the key from this file, so a pasted command line keeps it out of shell
     // history; written inside the try whose end removes it, however the run ends.
-    if (sandbox.operatorKey !== undefined) keyFile = await writeOperatorKeyFile(flags.db, sandbox.operatorKey);
+    keyFile = await writeOperatorKeyFile(flags.db, sandbox.operatorKey);
     return await runReconciler({
       source: { kind: 'dir', dir },
       stateDir,
@@ -246,6 +246,6 @@ async function reconcileAgainst(
     return code;
   } finally {
     await clients.close();
-    if (sandbox.operatorKey !== undefined) await removeOperatorKeyFile(keyFile, sandbox.operatorKey);
+    await removeOperatorKeyFile(keyFile, sandbox.operatorKey);
   }
 }
