@@ -19,6 +19,7 @@ import { groupFromDesired, groupFromWire } from './group-mapping.js';
 import type { LiveWire } from './live.js';
 import type { IdEncoding } from './protobuf-json.js';
 import { ChannelNames, channelIdForWrite, settingsFromDesired, settingsFromWire } from './settings-mapping.js';
+import { keepShape } from './shape-keeper.js';
 import type { WireChannel } from './wire.js';
 
 /** The settings record has no id of its own; this names it in plans. */
@@ -158,6 +159,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
         new DigestedLater(group.id, group.name, groupFromWire(group, applicationIds, index, spec), group, (wire) => groupFingerprint(wire, applicationIds)),
       );
     }
+    if (groups[0] !== undefined) keepShape('DigestedLater', groups[0]);
     if (associationsKnown) liveGroups = groups;
     else if (associationsStopped)
       problems.push({ code: 'live-stopped', kind: 'GroupAssignment', message: 'did not finish reading the application associations of the managed groups' });
@@ -183,6 +185,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
     }
     return new LocatedLater(declared.name, declared.object.metadata.previousNames, model, declared.source);
   });
+  if (desiredFlows[0] !== undefined) keepShape('LocatedLater', desiredFlows[0]);
   const flowsRead = directoryKnown && live.flows.status === 'ok' && live.flows.value.mapped ? live.flows.value : undefined;
   const liveFlows: KindInput<FlowModel>['live'] = flowsRead?.entries ?? 'unknown';
   const unmanageableFlows = flowsRead?.unmanageable ?? [];

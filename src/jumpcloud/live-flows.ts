@@ -9,6 +9,7 @@ import type { DirectoryIndex } from './directory-index.js';
 import { flowFingerprint } from './fingerprint.js';
 import { flowFromWire } from './flow-mapping.js';
 import { pageItems, type ListPage } from './paginate.js';
+import { keepShape } from './shape-keeper.js';
 import type { WireFlow } from './wire.js';
 
 /**
@@ -195,6 +196,10 @@ export class FlowPageMapper {
         this.waiting++;
       } else this.slots.push(this.mapped(wire, directory, kept, i));
     }
+    // One flow of each page, as read and as mapped, keeps their hidden classes between plans (shape-keeper.ts).
+    if (items[0] !== undefined) keepShape('WireFlow', items[0]);
+    const first = this.slots[from];
+    if (first instanceof PagedFlow) keepShape('PagedFlow', first);
     memo?.keep(page.items, { directory, managesDisplay: this.managesDisplay, usersRead, page: kept, slots: this.slots.slice(from) });
   }
 
@@ -219,3 +224,6 @@ export class FlowPageMapper {
     return read.ok ? new PagedFlow(wire.id, wire.name, read.model, page, at) : { id: wire.id, name: wire.name, reasons: read.reasons };
   }
 }
+
+// Made once per plan: an empty one keeps its hidden class from one plan to the next (shape-keeper.ts).
+keepShape('FlowPageMapper', new FlowPageMapper(() => false));

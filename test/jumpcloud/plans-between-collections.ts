@@ -1,0 +1,29 @@
+// Run as a child with --expose-gc --trace-deopt-verbose (shape-keeper.test.ts): no-op plans of the
+// bench org, warm first, then each after a full garbage collection, as a long-lived process plans
+// after an idle spell. Prints a marker line before the collected plans; V8 traces to stdout.
+import { loadConfig } from '../../src/config/load.js';
+import { makePlan, withClientScope } from '../../src/pipeline/make-plan.js';
+import { benchOrg } from '../../bench/plan.js';
+
+const collect = (globalThis as { gc?: () => void }).gc;
+if (collect === undefined) throw new Error('run with --expose-gc');
+const flows = Number(process.argv[2] ?? 1000);
+const org = await benchOrg(flows);
+try {
+  const env = { JUMPCLOUD_API_KEY: org.sandbox.adminKey, JUMPCLOUD_API_URL: org.sandbox.url };
+  const loaded = await loadConfig(org.config);
+  await withClientScope({ env, clientOptions: { rateLimit: { perSecond: 1e9, burst: 1e9 } } }, async (scope) => {
+    const plan = async (): Promise<void> => {
+      const run = await makePlan({ dir: org.config, env, client: scope.for, load: async () => loaded });
+      if (run.status !== 'planned' || run.plan.changes.length !== 0) throw new Error('the bench org did not plan as a no-op');
+    };
+    for (let i = 0; i < 8; i++) await plan();
+    console.log('--- collected plans');
+    for (let i = 0; i < 12; i++) {
+      collect();
+      await plan();
+    }
+  });
+} finally {
+  await org.close();
+}
