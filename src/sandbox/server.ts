@@ -216,9 +216,14 @@ export function createApp(deps: {
   const app = new Hono<Env>();
 
   app.use('*', async (c, next) => {
-    c.set('requestId', randomUUID());
+    const requestId = randomUUID();
+    c.set('requestId', requestId);
+    // Set before the handler, so the response it makes carries it. c.header() after next() would
+    // remake that response around a stream, off @hono/node-server's fast path for a body it holds:
+    // a list page took half as long again. A Response made without c gets it on its own headers.
+    c.header('x-request-id', requestId);
     await next();
-    c.header('x-request-id', c.get('requestId'));
+    if (!c.res.headers.has('x-request-id')) c.res.headers.set('x-request-id', requestId);
   });
   app.use('*', async (c, next): Promise<Response | undefined> => {
     // The console answers its own pages with a page a person reads (see consoleApp's `unavailable`).
