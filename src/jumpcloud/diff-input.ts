@@ -20,7 +20,7 @@ import type { LiveWire } from './live.js';
 import type { IdEncoding } from './protobuf-json.js';
 import { ChannelNames, channelIdForWrite, settingsFromDesired, settingsFromWire } from './settings-mapping.js';
 import { keepShape } from './shape-keeper.js';
-import type { WireChannel } from './wire.js';
+import type { WireChannel, WireUserGroup } from './wire.js';
 
 /** The settings record has no id of its own; this names it in plans. */
 export const SETTINGS_ID = 'settings';
@@ -76,6 +76,16 @@ class DigestedLater<M, W> implements LiveEntry<M> {
     return this.#digest;
   }
 }
+
+/** A live group with the application ids read for it: what its fingerprint covers. */
+interface GroupAsRead {
+  group: WireUserGroup;
+  applicationIds: readonly string[] | undefined;
+}
+
+// A function of the module, not a closure made in prepareDiffInput: a closure there would hold that
+// call's whole scope (its secrets, its live state), and shape-keeper.ts keeps one DigestedLater.
+const groupDigest = (read: GroupAsRead): string => groupFingerprint(read.group, read.applicationIds);
 
 function unknownReferences(kind: ManagedKind, name: string, source: SourceDocument, names: NameResolver, from: number, problems: PlanProblem[]): void {
   // Against a directory that could not be read every name is unknown; that is said once, elsewhere.
@@ -155,10 +165,9 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
         if (associations?.status !== 'unknown' || !associations.stopped) associationsStopped = false;
       }
       const applicationIds = associations?.status === 'ok' ? associations.value : undefined;
-      groups.push(
-        new DigestedLater(group.id, group.name, groupFromWire(group, applicationIds, index, spec), group, (wire) => groupFingerprint(wire, applicationIds)),
-      );
+      groups.push(new DigestedLater(group.id, group.name, groupFromWire(group, applicationIds, index, spec), { group, applicationIds }, groupDigest));
     }
+    // Their hidden class outlives the plan (shape-keeper.ts).
     if (groups[0] !== undefined) keepShape('DigestedLater', groups[0]);
     if (associationsKnown) liveGroups = groups;
     else if (associationsStopped)
@@ -185,6 +194,7 @@ export function prepareDiffInput(desired: DesiredState, live: LiveWire, secrets:
     }
     return new LocatedLater(declared.name, declared.object.metadata.previousNames, model, declared.source);
   });
+  // Made by the thousand: the first is kept, and with it their hidden class (shape-keeper.ts).
   if (desiredFlows[0] !== undefined) keepShape('LocatedLater', desiredFlows[0]);
   const flowsRead = directoryKnown && live.flows.status === 'ok' && live.flows.value.mapped ? live.flows.value : undefined;
   const liveFlows: KindInput<FlowModel>['live'] = flowsRead?.entries ?? 'unknown';

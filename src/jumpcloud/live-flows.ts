@@ -196,7 +196,7 @@ export class FlowPageMapper {
         this.waiting++;
       } else this.slots.push(this.mapped(wire, directory, kept, i));
     }
-    // One flow of each page, as read and as mapped, keeps their hidden classes between plans (shape-keeper.ts).
+    // The first flow of the page, as read and as mapped, is kept in place of the last: their hidden classes outlive the plan (shape-keeper.ts).
     if (items[0] !== undefined) keepShape('WireFlow', items[0]);
     const first = this.slots[from];
     if (first instanceof PagedFlow) keepShape('PagedFlow', first);

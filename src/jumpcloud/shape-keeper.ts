@@ -7,11 +7,27 @@
 // died ("weak objects" in --trace-deopt-verbose). A long-lived process (reconciler, fleet, console)
 // is collected between its plans; without these, each plan mapped and compared 10,000 flows in
 // slower code while V8 rebuilt it (`npm run bench`, plan).
+//
+// What is kept outlives its plan, so it must be plain data or hold only such: never an object
+// holding a closure made inside a function (it holds that call's whole scope: secrets, the live
+// state), never one holding a secret (no channel, no settings). test/jumpcloud/shape-keeper.test.ts
+// checks that a plan's env is collected.
 
-/** What is kept, by kind: one object each, so as many as the call sites name (a few). */
-const kept = new Map<string, object>();
+/** The classes kept, one object each. */
+export type KeptShape =
+  | 'WireFlow'
+  | 'WireUserGroup'
+  | 'WireSystemUser'
+  | 'WireApplication'
+  | 'PagedFlow'
+  | 'FlowPageMapper'
+  | 'NameResolver'
+  | 'LocatedLater'
+  | 'DigestedLater';
 
-/** Keeps `value` as the object of `kind`, in place of the one kept before. */
-export function keepShape(kind: string, value: object): void {
-  kept.set(kind, value);
+const kept = new Map<KeptShape, object>();
+
+/** Keeps `value` as the object of `shape`, in place of the one kept before. */
+export function keepShape(shape: KeptShape, value: object): void {
+  kept.set(shape, value);
 }

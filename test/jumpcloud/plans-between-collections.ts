@@ -1,6 +1,7 @@
-// Run as a child with --expose-gc --trace-deopt-verbose (shape-keeper.test.ts): no-op plans of the
-// bench org, warm first, then each after a full garbage collection, as a long-lived process plans
-// after an idle spell. Prints a marker line before the collected plans; V8 traces to stdout.
+// Run as a child with --expose-gc --trace-opt --trace-deopt-verbose (shape-keeper.test.ts): no-op
+// plans of the bench org, warm first, then each after a full garbage collection, as a long-lived
+// process plans after an idle spell. Prints a marker line before the collected plans, and at the end
+// whether the last plan's env was collected; V8 traces to stdout.
 import { loadConfig } from '../../src/config/load.js';
 import { makePlan, withClientScope } from '../../src/pipeline/make-plan.js';
 import { benchOrg } from '../../bench/plan.js';
@@ -12,9 +13,13 @@ const org = await benchOrg(flows);
 try {
   const env = { JUMPCLOUD_API_KEY: org.sandbox.adminKey, JUMPCLOUD_API_URL: org.sandbox.url };
   const loaded = await loadConfig(org.config);
+  // Each plan reads its secrets from an env of its own: nothing may keep one past its plan.
+  let lastEnv: WeakRef<object> | undefined;
   await withClientScope({ env, clientOptions: { rateLimit: { perSecond: 1e9, burst: 1e9 } } }, async (scope) => {
     const plan = async (): Promise<void> => {
-      const run = await makePlan({ dir: org.config, env, client: scope.for, load: async () => loaded });
+      const planEnv = { ...env };
+      lastEnv = new WeakRef(planEnv);
+      const run = await makePlan({ dir: org.config, env: planEnv, client: scope.for, load: async () => loaded });
       if (run.status !== 'planned' || run.plan.changes.length !== 0) throw new Error('the bench org did not plan as a no-op');
     };
     for (let i = 0; i < 8; i++) await plan();
@@ -24,6 +29,10 @@ try {
       await plan();
     }
   });
+  // A WeakRef's target lives until the job that made or read it ends: collect in a later one.
+  await new Promise((resolve) => setImmediate(resolve));
+  collect();
+  console.log(`--- last plan's env collected: ${lastEnv?.deref() === undefined}`);
 } finally {
   await org.close();
 }
