@@ -220,7 +220,8 @@ export function createApp(deps: {
     c.set('requestId', requestId);
     // Set before the handler, so the response it makes carries it. c.header() after next() would
     // remake that response around a stream, off @hono/node-server's fast path for a body it holds:
-    // a list page took half as long again. A Response made without c gets it on its own headers.
+    // a list page took half as long again. A Response made without c (only the 500 sent after a
+    // test hook destroyed the socket) gets it on its own headers.
     c.header('x-request-id', requestId);
     await next();
     if (!c.res.headers.has('x-request-id')) c.res.headers.set('x-request-id', requestId);

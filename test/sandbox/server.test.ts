@@ -66,9 +66,21 @@ describe('HTTP errors', () => {
     expect(small.status).toBe(400);
   });
 
-  it('gives every response an x-request-id', async () => {
-    const answer = await h.call('GET', '/api/v2/approvalflows');
-    expect(answer.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  it('gives every response one x-request-id of its own: a list page, errors and a console page', async () => {
+    const answers = [
+      await h.call('GET', '/api/v2/approvalflows'),
+      await h.call('GET', '/api/v2/approvalflows'),
+      await h.call('GET', '/api/v2/nothing-here'),
+      await h.call('PATCH', '/api/v2/approvalflows', {}),
+      await h.call('POST', '/api/v2/usergroups', '{"name": '),
+      await h.call('GET', '/api/v2/approvalflows', undefined, { 'x-api-key': 'not-a-key' }),
+      // A page a person reads, not JSON: fetched as it is.
+      await fetch(`${h.sandbox.url}/console`, { redirect: 'manual' }),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 404, 405, 400, 401, expect.any(Number)]);
+    // One header each: two would read "id, id" and fail the pattern.
+    for (const answer of answers) expect(answer.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Set(answers.map((a) => a.headers.get('x-request-id'))).size).toBe(answers.length);
   });
 });
 
