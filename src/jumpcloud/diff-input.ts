@@ -30,6 +30,8 @@ export const SETTINGS_ID = 'settings';
  * change or a problem carries the location, and a no-op plan of 10,000 flows has neither. A class,
  * so the getter is on the prototype rather than a closure made for every object.
  */
+const NO_NAMES: readonly string[] = Object.freeze([]);
+
 class LocatedLater<M> implements DesiredEntry<M> {
   #located: SourceLocation | undefined;
   readonly #document: SourceDocument;
@@ -41,7 +43,7 @@ class LocatedLater<M> implements DesiredEntry<M> {
     readonly model: M,
     document: SourceDocument,
   ) {
-    this.previousNames = previousNames ?? [];
+    this.previousNames = previousNames ?? NO_NAMES;
     this.#document = document;
   }
 

@@ -61,6 +61,11 @@ function displayOf(color: string | undefined, iconUrl: string | undefined): NonN
   return out;
 }
 
+// One of each, shared by every flow on both sides: a model is never changed once made, and a plan
+// of 10,000 flows makes one approver fewer per level for the collector to copy.
+const MANAGER: ApproverModel = Object.freeze({ manager: true });
+const ADMINS: ApproverModel = Object.freeze({ admins: true });
+
 /**
  * The desired flow in the model's terms. A no-op plan maps every flow of the repo (10,000 in a
  * large org), so it allocates no more than the model: arrays are made at their final length (an
@@ -77,8 +82,8 @@ export function flowFromDesired(declared: Declared<ApprovalFlow>, names: NameRes
     const approvers: ApproverModel[] = new Array(level.approvers.length);
     for (let ai = 0; ai < level.approvers.length; ai++) {
       const approver = level.approvers[ai]!;
-      if (approver.manager) approvers[ai] = { manager: true };
-      else if (approver.admins) approvers[ai] = { admins: true };
+      if (approver.manager) approvers[ai] = MANAGER;
+      else if (approver.admins) approvers[ai] = ADMINS;
       else if (approver.user !== undefined) approvers[ai] = { user: names.user(approver.user, ['spec', 'approval', 'levels', li, 'approvers', ai, 'user']) };
       else {
         const group = approver.group ?? '';
@@ -221,9 +226,9 @@ function approverFromWire(resource: WireApproverResource, index: DirectoryIndex)
   const id = text(resource.resourceId);
   switch (approverFromWireType.get(text(resource.resourceType))) {
     case 'manager':
-      return { manager: true };
+      return MANAGER;
     case 'admins':
-      return { admins: true };
+      return ADMINS;
     case 'user':
       return { user: index.userById(id)?.name ?? resource.resourceName ?? id };
     case 'group':
