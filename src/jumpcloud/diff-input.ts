@@ -25,13 +25,14 @@ import type { WireChannel, WireUserGroup } from './wire.js';
 /** The settings record has no id of its own; this names it in plans. */
 export const SETTINGS_ID = 'settings';
 
+/** The previous names of every entry that has none: one list, never changed. */
+const NO_NAMES: readonly string[] = Object.freeze([]);
+
 /**
  * A desired entry that locates its name in its file the first time its source is read: only a
  * change or a problem carries the location, and a no-op plan of 10,000 flows has neither. A class,
  * so the getter is on the prototype rather than a closure made for every object.
  */
-const NO_NAMES: readonly string[] = Object.freeze([]);
-
 class LocatedLater<M> implements DesiredEntry<M> {
   #located: SourceLocation | undefined;
   readonly #document: SourceDocument;

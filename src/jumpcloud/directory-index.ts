@@ -27,12 +27,12 @@ export class DirectoryIndex {
   private readonly appsById = new Map<string, ResolvedName>();
 
   constructor(directory: Directory) {
-    // One item of each list keeps its hidden class between plans: the shape checks of every list
-    // item are optimised for all of them (shape-keeper.ts). Only these lists: a channel holds header values.
-    const [group, user, application] = [directory.groups[0], directory.users[0], directory.applications[0]];
+    // One group and one user keep their hidden classes between plans: the shape checks of every
+    // list item are optimised for them too (shape-keeper.ts). Not an application (its config may
+    // hold an IdP key), nor a channel (header values).
+    const [group, user] = [directory.groups[0], directory.users[0]];
     if (group !== undefined) keepShape('WireUserGroup', group);
     if (user !== undefined) keepShape('WireSystemUser', user);
-    if (application !== undefined) keepShape('WireApplication', application);
     for (const group of directory.groups) {
       const entry = { id: group.id, name: group.name };
       this.groupsByKey.set(nameKey(group.name), entry);

@@ -10,20 +10,11 @@
 //
 // What is kept outlives its plan, so it must be plain data or hold only such: never an object
 // holding a closure made inside a function (it holds that call's whole scope: secrets, the live
-// state), never one holding a secret (no channel, no settings). test/jumpcloud/shape-keeper.test.ts
+// state), never one holding a secret (no channel, no settings, no application). test/jumpcloud/shape-keeper.test.ts
 // checks that a plan's env is collected.
 
 /** The classes kept, one object each. */
-export type KeptShape =
-  | 'WireFlow'
-  | 'WireUserGroup'
-  | 'WireSystemUser'
-  | 'WireApplication'
-  | 'PagedFlow'
-  | 'FlowPageMapper'
-  | 'NameResolver'
-  | 'LocatedLater'
-  | 'DigestedLater';
+export type KeptShape = 'WireFlow' | 'WireUserGroup' | 'WireSystemUser' | 'PagedFlow' | 'FlowPageMapper' | 'NameResolver' | 'LocatedLater' | 'DigestedLater';
 
 const kept = new Map<KeptShape, object>();
 
