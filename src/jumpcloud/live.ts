@@ -103,7 +103,9 @@ export async function readLive(client: JumpCloudClient, needs: LiveNeeds): Promi
   // The flows are mapped as their pages arrive, which needs the directory: it is read beside them.
   const directoryLists = Promise.all([
     known(() => listAll<WireUserGroup>(client, routes.groups, { style: 'array', check: userGroupShapeProblem })),
-    known(() => listAll<WireApplication>(client, routes.applications, { style: 'results', check: applicationShapeProblem })),
+    known(() =>
+      listAll<WireApplication>(client, routes.applications, { style: 'results', query: { fields: APPLICATION_FIELDS }, check: applicationShapeProblem }),
+    ),
     usersFirst ? readUserList() : Promise.resolve<Known<WireSystemUser[]>>({ status: 'ok', value: [] }),
   ]);
   // Never rejects: a refused key rejects directoryLists itself, which the plan is then told.
@@ -258,6 +260,13 @@ export async function readPendingRequests(client: JumpCloudClient): Promise<Know
     return counts;
   });
 }
+
+/**
+ * What is read of an application: the names the config may use (the id comes with every record).
+ * Never its config, which for a SAML application may hold the IdP's private key: nothing of that
+ * is needed, and a reconciler's answer memo would keep it for the life of the process.
+ */
+const APPLICATION_FIELDS = 'name displayLabel';
 
 /** What is read of a system user: how the config names it, and what effective access needs (the id comes with every record). */
 const USER_FIELDS = 'email username manager state suspended';

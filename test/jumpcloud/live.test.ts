@@ -68,6 +68,14 @@ describe('readLive against malformed live data', () => {
     expect(live.associations.get('g-1')).toEqual({ status: 'ok', value: ['a-1'] });
   });
 
+  it("asks for the applications' names only, never their config, which may hold an IdP's private key", async () => {
+    const live = await read(org());
+    expect(live.applications).toEqual({ status: 'ok', value: [{ _id: 'a-1', name: 'github' }] });
+    const reads = server!.seen.filter((request) => request.url.startsWith(`${routes.applications}?`));
+    expect(reads).toHaveLength(1);
+    expect(new URL(reads[0]!.url, 'http://127.0.0.1').searchParams.get('fields')).toBe('name displayLabel');
+  });
+
   it('makes a flow list holding an empty object unknown, naming the route and the index, and the plan reports it', async () => {
     const live = await read(org({ [routes.flows]: () => ({ results: [{}], totalCount: 1 }) }));
     expect(live.flows).toEqual({ status: 'unknown', reason: 'GET /api/v2/approvalflows answered 200: item 0: id is not a string' });
