@@ -1,7 +1,7 @@
 // Names <-> ids over the live directory: user groups, users (by email or username) and applications
 // (by label), compared after NFC and case-folding. Unknown names are collected, never thrown.
 import { closestName, nameKey } from '../config/names.js';
-import { keepShape } from './shape-keeper.js';
+import { keepShape, keepShapesOf } from './shape-keeper.js';
 import type { WireApplication, WireSystemUser, WireUserGroup } from './wire.js';
 
 export interface Directory {
@@ -27,12 +27,12 @@ export class DirectoryIndex {
   private readonly appsById = new Map<string, ResolvedName>();
 
   constructor(directory: Directory) {
-    // One group and one user keep their hidden classes between plans: the shape checks of every
-    // list item are optimised for them too (shape-keeper.ts). Not an application (its config may
-    // hold an IdP key), nor a channel (header values).
-    const [group, user] = [directory.groups[0], directory.users[0]];
-    if (group !== undefined) keepShape('WireUserGroup', group);
-    if (user !== undefined) keepShape('WireSystemUser', user);
+    // The first items of each list keep their hidden classes between plans: the shape checks of
+    // every list item are optimised for them too (shape-keeper.ts). Applications are read without
+    // their config (live.ts); a channel, which holds header values, is never kept.
+    keepShapesOf('WireUserGroup', directory.groups);
+    keepShapesOf('WireSystemUser', directory.users);
+    keepShapesOf('WireApplication', directory.applications);
     for (const group of directory.groups) {
       const entry = { id: group.id, name: group.name };
       this.groupsByKey.set(nameKey(group.name), entry);

@@ -9,7 +9,7 @@ import type { DirectoryIndex } from './directory-index.js';
 import { flowFingerprint } from './fingerprint.js';
 import { flowFromWire } from './flow-mapping.js';
 import { pageItems, type ListPage } from './paginate.js';
-import { keepShape } from './shape-keeper.js';
+import { keepShape, keepShapesOf } from './shape-keeper.js';
 import type { WireFlow } from './wire.js';
 
 /**
@@ -196,8 +196,8 @@ export class FlowPageMapper {
         this.waiting++;
       } else this.slots.push(this.mapped(wire, directory, kept, i));
     }
-    // The first flow of the page, as read and as mapped, is kept in place of the last: their hidden classes outlive the plan (shape-keeper.ts).
-    if (items[0] !== undefined) keepShape('WireFlow', items[0]);
+    // The page's flows as read, and its first as mapped, are kept in place of the last page's: their hidden classes outlive the plan (shape-keeper.ts).
+    keepShapesOf('WireFlow', items);
     const first = this.slots[from];
     if (first instanceof PagedFlow) keepShape('PagedFlow', first);
     memo?.keep(page.items, { directory, managesDisplay: this.managesDisplay, usersRead, page: kept, slots: this.slots.slice(from) });
