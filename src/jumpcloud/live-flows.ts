@@ -196,10 +196,10 @@ export class FlowPageMapper {
         this.waiting++;
       } else this.slots.push(this.mapped(wire, directory, kept, i));
     }
-    // The page's flows as read, and its first as mapped, are kept in place of the last page's: their hidden classes outlive the plan (shape-keeper.ts).
-    keepShapesOf('WireFlow', items);
-    const first = this.slots[from];
-    if (first instanceof PagedFlow) keepShape('PagedFlow', first);
+    // The first page's flows as read, and its first as mapped: their hidden classes outlive the plan (shape-keeper.ts).
+    const first = this.slots[0];
+    if (from === 0) keepShapesOf('WireFlow', items);
+    if (from === 0 && first instanceof PagedFlow) keepShape('PagedFlow', first);
     memo?.keep(page.items, { directory, managesDisplay: this.managesDisplay, usersRead, page: kept, slots: this.slots.slice(from) });
   }
 
