@@ -50,6 +50,21 @@ describe('a reconcile run that another writer races between plan and write', () 
     };
   }
 
+  /** The long-running reconciler over the same config and sandbox, an hour between runs. */
+  function reconcilerOptions(log: ReconcilerOptions['log']): Omit<ReconcilerOptions, 'once' | 'signal'> {
+    return {
+      source: { kind: 'dir', dir: join(work, 'config') },
+      stateDir: join(work, 'state'),
+      intervalMs: 3_600_000,
+      eventSpecs: [],
+      env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey },
+      clients: TargetBinding.fixed(client),
+      log,
+      allowHistoryRewrite: false,
+      lockMode: 'fail',
+    };
+  }
+
   async function edit(file: string, from: string, to: string): Promise<void> {
     const path = join(work, 'config', file);
     const text = await readFile(path, 'utf8');
@@ -408,17 +423,7 @@ describe('a reconcile run that another writer races between plan and write', () 
 
   it('schedules the next run soon after a conflict, not a whole interval later, shows the run as a conflict on the console, and exits 1 from --once, where no next run comes', async () => {
     const writer = raceFlow(proxy, h, { flowId: (await liveFlow('GitHub User')).id, times: 100 });
-    const base: Omit<ReconcilerOptions, 'once' | 'signal'> = {
-      source: { kind: 'dir', dir: join(work, 'config') },
-      stateDir: join(work, 'state'),
-      intervalMs: 3_600_000,
-      eventSpecs: [],
-      env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey },
-      clients: TargetBinding.fixed(client),
-      log: pino({ level: 'silent' }),
-      allowHistoryRewrite: false,
-      lockMode: 'fail',
-    };
+    const base = reconcilerOptions(pino({ level: 'silent' }));
     const results: RunOutcome['result'][] = [];
     const onOutcome = (outcome: RunOutcome): void => void results.push(outcome.result);
     expect(await runReconciler({ ...base, once: true, signal: new AbortController().signal, onOutcome })).toBe(EXIT_FAILED);
@@ -460,15 +465,7 @@ describe('a reconcile run that another writer races between plan and write', () 
     const results: RunOutcome['result'][] = [];
     const lines: LogLine[] = [];
     const exit = await runReconciler({
-      source: { kind: 'dir', dir: join(work, 'config') },
-      stateDir: join(work, 'state'),
-      intervalMs: 3_600_000,
-      eventSpecs: [],
-      env: { JUMPCLOUD_API_KEY: h.sandbox.adminKey },
-      clients: TargetBinding.fixed(client),
-      log: collectingLog(lines),
-      allowHistoryRewrite: false,
-      lockMode: 'fail',
+      ...reconcilerOptions(collectingLog(lines)),
       once: false,
       signal: controller.signal,
       onOutcome: (outcome) => void results.push(outcome.result),
